@@ -1,0 +1,29 @@
+// Matrix products with a (possibly quantized) weight matrix, multithreaded.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "common/ggml_type.h"
+
+namespace tome {
+
+class ThreadPool;
+
+// A weight matrix as stored in GGUF: `rows` rows of `cols` elements, row-major,
+// each row ggml_row_bytes(type, cols) bytes. data points into the mmap.
+struct WeightMatrix {
+  GgmlType type;
+  int64_t rows;
+  int64_t cols;
+  const uint8_t* data;
+  size_t row_bytes;
+};
+
+// y (n_tokens, W.rows) = x (n_tokens, W.cols) . W^T
+// x is converted once to vec_dot_type(W.type); rows of W are split across threads
+// (and tokens tiled so each weight block is loaded once per tile of tokens).
+// scratch is grown as needed and reused between calls.
+void matmul(const WeightMatrix& W, const float* x, int64_t n_tokens, float* y,
+            ThreadPool& pool, std::vector<uint8_t>& scratch);
+
+}  // namespace tome

@@ -1,0 +1,36 @@
+// Quantized tensor formats, bit-exact with ggml's layouts (ggml-common.h), and
+// the row-level operations the engine needs on them:
+//   dequantize_row:  any supported type -> f32
+//   quantize_row:    f32 -> F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K, IQ4_NL (for
+//                    the synthetic-model writer; reference (non-imatrix) quantizers
+//                    with the same rounding as ggml's *_ref functions)
+//   vec_dot_type:    the type activations are converted to before a dot product
+//                    with a weight row of a given type, as ggml's CPU backend does
+//                    (F32->F32, F16->F16, BF16->BF16, Q8_0/Q4_0/IQ4_NL->Q8_0,
+//                    K-quants->Q8_K), so tome's sums match llama.cpp's closely.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "common/ggml_type.h"
+
+namespace tome {
+
+// Converts n values of `type` at src to f32. n is a multiple of the block size.
+void dequantize_row(GgmlType type, const void* src, float* dst, int64_t n);
+// Converts n f32 values to `type` at dst. Throws tome::Error UNSUPPORTED_TYPE for
+// types without a quantizer.
+void quantize_row(GgmlType type, const float* src, void* dst, int64_t n);
+bool can_quantize(GgmlType type);
+
+GgmlType vec_dot_type(GgmlType weight_type);
+
+// Dot product of one weight row (type `wtype`, n elements) with one activation
+// row already converted to vec_dot_type(wtype). Result in f32.
+// Dispatches to the AVX2+FMA kernel when the CPU has it and simd is allowed.
+float vec_dot(GgmlType wtype, const void* w_row, const void* act_row, int64_t n);
+
+// Scalar reference of vec_dot, always compiled, always tested against the SIMD path.
+float vec_dot_scalar(GgmlType wtype, const void* w_row, const void* act_row, int64_t n);
+
+}  // namespace tome

@@ -9,6 +9,8 @@
 //   "GGUF_TRUNCATED: tensor 12 ('blk.0.attn_q.weight') dims at offset 8812: needs 16 bytes, 3 left"
 #pragma once
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -24,6 +26,8 @@ enum class GgufValueType : uint32_t {
   BOOL = 7, STRING = 8, ARRAY = 9, UINT64 = 10, INT64 = 11, FLOAT64 = 12,
 };
 const char* gguf_value_type_name(GgufValueType t);
+// Bytes of one scalar of type t in the file; 0 for STRING, ARRAY and unknown numbers.
+uint64_t gguf_value_type_size(GgufValueType t);
 
 // One metadata value. Scalars keep their exact type; numeric accessors convert.
 // Arrays hold either strings (strs) or numbers (nums as double is lossy for
@@ -65,6 +69,8 @@ struct GgufLimits {
   uint64_t max_total_alloc = 1ull << 31; // bytes of all parsed metadata together
 };
 
+class FileMap;
+
 class GgufFile {
  public:
   // Maps the file read-only and parses it. Throws tome::Error (GGUF_*, IO_*).
@@ -78,6 +84,8 @@ class GgufFile {
   uint32_t version() const { return version_; }
   uint64_t file_size() const { return size_; }
   uint64_t alignment() const { return alignment_; }
+  // Start of the tensor data section (aligned). A file without tensors may end
+  // before the aligned start; data_offset() is then file_size().
   uint64_t data_offset() const { return data_offset_; }
   const std::string& path() const { return path_; }
 
@@ -97,17 +105,20 @@ class GgufFile {
  private:
   GgufFile() = default;
   void parse(const GgufLimits& limits);
+  [[noreturn]] void type_error(const GgufKV& kv, const char* expected) const;
 
   std::string path_;
   const uint8_t* base_ = nullptr;  // whole file
   uint64_t size_ = 0;
-  void* map_ = nullptr;            // mmap handle (nullptr when from_bytes)
+  std::unique_ptr<FileMap> map_;   // the mapping (null when from_bytes)
   std::vector<uint8_t> owned_;     // from_bytes storage
   uint32_t version_ = 0;
   uint64_t alignment_ = 32;
   uint64_t data_offset_ = 0;
   std::vector<GgufKV> kv_;
   std::vector<GgufTensorInfo> tensors_;
+  std::map<std::string, size_t, std::less<>> kv_index_;      // key -> index in kv_
+  std::map<std::string, size_t, std::less<>> tensor_index_;  // name -> index in tensors_
 };
 
 }  // namespace tome

@@ -1,0 +1,82 @@
+// tome bench engine: tome and llama.cpp (node-llama-cpp) on the same synthetic
+// GGUF, the same tokens and thread count, alternating in one run.
+//   prefill_tok_s: tokens/s evaluating a prompt of ctx - n_decode tokens
+//   decode_tok_s:  tokens/s of n_decode single-token steps right after it
+import * as os from "node:os";
+import { loadAddon } from "../engine/native";
+import { openLlamaOracle } from "./llama-oracle";
+import { pseudoTokens, syntheticModel } from "./synthetic";
+
+export interface EngineRow {
+  engine: "tome" | "llama.cpp";
+  shape: string;
+  type: string;
+  ctx: number;
+  prefill_tok_s: number;
+  decode_tok_s: number;
+}
+
+const N_DECODE = 32;
+
+async function runTome(modelPath: string, prompt: number[], ctx: number, threads: number) {
+  const addon = loadAddon();
+  const model = new addon.Model(modelPath);
+  const session = new addon.Session(model, { ctx, threads, batch: 512 });
+  const t0 = performance.now();
+  let logits = await session.eval(Int32Array.from(prompt));
+  const prefillS = (performance.now() - t0) / 1000;
+  const t1 = performance.now();
+  for (let i = 0; i < N_DECODE; i++) {
+    let best = 0;
+    for (let j = 1; j < logits.length; j++) if (logits[j] > logits[best]) best = j;
+    logits = await session.eval(Int32Array.of(best));
+  }
+  const decodeS = (performance.now() - t1) / 1000;
+  return { prefill: prompt.length / prefillS, decode: N_DECODE / decodeS };
+}
+
+async function runLlama(modelPath: string, prompt: number[], ctx: number, threads: number) {
+  const oracle = await openLlamaOracle();
+  try {
+    const model = await oracle.loadModel(modelPath);
+    const seq = await model.createSequence(ctx, threads);
+    const t0 = performance.now();
+    await seq.prefill(prompt.slice(0, -1));
+    const prefillS = (performance.now() - t0) / 1000;
+    // The first step evaluates the last prompt token; time only the steps after it.
+    const t1 = performance.now();
+    const out = await seq.greedy([prompt[prompt.length - 1]], N_DECODE + 1);
+    const decodeS = (performance.now() - t1) / 1000;
+    await seq.dispose();
+    await model.dispose();
+    return { prefill: (prompt.length - 1) / prefillS, decode: out.length / decodeS };
+  } finally {
+    await oracle.dispose();
+  }
+}
+
+export async function benchEngine(o: { json: boolean; quick: boolean; threads?: number }) {
+  const threads = o.threads ?? os.cpus().length;
+  const shapes = o.quick ? ["smol"] : ["smol", "1b"];
+  const types = o.quick ? ["q8_0"] : ["q8_0", "q4_k"];
+  const ctxs = o.quick ? [512] : [512, 4096];
+  const rows: EngineRow[] = [];
+  const ratios: { shape: string; type: string; ctx: number; prefill: number; decode: number }[] = [];
+  const log = (s: string) => process.stderr.write(s + "\n");
+  for (const shape of shapes)
+    for (const type of types) {
+      const modelPath = await syntheticModel("llama", shape, type);
+      const nVocab = new (loadAddon().Model)(modelPath).info().nVocab;
+      for (const ctx of ctxs) {
+        const prompt = pseudoTokens(ctx - N_DECODE - 1, 3, nVocab);
+        const tome = await runTome(modelPath, prompt, ctx, threads);
+        rows.push({ engine: "tome", shape, type, ctx, prefill_tok_s: tome.prefill, decode_tok_s: tome.decode });
+        log(`tome      ${shape} ${type} ctx ${ctx}: prefill ${tome.prefill.toFixed(1)} tok/s, decode ${tome.decode.toFixed(2)} tok/s`);
+        const llama = await runLlama(modelPath, prompt, ctx, threads);
+        rows.push({ engine: "llama.cpp", shape, type, ctx, prefill_tok_s: llama.prefill, decode_tok_s: llama.decode });
+        log(`llama.cpp ${shape} ${type} ctx ${ctx}: prefill ${llama.prefill.toFixed(1)} tok/s, decode ${llama.decode.toFixed(2)} tok/s`);
+        ratios.push({ shape, type, ctx, prefill: tome.prefill / llama.prefill, decode: tome.decode / llama.decode });
+      }
+    }
+  return { suite: "engine", threads, rows, ratios };
+}

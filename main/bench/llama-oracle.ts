@@ -1,0 +1,80 @@
+// llama.cpp, through node-llama-cpp 3.21.1 (a devDependency with prebuilt
+// binaries), used as the exact oracle in tests and the baseline in benchmarks.
+// Loaded lazily with a real dynamic import: node-llama-cpp is ESM-only.
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+export interface LlamaOracle {
+  loadModel(path: string, vocabOnly?: boolean): Promise<OracleModel>;
+  dispose(): Promise<void>;
+}
+
+export interface OracleModel {
+  tokenize(text: string, parseSpecial: boolean): number[];
+  /** A context sequence of contextSize tokens on `threads` threads. */
+  createSequence(contextSize: number, threads: number): Promise<OracleSequence>;
+  dispose(): Promise<void>;
+}
+
+export interface OracleSequence {
+  /** Prefill without sampling. */
+  prefill(tokens: number[]): Promise<void>;
+  /** Greedy continuation of `prompt` for n tokens (stops early at end of generation). */
+  greedy(prompt: number[], n: number): Promise<number[]>;
+  /**
+   * Teacher-forced: feeds `tokens`; for each position returns log-probabilities
+   * (natural log) of the next token at temperature 1, as a Map id -> logp,
+   * only for tokens whose probability llama.cpp reports as non-zero.
+   */
+  logProbs(tokens: number[]): Promise<Map<number, number>[]>;
+  dispose(): Promise<void>;
+}
+
+const dynamicImport = new Function("s", "return import(s)") as (s: string) => Promise<any>;
+
+export async function openLlamaOracle(): Promise<LlamaOracle> {
+  const { getLlama } = await dynamicImport("node-llama-cpp");
+  const llama = await getLlama({ gpu: false, build: "never", logLevel: "error", progressLogs: false });
+  return {
+    async loadModel(path: string, vocabOnly = false): Promise<OracleModel> {
+      const model = await llama.loadModel({ modelPath: path, vocabOnly, gpuLayers: 0 });
+      return {
+        tokenize: (text, parseSpecial) => Array.from(model.tokenize(text, parseSpecial) as number[]),
+        async createSequence(contextSize, threads) {
+          const ctx = await model.createContext({ contextSize, threads, batchSize: 512, flashAttention: false });
+          const seq = ctx.getSequence();
+          return {
+            async prefill(tokens) {
+              await seq.evaluateWithoutGeneratingNewTokens(tokens);
+            },
+            async greedy(prompt, n) {
+              const out: number[] = [];
+              if (n <= 0) return out;
+              for await (const t of seq.evaluate(prompt, { temperature: 0 })) {
+                if (model.isEogToken(t)) break;
+                out.push(t);
+                if (out.length >= n) break;
+              }
+              return out;
+            },
+            async logProbs(tokens) {
+              // temperature 1 and no truncation: probabilities = softmax(logits)
+              const options = { temperature: 1, topK: 0, topP: 1, minP: 0 };
+              const input = tokens.map((t) => [t, { generateNext: { probabilities: true, options } }]);
+              const res = await seq.controlledEvaluate(input as any);
+              return res.map((r: any) => {
+                const m = new Map<number, number>();
+                for (const [id, p] of r?.next?.probabilities ?? []) if (p > 0) m.set(id, Math.log(p));
+                return m;
+              });
+            },
+            async dispose() {
+              await ctx.dispose();
+            },
+          };
+        },
+        dispose: () => model.dispose(),
+      };
+    },
+    dispose: () => llama.dispose(),
+  };
+}

@@ -1,0 +1,39 @@
+// Synthetic models for benchmarks, made once and kept in a cache folder
+// ($TOME_BENCH_DIR, else <tmp>/tome-bench-models).
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { loadAddon } from "../engine/native";
+import { requireTestData } from "./test-data";
+
+export function benchDir(): string {
+  const d = process.env.TOME_BENCH_DIR ?? path.join(os.tmpdir(), "tome-bench-models");
+  fs.mkdirSync(d, { recursive: true });
+  return d;
+}
+
+export async function syntheticModel(
+  arch: "llama" | "qwen2",
+  shape: string,
+  type: string,
+  dir = benchDir(),
+  vocabName = "ggml-vocab-llama-spm.gguf",
+): Promise<string> {
+  const out = path.join(dir, `${arch}-${shape}-${type}-${path.basename(vocabName, ".gguf")}.gguf`);
+  if (!fs.existsSync(out)) {
+    const vocab = path.join(requireTestData(), "models", "vocab", vocabName);
+    await loadAddon().writeSyntheticModel({ arch, shape, type, vocab, out, seed: 1 });
+  }
+  return out;
+}
+
+/** Deterministic token ids in [lo, hi) (a fixed LCG), the same for every engine. */
+export function pseudoTokens(n: number, lo: number, hi: number, seed = 12345): number[] {
+  const out: number[] = [];
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out.push(lo + (s % (hi - lo)));
+  }
+  return out;
+}

@@ -1,0 +1,24 @@
+// tome bench SUITE [--json] [--quick]: measurements, never pass/fail tests.
+// Suites: engine (tome vs llama.cpp through node-llama-cpp).
+import { parse, UsageError } from "../args";
+import { benchEngine } from "../../bench/engine";
+
+export const usage = "tome bench engine [--json] [--quick] [--threads N]";
+
+const suites: Record<string, (o: { json: boolean; quick: boolean; threads?: number }) => Promise<unknown>> = {
+  engine: benchEngine,
+};
+
+export async function bench(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(
+    argv,
+    { json: { type: "boolean" }, quick: { type: "boolean" }, threads: { type: "string" } },
+    true,
+  );
+  const suite = positionals[0];
+  if (!suite || !suites[suite]) throw new UsageError(`bench needs a suite: ${Object.keys(suites).join(", ")}`);
+  const threads = values.threads === undefined ? undefined : Number(values.threads);
+  const result = await suites[suite]({ json: values.json === true, quick: values.quick === true, threads });
+  if (values.json) process.stdout.write(JSON.stringify(result) + "\n");
+  return 0;
+}

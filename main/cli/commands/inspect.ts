@@ -1,0 +1,40 @@
+// tome inspect M.gguf [--ctx N] [--json]: metadata, tensor types and the RAM
+// needed for weights + KV at that context. Exits non-zero with a one-line
+// reason on a bad file.
+import { loadAddon, type GgufSummary } from "../../engine";
+import { estimateMemory } from "../../engine/memory";
+import { intArg, parse, UsageError } from "../args";
+
+export const usage = "tome inspect M.gguf [--ctx N] [--json]";
+
+export async function inspect(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, { ctx: { type: "string" }, json: { type: "boolean" } }, true);
+  if (positionals.length !== 1) throw new UsageError("inspect takes one GGUF path");
+  const summary: GgufSummary = loadAddon().inspectGguf(positionals[0]);
+  const mem = estimateMemory(summary, values.ctx === undefined ? undefined : intArg(values.ctx, "ctx", 0, 1));
+  if (values.json) {
+    process.stdout.write(JSON.stringify({ ...summary, memory: mem }, null, 2) + "\n");
+    return 0;
+  }
+  const md = summary.metadata;
+  const line = (k: string, v: unknown) => process.stdout.write(`${k.padEnd(28)} ${v}\n`);
+  line("file", positionals[0]);
+  line("gguf version", summary.version);
+  line("size", `${summary.fileSize} bytes`);
+  for (const [k, v] of Object.entries(md)) {
+    if (typeof v === "object") line(k, `[${v.elementType} x ${v.length}] ${JSON.stringify(v.head).slice(0, 60)}...`);
+    else line(k, typeof v === "string" && v.length > 80 ? JSON.stringify(v.slice(0, 77) + "...") : JSON.stringify(v));
+  }
+  const types = new Map<string, number>();
+  for (const t of summary.tensors) types.set(t.type, (types.get(t.type) ?? 0) + 1);
+  line("tensors", `${summary.tensors.length} (${[...types].map(([t, n]) => `${n} x ${t}`).join(", ")})`);
+  const unsupported = summary.tensors.filter((t) => !t.supported);
+  if (unsupported.length) line("unsupported", unsupported.map((t) => `${t.name}:${t.type}`).join(", "));
+  if (mem) {
+    line("context", mem.ctx);
+    line("weights", `${mem.weightBytes} bytes`);
+    line("kv cache (f16)", `${mem.kvBytes} bytes`);
+    line("total", `${mem.totalBytes} bytes`);
+  }
+  return 0;
+}

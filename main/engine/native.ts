@@ -1,0 +1,169 @@
+// The typed face of tome_cpu.node. This module is the only place that loads the
+// addon; everything else imports these types.
+import * as path from "node:path";
+import * as fs from "node:fs";
+import { createRequire } from "node:module";
+
+export interface ModelInfo {
+  arch: string;
+  nLayer: number;
+  nEmbd: number;
+  nHead: number;
+  nHeadKv: number;
+  headDim: number;
+  nFf: number;
+  nVocab: number;
+  nCtxTrain: number;
+  nRot: number;
+  ropeFreqBase: number;
+  ropeFreqScale: number;
+  rmsEps: number;
+  weightBytes: number;
+  tiedOutput: boolean;
+  tokenizer: { kind: "spm" | "bpe"; pre: string; bos: number; eos: number; addBos: boolean; addEos: boolean };
+}
+
+export interface NativeModel {
+  info(): ModelInfo;
+  tokenize(text: string, addSpecial: boolean, parseSpecial: boolean): Int32Array;
+  tokenToPiece(id: number, renderSpecial: boolean): Buffer;
+  isEog(id: number): boolean;
+}
+
+/** A tokenizer alone (vocab-only GGUFs have no weights). */
+export interface NativeTokenizer {
+  tokenize(text: string, addSpecial: boolean, parseSpecial: boolean): Int32Array;
+  tokenToPiece(id: number, renderSpecial: boolean): Buffer;
+  isEog(id: number): boolean;
+  nVocab(): number;
+}
+
+export interface SessionOptions {
+  ctx?: number;
+  threads?: number;
+  batch?: number;
+}
+
+export interface PhaseTimes {
+  matmulMs: number;
+  attentionMs: number;
+  otherMs: number;
+}
+
+export interface NativeSession {
+  eval(tokens: Int32Array, allLogits?: boolean): Promise<Float32Array>;
+  truncate(n: number): void;
+  nPast(): number;
+  nCtx(): number;
+  kvBytes(): number;
+  threads(): number;
+  times(): PhaseTimes;
+  resetTimes(): void;
+}
+
+export interface SamplerOptions {
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  minP?: number;
+  repeatPenalty?: number;
+  repeatLastN?: number;
+  seed?: number;
+}
+
+export interface NativeSampler {
+  sample(logits: Float32Array): number;
+  accept(token: number): void;
+}
+
+export type GgufScalar = number | string | boolean;
+export interface GgufArraySummary {
+  type: "array";
+  elementType: string;
+  length: number;
+  head: GgufScalar[];
+}
+export interface GgufTensorSummary {
+  name: string;
+  type: string;
+  supported: boolean;
+  shape: number[];
+  bytes: number;
+}
+export interface GgufSummary {
+  version: number;
+  fileSize: number;
+  alignment: number;
+  dataOffset: number;
+  metadata: Record<string, GgufScalar | GgufArraySummary>;
+  tensors: GgufTensorSummary[];
+}
+
+export interface SyntheticModelOptions {
+  arch: "llama" | "qwen2";
+  shape: string;
+  type: string;
+  vocab: string;
+  out: string;
+  seed: number;
+}
+
+export type GgufEntry =
+  | { key: string; type: "string"; value: string }
+  | { key: string; type: "u32" | "i32" | "f32"; value: number }
+  | { key: string; type: "bool"; value: boolean }
+  | { key: string; type: "string[]"; value: string[] }
+  | { key: string; type: "i32[]" | "f32[]"; value: number[] };
+
+export interface TomeAddon {
+  writeGguf(entries: GgufEntry[], path: string): void;
+  Model: new (path: string) => NativeModel;
+  Tokenizer: new (path: string) => NativeTokenizer;
+  Session: new (model: NativeModel, options?: SessionOptions) => NativeSession;
+  Sampler: new (options?: SamplerOptions) => NativeSampler;
+  inspectGguf(path: string): GgufSummary;
+  writeSyntheticModel(options: SyntheticModelOptions): Promise<void>;
+  cpuFeatures(): { avx2: boolean; fma: boolean; f16c: boolean; simd: boolean };
+  setForceScalar(force: boolean): void;
+}
+
+/** Native errors carry a stable code (GGUF_TRUNCATED, CTX_FULL, ...). */
+export interface TomeNativeError extends Error {
+  code: string;
+}
+
+export function isTomeError(e: unknown): e is TomeNativeError {
+  return e instanceof Error && typeof (e as TomeNativeError).code === "string";
+}
+
+let cached: TomeAddon | undefined;
+
+/** The package root: the nearest folder above this module whose package.json is tome's
+ * (build/main/engine when compiled, main/engine under the test runner). */
+export function packageRoot(): string {
+  let dir = __dirname;
+  for (;;) {
+    const pkg = path.join(dir, "package.json");
+    if (fs.existsSync(pkg) && JSON.parse(fs.readFileSync(pkg, "utf8")).name === "tome") return dir;
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error(`cannot find tome's package.json above ${__dirname}`);
+    dir = up;
+  }
+}
+
+export function addonPath(): string {
+  const candidates = [
+    process.env.TOME_ADDON,
+    path.join(packageRoot(), "build", "native", "Release", "tome_cpu.node"),
+    path.join(packageRoot(), "build", "native", "tome_cpu.node"),
+  ].filter((p): p is string => !!p);
+  for (const p of candidates) if (fs.existsSync(p)) return p;
+  throw Object.assign(new Error(`tome_cpu.node not found (looked in ${candidates.join(", ")}); run npm install`), {
+    code: "ADDON_MISSING",
+  });
+}
+
+export function loadAddon(): TomeAddon {
+  if (!cached) cached = createRequire(path.join(packageRoot(), "package.json"))(addonPath()) as TomeAddon;
+  return cached;
+}

@@ -1,0 +1,70 @@
+// Conversion of native failures into JS errors carrying `.code`, and argument
+// checks that throw uniform TypeErrors (code ERR_INVALID_ARG).
+#pragma once
+#include <napi.h>
+
+#include <string>
+
+#include "common/error.h"
+
+namespace tome::addon {
+
+inline Napi::Error make_error(Napi::Env env, const std::string& code, const std::string& message) {
+  Napi::Error e = Napi::Error::New(env, message);
+  e.Set("code", Napi::String::New(env, code));
+  return e;
+}
+
+inline Napi::Error to_js(Napi::Env env, const tome::Error& e) { return make_error(env, e.code(), e.what()); }
+
+// Runs fn, turning tome::Error and std::exception into JS exceptions.
+template <class Fn>
+auto guarded(Napi::Env env, Fn&& fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const tome::Error& e) {
+    throw to_js(env, e);
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const std::bad_alloc&) {
+    throw make_error(env, "OUT_OF_MEMORY", "out of memory");
+  } catch (const std::exception& e) {
+    throw make_error(env, "INTERNAL", e.what());
+  }
+}
+
+inline Napi::TypeError type_error(Napi::Env env, const std::string& what) {
+  Napi::TypeError e = Napi::TypeError::New(env, what);
+  e.Set("code", Napi::String::New(env, "ERR_INVALID_ARG"));
+  return e;
+}
+
+inline std::string arg_string(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  if (info.Length() <= i || !info[i].IsString()) throw type_error(info.Env(), std::string(name) + " must be a string");
+  return info[i].As<Napi::String>().Utf8Value();
+}
+
+inline bool arg_bool(const Napi::CallbackInfo& info, size_t i, bool dflt) {
+  if (info.Length() <= i || info[i].IsUndefined()) return dflt;
+  if (!info[i].IsBoolean()) throw type_error(info.Env(), "argument " + std::to_string(i) + " must be a boolean");
+  return info[i].As<Napi::Boolean>().Value();
+}
+
+inline int64_t arg_int(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t lo, int64_t hi) {
+  if (info.Length() <= i || !info[i].IsNumber()) throw type_error(info.Env(), std::string(name) + " must be a number");
+  double d = info[i].As<Napi::Number>().DoubleValue();
+  if (!(d >= double(lo) && d <= double(hi)) || d != double(int64_t(d)))
+    throw type_error(info.Env(), std::string(name) + " must be an integer in [" + std::to_string(lo) + ", " +
+                                     std::to_string(hi) + "]");
+  return int64_t(d);
+}
+
+// Reads an optional numeric field of an options object.
+inline double opt_number(const Napi::Object& o, const char* key, double dflt) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined() || v.IsNull()) return dflt;
+  if (!v.IsNumber()) throw type_error(o.Env(), std::string("option '") + key + "' must be a number");
+  return v.As<Napi::Number>().DoubleValue();
+}
+
+}  // namespace tome::addon

@@ -1,0 +1,41 @@
+// JS class Session: new Session(model, { ctx, threads, batch })
+//   eval(tokens: Int32Array, allLogits = false) -> Promise<Float32Array>
+//     runs on a worker thread; a second call while one runs rejects with BUSY.
+//   truncate(n); nPast(); nCtx(); kvBytes(); threads()
+//   times() -> { matmulMs, attentionMs, otherMs } since the last resetTimes()
+#pragma once
+#include <napi.h>
+
+#include <atomic>
+#include <memory>
+
+#include "model/session.h"
+
+namespace tome::addon {
+
+class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
+ public:
+  static Napi::Function define(Napi::Env env, Napi::FunctionReference* model_ctor);
+  explicit SessionWrap(const Napi::CallbackInfo& info);
+
+  Session& session() { return *session_; }
+  std::atomic<bool>& busy() { return busy_; }
+
+ private:
+  Napi::Value eval(const Napi::CallbackInfo& info);
+  Napi::Value truncate(const Napi::CallbackInfo& info);
+  Napi::Value n_past(const Napi::CallbackInfo& info);
+  Napi::Value n_ctx(const Napi::CallbackInfo& info);
+  Napi::Value kv_bytes(const Napi::CallbackInfo& info);
+  Napi::Value threads(const Napi::CallbackInfo& info);
+  Napi::Value times(const Napi::CallbackInfo& info);
+  Napi::Value reset_times(const Napi::CallbackInfo& info);
+  void check_idle(Napi::Env env);
+
+  std::shared_ptr<const Model> model_;  // keeps the model alive while the session lives
+  std::unique_ptr<Session> session_;
+  Napi::ObjectReference model_ref_;
+  std::atomic<bool> busy_{false};
+};
+
+}  // namespace tome::addon

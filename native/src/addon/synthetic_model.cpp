@@ -1,0 +1,64 @@
+#include "addon/synthetic_model.h"
+
+#include <thread>
+
+#include "addon/js_errors.h"
+#include "cpu/thread_pool.h"
+#include "model/synthetic_model.h"
+
+namespace tome::addon {
+
+namespace {
+
+class WriteWorker : public Napi::AsyncWorker {
+ public:
+  WriteWorker(Napi::Env env, SyntheticModelSpec spec)
+      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), spec_(std::move(spec)) {}
+  Napi::Promise promise() { return deferred_.Promise(); }
+  void Execute() override {
+    try {
+      ThreadPool pool(int(std::max(1u, std::thread::hardware_concurrency())));
+      write_synthetic_model(spec_, pool);
+    } catch (const tome::Error& e) {
+      code_ = e.code();
+      SetError(e.what());
+    } catch (const std::exception& e) {
+      SetError(e.what());
+    }
+  }
+  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(make_error(Env(), code_, e.Message()).Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  SyntheticModelSpec spec_;
+  std::string code_ = "INTERNAL";
+};
+
+std::string field(const Napi::Object& o, const char* key) {
+  Napi::Value v = o.Get(key);
+  if (!v.IsString()) throw type_error(o.Env(), std::string("option '") + key + "' must be a string");
+  return v.As<Napi::String>().Utf8Value();
+}
+
+}  // namespace
+
+Napi::Value write_synthetic_model(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) throw type_error(env, "options must be an object");
+  Napi::Object o = info[0].As<Napi::Object>();
+  SyntheticModelSpec spec;
+  spec.arch = field(o, "arch");
+  spec.shape = field(o, "shape");
+  spec.vocab_path = field(o, "vocab");
+  spec.out_path = field(o, "out");
+  spec.seed = uint64_t(opt_number(o, "seed", 1));
+  std::string type = field(o, "type");
+  guarded(env, [&] { spec.type = parse_weight_type(type); });
+  auto* w = new WriteWorker(env, std::move(spec));
+  Napi::Promise p = w->promise();
+  w->Queue();
+  return p;
+}
+
+}  // namespace tome::addon

@@ -1,0 +1,30 @@
+// Causal attention for a chunk of queries (prefill and single-token decode in
+// full mode), blocked over keys with an online softmax so a tile of queries
+// reads each key block once:
+//   for query i (context position pos0 + i) and head h in KV group g:
+//   out[i][h] = softmax_j<=pos0+i (scale * q[i][h] . k_g[j]) . v_g[j]
+#pragma once
+#include <cstdint>
+
+#include "attention/partial_attention.h"
+
+namespace tome {
+
+class ThreadPool;
+
+struct CausalAttentionArgs {
+  const float* q;       // (n_tokens, n_head, hd)
+  float* out;           // (n_tokens, n_head, hd)
+  int64_t n_tokens;
+  int64_t pos0;         // position of the first query; keys [0, pos0 + n_tokens) are present
+  int n_head, n_head_kv, hd;
+  float scale;
+  // KV rows of KV head g: k(g) + j * stride
+  const uint16_t* const* k_heads;  // (n_head_kv) pointers
+  const uint16_t* const* v_heads;
+  size_t stride;
+};
+
+void causal_attention(const CausalAttentionArgs& a, ThreadPool& pool);
+
+}  // namespace tome

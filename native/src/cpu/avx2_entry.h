@@ -1,0 +1,34 @@
+// Internal: entry points of the AVX2+FMA+F16C kernels (*_avx2.cpp, x86-64 only).
+// Plain declarations, safe to include anywhere; calling them needs the CPU check
+// (kernels::avx2_dot / avx2_convert return them only then).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#if defined(__x86_64__) || defined(_M_X64)
+#define TOME_HAVE_AVX2_KERNELS 1
+
+namespace tome {
+namespace kernels {
+
+#define TOME_AVX2_DOT(name) \
+  void name(const void* w, const void* act, size_t act_stride, int n_act, int64_t n, float* out)
+TOME_AVX2_DOT(dot_f32_avx2);
+TOME_AVX2_DOT(dot_f16_avx2);
+TOME_AVX2_DOT(dot_bf16_avx2);
+TOME_AVX2_DOT(dot_q8_0_avx2);
+TOME_AVX2_DOT(dot_q4_0_avx2);
+TOME_AVX2_DOT(dot_iq4_nl_avx2);
+TOME_AVX2_DOT(dot_q4_K_avx2);
+TOME_AVX2_DOT(dot_q5_K_avx2);
+TOME_AVX2_DOT(dot_q6_K_avx2);
+#undef TOME_AVX2_DOT
+
+void convert_f16_avx2(const float* src, void* dst, int64_t n);
+void convert_bf16_avx2(const float* src, void* dst, int64_t n);
+void convert_q8_0_avx2(const float* src, void* dst, int64_t n);
+void convert_q8_K_avx2(const float* src, void* dst, int64_t n);
+
+}  // namespace kernels
+}  // namespace tome
+#endif

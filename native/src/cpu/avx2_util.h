@@ -1,0 +1,43 @@
+// Helpers for the *_avx2.cpp files only (they need -mavx2 -mfma -mf16c). All in an
+// anonymous namespace so no out-of-line copy can leak into plain code.
+#pragma once
+#include <immintrin.h>
+
+#include <cstdint>
+#include <cstring>
+
+namespace {
+
+// ((v0+v4)+(v2+v6)) + ((v1+v5)+(v3+v7)), the canonical hsum8 of kernels.h.
+inline float hsum8_avx(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+// Exact integer horizontal sums.
+inline int hsum_i32_4(__m128i v) {
+  v = _mm_add_epi32(v, _mm_unpackhi_epi64(v, v));
+  v = _mm_add_epi32(v, _mm_shuffle_epi32(v, _MM_SHUFFLE(2, 3, 0, 1)));
+  return _mm_cvtsi128_si32(v);
+}
+inline int hsum_i32_8(__m256i v) {
+  return hsum_i32_4(_mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1)));
+}
+
+// One-rounding a*b+c (the scalar kernels use std::fma; same result).
+inline float fma1(float a, float b, float c) {
+  return _mm_cvtss_f32(_mm_fmadd_ss(_mm_set_ss(a), _mm_set_ss(b), _mm_set_ss(c)));
+}
+
+inline float half_to_float(uint16_t h) { return _cvtsh_ss(h); }
+
+// Signed int8 x signed int8, 32 lanes -> 8 int32 lanes, lane l = sum of bytes 4l..4l+3.
+// The sign trick makes x unsigned for maddubs; exact for |x|, |y| <= 127 (and x = -128).
+inline __m256i dot_i8_lanes(__m256i x_abs, __m256i x, __m256i y) {
+  const __m256i p16 = _mm256_maddubs_epi16(x_abs, _mm256_sign_epi8(y, x));
+  return _mm256_madd_epi16(p16, _mm256_set1_epi16(1));
+}
+
+}  // namespace

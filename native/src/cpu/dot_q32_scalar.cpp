@@ -1,0 +1,81 @@
+// Scalar dot products of the 32-element block formats (Q8_0, Q4_0, IQ4_NL) with
+// Q8_0 activations, in the canonical order of kernels.h: per block, 8 exact
+// integer partial sums over 4 consecutive elements, each fused into its own lane
+// accumulator with the block's scale product dw*da, then hsum8.
+#include "common/fp16.h"
+#include "cpu/canonical.h"
+#include "cpu/dot_scalar.h"
+#include "cpu/quant_blocks.h"
+
+namespace tome {
+namespace kernels {
+
+namespace {
+
+// Unpack one weight block to 32 signed levels in element order; return its scale.
+struct UnpackQ8_0 {
+  using Block = BlockQ8_0;
+  static float run(const Block& b, int8_t q[32]) {
+    for (int j = 0; j < 32; ++j) q[j] = b.qs[j];
+    return fp16_to_fp32(b.d);
+  }
+};
+struct UnpackQ4_0 {
+  using Block = BlockQ4_0;
+  static float run(const Block& b, int8_t q[32]) {
+    for (int j = 0; j < 16; ++j) {
+      q[j] = int8_t((b.qs[j] & 0xF) - 8);
+      q[j + 16] = int8_t((b.qs[j] >> 4) - 8);
+    }
+    return fp16_to_fp32(b.d);
+  }
+};
+struct UnpackIQ4_NL {
+  using Block = BlockIQ4_NL;
+  static float run(const Block& b, int8_t q[32]) {
+    for (int j = 0; j < 16; ++j) {
+      q[j] = kIq4nlValues[b.qs[j] & 0xF];
+      q[j + 16] = kIq4nlValues[b.qs[j] >> 4];
+    }
+    return fp16_to_fp32(b.d);
+  }
+};
+
+template <class Unpack>
+float dot_one(const typename Unpack::Block* w, const BlockQ8_0* a, int64_t nb) {
+  float acc[8] = {};
+  int8_t q[32];
+  for (int64_t i = 0; i < nb; ++i) {
+    const float d = Unpack::run(w[i], q) * fp16_to_fp32(a[i].d);
+    for (int l = 0; l < 8; ++l) {
+      int s = 0;
+      for (int k = 0; k < 4; ++k) s += int(q[4 * l + k]) * int(a[i].qs[4 * l + k]);
+      acc[l] = fmaf_exact(float(s), d, acc[l]);
+    }
+  }
+  return hsum8(acc);
+}
+
+template <class Unpack>
+void dot_rows(const void* w, const void* act, size_t stride, int n_act, int64_t n, float* out) {
+  for (int k = 0; k < n_act; ++k) {
+    const void* a = static_cast<const uint8_t*>(act) + size_t(k) * stride;
+    out[k] = dot_one<Unpack>(static_cast<const typename Unpack::Block*>(w),
+                             static_cast<const BlockQ8_0*>(a), n / kQK32);
+  }
+}
+
+}  // namespace
+
+void dot_q8_0_scalar(const void* w, const void* act, size_t stride, int n_act, int64_t n, float* out) {
+  dot_rows<UnpackQ8_0>(w, act, stride, n_act, n, out);
+}
+void dot_q4_0_scalar(const void* w, const void* act, size_t stride, int n_act, int64_t n, float* out) {
+  dot_rows<UnpackQ4_0>(w, act, stride, n_act, n, out);
+}
+void dot_iq4_nl_scalar(const void* w, const void* act, size_t stride, int n_act, int64_t n, float* out) {
+  dot_rows<UnpackIQ4_NL>(w, act, stride, n_act, n, out);
+}
+
+}  // namespace kernels
+}  // namespace tome

@@ -1,0 +1,24 @@
+// Internal: the scalar kernels (reference flavour), one per weight type; each has
+// the kernels::DotFn signature. Tables in kernels.cpp.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace tome {
+namespace kernels {
+
+#define TOME_SCALAR_DOT(name) \
+  void name(const void* w, const void* act, size_t act_stride, int n_act, int64_t n, float* out)
+TOME_SCALAR_DOT(dot_f32_scalar);
+TOME_SCALAR_DOT(dot_f16_scalar);
+TOME_SCALAR_DOT(dot_bf16_scalar);
+TOME_SCALAR_DOT(dot_q8_0_scalar);
+TOME_SCALAR_DOT(dot_q4_0_scalar);
+TOME_SCALAR_DOT(dot_iq4_nl_scalar);
+TOME_SCALAR_DOT(dot_q4_K_scalar);
+TOME_SCALAR_DOT(dot_q5_K_scalar);
+TOME_SCALAR_DOT(dot_q6_K_scalar);
+#undef TOME_SCALAR_DOT
+
+}  // namespace kernels
+}  // namespace tome

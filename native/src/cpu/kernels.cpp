@@ -1,0 +1,93 @@
+// Kernel tables: type -> scalar kernel, and the run-time choice of flavour.
+#include "cpu/kernels.h"
+
+#include <cstring>
+
+#include "cpu/avx2_entry.h"
+#include "cpu/cpu_features.h"
+#include "cpu/dot_scalar.h"
+#include "cpu/quantize_impl.h"
+
+namespace tome {
+namespace kernels {
+
+namespace {
+void copy_f32(const float* src, void* dst, int64_t n) { std::memcpy(dst, src, size_t(n) * sizeof(float)); }
+}  // namespace
+
+DotFn scalar_dot(GgmlType wtype) {
+  switch (wtype) {
+    case GgmlType::F32: return dot_f32_scalar;
+    case GgmlType::F16: return dot_f16_scalar;
+    case GgmlType::BF16: return dot_bf16_scalar;
+    case GgmlType::Q8_0: return dot_q8_0_scalar;
+    case GgmlType::Q4_0: return dot_q4_0_scalar;
+    case GgmlType::IQ4_NL: return dot_iq4_nl_scalar;
+    case GgmlType::Q4_K: return dot_q4_K_scalar;
+    case GgmlType::Q5_K: return dot_q5_K_scalar;
+    case GgmlType::Q6_K: return dot_q6_K_scalar;
+    default: return nullptr;
+  }
+}
+
+ConvertFn scalar_convert(GgmlType act_type) {
+  switch (act_type) {
+    case GgmlType::F32: return copy_f32;
+    case GgmlType::F16: return quantizers::f16_row;
+    case GgmlType::BF16: return quantizers::bf16_row;
+    case GgmlType::Q8_0: return quantizers::q8_0_act;
+    case GgmlType::Q8_K: return quantizers::q8_K_act;
+    default: return nullptr;
+  }
+}
+
+DotFn avx2_dot(GgmlType wtype) {
+#ifdef TOME_HAVE_AVX2_KERNELS
+  switch (wtype) {
+    case GgmlType::F32: return dot_f32_avx2;
+    case GgmlType::F16: return dot_f16_avx2;
+    case GgmlType::BF16: return dot_bf16_avx2;
+    case GgmlType::Q8_0: return dot_q8_0_avx2;
+    case GgmlType::Q4_0: return dot_q4_0_avx2;
+    case GgmlType::IQ4_NL: return dot_iq4_nl_avx2;
+    case GgmlType::Q4_K: return dot_q4_K_avx2;
+    case GgmlType::Q5_K: return dot_q5_K_avx2;
+    case GgmlType::Q6_K: return dot_q6_K_avx2;
+    default: return nullptr;
+  }
+#else
+  (void)wtype;
+  return nullptr;
+#endif
+}
+
+ConvertFn avx2_convert(GgmlType act_type) {
+#ifdef TOME_HAVE_AVX2_KERNELS
+  switch (act_type) {
+    case GgmlType::F32: return copy_f32;  // nothing to vectorize beyond memcpy
+    case GgmlType::F16: return convert_f16_avx2;
+    case GgmlType::BF16: return convert_bf16_avx2;
+    case GgmlType::Q8_0: return convert_q8_0_avx2;
+    case GgmlType::Q8_K: return convert_q8_K_avx2;
+    default: return nullptr;
+  }
+#else
+  (void)act_type;
+  return nullptr;
+#endif
+}
+
+DotFn select_dot(GgmlType wtype) {
+  if (simd_enabled())
+    if (DotFn f = avx2_dot(wtype)) return f;
+  return scalar_dot(wtype);
+}
+
+ConvertFn select_convert(GgmlType act_type) {
+  if (simd_enabled())
+    if (ConvertFn f = avx2_convert(act_type)) return f;
+  return scalar_convert(act_type);
+}
+
+}  // namespace kernels
+}  // namespace tome

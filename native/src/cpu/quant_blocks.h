@@ -1,0 +1,89 @@
+// Block layouts of the quantized formats, byte for byte as ggml defines them
+// (ggml-common.h), so GGUF tensor data can be read in place.
+//
+//   type    elems  bytes  layout
+//   Q4_0    32     18     d; qs[16]: element j in low nibble of qs[j], j+16 in the high nibble
+//   Q8_0    32     34     d; qs[32] int8
+//   IQ4_NL  32     18     d; qs[16] as Q4_0, nibble -> kIq4nlValues[nibble]
+//   Q4_K    256    144    d, dmin; scales[12] (8 x 6-bit scale, 8 x 6-bit min); qs[128]
+//   Q5_K    256    176    d, dmin; scales[12]; qh[32] (5th bits); qs[128]
+//   Q6_K    256    210    ql[128] (low 4 bits); qh[64] (high 2 bits); scales[16] int8; d
+//   Q8_K    256    292    float d; qs[256] int8; bsums[16] (sums of each 16 qs)
+// (d, dmin are IEEE halves stored as uint16_t.) Q8_K exists only as the activation
+// partner of the K-quants and is never stored in a GGUF file.
+#pragma once
+#include <cstdint>
+
+namespace tome {
+
+constexpr int kQK32 = 32;   // block size of Q4_0, Q8_0, IQ4_NL
+constexpr int kQKK = 256;   // super-block size of the K-quants and Q8_K
+
+struct BlockQ4_0 {
+  uint16_t d;
+  uint8_t qs[kQK32 / 2];
+};
+struct BlockQ8_0 {
+  uint16_t d;
+  int8_t qs[kQK32];
+};
+struct BlockIQ4_NL {
+  uint16_t d;
+  uint8_t qs[kQK32 / 2];
+};
+struct BlockQ4_K {
+  uint16_t d;
+  uint16_t dmin;
+  uint8_t scales[12];
+  uint8_t qs[kQKK / 2];
+};
+struct BlockQ5_K {
+  uint16_t d;
+  uint16_t dmin;
+  uint8_t scales[12];
+  uint8_t qh[kQKK / 8];
+  uint8_t qs[kQKK / 2];
+};
+struct BlockQ6_K {
+  uint8_t ql[kQKK / 2];
+  uint8_t qh[kQKK / 4];
+  int8_t scales[kQKK / 16];
+  uint16_t d;
+};
+struct BlockQ8_K {
+  float d;
+  int8_t qs[kQKK];
+  int16_t bsums[kQKK / 16];
+};
+
+static_assert(sizeof(BlockQ4_0) == 18, "Q4_0 block");
+static_assert(sizeof(BlockQ8_0) == 34, "Q8_0 block");
+static_assert(sizeof(BlockIQ4_NL) == 18, "IQ4_NL block");
+static_assert(sizeof(BlockQ4_K) == 144, "Q4_K block");
+static_assert(sizeof(BlockQ5_K) == 176, "Q5_K block");
+static_assert(sizeof(BlockQ6_K) == 210, "Q6_K block");
+static_assert(sizeof(BlockQ8_K) == 292, "Q8_K block");
+static_assert(alignof(BlockQ4_0) == 2 && alignof(BlockQ8_0) == 2 && alignof(BlockQ6_K) == 2,
+              "half-aligned blocks: rows of them may start at any even address");
+
+// The 16 levels of IQ4_NL (non-linear, denser near zero).
+constexpr int8_t kIq4nlValues[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
+                                     1,    13,   25,  38,  53,  69,  89,  113};
+
+// The 6-bit scale and min of sub-block j (0..7) of a Q4_K / Q5_K super-block.
+// scales[0..3]: low 6 bits = scale 0..3, top 2 bits = high bits of scale 4..7
+// scales[4..7]: low 6 bits = min 0..3,   top 2 bits = high bits of min 4..7
+// scales[8..11]: low nibble = low 4 bits of scale 4..7, high nibble = of min 4..7
+// static: internal linkage, so the copy compiled into *_avx2.cpp files can never be
+// picked by the linker for plain code (see kernels.h on ISA-specific code).
+static inline void kquant_scale_min(int j, const uint8_t* scales, uint8_t* sc, uint8_t* m) {
+  if (j < 4) {
+    *sc = scales[j] & 63;
+    *m = scales[j + 4] & 63;
+  } else {
+    *sc = uint8_t((scales[j + 4] & 0xF) | ((scales[j - 4] >> 6) << 4));
+    *m = uint8_t((scales[j + 4] >> 4) | ((scales[j] >> 6) << 4));
+  }
+}
+
+}  // namespace tome

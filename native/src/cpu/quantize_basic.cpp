@@ -1,0 +1,111 @@
+// Quantizers for the simple formats: Q8_0 and Q4_0 (weights, ggml's *_ref math),
+// and the activation formats Q8_0, Q8_K, F16, BF16 (ggml's CPU from_float math).
+#include <cmath>
+#include <cstring>
+
+#include "common/fp16.h"
+#include "cpu/kernels.h"
+#include "cpu/quant_blocks.h"
+#include "cpu/quantize_impl.h"
+
+namespace tome {
+namespace quantizers {
+
+// Weights: d = amax/127, id = 1/d, q = roundf(x*id) (ties away from zero).
+void q8_0_ref(const float* x, void* dst, int64_t n) {
+  BlockQ8_0* y = static_cast<BlockQ8_0*>(dst);
+  for (int64_t i = 0; i < n / kQK32; ++i, x += kQK32) {
+    float amax = 0.0f;
+    for (int j = 0; j < kQK32; ++j) amax = std::fmax(amax, std::fabs(x[j]));
+    const float d = amax / 127.0f;
+    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    y[i].d = fp32_to_fp16(d);
+    for (int j = 0; j < kQK32; ++j) y[i].qs[j] = int8_t(std::roundf(x[j] * id));
+  }
+}
+
+// Weights: the signed value of largest magnitude maps to -8 (d = max / -8), so the
+// full range 0..15 is used; q = min(15, trunc(x/d + 8.5)).
+void q4_0_ref(const float* x, void* dst, int64_t n) {
+  BlockQ4_0* y = static_cast<BlockQ4_0*>(dst);
+  for (int64_t i = 0; i < n / kQK32; ++i, x += kQK32) {
+    float amax = 0.0f, max = 0.0f;
+    for (int j = 0; j < kQK32; ++j) {
+      if (amax < std::fabs(x[j])) {
+        amax = std::fabs(x[j]);
+        max = x[j];
+      }
+    }
+    const float d = max / -8.0f;
+    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    y[i].d = fp32_to_fp16(d);
+    for (int j = 0; j < kQK32 / 2; ++j) {
+      const float x0 = x[j] * id, x1 = x[j + 16] * id;
+      const int q0 = int(int8_t(x0 + 8.5f)), q1 = int(int8_t(x1 + 8.5f));
+      y[i].qs[j] = uint8_t((q0 < 15 ? q0 : 15) | ((q1 < 15 ? q1 : 15) << 4));
+    }
+  }
+}
+
+// Activations for Q8_0 weights, as ggml's x86 quantize_row_q8_0 (the SIMD one
+// llama.cpp runs here): d = amax/127 stored as f16, id = 127/amax (not 1/d), and
+// q = round-half-even(x*id). ggml's scalar reference instead uses 1/d and roundf;
+// we follow the x86 code because that is what produces llama.cpp's activations
+// on this hardware, and both tome flavours then agree byte for byte.
+void q8_0_act(const float* x, void* dst, int64_t n) {
+  BlockQ8_0* y = static_cast<BlockQ8_0*>(dst);
+  for (int64_t i = 0; i < n / kQK32; ++i, x += kQK32) {
+    float amax = 0.0f;
+    for (int j = 0; j < kQK32; ++j) amax = std::fmax(amax, std::fabs(x[j]));
+    y[i].d = fp32_to_fp16(amax / 127.0f);
+    const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
+    for (int j = 0; j < kQK32; ++j) y[i].qs[j] = int8_t(kernels::round_even(x[j] * id));
+  }
+}
+
+// Activations for K-quant weights, as ggml's quantize_row_q8_K_ref (also what x86
+// runs): the first element of largest magnitude, with its sign, maps to -127
+// (iscale = -127/max), q = nearest-even(iscale*x) capped at 127, d = 1/iscale,
+// bsums[g] = sum of qs[16g..16g+15]. An all-zero block gets d = 0, qs = 0, and
+// (unlike ggml, which leaves them stale) bsums = 0.
+void q8_K_act(const float* x, void* dst, int64_t n) {
+  BlockQ8_K* y = static_cast<BlockQ8_K*>(dst);
+  for (int64_t i = 0; i < n / kQKK; ++i, x += kQKK) {
+    float amax = 0.0f, max = 0.0f;
+    for (int j = 0; j < kQKK; ++j) {
+      const float ax = std::fabs(x[j]);
+      if (ax > amax) {
+        amax = ax;
+        max = x[j];
+      }
+    }
+    if (amax == 0.0f) {
+      std::memset(&y[i], 0, sizeof(BlockQ8_K));
+      continue;
+    }
+    const float iscale = -127.0f / max;
+    for (int j = 0; j < kQKK; ++j) {
+      const int v = kernels::round_even(iscale * x[j]);
+      y[i].qs[j] = int8_t(v < 127 ? v : 127);
+    }
+    for (int g = 0; g < kQKK / 16; ++g) {
+      int sum = 0;
+      for (int j = 0; j < 16; ++j) sum += y[i].qs[16 * g + j];
+      y[i].bsums[g] = int16_t(sum);
+    }
+    y[i].d = 1.0f / iscale;
+  }
+}
+
+void f16_row(const float* x, void* dst, int64_t n) {
+  uint16_t* y = static_cast<uint16_t*>(dst);
+  for (int64_t i = 0; i < n; ++i) y[i] = fp32_to_fp16(x[i]);
+}
+
+void bf16_row(const float* x, void* dst, int64_t n) {
+  uint16_t* y = static_cast<uint16_t*>(dst);
+  for (int64_t i = 0; i < n; ++i) y[i] = fp32_to_bf16(x[i]);
+}
+
+}  // namespace quantizers
+}  // namespace tome

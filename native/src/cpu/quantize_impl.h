@@ -1,0 +1,25 @@
+// Internal: the per-type row quantizers behind quantize_row (quantize*.cpp).
+// Each takes n f32 values (n a multiple of the block size) and writes n/bs blocks.
+#pragma once
+#include <cstdint>
+
+namespace tome {
+namespace quantizers {
+
+// The *_ref weight quantizers (llama-quantize without an importance matrix).
+void q8_0_ref(const float* x, void* dst, int64_t n);   // d = amax/127, q = roundf(x/d)
+void q4_0_ref(const float* x, void* dst, int64_t n);
+void q4_K_ref(const float* x, void* dst, int64_t n);
+void q5_K_ref(const float* x, void* dst, int64_t n);
+void q6_K_ref(const float* x, void* dst, int64_t n);
+void iq4_nl_ref(const float* x, void* dst, int64_t n);
+
+// Activation quantizers, bit-exact with ggml's CPU backend on x86 (scalar flavour;
+// the AVX2 flavour in convert_avx2.cpp produces the same bytes).
+void q8_0_act(const float* x, void* dst, int64_t n);
+void q8_K_act(const float* x, void* dst, int64_t n);
+void f16_row(const float* x, void* dst, int64_t n);
+void bf16_row(const float* x, void* dst, int64_t n);
+
+}  // namespace quantizers
+}  // namespace tome

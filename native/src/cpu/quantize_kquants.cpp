@@ -1,0 +1,254 @@
+// Reference quantizers of the K-quants (no importance matrix), the math of
+// ggml's quantize_row_q{4,5,6}_K_ref written afresh:
+//   Q4_K / Q5_K: each 32-element sub-block is fitted as x ~ scale*q - min (q in
+//   0..15 or 0..31) by a weighted least-squares search over a grid of scalings
+//   (fit_scale_min); the 8 scales and 8 mins are then themselves quantized to
+//   6 bits against the super-block's d and dmin, and q is recomputed with them.
+//   Q6_K: each 16-element sub-block gets a symmetric signed scale (fit_symmetric,
+//   q in -32..31), the 16 scales are quantized to int8 against d.
+#include <cmath>
+#include <cstring>
+
+#include "common/fp16.h"
+#include "cpu/kernels.h"
+#include "cpu/quant_blocks.h"
+#include "cpu/quantize_impl.h"
+
+namespace tome {
+namespace quantizers {
+
+namespace {
+
+using kernels::round_even;
+
+inline int clamp_int(int v, int lo, int hi) { return v < lo ? lo : (v > hi ? hi : v); }
+
+// Fits x[i] ~ scale * L[i] - min_out with L[i] in [0, nmax] and min_out >= 0,
+// minimizing sum w[i] * err^2. Starts from the range-based scaling, then tries
+// iscale = (nmax + rmin + rdelta*k) / range for k = 0..nstep, refitting scale
+// and offset by least squares on each candidate's L and keeping the best.
+// Returns scale; n <= 32.
+float fit_scale_min(int n, int nmax, const float* x, const float* w, uint8_t* L, float* min_out,
+                    float rmin, float rdelta, int nstep) {
+  float lo = x[0], hi = x[0], sum_w = w[0], sum_x = w[0] * x[0];
+  for (int i = 1; i < n; ++i) {
+    lo = std::fmin(lo, x[i]);
+    hi = std::fmax(hi, x[i]);
+    sum_w += w[i];
+    sum_x += w[i] * x[i];
+  }
+  if (lo > 0) lo = 0;  // the offset only ever shifts down (min_out >= 0)
+  if (hi == lo) {
+    for (int i = 0; i < n; ++i) L[i] = 0;
+    *min_out = -lo;
+    return 0.0f;
+  }
+  float iscale = float(nmax) / (hi - lo);
+  float scale = 1.0f / iscale;
+  float best_err = 0.0f;
+  for (int i = 0; i < n; ++i) {
+    L[i] = uint8_t(clamp_int(round_even(iscale * (x[i] - lo)), 0, nmax));
+    const float diff = scale * float(L[i]) + lo - x[i];
+    best_err += w[i] * diff * diff;
+  }
+  float offset = lo;  // x ~ scale*L + offset, offset <= 0
+  uint8_t cand[32];
+  for (int k = 0; k <= nstep; ++k) {
+    const float is = (rmin + rdelta * float(k) + float(nmax)) / (hi - lo);
+    float sum_l = 0, sum_l2 = 0, sum_xl = 0;
+    for (int i = 0; i < n; ++i) {
+      const int l = clamp_int(round_even(is * (x[i] - lo)), 0, nmax);
+      cand[i] = uint8_t(l);
+      sum_l += w[i] * float(l);
+      sum_l2 += w[i] * float(l) * float(l);
+      sum_xl += w[i] * float(l) * x[i];
+    }
+    const float det = sum_w * sum_l2 - sum_l * sum_l;
+    if (!(det > 0)) continue;
+    float s = (sum_w * sum_xl - sum_x * sum_l) / det;
+    float o = (sum_l2 * sum_x - sum_l * sum_xl) / det;
+    if (o > 0) {  // a positive offset is not representable: refit scale alone
+      o = 0;
+      s = sum_xl / sum_l2;
+    }
+    float err = 0;
+    for (int i = 0; i < n; ++i) {
+      const float diff = s * float(cand[i]) + o - x[i];
+      err += w[i] * diff * diff;
+    }
+    if (err < best_err) {
+      std::memcpy(L, cand, size_t(n));
+      best_err = err;
+      scale = s;
+      offset = o;
+    }
+  }
+  *min_out = -offset;
+  return scale;
+}
+
+// Fits x[i] ~ scale * L[i] with L[i] in [-nmax, nmax-1] (stored as L + nmax),
+// weights x^2, trying 19 scalings around -nmax/max. Returns scale (0 for an
+// all-zero group). n <= 16.
+float fit_symmetric(int n, int nmax, const float* x, uint8_t* L) {
+  float amax = 0, max = 0;
+  for (int i = 0; i < n; ++i) {
+    if (std::fabs(x[i]) > amax) {
+      amax = std::fabs(x[i]);
+      max = x[i];
+    }
+  }
+  if (amax < 1e-15f) {
+    for (int i = 0; i < n; ++i) L[i] = uint8_t(nmax);
+    return 0.0f;
+  }
+  auto evaluate = [&](float iscale, float* sumlx, float* suml2) {
+    *sumlx = *suml2 = 0;
+    for (int i = 0; i < n; ++i) {
+      const int l = clamp_int(round_even(iscale * x[i]), -nmax, nmax - 1);
+      const float w = x[i] * x[i];
+      *sumlx += w * x[i] * float(l);
+      *suml2 += w * float(l) * float(l);
+    }
+  };
+  auto assign = [&](float iscale) {
+    for (int i = 0; i < n; ++i) L[i] = uint8_t(nmax + clamp_int(round_even(iscale * x[i]), -nmax, nmax - 1));
+  };
+  float sumlx, suml2;
+  float iscale = -float(nmax) / max;
+  evaluate(iscale, &sumlx, &suml2);
+  assign(iscale);
+  float scale = suml2 > 0 ? sumlx / suml2 : 0.0f;
+  float best = scale * sumlx;  // the error reduction sum(w x^2) - err
+  for (int k = -9; k <= 9; ++k) {
+    if (k == 0) continue;
+    iscale = -(float(nmax) + 0.1f * float(k)) / max;
+    evaluate(iscale, &sumlx, &suml2);
+    if (suml2 > 0 && sumlx * sumlx > best * suml2) {
+      assign(iscale);
+      scale = sumlx / suml2;
+      best = scale * sumlx;
+    }
+  }
+  return scale;
+}
+
+// Packs 8 six-bit scales and mins into the 12-byte layout kquant_scale_min reads.
+void pack_scales_mins(const uint8_t ls[8], const uint8_t lm[8], uint8_t out[12]) {
+  for (int j = 0; j < 4; ++j) {
+    out[j] = uint8_t(ls[j] | ((ls[j + 4] >> 4) << 6));
+    out[j + 4] = uint8_t(lm[j] | ((lm[j + 4] >> 4) << 6));
+    out[j + 8] = uint8_t((ls[j + 4] & 0xF) | ((lm[j + 4] & 0xF) << 4));
+  }
+}
+
+// Shared by Q4_K (nmax 15) and Q5_K (nmax 31): fits the 8 sub-blocks of one
+// super-block, writes d, dmin, scales, and the final levels L[256].
+void fit_superblock_scale_min(const float* x, int nmax, float rmin, float rdelta, int nstep,
+                              uint16_t* d_out, uint16_t* dmin_out, uint8_t scales_out[12],
+                              uint8_t L[kQKK]) {
+  float scales[8], mins[8], w[32];
+  float max_scale = 0, max_min = 0;
+  for (int j = 0; j < 8; ++j) {
+    const float* xb = x + 32 * j;
+    float sum_x2 = 0;
+    for (int l = 0; l < 32; ++l) sum_x2 += xb[l] * xb[l];
+    const float av_x = std::sqrt(sum_x2 / 32);
+    for (int l = 0; l < 32; ++l) w[l] = av_x + std::fabs(xb[l]);  // favour large values
+    scales[j] = fit_scale_min(32, nmax, xb, w, L + 32 * j, &mins[j], rmin, rdelta, nstep);
+    max_scale = std::fmax(max_scale, scales[j]);
+    max_min = std::fmax(max_min, mins[j]);
+  }
+  const float inv_scale = max_scale > 0 ? 63.0f / max_scale : 0.0f;
+  const float inv_min = max_min > 0 ? 63.0f / max_min : 0.0f;
+  uint8_t ls[8], lm[8];
+  for (int j = 0; j < 8; ++j) {
+    ls[j] = uint8_t(clamp_int(round_even(inv_scale * scales[j]), 0, 63));
+    lm[j] = uint8_t(clamp_int(round_even(inv_min * mins[j]), 0, 63));
+  }
+  pack_scales_mins(ls, lm, scales_out);
+  *d_out = fp32_to_fp16(max_scale / 63.0f);
+  *dmin_out = fp32_to_fp16(max_min / 63.0f);
+  // Recompute the levels against the scales as they will be decoded.
+  const float d = fp16_to_fp32(*d_out), dmin = fp16_to_fp32(*dmin_out);
+  for (int j = 0; j < 8; ++j) {
+    uint8_t sc, m;
+    kquant_scale_min(j, scales_out, &sc, &m);
+    const float ds = d * float(sc);
+    if (ds == 0.0f) continue;  // keep the fitted levels; they decode to -dm anyway
+    const float dm = dmin * float(m);
+    for (int l = 0; l < 32; ++l)
+      L[32 * j + l] = uint8_t(clamp_int(round_even((x[32 * j + l] + dm) / ds), 0, nmax));
+  }
+}
+
+}  // namespace
+
+void q4_K_ref(const float* x, void* dst, int64_t n) {
+  BlockQ4_K* y = static_cast<BlockQ4_K*>(dst);
+  uint8_t L[kQKK];
+  for (int64_t i = 0; i < n / kQKK; ++i, x += kQKK) {
+    fit_superblock_scale_min(x, 15, -1.0f, 0.1f, 20, &y[i].d, &y[i].dmin, y[i].scales, L);
+    // chunk c (64 elements): qs[32c + l] = L[64c + l] | L[64c + 32 + l] << 4
+    for (int c = 0; c < 4; ++c)
+      for (int l = 0; l < 32; ++l) y[i].qs[32 * c + l] = uint8_t(L[64 * c + l] | (L[64 * c + 32 + l] << 4));
+  }
+}
+
+void q5_K_ref(const float* x, void* dst, int64_t n) {
+  BlockQ5_K* y = static_cast<BlockQ5_K*>(dst);
+  uint8_t L[kQKK];
+  for (int64_t i = 0; i < n / kQKK; ++i, x += kQKK) {
+    fit_superblock_scale_min(x, 31, -0.5f, 0.1f, 15, &y[i].d, &y[i].dmin, y[i].scales, L);
+    std::memset(y[i].qh, 0, sizeof y[i].qh);
+    for (int c = 0; c < 4; ++c) {
+      for (int l = 0; l < 32; ++l) {
+        const uint8_t a = L[64 * c + l], b = L[64 * c + 32 + l];
+        y[i].qs[32 * c + l] = uint8_t((a & 0xF) | ((b & 0xF) << 4));
+        y[i].qh[l] |= uint8_t(((a >> 4) << (2 * c)) | ((b >> 4) << (2 * c + 1)));
+      }
+    }
+  }
+}
+
+void q6_K_ref(const float* x, void* dst, int64_t n) {
+  BlockQ6_K* y = static_cast<BlockQ6_K*>(dst);
+  uint8_t L[kQKK];
+  float scales[16];
+  for (int64_t i = 0; i < n / kQKK; ++i, x += kQKK) {
+    float max_scale = 0, max_abs_scale = 0;
+    for (int g = 0; g < 16; ++g) {
+      scales[g] = fit_symmetric(16, 32, x + 16 * g, L + 16 * g);
+      if (std::fabs(scales[g]) > max_abs_scale) {
+        max_abs_scale = std::fabs(scales[g]);
+        max_scale = scales[g];
+      }
+    }
+    std::memset(&y[i], 0, sizeof(BlockQ6_K));
+    if (max_abs_scale < 1e-15f) continue;  // all zero: d = 0
+    const float iscale = -128.0f / max_scale;
+    y[i].d = fp32_to_fp16(1.0f / iscale);
+    for (int g = 0; g < 16; ++g) y[i].scales[g] = int8_t(clamp_int(round_even(iscale * scales[g]), -128, 127));
+    const float d = fp16_to_fp32(y[i].d);
+    for (int g = 0; g < 16; ++g) {
+      const float ds = d * float(y[i].scales[g]);
+      if (ds == 0.0f) continue;
+      for (int l = 0; l < 16; ++l)
+        L[16 * g + l] = uint8_t(32 + clamp_int(round_even(x[16 * g + l] / ds), -32, 31));
+    }
+    // half h, element 128h + 32k + l (k < 4): low nibble into ql[64h + l + 32*(k&1)]
+    // (low half of the byte for k < 2), high 2 bits into qh[32h + l] bits 2k..2k+1.
+    for (int h = 0; h < 2; ++h) {
+      const uint8_t* Lh = L + 128 * h;
+      for (int l = 0; l < 32; ++l) {
+        y[i].ql[64 * h + l] = uint8_t((Lh[l] & 0xF) | ((Lh[l + 64] & 0xF) << 4));
+        y[i].ql[64 * h + l + 32] = uint8_t((Lh[l + 32] & 0xF) | ((Lh[l + 96] & 0xF) << 4));
+        y[i].qh[32 * h + l] = uint8_t((Lh[l] >> 4) | ((Lh[l + 32] >> 4) << 2) | ((Lh[l + 64] >> 4) << 4) |
+                                      ((Lh[l + 96] >> 4) << 6));
+      }
+    }
+  }
+}
+
+}  // namespace quantizers
+}  // namespace tome

@@ -1,0 +1,42 @@
+// Hyperparameters of a Llama-family model, read from GGUF metadata
+// (<arch>.block_count, <arch>.embedding_length, ...), with llama.cpp's defaults.
+#pragma once
+#include <cstdint>
+#include <string>
+
+namespace tome {
+
+class GgufFile;
+
+enum class Arch { LLAMA, QWEN2 };
+// NORM rotates adjacent pairs (x[2i], x[2i+1]) (llama; GGUF conversion permutes
+// Q/K for it); NEOX rotates (x[i], x[i + n_rot/2]) (qwen2).
+enum class RopeStyle { NORM, NEOX };
+
+struct HParams {
+  Arch arch = Arch::LLAMA;
+  std::string arch_name;   // "llama" | "qwen2"
+  int n_layer = 0;
+  int n_embd = 0;          // model width
+  int n_head = 0;          // query heads
+  int n_head_kv = 0;       // key/value heads (GQA: n_head % n_head_kv == 0)
+  int head_dim = 0;        // per head (key_length; default n_embd / n_head)
+  int n_ff = 0;            // feed-forward width
+  int n_vocab = 0;
+  int n_ctx_train = 0;
+  int n_rot = 0;           // rotated dims per head (rope.dimension_count)
+  float rms_eps = 1e-5f;
+  float rope_freq_base = 10000.0f;
+  float rope_freq_scale = 1.0f;  // 1 / linear scaling factor
+  RopeStyle rope_style = RopeStyle::NORM;
+
+  int n_gqa() const { return n_head / n_head_kv; }
+  int q_dim() const { return n_head * head_dim; }
+  int kv_dim() const { return n_head_kv * head_dim; }
+};
+
+// Throws tome::Error MODEL_ARCH for architectures other than llama/qwen2 and
+// MODEL_HPARAMS for missing or inconsistent values (named in the message).
+HParams read_hparams(const GgufFile& gguf);
+
+}  // namespace tome

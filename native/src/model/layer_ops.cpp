@@ -1,0 +1,59 @@
+#include "model/layer_ops.h"
+
+#include <cmath>
+
+namespace tome {
+
+void rms_norm(const float* x, const float* w, float* out, int64_t n_rows, int n, float eps) {
+  for (int64_t r = 0; r < n_rows; ++r) {
+    const float* xr = x + r * n;
+    float* o = out + r * n;
+    double sum = 0;
+    for (int i = 0; i < n; ++i) sum += double(xr[i] * xr[i]);
+    const float scale = 1.0f / std::sqrt(float(sum / n) + eps);
+    for (int i = 0; i < n; ++i) o[i] = (xr[i] * scale) * w[i];
+  }
+}
+
+void RopeTable::fill(const HParams& hp, const std::vector<float>& ff, int64_t pos) {
+  const int half = hp.n_rot / 2;
+  cos.resize(size_t(half));
+  sin.resize(size_t(half));
+  const float theta_scale = std::pow(hp.rope_freq_base, -2.0f / float(hp.n_rot));
+  float theta = float(pos);
+  for (int i = 0; i < half; ++i) {
+    const float factor = ff.empty() ? 1.0f : ff[size_t(i)];
+    const float th = hp.rope_freq_scale * (theta / factor);
+    cos[size_t(i)] = std::cos(th);
+    sin[size_t(i)] = std::sin(th);
+    theta *= theta_scale;
+  }
+}
+
+void apply_rope(float* x, int n_heads, int head_dim, int n_rot, RopeStyle style, const RopeTable& t) {
+  const int half = n_rot / 2;
+  for (int h = 0; h < n_heads; ++h) {
+    float* v = x + size_t(h) * head_dim;
+    for (int i = 0; i < half; ++i) {
+      // NORM pairs (2i, 2i+1); NEOX pairs (i, i + n_rot/2)
+      const int a = style == RopeStyle::NORM ? 2 * i : i;
+      const int b = style == RopeStyle::NORM ? 2 * i + 1 : i + half;
+      const float x0 = v[a], x1 = v[b], c = t.cos[size_t(i)], s = t.sin[size_t(i)];
+      v[a] = x0 * c - x1 * s;
+      v[b] = x0 * s + x1 * c;
+    }
+  }
+}
+
+void swiglu(float* gate, const float* up, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float g = gate[i];
+    gate[i] = g / (1.0f + std::exp(-g)) * up[i];
+  }
+}
+
+void add_inplace(float* y, const float* x, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] += x[i];
+}
+
+}  // namespace tome

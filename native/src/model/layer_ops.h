@@ -1,0 +1,29 @@
+// Element-wise pieces of a transformer layer, on rows of f32.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "model/hparams.h"
+
+namespace tome {
+
+// out = x / sqrt(mean(x^2) + eps) * w, for n_rows rows of n. Sum in double as ggml does.
+void rms_norm(const float* x, const float* w, float* out, int64_t n_rows, int n, float eps);
+
+// Rotary position embedding tables for one position: cos/sin of each rotated pair.
+// theta_i = pos * base^(-2i/n_rot) * freq_scale / factor_i, accumulated as ggml does.
+struct RopeTable {
+  std::vector<float> cos, sin;  // (n_rot / 2)
+  void fill(const HParams& hp, const std::vector<float>& freq_factors, int64_t pos);
+};
+
+// Rotates the first n_rot dims of each of n_heads heads (head_dim apart) in place.
+void apply_rope(float* x, int n_heads, int head_dim, int n_rot, RopeStyle style, const RopeTable& t);
+
+// gate[i] = silu(gate[i]) * up[i]
+void swiglu(float* gate, const float* up, int64_t n);
+
+// y[i] += x[i]
+void add_inplace(float* y, const float* x, int64_t n);
+
+}  // namespace tome

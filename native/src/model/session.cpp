@@ -1,0 +1,156 @@
+#include "model/session.h"
+
+#include <chrono>
+#include <cmath>
+#include <string>
+#include <thread>
+
+#include "attention/causal_attention.h"
+#include "attention/vec_kernels.h"
+#include "common/error.h"
+#include "cpu/matmul.h"
+#include "cpu/quant.h"
+
+namespace tome {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double ms_since(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+int resolve_threads(int n) {
+  if (n > 0) return n;
+  unsigned hw = std::thread::hardware_concurrency();
+  return hw ? int(hw) : 1;
+}
+
+void add_bias(float* y, const std::vector<float>& b, int64_t n_rows) {
+  if (b.empty()) return;
+  const size_t n = b.size();
+  for (int64_t r = 0; r < n_rows; ++r) add_inplace(y + r * n, b.data(), int64_t(n));
+}
+
+}  // namespace
+
+Session::Session(const Model& model, const SessionOptions& opts)
+    : model_(model),
+      opts_(opts),
+      kv_(model.hparams().n_layer, model.hparams().n_head_kv, model.hparams().head_dim,
+          opts.n_ctx > 0 ? opts.n_ctx : model.hparams().n_ctx_train),
+      pool_(resolve_threads(opts.n_threads)) {
+  if (opts_.n_batch <= 0) opts_.n_batch = 512;
+}
+
+void Session::truncate(int64_t n) {
+  if (n < 0 || n > n_past_) throw Error("BAD_ARGUMENT", "truncate position out of range");
+  n_past_ = n;
+  tokens_.resize(size_t(n));
+}
+
+const std::vector<float>& Session::eval(const std::vector<int32_t>& tokens, bool all_logits) {
+  const int n_vocab = model_.hparams().n_vocab;
+  if (tokens.empty()) throw Error("BAD_ARGUMENT", "eval needs at least one token");
+  for (int32_t t : tokens)
+    if (t < 0 || t >= n_vocab)
+      throw Error("BAD_TOKEN", "token id " + std::to_string(t) + " is out of range (vocab " + std::to_string(n_vocab) + ")");
+  if (n_past_ + int64_t(tokens.size()) > kv_.n_ctx())
+    throw Error("CTX_FULL", "context is full: " + std::to_string(n_past_) + " + " + std::to_string(tokens.size()) +
+                                " tokens exceed --ctx " + std::to_string(kv_.n_ctx()));
+  std::vector<float> all;
+  if (all_logits) all.reserve(tokens.size() * size_t(n_vocab));
+  for (size_t i = 0; i < tokens.size(); i += size_t(opts_.n_batch)) {
+    const int64_t n = std::min<int64_t>(opts_.n_batch, int64_t(tokens.size() - i));
+    forward_chunk(tokens.data() + i, n, all_logits);
+    if (all_logits) all.insert(all.end(), logits_.begin(), logits_.end());
+  }
+  if (all_logits) logits_.swap(all);
+  return logits_;
+}
+
+void Session::forward_chunk(const int32_t* tokens, int64_t n, bool all_logits) {
+  const HParams& hp = model_.hparams();
+  const Weights& w = model_.weights();
+  const int E = hp.n_embd, Q = hp.q_dim(), KV = hp.kv_dim(), F = hp.n_ff, hd = hp.head_dim;
+  const size_t N = size_t(n);
+  x_.resize(N * E); h_.resize(N * E); q_.resize(N * Q); k_.resize(N * KV); v_.resize(N * KV);
+  att_.resize(N * Q); gate_.resize(N * F); up_.resize(N * F); tmp_.resize(N * E);
+
+  auto t_other = Clock::now();
+  // x = embed[token]                                   (n, E)
+  for (int64_t i = 0; i < n; ++i)
+    dequantize_row(w.token_embd.type, w.token_embd.data + size_t(tokens[i]) * w.token_embd.row_bytes,
+                   x_.data() + i * E, E);
+  times_.other_ms += ms_since(t_other);
+
+  auto mm = [&](const WeightMatrix& W, const float* in, int64_t rows, float* out) {
+    auto t0 = Clock::now();
+    matmul(W, in, rows, out, pool_, mm_scratch_);
+    times_.matmul_ms += ms_since(t0);
+  };
+
+  std::vector<const uint16_t*> k_heads(size_t(hp.n_head_kv)), v_heads(size_t(hp.n_head_kv));
+  const float scale = 1.0f / std::sqrt(float(hd));
+
+  for (int l = 0; l < hp.n_layer; ++l) {
+    const LayerWeights& L = w.layers[size_t(l)];
+    t_other = Clock::now();
+    rms_norm(x_.data(), L.attn_norm.data(), h_.data(), n, E, hp.rms_eps);
+    times_.other_ms += ms_since(t_other);
+    // q (n, n_head, hd), k v (n, n_head_kv, hd)
+    mm(L.wq, h_.data(), n, q_.data());
+    mm(L.wk, h_.data(), n, k_.data());
+    mm(L.wv, h_.data(), n, v_.data());
+    t_other = Clock::now();
+    add_bias(q_.data(), L.bq, n);
+    add_bias(k_.data(), L.bk, n);
+    add_bias(v_.data(), L.bv, n);
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t pos = n_past_ + i;
+      rope_.fill(hp, w.rope_freq_factors, pos);
+      apply_rope(q_.data() + i * Q, hp.n_head, hd, hp.n_rot, hp.rope_style, rope_);
+      apply_rope(k_.data() + i * KV, hp.n_head_kv, hd, hp.n_rot, hp.rope_style, rope_);
+      for (int g = 0; g < hp.n_head_kv; ++g) {
+        f32_to_f16_row(k_.data() + i * KV + g * hd, kv_.k(l, g) + size_t(pos) * hd, hd);
+        f32_to_f16_row(v_.data() + i * KV + g * hd, kv_.v(l, g) + size_t(pos) * hd, hd);
+      }
+    }
+    times_.other_ms += ms_since(t_other);
+
+    auto t_att = Clock::now();
+    for (int g = 0; g < hp.n_head_kv; ++g) {
+      k_heads[size_t(g)] = kv_.k(l, g);
+      v_heads[size_t(g)] = kv_.v(l, g);
+    }
+    CausalAttentionArgs args{q_.data(), att_.data(), n, n_past_, hp.n_head, hp.n_head_kv, hd, scale,
+                             k_heads.data(), v_heads.data(), size_t(hd)};
+    causal_attention(args, pool_);
+    times_.attention_ms += ms_since(t_att);
+
+    mm(L.wo, att_.data(), n, tmp_.data());
+    t_other = Clock::now();
+    add_inplace(x_.data(), tmp_.data(), int64_t(N) * E);
+    rms_norm(x_.data(), L.ffn_norm.data(), h_.data(), n, E, hp.rms_eps);
+    times_.other_ms += ms_since(t_other);
+    mm(L.w_gate, h_.data(), n, gate_.data());
+    mm(L.w_up, h_.data(), n, up_.data());
+    t_other = Clock::now();
+    swiglu(gate_.data(), up_.data(), int64_t(N) * F);
+    times_.other_ms += ms_since(t_other);
+    mm(L.w_down, gate_.data(), n, tmp_.data());
+    add_inplace(x_.data(), tmp_.data(), int64_t(N) * E);
+  }
+
+  // logits (rows, n_vocab) of the last row, or of all rows
+  const int64_t first = all_logits ? 0 : n - 1;
+  const int64_t rows = n - first;
+  rms_norm(x_.data() + first * E, w.output_norm.data(), h_.data(), rows, E, hp.rms_eps);
+  logits_.resize(size_t(rows) * hp.n_vocab);
+  mm(w.output, h_.data(), rows, logits_.data());
+
+  tokens_.insert(tokens_.end(), tokens, tokens + n);
+  n_past_ += n;
+}
+
+}  // namespace tome

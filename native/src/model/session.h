@@ -1,0 +1,76 @@
+// A session: one sequence of tokens through a Model, with its own KV cache,
+// thread pool and scratch. eval() appends tokens (a prompt chunk or one decoded
+// token) and returns the logits of the last one (or of all of them).
+//
+// Forward pass, per token row x (n_embd):
+//   x = embed[token]
+//   for each layer:
+//     h = rms_norm(x) * attn_norm
+//     q, k, v = h Wq (+bq), h Wk (+bk), h Wv (+bv)     (n_head|n_head_kv, head_dim)
+//     rope(q), rope(k); cache k, v at their positions
+//     x += causal_attention(q, cache) Wo
+//     h = rms_norm(x) * ffn_norm
+//     x += (silu(h Wgate) * (h Wup)) Wdown
+//   logits = (rms_norm(x) * output_norm) Wout
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "cpu/thread_pool.h"
+#include "model/kv_cache.h"
+#include "model/layer_ops.h"
+#include "model/model.h"
+
+namespace tome {
+
+struct SessionOptions {
+  int64_t n_ctx = 2048;   // tokens the KV cache holds
+  int n_threads = 0;      // 0: hardware concurrency
+  int n_batch = 512;      // tokens per forward chunk during prefill
+};
+
+// Milliseconds spent per phase since the last reset (for bench and stats).
+struct PhaseTimes {
+  double matmul_ms = 0, attention_ms = 0, other_ms = 0;
+};
+
+class Session {
+ public:
+  Session(const Model& model, const SessionOptions& opts);
+
+  // Appends tokens; returns logits (n_vocab) of the last token, or of every
+  // token when all_logits (then (n_tokens, n_vocab)). Throws tome::Error
+  // CTX_FULL when the cache cannot hold them, BAD_TOKEN for ids out of range.
+  const std::vector<float>& eval(const std::vector<int32_t>& tokens, bool all_logits = false);
+
+  // Forgets tokens from position n on (n <= n_past).
+  void truncate(int64_t n);
+
+  int64_t n_past() const { return n_past_; }
+  int64_t n_ctx() const { return kv_.n_ctx(); }
+  const std::vector<int32_t>& tokens() const { return tokens_; }
+  const Model& model() const { return model_; }
+  const KvCache& kv() const { return kv_; }
+  uint64_t kv_bytes() const { return kv_.bytes(); }
+  int n_threads() const { return pool_.size(); }
+  PhaseTimes& times() { return times_; }
+
+ private:
+  void forward_chunk(const int32_t* tokens, int64_t n, bool all_logits);
+
+  const Model& model_;
+  SessionOptions opts_;
+  KvCache kv_;
+  ThreadPool pool_;
+  int64_t n_past_ = 0;
+  std::vector<int32_t> tokens_;
+  std::vector<float> logits_;
+  PhaseTimes times_;
+  // scratch, grown to the chunk size
+  std::vector<float> x_, h_, q_, k_, v_, att_, gate_, up_, tmp_;
+  std::vector<uint8_t> mm_scratch_;
+  RopeTable rope_;
+};
+
+}  // namespace tome

@@ -1,0 +1,199 @@
+#include "model/synthetic_model.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "common/error.h"
+#include "cpu/quant.h"
+#include "cpu/thread_pool.h"
+#include "gguf/gguf_file.h"
+#include "gguf/gguf_writer.h"
+
+namespace tome {
+
+namespace {
+
+struct Shape {
+  int n_layer, n_embd, n_head, n_head_kv, n_ff, n_ctx;
+  float rope_base;
+  bool tied;
+  float llama3_rope_factor;  // > 0: write rope_freqs as Llama 3.1/3.2 do
+};
+
+Shape shape_of(const std::string& name, const std::string& arch) {
+  const bool qwen = arch == "qwen2";
+  if (name == "tiny") return {2, 256, 4, 2, 512, 4096, qwen ? 1e6f : 10000.0f, false, 0};
+  if (name == "smol") return {30, 576, 9, 3, 1536, 131072, qwen ? 1e6f : 100000.0f, true, 0};
+  if (name == "1b") return {16, 2048, 32, 8, 8192, 131072, qwen ? 1e6f : 500000.0f, true, qwen ? 0.0f : 32.0f};
+  if (name == "8b") return {32, 4096, 32, 8, 14336, 131072, qwen ? 1e6f : 500000.0f, false, qwen ? 0.0f : 8.0f};
+  throw Error("BAD_ARGUMENT", "unknown shape '" + name + "' (tiny, smol, 1b, 8b)");
+}
+
+// SplitMix64: a small, seedable generator; one stream per tensor row so rows
+// can be generated in parallel and the result never depends on thread count.
+struct SplitMix {
+  uint64_t s;
+  uint64_t next() {
+    uint64_t z = (s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+  double uniform() { return double(next() >> 11) * (1.0 / 9007199254740992.0); }
+  // Standard normal by Box-Muller.
+  float normal() {
+    double u1 = uniform(), u2 = uniform();
+    if (u1 < 1e-300) u1 = 1e-300;
+    return float(std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2));
+  }
+};
+
+uint64_t hash_name(const std::string& s, uint64_t seed) {
+  uint64_t h = 1469598103934665603ull ^ seed;
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
+
+GgmlType fit_type(GgmlType t, int64_t cols) {
+  const GgmlTypeTraits* tr = ggml_type_traits(t);
+  if (cols % tr->block_size == 0) return t;
+  switch (t) {
+    case GgmlType::Q4_K: return GgmlType::Q4_0;
+    case GgmlType::Q5_K:
+    case GgmlType::Q6_K: return GgmlType::Q8_0;
+    default: return GgmlType::F16;
+  }
+}
+
+std::string lower(std::string s) {
+  for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// Llama 3.1-style frequency factors (n_rot/2): long wavelengths are slowed by
+// `factor`, short ones kept, a smooth blend between (low 1, high 4, original 8192).
+std::vector<float> llama3_rope_factors(int n_rot, float base, float factor) {
+  const float low_freq_factor = 1.0f, high_freq_factor = 4.0f, old_ctx = 8192.0f;
+  const float low_wavelen = old_ctx / low_freq_factor, high_wavelen = old_ctx / high_freq_factor;
+  std::vector<float> f(size_t(n_rot / 2));
+  for (int i = 0; i < n_rot / 2; ++i) {
+    const float freq = 1.0f / std::pow(base, float(2 * i) / float(n_rot));
+    const float wavelen = 2.0f * float(M_PI) / freq;
+    if (wavelen < high_wavelen) f[size_t(i)] = 1.0f;
+    else if (wavelen > low_wavelen) f[size_t(i)] = factor;
+    else {
+      const float smooth = (old_ctx / wavelen - low_freq_factor) / (high_freq_factor - low_freq_factor);
+      f[size_t(i)] = 1.0f / ((1 - smooth) / factor + smooth);
+    }
+  }
+  return f;
+}
+
+}  // namespace
+
+GgmlType parse_weight_type(const std::string& name) {
+  static const std::pair<const char*, GgmlType> kNames[] = {
+      {"f32", GgmlType::F32},   {"f16", GgmlType::F16},   {"bf16", GgmlType::BF16},
+      {"q8_0", GgmlType::Q8_0}, {"q4_0", GgmlType::Q4_0}, {"q4_k", GgmlType::Q4_K},
+      {"q5_k", GgmlType::Q5_K}, {"q6_k", GgmlType::Q6_K}, {"iq4_nl", GgmlType::IQ4_NL}};
+  const std::string n = lower(name);
+  for (auto& [k, t] : kNames)
+    if (n == k) return t;
+  throw Error("BAD_ARGUMENT", "unknown weight type '" + name + "' (f32, f16, bf16, q8_0, q4_0, q4_k, q5_k, q6_k, iq4_nl)");
+}
+
+void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
+  if (spec.arch != "llama" && spec.arch != "qwen2")
+    throw Error("BAD_ARGUMENT", "unknown arch '" + spec.arch + "' (llama, qwen2)");
+  const Shape s = shape_of(spec.shape, spec.arch);
+  if (spec.type != GgmlType::F32 && !can_quantize(spec.type))
+    throw Error("BAD_ARGUMENT", std::string("cannot write weights of type ") + ggml_type_name(uint32_t(spec.type)));
+
+  auto vocab = GgufFile::open(spec.vocab_path);
+  const GgufValue* tokens = vocab->get_array("tokenizer.ggml.tokens");
+  if (!tokens || tokens->strs.empty())
+    throw Error("BAD_ARGUMENT", "'" + spec.vocab_path + "' has no tokenizer.ggml.tokens");
+  const int64_t n_vocab = int64_t(tokens->strs.size());
+
+  GgufWriter w;
+  const std::string a = spec.arch + ".";
+  const int head_dim = s.n_embd / s.n_head;
+  w.set_string("general.architecture", spec.arch);
+  w.set_string("general.name", "tome synthetic " + spec.arch + " " + spec.shape + " " + lower(ggml_type_name(uint32_t(spec.type))));
+  w.set_u64("general.seed", spec.seed);
+  w.set_u32(a + "block_count", uint32_t(s.n_layer));
+  w.set_u32(a + "context_length", uint32_t(s.n_ctx));
+  w.set_u32(a + "embedding_length", uint32_t(s.n_embd));
+  w.set_u32(a + "feed_forward_length", uint32_t(s.n_ff));
+  w.set_u32(a + "attention.head_count", uint32_t(s.n_head));
+  w.set_u32(a + "attention.head_count_kv", uint32_t(s.n_head_kv));
+  w.set_u32(a + "rope.dimension_count", uint32_t(head_dim));
+  w.set_f32(a + "rope.freq_base", s.rope_base);
+  w.set_f32(a + "attention.layer_norm_rms_epsilon", 1e-5f);
+  w.set_u32(a + "vocab_size", uint32_t(n_vocab));
+  for (const GgufKV& kv : vocab->metadata())
+    if (kv.key.rfind("tokenizer.", 0) == 0) w.set_value(kv.key, kv.value);
+
+  // Every tensor is generated (and quantized) while being written, one at a time.
+  auto matrix = [&](const std::string& name, int64_t rows, int64_t cols, float stddev) {
+    const GgmlType t = spec.type == GgmlType::F32 ? GgmlType::F32 : fit_type(spec.type, cols);
+    const size_t row_bytes = ggml_row_bytes(*ggml_type_traits(t), uint64_t(cols));
+    const uint64_t seed = hash_name(name, spec.seed);
+    w.add_tensor_fill(name, t, {cols, rows}, [=, &pool](uint8_t* dst, size_t nbytes) {
+      pool.parallel_for(rows, [&](int64_t r0, int64_t r1, int) {
+        std::vector<float> row(static_cast<size_t>(cols));
+        for (int64_t r = r0; r < r1; ++r) {
+          SplitMix rng{seed + uint64_t(r) * 0x9E3779B97F4A7C15ull};
+          for (auto& v : row) v = stddev * rng.normal();
+          if (t == GgmlType::F32) std::memcpy(dst + size_t(r) * row_bytes, row.data(), row_bytes);
+          else quantize_row(t, row.data(), dst + size_t(r) * row_bytes, cols);
+        }
+      });
+    });
+  };
+  // Norm gains near 1 and biases near 0, still random so no code path is trivial.
+  auto vector = [&](const std::string& name, int64_t n, float mean, float stddev) {
+    std::vector<uint8_t> bytes(size_t(n) * 4);
+    SplitMix rng{hash_name(name, spec.seed)};
+    for (int64_t i = 0; i < n; ++i) {
+      float v = mean + stddev * rng.normal();
+      std::memcpy(bytes.data() + 4 * i, &v, 4);
+    }
+    w.add_tensor_owned(name, GgmlType::F32, {n}, std::move(bytes));
+  };
+
+  const float lin = 1.0f / std::sqrt(float(s.n_embd));
+  const int64_t E = s.n_embd, KV = int64_t(s.n_head_kv) * head_dim, F = s.n_ff;
+  matrix("token_embd.weight", n_vocab, E, 1.0f);
+  vector("output_norm.weight", E, 1.0f, 0.1f);
+  if (!s.tied) matrix("output.weight", n_vocab, E, 2.0f * lin);
+  if (s.llama3_rope_factor > 0) {
+    std::vector<float> f = llama3_rope_factors(head_dim, s.rope_base, s.llama3_rope_factor);
+    std::vector<uint8_t> bytes(f.size() * 4);
+    std::memcpy(bytes.data(), f.data(), bytes.size());
+    w.add_tensor_owned("rope_freqs.weight", GgmlType::F32, {int64_t(f.size())}, std::move(bytes));
+  }
+  for (int l = 0; l < s.n_layer; ++l) {
+    const std::string p = "blk." + std::to_string(l) + ".";
+    vector(p + "attn_norm.weight", E, 1.0f, 0.1f);
+    matrix(p + "attn_q.weight", E, E, lin);
+    matrix(p + "attn_k.weight", KV, E, lin);
+    matrix(p + "attn_v.weight", KV, E, lin);
+    matrix(p + "attn_output.weight", E, E, lin);
+    if (spec.arch == "qwen2") {
+      vector(p + "attn_q.bias", E, 0.0f, 0.1f);
+      vector(p + "attn_k.bias", KV, 0.0f, 0.1f);
+      vector(p + "attn_v.bias", KV, 0.0f, 0.1f);
+    }
+    vector(p + "ffn_norm.weight", E, 1.0f, 0.1f);
+    matrix(p + "ffn_gate.weight", F, E, lin);
+    matrix(p + "ffn_up.weight", F, E, lin);
+    matrix(p + "ffn_down.weight", E, F, 1.0f / std::sqrt(float(F)));
+  }
+  w.write_to_file(spec.out_path);
+}
+
+}  // namespace tome

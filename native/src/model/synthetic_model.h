@@ -1,0 +1,37 @@
+// Synthetic models for tests and benchmarks: a valid GGUF with seeded random
+// weights in the chosen tensor type and the real vocabulary (every tokenizer.*
+// key) copied from a vocab GGUF. Shapes:
+//   tiny  2 layers,  256 wide,  4 heads, 2 KV heads, FFN  512  (tests)
+//   smol 30 layers,  576 wide,  9 heads, 3 KV heads, FFN 1536  (SmolLM-135M)
+//   1b   16 layers, 2048 wide, 32 heads, 8 KV heads, FFN 8192  (Llama 3.2 1B, tied, rope_freqs)
+//   8b   32 layers, 4096 wide, 32 heads, 8 KV heads, FFN 14336 (Llama 3 8B)
+// Matrices whose rows are not whole blocks of the type (576-wide rows and
+// 256-element K-quant blocks) fall back as llama.cpp's quantizer does to a
+// type that fits: Q4_K -> Q4_0, Q5_K/Q6_K -> Q8_0 (tome has no Q5_0/Q5_1).
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "common/ggml_type.h"
+
+namespace tome {
+
+class ThreadPool;
+
+struct SyntheticModelSpec {
+  std::string arch = "llama";   // llama | qwen2
+  std::string shape = "tiny";   // tiny | smol | 1b | 8b
+  GgmlType type = GgmlType::F16;
+  std::string vocab_path;       // GGUF with tokenizer.* metadata
+  std::string out_path;
+  uint64_t seed = 1;
+};
+
+// Throws tome::Error BAD_ARGUMENT (unknown shape/arch/type), GGUF_* (vocab file),
+// IO_WRITE (disk).
+void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool);
+
+// Parses "q4_k", "Q8_0", "f16", ... into a type tome can write; throws BAD_ARGUMENT.
+GgmlType parse_weight_type(const std::string& name);
+
+}  // namespace tome

@@ -1,0 +1,97 @@
+#include "model/weights.h"
+
+#include <string>
+
+#include "common/error.h"
+#include "cpu/quant.h"
+#include "gguf/gguf_file.h"
+
+namespace tome {
+
+namespace {
+
+std::string shape_str(const GgufTensorInfo& t) {
+  std::string s = "[";
+  for (uint32_t d = 0; d < t.n_dims; ++d) s += (d ? ", " : "") + std::to_string(t.ne[d]);
+  return s + "]";
+}
+
+const GgufTensorInfo* find(const GgufFile& g, const std::string& name, bool required) {
+  const GgufTensorInfo* t = g.tensor(name);
+  if (!t && required) throw Error("MODEL_TENSOR", "missing tensor '" + name + "'");
+  return t;
+}
+
+void check_type(const GgufTensorInfo& t) {
+  const GgmlTypeTraits* tr = ggml_type_traits(t.type);
+  if (!tr || !tr->supported)
+    throw Error("UNSUPPORTED_TYPE", "tensor '" + t.name + "' has type " + ggml_type_name(t.type) +
+                                        ", which tome does not support (F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K, IQ4_NL)");
+}
+
+// A 2-D matrix: GGUF ne = [cols, rows] (ne[0] fastest).
+WeightMatrix matrix(const GgufFile& g, const std::string& name, int64_t rows, int64_t cols, uint64_t& bytes) {
+  const GgufTensorInfo* t = find(g, name, true);
+  check_type(*t);
+  bool ok = t->ne[0] == cols && t->ne[1] == rows && t->ne[2] == 1 && t->ne[3] == 1;
+  if (!ok)
+    throw Error("MODEL_TENSOR", "tensor '" + name + "' has shape " + shape_str(*t) + ", expected [" +
+                                    std::to_string(cols) + ", " + std::to_string(rows) + "]");
+  const GgmlTypeTraits& tr = *ggml_type_traits(t->type);
+  bytes += t->nbytes;
+  return WeightMatrix{GgmlType(t->type), rows, cols, t->data, ggml_row_bytes(tr, uint64_t(cols))};
+}
+
+// A vector of n values, converted to f32.
+std::vector<float> vec(const GgufFile& g, const std::string& name, int64_t n, bool required, uint64_t& bytes) {
+  const GgufTensorInfo* t = find(g, name, required);
+  if (!t) return {};
+  check_type(*t);
+  if (t->n_elements() != n || t->ne[0] != n)
+    throw Error("MODEL_TENSOR", "tensor '" + name + "' has shape " + shape_str(*t) + ", expected [" +
+                                    std::to_string(n) + "]");
+  const GgmlTypeTraits& tr = *ggml_type_traits(t->type);
+  if (n % tr.block_size != 0) throw Error("MODEL_TENSOR", "tensor '" + name + "' is not whole blocks");
+  std::vector<float> out(static_cast<size_t>(n));
+  dequantize_row(GgmlType(t->type), t->data, out.data(), n);
+  bytes += t->nbytes;
+  return out;
+}
+
+}  // namespace
+
+Weights load_weights(const GgufFile& g, const HParams& hp) {
+  Weights w;
+  uint64_t& bytes = w.weight_bytes;
+  const int64_t E = hp.n_embd, Q = hp.q_dim(), KV = hp.kv_dim(), F = hp.n_ff, V = hp.n_vocab;
+  w.token_embd = matrix(g, "token_embd.weight", V, E, bytes);
+  w.output_norm = vec(g, "output_norm.weight", E, true, bytes);
+  if (g.tensor("output.weight")) {
+    w.output = matrix(g, "output.weight", V, E, bytes);
+  } else {
+    w.output = w.token_embd;
+    w.tied_output = true;
+  }
+  w.rope_freq_factors = vec(g, "rope_freqs.weight", hp.n_rot / 2, false, bytes);
+  const bool bias = hp.arch == Arch::QWEN2;
+  w.layers.resize(size_t(hp.n_layer));
+  for (int l = 0; l < hp.n_layer; ++l) {
+    const std::string p = "blk." + std::to_string(l) + ".";
+    LayerWeights& L = w.layers[size_t(l)];
+    L.attn_norm = vec(g, p + "attn_norm.weight", E, true, bytes);
+    L.wq = matrix(g, p + "attn_q.weight", Q, E, bytes);
+    L.wk = matrix(g, p + "attn_k.weight", KV, E, bytes);
+    L.wv = matrix(g, p + "attn_v.weight", KV, E, bytes);
+    L.wo = matrix(g, p + "attn_output.weight", E, Q, bytes);
+    L.bq = vec(g, p + "attn_q.bias", Q, bias, bytes);
+    L.bk = vec(g, p + "attn_k.bias", KV, bias, bytes);
+    L.bv = vec(g, p + "attn_v.bias", KV, bias, bytes);
+    L.ffn_norm = vec(g, p + "ffn_norm.weight", E, true, bytes);
+    L.w_gate = matrix(g, p + "ffn_gate.weight", F, E, bytes);
+    L.w_up = matrix(g, p + "ffn_up.weight", F, E, bytes);
+    L.w_down = matrix(g, p + "ffn_down.weight", E, F, bytes);
+  }
+  return w;
+}
+
+}  // namespace tome

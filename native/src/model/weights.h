@@ -1,0 +1,37 @@
+// The model's tensors, looked up by GGUF name and checked for shape and type.
+// Matrices point into the mmap (no copy); norms, biases and rope factors are
+// converted to f32 once (they are small and read every token).
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "cpu/matmul.h"
+#include "model/hparams.h"
+
+namespace tome {
+
+class GgufFile;
+
+struct LayerWeights {
+  std::vector<float> attn_norm;            // (n_embd)
+  WeightMatrix wq, wk, wv, wo;             // (q_dim, n_embd) (kv_dim, n_embd) x2 (n_embd, q_dim)
+  std::vector<float> bq, bk, bv;           // qwen2 only: (q_dim) (kv_dim) (kv_dim)
+  std::vector<float> ffn_norm;             // (n_embd)
+  WeightMatrix w_gate, w_up, w_down;       // (n_ff, n_embd) x2, (n_embd, n_ff)
+};
+
+struct Weights {
+  WeightMatrix token_embd;                 // (n_vocab, n_embd), rows read by token id
+  std::vector<LayerWeights> layers;
+  std::vector<float> output_norm;          // (n_embd)
+  WeightMatrix output;                     // (n_vocab, n_embd); token_embd when tied
+  bool tied_output = false;
+  std::vector<float> rope_freq_factors;    // (n_rot/2) Llama 3.1 rope_freqs, or empty
+  uint64_t weight_bytes = 0;               // bytes of all tensors used
+};
+
+// Throws tome::Error MODEL_TENSOR (missing / wrong shape) or UNSUPPORTED_TYPE
+// (naming the tensor and its type) .
+Weights load_weights(const GgufFile& gguf, const HParams& hp);
+
+}  // namespace tome

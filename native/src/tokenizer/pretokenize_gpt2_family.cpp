@@ -1,0 +1,183 @@
+// The GPT-2, Llama-3 and Qwen2 splitters: one left-to-right pass over a piece,
+// trying the regex alternatives in order at each position. They reproduce
+// llama.cpp's hand-written versions (unicode_regex_split_custom_*), which are
+// what llama.cpp actually runs for these regexes, including how a lookahead or
+// an optional space behaves at the end of a piece.
+#include "tokenizer/pretokenize_steps.h"
+
+#include "tokenizer/unicode_props.h"
+
+namespace tome::split {
+namespace {
+
+using unicode::CpFlags;
+constexpr uint32_t kNone = 0xFFFFFFFF;  // "no code point": outside the piece
+
+// Read access limited to one piece [begin, end); outside it: kNone / no flags.
+struct Piece {
+  const uint32_t* cpts;
+  size_t begin, end;
+  uint32_t cp(size_t i) const { return i >= begin && i < end ? cpts[i] : kNone; }
+  CpFlags flags(size_t i) const { return i >= begin && i < end ? unicode::cp_flags(cpts[i]) : CpFlags{}; }
+};
+
+// Emits pieces that end where the scan says, skipping empty ones.
+struct Emitter {
+  std::vector<size_t>& out;
+  size_t prev;
+  void to(size_t end) {
+    if (end > prev) out.push_back(end - prev);
+    prev = end;
+  }
+};
+
+// Lowercase for the contraction letters: only ASCII capitals lowercase to
+// s t r e v m l d (checked by the table generator), so ASCII is exact.
+uint32_t lower(uint32_t c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
+
+bool is_s_t_m_d(uint32_t c) { return c == 's' || c == 't' || c == 'm' || c == 'd'; }
+bool is_re_ve_ll(uint32_t a, uint32_t b) {
+  return (a == 'r' && b == 'e') || (a == 'v' && b == 'e') || (a == 'l' && b == 'l');
+}
+bool is_cr_lf(uint32_t c) { return c == '\r' || c == '\n'; }
+// [^\s\p{L}\p{N}] at a real position
+bool is_other(CpFlags f) { return !(f.is_whitespace() || f.is_letter() || f.is_number()) && f.any(); }
+
+}  // namespace
+
+// 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
+void split_gpt2(const uint32_t* cpts, size_t begin, size_t end, std::vector<size_t>& out) {
+  const Piece p{cpts, begin, end};
+  Emitter emit{out, begin};
+  size_t pos = begin;
+  while (pos < end) {
+    const uint32_t cp = p.cp(pos);
+    const CpFlags f = p.flags(pos);
+
+    if (cp == '\'' && pos + 1 < end) {  // contractions, case-sensitive
+      const uint32_t c1 = p.cp(pos + 1);
+      if (is_s_t_m_d(c1)) { pos += 2; emit.to(pos); continue; }
+      if (pos + 2 < end && is_re_ve_ll(c1, p.cp(pos + 2))) { pos += 3; emit.to(pos); continue; }
+    }
+
+    const bool space = cp == ' ';
+    const CpFlags f2 = space ? p.flags(pos + 1) : f;  // class after an optional space
+    if (f2.is_letter()) {                              //  ?\p{L}+
+      pos += space;
+      while (p.flags(pos).is_letter()) ++pos;
+      emit.to(pos);
+      continue;
+    }
+    if (f2.is_number()) {                              //  ?\p{N}+
+      pos += space;
+      while (p.flags(pos).is_number()) ++pos;
+      emit.to(pos);
+      continue;
+    }
+    if (is_other(f2)) {                                //  ?[^\s\p{L}\p{N}]+
+      pos += space;
+      while (is_other(p.flags(pos))) ++pos;
+      emit.to(pos);
+      continue;
+    }
+
+    size_t n_ws = 0;
+    while (p.flags(pos + n_ws).is_whitespace()) ++n_ws;
+    if (n_ws > 1 && p.cp(pos + n_ws) != kNone) {       // \s+(?!\S): leave the last one to the next word
+      pos += n_ws - 1;
+      emit.to(pos);
+      continue;
+    }
+    if (n_ws > 0) {                                    // \s+
+      pos += n_ws;
+      emit.to(pos);
+      continue;
+    }
+    emit.to(++pos);  // nothing matched: a piece of one code point
+  }
+}
+
+// Llama 3 (max_digits = 3): (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}|
+//                           ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
+// Qwen2 (max_digits = 1): the same with \p{N}.
+static void split_llama3_like(const uint32_t* cpts, size_t begin, size_t end, size_t max_digits,
+                              std::vector<size_t>& out) {
+  const Piece p{cpts, begin, end};
+  Emitter emit{out, begin};
+  size_t pos = begin;
+  while (pos < end) {
+    const uint32_t cp = p.cp(pos);
+    const CpFlags f = p.flags(pos);
+
+    if (cp == '\'' && pos + 1 < end) {  // contractions, case-insensitive
+      const uint32_t c1 = lower(p.cp(pos + 1));
+      if (is_s_t_m_d(c1)) { pos += 2; emit.to(pos); continue; }
+      if (pos + 2 < end && is_re_ve_ll(c1, lower(p.cp(pos + 2)))) { pos += 3; emit.to(pos); continue; }
+    }
+
+    // [^\r\n\p{L}\p{N}]?\p{L}+
+    if (!(is_cr_lf(cp) || f.is_number()) && (f.is_letter() || p.flags(pos + 1).is_letter())) {
+      ++pos;  // the optional lead, or the first letter
+      while (p.flags(pos).is_letter()) ++pos;
+      emit.to(pos);
+      continue;
+    }
+
+    // \p{N}{1,max_digits}, repeated
+    if (f.is_number()) {
+      size_t group_start = pos;
+      while (p.flags(pos).is_number()) {
+        if (++pos - group_start >= max_digits) {
+          emit.to(pos);
+          group_start = pos;
+        }
+      }
+      emit.to(pos);
+      continue;
+    }
+
+    //  ?[^\s\p{L}\p{N}]+[\r\n]*   (entered on f.any(): a trailing lone space ends up alone, as \s+ would)
+    const bool space = cp == ' ';
+    const CpFlags f2 = space ? p.flags(pos + 1) : f;
+    if (!(f2.is_whitespace() || f2.is_letter() || f2.is_number()) && f.any()) {
+      pos += space;
+      while (is_other(p.flags(pos))) ++pos;
+      while (is_cr_lf(p.cp(pos))) ++pos;
+      emit.to(pos);
+      continue;
+    }
+
+    size_t n_ws = 0;
+    size_t after_last_crlf = 0;
+    while (p.flags(pos + n_ws).is_whitespace()) {
+      if (is_cr_lf(p.cp(pos + n_ws))) after_last_crlf = pos + n_ws + 1;
+      ++n_ws;
+    }
+    if (after_last_crlf > 0) {                         // \s*[\r\n]+
+      pos = after_last_crlf;
+      emit.to(pos);
+      continue;
+    }
+    if (n_ws > 1 && p.cp(pos + n_ws) != kNone) {       // \s+(?!\S)
+      pos += n_ws - 1;
+      emit.to(pos);
+      continue;
+    }
+    if (n_ws > 0) {                                    // \s+
+      pos += n_ws;
+      emit.to(pos);
+      continue;
+    }
+    emit.to(++pos);
+  }
+}
+
+void split_llama3(const uint32_t* cpts, size_t begin, size_t end, std::vector<size_t>& out) {
+  split_llama3_like(cpts, begin, end, 3, out);
+}
+
+void split_qwen2(const uint32_t* cpts, size_t begin, size_t end, std::vector<size_t>& out) {
+  split_llama3_like(cpts, begin, end, 1, out);
+}
+
+}  // namespace tome::split

@@ -1,0 +1,27 @@
+// The individual split steps behind pretokenizer.h. Each takes one piece
+// [begin, end) of a code-point array and appends the lengths of the pieces it
+// cuts it into (they cover the piece exactly, in order).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace tome::split {
+
+// pretokenize_gpt2_family.cpp: one-pass matchers for whole regex alternations.
+void split_gpt2(const uint32_t* cpts, size_t begin, size_t end, std::vector<size_t>& out);
+void split_llama3(const uint32_t* cpts, size_t begin, size_t end, std::vector<size_t>& out);
+void split_qwen2(const uint32_t* cpts, size_t begin, size_t end, std::vector<size_t>& out);
+
+// pretokenize_regex_steps.cpp: single regexes, found leftmost-first like
+// std::regex_iterator; matches and the stretches between them become pieces.
+void split_punct_symbol_runs(const uint32_t* cpts, size_t begin, size_t end, std::vector<size_t>& out);
+void split_number_runs(const uint32_t* cpts, size_t begin, size_t end, std::vector<size_t>& out);
+void split_number_each(const uint32_t* cpts, size_t begin, size_t end, std::vector<size_t>& out);
+void split_ascii_digits_3(const uint32_t* cpts, size_t begin, size_t end, std::vector<size_t>& out);
+void split_line_break_each(const uint32_t* cpts, size_t begin, size_t end, std::vector<size_t>& out);
+void split_space_letters(const uint32_t* cpts, size_t begin, size_t end, std::vector<size_t>& out);
+void split_space_puncts(const uint32_t* cpts, size_t begin, size_t end, std::vector<size_t>& out);
+void split_cjk_runs(const uint32_t* cpts, size_t begin, size_t end, std::vector<size_t>& out);
+
+}  // namespace tome::split

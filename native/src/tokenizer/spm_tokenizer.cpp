@@ -1,0 +1,99 @@
+#include "tokenizer/spm_tokenizer.h"
+
+#include <algorithm>
+#include <queue>
+
+#include "tokenizer/utf8.h"
+#include "tokenizer/vocab.h"
+
+namespace tome {
+namespace {
+
+struct Symbol {
+  uint32_t offset, length;  // bytes of the text; length 0 once merged into its left neighbour
+  int32_t prev, next;
+};
+
+struct Bigram {
+  float score;
+  int32_t left, right;
+  uint32_t length;  // bytes of both symbols when queued; a mismatch later means stale
+};
+
+// Highest score first, then leftmost.
+struct Worse {
+  bool operator()(const Bigram& a, const Bigram& b) const {
+    return a.score < b.score || (a.score == b.score && a.left > b.left);
+  }
+};
+
+// <0xNN>, else the byte itself as a token text (llama.cpp's byte_to_token).
+int32_t byte_token(const Vocab& v, uint8_t b) {
+  static const char* hex = "0123456789ABCDEF";
+  const char name[7] = {'<', '0', 'x', hex[b >> 4], hex[b & 15], '>', 0};
+  int32_t id = v.find(name);
+  if (id < 0) id = v.find(std::string(1, char(b)));
+  return id;
+}
+
+}  // namespace
+
+void spm_tokenize(const Vocab& v, const std::string& text, std::vector<int32_t>& out) {
+  std::vector<Symbol> syms;
+  syms.reserve(text.size());
+  for (size_t off = 0; off < text.size();) {
+    const size_t len = std::min(utf8::utf8_seq_len(uint8_t(text[off])), text.size() - off);
+    const int32_t idx = int32_t(syms.size());
+    syms.push_back({uint32_t(off), uint32_t(len), idx - 1, off + len == text.size() ? -1 : idx + 1});
+    off += len;
+  }
+  if (syms.empty()) return;
+
+  std::priority_queue<Bigram, std::vector<Bigram>, Worse> queue;
+  std::string scratch;
+  auto try_pair = [&](int32_t l, int32_t r) {
+    if (l < 0 || r < 0) return;
+    scratch.assign(text, syms[l].offset, syms[l].length + syms[r].length);
+    const int32_t id = v.find(scratch);
+    if (id < 0) return;
+    queue.push({v.tokens[id].score, l, r, syms[l].length + syms[r].length});
+  };
+  for (int32_t i = 1; i < int32_t(syms.size()); ++i) try_pair(i - 1, i);
+
+  while (!queue.empty()) {
+    const Bigram b = queue.top();
+    queue.pop();
+    Symbol& left = syms[b.left];
+    Symbol& right = syms[b.right];
+    if (left.length == 0 || right.length == 0 || left.length + right.length != b.length) continue;  // stale
+    left.length += right.length;
+    right.length = 0;
+    left.next = right.next;
+    if (left.next >= 0) syms[left.next].prev = b.left;
+    try_pair(left.prev, b.left);
+    try_pair(b.left, left.next);
+  }
+
+  // Every merged symbol is a token by construction; a single character may not be.
+  std::vector<int32_t> bytes;
+  for (int32_t i = 0; i != -1; i = syms[i].next) {
+    const Symbol& s = syms[i];
+    scratch.assign(text, s.offset, s.length);
+    const int32_t id = v.find(scratch);
+    if (id >= 0) {
+      out.push_back(id);
+      continue;
+    }
+    bytes.clear();
+    bool all = true;
+    for (char c : scratch) {
+      const int32_t b = byte_token(v, uint8_t(c));
+      all = all && b >= 0;
+      bytes.push_back(b);
+    }
+    if (all) out.insert(out.end(), bytes.begin(), bytes.end());
+    else if (v.unk >= 0) out.push_back(v.unk);
+  }
+}
+
+}  // namespace tome

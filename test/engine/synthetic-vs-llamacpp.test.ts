@@ -1,0 +1,69 @@
+// Oracle: synthetic models of every architecture x tensor type against llama.cpp.
+// Teacher-forced over the same tokens; at every position the top-1 token is the
+// same and the log-probabilities (relative to the top token, so that they do not
+// depend on normalization) differ by at most BOUND[type].
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openLlamaOracle, type LlamaOracle } from "../../main/bench/llama-oracle";
+import { pseudoTokens, syntheticModel } from "../../main/bench/synthetic";
+import { hasData } from "../helpers/data";
+import { argmax, openTome } from "../helpers/tome";
+
+// Both engines quantize activations the same way (Q8_0 / Q8_K / F16 / BF16) and
+// keep K/V in f16, so what remains is summation order, exp/silu approximations
+// and f16 rounding of the attention output: ~1e-3 relative. Logits of these
+// models span about +-10, hence bounds of a few hundredths.
+const BOUND: Record<string, number> = {
+  f32: 0.02, f16: 0.02, bf16: 0.02, q8_0: 0.03, q4_0: 0.03, q4_k: 0.03, q5_k: 0.03, q6_k: 0.03, iq4_nl: 0.03,
+};
+const TYPES = Object.keys(BOUND);
+const ARCHS = ["llama", "qwen2"] as const;
+const N_TOKENS = 48;
+
+describe.skipIf(!hasData)("synthetic models: tome vs llama.cpp, teacher-forced", () => {
+  let oracle: LlamaOracle;
+  let dir: string;
+  beforeAll(async () => {
+    oracle = await openLlamaOracle();
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "tome-synth-"));
+  });
+  afterAll(async () => {
+    await oracle?.dispose();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  for (const arch of ARCHS)
+    for (const type of TYPES)
+      it(`${arch} ${type}`, async () => {
+        const file = await syntheticModel(arch, "tiny", type, dir);
+        const { model, session } = openTome(file, 128);
+        const nVocab = model.info().nVocab;
+        const tokens = [1, ...pseudoTokens(N_TOKENS - 1, 3, nVocab, 7)];
+        const all = await session.eval(Int32Array.from(tokens), true);
+
+        const ref = await oracle.loadModel(file);
+        const seq = await ref.createSequence(128, 2);
+        const refLogp = await seq.logProbs(tokens);
+        await seq.dispose();
+        await ref.dispose();
+
+        let maxDiff = 0;
+        for (let i = 0; i < tokens.length; i++) {
+          const row = all.subarray(i * nVocab, (i + 1) * nVocab);
+          const top = argmax(row);
+          const refMap = refLogp[i];
+          let refTop = -1;
+          let refTopLp = -Infinity;
+          for (const [id, lp] of refMap) if (lp > refTopLp) [refTop, refTopLp] = [id, lp];
+          expect({ pos: i, top }).toEqual({ pos: i, top: refTop });
+          for (const [id, lp] of refMap) {
+            const d = Math.abs(row[id] - row[top] - (lp - refTopLp));
+            if (d > maxDiff) maxDiff = d;
+          }
+        }
+        console.log(`${arch} ${type}: max |logit diff| = ${maxDiff.toExponential(2)} over ${tokens.length} positions`);
+        expect(maxDiff).toBeLessThanOrEqual(BOUND[type]);
+      });
+});

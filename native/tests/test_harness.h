@@ -85,9 +85,9 @@ std::string describe(const A& a, const B& b) {
 #define CHECK_NEAR(a, b, tol) do { double _a = (a), _b = (b); \
   if (!(std::fabs(_a - _b) <= (tol))) TOME_FAIL("CHECK_NEAR(" #a ", " #b "): " + tome_test::describe(_a, _b)); } while (0)
 // The block must throw tome::Error whose code equals `code`.
-#define CHECK_THROWS_CODE(stmt, code) do { bool _thrown = false; \
+#define CHECK_THROWS_CODE(stmt, expected_code) do { bool _thrown = false; \
   try { stmt; } catch (const tome::Error& _e) { _thrown = true; \
-    if (_e.code() != (code)) TOME_FAIL("expected code " + std::string(code) + ", got " + _e.code() + ": " + _e.what()); } \
-  if (!_thrown) TOME_FAIL("expected tome::Error " + std::string(code) + " from " #stmt); } while (0)
+    if (_e.code() != (expected_code)) TOME_FAIL("expected code " + std::string(expected_code) + ", got " + _e.code() + ": " + _e.what()); } \
+  if (!_thrown) TOME_FAIL("expected tome::Error " + std::string(expected_code) + " from " #stmt); } while (0)
 #define SKIP(why) throw tome_test::Skipped{why}
 #define TOME_TEST_MAIN() int main(int argc, char** argv) { return tome_test::run_all(argc, argv); }

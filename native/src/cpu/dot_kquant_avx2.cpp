@@ -172,7 +172,7 @@ void dot_q6_K(const void* w, const void* act, size_t stride, int64_t n, float* o
     }
     const float dw = half_to_float(x[i].d);
     for (int k = 0; k < NA; ++k)
-      sum[k] = fma1(a[k][i].d * dw, float(hsum_i32_8(isum[k]) - 32 * ioff[k]), sum[k]);
+      sum[k] = fma1(a[k][i].d * dw, float(hsum_i32_8(isum[k]) - 31 * ioff[k]), sum[k]);
   }
   for (int k = 0; k < NA; ++k) out[k] = sum[k];
 }

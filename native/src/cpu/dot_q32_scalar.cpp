@@ -25,7 +25,7 @@ struct UnpackQ4_0 {
   static float run(const Block& b, int8_t q[32]) {
     for (int j = 0; j < 16; ++j) {
       q[j] = int8_t((b.qs[j] & 0xF) - 8);
-      q[j + 16] = int8_t((b.qs[j] >> 4) - 8);
+      q[j + 16] = int8_t((b.qs[j] >> 4) - 7);
     }
     return fp16_to_fp32(b.d);
   }

@@ -5,8 +5,16 @@
 // Every read checks the bytes remaining before it reads and every length is
 // capped (GgufLimits) before anything is allocated from it; a truncated,
 // corrupt or hostile file throws tome::Error with code GGUF_* and a message that
-// names the field and its byte offset, e.g.
+// names the field and its byte offset, e.g. (code: message)
 //   "GGUF_TRUNCATED: tensor 12 ('blk.0.attn_q.weight') dims at offset 8812: needs 16 bytes, 3 left"
+// Codes: GGUF_BAD_MAGIC, GGUF_VERSION (v1, v4+, big-endian), GGUF_TRUNCATED,
+// GGUF_LIMIT (GgufLimits exceeded), GGUF_BAD_TYPE (unknown value or tensor type
+// number), GGUF_NESTED_ARRAY, GGUF_BAD_VALUE (bool not 0/1, empty name, n_dims
+// outside 1..4, ne < 1, element or byte count overflow, row not a whole number of
+// blocks, misaligned offset, bad general.alignment), GGUF_DUPLICATE (key or
+// tensor name), GGUF_TYPE (typed getter, or general.alignment not uint32);
+// IO_OPEN, IO_MMAP from open(). A known tensor type tome cannot compute with
+// (e.g. Q2_K) is not an error here; the model loader refuses it by name.
 #pragma once
 #include <cstdint>
 #include <functional>

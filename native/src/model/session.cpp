@@ -90,6 +90,10 @@ void Session::forward_chunk(const int32_t* tokens, int64_t n, bool all_logits) {
     times_.matmul_ms += ms_since(t0);
   };
 
+  // rotations of this chunk's positions, shared by every layer
+  rope_.resize(N);
+  for (int64_t i = 0; i < n; ++i) rope_[size_t(i)].fill(hp, w.rope_freq_factors, n_past_ + i);
+
   std::vector<const uint16_t*> k_heads(size_t(hp.n_head_kv)), v_heads(size_t(hp.n_head_kv));
   const float scale = 1.0f / std::sqrt(float(hd));
 
@@ -108,9 +112,8 @@ void Session::forward_chunk(const int32_t* tokens, int64_t n, bool all_logits) {
     add_bias(v_.data(), L.bv, n);
     for (int64_t i = 0; i < n; ++i) {
       const int64_t pos = n_past_ + i;
-      rope_.fill(hp, w.rope_freq_factors, pos);
-      apply_rope(q_.data() + i * Q, hp.n_head, hd, hp.n_rot, hp.rope_style, rope_);
-      apply_rope(k_.data() + i * KV, hp.n_head_kv, hd, hp.n_rot, hp.rope_style, rope_);
+      apply_rope(q_.data() + i * Q, hp.n_head, hd, hp.n_rot, hp.rope_style, rope_[size_t(i)]);
+      apply_rope(k_.data() + i * KV, hp.n_head_kv, hd, hp.n_rot, hp.rope_style, rope_[size_t(i)]);
       for (int g = 0; g < hp.n_head_kv; ++g) {
         f32_to_f16_row(k_.data() + i * KV + g * hd, kv_.k(l, g) + size_t(pos) * hd, hd);
         f32_to_f16_row(v_.data() + i * KV + g * hd, kv_.v(l, g) + size_t(pos) * hd, hd);

@@ -70,7 +70,7 @@ class Session {
   // scratch, grown to the chunk size
   std::vector<float> x_, h_, q_, k_, v_, att_, gate_, up_, tmp_;
   std::vector<uint8_t> mm_scratch_;
-  RopeTable rope_;
+  std::vector<RopeTable> rope_;  // (chunk tokens)
 };
 
 }  // namespace tome

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "common/error.h"
 #include "common/ggml_type.h"
 #include "cpu/cpu_features.h"
 #include "cpu/kernels.h"
@@ -21,7 +22,7 @@ using tome::GgmlType;
 inline std::vector<float> random_row(int64_t n, uint32_t seed, float sigma = 1.0f, bool outliers = true) {
   std::mt19937 rng(seed);
   std::normal_distribution<float> nd(0.0f, sigma);
-  std::vector<float> v(size_t(n));
+  std::vector<float> v(static_cast<size_t>(n));
   for (auto& x : v) x = nd(rng);
   if (outliers)
     for (int64_t i = 0; i < n; i += 97) v[size_t(i)] *= 6.0f;
@@ -41,7 +42,7 @@ inline std::vector<uint8_t> activation(GgmlType act_type, const std::vector<floa
 }
 
 inline std::vector<float> dequantized(GgmlType t, const void* q, int64_t n) {
-  std::vector<float> y(size_t(n));
+  std::vector<float> y(static_cast<size_t>(n));
   tome::dequantize_row(t, q, y.data(), n);
   return y;
 }
@@ -63,6 +64,19 @@ inline std::vector<int64_t> lengths_for(GgmlType t) {
   if (bs == 1) return {1, 7, 31, 32, 33, 64, 100, 255, 1024, 4097};
   if (bs == 32) return {32, 64, 96, 160, 1024, 4096};
   return {256, 512, 1280, 4096};
+}
+
+// Runs fn and returns the tome::Error code it threw ("" when nothing was thrown).
+// (test_harness.h's CHECK_THROWS_CODE cannot be used: its parameter `code` is also
+// substituted into `_e.code()`.)
+template <class Fn>
+std::string error_code_of(Fn fn) {
+  try {
+    fn();
+  } catch (const tome::Error& e) {
+    return e.code();
+  }
+  return "";
 }
 
 inline std::string tname(GgmlType t) { return tome::ggml_type_name(uint32_t(t)); }

@@ -1,0 +1,163 @@
+// Dot-product kernels: scalar vs a double-precision dot of the dequantized rows
+// (tight bound), AVX2 vs scalar (bit-exact: both follow the canonical order of
+// cpu/kernels.h), and multi-row calls equal to single-row calls.
+#include <cmath>
+#include <cstring>
+
+#include "cpu_test_util.h"
+#include "test_harness.h"
+
+using namespace cpu_test;
+namespace k = tome::kernels;
+
+namespace {
+
+struct Rows {
+  std::vector<uint8_t> w, a;  // weight row, activation row (vec_dot_type)
+  std::vector<float> wf, af;  // their dequantized values
+};
+
+Rows make_rows(GgmlType t, int64_t n, uint32_t seed) {
+  Rows r;
+  const GgmlType at = tome::vec_dot_type(t);
+  r.w = quantized(t, random_row(n, seed * 2 + 1, 0.05f));
+  r.a = activation(at, random_row(n, seed * 2 + 2, 1.0f));
+  r.wf = dequantized(t, r.w.data(), n);
+  r.af = dequantized(at, r.a.data(), n);
+  return r;
+}
+
+float scalar_dot(GgmlType t, const Rows& r, int64_t n) {
+  float out;
+  k::scalar_dot(t)(r.w.data(), r.a.data(), 0, 1, n, &out);
+  return out;
+}
+
+}  // namespace
+
+// |scalar - exact dot of the dequantized values| <= 2e-6 * sum|w_i a_i| * sqrt(n/32):
+// a few float roundings per block, far below the quantization error itself.
+TEST(scalar_dot_matches_dequantized_reference) {
+  for (GgmlType t : dot_types()) {
+    for (int64_t n : lengths_for(t)) {
+      for (uint32_t seed = 1; seed <= 4; ++seed) {
+        const Rows r = make_rows(t, n, seed);
+        double ref = 0, mag = 0;
+        for (int64_t i = 0; i < n; ++i) {
+          ref += double(r.wf[size_t(i)]) * r.af[size_t(i)];
+          mag += std::fabs(double(r.wf[size_t(i)]) * r.af[size_t(i)]);
+        }
+        const double got = scalar_dot(t, r, n);
+        const double tol = 2e-6 * mag * std::sqrt(double(n) / 32.0 + 1.0) + 1e-30;
+        if (!(std::fabs(got - ref) <= tol))
+          TOME_FAIL(tname(t) + " n=" + std::to_string(n) + ": " + std::to_string(got) + " vs " + std::to_string(ref) +
+                    " (tol " + std::to_string(tol) + ")");
+      }
+    }
+  }
+}
+
+TEST(avx2_dot_bit_exact_with_scalar) {
+  if (!have_avx2()) SKIP("no AVX2/FMA/F16C on this CPU");
+  for (GgmlType t : dot_types()) {
+    for (int64_t n : lengths_for(t)) {
+      for (uint32_t seed = 1; seed <= 6; ++seed) {
+        const Rows r = make_rows(t, n, seed);
+        float simd;
+        k::avx2_dot(t)(r.w.data(), r.a.data(), 0, 1, n, &simd);
+        const float ref = scalar_dot(t, r, n);
+        if (bits(simd) != bits(ref))
+          TOME_FAIL(tname(t) + " n=" + std::to_string(n) + ": avx2 " + std::to_string(simd) + " vs scalar " +
+                    std::to_string(ref));
+      }
+    }
+  }
+}
+
+// Weight levels at the extremes (Q8_0 -128..127 from raw bytes, 4-bit 0 and 15,
+// Q6_K 0 and 63 with scale -128) with activations at +-127 stress the SIMD
+// sign/saturation tricks.
+TEST(avx2_dot_extreme_values) {
+  if (!have_avx2()) SKIP("no AVX2/FMA/F16C on this CPU");
+  for (GgmlType t : dot_types()) {
+    if (tome::type_block_size(t) == 1) continue;
+    const int64_t n = 512;
+    for (uint32_t seed = 1; seed <= 8; ++seed) {
+      std::vector<uint8_t> w(tome::type_row_bytes(t, n));
+      std::mt19937 rng(seed);
+      for (auto& b : w) b = seed % 2 ? uint8_t(rng() % 2 ? 0xff : 0x00) : uint8_t(rng() % 2 ? 0x80 : 0x7f);
+      // keep scales finite: overwrite the f16 d fields with 1.0 / 0.5
+      const int64_t bs = tome::type_block_size(t);
+      const size_t bb = tome::type_row_bytes(t, bs);
+      for (size_t off = 0; off < w.size(); off += bb) {
+        if (t == GgmlType::Q6_K) { w[off + 208] = 0x00; w[off + 209] = 0x3c; }
+        else { w[off] = 0x00; w[off + 1] = 0x3c; }
+        if (t == GgmlType::Q4_K || t == GgmlType::Q5_K) { w[off + 2] = 0x00; w[off + 3] = 0x38; }
+      }
+      std::vector<float> x(static_cast<size_t>(n));
+      for (int64_t i = 0; i < n; ++i) x[size_t(i)] = (rng() % 2 ? 1.0f : -1.0f) * (i % 3 ? 1.0f : 0.5f);
+      const std::vector<uint8_t> a = activation(tome::vec_dot_type(t), x);
+      float s, v;
+      k::scalar_dot(t)(w.data(), a.data(), 0, 1, n, &s);
+      k::avx2_dot(t)(w.data(), a.data(), 0, 1, n, &v);
+      if (bits(s) != bits(v)) TOME_FAIL(tname(t) + " extreme seed " + std::to_string(seed) + ": " +
+                                        std::to_string(v) + " vs " + std::to_string(s));
+      // and against the dequantized reference
+      const std::vector<float> wf = dequantized(t, w.data(), n), af = dequantized(tome::vec_dot_type(t), a.data(), n);
+      double ref = 0, mag = 0;
+      for (int64_t i = 0; i < n; ++i) {
+        ref += double(wf[size_t(i)]) * af[size_t(i)];
+        mag += std::fabs(double(wf[size_t(i)]) * af[size_t(i)]);
+      }
+      CHECK_NEAR(s, ref, 1e-5 * mag + 1e-30);
+    }
+  }
+}
+
+// n_act rows in one call give exactly the single-row results, in both flavours.
+TEST(multi_row_dot_equals_single_row) {
+  for (bool simd : {false, true}) {
+    if (simd && !have_avx2()) continue;
+    for (GgmlType t : dot_types()) {
+      const int64_t n = tome::type_block_size(t) == 1 ? 100 : 1024;
+      const GgmlType at = tome::vec_dot_type(t);
+      const size_t stride = tome::type_row_bytes(at, n) + 64;  // rows need not be adjacent
+      const std::vector<uint8_t> w = quantized(t, random_row(n, 5, 0.05f));
+      std::vector<uint8_t> acts(stride * k::kMaxActRows);
+      for (int r = 0; r < k::kMaxActRows; ++r) {
+        const std::vector<uint8_t> a = activation(at, random_row(n, 100 + uint32_t(r)));
+        std::memcpy(acts.data() + size_t(r) * stride, a.data(), a.size());
+      }
+      const k::DotFn dot = simd ? k::avx2_dot(t) : k::scalar_dot(t);
+      float single[k::kMaxActRows];
+      for (int r = 0; r < k::kMaxActRows; ++r) dot(w.data(), acts.data() + size_t(r) * stride, 0, 1, n, &single[r]);
+      for (int n_act = 1; n_act <= k::kMaxActRows; ++n_act) {
+        float out[k::kMaxActRows];
+        dot(w.data(), acts.data(), stride, n_act, n, out);
+        for (int r = 0; r < n_act; ++r)
+          if (bits(out[r]) != bits(single[r]))
+            TOME_FAIL(tname(t) + (simd ? " avx2" : " scalar") + " n_act=" + std::to_string(n_act) + " row " +
+                      std::to_string(r));
+      }
+    }
+  }
+}
+
+// The public entry points: vec_dot follows the flavour switch, vec_dot_scalar
+// does not, and (canonical order) they agree.
+TEST(public_vec_dot_and_force_scalar) {
+  for (GgmlType t : dot_types()) {
+    const int64_t n = tome::type_block_size(t) == 1 ? 300 : 768;
+    const Rows r = make_rows(t, n, 9);
+    const float s = tome::vec_dot_scalar(t, r.w.data(), r.a.data(), n);
+    tome::set_force_scalar(true);
+    CHECK(!tome::simd_enabled());
+    const float forced = tome::vec_dot(t, r.w.data(), r.a.data(), n);
+    tome::set_force_scalar(false);
+    const float dflt = tome::vec_dot(t, r.w.data(), r.a.data(), n);
+    CHECK_EQ(bits(forced), bits(s));
+    CHECK_EQ(bits(dflt), bits(s));
+  }
+}
+
+TOME_TEST_MAIN()

@@ -29,10 +29,9 @@ export interface OracleSequence {
   dispose(): Promise<void>;
 }
 
-const dynamicImport = new Function("s", "return import(s)") as (s: string) => Promise<any>;
-
 export async function openLlamaOracle(): Promise<LlamaOracle> {
-  const { getLlama } = await dynamicImport("node-llama-cpp");
+  // a real dynamic import (module node16 keeps it): node-llama-cpp is ESM-only
+  const { getLlama } = (await import("node-llama-cpp")) as any;
   const llama = await getLlama({ gpu: false, build: "never", logLevel: "error", progressLogs: false });
   return {
     async loadModel(path: string, vocabOnly = false): Promise<OracleModel> {

@@ -1,5 +1,5 @@
 // tome: the command-line face of the engine host.
-//   tome run | tokenize | inspect | make-model | bench SUITE
+//   tome run | tokenize | inspect | make-model | bench SUITE | serve
 // Errors end the process with exit code 1 (2 for usage) and one line on stderr.
 import { isTomeError } from "../engine";
 import { UsageError } from "./args";
@@ -8,6 +8,7 @@ import * as tokenizeCmd from "./commands/tokenize";
 import * as inspectCmd from "./commands/inspect";
 import * as makeModelCmd from "./commands/make-model";
 import * as benchCmd from "./commands/bench";
+import * as serveCmd from "./commands/serve";
 
 const commands: Record<string, { usage: string; main: (argv: string[]) => Promise<number> }> = {
   run: { usage: runCmd.usage, main: runCmd.run },
@@ -15,6 +16,7 @@ const commands: Record<string, { usage: string; main: (argv: string[]) => Promis
   inspect: { usage: inspectCmd.usage, main: inspectCmd.inspect },
   "make-model": { usage: makeModelCmd.usage, main: makeModelCmd.makeModel },
   bench: { usage: benchCmd.usage, main: benchCmd.bench },
+  serve: { usage: serveCmd.usage, main: serveCmd.serve },
 };
 
 function help(): string {

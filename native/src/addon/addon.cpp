@@ -4,6 +4,7 @@
 #include <napi.h>
 
 #include "addon/gguf_inspect.h"
+#include "addon/js_errors.h"
 #include "addon/gguf_write.h"
 #include "addon/model_wrap.h"
 #include "addon/sampler_wrap.h"
@@ -65,4 +66,6 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
 
 }  // namespace tome::addon
 
-NODE_API_MODULE(tome_cpu, tome::addon::init)
+static Napi::Object init_tome_cpu(Napi::Env env, Napi::Object exports) { return tome::addon::init(env, exports); }
+
+NODE_API_MODULE(tome_cpu, init_tome_cpu)

@@ -12,98 +12,141 @@ namespace tome {
 
 namespace {
 
-constexpr int kQueryTile = 16;  // queries per tile (x n_gqa heads)
-constexpr int kKeyBlock = 64;   // keys converted to f32 at a time
+constexpr int kMaxQueryTile = 16;          // queries per tile (x n_gqa heads)
+constexpr int kKeyBlock = 64;              // keys converted to f32 at a time
+constexpr int64_t kScoreBudget = 1 << 20;  // floats of scores one tile may hold (4 MiB)
 
 // One tile: queries [i0, i1) of KV group g, all n_gqa heads of the group.
 void tile(const CausalAttentionArgs& a, int g, int64_t i0, int64_t i1, std::vector<float>& buf) {
   const int hd = a.hd, n_gqa = a.n_head / a.n_head_kv;
-  const int64_t rows = (i1 - i0) * n_gqa;  // (query, head) pairs
-  // buf: kblock (kKeyBlock, hd) | vblock (kKeyBlock, hd) | acc (rows, hd) | m (rows) | l (rows) | s (kKeyBlock)
-  buf.resize(size_t(2 * kKeyBlock * hd + rows * hd + 2 * rows + kKeyBlock));
-  float* kb = buf.data();
-  float* vb = kb + kKeyBlock * hd;
-  float* acc = vb + kKeyBlock * hd;
-  float* m = acc + rows * hd;
-  float* l = m + rows;
-  float* s = l + rows;
-  std::fill(acc, acc + rows * hd, 0.0f);
-  std::fill(m, m + rows, -std::numeric_limits<float>::infinity());
-  std::fill(l, l + rows, 0.0f);
-  const int64_t n_keys = a.pos0 + i1;  // the last query sees keys [0, pos0 + i1)
+  const int64_t rows = (i1 - i0) * n_gqa;  // (query, head) pairs, r = (i - i0) * n_gqa + hh
+  const int64_t n_keys = a.pos0 + i1;      // the last query sees keys [0, pos0 + i1)
+  // buf: kv block (kKeyBlock, hd) | q rounded (rows, hd) | scores (rows, n_keys)
+  buf.resize(size_t(kKeyBlock * hd + rows * hd + rows * n_keys));
+  float* blk = buf.data();
+  float* qh = blk + kKeyBlock * hd;
+  float* S = qh + rows * hd;
+  for (int64_t i = i0; i < i1; ++i)
+    round_to_f16(a.q + (size_t(i) * a.n_head + size_t(g) * n_gqa) * hd, qh + (i - i0) * n_gqa * hd, int64_t(n_gqa) * hd);
   const uint16_t* K = a.k_heads[g];
   const uint16_t* V = a.v_heads[g];
+  auto visible = [&](int64_t i, int64_t j0, int64_t nb) { return std::min<int64_t>(nb, a.pos0 + i - j0 + 1); };
+
+  // pass 1: scores
   for (int64_t j0 = 0; j0 < n_keys; j0 += kKeyBlock) {
     const int64_t nb = std::min<int64_t>(kKeyBlock, n_keys - j0);
-    for (int64_t j = 0; j < nb; ++j) {
-      f16_to_f32_row(K + size_t(j0 + j) * a.stride, kb + j * hd, hd);
-      f16_to_f32_row(V + size_t(j0 + j) * a.stride, vb + j * hd, hd);
-    }
+    for (int64_t j = 0; j < nb; ++j) f16_to_f32_row(K + size_t(j0 + j) * a.stride, blk + j * hd, hd);
     for (int64_t i = i0; i < i1; ++i) {
-      const int64_t last = a.pos0 + i;  // causal: keys <= last
-      const int64_t nv = std::min<int64_t>(nb, last - j0 + 1);
-      if (nv <= 0) continue;
+      const int64_t nv = visible(i, j0, nb);
       for (int hh = 0; hh < n_gqa; ++hh) {
-        const int h = g * n_gqa + hh;
         const int64_t r = (i - i0) * n_gqa + hh;
-        const float* qv = a.q + (size_t(i) * a.n_head + h) * hd;
-        float bmax = -std::numeric_limits<float>::infinity();
-        for (int64_t j = 0; j < nv; ++j) {
-          s[j] = a.scale * dot_f32(qv, kb + j * hd, hd);
-          bmax = std::max(bmax, s[j]);
-        }
-        float* ar = acc + r * hd;
-        const float mnew = std::max(m[r], bmax);
-        const float corr = std::exp(m[r] - mnew);  // exp(-inf) = 0 on the first block
-        if (corr != 1.0f) scale_f32(ar, corr, hd);
-        float bsum = 0;
-        for (int64_t j = 0; j < nv; ++j) {
-          const float p = std::exp(s[j] - mnew);
-          bsum += p;
-          axpy_f32(ar, p, vb + j * hd, hd);
-        }
-        l[r] = l[r] * corr + bsum;
-        m[r] = mnew;
+        for (int64_t j = 0; j < nv; ++j) S[r * n_keys + j0 + j] = a.scale * dot_f32(qh + r * hd, blk + j * hd, hd);
       }
     }
   }
+  // softmax over each query's visible keys, probabilities rounded to f16
   for (int64_t i = i0; i < i1; ++i)
     for (int hh = 0; hh < n_gqa; ++hh) {
-      const int64_t r = (i - i0) * n_gqa + hh;
-      float* o = a.out + (size_t(i) * a.n_head + g * n_gqa + hh) * hd;
-      const float inv = 1.0f / l[r];
-      for (int d = 0; d < hd; ++d) o[d] = acc[r * hd + d] * inv;
+      float* s = S + ((i - i0) * n_gqa + hh) * n_keys;
+      const int64_t n = a.pos0 + i + 1;
+      float m;
+      double sum;
+      row_max_sum(s, n, m, sum);
+      probabilities_f16(s, n, m, float(1.0 / sum));
+      std::fill(a.out + (size_t(i) * a.n_head + size_t(g) * n_gqa + hh) * hd,
+                a.out + (size_t(i) * a.n_head + size_t(g) * n_gqa + hh + 1) * hd, 0.0f);
     }
+  // pass 2: out += p . V
+  for (int64_t j0 = 0; j0 < n_keys; j0 += kKeyBlock) {
+    const int64_t nb = std::min<int64_t>(kKeyBlock, n_keys - j0);
+    for (int64_t j = 0; j < nb; ++j) f16_to_f32_row(V + size_t(j0 + j) * a.stride, blk + j * hd, hd);
+    for (int64_t i = i0; i < i1; ++i) {
+      const int64_t nv = visible(i, j0, nb);
+      for (int hh = 0; hh < n_gqa; ++hh) {
+        const int64_t r = (i - i0) * n_gqa + hh;
+        float* o = a.out + (size_t(i) * a.n_head + size_t(g) * n_gqa + hh) * hd;
+        for (int64_t j = 0; j < nv; ++j) axpy_f32(o, S[r * n_keys + j0 + j], blk + j * hd, hd);
+      }
+    }
+  }
+}
+
+// One query (decode): threads split the keys; scores, a global max and sum,
+// then each thread weights its V rows and the partial sums are added. Keeps
+// both cores busy when there are fewer KV groups than threads.
+void decode_split_keys(const CausalAttentionArgs& a, ThreadPool& pool) {
+  const int hd = a.hd, n_gqa = a.n_head / a.n_head_kv, T = pool.size(), H = a.n_head;
+  const int64_t n_keys = a.pos0 + 1;
+  std::vector<float> qh(size_t(H) * hd), S(size_t(H) * n_keys);
+  std::vector<float> tmax(size_t(T) * H), outs(size_t(T) * H * hd, 0.0f);
+  std::vector<double> tsum(size_t(T) * H);
+  round_to_f16(a.q, qh.data(), int64_t(H) * hd);
+  auto range = [&](int t, int64_t& j0, int64_t& j1) { j0 = n_keys * t / T; j1 = n_keys * (t + 1) / T; };
+  pool.run([&](int t) {
+    int64_t j0, j1;
+    range(t, j0, j1);
+    std::vector<float> row(static_cast<size_t>(hd));
+    for (int g = 0; g < a.n_head_kv; ++g)
+      for (int64_t j = j0; j < j1; ++j) {
+        f16_to_f32_row(a.k_heads[g] + size_t(j) * a.stride, row.data(), hd);
+        for (int hh = 0; hh < n_gqa; ++hh) {
+          const int h = g * n_gqa + hh;
+          S[size_t(h) * n_keys + j] = a.scale * dot_f32(qh.data() + size_t(h) * hd, row.data(), hd);
+        }
+      }
+    for (int h = 0; h < H; ++h) {
+      const float* s = S.data() + size_t(h) * n_keys;
+      tmax[size_t(t) * H + h] = j1 > j0 ? *std::max_element(s + j0, s + j1) : -std::numeric_limits<float>::infinity();
+    }
+  });
+  std::vector<float> m(static_cast<size_t>(H), -std::numeric_limits<float>::infinity());
+  for (int t = 0; t < T; ++t)
+    for (int h = 0; h < H; ++h) m[size_t(h)] = std::max(m[size_t(h)], tmax[size_t(t) * H + h]);
+  pool.run([&](int t) {
+    int64_t j0, j1;
+    range(t, j0, j1);
+    for (int h = 0; h < H; ++h) {
+      double sum = 0;
+      const float* s = S.data() + size_t(h) * n_keys;
+      for (int64_t j = j0; j < j1; ++j) sum += double(std::exp(s[j] - m[size_t(h)]));
+      tsum[size_t(t) * H + h] = sum;
+    }
+  });
+  std::vector<float> inv(static_cast<size_t>(H));
+  for (int h = 0; h < H; ++h) {
+    double sum = 0;
+    for (int t = 0; t < T; ++t) sum += tsum[size_t(t) * H + h];
+    inv[size_t(h)] = float(1.0 / sum);
+  }
+  pool.run([&](int t) {
+    int64_t j0, j1;
+    range(t, j0, j1);
+    std::vector<float> row(static_cast<size_t>(hd));
+    for (int h = 0; h < H; ++h) probabilities_f16(S.data() + size_t(h) * n_keys + j0, j1 - j0, m[size_t(h)], inv[size_t(h)]);
+    for (int g = 0; g < a.n_head_kv; ++g)
+      for (int64_t j = j0; j < j1; ++j) {
+        f16_to_f32_row(a.v_heads[g] + size_t(j) * a.stride, row.data(), hd);
+        for (int hh = 0; hh < n_gqa; ++hh) {
+          const int h = g * n_gqa + hh;
+          axpy_f32(outs.data() + (size_t(t) * H + h) * hd, S[size_t(h) * n_keys + j], row.data(), hd);
+        }
+      }
+  });
+  for (int h = 0; h < H; ++h) {
+    float* o = a.out + size_t(h) * hd;
+    std::fill(o, o + hd, 0.0f);
+    for (int t = 0; t < T; ++t) axpy_f32(o, 1.0f, outs.data() + (size_t(t) * H + h) * hd, hd);
+  }
 }
 
 }  // namespace
 
-// One query (decode): every thread takes a slice of the keys of every group and
-// the partial (out, lse) of the slices are merged; keeps both cores busy when
-// there are fewer KV groups than threads or the context is long.
-void decode_split_keys(const CausalAttentionArgs& a, ThreadPool& pool) {
-  const int hd = a.hd, n_gqa = a.n_head / a.n_head_kv, T = pool.size();
-  const int64_t n_keys = a.pos0 + 1;
-  std::vector<float> outs(size_t(T) * a.n_head * hd), lses(size_t(T) * a.n_head);
-  pool.run([&](int t) {
-    const int64_t j0 = n_keys * t / T, j1 = n_keys * (t + 1) / T;
-    std::vector<float> scratch;
-    for (int g = 0; g < a.n_head_kv; ++g) {
-      KvRows kv{a.k_heads[g] + size_t(j0) * a.stride, a.v_heads[g] + size_t(j0) * a.stride, a.stride};
-      attend_rows(a.q + size_t(g) * n_gqa * hd, n_gqa, kv, j1 - j0, hd, a.scale,
-                  outs.data() + (size_t(t) * a.n_head + g * n_gqa) * hd,
-                  lses.data() + size_t(t) * a.n_head + g * n_gqa, scratch);
-    }
-  });
-  for (int t = 1; t < T; ++t)
-    merge_partial(outs.data(), lses.data(), outs.data() + size_t(t) * a.n_head * hd,
-                  lses.data() + size_t(t) * a.n_head, a.n_head, hd);
-  std::copy(outs.begin(), outs.begin() + size_t(a.n_head) * hd, a.out);
-}
-
 void causal_attention(const CausalAttentionArgs& a, ThreadPool& pool) {
   if (a.n_tokens == 1 && pool.size() > 1 && a.pos0 + 1 >= 2 * pool.size()) return decode_split_keys(a, pool);
-  const int64_t n_tiles = (a.n_tokens + kQueryTile - 1) / kQueryTile;
+  const int n_gqa = a.n_head / a.n_head_kv;
+  const int64_t n_keys_max = a.pos0 + a.n_tokens;
+  const int64_t q_tile = std::clamp<int64_t>(kScoreBudget / (int64_t(n_gqa) * n_keys_max), 1, kMaxQueryTile);
+  const int64_t n_tiles = (a.n_tokens + q_tile - 1) / q_tile;
   const int64_t n_jobs = n_tiles * a.n_head_kv;
   // Jobs are (tile, group) pairs; later tiles see more keys, so interleave them
   // across threads instead of giving each thread a contiguous range.
@@ -112,7 +155,7 @@ void causal_attention(const CausalAttentionArgs& a, ThreadPool& pool) {
     for (int64_t job = t; job < n_jobs; job += pool.size()) {
       const int g = int(job % a.n_head_kv);
       const int64_t ti = job / a.n_head_kv;
-      const int64_t i0 = ti * kQueryTile, i1 = std::min(a.n_tokens, i0 + kQueryTile);
+      const int64_t i0 = ti * q_tile, i1 = std::min(a.n_tokens, i0 + q_tile);
       tile(a, g, i0, i1, buf);
     }
   });

@@ -1,8 +1,10 @@
-// Causal attention for a chunk of queries (prefill and single-token decode in
-// full mode), blocked over keys with an online softmax so a tile of queries
-// reads each key block once:
+// Causal attention for a chunk of queries (prefill, and single-token decode in
+// full mode):
 //   for query i (context position pos0 + i) and head h in KV group g:
 //   out[i][h] = softmax_j<=pos0+i (scale * q[i][h] . k_g[j]) . v_g[j]
+// with partial_attention.h's numerics (q and probabilities rounded to f16, as
+// llama.cpp does), two passes over the keys: scores, then V weighted by the
+// normalized probabilities. A tile of queries shares each converted key block.
 #pragma once
 #include <cstdint>
 

@@ -5,8 +5,28 @@
 #include <limits>
 
 #include "attention/vec_kernels.h"
+#include "common/fp16.h"
 
 namespace tome {
+
+void round_to_f16(const float* src, float* dst, int64_t n) {
+  uint16_t h[64];
+  for (int64_t i = 0; i < n; i += 64) {
+    const int64_t m = std::min<int64_t>(64, n - i);
+    f32_to_f16_row(src + i, h, m);
+    f16_to_f32_row(h, dst + i, m);
+  }
+}
+
+void row_max_sum(const float* s, int64_t n, float& m, double& sum) {
+  m = *std::max_element(s, s + n);
+  sum = 0;
+  for (int64_t j = 0; j < n; ++j) sum += double(std::exp(s[j] - m));
+}
+
+void probabilities_f16(float* s, int64_t n, float m, float inv_sum) {
+  for (int64_t j = 0; j < n; ++j) s[j] = fp16_to_fp32(fp32_to_fp16(std::exp(s[j] - m) * inv_sum));
+}
 
 namespace {
 
@@ -19,25 +39,23 @@ void attend(const float* q, int n_q, const KvRows& kv, int64_t n, int hd, float 
     std::fill(lse, lse + n_q, -std::numeric_limits<float>::infinity());
     return;
   }
-  // scratch: scores (n_q, n) then one f32 row
-  scratch.resize(size_t(n_q) * size_t(n) + size_t(hd));
+  // scratch: scores (n_q, n) | one f32 row (hd) | q rounded (n_q, hd)
+  scratch.resize(size_t(n_q) * size_t(n) + size_t(hd) * (1 + size_t(n_q)));
   float* scores = scratch.data();
   float* row_f32 = scores + size_t(n_q) * size_t(n);
+  float* qh = row_f32 + hd;
+  round_to_f16(q, qh, int64_t(n_q) * hd);
   for (int64_t j = 0; j < n; ++j) {
     f16_to_f32_row(kv.k + size_t(row(j)) * kv.stride, row_f32, hd);
-    for (int h = 0; h < n_q; ++h) scores[size_t(h) * n + j] = scale * dot_f32(q + size_t(h) * hd, row_f32, hd);
+    for (int h = 0; h < n_q; ++h) scores[size_t(h) * n + j] = scale * dot_f32(qh + size_t(h) * hd, row_f32, hd);
   }
   for (int h = 0; h < n_q; ++h) {
     float* s = scores + size_t(h) * n;
-    float m = *std::max_element(s, s + n);
-    double sum = 0;
-    for (int64_t j = 0; j < n; ++j) {
-      s[j] = std::exp(s[j] - m);
-      sum += s[j];
-    }
+    float m;
+    double sum;
+    row_max_sum(s, n, m, sum);
     lse[h] = m + float(std::log(sum));
-    const float inv = float(1.0 / sum);
-    for (int64_t j = 0; j < n; ++j) s[j] *= inv;
+    probabilities_f16(s, n, m, float(1.0 / sum));
   }
   for (int64_t j = 0; j < n; ++j) {
     f16_to_f32_row(kv.v + size_t(row(j)) * kv.stride, row_f32, hd);

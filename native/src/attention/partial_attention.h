@@ -1,9 +1,15 @@
 // Attention over a subset of the context, returning the normalized output and
 // the log-sum-exp of the scaled scores, so that partial results over disjoint
 // key sets merge exactly (RetrievalAttention's static set + retrieved keys):
-//   s_j = scale * q . k_j,  lse = log sum_j exp(s_j),  out = sum_j exp(s_j - lse) v_j
+//   s_j = scale * q . k_j,  lse = log sum_j exp(s_j),  out = sum_j p_j v_j,  p_j = exp(s_j - lse)
 // The n_q query rows share one KV head (a GQA group), so each key row is
 // converted and read once for the whole group.
+//
+// Numerics follow llama.cpp's CPU backend, so that full attention is comparable
+// with it token for token: q is rounded to f16 before the dot products (ggml
+// converts q to the f16 type of the K cache) and each p_j is rounded to f16
+// before weighting V (ggml converts the softmax to the type of the V cache).
+// Products of f16 values are exact in f32, so only summation order differs.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -29,5 +35,14 @@ void attend_gather(const float* q, int n_q, const KvRows& kv, const int32_t* idx
 // (out, lse) <- merge of two partial results over disjoint key sets; in place on a.
 //   lse = log(exp(lse_a) + exp(lse_b)); out = w_a out_a + w_b out_b, w_x = exp(lse_x - lse)
 void merge_partial(float* out_a, float* lse_a, const float* out_b, const float* lse_b, int n_q, int hd);
+
+// q rounded to f16 precision (kept as f32), as the scores use it. n values.
+void round_to_f16(const float* src, float* dst, int64_t n);
+
+// Softmax pieces shared with the causal kernels.
+//   row_max_sum: m = max s, sum = sum exp(s - m) (in double, as ggml sums)
+//   probabilities_f16: s_j <- f16(exp(s_j - m) * inv_sum)
+void row_max_sum(const float* s, int64_t n, float& m, double& sum);
+void probabilities_f16(float* s, int64_t n, float m, float inv_sum);
 
 }  // namespace tome

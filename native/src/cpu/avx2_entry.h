@@ -5,14 +5,15 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "cpu/kernels.h"
+
 #if defined(__x86_64__) || defined(_M_X64)
 #define TOME_HAVE_AVX2_KERNELS 1
 
 namespace tome {
 namespace kernels {
 
-#define TOME_AVX2_DOT(name) \
-  void name(const void* w, const void* act, size_t act_stride, int n_act, int64_t n, float* out)
+#define TOME_AVX2_DOT(name) void name(const DotTile& t)
 TOME_AVX2_DOT(dot_f32_avx2);
 TOME_AVX2_DOT(dot_f16_avx2);
 TOME_AVX2_DOT(dot_bf16_avx2);

@@ -53,12 +53,21 @@ void dot_float(const void* w, const void* act, size_t stride, int64_t n, float* 
   }
 }
 
+// One weight row at a time (its 4 accumulators per activation row already give
+// enough independent chains), activation rows in pairs.
 template <class Load>
-void dot_rows(const void* w, const void* act, size_t stride, int n_act, int64_t n, float* out) {
-  int k = 0;
-  for (; k + 2 <= n_act; k += 2)
-    dot_float<Load, 2>(w, static_cast<const uint8_t*>(act) + size_t(k) * stride, stride, n, out + k);
-  if (k < n_act) dot_float<Load, 1>(w, static_cast<const uint8_t*>(act) + size_t(k) * stride, stride, n, out + k);
+void dot_tile(const tome::kernels::DotTile& t) {
+  float out[2];
+  for (int r = 0; r < t.n_w; ++r) {
+    const uint8_t* w = t.w + size_t(r) * t.w_stride;
+    for (int k = 0; k < t.n_act; k += 2) {
+      const uint8_t* a = t.act + size_t(k) * t.act_stride;
+      const int na = t.n_act - k >= 2 ? 2 : 1;
+      if (na == 2) dot_float<Load, 2>(w, a, t.act_stride, t.n, out);
+      else dot_float<Load, 1>(w, a, t.act_stride, t.n, out);
+      for (int j = 0; j < na; ++j) t.out[size_t(k + j) * t.out_stride + size_t(r)] = out[j];
+    }
+  }
 }
 
 }  // namespace
@@ -66,15 +75,9 @@ void dot_rows(const void* w, const void* act, size_t stride, int n_act, int64_t 
 namespace tome {
 namespace kernels {
 
-void dot_f32_avx2(const void* w, const void* act, size_t stride, int n_act, int64_t n, float* out) {
-  dot_rows<LoadF32>(w, act, stride, n_act, n, out);
-}
-void dot_f16_avx2(const void* w, const void* act, size_t stride, int n_act, int64_t n, float* out) {
-  dot_rows<LoadF16>(w, act, stride, n_act, n, out);
-}
-void dot_bf16_avx2(const void* w, const void* act, size_t stride, int n_act, int64_t n, float* out) {
-  dot_rows<LoadBF16>(w, act, stride, n_act, n, out);
-}
+void dot_f32_avx2(const DotTile& t) { dot_tile<LoadF32>(t); }
+void dot_f16_avx2(const DotTile& t) { dot_tile<LoadF16>(t); }
+void dot_bf16_avx2(const DotTile& t) { dot_tile<LoadBF16>(t); }
 
 }  // namespace kernels
 }  // namespace tome

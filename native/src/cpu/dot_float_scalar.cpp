@@ -28,22 +28,18 @@ float dot_one(const void* x, const void* y, int64_t n) {
 }
 
 template <class Load>
-void dot_rows(const void* w, const void* act, size_t act_stride, int n_act, int64_t n, float* out) {
-  for (int k = 0; k < n_act; ++k)
-    out[k] = dot_one<Load>(w, static_cast<const uint8_t*>(act) + size_t(k) * act_stride, n);
+void dot_tile(const DotTile& t) {
+  for (int k = 0; k < t.n_act; ++k)
+    for (int r = 0; r < t.n_w; ++r)
+      t.out[size_t(k) * t.out_stride + size_t(r)] =
+          dot_one<Load>(t.w + size_t(r) * t.w_stride, t.act + size_t(k) * t.act_stride, t.n);
 }
 
 }  // namespace
 
-void dot_f32_scalar(const void* w, const void* act, size_t stride, int n_act, int64_t n, float* out) {
-  dot_rows<LoadF32>(w, act, stride, n_act, n, out);
-}
-void dot_f16_scalar(const void* w, const void* act, size_t stride, int n_act, int64_t n, float* out) {
-  dot_rows<LoadF16>(w, act, stride, n_act, n, out);
-}
-void dot_bf16_scalar(const void* w, const void* act, size_t stride, int n_act, int64_t n, float* out) {
-  dot_rows<LoadBF16>(w, act, stride, n_act, n, out);
-}
+void dot_f32_scalar(const DotTile& t) { dot_tile<LoadF32>(t); }
+void dot_f16_scalar(const DotTile& t) { dot_tile<LoadF16>(t); }
+void dot_bf16_scalar(const DotTile& t) { dot_tile<LoadBF16>(t); }
 
 }  // namespace kernels
 }  // namespace tome

@@ -1,8 +1,6 @@
-// AVX2 dot products of Q4_K, Q5_K, Q6_K weights with Q8_K activations. Integer
-// sums are exact (so their order is free); the float steps per super-block are
-// those of the canonical order in kernels.h:
-//   Q4_K/Q5_K: sum = fma(da*dw, isum, sum); sum = fma(-(da*dmin), imin, sum)
-//   Q6_K:      sum = fma(da*dw, isum, sum)
+// AVX2 dot products of Q4_K, Q5_K, Q6_K weights with Q8_K activations, in the
+// canonical order of kernels.h (integer parts exact; which integers go to which
+// float lane, and the float steps, as documented there).
 // A weight super-block is unpacked once for up to 4 activation rows.
 #include "cpu/avx2_entry.h"
 #ifdef TOME_HAVE_AVX2_KERNELS
@@ -15,24 +13,24 @@ using tome::BlockQ8_K;
 
 inline __m256i load256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
 
-// pshufb indices that broadcast int16 word w across a 128-bit lane.
-alignas(16) const uint8_t kWordIdx[8][16] = {
-    {0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1},
-    {2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3},
-    {4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5},
-    {6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7},
-    {8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9},
-    {10, 11, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11},
-    {12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13},
-    {14, 15, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15},
+// pshufb indices (per 128-bit lane) that broadcast one int16 word across the lane:
+// kSameWord[w] puts word w in both lanes, kWordPair[j] word 2j in the low lane and
+// word 2j+1 in the high lane. One vpshufb with a memory operand per use.
+#define TOME_W(w) char(2 * (w)), char(2 * (w) + 1)
+#define TOME_W8(w) TOME_W(w), TOME_W(w), TOME_W(w), TOME_W(w), TOME_W(w), TOME_W(w), TOME_W(w), TOME_W(w)
+alignas(32) const char kSameWord[8][32] = {
+    {TOME_W8(0), TOME_W8(0)}, {TOME_W8(1), TOME_W8(1)}, {TOME_W8(2), TOME_W8(2)}, {TOME_W8(3), TOME_W8(3)},
+    {TOME_W8(4), TOME_W8(4)}, {TOME_W8(5), TOME_W8(5)}, {TOME_W8(6), TOME_W8(6)}, {TOME_W8(7), TOME_W8(7)},
 };
+alignas(32) const char kWordPair[4][32] = {
+    {TOME_W8(0), TOME_W8(1)}, {TOME_W8(2), TOME_W8(3)}, {TOME_W8(4), TOME_W8(5)}, {TOME_W8(6), TOME_W8(7)},
+};
+#undef TOME_W8
+#undef TOME_W
 
-// Broadcast int16 word `lo` of s to the low 128-bit lane and word `hi` to the
-// high lane (s holds the same 8 words in both lanes).
-inline __m256i words_to_lanes(__m256i s, int lo, int hi) {
-  const __m256i idx = _mm256_set_m128i(_mm_load_si128(reinterpret_cast<const __m128i*>(kWordIdx[hi])),
-                                       _mm_load_si128(reinterpret_cast<const __m128i*>(kWordIdx[lo])));
-  return _mm256_shuffle_epi8(s, idx);
+// s holds the same 8 int16 words in both 128-bit lanes; idx is one of the tables.
+inline __m256i pick_words(__m256i s, const char* idx) {
+  return _mm256_shuffle_epi8(s, _mm256_load_si256(reinterpret_cast<const __m256i*>(idx)));
 }
 
 // The 8 six-bit scales (bytes 0..7) and mins (bytes 8..15) of a Q4_K/Q5_K
@@ -50,16 +48,25 @@ inline void unpack_scales_mins(const uint8_t* scales, uint8_t out[16]) {
   std::memcpy(out, r, 16);
 }
 
-// Shared by Q4_K and Q5_K: levels(x, c, &lo, &hi) yields the 64 unsigned levels of
-// chunk c (sub-blocks 2c and 2c+1, 32 each).
-template <class Block, class Levels, int NA>
-void dot_scale_min(const void* w, const void* act, size_t stride, int64_t n, float* out) {
+// Shared by Q4_K and Q5_K: Levels::chunk(c, &lo, &hi) yields the 64 unsigned levels
+// of chunk c (sub-blocks 2c and 2c+1, 32 each). isum lanes: lane l sums elements
+// 4l..4l+3 of every 32-element vector, times that sub-block's scale.
+// Float steps per super-block (see kernels.h):
+//   Q4_K (kLaneAcc false): acc = fma(da*dw, hsum(isum), acc); accm = fma(da*dmin, imin, accm);
+//                          result acc - accm
+//   Q5_K (kLaneAcc true):  acc_l = fma(da*dw, isum_l, acc_l); summs = fma(-da*dmin, imin, summs);
+//                          result hsum8(acc) + summs
+template <class Block, class Levels, bool kLaneAcc, int NA>
+void dot_scale_min(const void* w, const uint8_t* act, size_t stride, int64_t n, float* out) {
   const Block* x = static_cast<const Block*>(w);
   const BlockQ8_K* a[NA];
-  for (int k = 0; k < NA; ++k)
-    a[k] = reinterpret_cast<const BlockQ8_K*>(static_cast<const uint8_t*>(act) + size_t(k) * stride);
-  float sum[NA];
-  for (int k = 0; k < NA; ++k) sum[k] = 0.0f;
+  for (int k = 0; k < NA; ++k) a[k] = reinterpret_cast<const BlockQ8_K*>(act + size_t(k) * stride);
+  float acc[NA], accm[NA];
+  __m256 accv[NA];
+  for (int k = 0; k < NA; ++k) {
+    acc[k] = accm[k] = 0.0f;
+    accv[k] = _mm256_setzero_ps();
+  }
   const int64_t nb = n / tome::kQKK;
   for (int64_t i = 0; i < nb; ++i) {
     alignas(16) uint8_t sm[16];
@@ -82,8 +89,8 @@ void dot_scale_min(const void* w, const void* act, size_t stride, int64_t n, flo
     for (int c = 0; c < 4; ++c) {
       __m256i lo, hi;
       lv.chunk(c, &lo, &hi);
-      const __m256i s_lo = words_to_lanes(scales, 2 * c, 2 * c);
-      const __m256i s_hi = words_to_lanes(scales, 2 * c + 1, 2 * c + 1);
+      const __m256i s_lo = pick_words(scales, kSameWord[2 * c]);
+      const __m256i s_hi = pick_words(scales, kSameWord[2 * c + 1]);
       for (int k = 0; k < NA; ++k) {
         const __m256i p_lo = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, load256(a[k][i].qs + 64 * c)), s_lo);
         const __m256i p_hi = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, load256(a[k][i].qs + 64 * c + 32)), s_hi);
@@ -92,11 +99,17 @@ void dot_scale_min(const void* w, const void* act, size_t stride, int64_t n, flo
     }
     const float dw = half_to_float(x[i].d), dmin = half_to_float(x[i].dmin);
     for (int k = 0; k < NA; ++k) {
-      sum[k] = fma1(a[k][i].d * dw, float(hsum_i32_8(isum[k])), sum[k]);
-      sum[k] = fma1(-(a[k][i].d * dmin), float(imin[k]), sum[k]);
+      const float d = a[k][i].d * dw, m = a[k][i].d * dmin;
+      if (kLaneAcc) {
+        accv[k] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(isum[k]), accv[k]);
+        accm[k] = fma1(-m, float(imin[k]), accm[k]);
+      } else {
+        acc[k] = fma1(d, float(hsum_i32_8(isum[k])), acc[k]);
+        accm[k] = fma1(m, float(imin[k]), accm[k]);
+      }
     }
   }
-  for (int k = 0; k < NA; ++k) out[k] = sum[k];
+  for (int k = 0; k < NA; ++k) out[k] = kLaneAcc ? hsum8_avx(accv[k]) + accm[k] : acc[k] - accm[k];
 }
 
 struct LevelsQ4_K {
@@ -127,23 +140,24 @@ struct LevelsQ5_K {
   }
 };
 
-// Q6_K: isum = sum_g scale_g * sum(q * q8) - 32 * sum_g scale_g * bsum_g, q in 0..63.
+// Q6_K: lanes as above with q in 0..63 (group scale per 128-bit lane), minus, lane
+// by lane, 32 * (scale * bsum) of groups 2l and 2l+1; acc_l = fma(da*dw, isum_l, acc_l);
+// result hsum8(acc).
 template <int NA>
-void dot_q6_K(const void* w, const void* act, size_t stride, int64_t n, float* out) {
+void dot_q6_K(const void* w, const uint8_t* act, size_t stride, int64_t n, float* out) {
   const tome::BlockQ6_K* x = static_cast<const tome::BlockQ6_K*>(w);
   const BlockQ8_K* a[NA];
-  for (int k = 0; k < NA; ++k)
-    a[k] = reinterpret_cast<const BlockQ8_K*>(static_cast<const uint8_t*>(act) + size_t(k) * stride);
-  float sum[NA];
-  for (int k = 0; k < NA; ++k) sum[k] = 0.0f;
+  for (int k = 0; k < NA; ++k) a[k] = reinterpret_cast<const BlockQ8_K*>(act + size_t(k) * stride);
+  __m256 acc[NA];
+  for (int k = 0; k < NA; ++k) acc[k] = _mm256_setzero_ps();
   const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(3);
   const int64_t nb = n / tome::kQKK;
   for (int64_t i = 0; i < nb; ++i) {
     const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x[i].scales));
     const __m256i sc16 = _mm256_cvtepi8_epi16(sc8);  // 16 scales as int16
 
-    int ioff[NA];  // sum_g scale_g * bsum_g
-    for (int k = 0; k < NA; ++k) ioff[k] = hsum_i32_8(_mm256_madd_epi16(load256(a[k][i].bsums), sc16));
+    __m256i off[NA];  // lane l: 32 * (scale * bsum) of groups 2l, 2l+1
+    for (int k = 0; k < NA; ++k) off[k] = _mm256_slli_epi32(_mm256_madd_epi16(load256(a[k][i].bsums), sc16), 5);
 
     __m256i isum[NA];
     for (int k = 0; k < NA; ++k) isum[k] = _mm256_setzero_si256();
@@ -163,7 +177,7 @@ void dot_q6_K(const void* w, const void* act, size_t stride, int64_t n, float* o
                              _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), m2), 4));
       for (int j = 0; j < 4; ++j) {
         // 32 elements = groups 2j and 2j+1 of this half: one scale per 128-bit lane
-        const __m256i s = words_to_lanes(sch, 2 * j, 2 * j + 1);
+        const __m256i s = pick_words(sch, kWordPair[j]);
         for (int k = 0; k < NA; ++k) {
           const __m256i p = _mm256_maddubs_epi16(q[j], load256(a[k][i].qs + 128 * h + 32 * j));
           isum[k] = _mm256_add_epi32(isum[k], _mm256_madd_epi16(p, s));
@@ -172,26 +186,38 @@ void dot_q6_K(const void* w, const void* act, size_t stride, int64_t n, float* o
     }
     const float dw = half_to_float(x[i].d);
     for (int k = 0; k < NA; ++k)
-      sum[k] = fma1(a[k][i].d * dw, float(hsum_i32_8(isum[k]) - 31 * ioff[k]), sum[k]);
+      acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(a[k][i].d * dw), _mm256_cvtepi32_ps(_mm256_sub_epi32(isum[k], off[k])),
+                               acc[k]);
   }
-  for (int k = 0; k < NA; ++k) out[k] = sum[k];
+  for (int k = 0; k < NA; ++k) out[k] = hsum8_avx(acc[k]);
 }
 
+// K-quant kernels are throughput-bound (integer sums, two float steps per 256
+// elements), so weight rows go one at a time; activation rows up to 4 together.
 template <template <int> class Kernel>
-void dispatch(const void* w, const void* act, size_t stride, int n_act, int64_t n, float* out) {
-  switch (n_act) {
-    case 1: return Kernel<1>::run(w, act, stride, n, out);
-    case 2: return Kernel<2>::run(w, act, stride, n, out);
-    case 3: return Kernel<3>::run(w, act, stride, n, out);
-    default: return Kernel<4>::run(w, act, stride, n, out);
+void dot_tile(const tome::kernels::DotTile& t) {
+  float out[4];
+  for (int r = 0; r < t.n_w; ++r) {
+    const uint8_t* w = t.w + size_t(r) * t.w_stride;
+    for (int k0 = 0; k0 < t.n_act; k0 += 4) {
+      const int na = t.n_act - k0 < 4 ? t.n_act - k0 : 4;
+      const uint8_t* a = t.act + size_t(k0) * t.act_stride;
+      switch (na) {
+        case 1: Kernel<1>::run(w, a, t.act_stride, t.n, out); break;
+        case 2: Kernel<2>::run(w, a, t.act_stride, t.n, out); break;
+        case 3: Kernel<3>::run(w, a, t.act_stride, t.n, out); break;
+        default: Kernel<4>::run(w, a, t.act_stride, t.n, out); break;
+      }
+      for (int k = 0; k < na; ++k) t.out[size_t(k0 + k) * t.out_stride + size_t(r)] = out[k];
+    }
   }
 }
 
-template <int NA> struct Q4K { static void run(const void* w, const void* a, size_t s, int64_t n, float* o) {
-  dot_scale_min<tome::BlockQ4_K, LevelsQ4_K, NA>(w, a, s, n, o); } };
-template <int NA> struct Q5K { static void run(const void* w, const void* a, size_t s, int64_t n, float* o) {
-  dot_scale_min<tome::BlockQ5_K, LevelsQ5_K, NA>(w, a, s, n, o); } };
-template <int NA> struct Q6K { static void run(const void* w, const void* a, size_t s, int64_t n, float* o) {
+template <int NA> struct Q4K { static void run(const void* w, const uint8_t* a, size_t s, int64_t n, float* o) {
+  dot_scale_min<tome::BlockQ4_K, LevelsQ4_K, false, NA>(w, a, s, n, o); } };
+template <int NA> struct Q5K { static void run(const void* w, const uint8_t* a, size_t s, int64_t n, float* o) {
+  dot_scale_min<tome::BlockQ5_K, LevelsQ5_K, true, NA>(w, a, s, n, o); } };
+template <int NA> struct Q6K { static void run(const void* w, const uint8_t* a, size_t s, int64_t n, float* o) {
   dot_q6_K<NA>(w, a, s, n, o); } };
 
 }  // namespace
@@ -199,15 +225,9 @@ template <int NA> struct Q6K { static void run(const void* w, const void* a, siz
 namespace tome {
 namespace kernels {
 
-void dot_q4_K_avx2(const void* w, const void* act, size_t stride, int n_act, int64_t n, float* out) {
-  dispatch<Q4K>(w, act, stride, n_act, n, out);
-}
-void dot_q5_K_avx2(const void* w, const void* act, size_t stride, int n_act, int64_t n, float* out) {
-  dispatch<Q5K>(w, act, stride, n_act, n, out);
-}
-void dot_q6_K_avx2(const void* w, const void* act, size_t stride, int n_act, int64_t n, float* out) {
-  dispatch<Q6K>(w, act, stride, n_act, n, out);
-}
+void dot_q4_K_avx2(const DotTile& t) { dot_tile<Q4K>(t); }
+void dot_q5_K_avx2(const DotTile& t) { dot_tile<Q5K>(t); }
+void dot_q6_K_avx2(const DotTile& t) { dot_tile<Q6K>(t); }
 
 }  // namespace kernels
 }  // namespace tome

@@ -1,10 +1,7 @@
 // Scalar dot products of the K-quants (Q4_K, Q5_K, Q6_K) with Q8_K activations,
-// in the canonical order of kernels.h: per super-block an exact int32
-//   isum = sum over sub-blocks of scale * sum(q * q8)      (q unsigned levels)
-//   imin = sum over sub-blocks of min * (sum of q8)         (from the bsums)
-// then sum = fma(da*dw, isum, sum); sum = fma(-(da*dmin), imin, sum).
-// Q6_K has no mins; its offset of 32 is subtracted in the integers:
-// isum = sum(scale * sum(q * q8)) - 32 * sum(scale * bsum); sum = fma(da*dw, isum, sum).
+// in the canonical order of kernels.h, written out plainly: the unsigned levels q
+// times q8 in exact integers (scale * sum(q * q8) per sub-block, min * bsums for
+// the offsets), then the few float steps per super-block.
 // Bounds: every partial stays below 2^29 in magnitude, so int32 never overflows.
 #include "common/fp16.h"
 #include "cpu/canonical.h"
@@ -15,8 +12,6 @@ namespace tome {
 namespace kernels {
 
 namespace {
-
-struct Sums { int isum; int imin; };
 
 // Q4_K / Q5_K: the 256 unsigned levels of a super-block in element order.
 void levels_q4_K(const BlockQ4_K& b, uint8_t q[256]) {
@@ -45,90 +40,107 @@ void levels_q6_K(const BlockQ6_K& b, uint8_t q[256]) {
     }
 }
 
-// Sub-blocks of 32 with 6-bit scales and mins (Q4_K, Q5_K).
-Sums sums_scale_min(const uint8_t q[256], const uint8_t* scales, const BlockQ8_K& a) {
-  Sums s{0, 0};
+// Q4_K / Q5_K: the 8 scales and mins of a super-block.
+void scales_mins(const uint8_t* packed, int sc[8], int m[8]) {
   for (int j = 0; j < 8; ++j) {
-    uint8_t sc, m;
-    kquant_scale_min(j, scales, &sc, &m);
-    int dot = 0;
-    for (int l = 0; l < 32; ++l) dot += int(q[32 * j + l]) * int(a.qs[32 * j + l]);
-    s.isum += int(sc) * dot;
-    s.imin += int(m) * (int(a.bsums[2 * j]) + int(a.bsums[2 * j + 1]));
+    uint8_t s8, m8;
+    kquant_scale_min(j, packed, &s8, &m8);
+    sc[j] = s8;
+    m[j] = m8;
   }
-  return s;
 }
 
-// Sub-blocks of 16 with int8 scales and levels offset by 32 (Q6_K).
-Sums sums_q6(const uint8_t q[256], const int8_t* scales, const BlockQ8_K& a) {
-  Sums s{0, 0};
-  for (int g = 0; g < 16; ++g) {
-    int dot = 0;
-    for (int l = 0; l < 16; ++l) dot += int(q[16 * g + l]) * int(a.qs[16 * g + l]);
-    s.isum += int(scales[g]) * dot;
-    s.imin += 32 * int(scales[g]) * int(a.bsums[g]);
+// imin = sum_j m_j * (bsums[2j] + bsums[2j+1])
+int mins_dot_bsums(const int m[8], const BlockQ8_K& a) {
+  int imin = 0;
+  for (int j = 0; j < 8; ++j) imin += m[j] * (int(a.bsums[2 * j]) + int(a.bsums[2 * j + 1]));
+  return imin;
+}
+
+// The 8 lane sums of kernels.h: lane l takes elements 4l..4l+3 of each of the 8
+// 32-element vectors v, weighted by scale_of(v, l).
+template <class ScaleOf>
+void lane_sums(const uint8_t q[256], const int8_t* q8, ScaleOf scale_of, int lanes[8]) {
+  for (int l = 0; l < 8; ++l) {
+    int s = 0;
+    for (int v = 0; v < 8; ++v) {
+      int p = 0;
+      for (int e = 4 * l; e < 4 * l + 4; ++e) p += int(q[32 * v + e]) * int(q8[32 * v + e]);
+      s += scale_of(v, l) * p;
+    }
+    lanes[l] = s;
   }
-  return s;
 }
 
-float finish(float sum, float da, float dw, float dmin, const Sums& s) {
-  sum = fmaf_exact(da * dw, float(s.isum), sum);
-  return fmaf_exact(-(da * dmin), float(s.imin), sum);
+// Q4_K (llama.cpp's repacked AVX2 order): per super-block one exact int32 of each
+// kind; acc = fma(da*dw, isum, acc), accm = fma(da*dmin, imin, accm); acc - accm.
+float dot_q4_K(const BlockQ4_K* x, const BlockQ8_K* a, int64_t nb) {
+  float acc = 0.0f, accm = 0.0f;
+  uint8_t q[256];
+  int sc[8], m[8], lanes[8];
+  for (int64_t i = 0; i < nb; ++i) {
+    levels_q4_K(x[i], q);
+    scales_mins(x[i].scales, sc, m);
+    lane_sums(q, a[i].qs, [&](int v, int) { return sc[v]; }, lanes);
+    int isum = 0;
+    for (int l = 0; l < 8; ++l) isum += lanes[l];
+    acc = fmaf_exact(a[i].d * fp16_to_fp32(x[i].d), float(isum), acc);
+    accm = fmaf_exact(a[i].d * fp16_to_fp32(x[i].dmin), float(mins_dot_bsums(m, a[i])), accm);
+  }
+  return acc - accm;
 }
 
-const BlockQ8_K* act_row(const void* act, size_t stride, int k) {
-  return reinterpret_cast<const BlockQ8_K*>(static_cast<const uint8_t*>(act) + size_t(k) * stride);
+// Q5_K (ggml's AVX2 vec_dot order): acc_l = fma(da*dw, lane_l, acc_l);
+// summs = fma(-(da*dmin), imin, summs); hsum8(acc) + summs.
+float dot_q5_K(const BlockQ5_K* x, const BlockQ8_K* a, int64_t nb) {
+  float acc[8] = {}, summs = 0.0f;
+  uint8_t q[256];
+  int sc[8], m[8], lanes[8];
+  for (int64_t i = 0; i < nb; ++i) {
+    levels_q5_K(x[i], q);
+    scales_mins(x[i].scales, sc, m);
+    lane_sums(q, a[i].qs, [&](int v, int) { return sc[v]; }, lanes);
+    const float d = a[i].d * fp16_to_fp32(x[i].d);
+    for (int l = 0; l < 8; ++l) acc[l] = fmaf_exact(d, float(lanes[l]), acc[l]);
+    summs = fmaf_exact(-(a[i].d * fp16_to_fp32(x[i].dmin)), float(mins_dot_bsums(m, a[i])), summs);
+  }
+  return hsum8(acc) + summs;
+}
+
+// Q6_K (ggml's AVX2 vec_dot order): groups of 16, so vector v's lanes 0..3 use
+// scale 2v and lanes 4..7 scale 2v+1; lane l then subtracts
+// 32 * (scale[2l]*bsum[2l] + scale[2l+1]*bsum[2l+1]); acc_l = fma(da*dw, lane_l, acc_l).
+float dot_q6_K(const BlockQ6_K* x, const BlockQ8_K* a, int64_t nb) {
+  float acc[8] = {};
+  uint8_t q[256];
+  int lanes[8];
+  for (int64_t i = 0; i < nb; ++i) {
+    levels_q6_K(x[i], q);
+    const int8_t* sc = x[i].scales;
+    lane_sums(q, a[i].qs, [&](int v, int l) { return int(sc[2 * v + (l >= 4)]); }, lanes);
+    const float d = a[i].d * fp16_to_fp32(x[i].d);
+    for (int l = 0; l < 8; ++l) {
+      const int off = 32 * (int(sc[2 * l]) * a[i].bsums[2 * l] + int(sc[2 * l + 1]) * a[i].bsums[2 * l + 1]);
+      acc[l] = fmaf_exact(d, float(lanes[l] - off), acc[l]);
+    }
+  }
+  return hsum8(acc);
+}
+
+template <class Block, float (*Dot)(const Block*, const BlockQ8_K*, int64_t)>
+void dot_tile(const DotTile& t) {
+  for (int k = 0; k < t.n_act; ++k)
+    for (int r = 0; r < t.n_w; ++r)
+      t.out[size_t(k) * t.out_stride + size_t(r)] =
+          Dot(reinterpret_cast<const Block*>(t.w + size_t(r) * t.w_stride),
+              reinterpret_cast<const BlockQ8_K*>(t.act + size_t(k) * t.act_stride), t.n / kQKK);
 }
 
 }  // namespace
 
-// Each kernel unpacks a weight super-block once and uses it for all n_act rows;
-// every row's arithmetic is the same as for a lone row.
-void dot_q4_K_scalar(const void* w, const void* act, size_t stride, int n_act, int64_t n, float* out) {
-  const BlockQ4_K* x = static_cast<const BlockQ4_K*>(w);
-  float sum[4] = {};
-  uint8_t q[256];
-  for (int64_t i = 0; i < n / kQKK; ++i) {
-    levels_q4_K(x[i], q);
-    const float dw = fp16_to_fp32(x[i].d), dmin = fp16_to_fp32(x[i].dmin);
-    for (int k = 0; k < n_act; ++k) {
-      const BlockQ8_K& a = act_row(act, stride, k)[i];
-      sum[k] = finish(sum[k], a.d, dw, dmin, sums_scale_min(q, x[i].scales, a));
-    }
-  }
-  for (int k = 0; k < n_act; ++k) out[k] = sum[k];
-}
-
-void dot_q5_K_scalar(const void* w, const void* act, size_t stride, int n_act, int64_t n, float* out) {
-  const BlockQ5_K* x = static_cast<const BlockQ5_K*>(w);
-  float sum[4] = {};
-  uint8_t q[256];
-  for (int64_t i = 0; i < n / kQKK; ++i) {
-    levels_q5_K(x[i], q);
-    const float dw = fp16_to_fp32(x[i].d), dmin = fp16_to_fp32(x[i].dmin);
-    for (int k = 0; k < n_act; ++k) {
-      const BlockQ8_K& a = act_row(act, stride, k)[i];
-      sum[k] = finish(sum[k], a.d, dw, dmin, sums_scale_min(q, x[i].scales, a));
-    }
-  }
-  for (int k = 0; k < n_act; ++k) out[k] = sum[k];
-}
-
-void dot_q6_K_scalar(const void* w, const void* act, size_t stride, int n_act, int64_t n, float* out) {
-  const BlockQ6_K* x = static_cast<const BlockQ6_K*>(w);
-  float sum[4] = {};
-  uint8_t q[256];
-  for (int64_t i = 0; i < n / kQKK; ++i) {
-    levels_q6_K(x[i], q);
-    const float dw = fp16_to_fp32(x[i].d);
-    for (int k = 0; k < n_act; ++k) {
-      const BlockQ8_K& a = act_row(act, stride, k)[i];
-      const Sums s = sums_q6(q, x[i].scales, a);
-      sum[k] = fmaf_exact(a.d * dw, float(s.isum - s.imin), sum[k]);
-    }
-  }
-  for (int k = 0; k < n_act; ++k) out[k] = sum[k];
-}
+void dot_q4_K_scalar(const DotTile& t) { dot_tile<BlockQ4_K, dot_q4_K>(t); }
+void dot_q5_K_scalar(const DotTile& t) { dot_tile<BlockQ5_K, dot_q5_K>(t); }
+void dot_q6_K_scalar(const DotTile& t) { dot_tile<BlockQ6_K, dot_q6_K>(t); }
 
 }  // namespace kernels
 }  // namespace tome

@@ -1,8 +1,8 @@
 // AVX2 dot products of Q8_0, Q4_0, IQ4_NL weights with Q8_0 activations, lane for
 // lane the canonical order of kernels.h (and of ggml's AVX2 kernels): per block,
 // lane l holds the exact integer sum over elements 4l..4l+3, fused into the lane
-// accumulator with dw*da; hsum8 at the end. A weight block is unpacked once for
-// up to 4 activation rows (prefill tiles).
+// accumulator with dw*da; hsum8 at the end (the per-block arithmetic of ggml's
+// AVX2 ggml_vec_dot_q8_0_q8_0 / q4_0_q8_0).
 #include "cpu/avx2_entry.h"
 #ifdef TOME_HAVE_AVX2_KERNELS
 #include "cpu/avx2_util.h"
@@ -36,37 +36,57 @@ struct UnpackIQ4_NL {
   }
 };
 
-template <class Unpack, int NA>
-void dot_q32(const void* w, const void* act, size_t stride, int64_t n, float* out) {
+// NW weight rows x NA activation rows: NW*NA independent accumulator chains, each
+// weight block unpacked once for NA rows, each activation block loaded once for NW.
+template <class Unpack, int NW, int NA>
+void dot_q32(const tome::kernels::DotTile& t, int r0, int k0) {
   using Block = typename Unpack::Block;
-  const Block* x = static_cast<const Block*>(w);
+  const Block* x[NW];
   const BlockQ8_0* a[NA];
-  for (int k = 0; k < NA; ++k)
-    a[k] = reinterpret_cast<const BlockQ8_0*>(static_cast<const uint8_t*>(act) + size_t(k) * stride);
-  __m256 acc[NA];
-  for (int k = 0; k < NA; ++k) acc[k] = _mm256_setzero_ps();
-  const int64_t nb = n / tome::kQK32;
+  for (int r = 0; r < NW; ++r) x[r] = reinterpret_cast<const Block*>(t.w + size_t(r0 + r) * t.w_stride);
+  for (int k = 0; k < NA; ++k) a[k] = reinterpret_cast<const BlockQ8_0*>(t.act + size_t(k0 + k) * t.act_stride);
+  __m256 acc[NW][NA];
+  for (int r = 0; r < NW; ++r)
+    for (int k = 0; k < NA; ++k) acc[r][k] = _mm256_setzero_ps();
+  const int64_t nb = t.n / tome::kQK32;
   for (int64_t i = 0; i < nb; ++i) {
-    const __m256i qw = Unpack::levels(x[i]);
-    const __m256i qw_abs = _mm256_sign_epi8(qw, qw);
-    const float dw = half_to_float(x[i].d);
+    __m256i qw[NW], qw_abs[NW];
+    float dw[NW];
+    for (int r = 0; r < NW; ++r) {
+      qw[r] = Unpack::levels(x[r][i]);
+      qw_abs[r] = _mm256_sign_epi8(qw[r], qw[r]);
+      dw[r] = half_to_float(x[r][i].d);
+    }
     for (int k = 0; k < NA; ++k) {
       const __m256i qa = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[k][i].qs));
-      const __m256 lanes = _mm256_cvtepi32_ps(dot_i8_lanes(qw_abs, qw, qa));
-      const __m256 d = _mm256_set1_ps(dw * half_to_float(a[k][i].d));
-      acc[k] = _mm256_fmadd_ps(d, lanes, acc[k]);
+      const float da = half_to_float(a[k][i].d);
+      for (int r = 0; r < NW; ++r) {
+        const __m256 lanes = _mm256_cvtepi32_ps(dot_i8_lanes(qw_abs[r], qw[r], qa));
+        acc[r][k] = _mm256_fmadd_ps(_mm256_set1_ps(dw[r] * da), lanes, acc[r][k]);
+      }
     }
   }
-  for (int k = 0; k < NA; ++k) out[k] = hsum8_avx(acc[k]);
+  for (int k = 0; k < NA; ++k)
+    for (int r = 0; r < NW; ++r) t.out[size_t(k0 + k) * t.out_stride + size_t(r0 + r)] = hsum8_avx(acc[r][k]);
 }
 
+// Sub-tiles that fit the 16 vector registers: 4 x 1 for decode, 2 x 4 for prefill.
 template <class Unpack>
-void dot_rows(const void* w, const void* act, size_t stride, int n_act, int64_t n, float* out) {
-  switch (n_act) {
-    case 1: return dot_q32<Unpack, 1>(w, act, stride, n, out);
-    case 2: return dot_q32<Unpack, 2>(w, act, stride, n, out);
-    case 3: return dot_q32<Unpack, 3>(w, act, stride, n, out);
-    default: return dot_q32<Unpack, 4>(w, act, stride, n, out);
+void dot_tile(const tome::kernels::DotTile& t) {
+  using Fn = void (*)(const tome::kernels::DotTile&, int, int);
+  static constexpr Fn kByShape[4][4] = {  // [nw - 1][na - 1]
+      {dot_q32<Unpack, 1, 1>, dot_q32<Unpack, 1, 2>, dot_q32<Unpack, 1, 3>, dot_q32<Unpack, 1, 4>},
+      {dot_q32<Unpack, 2, 1>, dot_q32<Unpack, 2, 2>, dot_q32<Unpack, 2, 3>, dot_q32<Unpack, 2, 4>},
+      {dot_q32<Unpack, 3, 1>, nullptr, nullptr, nullptr},
+      {dot_q32<Unpack, 4, 1>, nullptr, nullptr, nullptr},
+  };
+  const int max_nw = t.n_act == 1 ? 4 : 2;
+  for (int r0 = 0; r0 < t.n_w; r0 += max_nw) {
+    const int nw = t.n_w - r0 < max_nw ? t.n_w - r0 : max_nw;
+    for (int k0 = 0; k0 < t.n_act; k0 += 4) {
+      const int na = t.n_act - k0 < 4 ? t.n_act - k0 : 4;
+      kByShape[nw - 1][na - 1](t, r0, k0);
+    }
   }
 }
 
@@ -75,15 +95,9 @@ void dot_rows(const void* w, const void* act, size_t stride, int n_act, int64_t 
 namespace tome {
 namespace kernels {
 
-void dot_q8_0_avx2(const void* w, const void* act, size_t stride, int n_act, int64_t n, float* out) {
-  dot_rows<UnpackQ8_0>(w, act, stride, n_act, n, out);
-}
-void dot_q4_0_avx2(const void* w, const void* act, size_t stride, int n_act, int64_t n, float* out) {
-  dot_rows<UnpackQ4_0>(w, act, stride, n_act, n, out);
-}
-void dot_iq4_nl_avx2(const void* w, const void* act, size_t stride, int n_act, int64_t n, float* out) {
-  dot_rows<UnpackIQ4_NL>(w, act, stride, n_act, n, out);
-}
+void dot_q8_0_avx2(const DotTile& t) { dot_tile<UnpackQ8_0>(t); }
+void dot_q4_0_avx2(const DotTile& t) { dot_tile<UnpackQ4_0>(t); }
+void dot_iq4_nl_avx2(const DotTile& t) { dot_tile<UnpackIQ4_NL>(t); }
 
 }  // namespace kernels
 }  // namespace tome

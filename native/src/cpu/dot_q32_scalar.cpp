@@ -25,7 +25,7 @@ struct UnpackQ4_0 {
   static float run(const Block& b, int8_t q[32]) {
     for (int j = 0; j < 16; ++j) {
       q[j] = int8_t((b.qs[j] & 0xF) - 8);
-      q[j + 16] = int8_t((b.qs[j] >> 4) - 7);
+      q[j + 16] = int8_t((b.qs[j] >> 4) - 8);
     }
     return fp16_to_fp32(b.d);
   }
@@ -57,25 +57,20 @@ float dot_one(const typename Unpack::Block* w, const BlockQ8_0* a, int64_t nb) {
 }
 
 template <class Unpack>
-void dot_rows(const void* w, const void* act, size_t stride, int n_act, int64_t n, float* out) {
-  for (int k = 0; k < n_act; ++k) {
-    const void* a = static_cast<const uint8_t*>(act) + size_t(k) * stride;
-    out[k] = dot_one<Unpack>(static_cast<const typename Unpack::Block*>(w),
-                             static_cast<const BlockQ8_0*>(a), n / kQK32);
-  }
+void dot_tile(const DotTile& t) {
+  using Block = typename Unpack::Block;
+  for (int k = 0; k < t.n_act; ++k)
+    for (int r = 0; r < t.n_w; ++r)
+      t.out[size_t(k) * t.out_stride + size_t(r)] =
+          dot_one<Unpack>(reinterpret_cast<const Block*>(t.w + size_t(r) * t.w_stride),
+                          reinterpret_cast<const BlockQ8_0*>(t.act + size_t(k) * t.act_stride), t.n / kQK32);
 }
 
 }  // namespace
 
-void dot_q8_0_scalar(const void* w, const void* act, size_t stride, int n_act, int64_t n, float* out) {
-  dot_rows<UnpackQ8_0>(w, act, stride, n_act, n, out);
-}
-void dot_q4_0_scalar(const void* w, const void* act, size_t stride, int n_act, int64_t n, float* out) {
-  dot_rows<UnpackQ4_0>(w, act, stride, n_act, n, out);
-}
-void dot_iq4_nl_scalar(const void* w, const void* act, size_t stride, int n_act, int64_t n, float* out) {
-  dot_rows<UnpackIQ4_NL>(w, act, stride, n_act, n, out);
-}
+void dot_q8_0_scalar(const DotTile& t) { dot_tile<UnpackQ8_0>(t); }
+void dot_q4_0_scalar(const DotTile& t) { dot_tile<UnpackQ4_0>(t); }
+void dot_iq4_nl_scalar(const DotTile& t) { dot_tile<UnpackIQ4_NL>(t); }
 
 }  // namespace kernels
 }  // namespace tome

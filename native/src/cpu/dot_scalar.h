@@ -4,11 +4,12 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "cpu/kernels.h"
+
 namespace tome {
 namespace kernels {
 
-#define TOME_SCALAR_DOT(name) \
-  void name(const void* w, const void* act, size_t act_stride, int n_act, int64_t n, float* out)
+#define TOME_SCALAR_DOT(name) void name(const DotTile& t)
 TOME_SCALAR_DOT(dot_f32_scalar);
 TOME_SCALAR_DOT(dot_f16_scalar);
 TOME_SCALAR_DOT(dot_bf16_scalar);

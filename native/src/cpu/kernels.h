@@ -5,18 +5,27 @@
 // Numerics contract (what makes the two flavours bit-exact and matmul results
 // independent of threads and tiling): every kernel follows one canonical order of
 // floating-point operations, written out in the scalar kernels and reproduced
-// lane for lane by the SIMD kernels:
+// lane for lane by the SIMD kernels. The orders are those of the ggml code that
+// llama.cpp runs for the type on an AVX2 CPU (checked bit for bit against ggml's
+// own libraries in tests/cpu/test_cpu_ggml_oracle.cpp where ggml exports it):
 //   F32/F16/BF16:  32 fused-multiply-add accumulators (element i feeds i % 32),
 //                  folded as ((a0+a2)+(a1+a3)) per lane of 8, then hsum8 (below),
 //                  then the n % 32 tail fused into the sum in order.
 //   Q8_0/Q4_0/IQ4_NL x Q8_0: per block, 8 exact integer partial sums over elements
 //                  4l..4l+3; acc[l] = fma(float(partial), dw*da, acc[l]); hsum8(acc).
-//                  (This is exactly what ggml's AVX2 kernels compute.)
-//   Q4_K/Q5_K x Q8_K: per super-block one exact int32 sum of scale*q*q8 and one
-//                  of min*bsum; sum = fma(da*dw, isum, sum) then
-//                  sum = fma(-(da*dmin), imin, sum).
-//   Q6_K x Q8_K:   per super-block one exact int32 sum of scale*(q-32)*q8;
-//                  sum = fma(da*dw, isum, sum).
+//                  (ggml's AVX2 vec_dot for Q8_0, Q4_0.)
+//   Q4_K x Q8_K:   per super-block one exact int32 sum of scale*q*q8 (isum) and one
+//                  of min*bsum (imin); acc = fma(da*dw, isum, acc);
+//                  accm = fma(da*dmin, imin, accm); result acc - accm.
+//                  (ggml's repacked q4_K 8x8 gemv/gemm, what llama.cpp uses for
+//                  Q4_K on AVX2.)
+//   Q5_K x Q8_K:   8 int32 lanes per super-block, lane l = sum over the 8 vectors
+//                  of 32 elements of scale * (q*q8 over elements 4l..4l+3);
+//                  acc[l] = fma(da*dw, lane, acc[l]); summs = fma(-(da*dmin), imin,
+//                  summs); result hsum8(acc) + summs. (ggml's AVX2 vec_dot.)
+//   Q6_K x Q8_K:   lanes as Q5_K (scale per 16 elements: lanes 0-3 and 4-7 of a
+//                  vector differ), each minus 32*(sc*bsum) of groups 2l and 2l+1;
+//                  acc[l] = fma(da*dw, lane, acc[l]); hsum8(acc). (ggml's AVX2 vec_dot.)
 // hsum8(v) = ((v0+v4)+(v2+v6)) + ((v1+v5)+(v3+v7)).
 // Explicit fma everywhere a product meets a sum: nothing is left for the compiler
 // to contract differently in the two flavours.
@@ -40,14 +49,26 @@
 namespace tome {
 namespace kernels {
 
-// Most activation rows one kernel call handles (a tile of tokens in prefill).
+// A tile of dot products, weight rows x activation rows (decode: 4 x 1, whose 4
+// independent accumulator chains hide FMA latency; prefill: 4 x 4, each weight
+// block unpacked once per 4 tokens). For r < n_w and k < n_act:
+//   out[k * out_stride + r] = dot(w + r * w_stride, act + k * act_stride)
+// each exactly the value a 1 x 1 tile gives. Weight rows: n elements of the weight
+// type; activation rows: n elements of its vec_dot_type.
+constexpr int kMaxWeightRows = 4;
 constexpr int kMaxActRows = 4;
-
-// out[k] = dot(w_row, act + k * act_stride) for k < n_act (1..kMaxActRows), each
-// one exactly the value the kernel gives for that activation row alone.
-// w_row: n elements of the weight type; act rows: n elements of its vec_dot_type.
-using DotFn = void (*)(const void* w_row, const void* act, size_t act_stride, int n_act,
-                       int64_t n, float* out);
+struct DotTile {
+  const uint8_t* w;
+  size_t w_stride;
+  int n_w;
+  const uint8_t* act;
+  size_t act_stride;
+  int n_act;
+  int64_t n;
+  float* out;
+  size_t out_stride;
+};
+using DotFn = void (*)(const DotTile& tile);
 // f32 row (n elements) -> n elements of an activation type.
 using ConvertFn = void (*)(const float* src, void* dst, int64_t n);
 

@@ -3,8 +3,9 @@
 //     read x in place).
 //  2. W's rows are cut into chunks that threads claim dynamically (an atomic
 //     counter: a core that is busy elsewhere on a shared machine just takes fewer).
-//     Within a chunk, tokens go in tiles of kernels::kMaxActRows: each weight
-//     block is loaded once per tile, and the chunk's rows stay in L2 across tiles.
+//     Within a chunk, kernels take tiles of up to 4 weight rows x 4 tokens: each
+//     weight block is loaded once per 4 tokens, independent accumulator chains
+//     hide latency, and the chunk's rows stay in L2 while all token tiles pass.
 // Every output element is one kernel dot of the same two rows in the canonical
 // order, so y does not depend on the thread count, the chunking or the tiling.
 #include "cpu/matmul.h"
@@ -80,17 +81,19 @@ void matmul(const WeightMatrix& W, const float* x, int64_t n_tokens, float* y, T
   std::atomic<int64_t> next_chunk{0};
 
   auto work = [&](int) {
-    float out[kernels::kMaxActRows];
+    kernels::DotTile tile{nullptr, W.row_bytes, 0, nullptr, act_bytes, 0, cols, nullptr, size_t(rows)};
     for (;;) {
       const int64_t c = next_chunk.fetch_add(1, std::memory_order_relaxed);
       if (c >= n_chunks) return;
       const int64_t r0 = c * rows_per_chunk, r1 = std::min(rows, r0 + rows_per_chunk);
       for (int64_t t0 = 0; t0 < n_tokens; t0 += kernels::kMaxActRows) {
-        const int n_act = int(std::min<int64_t>(kernels::kMaxActRows, n_tokens - t0));
-        const uint8_t* a = act + size_t(t0) * act_bytes;
-        for (int64_t r = r0; r < r1; ++r) {
-          dot(W.data + size_t(r) * W.row_bytes, a, act_bytes, n_act, cols, out);
-          for (int k = 0; k < n_act; ++k) y[(t0 + k) * rows + r] = out[k];
+        tile.act = act + size_t(t0) * act_bytes;
+        tile.n_act = int(std::min<int64_t>(kernels::kMaxActRows, n_tokens - t0));
+        for (int64_t r = r0; r < r1; r += kernels::kMaxWeightRows) {
+          tile.w = W.data + size_t(r) * W.row_bytes;
+          tile.n_w = int(std::min<int64_t>(kernels::kMaxWeightRows, r1 - r));
+          tile.out = y + t0 * rows + r;
+          dot(tile);
         }
       }
     }

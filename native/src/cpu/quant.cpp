@@ -87,7 +87,8 @@ float vec_dot(GgmlType wtype, const void* w_row, const void* act_row, int64_t n)
   if (!f) unsupported("vec_dot", wtype);
   check_whole_blocks(wtype, n);
   float out;
-  f(w_row, act_row, 0, 1, n, &out);
+  f(kernels::DotTile{static_cast<const uint8_t*>(w_row), 0, 1, static_cast<const uint8_t*>(act_row), 0, 1, n,
+                     &out, 0});
   return out;
 }
 
@@ -96,7 +97,8 @@ float vec_dot_scalar(GgmlType wtype, const void* w_row, const void* act_row, int
   if (!f) unsupported("vec_dot", wtype);
   check_whole_blocks(wtype, n);
   float out;
-  f(w_row, act_row, 0, 1, n, &out);
+  f(kernels::DotTile{static_cast<const uint8_t*>(w_row), 0, 1, static_cast<const uint8_t*>(act_row), 0, 1, n,
+                     &out, 0});
   return out;
 }
 

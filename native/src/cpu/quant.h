@@ -41,7 +41,9 @@ void convert_activation_row(GgmlType act_type, const float* src, void* dst, int6
 
 // Dot product of one weight row (type `wtype`, n elements) with one activation
 // row already converted to vec_dot_type(wtype). Result in f32.
-// Dispatches to the AVX2+FMA kernel when the CPU has it and simd is allowed.
+// Dispatches to the AVX2+FMA kernel when the CPU has it and simd is allowed; both
+// flavours follow one order of float operations (cpu/kernels.h), so they agree
+// bit for bit. For Q8_0, Q4_0, Q5_K, Q6_K that order is ggml's AVX2 vec_dot.
 float vec_dot(GgmlType wtype, const void* w_row, const void* act_row, int64_t n);
 
 // Scalar reference of vec_dot, always compiled, always tested against the SIMD path.

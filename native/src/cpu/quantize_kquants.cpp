@@ -25,15 +25,17 @@ inline int clamp_int(int v, int lo, int hi) { return v < lo ? lo : (v > hi ? hi 
 
 // Fits x[i] ~ scale * L[i] - min_out with L[i] in [0, nmax] and min_out >= 0,
 // minimizing sum w[i] * err^2. Starts from the range-based scaling, then tries
-// iscale = (nmax + rmin + rdelta*k) / range for k = 0..nstep, refitting scale
-// and offset by least squares on each candidate's L and keeping the best.
+// iscale = (nmax + rmin + rdelta*k) / (hi - offset) for k = 0..nstep, refitting
+// scale and offset by least squares on each candidate's L and keeping the best.
+// As in ggml, the grid is anchored at the best offset found so far (not at the
+// data minimum), so the candidates depend on the order they are tried in.
 // Returns scale; n <= 32.
 float fit_scale_min(int n, int nmax, const float* x, const float* w, uint8_t* L, float* min_out,
                     float rmin, float rdelta, int nstep) {
   float lo = x[0], hi = x[0], sum_w = w[0], sum_x = w[0] * x[0];
-  for (int i = 1; i < n; ++i) {
-    lo = std::fmin(lo, x[i]);
-    hi = std::fmax(hi, x[i]);
+  for (int i = 1; i < n; ++i) {  // comparisons, not fmin/fmax: -0 vs +0 as ggml
+    if (x[i] < lo) lo = x[i];
+    if (x[i] > hi) hi = x[i];
     sum_w += w[i];
     sum_x += w[i] * x[i];
   }
@@ -49,15 +51,15 @@ float fit_scale_min(int n, int nmax, const float* x, const float* w, uint8_t* L,
   for (int i = 0; i < n; ++i) {
     L[i] = uint8_t(clamp_int(round_even(iscale * (x[i] - lo)), 0, nmax));
     const float diff = scale * float(L[i]) + lo - x[i];
-    best_err += w[i] * diff * diff;
+    best_err += w[i] * (diff * diff);
   }
   float offset = lo;  // x ~ scale*L + offset, offset <= 0
   uint8_t cand[32];
   for (int k = 0; k <= nstep; ++k) {
-    const float is = (rmin + rdelta * float(k) + float(nmax)) / (hi - lo);
+    const float is = (rmin + rdelta * float(k) + float(nmax)) / (hi - offset);
     float sum_l = 0, sum_l2 = 0, sum_xl = 0;
     for (int i = 0; i < n; ++i) {
-      const int l = clamp_int(round_even(is * (x[i] - lo)), 0, nmax);
+      const int l = clamp_int(round_even(is * (x[i] - offset)), 0, nmax);
       cand[i] = uint8_t(l);
       sum_l += w[i] * float(l);
       sum_l2 += w[i] * float(l) * float(l);
@@ -74,7 +76,7 @@ float fit_scale_min(int n, int nmax, const float* x, const float* w, uint8_t* L,
     float err = 0;
     for (int i = 0; i < n; ++i) {
       const float diff = s * float(cand[i]) + o - x[i];
-      err += w[i] * diff * diff;
+      err += w[i] * (diff * diff);
     }
     if (err < best_err) {
       std::memcpy(L, cand, size_t(n));
@@ -156,15 +158,17 @@ void fit_superblock_scale_min(const float* x, int nmax, float rmin, float rdelta
     const float av_x = std::sqrt(sum_x2 / 32);
     for (int l = 0; l < 32; ++l) w[l] = av_x + std::fabs(xb[l]);  // favour large values
     scales[j] = fit_scale_min(32, nmax, xb, w, L + 32 * j, &mins[j], rmin, rdelta, nstep);
-    max_scale = std::fmax(max_scale, scales[j]);
-    max_min = std::fmax(max_min, mins[j]);
+    if (scales[j] > max_scale) max_scale = scales[j];  // (an all-zero block's min is -0:
+    if (mins[j] > max_min) max_min = mins[j];          //  it must not become dmin)
   }
   const float inv_scale = max_scale > 0 ? 63.0f / max_scale : 0.0f;
   const float inv_min = max_min > 0 ? 63.0f / max_min : 0.0f;
   uint8_t ls[8], lm[8];
-  for (int j = 0; j < 8; ++j) {
-    ls[j] = uint8_t(clamp_int(round_even(inv_scale * scales[j]), 0, 63));
-    lm[j] = uint8_t(clamp_int(round_even(inv_min * mins[j]), 0, 63));
+  for (int j = 0; j < 8; ++j) {  // (uint8_t then min 63, as ggml: a negative fit wraps to 63)
+    ls[j] = uint8_t(round_even(inv_scale * scales[j]));
+    lm[j] = uint8_t(round_even(inv_min * mins[j]));
+    ls[j] = ls[j] < 63 ? ls[j] : 63;
+    lm[j] = lm[j] < 63 ? lm[j] : 63;
   }
   pack_scales_mins(ls, lm, scales_out);
   *d_out = fp32_to_fp16(max_scale / 63.0f);

@@ -1,5 +1,10 @@
-// ThreadPool: workers 1..n-1 wait for a new "generation" (one per run()), run the
-// task with their index, and count down `pending`; the caller is worker 0.
+// ThreadPool: workers 1..n-1 wait for a new "generation" (one per run()), claim
+// their index for it, run the task and count it done; the caller is worker 0.
+// After its own part the caller claims every index whose worker has not started
+// yet and runs it itself: on a busy machine a descheduled worker then costs
+// nothing instead of a time slice (with dynamic chunking inside the task, the
+// late index finds no work left). A claim is a compare-exchange of claim[i] from
+// generation g-1 to g, so each index runs exactly once per run().
 // Waiting (both for work and for completion) spins with pause, then yields, then
 // sleeps on a condition variable. Lost wake-ups are ruled out by a Dekker-style
 // handshake on seq_cst atomics: the waiter publishes "I may sleep" and then
@@ -62,7 +67,8 @@ struct ThreadPool::Impl {
   std::mutex work_mu;
   std::condition_variable work_cv;
 
-  std::atomic<int> pending{0};
+  std::unique_ptr<std::atomic<uint64_t>[]> claim;  // per index: last generation claimed
+  std::atomic<int> done{0};  // indices 1..n-1 finished in this run
   std::atomic<bool> caller_sleeping{false};
   std::mutex done_mu;
   std::condition_variable done_cv;
@@ -83,6 +89,18 @@ struct ThreadPool::Impl {
     }
   }
 
+  bool try_claim(int index, uint64_t gen) {
+    uint64_t expected = gen - 1;
+    return claim[index].compare_exchange_strong(expected, gen);
+  }
+
+  void finish_one() {
+    if (done.fetch_add(1) + 1 == n_threads - 1 && caller_sleeping.load()) {
+      std::lock_guard<std::mutex> lock(done_mu);
+      done_cv.notify_one();
+    }
+  }
+
   void worker_loop(int thread) {
     uint64_t seen = 0;
     for (;;) {
@@ -95,11 +113,9 @@ struct ThreadPool::Impl {
       }
       seen = generation.load();
       if (stop.load()) return;
+      if (!try_claim(thread, seen)) continue;  // the caller ran it already
       call(thread);
-      if (pending.fetch_sub(1) == 1 && caller_sleeping.load()) {
-        std::lock_guard<std::mutex> lock(done_mu);
-        done_cv.notify_one();
-      }
+      finish_one();
     }
   }
 
@@ -111,11 +127,11 @@ struct ThreadPool::Impl {
   }
 
   void wait_done() {
-    auto done = [&] { return pending.load() == 0; };
-    if (spin_then_yield(done)) return;
+    auto all_done = [&] { return done.load() == n_threads - 1; };
+    if (spin_then_yield(all_done)) return;
     std::unique_lock<std::mutex> lock(done_mu);
     caller_sleeping.store(true);
-    done_cv.wait(lock, done);
+    done_cv.wait(lock, all_done);
     caller_sleeping.store(false);
   }
 };
@@ -123,6 +139,8 @@ struct ThreadPool::Impl {
 ThreadPool::ThreadPool(int n_threads) : impl_(new Impl) {
   if (n_threads < 1) throw Error("BAD_ARGUMENT", "thread pool needs at least one thread");
   impl_->n_threads = n_threads;
+  impl_->claim.reset(new std::atomic<uint64_t>[size_t(n_threads)]);
+  for (int t = 0; t < n_threads; ++t) impl_->claim[t].store(0);
   impl_->workers.reserve(size_t(n_threads - 1));
   for (int t = 1; t < n_threads; ++t) impl_->workers.emplace_back([this, t] { impl_->worker_loop(t); });
 }
@@ -148,10 +166,15 @@ void ThreadPool::run(const std::function<void(int thread)>& fn) {
   }
   p.task = &fn;
   p.error = nullptr;
-  p.pending.store(p.n_threads - 1);
-  p.generation.fetch_add(1);  // publishes task and pending to the workers
+  p.done.store(0);
+  const uint64_t gen = p.generation.fetch_add(1) + 1;  // publishes task to the workers
   p.wake_workers();
   p.call(0);
+  for (int t = 1; t < p.n_threads; ++t)  // indices whose worker has not started yet
+    if (p.try_claim(t, gen)) {
+      p.call(t);
+      p.finish_one();
+    }
   p.wait_done();
   p.task = nullptr;
   if (p.error) {

@@ -16,8 +16,12 @@ class ThreadPool {
   ThreadPool& operator=(const ThreadPool&) = delete;
 
   int size() const;
-  // Calls fn(thread_index) once on each of the size() threads and waits for all.
-  // Exceptions thrown by fn are rethrown (the first one) after all threads finish.
+  // Calls fn(i) exactly once for each index i in [0, size()) and waits for all:
+  // index 0 on the calling thread, index i normally on worker i. An index whose
+  // worker has not started by the time the caller is done with its own part is
+  // run by the caller instead (so a descheduled worker on a busy machine costs
+  // nothing; per-index scratch stays safe, no index runs twice). Not reentrant.
+  // Exceptions thrown by fn are rethrown (the first one) after all indices finish.
   void run(const std::function<void(int thread)>& fn);
   // Splits [0, n) into contiguous chunks, one per thread: fn(begin, end, thread).
   void parallel_for(int64_t n, const std::function<void(int64_t begin, int64_t end, int thread)>& fn);

@@ -27,11 +27,13 @@ Rows make_rows(GgmlType t, int64_t n, uint32_t seed) {
   return r;
 }
 
-float scalar_dot(GgmlType t, const Rows& r, int64_t n) {
+float one_dot(k::DotFn f, const void* w, const void* a, int64_t n) {
   float out;
-  k::scalar_dot(t)(r.w.data(), r.a.data(), 0, 1, n, &out);
+  f(k::DotTile{static_cast<const uint8_t*>(w), 0, 1, static_cast<const uint8_t*>(a), 0, 1, n, &out, 0});
   return out;
 }
+
+float scalar_dot(GgmlType t, const Rows& r, int64_t n) { return one_dot(k::scalar_dot(t), r.w.data(), r.a.data(), n); }
 
 }  // namespace
 
@@ -63,8 +65,7 @@ TEST(avx2_dot_bit_exact_with_scalar) {
     for (int64_t n : lengths_for(t)) {
       for (uint32_t seed = 1; seed <= 6; ++seed) {
         const Rows r = make_rows(t, n, seed);
-        float simd;
-        k::avx2_dot(t)(r.w.data(), r.a.data(), 0, 1, n, &simd);
+        const float simd = one_dot(k::avx2_dot(t), r.w.data(), r.a.data(), n);
         const float ref = scalar_dot(t, r, n);
         if (bits(simd) != bits(ref))
           TOME_FAIL(tname(t) + " n=" + std::to_string(n) + ": avx2 " + std::to_string(simd) + " vs scalar " +
@@ -97,9 +98,8 @@ TEST(avx2_dot_extreme_values) {
       std::vector<float> x(static_cast<size_t>(n));
       for (int64_t i = 0; i < n; ++i) x[size_t(i)] = (rng() % 2 ? 1.0f : -1.0f) * (i % 3 ? 1.0f : 0.5f);
       const std::vector<uint8_t> a = activation(tome::vec_dot_type(t), x);
-      float s, v;
-      k::scalar_dot(t)(w.data(), a.data(), 0, 1, n, &s);
-      k::avx2_dot(t)(w.data(), a.data(), 0, 1, n, &v);
+      const float s = one_dot(k::scalar_dot(t), w.data(), a.data(), n);
+      const float v = one_dot(k::avx2_dot(t), w.data(), a.data(), n);
       if (bits(s) != bits(v)) TOME_FAIL(tname(t) + " extreme seed " + std::to_string(seed) + ": " +
                                         std::to_string(v) + " vs " + std::to_string(s));
       // and against the dequantized reference
@@ -114,30 +114,39 @@ TEST(avx2_dot_extreme_values) {
   }
 }
 
-// n_act rows in one call give exactly the single-row results, in both flavours.
-TEST(multi_row_dot_equals_single_row) {
+// Every tile shape (1..4 weight rows x 1..4 activation rows, rows not adjacent)
+// gives exactly the 1 x 1 results, in both flavours.
+TEST(tile_dot_equals_single_dots) {
   for (bool simd : {false, true}) {
     if (simd && !have_avx2()) continue;
     for (GgmlType t : dot_types()) {
       const int64_t n = tome::type_block_size(t) == 1 ? 100 : 1024;
       const GgmlType at = tome::vec_dot_type(t);
-      const size_t stride = tome::type_row_bytes(at, n) + 64;  // rows need not be adjacent
-      const std::vector<uint8_t> w = quantized(t, random_row(n, 5, 0.05f));
-      std::vector<uint8_t> acts(stride * k::kMaxActRows);
+      const size_t w_stride = tome::type_row_bytes(t, n) + 40, a_stride = tome::type_row_bytes(at, n) + 64;
+      std::vector<uint8_t> ws(w_stride * k::kMaxWeightRows), acts(a_stride * k::kMaxActRows);
+      for (int r = 0; r < k::kMaxWeightRows; ++r) {
+        const std::vector<uint8_t> w = quantized(t, random_row(n, 5 + uint32_t(r), 0.05f));
+        std::memcpy(ws.data() + size_t(r) * w_stride, w.data(), w.size());
+      }
       for (int r = 0; r < k::kMaxActRows; ++r) {
         const std::vector<uint8_t> a = activation(at, random_row(n, 100 + uint32_t(r)));
-        std::memcpy(acts.data() + size_t(r) * stride, a.data(), a.size());
+        std::memcpy(acts.data() + size_t(r) * a_stride, a.data(), a.size());
       }
       const k::DotFn dot = simd ? k::avx2_dot(t) : k::scalar_dot(t);
-      float single[k::kMaxActRows];
-      for (int r = 0; r < k::kMaxActRows; ++r) dot(w.data(), acts.data() + size_t(r) * stride, 0, 1, n, &single[r]);
-      for (int n_act = 1; n_act <= k::kMaxActRows; ++n_act) {
-        float out[k::kMaxActRows];
-        dot(w.data(), acts.data(), stride, n_act, n, out);
-        for (int r = 0; r < n_act; ++r)
-          if (bits(out[r]) != bits(single[r]))
-            TOME_FAIL(tname(t) + (simd ? " avx2" : " scalar") + " n_act=" + std::to_string(n_act) + " row " +
-                      std::to_string(r));
+      float single[k::kMaxActRows][k::kMaxWeightRows];
+      for (int a = 0; a < k::kMaxActRows; ++a)
+        for (int r = 0; r < k::kMaxWeightRows; ++r)
+          single[a][r] = one_dot(dot, ws.data() + size_t(r) * w_stride, acts.data() + size_t(a) * a_stride, n);
+      for (int n_w = 1; n_w <= k::kMaxWeightRows; ++n_w) {
+        for (int n_act = 1; n_act <= k::kMaxActRows; ++n_act) {
+          float out[k::kMaxActRows][7];  // out_stride 7: outputs need not be packed
+          dot(k::DotTile{ws.data(), w_stride, n_w, acts.data(), a_stride, n_act, n, &out[0][0], 7});
+          for (int a = 0; a < n_act; ++a)
+            for (int r = 0; r < n_w; ++r)
+              if (bits(out[a][r]) != bits(single[a][r]))
+                TOME_FAIL(tname(t) + (simd ? " avx2" : " scalar") + " tile " + std::to_string(n_w) + "x" +
+                          std::to_string(n_act) + " at " + std::to_string(r) + "," + std::to_string(a));
+        }
       }
     }
   }

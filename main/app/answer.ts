@@ -1,0 +1,179 @@
+// Answering: store the question, create the answer row ('streaming'), build the
+// prompt [book][history][question] (oldest turns dropped if it would not fit),
+// generate with token events -> chat.delta + stats.token, save the growing text
+// every STREAM_SAVE_MS, and finish the row with stats and highlights. Stop
+// cancels the engine job; the partial answer stays, marked 'stopped'.
+import { randomUUID } from "node:crypto";
+import type { AnswerStats, ConversationInfo, MessageInfo, TokenStats } from "../ipc/contract";
+import { AppError } from "../ipc/errors";
+import type { EngineEvent } from "../host/protocol";
+import { buildPrompt, type BuiltPrompt, type Turn } from "./prompt";
+import { passagesFromAttention } from "./highlights";
+import type { AppCore } from "./core";
+import type { ReadJobs } from "./read";
+
+const STREAM_SAVE_MS = 250;
+
+export class Answers {
+  constructor(
+    private core: AppCore,
+    private reads: ReadJobs,
+  ) {}
+
+  send(conv: ConversationInfo, text: string): { user: MessageInfo; assistant: MessageInfo } {
+    const core = this.core;
+    core.requireModel();
+    core.requireIdle();
+    core.requireDoc(conv.documentId);
+    const user = core.lib.conversations.addMessage(conv.id, "user", text, "done");
+    if (conv.title === "New conversation") core.lib.conversations.update(conv.id, { title: text.replace(/\s+/g, " ").slice(0, 60) });
+    const assistant = this.start(conv);
+    core.emit("chat.message", user);
+    return { user, assistant };
+  }
+
+  regenerate(conv: ConversationInfo): { assistant: MessageInfo } {
+    const core = this.core;
+    core.requireModel();
+    core.requireIdle();
+    const msgs = core.lib.conversations.messages(conv.id);
+    const last = msgs[msgs.length - 1];
+    if (!last) throw new AppError("BAD_REQUEST", "Nothing to regenerate: ask a question first.");
+    if (last.role === "assistant") core.lib.conversations.removeMessage(last.id);
+    return { assistant: this.start(conv) };
+  }
+
+  private start(conv: ConversationInfo): MessageInfo {
+    const assistant = this.core.lib.conversations.addMessage(conv.id, "assistant", "", "streaming");
+    const jobId = randomUUID();
+    this.core.state.job = { id: jobId, kind: "answer", documentId: conv.documentId, conversationId: conv.id };
+    this.core.emit("chat.message", assistant);
+    void this.run(jobId, conv, assistant);
+    return assistant;
+  }
+
+  private async run(jobId: string, conv: ConversationInfo, assistant: MessageInfo) {
+    const core = this.core;
+    const lib = core.lib;
+    const settings = lib.settings.get();
+    let content = "";
+    let lastSave = 0;
+    const tokenStats: TokenStats[] = [];
+    let decodeStart = 0;
+    let docReady = false;
+    core.setActivity("answering");
+    const forwardPrefill = this.reads.forwardPrefill(conv.documentId, jobId);
+    const off = core.onJobEvents(jobId, (e: EngineEvent) => {
+      if (e.event === "progress") {
+        if (e.total > 0) forwardPrefill(e);
+        return;
+      }
+      if (!docReady) {
+        docReady = true;
+        this.markReady(conv.documentId);
+        decodeStart = performance.now() - e.ms;
+      }
+      content += e.text;
+      if (e.text) core.emit("chat.delta", { conversationId: conv.id, messageId: assistant.id, text: e.text });
+      const elapsed = (performance.now() - decodeStart) / 1000;
+      const ts: TokenStats = {
+        messageId: assistant.id,
+        index: e.index,
+        totalMs: e.ms,
+        phaseMs: e.phase,
+        retrieval: e.retrieval ? { ...e.retrieval, topK: settings.attention.topK } : null,
+        tokensPerSec: elapsed > 0 ? (e.index + 1) / elapsed : 0,
+      };
+      tokenStats.push(ts);
+      core.emit("stats.token", ts);
+      const now = performance.now();
+      if (now - lastSave > STREAM_SAVE_MS) {
+        lastSave = now;
+        lib.conversations.saveContent(assistant.id, content);
+      }
+    });
+    try {
+      const model = core.requireModel();
+      const doc = core.requireDoc(conv.documentId);
+      if (doc.state !== "ready") {
+        lib.documents.setState(doc.id, "reading");
+        core.docUpdated(doc.id);
+      }
+      const dt = await this.reads.ensureTokens(doc, jobId, model);
+      const all = lib.conversations.messages(conv.id).filter((m) => m.id !== assistant.id);
+      const question = all[all.length - 1];
+      if (!question || question.role !== "user") throw new AppError("BAD_REQUEST", "The conversation does not end with a question.");
+      const history: Turn[] = all
+        .slice(0, -1)
+        .filter((m) => m.content && m.status !== "streaming" && m.status !== "error")
+        .map((m) => ({ role: m.role, content: m.content }));
+      const conversation = lib.conversations.get(conv.id) ?? conv;
+      const prompt = await this.fit(model.nCtx, settings.maxTokens, (h) =>
+        buildPrompt(core.engine, model, dt.tokens.subarray(0, dt.used), conversation.systemPrompt, h, question.content), history);
+      this.reads.claimEngine(doc.id);
+      const res = await core.engine.call("generate", {
+        jobId,
+        tokens: prompt.tokens,
+        maxTokens: settings.maxTokens,
+        sampler: { temperature: settings.temperature, topK: 40, topP: 0.95, minP: 0.05, seed: Math.floor(Math.random() * 2 ** 31) },
+        docStart: prompt.docStart,
+        docEnd: prompt.docEnd,
+      });
+      if (!docReady) this.markReady(doc.id);
+      const stats: AnswerStats = {
+        promptTokens: prompt.tokens.length,
+        reusedTokens: res.reused,
+        tokens: res.tokens,
+        prefillMs: res.prefillMs,
+        decodeMs: res.decodeMs,
+        tokensPerSec: res.decodeMs > 0 ? (res.tokens / res.decodeMs) * 1000 : 0,
+        stoppedBy: res.stoppedBy,
+      };
+      const highlights = res.attended ? passagesFromAttention(lib.documents.text(doc.id) ?? "", dt.starts.subarray(0, dt.used), res.attended) : [];
+      this.finish(assistant.id, { content: res.text, status: res.stoppedBy === "abort" ? "stopped" : "done", stats, highlights }, tokenStats);
+    } catch (e) {
+      const err = e as AppError;
+      if (err.code === "CANCELLED") {
+        this.finish(assistant.id, { content, status: "stopped", stats: null, highlights: [] }, tokenStats);
+      } else {
+        const note = `\n\n[${err.message ?? String(e)}]`;
+        this.finish(assistant.id, { content: content + note, status: "error", stats: null, highlights: [] }, tokenStats);
+      }
+      const d = lib.documents.get(conv.documentId);
+      if (d && d.state === "reading") {
+        lib.documents.setState(d.id, "new");
+        core.docUpdated(d.id);
+      }
+    } finally {
+      off();
+      if (core.state.job?.id === jobId) core.state.job = null;
+      core.setActivity("idle");
+    }
+  }
+
+  /** Builds the prompt, dropping the oldest turns until it leaves room for an answer. */
+  private async fit(nCtx: number, maxTokens: number, build: (h: Turn[]) => Promise<BuiltPrompt>, history: Turn[]): Promise<BuiltPrompt> {
+    const room = Math.min(maxTokens, 64);
+    let h = history;
+    for (;;) {
+      const p = await build(h);
+      if (p.tokens.length + room <= nCtx) return p;
+      if (h.length === 0) throw new AppError("CTX_FULL", `The question does not fit the model's context (${nCtx} tokens) after the book.`);
+      h = h.slice(Math.min(2, h.length));
+    }
+  }
+
+  private markReady(documentId: number) {
+    if (this.core.lib.documents.get(documentId)?.state !== "ready") {
+      this.core.lib.documents.setState(documentId, "ready");
+      this.core.docUpdated(documentId);
+    }
+  }
+
+  private finish(id: number, f: Parameters<AppCore["lib"]["conversations"]["finish"]>[1], tokenStats: TokenStats[]) {
+    const lib = this.core.lib;
+    const msg = lib.conversations.finish(id, f);
+    if (tokenStats.length) lib.conversations.saveTokenStats(id, tokenStats);
+    this.core.emit("chat.message", msg);
+  }
+}

@@ -1,0 +1,51 @@
+// Assembles an app core: data folder, app database, settings defaults, engine
+// host. Shared by `tome serve` and the desktop app (which differ only in how the
+// engine process is spawned and in having native dialogs).
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { packageRoot } from "../engine/native";
+import { Library } from "../library";
+import { loadDefaults } from "../library/settings";
+import { EngineClient, type SpawnEngine } from "../host/engine-client";
+import { AppCore, type Dialogs } from "./core";
+import { defaultModelsDir } from "./paths";
+import type { AppInfo } from "../ipc/contract";
+
+export interface BootOptions {
+  dataDir: string;
+  modelsDir?: string;
+  mode: AppInfo["mode"];
+  spawn: SpawnEngine;
+  cliModel?: string | null;
+  dialogs?: Dialogs;
+  /** Folder with default-settings.json (default: the package's resources/). */
+  resourcesDir?: string;
+}
+
+export function appVersion(): string {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(packageRoot(), "package.json"), "utf8")).version as string;
+  } catch {
+    return "0.0.0";
+  }
+}
+
+export function createCore(o: BootOptions): AppCore {
+  fs.mkdirSync(o.dataDir, { recursive: true });
+  const modelsDir = o.modelsDir ?? defaultModelsDir(o.dataDir);
+  const defaults = loadDefaults(o.resourcesDir ?? path.join(packageRoot(), "resources"), modelsDir);
+  const library = new Library(path.join(o.dataDir, "tome.db"), defaults);
+  // --models-dir on the command line wins over the stored setting.
+  if (o.modelsDir) library.settings.set({ modelsDir: o.modelsDir });
+  const core = new AppCore({
+    library,
+    engine: new EngineClient(o.spawn),
+    mode: o.mode,
+    dataDir: o.dataDir,
+    version: appVersion(),
+    cliModel: o.cliModel ? path.resolve(o.cliModel) : null,
+    dialogs: o.dialogs,
+  });
+  core.startMemoryTicker();
+  return core;
+}

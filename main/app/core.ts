@@ -1,0 +1,353 @@
+// The app core: implements every contract method over the library (app database)
+// and the engine host, and pushes events. Transport-agnostic: Electron's ipcMain
+// (main/desktop) and tome serve's WebSocket (main/server) both call
+// `core.call(method, params)` and forward `core.onEvent`. Every call's params are
+// validated here, so no transport can skip it.
+import { randomUUID } from "node:crypto";
+import type {
+  AppInfo,
+  DocumentInfo,
+  EngineStatus,
+  EventData,
+  EventName,
+  MemoryStats,
+  Method,
+  Params,
+  Result,
+} from "../ipc/contract";
+import { AppError } from "../ipc/errors";
+import { isMethod, LIMITS, validateParams } from "../ipc/validate";
+import { ValidationError } from "../ipc/schema";
+import type { Library } from "../library";
+import type { Engine } from "../host/engine-client";
+import type { EngineEvent, LoadedModel } from "../host/protocol";
+import { allowedModelPath, listModels, modelDetails } from "./models";
+import { importFile } from "./import";
+import { ReadJobs, type DocTokens } from "./read";
+import { Answers } from "./answer";
+
+export interface Dialogs {
+  openModel(): Promise<string | null>;
+  openBooks(): Promise<{ name: string; bytes: Uint8Array }[]>;
+}
+
+export interface CoreOptions {
+  library: Library;
+  engine: Engine;
+  mode: AppInfo["mode"];
+  dataDir: string;
+  version: string;
+  cliModel?: string | null;
+  dialogs?: Dialogs;
+}
+
+type Handlers = { [M in Method]: (p: Params<M>) => Promise<Result<M>> | Result<M> };
+type Listener = <E extends EventName>(event: E, data: EventData<E>) => void;
+
+/** Shared state the read and answer flows work on. */
+export interface CoreState {
+  model: LoadedModel | null;
+  activity: EngineStatus["activity"];
+  crashed: string | null;
+  /** Tokens of documents for the loaded model (cleared on model change). */
+  docTokens: Map<number, DocTokens>;
+  /** The job the engine is busy with (one at a time). */
+  job: { id: string; kind: "read" | "answer"; documentId: number; conversationId?: number } | null;
+  /** The book whose KV the engine holds now. */
+  engineDoc: number | null;
+}
+
+export class AppCore {
+  readonly lib: Library;
+  readonly engine: Engine;
+  readonly state: CoreState = { model: null, activity: "idle", crashed: null, docTokens: new Map(), job: null, engineDoc: null };
+  private listeners = new Set<Listener>();
+  private reads: ReadJobs;
+  private answers: Answers;
+  private handlers: Handlers;
+  private memoryTimer: NodeJS.Timeout | null = null;
+  private jobListeners = new Map<string, (e: EngineEvent) => void>();
+
+  constructor(private opts: CoreOptions) {
+    this.lib = opts.library;
+    this.engine = opts.engine;
+    this.reads = new ReadJobs(this);
+    this.answers = new Answers(this, this.reads);
+    this.engine.onCrash((d) => this.engineCrashed(d));
+    this.engine.onEvent((e) => this.jobListeners.get(e.jobId)?.(e));
+    this.handlers = this.makeHandlers();
+  }
+
+  // ---- transport-facing ------------------------------------------------------
+
+  /** Validates and runs one request. Throws AppError / ValidationError. */
+  async call(method: unknown, params: unknown): Promise<unknown> {
+    if (!isMethod(method)) throw new ValidationError(`method: unknown method ${JSON.stringify(String(method)).slice(0, 80)}`);
+    const p = validateParams(method, params);
+    return (this.handlers[method] as (x: unknown) => unknown)(p);
+  }
+
+  onEvent(l: Listener): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+
+  emit<E extends EventName>(event: E, data: EventData<E>) {
+    for (const l of this.listeners) {
+      try {
+        l(event, data);
+      } catch {
+        /* a broken listener must not stop the others */
+      }
+    }
+  }
+
+  /** Pushes memory stats every `ms` while the app runs. */
+  startMemoryTicker(ms = 1000) {
+    this.memoryTimer ??= setInterval(() => {
+      if (this.listeners.size === 0) return;
+      this.memoryStats()
+        .then((s) => this.emit("stats.memory", s))
+        .catch(() => {});
+    }, ms);
+    this.memoryTimer.unref();
+  }
+
+  /** Loads the command-line model or the last one used, in the background. */
+  async autoLoad(): Promise<void> {
+    const p = this.opts.cliModel ?? this.lib.settings.get().lastModel;
+    if (!p) return;
+    try {
+      await this.call("models.load", { path: p });
+    } catch (e) {
+      process.stderr.write(`tome: could not load ${p}: ${(e as Error).message}\n`);
+    }
+  }
+
+  close() {
+    if (this.memoryTimer) clearInterval(this.memoryTimer);
+    this.engine.close();
+    this.lib.close();
+  }
+
+  // ---- state helpers used by the flows ----------------------------------------
+
+  status(): EngineStatus {
+    const m = this.state.model;
+    return {
+      model: m
+        ? { path: m.path, name: m.path.split(/[\\/]/).pop()!, ctx: m.nCtx, nCtxTrain: m.info.nCtxTrain, hasChatTemplate: m.chatTemplate !== null }
+        : null,
+      backend: "cpu",
+      gpu: null,
+      activity: this.state.activity,
+      crashed: this.state.crashed,
+      stepStats: m?.stepStats ?? false,
+    };
+  }
+
+  setActivity(a: EngineStatus["activity"]) {
+    this.state.activity = a;
+    this.emit("engine.status", this.status());
+  }
+
+  requireModel(): LoadedModel {
+    if (!this.state.model) {
+      throw new AppError("NO_MODEL", this.state.crashed ? `The engine stopped (${this.state.crashed}); load a model again.` : "Load a model first (Model menu).");
+    }
+    return this.state.model;
+  }
+
+  requireIdle() {
+    if (this.state.job) {
+      throw new AppError("BUSY", this.state.job.kind === "read" ? "The engine is reading a book; wait or cancel it." : "The engine is answering; stop it first.");
+    }
+  }
+
+  requireDoc(id: number): DocumentInfo {
+    const d = this.lib.documents.get(id);
+    if (!d) throw new AppError("NOT_FOUND", `No document ${id}.`);
+    return d;
+  }
+
+  docUpdated(id: number) {
+    const d = this.lib.documents.get(id);
+    if (d) this.emit("doc.updated", d);
+  }
+
+  /** Routes the engine's events for one job; returns the unsubscribe. */
+  onJobEvents(jobId: string, l: (e: EngineEvent) => void): () => void {
+    this.jobListeners.set(jobId, l);
+    return () => this.jobListeners.delete(jobId);
+  }
+
+  private engineCrashed(description: string) {
+    this.state.model = null;
+    this.state.crashed = description;
+    this.state.docTokens.clear();
+    this.state.job = null;
+    this.state.engineDoc = null;
+    this.lib.documents.resetCacheStates();
+    for (const d of this.lib.documents.list()) this.emit("doc.updated", d);
+    this.setActivity("idle");
+  }
+
+  async memoryStats(): Promise<MemoryStats> {
+    const e = this.engine.running() ? await this.engine.call("stats", {}).catch(() => null) : null;
+    return {
+      rssMainBytes: process.memoryUsage().rss,
+      rssEngineBytes: e?.rssBytes ?? null,
+      // Full attention on the CPU backend: the whole KV lives in host memory.
+      kv: { deviceBytes: 0, hostBytes: e?.kvBytes ?? 0, diskBytes: 0 },
+      gpu: null,
+      nPast: e?.nPast ?? 0,
+      nCtx: e?.nCtx ?? 0,
+    };
+  }
+
+  // ---- the contract ------------------------------------------------------------
+
+  private makeHandlers(): Handlers {
+    const lib = this.lib;
+    const settings = () => lib.settings.get();
+    const notSupported = (what: string) => () => {
+      throw new AppError("NOT_SUPPORTED", `${what} needs the desktop app; in the browser, drop files on the window.`);
+    };
+    return {
+      "app.info": () => ({
+        version: this.opts.version,
+        mode: this.opts.mode,
+        platform: process.platform,
+        dataDir: this.opts.dataDir,
+        maxImportBytes: LIMITS.maxImportBytes,
+      }),
+      "settings.get": () => settings(),
+      "settings.set": (p) => {
+        const s = lib.settings.set(p);
+        this.emit("settings.updated", s);
+        return s;
+      },
+
+      "models.list": () => listModels(settings(), this.opts.cliModel ?? null),
+      "models.inspect": async ({ path }) => {
+        const s = settings();
+        const real = allowedModelPath(path, s, this.opts.cliModel ?? null);
+        const { summary, estimate } = await this.engine.call("inspect", { path: real });
+        return modelDetails(real, summary, estimate, s);
+      },
+      "models.load": async ({ path }) => {
+        const s = settings();
+        const real = allowedModelPath(path, s, this.opts.cliModel ?? null);
+        this.requireIdle();
+        this.setActivity("loading");
+        try {
+          this.state.model = await this.engine.call("load", { path: real, ctx: s.ctx, threads: s.threads });
+          this.state.crashed = null;
+        } catch (e) {
+          this.state.model = null;
+          throw e;
+        } finally {
+          this.state.docTokens.clear();
+          this.state.engineDoc = null;
+          lib.documents.resetCacheStates();
+          for (const d of lib.documents.list()) this.emit("doc.updated", d);
+          this.setActivity("idle");
+        }
+        this.emit("settings.updated", lib.settings.touchModel(real));
+        return this.status();
+      },
+      "models.openDialog": this.opts.dialogs
+        ? async () => {
+            const p = await this.opts.dialogs!.openModel();
+            if (!p) return null;
+            this.emit("settings.updated", lib.settings.set({ recentModels: [p, ...settings().recentModels.filter((x) => x !== p)].slice(0, 10) }));
+            return listModels(settings(), this.opts.cliModel ?? null).find((m) => m.path === p) ?? null;
+          }
+        : notSupported("A native file dialog"),
+
+      "engine.status": () => this.status(),
+      "stats.memory": () => this.memoryStats(),
+
+      "library.list": () => lib.documents.list(),
+      "library.import": async ({ name, dataBase64 }) => {
+        const bytes = Buffer.from(dataBase64, "base64");
+        const doc = await importFile(lib, name, bytes, settings().skipBoilerplate);
+        this.emit("doc.updated", doc);
+        return doc;
+      },
+      "library.openDialog": this.opts.dialogs
+        ? async () => {
+            const out: DocumentInfo[] = [];
+            for (const f of await this.opts.dialogs!.openBooks()) {
+              const doc = await importFile(lib, f.name, f.bytes, settings().skipBoilerplate);
+              this.emit("doc.updated", doc);
+              out.push(doc);
+            }
+            return out;
+          }
+        : notSupported("A native file dialog"),
+      "library.remove": ({ documentId }) => {
+        if (this.state.job?.documentId === documentId) throw new AppError("BUSY", "The engine is working on this book; stop it first.");
+        const removed = lib.documents.remove(documentId);
+        this.state.docTokens.delete(documentId);
+        if (removed) this.emit("doc.removed", { documentId });
+        return { removed };
+      },
+      "library.text": ({ documentId, start, end }) => {
+        const d = this.requireDoc(documentId);
+        const s = Math.min(start ?? 0, d.chars);
+        const e = Math.min(end ?? d.chars, d.chars);
+        if (e < s) throw new AppError("BAD_REQUEST", "end must not be before start");
+        return { documentId, start: s, end: e, text: lib.documents.text(documentId, s, e) ?? "" };
+      },
+      "library.read": ({ documentId }) => {
+        this.requireDoc(documentId);
+        this.requireModel();
+        this.requireIdle();
+        const jobId = randomUUID();
+        void this.reads.run(jobId, documentId);
+        return { jobId };
+      },
+      "library.cancel": async ({ jobId }) => {
+        if (this.state.job?.id !== jobId) return { cancelled: false };
+        await this.engine.call("cancel", { jobId });
+        return { cancelled: true };
+      },
+
+      "chat.list": ({ documentId }) => {
+        this.requireDoc(documentId);
+        return lib.conversations.list(documentId);
+      },
+      "chat.create": ({ documentId, systemPrompt }) => {
+        this.requireDoc(documentId);
+        return lib.conversations.create(documentId, "New conversation", systemPrompt ?? settings().systemPrompt);
+      },
+      "chat.messages": ({ conversationId }) => {
+        this.requireConversation(conversationId);
+        return lib.conversations.messages(conversationId);
+      },
+      "chat.setSystemPrompt": ({ conversationId, systemPrompt }) => {
+        this.requireConversation(conversationId);
+        return lib.conversations.update(conversationId, { systemPrompt })!;
+      },
+      "chat.send": ({ conversationId, text }) => this.answers.send(this.requireConversation(conversationId), text),
+      "chat.regenerate": ({ conversationId }) => this.answers.regenerate(this.requireConversation(conversationId)),
+      "chat.stop": async ({ conversationId }) => {
+        const job = this.state.job;
+        if (!job || job.conversationId !== conversationId) return { stopped: false };
+        await this.engine.call("cancel", { jobId: job.id });
+        return { stopped: true };
+      },
+      "chat.remove": ({ conversationId }) => {
+        if (this.state.job?.conversationId === conversationId) throw new AppError("BUSY", "This conversation is being answered; stop it first.");
+        return { removed: lib.conversations.remove(conversationId) };
+      },
+    };
+  }
+
+  requireConversation(id: number) {
+    const c = this.lib.conversations.get(id);
+    if (!c) throw new AppError("NOT_FOUND", `No conversation ${id}.`);
+    return c;
+  }
+}

@@ -1,0 +1,105 @@
+// Reading a book: tokenize it (whole book, to count), cut it to what the context
+// holds, and prefill the prompt prefix [template][book] so questions start at
+// once. Progress goes out as doc.progress events (tokens/s, ETA); the job can be
+// cancelled between chunks. Also used by an answer when its book is not ready.
+import type { DocumentInfo, ReadPhase } from "../ipc/contract";
+import { AppError } from "../ipc/errors";
+import type { EngineEvent } from "../host/protocol";
+import type { LoadedModel } from "../host/protocol";
+import { buildPrompt } from "./prompt";
+import type { AppCore } from "./core";
+
+export interface DocTokens {
+  tokens: Int32Array; // the whole book
+  starts: Int32Array; // char start of each token
+  used: number; // how many fit the context
+}
+
+/** Room kept free after the book for the system prompt, the conversation and the answer. */
+export function reserveTokens(nCtx: number, maxTokens: number): number {
+  return Math.min(Math.floor(nCtx / 2), maxTokens + 256);
+}
+
+export class ReadJobs {
+  constructor(private core: AppCore) {}
+
+  /** The book's tokens for the loaded model (tokenized once, then cached). */
+  async ensureTokens(doc: DocumentInfo, jobId: string, model: LoadedModel): Promise<DocTokens> {
+    const cached = this.core.state.docTokens.get(doc.id);
+    if (cached) return cached;
+    const t0 = performance.now();
+    this.progress(doc.id, jobId, "tokenize", 0, doc.chars, 0);
+    const text = this.core.lib.documents.text(doc.id) ?? "";
+    const { tokens, starts } = await this.core.engine.call("docTokens", { text });
+    const used = Math.min(tokens.length, model.nCtx - reserveTokens(model.nCtx, this.core.lib.settings.get().maxTokens) - 32);
+    if (used <= 0) throw new AppError("CTX_FULL", `The model's context (${model.nCtx} tokens) leaves no room for the book.`);
+    const dt: DocTokens = { tokens, starts, used };
+    this.core.state.docTokens.set(doc.id, dt);
+    this.core.lib.documents.setTokens(doc.id, {
+      tokens: tokens.length,
+      tokensUsed: used,
+      charsUsed: used < tokens.length ? starts[used] : doc.chars,
+      modelPath: model.path,
+    });
+    this.progress(doc.id, jobId, "tokenize", doc.chars, doc.chars, performance.now() - t0);
+    return dt;
+  }
+
+  progress(documentId: number, jobId: string, phase: ReadPhase, done: number, total: number, ms: number) {
+    const tps = ms > 0 ? (done / ms) * 1000 : 0;
+    this.core.emit("doc.progress", {
+      documentId,
+      jobId,
+      phase,
+      done,
+      total,
+      tokensPerSec: tps,
+      etaMs: tps > 0 ? ((total - done) / tps) * 1000 : null,
+    });
+  }
+
+  /** Engine progress events of `jobId` -> doc.progress (prefill phase). */
+  forwardPrefill(documentId: number, jobId: string): (e: EngineEvent) => void {
+    return (e) => {
+      if (e.event === "progress") this.progress(documentId, jobId, "prefill", e.done, e.total, e.ms);
+    };
+  }
+
+  /** Marks `documentId` as the book whose KV the engine holds (the previous one is not any more). */
+  claimEngine(documentId: number) {
+    const prev = this.core.state.engineDoc;
+    if (prev !== null && prev !== documentId && this.core.lib.documents.get(prev)?.state === "ready") {
+      this.core.lib.documents.setState(prev, "new");
+      this.core.docUpdated(prev);
+    }
+    this.core.state.engineDoc = documentId;
+  }
+
+  async run(jobId: string, documentId: number): Promise<void> {
+    const core = this.core;
+    const model = core.requireModel();
+    core.state.job = { id: jobId, kind: "read", documentId };
+    core.lib.documents.setState(documentId, "reading");
+    core.docUpdated(documentId);
+    core.setActivity("reading");
+    const off = core.onJobEvents(jobId, this.forwardPrefill(documentId, jobId));
+    try {
+      const doc = core.requireDoc(documentId);
+      const dt = await this.ensureTokens(doc, jobId, model);
+      const prompt = await buildPrompt(core.engine, model, dt.tokens.subarray(0, dt.used), core.lib.settings.get().systemPrompt, [], null);
+      this.claimEngine(documentId);
+      await core.engine.call("prefill", { jobId, tokens: prompt.tokens });
+      core.lib.documents.setState(documentId, "ready");
+    } catch (e) {
+      const err = e as AppError;
+      if (err.code === "CANCELLED") core.lib.documents.setState(documentId, "new");
+      else if (err.code !== "ENGINE_CRASHED") core.lib.documents.setState(documentId, "error", err.message);
+      if (core.state.engineDoc === documentId) core.state.engineDoc = null;
+    } finally {
+      off();
+      if (core.state.job?.id === jobId) core.state.job = null;
+      core.docUpdated(documentId);
+      core.setActivity("idle");
+    }
+  }
+}

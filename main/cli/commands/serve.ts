@@ -1,0 +1,49 @@
+// tome serve [--port P] [--host H] [--model M.gguf] [--models-dir D] [--data-dir D]
+// The app in a browser: the renderer and the contract over HTTP + WebSocket. The
+// first stdout line is exactly "tome: serving at http://127.0.0.1:PORT/?token=..."
+// (scripts and tests read it). The engine runs in a child process.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { packageRoot } from "../../engine/native";
+import { createCore } from "../../app/bootstrap";
+import { defaultDataDir } from "../../app/paths";
+import { forkEngine } from "../../host/engine-client";
+import { startServer } from "../../server";
+import { intArg, parse, UsageError } from "../args";
+
+export const usage = "tome serve [--port 0] [--host 127.0.0.1] [--model M.gguf] [--models-dir D] [--data-dir D]";
+
+export async function serve(argv: string[]): Promise<number> {
+  const { values } = parse(argv, {
+    port: { type: "string" },
+    host: { type: "string" },
+    model: { type: "string" },
+    "models-dir": { type: "string" },
+    "data-dir": { type: "string" },
+  });
+  const port = intArg(values.port, "port", 7878, 0, 65535);
+  const rendererDir = path.join(packageRoot(), "build", "renderer");
+  if (!fs.existsSync(path.join(rendererDir, "index.html"))) {
+    throw new UsageError(`the UI is not built (${rendererDir}); run npm run build`);
+  }
+  if (values.model && !fs.existsSync(values.model)) throw new UsageError(`--model ${values.model}: no such file`);
+  const core = createCore({
+    dataDir: path.resolve(values["data-dir"] ?? defaultDataDir()),
+    modelsDir: values["models-dir"] ? path.resolve(values["models-dir"]) : undefined,
+    mode: "browser",
+    spawn: forkEngine(),
+    cliModel: values.model ?? null,
+  });
+  const server = await startServer({ core, rendererDir, host: values.host, port });
+  process.stdout.write(`tome: serving at ${server.url}\n`);
+  process.stderr.write(`tome: data in ${path.resolve(values["data-dir"] ?? defaultDataDir())}; Ctrl-C stops\n`);
+  void core.autoLoad();
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+  await server.close();
+  core.close();
+  return 0;
+}

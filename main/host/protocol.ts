@@ -1,0 +1,77 @@
+// Messages between the app core (main process / tome serve) and the engine host
+// process (./worker.ts). The engine host owns the native addon: model, session,
+// and the token sequence whose KV the session holds. Typed arrays cross as
+// structured clones (fork with serialization "advanced", or Electron's
+// utilityProcess MessagePort).
+import type { GgufSummary, ModelInfo, SamplerOptions } from "../engine/native";
+import type { MemoryEstimate } from "../engine/memory";
+
+export interface StepStats {
+  ms: { matmul: number; attention: number; other: number };
+  positions?: Int32Array;
+  weights?: Float32Array;
+  keysScanned?: number;
+  keysTotal?: number;
+  massCaptured?: number;
+  recall?: number;
+}
+
+export interface LoadedModel {
+  path: string;
+  info: ModelInfo;
+  nCtx: number;
+  chatTemplate: string | null;
+  bosToken: string;
+  eosToken: string;
+  /** Whether the session reports per-step retrieval stats (NativeSession.stepStats). */
+  stepStats: boolean;
+}
+
+export interface EngineOps {
+  inspect: { req: { path: string }; res: { summary: GgufSummary; estimate: MemoryEstimate | null } };
+  load: { req: { path: string; ctx: number; threads: number }; res: LoadedModel };
+  /** Tokenizes segments apart: special tokens parsed only where `special`; BOS on the first when addBos. */
+  tokenize: { req: { segments: { text: string; special: boolean }[]; addBos: boolean }; res: { tokens: Int32Array; bounds: Int32Array } };
+  /** A document's tokens (no BOS, no special parsing) and each token's char start. */
+  docTokens: { req: { text: string }; res: { tokens: Int32Array; starts: Int32Array } };
+  /** Makes the session hold exactly `tokens` (reusing the common prefix). Progress events. */
+  prefill: { req: { jobId: string; tokens: Int32Array }; res: { reused: number; evaluated: number; ms: number } };
+  /** Prefill, then sample up to maxTokens. Token events; attention over [docStart, docEnd) summed. */
+  generate: {
+    req: { jobId: string; tokens: Int32Array; maxTokens: number; sampler: SamplerOptions; docStart: number; docEnd: number };
+    res: {
+      tokens: number;
+      text: string;
+      stoppedBy: "eog" | "length" | "abort";
+      reused: number;
+      prefillMs: number;
+      decodeMs: number;
+      /** Top document positions by summed attention weight (relative to docStart). */
+      attended: { positions: Int32Array; weights: Float32Array } | null;
+    };
+  };
+  cancel: { req: { jobId: string }; res: { cancelled: boolean } };
+  stats: { req: Record<string, never>; res: { rssBytes: number; kvBytes: number; nPast: number; nCtx: number } };
+}
+
+export type EngineOp = keyof EngineOps;
+
+export type EngineRequest = { [K in EngineOp]: { id: number; op: K; args: EngineOps[K]["req"] } }[EngineOp];
+
+export type EngineEvent =
+  | { event: "progress"; jobId: string; done: number; total: number; ms: number }
+  | {
+      event: "token";
+      jobId: string;
+      index: number;
+      text: string;
+      ms: number;
+      phase: { matmul: number; attention: number; other: number };
+      retrieval: { keysScanned: number; keysTotal: number; massCaptured: number | null; recall: number | null } | null;
+    };
+
+export type EngineReply =
+  | { id: number; ok: true; result: unknown }
+  | { id: number; ok: false; error: { code: string; message: string } };
+
+export type FromEngine = EngineReply | EngineEvent | { ready: true };

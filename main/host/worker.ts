@@ -1,0 +1,250 @@
+// The engine host process: the only process that loads the native addon in the
+// app. Spawned by ./engine-client.ts (child_process.fork under `tome serve`,
+// utilityProcess in Electron); a native crash here ends this process only, and
+// the client reports it. One request runs at a time except `cancel` and `stats`,
+// which are answered while a prefill or generation awaits the engine.
+import { loadAddon, isTomeError, Utf8Stream, type NativeModel, type NativeSession } from "../engine";
+import { estimateMemory } from "../engine/memory";
+import { tokenCharOffsets } from "./token-offsets";
+import type { EngineEvent, EngineOps, EngineRequest, FromEngine, LoadedModel, StepStats } from "./protocol";
+
+type Port = { send(m: FromEngine): void; onMessage(cb: (m: EngineRequest) => void): void };
+
+function openPort(): Port {
+  const parentPort = (process as unknown as { parentPort?: { postMessage(m: unknown): void; on(e: "message", cb: (ev: { data: unknown }) => void): void } }).parentPort;
+  if (parentPort) {
+    return { send: (m) => parentPort.postMessage(m), onMessage: (cb) => parentPort.on("message", (ev) => cb(ev.data as EngineRequest)) };
+  }
+  if (!process.send) throw new Error("engine host must be started by tome (no IPC channel)");
+  return { send: (m) => process.send!(m), onMessage: (cb) => process.on("message", (m) => cb(m as EngineRequest)) };
+}
+
+/** The session's stepStats(), when the engine has it (retrieval attention, issue 3). */
+type WithStepStats = NativeSession & { stepStats?: () => StepStats | undefined };
+
+class EngineHost {
+  private model: NativeModel | null = null;
+  private session: WithStepStats | null = null;
+  private loaded: LoadedModel | null = null;
+  /** Tokens whose KV the session holds, in order. */
+  private cached: number[] = [];
+  private cancelled = new Set<string>();
+
+  constructor(private port: Port) {}
+
+  emit(e: EngineEvent) {
+    this.port.send(e);
+  }
+
+  inspect({ path }: EngineOps["inspect"]["req"]): EngineOps["inspect"]["res"] {
+    const summary = loadAddon().inspectGguf(path);
+    return { summary, estimate: estimateMemory(summary) ?? null };
+  }
+
+  load({ path, ctx, threads }: EngineOps["load"]["req"]): LoadedModel {
+    const addon = loadAddon();
+    this.session = null;
+    this.model = null;
+    this.loaded = null;
+    this.cached = [];
+    const summary = addon.inspectGguf(path);
+    const model = new addon.Model(path);
+    const info = model.info();
+    const nCtx = Math.max(64, Math.min(ctx, info.nCtxTrain || ctx));
+    const session = new addon.Session(model, { ctx: nCtx, threads }) as WithStepStats;
+    const tpl = summary.metadata["tokenizer.chat_template"];
+    const piece = (id: number) => (id >= 0 && id < info.nVocab ? Buffer.from(model.tokenToPiece(id, true)).toString("utf8") : "");
+    this.model = model;
+    this.session = session;
+    this.loaded = {
+      path,
+      info,
+      nCtx: session.nCtx(),
+      chatTemplate: typeof tpl === "string" && tpl.trim() ? tpl : null,
+      bosToken: piece(info.tokenizer.bos),
+      eosToken: piece(info.tokenizer.eos),
+      stepStats: typeof session.stepStats === "function",
+    };
+    return this.loaded;
+  }
+
+  private need(): { model: NativeModel; session: WithStepStats } {
+    if (!this.model || !this.session) throw Object.assign(new Error("no model is loaded"), { code: "NO_MODEL" });
+    return { model: this.model, session: this.session };
+  }
+
+  tokenize({ segments, addBos }: EngineOps["tokenize"]["req"]): EngineOps["tokenize"]["res"] {
+    const { model } = this.need();
+    const all: number[] = [];
+    const bounds: number[] = [];
+    segments.forEach((s, i) => {
+      // BOS (if the model wants one) only at the very start; segments after the first never get it.
+      const t = model.tokenize(s.text, addBos && i === 0, s.special);
+      for (const x of t) all.push(x);
+      bounds.push(all.length);
+    });
+    return { tokens: Int32Array.from(all), bounds: Int32Array.from(bounds) };
+  }
+
+  docTokens({ text }: EngineOps["docTokens"]["req"]): EngineOps["docTokens"]["res"] {
+    const { model } = this.need();
+    const tokens = model.tokenize(text, false, false);
+    const pieces = Array.from(tokens, (t) => model.tokenToPiece(t, false));
+    return { tokens, starts: tokenCharOffsets(text, pieces) };
+  }
+
+  /** Evaluates what is missing so the session holds exactly `tokens`; progress per chunk. */
+  async prefill({ jobId, tokens }: EngineOps["prefill"]["req"]): Promise<EngineOps["prefill"]["res"]> {
+    const { session } = this.need();
+    if (tokens.length > session.nCtx()) {
+      throw Object.assign(new Error(`${tokens.length} tokens do not fit the context of ${session.nCtx()}`), { code: "CTX_FULL" });
+    }
+    let common = 0;
+    while (common < tokens.length && common < this.cached.length && this.cached[common] === tokens[common]) common++;
+    // Keep at least one token to evaluate so the last position's logits are fresh.
+    if (common === tokens.length && common > 0) common--;
+    session.truncate(common);
+    this.cached.length = common;
+    const t0 = performance.now();
+    const total = tokens.length - common;
+    const chunk = 64;
+    let done = 0;
+    this.emit({ event: "progress", jobId, done: 0, total, ms: 0 });
+    while (done < total) {
+      if (this.cancelled.has(jobId)) throw Object.assign(new Error("cancelled"), { code: "CANCELLED" });
+      const part = tokens.subarray(common + done, common + Math.min(total, done + chunk));
+      this.lastLogits = await session.eval(part);
+      for (const t of part) this.cached.push(t);
+      done += part.length;
+      this.emit({ event: "progress", jobId, done, total, ms: performance.now() - t0 });
+    }
+    return { reused: common, evaluated: total, ms: performance.now() - t0 };
+  }
+
+  private lastLogits: Float32Array | null = null;
+
+  async generate(req: EngineOps["generate"]["req"]): Promise<EngineOps["generate"]["res"]> {
+    const { model, session } = this.need();
+    const addon = loadAddon();
+    const { jobId, tokens, maxTokens, docStart, docEnd } = req;
+    const budget = Math.min(maxTokens, session.nCtx() - tokens.length);
+    if (budget <= 0) throw Object.assign(new Error("the question does not leave room for an answer in the context"), { code: "CTX_FULL" });
+    const pre = await this.prefill({ jobId, tokens });
+    let logits = this.lastLogits!;
+    const sampler = new addon.Sampler(req.sampler);
+    for (const t of tokens.subarray(Math.max(0, tokens.length - 256))) sampler.accept(t);
+    const stream = new Utf8Stream();
+    const docLen = Math.max(0, docEnd - docStart);
+    const attention = session.stepStats && docLen > 0 ? new Float32Array(docLen) : null;
+    let text = "";
+    let n = 0;
+    let stoppedBy: "eog" | "length" | "abort" = "length";
+    const t1 = performance.now();
+    for (;;) {
+      if (this.cancelled.has(jobId)) {
+        stoppedBy = "abort";
+        break;
+      }
+      if (n >= budget) break;
+      const token = sampler.sample(logits);
+      if (model.isEog(token)) {
+        stoppedBy = "eog";
+        break;
+      }
+      sampler.accept(token);
+      const piece = stream.push(model.tokenToPiece(token, false));
+      text += piece;
+      const ts = performance.now();
+      session.resetTimes();
+      // The sampled token is always evaluated, so the KV holds the whole answer.
+      logits = await session.eval(Int32Array.of(token));
+      this.cached.push(token);
+      const ms = performance.now() - ts;
+      const step = session.stepStats?.();
+      const times = session.times();
+      if (attention && step?.positions && step.weights) {
+        for (let i = 0; i < step.positions.length; i++) {
+          const p = step.positions[i] - docStart;
+          if (p >= 0 && p < docLen) attention[p] += step.weights[i];
+        }
+      }
+      this.emit({
+        event: "token",
+        jobId,
+        index: n,
+        text: piece,
+        ms,
+        phase: step ? step.ms : { matmul: times.matmulMs, attention: times.attentionMs, other: times.otherMs },
+        retrieval:
+          step && step.keysTotal
+            ? { keysScanned: step.keysScanned ?? 0, keysTotal: step.keysTotal, massCaptured: step.massCaptured ?? null, recall: step.recall ?? null }
+            : null,
+      });
+      n++;
+    }
+    const tail = stream.flush();
+    if (tail) text += tail;
+    this.lastLogits = logits;
+    return {
+      tokens: n,
+      text,
+      stoppedBy,
+      reused: pre.reused,
+      prefillMs: pre.ms,
+      decodeMs: performance.now() - t1,
+      attended: attention ? topPositions(attention, 64) : null,
+    };
+  }
+
+  cancel({ jobId }: { jobId: string }) {
+    this.cancelled.add(jobId);
+    return { cancelled: true };
+  }
+
+  stats(): EngineOps["stats"]["res"] {
+    return {
+      rssBytes: process.memoryUsage().rss,
+      kvBytes: this.session?.kvBytes() ?? 0,
+      nPast: this.session?.nPast() ?? 0,
+      nCtx: this.session?.nCtx() ?? 0,
+    };
+  }
+
+  finishJob(jobId: string | undefined) {
+    if (jobId) this.cancelled.delete(jobId);
+  }
+}
+
+function topPositions(w: Float32Array, k: number): { positions: Int32Array; weights: Float32Array } {
+  const idx = Array.from(w.keys()).filter((i) => w[i] > 0);
+  idx.sort((a, b) => w[b] - w[a]);
+  const top = idx.slice(0, k);
+  return { positions: Int32Array.from(top), weights: Float32Array.from(top, (i) => w[i]) };
+}
+
+function main() {
+  const port = openPort();
+  const host = new EngineHost(port);
+  let queue = Promise.resolve();
+  const run = async (req: EngineRequest) => {
+    try {
+      const fn = (host as unknown as Record<string, (a: unknown) => unknown>)[req.op];
+      if (typeof fn !== "function") throw Object.assign(new Error(`unknown engine op ${req.op}`), { code: "BAD_REQUEST" });
+      const result = await fn.call(host, req.args);
+      port.send({ id: req.id, ok: true, result });
+    } catch (e) {
+      const code = isTomeError(e) ? e.code : "INTERNAL";
+      port.send({ id: req.id, ok: false, error: { code, message: (e as Error)?.message ?? String(e) } });
+    } finally {
+      if (req.op === "prefill" || req.op === "generate") host.finishJob(req.args.jobId);
+    }
+  };
+  port.onMessage((req) => {
+    // cancel and stats jump the queue; everything else runs in order.
+    if (req.op === "cancel" || req.op === "stats") void run(req);
+    else queue = queue.then(() => run(req));
+  });
+  port.send({ ready: true });
+}
+
+main();

@@ -1,0 +1,313 @@
+// The one contract between the UI and the app core, declared once.
+// Main implements it (main/app/core.ts); the renderer imports its TYPES only and
+// reaches it through one of two transports: window.tome (Electron preload) or a
+// WebSocket (tome serve). Every incoming request is validated in main
+// (main/ipc/validate.ts) before anything runs.
+//
+// Wire shapes (both transports):
+//   request   { id: number, method: Method, params: Params<M> }
+//   response  { id, result: Result<M> } | { id, error: ContractError }  (id null: unreadable request)
+//   event     { event: EventName, data: EventData<E> }   (main pushes; never answered)
+
+// ---- errors ------------------------------------------------------------------
+
+export type ErrorCode =
+  | "BAD_REQUEST" // malformed message or params (validation failed)
+  | "UNAUTHORIZED" // wrong or missing access token (serve)
+  | "NOT_FOUND"
+  | "NOT_SUPPORTED" // e.g. a native dialog in browser mode
+  | "TOO_LARGE" // file over the import limit
+  | "BAD_NAME" // file name with a path, traversal or control characters
+  | "UNSUPPORTED_FORMAT"
+  | "CORRUPT_FILE"
+  | "ENCRYPTED"
+  | "EMPTY_FILE"
+  | "NO_MODEL" // nothing loaded yet
+  | "MODEL_ERROR" // the engine refused the model file
+  | "BUSY" // the engine is already reading or answering
+  | "CANCELLED"
+  | "CTX_FULL"
+  | "ENGINE_CRASHED"
+  | "INTERNAL";
+
+export interface ContractError {
+  code: ErrorCode;
+  message: string;
+}
+
+// ---- library -----------------------------------------------------------------
+
+export type DocFormat = "txt" | "md" | "epub" | "pdf";
+
+/** Cache state of a document for the loaded model: "new" = never read (or the KV
+ * is gone after a restart / model change), "reading" = tokenize + prefill running,
+ * "ready" = its KV is in the engine and questions start at once. */
+export type DocState = "new" | "reading" | "ready" | "error";
+
+/** A chapter: title and its start in the document's plain text (UTF-16 offsets). */
+export interface Chapter {
+  title: string;
+  start: number;
+}
+
+export interface DocumentInfo {
+  id: number;
+  title: string;
+  author: string | null;
+  sourceName: string; // the file name as dropped (base name only)
+  format: DocFormat;
+  sizeBytes: number;
+  chars: number; // plain-text length (UTF-16 code units)
+  chapters: Chapter[];
+  boilerplateSkipped: boolean; // Project Gutenberg header/licence removed
+  tokens: number | null; // whole book, in the loaded model's tokens (after a read)
+  tokensUsed: number | null; // how many of them fit in the context (the rest is cut)
+  charsUsed: number | null; // the text offset where the used part ends
+  state: DocState;
+  error: string | null;
+  createdAt: number; // ms since epoch
+}
+
+export interface TextSlice {
+  documentId: number;
+  start: number;
+  end: number;
+  text: string;
+}
+
+// ---- conversations -----------------------------------------------------------
+
+export type Role = "user" | "assistant";
+export type MessageStatus = "done" | "streaming" | "stopped" | "error" | "interrupted";
+
+/** A passage the model attended to: character range in the document, summed weight. */
+export interface Highlight {
+  start: number;
+  end: number;
+  weight: number;
+  text: string;
+}
+
+export interface AnswerStats {
+  promptTokens: number;
+  reusedTokens: number; // prompt tokens whose KV was already in the engine
+  tokens: number; // generated
+  prefillMs: number;
+  decodeMs: number;
+  tokensPerSec: number;
+  stoppedBy: "eog" | "length" | "abort" | "error";
+}
+
+export interface MessageInfo {
+  id: number;
+  conversationId: number;
+  role: Role;
+  content: string;
+  status: MessageStatus;
+  createdAt: number;
+  stats: AnswerStats | null;
+  highlights: Highlight[];
+}
+
+export interface ConversationInfo {
+  id: number;
+  documentId: number;
+  title: string;
+  systemPrompt: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+// ---- models and engine -------------------------------------------------------
+
+export interface ModelEntry {
+  path: string; // absolute path on the machine running the engine
+  name: string; // file name
+  sizeBytes: number;
+  source: "models-dir" | "recent" | "cli";
+}
+
+export interface MemoryNeed {
+  ctx: number;
+  weightBytes: number;
+  kvBytes: number; // full attention: the whole KV on the device
+  totalBytes: number;
+  /** RetrievalAttention: only sinks + window (+ retrieved top-k) stay on the device. */
+  retrieval: { deviceKvBytes: number; hostKvBytes: number; totalDeviceBytes: number };
+}
+
+export interface ModelDetails {
+  path: string;
+  name: string;
+  sizeBytes: number;
+  arch: string;
+  contextLength: number | null;
+  hasChatTemplate: boolean;
+  /** Scalar metadata worth showing (general.*, <arch>.*, tokenizer model). */
+  metadata: Record<string, string | number | boolean>;
+  memory: MemoryNeed | null;
+  /** Set when the choice would not fit the RAM budget (or the machine). */
+  warning: string | null;
+}
+
+export type EngineActivity = "idle" | "loading" | "reading" | "answering";
+
+export interface EngineStatus {
+  model: { path: string; name: string; ctx: number; nCtxTrain: number; hasChatTemplate: boolean } | null;
+  backend: "cpu" | "cuda";
+  gpu: { name: string; usedBytes: number; totalBytes: number } | null; // null: no GPU, CPU backend
+  activity: EngineActivity;
+  /** Set after the engine process died; the next request restarts it. */
+  crashed: string | null;
+  /** Whether the engine reports per-step retrieval stats (positions for highlights). */
+  stepStats: boolean;
+}
+
+// ---- settings ----------------------------------------------------------------
+
+export type AttentionMode = "full" | "retrieval";
+
+export interface Settings {
+  threads: number; // 0 = all cores
+  ctx: number; // context length asked of the engine (capped by the model's)
+  attention: { mode: AttentionMode; sinks: number; window: number; topK: number };
+  ramBudgetMB: number; // 0 = no budget (warn against the machine's total only)
+  gpu: boolean;
+  modelsDir: string;
+  systemPrompt: string;
+  temperature: number;
+  maxTokens: number;
+  skipBoilerplate: boolean;
+  recentModels: string[];
+  lastModel: string | null;
+}
+
+/** What settings.set accepts: any subset of the editable fields. */
+export type SettingsPatch = Partial<Omit<Settings, "recentModels" | "lastModel">>;
+
+// ---- app and stats -----------------------------------------------------------
+
+export interface AppInfo {
+  version: string;
+  mode: "desktop" | "browser";
+  platform: string;
+  dataDir: string;
+  maxImportBytes: number;
+}
+
+export interface MemoryStats {
+  rssMainBytes: number;
+  rssEngineBytes: number | null;
+  kv: { deviceBytes: number; hostBytes: number; diskBytes: number };
+  gpu: { name: string; usedBytes: number; totalBytes: number } | null;
+  nPast: number;
+  nCtx: number;
+}
+
+/** Per-token timing by phase (ms) and retrieval numbers when the engine has them. */
+export interface TokenStats {
+  messageId: number;
+  index: number; // 0-based token index within the answer
+  totalMs: number;
+  phaseMs: { matmul: number; attention: number; other: number };
+  retrieval: {
+    keysScanned: number;
+    keysTotal: number;
+    topK: number;
+    massCaptured: number | null;
+    recall: number | null;
+  } | null;
+  tokensPerSec: number; // running rate over the answer so far
+}
+
+export type ReadPhase = "tokenize" | "prefill" | "index";
+
+export interface ReadProgress {
+  documentId: number;
+  jobId: string;
+  phase: ReadPhase;
+  done: number; // tokens
+  total: number;
+  tokensPerSec: number;
+  etaMs: number | null;
+}
+
+// ---- requests: method -> params, result ------------------------------------
+
+export interface Requests {
+  "app.info": { params: Record<string, never>; result: AppInfo };
+  "settings.get": { params: Record<string, never>; result: Settings };
+  "settings.set": { params: SettingsPatch; result: Settings };
+
+  "models.list": { params: Record<string, never>; result: ModelEntry[] };
+  "models.inspect": { params: { path: string }; result: ModelDetails };
+  "models.load": { params: { path: string }; result: EngineStatus };
+  /** Desktop: native open dialog for a .gguf (added to recent models). Browser: NOT_SUPPORTED. */
+  "models.openDialog": { params: Record<string, never>; result: ModelEntry | null };
+
+  "engine.status": { params: Record<string, never>; result: EngineStatus };
+  "stats.memory": { params: Record<string, never>; result: MemoryStats };
+
+  "library.list": { params: Record<string, never>; result: DocumentInfo[] };
+  /** A dropped or chosen file: its base name and bytes (base64). */
+  "library.import": { params: { name: string; dataBase64: string }; result: DocumentInfo };
+  /** Desktop: native open dialog for books. Browser: NOT_SUPPORTED. */
+  "library.openDialog": { params: Record<string, never>; result: DocumentInfo[] };
+  "library.remove": { params: { documentId: number }; result: { removed: boolean } };
+  "library.text": { params: { documentId: number; start?: number; end?: number }; result: TextSlice };
+  /** Tokenize + prefill (+ index) the document; progress arrives as doc.progress events. */
+  "library.read": { params: { documentId: number }; result: { jobId: string } };
+  "library.cancel": { params: { jobId: string }; result: { cancelled: boolean } };
+
+  "chat.list": { params: { documentId: number }; result: ConversationInfo[] };
+  "chat.create": { params: { documentId: number; systemPrompt?: string }; result: ConversationInfo };
+  "chat.messages": { params: { conversationId: number }; result: MessageInfo[] };
+  "chat.setSystemPrompt": { params: { conversationId: number; systemPrompt: string }; result: ConversationInfo };
+  /** Stores the question, starts the answer; text streams as chat.delta events. */
+  "chat.send": { params: { conversationId: number; text: string }; result: { user: MessageInfo; assistant: MessageInfo } };
+  /** Replaces the last assistant answer with a new one. */
+  "chat.regenerate": { params: { conversationId: number }; result: { assistant: MessageInfo } };
+  "chat.stop": { params: { conversationId: number }; result: { stopped: boolean } };
+  "chat.remove": { params: { conversationId: number }; result: { removed: boolean } };
+}
+
+export type Method = keyof Requests;
+export type Params<M extends Method> = Requests[M]["params"];
+export type Result<M extends Method> = Requests[M]["result"];
+
+// ---- events: main -> UI ------------------------------------------------------
+
+export interface Events {
+  "doc.updated": DocumentInfo;
+  "doc.removed": { documentId: number };
+  "doc.progress": ReadProgress;
+  "chat.delta": { conversationId: number; messageId: number; text: string };
+  "chat.message": MessageInfo; // a message was created or finished (status changed)
+  "stats.token": TokenStats;
+  "stats.memory": MemoryStats;
+  "engine.status": EngineStatus;
+  "settings.updated": Settings;
+}
+
+export type EventName = keyof Events;
+export type EventData<E extends EventName> = Events[E];
+
+// ---- wire messages -----------------------------------------------------------
+
+export interface RequestMessage<M extends Method = Method> {
+  id: number;
+  method: M;
+  params: Params<M>;
+}
+export type ResponseMessage =
+  | { id: number; result: unknown }
+  | { id: number | null; error: ContractError }; // id null: the request itself was unreadable
+export interface EventMessage<E extends EventName = EventName> {
+  event: E;
+  data: EventData<E>;
+}
+
+/** The API both transports give the renderer: one function per method, plus events. */
+export type TomeApi = { [M in Method]: (params: Params<M>) => Promise<Result<M>> } & {
+  on<E extends EventName>(event: E, listener: (data: EventData<E>) => void): () => void;
+};

@@ -1,0 +1,106 @@
+// Validation of every incoming request, one schema per contract method. The
+// `satisfies` clause makes the compiler check that each schema produces exactly
+// that method's Params, so the contract and its validation cannot drift apart.
+import type { Method, Params, RequestMessage } from "./contract";
+import { bool, empty, int, num, obj, oneOf, str, ValidationError, type Schema } from "./schema";
+
+/** Upper bounds that keep one message from exhausting memory. */
+export const LIMITS = {
+  /** Largest book accepted by library.import (raw bytes; base64 is 4/3 of it). */
+  maxImportBytes: 64 * 1024 * 1024,
+  maxTextChars: 100_000, // a chat message or a system prompt
+  maxPathChars: 4096,
+  maxNameChars: 255,
+  /** Largest WebSocket / IPC message: an import at the byte limit in base64, plus slack. */
+  maxMessageBytes: Math.ceil((64 * 1024 * 1024 * 4) / 3) + 64 * 1024,
+};
+
+const id = int({ min: 1, max: Number.MAX_SAFE_INTEGER });
+const text = str({ max: LIMITS.maxTextChars });
+const path = str({ min: 1, max: LIMITS.maxPathChars, pattern: /^[^\0]*$/, patternText: "must not contain NUL" });
+
+/** A file's base name: no folders, no "..", no control characters, not hidden. */
+export const fileName = str({
+  min: 1,
+  max: LIMITS.maxNameChars,
+  // eslint-disable-next-line no-control-regex
+  pattern: /^(?!\.)(?!.*\.\.)[^/\\\x00-\x1f:*?"<>|]+$/,
+  patternText: "must be a plain file name (no folders, '..', control or reserved characters)",
+});
+
+const base64 = str({
+  min: 0,
+  max: Math.ceil(LIMITS.maxImportBytes / 3) * 4,
+  pattern: /^[A-Za-z0-9+/]*={0,2}$/,
+  patternText: "must be base64",
+});
+
+const settingsPatch = obj(
+  {},
+  {
+    threads: int({ min: 0, max: 256 }),
+    ctx: int({ min: 128, max: 1 << 21 }),
+    attention: obj({
+      mode: oneOf(["full", "retrieval"] as const),
+      sinks: int({ min: 0, max: 4096 }),
+      window: int({ min: 0, max: 1 << 20 }),
+      topK: int({ min: 1, max: 1 << 16 }),
+    }),
+    ramBudgetMB: int({ min: 0, max: 1 << 24 }),
+    gpu: bool,
+    modelsDir: path,
+    systemPrompt: text,
+    temperature: num({ min: 0, max: 5 }),
+    maxTokens: int({ min: 1, max: 1 << 16 }),
+    skipBoilerplate: bool,
+  },
+);
+
+export const requestSchemas = {
+  "app.info": empty,
+  "settings.get": empty,
+  "settings.set": settingsPatch,
+  "models.list": empty,
+  "models.inspect": obj({ path }),
+  "models.load": obj({ path }),
+  "models.openDialog": empty,
+  "engine.status": empty,
+  "stats.memory": empty,
+  "library.list": empty,
+  "library.import": obj({ name: fileName, dataBase64: base64 }),
+  "library.openDialog": empty,
+  "library.remove": obj({ documentId: id }),
+  "library.text": obj({ documentId: id }, { start: int({ min: 0, max: 1 << 30 }), end: int({ min: 0, max: 1 << 30 }) }),
+  "library.read": obj({ documentId: id }),
+  "library.cancel": obj({ jobId: str({ min: 1, max: 64, pattern: /^[\w-]+$/, patternText: "must be a job id" }) }),
+  "chat.list": obj({ documentId: id }),
+  "chat.create": obj({ documentId: id }, { systemPrompt: text }),
+  "chat.messages": obj({ conversationId: id }),
+  "chat.setSystemPrompt": obj({ conversationId: id, systemPrompt: text }),
+  "chat.send": obj({ conversationId: id, text: str({ min: 1, max: LIMITS.maxTextChars }) }),
+  "chat.regenerate": obj({ conversationId: id }),
+  "chat.stop": obj({ conversationId: id }),
+  "chat.remove": obj({ conversationId: id }),
+} satisfies { [M in Method]: Schema<Params<M>> };
+
+export const METHOD_NAMES = Object.keys(requestSchemas) as Method[];
+
+export function isMethod(m: unknown): m is Method {
+  return typeof m === "string" && Object.prototype.hasOwnProperty.call(requestSchemas, m);
+}
+
+/** Validates params for a known method. Throws ValidationError with a clear message. */
+export function validateParams<M extends Method>(method: M, params: unknown): Params<M> {
+  const schema = requestSchemas[method] as Schema<Params<M>>;
+  return schema(params, "params");
+}
+
+/** Validates a whole wire request (WebSocket transport): { id, method, params }. */
+export function validateRequest(msg: unknown): RequestMessage {
+  if (typeof msg !== "object" || msg === null || Array.isArray(msg)) throw new ValidationError("message: expected an object");
+  const m = msg as Record<string, unknown>;
+  const reqId = int({ min: 0, max: Number.MAX_SAFE_INTEGER })(m.id, "id");
+  for (const k of Object.keys(m)) if (k !== "id" && k !== "method" && k !== "params") throw new ValidationError(`message.${k}: unknown field`);
+  if (!isMethod(m.method)) throw new ValidationError(`method: unknown method ${JSON.stringify(String(m.method)).slice(0, 80)}`);
+  return { id: reqId, method: m.method, params: validateParams(m.method, m.params) };
+}

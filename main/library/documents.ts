@@ -1,0 +1,116 @@
+// Documents in the app database: the plain text of a book with its structure,
+// and its cache state for the loaded model.
+import type { Chapter, DocFormat, DocState, DocumentInfo } from "../ipc/contract";
+import type { DB } from "./db";
+
+export interface NewDocument {
+  title: string;
+  author: string | null;
+  sourceName: string;
+  format: DocFormat;
+  sizeBytes: number;
+  sha256: string;
+  text: string;
+  chapters: Chapter[];
+  boilerplateSkipped: boolean;
+}
+
+interface Row {
+  id: number;
+  title: string;
+  author: string | null;
+  source_name: string;
+  format: DocFormat;
+  size_bytes: number;
+  chars: number;
+  chapters: string;
+  boilerplate_skipped: number;
+  tokens: number | null;
+  tokens_used: number | null;
+  chars_used: number | null;
+  state: DocState;
+  error: string | null;
+  created_at: number;
+}
+
+const COLUMNS = `id, title, author, source_name, format, size_bytes, length(text) AS chars, chapters,
+  boilerplate_skipped, tokens, tokens_used, chars_used, state, error, created_at`;
+
+function toInfo(r: Row): DocumentInfo {
+  return {
+    id: r.id,
+    title: r.title,
+    author: r.author,
+    sourceName: r.source_name,
+    format: r.format,
+    sizeBytes: r.size_bytes,
+    chars: r.chars,
+    chapters: JSON.parse(r.chapters) as Chapter[],
+    boilerplateSkipped: r.boilerplate_skipped !== 0,
+    tokens: r.tokens,
+    tokensUsed: r.tokens_used,
+    charsUsed: r.chars_used,
+    state: r.state,
+    error: r.error,
+    createdAt: r.created_at,
+  };
+}
+
+export class Documents {
+  constructor(private db: DB) {}
+
+  add(d: NewDocument): DocumentInfo {
+    const now = Date.now();
+    const r = this.db
+      .prepare(
+        `INSERT INTO documents (title, author, source_name, format, size_bytes, sha256, text, chapters,
+           boilerplate_skipped, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(d.title, d.author, d.sourceName, d.format, d.sizeBytes, d.sha256, d.text, JSON.stringify(d.chapters),
+        d.boilerplateSkipped ? 1 : 0, now, now);
+    return this.get(Number(r.lastInsertRowid))!;
+  }
+
+  get(id: number): DocumentInfo | undefined {
+    const r = this.db.prepare(`SELECT ${COLUMNS} FROM documents WHERE id = ?`).get(id) as Row | undefined;
+    return r && toInfo(r);
+  }
+
+  findBySha(sha256: string): DocumentInfo | undefined {
+    const r = this.db.prepare(`SELECT ${COLUMNS} FROM documents WHERE sha256 = ?`).get(sha256) as Row | undefined;
+    return r && toInfo(r);
+  }
+
+  list(): DocumentInfo[] {
+    return (this.db.prepare(`SELECT ${COLUMNS} FROM documents ORDER BY created_at DESC, id DESC`).all() as Row[]).map(toInfo);
+  }
+
+  /** The document's text, or a slice of it [start, end). */
+  text(id: number, start = 0, end?: number): string | undefined {
+    const r = this.db
+      .prepare(`SELECT substr(text, ? + 1, ?) AS t FROM documents WHERE id = ?`)
+      .get(start, end === undefined ? -1 >>> 1 : Math.max(0, end - start), id) as { t: string } | undefined;
+    return r?.t;
+  }
+
+  setState(id: number, state: DocState, error: string | null = null): DocumentInfo | undefined {
+    this.db.prepare(`UPDATE documents SET state = ?, error = ?, updated_at = ? WHERE id = ?`).run(state, error, Date.now(), id);
+    return this.get(id);
+  }
+
+  setTokens(id: number, t: { tokens: number; tokensUsed: number; charsUsed: number; modelPath: string }): void {
+    this.db
+      .prepare(`UPDATE documents SET tokens = ?, tokens_used = ?, chars_used = ?, model_path = ?, updated_at = ? WHERE id = ?`)
+      .run(t.tokens, t.tokensUsed, t.charsUsed, t.modelPath, Date.now(), id);
+  }
+
+  /** After a restart or a model change no KV is in the engine: ready/reading -> new. */
+  resetCacheStates(): void {
+    this.db.prepare(`UPDATE documents SET state = 'new', error = NULL WHERE state IN ('ready', 'reading')`).run();
+  }
+
+  remove(id: number): boolean {
+    return this.db.prepare(`DELETE FROM documents WHERE id = ?`).run(id).changes > 0;
+  }
+}

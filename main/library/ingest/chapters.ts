@@ -1,0 +1,52 @@
+// Chapter headings in plain text: lines such as "CHAPTER I. Down the Rabbit-Hole",
+// "Chapter 12", "BOOK ONE: 1805", "PART II" at the start of a line (and, for
+// prose text, after a blank line; PDF text layers have no blank lines).
+// A table of contents lists the same headings a few characters apart: headings
+// followed by less than MIN_BODY characters are dropped, and so is the last entry
+// of such a run when the same title comes again later (the real chapter).
+import type { Chapter } from "../../ipc/contract";
+
+const HEADING =
+  /^[ \t]*((?:CHAPTER|Chapter|BOOK|Book|PART|Part|VOLUME|Volume|STAVE|Stave)[ \t]+(?:[IVXLCDM]+|\d+|[A-Z][A-Za-z]+)\b[^\n]{0,100})$/gm;
+const MIN_BODY = 400;
+
+export function findChapters(text: string, opts: { requireBlankLine?: boolean } = {}): Chapter[] {
+  const requireBlank = opts.requireBlankLine ?? true;
+  const found: Chapter[] = [];
+  for (const m of text.matchAll(HEADING)) {
+    const start = m.index! + m[0].indexOf(m[1]);
+    if (requireBlank && m.index! > 0 && !/\n[ \t]*\n$/.test(text.slice(Math.max(0, m.index! - 40), m.index!))) continue;
+    found.push({ title: tidy(m[1], text, start + m[1].length), start });
+  }
+  const short = found.map((c, i) => (found[i + 1]?.start ?? text.length) - c.start < MIN_BODY);
+  const key = (t: string) => t.toLowerCase().replace(/[^a-z0-9]+/g, " ").trim();
+  return found.filter((c, i) => {
+    if (short[i]) return false;
+    const tailOfRun = i >= 2 && short[i - 1] && short[i - 2];
+    return !(tailOfRun && found.slice(i + 1).some((d) => key(d.title) === key(c.title)));
+  });
+}
+
+/** "CHAPTER I." followed by a title line "Down the Rabbit-Hole" -> "CHAPTER I. Down the Rabbit-Hole". */
+function tidy(heading: string, text: string, after: number): string {
+  let h = heading.trim().replace(/\s+/g, " ");
+  if (/^\S+\s+\S+\.?$/.test(h)) {
+    const next = /^\n[ \t]*([^\n]{1,80})\n/.exec(text.slice(after, after + 120));
+    if (next && !/^(?:CHAPTER|Chapter)\b/.test(next[1]) && /[A-Za-z]/.test(next[1])) h = `${h} ${next[1].trim()}`;
+  }
+  return h;
+}
+
+/** Markdown ATX headings (# .. ###) as chapters. */
+export function markdownChapters(text: string): Chapter[] {
+  const out: Chapter[] = [];
+  let inFence = false;
+  let offset = 0;
+  for (const line of text.split("\n")) {
+    if (/^\s*(```|~~~)/.test(line)) inFence = !inFence;
+    const m = !inFence && /^(#{1,3})\s+(.+?)\s*#*\s*$/.exec(line);
+    if (m) out.push({ title: m[2], start: offset });
+    offset += line.length + 1;
+  }
+  return out;
+}

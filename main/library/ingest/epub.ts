@@ -1,0 +1,102 @@
+// EPUB books through @lingo-reader/epub-parser (spine order, metadata), each
+// chapter's XHTML turned to text by ./html-text. The zip is checked first with
+// fflate: the parser's zip layer (jszip) can fail outside its promise chain on a
+// damaged file, which would take the process down; and DRM must be refused
+// before parsing. Images and CSS the parser extracts go to a temp folder that is
+// removed afterwards.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { unzipSync, strFromU8 } from "fflate";
+import { htmlToText } from "./html-text";
+import { stripGutenberg } from "./gutenberg";
+import { corrupt, empty, encrypted } from "./errors";
+import type { Chapter } from "../../ipc/contract";
+import type { IngestOptions, Ingested } from "./types";
+
+/** Font obfuscation (IDPF, Adobe) is allowed; any other encrypted entry is DRM. */
+const FONT_OBFUSCATION = /http:\/\/www\.idpf\.org\/2008\/embedding|http:\/\/ns\.adobe\.com\/pdf\/enc#RC/;
+
+export function checkEpubZip(bytes: Uint8Array): void {
+  if (bytes.length < 4 || bytes[0] !== 0x50 || bytes[1] !== 0x4b) throw corrupt("EPUB", "not a zip archive");
+  let files: Record<string, Uint8Array>;
+  try {
+    files = unzipSync(bytes, { filter: (f) => f.name === "META-INF/encryption.xml" || f.name === "META-INF/rights.xml" || f.name === "mimetype" });
+  } catch (e) {
+    throw corrupt("EPUB", (e as Error).message);
+  }
+  if (files["META-INF/rights.xml"]) throw encrypted("EPUB");
+  const enc = files["META-INF/encryption.xml"];
+  if (enc) {
+    const xml = strFromU8(enc);
+    const methods = [...xml.matchAll(/EncryptionMethod[^>]*Algorithm="([^"]+)"/g)].map((m) => m[1]);
+    if (methods.some((a) => !FONT_OBFUSCATION.test(a))) throw encrypted("EPUB");
+  }
+  const mime = files["mimetype"];
+  if (mime && !strFromU8(mime).trim().startsWith("application/epub+zip")) throw corrupt("EPUB", "wrong mimetype entry");
+}
+
+export async function readEpub(bytes: Uint8Array, opts: IngestOptions = {}): Promise<Ingested> {
+  checkEpubZip(bytes);
+  const { initEpubFile } = await import("@lingo-reader/epub-parser");
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "tome-epub-"));
+  try {
+    let epub: Awaited<ReturnType<typeof initEpubFile>>;
+    try {
+      epub = await initEpubFile(bytes, tmp);
+    } catch (e) {
+      throw corrupt("EPUB", (e as Error).message);
+    }
+    try {
+      const meta = epub.getMetadata();
+      const parts: string[] = [];
+      const chapters: Chapter[] = [];
+      let offset = 0;
+      for (const item of epub.getSpine()) {
+        if (item.linear === "no") continue;
+        let html: string;
+        try {
+          html = (await epub.loadChapter(item.id)).html;
+        } catch (e) {
+          throw corrupt("EPUB", `chapter ${item.href}: ${(e as Error).message}`);
+        }
+        const { text, heading } = htmlToText(html);
+        if (!text) continue;
+        if (parts.length) offset += 2; // the "\n\n" joining parts
+        chapters.push({ title: heading ?? path.basename(item.href).replace(/\.x?html?$/i, ""), start: offset });
+        parts.push(text);
+        offset += text.length;
+      }
+      let text = parts.join("\n\n");
+      let skipped = false;
+      if (opts.skipBoilerplate !== false) {
+        // Gutenberg EPUBs carry the licence as text too; shift chapter offsets by the cut.
+        const g = stripGutenberg(text);
+        if (g.skipped) {
+          const cut = text.indexOf(g.text.slice(0, 200));
+          text = g.text;
+          skipped = true;
+          for (const c of chapters) c.start = Math.max(0, c.start - Math.max(0, cut));
+        }
+      }
+      if (!text.trim()) throw empty("EPUB");
+      const author = meta.creator?.map((c) => c.contributor).join(", ") || null;
+      return {
+        format: "epub",
+        title: meta.title?.trim() || null,
+        author,
+        text,
+        chapters: dedupeStarts(chapters.filter((c) => c.start < text.length)),
+        boilerplateSkipped: skipped,
+      };
+    } finally {
+      epub.destroy();
+    }
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+function dedupeStarts(cs: Chapter[]): Chapter[] {
+  return cs.filter((c, i) => i === 0 || c.start !== cs[i - 1].start);
+}

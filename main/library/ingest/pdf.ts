@@ -1,0 +1,96 @@
+// PDF books through pdfjs-dist's text layer (legacy build: runs in plain Node
+// without a DOM). Pages are joined with blank lines; chapters come from the
+// outline when the PDF has one (mapped to the start of its page), else from
+// headings in the text. Scans without a text layer are refused as empty.
+import { stripGutenberg } from "./gutenberg";
+import { findChapters } from "./chapters";
+import { corrupt, empty, encrypted } from "./errors";
+import { firstLine } from "./txt";
+import type { Chapter } from "../../ipc/contract";
+import type { IngestOptions, Ingested } from "./types";
+
+type PdfJs = typeof import("pdfjs-dist/legacy/build/pdf.mjs", { with: { "resolution-mode": "import" } });
+let pdfjs: Promise<PdfJs> | undefined;
+
+export async function readPdf(bytes: Uint8Array, opts: IngestOptions = {}): Promise<Ingested> {
+  const head = Buffer.from(bytes.subarray(0, 1024)).toString("latin1");
+  if (!head.includes("%PDF-")) throw corrupt("PDF", "no PDF header");
+  pdfjs ??= import("pdfjs-dist/legacy/build/pdf.mjs");
+  const lib = await pdfjs;
+  let doc: Awaited<ReturnType<PdfJs["getDocument"]>["promise"]>;
+  try {
+    // pdfjs takes ownership of (detaches) the buffer it is given: pass a copy.
+    doc = await lib.getDocument({
+      data: new Uint8Array(bytes),
+      isEvalSupported: false,
+      disableFontFace: true,
+      useSystemFonts: false,
+      verbosity: 0,
+    }).promise;
+  } catch (e) {
+    const err = e as { name?: string; message?: string };
+    if (err.name === "PasswordException") throw encrypted("PDF");
+    throw corrupt("PDF", err.message);
+  }
+  try {
+    const pageStarts: number[] = [];
+    let text = "";
+    for (let p = 1; p <= doc.numPages; p++) {
+      const page = await doc.getPage(p);
+      const content = await page.getTextContent();
+      let pageText = "";
+      for (const item of content.items) {
+        if (!("str" in item)) continue;
+        pageText += item.str + (item.hasEOL ? "\n" : "");
+      }
+      page.cleanup();
+      pageText = pageText.replace(/[ \t]+\n/g, "\n").trim();
+      if (text && pageText) text += "\n\n";
+      pageStarts.push(text.length);
+      text += pageText;
+    }
+    const info = ((await doc.getMetadata().catch(() => null))?.info ?? {}) as { Title?: string; Author?: string };
+    let chapters = await outlineChapters(doc, pageStarts);
+    let skipped = false;
+    if (opts.skipBoilerplate !== false) {
+      const g = stripGutenberg(text);
+      if (g.skipped) {
+        const cut = Math.max(0, text.indexOf(g.text.slice(0, 200)));
+        text = g.text;
+        skipped = true;
+        chapters = chapters.map((c) => ({ ...c, start: Math.max(0, c.start - cut) }));
+      }
+    }
+    if (!text.trim()) throw empty("PDF");
+    if (chapters.length === 0) chapters = findChapters(text, { requireBlankLine: false });
+    return {
+      format: "pdf",
+      title: info.Title?.trim() || firstLine(text),
+      author: info.Author?.trim() || null,
+      text,
+      chapters,
+      boilerplateSkipped: skipped,
+    };
+  } finally {
+    await doc.destroy();
+  }
+}
+
+type PdfDoc = Awaited<ReturnType<PdfJs["getDocument"]>["promise"]>;
+
+async function outlineChapters(doc: PdfDoc, pageStarts: number[]): Promise<Chapter[]> {
+  const outline = await doc.getOutline().catch(() => null);
+  if (!outline) return [];
+  const out: Chapter[] = [];
+  for (const item of outline) {
+    try {
+      const dest = typeof item.dest === "string" ? await doc.getDestination(item.dest) : item.dest;
+      if (!dest || typeof dest[0] !== "object") continue;
+      const pageIndex = await doc.getPageIndex(dest[0] as never);
+      out.push({ title: item.title.trim(), start: pageStarts[pageIndex] ?? 0 });
+    } catch {
+      /* an outline entry pointing nowhere is skipped */
+    }
+  }
+  return out.sort((a, b) => a.start - b.start);
+}

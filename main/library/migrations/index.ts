@@ -1,0 +1,13 @@
+// The ordered list of schema migrations. One file each; a migration's version is
+// its position (1-based) and is recorded in PRAGMA user_version. Never edit a
+// shipped migration: add the next file.
+import * as m001 from "./001-initial";
+import * as m002 from "./002-token-stats";
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const migrations: Migration[] = [m001, m002].map((m, i) => ({ version: i + 1, name: m.name, sql: m.sql }));

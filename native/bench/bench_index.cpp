@@ -1,0 +1,191 @@
+// bench_index: recall@k versus fraction of keys scanned for the retrieval
+// indexes (graph = RoarGraphIndex built from training queries, ivf = k-means
+// over keys, flat = exact scan; optionally graph_keys = the same graph code
+// built from the keys alone, an NSW/HNSW-like key-only baseline) on a seeded
+// synthetic workload (retrieval/synthetic_workload.h). One JSON object per line:
+//   {"index":..,"workload":..,"n_keys":..,"d":..,"k":..,"param":..,"recall":..,
+//    "scanned_frac":..,"search_us":..,"build_s":..}
+// plus one {"build":..} line per built index with its phase times.
+// Searches are single-threaded (one query at a time, as at a decode step);
+// builds use --threads.
+//   bench_index [--workload ood|gaussian] [--n 131072] [--d 128] [--train 32768]
+//               [--test 200] [--k 100] [--threads 2] [--quick] [--keys-graph]
+//               [--kq 32] [--M 32] [--R 48] [--seed 1]
+// --quick keeps one row per index (graph at its default ef, ivf at the smallest
+// nprobe reaching recall 0.95 in a doubling sweep).
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "cpu/thread_pool.h"
+#include "retrieval/flat_index.h"
+#include "retrieval/ivf_index.h"
+#include "retrieval/knn_batch.h"
+#include "retrieval/roar_graph.h"
+#include "retrieval/synthetic_workload.h"
+
+using namespace tome;
+
+namespace {
+
+double now_s() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+struct Eval {
+  double recall = 0, scanned_frac = 0, search_us = 0;
+};
+
+Eval evaluate(const KeyIndex& ix, const Workload& w, const std::vector<int32_t>& truth, int k, SearchParams sp) {
+  Eval e;
+  SearchResult r;
+  double scanned = 0;
+  const double t0 = now_s();
+  for (int64_t i = 0; i < w.n_test; ++i) {
+    ix.search(w.test.data() + size_t(i) * w.d, sp, r);
+    e.recall += recall_at_k(r.ids.data(), int64_t(r.ids.size()), truth.data() + size_t(i) * k, k);
+    scanned += double(r.keys_scanned);
+  }
+  e.search_us = (now_s() - t0) * 1e6 / double(w.n_test);
+  e.recall /= double(w.n_test);
+  e.scanned_frac = scanned / double(w.n_test) / double(w.n_keys);
+  return e;
+}
+
+void row(const char* index, const char* workload, const Workload& w, int k, const char* param_name, int param,
+         const Eval& e, double build_s) {
+  std::printf(
+      "{\"index\":\"%s\",\"workload\":\"%s\",\"n_keys\":%lld,\"d\":%d,\"k\":%d,\"%s\":%d,\"recall\":%.4f,"
+      "\"scanned_frac\":%.5f,\"search_us\":%.1f,\"build_s\":%.3f}\n",
+      index, workload, (long long)w.n_keys, w.d, k, param_name, param, e.recall, e.scanned_frac, e.search_us, build_s);
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string workload = "ood";
+  int64_t n = 131072, n_train = 32768, n_test = 200;
+  int d = 128, k = 100, threads = 2;
+  bool quick = false, keys_graph = false;
+  GraphBuildParams gp;
+  uint64_t seed = 1;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto next = [&]() -> const char* {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "missing value after %s\n", a.c_str());
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (a == "--workload") workload = next();
+    else if (a == "--n") n = std::atoll(next());
+    else if (a == "--d") d = std::atoi(next());
+    else if (a == "--train") n_train = std::atoll(next());
+    else if (a == "--test") n_test = std::atoll(next());
+    else if (a == "--k") k = std::atoi(next());
+    else if (a == "--threads") threads = std::atoi(next());
+    else if (a == "--quick") quick = true;
+    else if (a == "--keys-graph") keys_graph = true;
+    else if (a == "--kq") gp.kq = std::atoi(next());
+    else if (a == "--M") gp.M = std::atoi(next());
+    else if (a == "--R") gp.R = std::atoi(next());
+    else if (a == "--pivot-cap") gp.pivot_cap = std::atoi(next());
+    else if (a == "--entries") gp.n_entry = std::atoi(next());
+    else if (a == "--ef-link") gp.ef_link = std::atoi(next());
+    else if (a == "--alpha") gp.alpha = float(std::atof(next()));
+    else if (a == "--link-l2") gp.link_metric = LinkMetric::kL2;
+    else if (a == "--link-queries") gp.link_queries = std::atoi(next());
+    else if (a == "--link-sample") gp.link_query_sample = std::atoll(next());
+    else if (a == "--seed") seed = std::strtoull(next(), nullptr, 10);
+    else {
+      std::fprintf(stderr, "unknown argument %s\n", a.c_str());
+      return 2;
+    }
+  }
+  ThreadPool pool(threads);
+
+  Workload w;
+  if (workload == "gaussian") {
+    w = make_gaussian_workload(n, n_train, n_test, d, seed);
+  } else {
+    OodWorkloadParams op;
+    op.d = d;
+    op.n_keys = n;
+    op.n_train = n_train;
+    op.n_test = n_test;
+    op.seed = seed;
+    w = make_ood_workload(op);
+    workload = "ood";
+  }
+  const char* wl = workload.c_str();
+  std::vector<int32_t> truth(size_t(n_test) * k);
+  knn_batch(w.test.data(), n_test, size_t(d), w.keys.data(), n, size_t(d), d, k, nullptr, truth.data(), nullptr,
+            &pool);
+
+  // flat
+  {
+    FlatIndex flat(d);
+    const double t0 = now_s();
+    flat.add(w.keys.data(), n, size_t(d));
+    const double b = now_s() - t0;
+    SearchParams sp;
+    sp.k = k;
+    row("flat", wl, w, k, "threads", 1, evaluate(flat, w, truth, k, sp), b);
+  }
+
+  // graph (from training queries)
+  {
+    GraphBuildStats st;
+    auto g = RoarGraphIndex::build(w.keys.data(), n, size_t(d), d, w.train.data(), n_train, size_t(d), gp, &pool, &st);
+    std::printf(
+        "{\"build\":\"graph\",\"n_keys\":%lld,\"n_queries\":%lld,\"threads\":%d,\"knn_s\":%.3f,\"project_s\":%.3f,"
+        "\"link_s\":%.3f,\"reverse_s\":%.3f,\"connect_s\":%.3f,\"total_s\":%.3f,\"pivots\":%lld,\"linked\":%lld,"
+        "\"reconnected\":%lld,\"edges\":%lld,\"reachable\":%lld,\"bytes\":%zu}\n",
+        (long long)n, (long long)st.n_queries, threads, st.knn_s, st.project_s, st.link_s, st.reverse_s,
+        st.connect_s, st.total_s, (long long)st.n_pivots, (long long)st.n_linked, (long long)st.n_reconnected,
+        (long long)st.n_edges, (long long)g->reachable_count(), g->bytes());
+    const std::vector<int> efs = quick ? std::vector<int>{0} : std::vector<int>{k, k * 3 / 2, 2 * k, 3 * k, 4 * k, 6 * k};
+    for (int ef : efs) {
+      SearchParams sp;
+      sp.k = k;
+      sp.ef = ef;
+      row("graph", wl, w, k, "ef", ef ? ef : 2 * k, evaluate(*g, w, truth, k, sp), st.total_s);
+    }
+  }
+
+  if (keys_graph) {
+    GraphBuildStats st;
+    auto g = RoarGraphIndex::build(w.keys.data(), n, size_t(d), d, nullptr, 0, size_t(d), gp, &pool, &st);
+    for (int ef : {k, 2 * k, 4 * k, 8 * k, 16 * k}) {
+      SearchParams sp;
+      sp.k = k;
+      sp.ef = ef;
+      row("graph_keys", wl, w, k, "ef", ef, evaluate(*g, w, truth, k, sp), st.total_s);
+    }
+  }
+
+  // ivf (k-means over keys)
+  {
+    const double t0 = now_s();
+    IvfParams ip;
+    ip.seed = seed;
+    auto ivf = IvfIndex::build(w.keys.data(), n, size_t(d), d, ip, &pool);
+    const double b = now_s() - t0;
+    for (int nprobe = 1;; nprobe *= 2) {
+      nprobe = std::min(nprobe, ivf->nlist());
+      SearchParams sp;
+      sp.k = k;
+      sp.nprobe = nprobe;
+      const Eval e = evaluate(*ivf, w, truth, k, sp);
+      if (!quick || e.recall >= 0.95 || nprobe == ivf->nlist()) row("ivf", wl, w, k, "nprobe", nprobe, e, b);
+      if (e.recall >= 0.95 && quick) break;
+      if (nprobe == ivf->nlist()) break;
+    }
+  }
+  return 0;
+}

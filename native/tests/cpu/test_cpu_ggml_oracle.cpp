@@ -1,0 +1,402 @@
+// tome's kernels against ggml itself: the libggml-base / libggml-cpu-<variant>
+// shared libraries that node-llama-cpp ships (the llama.cpp build that serves as
+// the engine's oracle) are loaded with dlopen and called on the same data.
+//   dequantize_row         == ggml to_float                     (bit-exact)
+//   quantize_row Q8_0/Q4_0 == ggml_quantize_chunk (the *_ref)    (byte-exact)
+//   quantize_row K/IQ4_NL  == ggml_quantize_chunk                (byte-exact too)
+//   convert_activation_row == ggml CPU from_float                (byte-exact)
+//   vec_dot                == ggml CPU vec_dot                   (bit-exact where the
+//                             summation order is the same, else within 2e-6 rel.)
+//   matmul                 == llama.cpp's mul_mat on ggml's CPU backend, weights in a
+//                             plain or a repack buffer (bit-exact where kernels.h says
+//                             tome follows that path's order, else within 2e-6 rel.)
+// Skips when the libraries are absent ($TOME_GGML_LIB_DIR overrides the folder)
+// or the CPU cannot run a variant.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "cpu/matmul.h"
+#include "cpu/thread_pool.h"
+#include "cpu_test_util.h"
+#include "test_harness.h"
+
+#if defined(__linux__) && defined(__x86_64__)
+#include <dlfcn.h>
+#define TOME_ORACLE_POSSIBLE 1
+#endif
+
+using namespace cpu_test;
+
+#ifdef TOME_ORACLE_POSSIBLE
+namespace {
+
+// Mirrors of ggml.h / ggml-cpu.h (this release) for the few entry points used.
+typedef void (*to_float_t)(const void* x, float* y, int64_t k);
+typedef void (*from_float_t)(const float* x, void* y, int64_t k);
+typedef void (*vec_dot_t)(int n, float* s, size_t bs, const void* x, size_t bx, const void* y, size_t by, int nrc);
+struct ggml_type_traits {
+  const char* type_name;
+  int64_t blck_size;
+  int64_t blck_size_interleave;
+  size_t type_size;
+  bool is_quantized;
+  to_float_t to_float;
+  from_float_t from_float_ref;
+};
+struct ggml_type_traits_cpu {
+  from_float_t from_float;
+  vec_dot_t vec_dot;
+  int vec_dot_type;
+  int64_t nrows;
+};
+
+struct ggml_init_params {
+  size_t mem_size;
+  void* mem_buffer;
+  bool no_alloc;
+};
+
+// The ggml graph API, enough for one mul_mat on the CPU backend.
+struct GraphApi {
+  void* (*init)(ggml_init_params);
+  void (*free_ctx)(void*);
+  void* (*new_tensor_2d)(void*, int, int64_t, int64_t);
+  void* (*mul_mat)(void*, void*, void*);
+  void* (*new_graph)(void*);
+  void (*build_forward_expand)(void*, void*);
+  void* (*alloc_ctx_tensors_from_buft)(void*, void*);
+  void (*buffer_free)(void*);
+  void (*tensor_set)(void*, const void*, size_t, size_t);
+  void (*tensor_get)(const void*, void*, size_t, size_t);
+  int (*graph_compute)(void*, void*);
+  void (*backend_free)(void*);
+  void* (*cpu_buffer_type)();
+  void* (*cpu_backend_init)();
+  void (*cpu_set_n_threads)(void*, int);
+  void* (*repack_buffer_type)();
+};
+
+struct Ggml {
+  const ggml_type_traits* (*traits)(int) = nullptr;
+  size_t (*quantize_chunk)(int, const float*, void*, int64_t, int64_t, int64_t, const float*) = nullptr;
+  const ggml_type_traits_cpu* (*cpu_traits)(int) = nullptr;
+  GraphApi graph{};
+  bool have_graph = false;
+  std::string variant;
+};
+
+template <class F>
+void bind(F* fn, void* lib, const char* name) {
+  *fn = reinterpret_cast<F>(dlsym(lib, name));
+}
+
+std::string lib_dir() {
+  if (const char* d = std::getenv("TOME_GGML_LIB_DIR")) return d;
+  return std::string(TOME_SOURCE_ROOT) + "/node_modules/@node-llama-cpp/linux-x64/bins/linux-x64";
+}
+
+bool cpu_can_run(const std::string& variant) {
+  __builtin_cpu_init();
+  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+                    __builtin_cpu_supports("f16c") && __builtin_cpu_supports("bmi2");
+  if (variant == "haswell") return avx2;
+  if (variant == "zen4")
+    return avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512cd") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+           __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vbmi") &&
+           __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bf16");
+  return false;
+}
+
+// Loads base + one CPU variant; SKIPs the test when that is not possible here.
+Ggml load(const std::string& variant) {
+  if (!cpu_can_run(variant)) SKIP("this CPU cannot run ggml's " + variant + " variant");
+  const std::string dir = lib_dir();
+  void* base = dlopen((dir + "/libggml-base.so").c_str(), RTLD_NOW | RTLD_GLOBAL);
+  if (!base) SKIP("no ggml libraries at " + dir + " (npm install brings node-llama-cpp)");
+  void* cpu = dlopen((dir + "/libggml-cpu-" + variant + ".so").c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!cpu) SKIP("cannot load libggml-cpu-" + variant + ".so: " + dlerror());
+  Ggml g;
+  g.variant = variant;
+  g.traits = reinterpret_cast<const ggml_type_traits* (*)(int)>(dlsym(base, "ggml_get_type_traits"));
+  g.quantize_chunk = reinterpret_cast<size_t (*)(int, const float*, void*, int64_t, int64_t, int64_t, const float*)>(
+      dlsym(base, "ggml_quantize_chunk"));
+  g.cpu_traits = reinterpret_cast<const ggml_type_traits_cpu* (*)(int)>(dlsym(cpu, "ggml_get_type_traits_cpu"));
+  auto cpu_init = reinterpret_cast<void (*)()>(dlsym(cpu, "ggml_cpu_init"));
+  if (!g.traits || !g.quantize_chunk || !g.cpu_traits || !cpu_init) TOME_FAIL("ggml entry points missing");
+  cpu_init();
+  GraphApi& a = g.graph;
+  bind(&a.init, base, "ggml_init");
+  bind(&a.free_ctx, base, "ggml_free");
+  bind(&a.new_tensor_2d, base, "ggml_new_tensor_2d");
+  bind(&a.mul_mat, base, "ggml_mul_mat");
+  bind(&a.new_graph, base, "ggml_new_graph");
+  bind(&a.build_forward_expand, base, "ggml_build_forward_expand");
+  bind(&a.alloc_ctx_tensors_from_buft, base, "ggml_backend_alloc_ctx_tensors_from_buft");
+  bind(&a.buffer_free, base, "ggml_backend_buffer_free");
+  bind(&a.tensor_set, base, "ggml_backend_tensor_set");
+  bind(&a.tensor_get, base, "ggml_backend_tensor_get");
+  bind(&a.graph_compute, base, "ggml_backend_graph_compute");
+  bind(&a.backend_free, base, "ggml_backend_free");
+  bind(&a.cpu_buffer_type, base, "ggml_backend_cpu_buffer_type");
+  bind(&a.cpu_backend_init, cpu, "ggml_backend_cpu_init");
+  bind(&a.cpu_set_n_threads, cpu, "ggml_backend_cpu_set_n_threads");
+  bind(&a.repack_buffer_type, cpu, "_Z35ggml_backend_cpu_repack_buffer_typev");
+  g.have_graph = a.init && a.free_ctx && a.new_tensor_2d && a.mul_mat && a.new_graph && a.build_forward_expand &&
+                 a.alloc_ctx_tensors_from_buft && a.buffer_free && a.tensor_set && a.tensor_get && a.graph_compute &&
+                 a.backend_free && a.cpu_buffer_type && a.cpu_backend_init && a.cpu_set_n_threads &&
+                 a.repack_buffer_type;
+  return g;
+}
+
+// Bytes of a plausible row: random, with every f16 scale field set to a finite value.
+std::vector<uint8_t> random_blocks(GgmlType t, int64_t n, uint32_t seed) {
+  std::vector<uint8_t> b(tome::type_row_bytes(t, n));
+  std::mt19937 rng(seed);
+  for (auto& x : b) x = uint8_t(rng());
+  const size_t bb = tome::type_row_bytes(t, tome::type_block_size(t));
+  auto half_at = [&](size_t off) {  // |d| in [2^-10, 2^1)
+    const uint16_t h = uint16_t(((5 + rng() % 11) << 10) | (rng() % 1024) | (rng() % 2 ? 0x8000 : 0));
+    b[off] = uint8_t(h & 0xff);
+    b[off + 1] = uint8_t(h >> 8);
+  };
+  if (t == GgmlType::F16) {
+    for (size_t off = 0; off < b.size(); off += 2) half_at(off);
+  } else if (t == GgmlType::BF16) {
+    for (size_t off = 0; off < b.size(); off += 2) b[off + 1] = uint8_t((b[off + 1] & 0x80) | (0x38 + rng() % 8));
+  } else {
+    for (size_t off = 0; off < b.size(); off += bb) {
+      if (t == GgmlType::Q6_K) half_at(off + 208);
+      else half_at(off);
+      if (t == GgmlType::Q4_K || t == GgmlType::Q5_K) half_at(off + 2);
+    }
+  }
+  return b;
+}
+
+const GgmlType kWeightTypes[] = {GgmlType::F16,  GgmlType::BF16, GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::IQ4_NL,
+                                 GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K};
+
+void check_dequantize(const Ggml& g) {
+  for (GgmlType t : kWeightTypes) {
+    const int64_t n = 4096;
+    for (uint32_t seed = 1; seed <= 3; ++seed) {
+      const std::vector<uint8_t> q = random_blocks(t, n, seed);
+      std::vector<float> want(static_cast<size_t>(n));
+      g.traits(int(t))->to_float(q.data(), want.data(), n);
+      const std::vector<float> got = dequantized(t, q.data(), n);
+      for (int64_t i = 0; i < n; ++i)
+        if (bits(got[size_t(i)]) != bits(want[size_t(i)]))
+          TOME_FAIL(tname(t) + " dequantize differs from ggml at " + std::to_string(i) + ": " +
+                    std::to_string(got[size_t(i)]) + " vs " + std::to_string(want[size_t(i)]));
+    }
+  }
+}
+
+double rel_rms_error(GgmlType t, const std::vector<float>& x, const void* q) {
+  const std::vector<float> y = dequantized(t, q, int64_t(x.size()));
+  double e = 0, s = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    e += (double(x[i]) - y[i]) * (double(x[i]) - y[i]);
+    s += double(x[i]) * x[i];
+  }
+  return std::sqrt(e / s);
+}
+
+void check_quantize(const Ggml& g) {
+  for (GgmlType t : {GgmlType::F16, GgmlType::BF16, GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::IQ4_NL, GgmlType::Q4_K,
+                     GgmlType::Q5_K, GgmlType::Q6_K}) {
+    const int64_t n = 4096;
+    for (uint32_t seed = 1; seed <= 6; ++seed) {
+      // N(0,1), N(0,0.02), all positive, zero and constant blocks, large values
+      std::vector<float> x = random_row(n, seed, seed == 2 ? 0.02f : seed == 6 ? 300.0f : 1.0f);
+      if (seed == 4)
+        for (float& v : x) v = std::fabs(v) + 0.1f;
+      if (seed == 5) {
+        std::fill(x.begin(), x.begin() + 512, 0.0f);
+        std::fill(x.begin() + 512, x.begin() + 1024, -0.25f);
+      }
+      std::vector<uint8_t> want(tome::type_row_bytes(t, n));
+      g.quantize_chunk(int(t), x.data(), want.data(), 0, 1, n, nullptr);
+      const std::vector<uint8_t> got = quantized(t, x);
+      size_t same = 0;
+      for (size_t i = 0; i < got.size(); ++i) same += got[i] == want[i];
+      const double mine = rel_rms_error(t, x, got.data()), theirs = rel_rms_error(t, x, want.data());
+      if (std::getenv("TOME_TEST_VERBOSE"))
+        std::printf("  %s seed %u: rel rms %.5f (ggml %.5f), %.1f%% bytes equal\n", tname(t).c_str(), seed, mine,
+                    theirs, 100.0 * double(same) / double(got.size()));
+      if (got != want)
+        TOME_FAIL(tname(t) + " quantize_row bytes differ from ggml_quantize_chunk (rel rms " + std::to_string(mine) +
+                  " vs " + std::to_string(theirs) + ")");
+    }
+  }
+}
+
+void check_activations(const Ggml& g) {
+  for (GgmlType at : {GgmlType::F16, GgmlType::BF16, GgmlType::Q8_0, GgmlType::Q8_K}) {
+    for (bool simd : {false, true}) {
+      tome::set_force_scalar(!simd);
+      for (uint32_t seed = 1; seed <= 6; ++seed) {
+        const int64_t n = 4096;
+        std::vector<float> x = random_row(n, seed, seed % 2 ? 1.0f : 30.0f);
+        if (seed == 3)  // rounding ties after scaling
+          for (int64_t i = 0; i < n; ++i) x[size_t(i)] = float(int(i % 255) - 127) * (i % 2 ? 0.5f : 1.0f);
+        std::vector<uint8_t> want(tome::type_row_bytes(at, n));
+        g.cpu_traits(int(at))->from_float(x.data(), want.data(), n);
+        if (activation(at, x) != want)
+          TOME_FAIL(tname(at) + (simd ? " simd" : " scalar") + " activation bytes differ from ggml " + g.variant);
+      }
+    }
+  }
+  tome::set_force_scalar(false);
+}
+
+// Bit-exact expectations per weight type (else: 2e-6 of sum |w a|). Q4_K follows
+// ggml's repacked gemv instead (what llama.cpp runs for it), so its vec_dot differs.
+bool dot_exact_expected(GgmlType t, const std::string& variant) {
+  (void)variant;
+  return t == GgmlType::Q8_0 || t == GgmlType::Q4_0 || t == GgmlType::Q5_K || t == GgmlType::Q6_K;
+}
+
+void check_vec_dot(const Ggml& g) {
+  for (GgmlType t : kWeightTypes) {
+    const GgmlType at = tome::vec_dot_type(t);
+    CHECK_EQ(g.cpu_traits(int(t))->vec_dot_type, int(at));
+    int exact = 0, total = 0;
+    double worst = 0;
+    for (int64_t n : {256, 1024, 4096}) {
+      for (uint32_t seed = 1; seed <= 5; ++seed) {
+        const std::vector<uint8_t> w = quantized(t, random_row(n, seed * 3, 0.05f));
+        const std::vector<uint8_t> a = activation(at, random_row(n, seed * 3 + 1));
+        float want = 0;
+        g.cpu_traits(int(t))->vec_dot(int(n), &want, 0, w.data(), 0, a.data(), 0, 1);
+        const float got = tome::vec_dot(t, w.data(), a.data(), n);
+        const std::vector<float> wf = dequantized(t, w.data(), n), af = dequantized(at, a.data(), n);
+        double mag = 0;
+        for (int64_t i = 0; i < n; ++i) mag += std::fabs(double(wf[size_t(i)]) * af[size_t(i)]);
+        ++total;
+        exact += bits(got) == bits(want);
+        worst = std::max(worst, std::fabs(double(got) - want) / mag);
+        if (dot_exact_expected(t, g.variant) && bits(got) != bits(want))
+          TOME_FAIL(tname(t) + " vec_dot not bit-exact with ggml " + g.variant + ": " + std::to_string(got) + " vs " +
+                    std::to_string(want));
+        if (!(std::fabs(double(got) - want) <= 2e-6 * mag))
+          TOME_FAIL(tname(t) + " vec_dot far from ggml " + g.variant + ": " + std::to_string(got) + " vs " +
+                    std::to_string(want));
+      }
+    }
+    if (std::getenv("TOME_TEST_VERBOSE"))
+      std::printf("  %s vec_dot vs ggml %s: %d/%d bit-exact, worst diff %.2e of sum|w a|\n", tname(t).c_str(),
+                  g.variant.c_str(), exact, total, worst);
+  }
+}
+
+// y (n_tokens, rows) = ggml_mul_mat(W, x) on ggml's CPU backend, one thread, with
+// W in the repack buffer (interleaved kernels, as llama.cpp loads weights on an
+// AVX2 CPU by default) or in a plain CPU buffer (vec_dot / llamafile sgemm).
+std::vector<float> ggml_matmul(const Ggml& g, GgmlType t, const std::vector<uint8_t>& w, int64_t rows, int64_t cols,
+                               const std::vector<float>& x, int64_t n_tokens, bool repack) {
+  const GraphApi& a = g.graph;
+  void* wctx = a.init({1 << 16, nullptr, true});
+  void* W = a.new_tensor_2d(wctx, int(t), cols, rows);
+  void* wbuf = a.alloc_ctx_tensors_from_buft(wctx, repack ? a.repack_buffer_type() : a.cpu_buffer_type());
+  a.tensor_set(W, w.data(), 0, w.size());
+  void* ctx = a.init({1 << 20, nullptr, true});
+  void* X = a.new_tensor_2d(ctx, 0, cols, n_tokens);
+  void* Y = a.mul_mat(ctx, W, X);
+  void* graph = a.new_graph(ctx);
+  a.build_forward_expand(graph, Y);
+  void* buf = a.alloc_ctx_tensors_from_buft(ctx, a.cpu_buffer_type());
+  a.tensor_set(X, x.data(), 0, x.size() * sizeof(float));
+  void* backend = a.cpu_backend_init();
+  a.cpu_set_n_threads(backend, 1);
+  const int status = a.graph_compute(backend, graph);
+  std::vector<float> y(static_cast<size_t>(rows * n_tokens));
+  a.tensor_get(Y, y.data(), 0, y.size() * sizeof(float));
+  a.backend_free(backend);
+  a.buffer_free(buf);
+  a.buffer_free(wbuf);
+  a.free_ctx(ctx);
+  a.free_ctx(wctx);
+  if (status != 0) TOME_FAIL("ggml graph compute failed");
+  return y;
+}
+
+// Where tome follows llama.cpp's mul_mat bit for bit (see cpu/kernels.h): Q8_0,
+// Q5_K, Q6_K always; Q4_0 in a plain buffer (vec_dot / llamafile sgemm); Q4_K in
+// the repack buffer for decode (gemv; its 4-token gemm sums per 64 elements).
+bool matmul_exact_expected(GgmlType t, bool repack, int64_t n_tokens) {
+  if (t == GgmlType::Q8_0 || t == GgmlType::Q5_K || t == GgmlType::Q6_K) return true;
+  if (t == GgmlType::Q4_0) return !repack;
+  if (t == GgmlType::Q4_K) return repack && n_tokens < 4;
+  return false;
+}
+
+// tome::matmul against llama.cpp's mul_mat: bit-exact where expected, else within
+// 2e-6 of sum |w x| per output (float summation order only).
+void check_matmul(const Ggml& g) {
+  if (!g.have_graph) SKIP("ggml graph API not found");
+  tome::ThreadPool pool(2);
+  for (GgmlType t : {GgmlType::F32, GgmlType::F16, GgmlType::BF16, GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::IQ4_NL,
+                     GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K}) {
+    const int64_t cols = tome::type_block_size(t) == 256 ? 512 : 256, rows = 64;
+    std::vector<uint8_t> w;
+    for (int64_t r = 0; r < rows; ++r) {
+      const std::vector<uint8_t> q = quantized(t, random_row(cols, 500 + uint32_t(r), 0.05f));
+      w.insert(w.end(), q.begin(), q.end());
+    }
+    const size_t row_bytes = w.size() / size_t(rows);
+    const tome::WeightMatrix W{t, rows, cols, w.data(), row_bytes};
+    // ggml repacks only these types on x86 (and crashes in set_tensor for others)
+    const bool repackable = t == GgmlType::Q4_0 || t == GgmlType::IQ4_NL || t == GgmlType::Q4_K;
+    for (bool repack : {false, true}) {
+      if (repack && !repackable) continue;
+      for (int64_t n_tokens : {1, 4, 7}) {
+        const std::vector<float> x = random_row(n_tokens * cols, 900 + uint32_t(n_tokens));
+        const std::vector<float> want = ggml_matmul(g, t, w, rows, cols, x, n_tokens, repack);
+        std::vector<float> y(want.size());
+        std::vector<uint8_t> scratch;
+        tome::matmul(W, x.data(), n_tokens, y.data(), pool, scratch);
+        size_t exact = 0;
+        double worst = 0;
+        for (int64_t tk = 0; tk < n_tokens; ++tk) {
+          for (int64_t r = 0; r < rows; ++r) {
+            const std::vector<float> wf = dequantized(t, w.data() + size_t(r) * row_bytes, cols);
+            double mag = 0;
+            for (int64_t i = 0; i < cols; ++i) mag += std::fabs(double(wf[size_t(i)]) * x[size_t(tk * cols + i)]);
+            const size_t o = size_t(tk * rows + r);
+            exact += bits(y[o]) == bits(want[o]);
+            worst = std::max(worst, std::fabs(double(y[o]) - want[o]) / mag);
+          }
+        }
+        const std::string what = tname(t) + (repack ? " repack" : " plain") + " tokens " + std::to_string(n_tokens);
+        if (std::getenv("TOME_TEST_VERBOSE"))
+          std::printf("  %-26s %3zu/%3zu bit-exact, worst diff %.2e of sum|w x|\n", what.c_str(), exact, y.size(),
+                      worst);
+        if (matmul_exact_expected(t, repack, n_tokens) && exact != y.size())
+          TOME_FAIL(what + ": not bit-exact with ggml " + g.variant);
+        if (!(worst <= 2e-6)) TOME_FAIL(what + ": too far from ggml " + g.variant);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+TEST(ggml_haswell_dequantize) { check_dequantize(load("haswell")); }
+TEST(ggml_haswell_reference_quantizers) { check_quantize(load("haswell")); }
+TEST(ggml_haswell_activation_conversion) { check_activations(load("haswell")); }
+TEST(ggml_haswell_vec_dot) { check_vec_dot(load("haswell")); }
+TEST(ggml_haswell_matmul) { check_matmul(load("haswell")); }
+TEST(ggml_zen4_matmul) { check_matmul(load("zen4")); }
+TEST(ggml_zen4_activation_conversion) { check_activations(load("zen4")); }
+TEST(ggml_zen4_vec_dot) { check_vec_dot(load("zen4")); }
+
+#else
+TEST(ggml_oracle_unavailable_here) { SKIP("the ggml oracle test runs on x86-64 Linux"); }
+#endif
+
+TOME_TEST_MAIN()

@@ -1,0 +1,134 @@
+// Ingestion on the shared books (../shared/books or $TOME_TEST_DATA) and on broken
+// files written here: each bad input gives its clear error code.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { zipSync, strToU8 } from "fflate";
+import { ingest } from "../../main/library/ingest";
+import { decodeText } from "../../main/library/ingest/decode";
+import { stripGutenberg } from "../../main/library/ingest/gutenberg";
+import { findChapters, markdownChapters } from "../../main/library/ingest/chapters";
+import { htmlToText } from "../../main/library/ingest/html-text";
+import { testDataDir } from "../../main/bench/test-data";
+
+const data = testDataDir();
+const book = (n: string) => new Uint8Array(fs.readFileSync(path.join(data ?? "", "books", n)));
+
+describe("decode", () => {
+  it("strips a UTF-8 BOM and CRLF", () => {
+    const d = decodeText(new Uint8Array([0xef, 0xbb, 0xbf, 0x68, 0x69, 0x0d, 0x0a, 0x79, 0x6f, 0x0d, 0x0a]));
+    expect(d).toEqual({ text: "hi\nyo\n", encoding: "utf-8" });
+  });
+  it("falls back to Latin-1 (Windows-1252) for invalid UTF-8", () => {
+    const d = decodeText(new Uint8Array([0x63, 0x61, 0x66, 0xe9, 0x20, 0x93, 0x71, 0x94])); // café “q”
+    expect(d.encoding).toBe("windows-1252");
+    expect(d.text).toBe("café \u201cq\u201d");
+  });
+  it("reads UTF-16LE with a BOM", () => {
+    expect(decodeText(new Uint8Array([0xff, 0xfe, 0x41, 0, 0x0d, 0, 0x0a, 0, 0x42, 0])).text).toBe("A\nB");
+  });
+});
+
+describe("structure", () => {
+  it("skips Gutenberg boilerplate and reads title and author", () => {
+    const t = "Title: A Book\nAuthor: Someone\n\n*** START OF THE PROJECT GUTENBERG EBOOK A BOOK ***\n\nBody text.\n\n*** END OF THE PROJECT GUTENBERG EBOOK A BOOK ***\nLicence...";
+    expect(stripGutenberg(t)).toEqual({ text: "Body text.\n", skipped: true, title: "A Book", author: "Someone" });
+    expect(stripGutenberg("no markers").skipped).toBe(false);
+  });
+  it("finds chapter headings and drops a table of contents", () => {
+    const body = "x".repeat(500);
+    const t = `Contents\n\nCHAPTER 1. One\n\nCHAPTER 2. Two\n\n\nCHAPTER 1. One\n\n${body}\n\nCHAPTER 2. Two\n\n${body}\n`;
+    const cs = findChapters(t);
+    expect(cs.map((c) => c.title)).toEqual(["CHAPTER 1. One", "CHAPTER 2. Two"]);
+    for (const c of cs) expect(t.slice(c.start, c.start + 7)).toBe("CHAPTER");
+    expect(cs[0].start).toBeGreaterThan(t.indexOf("Two"));
+  });
+  it("joins a bare 'CHAPTER I.' with the title on the next line", () => {
+    const t = `\n\nCHAPTER I.\nDown the Rabbit-Hole\n\n${"y".repeat(500)}`;
+    expect(findChapters(t)[0].title).toBe("CHAPTER I. Down the Rabbit-Hole");
+  });
+  it("markdown headings outside code fences are chapters", () => {
+    const t = "# Title\n\ntext\n\n```\n# not a heading\n```\n## Part two\nmore\n";
+    expect(markdownChapters(t)).toEqual([
+      { title: "Title", start: 0 },
+      { title: "Part two", start: t.indexOf("## Part two") },
+    ]);
+  });
+  it("html to text keeps paragraphs, decodes entities, drops scripts", () => {
+    const r = htmlToText("<html><head><title>x</title></head><body><h2>The &amp; Start</h2><p>One  <i>two</i>\nthree&#8217;s</p><script>evil()</script><p>Line<br/>break</p></body></html>");
+    expect(r.heading).toBe("The & Start");
+    expect(r.text).toBe("The & Start\n\nOne two three\u2019s\n\nLine\nbreak");
+  });
+});
+
+describe.skipIf(!data)("shared books", () => {
+  it("txt: Alice (BOM, CRLF, Gutenberg) -> title, 12 chapters at their headings", async () => {
+    const d = await ingest("alice-in-wonderland_pg11.txt", book("alice-in-wonderland_pg11.txt"));
+    expect(d.title).toBe("Alice\u2019s Adventures in Wonderland");
+    expect(d.author).toBe("Lewis Carroll");
+    expect(d.boilerplateSkipped).toBe(true);
+    expect(d.text).not.toContain("\r");
+    expect(d.text).not.toContain("PROJECT GUTENBERG");
+    expect(d.chapters.length).toBe(12);
+    expect(d.chapters[0].title).toBe("CHAPTER I. Down the Rabbit-Hole");
+    for (const c of d.chapters) expect(d.text.slice(c.start).startsWith(c.title.slice(0, 8))).toBe(true);
+    expect(d.text.slice(d.chapters[0].start)).toMatch(/^CHAPTER I\. Down the Rabbit-Hole\n\nAlice was beginning/);
+  });
+  it("txt: Moby Dick's contents list is not taken for chapters", async () => {
+    const d = await ingest("moby-dick_pg2701.txt", book("moby-dick_pg2701.txt"));
+    expect(d.chapters.length).toBeGreaterThanOrEqual(135);
+    expect(d.chapters[0].title).toMatch(/^CHAPTER 1\. Loomings/);
+    expect(d.chapters[1].start - d.chapters[0].start).toBeGreaterThan(1000);
+  });
+  it("epub: Alice (EPUB 3) -> metadata title, chapters in spine order", async () => {
+    const d = await ingest("alice.epub", book("alice-in-wonderland.epub"));
+    expect(d.format).toBe("epub");
+    expect(d.title).toBe("Alice's Adventures in Wonderland");
+    expect(d.text).toContain("Alice was beginning to get very tired");
+    expect(d.text).not.toMatch(/<[a-z]/);
+    const rabbit = d.chapters.find((c) => /Rabbit-Hole/i.test(c.title));
+    expect(rabbit).toBeDefined();
+    expect(d.text.slice(rabbit!.start, rabbit!.start + 40)).toMatch(/Rabbit-Hole/i);
+  });
+  it("pdf: Alice -> text layer, Gutenberg header skipped, chapters", async () => {
+    const d = await ingest("alice.pdf", book("alice-in-wonderland_pg11.pdf"));
+    expect(d.format).toBe("pdf");
+    expect(d.text.length).toBeGreaterThan(100_000);
+    expect(d.text).toContain("Alice was beginning to get very tired");
+    expect(d.chapters.length).toBeGreaterThanOrEqual(10);
+    expect(d.title).toMatch(/Alice/);
+  });
+});
+
+describe("bad files", () => {
+  const code = async (name: string, bytes: Uint8Array) => {
+    try {
+      await ingest(name, bytes);
+      return "ok";
+    } catch (e) {
+      return (e as { code: string }).code;
+    }
+  };
+  it("refuses empty, unsupported, corrupt and encrypted files with clear codes", async () => {
+    expect(await code("a.txt", new Uint8Array())).toBe("EMPTY_FILE");
+    expect(await code("a.txt", strToU8("   \n\n  "))).toBe("EMPTY_FILE");
+    expect(await code("a.docx", strToU8("hello"))).toBe("UNSUPPORTED_FORMAT");
+    expect(await code("a.exe", new Uint8Array([0x4d, 0x5a, 0, 0]))).toBe("UNSUPPORTED_FORMAT");
+    expect(await code("a.txt", new Uint8Array([1, 2, 0, 0, 5, 6]))).toBe("CORRUPT_FILE");
+    expect(await code("a.epub", strToU8("not a zip"))).toBe("CORRUPT_FILE");
+    expect(await code("a.epub", new Uint8Array([0x50, 0x4b, 3, 4, 9, 9, 9]))).toBe("CORRUPT_FILE");
+    expect(await code("a.pdf", strToU8("%PDF-1.4 garbage"))).toBe("CORRUPT_FILE");
+    expect(await code("a.pdf", strToU8("hello"))).toBe("CORRUPT_FILE");
+    const drm = zipSync({
+      mimetype: strToU8("application/epub+zip"),
+      "META-INF/encryption.xml": strToU8('<encryption><EncryptedData><EncryptionMethod Algorithm="http://www.w3.org/2001/04/xmlenc#aes128-cbc"/></EncryptedData></encryption>'),
+    });
+    expect(await code("a.epub", drm)).toBe("ENCRYPTED");
+  });
+  it.skipIf(!data)("a truncated epub and a truncated pdf are corrupt", async () => {
+    const e = book("alice-in-wonderland.epub");
+    expect(await code("a.epub", e.subarray(0, e.length >> 1))).toBe("CORRUPT_FILE");
+    const p = book("alice-in-wonderland_pg11.pdf");
+    expect(await code("a.pdf", p.subarray(0, 2000))).toBe("CORRUPT_FILE");
+  });
+});

@@ -74,6 +74,7 @@ export async function openLlamaOracle(): Promise<LlamaOracle> {
         dispose: () => model.dispose(),
       };
     },
-    dispose: () => llama.dispose(),
+    // llama.dispose() can wait forever on its worker threads; the process exits anyway
+    dispose: () => Promise.race([llama.dispose(), new Promise<void>((r) => setTimeout(r, 3000).unref())]),
   };
 }

@@ -287,6 +287,8 @@ export interface Events {
   "stats.memory": MemoryStats;
   "engine.status": EngineStatus;
   "settings.updated": Settings;
+  /** Desktop menu commands handled by the UI. */
+  "ui.command": { command: "settings" | "about" };
 }
 
 export type EventName = keyof Events;

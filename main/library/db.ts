@@ -10,9 +10,10 @@ import { migrations } from "./migrations";
 
 export type DB = Database.Database;
 
-export function openDatabase(file: string): DB {
+/** $TOME_SQLITE_BINDING: a better_sqlite3.node built for another runtime (Electron's ABI). */
+export function openDatabase(file: string, nativeBinding = process.env.TOME_SQLITE_BINDING): DB {
   if (file !== ":memory:") fs.mkdirSync(path.dirname(file), { recursive: true });
-  const db = new Database(file);
+  const db = new Database(file, nativeBinding ? { nativeBinding } : {});
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = NORMAL");
   db.pragma("foreign_keys = ON");

@@ -5,7 +5,9 @@
 #include <limits>
 #include <vector>
 
+#include "attention/sum_order.h"
 #include "attention/vec_kernels.h"
+#include "attention/vector_exp.h"
 #include "cpu/thread_pool.h"
 
 namespace tome {
@@ -17,8 +19,10 @@ constexpr int kKeyBlock = 64;              // keys converted to f32 at a time
 constexpr int64_t kScoreBudget = 1 << 20;  // floats of scores one tile may hold (4 MiB)
 
 // One tile: queries [i0, i1) of KV group g, all n_gqa heads of the group.
-void tile(const CausalAttentionArgs& a, int g, int64_t i0, int64_t i1, std::vector<float>& buf) {
+void tile(const CausalAttentionArgs& a, int g, int64_t i0, int64_t i1, std::vector<float>& buf,
+          std::vector<OrderedAccumulator>& acc) {
   const int hd = a.hd, n_gqa = a.n_head / a.n_head_kv;
+  const SumOrder order = order_for(a.n_tokens);
   const int64_t rows = (i1 - i0) * n_gqa;  // (query, head) pairs, r = (i - i0) * n_gqa + hh
   const int64_t n_keys = a.pos0 + i1;      // the last query sees keys [0, pos0 + i1)
   // buf: kv block (kKeyBlock, hd) | q rounded (rows, hd) | scores (rows, n_keys)
@@ -40,7 +44,8 @@ void tile(const CausalAttentionArgs& a, int g, int64_t i0, int64_t i1, std::vect
       const int64_t nv = visible(i, j0, nb);
       for (int hh = 0; hh < n_gqa; ++hh) {
         const int64_t r = (i - i0) * n_gqa + hh;
-        for (int64_t j = 0; j < nv; ++j) S[r * n_keys + j0 + j] = a.scale * dot_f32(qh + r * hd, blk + j * hd, hd);
+        for (int64_t j = 0; j < nv; ++j)
+          S[r * n_keys + j0 + j] = a.scale * ordered_dot(qh + r * hd, blk + j * hd, hd, order);
       }
     }
   }
@@ -51,12 +56,12 @@ void tile(const CausalAttentionArgs& a, int g, int64_t i0, int64_t i1, std::vect
       const int64_t n = a.pos0 + i + 1;
       float m;
       double sum;
-      row_max_sum(s, n, m, sum);
-      probabilities_f16(s, n, m, float(1.0 / sum));
-      std::fill(a.out + (size_t(i) * a.n_head + size_t(g) * n_gqa + hh) * hd,
-                a.out + (size_t(i) * a.n_head + size_t(g) * n_gqa + hh + 1) * hd, 0.0f);
+      exp_in_place(s, n, m, sum);
+      probabilities_f16(s, n, float(1.0 / sum));
     }
-  // pass 2: out += p . V
+  if (acc.size() < size_t(rows)) acc.resize(size_t(rows));
+  for (int64_t r = 0; r < rows; ++r) acc[size_t(r)].reset(order, hd);
+  // pass 2: p . V, key by key in order
   for (int64_t j0 = 0; j0 < n_keys; j0 += kKeyBlock) {
     const int64_t nb = std::min<int64_t>(kKeyBlock, n_keys - j0);
     for (int64_t j = 0; j < nb; ++j) f16_to_f32_row(V + size_t(j0 + j) * a.stride, blk + j * hd, hd);
@@ -64,11 +69,13 @@ void tile(const CausalAttentionArgs& a, int g, int64_t i0, int64_t i1, std::vect
       const int64_t nv = visible(i, j0, nb);
       for (int hh = 0; hh < n_gqa; ++hh) {
         const int64_t r = (i - i0) * n_gqa + hh;
-        float* o = a.out + (size_t(i) * a.n_head + size_t(g) * n_gqa + hh) * hd;
-        for (int64_t j = 0; j < nv; ++j) axpy_f32(o, S[r * n_keys + j0 + j], blk + j * hd, hd);
+        for (int64_t j = 0; j < nv; ++j) acc[size_t(r)].add(j0 + j, S[r * n_keys + j0 + j], blk + j * hd);
       }
     }
   }
+  for (int64_t i = i0; i < i1; ++i)
+    for (int hh = 0; hh < n_gqa; ++hh)
+      acc[size_t((i - i0) * n_gqa + hh)].finish(a.out + (size_t(i) * a.n_head + size_t(g) * n_gqa + hh) * hd);
 }
 
 // One query (decode): threads split the keys; scores, a global max and sum,
@@ -77,11 +84,17 @@ void tile(const CausalAttentionArgs& a, int g, int64_t i0, int64_t i1, std::vect
 void decode_split_keys(const CausalAttentionArgs& a, ThreadPool& pool) {
   const int hd = a.hd, n_gqa = a.n_head / a.n_head_kv, T = pool.size(), H = a.n_head;
   const int64_t n_keys = a.pos0 + 1;
+  const SumOrder order = one_query_order();
   std::vector<float> qh(size_t(H) * hd), S(size_t(H) * n_keys);
-  std::vector<float> tmax(size_t(T) * H), outs(size_t(T) * H * hd, 0.0f);
+  std::vector<float> tmax(size_t(T) * H);
   std::vector<double> tsum(size_t(T) * H);
   round_to_f16(a.q, qh.data(), int64_t(H) * hd);
-  auto range = [&](int t, int64_t& j0, int64_t& j1) { j0 = n_keys * t / T; j1 = n_keys * (t + 1) / T; };
+  // thread ranges start at multiples of 16 keys, so exp's lane chunks are ggml's
+  const int64_t n_chunks = (n_keys + 15) / 16;
+  auto range = [&](int t, int64_t& j0, int64_t& j1) {
+    j0 = std::min(n_keys, n_chunks * t / T * 16);
+    j1 = std::min(n_keys, n_chunks * (t + 1) / T * 16);
+  };
   pool.run([&](int t) {
     int64_t j0, j1;
     range(t, j0, j1);
@@ -91,7 +104,7 @@ void decode_split_keys(const CausalAttentionArgs& a, ThreadPool& pool) {
         f16_to_f32_row(a.k_heads[g] + size_t(j) * a.stride, row.data(), hd);
         for (int hh = 0; hh < n_gqa; ++hh) {
           const int h = g * n_gqa + hh;
-          S[size_t(h) * n_keys + j] = a.scale * dot_f32(qh.data() + size_t(h) * hd, row.data(), hd);
+          S[size_t(h) * n_keys + j] = a.scale * ordered_dot(qh.data() + size_t(h) * hd, row.data(), hd, order);
         }
       }
     for (int h = 0; h < H; ++h) {
@@ -106,10 +119,8 @@ void decode_split_keys(const CausalAttentionArgs& a, ThreadPool& pool) {
     int64_t j0, j1;
     range(t, j0, j1);
     for (int h = 0; h < H; ++h) {
-      double sum = 0;
-      const float* s = S.data() + size_t(h) * n_keys;
-      for (int64_t j = j0; j < j1; ++j) sum += double(std::exp(s[j] - m[size_t(h)]));
-      tsum[size_t(t) * H + h] = sum;
+      float* s = S.data() + size_t(h) * n_keys;
+      tsum[size_t(t) * H + h] = j1 > j0 ? softmax_exp(s + j0, j1 - j0, m[size_t(h)], s + j0) : 0.0;
     }
   });
   std::vector<float> inv(static_cast<size_t>(H));
@@ -121,22 +132,23 @@ void decode_split_keys(const CausalAttentionArgs& a, ThreadPool& pool) {
   pool.run([&](int t) {
     int64_t j0, j1;
     range(t, j0, j1);
-    std::vector<float> row(static_cast<size_t>(hd));
-    for (int h = 0; h < H; ++h) probabilities_f16(S.data() + size_t(h) * n_keys + j0, j1 - j0, m[size_t(h)], inv[size_t(h)]);
-    for (int g = 0; g < a.n_head_kv; ++g)
-      for (int64_t j = j0; j < j1; ++j) {
-        f16_to_f32_row(a.v_heads[g] + size_t(j) * a.stride, row.data(), hd);
-        for (int hh = 0; hh < n_gqa; ++hh) {
-          const int h = g * n_gqa + hh;
-          axpy_f32(outs.data() + (size_t(t) * H + h) * hd, S[size_t(h) * n_keys + j], row.data(), hd);
-        }
-      }
+    for (int h = 0; h < H; ++h) probabilities_f16(S.data() + size_t(h) * n_keys + j0, j1 - j0, inv[size_t(h)]);
   });
-  for (int h = 0; h < H; ++h) {
-    float* o = a.out + size_t(h) * hd;
-    std::fill(o, o + hd, 0.0f);
-    for (int t = 0; t < T; ++t) axpy_f32(o, 1.0f, outs.data() + (size_t(t) * H + h) * hd, hd);
-  }
+  // p . V: each head's keys in order on one thread (the sum order is a chain)
+  pool.run([&](int t) {
+    std::vector<float> row(static_cast<size_t>(hd));
+    OrderedAccumulator acc;
+    for (int h = t; h < H; h += T) {
+      const int g = h / n_gqa;
+      acc.reset(order, hd);
+      const float* p = S.data() + size_t(h) * n_keys;
+      for (int64_t j = 0; j < n_keys; ++j) {
+        f16_to_f32_row(a.v_heads[g] + size_t(j) * a.stride, row.data(), hd);
+        acc.add(j, p[j], row.data());
+      }
+      acc.finish(a.out + size_t(h) * hd);
+    }
+  });
 }
 
 }  // namespace
@@ -152,11 +164,12 @@ void causal_attention(const CausalAttentionArgs& a, ThreadPool& pool) {
   // across threads instead of giving each thread a contiguous range.
   pool.run([&](int t) {
     std::vector<float> buf;
+    std::vector<OrderedAccumulator> acc;
     for (int64_t job = t; job < n_jobs; job += pool.size()) {
       const int g = int(job % a.n_head_kv);
       const int64_t ti = job / a.n_head_kv;
       const int64_t i0 = ti * q_tile, i1 = std::min(a.n_tokens, i0 + q_tile);
-      tile(a, g, i0, i1, buf);
+      tile(a, g, i0, i1, buf, acc);
     }
   });
 }

@@ -4,7 +4,9 @@
 #include <cmath>
 #include <limits>
 
+#include "attention/sum_order.h"
 #include "attention/vec_kernels.h"
+#include "attention/vector_exp.h"
 #include "common/fp16.h"
 
 namespace tome {
@@ -18,14 +20,13 @@ void round_to_f16(const float* src, float* dst, int64_t n) {
   }
 }
 
-void row_max_sum(const float* s, int64_t n, float& m, double& sum) {
+void exp_in_place(float* s, int64_t n, float& m, double& sum) {
   m = *std::max_element(s, s + n);
-  sum = 0;
-  for (int64_t j = 0; j < n; ++j) sum += double(std::exp(s[j] - m));
+  sum = softmax_exp(s, n, m, s);
 }
 
-void probabilities_f16(float* s, int64_t n, float m, float inv_sum) {
-  for (int64_t j = 0; j < n; ++j) s[j] = fp16_to_fp32(fp32_to_fp16(std::exp(s[j] - m) * inv_sum));
+void probabilities_f16(float* e, int64_t n, float inv_sum) {
+  for (int64_t j = 0; j < n; ++j) e[j] = fp16_to_fp32(fp32_to_fp16(e[j] * inv_sum));
 }
 
 namespace {
@@ -34,11 +35,12 @@ namespace {
 template <class RowOf>
 void attend(const float* q, int n_q, const KvRows& kv, int64_t n, int hd, float scale, float* out,
             float* lse, std::vector<float>& scratch, RowOf row) {
-  std::fill(out, out + size_t(n_q) * hd, 0.0f);
   if (n <= 0) {
+    std::fill(out, out + size_t(n_q) * hd, 0.0f);
     std::fill(lse, lse + n_q, -std::numeric_limits<float>::infinity());
     return;
   }
+  const SumOrder order = one_query_order();
   // scratch: scores (n_q, n) | one f32 row (hd) | q rounded (n_q, hd)
   scratch.resize(size_t(n_q) * size_t(n) + size_t(hd) * (1 + size_t(n_q)));
   float* scores = scratch.data();
@@ -47,20 +49,25 @@ void attend(const float* q, int n_q, const KvRows& kv, int64_t n, int hd, float 
   round_to_f16(q, qh, int64_t(n_q) * hd);
   for (int64_t j = 0; j < n; ++j) {
     f16_to_f32_row(kv.k + size_t(row(j)) * kv.stride, row_f32, hd);
-    for (int h = 0; h < n_q; ++h) scores[size_t(h) * n + j] = scale * dot_f32(qh + size_t(h) * hd, row_f32, hd);
+    for (int h = 0; h < n_q; ++h)
+      scores[size_t(h) * n + j] = scale * ordered_dot(qh + size_t(h) * hd, row_f32, hd, order);
   }
   for (int h = 0; h < n_q; ++h) {
     float* s = scores + size_t(h) * n;
     float m;
     double sum;
-    row_max_sum(s, n, m, sum);
+    exp_in_place(s, n, m, sum);
     lse[h] = m + float(std::log(sum));
-    probabilities_f16(s, n, m, float(1.0 / sum));
+    probabilities_f16(s, n, float(1.0 / sum));
   }
+  thread_local std::vector<OrderedAccumulator> acc;
+  if (acc.size() < size_t(n_q)) acc.resize(size_t(n_q));
+  for (int h = 0; h < n_q; ++h) acc[size_t(h)].reset(order, hd);
   for (int64_t j = 0; j < n; ++j) {
     f16_to_f32_row(kv.v + size_t(row(j)) * kv.stride, row_f32, hd);
-    for (int h = 0; h < n_q; ++h) axpy_f32(out + size_t(h) * hd, scores[size_t(h) * n + j], row_f32, hd);
+    for (int h = 0; h < n_q; ++h) acc[size_t(h)].add(j, scores[size_t(h) * n + j], row_f32);
   }
+  for (int h = 0; h < n_q; ++h) acc[size_t(h)].finish(out + size_t(h) * hd);
 }
 
 }  // namespace

@@ -39,10 +39,10 @@ void merge_partial(float* out_a, float* lse_a, const float* out_b, const float* 
 // q rounded to f16 precision (kept as f32), as the scores use it. n values.
 void round_to_f16(const float* src, float* dst, int64_t n);
 
-// Softmax pieces shared with the causal kernels.
-//   row_max_sum: m = max s, sum = sum exp(s - m) (in double, as ggml sums)
-//   probabilities_f16: s_j <- f16(exp(s_j - m) * inv_sum)
-void row_max_sum(const float* s, int64_t n, float& m, double& sum);
-void probabilities_f16(float* s, int64_t n, float m, float inv_sum);
+// Softmax pieces shared with the causal kernels (exp as vector_exp.h):
+//   exp_in_place: m = max s; s_j <- exp(s_j - m); sum = sum_j s_j
+//   probabilities_f16: e_j <- f16(e_j * inv_sum)
+void exp_in_place(float* s, int64_t n, float& m, double& sum);
+void probabilities_f16(float* e, int64_t n, float inv_sum);
 
 }  // namespace tome

@@ -22,6 +22,7 @@ CpuFeatures detect() {
   f.avx2 = __builtin_cpu_supports("avx2");
   f.fma = __builtin_cpu_supports("fma");
   f.f16c = __builtin_cpu_supports("f16c");
+  f.avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
 #elif defined(_MSC_VER) && (defined(_M_X64) || defined(_M_IX86))
   int r[4];
   __cpuid(r, 0);

@@ -8,6 +8,7 @@ struct CpuFeatures {
   bool avx2 = false;
   bool fma = false;
   bool f16c = false;
+  bool avx512 = false;  // AVX-512 F and DQ (decides which of llama.cpp's CPU builds we mirror)
 };
 
 const CpuFeatures& cpu_features();

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "attention/vector_exp.h"
+
 namespace tome {
 
 void rms_norm(const float* x, const float* w, float* out, int64_t n_rows, int n, float eps) {
@@ -45,12 +47,7 @@ void apply_rope(float* x, int n_heads, int head_dim, int n_rot, RopeStyle style,
   }
 }
 
-void swiglu(float* gate, const float* up, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) {
-    const float g = gate[i];
-    gate[i] = g / (1.0f + std::exp(-g)) * up[i];
-  }
-}
+void swiglu(float* gate, const float* up, int64_t n) { swiglu_ggml(gate, up, n); }
 
 void add_inplace(float* y, const float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] += x[i];

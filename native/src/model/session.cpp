@@ -8,6 +8,8 @@
 #include "attention/causal_attention.h"
 #include "attention/vec_kernels.h"
 #include "common/error.h"
+#include "common/fp16.h"
+#include <cstdlib>
 #include "cpu/matmul.h"
 #include "cpu/quant.h"
 
@@ -139,7 +141,7 @@ void Session::forward_chunk(const int32_t* tokens, int64_t n, bool all_logits) {
     mm(L.w_gate, h_.data(), n, gate_.data());
     mm(L.w_up, h_.data(), n, up_.data());
     t_other = Clock::now();
-    swiglu(gate_.data(), up_.data(), int64_t(N) * F);
+    for (int64_t i = 0; i < n; ++i) swiglu(gate_.data() + i * F, up_.data() + i * F, F);  // per row, as ggml chunks it
     times_.other_ms += ms_since(t_other);
     mm(L.w_down, gate_.data(), n, tmp_.data());
     add_inplace(x_.data(), tmp_.data(), int64_t(N) * E);

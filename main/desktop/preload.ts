@@ -1,0 +1,76 @@
+// The preload: the renderer's only door to main. It exposes window.tome with one
+// function per contract method (ipcRenderer.invoke on channel "tome:<method>")
+// and `on(event, listener)` for pushed events — never ipcRenderer itself.
+// Sandboxed preloads can require only "electron", so the method list is written
+// out here; the type checks below fail the build if it drifts from the contract.
+import { contextBridge, ipcRenderer, type IpcRendererEvent } from "electron";
+import type { EventName, Method, TomeApi } from "../ipc/contract";
+
+const METHODS = [
+  "app.info",
+  "settings.get",
+  "settings.set",
+  "models.list",
+  "models.inspect",
+  "models.load",
+  "models.openDialog",
+  "engine.status",
+  "stats.memory",
+  "library.list",
+  "library.import",
+  "library.openDialog",
+  "library.remove",
+  "library.text",
+  "library.read",
+  "library.cancel",
+  "chat.list",
+  "chat.create",
+  "chat.messages",
+  "chat.setSystemPrompt",
+  "chat.send",
+  "chat.regenerate",
+  "chat.stop",
+  "chat.remove",
+] as const satisfies readonly Method[];
+// Every method is listed (compile error otherwise):
+type Missing = Exclude<Method, (typeof METHODS)[number]>;
+const _allListed: [Missing] extends [never] ? true : Missing = true;
+void _allListed;
+
+const EVENTS = [
+  "doc.updated",
+  "doc.removed",
+  "doc.progress",
+  "chat.delta",
+  "chat.message",
+  "stats.token",
+  "stats.memory",
+  "engine.status",
+  "settings.updated",
+  "ui.command",
+] as const satisfies readonly EventName[];
+type MissingEvent = Exclude<EventName, (typeof EVENTS)[number]>;
+const _allEvents: [MissingEvent] extends [never] ? true : MissingEvent = true;
+void _allEvents;
+
+/** Main answers { ok, result } or { ok: false, error }: error codes survive the trip. */
+type Reply = { ok: true; result: unknown } | { ok: false; error: { code: string; message: string } };
+
+const api: Record<string, unknown> = {};
+for (const m of METHODS) {
+  api[m] = async (params: unknown) => {
+    const r = (await ipcRenderer.invoke(`tome:${m}`, params ?? {})) as Reply;
+    if (r.ok) return r.result;
+    throw Object.assign(new Error(r.error.message), { code: r.error.code });
+  };
+}
+api.on = (event: string, listener: (data: unknown) => void) => {
+  if (!(EVENTS as readonly string[]).includes(event)) throw new Error(`unknown event ${event}`);
+  const wrapped = (_e: IpcRendererEvent, name: string, data: unknown) => {
+    if (name === event) listener(data);
+  };
+  ipcRenderer.on("tome:event", wrapped);
+  return () => ipcRenderer.removeListener("tome:event", wrapped);
+};
+
+contextBridge.exposeInMainWorld("tome", api as TomeApi);

@@ -1,0 +1,180 @@
+// End to end in a real browser: Debian's chromium driven by playwright-core
+// against `tome serve` with the fixture model stories260K (context 2048, so only
+// the beginning of each book is read; the UI says so). Uploads the txt, epub and
+// pdf books, sees progress then "ready", asks, watches the answer stream, stops
+// one midway, checks the live panels, restarts the server and finds the
+// conversation again. Screenshots: test-artifacts/e2e/*.png.
+// Needs: a built app (npm run build), the engine addon, /usr/bin/chromium, ../shared.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { spawn, type ChildProcess } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { chromium, type Browser, type Locator, type Page } from "playwright-core";
+import { testDataDir } from "../../main/bench/test-data";
+import { addonPath } from "../../main/engine/native";
+
+const CHROMIUM = process.env.TOME_CHROMIUM ?? "/usr/bin/chromium";
+const data = testDataDir();
+const root = path.resolve(__dirname, "..", "..");
+const artifacts = path.join(root, "test-artifacts", "e2e");
+const built = fs.existsSync(path.join(root, "build", "main", "cli", "index.js")) && fs.existsSync(path.join(root, "build", "renderer", "index.html"));
+let addon = true;
+try {
+  addonPath();
+} catch {
+  addon = false;
+}
+const missing = [!data && "test data", !built && "a built app (npm run build)", !addon && "the engine addon", !fs.existsSync(CHROMIUM) && CHROMIUM].filter(Boolean);
+if (missing.length) console.warn(`e2e skipped: missing ${missing.join(", ")}`);
+
+const books = {
+  txt: path.join(data ?? "", "books", "alice-in-wonderland_pg11.txt"),
+  epub: path.join(data ?? "", "books", "alice-in-wonderland.epub"),
+  pdf: path.join(data ?? "", "books", "alice-in-wonderland_pg11.pdf"),
+};
+const model = path.join(data ?? "", "models", "stories260K.gguf");
+
+interface Served {
+  child: ChildProcess;
+  url: string;
+}
+
+function serve(dataDir: string): Promise<Served> {
+  const child = spawn(process.execPath, [path.join(root, "bin", "tome.js"), "serve", "--port", "0", "--model", model, "--data-dir", dataDir], {
+    cwd: root,
+    stdio: ["ignore", "pipe", "inherit"],
+    env: process.env,
+  });
+  return new Promise((resolve, reject) => {
+    let out = "";
+    child.stdout!.on("data", (b: Buffer) => {
+      out += b;
+      const line = out.split("\n")[0];
+      if (out.includes("\n")) {
+        const m = /^tome: serving at (http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+)$/.exec(line);
+        if (m) resolve({ child, url: m[1] });
+        else reject(new Error(`unexpected first line: ${line}`));
+      }
+    });
+    child.once("exit", (c) => reject(new Error(`tome serve exited (${c})`)));
+  });
+}
+
+async function stop(s: Served | null) {
+  if (!s || s.child.exitCode !== null) return;
+  const exited = new Promise((r) => s.child.once("exit", r));
+  s.child.kill("SIGTERM");
+  await exited;
+}
+
+/** Waits until the locator's text matches (Playwright's own expect is not used under Vitest). */
+async function waitText(l: Locator, re: RegExp, timeout = 30_000): Promise<string> {
+  let last = "";
+  await expect
+    .poll(async () => {
+      last = (await l.textContent({ timeout: 1000 }).catch(() => null)) ?? "";
+      return re.test(last);
+    }, { timeout, interval: 100 })
+    .toBe(true)
+    .catch(() => {
+      throw new Error(`text never matched ${re}; last text: ${JSON.stringify(last.slice(0, 300))}`);
+    });
+  return last;
+}
+
+const shot = (page: Page, name: string) => page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
+
+describe.skipIf(missing.length > 0)("tome in a browser (e2e)", () => {
+  let browser: Browser;
+  let page: Page;
+  let server: Served | null = null;
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "tome-e2e-"));
+
+  beforeAll(async () => {
+    fs.mkdirSync(artifacts, { recursive: true });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+    });
+    page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
+    page.on("pageerror", (e) => console.error("page error:", e.message));
+    server = await serve(dataDir);
+    await page.goto(server.url);
+    await page.getByTestId("engine-state").filter({ hasText: "stories260K.gguf" }).waitFor({ timeout: 60_000 });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await stop(server);
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  async function upload(kind: keyof typeof books, shotName: string) {
+    const before = await page.locator(".doc-list li").count();
+    // Watch for the progress bar from the moment the file goes in (the tiny model reads fast).
+    const sawProgress = page.getByTestId("prefill-progress").waitFor({ timeout: 60_000 }).then(() => true, () => false);
+    await page.getByTestId("file-input").setInputFiles(books[kind]);
+    await expect.poll(() => page.locator(".doc-list li").count(), { timeout: 60_000 }).toBe(before + 1);
+    expect(await sawProgress).toBe(true);
+    await shot(page, `${shotName}-reading`).catch(() => {});
+    await waitText(page.getByTestId("doc-status"), /\bready\b/, 120_000);
+    await waitText(page.getByTestId("context-note"), /The model's context holds 2,048 tokens/);
+    await shot(page, `${shotName}-ready`);
+  }
+
+  it("reads a txt, an epub and a pdf: progress, then ready", async () => {
+    await upload("txt", "01-txt");
+    await upload("epub", "02-epub");
+    await upload("pdf", "03-pdf");
+    const titles = await page.locator(".doc-list .doc-title span").allTextContents();
+    expect(titles.length).toBe(3);
+  });
+
+  it("asks a question and streams the answer into a new assistant message", async () => {
+    await page.getByTestId("chat-input").fill("Who is the White Rabbit?");
+    await page.getByTestId("send").click();
+    const answer = page.getByTestId("message-assistant").last();
+    await answer.waitFor({ timeout: 30_000 });
+    // The text grows while the cursor is shown, then the message is done.
+    await expect.poll(async () => (await answer.textContent())?.length ?? 0, { timeout: 30_000 }).toBeGreaterThan(3);
+    await page.getByTestId("send").waitFor({ timeout: 60_000 });
+    await waitText(answer, /tok\/s/);
+    await shot(page, "04-answer");
+    // Live panels: non-zero numbers.
+    await waitText(page.getByTestId("mem-cpu"), /engine [1-9][\d.]* (KiB|MiB|GiB)/);
+    await waitText(page.getByTestId("mem-gpu"), /no GPU: CPU backend/);
+    await waitText(page.getByTestId("kv-tiers"), /host [1-9][\d.]* (KiB|MiB)/);
+    await waitText(page.getByTestId("retrieval-stats"), /keys scanned .*\([1-9][\d,]* of [1-9][\d,]*\)/);
+    await waitText(page.getByTestId("tokens-per-sec"), /[1-9][\d.]* tok\/s/);
+    // Highlights come from the engine's retrieved positions (stepStats, issue 3).
+    const stepStats = await page.getByTestId("engine-state").getAttribute("data-step-stats");
+    if (stepStats === "yes") expect(await page.getByTestId("highlight").count()).toBeGreaterThan(0);
+    else console.warn("e2e: the engine reports no per-step positions yet (stepStats); highlights not checked");
+  });
+
+  it("stops an answer midway", async () => {
+    await page.getByTestId("chat-input").fill("Tell me a long story about Alice and the Queen.");
+    await page.getByTestId("send").click();
+    const answer = page.getByTestId("message-assistant").last();
+    await expect.poll(async () => (await answer.textContent())?.length ?? 0, { timeout: 30_000 }).toBeGreaterThan(0);
+    await page.getByTestId("stop").click();
+    await waitText(answer, /stopped/);
+    await shot(page, "05-stopped");
+  });
+
+  it("finds the conversation again after a server restart", async () => {
+    const before = await page.getByTestId("message-assistant").count();
+    const firstQuestion = "Who is the White Rabbit?";
+    await stop(server);
+    server = await serve(dataDir);
+    await page.goto(server.url);
+    // The last-opened document is listed; pick the one we talked about (the pdf) and its conversation.
+    await page.locator(".doc-list li").first().waitFor({ timeout: 30_000 });
+    await page.locator(".doc-title", { hasText: /Alice/ }).first().click();
+    await page.getByTestId("conversation").filter({ hasText: firstQuestion }).first().click();
+    await expect.poll(() => page.getByTestId("message-assistant").count(), { timeout: 30_000 }).toBe(before);
+    await waitText(page.locator(".message.user").first(), new RegExp(firstQuestion.replace("?", "\\?")));
+    await shot(page, "06-after-restart");
+  });
+});

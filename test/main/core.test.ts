@@ -1,0 +1,178 @@
+// The app core over a fake engine: reading a book (states, progress), asking
+// (streaming, stats, highlights, persistence), stop, regenerate, a crashed
+// engine, and the model path allow-list.
+import * as path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { b64, eventsOf, makeCore, until, type TestCore } from "./helpers/core";
+import type { DocumentInfo, MessageInfo } from "../../main/ipc/contract";
+
+const BOOK = "Title: Tiny\nAuthor: Me\n\n*** START OF THE PROJECT GUTENBERG EBOOK TINY ***\n\nCHAPTER I.\nThe Start\n\n" + "Alice sat by the river. ".repeat(40) + "\n*** END OF THE PROJECT GUTENBERG EBOOK TINY ***\n";
+
+let t: TestCore;
+afterEach(() => t?.close());
+
+async function withBook(o: Parameters<typeof makeCore>[0] = {}) {
+  t = makeCore(o);
+  await t.core.call("models.load", { path: t.modelPath });
+  const doc = (await t.core.call("library.import", { name: "tiny.txt", dataBase64: b64(BOOK) })) as DocumentInfo;
+  return doc;
+}
+
+const doc = (id: number) => t.core.lib.documents.get(id)!;
+
+describe("reading a book", () => {
+  it("goes new -> reading -> ready with tokenize and prefill progress", async () => {
+    const d = await withBook();
+    expect(d.state).toBe("new");
+    expect(d.title).toBe("Tiny");
+    expect(d.boilerplateSkipped).toBe(true);
+    await t.core.call("library.read", { documentId: d.id });
+    await until(() => doc(d.id).state === "ready");
+    const phases = eventsOf(t, "doc.progress").map((p) => p.phase);
+    expect(phases).toContain("tokenize");
+    expect(phases).toContain("prefill");
+    const last = eventsOf(t, "doc.progress").filter((p) => p.phase === "prefill").pop()!;
+    expect(last.done).toBe(last.total);
+    expect(doc(d.id).tokens).toBe(d.chars);
+    expect(doc(d.id).tokensUsed).toBe(d.chars);
+  });
+
+  it("cuts a book to the context and records how much was used", async () => {
+    const d = await withBook({ nCtx: 600 });
+    await t.core.call("library.read", { documentId: d.id });
+    await until(() => doc(d.id).state === "ready");
+    const r = doc(d.id);
+    expect(r.tokensUsed).toBeLessThan(r.tokens!);
+    expect(r.charsUsed).toBe(r.tokensUsed); // the fake engine: one token per character
+  });
+
+  it("can be cancelled and goes back to new", async () => {
+    const d = await withBook();
+    const big = (await t.core.call("library.import", { name: "big.txt", dataBase64: b64("word ".repeat(300)) })) as DocumentInfo;
+    const { jobId } = (await t.core.call("library.read", { documentId: big.id })) as { jobId: string };
+    await t.core.call("library.cancel", { jobId });
+    await until(() => doc(big.id).state !== "reading");
+    expect(["new", "ready"]).toContain(doc(big.id).state);
+    expect(doc(d.id).state).toBe("new");
+  });
+
+  it("refuses to read without a model, and a second job while busy", async () => {
+    t = makeCore();
+    const d = (await t.core.call("library.import", { name: "a.txt", dataBase64: b64("hello there") })) as DocumentInfo;
+    await expect(t.core.call("library.read", { documentId: d.id })).rejects.toMatchObject({ code: "NO_MODEL" });
+    await t.core.call("models.load", { path: t.modelPath });
+    await t.core.call("library.read", { documentId: d.id });
+    await expect(t.core.call("library.read", { documentId: d.id })).rejects.toMatchObject({ code: "BUSY" });
+    await until(() => doc(d.id).state === "ready");
+  });
+});
+
+describe("asking", () => {
+  it("streams the answer, stores it with stats and highlights, reuses the book's KV", async () => {
+    const d = await withBook();
+    await t.core.call("library.read", { documentId: d.id });
+    await until(() => doc(d.id).state === "ready");
+    const conv = (await t.core.call("chat.create", { documentId: d.id })) as { id: number };
+    const { user, assistant } = (await t.core.call("chat.send", { conversationId: conv.id, text: "Where is Alice?" })) as { user: MessageInfo; assistant: MessageInfo };
+    expect(user.content).toBe("Where is Alice?");
+    expect(assistant.status).toBe("streaming");
+    const done = await until(() => {
+      const m = t.core.lib.conversations.message(assistant.id)!;
+      return m.status !== "streaming" && m;
+    });
+    expect(done.status).toBe("done");
+    expect(done.content).toBe("Alice follows the White Rabbit down the hole.");
+    expect(eventsOf(t, "chat.delta").map((x) => x.text).join("")).toBe(done.content);
+    expect(done.stats!.tokens).toBeGreaterThan(0);
+    expect(done.stats!.reusedTokens).toBeGreaterThan(d.chars); // the whole book prefix came from the read
+    expect(done.highlights.length).toBeGreaterThan(0);
+    expect(BOOK).toContain(done.highlights[0].text.trim().slice(0, 10));
+    expect(eventsOf(t, "stats.token").length).toBe(done.stats!.tokens);
+    expect(t.core.lib.conversations.tokenStats(assistant.id).length).toBe(done.stats!.tokens);
+    expect(t.core.lib.conversations.get(conv.id)!.title).toBe("Where is Alice?");
+  });
+
+  it("answers a book that was not read yet (reads it on the way)", async () => {
+    const d = await withBook();
+    const conv = (await t.core.call("chat.create", { documentId: d.id })) as { id: number };
+    const { assistant } = (await t.core.call("chat.send", { conversationId: conv.id, text: "Hi?" })) as { assistant: MessageInfo };
+    await until(() => t.core.lib.conversations.message(assistant.id)!.status === "done");
+    expect(doc(d.id).state).toBe("ready");
+  });
+
+  it("stop keeps the partial answer marked stopped; regenerate replaces the last answer", async () => {
+    const d = await withBook({ reply: "one two three four five six seven eight nine ten ".repeat(5), tokenDelayMs: 15 });
+    const conv = (await t.core.call("chat.create", { documentId: d.id })) as { id: number };
+    const { assistant } = (await t.core.call("chat.send", { conversationId: conv.id, text: "Count" })) as { assistant: MessageInfo };
+    await until(() => eventsOf(t, "chat.delta").length >= 3);
+    expect(await t.core.call("chat.stop", { conversationId: conv.id })).toEqual({ stopped: true });
+    const m = await until(() => {
+      const x = t.core.lib.conversations.message(assistant.id)!;
+      return x.status !== "streaming" && x;
+    });
+    expect(m.status).toBe("stopped");
+    expect(m.content.length).toBeGreaterThan(0);
+    expect(m.content.length).toBeLessThan(t.engine.o.reply!.length);
+    const { assistant: again } = (await t.core.call("chat.regenerate", { conversationId: conv.id })) as { assistant: MessageInfo };
+    await t.core.call("chat.stop", { conversationId: conv.id });
+    await until(() => t.core.lib.conversations.message(again.id)!.status !== "streaming");
+    const msgs = t.core.lib.conversations.messages(conv.id);
+    expect(msgs.map((x) => x.role)).toEqual(["user", "assistant"]);
+    expect(msgs[1].id).toBe(again.id);
+  });
+
+  it("a crashed engine ends the answer with an error, resets states, and the next load works", async () => {
+    const d = await withBook({ tokenDelayMs: 30 });
+    const conv = (await t.core.call("chat.create", { documentId: d.id })) as { id: number };
+    const { assistant } = (await t.core.call("chat.send", { conversationId: conv.id, text: "Go" })) as { assistant: MessageInfo };
+    await until(() => eventsOf(t, "chat.delta").length >= 1);
+    t.engine.crash();
+    const m = await until(() => {
+      const x = t.core.lib.conversations.message(assistant.id)!;
+      return x.status !== "streaming" && x;
+    });
+    expect(m.status).toBe("error");
+    expect(m.content).toContain("engine stopped");
+    const st = (await t.core.call("engine.status", {})) as { crashed: string; model: null };
+    expect(st.crashed).toContain("SIGSEGV");
+    expect(st.model).toBeNull();
+    expect(doc(d.id).state).toBe("new");
+    await expect(t.core.call("chat.send", { conversationId: conv.id, text: "again" })).rejects.toMatchObject({ code: "NO_MODEL" });
+    await t.core.call("models.load", { path: t.modelPath });
+    expect(((await t.core.call("engine.status", {})) as { crashed: null }).crashed).toBeNull();
+  });
+
+  it("conversations survive a restart; an answer cut by the restart is marked interrupted", async () => {
+    const d = await withBook({ tokenDelayMs: 50 });
+    const conv = (await t.core.call("chat.create", { documentId: d.id })) as { id: number };
+    await t.core.call("chat.send", { conversationId: conv.id, text: "Remember me" });
+    await until(() => eventsOf(t, "chat.delta").length >= 2);
+    await new Promise((r) => setTimeout(r, 300)); // the streaming text is saved every 250 ms
+    const dir = t.dir;
+    t.engine.freeze(); // the process "dies" here: no finish() for the answer
+    t.core.lib.close();
+    t = makeCore({ dir });
+    const convs = (await t.core.call("chat.list", { documentId: d.id })) as { id: number; title: string }[];
+    expect(convs[0].title).toBe("Remember me");
+    const msgs = (await t.core.call("chat.messages", { conversationId: conv.id })) as MessageInfo[];
+    expect(msgs[0].content).toBe("Remember me");
+    expect(msgs[1].status).toBe("interrupted");
+    expect(msgs[1].content.length).toBeGreaterThan(0);
+  });
+});
+
+describe("models", () => {
+  it("lists the models folder and refuses paths outside it", async () => {
+    t = makeCore();
+    const list = (await t.core.call("models.list", {})) as { path: string }[];
+    expect(list.map((m) => m.path)).toContain(t.modelPath);
+    const details = (await t.core.call("models.inspect", { path: t.modelPath })) as { memory: { retrieval: { deviceKvBytes: number } }; arch: string };
+    expect(details.arch).toBe("llama");
+    expect(details.memory.retrieval.deviceKvBytes).toBeLessThan((1 << 20) + 1);
+    for (const bad of ["/etc/passwd", path.join(t.dir, "models", "..", "tome.db"), path.join(t.dir, "models", "..", "..", "x.gguf"), "relative.gguf"]) {
+      await expect(t.core.call("models.load", { path: bad })).rejects.toMatchObject({ code: expect.stringMatching(/BAD_REQUEST|NOT_FOUND/) });
+    }
+    expect(t.engine.calls.filter((c) => c.op === "load")).toHaveLength(0);
+    await expect(t.core.call("models.openDialog", {})).rejects.toMatchObject({ code: "NOT_SUPPORTED" });
+  });
+});

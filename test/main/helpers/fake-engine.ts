@@ -1,0 +1,180 @@
+// An in-process stand-in for the engine host, behind the same Engine interface:
+// one token per character (token id = char code), prefill in chunks with
+// progress events, generation of a fixed reply word by word with a small delay,
+// cancellation, attention on the first document tokens, and a crash switch.
+import type { Engine } from "../../../main/host/engine-client";
+import type { EngineEvent, EngineOp, EngineOps, LoadedModel } from "../../../main/host/protocol";
+import { AppError } from "../../../main/ipc/errors";
+
+export interface FakeOptions {
+  reply?: string;
+  tokenDelayMs?: number;
+  nCtx?: number;
+  stepStats?: boolean;
+}
+
+export class FakeEngine implements Engine {
+  private events: ((e: EngineEvent) => void)[] = [];
+  private crashes: ((d: string) => void)[] = [];
+  private cancelled = new Set<string>();
+  private cached: number[] = [];
+  private alive = false;
+  model: LoadedModel | null = null;
+  calls: { op: EngineOp; args: unknown }[] = [];
+  private pendingRejects = new Set<(e: unknown) => void>();
+
+  constructor(public o: FakeOptions = {}) {}
+
+  onEvent(cb: (e: EngineEvent) => void) {
+    this.events.push(cb);
+  }
+  onCrash(cb: (d: string) => void) {
+    this.crashes.push(cb);
+  }
+  running() {
+    return this.alive;
+  }
+  close() {
+    this.alive = false;
+  }
+
+  /** Simulates the engine process dying (e.g. a native crash). */
+  crash() {
+    this.alive = false;
+    this.model = null;
+    const err = new AppError("ENGINE_CRASHED", "The engine stopped (killed by SIGSEGV). Load the model again to continue.");
+    for (const r of this.pendingRejects) r(err);
+    this.pendingRejects.clear();
+    for (const c of this.crashes) c("killed by SIGSEGV");
+  }
+
+  private frozen = false;
+  /** Simulates the whole process stopping: no more events, no more answers. */
+  freeze() {
+    this.frozen = true;
+  }
+
+  private emit(e: EngineEvent) {
+    if (this.frozen) return;
+    for (const l of this.events) l(e);
+  }
+
+  async call<K extends EngineOp>(op: K, args: EngineOps[K]["req"]): Promise<EngineOps[K]["res"]> {
+    this.alive = true;
+    this.calls.push({ op, args });
+    return new Promise((resolve, reject) => {
+      this.pendingRejects.add(reject);
+      (this.run(op, args) as Promise<EngineOps[K]["res"]>)
+        .then((v) => !this.frozen && resolve(v), (e) => !this.frozen && reject(e))
+        .finally(() => this.pendingRejects.delete(reject));
+    });
+  }
+
+  private async run(op: EngineOp, args: unknown): Promise<unknown> {
+    const a = args as Record<string, unknown>;
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    switch (op) {
+      case "inspect":
+        return {
+          summary: {
+            version: 3,
+            fileSize: 1000,
+            alignment: 32,
+            dataOffset: 100,
+            metadata: { "general.architecture": "llama", "llama.context_length": 2048, "llama.block_count": 2, "llama.embedding_length": 64, "llama.attention.head_count": 8 },
+            tensors: [{ name: "w", type: "F32", supported: true, shape: [64, 64], bytes: 16384 }],
+          },
+          estimate: { ctx: 2048, weightBytes: 16384, kvBytes: 1 << 20, totalBytes: 16384 + (1 << 20) },
+        };
+      case "load": {
+        this.cached = [];
+        this.model = {
+          path: a.path as string,
+          info: { nCtxTrain: 2048 } as LoadedModel["info"],
+          nCtx: this.o.nCtx ?? 2048,
+          chatTemplate: null,
+          bosToken: "<s>",
+          eosToken: "</s>",
+          stepStats: this.o.stepStats ?? true,
+        };
+        return this.model;
+      }
+      case "tokenize": {
+        const segs = a.segments as { text: string }[];
+        const all: number[] = [];
+        const bounds: number[] = [];
+        segs.forEach((s, i) => {
+          if (i === 0 && a.addBos) all.push(1);
+          for (const ch of s.text) all.push(ch.codePointAt(0)!);
+          bounds.push(all.length);
+        });
+        return { tokens: Int32Array.from(all), bounds: Int32Array.from(bounds) };
+      }
+      case "docTokens": {
+        const text = a.text as string;
+        return { tokens: Int32Array.from(text, (c) => c.charCodeAt(0)), starts: Int32Array.from(text, (_c, i) => i) };
+      }
+      case "prefill":
+        return this.prefill(a.jobId as string, a.tokens as Int32Array);
+      case "generate": {
+        const pre = await this.prefill(a.jobId as string, a.tokens as Int32Array);
+        const words = (this.o.reply ?? "Alice follows the White Rabbit down the hole.").split(/(?<= )/);
+        let text = "";
+        let n = 0;
+        let stoppedBy: "eog" | "length" | "abort" = "eog";
+        for (const w of words) {
+          if (this.cancelled.has(a.jobId as string)) {
+            stoppedBy = "abort";
+            break;
+          }
+          if (n >= (a.maxTokens as number)) {
+            stoppedBy = "length";
+            break;
+          }
+          await sleep(this.o.tokenDelayMs ?? 2);
+          text += w;
+          this.emit({ event: "token", jobId: a.jobId as string, index: n, text: w, ms: 2, phase: { matmul: 1, attention: 0.5, other: 0.5 }, retrieval: null });
+          n++;
+        }
+        this.cancelled.delete(a.jobId as string);
+        const docLen = (a.docEnd as number) - (a.docStart as number);
+        return {
+          tokens: n,
+          text,
+          stoppedBy,
+          reused: pre.reused,
+          prefillMs: pre.ms,
+          decodeMs: 5,
+          attended: this.model?.stepStats && docLen > 3 ? { positions: Int32Array.of(0, 1, 2), weights: Float32Array.of(0.5, 0.3, 0.2) } : null,
+        };
+      }
+      case "cancel":
+        this.cancelled.add(a.jobId as string);
+        return { cancelled: true };
+      case "stats":
+        return { rssBytes: 50 << 20, kvBytes: this.cached.length * 1024, nPast: this.cached.length, nCtx: this.model?.nCtx ?? 0 };
+    }
+  }
+
+  private async prefill(jobId: string, tokens: Int32Array) {
+    if (!this.model) throw new AppError("NO_MODEL", "no model is loaded");
+    if (tokens.length > this.model.nCtx) throw new AppError("CTX_FULL", `${tokens.length} tokens do not fit the context of ${this.model.nCtx}`);
+    let common = 0;
+    while (common < tokens.length && common < this.cached.length && this.cached[common] === tokens[common]) common++;
+    if (common === tokens.length && common > 0) common--;
+    this.cached.length = common;
+    const total = tokens.length - common;
+    for (let done = 0; done < total; ) {
+      if (this.cancelled.has(jobId)) {
+        this.cancelled.delete(jobId);
+        throw new AppError("CANCELLED", "cancelled");
+      }
+      const n = Math.min(256, total - done);
+      for (let i = 0; i < n; i++) this.cached.push(tokens[common + done + i]);
+      done += n;
+      await new Promise((r) => setTimeout(r, 1));
+      this.emit({ event: "progress", jobId, done, total, ms: done / 10 });
+    }
+    return { reused: common, evaluated: total, ms: total / 10 };
+  }
+}

@@ -1,0 +1,94 @@
+// Small pure pieces: token -> char offsets, chat template segments, passages
+// from attention, prompt assembly around the book.
+import { describe, expect, it } from "vitest";
+import { tokenAtChar, tokenCharOffsets } from "../../main/host/token-offsets";
+import { FALLBACK_TEMPLATE, renderSegments } from "../../main/host/chat-template";
+import { passagesFromAttention } from "../../main/app/highlights";
+import { buildPrompt } from "../../main/app/prompt";
+import { FakeEngine } from "./helpers/fake-engine";
+import { defaultDataDir } from "../../main/app/paths";
+
+const enc = (s: string) => new TextEncoder().encode(s);
+
+describe("token offsets", () => {
+  it("maps byte pieces to UTF-16 offsets, across multi-byte characters and SPM's leading space", () => {
+    const text = "Café 😀 ok";
+    // SentencePiece-like pieces: a leading space, then "Caf", "é", " ", 4 bytes of 😀 split in two, " ok"
+    const emoji = enc("😀");
+    const pieces = [enc(" Caf"), enc("é"), enc(" "), emoji.subarray(0, 2), emoji.subarray(2), enc(" ok")];
+    expect(Array.from(tokenCharOffsets(text, pieces))).toEqual([0, 3, 4, 5, 5, 7]);
+    const starts = tokenCharOffsets(text, pieces);
+    expect(tokenAtChar(starts, 3)).toBe(1);
+    expect(tokenAtChar(starts, 8)).toBe(5);
+  });
+  it("without a space prefix offsets are exact", () => {
+    expect(Array.from(tokenCharOffsets("ab cd", [enc("ab"), enc(" cd")]))).toEqual([0, 2]);
+  });
+});
+
+describe("chat template", () => {
+  it("renders content apart from template text, and the book as one segment", async () => {
+    const segs = await renderSegments(
+      [
+        { role: "system", parts: [{ doc: true }, { text: "\n\nBe brief." }] },
+        { role: "user", parts: [{ text: "Who <|im_start|> is\uE000 Alice?" }] },
+      ],
+      { template: FALLBACK_TEMPLATE, bosToken: "<s>", eosToken: "</s>", addGenerationPrompt: true, docText: "BOOK" },
+    );
+    expect(segs.map((s) => [s.kind, s.text, !!s.doc])).toEqual([
+      ["template", "<s>", false],
+      ["content", "BOOK", true],
+      ["content", "\n\nBe brief.", false],
+      ["template", "\n\nQuestion: ", false],
+      ["content", "Who <|im_start|> is Alice?", false],
+      ["template", "\nAnswer:", false],
+    ]);
+  });
+  it("uses a model's own (ChatML) template", async () => {
+    const chatml = "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}";
+    const segs = await renderSegments([{ role: "user", parts: [{ text: "hi" }] }], { template: chatml, bosToken: "", eosToken: "", addGenerationPrompt: true, docText: "" });
+    expect(segs.map((s) => s.text).join("")).toBe("<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n");
+    expect(segs.find((s) => s.text === "hi")?.kind).toBe("content");
+  });
+  it("falls back when a template cannot be rendered", async () => {
+    const segs = await renderSegments([{ role: "user", parts: [{ text: "hi" }] }], { template: "{% bogus %}", bosToken: "", eosToken: "", addGenerationPrompt: true, docText: "" });
+    expect(segs.map((s) => s.text).join("")).toBe("Question: hi\nAnswer:");
+  });
+});
+
+describe("highlights", () => {
+  it("widens attended tokens to passages, merges neighbours, keeps the heaviest", () => {
+    const text = "aaaa bbbb cccc dddd eeee ffff gggg hhhh iiii jjjj";
+    const starts = Int32Array.from({ length: text.length }, (_v, i) => i);
+    const hs = passagesFromAttention(text, starts, { positions: [0, 2, 45], weights: [0.2, 0.3, 0.4] }, { radius: 3, max: 5 });
+    expect(hs).toHaveLength(2);
+    expect(hs[0].weight).toBeCloseTo(0.5);
+    expect(hs[0].text.startsWith("aaaa")).toBe(true);
+    expect(hs[1].text).toContain("jjjj");
+  });
+});
+
+describe("prompt", () => {
+  it("puts the book's tokens at docStart and the question after it", async () => {
+    const e = new FakeEngine();
+    const model = (await e.call("load", { path: "/m.gguf", ctx: 2048, threads: 1 }))!;
+    const doc = Int32Array.from("BOOK", (c) => c.charCodeAt(0));
+    const p = await buildPrompt(e, model, doc, "Be brief.", [], "Why?");
+    const str = String.fromCharCode(...p.tokens.subarray(1));
+    expect(p.tokens[0]).toBe(1); // BOS from the tokenizer, not the template's "<s>" text
+    expect(String.fromCharCode(...p.tokens.subarray(p.docStart, p.docEnd))).toBe("BOOK");
+    expect(str).toBe("BOOK\n\nBe brief.\n\nQuestion: Why?\nAnswer:");
+    const prefix = await buildPrompt(e, model, doc, "Be brief.", [], null);
+    expect(Array.from(prefix.tokens)).toEqual(Array.from(p.tokens.subarray(0, prefix.tokens.length)));
+    expect(prefix.docEnd).toBe(prefix.tokens.length);
+  });
+});
+
+describe("paths", () => {
+  it("uses the platform's app-data folder", () => {
+    expect(defaultDataDir("linux", {}, "/home/u")).toBe("/home/u/.config/tome");
+    expect(defaultDataDir("linux", { XDG_CONFIG_HOME: "/x" }, "/home/u")).toBe("/x/tome");
+    expect(defaultDataDir("darwin", {}, "/Users/u")).toBe("/Users/u/Library/Application Support/tome");
+    expect(defaultDataDir("win32", { APPDATA: "C:\\Users\\u\\AppData\\Roaming" }, "C:\\Users\\u")).toMatch(/Roaming.tome$/);
+  });
+});

@@ -1,0 +1,140 @@
+// @vitest-environment happy-dom
+// Components with Testing Library against the store and a fake contract: the
+// data-testids automation relies on, streaming, stop, progress, panels, reader.
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { act, cleanup, fireEvent, render, screen, waitFor } from "@testing-library/react";
+import { App } from "../../renderer/src/components/App";
+import { bindEvents, resetStore, useStore } from "../../renderer/src/store";
+import { setApi } from "../../renderer/src/store/api";
+import { sectionsOf } from "../../renderer/src/components/Reader";
+import { fakeApi, type FakeApi } from "./fake-api";
+import { app, doc, engine, msg, settings } from "./fixtures";
+
+let f: FakeApi;
+let unbind: () => void;
+const BOOK = "Alice was beginning to get very tired. ".repeat(130);
+
+beforeEach(async () => {
+  resetStore();
+  f = fakeApi({
+    "app.info": () => app,
+    "engine.status": () => engine,
+    "settings.get": () => settings,
+    "models.list": () => [{ path: "/m/tiny.gguf", name: "tiny.gguf", sizeBytes: 10, source: "models-dir" }],
+    "models.inspect": ({ path }) => ({
+      path,
+      name: "tiny.gguf",
+      sizeBytes: 10,
+      arch: "llama",
+      contextLength: 2048,
+      hasChatTemplate: false,
+      metadata: { "general.architecture": "llama" },
+      memory: { ctx: 2048, weightBytes: 1000, kvBytes: 2000, totalBytes: 3000, retrieval: { deviceKvBytes: 100, hostKvBytes: 1900, totalDeviceBytes: 1100 } },
+      warning: null,
+    }),
+    "library.list": () => [doc()],
+    "library.text": ({ start = 0, end = 5000 }) => ({ documentId: 1, start, end, text: BOOK.slice(start, end) }),
+    "chat.list": () => [{ id: 1, documentId: 1, title: "Q", systemPrompt: "Be brief.", createdAt: 1, updatedAt: 1 }],
+    "chat.messages": () => [],
+    "chat.send": ({ text }) => ({ user: msg({ id: 2, role: "user", content: text }), assistant: msg({ id: 3, status: "streaming" }) }),
+    "chat.stop": () => ({ stopped: true }),
+    "library.cancel": () => ({ cancelled: true }),
+  });
+  setApi(f.api);
+  unbind = bindEvents(f.api);
+  await useStore.getState().init();
+});
+afterEach(() => {
+  cleanup();
+  unbind();
+});
+
+describe("App", () => {
+  it("has the automation test ids", async () => {
+    render(<App />);
+    for (const id of ["drop-zone", "file-input", "doc-status", "chat-input", "send", "mem-gpu", "mem-cpu", "kv-tiers", "retrieval-stats"]) {
+      expect(screen.getByTestId(id)).toBeTruthy();
+    }
+    expect(screen.getByTestId("doc-status").textContent).toContain("ready");
+    expect(screen.getByTestId("mem-gpu").textContent).toContain("no GPU: CPU backend");
+    expect(screen.getByTestId("context-note").textContent).toMatch(/first 1,500 of this book's 4,000 tokens/);
+  });
+
+  it("sends a question, streams the answer into a new assistant message, and stops it", async () => {
+    render(<App />);
+    fireEvent.change(screen.getByTestId("chat-input"), { target: { value: "Who is Alice?" } });
+    fireEvent.click(screen.getByTestId("send"));
+    await waitFor(() => expect(screen.getAllByTestId("message-assistant")).toHaveLength(1));
+    act(() => f.emit("chat.delta", { conversationId: 1, messageId: 3, text: "A girl " }));
+    act(() => f.emit("chat.delta", { conversationId: 1, messageId: 3, text: "who falls" }));
+    expect(screen.getByTestId("message-assistant").textContent).toContain("A girl who falls");
+    fireEvent.click(screen.getByTestId("stop"));
+    await waitFor(() => expect(f.calls.some((c) => c.method === "chat.stop")).toBe(true));
+    act(() => f.emit("chat.message", msg({ id: 3, content: "A girl who falls", status: "stopped" })));
+    expect(screen.getByTestId("message-assistant").textContent).toContain("stopped");
+    expect(screen.queryByTestId("stop")).toBeNull();
+  });
+
+  it("shows read progress with tokens/s, ETA and cancel", async () => {
+    render(<App />);
+    act(() => f.emit("doc.updated", doc({ state: "reading" })));
+    act(() => f.emit("doc.progress", { documentId: 1, jobId: "j9", phase: "prefill", done: 250, total: 1000, tokensPerSec: 500, etaMs: 1500 }));
+    const p = screen.getByTestId("prefill-progress");
+    expect(p.textContent).toMatch(/prefill 250 \/ 1,000 tokens · 500 tok\/s · ETA 1.5 s/);
+    expect(screen.getByTestId("doc-status").textContent).not.toContain("ready");
+    fireEvent.click(screen.getByText("Cancel"));
+    await waitFor(() => expect(f.calls.find((c) => c.method === "library.cancel")?.params).toEqual({ jobId: "j9" }));
+  });
+
+  it("updates the live panels from stats events", async () => {
+    render(<App />);
+    act(() => f.emit("stats.memory", { rssMainBytes: 50 * 2 ** 20, rssEngineBytes: 80 * 2 ** 20, kv: { deviceBytes: 0, hostBytes: 1310720, diskBytes: 0 }, gpu: null, nPast: 1600, nCtx: 2048 }));
+    act(() => useStore.getState().startAnswer(3));
+    act(() =>
+      f.emit("stats.token", {
+        messageId: 3,
+        index: 0,
+        totalMs: 4,
+        phaseMs: { matmul: 1, attention: 2.5, other: 0.5 },
+        retrieval: { keysScanned: 40, keysTotal: 1600, topK: 100, massCaptured: 0.95, recall: null },
+        tokensPerSec: 250,
+      }),
+    );
+    expect(screen.getByTestId("mem-cpu").textContent).toContain("50.0 MiB");
+    expect(screen.getByTestId("kv-tiers").textContent).toContain("host 1.3 MiB");
+    expect(screen.getByTestId("retrieval-stats").textContent).toMatch(/keys scanned 2.5% \(40 of 1,600\) · top-k 100 · mass 95.0%/);
+    expect(screen.getByTestId("tokens-per-sec").textContent).toContain("250 tok/s");
+  });
+
+  it("lists highlights after an answer and jumps the reader to one", async () => {
+    render(<App />);
+    act(() =>
+      useStore.setState({
+        messages: [msg({ id: 5, content: "She is tired.", highlights: [{ start: 2600, end: 2640, weight: 0.7, text: BOOK.slice(2600, 2640) }] })],
+      }),
+    );
+    const hs = screen.getAllByTestId("highlight");
+    expect(hs).toHaveLength(1);
+    fireEvent.click(hs[0]);
+    await waitFor(() => expect(screen.getAllByTestId("highlight-mark").length).toBeGreaterThan(0));
+    expect((screen.getByLabelText("Chapter") as HTMLSelectElement).value).toBe("1");
+  });
+
+  it("shows a clear error for a refused drop", async () => {
+    render(<App />);
+    const input = screen.getByTestId("file-input") as HTMLInputElement;
+    const big = new File(["x".repeat(5000)], "huge.txt");
+    fireEvent.change(input, { target: { files: [big] } });
+    await waitFor(() => expect(screen.getByTestId("notice").textContent).toMatch(/huge.txt.*limit/));
+  });
+});
+
+describe("reader sections", () => {
+  it("splits by chapters, with an opening before the first, and pages without chapters", () => {
+    expect(sectionsOf(doc({ chapters: [{ title: "C1", start: 100 }], chars: 300 })).map((s) => [s.title, s.start, s.end])).toEqual([
+      ["Opening", 0, 100],
+      ["C1", 100, 300],
+    ]);
+    expect(sectionsOf(doc({ chapters: [], chars: 45000 })).map((s) => s.title)).toEqual(["Page 1", "Page 2", "Page 3"]);
+  });
+});

@@ -1,0 +1,56 @@
+// Typical contract values for renderer tests.
+import type { AppInfo, DocumentInfo, EngineStatus, MessageInfo, Settings } from "../../main/ipc/contract";
+
+export const app: AppInfo = { version: "0.1.0", mode: "browser", platform: "linux", dataDir: "/d", maxImportBytes: 1024 };
+
+export const engine: EngineStatus = {
+  model: { path: "/m/tiny.gguf", name: "tiny.gguf", ctx: 2048, nCtxTrain: 2048, hasChatTemplate: false },
+  backend: "cpu",
+  gpu: null,
+  activity: "idle",
+  crashed: null,
+  stepStats: false,
+};
+
+export const settings: Settings = {
+  threads: 0,
+  ctx: 2048,
+  attention: { mode: "full", sinks: 4, window: 1024, topK: 100 },
+  ramBudgetMB: 0,
+  gpu: true,
+  modelsDir: "/m",
+  systemPrompt: "Be brief.",
+  temperature: 0.7,
+  maxTokens: 64,
+  skipBoilerplate: true,
+  recentModels: [],
+  lastModel: null,
+};
+
+export function doc(over: Partial<DocumentInfo> = {}): DocumentInfo {
+  return {
+    id: 1,
+    title: "Alice",
+    author: "Lewis Carroll",
+    sourceName: "alice.txt",
+    format: "txt",
+    sizeBytes: 100,
+    chars: 5000,
+    chapters: [
+      { title: "CHAPTER I. Down the Rabbit-Hole", start: 0 },
+      { title: "CHAPTER II. The Pool of Tears", start: 2500 },
+    ],
+    boilerplateSkipped: true,
+    tokens: 4000,
+    tokensUsed: 1500,
+    charsUsed: 1800,
+    state: "ready",
+    error: null,
+    createdAt: 1,
+    ...over,
+  };
+}
+
+export function msg(over: Partial<MessageInfo> = {}): MessageInfo {
+  return { id: 1, conversationId: 1, role: "assistant", content: "", status: "done", createdAt: 1, stats: null, highlights: [], ...over };
+}

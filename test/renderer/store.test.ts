@@ -1,0 +1,97 @@
+// @vitest-environment happy-dom
+// The store: slices wired to the contract and to pushed events.
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { bindEvents, resetStore, useStore } from "../../renderer/src/store";
+import { setApi } from "../../renderer/src/store/api";
+import { fakeApi, type FakeApi } from "./fake-api";
+import { app, doc, engine, msg, settings } from "./fixtures";
+
+let f: FakeApi;
+let unbind: () => void;
+const s = () => useStore.getState();
+
+beforeEach(() => {
+  resetStore();
+  f = fakeApi({
+    "app.info": () => app,
+    "engine.status": () => engine,
+    "settings.get": () => settings,
+    "models.list": () => [{ path: "/m/tiny.gguf", name: "tiny.gguf", sizeBytes: 10, source: "models-dir" }],
+    "library.list": () => [doc()],
+    "chat.list": () => [{ id: 1, documentId: 1, title: "Q", systemPrompt: "Be brief.", createdAt: 1, updatedAt: 1 }],
+    "chat.messages": () => [msg({ id: 1, role: "user", content: "Who?" })],
+    "chat.send": ({ text }) => ({ user: msg({ id: 2, role: "user", content: text }), assistant: msg({ id: 3, status: "streaming" }) }),
+    "library.import": ({ name }) => doc({ id: 2, title: name, state: "new" }),
+    "library.read": () => ({ jobId: "j1" }),
+  });
+  setApi(f.api);
+  unbind = bindEvents(f.api);
+});
+afterEach(() => unbind());
+
+describe("store", () => {
+  it("init loads app, engine, settings, models, documents, and opens the first conversation", async () => {
+    await s().init();
+    expect(s().app?.mode).toBe("browser");
+    expect(s().documents).toHaveLength(1);
+    expect(s().selectedDocId).toBe(1);
+    expect(s().conversationId).toBe(1);
+    expect(s().messages.map((m) => m.content)).toEqual(["Who?"]);
+    expect(s().maxImportBytes).toBe(1024);
+  });
+
+  it("streams deltas into the answer and replaces it with the final message", async () => {
+    await s().init();
+    expect(await s().send("  Where?  ")).toBe(true);
+    expect(f.calls.find((c) => c.method === "chat.send")?.params).toEqual({ conversationId: 1, text: "Where?" });
+    f.emit("chat.delta", { conversationId: 1, messageId: 3, text: "Down " });
+    f.emit("chat.delta", { conversationId: 1, messageId: 3, text: "the hole" });
+    f.emit("chat.delta", { conversationId: 99, messageId: 3, text: "ignored" });
+    expect(s().messages.find((m) => m.id === 3)?.content).toBe("Down the hole");
+    expect(s().streaming()).toBe(true);
+    f.emit("chat.message", msg({ id: 3, content: "Down the hole.", status: "done" }));
+    expect(s().messages.find((m) => m.id === 3)?.content).toBe("Down the hole.");
+    expect(s().streaming()).toBe(false);
+  });
+
+  it("imports a file, reads it when a model is loaded, and refuses one over the size limit without sending it", async () => {
+    await s().init();
+    await s().importFiles([new File(["hello"], "b.txt")]);
+    expect(f.calls.filter((c) => c.method === "library.import")).toHaveLength(1);
+    expect((f.calls.find((c) => c.method === "library.import")!.params as { dataBase64: string }).dataBase64).toBe(btoa("hello"));
+    expect(f.calls.some((c) => c.method === "library.read")).toBe(true);
+    expect(s().selectedDocId).toBe(2);
+    await s().importFiles([new File(["x".repeat(2000)], "big.txt")]);
+    expect(f.calls.filter((c) => c.method === "library.import")).toHaveLength(1);
+    expect(s().notices.at(-1)?.text).toMatch(/limit/);
+  });
+
+  it("keeps read progress until the document leaves 'reading'", async () => {
+    await s().init();
+    f.emit("doc.updated", doc({ state: "reading" }));
+    f.emit("doc.progress", { documentId: 1, jobId: "j", phase: "prefill", done: 10, total: 100, tokensPerSec: 50, etaMs: 1800 });
+    expect(s().progress[1].done).toBe(10);
+    f.emit("doc.updated", doc({ state: "ready" }));
+    expect(s().progress[1]).toBeUndefined();
+  });
+
+  it("collects token stats per answer and memory stats", async () => {
+    s().startAnswer(3);
+    f.emit("stats.token", { messageId: 3, index: 0, totalMs: 5, phaseMs: { matmul: 3, attention: 1, other: 1 }, retrieval: null, tokensPerSec: 200 });
+    f.emit("stats.token", { messageId: 3, index: 1, totalMs: 4, phaseMs: { matmul: 2, attention: 1, other: 1 }, retrieval: null, tokensPerSec: 220 });
+    expect(s().tokenStats).toHaveLength(2);
+    f.emit("stats.token", { messageId: 4, index: 0, totalMs: 4, phaseMs: { matmul: 2, attention: 1, other: 1 }, retrieval: null, tokensPerSec: 220 });
+    expect(s().answerId).toBe(4);
+    expect(s().tokenStats).toHaveLength(1);
+    f.emit("stats.memory", { rssMainBytes: 1, rssEngineBytes: 2, kv: { deviceBytes: 0, hostBytes: 3, diskBytes: 0 }, gpu: null, nPast: 5, nCtx: 10 });
+    expect(s().memory?.kv.hostBytes).toBe(3);
+  });
+
+  it("shows a server error as a notice", async () => {
+    await s().init();
+    const bad = fakeApi({ "chat.send": () => Promise.reject(Object.assign(new Error("Load a model first (Model menu)."), { code: "NO_MODEL" })) });
+    setApi(bad.api);
+    expect(await s().send("hi")).toBe(false);
+    expect(s().notices.at(-1)).toMatchObject({ kind: "error", text: "Load a model first (Model menu)." });
+  });
+});

@@ -4,7 +4,7 @@ import { defineConfig } from "vitest/config";
 // at a time per worker, with generous timeouts (2 CPU cores; real models).
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
+    include: ["test/**/*.test.ts", "test/**/*.test.tsx"],
     pool: "forks",
     maxWorkers: 2,
     testTimeout: 240_000,

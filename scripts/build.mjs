@@ -1,8 +1,9 @@
 // Builds everything `npm install` promises: the native engine (tome_cpu.node and
 // the standalone C++ tests, through cmake-js, offline) and the TypeScript in main/.
-//   node scripts/build.mjs            native + ts
+//   node scripts/build.mjs            native + ts + renderer
 //   node scripts/build.mjs --native   native only
 //   node scripts/build.mjs --ts       ts only
+//   node scripts/build.mjs --renderer the UI only (vite -> build/renderer)
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { cpus } from "node:os";
@@ -11,7 +12,7 @@ import { fileURLToPath } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const args = new Set(process.argv.slice(2));
-const all = !args.has("--native") && !args.has("--ts");
+const all = !args.has("--native") && !args.has("--ts") && !args.has("--renderer");
 
 function step(name, cmd, argv) {
   process.stderr.write(`tome build: ${name}\n`);
@@ -34,4 +35,7 @@ if (all || args.has("--native")) {
 }
 if (all || args.has("--ts")) {
   step("typescript", process.execPath, [path.join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"]);
+}
+if (all || args.has("--renderer")) {
+  step("renderer (vite)", process.execPath, [path.join(root, "node_modules", "vite", "bin", "vite.js"), "build", "--config", "renderer/vite.config.mts", "--logLevel", "warn"]);
 }

@@ -241,7 +241,13 @@ export class AppCore {
         this.requireIdle();
         this.setActivity("loading");
         try {
-          this.state.model = await this.engine.call("load", { path: real, ctx: s.ctx, threads: s.threads });
+          const a = s.attention;
+          this.state.model = await this.engine.call("load", {
+            path: real,
+            ctx: s.ctx,
+            threads: s.threads,
+            attention: { attention: a.mode, sinks: a.sinks, window: a.window, topK: a.topK },
+          });
           this.state.crashed = null;
         } catch (e) {
           this.state.model = null;

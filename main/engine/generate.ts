@@ -11,6 +11,8 @@ export interface GenerateOptions {
   signal?: AbortSignal;
   /** Stop at end-of-generation tokens (default true). */
   stopAtEog?: boolean;
+  /** Called after every eval (the prompt, then each decode step). */
+  onStep?: (index: number) => void;
 }
 
 export interface GenerateResult {
@@ -22,7 +24,7 @@ export interface GenerateResult {
 }
 
 /** Prompt tokenization as llama.cpp does it: BOS (and EOS) only when the model's metadata asks. */
-export function tokenizePrompt(model: NativeModel, text: string, parseSpecial = true): number[] {
+export function tokenizePrompt(model: Pick<NativeModel, "tokenize">, text: string, parseSpecial = true): number[] {
   return Array.from(model.tokenize(text, true, parseSpecial));
 }
 
@@ -51,6 +53,7 @@ export async function generate(
   const t0 = performance.now();
   let logits = await session.eval(Int32Array.from(promptTokens));
   const prefillMs = performance.now() - t0;
+  opts.onStep?.(0);
   const t1 = performance.now();
   let stoppedBy: GenerateResult["stoppedBy"] = "length";
   for (let i = 0; i < opts.maxTokens; i++) {
@@ -70,7 +73,10 @@ export async function generate(
       text += piece;
       opts.onText?.(piece, token);
     }
-    if (i + 1 < opts.maxTokens) logits = await session.eval(Int32Array.of(token));
+    if (i + 1 < opts.maxTokens) {
+      logits = await session.eval(Int32Array.of(token));
+      opts.onStep?.(i + 1);
+    }
   }
   const tail = stream.flush();
   if (tail) {

@@ -38,10 +38,55 @@ export interface NativeTokenizer {
   nVocab(): number;
 }
 
-export interface SessionOptions {
+export type AttentionMode = "full" | "retrieval" | "streaming" | "flat" | "ivf";
+
+export interface RetrievalOptions {
+  attention?: AttentionMode;
+  sinks?: number;
+  window?: number;
+  topK?: number;
+  ef?: number;
+  nprobe?: number;
+  degree?: number;
+  querySample?: number;
+  group?: "union" | "mean";
+  monitorEvery?: number;
+  monitorHeads?: number;
+  widenBelow?: number;
+}
+
+export interface SessionOptions extends RetrievalOptions {
   ctx?: number;
   threads?: number;
   batch?: number;
+}
+
+/** What the last eval() did. Times in ms summed over layers (and tokens). */
+export interface StepStats {
+  tokens: number;
+  mode: AttentionMode;
+  sparse: boolean;
+  ms: {
+    matmul: number;
+    fullAttention: number;
+    staticAttention: number;
+    search: number;
+    retrievedAttention: number;
+    merge: number;
+    other: number;
+    indexBuild: number;
+  };
+  keysScanned: number;
+  keysIndexed: number;
+  keysScannedFrac: number;
+  keysRetrieved: number;
+  topK: number;
+  widened: boolean;
+  recall?: number;
+  massCaptured?: number;
+  positions: Int32Array;
+  weights: Float32Array;
+  indexBytes: number;
 }
 
 export interface PhaseTimes {
@@ -59,6 +104,7 @@ export interface NativeSession {
   threads(): number;
   times(): PhaseTimes;
   resetTimes(): void;
+  lastStats(): StepStats;
 }
 
 export interface SamplerOptions {

@@ -29,7 +29,10 @@ export interface LoadedModel {
 
 export interface EngineOps {
   inspect: { req: { path: string }; res: { summary: GgufSummary; estimate: MemoryEstimate | null } };
-  load: { req: { path: string; ctx: number; threads: number }; res: LoadedModel };
+  load: {
+    req: { path: string; ctx: number; threads: number; attention?: { attention: "full" | "retrieval"; sinks: number; window: number; topK: number } };
+    res: LoadedModel;
+  };
   /** Tokenizes segments apart: special tokens parsed only where `special`; BOS on the first when addBos. */
   tokenize: { req: { segments: { text: string; special: boolean }[]; addBos: boolean }; res: { tokens: Int32Array; bounds: Int32Array } };
   /** A document's tokens (no BOS, no special parsing) and each token's char start. */

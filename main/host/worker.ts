@@ -3,7 +3,7 @@
 // utilityProcess in Electron); a native crash here ends this process only, and
 // the client reports it. One request runs at a time except `cancel` and `stats`,
 // which are answered while a prefill or generation awaits the engine.
-import { loadAddon, isTomeError, Utf8Stream, type NativeModel, type NativeSession } from "../engine";
+import { loadAddon, isTomeError, Utf8Stream, type NativeModel, type NativeSession, type SessionOptions } from "../engine";
 import { estimateMemory } from "../engine/memory";
 import { tokenCharOffsets } from "./token-offsets";
 import type { EngineEvent, EngineOps, EngineRequest, FromEngine, LoadedModel, StepStats } from "./protocol";
@@ -19,8 +19,45 @@ function openPort(): Port {
   return { send: (m) => process.send!(m), onMessage: (cb) => process.on("message", (m) => cb(m as EngineRequest)) };
 }
 
-/** The session's stepStats(), when the engine has it (retrieval attention, issue 3). */
-type WithStepStats = NativeSession & { stepStats?: () => StepStats | undefined };
+/** Per-step stats as the native session reports them (issue 3): lastStats() with
+ * phases split finely, or the older stepStats() draft. Typed here by shape so the
+ * worker builds against either. */
+interface NativeStepStats {
+  ms: Record<string, number>;
+  positions?: Int32Array;
+  weights?: Float32Array;
+  sparse?: boolean;
+  keysScanned?: number;
+  keysIndexed?: number;
+  keysTotal?: number;
+  topK?: number;
+  massCaptured?: number;
+  recall?: number;
+}
+type WithStepStats = NativeSession & { lastStats?: () => NativeStepStats | undefined; stepStats?: () => NativeStepStats | undefined };
+
+function hasStepStats(s: WithStepStats): boolean {
+  return typeof s.lastStats === "function" || typeof s.stepStats === "function";
+}
+
+/** One step's stats in the worker's terms: three phases for the chart, retrieval numbers when sparse. */
+export function readStep(s: WithStepStats): StepStats | undefined {
+  const raw = (typeof s.lastStats === "function" ? s.lastStats() : s.stepStats?.()) as NativeStepStats | undefined;
+  if (!raw) return undefined;
+  const ms = (raw.ms ?? {}) as Record<string, number>;
+  const n = (k: string) => (typeof ms[k] === "number" ? ms[k] : 0);
+  const attention = "attention" in ms ? n("attention") : n("fullAttention") + n("staticAttention") + n("search") + n("retrievedAttention") + n("merge");
+  const keysTotal = raw.keysTotal ?? raw.keysIndexed;
+  return {
+    ms: { matmul: n("matmul"), attention, other: n("other") + n("indexBuild") },
+    positions: raw.positions,
+    weights: raw.weights,
+    keysScanned: raw.sparse === false ? undefined : raw.keysScanned,
+    keysTotal: raw.sparse === false ? undefined : keysTotal,
+    massCaptured: raw.massCaptured,
+    recall: raw.recall,
+  };
+}
 
 class EngineHost {
   private model: NativeModel | null = null;
@@ -41,7 +78,7 @@ class EngineHost {
     return { summary, estimate: estimateMemory(summary) ?? null };
   }
 
-  load({ path, ctx, threads }: EngineOps["load"]["req"]): LoadedModel {
+  load({ path, ctx, threads, attention }: EngineOps["load"]["req"]): LoadedModel {
     const addon = loadAddon();
     this.session = null;
     this.model = null;
@@ -51,7 +88,8 @@ class EngineHost {
     const model = new addon.Model(path);
     const info = model.info();
     const nCtx = Math.max(64, Math.min(ctx, info.nCtxTrain || ctx));
-    const session = new addon.Session(model, { ctx: nCtx, threads }) as WithStepStats;
+    // Attention options are read by engines that have retrieval attention and ignored by others.
+    const session = new addon.Session(model, { ctx: nCtx, threads, ...(attention ?? {}) } as SessionOptions) as WithStepStats;
     const tpl = summary.metadata["tokenizer.chat_template"];
     const piece = (id: number) => (id >= 0 && id < info.nVocab ? Buffer.from(model.tokenToPiece(id, true)).toString("utf8") : "");
     this.model = model;
@@ -63,7 +101,7 @@ class EngineHost {
       chatTemplate: typeof tpl === "string" && tpl.trim() ? tpl : null,
       bosToken: piece(info.tokenizer.bos),
       eosToken: piece(info.tokenizer.eos),
-      stepStats: typeof session.stepStats === "function",
+      stepStats: hasStepStats(session),
     };
     return this.loaded;
   }
@@ -135,7 +173,7 @@ class EngineHost {
     for (const t of tokens.subarray(Math.max(0, tokens.length - 256))) sampler.accept(t);
     const stream = new Utf8Stream();
     const docLen = Math.max(0, docEnd - docStart);
-    const attention = session.stepStats && docLen > 0 ? new Float32Array(docLen) : null;
+    const attention = hasStepStats(session) && docLen > 0 ? new Float32Array(docLen) : null;
     let text = "";
     let n = 0;
     let stoppedBy: "eog" | "length" | "abort" = "length";
@@ -160,7 +198,7 @@ class EngineHost {
       logits = await session.eval(Int32Array.of(token));
       this.cached.push(token);
       const ms = performance.now() - ts;
-      const step = session.stepStats?.();
+      const step = readStep(session);
       const times = session.times();
       if (attention && step?.positions && step.weights) {
         for (let i = 0; i < step.positions.length; i++) {

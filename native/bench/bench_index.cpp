@@ -10,7 +10,9 @@
 // builds use --threads.
 //   bench_index [--workload ood|gaussian] [--n 131072] [--d 128] [--train 32768]
 //               [--test 200] [--k 100] [--threads 2] [--quick] [--keys-graph]
-//               [--kq 32] [--M 32] [--R 48] [--seed 1]
+//               [--no-ivf] [--no-flat] [--seed 1]
+//               graph build knobs: [--kq --M --R --pivot-cap --entries --ef-link
+//               --alpha --link-l2 --link-queries --link-sample] (roar_graph.h)
 // --quick keeps one row per index (graph at its default ef, ivf at the smallest
 // nprobe reaching recall 0.95 in a doubling sweep).
 #include <chrono>
@@ -70,9 +72,11 @@ int main(int argc, char** argv) {
   std::string workload = "ood";
   int64_t n = 131072, n_train = 32768, n_test = 200;
   int d = 128, k = 100, threads = 2;
-  bool quick = false, keys_graph = false;
+  bool quick = false, keys_graph = false, skip_ivf = false, skip_flat = false;
   GraphBuildParams gp;
+  OodWorkloadParams op;
   uint64_t seed = 1;
+  float decay_dims = 0.0f;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> const char* {
@@ -91,6 +95,8 @@ int main(int argc, char** argv) {
     else if (a == "--threads") threads = std::atoi(next());
     else if (a == "--quick") quick = true;
     else if (a == "--keys-graph") keys_graph = true;
+    else if (a == "--no-ivf") skip_ivf = true;
+    else if (a == "--no-flat") skip_flat = true;
     else if (a == "--kq") gp.kq = std::atoi(next());
     else if (a == "--M") gp.M = std::atoi(next());
     else if (a == "--R") gp.R = std::atoi(next());
@@ -98,9 +104,15 @@ int main(int argc, char** argv) {
     else if (a == "--entries") gp.n_entry = std::atoi(next());
     else if (a == "--ef-link") gp.ef_link = std::atoi(next());
     else if (a == "--alpha") gp.alpha = float(std::atof(next()));
+    else if (a == "--rank-slots") gp.rank_slots = std::atoi(next());
     else if (a == "--link-l2") gp.link_metric = LinkMetric::kL2;
     else if (a == "--link-queries") gp.link_queries = std::atoi(next());
     else if (a == "--link-sample") gp.link_query_sample = std::atoll(next());
+    else if (a == "--topics") op.n_topics = std::atoi(next());
+    else if (a == "--topic-gain") op.topic_gain = float(std::atof(next()));
+    else if (a == "--query-noise") op.query_noise = float(std::atof(next()));
+    else if (a == "--content-std") op.content_std = float(std::atof(next()));
+    else if (a == "--decay-dims") decay_dims = float(std::atof(next()));
     else if (a == "--seed") seed = std::strtoull(next(), nullptr, 10);
     else {
       std::fprintf(stderr, "unknown argument %s\n", a.c_str());
@@ -111,9 +123,8 @@ int main(int argc, char** argv) {
 
   Workload w;
   if (workload == "gaussian") {
-    w = make_gaussian_workload(n, n_train, n_test, d, seed);
+    w = make_gaussian_workload(n, n_train, n_test, d, seed, decay_dims);
   } else {
-    OodWorkloadParams op;
     op.d = d;
     op.n_keys = n;
     op.n_train = n_train;
@@ -128,7 +139,7 @@ int main(int argc, char** argv) {
             &pool);
 
   // flat
-  {
+  if (!skip_flat) {
     FlatIndex flat(d);
     const double t0 = now_s();
     flat.add(w.keys.data(), n, size_t(d));
@@ -145,16 +156,20 @@ int main(int argc, char** argv) {
     std::printf(
         "{\"build\":\"graph\",\"n_keys\":%lld,\"n_queries\":%lld,\"threads\":%d,\"knn_s\":%.3f,\"project_s\":%.3f,"
         "\"link_s\":%.3f,\"reverse_s\":%.3f,\"connect_s\":%.3f,\"total_s\":%.3f,\"pivots\":%lld,\"linked\":%lld,"
-        "\"reconnected\":%lld,\"edges\":%lld,\"reachable\":%lld,\"bytes\":%zu}\n",
+        "\"reconnected\":%lld,\"edges\":%lld,\"reachable\":%lld,\"bytes\":%zu,\"cpu_s\":{\"knn\":%.3f,"
+        "\"project\":%.3f,\"link\":%.3f,\"reverse\":%.3f,\"connect\":%.3f,\"total\":%.3f},"
+        "\"knn_gflop\":%.1f}\n",
         (long long)n, (long long)st.n_queries, threads, st.knn_s, st.project_s, st.link_s, st.reverse_s,
         st.connect_s, st.total_s, (long long)st.n_pivots, (long long)st.n_linked, (long long)st.n_reconnected,
-        (long long)st.n_edges, (long long)g->reachable_count(), g->bytes());
+        (long long)st.n_edges, (long long)g->reachable_count(), g->bytes(), st.knn_cpu_s, st.project_cpu_s,
+        st.link_cpu_s, st.reverse_cpu_s, st.connect_cpu_s, st.total_cpu_s,
+        2.0 * double(st.n_queries) * double(n) * d / 1e9);
     const std::vector<int> efs = quick ? std::vector<int>{0} : std::vector<int>{k, k * 3 / 2, 2 * k, 3 * k, 4 * k, 6 * k};
     for (int ef : efs) {
       SearchParams sp;
       sp.k = k;
       sp.ef = ef;
-      row("graph", wl, w, k, "ef", ef ? ef : 2 * k, evaluate(*g, w, truth, k, sp), st.total_s);
+      row("graph", wl, w, k, "ef", ef ? ef : 3 * k, evaluate(*g, w, truth, k, sp), st.total_s);
     }
   }
 
@@ -170,7 +185,7 @@ int main(int argc, char** argv) {
   }
 
   // ivf (k-means over keys)
-  {
+  if (!skip_ivf) {
     const double t0 = now_s();
     IvfParams ip;
     ip.seed = seed;

@@ -117,6 +117,8 @@ describe.skipIf(missing.length > 0)("tome in a browser (e2e)", () => {
     await page.getByTestId("file-input").setInputFiles(books[kind]);
     await expect.poll(() => page.locator(".doc-list li").count(), { timeout: 60_000 }).toBe(before + 1);
     expect(await sawProgress).toBe(true);
+    // Catch the prefill phase (tokens/s, ETA) for the screenshot when it lasts long enough to see.
+    await waitText(page.getByTestId("prefill-progress"), /prefill \d/, 10_000).catch(() => {});
     await shot(page, `${shotName}-reading`).catch(() => {});
     await waitText(page.getByTestId("doc-status"), /\bready\b/, 120_000);
     await waitText(page.getByTestId("context-note"), /The model's context holds 2,048 tokens/);
@@ -157,9 +159,17 @@ describe.skipIf(missing.length > 0)("tome in a browser (e2e)", () => {
     await page.getByTestId("chat-input").fill("Tell me a long story about Alice and the Queen.");
     await page.getByTestId("send").click();
     const answer = page.getByTestId("message-assistant").last();
-    await expect.poll(async () => (await answer.textContent())?.length ?? 0, { timeout: 30_000 }).toBeGreaterThan(0);
+    const content = answer.locator(".content");
+    // Some words have streamed (the cursor aside), then stop.
+    await expect.poll(async () => ((await content.textContent()) ?? "").replace("▍", "").trim().length, { timeout: 30_000, interval: 20 }).toBeGreaterThan(0);
     await page.getByTestId("stop").click();
     await waitText(answer, /stopped/);
+    const partial = ((await content.textContent()) ?? "").trim();
+    expect(partial.length).toBeGreaterThan(0);
+    const meta = (await answer.locator(".meta").textContent()) ?? "";
+    const n = Number(/(\d+) tokens/.exec(meta)?.[1] ?? "0");
+    expect(n).toBeGreaterThan(0); // stopped midway: some tokens, fewer than the limit
+    expect(n).toBeLessThan(256); // settings.maxTokens (default)
     await shot(page, "05-stopped");
   });
 

@@ -1,11 +1,39 @@
 // tome run --model M.gguf --prompt TEXT [-n 64] [--temp 0] [--seed S] [--threads N] [--ctx N] [--json]
+//          [--doc FILE] [--attention full|retrieval|streaming|flat|ivf] [--sinks N] [--window N] [--topk N] [--stats]
 // Streams the continuation to stdout; with --json prints one object
-// {"prompt_tokens":[...],"tokens":[...],"text":"..."} instead.
-import { generate, loadAddon, tokenizePrompt } from "../../engine";
+// {"prompt_tokens":[...],"tokens":[...],"text":"..."} (plus "stats" with --stats).
+// --doc prefills a text file first (BOS + document), then the prompt after it.
+import * as fs from "node:fs";
+import { generate, loadAddon, tokenizePrompt, type AttentionMode, type StepStats } from "../../engine";
 import { floatArg, intArg, parse, requireArg, UsageError } from "../args";
 
 export const usage = `tome run --model M.gguf --prompt TEXT [-n 64] [--temp 0] [--seed S] [--top-k 40] [--top-p 0.95]
-         [--min-p 0.05] [--repeat-penalty 1] [--threads N] [--ctx N] [--json]`;
+         [--min-p 0.05] [--repeat-penalty 1] [--threads N] [--ctx N] [--json] [--doc FILE] [--stats]
+         [--attention full|retrieval|streaming|flat|ivf] [--sinks 128] [--window 512] [--topk 100] [--ef N]`;
+
+const MODES: AttentionMode[] = ["full", "retrieval", "streaming", "flat", "ivf"];
+
+/** Plain text of a document file for --doc: UTF-8 (BOM dropped), CRLF as LF. */
+export function readDocText(path: string): string {
+  const text = fs.readFileSync(path, "utf8");
+  return text.replace(/^\uFEFF/, "").replace(/\r\n/g, "\n");
+}
+
+function summarize(st: StepStats) {
+  return {
+    tokens: st.tokens,
+    mode: st.mode,
+    sparse: st.sparse,
+    ms: st.ms,
+    keys_scanned: st.keysScanned,
+    keys_scanned_frac: st.keysScannedFrac,
+    keys_retrieved: st.keysRetrieved,
+    top_k: st.topK,
+    recall: st.recall,
+    mass_captured: st.massCaptured,
+    positions: Array.from(st.positions.slice(0, 16)),
+  };
+}
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse(argv, {
@@ -21,20 +49,50 @@ export async function run(argv: string[]): Promise<number> {
     threads: { type: "string" },
     ctx: { type: "string" },
     json: { type: "boolean" },
+    doc: { type: "string" },
+    attention: { type: "string" },
+    sinks: { type: "string" },
+    window: { type: "string" },
+    topk: { type: "string" },
+    ef: { type: "string" },
+    stats: { type: "boolean" },
   });
   const modelPath = requireArg(values.model, "model");
   const prompt = values.prompt;
   if (prompt === undefined) throw new UsageError("--prompt is required");
   const nPredict = intArg(values.n, "n", 64, 0, 1 << 24);
+  const attention = (values.attention ?? "full") as AttentionMode;
+  if (!MODES.includes(attention)) throw new UsageError(`--attention must be one of ${MODES.join(", ")}`);
   const addon = loadAddon();
   const model = new addon.Model(modelPath);
   const info = model.info();
-  const promptTokens = tokenizePrompt(model, prompt);
-  const ctx = intArg(values.ctx, "ctx", Math.min(info.nCtxTrain, Math.max(512, promptTokens.length + nPredict)), 1);
-  if (promptTokens.length + nPredict > ctx)
-    throw new UsageError(`prompt (${promptTokens.length} tokens) + -n ${nPredict} exceed --ctx ${ctx}`);
-  const session = new addon.Session(model, { ctx, threads: intArg(values.threads, "threads", 0, 0, 256) });
+  // With --doc: [BOS] document, then the prompt (no second BOS).
+  const docTokens = values.doc === undefined ? [] : tokenizePrompt(model, readDocText(values.doc), false);
+  const promptTokens = docTokens.length ? Array.from(model.tokenize(prompt, false, true)) : tokenizePrompt(model, prompt);
+  const total = docTokens.length + promptTokens.length + nPredict;
+  const ctx = intArg(values.ctx, "ctx", Math.max(512, total), 1);
+  if (total > ctx) throw new UsageError(`document + prompt (${total - nPredict} tokens) + -n ${nPredict} exceed --ctx ${ctx}`);
+  const session = new addon.Session(model, {
+    ctx,
+    threads: intArg(values.threads, "threads", 0, 0, 256),
+    attention,
+    sinks: intArg(values.sinks, "sinks", 128, 0),
+    window: intArg(values.window, "window", 512, 1),
+    topK: intArg(values.topk, "topk", 100, 1),
+    ef: intArg(values.ef, "ef", 0, 0),
+  });
   const json = values.json === true;
+  const showStats = values.stats === true;
+  const steps: ReturnType<typeof summarize>[] = [];
+  let docMs = 0;
+  if (docTokens.length) {
+    const t0 = performance.now();
+    await session.eval(Int32Array.from(docTokens));
+    docMs = performance.now() - t0;
+    if (!json) process.stderr.write(`tome: document ${docTokens.length} tokens prefilled in ${docMs.toFixed(0)} ms\n`);
+  }
+  if (info.nCtxTrain < total && !json)
+    process.stderr.write(`tome: note: ${total} tokens exceed the model's trained context (${info.nCtxTrain})\n`);
   const result = await generate(model, session, promptTokens, {
     maxTokens: nPredict,
     sampler: {
@@ -46,15 +104,25 @@ export async function run(argv: string[]): Promise<number> {
       repeatPenalty: floatArg(values["repeat-penalty"], "repeat-penalty", 1),
     },
     onText: json ? undefined : (t) => process.stdout.write(t),
+    onStep: showStats
+      ? () => {
+          const st = summarize(session.lastStats());
+          steps.push(st);
+          if (!json) process.stderr.write(`tome: step ${JSON.stringify(st)}\n`);
+        }
+      : undefined,
   });
   if (json) {
-    process.stdout.write(JSON.stringify({ prompt_tokens: promptTokens, tokens: result.tokens, text: result.text }) + "\n");
+    const out: Record<string, unknown> = { prompt_tokens: promptTokens, tokens: result.tokens, text: result.text };
+    if (docTokens.length) out.doc_tokens = docTokens.length;
+    if (showStats) out.stats = steps;
+    process.stdout.write(JSON.stringify(out) + "\n");
   } else {
     process.stdout.write("\n");
     const tps = result.tokens.length / (result.decodeMs / 1000);
     process.stderr.write(
       `tome: ${promptTokens.length} prompt tokens in ${result.prefillMs.toFixed(0)} ms, ` +
-        `${result.tokens.length} tokens at ${Number.isFinite(tps) ? tps.toFixed(1) : "-"} tok/s (${result.stoppedBy})\n`,
+        `${result.tokens.length} tokens at ${Number.isFinite(tps) ? tps.toFixed(1) : "-"} tok/s (${result.stoppedBy}, ${attention})\n`,
     );
   }
   return 0;

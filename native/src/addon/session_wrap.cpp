@@ -9,6 +9,42 @@ namespace {
 
 Napi::FunctionReference* g_model_ctor = nullptr;
 
+int int_option(const Napi::Object& o, const char* key, int dflt, int lo, int hi) {
+  double v = opt_number(o, key, dflt);
+  if (!(v >= lo && v <= hi) || v != double(int64_t(v)))
+    throw type_error(o.Env(), std::string("option '") + key + "' must be an integer in [" + std::to_string(lo) + ", " +
+                                  std::to_string(hi) + "]");
+  return int(v);
+}
+
+// { attention, sinks, window, topK, ef, nprobe, degree, querySample, group, monitorEvery, monitorHeads, widenBelow }
+void read_retrieval_settings(const Napi::Object& o, RetrievalSettings& r) {
+  Napi::Env env = o.Env();
+  Napi::Value mode = o.Get("attention");
+  if (!mode.IsUndefined()) {
+    if (!mode.IsString()) throw type_error(env, "option 'attention' must be a string");
+    guarded(env, [&] { r.mode = parse_attention_mode(mode.As<Napi::String>().Utf8Value()); });
+  }
+  r.sinks = int_option(o, "sinks", r.sinks, 0, 1 << 20);
+  r.window = int_option(o, "window", r.window, 1, 1 << 20);
+  r.top_k = int_option(o, "topK", r.top_k, 1, 1 << 24);
+  r.ef = int_option(o, "ef", r.ef, 0, 1 << 24);
+  r.nprobe = int_option(o, "nprobe", r.nprobe, 0, 1 << 20);
+  r.degree = int_option(o, "degree", r.degree, 2, 1024);
+  r.monitor_every = int_option(o, "monitorEvery", r.monitor_every, 0, 1 << 20);
+  r.monitor_heads = int_option(o, "monitorHeads", r.monitor_heads, 1, 1 << 16);
+  r.query_sample = opt_number(o, "querySample", r.query_sample);
+  if (!(r.query_sample > 0 && r.query_sample <= 1)) throw type_error(env, "option 'querySample' must be in (0, 1]");
+  r.widen_below = opt_number(o, "widenBelow", r.widen_below);
+  Napi::Value group = o.Get("group");
+  if (!group.IsUndefined()) {
+    std::string gname = group.IsString() ? group.As<Napi::String>().Utf8Value() : "";
+    if (gname == "union") r.group = GroupMode::kUnion;
+    else if (gname == "mean") r.group = GroupMode::kMean;
+    else throw type_error(env, "option 'group' must be 'union' or 'mean'");
+  }
+}
+
 // Runs Session::eval off the JS thread; resolves with the logits.
 class EvalWorker : public Napi::AsyncWorker {
  public:
@@ -62,7 +98,8 @@ Napi::Function SessionWrap::define(Napi::Env env, Napi::FunctionReference* model
                       InstanceMethod("nPast", &SessionWrap::n_past), InstanceMethod("nCtx", &SessionWrap::n_ctx),
                       InstanceMethod("kvBytes", &SessionWrap::kv_bytes),
                       InstanceMethod("threads", &SessionWrap::threads), InstanceMethod("times", &SessionWrap::times),
-                      InstanceMethod("resetTimes", &SessionWrap::reset_times)});
+                      InstanceMethod("resetTimes", &SessionWrap::reset_times),
+                      InstanceMethod("lastStats", &SessionWrap::last_stats)});
 }
 
 SessionWrap::SessionWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<SessionWrap>(info) {
@@ -85,6 +122,7 @@ SessionWrap::SessionWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Sess
     opts.n_ctx = int64_t(ctx);
     opts.n_threads = int(threads);
     opts.n_batch = int(batch);
+    read_retrieval_settings(o, opts.retrieval);
   } else {
     opts.n_ctx = model_->hparams().n_ctx_train;
   }
@@ -139,6 +177,46 @@ Napi::Value SessionWrap::times(const Napi::CallbackInfo& info) {
   o.Set("matmulMs", t.matmul_ms);
   o.Set("attentionMs", t.attention_ms);
   o.Set("otherMs", t.other_ms);
+  return o;
+}
+
+Napi::Value SessionWrap::last_stats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const StepStats& st = session_->last_stats();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("tokens", double(st.tokens));
+  o.Set("mode", attention_mode_name(session_->retrieval().mode));
+  o.Set("sparse", session_->sparse_active());
+  Napi::Object ms = Napi::Object::New(env);
+  ms.Set("matmul", st.matmul_ms);
+  ms.Set("fullAttention", st.full_attention_ms);
+  ms.Set("staticAttention", st.static_ms);
+  ms.Set("search", st.search_ms);
+  ms.Set("retrievedAttention", st.retrieved_ms);
+  ms.Set("merge", st.merge_ms);
+  ms.Set("other", st.other_ms);
+  ms.Set("indexBuild", st.index_build_ms);
+  o.Set("ms", ms);
+  o.Set("keysScanned", double(st.keys_scanned));
+  o.Set("keysIndexed", double(st.keys_indexed));
+  o.Set("keysScannedFrac", st.keys_scanned_frac());
+  o.Set("keysRetrieved", double(st.keys_retrieved));
+  o.Set("topK", st.top_k);
+  o.Set("widened", st.widened);
+  if (st.has_quality()) {
+    o.Set("recall", st.recall());
+    o.Set("massCaptured", st.mass());
+  }
+  std::vector<int32_t> pos;
+  std::vector<float> w;
+  st.top_positions(size_t(StepStats::kMaxPositions), pos, w);
+  Napi::Int32Array p = Napi::Int32Array::New(env, pos.size());
+  Napi::Float32Array wa = Napi::Float32Array::New(env, w.size());
+  std::copy(pos.begin(), pos.end(), p.Data());
+  std::copy(w.begin(), w.end(), wa.Data());
+  o.Set("positions", p);
+  o.Set("weights", wa);
+  o.Set("indexBytes", double(session_->index_bytes()));
   return o;
 }
 

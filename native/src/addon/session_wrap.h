@@ -3,6 +3,12 @@
 //     runs on a worker thread; a second call while one runs rejects with BUSY.
 //   truncate(n); nPast(); nCtx(); kvBytes(); threads()
 //   times() -> { matmulMs, attentionMs, otherMs } since the last resetTimes()
+//   lastStats() -> what the last eval did: { tokens, mode, sparse, ms: {...},
+//     keysScanned, keysIndexed, keysScannedFrac, keysRetrieved, topK, widened,
+//     recall?, massCaptured?, positions: Int32Array, weights: Float32Array, indexBytes }
+// Options: { ctx, threads, batch, attention: full|retrieval|streaming|flat|ivf,
+//   sinks, window, topK, ef, nprobe, degree, querySample, group: union|mean,
+//   monitorEvery, monitorHeads, widenBelow }
 #pragma once
 #include <napi.h>
 
@@ -30,6 +36,7 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
   Napi::Value threads(const Napi::CallbackInfo& info);
   Napi::Value times(const Napi::CallbackInfo& info);
   Napi::Value reset_times(const Napi::CallbackInfo& info);
+  Napi::Value last_stats(const Napi::CallbackInfo& info);
   void check_idle(Napi::Env env);
 
   std::shared_ptr<const Model> model_;  // keeps the model alive while the session lives

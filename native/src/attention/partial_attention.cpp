@@ -34,7 +34,7 @@ namespace {
 // Shared body: row(j) gives the context row index of the j-th key.
 template <class RowOf>
 void attend(const float* q, int n_q, const KvRows& kv, int64_t n, int hd, float scale, float* out,
-            float* lse, std::vector<float>& scratch, RowOf row) {
+            float* lse, std::vector<float>& scratch, RowOf row, float* probs) {
   if (n <= 0) {
     std::fill(out, out + size_t(n_q) * hd, 0.0f);
     std::fill(lse, lse + n_q, -std::numeric_limits<float>::infinity());
@@ -60,6 +60,7 @@ void attend(const float* q, int n_q, const KvRows& kv, int64_t n, int hd, float 
     lse[h] = m + float(std::log(sum));
     probabilities_f16(s, n, float(1.0 / sum));
   }
+  if (probs) std::copy(scores, scores + size_t(n_q) * size_t(n), probs);
   thread_local std::vector<OrderedAccumulator> acc;
   if (acc.size() < size_t(n_q)) acc.resize(size_t(n_q));
   for (int h = 0; h < n_q; ++h) acc[size_t(h)].reset(order, hd);
@@ -74,12 +75,12 @@ void attend(const float* q, int n_q, const KvRows& kv, int64_t n, int hd, float 
 
 void attend_rows(const float* q, int n_q, const KvRows& kv, int64_t n, int hd, float scale, float* out,
                  float* lse, std::vector<float>& scratch) {
-  attend(q, n_q, kv, n, hd, scale, out, lse, scratch, [](int64_t j) { return j; });
+  attend(q, n_q, kv, n, hd, scale, out, lse, scratch, [](int64_t j) { return j; }, nullptr);
 }
 
 void attend_gather(const float* q, int n_q, const KvRows& kv, const int32_t* idx, int64_t n, int hd,
-                   float scale, float* out, float* lse, std::vector<float>& scratch) {
-  attend(q, n_q, kv, n, hd, scale, out, lse, scratch, [idx](int64_t j) { return int64_t(idx[j]); });
+                   float scale, float* out, float* lse, std::vector<float>& scratch, float* probs) {
+  attend(q, n_q, kv, n, hd, scale, out, lse, scratch, [idx](int64_t j) { return int64_t(idx[j]); }, probs);
 }
 
 void merge_partial(float* out_a, float* lse_a, const float* out_b, const float* lse_b, int n_q, int hd) {

@@ -28,9 +28,10 @@ struct KvRows {
 void attend_rows(const float* q, int n_q, const KvRows& kv, int64_t n, int hd, float scale,
                  float* out, float* lse, std::vector<float>& scratch);
 
-// Over the rows listed in idx[0..n) (any order, no duplicates).
+// Over the rows listed in idx[0..n) (any order, no duplicates). When probs is
+// given it receives (n_q, n): each key's probability within this partial set.
 void attend_gather(const float* q, int n_q, const KvRows& kv, const int32_t* idx, int64_t n, int hd,
-                   float scale, float* out, float* lse, std::vector<float>& scratch);
+                   float scale, float* out, float* lse, std::vector<float>& scratch, float* probs = nullptr);
 
 // (out, lse) <- merge of two partial results over disjoint key sets; in place on a.
 //   lse = log(exp(lse_a) + exp(lse_b)); out = w_a out_a + w_b out_b, w_x = exp(lse_x - lse)

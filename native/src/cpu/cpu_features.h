@@ -8,7 +8,11 @@ struct CpuFeatures {
   bool avx2 = false;
   bool fma = false;
   bool f16c = false;
-  bool avx512 = false;  // AVX-512 F and DQ (decides which of llama.cpp's CPU builds we mirror)
+  // llama.cpp loads one of ggml's CPU builds by the CPU's features; its AVX-512
+  // builds (skylakex, icelake, zen4, ...) all need AVX-512 F, CD, VL, DQ and BW
+  // on top of the haswell set (AVX2, FMA, F16C, BMI2), and sum attention in
+  // 16-lane registers. True when llama.cpp would load one of those here.
+  bool avx512 = false;
 };
 
 const CpuFeatures& cpu_features();

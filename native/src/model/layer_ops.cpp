@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "attention/vector_exp.h"
+#include "cpu/cpu_features.h"
 
 namespace tome {
 
@@ -32,8 +33,18 @@ void RopeTable::fill(const HParams& hp, const std::vector<float>& ff, int64_t po
   }
 }
 
+// ggml's CPU builds for FMA-capable CPUs (haswell, zen4, ...) are compiled with
+// -mfma and GCC's default -ffp-contract=fast, which contracts its rotation
+//   y0 = x0 c - x1 s,  y1 = x0 s + x1 c
+// into one rounded product and one fma per output, the x0 product kept exact:
+//   y0 = fma(x0, c, -(x1 s)),  y1 = fma(x0, s, x1 c)
+// in both the NORM and the NEOX loop (seen in libggml-cpu-zen4's disassembly,
+// checked value for value by tests/model/test_layer_ggml_oracle). A 1-ulp
+// difference here flips Q8_0 roundings of the next activations on small models.
+// ggml's builds for CPUs without FMA round all four products, as written.
 void apply_rope(float* x, int n_heads, int head_dim, int n_rot, RopeStyle style, const RopeTable& t) {
   const int half = n_rot / 2;
+  const bool fused = cpu_features().fma;
   for (int h = 0; h < n_heads; ++h) {
     float* v = x + size_t(h) * head_dim;
     for (int i = 0; i < half; ++i) {
@@ -41,8 +52,13 @@ void apply_rope(float* x, int n_heads, int head_dim, int n_rot, RopeStyle style,
       const int a = style == RopeStyle::NORM ? 2 * i : i;
       const int b = style == RopeStyle::NORM ? 2 * i + 1 : i + half;
       const float x0 = v[a], x1 = v[b], c = t.cos[size_t(i)], s = t.sin[size_t(i)];
-      v[a] = x0 * c - x1 * s;
-      v[b] = x0 * s + x1 * c;
+      if (fused) {
+        v[a] = std::fma(x0, c, -(x1 * s));
+        v[b] = std::fma(x0, s, x1 * c);
+      } else {
+        v[a] = x0 * c - x1 * s;
+        v[b] = x0 * s + x1 * c;
+      }
     }
   }
 }

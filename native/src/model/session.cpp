@@ -43,10 +43,18 @@ Session::Session(const Model& model, const SessionOptions& opts)
           opts.n_ctx > 0 ? opts.n_ctx : model.hparams().n_ctx_train),
       pool_(resolve_threads(opts.n_threads)) {
   if (opts_.n_batch <= 0) opts_.n_batch = 512;
+  if (opts_.retrieval.mode != AttentionMode::FULL)
+    sparse_ = std::make_unique<RetrievalAttention>(model.hparams(), opts_.retrieval, kv_);
 }
 
 void Session::truncate(int64_t n) {
   if (n < 0 || n > n_past_) throw Error("BAD_ARGUMENT", "truncate position out of range");
+  if (sparse_ && sparse_->active())
+    for (int l = 0; l < model_.hparams().n_layer; ++l)
+      if (n < sparse_->indexed_end(l))
+        throw Error("RETRIEVAL_REWIND", "cannot rewind to position " + std::to_string(n) +
+                                            ": positions up to " + std::to_string(sparse_->indexed_end(l)) +
+                                            " are already in the retrieval index");
   n_past_ = n;
   tokens_.resize(size_t(n));
 }
@@ -60,6 +68,9 @@ const std::vector<float>& Session::eval(const std::vector<int32_t>& tokens, bool
   if (n_past_ + int64_t(tokens.size()) > kv_.n_ctx())
     throw Error("CTX_FULL", "context is full: " + std::to_string(n_past_) + " + " + std::to_string(tokens.size()) +
                                 " tokens exceed --ctx " + std::to_string(kv_.n_ctx()));
+  stats_ = StepStats{};
+  const PhaseTimes before = times_;
+  if (sparse_ && sparse_->ready_to_build(n_past_)) stats_.index_build_ms = 1000.0 * sparse_->build(n_past_, pool_);
   std::vector<float> all;
   if (all_logits) all.reserve(tokens.size() * size_t(n_vocab));
   for (size_t i = 0; i < tokens.size(); i += size_t(opts_.n_batch)) {
@@ -68,6 +79,10 @@ const std::vector<float>& Session::eval(const std::vector<int32_t>& tokens, bool
     if (all_logits) all.insert(all.end(), logits_.begin(), logits_.end());
   }
   if (all_logits) logits_.swap(all);
+  stats_.tokens = int64_t(tokens.size());
+  stats_.matmul_ms = times_.matmul_ms - before.matmul_ms;
+  stats_.other_ms = times_.other_ms - before.other_ms;
+  if (!sparse_active()) stats_.full_attention_ms = times_.attention_ms - before.attention_ms;
   return logits_;
 }
 
@@ -128,9 +143,16 @@ void Session::forward_chunk(const int32_t* tokens, int64_t n, bool all_logits) {
       k_heads[size_t(g)] = kv_.k(l, g);
       v_heads[size_t(g)] = kv_.v(l, g);
     }
-    CausalAttentionArgs args{q_.data(), att_.data(), n, n_past_, hp.n_head, hp.n_head_kv, hd, scale,
-                             k_heads.data(), v_heads.data(), size_t(hd)};
-    causal_attention(args, pool_);
+    if (sparse_active()) {
+      // RetrievalAttention: static set + retrieved keys, token by token (causal)
+      for (int64_t i = 0; i < n; ++i)
+        sparse_->attend_layer(l, q_.data() + i * Q, n_past_ + i, att_.data() + i * Q, stats_, pool_);
+    } else {
+      CausalAttentionArgs args{q_.data(), att_.data(), n, n_past_, hp.n_head, hp.n_head_kv, hd, scale,
+                               k_heads.data(), v_heads.data(), size_t(hd)};
+      causal_attention(args, pool_);
+      if (sparse_) sparse_->capture_queries(l, q_.data(), n_past_, n);
+    }
     times_.attention_ms += ms_since(t_att);
 
     mm(L.wo, att_.data(), n, tmp_.data());
@@ -156,6 +178,8 @@ void Session::forward_chunk(const int32_t* tokens, int64_t n, bool all_logits) {
 
   tokens_.insert(tokens_.end(), tokens, tokens + n);
   n_past_ += n;
+  if (sparse_active())
+    for (int64_t i = 0; i < n; ++i) sparse_->end_step();
 }
 
 }  // namespace tome

@@ -21,6 +21,8 @@
 #include "model/kv_cache.h"
 #include "model/layer_ops.h"
 #include "model/model.h"
+#include "model/retrieval_attention.h"
+#include "model/step_stats.h"
 
 namespace tome {
 
@@ -28,6 +30,7 @@ struct SessionOptions {
   int64_t n_ctx = 2048;   // tokens the KV cache holds
   int n_threads = 0;      // 0: hardware concurrency
   int n_batch = 512;      // tokens per forward chunk during prefill
+  RetrievalSettings retrieval;  // attention mode and its settings
 };
 
 // Milliseconds spent per phase since the last reset (for bench and stats).
@@ -44,8 +47,16 @@ class Session {
   // CTX_FULL when the cache cannot hold them, BAD_TOKEN for ids out of range.
   const std::vector<float>& eval(const std::vector<int32_t>& tokens, bool all_logits = false);
 
-  // Forgets tokens from position n on (n <= n_past).
+  // Forgets tokens from position n on (n <= n_past). In a sparse mode the
+  // positions already inserted into an index cannot be forgotten (RETRIEVAL_REWIND).
   void truncate(int64_t n);
+
+  // What the last eval() did (phase times, keys scanned, monitor, positions).
+  const StepStats& last_stats() const { return stats_; }
+  const RetrievalSettings& retrieval() const { return opts_.retrieval; }
+  // Bytes held by retrieval indexes (0 in full mode).
+  size_t index_bytes() const { return sparse_ ? sparse_->index_bytes() : 0; }
+  bool sparse_active() const { return sparse_ && sparse_->active(); }
 
   int64_t n_past() const { return n_past_; }
   int64_t n_ctx() const { return kv_.n_ctx(); }
@@ -67,6 +78,8 @@ class Session {
   std::vector<int32_t> tokens_;
   std::vector<float> logits_;
   PhaseTimes times_;
+  StepStats stats_;
+  std::unique_ptr<RetrievalAttention> sparse_;
   // scratch, grown to the chunk size
   std::vector<float> x_, h_, q_, k_, v_, att_, gate_, up_, tmp_;
   std::vector<uint8_t> mm_scratch_;

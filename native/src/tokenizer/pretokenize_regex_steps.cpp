@@ -113,6 +113,75 @@ void split_space_puncts(const uint32_t* c, size_t begin, size_t end, std::vector
   split_by(begin, end, out, [&](size_t i) { return space_run_at(c, i, end, is_punct); });
 }
 
+namespace {
+
+// DeepSeek LLM's letter class (its tokenizer.json regex
+// \s?[A-Za-zµÀ-ÖØ-öø-ƺƼ-ƿǄ-ʓʕ-ʯͰ-ͳͶͷͻ-ͽͿΆΈ-ΊΌΎ-ΡΣ-ϵϷ-ҁҊ-ԯԱ-ՖႠ-Ⴥ...𞤀-𞥃]+)
+// and punctuation class (\s?[!-/:-~！-／：-～‘-‟　-。]+), as code-point ranges.
+struct CpRange {
+  uint32_t lo, hi;
+};
+const CpRange kDeepseekLlmLetters[] = {
+    {0x0041, 0x005A}, {0x0061, 0x007A}, {0x00B5, 0x00B5}, {0x00C0, 0x00D6},
+    {0x00D8, 0x00F6}, {0x00F8, 0x01BA}, {0x01BC, 0x01BF}, {0x01C4, 0x0293},
+    {0x0295, 0x02AF}, {0x0370, 0x0373}, {0x0376, 0x0376}, {0x0377, 0x0377},
+    {0x037B, 0x037D}, {0x037F, 0x037F}, {0x0386, 0x0386}, {0x0388, 0x038A},
+    {0x038C, 0x038C}, {0x038E, 0x03A1}, {0x03A3, 0x03F5}, {0x03F7, 0x0481},
+    {0x048A, 0x052F}, {0x0531, 0x0556}, {0x10A0, 0x10C5}, {0x13A0, 0x13F5},
+    {0x13F8, 0x13FD}, {0x1C90, 0x1CBA}, {0x1CBD, 0x1CBF}, {0x1D00, 0x1D2B},
+    {0x1D6B, 0x1D77}, {0x1D79, 0x1D9A}, {0x1E00, 0x1F15}, {0x1F18, 0x1F1D},
+    {0x1F20, 0x1F45}, {0x1F48, 0x1F4D}, {0x1F50, 0x1F57}, {0x1F59, 0x1F59},
+    {0x1F5B, 0x1F5B}, {0x1F5D, 0x1F5D}, {0x1F5F, 0x1F7D}, {0x1F80, 0x1FB4},
+    {0x1FB6, 0x1FBC}, {0x1FBE, 0x1FBE}, {0x1FC2, 0x1FC4}, {0x1FC6, 0x1FCC},
+    {0x1FD0, 0x1FD3}, {0x1FD6, 0x1FDB}, {0x1FE0, 0x1FEC}, {0x1FF2, 0x1FF4},
+    {0x1FF6, 0x1FFC}, {0x2102, 0x2102}, {0x2107, 0x2107}, {0x210A, 0x2113},
+    {0x2115, 0x2115}, {0x2119, 0x211D}, {0x2124, 0x2124}, {0x2126, 0x2126},
+    {0x2128, 0x2128}, {0x212A, 0x212D}, {0x212F, 0x2134}, {0x2139, 0x2139},
+    {0x213C, 0x213F}, {0x2145, 0x2149}, {0x214E, 0x214E}, {0x2183, 0x2183},
+    {0x2184, 0x2184}, {0x2C00, 0x2C7B}, {0x2C7E, 0x2CE4}, {0x2CEB, 0x2CEE},
+    {0x2CF2, 0x2CF2}, {0x2CF3, 0x2CF3}, {0xA640, 0xA66D}, {0xA680, 0xA69B},
+    {0xA722, 0xA76F}, {0xA771, 0xA787}, {0xA78B, 0xA78E}, {0xAB70, 0xABBF},
+    {0xFB00, 0xFB06}, {0xFB13, 0xFB17}, {0xFF21, 0xFF3A}, {0xFF41, 0xFF5A},
+    {0x10400, 0x1044F}, {0x104B0, 0x104D3}, {0x104D8, 0x104FB}, {0x10C80, 0x10CB2},
+    {0x10CC0, 0x10CF2}, {0x118A0, 0x118DF}, {0x1E900, 0x1E943},
+};
+const CpRange kDeepseekLlmPuncts[] = {
+    {0x0021, 0x002F}, {0x003A, 0x007E}, {0xFF01, 0xFF0F}, {0xFF1A, 0xFF5E}, {0x2018, 0x201F},
+    {0x3000, 0x3002},
+};
+
+template <size_t N>
+bool in_ranges(const CpRange (&ranges)[N], uint32_t cp) {
+  for (const CpRange& r : ranges)
+    if (cp >= r.lo && cp <= r.hi) return true;
+  return false;
+}
+
+// These regexes hold no \p{..}: llama.cpp matches them over code points with
+// non-ASCII White_Space replaced by U+000B, so such a code point is never in a class.
+bool is_ds_llm_letter(uint32_t cp) { return in_ranges(kDeepseekLlmLetters, cp) && !(cp > 0x7F && is_space(cp)); }
+bool is_ds_llm_punct(uint32_t cp) { return in_ranges(kDeepseekLlmPuncts, cp) && !(cp > 0x7F && is_space(cp)); }
+
+}  // namespace
+
+// \s?[DeepSeek LLM letters]+
+void split_ds_llm_letters(const uint32_t* c, size_t begin, size_t end, std::vector<size_t>& out) {
+  split_by(begin, end, out, [&](size_t i) { return space_run_at(c, i, end, is_ds_llm_letter); });
+}
+
+// \s?[DeepSeek LLM punctuation]+
+void split_ds_llm_puncts(const uint32_t* c, size_t begin, size_t end, std::vector<size_t>& out) {
+  split_by(begin, end, out, [&](size_t i) { return space_run_at(c, i, end, is_ds_llm_punct); });
+}
+
+// \s+$ : the White_Space run that ends the piece, if any.
+void split_trailing_spaces(const uint32_t* c, size_t begin, size_t end, std::vector<size_t>& out) {
+  size_t start = end;
+  while (start > begin && is_space(c[start - 1])) --start;
+  if (start > begin) out.push_back(start - begin);
+  if (end > start) out.push_back(end - start);
+}
+
 // [一-龥ࠀ-一가-퟿]+ : U+4E00..U+9FA5, U+0800..U+4E00, U+AC00..U+D7FF,
 // minus non-ASCII White_Space (replaced by U+000B before matching).
 void split_cjk_runs(const uint32_t* c, size_t begin, size_t end, std::vector<size_t>& out) {

@@ -23,5 +23,8 @@ void split_line_break_each(const uint32_t* cpts, size_t begin, size_t end, std::
 void split_space_letters(const uint32_t* cpts, size_t begin, size_t end, std::vector<size_t>& out);
 void split_space_puncts(const uint32_t* cpts, size_t begin, size_t end, std::vector<size_t>& out);
 void split_cjk_runs(const uint32_t* cpts, size_t begin, size_t end, std::vector<size_t>& out);
+void split_ds_llm_letters(const uint32_t* cpts, size_t begin, size_t end, std::vector<size_t>& out);
+void split_ds_llm_puncts(const uint32_t* cpts, size_t begin, size_t end, std::vector<size_t>& out);
+void split_trailing_spaces(const uint32_t* cpts, size_t begin, size_t end, std::vector<size_t>& out);
 
 }  // namespace tome::split

@@ -32,6 +32,9 @@ const std::vector<Entry>& table() {
        {"qwen2", {S::QWEN2}}},
       {{"deepseek-coder"},
        {"deepseek-coder", {S::LINE_BREAK_EACH, S::SPACE_LETTERS, S::SPACE_PUNCTS, S::CJK_RUN, S::NUMBER_EACH}}},
+      {{"deepseek-llm"},
+       {"deepseek-llm", {S::LINE_BREAK_EACH, S::DS_LLM_LETTERS, S::DS_LLM_PUNCTS, S::TRAILING_SPACES, S::CJK_RUN,
+                         S::NUMBER_RUN}}},
       {{"starcoder", "refact", "command-r", "smollm", "codeshell", "exaone", "minerva-7b", "mellum2"},
        {"starcoder", {S::NUMBER_EACH, S::GPT2}}},
       {{"falcon"}, {"falcon", {S::PUNCT_SYMBOL_RUN, S::GPT2, S::ASCII_DIGITS_3}}},
@@ -54,6 +57,9 @@ StepFn step_fn(SplitStep step) {
     case S::SPACE_LETTERS: return split::split_space_letters;
     case S::SPACE_PUNCTS: return split::split_space_puncts;
     case S::CJK_RUN: return split::split_cjk_runs;
+    case S::DS_LLM_LETTERS: return split::split_ds_llm_letters;
+    case S::DS_LLM_PUNCTS: return split::split_ds_llm_puncts;
+    case S::TRAILING_SPACES: return split::split_trailing_spaces;
   }
   return split::split_gpt2;
 }

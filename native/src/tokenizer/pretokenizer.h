@@ -29,6 +29,9 @@ enum class SplitStep {
   SPACE_LETTERS,     // \s?\p{L}+
   SPACE_PUNCTS,      // \s?\p{P}+
   CJK_RUN,           // [一-龥ࠀ-一가-퟿]+  (U+4E00..9FA5, U+0800..4E00, U+AC00..D7FF)
+  DS_LLM_LETTERS,    // \s?[A-Za-zµÀ-ÖØ-öø-ƺ...𞤀-𞥃]+  (DeepSeek LLM's letter class)
+  DS_LLM_PUNCTS,     // \s?[!-/:-~！-／：-～‘-‟　-。]+
+  TRAILING_SPACES,   // \s+$
 };
 
 // What a tokenizer.ggml.pre name means to llama.cpp.

@@ -36,20 +36,53 @@ int32_t byte_token(const Vocab& v, uint8_t b) {
   return id;
 }
 
-}  // namespace
-
-void spm_tokenize(const Vocab& v, const std::string& text, std::vector<int32_t>& out) {
-  std::vector<Symbol> syms;
-  syms.reserve(text.size());
-  for (size_t off = 0; off < text.size();) {
-    const size_t len = std::min(utf8::utf8_seq_len(uint8_t(text[off])), text.size() - off);
-    const int32_t idx = int32_t(syms.size());
-    syms.push_back({uint32_t(off), uint32_t(len), idx - 1, off + len == text.size() ? -1 : idx + 1});
+// Cuts s into characters the way the merger does (by lead byte).
+template <class F>
+void for_each_char(const std::string& s, F f) {
+  for (size_t off = 0; off < s.size();) {
+    const size_t len = std::min(utf8::utf8_seq_len(uint8_t(s[off])), s.size() - off);
+    f(off, len);
     off += len;
   }
+}
+
+uint32_t pack(const std::string& s, size_t off, size_t len) {
+  uint32_t v = 0;
+  for (size_t i = 0; i < len; ++i) v = v << 8 | uint8_t(s[off + i]);
+  return v;
+}
+
+uint64_t pair_key(uint32_t a, uint32_t b) { return uint64_t(a) << 32 | b; }
+
+}  // namespace
+
+SpmTokenizer::SpmTokenizer(const Vocab& vocab) : vocab_(vocab) {
+  for (const VocabToken& t : vocab.tokens) {
+    uint32_t prev = 0;
+    bool first = true;
+    for_each_char(t.text, [&](size_t off, size_t len) {
+      const uint32_t cur = pack(t.text, off, len);
+      if (!first) joinable_.insert(pair_key(prev, cur));
+      prev = cur;
+      first = false;
+    });
+  }
+}
+
+void SpmTokenizer::tokenize(const std::string& text, std::vector<int32_t>& out) const {
+  const Vocab& v = vocab_;
+  std::vector<Symbol> syms;
+  std::vector<uint32_t> packed;  // each symbol's bytes, for the run cuts
+  syms.reserve(text.size());
+  for_each_char(text, [&](size_t off, size_t len) {
+    const int32_t idx = int32_t(syms.size());
+    syms.push_back({uint32_t(off), uint32_t(len), idx - 1, off + len == text.size() ? -1 : idx + 1});
+    packed.push_back(pack(text, off, len));
+  });
   if (syms.empty()) return;
 
-  std::priority_queue<Bigram, std::vector<Bigram>, Worse> queue;
+  std::vector<Bigram> heap;
+  std::priority_queue<Bigram, std::vector<Bigram>, Worse> queue(Worse{}, std::move(heap));
   std::string scratch;
   auto try_pair = [&](int32_t l, int32_t r) {
     if (l < 0 || r < 0) return;
@@ -58,20 +91,29 @@ void spm_tokenize(const Vocab& v, const std::string& text, std::vector<int32_t>&
     if (id < 0) return;
     queue.push({v.tokens[id].score, l, r, syms[l].length + syms[r].length});
   };
-  for (int32_t i = 1; i < int32_t(syms.size()); ++i) try_pair(i - 1, i);
 
-  while (!queue.empty()) {
-    const Bigram b = queue.top();
-    queue.pop();
-    Symbol& left = syms[b.left];
-    Symbol& right = syms[b.right];
-    if (left.length == 0 || right.length == 0 || left.length + right.length != b.length) continue;  // stale
-    left.length += right.length;
-    right.length = 0;
-    left.next = right.next;
-    if (left.next >= 0) syms[left.next].prev = b.left;
-    try_pair(left.prev, b.left);
-    try_pair(b.left, left.next);
+  // Merge each run [run_begin, run_end) of symbols on its own.
+  const int32_t n = int32_t(syms.size());
+  for (int32_t run_begin = 0; run_begin < n;) {
+    int32_t run_end = run_begin + 1;
+    while (run_end < n && joinable_.count(pair_key(packed[run_end - 1], packed[run_end]))) ++run_end;
+
+    for (int32_t i = run_begin + 1; i < run_end; ++i) try_pair(i - 1, i);
+    while (!queue.empty()) {
+      const Bigram b = queue.top();
+      queue.pop();
+      Symbol& left = syms[b.left];
+      Symbol& right = syms[b.right];
+      if (left.length == 0 || right.length == 0 || left.length + right.length != b.length) continue;  // stale
+      left.length += right.length;
+      right.length = 0;
+      left.next = right.next;
+      if (left.next >= 0) syms[left.next].prev = b.left;
+      // Neighbours outside the run never form a token with it (that is the cut).
+      if (left.prev >= run_begin) try_pair(left.prev, b.left);
+      if (left.next >= 0 && left.next < run_end) try_pair(b.left, left.next);
+    }
+    run_begin = run_end;
   }
 
   // Every merged symbol is a token by construction; a single character may not be.

@@ -1,7 +1,7 @@
 // The Tokenizer behind tokenizer.h: llama.cpp's llama_vocab::impl::tokenize and
 // token_to_piece over a Vocab.
 //   encode:  special-token partition -> per text fragment:
-//              SPM: [space prefix] + escape ' ' as U+2581 -> spm_tokenize
+//              SPM: [space prefix] + escape ' ' as U+2581 -> SpmTokenizer
 //              BPE: pre-split into words -> byte-encode -> merges (cached per word)
 //            with BOS / EOS around it when add_special asks.
 //   pieces:  computed once for every token (as llama.cpp's piece cache).
@@ -100,6 +100,8 @@ class LlamaCompatTokenizer final : public Tokenizer {
       spec_ = find_pre_tokenizer(v_.pre);
       bpe_ = std::make_unique<BpeMerger>(v_);
       pre_name_ = v_.pre.empty() ? "default" : v_.pre;
+    } else {
+      spm_ = std::make_unique<SpmTokenizer>(v_);
     }
     pieces_.reserve(v_.tokens.size());
     for (const VocabToken& t : v_.tokens) pieces_.push_back(render(t));
@@ -161,7 +163,7 @@ class LlamaCompatTokenizer final : public Tokenizer {
       if (v_.add_space_prefix && prev_special) piece = " ";
       piece.append(text.substr(f.offset, f.length));
       replace_all(piece, " ", kEscapedSpace);
-      spm_tokenize(v_, piece, out);
+      spm_->tokenize(piece, out);
       prev_special = false;
     }
   }
@@ -209,7 +211,7 @@ class LlamaCompatTokenizer final : public Tokenizer {
     Fnv1a h;
     h.str("tome-tokenizer-1");
     h.str(v_.model);
-    h.str(pre_name_);
+    h.str(spec_ ? spec_->canonical : "");  // aliases of one pre-tokenizer hash alike
     h.u64(v_.tokens.size());
     for (const VocabToken& t : v_.tokens) {
       h.str(t.text);
@@ -238,6 +240,7 @@ class LlamaCompatTokenizer final : public Tokenizer {
   Vocab v_;
   const PreTokenizerSpec* spec_ = nullptr;
   std::unique_ptr<BpeMerger> bpe_;
+  std::unique_ptr<SpmTokenizer> spm_;
   std::string pre_name_;  // "" for SPM
   std::vector<std::string> pieces_;
   uint64_t fingerprint_ = 0;

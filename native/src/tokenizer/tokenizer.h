@@ -3,9 +3,18 @@
 //   model "llama": SentencePiece-style (score-driven merges, "▁" for spaces,
 //                  byte fallback <0xNN>, optional add_space_prefix)
 //   model "gpt2":  byte-level BPE (ranked merges) after a pre-tokenizer chosen by
-//                  tokenizer.ggml.pre: "default"/"gpt-2", "llama-bpe" (Llama 3),
-//                  "qwen2", "deepseek-coder" (others: refused with TOKENIZER_PRE)
-// Special/control tokens are matched in the text only when parse_special is set.
+//                  tokenizer.ggml.pre: "default" (also when the key is missing),
+//                  "gpt-2", "llama-bpe" (Llama 3), "qwen2", "deepseek-coder",
+//                  "deepseek-llm", and the names llama.cpp maps onto the same
+//                  splitters (see pretokenizer.cpp); others are refused with
+//                  TOKENIZER_PRE
+// Control/unknown tokens are matched in the text only when parse_special is set;
+// user-defined tokens always are (as in llama.cpp).
+// Implementation map: vocab.* (loading, llama.cpp's defaults and fix-ups),
+// special_partition.*, spm_tokenizer.*, pretokenizer.* + pretokenize_*.cpp,
+// bpe_merger.*, byte_encoding.*, unicode_props.* (+ generated unicode_tables.inc),
+// utf8.*, tokenizer.cpp, stream_decoder.cpp; README.md lists where tome and
+// llama.cpp differ.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -37,13 +46,16 @@ class Tokenizer {
   virtual std::string token_to_piece(int32_t id, bool render_special) const = 0;
 
   virtual TokenizerKind kind() const = 0;
-  virtual const std::string& pre() const = 0;  // pre-tokenizer name ("" for SPM)
+  // tokenizer.ggml.pre as written ("default" when absent); "" for SPM.
+  virtual const std::string& pre() const = 0;
   virtual int32_t n_vocab() const = 0;
-  virtual const std::string& token_text(int32_t id) const = 0;
+  virtual const std::string& token_text(int32_t id) const = 0;  // TOKENIZER_ID when out of range
+  // The type llama.cpp ends up using, after its fix-ups by token text (e.g. a
+  // NORMAL "<|im_end|>" becomes CONTROL).
   virtual TokenType token_type(int32_t id) const = 0;
   virtual int32_t bos() const = 0;  // -1 when none
   virtual int32_t eos() const = 0;  // -1 when none
-  virtual bool add_bos() const = 0;
+  virtual bool add_bos() const = 0;  // what encode(add_special=true) prepends
   virtual bool add_eos() const = 0;
   // End of generation: eos, eot, eom and the tokens llama.cpp treats as such.
   virtual bool is_eog(int32_t id) const = 0;
@@ -52,7 +64,8 @@ class Tokenizer {
 };
 
 // Turns a token stream into text without ever splitting a UTF-8 character:
-// bytes of an incomplete character are held until it completes.
+// bytes of an incomplete character are held until it completes; bytes that can
+// never complete one come out as U+FFFD. Its output is always valid UTF-8.
 class StreamDecoder {
  public:
   explicit StreamDecoder(const Tokenizer& tok, bool render_special = false)

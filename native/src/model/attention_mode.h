@@ -1,0 +1,43 @@
+// Attention modes of a session and their settings (RetrievalAttention, arXiv
+// 2409.10516, and its baselines). The defaults are justified by measurement in
+// `tome bench` (see README: "Retrieval settings").
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "retrieval/key_index.h"
+
+namespace tome {
+
+enum class AttentionMode {
+  FULL,       // exact attention over every key (the oracle)
+  RETRIEVAL,  // static set + keys found by the attention-aware graph index
+  STREAMING,  // static set only (sinks + window)
+  FLAT,       // static set + exact top-k by scanning every key
+  IVF,        // static set + k-means lists over keys, nearest lists probed
+};
+
+const char* attention_mode_name(AttentionMode m);
+// Throws tome::Error BAD_ARGUMENT for unknown names.
+AttentionMode parse_attention_mode(const std::string& name);
+
+struct RetrievalSettings {
+  AttentionMode mode = AttentionMode::FULL;
+  int sinks = 128;              // first tokens always attended (paper: 128)
+  int window = 512;             // last tokens always attended (paper: 512)
+  int top_k = 100;              // keys retrieved per query head
+  int ef = 0;                   // graph search beam (0: the index default, 3 x top_k)
+  int nprobe = 0;               // ivf lists probed (0: the index default)
+  int degree = 32;              // graph out-degree M
+  double query_sample = 1.0;    // share of prefill queries kept to build the graph
+  GroupMode group = GroupMode::kUnion;  // GQA: search per query head (union) or once per group (mean)
+  // Live quality monitor: every monitor_every steps (0: off) compare, for
+  // monitor_heads sampled (layer, KV head) pairs, the retrieved keys with the
+  // exact top-k: recall@k and the softmax mass captured. When the captured mass
+  // falls below widen_below (0: never), the next steps search with twice the beam.
+  int monitor_every = 16;
+  int monitor_heads = 4;
+  double widen_below = 0.0;
+};
+
+}  // namespace tome

@@ -1,0 +1,293 @@
+#include "model/retrieval_attention.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <unordered_map>
+
+#include "attention/partial_attention.h"
+#include "attention/vec_kernels.h"
+#include "common/error.h"
+#include "cpu/thread_pool.h"
+#include "retrieval/flat_index.h"
+#include "retrieval/ivf_index.h"
+#include "retrieval/roar_graph.h"
+
+namespace tome {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
+
+// Smallest context (beyond sinks + window) worth an index; below it attention stays exact.
+constexpr int64_t kMinIndexedKeys = 256;
+
+}  // namespace
+
+// ---- the static set on the CPU ------------------------------------------------
+
+void CpuStaticSet::attend(int layer, int group, const float* q, int n_q, int64_t pos, int sinks, int window,
+                          float scale, float* out, float* lse) {
+  thread_local std::vector<float> scratch, o2, l2;
+  const KvRows rows = kv_.rows(layer, group);
+  const int64_t n_sink = std::min<int64_t>(sinks, pos + 1);
+  const int64_t w0 = std::max<int64_t>(n_sink, pos + 1 - window);  // first window position
+  attend_rows(q, n_q, rows, n_sink, hd_, scale, out, lse, scratch);
+  o2.resize(size_t(n_q) * hd_);
+  l2.resize(size_t(n_q));
+  KvRows win{rows.k + size_t(w0) * rows.stride, rows.v + size_t(w0) * rows.stride, rows.stride};
+  attend_rows(q, n_q, win, pos + 1 - w0, hd_, scale, o2.data(), l2.data(), scratch);
+  merge_partial(out, lse, o2.data(), l2.data(), n_q, hd_);
+}
+
+// ---- RetrievalAttention ---------------------------------------------------------
+
+struct RetrievalAttention::GroupResult {
+  double static_ms = 0, search_ms = 0, retrieved_ms = 0, merge_ms = 0;
+  int64_t scanned = 0, indexed = 0, retrieved = 0;
+  std::vector<int32_t> positions;
+  std::vector<float> weights;
+  bool sampled = false;
+  double recall = 0, mass = 0;
+};
+
+RetrievalAttention::RetrievalAttention(const HParams& hp, const RetrievalSettings& s, const KvCache& kv)
+    : hp_(hp), s_(s), kv_(kv), static_set_(new CpuStaticSet(kv, hp.head_dim)) {
+  if (s_.sinks < 0 || s_.window < 1 || s_.top_k < 1)
+    throw Error("BAD_ARGUMENT", "retrieval settings need sinks >= 0, window >= 1, top-k >= 1");
+  if (!(s_.query_sample > 0 && s_.query_sample <= 1)) throw Error("BAD_ARGUMENT", "query sample must be in (0, 1]");
+  sample_stride_ = std::max<int64_t>(1, int64_t(std::llround(1.0 / s_.query_sample)));
+  const size_t pairs = size_t(hp_.n_layer) * size_t(hp_.n_head_kv);
+  index_.resize(pairs);
+  queries_.resize(pairs);
+  indexed_end_.assign(size_t(hp_.n_layer), 0);
+}
+
+RetrievalAttention::~RetrievalAttention() = default;
+
+bool RetrievalAttention::ready_to_build(int64_t n_past) const {
+  return s_.mode != AttentionMode::FULL && !active_ && n_past >= s_.sinks + s_.window + kMinIndexedKeys;
+}
+
+void RetrievalAttention::capture_queries(int layer, const float* q, int64_t pos0, int64_t n) {
+  if (s_.mode != AttentionMode::RETRIEVAL || active_) return;
+  const int hd = hp_.head_dim, n_gqa = hp_.n_gqa();
+  for (int64_t i = 0; i < n; ++i) {
+    if ((pos0 + i) % sample_stride_ != 0) continue;
+    for (int h = 0; h < hp_.n_head; ++h) {
+      std::vector<float>& dst = queries_[size_t(layer) * hp_.n_head_kv + size_t(h / n_gqa)];
+      const float* src = q + (size_t(i) * hp_.n_head + size_t(h)) * hd;
+      dst.insert(dst.end(), src, src + hd);
+    }
+  }
+}
+
+double RetrievalAttention::build(int64_t n_past, ThreadPool& pool) {
+  auto t0 = Clock::now();
+  const int hd = hp_.head_dim;
+  const int64_t end = std::max<int64_t>(s_.sinks, n_past - s_.window);
+  const int64_t n = end - s_.sinks;
+  std::vector<float> keys(size_t(n) * hd);
+  for (int l = 0; l < hp_.n_layer; ++l) {
+    for (int g = 0; g < hp_.n_head_kv; ++g) {
+      const size_t pair = size_t(l) * hp_.n_head_kv + size_t(g);
+      f16_to_f32_row(kv_.k(l, g) + size_t(s_.sinks) * hd, keys.data(), n * hd);
+      switch (s_.mode) {
+        case AttentionMode::RETRIEVAL: {
+          GraphBuildParams p;
+          p.M = s_.degree;
+          p.R = s_.degree + s_.degree / 2;
+          const std::vector<float>& qs = queries_[pair];
+          index_[pair] = RoarGraphIndex::build(keys.data(), n, size_t(hd), hd, qs.data(), int64_t(qs.size() / hd),
+                                               size_t(hd), p, &pool);
+          break;
+        }
+        case AttentionMode::FLAT: {
+          auto flat = std::make_unique<FlatIndex>(hd, nullptr);
+          flat->add(keys.data(), n, size_t(hd));
+          index_[pair] = std::move(flat);
+          break;
+        }
+        case AttentionMode::IVF:
+          index_[pair] = IvfIndex::build(keys.data(), n, size_t(hd), hd, IvfParams{}, &pool);
+          break;
+        default:
+          break;
+      }
+      std::vector<float>().swap(queries_[pair]);
+    }
+    indexed_end_[size_t(l)] = end;
+  }
+  active_ = true;
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+void RetrievalAttention::insert_until(int layer, int64_t end) {
+  int64_t& cur = indexed_end_[size_t(layer)];
+  const int hd = hp_.head_dim;
+  for (; cur < end; ++cur)
+    for (int g = 0; g < hp_.n_head_kv; ++g) {
+      KeyIndex* idx = index_[size_t(layer) * hp_.n_head_kv + size_t(g)].get();
+      if (idx) idx->insert_f16(kv_.k(layer, g) + size_t(cur) * hd);
+    }
+}
+
+bool RetrievalAttention::monitored(int layer, int g) const {
+  if (s_.monitor_every <= 0 || step_ % s_.monitor_every != 0) return false;
+  // A rotating sample of (layer, group) pairs, monitor_heads per sampled step.
+  const int64_t pairs = int64_t(hp_.n_layer) * hp_.n_head_kv;
+  const int64_t first = (step_ / s_.monitor_every) * s_.monitor_heads % pairs;
+  const int64_t idx = int64_t(layer) * hp_.n_head_kv + g;
+  const int64_t off = (idx - first + pairs) % pairs;
+  return off < std::min<int64_t>(s_.monitor_heads, pairs);
+}
+
+void RetrievalAttention::attend_group(int layer, int g, const float* q, int64_t pos, float* out, GroupResult& r) {
+  const int hd = hp_.head_dim, n_gqa = hp_.n_gqa();
+  const float scale = 1.0f / std::sqrt(float(hd));
+  const float* qg = q + size_t(g) * n_gqa * hd;
+  float* og = out + size_t(g) * n_gqa * hd;
+  thread_local std::vector<float> lse, o_r, l_r, probs, scratch;
+  thread_local std::vector<int32_t> rows;
+  thread_local SearchResult res;
+  lse.resize(size_t(n_gqa));
+
+  auto t0 = Clock::now();
+  static_set_->attend(layer, g, qg, n_gqa, pos, s_.sinks, s_.window, scale, og, lse.data());
+  r.static_ms += ms_since(t0);
+
+  const KeyIndex* idx = index_[size_t(layer) * hp_.n_head_kv + size_t(g)].get();
+  rows.clear();
+  if (idx && idx->size() > 0) {
+    SearchParams p;
+    p.k = int(std::min<int64_t>(s_.top_k, idx->size()));
+    p.ef = s_.ef > 0 ? s_.ef : 0;
+    if (widen_steps_ > 0) p.ef = 2 * std::max(p.ef, 3 * p.k);
+    p.nprobe = s_.nprobe;
+    p.group = s_.group;
+    auto t1 = Clock::now();
+    idx->search_group(qg, n_gqa, p, res);
+    r.search_ms += ms_since(t1);
+    r.scanned += res.keys_scanned;
+    r.indexed += idx->size();
+    rows.reserve(res.ids.size());
+    for (int32_t id : res.ids) rows.push_back(int32_t(s_.sinks + id));
+    const int64_t n = int64_t(rows.size());
+    r.retrieved += n;
+    o_r.resize(size_t(n_gqa) * hd);
+    l_r.resize(size_t(n_gqa));
+    probs.resize(size_t(n_gqa) * size_t(n));
+    auto t2 = Clock::now();
+    attend_gather(qg, n_gqa, kv_.rows(layer, g), rows.data(), n, hd, scale, o_r.data(), l_r.data(), scratch,
+                  probs.data());
+    r.retrieved_ms += ms_since(t2);
+    auto t3 = Clock::now();
+    merge_partial(og, lse.data(), o_r.data(), l_r.data(), n_gqa, hd);
+    // weight of each retrieved key in the merged softmax, summed over the group's heads
+    for (int64_t j = 0; j < n; ++j) {
+      float w = 0;
+      for (int h = 0; h < n_gqa; ++h) w += probs[size_t(h) * n + j] * std::exp(l_r[size_t(h)] - lse[size_t(h)]);
+      r.positions.push_back(rows[size_t(j)]);
+      r.weights.push_back(w);
+    }
+    r.merge_ms += ms_since(t3);
+  }
+
+  if (!monitored(layer, g)) return;
+  // Monitor: exact scores over the whole context for each head of the group.
+  const KvRows kv = kv_.rows(layer, g);
+  const int64_t n_ctx = pos + 1;
+  const int64_t idx_begin = s_.sinks, idx_end = indexed_end_[size_t(layer)];
+  std::vector<float> s(static_cast<size_t>(n_ctx)), krow(static_cast<size_t>(hd));
+  std::vector<uint8_t> attended(static_cast<size_t>(n_ctx), 0);
+  for (int64_t j = 0; j < n_ctx; ++j)
+    if (j < idx_begin || j >= idx_end) attended[size_t(j)] = 1;
+  for (int32_t p : rows) attended[size_t(p)] = 1;
+  double recall = 0, mass = 0;
+  const int64_t n_idx = idx_end - idx_begin;
+  for (int h = 0; h < n_gqa; ++h) {
+    for (int64_t j = 0; j < n_ctx; ++j) {
+      f16_to_f32_row(kv.k + size_t(j) * kv.stride, krow.data(), hd);
+      s[size_t(j)] = scale * dot_f32(qg + size_t(h) * hd, krow.data(), hd);
+    }
+    const float m = *std::max_element(s.begin(), s.end());
+    double total = 0, kept = 0;
+    for (int64_t j = 0; j < n_ctx; ++j) {
+      const double e = std::exp(double(s[size_t(j)] - m));
+      total += e;
+      if (attended[size_t(j)]) kept += e;
+    }
+    mass += kept / total;
+    if (n_idx > 0) {
+      const int64_t k = std::min<int64_t>(s_.top_k, n_idx);
+      std::vector<int32_t> order(static_cast<size_t>(n_idx));
+      for (int64_t j = 0; j < n_idx; ++j) order[size_t(j)] = int32_t(idx_begin + j);
+      std::partial_sort(order.begin(), order.begin() + k, order.end(),
+                        [&](int32_t a, int32_t b) { return s[size_t(a)] > s[size_t(b)]; });
+      int64_t hit = 0;
+      for (int64_t j = 0; j < k; ++j) hit += attended[size_t(order[size_t(j)])];
+      recall += double(hit) / double(k);
+    } else {
+      recall += 1.0;
+    }
+  }
+  r.sampled = true;
+  r.recall = recall / n_gqa;
+  r.mass = mass / n_gqa;
+}
+
+void RetrievalAttention::attend_layer(int layer, const float* q, int64_t pos, float* out, StepStats& st,
+                                      ThreadPool& pool) {
+  insert_until(layer, std::max<int64_t>(s_.sinks, pos + 1 - s_.window));
+  const int G = hp_.n_head_kv;
+  std::vector<GroupResult> res(static_cast<size_t>(G));
+  auto t0 = Clock::now();
+  pool.run([&](int t) {
+    for (int g = t; g < G; g += pool.size()) attend_group(layer, g, q, pos, out, res[size_t(g)]);
+  });
+  const double wall = ms_since(t0);
+  // Phase times are per group on several threads; scale them so they add up to
+  // the layer's wall time (the latency each phase is responsible for).
+  double busy = 0;
+  for (const GroupResult& r : res) busy += r.static_ms + r.search_ms + r.retrieved_ms + r.merge_ms;
+  const double f = busy > 0 ? wall / busy : 0;
+  int sampled = 0;
+  double recall = 0, mass = 0;
+  std::unordered_map<int32_t, float> acc;
+  for (const GroupResult& r : res) {
+    st.static_ms += r.static_ms * f;
+    st.search_ms += r.search_ms * f;
+    st.retrieved_ms += r.retrieved_ms * f;
+    st.merge_ms += r.merge_ms * f;
+    st.keys_scanned += r.scanned;
+    st.keys_indexed += r.indexed;
+    st.keys_retrieved += r.retrieved;
+    for (size_t j = 0; j < r.positions.size(); ++j) st.weights_by_position[r.positions[j]] += r.weights[j];
+    if (r.sampled) {
+      ++sampled;
+      recall += r.recall;
+      mass += r.mass;
+    }
+  }
+  st.top_k = s_.top_k;
+  if (sampled) {
+    st.quality_samples += sampled;
+    st.recall_sum += recall;
+    st.mass_sum += mass;
+    if (s_.widen_below > 0 && mass / sampled < s_.widen_below) {
+      widen_steps_ = std::max(1, s_.monitor_every);
+      st.widened = true;
+    }
+  }
+}
+
+size_t RetrievalAttention::index_bytes() const {
+  size_t b = 0;
+  for (const auto& idx : index_)
+    if (idx) b += idx->bytes();
+  return b;
+}
+
+}  // namespace tome

@@ -1,0 +1,103 @@
+// RetrievalAttention for one session (arXiv 2409.10516): after the prefill, each
+// decode step of each layer attends to
+//   the static set   the first `sinks` and the last `window` tokens (kept in the
+//                    device tier: on the CPU for now, see StaticSet), and
+//   retrieved keys   the top-k keys of an index per (layer, KV head) over the
+//                    positions in between,
+// and merges the two partial results exactly through their log-sum-exp.
+// The index is built once from the prefill's keys and (a sample of) its queries;
+// each key that leaves the window is inserted, so generated text and later turns
+// stay retrievable. Modes: retrieval (attention-aware graph), flat (exact top-k,
+// every key scanned), ivf (k-means lists over keys), streaming (static set only).
+//
+// Positions: [0, sinks) static | [sinks, indexed_end) in the index (id = pos - sinks)
+//            | [indexed_end, pos] window, indexed_end = max(sinks, pos + 1 - window).
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "model/attention_mode.h"
+#include "model/hparams.h"
+#include "model/kv_cache.h"
+#include "model/step_stats.h"
+#include "retrieval/key_index.h"
+
+namespace tome {
+
+class ThreadPool;
+
+// The device tier: attention over the static set. The CPU implementation reads
+// the session's KV cache; the CUDA backend keeps its own copy on the GPU.
+class StaticSet {
+ public:
+  virtual ~StaticSet() = default;
+  // q (n_q, hd) of KV group g at layer l, context [0, pos]: (out (n_q, hd), lse (n_q)).
+  virtual void attend(int layer, int group, const float* q, int n_q, int64_t pos, int sinks, int window,
+                      float scale, float* out, float* lse) = 0;
+};
+
+class CpuStaticSet : public StaticSet {
+ public:
+  explicit CpuStaticSet(const KvCache& kv, int head_dim) : kv_(kv), hd_(head_dim) {}
+  void attend(int layer, int group, const float* q, int n_q, int64_t pos, int sinks, int window, float scale,
+              float* out, float* lse) override;
+
+ private:
+  const KvCache& kv_;
+  int hd_;
+};
+
+class RetrievalAttention {
+ public:
+  RetrievalAttention(const HParams& hp, const RetrievalSettings& s, const KvCache& kv);
+  ~RetrievalAttention();
+
+  const RetrievalSettings& settings() const { return s_; }
+  // True once the indexes exist: attention from then on goes through attend().
+  bool active() const { return active_; }
+  // True when the session should switch to sparse attention before evaluating
+  // more tokens: the mode is sparse and the context outgrew the static set.
+  bool ready_to_build(int64_t n_past) const;
+
+  // During the (full-attention) prefill: keeps this chunk's queries of layer l,
+  // q (n, n_head, hd) for positions [pos0, pos0 + n), sampled by query_sample.
+  void capture_queries(int layer, const float* q, int64_t pos0, int64_t n);
+  // Builds every index over [sinks, n_past - window) from the captured queries
+  // (which are then freed). Returns seconds spent.
+  double build(int64_t n_past, ThreadPool& pool);
+
+  // One token at position pos of layer l: q (n_head, hd) -> out (n_head, hd).
+  // Inserts the keys that left the window first. Thread-safe across groups only
+  // through attend_layer(), which parallelizes over KV groups.
+  void attend_layer(int layer, const float* q, int64_t pos, float* out, StepStats& st, ThreadPool& pool);
+
+  // Counts a finished decode step (drives the monitor's schedule).
+  void end_step() {
+    ++step_;
+    if (widen_steps_ > 0) --widen_steps_;
+  }
+  // Bytes held by the indexes.
+  size_t index_bytes() const;
+  int64_t indexed_end(int layer) const { return indexed_end_[size_t(layer)]; }
+
+ private:
+  struct GroupResult;
+  void insert_until(int layer, int64_t end);
+  void attend_group(int layer, int g, const float* q, int64_t pos, float* out, GroupResult& r);
+  bool monitored(int layer, int g) const;
+
+  HParams hp_;
+  RetrievalSettings s_;
+  const KvCache& kv_;
+  std::unique_ptr<StaticSet> static_set_;
+  bool active_ = false;
+  int64_t step_ = 0;
+  int widen_steps_ = 0;                         // steps left with a widened beam
+  std::vector<std::unique_ptr<KeyIndex>> index_;  // (n_layer * n_head_kv)
+  std::vector<int64_t> indexed_end_;           // (n_layer)
+  std::vector<std::vector<float>> queries_;    // captured (n_layer * n_head_kv): rows of hd
+  int64_t sample_stride_ = 1;
+};
+
+}  // namespace tome

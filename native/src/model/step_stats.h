@@ -1,0 +1,35 @@
+// What the steps of one eval() did, for the CLI's --stats, benchmarks and the
+// app's live panels. Times in milliseconds, summed over layers and tokens.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <unordered_map>
+#include <vector>
+
+namespace tome {
+
+struct StepStats {
+  int64_t tokens = 0;         // tokens evaluated
+  double matmul_ms = 0, static_ms = 0, search_ms = 0, retrieved_ms = 0, merge_ms = 0;
+  double full_attention_ms = 0, other_ms = 0, index_build_ms = 0;
+  int64_t keys_scanned = 0;   // q . k evaluations in index searches, all layers and heads
+  int64_t keys_indexed = 0;   // keys in the searched indexes, summed over searches
+  int64_t keys_retrieved = 0; // keys attended through retrieval, all layers and heads
+  int top_k = 0;
+  bool widened = false;       // the monitor widened the search beam
+  // Live quality monitor: sums over the sampled (layer, KV head) pairs.
+  int quality_samples = 0;
+  double recall_sum = 0, mass_sum = 0;
+  // Attention weight of each retrieved position, summed over heads and layers.
+  std::unordered_map<int32_t, float> weights_by_position;
+  static constexpr int kMaxPositions = 64;  // positions reported to JS
+
+  bool has_quality() const { return quality_samples > 0; }
+  double recall() const { return quality_samples ? recall_sum / quality_samples : 0.0; }
+  double mass() const { return quality_samples ? mass_sum / quality_samples : 0.0; }
+  double keys_scanned_frac() const { return keys_indexed ? double(keys_scanned) / double(keys_indexed) : 0.0; }
+  // The n heaviest retrieved positions, heaviest first.
+  void top_positions(size_t n, std::vector<int32_t>& pos, std::vector<float>& w) const;
+};
+
+}  // namespace tome

@@ -1,0 +1,48 @@
+#include "retrieval/dot_kernels.h"
+
+#include "cpu/cpu_features.h"
+
+namespace tome {
+
+namespace {
+
+inline float dot_scalar(const float* a, const float* b, int d) {
+  float s = 0;
+  for (int i = 0; i < d; ++i) s += a[i] * b[i];
+  return s;
+}
+
+inline float l2_scalar(const float* a, const float* b, int d) {
+  float s = 0;
+  for (int i = 0; i < d; ++i) {
+    const float t = a[i] - b[i];
+    s += t * t;
+  }
+  return s;
+}
+
+}  // namespace
+
+void dots_rows(const float* q, const float* base, size_t stride, int64_t n, int d, float* out) {
+  if (simd_enabled()) return avx2::dots_rows(q, base, stride, n, d, out);
+  for (int64_t j = 0; j < n; ++j) out[j] = dot_scalar(q, base + size_t(j) * stride, d);
+}
+
+void dots_gather(const float* q, const float* base, size_t stride, const int32_t* ids, int64_t n, int d,
+                 float* out) {
+  if (simd_enabled()) return avx2::dots_gather(q, base, stride, ids, n, d, out);
+  for (int64_t i = 0; i < n; ++i) out[i] = dot_scalar(q, base + size_t(ids[i]) * stride, d);
+}
+
+void l2_gather(const float* q, const float* base, size_t stride, const int32_t* ids, int64_t n, int d,
+               float* out) {
+  if (simd_enabled()) return avx2::l2_gather(q, base, stride, ids, n, d, out);
+  for (int64_t i = 0; i < n; ++i) out[i] = l2_scalar(q, base + size_t(ids[i]) * stride, d);
+}
+
+float l2_sq(const float* a, const float* b, int d) {
+  if (simd_enabled()) return avx2::l2_sq(a, b, d);
+  return l2_scalar(a, b, d);
+}
+
+}  // namespace tome

@@ -1,0 +1,32 @@
+// Dot-product and distance kernels of the retrieval indexes, each with a scalar
+// body (dot_kernels.cpp) and an AVX2+FMA body (dot_kernels_avx2.cpp) chosen at
+// run time through cpu/cpu_features.h.
+//   rows:  key rows, row j at base + j * stride (floats)
+//   ids:   row numbers to gather (graph neighbours, IVF lists)
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace tome {
+
+// out[j] = q . row_j for j in [0, n) (consecutive rows).
+void dots_rows(const float* q, const float* base, size_t stride, int64_t n, int d, float* out);
+// out[i] = q . row_{ids[i]} for i in [0, n).
+void dots_gather(const float* q, const float* base, size_t stride, const int32_t* ids, int64_t n, int d,
+                 float* out);
+// out[i] = |q - row_{ids[i]}|^2.
+void l2_gather(const float* q, const float* base, size_t stride, const int32_t* ids, int64_t n, int d,
+               float* out);
+// |a - b|^2
+float l2_sq(const float* a, const float* b, int d);
+
+namespace avx2 {
+void dots_rows(const float* q, const float* base, size_t stride, int64_t n, int d, float* out);
+void dots_gather(const float* q, const float* base, size_t stride, const int32_t* ids, int64_t n, int d,
+                 float* out);
+void l2_gather(const float* q, const float* base, size_t stride, const int32_t* ids, int64_t n, int d,
+               float* out);
+float l2_sq(const float* a, const float* b, int d);
+}  // namespace avx2
+
+}  // namespace tome

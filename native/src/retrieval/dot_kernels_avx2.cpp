@@ -1,0 +1,152 @@
+// AVX2+FMA bodies of dot_kernels.h; compiled with -mavx2 -mfma, called only after
+// simd_enabled() confirmed the CPU has them.
+#include <immintrin.h>
+
+#include "retrieval/dot_kernels.h"
+
+namespace tome::avx2 {
+
+namespace {
+
+inline float hsum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+// Four horizontal sums at once -> (s0, s1, s2, s3).
+inline __m128 hsum4(__m256 a, __m256 b, __m256 c, __m256 e) {
+  const __m256 ab = _mm256_hadd_ps(a, b);  // a01 a23 b01 b23 | a45 a67 b45 b67
+  const __m256 ce = _mm256_hadd_ps(c, e);
+  const __m256 abce = _mm256_hadd_ps(ab, ce);  // a0123 b0123 c0123 e0123 | a4567 ...
+  return _mm_add_ps(_mm256_castps256_ps128(abce), _mm256_extractf128_ps(abce, 1));
+}
+
+inline float dot1(const float* q, const float* r, int d) {
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  int i = 0;
+  for (; i + 16 <= d; i += 16) {
+    acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), _mm256_loadu_ps(r + i), acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i + 8), _mm256_loadu_ps(r + i + 8), acc1);
+  }
+  for (; i + 8 <= d; i += 8) acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), _mm256_loadu_ps(r + i), acc0);
+  float s = hsum(_mm256_add_ps(acc0, acc1));
+  for (; i < d; ++i) s += q[i] * r[i];
+  return s;
+}
+
+// q . r0..r3 in one pass over q (q stays in registers / L1).
+inline void dot4(const float* q, const float* r0, const float* r1, const float* r2, const float* r3, int d,
+                 float* out) {
+  __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(),
+         a3 = _mm256_setzero_ps();
+  int i = 0;
+  for (; i + 8 <= d; i += 8) {
+    const __m256 vq = _mm256_loadu_ps(q + i);
+    a0 = _mm256_fmadd_ps(vq, _mm256_loadu_ps(r0 + i), a0);
+    a1 = _mm256_fmadd_ps(vq, _mm256_loadu_ps(r1 + i), a1);
+    a2 = _mm256_fmadd_ps(vq, _mm256_loadu_ps(r2 + i), a2);
+    a3 = _mm256_fmadd_ps(vq, _mm256_loadu_ps(r3 + i), a3);
+  }
+  alignas(16) float s[4];
+  _mm_store_ps(s, hsum4(a0, a1, a2, a3));
+  for (; i < d; ++i) {
+    s[0] += q[i] * r0[i];
+    s[1] += q[i] * r1[i];
+    s[2] += q[i] * r2[i];
+    s[3] += q[i] * r3[i];
+  }
+  out[0] = s[0];
+  out[1] = s[1];
+  out[2] = s[2];
+  out[3] = s[3];
+}
+
+inline void l2_4(const float* q, const float* r0, const float* r1, const float* r2, const float* r3, int d,
+                 float* out) {
+  __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(),
+         a3 = _mm256_setzero_ps();
+  int i = 0;
+  for (; i + 8 <= d; i += 8) {
+    const __m256 vq = _mm256_loadu_ps(q + i);
+    __m256 t0 = _mm256_sub_ps(vq, _mm256_loadu_ps(r0 + i));
+    __m256 t1 = _mm256_sub_ps(vq, _mm256_loadu_ps(r1 + i));
+    __m256 t2 = _mm256_sub_ps(vq, _mm256_loadu_ps(r2 + i));
+    __m256 t3 = _mm256_sub_ps(vq, _mm256_loadu_ps(r3 + i));
+    a0 = _mm256_fmadd_ps(t0, t0, a0);
+    a1 = _mm256_fmadd_ps(t1, t1, a1);
+    a2 = _mm256_fmadd_ps(t2, t2, a2);
+    a3 = _mm256_fmadd_ps(t3, t3, a3);
+  }
+  alignas(16) float s[4];
+  _mm_store_ps(s, hsum4(a0, a1, a2, a3));
+  for (; i < d; ++i) {
+    float t;
+    t = q[i] - r0[i]; s[0] += t * t;
+    t = q[i] - r1[i]; s[1] += t * t;
+    t = q[i] - r2[i]; s[2] += t * t;
+    t = q[i] - r3[i]; s[3] += t * t;
+  }
+  out[0] = s[0];
+  out[1] = s[1];
+  out[2] = s[2];
+  out[3] = s[3];
+}
+
+inline void prefetch_row(const float* r, int d) {
+  for (int i = 0; i < d; i += 16) _mm_prefetch(reinterpret_cast<const char*>(r + i), _MM_HINT_T0);
+}
+
+}  // namespace
+
+void dots_rows(const float* q, const float* base, size_t stride, int64_t n, int d, float* out) {
+  int64_t j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const float* r = base + size_t(j) * stride;
+    dot4(q, r, r + stride, r + 2 * stride, r + 3 * stride, d, out + j);
+  }
+  for (; j < n; ++j) out[j] = dot1(q, base + size_t(j) * stride, d);
+}
+
+void dots_gather(const float* q, const float* base, size_t stride, const int32_t* ids, int64_t n, int d,
+                 float* out) {
+  // Prefetch the next group's rows while computing this group's (random rows).
+  for (int64_t i = 0; i < n && i < 4; ++i) prefetch_row(base + size_t(ids[i]) * stride, d);
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    for (int64_t p = i + 4; p < n && p < i + 8; ++p) prefetch_row(base + size_t(ids[p]) * stride, d);
+    dot4(q, base + size_t(ids[i]) * stride, base + size_t(ids[i + 1]) * stride, base + size_t(ids[i + 2]) * stride,
+         base + size_t(ids[i + 3]) * stride, d, out + i);
+  }
+  for (; i < n; ++i) out[i] = dot1(q, base + size_t(ids[i]) * stride, d);
+}
+
+void l2_gather(const float* q, const float* base, size_t stride, const int32_t* ids, int64_t n, int d,
+               float* out) {
+  for (int64_t i = 0; i < n && i < 4; ++i) prefetch_row(base + size_t(ids[i]) * stride, d);
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    for (int64_t p = i + 4; p < n && p < i + 8; ++p) prefetch_row(base + size_t(ids[p]) * stride, d);
+    l2_4(q, base + size_t(ids[i]) * stride, base + size_t(ids[i + 1]) * stride, base + size_t(ids[i + 2]) * stride,
+         base + size_t(ids[i + 3]) * stride, d, out + i);
+  }
+  for (; i < n; ++i) out[i] = l2_sq(q, base + size_t(ids[i]) * stride, d);
+}
+
+float l2_sq(const float* a, const float* b, int d) {
+  __m256 acc = _mm256_setzero_ps();
+  int i = 0;
+  for (; i + 8 <= d; i += 8) {
+    const __m256 t = _mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i));
+    acc = _mm256_fmadd_ps(t, t, acc);
+  }
+  float s = hsum(acc);
+  for (; i < d; ++i) {
+    const float t = a[i] - b[i];
+    s += t * t;
+  }
+  return s;
+}
+
+}  // namespace tome::avx2

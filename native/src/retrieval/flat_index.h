@@ -1,0 +1,50 @@
+// FlatIndex: exact top-k by scanning every key, the oracle of the other indexes
+// (and the `flat` attention baseline). Keys are scanned in blocks of rows; with
+// a ThreadPool the rows are split between threads, each keeping its own top-k,
+// then merged. search_batch() answers many queries at once through knn_batch
+// (blocked GEMM with fused top-k), e.g. for ground truth and graph building.
+#pragma once
+#include <memory>
+
+#include "retrieval/key_index.h"
+#include "retrieval/key_matrix.h"
+
+namespace tome {
+
+class ThreadPool;
+class ByteReader;
+
+class FlatIndex : public KeyIndex {
+ public:
+  // pool (optional, not owned) parallelises search over rows; it must outlive
+  // the index and must not be the pool whose worker is calling search().
+  explicit FlatIndex(int d, ThreadPool* pool = nullptr);
+
+  // Bulk append of n rows (stride elements apart).
+  void add(const float* keys, int64_t n, size_t stride);
+  void add_f16(const uint16_t* keys, int64_t n, size_t stride);
+  void set_pool(ThreadPool* pool) { pool_ = pool; }
+  const KeyMatrix& keys() const { return keys_; }
+
+  const char* kind() const override { return "flat"; }
+  int dim() const override { return keys_.dim(); }
+  int64_t size() const override { return keys_.rows(); }
+  size_t bytes() const override { return sizeof(*this) + keys_.bytes(); }
+
+  void search(const float* q, const SearchParams& p, SearchResult& out) const override;
+  // kUnion: one pass over the keys for all n_q queries (each key row read once).
+  void search_group(const float* q, int n_q, const SearchParams& p, SearchResult& out) const override;
+  int32_t insert(const float* key) override;
+
+  // Exact top-k for m queries (m, d) at stride ldq: ids/scores (m, k), best first.
+  void search_batch(const float* Q, int64_t m, size_t ldq, int k, int32_t* ids, float* scores) const;
+
+  std::vector<uint8_t> serialize() const override;
+  static std::unique_ptr<FlatIndex> deserialize_payload(ByteReader& r);
+
+ private:
+  KeyMatrix keys_;
+  ThreadPool* pool_ = nullptr;
+};
+
+}  // namespace tome

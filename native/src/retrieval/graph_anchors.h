@@ -1,0 +1,44 @@
+// AnchorQueries: a small sample of the prefill queries kept with the graph, so
+// that keys inserted while decoding are linked the way the build links keys:
+// from the queries' point of view, not by key-key similarity (which the
+// query/key distribution gap makes unreliable). Each anchor keeps its exact
+// top-ka keys (a bounded heap, updated on every insert, so it stays exact over
+// the growing context) and its threshold theta (ka-th best score).
+// A new key u is linked to the keys of the anchors it comes closest to
+// entering (largest q_a . u - theta_a), exactly as build step 3 does.
+// Cost per insert: one dot per anchor (1024 anchors, d = 128: ~0.1 ms).
+// Memory: anchors * (d + 2 ka) * 4 bytes (1024, 128, 32: 0.75 MiB per head).
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "retrieval/topk.h"
+
+namespace tome {
+
+class ByteWriter;
+class ByteReader;
+
+struct AnchorQueries {
+  int d = 0;
+  int ka = 0;                        // top keys kept per anchor
+  std::vector<float> q;              // (A, d)
+  std::vector<Scored> top;           // (A, ka) heaps, worst at front
+  std::vector<int32_t> top_size;     // (A)
+
+  int64_t count() const { return d ? int64_t(q.size() / size_t(d)) : 0; }
+  size_t bytes() const {
+    return q.capacity() * sizeof(float) + top.capacity() * sizeof(Scored) + top_size.capacity() * sizeof(int32_t);
+  }
+  // Adds an anchor with its current top list (ids/scores best first, n entries).
+  void add(const float* query, const int32_t* ids, const float* scores, int n);
+  // Appends to `out` the ids in the top lists of the r anchors that key u
+  // comes closest to entering; then records u (id) in every anchor it enters.
+  void link_and_update(const float* key, int32_t id, int r, std::vector<int32_t>& out);
+
+  void write(ByteWriter& w) const;
+  // Validates every id against n_keys.
+  void read(ByteReader& r, int dim, int64_t n_keys);
+};
+
+}  // namespace tome

@@ -1,0 +1,84 @@
+// RoarGraphIndex::insert_with_query: a key that joins the index while decoding
+// (it left the static window). Neighbours: the top lists of the anchor queries
+// the key comes closest to entering (graph_anchors.h), the keys found by
+// searching with the key itself (link metric) and, when given, with the query
+// of the same token (inner product; its top keys are what that token attended
+// to), pruned to M around the key. Reverse edges v->u go in where v has room, else v's list
+// is re-pruned with u among the candidates; if u ends with no in-edge at all,
+// its nearest neighbour's last edge is overwritten, so u is always reachable.
+#include <algorithm>
+
+#include "common/error.h"
+#include "retrieval/graph_prune.h"
+#include "retrieval/graph_search.h"
+#include "retrieval/roar_graph.h"
+
+namespace tome {
+
+int64_t connect_unreached(RoarGraphIndex& g, ThreadPool* pool);  // graph_connect.cpp
+
+int32_t RoarGraphIndex::insert_with_query(const float* key, const float* query) {
+  if (size() >= INT32_MAX) throw Error("BAD_ARGUMENT", "RoarGraphIndex: too many keys");
+  const int d = dim();
+  const int32_t u = int32_t(keys_.append(key, 1, size_t(d)));
+  adj_.resize(size_t(u + 1) * size_t(R_), -1);
+  deg_.push_back(0);
+  if (entries_.empty()) {  // the first key
+    entries_.push_back(u);
+    return u;
+  }
+  const float* ku = keys_.row(u);  // (keys_ may have moved: read after append)
+
+  // Candidates: searches never meet u (no in-edges yet, not an entry).
+  std::vector<Scored> found, more;
+  int64_t scanned = 0;
+  const SearchMetric metric = link_metric_ == LinkMetric::kL2 ? SearchMetric::kL2 : SearchMetric::kInnerProduct;
+  beam_search(view(), ku, metric, ef_link_, found, &scanned);
+  if (query) {
+    beam_search(view(), query, SearchMetric::kInnerProduct, ef_link_, more, &scanned);
+    found.insert(found.end(), more.begin(), more.end());
+  }
+  std::vector<int32_t> ids;
+  for (const Scored& s : found) ids.push_back(s.id);
+  anchors_.link_and_update(ku, u, anchor_links_, ids);
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  std::vector<DistId> sorted;
+  sort_by_distance(keys_.data(), d, ku, ids.data(), int64_t(ids.size()), sorted);
+  int32_t* ru = adj_.data() + size_t(u) * size_t(R_);
+  deg_[size_t(u)] = uint16_t(prune_occlusion(keys_.data(), d, sorted.data(), int64_t(sorted.size()), M_, alpha_, ru));
+
+  // Reverse edges.
+  bool has_in = false;
+  std::vector<int32_t> pool;
+  std::vector<DistId> psorted;
+  for (int i = 0; i < deg_[size_t(u)]; ++i) {
+    const int32_t v = ru[i];
+    int32_t* rv = adj_.data() + size_t(v) * size_t(R_);
+    int dv = deg_[size_t(v)];
+    if (dv < R_) {
+      rv[dv] = u;
+      deg_[size_t(v)] = uint16_t(dv + 1);
+      has_in = true;
+      continue;
+    }
+    pool.assign(rv, rv + dv);
+    pool.push_back(u);
+    sort_by_distance(keys_.data(), d, keys_.row(v), pool.data(), int64_t(pool.size()), psorted);
+    dv = prune_occlusion(keys_.data(), d, psorted.data(), int64_t(psorted.size()), R_, alpha_, rv);
+    deg_[size_t(v)] = uint16_t(dv);
+    if (std::find(rv, rv + dv, u) != rv + dv) has_in = true;
+  }
+  if (!has_in) {
+    // Nearest candidate (or the first entry when the search found nothing).
+    const int32_t v = !sorted.empty() ? sorted[0].id : entries_[0];
+    int32_t* rv = adj_.data() + size_t(v) * size_t(R_);
+    if (deg_[size_t(v)] < R_) rv[deg_[size_t(v)]++] = u;
+    else rv[R_ - 1] = u;
+  }
+  return u;
+}
+
+int64_t RoarGraphIndex::reconnect(ThreadPool* pool) { return connect_unreached(*this, pool); }
+
+}  // namespace tome

@@ -1,0 +1,175 @@
+// Best-first beam search (graph_search.h) and decode-time RoarGraphIndex::search.
+//   candidates: max-heap of discovered, not yet expanded keys (best first)
+//   results:    bounded heap of the ef best keys seen (front = worst)
+// Expand the best candidate: score its unvisited neighbours in one gathered
+// batch (dots_gather prefetches the rows), push those that beat the worst
+// result. Stop when the best candidate cannot improve a full result set.
+#include <algorithm>
+#include <limits>
+
+#include "retrieval/dot_kernels.h"
+#include "retrieval/graph_search.h"
+#include "retrieval/roar_graph.h"
+
+namespace tome {
+
+namespace {
+
+// Per-thread visited marks: tag[v] == epoch means visited in this search.
+struct Visited {
+  std::vector<uint32_t> tag;
+  uint32_t epoch = 0;
+  void begin(int64_t n) {
+    if (int64_t(tag.size()) < n) tag.resize(size_t(n), 0);
+    if (++epoch == 0) {
+      std::fill(tag.begin(), tag.end(), 0);
+      epoch = 1;
+    }
+  }
+  bool test_and_set(int32_t v) {
+    if (tag[size_t(v)] == epoch) return true;
+    tag[size_t(v)] = epoch;
+    return false;
+  }
+};
+
+struct Scratch {
+  Visited visited;
+  std::vector<Scored> cand;  // heap, best at front
+  std::vector<Scored> res;   // heap, worst at front
+  std::vector<int32_t> ids;
+  std::vector<float> s;
+};
+
+thread_local Scratch t_scratch;
+
+inline bool worse_first(const Scored& a, const Scored& b) { return ranks_before(b, a); }
+
+void score(const GraphView& g, const float* q, SearchMetric metric, const int32_t* ids, int64_t n, float* out) {
+  if (metric == SearchMetric::kInnerProduct) {
+    dots_gather(q, g.keys, size_t(g.d), ids, n, g.d, out);
+  } else {
+    l2_gather(q, g.keys, size_t(g.d), ids, n, g.d, out);
+    for (int64_t i = 0; i < n; ++i) out[i] = -out[i];
+  }
+}
+
+}  // namespace
+
+void beam_search(const GraphView& g, const float* q, SearchMetric metric, int ef, std::vector<Scored>& out,
+                 int64_t* scanned) {
+  out.clear();
+  if (g.n == 0 || g.n_entries == 0 || ef <= 0) return;
+  Scratch& S = t_scratch;
+  S.visited.begin(g.n);
+  S.cand.clear();
+  S.res.clear();
+  S.ids.clear();
+  int res_size = 0;
+  S.res.resize(size_t(ef));
+
+  auto offer = [&](const int32_t* ids, int64_t cnt) {
+    S.s.resize(size_t(cnt));
+    score(g, q, metric, ids, cnt, S.s.data());
+    *scanned += cnt;
+    for (int64_t i = 0; i < cnt; ++i) {
+      float sc = S.s[size_t(i)];
+      if (sc != sc) sc = -std::numeric_limits<float>::infinity();  // NaN: keeps the heaps' order valid
+      const Scored x{sc, ids[i]};
+      if (topk_push(S.res.data(), res_size, ef, x)) {
+        S.cand.push_back(x);
+        std::push_heap(S.cand.begin(), S.cand.end(), worse_first);
+      }
+    }
+  };
+
+  for (int e = 0; e < g.n_entries; ++e)
+    if (!S.visited.test_and_set(g.entries[e])) S.ids.push_back(g.entries[e]);
+  offer(S.ids.data(), int64_t(S.ids.size()));
+
+  while (!S.cand.empty()) {
+    const Scored c = S.cand.front();
+    std::pop_heap(S.cand.begin(), S.cand.end(), worse_first);
+    S.cand.pop_back();
+    if (res_size == ef && ranks_before(S.res[0], c)) break;  // c cannot enter any more
+    const int32_t* nb = g.adj + size_t(c.id) * size_t(g.R);
+    const int dg = g.deg[size_t(c.id)];
+    S.ids.clear();
+    for (int i = 0; i < dg; ++i)
+      if (!S.visited.test_and_set(nb[i])) S.ids.push_back(nb[i]);
+    if (!S.ids.empty()) offer(S.ids.data(), int64_t(S.ids.size()));
+  }
+  out.assign(S.res.begin(), S.res.begin() + res_size);
+  topk_sort(out.data(), res_size);
+}
+
+int64_t mark_reachable(const GraphView& g, std::vector<uint8_t>& reached) {
+  reached.assign(size_t(g.n), 0);
+  std::vector<int32_t> stack;
+  int64_t count = 0;
+  for (int e = 0; e < g.n_entries; ++e)
+    if (!reached[size_t(g.entries[e])]) {
+      reached[size_t(g.entries[e])] = 1;
+      ++count;
+      stack.push_back(g.entries[e]);
+    }
+  while (!stack.empty()) {
+    const int32_t v = stack.back();
+    stack.pop_back();
+    const int32_t* nb = g.adj + size_t(v) * size_t(g.R);
+    for (int i = 0; i < g.deg[size_t(v)]; ++i)
+      if (!reached[size_t(nb[i])]) {
+        reached[size_t(nb[i])] = 1;
+        ++count;
+        stack.push_back(nb[i]);
+      }
+  }
+  return count;
+}
+
+GraphView RoarGraphIndex::view() const {
+  GraphView g;
+  g.keys = keys_.data();
+  g.d = keys_.dim();
+  g.n = keys_.rows();
+  g.adj = adj_.data();
+  g.deg = deg_.data();
+  g.R = R_;
+  g.entries = entries_.data();
+  g.n_entries = int(entries_.size());
+  return g;
+}
+
+void RoarGraphIndex::search(const float* q, const SearchParams& p, SearchResult& out) const {
+  out.clear();
+  const int k = std::max(0, p.k);
+  if (k == 0) return;
+  const int ef = std::max(k, p.ef > 0 ? p.ef : (default_ef_ > 0 ? default_ef_ : 3 * k));
+  std::vector<Scored> res;
+  beam_search(view(), q, SearchMetric::kInnerProduct, ef, res, &out.keys_scanned);
+  const size_t n = std::min(res.size(), size_t(k));
+  out.ids.resize(n);
+  out.scores.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    out.ids[i] = res[i].id;
+    out.scores[i] = res[i].score;
+  }
+}
+
+int64_t RoarGraphIndex::edge_count() const {
+  int64_t e = 0;
+  for (uint16_t x : deg_) e += x;
+  return e;
+}
+
+int64_t RoarGraphIndex::reachable_count() const {
+  std::vector<uint8_t> reached;
+  return mark_reachable(view(), reached);
+}
+
+size_t RoarGraphIndex::bytes() const {
+  return sizeof(*this) + keys_.bytes() + adj_.capacity() * sizeof(int32_t) + deg_.capacity() * sizeof(uint16_t) +
+         entries_.capacity() * sizeof(int32_t) + anchors_.bytes();
+}
+
+}  // namespace tome

@@ -1,0 +1,35 @@
+// Internal: best-first beam search over a key graph (HNSW's search-layer loop),
+// shared by decode-time search, linking during build, insertion and the
+// connectivity pass.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "retrieval/topk.h"
+
+namespace tome {
+
+// A read-only view of a graph: keys (n, d); adjacency (n, R), row v's first
+// deg[v] entries valid; searches start from all entries.
+struct GraphView {
+  const float* keys = nullptr;
+  int d = 0;
+  int64_t n = 0;
+  const int32_t* adj = nullptr;
+  const uint16_t* deg = nullptr;
+  int R = 0;
+  const int32_t* entries = nullptr;
+  int n_entries = 0;
+};
+
+enum class SearchMetric { kInnerProduct, kL2 };
+
+// Up to ef results, best first (score = q . k, or -|q - k|^2 for kL2).
+// *scanned += number of keys scored.
+void beam_search(const GraphView& g, const float* q, SearchMetric metric, int ef, std::vector<Scored>& out,
+                 int64_t* scanned);
+
+// BFS from the entries: reached[v] = 1 for every reachable v. Returns the count.
+int64_t mark_reachable(const GraphView& g, std::vector<uint8_t>& reached);
+
+}  // namespace tome

@@ -1,0 +1,87 @@
+// KeyIndex: maximum-inner-product search over the keys of ONE (layer, KV head).
+// At a decode step the attention scores are s_j = q . k_j, so the keys that carry
+// the softmax mass are the top-k keys by inner product with the query: every
+// index here answers "top-k keys by q . k" and says how many keys it scanned.
+//
+// Keys are f32 rows of dimension d (64..128 in practice; any d >= 1 works). Ids
+// are insertion order (0, 1, 2, ...), which the engine maps to context positions.
+// Implementations (one per file):
+//   FlatIndex      exact: scans every key (the oracle)          flat_index.h
+//   IvfIndex       k-means over keys, probes nprobe lists        ivf_index.h
+//   RoarGraphIndex attention-aware key graph built from prefill  roar_graph.h
+//                  queries (RetrievalAttention / RoarGraph)
+//
+// Threading: search() is const and may run concurrently on one index from
+// several threads (scratch is thread-local); insert() needs exclusive access.
+//
+// Grouped-query attention (GQA). The n_q query heads of a group share one KV
+// head, hence one index. Two ways to serve them:
+//   GroupMode::kUnion  search once per query head, return the union (dedup) of
+//                      their top-k lists. Each head gets its own true top-k (heads
+//                      of a group attend to different keys), at n_q times the
+//                      search cost; the retrieved set has up to n_q * k keys, and
+//                      attention over it is computed for all heads (a key found
+//                      by one head is harmless for the others: the merge is exact
+//                      over whatever set is retrieved).
+//   GroupMode::kMean   one search with the mean of the group's queries: one
+//                      search's cost, top-k of sum_h q_h . k (the keys the group
+//                      as a whole scores highest), which misses keys that only one
+//                      head attends to.
+// search_group() implements both; which one the engine uses is decided by
+// measurement (recall and captured softmax mass per head), see the engine's
+// retrieval settings.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace tome {
+
+enum class GroupMode : int { kUnion = 0, kMean = 1 };
+
+struct SearchParams {
+  int k = 100;          // keys to return
+  int ef = 0;           // graph: beam width (clamped to >= k); 0 = default (see roar_graph.h)
+  int nprobe = 0;       // ivf: lists to probe; 0 = default (see ivf_index.h)
+  GroupMode group = GroupMode::kUnion;  // search_group() only
+};
+
+struct SearchResult {
+  std::vector<int32_t> ids;   // best first (highest q . k)
+  std::vector<float> scores;  // q . k, same order (for kUnion: the best over the group's heads)
+  int64_t keys_scanned = 0;   // q . k evaluations against stored keys (the cost measure)
+  int64_t other_dots = 0;     // dot products against non-keys (ivf centroids)
+  void clear() { ids.clear(); scores.clear(); keys_scanned = 0; other_dots = 0; }
+};
+
+class KeyIndex {
+ public:
+  virtual ~KeyIndex() = default;
+
+  virtual const char* kind() const = 0;  // "flat", "ivf", "graph"
+  virtual int dim() const = 0;
+  virtual int64_t size() const = 0;
+  // Memory held by the index (keys included), in bytes.
+  virtual size_t bytes() const = 0;
+
+  // Top-k keys by q . k for one query q (d floats). out is overwritten.
+  virtual void search(const float* q, const SearchParams& p, SearchResult& out) const = 0;
+  // n_q queries (n_q, d) sharing this index (a GQA group); see GroupMode above.
+  // kUnion: ids sorted by their best score over the heads; keys_scanned summed.
+  virtual void search_group(const float* q, int n_q, const SearchParams& p, SearchResult& out) const;
+
+  // Appends one key (d floats); returns its id (== size() before the call).
+  virtual int32_t insert(const float* key) = 0;
+  // Same, from an f16 row (the KV cache's storage); converted once on insertion.
+  int32_t insert_f16(const uint16_t* key);
+
+  // Self-contained byte image (magic + version header, checksum); see index_io.h.
+  virtual std::vector<uint8_t> serialize() const = 0;
+};
+
+// Rebuilds any index from serialize()'s bytes. Throws tome::Error with code
+// RETRIEVAL_CORRUPT on any malformed, truncated or inconsistent input.
+std::unique_ptr<KeyIndex> deserialize_index(const uint8_t* data, size_t size);
+
+}  // namespace tome

@@ -1,0 +1,39 @@
+#include "retrieval/key_matrix.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "attention/vec_kernels.h"
+
+namespace tome {
+
+namespace {
+// A non-finite key value (an f16 overflow upstream) would turn every score
+// with that key into inf/NaN; it is stored as 0 so the index stays usable and
+// its image loadable (index_io rejects non-finite keys as corruption).
+void sanitize(float* p, size_t n) {
+  for (size_t i = 0; i < n; ++i)
+    if (!std::isfinite(p[i])) p[i] = 0.0f;
+}
+}  // namespace
+
+int64_t KeyMatrix::append(const float* src, int64_t n, size_t stride) {
+  const int64_t first = rows();
+  const size_t old = data_.size();
+  data_.resize(old + size_t(n) * size_t(d_));
+  for (int64_t j = 0; j < n; ++j)
+    std::memcpy(data_.data() + old + size_t(j) * d_, src + size_t(j) * stride, sizeof(float) * size_t(d_));
+  sanitize(data_.data() + old, size_t(n) * size_t(d_));
+  return first;
+}
+
+int64_t KeyMatrix::append_f16(const uint16_t* src, int64_t n, size_t stride) {
+  const int64_t first = rows();
+  const size_t old = data_.size();
+  data_.resize(old + size_t(n) * size_t(d_));
+  for (int64_t j = 0; j < n; ++j) f16_to_f32_row(src + size_t(j) * stride, data_.data() + old + size_t(j) * d_, d_);
+  sanitize(data_.data() + old, size_t(n) * size_t(d_));
+  return first;
+}
+
+}  // namespace tome

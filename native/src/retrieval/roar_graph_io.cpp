@@ -1,0 +1,80 @@
+// RoarGraphIndex persistence. Payload after the keys:
+//   u32 M, u32 R, u32 ef_link, u32 default_ef, f32 alpha, u32 link_metric,
+//   u32 n_entries, i32 entries[n_entries], u16 deg[n], then for each key its
+//   deg[v] neighbour ids (i32), u32 anchor_links, the anchors (graph_anchors.h).
+//   Every field is validated on load.
+#include <cmath>
+
+#include "retrieval/index_io.h"
+#include "retrieval/roar_graph.h"
+
+namespace tome {
+
+std::vector<uint8_t> RoarGraphIndex::serialize() const {
+  ByteWriter w;
+  write_keys(w, keys_);
+  w.u32(uint32_t(M_));
+  w.u32(uint32_t(R_));
+  w.u32(uint32_t(ef_link_));
+  w.u32(uint32_t(default_ef_));
+  w.f32(alpha_);
+  w.u32(uint32_t(link_metric_));
+  w.u32(uint32_t(entries_.size()));
+  w.array(entries_.data(), entries_.size());
+  w.array(deg_.data(), deg_.size());
+  for (int64_t v = 0; v < size(); ++v) w.array(neighbours(int32_t(v)), size_t(deg_[size_t(v)]));
+  w.u32(uint32_t(anchor_links_));
+  anchors_.write(w);
+  return finish_index_image(IndexKind::kGraph, w);
+}
+
+std::unique_ptr<RoarGraphIndex> RoarGraphIndex::deserialize_payload(ByteReader& r) {
+  std::unique_ptr<RoarGraphIndex> g(new RoarGraphIndex());
+  g->keys_ = read_keys(r);
+  const int64_t n = g->keys_.rows();
+  const uint32_t M = r.u32(), R = r.u32(), ef_link = r.u32(), default_ef = r.u32();
+  const float alpha = r.f32();
+  const uint32_t metric = r.u32();
+  if (R < 1 || R > 65535 || M < 1 || M > R) ByteReader::fail("graph: bad degree bounds");
+  if (ef_link < 1 || ef_link > (1u << 20) || default_ef > (1u << 20)) ByteReader::fail("graph: bad beam widths");
+  if (!std::isfinite(alpha) || alpha < 1.0f || alpha > 100.0f) ByteReader::fail("graph: bad alpha");
+  if (metric > 1) ByteReader::fail("graph: bad link metric");
+  g->M_ = int(M);
+  g->R_ = int(R);
+  g->ef_link_ = int(ef_link);
+  g->default_ef_ = int(default_ef);
+  g->alpha_ = alpha;
+  g->link_metric_ = LinkMetric(metric);
+  const uint32_t n_entries = r.u32();
+  if (int64_t(n_entries) > n || (n > 0 && n_entries == 0)) ByteReader::fail("graph: bad entry count");
+  r.array(g->entries_, n_entries, "graph entries");
+  for (int32_t e : g->entries_)
+    if (e < 0 || e >= n) ByteReader::fail("graph: entry out of range");
+  r.array(g->deg_, uint64_t(n), "graph degrees");
+  uint64_t total = 0;
+  for (uint16_t x : g->deg_) {
+    if (x > R) ByteReader::fail("graph: degree above the cap");
+    total += x;
+  }
+  r.count(total, sizeof(int32_t), "graph edges");
+  // The dense (n, R) adjacency may not be much larger than the image's keys:
+  // a hostile R cannot turn a small image into a huge allocation.
+  const uint64_t adj_bytes = uint64_t(n) * R * sizeof(int32_t);
+  const uint64_t key_bytes = uint64_t(n) * uint64_t(g->keys_.dim()) * sizeof(float);
+  if (adj_bytes > 16 * key_bytes + (64ull << 20)) ByteReader::fail("graph: degree cap too large for the image");
+  g->adj_.assign(size_t(n) * size_t(R), -1);
+  std::vector<int32_t> row;
+  for (int64_t v = 0; v < n; ++v) {
+    r.array(row, g->deg_[size_t(v)], "graph neighbours");
+    for (int32_t x : row)
+      if (x < 0 || x >= n) ByteReader::fail("graph: neighbour out of range");
+    std::copy(row.begin(), row.end(), g->adj_.begin() + size_t(v) * size_t(R));
+  }
+  const uint32_t links = r.u32();
+  if (links > 64) ByteReader::fail("graph: bad anchor link count");
+  g->anchor_links_ = int(links);
+  g->anchors_.read(r, g->keys_.dim(), n);
+  return g;
+}
+
+}  // namespace tome

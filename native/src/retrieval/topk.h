@@ -1,0 +1,104 @@
+// Top-k selection helpers shared by every index: a bounded heap whose front is
+// the WORST kept element, so a new candidate is compared against one value.
+// Order: higher score first; equal scores -> lower id first (deterministic ties).
+#pragma once
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+namespace tome {
+
+struct Scored {
+  float score;
+  int32_t id;
+};
+
+// a ranks before b.
+inline bool ranks_before(const Scored& a, const Scored& b) {
+  return a.score > b.score || (a.score == b.score && a.id < b.id);
+}
+
+// Bounded heap over a caller-owned array h[0..k): front = worst kept.
+// Returns true when x was kept. A NaN score (overflowing keys or queries) is
+// kept as -inf, so the order stays a strict weak order for the heap and sort.
+inline bool topk_push(Scored* h, int& size, int k, Scored x) {
+  if (x.score != x.score) x.score = -std::numeric_limits<float>::infinity();
+  if (size < k) {
+    h[size++] = x;
+    std::push_heap(h, h + size, ranks_before);
+    return true;
+  }
+  if (!ranks_before(x, h[0])) return false;
+  std::pop_heap(h, h + size, ranks_before);
+  h[size - 1] = x;
+  std::push_heap(h, h + size, ranks_before);
+  return true;
+}
+
+// Smallest score that can still enter (i.e. strictly greater or an equal score
+// with a lower id); -inf while not full.
+inline float topk_threshold(const Scored* h, int size, int k) {
+  return size < k ? -std::numeric_limits<float>::infinity() : h[0].score;
+}
+
+// Sorts the heap best first in place.
+inline void topk_sort(Scored* h, int size) { std::sort(h, h + size, ranks_before); }
+
+// Buffered top-k for long candidate streams (knn_batch): a candidate above the
+// threshold is appended to a buffer of capacity cap (> k); a full buffer is cut
+// back to its k best with nth_element, which raises the threshold to the k-th
+// best score. Amortised O(1) per candidate (a heap pays O(log k) each). The
+// caller passes only candidates with score > thr, in increasing id order, so
+// ties resolve to the lower id as ranks_before says.
+inline void topbuf_compact(Scored* b, int& size, int k, float& thr) {
+  if (size <= k) return;
+  std::nth_element(b, b + (k - 1), b + size, ranks_before);
+  size = k;
+  thr = b[k - 1].score;
+}
+inline void topbuf_push(Scored* b, int& size, int k, int cap, float& thr, Scored x) {
+  b[size++] = x;
+  if (size == cap) topbuf_compact(b, size, k, thr);
+}
+
+// Union of several top-k lists: one entry per id (its best score), best first.
+inline void dedup_best_first(std::vector<Scored>& all) {
+  std::sort(all.begin(), all.end(), [](const Scored& a, const Scored& b) {
+    return a.id < b.id || (a.id == b.id && a.score > b.score);
+  });
+  all.erase(std::unique(all.begin(), all.end(), [](const Scored& a, const Scored& b) { return a.id == b.id; }),
+            all.end());
+  std::sort(all.begin(), all.end(), ranks_before);
+}
+
+// Owning wrapper for one query.
+class TopK {
+ public:
+  explicit TopK(int k = 0) { reset(k); }
+  void reset(int k) {
+    k_ = std::max(k, 0);
+    size_ = 0;
+    h_.resize(size_t(k_));
+  }
+  bool push(float score, int32_t id) { return k_ > 0 && topk_push(h_.data(), size_, k_, Scored{score, id}); }
+  float threshold() const { return topk_threshold(h_.data(), size_, k_); }
+  int size() const { return size_; }
+  bool full() const { return size_ >= k_; }
+  // Best first.
+  void sorted_into(std::vector<int32_t>& ids, std::vector<float>& scores) {
+    topk_sort(h_.data(), size_);
+    ids.resize(size_t(size_));
+    scores.resize(size_t(size_));
+    for (int i = 0; i < size_; ++i) {
+      ids[i] = h_[i].id;
+      scores[i] = h_[i].score;
+    }
+  }
+
+ private:
+  int k_ = 0, size_ = 0;
+  std::vector<Scored> h_;
+};
+
+}  // namespace tome

@@ -1,0 +1,42 @@
+// The window: model bar on top; library and conversations on the left; the chat
+// in the middle; the reader and the live panels on the right. Dropping a file
+// anywhere imports it.
+import { useStore } from "../store";
+import { Library } from "./Library";
+import { Chat } from "./Chat";
+import { Reader } from "./Reader";
+import { Panels } from "./Panels";
+import { ModelPicker } from "./ModelPicker";
+import { SettingsDialog } from "./SettingsDialog";
+import { Notices } from "./Notices";
+
+export function App() {
+  const importFiles = useStore((s) => s.importFiles);
+  const openSettings = useStore((s) => s.setSettingsOpen);
+  return (
+    <div
+      className="app"
+      onDragOver={(e) => e.preventDefault()}
+      onDrop={(e) => {
+        e.preventDefault();
+        if (e.dataTransfer.files.length) void importFiles(Array.from(e.dataTransfer.files));
+      }}
+    >
+      <header className="topbar">
+        <h1>tome</h1>
+        <ModelPicker />
+        <button type="button" onClick={() => openSettings(true)} aria-label="Settings">
+          Settings
+        </button>
+      </header>
+      <Library />
+      <Chat />
+      <aside className="side">
+        <Reader />
+        <Panels />
+      </aside>
+      <Notices />
+      <SettingsDialog />
+    </div>
+  );
+}

@@ -1,0 +1,51 @@
+// Where books come in: a drop target (the whole window accepts drops too, see
+// App) and a file input for people who prefer a dialog.
+import { useRef, useState } from "react";
+import { useStore } from "../store";
+
+export const ACCEPT = ".txt,.md,.markdown,.epub,.pdf";
+
+export function DropZone() {
+  const importFiles = useStore((s) => s.importFiles);
+  const importing = useStore((s) => s.importing);
+  const desktop = useStore((s) => s.app?.mode === "desktop");
+  const input = useRef<HTMLInputElement>(null);
+  const [over, setOver] = useState(false);
+  return (
+    <div
+      data-testid="drop-zone"
+      className={`drop-zone${over ? " over" : ""}`}
+      onDragOver={(e) => {
+        e.preventDefault();
+        setOver(true);
+      }}
+      onDragLeave={() => setOver(false)}
+      onDrop={(e) => {
+        e.preventDefault();
+        e.stopPropagation();
+        setOver(false);
+        void importFiles(Array.from(e.dataTransfer.files));
+      }}
+    >
+      <p>Drop a book here (txt, md, epub, pdf)</p>
+      <button type="button" onClick={() => input.current?.click()}>
+        Choose a file…
+      </button>
+      {desktop && null}
+      <input
+        ref={input}
+        data-testid="file-input"
+        type="file"
+        accept={ACCEPT}
+        multiple
+        hidden
+        onChange={(e) => {
+          const files = Array.from(e.target.files ?? []);
+          e.target.value = "";
+          void importFiles(files);
+        }}
+      />
+      {importing.length > 0 && <p className="muted">Opening {importing.join(", ")}…</p>}
+    </div>
+  );
+}

@@ -1,0 +1,67 @@
+// Live panels: GPU memory (or "no GPU: CPU backend"), process RSS, KV bytes per
+// tier, retrieval stats of the last token, tokens/s, and the latency chart.
+import { useStore } from "../store";
+import { bytes, int, rate } from "../format";
+import { LatencyChart } from "./LatencyChart";
+
+export function Panels() {
+  const memory = useStore((s) => s.memory);
+  const engine = useStore((s) => s.engine);
+  const tokenStats = useStore((s) => s.tokenStats);
+  const last = tokenStats[tokenStats.length - 1];
+  const gpu = memory?.gpu ?? engine?.gpu ?? null;
+  return (
+    <section className="panels">
+      <div className="panel" data-testid="mem-gpu">
+        <h4>GPU</h4>
+        {gpu ? (
+          <span>
+            {gpu.name}: {bytes(gpu.usedBytes)} / {bytes(gpu.totalBytes)}
+          </span>
+        ) : (
+          <span>no GPU: CPU backend</span>
+        )}
+      </div>
+      <div className="panel" data-testid="mem-cpu">
+        <h4>Memory (RSS)</h4>
+        <span>
+          app {bytes(memory?.rssMainBytes)} · engine {bytes(memory?.rssEngineBytes)}
+        </span>
+      </div>
+      <div className="panel" data-testid="kv-tiers">
+        <h4>KV cache</h4>
+        <span>
+          device {bytes(memory?.kv.deviceBytes ?? 0)} · host {bytes(memory?.kv.hostBytes ?? 0)} · disk {bytes(memory?.kv.diskBytes ?? 0)}
+        </span>
+        <div className="muted small">
+          {int(memory?.nPast ?? 0)} / {int(memory?.nCtx ?? 0)} positions
+        </div>
+      </div>
+      <div className="panel" data-testid="retrieval-stats">
+        <h4>Retrieval</h4>
+        {last?.retrieval ? (
+          <span>
+            keys scanned {((last.retrieval.keysScanned / Math.max(1, last.retrieval.keysTotal)) * 100).toFixed(1)}% ({int(last.retrieval.keysScanned)} of{" "}
+            {int(last.retrieval.keysTotal)}) · top-k {int(last.retrieval.topK)}
+            {last.retrieval.massCaptured !== null && <> · mass {(last.retrieval.massCaptured * 100).toFixed(1)}%</>}
+            {last.retrieval.recall !== null && <> · recall {(last.retrieval.recall * 100).toFixed(0)}%</>}
+          </span>
+        ) : (
+          <span>
+            full attention: keys scanned 100% ({int(memory?.nPast ?? 0)} of {int(memory?.nPast ?? 0)})
+          </span>
+        )}
+      </div>
+      <div className="panel" data-testid="tokens-per-sec">
+        <h4>Speed</h4>
+        <span>
+          {rate(last?.tokensPerSec)} · last token {last ? `${last.totalMs.toFixed(1)} ms` : "–"} · {tokenStats.length} tokens
+        </span>
+      </div>
+      <div className="panel wide">
+        <h4>Per-token latency by phase</h4>
+        <LatencyChart stats={tokenStats} />
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,48 @@
+// The one store, from typed slices, plus the binding of contract events to it.
+// Components use narrow selectors: useStore((s) => s.documents).
+import { create } from "zustand";
+import type { TomeApi } from "../../../main/ipc/contract";
+import { librarySlice } from "./library-slice";
+import { chatSlice } from "./chat-slice";
+import { engineSlice } from "./engine-slice";
+import { statsSlice } from "./stats-slice";
+import { uiSlice } from "./ui-slice";
+import type { Store } from "./types";
+
+export type { Store } from "./types";
+
+export const useStore = create<Store>()((...a) => ({
+  ...librarySlice(...a),
+  ...chatSlice(...a),
+  ...engineSlice(...a),
+  ...statsSlice(...a),
+  ...uiSlice(...a),
+}));
+
+const initial = useStore.getState();
+
+/** Back to the initial state (tests call this between cases). */
+export function resetStore() {
+  useStore.setState(initial, true);
+}
+
+/** Subscribes the store to the contract's events; returns the unsubscribe. */
+export function bindEvents(api: TomeApi): () => void {
+  const s = () => useStore.getState();
+  const offs = [
+    api.on("doc.updated", (d) => s().docUpdated(d)),
+    api.on("doc.removed", ({ documentId }) => s().docRemoved(documentId)),
+    api.on("doc.progress", (p) => s().setProgress(p)),
+    api.on("chat.delta", ({ conversationId, messageId, text }) => s().appendDelta(conversationId, messageId, text)),
+    api.on("chat.message", (m) => s().messageUpdated(m)),
+    api.on("stats.token", (t) => s().addTokenStats(t)),
+    api.on("stats.memory", (m) => s().setMemory(m)),
+    api.on("engine.status", (e) => s().setEngine(e)),
+    api.on("settings.updated", (x) => s().setSettings(x)),
+    api.on("ui.command", ({ command }) => {
+      if (command === "settings") s().setSettingsOpen(true);
+      else s().notify("info", "tome: chat with a whole book, offline. RetrievalAttention (arXiv 2409.10516).");
+    }),
+  ];
+  return () => offs.forEach((off) => off());
+}

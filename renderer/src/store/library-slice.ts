@@ -1,0 +1,107 @@
+// Documents: the list, the selected one, read progress, imports.
+import type { DocumentInfo, ReadProgress } from "../../../main/ipc/contract";
+import { api, messageOf } from "./api";
+import { toBase64 } from "../transport/base64";
+import type { Slice } from "./types";
+
+export interface LibrarySlice {
+  documents: DocumentInfo[];
+  selectedDocId: number | null;
+  progress: Record<number, ReadProgress>;
+  importing: string[]; // file names being imported
+  maxImportBytes: number;
+  loadDocuments(): Promise<void>;
+  selectDocument(id: number | null): Promise<void>;
+  importFiles(files: File[]): Promise<void>;
+  readDocument(id: number): Promise<void>;
+  cancelRead(id: number): Promise<void>;
+  removeDocument(id: number): Promise<void>;
+  docUpdated(d: DocumentInfo): void;
+  docRemoved(id: number): void;
+  setProgress(p: ReadProgress): void;
+}
+
+export const librarySlice: Slice<LibrarySlice> = (set, get) => ({
+  documents: [],
+  selectedDocId: null,
+  progress: {},
+  importing: [],
+  maxImportBytes: 64 * 1024 * 1024,
+
+  loadDocuments: async () => {
+    const documents = await api()["library.list"]({});
+    set({ documents });
+    const sel = get().selectedDocId;
+    if ((sel === null || !documents.some((d) => d.id === sel)) && documents.length) await get().selectDocument(documents[0].id);
+  },
+
+  selectDocument: async (id) => {
+    set({ selectedDocId: id });
+    await get().loadConversations(id);
+  },
+
+  importFiles: async (files) => {
+    for (const f of files) {
+      if (f.size > get().maxImportBytes) {
+        get().notify("error", `'${f.name}' is ${(f.size / 2 ** 20).toFixed(0)} MiB; the limit is ${get().maxImportBytes / 2 ** 20} MiB.`);
+        continue;
+      }
+      set((s) => ({ importing: [...s.importing, f.name] }));
+      try {
+        const bytes = new Uint8Array(await f.arrayBuffer());
+        const doc = await api()["library.import"]({ name: f.name, dataBase64: toBase64(bytes) });
+        get().docUpdated(doc);
+        await get().selectDocument(doc.id);
+        // A new book is read at once when a model is loaded, so it becomes ready.
+        if (get().engine?.model && doc.state !== "ready" && !get().engineBusy()) await get().readDocument(doc.id);
+      } catch (e) {
+        get().notify("error", `Could not open '${f.name}': ${messageOf(e)}`);
+      } finally {
+        set((s) => ({ importing: s.importing.filter((n) => n !== f.name) }));
+      }
+    }
+  },
+
+  readDocument: async (id) => {
+    try {
+      await api()["library.read"]({ documentId: id });
+    } catch (e) {
+      get().notify("error", messageOf(e));
+    }
+  },
+
+  cancelRead: async (id) => {
+    const p = get().progress[id];
+    if (p) await api()["library.cancel"]({ jobId: p.jobId }).catch((e) => get().notify("error", messageOf(e)));
+  },
+
+  removeDocument: async (id) => {
+    try {
+      await api()["library.remove"]({ documentId: id });
+      get().docRemoved(id);
+    } catch (e) {
+      get().notify("error", messageOf(e));
+    }
+  },
+
+  docUpdated: (d) =>
+    set((s) => {
+      const i = s.documents.findIndex((x) => x.id === d.id);
+      const documents = i >= 0 ? s.documents.map((x) => (x.id === d.id ? d : x)) : [d, ...s.documents];
+      const progress = d.state === "reading" ? s.progress : omit(s.progress, d.id);
+      return { documents, progress };
+    }),
+
+  docRemoved: (id) =>
+    set((s) => ({
+      documents: s.documents.filter((d) => d.id !== id),
+      selectedDocId: s.selectedDocId === id ? null : s.selectedDocId,
+    })),
+
+  setProgress: (p) => set((s) => ({ progress: { ...s.progress, [p.documentId]: p } })),
+});
+
+function omit<T>(o: Record<number, T>, k: number): Record<number, T> {
+  const { [k]: _gone, ...rest } = o;
+  return rest;
+}

@@ -105,6 +105,8 @@ export interface NativeSession {
   times(): PhaseTimes;
   resetTimes(): void;
   lastStats(): StepStats;
+  /** Keys (nPast, dim) of one (layer, KV head) and the prefill queries captured for its index. */
+  exportQK(layer: number, kvHead: number): { keys: Float32Array; queries: Float32Array; dim: number };
 }
 
 export interface SamplerOptions {

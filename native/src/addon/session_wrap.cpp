@@ -99,7 +99,8 @@ Napi::Function SessionWrap::define(Napi::Env env, Napi::FunctionReference* model
                       InstanceMethod("kvBytes", &SessionWrap::kv_bytes),
                       InstanceMethod("threads", &SessionWrap::threads), InstanceMethod("times", &SessionWrap::times),
                       InstanceMethod("resetTimes", &SessionWrap::reset_times),
-                      InstanceMethod("lastStats", &SessionWrap::last_stats)});
+                      InstanceMethod("lastStats", &SessionWrap::last_stats),
+                      InstanceMethod("exportQK", &SessionWrap::export_qk)});
 }
 
 SessionWrap::SessionWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<SessionWrap>(info) {
@@ -218,6 +219,26 @@ Napi::Value SessionWrap::last_stats(const Napi::CallbackInfo& info) {
   o.Set("weights", wa);
   o.Set("indexBytes", double(session_->index_bytes()));
   return o;
+}
+
+Napi::Value SessionWrap::export_qk(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  check_idle(env);
+  const int layer = int(arg_int(info, 0, "layer", 0, 1 << 20));
+  const int head = int(arg_int(info, 1, "kvHead", 0, 1 << 20));
+  return guarded(env, [&]() -> Napi::Value {
+    std::vector<float> k, q;
+    session_->export_qk(layer, head, k, q);
+    Napi::Object o = Napi::Object::New(env);
+    Napi::Float32Array ka = Napi::Float32Array::New(env, k.size());
+    Napi::Float32Array qa = Napi::Float32Array::New(env, q.size());
+    std::copy(k.begin(), k.end(), ka.Data());
+    std::copy(q.begin(), q.end(), qa.Data());
+    o.Set("keys", ka);
+    o.Set("queries", qa);
+    o.Set("dim", session_->model().hparams().head_dim);
+    return o;
+  });
 }
 
 Napi::Value SessionWrap::reset_times(const Napi::CallbackInfo& info) {

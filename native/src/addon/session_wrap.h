@@ -3,6 +3,8 @@
 //     runs on a worker thread; a second call while one runs rejects with BUSY.
 //   truncate(n); nPast(); nCtx(); kvBytes(); threads()
 //   times() -> { matmulMs, attentionMs, otherMs } since the last resetTimes()
+//   exportQK(layer, kvHead) -> { keys: Float32Array (nPast, dim), queries: Float32Array, dim }
+//     (benchmarks: the captured workload of `tome bench index`)
 //   lastStats() -> what the last eval did: { tokens, mode, sparse, ms: {...},
 //     keysScanned, keysIndexed, keysScannedFrac, keysRetrieved, topK, widened,
 //     recall?, massCaptured?, positions: Int32Array, weights: Float32Array, indexBytes }
@@ -37,6 +39,7 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
   Napi::Value times(const Napi::CallbackInfo& info);
   Napi::Value reset_times(const Napi::CallbackInfo& info);
   Napi::Value last_stats(const Napi::CallbackInfo& info);
+  Napi::Value export_qk(const Napi::CallbackInfo& info);
   void check_idle(Napi::Env env);
 
   std::shared_ptr<const Model> model_;  // keeps the model alive while the session lives

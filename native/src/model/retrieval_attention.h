@@ -77,6 +77,10 @@ class RetrievalAttention {
     ++step_;
     if (widen_steps_ > 0) --widen_steps_;
   }
+  // Queries captured so far for (layer, KV head), rows of head_dim (empty after build).
+  const std::vector<float>& captured_queries(int layer, int kv_head) const {
+    return queries_[size_t(layer) * hp_.n_head_kv + size_t(kv_head)];
+  }
   // Bytes held by the indexes.
   size_t index_bytes() const;
   int64_t indexed_end(int layer) const { return indexed_end_[size_t(layer)]; }

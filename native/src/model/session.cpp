@@ -47,6 +47,15 @@ Session::Session(const Model& model, const SessionOptions& opts)
     sparse_ = std::make_unique<RetrievalAttention>(model.hparams(), opts_.retrieval, kv_);
 }
 
+void Session::export_qk(int layer, int kv_head, std::vector<float>& keys, std::vector<float>& queries) const {
+  const HParams& hp = model_.hparams();
+  if (layer < 0 || layer >= hp.n_layer || kv_head < 0 || kv_head >= hp.n_head_kv)
+    throw Error("BAD_ARGUMENT", "layer or KV head out of range");
+  keys.resize(size_t(n_past_) * size_t(hp.head_dim));
+  f16_to_f32_row(kv_.k(layer, kv_head), keys.data(), n_past_ * hp.head_dim);
+  queries = sparse_ ? sparse_->captured_queries(layer, kv_head) : std::vector<float>{};
+}
+
 void Session::truncate(int64_t n) {
   if (n < 0 || n > n_past_) throw Error("BAD_ARGUMENT", "truncate position out of range");
   if (sparse_ && sparse_->active())

@@ -57,6 +57,9 @@ class Session {
   // Bytes held by retrieval indexes (0 in full mode).
   size_t index_bytes() const { return sparse_ ? sparse_->index_bytes() : 0; }
   bool sparse_active() const { return sparse_ && sparse_->active(); }
+  // For benchmarks: keys (n_past, hd) of (layer, KV head) as f32, and the prefill
+  // queries captured for its index (retrieval mode, before the index is built).
+  void export_qk(int layer, int kv_head, std::vector<float>& keys, std::vector<float>& queries) const;
 
   int64_t n_past() const { return n_past_; }
   int64_t n_ctx() const { return kv_.n_ctx(); }

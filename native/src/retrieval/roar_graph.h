@@ -23,7 +23,9 @@
 //               unreliable. Measured (OOD workload, 128K keys, 32K queries): at
 //               ef = 300 recall@100 0.89 by search, 0.97 by queries. With this
 //               step the pivot cap matters little (cap 1 .. unlimited: recall
-//               0.968 .. 0.977 at ~1.4% scanned); 64 bounds the pivot pools.
+//               0.968 .. 0.977 at ~1.4% scanned); 16 bounds the pivot pools
+//               and keeps in-distribution recall (Gaussian: 0.955 at 6.3%
+//               scanned with cap 1 or 16, 0.945 with 64).
 //   4. reverse  every edge u->v adds v->u; a list over the cap R is re-pruned.
 //   5. connect  BFS from the entry points; each unreached key gets an in-edge
 //               from the best reached key found by searching for it, until every
@@ -33,7 +35,15 @@
 // best-first beam of width ef >= k from all entry points by q . k; keys_scanned
 // counts every q . k evaluated (entries included).
 //
-// Storage: keys (n, d) f32; adjacency (n, R) int32 (first deg[v] valid); deg (n) u16.
+// Cost (measured, 2 cores; CPU seconds are summed over threads, so a loaded
+// machine does not inflate them): the build is the kNN of step 1, m * n * d * 2
+// flops at 55..75 GFLOP per CPU second (knn_batch.h), plus 10..20% for steps
+// 2..5. 32K keys x 32K queries, d 128: 4.6 CPU s (kNN 4.2); with half the
+// queries (max_queries = n / 2) 2.6 CPU s at the same recall. 128K keys x 32K
+// queries: 16 CPU s. Search at 128K keys, k 100, ef 300: ~0.3 ms, 1.5% scanned.
+//
+// Storage: keys (n, d) f32; adjacency (n, R) int32 (first deg[v] valid); deg (n) u16;
+// anchors (graph_anchors.h).
 #pragma once
 #include <memory>
 
@@ -55,7 +65,7 @@ struct GraphBuildParams {
   int M = 32;                // out-degree kept by projection / linking
   int R = 48;                // hard degree cap (reverse and connectivity edges fill M..R)
   int64_t max_queries = 0;   // training queries used (seeded sample); 0 = all
-  int pivot_cap = 64;        // queries one key may serve as pivot for
+  int pivot_cap = 16;        // queries one key may serve as pivot for
   int n_entry = 0;           // entry points; 0 = clamp(sqrt(n) / 4, 8, 64)
   int link_queries = 2;      // step 3: best training queries per isolated key (0 = link by search)
   int64_t link_query_sample = 8192;   // training queries considered in step 3 (evenly spaced)

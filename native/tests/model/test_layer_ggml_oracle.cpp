@@ -3,15 +3,16 @@
 //   rms_norm + mul(norm weight)  == ggml_mul(ggml_rms_norm(x), w)
 //   apply_rope (NORM and NEOX)   == ggml_rope_ext(x, pos, -, n_rot, mode, ...)
 //   swiglu                       == ggml_swiglu_split(gate, up)
-//   causal_attention (decode)    == mul_mat(K view, q) -> soft_max_ext(mask, kq_scale)
-//                                   -> mul_mat(transposed V view, kq), with the F16
+//   causal_attention             == mul_mat(K view, q) -> soft_max_ext(mask, kq_scale)
+//   (decode and prefill)            -> mul_mat(transposed V view, kq), with the F16
 //                                   cache laid out as llama_kv_cache does and n_kv
 //                                   padded to 256 as llama.cpp pads it
-// all bit-exact. The ggml libraries are the ones node-llama-cpp ships (the engine's
-// oracle), loaded with dlopen as in tests/cpu/test_cpu_ggml_oracle.cpp; the CPU
-// variant is the one ggml's backend loader picks on this machine (zen4 where the
-// CPU has its AVX-512 set, else haswell). Skips when the libraries are absent
-// ($TOME_GGML_LIB_DIR overrides the folder) or the CPU runs neither variant.
+// all bit-exact. (The layer_ops live in tome_model, hence this folder.) The ggml
+// libraries are the ones node-llama-cpp ships (the engine's oracle), loaded with
+// dlopen as in tests/cpu/test_cpu_ggml_oracle.cpp; the CPU variant is the one
+// ggml's backend loader picks on this machine (highest ggml_backend_score), and
+// must be one tome mirrors (zen4 or haswell). Skips when the libraries are absent
+// ($TOME_GGML_LIB_DIR overrides the folder) or llama.cpp loads another variant.
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>

@@ -3,11 +3,11 @@
 // Measured on the development machine (seeded, so every run gives the same
 // recall; only times vary), with margins below the measured values:
 //   in-distribution (Gaussian, decaying spectrum, 16K keys, d 64):
-//       recall@10 0.97 at ef 60 scanning 7.9% of the keys   -> assert >= 0.93, <= 12%
+//       recall@10 0.945 at ef 60 scanning 6.2% of the keys  -> assert >= 0.92, <= 10%
 //   OOD (synthetic_workload.h, 16K keys, d 128, 16K training queries):
-//       graph recall@100 ~0.98 at ef 200 scanning ~6% -> assert >= 0.95, <= 10%
-//       ivf (k-means over keys) at >= that scan: recall ~0.1 -> assert < 0.5;
-//       ivf needs > 45% of the keys for recall 0.95    -> assert >= 30%
+//       graph recall@100 0.983 at ef 200 scanning 4.7%        -> assert >= 0.95, <= 10%
+//       ivf (k-means over keys) at >= that scan (7.6%): 0.19  -> assert < 0.5
+//       ivf needs 91% of the keys for recall 0.95             -> assert >= 30%
 #include <algorithm>
 
 #include "cpu/thread_pool.h"
@@ -68,8 +68,8 @@ TEST(graph_recall_in_distribution_gaussian) {
   p.ef = 60;
   const Quality q = measure(*g, w, truth, k, p);
   report("gaussian recall@10 ef 60", q);
-  CHECK(q.recall >= 0.93);
-  CHECK(q.scanned_frac <= 0.12);
+  CHECK(q.recall >= 0.92);
+  CHECK(q.scanned_frac <= 0.10);
 }
 
 TEST(graph_recall_out_of_distribution_beats_ivf) {
@@ -160,7 +160,8 @@ TEST(graph_inserted_key_comes_back) {
 TEST(graph_growing_context_keeps_recall) {
   // Build over the first 3/4 of the keys, insert the rest one by one (as keys
   // leave the decode window), then search over everything.
-  // Measured: recall@100 0.986 overall, 0.961 on the inserted keys (ef 200).
+  // Measured: recall@100 0.982 overall, 0.974 on the inserted keys (ef 200);
+  // without the anchor queries (graph_anchors.h) the inserted keys got 0.85.
   ThreadPool pool(2);
   OodWorkloadParams op;
   op.n_keys = 16384;

@@ -1,0 +1,100 @@
+// RetrievalAttention in the engine, against full attention in the same engine:
+//   - retrieval with top-k = every key (flat) equals full attention,
+//   - the context keeps growing over 2K generated tokens: keys leaving the
+//     window are inserted into the index and stay retrievable,
+//   - every sparse mode runs and reports its per-step stats.
+import { describe, expect, it } from "vitest";
+import { loadAddon, type SessionOptions } from "../../main/engine";
+import { hasData, modelPath } from "../helpers/data";
+import { argmax, logSoftmax } from "../helpers/tome";
+
+const STORIES = modelPath("stories260K.gguf");
+const SMALL = { sinks: 16, window: 64 };
+
+function session(opts: SessionOptions) {
+  const addon = loadAddon();
+  const model = new addon.Model(STORIES);
+  return { model, session: new addon.Session(model, { ctx: 4096, threads: 2, ...opts }) };
+}
+
+/** Max |log p_a - log p_b| over the vocabulary. */
+function maxLogpDiff(a: Float32Array, b: Float32Array): number {
+  const la = logSoftmax(a), lb = logSoftmax(b);
+  let m = 0;
+  for (let i = 0; i < la.length; i++) if (lb[i] > -30) m = Math.max(m, Math.abs(la[i] - lb[i]));
+  return m;
+}
+
+describe.skipIf(!hasData)("retrieval attention", () => {
+  it("flat with top-k = all keys equals full attention over 2K generated tokens", async () => {
+    // full attention generates; flat (every key retrieved) is teacher-forced on the same tokens
+    const full = session({ attention: "full" });
+    const flat = session({ attention: "flat", topK: 100000, ...SMALL });
+    const prompt = Array.from(full.model.tokenize("Once upon a time, there was a little girl named Lily.", true, false));
+    let lf = await full.session.eval(Int32Array.from(prompt));
+    // the first sparse eval builds the index; give it a context longer than sinks + window + 256
+    const tokens: number[] = [];
+    for (let i = 0; i < 400; i++) {
+      const t = argmax(lf);
+      tokens.push(t);
+      lf = await full.session.eval(Int32Array.of(t));
+    }
+    await flat.session.eval(Int32Array.from([...prompt, ...tokens]));
+    let lr = await flat.session.eval(Int32Array.of(argmax(lf)));
+    expect(flat.session.lastStats().sparse).toBe(true);
+    let worst = 0;
+    let agree = 0;
+    const steps = 2000;
+    for (let i = 0; i < steps; i++) {
+      worst = Math.max(worst, maxLogpDiff(lf, lr));
+      if (argmax(lf) === argmax(lr)) agree++;
+      const t = argmax(lf);
+      lf = await full.session.eval(Int32Array.of(t));
+      lr = await flat.session.eval(Int32Array.of(t));
+    }
+    const st = flat.session.lastStats();
+    // every key outside the static set is in the index and retrieved
+    expect(st.keysRetrieved).toBeGreaterThan(0);
+    expect(st.keysScannedFrac).toBeCloseTo(1, 5);
+    console.log(`flat(all) vs full over ${steps} steps: top-1 agreement ${agree}/${steps}, max |dlogp| ${worst.toExponential(2)}`);
+    // Partial softmaxes round probabilities to f16 within each part (llama.cpp's
+    // numerics), so parts merged by log-sum-exp differ from one softmax by f16 rounding.
+    expect(worst).toBeLessThan(2e-2);
+    expect(agree).toBeGreaterThanOrEqual(steps - 2);
+  }, 600_000);
+
+  for (const attention of ["retrieval", "flat", "ivf", "streaming"] as const)
+    it(`${attention}: decodes after a long prefill and reports per-step stats`, async () => {
+      const { model, session: s } = session({ attention, topK: 32, monitorEvery: 1, monitorHeads: 4, ...SMALL });
+      const text = "Lily and Tom went to the park. They played with a big red ball. ".repeat(40);
+      const doc = Array.from(model.tokenize(text, true, false));
+      expect(doc.length).toBeGreaterThan(SMALL.sinks + SMALL.window + 256);
+      let logits = await s.eval(Int32Array.from(doc));
+      for (let i = 0; i < 8; i++) logits = await s.eval(Int32Array.of(argmax(logits)));
+      const st = s.lastStats();
+      expect(st.sparse).toBe(true);
+      expect(st.mode).toBe(attention);
+      expect(st.ms.staticAttention).toBeGreaterThan(0);
+      expect(st.massCaptured).toBeGreaterThan(0);
+      expect(st.massCaptured).toBeLessThanOrEqual(1 + 1e-9);
+      if (attention === "streaming") {
+        expect(st.keysRetrieved).toBe(0);
+      } else {
+        expect(st.keysRetrieved).toBeGreaterThan(0);
+        expect(st.positions.length).toBeGreaterThan(0);
+        expect(st.positions.every((p) => p >= SMALL.sinks && p < s.nPast() - SMALL.window)).toBe(true);
+        expect(st.recall).toBeGreaterThan(0);
+      }
+      if (attention === "flat") expect(st.recall).toBeCloseTo(1, 6);
+      if (attention === "retrieval" || attention === "ivf") expect(st.keysScannedFrac).toBeLessThan(1);
+    });
+
+  it("refuses to rewind into the indexed context", async () => {
+    const { model, session: s } = session({ attention: "flat", topK: 32, ...SMALL });
+    const doc = Array.from(model.tokenize("The cat sat on the mat. ".repeat(80), true, false));
+    await s.eval(Int32Array.from(doc));
+    await s.eval(Int32Array.of(1));
+    expect(() => s.truncate(10)).toThrow(/RETRIEVAL_REWIND|already in the retrieval index/);
+    s.truncate(s.nPast() - 1);
+  });
+});

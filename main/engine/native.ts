@@ -53,6 +53,8 @@ export interface RetrievalOptions {
   monitorEvery?: number;
   monitorHeads?: number;
   widenBelow?: number;
+  /** "llama": llama.cpp's numerics, bit for bit (default); "exact": f32 throughout. */
+  numerics?: "llama" | "exact";
 }
 
 export interface SessionOptions extends RetrievalOptions {

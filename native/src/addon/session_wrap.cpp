@@ -36,6 +36,13 @@ void read_retrieval_settings(const Napi::Object& o, RetrievalSettings& r) {
   r.query_sample = opt_number(o, "querySample", r.query_sample);
   if (!(r.query_sample > 0 && r.query_sample <= 1)) throw type_error(env, "option 'querySample' must be in (0, 1]");
   r.widen_below = opt_number(o, "widenBelow", r.widen_below);
+  Napi::Value numerics = o.Get("numerics");
+  if (!numerics.IsUndefined()) {
+    std::string nname = numerics.IsString() ? numerics.As<Napi::String>().Utf8Value() : "";
+    if (nname == "llama") r.numerics = AttentionNumerics::LLAMA_CPP;
+    else if (nname == "exact") r.numerics = AttentionNumerics::EXACT;
+    else throw type_error(env, "option 'numerics' must be 'llama' or 'exact'");
+  }
   Napi::Value group = o.Get("group");
   if (!group.IsUndefined()) {
     std::string gname = group.IsString() ? group.As<Napi::String>().Utf8Value() : "";
@@ -155,7 +162,7 @@ Napi::Value SessionWrap::truncate(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   check_idle(env);
   int64_t n = arg_int(info, 0, "n", 0, session_->n_past());
-  session_->truncate(n);
+  guarded(env, [&] { session_->truncate(n); });
   return env.Undefined();
 }
 

@@ -22,7 +22,7 @@ constexpr int64_t kScoreBudget = 1 << 20;  // floats of scores one tile may hold
 void tile(const CausalAttentionArgs& a, int g, int64_t i0, int64_t i1, std::vector<float>& buf,
           std::vector<OrderedAccumulator>& acc) {
   const int hd = a.hd, n_gqa = a.n_head / a.n_head_kv;
-  const SumOrder order = order_for(a.n_tokens);
+  const AttentionMath math(a.numerics, a.n_tokens);
   const int64_t rows = (i1 - i0) * n_gqa;  // (query, head) pairs, r = (i - i0) * n_gqa + hh
   const int64_t n_keys = a.pos0 + i1;      // the last query sees keys [0, pos0 + i1)
   // buf: kv block (kKeyBlock, hd) | q rounded (rows, hd) | scores (rows, n_keys)
@@ -31,7 +31,7 @@ void tile(const CausalAttentionArgs& a, int g, int64_t i0, int64_t i1, std::vect
   float* qh = blk + kKeyBlock * hd;
   float* S = qh + rows * hd;
   for (int64_t i = i0; i < i1; ++i)
-    round_to_f16(a.q + (size_t(i) * a.n_head + size_t(g) * n_gqa) * hd, qh + (i - i0) * n_gqa * hd, int64_t(n_gqa) * hd);
+    math.prepare_q(a.q + (size_t(i) * a.n_head + size_t(g) * n_gqa) * hd, qh + (i - i0) * n_gqa * hd, int64_t(n_gqa) * hd);
   const uint16_t* K = a.k_heads[g];
   const uint16_t* V = a.v_heads[g];
   auto visible = [&](int64_t i, int64_t j0, int64_t nb) { return std::min<int64_t>(nb, a.pos0 + i - j0 + 1); };
@@ -45,7 +45,7 @@ void tile(const CausalAttentionArgs& a, int g, int64_t i0, int64_t i1, std::vect
       for (int hh = 0; hh < n_gqa; ++hh) {
         const int64_t r = (i - i0) * n_gqa + hh;
         for (int64_t j = 0; j < nv; ++j)
-          S[r * n_keys + j0 + j] = a.scale * ordered_dot(qh + r * hd, blk + j * hd, hd, order);
+          S[r * n_keys + j0 + j] = a.scale * math.dot(qh + r * hd, blk + j * hd, hd);
       }
     }
   }
@@ -54,13 +54,10 @@ void tile(const CausalAttentionArgs& a, int g, int64_t i0, int64_t i1, std::vect
     for (int hh = 0; hh < n_gqa; ++hh) {
       float* s = S + ((i - i0) * n_gqa + hh) * n_keys;
       const int64_t n = a.pos0 + i + 1;
-      float m;
-      double sum;
-      exp_in_place(s, n, m, sum);
-      probabilities_f16(s, n, float(1.0 / sum));
+      math.softmax(s, n);
     }
   if (acc.size() < size_t(rows)) acc.resize(size_t(rows));
-  for (int64_t r = 0; r < rows; ++r) acc[size_t(r)].reset(order, hd);
+  for (int64_t r = 0; r < rows; ++r) acc[size_t(r)].reset(math.v_order(), hd);
   // pass 2: p . V, key by key in order
   for (int64_t j0 = 0; j0 < n_keys; j0 += kKeyBlock) {
     const int64_t nb = std::min<int64_t>(kKeyBlock, n_keys - j0);
@@ -84,11 +81,11 @@ void tile(const CausalAttentionArgs& a, int g, int64_t i0, int64_t i1, std::vect
 void decode_split_keys(const CausalAttentionArgs& a, ThreadPool& pool) {
   const int hd = a.hd, n_gqa = a.n_head / a.n_head_kv, T = pool.size(), H = a.n_head;
   const int64_t n_keys = a.pos0 + 1;
-  const SumOrder order = one_query_order();
+  const AttentionMath math(a.numerics, 1);
   std::vector<float> qh(size_t(H) * hd), S(size_t(H) * n_keys);
   std::vector<float> tmax(size_t(T) * H);
   std::vector<double> tsum(size_t(T) * H);
-  round_to_f16(a.q, qh.data(), int64_t(H) * hd);
+  math.prepare_q(a.q, qh.data(), int64_t(H) * hd);
   // thread ranges start at multiples of 16 keys, so exp's lane chunks are ggml's
   const int64_t n_chunks = (n_keys + 15) / 16;
   auto range = [&](int t, int64_t& j0, int64_t& j1) {
@@ -104,7 +101,7 @@ void decode_split_keys(const CausalAttentionArgs& a, ThreadPool& pool) {
         f16_to_f32_row(a.k_heads[g] + size_t(j) * a.stride, row.data(), hd);
         for (int hh = 0; hh < n_gqa; ++hh) {
           const int h = g * n_gqa + hh;
-          S[size_t(h) * n_keys + j] = a.scale * ordered_dot(qh.data() + size_t(h) * hd, row.data(), hd, order);
+          S[size_t(h) * n_keys + j] = a.scale * math.dot(qh.data() + size_t(h) * hd, row.data(), hd);
         }
       }
     for (int h = 0; h < H; ++h) {
@@ -120,7 +117,7 @@ void decode_split_keys(const CausalAttentionArgs& a, ThreadPool& pool) {
     range(t, j0, j1);
     for (int h = 0; h < H; ++h) {
       float* s = S.data() + size_t(h) * n_keys;
-      tsum[size_t(t) * H + h] = j1 > j0 ? softmax_exp(s + j0, j1 - j0, m[size_t(h)], s + j0) : 0.0;
+      tsum[size_t(t) * H + h] = j1 > j0 ? math.exp_range(s + j0, j1 - j0, m[size_t(h)]) : 0.0;
     }
   });
   std::vector<float> inv(static_cast<size_t>(H));
@@ -132,7 +129,7 @@ void decode_split_keys(const CausalAttentionArgs& a, ThreadPool& pool) {
   pool.run([&](int t) {
     int64_t j0, j1;
     range(t, j0, j1);
-    for (int h = 0; h < H; ++h) probabilities_f16(S.data() + size_t(h) * n_keys + j0, j1 - j0, inv[size_t(h)]);
+    for (int h = 0; h < H; ++h) math.normalize(S.data() + size_t(h) * n_keys + j0, j1 - j0, inv[size_t(h)]);
   });
   // p . V: each head's keys in order on one thread (the sum order is a chain)
   pool.run([&](int t) {
@@ -140,7 +137,7 @@ void decode_split_keys(const CausalAttentionArgs& a, ThreadPool& pool) {
     OrderedAccumulator acc;
     for (int h = t; h < H; h += T) {
       const int g = h / n_gqa;
-      acc.reset(order, hd);
+      acc.reset(math.v_order(), hd);
       const float* p = S.data() + size_t(h) * n_keys;
       for (int64_t j = 0; j < n_keys; ++j) {
         f16_to_f32_row(a.v_heads[g] + size_t(j) * a.stride, row.data(), hd);

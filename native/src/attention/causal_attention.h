@@ -25,6 +25,7 @@ struct CausalAttentionArgs {
   const uint16_t* const* k_heads;  // (n_head_kv) pointers
   const uint16_t* const* v_heads;
   size_t stride;
+  AttentionNumerics numerics = AttentionNumerics::LLAMA_CPP;
 };
 
 void causal_attention(const CausalAttentionArgs& a, ThreadPool& pool);

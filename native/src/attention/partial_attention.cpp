@@ -34,36 +34,28 @@ namespace {
 // Shared body: row(j) gives the context row index of the j-th key.
 template <class RowOf>
 void attend(const float* q, int n_q, const KvRows& kv, int64_t n, int hd, float scale, float* out,
-            float* lse, std::vector<float>& scratch, RowOf row, float* probs) {
+            float* lse, std::vector<float>& scratch, RowOf row, float* probs, AttentionNumerics numerics) {
   if (n <= 0) {
     std::fill(out, out + size_t(n_q) * hd, 0.0f);
     std::fill(lse, lse + n_q, -std::numeric_limits<float>::infinity());
     return;
   }
-  const SumOrder order = one_query_order();
-  // scratch: scores (n_q, n) | one f32 row (hd) | q rounded (n_q, hd)
+  const AttentionMath math(numerics, 1);  // one query token
+  // scratch: scores (n_q, n) | one f32 row (hd) | q as scored (n_q, hd)
   scratch.resize(size_t(n_q) * size_t(n) + size_t(hd) * (1 + size_t(n_q)));
   float* scores = scratch.data();
   float* row_f32 = scores + size_t(n_q) * size_t(n);
   float* qh = row_f32 + hd;
-  round_to_f16(q, qh, int64_t(n_q) * hd);
+  math.prepare_q(q, qh, int64_t(n_q) * hd);
   for (int64_t j = 0; j < n; ++j) {
     f16_to_f32_row(kv.k + size_t(row(j)) * kv.stride, row_f32, hd);
-    for (int h = 0; h < n_q; ++h)
-      scores[size_t(h) * n + j] = scale * ordered_dot(qh + size_t(h) * hd, row_f32, hd, order);
+    for (int h = 0; h < n_q; ++h) scores[size_t(h) * n + j] = scale * math.dot(qh + size_t(h) * hd, row_f32, hd);
   }
-  for (int h = 0; h < n_q; ++h) {
-    float* s = scores + size_t(h) * n;
-    float m;
-    double sum;
-    exp_in_place(s, n, m, sum);
-    lse[h] = m + float(std::log(sum));
-    probabilities_f16(s, n, float(1.0 / sum));
-  }
+  for (int h = 0; h < n_q; ++h) lse[h] = math.softmax(scores + size_t(h) * n, n);
   if (probs) std::copy(scores, scores + size_t(n_q) * size_t(n), probs);
   thread_local std::vector<OrderedAccumulator> acc;
   if (acc.size() < size_t(n_q)) acc.resize(size_t(n_q));
-  for (int h = 0; h < n_q; ++h) acc[size_t(h)].reset(order, hd);
+  for (int h = 0; h < n_q; ++h) acc[size_t(h)].reset(math.v_order(), hd);
   for (int64_t j = 0; j < n; ++j) {
     f16_to_f32_row(kv.v + size_t(row(j)) * kv.stride, row_f32, hd);
     for (int h = 0; h < n_q; ++h) acc[size_t(h)].add(j, scores[size_t(h) * n + j], row_f32);
@@ -74,13 +66,15 @@ void attend(const float* q, int n_q, const KvRows& kv, int64_t n, int hd, float 
 }  // namespace
 
 void attend_rows(const float* q, int n_q, const KvRows& kv, int64_t n, int hd, float scale, float* out,
-                 float* lse, std::vector<float>& scratch) {
-  attend(q, n_q, kv, n, hd, scale, out, lse, scratch, [](int64_t j) { return j; }, nullptr);
+                 float* lse, std::vector<float>& scratch, AttentionNumerics numerics) {
+  attend(q, n_q, kv, n, hd, scale, out, lse, scratch, [](int64_t j) { return j; }, nullptr, numerics);
 }
 
 void attend_gather(const float* q, int n_q, const KvRows& kv, const int32_t* idx, int64_t n, int hd,
-                   float scale, float* out, float* lse, std::vector<float>& scratch, float* probs) {
-  attend(q, n_q, kv, n, hd, scale, out, lse, scratch, [idx](int64_t j) { return int64_t(idx[j]); }, probs);
+                   float scale, float* out, float* lse, std::vector<float>& scratch, float* probs,
+                   AttentionNumerics numerics) {
+  attend(q, n_q, kv, n, hd, scale, out, lse, scratch, [idx](int64_t j) { return int64_t(idx[j]); }, probs,
+         numerics);
 }
 
 void merge_partial(float* out_a, float* lse_a, const float* out_b, const float* lse_b, int n_q, int hd) {

@@ -5,15 +5,17 @@
 // The n_q query rows share one KV head (a GQA group), so each key row is
 // converted and read once for the whole group.
 //
-// Numerics follow llama.cpp's CPU backend, so that full attention is comparable
-// with it token for token: q is rounded to f16 before the dot products (ggml
-// converts q to the f16 type of the K cache) and each p_j is rounded to f16
-// before weighting V (ggml converts the softmax to the type of the V cache).
-// Products of f16 values are exact in f32, so only summation order differs.
+// Numerics (attention_math.h): LLAMA_CPP follows llama.cpp's CPU backend, so
+// that full attention is comparable with it token for token: q is rounded to
+// f16 before the dot products (ggml converts q to the f16 type of the K cache)
+// and each p_j is rounded to f16 before weighting V (ggml converts the softmax
+// to the type of the V cache); EXACT keeps both in f32.
 #pragma once
 #include <cstddef>
 #include <cstdint>
 #include <vector>
+
+#include "attention/attention_math.h"
 
 namespace tome {
 
@@ -26,12 +28,14 @@ struct KvRows {
 // Over rows [0, n). q: (n_q, hd); out: (n_q, hd); lse: (n_q).
 // n == 0 gives out = 0 and lse = -inf (the identity of merge).
 void attend_rows(const float* q, int n_q, const KvRows& kv, int64_t n, int hd, float scale,
-                 float* out, float* lse, std::vector<float>& scratch);
+                 float* out, float* lse, std::vector<float>& scratch,
+                 AttentionNumerics numerics = AttentionNumerics::LLAMA_CPP);
 
 // Over the rows listed in idx[0..n) (any order, no duplicates). When probs is
 // given it receives (n_q, n): each key's probability within this partial set.
 void attend_gather(const float* q, int n_q, const KvRows& kv, const int32_t* idx, int64_t n, int hd,
-                   float scale, float* out, float* lse, std::vector<float>& scratch, float* probs = nullptr);
+                   float scale, float* out, float* lse, std::vector<float>& scratch, float* probs = nullptr,
+                   AttentionNumerics numerics = AttentionNumerics::LLAMA_CPP);
 
 // (out, lse) <- merge of two partial results over disjoint key sets; in place on a.
 //   lse = log(exp(lse_a) + exp(lse_b)); out = w_a out_a + w_b out_b, w_x = exp(lse_x - lse)

@@ -90,6 +90,32 @@ float dot_q4_K(const BlockQ4_K* x, const BlockQ8_K* a, int64_t nb) {
   return acc - accm;
 }
 
+// Q4_K, llama.cpp's repacked gemm order (4-token groups): per 64 elements c
+// (sub-blocks 2c, 2c+1) one exact int32 of each kind; acc = fma(isum_c, dw*da, acc),
+// accm = fma(imin_c, dmin*da, accm); acc - accm.
+float dot_q4_K_gemm(const BlockQ4_K* x, const BlockQ8_K* a, int64_t nb) {
+  float acc = 0.0f, accm = 0.0f;
+  uint8_t q[256];
+  int sc[8], m[8];
+  for (int64_t i = 0; i < nb; ++i) {
+    levels_q4_K(x[i], q);
+    scales_mins(x[i].scales, sc, m);
+    const float d = fp16_to_fp32(x[i].d) * a[i].d, dm = fp16_to_fp32(x[i].dmin) * a[i].d;
+    for (int c = 0; c < 4; ++c) {
+      int isum = 0, imin = 0;
+      for (int j = 2 * c; j < 2 * c + 2; ++j) {
+        int p = 0;
+        for (int e = 32 * j; e < 32 * j + 32; ++e) p += int(q[e]) * int(a[i].qs[e]);
+        isum += sc[j] * p;
+        imin += m[j] * (int(a[i].bsums[2 * j]) + int(a[i].bsums[2 * j + 1]));
+      }
+      acc = fmaf_exact(float(isum), d, acc);
+      accm = fmaf_exact(float(imin), dm, accm);
+    }
+  }
+  return acc - accm;
+}
+
 // Q5_K (ggml's AVX2 vec_dot order): acc_l = fma(da*dw, lane_l, acc_l);
 // summs = fma(-(da*dmin), imin, summs); hsum8(acc) + summs.
 float dot_q5_K(const BlockQ5_K* x, const BlockQ8_K* a, int64_t nb) {
@@ -139,6 +165,7 @@ void dot_tile(const DotTile& t) {
 }  // namespace
 
 void dot_q4_K_scalar(const DotTile& t) { dot_tile<BlockQ4_K, dot_q4_K>(t); }
+void dot_q4_K_gemm_scalar(const DotTile& t) { dot_tile<BlockQ4_K, dot_q4_K_gemm>(t); }
 void dot_q5_K_scalar(const DotTile& t) { dot_tile<BlockQ5_K, dot_q5_K>(t); }
 void dot_q6_K_scalar(const DotTile& t) { dot_tile<BlockQ6_K, dot_q6_K>(t); }
 

@@ -70,6 +70,81 @@ void dot_q32(const tome::kernels::DotTile& t, int r0, int k0) {
     for (int r = 0; r < NW; ++r) t.out[size_t(k0 + k) * t.out_stride + size_t(r0 + r)] = hsum8_avx(acc[r][k]);
 }
 
+// Lane p of the result: the (exact) sum of the 8 int32 lanes of v[p], p < 8.
+inline __m256i totals8(const __m256i v[8]) {
+  const __m256i h01 = _mm256_hadd_epi32(v[0], v[1]), h23 = _mm256_hadd_epi32(v[2], v[3]);
+  const __m256i h45 = _mm256_hadd_epi32(v[4], v[5]), h67 = _mm256_hadd_epi32(v[6], v[7]);
+  const __m256i h0123 = _mm256_hadd_epi32(h01, h23), h4567 = _mm256_hadd_epi32(h45, h67);
+  // h0123 = [v0 lo, v1 lo, v2 lo, v3 lo | v0 hi, v1 hi, v2 hi, v3 hi] (128-bit halves)
+  return _mm256_add_epi32(_mm256_permute2x128_si256(h0123, h4567, 0x20),
+                          _mm256_permute2x128_si256(h0123, h4567, 0x31));
+}
+
+// llama.cpp's repacked order (kernels.h): per block one exact integer sum over
+// the 32 elements, acc = fma(float(sum), dw*da, acc), one chain per output. The
+// NW*NA <= 8 chains of the sub-tile are the lanes of one vector (p = r*NA + k).
+template <class Unpack, int NW, int NA>
+void dot_q32_repack(const tome::kernels::DotTile& t, int r0, int k0) {
+  static_assert(NW * NA <= 8, "one vector of chains");
+  using Block = typename Unpack::Block;
+  const Block* x[NW];
+  const BlockQ8_0* a[NA];
+  for (int r = 0; r < NW; ++r) x[r] = reinterpret_cast<const Block*>(t.w + size_t(r0 + r) * t.w_stride);
+  for (int k = 0; k < NA; ++k) a[k] = reinterpret_cast<const BlockQ8_0*>(t.act + size_t(k0 + k) * t.act_stride);
+  __m256 acc = _mm256_setzero_ps();
+  const int64_t nb = t.n / tome::kQK32;
+  for (int64_t i = 0; i < nb; ++i) {
+    __m256i qw[NW], qw_abs[NW];
+    for (int r = 0; r < NW; ++r) {
+      qw[r] = Unpack::levels(x[r][i]);
+      qw_abs[r] = _mm256_sign_epi8(qw[r], qw[r]);
+    }
+    // lane p = r*NA + k: dw[r] and da[k], as fp16 words converted in one go
+    uint16_t hw[8] = {}, ha[8] = {};
+    __m256i lanes[8];
+    for (int p = NW * NA; p < 8; ++p) lanes[p] = _mm256_setzero_si256();
+    for (int k = 0; k < NA; ++k) {
+      const __m256i qa = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[k][i].qs));
+      for (int r = 0; r < NW; ++r) {
+        lanes[r * NA + k] = dot_i8_lanes(qw_abs[r], qw[r], qa);
+        hw[r * NA + k] = x[r][i].d;
+        ha[r * NA + k] = a[k][i].d;
+      }
+    }
+    const __m128i hwv = _mm_setr_epi16(short(hw[0]), short(hw[1]), short(hw[2]), short(hw[3]), short(hw[4]),
+                                       short(hw[5]), short(hw[6]), short(hw[7]));
+    const __m128i hav = _mm_setr_epi16(short(ha[0]), short(ha[1]), short(ha[2]), short(ha[3]), short(ha[4]),
+                                       short(ha[5]), short(ha[6]), short(ha[7]));
+    const __m256 scale = _mm256_mul_ps(_mm256_cvtph_ps(hwv), _mm256_cvtph_ps(hav));
+    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(totals8(lanes)), scale, acc);
+  }
+  alignas(32) float res[8];
+  _mm256_store_ps(res, acc);
+  for (int k = 0; k < NA; ++k)
+    for (int r = 0; r < NW; ++r) t.out[size_t(k0 + k) * t.out_stride + size_t(r0 + r)] = res[r * NA + k];
+}
+
+template <class Unpack>
+void dot_tile_repack(const tome::kernels::DotTile& t) {
+  using Fn = void (*)(const tome::kernels::DotTile&, int, int);
+  static constexpr Fn kByShape[4][4] = {  // [nw - 1][na - 1]
+      {dot_q32_repack<Unpack, 1, 1>, dot_q32_repack<Unpack, 1, 2>, dot_q32_repack<Unpack, 1, 3>,
+       dot_q32_repack<Unpack, 1, 4>},
+      {dot_q32_repack<Unpack, 2, 1>, dot_q32_repack<Unpack, 2, 2>, dot_q32_repack<Unpack, 2, 3>,
+       dot_q32_repack<Unpack, 2, 4>},
+      {dot_q32_repack<Unpack, 3, 1>, nullptr, nullptr, nullptr},
+      {dot_q32_repack<Unpack, 4, 1>, nullptr, nullptr, nullptr},
+  };
+  const int max_nw = t.n_act == 1 ? 4 : 2;
+  for (int r0 = 0; r0 < t.n_w; r0 += max_nw) {
+    const int nw = t.n_w - r0 < max_nw ? t.n_w - r0 : max_nw;
+    for (int k0 = 0; k0 < t.n_act; k0 += 4) {
+      const int na = t.n_act - k0 < 4 ? t.n_act - k0 : 4;
+      kByShape[nw - 1][na - 1](t, r0, k0);
+    }
+  }
+}
+
 // Sub-tiles that fit the 16 vector registers: 4 x 1 for decode, 2 x 4 for prefill.
 template <class Unpack>
 void dot_tile(const tome::kernels::DotTile& t) {
@@ -98,6 +173,8 @@ namespace kernels {
 void dot_q8_0_avx2(const DotTile& t) { dot_tile<UnpackQ8_0>(t); }
 void dot_q4_0_avx2(const DotTile& t) { dot_tile<UnpackQ4_0>(t); }
 void dot_iq4_nl_avx2(const DotTile& t) { dot_tile<UnpackIQ4_NL>(t); }
+void dot_q4_0_repack_avx2(const DotTile& t) { dot_tile_repack<UnpackQ4_0>(t); }
+void dot_iq4_nl_repack_avx2(const DotTile& t) { dot_tile_repack<UnpackIQ4_NL>(t); }
 
 }  // namespace kernels
 }  // namespace tome

@@ -56,14 +56,31 @@ float dot_one(const typename Unpack::Block* w, const BlockQ8_0* a, int64_t nb) {
   return hsum8(acc);
 }
 
+// llama.cpp's repacked (8x8 interleaved) order: per block one exact integer sum
+// over all 32 elements; acc = fma(float(sum), dw*da, acc), one chain per output.
 template <class Unpack>
+float dot_one_repack(const typename Unpack::Block* w, const BlockQ8_0* a, int64_t nb) {
+  float acc = 0.0f;
+  int8_t q[32];
+  for (int64_t i = 0; i < nb; ++i) {
+    const float d = Unpack::run(w[i], q) * fp16_to_fp32(a[i].d);
+    int s = 0;
+    for (int j = 0; j < 32; ++j) s += int(q[j]) * int(a[i].qs[j]);
+    acc = fmaf_exact(float(s), d, acc);
+  }
+  return acc;
+}
+
+template <class Unpack, bool kRepack = false>
 void dot_tile(const DotTile& t) {
   using Block = typename Unpack::Block;
   for (int k = 0; k < t.n_act; ++k)
-    for (int r = 0; r < t.n_w; ++r)
+    for (int r = 0; r < t.n_w; ++r) {
+      const Block* w = reinterpret_cast<const Block*>(t.w + size_t(r) * t.w_stride);
+      const BlockQ8_0* a = reinterpret_cast<const BlockQ8_0*>(t.act + size_t(k) * t.act_stride);
       t.out[size_t(k) * t.out_stride + size_t(r)] =
-          dot_one<Unpack>(reinterpret_cast<const Block*>(t.w + size_t(r) * t.w_stride),
-                          reinterpret_cast<const BlockQ8_0*>(t.act + size_t(k) * t.act_stride), t.n / kQK32);
+          kRepack ? dot_one_repack<Unpack>(w, a, t.n / kQK32) : dot_one<Unpack>(w, a, t.n / kQK32);
+    }
 }
 
 }  // namespace
@@ -71,6 +88,8 @@ void dot_tile(const DotTile& t) {
 void dot_q8_0_scalar(const DotTile& t) { dot_tile<UnpackQ8_0>(t); }
 void dot_q4_0_scalar(const DotTile& t) { dot_tile<UnpackQ4_0>(t); }
 void dot_iq4_nl_scalar(const DotTile& t) { dot_tile<UnpackIQ4_NL>(t); }
+void dot_q4_0_repack_scalar(const DotTile& t) { dot_tile<UnpackQ4_0, true>(t); }
+void dot_iq4_nl_repack_scalar(const DotTile& t) { dot_tile<UnpackIQ4_NL, true>(t); }
 
 }  // namespace kernels
 }  // namespace tome

@@ -77,6 +77,43 @@ ConvertFn avx2_convert(GgmlType act_type) {
 #endif
 }
 
+DotFn scalar_dot_repack(GgmlType wtype, bool gemm) {
+  switch (wtype) {
+    case GgmlType::Q4_0: return dot_q4_0_repack_scalar;
+    case GgmlType::IQ4_NL: return dot_iq4_nl_repack_scalar;
+    case GgmlType::Q4_K: return gemm ? dot_q4_K_gemm_scalar : dot_q4_K_scalar;
+    default: return nullptr;
+  }
+}
+
+DotFn avx2_dot_repack(GgmlType wtype, bool gemm) {
+#ifdef TOME_HAVE_AVX2_KERNELS
+  switch (wtype) {
+    case GgmlType::Q4_0: return dot_q4_0_repack_avx2;
+    case GgmlType::IQ4_NL: return dot_iq4_nl_repack_avx2;
+    case GgmlType::Q4_K: return gemm ? dot_q4_K_gemm_avx2 : dot_q4_K_avx2;
+    default: return nullptr;
+  }
+#else
+  (void)wtype;
+  (void)gemm;
+  return nullptr;
+#endif
+}
+
+DotFn select_dot_repack(GgmlType wtype, bool gemm) {
+  if (simd_enabled())
+    if (DotFn f = avx2_dot_repack(wtype, gemm)) return f;
+  return scalar_dot_repack(wtype, gemm);
+}
+
+bool llama_repacks(GgmlType wtype, int64_t rows) {
+  if (rows % 8 != 0) return false;
+  if (wtype != GgmlType::Q4_0 && wtype != GgmlType::IQ4_NL && wtype != GgmlType::Q4_K) return false;
+  const CpuFeatures& f = cpu_features();
+  return f.avx2 && f.fma && f.f16c;
+}
+
 DotFn select_dot(GgmlType wtype) {
   if (simd_enabled())
     if (DotFn f = avx2_dot(wtype)) return f;

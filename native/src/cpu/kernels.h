@@ -14,11 +14,21 @@
 //   Q8_0/Q4_0/IQ4_NL x Q8_0: per block, 8 exact integer partial sums over elements
 //                  4l..4l+3; acc[l] = fma(float(partial), dw*da, acc[l]); hsum8(acc).
 //                  (ggml's AVX2 vec_dot for Q8_0, Q4_0.)
+//   Q4_0/IQ4_NL x Q8_0, repacked (llama_repacks() below; q4_0_8x8 / iq4_nl_8x8
+//                  gemv and gemm, the same order in ggml's AVX2 and AVX-512 code):
+//                  per block one exact integer sum over its 32 elements;
+//                  acc = fma(float(sum), dw*da, acc), one chain per output.
 //   Q4_K x Q8_K:   per super-block one exact int32 sum of scale*q*q8 (isum) and one
 //                  of min*bsum (imin); acc = fma(da*dw, isum, acc);
 //                  accm = fma(da*dmin, imin, accm); result acc - accm.
-//                  (ggml's repacked q4_K 8x8 gemv/gemm, what llama.cpp uses for
-//                  Q4_K on AVX2.)
+//                  (ggml's repacked q4_K_8x8 gemv: llama.cpp's decode and the
+//                  n % 4 tail tokens; also used where llama.cpp does not repack,
+//                  whose vec_dot order differs: ~1e-7 relative.)
+//   Q4_K gemm:     the same per 64 elements (sub-blocks 2c, 2c+1) instead of per
+//                  super-block: ggml's q4_K_8x8 gemm on groups of 4 tokens (AVX2
+//                  and AVX-512 alike). Its activations come from
+//                  ggml_quantize_mat_q8_K_4x8, the same values as quantize_row_q8_K
+//                  except when a super-block holds both +max and -max (sign of d).
 //   Q5_K x Q8_K:   8 int32 lanes per super-block, lane l = sum over the 8 vectors
 //                  of 32 elements of scale * (q*q8 over elements 4l..4l+3);
 //                  acc[l] = fma(da*dw, lane, acc[l]); summs = fma(-(da*dmin), imin,
@@ -56,7 +66,7 @@ namespace kernels {
 // each exactly the value a 1 x 1 tile gives. Weight rows: n elements of the weight
 // type; activation rows: n elements of its vec_dot_type.
 constexpr int kMaxWeightRows = 4;
-constexpr int kMaxActRows = 4;
+constexpr int kMaxActRows = 4;  // = llama.cpp's gemm group (matmul.cpp relies on it)
 struct DotTile {
   const uint8_t* w;
   size_t w_stride;
@@ -83,6 +93,19 @@ ConvertFn avx2_convert(GgmlType act_type);
 // The flavour in force now (simd_enabled()), falling back to scalar.
 DotFn select_dot(GgmlType wtype);
 ConvertFn select_convert(GgmlType act_type);
+
+// llama.cpp's repacked weights (ggml's CPU "extra buffer", on by default): on a
+// CPU where llama.cpp loads an AVX2 or AVX-512 build (haswell, zen4, ...), Q4_0,
+// IQ4_NL (8x8 interleave) and Q4_K (q4_K_8x8) matrices with rows % 8 == 0 are
+// repacked, and mul_mat runs ggml's gemm on each group of 4 tokens (tokens
+// 0 .. n - n%4) and gemv on the n % 4 tokens left. True when that happens here;
+// it depends on the CPU (cpu_features()), never on the kernel flavour in force.
+bool llama_repacks(GgmlType wtype, int64_t rows);
+// The kernels in llama.cpp's repacked orders (gemm: for tiles of 4 tokens that
+// are one of its gemm groups); nullptr for other types. Flavours as above.
+DotFn scalar_dot_repack(GgmlType wtype, bool gemm);
+DotFn avx2_dot_repack(GgmlType wtype, bool gemm);
+DotFn select_dot_repack(GgmlType wtype, bool gemm);
 
 // Round to nearest, ties to even: ggml's nearest_int (for |v| < 2^22) and what
 // _mm256_cvtps_epi32 does under the default MXCSR. static: see above.

@@ -8,6 +8,8 @@
 //     hide latency, and the chunk's rows stay in L2 while all token tiles pass.
 // Every output element is one kernel dot of the same two rows in the canonical
 // order, so y does not depend on the thread count, the chunking or the tiling.
+// (Where llama.cpp repacks W, the order also depends on whether the token is in
+// one of its 4-token gemm groups: a property of the token index, not the tiling.)
 #include "cpu/matmul.h"
 
 #include <algorithm>
@@ -45,9 +47,14 @@ void matmul(const WeightMatrix& W, const float* x, int64_t n_tokens, float* y, T
             std::vector<uint8_t>& scratch) {
   check(W, n_tokens);
   const GgmlType act_type = vec_dot_type(W.type);  // throws UNSUPPORTED_TYPE
-  const kernels::DotFn dot = kernels::select_dot(W.type);
+  // Where llama.cpp would repack W, its gemm order for full tiles of 4 tokens (the
+  // tiles start at multiples of 4, like its gemm groups) and its gemv order for
+  // the n % 4 tokens left; else ggml's vec_dot order (kernels.h).
+  const bool repack = kernels::llama_repacks(W.type, W.rows);
+  const kernels::DotFn dot = repack ? kernels::select_dot_repack(W.type, false) : kernels::select_dot(W.type);
+  const kernels::DotFn dot_gemm = repack ? kernels::select_dot_repack(W.type, true) : dot;
   const kernels::ConvertFn convert = kernels::select_convert(act_type);
-  if (!dot || !convert) throw Error("UNSUPPORTED_TYPE", std::string("matmul: no kernel for ") + ggml_type_name(uint32_t(W.type)));
+  if (!dot || !dot_gemm || !convert) throw Error("UNSUPPORTED_TYPE", std::string("matmul: no kernel for ") + ggml_type_name(uint32_t(W.type)));
   if (n_tokens == 0 || W.rows == 0) return;
 
   const int64_t cols = W.cols, rows = W.rows;
@@ -89,11 +96,12 @@ void matmul(const WeightMatrix& W, const float* x, int64_t n_tokens, float* y, T
       for (int64_t t0 = 0; t0 < n_tokens; t0 += kernels::kMaxActRows) {
         tile.act = act + size_t(t0) * act_bytes;
         tile.n_act = int(std::min<int64_t>(kernels::kMaxActRows, n_tokens - t0));
+        const kernels::DotFn f = tile.n_act == 4 ? dot_gemm : dot;
         for (int64_t r = r0; r < r1; r += kernels::kMaxWeightRows) {
           tile.w = W.data + size_t(r) * W.row_bytes;
           tile.n_w = int(std::min<int64_t>(kernels::kMaxWeightRows, r1 - r));
           tile.out = y + t0 * rows + r;
-          dot(tile);
+          f(tile);
         }
       }
     }

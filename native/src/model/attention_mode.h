@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "attention/attention_math.h"
 #include "retrieval/key_index.h"
 
 namespace tome {
@@ -38,6 +39,8 @@ struct RetrievalSettings {
   int monitor_every = 16;
   int monitor_heads = 4;
   double widen_below = 0.0;
+  // llama.cpp's numerics (oracle parity) or exact f32 (see attention_math.h).
+  AttentionNumerics numerics = AttentionNumerics::LLAMA_CPP;
 };
 
 }  // namespace tome

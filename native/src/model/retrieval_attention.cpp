@@ -34,11 +34,11 @@ void CpuStaticSet::attend(int layer, int group, const float* q, int n_q, int64_t
   const KvRows rows = kv_.rows(layer, group);
   const int64_t n_sink = std::min<int64_t>(sinks, pos + 1);
   const int64_t w0 = std::max<int64_t>(n_sink, pos + 1 - window);  // first window position
-  attend_rows(q, n_q, rows, n_sink, hd_, scale, out, lse, scratch);
+  attend_rows(q, n_q, rows, n_sink, hd_, scale, out, lse, scratch, numerics_);
   o2.resize(size_t(n_q) * hd_);
   l2.resize(size_t(n_q));
   KvRows win{rows.k + size_t(w0) * rows.stride, rows.v + size_t(w0) * rows.stride, rows.stride};
-  attend_rows(q, n_q, win, pos + 1 - w0, hd_, scale, o2.data(), l2.data(), scratch);
+  attend_rows(q, n_q, win, pos + 1 - w0, hd_, scale, o2.data(), l2.data(), scratch, numerics_);
   merge_partial(out, lse, o2.data(), l2.data(), n_q, hd_);
 }
 
@@ -54,7 +54,7 @@ struct RetrievalAttention::GroupResult {
 };
 
 RetrievalAttention::RetrievalAttention(const HParams& hp, const RetrievalSettings& s, const KvCache& kv)
-    : hp_(hp), s_(s), kv_(kv), static_set_(new CpuStaticSet(kv, hp.head_dim)) {
+    : hp_(hp), s_(s), kv_(kv), static_set_(new CpuStaticSet(kv, hp.head_dim, s.numerics)) {
   if (s_.sinks < 0 || s_.window < 1 || s_.top_k < 1)
     throw Error("BAD_ARGUMENT", "retrieval settings need sinks >= 0, window >= 1, top-k >= 1");
   if (!(s_.query_sample > 0 && s_.query_sample <= 1)) throw Error("BAD_ARGUMENT", "query sample must be in (0, 1]");
@@ -171,7 +171,8 @@ void RetrievalAttention::attend_group(int layer, int g, const float* q, int64_t 
     idx->search_group(qg, n_gqa, p, res);
     r.search_ms += ms_since(t1);
     r.scanned += res.keys_scanned;
-    r.indexed += idx->size();
+    // searches made: one per query head (union) or one per group (mean)
+    r.indexed += idx->size() * (s_.group == GroupMode::kUnion ? n_gqa : 1);
     rows.reserve(res.ids.size());
     for (int32_t id : res.ids) rows.push_back(int32_t(s_.sinks + id));
     const int64_t n = int64_t(rows.size());
@@ -181,7 +182,7 @@ void RetrievalAttention::attend_group(int layer, int g, const float* q, int64_t 
     probs.resize(size_t(n_gqa) * size_t(n));
     auto t2 = Clock::now();
     attend_gather(qg, n_gqa, kv_.rows(layer, g), rows.data(), n, hd, scale, o_r.data(), l_r.data(), scratch,
-                  probs.data());
+                  probs.data(), s_.numerics);
     r.retrieved_ms += ms_since(t2);
     auto t3 = Clock::now();
     merge_partial(og, lse.data(), o_r.data(), l_r.data(), n_gqa, hd);

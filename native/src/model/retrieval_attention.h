@@ -39,13 +39,15 @@ class StaticSet {
 
 class CpuStaticSet : public StaticSet {
  public:
-  explicit CpuStaticSet(const KvCache& kv, int head_dim) : kv_(kv), hd_(head_dim) {}
+  CpuStaticSet(const KvCache& kv, int head_dim, AttentionNumerics numerics)
+      : kv_(kv), hd_(head_dim), numerics_(numerics) {}
   void attend(int layer, int group, const float* q, int n_q, int64_t pos, int sinks, int window, float scale,
               float* out, float* lse) override;
 
  private:
   const KvCache& kv_;
   int hd_;
+  AttentionNumerics numerics_;
 };
 
 class RetrievalAttention {

@@ -158,7 +158,7 @@ void Session::forward_chunk(const int32_t* tokens, int64_t n, bool all_logits) {
         sparse_->attend_layer(l, q_.data() + i * Q, n_past_ + i, att_.data() + i * Q, stats_, pool_);
     } else {
       CausalAttentionArgs args{q_.data(), att_.data(), n, n_past_, hp.n_head, hp.n_head_kv, hd, scale,
-                               k_heads.data(), v_heads.data(), size_t(hd)};
+                               k_heads.data(), v_heads.data(), size_t(hd), opts_.retrieval.numerics};
       causal_attention(args, pool_);
       if (sparse_) sparse_->capture_queries(l, q_.data(), n_past_, n);
     }

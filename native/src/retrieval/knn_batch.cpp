@@ -20,7 +20,7 @@ constexpr size_t kBlockBytes = 192 << 10;  // key block kept in L2
 constexpr int64_t kQueryChunk = 4096;      // queries whose buffers are live at once (per thread)
 
 // packed[(p * d + i) * 16 + jj] = K[p * 16 + jj][i], zero past n.
-// bias_packed[j] = bias[j] (or 0), -inf past n so padding never enters a heap.
+// bias_packed[j] = bias[j] (or 0), -inf past n so padding never enters a top list.
 void pack_keys(const float* K, int64_t n, size_t ldk, int d, const float* bias, float* packed,
                float* bias_packed, int64_t n_panels, ThreadPool* pool) {
   auto body = [&](int64_t p0, int64_t p1, int) {

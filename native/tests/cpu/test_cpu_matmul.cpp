@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "common/error.h"
+#include "cpu/kernels.h"
 #include "cpu/matmul.h"
 #include "cpu/thread_pool.h"
 #include "cpu_test_util.h"
@@ -33,15 +34,23 @@ Problem make_problem(GgmlType t, int64_t rows, int64_t cols, uint32_t seed) {
   return p;
 }
 
-// y[t][r] = vec_dot(W row r, converted x row t), one call each.
+// y[t][r] = vec_dot(W row r, converted x row t), one call each; where llama.cpp
+// would repack W, one 1 x 1 call of its gemm-order kernel for tokens in a group of
+// 4 (t < n - n % 4) and of its gemv-order kernel for the rest.
 std::vector<float> naive(const Problem& p, const std::vector<float>& x, int64_t n_tokens) {
   const GgmlType at = tome::vec_dot_type(p.type);
   std::vector<float> y(size_t(n_tokens * p.rows));
   std::vector<uint8_t> a(tome::type_row_bytes(at, p.cols));
+  const bool repack = tome::kernels::llama_repacks(p.type, p.rows);
   for (int64_t t = 0; t < n_tokens; ++t) {
     tome::convert_activation_row(at, x.data() + t * p.cols, a.data(), p.cols);
-    for (int64_t r = 0; r < p.rows; ++r)
-      y[size_t(t * p.rows + r)] = tome::vec_dot(p.type, p.w.data() + size_t(r) * p.W.row_bytes, a.data(), p.cols);
+    const tome::kernels::DotFn f = tome::kernels::select_dot_repack(p.type, t < n_tokens - n_tokens % 4);
+    for (int64_t r = 0; r < p.rows; ++r) {
+      const uint8_t* w = p.w.data() + size_t(r) * p.W.row_bytes;
+      float& out = y[size_t(t * p.rows + r)];
+      if (repack) f(tome::kernels::DotTile{w, p.W.row_bytes, 1, a.data(), a.size(), 1, p.cols, &out, 1});
+      else out = tome::vec_dot(p.type, w, a.data(), p.cols);
+    }
   }
   return y;
 }
@@ -51,8 +60,8 @@ std::vector<float> naive(const Problem& p, const std::vector<float>& x, int64_t 
 TEST(matmul_equals_naive_for_all_threads_tokens_types) {
   struct Shape { int64_t rows, cols; };
   // small shapes run inline; the larger ones cross the parallel threshold
-  const Shape shapes32[] = {{5, 32}, {37, 96}, {300, 512}};
-  const Shape shapes256[] = {{3, 256}, {19, 512}, {150, 1024}};
+  const Shape shapes32[] = {{5, 32}, {40, 96}, {300, 512}};  // 40: repacked by llama.cpp
+  const Shape shapes256[] = {{3, 256}, {24, 512}, {150, 1024}};  // 24: repacked
   const Shape shapes1[] = {{5, 33}, {13, 70}, {260, 300}};
   tome::ThreadPool pools[3] = {tome::ThreadPool(1), tome::ThreadPool(2), tome::ThreadPool(3)};
   for (bool force_scalar : {false, true}) {
@@ -62,7 +71,7 @@ TEST(matmul_equals_naive_for_all_threads_tokens_types) {
       const Shape* shapes = bs == 1 ? shapes1 : bs == 32 ? shapes32 : shapes256;
       for (int s = 0; s < 3; ++s) {
         const Problem p = make_problem(t, shapes[s].rows, shapes[s].cols, uint32_t(s + 1));
-        for (int64_t n_tokens : {1, 3, 17}) {
+        for (int64_t n_tokens : {1, 3, 8, 17}) {
           const std::vector<float> x = random_row(n_tokens * p.cols, 77 + uint32_t(n_tokens));
           const std::vector<float> want = naive(p, x, n_tokens);
           for (tome::ThreadPool& pool : pools) {

@@ -1,0 +1,179 @@
+// RetrievalAttention at the layer level, on a KV cache of seeded random keys:
+//   - flat search with top-k = every indexed key equals full attention (exact
+//     numerics) to float rounding, before and after keys leave the window;
+//   - the static set alone (streaming) equals attention over sinks + window;
+//   - the graph index finds inserted keys (the monitor's recall on them).
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "attention/causal_attention.h"
+#include "common/fp16.h"
+#include "cpu/thread_pool.h"
+#include "model/retrieval_attention.h"
+#include "test_harness.h"
+
+using namespace tome;
+
+namespace {
+
+HParams tiny_hparams() {
+  HParams hp;
+  hp.n_layer = 2;
+  hp.n_head = 4;
+  hp.n_head_kv = 2;
+  hp.head_dim = 32;
+  hp.n_embd = 128;
+  return hp;
+}
+
+void fill_random(KvCache& kv, const HParams& hp, int64_t n, uint32_t seed) {
+  std::mt19937 g(seed);
+  std::normal_distribution<float> d(0, 1);
+  for (int l = 0; l < hp.n_layer; ++l)
+    for (int h = 0; h < hp.n_head_kv; ++h)
+      for (int64_t i = 0; i < n * hp.head_dim; ++i) {
+        kv.k(l, h)[i] = fp32_to_fp16(d(g));
+        kv.v(l, h)[i] = fp32_to_fp16(d(g));
+      }
+}
+
+std::vector<float> random_q(const HParams& hp, uint32_t seed) {
+  std::mt19937 g(seed);
+  std::normal_distribution<float> d(0, 1.5f);
+  std::vector<float> q(size_t(hp.n_head) * hp.head_dim);
+  for (float& x : q) x = d(g);
+  return q;
+}
+
+// Full attention of one query at position pos (exact numerics).
+std::vector<float> full_attention(const KvCache& kv, const HParams& hp, int layer, const std::vector<float>& q,
+                                  int64_t pos, ThreadPool& pool) {
+  std::vector<float> out(q.size());
+  std::vector<const uint16_t*> kp, vp;
+  for (int g = 0; g < hp.n_head_kv; ++g) {
+    kp.push_back(kv.k(layer, g));
+    vp.push_back(kv.v(layer, g));
+  }
+  CausalAttentionArgs a{q.data(), out.data(), 1, pos, hp.n_head, hp.n_head_kv, hp.head_dim,
+                        1.0f / std::sqrt(float(hp.head_dim)), kp.data(), vp.data(), size_t(hp.head_dim),
+                        AttentionNumerics::EXACT};
+  causal_attention(a, pool);
+  return out;
+}
+
+double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
+  double m = 0;
+  for (size_t i = 0; i < a.size(); ++i) m = std::max(m, double(std::fabs(a[i] - b[i])));
+  return m;
+}
+
+}  // namespace
+
+TEST(flat_with_every_key_equals_full_attention) {
+  const HParams hp = tiny_hparams();
+  ThreadPool pool(2);
+  KvCache kv(hp.n_layer, hp.n_head_kv, hp.head_dim, 2048);
+  fill_random(kv, hp, 2048, 1);
+  RetrievalSettings s;
+  s.mode = AttentionMode::FLAT;
+  s.sinks = 16;
+  s.window = 64;
+  s.top_k = 1 << 20;
+  s.numerics = AttentionNumerics::EXACT;
+  RetrievalAttention ra(hp, s, kv);
+  CHECK(ra.ready_to_build(1000));
+  ra.build(1000, pool);
+  // positions 1000..1199: each step inserts the key leaving the window
+  for (int64_t pos = 1000; pos < 1200; ++pos) {
+    for (int l = 0; l < hp.n_layer; ++l) {
+      std::vector<float> q = random_q(hp, uint32_t(pos * 7 + l)), out(q.size());
+      StepStats st;
+      ra.attend_layer(l, q.data(), pos, out.data(), st, pool);
+      CHECK_EQ(ra.indexed_end(l), pos + 1 - s.window);
+      CHECK_NEAR(max_abs_diff(out, full_attention(kv, hp, l, q, pos, pool)), 0.0, 2e-6);
+      CHECK_EQ(st.keys_retrieved, int64_t(hp.n_head_kv) * (pos + 1 - s.window - s.sinks));
+    }
+    ra.end_step();
+  }
+}
+
+TEST(streaming_equals_attention_over_sinks_and_window) {
+  const HParams hp = tiny_hparams();
+  ThreadPool pool(1);
+  KvCache kv(hp.n_layer, hp.n_head_kv, hp.head_dim, 1024);
+  fill_random(kv, hp, 1024, 2);
+  // zero every value outside the static set: full attention then weights only
+  // the static set's values, but its softmax still spans every key, so compare
+  // against attention over the static set rebuilt as the whole context instead
+  RetrievalSettings s;
+  s.mode = AttentionMode::STREAMING;
+  s.sinks = 8;
+  s.window = 32;
+  s.numerics = AttentionNumerics::EXACT;
+  RetrievalAttention ra(hp, s, kv);
+  ra.build(1000, pool);
+  const int64_t pos = 1000;
+  std::vector<float> q = random_q(hp, 3), out(q.size());
+  StepStats st;
+  ra.attend_layer(0, q.data(), pos, out.data(), st, pool);
+  // the reference: a cache holding only sinks then window, attended in full
+  KvCache small(hp.n_layer, hp.n_head_kv, hp.head_dim, 64);
+  for (int g = 0; g < hp.n_head_kv; ++g)
+    for (int64_t j = 0; j < 40; ++j) {
+      const int64_t src = j < 8 ? j : pos - 31 + (j - 8);
+      for (int d = 0; d < hp.head_dim; ++d) {
+        small.k(0, g)[j * hp.head_dim + d] = kv.k(0, g)[src * hp.head_dim + d];
+        small.v(0, g)[j * hp.head_dim + d] = kv.v(0, g)[src * hp.head_dim + d];
+      }
+    }
+  CHECK_NEAR(max_abs_diff(out, full_attention(small, hp, 0, q, 39, pool)), 0.0, 2e-6);
+  CHECK_EQ(st.keys_retrieved, int64_t(0));
+}
+
+TEST(graph_monitor_reports_recall_and_mass) {
+  const HParams hp = tiny_hparams();
+  ThreadPool pool(2);
+  KvCache kv(hp.n_layer, hp.n_head_kv, hp.head_dim, 4096);
+  fill_random(kv, hp, 4096, 4);
+  RetrievalSettings s;
+  s.mode = AttentionMode::RETRIEVAL;
+  s.sinks = 16;
+  s.window = 64;
+  s.top_k = 32;
+  s.monitor_every = 1;
+  s.monitor_heads = 4;
+  RetrievalAttention ra(hp, s, kv);
+  // prefill queries: random, captured for both layers
+  for (int l = 0; l < hp.n_layer; ++l)
+    for (int64_t pos = 0; pos < 3000; pos += 64) {
+      std::vector<float> q;
+      for (int i = 0; i < 64; ++i) {
+        std::vector<float> qi = random_q(hp, uint32_t(100000 + pos + i));
+        q.insert(q.end(), qi.begin(), qi.end());
+      }
+      ra.capture_queries(l, q.data(), pos, 64);
+    }
+  ra.build(3000, pool);
+  double recall = 0;
+  int samples = 0;
+  for (int64_t pos = 3000; pos < 3100; ++pos) {
+    for (int l = 0; l < hp.n_layer; ++l) {
+      std::vector<float> q = random_q(hp, uint32_t(pos)), out(q.size());
+      StepStats st;
+      ra.attend_layer(l, q.data(), pos, out.data(), st, pool);
+      if (st.has_quality()) {
+        CHECK(st.mass() > 0 && st.mass() <= 1.0 + 1e-9);
+        recall += st.recall_sum;
+        samples += st.quality_samples;
+      }
+    }
+    ra.end_step();
+  }
+  CHECK(samples > 0);
+  // Random isotropic keys are the hardest case for any index (no structure);
+  // this only checks that the monitor measures something sensible.
+  CHECK(recall / samples > 0.5);
+}
+
+TOME_TEST_MAIN()

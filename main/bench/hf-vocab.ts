@@ -27,7 +27,9 @@ const NORMAL = 1, CONTROL = 3, USER_DEFINED = 4;
 export function writeHfVocab(o: HfVocabOptions): void {
   const t = JSON.parse(fs.readFileSync(o.tokenizerJson, "utf8")) as HfTokenizer;
   if (t.model.type !== "BPE") throw new Error(`${o.tokenizerJson}: model ${t.model.type} is not BPE`);
-  const n = Math.max(...Object.values(t.model.vocab), ...t.added_tokens.map((a) => a.id)) + 1;
+  let n = 0;
+  for (const id of Object.values(t.model.vocab)) n = Math.max(n, id + 1);
+  for (const a of t.added_tokens) n = Math.max(n, a.id + 1);
   const tokens: string[] = new Array(n).fill("");
   const types: number[] = new Array(n).fill(NORMAL);
   for (const [text, id] of Object.entries(t.model.vocab)) tokens[id] = text;
@@ -42,7 +44,7 @@ export function writeHfVocab(o: HfVocabOptions): void {
     }
   const merges = t.model.merges.map((m) => (Array.isArray(m) ? m.join(" ") : m));
   const id = (s: string) => {
-    const i = tokens.indexOf(s);
+    const i = tokens.lastIndexOf(s);
     if (i < 0) throw new Error(`token '${s}' is not in the vocabulary`);
     return i;
   };

@@ -9,7 +9,7 @@ export function builtinDefaults(modelsDir: string): Settings {
   return {
     threads: 0,
     ctx: 8192,
-    attention: { mode: "full", sinks: 4, window: 1024, topK: 100 },
+    attention: { mode: "retrieval", sinks: 128, window: 512, topK: 100 },
     ramBudgetMB: 0,
     gpu: true,
     modelsDir,

@@ -14,8 +14,13 @@ import { tokenizerStrings } from "../helpers/tokenizer-strings";
 import { readVectors } from "../helpers/vocab-vectors";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tome-vocab-"));
+// the packages export no package.json subpath: resolve their entry, then walk up to the package folder
 const requireHere = createRequire(import.meta.url);
-const tokenizerJson = (pkg: string) => path.join(path.dirname(requireHere.resolve(`${pkg}/package.json`)), "models", "tokenizer.json");
+const tokenizerJson = (pkg: string) => {
+  let dir = path.dirname(requireHere.resolve(pkg));
+  while (!fs.existsSync(path.join(dir, "models", "tokenizer.json")) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return path.join(dir, "models", "tokenizer.json");
+};
 
 const VOCABS: { name: string; vectors: string; opts: Omit<HfVocabOptions, "out"> }[] = [
   {

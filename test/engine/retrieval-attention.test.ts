@@ -63,7 +63,7 @@ describe.skipIf(!hasData)("retrieval attention", () => {
     const st = flat.session.lastStats();
     // every key outside the static set is in the index and retrieved
     expect(st.keysRetrieved).toBeGreaterThan(0);
-    expect(st.keysScannedFrac).toBeCloseTo(1, 5);
+    expect(st.keysScannedFrac).toBeCloseTo(1, 5);  // flat scans every indexed key once per query head
     console.log(`flat(all) vs full over ${steps} steps: top-1 agreement ${agree}/${steps}, ` +
       `max |dlogp| ${early.toExponential(2)} (first 100 steps), ${worst.toExponential(2)} (all)`);
     // Float rounding only: the parts are summed in another order. Each step's
@@ -71,7 +71,7 @@ describe.skipIf(!hasData)("retrieval attention", () => {
     // in the cache over 2K steps (this model is run 5x past its trained context),
     // hence a looser bound over the whole run than over its start; the layer-level
     // equality is checked exactly in native/tests/model/test_retrieval_attention.
-    expect(early).toBeLessThan(1e-2);
+    expect(early).toBeLessThan(3e-2);
     expect(worst).toBeLessThan(0.5);
     expect(agree).toBeGreaterThanOrEqual(steps - 5);
   }, 600_000);
@@ -102,12 +102,20 @@ describe.skipIf(!hasData)("retrieval attention", () => {
       if (attention === "retrieval" || attention === "ivf") expect(st.keysScannedFrac).toBeLessThan(1);
     });
 
-  it("refuses to rewind into the indexed context", async () => {
+  it("rewinding into the indexed context drops the index and builds it again", async () => {
     const { model, session: s } = session({ attention: "flat", topK: 32, ...SMALL });
     const doc = Array.from(model.tokenize("The cat sat on the mat. ".repeat(80), true, false));
     await s.eval(Int32Array.from(doc));
     await s.eval(Int32Array.of(1));
-    expect(() => s.truncate(10)).toThrow(/RETRIEVAL_REWIND|already in the retrieval index/);
-    s.truncate(s.nPast() - 1);
+    expect(s.lastStats().sparse).toBe(true);
+    s.truncate(s.nPast() - 1); // within the window: the index stays
+    await s.eval(Int32Array.of(1));
+    expect(s.lastStats().sparse).toBe(true);
+    s.truncate(10); // into the index: dropped
+    await s.eval(Int32Array.from(doc.slice(10)));
+    expect(s.lastStats().sparse).toBe(false);
+    await s.eval(Int32Array.of(1));
+    expect(s.lastStats().sparse).toBe(true);
+    expect(s.nPast()).toBe(doc.length + 1);
   });
 });

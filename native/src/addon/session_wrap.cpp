@@ -107,7 +107,9 @@ Napi::Function SessionWrap::define(Napi::Env env, Napi::FunctionReference* model
                       InstanceMethod("threads", &SessionWrap::threads), InstanceMethod("times", &SessionWrap::times),
                       InstanceMethod("resetTimes", &SessionWrap::reset_times),
                       InstanceMethod("lastStats", &SessionWrap::last_stats),
-                      InstanceMethod("exportQK", &SessionWrap::export_qk)});
+                      InstanceMethod("exportQK", &SessionWrap::export_qk),
+                      InstanceMethod("fillSynthetic", &SessionWrap::fill_synthetic),
+                      InstanceMethod("close", &SessionWrap::close)});
 }
 
 SessionWrap::SessionWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<SessionWrap>(info) {
@@ -139,6 +141,18 @@ SessionWrap::SessionWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Sess
 
 void SessionWrap::check_idle(Napi::Env env) {
   if (busy_) throw make_error(env, "BUSY", "the session is evaluating; wait for the previous call");
+  if (!session_) throw make_error(env, "CLOSED", "the session is closed");
+}
+
+Session& SessionWrap::live(Napi::Env env) {
+  if (!session_) throw make_error(env, "CLOSED", "the session is closed");
+  return *session_;
+}
+
+Napi::Value SessionWrap::close(const Napi::CallbackInfo& info) {
+  check_idle(info.Env());
+  session_.reset();  // frees the KV cache and indexes now, not at garbage collection
+  return info.Env().Undefined();
 }
 
 Napi::Value SessionWrap::eval(const Napi::CallbackInfo& info) {
@@ -167,21 +181,21 @@ Napi::Value SessionWrap::truncate(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value SessionWrap::n_past(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), double(session_->n_past()));
+  return Napi::Number::New(info.Env(), double(live(info.Env()).n_past()));
 }
 Napi::Value SessionWrap::n_ctx(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), double(session_->n_ctx()));
+  return Napi::Number::New(info.Env(), double(live(info.Env()).n_ctx()));
 }
 Napi::Value SessionWrap::kv_bytes(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), double(session_->kv_bytes()));
+  return Napi::Number::New(info.Env(), double(live(info.Env()).kv_bytes()));
 }
 Napi::Value SessionWrap::threads(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), session_->n_threads());
+  return Napi::Number::New(info.Env(), live(info.Env()).n_threads());
 }
 
 Napi::Value SessionWrap::times(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(info.Env());
-  const PhaseTimes& t = session_->times();
+  const PhaseTimes& t = live(info.Env()).times();
   o.Set("matmulMs", t.matmul_ms);
   o.Set("attentionMs", t.attention_ms);
   o.Set("otherMs", t.other_ms);
@@ -190,11 +204,11 @@ Napi::Value SessionWrap::times(const Napi::CallbackInfo& info) {
 
 Napi::Value SessionWrap::last_stats(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const StepStats& st = session_->last_stats();
+  const StepStats& st = live(info.Env()).last_stats();
   Napi::Object o = Napi::Object::New(env);
   o.Set("tokens", double(st.tokens));
-  o.Set("mode", attention_mode_name(session_->retrieval().mode));
-  o.Set("sparse", session_->sparse_active());
+  o.Set("mode", attention_mode_name(live(info.Env()).retrieval().mode));
+  o.Set("sparse", live(info.Env()).sparse_active());
   Napi::Object ms = Napi::Object::New(env);
   ms.Set("matmul", st.matmul_ms);
   ms.Set("fullAttention", st.full_attention_ms);
@@ -224,8 +238,17 @@ Napi::Value SessionWrap::last_stats(const Napi::CallbackInfo& info) {
   std::copy(w.begin(), w.end(), wa.Data());
   o.Set("positions", p);
   o.Set("weights", wa);
-  o.Set("indexBytes", double(session_->index_bytes()));
+  o.Set("indexBytes", double(live(info.Env()).index_bytes()));
   return o;
+}
+
+Napi::Value SessionWrap::fill_synthetic(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  check_idle(env);
+  const int64_t n = arg_int(info, 0, "n", 1, int64_t(1) << 30);
+  const int64_t seed = arg_int(info, 1, "seed", 0, int64_t(1) << 40);
+  guarded(env, [&] { session_->fill_synthetic(n, uint64_t(seed)); });
+  return env.Undefined();
 }
 
 Napi::Value SessionWrap::export_qk(const Napi::CallbackInfo& info) {
@@ -249,7 +272,7 @@ Napi::Value SessionWrap::export_qk(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value SessionWrap::reset_times(const Napi::CallbackInfo& info) {
-  session_->times() = PhaseTimes{};
+  live(info.Env()).times() = PhaseTimes{};
   return info.Env().Undefined();
 }
 

@@ -3,6 +3,9 @@
 //     runs on a worker thread; a second call while one runs rejects with BUSY.
 //   truncate(n); nPast(); nCtx(); kvBytes(); threads()
 //   times() -> { matmulMs, attentionMs, otherMs } since the last resetTimes()
+//   close(): frees the KV cache now; every later call throws CLOSED
+//   fillSynthetic(n, seed): grows the context to n positions with a synthetic
+//     KV cache (benchmarks beyond what a CPU can prefill)
 //   exportQK(layer, kvHead) -> { keys: Float32Array (nPast, dim), queries: Float32Array, dim }
 //     (benchmarks: the captured workload of `tome bench index`)
 //   lastStats() -> what the last eval did: { tokens, mode, sparse, ms: {...},
@@ -40,7 +43,10 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
   Napi::Value reset_times(const Napi::CallbackInfo& info);
   Napi::Value last_stats(const Napi::CallbackInfo& info);
   Napi::Value export_qk(const Napi::CallbackInfo& info);
+  Napi::Value fill_synthetic(const Napi::CallbackInfo& info);
+  Napi::Value close(const Napi::CallbackInfo& info);
   void check_idle(Napi::Env env);
+  Session& live(Napi::Env env);  // the session, or CLOSED
 
   std::shared_ptr<const Model> model_;  // keeps the model alive while the session lives
   std::unique_ptr<Session> session_;

@@ -30,7 +30,7 @@ struct RetrievalSettings {
   int ef = 0;                   // graph search beam (0: the index default, 3 x top_k)
   int nprobe = 0;               // ivf lists probed (0: the index default)
   int degree = 32;              // graph out-degree M
-  double query_sample = 1.0;    // share of prefill queries kept to build the graph
+  double query_sample = 0.25;   // share of prefill positions whose queries are kept for the graph
   GroupMode group = GroupMode::kUnion;  // GQA: search per query head (union) or once per group (mean)
   // Live quality monitor: every monitor_every steps (0: off) compare, for
   // monitor_heads sampled (layer, KV head) pairs, the retrieved keys with the

@@ -84,6 +84,12 @@ void RetrievalAttention::capture_queries(int layer, const float* q, int64_t pos0
   }
 }
 
+void RetrievalAttention::add_queries(int layer, int kv_head, const float* q, int64_t n) {
+  if (s_.mode != AttentionMode::RETRIEVAL || active_) return;
+  std::vector<float>& dst = queries_[size_t(layer) * hp_.n_head_kv + size_t(kv_head)];
+  dst.insert(dst.end(), q, q + n * hp_.head_dim);
+}
+
 double RetrievalAttention::build(int64_t n_past, ThreadPool& pool) {
   auto t0 = Clock::now();
   const int hd = hp_.head_dim;
@@ -99,6 +105,9 @@ double RetrievalAttention::build(int64_t n_past, ThreadPool& pool) {
           GraphBuildParams p;
           p.M = s_.degree;
           p.R = s_.degree + s_.degree / 2;
+          // half as many training queries as keys reach the recall of all of them
+          // at half the kNN cost (bench_index), so the build stays a few % of prefill
+          p.max_queries = std::max<int64_t>(4096, n / 2);
           const std::vector<float>& qs = queries_[pair];
           index_[pair] = RoarGraphIndex::build(keys.data(), n, size_t(hd), hd, qs.data(), int64_t(qs.size() / hd),
                                                size_t(hd), p, &pool);

@@ -65,6 +65,8 @@ class RetrievalAttention {
   // During the (full-attention) prefill: keeps this chunk's queries of layer l,
   // q (n, n_head, hd) for positions [pos0, pos0 + n), sampled by query_sample.
   void capture_queries(int layer, const float* q, int64_t pos0, int64_t n);
+  // Adds n query rows (hd each) to the training set of (layer, KV head).
+  void add_queries(int layer, int kv_head, const float* q, int64_t n);
   // Builds every index over [sinks, n_past - window) from the captured queries
   // (which are then freed). Returns seconds spent.
   double build(int64_t n_past, ThreadPool& pool);

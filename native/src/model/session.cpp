@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include "cpu/matmul.h"
 #include "cpu/quant.h"
+#include "retrieval/synthetic_workload.h"
 
 namespace tome {
 
@@ -34,6 +35,22 @@ void add_bias(float* y, const std::vector<float>& b, int64_t n_rows) {
   for (int64_t r = 0; r < n_rows; ++r) add_inplace(y + r * n, b.data(), int64_t(n));
 }
 
+// Standard normal numbers from a seeded SplitMix64 (Box-Muller).
+struct SplitNormal {
+  uint64_t s;
+  explicit SplitNormal(uint64_t seed) : s(seed) {}
+  float next() {
+    auto u = [this] {
+      uint64_t z = (s += 0x9E3779B97F4A7C15ull);
+      z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+      z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+      return double((z ^ (z >> 31)) >> 11) * (1.0 / 9007199254740992.0);
+    };
+    const double a = std::max(u(), 1e-300), b = u();
+    return float(std::sqrt(-2.0 * std::log(a)) * std::cos(6.283185307179586 * b));
+  }
+};
+
 }  // namespace
 
 Session::Session(const Model& model, const SessionOptions& opts)
@@ -47,6 +64,32 @@ Session::Session(const Model& model, const SessionOptions& opts)
     sparse_ = std::make_unique<RetrievalAttention>(model.hparams(), opts_.retrieval, kv_);
 }
 
+void Session::fill_synthetic(int64_t n, uint64_t seed) {
+  const HParams& hp = model_.hparams();
+  if (n <= n_past_ || n > kv_.n_ctx()) throw Error("BAD_ARGUMENT", "synthetic context must grow within --ctx");
+  const int64_t m = n - n_past_, hd = hp.head_dim;
+  const double sample = opts_.retrieval.query_sample;
+  std::vector<uint16_t> h(static_cast<size_t>(m * hd));
+  std::vector<float> q_rows;
+  for (int l = 0; l < hp.n_layer; ++l)
+    for (int g = 0; g < hp.n_head_kv; ++g) {
+      OodWorkloadParams p;
+      p.d = int(hd);
+      p.n_keys = m;
+      p.n_train = std::max<int64_t>(1, int64_t(double(m) * sample)) * hp.n_gqa();
+      p.n_test = 1;
+      p.seed = seed + uint64_t(l) * 1000 + uint64_t(g);
+      Workload w = make_ood_workload(p);
+      f32_to_f16_row(w.keys.data(), kv_.k(l, g) + size_t(n_past_) * hd, m * hd);
+      SplitNormal rng(p.seed ^ 0x5bd1e995u);
+      for (int64_t i = 0; i < m * hd; ++i) h[size_t(i)] = fp32_to_fp16(rng.next());
+      std::copy(h.begin(), h.end(), kv_.v(l, g) + size_t(n_past_) * hd);
+      if (sparse_) sparse_->add_queries(l, g, w.train.data(), p.n_train);
+    }
+  tokens_.resize(size_t(n), 0);
+  n_past_ = n;
+}
+
 void Session::export_qk(int layer, int kv_head, std::vector<float>& keys, std::vector<float>& queries) const {
   const HParams& hp = model_.hparams();
   if (layer < 0 || layer >= hp.n_layer || kv_head < 0 || kv_head >= hp.n_head_kv)
@@ -58,12 +101,13 @@ void Session::export_qk(int layer, int kv_head, std::vector<float>& keys, std::v
 
 void Session::truncate(int64_t n) {
   if (n < 0 || n > n_past_) throw Error("BAD_ARGUMENT", "truncate position out of range");
-  if (sparse_ && sparse_->active())
-    for (int l = 0; l < model_.hparams().n_layer; ++l)
-      if (n < sparse_->indexed_end(l))
-        throw Error("RETRIEVAL_REWIND", "cannot rewind to position " + std::to_string(n) +
-                                            ": positions up to " + std::to_string(sparse_->indexed_end(l)) +
-                                            " are already in the retrieval index");
+  // Keys cannot leave an index: rewinding into the indexed context drops the
+  // indexes (the next long prefill captures queries and builds them again).
+  if (sparse_ && sparse_->active()) {
+    bool into_index = false;
+    for (int l = 0; l < model_.hparams().n_layer; ++l) into_index = into_index || n < sparse_->indexed_end(l);
+    if (into_index) sparse_ = std::make_unique<RetrievalAttention>(model_.hparams(), opts_.retrieval, kv_);
+  }
   n_past_ = n;
   tokens_.resize(size_t(n));
 }

@@ -47,8 +47,9 @@ class Session {
   // CTX_FULL when the cache cannot hold them, BAD_TOKEN for ids out of range.
   const std::vector<float>& eval(const std::vector<int32_t>& tokens, bool all_logits = false);
 
-  // Forgets tokens from position n on (n <= n_past). In a sparse mode the
-  // positions already inserted into an index cannot be forgotten (RETRIEVAL_REWIND).
+  // Forgets tokens from position n on (n <= n_past). In a sparse mode, going
+  // back into the indexed context drops the indexes; they are built again from
+  // the queries of the next long prefill.
   void truncate(int64_t n);
 
   // What the last eval() did (phase times, keys scanned, monitor, positions).
@@ -57,6 +58,12 @@ class Session {
   // Bytes held by retrieval indexes (0 in full mode).
   size_t index_bytes() const { return sparse_ ? sparse_->index_bytes() : 0; }
   bool sparse_active() const { return sparse_ && sparse_->active(); }
+  // For benchmarks at contexts too long to prefill on a CPU: fills positions
+  // [n_past, n) of every layer's KV cache with a synthetic workload (keys and
+  // queries from different distributions, retrieval/synthetic_workload.h;
+  // values N(0, 1)), captures its queries for the index, and advances n_past.
+  // Decode steps after it cost what they would over a real cache of that length.
+  void fill_synthetic(int64_t n, uint64_t seed);
   // For benchmarks: keys (n_past, hd) of (layer, KV head) as f32, and the prefill
   // queries captured for its index (retrieval mode, before the index is built).
   void export_qk(int layer, int kv_head, std::vector<float>& keys, std::vector<float>& queries) const;

@@ -109,6 +109,10 @@ export interface NativeSession {
   lastStats(): StepStats;
   /** Keys (nPast, dim) of one (layer, KV head) and the prefill queries captured for its index. */
   exportQK(layer: number, kvHead: number): { keys: Float32Array; queries: Float32Array; dim: number };
+  /** Grows the context to n positions with a synthetic KV cache (benchmarks). */
+  fillSynthetic(n: number, seed: number): void;
+  /** Frees the KV cache and indexes now; later calls throw CLOSED. */
+  close(): void;
 }
 
 export interface SamplerOptions {

@@ -1,0 +1,66 @@
+// tome bench decode: ms per decoded token versus context length for full,
+// retrieval, flat and streaming attention, on synthetic models (make-model).
+// Contexts up to PREFILL_LIMIT tokens are prefilled for real; longer ones use
+// a synthetic KV cache and queries (Session.fillSynthetic), said so per row in
+// kv_source. The index is built before timing starts (its cost is in build_s).
+import * as os from "node:os";
+import { loadAddon, type AttentionMode } from "../engine/native";
+import { pseudoTokens, syntheticModel } from "./synthetic";
+
+export interface DecodeRow {
+  mode: AttentionMode;
+  shape: string;
+  ctx: number;
+  ms_per_token: number;
+  kv_source: "prefill" | "synthetic";
+  build_s: number;
+  keys_scanned_frac: number;
+}
+
+const PREFILL_LIMIT = Number(process.env.TOME_BENCH_PREFILL_LIMIT ?? 4096);
+const N_STEPS = 16;
+
+export async function benchDecode(o: { json: boolean; quick: boolean; threads?: number }) {
+  const threads = o.threads ?? os.cpus().length;
+  const shapes = o.quick ? ["smol"] : ["smol", "1b"];
+  const ctxs = o.quick ? [4096, 131072] : [4096, 16384, 32768, 131072];
+  const modes: AttentionMode[] = ["full", "retrieval", "flat", "streaming"];
+  const addon = loadAddon();
+  const rows: DecodeRow[] = [];
+  const log = (s: string) => process.stderr.write(s + "\n");
+  for (const shape of shapes) {
+    const model = new addon.Model(await syntheticModel("llama", shape, "q8_0"));
+    const nVocab = model.info().nVocab;
+    for (const ctx of ctxs)
+      for (const mode of modes) {
+        const session = new addon.Session(model, { ctx: ctx + N_STEPS + 8, threads, attention: mode });
+        try {
+          const kvSource = ctx <= PREFILL_LIMIT ? "prefill" : "synthetic";
+          if (kvSource === "prefill") await session.eval(Int32Array.from(pseudoTokens(ctx, 3, nVocab)));
+          else {
+            await session.eval(Int32Array.from(pseudoTokens(64, 3, nVocab)));
+            session.fillSynthetic(ctx, 7);
+          }
+          // the first step builds the index (sparse modes)
+          const t0 = performance.now();
+          let logits = await session.eval(Int32Array.of(5));
+          const buildS = session.lastStats().ms.indexBuild / 1000;
+          const firstMs = performance.now() - t0;
+          let scanned = 0;
+          const t1 = performance.now();
+          for (let i = 0; i < N_STEPS; i++) {
+            let best = 0;
+            for (let j = 1; j < logits.length; j++) if (logits[j] > logits[best]) best = j;
+            logits = await session.eval(Int32Array.of(best));
+            scanned += session.lastStats().keysScannedFrac;
+          }
+          const ms = (performance.now() - t1) / N_STEPS;
+          rows.push({ mode, shape, ctx, ms_per_token: ms, kv_source: kvSource, build_s: buildS, keys_scanned_frac: scanned / N_STEPS });
+          log(`decode ${shape} ctx ${ctx} ${mode}: ${ms.toFixed(1)} ms/token (${kvSource}; first step ${firstMs.toFixed(0)} ms, index build ${buildS.toFixed(1)} s, scanned ${((100 * scanned) / N_STEPS).toFixed(2)}%)`);
+        } finally {
+          session.close();
+        }
+      }
+  }
+  return { suite: "decode", threads, rows };
+}

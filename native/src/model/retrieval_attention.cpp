@@ -107,7 +107,8 @@ double RetrievalAttention::build(int64_t n_past, ThreadPool& pool) {
           p.R = s_.degree + s_.degree / 2;
           // half as many training queries as keys reach the recall of all of them
           // at half the kNN cost (bench_index), so the build stays a few % of prefill
-          p.max_queries = std::max<int64_t>(4096, n / 2);
+          // (capped at 32K: recall@100 0.976 at 1.4% scanned over 128K keys in bench_index)
+          p.max_queries = std::clamp<int64_t>(n / 2, 4096, 32768);
           const std::vector<float>& qs = queries_[pair];
           index_[pair] = RoarGraphIndex::build(keys.data(), n, size_t(hd), hd, qs.data(), int64_t(qs.size() / hd),
                                                size_t(hd), p, &pool);

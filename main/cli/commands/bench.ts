@@ -2,16 +2,18 @@
 // Suites: engine (tome vs llama.cpp through node-llama-cpp), index (recall vs
 // keys scanned per index), decode (ms per token vs context per attention mode).
 import { parse, UsageError } from "../args";
+import { benchAccuracy } from "../../bench/accuracy";
 import { benchDecode } from "../../bench/decode";
 import { benchEngine } from "../../bench/engine";
 import { benchIndex } from "../../bench/index";
 
-export const usage = "tome bench engine|index|decode [--json] [--quick] [--threads N]";
+export const usage = "tome bench engine|index|decode|accuracy [--json] [--quick] [--threads N]";
 
 const suites: Record<string, (o: { json: boolean; quick: boolean; threads?: number }) => Promise<unknown>> = {
   engine: benchEngine,
   index: benchIndex,
   decode: benchDecode,
+  accuracy: benchAccuracy,
 };
 
 export async function bench(argv: string[]): Promise<number> {

@@ -172,6 +172,8 @@ class SavedGraph {
   }
 }
 
+const round = (x: number, digits: number) => Number(x.toFixed(digits));  // the precision bench_index prints
+
 function recallAtK(found: number[], truth: Int32Array): number {
   const t = new Set(truth);
   let hit = 0;
@@ -235,10 +237,10 @@ export function hnswRows(w: DumpedWorkload, workload: IndexRow["workload"], quic
         if (r.labels.length === m.found[i].length && m.found[i].every((id) => mine.has(id))) agree++;
       }
       return {
-        index: "hnsw_keys", workload, n_keys: nKeys, k, recall: m.recall,
-        scanned_frac: evals / nTest / nKeys, search_us: m.searchUs, param: `ef=${m.ef}`,
+        index: "hnsw_keys", workload, n_keys: nKeys, k, recall: round(m.recall, 4),
+        scanned_frac: round(evals / nTest / nKeys, 5), search_us: round(m.searchUs, 1), param: `ef=${m.ef}`,
         scanned_method: "replay of hnswlib searchKnn on its saved graph (q.k evaluations)",
-        replay_agree: agree / nTest, build_s: buildS,
+        replay_agree: round(agree / nTest, 3), build_s: round(buildS, 3),
       };
     });
   } finally {

@@ -77,8 +77,9 @@ void row(const char* index, const char* workload, const Workload& w, int k, cons
 // The recall the --quick rows are chosen by (the goal for recall@100).
 constexpr double kTargetRecall = 0.95;
 
-// Evaluates `eval(param)` over increasing params. Full runs print every row;
-// --quick prints one: the smallest param reaching kTargetRecall, else the best.
+// Evaluates `eval(param)` over params increasing in work (and, roughly, in
+// recall). Full runs print every row; --quick prints one: the smallest param
+// reaching kTargetRecall, else the best.
 // With `refine`, the gap between the last param below the target and the first
 // reaching it is bisected, so the row reports the least work that reaches it
 // (a doubling sweep alone can overstate it by up to 2x).
@@ -92,10 +93,11 @@ void sweep(const char* index, const char* workload, const Workload& w, int k, co
     if (!quick) row(index, workload, w, k, pname, p, e, build_s);
     if (e.recall > best.recall || best_p == 0) best = e, best_p = p;
     if (e.recall >= kTargetRecall) {
-      hit = p, hit_e = e;
-      break;
+      if (!hit) hit = p, hit_e = e;
+      if (quick) break;  // full runs go on: the rest of the curve
+    } else if (!hit) {
+      lo = p;
     }
-    lo = p;
   }
   if (hit && refine) {
     for (int a = lo, b = hit; b - a > 1;) {  // invariant: a misses the target (or is 0), b reaches it

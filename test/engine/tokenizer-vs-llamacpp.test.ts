@@ -9,9 +9,12 @@ import { loadAddon } from "../../main/engine";
 import { dataDir, hasData, modelPath, vocabPath } from "../helpers/data";
 import { tokenizerStrings } from "../helpers/tokenizer-strings";
 
+// TinyStories-656K is left out here: its vocabulary has no byte tokens and
+// llama.cpp aborts the whole process (std::out_of_range) on any character it
+// cannot encode; the C++ golden test (native/tests/tokenizer) covers it with
+// llama.cpp's answers recorded where it has one.
 const FILES = [
   modelPath("stories260K.gguf"),
-  modelPath("TinyStories-656K.f16.gguf"),
   modelPath("llama-2-tiny-random.gguf"),
   vocabPath("ggml-vocab-llama-spm.gguf"),
   vocabPath("ggml-vocab-gpt-2.gguf"),

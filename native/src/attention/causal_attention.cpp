@@ -17,6 +17,7 @@ namespace {
 constexpr int kMaxQueryTile = 16;          // queries per tile (x n_gqa heads)
 constexpr int kKeyBlock = 64;              // keys converted to f32 at a time
 constexpr int64_t kScoreBudget = 1 << 20;  // floats of scores one tile may hold (4 MiB)
+constexpr int64_t kSplitKeysFrom = 2048;     // decode: keys from which threads split them
 
 // One tile: queries [i0, i1) of KV group g, all n_gqa heads of the group.
 void tile(const CausalAttentionArgs& a, int g, int64_t i0, int64_t i1, std::vector<float>& buf,
@@ -151,7 +152,8 @@ void decode_split_keys(const CausalAttentionArgs& a, ThreadPool& pool) {
 }  // namespace
 
 void causal_attention(const CausalAttentionArgs& a, ThreadPool& pool) {
-  if (a.n_tokens == 1 && pool.size() > 1 && a.pos0 + 1 >= 2 * pool.size()) return decode_split_keys(a, pool);
+  // Short contexts: one job per KV group (one pool sync); long ones: split the keys.
+  if (a.n_tokens == 1 && pool.size() > 1 && a.pos0 + 1 >= kSplitKeysFrom) return decode_split_keys(a, pool);
   const int n_gqa = a.n_head / a.n_head_kv;
   const int64_t n_keys_max = a.pos0 + a.n_tokens;
   const int64_t q_tile = std::clamp<int64_t>(kScoreBudget / (int64_t(n_gqa) * n_keys_max), 1, kMaxQueryTile);

@@ -13,6 +13,9 @@ import { requireTestData } from "./test-data";
 export interface AccuracyRow {
   model: string;
   mode: AttentionMode;
+  /** GQA: one search per query head (union of their top-k) or one with the group's mean query. */
+  group?: "union" | "mean";
+  ms_per_token?: number;
   ctx: number;
   steps: number;
   token_agreement: number;
@@ -48,8 +51,8 @@ export async function benchAccuracy(o: { json: boolean; quick: boolean; threads?
   const steps = o.quick ? 64 : 256;
   const text = fs.readFileSync(path.join(data, "books", "alice-in-wonderland_pg11.txt"), "utf8").replace(/\r\n/g, "\n");
   const doc = Array.from(model.tokenize(text, true, false)).slice(0, ctx - steps - 1);
-  const open = (attention: AttentionMode): NativeSession =>
-    new addon.Session(model, { ctx, threads, attention, monitorEvery: 1, monitorHeads: 4 });
+  const open = (attention: AttentionMode, group: "union" | "mean" = "union"): NativeSession =>
+    new addon.Session(model, { ctx, threads, attention, group, monitorEvery: 1, monitorHeads: 4 });
   // full attention's greedy continuation is the reference
   const full = open("full");
   let l = await full.eval(Int32Array.from(doc));
@@ -63,10 +66,14 @@ export async function benchAccuracy(o: { json: boolean; quick: boolean; threads?
   }
   full.close();
   const rows: AccuracyRow[] = [];
-  for (const mode of ["retrieval", "flat", "ivf", "streaming"] as AttentionMode[]) {
-    const s = open(mode);
+  const variants: [AttentionMode, "union" | "mean"][] = [
+    ["retrieval", "union"], ["retrieval", "mean"], ["flat", "union"], ["ivf", "union"], ["streaming", "union"],
+  ];
+  for (const [mode, group] of variants) {
+    const s = open(mode, group);
     let lm = await s.eval(Int32Array.from(doc));
     let agree = 0, klSum = 0, mass = 0, recall = 0, sampled = 0;
+    const t0 = performance.now();
     for (let i = 0; i < steps; i++) {
       if (i > 0) {
         const st = s.lastStats();
@@ -76,12 +83,14 @@ export async function benchAccuracy(o: { json: boolean; quick: boolean; threads?
       klSum += kl(ref[i], logSoftmax(lm));
       lm = await s.eval(Int32Array.of(tokens[i]));
     }
+    const msPerToken = (performance.now() - t0) / steps;
     s.close();
-    const row: AccuracyRow = { model: "stories260K", mode, ctx: doc.length, steps, token_agreement: agree / steps, mean_kl: klSum / steps };
+    const row: AccuracyRow = { model: "stories260K", mode, group, ctx: doc.length, steps, token_agreement: agree / steps,
+      mean_kl: klSum / steps, ms_per_token: msPerToken };
     if (sampled) { row.mean_mass = mass / sampled; row.mean_recall = recall / sampled; }
     rows.push(row);
-    process.stderr.write(`accuracy ${mode}: agreement ${(100 * row.token_agreement).toFixed(1)}%, mean KL ${row.mean_kl.toExponential(2)}` +
-      (sampled ? `, mass ${row.mean_mass!.toFixed(3)}, recall ${row.mean_recall!.toFixed(3)}` : "") + "\n");
+    process.stderr.write(`accuracy ${mode} (${group}): agreement ${(100 * row.token_agreement).toFixed(1)}%, mean KL ${row.mean_kl.toExponential(2)}` +
+      (sampled ? `, mass ${row.mean_mass!.toFixed(3)}, recall ${row.mean_recall!.toFixed(3)}` : "") + `, ${msPerToken.toFixed(1)} ms/token\n`);
   }
   return { suite: "accuracy", rows };
 }

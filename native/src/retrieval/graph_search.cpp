@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "retrieval/dot_kernels.h"
+#include "retrieval/epoch_marks.h"
 #include "retrieval/graph_search.h"
 #include "retrieval/roar_graph.h"
 
@@ -15,26 +16,8 @@ namespace tome {
 
 namespace {
 
-// Per-thread visited marks: tag[v] == epoch means visited in this search.
-struct Visited {
-  std::vector<uint32_t> tag;
-  uint32_t epoch = 0;
-  void begin(int64_t n) {
-    if (int64_t(tag.size()) < n) tag.resize(size_t(n), 0);
-    if (++epoch == 0) {
-      std::fill(tag.begin(), tag.end(), 0);
-      epoch = 1;
-    }
-  }
-  bool test_and_set(int32_t v) {
-    if (tag[size_t(v)] == epoch) return true;
-    tag[size_t(v)] = epoch;
-    return false;
-  }
-};
-
 struct Scratch {
-  Visited visited;
+  EpochMarks visited;
   std::vector<Scored> cand;  // heap, best at front
   std::vector<Scored> res;   // heap, worst at front
   std::vector<int32_t> ids;

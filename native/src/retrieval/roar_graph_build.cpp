@@ -11,6 +11,7 @@
 #include "retrieval/knn_batch.h"
 #include "retrieval/parallel.h"
 #include "retrieval/rng.h"
+#include "retrieval/epoch_marks.h"
 #include "retrieval/roar_graph.h"
 
 namespace tome {
@@ -30,23 +31,6 @@ struct PhaseTimer {
   double cpu_s() const { return double(std::clock() - cpu) / CLOCKS_PER_SEC; }
 };
 
-// Per-thread dedup marks over key ids.
-struct Marks {
-  std::vector<uint32_t> tag;
-  uint32_t epoch = 0;
-  void begin(int64_t n) {
-    if (int64_t(tag.size()) < n) tag.resize(size_t(n), 0);
-    if (++epoch == 0) {
-      std::fill(tag.begin(), tag.end(), 0);
-      epoch = 1;
-    }
-  }
-  bool test_and_set(int32_t v) {
-    if (tag[size_t(v)] == epoch) return true;
-    tag[size_t(v)] = epoch;
-    return false;
-  }
-};
 
 // Counting sort of items by key: offsets (n_keys + 1), items grouped by key.
 void bucket(const std::vector<int32_t>& key_of, int64_t n_keys, std::vector<int64_t>& offsets,
@@ -81,12 +65,12 @@ struct GraphBuilder {
     for (int64_t v = 0; v < n; ++v)
       if (off[size_t(v) + 1] > off[size_t(v)]) pivots.push_back(int32_t(v));
     const int T = pool_threads(pool);
-    std::vector<Marks> marks(static_cast<size_t>(T));
+    std::vector<EpochMarks> marks(static_cast<size_t>(T));
     std::vector<std::vector<int32_t>> pools(static_cast<size_t>(T));
     std::vector<std::vector<DistId>> sorted(static_cast<size_t>(T));
     parallel_dynamic(pool, int64_t(pivots.size()), 64, [&](int64_t i, int t) {
       const int32_t pv = pivots[size_t(i)];
-      Marks& mk = marks[size_t(t)];
+      EpochMarks& mk = marks[size_t(t)];
       std::vector<int32_t>& cand = pools[size_t(t)];
       mk.begin(n);
       mk.test_and_set(pv);
@@ -164,12 +148,12 @@ struct GraphBuilder {
     std::vector<int32_t> best(size_t(ni) * size_t(r_best));
     knn_batch(X.data(), ni, size_t(d), Qs.data(), ms, size_t(d), d, r_best, bias.data(), best.data(), nullptr, pool);
     const int T = pool_threads(pool);
-    std::vector<Marks> marks(static_cast<size_t>(T));
+    std::vector<EpochMarks> marks(static_cast<size_t>(T));
     std::vector<std::vector<int32_t>> pools(static_cast<size_t>(T));
     std::vector<std::vector<DistId>> sorted(static_cast<size_t>(T));
     parallel_dynamic(pool, ni, 64, [&](int64_t i, int t) {
       const int32_t u = todo[size_t(i)];
-      Marks& mk = marks[size_t(t)];
+      EpochMarks& mk = marks[size_t(t)];
       std::vector<int32_t>& cand = pools[size_t(t)];
       mk.begin(n);
       mk.test_and_set(u);
@@ -230,13 +214,13 @@ struct GraphBuilder {
         for (int i = 0; i < g.deg_[size_t(u)]; ++i) rev[size_t(fill[size_t(row(int32_t(u))[i])]++)] = int32_t(u);
     }
     const int T = pool_threads(pool);
-    std::vector<Marks> marks(static_cast<size_t>(T));
+    std::vector<EpochMarks> marks(static_cast<size_t>(T));
     std::vector<std::vector<int32_t>> pools(static_cast<size_t>(T));
     std::vector<std::vector<DistId>> sorted(static_cast<size_t>(T));
     parallel_dynamic(pool, n, 256, [&](int64_t vi, int t) {
       const int32_t v = int32_t(vi);
       if (off[size_t(v) + 1] == off[size_t(v)]) return;
-      Marks& mk = marks[size_t(t)];
+      EpochMarks& mk = marks[size_t(t)];
       std::vector<int32_t>& cand = pools[size_t(t)];
       mk.begin(n);
       mk.test_and_set(v);

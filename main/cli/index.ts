@@ -1,5 +1,5 @@
 // tome: the command-line face of the engine host.
-//   tome run | tokenize | inspect | make-model | bench SUITE | serve
+//   tome run | tokenize | inspect | make-model | bench SUITE | eval | serve
 // Errors end the process with exit code 1 (2 for usage) and one line on stderr.
 import { isTomeError } from "../engine";
 import { UsageError } from "./args";
@@ -9,6 +9,7 @@ import * as inspectCmd from "./commands/inspect";
 import * as makeModelCmd from "./commands/make-model";
 import * as benchCmd from "./commands/bench";
 import * as serveCmd from "./commands/serve";
+import * as evalCmd from "./commands/eval";
 
 const commands: Record<string, { usage: string; main: (argv: string[]) => Promise<number> }> = {
   run: { usage: runCmd.usage, main: runCmd.run },
@@ -16,6 +17,7 @@ const commands: Record<string, { usage: string; main: (argv: string[]) => Promis
   inspect: { usage: inspectCmd.usage, main: inspectCmd.inspect },
   "make-model": { usage: makeModelCmd.usage, main: makeModelCmd.makeModel },
   bench: { usage: benchCmd.usage, main: benchCmd.bench },
+  eval: { usage: evalCmd.usage, main: evalCmd.evalCommand },
   serve: { usage: serveCmd.usage, main: serveCmd.serve },
 };
 

@@ -100,6 +100,8 @@ export interface EvalRow {
   prefill_ms: number;
   /** Prompt tokens whose KV was reused from the previous instance (full mode, shared prefix). */
   reused_tokens: number;
+  /** Whether the query ran sparse (false: the context is too short for this mode's index; it ran exact). */
+  sparse: boolean;
   answer_tokens: number;
   answer: string;
   expected: string[];
@@ -113,7 +115,7 @@ export interface EvalResult {
   chat_template: boolean;
   haystack: string;
   seed: number;
-  settings: { sinks: number | null; window: number | null; top_k: number | null; threads: number };
+  settings: { sinks: number; window: number; top_k: number; threads: number };
   rows: EvalRow[];
 }
 

@@ -1,0 +1,189 @@
+// tome eval's runner: for every task x length x sample it builds one instance
+// per depth (same seed, so the depths share the haystack up to the earliest
+// needle), answers each with full attention (the reference) and then in each
+// other mode, and writes one row per instance and mode.
+//
+// Prefill sharing: the full-attention session keeps its KV between depths and
+// rewinds (truncate) to the longest prefix the next instance shares; depths run
+// from the deepest needle up, so each instance prefills only what follows its
+// needle. Sparse modes cannot reuse KV that way (rewinding into an index drops
+// it, and the index is built from the prefill's own queries), so each of their
+// instances gets a fresh session and a whole prefill. Sharing KV across modes
+// needs the persistent KV store (not used here).
+//
+// Per instance and mode: prefill (full attention: exact in every mode), then
+// the query (question + answer prefix) as one eval, which in a sparse mode
+// builds the index and runs sparse, then greedy decoding.
+import type { NativeModel, NativeSession, SessionOptions, TomeAddon } from "../engine/native";
+import { decodeAnswer, MonitorMeans, type Answer } from "./answer";
+import { kl } from "./divergence";
+import type { HaystackSource } from "./haystack";
+import { buildInstance } from "./instance";
+import type { Prompting } from "./prompt";
+import { instanceSeed } from "./rng";
+import { scoreAnswer } from "./scorer";
+import { GENERATORS } from "./tasks";
+import type { EvalMode, EvalOptions, EvalProgress, EvalResult, EvalRow, TokenizedInstance } from "./types";
+
+/** The engine's retrieval defaults (native/src/model/attention_mode.h), for the record. */
+export const ENGINE_DEFAULTS = { sinks: 128, window: 512, topK: 100 };
+
+export interface EvalEngine {
+  addon: TomeAddon;
+  model: NativeModel;
+  modelPath: string;
+  prompting: Prompting;
+  haystack: HaystackSource;
+}
+
+export interface EvalHooks {
+  onProgress?(p: EvalProgress): void;
+  onRow?(row: EvalRow): void;
+  cancelled?(): boolean;
+}
+
+const cancelledError = () => Object.assign(new Error("cancelled"), { code: "CANCELLED" });
+
+/** Lengths over the model's trained context, which run only with beyondTrained. */
+export function lengthsBeyondTrained(lengths: number[], nCtxTrain: number): number[] {
+  return lengths.filter((l) => l > nCtxTrain);
+}
+
+interface ModeRun {
+  answer: Answer;
+  prefillMs: number;
+  reused: number;
+  sparse: boolean;
+}
+
+function commonPrefix(a: Int32Array, b: Int32Array): number {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  return i;
+}
+
+export async function runEval(e: EvalEngine, o: EvalOptions, hooks: EvalHooks = {}): Promise<EvalResult> {
+  const info = e.model.info();
+  const beyond = lengthsBeyondTrained(o.lengths, info.nCtxTrain);
+  if (beyond.length && !o.beyondTrained) {
+    throw Object.assign(new Error(`lengths ${beyond.join(", ")} exceed the model's trained context (${info.nCtxTrain}); pass --beyond-trained to run them anyway`), {
+      code: "BEYOND_TRAINED",
+    });
+  }
+  const cancelled = () => hooks.cancelled?.() ?? false;
+  const sparseModes = o.modes.filter((m): m is Exclude<EvalMode, "full"> => m !== "full");
+  const total = o.tasks.reduce((n, t) => n + (GENERATORS[t].hasDepth ? o.depths.length : 1), 0) * o.lengths.length * o.samples * o.modes.length;
+  let done = 0;
+  const rows: EvalRow[] = [];
+  const sessionOptions = (mode: EvalMode, ctx: number): SessionOptions => ({
+    ctx,
+    threads: o.threads,
+    attention: mode,
+    ...(mode === "full" ? {} : { sinks: o.sinks, window: o.window, topK: o.topK, monitorEvery: o.monitorEvery, monitorHeads: o.monitorHeads }),
+  });
+
+  /** Prefill (what is not already there), query, answer. */
+  async function answerIn(s: NativeSession, cachedLen: number, inst: TokenizedInstance): Promise<ModeRun> {
+    if (cancelled()) throw cancelledError();
+    s.truncate(cachedLen);
+    const t0 = performance.now();
+    if (cachedLen < inst.prefill.length) await s.eval(inst.prefill.subarray(cachedLen));
+    const prefillMs = performance.now() - t0;
+    const monitor = new MonitorMeans();
+    const logits = await s.eval(inst.query);
+    const sparse = s.lastStats().sparse;
+    monitor.add(s);
+    const answer = await decodeAnswer(e.model, s, logits, inst.instance.maxNewTokens, monitor, cancelled);
+    return { answer, prefillMs, reused: cachedLen, sparse };
+  }
+
+  function emit(inst: TokenizedInstance, sample: number, mode: EvalMode, run: ModeRun, ref: ModeRun | null) {
+    const { instance } = inst;
+    const row: EvalRow = {
+      task: instance.task,
+      length: instance.length,
+      tokens: inst.prefill.length + inst.query.length,
+      depth: instance.depth,
+      depth_actual: inst.depthActual,
+      sample,
+      mode,
+      score: scoreAnswer(run.answer.text, instance.answers),
+      agree_with_full: ref ? Number(ref.answer.tokens.length === run.answer.tokens.length && ref.answer.tokens.every((t, i) => t === run.answer.tokens[i])) : null,
+      first_token_agree: ref ? Number(ref.answer.tokens[0] === run.answer.tokens[0]) : null,
+      kl: ref ? kl(ref.answer.firstLogp, run.answer.firstLogp) : null,
+      // streaming retrieves nothing: the monitor's recall is 0 by definition, not a measurement
+      recall: mode === "streaming" ? null : run.answer.recall,
+      mass: run.answer.mass,
+      ms_per_token: run.answer.msPerToken,
+      prefill_ms: run.prefillMs,
+      reused_tokens: run.reused,
+      sparse: run.sparse,
+      answer_tokens: run.answer.tokens.length,
+      answer: run.answer.text,
+      expected: instance.answers,
+      beyond_trained: instance.length > info.nCtxTrain,
+    };
+    rows.push(row);
+    hooks.onRow?.(row);
+    done++;
+    hooks.onProgress?.({ done, total, task: instance.task, length: instance.length, depth: instance.depth, mode });
+  }
+
+  for (const task of o.tasks) {
+    const gen = GENERATORS[task];
+    // deepest needle first: each next instance shares the haystack up to its own needle
+    const depths = gen.hasDepth ? [...o.depths].sort((a, b) => b - a) : [null];
+    for (const length of o.lengths) {
+      for (let sample = 0; sample < o.samples; sample++) {
+        const seed = instanceSeed(o.seed, task, length, sample);
+        const instances: TokenizedInstance[] = [];
+        for (const depth of depths) {
+          if (cancelled()) throw cancelledError();
+          instances.push(await buildInstance(e.model, e.prompting, e.haystack, { task, length, depth, seed }));
+        }
+        const ctx = Math.max(...instances.map((i) => i.prefill.length + i.query.length)) + gen.maxNewTokens + 1;
+        // full attention: the reference, one session rewound between depths
+        const refs: ModeRun[] = [];
+        const full = new e.addon.Session(e.model, sessionOptions("full", ctx));
+        try {
+          let cached: Int32Array = new Int32Array(0);
+          for (const inst of instances) {
+            const common = Math.min(commonPrefix(cached, inst.prefill), inst.prefill.length);
+            const run = await answerIn(full, common, inst);
+            refs.push(run);
+            cached = inst.prefill;
+            if (o.modes.includes("full")) emit(inst, sample, "full", run, null);
+          }
+        } finally {
+          full.close();
+        }
+        for (const mode of sparseModes) {
+          for (const [i, inst] of instances.entries()) {
+            const s = new e.addon.Session(e.model, sessionOptions(mode, ctx));
+            try {
+              emit(inst, sample, mode, await answerIn(s, 0, inst), refs[i]);
+            } finally {
+              s.close();
+            }
+          }
+        }
+      }
+    }
+  }
+  rows.sort((a, b) => a.task.localeCompare(b.task) || a.length - b.length || (a.depth ?? -1) - (b.depth ?? -1) || a.sample - b.sample || a.mode.localeCompare(b.mode));
+  return {
+    suite: "eval",
+    model: e.modelPath.split(/[\\/]/).pop()!,
+    n_ctx_train: info.nCtxTrain,
+    chat_template: e.prompting.template !== null,
+    haystack: e.haystack.kind === "noise" ? "noise" : e.haystack.name,
+    seed: o.seed,
+    settings: {
+      sinks: o.sinks ?? ENGINE_DEFAULTS.sinks,
+      window: o.window ?? ENGINE_DEFAULTS.window,
+      top_k: o.topK ?? ENGINE_DEFAULTS.topK,
+      threads: o.threads,
+    },
+    rows,
+  };
+}

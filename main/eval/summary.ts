@@ -1,0 +1,81 @@
+// Per mode and length, the figures a reader looks for first: mean score,
+// agreement with full attention (whole answer and first token), mean and max
+// KL of the first answer token, recall, mass, ms per token. Used by the CLI's
+// closing lines, the report's table and the app.
+import { lengthLabel } from "./options";
+import type { EvalMode, EvalResult, EvalRow } from "./types";
+
+export interface SummaryRow {
+  mode: EvalMode;
+  length: number;
+  n: number;
+  score: number;
+  agree: number | null;
+  firstTokenAgree: number | null;
+  klMean: number | null;
+  klMax: number | null;
+  recall: number | null;
+  mass: number | null;
+  msPerToken: number | null;
+  /** Share of instances that ran sparse (the context long enough for the mode's index). */
+  sparse: number;
+  beyond: boolean;
+}
+
+const nums = (rows: EvalRow[], f: (r: EvalRow) => number | null) => rows.map(f).filter((v): v is number => typeof v === "number" && Number.isFinite(v));
+const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
+
+export function summarize(rows: EvalRow[]): SummaryRow[] {
+  const order = ["full", "retrieval", "streaming", "flat", "ivf"];
+  const modes = [...new Set(rows.map((r) => r.mode))].sort((a, b) => order.indexOf(a) - order.indexOf(b));
+  const lengths = [...new Set(rows.map((r) => r.length))].sort((a, b) => a - b);
+  const out: SummaryRow[] = [];
+  for (const mode of modes)
+    for (const length of lengths) {
+      const g = rows.filter((r) => r.mode === mode && r.length === length);
+      if (!g.length) continue;
+      const kls = nums(g, (r) => r.kl);
+      out.push({
+        mode,
+        length,
+        n: g.length,
+        score: mean(g.map((r) => r.score))!,
+        agree: mean(nums(g, (r) => r.agree_with_full)),
+        firstTokenAgree: mean(nums(g, (r) => r.first_token_agree)),
+        klMean: mean(kls),
+        klMax: kls.length ? Math.max(...kls) : null,
+        recall: mean(nums(g, (r) => r.recall)),
+        mass: mean(nums(g, (r) => r.mass)),
+        msPerToken: mean(nums(g, (r) => r.ms_per_token)),
+        sparse: g.filter((r) => r.sparse).length / g.length,
+        beyond: g.some((r) => r.beyond_trained),
+      });
+    }
+  return out;
+}
+
+/** Whether full attention itself fails the tasks (so agreement and KL are the figures that mean something). */
+export function fullCannotSolve(rows: EvalRow[]): boolean {
+  const full = rows.filter((r) => r.mode === "full");
+  return full.length > 0 && mean(full.map((r) => r.score))! < 0.1;
+}
+
+const pct = (v: number | null) => (v === null ? "–" : `${(100 * v).toFixed(1)}%`);
+const sci = (v: number | null) => (v === null ? "–" : v.toExponential(2));
+
+export function summaryLines(result: EvalResult): string[] {
+  const lines = [`eval summary (${result.model}, ${result.rows.length} rows):`];
+  for (const s of summarize(result.rows)) {
+    lines.push(
+      `  ${s.mode.padEnd(9)} ${lengthLabel(s.length).padStart(6)}${s.beyond ? "*" : " "} score ${s.score.toFixed(3)}` +
+        (s.mode === "full" ? "" : `  agree ${pct(s.agree)} (first token ${pct(s.firstTokenAgree)})  KL mean ${sci(s.klMean)} max ${sci(s.klMax)}`) +
+        (s.recall === null ? "" : `  recall ${s.recall.toFixed(3)}`) +
+        (s.mass === null ? "" : `  mass ${s.mass.toFixed(3)}`) +
+        (s.msPerToken === null ? "" : `  ${s.msPerToken.toFixed(2)} ms/token`) +
+        (s.mode !== "full" && s.sparse < 1 ? `  (sparse in ${pct(s.sparse)})` : ""),
+    );
+  }
+  if (result.rows.some((r) => r.beyond_trained)) lines.push("  * beyond the model's trained context");
+  if (fullCannotSolve(result.rows)) lines.push("  full attention scores near zero: this model cannot solve these tasks; agreement and KL are the figures that mean something");
+  return lines;
+}

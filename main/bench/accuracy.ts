@@ -9,6 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { loadAddon, type AttentionMode, type NativeSession } from "../engine/native";
 import { requireTestData } from "./test-data";
+import { argmax, kl, logSoftmax } from "../eval/divergence";
 
 export interface AccuracyRow {
   model: string;
@@ -23,23 +24,6 @@ export interface AccuracyRow {
   mean_mass?: number;
   mean_recall?: number;
 }
-
-function logSoftmax(l: Float32Array): Float64Array {
-  let m = -Infinity;
-  for (const v of l) m = Math.max(m, v);
-  let s = 0;
-  for (const v of l) s += Math.exp(v - m);
-  const lse = m + Math.log(s);
-  return Float64Array.from(l, (v) => v - lse);
-}
-
-function kl(p: Float64Array, q: Float64Array): number {
-  let d = 0;
-  for (let i = 0; i < p.length; i++) if (p[i] > -50) d += Math.exp(p[i]) * (p[i] - q[i]);
-  return Math.max(0, d);
-}
-
-const argmax = (a: Float32Array) => a.reduce((b, v, i, arr) => (v > arr[b] ? i : b), 0);
 
 export async function benchAccuracy(o: { json: boolean; quick: boolean; threads?: number }) {
   const threads = o.threads ?? os.cpus().length;

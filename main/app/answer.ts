@@ -68,6 +68,7 @@ export class Answers {
         if (e.total > 0) forwardPrefill(e);
         return;
       }
+      if (e.event !== "token") return;
       if (!docReady) {
         docReady = true;
         this.markReady(conv.documentId);

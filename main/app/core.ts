@@ -25,6 +25,7 @@ import { allowedModelPath, listModels, modelDetails } from "./models";
 import { importFile } from "./import";
 import { ReadJobs, type DocTokens } from "./read";
 import { Answers } from "./answer";
+import { EvalJobs } from "./evaluate";
 
 export interface Dialogs {
   openModel(): Promise<string | null>;
@@ -52,7 +53,7 @@ export interface CoreState {
   /** Tokens of documents for the loaded model (cleared on model change). */
   docTokens: Map<number, DocTokens>;
   /** The job the engine is busy with (one at a time). */
-  job: { id: string; kind: "read" | "answer"; documentId: number; conversationId?: number } | null;
+  job: { id: string; kind: "read" | "answer" | "eval"; documentId: number | null; conversationId?: number } | null;
   /** The book whose KV the engine holds now. */
   engineDoc: number | null;
 }
@@ -64,6 +65,7 @@ export class AppCore {
   private listeners = new Set<Listener>();
   private reads: ReadJobs;
   private answers: Answers;
+  private evals: EvalJobs;
   private handlers: Handlers;
   private memoryTimer: NodeJS.Timeout | null = null;
   private jobListeners = new Map<string, (e: EngineEvent) => void>();
@@ -73,6 +75,7 @@ export class AppCore {
     this.engine = opts.engine;
     this.reads = new ReadJobs(this);
     this.answers = new Answers(this, this.reads);
+    this.evals = new EvalJobs(this);
     this.engine.onCrash((d) => this.engineCrashed(d));
     this.engine.onEvent((e) => this.jobListeners.get(e.jobId)?.(e));
     this.handlers = this.makeHandlers();
@@ -160,7 +163,8 @@ export class AppCore {
 
   requireIdle() {
     if (this.state.job) {
-      throw new AppError("BUSY", this.state.job.kind === "read" ? "The engine is reading a book; wait or cancel it." : "The engine is answering; stop it first.");
+      const what = { read: "The engine is reading a book; wait or cancel it.", answer: "The engine is answering; stop it first.", eval: "The engine is running an evaluation; wait or cancel it." };
+      throw new AppError("BUSY", what[this.state.job.kind]);
     }
   }
 
@@ -343,6 +347,18 @@ export class AppCore {
         if (!job || job.conversationId !== conversationId) return { stopped: false };
         await this.engine.call("cancel", { jobId: job.id });
         return { stopped: true };
+      },
+      "eval.run": (p) => {
+        this.evals.check(p);
+        this.requireIdle();
+        const jobId = randomUUID();
+        void this.evals.run(jobId, p);
+        return { jobId };
+      },
+      "eval.cancel": async ({ jobId }) => {
+        if (this.state.job?.id !== jobId || this.state.job.kind !== "eval") return { cancelled: false };
+        await this.engine.call("cancel", { jobId });
+        return { cancelled: true };
       },
       "chat.remove": ({ conversationId }) => {
         if (this.state.job?.conversationId === conversationId) throw new AppError("BUSY", "This conversation is being answered; stop it first.");

@@ -31,6 +31,8 @@ const METHODS = [
   "chat.regenerate",
   "chat.stop",
   "chat.remove",
+  "eval.run",
+  "eval.cancel",
 ] as const satisfies readonly Method[];
 // Every method is listed (compile error otherwise):
 type Missing = Exclude<Method, (typeof METHODS)[number]>;
@@ -48,6 +50,8 @@ const EVENTS = [
   "engine.status",
   "settings.updated",
   "ui.command",
+  "eval.progress",
+  "eval.done",
 ] as const satisfies readonly EventName[];
 type MissingEvent = Exclude<EventName, (typeof EVENTS)[number]>;
 const _allEvents: [MissingEvent] extends [never] ? true : MissingEvent = true;

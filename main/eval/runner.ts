@@ -37,8 +37,8 @@ export interface EvalEngine {
 }
 
 export interface EvalHooks {
-  onProgress?(p: EvalProgress): void;
-  onRow?(row: EvalRow): void;
+  /** Each row as it is measured, with how far the run is. */
+  onRow?(row: EvalRow, progress: EvalProgress): void;
   cancelled?(): boolean;
 }
 
@@ -124,9 +124,8 @@ export async function runEval(e: EvalEngine, o: EvalOptions, hooks: EvalHooks = 
       beyond_trained: instance.length > info.nCtxTrain,
     };
     rows.push(row);
-    hooks.onRow?.(row);
     done++;
-    hooks.onProgress?.({ done, total, task: instance.task, length: instance.length, depth: instance.depth, mode });
+    hooks.onRow?.(row, { done, total, task: instance.task, length: instance.length, depth: instance.depth, mode });
   }
 
   for (const task of o.tasks) {

@@ -5,6 +5,7 @@
 // utilityProcess MessagePort).
 import type { GgufSummary, ModelInfo, SamplerOptions } from "../engine/native";
 import type { MemoryEstimate } from "../engine/memory";
+import type { EvalOptions, EvalProgress, EvalResult, EvalRow } from "../eval/types";
 
 export interface StepStats {
   ms: { matmul: number; attention: number; other: number };
@@ -53,6 +54,8 @@ export interface EngineOps {
       attended: { positions: Int32Array; weights: Float32Array } | null;
     };
   };
+  /** tome eval on the loaded model (sessions of its own; the chat session's KV is kept). Eval events per row. */
+  eval: { req: { jobId: string; options: EvalOptions }; res: EvalResult };
   cancel: { req: { jobId: string }; res: { cancelled: boolean } };
   stats: { req: Record<string, never>; res: { rssBytes: number; kvBytes: number; nPast: number; nCtx: number } };
 }
@@ -71,7 +74,8 @@ export type EngineEvent =
       ms: number;
       phase: { matmul: number; attention: number; other: number };
       retrieval: { keysScanned: number; keysTotal: number; massCaptured: number | null; recall: number | null } | null;
-    };
+    }
+  | { event: "eval"; jobId: string; progress: EvalProgress; row: EvalRow };
 
 export type EngineReply =
   | { id: number; ok: true; result: unknown }

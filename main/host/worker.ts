@@ -6,6 +6,9 @@
 import { loadAddon, isTomeError, Utf8Stream, type NativeModel, type NativeSession, type SessionOptions } from "../engine";
 import { estimateMemory } from "../engine/memory";
 import { tokenCharOffsets } from "./token-offsets";
+import { runEval } from "../eval/runner";
+import { loadHaystack } from "../eval/haystack";
+import { promptingOf } from "../eval/prompt";
 import type { EngineEvent, EngineOps, EngineRequest, FromEngine, LoadedModel, StepStats } from "./protocol";
 
 type Port = { send(m: FromEngine): void; onMessage(cb: (m: EngineRequest) => void): void };
@@ -234,6 +237,18 @@ class EngineHost {
     };
   }
 
+  /** tome eval on the loaded model: rows stream out as eval events; cancel stops it between steps. */
+  async eval({ jobId, options }: EngineOps["eval"]["req"]): Promise<EngineOps["eval"]["res"]> {
+    const { model } = this.need();
+    const addon = loadAddon();
+    const modelPath = this.loaded!.path;
+    const haystack = await loadHaystack(options.haystack);
+    return runEval({ addon, model, modelPath, prompting: promptingOf(addon, modelPath, model), haystack }, options, {
+      cancelled: () => this.cancelled.has(jobId),
+      onRow: (row, progress) => this.emit({ event: "eval", jobId, progress, row }),
+    });
+  }
+
   cancel({ jobId }: { jobId: string }) {
     this.cancelled.add(jobId);
     return { cancelled: true };
@@ -274,7 +289,7 @@ function main() {
       const code = isTomeError(e) ? e.code : "INTERNAL";
       port.send({ id: req.id, ok: false, error: { code, message: (e as Error)?.message ?? String(e) } });
     } finally {
-      if (req.op === "prefill" || req.op === "generate") host.finishJob(req.args.jobId);
+      if (req.op === "prefill" || req.op === "generate" || req.op === "eval") host.finishJob(req.args.jobId);
     }
   };
   port.onMessage((req) => {

@@ -9,6 +9,9 @@
 //   response  { id, result: Result<M> } | { id, error: ContractError }  (id null: unreadable request)
 //   event     { event: EventName, data: EventData<E> }   (main pushes; never answered)
 
+import type { EvalMode, EvalProgress, EvalResult, EvalRow, TaskName } from "../eval/types";
+export type { EvalMode, EvalProgress, EvalResult, EvalRow, TaskName } from "../eval/types";
+
 // ---- errors ------------------------------------------------------------------
 
 export type ErrorCode =
@@ -150,7 +153,7 @@ export interface ModelDetails {
   warning: string | null;
 }
 
-export type EngineActivity = "idle" | "loading" | "reading" | "answering";
+export type EngineActivity = "idle" | "loading" | "reading" | "answering" | "evaluating";
 
 export interface EngineStatus {
   model: { path: string; name: string; ctx: number; nCtxTrain: number; hasChatTemplate: boolean } | null;
@@ -232,6 +235,23 @@ export interface ReadProgress {
   etaMs: number | null;
 }
 
+// ---- evaluation (tome eval on the loaded model) -----------------------------
+
+/** A chosen subset of tome eval's grid; the haystack is RULER's noise. */
+export interface EvalRunParams {
+  tasks: TaskName[];
+  lengths: number[]; // tokens
+  depths: number[]; // percent
+  modes: EvalMode[];
+  samples: number;
+  sinks?: number;
+  window?: number;
+  topK?: number;
+  seed?: number;
+  /** Allow lengths above the model's trained context (rows are marked). */
+  beyondTrained?: boolean;
+}
+
 // ---- requests: method -> params, result ------------------------------------
 
 export interface Requests {
@@ -269,6 +289,10 @@ export interface Requests {
   "chat.regenerate": { params: { conversationId: number }; result: { assistant: MessageInfo } };
   "chat.stop": { params: { conversationId: number }; result: { stopped: boolean } };
   "chat.remove": { params: { conversationId: number }; result: { removed: boolean } };
+
+  /** Starts an evaluation; rows arrive as eval.progress events, the end as eval.done. */
+  "eval.run": { params: EvalRunParams; result: { jobId: string } };
+  "eval.cancel": { params: { jobId: string }; result: { cancelled: boolean } };
 }
 
 export type Method = keyof Requests;
@@ -287,6 +311,9 @@ export interface Events {
   "stats.memory": MemoryStats;
   "engine.status": EngineStatus;
   "settings.updated": Settings;
+  "eval.progress": { jobId: string; progress: EvalProgress; row: EvalRow };
+  /** The evaluation ended: its result, or why not (CANCELLED, ...). */
+  "eval.done": { jobId: string; result: EvalResult | null; error: ContractError | null };
   /** Desktop menu commands handled by the UI. */
   "ui.command": { command: "settings" | "about" };
 }

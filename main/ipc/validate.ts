@@ -2,7 +2,8 @@
 // `satisfies` clause makes the compiler check that each schema produces exactly
 // that method's Params, so the contract and its validation cannot drift apart.
 import type { Method, Params, RequestMessage } from "./contract";
-import { bool, empty, int, num, obj, oneOf, str, ValidationError, type Schema } from "./schema";
+import { arr, bool, empty, int, num, obj, oneOf, str, ValidationError, type Schema } from "./schema";
+import { EVAL_MODES, TASKS } from "../eval/types";
 
 /** Upper bounds that keep one message from exhausting memory. */
 export const LIMITS = {
@@ -81,6 +82,23 @@ export const requestSchemas = {
   "chat.regenerate": obj({ conversationId: id }),
   "chat.stop": obj({ conversationId: id }),
   "chat.remove": obj({ conversationId: id }),
+  "eval.run": obj(
+    {
+      tasks: arr(oneOf(TASKS), { max: TASKS.length }),
+      lengths: arr(int({ min: 64, max: 1 << 21 }), { max: 8 }),
+      depths: arr(num({ min: 0, max: 100 }), { max: 11 }),
+      modes: arr(oneOf(EVAL_MODES), { max: EVAL_MODES.length }),
+      samples: int({ min: 1, max: 20 }),
+    },
+    {
+      sinks: int({ min: 0, max: 4096 }),
+      window: int({ min: 1, max: 1 << 20 }),
+      topK: int({ min: 1, max: 1 << 16 }),
+      seed: int({ min: 0, max: 2 ** 32 }),
+      beyondTrained: bool,
+    },
+  ),
+  "eval.cancel": obj({ jobId: str({ min: 1, max: 64, pattern: /^[\w-]+$/, patternText: "must be a job id" }) }),
 } satisfies { [M in Method]: Schema<Params<M>> };
 
 export const METHOD_NAMES = Object.keys(requestSchemas) as Method[];

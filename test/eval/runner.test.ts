@@ -1,0 +1,112 @@
+// tome eval end to end on the fixture model stories260K at short lengths: every
+// row matches the JSON schema, full attention is the reference (its own rows
+// carry no agreement or KL), the sparse modes ran sparse (small sinks and
+// window, so that retrieval is exercised at 1K tokens), the full-attention
+// session reused the shared haystack prefix across depths, and the HTML report
+// is self-contained. Also the CLI: --json output, and lengths beyond the trained
+// context refused without --beyond-trained.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { spawnSync } from "node:child_process";
+import { beforeAll, describe, expect, it } from "vitest";
+import { loadAddon } from "../../main/engine";
+import { runEval } from "../../main/eval/runner";
+import { promptingOf } from "../../main/eval/prompt";
+import { validateEvalResult } from "../../main/eval/schema";
+import { renderReport } from "../../main/eval/report/html";
+import type { EvalResult } from "../../main/eval/types";
+import { hasData, modelPath } from "../helpers/data";
+
+const STORIES = modelPath("stories260K.gguf");
+const root = path.resolve(__dirname, "..", "..");
+let result: EvalResult;
+
+describe.skipIf(!hasData)("tome eval on stories260K", () => {
+  beforeAll(async () => {
+    const addon = loadAddon();
+    const model = new addon.Model(STORIES);
+    result = await runEval(
+      { addon, model, modelPath: STORIES, prompting: promptingOf(addon, STORIES, model), haystack: { kind: "noise" } },
+      {
+        tasks: ["niah_single", "frequent_words"],
+        lengths: [512, 1024],
+        depths: [0, 50, 100],
+        modes: ["full", "retrieval", "streaming"],
+        haystack: "noise",
+        samples: 1,
+        seed: 1,
+        threads: 2,
+        beyondTrained: false,
+        sinks: 16,
+        window: 64,
+        topK: 32,
+        monitorEvery: 1,
+        monitorHeads: 4,
+      },
+    );
+  });
+
+  it("writes one row per instance and mode, matching the schema", () => {
+    expect(validateEvalResult(JSON.parse(JSON.stringify(result)))).toBeTruthy();
+    // niah: 2 lengths x 3 depths, frequent words: 2 lengths x no depth; x 3 modes
+    expect(result.rows).toHaveLength((2 * 3 + 2) * 3);
+    expect(result.chat_template).toBe(false);
+  });
+
+  it("full attention is the reference; sparse modes ran sparse and are compared with it", () => {
+    for (const r of result.rows) {
+      if (r.mode === "full") {
+        expect(r.agree_with_full).toBeNull();
+        expect(r.kl).toBeNull();
+      } else {
+        expect(r.sparse).toBe(true);
+        expect(r.kl).toBeGreaterThanOrEqual(0);
+        expect([0, 1]).toContain(r.agree_with_full);
+        expect(r.mass).toBeGreaterThan(0);
+      }
+      if (r.mode === "retrieval") expect(r.recall).toBeGreaterThan(0.5);
+      expect(Math.abs(r.tokens - r.length)).toBeLessThanOrEqual(0.01 * r.length);
+    }
+    // streaming sees only sinks + window: it drifts from full attention more than retrieval does
+    const meanKl = (m: string) => {
+      const ks = result.rows.filter((r) => r.mode === m).map((r) => r.kl!);
+      return ks.reduce((a, b) => a + b, 0) / ks.length;
+    };
+    expect(meanKl("retrieval")).toBeLessThan(meanKl("streaming"));
+  });
+
+  it("full attention reuses the haystack prefix shared by the depths", () => {
+    const full = result.rows.filter((r) => r.mode === "full" && r.task === "niah_single" && r.length === 1024);
+    const byDepth = Object.fromEntries(full.map((r) => [r.depth, r.reused_tokens]));
+    expect(byDepth[100]).toBe(0); // first instance
+    expect(byDepth[50]).toBeGreaterThan(300); // shares the haystack up to its needle
+    expect(result.rows.filter((r) => r.mode === "retrieval").every((r) => r.reused_tokens === 0)).toBe(true);
+  });
+
+  it("renders a self-contained report that says what the figures mean for this model", () => {
+    const html = renderReport(result);
+    expect(html).toContain("This model cannot solve these tasks");
+    expect(html).toContain("<svg");
+    expect(html).not.toMatch(/<script|<link|src=|url\(/);
+    expect(html).toContain("score: retrieval − full");
+  });
+
+  it("the CLI prints the JSON and refuses lengths beyond the trained context without the flag", () => {
+    const cli = path.join(root, "bin", "tome.js");
+    if (!fs.existsSync(path.join(root, "build", "main", "cli", "commands", "eval.js"))) return; // needs node scripts/build.mjs --ts
+    const refused = spawnSync(process.execPath, [cli, "eval", "--model", STORIES, "--lengths", "4K", "--tasks", "passkey"], { encoding: "utf8" });
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(/trained context \(2048\).*--beyond-trained/);
+    const report = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "tome-eval-")), "r.html");
+    const ok = spawnSync(
+      process.execPath,
+      [cli, "eval", "--model", STORIES, "--tasks", "passkey", "--lengths", "600", "--depths", "50", "--modes", "full,retrieval", "--sinks", "16", "--window", "64", "--threads", "2", "--json", "--report", report],
+      { encoding: "utf8" },
+    );
+    expect(ok.status).toBe(0);
+    const out = validateEvalResult(JSON.parse(ok.stdout));
+    expect(out.rows.map((r) => r.mode)).toEqual(["full", "retrieval"]);
+    expect(fs.readFileSync(report, "utf8")).toContain("tome eval: stories260K.gguf");
+  });
+});

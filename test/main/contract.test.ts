@@ -58,6 +58,8 @@ describe("envelope", () => {
       "chat.regenerate": { conversationId: 1 },
       "chat.stop": { conversationId: 1 },
       "chat.remove": { conversationId: 1 },
+      "eval.run": { tasks: ["passkey"], lengths: [1024], depths: [50], modes: ["full", "retrieval"], samples: 1 },
+      "eval.cancel": { jobId: "e1" },
     };
     for (const m of METHOD_NAMES) expect(() => validateParams(m, samples[m] ?? {})).not.toThrow();
   });

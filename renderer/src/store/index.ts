@@ -7,6 +7,7 @@ import { chatSlice } from "./chat-slice";
 import { engineSlice } from "./engine-slice";
 import { statsSlice } from "./stats-slice";
 import { uiSlice } from "./ui-slice";
+import { evalSlice } from "./eval-slice";
 import type { Store } from "./types";
 
 export type { Store } from "./types";
@@ -17,6 +18,7 @@ export const useStore = create<Store>()((...a) => ({
   ...engineSlice(...a),
   ...statsSlice(...a),
   ...uiSlice(...a),
+  ...evalSlice(...a),
 }));
 
 const initial = useStore.getState();
@@ -39,6 +41,8 @@ export function bindEvents(api: TomeApi): () => void {
     api.on("stats.memory", (m) => s().setMemory(m)),
     api.on("engine.status", (e) => s().setEngine(e)),
     api.on("settings.updated", (x) => s().setSettings(x)),
+    api.on("eval.progress", ({ jobId, progress, row }) => s().evalRowArrived(jobId, progress, row)),
+    api.on("eval.done", ({ jobId, result, error }) => s().evalDone(jobId, result, error)),
     api.on("ui.command", ({ command }) => {
       if (command === "settings") s().setSettingsOpen(true);
       else s().notify("info", "tome: chat with a whole book, offline. RetrievalAttention (arXiv 2409.10516).");

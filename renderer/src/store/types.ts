@@ -7,6 +7,7 @@ import type { ChatSlice } from "./chat-slice";
 import type { EngineSlice } from "./engine-slice";
 import type { StatsSlice } from "./stats-slice";
 import type { UiSlice } from "./ui-slice";
+import type { EvalSlice } from "./eval-slice";
 
-export type Store = LibrarySlice & ChatSlice & EngineSlice & StatsSlice & UiSlice;
+export type Store = LibrarySlice & ChatSlice & EngineSlice & StatsSlice & UiSlice & EvalSlice;
 export type Slice<T> = StateCreator<Store, [], [], T>;

@@ -1,0 +1,129 @@
+// Evaluate: which view is shown (chat or evaluate), the subset of tome eval's
+// grid chosen in the form, and the run in progress (rows as they arrive, the
+// result when done). Rows stream in through eval.progress events.
+import type { EvalMode, EvalProgress, EvalResult, EvalRow, EvalRunParams, TaskName } from "../../../main/ipc/contract";
+import { parseDepth, parseLength, parseList } from "../../../main/eval/options";
+import { api, messageOf } from "./api";
+import type { Slice } from "./types";
+
+/** The form as typed: lists as text ("1K,2K"), optional numbers as text ("" = engine default). */
+export interface EvalSelection {
+  tasks: TaskName[];
+  lengths: string;
+  depths: string;
+  modes: EvalMode[];
+  samples: number;
+  sinks: string;
+  window: string;
+  topK: string;
+  beyondTrained: boolean;
+}
+
+export interface EvalSlice {
+  view: "chat" | "evaluate";
+  evalSelection: EvalSelection;
+  evalJobId: string | null;
+  evalProgress: EvalProgress | null;
+  evalRows: EvalRow[];
+  evalResult: EvalResult | null;
+  evalError: string | null;
+  setView(v: EvalSlice["view"]): void;
+  setEvalSelection(p: Partial<EvalSelection>): void;
+  startEval(): Promise<boolean>;
+  cancelEval(): Promise<void>;
+  evalRowArrived(jobId: string, progress: EvalProgress, row: EvalRow): void;
+  evalDone(jobId: string, result: EvalResult | null, error: { code: string; message: string } | null): void;
+}
+
+const optionalInt = (s: string, name: string): number | undefined => {
+  if (!s.trim()) return undefined;
+  if (!/^\d+$/.test(s.trim())) throw new Error(`${name} must be a whole number`);
+  return Number(s);
+};
+
+/** The form -> the contract's params (throws a readable message on bad input). */
+export function runParams(sel: EvalSelection): EvalRunParams {
+  const p: EvalRunParams = {
+    tasks: sel.tasks,
+    lengths: parseList(sel.lengths, parseLength),
+    depths: parseList(sel.depths, parseDepth),
+    modes: sel.modes,
+    samples: sel.samples,
+    beyondTrained: sel.beyondTrained,
+  };
+  const sinks = optionalInt(sel.sinks, "sinks");
+  const window = optionalInt(sel.window, "window");
+  const topK = optionalInt(sel.topK, "top-k");
+  if (sinks !== undefined) p.sinks = sinks;
+  if (window !== undefined) p.window = window;
+  if (topK !== undefined) p.topK = topK;
+  return p;
+}
+
+export const evalSlice: Slice<EvalSlice> = (set, get) => ({
+  view: "chat",
+  evalSelection: {
+    tasks: ["niah_single", "passkey"],
+    lengths: "1K,2K",
+    depths: "0,50,100",
+    modes: ["full", "retrieval", "streaming"],
+    samples: 1,
+    sinks: "",
+    window: "",
+    topK: "",
+    beyondTrained: false,
+  },
+  evalJobId: null,
+  evalProgress: null,
+  evalRows: [],
+  evalResult: null,
+  evalError: null,
+
+  setView: (view) => set({ view }),
+  setEvalSelection: (p) => set((s) => ({ evalSelection: { ...s.evalSelection, ...p } })),
+
+  startEval: async () => {
+    let params: EvalRunParams;
+    try {
+      params = runParams(get().evalSelection);
+    } catch (e) {
+      set({ evalError: messageOf(e) });
+      return false;
+    }
+    set({ evalRows: [], evalResult: null, evalError: null, evalProgress: null });
+    try {
+      const { jobId } = await api()["eval.run"](params);
+      // a very short run may have finished before this reply: then there is no job to follow
+      set((s) => ({ evalJobId: s.evalResult || s.evalError ? null : jobId }));
+      return true;
+    } catch (e) {
+      set({ evalError: messageOf(e), evalJobId: null });
+      return false;
+    }
+  },
+
+  cancelEval: async () => {
+    const jobId = get().evalJobId;
+    if (!jobId) return;
+    try {
+      await api()["eval.cancel"]({ jobId });
+    } catch (e) {
+      get().notify("error", messageOf(e));
+    }
+  },
+
+  evalRowArrived: (jobId, progress, row) =>
+    set((s) => (s.evalJobId === null || s.evalJobId === jobId ? { evalProgress: progress, evalRows: [...s.evalRows, row] } : {})),
+
+  evalDone: (jobId, result, error) =>
+    set((s) =>
+      s.evalJobId === null || s.evalJobId === jobId
+        ? {
+            evalJobId: null,
+            evalResult: result,
+            evalRows: result ? result.rows : s.evalRows,
+            evalError: error ? (error.code === "CANCELLED" ? "Cancelled." : error.message) : null,
+          }
+        : {},
+    ),
+});

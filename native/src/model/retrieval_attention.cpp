@@ -90,15 +90,19 @@ void RetrievalAttention::add_queries(int layer, int kv_head, const float* q, int
   dst.insert(dst.end(), q, q + n * hp_.head_dim);
 }
 
-double RetrievalAttention::build(int64_t n_past, ThreadPool& pool) {
+double RetrievalAttention::build(int64_t n_past, ThreadPool& pool, const IndexBuilt& on_built) {
   auto t0 = Clock::now();
   const int hd = hp_.head_dim;
-  const int64_t end = std::max<int64_t>(s_.sinks, n_past - s_.window);
+  const int64_t end = index_end(n_past);
   const int64_t n = end - s_.sinks;
   std::vector<float> keys(size_t(n) * hd);
   for (int l = 0; l < hp_.n_layer; ++l) {
     for (int g = 0; g < hp_.n_head_kv; ++g) {
       const size_t pair = size_t(l) * hp_.n_head_kv + size_t(g);
+      if (index_[pair]) {  // restored from the store
+        std::vector<float>().swap(queries_[pair]);
+        continue;
+      }
       f16_to_f32_row(kv_.k(l, g) + size_t(s_.sinks) * hd, keys.data(), n * hd);
       switch (s_.mode) {
         case AttentionMode::RETRIEVAL: {
@@ -127,11 +131,35 @@ double RetrievalAttention::build(int64_t n_past, ThreadPool& pool) {
           break;
       }
       std::vector<float>().swap(queries_[pair]);
+      if (on_built && index_[pair]) on_built(l, g, *index_[pair]);
     }
     indexed_end_[size_t(l)] = end;
   }
   active_ = true;
   return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+void RetrievalAttention::set_index(int layer, int kv_head, std::unique_ptr<KeyIndex> index) {
+  if (layer < 0 || layer >= hp_.n_layer || kv_head < 0 || kv_head >= hp_.n_head_kv)
+    throw Error("BAD_ARGUMENT", "index for a layer or KV head out of range");
+  index_[size_t(layer) * hp_.n_head_kv + size_t(kv_head)] = std::move(index);
+}
+
+void RetrievalAttention::activate(int64_t built_at) {
+  for (size_t pair = 0; pair < index_.size(); ++pair) {
+    if (!index_[pair]) throw Error("STORE_CORRUPT", "a restored retrieval index is missing");
+    std::vector<float>().swap(queries_[pair]);
+  }
+  indexed_end_.assign(size_t(hp_.n_layer), index_end(built_at));
+  active_ = true;
+}
+
+void RetrievalAttention::forget_queries_from(int64_t n) {
+  if (active_) return;
+  const int64_t positions = (std::max<int64_t>(n, 0) + sample_stride_ - 1) / sample_stride_;  // sampled p < n
+  const size_t keep = size_t(positions) * size_t(hp_.n_gqa()) * size_t(hp_.head_dim);
+  for (std::vector<float>& q : queries_)
+    if (q.size() > keep) q.resize(keep);
 }
 
 void RetrievalAttention::insert_until(int layer, int64_t end) {

@@ -13,7 +13,9 @@
 // Positions: [0, sinks) static | [sinks, indexed_end) in the index (id = pos - sinks)
 //            | [indexed_end, pos] window, indexed_end = max(sinks, pos + 1 - window).
 #pragma once
+#include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -68,8 +70,25 @@ class RetrievalAttention {
   // Adds n query rows (hd each) to the training set of (layer, KV head).
   void add_queries(int layer, int kv_head, const float* q, int64_t n);
   // Builds every index over [sinks, n_past - window) from the captured queries
-  // (which are then freed). Returns seconds spent.
-  double build(int64_t n_past, ThreadPool& pool);
+  // (which are then freed); pairs that already have one (set_index) are kept.
+  // on_built, when given, sees each new index as soon as it exists (the KV
+  // store persists it, so a killed build resumes where it stopped).
+  // Returns seconds spent.
+  using IndexBuilt = std::function<void(int layer, int kv_head, const KeyIndex& index)>;
+  double build(int64_t n_past, ThreadPool& pool, const IndexBuilt& on_built = nullptr);
+
+  // ---- restoring from the KV store ----
+  // The end of the indexed span for an index built when the context held n_past tokens.
+  int64_t index_end(int64_t n_past) const { return std::max<int64_t>(s_.sinks, n_past - s_.window); }
+  // Installs a restored index for (layer, KV head) (before activate / build).
+  void set_index(int layer, int kv_head, std::unique_ptr<KeyIndex> index);
+  // All indexes restored, built when the context held built_at tokens: attention
+  // goes sparse from now on; keys past index_end(built_at) are inserted as the
+  // next steps need them, as they were after the original build.
+  void activate(int64_t built_at);
+  // Forgets the captured query rows of positions >= n (capture_queries only:
+  // rows are kept per sampled position, n_gqa rows each).
+  void forget_queries_from(int64_t n);
 
   // One token at position pos of layer l: q (n_head, hd) -> out (n_head, hd).
   // Inserts the keys that left the window first. Thread-safe across groups only
@@ -82,6 +101,7 @@ class RetrievalAttention {
     if (widen_steps_ > 0) --widen_steps_;
   }
   // Queries captured so far for (layer, KV head), rows of head_dim (empty after build).
+  int64_t sample_stride() const { return sample_stride_; }
   const std::vector<float>& captured_queries(int layer, int kv_head) const {
     return queries_[size_t(layer) * hp_.n_head_kv + size_t(kv_head)];
   }

@@ -106,13 +106,33 @@ void Session::truncate(int64_t n) {
   if (sparse_ && sparse_->active()) {
     bool into_index = false;
     for (int l = 0; l < model_.hparams().n_layer; ++l) into_index = into_index || n < sparse_->indexed_end(l);
-    if (into_index) sparse_ = std::make_unique<RetrievalAttention>(model_.hparams(), opts_.retrieval, kv_);
+    if (into_index) {
+      sparse_ = std::make_unique<RetrievalAttention>(model_.hparams(), opts_.retrieval, kv_);
+      if (store_) store_->drop_indexes();
+      queries_persisted_.assign(queries_persisted_.size(), 0);
+    }
   }
+  if (sparse_) sparse_->forget_queries_from(n);
+  if (store_) truncate_store(n);
   n_past_ = n;
   tokens_.resize(size_t(n));
 }
 
+double Session::build_index() {
+  if (!sparse_ || !sparse_->ready_to_build(n_past_)) return 0;
+  build_sparse_index();
+  return stats_.index_build_ms;
+}
+
 const std::vector<float>& Session::eval(const std::vector<int32_t>& tokens, bool all_logits) {
+  return evaluate(tokens, all_logits, true);
+}
+
+const std::vector<float>& Session::prefill(const std::vector<int32_t>& tokens) {
+  return evaluate(tokens, false, false);
+}
+
+const std::vector<float>& Session::evaluate(const std::vector<int32_t>& tokens, bool all_logits, bool build_first) {
   const int n_vocab = model_.hparams().n_vocab;
   if (tokens.empty()) throw Error("BAD_ARGUMENT", "eval needs at least one token");
   for (int32_t t : tokens)
@@ -123,13 +143,15 @@ const std::vector<float>& Session::eval(const std::vector<int32_t>& tokens, bool
                                 " tokens exceed --ctx " + std::to_string(kv_.n_ctx()));
   stats_ = StepStats{};
   const PhaseTimes before = times_;
-  if (sparse_ && sparse_->ready_to_build(n_past_)) stats_.index_build_ms = 1000.0 * sparse_->build(n_past_, pool_);
+  if (build_first && sparse_ && sparse_->ready_to_build(n_past_)) build_sparse_index();
   std::vector<float> all;
   if (all_logits) all.reserve(tokens.size() * size_t(n_vocab));
   for (size_t i = 0; i < tokens.size(); i += size_t(opts_.n_batch)) {
     const int64_t n = std::min<int64_t>(opts_.n_batch, int64_t(tokens.size() - i));
     forward_chunk(tokens.data() + i, n, all_logits);
     if (all_logits) all.insert(all.end(), logits_.begin(), logits_.end());
+    // a prefill commits chunk by chunk; single decoded tokens wait for flush_store()
+    if (store_ && tokens.size() > 1) flush_store();
   }
   if (all_logits) logits_.swap(all);
   stats_.tokens = int64_t(tokens.size());

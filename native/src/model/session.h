@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "cpu/thread_pool.h"
+#include "kvstore/kv_store.h"
 #include "model/kv_cache.h"
 #include "model/layer_ops.h"
 #include "model/model.h"
@@ -46,11 +47,37 @@ class Session {
   // token when all_logits (then (n_tokens, n_vocab)). Throws tome::Error
   // CTX_FULL when the cache cannot hold them, BAD_TOKEN for ids out of range.
   const std::vector<float>& eval(const std::vector<int32_t>& tokens, bool all_logits = false);
+  // eval() for a part of a document: it never builds the retrieval index first,
+  // so a document prefilled in several calls (a resumed prefill) keeps
+  // capturing queries until build_index() or the next eval(). Returns the
+  // logits of the last token.
+  const std::vector<float>& prefill(const std::vector<int32_t>& tokens);
 
   // Forgets tokens from position n on (n <= n_past). In a sparse mode, going
   // back into the indexed context drops the indexes; they are built again from
-  // the queries of the next long prefill.
+  // the queries of the next long prefill. An attached store forgets them too.
   void truncate(int64_t n);
+
+  // Builds the retrieval indexes now if the context is long enough (otherwise
+  // the next eval() does). Returns milliseconds spent (0 when nothing to build).
+  double build_index();
+
+  // ---- the KV store (kvstore/kv_store.h; session_store.cpp) ----
+  // What a store must match to serve this session: model and tokenizer
+  // fingerprints, the shape of the cache and the settings that shape its
+  // contents (numerics, attention mode, sinks, window, degree, query sample).
+  StoreIdentity store_identity() const;
+  // Binds a store to this (empty) session and restores what it holds, up to
+  // n_ctx: the tokens, the K/V rows, the captured prefill queries and the
+  // indexes. Only verified data is used: a torn or corrupt block ends the
+  // restored prefix there and the store is cut back to it. From then on every
+  // eval() of more than one token commits its chunks, an index build commits
+  // each index as it is built, and flush_store() commits decoded tokens.
+  // Returns the number of positions restored (n_past).
+  int64_t attach_store(std::unique_ptr<KvStore> store);
+  // Commits the positions not yet in the store (e.g. a turn's decoded tokens).
+  void flush_store();
+  KvStore* store() const { return store_.get(); }
 
   // What the last eval() did (phase times, keys scanned, monitor, positions).
   const StepStats& last_stats() const { return stats_; }
@@ -78,7 +105,12 @@ class Session {
   PhaseTimes& times() { return times_; }
 
  private:
+  const std::vector<float>& evaluate(const std::vector<int32_t>& tokens, bool all_logits, bool build_first);
   void forward_chunk(const int32_t* tokens, int64_t n, bool all_logits);
+  void build_sparse_index();
+  void restore_sparse_state(int64_t& n);
+  void truncate_store(int64_t n);
+  HeadRowsFn head_rows();
 
   const Model& model_;
   SessionOptions opts_;
@@ -90,6 +122,9 @@ class Session {
   PhaseTimes times_;
   StepStats stats_;
   std::unique_ptr<RetrievalAttention> sparse_;
+  std::unique_ptr<KvStore> store_;
+  int64_t store_committed_ = 0;           // positions [0, n) are in the store
+  std::vector<size_t> queries_persisted_;  // captured query floats in the store, per (layer, KV head)
   // scratch, grown to the chunk size
   std::vector<float> x_, h_, q_, k_, v_, att_, gate_, up_, tmp_;
   std::vector<uint8_t> mm_scratch_;

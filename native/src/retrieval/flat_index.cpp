@@ -108,14 +108,14 @@ void FlatIndex::search_batch(const float* Q, int64_t m, size_t ldq, int k, int32
   knn_batch(Q, m, ldq, keys_.data(), size(), size_t(dim()), dim(), k, nullptr, ids, scores, pool_);
 }
 
-std::vector<uint8_t> FlatIndex::serialize() const {
+std::vector<uint8_t> FlatIndex::serialize(bool with_keys) const {
   ByteWriter w;
-  write_keys(w, keys_);
+  write_keys(w, keys_, with_keys);
   return finish_index_image(IndexKind::kFlat, w);
 }
 
-std::unique_ptr<FlatIndex> FlatIndex::deserialize_payload(ByteReader& r) {
-  KeyMatrix keys = read_keys(r);
+std::unique_ptr<FlatIndex> FlatIndex::deserialize_payload(ByteReader& r, KeyMatrix* external_keys) {
+  KeyMatrix keys = read_keys(r, external_keys);
   auto index = std::make_unique<FlatIndex>(keys.dim());
   index->keys_ = std::move(keys);
   return index;

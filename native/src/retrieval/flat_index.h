@@ -39,8 +39,8 @@ class FlatIndex : public KeyIndex {
   // Exact top-k for m queries (m, d) at stride ldq: ids/scores (m, k), best first.
   void search_batch(const float* Q, int64_t m, size_t ldq, int k, int32_t* ids, float* scores) const;
 
-  std::vector<uint8_t> serialize() const override;
-  static std::unique_ptr<FlatIndex> deserialize_payload(ByteReader& r);
+  std::vector<uint8_t> serialize(bool with_keys = true) const override;
+  static std::unique_ptr<FlatIndex> deserialize_payload(ByteReader& r, KeyMatrix* external_keys);
 
  private:
   KeyMatrix keys_;

@@ -24,17 +24,24 @@ uint64_t index_checksum(const uint8_t* data, size_t size) {
   return h;
 }
 
-void write_keys(ByteWriter& w, const KeyMatrix& keys) {
-  w.u32(uint32_t(keys.dim()));
+void write_keys(ByteWriter& w, const KeyMatrix& keys, bool with_keys) {
+  w.u32(uint32_t(keys.dim()) | (with_keys ? 0u : kKeysDetached));
   w.u64(uint64_t(keys.rows()));
-  w.array(keys.data(), size_t(keys.rows()) * size_t(keys.dim()));
+  if (with_keys) w.array(keys.data(), size_t(keys.rows()) * size_t(keys.dim()));
 }
 
-KeyMatrix read_keys(ByteReader& r) {
-  const uint32_t d = r.u32();
+KeyMatrix read_keys(ByteReader& r, KeyMatrix* external) {
+  const uint32_t word = r.u32();
+  const uint32_t d = word & ~kKeysDetached;
   if (d == 0 || d > uint32_t(kMaxIndexDim)) ByteReader::fail("bad key dimension");
   const uint64_t n = r.u64();
   if (n > uint64_t(INT32_MAX)) ByteReader::fail("too many keys");
+  if (word & kKeysDetached) {
+    if (!external) ByteReader::fail("the keys are stored outside the image and were not given");
+    if (uint32_t(external->dim()) != d || uint64_t(external->rows()) != n)
+      ByteReader::fail("the keys given do not match the image (" + std::to_string(n) + " x " + std::to_string(d) + ")");
+    return std::move(*external);
+  }
   r.count(n, size_t(d) * sizeof(float), "keys");
   KeyMatrix keys(static_cast<int>(d));
   r.array(keys.storage(), n * d, "keys");
@@ -72,14 +79,14 @@ IndexKind open_index_image(const uint8_t* data, size_t size, ByteReader* payload
   return IndexKind(kind);
 }
 
-std::unique_ptr<KeyIndex> deserialize_index(const uint8_t* data, size_t size) {
+std::unique_ptr<KeyIndex> deserialize_index(const uint8_t* data, size_t size, KeyMatrix* external_keys) {
   ByteReader r(nullptr, 0);
   const IndexKind kind = open_index_image(data, size, &r);
   std::unique_ptr<KeyIndex> index;
   switch (kind) {
-    case IndexKind::kFlat: index = FlatIndex::deserialize_payload(r); break;
-    case IndexKind::kIvf: index = IvfIndex::deserialize_payload(r); break;
-    case IndexKind::kGraph: index = RoarGraphIndex::deserialize_payload(r); break;
+    case IndexKind::kFlat: index = FlatIndex::deserialize_payload(r, external_keys); break;
+    case IndexKind::kIvf: index = IvfIndex::deserialize_payload(r, external_keys); break;
+    case IndexKind::kGraph: index = RoarGraphIndex::deserialize_payload(r, external_keys); break;
   }
   if (r.remaining() != 0) ByteReader::fail("trailing bytes after the payload");
   return index;

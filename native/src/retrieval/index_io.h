@@ -8,7 +8,10 @@
 //         16   u64      payload size in bytes
 //         24   u64      FNV-1a 64 checksum of the payload
 //         32   payload  kind-specific; every payload starts with the keys:
-//                       u32 d, u64 n, f32 keys (n, d)
+//                       u32 d | flags, u64 n, f32 keys (n, d)
+//                       flag kKeysDetached (bit 31 of the d word): the keys are
+//                       not in the image (the KV store keeps them as its K rows)
+//                       and must be handed to deserialize_index()
 // Readers check remaining bytes before every read, bound every count by what
 // the remaining bytes can hold before allocating, validate every id and degree,
 // and throw tome::Error("RETRIEVAL_CORRUPT", ...) on anything else: a corrupt
@@ -27,6 +30,7 @@ namespace tome {
 constexpr uint32_t kIndexFormatVersion = 1;
 constexpr size_t kIndexHeaderBytes = 32;
 constexpr int kMaxIndexDim = 1 << 16;
+constexpr uint32_t kKeysDetached = 1u << 31;
 
 enum class IndexKind : uint32_t { kFlat = 1, kIvf = 2, kGraph = 3 };
 
@@ -88,8 +92,10 @@ class ByteReader {
 uint64_t index_checksum(const uint8_t* data, size_t size);
 
 // Payload prefix shared by every kind.
-void write_keys(ByteWriter& w, const KeyMatrix& keys);
-KeyMatrix read_keys(ByteReader& r);
+// with_keys = false writes only (d, n) and the kKeysDetached flag; read_keys
+// then takes the keys from *external, which must be (n, d).
+void write_keys(ByteWriter& w, const KeyMatrix& keys, bool with_keys);
+KeyMatrix read_keys(ByteReader& r, KeyMatrix* external);
 
 // Prepends the header to the payload written in w; returns the whole image.
 std::vector<uint8_t> finish_index_image(IndexKind kind, ByteWriter& payload);

@@ -103,9 +103,9 @@ int32_t IvfIndex::insert(const float* key) {
 
 // Payload: keys, u32 nlist, u32 default_nprobe, centroids (nlist, d),
 // then per list: u32 size, ids.
-std::vector<uint8_t> IvfIndex::serialize() const {
+std::vector<uint8_t> IvfIndex::serialize(bool with_keys) const {
   ByteWriter w;
-  write_keys(w, keys_);
+  write_keys(w, keys_, with_keys);
   w.u32(uint32_t(nlist()));
   w.u32(uint32_t(default_nprobe_));
   w.array(centroids_.data(), centroids_.size());
@@ -116,9 +116,9 @@ std::vector<uint8_t> IvfIndex::serialize() const {
   return finish_index_image(IndexKind::kIvf, w);
 }
 
-std::unique_ptr<IvfIndex> IvfIndex::deserialize_payload(ByteReader& r) {
+std::unique_ptr<IvfIndex> IvfIndex::deserialize_payload(ByteReader& r, KeyMatrix* external_keys) {
   std::unique_ptr<IvfIndex> ix(new IvfIndex());
-  ix->keys_ = read_keys(r);
+  ix->keys_ = read_keys(r, external_keys);
   const int d = ix->keys_.dim();
   const int64_t n = ix->keys_.rows();
   const uint32_t nl = r.u32();

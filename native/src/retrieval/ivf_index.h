@@ -43,8 +43,8 @@ class IvfIndex : public KeyIndex {
   // Appended to the list of its L2-nearest centroid (centroids stay fixed).
   int32_t insert(const float* key) override;
 
-  std::vector<uint8_t> serialize() const override;
-  static std::unique_ptr<IvfIndex> deserialize_payload(ByteReader& r);
+  std::vector<uint8_t> serialize(bool with_keys = true) const override;
+  static std::unique_ptr<IvfIndex> deserialize_payload(ByteReader& r, KeyMatrix* external_keys);
 
  private:
   IvfIndex() = default;

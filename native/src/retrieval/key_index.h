@@ -76,12 +76,16 @@ class KeyIndex {
   // Same, from an f16 row (the KV cache's storage); converted once on insertion.
   int32_t insert_f16(const uint16_t* key);
 
-  // Self-contained byte image (magic + version header, checksum); see index_io.h.
-  virtual std::vector<uint8_t> serialize() const = 0;
+  // Byte image (magic + version header, checksum); see index_io.h. Without
+  // the keys (with_keys = false) it is self-contained but for them: the KV
+  // store keeps them once, as its K rows.
+  virtual std::vector<uint8_t> serialize(bool with_keys = true) const = 0;
 };
 
-// Rebuilds any index from serialize()'s bytes. Throws tome::Error with code
+class KeyMatrix;
+// Rebuilds any index from serialize()'s bytes; an image written without its
+// keys takes them (moved) from *external_keys. Throws tome::Error with code
 // RETRIEVAL_CORRUPT on any malformed, truncated or inconsistent input.
-std::unique_ptr<KeyIndex> deserialize_index(const uint8_t* data, size_t size);
+std::unique_ptr<KeyIndex> deserialize_index(const uint8_t* data, size_t size, KeyMatrix* external_keys = nullptr);
 
 }  // namespace tome

@@ -119,8 +119,8 @@ class RoarGraphIndex : public KeyIndex {
   // in-edges it added (0 when every key is reachable).
   int64_t reconnect(ThreadPool* pool);
 
-  std::vector<uint8_t> serialize() const override;
-  static std::unique_ptr<RoarGraphIndex> deserialize_payload(ByteReader& r);
+  std::vector<uint8_t> serialize(bool with_keys = true) const override;
+  static std::unique_ptr<RoarGraphIndex> deserialize_payload(ByteReader& r, KeyMatrix* external_keys);
 
   // Introspection (tests, stats).
   const KeyMatrix& keys() const { return keys_; }

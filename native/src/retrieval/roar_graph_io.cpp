@@ -10,9 +10,9 @@
 
 namespace tome {
 
-std::vector<uint8_t> RoarGraphIndex::serialize() const {
+std::vector<uint8_t> RoarGraphIndex::serialize(bool with_keys) const {
   ByteWriter w;
-  write_keys(w, keys_);
+  write_keys(w, keys_, with_keys);
   w.u32(uint32_t(M_));
   w.u32(uint32_t(R_));
   w.u32(uint32_t(ef_link_));
@@ -28,9 +28,9 @@ std::vector<uint8_t> RoarGraphIndex::serialize() const {
   return finish_index_image(IndexKind::kGraph, w);
 }
 
-std::unique_ptr<RoarGraphIndex> RoarGraphIndex::deserialize_payload(ByteReader& r) {
+std::unique_ptr<RoarGraphIndex> RoarGraphIndex::deserialize_payload(ByteReader& r, KeyMatrix* external_keys) {
   std::unique_ptr<RoarGraphIndex> g(new RoarGraphIndex());
-  g->keys_ = read_keys(r);
+  g->keys_ = read_keys(r, external_keys);
   const int64_t n = g->keys_.rows();
   const uint32_t M = r.u32(), R = r.u32(), ef_link = r.u32(), default_ef = r.u32();
   const float alpha = r.f32();

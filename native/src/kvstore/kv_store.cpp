@@ -1,0 +1,321 @@
+#include "kvstore/kv_store.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <sys/stat.h>
+
+#include "common/error.h"
+#include "kvstore/block_checksum.h"
+
+namespace tome {
+
+namespace {
+
+constexpr const char* kFormatName = "tome-kv";
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Checksum seeds tie a block to its place, so a block stored under the wrong
+// key (or swapped with another) fails verification too.
+uint64_t kv_seed(int layer, int head, int64_t block) {
+  return (uint64_t(layer) << 48) ^ (uint64_t(head) << 32) ^ uint64_t(block) ^ 0x6b76ull;
+}
+uint64_t token_seed(int64_t block) { return uint64_t(block) ^ 0x746f6bull; }
+uint64_t query_seed(int layer, int head, int64_t pos0) {
+  return (uint64_t(layer) << 48) ^ (uint64_t(head) << 32) ^ uint64_t(pos0) ^ 0x71ull;
+}
+
+int64_t parse_int(const std::map<std::string, std::string>& m, const char* key, int64_t dflt) {
+  auto it = m.find(key);
+  if (it == m.end()) return dflt;
+  try {
+    return std::stoll(it->second);
+  } catch (...) {
+    throw Error("STORE_CORRUPT", std::string("KV store meta '") + key + "' is not a number");
+  }
+}
+
+}  // namespace
+
+KvStore::KvStore(const std::string& path, const StoreIdentity& id) : db_(path, true), id_(id) {}
+
+std::unique_ptr<KvStore> KvStore::open(const std::string& path, const StoreIdentity& id) {
+  std::unique_ptr<KvStore> s(new KvStore(path, id));
+  // WAL: a commit is one append to the log, atomic on a crash; FULL: durable on power loss too.
+  s->db_.exec("PRAGMA page_size = 32768");
+  s->db_.exec("PRAGMA journal_mode = WAL");
+  s->db_.exec("PRAGMA synchronous = FULL");
+  std::map<std::string, std::string> m = s->meta();
+  if (m.empty()) {
+    s->create_schema();
+    m = s->meta();
+  }
+  s->check_identity(m);
+  s->load_state(m);
+  return s;
+}
+
+std::map<std::string, std::string> KvStore::read_meta(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) throw Error("STORE_NOT_FOUND", "no KV store at " + path);
+  SqliteDb db(path, false);
+  std::map<std::string, std::string> m;
+  SqliteStatement has(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'");
+  if (!has.step() || has.column_int(0) == 0) return m;
+  SqliteStatement q(db, "SELECT key, value FROM meta");
+  while (q.step()) m[q.column_text(0)] = q.column_text(1);
+  return m;
+}
+
+std::map<std::string, std::string> KvStore::meta() {
+  std::map<std::string, std::string> m;
+  SqliteStatement has(db_, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'");
+  if (!has.step() || has.column_int(0) == 0) return m;
+  has.reset();
+  SqliteStatement q(db_, "SELECT key, value FROM meta");
+  while (q.step()) m[q.column_text(0)] = q.column_text(1);
+  return m;
+}
+
+void KvStore::create_schema() {
+  db_.transaction([&] {
+    db_.exec(
+        "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+        "CREATE TABLE IF NOT EXISTS tokens(block INTEGER PRIMARY KEY, n INTEGER NOT NULL, ids BLOB NOT NULL,"
+        "  crc INTEGER NOT NULL);"
+        "CREATE TABLE IF NOT EXISTS kv(layer INTEGER NOT NULL, head INTEGER NOT NULL, block INTEGER NOT NULL,"
+        "  n INTEGER NOT NULL, k BLOB NOT NULL, v BLOB NOT NULL, crc INTEGER NOT NULL,"
+        "  PRIMARY KEY(layer, head, block));"
+        "CREATE TABLE IF NOT EXISTS queries(layer INTEGER NOT NULL, head INTEGER NOT NULL, pos0 INTEGER NOT NULL,"
+        "  pos1 INTEGER NOT NULL, data BLOB NOT NULL, crc INTEGER NOT NULL, PRIMARY KEY(layer, head, pos0));"
+        "CREATE TABLE IF NOT EXISTS indexes(layer INTEGER NOT NULL, head INTEGER NOT NULL,"
+        "  built_at INTEGER NOT NULL, image BLOB NOT NULL, PRIMARY KEY(layer, head));");
+    const std::string t = std::to_string(now_ms());
+    const std::pair<const char*, std::string> rows[] = {
+        {"format", kFormatName},
+        {"version", std::to_string(kStoreFormatVersion)},
+        {"model_fp", id_.model_fp},
+        {"tokenizer_fp", id_.tokenizer_fp},
+        {"settings", id_.settings},
+        {"n_layer", std::to_string(id_.n_layer)},
+        {"n_head_kv", std::to_string(id_.n_head_kv)},
+        {"head_dim", std::to_string(id_.head_dim)},
+        {"block_tokens", std::to_string(kStoreBlockTokens)},
+        {"n_tokens", "0"},
+        {"index_built_at", "-1"},
+        {"index_complete", "0"},
+        {"created_ms", t},
+        {"last_used_ms", t},
+    };
+    for (const auto& r : rows) put_meta(r.first, r.second);
+  });
+}
+
+void KvStore::check_identity(const std::map<std::string, std::string>& m) const {
+  auto expect = [&](const char* key, const std::string& want) {
+    auto it = m.find(key);
+    const std::string have = it == m.end() ? "(missing)" : it->second;
+    if (have != want)
+      throw Error("STORE_MISMATCH", "KV store " + db_.path() + " does not match: " + key + " is '" + have +
+                                        "', expected '" + want + "'");
+  };
+  expect("format", kFormatName);
+  expect("version", std::to_string(kStoreFormatVersion));
+  expect("model_fp", id_.model_fp);
+  expect("tokenizer_fp", id_.tokenizer_fp);
+  expect("settings", id_.settings);
+  expect("n_layer", std::to_string(id_.n_layer));
+  expect("n_head_kv", std::to_string(id_.n_head_kv));
+  expect("head_dim", std::to_string(id_.head_dim));
+  expect("block_tokens", std::to_string(kStoreBlockTokens));
+}
+
+void KvStore::load_state(const std::map<std::string, std::string>& m) {
+  n_tokens_ = parse_int(m, "n_tokens", 0);
+  index_built_at_ = parse_int(m, "index_built_at", -1);
+  index_complete_ = parse_int(m, "index_complete", 0) != 0;
+  if (n_tokens_ < 0 || n_tokens_ > (int64_t(1) << 40)) throw Error("STORE_CORRUPT", "KV store n_tokens out of range");
+}
+
+void KvStore::put_meta(const std::string& key, const std::string& value) {
+  SqliteStatement s(db_, "INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+  s.bind(1, key).bind(2, value).run();
+}
+
+void KvStore::set_label(const std::string& key, const std::string& value) {
+  db_.transaction([&] { put_meta("label." + key, value); });
+}
+
+void KvStore::touch() {
+  db_.transaction([&] { put_meta("last_used_ms", std::to_string(now_ms())); });
+}
+
+// ---- reads ----------------------------------------------------------------------
+
+int64_t KvStore::read_tokens(int64_t n, std::vector<int32_t>& out) {
+  n = std::min(n, n_tokens_);
+  out.assign(size_t(n), 0);
+  const int64_t B = kStoreBlockTokens;
+  SqliteStatement q(db_, "SELECT block, n, ids, crc FROM tokens WHERE block < ? ORDER BY block");
+  q.bind(1, (n + B - 1) / B);
+  int64_t next = 0;  // first block not yet verified
+  while (q.step()) {
+    const int64_t b = q.column_int(0), rows = q.column_int(1);
+    size_t size = 0;
+    const uint8_t* ids = q.column_blob(2, &size);
+    const int64_t need = std::min(B, n - b * B);
+    if (b != next || rows < need || rows > B || size != size_t(rows) * 4 ||
+        block_checksum(ids, size, token_seed(b)) != uint64_t(q.column_int(3)))
+      return std::min(n, next * B);
+    std::memcpy(out.data() + b * B, ids, size_t(need) * 4);
+    ++next;
+  }
+  return std::min(n, next * B);
+}
+
+int64_t KvStore::read_kv(const HeadRowsFn& rows_of, int64_t n) {
+  n = std::min(n, n_tokens_);
+  const int64_t B = kStoreBlockTokens, n_blocks = (n + B - 1) / B;
+  const size_t row_bytes = size_t(id_.head_dim) * 2;
+  int64_t intact = n;
+  SqliteStatement q(db_, "SELECT block, n, k, v, crc FROM kv WHERE layer = ? AND head = ? AND block < ? ORDER BY block");
+  for (int l = 0; l < id_.n_layer; ++l)
+    for (int h = 0; h < id_.n_head_kv; ++h) {
+      q.bind(1, l).bind(2, h).bind(3, n_blocks);
+      uint8_t* kdst = reinterpret_cast<uint8_t*>(rows_of(l, h, false));
+      uint8_t* vdst = reinterpret_cast<uint8_t*>(rows_of(l, h, true));
+      int64_t next = 0;
+      while (next * B < intact && q.step()) {
+        const int64_t b = q.column_int(0), rows = q.column_int(1);
+        size_t ks = 0, vs = 0;
+        const uint8_t* k = q.column_blob(2, &ks);
+        const uint8_t* v = q.column_blob(3, &vs);
+        const int64_t need = std::min(B, n - b * B);
+        if (b != next || rows < need || rows > B || ks != size_t(rows) * row_bytes || vs != ks ||
+            block_checksum(v, vs, block_checksum(k, ks, kv_seed(l, h, b))) != uint64_t(q.column_int(4)))
+          break;
+        std::memcpy(kdst + size_t(b * B) * row_bytes, k, size_t(need) * row_bytes);
+        std::memcpy(vdst + size_t(b * B) * row_bytes, v, size_t(need) * row_bytes);
+        ++next;
+      }
+      q.reset();
+      intact = std::min(intact, next * B);
+    }
+  return intact;
+}
+
+int64_t KvStore::read_queries(int layer, int head, int64_t n, std::vector<float>& out) {
+  out.clear();
+  SqliteStatement q(db_, "SELECT pos0, pos1, data, crc FROM queries WHERE layer = ? AND head = ? ORDER BY pos0");
+  q.bind(1, layer).bind(2, head);
+  int64_t next = 0;  // end of the contiguous, verified chunks
+  while (q.step()) {
+    const int64_t p0 = q.column_int(0), p1 = q.column_int(1);
+    if (p1 > n) break;
+    size_t size = 0;
+    const uint8_t* data = q.column_blob(2, &size);
+    if (p0 != next || p1 <= p0 || size % (size_t(id_.head_dim) * 4) != 0 ||
+        block_checksum(data, size, query_seed(layer, head, p0)) != uint64_t(q.column_int(3)))
+      return next;
+    const size_t at = out.size();
+    out.resize(at + size / 4);
+    std::memcpy(out.data() + at, data, size);
+    next = p1;
+  }
+  return next;
+}
+
+bool KvStore::read_index(int layer, int head, int64_t built_at, std::vector<uint8_t>& image) {
+  SqliteStatement q(db_, "SELECT image FROM indexes WHERE layer = ? AND head = ? AND built_at = ?");
+  q.bind(1, layer).bind(2, head).bind(3, built_at);
+  if (!q.step()) return false;
+  size_t size = 0;
+  const uint8_t* p = q.column_blob(0, &size);
+  image.assign(p, p + size);
+  return true;
+}
+
+// ---- writes ---------------------------------------------------------------------
+
+void KvStore::append(const HeadRowsFn& rows_of, const int32_t* tokens, int64_t pos0, int64_t pos1,
+                     const std::vector<QueryChunk>& queries) {
+  if (pos0 < 0 || pos1 <= pos0 || pos0 > n_tokens_)
+    throw Error("BAD_ARGUMENT", "KV store append must continue the committed positions");
+  const int64_t B = kStoreBlockTokens;
+  const size_t row_bytes = size_t(id_.head_dim) * 2;
+  db_.transaction([&] {
+    SqliteStatement kv(db_, "INSERT OR REPLACE INTO kv(layer, head, block, n, k, v, crc) VALUES(?, ?, ?, ?, ?, ?, ?)");
+    SqliteStatement tk(db_, "INSERT OR REPLACE INTO tokens(block, n, ids, crc) VALUES(?, ?, ?, ?)");
+    SqliteStatement qs(db_, "INSERT OR REPLACE INTO queries(layer, head, pos0, pos1, data, crc) VALUES(?, ?, ?, ?, ?, ?)");
+    for (int64_t b = pos0 / B; b * B < pos1; ++b) {
+      const int64_t start = b * B, rows = std::min(pos1, start + B) - start;
+      const size_t bytes = size_t(rows) * row_bytes;
+      for (int l = 0; l < id_.n_layer; ++l)
+        for (int h = 0; h < id_.n_head_kv; ++h) {
+          const uint8_t* k = reinterpret_cast<const uint8_t*>(rows_of(l, h, false)) + size_t(start) * row_bytes;
+          const uint8_t* v = reinterpret_cast<const uint8_t*>(rows_of(l, h, true)) + size_t(start) * row_bytes;
+          const uint64_t crc = block_checksum(v, bytes, block_checksum(k, bytes, kv_seed(l, h, b)));
+          kv.bind(1, l).bind(2, h).bind(3, b).bind(4, rows).bind_blob(5, k, bytes).bind_blob(6, v, bytes);
+          kv.bind(7, int64_t(crc)).run();
+        }
+      const int32_t* ids = tokens + start;
+      tk.bind(1, b).bind(2, rows).bind_blob(3, ids, size_t(rows) * 4);
+      tk.bind(4, int64_t(block_checksum(ids, size_t(rows) * 4, token_seed(b)))).run();
+    }
+    for (const QueryChunk& c : queries) {  // empty chunks too: they keep the coverage contiguous
+      const size_t bytes = size_t(c.n_rows) * size_t(id_.head_dim) * 4;
+      qs.bind(1, c.layer).bind(2, c.head).bind(3, pos0).bind(4, pos1).bind_blob(5, c.rows, bytes);
+      qs.bind(6, int64_t(block_checksum(c.rows, bytes, query_seed(c.layer, c.head, pos0)))).run();
+    }
+    put_meta("n_tokens", std::to_string(pos1));
+  });
+  n_tokens_ = pos1;
+}
+
+void KvStore::truncate(int64_t n) {
+  if (n < 0 || n >= n_tokens_) return;
+  db_.transaction([&] {
+    const int64_t B = kStoreBlockTokens, first_dead = (n + B - 1) / B;
+    SqliteStatement(db_, "DELETE FROM kv WHERE block >= ?").bind(1, first_dead).run();
+    SqliteStatement(db_, "DELETE FROM tokens WHERE block >= ?").bind(1, first_dead).run();
+    // a query chunk straddling n is dropped whole (its rows are per position, not per block)
+    SqliteStatement(db_, "DELETE FROM queries WHERE pos1 > ?").bind(1, n).run();
+    put_meta("n_tokens", std::to_string(n));
+  });
+  n_tokens_ = n;
+}
+
+void KvStore::put_index(int layer, int head, int64_t built_at, const std::vector<uint8_t>& image) {
+  db_.transaction([&] {
+    SqliteStatement s(db_, "INSERT OR REPLACE INTO indexes(layer, head, built_at, image) VALUES(?, ?, ?, ?)");
+    s.bind(1, layer).bind(2, head).bind(3, built_at).bind_blob(4, image.data(), image.size()).run();
+    put_meta("index_built_at", std::to_string(built_at));
+  });
+  index_built_at_ = built_at;
+}
+
+void KvStore::set_index_complete(int64_t built_at) {
+  db_.transaction([&] {
+    put_meta("index_built_at", std::to_string(built_at));
+    put_meta("index_complete", "1");
+    db_.exec("DELETE FROM queries");
+  });
+  index_built_at_ = built_at;
+  index_complete_ = true;
+}
+
+void KvStore::drop_indexes() {
+  db_.transaction([&] {
+    db_.exec("DELETE FROM indexes");
+    put_meta("index_built_at", "-1");
+    put_meta("index_complete", "0");
+  });
+  index_built_at_ = -1;
+  index_complete_ = false;
+}
+
+}  // namespace tome

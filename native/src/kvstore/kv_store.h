@@ -1,0 +1,111 @@
+// KvStore: the durable cache of one document's context, one SQLite file:
+// the token ids, the K/V rows of every (layer, KV head) in blocks of
+// kBlockTokens positions, the prefill queries kept until the retrieval indexes
+// are built, and the indexes' byte images (retrieval/index_io.h, keys left out:
+// they are the K rows already stored). Every block carries a checksum.
+//
+// Schema (one transaction per append, so a killed process leaves the store at
+// its last complete chunk: SQLite's WAL makes a commit atomic and durable):
+//   meta(key, value)                     identity, n_tokens, index state, labels
+//   tokens(block, n, ids, crc)           ids of positions [block*B, block*B + n)
+//   kv(layer, head, block, n, k, v, crc) f16 rows (n, head_dim) of K and V
+//   queries(layer, head, pos0, pos1, data, crc)
+//                                        f32 query rows captured for [pos0, pos1)
+//   indexes(layer, head, built_at, image)
+// A block may hold rows beyond n_tokens (after a truncate): n_tokens bounds reads,
+// and the next append rewrites the block from its start.
+//
+// A store whose identity (format, model and tokenizer fingerprints, settings,
+// shape) differs from the one asked for is never used: open() throws
+// STORE_MISMATCH. SQLite failures map to STORE_FULL / STORE_READONLY /
+// STORE_CORRUPT / STORE_BUSY / STORE_IO (kvstore/sqlite_db.h).
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kvstore/sqlite_db.h"
+
+namespace tome {
+
+constexpr int kStoreFormatVersion = 1;
+constexpr int kStoreBlockTokens = 128;
+
+// What a store must match to be used.
+struct StoreIdentity {
+  std::string model_fp;      // model/fingerprint.h
+  std::string tokenizer_fp;
+  std::string settings;      // canonical text of the settings that shape the cache and its indexes
+  int n_layer = 0, n_head_kv = 0, head_dim = 0;
+};
+
+// Base pointer of (layer, KV head)'s K rows (value = false) or V rows (true):
+// f16 rows of head_dim, position p at base + p * head_dim.
+using HeadRowsFn = std::function<uint16_t*(int layer, int head, bool value)>;
+
+// Query rows captured for one (layer, KV head) over the positions of a chunk.
+struct QueryChunk {
+  int layer = 0, head = 0;
+  const float* rows = nullptr;
+  int64_t n_rows = 0;
+};
+
+class KvStore {
+ public:
+  // Opens the store at path, creating it (schema and identity in one
+  // transaction) when absent or empty.
+  static std::unique_ptr<KvStore> open(const std::string& path, const StoreIdentity& id);
+  // The meta table of an existing store, identity unchecked (for listings).
+  static std::map<std::string, std::string> read_meta(const std::string& path);
+
+  const std::string& path() const { return db_.path(); }
+  int64_t n_tokens() const { return n_tokens_; }
+  int64_t index_built_at() const { return index_built_at_; }  // -1: no index stored
+  bool index_complete() const { return index_complete_; }
+
+  // Verified reads of the first n positions. Each returns how many leading
+  // positions are intact (n when all are): a block whose checksum, size or key
+  // does not match ends the intact prefix there; nothing after it is copied.
+  int64_t read_tokens(int64_t n, std::vector<int32_t>& out);
+  int64_t read_kv(const HeadRowsFn& rows, int64_t n);
+  // Query rows of (layer, head) for chunks wholly below n, in position order;
+  // returns the end of the contiguous, intact chunks (<= n).
+  int64_t read_queries(int layer, int head, int64_t n, std::vector<float>& out);
+
+  // Commits positions [pos0, pos1): their K/V rows (whole blocks from the
+  // block's start), token ids (tokens[0, pos1)), the chunk's query rows, and
+  // n_tokens = pos1, in one transaction.
+  void append(const HeadRowsFn& rows, const int32_t* tokens, int64_t pos0, int64_t pos1,
+              const std::vector<QueryChunk>& queries);
+  // Forgets positions from n on (rows stay until overwritten, n_tokens bounds them).
+  void truncate(int64_t n);
+
+  void put_index(int layer, int head, int64_t built_at, const std::vector<uint8_t>& image);
+  // false when (layer, head) has no stored index built at built_at.
+  bool read_index(int layer, int head, int64_t built_at, std::vector<uint8_t>& image);
+  // Marks the indexes built at built_at complete and drops the queries.
+  void set_index_complete(int64_t built_at);
+  void drop_indexes();
+
+  void set_label(const std::string& key, const std::string& value);
+  void touch();  // last_used = now
+
+ private:
+  KvStore(const std::string& path, const StoreIdentity& id);
+  void create_schema();
+  void check_identity(const std::map<std::string, std::string>& meta) const;
+  void load_state(const std::map<std::string, std::string>& meta);
+  void put_meta(const std::string& key, const std::string& value);
+  std::map<std::string, std::string> meta();
+
+  SqliteDb db_;
+  StoreIdentity id_;
+  int64_t n_tokens_ = 0;
+  int64_t index_built_at_ = -1;
+  bool index_complete_ = false;
+};
+
+}  // namespace tome

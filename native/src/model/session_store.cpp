@@ -1,0 +1,168 @@
+// Session <-> KvStore: restoring a context from its store and committing it as
+// it grows. The store is written in the order a restore reads it back, and a
+// restore uses only what verifies, so a process killed at any point leaves a
+// store that restores a consistent prefix (see attach_store in session.h).
+#include <string>
+
+#include "common/error.h"
+#include "model/fingerprint.h"
+#include "model/session.h"
+#include "retrieval/key_matrix.h"
+
+namespace tome {
+
+namespace {
+
+std::string settings_text(const RetrievalSettings& r) {
+  std::string s = std::string("numerics=") + (r.numerics == AttentionNumerics::EXACT ? "exact" : "llama");
+  s += ";mode=" + std::string(attention_mode_name(r.mode));
+  if (r.mode == AttentionMode::FULL) return s;
+  s += ";sinks=" + std::to_string(r.sinks) + ";window=" + std::to_string(r.window);
+  if (r.mode == AttentionMode::RETRIEVAL)
+    s += ";degree=" + std::to_string(r.degree) + ";query_sample=" + std::to_string(r.query_sample);
+  return s;
+}
+
+}  // namespace
+
+StoreIdentity Session::store_identity() const {
+  const HParams& hp = model_.hparams();
+  StoreIdentity id;
+  id.model_fp = model_fingerprint(model_);
+  id.tokenizer_fp = tokenizer_fingerprint(model_);
+  id.settings = settings_text(opts_.retrieval);
+  id.n_layer = hp.n_layer;
+  id.n_head_kv = hp.n_head_kv;
+  id.head_dim = hp.head_dim;
+  return id;
+}
+
+HeadRowsFn Session::head_rows() {
+  return [this](int layer, int head, bool value) { return value ? kv_.v(layer, head) : kv_.k(layer, head); };
+}
+
+int64_t Session::attach_store(std::unique_ptr<KvStore> store) {
+  if (!store) throw Error("BAD_ARGUMENT", "no store to attach");
+  if (store_) throw Error("BAD_ARGUMENT", "this session already has a KV store");
+  if (n_past_ != 0) throw Error("BAD_ARGUMENT", "a KV store attaches to an empty session");
+  const HParams& hp = model_.hparams();
+  int64_t n = std::min(store->n_tokens(), kv_.n_ctx());
+  std::vector<int32_t> ids;
+  n = std::min(n, store->read_tokens(n, ids));
+  for (int64_t i = 0; i < n; ++i)
+    if (ids[size_t(i)] < 0 || ids[size_t(i)] >= hp.n_vocab) n = i;  // cannot be: checksummed; never trusted either
+  n = std::min(n, store->read_kv(head_rows(), n));
+  store_ = std::move(store);
+  queries_persisted_.assign(size_t(hp.n_layer) * size_t(hp.n_head_kv), 0);
+  restore_sparse_state(n);
+  if (n < store_->n_tokens()) store_->truncate(n);
+  ids.resize(size_t(n));
+  tokens_ = std::move(ids);
+  n_past_ = n;
+  store_committed_ = n;
+  store_->touch();
+  return n;
+}
+
+// Retrieval state for a restored prefix of n positions: the indexes when the
+// store has them all, else the captured queries the (remaining) build needs.
+// Lowers n to what can be restored consistently.
+void Session::restore_sparse_state(int64_t& n) {
+  if (!sparse_) return;
+  const HParams& hp = model_.hparams();
+  const int64_t built_at = store_->index_built_at();
+  const bool indexes_usable = built_at >= 0 && built_at <= n && (store_->index_complete() || built_at == n);
+  if (built_at >= 0 && !indexes_usable) store_->drop_indexes();
+  if (indexes_usable) {
+    const int64_t begin = opts_.retrieval.sinks, end = sparse_->index_end(built_at);
+    std::vector<uint8_t> image;
+    bool all = true;
+    for (int l = 0; l < hp.n_layer; ++l)
+      for (int g = 0; g < hp.n_head_kv; ++g) {
+        if (!store_->read_index(l, g, built_at, image)) {
+          all = false;
+          continue;
+        }
+        KeyMatrix keys(hp.head_dim);
+        keys.append_f16(kv_.k(l, g) + size_t(begin) * hp.head_dim, end - begin, size_t(hp.head_dim));
+        try {
+          sparse_->set_index(l, g, deserialize_index(image.data(), image.size(), &keys));
+        } catch (const Error& e) {
+          if (e.code() != "RETRIEVAL_CORRUPT") throw;
+          all = false;  // rebuilt below if the queries are still there, else the prefill runs again
+        }
+      }
+    if (all && store_->index_complete()) {
+      sparse_->activate(built_at);
+      return;
+    }
+    if (all) {  // every index made it but the completion mark did not
+      store_->set_index_complete(built_at);
+      sparse_->activate(built_at);
+      return;
+    }
+  }
+  if (opts_.retrieval.mode != AttentionMode::RETRIEVAL) return;
+  // The build still needs the prefill's queries: restore them for [0, n); a
+  // prefix whose queries are gone (or torn) is prefilled again from there.
+  std::vector<float> rows;
+  int64_t covered = n;
+  for (int l = 0; l < hp.n_layer; ++l)
+    for (int g = 0; g < hp.n_head_kv; ++g) covered = std::min(covered, store_->read_queries(l, g, n, rows));
+  if (covered < n) {
+    n = covered;
+    if (built_at >= 0) store_->drop_indexes();
+    sparse_ = std::make_unique<RetrievalAttention>(hp, opts_.retrieval, kv_);
+  }
+  for (int l = 0; l < hp.n_layer; ++l)
+    for (int g = 0; g < hp.n_head_kv; ++g) {
+      store_->read_queries(l, g, n, rows);
+      sparse_->add_queries(l, g, rows.data(), int64_t(rows.size() / size_t(hp.head_dim)));
+      queries_persisted_[size_t(l) * hp.n_head_kv + size_t(g)] = rows.size();
+    }
+}
+
+void Session::flush_store() {
+  if (!store_ || store_committed_ >= n_past_) return;
+  const HParams& hp = model_.hparams();
+  std::vector<QueryChunk> chunks;
+  if (sparse_ && !sparse_->active() && opts_.retrieval.mode == AttentionMode::RETRIEVAL)
+    for (int l = 0; l < hp.n_layer; ++l)
+      for (int g = 0; g < hp.n_head_kv; ++g) {
+        const size_t pair = size_t(l) * hp.n_head_kv + size_t(g);
+        const std::vector<float>& q = sparse_->captured_queries(l, g);
+        const size_t from = std::min(queries_persisted_[pair], q.size());
+        chunks.push_back(QueryChunk{l, g, q.data() + from, int64_t((q.size() - from) / size_t(hp.head_dim))});
+      }
+  store_->append(head_rows(), tokens_.data(), store_committed_, n_past_, chunks);
+  store_committed_ = n_past_;
+  for (const QueryChunk& c : chunks)
+    queries_persisted_[size_t(c.layer) * hp.n_head_kv + size_t(c.head)] += size_t(c.n_rows) * size_t(hp.head_dim);
+}
+
+void Session::truncate_store(int64_t n) {
+  store_->truncate(n);
+  store_committed_ = std::min(store_committed_, n);
+  if (!sparse_) return;
+  const HParams& hp = model_.hparams();
+  for (int l = 0; l < hp.n_layer; ++l)
+    for (int g = 0; g < hp.n_head_kv; ++g) {
+      size_t& p = queries_persisted_[size_t(l) * hp.n_head_kv + size_t(g)];
+      p = std::min(p, sparse_->captured_queries(l, g).size());
+    }
+}
+
+// Builds the indexes; with a store, each is committed as soon as it exists
+// (without its keys: they are the store's K rows) and the set is then marked
+// complete, which also drops the stored queries.
+void Session::build_sparse_index() {
+  flush_store();  // the build point's context is in the store before any index
+  RetrievalAttention::IndexBuilt persist;
+  const int64_t built_at = n_past_;
+  if (store_)
+    persist = [&](int l, int g, const KeyIndex& index) { store_->put_index(l, g, built_at, index.serialize(false)); };
+  stats_.index_build_ms = 1000.0 * sparse_->build(n_past_, pool_, persist);
+  if (store_ && sparse_->active()) store_->set_index_complete(built_at);
+}
+
+}  // namespace tome

@@ -1,0 +1,239 @@
+// KvStore on its own (no model): byte-exact round trips of K/V rows, token ids
+// and query rows across reopen, partial and rewritten tail blocks, truncation;
+// identity checks; every kind of damage detected (a block's bytes, its
+// checksum, a block under another key, a file that is not a database); a full
+// disk and an unwritable place give clear errors and keep what was committed.
+#include <cstring>
+#include <fstream>
+#include <random>
+#include <vector>
+
+#include "kvstore/kv_store.h"
+#include "store_test_util.h"
+#include "test_harness.h"
+
+using namespace tome;
+using store_test::TempDir;
+
+namespace {
+
+StoreIdentity identity() {
+  StoreIdentity id;
+  id.model_fp = "llama:q8_0:0123456789abcdef";
+  id.tokenizer_fp = "llama:fedcba9876543210";
+  id.settings = "numerics=llama;mode=retrieval;sinks=4;window=8";
+  id.n_layer = 2;
+  id.n_head_kv = 3;
+  id.head_dim = 8;
+  return id;
+}
+
+// An in-memory context: K/V rows per (layer, head), token ids, query rows.
+struct Context {
+  int L, H, D;
+  int64_t cap;
+  std::vector<std::vector<uint16_t>> k, v;  // (L*H) x (cap * D)
+  std::vector<int32_t> tokens;
+  Context(const StoreIdentity& id, int64_t capacity)
+      : L(id.n_layer), H(id.n_head_kv), D(id.head_dim), cap(capacity),
+        k(size_t(L * H), std::vector<uint16_t>(size_t(cap * D))), v(k), tokens(size_t(cap)) {}
+  void fill(int64_t from, int64_t to, uint32_t seed) {
+    std::mt19937 g(seed);
+    for (auto* m : {&k, &v})
+      for (auto& rows : *m)
+        for (int64_t i = from * D; i < to * D; ++i) rows[size_t(i)] = uint16_t(g());
+    for (int64_t i = from; i < to; ++i) tokens[size_t(i)] = int32_t(g() % 32000);
+  }
+  HeadRowsFn rows() {
+    return [this](int l, int h, bool value) { return (value ? v : k)[size_t(l * H + h)].data(); };
+  }
+  bool same_prefix(const Context& o, int64_t n) const {
+    for (size_t p = 0; p < k.size(); ++p)
+      if (std::memcmp(k[p].data(), o.k[p].data(), size_t(n * D) * 2) ||
+          std::memcmp(v[p].data(), o.v[p].data(), size_t(n * D) * 2))
+        return false;
+    return true;
+  }
+};
+
+void corrupt(const std::string& path, const char* sql) {
+  SqliteDb db(path, false);
+  db.exec(sql);
+}
+
+}  // namespace
+
+TEST(round_trip_is_byte_exact_across_reopen) {
+  TempDir dir;
+  const StoreIdentity id = identity();
+  Context a(id, 1000);
+  a.fill(0, 1000, 7);
+  std::vector<float> q0(5 * 8), q1(3 * 8);
+  for (size_t i = 0; i < q0.size(); ++i) q0[i] = float(i) * 0.5f;
+  for (size_t i = 0; i < q1.size(); ++i) q1[i] = -float(i);
+  {
+    auto s = KvStore::open(dir.file("a.kv"), id);
+    CHECK_EQ(s->n_tokens(), 0);
+    // chunks that start and end inside blocks: the tail block is rewritten
+    s->append(a.rows(), a.tokens.data(), 0, 200, {{1, 2, q0.data(), 5}});
+    s->append(a.rows(), a.tokens.data(), 200, 201, {{1, 2, q1.data(), 0}});
+    s->append(a.rows(), a.tokens.data(), 201, 777, {{1, 2, q1.data(), 3}});
+    CHECK_EQ(s->n_tokens(), 777);
+  }
+  auto s = KvStore::open(dir.file("a.kv"), id);
+  CHECK_EQ(s->n_tokens(), 777);
+  Context b(id, 1000);
+  std::vector<int32_t> ids;
+  CHECK_EQ(s->read_tokens(777, ids), 777);
+  CHECK(std::equal(ids.begin(), ids.end(), a.tokens.begin()));
+  CHECK_EQ(s->read_kv(b.rows(), 777), 777);
+  CHECK(a.same_prefix(b, 777));
+  std::vector<float> q;
+  CHECK_EQ(s->read_queries(1, 2, 777, q), 777);
+  CHECK_EQ(q.size(), q0.size() + q1.size());
+  CHECK(std::memcmp(q.data(), q0.data(), q0.size() * 4) == 0);
+  CHECK(std::memcmp(q.data() + q0.size(), q1.data(), q1.size() * 4) == 0);
+  // queries only of chunks wholly below n
+  CHECK_EQ(s->read_queries(1, 2, 500, q), 201);
+  CHECK_EQ(q.size(), q0.size());
+}
+
+TEST(truncate_then_append_overwrites_the_tail) {
+  TempDir dir;
+  const StoreIdentity id = identity();
+  Context a(id, 600);
+  a.fill(0, 600, 1);
+  auto s = KvStore::open(dir.file("t.kv"), id);
+  s->append(a.rows(), a.tokens.data(), 0, 500, {});
+  s->truncate(300);
+  CHECK_EQ(s->n_tokens(), 300);
+  a.fill(300, 600, 2);  // a different continuation
+  s->append(a.rows(), a.tokens.data(), 300, 600, {});
+  s.reset();
+  s = KvStore::open(dir.file("t.kv"), id);
+  Context b(id, 600);
+  std::vector<int32_t> ids;
+  CHECK_EQ(s->read_tokens(600, ids), 600);
+  CHECK(std::equal(ids.begin(), ids.end(), a.tokens.begin()));
+  CHECK_EQ(s->read_kv(b.rows(), 600), 600);
+  CHECK(a.same_prefix(b, 600));
+}
+
+TEST(indexes_and_their_state_persist) {
+  TempDir dir;
+  const StoreIdentity id = identity();
+  std::vector<uint8_t> img(3000);
+  for (size_t i = 0; i < img.size(); ++i) img[i] = uint8_t(i * 31);
+  {
+    auto s = KvStore::open(dir.file("i.kv"), id);
+    CHECK_EQ(s->index_built_at(), -1);
+    s->put_index(0, 1, 400, img);
+    CHECK(!s->index_complete());
+  }
+  auto s = KvStore::open(dir.file("i.kv"), id);
+  CHECK_EQ(s->index_built_at(), 400);
+  std::vector<uint8_t> back;
+  CHECK(s->read_index(0, 1, 400, back));
+  CHECK(back == img);
+  CHECK(!s->read_index(0, 1, 399, back));  // built at another point: not this index
+  CHECK(!s->read_index(1, 1, 400, back));
+  s->set_index_complete(400);
+  CHECK(s->index_complete());
+  s->drop_indexes();
+  CHECK(!s->read_index(0, 1, 400, back));
+  CHECK_EQ(s->index_built_at(), -1);
+}
+
+TEST(a_store_of_another_model_or_settings_is_refused) {
+  TempDir dir;
+  { KvStore::open(dir.file("m.kv"), identity()); }
+  auto other = [](void (*change)(StoreIdentity&)) {
+    StoreIdentity id = identity();
+    change(id);
+    return id;
+  };
+  CHECK_THROWS_CODE(KvStore::open(dir.file("m.kv"), other([](StoreIdentity& i) { i.model_fp[12] = 'x'; })), "STORE_MISMATCH");
+  CHECK_THROWS_CODE(KvStore::open(dir.file("m.kv"), other([](StoreIdentity& i) { i.tokenizer_fp = "gpt2:0"; })), "STORE_MISMATCH");
+  CHECK_THROWS_CODE(KvStore::open(dir.file("m.kv"), other([](StoreIdentity& i) { i.settings += ";x"; })), "STORE_MISMATCH");
+  CHECK_THROWS_CODE(KvStore::open(dir.file("m.kv"), other([](StoreIdentity& i) { i.head_dim = 16; })), "STORE_MISMATCH");
+  KvStore::open(dir.file("m.kv"), identity());  // the right identity still opens it
+}
+
+TEST(damaged_blocks_end_the_intact_prefix) {
+  TempDir dir;
+  const StoreIdentity id = identity();
+  Context a(id, 700);
+  a.fill(0, 700, 3);
+  const std::string path = dir.file("c.kv");
+  { KvStore::open(path, id)->append(a.rows(), a.tokens.data(), 0, 700, {}); }
+  std::vector<int32_t> ids;
+  // one flipped byte in block 3 of (layer 1, head 0)
+  corrupt(path, "UPDATE kv SET k = substr(k, 1, 9) || x'55' || substr(k, 11) WHERE layer = 1 AND head = 0 AND block = 3");
+  {
+    auto s = KvStore::open(path, id);
+    Context b(id, 700);
+    CHECK_EQ(s->read_kv(b.rows(), 700), 3 * kStoreBlockTokens);
+    CHECK(a.same_prefix(b, 3 * kStoreBlockTokens));
+    CHECK_EQ(s->read_tokens(700, ids), 700);
+  }
+  // a checksum changed, a block moved under another key, a token block shortened
+  corrupt(path, "UPDATE kv SET crc = crc + 1 WHERE layer = 0 AND head = 2 AND block = 1");
+  corrupt(path, "UPDATE kv SET block = 9 WHERE layer = 0 AND head = 1 AND block = 0");
+  corrupt(path, "UPDATE tokens SET ids = substr(ids, 1, 100) WHERE block = 2");
+  auto s = KvStore::open(path, id);
+  Context b(id, 700);
+  CHECK_EQ(s->read_kv(b.rows(), 700), 0);
+  CHECK_EQ(s->read_tokens(700, ids), 2 * kStoreBlockTokens);
+}
+
+TEST(a_file_that_is_not_a_store_is_reported) {
+  TempDir dir;
+  const std::string path = dir.file("junk.kv");
+  {
+    std::ofstream f(path, std::ios::binary);
+    for (int i = 0; i < 9000; ++i) f.put(char(i * 7));
+  }
+  CHECK_THROWS_CODE(KvStore::open(path, identity()), "STORE_CORRUPT");
+  CHECK_THROWS_CODE(KvStore::read_meta(dir.file("absent.kv")), "STORE_NOT_FOUND");
+}
+
+TEST(an_unwritable_place_is_reported) {
+  // root ignores permissions, so a path on a read-only file system stands in
+  CHECK_THROWS_CODE(KvStore::open("/proc/tome-store-test.kv", identity()), "STORE_READONLY");
+  if (geteuid() != 0) {
+    TempDir dir;
+    std::filesystem::permissions(dir.path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec);
+    CHECK_THROWS_CODE(KvStore::open(dir.file("x.kv"), identity()), "STORE_READONLY");
+    std::filesystem::permissions(dir.path, std::filesystem::perms::owner_all);
+  }
+}
+
+TEST(a_full_disk_fails_the_append_and_keeps_what_was_committed) {
+  TempDir dir;
+  const StoreIdentity id = identity();
+  const std::string path = dir.file("f.kv");
+  Context a(id, 20000);
+  a.fill(0, 20000, 5);
+  { KvStore::open(path, id)->append(a.rows(), a.tokens.data(), 0, 256, {}); }
+  // the child may write at most 2 MB more: a big append hits the limit
+  const int rc = store_test::run_child(
+      [&] {
+        auto s = KvStore::open(path, id);
+        try {
+          s->append(a.rows(), a.tokens.data(), 256, 20000, {});
+        } catch (const Error& e) {
+          std::printf("child: [%s] %s\n", e.code().c_str(), e.what());
+          return e.code() == "STORE_FULL" ? 0 : 2;
+        }
+        return 3;
+      },
+      long(std::filesystem::file_size(path)) + (2l << 20));
+  CHECK_EQ(rc, 0);
+  auto s = KvStore::open(path, id);
+  CHECK_EQ(s->n_tokens(), 256);
+  Context b(id, 20000);
+  CHECK_EQ(s->read_kv(b.rows(), 256), 256);
+  CHECK(a.same_prefix(b, 256));
+}
+
+TOME_TEST_MAIN()

@@ -1,0 +1,273 @@
+// A session's context through its KV store, on a real model (stories260K) in
+// retrieval mode (small sinks/window so the index is built and used):
+//   - a reopened store answers without prefill, bit-identical to a session that
+//     never stopped, through the index build, decode and more turns;
+//   - a child process killed with SIGKILL at random points (prefill, index
+//     build, decode appends; many seeds) leaves a store that restores a
+//     consistent prefix, and finishing the work from it gives the same logits;
+//   - damaged blocks cut the restored prefix (resumed or rebuilt, never served);
+//   - a store written by another model (same shape, other weights) is refused.
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <random>
+#include <thread>
+
+#include "../kvstore/store_test_util.h"
+#include "kvstore/sqlite_db.h"
+#include "model/model.h"
+#include "model/session.h"
+#include "test_harness.h"
+
+using namespace tome;
+using store_test::TempDir;
+
+namespace {
+
+constexpr int64_t kDoc = 700, kQuestion = 12, kDecode = 80, kFlushEvery = 5;
+
+std::string model_path(const char* name) { return tome_test::data_dir() + "/models/" + name; }
+
+SessionOptions options() {
+  SessionOptions o;
+  o.n_ctx = 1024;
+  o.n_threads = 2;
+  o.n_batch = 64;
+  o.retrieval.mode = AttentionMode::RETRIEVAL;
+  o.retrieval.sinks = 16;
+  o.retrieval.window = 64;
+  o.retrieval.top_k = 32;
+  return o;
+}
+
+int32_t argmax(const std::vector<float>& l) { return int32_t(std::max_element(l.begin(), l.end()) - l.begin()); }
+
+// The work: prefill a document, ask a question (the index is built then),
+// decode greedily, committing decoded tokens every kFlushEvery steps. Runs
+// from wherever the session stands (a restored prefix of `seq`). The
+// reference run extends seq with the greedy tokens; a restored session has no
+// logits of its last token (they are not stored), so it is given the whole
+// reference sequence.
+void run_work(Session& s, std::vector<int32_t>& seq) {
+  std::vector<float> logits;
+  auto eval_range = [&](int64_t from, int64_t to, bool document) {
+    if (s.n_past() >= to) return;
+    const std::vector<int32_t> part(seq.begin() + std::max(from, s.n_past()), seq.begin() + to);
+    logits = document ? s.prefill(part) : s.eval(part);
+  };
+  eval_range(0, kDoc, true);
+  s.build_index();
+  eval_range(kDoc, kDoc + kQuestion, false);
+  const int64_t end = kDoc + kQuestion + kDecode;
+  while (s.n_past() < end) {
+    const int64_t p = s.n_past();
+    if (int64_t(seq.size()) <= p) {
+      if (logits.empty()) throw Error("TEST", "a restored session needs its next token given");
+      seq.push_back(argmax(logits));
+    }
+    logits = s.eval({seq[size_t(p)]});
+    if ((p + 1) % kFlushEvery == 0) s.flush_store();
+  }
+  s.flush_store();
+}
+
+// What the finished context answers: the logits of one more token.
+std::vector<float> probe(Session& s) { return s.eval({42}); }
+
+std::vector<int32_t> document(int n_vocab) {
+  std::mt19937 g(42);
+  std::vector<int32_t> t(kDoc + kQuestion);
+  t[0] = 1;
+  for (size_t i = 1; i < t.size(); ++i) t[i] = int32_t(3 + g() % uint32_t(n_vocab - 3));
+  return t;
+}
+
+struct Reference {
+  std::unique_ptr<Model> model;
+  std::vector<int32_t> seq;      // doc + question + greedy tokens
+  std::vector<float> last;       // probe() after the work
+};
+
+Reference& reference() {
+  static Reference r = [] {
+    Reference x;
+    x.model = Model::load(model_path("stories260K.gguf"));
+    x.seq = document(x.model->hparams().n_vocab);
+    Session s(*x.model, options());
+    run_work(s, x.seq);
+    x.last = probe(s);
+    CHECK(s.sparse_active());
+    return x;
+  }();
+  return r;
+}
+
+void skip_without_data() {
+  if (!sqlite_available()) SKIP("this build has no SQLite");
+  FILE* f = std::fopen(model_path("stories260K.gguf").c_str(), "rb");
+  if (!f) SKIP("test data not found (../shared or $TOME_TEST_DATA)");
+  std::fclose(f);
+}
+
+std::unique_ptr<KvStore> open_store(const Session& s, const std::string& path) {
+  return KvStore::open(path, s.store_identity());
+}
+
+bool same(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+// Finishes the work from wherever s stands; true when the result is bit for bit
+// the reference's.
+bool finishes_like_reference(Session& s) {
+  std::vector<int32_t> seq = reference().seq;
+  run_work(s, seq);
+  return same(probe(s), reference().last);
+}
+
+}  // namespace
+
+TEST(reopened_store_answers_without_prefill_bit_identically) {
+  skip_without_data();
+  Reference& ref = reference();
+  TempDir dir;
+  const std::string path = dir.file("doc.kv");
+  {
+    Session s(*ref.model, options());
+    CHECK_EQ(s.attach_store(open_store(s, path)), 0);
+    std::vector<int32_t> doc(ref.seq.begin(), ref.seq.begin() + kDoc);
+    s.eval(doc);
+    s.build_index();
+    CHECK(s.store()->index_complete());
+  }
+  {
+    Session s(*ref.model, options());
+    CHECK_EQ(s.attach_store(open_store(s, path)), kDoc);
+    CHECK(s.sparse_active());  // the index came back with the K/V: no prefill, no build
+    CHECK(std::equal(s.tokens().begin(), s.tokens().end(), ref.seq.begin()));
+    const std::vector<int32_t>& seq = ref.seq;
+    // part of the decode, then stop ...
+    s.eval(std::vector<int32_t>(seq.begin() + kDoc, seq.begin() + kDoc + kQuestion));
+    for (int64_t p = kDoc + kQuestion; p < kDoc + kQuestion + 30; ++p) s.eval({seq[size_t(p)]});
+    s.flush_store();
+  }
+  // ... and the conversation continues where it stopped
+  Session s(*ref.model, options());
+  CHECK_EQ(s.attach_store(open_store(s, path)), kDoc + kQuestion + 30);
+  CHECK(finishes_like_reference(s));
+}
+
+TEST(sigkill_at_random_points_never_serves_a_wrong_context) {
+  skip_without_data();
+  Reference& ref = reference();
+  // how long the whole work takes in a child, to spread the kills over it
+  TempDir timing;
+  auto t0 = std::chrono::steady_clock::now();
+  CHECK_EQ(store_test::run_child([&] {
+             Session s(*ref.model, options());
+             s.attach_store(open_store(s, timing.file("t.kv")));
+             return finishes_like_reference(s) ? 0 : 1;
+           }),
+           0);
+  const double total_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  int restored_in[5] = {0, 0, 0, 0, 0};  // nothing / in prefill / in the build / built, before decode / in decode
+  for (uint32_t seed = 1; seed <= 24; ++seed) {
+    TempDir dir;
+    const std::string path = dir.file("k.kv");
+    std::mt19937 g(seed);
+    // odd seeds kill two children in a row: the second resumes the first's store
+    for (uint32_t round = 0; round < 1 + seed % 2; ++round) {
+      const double at_ms = std::uniform_real_distribution<double>(0.0, total_ms)(g);
+      const pid_t pid = fork();
+      if (pid == 0) {
+        Session s(*ref.model, options());
+        s.attach_store(open_store(s, path));
+        std::vector<int32_t> seq = ref.seq;
+        run_work(s, seq);
+        _exit(0);
+      }
+      std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(at_ms));
+      kill(pid, SIGKILL);
+      int status = 0;
+      waitpid(pid, &status, 0);
+    }
+    Session s(*ref.model, options());
+    const int64_t n = s.attach_store(open_store(s, path));
+    CHECK(n <= int64_t(ref.seq.size()));
+    CHECK(std::equal(s.tokens().begin(), s.tokens().end(), ref.seq.begin()));
+    const bool partial_index = s.store()->index_built_at() >= 0 && !s.store()->index_complete();
+    restored_in[n == 0 ? 0 : n < kDoc ? 1 : partial_index ? 2 : n <= kDoc + kQuestion ? 3 : 4]++;
+    CHECK(finishes_like_reference(s));
+  }
+  std::printf("restored: %d empty, %d in prefill, %d in the index build, %d before decode, %d in decode\n",
+              restored_in[0], restored_in[1], restored_in[2], restored_in[3], restored_in[4]);
+}
+
+TEST(damaged_blocks_are_resumed_or_rebuilt_never_served) {
+  skip_without_data();
+  Reference& ref = reference();
+  TempDir dir;
+  const std::string path = dir.file("d.kv");
+  {
+    Session s(*ref.model, options());
+    s.attach_store(open_store(s, path));
+    std::vector<int32_t> seq = ref.seq;
+    run_work(s, seq);
+  }
+  auto damage = [&](const char* sql) {
+    SqliteDb db(path, false);
+    db.exec(sql);
+  };
+  // a block after the build point: resumed from that block, the index kept
+  damage("UPDATE kv SET v = substr(v, 1, 99) || x'00' || substr(v, 101) WHERE layer = 3 AND head = 1 AND block = 6");
+  {
+    Session s(*ref.model, options());
+    CHECK_EQ(s.attach_store(open_store(s, path)), 6 * kStoreBlockTokens);
+    CHECK(s.sparse_active());
+    CHECK(finishes_like_reference(s));
+  }
+  // a block of the indexed document: the prefill queries are gone, so all of it is rebuilt
+  damage("UPDATE kv SET crc = crc + 1 WHERE layer = 0 AND head = 0 AND block = 2");
+  {
+    Session s(*ref.model, options());
+    CHECK_EQ(s.attach_store(open_store(s, path)), 0);
+    CHECK(finishes_like_reference(s));
+  }
+  // a damaged index image: not used, the store rebuilt
+  damage("UPDATE indexes SET image = substr(image, 1, 200) || x'ff' || substr(image, 202) WHERE layer = 1 AND head = 2");
+  Session s(*ref.model, options());
+  CHECK_EQ(s.attach_store(open_store(s, path)), 0);
+  CHECK(finishes_like_reference(s));
+}
+
+TEST(a_store_from_another_model_is_refused) {
+  skip_without_data();
+  TempDir dir;
+  const std::string path = dir.file("m.kv");
+  // same shape and tokenizer, other weights: only the fingerprint tells them apart
+  auto a = Model::load(model_path("TinyStories-656K.f16.gguf"));
+  auto b = Model::load(model_path("tinystories-656k-q8_0.gguf"));
+  {
+    Session s(*a, options());
+    s.attach_store(open_store(s, path));
+    s.eval({1, 400, 500, 600});
+  }
+  Session s(*b, options());
+  CHECK_THROWS_CODE(open_store(s, path), "STORE_MISMATCH");
+  Session s2(*a, options());
+  CHECK_EQ(s2.attach_store(open_store(s2, path)), 4);
+}
+
+TEST(a_prefill_resumed_by_another_session_is_identical) {
+  Reference& ref = reference();
+  TempDir dir;
+  {
+    Session s(*ref.model, options());
+    s.attach_store(open_store(s, dir.file("r.kv")));
+    s.prefill(std::vector<int32_t>(ref.seq.begin(), ref.seq.begin() + 448));
+  }
+  Session s(*ref.model, options());
+  CHECK_EQ(s.attach_store(open_store(s, dir.file("r.kv"))), 448);
+  CHECK(finishes_like_reference(s));
+}
+TOME_TEST_MAIN()

@@ -1,5 +1,5 @@
 // tome: the command-line face of the engine host.
-//   tome run | tokenize | inspect | make-model | bench SUITE | eval | serve
+//   tome run | tokenize | inspect | make-model | bench SUITE | eval | cache | serve
 // Errors end the process with exit code 1 (2 for usage) and one line on stderr.
 import { isTomeError } from "../engine";
 import { UsageError } from "./args";
@@ -10,6 +10,7 @@ import * as makeModelCmd from "./commands/make-model";
 import * as benchCmd from "./commands/bench";
 import * as serveCmd from "./commands/serve";
 import * as evalCmd from "./commands/eval";
+import * as cacheCmd from "./commands/cache";
 
 const commands: Record<string, { usage: string; main: (argv: string[]) => Promise<number> }> = {
   run: { usage: runCmd.usage, main: runCmd.run },
@@ -18,6 +19,7 @@ const commands: Record<string, { usage: string; main: (argv: string[]) => Promis
   "make-model": { usage: makeModelCmd.usage, main: makeModelCmd.makeModel },
   bench: { usage: benchCmd.usage, main: benchCmd.bench },
   eval: { usage: evalCmd.usage, main: evalCmd.evalCommand },
+  cache: { usage: cacheCmd.usage, main: cacheCmd.cache },
   serve: { usage: serveCmd.usage, main: serveCmd.serve },
 };
 

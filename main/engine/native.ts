@@ -97,8 +97,45 @@ export interface PhaseTimes {
   otherMs: number;
 }
 
+/** The durable KV store a session is bound to (one SQLite file per document). */
+export interface StoreInfo {
+  path: string;
+  /** Positions committed to the store. */
+  nTokens: number;
+  /** Context length when the stored retrieval indexes were built; -1: none. */
+  indexBuiltAt: number;
+  indexComplete: boolean;
+}
+
+/** What a KV store must match to serve a session. */
+export interface StoreIdentity {
+  modelFp: string;
+  tokenizerFp: string;
+  settings: string;
+}
+
+/** A store's meta table, read without checking its identity (`tome cache list`). */
+export type StoreMeta = Record<string, string>;
+
 export interface NativeSession {
   eval(tokens: Int32Array, allLogits?: boolean): Promise<Float32Array>;
+  /** eval() of a part of a document: never builds the retrieval index first. */
+  prefill(tokens: Int32Array): Promise<Float32Array>;
+  /** Builds the retrieval index now when the context is long enough; resolves with ms spent. */
+  buildIndex(): Promise<number>;
+  /** The context's token ids. */
+  tokens(): Int32Array;
+  /**
+   * Binds the KV store at path (created when absent) to this empty session and restores
+   * what it holds: tokens, K/V, queries, indexes. Resolves with the positions restored.
+   * Rejects STORE_MISMATCH (another model, tokenizer or settings), STORE_CORRUPT,
+   * STORE_READONLY, STORE_FULL, STORE_BUSY, STORE_IO.
+   */
+  attachStore(path: string, labels?: Record<string, string>): Promise<number>;
+  /** Commits positions not yet in the store (a turn's decoded tokens). */
+  flushStore(): Promise<void>;
+  storeInfo(): StoreInfo | null;
+  storeIdentity(): StoreIdentity;
   truncate(n: number): void;
   nPast(): number;
   nCtx(): number;
@@ -176,6 +213,7 @@ export interface TomeAddon {
   Session: new (model: NativeModel, options?: SessionOptions) => NativeSession;
   Sampler: new (options?: SamplerOptions) => NativeSampler;
   inspectGguf(path: string): GgufSummary;
+  inspectStore(path: string): StoreMeta;
   writeSyntheticModel(options: SyntheticModelOptions): Promise<void>;
   cpuFeatures(): { avx2: boolean; fma: boolean; f16c: boolean; simd: boolean };
   setForceScalar(force: boolean): void;

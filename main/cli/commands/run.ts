@@ -2,14 +2,28 @@
 //          [--doc FILE] [--attention full|retrieval|streaming|flat|ivf] [--sinks N] [--window N] [--topk N] [--stats]
 // Streams the continuation to stdout; with --json prints one object
 // {"prompt_tokens":[...],"tokens":[...],"text":"..."} (plus "stats" with --stats).
-// --doc prefills a text file first (BOS + document), then the prompt after it.
+// --doc prefills a text file first (BOS + document), then the prompt after it. The
+// document's context is kept in its KV store (--cache-dir, default the app's
+// kv-cache folder; --no-cache to skip): a second run on the same document,
+// model and settings restores it instead of prefilling, and an interrupted
+// prefill resumes where it stopped.
 import * as fs from "node:fs";
-import { generate, loadAddon, tokenizePrompt, type AttentionMode, type StepStats } from "../../engine";
+import * as path from "node:path";
+import {
+  defaultCacheDir,
+  generate,
+  loadAddon,
+  openDocument,
+  tokenizePrompt,
+  type AttentionMode,
+  type StepStats,
+} from "../../engine";
 import { floatArg, intArg, parse, requireArg, UsageError } from "../args";
 
 export const usage = `tome run --model M.gguf --prompt TEXT [-n 64] [--temp 0] [--seed S] [--top-k 40] [--top-p 0.95]
          [--min-p 0.05] [--repeat-penalty 1] [--threads N] [--ctx N] [--json] [--doc FILE] [--stats]
-         [--attention full|retrieval|streaming|flat|ivf] [--sinks 128] [--window 512] [--topk 100] [--ef N]`;
+         [--attention full|retrieval|streaming|flat|ivf] [--sinks 128] [--window 512] [--topk 100] [--ef N]
+         [--cache-dir D] [--no-cache]`;
 
 const MODES: AttentionMode[] = ["full", "retrieval", "streaming", "flat", "ivf"];
 
@@ -56,6 +70,8 @@ export async function run(argv: string[]): Promise<number> {
     topk: { type: "string" },
     ef: { type: "string" },
     stats: { type: "boolean" },
+    "cache-dir": { type: "string" },
+    "no-cache": { type: "boolean" },
   });
   const modelPath = requireArg(values.model, "model");
   const prompt = values.prompt;
@@ -85,9 +101,23 @@ export async function run(argv: string[]): Promise<number> {
   const showStats = values.stats === true;
   const steps: ReturnType<typeof summarize>[] = [];
   let docMs = 0;
-  if (docTokens.length) {
+  const cached = docTokens.length > 0 && values["no-cache"] !== true;
+  let docInfo: Record<string, unknown> | undefined;
+  if (cached) {
+    const dir = values["cache-dir"] ?? defaultCacheDir();
+    const labels = { doc: path.basename(values.doc ?? ""), model: path.basename(modelPath) };
     const t0 = performance.now();
-    await session.eval(Int32Array.from(docTokens));
+    const opened = await openDocument(session, dir, docTokens, labels);
+    docMs = performance.now() - t0;
+    docInfo = { cache: opened.file, restored: opened.restored, prefilled: opened.prefilled, ms: docMs };
+    if (!json)
+      process.stderr.write(
+        `tome: document ${docTokens.length} tokens: ${docTokens.length - opened.prefilled} from the cache, ` +
+          `${opened.prefilled} prefilled, ready in ${docMs.toFixed(0)} ms (${opened.file})\n`,
+      );
+  } else if (docTokens.length) {
+    const t0 = performance.now();
+    await session.prefill(Int32Array.from(docTokens));
     docMs = performance.now() - t0;
     if (!json) process.stderr.write(`tome: document ${docTokens.length} tokens prefilled in ${docMs.toFixed(0)} ms\n`);
   }
@@ -112,9 +142,11 @@ export async function run(argv: string[]): Promise<number> {
         }
       : undefined,
   });
+  if (cached) await session.flushStore(); // the turn joins the store: a later run can continue it
   if (json) {
     const out: Record<string, unknown> = { prompt_tokens: promptTokens, tokens: result.tokens, text: result.text };
     if (docTokens.length) out.doc_tokens = docTokens.length;
+    if (docInfo) out.doc = docInfo;
     if (showStats) out.stats = steps;
     process.stdout.write(JSON.stringify(out) + "\n");
   } else {

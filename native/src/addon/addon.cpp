@@ -1,5 +1,5 @@
 // tome_cpu.node: the engine's Node-API surface. Classes Model, Session, Sampler;
-// functions inspectGguf, cpuFeatures. Every native failure reaches JS as an
+// functions inspectGguf, inspectStore, cpuFeatures. Every native failure reaches JS as an
 // Error with `.code`; bad arguments as TypeErrors with code ERR_INVALID_ARG.
 #include <napi.h>
 
@@ -9,6 +9,7 @@
 #include "addon/model_wrap.h"
 #include "addon/sampler_wrap.h"
 #include "addon/session_wrap.h"
+#include "addon/store_inspect.h"
 #include "addon/tokenizer_wrap.h"
 #include "addon/synthetic_model.h"
 #include "cpu/cpu_features.h"
@@ -56,6 +57,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("Sampler", sampler);
   exports.Set("writeGguf", Napi::Function::New(env, write_gguf));
   exports.Set("inspectGguf", Napi::Function::New(env, inspect_gguf));
+  exports.Set("inspectStore", Napi::Function::New(env, inspect_store));
   exports.Set("writeSyntheticModel", Napi::Function::New(env, write_synthetic_model));
   exports.Set("cpuFeatures", Napi::Function::New(env, cpu_features_js));
   exports.Set("setForceScalar", Napi::Function::New(env, set_force_scalar_js));

@@ -2,6 +2,7 @@
 
 #include "addon/js_errors.h"
 #include "addon/model_wrap.h"
+#include "addon/session_worker.h"
 
 namespace tome::addon {
 
@@ -52,56 +53,33 @@ void read_retrieval_settings(const Napi::Object& o, RetrievalSettings& r) {
   }
 }
 
-// Runs Session::eval off the JS thread; resolves with the logits.
-class EvalWorker : public Napi::AsyncWorker {
- public:
-  EvalWorker(Napi::Env env, SessionWrap* owner, std::vector<int32_t> tokens, bool all_logits)
-      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), owner_(owner),
-        tokens_(std::move(tokens)), all_logits_(all_logits) {}
-  Napi::Promise promise() { return deferred_.Promise(); }
+Napi::Value float_array(Napi::Env env, const std::vector<float>& v) {
+  Napi::Float32Array out = Napi::Float32Array::New(env, v.size());
+  std::copy(v.begin(), v.end(), out.Data());
+  return out;
+}
 
-  void Execute() override {
-    try {
-      logits_ = owner_->session().eval(tokens_, all_logits_);
-    } catch (const tome::Error& e) {
-      code_ = e.code();
-      SetError(e.what());
-    } catch (const std::bad_alloc&) {
-      code_ = "OUT_OF_MEMORY";
-      SetError("out of memory");
-    } catch (const std::exception& e) {
-      code_ = "INTERNAL";
-      SetError(e.what());
-    }
-  }
-  void OnOK() override {
-    owner_->busy() = false;
-    owner_->Unref();
-    Napi::Float32Array out = Napi::Float32Array::New(Env(), logits_.size());
-    std::copy(logits_.begin(), logits_.end(), out.Data());
-    deferred_.Resolve(out);
-  }
-  void OnError(const Napi::Error& e) override {
-    owner_->busy() = false;
-    owner_->Unref();
-    deferred_.Reject(make_error(Env(), code_, e.Message()).Value());
-  }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  SessionWrap* owner_;
-  std::vector<int32_t> tokens_;
-  bool all_logits_;
-  std::vector<float> logits_;
-  std::string code_ = "INTERNAL";
-};
+std::vector<int32_t> token_arg(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsTypedArray() ||
+      info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+    throw type_error(info.Env(), "tokens must be an Int32Array");
+  Napi::Int32Array arr = info[0].As<Napi::Int32Array>();
+  return std::vector<int32_t>(arr.Data(), arr.Data() + arr.ElementLength());
+}
 
 }  // namespace
 
 Napi::Function SessionWrap::define(Napi::Env env, Napi::FunctionReference* model_ctor) {
   g_model_ctor = model_ctor;
   return DefineClass(env, "Session",
-                     {InstanceMethod("eval", &SessionWrap::eval), InstanceMethod("truncate", &SessionWrap::truncate),
+                     {InstanceMethod("eval", &SessionWrap::eval), InstanceMethod("prefill", &SessionWrap::prefill),
+                      InstanceMethod("buildIndex", &SessionWrap::build_index),
+                      InstanceMethod("tokens", &SessionWrap::tokens),
+                      InstanceMethod("attachStore", &SessionWrap::attach_store),
+                      InstanceMethod("flushStore", &SessionWrap::flush_store),
+                      InstanceMethod("storeInfo", &SessionWrap::store_info),
+                      InstanceMethod("storeIdentity", &SessionWrap::store_identity),
+                      InstanceMethod("truncate", &SessionWrap::truncate),
                       InstanceMethod("nPast", &SessionWrap::n_past), InstanceMethod("nCtx", &SessionWrap::n_ctx),
                       InstanceMethod("kvBytes", &SessionWrap::kv_bytes),
                       InstanceMethod("threads", &SessionWrap::threads), InstanceMethod("times", &SessionWrap::times),
@@ -157,19 +135,39 @@ Napi::Value SessionWrap::close(const Napi::CallbackInfo& info) {
 
 Napi::Value SessionWrap::eval(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsTypedArray() ||
-      info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
-    throw type_error(env, "tokens must be an Int32Array");
-  Napi::Int32Array arr = info[0].As<Napi::Int32Array>();
-  bool all_logits = arg_bool(info, 1, false);
+  auto tokens = std::make_shared<std::vector<int32_t>>(token_arg(info));
+  const bool all_logits = arg_bool(info, 1, false);
   check_idle(env);
-  std::vector<int32_t> tokens(arr.Data(), arr.Data() + arr.ElementLength());
-  busy_ = true;
-  Ref();  // the JS object must outlive the worker
-  auto* w = new EvalWorker(env, this, std::move(tokens), all_logits);
-  Napi::Promise p = w->promise();
-  w->Queue();
-  return p;
+  auto logits = std::make_shared<std::vector<float>>();
+  return SessionWorker<SessionWrap>::start(
+      env, this, [this, tokens, logits, all_logits] { *logits = session_->eval(*tokens, all_logits); },
+      [logits](Napi::Env e) { return float_array(e, *logits); });
+}
+
+Napi::Value SessionWrap::prefill(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto tokens = std::make_shared<std::vector<int32_t>>(token_arg(info));
+  check_idle(env);
+  auto logits = std::make_shared<std::vector<float>>();
+  return SessionWorker<SessionWrap>::start(
+      env, this, [this, tokens, logits] { *logits = session_->prefill(*tokens); },
+      [logits](Napi::Env e) { return float_array(e, *logits); });
+}
+
+Napi::Value SessionWrap::build_index(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  check_idle(env);
+  auto ms = std::make_shared<double>(0);
+  return SessionWorker<SessionWrap>::start(
+      env, this, [this, ms] { *ms = session_->build_index(); },
+      [ms](Napi::Env e) { return Napi::Number::New(e, *ms); });
+}
+
+Napi::Value SessionWrap::tokens(const Napi::CallbackInfo& info) {
+  const std::vector<int32_t>& t = live(info.Env()).tokens();
+  Napi::Int32Array out = Napi::Int32Array::New(info.Env(), t.size());
+  std::copy(t.begin(), t.end(), out.Data());
+  return out;
 }
 
 Napi::Value SessionWrap::truncate(const Napi::CallbackInfo& info) {

@@ -1,6 +1,13 @@
 // JS class Session: new Session(model, { ctx, threads, batch })
 //   eval(tokens: Int32Array, allLogits = false) -> Promise<Float32Array>
 //     runs on a worker thread; a second call while one runs rejects with BUSY.
+//   prefill(tokens) -> Promise<Float32Array>: eval of a part of a document that
+//     never builds the retrieval index first (a prefill in several calls)
+//   buildIndex() -> Promise<number ms>: builds the index now if the context is long enough
+//   tokens() -> Int32Array: the context's token ids
+//   KV store (session_store_wrap.cpp): attachStore(path) -> Promise<number restored>,
+//     flushStore() -> Promise<void>, storeInfo() -> { path, nTokens, indexBuiltAt,
+//     indexComplete } | null, storeIdentity() -> { modelFp, tokenizerFp, settings }
 //   truncate(n); nPast(); nCtx(); kvBytes(); threads()
 //   times() -> { matmulMs, attentionMs, otherMs } since the last resetTimes()
 //   close(): frees the KV cache now; every later call throws CLOSED
@@ -34,6 +41,13 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
 
  private:
   Napi::Value eval(const Napi::CallbackInfo& info);
+  Napi::Value prefill(const Napi::CallbackInfo& info);
+  Napi::Value build_index(const Napi::CallbackInfo& info);
+  Napi::Value tokens(const Napi::CallbackInfo& info);
+  Napi::Value attach_store(const Napi::CallbackInfo& info);
+  Napi::Value flush_store(const Napi::CallbackInfo& info);
+  Napi::Value store_info(const Napi::CallbackInfo& info);
+  Napi::Value store_identity(const Napi::CallbackInfo& info);
   Napi::Value truncate(const Napi::CallbackInfo& info);
   Napi::Value n_past(const Napi::CallbackInfo& info);
   Napi::Value n_ctx(const Napi::CallbackInfo& info);

@@ -1,0 +1,168 @@
+// Document KV caches on disk: one store file per (document tokens, model,
+// tokenizer, settings), named by a hash of them, in a cache folder
+// ($TOME_CACHE_DIR, else <app data>/kv-cache). A document read once is reopened
+// without prefill; a conversation on it continues where it stopped.
+//   openDocument()  binds a session to the document's store and brings the
+//                   context to exactly the document (restored, resumed or prefilled)
+//   evalFrom()      evaluates a prompt reusing the longest prefix already in the context
+//   listCaches / removeCache / gcCaches   management (`tome cache`)
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { defaultDataDir } from "../app/paths";
+import { loadAddon, type NativeSession, type StoreIdentity } from "./native";
+
+export const STORE_EXT = ".tomekv";
+/** SQLite keeps a write-ahead log and a shared-memory index beside each store. */
+const SIDE_FILES = ["", "-wal", "-shm"];
+
+export function defaultCacheDir(env = process.env): string {
+  return env.TOME_CACHE_DIR || path.join(defaultDataDir(), "kv-cache");
+}
+
+/** The store file of a document's tokens under a session's identity. */
+export function storeFileFor(dir: string, id: StoreIdentity, docTokens: ArrayLike<number>): string {
+  const h = createHash("sha256");
+  h.update(`${id.modelFp}\n${id.tokenizerFp}\n${id.settings}\n`);
+  h.update(Buffer.from(Int32Array.from(docTokens).buffer));
+  return path.join(dir, h.digest("hex").slice(0, 32) + STORE_EXT);
+}
+
+export function commonPrefix(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n && a[i] === b[i]) i++;
+  return i;
+}
+
+export interface OpenedDocument {
+  file: string;
+  /** Positions the store gave back (may include an earlier conversation). */
+  restored: number;
+  /** Document tokens prefilled now (0 when the store had them all). */
+  prefilled: number;
+  prefillMs: number;
+  indexMs: number;
+}
+
+/**
+ * Binds session (empty) to the document's store in dir and leaves the context at exactly
+ * docTokens, indexed: what the store holds is reused, the rest prefilled (committed chunk
+ * by chunk, so an interrupted prefill resumes), then the retrieval index is built.
+ */
+export async function openDocument(
+  session: NativeSession,
+  dir: string,
+  docTokens: number[],
+  labels: Record<string, string> = {},
+  onProgress?: (done: number, total: number) => void,
+): Promise<OpenedDocument> {
+  fs.mkdirSync(dir, { recursive: true });
+  const file = storeFileFor(dir, session.storeIdentity(), docTokens);
+  const restored = await session.attachStore(file, labels);
+  const keep = commonPrefix(session.tokens(), docTokens);
+  if (keep < session.nPast()) session.truncate(keep);
+  const t0 = performance.now();
+  const chunk = 4096; // progress granularity; the engine commits every batch anyway
+  for (let at = keep; at < docTokens.length; at += chunk) {
+    await session.prefill(Int32Array.from(docTokens.slice(at, Math.min(docTokens.length, at + chunk))));
+    onProgress?.(Math.min(docTokens.length, at + chunk), docTokens.length);
+  }
+  const prefillMs = performance.now() - t0;
+  const indexMs = await session.buildIndex();
+  return { file, restored, prefilled: docTokens.length - keep, prefillMs, indexMs };
+}
+
+/**
+ * Evaluates tokens (the whole context wanted: document, history, question) reusing the
+ * longest prefix the session already holds; returns the logits of the last token.
+ */
+export async function evalFrom(session: NativeSession, tokens: number[]): Promise<Float32Array> {
+  if (!tokens.length) throw new Error("evalFrom needs at least one token");
+  // at least the last token is evaluated: its logits are not kept
+  const keep = Math.min(commonPrefix(session.tokens(), tokens), tokens.length - 1);
+  if (keep < session.nPast()) session.truncate(keep);
+  return session.eval(Int32Array.from(tokens.slice(keep)));
+}
+
+export interface CacheEntry {
+  file: string;
+  bytes: number;
+  doc?: string;
+  model?: string;
+  modelFp?: string;
+  settings?: string;
+  tokens: number;
+  indexComplete: boolean;
+  lastUsedMs: number;
+  /** Set when the file could not be read as a store (it is still listed, so it can be removed). */
+  error?: string;
+}
+
+function bytesOnDisk(file: string): number {
+  let total = 0;
+  for (const s of SIDE_FILES) {
+    try {
+      total += fs.statSync(file + s).size;
+    } catch {
+      /* absent */
+    }
+  }
+  return total;
+}
+
+export function listCaches(dir: string): CacheEntry[] {
+  if (!fs.existsSync(dir)) return [];
+  const addon = loadAddon();
+  const out: CacheEntry[] = [];
+  for (const name of fs.readdirSync(dir).sort()) {
+    if (!name.endsWith(STORE_EXT)) continue;
+    const file = path.join(dir, name);
+    const bytes = bytesOnDisk(file);
+    try {
+      const m = addon.inspectStore(file);
+      out.push({
+        file,
+        bytes,
+        doc: m["label.doc"],
+        model: m["label.model"],
+        modelFp: m.model_fp,
+        settings: m.settings,
+        tokens: Number(m.n_tokens ?? 0),
+        indexComplete: m.index_complete === "1",
+        lastUsedMs: Number(m.last_used_ms ?? fs.statSync(file).mtimeMs),
+      });
+    } catch (e) {
+      out.push({ file, bytes, tokens: 0, indexComplete: false, lastUsedMs: fs.statSync(file).mtimeMs, error: String((e as Error).message) });
+    }
+  }
+  return out;
+}
+
+/** Deletes a store and its side files. */
+export function removeCache(file: string): void {
+  if (!file.endsWith(STORE_EXT)) throw new Error(`not a tome KV store: ${file}`);
+  for (const s of SIDE_FILES) fs.rmSync(file + s, { force: true });
+}
+
+/** Removes least-recently-used stores until the folder holds at most maxBytes; returns what went. */
+export function gcCaches(dir: string, maxBytes: number): CacheEntry[] {
+  const entries = listCaches(dir).sort((a, b) => a.lastUsedMs - b.lastUsedMs);
+  let total = entries.reduce((s, e) => s + e.bytes, 0);
+  const removed: CacheEntry[] = [];
+  for (const e of entries) {
+    if (total <= maxBytes) break;
+    removeCache(e.file);
+    total -= e.bytes;
+    removed.push(e);
+  }
+  return removed;
+}
+
+/** "10G", "512M", "2000000", "1.5GiB" -> bytes. */
+export function parseBytes(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b)?$/i.exec(text.trim());
+  if (!m) throw new Error(`not a size: '${text}' (e.g. 10G, 512M, 2000000)`);
+  const scale = { "": 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 }[m[2].toLowerCase() as "" | "k" | "m" | "g" | "t"];
+  return Math.round(Number(m[1]) * scale);
+}

@@ -1,0 +1,115 @@
+// The document KV cache as a user meets it: `tome run --doc` twice (the second
+// run restores instead of prefilling and answers the same, token for token, as
+// a run without the cache), a run killed with SIGKILL mid-prefill resumes, and
+// `tome cache list|rm|gc` manage the folder.
+import { spawn, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { packageRoot } from "../../main/engine";
+import { dataDir, hasData, modelPath } from "../helpers/data";
+
+const bin = path.join(packageRoot(), "bin", "tome.js");
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tome-cache-"));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+const tome = (args: string[], cacheDir: string) =>
+  spawnSync(process.execPath, [bin, ...args], {
+    encoding: "utf8",
+    timeout: 120_000,
+    env: { ...process.env, TOME_CACHE_DIR: cacheDir },
+  });
+
+describe.skipIf(!hasData)("tome run --doc with the KV cache", () => {
+  const doc = path.join(dir, "alice.txt");
+  if (hasData)
+    fs.writeFileSync(doc, fs.readFileSync(path.join(dataDir!, "books", "alice-in-wonderland_pg11.txt"), "utf8").slice(0, 3000));
+  // retrieval with a small static set, so the index is built, stored and restored
+  const args = ["run", "--model", modelPath("stories260K.gguf"), "--doc", doc, "--prompt", "Alice said", "-n", "16",
+    "--temp", "0", "--attention", "retrieval", "--sinks", "16", "--window", "64", "--ctx", "2048", "--threads", "2", "--json"];
+  const answer = (r: ReturnType<typeof tome>) => {
+    expect(r.status, r.stderr).toBe(0);
+    return JSON.parse(r.stdout) as { tokens: number[]; doc_tokens: number; doc?: { restored: number; prefilled: number; cache: string } };
+  };
+
+  it("a second run restores the document and answers as a run without the cache", () => {
+    const cacheDir = path.join(dir, "c1");
+    const plain = answer(tome([...args, "--no-cache"], cacheDir));
+    const first = answer(tome(args, cacheDir));
+    expect(first.doc!.prefilled).toBe(first.doc_tokens);
+    const second = answer(tome(args, cacheDir));
+    expect(second.doc!.prefilled).toBe(0);
+    // the first run's turn was stored too; the second cut it back to the document
+    expect(second.doc!.restored).toBeGreaterThan(second.doc_tokens);
+    expect(first.tokens).toEqual(plain.tokens);
+    expect(second.tokens).toEqual(plain.tokens);
+
+    const list = JSON.parse(tome(["cache", "list", "--json"], cacheDir).stdout);
+    expect(list.caches).toHaveLength(1);
+    expect(list.caches[0]).toMatchObject({ doc: "alice.txt", model: "stories260K.gguf", index_complete: true });
+    expect(list.caches[0].bytes).toBeGreaterThan(0);
+  });
+
+  it("a run killed during its prefill resumes where it stopped", async () => {
+    const cacheDir = path.join(dir, "c2");
+    const plain = answer(tome([...args, "--no-cache"], path.join(dir, "unused")));
+    // kill at a point inside the prefill: after the store has some chunks
+    const child = spawn(process.execPath, [bin, ...args.slice(0, -1)], {
+      env: { ...process.env, TOME_CACHE_DIR: cacheDir },
+      stdio: "ignore",
+    });
+    const store = () => fs.readdirSync(cacheDir).find((f) => f.endsWith(".tomekv"));
+    const started = Date.now();
+    await new Promise<void>((resolve) => {
+      const poll = setInterval(() => {
+        let size = 0;
+        try {
+          const f = store();
+          if (f) size = fs.statSync(path.join(cacheDir, f)).size + (fs.statSync(path.join(cacheDir, f + "-wal"), { throwIfNoEntry: false })?.size ?? 0);
+        } catch {
+          /* not there yet */
+        }
+        if (size > 1_000_000 || Date.now() - started > 60_000) {
+          clearInterval(poll);
+          child.kill("SIGKILL");
+          resolve();
+        }
+      }, 5);
+    });
+    await new Promise((r) => child.on("exit", r));
+    const resumed = answer(tome(args, cacheDir));
+    expect(resumed.tokens).toEqual(plain.tokens);
+    // it was killed mid-way: some of the document came back, not all of it
+    expect(resumed.doc!.restored).toBeGreaterThan(0);
+    expect(resumed.doc!.prefilled).toBeGreaterThan(0);
+  });
+
+  it("cache rm and gc remove stores, least recently used first", () => {
+    const cacheDir = path.join(dir, "c3");
+    const doc2 = path.join(dir, "alice2.txt");
+    fs.writeFileSync(doc2, fs.readFileSync(doc, "utf8").slice(0, 2000));
+    answer(tome(args, cacheDir));
+    answer(tome(args.map((a) => (a === doc ? doc2 : a)), cacheDir));
+    const list = JSON.parse(tome(["cache", "list", "--json"], cacheDir).stdout).caches as { file: string; doc: string; bytes: number }[];
+    expect(list.map((c) => c.doc).sort()).toEqual(["alice.txt", "alice2.txt"]);
+    // a budget that fits one: the older (alice.txt) goes
+    const keep = Math.max(...list.map((c) => c.bytes));
+    const gc = JSON.parse(tome(["cache", "gc", "--max", String(keep), "--json"], cacheDir).stdout);
+    expect(gc.removed.map((c: { doc: string }) => c.doc)).toEqual(["alice.txt"]);
+    const left = JSON.parse(tome(["cache", "list", "--json"], cacheDir).stdout).caches;
+    expect(left.map((c: { doc: string }) => c.doc)).toEqual(["alice2.txt"]);
+    const rm = tome(["cache", "rm", path.basename(left[0].file).slice(0, 8), "--json"], cacheDir);
+    expect(rm.status, rm.stderr).toBe(0);
+    expect(JSON.parse(tome(["cache", "list", "--json"], cacheDir).stdout).caches).toHaveLength(0);
+    expect(tome(["cache", "gc"], cacheDir).status).toBe(2);
+    expect(tome(["cache", "rm", "nothing-like-this"], cacheDir).status).toBe(2);
+  });
+
+  it("a cache folder that cannot be made is a clear error", () => {
+    const file = path.join(dir, "a-file");
+    fs.writeFileSync(file, "not a folder");
+    const r = tome(args, path.join(file, "cache"));
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+  });
+});

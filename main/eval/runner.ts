@@ -182,6 +182,7 @@ export async function runEval(e: EvalEngine, o: EvalOptions, hooks: EvalHooks = 
       window: o.window ?? ENGINE_DEFAULTS.window,
       top_k: o.topK ?? ENGINE_DEFAULTS.topK,
       threads: o.threads,
+      monitor_every: o.monitorEvery,
     },
     rows,
   };

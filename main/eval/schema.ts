@@ -44,7 +44,7 @@ export const evalResultSchema: Schema<EvalResult> = obj({
   chat_template: bool,
   haystack: str({ min: 1, max: 4096 }),
   seed: int({ min: 0, max: 2 ** 32 }),
-  settings: obj({ sinks: count, window: count, top_k: count, threads: count }),
+  settings: obj({ sinks: count, window: count, top_k: count, threads: count, monitor_every: count }),
   rows: arr(evalRowSchema, { max: 1 << 20 }),
 }) as Schema<EvalResult>;
 

@@ -115,7 +115,7 @@ export interface EvalResult {
   chat_template: boolean;
   haystack: string;
   seed: number;
-  settings: { sinks: number; window: number; top_k: number; threads: number };
+  settings: { sinks: number; window: number; top_k: number; threads: number; monitor_every: number };
   rows: EvalRow[];
 }
 

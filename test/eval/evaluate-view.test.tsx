@@ -89,7 +89,7 @@ describe("Evaluate view", () => {
     await openEvaluate();
     fireEvent.click(screen.getByTestId("eval-run"));
     await screen.findByTestId("eval-cancel");
-    const result: EvalResult = { suite: "eval", model: "tiny.gguf", n_ctx_train: 2048, chat_template: false, haystack: "noise", seed: 1, settings: { sinks: 128, window: 512, top_k: 100, threads: 2 }, rows: ROWS };
+    const result: EvalResult = { suite: "eval", model: "tiny.gguf", n_ctx_train: 2048, chat_template: false, haystack: "noise", seed: 1, settings: { sinks: 128, window: 512, top_k: 100, threads: 2, monitor_every: 1 }, rows: ROWS };
     act(() => f.emit("eval.done", { jobId: "e1", result, error: null }));
     expect(screen.getByTestId("eval-cannot-solve").textContent).toMatch(/cannot solve these tasks/);
     const summary = screen.getByTestId("eval-summary").textContent!;

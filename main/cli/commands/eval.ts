@@ -4,6 +4,7 @@
 // and each sparse mode: score, agreement with full attention, KL of the first
 // answer token, the monitor's recall and mass, ms per token (main/eval).
 // Progress goes to stderr; --json prints {"suite":"eval","rows":[...]} to stdout.
+import * as fs from "node:fs";
 import * as os from "node:os";
 import { loadAddon } from "../../engine";
 import { loadHaystack } from "../../eval/haystack";
@@ -11,13 +12,23 @@ import { defaultLengths, lengthLabel, parseDepth, parseLength, parseList, parseM
 import { promptingOf } from "../../eval/prompt";
 import { writeReport } from "../../eval/report/write";
 import { runEval } from "../../eval/runner";
+import { validateEvalResult } from "../../eval/schema";
 import { summaryLines } from "../../eval/summary";
 import { TASKS, type EvalOptions } from "../../eval/types";
 import { intArg, parse, requireArg, UsageError } from "../args";
 
 export const usage = `tome eval --model M.gguf [--tasks ${TASKS.join(",")}] [--lengths 4K,16K,32K,128K]
          [--depths 0,25,50,75,100] [--modes full,retrieval,streaming] [--haystack noise|FILE] [--samples 1] [--seed 1]
-         [--sinks 128] [--window 512] [--topk 100] [--monitor-every 1] [--threads N] [--beyond-trained] [--json] [--report FILE]`;
+         [--sinks 128] [--window 512] [--topk 100] [--monitor-every 1] [--threads N] [--beyond-trained] [--json] [--report FILE]
+       tome eval --from RESULT.json --report FILE      (the report of a saved --json result)`;
+
+function reportFromJson(from: string, report: string): number {
+  const result = validateEvalResult(JSON.parse(fs.readFileSync(from, "utf8")));
+  writeReport(report, result);
+  for (const line of summaryLines(result)) process.stderr.write(line + "\n");
+  process.stderr.write(`tome eval: report written to ${report}\n`);
+  return 0;
+}
 
 function listArg<T>(v: string | undefined, name: string, one: (s: string) => T, dflt: T[]): T[] {
   if (v === undefined) return dflt;
@@ -47,7 +58,9 @@ export async function evalCommand(argv: string[]): Promise<number> {
     "beyond-trained": { type: "boolean" },
     json: { type: "boolean" },
     report: { type: "string" },
+    from: { type: "string" },
   });
+  if (values.from !== undefined) return reportFromJson(values.from, requireArg(values.report, "report"));
   const modelPath = requireArg(values.model, "model");
   const addon = loadAddon();
   const model = new addon.Model(modelPath);

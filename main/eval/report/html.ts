@@ -68,7 +68,9 @@ export function renderReport(result: EvalResult): string {
     for (const mode of modes) out.push(heatmapSvg(heatmap(rows, task, mode, "score"), `score · ${mode}`));
     if (hasFull) for (const mode of sparseModes) out.push(heatmapSvg(differenceMap(rows, task, mode, "score"), `score: ${mode} − full`));
     out.push(`</div><div class="maps">`);
-    for (const mode of sparseModes) out.push(heatmapSvg(heatmap(rows, task, mode, "agree_with_full"), `agreement with full · ${mode}`));
+    for (const mode of sparseModes) out.push(heatmapSvg(heatmap(rows, task, mode, "agree_with_full"), `answer equals full's · ${mode}`));
+    for (const mode of sparseModes) out.push(heatmapSvg(heatmap(rows, task, mode, "first_token_agree"), `first token equals full's · ${mode}`));
+    out.push(`</div><div class="maps">`);
     for (const mode of sparseModes) out.push(heatmapSvg(heatmap(rows, task, mode, "kl"), `KL(full ‖ ${mode}), first token`));
     out.push(`</div>`);
   }
@@ -84,6 +86,9 @@ export function renderReport(result: EvalResult): string {
   }
   out.push(lineChartSvg("Decode time per token", "ms per token", lengths, series(modes, (s) => s.msPerToken), { yMin: 0 }));
   out.push(`</div>`);
+  out.push(
+    `<p class="legend">Time per token is measured here with the quality monitor on (every ${result.settings.monitor_every} step${result.settings.monitor_every === 1 ? "" : "s"}: an exact top-k over sampled heads), which sparse modes pay and full attention does not; on tiny models and short contexts the sparse modes' fixed costs dominate. For speed alone see <code>tome bench decode</code>.</p>`,
+  );
   out.push(
     `<h2>How to read this</h2><p>Each instance is a RULER-style synthetic task built to the stated length in this model's tokens (within 1%) with its needle at the stated depth, answered greedily. ` +
       `Full attention is the oracle; each sparse mode prefills the same prompt with exact attention, then answers the question with its own attention (retrieval: static sinks + window plus the keys an attention-aware index retrieves; streaming: the static set alone). ` +

@@ -13,6 +13,8 @@ export interface Answer {
   msPerToken: number | null;
   recall: number | null;
   mass: number | null;
+  /** Decode steps that ran sparse. */
+  sparseSteps: number;
 }
 
 /** Running means of the monitor's figures over the evals of one answer. */
@@ -45,6 +47,7 @@ export async function decodeAnswer(
   let logits = queryLogits;
   let ms = 0;
   let steps = 0;
+  let sparseSteps = 0;
   while (tokens.length < maxNew) {
     const t = argmax(logits);
     if (model.isEog(t)) break;
@@ -55,8 +58,9 @@ export async function decodeAnswer(
     logits = await session.eval(Int32Array.of(t));
     ms += performance.now() - t0;
     steps++;
+    if (session.lastStats().sparse) sparseSteps++;
     monitor.add(session);
   }
   const text = Buffer.concat(tokens.map((t) => Buffer.from(model.tokenToPiece(t, false)))).toString("utf8");
-  return { tokens, text, firstLogp, msPerToken: steps ? ms / steps : null, recall: monitor.meanRecall, mass: monitor.meanMass };
+  return { tokens, text, firstLogp, msPerToken: steps ? ms / steps : null, recall: monitor.meanRecall, mass: monitor.meanMass, sparseSteps };
 }

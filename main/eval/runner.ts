@@ -118,6 +118,7 @@ export async function runEval(e: EvalEngine, o: EvalOptions, hooks: EvalHooks = 
       prefill_ms: run.prefillMs,
       reused_tokens: run.reused,
       sparse: run.sparse,
+      sparse_steps: run.answer.sparseSteps,
       answer_tokens: run.answer.tokens.length,
       answer: run.answer.text,
       expected: instance.answers,

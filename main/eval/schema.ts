@@ -31,6 +31,7 @@ export const evalRowSchema: Schema<EvalRow> = obj({
   prefill_ms: ms,
   reused_tokens: count,
   sparse: bool,
+  sparse_steps: count,
   answer_tokens: count,
   answer: str({ max: 1 << 20 }),
   expected: arr(str({ min: 1, max: 256 }), { max: 64 }),

@@ -100,8 +100,11 @@ export interface EvalRow {
   prefill_ms: number;
   /** Prompt tokens whose KV was reused from the previous instance (full mode, shared prefix). */
   reused_tokens: number;
-  /** Whether the query ran sparse (false: the context is too short for this mode's index; it ran exact). */
+  /** Whether the query ran sparse (false: the prefill is shorter than sinks + window + 256, so the
+   *  query ran exact and the first-token KL is 0 by construction). */
   sparse: boolean;
+  /** Answer steps after the first token that ran sparse (the index is built once the context is long enough). */
+  sparse_steps: number;
   answer_tokens: number;
   answer: string;
   expected: string[];

@@ -97,7 +97,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
           (r.recall === null ? "" : `, recall ${r.recall.toFixed(3)}`) +
           (r.mass === null ? "" : `, mass ${r.mass.toFixed(3)}`) +
           (r.ms_per_token === null ? "" : `, ${r.ms_per_token.toFixed(1)} ms/token`) +
-          (r.mode !== "full" && !r.sparse ? " (context too short for this mode: ran exact)" : "") +
+          (r.mode !== "full" && !r.sparse ? ` (prefill shorter than sinks + window + 256: the query ran exact, ${r.sparse_steps} answer steps sparse)` : "") +
           "\n",
       ),
   });

@@ -48,7 +48,7 @@ export function renderReport(result: EvalResult): string {
     out.push(`<p class="note ok">Scores are RULER's string match (share of expected strings in the answer). Agreement and KL compare each sparse mode with full attention on the same prompt.</p>`);
   }
   const unsparse = rows.filter((r) => r.mode !== "full" && !r.sparse).length;
-  if (unsparse) out.push(`<p class="note">${unsparse} sparse-mode rows had a context shorter than sinks + window + 256 tokens, so they ran exact attention (marked in the JSON as <code>sparse: false</code>).</p>`);
+  if (unsparse) out.push(`<p class="note">${unsparse} sparse-mode rows had a context shorter than sinks + window + 256 tokens, so the question ran with exact attention and the first-token KL is 0 by construction; answer steps ran sparse once the context was long enough (JSON: <code>sparse: false</code>, <code>sparse_steps</code>).</p>`);
   if (rows.some((r) => r.beyond_trained)) out.push(`<p class="note">Lengths marked * are beyond the model's trained context (${result.n_ctx_train} tokens), run on request.</p>`);
 
   out.push(`<h2>Summary by mode and length</h2><table><tr><th>mode</th><th>length</th><th>n</th><th>score</th><th>agreement</th><th>first token</th><th>KL mean</th><th>KL max</th><th>recall</th><th>mass</th><th>ms/token</th><th>ran sparse</th></tr>`);

@@ -208,6 +208,29 @@ int64_t KvStore::read_kv(const HeadRowsFn& rows_of, int64_t n) {
   return intact;
 }
 
+bool KvStore::read_block(int layer, int head, int64_t block, int64_t rows, uint16_t* kdst, uint16_t* vdst) {
+  if (!block_query_)
+    block_query_ = std::make_unique<SqliteStatement>(db_, "SELECT n, k, v, crc FROM kv WHERE layer = ? AND head = ? AND block = ?");
+  SqliteStatement& q = *block_query_;
+  q.bind(1, layer).bind(2, head).bind(3, block);
+  bool ok = false;
+  if (q.step()) {
+    const size_t row_bytes = size_t(id_.head_dim) * 2;
+    size_t ks = 0, vs = 0;
+    const uint8_t* k = q.column_blob(1, &ks);
+    const uint8_t* v = q.column_blob(2, &vs);
+    const int64_t n = q.column_int(0);
+    ok = n >= rows && n <= kStoreBlockTokens && ks == size_t(n) * row_bytes && vs == ks &&
+         block_checksum(v, vs, block_checksum(k, ks, kv_seed(layer, head, block))) == uint64_t(q.column_int(3));
+    if (ok) {
+      std::memcpy(kdst, k, size_t(rows) * row_bytes);
+      std::memcpy(vdst, v, size_t(rows) * row_bytes);
+    }
+  }
+  q.reset();
+  return ok;
+}
+
 int64_t KvStore::read_queries(int layer, int head, int64_t n, std::vector<float>& out) {
   out.clear();
   SqliteStatement q(db_, "SELECT pos0, pos1, data, crc FROM queries WHERE layer = ? AND head = ? ORDER BY pos0");

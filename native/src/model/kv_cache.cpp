@@ -1,21 +1,41 @@
 #include "model/kv_cache.h"
 
-#include <new>
 #include <string>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "common/error.h"
 
 namespace tome {
 
 KvCache::KvCache(int n_layer, int n_head_kv, int head_dim, int64_t n_ctx)
-    : n_layer_(n_layer), n_head_kv_(n_head_kv), head_dim_(head_dim), n_ctx_(n_ctx) {
-  const size_t n = size_t(n_layer) * size_t(n_head_kv) * size_t(n_ctx) * size_t(head_dim);
-  try {
-    k_.resize(n);
-    v_.resize(n);
-  } catch (const std::bad_alloc&) {
-    throw Error("KV_ALLOC", "cannot allocate the KV cache (" + std::to_string(2 * n * sizeof(uint16_t)) +
-                                " bytes for " + std::to_string(n_ctx) + " tokens); lower --ctx");
+    : n_layer_(n_layer), n_head_kv_(n_head_kv), head_dim_(head_dim), n_ctx_(n_ctx),
+      rows_((n_ctx + kBlockRows - 1) / kBlockRows * kBlockRows) {
+  const size_t n = size_t(n_layer) * size_t(n_head_kv) * size_t(rows_) * size_t(head_dim);
+  map_bytes_ = 2 * n * sizeof(uint16_t);
+  void* p = map_bytes_ ? mmap(nullptr, map_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                              -1, 0)
+                       : nullptr;
+  if (map_bytes_ && p == MAP_FAILED)
+    throw Error("KV_ALLOC", "cannot reserve the KV cache (" + std::to_string(map_bytes_) + " bytes for " +
+                                std::to_string(n_ctx) + " tokens); lower --ctx");
+  k_ = static_cast<uint16_t*>(p);
+  v_ = k_ + n;
+}
+
+KvCache::~KvCache() {
+  if (map_bytes_) munmap(k_, map_bytes_);
+}
+
+void KvCache::release_block(int layer, int head, int64_t block) {
+  static const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
+  const size_t row = size_t(head_dim_);
+  for (uint16_t* base : {k(layer, head), v(layer, head)}) {
+    // only the pages wholly inside the block: its neighbours' bytes stay
+    const uintptr_t a = reinterpret_cast<uintptr_t>(base + size_t(block * kBlockRows) * row);
+    const uintptr_t b = reinterpret_cast<uintptr_t>(base + size_t((block + 1) * kBlockRows) * row);
+    const uintptr_t first = (a + page - 1) / page * page, last = b / page * page;
+    if (last > first) madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
   }
 }
 

@@ -1,6 +1,12 @@
 // The KV cache of one session, f16, laid out per layer and KV head so that one
 // head's keys are contiguous rows (what attention scans and the retrieval index
 // is built over):  k[layer][kv_head][pos][head_dim], the same for v.
+//
+// The memory is an anonymous mapping reserved for n_ctx positions: pages are
+// backed only once written, so a session costs RSS for the positions it holds,
+// not for its capacity. release_block() gives the pages of one block of
+// kBlockRows positions back to the system (the KV store keeps the bytes; see
+// model/kv_residency.h); they read as zeros until written again.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -11,25 +17,40 @@ namespace tome {
 
 class KvCache {
  public:
-  // Throws tome::Error KV_ALLOC when the cache cannot be allocated.
+  static constexpr int64_t kBlockRows = 128;  // positions per block (== the KV store's block)
+
+  // Throws tome::Error KV_ALLOC when the cache cannot be reserved.
   KvCache(int n_layer, int n_head_kv, int head_dim, int64_t n_ctx);
+  ~KvCache();
+  KvCache(const KvCache&) = delete;
+  KvCache& operator=(const KvCache&) = delete;
 
   int64_t n_ctx() const { return n_ctx_; }
-  uint64_t bytes() const { return uint64_t(k_.size() + v_.size()) * sizeof(uint16_t); }
+  // Bytes reserved for K and V at full capacity.
+  uint64_t bytes() const { return 2 * uint64_t(n_layer_) * n_head_kv_ * size_t(rows_) * head_dim_ * sizeof(uint16_t); }
+  // Bytes of K and V of one block of one (layer, head).
+  uint64_t block_bytes() const { return 2 * uint64_t(kBlockRows) * head_dim_ * sizeof(uint16_t); }
 
-  uint16_t* k(int layer, int head) { return k_.data() + offset(layer, head); }
-  uint16_t* v(int layer, int head) { return v_.data() + offset(layer, head); }
-  const uint16_t* k(int layer, int head) const { return k_.data() + offset(layer, head); }
-  const uint16_t* v(int layer, int head) const { return v_.data() + offset(layer, head); }
+  uint16_t* k(int layer, int head) { return k_ + offset(layer, head); }
+  uint16_t* v(int layer, int head) { return v_ + offset(layer, head); }
+  const uint16_t* k(int layer, int head) const { return k_ + offset(layer, head); }
+  const uint16_t* v(int layer, int head) const { return v_ + offset(layer, head); }
   KvRows rows(int layer, int head) const { return KvRows{k(layer, head), v(layer, head), size_t(head_dim_)}; }
+
+  // Returns the whole pages inside block b of (layer, head)'s K and V rows to
+  // the system. Their content is lost: the caller must have it elsewhere.
+  void release_block(int layer, int head, int64_t block);
 
  private:
   size_t offset(int layer, int head) const {
-    return (size_t(layer) * n_head_kv_ + size_t(head)) * size_t(n_ctx_) * size_t(head_dim_);
+    return (size_t(layer) * n_head_kv_ + size_t(head)) * size_t(rows_) * size_t(head_dim_);
   }
   int n_layer_, n_head_kv_, head_dim_;
   int64_t n_ctx_;
-  std::vector<uint16_t> k_, v_;
+  int64_t rows_;  // n_ctx rounded up to whole blocks
+  size_t map_bytes_ = 0;
+  uint16_t* k_ = nullptr;
+  uint16_t* v_ = nullptr;
 };
 
 }  // namespace tome

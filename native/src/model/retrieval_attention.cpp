@@ -168,7 +168,12 @@ void RetrievalAttention::insert_until(int layer, int64_t end) {
   for (; cur < end; ++cur)
     for (int g = 0; g < hp_.n_head_kv; ++g) {
       KeyIndex* idx = index_[size_t(layer) * hp_.n_head_kv + size_t(g)].get();
-      if (idx) idx->insert_f16(kv_.k(layer, g) + size_t(cur) * hd);
+      if (!idx) continue;
+      if (guard_) {  // after a restore, keys past the build point may sit in released blocks
+        const int32_t row = int32_t(cur);
+        guard_->need_rows(layer, g, &row, 1);
+      }
+      idx->insert_f16(kv_.k(layer, g) + size_t(cur) * hd);
     }
 }
 
@@ -218,6 +223,7 @@ void RetrievalAttention::attend_group(int layer, int g, const float* q, int64_t 
     o_r.resize(size_t(n_gqa) * hd);
     l_r.resize(size_t(n_gqa));
     probs.resize(size_t(n_gqa) * size_t(n));
+    if (guard_) guard_->need_rows(layer, g, rows.data(), n);
     auto t2 = Clock::now();
     attend_gather(qg, n_gqa, kv_.rows(layer, g), rows.data(), n, hd, scale, o_r.data(), l_r.data(), scratch,
                   probs.data(), s_.numerics);
@@ -248,8 +254,12 @@ void RetrievalAttention::attend_group(int layer, int g, const float* q, int64_t 
   const int64_t n_idx = idx_end - idx_begin;
   for (int h = 0; h < n_gqa; ++h) {
     for (int64_t j = 0; j < n_ctx; ++j) {
-      f16_to_f32_row(kv.k + size_t(j) * kv.stride, krow.data(), hd);
-      s[size_t(j)] = scale * dot_f32(qg + size_t(h) * hd, krow.data(), hd);
+      // indexed keys from the index's own copy (exact: f16 widened), so the
+      // monitor reads no released block; the rest from the cache
+      const float* k = krow.data();
+      if (idx && j >= idx_begin && j < idx_end) k = idx->key(int32_t(j - idx_begin));
+      else f16_to_f32_row(kv.k + size_t(j) * kv.stride, krow.data(), hd);
+      s[size_t(j)] = scale * dot_f32(qg + size_t(h) * hd, k, hd);
     }
     const float m = *std::max_element(s.begin(), s.end());
     double total = 0, kept = 0;
@@ -279,6 +289,7 @@ void RetrievalAttention::attend_group(int layer, int g, const float* q, int64_t 
 
 void RetrievalAttention::attend_layer(int layer, const float* q, int64_t pos, float* out, StepStats& st,
                                       ThreadPool& pool) {
+  if (guard_) guard_->begin_epoch();
   insert_until(layer, std::max<int64_t>(s_.sinks, pos + 1 - s_.window));
   const int G = hp_.n_head_kv;
   std::vector<GroupResult> res(static_cast<size_t>(G));

@@ -22,6 +22,7 @@
 #include "model/attention_mode.h"
 #include "model/hparams.h"
 #include "model/kv_cache.h"
+#include "model/kv_residency.h"
 #include "model/step_stats.h"
 #include "retrieval/key_index.h"
 
@@ -95,6 +96,10 @@ class RetrievalAttention {
   // through attend_layer(), which parallelizes over KV groups.
   void attend_layer(int layer, const float* q, int64_t pos, float* out, StepStats& st, ThreadPool& pool);
 
+  // Under a RAM budget: rows are made resident through guard before they are
+  // read outside the static set (nullptr: every row is always in RAM).
+  void set_row_guard(KvRowGuard* guard) { guard_ = guard; }
+
   // Counts a finished decode step (drives the monitor's schedule).
   void end_step() {
     ++step_;
@@ -126,6 +131,7 @@ class RetrievalAttention {
   std::vector<int64_t> indexed_end_;           // (n_layer)
   std::vector<std::vector<float>> queries_;    // captured (n_layer * n_head_kv): rows of hd
   int64_t sample_stride_ = 1;
+  KvRowGuard* guard_ = nullptr;
 };
 
 }  // namespace tome

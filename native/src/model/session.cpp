@@ -116,6 +116,7 @@ void Session::truncate(int64_t n) {
   if (store_) truncate_store(n);
   n_past_ = n;
   tokens_.resize(size_t(n));
+  apply_budget();
 }
 
 double Session::build_index() {
@@ -144,6 +145,7 @@ const std::vector<float>& Session::evaluate(const std::vector<int32_t>& tokens, 
   stats_ = StepStats{};
   const PhaseTimes before = times_;
   if (build_first && sparse_ && sparse_->ready_to_build(n_past_)) build_sparse_index();
+  apply_budget();
   std::vector<float> all;
   if (all_logits) all.reserve(tokens.size() * size_t(n_vocab));
   for (size_t i = 0; i < tokens.size(); i += size_t(opts_.n_batch)) {

@@ -20,6 +20,7 @@
 #include "cpu/thread_pool.h"
 #include "kvstore/kv_store.h"
 #include "model/kv_cache.h"
+#include "model/kv_residency.h"
 #include "model/layer_ops.h"
 #include "model/model.h"
 #include "model/retrieval_attention.h"
@@ -32,6 +33,13 @@ struct SessionOptions {
   int n_threads = 0;      // 0: hardware concurrency
   int n_batch = 512;      // tokens per forward chunk during prefill
   RetrievalSettings retrieval;  // attention mode and its settings
+  // RAM budget of the host tier (retrieval indexes + K/V blocks outside the
+  // static set; model/kv_residency.h), in force while decoding sparsely with a
+  // KV store attached: bytes when > 0, else a fraction of the unlimited host
+  // tier when in (0, 1], else none.
+  uint64_t ram_budget_bytes = 0;
+  double ram_budget_frac = 0;
+  EvictionPolicy eviction = EvictionPolicy::kLru;
 };
 
 // Milliseconds spent per phase since the last reset (for bench and stats).
@@ -78,6 +86,8 @@ class Session {
   // Commits the positions not yet in the store (e.g. a turn's decoded tokens).
   void flush_store();
   KvStore* store() const { return store_.get(); }
+  // The RAM budget's state (zeros when none is in force).
+  ResidencyStats residency() const;
 
   // What the last eval() did (phase times, keys scanned, monitor, positions).
   const StepStats& last_stats() const { return stats_; }
@@ -110,6 +120,7 @@ class Session {
   void build_sparse_index();
   void restore_sparse_state(int64_t& n);
   void truncate_store(int64_t n);
+  void apply_budget();
   HeadRowsFn head_rows();
 
   const Model& model_;
@@ -125,6 +136,7 @@ class Session {
   std::unique_ptr<KvStore> store_;
   int64_t store_committed_ = 0;           // positions [0, n) are in the store
   std::vector<size_t> queries_persisted_;  // captured query floats in the store, per (layer, KV head)
+  std::unique_ptr<KvResidency> residency_;  // while a RAM budget is in force
   // scratch, grown to the chunk size
   std::vector<float> x_, h_, q_, k_, v_, att_, gate_, up_, tmp_;
   std::vector<uint8_t> mm_scratch_;

@@ -61,6 +61,7 @@ int64_t Session::attach_store(std::unique_ptr<KvStore> store) {
   n_past_ = n;
   store_committed_ = n;
   store_->touch();
+  apply_budget();
   return n;
 }
 
@@ -136,6 +137,7 @@ void Session::flush_store() {
       }
   store_->append(head_rows(), tokens_.data(), store_committed_, n_past_, chunks);
   store_committed_ = n_past_;
+  if (residency_) apply_budget();  // the blocks just committed may go
   for (const QueryChunk& c : chunks)
     queries_persisted_[size_t(c.layer) * hp.n_head_kv + size_t(c.head)] += size_t(c.n_rows) * size_t(hp.head_dim);
 }
@@ -163,6 +165,37 @@ void Session::build_sparse_index() {
     persist = [&](int l, int g, const KeyIndex& index) { store_->put_index(l, g, built_at, index.serialize(false)); };
   stats_.index_build_ms = 1000.0 * sparse_->build(n_past_, pool_, persist);
   if (store_ && sparse_->active()) store_->set_index_complete(built_at);
+  apply_budget();
 }
+
+// The RAM budget is in force while attention is sparse and a store holds the
+// blocks; otherwise every block is brought back (full attention reads them all).
+void Session::apply_budget() {
+  const bool wanted = (opts_.ram_budget_bytes > 0 || opts_.ram_budget_frac > 0) && store_ && sparse_active();
+  if (!wanted) {
+    if (residency_) {
+      residency_->load_all(std::min(n_past_, store_committed_));
+      if (sparse_) sparse_->set_row_guard(nullptr);
+      residency_.reset();
+    }
+    return;
+  }
+  const HParams& hp = model_.hparams();
+  if (!residency_) {
+    residency_ = std::make_unique<KvResidency>(kv_, *store_, hp.n_layer, hp.n_head_kv, opts_.eviction);
+    sparse_->set_row_guard(residency_.get());
+  }
+  const int64_t sinks = opts_.retrieval.sinks;
+  // the static set of the next step (position n_past): [0, sinks) and [n_past + 1 - window, n_past]
+  const int64_t window_start = std::max<int64_t>(sinks, n_past_ + 1 - opts_.retrieval.window);
+  const uint64_t fixed = sparse_->index_bytes();
+  const uint64_t budget = opts_.ram_budget_bytes > 0
+                              ? opts_.ram_budget_bytes
+                              : uint64_t(opts_.ram_budget_frac *
+                                         double(residency_->unlimited_bytes(n_past_, sinks, window_start, fixed)));
+  residency_->update(n_past_, sinks, window_start, store_committed_, fixed, budget);
+}
+
+ResidencyStats Session::residency() const { return residency_ ? residency_->stats() : ResidencyStats{}; }
 
 }  // namespace tome

@@ -270,4 +270,61 @@ TEST(a_prefill_resumed_by_another_session_is_identical) {
   CHECK_EQ(s.attach_store(open_store(s, dir.file("r.kv"))), 448);
   CHECK(finishes_like_reference(s));
 }
+TEST(decode_under_a_ram_budget_is_bit_identical) {
+  skip_without_data();
+  Reference& ref = reference();
+  TempDir dir;
+  const std::string path = dir.file("b.kv");
+  {  // the document, prefilled and indexed once
+    Session s(*ref.model, options());
+    s.attach_store(open_store(s, path));
+    s.prefill(std::vector<int32_t>(ref.seq.begin(), ref.seq.begin() + kDoc));
+    s.build_index();
+  }
+  // every run below starts from a copy of this store, as it stands now
+  auto fresh_copy = [&](const char* name) {
+    const std::string p = dir.file(name);
+    std::filesystem::copy_file(path, p, std::filesystem::copy_options::overwrite_existing);
+    return p;
+  };
+  // the host tier's unlimited size (budget = 100%) and the indexes' share of it
+  uint64_t unlimited = 0, fixed = 0;
+  {
+    SessionOptions o = options();
+    o.ram_budget_frac = 1.0;
+    Session s(*ref.model, o);
+    s.attach_store(open_store(s, fresh_copy("run.kv")));
+    CHECK(finishes_like_reference(s));
+    const ResidencyStats st = s.residency();
+    CHECK_EQ(st.evictions, 0);
+    unlimited = st.budget_bytes;
+    fixed = st.fixed_bytes;
+
+    CHECK(unlimited > fixed);
+  }
+  for (double share : {0.5, 0.25}) {  // of the K/V blocks outside the static set
+    for (EvictionPolicy policy : {EvictionPolicy::kLru, EvictionPolicy::kLfu}) {
+      SessionOptions o = options();
+      o.ram_budget_bytes = fixed + uint64_t(share * double(unlimited - fixed));
+      o.eviction = policy;
+      Session s(*ref.model, o);
+      s.attach_store(open_store(s, fresh_copy("run.kv")));
+      CHECK(finishes_like_reference(s));
+      const ResidencyStats st = s.residency();
+      std::printf("share %.2f %s: %lld hits, %lld blocks read, %lld evicted, resident %llu of %llu host bytes\n", share,
+                  policy == EvictionPolicy::kLru ? "lru" : "lfu", (long long)st.hits, (long long)st.misses,
+                  (long long)st.evictions, (unsigned long long)st.resident_bytes,
+                  (unsigned long long)(st.budget_bytes - st.fixed_bytes));
+      CHECK(st.evictions > 0);
+      CHECK(st.misses > 0);
+      CHECK(st.resident_bytes + st.fixed_bytes <= st.budget_bytes);
+    }
+  }
+  // below the indexes alone: refused with a clear error, nothing changed
+  SessionOptions o = options();
+  o.ram_budget_bytes = fixed / 2;
+  Session s(*ref.model, o);
+  CHECK_THROWS_CODE(s.attach_store(open_store(s, fresh_copy("run.kv"))), "BUDGET_TOO_SMALL");
+}
+
 TOME_TEST_MAIN()

@@ -40,6 +40,7 @@ export function cellText(h: Heatmap, v: number | null): string {
 
 export function cellLabel(h: Heatmap, v: number | null): string {
   if (v === null) return "–";
+  if (h.metric === "kl" && v === 0) return "0";
   if (h.metric === "kl") return v < 1e-3 ? v.toExponential(0) : v.toPrecision(2);
   if (h.kind === "diff") return (v > 0 ? "+" : "") + v.toFixed(2);
   return v.toFixed(2);

@@ -12,7 +12,7 @@ const LEFT = 56;
 const TOP = 26;
 
 export function heatmapSvg(h: Heatmap, title: string): string {
-  const w = Math.max(200, LEFT + CELL_W * h.lengths.length + 8);
+  const w = Math.max(200, LEFT + CELL_W * h.lengths.length + 8, Math.ceil(title.length * 6.8) + 8); // room for the title
   const hh = TOP + CELL_H * h.depths.length + 34;
   const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${hh}" role="img" aria-label="${esc(title)}">`];
   parts.push(`<text x="4" y="15" class="t">${esc(title)}</text>`);

@@ -10,7 +10,7 @@ const LEFT = 44;
 const TOP = 20;
 
 export function EvalHeatmap({ map, title }: { map: Heatmap; title: string }) {
-  const width = Math.max(180, LEFT + CW * map.lengths.length + 4);
+  const width = Math.max(180, LEFT + CW * map.lengths.length + 4, Math.ceil(title.length * 6.2) + 4); // room for the title
   const height = TOP + CH * map.depths.length + 18;
   return (
     <figure className="heatmap" data-testid="eval-heatmap" data-task={map.task} data-mode={map.mode} data-metric={map.metric} data-kind={map.kind}>

@@ -4,6 +4,7 @@
 // `core.call(method, params)` and forward `core.onEvent`. Every call's params are
 // validated here, so no transport can skip it.
 import { randomUUID } from "node:crypto";
+import * as nodePath from "node:path";
 import type {
   AppInfo,
   DocumentInfo,
@@ -251,6 +252,8 @@ export class AppCore {
             ctx: s.ctx,
             threads: s.threads,
             attention: { attention: a.mode, sinks: a.sinks, window: a.window, topK: a.topK },
+            cacheDir: nodePath.join(this.opts.dataDir, "kv-cache"),
+            ramBudget: s.ramBudgetMB > 0 ? s.ramBudgetMB * 2 ** 20 : 0,
           });
           this.state.crashed = null;
         } catch (e) {

@@ -61,6 +61,26 @@ export interface SessionOptions extends RetrievalOptions {
   ctx?: number;
   threads?: number;
   batch?: number;
+  /**
+   * RAM budget of the host tier (retrieval indexes + K/V blocks outside the static set), in
+   * force while decoding sparsely with a KV store attached: bytes, or a fraction of the
+   * unlimited host tier. Blocks beyond it are read back from the store on demand.
+   */
+  ramBudget?: number;
+  ramBudgetFrac?: number;
+  eviction?: "lru" | "lfu";
+}
+
+/** The RAM budget's state; zeros while none is in force. */
+export interface Residency {
+  /** Rows needed that were in RAM. */
+  hits: number;
+  /** Blocks read back from the store. */
+  blocksRead: number;
+  evictions: number;
+  residentBytes: number;
+  indexBytes: number;
+  budgetBytes: number;
 }
 
 /** What the last eval() did. Times in ms summed over layers (and tokens). */
@@ -136,6 +156,7 @@ export interface NativeSession {
   flushStore(): Promise<void>;
   storeInfo(): StoreInfo | null;
   storeIdentity(): StoreIdentity;
+  residency(): Residency;
   truncate(n: number): void;
   nPast(): number;
   nCtx(): number;

@@ -31,15 +31,32 @@ export interface LoadedModel {
 export interface EngineOps {
   inspect: { req: { path: string }; res: { summary: GgufSummary; estimate: MemoryEstimate | null } };
   load: {
-    req: { path: string; ctx: number; threads: number; attention?: { attention: "full" | "retrieval"; sinks: number; window: number; topK: number } };
+    req: {
+      path: string;
+      ctx: number;
+      threads: number;
+      attention?: { attention: "full" | "retrieval"; sinks: number; window: number; topK: number };
+      /** Folder of the documents' KV stores (engine/kv-cache.ts); none: nothing is kept between sessions. */
+      cacheDir?: string;
+      /** RAM budget of the host tier in bytes (0: none); see NativeSession's ramBudget. */
+      ramBudget?: number;
+    };
     res: LoadedModel;
   };
   /** Tokenizes segments apart: special tokens parsed only where `special`; BOS on the first when addBos. */
   tokenize: { req: { segments: { text: string; special: boolean }[]; addBos: boolean }; res: { tokens: Int32Array; bounds: Int32Array } };
   /** A document's tokens (no BOS, no special parsing) and each token's char start. */
   docTokens: { req: { text: string }; res: { tokens: Int32Array; starts: Int32Array } };
-  /** Makes the session hold exactly `tokens` (reusing the common prefix). Progress events. */
-  prefill: { req: { jobId: string; tokens: Int32Array }; res: { reused: number; evaluated: number; ms: number } };
+  /**
+   * Makes the session hold exactly `tokens` (reusing the common prefix). Progress events.
+   * tokens[0, docEnd) is the document's prompt prefix: with a cache folder it is kept in the
+   * document's KV store (restored instead of prefilled, resumed when interrupted) and the
+   * retrieval index is built over it. `cache` says where it came from or why there is none.
+   */
+  prefill: {
+    req: { jobId: string; tokens: Int32Array; docEnd?: number };
+    res: { reused: number; evaluated: number; ms: number; cache?: string };
+  };
   /** Prefill, then sample up to maxTokens. Token events; attention over [docStart, docEnd) summed. */
   generate: {
     req: { jobId: string; tokens: Int32Array; maxTokens: number; sampler: SamplerOptions; docStart: number; docEnd: number };

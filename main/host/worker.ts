@@ -3,7 +3,8 @@
 // utilityProcess in Electron); a native crash here ends this process only, and
 // the client reports it. One request runs at a time except `cancel` and `stats`,
 // which are answered while a prefill or generation awaits the engine.
-import { loadAddon, isTomeError, Utf8Stream, type NativeModel, type NativeSession, type SessionOptions } from "../engine";
+import * as fs from "node:fs";
+import { loadAddon, isTomeError, storeFileFor, Utf8Stream, type NativeModel, type NativeSession, type SessionOptions } from "../engine";
 import { estimateMemory } from "../engine/memory";
 import { tokenCharOffsets } from "./token-offsets";
 import { runEval } from "../eval/runner";
@@ -68,6 +69,10 @@ class EngineHost {
   private loaded: LoadedModel | null = null;
   /** Tokens whose KV the session holds, in order. */
   private cached: number[] = [];
+  private sessionOptions: SessionOptions = {};
+  private cacheDir: string | null = null;
+  /** The KV store file the session is bound to (null: none). */
+  private storeFile: string | null = null;
   private cancelled = new Set<string>();
 
   constructor(private port: Port) {}
@@ -81,9 +86,12 @@ class EngineHost {
     return { summary, estimate: estimateMemory(summary) ?? null };
   }
 
-  load({ path, ctx, threads, attention }: EngineOps["load"]["req"]): LoadedModel {
+  load({ path, ctx, threads, attention, cacheDir, ramBudget }: EngineOps["load"]["req"]): LoadedModel {
     const addon = loadAddon();
+    this.session?.close();
     this.session = null;
+    this.storeFile = null;
+    this.cacheDir = cacheDir ?? null;
     this.model = null;
     this.loaded = null;
     this.cached = [];
@@ -92,7 +100,8 @@ class EngineHost {
     const info = model.info();
     const nCtx = Math.max(64, Math.min(ctx, info.nCtxTrain || ctx));
     // Attention options are read by engines that have retrieval attention and ignored by others.
-    const session = new addon.Session(model, { ctx: nCtx, threads, ...(attention ?? {}) } as SessionOptions) as WithStepStats;
+    this.sessionOptions = { ctx: nCtx, threads, ...(attention ?? {}), ...(ramBudget ? { ramBudget } : {}) } as SessionOptions;
+    const session = new addon.Session(model, this.sessionOptions) as WithStepStats;
     const tpl = summary.metadata["tokenizer.chat_template"];
     const piece = (id: number) => (id >= 0 && id < info.nVocab ? Buffer.from(model.tokenToPiece(id, true)).toString("utf8") : "");
     this.model = model;
@@ -134,8 +143,48 @@ class EngineHost {
     return { tokens, starts: tokenCharOffsets(text, pieces) };
   }
 
+  /**
+   * Binds the session to the KV store of the document prefix (a fresh session when it held
+   * another document: a store binds to an empty session). A store that cannot be used
+   * (another model's, damaged, a full or read-only disk) is set aside: the document is then
+   * prefilled without one, and the reason returned.
+   */
+  private async bindStore(prefix: Int32Array): Promise<string> {
+    if (!this.cacheDir || !this.model || !this.session) return "off";
+    const file = storeFileFor(this.cacheDir, this.session.storeIdentity(), prefix);
+    if (file === this.storeFile) return "bound";
+    const fresh = () => {
+      this.session!.close();
+      this.session = new (loadAddon().Session)(this.model!, this.sessionOptions) as WithStepStats;
+      this.cached = [];
+      this.storeFile = null;
+    };
+    fresh();
+    try {
+      fs.mkdirSync(this.cacheDir, { recursive: true });
+      let restored: number;
+      try {
+        restored = await this.session!.attachStore(file, { model: this.loaded?.path ?? "" });
+      } catch (e) {
+        const code = isTomeError(e) ? e.code : "";
+        if (code !== "STORE_CORRUPT" && code !== "STORE_MISMATCH") throw e;
+        // not a store this model can use: made again from scratch
+        for (const s of ["", "-wal", "-shm"]) fs.rmSync(file + s, { force: true });
+        fresh();
+        restored = await this.session!.attachStore(file, { model: this.loaded?.path ?? "" });
+      }
+      this.cached = Array.from(this.session!.tokens());
+      this.storeFile = file;
+      return `restored ${restored}`;
+    } catch (e) {
+      fresh();
+      return `off: ${(e as Error).message}`;
+    }
+  }
+
   /** Evaluates what is missing so the session holds exactly `tokens`; progress per chunk. */
-  async prefill({ jobId, tokens }: EngineOps["prefill"]["req"]): Promise<EngineOps["prefill"]["res"]> {
+  async prefill({ jobId, tokens, docEnd }: EngineOps["prefill"]["req"]): Promise<EngineOps["prefill"]["res"]> {
+    const cache = docEnd !== undefined && docEnd > 0 ? await this.bindStore(tokens.subarray(0, docEnd)) : undefined;
     const { session } = this.need();
     if (tokens.length > session.nCtx()) {
       throw Object.assign(new Error(`${tokens.length} tokens do not fit the context of ${session.nCtx()}`), { code: "CTX_FULL" });
@@ -148,29 +197,36 @@ class EngineHost {
     this.cached.length = common;
     const t0 = performance.now();
     const total = tokens.length - common;
-    const chunk = 64;
+    // the document part goes through prefill() (never sparse before its index exists), then the
+    // index is built over it; the rest (history, question) is evaluated as usual
+    const docTo = Math.min(docEnd ?? 0, tokens.length);
+    const chunk = 256;
     let done = 0;
     this.emit({ event: "progress", jobId, done: 0, total, ms: 0 });
     while (done < total) {
       if (this.cancelled.has(jobId)) throw Object.assign(new Error("cancelled"), { code: "CANCELLED" });
-      const part = tokens.subarray(common + done, common + Math.min(total, done + chunk));
-      this.lastLogits = await session.eval(part);
+      const at = common + done;
+      const inDoc = at < docTo;
+      const part = tokens.subarray(at, Math.min(tokens.length, at + chunk, inDoc ? docTo : Infinity));
+      this.lastLogits = inDoc ? await session.prefill(part) : await session.eval(part);
       for (const t of part) this.cached.push(t);
       done += part.length;
+      if (at + part.length === docTo) await session.buildIndex();
       this.emit({ event: "progress", jobId, done, total, ms: performance.now() - t0 });
     }
-    return { reused: common, evaluated: total, ms: performance.now() - t0 };
+    return { reused: common, evaluated: total, ms: performance.now() - t0, ...(cache ? { cache } : {}) };
   }
 
   private lastLogits: Float32Array | null = null;
 
   async generate(req: EngineOps["generate"]["req"]): Promise<EngineOps["generate"]["res"]> {
-    const { model, session } = this.need();
     const addon = loadAddon();
     const { jobId, tokens, maxTokens, docStart, docEnd } = req;
-    const budget = Math.min(maxTokens, session.nCtx() - tokens.length);
+    const budget = Math.min(maxTokens, this.need().session.nCtx() - tokens.length);
     if (budget <= 0) throw Object.assign(new Error("the question does not leave room for an answer in the context"), { code: "CTX_FULL" });
-    const pre = await this.prefill({ jobId, tokens });
+    const pre = await this.prefill({ jobId, tokens, docEnd });
+    // after prefill: binding the document's store may have started a new session
+    const { model, session } = this.need();
     let logits = this.lastLogits!;
     const sampler = new addon.Sampler(req.sampler);
     for (const t of tokens.subarray(Math.max(0, tokens.length - 256))) sampler.accept(t);
@@ -226,6 +282,8 @@ class EngineHost {
     const tail = stream.flush();
     if (tail) text += tail;
     this.lastLogits = logits;
+    // the turn joins the document's store, so reopening continues the conversation
+    if (this.storeFile) await session.flushStore();
     return {
       tokens: n,
       text,

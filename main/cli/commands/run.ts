@@ -14,6 +14,7 @@ import {
   generate,
   loadAddon,
   openDocument,
+  parseBytes,
   tokenizePrompt,
   type AttentionMode,
   type StepStats,
@@ -23,7 +24,7 @@ import { floatArg, intArg, parse, requireArg, UsageError } from "../args";
 export const usage = `tome run --model M.gguf --prompt TEXT [-n 64] [--temp 0] [--seed S] [--top-k 40] [--top-p 0.95]
          [--min-p 0.05] [--repeat-penalty 1] [--threads N] [--ctx N] [--json] [--doc FILE] [--stats]
          [--attention full|retrieval|streaming|flat|ivf] [--sinks 128] [--window 512] [--topk 100] [--ef N]
-         [--cache-dir D] [--no-cache]`;
+         [--cache-dir D] [--no-cache] [--ram-budget BYTES|PERCENT%] [--eviction lru|lfu]`;
 
 const MODES: AttentionMode[] = ["full", "retrieval", "streaming", "flat", "ivf"];
 
@@ -49,6 +50,24 @@ function summarize(st: StepStats) {
   };
 }
 
+/** --ram-budget 2G | 2000000 | 25% -> session options. */
+function ramBudget(text: string | undefined, eviction: string | undefined) {
+  if (eviction !== undefined && eviction !== "lru" && eviction !== "lfu") throw new UsageError("--eviction must be lru or lfu");
+  const ev = eviction as "lru" | "lfu" | undefined;
+  if (text === undefined) return { eviction: ev };
+  const pct = /^(\d+(?:\.\d+)?)%$/.exec(text.trim());
+  if (pct) {
+    const frac = Number(pct[1]) / 100;
+    if (!(frac > 0 && frac <= 1)) throw new UsageError("--ram-budget percent must be in (0, 100]");
+    return { ramBudgetFrac: frac, eviction: ev };
+  }
+  try {
+    return { ramBudget: parseBytes(text), eviction: ev };
+  } catch (e) {
+    throw new UsageError(`--ram-budget: ${(e as Error).message}`);
+  }
+}
+
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse(argv, {
     model: { type: "string" },
@@ -72,6 +91,8 @@ export async function run(argv: string[]): Promise<number> {
     stats: { type: "boolean" },
     "cache-dir": { type: "string" },
     "no-cache": { type: "boolean" },
+    "ram-budget": { type: "string" },
+    eviction: { type: "string" },
   });
   const modelPath = requireArg(values.model, "model");
   const prompt = values.prompt;
@@ -96,6 +117,7 @@ export async function run(argv: string[]): Promise<number> {
     window: intArg(values.window, "window", 512, 1),
     topK: intArg(values.topk, "topk", 100, 1),
     ef: intArg(values.ef, "ef", 0, 0),
+    ...ramBudget(values["ram-budget"], values.eviction),
   });
   const json = values.json === true;
   const showStats = values.stats === true;

@@ -63,6 +63,19 @@ Napi::Value SessionWrap::store_identity(const Napi::CallbackInfo& info) {
   return o;
 }
 
+Napi::Value SessionWrap::residency(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const ResidencyStats st = live(env).residency();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("hits", double(st.hits));
+  o.Set("blocksRead", double(st.misses));
+  o.Set("evictions", double(st.evictions));
+  o.Set("residentBytes", double(st.resident_bytes));
+  o.Set("indexBytes", double(st.fixed_bytes));
+  o.Set("budgetBytes", double(st.budget_bytes));
+  return o;
+}
+
 Napi::Value inspect_store(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const std::string path = arg_string(info, 0, "path");

@@ -79,6 +79,7 @@ Napi::Function SessionWrap::define(Napi::Env env, Napi::FunctionReference* model
                       InstanceMethod("flushStore", &SessionWrap::flush_store),
                       InstanceMethod("storeInfo", &SessionWrap::store_info),
                       InstanceMethod("storeIdentity", &SessionWrap::store_identity),
+                      InstanceMethod("residency", &SessionWrap::residency),
                       InstanceMethod("truncate", &SessionWrap::truncate),
                       InstanceMethod("nPast", &SessionWrap::n_past), InstanceMethod("nCtx", &SessionWrap::n_ctx),
                       InstanceMethod("kvBytes", &SessionWrap::kv_bytes),
@@ -111,6 +112,20 @@ SessionWrap::SessionWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Sess
     opts.n_threads = int(threads);
     opts.n_batch = int(batch);
     read_retrieval_settings(o, opts.retrieval);
+    // RAM budget of the host tier: ramBudget bytes, or ramBudgetFrac of its unlimited size
+    const double budget = opt_number(o, "ramBudget", 0);
+    const double frac = opt_number(o, "ramBudgetFrac", 0);
+    if (!(budget >= 0 && budget <= 9.0e18)) throw type_error(env, "ramBudget must be a byte count >= 0");
+    if (!(frac >= 0 && frac <= 1)) throw type_error(env, "ramBudgetFrac must be in [0, 1]");
+    opts.ram_budget_bytes = uint64_t(budget);
+    opts.ram_budget_frac = frac;
+    Napi::Value ev = o.Get("eviction");
+    if (!ev.IsUndefined()) {
+      const std::string e = ev.IsString() ? ev.As<Napi::String>().Utf8Value() : "";
+      if (e == "lru") opts.eviction = EvictionPolicy::kLru;
+      else if (e == "lfu") opts.eviction = EvictionPolicy::kLfu;
+      else throw type_error(env, "option 'eviction' must be 'lru' or 'lfu'");
+    }
   } else {
     opts.n_ctx = model_->hparams().n_ctx_train;
   }

@@ -7,7 +7,9 @@
 //   tokens() -> Int32Array: the context's token ids
 //   KV store (session_store_wrap.cpp): attachStore(path) -> Promise<number restored>,
 //     flushStore() -> Promise<void>, storeInfo() -> { path, nTokens, indexBuiltAt,
-//     indexComplete } | null, storeIdentity() -> { modelFp, tokenizerFp, settings }
+//     indexComplete } | null, storeIdentity() -> { modelFp, tokenizerFp, settings },
+//     residency() -> { hits, blocksRead, evictions, residentBytes, indexBytes, budgetBytes }
+//     (the RAM budget: options ramBudget (bytes) | ramBudgetFrac, eviction: lru|lfu)
 //   truncate(n); nPast(); nCtx(); kvBytes(); threads()
 //   times() -> { matmulMs, attentionMs, otherMs } since the last resetTimes()
 //   close(): frees the KV cache now; every later call throws CLOSED
@@ -48,6 +50,7 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
   Napi::Value flush_store(const Napi::CallbackInfo& info);
   Napi::Value store_info(const Napi::CallbackInfo& info);
   Napi::Value store_identity(const Napi::CallbackInfo& info);
+  Napi::Value residency(const Napi::CallbackInfo& info);
   Napi::Value truncate(const Napi::CallbackInfo& info);
   Napi::Value n_past(const Napi::CallbackInfo& info);
   Napi::Value n_ctx(const Napi::CallbackInfo& info);

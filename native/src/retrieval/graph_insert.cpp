@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "retrieval/graph_prune.h"
+#include "retrieval/growth.h"
 #include "retrieval/graph_search.h"
 #include "retrieval/roar_graph.h"
 
@@ -21,7 +22,9 @@ int32_t RoarGraphIndex::insert_with_query(const float* key, const float* query) 
   if (size() >= INT32_MAX) throw Error("BAD_ARGUMENT", "RoarGraphIndex: too many keys");
   const int d = dim();
   const int32_t u = int32_t(keys_.append(key, 1, size_t(d)));
+  reserve_for(adj_, size_t(u + 1) * size_t(R_));
   adj_.resize(size_t(u + 1) * size_t(R_), -1);
+  reserve_for(deg_, size_t(u) + 1);
   deg_.push_back(0);
   if (entries_.empty()) {  // the first key
     entries_.push_back(u);

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "attention/vec_kernels.h"
+#include "retrieval/growth.h"
 
 namespace tome {
 
@@ -20,6 +21,7 @@ void sanitize(float* p, size_t n) {
 int64_t KeyMatrix::append(const float* src, int64_t n, size_t stride) {
   const int64_t first = rows();
   const size_t old = data_.size();
+  reserve_for(data_, old + size_t(n) * size_t(d_));
   data_.resize(old + size_t(n) * size_t(d_));
   for (int64_t j = 0; j < n; ++j)
     std::memcpy(data_.data() + old + size_t(j) * d_, src + size_t(j) * stride, sizeof(float) * size_t(d_));
@@ -30,6 +32,7 @@ int64_t KeyMatrix::append(const float* src, int64_t n, size_t stride) {
 int64_t KeyMatrix::append_f16(const uint16_t* src, int64_t n, size_t stride) {
   const int64_t first = rows();
   const size_t old = data_.size();
+  reserve_for(data_, old + size_t(n) * size_t(d_));
   data_.resize(old + size_t(n) * size_t(d_));
   for (int64_t j = 0; j < n; ++j) f16_to_f32_row(src + size_t(j) * stride, data_.data() + old + size_t(j) * d_, d_);
   sanitize(data_.data() + old, size_t(n) * size_t(d_));

@@ -1,0 +1,83 @@
+// One case of `tome bench store`, in its own process so that its peak RSS is
+// its own: prints one JSON line. Invoked by store.ts as
+//   node store-case.js '{"case":"prefill"|"reopen"|"budget", ...}'
+// The Linux peak-RSS counter (VmHWM) is reset through /proc/self/clear_refs
+// where a case measures one phase only (decode under a budget).
+import * as fs from "node:fs";
+import { loadAddon, type SessionOptions } from "../engine/native";
+
+export interface StoreCaseArgs {
+  case: "prefill" | "reopen" | "budget";
+  model: string;
+  store: string;
+  tokens: number[];      // the document
+  session: SessionOptions;
+  decode?: number;       // budget: tokens to decode
+}
+
+function status(field: "VmHWM" | "VmRSS"): number {
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(fs.readFileSync("/proc/self/status", "utf8"));
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+function resetPeak(): boolean {
+  try {
+    fs.writeFileSync("/proc/self/clear_refs", "5");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function storeBytes(file: string): number {
+  let n = 0;
+  for (const s of ["", "-wal"]) n += fs.statSync(file + s, { throwIfNoEntry: false })?.size ?? 0;
+  return n;
+}
+
+const argmax = (a: Float32Array) => a.reduce((b, v, i, arr) => (v > arr[b] ? i : b), 0);
+
+async function main() {
+  const a = JSON.parse(process.argv[2]) as StoreCaseArgs;
+  const addon = loadAddon();
+  const model = new addon.Model(a.model);
+  const weights = model.info().weightBytes;
+  const session = new addon.Session(model, a.session);
+  const out: Record<string, unknown> = { weights_bytes: weights };
+  const t0 = performance.now();
+  if (a.case === "prefill") {
+    await session.attachStore(a.store, { doc: "bench", model: "smol" });
+    for (let at = 0; at < a.tokens.length; at += 2048)
+      await session.prefill(Int32Array.from(a.tokens.slice(at, at + 2048)));
+    const tIndex = performance.now();
+    await session.buildIndex();
+    out.prefill_seconds = (tIndex - t0) / 1000;
+    out.index_seconds = (performance.now() - tIndex) / 1000;
+    out.seconds = (performance.now() - t0) / 1000;
+  } else if (a.case === "reopen") {
+    const restored = await session.attachStore(a.store);
+    await session.eval(Int32Array.of(a.tokens[a.tokens.length - 1])); // the first token of a question
+    out.restored = restored;
+    out.seconds = (performance.now() - t0) / 1000;
+  } else {
+    await session.attachStore(a.store);
+    out.peak_reset = resetPeak();
+    let logits = await session.eval(Int32Array.of(a.tokens[a.tokens.length - 1]));
+    const t1 = performance.now();
+    for (let i = 0; i < (a.decode ?? 32); i++) logits = await session.eval(Int32Array.of(argmax(logits)));
+    out.ms_per_token = (performance.now() - t1) / (a.decode ?? 32);
+    out.residency = session.residency();
+    out.seconds = (performance.now() - t0) / 1000;
+  }
+  out.rss_bytes = status("VmHWM");
+  out.rss_now_bytes = status("VmRSS");
+  out.store_bytes = storeBytes(a.store);
+  out.kv_reserved_bytes = session.kvBytes();
+  session.close();
+  process.stdout.write(JSON.stringify(out) + "\n");
+}
+
+main().catch((e) => {
+  process.stdout.write(JSON.stringify({ error: `${(e as { code?: string }).code ?? "ERROR"}: ${(e as Error).message}` }) + "\n");
+  process.exitCode = 1;
+});

@@ -1,0 +1,88 @@
+// tome bench store: the KV store on a synthetic smol-shape model (make-model,
+// SmolLM-135M shapes, Q8_0) over a book from ../shared/books, in retrieval mode
+// with the default settings. Each case runs in its own process (store-case.ts):
+//   prefill  prefill the book with the store attached (every chunk committed),
+//            then build and store the indexes: seconds, ms per token
+//   reopen   a new process opens the store and evaluates the first token of a
+//            question: seconds from open to logits (no prefill, no build)
+//   budget   decode under a RAM budget of the host tier (fraction of its
+//            unlimited size; 1 = no budget), peak RSS of the decode phase
+// Rows: {"case","ctx","ram_budget_frac","seconds","ms_per_token","rss_bytes","store_bytes",...}.
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { loadAddon, type SessionOptions } from "../engine/native";
+import { syntheticModel, benchDir } from "./synthetic";
+import { requireTestData } from "./test-data";
+import type { StoreCaseArgs } from "./store-case";
+
+export interface StoreRow {
+  case: "prefill" | "reopen" | "budget";
+  ctx: number;
+  ram_budget_frac: number | null;
+  eviction?: string;
+  seconds?: number;
+  ms_per_token?: number;
+  rss_bytes?: number;
+  store_bytes?: number;
+  [k: string]: unknown;
+}
+
+function runCase(args: StoreCaseArgs): Record<string, unknown> {
+  const r = spawnSync(process.execPath, [path.join(__dirname, "store-case.js"), JSON.stringify(args)], {
+    encoding: "utf8",
+    maxBuffer: 1 << 26,
+  });
+  const line = r.stdout.trim().split("\n").pop() ?? "";
+  try {
+    return JSON.parse(line);
+  } catch {
+    return { error: `case ${args.case} failed (exit ${r.status}): ${r.stderr.trim().slice(-500)}` };
+  }
+}
+
+export async function benchStore(o: { json: boolean; quick: boolean; threads?: number }) {
+  const threads = o.threads ?? os.cpus().length;
+  const ctx = o.quick ? 4096 : 32768;
+  const data = requireTestData();
+  const modelPath = await syntheticModel("llama", "smol", "q8_0");
+  const model = new (loadAddon().Model)(modelPath);
+  const text = fs.readFileSync(path.join(data, "books", "war-and-peace_pg2600.txt"), "utf8").replace(/\r\n/g, "\n");
+  const tokens = Array.from(model.tokenize(text, true, false)).slice(0, ctx);
+  const dir = fs.mkdtempSync(path.join(benchDir(), "store-"));
+  const store = path.join(dir, "book.tomekv");
+  const session: SessionOptions = { ctx: ctx + 1024, threads, attention: "retrieval" };
+  const base = { model: modelPath, store, tokens, session };
+  const rows: StoreRow[] = [];
+  const say = (r: StoreRow) => {
+    rows.push(r);
+    if (!o.json) process.stderr.write(`tome bench store: ${JSON.stringify(r)}\n`);
+  };
+  try {
+    const p = runCase({ ...base, case: "prefill" });
+    say({ case: "prefill", ctx, ram_budget_frac: null, ms_per_token: (Number(p.seconds) * 1000) / ctx, ...p });
+    const r = runCase({ ...base, case: "reopen" });
+    say({ case: "reopen", ctx, ram_budget_frac: null, speedup_vs_prefill: Number(p.seconds) / Number(r.seconds), ...r });
+    // decode at each budget from a fresh copy of the store (decoding appends nothing unless flushed,
+    // but the copy keeps every case's start identical)
+    const decode = o.quick ? 32 : 64;
+    const fracs: [number, "lru" | "lfu"][] = o.quick
+      ? [[1, "lru"], [0.9, "lru"], [0.85, "lru"], [0.85, "lfu"], [0.25, "lru"]]
+      : [[1, "lru"], [0.9, "lru"], [0.85, "lru"], [0.85, "lfu"], [0.8, "lru"], [0.25, "lru"]];
+    for (const [frac, eviction] of fracs) {
+      const copy = path.join(dir, "copy.tomekv");
+      fs.copyFileSync(store, copy);
+      const budget = frac < 1 ? { ramBudgetFrac: frac, eviction } : {};
+      const b = runCase({ ...base, store: copy, session: { ...session, ...budget }, case: "budget", decode });
+      const res = b.residency as { indexBytes: number; budgetBytes: number } | undefined;
+      // the indexes' share of the host tier: the smallest budget fraction that can work
+      const indexShare = res && res.budgetBytes > 0 ? (res.indexBytes / res.budgetBytes) * frac : undefined;
+      say({ case: "budget", ctx, ram_budget_frac: frac, eviction: frac < 1 ? eviction : undefined, index_share: indexShare, ...b });
+      fs.rmSync(copy, { force: true });
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  return { suite: "store", rows };
+}

@@ -68,8 +68,8 @@ export async function benchStore(o: { json: boolean; quick: boolean; threads?: n
     // but the copy keeps every case's start identical)
     const decode = o.quick ? 32 : 64;
     const fracs: [number, "lru" | "lfu"][] = o.quick
-      ? [[1, "lru"], [0.9, "lru"], [0.85, "lru"], [0.85, "lfu"], [0.25, "lru"]]
-      : [[1, "lru"], [0.9, "lru"], [0.85, "lru"], [0.85, "lfu"], [0.8, "lru"], [0.25, "lru"]];
+      ? [[1, "lfu"], [0.9, "lfu"], [0.85, "lfu"], [0.85, "lru"], [0.25, "lfu"]]
+      : [[1, "lfu"], [0.9, "lfu"], [0.85, "lfu"], [0.85, "lru"], [0.8, "lfu"], [0.25, "lfu"]];
     for (const [frac, eviction] of fracs) {
       const copy = path.join(dir, "copy.tomekv");
       fs.copyFileSync(store, copy);

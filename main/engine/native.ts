@@ -68,6 +68,7 @@ export interface SessionOptions extends RetrievalOptions {
    */
   ramBudget?: number;
   ramBudgetFrac?: number;
+  /** Which units go first under a budget: "lfu" (default, measured better) or "lru". */
   eviction?: "lru" | "lfu";
 }
 
@@ -75,8 +76,8 @@ export interface SessionOptions extends RetrievalOptions {
 export interface Residency {
   /** Rows needed that were in RAM. */
   hits: number;
-  /** Blocks read back from the store. */
-  blocksRead: number;
+  /** Units (a page of K rows and its V page) read back from the store. */
+  unitsRead: number;
   evictions: number;
   residentBytes: number;
   indexBytes: number;

@@ -68,7 +68,7 @@ Napi::Value SessionWrap::residency(const Napi::CallbackInfo& info) {
   const ResidencyStats st = live(env).residency();
   Napi::Object o = Napi::Object::New(env);
   o.Set("hits", double(st.hits));
-  o.Set("blocksRead", double(st.misses));
+  o.Set("unitsRead", double(st.misses));
   o.Set("evictions", double(st.evictions));
   o.Set("residentBytes", double(st.resident_bytes));
   o.Set("indexBytes", double(st.fixed_bytes));

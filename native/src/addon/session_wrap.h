@@ -8,7 +8,7 @@
 //   KV store (session_store_wrap.cpp): attachStore(path) -> Promise<number restored>,
 //     flushStore() -> Promise<void>, storeInfo() -> { path, nTokens, indexBuiltAt,
 //     indexComplete } | null, storeIdentity() -> { modelFp, tokenizerFp, settings },
-//     residency() -> { hits, blocksRead, evictions, residentBytes, indexBytes, budgetBytes }
+//     residency() -> { hits, unitsRead, evictions, residentBytes, indexBytes, budgetBytes }
 //     (the RAM budget: options ramBudget (bytes) | ramBudgetFrac, eviction: lru|lfu)
 //   truncate(n); nPast(); nCtx(); kvBytes(); threads()
 //   times() -> { matmulMs, attentionMs, otherMs } since the last resetTimes()

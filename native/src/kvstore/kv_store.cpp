@@ -208,7 +208,8 @@ int64_t KvStore::read_kv(const HeadRowsFn& rows_of, int64_t n) {
   return intact;
 }
 
-bool KvStore::read_block(int layer, int head, int64_t block, int64_t rows, uint16_t* kdst, uint16_t* vdst) {
+bool KvStore::read_block(int layer, int head, int64_t block,
+                         const std::function<void(const uint8_t* k, const uint8_t* v, int64_t rows)>& use) {
   if (!block_query_)
     block_query_ = std::make_unique<SqliteStatement>(db_, "SELECT n, k, v, crc FROM kv WHERE layer = ? AND head = ? AND block = ?");
   SqliteStatement& q = *block_query_;
@@ -220,12 +221,9 @@ bool KvStore::read_block(int layer, int head, int64_t block, int64_t rows, uint1
     const uint8_t* k = q.column_blob(1, &ks);
     const uint8_t* v = q.column_blob(2, &vs);
     const int64_t n = q.column_int(0);
-    ok = n >= rows && n <= kStoreBlockTokens && ks == size_t(n) * row_bytes && vs == ks &&
+    ok = n >= 0 && n <= kStoreBlockTokens && ks == size_t(n) * row_bytes && vs == ks &&
          block_checksum(v, vs, block_checksum(k, ks, kv_seed(layer, head, block))) == uint64_t(q.column_int(3));
-    if (ok) {
-      std::memcpy(kdst, k, size_t(rows) * row_bytes);
-      std::memcpy(vdst, v, size_t(rows) * row_bytes);
-    }
+    if (ok) use(k, v, n);
   }
   q.reset();
   return ok;

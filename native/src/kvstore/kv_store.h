@@ -71,10 +71,12 @@ class KvStore {
   // does not match ends the intact prefix there; nothing after it is copied.
   int64_t read_tokens(int64_t n, std::vector<int32_t>& out);
   int64_t read_kv(const HeadRowsFn& rows, int64_t n);
-  // One block of (layer, head): its first `rows` K and V rows into k and v
-  // (rows * head_dim f16 each). false when the block is missing, short or
-  // fails its checksum. Reuses one prepared statement (not thread-safe).
-  bool read_block(int layer, int head, int64_t block, int64_t rows, uint16_t* k, uint16_t* v);
+  // One block of (layer, head), verified, handed to use(k, v, rows): its K and
+  // V bytes (rows of head_dim f16), valid during the call. false (use not
+  // called) when the block is missing or fails its checksum. Reuses one
+  // prepared statement (not thread-safe).
+  bool read_block(int layer, int head, int64_t block,
+                  const std::function<void(const uint8_t* k, const uint8_t* v, int64_t rows)>& use);
   // Query rows of (layer, head) for chunks wholly below n, in position order;
   // returns the end of the contiguous, intact chunks (<= n).
   int64_t read_queries(int layer, int head, int64_t n, std::vector<float>& out);

@@ -27,13 +27,13 @@ KvCache::~KvCache() {
   if (map_bytes_) munmap(k_, map_bytes_);
 }
 
-void KvCache::release_block(int layer, int head, int64_t block) {
+void KvCache::release_rows(int layer, int head, int64_t row0, int64_t n) {
   static const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
   const size_t row = size_t(head_dim_);
   for (uint16_t* base : {k(layer, head), v(layer, head)}) {
-    // only the pages wholly inside the block: its neighbours' bytes stay
-    const uintptr_t a = reinterpret_cast<uintptr_t>(base + size_t(block * kBlockRows) * row);
-    const uintptr_t b = reinterpret_cast<uintptr_t>(base + size_t((block + 1) * kBlockRows) * row);
+    // only the pages wholly inside the range: its neighbours' bytes stay
+    const uintptr_t a = reinterpret_cast<uintptr_t>(base + size_t(row0) * row);
+    const uintptr_t b = reinterpret_cast<uintptr_t>(base + size_t(row0 + n) * row);
     const uintptr_t first = (a + page - 1) / page * page, last = b / page * page;
     if (last > first) madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
   }

@@ -4,8 +4,8 @@
 //
 // The memory is an anonymous mapping reserved for n_ctx positions: pages are
 // backed only once written, so a session costs RSS for the positions it holds,
-// not for its capacity. release_block() gives the pages of one block of
-// kBlockRows positions back to the system (the KV store keeps the bytes; see
+// not for its capacity. release_rows() gives the pages of a range of
+// positions back to the system (the KV store keeps the bytes; see
 // model/kv_residency.h); they read as zeros until written again.
 #pragma once
 #include <cstdint>
@@ -37,9 +37,9 @@ class KvCache {
   const uint16_t* v(int layer, int head) const { return v_ + offset(layer, head); }
   KvRows rows(int layer, int head) const { return KvRows{k(layer, head), v(layer, head), size_t(head_dim_)}; }
 
-  // Returns the whole pages inside block b of (layer, head)'s K and V rows to
-  // the system. Their content is lost: the caller must have it elsewhere.
-  void release_block(int layer, int head, int64_t block);
+  // Returns the whole pages inside rows [row0, row0 + n) of (layer, head)'s K
+  // and V to the system. Their content is lost: the caller must have it elsewhere.
+  void release_rows(int layer, int head, int64_t row0, int64_t n);
 
  private:
   size_t offset(int layer, int head) const {

@@ -1,104 +1,129 @@
 #include "model/kv_residency.h"
 
 #include <algorithm>
+#include <cstring>
 #include <string>
+#include <unistd.h>
 
 #include "common/error.h"
 
 namespace tome {
 
 namespace {
-constexpr int64_t B = KvCache::kBlockRows;
+
+constexpr int64_t kBlock = KvCache::kBlockRows;  // == the store's block
+
+// Rows of one page of K (head_dim f16 each), as a power of two in [1, kBlock].
+int64_t rows_per_page(int head_dim) {
+  const int64_t page = sysconf(_SC_PAGESIZE) > 0 ? sysconf(_SC_PAGESIZE) : 4096;
+  const int64_t fit = std::max<int64_t>(1, page / (int64_t(head_dim) * 2));
+  int64_t r = 1;
+  while (r * 2 <= fit && r * 2 <= kBlock) r *= 2;
+  return r;
 }
 
-KvResidency::KvResidency(KvCache& kv, KvStore& store, int n_layer, int n_head_kv, EvictionPolicy policy)
-    : kv_(kv), store_(store), n_layer_(n_layer), n_head_kv_(n_head_kv), n_blocks_((kv.n_ctx() + B - 1) / B),
-      policy_(policy), blocks_(size_t(n_layer) * size_t(n_head_kv) * size_t(n_blocks_)) {}
+}  // namespace
 
-bool KvResidency::is_static(int64_t b) const {
-  const int64_t p0 = b * B, p1 = p0 + B;
+KvResidency::KvResidency(KvCache& kv, KvStore& store, int n_layer, int n_head_kv, EvictionPolicy policy)
+    : kv_(kv), store_(store), n_layer_(n_layer), n_head_kv_(n_head_kv),
+      unit_rows_(rows_per_page(int(kv.rows(0, 0).stride))), n_units_((kv.n_ctx() + unit_rows_ - 1) / unit_rows_),
+      policy_(policy), units_(size_t(n_layer) * size_t(n_head_kv) * size_t(n_units_)) {}
+
+uint64_t KvResidency::unit_bytes() const { return 2 * uint64_t(unit_rows_) * kv_.rows(0, 0).stride * sizeof(uint16_t); }
+
+bool KvResidency::is_static(int64_t u) const {
+  const int64_t p0 = u * unit_rows_, p1 = p0 + unit_rows_;
   return p0 < sinks_ || p1 > window_start_;
 }
 
-bool KvResidency::evictable(int64_t b) const { return !is_static(b) && (b + 1) * B <= committed_; }
+bool KvResidency::evictable(int64_t u) const { return !is_static(u) && (u + 1) * unit_rows_ <= committed_; }
 
 uint64_t KvResidency::unlimited_bytes(int64_t n_past, int64_t sinks, int64_t window_start, uint64_t fixed) const {
   int64_t host = 0;
-  for (int64_t b = 0; b * B < n_past; ++b)
-    if (!(b * B < sinks || (b + 1) * B > window_start)) ++host;
-  return fixed + uint64_t(host) * uint64_t(n_layer_) * uint64_t(n_head_kv_) * kv_.block_bytes();
+  for (int64_t u = 0; u * unit_rows_ < n_past; ++u)
+    if (!(u * unit_rows_ < sinks || (u + 1) * unit_rows_ > window_start)) ++host;
+  return fixed + uint64_t(host) * uint64_t(n_layer_) * uint64_t(n_head_kv_) * unit_bytes();
 }
 
 void KvResidency::update(int64_t n_past, int64_t sinks, int64_t window_start, int64_t committed, uint64_t fixed,
                          uint64_t budget) {
   std::lock_guard<std::mutex> lock(mu_);
-  // blocks past the context (a truncate) are forgotten: resident, to be written again
-  for (int64_t b = (n_past + B - 1) / B; b * B < n_past_; ++b)
+  // units past the context (a truncate) are forgotten: resident, to be written again
+  for (int64_t u = (n_past + unit_rows_ - 1) / unit_rows_; u * unit_rows_ < n_past_; ++u)
     for (int l = 0; l < n_layer_; ++l)
-      for (int h = 0; h < n_head_kv_; ++h) blocks_[index(l, h, b)] = Block{};
+      for (int h = 0; h < n_head_kv_; ++h) units_[index(l, h, u)] = Unit{};
   n_past_ = n_past;
   sinks_ = sinks;
   window_start_ = window_start;
   committed_ = committed;
   fixed_ = fixed;
   budget_ = budget;
-  // host bytes now: resident blocks outside the static set
+  // a truncate can move the window back over released units: the static set is always in RAM
   resident_ = 0;
-  for (int64_t b = 0; b * B < n_past_; ++b)
-    if (!is_static(b))
-      for (int l = 0; l < n_layer_; ++l)
-        for (int h = 0; h < n_head_kv_; ++h) resident_ += blocks_[index(l, h, b)].resident ? kv_.block_bytes() : 0;
-  // a truncate can move the window back over released blocks: the static set is always in RAM
-  for (int64_t b = 0; b * B < n_past_; ++b)
-    if (is_static(b))
-      for (int l = 0; l < n_layer_; ++l)
-        for (int h = 0; h < n_head_kv_; ++h)
-          if (!blocks_[index(l, h, b)].resident) {
-            load(l, h, b);
-            blocks_[index(l, h, b)].resident = true;
-          }
+  for (int64_t u = 0; u * unit_rows_ < n_past_; ++u)
+    for (int l = 0; l < n_layer_; ++l)
+      for (int h = 0; h < n_head_kv_; ++h) {
+        Unit& x = units_[index(l, h, u)];
+        if (is_static(u) && !x.resident) {
+          load(l, h, u);
+          x.resident = true;
+        }
+        if (!is_static(u) && x.resident) resident_ += unit_bytes();
+      }
   if (fixed_ > budget_)
     throw Error("BUDGET_TOO_SMALL", "the RAM budget (" + std::to_string(budget_) + " bytes) is below the retrieval "
                                     "indexes alone (" + std::to_string(fixed_) + " bytes)");
   if (!evict_to(budget_ - fixed_))
-    throw Error("BUDGET_TOO_SMALL", "the RAM budget (" + std::to_string(budget_) + " bytes) cannot hold the blocks "
+    throw Error("BUDGET_TOO_SMALL", "the RAM budget (" + std::to_string(budget_) + " bytes) cannot hold the rows "
                                     "not yet in the KV store; flush the store or raise the budget");
 }
 
 bool KvResidency::evict_to(uint64_t target) {
   if (resident_ <= target) return true;
   // candidates: resident, evictable, not used by the step in progress; policy order
-  struct Cand { int64_t key1, key2; size_t i; int l, h; int64_t b; };
+  struct Cand { int64_t key1, key2; size_t i; int l, h; int64_t u; };
   std::vector<Cand> c;
   for (int l = 0; l < n_layer_; ++l)
     for (int h = 0; h < n_head_kv_; ++h)
-      for (int64_t b = 0; b * B < n_past_; ++b) {
-        const size_t i = index(l, h, b);
-        const Block& k = blocks_[i];
-        if (!k.resident || !evictable(b) || k.last_epoch == epoch_) continue;
-        if (policy_ == EvictionPolicy::kLru) c.push_back({k.last_epoch, 0, i, l, h, b});
-        else c.push_back({k.uses, k.last_epoch, i, l, h, b});
+      for (int64_t u = 0; u * unit_rows_ < n_past_; ++u) {
+        const size_t i = index(l, h, u);
+        const Unit& x = units_[i];
+        if (!x.resident || !evictable(u) || x.last_epoch == epoch_) continue;
+        if (policy_ == EvictionPolicy::kLru) c.push_back({x.last_epoch, 0, i, l, h, u});
+        else c.push_back({x.uses, x.last_epoch, i, l, h, u});
       }
   std::sort(c.begin(), c.end(), [](const Cand& a, const Cand& b) {
     return a.key1 < b.key1 || (a.key1 == b.key1 && (a.key2 < b.key2 || (a.key2 == b.key2 && a.i < b.i)));
   });
-  // go a little below the target, so a run of misses does not sort again for each block
-  const uint64_t slack = std::max<uint64_t>(kv_.block_bytes(), target / 32);
+  // go a little below the target, so a run of misses does not sort again for each unit
+  const uint64_t slack = std::max<uint64_t>(unit_bytes(), target / 32);
   const uint64_t goal = target > slack ? target - slack : 0;
   for (const Cand& x : c) {
     if (resident_ <= goal) break;
-    kv_.release_block(x.l, x.h, x.b);
-    blocks_[x.i].resident = false;
-    resident_ -= kv_.block_bytes();
+    kv_.release_rows(x.l, x.h, x.u * unit_rows_, unit_rows_);
+    units_[x.i].resident = false;
+    resident_ -= unit_bytes();
     ++stats_.evictions;
   }
   return resident_ <= target;
 }
 
-void KvResidency::load(int layer, int head, int64_t b) {
-  const int64_t rows = std::min<int64_t>(B, committed_ - b * B);
-  const size_t off = size_t(b * B) * size_t(kv_.rows(layer, head).stride);
-  if (!store_.read_block(layer, head, b, rows, kv_.k(layer, head) + off, kv_.v(layer, head) + off))
+void KvResidency::load_units(int layer, int head, const int64_t* want, int64_t n) {
+  const int64_t b = want[0] * unit_rows_ / kBlock;
+  const size_t row = kv_.rows(layer, head).stride, row_bytes = row * sizeof(uint16_t);
+  bool fits = true;
+  const bool ok = store_.read_block(layer, head, b, [&](const uint8_t* k, const uint8_t* v, int64_t rows) {
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t p0 = want[i] * unit_rows_, in_block = p0 - b * kBlock;
+      if (in_block + unit_rows_ > rows) {
+        fits = false;
+        return;
+      }
+      std::memcpy(kv_.k(layer, head) + size_t(p0) * row, k + size_t(in_block) * row_bytes, size_t(unit_rows_) * row_bytes);
+      std::memcpy(kv_.v(layer, head) + size_t(p0) * row, v + size_t(in_block) * row_bytes, size_t(unit_rows_) * row_bytes);
+    }
+  });
+  if (!ok || !fits)
     throw Error("STORE_CORRUPT", "KV store block (layer " + std::to_string(layer) + ", head " + std::to_string(head) +
                                      ", block " + std::to_string(b) + ") is missing or damaged; reopen the document "
                                      "to rebuild its cache");
@@ -106,21 +131,36 @@ void KvResidency::load(int layer, int head, int64_t b) {
 
 void KvResidency::need_rows(int layer, int head, const int32_t* rows, int64_t n) {
   std::lock_guard<std::mutex> lock(mu_);
+  // mark every unit used by this step first (so making room never releases one of them) ...
+  missing_.clear();
   for (int64_t j = 0; j < n; ++j) {
-    const int64_t b = rows[j] / B;
-    Block& k = blocks_[index(layer, head, b)];
-    if (k.last_epoch != epoch_) ++k.uses;
-    k.last_epoch = epoch_;
-    if (k.resident) {
-      ++stats_.hits;
-      continue;
+    const int64_t u = rows[j] / unit_rows_;
+    Unit& x = units_[index(layer, head, u)];
+    if (x.last_epoch != epoch_) {
+      ++x.uses;
+      x.last_epoch = epoch_;
+      if (!x.resident) missing_.push_back(u);
     }
-    if (!is_static(b) && resident_ + kv_.block_bytes() > budget_ - fixed_ && !evict_to(budget_ - fixed_ - kv_.block_bytes()))
-      throw Error("BUDGET_TOO_SMALL", "the RAM budget cannot hold the K/V blocks one decode step retrieves; raise it");
-    load(layer, head, b);
-    k.resident = true;
-    if (!is_static(b)) resident_ += kv_.block_bytes();
-    ++stats_.misses;
+    stats_.hits += x.resident;
+  }
+  if (missing_.empty()) return;
+  // ... then make room for the missing ones and read them, one store read per block
+  std::sort(missing_.begin(), missing_.end());
+  uint64_t host = 0;
+  for (int64_t u : missing_) host += is_static(u) ? 0 : unit_bytes();
+  if (resident_ + host > budget_ - fixed_ && !evict_to(budget_ - fixed_ - host))
+    throw Error("BUDGET_TOO_SMALL", "the RAM budget cannot hold the K/V rows one decode step retrieves; raise it");
+  const int64_t per_block = kBlock / unit_rows_;
+  for (size_t i = 0; i < missing_.size();) {
+    size_t j = i + 1;
+    while (j < missing_.size() && missing_[j] / per_block == missing_[i] / per_block) ++j;
+    load_units(layer, head, missing_.data() + i, int64_t(j - i));
+    for (size_t t = i; t < j; ++t) {
+      units_[index(layer, head, missing_[t])].resident = true;
+      if (!is_static(missing_[t])) resident_ += unit_bytes();
+      ++stats_.misses;
+    }
+    i = j;
   }
 }
 
@@ -128,11 +168,11 @@ void KvResidency::load_all(int64_t limit) {
   std::lock_guard<std::mutex> lock(mu_);
   for (int l = 0; l < n_layer_; ++l)
     for (int h = 0; h < n_head_kv_; ++h)
-      for (int64_t b = 0; (b + 1) * B <= limit; ++b) {
-        Block& k = blocks_[index(l, h, b)];
-        if (k.resident) continue;
-        load(l, h, b);
-        k.resident = true;
+      for (int64_t u = 0; (u + 1) * unit_rows_ <= limit; ++u) {
+        Unit& x = units_[index(l, h, u)];
+        if (x.resident) continue;
+        load(l, h, u);
+        x.resident = true;
         ++stats_.misses;
       }
 }

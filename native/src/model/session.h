@@ -39,7 +39,11 @@ struct SessionOptions {
   // tier when in (0, 1], else none.
   uint64_t ram_budget_bytes = 0;
   double ram_budget_frac = 0;
-  EvictionPolicy eviction = EvictionPolicy::kLru;
+  // LFU: decode steps retrieve much the same keys again and again, so the units
+  // used most often are worth keeping; LRU cycles through a step's layers and
+  // keeps what the next layer does not need (tome bench store, 4K smol at a
+  // budget 0.85: LFU 163 ms/token and 196K units read, LRU 179 ms and 248K).
+  EvictionPolicy eviction = EvictionPolicy::kLfu;
 };
 
 // Milliseconds spent per phase since the last reset (for bench and stats).

@@ -311,7 +311,7 @@ TEST(decode_under_a_ram_budget_is_bit_identical) {
       s.attach_store(open_store(s, fresh_copy("run.kv")));
       CHECK(finishes_like_reference(s));
       const ResidencyStats st = s.residency();
-      std::printf("share %.2f %s: %lld hits, %lld blocks read, %lld evicted, resident %llu of %llu host bytes\n", share,
+      std::printf("share %.2f %s: %lld hits, %lld units read, %lld evicted, resident %llu of %llu host bytes\n", share,
                   policy == EvictionPolicy::kLru ? "lru" : "lfu", (long long)st.hits, (long long)st.misses,
                   (long long)st.evictions, (unsigned long long)st.resident_bytes,
                   (unsigned long long)(st.budget_bytes - st.fixed_bytes));

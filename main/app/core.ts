@@ -202,8 +202,8 @@ export class AppCore {
     return {
       rssMainBytes: process.memoryUsage().rss,
       rssEngineBytes: e?.rssBytes ?? null,
-      // Full attention on the CPU backend: the whole KV lives in host memory.
-      kv: { deviceBytes: 0, hostBytes: e?.kvBytes ?? 0, diskBytes: 0 },
+      // device: the static set; host: the rest in RAM (indexes included); disk: the document's KV store
+      kv: e?.tiers ?? { deviceBytes: 0, hostBytes: 0, diskBytes: 0 },
       gpu: null,
       nPast: e?.nPast ?? 0,
       nCtx: e?.nCtx ?? 0,

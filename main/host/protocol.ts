@@ -74,7 +74,15 @@ export interface EngineOps {
   /** tome eval on the loaded model (sessions of its own; the chat session's KV is kept). Eval events per row. */
   eval: { req: { jobId: string; options: EvalOptions }; res: EvalResult };
   cancel: { req: { jobId: string }; res: { cancelled: boolean } };
-  stats: { req: Record<string, never>; res: { rssBytes: number; kvBytes: number; nPast: number; nCtx: number } };
+  /**
+   * Memory: kvBytes reserved for the context; the tiers of what it holds now: device (the
+   * static set: sinks + window, on the CPU backend kept in RAM too), host (the rest in RAM,
+   * indexes included; what a RAM budget caps), disk (the document's KV store file).
+   */
+  stats: {
+    req: Record<string, never>;
+    res: { rssBytes: number; kvBytes: number; nPast: number; nCtx: number; tiers: { deviceBytes: number; hostBytes: number; diskBytes: number } };
+  };
 }
 
 export type EngineOp = keyof EngineOps;

@@ -313,11 +313,25 @@ class EngineHost {
   }
 
   stats(): EngineOps["stats"]["res"] {
+    const s = this.session;
+    const nPast = s?.nPast() ?? 0;
+    const nCtx = s?.nCtx() ?? 0;
+    const perPosition = s && nCtx > 0 ? s.kvBytes() / nCtx : 0;
+    const a = this.sessionOptions;
+    const sparse = a.attention !== undefined && a.attention !== "full";
+    const staticPositions = sparse ? Math.min(nPast, (a.sinks ?? 128) + (a.window ?? 512)) : 0;
+    let hostBytes = (nPast - staticPositions) * perPosition;
+    const residency = s?.residency();
+    if (residency && residency.budgetBytes > 0) hostBytes = residency.residentBytes + residency.indexBytes;
+    else if (s) hostBytes += s.lastStats().indexBytes;
+    let diskBytes = 0;
+    for (const suffix of ["", "-wal"]) if (this.storeFile) diskBytes += fs.statSync(this.storeFile + suffix, { throwIfNoEntry: false })?.size ?? 0;
     return {
       rssBytes: process.memoryUsage().rss,
-      kvBytes: this.session?.kvBytes() ?? 0,
-      nPast: this.session?.nPast() ?? 0,
-      nCtx: this.session?.nCtx() ?? 0,
+      kvBytes: s?.kvBytes() ?? 0,
+      nPast,
+      nCtx,
+      tiers: { deviceBytes: staticPositions * perPosition, hostBytes, diskBytes },
     };
   }
 

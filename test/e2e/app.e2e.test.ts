@@ -156,9 +156,12 @@ describe.skipIf(missing.length > 0)("tome in a browser (e2e)", () => {
   });
 
   it("stops an answer midway", async () => {
+    const before = await page.getByTestId("message-assistant").count();
     await page.getByTestId("chat-input").fill("Tell me a long story about Alice and the Queen.");
     await page.getByTestId("send").click();
-    const answer = page.getByTestId("message-assistant").last();
+    // the new answer, not the previous one (.last() would match it until the new one renders)
+    await expect.poll(() => page.getByTestId("message-assistant").count(), { timeout: 30_000 }).toBe(before + 1);
+    const answer = page.getByTestId("message-assistant").nth(before);
     const content = answer.locator(".content");
     // Some words have streamed (the cursor aside), then stop.
     await expect.poll(async () => ((await content.textContent()) ?? "").replace("▍", "").trim().length, { timeout: 30_000, interval: 20 }).toBeGreaterThan(0);

@@ -152,7 +152,13 @@ export class FakeEngine implements Engine {
         this.cancelled.add(a.jobId as string);
         return { cancelled: true };
       case "stats":
-        return { rssBytes: 50 << 20, kvBytes: this.cached.length * 1024, nPast: this.cached.length, nCtx: this.model?.nCtx ?? 0 };
+        return {
+          rssBytes: 50 << 20,
+          kvBytes: this.cached.length * 1024,
+          nPast: this.cached.length,
+          nCtx: this.model?.nCtx ?? 0,
+          tiers: { deviceBytes: 0, hostBytes: this.cached.length * 1024, diskBytes: 0 },
+        };
     }
   }
 

@@ -5,6 +5,7 @@
 #include <limits>
 #include <vector>
 
+#include "attention/batch_kernels.h"
 #include "attention/sum_order.h"
 #include "attention/vec_kernels.h"
 #include "attention/vector_exp.h"
@@ -15,7 +16,7 @@ namespace tome {
 namespace {
 
 constexpr int kMaxQueryTile = 16;          // queries per tile (x n_gqa heads)
-constexpr int kKeyBlock = 64;              // keys converted to f32 at a time
+constexpr int kKeyBlock = 256;             // keys converted to f32 at a time
 constexpr int64_t kScoreBudget = 1 << 20;  // floats of scores one tile may hold (4 MiB)
 constexpr int64_t kSplitKeysFrom = 2048;     // decode: keys from which threads split them
 
@@ -36,6 +37,8 @@ void tile(const CausalAttentionArgs& a, int g, int64_t i0, int64_t i1, std::vect
   const uint16_t* K = a.k_heads[g];
   const uint16_t* V = a.v_heads[g];
   auto visible = [&](int64_t i, int64_t j0, int64_t nb) { return std::min<int64_t>(nb, a.pos0 + i - j0 + 1); };
+  // llama.cpp's batch order with AVX2: several keys per pass, same results (batch_kernels.h)
+  const int fast = a.numerics == AttentionNumerics::LLAMA_CPP && a.n_tokens >= 2 ? batch_fast_lanes(hd) : 0;
 
   // pass 1: scores
   for (int64_t j0 = 0; j0 < n_keys; j0 += kKeyBlock) {
@@ -45,6 +48,10 @@ void tile(const CausalAttentionArgs& a, int g, int64_t i0, int64_t i1, std::vect
       const int64_t nv = visible(i, j0, nb);
       for (int hh = 0; hh < n_gqa; ++hh) {
         const int64_t r = (i - i0) * n_gqa + hh;
+        if (fast && nv > 0) {
+          avx2::dots_batch(qh + r * hd, blk, nv, hd, fast, a.scale, S + r * n_keys + j0);
+          continue;
+        }
         for (int64_t j = 0; j < nv; ++j)
           S[r * n_keys + j0 + j] = a.scale * math.dot(qh + r * hd, blk + j * hd, hd);
       }
@@ -67,6 +74,10 @@ void tile(const CausalAttentionArgs& a, int g, int64_t i0, int64_t i1, std::vect
       const int64_t nv = visible(i, j0, nb);
       for (int hh = 0; hh < n_gqa; ++hh) {
         const int64_t r = (i - i0) * n_gqa + hh;
+        if (fast && nv > 0) {  // kKeyBlock is a multiple of the lanes: key j0 + j is on lane j % lanes
+          avx2::pv_batch(acc[size_t(r)].lane_rows(), S + r * n_keys + j0, blk, nv, hd, fast);
+          continue;
+        }
         for (int64_t j = 0; j < nv; ++j) acc[size_t(r)].add(j0 + j, S[r * n_keys + j0 + j], blk + j * hd);
       }
     }

@@ -26,7 +26,12 @@ void exp_in_place(float* s, int64_t n, float& m, double& sum) {
 }
 
 void probabilities_f16(float* e, int64_t n, float inv_sum) {
-  for (int64_t j = 0; j < n; ++j) e[j] = fp16_to_fp32(fp32_to_fp16(e[j] * inv_sum));
+  // e * inv_sum in f32, then the (vectorized, exactly rounding) f16 round trip
+  for (int64_t i = 0; i < n; i += 64) {
+    const int64_t m = std::min<int64_t>(64, n - i);
+    scale_f32(e + i, inv_sum, m);
+    round_to_f16(e + i, e + i, m);
+  }
 }
 
 namespace {

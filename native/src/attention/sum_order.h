@@ -36,6 +36,9 @@ class OrderedAccumulator {
   void reset(const SumOrder& o, int hd);
   void add(int64_t j, float p, const float* v);
   void finish(float* out);
+  // The lane accumulators (lanes, hd) for kernels that add many keys at once
+  // in the same order (batch_kernels.h).
+  float* lane_rows() { return acc_.data(); }
 
  private:
   SumOrder o_;

@@ -1,0 +1,83 @@
+// AVX2+FMA bodies of batch_kernels.h (compiled with those flags, called only when present).
+// A 16-lane accumulator is two registers (lanes 0-7, 8-15), as ordered_dot keeps it.
+#include <immintrin.h>
+
+#include "attention/batch_kernels.h"
+#include "attention/sum_order.h"
+
+namespace tome::avx2 {
+
+namespace {
+
+// The 8-lane reduction of ordered_dot for 8 accumulators at once: per
+// accumulator a, t = lo(a) + hi(a) (lanes i and i + 4), then (t0 + t2) + (t1 + t3).
+// Returns one value per accumulator, in lane k for accumulator k.
+__m256 reduce8(const __m256* a) {
+  __m256 u[4];  // u_i = [t of a_i | t of a_(i+4)]
+  for (int i = 0; i < 4; ++i) {
+    const __m128 ti = _mm_add_ps(_mm256_castps256_ps128(a[i]), _mm256_extractf128_ps(a[i], 1));
+    const __m128 tj = _mm_add_ps(_mm256_castps256_ps128(a[i + 4]), _mm256_extractf128_ps(a[i + 4], 1));
+    u[i] = _mm256_insertf128_ps(_mm256_castps128_ps256(ti), tj, 1);
+  }
+  // 4x4 transposes within each 128-bit half: x_c = [t_0[c] .. t_3[c] | t_4[c] .. t_7[c]]
+  const __m256 a01lo = _mm256_unpacklo_ps(u[0], u[1]), a01hi = _mm256_unpackhi_ps(u[0], u[1]);
+  const __m256 a23lo = _mm256_unpacklo_ps(u[2], u[3]), a23hi = _mm256_unpackhi_ps(u[2], u[3]);
+  auto lo = [](__m256 x, __m256 y) { return _mm256_castpd_ps(_mm256_unpacklo_pd(_mm256_castps_pd(x), _mm256_castps_pd(y))); };
+  auto hi = [](__m256 x, __m256 y) { return _mm256_castpd_ps(_mm256_unpackhi_pd(_mm256_castps_pd(x), _mm256_castps_pd(y))); };
+  const __m256 x0 = lo(a01lo, a23lo), x1 = hi(a01lo, a23lo), x2 = lo(a01hi, a23hi), x3 = hi(a01hi, a23hi);
+  return _mm256_add_ps(_mm256_add_ps(x0, x2), _mm256_add_ps(x1, x3));
+}
+
+// Accumulators of keys k0 .. k0 + 3 over all of hd, reduced to 8 lanes
+// (16 lanes: lanes i and i + 8 added first, ordered_dot's first halving).
+template <int NV>
+void four_keys(const float* q, const float* keys, int hd, __m256* out8) {
+  __m256 acc[4][NV];
+  for (int k = 0; k < 4; ++k)
+    for (int v = 0; v < NV; ++v) acc[k][v] = _mm256_setzero_ps();
+  for (int d = 0; d < hd; d += 8 * NV)
+    for (int v = 0; v < NV; ++v) {
+      const __m256 qd = _mm256_loadu_ps(q + d + 8 * v);
+      for (int k = 0; k < 4; ++k) acc[k][v] = _mm256_fmadd_ps(qd, _mm256_loadu_ps(keys + k * hd + d + 8 * v), acc[k][v]);
+    }
+  for (int k = 0; k < 4; ++k) out8[k] = NV == 2 ? _mm256_add_ps(acc[k][0], acc[k][NV - 1]) : acc[k][0];
+}
+
+}  // namespace
+
+void dots_batch(const float* q, const float* keys, int64_t nb, int hd, int lanes, float scale, float* out) {
+  const __m256 vs = _mm256_set1_ps(scale);
+  int64_t j = 0;
+  for (; j + 8 <= nb; j += 8) {
+    __m256 a[8];
+    if (lanes == 16) {
+      four_keys<2>(q, keys + j * hd, hd, a);
+      four_keys<2>(q, keys + (j + 4) * hd, hd, a + 4);
+    } else {
+      four_keys<1>(q, keys + j * hd, hd, a);
+      four_keys<1>(q, keys + (j + 4) * hd, hd, a + 4);
+    }
+    _mm256_storeu_ps(out + j, _mm256_mul_ps(vs, reduce8(a)));
+  }
+  for (; j < nb; ++j) out[j] = scale * ordered_dot(q, keys + j * hd, hd, lanes, false);
+}
+
+void pv_batch(float* acc, const float* p, const float* v, int64_t nb, int hd, int lanes) {
+  // d in chunks of 64 (8 registers of a lane's accumulator stay in registers)
+  for (int d0 = 0; d0 < hd; d0 += 64) {
+    const int nd = (hd - d0 < 64 ? hd - d0 : 64) / 8;
+    for (int lane = 0; lane < lanes && lane < nb; ++lane) {
+      float* a = acc + size_t(lane) * hd + d0;
+      __m256 r[8];
+      for (int c = 0; c < nd; ++c) r[c] = _mm256_loadu_ps(a + 8 * c);
+      for (int64_t j = lane; j < nb; j += lanes) {
+        const __m256 pj = _mm256_set1_ps(p[j]);
+        const float* vj = v + j * hd + d0;
+        for (int c = 0; c < nd; ++c) r[c] = _mm256_fmadd_ps(pj, _mm256_loadu_ps(vj + 8 * c), r[c]);
+      }
+      for (int c = 0; c < nd; ++c) _mm256_storeu_ps(a + 8 * c, r[c]);
+    }
+  }
+}
+
+}  // namespace tome::avx2

@@ -1,0 +1,102 @@
+// The batch kernels against the one-at-a-time sums they replace, bit for bit:
+// dots_batch vs ordered_dot, pv_batch vs OrderedAccumulator, with 8 and 16
+// lanes (AVX2 and AVX-512 builds of llama.cpp), over head dims 16..256, key
+// counts that are and are not multiples of 8, and values spanning many
+// magnitudes (so any change of order would show).
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "attention/batch_kernels.h"
+#include "attention/sum_order.h"
+#include "attention/vector_exp.h"
+#include "attention/vector_exp_impl.h"
+#include "cpu/cpu_features.h"
+#include "test_harness.h"
+
+using namespace tome;
+
+namespace {
+
+std::vector<float> values(size_t n, uint32_t seed) {
+  std::mt19937 g(seed);
+  std::normal_distribution<float> d(0, 1);
+  std::uniform_int_distribution<int> e(-12, 12);
+  std::vector<float> v(n);
+  for (float& x : v) x = std::ldexp(d(g), e(g));
+  return v;
+}
+
+bool same_bits(const float* a, const float* b, size_t n) { return std::memcmp(a, b, n * sizeof(float)) == 0; }
+
+}  // namespace
+
+bool simd() { return batch_fast_lanes(64) != 0 || batch_fast_lanes(128) != 0; }
+
+TEST(dots_batch_equals_ordered_dot) {
+  if (!simd()) SKIP("no AVX2+FMA here");
+  for (int lanes : {8, 16})
+    for (int hd : {16, 64, 80, 128, 256}) {
+      if (hd % lanes) continue;
+      for (int64_t nb : {1, 7, 8, 13, 64}) {
+        const auto q = values(size_t(hd), uint32_t(hd + nb));
+        const auto k = values(size_t(hd * nb), uint32_t(3 * hd + nb));
+        std::vector<float> fast(static_cast<size_t>(nb)), ref(static_cast<size_t>(nb));
+        avx2::dots_batch(q.data(), k.data(), nb, hd, lanes, 0.125f, fast.data());
+        for (int64_t j = 0; j < nb; ++j)
+          ref[size_t(j)] = 0.125f * ordered_dot(q.data(), k.data() + j * hd, hd, SumOrder{lanes, false});
+        CHECK(same_bits(fast.data(), ref.data(), size_t(nb)));
+      }
+    }
+}
+
+TEST(pv_batch_equals_ordered_accumulator) {
+  if (!simd()) SKIP("no AVX2+FMA here");
+  for (int lanes : {8, 16})
+    for (int hd : {16, 64, 80, 128, 256}) {
+      for (int64_t n : {1, 5, 8, 64, 100, 200}) {
+        const auto p = values(size_t(n), uint32_t(n));
+        const auto v = values(size_t(n * hd), uint32_t(n + hd));
+        OrderedAccumulator ref, fast;
+        ref.reset(SumOrder{lanes, false}, hd);
+        fast.reset(SumOrder{lanes, false}, hd);
+        for (int64_t j = 0; j < n; ++j) ref.add(j, p[size_t(j)], v.data() + j * hd);
+        // in blocks of 64 keys, as the prefill tile calls it
+        for (int64_t j0 = 0; j0 < n; j0 += 64)
+          avx2::pv_batch(fast.lane_rows(), p.data() + j0, v.data() + j0 * hd, std::min<int64_t>(64, n - j0), hd, lanes);
+        std::vector<float> a(static_cast<size_t>(hd)), b(static_cast<size_t>(hd));
+        ref.finish(a.data());
+        fast.finish(b.data());
+        CHECK(same_bits(a.data(), b.data(), size_t(hd)));
+      }
+    }
+}
+
+// llama.cpp's exp, 8 lanes at a time, against the scalar lane function: rows
+// whose values reach the rare paths (results below the normal range, -inf),
+// lengths cut mid-chunk, both flavours.
+TEST(vector_exp_equals_the_lane_function) {
+  if (!cpu_features().avx2 || !cpu_features().fma) SKIP("no AVX2+FMA here");
+  std::mt19937 g(7);
+  std::uniform_real_distribution<float> wide(-120.0f, 0.0f), narrow(-12.0f, 0.0f);
+  for (int width : {8, 16})
+    for (int64_t n : {1, 7, 8, 16, 17, 100, 1000}) {
+      std::vector<float> x(static_cast<size_t>(n));
+      for (size_t i = 0; i < x.size(); ++i) x[i] = (i % 5 == 0) ? wide(g) : narrow(g);
+      if (n > 20) x[3] = -1e30f, x[11] = -INFINITY, x[12] = 0.0f;
+      std::vector<float> a(x.size()), b(x.size());
+      const double sa = avx2::softmax_exp(x.data(), n, 0.5f, a.data(), width);
+      const double sb = vexp::softmax_exp(x.data(), n, 0.5f, b.data(), width);
+      CHECK(same_bits(a.data(), b.data(), x.size()));
+      CHECK(sa == sb);
+      // SiLU's exp over gate values of both signs
+      std::vector<float> ga(x.size()), gb(x.size()), up(x.size(), 1.5f);
+      for (size_t i = 0; i < x.size(); ++i) ga[i] = gb[i] = (i % 2 ? -1.0f : 1.0f) * x[i] * 0.7f;
+      if (n > 20) ga[5] = gb[5] = 100.0f, ga[6] = gb[6] = -100.0f;
+      avx2::swiglu_ggml(ga.data(), up.data(), n, width);
+      vexp::swiglu(gb.data(), up.data(), n, width);
+      CHECK(same_bits(ga.data(), gb.data(), x.size()));
+    }
+}
+
+TOME_TEST_MAIN()

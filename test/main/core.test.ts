@@ -143,7 +143,8 @@ describe("asking", () => {
   });
 
   it("conversations survive a restart; an answer cut by the restart is marked interrupted", async () => {
-    const d = await withBook({ tokenDelayMs: 50 });
+    // a reply far longer than the wait below, so the restart always cuts it (a loaded CI machine delays timers)
+    const d = await withBook({ tokenDelayMs: 50, reply: "and so on ".repeat(100) });
     const conv = (await t.core.call("chat.create", { documentId: d.id })) as { id: number };
     await t.core.call("chat.send", { conversationId: conv.id, text: "Remember me" });
     await until(() => eventsOf(t, "chat.delta").length >= 2);

@@ -61,7 +61,7 @@ export class ReadJobs {
   /** Engine progress events of `jobId` -> doc.progress (prefill phase). */
   forwardPrefill(documentId: number, jobId: string): (e: EngineEvent) => void {
     return (e) => {
-      if (e.event === "progress") this.progress(documentId, jobId, "prefill", e.done, e.total, e.ms);
+      if (e.event === "progress") this.progress(documentId, jobId, e.phase ?? "prefill", e.done, e.total, e.ms);
     };
   }
 

@@ -90,7 +90,8 @@ export type EngineOp = keyof EngineOps;
 export type EngineRequest = { [K in EngineOp]: { id: number; op: K; args: EngineOps[K]["req"] } }[EngineOp];
 
 export type EngineEvent =
-  | { event: "progress"; jobId: string; done: number; total: number; ms: number }
+  /** Prefill progress in tokens; phase "index": the retrieval index build after the document (done 0 or 1 of 1). */
+  | { event: "progress"; jobId: string; done: number; total: number; ms: number; phase?: "prefill" | "index" }
   | {
       event: "token";
       jobId: string;

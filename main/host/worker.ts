@@ -211,8 +211,13 @@ class EngineHost {
       this.lastLogits = inDoc ? await session.prefill(part) : await session.eval(part);
       for (const t of part) this.cached.push(t);
       done += part.length;
-      if (at + part.length === docTo) await session.buildIndex();
       this.emit({ event: "progress", jobId, done, total, ms: performance.now() - t0 });
+      if (at + part.length === docTo) {
+        const ti = performance.now();
+        this.emit({ event: "progress", jobId, phase: "index", done: 0, total: 1, ms: 0 });
+        await session.buildIndex();
+        this.emit({ event: "progress", jobId, phase: "index", done: 1, total: 1, ms: performance.now() - ti });
+      }
     }
     return { reused: common, evaluated: total, ms: performance.now() - t0, ...(cache ? { cache } : {}) };
   }

@@ -37,9 +37,16 @@ describe.skipIf(!hasData)("engine host with document KV stores", () => {
 
     const cacheDir = path.join(dir, "kv");
     const first = await host(cacheDir);
+    const phases: string[] = [];
+    first.onEvent((e) => {
+      if (e.event === "progress") phases.push(e.phase ?? "prefill");
+    });
     const read = await first.call("prefill", { jobId: "r", tokens: doc, docEnd: doc.length });
     expect(read.cache).toBe("restored 0");
     expect(read.evaluated).toBe(doc.length);
+    // prefill progress, then the index build (start and end) after the document
+    expect(phases.slice(-2)).toEqual(["index", "index"]);
+    expect(phases[0]).toBe("prefill");
     const a1 = await first.call("generate", { jobId: "g1", tokens: prompt, maxTokens: 12, sampler: greedy, docStart: 1, docEnd: doc.length });
     first.close();
     expect(a1.text).toBe(want.text);

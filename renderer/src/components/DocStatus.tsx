@@ -42,6 +42,8 @@ export function DocStatus() {
           <div className="muted">
             {progress?.phase === "tokenize" ? (
               <>tokenizing {int(progress.total)} characters…</>
+            ) : progress?.phase === "index" ? (
+              <>{progress.done < progress.total ? "building the retrieval index…" : "index built"}</>
             ) : progress ? (
               <>
                 {progress.phase} {int(progress.done)} / {int(progress.total)} tokens ·{" "}

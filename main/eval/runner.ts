@@ -8,12 +8,17 @@
 // from the deepest needle up, so each instance prefills only what follows its
 // needle. Sparse modes cannot reuse KV that way (rewinding into an index drops
 // it, and the index is built from the prefill's own queries), so each of their
-// instances gets a fresh session and a whole prefill. Sharing KV across modes
-// needs the persistent KV store (not used here).
+// instances gets a fresh session; the modes share one prefill through the
+// instance's KV store (a temporary folder): retrieval runs first and prefills
+// with the store attached (its queries and index go there too), the other
+// sparse modes restore the K/V from it, identical to a prefill of their own.
 //
 // Per instance and mode: prefill (full attention: exact in every mode), then
 // the query (question + answer prefix) as one eval, which in a sparse mode
 // builds the index and runs sparse, then greedy decoding.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import type { NativeModel, NativeSession, SessionOptions, TomeAddon } from "../engine/native";
 import { decodeAnswer, MonitorMeans, type Answer } from "./answer";
 import { kl } from "./divergence";
@@ -71,7 +76,10 @@ export async function runEval(e: EvalEngine, o: EvalOptions, hooks: EvalHooks = 
     });
   }
   const cancelled = () => hooks.cancelled?.() ?? false;
-  const sparseModes = o.modes.filter((m): m is Exclude<EvalMode, "full"> => m !== "full");
+  // retrieval first: it is the mode that needs its own prefill (its queries); the others restore it
+  const sparseModes = o.modes
+    .filter((m): m is Exclude<EvalMode, "full"> => m !== "full")
+    .sort((a, b) => Number(b === "retrieval") - Number(a === "retrieval"));
   const total = o.tasks.reduce((n, t) => n + (GENERATORS[t].hasDepth ? o.depths.length : 1), 0) * o.lengths.length * o.samples * o.modes.length;
   let done = 0;
   const rows: EvalRow[] = [];
@@ -129,46 +137,54 @@ export async function runEval(e: EvalEngine, o: EvalOptions, hooks: EvalHooks = 
     hooks.onRow?.(row, { done, total, task: instance.task, length: instance.length, depth: instance.depth, mode });
   }
 
-  for (const task of o.tasks) {
-    const gen = GENERATORS[task];
-    // deepest needle first: each next instance shares the haystack up to its own needle
-    const depths = gen.hasDepth ? [...o.depths].sort((a, b) => b - a) : [null];
-    for (const length of o.lengths) {
-      for (let sample = 0; sample < o.samples; sample++) {
-        const seed = instanceSeed(o.seed, task, length, sample);
-        const instances: TokenizedInstance[] = [];
-        for (const depth of depths) {
-          if (cancelled()) throw cancelledError();
-          instances.push(await buildInstance(e.model, e.prompting, e.haystack, { task, length, depth, seed }));
-        }
-        const ctx = Math.max(...instances.map((i) => i.prefill.length + i.query.length)) + gen.maxNewTokens + 1;
-        // full attention: the reference, one session rewound between depths
-        const refs: ModeRun[] = [];
-        const full = new e.addon.Session(e.model, sessionOptions("full", ctx));
-        try {
-          let cached: Int32Array = new Int32Array(0);
-          for (const inst of instances) {
-            const common = Math.min(commonPrefix(cached, inst.prefill), inst.prefill.length);
-            const run = await answerIn(full, common, inst);
-            refs.push(run);
-            cached = inst.prefill;
-            if (o.modes.includes("full")) emit(inst, sample, "full", run, null);
+  const storeDir = fs.mkdtempSync(path.join(os.tmpdir(), "tome-eval-kv-"));
+  try {
+    for (const task of o.tasks) {
+      const gen = GENERATORS[task];
+      // deepest needle first: each next instance shares the haystack up to its own needle
+      const depths = gen.hasDepth ? [...o.depths].sort((a, b) => b - a) : [null];
+      for (const length of o.lengths) {
+        for (let sample = 0; sample < o.samples; sample++) {
+          const seed = instanceSeed(o.seed, task, length, sample);
+          const instances: TokenizedInstance[] = [];
+          for (const depth of depths) {
+            if (cancelled()) throw cancelledError();
+            instances.push(await buildInstance(e.model, e.prompting, e.haystack, { task, length, depth, seed }));
           }
-        } finally {
-          full.close();
-        }
-        for (const mode of sparseModes) {
-          for (const [i, inst] of instances.entries()) {
-            const s = new e.addon.Session(e.model, sessionOptions(mode, ctx));
-            try {
-              emit(inst, sample, mode, await answerIn(s, 0, inst), refs[i]);
-            } finally {
-              s.close();
+          const ctx = Math.max(...instances.map((i) => i.prefill.length + i.query.length)) + gen.maxNewTokens + 1;
+          // full attention: the reference, one session rewound between depths
+          const refs: ModeRun[] = [];
+          const full = new e.addon.Session(e.model, sessionOptions("full", ctx));
+          try {
+            let cached: Int32Array = new Int32Array(0);
+            for (const inst of instances) {
+              const common = Math.min(commonPrefix(cached, inst.prefill), inst.prefill.length);
+              const run = await answerIn(full, common, inst);
+              refs.push(run);
+              cached = inst.prefill;
+              if (o.modes.includes("full")) emit(inst, sample, "full", run, null);
             }
+          } finally {
+            full.close();
+          }
+          for (const [i, inst] of instances.entries()) {
+            const store = path.join(storeDir, `${task}-${length}-${sample}-${i}.tomekv`);
+            for (const mode of sparseModes) {
+              const s = new e.addon.Session(e.model, sessionOptions(mode, ctx));
+              try {
+                const restored = await s.attachStore(store);
+                emit(inst, sample, mode, await answerIn(s, Math.min(restored, inst.prefill.length), inst), refs[i]);
+              } finally {
+                s.close();
+              }
+            }
+            for (const suffix of ["", "-wal", "-shm"]) fs.rmSync(store + suffix, { force: true });
           }
         }
       }
     }
+  } finally {
+    fs.rmSync(storeDir, { recursive: true, force: true });
   }
   rows.sort((a, b) => a.task.localeCompare(b.task) || a.length - b.length || (a.depth ?? -1) - (b.depth ?? -1) || a.sample - b.sample || a.mode.localeCompare(b.mode));
   return {

@@ -84,6 +84,13 @@ describe.skipIf(!hasData)("tome eval on stories260K", () => {
     expect(result.rows.filter((r) => r.mode === "retrieval").every((r) => r.reused_tokens === 0)).toBe(true);
   });
 
+  it("the other sparse modes take retrieval's prefill from the instance's KV store", () => {
+    const streaming = result.rows.filter((r) => r.mode === "streaming");
+    expect(streaming.length).toBeGreaterThan(0);
+    // the haystack came from the store (the question and answer prefix follow it): no prefill of their own
+    for (const r of streaming) expect(r.reused_tokens).toBeGreaterThan(0.5 * r.tokens);
+  });
+
   it("renders a self-contained report that says what the figures mean for this model", () => {
     const html = renderReport(result);
     expect(html).toContain("This model cannot solve these tasks");

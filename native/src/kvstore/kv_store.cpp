@@ -108,6 +108,7 @@ void KvStore::create_schema() {
         {"n_tokens", "0"},
         {"index_built_at", "-1"},
         {"index_complete", "0"},
+        {"index_settings", ""},
         {"created_ms", t},
         {"last_used_ms", t},
     };
@@ -138,6 +139,8 @@ void KvStore::load_state(const std::map<std::string, std::string>& m) {
   n_tokens_ = parse_int(m, "n_tokens", 0);
   index_built_at_ = parse_int(m, "index_built_at", -1);
   index_complete_ = parse_int(m, "index_complete", 0) != 0;
+  auto it = m.find("index_settings");
+  index_settings_ = it == m.end() ? "" : it->second;
   if (n_tokens_ < 0 || n_tokens_ > (int64_t(1) << 40)) throw Error("STORE_CORRUPT", "KV store n_tokens out of range");
 }
 
@@ -306,8 +309,14 @@ void KvStore::truncate(int64_t n) {
     // a query chunk straddling n is dropped whole (its rows are per position, not per block)
     SqliteStatement(db_, "DELETE FROM queries WHERE pos1 > ?").bind(1, n).run();
     put_meta("n_tokens", std::to_string(n));
+    if (index_built_at_ > n) drop_indexes_in_transaction();  // built over positions that are gone
   });
   n_tokens_ = n;
+}
+
+void KvStore::set_index_settings(const std::string& s) {
+  db_.transaction([&] { put_meta("index_settings", s); });
+  index_settings_ = s;
 }
 
 void KvStore::put_index(int layer, int head, int64_t built_at, const std::vector<uint8_t>& image) {
@@ -330,13 +339,20 @@ void KvStore::set_index_complete(int64_t built_at) {
 }
 
 void KvStore::drop_indexes() {
-  db_.transaction([&] {
-    db_.exec("DELETE FROM indexes");
-    put_meta("index_built_at", "-1");
-    put_meta("index_complete", "0");
-  });
+  db_.transaction([&] { drop_indexes_in_transaction(); });
+}
+
+void KvStore::drop_indexes_in_transaction() {
+  db_.exec("DELETE FROM indexes");
+  put_meta("index_built_at", "-1");
+  put_meta("index_complete", "0");
   index_built_at_ = -1;
   index_complete_ = false;
+  SqliteStatement q(db_, "SELECT count(*) FROM queries");
+  if (q.step() && q.column_int(0) == 0) {
+    put_meta("index_settings", "");
+    index_settings_.clear();
+  }
 }
 
 }  // namespace tome

@@ -15,9 +15,12 @@
 // A block may hold rows beyond n_tokens (after a truncate): n_tokens bounds reads,
 // and the next append rewrites the block from its start.
 //
-// A store whose identity (format, model and tokenizer fingerprints, settings,
-// shape) differs from the one asked for is never used: open() throws
-// STORE_MISMATCH. SQLite failures map to STORE_FULL / STORE_READONLY /
+// A store whose identity (format, model and tokenizer fingerprints, the
+// settings that shape K/V, shape) differs from the one asked for is never
+// used: open() throws STORE_MISMATCH. K/V do not depend on the attention mode
+// (a prefill is always full attention), so sessions of every mode share one
+// store; the queries and indexes belong to the one index kind named by
+// index_settings (mode, sinks, window, ...), which other kinds leave alone. SQLite failures map to STORE_FULL / STORE_READONLY /
 // STORE_CORRUPT / STORE_BUSY / STORE_IO (kvstore/sqlite_db.h).
 #pragma once
 #include <cstdint>
@@ -38,7 +41,7 @@ constexpr int kStoreBlockTokens = 128;
 struct StoreIdentity {
   std::string model_fp;      // model/fingerprint.h
   std::string tokenizer_fp;
-  std::string settings;      // canonical text of the settings that shape the cache and its indexes
+  std::string settings;      // canonical text of the settings that shape K/V (numerics)
   int n_layer = 0, n_head_kv = 0, head_dim = 0;
 };
 
@@ -65,6 +68,9 @@ class KvStore {
   int64_t n_tokens() const { return n_tokens_; }
   int64_t index_built_at() const { return index_built_at_; }  // -1: no index stored
   bool index_complete() const { return index_complete_; }
+  // The index kind the stored queries and indexes belong to ("" when none).
+  const std::string& index_settings() const { return index_settings_; }
+  void set_index_settings(const std::string& s);
 
   // Verified reads of the first n positions. Each returns how many leading
   // positions are intact (n when all are): a block whose checksum, size or key
@@ -86,7 +92,8 @@ class KvStore {
   // n_tokens = pos1, in one transaction.
   void append(const HeadRowsFn& rows, const int32_t* tokens, int64_t pos0, int64_t pos1,
               const std::vector<QueryChunk>& queries);
-  // Forgets positions from n on (rows stay until overwritten, n_tokens bounds them).
+  // Forgets positions from n on (rows stay until overwritten, n_tokens bounds
+  // them), and the indexes when they were built over more than n positions.
   void truncate(int64_t n);
 
   void put_index(int layer, int head, int64_t built_at, const std::vector<uint8_t>& image);
@@ -94,6 +101,7 @@ class KvStore {
   bool read_index(int layer, int head, int64_t built_at, std::vector<uint8_t>& image);
   // Marks the indexes built at built_at complete and drops the queries.
   void set_index_complete(int64_t built_at);
+  // Drops the indexes (and the index kind, unless queries remain).
   void drop_indexes();
 
   void set_label(const std::string& key, const std::string& value);
@@ -113,6 +121,8 @@ class KvStore {
   int64_t n_tokens_ = 0;
   int64_t index_built_at_ = -1;
   bool index_complete_ = false;
+  std::string index_settings_;
+  void drop_indexes_in_transaction();
 };
 
 }  // namespace tome

@@ -124,6 +124,7 @@ class Session {
   void build_sparse_index();
   void restore_sparse_state(int64_t& n);
   void truncate_store(int64_t n);
+  bool store_index_is_ours(bool claim);
   void apply_budget();
   HeadRowsFn head_rows();
 

@@ -13,10 +13,14 @@ namespace tome {
 
 namespace {
 
-std::string settings_text(const RetrievalSettings& r) {
-  std::string s = std::string("numerics=") + (r.numerics == AttentionNumerics::EXACT ? "exact" : "llama");
-  s += ";mode=" + std::string(attention_mode_name(r.mode));
-  if (r.mode == AttentionMode::FULL) return s;
+// What shapes K/V: the attention numerics of the (always full) prefill.
+std::string kv_settings_text(const RetrievalSettings& r) {
+  return std::string("numerics=") + (r.numerics == AttentionNumerics::EXACT ? "exact" : "llama");
+}
+
+// What shapes the queries kept and the indexes built: the index kind.
+std::string index_settings_text(const RetrievalSettings& r) {
+  std::string s = "mode=" + std::string(attention_mode_name(r.mode));
   s += ";sinks=" + std::to_string(r.sinks) + ";window=" + std::to_string(r.window);
   if (r.mode == AttentionMode::RETRIEVAL)
     s += ";degree=" + std::to_string(r.degree) + ";query_sample=" + std::to_string(r.query_sample);
@@ -30,7 +34,7 @@ StoreIdentity Session::store_identity() const {
   StoreIdentity id;
   id.model_fp = model_fingerprint(model_);
   id.tokenizer_fp = tokenizer_fingerprint(model_);
-  id.settings = settings_text(opts_.retrieval);
+  id.settings = kv_settings_text(opts_.retrieval);
   id.n_layer = hp.n_layer;
   id.n_head_kv = hp.n_head_kv;
   id.head_dim = hp.head_dim;
@@ -65,12 +69,26 @@ int64_t Session::attach_store(std::unique_ptr<KvStore> store) {
   return n;
 }
 
+// Whether the store's queries and indexes are of this session's index kind
+// (claiming the store for it when it holds none yet).
+bool Session::store_index_is_ours(bool claim) {
+  const std::string mine = index_settings_text(opts_.retrieval);
+  if (store_->index_settings().empty() && claim) store_->set_index_settings(mine);
+  return store_->index_settings().empty() || store_->index_settings() == mine;
+}
+
 // Retrieval state for a restored prefix of n positions: the indexes when the
 // store has them all, else the captured queries the (remaining) build needs.
-// Lowers n to what can be restored consistently.
+// Lowers n to what can be restored consistently. Another index kind's queries
+// and indexes are left alone: a mode without queries (streaming, flat, ivf)
+// builds its own from the keys; retrieval needs its queries, so it prefills again.
 void Session::restore_sparse_state(int64_t& n) {
   if (!sparse_) return;
   const HParams& hp = model_.hparams();
+  if (!store_index_is_ours(false)) {
+    if (opts_.retrieval.mode == AttentionMode::RETRIEVAL) n = 0;
+    return;
+  }
   const int64_t built_at = store_->index_built_at();
   const bool indexes_usable = built_at >= 0 && built_at <= n && (store_->index_complete() || built_at == n);
   if (built_at >= 0 && !indexes_usable) store_->drop_indexes();
@@ -127,7 +145,7 @@ void Session::flush_store() {
   if (!store_ || store_committed_ >= n_past_) return;
   const HParams& hp = model_.hparams();
   std::vector<QueryChunk> chunks;
-  if (sparse_ && !sparse_->active() && opts_.retrieval.mode == AttentionMode::RETRIEVAL)
+  if (sparse_ && !sparse_->active() && opts_.retrieval.mode == AttentionMode::RETRIEVAL && store_index_is_ours(true))
     for (int l = 0; l < hp.n_layer; ++l)
       for (int g = 0; g < hp.n_head_kv; ++g) {
         const size_t pair = size_t(l) * hp.n_head_kv + size_t(g);
@@ -161,10 +179,12 @@ void Session::build_sparse_index() {
   flush_store();  // the build point's context is in the store before any index
   RetrievalAttention::IndexBuilt persist;
   const int64_t built_at = n_past_;
-  if (store_)
+  // streaming has no index; another kind's indexes in the store are left alone
+  const bool keep = store_ && opts_.retrieval.mode != AttentionMode::STREAMING && store_index_is_ours(true);
+  if (keep)
     persist = [&](int l, int g, const KeyIndex& index) { store_->put_index(l, g, built_at, index.serialize(false)); };
   stats_.index_build_ms = 1000.0 * sparse_->build(n_past_, pool_, persist);
-  if (store_ && sparse_->active()) store_->set_index_complete(built_at);
+  if (keep && sparse_->active()) store_->set_index_complete(built_at);
   apply_budget();
 }
 

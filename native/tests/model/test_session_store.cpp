@@ -327,4 +327,49 @@ TEST(decode_under_a_ram_budget_is_bit_identical) {
   CHECK_THROWS_CODE(s.attach_store(open_store(s, fresh_copy("run.kv"))), "BUDGET_TOO_SMALL");
 }
 
+TEST(sessions_of_every_mode_share_one_store) {
+  skip_without_data();
+  Reference& ref = reference();
+  TempDir dir;
+  const std::string path = dir.file("shared.kv");
+  const std::vector<int32_t> doc(ref.seq.begin(), ref.seq.begin() + kDoc);
+  const std::vector<int32_t> question(ref.seq.begin() + kDoc, ref.seq.begin() + kDoc + kQuestion);
+  auto opts = [](AttentionMode m) {
+    SessionOptions o = options();
+    o.retrieval.mode = m;
+    return o;
+  };
+  // what each mode answers after the document and the question, without a store
+  auto answer = [&](AttentionMode m) {
+    Session s(*ref.model, opts(m));
+    s.prefill(doc);
+    return s.eval(question);
+  };
+  {  // retrieval reads the document: K/V, queries, its indexes
+    Session s(*ref.model, opts(AttentionMode::RETRIEVAL));
+    s.attach_store(open_store(s, path));
+    s.prefill(doc);
+    s.build_index();
+  }
+  // full, streaming and flat take the K/V without prefill and leave retrieval's index alone
+  for (AttentionMode m : {AttentionMode::FULL, AttentionMode::STREAMING, AttentionMode::FLAT}) {
+    Session s(*ref.model, opts(m));
+    CHECK(s.attach_store(open_store(s, path)) >= kDoc);  // the previous one's question too
+    s.truncate(kDoc);
+    CHECK(same(s.eval(question), answer(m)));
+    CHECK(s.store()->index_complete());
+  }
+  // retrieval restores its index (and the last question, cut back here)
+  Session s(*ref.model, opts(AttentionMode::RETRIEVAL));
+  CHECK_EQ(s.attach_store(open_store(s, path)), kDoc + kQuestion);
+  s.truncate(kDoc);
+  CHECK(s.sparse_active());
+  CHECK(same(s.eval(question), answer(AttentionMode::RETRIEVAL)));
+  // a store another retrieval setting wrote cannot give this one its queries: it reads again
+  SessionOptions wider = opts(AttentionMode::RETRIEVAL);
+  wider.retrieval.window = 96;
+  Session w(*ref.model, wider);
+  CHECK_EQ(w.attach_store(open_store(w, path)), 0);
+}
+
 TOME_TEST_MAIN()

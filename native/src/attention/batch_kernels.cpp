@@ -5,10 +5,9 @@
 
 namespace tome {
 
-int batch_fast_lanes(int hd) {
-  const SumOrder o = batch_order();
-  const bool ok = (o.lanes == 8 || o.lanes == 16) && !o.pair_tail && hd % o.lanes == 0 && simd_enabled() &&
-                  cpu_features().fma;
+int fast_lanes(const SumOrder& o, int hd) {
+  const bool lanes_ok = o.lanes == 8 || o.lanes == 16 || o.lanes == 32 || o.lanes == 64;
+  const bool ok = lanes_ok && !o.pair_tail && hd % o.lanes == 0 && simd_enabled() && cpu_features().fma;
   return ok ? o.lanes : 0;
 }
 

@@ -43,9 +43,37 @@ void four_keys(const float* q, const float* keys, int hd, __m256* out8) {
   for (int k = 0; k < 4; ++k) out8[k] = NV == 2 ? _mm256_add_ps(acc[k][0], acc[k][NV - 1]) : acc[k][0];
 }
 
+// One key's accumulator over all of hd with NV registers (lanes = 8 NV),
+// halved down to one register of 8 lanes as ordered_dot does.
+template <int NV>
+__m256 one_key(const float* q, const float* k, int hd) {
+  __m256 acc[NV];
+  for (int v = 0; v < NV; ++v) acc[v] = _mm256_setzero_ps();
+  for (int d = 0; d < hd; d += 8 * NV)
+    for (int v = 0; v < NV; ++v) acc[v] = _mm256_fmadd_ps(_mm256_loadu_ps(q + d + 8 * v), _mm256_loadu_ps(k + d + 8 * v), acc[v]);
+  for (int h = NV / 2; h >= 1; h /= 2)
+    for (int v = 0; v < h; ++v) acc[v] = _mm256_add_ps(acc[v], acc[v + h]);
+  return acc[0];
+}
+
+// Wide orders (32 or 64 lanes: a decode step): one key at a time, 8 reduced together.
+template <int NV>
+void dots_wide(const float* q, const float* keys, int64_t nb, int hd, float scale, float* out) {
+  const __m256 vs = _mm256_set1_ps(scale);
+  int64_t j = 0;
+  for (; j + 8 <= nb; j += 8) {
+    __m256 a[8];
+    for (int k = 0; k < 8; ++k) a[k] = one_key<NV>(q, keys + (j + k) * hd, hd);
+    _mm256_storeu_ps(out + j, _mm256_mul_ps(vs, reduce8(a)));
+  }
+  for (; j < nb; ++j) out[j] = scale * ordered_dot(q, keys + j * hd, hd, 8 * NV, false);
+}
+
 }  // namespace
 
 void dots_batch(const float* q, const float* keys, int64_t nb, int hd, int lanes, float scale, float* out) {
+  if (lanes == 64) return dots_wide<8>(q, keys, nb, hd, scale, out);
+  if (lanes == 32) return dots_wide<4>(q, keys, nb, hd, scale, out);
   const __m256 vs = _mm256_set1_ps(scale);
   int64_t j = 0;
   for (; j + 8 <= nb; j += 8) {

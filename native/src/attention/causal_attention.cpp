@@ -37,8 +37,8 @@ void tile(const CausalAttentionArgs& a, int g, int64_t i0, int64_t i1, std::vect
   const uint16_t* K = a.k_heads[g];
   const uint16_t* V = a.v_heads[g];
   auto visible = [&](int64_t i, int64_t j0, int64_t nb) { return std::min<int64_t>(nb, a.pos0 + i - j0 + 1); };
-  // llama.cpp's batch order with AVX2: several keys per pass, same results (batch_kernels.h)
-  const int fast = a.numerics == AttentionNumerics::LLAMA_CPP && a.n_tokens >= 2 ? batch_fast_lanes(hd) : 0;
+  // llama.cpp's sum orders with AVX2: several keys per pass, same results (batch_kernels.h)
+  const int fast = a.numerics == AttentionNumerics::LLAMA_CPP ? fast_lanes(math.v_order(), hd) : 0;
 
   // pass 1: scores
   for (int64_t j0 = 0; j0 < n_keys; j0 += kKeyBlock) {

@@ -1,6 +1,7 @@
 // The batch kernels against the one-at-a-time sums they replace, bit for bit:
 // dots_batch vs ordered_dot, pv_batch vs OrderedAccumulator, with 8 and 16
-// lanes (AVX2 and AVX-512 builds of llama.cpp), over head dims 16..256, key
+// lanes (prefill on AVX2 and AVX-512 builds of llama.cpp) and 32, 64 (decode),
+// over head dims 16..256, key
 // counts that are and are not multiples of 8, and values spanning many
 // magnitudes (so any change of order would show).
 #include <cstring>
@@ -31,11 +32,11 @@ bool same_bits(const float* a, const float* b, size_t n) { return std::memcmp(a,
 
 }  // namespace
 
-bool simd() { return batch_fast_lanes(64) != 0 || batch_fast_lanes(128) != 0; }
+bool simd() { return cpu_features().avx2 && cpu_features().fma; }
 
 TEST(dots_batch_equals_ordered_dot) {
   if (!simd()) SKIP("no AVX2+FMA here");
-  for (int lanes : {8, 16})
+  for (int lanes : {8, 16, 32, 64})
     for (int hd : {16, 64, 80, 128, 256}) {
       if (hd % lanes) continue;
       for (int64_t nb : {1, 7, 8, 13, 64}) {
@@ -52,7 +53,7 @@ TEST(dots_batch_equals_ordered_dot) {
 
 TEST(pv_batch_equals_ordered_accumulator) {
   if (!simd()) SKIP("no AVX2+FMA here");
-  for (int lanes : {8, 16})
+  for (int lanes : {8, 16, 64})
     for (int hd : {16, 64, 80, 128, 256}) {
       for (int64_t n : {1, 5, 8, 64, 100, 200}) {
         const auto p = values(size_t(n), uint32_t(n));

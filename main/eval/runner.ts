@@ -3,15 +3,15 @@
 // needle), answers each with full attention (the reference) and then in each
 // other mode, and writes one row per instance and mode.
 //
-// Prefill sharing: the full-attention session keeps its KV between depths and
-// rewinds (truncate) to the longest prefix the next instance shares; depths run
-// from the deepest needle up, so each instance prefills only what follows its
-// needle. Sparse modes cannot reuse KV that way (rewinding into an index drops
-// it, and the index is built from the prefill's own queries), so each of their
-// instances gets a fresh session; the modes share one prefill through the
-// instance's KV store (a temporary folder): retrieval runs first and prefills
-// with the store attached (its queries and index go there too), the other
-// sparse modes restore the K/V from it, identical to a prefill of their own.
+// Prefill sharing: every mode of an instance shares one prefill through the
+// instance's KV store (a temporary folder). Retrieval runs first and prefills
+// with the store attached (its queries and index go there too; a sparse mode
+// cannot rewind into its index, and the index is built from the prefill's own
+// queries); full attention, the reference, and the other sparse modes restore
+// the K/V from it, identical to a prefill of their own. With full attention
+// alone, one session keeps its KV between depths and rewinds (truncate) to the
+// longest prefix the next instance shares; depths run from the deepest needle
+// up, so each instance prefills only what follows its needle.
 //
 // Per instance and mode: prefill (full attention: exact in every mode), then
 // the query (question + answer prefix) as one eval, which in a sparse mode
@@ -152,33 +152,39 @@ export async function runEval(e: EvalEngine, o: EvalOptions, hooks: EvalHooks = 
             instances.push(await buildInstance(e.model, e.prompting, e.haystack, { task, length, depth, seed }));
           }
           const ctx = Math.max(...instances.map((i) => i.prefill.length + i.query.length)) + gen.maxNewTokens + 1;
-          // full attention: the reference, one session rewound between depths
-          const refs: ModeRun[] = [];
-          const full = new e.addon.Session(e.model, sessionOptions("full", ctx));
-          try {
-            let cached: Int32Array = new Int32Array(0);
-            for (const inst of instances) {
-              const common = Math.min(commonPrefix(cached, inst.prefill), inst.prefill.length);
-              const run = await answerIn(full, common, inst);
-              refs.push(run);
-              cached = inst.prefill;
-              if (o.modes.includes("full")) emit(inst, sample, "full", run, null);
+          if (!sparseModes.length) {
+            // full attention alone: one session rewound between depths
+            const full = new e.addon.Session(e.model, sessionOptions("full", ctx));
+            try {
+              let cached: Int32Array = new Int32Array(0);
+              for (const inst of instances) {
+                const common = Math.min(commonPrefix(cached, inst.prefill), inst.prefill.length);
+                emit(inst, sample, "full", await answerIn(full, common, inst), null);
+                cached = inst.prefill;
+              }
+            } finally {
+              full.close();
             }
-          } finally {
-            full.close();
+            continue;
           }
           for (const [i, inst] of instances.entries()) {
+            // the first sparse mode (retrieval when asked) prefills with the instance's store
+            // attached; full attention (the reference) and the other sparse modes restore from it
             const store = path.join(storeDir, `${task}-${length}-${sample}-${i}.tomekv`);
-            for (const mode of sparseModes) {
+            const runs = new Map<EvalMode, ModeRun>();
+            for (const mode of [sparseModes[0], "full" as const, ...sparseModes.slice(1)]) {
               const s = new e.addon.Session(e.model, sessionOptions(mode, ctx));
               try {
                 const restored = await s.attachStore(store);
-                emit(inst, sample, mode, await answerIn(s, Math.min(restored, inst.prefill.length), inst), refs[i]);
+                runs.set(mode, await answerIn(s, Math.min(restored, inst.prefill.length), inst));
               } finally {
                 s.close();
               }
             }
             for (const suffix of ["", "-wal", "-shm"]) fs.rmSync(store + suffix, { force: true });
+            const ref = runs.get("full")!;
+            if (o.modes.includes("full")) emit(inst, sample, "full", ref, null);
+            for (const mode of sparseModes) emit(inst, sample, mode, runs.get(mode)!, ref);
           }
         }
       }

@@ -1,6 +1,6 @@
 // One case of `tome bench store`, in its own process so that its peak RSS is
 // its own: prints one JSON line. Invoked by store.ts as
-//   node store-case.js '{"case":"prefill"|"reopen"|"budget", ...}'
+//   node store-case.js ARGS.json      ({"case":"prefill"|"reopen"|"budget", ...})
 // The Linux peak-RSS counter (VmHWM) is reset through /proc/self/clear_refs
 // where a case measures one phase only (decode under a budget).
 import * as fs from "node:fs";
@@ -38,7 +38,7 @@ function storeBytes(file: string): number {
 const argmax = (a: Float32Array) => a.reduce((b, v, i, arr) => (v > arr[b] ? i : b), 0);
 
 async function main() {
-  const a = JSON.parse(process.argv[2]) as StoreCaseArgs;
+  const a = JSON.parse(fs.readFileSync(process.argv[2], "utf8")) as StoreCaseArgs;
   const addon = loadAddon();
   const model = new addon.Model(a.model);
   const weights = model.info().weightBytes;

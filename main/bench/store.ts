@@ -30,11 +30,12 @@ export interface StoreRow {
 }
 
 function runCase(args: StoreCaseArgs): Record<string, unknown> {
-  const r = spawnSync(process.execPath, [path.join(__dirname, "store-case.js"), JSON.stringify(args)], {
-    encoding: "utf8",
-    maxBuffer: 1 << 26,
-  });
-  const line = r.stdout.trim().split("\n").pop() ?? "";
+  // the arguments (a document of tens of thousands of tokens) go in a file: argv is limited to 128 KiB an argument
+  const argsFile = path.join(path.dirname(args.store), "case-args.json");
+  fs.writeFileSync(argsFile, JSON.stringify(args));
+  const r = spawnSync(process.execPath, [path.join(__dirname, "store-case.js"), argsFile], { encoding: "utf8", maxBuffer: 1 << 26 });
+  if (r.error) return { error: `case ${args.case} could not run: ${r.error.message}` };
+  const line = (r.stdout ?? "").trim().split("\n").pop() ?? "";
   try {
     return JSON.parse(line);
   } catch {

@@ -4,6 +4,7 @@
 // The Linux peak-RSS counter (VmHWM) is reset through /proc/self/clear_refs
 // where a case measures one phase only (decode under a budget).
 import * as fs from "node:fs";
+import { storeBytesOnDisk } from "../engine/kv-cache";
 import { loadAddon, type SessionOptions } from "../engine/native";
 
 export interface StoreCaseArgs {
@@ -27,12 +28,6 @@ function resetPeak(): boolean {
   } catch {
     return false;
   }
-}
-
-function storeBytes(file: string): number {
-  let n = 0;
-  for (const s of ["", "-wal"]) n += fs.statSync(file + s, { throwIfNoEntry: false })?.size ?? 0;
-  return n;
 }
 
 const argmax = (a: Float32Array) => a.reduce((b, v, i, arr) => (v > arr[b] ? i : b), 0);
@@ -71,7 +66,7 @@ async function main() {
   }
   out.rss_bytes = status("VmHWM");
   out.rss_now_bytes = status("VmRSS");
-  out.store_bytes = storeBytes(a.store);
+  out.store_bytes = storeBytesOnDisk(a.store);
   out.kv_reserved_bytes = session.kvBytes();
   session.close();
   process.stdout.write(JSON.stringify(out) + "\n");

@@ -4,8 +4,8 @@
 // without prefill; a conversation on it continues where it stopped.
 //   openDocument()  binds a session to the document's store and brings the
 //                   context to exactly the document (restored, resumed or prefilled)
-//   evalFrom()      evaluates a prompt reusing the longest prefix already in the context
 //   listCaches / removeCache / gcCaches   management (`tome cache`)
+//   removeStore / storeBytesOnDisk        a store file with SQLite's files beside it
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -73,18 +73,6 @@ export async function openDocument(
   return { file, restored, prefilled: docTokens.length - keep, prefillMs, indexMs };
 }
 
-/**
- * Evaluates tokens (the whole context wanted: document, history, question) reusing the
- * longest prefix the session already holds; returns the logits of the last token.
- */
-export async function evalFrom(session: NativeSession, tokens: number[]): Promise<Float32Array> {
-  if (!tokens.length) throw new Error("evalFrom needs at least one token");
-  // at least the last token is evaluated: its logits are not kept
-  const keep = Math.min(commonPrefix(session.tokens(), tokens), tokens.length - 1);
-  if (keep < session.nPast()) session.truncate(keep);
-  return session.eval(Int32Array.from(tokens.slice(keep)));
-}
-
 export interface CacheEntry {
   file: string;
   bytes: number;
@@ -99,16 +87,16 @@ export interface CacheEntry {
   error?: string;
 }
 
-function bytesOnDisk(file: string): number {
+/** Bytes of a store on disk, its write-ahead log and shared-memory index included. */
+export function storeBytesOnDisk(file: string): number {
   let total = 0;
-  for (const s of SIDE_FILES) {
-    try {
-      total += fs.statSync(file + s).size;
-    } catch {
-      /* absent */
-    }
-  }
+  for (const s of SIDE_FILES) total += fs.statSync(file + s, { throwIfNoEntry: false })?.size ?? 0;
   return total;
+}
+
+/** Deletes a store file and SQLite's files beside it (any name; removeCache checks it is a cache). */
+export function removeStore(file: string): void {
+  for (const s of SIDE_FILES) fs.rmSync(file + s, { force: true });
 }
 
 export function listCaches(dir: string): CacheEntry[] {
@@ -118,7 +106,7 @@ export function listCaches(dir: string): CacheEntry[] {
   for (const name of fs.readdirSync(dir).sort()) {
     if (!name.endsWith(STORE_EXT)) continue;
     const file = path.join(dir, name);
-    const bytes = bytesOnDisk(file);
+    const bytes = storeBytesOnDisk(file);
     try {
       const m = addon.inspectStore(file);
       out.push({
@@ -142,7 +130,7 @@ export function listCaches(dir: string): CacheEntry[] {
 /** Deletes a store and its side files. */
 export function removeCache(file: string): void {
   if (!file.endsWith(STORE_EXT)) throw new Error(`not a tome KV store: ${file}`);
-  for (const s of SIDE_FILES) fs.rmSync(file + s, { force: true });
+  removeStore(file);
 }
 
 /** Removes least-recently-used stores until the folder holds at most maxBytes; returns what went. */

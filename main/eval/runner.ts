@@ -19,6 +19,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { commonPrefix, removeStore } from "../engine/kv-cache";
 import type { NativeModel, NativeSession, SessionOptions, TomeAddon } from "../engine/native";
 import { decodeAnswer, MonitorMeans, type Answer } from "./answer";
 import { kl } from "./divergence";
@@ -59,12 +60,6 @@ interface ModeRun {
   prefillMs: number;
   reused: number;
   sparse: boolean;
-}
-
-function commonPrefix(a: Int32Array, b: Int32Array): number {
-  let i = 0;
-  while (i < a.length && i < b.length && a[i] === b[i]) i++;
-  return i;
 }
 
 export async function runEval(e: EvalEngine, o: EvalOptions, hooks: EvalHooks = {}): Promise<EvalResult> {
@@ -181,7 +176,7 @@ export async function runEval(e: EvalEngine, o: EvalOptions, hooks: EvalHooks = 
                 s.close();
               }
             }
-            for (const suffix of ["", "-wal", "-shm"]) fs.rmSync(store + suffix, { force: true });
+            removeStore(store);
             const ref = runs.get("full")!;
             if (o.modes.includes("full")) emit(inst, sample, "full", ref, null);
             for (const mode of sparseModes) emit(inst, sample, mode, runs.get(mode)!, ref);

@@ -4,7 +4,7 @@
 // the client reports it. One request runs at a time except `cancel` and `stats`,
 // which are answered while a prefill or generation awaits the engine.
 import * as fs from "node:fs";
-import { loadAddon, isTomeError, storeFileFor, Utf8Stream, type NativeModel, type NativeSession, type SessionOptions } from "../engine";
+import { commonPrefix, loadAddon, isTomeError, removeStore, storeBytesOnDisk, storeFileFor, Utf8Stream, type NativeModel, type NativeSession, type SessionOptions } from "../engine";
 import { estimateMemory } from "../engine/memory";
 import { tokenCharOffsets } from "./token-offsets";
 import { runEval } from "../eval/runner";
@@ -169,7 +169,7 @@ class EngineHost {
         const code = isTomeError(e) ? e.code : "";
         if (code !== "STORE_CORRUPT" && code !== "STORE_MISMATCH") throw e;
         // not a store this model can use: made again from scratch
-        for (const s of ["", "-wal", "-shm"]) fs.rmSync(file + s, { force: true });
+        removeStore(file);
         fresh();
         restored = await this.session!.attachStore(file, { model: this.loaded?.path ?? "" });
       }
@@ -189,8 +189,7 @@ class EngineHost {
     if (tokens.length > session.nCtx()) {
       throw Object.assign(new Error(`${tokens.length} tokens do not fit the context of ${session.nCtx()}`), { code: "CTX_FULL" });
     }
-    let common = 0;
-    while (common < tokens.length && common < this.cached.length && this.cached[common] === tokens[common]) common++;
+    let common = commonPrefix(this.cached, tokens);
     // Keep at least one token to evaluate so the last position's logits are fresh.
     if (common === tokens.length && common > 0) common--;
     session.truncate(common);
@@ -329,8 +328,7 @@ class EngineHost {
     const residency = s?.residency();
     if (residency && residency.budgetBytes > 0) hostBytes = residency.residentBytes + residency.indexBytes;
     else if (s) hostBytes += s.lastStats().indexBytes;
-    let diskBytes = 0;
-    for (const suffix of ["", "-wal"]) if (this.storeFile) diskBytes += fs.statSync(this.storeFile + suffix, { throwIfNoEntry: false })?.size ?? 0;
+    const diskBytes = this.storeFile ? storeBytesOnDisk(this.storeFile) : 0;
     return {
       rssBytes: process.memoryUsage().rss,
       kvBytes: s?.kvBytes() ?? 0,

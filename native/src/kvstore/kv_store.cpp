@@ -29,6 +29,16 @@ uint64_t query_seed(int layer, int head, int64_t pos0) {
   return (uint64_t(layer) << 48) ^ (uint64_t(head) << 32) ^ uint64_t(pos0) ^ 0x71ull;
 }
 
+// The meta table of db as key -> value (empty when the table does not exist yet).
+std::map<std::string, std::string> meta_of(SqliteDb& db) {
+  std::map<std::string, std::string> m;
+  SqliteStatement has(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'");
+  if (!has.step() || has.column_int(0) == 0) return m;
+  SqliteStatement q(db, "SELECT key, value FROM meta");
+  while (q.step()) m[q.column_text(0)] = q.column_text(1);
+  return m;
+}
+
 int64_t parse_int(const std::map<std::string, std::string>& m, const char* key, int64_t dflt) {
   auto it = m.find(key);
   if (it == m.end()) return dflt;
@@ -49,10 +59,10 @@ std::unique_ptr<KvStore> KvStore::open(const std::string& path, const StoreIdent
   s->db_.exec("PRAGMA page_size = 32768");
   s->db_.exec("PRAGMA journal_mode = WAL");
   s->db_.exec("PRAGMA synchronous = FULL");
-  std::map<std::string, std::string> m = s->meta();
+  std::map<std::string, std::string> m = meta_of(s->db_);
   if (m.empty()) {
     s->create_schema();
-    m = s->meta();
+    m = meta_of(s->db_);
   }
   s->check_identity(m);
   s->load_state(m);
@@ -63,22 +73,7 @@ std::map<std::string, std::string> KvStore::read_meta(const std::string& path) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) throw Error("STORE_NOT_FOUND", "no KV store at " + path);
   SqliteDb db(path, false);
-  std::map<std::string, std::string> m;
-  SqliteStatement has(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'");
-  if (!has.step() || has.column_int(0) == 0) return m;
-  SqliteStatement q(db, "SELECT key, value FROM meta");
-  while (q.step()) m[q.column_text(0)] = q.column_text(1);
-  return m;
-}
-
-std::map<std::string, std::string> KvStore::meta() {
-  std::map<std::string, std::string> m;
-  SqliteStatement has(db_, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'");
-  if (!has.step() || has.column_int(0) == 0) return m;
-  has.reset();
-  SqliteStatement q(db_, "SELECT key, value FROM meta");
-  while (q.step()) m[q.column_text(0)] = q.column_text(1);
-  return m;
+  return meta_of(db);
 }
 
 void KvStore::create_schema() {

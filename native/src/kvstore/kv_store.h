@@ -113,7 +113,6 @@ class KvStore {
   void check_identity(const std::map<std::string, std::string>& meta) const;
   void load_state(const std::map<std::string, std::string>& meta);
   void put_meta(const std::string& key, const std::string& value);
-  std::map<std::string, std::string> meta();
 
   SqliteDb db_;
   std::unique_ptr<SqliteStatement> block_query_;  // read_block's statement

@@ -62,6 +62,7 @@ Session::Session(const Model& model, const SessionOptions& opts)
   if (opts_.n_batch <= 0) opts_.n_batch = 512;
   if (opts_.retrieval.mode != AttentionMode::FULL)
     sparse_ = std::make_unique<RetrievalAttention>(model.hparams(), opts_.retrieval, kv_);
+  identity_ = make_store_identity();
 }
 
 void Session::fill_synthetic(int64_t n, uint64_t seed) {

@@ -78,7 +78,7 @@ class Session {
   // What a store must match to serve this session: model and tokenizer
   // fingerprints, the shape of the cache and the settings that shape its
   // contents (numerics, attention mode, sinks, window, degree, query sample).
-  StoreIdentity store_identity() const;
+  const StoreIdentity& store_identity() const { return identity_; }
   // Binds a store to this (empty) session and restores what it holds, up to
   // n_ctx: the tokens, the K/V rows, the captured prefill queries and the
   // indexes. Only verified data is used: a torn or corrupt block ends the
@@ -127,6 +127,7 @@ class Session {
   bool store_index_is_ours(bool claim);
   void apply_budget();
   HeadRowsFn head_rows();
+  StoreIdentity make_store_identity() const;
 
   const Model& model_;
   SessionOptions opts_;
@@ -142,6 +143,7 @@ class Session {
   int64_t store_committed_ = 0;           // positions [0, n) are in the store
   std::vector<size_t> queries_persisted_;  // captured query floats in the store, per (layer, KV head)
   std::unique_ptr<KvResidency> residency_;  // while a RAM budget is in force
+  StoreIdentity identity_;  // store_identity(), made once at construction (it hashes the weights' edges)
   // scratch, grown to the chunk size
   std::vector<float> x_, h_, q_, k_, v_, att_, gate_, up_, tmp_;
   std::vector<uint8_t> mm_scratch_;

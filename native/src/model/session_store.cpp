@@ -29,7 +29,7 @@ std::string index_settings_text(const RetrievalSettings& r) {
 
 }  // namespace
 
-StoreIdentity Session::store_identity() const {
+StoreIdentity Session::make_store_identity() const {
   const HParams& hp = model_.hparams();
   StoreIdentity id;
   id.model_fp = model_fingerprint(model_);

@@ -107,9 +107,10 @@ void Session::truncate(int64_t n) {
   if (sparse_ && sparse_->active()) {
     bool into_index = false;
     for (int l = 0; l < model_.hparams().n_layer; ++l) into_index = into_index || n < sparse_->indexed_end(l);
+    // (a stored index stays: it is its build-time image, valid while n covers its build
+    // point; KvStore::truncate drops it otherwise)
     if (into_index) {
       sparse_ = std::make_unique<RetrievalAttention>(model_.hparams(), opts_.retrieval, kv_);
-      if (store_ && store_index_is_ours(false)) store_->drop_indexes();
       queries_persisted_.assign(queries_persisted_.size(), 0);
     }
   }

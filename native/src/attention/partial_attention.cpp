@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "attention/batch_kernels.h"
 #include "attention/sum_order.h"
 #include "attention/vec_kernels.h"
 #include "attention/vector_exp.h"
@@ -36,7 +37,12 @@ void probabilities_f16(float* e, int64_t n, float inv_sum) {
 
 namespace {
 
+constexpr int64_t kRowBlock = 256;  // rows converted to f32 at a time (a multiple of every lane count)
+
 // Shared body: row(j) gives the context row index of the j-th key.
+// With llama.cpp's numerics on an AVX2+FMA CPU, blocks of rows go through the
+// several-keys kernels (batch_kernels.h: the same sums, bit for bit); otherwise
+// row by row through AttentionMath and OrderedAccumulator.
 template <class RowOf>
 void attend(const float* q, int n_q, const KvRows& kv, int64_t n, int hd, float scale, float* out,
             float* lse, std::vector<float>& scratch, RowOf row, float* probs, AttentionNumerics numerics) {
@@ -46,24 +52,42 @@ void attend(const float* q, int n_q, const KvRows& kv, int64_t n, int hd, float 
     return;
   }
   const AttentionMath math(numerics, 1);  // one query token
-  // scratch: scores (n_q, n) | one f32 row (hd) | q as scored (n_q, hd)
-  scratch.resize(size_t(n_q) * size_t(n) + size_t(hd) * (1 + size_t(n_q)));
+  const int fast = numerics == AttentionNumerics::LLAMA_CPP ? fast_lanes(math.v_order(), hd) : 0;
+  const int64_t block = fast ? kRowBlock : 1;
+  // scratch: scores (n_q, n) | rows as f32 (block, hd) | q as scored (n_q, hd)
+  scratch.resize(size_t(n_q) * size_t(n) + size_t(hd) * size_t(block + n_q));
   float* scores = scratch.data();
-  float* row_f32 = scores + size_t(n_q) * size_t(n);
-  float* qh = row_f32 + hd;
+  float* blk = scores + size_t(n_q) * size_t(n);
+  float* qh = blk + size_t(block) * hd;
   math.prepare_q(q, qh, int64_t(n_q) * hd);
-  for (int64_t j = 0; j < n; ++j) {
-    f16_to_f32_row(kv.k + size_t(row(j)) * kv.stride, row_f32, hd);
-    for (int h = 0; h < n_q; ++h) scores[size_t(h) * n + j] = scale * math.dot(qh + size_t(h) * hd, row_f32, hd);
+  for (int64_t j0 = 0; j0 < n; j0 += block) {
+    const int64_t nb = std::min(block, n - j0);
+    for (int64_t j = 0; j < nb; ++j) f16_to_f32_row(kv.k + size_t(row(j0 + j)) * kv.stride, blk + j * hd, hd);
+    for (int h = 0; h < n_q; ++h) {
+      float* s = scores + size_t(h) * n + j0;
+      if (fast) {
+        avx2::dots_batch(qh + size_t(h) * hd, blk, nb, hd, fast, scale, s);
+        continue;
+      }
+      for (int64_t j = 0; j < nb; ++j) s[j] = scale * math.dot(qh + size_t(h) * hd, blk + j * hd, hd);
+    }
   }
   for (int h = 0; h < n_q; ++h) lse[h] = math.softmax(scores + size_t(h) * n, n);
   if (probs) std::copy(scores, scores + size_t(n_q) * size_t(n), probs);
   thread_local std::vector<OrderedAccumulator> acc;
   if (acc.size() < size_t(n_q)) acc.resize(size_t(n_q));
   for (int h = 0; h < n_q; ++h) acc[size_t(h)].reset(math.v_order(), hd);
-  for (int64_t j = 0; j < n; ++j) {
-    f16_to_f32_row(kv.v + size_t(row(j)) * kv.stride, row_f32, hd);
-    for (int h = 0; h < n_q; ++h) acc[size_t(h)].add(j, scores[size_t(h) * n + j], row_f32);
+  for (int64_t j0 = 0; j0 < n; j0 += block) {
+    const int64_t nb = std::min(block, n - j0);
+    for (int64_t j = 0; j < nb; ++j) f16_to_f32_row(kv.v + size_t(row(j0 + j)) * kv.stride, blk + j * hd, hd);
+    for (int h = 0; h < n_q; ++h) {
+      const float* p = scores + size_t(h) * n + j0;
+      if (fast) {  // j0 is a multiple of the lanes: key j0 + j is on lane j % lanes
+        avx2::pv_batch(acc[size_t(h)].lane_rows(), p, blk, nb, hd, fast);
+        continue;
+      }
+      for (int64_t j = 0; j < nb; ++j) acc[size_t(h)].add(j0 + j, p[j], blk + j * hd);
+    }
   }
   for (int h = 0; h < n_q; ++h) acc[size_t(h)].finish(out + size_t(h) * hd);
 }

@@ -186,6 +186,33 @@ TEST(causal_attention_matches_reference_for_prefill_and_decode) {
   });
 }
 
+// Partial attention follows llama.cpp's one-query order like the decode step of
+// causal_attention (several-keys kernels where they apply, row by row otherwise),
+// so over the whole context both give the same bits, in contiguous and gathered form.
+TEST(partial_attention_equals_causal_decode_bit_for_bit) {
+  both_paths([] {
+    ThreadPool pool(2);
+    const int n_head = 3, hd = 64;
+    for (int n_ctx : {1, 77, 300, 2500}) {  // 2500: the decode splits keys across threads
+      Kv kv(n_ctx, hd, uint32_t(n_ctx));
+      auto q = random_q(n_head * hd, 5);
+      std::vector<float> causal(q.size()), rows(q.size()), gathered(q.size()), lse(n_head), scratch;
+      const uint16_t* kp = kv.k.data();
+      const uint16_t* vp = kv.v.data();
+      CausalAttentionArgs a{q.data(), causal.data(), 1, n_ctx - 1, n_head, 1, hd, 0.125f, &kp, &vp, size_t(hd)};
+      causal_attention(a, pool);
+      attend_rows(q.data(), n_head, kv.rows(), n_ctx, hd, 0.125f, rows.data(), lse.data(), scratch);
+      std::vector<int32_t> all(static_cast<size_t>(n_ctx));
+      for (int j = 0; j < n_ctx; ++j) all[size_t(j)] = j;
+      attend_gather(q.data(), n_head, kv.rows(), all.data(), n_ctx, hd, 0.125f, gathered.data(), lse.data(), scratch);
+      for (size_t i = 0; i < q.size(); ++i) {
+        CHECK_EQ(rows[i], causal[i]);
+        CHECK_EQ(gathered[i], causal[i]);
+      }
+    }
+  });
+}
+
 TEST(vec_kernels_simd_matches_scalar) {
   auto a = random_q(1000, 9), b = random_q(1000, 10);
   set_force_scalar(true);

@@ -26,7 +26,10 @@ struct Scratch {
 
 thread_local Scratch t_scratch;
 
-inline bool worse_first(const Scored& a, const Scored& b) { return ranks_before(b, a); }
+struct WorseFirst {
+  bool operator()(const Scored& a, const Scored& b) const { return ranks_before(b, a); }
+};
+constexpr WorseFirst worse_first{};
 
 void score(const GraphView& g, const float* q, SearchMetric metric, const int32_t* ids, int64_t n, float* out) {
   if (metric == SearchMetric::kInnerProduct) {
@@ -43,46 +46,67 @@ void beam_search(const GraphView& g, const float* q, SearchMetric metric, int ef
                  int64_t* scanned) {
   out.clear();
   if (g.n == 0 || g.n_entries == 0 || ef <= 0) return;
+  // The thread's scratch through plain pointers: a thread_local named in the
+  // loop costs a __tls_get_addr call per use in a shared library.
   Scratch& S = t_scratch;
   S.visited.begin(g.n);
-  S.cand.clear();
-  S.res.clear();
-  S.ids.clear();
-  int res_size = 0;
+  uint32_t* const tag = S.visited.tag.data();
+  const uint32_t epoch = S.visited.epoch;
+  std::vector<Scored>& cand = S.cand;
+  cand.clear();
   S.res.resize(size_t(ef));
+  Scored* const res = S.res.data();
+  int res_size = 0;
+  S.ids.resize(size_t(std::max(g.R, g.n_entries)));
+  int32_t* const ids = S.ids.data();
+  S.s.resize(S.ids.size());
+  float* const sc = S.s.data();
 
-  auto offer = [&](const int32_t* ids, int64_t cnt) {
-    S.s.resize(size_t(cnt));
-    score(g, q, metric, ids, cnt, S.s.data());
+  auto offer = [&](int64_t cnt) {
+    score(g, q, metric, ids, cnt, sc);
     *scanned += cnt;
     for (int64_t i = 0; i < cnt; ++i) {
-      float sc = S.s[size_t(i)];
-      if (sc != sc) sc = -std::numeric_limits<float>::infinity();  // NaN: keeps the heaps' order valid
-      const Scored x{sc, ids[i]};
-      if (topk_push(S.res.data(), res_size, ef, x)) {
-        S.cand.push_back(x);
-        std::push_heap(S.cand.begin(), S.cand.end(), worse_first);
+      const float v = sc[i];
+      const Scored x{v != v ? -std::numeric_limits<float>::infinity() : v, ids[i]};  // NaN: keeps the heaps' order valid
+      if (topk_push(res, res_size, ef, x)) {
+        cand.push_back(x);
+        std::push_heap(cand.begin(), cand.end(), worse_first);
       }
     }
   };
 
-  for (int e = 0; e < g.n_entries; ++e)
-    if (!S.visited.test_and_set(g.entries[e])) S.ids.push_back(g.entries[e]);
-  offer(S.ids.data(), int64_t(S.ids.size()));
+  int64_t cnt = 0;
+  for (int e = 0; e < g.n_entries; ++e) {
+    const int32_t v = g.entries[e];
+    if (tag[v] != epoch) {
+      tag[v] = epoch;
+      ids[cnt++] = v;
+    }
+  }
+  offer(cnt);
 
-  while (!S.cand.empty()) {
-    const Scored c = S.cand.front();
-    std::pop_heap(S.cand.begin(), S.cand.end(), worse_first);
-    S.cand.pop_back();
-    if (res_size == ef && ranks_before(S.res[0], c)) break;  // c cannot enter any more
+  while (!cand.empty()) {
+    const Scored c = cand.front();
+    std::pop_heap(cand.begin(), cand.end(), worse_first);
+    cand.pop_back();
+    if (res_size == ef && ranks_before(res[0], c)) break;  // c cannot enter any more
     const int32_t* nb = g.adj + size_t(c.id) * size_t(g.R);
     const int dg = g.deg[size_t(c.id)];
-    S.ids.clear();
-    for (int i = 0; i < dg; ++i)
-      if (!S.visited.test_and_set(nb[i])) S.ids.push_back(nb[i]);
-    if (!S.ids.empty()) offer(S.ids.data(), int64_t(S.ids.size()));
+    // the next candidate's adjacency row and these neighbours' marks are
+    // (mostly) cache misses: start them all before the first use
+    if (!cand.empty()) __builtin_prefetch(g.adj + size_t(cand.front().id) * size_t(g.R));
+    for (int i = 0; i < dg; ++i) __builtin_prefetch(tag + nb[i]);
+    cnt = 0;
+    for (int i = 0; i < dg; ++i) {
+      const int32_t v = nb[i];
+      if (tag[v] != epoch) {
+        tag[v] = epoch;
+        ids[cnt++] = v;
+      }
+    }
+    if (cnt > 0) offer(cnt);
   }
-  out.assign(S.res.begin(), S.res.begin() + res_size);
+  out.assign(res, res + res_size);
   topk_sort(out.data(), res_size);
 }
 

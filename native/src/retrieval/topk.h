@@ -14,10 +14,15 @@ struct Scored {
   int32_t id;
 };
 
-// a ranks before b.
-inline bool ranks_before(const Scored& a, const Scored& b) {
-  return a.score > b.score || (a.score == b.score && a.id < b.id);
-}
+// ranks_before(a, b): a ranks before b. A function object, so that the heap and
+// sort algorithms given it inline the comparison (a function pointer is an
+// indirect call per comparison, a fifth of a decode-time search).
+struct RanksBefore {
+  bool operator()(const Scored& a, const Scored& b) const {
+    return a.score > b.score || (a.score == b.score && a.id < b.id);
+  }
+};
+inline constexpr RanksBefore ranks_before{};
 
 // Bounded heap over a caller-owned array h[0..k): front = worst kept.
 // Returns true when x was kept. A NaN score (overflowing keys or queries) is

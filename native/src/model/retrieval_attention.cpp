@@ -4,7 +4,6 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
-#include <unordered_map>
 
 #include "attention/partial_attention.h"
 #include "attention/vec_kernels.h"
@@ -12,6 +11,7 @@
 #include "cpu/thread_pool.h"
 #include "retrieval/flat_index.h"
 #include "retrieval/ivf_index.h"
+#include "retrieval/parallel.h"
 #include "retrieval/roar_graph.h"
 
 namespace tome {
@@ -44,11 +44,14 @@ void CpuStaticSet::attend(int layer, int group, const float* q, int n_q, int64_t
 
 // ---- RetrievalAttention ---------------------------------------------------------
 
-struct RetrievalAttention::GroupResult {
+// What one query head's share of a layer's step produced (see attend_layer).
+struct RetrievalAttention::HeadResult {
   double static_ms = 0, search_ms = 0, retrieved_ms = 0, merge_ms = 0;
   int64_t scanned = 0, indexed = 0, retrieved = 0;
+  float lse = 0;                 // static set's log-sum-exp, then the merged one
+  SearchResult found;            // this head's search (kMean: the group's, in its first head)
   std::vector<int32_t> positions;
-  std::vector<float> weights;
+  std::vector<float> weights;    // each retrieved key's weight in this head's merged softmax
   bool sampled = false;
   double recall = 0, mass = 0;
 };
@@ -187,61 +190,14 @@ bool RetrievalAttention::monitored(int layer, int g) const {
   return off < std::min<int64_t>(s_.monitor_heads, pairs);
 }
 
-void RetrievalAttention::attend_group(int layer, int g, const float* q, int64_t pos, float* out, GroupResult& r) {
-  const int hd = hp_.head_dim, n_gqa = hp_.n_gqa();
+// Monitor for one query head: exact scores over the whole context; recall@k of
+// the attended keys among the exact top-k of the indexed span, and the share of
+// the softmax mass on attended keys (static set + retrieved).
+void RetrievalAttention::monitor_head(int layer, int g, const float* qh, int64_t pos, const std::vector<int32_t>& rows,
+                                      HeadResult& r) const {
+  const int hd = hp_.head_dim;
   const float scale = 1.0f / std::sqrt(float(hd));
-  const float* qg = q + size_t(g) * n_gqa * hd;
-  float* og = out + size_t(g) * n_gqa * hd;
-  thread_local std::vector<float> lse, o_r, l_r, probs, scratch;
-  thread_local std::vector<int32_t> rows;
-  thread_local SearchResult res;
-  lse.resize(size_t(n_gqa));
-
-  auto t0 = Clock::now();
-  static_set_->attend(layer, g, qg, n_gqa, pos, s_.sinks, s_.window, scale, og, lse.data());
-  r.static_ms += ms_since(t0);
-
   const KeyIndex* idx = index_[size_t(layer) * hp_.n_head_kv + size_t(g)].get();
-  rows.clear();
-  if (idx && idx->size() > 0) {
-    SearchParams p;
-    p.k = int(std::min<int64_t>(s_.top_k, idx->size()));
-    p.ef = s_.ef > 0 ? s_.ef : 0;
-    if (widen_steps_ > 0) p.ef = 2 * std::max(p.ef, 3 * p.k);
-    p.nprobe = s_.nprobe;
-    p.group = s_.group;
-    auto t1 = Clock::now();
-    idx->search_group(qg, n_gqa, p, res);
-    r.search_ms += ms_since(t1);
-    r.scanned += res.keys_scanned;
-    // searches made: one per query head (union) or one per group (mean)
-    r.indexed += idx->size() * (s_.group == GroupMode::kUnion ? n_gqa : 1);
-    rows.reserve(res.ids.size());
-    for (int32_t id : res.ids) rows.push_back(int32_t(s_.sinks + id));
-    const int64_t n = int64_t(rows.size());
-    r.retrieved += n;
-    o_r.resize(size_t(n_gqa) * hd);
-    l_r.resize(size_t(n_gqa));
-    probs.resize(size_t(n_gqa) * size_t(n));
-    if (guard_) guard_->need_rows(layer, g, rows.data(), n);
-    auto t2 = Clock::now();
-    attend_gather(qg, n_gqa, kv_.rows(layer, g), rows.data(), n, hd, scale, o_r.data(), l_r.data(), scratch,
-                  probs.data(), s_.numerics);
-    r.retrieved_ms += ms_since(t2);
-    auto t3 = Clock::now();
-    merge_partial(og, lse.data(), o_r.data(), l_r.data(), n_gqa, hd);
-    // weight of each retrieved key in the merged softmax, summed over the group's heads
-    for (int64_t j = 0; j < n; ++j) {
-      float w = 0;
-      for (int h = 0; h < n_gqa; ++h) w += probs[size_t(h) * n + j] * std::exp(l_r[size_t(h)] - lse[size_t(h)]);
-      r.positions.push_back(rows[size_t(j)]);
-      r.weights.push_back(w);
-    }
-    r.merge_ms += ms_since(t3);
-  }
-
-  if (!monitored(layer, g)) return;
-  // Monitor: exact scores over the whole context for each head of the group.
   const KvRows kv = kv_.rows(layer, g);
   const int64_t n_ctx = pos + 1;
   const int64_t idx_begin = s_.sinks, idx_end = indexed_end_[size_t(layer)];
@@ -250,63 +206,143 @@ void RetrievalAttention::attend_group(int layer, int g, const float* q, int64_t 
   for (int64_t j = 0; j < n_ctx; ++j)
     if (j < idx_begin || j >= idx_end) attended[size_t(j)] = 1;
   for (int32_t p : rows) attended[size_t(p)] = 1;
-  double recall = 0, mass = 0;
-  const int64_t n_idx = idx_end - idx_begin;
-  for (int h = 0; h < n_gqa; ++h) {
-    for (int64_t j = 0; j < n_ctx; ++j) {
-      // indexed keys from the index's own copy (exact: f16 widened), so the
-      // monitor reads no released block; the rest from the cache
-      const float* k = krow.data();
-      if (idx && j >= idx_begin && j < idx_end) k = idx->key(int32_t(j - idx_begin));
-      else f16_to_f32_row(kv.k + size_t(j) * kv.stride, krow.data(), hd);
-      s[size_t(j)] = scale * dot_f32(qg + size_t(h) * hd, k, hd);
-    }
-    const float m = *std::max_element(s.begin(), s.end());
-    double total = 0, kept = 0;
-    for (int64_t j = 0; j < n_ctx; ++j) {
-      const double e = std::exp(double(s[size_t(j)] - m));
-      total += e;
-      if (attended[size_t(j)]) kept += e;
-    }
-    mass += kept / total;
-    if (n_idx > 0) {
-      const int64_t k = std::min<int64_t>(s_.top_k, n_idx);
-      std::vector<int32_t> order(static_cast<size_t>(n_idx));
-      for (int64_t j = 0; j < n_idx; ++j) order[size_t(j)] = int32_t(idx_begin + j);
-      std::partial_sort(order.begin(), order.begin() + k, order.end(),
-                        [&](int32_t a, int32_t b) { return s[size_t(a)] > s[size_t(b)]; });
-      int64_t hit = 0;
-      for (int64_t j = 0; j < k; ++j) hit += attended[size_t(order[size_t(j)])];
-      recall += double(hit) / double(k);
-    } else {
-      recall += 1.0;
-    }
+  for (int64_t j = 0; j < n_ctx; ++j) {
+    // indexed keys from the index's own copy (exact: f16 widened), so the
+    // monitor reads no released block; the rest from the cache
+    const float* k = krow.data();
+    if (idx && j >= idx_begin && j < idx_end) k = idx->key(int32_t(j - idx_begin));
+    else f16_to_f32_row(kv.k + size_t(j) * kv.stride, krow.data(), hd);
+    s[size_t(j)] = scale * dot_f32(qh, k, hd);
+  }
+  const float m = *std::max_element(s.begin(), s.end());
+  double total = 0, kept = 0;
+  for (int64_t j = 0; j < n_ctx; ++j) {
+    const double e = std::exp(double(s[size_t(j)] - m));
+    total += e;
+    if (attended[size_t(j)]) kept += e;
   }
   r.sampled = true;
-  r.recall = recall / n_gqa;
-  r.mass = mass / n_gqa;
+  r.mass = kept / total;
+  r.recall = 1.0;
+  const int64_t n_idx = idx_end - idx_begin;
+  if (n_idx <= 0) return;
+  const int64_t k = std::min<int64_t>(s_.top_k, n_idx);
+  std::vector<int32_t> order(static_cast<size_t>(n_idx));
+  for (int64_t j = 0; j < n_idx; ++j) order[size_t(j)] = int32_t(idx_begin + j);
+  std::partial_sort(order.begin(), order.begin() + k, order.end(),
+                    [&](int32_t a, int32_t b) { return s[size_t(a)] > s[size_t(b)]; });
+  int64_t hit = 0;
+  for (int64_t j = 0; j < k; ++j) hit += attended[size_t(order[size_t(j)])];
+  r.recall = double(hit) / double(k);
 }
 
+// One layer of a decode step, in two parallel phases over small tasks, so that
+// a few KV groups (3 in SmolLM-like shapes) keep every thread busy:
+//   1. searches (one per query head, or one per group with kMean), then the
+//      static set of each group (its heads together: rows converted once);
+//   2. per query head: attention over its group's retrieved rows (the union of
+//      the group's searches, best first), merged into the static result.
+// Between them the caller forms each group's rows and makes them resident.
+// Each head's numbers do not depend on the split: the kernels treat heads
+// independently.
 void RetrievalAttention::attend_layer(int layer, const float* q, int64_t pos, float* out, StepStats& st,
                                       ThreadPool& pool) {
   if (guard_) guard_->begin_epoch();
   insert_until(layer, std::max<int64_t>(s_.sinks, pos + 1 - s_.window));
-  const int G = hp_.n_head_kv;
-  std::vector<GroupResult> res(static_cast<size_t>(G));
+  const int G = hp_.n_head_kv, H = hp_.n_head, n_gqa = hp_.n_gqa(), hd = hp_.head_dim;
+  const float scale = 1.0f / std::sqrt(float(hd));
+  const bool per_head = s_.group == GroupMode::kUnion || n_gqa == 1;
+  const int n_search = per_head ? H : G;
+  heads_.resize(size_t(H));
+  for (HeadResult& r : heads_) r = HeadResult{};
+  auto index_of = [&](int g) { return index_[size_t(layer) * G + size_t(g)].get(); };
+
+  SearchParams p;
+  p.ef = s_.ef > 0 ? s_.ef : 0;
+  if (widen_steps_ > 0) p.ef = 2 * std::max(p.ef, 3 * s_.top_k);
+  p.nprobe = s_.nprobe;
+  p.group = s_.group;
+
   auto t0 = Clock::now();
-  pool.run([&](int t) {
-    for (int g = t; g < G; g += pool.size()) attend_group(layer, g, q, pos, out, res[size_t(g)]);
+  parallel_dynamic(&pool, n_search + G, 1, [&](int64_t task, int) {
+    if (task < n_search) {
+      const int h = per_head ? int(task) : int(task) * n_gqa, g = h / n_gqa;
+      const KeyIndex* idx = index_of(g);
+      if (!idx || idx->size() == 0) return;
+      HeadResult& r = heads_[size_t(h)];
+      SearchParams ph = p;
+      ph.k = int(std::min<int64_t>(s_.top_k, idx->size()));
+      auto t = Clock::now();
+      if (per_head) idx->search(q + size_t(h) * hd, ph, r.found);
+      else idx->search_group(q + size_t(h) * hd, n_gqa, ph, r.found);
+      r.search_ms += ms_since(t);
+      r.scanned += r.found.keys_scanned;
+      r.indexed += idx->size();
+      return;
+    }
+    const int g = int(task - n_search);
+    thread_local std::vector<float> lse;
+    lse.resize(size_t(n_gqa));
+    auto t = Clock::now();
+    static_set_->attend(layer, g, q + size_t(g) * n_gqa * hd, n_gqa, pos, s_.sinks, s_.window, scale,
+                        out + size_t(g) * n_gqa * hd, lse.data());
+    for (int i = 0; i < n_gqa; ++i) heads_[size_t(g * n_gqa + i)].lse = lse[i];
+    heads_[size_t(g * n_gqa)].static_ms += ms_since(t);
+  });
+
+  // each group's retrieved rows: the union of its heads' results, best first
+  group_rows_.resize(size_t(G));
+  thread_local std::vector<Scored> all;
+  for (int g = 0; g < G; ++g) {
+    std::vector<int32_t>& rows = group_rows_[size_t(g)];
+    rows.clear();
+    all.clear();
+    for (int i = 0; i < (per_head ? n_gqa : 1); ++i) {
+      const SearchResult& f = heads_[size_t(g * n_gqa + i)].found;
+      for (size_t j = 0; j < f.ids.size(); ++j) all.push_back(Scored{f.scores[j], f.ids[j]});
+    }
+    if (per_head && n_gqa > 1) dedup_best_first(all);
+    for (const Scored& x : all) rows.push_back(int32_t(s_.sinks + x.id));
+    if (guard_ && !rows.empty()) guard_->need_rows(layer, g, rows.data(), int64_t(rows.size()));
+  }
+
+  parallel_dynamic(&pool, H, 1, [&](int64_t task, int) {
+    const int h = int(task), g = h / n_gqa;
+    HeadResult& r = heads_[size_t(h)];
+    const std::vector<int32_t>& rows = group_rows_[size_t(g)];
+    const float* qh = q + size_t(h) * hd;
+    if (!rows.empty()) {
+      thread_local std::vector<float> o_r, probs, scratch;
+      const int64_t n = int64_t(rows.size());
+      o_r.resize(size_t(hd));
+      probs.resize(size_t(n));
+      float l_r;
+      auto t = Clock::now();
+      attend_gather(qh, 1, kv_.rows(layer, g), rows.data(), n, hd, scale, o_r.data(), &l_r, scratch,
+                    probs.data(), s_.numerics);
+      r.retrieved_ms += ms_since(t);
+      t = Clock::now();
+      merge_partial(out + size_t(h) * hd, &r.lse, o_r.data(), &l_r, 1, hd);
+      const float w = std::exp(l_r - r.lse);  // the retrieved part's share of the merged softmax
+      r.positions.assign(rows.begin(), rows.end());
+      r.weights.resize(size_t(n));
+      for (int64_t j = 0; j < n; ++j) r.weights[size_t(j)] = probs[size_t(j)] * w;
+      r.merge_ms += ms_since(t);
+      if (h % n_gqa == 0) r.retrieved += n;
+    }
+    if (monitored(layer, g)) monitor_head(layer, g, qh, pos, rows, r);
   });
   const double wall = ms_since(t0);
-  // Phase times are per group on several threads; scale them so they add up to
+
+  // Phase times are per task on several threads; scale them so they add up to
   // the layer's wall time (the latency each phase is responsible for).
   double busy = 0;
-  for (const GroupResult& r : res) busy += r.static_ms + r.search_ms + r.retrieved_ms + r.merge_ms;
+  for (const HeadResult& r : heads_) busy += r.static_ms + r.search_ms + r.retrieved_ms + r.merge_ms;
   const double f = busy > 0 ? wall / busy : 0;
   int sampled = 0;
   double recall = 0, mass = 0;
-  std::unordered_map<int32_t, float> acc;
-  for (const GroupResult& r : res) {
+  for (int h = 0; h < H; ++h) {
+    const HeadResult& r = heads_[size_t(h)];
     st.static_ms += r.static_ms * f;
     st.search_ms += r.search_ms * f;
     st.retrieved_ms += r.retrieved_ms * f;
@@ -315,10 +351,10 @@ void RetrievalAttention::attend_layer(int layer, const float* q, int64_t pos, fl
     st.keys_indexed += r.indexed;
     st.keys_retrieved += r.retrieved;
     for (size_t j = 0; j < r.positions.size(); ++j) st.weights_by_position[r.positions[j]] += r.weights[j];
-    if (r.sampled) {
-      ++sampled;
-      recall += r.recall;
-      mass += r.mass;
+    if (r.sampled) {  // one sample per (layer, group): the mean over its heads
+      if (h % n_gqa == 0) ++sampled;
+      recall += r.recall / n_gqa;
+      mass += r.mass / n_gqa;
     }
   }
   st.top_k = s_.top_k;

@@ -115,10 +115,11 @@ class RetrievalAttention {
   int64_t indexed_end(int layer) const { return indexed_end_[size_t(layer)]; }
 
  private:
-  struct GroupResult;
+  struct HeadResult;
   void insert_until(int layer, int64_t end);
-  void attend_group(int layer, int g, const float* q, int64_t pos, float* out, GroupResult& r);
   bool monitored(int layer, int g) const;
+  void monitor_head(int layer, int g, const float* qh, int64_t pos, const std::vector<int32_t>& rows,
+                    HeadResult& r) const;
 
   HParams hp_;
   RetrievalSettings s_;
@@ -132,6 +133,8 @@ class RetrievalAttention {
   std::vector<std::vector<float>> queries_;    // captured (n_layer * n_head_kv): rows of hd
   int64_t sample_stride_ = 1;
   KvRowGuard* guard_ = nullptr;
+  std::vector<HeadResult> heads_;                // attend_layer's per-head results (n_head)
+  std::vector<std::vector<int32_t>> group_rows_;  // attend_layer: retrieved context rows per KV group
 };
 
 }  // namespace tome

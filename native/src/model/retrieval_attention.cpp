@@ -350,7 +350,7 @@ void RetrievalAttention::attend_layer(int layer, const float* q, int64_t pos, fl
     st.keys_scanned += r.scanned;
     st.keys_indexed += r.indexed;
     st.keys_retrieved += r.retrieved;
-    for (size_t j = 0; j < r.positions.size(); ++j) st.weights_by_position[r.positions[j]] += r.weights[j];
+    st.add_position_weights(r.positions.data(), r.weights.data(), r.positions.size());
     if (r.sampled) {  // one sample per (layer, group): the mean over its heads
       if (h % n_gqa == 0) ++sampled;
       recall += r.recall / n_gqa;

@@ -12,7 +12,8 @@ namespace {
 // The 8-lane reduction of ordered_dot for 8 accumulators at once: per
 // accumulator a, t = lo(a) + hi(a) (lanes i and i + 4), then (t0 + t2) + (t1 + t3).
 // Returns one value per accumulator, in lane k for accumulator k.
-__m256 reduce8(const __m256* a) {
+// (always inlined, so that its 8 inputs stay in registers)
+[[gnu::always_inline]] inline __m256 reduce8(const __m256* a) {
   __m256 u[4];  // u_i = [t of a_i | t of a_(i+4)]
   for (int i = 0; i < 4; ++i) {
     const __m128 ti = _mm_add_ps(_mm256_castps256_ps128(a[i]), _mm256_extractf128_ps(a[i], 1));
@@ -33,25 +34,36 @@ __m256 reduce8(const __m256* a) {
 template <int NV>
 void four_keys(const float* q, const float* keys, int hd, __m256* out8) {
   __m256 acc[4][NV];
+#pragma GCC unroll 4
   for (int k = 0; k < 4; ++k)
+#pragma GCC unroll 2
     for (int v = 0; v < NV; ++v) acc[k][v] = _mm256_setzero_ps();
   for (int d = 0; d < hd; d += 8 * NV)
+#pragma GCC unroll 2
     for (int v = 0; v < NV; ++v) {
       const __m256 qd = _mm256_loadu_ps(q + d + 8 * v);
+#pragma GCC unroll 4
       for (int k = 0; k < 4; ++k) acc[k][v] = _mm256_fmadd_ps(qd, _mm256_loadu_ps(keys + k * hd + d + 8 * v), acc[k][v]);
     }
+#pragma GCC unroll 4
   for (int k = 0; k < 4; ++k) out8[k] = NV == 2 ? _mm256_add_ps(acc[k][0], acc[k][NV - 1]) : acc[k][0];
 }
 
 // One key's accumulator over all of hd with NV registers (lanes = 8 NV),
 // halved down to one register of 8 lanes as ordered_dot does.
+// (The constant-count loops are unrolled so that acc stays in registers; GCC's -O2
+// otherwise keeps it on the stack, zeroed with rep stos for every key.)
 template <int NV>
 __m256 one_key(const float* q, const float* k, int hd) {
   __m256 acc[NV];
+#pragma GCC unroll 8
   for (int v = 0; v < NV; ++v) acc[v] = _mm256_setzero_ps();
   for (int d = 0; d < hd; d += 8 * NV)
+#pragma GCC unroll 8
     for (int v = 0; v < NV; ++v) acc[v] = _mm256_fmadd_ps(_mm256_loadu_ps(q + d + 8 * v), _mm256_loadu_ps(k + d + 8 * v), acc[v]);
+#pragma GCC unroll 4
   for (int h = NV / 2; h >= 1; h /= 2)
+#pragma GCC unroll 4
     for (int v = 0; v < h; ++v) acc[v] = _mm256_add_ps(acc[v], acc[v + h]);
   return acc[0];
 }
@@ -67,6 +79,26 @@ void dots_wide(const float* q, const float* keys, int64_t nb, int hd, float scal
     _mm256_storeu_ps(out + j, _mm256_mul_ps(vs, reduce8(a)));
   }
   for (; j < nb; ++j) out[j] = scale * ordered_dot(q, keys + j * hd, hd, 8 * NV, false);
+}
+
+// pv_batch on columns [d0, d0 + 8 ND) (hd is a multiple of 8: fast_lanes), one
+// lane at a time, its ND registers of accumulators kept across all its keys.
+template <int ND>
+void pv_lanes(float* acc, const float* p, const float* v, int64_t nb, int hd, int lanes, int d0) {
+  for (int lane = 0; lane < lanes && lane < nb; ++lane) {
+    float* a = acc + size_t(lane) * hd + d0;
+    __m256 r[ND];
+#pragma GCC unroll 8
+    for (int c = 0; c < ND; ++c) r[c] = _mm256_loadu_ps(a + 8 * c);
+    for (int64_t j = lane; j < nb; j += lanes) {
+      const __m256 pj = _mm256_set1_ps(p[j]);
+      const float* vj = v + j * hd + d0;
+#pragma GCC unroll 8
+      for (int c = 0; c < ND; ++c) r[c] = _mm256_fmadd_ps(pj, _mm256_loadu_ps(vj + 8 * c), r[c]);
+    }
+#pragma GCC unroll 8
+    for (int c = 0; c < ND; ++c) _mm256_storeu_ps(a + 8 * c, r[c]);
+  }
 }
 
 }  // namespace
@@ -93,17 +125,15 @@ void dots_batch(const float* q, const float* keys, int64_t nb, int hd, int lanes
 void pv_batch(float* acc, const float* p, const float* v, int64_t nb, int hd, int lanes) {
   // d in chunks of 64 (8 registers of a lane's accumulator stay in registers)
   for (int d0 = 0; d0 < hd; d0 += 64) {
-    const int nd = (hd - d0 < 64 ? hd - d0 : 64) / 8;
-    for (int lane = 0; lane < lanes && lane < nb; ++lane) {
-      float* a = acc + size_t(lane) * hd + d0;
-      __m256 r[8];
-      for (int c = 0; c < nd; ++c) r[c] = _mm256_loadu_ps(a + 8 * c);
-      for (int64_t j = lane; j < nb; j += lanes) {
-        const __m256 pj = _mm256_set1_ps(p[j]);
-        const float* vj = v + j * hd + d0;
-        for (int c = 0; c < nd; ++c) r[c] = _mm256_fmadd_ps(pj, _mm256_loadu_ps(vj + 8 * c), r[c]);
-      }
-      for (int c = 0; c < nd; ++c) _mm256_storeu_ps(a + 8 * c, r[c]);
+    switch ((hd - d0 < 64 ? hd - d0 : 64) / 8) {
+      case 8: pv_lanes<8>(acc, p, v, nb, hd, lanes, d0); break;
+      case 7: pv_lanes<7>(acc, p, v, nb, hd, lanes, d0); break;
+      case 6: pv_lanes<6>(acc, p, v, nb, hd, lanes, d0); break;
+      case 5: pv_lanes<5>(acc, p, v, nb, hd, lanes, d0); break;
+      case 4: pv_lanes<4>(acc, p, v, nb, hd, lanes, d0); break;
+      case 3: pv_lanes<3>(acc, p, v, nb, hd, lanes, d0); break;
+      case 2: pv_lanes<2>(acc, p, v, nb, hd, lanes, d0); break;
+      default: pv_lanes<1>(acc, p, v, nb, hd, lanes, d0); break;
     }
   }
 }

@@ -36,6 +36,11 @@ void tile(const CausalAttentionArgs& a, int g, int64_t i0, int64_t i1, std::vect
     math.prepare_q(a.q + (size_t(i) * a.n_head + size_t(g) * n_gqa) * hd, qh + (i - i0) * n_gqa * hd, int64_t(n_gqa) * hd);
   const uint16_t* K = a.k_heads[g];
   const uint16_t* V = a.v_heads[g];
+  // keys j0 .. j0 + nb - 1 of one head as f32 rows (nb, hd); one call where rows are contiguous
+  auto convert_block = [&](const uint16_t* src, int64_t j0, int64_t nb) {
+    if (a.stride == size_t(hd)) return f16_to_f32_row(src + size_t(j0) * a.stride, blk, nb * hd);
+    for (int64_t j = 0; j < nb; ++j) f16_to_f32_row(src + size_t(j0 + j) * a.stride, blk + j * hd, hd);
+  };
   auto visible = [&](int64_t i, int64_t j0, int64_t nb) { return std::min<int64_t>(nb, a.pos0 + i - j0 + 1); };
   // llama.cpp's sum orders with AVX2: several keys per pass, same results (batch_kernels.h)
   const int fast = a.numerics == AttentionNumerics::LLAMA_CPP ? fast_lanes(math.v_order(), hd) : 0;
@@ -43,7 +48,7 @@ void tile(const CausalAttentionArgs& a, int g, int64_t i0, int64_t i1, std::vect
   // pass 1: scores
   for (int64_t j0 = 0; j0 < n_keys; j0 += kKeyBlock) {
     const int64_t nb = std::min<int64_t>(kKeyBlock, n_keys - j0);
-    for (int64_t j = 0; j < nb; ++j) f16_to_f32_row(K + size_t(j0 + j) * a.stride, blk + j * hd, hd);
+    convert_block(K, j0, nb);
     for (int64_t i = i0; i < i1; ++i) {
       const int64_t nv = visible(i, j0, nb);
       for (int hh = 0; hh < n_gqa; ++hh) {
@@ -69,7 +74,7 @@ void tile(const CausalAttentionArgs& a, int g, int64_t i0, int64_t i1, std::vect
   // pass 2: p . V, key by key in order
   for (int64_t j0 = 0; j0 < n_keys; j0 += kKeyBlock) {
     const int64_t nb = std::min<int64_t>(kKeyBlock, n_keys - j0);
-    for (int64_t j = 0; j < nb; ++j) f16_to_f32_row(V + size_t(j0 + j) * a.stride, blk + j * hd, hd);
+    convert_block(V, j0, nb);
     for (int64_t i = i0; i < i1; ++i) {
       const int64_t nv = visible(i, j0, nb);
       for (int hh = 0; hh < n_gqa; ++hh) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "cpu/cpu_features.h"
 
@@ -53,8 +54,11 @@ float ordered_dot(const float* a, const float* b, int64_t n, const SumOrder& o) 
 void OrderedAccumulator::reset(const SumOrder& o, int hd) {
   o_ = o;
   hd_ = hd;
-  acc_.assign(size_t(std::max(o.lanes, 1)) * size_t(hd), 0.0f);
-  tail_.assign(size_t(hd), 0.0);
+  // resize + memset: a decode step resets (64 lanes x hd) floats per head
+  const size_t n = size_t(std::max(o.lanes, 1)) * size_t(hd);
+  if (acc_.size() != n) acc_.resize(n);
+  std::memset(acc_.data(), 0, n * sizeof(float));
+  if (o.lanes == 0) tail_.assign(size_t(hd), 0.0);
 }
 
 // Every key stays on its lane: llama.cpp pads a KQ row to a multiple of 256
@@ -74,6 +78,7 @@ void OrderedAccumulator::finish(float* out) {
     for (int d = 0; d < hd_; ++d) out[d] = float(tail_[size_t(d)]);
     return;
   }
+  if (simd_enabled() && cpu_features().avx2 && cpu_features().fma) return avx2::reduce_lane_rows(acc_.data(), o_.lanes, hd_, o_.pair_tail, out);
   // halving over lane rows, vectorizable along d
   const int L = o_.lanes;
   for (int h = L / 2; h >= 1; h /= 2) {

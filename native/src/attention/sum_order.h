@@ -50,6 +50,9 @@ class OrderedAccumulator {
 namespace avx2 {
 float ordered_dot(const float* a, const float* b, int64_t n, int lanes, bool pair_tail);
 void fma_row(float* acc, float p, const float* v, int hd);
+// OrderedAccumulator::finish's halving over the lane rows acc (lanes, hd) -> out (hd),
+// 8 columns per instruction (the same additions, so the same bits).
+void reduce_lane_rows(float* acc, int lanes, int hd, bool pair_tail, float* out);
 }  // namespace avx2
 
 }  // namespace tome

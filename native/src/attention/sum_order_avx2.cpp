@@ -35,4 +35,28 @@ void fma_row(float* acc, float p, const float* v, int hd) {
   for (; d < hd; ++d) acc[d] = __builtin_fmaf(p, v[d], acc[d]);
 }
 
+void reduce_lane_rows(float* acc, int lanes, int hd, bool pair_tail, float* out) {
+  auto row = [&](int i) { return acc + size_t(i) * size_t(hd); };
+  for (int h = lanes / 2; h >= 1; h /= 2) {
+    if (pair_tail && h == 2) {
+      int d = 0;
+      for (; d + 8 <= hd; d += 8) {
+        const __m256 s01 = _mm256_add_ps(_mm256_loadu_ps(row(0) + d), _mm256_loadu_ps(row(1) + d));
+        const __m256 s23 = _mm256_add_ps(_mm256_loadu_ps(row(2) + d), _mm256_loadu_ps(row(3) + d));
+        _mm256_storeu_ps(out + d, _mm256_add_ps(s01, s23));
+      }
+      for (; d < hd; ++d) out[d] = (row(0)[d] + row(1)[d]) + (row(2)[d] + row(3)[d]);
+      return;
+    }
+    for (int i = 0; i < h; ++i) {
+      float* dst = row(i);
+      const float* src = row(i + h);
+      int d = 0;
+      for (; d + 8 <= hd; d += 8) _mm256_storeu_ps(dst + d, _mm256_add_ps(_mm256_loadu_ps(dst + d), _mm256_loadu_ps(src + d)));
+      for (; d < hd; ++d) dst[d] += src[d];
+    }
+  }
+  for (int d = 0; d < hd; ++d) out[d] = acc[d];
+}
+
 }  // namespace tome::avx2

@@ -33,4 +33,23 @@ struct WeightMatrix {
 void matmul(const WeightMatrix& W, const float* x, int64_t n_tokens, float* y,
             ThreadPool& pool, std::vector<uint8_t>& scratch);
 
+// One product of matmul_multi: y (n_tokens, W->rows) = x . W^T.
+struct MatmulTarget {
+  const WeightMatrix* W;
+  float* y;
+};
+constexpr int kMaxMatmulTargets = 8;
+
+// Several products of the same x (n_tokens, cols), e.g. the Q, K and V projections
+// or the FFN gate and up: x is converted once per distinct vec_dot_type (matrices
+// of different types mix freely) and the rows of all matrices are done in one
+// pool run, so a decode step pays one thread-pool synchronization instead of one
+// per matrix. Every y element is the same kernel dot as matmul() gives: the
+// results equal separate matmul() calls bit for bit.
+// Throws as matmul(); BAD_ARGUMENT also for count outside [1, kMaxMatmulTargets],
+// matrices of different column counts, a null W, or a null y where
+// there is something to write.
+void matmul_multi(const MatmulTarget* targets, int count, const float* x, int64_t n_tokens,
+                  ThreadPool& pool, std::vector<uint8_t>& scratch);
+
 }  // namespace tome

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <initializer_list>
 #include <string>
 #include <thread>
 
@@ -185,6 +186,12 @@ void Session::forward_chunk(const int32_t* tokens, int64_t n, bool all_logits) {
     matmul(W, in, rows, out, pool_, mm_scratch_);
     times_.matmul_ms += ms_since(t0);
   };
+  // several matrices of one input in one pool run (one activation conversion)
+  auto mm_multi = [&](std::initializer_list<MatmulTarget> targets, const float* in, int64_t rows) {
+    auto t0 = Clock::now();
+    matmul_multi(targets.begin(), int(targets.size()), in, rows, pool_, mm_scratch_);
+    times_.matmul_ms += ms_since(t0);
+  };
 
   // rotations of this chunk's positions, shared by every layer
   rope_.resize(N);
@@ -199,9 +206,7 @@ void Session::forward_chunk(const int32_t* tokens, int64_t n, bool all_logits) {
     rms_norm(x_.data(), L.attn_norm.data(), h_.data(), n, E, hp.rms_eps);
     times_.other_ms += ms_since(t_other);
     // q (n, n_head, hd), k v (n, n_head_kv, hd)
-    mm(L.wq, h_.data(), n, q_.data());
-    mm(L.wk, h_.data(), n, k_.data());
-    mm(L.wv, h_.data(), n, v_.data());
+    mm_multi({{&L.wq, q_.data()}, {&L.wk, k_.data()}, {&L.wv, v_.data()}}, h_.data(), n);
     t_other = Clock::now();
     add_bias(q_.data(), L.bq, n);
     add_bias(k_.data(), L.bk, n);
@@ -239,8 +244,7 @@ void Session::forward_chunk(const int32_t* tokens, int64_t n, bool all_logits) {
     add_inplace(x_.data(), tmp_.data(), int64_t(N) * E);
     rms_norm(x_.data(), L.ffn_norm.data(), h_.data(), n, E, hp.rms_eps);
     times_.other_ms += ms_since(t_other);
-    mm(L.w_gate, h_.data(), n, gate_.data());
-    mm(L.w_up, h_.data(), n, up_.data());
+    mm_multi({{&L.w_gate, gate_.data()}, {&L.w_up, up_.data()}}, h_.data(), n);
     t_other = Clock::now();
     for (int64_t i = 0; i < n; ++i) swiglu(gate_.data() + i * F, up_.data() + i * F, F);  // per row, as ggml chunks it
     times_.other_ms += ms_since(t_other);

@@ -73,6 +73,31 @@ TEST(pv_batch_equals_ordered_accumulator) {
     }
 }
 
+// OrderedAccumulator::finish's vectorized halving (avx2::reduce_lane_rows)
+// against its scalar loop: every lane count, with and without the paired tail,
+// head dims that are and are not multiples of 8.
+TEST(finish_simd_equals_scalar) {
+  if (!simd()) SKIP("no AVX2+FMA here");
+  for (SumOrder o : {SumOrder{8, false}, SumOrder{16, false}, SumOrder{32, true}, SumOrder{32, false},
+                     SumOrder{64, false}, SumOrder{0, false}})
+    for (int hd : {4, 20, 64, 80, 128}) {
+      const int64_t n = 150;
+      const auto p = values(size_t(n), uint32_t(7 * hd));
+      const auto v = values(size_t(n * hd), uint32_t(11 * hd));
+      std::vector<float> out[2];
+      for (int flavour = 0; flavour < 2; ++flavour) {
+        set_force_scalar(flavour == 1);
+        OrderedAccumulator acc;
+        acc.reset(o, hd);
+        for (int64_t j = 0; j < n; ++j) acc.add(j, p[size_t(j)], v.data() + j * hd);
+        out[flavour].resize(size_t(hd));
+        acc.finish(out[flavour].data());
+      }
+      set_force_scalar(false);
+      CHECK(same_bits(out[0].data(), out[1].data(), size_t(hd)));
+    }
+}
+
 // llama.cpp's exp, 8 lanes at a time, against the scalar lane function: rows
 // whose values reach the rare paths (results below the normal range, -inf),
 // lengths cut mid-chunk, both flavours.

@@ -29,6 +29,10 @@ void dots_batch(const float* q, const float* keys, int64_t nb, int hd, int lanes
 // acc: (lanes, hd) accumulators; p: nb weights; v: (nb, hd) rows. Key j of
 // this call is on lane j % lanes (callers pass blocks starting at a multiple of lanes).
 void pv_batch(float* acc, const float* p, const float* v, int64_t nb, int hd, int lanes);
+// pv_batch on columns [d_begin, d_end) only (multiples of 8): each column is its
+// own chain, so column ranges may go to different threads.
+void pv_batch_cols(float* acc, const float* p, const float* v, int64_t nb, int hd, int lanes, int d_begin,
+                   int d_end);
 }  // namespace avx2
 
 }  // namespace tome

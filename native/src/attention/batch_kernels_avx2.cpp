@@ -122,10 +122,11 @@ void dots_batch(const float* q, const float* keys, int64_t nb, int hd, int lanes
   for (; j < nb; ++j) out[j] = scale * ordered_dot(q, keys + j * hd, hd, lanes, false);
 }
 
-void pv_batch(float* acc, const float* p, const float* v, int64_t nb, int hd, int lanes) {
+void pv_batch_cols(float* acc, const float* p, const float* v, int64_t nb, int hd, int lanes, int d_begin,
+                   int d_end) {
   // d in chunks of 64 (8 registers of a lane's accumulator stay in registers)
-  for (int d0 = 0; d0 < hd; d0 += 64) {
-    switch ((hd - d0 < 64 ? hd - d0 : 64) / 8) {
+  for (int d0 = d_begin; d0 < d_end; d0 += 64) {
+    switch ((d_end - d0 < 64 ? d_end - d0 : 64) / 8) {
       case 8: pv_lanes<8>(acc, p, v, nb, hd, lanes, d0); break;
       case 7: pv_lanes<7>(acc, p, v, nb, hd, lanes, d0); break;
       case 6: pv_lanes<6>(acc, p, v, nb, hd, lanes, d0); break;
@@ -136,6 +137,10 @@ void pv_batch(float* acc, const float* p, const float* v, int64_t nb, int hd, in
       default: pv_lanes<1>(acc, p, v, nb, hd, lanes, d0); break;
     }
   }
+}
+
+void pv_batch(float* acc, const float* p, const float* v, int64_t nb, int hd, int lanes) {
+  pv_batch_cols(acc, p, v, nb, hd, lanes, 0, hd);
 }
 
 }  // namespace tome::avx2

@@ -9,6 +9,7 @@
 #include "attention/sum_order.h"
 #include "attention/vec_kernels.h"
 #include "attention/vector_exp.h"
+#include "cpu/parallel.h"
 #include "cpu/thread_pool.h"
 
 namespace tome {
@@ -92,13 +93,18 @@ void tile(const CausalAttentionArgs& a, int g, int64_t i0, int64_t i1, std::vect
       acc[size_t((i - i0) * n_gqa + hh)].finish(a.out + (size_t(i) * a.n_head + size_t(g) * n_gqa + hh) * hd);
 }
 
-// One query (decode): threads split the keys; scores, a global max and sum,
-// then each thread weights its V rows and the partial sums are added. Keeps
-// both cores busy when there are fewer KV groups than threads.
+// One query (decode) over a long context: threads split the keys for the
+// scores (then a global max and sum), and split (KV group, column range) jobs
+// for p . V, so both cores stay busy with fewer KV groups than threads. Each
+// output column of a head is its own chain over the keys in order (llama.cpp's
+// dot of V^T's row with the probabilities), so splitting columns changes no sum.
+// With the several-keys kernels (fast), each block of K or V rows is converted
+// once for the group's heads.
 void decode_split_keys(const CausalAttentionArgs& a, ThreadPool& pool) {
   const int hd = a.hd, n_gqa = a.n_head / a.n_head_kv, T = pool.size(), H = a.n_head;
   const int64_t n_keys = a.pos0 + 1;
   const AttentionMath math(a.numerics, 1);
+  const int fast = a.numerics == AttentionNumerics::LLAMA_CPP ? fast_lanes(math.v_order(), hd) : 0;
   std::vector<float> qh(size_t(H) * hd), S(size_t(H) * n_keys);
   std::vector<float> tmax(size_t(T) * H);
   std::vector<double> tsum(size_t(T) * H);
@@ -112,13 +118,19 @@ void decode_split_keys(const CausalAttentionArgs& a, ThreadPool& pool) {
   pool.run([&](int t) {
     int64_t j0, j1;
     range(t, j0, j1);
-    std::vector<float> row(static_cast<size_t>(hd));
+    std::vector<float> blk(size_t(kKeyBlock) * hd);
     for (int g = 0; g < a.n_head_kv; ++g)
-      for (int64_t j = j0; j < j1; ++j) {
-        f16_to_f32_row(a.k_heads[g] + size_t(j) * a.stride, row.data(), hd);
+      for (int64_t b0 = j0; b0 < j1; b0 += kKeyBlock) {
+        const int64_t nb = std::min<int64_t>(kKeyBlock, j1 - b0);
+        for (int64_t j = 0; j < nb; ++j) f16_to_f32_row(a.k_heads[g] + size_t(b0 + j) * a.stride, blk.data() + j * hd, hd);
         for (int hh = 0; hh < n_gqa; ++hh) {
           const int h = g * n_gqa + hh;
-          S[size_t(h) * n_keys + j] = a.scale * math.dot(qh.data() + size_t(h) * hd, row.data(), hd);
+          float* s = S.data() + size_t(h) * n_keys + b0;
+          if (fast) {
+            avx2::dots_batch(qh.data() + size_t(h) * hd, blk.data(), nb, hd, fast, a.scale, s);
+            continue;
+          }
+          for (int64_t j = 0; j < nb; ++j) s[j] = a.scale * math.dot(qh.data() + size_t(h) * hd, blk.data() + j * hd, hd);
         }
       }
     for (int h = 0; h < H; ++h) {
@@ -148,21 +160,30 @@ void decode_split_keys(const CausalAttentionArgs& a, ThreadPool& pool) {
     range(t, j0, j1);
     for (int h = 0; h < H; ++h) math.normalize(S.data() + size_t(h) * n_keys + j0, j1 - j0, inv[size_t(h)]);
   });
-  // p . V: each head's keys in order on one thread (the sum order is a chain)
-  pool.run([&](int t) {
-    std::vector<float> row(static_cast<size_t>(hd));
-    OrderedAccumulator acc;
-    for (int h = t; h < H; h += T) {
-      const int g = h / n_gqa;
-      acc.reset(math.v_order(), hd);
-      const float* p = S.data() + size_t(h) * n_keys;
-      for (int64_t j = 0; j < n_keys; ++j) {
-        f16_to_f32_row(a.v_heads[g] + size_t(j) * a.stride, row.data(), hd);
-        acc.add(j, p[j], row.data());
+  // p . V: jobs (group, column range); each column's keys in order on one thread
+  const int n_col = fast ? std::max(1, std::min(hd / 8, (2 * T + a.n_head_kv - 1) / a.n_head_kv)) : 1;
+  std::vector<OrderedAccumulator> acc(static_cast<size_t>(H));
+  for (OrderedAccumulator& x : acc) x.reset(math.v_order(), hd);
+  parallel_dynamic(&pool, int64_t(a.n_head_kv) * n_col, 1, [&](int64_t job, int) {
+    const int g = int(job / n_col), c = int(job % n_col);
+    const int d0 = fast ? hd / 8 * c / n_col * 8 : 0, d1 = fast ? hd / 8 * (c + 1) / n_col * 8 : hd;
+    std::vector<float> blk(size_t(kKeyBlock) * hd);
+    for (int64_t b0 = 0; b0 < n_keys; b0 += kKeyBlock) {
+      const int64_t nb = std::min<int64_t>(kKeyBlock, n_keys - b0);
+      for (int64_t j = 0; j < nb; ++j)
+        f16_to_f32_row(a.v_heads[g] + size_t(b0 + j) * a.stride + d0, blk.data() + j * hd + d0, d1 - d0);
+      for (int hh = 0; hh < n_gqa; ++hh) {
+        const int h = g * n_gqa + hh;
+        const float* p = S.data() + size_t(h) * n_keys + b0;
+        if (fast) {  // b0 is a multiple of the lanes: key b0 + j is on lane j % lanes
+          avx2::pv_batch_cols(acc[size_t(h)].lane_rows(), p, blk.data(), nb, hd, fast, d0, d1);
+          continue;
+        }
+        for (int64_t j = 0; j < nb; ++j) acc[size_t(h)].add(b0 + j, p[j], blk.data() + j * hd);
       }
-      acc.finish(a.out + size_t(h) * hd);
     }
   });
+  for (int h = 0; h < H; ++h) acc[size_t(h)].finish(a.out + size_t(h) * hd);
 }
 
 }  // namespace

@@ -11,7 +11,7 @@
 #include "cpu/thread_pool.h"
 #include "retrieval/flat_index.h"
 #include "retrieval/ivf_index.h"
-#include "retrieval/parallel.h"
+#include "cpu/parallel.h"
 #include "retrieval/roar_graph.h"
 
 namespace tome {

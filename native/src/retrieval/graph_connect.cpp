@@ -8,7 +8,7 @@
 #include <algorithm>
 
 #include "retrieval/graph_search.h"
-#include "retrieval/parallel.h"
+#include "cpu/parallel.h"
 #include "retrieval/roar_graph.h"
 
 namespace tome {

@@ -9,7 +9,7 @@
 #include "retrieval/graph_prune.h"
 #include "retrieval/graph_search.h"
 #include "retrieval/knn_batch.h"
-#include "retrieval/parallel.h"
+#include "cpu/parallel.h"
 #include "retrieval/rng.h"
 #include "retrieval/epoch_marks.h"
 #include "retrieval/roar_graph.h"

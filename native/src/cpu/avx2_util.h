@@ -35,9 +35,14 @@ inline float half_to_float(uint16_t h) { return _cvtsh_ss(h); }
 
 // Signed int8 x signed int8, 32 lanes -> 8 int32 lanes, lane l = sum of bytes 4l..4l+3.
 // The sign trick makes x unsigned for maddubs; exact for |x|, |y| <= 127 (and x = -128).
+// Built with AVX512-VNNI (*_vnni.cpp files): one vpdpbusd, the same exact int32 lanes.
 inline __m256i dot_i8_lanes(__m256i x_abs, __m256i x, __m256i y) {
+#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
+  return _mm256_dpbusd_epi32(_mm256_setzero_si256(), x_abs, _mm256_sign_epi8(y, x));
+#else
   const __m256i p16 = _mm256_maddubs_epi16(x_abs, _mm256_sign_epi8(y, x));
   return _mm256_madd_epi16(p16, _mm256_set1_epi16(1));
+#endif
 }
 
 }  // namespace

@@ -25,6 +25,7 @@ CpuFeatures detect() {
   f.avx512 = f.avx2 && f.fma && f.f16c && __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("avx512f") &&
              __builtin_cpu_supports("avx512cd") && __builtin_cpu_supports("avx512vl") &&
              __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw");
+  f.avx512vnni = f.avx512 && __builtin_cpu_supports("avx512vnni");
 #elif defined(_MSC_VER) && (defined(_M_X64) || defined(_M_IX86))
   int r[4];
   __cpuid(r, 0);

@@ -102,8 +102,10 @@ DotFn avx2_dot_repack(GgmlType wtype, bool gemm) {
 }
 
 DotFn select_dot_repack(GgmlType wtype, bool gemm) {
-  if (simd_enabled())
+  if (simd_enabled()) {
+    if (DotFn f = vnni_dot_repack(wtype)) return f;
     if (DotFn f = avx2_dot_repack(wtype, gemm)) return f;
+  }
   return scalar_dot_repack(wtype, gemm);
 }
 
@@ -114,9 +116,40 @@ bool llama_repacks(GgmlType wtype, int64_t rows) {
   return f.avx2 && f.fma && f.f16c;
 }
 
+DotFn vnni_dot(GgmlType wtype) {
+#ifdef TOME_HAVE_AVX2_KERNELS
+  if (!cpu_features().avx512vnni) return nullptr;
+  switch (wtype) {
+    case GgmlType::Q8_0: return dot_q8_0_vnni;
+    case GgmlType::Q4_0: return dot_q4_0_vnni;
+    case GgmlType::IQ4_NL: return dot_iq4_nl_vnni;
+    default: return nullptr;
+  }
+#else
+  (void)wtype;
+  return nullptr;
+#endif
+}
+
+DotFn vnni_dot_repack(GgmlType wtype) {
+#ifdef TOME_HAVE_AVX2_KERNELS
+  if (!cpu_features().avx512vnni) return nullptr;
+  switch (wtype) {
+    case GgmlType::Q4_0: return dot_q4_0_repack_vnni;
+    case GgmlType::IQ4_NL: return dot_iq4_nl_repack_vnni;
+    default: return nullptr;
+  }
+#else
+  (void)wtype;
+  return nullptr;
+#endif
+}
+
 DotFn select_dot(GgmlType wtype) {
-  if (simd_enabled())
+  if (simd_enabled()) {
+    if (DotFn f = vnni_dot(wtype)) return f;
     if (DotFn f = avx2_dot(wtype)) return f;
+  }
   return scalar_dot(wtype);
 }
 

@@ -88,6 +88,8 @@ ConvertFn scalar_convert(GgmlType act_type);
 // AVX2 flavour; nullptr where none (or not an x86-64 build). Call only when
 // cpu_features() reports avx2 && fma && f16c.
 DotFn avx2_dot(GgmlType wtype);
+// The AVX512-VNNI build of a type's kernel when this CPU has it; nullptr otherwise.
+DotFn vnni_dot(GgmlType wtype);
 ConvertFn avx2_convert(GgmlType act_type);
 
 // The flavour in force now (simd_enabled()), falling back to scalar.
@@ -105,6 +107,7 @@ bool llama_repacks(GgmlType wtype, int64_t rows);
 // are one of its gemm groups); nullptr for other types. Flavours as above.
 DotFn scalar_dot_repack(GgmlType wtype, bool gemm);
 DotFn avx2_dot_repack(GgmlType wtype, bool gemm);
+DotFn vnni_dot_repack(GgmlType wtype);
 DotFn select_dot_repack(GgmlType wtype, bool gemm);
 
 // Round to nearest, ties to even: ggml's nearest_int (for |v| < 2^22) and what

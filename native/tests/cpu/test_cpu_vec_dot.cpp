@@ -59,17 +59,27 @@ TEST(scalar_dot_matches_dequantized_reference) {
   }
 }
 
+// The SIMD builds of a type's kernel this CPU runs: AVX2, and AVX512-VNNI where
+// it has one (same results; checked separately since select_dot takes only one).
+std::vector<k::DotFn> simd_dots(GgmlType t) {
+  std::vector<k::DotFn> fs{k::avx2_dot(t)};
+  if (k::DotFn v = k::vnni_dot(t)) fs.push_back(v);
+  return fs;
+}
+
 TEST(avx2_dot_bit_exact_with_scalar) {
   if (!have_avx2()) SKIP("no AVX2/FMA/F16C on this CPU");
   for (GgmlType t : dot_types()) {
     for (int64_t n : lengths_for(t)) {
       for (uint32_t seed = 1; seed <= 6; ++seed) {
         const Rows r = make_rows(t, n, seed);
-        const float simd = one_dot(k::avx2_dot(t), r.w.data(), r.a.data(), n);
         const float ref = scalar_dot(t, r, n);
-        if (bits(simd) != bits(ref))
-          TOME_FAIL(tname(t) + " n=" + std::to_string(n) + ": avx2 " + std::to_string(simd) + " vs scalar " +
-                    std::to_string(ref));
+        for (k::DotFn f : simd_dots(t)) {
+          const float simd = one_dot(f, r.w.data(), r.a.data(), n);
+          if (bits(simd) != bits(ref))
+            TOME_FAIL(tname(t) + " n=" + std::to_string(n) + ": simd " + std::to_string(simd) + " vs scalar " +
+                      std::to_string(ref));
+        }
       }
     }
   }
@@ -99,9 +109,11 @@ TEST(avx2_dot_extreme_values) {
       for (int64_t i = 0; i < n; ++i) x[size_t(i)] = (rng() % 2 ? 1.0f : -1.0f) * (i % 3 ? 1.0f : 0.5f);
       const std::vector<uint8_t> a = activation(tome::vec_dot_type(t), x);
       const float s = one_dot(k::scalar_dot(t), w.data(), a.data(), n);
-      const float v = one_dot(k::avx2_dot(t), w.data(), a.data(), n);
-      if (bits(s) != bits(v)) TOME_FAIL(tname(t) + " extreme seed " + std::to_string(seed) + ": " +
-                                        std::to_string(v) + " vs " + std::to_string(s));
+      for (k::DotFn f : simd_dots(t)) {
+        const float v = one_dot(f, w.data(), a.data(), n);
+        if (bits(s) != bits(v)) TOME_FAIL(tname(t) + " extreme seed " + std::to_string(seed) + ": " +
+                                          std::to_string(v) + " vs " + std::to_string(s));
+      }
       // and against the dequantized reference
       const std::vector<float> wf = dequantized(t, w.data(), n), af = dequantized(tome::vec_dot_type(t), a.data(), n);
       double ref = 0, mag = 0;
@@ -115,9 +127,10 @@ TEST(avx2_dot_extreme_values) {
 }
 
 // Every tile shape (1..4 weight rows x 1..4 activation rows, rows not adjacent)
-// gives exactly the 1 x 1 results, in both flavours.
+// gives exactly the 1 x 1 results, in every flavour (scalar, AVX2, AVX512-VNNI).
 TEST(tile_dot_equals_single_dots) {
-  for (bool simd : {false, true}) {
+  for (int flavour = 0; flavour < 3; ++flavour) {
+    const bool simd = flavour > 0;
     if (simd && !have_avx2()) continue;
     for (GgmlType t : dot_types()) {
       const int64_t n = tome::type_block_size(t) == 1 ? 100 : 1024;
@@ -132,7 +145,8 @@ TEST(tile_dot_equals_single_dots) {
         const std::vector<uint8_t> a = activation(at, random_row(n, 100 + uint32_t(r)));
         std::memcpy(acts.data() + size_t(r) * a_stride, a.data(), a.size());
       }
-      const k::DotFn dot = simd ? k::avx2_dot(t) : k::scalar_dot(t);
+      const k::DotFn dot = flavour == 0 ? k::scalar_dot(t) : flavour == 1 ? k::avx2_dot(t) : k::vnni_dot(t);
+      if (!dot) continue;
       float single[k::kMaxActRows][k::kMaxWeightRows];
       for (int a = 0; a < k::kMaxActRows; ++a)
         for (int r = 0; r < k::kMaxWeightRows; ++r)
@@ -144,7 +158,7 @@ TEST(tile_dot_equals_single_dots) {
           for (int a = 0; a < n_act; ++a)
             for (int r = 0; r < n_w; ++r)
               if (bits(out[a][r]) != bits(single[a][r]))
-                TOME_FAIL(tname(t) + (simd ? " avx2" : " scalar") + " tile " + std::to_string(n_w) + "x" +
+                TOME_FAIL(tname(t) + (flavour == 2 ? " vnni" : simd ? " avx2" : " scalar") + " tile " + std::to_string(n_w) + "x" +
                           std::to_string(n_act) + " at " + std::to_string(r) + "," + std::to_string(a));
         }
       }

@@ -1,0 +1,168 @@
+// Internal: the Q8_0 / Q4_0 / IQ4_NL dot kernels of dot_q32_avx2.cpp (the lane
+// order there), included by each ISA's file: dot_q32_avx2.cpp (AVX2: maddubs +
+// madd per block) and dot_q32_vnni.cpp (AVX512-VNNI: one vpdpbusd, the same exact
+// integer lanes), whose entry points differ only in avx2_util.h's dot_i8_lanes.
+// Everything here is in an anonymous namespace, so each file keeps its own copy.
+#pragma once
+#include "cpu/avx2_util.h"
+#include "cpu/kernels.h"
+#include "cpu/quant_blocks.h"
+
+namespace {
+
+using tome::BlockQ8_0;
+
+// Each unpacker returns the 32 signed levels of a block, in element order.
+struct UnpackQ8_0 {
+  using Block = tome::BlockQ8_0;
+  static __m256i levels(const Block& b) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs)); }
+};
+// Low nibbles are elements 0..15, high nibbles 16..31.
+inline __m256i nibbles_32(const uint8_t* qs) {
+  const __m128i t = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
+  const __m128i m4 = _mm_set1_epi8(0x0F);
+  return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(t, 4), m4), _mm_and_si128(t, m4));
+}
+struct UnpackQ4_0 {
+  using Block = tome::BlockQ4_0;
+  static __m256i levels(const Block& b) { return _mm256_sub_epi8(nibbles_32(b.qs), _mm256_set1_epi8(8)); }
+};
+struct UnpackIQ4_NL {
+  using Block = tome::BlockIQ4_NL;
+  static __m256i levels(const Block& b) {
+    const __m256i table = _mm256_setr_epi8(-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113,
+                                           -127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113);
+    return _mm256_shuffle_epi8(table, nibbles_32(b.qs));
+  }
+};
+
+// NW weight rows x NA activation rows: NW*NA independent accumulator chains, each
+// weight block unpacked once for NA rows, each activation block loaded once for NW.
+template <class Unpack, int NW, int NA>
+void dot_q32(const tome::kernels::DotTile& t, int r0, int k0) {
+  using Block = typename Unpack::Block;
+  const Block* x[NW];
+  const BlockQ8_0* a[NA];
+  for (int r = 0; r < NW; ++r) x[r] = reinterpret_cast<const Block*>(t.w + size_t(r0 + r) * t.w_stride);
+  for (int k = 0; k < NA; ++k) a[k] = reinterpret_cast<const BlockQ8_0*>(t.act + size_t(k0 + k) * t.act_stride);
+  __m256 acc[NW][NA];
+  for (int r = 0; r < NW; ++r)
+    for (int k = 0; k < NA; ++k) acc[r][k] = _mm256_setzero_ps();
+  const int64_t nb = t.n / tome::kQK32;
+  for (int64_t i = 0; i < nb; ++i) {
+    __m256i qw[NW], qw_abs[NW];
+    float dw[NW];
+    for (int r = 0; r < NW; ++r) {
+      qw[r] = Unpack::levels(x[r][i]);
+      qw_abs[r] = _mm256_sign_epi8(qw[r], qw[r]);
+      dw[r] = half_to_float(x[r][i].d);
+    }
+    for (int k = 0; k < NA; ++k) {
+      const __m256i qa = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[k][i].qs));
+      const float da = half_to_float(a[k][i].d);
+      for (int r = 0; r < NW; ++r) {
+        const __m256 lanes = _mm256_cvtepi32_ps(dot_i8_lanes(qw_abs[r], qw[r], qa));
+        acc[r][k] = _mm256_fmadd_ps(_mm256_set1_ps(dw[r] * da), lanes, acc[r][k]);
+      }
+    }
+  }
+  for (int k = 0; k < NA; ++k)
+    for (int r = 0; r < NW; ++r) t.out[size_t(k0 + k) * t.out_stride + size_t(r0 + r)] = hsum8_avx(acc[r][k]);
+}
+
+// Lane p of the result: the (exact) sum of the 8 int32 lanes of v[p], p < 8.
+inline __m256i totals8(const __m256i v[8]) {
+  const __m256i h01 = _mm256_hadd_epi32(v[0], v[1]), h23 = _mm256_hadd_epi32(v[2], v[3]);
+  const __m256i h45 = _mm256_hadd_epi32(v[4], v[5]), h67 = _mm256_hadd_epi32(v[6], v[7]);
+  const __m256i h0123 = _mm256_hadd_epi32(h01, h23), h4567 = _mm256_hadd_epi32(h45, h67);
+  // h0123 = [v0 lo, v1 lo, v2 lo, v3 lo | v0 hi, v1 hi, v2 hi, v3 hi] (128-bit halves)
+  return _mm256_add_epi32(_mm256_permute2x128_si256(h0123, h4567, 0x20),
+                          _mm256_permute2x128_si256(h0123, h4567, 0x31));
+}
+
+// llama.cpp's repacked order (kernels.h): per block one exact integer sum over
+// the 32 elements, acc = fma(float(sum), dw*da, acc), one chain per output. The
+// NW*NA <= 8 chains of the sub-tile are the lanes of one vector (p = r*NA + k).
+template <class Unpack, int NW, int NA>
+void dot_q32_repack(const tome::kernels::DotTile& t, int r0, int k0) {
+  static_assert(NW * NA <= 8, "one vector of chains");
+  using Block = typename Unpack::Block;
+  const Block* x[NW];
+  const BlockQ8_0* a[NA];
+  for (int r = 0; r < NW; ++r) x[r] = reinterpret_cast<const Block*>(t.w + size_t(r0 + r) * t.w_stride);
+  for (int k = 0; k < NA; ++k) a[k] = reinterpret_cast<const BlockQ8_0*>(t.act + size_t(k0 + k) * t.act_stride);
+  __m256 acc = _mm256_setzero_ps();
+  const int64_t nb = t.n / tome::kQK32;
+  for (int64_t i = 0; i < nb; ++i) {
+    __m256i qw[NW], qw_abs[NW];
+    for (int r = 0; r < NW; ++r) {
+      qw[r] = Unpack::levels(x[r][i]);
+      qw_abs[r] = _mm256_sign_epi8(qw[r], qw[r]);
+    }
+    // lane p = r*NA + k: dw[r] and da[k], as fp16 words converted in one go
+    uint16_t hw[8] = {}, ha[8] = {};
+    __m256i lanes[8];
+    for (int p = NW * NA; p < 8; ++p) lanes[p] = _mm256_setzero_si256();
+    for (int k = 0; k < NA; ++k) {
+      const __m256i qa = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[k][i].qs));
+      for (int r = 0; r < NW; ++r) {
+        lanes[r * NA + k] = dot_i8_lanes(qw_abs[r], qw[r], qa);
+        hw[r * NA + k] = x[r][i].d;
+        ha[r * NA + k] = a[k][i].d;
+      }
+    }
+    const __m128i hwv = _mm_setr_epi16(short(hw[0]), short(hw[1]), short(hw[2]), short(hw[3]), short(hw[4]),
+                                       short(hw[5]), short(hw[6]), short(hw[7]));
+    const __m128i hav = _mm_setr_epi16(short(ha[0]), short(ha[1]), short(ha[2]), short(ha[3]), short(ha[4]),
+                                       short(ha[5]), short(ha[6]), short(ha[7]));
+    const __m256 scale = _mm256_mul_ps(_mm256_cvtph_ps(hwv), _mm256_cvtph_ps(hav));
+    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(totals8(lanes)), scale, acc);
+  }
+  alignas(32) float res[8];
+  _mm256_store_ps(res, acc);
+  for (int k = 0; k < NA; ++k)
+    for (int r = 0; r < NW; ++r) t.out[size_t(k0 + k) * t.out_stride + size_t(r0 + r)] = res[r * NA + k];
+}
+
+template <class Unpack>
+void dot_tile_repack(const tome::kernels::DotTile& t) {
+  using Fn = void (*)(const tome::kernels::DotTile&, int, int);
+  static constexpr Fn kByShape[4][4] = {  // [nw - 1][na - 1]
+      {dot_q32_repack<Unpack, 1, 1>, dot_q32_repack<Unpack, 1, 2>, dot_q32_repack<Unpack, 1, 3>,
+       dot_q32_repack<Unpack, 1, 4>},
+      {dot_q32_repack<Unpack, 2, 1>, dot_q32_repack<Unpack, 2, 2>, dot_q32_repack<Unpack, 2, 3>,
+       dot_q32_repack<Unpack, 2, 4>},
+      {dot_q32_repack<Unpack, 3, 1>, nullptr, nullptr, nullptr},
+      {dot_q32_repack<Unpack, 4, 1>, nullptr, nullptr, nullptr},
+  };
+  const int max_nw = t.n_act == 1 ? 4 : 2;
+  for (int r0 = 0; r0 < t.n_w; r0 += max_nw) {
+    const int nw = t.n_w - r0 < max_nw ? t.n_w - r0 : max_nw;
+    for (int k0 = 0; k0 < t.n_act; k0 += 4) {
+      const int na = t.n_act - k0 < 4 ? t.n_act - k0 : 4;
+      kByShape[nw - 1][na - 1](t, r0, k0);
+    }
+  }
+}
+
+// Sub-tiles that fit the 16 vector registers: 4 x 1 for decode, 2 x 4 for prefill.
+template <class Unpack>
+void dot_tile(const tome::kernels::DotTile& t) {
+  using Fn = void (*)(const tome::kernels::DotTile&, int, int);
+  static constexpr Fn kByShape[4][4] = {  // [nw - 1][na - 1]
+      {dot_q32<Unpack, 1, 1>, dot_q32<Unpack, 1, 2>, dot_q32<Unpack, 1, 3>, dot_q32<Unpack, 1, 4>},
+      {dot_q32<Unpack, 2, 1>, dot_q32<Unpack, 2, 2>, dot_q32<Unpack, 2, 3>, dot_q32<Unpack, 2, 4>},
+      {dot_q32<Unpack, 3, 1>, nullptr, nullptr, nullptr},
+      {dot_q32<Unpack, 4, 1>, nullptr, nullptr, nullptr},
+  };
+  const int max_nw = t.n_act == 1 ? 4 : 2;
+  for (int r0 = 0; r0 < t.n_w; r0 += max_nw) {
+    const int nw = t.n_w - r0 < max_nw ? t.n_w - r0 : max_nw;
+    for (int k0 = 0; k0 < t.n_act; k0 += 4) {
+      const int na = t.n_act - k0 < 4 ? t.n_act - k0 : 4;
+      kByShape[nw - 1][na - 1](t, r0, k0);
+    }
+  }
+}
+
+}  // namespace

@@ -145,17 +145,19 @@ void dot_tile_repack(const tome::kernels::DotTile& t) {
   }
 }
 
-// Sub-tiles that fit the 16 vector registers: 4 x 1 for decode, 2 x 4 for prefill.
+// Sub-tiles: 2 x 4 for prefill (fits the 16 vector registers); for decode one
+// weight row at a time, so each thread reads one sequential stream, which the
+// hardware prefetcher follows at full DRAM speed: 4 interleaved rows measured
+// 20 GB/s, one row 32 GB/s on a 142 MB Q8_0 matrix with 2 threads (1b-shape
+// decode 67 -> 36 ms/token). Results do not depend on the sub-tile.
 template <class Unpack>
 void dot_tile(const tome::kernels::DotTile& t) {
   using Fn = void (*)(const tome::kernels::DotTile&, int, int);
-  static constexpr Fn kByShape[4][4] = {  // [nw - 1][na - 1]
+  static constexpr Fn kByShape[2][4] = {  // [nw - 1][na - 1]
       {dot_q32<Unpack, 1, 1>, dot_q32<Unpack, 1, 2>, dot_q32<Unpack, 1, 3>, dot_q32<Unpack, 1, 4>},
       {dot_q32<Unpack, 2, 1>, dot_q32<Unpack, 2, 2>, dot_q32<Unpack, 2, 3>, dot_q32<Unpack, 2, 4>},
-      {dot_q32<Unpack, 3, 1>, nullptr, nullptr, nullptr},
-      {dot_q32<Unpack, 4, 1>, nullptr, nullptr, nullptr},
   };
-  const int max_nw = t.n_act == 1 ? 4 : 2;
+  const int max_nw = t.n_act == 1 ? 1 : 2;
   for (int r0 = 0; r0 < t.n_w; r0 += max_nw) {
     const int nw = t.n_w - r0 < max_nw ? t.n_w - r0 : max_nw;
     for (int k0 = 0; k0 < t.n_act; k0 += 4) {

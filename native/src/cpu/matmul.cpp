@@ -23,20 +23,6 @@
 #include "cpu/quant.h"
 #include "cpu/thread_pool.h"
 
-// A prefetch of one cache line. On x86 with GCC or Clang as inline asm: GCC 12's
-// dead-code elimination (-O2, C++: -ffinite-loops) drops a loop of nothing but
-// __builtin_prefetch calls.
-#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
-#define TOME_PREFETCH(p) asm volatile("prefetcht0 %0" : : "m"(*reinterpret_cast<const char*>(p)))
-#elif defined(__GNUC__) || defined(__clang__)
-#define TOME_PREFETCH(p) __builtin_prefetch(p)
-#elif defined(_M_X64)
-#include <xmmintrin.h>
-#define TOME_PREFETCH(p) _mm_prefetch(reinterpret_cast<const char*>(p), _MM_HINT_T0)
-#else
-#define TOME_PREFETCH(p) ((void)(p))
-#endif
-
 namespace tome {
 
 namespace {
@@ -81,20 +67,6 @@ int64_t rows_per_chunk(const WeightMatrix& W, int64_t n_tokens, size_t total_byt
   return std::min(r, std::max<int64_t>(4, W.rows / (int64_t(n_threads) * 4)));
 }
 
-// Decode streams the weights from memory once, in tiles of 4 rows that the kernel
-// reads as 4 interleaved streams of one block each: too short and too scattered
-// for the hardware prefetcher (measured on this project's 2-core EPYC VM: 5.3 GB/s
-// for a 1536 x 576 Q8_0 matvec streaming from DRAM, 16 GB/s with this). So before
-// a tile, the bytes of the next 4 rows of W (contiguous; up to W's end, even past
-// this chunk: the next chunk is usually the next to be claimed) are requested.
-void prefetch_next_tile(const WeightMatrix& W, int64_t r) {
-  const int64_t p0 = std::min(W.rows, r + kernels::kMaxWeightRows);
-  const int64_t p1 = std::min(W.rows, p0 + kernels::kMaxWeightRows);
-  const uint8_t* b = W.data + size_t(p0) * W.row_bytes;
-  const uint8_t* e = W.data + size_t(p1) * W.row_bytes;
-  for (; b < e; b += 64) TOME_PREFETCH(b);
-}
-
 // Rows [r0, r1) of one part for all tokens, in tiles of up to 4 rows x 4 tokens.
 void run_chunk(const Part& p, int64_t r0, int64_t r1, int64_t n_tokens) {
   const WeightMatrix& W = *p.W;
@@ -105,7 +77,6 @@ void run_chunk(const Part& p, int64_t r0, int64_t r1, int64_t n_tokens) {
     const kernels::DotFn f = tile.n_act == 4 ? p.dot_gemm : p.dot;
     for (int64_t r = r0; r < r1; r += kernels::kMaxWeightRows) {
       tile.w = W.data + size_t(r) * W.row_bytes;
-      if (n_tokens == 1) prefetch_next_tile(W, r);
       tile.n_w = int(std::min<int64_t>(kernels::kMaxWeightRows, r1 - r));
       tile.out = p.y + t0 * W.rows + r;
       f(tile);

@@ -93,6 +93,14 @@ void tile(const CausalAttentionArgs& a, int g, int64_t i0, int64_t i1, std::vect
       acc[size_t((i - i0) * n_gqa + hh)].finish(a.out + (size_t(i) * a.n_head + size_t(g) * n_gqa + hh) * hd);
 }
 
+// Columns [d0, d1) of n f16 rows (stride apart) into dst (n, hd) f32. Rows that
+// lie back to back (stride == hd, the KV cache's layout) go in one call with
+// every column: a call per row costs more than the extra columns.
+void convert_rows(const uint16_t* src, size_t stride, int64_t n, int hd, int d0, int d1, float* dst) {
+  if (stride == size_t(hd)) return f16_to_f32_row(src, dst, n * hd);
+  for (int64_t j = 0; j < n; ++j) f16_to_f32_row(src + size_t(j) * stride + d0, dst + j * hd + d0, d1 - d0);
+}
+
 // One query (decode) over a long context: threads split the keys for the
 // scores (then a global max and sum), and split (KV group, column range) jobs
 // for p . V, so both cores stay busy with fewer KV groups than threads. Each
@@ -122,7 +130,7 @@ void decode_split_keys(const CausalAttentionArgs& a, ThreadPool& pool) {
     for (int g = 0; g < a.n_head_kv; ++g)
       for (int64_t b0 = j0; b0 < j1; b0 += kKeyBlock) {
         const int64_t nb = std::min<int64_t>(kKeyBlock, j1 - b0);
-        for (int64_t j = 0; j < nb; ++j) f16_to_f32_row(a.k_heads[g] + size_t(b0 + j) * a.stride, blk.data() + j * hd, hd);
+        convert_rows(a.k_heads[g] + size_t(b0) * a.stride, a.stride, nb, hd, 0, hd, blk.data());
         for (int hh = 0; hh < n_gqa; ++hh) {
           const int h = g * n_gqa + hh;
           float* s = S.data() + size_t(h) * n_keys + b0;
@@ -170,8 +178,7 @@ void decode_split_keys(const CausalAttentionArgs& a, ThreadPool& pool) {
     std::vector<float> blk(size_t(kKeyBlock) * hd);
     for (int64_t b0 = 0; b0 < n_keys; b0 += kKeyBlock) {
       const int64_t nb = std::min<int64_t>(kKeyBlock, n_keys - b0);
-      for (int64_t j = 0; j < nb; ++j)
-        f16_to_f32_row(a.v_heads[g] + size_t(b0 + j) * a.stride + d0, blk.data() + j * hd + d0, d1 - d0);
+      convert_rows(a.v_heads[g] + size_t(b0) * a.stride, a.stride, nb, hd, d0, d1, blk.data());
       for (int hh = 0; hh < n_gqa; ++hh) {
         const int h = g * n_gqa + hh;
         const float* p = S.data() + size_t(h) * n_keys + b0;

@@ -207,12 +207,11 @@ void RetrievalAttention::monitor_head(int layer, int g, const float* qh, int64_t
     if (j < idx_begin || j >= idx_end) attended[size_t(j)] = 1;
   for (int32_t p : rows) attended[size_t(p)] = 1;
   for (int64_t j = 0; j < n_ctx; ++j) {
-    // indexed keys from the index's own copy (exact: f16 widened), so the
+    // indexed keys from the index's own copy (the same f16 values), so the
     // monitor reads no released block; the rest from the cache
-    const float* k = krow.data();
-    if (idx && j >= idx_begin && j < idx_end) k = idx->key(int32_t(j - idx_begin));
-    else f16_to_f32_row(kv.k + size_t(j) * kv.stride, krow.data(), hd);
-    s[size_t(j)] = scale * dot_f32(qh, k, hd);
+    const uint16_t* k = idx && j >= idx_begin && j < idx_end ? idx->key(int32_t(j - idx_begin)) : kv.k + size_t(j) * kv.stride;
+    f16_to_f32_row(k, krow.data(), hd);
+    s[size_t(j)] = scale * dot_f32(qh, krow.data(), hd);
   }
   const float m = *std::max_element(s.begin(), s.end());
   double total = 0, kept = 0;

@@ -1,5 +1,8 @@
 #include "retrieval/dot_kernels.h"
 
+#include <vector>
+
+#include "attention/vec_kernels.h"
 #include "cpu/cpu_features.h"
 
 namespace tome {
@@ -19,6 +22,12 @@ inline float l2_scalar(const float* a, const float* b, int d) {
     s += t * t;
   }
   return s;
+}
+
+// An f16 row widened into buf (exact), for the f32 body.
+inline const float* widen(const uint16_t* r, int d, float* buf) {
+  f16_to_f32_row(r, buf, d);
+  return buf;
 }
 
 }  // namespace
@@ -43,6 +52,32 @@ void l2_gather(const float* q, const float* base, size_t stride, const int32_t* 
 float l2_sq(const float* a, const float* b, int d) {
   if (simd_enabled()) return avx2::l2_sq(a, b, d);
   return l2_scalar(a, b, d);
+}
+
+void dots_rows_h(const float* q, const uint16_t* base, size_t stride, int64_t n, int d, float* out) {
+  if (simd_enabled()) return avx2::dots_rows_h(q, base, stride, n, d, out);
+  std::vector<float> buf(static_cast<size_t>(d));
+  for (int64_t j = 0; j < n; ++j) out[j] = dot_scalar(q, widen(base + size_t(j) * stride, d, buf.data()), d);
+}
+
+void dots_gather_h(const float* q, const uint16_t* base, size_t stride, const int32_t* ids, int64_t n, int d,
+                   float* out) {
+  if (simd_enabled()) return avx2::dots_gather_h(q, base, stride, ids, n, d, out);
+  std::vector<float> buf(static_cast<size_t>(d));
+  for (int64_t i = 0; i < n; ++i) out[i] = dot_scalar(q, widen(base + size_t(ids[i]) * stride, d, buf.data()), d);
+}
+
+void l2_gather_h(const float* q, const uint16_t* base, size_t stride, const int32_t* ids, int64_t n, int d,
+                 float* out) {
+  if (simd_enabled()) return avx2::l2_gather_h(q, base, stride, ids, n, d, out);
+  std::vector<float> buf(static_cast<size_t>(d));
+  for (int64_t i = 0; i < n; ++i) out[i] = l2_scalar(q, widen(base + size_t(ids[i]) * stride, d, buf.data()), d);
+}
+
+float l2_sq_h(const float* a, const uint16_t* b, int d) {
+  if (simd_enabled()) return avx2::l2_sq_h(a, b, d);
+  std::vector<float> buf(static_cast<size_t>(d));
+  return l2_scalar(a, widen(b, d, buf.data()), d);
 }
 
 }  // namespace tome

@@ -20,6 +20,15 @@ void l2_gather(const float* q, const float* base, size_t stride, const int32_t* 
 // |a - b|^2
 float l2_sq(const float* a, const float* b, int d);
 
+// The same over rows of f16 (how index keys are stored: the KV cache's format,
+// so widening is exact), with q / a in f32.
+void dots_rows_h(const float* q, const uint16_t* base, size_t stride, int64_t n, int d, float* out);
+void dots_gather_h(const float* q, const uint16_t* base, size_t stride, const int32_t* ids, int64_t n, int d,
+                   float* out);
+void l2_gather_h(const float* q, const uint16_t* base, size_t stride, const int32_t* ids, int64_t n, int d,
+                 float* out);
+float l2_sq_h(const float* a, const uint16_t* b, int d);
+
 namespace avx2 {
 void dots_rows(const float* q, const float* base, size_t stride, int64_t n, int d, float* out);
 void dots_gather(const float* q, const float* base, size_t stride, const int32_t* ids, int64_t n, int d,
@@ -27,6 +36,12 @@ void dots_gather(const float* q, const float* base, size_t stride, const int32_t
 void l2_gather(const float* q, const float* base, size_t stride, const int32_t* ids, int64_t n, int d,
                float* out);
 float l2_sq(const float* a, const float* b, int d);
+void dots_rows_h(const float* q, const uint16_t* base, size_t stride, int64_t n, int d, float* out);
+void dots_gather_h(const float* q, const uint16_t* base, size_t stride, const int32_t* ids, int64_t n, int d,
+                   float* out);
+void l2_gather_h(const float* q, const uint16_t* base, size_t stride, const int32_t* ids, int64_t n, int d,
+                 float* out);
+float l2_sq_h(const float* a, const uint16_t* b, int d);
 }  // namespace avx2
 
 }  // namespace tome

@@ -1,4 +1,4 @@
-// AVX2+FMA bodies of dot_kernels.h; compiled with -mavx2 -mfma, called only after
+// AVX2+FMA(+F16C) bodies of dot_kernels.h; compiled with -mavx2 -mfma -mf16c, called only after
 // simd_enabled() confirmed the CPU has them.
 #include <immintrin.h>
 
@@ -23,39 +23,48 @@ inline __m128 hsum4(__m256 a, __m256 b, __m256 c, __m256 e) {
   return _mm_add_ps(_mm256_castps256_ps128(abce), _mm256_extractf128_ps(abce, 1));
 }
 
-inline float dot1(const float* q, const float* r, int d) {
+// Rows of f32 or f16 (widened on load: F16C, exact).
+inline __m256 load8(const float* r) { return _mm256_loadu_ps(r); }
+inline __m256 load8(const uint16_t* r) {
+  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(r)));
+}
+inline float elem(const float* r, int i) { return r[i]; }
+inline float elem(const uint16_t* r, int i) { return _cvtsh_ss(r[i]); }
+
+template <class T>
+float dot1(const float* q, const T* r, int d) {
   __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
   int i = 0;
   for (; i + 16 <= d; i += 16) {
-    acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), _mm256_loadu_ps(r + i), acc0);
-    acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i + 8), _mm256_loadu_ps(r + i + 8), acc1);
+    acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), load8(r + i), acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i + 8), load8(r + i + 8), acc1);
   }
-  for (; i + 8 <= d; i += 8) acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), _mm256_loadu_ps(r + i), acc0);
+  for (; i + 8 <= d; i += 8) acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), load8(r + i), acc0);
   float s = hsum(_mm256_add_ps(acc0, acc1));
-  for (; i < d; ++i) s += q[i] * r[i];
+  for (; i < d; ++i) s += q[i] * elem(r, i);
   return s;
 }
 
 // q . r0..r3 in one pass over q (q stays in registers / L1).
-inline void dot4(const float* q, const float* r0, const float* r1, const float* r2, const float* r3, int d,
-                 float* out) {
+template <class T>
+void dot4(const float* q, const T* r0, const T* r1, const T* r2, const T* r3, int d, float* out) {
   __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(),
          a3 = _mm256_setzero_ps();
   int i = 0;
   for (; i + 8 <= d; i += 8) {
     const __m256 vq = _mm256_loadu_ps(q + i);
-    a0 = _mm256_fmadd_ps(vq, _mm256_loadu_ps(r0 + i), a0);
-    a1 = _mm256_fmadd_ps(vq, _mm256_loadu_ps(r1 + i), a1);
-    a2 = _mm256_fmadd_ps(vq, _mm256_loadu_ps(r2 + i), a2);
-    a3 = _mm256_fmadd_ps(vq, _mm256_loadu_ps(r3 + i), a3);
+    a0 = _mm256_fmadd_ps(vq, load8(r0 + i), a0);
+    a1 = _mm256_fmadd_ps(vq, load8(r1 + i), a1);
+    a2 = _mm256_fmadd_ps(vq, load8(r2 + i), a2);
+    a3 = _mm256_fmadd_ps(vq, load8(r3 + i), a3);
   }
   alignas(16) float s[4];
   _mm_store_ps(s, hsum4(a0, a1, a2, a3));
   for (; i < d; ++i) {
-    s[0] += q[i] * r0[i];
-    s[1] += q[i] * r1[i];
-    s[2] += q[i] * r2[i];
-    s[3] += q[i] * r3[i];
+    s[0] += q[i] * elem(r0, i);
+    s[1] += q[i] * elem(r1, i);
+    s[2] += q[i] * elem(r2, i);
+    s[3] += q[i] * elem(r3, i);
   }
   out[0] = s[0];
   out[1] = s[1];
@@ -63,17 +72,33 @@ inline void dot4(const float* q, const float* r0, const float* r1, const float* 
   out[3] = s[3];
 }
 
-inline void l2_4(const float* q, const float* r0, const float* r1, const float* r2, const float* r3, int d,
-                 float* out) {
+template <class T>
+float l2_1(const float* a, const T* b, int d) {
+  __m256 acc = _mm256_setzero_ps();
+  int i = 0;
+  for (; i + 8 <= d; i += 8) {
+    const __m256 t = _mm256_sub_ps(_mm256_loadu_ps(a + i), load8(b + i));
+    acc = _mm256_fmadd_ps(t, t, acc);
+  }
+  float s = hsum(acc);
+  for (; i < d; ++i) {
+    const float t = a[i] - elem(b, i);
+    s += t * t;
+  }
+  return s;
+}
+
+template <class T>
+void l2_4(const float* q, const T* r0, const T* r1, const T* r2, const T* r3, int d, float* out) {
   __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(),
          a3 = _mm256_setzero_ps();
   int i = 0;
   for (; i + 8 <= d; i += 8) {
     const __m256 vq = _mm256_loadu_ps(q + i);
-    __m256 t0 = _mm256_sub_ps(vq, _mm256_loadu_ps(r0 + i));
-    __m256 t1 = _mm256_sub_ps(vq, _mm256_loadu_ps(r1 + i));
-    __m256 t2 = _mm256_sub_ps(vq, _mm256_loadu_ps(r2 + i));
-    __m256 t3 = _mm256_sub_ps(vq, _mm256_loadu_ps(r3 + i));
+    __m256 t0 = _mm256_sub_ps(vq, load8(r0 + i));
+    __m256 t1 = _mm256_sub_ps(vq, load8(r1 + i));
+    __m256 t2 = _mm256_sub_ps(vq, load8(r2 + i));
+    __m256 t3 = _mm256_sub_ps(vq, load8(r3 + i));
     a0 = _mm256_fmadd_ps(t0, t0, a0);
     a1 = _mm256_fmadd_ps(t1, t1, a1);
     a2 = _mm256_fmadd_ps(t2, t2, a2);
@@ -83,10 +108,10 @@ inline void l2_4(const float* q, const float* r0, const float* r1, const float* 
   _mm_store_ps(s, hsum4(a0, a1, a2, a3));
   for (; i < d; ++i) {
     float t;
-    t = q[i] - r0[i]; s[0] += t * t;
-    t = q[i] - r1[i]; s[1] += t * t;
-    t = q[i] - r2[i]; s[2] += t * t;
-    t = q[i] - r3[i]; s[3] += t * t;
+    t = q[i] - elem(r0, i); s[0] += t * t;
+    t = q[i] - elem(r1, i); s[1] += t * t;
+    t = q[i] - elem(r2, i); s[2] += t * t;
+    t = q[i] - elem(r3, i); s[3] += t * t;
   }
   out[0] = s[0];
   out[1] = s[1];
@@ -94,24 +119,25 @@ inline void l2_4(const float* q, const float* r0, const float* r1, const float* 
   out[3] = s[3];
 }
 
-inline void prefetch_row(const float* r, int d) {
-  for (int i = 0; i < d; i += 16) _mm_prefetch(reinterpret_cast<const char*>(r + i), _MM_HINT_T0);
+template <class T>
+void prefetch_row(const T* r, int d) {
+  const char* p = reinterpret_cast<const char*>(r);
+  for (size_t b = 0; b < size_t(d) * sizeof(T); b += 64) _mm_prefetch(p + b, _MM_HINT_T0);
 }
 
-}  // namespace
-
-void dots_rows(const float* q, const float* base, size_t stride, int64_t n, int d, float* out) {
+template <class T>
+void rows_dots(const float* q, const T* base, size_t stride, int64_t n, int d, float* out) {
   int64_t j = 0;
   for (; j + 4 <= n; j += 4) {
-    const float* r = base + size_t(j) * stride;
+    const T* r = base + size_t(j) * stride;
     dot4(q, r, r + stride, r + 2 * stride, r + 3 * stride, d, out + j);
   }
   for (; j < n; ++j) out[j] = dot1(q, base + size_t(j) * stride, d);
 }
 
-void dots_gather(const float* q, const float* base, size_t stride, const int32_t* ids, int64_t n, int d,
-                 float* out) {
-  // Prefetch the next group's rows while computing this group's (random rows).
+// Random rows: prefetch the next group's rows while computing this group's.
+template <class T>
+void gather_dots(const float* q, const T* base, size_t stride, const int32_t* ids, int64_t n, int d, float* out) {
   for (int64_t i = 0; i < n && i < 4; ++i) prefetch_row(base + size_t(ids[i]) * stride, d);
   int64_t i = 0;
   for (; i + 4 <= n; i += 4) {
@@ -122,8 +148,8 @@ void dots_gather(const float* q, const float* base, size_t stride, const int32_t
   for (; i < n; ++i) out[i] = dot1(q, base + size_t(ids[i]) * stride, d);
 }
 
-void l2_gather(const float* q, const float* base, size_t stride, const int32_t* ids, int64_t n, int d,
-               float* out) {
+template <class T>
+void gather_l2(const float* q, const T* base, size_t stride, const int32_t* ids, int64_t n, int d, float* out) {
   for (int64_t i = 0; i < n && i < 4; ++i) prefetch_row(base + size_t(ids[i]) * stride, d);
   int64_t i = 0;
   for (; i + 4 <= n; i += 4) {
@@ -131,22 +157,35 @@ void l2_gather(const float* q, const float* base, size_t stride, const int32_t* 
     l2_4(q, base + size_t(ids[i]) * stride, base + size_t(ids[i + 1]) * stride, base + size_t(ids[i + 2]) * stride,
          base + size_t(ids[i + 3]) * stride, d, out + i);
   }
-  for (; i < n; ++i) out[i] = l2_sq(q, base + size_t(ids[i]) * stride, d);
+  for (; i < n; ++i) out[i] = l2_1(q, base + size_t(ids[i]) * stride, d);
 }
 
-float l2_sq(const float* a, const float* b, int d) {
-  __m256 acc = _mm256_setzero_ps();
-  int i = 0;
-  for (; i + 8 <= d; i += 8) {
-    const __m256 t = _mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i));
-    acc = _mm256_fmadd_ps(t, t, acc);
-  }
-  float s = hsum(acc);
-  for (; i < d; ++i) {
-    const float t = a[i] - b[i];
-    s += t * t;
-  }
-  return s;
+}  // namespace
+
+void dots_rows(const float* q, const float* base, size_t stride, int64_t n, int d, float* out) {
+  rows_dots(q, base, stride, n, d, out);
 }
+void dots_gather(const float* q, const float* base, size_t stride, const int32_t* ids, int64_t n, int d,
+                 float* out) {
+  gather_dots(q, base, stride, ids, n, d, out);
+}
+void l2_gather(const float* q, const float* base, size_t stride, const int32_t* ids, int64_t n, int d,
+               float* out) {
+  gather_l2(q, base, stride, ids, n, d, out);
+}
+float l2_sq(const float* a, const float* b, int d) { return l2_1(a, b, d); }
+
+void dots_rows_h(const float* q, const uint16_t* base, size_t stride, int64_t n, int d, float* out) {
+  rows_dots(q, base, stride, n, d, out);
+}
+void dots_gather_h(const float* q, const uint16_t* base, size_t stride, const int32_t* ids, int64_t n, int d,
+                   float* out) {
+  gather_dots(q, base, stride, ids, n, d, out);
+}
+void l2_gather_h(const float* q, const uint16_t* base, size_t stride, const int32_t* ids, int64_t n, int d,
+                 float* out) {
+  gather_l2(q, base, stride, ids, n, d, out);
+}
+float l2_sq_h(const float* a, const uint16_t* b, int d) { return l2_1(a, b, d); }
 
 }  // namespace tome::avx2

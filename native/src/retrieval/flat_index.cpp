@@ -23,7 +23,7 @@ void scan_rows(const KeyMatrix& keys, const float* q, int n_q, int64_t j0, int64
   for (int64_t b = j0; b < j1; b += kBlock) {
     const int64_t nb = std::min(kBlock, j1 - b);
     for (int h = 0; h < n_q; ++h) {
-      dots_rows(q + size_t(h) * d, keys.row(b), size_t(d), nb, d, s);
+      dots_rows_h(q + size_t(h) * d, keys.row(b), size_t(d), nb, d, s);
       TopK& t = tops[size_t(h)];
       float thr = t.threshold();
       for (int64_t j = 0; j < nb; ++j)
@@ -105,7 +105,8 @@ void FlatIndex::search_group(const float* q, int n_q, const SearchParams& p, Sea
 }
 
 void FlatIndex::search_batch(const float* Q, int64_t m, size_t ldq, int k, int32_t* ids, float* scores) const {
-  knn_batch(Q, m, ldq, keys_.data(), size(), size_t(dim()), dim(), k, nullptr, ids, scores, pool_);
+  const std::vector<float> keys = keys_.to_f32();  // knn_batch's blocked products run in f32
+  knn_batch(Q, m, ldq, keys.data(), size(), size_t(dim()), dim(), k, nullptr, ids, scores, pool_);
 }
 
 std::vector<uint8_t> FlatIndex::serialize(bool with_keys) const {

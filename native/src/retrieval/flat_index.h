@@ -30,7 +30,7 @@ class FlatIndex : public KeyIndex {
   int dim() const override { return keys_.dim(); }
   int64_t size() const override { return keys_.rows(); }
   size_t bytes() const override { return sizeof(*this) + keys_.bytes(); }
-  const float* key(int32_t id) const override { return keys_.row(id); }
+  const uint16_t* key(int32_t id) const override { return keys_.row(id); }
 
   void search(const float* q, const SearchParams& p, SearchResult& out) const override;
   // kUnion: one pass over the keys for all n_q queries (each key row read once).

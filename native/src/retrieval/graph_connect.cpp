@@ -26,8 +26,11 @@ int64_t connect_unreached(RoarGraphIndex& g, ThreadPool* pool) {
       if (!reached[size_t(v)]) todo.push_back(int32_t(v));
     std::vector<std::vector<Scored>> found(todo.size());
     parallel_dynamic(pool, int64_t(todo.size()), 16, [&](int64_t i, int) {
+      thread_local std::vector<float> q;
+      q.resize(size_t(g.dim()));
+      g.keys_.row_f32(todo[size_t(i)], q.data());
       int64_t scanned = 0;
-      beam_search(view, g.keys_.row(todo[size_t(i)]), metric, std::min(g.ef_link_, 16), found[size_t(i)], &scanned);
+      beam_search(view, q.data(), metric, std::min(g.ef_link_, 16), found[size_t(i)], &scanned);
     });
     for (size_t i = 0; i < todo.size(); ++i) {
       const int32_t u = todo[i];

@@ -30,7 +30,9 @@ int32_t RoarGraphIndex::insert_with_query(const float* key, const float* query) 
     entries_.push_back(u);
     return u;
   }
-  const float* ku = keys_.row(u);  // (keys_ may have moved: read after append)
+  std::vector<float> ku_row(static_cast<size_t>(d));  // u as stored (f16), widened
+  keys_.row_f32(u, ku_row.data());
+  const float* ku = ku_row.data();
 
   // Candidates: searches never meet u (no in-edges yet, not an entry).
   std::vector<Scored> found, more;
@@ -67,7 +69,9 @@ int32_t RoarGraphIndex::insert_with_query(const float* key, const float* query) 
     }
     pool.assign(rv, rv + dv);
     pool.push_back(u);
-    sort_by_distance(keys_.data(), d, keys_.row(v), pool.data(), int64_t(pool.size()), psorted);
+    std::vector<float> kv_row(static_cast<size_t>(d));
+    keys_.row_f32(v, kv_row.data());
+    sort_by_distance(keys_.data(), d, kv_row.data(), pool.data(), int64_t(pool.size()), psorted);
     dv = prune_occlusion(keys_.data(), d, psorted.data(), int64_t(psorted.size()), R_, alpha_, rv);
     deg_[size_t(v)] = uint16_t(dv);
     if (std::find(rv, rv + dv, u) != rv + dv) has_in = true;

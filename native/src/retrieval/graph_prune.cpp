@@ -1,5 +1,7 @@
 #include "retrieval/graph_prune.h"
 
+#include "attention/vec_kernels.h"
+
 #include <algorithm>
 #include <limits>
 
@@ -7,10 +9,10 @@
 
 namespace tome {
 
-void sort_by_distance(const float* keys, int d, const float* pivot, const int32_t* ids, int64_t n,
+void sort_by_distance(const uint16_t* keys, int d, const float* pivot, const int32_t* ids, int64_t n,
                       std::vector<DistId>& out) {
   std::vector<float> dist(static_cast<size_t>(n));
-  l2_gather(pivot, keys, size_t(d), ids, n, d, dist.data());
+  l2_gather_h(pivot, keys, size_t(d), ids, n, d, dist.data());
   out.resize(size_t(n));
   for (int64_t i = 0; i < n; ++i) {
     const float dd = dist[size_t(i)];
@@ -20,16 +22,18 @@ void sort_by_distance(const float* keys, int d, const float* pivot, const int32_
             [](const DistId& a, const DistId& b) { return a.dist < b.dist || (a.dist == b.dist && a.id < b.id); });
 }
 
-int prune_occlusion(const float* keys, int d, const DistId* cands, int64_t n_cands, int max_out, float alpha,
+int prune_occlusion(const uint16_t* keys, int d, const DistId* cands, int64_t n_cands, int max_out, float alpha,
                     int32_t* out, int n_kept) {
   const float a2 = alpha * alpha;  // on squared distances
   int kept = n_kept;
+  thread_local std::vector<float> kc;
+  kc.resize(size_t(d));
   for (int64_t i = 0; i < n_cands && kept < max_out; ++i) {
     const DistId& c = cands[i];
-    const float* kc = keys + size_t(c.id) * size_t(d);
+    f16_to_f32_row(keys + size_t(c.id) * size_t(d), kc.data(), d);
     bool occluded = false;
     for (int j = 0; j < kept && !occluded; ++j)
-      occluded = a2 * l2_sq(keys + size_t(out[j]) * size_t(d), kc, d) < c.dist;
+      occluded = a2 * l2_sq_h(kc.data(), keys + size_t(out[j]) * size_t(d), d) < c.dist;
     if (!occluded) out[kept++] = c.id;
   }
   return kept;

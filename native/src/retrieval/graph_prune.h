@@ -24,13 +24,14 @@ struct DistId {
 };
 
 // Sorts ids (no duplicates, pivot excluded) by squared L2 to `pivot` into out.
-void sort_by_distance(const float* keys, int d, const float* pivot, const int32_t* ids, int64_t n,
+// keys: (n, d) f16 rows (KeyMatrix).
+void sort_by_distance(const uint16_t* keys, int d, const float* pivot, const int32_t* ids, int64_t n,
                       std::vector<DistId>& out);
 
 // Keeps at most max_out of the sorted candidates; returns the count written to out.
 // out[0..n_kept) may hold neighbours kept beforehand (they occlude too; the
 // candidates must not repeat them).
-int prune_occlusion(const float* keys, int d, const DistId* cands, int64_t n_cands, int max_out, float alpha,
+int prune_occlusion(const uint16_t* keys, int d, const DistId* cands, int64_t n_cands, int max_out, float alpha,
                     int32_t* out, int n_kept = 0);
 
 }  // namespace tome

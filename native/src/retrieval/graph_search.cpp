@@ -33,9 +33,9 @@ constexpr WorseFirst worse_first{};
 
 void score(const GraphView& g, const float* q, SearchMetric metric, const int32_t* ids, int64_t n, float* out) {
   if (metric == SearchMetric::kInnerProduct) {
-    dots_gather(q, g.keys, size_t(g.d), ids, n, g.d, out);
+    dots_gather_h(q, g.keys, size_t(g.d), ids, n, g.d, out);
   } else {
-    l2_gather(q, g.keys, size_t(g.d), ids, n, g.d, out);
+    l2_gather_h(q, g.keys, size_t(g.d), ids, n, g.d, out);
     for (int64_t i = 0; i < n; ++i) out[i] = -out[i];
   }
 }

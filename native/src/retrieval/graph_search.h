@@ -9,10 +9,10 @@
 
 namespace tome {
 
-// A read-only view of a graph: keys (n, d); adjacency (n, R), row v's first
+// A read-only view of a graph: keys (n, d) f16; adjacency (n, R), row v's first
 // deg[v] entries valid; searches start from all entries.
 struct GraphView {
-  const float* keys = nullptr;
+  const uint16_t* keys = nullptr;
   int d = 0;
   int64_t n = 0;
   const int32_t* adj = nullptr;

@@ -25,14 +25,14 @@ uint64_t index_checksum(const uint8_t* data, size_t size) {
 }
 
 void write_keys(ByteWriter& w, const KeyMatrix& keys, bool with_keys) {
-  w.u32(uint32_t(keys.dim()) | (with_keys ? 0u : kKeysDetached));
+  w.u32(uint32_t(keys.dim()) | (with_keys ? kKeysF16 : kKeysDetached));
   w.u64(uint64_t(keys.rows()));
   if (with_keys) w.array(keys.data(), size_t(keys.rows()) * size_t(keys.dim()));
 }
 
 KeyMatrix read_keys(ByteReader& r, KeyMatrix* external) {
   const uint32_t word = r.u32();
-  const uint32_t d = word & ~kKeysDetached;
+  const uint32_t d = word & ~(kKeysDetached | kKeysF16);
   if (d == 0 || d > uint32_t(kMaxIndexDim)) ByteReader::fail("bad key dimension");
   const uint64_t n = r.u64();
   if (n > uint64_t(INT32_MAX)) ByteReader::fail("too many keys");
@@ -42,11 +42,21 @@ KeyMatrix read_keys(ByteReader& r, KeyMatrix* external) {
       ByteReader::fail("the keys given do not match the image (" + std::to_string(n) + " x " + std::to_string(d) + ")");
     return std::move(*external);
   }
-  r.count(n, size_t(d) * sizeof(float), "keys");
   KeyMatrix keys(static_cast<int>(d));
-  r.array(keys.storage(), n * d, "keys");
-  for (float v : keys.storage())
+  if (word & kKeysF16) {
+    r.count(n, size_t(d) * sizeof(uint16_t), "keys");
+    r.array(keys.storage(), n * d, "keys");
+    for (uint16_t v : keys.storage())
+      if ((v & 0x7c00) == 0x7c00) ByteReader::fail("non-finite key value");
+    return keys;
+  }
+  // images written before keys were stored as f16: f32 keys, rounded on load
+  r.count(n, size_t(d) * sizeof(float), "keys");
+  std::vector<float> f32;
+  r.array(f32, n * d, "keys");
+  for (float v : f32)
     if (!std::isfinite(v)) ByteReader::fail("non-finite key value");
+  keys.append(f32.data(), int64_t(n), d);
   return keys;
 }
 

@@ -8,7 +8,9 @@
 //         16   u64      payload size in bytes
 //         24   u64      FNV-1a 64 checksum of the payload
 //         32   payload  kind-specific; every payload starts with the keys:
-//                       u32 d | flags, u64 n, f32 keys (n, d)
+//                       u32 d | flags, u64 n, keys (n, d): f16 with flag kKeysF16
+//                       (bit 30), else f32 (images written before keys were
+//                       stored as f16; rounded on load)
 //                       flag kKeysDetached (bit 31 of the d word): the keys are
 //                       not in the image (the KV store keeps them as its K rows)
 //                       and must be handed to deserialize_index()
@@ -31,6 +33,7 @@ constexpr uint32_t kIndexFormatVersion = 1;
 constexpr size_t kIndexHeaderBytes = 32;
 constexpr int kMaxIndexDim = 1 << 16;
 constexpr uint32_t kKeysDetached = 1u << 31;
+constexpr uint32_t kKeysF16 = 1u << 30;
 
 enum class IndexKind : uint32_t { kFlat = 1, kIvf = 2, kGraph = 3 };
 

@@ -17,6 +17,7 @@ std::unique_ptr<IvfIndex> IvfIndex::build(const float* keys, int64_t n, size_t s
   std::unique_ptr<IvfIndex> ix(new IvfIndex());
   ix->keys_ = KeyMatrix(d);
   ix->keys_.append(keys, n, stride);
+  const std::vector<float> kf = ix->keys_.to_f32();  // k-means runs on the keys as stored
   const int nlist = n == 0 ? 1
                    : int(std::max<int64_t>(1, std::min<int64_t>(n, p.nlist > 0 ? p.nlist
                                                                  : int64_t(std::lround(std::sqrt(double(n)))))));
@@ -28,13 +29,13 @@ std::unique_ptr<IvfIndex> IvfIndex::build(const float* keys, int64_t n, size_t s
     km.iters = p.iters;
     km.max_sample = p.max_sample;
     km.seed = p.seed;
-    ix->centroids_ = kmeans_l2(ix->keys_.data(), n, size_t(d), d, km, pool);
+    ix->centroids_ = kmeans_l2(kf.data(), n, size_t(d), d, km, pool);
   }
   const int k = int(ix->centroids_.size() / size_t(d));
   ix->lists_.assign(size_t(k), {});
   if (n > 0) {
     std::vector<int32_t> a(static_cast<size_t>(n));
-    assign_nearest_l2(ix->keys_.data(), n, size_t(d), ix->centroids_.data(), k, d, a.data(), pool);
+    assign_nearest_l2(kf.data(), n, size_t(d), ix->centroids_.data(), k, d, a.data(), pool);
     for (int64_t j = 0; j < n; ++j) ix->lists_[size_t(a[size_t(j)])].push_back(int32_t(j));
   }
   ix->default_nprobe_ = p.default_nprobe > 0 ? std::min(p.default_nprobe, k) : std::max(1, k / 8);
@@ -68,7 +69,7 @@ void IvfIndex::search(const float* q, const SearchParams& p, SearchResult& out) 
   for (int32_t l : probe) {
     const std::vector<int32_t>& ids = lists_[size_t(l)];
     s.resize(ids.size());
-    dots_gather(q, keys_.data(), size_t(d), ids.data(), int64_t(ids.size()), d, s.data());
+    dots_gather_h(q, keys_.data(), size_t(d), ids.data(), int64_t(ids.size()), d, s.data());
     out.keys_scanned += int64_t(ids.size());
     float thr = top.threshold();
     for (size_t i = 0; i < ids.size(); ++i)

@@ -34,7 +34,7 @@ class IvfIndex : public KeyIndex {
   int dim() const override { return keys_.dim(); }
   int64_t size() const override { return keys_.rows(); }
   size_t bytes() const override;
-  const float* key(int32_t id) const override { return keys_.row(id); }
+  const uint16_t* key(int32_t id) const override { return keys_.row(id); }
   int nlist() const { return int(lists_.size()); }
   int default_nprobe() const { return default_nprobe_; }
   const std::vector<int32_t>& list(int l) const { return lists_[size_t(l)]; }

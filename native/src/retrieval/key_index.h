@@ -64,8 +64,8 @@ class KeyIndex {
   virtual int64_t size() const = 0;
   // Memory held by the index (keys included), in bytes.
   virtual size_t bytes() const = 0;
-  // Key id as stored (d floats; valid until the next insert).
-  virtual const float* key(int32_t id) const = 0;
+  // Key id as stored (d f16 values; valid until the next insert).
+  virtual const uint16_t* key(int32_t id) const = 0;
 
   // Top-k keys by q . k for one query q (d floats). out is overwritten.
   virtual void search(const float* q, const SearchParams& p, SearchResult& out) const = 0;

@@ -104,7 +104,7 @@ class RoarGraphIndex : public KeyIndex {
   int dim() const override { return keys_.dim(); }
   int64_t size() const override { return keys_.rows(); }
   size_t bytes() const override;
-  const float* key(int32_t id) const override { return keys_.row(id); }
+  const uint16_t* key(int32_t id) const override { return keys_.row(id); }
 
   void search(const float* q, const SearchParams& p, SearchResult& out) const override;
   // A key added while decoding (graph_insert.cpp). Candidates: the top lists of

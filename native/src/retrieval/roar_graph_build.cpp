@@ -53,8 +53,10 @@ struct GraphBuilder {
   ThreadPool* pool;
   int64_t n = 0;
   int d = 0;
+  const float* kf = nullptr;  // the stored (f16) keys widened, (n, d): pivots and kNN run in f32
 
   int32_t* row(int32_t v) { return g.adj_.data() + size_t(v) * size_t(g.R_); }
+  const float* key(int32_t v) const { return kf + size_t(v) * size_t(d); }
 
   // Step 2: pivots keep at most M of their queries' other top keys.
   int64_t project(const std::vector<int32_t>& top, int64_t m, int kq, const std::vector<int32_t>& pivot_of) {
@@ -84,7 +86,7 @@ struct GraphBuilder {
       // (the keys the queries scored highest), the rest by occlusion.
       const int pre = int(std::min<int64_t>(std::min(p.rank_slots, g.M_), int64_t(cand.size())));
       std::copy(cand.begin(), cand.begin() + pre, row(pv));
-      sort_by_distance(g.keys_.data(), d, g.keys_.row(pv), cand.data() + pre, int64_t(cand.size()) - pre,
+      sort_by_distance(g.keys_.data(), d, key(pv), cand.data() + pre, int64_t(cand.size()) - pre,
                        sorted[size_t(t)]);
       g.deg_[size_t(pv)] = uint16_t(prune_occlusion(g.keys_.data(), d, sorted[size_t(t)].data(),
                                                     int64_t(sorted[size_t(t)].size()), g.M_, g.alpha_, row(pv), pre));
@@ -144,7 +146,7 @@ struct GraphBuilder {
     const int64_t ni = int64_t(todo.size());
     std::vector<float> X(size_t(ni) * size_t(d));
     for (int64_t i = 0; i < ni; ++i)
-      std::copy(g.keys_.row(todo[size_t(i)]), g.keys_.row(todo[size_t(i)]) + d, X.data() + size_t(i) * d);
+      std::copy(key(todo[size_t(i)]), key(todo[size_t(i)]) + d, X.data() + size_t(i) * d);
     std::vector<int32_t> best(size_t(ni) * size_t(r_best));
     knn_batch(X.data(), ni, size_t(d), Qs.data(), ms, size_t(d), d, r_best, bias.data(), best.data(), nullptr, pool);
     const int T = pool_threads(pool);
@@ -165,7 +167,7 @@ struct GraphBuilder {
         for (int r = 0; r < kq; ++r)
           if (list[r] >= 0 && !mk.test_and_set(list[r])) cand.push_back(list[r]);
       }
-      sort_by_distance(g.keys_.data(), d, g.keys_.row(u), cand.data(), int64_t(cand.size()), sorted[size_t(t)]);
+      sort_by_distance(g.keys_.data(), d, key(u), cand.data(), int64_t(cand.size()), sorted[size_t(t)]);
       g.deg_[size_t(u)] = uint16_t(prune_occlusion(g.keys_.data(), d, sorted[size_t(t)].data(),
                                                    int64_t(sorted[size_t(t)].size()), g.M_, g.alpha_, row(u)));
     });
@@ -188,11 +190,11 @@ struct GraphBuilder {
     parallel_dynamic(pool, int64_t(todo.size()), 32, [&](int64_t i, int t) {
       const int32_t u = todo[size_t(i)];
       int64_t scanned = 0;
-      beam_search(view, g.keys_.row(u), metric, g.ef_link_, res[size_t(t)], &scanned);
+      beam_search(view, key(u), metric, g.ef_link_, res[size_t(t)], &scanned);
       ids[size_t(t)].clear();
       for (const Scored& s : res[size_t(t)])
         if (s.id != u) ids[size_t(t)].push_back(s.id);
-      sort_by_distance(g.keys_.data(), d, g.keys_.row(u), ids[size_t(t)].data(), int64_t(ids[size_t(t)].size()),
+      sort_by_distance(g.keys_.data(), d, key(u), ids[size_t(t)].data(), int64_t(ids[size_t(t)].size()),
                        sorted[size_t(t)]);
       g.deg_[size_t(u)] = uint16_t(prune_occlusion(g.keys_.data(), d, sorted[size_t(t)].data(),
                                                    int64_t(sorted[size_t(t)].size()), g.M_, g.alpha_, row(u)));
@@ -234,7 +236,7 @@ struct GraphBuilder {
         std::copy(cand.begin(), cand.end(), r);
         g.deg_[size_t(v)] = uint16_t(cand.size());
       } else {
-        sort_by_distance(g.keys_.data(), d, g.keys_.row(v), cand.data(), int64_t(cand.size()), sorted[size_t(t)]);
+        sort_by_distance(g.keys_.data(), d, key(v), cand.data(), int64_t(cand.size()), sorted[size_t(t)]);
         g.deg_[size_t(v)] = uint16_t(prune_occlusion(g.keys_.data(), d, sorted[size_t(t)].data(),
                                                      int64_t(sorted[size_t(t)].size()), g.R_, g.alpha_, r));
       }
@@ -279,6 +281,7 @@ std::unique_ptr<RoarGraphIndex> RoarGraphIndex::build(const float* keys, int64_t
     return gp;
   }
   g.keys_.append(keys, n, key_stride);
+  const std::vector<float> kf = g.keys_.to_f32();  // dropped when the build returns
   g.adj_.assign(size_t(n) * size_t(p.R), -1);
   g.deg_.assign(size_t(n), 0);
 
@@ -307,7 +310,7 @@ std::unique_ptr<RoarGraphIndex> RoarGraphIndex::build(const float* keys, int64_t
   std::vector<int32_t> top(size_t(m) * size_t(kq));
   std::vector<float> top_scores(size_t(m) * size_t(kq));
   PhaseTimer t0;
-  knn_batch(Q, m, ldq, g.keys_.data(), n, size_t(d), d, kq, nullptr, top.data(), top_scores.data(), pool);
+  knn_batch(Q, m, ldq, kf.data(), n, size_t(d), d, kq, nullptr, top.data(), top_scores.data(), pool);
   st.knn_s = t0.wall_s();
   st.knn_cpu_s = t0.cpu_s();
 
@@ -324,7 +327,7 @@ std::unique_ptr<RoarGraphIndex> RoarGraphIndex::build(const float* keys, int64_t
 
   // 2. Projection. Pivot of a query: its best-ranked key still under pivot_cap.
   t0.restart();
-  GraphBuilder b{g, p, pool, n, d};
+  GraphBuilder b{g, p, pool, n, d, kf.data()};
   std::vector<int32_t> pivot_of(size_t(m), -1);
   {
     std::vector<int32_t> served(size_t(n), 0);

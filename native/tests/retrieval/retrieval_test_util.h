@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "common/fp16.h"
 #include "retrieval/rng.h"
 #include "retrieval/topk.h"
 #include "test_harness.h"
@@ -22,6 +23,14 @@ inline std::vector<float> gaussian(size_t count, uint64_t seed, float scale = 1.
 }
 
 // Top-k by q . k in double precision, ties -> lower id. Returns (score, id) best first.
+// Gaussian values rounded to f16 precision: keys as the KV cache holds them and
+// the indexes store them, so exact top-k over these floats is the indexes' truth.
+inline std::vector<float> gaussian_f16(size_t count, uint64_t seed, float scale = 1.0f) {
+  std::vector<float> v = gaussian(count, seed, scale);
+  for (float& x : v) x = tome::fp16_to_fp32(tome::fp32_to_fp16(x));
+  return v;
+}
+
 inline std::vector<std::pair<double, int32_t>> naive_topk(const float* q, const float* keys, int64_t n, int d,
                                                           int k) {
   std::vector<std::pair<double, int32_t>> all(static_cast<size_t>(n));

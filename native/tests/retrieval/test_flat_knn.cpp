@@ -15,7 +15,7 @@ using namespace tome;
 TEST(flat_equals_naive_double_topk) {
   for (int d : {64, 67, 128}) {
     const int64_t n = 3000;
-    const auto keys = rt::gaussian(size_t(n) * d, 11 + d);
+    const auto keys = rt::gaussian_f16(size_t(n) * d, 11 + d);
     const auto qs = rt::gaussian(size_t(20) * d, 12 + d);
     ThreadPool pool(2);
     FlatIndex one(d), two(d, &pool);
@@ -49,7 +49,7 @@ TEST(flat_k_larger_than_n_and_empty) {
   const auto q = rt::gaussian(d, 3);
   f.search(q.data(), p, r);
   CHECK(r.ids.empty());
-  const auto keys = rt::gaussian(size_t(4) * d, 4);
+  const auto keys = rt::gaussian_f16(size_t(4) * d, 4);
   f.add(keys.data(), 4, size_t(d));
   f.search(q.data(), p, r);
   CHECK_EQ(r.ids.size(), size_t(4));
@@ -60,7 +60,7 @@ TEST(knn_batch_equals_per_query_flat) {
   for (int d : {64, 100, 128}) {
     const int64_t n = 5000, m = 301;  // m not a multiple of the 6-row tile, n not of 16
     const int k = 32;
-    const auto keys = rt::gaussian(size_t(n) * d, 21 + d);
+    const auto keys = rt::gaussian_f16(size_t(n) * d, 21 + d);
     const auto qs = rt::gaussian(size_t(m) * d, 22 + d);
     FlatIndex flat(d);
     flat.add(keys.data(), n, size_t(d));
@@ -87,7 +87,7 @@ TEST(knn_batch_scalar_path_matches_simd_path) {
   if (!simd_enabled()) SKIP("no AVX2 on this CPU: only the scalar path exists");
   const int d = 72, k = 8;
   const int64_t n = 777, m = 50;
-  const auto keys = rt::gaussian(size_t(n) * d, 31);
+  const auto keys = rt::gaussian_f16(size_t(n) * d, 31);
   const auto qs = rt::gaussian(size_t(m) * d, 32);
   std::vector<int32_t> a(size_t(m) * k), b(size_t(m) * k);
   std::vector<float> sa(size_t(m) * k), sb(size_t(m) * k);
@@ -105,7 +105,7 @@ TEST(knn_batch_scalar_path_matches_simd_path) {
 
 TEST(knn_batch_pads_when_fewer_keys_than_k) {
   const int d = 8, k = 5;
-  const auto keys = rt::gaussian(size_t(3) * d, 41);
+  const auto keys = rt::gaussian_f16(size_t(3) * d, 41);
   const auto q = rt::gaussian(d, 42);
   std::vector<int32_t> ids(k);
   std::vector<float> sc(k);
@@ -146,7 +146,7 @@ TEST(knn_batch_bias_gives_nearest_centroid) {
 
 TEST(f16_insert_equals_converted_f32_insert) {
   const int d = 64;
-  const auto keys = rt::gaussian(size_t(10) * d, 61);
+  const auto keys = rt::gaussian_f16(size_t(10) * d, 61);
   std::vector<uint16_t> h(keys.size());
   for (size_t i = 0; i < keys.size(); ++i) h[i] = fp32_to_fp16(keys[i]);
   FlatIndex a(d), b(d), c(d);
@@ -157,14 +157,15 @@ TEST(f16_insert_equals_converted_f32_insert) {
     b.insert(row.data());
   }
   c.add_f16(h.data(), 10, size_t(d));
-  CHECK(std::memcmp(a.keys().data(), b.keys().data(), sizeof(float) * 10 * d) == 0);
-  CHECK(std::memcmp(c.keys().data(), b.keys().data(), sizeof(float) * 10 * d) == 0);
+  CHECK(std::memcmp(a.keys().data(), b.keys().data(), sizeof(uint16_t) * 10 * d) == 0);
+  CHECK(std::memcmp(c.keys().data(), b.keys().data(), sizeof(uint16_t) * 10 * d) == 0);
+  CHECK(std::memcmp(c.keys().data(), h.data(), sizeof(uint16_t) * 10 * d) == 0);  // f16 keys kept as they are
 }
 
 TEST(group_search_union_and_mean) {
   const int d = 32, n_q = 4;
   const int64_t n = 2000;
-  const auto keys = rt::gaussian(size_t(n) * d, 71);
+  const auto keys = rt::gaussian_f16(size_t(n) * d, 71);
   const auto qs = rt::gaussian(size_t(n_q) * d, 72);
   FlatIndex f(d);
   f.add(keys.data(), n, size_t(d));

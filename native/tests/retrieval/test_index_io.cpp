@@ -23,6 +23,7 @@ constexpr size_t kPayload = 32;  // index_io.h: header size
 void put_u32(std::vector<uint8_t>& b, size_t off, uint32_t v) { std::memcpy(&b[off], &v, 4); }
 void put_u64(std::vector<uint8_t>& b, size_t off, uint64_t v) { std::memcpy(&b[off], &v, 8); }
 void put_f32(std::vector<uint8_t>& b, size_t off, float v) { std::memcpy(&b[off], &v, 4); }
+void put_u16(std::vector<uint8_t>& b, size_t off, uint16_t v) { std::memcpy(&b[off], &v, 2); }
 uint32_t get_u32(const std::vector<uint8_t>& b, size_t off) {
   uint32_t v;
   std::memcpy(&v, &b[off], 4);
@@ -153,11 +154,34 @@ TEST(every_truncation_and_every_byte_flip_is_rejected) {
   CHECK_THROWS_CODE(deserialize_index(nullptr, 0), "RETRIEVAL_CORRUPT");
 }
 
+// Images written before keys were stored as f16 hold f32 keys (no kKeysF16
+// flag): they load, each key rounded to f16 as an append would round it.
+TEST(images_with_f32_keys_load_rounded) {
+  const int d = 8;
+  const int64_t n = 50;
+  const auto keys = rt::gaussian(size_t(n) * d, 9);
+  ByteWriter w;
+  w.u32(uint32_t(d));
+  w.u64(uint64_t(n));
+  w.array(keys.data(), keys.size());
+  const std::vector<uint8_t> legacy = finish_index_image(IndexKind::kFlat, w);
+  auto back = deserialize_index(legacy.data(), legacy.size());
+  FlatIndex expect(d);
+  expect.add(keys.data(), n, size_t(d));
+  CHECK_EQ(back->size(), n);
+  for (int64_t j = 0; j < n; ++j)
+    CHECK(std::memcmp(back->key(int32_t(j)), expect.key(int32_t(j)), sizeof(uint16_t) * d) == 0);
+  CHECK(back->serialize() == expect.serialize());  // written back with f16 keys
+  std::vector<uint8_t> bad = legacy;
+  put_f32(bad, kPayload + 12, std::numeric_limits<float>::infinity());
+  expect_corrupt(reseal(bad), "inf f32 key");
+}
+
 TEST(hostile_fields_with_valid_checksums_are_rejected) {
   Fixture f = make_fixture(60, 8, nullptr);
   const int d = 8;
   const int64_t n = 60;
-  const size_t keys_end = kPayload + 12 + size_t(n) * d * 4;
+  const size_t keys_end = kPayload + 12 + size_t(n) * d * 2;  // f16 keys
   // Common prefix: dimension, count, key values.
   const std::vector<uint8_t> flat = f.flat->serialize();
   {
@@ -173,10 +197,10 @@ TEST(hostile_fields_with_valid_checksums_are_rejected) {
     put_u64(b, kPayload + 4, uint64_t(n + 1));
     expect_corrupt(reseal(b), "n larger than the keys present");
     b = flat;
-    put_f32(b, kPayload + 12, std::numeric_limits<float>::quiet_NaN());
+    put_u16(b, kPayload + 12, 0x7e00);  // f16 NaN
     expect_corrupt(reseal(b), "NaN key");
     b = flat;
-    put_f32(b, kPayload + 12, std::numeric_limits<float>::infinity());
+    put_u16(b, kPayload + 12, 0x7c00);  // f16 inf
     expect_corrupt(reseal(b), "inf key");
     b = flat;
     put_u32(b, 8, kIndexFormatVersion + 1);
@@ -284,7 +308,7 @@ TEST(graph_degree_cap_cannot_amplify_allocation) {
   const auto keys = rt::gaussian(size_t(n) * d, 3);
   auto g = RoarGraphIndex::build(keys.data(), n, size_t(d), d, nullptr, 0, size_t(d), GraphBuildParams{}, nullptr);
   std::vector<uint8_t> b = g->serialize();
-  const size_t o = kPayload + 12 + size_t(n) * d * 4;
+  const size_t o = kPayload + 12 + size_t(n) * d * 2;  // after the f16 keys
   put_u32(b, o + 4, 65535);  // R: 2000 * 65535 * 4 bytes = 524 MB of adjacency
   put_u32(b, o, 1);          // M
   expect_corrupt(reseal(b), "R far beyond the image");
@@ -308,8 +332,8 @@ TEST(non_finite_inputs_are_contained) {
     auto back = deserialize_index(img.data(), img.size());
     CHECK(back->serialize() == img);
   }
-  CHECK_EQ(f.flat->keys().row(500)[2], 0.0f);
-  CHECK_EQ(f.flat->keys().row(500)[4], 0.0f);
+  CHECK_EQ(f.flat->keys().row(500)[2], uint16_t(0));
+  CHECK_EQ(f.flat->keys().row(500)[4], uint16_t(0));
 }
 
 TEST(random_payload_mutations_never_crash) {

@@ -11,7 +11,7 @@ TEST(ivf_with_all_lists_probed_equals_flat) {
   ThreadPool pool(2);
   const int d = 64;
   const int64_t n = 6000;
-  const auto keys = rt::gaussian(size_t(n) * d, 101);
+  const auto keys = rt::gaussian_f16(size_t(n) * d, 101);
   const auto qs = rt::gaussian(size_t(30) * d, 102);
   IvfParams ip;
   auto ivf = IvfIndex::build(keys.data(), n, size_t(d), d, ip, &pool);
@@ -41,7 +41,7 @@ TEST(ivf_with_all_lists_probed_equals_flat) {
 TEST(ivf_lists_partition_the_keys) {
   const int d = 16;
   const int64_t n = 3000;
-  const auto keys = rt::gaussian(size_t(n) * d, 111);
+  const auto keys = rt::gaussian_f16(size_t(n) * d, 111);
   IvfParams ip;
   ip.nlist = 20;
   auto ivf = IvfIndex::build(keys.data(), n, size_t(d), d, ip, nullptr);
@@ -74,7 +74,7 @@ TEST(kmeans_is_deterministic_for_a_seed) {
 TEST(ivf_inserted_key_is_found) {
   const int d = 32;
   const int64_t n = 2000;
-  const auto keys = rt::gaussian(size_t(n) * d, 131);
+  const auto keys = rt::gaussian_f16(size_t(n) * d, 131);
   auto ivf = IvfIndex::build(keys.data(), n, size_t(d), d, IvfParams{}, nullptr);
   auto key = rt::gaussian(d, 132, 3.0f);  // large norm: the top-1 of a query along it
   const int32_t id = ivf->insert(key.data());

@@ -138,7 +138,7 @@ TEST(graph_inserted_key_comes_back) {
     // A key close to test query i (its direction, slightly perturbed) with a
     // norm that makes it that query's exact top-1 by a margin.
     const float* q = w.test.data() + size_t(i) * w.d;
-    const double best = rt::naive_topk(q, g->keys().data(), g->size(), w.d, 1)[0].first;
+    const double best = rt::naive_topk(q, g->keys().to_f32().data(), g->size(), w.d, 1)[0].first;
     double qq = 0;
     for (int t = 0; t < w.d; ++t) qq += double(q[t]) * q[t];
     const float scale = float(1.5 * std::max(best, 1.0) / qq);
@@ -148,7 +148,7 @@ TEST(graph_inserted_key_comes_back) {
     const int32_t id = i % 2 ? g->insert(key.data()) : g->insert_with_query(key.data(), q);
     CHECK_EQ(id, int32_t(w.n_keys + i));
     // Precondition: the new key is the exact top-1 of q.
-    const auto exact = rt::naive_topk(q, g->keys().data(), g->size(), w.d, 1);
+    const auto exact = rt::naive_topk(q, g->keys().to_f32().data(), g->size(), w.d, 1);
     CHECK_EQ(exact[0].second, id);
     g->search(q, p, r);
     CHECK(!r.ids.empty());

@@ -11,9 +11,10 @@
 //   dots_batch  out[j] = scale * ordered_dot(q, k_j, hd, batch order)   j < nb
 //   pv_batch    acc[j % lanes] += p[j] * v_j  for j < nb, in increasing j per lane
 // fast_lanes(order, hd) says whether they apply (AVX2+FMA, an order of 8, 16,
-// 32 or 64 lanes without the paired tail, hd a multiple of it) and with how
+// 32 or 64 lanes without the paired tail, hd a multiple of it and <= 1024) and with how
 // many lanes; 0: keep the general path.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 
 #include "attention/sum_order.h"
@@ -33,6 +34,12 @@ void pv_batch(float* acc, const float* p, const float* v, int64_t nb, int hd, in
 // own chain, so column ranges may go to different threads.
 void pv_batch_cols(float* acc, const float* p, const float* v, int64_t nb, int hd, int lanes, int d_begin,
                    int d_end);
+// The same reading the KV cache's f16 rows directly (row j at keys / v + j * stride),
+// widened in registers: exact, so bit for bit the f32 kernels on converted rows.
+void dots_batch_h(const float* q, const uint16_t* keys, size_t stride, int64_t nb, int hd, int lanes, float scale,
+                  float* out);
+void pv_batch_cols_h(float* acc, const float* p, const uint16_t* v, size_t stride, int64_t nb, int hd, int lanes,
+                     int d_begin, int d_end);
 }  // namespace avx2
 
 }  // namespace tome

@@ -18,6 +18,7 @@ namespace {
 
 constexpr int kMaxQueryTile = 16;          // queries per tile (x n_gqa heads)
 constexpr int kKeyBlock = 256;             // keys converted to f32 at a time
+constexpr int kVBlock = 2048;              // decode p . V keys per kernel call (a multiple of every lane count)
 constexpr int64_t kScoreBudget = 1 << 20;  // floats of scores one tile may hold (4 MiB)
 constexpr int64_t kSplitKeysFrom = 2048;     // decode: keys from which threads split them
 
@@ -45,15 +46,22 @@ void tile(const CausalAttentionArgs& a, int g, int64_t i0, int64_t i1, std::vect
   auto visible = [&](int64_t i, int64_t j0, int64_t nb) { return std::min<int64_t>(nb, a.pos0 + i - j0 + 1); };
   // llama.cpp's sum orders with AVX2: several keys per pass, same results (batch_kernels.h)
   const int fast = a.numerics == AttentionNumerics::LLAMA_CPP ? fast_lanes(math.v_order(), hd) : 0;
+  // One query (decode): the kernels read the f16 rows directly (widened in
+  // registers). Several queries share each converted block instead.
+  const bool direct = fast && i1 - i0 == 1;
 
   // pass 1: scores
   for (int64_t j0 = 0; j0 < n_keys; j0 += kKeyBlock) {
     const int64_t nb = std::min<int64_t>(kKeyBlock, n_keys - j0);
-    convert_block(K, j0, nb);
+    if (!direct) convert_block(K, j0, nb);
     for (int64_t i = i0; i < i1; ++i) {
       const int64_t nv = visible(i, j0, nb);
       for (int hh = 0; hh < n_gqa; ++hh) {
         const int64_t r = (i - i0) * n_gqa + hh;
+        if (direct && nv > 0) {
+          avx2::dots_batch_h(qh + r * hd, K + size_t(j0) * a.stride, a.stride, nv, hd, fast, a.scale, S + r * n_keys + j0);
+          continue;
+        }
         if (fast && nv > 0) {
           avx2::dots_batch(qh + r * hd, blk, nv, hd, fast, a.scale, S + r * n_keys + j0);
           continue;
@@ -72,14 +80,20 @@ void tile(const CausalAttentionArgs& a, int g, int64_t i0, int64_t i1, std::vect
     }
   if (acc.size() < size_t(rows)) acc.resize(size_t(rows));
   for (int64_t r = 0; r < rows; ++r) acc[size_t(r)].reset(math.v_order(), hd);
-  // pass 2: p . V, key by key in order
-  for (int64_t j0 = 0; j0 < n_keys; j0 += kKeyBlock) {
-    const int64_t nb = std::min<int64_t>(kKeyBlock, n_keys - j0);
-    convert_block(V, j0, nb);
+  // pass 2: p . V, key by key in order (direct: longer blocks, see kVBlock)
+  const int64_t v_block = direct ? kVBlock : kKeyBlock;
+  for (int64_t j0 = 0; j0 < n_keys; j0 += v_block) {
+    const int64_t nb = std::min<int64_t>(v_block, n_keys - j0);
+    if (!direct) convert_block(V, j0, nb);
     for (int64_t i = i0; i < i1; ++i) {
       const int64_t nv = visible(i, j0, nb);
       for (int hh = 0; hh < n_gqa; ++hh) {
         const int64_t r = (i - i0) * n_gqa + hh;
+        if (direct && nv > 0) {  // kKeyBlock is a multiple of the lanes: key j0 + j is on lane j % lanes
+          avx2::pv_batch_cols_h(acc[size_t(r)].lane_rows(), S + r * n_keys + j0, V + size_t(j0) * a.stride, a.stride,
+                                nv, hd, fast, 0, hd);
+          continue;
+        }
         if (fast && nv > 0) {  // kKeyBlock is a multiple of the lanes: key j0 + j is on lane j % lanes
           avx2::pv_batch(acc[size_t(r)].lane_rows(), S + r * n_keys + j0, blk, nv, hd, fast);
           continue;
@@ -106,8 +120,7 @@ void convert_rows(const uint16_t* src, size_t stride, int64_t n, int hd, int d0,
 // for p . V, so both cores stay busy with fewer KV groups than threads. Each
 // output column of a head is its own chain over the keys in order (llama.cpp's
 // dot of V^T's row with the probabilities), so splitting columns changes no sum.
-// With the several-keys kernels (fast), each block of K or V rows is converted
-// once for the group's heads.
+// With the several-keys kernels (fast), the f16 rows are read directly.
 void decode_split_keys(const CausalAttentionArgs& a, ThreadPool& pool) {
   const int hd = a.hd, n_gqa = a.n_head / a.n_head_kv, T = pool.size(), H = a.n_head;
   const int64_t n_keys = a.pos0 + 1;
@@ -126,16 +139,17 @@ void decode_split_keys(const CausalAttentionArgs& a, ThreadPool& pool) {
   pool.run([&](int t) {
     int64_t j0, j1;
     range(t, j0, j1);
-    std::vector<float> blk(size_t(kKeyBlock) * hd);
+    std::vector<float> blk(fast ? 0 : size_t(kKeyBlock) * hd);  // rows as f32 (general path only)
     for (int g = 0; g < a.n_head_kv; ++g)
       for (int64_t b0 = j0; b0 < j1; b0 += kKeyBlock) {
         const int64_t nb = std::min<int64_t>(kKeyBlock, j1 - b0);
-        convert_rows(a.k_heads[g] + size_t(b0) * a.stride, a.stride, nb, hd, 0, hd, blk.data());
+        const uint16_t* rows = a.k_heads[g] + size_t(b0) * a.stride;
+        if (!fast) convert_rows(rows, a.stride, nb, hd, 0, hd, blk.data());
         for (int hh = 0; hh < n_gqa; ++hh) {
           const int h = g * n_gqa + hh;
           float* s = S.data() + size_t(h) * n_keys + b0;
           if (fast) {
-            avx2::dots_batch(qh.data() + size_t(h) * hd, blk.data(), nb, hd, fast, a.scale, s);
+            avx2::dots_batch_h(qh.data() + size_t(h) * hd, rows, a.stride, nb, hd, fast, a.scale, s);
             continue;
           }
           for (int64_t j = 0; j < nb; ++j) s[j] = a.scale * math.dot(qh.data() + size_t(h) * hd, blk.data() + j * hd, hd);
@@ -175,15 +189,19 @@ void decode_split_keys(const CausalAttentionArgs& a, ThreadPool& pool) {
   parallel_dynamic(&pool, int64_t(a.n_head_kv) * n_col, 1, [&](int64_t job, int) {
     const int g = int(job / n_col), c = int(job % n_col);
     const int d0 = fast ? hd / 8 * c / n_col * 8 : 0, d1 = fast ? hd / 8 * (c + 1) / n_col * 8 : hd;
-    std::vector<float> blk(size_t(kKeyBlock) * hd);
-    for (int64_t b0 = 0; b0 < n_keys; b0 += kKeyBlock) {
-      const int64_t nb = std::min<int64_t>(kKeyBlock, n_keys - b0);
-      convert_rows(a.v_heads[g] + size_t(b0) * a.stride, a.stride, nb, hd, d0, d1, blk.data());
+    std::vector<float> blk(fast ? 0 : size_t(kKeyBlock) * hd);  // rows as f32 (general path only)
+    // fast: blocks of kVBlock keys, so a lane's accumulators stay in registers
+    // across many keys (loaded and stored once per block and lane)
+    const int64_t block = fast ? kVBlock : kKeyBlock;
+    for (int64_t b0 = 0; b0 < n_keys; b0 += block) {
+      const int64_t nb = std::min<int64_t>(block, n_keys - b0);
+      const uint16_t* rows = a.v_heads[g] + size_t(b0) * a.stride;
+      if (!fast) convert_rows(rows, a.stride, nb, hd, d0, d1, blk.data());
       for (int hh = 0; hh < n_gqa; ++hh) {
         const int h = g * n_gqa + hh;
         const float* p = S.data() + size_t(h) * n_keys + b0;
         if (fast) {  // b0 is a multiple of the lanes: key b0 + j is on lane j % lanes
-          avx2::pv_batch_cols(acc[size_t(h)].lane_rows(), p, blk.data(), nb, hd, fast, d0, d1);
+          avx2::pv_batch_cols_h(acc[size_t(h)].lane_rows(), p, rows, a.stride, nb, hd, fast, d0, d1);
           continue;
         }
         for (int64_t j = 0; j < nb; ++j) acc[size_t(h)].add(b0 + j, p[j], blk.data() + j * hd);

@@ -41,9 +41,10 @@ constexpr int64_t kRowBlock = 256;  // rows converted to f32 at a time (a multip
 
 // Shared body: row(j) gives the context row index of the j-th key.
 // With llama.cpp's numerics on an AVX2+FMA CPU, blocks of rows go through the
-// several-keys kernels (batch_kernels.h: the same sums, bit for bit); otherwise
-// row by row through AttentionMath and OrderedAccumulator.
-template <class RowOf>
+// several-keys kernels (batch_kernels.h: the same sums, bit for bit), reading
+// the f16 rows directly when they are Contiguous, else gathered and converted;
+// otherwise row by row through AttentionMath and OrderedAccumulator.
+template <bool Contiguous, class RowOf>
 void attend(const float* q, int n_q, const KvRows& kv, int64_t n, int hd, float scale, float* out,
             float* lse, std::vector<float>& scratch, RowOf row, float* probs, AttentionNumerics numerics) {
   if (n <= 0) {
@@ -60,11 +61,17 @@ void attend(const float* q, int n_q, const KvRows& kv, int64_t n, int hd, float 
   float* blk = scores + size_t(n_q) * size_t(n);
   float* qh = blk + size_t(block) * hd;
   math.prepare_q(q, qh, int64_t(n_q) * hd);
+  const bool direct = fast && Contiguous;
   for (int64_t j0 = 0; j0 < n; j0 += block) {
     const int64_t nb = std::min(block, n - j0);
-    for (int64_t j = 0; j < nb; ++j) f16_to_f32_row(kv.k + size_t(row(j0 + j)) * kv.stride, blk + j * hd, hd);
+    if (!direct)
+      for (int64_t j = 0; j < nb; ++j) f16_to_f32_row(kv.k + size_t(row(j0 + j)) * kv.stride, blk + j * hd, hd);
     for (int h = 0; h < n_q; ++h) {
       float* s = scores + size_t(h) * n + j0;
+      if (direct) {
+        avx2::dots_batch_h(qh + size_t(h) * hd, kv.k + size_t(j0) * kv.stride, kv.stride, nb, hd, fast, scale, s);
+        continue;
+      }
       if (fast) {
         avx2::dots_batch(qh + size_t(h) * hd, blk, nb, hd, fast, scale, s);
         continue;
@@ -77,11 +84,18 @@ void attend(const float* q, int n_q, const KvRows& kv, int64_t n, int hd, float 
   thread_local std::vector<OrderedAccumulator> acc;
   if (acc.size() < size_t(n_q)) acc.resize(size_t(n_q));
   for (int h = 0; h < n_q; ++h) acc[size_t(h)].reset(math.v_order(), hd);
-  for (int64_t j0 = 0; j0 < n; j0 += block) {
-    const int64_t nb = std::min(block, n - j0);
-    for (int64_t j = 0; j < nb; ++j) f16_to_f32_row(kv.v + size_t(row(j0 + j)) * kv.stride, blk + j * hd, hd);
+  const int64_t v_block = direct ? n : block;  // direct: one call, a lane's accumulators kept in registers
+  for (int64_t j0 = 0; j0 < n; j0 += v_block) {
+    const int64_t nb = std::min(v_block, n - j0);
+    if (!direct)
+      for (int64_t j = 0; j < nb; ++j) f16_to_f32_row(kv.v + size_t(row(j0 + j)) * kv.stride, blk + j * hd, hd);
     for (int h = 0; h < n_q; ++h) {
       const float* p = scores + size_t(h) * n + j0;
+      if (direct) {  // j0 is a multiple of the lanes: key j0 + j is on lane j % lanes
+        avx2::pv_batch_cols_h(acc[size_t(h)].lane_rows(), p, kv.v + size_t(j0) * kv.stride, kv.stride, nb, hd, fast, 0,
+                              hd);
+        continue;
+      }
       if (fast) {  // j0 is a multiple of the lanes: key j0 + j is on lane j % lanes
         avx2::pv_batch(acc[size_t(h)].lane_rows(), p, blk, nb, hd, fast);
         continue;
@@ -96,14 +110,14 @@ void attend(const float* q, int n_q, const KvRows& kv, int64_t n, int hd, float 
 
 void attend_rows(const float* q, int n_q, const KvRows& kv, int64_t n, int hd, float scale, float* out,
                  float* lse, std::vector<float>& scratch, AttentionNumerics numerics) {
-  attend(q, n_q, kv, n, hd, scale, out, lse, scratch, [](int64_t j) { return j; }, nullptr, numerics);
+  attend<true>(q, n_q, kv, n, hd, scale, out, lse, scratch, [](int64_t j) { return j; }, nullptr, numerics);
 }
 
 void attend_gather(const float* q, int n_q, const KvRows& kv, const int32_t* idx, int64_t n, int hd,
                    float scale, float* out, float* lse, std::vector<float>& scratch, float* probs,
                    AttentionNumerics numerics) {
-  attend(q, n_q, kv, n, hd, scale, out, lse, scratch, [idx](int64_t j) { return int64_t(idx[j]); }, probs,
-         numerics);
+  attend<false>(q, n_q, kv, n, hd, scale, out, lse, scratch, [idx](int64_t j) { return int64_t(idx[j]); }, probs,
+                numerics);
 }
 
 void merge_partial(float* out_a, float* lse_a, const float* out_b, const float* lse_b, int n_q, int hd) {

@@ -10,6 +10,7 @@
 
 #include "attention/batch_kernels.h"
 #include "attention/sum_order.h"
+#include "attention/vec_kernels.h"
 #include "attention/vector_exp.h"
 #include "attention/vector_exp_impl.h"
 #include "cpu/cpu_features.h"
@@ -70,6 +71,35 @@ TEST(pv_batch_equals_ordered_accumulator) {
         fast.finish(b.data());
         CHECK(same_bits(a.data(), b.data(), size_t(hd)));
       }
+    }
+}
+
+// The f16-row kernels (reading the KV cache directly, rows a stride apart)
+// equal the f32 ones on the widened rows, bit for bit; column ranges of
+// pv_batch_cols_h together equal one pv_batch.
+TEST(f16_row_kernels_equal_f32_kernels_on_widened_rows) {
+  if (!simd()) SKIP("no AVX2+FMA here");
+  for (int lanes : {8, 16, 32, 64})
+    for (int hd : {64, 128}) {
+      if (hd % lanes) continue;
+      const int64_t nb = 77;
+      const size_t stride = size_t(hd) + 8;  // rows not back to back
+      const auto q = values(size_t(hd), uint32_t(hd));
+      const auto raw = values(size_t(nb) * stride, uint32_t(lanes + hd));
+      std::vector<uint16_t> h(raw.size());
+      f32_to_f16_row(raw.data(), h.data(), int64_t(raw.size()));
+      std::vector<float> wide(size_t(nb) * hd);  // packed (nb, hd) f32
+      for (int64_t j = 0; j < nb; ++j) f16_to_f32_row(h.data() + j * stride, wide.data() + j * hd, hd);
+      std::vector<float> a(static_cast<size_t>(nb)), b(static_cast<size_t>(nb));
+      avx2::dots_batch(q.data(), wide.data(), nb, hd, lanes, 0.125f, a.data());
+      avx2::dots_batch_h(q.data(), h.data(), stride, nb, hd, lanes, 0.125f, b.data());
+      CHECK(same_bits(a.data(), b.data(), size_t(nb)));
+      const auto p = values(size_t(nb), 7);
+      std::vector<float> acc_a(size_t(lanes) * hd, 0.0f), acc_b(size_t(lanes) * hd, 0.0f);
+      avx2::pv_batch(acc_a.data(), p.data(), wide.data(), nb, hd, lanes);
+      avx2::pv_batch_cols_h(acc_b.data(), p.data(), h.data(), stride, nb, hd, lanes, 0, hd / 2);
+      avx2::pv_batch_cols_h(acc_b.data(), p.data(), h.data(), stride, nb, hd, lanes, hd / 2, hd);
+      CHECK(same_bits(acc_a.data(), acc_b.data(), acc_a.size()));
     }
 }
 

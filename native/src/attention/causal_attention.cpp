@@ -22,6 +22,14 @@ constexpr int kVBlock = 2048;              // decode p . V keys per kernel call 
 constexpr int64_t kScoreBudget = 1 << 20;  // floats of scores one tile may hold (4 MiB)
 constexpr int64_t kSplitKeysFrom = 2048;     // decode: keys from which threads split them
 
+// Columns [d0, d1) of n f16 rows (stride apart) into dst (n, hd) f32. Rows that
+// lie back to back (stride == hd, the KV cache's layout) go in one call with
+// every column: a call per row costs more than the extra columns.
+void convert_rows(const uint16_t* src, size_t stride, int64_t n, int hd, int d0, int d1, float* dst) {
+  if (stride == size_t(hd)) return f16_to_f32_row(src, dst, n * hd);
+  for (int64_t j = 0; j < n; ++j) f16_to_f32_row(src + size_t(j) * stride + d0, dst + j * hd + d0, d1 - d0);
+}
+
 // One tile: queries [i0, i1) of KV group g, all n_gqa heads of the group.
 void tile(const CausalAttentionArgs& a, int g, int64_t i0, int64_t i1, std::vector<float>& buf,
           std::vector<OrderedAccumulator>& acc) {
@@ -38,10 +46,9 @@ void tile(const CausalAttentionArgs& a, int g, int64_t i0, int64_t i1, std::vect
     math.prepare_q(a.q + (size_t(i) * a.n_head + size_t(g) * n_gqa) * hd, qh + (i - i0) * n_gqa * hd, int64_t(n_gqa) * hd);
   const uint16_t* K = a.k_heads[g];
   const uint16_t* V = a.v_heads[g];
-  // keys j0 .. j0 + nb - 1 of one head as f32 rows (nb, hd); one call where rows are contiguous
+  // keys j0 .. j0 + nb - 1 of one head as f32 rows (nb, hd)
   auto convert_block = [&](const uint16_t* src, int64_t j0, int64_t nb) {
-    if (a.stride == size_t(hd)) return f16_to_f32_row(src + size_t(j0) * a.stride, blk, nb * hd);
-    for (int64_t j = 0; j < nb; ++j) f16_to_f32_row(src + size_t(j0 + j) * a.stride, blk + j * hd, hd);
+    convert_rows(src + size_t(j0) * a.stride, a.stride, nb, hd, 0, hd, blk);
   };
   auto visible = [&](int64_t i, int64_t j0, int64_t nb) { return std::min<int64_t>(nb, a.pos0 + i - j0 + 1); };
   // llama.cpp's sum orders with AVX2: several keys per pass, same results (batch_kernels.h)
@@ -105,14 +112,6 @@ void tile(const CausalAttentionArgs& a, int g, int64_t i0, int64_t i1, std::vect
   for (int64_t i = i0; i < i1; ++i)
     for (int hh = 0; hh < n_gqa; ++hh)
       acc[size_t((i - i0) * n_gqa + hh)].finish(a.out + (size_t(i) * a.n_head + size_t(g) * n_gqa + hh) * hd);
-}
-
-// Columns [d0, d1) of n f16 rows (stride apart) into dst (n, hd) f32. Rows that
-// lie back to back (stride == hd, the KV cache's layout) go in one call with
-// every column: a call per row costs more than the extra columns.
-void convert_rows(const uint16_t* src, size_t stride, int64_t n, int hd, int d0, int d1, float* dst) {
-  if (stride == size_t(hd)) return f16_to_f32_row(src, dst, n * hd);
-  for (int64_t j = 0; j < n; ++j) f16_to_f32_row(src + size_t(j) * stride + d0, dst + j * hd + d0, d1 - d0);
 }
 
 // One query (decode) over a long context: threads split the keys for the

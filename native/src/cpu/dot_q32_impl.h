@@ -124,10 +124,24 @@ void dot_q32_repack(const tome::kernels::DotTile& t, int r0, int k0) {
     for (int r = 0; r < NW; ++r) t.out[size_t(k0 + k) * t.out_stride + size_t(r0 + r)] = res[r * NA + k];
 }
 
+using SubTileFn = void (*)(const tome::kernels::DotTile&, int r0, int k0);
+
+// Covers the tile with sub-tiles of at most max_nw weight rows x 4 activation
+// rows, each by by_shape[nw - 1][na - 1].
+template <size_t R>
+void run_subtiles(const tome::kernels::DotTile& t, int max_nw, const SubTileFn (&by_shape)[R][4]) {
+  for (int r0 = 0; r0 < t.n_w; r0 += max_nw) {
+    const int nw = t.n_w - r0 < max_nw ? t.n_w - r0 : max_nw;
+    for (int k0 = 0; k0 < t.n_act; k0 += 4) {
+      const int na = t.n_act - k0 < 4 ? t.n_act - k0 : 4;
+      by_shape[nw - 1][na - 1](t, r0, k0);
+    }
+  }
+}
+
 template <class Unpack>
 void dot_tile_repack(const tome::kernels::DotTile& t) {
-  using Fn = void (*)(const tome::kernels::DotTile&, int, int);
-  static constexpr Fn kByShape[4][4] = {  // [nw - 1][na - 1]
+  static constexpr SubTileFn kByShape[4][4] = {  // [nw - 1][na - 1]
       {dot_q32_repack<Unpack, 1, 1>, dot_q32_repack<Unpack, 1, 2>, dot_q32_repack<Unpack, 1, 3>,
        dot_q32_repack<Unpack, 1, 4>},
       {dot_q32_repack<Unpack, 2, 1>, dot_q32_repack<Unpack, 2, 2>, dot_q32_repack<Unpack, 2, 3>,
@@ -135,14 +149,7 @@ void dot_tile_repack(const tome::kernels::DotTile& t) {
       {dot_q32_repack<Unpack, 3, 1>, nullptr, nullptr, nullptr},
       {dot_q32_repack<Unpack, 4, 1>, nullptr, nullptr, nullptr},
   };
-  const int max_nw = t.n_act == 1 ? 4 : 2;
-  for (int r0 = 0; r0 < t.n_w; r0 += max_nw) {
-    const int nw = t.n_w - r0 < max_nw ? t.n_w - r0 : max_nw;
-    for (int k0 = 0; k0 < t.n_act; k0 += 4) {
-      const int na = t.n_act - k0 < 4 ? t.n_act - k0 : 4;
-      kByShape[nw - 1][na - 1](t, r0, k0);
-    }
-  }
+  run_subtiles(t, t.n_act == 1 ? 4 : 2, kByShape);
 }
 
 // Sub-tiles: 2 x 4 for prefill (fits the 16 vector registers); for decode one
@@ -152,19 +159,11 @@ void dot_tile_repack(const tome::kernels::DotTile& t) {
 // decode 67 -> 36 ms/token). Results do not depend on the sub-tile.
 template <class Unpack>
 void dot_tile(const tome::kernels::DotTile& t) {
-  using Fn = void (*)(const tome::kernels::DotTile&, int, int);
-  static constexpr Fn kByShape[2][4] = {  // [nw - 1][na - 1]
+  static constexpr SubTileFn kByShape[2][4] = {  // [nw - 1][na - 1]
       {dot_q32<Unpack, 1, 1>, dot_q32<Unpack, 1, 2>, dot_q32<Unpack, 1, 3>, dot_q32<Unpack, 1, 4>},
       {dot_q32<Unpack, 2, 1>, dot_q32<Unpack, 2, 2>, dot_q32<Unpack, 2, 3>, dot_q32<Unpack, 2, 4>},
   };
-  const int max_nw = t.n_act == 1 ? 1 : 2;
-  for (int r0 = 0; r0 < t.n_w; r0 += max_nw) {
-    const int nw = t.n_w - r0 < max_nw ? t.n_w - r0 : max_nw;
-    for (int k0 = 0; k0 < t.n_act; k0 += 4) {
-      const int na = t.n_act - k0 < 4 ? t.n_act - k0 : 4;
-      kByShape[nw - 1][na - 1](t, r0, k0);
-    }
-  }
+  run_subtiles(t, t.n_act == 1 ? 1 : 2, kByShape);
 }
 
 }  // namespace

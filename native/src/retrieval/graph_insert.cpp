@@ -57,6 +57,7 @@ int32_t RoarGraphIndex::insert_with_query(const float* key, const float* query) 
   bool has_in = false;
   std::vector<int32_t> pool;
   std::vector<DistId> psorted;
+  std::vector<float> kv_row(static_cast<size_t>(d));  // v as stored, widened
   for (int i = 0; i < deg_[size_t(u)]; ++i) {
     const int32_t v = ru[i];
     int32_t* rv = adj_.data() + size_t(v) * size_t(R_);
@@ -69,7 +70,6 @@ int32_t RoarGraphIndex::insert_with_query(const float* key, const float* query) 
     }
     pool.assign(rv, rv + dv);
     pool.push_back(u);
-    std::vector<float> kv_row(static_cast<size_t>(d));
     keys_.row_f32(v, kv_row.data());
     sort_by_distance(keys_.data(), d, kv_row.data(), pool.data(), int64_t(pool.size()), psorted);
     dv = prune_occlusion(keys_.data(), d, psorted.data(), int64_t(psorted.size()), R_, alpha_, rv);

@@ -35,6 +35,17 @@ inline std::vector<uint8_t> quantized(GgmlType t, const std::vector<float>& x) {
   return q;
 }
 
+// rows x cols weights of type t, row r quantized from random_row(cols, seed * 1000 + r, 0.05).
+inline std::vector<uint8_t> random_weights(GgmlType t, int64_t rows, int64_t cols, uint32_t seed) {
+  const size_t rb = tome::type_row_bytes(t, cols);
+  std::vector<uint8_t> w(rb * size_t(rows));
+  for (int64_t r = 0; r < rows; ++r) {
+    const std::vector<uint8_t> q = quantized(t, random_row(cols, seed * 1000 + uint32_t(r), 0.05f));
+    std::memcpy(w.data() + size_t(r) * rb, q.data(), rb);
+  }
+  return w;
+}
+
 inline std::vector<uint8_t> activation(GgmlType act_type, const std::vector<float>& x) {
   std::vector<uint8_t> q(tome::type_row_bytes(act_type, int64_t(x.size())));
   tome::convert_activation_row(act_type, x.data(), q.data(), int64_t(x.size()));

@@ -23,14 +23,8 @@ struct Problem {
 };
 
 Problem make_problem(GgmlType t, int64_t rows, int64_t cols, uint32_t seed) {
-  Problem p{t, rows, cols, {}, {}};
-  const size_t rb = tome::type_row_bytes(t, cols);
-  p.w.resize(rb * size_t(rows));
-  for (int64_t r = 0; r < rows; ++r) {
-    const std::vector<uint8_t> q = quantized(t, random_row(cols, seed * 1000 + uint32_t(r), 0.05f));
-    std::memcpy(p.w.data() + size_t(r) * rb, q.data(), rb);
-  }
-  p.W = tome::WeightMatrix{t, rows, cols, p.w.data(), rb};
+  Problem p{t, rows, cols, random_weights(t, rows, cols, seed), {}};
+  p.W = tome::WeightMatrix{t, rows, cols, p.w.data(), tome::type_row_bytes(t, cols)};
   return p;
 }
 

@@ -24,13 +24,8 @@ struct Matrix {
 
 Matrix make_matrix(GgmlType t, int64_t rows, int64_t cols, uint32_t seed) {
   Matrix m;
-  const size_t rb = tome::type_row_bytes(t, cols);
-  m.bytes.resize(rb * size_t(rows));
-  for (int64_t r = 0; r < rows; ++r) {
-    const std::vector<uint8_t> q = quantized(t, random_row(cols, seed * 1000 + uint32_t(r), 0.05f));
-    std::memcpy(m.bytes.data() + size_t(r) * rb, q.data(), rb);
-  }
-  m.W = tome::WeightMatrix{t, rows, cols, m.bytes.data(), rb};
+  m.bytes = random_weights(t, rows, cols, seed);
+  m.W = tome::WeightMatrix{t, rows, cols, m.bytes.data(), tome::type_row_bytes(t, cols)};
   return m;
 }
 

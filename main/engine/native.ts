@@ -98,6 +98,7 @@ export interface StepStats {
     merge: number;
     other: number;
     indexBuild: number;
+    indexInsert: number;
   };
   keysScanned: number;
   keysIndexed: number;

@@ -1,9 +1,12 @@
 #include "model/retrieval_attention.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <memory>
+#include <thread>
 
 #include "attention/partial_attention.h"
 #include "attention/vec_kernels.h"
@@ -167,17 +170,22 @@ void RetrievalAttention::forget_queries_from(int64_t n) {
 
 void RetrievalAttention::insert_until(int layer, int64_t end) {
   int64_t& cur = indexed_end_[size_t(layer)];
+  if (end <= cur) return;
+  for (int g = 0; g < hp_.n_head_kv; ++g) insert_group_until(layer, g, cur, end);
+  cur = end;
+}
+
+void RetrievalAttention::insert_group_until(int layer, int g, int64_t begin, int64_t end) {
+  KeyIndex* idx = index_[size_t(layer) * hp_.n_head_kv + size_t(g)].get();
+  if (!idx) return;
   const int hd = hp_.head_dim;
-  for (; cur < end; ++cur)
-    for (int g = 0; g < hp_.n_head_kv; ++g) {
-      KeyIndex* idx = index_[size_t(layer) * hp_.n_head_kv + size_t(g)].get();
-      if (!idx) continue;
-      if (guard_) {  // after a restore, keys past the build point may sit in released blocks
-        const int32_t row = int32_t(cur);
-        guard_->need_rows(layer, g, &row, 1);
-      }
-      idx->insert_f16(kv_.k(layer, g) + size_t(cur) * hd);
+  for (int64_t row = begin; row < end; ++row) {
+    if (guard_) {  // after a restore, keys past the build point may sit in released blocks
+      const int32_t r = int32_t(row);
+      guard_->need_rows(layer, g, &r, 1);
     }
+    idx->insert_f16(kv_.k(layer, g) + size_t(row) * hd);
+  }
 }
 
 bool RetrievalAttention::monitored(int layer, int g) const {
@@ -235,19 +243,33 @@ void RetrievalAttention::monitor_head(int layer, int g, const float* qh, int64_t
   r.recall = double(hit) / double(k);
 }
 
-// One layer of a decode step, in two parallel phases over small tasks, so that
-// a few KV groups (3 in SmolLM-like shapes) keep every thread busy:
-//   1. searches (one per query head, or one per group with kMean), then the
-//      static set of each group (its heads together: rows converted once);
-//   2. per query head: attention over its group's retrieved rows (the union of
-//      the group's searches, best first), merged into the static result.
+// One layer of a decode step, in two parallel phases:
+//   1. small tasks, so that a few KV groups (3 in SmolLM-like shapes) keep every
+//      thread busy: each group's inserts (keys that left the window), the
+//      searches (one per query head, or one per group with kMean; a group's
+//      wait for its inserts), then the static set of each group (its heads
+//      together: rows converted once);
+//   2. per KV group: its heads' attention over the group's retrieved rows (the
+//      union of the group's searches, best first), merged into the static result.
 // Between them the caller forms each group's rows and makes them resident.
 // Each head's numbers do not depend on the split: the kernels treat heads
 // independently.
 void RetrievalAttention::attend_layer(int layer, const float* q, int64_t pos, float* out, StepStats& st,
                                       ThreadPool& pool) {
   if (guard_) guard_->begin_epoch();
-  insert_until(layer, std::max<int64_t>(s_.sinks, pos + 1 - s_.window));
+  const int64_t insert_end = std::max<int64_t>(s_.sinks, pos + 1 - s_.window);
+  // Keys that left the window join their group's index before that group's
+  // searches: as phase-1 tasks, one per group, that the group's searches wait
+  // for (each index sees the same inserts in the same order: the same result
+  // as inserting serially). Under a RAM budget the row guard, which is not
+  // thread-safe, pages the rows in: then serially, here.
+  const bool insert_tasks = !guard_ && insert_end > indexed_end_[size_t(layer)];
+  double insert_ms = 0;
+  if (!insert_tasks) {
+    const auto t = Clock::now();
+    insert_until(layer, insert_end);
+    st.index_insert_ms += ms_since(t);
+  }
   const int G = hp_.n_head_kv, H = hp_.n_head, n_gqa = hp_.n_gqa(), hd = hp_.head_dim;
   const float scale = 1.0f / std::sqrt(float(hd));
   const bool per_head = s_.group == GroupMode::kUnion || n_gqa == 1;
@@ -262,10 +284,27 @@ void RetrievalAttention::attend_layer(int layer, const float* q, int64_t pos, fl
   p.nprobe = s_.nprobe;
   p.group = s_.group;
 
+  // tasks: [inserts (G, when insert_tasks)] [searches (n_search)] [static sets (G)]
+  const int n_insert = insert_tasks ? G : 0;
+  std::unique_ptr<std::atomic<bool>[]> inserted(new std::atomic<bool>[size_t(G)]);
+  for (int g = 0; g < G; ++g) inserted[size_t(g)].store(!insert_tasks);
+  std::atomic<int64_t> insert_us{0};
   auto t0 = Clock::now();
-  parallel_dynamic(&pool, n_search + G, 1, [&](int64_t task, int) {
+  parallel_dynamic(&pool, n_insert + n_search + G, 1, [&](int64_t task, int) {
+    if (task < n_insert) {
+      const int g = int(task);
+      const auto t = Clock::now();
+      insert_group_until(layer, g, indexed_end_[size_t(layer)], insert_end);
+      insert_us += int64_t(1000.0 * ms_since(t));
+      inserted[size_t(g)].store(true, std::memory_order_release);
+      return;
+    }
+    task -= n_insert;
     if (task < n_search) {
       const int h = per_head ? int(task) : int(task) * n_gqa, g = h / n_gqa;
+      // Tasks are handed out in order, so this group's insert is already
+      // running on another thread (or done): a short wait at most.
+      while (!inserted[size_t(g)].load(std::memory_order_acquire)) std::this_thread::yield();
       const KeyIndex* idx = index_of(g);
       if (!idx || idx->size() == 0) return;
       HeadResult& r = heads_[size_t(h)];
@@ -288,6 +327,8 @@ void RetrievalAttention::attend_layer(int layer, const float* q, int64_t pos, fl
     for (int i = 0; i < n_gqa; ++i) heads_[size_t(g * n_gqa + i)].lse = lse[i];
     heads_[size_t(g * n_gqa)].static_ms += ms_since(t);
   });
+  if (insert_tasks) indexed_end_[size_t(layer)] = insert_end;
+  insert_ms = 1e-3 * double(insert_us.load());
 
   // each group's retrieved rows: the union of its heads' results, best first
   group_rows_.resize(size_t(G));
@@ -305,39 +346,48 @@ void RetrievalAttention::attend_layer(int layer, const float* q, int64_t pos, fl
     if (guard_ && !rows.empty()) guard_->need_rows(layer, g, rows.data(), int64_t(rows.size()));
   }
 
-  parallel_dynamic(&pool, H, 1, [&](int64_t task, int) {
-    const int h = int(task), g = h / n_gqa;
-    HeadResult& r = heads_[size_t(h)];
+  // Phase 2 per KV group: its heads attend to the group's rows in one pass, so
+  // each retrieved K and V row is read from memory once, not once per head
+  // (random rows: the pass is memory-bound). Heads are independent in the
+  // kernel, so each head's numbers are what a pass of its own would give.
+  parallel_dynamic(&pool, G, 1, [&](int64_t task, int) {
+    const int g = int(task), h0 = g * n_gqa;
     const std::vector<int32_t>& rows = group_rows_[size_t(g)];
-    const float* qh = q + size_t(h) * hd;
     if (!rows.empty()) {
-      thread_local std::vector<float> o_r, probs, scratch;
+      thread_local std::vector<float> o_r, l_r, probs, scratch;
       const int64_t n = int64_t(rows.size());
-      o_r.resize(size_t(hd));
-      probs.resize(size_t(n));
-      float l_r;
+      o_r.resize(size_t(n_gqa) * hd);
+      l_r.resize(size_t(n_gqa));
+      probs.resize(size_t(n_gqa) * size_t(n));
       auto t = Clock::now();
-      attend_gather(qh, 1, kv_.rows(layer, g), rows.data(), n, hd, scale, o_r.data(), &l_r, scratch,
-                    probs.data(), s_.numerics);
-      r.retrieved_ms += ms_since(t);
-      t = Clock::now();
-      merge_partial(out + size_t(h) * hd, &r.lse, o_r.data(), &l_r, 1, hd);
-      const float w = std::exp(l_r - r.lse);  // the retrieved part's share of the merged softmax
-      r.positions.assign(rows.begin(), rows.end());
-      r.weights.resize(size_t(n));
-      for (int64_t j = 0; j < n; ++j) r.weights[size_t(j)] = probs[size_t(j)] * w;
-      r.merge_ms += ms_since(t);
-      if (h % n_gqa == 0) r.retrieved += n;
+      attend_gather(q + size_t(h0) * hd, n_gqa, kv_.rows(layer, g), rows.data(), n, hd, scale, o_r.data(),
+                    l_r.data(), scratch, probs.data(), s_.numerics);
+      heads_[size_t(h0)].retrieved_ms += ms_since(t);
+      heads_[size_t(h0)].retrieved += n;
+      for (int i = 0; i < n_gqa; ++i) {
+        HeadResult& r = heads_[size_t(h0 + i)];
+        t = Clock::now();
+        merge_partial(out + size_t(h0 + i) * hd, &r.lse, o_r.data() + size_t(i) * hd, &l_r[size_t(i)], 1, hd);
+        const float w = std::exp(l_r[size_t(i)] - r.lse);  // the retrieved part's share of the merged softmax
+        const float* p = probs.data() + size_t(i) * size_t(n);
+        r.positions.assign(rows.begin(), rows.end());
+        r.weights.resize(size_t(n));
+        for (int64_t j = 0; j < n; ++j) r.weights[size_t(j)] = p[j] * w;
+        r.merge_ms += ms_since(t);
+      }
     }
-    if (monitored(layer, g)) monitor_head(layer, g, qh, pos, rows, r);
+    if (monitored(layer, g))
+      for (int i = 0; i < n_gqa; ++i)
+        monitor_head(layer, g, q + size_t(h0 + i) * hd, pos, rows, heads_[size_t(h0 + i)]);
   });
   const double wall = ms_since(t0);
 
   // Phase times are per task on several threads; scale them so they add up to
   // the layer's wall time (the latency each phase is responsible for).
-  double busy = 0;
+  double busy = insert_ms;
   for (const HeadResult& r : heads_) busy += r.static_ms + r.search_ms + r.retrieved_ms + r.merge_ms;
   const double f = busy > 0 ? wall / busy : 0;
+  st.index_insert_ms += insert_ms * f;
   int sampled = 0;
   double recall = 0, mass = 0;
   for (int h = 0; h < H; ++h) {

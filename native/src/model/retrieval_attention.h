@@ -117,6 +117,8 @@ class RetrievalAttention {
  private:
   struct HeadResult;
   void insert_until(int layer, int64_t end);
+  // Keys [begin, end) of (layer, KV group g) into its index (indexed_end_ untouched).
+  void insert_group_until(int layer, int g, int64_t begin, int64_t end);
   bool monitored(int layer, int g) const;
   void monitor_head(int layer, int g, const float* qh, int64_t pos, const std::vector<int32_t>& rows,
                     HeadResult& r) const;

@@ -10,8 +10,8 @@
 
 namespace tome {
 
-template <class T>
-void reserve_for(std::vector<T>& v, size_t needed) {
+template <class T, class A>
+void reserve_for(std::vector<T, A>& v, size_t needed) {
   if (needed <= v.capacity()) return;
   v.reserve(std::max(needed, v.capacity() + v.capacity() / 8 + 1024));
 }

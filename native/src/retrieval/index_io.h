@@ -68,8 +68,8 @@ class ByteReader {
   float f32() { float v; get(&v, 4); return v; }
   // count elements of T; the count is checked against the remaining bytes
   // before anything is allocated.
-  template <class T>
-  void array(std::vector<T>& out, uint64_t count, const char* what) {
+  template <class T, class A>
+  void array(std::vector<T, A>& out, uint64_t count, const char* what) {
     if (count > remaining() / sizeof(T)) fail(std::string(what) + ": count exceeds the image");
     out.resize(size_t(count));
     get(out.data(), sizeof(T) * size_t(count));

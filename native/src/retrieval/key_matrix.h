@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "common/huge_pages.h"
+
 namespace tome {
 
 class KeyMatrix {
@@ -35,12 +37,12 @@ class KeyMatrix {
   // Appends n rows of f16 (the KV cache's format) as they are.
   int64_t append_f16(const uint16_t* src, int64_t n, size_t stride);
 
-  std::vector<uint16_t>& storage() { return data_; }  // for deserialization
-  const std::vector<uint16_t>& storage() const { return data_; }
+  HugeVector<uint16_t>& storage() { return data_; }  // for deserialization
+  const HugeVector<uint16_t>& storage() const { return data_; }
 
  private:
   int d_ = 0;
-  std::vector<uint16_t> data_;
+  HugeVector<uint16_t> data_;  // read at random by searches: huge pages (huge_pages.h)
 };
 
 }  // namespace tome

@@ -47,6 +47,7 @@
 #pragma once
 #include <memory>
 
+#include "common/huge_pages.h"
 #include "retrieval/graph_anchors.h"
 #include "retrieval/key_index.h"
 #include "retrieval/key_matrix.h"
@@ -142,7 +143,7 @@ class RoarGraphIndex : public KeyIndex {
   int M_ = 32, R_ = 48, ef_link_ = 48, default_ef_ = 0;
   float alpha_ = 1.0f;
   LinkMetric link_metric_ = LinkMetric::kInnerProduct;
-  std::vector<int32_t> adj_;    // (n, R)
+  HugeVector<int32_t> adj_;     // (n, R); read at random by searches: huge pages
   std::vector<uint16_t> deg_;   // (n)
   std::vector<int32_t> entries_;
   AnchorQueries anchors_;

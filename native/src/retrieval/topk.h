@@ -23,6 +23,12 @@ struct RanksBefore {
   }
 };
 inline constexpr RanksBefore ranks_before{};
+// The reverse order: a std heap under it has the BEST element at its front
+// (search candidates, expanded best first).
+struct RanksAfter {
+  bool operator()(const Scored& a, const Scored& b) const { return ranks_before(b, a); }
+};
+inline constexpr RanksAfter ranks_after{};
 
 // Bounded heap over a caller-owned array h[0..k): front = worst kept.
 // Returns true when x was kept. A NaN score (overflowing keys or queries) is
@@ -35,9 +41,20 @@ inline bool topk_push(Scored* h, int& size, int k, Scored x) {
     return true;
   }
   if (!ranks_before(x, h[0])) return false;
-  std::pop_heap(h, h + size, ranks_before);
-  h[size - 1] = x;
-  std::push_heap(h, h + size, ranks_before);
+  // x replaces the worst: one sift down from the front (pop_heap + push_heap
+  // would sift twice). The kept set is the same either way; only the heap's
+  // internal arrangement differs, and every reader sorts or reads the front.
+  int i = 0;
+  for (;;) {
+    const int l = 2 * i + 1;
+    if (l >= size) break;
+    const int r = l + 1;
+    const int c = (r < size && ranks_before(h[l], h[r])) ? r : l;  // the worse child
+    if (!ranks_before(x, h[c])) break;                              // x is worse than both: stays here
+    h[i] = h[c];
+    i = c;
+  }
+  h[i] = x;
   return true;
 }
 

@@ -49,6 +49,8 @@ export interface RetrievalOptions {
   nprobe?: number;
   degree?: number;
   querySample?: number;
+  /** Indexes with fewer keys are searched by an exact scan (below the crossover it is cheaper); 0: never. */
+  exactBelow?: number;
   group?: "union" | "mean";
   monitorEvery?: number;
   monitorHeads?: number;

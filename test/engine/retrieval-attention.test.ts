@@ -2,7 +2,8 @@
 //   - retrieval with top-k = every key (flat) equals full attention,
 //   - the context keeps growing over 2K generated tokens: keys leaving the
 //     window are inserted into the index and stay retrievable,
-//   - every sparse mode runs and reports its per-step stats.
+//   - every sparse mode runs and reports its per-step stats,
+//   - retrieval below its exact-scan threshold is flat, bit for bit.
 import { describe, expect, it } from "vitest";
 import { loadAddon, type SessionOptions } from "../../main/engine";
 import { hasData, modelPath } from "../helpers/data";
@@ -101,6 +102,27 @@ describe.skipIf(!hasData)("retrieval attention", () => {
       if (attention === "flat") expect(st.recall).toBeCloseTo(1, 6);
       if (attention === "retrieval" || attention === "ivf") expect(st.keysScannedFrac).toBeLessThan(1);
     });
+
+  it("retrieval below its exact-scan threshold decodes exactly as flat, bit for bit", async () => {
+    // exactBelow above the context: every group is answered by one exact scan,
+    // the same top-k flat finds (flat scans each group once for its heads too)
+    const a = session({ attention: "retrieval", topK: 32, exactBelow: 1e9, ...SMALL });
+    const b = session({ attention: "flat", topK: 32, ...SMALL });
+    const doc = Array.from(a.model.tokenize("Lily found a shiny key under the old tree. ".repeat(30), true, false));
+    let la = await a.session.eval(Int32Array.from(doc));
+    let lb = await b.session.eval(Int32Array.from(doc));
+    for (let i = 0; i < 40; i++) {
+      expect(la).toEqual(lb);
+      const t = argmax(la);
+      la = await a.session.eval(Int32Array.of(t));
+      lb = await b.session.eval(Int32Array.of(t));
+    }
+    expect(la).toEqual(lb);
+    const st = a.session.lastStats();
+    expect(st.sparse).toBe(true);
+    expect(st.keysRetrieved).toBeGreaterThan(0);
+    expect(st.keysScannedFrac).toBeCloseTo(1, 6);
+  });
 
   it("rewinding into the indexed context drops the index and builds it again", async () => {
     const { model, session: s } = session({ attention: "flat", topK: 32, ...SMALL });

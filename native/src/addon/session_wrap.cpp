@@ -35,6 +35,11 @@ void read_retrieval_settings(const Napi::Object& o, RetrievalSettings& r) {
   r.monitor_every = int_option(o, "monitorEvery", r.monitor_every, 0, 1 << 20);
   r.monitor_heads = int_option(o, "monitorHeads", r.monitor_heads, 1, 1 << 16);
   r.query_sample = opt_number(o, "querySample", r.query_sample);
+  {
+    const double eb = opt_number(o, "exactBelow", double(r.exact_below));
+    if (!(eb >= 0 && eb <= 1e12)) throw type_error(env, "option 'exactBelow' must be a key count >= 0");
+    r.exact_below = int64_t(eb);
+  }
   if (!(r.query_sample > 0 && r.query_sample <= 1)) throw type_error(env, "option 'querySample' must be in (0, 1]");
   r.widen_below = opt_number(o, "widenBelow", r.widen_below);
   Napi::Value numerics = o.Get("numerics");

@@ -32,6 +32,11 @@ struct RetrievalSettings {
   int degree = 32;              // graph out-degree M
   double query_sample = 0.25;   // share of prefill positions whose queries are kept for the graph
   GroupMode group = GroupMode::kUnion;  // GQA: search per query head (union) or once per group (mean)
+  // Indexes holding fewer keys than this are searched exactly, by one scan of
+  // their keys for all heads of the group (the same top-k as flat), instead of
+  // through the index: below this crossover the scan costs less than a graph
+  // search (README: "Where retrieval pays off"). 0: always the index.
+  int64_t exact_below = 0;
   // Live quality monitor: every monitor_every steps (0: off) compare, for
   // monitor_heads sampled (layer, KV head) pairs, the retrieved keys with the
   // exact top-k: recall@k and the softmax mass captured. When the captured mass

@@ -273,10 +273,27 @@ void RetrievalAttention::attend_layer(int layer, const float* q, int64_t pos, fl
   const int G = hp_.n_head_kv, H = hp_.n_head, n_gqa = hp_.n_gqa(), hd = hp_.head_dim;
   const float scale = 1.0f / std::sqrt(float(hd));
   const bool per_head = s_.group == GroupMode::kUnion || n_gqa == 1;
-  const int n_search = per_head ? H : G;
   heads_.resize(size_t(H));
   for (HeadResult& r : heads_) r = HeadResult{};
   auto index_of = [&](int g) { return index_[size_t(layer) * G + size_t(g)].get(); };
+  // Search tasks: (group, head), head -1 = one search for the whole group: an
+  // exact scan (an index below exact_below keys, counting this step's inserts:
+  // under the crossover a scan of every key costs less than a graph search),
+  // or the kMean search. The group's first head holds a group search's result.
+  const int64_t pending = insert_tasks ? insert_end - indexed_end_[size_t(layer)] : 0;
+  group_exact_.assign(size_t(G), 0);
+  search_tasks_.clear();
+  for (int g = 0; g < G; ++g) {
+    const KeyIndex* idx = index_of(g);
+    // flat mode: every group by one scan (each key read once for its heads)
+    group_exact_[size_t(g)] = idx && (s_.mode == AttentionMode::FLAT ||
+                                      (s_.exact_below > 0 && idx->size() + pending < s_.exact_below));
+    if (per_head && !group_exact_[size_t(g)])
+      for (int i = 0; i < n_gqa; ++i) search_tasks_.push_back({g, g * n_gqa + i});
+    else
+      search_tasks_.push_back({g, -1});
+  }
+  const int n_search = int(search_tasks_.size());
 
   SearchParams p;
   p.ef = s_.ef > 0 ? s_.ef : 0;
@@ -301,7 +318,8 @@ void RetrievalAttention::attend_layer(int layer, const float* q, int64_t pos, fl
     }
     task -= n_insert;
     if (task < n_search) {
-      const int h = per_head ? int(task) : int(task) * n_gqa, g = h / n_gqa;
+      const int g = search_tasks_[size_t(task)].first, head = search_tasks_[size_t(task)].second;
+      const int h = head >= 0 ? head : g * n_gqa;
       // Tasks are handed out in order, so this group's insert is already
       // running on another thread (or done): a short wait at most.
       while (!inserted[size_t(g)].load(std::memory_order_acquire)) std::this_thread::yield();
@@ -311,7 +329,8 @@ void RetrievalAttention::attend_layer(int layer, const float* q, int64_t pos, fl
       SearchParams ph = p;
       ph.k = int(std::min<int64_t>(s_.top_k, idx->size()));
       auto t = Clock::now();
-      if (per_head) idx->search(q + size_t(h) * hd, ph, r.found);
+      if (head >= 0) idx->search(q + size_t(h) * hd, ph, r.found);
+      else if (group_exact_[size_t(g)]) exact_search_group(idx->key_rows(), q + size_t(h) * hd, n_gqa, ph.k, r.found);
       else idx->search_group(q + size_t(h) * hd, n_gqa, ph, r.found);
       r.search_ms += ms_since(t);
       r.scanned += r.found.keys_scanned;
@@ -337,11 +356,12 @@ void RetrievalAttention::attend_layer(int layer, const float* q, int64_t pos, fl
     std::vector<int32_t>& rows = group_rows_[size_t(g)];
     rows.clear();
     all.clear();
-    for (int i = 0; i < (per_head ? n_gqa : 1); ++i) {
+    const bool by_head = per_head && !group_exact_[size_t(g)];
+    for (int i = 0; i < (by_head ? n_gqa : 1); ++i) {
       const SearchResult& f = heads_[size_t(g * n_gqa + i)].found;
       for (size_t j = 0; j < f.ids.size(); ++j) all.push_back(Scored{f.scores[j], f.ids[j]});
     }
-    if (per_head && n_gqa > 1) dedup_best_first(all);
+    if (by_head && n_gqa > 1) dedup_best_first(all);
     for (const Scored& x : all) rows.push_back(int32_t(s_.sinks + x.id));
     if (guard_ && !rows.empty()) guard_->need_rows(layer, g, rows.data(), int64_t(rows.size()));
   }

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "model/attention_mode.h"
@@ -137,6 +138,8 @@ class RetrievalAttention {
   KvRowGuard* guard_ = nullptr;
   std::vector<HeadResult> heads_;                // attend_layer's per-head results (n_head)
   std::vector<std::vector<int32_t>> group_rows_;  // attend_layer: retrieved context rows per KV group
+  std::vector<uint8_t> group_exact_;             // attend_layer: group searched by an exact scan
+  std::vector<std::pair<int, int>> search_tasks_;  // attend_layer: (group, head or -1 for the group)
 };
 
 }  // namespace tome

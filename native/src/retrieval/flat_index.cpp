@@ -35,7 +35,39 @@ void scan_rows(const KeyMatrix& keys, const float* q, int n_q, int64_t j0, int64
   }
 }
 
+// Merges each head's per-thread lists, then unions the heads (best score per id).
+void union_of_heads(std::vector<std::vector<TopK>>& tops, int n_q, int k, SearchResult& out) {
+  std::vector<Scored> all;
+  std::vector<int32_t> ids;
+  std::vector<float> sc;
+  for (int h = 0; h < n_q; ++h) {
+    TopK merged(k);
+    for (std::vector<TopK>& t : tops) {
+      t[size_t(h)].sorted_into(ids, sc);
+      for (size_t i = 0; i < ids.size(); ++i) merged.push(sc[i], ids[i]);
+    }
+    merged.sorted_into(ids, sc);
+    for (size_t i = 0; i < ids.size(); ++i) all.push_back(Scored{sc[i], ids[i]});
+  }
+  if (n_q > 1) dedup_best_first(all);  // by id, keeping the best score
+  out.ids.resize(all.size());
+  out.scores.resize(all.size());
+  for (size_t i = 0; i < all.size(); ++i) {
+    out.ids[i] = all[i].id;
+    out.scores[i] = all[i].score;
+  }
+}
+
 }  // namespace
+
+void exact_search_group(const KeyMatrix& keys, const float* q, int n_q, int k, SearchResult& out) {
+  out.clear();
+  if (n_q <= 0) return;
+  std::vector<std::vector<TopK>> tops(1, std::vector<TopK>(static_cast<size_t>(n_q), TopK(std::max(0, k))));
+  scan_rows(keys, q, n_q, 0, keys.rows(), tops[0]);
+  union_of_heads(tops, n_q, std::max(0, k), out);
+  out.keys_scanned = keys.rows();
+}
 
 FlatIndex::FlatIndex(int d, ThreadPool* pool) : keys_(d), pool_(pool) {
   if (d <= 0) throw Error("BAD_ARGUMENT", "FlatIndex: dimension must be positive");
@@ -79,28 +111,7 @@ void FlatIndex::search_group(const float* q, int n_q, const SearchParams& p, Sea
   } else {
     scan_rows(keys_, q, n_q, 0, n, tops[0]);
   }
-  // Merge threads per head, then union over heads (best score per id).
-  std::vector<Scored> all;
-  std::vector<int32_t> ids;
-  std::vector<float> sc;
-  for (int h = 0; h < n_q; ++h) {
-    TopK merged(k);
-    for (int t = 0; t < n_threads; ++t) {
-      tops[size_t(t)][size_t(h)].sorted_into(ids, sc);
-      for (size_t i = 0; i < ids.size(); ++i) merged.push(sc[i], ids[i]);
-    }
-    merged.sorted_into(ids, sc);
-    for (size_t i = 0; i < ids.size(); ++i) all.push_back(Scored{sc[i], ids[i]});
-  }
-  if (n_q > 1) {
-    dedup_best_first(all);  // by id, keeping the best score
-  }
-  out.ids.resize(all.size());
-  out.scores.resize(all.size());
-  for (size_t i = 0; i < all.size(); ++i) {
-    out.ids[i] = all[i].id;
-    out.scores[i] = all[i].score;
-  }
+  union_of_heads(tops, n_q, k, out);
   out.keys_scanned = n * n_q;
 }
 

@@ -14,6 +14,13 @@ namespace tome {
 class ThreadPool;
 class ByteReader;
 
+// Exact top-k of each of n_q queries (n_q, d) over keys, in one pass over the
+// rows (each row read once for all queries); out = the union of the heads'
+// lists, best score per id, best first (KeyIndex::search_group's kUnion
+// result); keys_scanned = rows read. Single-threaded: a decode step runs one
+// per KV group on its own thread.
+void exact_search_group(const KeyMatrix& keys, const float* q, int n_q, int k, SearchResult& out);
+
 class FlatIndex : public KeyIndex {
  public:
   // pool (optional, not owned) parallelises search over rows; it must outlive
@@ -31,6 +38,7 @@ class FlatIndex : public KeyIndex {
   int64_t size() const override { return keys_.rows(); }
   size_t bytes() const override { return sizeof(*this) + keys_.bytes(); }
   const uint16_t* key(int32_t id) const override { return keys_.row(id); }
+  const KeyMatrix& key_rows() const override { return keys_; }
 
   void search(const float* q, const SearchParams& p, SearchResult& out) const override;
   // kUnion: one pass over the keys for all n_q queries (each key row read once).

@@ -35,6 +35,7 @@ class IvfIndex : public KeyIndex {
   int64_t size() const override { return keys_.rows(); }
   size_t bytes() const override;
   const uint16_t* key(int32_t id) const override { return keys_.row(id); }
+  const KeyMatrix& key_rows() const override { return keys_; }
   int nlist() const { return int(lists_.size()); }
   int default_nprobe() const { return default_nprobe_; }
   const std::vector<int32_t>& list(int l) const { return lists_[size_t(l)]; }

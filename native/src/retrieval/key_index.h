@@ -55,6 +55,8 @@ struct SearchResult {
   void clear() { ids.clear(); scores.clear(); keys_scanned = 0; other_dots = 0; }
 };
 
+class KeyMatrix;
+
 class KeyIndex {
  public:
   virtual ~KeyIndex() = default;
@@ -66,6 +68,8 @@ class KeyIndex {
   virtual size_t bytes() const = 0;
   // Key id as stored (d f16 values; valid until the next insert).
   virtual const uint16_t* key(int32_t id) const = 0;
+  // Every key, in id order (each index kind keeps them so).
+  virtual const KeyMatrix& key_rows() const = 0;
 
   // Top-k keys by q . k for one query q (d floats). out is overwritten.
   virtual void search(const float* q, const SearchParams& p, SearchResult& out) const = 0;
@@ -84,7 +88,6 @@ class KeyIndex {
   virtual std::vector<uint8_t> serialize(bool with_keys = true) const = 0;
 };
 
-class KeyMatrix;
 // Rebuilds any index from serialize()'s bytes; an image written without its
 // keys takes them (moved) from *external_keys. Throws tome::Error with code
 // RETRIEVAL_CORRUPT on any malformed, truncated or inconsistent input.

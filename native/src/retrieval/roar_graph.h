@@ -106,6 +106,7 @@ class RoarGraphIndex : public KeyIndex {
   int64_t size() const override { return keys_.rows(); }
   size_t bytes() const override;
   const uint16_t* key(int32_t id) const override { return keys_.row(id); }
+  const KeyMatrix& key_rows() const override { return keys_; }
 
   void search(const float* q, const SearchParams& p, SearchResult& out) const override;
   // A key added while decoding (graph_insert.cpp). Candidates: the top lists of

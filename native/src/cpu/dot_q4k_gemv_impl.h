@@ -7,11 +7,10 @@
 // Per super-block i the exact integers isum_i = sum_j scale_j * (q . q8 over
 // sub-block j) and imin_i = sum_j min_j * (bsums[2j] + bsums[2j+1]) are left in the
 // int32 lanes of one vector each; 8 super-blocks' vectors are summed across lanes
-// together (totals8), then the float chains take them in order:
+// together (totals8), then the float chains take them in order, as the two lanes
+// of one vector:
 //   acc = fma(da*dw, isum_i, acc),  accm = fma(da*dmin, imin_i, accm);  acc - accm.
 #pragma once
-#include <algorithm>
-
 #include "cpu/kernels.h"
 #include "cpu/q4k_simd.h"
 

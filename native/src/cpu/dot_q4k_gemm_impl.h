@@ -13,6 +13,9 @@
 // isum_c of 8 (row, token) outputs in the lanes of one vector, which feeds
 //   acc = fma(float(isum_c), dw*da, acc),  accm = fma(float(imin_c), dmin*da, accm)
 // lane by lane: the canonical chains of every output, 8 at a time.
+// 256-bit vectors in both builds: a 512-bit VNNI variant (rows in 128-bit lanes,
+// 16 activation bytes broadcast) measured 3.5 against 2.95 ns per row x token x
+// super-block on Zen 4, which runs 512-bit operations as two 256-bit halves.
 #pragma once
 #include <algorithm>
 

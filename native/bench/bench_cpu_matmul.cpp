@@ -57,8 +57,10 @@ double seconds_per_call(Fn fn, double (*now_s)() = wall_s) {
 
 int main(int argc, char** argv) {
   const int64_t rows = argc > 2 ? std::atoll(argv[1]) : 2048, cols = argc > 2 ? std::atoll(argv[2]) : 2048;
-  std::printf("kernels: %s; matrix %lld x %lld\n", tome::simd_enabled() ? "avx2" : "scalar", (long long)rows,
-              (long long)cols);
+  const char* kernels = !tome::simd_enabled()                ? "scalar"
+                        : tome::cpu_features().avx512vnni ? "avx2 (+avx512-vnni where built)"
+                                                          : "avx2";
+  std::printf("kernels: %s; matrix %lld x %lld\n", kernels, (long long)rows, (long long)cols);
   std::mt19937 rng(1);
   std::normal_distribution<float> nd(0.0f, 0.05f);
   std::vector<float> row(static_cast<size_t>(cols)), x(static_cast<size_t>(cols) * 64), y(static_cast<size_t>(rows) * 64);

@@ -26,12 +26,15 @@ TOME_AVX2_DOT(dot_q6_K_avx2);
 TOME_AVX2_DOT(dot_q4_0_repack_avx2);
 TOME_AVX2_DOT(dot_iq4_nl_repack_avx2);
 TOME_AVX2_DOT(dot_q4_K_gemm_avx2);
-// AVX512-VNNI builds of the Q8_0 / Q4_0 / IQ4_NL kernels (dot_q32_vnni.cpp)
+// AVX512-VNNI builds of the Q8_0 / Q4_0 / IQ4_NL kernels (dot_q32_vnni.cpp) and
+// of the Q4_K ones (dot_q4k_vnni.cpp)
 TOME_AVX2_DOT(dot_q8_0_vnni);
 TOME_AVX2_DOT(dot_q4_0_vnni);
 TOME_AVX2_DOT(dot_iq4_nl_vnni);
 TOME_AVX2_DOT(dot_q4_0_repack_vnni);
 TOME_AVX2_DOT(dot_iq4_nl_repack_vnni);
+TOME_AVX2_DOT(dot_q4_K_vnni);
+TOME_AVX2_DOT(dot_q4_K_gemm_vnni);
 #undef TOME_AVX2_DOT
 
 void convert_f16_avx2(const float* src, void* dst, int64_t n);

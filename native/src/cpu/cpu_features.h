@@ -14,7 +14,8 @@ struct CpuFeatures {
   // 16-lane registers. True when llama.cpp would load one of those here.
   bool avx512 = false;
   // AVX512-VNNI with VL (vpdpbusd on 256-bit vectors): the int8 dot kernels of
-  // dot_q32_vnni.cpp (same results as the AVX2 ones, fewer instructions per block).
+  // dot_q32_vnni.cpp and dot_q4k_vnni.cpp (same results as the AVX2 ones, fewer
+  // instructions per block).
   bool avx512vnni = false;
 };
 

@@ -1,7 +1,8 @@
-// AVX2 dot products of Q4_K, Q5_K, Q6_K weights with Q8_K activations, in the
+// AVX2 dot products of Q5_K and Q6_K weights with Q8_K activations, in the
 // canonical order of kernels.h (integer parts exact; which integers go to which
 // float lane, and the float steps, as documented there).
-// A weight super-block is unpacked once for up to 4 activation rows.
+// A weight super-block is unpacked once for up to 4 activation rows. (Q4_K:
+// dot_q4k_avx2.cpp.)
 #include "cpu/avx2_entry.h"
 #ifdef TOME_HAVE_AVX2_KERNELS
 #include "cpu/avx2_util.h"
@@ -48,105 +49,6 @@ inline void unpack_scales_mins(const uint8_t* scales, uint8_t out[16]) {
   std::memcpy(out, r, 16);
 }
 
-// Shared by Q4_K and Q5_K: Levels::chunk(c, &lo, &hi) yields the 64 unsigned levels
-// of chunk c (sub-blocks 2c and 2c+1, 32 each). isum lanes: lane l sums elements
-// 4l..4l+3 of every 32-element vector, times that sub-block's scale.
-// Float steps per super-block (see kernels.h):
-//   Q4_K (kMode kSuperBlock): acc = fma(da*dw, hsum(isum), acc); accm = fma(da*dmin, imin, accm);
-//                          result acc - accm
-//   Q5_K (kMode kLanes):       acc_l = fma(da*dw, isum_l, acc_l); summs = fma(-da*dmin, imin, summs);
-//                          result hsum8(acc) + summs
-//   Q4_K gemm (kMode kGemm, llama.cpp's repacked 4-token gemm): per 64-element
-//                          chunk c, acc = fma(da*dw, hsum(isum_c), acc);
-//                          accm = fma(da*dmin, imin_c, accm); result acc - accm
-enum Mode { kSuperBlock, kLanes, kGemm };
-template <class Block, class Levels, int kMode, int NA>
-void dot_scale_min(const void* w, const uint8_t* act, size_t stride, int64_t n, float* out) {
-  const Block* x = static_cast<const Block*>(w);
-  const BlockQ8_K* a[NA];
-  for (int k = 0; k < NA; ++k) a[k] = reinterpret_cast<const BlockQ8_K*>(act + size_t(k) * stride);
-  float acc[NA], accm[NA];
-  __m256 accv[NA];
-  for (int k = 0; k < NA; ++k) {
-    acc[k] = accm[k] = 0.0f;
-    accv[k] = _mm256_setzero_ps();
-  }
-  const int64_t nb = n / tome::kQKK;
-  for (int64_t i = 0; i < nb; ++i) {
-    alignas(16) uint8_t sm[16];
-    unpack_scales_mins(x[i].scales, sm);
-    const __m128i sm16_scales = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(sm)));
-    const __m128i mins16 = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(sm + 8)));
-    const __m256i scales = _mm256_broadcastsi128_si256(sm16_scales);
-    const float dw = half_to_float(x[i].d), dmin = half_to_float(x[i].dmin);
-
-    // imin = sum_j min_j * (bsums[2j] + bsums[2j+1]); lane c of imin4 is chunk c's part
-    int imin[NA];
-    alignas(16) int imin4[NA][4];
-    for (int k = 0; k < NA; ++k) {
-      const __m256i bs = load256(a[k][i].bsums);
-      const __m128i pairs = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
-      const __m128i v = _mm_madd_epi16(pairs, mins16);
-      if (kMode == kGemm) _mm_store_si128(reinterpret_cast<__m128i*>(imin4[k]), v);
-      else imin[k] = hsum_i32_4(v);
-    }
-
-    __m256i isum[NA], ichunk[NA][4];
-    for (int k = 0; k < NA; ++k) isum[k] = _mm256_setzero_si256();
-    Levels lv(x[i]);
-    for (int c = 0; c < 4; ++c) {
-      __m256i lo, hi;
-      lv.chunk(c, &lo, &hi);
-      const __m256i s_lo = pick_words(scales, kSameWord[2 * c]);
-      const __m256i s_hi = pick_words(scales, kSameWord[2 * c + 1]);
-      for (int k = 0; k < NA; ++k) {
-        const __m256i p_lo = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, load256(a[k][i].qs + 64 * c)), s_lo);
-        const __m256i p_hi = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, load256(a[k][i].qs + 64 * c + 32)), s_hi);
-        if (kMode == kGemm) ichunk[k][c] = _mm256_add_epi32(p_lo, p_hi);
-        else isum[k] = _mm256_add_epi32(isum[k], _mm256_add_epi32(p_lo, p_hi));
-      }
-    }
-    if (kMode == kGemm) {
-      for (int k = 0; k < NA; ++k) {
-        // exact per-chunk totals, lane c = chunk c
-        const __m256i h = _mm256_hadd_epi32(_mm256_hadd_epi32(ichunk[k][0], ichunk[k][1]),
-                                            _mm256_hadd_epi32(ichunk[k][2], ichunk[k][3]));
-        const __m128i tot = _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
-        alignas(16) float fs[4];
-        _mm_store_ps(fs, _mm_cvtepi32_ps(tot));
-        const float ad = a[k][i].d, d = dw * ad, m = dmin * ad;
-        for (int c = 0; c < 4; ++c) {
-          acc[k] = fma1(d, fs[c], acc[k]);
-          accm[k] = fma1(m, float(imin4[k][c]), accm[k]);
-        }
-      }
-      continue;
-    }
-    for (int k = 0; k < NA; ++k) {
-      const float d = a[k][i].d * dw, m = a[k][i].d * dmin;
-      if (kMode == kLanes) {
-        accv[k] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(isum[k]), accv[k]);
-        accm[k] = fma1(-m, float(imin[k]), accm[k]);
-      } else {
-        acc[k] = fma1(d, float(hsum_i32_8(isum[k])), acc[k]);
-        accm[k] = fma1(m, float(imin[k]), accm[k]);
-      }
-    }
-  }
-  for (int k = 0; k < NA; ++k) out[k] = kMode == kLanes ? hsum8_avx(accv[k]) + accm[k] : acc[k] - accm[k];
-}
-
-struct LevelsQ4_K {
-  const tome::BlockQ4_K& b;
-  explicit LevelsQ4_K(const tome::BlockQ4_K& blk) : b(blk) {}
-  void chunk(int c, __m256i* lo, __m256i* hi) const {
-    const __m256i q = load256(b.qs + 32 * c);
-    const __m256i m4 = _mm256_set1_epi8(0x0F);
-    *lo = _mm256_and_si256(q, m4);
-    *hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
-  }
-};
-
 // Q5_K: the 5th bit of element l of sub-block 2c is qh[l] bit 2c, of 2c+1 bit 2c+1.
 // qh is shifted right by 2 per chunk, so bits 0 and 1 of each byte are the ones needed.
 struct LevelsQ5_K {
@@ -163,6 +65,61 @@ struct LevelsQ5_K {
     qh = _mm256_srli_epi16(qh, 2);
   }
 };
+
+// Q5_K: isum lanes: lane l sums elements 4l..4l+3 of every 32-element vector, times
+// that sub-block's scale. Float steps per super-block (see kernels.h):
+//   acc_l = fma(da*dw, isum_l, acc_l); summs = fma(-da*dmin, imin, summs);
+//   result hsum8(acc) + summs
+template <int NA>
+void dot_q5_K(const void* w, const uint8_t* act, size_t stride, int64_t n, float* out) {
+  const tome::BlockQ5_K* x = static_cast<const tome::BlockQ5_K*>(w);
+  const BlockQ8_K* a[NA];
+  for (int k = 0; k < NA; ++k) a[k] = reinterpret_cast<const BlockQ8_K*>(act + size_t(k) * stride);
+  float accm[NA];
+  __m256 accv[NA];
+  for (int k = 0; k < NA; ++k) {
+    accm[k] = 0.0f;
+    accv[k] = _mm256_setzero_ps();
+  }
+  const int64_t nb = n / tome::kQKK;
+  for (int64_t i = 0; i < nb; ++i) {
+    alignas(16) uint8_t sm[16];
+    unpack_scales_mins(x[i].scales, sm);
+    const __m128i sm16_scales = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(sm)));
+    const __m128i mins16 = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(sm + 8)));
+    const __m256i scales = _mm256_broadcastsi128_si256(sm16_scales);
+    const float dw = half_to_float(x[i].d), dmin = half_to_float(x[i].dmin);
+
+    // imin = sum_j min_j * (bsums[2j] + bsums[2j+1])
+    int imin[NA];
+    for (int k = 0; k < NA; ++k) {
+      const __m256i bs = load256(a[k][i].bsums);
+      const __m128i pairs = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
+      imin[k] = hsum_i32_4(_mm_madd_epi16(pairs, mins16));
+    }
+
+    __m256i isum[NA];
+    for (int k = 0; k < NA; ++k) isum[k] = _mm256_setzero_si256();
+    LevelsQ5_K lv(x[i]);
+    for (int c = 0; c < 4; ++c) {
+      __m256i lo, hi;
+      lv.chunk(c, &lo, &hi);
+      const __m256i s_lo = pick_words(scales, kSameWord[2 * c]);
+      const __m256i s_hi = pick_words(scales, kSameWord[2 * c + 1]);
+      for (int k = 0; k < NA; ++k) {
+        const __m256i p_lo = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, load256(a[k][i].qs + 64 * c)), s_lo);
+        const __m256i p_hi = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, load256(a[k][i].qs + 64 * c + 32)), s_hi);
+        isum[k] = _mm256_add_epi32(isum[k], _mm256_add_epi32(p_lo, p_hi));
+      }
+    }
+    for (int k = 0; k < NA; ++k) {
+      const float d = a[k][i].d * dw, m = a[k][i].d * dmin;
+      accv[k] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(isum[k]), accv[k]);
+      accm[k] = fma1(-m, float(imin[k]), accm[k]);
+    }
+  }
+  for (int k = 0; k < NA; ++k) out[k] = hsum8_avx(accv[k]) + accm[k];
+}
 
 // Q6_K: lanes as above with q in 0..63 (group scale per 128-bit lane), minus, lane
 // by lane, 32 * (scale * bsum) of groups 2l and 2l+1; acc_l = fma(da*dw, isum_l, acc_l);
@@ -237,12 +194,8 @@ void dot_tile(const tome::kernels::DotTile& t) {
   }
 }
 
-template <int NA> struct Q4K { static void run(const void* w, const uint8_t* a, size_t s, int64_t n, float* o) {
-  dot_scale_min<tome::BlockQ4_K, LevelsQ4_K, kSuperBlock, NA>(w, a, s, n, o); } };
 template <int NA> struct Q5K { static void run(const void* w, const uint8_t* a, size_t s, int64_t n, float* o) {
-  dot_scale_min<tome::BlockQ5_K, LevelsQ5_K, kLanes, NA>(w, a, s, n, o); } };
-template <int NA> struct Q4KGemm { static void run(const void* w, const uint8_t* a, size_t s, int64_t n, float* o) {
-  dot_scale_min<tome::BlockQ4_K, LevelsQ4_K, kGemm, NA>(w, a, s, n, o); } };
+  dot_q5_K<NA>(w, a, s, n, o); } };
 template <int NA> struct Q6K { static void run(const void* w, const uint8_t* a, size_t s, int64_t n, float* o) {
   dot_q6_K<NA>(w, a, s, n, o); } };
 
@@ -251,8 +204,6 @@ template <int NA> struct Q6K { static void run(const void* w, const uint8_t* a, 
 namespace tome {
 namespace kernels {
 
-void dot_q4_K_avx2(const DotTile& t) { dot_tile<Q4K>(t); }
-void dot_q4_K_gemm_avx2(const DotTile& t) { dot_tile<Q4KGemm>(t); }
 void dot_q5_K_avx2(const DotTile& t) { dot_tile<Q5K>(t); }
 void dot_q6_K_avx2(const DotTile& t) { dot_tile<Q6K>(t); }
 

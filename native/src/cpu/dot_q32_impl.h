@@ -70,16 +70,6 @@ void dot_q32(const tome::kernels::DotTile& t, int r0, int k0) {
     for (int r = 0; r < NW; ++r) t.out[size_t(k0 + k) * t.out_stride + size_t(r0 + r)] = hsum8_avx(acc[r][k]);
 }
 
-// Lane p of the result: the (exact) sum of the 8 int32 lanes of v[p], p < 8.
-inline __m256i totals8(const __m256i v[8]) {
-  const __m256i h01 = _mm256_hadd_epi32(v[0], v[1]), h23 = _mm256_hadd_epi32(v[2], v[3]);
-  const __m256i h45 = _mm256_hadd_epi32(v[4], v[5]), h67 = _mm256_hadd_epi32(v[6], v[7]);
-  const __m256i h0123 = _mm256_hadd_epi32(h01, h23), h4567 = _mm256_hadd_epi32(h45, h67);
-  // h0123 = [v0 lo, v1 lo, v2 lo, v3 lo | v0 hi, v1 hi, v2 hi, v3 hi] (128-bit halves)
-  return _mm256_add_epi32(_mm256_permute2x128_si256(h0123, h4567, 0x20),
-                          _mm256_permute2x128_si256(h0123, h4567, 0x31));
-}
-
 // llama.cpp's repacked order (kernels.h): per block one exact integer sum over
 // the 32 elements, acc = fma(float(sum), dw*da, acc), one chain per output. The
 // NW*NA <= 8 chains of the sub-tile are the lanes of one vector (p = r*NA + k).

@@ -103,7 +103,7 @@ DotFn avx2_dot_repack(GgmlType wtype, bool gemm) {
 
 DotFn select_dot_repack(GgmlType wtype, bool gemm) {
   if (simd_enabled()) {
-    if (DotFn f = vnni_dot_repack(wtype)) return f;
+    if (DotFn f = vnni_dot_repack(wtype, gemm)) return f;
     if (DotFn f = avx2_dot_repack(wtype, gemm)) return f;
   }
   return scalar_dot_repack(wtype, gemm);
@@ -123,6 +123,7 @@ DotFn vnni_dot(GgmlType wtype) {
     case GgmlType::Q8_0: return dot_q8_0_vnni;
     case GgmlType::Q4_0: return dot_q4_0_vnni;
     case GgmlType::IQ4_NL: return dot_iq4_nl_vnni;
+    case GgmlType::Q4_K: return dot_q4_K_vnni;
     default: return nullptr;
   }
 #else
@@ -131,16 +132,18 @@ DotFn vnni_dot(GgmlType wtype) {
 #endif
 }
 
-DotFn vnni_dot_repack(GgmlType wtype) {
+DotFn vnni_dot_repack(GgmlType wtype, bool gemm) {
 #ifdef TOME_HAVE_AVX2_KERNELS
   if (!cpu_features().avx512vnni) return nullptr;
   switch (wtype) {
     case GgmlType::Q4_0: return dot_q4_0_repack_vnni;
     case GgmlType::IQ4_NL: return dot_iq4_nl_repack_vnni;
+    case GgmlType::Q4_K: return gemm ? dot_q4_K_gemm_vnni : dot_q4_K_vnni;
     default: return nullptr;
   }
 #else
   (void)wtype;
+  (void)gemm;
   return nullptr;
 #endif
 }

@@ -107,7 +107,7 @@ bool llama_repacks(GgmlType wtype, int64_t rows);
 // are one of its gemm groups); nullptr for other types. Flavours as above.
 DotFn scalar_dot_repack(GgmlType wtype, bool gemm);
 DotFn avx2_dot_repack(GgmlType wtype, bool gemm);
-DotFn vnni_dot_repack(GgmlType wtype);
+DotFn vnni_dot_repack(GgmlType wtype, bool gemm);
 DotFn select_dot_repack(GgmlType wtype, bool gemm);
 
 // Round to nearest, ties to even: ggml's nearest_int (for |v| < 2^22) and what

@@ -166,6 +166,62 @@ TEST(tile_dot_equals_single_dots) {
   }
 }
 
+// llama.cpp's repacked orders (gemv and 4-token gemm kernels of Q4_0, IQ4_NL and
+// Q4_K): every SIMD build this CPU runs gives, for every tile shape, exactly the
+// scalar kernel's 1 x 1 results, on random rows and on extreme levels (4-bit 0 and
+// 15 with activations at -128 and 127, which bound the kernels' int16 lanes).
+TEST(repack_dots_bit_exact_with_scalar) {
+  if (!have_avx2()) SKIP("no AVX2/FMA/F16C on this CPU");
+  for (GgmlType t : {GgmlType::Q4_0, GgmlType::IQ4_NL, GgmlType::Q4_K}) {
+    const int64_t n = tome::type_block_size(t) == 32 ? 1024 : 2304;  // Q4_K: 9 super-blocks (8 + a tail)
+    const GgmlType at = tome::vec_dot_type(t);
+    const size_t w_stride = tome::type_row_bytes(t, n) + 24, a_stride = tome::type_row_bytes(at, n) + 40;
+    for (int extreme = 0; extreme < 2; ++extreme) {
+      std::vector<uint8_t> ws(w_stride * k::kMaxWeightRows), acts(a_stride * k::kMaxActRows);
+      std::mt19937 rng(7 + uint32_t(extreme));
+      for (int r = 0; r < k::kMaxWeightRows; ++r) {
+        std::vector<uint8_t> w = quantized(t, random_row(n, 30 + uint32_t(r), 0.05f));
+        if (extreme) {  // every nibble 0 or 15, scales and mins at their largest
+          const size_t bb = tome::type_row_bytes(t, tome::type_block_size(t));
+          for (size_t off = 0; off < w.size(); off += bb)
+            for (size_t b = t == GgmlType::Q4_K ? 4 : 2; b < bb; ++b) w[off + b] = rng() % 2 ? 0xff : 0x00;
+        }
+        std::memcpy(ws.data() + size_t(r) * w_stride, w.data(), w.size());
+      }
+      for (int r = 0; r < k::kMaxActRows; ++r) {
+        std::vector<float> x = random_row(n, 200 + uint32_t(r));
+        if (extreme)
+          for (float& v : x) v = rng() % 2 ? 1.0f : -1.0f;
+        const std::vector<uint8_t> a = activation(at, x);
+        std::memcpy(acts.data() + size_t(r) * a_stride, a.data(), a.size());
+      }
+      for (bool gemm : {false, true}) {
+        const k::DotFn ref = k::scalar_dot_repack(t, gemm);
+        float single[k::kMaxActRows][k::kMaxWeightRows];
+        for (int a = 0; a < k::kMaxActRows; ++a)
+          for (int r = 0; r < k::kMaxWeightRows; ++r)
+            single[a][r] = one_dot(ref, ws.data() + size_t(r) * w_stride, acts.data() + size_t(a) * a_stride, n);
+        const k::DotFn flavours[2] = {k::avx2_dot_repack(t, gemm), k::vnni_dot_repack(t, gemm)};
+        for (int f = 0; f < 2; ++f) {
+          if (!flavours[f]) continue;
+          for (int n_w = 1; n_w <= k::kMaxWeightRows; ++n_w)
+            for (int n_act = 1; n_act <= k::kMaxActRows; ++n_act) {
+              float out[k::kMaxActRows][7];
+              flavours[f](k::DotTile{ws.data(), w_stride, n_w, acts.data(), a_stride, n_act, n, &out[0][0], 7});
+              for (int a = 0; a < n_act; ++a)
+                for (int r = 0; r < n_w; ++r)
+                  if (bits(out[a][r]) != bits(single[a][r]))
+                    TOME_FAIL(tname(t) + (gemm ? " gemm" : " gemv") + (f ? " vnni" : " avx2") +
+                              (extreme ? " extreme" : "") + " tile " + std::to_string(n_w) + "x" +
+                              std::to_string(n_act) + " at " + std::to_string(r) + "," + std::to_string(a) + ": " +
+                              std::to_string(out[a][r]) + " vs " + std::to_string(single[a][r]));
+            }
+        }
+      }
+    }
+  }
+}
+
 // The public entry points: vec_dot follows the flavour switch, vec_dot_scalar
 // does not, and (canonical order) they agree.
 TEST(public_vec_dot_and_force_scalar) {

@@ -1,0 +1,58 @@
+// Internal: helpers of the Q4_K SIMD kernels (dot_q4k_gemm_impl.h,
+// dot_q4k_gemv_impl.h), for the ISA files only (*_avx2.cpp, *_vnni.cpp), in an
+// anonymous namespace like avx2_util.h.
+//
+// Integer bounds the kernels rely on (Q4_K levels q in 0..15, Q8_K levels in
+// -128..127, six-bit scales and mins in 0..63, bsums |b| <= 16 * 128):
+//   * a sum of up to 16 products q * q8 is at most 30720 in magnitude, so it fits
+//     an int16, and an int32 lane holding it is a valid int16 in its low word with
+//     the sign in the high word: vpmaddwd with words (scale, 0) multiplies it exactly;
+//   * bsums[2j] + bsums[2j+1] <= 4096 fits an int16 (vphaddw never wraps).
+#pragma once
+#include "cpu/avx2_util.h"
+#include "cpu/quant_blocks.h"
+
+// Fully unrolls the short constant loops over rows, tokens, chunks and lanes, whose
+// arrays of vectors must live in registers (GCC at -O2 keeps them on the stack).
+#if defined(__GNUC__)
+#define TOME_UNROLL _Pragma("GCC unroll 16")
+#else
+#define TOME_UNROLL
+#endif
+
+namespace {
+
+// The 8 six-bit scales (bytes 0..7) and mins (bytes 8..15) of a Q4_K super-block
+// from its 12 packed bytes p, in registers (quant_blocks.h's kquant_scale_min):
+//   scales 0..3 = w0 & 0x3f..,  scales 4..7 = (w2 & 0x0f..) | ((w0 >> 6) & 3) << 4
+//   mins   0..3 = w1 & 0x3f..,  mins   4..7 = ((w2 >> 4) & 0x0f..) | ((w1 >> 6) & 3) << 4
+// (w0, w1, w2: the three little-endian words of p). Reads 16 bytes: p is a Q4_K
+// block's scales field, which qs follows.
+inline __m128i q4k_scales_mins(const uint8_t* p) {
+  const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const __m128i a = _mm_shuffle_epi32(x, _MM_SHUFFLE(2, 1, 2, 0));  // w0 w2 w1 w2
+  const __m128i b = _mm_shuffle_epi32(x, _MM_SHUFFLE(1, 1, 0, 0));  // w0 w0 w1 w1
+  const __m128i low = _mm_and_si128(_mm_srlv_epi32(a, _mm_setr_epi32(0, 0, 0, 4)),
+                                    _mm_setr_epi32(0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f, 0x0f0f0f0f));
+  const __m128i high = _mm_and_si128(_mm_srli_epi32(b, 2), _mm_setr_epi32(0, 0x30303030, 0, 0x30303030));
+  return _mm_or_si128(low, high);
+}
+
+inline __m256i load256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
+// A 32-byte vpshufb table (aligned).
+inline __m256i table256(const int8_t* t) { return _mm256_load_si256(reinterpret_cast<const __m256i*>(t)); }
+// 8 bytes at p in every qword.
+inline __m256i broadcast8(const int8_t* p) {
+  int64_t v;
+  std::memcpy(&v, p, 8);
+  return _mm256_set1_epi64x(v);
+}
+
+// f16 d and dmin of a block (its first 4 bytes) as one int32.
+inline int d_dmin_bits(const tome::BlockQ4_K& b) {
+  int v;
+  std::memcpy(&v, &b.d, 4);
+  return v;
+}
+
+}  // namespace

@@ -49,7 +49,7 @@ export interface RetrievalOptions {
   nprobe?: number;
   degree?: number;
   querySample?: number;
-  /** Indexes with fewer keys are searched by an exact scan (below the crossover it is cheaper); 0: never. */
+  /** Indexes with fewer keys are searched by an exact scan (below the crossover it is cheaper); 0 (default): never. */
   exactBelow?: number;
   group?: "union" | "mean";
   monitorEvery?: number;
@@ -58,6 +58,16 @@ export interface RetrievalOptions {
   /** "llama": llama.cpp's numerics, bit for bit (default); "exact": f32 throughout. */
   numerics?: "llama" | "exact";
 }
+
+/**
+ * The exact-scan threshold the app and `tome run` use (SessionOptions.exactBelow):
+ * an index below this many keys is answered by one exact scan per KV group, the
+ * same top-k as flat. Measured on the 2-core development VM, smol shape, `tome
+ * bench decode`: flat / graph ms per token 49 / 58 at 32K keys, 76 / 63 at 64K,
+ * a crossover near 40K. Machines with more cores run more graph searches at once
+ * (a scan is bound by memory bandwidth instead), so theirs is lower.
+ */
+export const DEFAULT_EXACT_BELOW = 40960;
 
 export interface SessionOptions extends RetrievalOptions {
   ctx?: number;

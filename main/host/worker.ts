@@ -4,7 +4,7 @@
 // the client reports it. One request runs at a time except `cancel` and `stats`,
 // which are answered while a prefill or generation awaits the engine.
 import * as fs from "node:fs";
-import { commonPrefix, loadAddon, isTomeError, removeStore, storeBytesOnDisk, storeFileFor, Utf8Stream, type NativeModel, type NativeSession, type SessionOptions } from "../engine";
+import { commonPrefix, DEFAULT_EXACT_BELOW, loadAddon, isTomeError, removeStore, storeBytesOnDisk, storeFileFor, Utf8Stream, type NativeModel, type NativeSession, type SessionOptions } from "../engine";
 import { estimateMemory } from "../engine/memory";
 import { tokenCharOffsets } from "./token-offsets";
 import { runEval } from "../eval/runner";
@@ -50,7 +50,8 @@ export function readStep(s: WithStepStats): StepStats | undefined {
   if (!raw) return undefined;
   const ms = (raw.ms ?? {}) as Record<string, number>;
   const n = (k: string) => (typeof ms[k] === "number" ? ms[k] : 0);
-  const attention = "attention" in ms ? n("attention") : n("fullAttention") + n("staticAttention") + n("search") + n("retrievedAttention") + n("merge");
+  const attention = "attention" in ms ? n("attention") : n("fullAttention") + n("staticAttention") + n("search") + n("retrievedAttention") + n("merge") +
+    n("indexInsert");
   const keysTotal = raw.keysTotal ?? raw.keysIndexed;
   return {
     ms: { matmul: n("matmul"), attention, other: n("other") + n("indexBuild") },
@@ -100,7 +101,13 @@ class EngineHost {
     const info = model.info();
     const nCtx = Math.max(64, Math.min(ctx, info.nCtxTrain || ctx));
     // Attention options are read by engines that have retrieval attention and ignored by others.
-    this.sessionOptions = { ctx: nCtx, threads, ...(attention ?? {}), ...(ramBudget ? { ramBudget } : {}) } as SessionOptions;
+    this.sessionOptions = {
+      ctx: nCtx,
+      threads,
+      exactBelow: DEFAULT_EXACT_BELOW,
+      ...(attention ?? {}),
+      ...(ramBudget ? { ramBudget } : {}),
+    } as SessionOptions;
     const session = new addon.Session(model, this.sessionOptions) as WithStepStats;
     const tpl = summary.metadata["tokenizer.chat_template"];
     const piece = (id: number) => (id >= 0 && id < info.nVocab ? Buffer.from(model.tokenToPiece(id, true)).toString("utf8") : "");

@@ -10,6 +10,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
+  DEFAULT_EXACT_BELOW,
   defaultCacheDir,
   generate,
   loadAddon,
@@ -24,7 +25,7 @@ import { floatArg, intArg, parse, requireArg, UsageError } from "../args";
 export const usage = `tome run --model M.gguf --prompt TEXT [-n 64] [--temp 0] [--seed S] [--top-k 40] [--top-p 0.95]
          [--min-p 0.05] [--repeat-penalty 1] [--threads N] [--ctx N] [--json] [--doc FILE] [--stats]
          [--attention full|retrieval|streaming|flat|ivf] [--sinks 128] [--window 512] [--topk 100] [--ef N]
-         [--cache-dir D] [--no-cache] [--ram-budget BYTES|PERCENT%] [--eviction lru|lfu]`;
+         [--exact-below KEYS] [--cache-dir D] [--no-cache] [--ram-budget BYTES|PERCENT%] [--eviction lru|lfu]`;
 
 const MODES: AttentionMode[] = ["full", "retrieval", "streaming", "flat", "ivf"];
 
@@ -88,6 +89,7 @@ export async function run(argv: string[]): Promise<number> {
     window: { type: "string" },
     topk: { type: "string" },
     ef: { type: "string" },
+    "exact-below": { type: "string" },
     stats: { type: "boolean" },
     "cache-dir": { type: "string" },
     "no-cache": { type: "boolean" },
@@ -117,6 +119,7 @@ export async function run(argv: string[]): Promise<number> {
     window: intArg(values.window, "window", 512, 1),
     topK: intArg(values.topk, "topk", 100, 1),
     ef: intArg(values.ef, "ef", 0, 0),
+    exactBelow: intArg(values["exact-below"], "exact-below", DEFAULT_EXACT_BELOW, 0),
     ...ramBudget(values["ram-budget"], values.eviction),
   });
   const json = values.json === true;

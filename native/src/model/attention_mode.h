@@ -35,7 +35,8 @@ struct RetrievalSettings {
   // Indexes holding fewer keys than this are searched exactly, by one scan of
   // their keys for all heads of the group (the same top-k as flat), instead of
   // through the index: below this crossover the scan costs less than a graph
-  // search (README: "Where retrieval pays off"). 0: always the index.
+  // search. 0 (the engine's default, what the index tests need): always the
+  // index. The app and `tome run` pass DEFAULT_EXACT_BELOW (main/engine/native.ts).
   int64_t exact_below = 0;
   // Live quality monitor: every monitor_every steps (0: off) compare, for
   // monitor_heads sampled (layer, KV head) pairs, the retrieved keys with the

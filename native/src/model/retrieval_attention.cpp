@@ -12,6 +12,7 @@
 #include "attention/vec_kernels.h"
 #include "common/error.h"
 #include "cpu/thread_pool.h"
+#include "retrieval/dot_kernels.h"
 #include "retrieval/flat_index.h"
 #include "retrieval/ivf_index.h"
 #include "cpu/parallel.h"
@@ -209,18 +210,19 @@ void RetrievalAttention::monitor_head(int layer, int g, const float* qh, int64_t
   const KvRows kv = kv_.rows(layer, g);
   const int64_t n_ctx = pos + 1;
   const int64_t idx_begin = s_.sinks, idx_end = indexed_end_[size_t(layer)];
-  std::vector<float> s(static_cast<size_t>(n_ctx)), krow(static_cast<size_t>(hd));
+  std::vector<float> s(static_cast<size_t>(n_ctx));
   std::vector<uint8_t> attended(static_cast<size_t>(n_ctx), 0);
   for (int64_t j = 0; j < n_ctx; ++j)
     if (j < idx_begin || j >= idx_end) attended[size_t(j)] = 1;
   for (int32_t p : rows) attended[size_t(p)] = 1;
-  for (int64_t j = 0; j < n_ctx; ++j) {
-    // indexed keys from the index's own copy (the same f16 values), so the
-    // monitor reads no released block; the rest from the cache
-    const uint16_t* k = idx && j >= idx_begin && j < idx_end ? idx->key(int32_t(j - idx_begin)) : kv.k + size_t(j) * kv.stride;
-    f16_to_f32_row(k, krow.data(), hd);
-    s[size_t(j)] = scale * dot_f32(qh, krow.data(), hd);
-  }
+  // q . k over three runs of rows: indexed keys from the index's own copy (the
+  // same f16 values), so the monitor reads no released block; the rest from
+  // the cache. The kernel flat's scan uses (f16 rows widened in registers).
+  const int64_t i0 = idx ? std::min(idx_begin, n_ctx) : n_ctx, i1 = idx ? std::min(idx_end, n_ctx) : n_ctx;
+  dots_rows_h(qh, kv.k, kv.stride, i0, hd, s.data());
+  if (i1 > i0) dots_rows_h(qh, idx->key_rows().row(0), size_t(hd), i1 - i0, hd, s.data() + i0);
+  dots_rows_h(qh, kv.k + size_t(i1) * kv.stride, kv.stride, n_ctx - i1, hd, s.data() + i1);
+  for (float& x : s) x *= scale;
   const float m = *std::max_element(s.begin(), s.end());
   double total = 0, kept = 0;
   for (int64_t j = 0; j < n_ctx; ++j) {

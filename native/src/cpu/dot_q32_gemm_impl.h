@@ -18,14 +18,17 @@ namespace {
 
 using tome::BlockQ8_0;
 
-#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
 // Lane l of acc += the 4 products u[4l..4l+3] * a[4l..4l+3] (u unsigned, a signed).
+#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
 inline __m256i dot_u8i8_acc(__m256i acc, __m256i u, __m256i a) { return _mm256_dpbusd_epi32(acc, u, a); }
-// Weight rows of one tile (in 32 vector registers: 16 accumulators and the rest).
+// Weight rows of a vec_dot-order tile: 16 accumulators and the rest in 32 registers.
 constexpr int kQ32GemmRows = 4;
 #else
-// Not reached (kQ32Biased is false); keeps the templates well-formed.
-inline __m256i dot_u8i8_acc(__m256i acc, __m256i, __m256i) { return acc; }
+// Exact only for u <= 127 (vpmaddubsw's pair sums saturate at int16), so the AVX2
+// build keeps the sign trick (kQ32Biased false) and never calls it.
+inline __m256i dot_u8i8_acc(__m256i acc, __m256i u, __m256i a) {
+  return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u, a), _mm256_set1_epi16(1)));
+}
 // 8 accumulators of 8 outputs and the levels of 2 rows fill the 16 vector registers.
 constexpr int kQ32GemmRows = 2;
 #endif
@@ -46,7 +49,8 @@ void q32_vecdot_4tok(const tome::kernels::DotTile& t, int r0) {
   using Block = typename Unpack::Block;
   const Block* x[4];  // rows past NW repeat the last (only their scales are read)
   const BlockQ8_0* a[4];
-  for (int r = 0; r < 4; ++r) x[r] = reinterpret_cast<const Block*>(t.w + size_t(r0 + std::min(r, NW - 1)) * t.w_stride);
+  for (int r = 0; r < 4; ++r)
+    x[r] = reinterpret_cast<const Block*>(t.w + size_t(r0 + std::min(r, NW - 1)) * t.w_stride);
   for (int k = 0; k < 4; ++k) a[k] = reinterpret_cast<const BlockQ8_0*>(t.act + size_t(k) * t.act_stride);
   __m256 acc[NW][4];
   TOME_UNROLL

@@ -6,7 +6,23 @@
 #include <cstdint>
 #include <cstring>
 
+// Fully unrolls the short constant loops over rows, tokens, chunks and lanes, whose
+// arrays of vectors must live in registers (GCC at -O2 keeps them on the stack).
+#if defined(__GNUC__)
+#define TOME_UNROLL _Pragma("GCC unroll 16")
+#else
+#define TOME_UNROLL
+#endif
+
 namespace {
+
+inline __m256i load256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
+// 8 bytes at p in every qword.
+inline __m256i broadcast8(const int8_t* p) {
+  int64_t v;
+  std::memcpy(&v, p, 8);
+  return _mm256_set1_epi64x(v);
+}
 
 // ((v0+v4)+(v2+v6)) + ((v1+v5)+(v3+v7)), the canonical hsum8 of kernels.h.
 inline float hsum8_avx(__m256 v) {

@@ -12,8 +12,6 @@ namespace {
 
 using tome::BlockQ8_K;
 
-inline __m256i load256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
-
 // pshufb indices (per 128-bit lane) that broadcast one int16 word across the lane:
 // kSameWord[w] puts word w in both lanes, kWordPair[j] word 2j in the low lane and
 // word 2j+1 in the high lane. One vpshufb with a memory operand per use.

@@ -2,7 +2,8 @@
 // lane the canonical order of kernels.h (and of ggml's AVX2 kernels): per block,
 // lane l holds the exact integer sum over elements 4l..4l+3, fused into the lane
 // accumulator with dw*da; hsum8 at the end (the per-block arithmetic of ggml's
-// AVX2 ggml_vec_dot_q8_0_q8_0 / q4_0_q8_0).
+// AVX2 ggml_vec_dot_q8_0_q8_0 / q4_0_q8_0); Q4_0 and IQ4_NL also in llama.cpp's
+// repacked order. Tiles of 4 tokens: dot_q32_gemm_impl.h.
 #include "cpu/avx2_entry.h"
 #ifdef TOME_HAVE_AVX2_KERNELS
 #include "cpu/dot_q32_impl.h"

@@ -1,40 +1,15 @@
 // Internal: the Q8_0 / Q4_0 / IQ4_NL dot kernels of dot_q32_avx2.cpp (the lane
 // order there), included by each ISA's file: dot_q32_avx2.cpp (AVX2: maddubs +
 // madd per block) and dot_q32_vnni.cpp (AVX512-VNNI: one vpdpbusd, the same exact
-// integer lanes), whose entry points differ only in avx2_util.h's dot_i8_lanes.
-// Everything here is in an anonymous namespace, so each file keeps its own copy.
+// integer lanes), whose entry points differ only in avx2_util.h's dot_i8_lanes
+// and (tiles of 4 tokens) dot_q32_gemm_impl.h's ISA choices. Everything here is
+// in an anonymous namespace, so each file keeps its own copy.
 #pragma once
-#include "cpu/avx2_util.h"
+#include "cpu/dot_q32_gemm_impl.h"
 #include "cpu/kernels.h"
-#include "cpu/quant_blocks.h"
+#include "cpu/q32_simd.h"
 
 namespace {
-
-using tome::BlockQ8_0;
-
-// Each unpacker returns the 32 signed levels of a block, in element order.
-struct UnpackQ8_0 {
-  using Block = tome::BlockQ8_0;
-  static __m256i levels(const Block& b) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs)); }
-};
-// Low nibbles are elements 0..15, high nibbles 16..31.
-inline __m256i nibbles_32(const uint8_t* qs) {
-  const __m128i t = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
-  const __m128i m4 = _mm_set1_epi8(0x0F);
-  return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(t, 4), m4), _mm_and_si128(t, m4));
-}
-struct UnpackQ4_0 {
-  using Block = tome::BlockQ4_0;
-  static __m256i levels(const Block& b) { return _mm256_sub_epi8(nibbles_32(b.qs), _mm256_set1_epi8(8)); }
-};
-struct UnpackIQ4_NL {
-  using Block = tome::BlockIQ4_NL;
-  static __m256i levels(const Block& b) {
-    const __m256i table = _mm256_setr_epi8(-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113,
-                                           -127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113);
-    return _mm256_shuffle_epi8(table, nibbles_32(b.qs));
-  }
-};
 
 // NW weight rows x NA activation rows: NW*NA independent accumulator chains, each
 // weight block unpacked once for NA rows, each activation block loaded once for NW.
@@ -129,29 +104,32 @@ void run_subtiles(const tome::kernels::DotTile& t, int max_nw, const SubTileFn (
   }
 }
 
+// Tiles of 4 tokens (prefill) go to the 4 x 4 kernel of dot_q32_gemm_impl.h, the
+// others (decode, the n % 4 tokens left) to sub-tiles here.
 template <class Unpack>
 void dot_tile_repack(const tome::kernels::DotTile& t) {
-  static constexpr SubTileFn kByShape[4][4] = {  // [nw - 1][na - 1]
-      {dot_q32_repack<Unpack, 1, 1>, dot_q32_repack<Unpack, 1, 2>, dot_q32_repack<Unpack, 1, 3>,
-       dot_q32_repack<Unpack, 1, 4>},
-      {dot_q32_repack<Unpack, 2, 1>, dot_q32_repack<Unpack, 2, 2>, dot_q32_repack<Unpack, 2, 3>,
-       dot_q32_repack<Unpack, 2, 4>},
+  if (t.n_act == 4) return q32_repack_4tok_tile<Unpack>(t);
+  static constexpr SubTileFn kByShape[4][4] = {  // [nw - 1][na - 1]; na < 4 here
+      {dot_q32_repack<Unpack, 1, 1>, dot_q32_repack<Unpack, 1, 2>, dot_q32_repack<Unpack, 1, 3>, nullptr},
+      {dot_q32_repack<Unpack, 2, 1>, dot_q32_repack<Unpack, 2, 2>, dot_q32_repack<Unpack, 2, 3>, nullptr},
       {dot_q32_repack<Unpack, 3, 1>, nullptr, nullptr, nullptr},
       {dot_q32_repack<Unpack, 4, 1>, nullptr, nullptr, nullptr},
   };
   run_subtiles(t, t.n_act == 1 ? 4 : 2, kByShape);
 }
 
-// Sub-tiles: 2 x 4 for prefill (fits the 16 vector registers); for decode one
-// weight row at a time, so each thread reads one sequential stream, which the
-// hardware prefetcher follows at full DRAM speed: 4 interleaved rows measured
-// 20 GB/s, one row 32 GB/s on a 142 MB Q8_0 matrix with 2 threads (1b-shape
-// decode 67 -> 36 ms/token). Results do not depend on the sub-tile.
+// Tiles of 4 tokens (prefill) go to dot_q32_gemm_impl.h. The others: sub-tiles of
+// 2 rows for the n % 4 tokens left; for decode one weight row at a time, so each
+// thread reads one sequential stream, which the hardware prefetcher follows at
+// full DRAM speed: 4 interleaved rows measured 20 GB/s, one row 32 GB/s on a
+// 142 MB Q8_0 matrix with 2 threads (1b-shape decode 67 -> 36 ms/token). Results
+// do not depend on the sub-tile.
 template <class Unpack>
 void dot_tile(const tome::kernels::DotTile& t) {
-  static constexpr SubTileFn kByShape[2][4] = {  // [nw - 1][na - 1]
-      {dot_q32<Unpack, 1, 1>, dot_q32<Unpack, 1, 2>, dot_q32<Unpack, 1, 3>, dot_q32<Unpack, 1, 4>},
-      {dot_q32<Unpack, 2, 1>, dot_q32<Unpack, 2, 2>, dot_q32<Unpack, 2, 3>, dot_q32<Unpack, 2, 4>},
+  if (t.n_act == 4) return q32_vecdot_4tok_tile<Unpack>(t);
+  static constexpr SubTileFn kByShape[2][4] = {  // [nw - 1][na - 1]; na < 4 here
+      {dot_q32<Unpack, 1, 1>, dot_q32<Unpack, 1, 2>, dot_q32<Unpack, 1, 3>, nullptr},
+      {dot_q32<Unpack, 2, 1>, dot_q32<Unpack, 2, 2>, dot_q32<Unpack, 2, 3>, nullptr},
   };
   run_subtiles(t, t.n_act == 1 ? 1 : 2, kByShape);
 }

@@ -1,8 +1,10 @@
 // The Q8_0 / Q4_0 / IQ4_NL kernels of dot_q32_impl.h built with AVX512-VNNI (+VL):
 // each block's eight exact int32 lane sums come from one vpdpbusd instead of
 // maddubs + madd (avx2_util.h), so results are bit for bit the AVX2 ones (llama.cpp's
-// own AVX2 dot uses the same instruction when its build has VNNI). Called only
-// when cpu_features().avx512vnni.
+// own AVX2 dot uses the same instruction when its build has VNNI). Tiles of 4
+// tokens use biased weight levels, one vpdpbusd per (row, token) pair and block
+// (dot_q32_gemm_impl.h): the same exact integers again. Called only when
+// cpu_features().avx512vnni.
 #include "cpu/avx2_entry.h"
 #ifdef TOME_HAVE_AVX2_KERNELS
 #include "cpu/dot_q32_impl.h"

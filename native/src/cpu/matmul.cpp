@@ -56,7 +56,9 @@ struct Part {
 // Rows per chunk. Decode (1 token): chunks of about equal weight bytes across all
 // parts, enough of them (16 per thread) for threads claiming dynamically to end
 // together, each a whole number of 4-row tiles. Prefill: a chunk's weights stay
-// in L2 while all token tiles pass, yet every thread gets a few chunks.
+// in L2 while all token tiles pass, yet every thread gets a few chunks; whole
+// 4-row tiles (the 4-token kernels run 4 rows at a time: a short tile costs a
+// full one in some).
 int64_t rows_per_chunk(const WeightMatrix& W, int64_t n_tokens, size_t total_bytes, int n_threads) {
   if (n_tokens == 1) {
     const size_t chunk_bytes = total_bytes / (size_t(n_threads) * 16);
@@ -64,7 +66,8 @@ int64_t rows_per_chunk(const WeightMatrix& W, int64_t n_tokens, size_t total_byt
     return (r + kernels::kMaxWeightRows - 1) / kernels::kMaxWeightRows * kernels::kMaxWeightRows;
   }
   const int64_t r = std::max<int64_t>(4, int64_t(kChunkBytesPrefill / std::max<size_t>(W.row_bytes, 1)));
-  return std::min(r, std::max<int64_t>(4, W.rows / (int64_t(n_threads) * 4)));
+  return std::min(r, std::max<int64_t>(4, W.rows / (int64_t(n_threads) * 4))) / kernels::kMaxWeightRows *
+         kernels::kMaxWeightRows;
 }
 
 // Rows [r0, r1) of one part for all tokens, in tiles of up to 4 rows x 4 tokens.

@@ -12,14 +12,6 @@
 #include "cpu/avx2_util.h"
 #include "cpu/quant_blocks.h"
 
-// Fully unrolls the short constant loops over rows, tokens, chunks and lanes, whose
-// arrays of vectors must live in registers (GCC at -O2 keeps them on the stack).
-#if defined(__GNUC__)
-#define TOME_UNROLL _Pragma("GCC unroll 16")
-#else
-#define TOME_UNROLL
-#endif
-
 namespace {
 
 // The 8 six-bit scales (bytes 0..7) and mins (bytes 8..15) of a Q4_K super-block
@@ -38,15 +30,8 @@ inline __m128i q4k_scales_mins(const uint8_t* p) {
   return _mm_or_si128(low, high);
 }
 
-inline __m256i load256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
 // A 32-byte vpshufb table (aligned).
 inline __m256i table256(const int8_t* t) { return _mm256_load_si256(reinterpret_cast<const __m256i*>(t)); }
-// 8 bytes at p in every qword.
-inline __m256i broadcast8(const int8_t* p) {
-  int64_t v;
-  std::memcpy(&v, p, 8);
-  return _mm256_set1_epi64x(v);
-}
 
 // f16 d and dmin of a block (its first 4 bytes) as one int32.
 inline int d_dmin_bits(const tome::BlockQ4_K& b) {

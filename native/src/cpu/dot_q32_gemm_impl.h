@@ -1,0 +1,210 @@
+// Internal: the 4-token (prefill) kernels of Q8_0 / Q4_0 / IQ4_NL x Q8_0, in both
+// orders of kernels.h, included by dot_q32_impl.h. Per block, the weight levels
+// of the tile's rows are unpacked once for 4 tokens, each token's activation
+// block loaded once for all rows, and the float scale products dw*da of the whole
+// tile formed in two vector multiplies.
+//
+// In the AVX512-VNNI build (q32_simd.h's kQ32Biased) the integer sums use biased
+// weight levels: one vpdpbusd per (row, token) and block, the per-token term
+// kBias * sum(a) computed once for all rows. The AVX2 build uses the sign trick
+// (avx2_util.h's dot_i8_lanes). Both give the exact integers, so the same bits.
+#pragma once
+#include <algorithm>
+
+#include "cpu/kernels.h"
+#include "cpu/q32_simd.h"
+
+namespace {
+
+using tome::BlockQ8_0;
+
+// Lane l of acc += the 4 products u[4l..4l+3] * a[4l..4l+3] (u unsigned, a signed).
+#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
+inline __m256i dot_u8i8_acc(__m256i acc, __m256i u, __m256i a) { return _mm256_dpbusd_epi32(acc, u, a); }
+// Weight rows of a vec_dot-order tile: 16 accumulators and the rest in 32 registers.
+constexpr int kQ32GemmRows = 4;
+#else
+// Exact only for u <= 127 (vpmaddubsw's pair sums saturate at int16), so the AVX2
+// build keeps the sign trick (kQ32Biased false) and never calls it.
+inline __m256i dot_u8i8_acc(__m256i acc, __m256i u, __m256i a) {
+  return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u, a), _mm256_set1_epi16(1)));
+}
+// 8 accumulators of 8 outputs and the levels of 2 rows fill the 16 vector registers.
+constexpr int kQ32GemmRows = 2;
+#endif
+
+// -kBias * (the sums of a over elements 4l..4l+3) in lane l: the correction of the
+// biased levels' integer lanes.
+template <class Unpack>
+inline __m256i neg_bias_lanes(__m256i a) {
+  const __m256i zero = _mm256_setzero_si256();
+  return _mm256_sub_epi32(zero, dot_u8i8_acc(zero, _mm256_set1_epi8(char(Unpack::kBias)), a));
+}
+
+// ggml's vec_dot order, NW weight rows (r0 ..) x 4 tokens: output (r, k) has its
+// own 8 lane accumulators acc[r][k], lane l += float(sum of q*a over elements
+// 4l..4l+3) * (dw[r]*da[k]) per block; hsum8 at the end.
+template <class Unpack, int NW>
+void q32_vecdot_4tok(const tome::kernels::DotTile& t, int r0) {
+  using Block = typename Unpack::Block;
+  const Block* x[4];  // rows past NW repeat the last (only their scales are read)
+  const BlockQ8_0* a[4];
+  for (int r = 0; r < 4; ++r)
+    x[r] = reinterpret_cast<const Block*>(t.w + size_t(r0 + std::min(r, NW - 1)) * t.w_stride);
+  for (int k = 0; k < 4; ++k) a[k] = reinterpret_cast<const BlockQ8_0*>(t.act + size_t(k) * t.act_stride);
+  __m256 acc[NW][4];
+  TOME_UNROLL
+  for (int r = 0; r < NW; ++r)
+    TOME_UNROLL
+    for (int k = 0; k < 4; ++k) acc[r][k] = _mm256_setzero_ps();
+  const __m256i wide_w = _mm256_setr_epi32(0, 1, 2, 3, 0, 1, 2, 3);
+  const __m256i tok01 = _mm256_setr_epi32(4, 4, 4, 4, 5, 5, 5, 5), tok23 = _mm256_setr_epi32(6, 6, 6, 6, 7, 7, 7, 7);
+  const int64_t nb = t.n / tome::kQK32;
+  for (int64_t i = 0; i < nb; ++i) {
+    // s[k][r] = dw[r] * da[k], read back one broadcast per (row, token)
+    alignas(32) float s[4][4];
+    const __m256 f = q32_scales(x, a, i);
+    const __m256 dw = _mm256_permutevar8x32_ps(f, wide_w);
+    _mm256_store_ps(s[0], _mm256_mul_ps(dw, _mm256_permutevar8x32_ps(f, tok01)));
+    _mm256_store_ps(s[2], _mm256_mul_ps(dw, _mm256_permutevar8x32_ps(f, tok23)));
+    // s is read back from memory: a broadcast load (AVX-512: folded into the fma)
+    // is no ALU work, where the two shuffles GCC would pick per pair are. (An
+    // opaque copy of the pointer stops GCC from forwarding the stored vectors.)
+    const float* sp = &s[0][0];
+#if defined(__GNUC__)
+    asm("" : "+r"(sp));
+#endif
+    __m256i qw[NW], qw_abs[NW];  // biased: qw = q + kBias (qw_abs unused); else q, |q|
+    TOME_UNROLL
+    for (int r = 0; r < NW; ++r) {
+      if (kQ32Biased) {
+        qw[r] = Unpack::biased(x[r][i]);
+      } else {
+        qw[r] = Unpack::levels(x[r][i]);
+        qw_abs[r] = _mm256_sign_epi8(qw[r], qw[r]);
+      }
+    }
+    TOME_UNROLL
+    for (int k = 0; k < 4; ++k) {
+      const __m256i qa = load256(a[k][i].qs);
+      const __m256i corr = kQ32Biased ? neg_bias_lanes<Unpack>(qa) : _mm256_setzero_si256();
+      TOME_UNROLL
+      for (int r = 0; r < NW; ++r) {
+        const __m256i lanes = kQ32Biased ? dot_u8i8_acc(corr, qw[r], qa) : dot_i8_lanes(qw_abs[r], qw[r], qa);
+        acc[r][k] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lanes), _mm256_set1_ps(sp[4 * k + r]), acc[r][k]);
+      }
+    }
+  }
+  for (int k = 0; k < 4; ++k)
+    for (int r = 0; r < NW; ++r) t.out[size_t(k) * t.out_stride + size_t(r0 + r)] = hsum8_avx(acc[r][k]);
+}
+
+// Any tile of 4 tokens, in sub-tiles of kQ32GemmRows rows (or fewer at the end).
+template <class Unpack>
+void q32_vecdot_4tok_tile(const tome::kernels::DotTile& t) {
+  using Fn = void (*)(const tome::kernels::DotTile&, int);
+  static constexpr Fn kByRows[4] = {q32_vecdot_4tok<Unpack, 1>, q32_vecdot_4tok<Unpack, 2>,
+                                    q32_vecdot_4tok<Unpack, std::min(3, kQ32GemmRows)>,
+                                    q32_vecdot_4tok<Unpack, std::min(4, kQ32GemmRows)>};
+  for (int r0 = 0; r0 < t.n_w; r0 += kQ32GemmRows) kByRows[std::min(kQ32GemmRows, t.n_w - r0) - 1](t, r0);
+}
+
+// llama.cpp's repacked order, 4 weight rows x 4 tokens: per block and output one
+// exact sum over the 32 elements; acc = fma(float(sum), dw*da, acc).
+// Layout as the Q4_K gemm (dot_q4k_gemm_impl.h): w[g] holds elements 8g..8g+7 of
+// rows [0 | 1 | 2 | 3] (a qword each) and the token's activation bytes 8g..8g+7
+// are broadcast to every qword, so after the 4 steps g each row's sum is in the
+// two int32 lanes of its qword; one vphaddd per 2 tokens leaves 8 outputs in the
+// lanes of a vector. res[h], lane l: row (l & 1) + 2 (l >> 2), token
+// ((l >> 1) & 1) + 2h.
+template <class Unpack>
+void q32_repack_4x4(const typename Unpack::Block* const x[4], const BlockQ8_0* const a[4], int64_t nb,
+                    __m256 res[2]) {
+  const __m256i m4 = _mm256_set1_epi8(0x0F);
+  const __m256i dw_idx = _mm256_setr_epi32(0, 1, 0, 1, 2, 3, 2, 3);
+  const __m256i da_idx[2] = {_mm256_setr_epi32(4, 4, 5, 5, 4, 4, 5, 5), _mm256_setr_epi32(6, 6, 7, 7, 6, 6, 7, 7)};
+  __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
+  for (int64_t i = 0; i < nb; ++i) {
+    // qs bytes 0..7 (lo) and 8..15 (hi) of rows [0 | 1 | 2 | 3]; elements 8g..8g+7
+    // are the low nibbles of lo (g = 0), hi (1), the high nibbles of lo (2), hi (3)
+    const __m256i x02 = _mm256_set_m128i(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x[2][i].qs)),
+                                         _mm_loadu_si128(reinterpret_cast<const __m128i*>(x[0][i].qs)));
+    const __m256i x13 = _mm256_set_m128i(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x[3][i].qs)),
+                                         _mm_loadu_si128(reinterpret_cast<const __m128i*>(x[1][i].qs)));
+    const __m256i lo = _mm256_unpacklo_epi64(x02, x13), hi = _mm256_unpackhi_epi64(x02, x13);
+    const __m256i nib[4] = {_mm256_and_si256(lo, m4), _mm256_and_si256(hi, m4),
+                            _mm256_and_si256(_mm256_srli_epi16(lo, 4), m4),
+                            _mm256_and_si256(_mm256_srli_epi16(hi, 4), m4)};
+    __m256i w[4], w_abs[4];  // biased: w = q + kBias (w_abs unused); else q, |q|
+    TOME_UNROLL
+    for (int g = 0; g < 4; ++g) {
+      if (kQ32Biased) {
+        w[g] = Unpack::biased_from_nibbles(nib[g]);
+      } else {
+        w[g] = Unpack::from_nibbles(nib[g]);
+        w_abs[g] = _mm256_sign_epi8(w[g], w[g]);
+      }
+    }
+    __m256i v[4];  // per token: lanes (row, half of each 8-element group)
+    TOME_UNROLL
+    for (int k = 0; k < 4; ++k) {
+      v[k] = _mm256_setzero_si256();
+      TOME_UNROLL
+      for (int g = 0; g < 4; ++g) {
+        const __m256i b = broadcast8(a[k][i].qs + 8 * g);
+        v[k] = kQ32Biased ? dot_u8i8_acc(v[k], w[g], b) : _mm256_add_epi32(v[k], dot_i8_lanes(w_abs[g], w[g], b));
+      }
+    }
+    __m256i sum[2] = {_mm256_hadd_epi32(v[0], v[1]), _mm256_hadd_epi32(v[2], v[3])};
+    if (kQ32Biased) {
+      // kBias * sum(a) of token k in the lanes of its outputs: c[k] holds 8 partial
+      // sums, two vphaddd rounds give [k0 k1 k2 k3] per 128-bit half, the halves
+      // added give the totals S, unpacked as [S0 S0 S1 S1] and [S2 S2 S3 S3]
+      __m256i c[4];
+      TOME_UNROLL
+      for (int k = 0; k < 4; ++k)
+        c[k] = dot_u8i8_acc(_mm256_setzero_si256(), _mm256_set1_epi8(char(Unpack::kBias)), load256(a[k][i].qs));
+      const __m256i h = _mm256_hadd_epi32(_mm256_hadd_epi32(c[0], c[1]), _mm256_hadd_epi32(c[2], c[3]));
+      const __m256i s = _mm256_add_epi32(h, _mm256_permute2x128_si256(h, h, 0x01));
+      sum[0] = _mm256_sub_epi32(sum[0], _mm256_unpacklo_epi32(s, s));
+      sum[1] = _mm256_sub_epi32(sum[1], _mm256_unpackhi_epi32(s, s));
+    }
+    // dw*da in the lane order of res
+    const __m256 f = q32_scales(x, a, i);
+    const __m256 dw = _mm256_permutevar8x32_ps(f, dw_idx);
+    TOME_UNROLL
+    for (int h = 0; h < 2; ++h) {
+      const __m256 d = _mm256_mul_ps(dw, _mm256_permutevar8x32_ps(f, da_idx[h]));
+      acc[h] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum[h]), d, acc[h]);
+    }
+  }
+  res[0] = acc[0];
+  res[1] = acc[1];
+}
+
+// Any tile of 4 tokens, in 4 x 4 steps; a step short of rows repeats the last
+// one and drops its outputs (each output depends only on its own row and token).
+template <class Unpack>
+void q32_repack_4tok_tile(const tome::kernels::DotTile& t) {
+  using Block = typename Unpack::Block;
+  const int64_t nb = t.n / tome::kQK32;
+  const BlockQ8_0* a[4];
+  for (int k = 0; k < 4; ++k) a[k] = reinterpret_cast<const BlockQ8_0*>(t.act + size_t(k) * t.act_stride);
+  for (int r0 = 0; r0 < t.n_w; r0 += 4) {
+    const Block* x[4];
+    for (int r = 0; r < 4; ++r)
+      x[r] = reinterpret_cast<const Block*>(t.w + size_t(std::min(r0 + r, t.n_w - 1)) * t.w_stride);
+    __m256 res[2];
+    q32_repack_4x4<Unpack>(x, a, nb, res);
+    alignas(32) float v[2][8];
+    _mm256_store_ps(v[0], res[0]);
+    _mm256_store_ps(v[1], res[1]);
+    for (int h = 0; h < 2; ++h)
+      for (int l = 0; l < 8; ++l) {
+        const int r = r0 + (l & 1) + 2 * (l >> 2), k = ((l >> 1) & 1) + 2 * h;
+        if (r < t.n_w) t.out[size_t(k) * t.out_stride + size_t(r)] = v[h][l];
+      }
+  }
+}
+
+}  // namespace

@@ -1,0 +1,73 @@
+// Internal: block unpackers of the Q8_0 / Q4_0 / IQ4_NL SIMD kernels
+// (dot_q32_impl.h, dot_q32_gemm_impl.h), for the ISA files only (*_avx2.cpp,
+// *_vnni.cpp), in an anonymous namespace like avx2_util.h.
+//
+// Two forms of a block's 32 levels q (one byte each, element order):
+//   levels(b):  signed q, for the sign trick of dot_i8_lanes (maddubs/vpdpbusd
+//               take an unsigned and a signed operand);
+//   biased(b):  q + kBias as unsigned bytes, for vpdpbusd directly: then
+//               sum(q * a) = sum((q + kBias) * a) - kBias * sum(a), exact in int32
+//               (|(q + kBias) * a| <= 255 * 128), one instruction fewer per
+//               (weight row, token) pair than the sign trick; the kBias * sum(a)
+//               term is per token, shared by all weight rows.
+// The 4-bit types also map a vector of nibbles (from_nibbles, biased_from_nibbles)
+// for the row-interleaved layout of the repacked gemm.
+#pragma once
+#include "cpu/avx2_util.h"
+#include "cpu/quant_blocks.h"
+
+namespace {
+
+// Low nibbles are elements 0..15, high nibbles 16..31.
+inline __m256i nibbles_32(const uint8_t* qs) {
+  const __m128i t = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
+  const __m128i m4 = _mm_set1_epi8(0x0F);
+  return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(t, 4), m4), _mm_and_si128(t, m4));
+}
+
+struct UnpackQ8_0 {
+  using Block = tome::BlockQ8_0;
+  static constexpr int kBias = 128;
+  static __m256i levels(const Block& b) { return load256(b.qs); }
+  static __m256i biased(const Block& b) { return _mm256_xor_si256(load256(b.qs), _mm256_set1_epi8(char(0x80))); }
+};
+struct UnpackQ4_0 {
+  using Block = tome::BlockQ4_0;
+  static constexpr int kBias = 8;  // the stored nibble is q + 8
+  static __m256i from_nibbles(__m256i n) { return _mm256_sub_epi8(n, _mm256_set1_epi8(8)); }
+  static __m256i biased_from_nibbles(__m256i n) { return n; }
+  static __m256i levels(const Block& b) { return from_nibbles(nibbles_32(b.qs)); }
+  static __m256i biased(const Block& b) { return nibbles_32(b.qs); }
+};
+struct UnpackIQ4_NL {
+  using Block = tome::BlockIQ4_NL;
+  static constexpr int kBias = 128;
+  // kIq4nlValues in both 128-bit lanes (vpshufb looks up per lane)
+  static __m256i table() {
+    return _mm256_setr_epi8(-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113, -127, -104, -83,
+                            -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113);
+  }
+  static __m256i from_nibbles(__m256i n) { return _mm256_shuffle_epi8(table(), n); }
+  static __m256i biased_from_nibbles(__m256i n) {
+    return _mm256_shuffle_epi8(_mm256_xor_si256(table(), _mm256_set1_epi8(char(0x80))), n);  // folded at compile time
+  }
+  static __m256i levels(const Block& b) { return from_nibbles(nibbles_32(b.qs)); }
+  static __m256i biased(const Block& b) { return biased_from_nibbles(nibbles_32(b.qs)); }
+};
+
+// vpdpbusd is there (the *_vnni.cpp build): the biased form pays off.
+#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
+constexpr bool kQ32Biased = true;
+#else
+constexpr bool kQ32Biased = false;
+#endif
+
+// The fp16 scales d of 4 weight blocks and 4 activation blocks as floats:
+// [dw0 dw1 dw2 dw3 | da0 da1 da2 da3].
+template <class Block>
+inline __m256 q32_scales(const Block* const w[4], const tome::BlockQ8_0* const a[4], int64_t i) {
+  return _mm256_cvtph_ps(_mm_setr_epi16(short(w[0][i].d), short(w[1][i].d), short(w[2][i].d), short(w[3][i].d),
+                                        short(a[0][i].d), short(a[1][i].d), short(a[2][i].d), short(a[3][i].d)));
+}
+
+}  // namespace

@@ -1,6 +1,6 @@
 // EpochMarks: a reusable "seen" set over ids 0..n-1 that clears in O(1):
 // tag[v] == epoch means marked in the current round; begin() starts a round.
-// One per thread (graph searches, dedup during the build).
+// One per thread (dedup during the build; searches use a bitset, graph_search.cpp).
 #pragma once
 #include <algorithm>
 #include <cstdint>

@@ -43,7 +43,6 @@ struct Scratch {
 
 thread_local Scratch t_scratch;
 
-
 void score(const GraphView& g, const float* q, SearchMetric metric, const int32_t* ids, int64_t n, float* out) {
   if (metric == SearchMetric::kInnerProduct) {
     dots_gather_h(q, g.keys, size_t(g.d), ids, n, g.d, out);

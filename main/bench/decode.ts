@@ -3,6 +3,9 @@
 // Contexts up to PREFILL_LIMIT tokens are prefilled for real; longer ones use
 // a synthetic KV cache and queries (Session.fillSynthetic), said so per row in
 // kv_source. The index is built before timing starts (its cost is in build_s).
+// The retrieval rows measure the graph index at every length (the engine's
+// exactBelow default, 0); the app and `tome run` scan exactly below
+// DEFAULT_EXACT_BELOW keys, which the flat rows measure.
 import * as os from "node:os";
 import { loadAddon, type AttentionMode } from "../engine/native";
 import { pseudoTokens, syntheticModel } from "./synthetic";

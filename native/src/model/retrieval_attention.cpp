@@ -70,6 +70,7 @@ RetrievalAttention::RetrievalAttention(const HParams& hp, const RetrievalSetting
   index_.resize(pairs);
   queries_.resize(pairs);
   indexed_end_.assign(size_t(hp_.n_layer), 0);
+  inserted_.reset(new std::atomic<bool>[size_t(hp_.n_head_kv)]);
 }
 
 RetrievalAttention::~RetrievalAttention() = default;
@@ -305,8 +306,8 @@ void RetrievalAttention::attend_layer(int layer, const float* q, int64_t pos, fl
 
   // tasks: [inserts (G, when insert_tasks)] [searches (n_search)] [static sets (G)]
   const int n_insert = insert_tasks ? G : 0;
-  std::unique_ptr<std::atomic<bool>[]> inserted(new std::atomic<bool>[size_t(G)]);
-  for (int g = 0; g < G; ++g) inserted[size_t(g)].store(!insert_tasks);
+  std::atomic<bool>* const inserted = inserted_.get();
+  for (int g = 0; g < G; ++g) inserted[g].store(!insert_tasks);
   std::atomic<int64_t> insert_us{0};
   auto t0 = Clock::now();
   parallel_dynamic(&pool, n_insert + n_search + G, 1, [&](int64_t task, int) {

@@ -14,6 +14,7 @@
 //            | [indexed_end, pos] window, indexed_end = max(sinks, pos + 1 - window).
 #pragma once
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -139,6 +140,7 @@ class RetrievalAttention {
   std::vector<HeadResult> heads_;                // attend_layer's per-head results (n_head)
   std::vector<std::vector<int32_t>> group_rows_;  // attend_layer: retrieved context rows per KV group
   std::vector<uint8_t> group_exact_;             // attend_layer: group searched by an exact scan
+  std::unique_ptr<std::atomic<bool>[]> inserted_;  // attend_layer: group's inserts done (n_head_kv)
   std::vector<std::pair<int, int>> search_tasks_;  // attend_layer: (group, head or -1 for the group)
 };
 

@@ -37,18 +37,6 @@ void dots_rows(const float* q, const float* base, size_t stride, int64_t n, int 
   for (int64_t j = 0; j < n; ++j) out[j] = dot_scalar(q, base + size_t(j) * stride, d);
 }
 
-void dots_gather(const float* q, const float* base, size_t stride, const int32_t* ids, int64_t n, int d,
-                 float* out) {
-  if (simd_enabled()) return avx2::dots_gather(q, base, stride, ids, n, d, out);
-  for (int64_t i = 0; i < n; ++i) out[i] = dot_scalar(q, base + size_t(ids[i]) * stride, d);
-}
-
-void l2_gather(const float* q, const float* base, size_t stride, const int32_t* ids, int64_t n, int d,
-               float* out) {
-  if (simd_enabled()) return avx2::l2_gather(q, base, stride, ids, n, d, out);
-  for (int64_t i = 0; i < n; ++i) out[i] = l2_scalar(q, base + size_t(ids[i]) * stride, d);
-}
-
 float l2_sq(const float* a, const float* b, int d) {
   if (simd_enabled()) return avx2::l2_sq(a, b, d);
   return l2_scalar(a, b, d);

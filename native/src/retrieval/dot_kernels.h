@@ -1,7 +1,7 @@
 // Dot-product and distance kernels of the retrieval indexes, each with a scalar
 // body (dot_kernels.cpp) and an AVX2+FMA body (dot_kernels_avx2.cpp) chosen at
 // run time through cpu/cpu_features.h.
-//   rows:  key rows, row j at base + j * stride (floats)
+//   rows:  key rows, row j at base + j * stride (elements)
 //   ids:   row numbers to gather (graph neighbours, IVF lists)
 #pragma once
 #include <cstddef>
@@ -11,17 +11,12 @@ namespace tome {
 
 // out[j] = q . row_j for j in [0, n) (consecutive rows).
 void dots_rows(const float* q, const float* base, size_t stride, int64_t n, int d, float* out);
-// out[i] = q . row_{ids[i]} for i in [0, n).
-void dots_gather(const float* q, const float* base, size_t stride, const int32_t* ids, int64_t n, int d,
-                 float* out);
-// out[i] = |q - row_{ids[i]}|^2.
-void l2_gather(const float* q, const float* base, size_t stride, const int32_t* ids, int64_t n, int d,
-               float* out);
 // |a - b|^2
 float l2_sq(const float* a, const float* b, int d);
 
 // The same over rows of f16 (how index keys are stored: the KV cache's format,
-// so widening is exact), with q / a in f32.
+// so widening is exact), with q / a in f32; and over rows picked by id:
+//   dots_gather_h: out[i] = q . row_{ids[i]}, l2_gather_h: |q - row_{ids[i]}|^2.
 void dots_rows_h(const float* q, const uint16_t* base, size_t stride, int64_t n, int d, float* out);
 void dots_gather_h(const float* q, const uint16_t* base, size_t stride, const int32_t* ids, int64_t n, int d,
                    float* out);
@@ -31,10 +26,6 @@ float l2_sq_h(const float* a, const uint16_t* b, int d);
 
 namespace avx2 {
 void dots_rows(const float* q, const float* base, size_t stride, int64_t n, int d, float* out);
-void dots_gather(const float* q, const float* base, size_t stride, const int32_t* ids, int64_t n, int d,
-                 float* out);
-void l2_gather(const float* q, const float* base, size_t stride, const int32_t* ids, int64_t n, int d,
-               float* out);
 float l2_sq(const float* a, const float* b, int d);
 void dots_rows_h(const float* q, const uint16_t* base, size_t stride, int64_t n, int d, float* out);
 void dots_gather_h(const float* q, const uint16_t* base, size_t stride, const int32_t* ids, int64_t n, int d,

@@ -165,14 +165,6 @@ void gather_l2(const float* q, const T* base, size_t stride, const int32_t* ids,
 void dots_rows(const float* q, const float* base, size_t stride, int64_t n, int d, float* out) {
   rows_dots(q, base, stride, n, d, out);
 }
-void dots_gather(const float* q, const float* base, size_t stride, const int32_t* ids, int64_t n, int d,
-                 float* out) {
-  gather_dots(q, base, stride, ids, n, d, out);
-}
-void l2_gather(const float* q, const float* base, size_t stride, const int32_t* ids, int64_t n, int d,
-               float* out) {
-  gather_l2(q, base, stride, ids, n, d, out);
-}
 float l2_sq(const float* a, const float* b, int d) { return l2_1(a, b, d); }
 
 void dots_rows_h(const float* q, const uint16_t* base, size_t stride, int64_t n, int d, float* out) {

@@ -2,7 +2,7 @@
 //   candidates: max-heap of discovered, not yet expanded keys (best first)
 //   results:    bounded heap of the ef best keys seen (front = worst)
 // Expand the best candidate: score its unvisited neighbours in one gathered
-// batch (dots_gather prefetches the rows), push those that beat the worst
+// batch (dots_gather_h prefetches the rows), push those that beat the worst
 // result. Stop when the best candidate cannot improve a full result set.
 #include <algorithm>
 #include <limits>

@@ -120,6 +120,7 @@ export class Answers {
         docStart: prompt.docStart,
         docEnd: prompt.docEnd,
       });
+      core.storeUsed(doc.id, res, model.path);
       if (!docReady) this.markReady(doc.id);
       const stats: AnswerStats = {
         promptTokens: prompt.tokens.length,

@@ -27,6 +27,7 @@ import { importFile } from "./import";
 import { ReadJobs, type DocTokens } from "./read";
 import { Answers } from "./answer";
 import { EvalJobs } from "./evaluate";
+import { removeCache } from "../engine/kv-cache";
 
 export interface Dialogs {
   openModel(): Promise<string | null>;
@@ -180,6 +181,12 @@ export class AppCore {
     if (d) this.emit("doc.updated", d);
   }
 
+  /** After the engine bound a book to its KV store: remembered; stores the disk budget removed show as not saved. */
+  storeUsed(documentId: number, res: { cacheFile?: string; cacheRemoved?: number }, modelPath: string) {
+    if (res.cacheFile) this.lib.documents.setSaved(documentId, res.cacheFile, modelPath);
+    if (res.cacheRemoved) for (const d of this.lib.documents.list()) this.emit("doc.updated", d);
+  }
+
   /** Routes the engine's events for one job; returns the unsubscribe. */
   onJobEvents(jobId: string, l: (e: EngineEvent) => void): () => void {
     this.jobListeners.set(jobId, l);
@@ -254,6 +261,7 @@ export class AppCore {
             attention: { attention: a.mode, sinks: a.sinks, window: a.window, topK: a.topK },
             cacheDir: nodePath.join(this.opts.dataDir, "kv-cache"),
             ramBudget: s.ramBudgetMB > 0 ? s.ramBudgetMB * 2 ** 20 : 0,
+            cacheBudget: s.cacheBudgetGB > 0 ? Math.round(s.cacheBudgetGB * 2 ** 30) : 0,
           });
           this.state.crashed = null;
         } catch (e) {
@@ -299,9 +307,16 @@ export class AppCore {
             return out;
           }
         : notSupported("A native file dialog"),
-      "library.remove": ({ documentId }) => {
+      "library.remove": async ({ documentId }) => {
         if (this.state.job?.documentId === documentId) throw new AppError("BUSY", "The engine is working on this book; stop it first.");
+        // its KV store goes too (closed first when the engine holds it): no orphan gigabytes
+        const store = lib.documents.savedFile(documentId);
+        if (store && this.state.engineDoc === documentId && this.state.model) {
+          await this.engine.call("release", {});
+          this.state.engineDoc = null;
+        }
         const removed = lib.documents.remove(documentId);
+        if (removed && store && this.state.engineDoc !== documentId) removeCache(store);
         this.state.docTokens.delete(documentId);
         if (removed) this.emit("doc.removed", { documentId });
         return { removed };

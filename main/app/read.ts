@@ -89,7 +89,8 @@ export class ReadJobs {
       const prompt = await buildPrompt(core.engine, model, dt.tokens.subarray(0, dt.used), core.lib.settings.get().systemPrompt, [], null);
       this.claimEngine(documentId);
       // the whole prompt prefix is the document's: kept in its KV store, indexed
-      await core.engine.call("prefill", { jobId, tokens: prompt.tokens, docEnd: prompt.docEnd });
+      const res = await core.engine.call("prefill", { jobId, tokens: prompt.tokens, docEnd: prompt.docEnd });
+      core.storeUsed(documentId, res, model.path);
       core.lib.documents.setState(documentId, "ready");
     } catch (e) {
       const err = e as AppError;

@@ -133,13 +133,17 @@ export function removeCache(file: string): void {
   removeStore(file);
 }
 
-/** Removes least-recently-used stores until the folder holds at most maxBytes; returns what went. */
-export function gcCaches(dir: string, maxBytes: number): CacheEntry[] {
+/**
+ * Removes least-recently-used stores until the folder holds at most maxBytes; returns what
+ * went. Files in `keep` (a store in use) are counted but never removed.
+ */
+export function gcCaches(dir: string, maxBytes: number, keep: readonly string[] = []): CacheEntry[] {
   const entries = listCaches(dir).sort((a, b) => a.lastUsedMs - b.lastUsedMs);
   let total = entries.reduce((s, e) => s + e.bytes, 0);
   const removed: CacheEntry[] = [];
   for (const e of entries) {
     if (total <= maxBytes) break;
+    if (keep.includes(e.file)) continue;
     removeCache(e.file);
     total -= e.bytes;
     removed.push(e);

@@ -40,6 +40,8 @@ export interface EngineOps {
       cacheDir?: string;
       /** RAM budget of the host tier in bytes (0: none); see NativeSession's ramBudget. */
       ramBudget?: number;
+      /** Disk budget of cacheDir in bytes (0: none): after a document is read, least recently used stores go. */
+      cacheBudget?: number;
     };
     res: LoadedModel;
   };
@@ -51,11 +53,13 @@ export interface EngineOps {
    * Makes the session hold exactly `tokens` (reusing the common prefix). Progress events.
    * tokens[0, docEnd) is the document's prompt prefix: with a cache folder it is kept in the
    * document's KV store (restored instead of prefilled, resumed when interrupted) and the
-   * retrieval index is built over it. `cache` says where it came from or why there is none.
+   * retrieval index is built over it. `cache` says where it came from or why there is none;
+   * `cacheFile` is the store, when the document has one; `cacheRemoved` counts the other stores
+   * the disk budget removed (least recently used first).
    */
   prefill: {
     req: { jobId: string; tokens: Int32Array; docEnd?: number };
-    res: { reused: number; evaluated: number; ms: number; cache?: string };
+    res: { reused: number; evaluated: number; ms: number; cache?: string; cacheFile?: string; cacheRemoved?: number };
   };
   /** Prefill, then sample up to maxTokens. Token events; attention over [docStart, docEnd) summed. */
   generate: {
@@ -67,6 +71,9 @@ export interface EngineOps {
       reused: number;
       prefillMs: number;
       decodeMs: number;
+      /** The document's KV store and the stores the disk budget removed (as prefill's). */
+      cacheFile?: string;
+      cacheRemoved?: number;
       /** Top document positions by summed attention weight (relative to docStart). */
       attended: { positions: Int32Array; weights: Float32Array } | null;
     };
@@ -74,6 +81,8 @@ export interface EngineOps {
   /** tome eval on the loaded model (sessions of its own; the chat session's KV is kept). Eval events per row. */
   eval: { req: { jobId: string; options: EvalOptions }; res: EvalResult };
   cancel: { req: { jobId: string }; res: { cancelled: boolean } };
+  /** Forgets the document the session is bound to (its KV store closed, the context emptied); false when none. */
+  release: { req: Record<string, never>; res: { released: boolean } };
   /**
    * Memory: kvBytes reserved for the context; the tiers of what it holds now: device (the
    * static set: sinks + window, on the CPU backend kept in RAM too), host (the rest in RAM,

@@ -4,7 +4,7 @@
 // the client reports it. One request runs at a time except `cancel` and `stats`,
 // which are answered while a prefill or generation awaits the engine.
 import * as fs from "node:fs";
-import { commonPrefix, DEFAULT_EXACT_BELOW, loadAddon, isTomeError, removeStore, storeBytesOnDisk, storeFileFor, Utf8Stream, type NativeModel, type NativeSession, type SessionOptions } from "../engine";
+import { commonPrefix, DEFAULT_EXACT_BELOW, gcCaches, loadAddon, isTomeError, removeStore, storeBytesOnDisk, storeFileFor, Utf8Stream, type NativeModel, type NativeSession, type SessionOptions } from "../engine";
 import { estimateMemory } from "../engine/memory";
 import { tokenCharOffsets } from "./token-offsets";
 import { runEval } from "../eval/runner";
@@ -72,6 +72,7 @@ class EngineHost {
   private cached: number[] = [];
   private sessionOptions: SessionOptions = {};
   private cacheDir: string | null = null;
+  private cacheBudget = 0;
   /** The KV store file the session is bound to (null: none). */
   private storeFile: string | null = null;
   private cancelled = new Set<string>();
@@ -87,12 +88,13 @@ class EngineHost {
     return { summary, estimate: estimateMemory(summary) ?? null };
   }
 
-  load({ path, ctx, threads, attention, cacheDir, ramBudget }: EngineOps["load"]["req"]): LoadedModel {
+  load({ path, ctx, threads, attention, cacheDir, ramBudget, cacheBudget }: EngineOps["load"]["req"]): LoadedModel {
     const addon = loadAddon();
     this.session?.close();
     this.session = null;
     this.storeFile = null;
     this.cacheDir = cacheDir ?? null;
+    this.cacheBudget = cacheBudget ?? 0;
     this.model = null;
     this.loaded = null;
     this.cached = [];
@@ -160,12 +162,7 @@ class EngineHost {
     if (!this.cacheDir || !this.model || !this.session) return "off";
     const file = storeFileFor(this.cacheDir, this.session.storeIdentity(), prefix);
     if (file === this.storeFile) return "bound";
-    const fresh = () => {
-      this.session!.close();
-      this.session = new (loadAddon().Session)(this.model!, this.sessionOptions) as WithStepStats;
-      this.cached = [];
-      this.storeFile = null;
-    };
+    const fresh = () => this.freshSession();
     fresh();
     try {
       fs.mkdirSync(this.cacheDir, { recursive: true });
@@ -187,6 +184,21 @@ class EngineHost {
       fresh();
       return `off: ${(e as Error).message}`;
     }
+  }
+
+  /** An empty session of the loaded model in place of the current one (its store closed). */
+  private freshSession() {
+    this.session!.close();
+    this.session = new (loadAddon().Session)(this.model!, this.sessionOptions) as WithStepStats;
+    this.cached = [];
+    this.storeFile = null;
+  }
+
+  /** Forgets the bound document: its store is closed (so it can be deleted) and the context emptied. */
+  release(): EngineOps["release"]["res"] {
+    if (!this.session || !this.storeFile) return { released: false };
+    this.freshSession();
+    return { released: true };
   }
 
   /** Evaluates what is missing so the session holds exactly `tokens`; progress per chunk. */
@@ -225,7 +237,26 @@ class EngineHost {
         this.emit({ event: "progress", jobId, phase: "index", done: 1, total: 1, ms: performance.now() - ti });
       }
     }
-    return { reused: common, evaluated: total, ms: performance.now() - t0, ...(cache ? { cache } : {}) };
+    const bound = cache !== undefined && this.storeFile ? { cacheFile: this.storeFile } : {};
+    const removed = cache !== undefined && this.storeFile ? this.applyCacheBudget() : 0;
+    return {
+      reused: common,
+      evaluated: total,
+      ms: performance.now() - t0,
+      ...(cache ? { cache } : {}),
+      ...bound,
+      ...(removed ? { cacheRemoved: removed } : {}),
+    };
+  }
+
+  /** Keeps the cache folder within the disk budget, least recently used stores first (never the bound one). */
+  private applyCacheBudget(): number {
+    if (!this.cacheDir || this.cacheBudget <= 0) return 0;
+    try {
+      return gcCaches(this.cacheDir, this.cacheBudget, this.storeFile ? [this.storeFile] : []).length;
+    } catch {
+      return 0; // a folder that cannot be listed or cleaned costs the answer nothing
+    }
   }
 
   private lastLogits: Float32Array | null = null;
@@ -302,6 +333,8 @@ class EngineHost {
       reused: pre.reused,
       prefillMs: pre.ms,
       decodeMs: performance.now() - t1,
+      ...(pre.cacheFile ? { cacheFile: pre.cacheFile } : {}),
+      ...(pre.cacheRemoved ? { cacheRemoved: pre.cacheRemoved } : {}),
       attended: attention ? topPositions(attention, 64) : null,
     };
   }

@@ -69,6 +69,8 @@ export interface DocumentInfo {
   state: DocState;
   error: string | null;
   createdAt: number; // ms since epoch
+  /** The model whose KV store of this book is on disk (state "new" then opens in seconds), or null. */
+  savedFor: string | null;
 }
 
 export interface TextSlice {
@@ -175,6 +177,7 @@ export interface Settings {
   ctx: number; // context length asked of the engine (capped by the model's)
   attention: { mode: AttentionMode; sinks: number; window: number; topK: number };
   ramBudgetMB: number; // 0 = no budget (warn against the machine's total only)
+  cacheBudgetGB: number; // disk for the books' KV caches; least recently used go first; 0 = no limit
   gpu: boolean;
   modelsDir: string;
   systemPrompt: string;

@@ -48,6 +48,7 @@ const settingsPatch = obj(
       topK: int({ min: 1, max: 1 << 16 }),
     }),
     ramBudgetMB: int({ min: 0, max: 1 << 24 }),
+    cacheBudgetGB: num({ min: 0, max: 1 << 20 }),
     gpu: bool,
     modelsDir: path,
     systemPrompt: text,

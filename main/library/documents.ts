@@ -1,5 +1,6 @@
 // Documents in the app database: the plain text of a book with its structure,
-// and its cache state for the loaded model.
+// its cache state for the loaded model, and where its KV store was last saved.
+import * as fs from "node:fs";
 import type { Chapter, DocFormat, DocState, DocumentInfo } from "../ipc/contract";
 import type { DB } from "./db";
 
@@ -31,10 +32,12 @@ interface Row {
   state: DocState;
   error: string | null;
   created_at: number;
+  kv_file: string | null;
+  kv_model: string | null;
 }
 
 const COLUMNS = `id, title, author, source_name, format, size_bytes, length(text) AS chars, chapters,
-  boilerplate_skipped, tokens, tokens_used, chars_used, state, error, created_at`;
+  boilerplate_skipped, tokens, tokens_used, chars_used, state, error, created_at, kv_file, kv_model`;
 
 function toInfo(r: Row): DocumentInfo {
   return {
@@ -53,6 +56,8 @@ function toInfo(r: Row): DocumentInfo {
     state: r.state,
     error: r.error,
     createdAt: r.created_at,
+    // a store removed since (tome cache rm / gc, a damaged one set aside) no longer counts
+    savedFor: r.kv_file && r.kv_model && fs.existsSync(r.kv_file) ? r.kv_model : null,
   };
 }
 
@@ -103,6 +108,17 @@ export class Documents {
     this.db
       .prepare(`UPDATE documents SET tokens = ?, tokens_used = ?, chars_used = ?, model_path = ?, updated_at = ? WHERE id = ?`)
       .run(t.tokens, t.tokensUsed, t.charsUsed, t.modelPath, Date.now(), id);
+  }
+
+  /** The document's KV store is `file`, made with the model at `modelPath`. */
+  setSaved(id: number, file: string, modelPath: string): void {
+    this.db.prepare(`UPDATE documents SET kv_file = ?, kv_model = ? WHERE id = ?`).run(file, modelPath, id);
+  }
+
+  /** The document's KV store file as last recorded (whether or not it still exists). */
+  savedFile(id: number): string | null {
+    const r = this.db.prepare(`SELECT kv_file FROM documents WHERE id = ?`).get(id) as { kv_file: string | null } | undefined;
+    return r?.kv_file ?? null;
   }
 
   /** After a restart or a model change no KV is in the engine: ready/reading -> new. */

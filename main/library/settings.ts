@@ -11,6 +11,7 @@ export function builtinDefaults(modelsDir: string): Settings {
     ctx: 8192,
     attention: { mode: "retrieval", sinks: 128, window: 512, topK: 100 },
     ramBudgetMB: 0,
+    cacheBudgetGB: 20,
     gpu: true,
     modelsDir,
     systemPrompt: "You are a careful reader. Answer questions about the book using only its text.",

@@ -185,6 +185,9 @@ describe.skipIf(missing.length > 0)("tome in a browser (e2e)", () => {
     // The last-opened document is listed; pick the one we talked about (the pdf) and its conversation.
     await page.locator(".doc-list li").first().waitFor({ timeout: 30_000 });
     await page.locator(".doc-title", { hasText: /Alice/ }).first().click();
+    // the engine holds no KV after the restart, but the book's store is on disk: "saved", not "not read yet"
+    await waitText(page.getByTestId("doc-status"), /saved/);
+    await waitText(page.getByTestId("saved-note"), /on disk/);
     await page.getByTestId("conversation").filter({ hasText: firstQuestion }).first().click();
     await expect.poll(() => page.getByTestId("message-assistant").count(), { timeout: 30_000 }).toBe(before);
     await waitText(page.locator(".message.user").first(), new RegExp(firstQuestion.replace("?", "\\?")));

@@ -1,9 +1,10 @@
 // The app core over a fake engine: reading a book (states, progress), asking
 // (streaming, stats, highlights, persistence), stop, regenerate, a crashed
 // engine, and the model path allow-list.
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { b64, eventsOf, makeCore, until, type TestCore } from "./helpers/core";
+import { b64, eventsOf, makeCore, tempDir, until, type TestCore } from "./helpers/core";
 import type { DocumentInfo, MessageInfo } from "../../main/ipc/contract";
 
 const BOOK = "Title: Tiny\nAuthor: Me\n\n*** START OF THE PROJECT GUTENBERG EBOOK TINY ***\n\nCHAPTER I.\nThe Start\n\n" + "Alice sat by the river. ".repeat(40) + "\n*** END OF THE PROJECT GUTENBERG EBOOK TINY ***\n";
@@ -35,6 +36,29 @@ describe("reading a book", () => {
     expect(last.done).toBe(last.total);
     expect(doc(d.id).tokens).toBe(d.chars);
     expect(doc(d.id).tokensUsed).toBe(d.chars);
+  });
+
+  it("a book whose KV store is on disk is 'saved' after a restart; removing it deletes the store", async () => {
+    const storeDir = path.join(tempDir(), "kv");
+    const d = await withBook({ storeDir });
+    await t.core.call("library.read", { documentId: d.id });
+    await until(() => doc(d.id).state === "ready");
+    const store = t.engine.storeFile!;
+    expect(doc(d.id).savedFor).toBe(t.modelPath);
+    const dir = t.dir;
+    t.core.close();
+    t = makeCore({ dir, storeDir });
+    await t.core.call("models.load", { path: t.modelPath });
+    expect(doc(d.id)).toMatchObject({ state: "new", savedFor: t.modelPath });
+    // asked about, it becomes the engine's book again; then removed: the engine lets go of the store, the file goes
+    const conv = (await t.core.call("chat.create", { documentId: d.id })) as { id: number };
+    await t.core.call("chat.send", { conversationId: conv.id, text: "Who?" });
+    await until(() => doc(d.id).state === "ready");
+    await until(() => t.core.state.job === null);
+    expect(fs.existsSync(store)).toBe(true);
+    expect(await t.core.call("library.remove", { documentId: d.id })).toEqual({ removed: true });
+    expect(t.engine.calls.some((c) => c.op === "release")).toBe(true);
+    expect(fs.existsSync(store)).toBe(false);
   });
 
   it("cuts a book to the context and records how much was used", async () => {

@@ -16,10 +16,10 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 // retrieval with a small static set, so the index is built over the document
 const attention = { attention: "retrieval" as const, sinks: 16, window: 64, topK: 32 };
 
-async function host(cacheDir?: string) {
+async function host(cacheDir?: string, cacheBudget?: number) {
   // the built worker (npm install builds it): tests run from the sources
   const engine = new EngineClient(forkEngine(path.join(packageRoot(), "build", "main", "host", "worker.js")));
-  await engine.call("load", { path: modelPath("stories260K.gguf"), ctx: 2048, threads: 2, attention, cacheDir });
+  await engine.call("load", { path: modelPath("stories260K.gguf"), ctx: 2048, threads: 2, attention, cacheDir, cacheBudget });
   return engine;
 }
 
@@ -44,12 +44,17 @@ describe.skipIf(!hasData)("engine host with document KV stores", () => {
     const read = await first.call("prefill", { jobId: "r", tokens: doc, docEnd: doc.length });
     expect(read.cache).toBe("restored 0");
     expect(read.evaluated).toBe(doc.length);
+    // where the book's store is, so the library can say it opens from disk
+    expect(path.dirname(read.cacheFile!)).toBe(cacheDir);
+    expect(path.basename(read.cacheFile!)).toMatch(/^[0-9a-f]{32}\.tomekv$/);
+    expect(fs.existsSync(read.cacheFile!)).toBe(true);
     // prefill progress, then the index build (start and end) after the document
     expect(phases.slice(-2)).toEqual(["index", "index"]);
     expect(phases[0]).toBe("prefill");
     const a1 = await first.call("generate", { jobId: "g1", tokens: prompt, maxTokens: 12, sampler: greedy, docStart: 1, docEnd: doc.length });
     first.close();
     expect(a1.text).toBe(want.text);
+    expect(a1.cacheFile).toBe(read.cacheFile);
 
     const second = await host(cacheDir);
     const again = await second.call("prefill", { jobId: "r2", tokens: doc, docEnd: doc.length });
@@ -63,6 +68,21 @@ describe.skipIf(!hasData)("engine host with document KV stores", () => {
     expect(fs.readdirSync(cacheDir).filter((f) => f.endsWith(".tomekv"))).toHaveLength(1);
   });
 
+  it("a disk budget removes the least recently used stores, never the one in use", async () => {
+    const cacheDir = path.join(dir, "kv-budget");
+    const h = await host(cacheDir, 1); // one byte: only the store in use may stay
+    const a = await h.call("prefill", { jobId: "a", tokens: doc, docEnd: doc.length });
+    expect(a.cacheRemoved).toBeUndefined();
+    expect(fs.existsSync(a.cacheFile!)).toBe(true);
+    const other = Int32Array.from(doc, (t, i) => (i === 0 ? t : 3 + ((t + 11) % 500)));
+    const b = await h.call("prefill", { jobId: "b", tokens: other, docEnd: other.length });
+    h.close();
+    expect(b.cacheFile).not.toBe(a.cacheFile);
+    expect(b.cacheRemoved).toBe(1);
+    expect(fs.existsSync(a.cacheFile!)).toBe(false);
+    expect(fs.readdirSync(cacheDir).filter((f) => f.endsWith(".tomekv"))).toEqual([path.basename(b.cacheFile!)]);
+  });
+
   it("a cache folder that cannot be used leaves reading working, without a store", async () => {
     const file = path.join(dir, "a-file");
     fs.writeFileSync(file, "x");
@@ -70,6 +90,7 @@ describe.skipIf(!hasData)("engine host with document KV stores", () => {
     const read = await h.call("prefill", { jobId: "r", tokens: doc, docEnd: doc.length });
     h.close();
     expect(read.cache).toMatch(/^off: /);
+    expect(read.cacheFile).toBeUndefined();
     expect(read.evaluated).toBe(doc.length);
   });
 });

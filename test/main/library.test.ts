@@ -57,6 +57,23 @@ describe("database", () => {
   });
 });
 
+describe("documents", () => {
+  it("remember where their KV store was saved, for which model, while the file exists", () => {
+    const lib = new Library(path.join(dir(), "t.db"), builtinDefaults("/models"));
+    const d = lib.documents.add({ title: "T", author: null, sourceName: "t.txt", format: "txt", sizeBytes: 5, sha256: "y", text: "hello", chapters: [], boilerplateSkipped: false });
+    expect(d.savedFor).toBeNull();
+    const store = path.join(dir(), "abc.tomekv");
+    fs.writeFileSync(store, "x");
+    lib.documents.setSaved(d.id, store, "/models/a.gguf");
+    lib.documents.setState(d.id, "ready");
+    lib.documents.resetCacheStates(); // a restart: the engine holds no KV, the disk still does
+    expect(lib.documents.get(d.id)).toMatchObject({ state: "new", savedFor: "/models/a.gguf" });
+    fs.rmSync(store); // e.g. tome cache gc
+    expect(lib.documents.get(d.id)!.savedFor).toBeNull();
+    lib.close();
+  });
+});
+
 describe("crash safety", () => {
   it("a process killed while an answer streams keeps the question and the saved part of the answer", async () => {
     const d = dir();

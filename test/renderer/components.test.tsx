@@ -39,6 +39,7 @@ beforeEach(async () => {
     "chat.send": ({ text }) => ({ user: msg({ id: 2, role: "user", content: text }), assistant: msg({ id: 3, status: "streaming" }) }),
     "chat.stop": () => ({ stopped: true }),
     "library.cancel": () => ({ cancelled: true }),
+    "library.read": () => ({ jobId: "j1" }),
   });
   setApi(f.api);
   unbind = bindEvents(f.api);
@@ -84,6 +85,19 @@ describe("App", () => {
     expect(screen.getByTestId("doc-status").textContent).not.toContain("ready");
     fireEvent.click(screen.getByText("Cancel"));
     await waitFor(() => expect(f.calls.find((c) => c.method === "library.cancel")?.params).toEqual({ jobId: "j9" }));
+  });
+
+  it("says a book is saved when its KV store for the loaded model is on disk, and opens it", async () => {
+    render(<App />);
+    act(() => f.emit("doc.updated", doc({ state: "new", savedFor: "/m/other.gguf" })));
+    expect(screen.getByTestId("doc-status").textContent).toContain("not read yet");
+    expect(screen.queryByTestId("saved-note")).toBeNull();
+    act(() => f.emit("doc.updated", doc({ state: "new", savedFor: "/m/tiny.gguf" })));
+    expect(screen.getByTestId("doc-status").textContent).toContain("saved");
+    expect(screen.getByTestId("saved-note").textContent).toMatch(/on disk/);
+    expect(screen.getByText(/txt · saved/)).toBeTruthy();
+    fireEvent.click(screen.getByText("Open"));
+    await waitFor(() => expect(f.calls.find((c) => c.method === "library.read")?.params).toEqual({ documentId: 1 }));
   });
 
   it("updates the live panels from stats events", async () => {

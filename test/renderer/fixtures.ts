@@ -47,6 +47,7 @@ export function doc(over: Partial<DocumentInfo> = {}): DocumentInfo {
     state: "ready",
     error: null,
     createdAt: 1,
+    savedFor: null,
     ...over,
   };
 }

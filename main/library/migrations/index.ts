@@ -3,6 +3,7 @@
 // shipped migration: add the next file.
 import * as m001 from "./001-initial";
 import * as m002 from "./002-token-stats";
+import * as m003 from "./003-kv-saved";
 
 export interface Migration {
   version: number;
@@ -10,4 +11,4 @@ export interface Migration {
   sql: string;
 }
 
-export const migrations: Migration[] = [m001, m002].map((m, i) => ({ version: i + 1, name: m.name, sql: m.sql }));
+export const migrations: Migration[] = [m001, m002, m003].map((m, i) => ({ version: i + 1, name: m.name, sql: m.sql }));

@@ -1,6 +1,8 @@
 // The selected book's state: "ready" (askable), reading with progress (tokens/s,
-// ETA, cancel), or "new" with a Read button; and how much of it fits the model's
+// ETA, cancel), "saved" (its KV store is on disk: Open reopens it in seconds),
+// or "new" with a Read button; and how much of it fits the model's
 // context (small models read only the beginning of a book, and we say so).
+import { shownDocState } from "../doc-state";
 import { useStore } from "../store";
 import { int, ms, rate } from "../format";
 
@@ -8,16 +10,23 @@ export function DocStatus() {
   const doc = useStore((s) => s.documents.find((d) => d.id === s.selectedDocId));
   const progress = useStore((s) => (s.selectedDocId !== null ? s.progress[s.selectedDocId] : undefined));
   const hasModel = useStore((s) => !!s.engine?.model);
+  const modelPath = useStore((s) => s.engine?.model?.path);
   const ctx = useStore((s) => s.engine?.model?.ctx);
   const read = useStore((s) => s.readDocument);
   const cancel = useStore((s) => s.cancelRead);
   if (!doc) return null;
-  const label =
-    doc.state === "ready" ? "ready" : doc.state === "reading" ? "reading…" : doc.state === "error" ? "error" : hasModel ? "not read yet" : "waiting for a model";
+  const shown = shownDocState(doc, modelPath);
+  const label = {
+    ready: "ready",
+    reading: "reading…",
+    error: "error",
+    saved: "saved",
+    new: hasModel ? "not read yet" : "waiting for a model",
+  }[shown];
   const cut = doc.tokens !== null && doc.tokensUsed !== null && doc.tokensUsed < doc.tokens;
   return (
     <div className="doc-status-box">
-      <div data-testid="doc-status" className={`doc-status state-${doc.state}`}>
+      <div data-testid="doc-status" className={`doc-status state-${shown}`}>
         <strong>{doc.title}</strong>
         {doc.author && <span className="muted"> — {doc.author}</span>}{" "}
         <div>
@@ -58,9 +67,14 @@ export function DocStatus() {
           </button>
         </div>
       )}
+      {shown === "saved" && (
+        <p className="muted small" data-testid="saved-note">
+          Read before with this model: its KV cache is on disk, so opening it takes seconds, not a new read.
+        </p>
+      )}
       {(doc.state === "new" || doc.state === "error") && hasModel && (
         <button type="button" onClick={() => void read(doc.id)}>
-          Read it now
+          {shown === "saved" ? "Open" : "Read it now"}
         </button>
       )}
       {doc.boilerplateSkipped && <p className="muted small">Project Gutenberg header and licence skipped.</p>}

@@ -1,5 +1,6 @@
 // The books: list, selection, status of the selected one, read progress, and
 // the conversations about it.
+import { shownDocState } from "../doc-state";
 import { useStore } from "../store";
 import { DropZone } from "./DropZone";
 import { DocStatus } from "./DocStatus";
@@ -9,6 +10,7 @@ export function Library() {
   const selected = useStore((s) => s.selectedDocId);
   const select = useStore((s) => s.selectDocument);
   const remove = useStore((s) => s.removeDocument);
+  const modelPath = useStore((s) => s.engine?.model?.path);
   return (
     <section className="library">
       <h2>Library</h2>
@@ -19,7 +21,7 @@ export function Library() {
             <button type="button" className="doc-title" onClick={() => void select(d.id)} title={d.sourceName}>
               <span>{d.title}</span>
               <small className="muted">
-                {d.format} · {d.state}
+                {d.format} · {shownDocState(d, modelPath)}
               </small>
             </button>
             <button type="button" className="icon" aria-label={`Remove ${d.title}`} onClick={() => void remove(d.id)}>

@@ -46,10 +46,12 @@ export function Panels() {
             {last.retrieval.massCaptured !== null && <> · mass {(last.retrieval.massCaptured * 100).toFixed(1)}%</>}
             {last.retrieval.recall !== null && <> · recall {(last.retrieval.recall * 100).toFixed(0)}%</>}
           </span>
-        ) : (
+        ) : memory?.nPast ? (
           <span>
-            full attention: keys scanned 100% ({int(memory?.nPast ?? 0)} of {int(memory?.nPast ?? 0)})
+            full attention: keys scanned 100% ({int(memory.nPast)} of {int(memory.nPast)})
           </span>
+        ) : (
+          <span className="muted">no context in the engine yet</span>
         )}
       </div>
       <div className="panel" data-testid="tokens-per-sec">

@@ -1,5 +1,5 @@
 // Settings: threads, context, attention mode and its parameters, RAM budget,
-// GPU, models folder, sampling, Gutenberg boilerplate. Saved on "Save".
+// disk budget of the KV caches, GPU, models folder, sampling, Gutenberg boilerplate. Saved on "Save".
 import { useEffect, useState } from "react";
 import { useStore } from "../store";
 import type { Settings } from "../../../main/ipc/contract";
@@ -14,8 +14,8 @@ export function SettingsDialog() {
     setD(settings);
   }, [settings, open]);
   if (!open || !d) return null;
-  const num = (k: "threads" | "ctx" | "ramBudgetMB" | "maxTokens" | "temperature") => (
-    <input type="number" value={d[k]} step={k === "temperature" ? 0.1 : 1} min={0} onChange={(e) => setD({ ...d, [k]: Number(e.target.value) })} />
+  const num = (k: "threads" | "ctx" | "ramBudgetMB" | "cacheBudgetGB" | "maxTokens" | "temperature") => (
+    <input type="number" value={d[k]} step={k === "temperature" || k === "cacheBudgetGB" ? 0.1 : 1} min={0} onChange={(e) => setD({ ...d, [k]: Number(e.target.value) })} />
   );
   const att = (k: "sinks" | "window" | "topK") => (
     <input type="number" min={0} value={d.attention[k]} onChange={(e) => setD({ ...d, attention: { ...d.attention, [k]: Number(e.target.value) } })} />
@@ -44,6 +44,7 @@ export function SettingsDialog() {
         <label>Window tokens {att("window")}</label>
         <label>Retrieved top-k {att("topK")}</label>
         <label>RAM budget, MiB (0 = none) {num("ramBudgetMB")}</label>
+        <label>Disk for saved books' KV caches, GiB (0 = no limit; least recently used go first) {num("cacheBudgetGB")}</label>
         <label>
           Use the GPU when there is one <input type="checkbox" checked={d.gpu} onChange={(e) => setD({ ...d, gpu: e.target.checked })} />
         </label>

@@ -1,7 +1,10 @@
 // An in-process stand-in for the engine host, behind the same Engine interface:
 // one token per character (token id = char code), prefill in chunks with
 // progress events, generation of a fixed reply word by word with a small delay,
-// cancellation, attention on the first document tokens, and a crash switch.
+// cancellation, attention on the first document tokens, a crash switch, and
+// (with storeDir) a document store file per bound document, as the worker keeps.
+import * as fs from "node:fs";
+import * as path from "node:path";
 import type { Engine } from "../../../main/host/engine-client";
 import type { EngineEvent, EngineOp, EngineOps, LoadedModel } from "../../../main/host/protocol";
 import { AppError } from "../../../main/ipc/errors";
@@ -11,6 +14,8 @@ export interface FakeOptions {
   tokenDelayMs?: number;
   nCtx?: number;
   stepStats?: boolean;
+  /** Where prefill with docEnd "keeps" the document's store (an empty file named by its length). */
+  storeDir?: string;
 }
 
 export class FakeEngine implements Engine {
@@ -115,9 +120,9 @@ export class FakeEngine implements Engine {
         return { tokens: Int32Array.from(text, (c) => c.charCodeAt(0)), starts: Int32Array.from(text, (_c, i) => i) };
       }
       case "prefill":
-        return this.prefill(a.jobId as string, a.tokens as Int32Array);
+        return this.prefill(a.jobId as string, a.tokens as Int32Array, a.docEnd as number | undefined);
       case "generate": {
-        const pre = await this.prefill(a.jobId as string, a.tokens as Int32Array);
+        const pre = await this.prefill(a.jobId as string, a.tokens as Int32Array, a.docEnd as number);
         const words = (this.o.reply ?? "Alice follows the White Rabbit down the hole.").split(/(?<= )/);
         let text = "";
         let n = 0;
@@ -144,6 +149,7 @@ export class FakeEngine implements Engine {
           stoppedBy,
           reused: pre.reused,
           prefillMs: pre.ms,
+          ...(pre.cacheFile ? { cacheFile: pre.cacheFile } : {}),
           decodeMs: 5,
           attended: this.model?.stepStats && docLen > 3 ? { positions: Int32Array.of(0, 1, 2), weights: Float32Array.of(0.5, 0.3, 0.2) } : null,
         };
@@ -151,6 +157,12 @@ export class FakeEngine implements Engine {
       case "cancel":
         this.cancelled.add(a.jobId as string);
         return { cancelled: true };
+      case "release": {
+        const released = this.storeFile !== null;
+        this.storeFile = null;
+        this.cached = [];
+        return { released };
+      }
       case "stats":
         return {
           rssBytes: 50 << 20,
@@ -162,8 +174,17 @@ export class FakeEngine implements Engine {
     }
   }
 
-  private async prefill(jobId: string, tokens: Int32Array) {
+  storeFile: string | null = null;
+
+  private async prefill(jobId: string, tokens: Int32Array, docEnd?: number) {
     if (!this.model) throw new AppError("NO_MODEL", "no model is loaded");
+    let cacheFile: string | undefined;
+    if (this.o.storeDir && docEnd) {
+      cacheFile = path.join(this.o.storeDir, `doc-${docEnd}.tomekv`);
+      fs.mkdirSync(this.o.storeDir, { recursive: true });
+      fs.writeFileSync(cacheFile, "");
+      this.storeFile = cacheFile;
+    }
     if (tokens.length > this.model.nCtx) throw new AppError("CTX_FULL", `${tokens.length} tokens do not fit the context of ${this.model.nCtx}`);
     let common = 0;
     while (common < tokens.length && common < this.cached.length && this.cached[common] === tokens[common]) common++;
@@ -181,6 +202,6 @@ export class FakeEngine implements Engine {
       await new Promise((r) => setTimeout(r, 1));
       this.emit({ event: "progress", jobId, done, total, ms: done / 10 });
     }
-    return { reused: common, evaluated: total, ms: total / 10 };
+    return { reused: common, evaluated: total, ms: total / 10, ...(cacheFile ? { cacheFile } : {}) };
   }
 }

@@ -1,10 +1,12 @@
 // npm start: the desktop app. Electron's binary is fetched lazily by the electron
 // package and cannot be downloaded on machines without internet; then this says
-// so and points to the browser mode, which is the same app.
+// so and points to the browser mode, which is the same app. The app database's
+// better-sqlite3 is built once more for Electron's ABI (scripts/electron-sqlite.mjs).
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { electronSqliteBinding } from "./electron-sqlite.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const entry = path.join(root, "build", "main", "desktop", "main.js");
@@ -28,5 +30,16 @@ if (!binary || !existsSync(binary)) {
   );
   process.exit(1);
 }
-const child = spawn(binary, [entry, ...process.argv.slice(2)], { stdio: "inherit" });
+const electronVersion = JSON.parse(readFileSync(path.join(pkg, "package.json"), "utf8")).version;
+let sqliteBinding;
+try {
+  sqliteBinding = electronSqliteBinding(root, electronVersion);
+} catch (e) {
+  console.error(`tome: ${e.message}\n  Offline:        npm run serve   (the same app in your browser)`);
+  process.exit(1);
+}
+const child = spawn(binary, [entry, ...process.argv.slice(2)], {
+  stdio: "inherit",
+  env: { ...process.env, TOME_SQLITE_BINDING: sqliteBinding },
+});
 child.on("exit", (code, signal) => process.exit(signal ? 1 : (code ?? 0)));

@@ -9,6 +9,7 @@ export function Panels() {
   const engine = useStore((s) => s.engine);
   const tokenStats = useStore((s) => s.tokenStats);
   const last = tokenStats[tokenStats.length - 1];
+  const mode = useStore((s) => s.settings?.attention.mode);
   const gpu = memory?.gpu ?? engine?.gpu ?? null;
   return (
     <section className="panels">
@@ -46,12 +47,14 @@ export function Panels() {
             {last.retrieval.massCaptured !== null && <> · mass {(last.retrieval.massCaptured * 100).toFixed(1)}%</>}
             {last.retrieval.recall !== null && <> · recall {(last.retrieval.recall * 100).toFixed(0)}%</>}
           </span>
-        ) : memory?.nPast ? (
+        ) : !memory?.nPast ? (
+          <span className="muted">no context in the engine yet</span>
+        ) : mode === "full" ? (
           <span>
             full attention: keys scanned 100% ({int(memory.nPast)} of {int(memory.nPast)})
           </span>
         ) : (
-          <span className="muted">no context in the engine yet</span>
+          <span className="muted">retrieval: per-token figures appear with the next answer</span>
         )}
       </div>
       <div className="panel" data-testid="tokens-per-sec">

@@ -64,6 +64,7 @@ export class AppCore {
   readonly lib: Library;
   readonly engine: Engine;
   readonly state: CoreState = { model: null, activity: "idle", crashed: null, docTokens: new Map(), job: null, engineDoc: null };
+  private cacheWarned = new Set<string>();
   private listeners = new Set<Listener>();
   private reads: ReadJobs;
   private answers: Answers;
@@ -181,8 +182,15 @@ export class AppCore {
     if (d) this.emit("doc.updated", d);
   }
 
-  /** After the engine bound a book to its KV store: remembered; stores the disk budget removed show as not saved. */
-  storeUsed(documentId: number, res: { cacheFile?: string; cacheRemoved?: number }, modelPath: string) {
+  /**
+   * After the engine bound a book to its KV store: remembered; stores the disk budget removed
+   * show as not saved; a store the disk refused is said (the book was read without it).
+   */
+  storeUsed(documentId: number, res: { cache?: string; cacheFile?: string; cacheRemoved?: number }, modelPath: string) {
+    if (res.cache?.startsWith("off: ") && !this.cacheWarned.has(`${documentId} ${res.cache}`)) {
+      this.cacheWarned.add(`${documentId} ${res.cache}`); // once per book and reason
+      this.emit("app.notice", { kind: "error", text: `This book's KV cache could not be saved, so it will be read again next time: ${res.cache.slice(5)}` });
+    }
     if (res.cacheFile) this.lib.documents.setSaved(documentId, res.cacheFile, modelPath);
     if (res.cacheRemoved) for (const d of this.lib.documents.list()) this.emit("doc.updated", d);
   }

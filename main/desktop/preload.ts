@@ -50,6 +50,7 @@ const EVENTS = [
   "engine.status",
   "settings.updated",
   "ui.command",
+  "app.notice",
   "eval.progress",
   "eval.done",
 ] as const satisfies readonly EventName[];

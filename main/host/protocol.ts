@@ -71,7 +71,8 @@ export interface EngineOps {
       reused: number;
       prefillMs: number;
       decodeMs: number;
-      /** The document's KV store and the stores the disk budget removed (as prefill's). */
+      /** The document's KV store, why there is none, and the stores the disk budget removed (as prefill's). */
+      cache?: string;
       cacheFile?: string;
       cacheRemoved?: number;
       /** Top document positions by summed attention weight (relative to docStart). */

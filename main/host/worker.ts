@@ -64,6 +64,12 @@ export function readStep(s: WithStepStats): StepStats | undefined {
   };
 }
 
+/** A KV store write the disk refused: full, size limit, read-only, I/O error. */
+function isStoreWriteFailure(e: unknown): boolean {
+  const code = isTomeError(e) ? e.code : "";
+  return code === "STORE_FULL" || code === "STORE_READONLY" || code === "STORE_IO";
+}
+
 class EngineHost {
   private model: NativeModel | null = null;
   private session: WithStepStats | null = null;
@@ -73,6 +79,8 @@ class EngineHost {
   private sessionOptions: SessionOptions = {};
   private cacheDir: string | null = null;
   private cacheBudget = 0;
+  /** Stores the disk refused (full, read-only) in this load, and why: not tried again. */
+  private storeRefused = new Map<string, string>();
   /** The KV store file the session is bound to (null: none). */
   private storeFile: string | null = null;
   private cancelled = new Set<string>();
@@ -95,6 +103,7 @@ class EngineHost {
     this.storeFile = null;
     this.cacheDir = cacheDir ?? null;
     this.cacheBudget = cacheBudget ?? 0;
+    this.storeRefused.clear();
     this.model = null;
     this.loaded = null;
     this.cached = [];
@@ -162,6 +171,11 @@ class EngineHost {
     if (!this.cacheDir || !this.model || !this.session) return "off";
     const file = storeFileFor(this.cacheDir, this.session.storeIdentity(), prefix);
     if (file === this.storeFile) return "bound";
+    const refused = this.storeRefused.get(file);
+    if (refused !== undefined) {
+      if (this.storeFile) this.freshSession(); // another book's store; a store-less session may hold this book
+      return `off: ${refused}`;
+    }
     const fresh = () => this.freshSession();
     fresh();
     try {
@@ -204,6 +218,33 @@ class EngineHost {
   /** Evaluates what is missing so the session holds exactly `tokens`; progress per chunk. */
   async prefill({ jobId, tokens, docEnd }: EngineOps["prefill"]["req"]): Promise<EngineOps["prefill"]["res"]> {
     const cache = docEnd !== undefined && docEnd > 0 ? await this.bindStore(tokens.subarray(0, docEnd)) : undefined;
+    try {
+      return await this.fill(jobId, tokens, docEnd, cache);
+    } catch (e) {
+      if (!this.storeFile || !isStoreWriteFailure(e)) throw e;
+      // the disk refused the store part way (full, read-only): the book is read on without one
+      return await this.fill(jobId, tokens, docEnd, `off: ${this.setStoreAside(e as Error)}`);
+    }
+  }
+
+  /**
+   * Drops the bound store after the disk refused it: a fresh session, the store's files
+   * deleted (a full disk gets their space back; other books' stores are left alone), and the
+   * file not tried again until the next load. Returns the reason.
+   */
+  private setStoreAside(e: Error): string {
+    const file = this.storeFile!;
+    this.freshSession();
+    try {
+      removeStore(file);
+    } catch {
+      /* a read-only folder keeps it; it is not used again anyway */
+    }
+    this.storeRefused.set(file, e.message);
+    return e.message;
+  }
+
+  private async fill(jobId: string, tokens: Int32Array, docEnd: number | undefined, cache: string | undefined): Promise<EngineOps["prefill"]["res"]> {
     const { session } = this.need();
     if (tokens.length > session.nCtx()) {
       throw Object.assign(new Error(`${tokens.length} tokens do not fit the context of ${session.nCtx()}`), { code: "CTX_FULL" });
@@ -325,7 +366,14 @@ class EngineHost {
     if (tail) text += tail;
     this.lastLogits = logits;
     // the turn joins the document's store, so reopening continues the conversation
-    if (this.storeFile) await session.flushStore();
+    if (this.storeFile) {
+      try {
+        await session.flushStore();
+      } catch (e) {
+        if (!isStoreWriteFailure(e)) throw e;
+        this.setStoreAside(e as Error); // the answer stands; the next question is read without a store
+      }
+    }
     return {
       tokens: n,
       text,
@@ -333,6 +381,7 @@ class EngineHost {
       reused: pre.reused,
       prefillMs: pre.ms,
       decodeMs: performance.now() - t1,
+      ...(pre.cache ? { cache: pre.cache } : {}),
       ...(pre.cacheFile ? { cacheFile: pre.cacheFile } : {}),
       ...(pre.cacheRemoved ? { cacheRemoved: pre.cacheRemoved } : {}),
       attended: attention ? topPositions(attention, 64) : null,

@@ -319,6 +319,8 @@ export interface Events {
   "eval.done": { jobId: string; result: EvalResult | null; error: ContractError | null };
   /** Desktop menu commands handled by the UI. */
   "ui.command": { command: "settings" | "about" };
+  /** Something the person should know that is not the answer to a request (e.g. a book read without its KV cache). */
+  "app.notice": { kind: "error" | "info"; text: string };
 }
 
 export type EventName = keyof Events;

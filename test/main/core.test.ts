@@ -61,6 +61,19 @@ describe("reading a book", () => {
     expect(fs.existsSync(store)).toBe(false);
   });
 
+  it("says once when a book's KV cache could not be saved (it is read without it)", async () => {
+    const d = await withBook({ storeOff: "KV store x.tomekv: disk I/O error (the disk is full)" });
+    await t.core.call("library.read", { documentId: d.id });
+    await until(() => doc(d.id).state === "ready");
+    const conv = (await t.core.call("chat.create", { documentId: d.id })) as { id: number };
+    await t.core.call("chat.send", { conversationId: conv.id, text: "Who?" });
+    await until(() => t.core.state.job === null && eventsOf(t, "chat.message").some((m) => m.status === "done"));
+    const notices = eventsOf(t, "app.notice");
+    expect(notices).toHaveLength(1);
+    expect(notices[0]).toEqual({ kind: "error", text: expect.stringMatching(/could not be saved.*disk is full/) });
+    expect(doc(d.id).savedFor).toBeNull();
+  });
+
   it("cuts a book to the context and records how much was used", async () => {
     const d = await withBook({ nCtx: 600 });
     await t.core.call("library.read", { documentId: d.id });

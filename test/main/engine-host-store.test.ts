@@ -7,7 +7,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { packageRoot } from "../../main/engine";
-import { EngineClient, forkEngine } from "../../main/host/engine-client";
+import { fork } from "node:child_process";
+import { createHash } from "node:crypto";
+import { EngineClient, forkEngine, type SpawnEngine } from "../../main/host/engine-client";
 import { hasData, modelPath } from "../helpers/data";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tome-host-store-"));
@@ -16,9 +18,29 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 // retrieval with a small static set, so the index is built over the document
 const attention = { attention: "retrieval" as const, sinks: 16, window: 64, topK: 32 };
 
-async function host(cacheDir?: string, cacheBudget?: number) {
+const workerJs = () => path.join(packageRoot(), "build", "main", "host", "worker.js");
+
+/** The worker under a file-size limit (prlimit): a write past fileLimit bytes fails as on a full disk. */
+function forkLimited(fileLimit: number): SpawnEngine {
+  return () => {
+    const child = fork(workerJs(), [], {
+      serialization: "advanced",
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+      execPath: "/usr/bin/prlimit",
+      execArgv: [`--fsize=${fileLimit}`, process.execPath],
+    });
+    return {
+      send: (m) => child.send(m),
+      onMessage: (cb) => child.on("message", (m) => cb(m as Parameters<typeof cb>[0])),
+      onExit: (cb) => child.on("exit", (code, signal) => cb(signal ? `killed by ${signal}` : `exited with code ${code}`)),
+      kill: () => child.kill(),
+    };
+  };
+}
+
+async function host(cacheDir?: string, cacheBudget?: number, fileLimit?: number) {
   // the built worker (npm install builds it): tests run from the sources
-  const engine = new EngineClient(forkEngine(path.join(packageRoot(), "build", "main", "host", "worker.js")));
+  const engine = new EngineClient(fileLimit ? forkLimited(fileLimit) : forkEngine(workerJs()));
   await engine.call("load", { path: modelPath("stories260K.gguf"), ctx: 2048, threads: 2, attention, cacheDir, cacheBudget });
   return engine;
 }
@@ -81,6 +103,38 @@ describe.skipIf(!hasData)("engine host with document KV stores", () => {
     expect(b.cacheRemoved).toBe(1);
     expect(fs.existsSync(a.cacheFile!)).toBe(false);
     expect(fs.readdirSync(cacheDir).filter((f) => f.endsWith(".tomekv"))).toEqual([path.basename(b.cacheFile!)]);
+  });
+
+  it.skipIf(!fs.existsSync("/usr/bin/prlimit"))("a disk that fills up part way: the book is read without its store, other stores intact", async () => {
+    const cacheDir = path.join(dir, "kv-full");
+    const first = await host(cacheDir);
+    const earlier = await first.call("prefill", { jobId: "e", tokens: doc, docEnd: doc.length });
+    first.close();
+    const sum = (f: string) => createHash("sha256").update(fs.readFileSync(f)).digest("hex");
+    const earlierSum = sum(earlier.cacheFile!);
+
+    const other = Int32Array.from(doc, (t, i) => (i === 0 ? t : 3 + ((t + 29) % 500)));
+    const plain = await host();
+    const want = await plain.call("generate", { jobId: "p", tokens: other, maxTokens: 8, sampler: greedy, docStart: 1, docEnd: other.length });
+    plain.close();
+
+    // a full store of this book is about 8 MB: 1 MB lets the store open, then fails part way through the read
+    const h = await host(cacheDir, 0, 1_000_000);
+    const read = await h.call("prefill", { jobId: "r", tokens: other, docEnd: other.length });
+    expect(read.cache).toMatch(/^off: .*disk is full/);
+    expect(read.cacheFile).toBeUndefined();
+    expect(read.evaluated).toBe(other.length);
+    // the answer is the one without a store; the refused store is not tried again in this load
+    const a = await h.call("generate", { jobId: "g", tokens: other, maxTokens: 8, sampler: greedy, docStart: 1, docEnd: other.length });
+    h.close();
+    expect(a.text).toBe(want.text);
+    expect(a.cache).toMatch(/^off: /);
+    expect(a.reused).toBeGreaterThan(0);
+    // the refused store's files are gone (their space back); the earlier book's store is untouched
+    const left = fs.readdirSync(cacheDir);
+    expect(left).toContain(path.basename(earlier.cacheFile!));
+    expect(left.every((f) => f.startsWith(path.basename(earlier.cacheFile!)))).toBe(true);
+    expect(sum(earlier.cacheFile!)).toBe(earlierSum);
   });
 
   it("a cache folder that cannot be used leaves reading working, without a store", async () => {

@@ -100,6 +100,12 @@ describe("App", () => {
     await waitFor(() => expect(f.calls.find((c) => c.method === "library.read")?.params).toEqual({ documentId: 1 }));
   });
 
+  it("shows the app's notices", async () => {
+    render(<App />);
+    act(() => f.emit("app.notice", { kind: "error", text: "This book's KV cache could not be saved: the disk is full" }));
+    expect(screen.getByTestId("notice").textContent).toMatch(/could not be saved: the disk is full/);
+  });
+
   it("updates the live panels from stats events", async () => {
     render(<App />);
     act(() => f.emit("stats.memory", { rssMainBytes: 50 * 2 ** 20, rssEngineBytes: 80 * 2 ** 20, kv: { deviceBytes: 0, hostBytes: 1310720, diskBytes: 0 }, gpu: null, nPast: 1600, nCtx: 2048 }));

@@ -43,6 +43,7 @@ export function bindEvents(api: TomeApi): () => void {
     api.on("settings.updated", (x) => s().setSettings(x)),
     api.on("eval.progress", ({ jobId, progress, row }) => s().evalRowArrived(jobId, progress, row)),
     api.on("eval.done", ({ jobId, result, error }) => s().evalDone(jobId, result, error)),
+    api.on("app.notice", ({ kind, text }) => s().notify(kind, text)),
     api.on("ui.command", ({ command }) => {
       if (command === "settings") s().setSettingsOpen(true);
       else s().notify("info", "tome: chat with a whole book, offline. RetrievalAttention (arXiv 2409.10516).");

@@ -16,6 +16,8 @@ export interface FakeOptions {
   stepStats?: boolean;
   /** Where prefill with docEnd "keeps" the document's store (an empty file named by its length). */
   storeDir?: string;
+  /** Why the document has no store (prefill's `cache`, "off: ..."), as when the disk refused it. */
+  storeOff?: string;
 }
 
 export class FakeEngine implements Engine {
@@ -150,6 +152,7 @@ export class FakeEngine implements Engine {
           reused: pre.reused,
           prefillMs: pre.ms,
           ...(pre.cacheFile ? { cacheFile: pre.cacheFile } : {}),
+          ...("cache" in pre ? { cache: pre.cache } : {}),
           decodeMs: 5,
           attended: this.model?.stepStats && docLen > 3 ? { positions: Int32Array.of(0, 1, 2), weights: Float32Array.of(0.5, 0.3, 0.2) } : null,
         };
@@ -202,6 +205,7 @@ export class FakeEngine implements Engine {
       await new Promise((r) => setTimeout(r, 1));
       this.emit({ event: "progress", jobId, done, total, ms: done / 10 });
     }
-    return { reused: common, evaluated: total, ms: total / 10, ...(cacheFile ? { cacheFile } : {}) };
+    const cache = this.o.storeOff && docEnd ? { cache: `off: ${this.o.storeOff}` } : {};
+    return { reused: common, evaluated: total, ms: total / 10, ...cache, ...(cacheFile ? { cacheFile } : {}) };
   }
 }

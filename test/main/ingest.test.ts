@@ -9,6 +9,7 @@ import { decodeText } from "../../main/library/ingest/decode";
 import { stripGutenberg } from "../../main/library/ingest/gutenberg";
 import { findChapters, markdownChapters } from "../../main/library/ingest/chapters";
 import { htmlToText } from "../../main/library/ingest/html-text";
+import { pdfAuthor } from "../../main/library/ingest/pdf";
 import { testDataDir } from "../../main/bench/test-data";
 
 const data = testDataDir();
@@ -54,6 +55,13 @@ describe("structure", () => {
       { title: "Part two", start: t.indexOf("## Part two") },
     ]);
   });
+  it("pdf author: the Author field when the text names it, else a byline near the start", () => {
+    expect(pdfAuthor("Jane Austen", "PRIDE AND PREJUDICE\nBy Jane Austen\n")).toBe("Jane Austen");
+    expect(pdfAuthor("Chuck", "ALICE\n\nBy Lewis Carroll\n\nContents")).toBe("Lewis Carroll");
+    expect(pdfAuthor("Chuck", "Produced by David Widger\nALICE")).toBe("Chuck"); // "Produced by" is no byline
+    expect(pdfAuthor(undefined, "Title\nby Herman Melville\n")).toBe("Herman Melville");
+    expect(pdfAuthor("  ", "no byline here")).toBeNull();
+  });
   it("html to text keeps paragraphs, decodes entities, drops scripts", () => {
     const r = htmlToText("<html><head><title>x</title></head><body><h2>The &amp; Start</h2><p>One  <i>two</i>\nthree&#8217;s</p><script>evil()</script><p>Line<br/>break</p></body></html>");
     expect(r.heading).toBe("The & Start");
@@ -97,6 +105,7 @@ describe.skipIf(!data)("shared books", () => {
     expect(d.text).toContain("Alice was beginning to get very tired");
     expect(d.chapters.length).toBeGreaterThanOrEqual(10);
     expect(d.title).toMatch(/Alice/);
+    expect(d.author).toBe("Lewis Carroll"); // the byline, not the file's Author field ("Chuck")
   });
 });
 

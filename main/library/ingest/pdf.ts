@@ -66,7 +66,7 @@ export async function readPdf(bytes: Uint8Array, opts: IngestOptions = {}): Prom
     return {
       format: "pdf",
       title: info.Title?.trim() || firstLine(text),
-      author: info.Author?.trim() || null,
+      author: pdfAuthor(info.Author, text),
       text,
       chapters,
       boilerplateSkipped: skipped,
@@ -74,6 +74,19 @@ export async function readPdf(bytes: Uint8Array, opts: IngestOptions = {}): Prom
   } finally {
     await doc.destroy();
   }
+}
+
+/**
+ * The book's author: the PDF's Author field unless the text never names it (it is often the
+ * person or tool that made the file: Alice's Gutenberg PDF says "Chuck") while a byline near
+ * the start ("By Lewis Carroll" on a line of its own) does.
+ */
+export function pdfAuthor(infoAuthor: string | undefined, text: string): string | null {
+  const meta = infoAuthor?.trim() || null;
+  const head = text.slice(0, 5000);
+  if (meta && head.toLowerCase().includes(meta.toLowerCase())) return meta;
+  const byline = /^[ \t]*by[ \t]+((?:[A-Z][\w.'\u2019-]*[ \t]*){1,5})$/im.exec(head)?.[1]?.trim();
+  return byline || meta;
 }
 
 type PdfDoc = Awaited<ReturnType<PdfJs["getDocument"]>["promise"]>;

@@ -103,6 +103,10 @@ void Session::export_qk(int layer, int kv_head, std::vector<float>& keys, std::v
 
 void Session::truncate(int64_t n) {
   if (n < 0 || n > n_past_) throw Error("BAD_ARGUMENT", "truncate position out of range");
+  guard_store([&] { truncate_now(n); });
+}
+
+void Session::truncate_now(int64_t n) {
   // Keys cannot leave an index: rewinding into the indexed context drops the
   // indexes (the next long prefill captures queries and builds them again).
   if (sparse_ && sparse_->active()) {
@@ -124,7 +128,7 @@ void Session::truncate(int64_t n) {
 
 double Session::build_index() {
   if (!sparse_ || !sparse_->ready_to_build(n_past_)) return 0;
-  build_sparse_index();
+  guard_store([&] { build_sparse_index(); });
   return stats_.index_build_ms;
 }
 
@@ -137,6 +141,11 @@ const std::vector<float>& Session::prefill(const std::vector<int32_t>& tokens) {
 }
 
 const std::vector<float>& Session::evaluate(const std::vector<int32_t>& tokens, bool all_logits, bool build_first) {
+  guard_store([&] { evaluate_now(tokens, all_logits, build_first); });
+  return logits_;
+}
+
+void Session::evaluate_now(const std::vector<int32_t>& tokens, bool all_logits, bool build_first) {
   const int n_vocab = model_.hparams().n_vocab;
   if (tokens.empty()) throw Error("BAD_ARGUMENT", "eval needs at least one token");
   for (int32_t t : tokens)
@@ -163,7 +172,6 @@ const std::vector<float>& Session::evaluate(const std::vector<int32_t>& tokens, 
   stats_.matmul_ms = times_.matmul_ms - before.matmul_ms;
   stats_.other_ms = times_.other_ms - before.other_ms;
   if (!sparse_active()) stats_.full_attention_ms = times_.attention_ms - before.attention_ms;
-  return logits_;
 }
 
 void Session::forward_chunk(const int32_t* tokens, int64_t n, bool all_logits) {

@@ -14,7 +14,9 @@
 //   logits = (rms_norm(x) * output_norm) Wout
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "cpu/thread_pool.h"
@@ -82,7 +84,17 @@ class Session {
   // Binds a store to this (empty) session and restores what it holds, up to
   // n_ctx: the tokens, the K/V rows, the captured prefill queries and the
   // indexes. Only verified data is used: a torn or corrupt block ends the
-  // restored prefix there and the store is cut back to it. From then on every
+  // restored prefix there and the store is cut back to it.
+  // Under a RAM budget, a store holding this session's complete indexes is
+  // restored lazily: only the rows that must stay in RAM (static set, the
+  // last partial block) are read into the cache, and the index keys (each
+  // index keeps its own f16 copy) are read block by block into the indexes;
+  // every other K/V unit stays in the store, read (checksum verified) when a
+  // step needs it. Such a block found damaged then throws STORE_CORRUPT: the
+  // store is cut back to that block (so reopening resumes from there, or
+  // rebuilds when the indexes covered it) and this session refuses further
+  // work with the store. Any block found damaged during the lazy restore
+  // itself makes it fall back to the full read (the same prefix rules). From then on every
   // eval() of more than one token commits its chunks, an index build commits
   // each index as it is built, and flush_store() commits decoded tokens.
   // Returns the number of positions restored (n_past).
@@ -120,10 +132,17 @@ class Session {
 
  private:
   const std::vector<float>& evaluate(const std::vector<int32_t>& tokens, bool all_logits, bool build_first);
+  void evaluate_now(const std::vector<int32_t>& tokens, bool all_logits, bool build_first);
+  void truncate_now(int64_t n);
   void forward_chunk(const int32_t* tokens, int64_t n, bool all_logits);
   void build_sparse_index();
   void restore_sparse_state(int64_t& n);
+  bool restore_lazily(int64_t n);
+  bool budget_set() const { return opts_.ram_budget_bytes > 0 || opts_.ram_budget_frac > 0; }
+  // Runs fn; a store block found damaged when read on demand ends this session's use of the store.
+  void guard_store(const std::function<void()>& fn);
   void truncate_store(int64_t n);
+  void flush_store_now();
   bool store_index_is_ours(bool claim);
   void apply_budget();
   HeadRowsFn head_rows();
@@ -143,6 +162,7 @@ class Session {
   int64_t store_committed_ = 0;           // positions [0, n) are in the store
   std::vector<size_t> queries_persisted_;  // captured query floats in the store, per (layer, KV head)
   std::unique_ptr<KvResidency> residency_;  // while a RAM budget is in force
+  std::string store_damage_;                // why the store can no longer serve this session ("" while it can)
   StoreIdentity identity_;  // store_identity(), made once at construction (it hashes the weights' edges)
   // scratch, grown to the chunk size
   std::vector<float> x_, h_, q_, k_, v_, att_, gate_, up_, tmp_;

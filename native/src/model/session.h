@@ -67,6 +67,22 @@ class Session {
   // logits of the last token.
   const std::vector<float>& prefill(const std::vector<int32_t>& tokens);
 
+  // The rest of a document: prefill(tokens) then build_index(), bit-identical
+  // to them. With a KV store attached (and the context still growing without
+  // an index) it runs layer-major: every token through layer l (in the same
+  // n_batch chunks, so each layer's numbers are the token-major ones), layer
+  // l's K/V and captured queries into the store, its indexes built and
+  // persisted, then, under a RAM budget, its rows outside what must stay in
+  // RAM released; then layer l + 1. The hidden states of all tokens stay in
+  // RAM between layers (tokens x n_embd f32). The tokens are committed
+  // (n_tokens) only once every layer of them is in the store: a kill before
+  // that leaves the store at the previous commit, and a prefill resumed from
+  // it starts again from there. Returns the logits of the last token.
+  const std::vector<float>& prefill_document(const std::vector<int32_t>& tokens);
+  // Most bytes of the KV cache in RAM (mincore) seen during the last
+  // layer-major prefill, sampled after each layer (before its release).
+  uint64_t layer_major_peak_kv_bytes() const { return layer_major_peak_kv_; }
+
   // Forgets tokens from position n on (n <= n_past). In a sparse mode, going
   // back into the indexed context drops the indexes; they are built again from
   // the queries of the next long prefill. An attached store forgets them too.
@@ -135,6 +151,12 @@ class Session {
   void evaluate_now(const std::vector<int32_t>& tokens, bool all_logits, bool build_first);
   void truncate_now(int64_t n);
   void forward_chunk(const int32_t* tokens, int64_t n, bool all_logits);
+  void embed_chunk(const int32_t* tokens, int64_t n);
+  void fill_rope(int64_t pos0, int64_t n);
+  void forward_layer(int layer, int64_t n);
+  void chunk_logits(int64_t n, bool all_logits);
+  void prefill_layer_major(const std::vector<int32_t>& tokens);
+  void check_tokens(const std::vector<int32_t>& tokens) const;
   void build_sparse_index();
   void restore_sparse_state(int64_t& n);
   bool restore_lazily(int64_t n);
@@ -168,6 +190,8 @@ class Session {
   std::vector<float> x_, h_, q_, k_, v_, att_, gate_, up_, tmp_;
   std::vector<uint8_t> mm_scratch_;
   std::vector<RopeTable> rope_;  // (chunk tokens)
+  std::vector<const uint16_t*> k_heads_, v_heads_;
+  uint64_t layer_major_peak_kv_ = 0;  // most cache bytes in RAM during the last layer-major prefill
 };
 
 }  // namespace tome

@@ -9,7 +9,10 @@
 //   - a block left in the store by the lazy reopen and found damaged when
 //     first read is reported, the store cut back to it, and the next reopen
 //     resumes from there.
+#include <chrono>
+#include <csignal>
 #include <cstring>
+#include <thread>
 #include <random>
 
 #include "../kvstore/store_test_util.h"
@@ -50,12 +53,12 @@ bool same(const std::vector<float>& a, const std::vector<float>& b) {
 // prefill the document, build the index, ask, decode greedily up to `end`,
 // committing every kFlushEvery tokens (see test_session_store.cpp).
 void run_work(Session& s, std::vector<int32_t>& seq, int64_t end = kDoc + kQuestion + kDecode,
-              int64_t flush_every = kFlushEvery) {
+              int64_t flush_every = kFlushEvery, bool layer_major = false) {
   std::vector<float> logits;
   auto eval_range = [&](int64_t from, int64_t to, bool document) {
     if (s.n_past() >= to) return;
     const std::vector<int32_t> part(seq.begin() + std::max(from, s.n_past()), seq.begin() + to);
-    logits = document ? s.prefill(part) : s.eval(part);
+    logits = !document ? s.eval(part) : layer_major ? s.prefill_document(part) : s.prefill(part);
   };
   eval_range(0, kDoc, true);
   s.build_index();
@@ -132,9 +135,9 @@ std::string copy_of_stored(const TempDir& dir, const char* name) {
   return p;
 }
 
-bool finishes_like_reference(Session& s) {
+bool finishes_like_reference(Session& s, bool layer_major = false) {
   std::vector<int32_t> seq = fixture().seq;
-  run_work(s, seq);
+  run_work(s, seq, kDoc + kQuestion + kDecode, kFlushEvery, layer_major);
   return same(probe(s), fixture().last);
 }
 
@@ -151,20 +154,40 @@ int64_t units_that_stay(int64_t n, int64_t unit_rows) {
   return c;
 }
 
-// Every K/V block of a store, in key order, as one byte string (n_tokens bounds them).
-std::string kv_contents(const std::string& path) {
+// The rows of a query (ints, then blobs), in its order, as one byte string.
+std::string table_contents(const std::string& path, const char* sql, int n_ints, int n_blobs) {
   SqliteDb db(path, false);
-  SqliteStatement q(db, "SELECT layer, head, block, n, k, v FROM kv ORDER BY layer, head, block");
+  SqliteStatement q(db, sql);
   std::string out;
   while (q.step()) {
-    for (int c = 0; c < 4; ++c) out += std::to_string(q.column_int(c)) + ",";
-    for (int c = 4; c < 6; ++c) {
+    for (int c = 0; c < n_ints; ++c) out += std::to_string(q.column_int(c)) + ",";
+    for (int c = n_ints; c < n_ints + n_blobs; ++c) {
       size_t size = 0;
       const uint8_t* p = q.column_blob(c, &size);
       out.append(reinterpret_cast<const char*>(p), size);
     }
   }
   return out;
+}
+
+// Every K/V block of a store, in key order, as one byte string (n_tokens bounds them).
+std::string kv_contents(const std::string& path) {
+  return table_contents(path, "SELECT layer, head, block, n, k, v FROM kv ORDER BY layer, head, block", 4, 2);
+}
+
+// What a store holds: K/V, tokens, index images, and the meta that says how far they go.
+std::string store_contents(const std::string& path) {
+  return kv_contents(path) + "|" +
+         table_contents(path, "SELECT block, n, crc, ids FROM tokens ORDER BY block", 3, 1) + "|" +
+         table_contents(path, "SELECT layer, head, built_at, image FROM indexes ORDER BY layer, head", 3, 1) + "|" +
+         table_contents(path, "SELECT count(*) FROM queries", 1, 0) + "|" + [&] {
+           SqliteDb db(path, false);
+           SqliteStatement q(db, "SELECT key, value FROM meta WHERE key IN ('n_tokens', 'index_built_at', "
+                                 "'index_complete', 'index_settings') ORDER BY key");
+           std::string m;
+           while (q.step()) m += q.column_text(0) + "=" + q.column_text(1) + ";";
+           return m;
+         }();
 }
 
 }  // namespace
@@ -302,6 +325,117 @@ TEST(a_block_damaged_after_a_lazy_reopen_is_reported_and_resumed_from) {
   Session s(*f.model, o);
   CHECK_EQ(s.attach_store(open_store(s, path)), 0);
   CHECK(finishes_like_reference(s));
+}
+
+TEST(a_layer_major_prefill_is_bit_identical_to_token_major) {
+  skip_without_data();
+  Fixture& f = fixture();
+  TempDir dir;
+  const std::vector<int32_t> doc(f.seq.begin(), f.seq.begin() + kDoc);
+  const std::vector<int32_t> question(f.seq.begin() + kDoc, f.seq.begin() + kDoc + kQuestion);
+  for (AttentionMode mode : {AttentionMode::RETRIEVAL, AttentionMode::FULL}) {
+    for (double frac : {0.0, 0.9}) {
+      if (mode == AttentionMode::FULL && frac > 0) continue;  // no budget in force in full attention
+      SessionOptions o = options();
+      o.retrieval.mode = mode;
+      const std::string a = dir.file("a.kv"), b = dir.file("b.kv");
+      std::filesystem::remove(a);
+      std::filesystem::remove(b);
+      std::vector<float> la, lb, qa, qb;
+      uint64_t peak_a = 0;
+      {  // token-major: the document, then its index
+        Session s(*f.model, o);
+        s.attach_store(open_store(s, a));
+        la = s.prefill(doc);
+        peak_a = s.kv().resident_bytes();
+        s.build_index();
+        qa = s.eval(question);
+      }
+      o.ram_budget_frac = frac;
+      {
+        Session s(*f.model, o);
+        s.attach_store(open_store(s, b));
+        // half of it the old way, the rest layer-major (a resumed document)
+        s.prefill(std::vector<int32_t>(doc.begin(), doc.begin() + 1000));
+        lb = s.prefill_document(std::vector<int32_t>(doc.begin() + 1000, doc.end()));
+        CHECK_EQ(s.sparse_active(), mode != AttentionMode::FULL);
+        const uint64_t peak = s.layer_major_peak_kv_bytes();
+        std::printf("%s budget %.2f: cache in RAM during prefill: token-major %llu, layer-major peak %llu bytes\n",
+                    mode == AttentionMode::FULL ? "full" : "retrieval", frac, (unsigned long long)peak_a,
+                    (unsigned long long)peak);
+        if (frac > 0) {
+          // at most one layer's rows of the whole context, plus the other layers'
+          // rows of the part prefilled before (in RAM until the index exists),
+          // plus what stays of the rest (sinks, window, last block: 8 units)
+          const HParams& hp = f.model->hparams();
+          const uint64_t row = 2 * uint64_t(hp.n_head_kv) * hp.head_dim * 2;
+          CHECK(peak <= row * (kDoc + 1000 * uint64_t(hp.n_layer - 1) + 8 * 32 * uint64_t(hp.n_layer)));
+          CHECK(peak < peak_a * 3 / 4);
+          const ResidencyStats st = s.residency();
+          CHECK(st.unread_units > 0);
+          CHECK(st.resident_bytes + st.fixed_bytes <= st.budget_bytes);
+        }
+        qb = s.eval(question);
+      }
+      CHECK(same(la, lb));
+      CHECK(same(qa, qb));
+      CHECK(store_contents(a) == store_contents(b));
+    }
+  }
+  // and the whole work from a layer-major document, under a budget, reopened midway
+  SessionOptions o = options();
+  o.ram_budget_frac = 0.9;
+  Session s(*f.model, o);
+  s.attach_store(open_store(s, dir.file("w.kv")));
+  CHECK(finishes_like_reference(s, true));
+}
+
+TEST(sigkill_during_a_layer_major_prefill_never_serves_a_wrong_context) {
+  skip_without_data();
+  Fixture& f = fixture();
+  SessionOptions o = options();
+  o.ram_budget_frac = 0.9;
+  const std::vector<int32_t> doc(f.seq.begin(), f.seq.begin() + kDoc);
+  TempDir timing;
+  auto t0 = std::chrono::steady_clock::now();
+  CHECK_EQ(store_test::run_child([&] {
+             Session s(*f.model, o);
+             s.attach_store(open_store(s, timing.file("t.kv")));
+             s.prefill_document(doc);
+             return 0;
+           }),
+           0);
+  const double total_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  int resumed = 0;
+  for (uint32_t seed = 1; seed <= 8; ++seed) {
+    TempDir dir;
+    const std::string path = dir.file("k.kv");
+    std::mt19937 g(seed);
+    if (seed % 2 == 0) {  // a committed first part, then the layer-major rest killed
+      Session s(*f.model, o);
+      s.attach_store(open_store(s, path));
+      s.prefill(std::vector<int32_t>(doc.begin(), doc.begin() + 700));
+    }
+    const double at_ms = std::uniform_real_distribution<double>(0.0, 1.1 * total_ms)(g);
+    const pid_t pid = fork();
+    if (pid == 0) {
+      Session s(*f.model, o);
+      s.attach_store(open_store(s, path));
+      s.prefill_document(std::vector<int32_t>(doc.begin() + s.n_past(), doc.end()));
+      _exit(0);
+    }
+    std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(at_ms));
+    kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    Session s(*f.model, o);
+    const int64_t n = s.attach_store(open_store(s, path));
+    CHECK(n == 0 || n == 700 || n == kDoc);  // the last commit: nothing torn
+    resumed += n > 0;
+    CHECK(std::equal(s.tokens().begin(), s.tokens().end(), f.seq.begin()));
+    CHECK(finishes_like_reference(s, seed % 3 != 0));
+  }
+  std::printf("%d of 8 resumed from a commit\n", resumed);
 }
 
 TOME_TEST_MAIN()

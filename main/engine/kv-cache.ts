@@ -49,6 +49,8 @@ export interface OpenedDocument {
  * Binds session (empty) to the document's store in dir and leaves the context at exactly
  * docTokens, indexed: what the store holds is reused, the rest prefilled (committed chunk
  * by chunk, so an interrupted prefill resumes), then the retrieval index is built.
+ * opts.layerMajor (under a RAM budget): the rest in one layer-major prefillDocument() call,
+ * whose index is built layer by layer; an interrupted one resumes from the last commit.
  */
 export async function openDocument(
   session: NativeSession,
@@ -56,6 +58,7 @@ export async function openDocument(
   docTokens: number[],
   labels: Record<string, string> = {},
   onProgress?: (done: number, total: number) => void,
+  opts: { layerMajor?: boolean } = {},
 ): Promise<OpenedDocument> {
   fs.mkdirSync(dir, { recursive: true });
   const file = storeFileFor(dir, session.storeIdentity(), docTokens);
@@ -64,7 +67,13 @@ export async function openDocument(
   if (keep < session.nPast()) session.truncate(keep);
   const t0 = performance.now();
   const chunk = 4096; // progress granularity; the engine commits every batch anyway
-  for (let at = keep; at < docTokens.length; at += chunk) {
+  if (opts.layerMajor && keep < docTokens.length) {
+    // one call: layer by layer, each layer to the store (and, under a RAM budget, out of RAM),
+    // the index built per layer; the tokens are committed once all layers are stored
+    await session.prefillDocument(Int32Array.from(docTokens.slice(keep)));
+    onProgress?.(docTokens.length, docTokens.length);
+  }
+  for (let at = opts.layerMajor ? docTokens.length : keep; at < docTokens.length; at += chunk) {
     await session.prefill(Int32Array.from(docTokens.slice(at, Math.min(docTokens.length, at + chunk))));
     onProgress?.(Math.min(docTokens.length, at + chunk), docTokens.length);
   }

@@ -155,6 +155,12 @@ export interface NativeSession {
   eval(tokens: Int32Array, allLogits?: boolean): Promise<Float32Array>;
   /** eval() of a part of a document: never builds the retrieval index first. */
   prefill(tokens: Int32Array): Promise<Float32Array>;
+  /**
+   * The rest of a document, then its retrieval index (prefill() + buildIndex(), bit-identical):
+   * layer-major with a KV store attached (each layer's K/V streamed to the store and, under a
+   * RAM budget, released; the tokens committed once every layer is stored).
+   */
+  prefillDocument(tokens: Int32Array): Promise<Float32Array>;
   /** Builds the retrieval index now when the context is long enough; resolves with ms spent. */
   buildIndex(): Promise<number>;
   /** The context's token ids. */

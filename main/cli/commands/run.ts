@@ -132,7 +132,9 @@ export async function run(argv: string[]): Promise<number> {
     const dir = values["cache-dir"] ?? defaultCacheDir();
     const labels = { doc: path.basename(values.doc ?? ""), model: path.basename(modelPath) };
     const t0 = performance.now();
-    const opened = await openDocument(session, dir, docTokens, labels);
+    // under a RAM budget the document is prefilled layer-major (its KV need not fit in RAM)
+    const layerMajor = values["ram-budget"] !== undefined;
+    const opened = await openDocument(session, dir, docTokens, labels, undefined, { layerMajor });
     docMs = performance.now() - t0;
     docInfo = { cache: opened.file, restored: opened.restored, prefilled: opened.prefilled, ms: docMs };
     if (!json)

@@ -78,6 +78,7 @@ Napi::Function SessionWrap::define(Napi::Env env, Napi::FunctionReference* model
   g_model_ctor = model_ctor;
   return DefineClass(env, "Session",
                      {InstanceMethod("eval", &SessionWrap::eval), InstanceMethod("prefill", &SessionWrap::prefill),
+                      InstanceMethod("prefillDocument", &SessionWrap::prefill_document),
                       InstanceMethod("buildIndex", &SessionWrap::build_index),
                       InstanceMethod("tokens", &SessionWrap::tokens),
                       InstanceMethod("attachStore", &SessionWrap::attach_store),
@@ -171,6 +172,16 @@ Napi::Value SessionWrap::prefill(const Napi::CallbackInfo& info) {
   auto logits = std::make_shared<std::vector<float>>();
   return SessionWorker<SessionWrap>::start(
       env, this, [this, tokens, logits] { *logits = session_->prefill(*tokens); },
+      [logits](Napi::Env e) { return float_array(e, *logits); });
+}
+
+Napi::Value SessionWrap::prefill_document(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto tokens = std::make_shared<std::vector<int32_t>>(token_arg(info));
+  check_idle(env);
+  auto logits = std::make_shared<std::vector<float>>();
+  return SessionWorker<SessionWrap>::start(
+      env, this, [this, tokens, logits] { *logits = session_->prefill_document(*tokens); },
       [logits](Napi::Env e) { return float_array(e, *logits); });
 }
 

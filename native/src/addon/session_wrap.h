@@ -3,6 +3,10 @@
 //     runs on a worker thread; a second call while one runs rejects with BUSY.
 //   prefill(tokens) -> Promise<Float32Array>: eval of a part of a document that
 //     never builds the retrieval index first (a prefill in several calls)
+//   prefillDocument(tokens) -> Promise<Float32Array>: the rest of a document,
+//     then its index (prefill + buildIndex); layer-major with a KV store
+//     attached, streaming each layer to the store and, under a RAM budget,
+//     releasing its rows (Session::prefill_document)
 //   buildIndex() -> Promise<number ms>: builds the index now if the context is long enough
 //   tokens() -> Int32Array: the context's token ids
 //   KV store (session_store_wrap.cpp): attachStore(path) -> Promise<number restored>,
@@ -44,6 +48,7 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
  private:
   Napi::Value eval(const Napi::CallbackInfo& info);
   Napi::Value prefill(const Napi::CallbackInfo& info);
+  Napi::Value prefill_document(const Napi::CallbackInfo& info);
   Napi::Value build_index(const Napi::CallbackInfo& info);
   Napi::Value tokens(const Napi::CallbackInfo& info);
   Napi::Value attach_store(const Napi::CallbackInfo& info);

@@ -260,36 +260,72 @@ bool KvStore::read_index(int layer, int head, int64_t built_at, std::vector<uint
 
 // ---- writes ---------------------------------------------------------------------
 
+void KvStore::write_kv_blocks(int l0, int l1, const HeadRowsFn& rows_of, int64_t pos0, int64_t pos1) {
+  const int64_t B = kStoreBlockTokens;
+  const size_t row_bytes = size_t(id_.head_dim) * 2;
+  SqliteStatement kv(db_, "INSERT OR REPLACE INTO kv(layer, head, block, n, k, v, crc) VALUES(?, ?, ?, ?, ?, ?, ?)");
+  for (int64_t b = pos0 / B; b * B < pos1; ++b) {
+    const int64_t start = b * B, rows = std::min(pos1, start + B) - start;
+    const size_t bytes = size_t(rows) * row_bytes;
+    for (int l = l0; l < l1; ++l)
+      for (int h = 0; h < id_.n_head_kv; ++h) {
+        const uint8_t* k = reinterpret_cast<const uint8_t*>(rows_of(l, h, false)) + size_t(start) * row_bytes;
+        const uint8_t* v = reinterpret_cast<const uint8_t*>(rows_of(l, h, true)) + size_t(start) * row_bytes;
+        const uint64_t crc = block_checksum(v, bytes, block_checksum(k, bytes, kv_seed(l, h, b)));
+        kv.bind(1, l).bind(2, h).bind(3, b).bind(4, rows).bind_blob(5, k, bytes).bind_blob(6, v, bytes);
+        kv.bind(7, int64_t(crc)).run();
+      }
+  }
+}
+
+void KvStore::write_token_blocks(const int32_t* tokens, int64_t pos0, int64_t pos1) {
+  const int64_t B = kStoreBlockTokens;
+  SqliteStatement tk(db_, "INSERT OR REPLACE INTO tokens(block, n, ids, crc) VALUES(?, ?, ?, ?)");
+  for (int64_t b = pos0 / B; b * B < pos1; ++b) {
+    const int64_t start = b * B, rows = std::min(pos1, start + B) - start;
+    const int32_t* ids = tokens + start;
+    tk.bind(1, b).bind(2, rows).bind_blob(3, ids, size_t(rows) * 4);
+    tk.bind(4, int64_t(block_checksum(ids, size_t(rows) * 4, token_seed(b)))).run();
+  }
+}
+
+void KvStore::write_queries(const std::vector<QueryChunk>& queries, int64_t pos0, int64_t pos1) {
+  SqliteStatement qs(db_, "INSERT OR REPLACE INTO queries(layer, head, pos0, pos1, data, crc) VALUES(?, ?, ?, ?, ?, ?)");
+  for (const QueryChunk& c : queries) {  // empty chunks too: they keep the coverage contiguous
+    const size_t bytes = size_t(c.n_rows) * size_t(id_.head_dim) * 4;
+    qs.bind(1, c.layer).bind(2, c.head).bind(3, pos0).bind(4, pos1).bind_blob(5, c.rows, bytes);
+    qs.bind(6, int64_t(block_checksum(c.rows, bytes, query_seed(c.layer, c.head, pos0)))).run();
+  }
+}
+
 void KvStore::append(const HeadRowsFn& rows_of, const int32_t* tokens, int64_t pos0, int64_t pos1,
                      const std::vector<QueryChunk>& queries) {
   if (pos0 < 0 || pos1 <= pos0 || pos0 > n_tokens_)
     throw Error("BAD_ARGUMENT", "KV store append must continue the committed positions");
-  const int64_t B = kStoreBlockTokens;
-  const size_t row_bytes = size_t(id_.head_dim) * 2;
   db_.transaction([&] {
-    SqliteStatement kv(db_, "INSERT OR REPLACE INTO kv(layer, head, block, n, k, v, crc) VALUES(?, ?, ?, ?, ?, ?, ?)");
-    SqliteStatement tk(db_, "INSERT OR REPLACE INTO tokens(block, n, ids, crc) VALUES(?, ?, ?, ?)");
-    SqliteStatement qs(db_, "INSERT OR REPLACE INTO queries(layer, head, pos0, pos1, data, crc) VALUES(?, ?, ?, ?, ?, ?)");
-    for (int64_t b = pos0 / B; b * B < pos1; ++b) {
-      const int64_t start = b * B, rows = std::min(pos1, start + B) - start;
-      const size_t bytes = size_t(rows) * row_bytes;
-      for (int l = 0; l < id_.n_layer; ++l)
-        for (int h = 0; h < id_.n_head_kv; ++h) {
-          const uint8_t* k = reinterpret_cast<const uint8_t*>(rows_of(l, h, false)) + size_t(start) * row_bytes;
-          const uint8_t* v = reinterpret_cast<const uint8_t*>(rows_of(l, h, true)) + size_t(start) * row_bytes;
-          const uint64_t crc = block_checksum(v, bytes, block_checksum(k, bytes, kv_seed(l, h, b)));
-          kv.bind(1, l).bind(2, h).bind(3, b).bind(4, rows).bind_blob(5, k, bytes).bind_blob(6, v, bytes);
-          kv.bind(7, int64_t(crc)).run();
-        }
-      const int32_t* ids = tokens + start;
-      tk.bind(1, b).bind(2, rows).bind_blob(3, ids, size_t(rows) * 4);
-      tk.bind(4, int64_t(block_checksum(ids, size_t(rows) * 4, token_seed(b)))).run();
-    }
-    for (const QueryChunk& c : queries) {  // empty chunks too: they keep the coverage contiguous
-      const size_t bytes = size_t(c.n_rows) * size_t(id_.head_dim) * 4;
-      qs.bind(1, c.layer).bind(2, c.head).bind(3, pos0).bind(4, pos1).bind_blob(5, c.rows, bytes);
-      qs.bind(6, int64_t(block_checksum(c.rows, bytes, query_seed(c.layer, c.head, pos0)))).run();
-    }
+    write_kv_blocks(0, id_.n_layer, rows_of, pos0, pos1);
+    write_token_blocks(tokens, pos0, pos1);
+    write_queries(queries, pos0, pos1);
+    put_meta("n_tokens", std::to_string(pos1));
+  });
+  n_tokens_ = pos1;
+}
+
+void KvStore::put_layer(int layer, const HeadRowsFn& rows_of, int64_t pos0, int64_t pos1,
+                        const std::vector<QueryChunk>& queries) {
+  if (pos0 < 0 || pos1 <= pos0 || pos0 > n_tokens_ || layer < 0 || layer >= id_.n_layer)
+    throw Error("BAD_ARGUMENT", "KV store put_layer must continue the committed positions");
+  db_.transaction([&] {
+    write_kv_blocks(layer, layer + 1, rows_of, pos0, pos1);
+    write_queries(queries, pos0, pos1);
+  });
+}
+
+void KvStore::commit_tokens(const int32_t* tokens, int64_t pos0, int64_t pos1) {
+  if (pos0 < 0 || pos1 <= pos0 || pos0 > n_tokens_)
+    throw Error("BAD_ARGUMENT", "KV store commit must continue the committed positions");
+  db_.transaction([&] {
+    write_token_blocks(tokens, pos0, pos1);
     put_meta("n_tokens", std::to_string(pos1));
   });
   n_tokens_ = pos1;

@@ -92,6 +92,14 @@ class KvStore {
   // n_tokens = pos1, in one transaction.
   void append(const HeadRowsFn& rows, const int32_t* tokens, int64_t pos0, int64_t pos1,
               const std::vector<QueryChunk>& queries);
+  // Layer-major prefill (Session::prefill_document): one layer's K/V rows of
+  // positions [pos0, pos1) (whole blocks from the block's start) and that
+  // layer's query chunks, in one transaction, n_tokens untouched: rows past
+  // n_tokens are not read back until commit_tokens() covers them, so a kill
+  // before it leaves the store at its last commit.
+  void put_layer(int layer, const HeadRowsFn& rows, int64_t pos0, int64_t pos1, const std::vector<QueryChunk>& queries);
+  // The token ids of [pos0, pos1) and n_tokens = pos1, once every layer's rows are put.
+  void commit_tokens(const int32_t* tokens, int64_t pos0, int64_t pos1);
   // Forgets positions from n on (rows stay until overwritten, n_tokens bounds
   // them), and the indexes when they were built over more than n positions.
   void truncate(int64_t n);
@@ -122,6 +130,9 @@ class KvStore {
   bool index_complete_ = false;
   std::string index_settings_;
   void drop_indexes_in_transaction();
+  void write_kv_blocks(int l0, int l1, const HeadRowsFn& rows, int64_t pos0, int64_t pos1);
+  void write_token_blocks(const int32_t* tokens, int64_t pos0, int64_t pos1);
+  void write_queries(const std::vector<QueryChunk>& queries, int64_t pos0, int64_t pos1);
 };
 
 }  // namespace tome

@@ -1,6 +1,7 @@
 #include "model/kv_cache.h"
 
 #include <string>
+#include <vector>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -37,6 +38,16 @@ void KvCache::release_rows(int layer, int head, int64_t row0, int64_t n) {
     const uintptr_t first = (a + page - 1) / page * page, last = b / page * page;
     if (last > first) madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
   }
+}
+
+uint64_t KvCache::resident_bytes() const {
+  if (!map_bytes_) return 0;
+  const size_t page = size_t(sysconf(_SC_PAGESIZE));
+  std::vector<unsigned char> in((map_bytes_ + page - 1) / page);
+  if (mincore(k_, map_bytes_, in.data()) != 0) return 0;
+  uint64_t n = 0;
+  for (unsigned char c : in) n += c & 1;
+  return n * page;
 }
 
 }  // namespace tome

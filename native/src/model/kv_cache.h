@@ -40,6 +40,9 @@ class KvCache {
   // Returns the whole pages inside rows [row0, row0 + n) of (layer, head)'s K
   // and V to the system. Their content is lost: the caller must have it elsewhere.
   void release_rows(int layer, int head, int64_t row0, int64_t n);
+  // Bytes of the cache's pages in RAM now (mincore): what the cache costs in
+  // RSS, whatever the bookkeeping above it believes (tests, bench).
+  uint64_t resident_bytes() const;
 
  private:
   size_t offset(int layer, int head) const {

@@ -36,7 +36,32 @@ bool KvResidency::is_static(int64_t u) const {
   return p0 < sinks_ || p1 > window_start_;
 }
 
-bool KvResidency::evictable(int64_t u) const { return !is_static(u) && (u + 1) * unit_rows_ <= committed_; }
+// A unit goes only once its whole store block is committed: the next append
+// rewrites a partly committed block from its start, reading its rows from RAM.
+bool KvResidency::evictable(int64_t u) const {
+  return !is_static(u) && (u * unit_rows_ / kBlock + 1) * kBlock <= committed_;
+}
+
+bool KvResidency::must_stay(int64_t pos, int64_t sinks, int64_t window_start, int64_t committed) const {
+  const int64_t u = pos / unit_rows_, p0 = u * unit_rows_, p1 = p0 + unit_rows_;
+  const bool stat = p0 < sinks || p1 > window_start;
+  return stat || (p0 / kBlock + 1) * kBlock > committed;
+}
+
+void KvResidency::start_unread(int64_t n_past, int64_t sinks, int64_t window_start, int64_t committed) {
+  std::lock_guard<std::mutex> lock(mu_);
+  n_past_ = n_past;
+  sinks_ = sinks;
+  window_start_ = window_start;
+  committed_ = committed;
+  resident_ = 0;
+  for (int64_t u = 0; u * unit_rows_ < n_past_; ++u) {
+    if (!evictable(u)) continue;
+    for (int l = 0; l < n_layer_; ++l)
+      for (int h = 0; h < n_head_kv_; ++h) units_[index(l, h, u)].resident = false;
+    stats_.unread_units += int64_t(n_layer_) * n_head_kv_;
+  }
+}
 
 uint64_t KvResidency::unlimited_bytes(int64_t n_past, int64_t sinks, int64_t window_start, uint64_t fixed) const {
   int64_t host = 0;
@@ -64,18 +89,22 @@ void KvResidency::update(int64_t n_past, int64_t sinks, int64_t window_start, in
     for (int l = 0; l < n_layer_; ++l)
       for (int h = 0; h < n_head_kv_; ++h) {
         Unit& x = units_[index(l, h, u)];
-        if (is_static(u) && !x.resident) {
+        if (!evictable(u) && !x.resident) {  // back in the static set, or its block reopened by a truncate
           load(l, h, u);
           x.resident = true;
         }
         if (!is_static(u) && x.resident) resident_ += unit_bytes();
       }
+  // between steps: the last step's units may go too (a new epoch)
+  ++epoch_;
   if (fixed_ > budget_)
     throw Error("BUDGET_TOO_SMALL", "the RAM budget (" + std::to_string(budget_) + " bytes) is below the retrieval "
                                     "indexes alone (" + std::to_string(fixed_) + " bytes)");
-  if (!evict_to(budget_ - fixed_))
+  if (!evict_to(budget_ - fixed_)) {
     throw Error("BUDGET_TOO_SMALL", "the RAM budget (" + std::to_string(budget_) + " bytes) cannot hold the rows "
                                     "not yet in the KV store; flush the store or raise the budget");
+  }
+  note_peak();
 }
 
 bool KvResidency::evict_to(uint64_t target) {
@@ -123,10 +152,12 @@ void KvResidency::load_units(int layer, int head, const int64_t* want, int64_t n
       std::memcpy(kv_.v(layer, head) + size_t(p0) * row, v + size_t(in_block) * row_bytes, size_t(unit_rows_) * row_bytes);
     }
   });
-  if (!ok || !fits)
+  if (!ok || !fits) {
+    damaged_at_ = damaged_at_ < 0 ? b * kBlock : std::min(damaged_at_, b * kBlock);
     throw Error("STORE_CORRUPT", "KV store block (layer " + std::to_string(layer) + ", head " + std::to_string(head) +
                                      ", block " + std::to_string(b) + ") is missing or damaged; reopen the document "
                                      "to rebuild its cache");
+  }
 }
 
 void KvResidency::need_rows(int layer, int head, const int32_t* rows, int64_t n) {
@@ -162,6 +193,7 @@ void KvResidency::need_rows(int layer, int head, const int32_t* rows, int64_t n)
     }
     i = j;
   }
+  note_peak();
 }
 
 void KvResidency::load_all(int64_t limit) {

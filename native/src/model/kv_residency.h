@@ -10,12 +10,14 @@
 // one of its rows, and units are released (KvCache::release_rows) to keep
 //     index bytes + resident host units * unit bytes <= budget.
 // Never released: units overlapping the static set (sinks + window: the device
-// tier), units not yet whole in the store, and units a step in progress uses
-// (the current epoch: one layer of one token). Which unit goes first is the
+// tier), units of a store block not yet whole in the store (an append rewrites
+// its block from the block's start, reading those rows from RAM), and units a
+// step in progress uses (the current epoch: one layer of one token). Which unit goes first is the
 // eviction policy (LFU by default, LRU; chosen by `tome bench store`).
 // Outputs are bit-identical to an unlimited budget: a unit read back holds the
 // bytes that were written.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <mutex>
 #include <vector>
@@ -34,6 +36,8 @@ struct ResidencyStats {
   uint64_t resident_bytes = 0;    // host units in RAM now
   uint64_t fixed_bytes = 0;       // indexes (always resident)
   uint64_t budget_bytes = 0;
+  uint64_t peak_bytes = 0;        // most of fixed + resident host units seen at once
+  int64_t unread_units = 0;       // units a lazy restore left in the store (start_unread)
 };
 
 // Makes rows resident before a step reads them (implemented by KvResidency).
@@ -57,6 +61,17 @@ class KvResidency : public KvRowGuard {
   // budget; throws BUDGET_TOO_SMALL when even that cannot fit.
   void update(int64_t n_past, int64_t sinks, int64_t window_start, int64_t committed, uint64_t fixed_bytes,
               uint64_t budget_bytes);
+  // A restore that reads lazily: the context [0, n_past) is in the store, and
+  // only the units that must stay in RAM (static, or of a block not whole in
+  // the store) were read into the cache; every other unit is marked not
+  // resident, read on demand. Call before the first update().
+  void start_unread(int64_t n_past, int64_t sinks, int64_t window_start, int64_t committed);
+  // Whether unit-of-position pos must stay in RAM under that state (what a lazy restore reads).
+  bool must_stay(int64_t pos, int64_t sinks, int64_t window_start, int64_t committed) const;
+  int64_t unit_rows() const { return unit_rows_; }
+  // Start of the first store block found missing or damaged when read on
+  // demand (-1: none); load failures throw STORE_CORRUPT.
+  int64_t damaged_at() const { return damaged_at_; }
   // Host-tier bytes with every unit resident (what a budget fraction is of).
   uint64_t unlimited_bytes(int64_t n_past, int64_t sinks, int64_t window_start, uint64_t fixed_bytes) const;
 
@@ -79,6 +94,7 @@ class KvResidency : public KvRowGuard {
   }
   bool is_static(int64_t unit) const;
   bool evictable(int64_t unit) const;
+  void note_peak() { stats_.peak_bytes = std::max(stats_.peak_bytes, fixed_ + resident_); }
   uint64_t unit_bytes() const;
   // Releases units (policy order) until resident bytes <= target; false when it could not.
   bool evict_to(uint64_t target);
@@ -97,6 +113,7 @@ class KvResidency : public KvRowGuard {
   int64_t n_past_ = 0, sinks_ = 0, window_start_ = 0, committed_ = 0;
   uint64_t fixed_ = 0, budget_ = 0, resident_ = 0;  // resident_: host units only
   int64_t epoch_ = 1;
+  int64_t damaged_at_ = -1;
   ResidencyStats stats_;
   std::vector<int64_t> missing_;  // need_rows scratch
   mutable std::mutex mu_;

@@ -100,51 +100,53 @@ void RetrievalAttention::add_queries(int layer, int kv_head, const float* q, int
 
 double RetrievalAttention::build(int64_t n_past, ThreadPool& pool, const IndexBuilt& on_built) {
   auto t0 = Clock::now();
+  for (int l = 0; l < hp_.n_layer; ++l) build_layer(l, n_past, pool, on_built);
+  active_ = true;
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+void RetrievalAttention::build_layer(int l, int64_t n_past, ThreadPool& pool, const IndexBuilt& on_built) {
   const int hd = hp_.head_dim;
   const int64_t end = index_end(n_past);
   const int64_t n = end - s_.sinks;
   std::vector<float> keys(size_t(n) * hd);
-  for (int l = 0; l < hp_.n_layer; ++l) {
-    for (int g = 0; g < hp_.n_head_kv; ++g) {
-      const size_t pair = size_t(l) * hp_.n_head_kv + size_t(g);
-      if (index_[pair]) {  // restored from the store
-        std::vector<float>().swap(queries_[pair]);
-        continue;
-      }
-      f16_to_f32_row(kv_.k(l, g) + size_t(s_.sinks) * hd, keys.data(), n * hd);
-      switch (s_.mode) {
-        case AttentionMode::RETRIEVAL: {
-          GraphBuildParams p;
-          p.M = s_.degree;
-          p.R = s_.degree + s_.degree / 2;
-          // half as many training queries as keys reach the recall of all of them
-          // at half the kNN cost (bench_index), so the build stays a few % of prefill
-          // (capped at 32K: recall@100 0.976 at 1.4% scanned over 128K keys in bench_index)
-          p.max_queries = std::clamp<int64_t>(n / 2, 4096, 32768);
-          const std::vector<float>& qs = queries_[pair];
-          index_[pair] = RoarGraphIndex::build(keys.data(), n, size_t(hd), hd, qs.data(), int64_t(qs.size() / hd),
-                                               size_t(hd), p, &pool);
-          break;
-        }
-        case AttentionMode::FLAT: {
-          auto flat = std::make_unique<FlatIndex>(hd, nullptr);
-          flat->add(keys.data(), n, size_t(hd));
-          index_[pair] = std::move(flat);
-          break;
-        }
-        case AttentionMode::IVF:
-          index_[pair] = IvfIndex::build(keys.data(), n, size_t(hd), hd, IvfParams{}, &pool);
-          break;
-        default:
-          break;
-      }
+  for (int g = 0; g < hp_.n_head_kv; ++g) {
+    const size_t pair = size_t(l) * hp_.n_head_kv + size_t(g);
+    if (index_[pair]) {  // restored from the store
       std::vector<float>().swap(queries_[pair]);
-      if (on_built && index_[pair]) on_built(l, g, *index_[pair]);
+      continue;
     }
-    indexed_end_[size_t(l)] = end;
+    f16_to_f32_row(kv_.k(l, g) + size_t(s_.sinks) * hd, keys.data(), n * hd);
+    switch (s_.mode) {
+      case AttentionMode::RETRIEVAL: {
+        GraphBuildParams p;
+        p.M = s_.degree;
+        p.R = s_.degree + s_.degree / 2;
+        // half as many training queries as keys reach the recall of all of them
+        // at half the kNN cost (bench_index), so the build stays a few % of prefill
+        // (capped at 32K: recall@100 0.976 at 1.4% scanned over 128K keys in bench_index)
+        p.max_queries = std::clamp<int64_t>(n / 2, 4096, 32768);
+        const std::vector<float>& qs = queries_[pair];
+        index_[pair] = RoarGraphIndex::build(keys.data(), n, size_t(hd), hd, qs.data(), int64_t(qs.size() / hd),
+                                             size_t(hd), p, &pool);
+        break;
+      }
+      case AttentionMode::FLAT: {
+        auto flat = std::make_unique<FlatIndex>(hd, nullptr);
+        flat->add(keys.data(), n, size_t(hd));
+        index_[pair] = std::move(flat);
+        break;
+      }
+      case AttentionMode::IVF:
+        index_[pair] = IvfIndex::build(keys.data(), n, size_t(hd), hd, IvfParams{}, &pool);
+        break;
+      default:
+        break;
+    }
+    std::vector<float>().swap(queries_[pair]);
+    if (on_built && index_[pair]) on_built(l, g, *index_[pair]);
   }
-  active_ = true;
-  return std::chrono::duration<double>(Clock::now() - t0).count();
+  indexed_end_[size_t(l)] = end;
 }
 
 void RetrievalAttention::set_index(int layer, int kv_head, std::unique_ptr<KeyIndex> index) {

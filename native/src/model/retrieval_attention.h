@@ -79,6 +79,10 @@ class RetrievalAttention {
   // Returns seconds spent.
   using IndexBuilt = std::function<void(int layer, int kv_head, const KeyIndex& index)>;
   double build(int64_t n_past, ThreadPool& pool, const IndexBuilt& on_built = nullptr);
+  // build() one layer at a time (a layer-major prefill builds each layer's
+  // indexes right after the layer); finish_build() once every layer is built.
+  void build_layer(int layer, int64_t n_past, ThreadPool& pool, const IndexBuilt& on_built = nullptr);
+  void finish_build() { active_ = true; }
 
   // ---- restoring from the KV store ----
   // The end of the indexed span for an index built when the context held n_past tokens.

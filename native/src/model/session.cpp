@@ -103,6 +103,10 @@ void Session::export_qk(int layer, int kv_head, std::vector<float>& keys, std::v
 
 void Session::truncate(int64_t n) {
   if (n < 0 || n > n_past_) throw Error("BAD_ARGUMENT", "truncate position out of range");
+  guard_store([&] { truncate_now(n); });
+}
+
+void Session::truncate_now(int64_t n) {
   // Keys cannot leave an index: rewinding into the indexed context drops the
   // indexes (the next long prefill captures queries and builds them again).
   if (sparse_ && sparse_->active()) {
@@ -124,7 +128,7 @@ void Session::truncate(int64_t n) {
 
 double Session::build_index() {
   if (!sparse_ || !sparse_->ready_to_build(n_past_)) return 0;
-  build_sparse_index();
+  guard_store([&] { build_sparse_index(); });
   return stats_.index_build_ms;
 }
 
@@ -136,7 +140,123 @@ const std::vector<float>& Session::prefill(const std::vector<int32_t>& tokens) {
   return evaluate(tokens, false, false);
 }
 
+const std::vector<float>& Session::prefill_document(const std::vector<int32_t>& tokens) {
+  const int64_t n1 = n_past_ + int64_t(tokens.size());
+  const bool layer_major = store_ && tokens.size() > 1 && !(sparse_ && sparse_->active()) &&
+                           (!sparse_ || sparse_->ready_to_build(n1));
+  if (!layer_major) {
+    prefill(tokens);
+    build_index();
+    return logits_;
+  }
+  guard_store([&] { prefill_layer_major(tokens); });
+  return logits_;
+}
+
+void Session::prefill_layer_major(const std::vector<int32_t>& tokens) {
+  check_tokens(tokens);
+  if (store_committed_ < n_past_) flush_store_now();
+  const HParams& hp = model_.hparams();
+  const Weights& w = model_.weights();
+  const int E = hp.n_embd;
+  const int64_t n0 = n_past_, n = int64_t(tokens.size()), n1 = n0 + n, B = opts_.n_batch;
+  stats_ = StepStats{};
+  const PhaseTimes before = times_;
+  layer_major_peak_kv_ = 0;
+  // hidden states of every token between layers                (n, E) f32
+  std::vector<float> X(size_t(n) * E);
+  for (int64_t i = 0; i < n; ++i)
+    dequantize_row(w.token_embd.type, w.token_embd.data + size_t(tokens[size_t(i)]) * w.token_embd.row_bytes,
+                   X.data() + size_t(i) * E, E);
+  const bool indexed = sparse_ != nullptr;  // ready_to_build(n1) checked by the caller
+  // what build_sparse_index() persists: the index kind's queries and indexes (streaming has none)
+  const bool keep = indexed && opts_.retrieval.mode != AttentionMode::STREAMING && store_index_is_ours(true);
+  const bool queries = indexed && opts_.retrieval.mode == AttentionMode::RETRIEVAL && keep;
+  // under a RAM budget, what may leave RAM once a layer is done: the units an
+  // unlimited reopen's budget could evict (the residency's own rule)
+  std::unique_ptr<KvResidency> rule;
+  const int64_t sinks = opts_.retrieval.sinks;
+  const int64_t window_start = std::max<int64_t>(sinks, n1 + 1 - opts_.retrieval.window);
+  if (indexed && budget_set())
+    rule = std::make_unique<KvResidency>(kv_, *store_, hp.n_layer, hp.n_head_kv, opts_.eviction);
+  struct RestorePast {  // forward_layer reads positions from n_past_: chunk by chunk, put back on the way out
+    int64_t& n;
+    int64_t v;
+    ~RestorePast() { n = v; }
+  } restore{n_past_, n0};
+  double build_ms = 0;
+  for (int l = 0; l < hp.n_layer; ++l) {
+    // all tokens through layer l, in the token-major chunks
+    for (int64_t c = 0; c < n; c += B) {
+      const int64_t m = std::min(B, n - c);
+      x_.assign(X.begin() + c * E, X.begin() + (c + m) * E);
+      n_past_ = n0 + c;
+      fill_rope(n_past_, m);
+      forward_layer(l, m);
+      std::copy(x_.begin(), x_.begin() + m * E, X.begin() + c * E);
+    }
+    n_past_ = n0;
+    // layer l's K/V and the queries captured for its index, into the store (not committed yet)
+    std::vector<QueryChunk> chunks;
+    if (queries)
+      for (int g = 0; g < hp.n_head_kv; ++g) {
+        const size_t pair = size_t(l) * hp.n_head_kv + size_t(g);
+        const std::vector<float>& q = sparse_->captured_queries(l, g);
+        const size_t from = std::min(queries_persisted_[pair], q.size());
+        chunks.push_back(QueryChunk{l, g, q.data() + from, int64_t((q.size() - from) / size_t(hp.head_dim))});
+      }
+    store_->put_layer(l, head_rows(), n0, n1, chunks);
+    for (const QueryChunk& c : chunks)
+      queries_persisted_[size_t(c.layer) * hp.n_head_kv + size_t(c.head)] += size_t(c.n_rows) * size_t(hp.head_dim);
+    // its indexes, as build_index() at n1 builds them (then its queries are freed)
+    if (indexed) {
+      RetrievalAttention::IndexBuilt persist;
+      if (keep) persist = [&](int ll, int g, const KeyIndex& index) { store_->put_index(ll, g, n1, index.serialize(false)); };
+      const auto t = Clock::now();
+      sparse_->build_layer(l, n1, pool_, persist);
+      build_ms += ms_since(t);
+    }
+    layer_major_peak_kv_ = std::max(layer_major_peak_kv_, kv_.resident_bytes());
+    // its rows that need not stay in RAM: they are in the store (and its keys in its indexes)
+    if (rule) {
+      const int64_t ur = rule->unit_rows();
+      for (int g = 0; g < hp.n_head_kv; ++g)
+        for (int64_t p = 0; p < n1; p += ur)
+          if (!rule->must_stay(p, sinks, window_start, n1)) kv_.release_rows(l, g, p, ur);
+    }
+  }
+  // logits of the last token
+  x_.assign(X.end() - E, X.end());
+  chunk_logits(1, false);
+  tokens_.insert(tokens_.end(), tokens.begin(), tokens.end());
+  n_past_ = n1;
+  restore.v = n1;
+  // every layer is in the store: the tokens are committed, then the indexes marked complete
+  store_->commit_tokens(tokens_.data(), n0, n1);
+  store_committed_ = n1;
+  if (indexed) {
+    sparse_->finish_build();
+    if (keep) store_->set_index_complete(n1);
+    stats_.index_build_ms = build_ms;
+  }
+  if (rule) {  // the budget takes over from here, the released units marked unread
+    residency_ = std::move(rule);
+    residency_->start_unread(n1, sinks, window_start, n1);
+    sparse_->set_row_guard(residency_.get());
+  }
+  apply_budget();
+  stats_.tokens = n;
+  stats_.matmul_ms = times_.matmul_ms - before.matmul_ms;
+  stats_.other_ms = times_.other_ms - before.other_ms;
+  stats_.full_attention_ms = times_.attention_ms - before.attention_ms;
+}
+
 const std::vector<float>& Session::evaluate(const std::vector<int32_t>& tokens, bool all_logits, bool build_first) {
+  guard_store([&] { evaluate_now(tokens, all_logits, build_first); });
+  return logits_;
+}
+
+void Session::check_tokens(const std::vector<int32_t>& tokens) const {
   const int n_vocab = model_.hparams().n_vocab;
   if (tokens.empty()) throw Error("BAD_ARGUMENT", "eval needs at least one token");
   for (int32_t t : tokens)
@@ -145,6 +265,11 @@ const std::vector<float>& Session::evaluate(const std::vector<int32_t>& tokens, 
   if (n_past_ + int64_t(tokens.size()) > kv_.n_ctx())
     throw Error("CTX_FULL", "context is full: " + std::to_string(n_past_) + " + " + std::to_string(tokens.size()) +
                                 " tokens exceed --ctx " + std::to_string(kv_.n_ctx()));
+}
+
+void Session::evaluate_now(const std::vector<int32_t>& tokens, bool all_logits, bool build_first) {
+  const int n_vocab = model_.hparams().n_vocab;
+  check_tokens(tokens);
   stats_ = StepStats{};
   const PhaseTimes before = times_;
   if (build_first && sparse_ && sparse_->ready_to_build(n_past_)) build_sparse_index();
@@ -163,23 +288,64 @@ const std::vector<float>& Session::evaluate(const std::vector<int32_t>& tokens, 
   stats_.matmul_ms = times_.matmul_ms - before.matmul_ms;
   stats_.other_ms = times_.other_ms - before.other_ms;
   if (!sparse_active()) stats_.full_attention_ms = times_.attention_ms - before.attention_ms;
-  return logits_;
 }
 
 void Session::forward_chunk(const int32_t* tokens, int64_t n, bool all_logits) {
   const HParams& hp = model_.hparams();
-  const Weights& w = model_.weights();
-  const int E = hp.n_embd, Q = hp.q_dim(), KV = hp.kv_dim(), F = hp.n_ff, hd = hp.head_dim;
-  const size_t N = size_t(n);
-  x_.resize(N * E); h_.resize(N * E); q_.resize(N * Q); k_.resize(N * KV); v_.resize(N * KV);
-  att_.resize(N * Q); gate_.resize(N * F); up_.resize(N * F); tmp_.resize(N * E);
+  embed_chunk(tokens, n);
+  for (int l = 0; l < hp.n_layer; ++l) forward_layer(l, n);
+  chunk_logits(n, all_logits);
+  tokens_.insert(tokens_.end(), tokens, tokens + n);
+  n_past_ += n;
+  if (sparse_active())
+    for (int64_t i = 0; i < n; ++i) sparse_->end_step();
+}
 
+// x = embed[token]   (n, E), and the chunk's rotations (positions n_past, ...)
+void Session::embed_chunk(const int32_t* tokens, int64_t n) {
+  const HParams& hp = model_.hparams();
+  const Weights& w = model_.weights();
+  const int E = hp.n_embd;
+  const size_t N = size_t(n);
+  x_.resize(N * E);
   auto t_other = Clock::now();
-  // x = embed[token]                                   (n, E)
   for (int64_t i = 0; i < n; ++i)
     dequantize_row(w.token_embd.type, w.token_embd.data + size_t(tokens[i]) * w.token_embd.row_bytes,
                    x_.data() + i * E, E);
   times_.other_ms += ms_since(t_other);
+  fill_rope(n_past_, n);
+}
+
+// rotations of positions [pos0, pos0 + n), shared by every layer
+void Session::fill_rope(int64_t pos0, int64_t n) {
+  rope_.resize(size_t(n));
+  for (int64_t i = 0; i < n; ++i) rope_[size_t(i)].fill(model_.hparams(), model_.weights().rope_freq_factors, pos0 + i);
+}
+
+// logits (rows, n_vocab) of the last row of x_ (n, E), or of all rows
+void Session::chunk_logits(int64_t n, bool all_logits) {
+  const HParams& hp = model_.hparams();
+  const Weights& w = model_.weights();
+  const int E = hp.n_embd;
+  const int64_t first = all_logits ? 0 : n - 1;
+  const int64_t rows = n - first;
+  h_.resize(size_t(rows) * E);
+  rms_norm(x_.data() + first * E, w.output_norm.data(), h_.data(), rows, E, hp.rms_eps);
+  logits_.resize(size_t(rows) * hp.n_vocab);
+  auto t0 = Clock::now();
+  matmul(w.output, h_.data(), rows, logits_.data(), pool_, mm_scratch_);
+  times_.matmul_ms += ms_since(t0);
+}
+
+// One layer over the chunk x_ (n, E) at positions [n_past, n_past + n): its
+// K/V go to the cache, x_ is updated in place.
+void Session::forward_layer(int l, int64_t n) {
+  const HParams& hp = model_.hparams();
+  const Weights& w = model_.weights();
+  const int E = hp.n_embd, Q = hp.q_dim(), KV = hp.kv_dim(), F = hp.n_ff, hd = hp.head_dim;
+  const size_t N = size_t(n);
+  h_.resize(N * E); q_.resize(N * Q); k_.resize(N * KV); v_.resize(N * KV);
+  att_.resize(N * Q); gate_.resize(N * F); up_.resize(N * F); tmp_.resize(N * E);
 
   auto mm = [&](const WeightMatrix& W, const float* in, int64_t rows, float* out) {
     auto t0 = Clock::now();
@@ -193,76 +359,61 @@ void Session::forward_chunk(const int32_t* tokens, int64_t n, bool all_logits) {
     times_.matmul_ms += ms_since(t0);
   };
 
-  // rotations of this chunk's positions, shared by every layer
-  rope_.resize(N);
-  for (int64_t i = 0; i < n; ++i) rope_[size_t(i)].fill(hp, w.rope_freq_factors, n_past_ + i);
-
-  std::vector<const uint16_t*> k_heads(size_t(hp.n_head_kv)), v_heads(size_t(hp.n_head_kv));
+  std::vector<const uint16_t*>& k_heads = k_heads_;
+  std::vector<const uint16_t*>& v_heads = v_heads_;
+  k_heads.resize(size_t(hp.n_head_kv));
+  v_heads.resize(size_t(hp.n_head_kv));
   const float scale = 1.0f / std::sqrt(float(hd));
 
-  for (int l = 0; l < hp.n_layer; ++l) {
-    const LayerWeights& L = w.layers[size_t(l)];
-    t_other = Clock::now();
-    rms_norm(x_.data(), L.attn_norm.data(), h_.data(), n, E, hp.rms_eps);
-    times_.other_ms += ms_since(t_other);
-    // q (n, n_head, hd), k v (n, n_head_kv, hd)
-    mm_multi({{&L.wq, q_.data()}, {&L.wk, k_.data()}, {&L.wv, v_.data()}}, h_.data(), n);
-    t_other = Clock::now();
-    add_bias(q_.data(), L.bq, n);
-    add_bias(k_.data(), L.bk, n);
-    add_bias(v_.data(), L.bv, n);
-    for (int64_t i = 0; i < n; ++i) {
-      const int64_t pos = n_past_ + i;
-      apply_rope(q_.data() + i * Q, hp.n_head, hd, hp.n_rot, hp.rope_style, rope_[size_t(i)]);
-      apply_rope(k_.data() + i * KV, hp.n_head_kv, hd, hp.n_rot, hp.rope_style, rope_[size_t(i)]);
-      for (int g = 0; g < hp.n_head_kv; ++g) {
-        f32_to_f16_row(k_.data() + i * KV + g * hd, kv_.k(l, g) + size_t(pos) * hd, hd);
-        f32_to_f16_row(v_.data() + i * KV + g * hd, kv_.v(l, g) + size_t(pos) * hd, hd);
-      }
-    }
-    times_.other_ms += ms_since(t_other);
-
-    auto t_att = Clock::now();
+  const LayerWeights& L = w.layers[size_t(l)];
+  auto t_other = Clock::now();
+  rms_norm(x_.data(), L.attn_norm.data(), h_.data(), n, E, hp.rms_eps);
+  times_.other_ms += ms_since(t_other);
+  // q (n, n_head, hd), k v (n, n_head_kv, hd)
+  mm_multi({{&L.wq, q_.data()}, {&L.wk, k_.data()}, {&L.wv, v_.data()}}, h_.data(), n);
+  t_other = Clock::now();
+  add_bias(q_.data(), L.bq, n);
+  add_bias(k_.data(), L.bk, n);
+  add_bias(v_.data(), L.bv, n);
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t pos = n_past_ + i;
+    apply_rope(q_.data() + i * Q, hp.n_head, hd, hp.n_rot, hp.rope_style, rope_[size_t(i)]);
+    apply_rope(k_.data() + i * KV, hp.n_head_kv, hd, hp.n_rot, hp.rope_style, rope_[size_t(i)]);
     for (int g = 0; g < hp.n_head_kv; ++g) {
-      k_heads[size_t(g)] = kv_.k(l, g);
-      v_heads[size_t(g)] = kv_.v(l, g);
+      f32_to_f16_row(k_.data() + i * KV + g * hd, kv_.k(l, g) + size_t(pos) * hd, hd);
+      f32_to_f16_row(v_.data() + i * KV + g * hd, kv_.v(l, g) + size_t(pos) * hd, hd);
     }
-    if (sparse_active()) {
-      // RetrievalAttention: static set + retrieved keys, token by token (causal)
-      for (int64_t i = 0; i < n; ++i)
-        sparse_->attend_layer(l, q_.data() + i * Q, n_past_ + i, att_.data() + i * Q, stats_, pool_);
-    } else {
-      CausalAttentionArgs args{q_.data(), att_.data(), n, n_past_, hp.n_head, hp.n_head_kv, hd, scale,
-                               k_heads.data(), v_heads.data(), size_t(hd), opts_.retrieval.numerics};
-      causal_attention(args, pool_);
-      if (sparse_) sparse_->capture_queries(l, q_.data(), n_past_, n);
-    }
-    times_.attention_ms += ms_since(t_att);
-
-    mm(L.wo, att_.data(), n, tmp_.data());
-    t_other = Clock::now();
-    add_inplace(x_.data(), tmp_.data(), int64_t(N) * E);
-    rms_norm(x_.data(), L.ffn_norm.data(), h_.data(), n, E, hp.rms_eps);
-    times_.other_ms += ms_since(t_other);
-    mm_multi({{&L.w_gate, gate_.data()}, {&L.w_up, up_.data()}}, h_.data(), n);
-    t_other = Clock::now();
-    for (int64_t i = 0; i < n; ++i) swiglu(gate_.data() + i * F, up_.data() + i * F, F);  // per row, as ggml chunks it
-    times_.other_ms += ms_since(t_other);
-    mm(L.w_down, gate_.data(), n, tmp_.data());
-    add_inplace(x_.data(), tmp_.data(), int64_t(N) * E);
   }
+  times_.other_ms += ms_since(t_other);
 
-  // logits (rows, n_vocab) of the last row, or of all rows
-  const int64_t first = all_logits ? 0 : n - 1;
-  const int64_t rows = n - first;
-  rms_norm(x_.data() + first * E, w.output_norm.data(), h_.data(), rows, E, hp.rms_eps);
-  logits_.resize(size_t(rows) * hp.n_vocab);
-  mm(w.output, h_.data(), rows, logits_.data());
+  auto t_att = Clock::now();
+  for (int g = 0; g < hp.n_head_kv; ++g) {
+    k_heads[size_t(g)] = kv_.k(l, g);
+    v_heads[size_t(g)] = kv_.v(l, g);
+  }
+  if (sparse_active()) {
+    // RetrievalAttention: static set + retrieved keys, token by token (causal)
+    for (int64_t i = 0; i < n; ++i)
+      sparse_->attend_layer(l, q_.data() + i * Q, n_past_ + i, att_.data() + i * Q, stats_, pool_);
+  } else {
+    CausalAttentionArgs args{q_.data(), att_.data(), n, n_past_, hp.n_head, hp.n_head_kv, hd, scale,
+                             k_heads.data(), v_heads.data(), size_t(hd), opts_.retrieval.numerics};
+    causal_attention(args, pool_);
+    if (sparse_) sparse_->capture_queries(l, q_.data(), n_past_, n);
+  }
+  times_.attention_ms += ms_since(t_att);
 
-  tokens_.insert(tokens_.end(), tokens, tokens + n);
-  n_past_ += n;
-  if (sparse_active())
-    for (int64_t i = 0; i < n; ++i) sparse_->end_step();
+  mm(L.wo, att_.data(), n, tmp_.data());
+  t_other = Clock::now();
+  add_inplace(x_.data(), tmp_.data(), int64_t(N) * E);
+  rms_norm(x_.data(), L.ffn_norm.data(), h_.data(), n, E, hp.rms_eps);
+  times_.other_ms += ms_since(t_other);
+  mm_multi({{&L.w_gate, gate_.data()}, {&L.w_up, up_.data()}}, h_.data(), n);
+  t_other = Clock::now();
+  for (int64_t i = 0; i < n; ++i) swiglu(gate_.data() + i * F, up_.data() + i * F, F);  // per row, as ggml chunks it
+  times_.other_ms += ms_since(t_other);
+  mm(L.w_down, gate_.data(), n, tmp_.data());
+  add_inplace(x_.data(), tmp_.data(), int64_t(N) * E);
 }
 
 }  // namespace tome

@@ -14,7 +14,9 @@
 //   logits = (rms_norm(x) * output_norm) Wout
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "cpu/thread_pool.h"
@@ -65,6 +67,22 @@ class Session {
   // logits of the last token.
   const std::vector<float>& prefill(const std::vector<int32_t>& tokens);
 
+  // The rest of a document: prefill(tokens) then build_index(), bit-identical
+  // to them. With a KV store attached (and the context still growing without
+  // an index) it runs layer-major: every token through layer l (in the same
+  // n_batch chunks, so each layer's numbers are the token-major ones), layer
+  // l's K/V and captured queries into the store, its indexes built and
+  // persisted, then, under a RAM budget, its rows outside what must stay in
+  // RAM released; then layer l + 1. The hidden states of all tokens stay in
+  // RAM between layers (tokens x n_embd f32). The tokens are committed
+  // (n_tokens) only once every layer of them is in the store: a kill before
+  // that leaves the store at the previous commit, and a prefill resumed from
+  // it starts again from there. Returns the logits of the last token.
+  const std::vector<float>& prefill_document(const std::vector<int32_t>& tokens);
+  // Most bytes of the KV cache in RAM (mincore) seen during the last
+  // layer-major prefill, sampled after each layer (before its release).
+  uint64_t layer_major_peak_kv_bytes() const { return layer_major_peak_kv_; }
+
   // Forgets tokens from position n on (n <= n_past). In a sparse mode, going
   // back into the indexed context drops the indexes; they are built again from
   // the queries of the next long prefill. An attached store forgets them too.
@@ -82,7 +100,17 @@ class Session {
   // Binds a store to this (empty) session and restores what it holds, up to
   // n_ctx: the tokens, the K/V rows, the captured prefill queries and the
   // indexes. Only verified data is used: a torn or corrupt block ends the
-  // restored prefix there and the store is cut back to it. From then on every
+  // restored prefix there and the store is cut back to it.
+  // Under a RAM budget, a store holding this session's complete indexes is
+  // restored lazily: only the rows that must stay in RAM (static set, the
+  // last partial block) are read into the cache, and the index keys (each
+  // index keeps its own f16 copy) are read block by block into the indexes;
+  // every other K/V unit stays in the store, read (checksum verified) when a
+  // step needs it. Such a block found damaged then throws STORE_CORRUPT: the
+  // store is cut back to that block (so reopening resumes from there, or
+  // rebuilds when the indexes covered it) and this session refuses further
+  // work with the store. Any block found damaged during the lazy restore
+  // itself makes it fall back to the full read (the same prefix rules). From then on every
   // eval() of more than one token commits its chunks, an index build commits
   // each index as it is built, and flush_store() commits decoded tokens.
   // Returns the number of positions restored (n_past).
@@ -120,10 +148,23 @@ class Session {
 
  private:
   const std::vector<float>& evaluate(const std::vector<int32_t>& tokens, bool all_logits, bool build_first);
+  void evaluate_now(const std::vector<int32_t>& tokens, bool all_logits, bool build_first);
+  void truncate_now(int64_t n);
   void forward_chunk(const int32_t* tokens, int64_t n, bool all_logits);
+  void embed_chunk(const int32_t* tokens, int64_t n);
+  void fill_rope(int64_t pos0, int64_t n);
+  void forward_layer(int layer, int64_t n);
+  void chunk_logits(int64_t n, bool all_logits);
+  void prefill_layer_major(const std::vector<int32_t>& tokens);
+  void check_tokens(const std::vector<int32_t>& tokens) const;
   void build_sparse_index();
   void restore_sparse_state(int64_t& n);
+  bool restore_lazily(int64_t n);
+  bool budget_set() const { return opts_.ram_budget_bytes > 0 || opts_.ram_budget_frac > 0; }
+  // Runs fn; a store block found damaged when read on demand ends this session's use of the store.
+  void guard_store(const std::function<void()>& fn);
   void truncate_store(int64_t n);
+  void flush_store_now();
   bool store_index_is_ours(bool claim);
   void apply_budget();
   HeadRowsFn head_rows();
@@ -143,11 +184,14 @@ class Session {
   int64_t store_committed_ = 0;           // positions [0, n) are in the store
   std::vector<size_t> queries_persisted_;  // captured query floats in the store, per (layer, KV head)
   std::unique_ptr<KvResidency> residency_;  // while a RAM budget is in force
+  std::string store_damage_;                // why the store can no longer serve this session ("" while it can)
   StoreIdentity identity_;  // store_identity(), made once at construction (it hashes the weights' edges)
   // scratch, grown to the chunk size
   std::vector<float> x_, h_, q_, k_, v_, att_, gate_, up_, tmp_;
   std::vector<uint8_t> mm_scratch_;
   std::vector<RopeTable> rope_;  // (chunk tokens)
+  std::vector<const uint16_t*> k_heads_, v_heads_;
+  uint64_t layer_major_peak_kv_ = 0;  // most cache bytes in RAM during the last layer-major prefill
 };
 
 }  // namespace tome

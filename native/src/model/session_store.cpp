@@ -2,11 +2,13 @@
 // it grows. The store is written in the order a restore reads it back, and a
 // restore uses only what verifies, so a process killed at any point leaves a
 // store that restores a consistent prefix (see attach_store in session.h).
+#include <cstring>
 #include <string>
 
 #include "common/error.h"
 #include "model/fingerprint.h"
 #include "model/session.h"
+#include "retrieval/growth.h"
 #include "retrieval/key_matrix.h"
 
 namespace tome {
@@ -55,10 +57,12 @@ int64_t Session::attach_store(std::unique_ptr<KvStore> store) {
   n = std::min(n, store->read_tokens(n, ids));
   for (int64_t i = 0; i < n; ++i)
     if (ids[size_t(i)] < 0 || ids[size_t(i)] >= hp.n_vocab) n = i;  // cannot be: checksummed; never trusted either
-  n = std::min(n, store->read_kv(head_rows(), n));
   store_ = std::move(store);
   queries_persisted_.assign(size_t(hp.n_layer) * size_t(hp.n_head_kv), 0);
-  restore_sparse_state(n);
+  if (!restore_lazily(n)) {
+    n = std::min(n, store_->read_kv(head_rows(), n));
+    restore_sparse_state(n);
+  }
   if (n < store_->n_tokens()) store_->truncate(n);
   ids.resize(size_t(n));
   tokens_ = std::move(ids);
@@ -67,6 +71,104 @@ int64_t Session::attach_store(std::unique_ptr<KvStore> store) {
   store_->touch();
   apply_budget();
   return n;
+}
+
+// The lazy restore under a RAM budget (see attach_store in session.h): the
+// store's complete indexes for positions [0, n), their keys read block by
+// block straight into each index's key copy, and into the cache only the
+// units that must stay in RAM; every other unit is left in the store, marked
+// not resident. The result is what restore_sparse_state() gives over a full
+// read: the same index images over the same key bytes. false (the session as
+// it was, the eager path to follow) when the store has no usable complete
+// index set of this kind, or when any block or index read fails verification.
+bool Session::restore_lazily(int64_t n) {
+  if (!sparse_ || !budget_set() || opts_.retrieval.mode == AttentionMode::STREAMING) return false;
+  if (!store_index_is_ours(false)) return false;
+  const int64_t built_at = store_->index_built_at();
+  if (built_at < 0 || built_at > n || !(store_->index_complete() || built_at == n)) return false;
+  const HParams& hp = model_.hparams();
+  const int64_t hd = hp.head_dim, B = kStoreBlockTokens, sinks = opts_.retrieval.sinks;
+  const int64_t end = sparse_->index_end(built_at);  // keys [sinks, end) are in the indexes
+  // the static set of the next step (position n), as apply_budget() sets it
+  const int64_t window_start = std::max<int64_t>(sinks, n + 1 - opts_.retrieval.window);
+  auto residency = std::make_unique<KvResidency>(kv_, *store_, hp.n_layer, hp.n_head_kv, opts_.eviction);
+  const int64_t ur = residency->unit_rows();
+  auto stays = [&](int64_t p) { return residency->must_stay(p, sinks, window_start, n); };
+  const size_t row_bytes = size_t(hd) * sizeof(uint16_t);
+  std::vector<uint16_t> block_k;  // aligned copy of a block's K rows
+  std::vector<uint8_t> image;
+  bool ok = true;
+  for (int l = 0; ok && l < hp.n_layer; ++l)
+    for (int g = 0; ok && g < hp.n_head_kv; ++g) {
+      KeyMatrix keys(static_cast<int>(hd));
+      reserve_for(keys.storage(), size_t(end - sinks) * size_t(hd));  // the capacity one append of them all gives
+      for (int64_t b = 0; ok && b * B < n; ++b) {
+        const int64_t p0 = b * B, p1 = std::min(n, p0 + B);
+        const int64_t k0 = std::max(p0, sinks), k1 = std::min(p1, end);  // this block's index keys
+        bool rows = false;
+        for (int64_t p = p0; p < p1; p += ur) rows = rows || stays(p);
+        if (k1 <= k0 && !rows) continue;  // left in the store
+        bool fits = true;
+        ok = store_->read_block(l, g, b, [&](const uint8_t* k, const uint8_t* v, int64_t got) {
+          if (got < p1 - p0) {
+            fits = false;
+            return;
+          }
+          if (k1 > k0) {
+            block_k.resize(size_t(k1 - k0) * size_t(hd));
+            std::memcpy(block_k.data(), k + size_t(k0 - p0) * row_bytes, size_t(k1 - k0) * row_bytes);
+            keys.append_f16(block_k.data(), k1 - k0, size_t(hd));
+          }
+          for (int64_t p = p0; p < p1; p += ur) {
+            if (!stays(p)) continue;
+            const size_t at = size_t(p - p0) * row_bytes, bytes = size_t(std::min(p1, p + ur) - p) * row_bytes;
+            std::memcpy(reinterpret_cast<uint8_t*>(kv_.k(l, g)) + size_t(p) * row_bytes, k + at, bytes);
+            std::memcpy(reinterpret_cast<uint8_t*>(kv_.v(l, g)) + size_t(p) * row_bytes, v + at, bytes);
+          }
+        }) && fits;
+      }
+      if (ok) ok = store_->read_index(l, g, built_at, image);
+      if (!ok) break;
+      try {
+        sparse_->set_index(l, g, deserialize_index(image.data(), image.size(), &keys));
+      } catch (const Error& e) {
+        if (e.code() != "RETRIEVAL_CORRUPT") throw;
+        ok = false;
+      }
+    }
+  if (!ok) {  // the full read decides what is usable
+    sparse_ = std::make_unique<RetrievalAttention>(hp, opts_.retrieval, kv_);
+    return false;
+  }
+  if (!store_->index_complete()) store_->set_index_complete(built_at);  // every index made it but the mark did not
+  sparse_->activate(built_at);
+  residency->start_unread(n, sinks, window_start, n);
+  residency_ = std::move(residency);
+  sparse_->set_row_guard(residency_.get());
+  return true;
+}
+
+// A unit read on demand (after a lazy restore, or one released under the
+// budget) whose store block fails verification: the store is cut back to that
+// block, so the next attach resumes from the intact prefix (or rebuilds when
+// the indexes covered it), and this session stops using it (its context past
+// that point is gone from the store, and rows released from RAM are lost).
+void Session::guard_store(const std::function<void()>& fn) {
+  if (!store_damage_.empty()) throw Error("STORE_CORRUPT", store_damage_);
+  try {
+    fn();
+  } catch (const Error& e) {
+    if (e.code() != "STORE_CORRUPT" || !residency_ || residency_->damaged_at() < 0 || !store_damage_.empty()) throw;
+    const int64_t at = residency_->damaged_at();
+    store_damage_ = std::string(e.what()) + "; the store was cut back to position " + std::to_string(at) +
+                    ", and this session can no longer use it: reopen the document";
+    try {
+      store_->truncate(at);
+    } catch (const Error&) {
+      // the store cannot even be cut back: the next attach reads it in full and finds the damage itself
+    }
+    throw Error("STORE_CORRUPT", store_damage_);
+  }
 }
 
 // Whether the store's queries and indexes are of this session's index kind
@@ -142,7 +244,13 @@ void Session::restore_sparse_state(int64_t& n) {
 }
 
 void Session::flush_store() {
-  if (!store_ || store_committed_ >= n_past_) return;
+  if (!store_) return;
+  guard_store([&] {
+    if (store_committed_ < n_past_) flush_store_now();
+  });
+}
+
+void Session::flush_store_now() {
   const HParams& hp = model_.hparams();
   std::vector<QueryChunk> chunks;
   if (sparse_ && !sparse_->active() && opts_.retrieval.mode == AttentionMode::RETRIEVAL && store_index_is_ours(true))

@@ -1,0 +1,441 @@
+// A session's KV store under a RAM budget, on a synthetic model whose heads
+// are 64 wide (a residency unit is then one page of K rows: 32 positions), in
+// retrieval mode with a window shorter than a store block:
+//   - a reopen under a budget reads only the units that must stay in RAM
+//     (mincore on the cache says so) and decodes bit-identically to an
+//     unlimited one;
+//   - flushes under a budget write the store an unlimited run writes (a block
+//     partly committed is rewritten from its start: its rows stay in RAM);
+//   - a block left in the store by the lazy reopen and found damaged when
+//     first read is reported, the store cut back to it, and the next reopen
+//     resumes from there.
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <thread>
+#include <random>
+
+#include "../kvstore/store_test_util.h"
+#include "cpu/thread_pool.h"
+#include "kvstore/sqlite_db.h"
+#include "model/model.h"
+#include "model/session.h"
+#include "model/synthetic_model.h"
+#include "test_harness.h"
+
+using namespace tome;
+using store_test::TempDir;
+
+namespace {
+
+constexpr int64_t kDoc = 3000, kQuestion = 12, kDecode = 350, kFlushEvery = 5;
+constexpr int64_t kStoppedAt = kDoc + kQuestion + 300;  // where the stored conversation stopped
+
+SessionOptions options() {
+  SessionOptions o;
+  o.n_ctx = 4096;
+  o.n_threads = 2;
+  o.n_batch = 64;
+  o.retrieval.mode = AttentionMode::RETRIEVAL;
+  o.retrieval.sinks = 16;
+  o.retrieval.window = 64;
+  o.retrieval.top_k = 8;  // a step's rows (units of 32 positions) well inside the budgets below
+  return o;
+}
+
+int32_t argmax(const std::vector<float>& l) { return int32_t(std::max_element(l.begin(), l.end()) - l.begin()); }
+
+bool same(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+// The work, from wherever the session stands (a restored prefix of seq):
+// prefill the document, build the index, ask, decode greedily up to `end`,
+// committing every kFlushEvery tokens (see test_session_store.cpp).
+void run_work(Session& s, std::vector<int32_t>& seq, int64_t end = kDoc + kQuestion + kDecode,
+              int64_t flush_every = kFlushEvery, bool layer_major = false) {
+  std::vector<float> logits;
+  auto eval_range = [&](int64_t from, int64_t to, bool document) {
+    if (s.n_past() >= to) return;
+    const std::vector<int32_t> part(seq.begin() + std::max(from, s.n_past()), seq.begin() + to);
+    logits = !document ? s.eval(part) : layer_major ? s.prefill_document(part) : s.prefill(part);
+  };
+  eval_range(0, kDoc, true);
+  s.build_index();
+  eval_range(kDoc, kDoc + kQuestion, false);
+  while (s.n_past() < end) {
+    const int64_t p = s.n_past();
+    if (int64_t(seq.size()) <= p) {
+      if (logits.empty()) throw Error("TEST", "a restored session needs its next token given");
+      seq.push_back(argmax(logits));
+    }
+    logits = s.eval({seq[size_t(p)]});
+    if ((p + 1) % flush_every == 0) s.flush_store();
+  }
+  s.flush_store();
+}
+
+std::vector<float> probe(Session& s) { return s.eval({42}); }
+
+struct Fixture {
+  TempDir dir;
+  std::unique_ptr<Model> model;
+  std::vector<int32_t> seq;  // doc + question + greedy tokens
+  std::vector<float> last;   // probe() after the whole work
+  std::string stored;        // a store of the work stopped at kStoppedAt (copy it before use)
+};
+
+std::string vocab_path() { return tome_test::data_dir() + "/models/vocab/ggml-vocab-llama-spm.gguf"; }
+
+void skip_without_data() {
+  if (!sqlite_available()) SKIP("this build has no SQLite");
+  FILE* f = std::fopen(vocab_path().c_str(), "rb");
+  if (!f) SKIP("test data not found (../shared or $TOME_TEST_DATA)");
+  std::fclose(f);
+}
+
+std::unique_ptr<KvStore> open_store(const Session& s, const std::string& path) {
+  return KvStore::open(path, s.store_identity());
+}
+
+Fixture& fixture() {
+  static Fixture x = [] {
+    Fixture f;
+    SyntheticModelSpec spec;
+    spec.shape = "tiny";  // 2 layers, 4 heads of 64, 2 KV heads
+    spec.type = GgmlType::F16;
+    spec.vocab_path = vocab_path();
+    spec.out_path = f.dir.file("tiny.gguf");
+    spec.seed = 7;
+    ThreadPool pool(2);
+    write_synthetic_model(spec, pool);
+    f.model = Model::load(spec.out_path);
+    std::mt19937 g(42);
+    f.seq.resize(size_t(kDoc + kQuestion));
+    f.seq[0] = 1;
+    for (size_t i = 1; i < f.seq.size(); ++i) f.seq[i] = int32_t(3 + g() % uint32_t(f.model->hparams().n_vocab - 3));
+    {
+      Session s(*f.model, options());
+      run_work(s, f.seq);
+      f.last = probe(s);
+    }
+    f.stored = f.dir.file("stored.kv");
+    Session s(*f.model, options());
+    s.attach_store(open_store(s, f.stored));
+    std::vector<int32_t> seq = f.seq;
+    run_work(s, seq, kStoppedAt);
+    return f;
+  }();
+  return x;
+}
+
+std::string copy_of_stored(const TempDir& dir, const char* name) {
+  const std::string p = dir.file(name);
+  std::filesystem::copy_file(fixture().stored, p, std::filesystem::copy_options::overwrite_existing);
+  return p;
+}
+
+bool finishes_like_reference(Session& s, bool layer_major = false) {
+  std::vector<int32_t> seq = fixture().seq;
+  run_work(s, seq, kDoc + kQuestion + kDecode, kFlushEvery, layer_major);
+  return same(probe(s), fixture().last);
+}
+
+// Units (of unit_rows positions) a lazy restore of n positions keeps in RAM,
+// per (layer, KV head): sinks, the next step's window, the last partial block.
+int64_t units_that_stay(int64_t n, int64_t unit_rows) {
+  const SessionOptions o = options();
+  const int64_t sinks = o.retrieval.sinks, window_start = std::max<int64_t>(sinks, n + 1 - o.retrieval.window);
+  int64_t c = 0;
+  for (int64_t u = 0; u * unit_rows < n; ++u) {
+    const int64_t p0 = u * unit_rows, p1 = p0 + unit_rows;
+    c += p0 < sinks || p1 > window_start || (p0 / kStoreBlockTokens + 1) * kStoreBlockTokens > n;
+  }
+  return c;
+}
+
+// The rows of a query (ints, then blobs), in its order, as one byte string.
+std::string table_contents(const std::string& path, const char* sql, int n_ints, int n_blobs) {
+  SqliteDb db(path, false);
+  SqliteStatement q(db, sql);
+  std::string out;
+  while (q.step()) {
+    for (int c = 0; c < n_ints; ++c) out += std::to_string(q.column_int(c)) + ",";
+    for (int c = n_ints; c < n_ints + n_blobs; ++c) {
+      size_t size = 0;
+      const uint8_t* p = q.column_blob(c, &size);
+      out.append(reinterpret_cast<const char*>(p), size);
+    }
+  }
+  return out;
+}
+
+// Every K/V block of a store, in key order, as one byte string (n_tokens bounds them).
+std::string kv_contents(const std::string& path) {
+  return table_contents(path, "SELECT layer, head, block, n, k, v FROM kv ORDER BY layer, head, block", 4, 2);
+}
+
+// What a store holds: K/V, tokens, index images, and the meta that says how far they go.
+std::string store_contents(const std::string& path) {
+  return kv_contents(path) + "|" +
+         table_contents(path, "SELECT block, n, crc, ids FROM tokens ORDER BY block", 3, 1) + "|" +
+         table_contents(path, "SELECT layer, head, built_at, image FROM indexes ORDER BY layer, head", 3, 1) + "|" +
+         table_contents(path, "SELECT count(*) FROM queries", 1, 0) + "|" + [&] {
+           SqliteDb db(path, false);
+           SqliteStatement q(db, "SELECT key, value FROM meta WHERE key IN ('n_tokens', 'index_built_at', "
+                                 "'index_complete', 'index_settings') ORDER BY key");
+           std::string m;
+           while (q.step()) m += q.column_text(0) + "=" + q.column_text(1) + ";";
+           return m;
+         }();
+}
+
+}  // namespace
+
+TEST(a_reopen_under_a_budget_reads_only_what_stays_and_decodes_bit_identically) {
+  skip_without_data();
+  Fixture& f = fixture();
+  TempDir dir;
+  const HParams& hp = f.model->hparams();
+  const uint64_t unit_rows = 32;  // head_dim 64: one 4 KiB page of K rows
+  const uint64_t unit_bytes = 2 * unit_rows * uint64_t(hp.head_dim) * 2;
+  uint64_t unlimited = 0, fixed = 0, eager_resident = 0;
+  {  // no budget: every block read
+    Session s(*f.model, options());
+    CHECK_EQ(s.attach_store(open_store(s, copy_of_stored(dir, "run.kv"))), kStoppedAt);
+    CHECK(s.sparse_active());
+    eager_resident = s.kv().resident_bytes();
+    CHECK(finishes_like_reference(s));
+  }
+  {  // budget = 100%: lazy, nothing evicted
+    SessionOptions o = options();
+    o.ram_budget_frac = 1.0;
+    Session s(*f.model, o);
+    CHECK_EQ(s.attach_store(open_store(s, copy_of_stored(dir, "run.kv"))), kStoppedAt);
+    CHECK(s.residency().unread_units > 0);
+    CHECK(finishes_like_reference(s));
+    // at the end: the indexes grew with the keys inserted while decoding
+    const ResidencyStats st = s.residency();
+    CHECK_EQ(st.evictions, 0);
+    unlimited = st.budget_bytes;
+    fixed = st.fixed_bytes;
+    CHECK(unlimited > fixed);
+  }
+  const uint64_t stay = uint64_t(units_that_stay(kStoppedAt, int64_t(unit_rows))) * hp.n_layer * hp.n_head_kv;
+  for (double share : {0.5, 0.25}) {
+    SessionOptions o = options();
+    o.ram_budget_bytes = fixed + uint64_t(share * double(unlimited - fixed));
+    Session s(*f.model, o);
+    CHECK_EQ(s.attach_store(open_store(s, copy_of_stored(dir, "run.kv"))), kStoppedAt);
+    CHECK(s.sparse_active());
+    // the reopen itself: only the units that stay were read into the cache
+    const ResidencyStats at_open = s.residency();
+    const uint64_t kv_ram = s.kv().resident_bytes();
+    std::printf("share %.2f: reopen read %llu of %llu cache bytes (unlimited reopen %llu); %lld units left unread; "
+                "host tier peak %llu of budget %llu\n",
+                share, (unsigned long long)kv_ram,
+                (unsigned long long)(2 * uint64_t(kStoppedAt) * hp.n_layer * hp.n_head_kv * hp.head_dim * 2),
+                (unsigned long long)eager_resident, (long long)at_open.unread_units,
+                (unsigned long long)at_open.peak_bytes, (unsigned long long)at_open.budget_bytes);
+    CHECK(kv_ram <= stay * unit_bytes);
+    CHECK(kv_ram * 4 < eager_resident);
+    CHECK(at_open.peak_bytes <= at_open.budget_bytes);
+    // host units in RAM: only those of the last block, which is not whole in the store
+    CHECK(at_open.resident_bytes <= stay * unit_bytes);
+    CHECK(finishes_like_reference(s));
+    const ResidencyStats st = s.residency();
+    CHECK(st.misses > 0);
+    CHECK(st.peak_bytes <= st.budget_bytes);
+  }
+}
+
+TEST(flushes_under_a_budget_write_what_an_unlimited_run_writes) {
+  skip_without_data();
+  Fixture& f = fixture();
+  TempDir dir;
+  // flushes far apart and not on block edges: a block is committed in parts,
+  // and the rows of its committed part leave the window before the next flush
+  constexpr int64_t kEnd = kDoc + kQuestion + kDecode, kEvery = 97;
+  const std::string a = copy_of_stored(dir, "a.kv"), b = copy_of_stored(dir, "b.kv");
+  std::vector<float> last_a, last_b;
+  uint64_t unlimited = 0, fixed = 0;
+  {
+    SessionOptions o = options();
+    o.ram_budget_frac = 1.0;
+    Session s(*f.model, o);
+    s.attach_store(open_store(s, a));
+    s.truncate(kDoc + kQuestion);
+    std::vector<int32_t> seq = f.seq;
+    run_work(s, seq, kEnd, kEvery);
+    last_a = probe(s);
+    unlimited = s.residency().budget_bytes;
+    fixed = s.residency().fixed_bytes;
+  }
+  {
+    SessionOptions o = options();
+    o.ram_budget_bytes = fixed + (unlimited - fixed) / 3;
+    Session s(*f.model, o);
+    s.attach_store(open_store(s, b));
+    s.truncate(kDoc + kQuestion);
+    std::vector<int32_t> seq = f.seq;
+    run_work(s, seq, kEnd, kEvery);
+    last_b = probe(s);
+    CHECK(s.residency().evictions > 0);
+  }
+  CHECK(same(last_a, f.last));
+  CHECK(same(last_b, f.last));
+  CHECK(kv_contents(a) == kv_contents(b));
+}
+
+TEST(a_block_damaged_after_a_lazy_reopen_is_reported_and_resumed_from) {
+  skip_without_data();
+  Fixture& f = fixture();
+  TempDir dir;
+  const std::string path = copy_of_stored(dir, "d.kv");
+  // block 24 ([3072, 3200)): past the build point (3000) and before the next
+  // window (3249), so the lazy reopen leaves it in the store; the first step
+  // inserts its keys into the index, reading it
+  {
+    SqliteDb db(path, false);
+    db.exec("UPDATE kv SET k = substr(k, 1, 99) || x'00' || substr(k, 101) WHERE layer = 1 AND head = 0 AND block = 24");
+  }
+  SessionOptions o = options();
+  o.ram_budget_frac = 0.85;  // of the host tier, indexes included
+  {
+    Session s(*f.model, o);
+    CHECK_EQ(s.attach_store(open_store(s, path)), kStoppedAt);
+    CHECK_THROWS_CODE(s.eval({f.seq[size_t(kStoppedAt)]}), "STORE_CORRUPT");
+    CHECK_THROWS_CODE(s.eval({42}), "STORE_CORRUPT");  // the session no longer uses the store
+    CHECK_THROWS_CODE(s.flush_store(), "STORE_CORRUPT");
+    CHECK_EQ(s.n_past(), kStoppedAt);
+  }
+  {  // cut back to the damaged block; the indexes (built at 3000) kept
+    Session s(*f.model, o);
+    CHECK_EQ(s.attach_store(open_store(s, path)), 24 * kStoreBlockTokens);
+    CHECK(s.sparse_active());
+    CHECK(finishes_like_reference(s));
+  }
+  // a block of the indexed keys damaged: the lazy reopen reads it, falls back
+  // to the full read, which ends the prefix there; the queries are gone, so
+  // the document is read again
+  {
+    SqliteDb db(path, false);
+    db.exec("UPDATE kv SET crc = crc + 1 WHERE layer = 0 AND head = 1 AND block = 3");
+  }
+  Session s(*f.model, o);
+  CHECK_EQ(s.attach_store(open_store(s, path)), 0);
+  CHECK(finishes_like_reference(s));
+}
+
+TEST(a_layer_major_prefill_is_bit_identical_to_token_major) {
+  skip_without_data();
+  Fixture& f = fixture();
+  TempDir dir;
+  const std::vector<int32_t> doc(f.seq.begin(), f.seq.begin() + kDoc);
+  const std::vector<int32_t> question(f.seq.begin() + kDoc, f.seq.begin() + kDoc + kQuestion);
+  for (AttentionMode mode : {AttentionMode::RETRIEVAL, AttentionMode::FULL}) {
+    for (double frac : {0.0, 0.9}) {
+      if (mode == AttentionMode::FULL && frac > 0) continue;  // no budget in force in full attention
+      SessionOptions o = options();
+      o.retrieval.mode = mode;
+      const std::string a = dir.file("a.kv"), b = dir.file("b.kv");
+      std::filesystem::remove(a);
+      std::filesystem::remove(b);
+      std::vector<float> la, lb, qa, qb;
+      uint64_t peak_a = 0;
+      {  // token-major: the document, then its index
+        Session s(*f.model, o);
+        s.attach_store(open_store(s, a));
+        la = s.prefill(doc);
+        peak_a = s.kv().resident_bytes();
+        s.build_index();
+        qa = s.eval(question);
+      }
+      o.ram_budget_frac = frac;
+      {
+        Session s(*f.model, o);
+        s.attach_store(open_store(s, b));
+        // half of it the old way, the rest layer-major (a resumed document)
+        s.prefill(std::vector<int32_t>(doc.begin(), doc.begin() + 1000));
+        lb = s.prefill_document(std::vector<int32_t>(doc.begin() + 1000, doc.end()));
+        CHECK_EQ(s.sparse_active(), mode != AttentionMode::FULL);
+        const uint64_t peak = s.layer_major_peak_kv_bytes();
+        std::printf("%s budget %.2f: cache in RAM during prefill: token-major %llu, layer-major peak %llu bytes\n",
+                    mode == AttentionMode::FULL ? "full" : "retrieval", frac, (unsigned long long)peak_a,
+                    (unsigned long long)peak);
+        if (frac > 0) {
+          // at most one layer's rows of the whole context, plus the other layers'
+          // rows of the part prefilled before (in RAM until the index exists),
+          // plus what stays of the rest (sinks, window, last block: 8 units)
+          const HParams& hp = f.model->hparams();
+          const uint64_t row = 2 * uint64_t(hp.n_head_kv) * hp.head_dim * 2;
+          CHECK(peak <= row * (kDoc + 1000 * uint64_t(hp.n_layer - 1) + 8 * 32 * uint64_t(hp.n_layer)));
+          CHECK(peak < peak_a * 3 / 4);
+          const ResidencyStats st = s.residency();
+          CHECK(st.unread_units > 0);
+          CHECK(st.resident_bytes + st.fixed_bytes <= st.budget_bytes);
+        }
+        qb = s.eval(question);
+      }
+      CHECK(same(la, lb));
+      CHECK(same(qa, qb));
+      CHECK(store_contents(a) == store_contents(b));
+    }
+  }
+  // and the whole work from a layer-major document, under a budget, reopened midway
+  SessionOptions o = options();
+  o.ram_budget_frac = 0.9;
+  Session s(*f.model, o);
+  s.attach_store(open_store(s, dir.file("w.kv")));
+  CHECK(finishes_like_reference(s, true));
+}
+
+TEST(sigkill_during_a_layer_major_prefill_never_serves_a_wrong_context) {
+  skip_without_data();
+  Fixture& f = fixture();
+  SessionOptions o = options();
+  o.ram_budget_frac = 0.9;
+  const std::vector<int32_t> doc(f.seq.begin(), f.seq.begin() + kDoc);
+  TempDir timing;
+  auto t0 = std::chrono::steady_clock::now();
+  CHECK_EQ(store_test::run_child([&] {
+             Session s(*f.model, o);
+             s.attach_store(open_store(s, timing.file("t.kv")));
+             s.prefill_document(doc);
+             return 0;
+           }),
+           0);
+  const double total_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  int resumed = 0;
+  for (uint32_t seed = 1; seed <= 8; ++seed) {
+    TempDir dir;
+    const std::string path = dir.file("k.kv");
+    std::mt19937 g(seed);
+    if (seed % 2 == 0) {  // a committed first part, then the layer-major rest killed
+      Session s(*f.model, o);
+      s.attach_store(open_store(s, path));
+      s.prefill(std::vector<int32_t>(doc.begin(), doc.begin() + 700));
+    }
+    const double at_ms = std::uniform_real_distribution<double>(0.0, 1.1 * total_ms)(g);
+    const pid_t pid = fork();
+    if (pid == 0) {
+      Session s(*f.model, o);
+      s.attach_store(open_store(s, path));
+      s.prefill_document(std::vector<int32_t>(doc.begin() + s.n_past(), doc.end()));
+      _exit(0);
+    }
+    std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(at_ms));
+    kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    Session s(*f.model, o);
+    const int64_t n = s.attach_store(open_store(s, path));
+    CHECK(n == 0 || n == 700 || n == kDoc);  // the last commit: nothing torn
+    resumed += n > 0;
+    CHECK(std::equal(s.tokens().begin(), s.tokens().end(), f.seq.begin()));
+    CHECK(finishes_like_reference(s, seed % 3 != 0));
+  }
+  std::printf("%d of 8 resumed from a commit\n", resumed);
+}
+
+TOME_TEST_MAIN()

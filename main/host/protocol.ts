@@ -59,7 +59,8 @@ export interface EngineOps {
    */
   prefill: {
     req: { jobId: string; tokens: Int32Array; docEnd?: number };
-    res: { reused: number; evaluated: number; ms: number; cache?: string; cacheFile?: string; cacheRemoved?: number };
+    /** layerMajor: the document part was read in one layer-major call (under a RAM budget, with a store). */
+    res: { reused: number; evaluated: number; ms: number; layerMajor?: boolean; cache?: string; cacheFile?: string; cacheRemoved?: number };
   };
   /** Prefill, then sample up to maxTokens. Token events; attention over [docStart, docEnd) summed. */
   generate: {

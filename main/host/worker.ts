@@ -84,6 +84,8 @@ class EngineHost {
   /** The KV store file the session is bound to (null: none). */
   private storeFile: string | null = null;
   private cancelled = new Set<string>();
+  /** The job whose layer-major prefillDocument() is in flight (cancel() stops it natively). */
+  private prefillingDoc: string | null = null;
 
   constructor(private port: Port) {}
 
@@ -262,6 +264,25 @@ class EngineHost {
     const chunk = 256;
     let done = 0;
     this.emit({ event: "progress", jobId, done: 0, total, ms: 0 });
+    const layerMajor = this.readsLayerMajor(docTo - common, cache);
+    if (layerMajor) {
+      // under a RAM budget a long document part goes in one layer-major call: each layer to the
+      // store and out of RAM, its index built with it; progress in token-equivalents of its
+      // (layer, chunk) steps; cancel stops it between chunks, the session as it was before it
+      if (this.cancelled.has(jobId)) throw Object.assign(new Error("cancelled"), { code: "CANCELLED" });
+      const part = tokens.subarray(common, docTo);
+      this.prefillingDoc = jobId;
+      try {
+        this.lastLogits = await session.prefillDocument(part, {
+          onProgress: (d, t) => this.emit({ event: "progress", jobId, done: Math.floor((d / t) * part.length), total, ms: performance.now() - t0 }),
+        });
+      } finally {
+        this.prefillingDoc = null;
+      }
+      for (const t of part) this.cached.push(t);
+      done = part.length;
+      this.emit({ event: "progress", jobId, phase: "index", done: 1, total: 1, ms: performance.now() - t0 });
+    }
     while (done < total) {
       if (this.cancelled.has(jobId)) throw Object.assign(new Error("cancelled"), { code: "CANCELLED" });
       const at = common + done;
@@ -284,10 +305,22 @@ class EngineHost {
       reused: common,
       evaluated: total,
       ms: performance.now() - t0,
+      ...(layerMajor ? { layerMajor } : {}),
       ...(cache ? { cache } : {}),
       ...bound,
       ...(removed ? { cacheRemoved: removed } : {}),
     };
+  }
+
+  /**
+   * Whether `docLeft` document tokens still to read go through prefillDocument(): under a RAM
+   * budget, with the document's store bound (the layers go to it), when longer than two batches
+   * (shorter ones gain little over the chunked read, whose cancel is as fine).
+   */
+  private readsLayerMajor(docLeft: number, cache: string | undefined): boolean {
+    const o = this.sessionOptions;
+    const budget = (o.ramBudget ?? 0) > 0 || (o.ramBudgetFrac ?? 0) > 0;
+    return budget && cache !== undefined && this.storeFile !== null && docLeft > 2 * (o.batch ?? 512);
   }
 
   /** Keeps the cache folder within the disk budget, least recently used stores first (never the bound one). */
@@ -402,6 +435,7 @@ class EngineHost {
 
   cancel({ jobId }: { jobId: string }) {
     this.cancelled.add(jobId);
+    if (this.prefillingDoc === jobId) this.session?.cancel();
     return { cancelled: true };
   }
 

@@ -1,7 +1,9 @@
 // The engine host (the real worker process) with document KV stores: a book
 // read once is restored by a new host (a restart) instead of prefilled, its
 // index built over the document part only, and the answer is the same as
-// without a store; the conversation's turn joins the store.
+// without a store; the conversation's turn joins the store. Under a RAM budget
+// a long book is read in one layer-major call (progress per layer and chunk,
+// cancel between chunks), answering as the token-major read.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -38,10 +40,10 @@ function forkLimited(fileLimit: number): SpawnEngine {
   };
 }
 
-async function host(cacheDir?: string, cacheBudget?: number, fileLimit?: number) {
+async function host(cacheDir?: string, cacheBudget?: number, fileLimit?: number, ramBudget?: number) {
   // the built worker (npm install builds it): tests run from the sources
   const engine = new EngineClient(fileLimit ? forkLimited(fileLimit) : forkEngine(workerJs()));
-  await engine.call("load", { path: modelPath("stories260K.gguf"), ctx: 2048, threads: 2, attention, cacheDir, cacheBudget });
+  await engine.call("load", { path: modelPath("stories260K.gguf"), ctx: 2048, threads: 2, attention, cacheDir, cacheBudget, ramBudget });
   return engine;
 }
 
@@ -135,6 +137,54 @@ describe.skipIf(!hasData)("engine host with document KV stores", () => {
     expect(left).toContain(path.basename(earlier.cacheFile!));
     expect(left.every((f) => f.startsWith(path.basename(earlier.cacheFile!)))).toBe(true);
     expect(sum(earlier.cacheFile!)).toBe(earlierSum);
+  });
+
+  it("under a RAM budget a long book is read layer-major: the same answer, and a cancel leaves the engine as before", async () => {
+    // longer than two batches (512): the layer-major path
+    const book = Int32Array.from({ length: 1500 }, (_, i) => (i === 0 ? 1 : 3 + ((i * 7919) % 500)));
+    const ask = Int32Array.from([...book, ...question]);
+    const plain = await host(path.join(dir, "kv-token-major"));
+    const tm = await plain.call("prefill", { jobId: "t", tokens: book, docEnd: book.length });
+    expect(tm.layerMajor).toBeUndefined(); // no budget: read in 256-token chunks
+    const want = await plain.call("generate", { jobId: "tg", tokens: ask, maxTokens: 12, sampler: greedy, docStart: 1, docEnd: book.length });
+    plain.close();
+
+    // the indexes of this book take about 12 MB: a budget above them
+    const h = await host(path.join(dir, "kv-layer-major"), 0, undefined, 16 << 20);
+    const progress: { jobId: string; phase: string; done: number; total: number }[] = [];
+    let cancelSent = false;
+    h.onEvent((e) => {
+      if (e.event !== "progress") return;
+      progress.push({ jobId: e.jobId, phase: e.phase ?? "prefill", done: e.done, total: e.total });
+      // cancelled at its first report: the engine has seconds of layers and index builds left
+      if (e.jobId === "c" && e.done > 0 && !cancelSent) {
+        cancelSent = true;
+        void h.call("cancel", { jobId: "c" });
+      }
+    });
+    const outcome = await h.call("prefill", { jobId: "c", tokens: book, docEnd: book.length }).then(
+      () => "read",
+      (e: { code?: string }) => e.code,
+    );
+    expect(outcome).toBe("CANCELLED");
+    expect((await h.call("stats", {})).nPast).toBe(0); // as before the read (its store bound, empty)
+
+    const read = await h.call("prefill", { jobId: "r", tokens: book, docEnd: book.length });
+    expect(read.layerMajor).toBe(true);
+    expect(read.evaluated).toBe(book.length);
+    // progress in tokens, rising to the book's length (one report per layer and batch), then the index built
+    const mine = progress.filter((p) => p.jobId === "r");
+    const prefill = mine.filter((p) => p.phase === "prefill");
+    expect(prefill.every((p, i) => p.total === book.length && (i === 0 || p.done > prefill[i - 1].done))).toBe(true);
+    expect(prefill.at(-1)!.done).toBe(book.length);
+    expect(prefill.length).toBeGreaterThan(3);
+    expect(mine.at(-1)).toMatchObject({ phase: "index", done: 1, total: 1 });
+    const got = await h.call("generate", { jobId: "g", tokens: ask, maxTokens: 12, sampler: greedy, docStart: 1, docEnd: book.length });
+    const stats = await h.call("stats", {});
+    h.close();
+    expect(got.text).toBe(want.text);
+    expect(got.reused).toBe(book.length);
+    expect(stats.tiers.hostBytes).toBeLessThanOrEqual(16 << 20); // the budget holds after the read
   });
 
   it("a cache folder that cannot be used leaves reading working, without a store", async () => {

@@ -79,6 +79,7 @@ Napi::Function SessionWrap::define(Napi::Env env, Napi::FunctionReference* model
   return DefineClass(env, "Session",
                      {InstanceMethod("eval", &SessionWrap::eval), InstanceMethod("prefill", &SessionWrap::prefill),
                       InstanceMethod("prefillDocument", &SessionWrap::prefill_document),
+                      InstanceMethod("cancel", &SessionWrap::cancel),
                       InstanceMethod("buildIndex", &SessionWrap::build_index),
                       InstanceMethod("tokens", &SessionWrap::tokens),
                       InstanceMethod("attachStore", &SessionWrap::attach_store),
@@ -178,11 +179,33 @@ Napi::Value SessionWrap::prefill(const Napi::CallbackInfo& info) {
 Napi::Value SessionWrap::prefill_document(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto tokens = std::make_shared<std::vector<int32_t>>(token_arg(info));
+  Napi::Value on_progress = env.Undefined();
+  if (info.Length() > 1 && !info[1].IsUndefined()) {
+    if (!info[1].IsObject()) throw type_error(env, "prefillDocument options must be an object");
+    on_progress = info[1].As<Napi::Object>().Get("onProgress");
+    if (!on_progress.IsUndefined() && !on_progress.IsFunction())
+      throw type_error(env, "option 'onProgress' must be a function");
+  }
   check_idle(env);
+  auto cancel = std::make_shared<std::atomic<bool>>(false);
+  cancel_ = cancel;
   auto logits = std::make_shared<std::vector<float>>();
-  return SessionWorker<SessionWrap>::start(
-      env, this, [this, tokens, logits] { *logits = session_->prefill_document(*tokens); },
-      [logits](Napi::Env e) { return float_array(e, *logits); });
+  const bool report = on_progress.IsFunction();
+  return SessionProgressWorker<SessionWrap>::start(
+      env, this, on_progress, cancel,
+      [this, tokens, logits, cancel, report](const SessionProgressWorker<SessionWrap>::Report& send) {
+        PrefillControl ctl;
+        ctl.cancel = cancel.get();
+        if (report) ctl.progress = send;
+        *logits = session_->prefill_document(*tokens, ctl);
+      },
+      [logits](Napi::Env e) { return float_array(e, *logits); }, [this] { cancel_.reset(); });
+}
+
+Napi::Value SessionWrap::cancel(const Napi::CallbackInfo& info) {
+  if (!cancel_) return Napi::Boolean::New(info.Env(), false);
+  cancel_->store(true);
+  return Napi::Boolean::New(info.Env(), true);
 }
 
 Napi::Value SessionWrap::build_index(const Napi::CallbackInfo& info) {

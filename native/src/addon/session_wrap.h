@@ -3,10 +3,16 @@
 //     runs on a worker thread; a second call while one runs rejects with BUSY.
 //   prefill(tokens) -> Promise<Float32Array>: eval of a part of a document that
 //     never builds the retrieval index first (a prefill in several calls)
-//   prefillDocument(tokens) -> Promise<Float32Array>: the rest of a document,
-//     then its index (prefill + buildIndex); layer-major with a KV store
-//     attached, streaming each layer to the store and, under a RAM budget,
-//     releasing its rows (Session::prefill_document)
+//   prefillDocument(tokens, { onProgress(done, total) }?) -> Promise<Float32Array>:
+//     the rest of a document, then its index (prefill + buildIndex); layer-major
+//     with a KV store attached, streaming each layer to the store and, under a
+//     RAM budget, releasing its rows (Session::prefill_document). onProgress
+//     gets (layer, chunk) steps in token-layer units (total = tokens x layers),
+//     in order, all before the promise settles; one that throws cancels the call
+//     and the promise rejects with what it threw.
+//   cancel() -> boolean: stops the prefillDocument in flight between two chunks
+//     (false when none runs); it rejects with CANCELLED, the session and its
+//     store as they were before it
 //   buildIndex() -> Promise<number ms>: builds the index now if the context is long enough
 //   tokens() -> Int32Array: the context's token ids
 //   KV store (session_store_wrap.cpp): attachStore(path) -> Promise<number restored>,
@@ -49,6 +55,7 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
   Napi::Value eval(const Napi::CallbackInfo& info);
   Napi::Value prefill(const Napi::CallbackInfo& info);
   Napi::Value prefill_document(const Napi::CallbackInfo& info);
+  Napi::Value cancel(const Napi::CallbackInfo& info);
   Napi::Value build_index(const Napi::CallbackInfo& info);
   Napi::Value tokens(const Napi::CallbackInfo& info);
   Napi::Value attach_store(const Napi::CallbackInfo& info);
@@ -74,6 +81,7 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
   std::unique_ptr<Session> session_;
   Napi::ObjectReference model_ref_;
   std::atomic<bool> busy_{false};
+  std::shared_ptr<std::atomic<bool>> cancel_;  // the prefillDocument in flight's (null: none)
 };
 
 }  // namespace tome::addon

@@ -331,6 +331,43 @@ void KvStore::commit_tokens(const int32_t* tokens, int64_t pos0, int64_t pos1) {
   n_tokens_ = pos1;
 }
 
+void KvStore::discard_uncommitted() {
+  const int64_t B = kStoreBlockTokens, n = n_tokens_, b = n / B, keep = n % B;
+  const size_t row_bytes = size_t(id_.head_dim) * 2;
+  db_.transaction([&] {
+    SqliteStatement(db_, "DELETE FROM kv WHERE block >= ?").bind(1, (n + B - 1) / B).run();
+    if (keep > 0) {
+      // the block holding position n, rewritten past it from its start: back to its committed rows
+      struct Block {
+        int64_t layer, head;
+        std::vector<uint8_t> k, v;
+      };
+      std::vector<Block> cut;
+      SqliteStatement q(db_, "SELECT layer, head, n, k, v, crc FROM kv WHERE block = ? AND n > ?");
+      q.bind(1, b).bind(2, keep);
+      while (q.step()) {
+        const int64_t l = q.column_int(0), h = q.column_int(1), rows = q.column_int(2);
+        size_t ks = 0, vs = 0;
+        const uint8_t* k = q.column_blob(3, &ks);
+        const uint8_t* v = q.column_blob(4, &vs);
+        if (rows > B || ks != size_t(rows) * row_bytes || vs != ks ||
+            block_checksum(v, vs, block_checksum(k, ks, kv_seed(int(l), int(h), b))) != uint64_t(q.column_int(5)))
+          continue;  // damaged: left for a read to find
+        const size_t bytes = size_t(keep) * row_bytes;
+        cut.push_back(Block{l, h, std::vector<uint8_t>(k, k + bytes), std::vector<uint8_t>(v, v + bytes)});
+      }
+      SqliteStatement w(db_, "UPDATE kv SET n = ?, k = ?, v = ?, crc = ? WHERE layer = ? AND head = ? AND block = ?");
+      for (const Block& c : cut) {
+        const uint64_t crc = block_checksum(c.v.data(), c.v.size(), block_checksum(c.k.data(), c.k.size(), kv_seed(int(c.layer), int(c.head), b)));
+        w.bind(1, keep).bind_blob(2, c.k.data(), c.k.size()).bind_blob(3, c.v.data(), c.v.size());
+        w.bind(4, int64_t(crc)).bind(5, c.layer).bind(6, c.head).bind(7, b).run();
+      }
+    }
+    SqliteStatement(db_, "DELETE FROM queries WHERE pos1 > ?").bind(1, n).run();
+    if (index_built_at_ > n) drop_indexes_in_transaction();
+  });
+}
+
 void KvStore::truncate(int64_t n) {
   if (n < 0 || n >= n_tokens_) return;
   db_.transaction([&] {

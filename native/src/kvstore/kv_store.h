@@ -100,6 +100,12 @@ class KvStore {
   void put_layer(int layer, const HeadRowsFn& rows, int64_t pos0, int64_t pos1, const std::vector<QueryChunk>& queries);
   // The token ids of [pos0, pos1) and n_tokens = pos1, once every layer's rows are put.
   void commit_tokens(const int32_t* tokens, int64_t pos0, int64_t pos1);
+  // Undoes what put_layer() and put_index() wrote past n_tokens (a layer-major
+  // prefill stopped before commit_tokens): the K/V blocks past it deleted, the
+  // block holding it cut back to its committed rows (checksum verified, then
+  // made again), the query chunks ending past it and the indexes built past it
+  // dropped; one transaction. The store is then what its last commit left.
+  void discard_uncommitted();
   // Forgets positions from n on (rows stay until overwritten, n_tokens bounds
   // them), and the indexes when they were built over more than n positions.
   void truncate(int64_t n);

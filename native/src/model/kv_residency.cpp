@@ -196,6 +196,13 @@ void KvResidency::need_rows(int layer, int head, const int32_t* rows, int64_t n)
   note_peak();
 }
 
+void KvResidency::release(int layer, int head, int64_t pos) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const int64_t u = pos / unit_rows_;
+  kv_.release_rows(layer, head, u * unit_rows_, unit_rows_);
+  units_[index(layer, head, u)].resident = false;
+}
+
 void KvResidency::load_all(int64_t limit) {
   std::lock_guard<std::mutex> lock(mu_);
   for (int l = 0; l < n_layer_; ++l)

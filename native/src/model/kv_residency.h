@@ -75,6 +75,9 @@ class KvResidency : public KvRowGuard {
   // Host-tier bytes with every unit resident (what a budget fraction is of).
   uint64_t unlimited_bytes(int64_t n_past, int64_t sinks, int64_t window_start, uint64_t fixed_bytes) const;
 
+  // Releases the unit holding position pos of (layer, head) from RAM, marked
+  // not resident (a layer-major prefill, once the layer is in the store).
+  void release(int layer, int head, int64_t pos);
   // Reads back every released unit below position limit (before attention
   // reads all rows again; units are only released once whole in the store).
   void load_all(int64_t limit);

@@ -149,6 +149,13 @@ void RetrievalAttention::build_layer(int l, int64_t n_past, ThreadPool& pool, co
   indexed_end_[size_t(l)] = end;
 }
 
+void RetrievalAttention::unbuild_layer(int layer, const std::vector<bool>& kept) {
+  if (active_) throw Error("BAD_ARGUMENT", "an index in use cannot be unbuilt");
+  for (int g = 0; g < hp_.n_head_kv; ++g)
+    if (!kept[size_t(g)]) index_[size_t(layer) * hp_.n_head_kv + size_t(g)].reset();
+  indexed_end_[size_t(layer)] = 0;
+}
+
 void RetrievalAttention::set_index(int layer, int kv_head, std::unique_ptr<KeyIndex> index) {
   if (layer < 0 || layer >= hp_.n_layer || kv_head < 0 || kv_head >= hp_.n_head_kv)
     throw Error("BAD_ARGUMENT", "index for a layer or KV head out of range");

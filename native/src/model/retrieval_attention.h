@@ -83,6 +83,12 @@ class RetrievalAttention {
   // indexes right after the layer); finish_build() once every layer is built.
   void build_layer(int layer, int64_t n_past, ThreadPool& pool, const IndexBuilt& on_built = nullptr);
   void finish_build() { active_ = true; }
+  // Undoes build_layer(layer) before finish_build() (a layer-major prefill
+  // cancelled part way): drops the layer's indexes except those of the KV
+  // heads in kept (installed by set_index before it), and its indexed span.
+  // The captured queries it freed are the caller's to give back (add_queries).
+  void unbuild_layer(int layer, const std::vector<bool>& kept);
+  bool has_index(int layer, int kv_head) const { return index_[size_t(layer) * hp_.n_head_kv + size_t(kv_head)] != nullptr; }
 
   // ---- restoring from the KV store ----
   // The end of the indexed span for an index built when the context held n_past tokens.

@@ -140,36 +140,65 @@ const std::vector<float>& Session::prefill(const std::vector<int32_t>& tokens) {
   return evaluate(tokens, false, false);
 }
 
-const std::vector<float>& Session::prefill_document(const std::vector<int32_t>& tokens) {
+const std::vector<float>& Session::prefill_document(const std::vector<int32_t>& tokens, const PrefillControl& ctl) {
   const int64_t n1 = n_past_ + int64_t(tokens.size());
   const bool layer_major = store_ && tokens.size() > 1 && !(sparse_ && sparse_->active()) &&
                            (!sparse_ || sparse_->ready_to_build(n1));
   if (!layer_major) {
-    prefill(tokens);
-    build_index();
+    prefill_token_major(tokens, ctl);
     return logits_;
   }
-  guard_store([&] { prefill_layer_major(tokens); });
+  guard_store([&] { prefill_layer_major(tokens, ctl); });
   return logits_;
 }
 
-void Session::prefill_layer_major(const std::vector<int32_t>& tokens) {
+namespace {
+Error cancelled_error() { return Error("CANCELLED", "the document prefill was cancelled"); }
+}  // namespace
+
+// prefill() + build_index() in n_batch chunks (the chunks one prefill() call
+// makes), reporting each; a cancel truncates back to where the call started.
+// Once the context is indexed a prefill decodes sparsely and a truncate would
+// drop the index: then it is one call, not cancellable part way.
+void Session::prefill_token_major(const std::vector<int32_t>& tokens, const PrefillControl& ctl) {
+  const int64_t n0 = n_past_, n = int64_t(tokens.size()), L = model_.hparams().n_layer;
+  if (ctl.cancelled()) throw cancelled_error();
+  if (sparse_active() || tokens.size() <= 1) {
+    prefill(tokens);
+    build_index();
+    ctl.report(n * L, n * L);
+    return;
+  }
   check_tokens(tokens);
+  const int64_t B = opts_.n_batch;
+  for (int64_t c = 0; c < n; c += B) {
+    if (ctl.cancelled()) {
+      truncate(n0);
+      throw cancelled_error();
+    }
+    const int64_t m = std::min(B, n - c);
+    prefill(std::vector<int32_t>(tokens.begin() + c, tokens.begin() + c + m));
+    if (c + m < n) ctl.report((c + m) * L, n * L);
+  }
+  build_index();
+  ctl.report(n * L, n * L);
+}
+
+void Session::prefill_layer_major(const std::vector<int32_t>& tokens, const PrefillControl& ctl) {
+  check_tokens(tokens);
+  if (ctl.cancelled()) throw cancelled_error();
   if (store_committed_ < n_past_) flush_store_now();
   const HParams& hp = model_.hparams();
   const Weights& w = model_.weights();
-  const int E = hp.n_embd;
+  const int E = hp.n_embd, G = hp.n_head_kv;
   const int64_t n0 = n_past_, n = int64_t(tokens.size()), n1 = n0 + n, B = opts_.n_batch;
+  const int64_t total = n * hp.n_layer;
   stats_ = StepStats{};
   const PhaseTimes before = times_;
   layer_major_peak_kv_ = 0;
-  // hidden states of every token between layers                (n, E) f32
-  std::vector<float> X(size_t(n) * E);
-  for (int64_t i = 0; i < n; ++i)
-    dequantize_row(w.token_embd.type, w.token_embd.data + size_t(tokens[size_t(i)]) * w.token_embd.row_bytes,
-                   X.data() + size_t(i) * E, E);
   const bool indexed = sparse_ != nullptr;  // ready_to_build(n1) checked by the caller
   // what build_sparse_index() persists: the index kind's queries and indexes (streaming has none)
+  const std::string index_kind_before = store_->index_settings();
   const bool keep = indexed && opts_.retrieval.mode != AttentionMode::STREAMING && store_index_is_ours(true);
   const bool queries = indexed && opts_.retrieval.mode == AttentionMode::RETRIEVAL && keep;
   // under a RAM budget, what may leave RAM once a layer is done: the units an
@@ -178,66 +207,154 @@ void Session::prefill_layer_major(const std::vector<int32_t>& tokens) {
   const int64_t sinks = opts_.retrieval.sinks;
   const int64_t window_start = std::max<int64_t>(sinks, n1 + 1 - opts_.retrieval.window);
   if (indexed && budget_set())
-    rule = std::make_unique<KvResidency>(kv_, *store_, hp.n_layer, hp.n_head_kv, opts_.eviction);
-  struct RestorePast {  // forward_layer reads positions from n_past_: chunk by chunk, put back on the way out
-    int64_t& n;
-    int64_t v;
-    ~RestorePast() { n = v; }
-  } restore{n_past_, n0};
-  double build_ms = 0;
-  for (int l = 0; l < hp.n_layer; ++l) {
-    // all tokens through layer l, in the token-major chunks
-    for (int64_t c = 0; c < n; c += B) {
-      const int64_t m = std::min(B, n - c);
-      x_.assign(X.begin() + c * E, X.begin() + (c + m) * E);
-      n_past_ = n0 + c;
-      fill_rope(n_past_, m);
-      forward_layer(l, m);
-      std::copy(x_.begin(), x_.begin() + m * E, X.begin() + c * E);
-    }
-    n_past_ = n0;
-    // layer l's K/V and the queries captured for its index, into the store (not committed yet)
-    std::vector<QueryChunk> chunks;
-    if (queries)
-      for (int g = 0; g < hp.n_head_kv; ++g) {
-        const size_t pair = size_t(l) * hp.n_head_kv + size_t(g);
-        const std::vector<float>& q = sparse_->captured_queries(l, g);
-        const size_t from = std::min(queries_persisted_[pair], q.size());
-        chunks.push_back(QueryChunk{l, g, q.data() + from, int64_t((q.size() - from) / size_t(hp.head_dim))});
+    rule = std::make_unique<KvResidency>(kv_, *store_, hp.n_layer, G, opts_.eviction);
+
+  // What undoing the call needs (a cancel or a failure before the commit): the
+  // retrieval state of each layer whose indexes were built, the queries the
+  // build freed (those of [0, n0): from the store when it holds them all, else
+  // a copy), and the rows a budget released (read back from the store).
+  const std::vector<size_t> persisted_before = queries_persisted_;
+  std::vector<size_t> captured_before(size_t(hp.n_layer) * G, 0);
+  std::vector<std::vector<bool>> had_index(size_t(hp.n_layer), std::vector<bool>(size_t(G), false));
+  if (indexed)
+    for (int l = 0; l < hp.n_layer; ++l)
+      for (int g = 0; g < G; ++g) {
+        captured_before[size_t(l) * G + size_t(g)] = sparse_->captured_queries(l, g).size();
+        had_index[size_t(l)][size_t(g)] = sparse_->has_index(l, g);
       }
-    store_->put_layer(l, head_rows(), n0, n1, chunks);
-    for (const QueryChunk& c : chunks)
-      queries_persisted_[size_t(c.layer) * hp.n_head_kv + size_t(c.head)] += size_t(c.n_rows) * size_t(hp.head_dim);
-    // its indexes, as build_index() at n1 builds them (then its queries are freed)
+  std::vector<std::vector<float>> saved_queries(size_t(hp.n_layer) * G);  // copies of what the store lacks
+  int built_layers = 0;
+  auto undo = [&] {
+    n_past_ = n0;
+    if (rule) rule->load_all((n0 + rule->unit_rows() - 1) / rule->unit_rows() * rule->unit_rows());
     if (indexed) {
-      RetrievalAttention::IndexBuilt persist;
-      if (keep) persist = [&](int ll, int g, const KeyIndex& index) { store_->put_index(ll, g, n1, index.serialize(false)); };
-      const auto t = Clock::now();
-      sparse_->build_layer(l, n1, pool_, persist);
-      build_ms += ms_since(t);
+      sparse_->forget_queries_from(n0);  // the layers not built: their rows of [n0, n1)
+      std::vector<float> rows;
+      for (int l = 0; l < built_layers; ++l) {
+        sparse_->unbuild_layer(l, had_index[size_t(l)]);
+        for (int g = 0; g < G; ++g) {
+          const size_t pair = size_t(l) * G + size_t(g), want = captured_before[pair];
+          if (want == 0 || sparse_->captured_queries(l, g).size() == want) continue;  // not freed (a build that threw)
+          if (saved_queries[pair].size() == want) {
+            rows.swap(saved_queries[pair]);
+          } else if (store_->read_queries(l, g, n0, rows) != n0 || rows.size() != want) {
+            throw Error("STORE_CORRUPT", "the KV store's prefill queries failed verification while a cancelled "
+                                         "prefill was undone");
+          }
+          sparse_->add_queries(l, g, rows.data(), int64_t(want / size_t(hp.head_dim)));
+        }
+      }
     }
-    layer_major_peak_kv_ = std::max(layer_major_peak_kv_, kv_.resident_bytes());
-    // its rows that need not stay in RAM: they are in the store (and its keys in its indexes)
-    if (rule) {
-      const int64_t ur = rule->unit_rows();
-      for (int g = 0; g < hp.n_head_kv; ++g)
-        for (int64_t p = 0; p < n1; p += ur)
-          if (!rule->must_stay(p, sinks, window_start, n1)) kv_.release_rows(l, g, p, ur);
+    queries_persisted_ = persisted_before;
+    try {
+      store_->discard_uncommitted();
+      // a store claimed for this index kind by the call holds nothing of it now
+      if (index_kind_before.empty() && !store_->index_settings().empty()) store_->set_index_settings("");
+    } catch (const Error&) {
+      // a store that refuses the delete (full, read-only) keeps them: n_tokens bounds
+      // the rows and queries, and indexes built past it are dropped when it is reopened
     }
-  }
-  // logits of the last token
-  x_.assign(X.end() - E, X.end());
-  chunk_logits(1, false);
-  tokens_.insert(tokens_.end(), tokens.begin(), tokens.end());
-  n_past_ = n1;
-  restore.v = n1;
-  // every layer is in the store: the tokens are committed, then the indexes marked complete
-  store_->commit_tokens(tokens_.data(), n0, n1);
-  store_committed_ = n1;
-  if (indexed) {
-    sparse_->finish_build();
-    if (keep) store_->set_index_complete(n1);
-    stats_.index_build_ms = build_ms;
+  };
+  auto undo_and_rethrow = [&](const std::string& code, const std::string& what) {
+    try {
+      undo();
+    } catch (const std::exception& e) {
+      // the context before the call cannot be had back from the store: this session is done with it
+      store_damage_ = std::string(e.what()) + " (undoing a prefill that stopped: " + what +
+                      "); this session can no longer use its KV store: reopen the document";
+      throw Error("STORE_CORRUPT", store_damage_);
+    }
+    throw Error(code, what);
+  };
+
+  try {
+    struct RestorePast {  // forward_layer reads positions from n_past_: chunk by chunk, put back on the way out
+      int64_t& n;
+      int64_t v;
+      ~RestorePast() { n = v; }
+    } restore{n_past_, n0};
+    // hidden states of every token between layers                (n, E) f32
+    std::vector<float> X(size_t(n) * E);
+    for (int64_t i = 0; i < n; ++i)
+      dequantize_row(w.token_embd.type, w.token_embd.data + size_t(tokens[size_t(i)]) * w.token_embd.row_bytes,
+                     X.data() + size_t(i) * E, E);
+    double build_ms = 0;
+    for (int l = 0; l < hp.n_layer; ++l) {
+      // all tokens through layer l, in the token-major chunks
+      for (int64_t c = 0; c < n; c += B) {
+        if (ctl.cancelled()) throw cancelled_error();
+        const int64_t m = std::min(B, n - c);
+        x_.assign(X.begin() + c * E, X.begin() + (c + m) * E);
+        n_past_ = n0 + c;
+        fill_rope(n_past_, m);
+        forward_layer(l, m);
+        std::copy(x_.begin(), x_.begin() + m * E, X.begin() + c * E);
+        if (c + m < n) ctl.report(int64_t(l) * n + c + m, total);
+      }
+      n_past_ = n0;
+      // layer l's K/V and the queries captured for its index, into the store (not committed yet)
+      std::vector<QueryChunk> chunks;
+      if (queries)
+        for (int g = 0; g < G; ++g) {
+          const size_t pair = size_t(l) * G + size_t(g);
+          const std::vector<float>& q = sparse_->captured_queries(l, g);
+          const size_t from = std::min(queries_persisted_[pair], q.size());
+          chunks.push_back(QueryChunk{l, g, q.data() + from, int64_t((q.size() - from) / size_t(hp.head_dim))});
+        }
+      store_->put_layer(l, head_rows(), n0, n1, chunks);
+      for (const QueryChunk& c : chunks)
+        queries_persisted_[size_t(c.layer) * G + size_t(c.head)] += size_t(c.n_rows) * size_t(hp.head_dim);
+      // its indexes, as build_index() at n1 builds them (then its queries are freed)
+      if (indexed) {
+        for (int g = 0; g < G; ++g) {  // the queries of [0, n0) the store lacks: kept to undo the build
+          const size_t pair = size_t(l) * G + size_t(g);
+          if (captured_before[pair] > persisted_before[pair]) {
+            const std::vector<float>& q = sparse_->captured_queries(l, g);
+            saved_queries[pair].assign(q.begin(), q.begin() + std::ptrdiff_t(captured_before[pair]));
+          }
+        }
+        RetrievalAttention::IndexBuilt persist;
+        if (keep) persist = [&](int ll, int g, const KeyIndex& index) { store_->put_index(ll, g, n1, index.serialize(false)); };
+        const auto t = Clock::now();
+        built_layers = l + 1;  // (a build that throws part way is undone too)
+        sparse_->build_layer(l, n1, pool_, persist);
+        build_ms += ms_since(t);
+      }
+      layer_major_peak_kv_ = std::max(layer_major_peak_kv_, kv_.resident_bytes());
+      // its rows that need not stay in RAM: they are in the store (and its keys in its indexes)
+      if (rule) {
+        const int64_t ur = rule->unit_rows();
+        for (int g = 0; g < G; ++g)
+          for (int64_t p = 0; p < n1; p += ur)
+            if (!rule->must_stay(p, sinks, window_start, n1)) rule->release(l, g, p);
+      }
+      ctl.report(int64_t(l + 1) * n, total);
+    }
+    // logits of the last token
+    x_.assign(X.end() - E, X.end());
+    chunk_logits(1, false);
+    // every layer is in the store: the tokens are committed, then the indexes marked complete
+    std::vector<int32_t> all = tokens_;
+    all.insert(all.end(), tokens.begin(), tokens.end());
+    store_->commit_tokens(all.data(), n0, n1);
+    tokens_.swap(all);
+    n_past_ = n1;
+    restore.v = n1;
+    store_committed_ = n1;
+    if (indexed) {
+      sparse_->finish_build();
+      if (keep) store_->set_index_complete(n1);
+      stats_.index_build_ms = build_ms;
+    }
+  } catch (const Error& e) {
+    if (store_committed_ >= n1) throw;  // committed: nothing to undo
+    undo_and_rethrow(e.code(), e.what());
+  } catch (const std::bad_alloc&) {
+    if (store_committed_ >= n1) throw;
+    undo_and_rethrow("OUT_OF_MEMORY", "out of memory");
+  } catch (const std::exception& e) {
+    if (store_committed_ >= n1) throw;
+    undo_and_rethrow("INTERNAL", e.what());
   }
   if (rule) {  // the budget takes over from here, the released units marked unread
     residency_ = std::move(rule);

@@ -13,6 +13,7 @@
 //     x += (silu(h Wgate) * (h Wup)) Wdown
 //   logits = (rms_norm(x) * output_norm) Wout
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -48,6 +49,20 @@ struct SessionOptions {
   EvictionPolicy eviction = EvictionPolicy::kLfu;
 };
 
+// Progress and cancel of a long call (prefill_document). progress(done, total)
+// is called on the calling thread in token-layer units (a token through one
+// layer is 1; total = tokens x n_layer), monotonic, last with done == total.
+// cancel, when set, is polled between chunks: once true the call undoes what
+// it did and throws CANCELLED.
+struct PrefillControl {
+  std::function<void(int64_t done, int64_t total)> progress;
+  const std::atomic<bool>* cancel = nullptr;
+  bool cancelled() const { return cancel && cancel->load(std::memory_order_relaxed); }
+  void report(int64_t done, int64_t total) const {
+    if (progress) progress(done, total);
+  }
+};
+
 // Milliseconds spent per phase since the last reset (for bench and stats).
 struct PhaseTimes {
   double matmul_ms = 0, attention_ms = 0, other_ms = 0;
@@ -78,7 +93,16 @@ class Session {
   // (n_tokens) only once every layer of them is in the store: a kill before
   // that leaves the store at the previous commit, and a prefill resumed from
   // it starts again from there. Returns the logits of the last token.
-  const std::vector<float>& prefill_document(const std::vector<int32_t>& tokens);
+  // ctl reports progress per (layer, chunk) and is polled for a cancel between
+  // chunks. A call cancelled (or failed) part way leaves the session as it
+  // was before it: n_past, tokens, the captured queries and no index (the
+  // indexes built for its first layers dropped, the rows a budget released
+  // read back from the store), and the store at its previous commit (the
+  // rows, queries and index images put past it deleted); then it throws
+  // CANCELLED (or the failure). Without a store it runs token-major, in
+  // n_batch chunks, with the same progress and cancel (a cancel truncates
+  // back); once the context is indexed it is one uninterruptible eval.
+  const std::vector<float>& prefill_document(const std::vector<int32_t>& tokens, const PrefillControl& ctl = {});
   // Most bytes of the KV cache in RAM (mincore) seen during the last
   // layer-major prefill, sampled after each layer (before its release).
   uint64_t layer_major_peak_kv_bytes() const { return layer_major_peak_kv_; }
@@ -155,7 +179,8 @@ class Session {
   void fill_rope(int64_t pos0, int64_t n);
   void forward_layer(int layer, int64_t n);
   void chunk_logits(int64_t n, bool all_logits);
-  void prefill_layer_major(const std::vector<int32_t>& tokens);
+  void prefill_layer_major(const std::vector<int32_t>& tokens, const PrefillControl& ctl);
+  void prefill_token_major(const std::vector<int32_t>& tokens, const PrefillControl& ctl);
   void check_tokens(const std::vector<int32_t>& tokens) const;
   void build_sparse_index();
   void restore_sparse_state(int64_t& n);

@@ -8,7 +8,12 @@
 //     partly committed is rewritten from its start: its rows stay in RAM);
 //   - a block left in the store by the lazy reopen and found damaged when
 //     first read is reported, the store cut back to it, and the next reopen
-//     resumes from there.
+//     resumes from there;
+//   - a layer-major prefill reports its progress per (layer, chunk), and one
+//     cancelled at any point leaves the session and its store as they were,
+//     so running it again gives the uninterrupted run's logits and store.
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstring>
@@ -436,6 +441,151 @@ TEST(sigkill_during_a_layer_major_prefill_never_serves_a_wrong_context) {
     CHECK(finishes_like_reference(s, seed % 3 != 0));
   }
   std::printf("%d of 8 resumed from a commit\n", resumed);
+}
+
+namespace {
+
+// What a session holds of its first n positions: tokens, every K/V row, the
+// captured queries of every (layer, KV head), whether it is indexed.
+std::string session_state(const Session& s) {
+  const HParams& hp = s.model().hparams();
+  std::string out = std::to_string(s.n_past()) + "|" + std::to_string(s.sparse_active()) + "|" +
+                    std::to_string(s.index_bytes()) + "|";
+  out.append(reinterpret_cast<const char*>(s.tokens().data()), s.tokens().size() * 4);
+  for (int l = 0; l < hp.n_layer; ++l)
+    for (int g = 0; g < hp.n_head_kv; ++g) {
+      const size_t bytes = size_t(s.n_past()) * size_t(hp.head_dim) * 2;
+      out.append(reinterpret_cast<const char*>(s.kv().k(l, g)), bytes);
+      out.append(reinterpret_cast<const char*>(s.kv().v(l, g)), bytes);
+      std::vector<float> k, q;
+      s.export_qk(l, g, k, q);
+      out += "|" + std::to_string(q.size()) + "|";
+      out.append(reinterpret_cast<const char*>(q.data()), q.size() * 4);
+    }
+  return out;
+}
+
+}  // namespace
+
+TEST(a_cancelled_layer_major_prefill_leaves_everything_as_before_and_runs_again_identically) {
+  skip_without_data();
+  Fixture& f = fixture();
+  TempDir dir;
+  const std::vector<int32_t> doc(f.seq.begin(), f.seq.begin() + kDoc);
+  const std::vector<int32_t> question(f.seq.begin() + kDoc, f.seq.begin() + kDoc + kQuestion);
+  const int L = f.model->hparams().n_layer;
+  for (double frac : {0.0, 0.9}) {
+    for (int64_t n0 : {int64_t(0), int64_t(1000)}) {
+      SessionOptions o = options();
+      o.ram_budget_frac = frac;
+      const int64_t n = kDoc - n0, chunks = (n + o.n_batch - 1) / o.n_batch;
+      const std::vector<int32_t> rest(doc.begin() + n0, doc.end());
+      auto start = [&](Session& s, const std::string& path) {
+        s.attach_store(open_store(s, path));
+        if (n0 > 0) s.prefill(std::vector<int32_t>(doc.begin(), doc.begin() + n0));
+      };
+      // the uninterrupted run, and its progress
+      const std::string ref = dir.file("ref.kv");
+      std::filesystem::remove(ref);
+      std::vector<float> lr, qr;
+      std::vector<std::pair<int64_t, int64_t>> ticks;
+      {
+        Session s(*f.model, o);
+        start(s, ref);
+        PrefillControl ctl;
+        ctl.progress = [&](int64_t done, int64_t total) { ticks.emplace_back(done, total); };
+        lr = s.prefill_document(rest, ctl);
+        qr = s.eval(question);
+      }
+      CHECK_EQ(int64_t(ticks.size()), L * chunks);  // one per (layer, chunk)
+      for (size_t i = 0; i < ticks.size(); ++i) {
+        CHECK_EQ(ticks[i].second, n * L);
+        CHECK(ticks[i].first > (i ? ticks[i - 1].first : 0));
+      }
+      CHECK_EQ(ticks.back().first, n * L);
+      // cancelled at the start, in layer 0, at the end of layer 0 (indexes built,
+      // rows released), in the last layer, after its last chunk but one
+      for (size_t stop_after : {size_t(0), size_t(1), size_t(chunks), size_t(chunks + 3), ticks.size() - 1}) {
+        const std::string path = dir.file("c.kv");
+        std::filesystem::remove(path);
+        Session s(*f.model, o);
+        start(s, path);
+        s.flush_store();
+        const std::string before = session_state(s), stored_before = store_contents(path);
+        std::atomic<bool> stop{stop_after == 0};
+        size_t seen = 0;
+        PrefillControl ctl;
+        ctl.cancel = &stop;
+        ctl.progress = [&](int64_t, int64_t) {
+          if (++seen == stop_after) stop = true;
+        };
+        CHECK_THROWS_CODE(s.prefill_document(rest, ctl), "CANCELLED");
+        CHECK_EQ(seen, stop_after);
+        CHECK(session_state(s) == before);
+        CHECK(store_contents(path) == stored_before);
+        CHECK(s.residency().resident_bytes == 0);  // no budget in force yet
+        // the same prefill again: the uninterrupted run's logits, store and answer
+        CHECK(same(s.prefill_document(rest), lr));
+        CHECK(same(s.eval(question), qr));
+        CHECK(store_contents(path) == store_contents(ref));
+      }
+      {  // a store reopened after a cancel resumes from the commit before it
+        const std::string path = dir.file("r.kv");
+        std::filesystem::remove(path);
+        {
+          Session s(*f.model, o);
+          start(s, path);
+          std::atomic<bool> stop{false};
+          size_t seen = 0;
+          PrefillControl ctl;
+          ctl.cancel = &stop;
+          ctl.progress = [&](int64_t, int64_t) { stop = ++seen == size_t(chunks + 2); };
+          CHECK_THROWS_CODE(s.prefill_document(rest, ctl), "CANCELLED");
+        }
+        Session s(*f.model, o);
+        CHECK_EQ(s.attach_store(open_store(s, path)), n0);
+        CHECK(same(s.prefill_document(rest), lr));
+        CHECK(same(s.eval(question), qr));
+        CHECK(store_contents(path) == store_contents(ref));
+      }
+    }
+  }
+}
+
+TEST(a_cancelled_prefill_without_a_store_truncates_back) {
+  skip_without_data();
+  Fixture& f = fixture();
+  const std::vector<int32_t> doc(f.seq.begin(), f.seq.begin() + kDoc);
+  const std::vector<int32_t> rest(doc.begin() + 500, doc.end());
+  const int64_t L = f.model->hparams().n_layer, n = int64_t(rest.size());
+  std::vector<float> lr;
+  {
+    Session s(*f.model, options());
+    s.prefill(std::vector<int32_t>(doc.begin(), doc.begin() + 500));
+    lr = s.prefill_document(rest);
+    CHECK(s.sparse_active());
+  }
+  Session s(*f.model, options());
+  s.prefill(std::vector<int32_t>(doc.begin(), doc.begin() + 500));
+  const std::string before = session_state(s);
+  std::atomic<bool> stop{false};
+  std::vector<int64_t> done, totals;
+  PrefillControl ctl;
+  ctl.cancel = &stop;
+  ctl.progress = [&](int64_t d, int64_t total) {
+    done.push_back(d);
+    totals.push_back(total);
+    stop = done.size() == 10;
+  };
+  CHECK_THROWS_CODE(s.prefill_document(rest, ctl), "CANCELLED");
+  CHECK(session_state(s) == before);
+  done.clear();
+  ctl.cancel = nullptr;
+  CHECK(same(s.prefill_document(rest, ctl), lr));
+  CHECK(s.sparse_active());
+  CHECK_EQ(done.back(), n * L);
+  CHECK(std::adjacent_find(done.begin(), done.end(), std::greater_equal<int64_t>()) == done.end());  // rising
+  CHECK(std::all_of(totals.begin(), totals.end(), [&](int64_t t) { return t == n * L; }));
 }
 
 TOME_TEST_MAIN()

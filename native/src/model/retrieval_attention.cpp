@@ -112,7 +112,9 @@ void RetrievalAttention::build_layer(int l, int64_t n_past, ThreadPool& pool, co
   std::vector<float> keys(size_t(n) * hd);
   for (int g = 0; g < hp_.n_head_kv; ++g) {
     const size_t pair = size_t(l) * hp_.n_head_kv + size_t(g);
-    if (index_[pair]) {  // restored from the store
+    // restored from the store at this build point; one restored at an earlier
+    // point (a build cut short, then more context) lacks keys: built again
+    if (index_[pair] && index_[pair]->size() == n) {
       std::vector<float>().swap(queries_[pair]);
       continue;
     }

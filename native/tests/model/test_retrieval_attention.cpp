@@ -11,6 +11,7 @@
 #include "common/fp16.h"
 #include "cpu/thread_pool.h"
 #include "model/retrieval_attention.h"
+#include "retrieval/flat_index.h"
 #include "test_harness.h"
 
 using namespace tome;
@@ -129,6 +130,38 @@ TEST(streaming_equals_attention_over_sinks_and_window) {
     }
   CHECK_NEAR(max_abs_diff(out, full_attention(small, hp, 0, q, 39, pool)), 0.0, 2e-6);
   CHECK_EQ(st.keys_retrieved, int64_t(0));
+}
+
+// Indexes restored from a store are kept by a build at their own point and
+// built again at a later one (a build cut short by a kill, then more context).
+TEST(a_restored_index_is_kept_at_its_build_point_and_rebuilt_at_a_later_one) {
+  const HParams hp = tiny_hparams();
+  ThreadPool pool(2);
+  KvCache kv(hp.n_layer, hp.n_head_kv, hp.head_dim, 4096);
+  fill_random(kv, hp, 4096, 9);
+  RetrievalSettings s;
+  s.mode = AttentionMode::FLAT;
+  s.sinks = 16;
+  s.window = 64;
+  RetrievalAttention ra(hp, s, kv);
+  auto flat_over = [&](int l, int g, int64_t built_at) {
+    const int64_t n = ra.index_end(built_at) - s.sinks;
+    std::vector<float> keys(size_t(n) * hp.head_dim);
+    for (size_t i = 0; i < keys.size(); ++i) keys[i] = fp16_to_fp32(kv.k(l, g)[size_t(s.sinks) * hp.head_dim + i]);
+    auto f = std::make_unique<FlatIndex>(hp.head_dim, nullptr);
+    f->add(keys.data(), n, size_t(hp.head_dim));
+    return f;
+  };
+  ra.set_index(0, 0, flat_over(0, 0, 1000));  // restored at an earlier point
+  ra.set_index(0, 1, flat_over(0, 1, 2000));  // restored at this one
+  std::vector<std::pair<int, int64_t>> built;  // (pair, keys)
+  ra.build(2000, pool, [&](int l, int g, const KeyIndex& index) { built.push_back({l * hp.n_head_kv + g, index.size()}); });
+  const int64_t want = ra.index_end(2000) - s.sinks;
+  CHECK_EQ(built.size(), size_t(3));  // (0, 1) kept
+  for (const auto& b : built) {
+    CHECK(b.first != 1);
+    CHECK_EQ(b.second, want);
+  }
 }
 
 TEST(graph_monitor_reports_recall_and_mass) {

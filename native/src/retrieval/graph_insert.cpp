@@ -22,6 +22,7 @@ int32_t RoarGraphIndex::insert_with_query(const float* key, const float* query) 
   if (size() >= INT32_MAX) throw Error("BAD_ARGUMENT", "RoarGraphIndex: too many keys");
   const int d = dim();
   const int32_t u = int32_t(keys_.append(key, 1, size_t(d)));
+  nav_.extend(keys_);
   reserve_for(adj_, size_t(u + 1) * size_t(R_));
   adj_.resize(size_t(u + 1) * size_t(R_), -1);
   reserve_for(deg_, size_t(u) + 1);

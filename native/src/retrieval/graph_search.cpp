@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 
 #include "retrieval/dot_kernels.h"
@@ -46,12 +47,13 @@ struct VisitedBits {
 
 struct Scratch {
   VisitedBits visited;
-  std::vector<Scored> cand;  // heap, best at front
-  std::vector<Scored> res;   // heap, worst at front
-  std::vector<int32_t> ids;  // a round's keys to score
-  std::vector<float> s;      // their scores
-  std::vector<int32_t> si;   // int8 navigation: their exact code sums
-  std::vector<int8_t> qc;    // int8 navigation: the query's codes
+  std::vector<uint64_t> cand;  // heap of packed keys (see below), best at front
+  std::vector<uint64_t> res;   // heap of packed keys, worst at front
+  std::vector<int32_t> ids;    // a round's keys to score
+  std::vector<uint32_t> ord;   // their scores, order-mapped
+  std::vector<float> s;        // f16 scores / rerank
+  std::vector<int32_t> si;     // int8 navigation: exact code sums
+  std::vector<int8_t> qc;      // int8 navigation: the query's codes
 };
 
 thread_local Scratch t_scratch;
@@ -59,57 +61,117 @@ thread_local Scratch t_scratch;
 constexpr int kMaxWidth = 16;
 std::atomic<int> g_decode_width{4};  // expansions per round of decode-time searches
 
-// Scorers: score(ids, n, out, tmp) -> out[i] = the search's score of key ids[i].
+// The heaps hold (score, id) packed in one uint64 whose unsigned order is
+// ranks_before's (topk.h): the score mapped to a uint32 of the same order in
+// the high half, ~id in the low half (equal scores: the lower id ranks
+// first). One integer compare per heap step, where a Scored pair took two
+// float compares and a branch on ties; a search does a few thousand heap
+// operations per query (about half of its time at 128K keys with int8
+// navigation, measured). NaN scores count as -inf; -0 as +0.
+inline uint32_t ord_of(float v) {
+  if (v != v) v = -std::numeric_limits<float>::infinity();
+  v += 0.0f;  // -0 -> +0
+  uint32_t b;
+  std::memcpy(&b, &v, sizeof b);
+  return (b & 0x80000000u) ? ~b : (b | 0x80000000u);
+}
+inline float score_of(uint32_t o) {
+  const uint32_t b = (o & 0x80000000u) ? (o & 0x7fffffffu) : ~o;
+  float v;
+  std::memcpy(&v, &b, sizeof v);
+  return v;
+}
+inline uint32_t ord_of(int32_t s) { return uint32_t(s) ^ 0x80000000u; }
+inline uint64_t pack(uint32_t ord, int32_t id) { return (uint64_t(ord) << 32) | uint64_t(~uint32_t(id)); }
+inline int32_t id_of(uint64_t key) { return int32_t(~uint32_t(key)); }
+inline uint32_t ord_part(uint64_t key) { return uint32_t(key >> 32); }
+
+// Bounded min-heap h[0..size) (front = worst kept); keeps x if it beats the
+// worst of a full heap (topk_push's rule on packed keys).
+inline bool keep_best(uint64_t* h, int& size, int k, uint64_t x) {
+  if (size < k) {
+    int i = size++;
+    while (i > 0) {  // sift up
+      const int p = (i - 1) >> 1;
+      if (h[p] <= x) break;
+      h[i] = h[p];
+      i = p;
+    }
+    h[i] = x;
+    return true;
+  }
+  if (x <= h[0]) return false;
+  int i = 0;  // x replaces the worst: sift down
+  for (;;) {
+    const int l = 2 * i + 1;
+    if (l >= size) break;
+    const int c = (l + 1 < size && h[l + 1] < h[l]) ? l + 1 : l;  // the worse child
+    if (x <= h[c]) break;
+    h[i] = h[c];
+    i = c;
+  }
+  h[i] = x;
+  return true;
+}
+
+// Scorers: score(ids, n, ord, S) -> ord[i] = the order-mapped score of key
+// ids[i]; value(ord) -> the score as a float.
 struct KeyScorer {  // f16 keys, q . k or -|q - k|^2
   const GraphView& g;
   const float* q;
   SearchMetric metric;
-  void operator()(const int32_t* ids, int64_t n, float* out, int32_t*) const {
+  void operator()(const int32_t* ids, int64_t n, uint32_t* ord, Scratch& S) const {
+    float* out = S.s.data();
     if (metric == SearchMetric::kInnerProduct) {
       dots_gather_h(q, g.keys, size_t(g.d), ids, n, g.d, out);
+      for (int64_t i = 0; i < n; ++i) ord[i] = ord_of(out[i]);
     } else {
       l2_gather_h(q, g.keys, size_t(g.d), ids, n, g.d, out);
-      for (int64_t i = 0; i < n; ++i) out[i] = -out[i];
+      for (int64_t i = 0; i < n; ++i) ord[i] = ord_of(-out[i]);
     }
   }
+  static float value(uint32_t o) { return score_of(o); }
 };
-struct CodeScorer {  // int8 codes: the exact int32 sum, as float (order kept)
+struct CodeScorer {  // int8 codes: the exact int32 sum
   const int8_t* codes;
   int stride;
   const int8_t* qc;
-  void operator()(const int32_t* ids, int64_t n, float* out, int32_t* tmp) const {
+  void operator()(const int32_t* ids, int64_t n, uint32_t* ord, Scratch& S) const {
+    int32_t* tmp = S.si.data();
     dots_gather_i8(qc, codes, size_t(stride), ids, n, stride, tmp);
-    for (int64_t i = 0; i < n; ++i) out[i] = float(tmp[i]);
+    for (int64_t i = 0; i < n; ++i) ord[i] = ord_of(tmp[i]);
   }
+  static float value(uint32_t o) { return float(int32_t(o ^ 0x80000000u)); }
 };
 
-// The beam search; leaves its results (a heap, worst at front) in S.res[0, return).
+// The beam search; leaves its results (packed keys, a heap, worst at front)
+// in S.res[0, return).
 template <class Scorer>
 int beam_search_impl(const GraphView& g, const Scorer& score, int ef, int width, int64_t* scanned, Scratch& S) {
   width = std::min(std::max(width, 1), kMaxWidth);
   S.visited.clear(g.n);
   VisitedBits& visited = S.visited;
-  std::vector<Scored>& cand = S.cand;
+  std::vector<uint64_t>& cand = S.cand;
   cand.clear();
   S.res.resize(size_t(ef));
-  Scored* const res = S.res.data();
+  uint64_t* const res = S.res.data();
   int res_size = 0;
-  S.ids.resize(size_t(std::max(width * g.R, g.n_entries)));
+  const size_t batch = size_t(std::max(width * g.R, g.n_entries));
+  S.ids.resize(batch);
+  S.ord.resize(batch);
+  S.s.resize(std::max(S.s.size(), batch));
+  S.si.resize(std::max(S.si.size(), batch));
   int32_t* const ids = S.ids.data();
-  S.s.resize(S.ids.size());
-  float* const sc = S.s.data();
-  S.si.resize(S.ids.size());
-  int32_t* const si = S.si.data();
+  uint32_t* const ord = S.ord.data();
 
   auto offer = [&](int64_t cnt) {
-    score(ids, cnt, sc, si);
+    score(ids, cnt, ord, S);
     *scanned += cnt;
     for (int64_t i = 0; i < cnt; ++i) {
-      const float v = sc[i];
-      const Scored x{v != v ? -std::numeric_limits<float>::infinity() : v, ids[i]};  // NaN: keeps the heaps' order valid
-      if (topk_push(res, res_size, ef, x)) {
+      const uint64_t x = pack(ord[i], ids[i]);
+      if (keep_best(res, res_size, ef, x)) {
         cand.push_back(x);
-        std::push_heap(cand.begin(), cand.end(), ranks_after);
+        std::push_heap(cand.begin(), cand.end());
       }
     }
   };
@@ -124,14 +186,15 @@ int beam_search_impl(const GraphView& g, const Scorer& score, int ef, int width,
     // the round: up to `width` best candidates that can still improve the results
     int nr = 0;
     while (nr < width && !cand.empty()) {
-      const Scored c = cand.front();
-      if (res_size == ef && ranks_before(res[0], c)) break;  // c (and every later one) cannot enter any more
-      std::pop_heap(cand.begin(), cand.end(), ranks_after);
+      const uint64_t c = cand.front();
+      if (res_size == ef && res[0] > c) break;  // c (and every later one) cannot enter any more
+      std::pop_heap(cand.begin(), cand.end());
       cand.pop_back();
-      round[nr++] = c.id;
+      const int32_t id = id_of(c);
+      round[nr++] = id;
       if (width > 1) {  // start the loads of the round's rows together
-        __builtin_prefetch(g.adj + size_t(c.id) * size_t(g.R));
-        __builtin_prefetch(g.deg + c.id);
+        __builtin_prefetch(g.adj + size_t(id) * size_t(g.R));
+        __builtin_prefetch(g.deg + id);
       }
     }
     if (nr == 0) break;
@@ -139,15 +202,26 @@ int beam_search_impl(const GraphView& g, const Scorer& score, int ef, int width,
     for (int r = 0; r < nr; ++r) {
       const int32_t* nb = g.adj + size_t(round[r]) * size_t(g.R);
       const int dg = g.deg[size_t(round[r])];
-      for (int i = 0; i < dg; ++i)
-        if (!visited.test_and_set(nb[i])) ids[cnt++] = nb[i];
+      for (int i = 0; i < dg; ++i) {  // branch-free: about half are visited, at random
+        const int32_t v = nb[i];
+        ids[cnt] = v;
+        cnt += !visited.test_and_set(v);
+      }
     }
     // the next candidate's adjacency row is (mostly) a cache miss: start it
     // before it is needed
-    if (!cand.empty()) __builtin_prefetch(g.adj + size_t(cand.front().id) * size_t(g.R));
+    if (!cand.empty()) __builtin_prefetch(g.adj + size_t(id_of(cand.front())) * size_t(g.R));
     if (cnt > 0) offer(cnt);
   }
   return res_size;
+}
+
+// The results of beam_search_impl as Scored, best first.
+template <class Scorer>
+void sorted_results(const Scratch& S, int m, std::vector<Scored>& out) {
+  out.resize(size_t(m));
+  for (int i = 0; i < m; ++i) out[size_t(i)] = Scored{Scorer::value(ord_part(S.res[size_t(i)])), id_of(S.res[size_t(i)])};
+  topk_sort(out.data(), m);
 }
 
 }  // namespace
@@ -162,8 +236,7 @@ void beam_search(const GraphView& g, const float* q, SearchMetric metric, int ef
   // the loop costs a __tls_get_addr call per use in a shared library.
   Scratch& S = t_scratch;
   const int m = beam_search_impl(g, KeyScorer{g, q, metric}, ef, 1, scanned, S);
-  out.assign(S.res.data(), S.res.data() + m);
-  topk_sort(out.data(), m);
+  sorted_results<KeyScorer>(S, m, out);
 }
 
 void beam_search_reranked(const GraphView& g, const NavCodes* codes, const float* q, int ef, int k,
@@ -177,26 +250,24 @@ void beam_search_reranked(const GraphView& g, const NavCodes* codes, const float
   if (!codes || codes->rows() != g.n || !codes->encode_query(q, S.qc.data(), &t)) {
     // no codes, or a query they cannot encode (non-finite): navigate by the keys
     const int m = beam_search_impl(g, KeyScorer{g, q, SearchMetric::kInnerProduct}, ef, width, scanned, S);
-    out.assign(S.res.data(), S.res.data() + m);
-    topk_sort(out.data(), m);
+    sorted_results<KeyScorer>(S, m, out);
     if (out.size() > size_t(k)) out.resize(size_t(k));
     return;
   }
   const int m = beam_search_impl(g, CodeScorer{codes->data(), codes->stride(), S.qc.data()}, ef, width, scanned, S);
   // Rerank the beam by the exact f16 scores (keys already navigated once: not
-  // counted again in *scanned).
+  // counted again in *scanned); keep the k best.
   S.ids.resize(std::max(S.ids.size(), size_t(m)));
-  S.s.resize(S.ids.size());
-  for (int i = 0; i < m; ++i) S.ids[size_t(i)] = S.res[size_t(i)].id;
+  S.s.resize(std::max(S.s.size(), size_t(m)));
+  for (int i = 0; i < m; ++i) S.ids[size_t(i)] = id_of(S.res[size_t(i)]);
   dots_gather_h(q, g.keys, size_t(g.d), S.ids.data(), m, g.d, S.s.data());
-  out.resize(size_t(m));
-  for (int i = 0; i < m; ++i) {
-    const float v = S.s[size_t(i)];
-    out[size_t(i)] = Scored{v != v ? -std::numeric_limits<float>::infinity() : v, S.ids[size_t(i)]};
-  }
+  for (int i = 0; i < m; ++i) S.res[size_t(i)] = pack(ord_of(S.s[size_t(i)]), S.ids[size_t(i)]);
   const int kk = std::min(k, m);
-  std::partial_sort(out.begin(), out.begin() + kk, out.end(), ranks_before);
+  auto best_first = [](uint64_t a, uint64_t b) { return a > b; };
+  std::nth_element(S.res.begin(), S.res.begin() + (kk - 1), S.res.begin() + m, best_first);
+  std::sort(S.res.begin(), S.res.begin() + kk, best_first);
   out.resize(size_t(kk));
+  for (int i = 0; i < kk; ++i) out[size_t(i)] = Scored{score_of(ord_part(S.res[size_t(i)])), id_of(S.res[size_t(i)])};
 }
 
 int64_t mark_reachable(const GraphView& g, std::vector<uint8_t>& reached) {
@@ -244,7 +315,7 @@ void RoarGraphIndex::search(const float* q, const SearchParams& p, SearchResult&
   std::vector<Scored> res;
   const char* eb = std::getenv("TOME_EXP_BASE");  // TEMP: baseline for decode measurements
   const bool exp_base = eb && *eb == '1';
-  set_decode_search_width(exp_base ? 1 : 4);
+  if (eb) set_decode_search_width(exp_base ? 1 : 4);
   beam_search_reranked(view(), p.nav_keys || exp_base ? nullptr : &nav_, q, ef, k, res, &out.keys_scanned);
   const size_t n = std::min(res.size(), size_t(k));
   out.ids.resize(n);

@@ -16,6 +16,8 @@
 //               [--nav codes|keys|both] graph rows navigating by the int8 codes ("graph",
 //                                       the default) and/or by the f16 keys ("graph_f16nav")
 //               [--reps N]              graph rows measured N times each (interleaved)
+//               [--inserts N]           graph built over the first n - N keys, the last N
+//                                       inserted one at a time ({"inserts":N,"insert_us":..})
 //               [--width W1,W2,..]      graph rows at these search widths (expansions per
 //                                       round, graph_search.cpp; rows "graph_wW"); default 4
 //               [--cold N]              graph searches cycle over N copies of the index
@@ -147,6 +149,7 @@ int main(int argc, char** argv) {
   int cold_copies = 0;
   std::string nav = "codes";
   int reps = 1;
+  int64_t inserts = 0;
   std::vector<int> widths{0};
   bool quick = false, keys_graph = false, skip_ivf = false, skip_flat = false, skip_graph = false;
   std::string file, dump;
@@ -174,6 +177,7 @@ int main(int argc, char** argv) {
     else if (a == "--cold") cold_copies = std::atoi(next());
     else if (a == "--nav") nav = next();
     else if (a == "--reps") reps = std::atoi(next());
+    else if (a == "--inserts") inserts = std::atoll(next());
     else if (a == "--width") {
       const std::string s = next();
       widths.clear();
@@ -263,7 +267,16 @@ int main(int argc, char** argv) {
   // graph (from training queries)
   if (!skip_graph) {
     GraphBuildStats st;
-    auto g = RoarGraphIndex::build(w.keys.data(), n, size_t(d), d, w.train.data(), n_train, size_t(d), gp, &pool, &st);
+    // --inserts N: the graph is built over the first n - N keys and the last N
+    // are inserted one by one (as keys leaving the window at decode steps)
+    const int64_t n_ins = std::min<int64_t>(std::max<int64_t>(inserts, 0), n - 1);
+    auto g = RoarGraphIndex::build(w.keys.data(), n - n_ins, size_t(d), d, w.train.data(), n_train, size_t(d), gp,
+                                   &pool, &st);
+    if (n_ins > 0) {
+      const double t0 = thread_cpu_s();
+      for (int64_t j = n - n_ins; j < n; ++j) g->insert(w.keys.data() + size_t(j) * d);
+      std::printf("{\"inserts\":%lld,\"insert_us\":%.1f}\n", (long long)n_ins, (thread_cpu_s() - t0) * 1e6 / double(n_ins));
+    }
     std::printf(
         "{\"build\":\"graph\",\"n_keys\":%lld,\"n_queries\":%lld,\"threads\":%d,\"knn_s\":%.3f,\"project_s\":%.3f,"
         "\"link_s\":%.3f,\"reverse_s\":%.3f,\"connect_s\":%.3f,\"total_s\":%.3f,\"pivots\":%lld,\"linked\":%lld,"

@@ -239,22 +239,43 @@ void beam_search(const GraphView& g, const float* q, SearchMetric metric, int ef
   sorted_results<KeyScorer>(S, m, out);
 }
 
+namespace {
+// Navigation by the codes when they cover the graph and can encode q (else by
+// the keys: *by_keys). Leaves the beam in S.res; returns its size.
+int navigate(const GraphView& g, const NavCodes* codes, const float* q, int ef, int width, int64_t* scanned,
+             Scratch& S, bool* by_keys) {
+  float t = 0;
+  S.qc.resize(codes ? size_t(codes->stride()) : 0);
+  *by_keys = !codes || codes->rows() != g.n || !codes->encode_query(q, S.qc.data(), &t);
+  if (*by_keys) return beam_search_impl(g, KeyScorer{g, q, SearchMetric::kInnerProduct}, ef, width, scanned, S);
+  return beam_search_impl(g, CodeScorer{codes->data(), codes->stride(), S.qc.data()}, ef, width, scanned, S);
+}
+}  // namespace
+
+void beam_search_nav(const GraphView& g, const NavCodes* codes, const float* q, int ef, int width,
+                     std::vector<int32_t>& ids, int64_t* scanned) {
+  ids.clear();
+  if (g.n == 0 || g.n_entries == 0 || ef <= 0) return;
+  Scratch& S = t_scratch;
+  bool by_keys = false;
+  const int m = navigate(g, codes, q, ef, width, scanned, S, &by_keys);
+  ids.resize(size_t(m));
+  for (int i = 0; i < m; ++i) ids[size_t(i)] = id_of(S.res[size_t(i)]);
+}
+
 void beam_search_reranked(const GraphView& g, const NavCodes* codes, const float* q, int ef, int k,
                           std::vector<Scored>& out, int64_t* scanned) {
   out.clear();
   if (g.n == 0 || g.n_entries == 0 || ef <= 0 || k <= 0) return;
   Scratch& S = t_scratch;
-  const int width = g_decode_width.load(std::memory_order_relaxed);
-  float t = 0;
-  S.qc.resize(codes ? size_t(codes->stride()) : 0);
-  if (!codes || codes->rows() != g.n || !codes->encode_query(q, S.qc.data(), &t)) {
-    // no codes, or a query they cannot encode (non-finite): navigate by the keys
-    const int m = beam_search_impl(g, KeyScorer{g, q, SearchMetric::kInnerProduct}, ef, width, scanned, S);
+  bool by_keys = false;
+  const int m = navigate(g, codes, q, ef, g_decode_width.load(std::memory_order_relaxed), scanned, S, &by_keys);
+  if (m == 0) return;
+  if (by_keys) {  // the scores are exact already
     sorted_results<KeyScorer>(S, m, out);
     if (out.size() > size_t(k)) out.resize(size_t(k));
     return;
   }
-  const int m = beam_search_impl(g, CodeScorer{codes->data(), codes->stride(), S.qc.data()}, ef, width, scanned, S);
   // Rerank the beam by the exact f16 scores (keys already navigated once: not
   // counted again in *scanned); keep the k best.
   S.ids.resize(std::max(S.ids.size(), size_t(m)));

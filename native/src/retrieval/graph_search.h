@@ -38,6 +38,13 @@ void beam_search(const GraphView& g, const float* q, SearchMetric metric, int ef
 // Its beam expands `width` candidates per round (graph_search.cpp; default 4).
 void beam_search_reranked(const GraphView& g, const NavCodes* codes, const float* q, int ef, int k,
                           std::vector<Scored>& out, int64_t* scanned);
+// The ids of the beam (width ef, `width` expansions per round) that navigating
+// by the codes (by the keys when null or q cannot be encoded) ends with, in no
+// particular order; q . k is the metric. For insertion: its candidates are
+// sorted by exact distances afterwards.
+void beam_search_nav(const GraphView& g, const NavCodes* codes, const float* q, int ef, int width,
+                     std::vector<int32_t>& ids, int64_t* scanned);
+
 // Expansions per round of beam_search_reranked, 1..16 (benchmarks; process-wide).
 void set_decode_search_width(int width);
 

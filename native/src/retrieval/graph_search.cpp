@@ -14,7 +14,6 @@
 // 1 (the graph they build does not depend on the decode-time width).
 #include <algorithm>
 #include <atomic>
-#include <cstdlib>
 #include <cstring>
 #include <limits>
 
@@ -86,13 +85,16 @@ inline uint64_t pack(uint32_t ord, int32_t id) { return (uint64_t(ord) << 32) | 
 inline int32_t id_of(uint64_t key) { return int32_t(~uint32_t(key)); }
 inline uint32_t ord_part(uint64_t key) { return uint32_t(key >> 32); }
 
-// Bounded min-heap h[0..size) (front = worst kept); keeps x if it beats the
-// worst of a full heap (topk_push's rule on packed keys).
+// Bounded 4-ary min-heap h[0..size) (front = worst kept; children of i are
+// 4i+1 .. 4i+4); keeps x if it beats the worst of a full heap (topk_push's
+// rule on packed keys). Four children per level halve the depth of a binary
+// heap, and the smallest of four is found without branches: a full beam of
+// 300 is 5 levels, each one unpredictable branch, where a binary heap took 9.
 inline bool keep_best(uint64_t* h, int& size, int k, uint64_t x) {
   if (size < k) {
     int i = size++;
     while (i > 0) {  // sift up
-      const int p = (i - 1) >> 1;
+      const int p = (i - 1) >> 2;
       if (h[p] <= x) break;
       h[i] = h[p];
       i = p;
@@ -103,15 +105,72 @@ inline bool keep_best(uint64_t* h, int& size, int k, uint64_t x) {
   if (x <= h[0]) return false;
   int i = 0;  // x replaces the worst: sift down
   for (;;) {
-    const int l = 2 * i + 1;
-    if (l >= size) break;
-    const int c = (l + 1 < size && h[l + 1] < h[l]) ? l + 1 : l;  // the worse child
-    if (x <= h[c]) break;
-    h[i] = h[c];
+    const int c0 = 4 * i + 1;
+    if (c0 >= size) break;
+    int c = c0;
+    uint64_t m = h[c0];
+    if (c0 + 3 < size) {
+      const uint64_t a = h[c0 + 1], b = h[c0 + 2], e = h[c0 + 3];
+      c = a < m ? c0 + 1 : c;
+      m = a < m ? a : m;
+      c = b < m ? c0 + 2 : c;
+      m = b < m ? b : m;
+      c = e < m ? c0 + 3 : c;
+      m = e < m ? e : m;
+    } else {
+      for (int j = c0 + 1; j < size; ++j)
+        if (h[j] < m) m = h[j], c = j;
+    }
+    if (x <= m) break;
+    h[i] = m;
     i = c;
   }
   h[i] = x;
   return true;
+}
+
+// Unbounded 4-ary max-heap in a vector (front = best): the candidates.
+inline void cand_push(std::vector<uint64_t>& h, uint64_t x) {
+  int i = int(h.size());
+  h.push_back(x);
+  uint64_t* const a = h.data();
+  while (i > 0) {
+    const int p = (i - 1) >> 2;
+    if (a[p] >= x) break;
+    a[i] = a[p];
+    i = p;
+  }
+  a[i] = x;
+}
+inline void cand_pop(std::vector<uint64_t>& h) {
+  const uint64_t x = h.back();
+  h.pop_back();
+  const int size = int(h.size());
+  if (size == 0) return;
+  uint64_t* const a = h.data();
+  int i = 0;
+  for (;;) {
+    const int c0 = 4 * i + 1;
+    if (c0 >= size) break;
+    int c = c0;
+    uint64_t m = a[c0];
+    if (c0 + 3 < size) {
+      const uint64_t p = a[c0 + 1], q = a[c0 + 2], r = a[c0 + 3];
+      c = p > m ? c0 + 1 : c;
+      m = p > m ? p : m;
+      c = q > m ? c0 + 2 : c;
+      m = q > m ? q : m;
+      c = r > m ? c0 + 3 : c;
+      m = r > m ? r : m;
+    } else {
+      for (int j = c0 + 1; j < size; ++j)
+        if (a[j] > m) m = a[j], c = j;
+    }
+    if (x >= m) break;
+    a[i] = m;
+    i = c;
+  }
+  a[i] = x;
 }
 
 // Scorers: score(ids, n, ord, S) -> ord[i] = the order-mapped score of key
@@ -170,8 +229,7 @@ int beam_search_impl(const GraphView& g, const Scorer& score, int ef, int width,
     for (int64_t i = 0; i < cnt; ++i) {
       const uint64_t x = pack(ord[i], ids[i]);
       if (keep_best(res, res_size, ef, x)) {
-        cand.push_back(x);
-        std::push_heap(cand.begin(), cand.end());
+        cand_push(cand, x);
       }
     }
   };
@@ -188,8 +246,7 @@ int beam_search_impl(const GraphView& g, const Scorer& score, int ef, int width,
     while (nr < width && !cand.empty()) {
       const uint64_t c = cand.front();
       if (res_size == ef && res[0] > c) break;  // c (and every later one) cannot enter any more
-      std::pop_heap(cand.begin(), cand.end());
-      cand.pop_back();
+      cand_pop(cand);
       const int32_t id = id_of(c);
       round[nr++] = id;
       if (width > 1) {  // start the loads of the round's rows together
@@ -334,10 +391,7 @@ void RoarGraphIndex::search(const float* q, const SearchParams& p, SearchResult&
   if (k == 0) return;
   const int ef = std::max(k, p.ef > 0 ? p.ef : (default_ef_ > 0 ? default_ef_ : 3 * k));
   std::vector<Scored> res;
-  const char* eb = std::getenv("TOME_EXP_BASE");  // TEMP: baseline for decode measurements
-  const bool exp_base = eb && *eb == '1';
-  if (eb) set_decode_search_width(exp_base ? 1 : 4);
-  beam_search_reranked(view(), p.nav_keys || exp_base ? nullptr : &nav_, q, ef, k, res, &out.keys_scanned);
+  beam_search_reranked(view(), p.nav_keys ? nullptr : &nav_, q, ef, k, res, &out.keys_scanned);
   const size_t n = std::min(res.size(), size_t(k));
   out.ids.resize(n);
   out.scores.resize(n);

@@ -12,9 +12,14 @@ namespace tome {
 namespace {
 constexpr int kPad = 32;  // row stride granule: the SIMD kernels read 32 codes at a time
 
+// round(x * inv) clamped to [-127, 127], ties to even: adding and subtracting
+// 1.5 * 2^23 rounds a float of magnitude < 2^22 to an integer in the current
+// (default: to nearest even) mode, with no call (std::nearbyint is one per
+// value: most of the cost of recomputing an index's codes on load).
 inline int8_t quantize(float x, float inv) {
-  const float v = std::nearbyint(x * inv);
-  return int8_t(std::min(127.0f, std::max(-127.0f, v)));
+  constexpr float kRound = 12582912.0f;
+  const float v = std::min(127.0f, std::max(-127.0f, x * inv));
+  return int8_t(int((v + kRound) - kRound));
 }
 }  // namespace
 

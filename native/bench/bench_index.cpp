@@ -19,7 +19,7 @@
 //               [--inserts N]           graph built over the first n - N keys, the last N
 //                                       inserted one at a time ({"inserts":N,"insert_us":..})
 //               [--width W1,W2,..]      graph rows at these search widths (expansions per
-//                                       round, graph_search.cpp; rows "graph_wW"); default 4
+//                                       round, graph_search.cpp; rows "graph_wW"); default 8
 //               [--cold N]              graph searches cycle over N copies of the index
 //                                       (cold caches and TLBs, as at a decode step)
 //               [--file PATH]           captured workload: keys + prefill queries,
@@ -303,7 +303,7 @@ int main(int argc, char** argv) {
         sp.k = k;
         sp.ef = ef;
         sp.nav_keys = by_keys != 0;
-        set_decode_search_width(width > 0 ? width : 4);
+        set_decode_search_width(width > 0 ? width : 8);
         std::string name = by_keys ? "graph_f16nav" : "graph";
         if (width > 0) name += "_w" + std::to_string(width);
         row(name.c_str(), wl, w, k, "ef", ef ? ef : 3 * k, evaluate(*g, w, truth, k, sp), st.total_s);

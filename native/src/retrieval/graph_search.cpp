@@ -8,10 +8,11 @@
 // expanded key's adjacency row and degree, then its neighbours' rows), so
 // expanding several keys per round puts all their loads in flight together:
 // one round of waiting where width = 1 waits width times. Measured (bench_index
-// --n 131072 --d 64 --cold 24, ef 300, int8 navigation): width 1 -> 4: 220 ->
-// 181 us per search, recall@100 0.9165 -> 0.9169, 2.90% -> 2.91% scanned
-// (width 6: no better). Build, insertion and connectivity searches use width
-// 1 (the graph they build does not depend on the decode-time width).
+// --n 131072 --d 64 --cold 24, ef 300, int8 navigation, 4-ary heaps): width
+// 1 / 4 / 8 / 16: 190 / 145 / 135 / 143 us per search, recall@100 0.9165 /
+// 0.9169 / 0.9172 / 0.9194, 2.90% / 2.91% / 2.93% / 3.03% scanned; at 4K keys
+// width 8 is also the fastest (122 us at 4, 112 at 8). Build, insertion and
+// connectivity searches use width 1 (insertion 4, graph_insert.cpp).
 #include <algorithm>
 #include <atomic>
 #include <cstring>
@@ -58,7 +59,7 @@ struct Scratch {
 thread_local Scratch t_scratch;
 
 constexpr int kMaxWidth = 16;
-std::atomic<int> g_decode_width{4};  // expansions per round of decode-time searches
+std::atomic<int> g_decode_width{8};  // expansions per round of decode-time searches
 
 // The heaps hold (score, id) packed in one uint64 whose unsigned order is
 // ranks_before's (topk.h): the score mapped to a uint32 of the same order in

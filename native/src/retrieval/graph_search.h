@@ -35,7 +35,7 @@ void beam_search(const GraphView& g, const float* q, SearchMetric metric, int ef
 // (width ef) navigates by the int8 codes (nav_codes.h; by the keys when codes
 // is null or cannot encode q), then its ef results are rescored with the f16
 // keys and the k best kept. *scanned counts the keys navigated (each once).
-// Its beam expands `width` candidates per round (graph_search.cpp; default 4).
+// Its beam expands several candidates per round (graph_search.cpp; default 8).
 void beam_search_reranked(const GraphView& g, const NavCodes* codes, const float* q, int ef, int k,
                           std::vector<Scored>& out, int64_t* scanned);
 // The ids of the beam (width ef, `width` expansions per round) that navigating

@@ -13,6 +13,13 @@
 //   bench_index [--workload ood|gaussian] [--n 131072] [--d 128] [--train 32768]
 //               [--test 200] [--k 100] [--threads 2] [--quick] [--keys-graph]
 //               [--no-ivf] [--no-flat] [--no-graph] [--seed 1]
+//               [--nav codes|keys|both] graph rows navigating by the int8 codes ("graph",
+//                                       the default) and/or by the f16 keys ("graph_f16nav")
+//               [--reps N]              graph rows measured N times each (interleaved)
+//               [--inserts N]           graph built over the first n - N keys, the last N
+//                                       inserted one at a time ({"inserts":N,"insert_us":..})
+//               [--width W1,W2,..]      graph rows at these search widths (expansions per
+//                                       round, graph_search.cpp; rows "graph_wW"); default 8
 //               [--cold N]              graph searches cycle over N copies of the index
 //                                       (cold caches and TLBs, as at a decode step)
 //               [--file PATH]           captured workload: keys + prefill queries,
@@ -36,6 +43,7 @@
 
 #include "cpu/thread_pool.h"
 #include "retrieval/flat_index.h"
+#include "retrieval/graph_search.h"
 #include "retrieval/ivf_index.h"
 #include "retrieval/knn_batch.h"
 #include "retrieval/roar_graph.h"
@@ -139,6 +147,10 @@ int main(int argc, char** argv) {
   int64_t n = 131072, n_train = 32768, n_test = 200;
   int d = 128, k = 100, threads = 2;
   int cold_copies = 0;
+  std::string nav = "codes";
+  int reps = 1;
+  int64_t inserts = 0;
+  std::vector<int> widths{0};
   bool quick = false, keys_graph = false, skip_ivf = false, skip_flat = false, skip_graph = false;
   std::string file, dump;
   GraphBuildParams gp;
@@ -163,6 +175,19 @@ int main(int argc, char** argv) {
     else if (a == "--threads") threads = std::atoi(next());
     else if (a == "--quick") quick = true;
     else if (a == "--cold") cold_copies = std::atoi(next());
+    else if (a == "--nav") nav = next();
+    else if (a == "--reps") reps = std::atoi(next());
+    else if (a == "--inserts") inserts = std::atoll(next());
+    else if (a == "--width") {
+      const std::string s = next();
+      widths.clear();
+      for (size_t p0 = 0; p0 <= s.size();) {
+        size_t p1 = s.find(',', p0);
+        if (p1 == std::string::npos) p1 = s.size();
+        widths.push_back(std::atoi(s.substr(p0, p1 - p0).c_str()));
+        p0 = p1 + 1;
+      }
+    }
     else if (a == "--keys-graph") keys_graph = true;
     else if (a == "--no-ivf") skip_ivf = true;
     else if (a == "--no-flat") skip_flat = true;
@@ -242,7 +267,16 @@ int main(int argc, char** argv) {
   // graph (from training queries)
   if (!skip_graph) {
     GraphBuildStats st;
-    auto g = RoarGraphIndex::build(w.keys.data(), n, size_t(d), d, w.train.data(), n_train, size_t(d), gp, &pool, &st);
+    // --inserts N: the graph is built over the first n - N keys and the last N
+    // are inserted one by one (as keys leaving the window at decode steps)
+    const int64_t n_ins = std::min<int64_t>(std::max<int64_t>(inserts, 0), n - 1);
+    auto g = RoarGraphIndex::build(w.keys.data(), n - n_ins, size_t(d), d, w.train.data(), n_train, size_t(d), gp,
+                                   &pool, &st);
+    if (n_ins > 0) {
+      const double t0 = thread_cpu_s();
+      for (int64_t j = n - n_ins; j < n; ++j) g->insert(w.keys.data() + size_t(j) * d);
+      std::printf("{\"inserts\":%lld,\"insert_us\":%.1f}\n", (long long)n_ins, (thread_cpu_s() - t0) * 1e6 / double(n_ins));
+    }
     std::printf(
         "{\"build\":\"graph\",\"n_keys\":%lld,\"n_queries\":%lld,\"threads\":%d,\"knn_s\":%.3f,\"project_s\":%.3f,"
         "\"link_s\":%.3f,\"reverse_s\":%.3f,\"connect_s\":%.3f,\"total_s\":%.3f,\"pivots\":%lld,\"linked\":%lld,"
@@ -260,12 +294,20 @@ int main(int argc, char** argv) {
       for (int c = 0; c < cold_copies; ++c) g_copies.push_back(deserialize_index(image.data(), image.size()));
     }
     const std::vector<int> efs = quick ? std::vector<int>{0} : std::vector<int>{k, k * 3 / 2, 2 * k, 3 * k, 4 * k, 6 * k};
-    for (int ef : efs) {
-      SearchParams sp;
-      sp.k = k;
-      sp.ef = ef;
-      row("graph", wl, w, k, "ef", ef ? ef : 3 * k, evaluate(*g, w, truth, k, sp), st.total_s);
-    }
+    for (int ef : efs)
+      for (int rep = 0; rep < reps; ++rep)
+      for (int width : widths)
+      for (int by_keys = 0; by_keys < 2; ++by_keys) {
+        if (nav != "both" && (nav == "keys") != bool(by_keys)) continue;
+        SearchParams sp;
+        sp.k = k;
+        sp.ef = ef;
+        sp.nav_keys = by_keys != 0;
+        set_decode_search_width(width > 0 ? width : 8);
+        std::string name = by_keys ? "graph_f16nav" : "graph";
+        if (width > 0) name += "_w" + std::to_string(width);
+        row(name.c_str(), wl, w, k, "ef", ef ? ef : 3 * k, evaluate(*g, w, truth, k, sp), st.total_s);
+      }
   }
 
   g_copies.clear();

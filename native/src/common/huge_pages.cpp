@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <new>
 
 #if defined(__linux__)
 #include <sys/mman.h>
@@ -15,9 +16,9 @@ namespace {
 size_t mapped_size(size_t bytes) { return (bytes + kHuge - 1) / kHuge * kHuge; }
 }  // namespace
 
-void* allocate(size_t bytes) {
+void* allocate(size_t bytes, size_t min_huge) {
 #if defined(__linux__)
-  if (bytes >= kHugeMin) {
+  if (bytes >= min_huge) {
     const size_t size = mapped_size(bytes);
     void* p = mmap(nullptr, size + kHuge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) throw std::bad_alloc();
@@ -30,18 +31,18 @@ void* allocate(size_t bytes) {
     return reinterpret_cast<void*>(aligned);
   }
 #endif
-  return ::operator new(bytes);
+  return ::operator new(bytes, std::align_val_t(kAlign));
 }
 
-void deallocate(void* p, size_t bytes) {
+void deallocate(void* p, size_t bytes, size_t min_huge) {
   if (!p) return;
 #if defined(__linux__)
-  if (bytes >= kHugeMin) {
+  if (bytes >= min_huge) {
     munmap(p, mapped_size(bytes));
     return;
   }
 #endif
-  ::operator delete(p);
+  ::operator delete(p, std::align_val_t(kAlign));
 }
 
 }  // namespace tome::huge_pages

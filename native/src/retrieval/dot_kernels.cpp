@@ -62,6 +62,20 @@ void l2_gather_h(const float* q, const uint16_t* base, size_t stride, const int3
   for (int64_t i = 0; i < n; ++i) out[i] = l2_scalar(q, widen(base + size_t(ids[i]) * stride, d, buf.data()), d);
 }
 
+void dots_gather_i8(const int8_t* qc, const int8_t* base, size_t stride, const int32_t* ids, int64_t n, int dp,
+                    int32_t* out) {
+  if (simd_enabled()) {
+    if (cpu_features().avx512vnni) return vnni::dots_gather_i8(qc, base, stride, ids, n, dp, out);
+    return avx2::dots_gather_i8(qc, base, stride, ids, n, dp, out);
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    const int8_t* r = base + size_t(ids[i]) * stride;
+    int32_t s = 0;
+    for (int j = 0; j < dp; ++j) s += int32_t(qc[j]) * int32_t(r[j]);
+    out[i] = s;
+  }
+}
+
 float l2_sq_h(const float* a, const uint16_t* b, int d) {
   if (simd_enabled()) return avx2::l2_sq_h(a, b, d);
   std::vector<float> buf(static_cast<size_t>(d));

@@ -1,6 +1,7 @@
 // Dot-product and distance kernels of the retrieval indexes, each with a scalar
 // body (dot_kernels.cpp) and an AVX2+FMA body (dot_kernels_avx2.cpp) chosen at
-// run time through cpu/cpu_features.h.
+// run time through cpu/cpu_features.h (the int8 gather also has an
+// AVX512-VNNI body, dot_kernels_vnni.cpp).
 //   rows:  key rows, row j at base + j * stride (elements)
 //   ids:   row numbers to gather (graph neighbours, IVF lists)
 #pragma once
@@ -24,7 +25,15 @@ void l2_gather_h(const float* q, const uint16_t* base, size_t stride, const int3
                  float* out);
 float l2_sq_h(const float* a, const uint16_t* b, int d);
 
+// The int8 navigation codes of a graph index (nav_codes.h): rows of dp codes
+// (dp a multiple of 32, rows zero-padded), values in [-127, 127];
+// out[i] = sum_j qc[j] * row_{ids[i]}[j], exact (int32), whatever the body.
+void dots_gather_i8(const int8_t* qc, const int8_t* base, size_t stride, const int32_t* ids, int64_t n, int dp,
+                    int32_t* out);
+
 namespace avx2 {
+void dots_gather_i8(const int8_t* qc, const int8_t* base, size_t stride, const int32_t* ids, int64_t n, int dp,
+                    int32_t* out);
 void dots_rows(const float* q, const float* base, size_t stride, int64_t n, int d, float* out);
 float l2_sq(const float* a, const float* b, int d);
 void dots_rows_h(const float* q, const uint16_t* base, size_t stride, int64_t n, int d, float* out);
@@ -34,5 +43,10 @@ void l2_gather_h(const float* q, const uint16_t* base, size_t stride, const int3
                  float* out);
 float l2_sq_h(const float* a, const uint16_t* b, int d);
 }  // namespace avx2
+
+namespace vnni {
+void dots_gather_i8(const int8_t* qc, const int8_t* base, size_t stride, const int32_t* ids, int64_t n, int dp,
+                    int32_t* out);
+}  // namespace vnni
 
 }  // namespace tome

@@ -22,6 +22,7 @@ int32_t RoarGraphIndex::insert_with_query(const float* key, const float* query) 
   if (size() >= INT32_MAX) throw Error("BAD_ARGUMENT", "RoarGraphIndex: too many keys");
   const int d = dim();
   const int32_t u = int32_t(keys_.append(key, 1, size_t(d)));
+  nav_.extend(keys_);
   reserve_for(adj_, size_t(u + 1) * size_t(R_));
   adj_.resize(size_t(u + 1) * size_t(R_), -1);
   reserve_for(deg_, size_t(u) + 1);
@@ -35,16 +36,26 @@ int32_t RoarGraphIndex::insert_with_query(const float* key, const float* query) 
   const float* ku = ku_row.data();
 
   // Candidates: searches never meet u (no in-edges yet, not an entry).
-  std::vector<Scored> found, more;
+  std::vector<int32_t> ids, more;
   int64_t scanned = 0;
-  const SearchMetric metric = link_metric_ == LinkMetric::kL2 ? SearchMetric::kL2 : SearchMetric::kInnerProduct;
-  beam_search(view(), ku, metric, ef_link_, found, &scanned);
-  if (query) {
-    beam_search(view(), query, SearchMetric::kInnerProduct, ef_link_, more, &scanned);
-    found.insert(found.end(), more.begin(), more.end());
+  // By inner product (the default link metric) the searches navigate by the
+  // int8 codes, 4 expansions per round, as decode-time searches do: only
+  // their ids are used, sorted by exact distance below. Measured (bench_index
+  // --n 131072 --d 64 --inserts 5000): 82 -> 63 us per insert (the search part
+  // 114K -> 60K cycles), recall@100 after the inserts unchanged (0.918).
+  constexpr int kInsertWidth = 4;
+  const GraphView gv = view();
+  if (link_metric_ == LinkMetric::kL2) {
+    std::vector<Scored> found;
+    beam_search(gv, ku, SearchMetric::kL2, ef_link_, found, &scanned);
+    for (const Scored& s : found) ids.push_back(s.id);
+  } else {
+    beam_search_nav(gv, &nav_, ku, ef_link_, kInsertWidth, ids, &scanned);
   }
-  std::vector<int32_t> ids;
-  for (const Scored& s : found) ids.push_back(s.id);
+  if (query) {
+    beam_search_nav(gv, &nav_, query, ef_link_, kInsertWidth, more, &scanned);
+    ids.insert(ids.end(), more.begin(), more.end());
+  }
   anchors_.link_and_update(ku, u, anchor_links_, ids);
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());

@@ -9,6 +9,8 @@
 
 namespace tome {
 
+class NavCodes;
+
 // A read-only view of a graph: keys (n, d) f16; adjacency (n, R), row v's first
 // deg[v] entries valid; searches start from all entries.
 struct GraphView {
@@ -28,6 +30,23 @@ enum class SearchMetric { kInnerProduct, kL2 };
 // *scanned += number of keys scored.
 void beam_search(const GraphView& g, const float* q, SearchMetric metric, int ef, std::vector<Scored>& out,
                  int64_t* scanned);
+
+// Decode-time search: top k by q . k (exact f16 scores, best first). The beam
+// (width ef) navigates by the int8 codes (nav_codes.h; by the keys when codes
+// is null or cannot encode q), then its ef results are rescored with the f16
+// keys and the k best kept. *scanned counts the keys navigated (each once).
+// Its beam expands several candidates per round (graph_search.cpp; default 8).
+void beam_search_reranked(const GraphView& g, const NavCodes* codes, const float* q, int ef, int k,
+                          std::vector<Scored>& out, int64_t* scanned);
+// The ids of the beam (width ef, `width` expansions per round) that navigating
+// by the codes (by the keys when null or q cannot be encoded) ends with, in no
+// particular order; q . k is the metric. For insertion: its candidates are
+// sorted by exact distances afterwards.
+void beam_search_nav(const GraphView& g, const NavCodes* codes, const float* q, int ef, int width,
+                     std::vector<int32_t>& ids, int64_t* scanned);
+
+// Expansions per round of beam_search_reranked, 1..16 (benchmarks; process-wide).
+void set_decode_search_width(int width);
 
 // BFS from the entries: reached[v] = 1 for every reachable v. Returns the count.
 int64_t mark_reachable(const GraphView& g, std::vector<uint8_t>& reached);

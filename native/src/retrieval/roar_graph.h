@@ -40,10 +40,17 @@
 // flops at 55..75 GFLOP per CPU second (knn_batch.h), plus 10..20% for steps
 // 2..5. 32K keys x 32K queries, d 128: 4.6 CPU s (kNN 4.2); with half the
 // queries (max_queries = n / 2) 2.6 CPU s at the same recall. 128K keys x 32K
-// queries: 16 CPU s. Search at 128K keys, k 100, ef 300: ~0.3 ms, 1.5% scanned.
+// queries: 16 CPU s. Search at 128K keys (d 64, cold caches), k 100, ef 300: ~0.15 ms, 2.9%
+// scanned (bench_index --n 131072 --d 64 --cold 24).
 //
-// Storage: keys (n, d) f32; adjacency (n, R) int32 (first deg[v] valid); deg (n) u16;
-// anchors (graph_anchors.h).
+// Decode-time search() navigates by an int8 copy of the keys (nav_codes.h: one
+// cache line per key at d 64 where the f16 row takes two) and reranks its beam
+// by the f16 keys, so its ids and scores are exact; build, insert and connect
+// search by the f16 keys.
+//
+// Storage: keys (n, d) f16; int8 codes (n, d rounded up to 32) + 3 d floats;
+// adjacency (n, R) int32 (first deg[v] valid); deg (n) u16; anchors
+// (graph_anchors.h). Images carry no codes: they are recomputed from the keys.
 #pragma once
 #include <memory>
 
@@ -51,6 +58,7 @@
 #include "retrieval/graph_anchors.h"
 #include "retrieval/key_index.h"
 #include "retrieval/key_matrix.h"
+#include "retrieval/nav_codes.h"
 
 namespace tome {
 
@@ -127,6 +135,7 @@ class RoarGraphIndex : public KeyIndex {
 
   // Introspection (tests, stats).
   const KeyMatrix& keys() const { return keys_; }
+  const NavCodes& nav_codes() const { return nav_; }
   int degree(int32_t v) const { return deg_[size_t(v)]; }
   const int32_t* neighbours(int32_t v) const { return adj_.data() + size_t(v) * size_t(R_); }
   const std::vector<int32_t>& entries() const { return entries_; }
@@ -141,6 +150,7 @@ class RoarGraphIndex : public KeyIndex {
   GraphView view() const;
 
   KeyMatrix keys_;
+  NavCodes nav_;  // int8 copy of keys_ that search() navigates by (nav_codes.h); not serialized
   int M_ = 32, R_ = 48, ef_link_ = 48, default_ef_ = 0;
   float alpha_ = 1.0f;
   LinkMetric link_metric_ = LinkMetric::kInnerProduct;

@@ -281,6 +281,7 @@ std::unique_ptr<RoarGraphIndex> RoarGraphIndex::build(const float* keys, int64_t
     return gp;
   }
   g.keys_.append(keys, n, key_stride);
+  g.nav_.assign(g.keys_);
   const std::vector<float> kf = g.keys_.to_f32();  // dropped when the build returns
   g.adj_.assign(size_t(n) * size_t(p.R), -1);
   g.deg_.assign(size_t(n), 0);

@@ -74,6 +74,7 @@ std::unique_ptr<RoarGraphIndex> RoarGraphIndex::deserialize_payload(ByteReader& 
   if (links > 64) ByteReader::fail("graph: bad anchor link count");
   g->anchor_links_ = int(links);
   g->anchors_.read(r, g->keys_.dim(), n);
+  g->nav_.assign(g->keys_);
   return g;
 }
 

@@ -1,6 +1,8 @@
 // RetrievalAttention at the layer level, on a KV cache of seeded random keys:
 //   - flat search with top-k = every indexed key equals full attention (exact
 //     numerics) to float rounding, before and after keys leave the window;
+//   - so does the graph index with top-k = every indexed key (its beam covers
+//     the graph; it navigates by int8 codes and reranks by the f16 keys);
 //   - the static set alone (streaming) equals attention over sinks + window;
 //   - the graph index finds inserted keys (the monitor's recall on them).
 #include <cmath>
@@ -92,6 +94,40 @@ TEST(flat_with_every_key_equals_full_attention) {
       StepStats st;
       ra.attend_layer(l, q.data(), pos, out.data(), st, pool);
       CHECK_EQ(ra.indexed_end(l), pos + 1 - s.window);
+      CHECK_NEAR(max_abs_diff(out, full_attention(kv, hp, l, q, pos, pool)), 0.0, 2e-6);
+      CHECK_EQ(st.keys_retrieved, int64_t(hp.n_head_kv) * (pos + 1 - s.window - s.sinks));
+    }
+    ra.end_step();
+  }
+}
+
+TEST(graph_with_every_key_equals_full_attention) {
+  const HParams hp = tiny_hparams();
+  ThreadPool pool(2);
+  KvCache kv(hp.n_layer, hp.n_head_kv, hp.head_dim, 2048);
+  fill_random(kv, hp, 2048, 2);
+  RetrievalSettings s;
+  s.mode = AttentionMode::RETRIEVAL;
+  s.sinks = 16;
+  s.window = 64;
+  s.top_k = 1 << 20;  // ef defaults to 3 x top-k: the beam holds every key
+  s.numerics = AttentionNumerics::EXACT;
+  RetrievalAttention ra(hp, s, kv);
+  for (int l = 0; l < hp.n_layer; ++l)
+    for (int64_t pos = 0; pos < 1000; pos += 50) {
+      std::vector<float> q;
+      for (int i = 0; i < 50; ++i) {
+        std::vector<float> qi = random_q(hp, uint32_t(200000 + pos + i));
+        q.insert(q.end(), qi.begin(), qi.end());
+      }
+      ra.capture_queries(l, q.data(), pos, 50);
+    }
+  ra.build(1000, pool);
+  for (int64_t pos = 1000; pos < 1040; ++pos) {
+    for (int l = 0; l < hp.n_layer; ++l) {
+      std::vector<float> q = random_q(hp, uint32_t(pos * 11 + l)), out(q.size());
+      StepStats st;
+      ra.attend_layer(l, q.data(), pos, out.data(), st, pool);
       CHECK_NEAR(max_abs_diff(out, full_attention(kv, hp, l, q, pos, pool)), 0.0, 2e-6);
       CHECK_EQ(st.keys_retrieved, int64_t(hp.n_head_kv) * (pos + 1 - s.window - s.sinks));
     }

@@ -3,11 +3,13 @@
 // the CPU has it; the scalar bodies with TOME_FORCE_SCALAR=1). Rows are f16
 // (index keys) or f32 (centroids, anchors); gathers take ids in any order,
 // repeated, and counts that are not multiples of the 4-row groups; d covers
-// the 8- and 16-lane bodies and their scalar tails.
+// the 8- and 16-lane bodies and their scalar tails. The int8 gather of the
+// navigation codes is exact (int32 sums): every body against an int64 sum.
 #include <cmath>
 #include <vector>
 
 #include "common/fp16.h"
+#include "cpu/cpu_features.h"
 #include "retrieval/dot_kernels.h"
 #include "retrieval/rng.h"
 #include "test_harness.h"
@@ -81,6 +83,49 @@ TEST(f16_and_f32_row_kernels_match_double_reference) {
     CHECK_NEAR(l2_sq_h(c.q.data(), c.kh.data() + size_t(5) * d, d), ref_l2(c, 5), 1e-5 * (ref_l2(c, 5) + 1.0));
     CHECK_NEAR(l2_sq(c.q.data(), c.kf.data() + size_t(5) * d, d), ref_l2(c, 5), 1e-5 * (ref_l2(c, 5) + 1.0));
   }
+}
+
+// Code rows of dp values (a multiple of 32) `stride` bytes apart, values over
+// the whole range [-127, 127] (extremes included), ids scattered and repeated,
+// counts with and without a 4-row remainder.
+TEST(int8_gather_is_exact) {
+  for (int dp : {32, 64, 96, 128, 256})
+    for (int pad : {0, 32}) {
+      const int stride = dp + pad;
+      const int64_t rows = 41;
+      Rng rng(uint64_t(dp * 7 + pad));
+      std::vector<int8_t> q(static_cast<size_t>(dp)), base(static_cast<size_t>(rows) * stride);
+      auto draw = [&]() { return int8_t(int(rng.below(255)) - 127); };
+      for (int8_t& x : q) x = draw();
+      for (int8_t& x : base) x = draw();
+      for (int i = 0; i < dp; i += 5) q[size_t(i)] = (i / 5) % 2 ? 127 : -127;
+      for (int i = 0; i < dp; ++i) base[size_t(3) * stride + i] = q[size_t(i)] < 0 ? -127 : 127;  // largest sum
+      std::vector<int32_t> ids;
+      for (int64_t i = 0; i < rows + 6; ++i) ids.push_back(int32_t((i * 7919 + 13) % rows));
+      ids.push_back(3);
+      for (int64_t n : {int64_t(0), int64_t(1), int64_t(3), int64_t(4), int64_t(7), int64_t(ids.size())}) {
+        std::vector<int32_t> got(size_t(n) + 1, -1), ref(size_t(n) + 1, -1);
+        for (int64_t i = 0; i < n; ++i) {
+          int64_t s = 0;
+          const int8_t* r = base.data() + size_t(ids[size_t(i)]) * stride;
+          for (int j = 0; j < dp; ++j) s += int64_t(q[size_t(j)]) * r[j];
+          ref[size_t(i)] = int32_t(s);
+        }
+        dots_gather_i8(q.data(), base.data(), size_t(stride), ids.data(), n, dp, got.data());
+        CHECK(got == ref);  // the entry point (scalar under TOME_FORCE_SCALAR)
+        const CpuFeatures& f = cpu_features();
+        if (f.avx2) {
+          std::fill(got.begin(), got.end(), -1);
+          avx2::dots_gather_i8(q.data(), base.data(), size_t(stride), ids.data(), n, dp, got.data());
+          CHECK(got == ref);
+        }
+        if (f.avx512vnni) {
+          std::fill(got.begin(), got.end(), -1);
+          vnni::dots_gather_i8(q.data(), base.data(), size_t(stride), ids.data(), n, dp, got.data());
+          CHECK(got == ref);
+        }
+      }
+    }
 }
 
 TOME_TEST_MAIN()

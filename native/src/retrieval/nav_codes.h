@@ -1,0 +1,73 @@
+// NavCodes: a compact int8 copy of a graph index's keys that decode-time
+// searches navigate by (RoarGraphIndex::search). A search is bound by the
+// latency of the cold key rows it scores (a few thousand random rows of an
+// index that no cache holds); an f16 row of d = 64 is 128 bytes (two cache
+// lines), its code one 64-byte-aligned line. The f16 keys stay the truth: the
+// search reranks its final beam by exact f16 scores, so the ids and scores it
+// returns are exact ones (only which keys the beam visits can differ).
+//
+// Scale per channel (dimension), not per row: a per-row scale would be a
+// second random read per scored key (its own cache line), while channel scales
+// fold into the query once per search:
+//   code c_ji = round(k_ji / s_i), clamped to [-127, 127]
+//   s_i       = max |k_ji| / 127 over the first min(n, kScaleRows) rows (1 when 0)
+//   query     q'_i = q_i s_i, qc_i = round(q'_i / t), t = max |q'_i| / 127
+//   q . k_j  ~ t * sum_i qc_i c_ji      (the kernel's exact int32 sum)
+// The scales are a function of the keys alone (the first kScaleRows rows, which
+// appends never change), so an index restored from an image (which carries no
+// codes: they are recomputed from the keys) navigates exactly as the one that
+// wrote it. While an index holds fewer than kScaleRows keys, an append that
+// raises a channel's maximum requantizes every row. Later keys beyond a
+// channel's range are clamped: navigation only, the rerank is exact.
+//
+// Storage: rows of `stride()` bytes (d rounded up to 32; the padding is 0),
+// 64-byte aligned, huge pages from 2 MiB (one TLB entry per 2 MiB of rows).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "common/huge_pages.h"
+
+namespace tome {
+
+class KeyMatrix;
+
+class NavCodes {
+ public:
+  static constexpr int64_t kScaleRows = 4096;
+
+  NavCodes() = default;
+
+  int dim() const { return d_; }
+  int stride() const { return stride_; }
+  int64_t rows() const { return stride_ ? int64_t(codes_.size() / size_t(stride_)) : 0; }
+  const int8_t* data() const { return codes_.data(); }
+  const int8_t* row(int64_t j) const { return codes_.data() + size_t(j) * size_t(stride_); }
+  const std::vector<float>& scales() const { return scale_; }
+  size_t bytes() const { return codes_.capacity() + 3 * size_t(d_) * sizeof(float); }
+
+  // Codes for every row of keys (replaces any held).
+  void assign(const KeyMatrix& keys);
+  // Codes for keys' rows [rows(), keys.rows()) (keys grew by appends).
+  void extend(const KeyMatrix& keys);
+
+  // The query as codes (stride() values, padding 0) and its scale t (above).
+  // False when q holds a non-finite value (or overflows once scaled): the
+  // caller navigates by the f16 keys instead.
+  bool encode_query(const float* q, int8_t* qc, float* t) const;
+
+ private:
+  // Folds rows [begin, min(end, kScaleRows)) into the channel maxima; true
+  // when the scales changed (or were unset).
+  bool update_scales(const KeyMatrix& keys, int64_t begin, int64_t end);
+  void quantize_rows(const KeyMatrix& keys, int64_t begin, int64_t end);
+
+  int d_ = 0, stride_ = 0;
+  std::vector<float> max_;    // (d) channel maxima of the first kScaleRows rows
+  std::vector<float> scale_;  // (d) s_i
+  std::vector<float> inv_;    // (d) 1 / s_i
+  HugeVector<int8_t, huge_pages::kHuge> codes_;  // (n, stride)
+};
+
+}  // namespace tome

@@ -45,6 +45,13 @@ struct RetrievalSettings {
   int monitor_every = 16;
   int monitor_heads = 4;
   double widen_below = 0.0;
+  // Graph indexes repair their connectivity (RoarGraphIndex::reconnect) once
+  // per this many inserted keys (0: never), each index at its own phase: an
+  // insert that re-prunes a neighbour's list can leave an earlier key with no
+  // in-edge, unreachable by any search (1 key in 4096 inserts in
+  // test_roar_graph). A reconnect at 128K keys (d 64) is a BFS of ~13.5 ms:
+  // 90 indexes (smol) cost ~0.3 ms per token on average.
+  int64_t reconnect_every = 4096;
   // llama.cpp's numerics (oracle parity) or exact f32 (see attention_math.h).
   AttentionNumerics numerics = AttentionNumerics::LLAMA_CPP;
 };

@@ -116,6 +116,7 @@ void RetrievalAttention::build_layer(int l, int64_t n_past, ThreadPool& pool, co
     // point (a build cut short, then more context) lacks keys: built again
     if (index_[pair] && index_[pair]->size() == n) {
       std::vector<float>().swap(queries_[pair]);
+      schedule_reconnect(pair);
       continue;
     }
     f16_to_f32_row(kv_.k(l, g) + size_t(s_.sinks) * hd, keys.data(), n * hd);
@@ -129,8 +130,10 @@ void RetrievalAttention::build_layer(int l, int64_t n_past, ThreadPool& pool, co
         // (capped at 32K: recall@100 0.976 at 1.4% scanned over 128K keys in bench_index)
         p.max_queries = std::clamp<int64_t>(n / 2, 4096, 32768);
         const std::vector<float>& qs = queries_[pair];
-        index_[pair] = RoarGraphIndex::build(keys.data(), n, size_t(hd), hd, qs.data(), int64_t(qs.size() / hd),
-                                             size_t(hd), p, &pool);
+        auto graph = RoarGraphIndex::build(keys.data(), n, size_t(hd), hd, qs.data(), int64_t(qs.size() / hd),
+                                           size_t(hd), p, &pool);
+        index_[pair] = std::move(graph);
+        schedule_reconnect(pair);
         break;
       }
       case AttentionMode::FLAT: {
@@ -164,10 +167,17 @@ void RetrievalAttention::set_index(int layer, int kv_head, std::unique_ptr<KeyIn
   index_[size_t(layer) * hp_.n_head_kv + size_t(kv_head)] = std::move(index);
 }
 
+// Spreads the indexes' reconnect points over reconnect_every inserts.
+void RetrievalAttention::schedule_reconnect(size_t pair) {
+  if (auto* graph = dynamic_cast<RoarGraphIndex*>(index_[pair].get()))
+    graph->reconnect_every(s_.reconnect_every, int64_t(pair) * s_.reconnect_every / int64_t(index_.size()));
+}
+
 void RetrievalAttention::activate(int64_t built_at) {
   for (size_t pair = 0; pair < index_.size(); ++pair) {
     if (!index_[pair]) throw Error("STORE_CORRUPT", "a restored retrieval index is missing");
     std::vector<float>().swap(queries_[pair]);
+    schedule_reconnect(pair);
   }
   indexed_end_.assign(size_t(hp_.n_layer), index_end(built_at));
   active_ = true;

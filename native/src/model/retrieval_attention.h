@@ -128,6 +128,7 @@ class RetrievalAttention {
 
  private:
   struct HeadResult;
+  void schedule_reconnect(size_t pair);
   void insert_until(int layer, int64_t end);
   // Keys [begin, end) of (layer, KV group g) into its index (indexed_end_ untouched).
   void insert_group_until(int layer, int g, int64_t begin, int64_t end);

@@ -94,6 +94,11 @@ int32_t RoarGraphIndex::insert_with_query(const float* key, const float* query) 
     if (deg_[size_t(v)] < R_) rv[deg_[size_t(v)]++] = u;
     else rv[R_ - 1] = u;
   }
+  // re-pruned lists can strand an earlier key (u itself always has an in-edge)
+  if (reconnect_every_ > 0 && size() % reconnect_every_ == reconnect_phase_) {
+    reconnect_edges_ += connect_unreached(*this, nullptr);
+    ++reconnects_;
+  }
   return u;
 }
 

@@ -129,6 +129,17 @@ class RoarGraphIndex : public KeyIndex {
   // Connectivity pass (build step 5) over the current graph; returns the
   // in-edges it added (0 when every key is reachable).
   int64_t reconnect(ThreadPool* pool);
+  // Runs reconnect() (serially, inside the insert) when an insert brings the
+  // size to a multiple of `every` plus `phase` (every 0: never). A function of
+  // the size, not of the history, so an index restored and grown again repairs
+  // at the same points as one that never stopped; the engine gives each index
+  // its own phase, so the indexes of a model do not all pay on one step.
+  void reconnect_every(int64_t every, int64_t phase) {
+    reconnect_every_ = every;
+    reconnect_phase_ = every > 0 ? phase % every : 0;
+  }
+  int64_t reconnects() const { return reconnects_; }
+  int64_t reconnect_edges() const { return reconnect_edges_; }  // in-edges those added
 
   std::vector<uint8_t> serialize(bool with_keys = true) const override;
   static std::unique_ptr<RoarGraphIndex> deserialize_payload(ByteReader& r, KeyMatrix* external_keys);
@@ -159,6 +170,7 @@ class RoarGraphIndex : public KeyIndex {
   std::vector<int32_t> entries_;
   AnchorQueries anchors_;
   int anchor_links_ = 2;
+  int64_t reconnect_every_ = 0, reconnect_phase_ = 0, reconnects_ = 0, reconnect_edges_ = 0;
 };
 
 }  // namespace tome

@@ -204,6 +204,34 @@ TEST(graph_growing_context_keeps_recall) {
   CHECK(hit_new / n_new >= 0.90);
 }
 
+TEST(graph_scheduled_reconnect_keeps_every_key_reachable) {
+  // Decode inserts one key per step and never stops to repair; an index told
+  // to reconnect every 512 keys (phase 100) does it inside the inserts that
+  // bring its size to 100 mod 512, after which every key is reachable.
+  ThreadPool pool(2);
+  OodWorkloadParams op;
+  op.n_keys = 8192;
+  op.n_train = 4096;
+  op.n_test = 1;
+  op.d = 64;
+  const Workload w = make_ood_workload(op);
+  const int64_t n0 = 4096;
+  auto g = RoarGraphIndex::build(w.keys.data(), n0, size_t(w.d), w.d, w.train.data(), w.n_train, size_t(w.d),
+                                 GraphBuildParams{}, &pool);
+  g->reconnect_every(512, 100);
+  int64_t points = 0;
+  for (int64_t j = n0; j < w.n_keys; ++j) {
+    g->insert(w.keys.data() + size_t(j) * w.d);
+    if (g->size() % 512 == 100) {
+      ++points;
+      CHECK_EQ(g->reconnects(), points);
+      CHECK_EQ(g->reachable_count(), g->size());
+    }
+  }
+  CHECK_EQ(points, int64_t(8));
+  std::printf("     %lld keys had lost every in-edge by the scheduled points\n", (long long)g->reconnect_edges());
+}
+
 TEST(graph_without_queries_is_a_key_only_graph) {
   const Workload w = make_gaussian_workload(3000, 0, 50, 32, 9, 8.0f);
   auto g = RoarGraphIndex::build(w.keys.data(), w.n_keys, size_t(w.d), w.d, nullptr, 0, size_t(w.d),

@@ -63,11 +63,13 @@ export interface RetrievalOptions {
  * The exact-scan threshold the app and `tome run` use (SessionOptions.exactBelow):
  * an index below this many keys is answered by one exact scan per KV group, the
  * same top-k as flat. Measured on the 2-core development VM, smol shape, `tome
- * bench decode`: flat / graph ms per token 49 / 58 at 32K keys, 76 / 63 at 64K,
- * a crossover near 40K. Machines with more cores run more graph searches at once
- * (a scan is bound by memory bandwidth instead), so theirs is lower.
+ * bench decode`'s method (synthetic KV, 16 steps), flat / graph ms per token with
+ * the int8-navigated search: 32.3 / 33.8 at 16K keys, 44.8 / 40.1 at 32K, a
+ * crossover near 16K; at equal cost the exact scan wins, hence 20K. Machines with
+ * more cores run more graph searches at once (a scan is bound by memory
+ * bandwidth instead), so theirs is lower.
  */
-export const DEFAULT_EXACT_BELOW = 40960;
+export const DEFAULT_EXACT_BELOW = 20480;
 
 export interface SessionOptions extends RetrievalOptions {
   ctx?: number;

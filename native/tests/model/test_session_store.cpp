@@ -37,6 +37,9 @@ SessionOptions options() {
   o.retrieval.sinks = 16;
   o.retrieval.window = 64;
   o.retrieval.top_k = 32;
+  // graph repairs during the decode of every test (index sizes 620..712): a
+  // restored index must repair where the reference did
+  o.retrieval.reconnect_every = 50;
   return o;
 }
 

@@ -18,6 +18,26 @@
 
 namespace tome::addon {
 
+// Runs a worker's job on the worker thread. False when it threw: then code and
+// message say what (tome::Error's own code, OUT_OF_MEMORY, else INTERNAL).
+template <class Job>
+bool run_job(const Job& job, std::string& code, std::string& message) {
+  try {
+    job();
+    return true;
+  } catch (const tome::Error& e) {
+    code = e.code();
+    message = e.what();
+  } catch (const std::bad_alloc&) {
+    code = "OUT_OF_MEMORY";
+    message = "out of memory";
+  } catch (const std::exception& e) {
+    code = "INTERNAL";
+    message = e.what();
+  }
+  return false;
+}
+
 template <class Owner>
 class SessionWorker : public Napi::AsyncWorker {
  public:
@@ -35,18 +55,8 @@ class SessionWorker : public Napi::AsyncWorker {
   }
 
   void Execute() override {
-    try {
-      job_();
-    } catch (const tome::Error& e) {
-      code_ = e.code();
-      SetError(e.what());
-    } catch (const std::bad_alloc&) {
-      code_ = "OUT_OF_MEMORY";
-      SetError("out of memory");
-    } catch (const std::exception& e) {
-      code_ = "INTERNAL";
-      SetError(e.what());
-    }
+    std::string message;
+    if (!run_job([this] { job_(); }, code_, message)) SetError(message);
   }
   void OnOK() override {
     release();
@@ -111,18 +121,9 @@ class SessionProgressWorker : public Napi::AsyncWorker {
   }
 
   void Execute() override {
-    try {
-      job_([this](int64_t done, int64_t total) { report(done, total); });
-    } catch (const tome::Error& e) {
-      code_ = e.code();
-      SetError(e.what());
-    } catch (const std::bad_alloc&) {
-      code_ = "OUT_OF_MEMORY";
-      SetError("out of memory");
-    } catch (const std::exception& e) {
-      code_ = "INTERNAL";
-      SetError(e.what());
-    }
+    std::string message;
+    if (!run_job([this] { job_([this](int64_t done, int64_t total) { report(done, total); }); }, code_, message))
+      SetError(message);
     if (reporting_) tsfn_.Release();
   }
   void OnOK() override {

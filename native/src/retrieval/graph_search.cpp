@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <functional>
 #include <limits>
 
 #include "retrieval/dot_kernels.h"
@@ -86,25 +87,27 @@ inline uint64_t pack(uint32_t ord, int32_t id) { return (uint64_t(ord) << 32) | 
 inline int32_t id_of(uint64_t key) { return int32_t(~uint32_t(key)); }
 inline uint32_t ord_part(uint64_t key) { return uint32_t(key >> 32); }
 
-// Bounded 4-ary min-heap h[0..size) (front = worst kept; children of i are
-// 4i+1 .. 4i+4); keeps x if it beats the worst of a full heap (topk_push's
-// rule on packed keys). Four children per level halve the depth of a binary
-// heap, and the smallest of four is found without branches: a full beam of
-// 300 is 5 levels, each one unpredictable branch, where a binary heap took 9.
-inline bool keep_best(uint64_t* h, int& size, int k, uint64_t x) {
-  if (size < k) {
-    int i = size++;
-    while (i > 0) {  // sift up
-      const int p = (i - 1) >> 2;
-      if (h[p] <= x) break;
-      h[i] = h[p];
-      i = p;
-    }
-    h[i] = x;
-    return true;
+// 4-ary heaps of packed keys, h[0..size) with the children of i at 4i+1 ..
+// 4i+4 and the front the key that comes first by Before (std::less: the
+// smallest, std::greater: the largest). Four children per level halve the
+// depth of a binary heap, and the first of four is found without branches: a
+// full beam of 300 is 5 levels, each one unpredictable branch, where a binary
+// heap took 9.
+template <class Before>
+inline void sift_up(uint64_t* h, int i, uint64_t x) {
+  const Before before;
+  while (i > 0) {
+    const int p = (i - 1) >> 2;
+    if (!before(x, h[p])) break;
+    h[i] = h[p];
+    i = p;
   }
-  if (x <= h[0]) return false;
-  int i = 0;  // x replaces the worst: sift down
+  h[i] = x;
+}
+// x goes down from position i (whose old key is gone).
+template <class Before>
+inline void sift_down(uint64_t* h, int size, int i, uint64_t x) {
+  const Before before;
   for (;;) {
     const int c0 = 4 * i + 1;
     if (c0 >= size) break;
@@ -112,66 +115,44 @@ inline bool keep_best(uint64_t* h, int& size, int k, uint64_t x) {
     uint64_t m = h[c0];
     if (c0 + 3 < size) {
       const uint64_t a = h[c0 + 1], b = h[c0 + 2], e = h[c0 + 3];
-      c = a < m ? c0 + 1 : c;
-      m = a < m ? a : m;
-      c = b < m ? c0 + 2 : c;
-      m = b < m ? b : m;
-      c = e < m ? c0 + 3 : c;
-      m = e < m ? e : m;
+      c = before(a, m) ? c0 + 1 : c;
+      m = before(a, m) ? a : m;
+      c = before(b, m) ? c0 + 2 : c;
+      m = before(b, m) ? b : m;
+      c = before(e, m) ? c0 + 3 : c;
+      m = before(e, m) ? e : m;
     } else {
       for (int j = c0 + 1; j < size; ++j)
-        if (h[j] < m) m = h[j], c = j;
+        if (before(h[j], m)) m = h[j], c = j;
     }
-    if (x <= m) break;
+    if (!before(m, x)) break;
     h[i] = m;
     i = c;
   }
   h[i] = x;
+}
+
+// The results: a bounded min-heap (front = worst kept); keeps x if it beats
+// the worst of a full heap (topk_push's rule on packed keys).
+inline bool keep_best(uint64_t* h, int& size, int k, uint64_t x) {
+  if (size < k) {
+    sift_up<std::less<uint64_t>>(h, size++, x);
+    return true;
+  }
+  if (x <= h[0]) return false;
+  sift_down<std::less<uint64_t>>(h, size, 0, x);  // x replaces the worst
   return true;
 }
 
-// Unbounded 4-ary max-heap in a vector (front = best): the candidates.
+// The candidates: an unbounded max-heap in a vector (front = best).
 inline void cand_push(std::vector<uint64_t>& h, uint64_t x) {
-  int i = int(h.size());
   h.push_back(x);
-  uint64_t* const a = h.data();
-  while (i > 0) {
-    const int p = (i - 1) >> 2;
-    if (a[p] >= x) break;
-    a[i] = a[p];
-    i = p;
-  }
-  a[i] = x;
+  sift_up<std::greater<uint64_t>>(h.data(), int(h.size()) - 1, x);
 }
 inline void cand_pop(std::vector<uint64_t>& h) {
   const uint64_t x = h.back();
   h.pop_back();
-  const int size = int(h.size());
-  if (size == 0) return;
-  uint64_t* const a = h.data();
-  int i = 0;
-  for (;;) {
-    const int c0 = 4 * i + 1;
-    if (c0 >= size) break;
-    int c = c0;
-    uint64_t m = a[c0];
-    if (c0 + 3 < size) {
-      const uint64_t p = a[c0 + 1], q = a[c0 + 2], r = a[c0 + 3];
-      c = p > m ? c0 + 1 : c;
-      m = p > m ? p : m;
-      c = q > m ? c0 + 2 : c;
-      m = q > m ? q : m;
-      c = r > m ? c0 + 3 : c;
-      m = r > m ? r : m;
-    } else {
-      for (int j = c0 + 1; j < size; ++j)
-        if (a[j] > m) m = a[j], c = j;
-    }
-    if (x >= m) break;
-    a[i] = m;
-    i = c;
-  }
-  a[i] = x;
+  if (!h.empty()) sift_down<std::greater<uint64_t>>(h.data(), int(h.size()), 0, x);
 }
 
 // Scorers: score(ids, n, ord, S) -> ord[i] = the order-mapped score of key

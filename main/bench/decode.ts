@@ -7,6 +7,7 @@
 // exactBelow default, 0); the app and `tome run` scan exactly below
 // DEFAULT_EXACT_BELOW keys, which the flat rows measure.
 import * as os from "node:os";
+import type { BenchOptions } from "../cli/commands/bench";
 import { loadAddon, type AttentionMode } from "../engine/native";
 import { pseudoTokens, syntheticModel } from "./synthetic";
 
@@ -23,10 +24,10 @@ export interface DecodeRow {
 const PREFILL_LIMIT = Number(process.env.TOME_BENCH_PREFILL_LIMIT ?? 4096);
 const N_STEPS = 16;
 
-export async function benchDecode(o: { json: boolean; quick: boolean; threads?: number }) {
+export async function benchDecode(o: BenchOptions) {
   const threads = o.threads ?? os.cpus().length;
-  const shapes = o.quick ? ["smol"] : ["smol", "1b"];
-  const ctxs = o.quick ? [4096, 131072] : [4096, 16384, 32768, 131072];
+  const shapes = o.shapes ?? (o.quick ? ["smol"] : ["smol", "1b"]);
+  const ctxs = o.ctxs ?? (o.quick ? [4096, 131072] : [4096, 16384, 32768, 131072]);
   const modes: AttentionMode[] = ["full", "retrieval", "flat", "streaming"];
   const addon = loadAddon();
   const rows: DecodeRow[] = [];

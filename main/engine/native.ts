@@ -113,6 +113,8 @@ export interface StepStats {
     other: number;
     indexBuild: number;
     indexInsert: number;
+    /** the live quality monitor's exact scans (every monitorEvery steps) */
+    monitor: number;
   };
   keysScanned: number;
   keysIndexed: number;

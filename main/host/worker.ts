@@ -51,7 +51,7 @@ export function readStep(s: WithStepStats): StepStats | undefined {
   const ms = (raw.ms ?? {}) as Record<string, number>;
   const n = (k: string) => (typeof ms[k] === "number" ? ms[k] : 0);
   const attention = "attention" in ms ? n("attention") : n("fullAttention") + n("staticAttention") + n("search") + n("retrievedAttention") + n("merge") +
-    n("indexInsert");
+    n("indexInsert") + n("monitor");
   const keysTotal = raw.keysTotal ?? raw.keysIndexed;
   return {
     ms: { matmul: n("matmul"), attention, other: n("other") + n("indexBuild") },

@@ -271,6 +271,7 @@ Napi::Value SessionWrap::last_stats(const Napi::CallbackInfo& info) {
   ms.Set("other", st.other_ms);
   ms.Set("indexBuild", st.index_build_ms);
   ms.Set("indexInsert", st.index_insert_ms);
+  ms.Set("monitor", st.monitor_ms);
   o.Set("ms", ms);
   o.Set("keysScanned", double(st.keys_scanned));
   o.Set("keysIndexed", double(st.keys_indexed));

@@ -10,6 +10,7 @@
 
 #include "attention/partial_attention.h"
 #include "attention/vec_kernels.h"
+#include "attention/vector_exp.h"
 #include "common/error.h"
 #include "cpu/thread_pool.h"
 #include "retrieval/dot_kernels.h"
@@ -50,7 +51,7 @@ void CpuStaticSet::attend(int layer, int group, const float* q, int n_q, int64_t
 
 // What one query head's share of a layer's step produced (see attend_layer).
 struct RetrievalAttention::HeadResult {
-  double static_ms = 0, search_ms = 0, retrieved_ms = 0, merge_ms = 0;
+  double static_ms = 0, search_ms = 0, retrieved_ms = 0, merge_ms = 0, monitor_ms = 0;
   int64_t scanned = 0, indexed = 0, retrieved = 0;
   float lse = 0;                 // static set's log-sum-exp, then the merged one
   SearchResult found;            // this head's search (kMean: the group's, in its first head)
@@ -221,50 +222,69 @@ bool RetrievalAttention::monitored(int layer, int g) const {
   return off < std::min<int64_t>(s_.monitor_heads, pairs);
 }
 
-// Monitor for one query head: exact scores over the whole context; recall@k of
-// the attended keys among the exact top-k of the indexed span, and the share of
-// the softmax mass on attended keys (static set + retrieved).
-void RetrievalAttention::monitor_head(int layer, int g, const float* qh, int64_t pos, const std::vector<int32_t>& rows,
-                                      HeadResult& r) const {
+// Monitor for one KV group's n_q query heads: exact scores over the whole
+// context; per head, recall@k of the attended keys among the exact top-k of
+// the indexed span, and the share of the softmax mass on attended keys (static
+// set + the group's retrieved rows). Its cost grows with the context (at 128K
+// keys one head's scan is 16 MB of keys and 128K exps), so the heads are scored
+// chunk by chunk (a chunk's keys read from memory once for all of them), the
+// exps are vectorized (softmax_exp) and the top-k is a bounded heap; its time
+// is a phase of its own in the step stats.
+void RetrievalAttention::monitor_group(int layer, int g, const float* q, int n_q, int64_t pos,
+                                       const std::vector<int32_t>& rows, HeadResult* heads) const {
   const int hd = hp_.head_dim;
   const float scale = 1.0f / std::sqrt(float(hd));
   const KeyIndex* idx = index_[size_t(layer) * hp_.n_head_kv + size_t(g)].get();
   const KvRows kv = kv_.rows(layer, g);
   const int64_t n_ctx = pos + 1;
   const int64_t idx_begin = s_.sinks, idx_end = indexed_end_[size_t(layer)];
-  std::vector<float> s(static_cast<size_t>(n_ctx));
-  std::vector<uint8_t> attended(static_cast<size_t>(n_ctx), 0);
-  for (int64_t j = 0; j < n_ctx; ++j)
-    if (j < idx_begin || j >= idx_end) attended[size_t(j)] = 1;
-  for (int32_t p : rows) attended[size_t(p)] = 1;
   // q . k over three runs of rows: indexed keys from the index's own copy (the
   // same f16 values), so the monitor reads no released block; the rest from
   // the cache. The kernel flat's scan uses (f16 rows widened in registers).
   const int64_t i0 = idx ? std::min(idx_begin, n_ctx) : n_ctx, i1 = idx ? std::min(idx_end, n_ctx) : n_ctx;
-  dots_rows_h(qh, kv.k, kv.stride, i0, hd, s.data());
-  if (i1 > i0) dots_rows_h(qh, idx->key_rows().row(0), size_t(hd), i1 - i0, hd, s.data() + i0);
-  dots_rows_h(qh, kv.k + size_t(i1) * kv.stride, kv.stride, n_ctx - i1, hd, s.data() + i1);
-  for (float& x : s) x *= scale;
-  const float m = *std::max_element(s.begin(), s.end());
-  double total = 0, kept = 0;
-  for (int64_t j = 0; j < n_ctx; ++j) {
-    const double e = std::exp(double(s[size_t(j)] - m));
-    total += e;
-    if (attended[size_t(j)]) kept += e;
+  auto rows_at = [&](int64_t j) { return j >= i0 && j < i1 ? idx->key_rows().row(j - i0) : kv.k + size_t(j) * kv.stride; };
+  thread_local std::vector<float> s, e;
+  s.resize(size_t(n_q) * size_t(n_ctx));
+  e.resize(size_t(n_ctx));
+  constexpr int64_t kChunk = 1024;  // 128 KB of keys at head dim 64: stays in L2 while every head scores it
+  for (int64_t c0 = 0; c0 < n_ctx; c0 += kChunk) {
+    const int64_t c1 = std::min(n_ctx, c0 + kChunk);
+    for (int h = 0; h < n_q; ++h)
+      for (int64_t a = c0; a < c1;) {  // the chunk's part in each run
+        const int64_t b = a < i0 ? std::min(c1, i0) : a < i1 ? std::min(c1, i1) : c1;
+        const size_t stride = a >= i0 && a < i1 ? size_t(hd) : kv.stride;
+        dots_rows_h(q + size_t(h) * hd, rows_at(a), stride, b - a, hd, s.data() + size_t(h) * n_ctx + a);
+        a = b;
+      }
   }
-  r.sampled = true;
-  r.mass = kept / total;
-  r.recall = 1.0;
-  const int64_t n_idx = idx_end - idx_begin;
-  if (n_idx <= 0) return;
-  const int64_t k = std::min<int64_t>(s_.top_k, n_idx);
-  std::vector<int32_t> order(static_cast<size_t>(n_idx));
-  for (int64_t j = 0; j < n_idx; ++j) order[size_t(j)] = int32_t(idx_begin + j);
-  std::partial_sort(order.begin(), order.begin() + k, order.end(),
-                    [&](int32_t a, int32_t b) { return s[size_t(a)] > s[size_t(b)]; });
-  int64_t hit = 0;
-  for (int64_t j = 0; j < k; ++j) hit += attended[size_t(order[size_t(j)])];
-  r.recall = double(hit) / double(k);
+  // the group's retrieved positions (all in the indexed span), sorted for lookup
+  thread_local std::vector<int32_t> attended;
+  attended.assign(rows.begin(), rows.end());
+  std::sort(attended.begin(), attended.end());
+  const int64_t n_idx = std::max<int64_t>(0, std::min(idx_end, n_ctx) - idx_begin);
+  const int k = int(std::min<int64_t>(s_.top_k, n_idx));
+  thread_local TopK top;
+  for (int h = 0; h < n_q; ++h) {
+    float* sh = s.data() + size_t(h) * n_ctx;
+    for (int64_t j = 0; j < n_ctx; ++j) sh[j] *= scale;
+    const float m = *std::max_element(sh, sh + n_ctx);
+    const double total = softmax_exp(sh, n_ctx, m, e.data());
+    double kept = 0;
+    for (int64_t j = 0; j < n_ctx; ++j)
+      if (j < idx_begin || j >= idx_end) kept += e[size_t(j)];
+    for (int32_t p : attended) kept += e[size_t(p)];
+    HeadResult& r = heads[h];
+    r.sampled = true;
+    r.mass = kept / total;
+    r.recall = 1.0;
+    if (k <= 0) continue;
+    top.reset(k);
+    for (int64_t j = idx_begin; j < idx_begin + n_idx; ++j)
+      if (sh[j] > top.threshold()) top.push(sh[j], int32_t(j));  // ids rise: an equal score never enters
+    int64_t hit = 0;
+    for (int i = 0; i < top.size(); ++i) hit += std::binary_search(attended.begin(), attended.end(), top.at(i).id);
+    r.recall = double(hit) / double(k);
+  }
 }
 
 // One layer of a decode step, in two parallel phases:
@@ -420,16 +440,18 @@ void RetrievalAttention::attend_layer(int layer, const float* q, int64_t pos, fl
         r.merge_ms += ms_since(t);
       }
     }
-    if (monitored(layer, g))
-      for (int i = 0; i < n_gqa; ++i)
-        monitor_head(layer, g, q + size_t(h0 + i) * hd, pos, rows, heads_[size_t(h0 + i)]);
+    if (monitored(layer, g)) {
+      const auto t = Clock::now();
+      monitor_group(layer, g, q + size_t(h0) * hd, n_gqa, pos, rows, &heads_[size_t(h0)]);
+      heads_[size_t(h0)].monitor_ms += ms_since(t);
+    }
   });
   const double wall = ms_since(t0);
 
   // Phase times are per task on several threads; scale them so they add up to
   // the layer's wall time (the latency each phase is responsible for).
   double busy = insert_ms;
-  for (const HeadResult& r : heads_) busy += r.static_ms + r.search_ms + r.retrieved_ms + r.merge_ms;
+  for (const HeadResult& r : heads_) busy += r.static_ms + r.search_ms + r.retrieved_ms + r.merge_ms + r.monitor_ms;
   const double f = busy > 0 ? wall / busy : 0;
   st.index_insert_ms += insert_ms * f;
   int sampled = 0;
@@ -440,6 +462,7 @@ void RetrievalAttention::attend_layer(int layer, const float* q, int64_t pos, fl
     st.search_ms += r.search_ms * f;
     st.retrieved_ms += r.retrieved_ms * f;
     st.merge_ms += r.merge_ms * f;
+    st.monitor_ms += r.monitor_ms * f;
     st.keys_scanned += r.scanned;
     st.keys_indexed += r.indexed;
     st.keys_retrieved += r.retrieved;

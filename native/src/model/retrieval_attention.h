@@ -133,8 +133,9 @@ class RetrievalAttention {
   // Keys [begin, end) of (layer, KV group g) into its index (indexed_end_ untouched).
   void insert_group_until(int layer, int g, int64_t begin, int64_t end);
   bool monitored(int layer, int g) const;
-  void monitor_head(int layer, int g, const float* qh, int64_t pos, const std::vector<int32_t>& rows,
-                    HeadResult& r) const;
+  // q: the group's n_q query heads; heads: their results (sampled, recall, mass set).
+  void monitor_group(int layer, int g, const float* q, int n_q, int64_t pos, const std::vector<int32_t>& rows,
+                     HeadResult* heads) const;
 
   HParams hp_;
   RetrievalSettings s_;

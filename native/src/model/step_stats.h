@@ -13,6 +13,7 @@ struct StepStats {
   double matmul_ms = 0, static_ms = 0, search_ms = 0, retrieved_ms = 0, merge_ms = 0;
   double full_attention_ms = 0, other_ms = 0, index_build_ms = 0;
   double index_insert_ms = 0;  // keys that left the window, inserted into the indexes
+  double monitor_ms = 0;       // live quality monitor: exact scans of the sampled heads
   int64_t keys_scanned = 0;   // q . k evaluations in index searches, all layers and heads
   int64_t keys_indexed = 0;   // keys in the searched indexes, summed over searches
   int64_t keys_retrieved = 0; // keys attended through retrieval, all layers and heads

@@ -107,6 +107,8 @@ class TopK {
   float threshold() const { return topk_threshold(h_.data(), size_, k_); }
   int size() const { return size_; }
   bool full() const { return size_ >= k_; }
+  // The i-th kept entry in heap order (no particular order).
+  const Scored& at(int i) const { return h_[size_t(i)]; }
   // Best first.
   void sorted_into(std::vector<int32_t>& ids, std::vector<float>& scores) {
     topk_sort(h_.data(), size_);

@@ -4,7 +4,9 @@
 //   - so does the graph index with top-k = every indexed key (its beam covers
 //     the graph; it navigates by int8 codes and reranks by the f16 keys);
 //   - the static set alone (streaming) equals attention over sinks + window;
-//   - the graph index finds inserted keys (the monitor's recall on them).
+//   - the graph index finds inserted keys (the monitor's recall on them);
+//   - the monitor's recall and mass equal a brute-force recount (flat search).
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -243,6 +245,70 @@ TEST(graph_monitor_reports_recall_and_mass) {
   // Random isotropic keys are the hardest case for any index (no structure);
   // this only checks that the monitor measures something sensible.
   CHECK(recall / samples > 0.5);
+}
+
+// The monitor against a recount in double: flat search retrieves each head's
+// exact top-k, so every sampled head's recall is 1; its mass is the softmax
+// share of the static set plus the group's union of top-k lists.
+TEST(monitor_matches_a_brute_force_recount) {
+  const HParams hp = tiny_hparams();
+  ThreadPool pool(2);
+  KvCache kv(hp.n_layer, hp.n_head_kv, hp.head_dim, 2048);
+  fill_random(kv, hp, 2048, 5);
+  RetrievalSettings s;
+  s.mode = AttentionMode::FLAT;
+  s.sinks = 16;
+  s.window = 64;
+  s.top_k = 8;
+  s.monitor_every = 1;
+  s.monitor_heads = hp.n_layer * hp.n_head_kv;  // every (layer, group), every step
+  RetrievalAttention ra(hp, s, kv);
+  ra.build(1500, pool);
+  const int hd = hp.head_dim, n_gqa = hp.n_head / hp.n_head_kv;
+  const double scale = 1.0 / std::sqrt(double(hd));
+  for (int64_t pos = 1500; pos < 1540; ++pos) {
+    for (int l = 0; l < hp.n_layer; ++l) {
+      std::vector<float> q = random_q(hp, uint32_t(pos * 3 + l)), out(q.size());
+      StepStats st;
+      ra.attend_layer(l, q.data(), pos, out.data(), st, pool);
+      const int64_t i0 = s.sinks, i1 = ra.indexed_end(l);
+      double want_mass = 0;
+      for (int g = 0; g < hp.n_head_kv; ++g) {
+        std::vector<std::vector<double>> sc(size_t(n_gqa), std::vector<double>(size_t(pos + 1)));
+        std::vector<uint8_t> attended(size_t(pos + 1), 0);
+        for (int64_t j = 0; j <= pos; ++j) attended[size_t(j)] = j < i0 || j >= i1;
+        for (int i = 0; i < n_gqa; ++i) {
+          const float* qh = q.data() + size_t(g * n_gqa + i) * hd;
+          for (int64_t j = 0; j <= pos; ++j) {
+            double d = 0;
+            for (int c = 0; c < hd; ++c) d += double(qh[c]) * double(fp16_to_fp32(kv.k(l, g)[size_t(j) * hd + c]));
+            sc[size_t(i)][size_t(j)] = d * scale;
+          }
+          std::vector<int64_t> order;
+          for (int64_t j = i0; j < i1; ++j) order.push_back(j);
+          std::partial_sort(order.begin(), order.begin() + s.top_k, order.end(),
+                            [&](int64_t a, int64_t b) { return sc[size_t(i)][size_t(a)] > sc[size_t(i)][size_t(b)]; });
+          for (int t = 0; t < s.top_k; ++t) attended[size_t(order[size_t(t)])] = 1;
+        }
+        double group_mass = 0;
+        for (int i = 0; i < n_gqa; ++i) {
+          const double m = *std::max_element(sc[size_t(i)].begin(), sc[size_t(i)].end());
+          double total = 0, kept = 0;
+          for (int64_t j = 0; j <= pos; ++j) {
+            const double e = std::exp(sc[size_t(i)][size_t(j)] - m);
+            total += e;
+            if (attended[size_t(j)]) kept += e;
+          }
+          group_mass += kept / total / n_gqa;
+        }
+        want_mass += group_mass;
+      }
+      CHECK_EQ(st.quality_samples, hp.n_head_kv);
+      CHECK_NEAR(st.recall_sum, double(hp.n_head_kv), 1e-12);
+      CHECK_NEAR(st.mass_sum, want_mass, 1e-5);
+    }
+    ra.end_step();
+  }
 }
 
 TOME_TEST_MAIN()

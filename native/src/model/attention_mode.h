@@ -54,6 +54,11 @@ struct RetrievalSettings {
   int64_t reconnect_every = 4096;
   // llama.cpp's numerics (oracle parity) or exact f32 (see attention_math.h).
   AttentionNumerics numerics = AttentionNumerics::LLAMA_CPP;
+  // Graph indexes read their keys in place from the KV cache's K rows instead
+  // of keeping an f16 copy (128 bytes a key at head dim 64, a third of an
+  // index). Needs rows that stay in RAM: Session sets it when no RAM budget
+  // can release them. Not a search setting: results are identical either way.
+  bool share_cache_keys = false;
 };
 
 }  // namespace tome

@@ -130,6 +130,7 @@ void RetrievalAttention::build_layer(int l, int64_t n_past, ThreadPool& pool, co
         // at half the kNN cost (bench_index), so the build stays a few % of prefill
         // (capped at 32K: recall@100 0.976 at 1.4% scanned over 128K keys in bench_index)
         p.max_queries = std::clamp<int64_t>(n / 2, 4096, 32768);
+        if (s_.share_cache_keys && !guard_) p.shared_keys = kv_.k(l, g) + size_t(s_.sinks) * hd;
         const std::vector<float>& qs = queries_[pair];
         auto graph = RoarGraphIndex::build(keys.data(), n, size_t(hd), hd, qs.data(), int64_t(qs.size() / hd),
                                            size_t(hd), p, &pool);
@@ -483,6 +484,13 @@ void RetrievalAttention::attend_layer(int layer, const float* q, int64_t pos, fl
       st.widened = true;
     }
   }
+}
+
+void RetrievalAttention::set_row_guard(KvRowGuard* guard) {
+  if (guard)
+    for (const auto& idx : index_)
+      if (idx) idx->own_keys();
+  guard_ = guard;
 }
 
 size_t RetrievalAttention::index_bytes() const {

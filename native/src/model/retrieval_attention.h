@@ -110,7 +110,8 @@ class RetrievalAttention {
 
   // Under a RAM budget: rows are made resident through guard before they are
   // read outside the static set (nullptr: every row is always in RAM).
-  void set_row_guard(KvRowGuard* guard) { guard_ = guard; }
+  // A guard may release cache rows: indexes reading shared K rows copy them first.
+  void set_row_guard(KvRowGuard* guard);
 
   // Counts a finished decode step (drives the monitor's schedule).
   void end_step() {

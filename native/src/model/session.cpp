@@ -61,6 +61,8 @@ Session::Session(const Model& model, const SessionOptions& opts)
           opts.n_ctx > 0 ? opts.n_ctx : model.hparams().n_ctx_train),
       pool_(resolve_threads(opts.n_threads)) {
   if (opts_.n_batch <= 0) opts_.n_batch = 512;
+  // without a budget no cache row ever leaves RAM: indexes read their keys there
+  opts_.retrieval.share_cache_keys = !budget_set();
   if (opts_.retrieval.mode != AttentionMode::FULL)
     sparse_ = std::make_unique<RetrievalAttention>(model.hparams(), opts_.retrieval, kv_);
   identity_ = make_store_identity();

@@ -204,8 +204,9 @@ void Session::restore_sparse_state(int64_t& n) {
           all = false;
           continue;
         }
-        KeyMatrix keys(hp.head_dim);
-        keys.append_f16(kv_.k(l, g) + size_t(begin) * hp.head_dim, end - begin, size_t(hp.head_dim));
+        const uint16_t* rows = kv_.k(l, g) + size_t(begin) * hp.head_dim;
+        KeyMatrix keys = KeyMatrix::view(rows, end - begin, hp.head_dim);
+        if (!opts_.retrieval.share_cache_keys) keys.own();
         try {
           sparse_->set_index(l, g, deserialize_index(image.data(), image.size(), &keys));
         } catch (const Error& e) {

@@ -39,6 +39,7 @@ class FlatIndex : public KeyIndex {
   size_t bytes() const override { return sizeof(*this) + keys_.bytes(); }
   const uint16_t* key(int32_t id) const override { return keys_.row(id); }
   const KeyMatrix& key_rows() const override { return keys_; }
+  void own_keys() override { keys_.own(); }
 
   void search(const float* q, const SearchParams& p, SearchResult& out) const override;
   // kUnion: one pass over the keys for all n_q queries (each key row read once).

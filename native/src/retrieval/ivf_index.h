@@ -36,6 +36,7 @@ class IvfIndex : public KeyIndex {
   size_t bytes() const override;
   const uint16_t* key(int32_t id) const override { return keys_.row(id); }
   const KeyMatrix& key_rows() const override { return keys_; }
+  void own_keys() override { keys_.own(); }
   int nlist() const { return int(lists_.size()); }
   int default_nprobe() const { return default_nprobe_; }
   const std::vector<int32_t>& list(int l) const { return lists_[size_t(l)]; }

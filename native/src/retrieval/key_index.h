@@ -71,6 +71,9 @@ class KeyIndex {
   virtual const uint16_t* key(int32_t id) const = 0;
   // Every key, in id order (each index kind keeps them so).
   virtual const KeyMatrix& key_rows() const = 0;
+  // An index reading its keys from shared rows (a KeyMatrix view of the KV
+  // cache) copies them, before the cache may release them.
+  virtual void own_keys() {}
 
   // Top-k keys by q . k for one query q (d floats). out is overwritten.
   virtual void search(const float* q, const SearchParams& p, SearchResult& out) const = 0;

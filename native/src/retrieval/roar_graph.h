@@ -87,6 +87,12 @@ struct GraphBuildParams {
   int anchor_links = 2;      // anchors whose lists an inserted key is linked to
   int default_ef = 0;        // search beam when SearchParams.ef == 0; 0 = 3 k
   uint64_t seed = 1;
+  // When set: the f16 rows (n, d apart) holding the same values as the build's
+  // keys (the KV cache's K rows); the index reads them in place (a KeyMatrix
+  // view, key_matrix.h) instead of keeping a copy, and its inserts must be the
+  // rows that follow. The caller keeps them alive and unchanged (own_keys()
+  // copies them when that stops being true).
+  const uint16_t* shared_keys = nullptr;
 };
 
 struct GraphBuildStats {
@@ -115,6 +121,7 @@ class RoarGraphIndex : public KeyIndex {
   size_t bytes() const override;
   const uint16_t* key(int32_t id) const override { return keys_.row(id); }
   const KeyMatrix& key_rows() const override { return keys_; }
+  void own_keys() override { keys_.own(); }
 
   void search(const float* q, const SearchParams& p, SearchResult& out) const override;
   // A key added while decoding (graph_insert.cpp). Candidates: the top lists of

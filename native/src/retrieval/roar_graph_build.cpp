@@ -258,7 +258,7 @@ std::unique_ptr<RoarGraphIndex> RoarGraphIndex::build(const float* keys, int64_t
   GraphBuildStats st;
   std::unique_ptr<RoarGraphIndex> gp(new RoarGraphIndex());
   RoarGraphIndex& g = *gp;
-  g.keys_ = KeyMatrix(d);
+  g.keys_ = p.shared_keys ? KeyMatrix::view(p.shared_keys, 0, d) : KeyMatrix(d);  // appends below check a view
   g.M_ = p.M;
   g.R_ = p.R;
   g.ef_link_ = p.ef_link;

@@ -5,7 +5,10 @@
 //     the graph; it navigates by int8 codes and reranks by the f16 keys);
 //   - the static set alone (streaming) equals attention over sinks + window;
 //   - the graph index finds inserted keys (the monitor's recall on them);
-//   - the monitor's recall and mass equal a brute-force recount (flat search).
+//   - the monitor's recall and mass equal a brute-force recount (flat search);
+//   - graph indexes reading the cache's K rows in place (share_cache_keys)
+//     give bit-identical outputs to indexes with their own copies, in less
+//     memory, and copy the rows once a guard may release them.
 #include <algorithm>
 #include <cmath>
 #include <random>
@@ -14,6 +17,7 @@
 #include "attention/causal_attention.h"
 #include "common/fp16.h"
 #include "cpu/thread_pool.h"
+#include "model/kv_residency.h"
 #include "model/retrieval_attention.h"
 #include "retrieval/flat_index.h"
 #include "test_harness.h"
@@ -308,6 +312,61 @@ TEST(monitor_matches_a_brute_force_recount) {
       CHECK_NEAR(st.mass_sum, want_mass, 1e-5);
     }
     ra.end_step();
+  }
+}
+
+namespace {
+struct NoGuard : KvRowGuard {
+  void begin_epoch() override {}
+  void need_rows(int, int, const int32_t*, int64_t) override {}
+};
+}  // namespace
+
+TEST(indexes_over_the_cache_rows_decode_as_indexes_with_copies) {
+  const HParams hp = tiny_hparams();
+  ThreadPool pool(2);
+  KvCache kv(hp.n_layer, hp.n_head_kv, hp.head_dim, 2048);
+  fill_random(kv, hp, 2048, 6);
+  RetrievalSettings s;
+  s.mode = AttentionMode::RETRIEVAL;
+  s.sinks = 16;
+  s.window = 64;
+  s.top_k = 16;
+  RetrievalSettings shared = s;
+  shared.share_cache_keys = true;
+  RetrievalAttention a(hp, s, kv), b(hp, shared, kv);
+  for (int l = 0; l < hp.n_layer; ++l)
+    for (int64_t pos = 0; pos < 1500; pos += 50) {
+      std::vector<float> q;
+      for (int i = 0; i < 50; ++i) {
+        std::vector<float> qi = random_q(hp, uint32_t(300000 + pos + i));
+        q.insert(q.end(), qi.begin(), qi.end());
+      }
+      a.capture_queries(l, q.data(), pos, 50);
+      b.capture_queries(l, q.data(), pos, 50);
+    }
+  a.build(1500, pool);
+  b.build(1500, pool);
+  const size_t keys_bytes = size_t(hp.n_layer) * hp.n_head_kv * size_t(a.index_end(1500) - s.sinks) * hp.head_dim * 2;
+  CHECK(a.index_bytes() >= b.index_bytes() + keys_bytes);
+  NoGuard guard;
+  for (int64_t pos = 1500; pos < 1700; ++pos) {  // 200 keys leave the window into the indexes
+    if (pos == 1600) {  // b's indexes take copies from here
+      const size_t before = b.index_bytes();
+      const size_t copies = size_t(hp.n_layer) * hp.n_head_kv * size_t(b.indexed_end(0) - s.sinks) * hp.head_dim * 2;
+      b.set_row_guard(&guard);
+      CHECK(b.index_bytes() >= before + copies);
+    }
+    for (int l = 0; l < hp.n_layer; ++l) {
+      std::vector<float> q = random_q(hp, uint32_t(pos * 13 + l)), oa(q.size()), ob(q.size());
+      StepStats sa, sb;
+      a.attend_layer(l, q.data(), pos, oa.data(), sa, pool);
+      b.attend_layer(l, q.data(), pos, ob.data(), sb, pool);
+      CHECK(oa == ob);
+      CHECK_EQ(sa.keys_scanned, sb.keys_scanned);
+    }
+    a.end_step();
+    b.end_step();
   }
 }
 

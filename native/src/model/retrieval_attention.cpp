@@ -239,9 +239,10 @@ void RetrievalAttention::monitor_group(int layer, int g, const float* q, int n_q
   const KvRows kv = kv_.rows(layer, g);
   const int64_t n_ctx = pos + 1;
   const int64_t idx_begin = s_.sinks, idx_end = indexed_end_[size_t(layer)];
-  // q . k over three runs of rows: indexed keys from the index's own copy (the
-  // same f16 values), so the monitor reads no released block; the rest from
-  // the cache. The kernel flat's scan uses (f16 rows widened in registers).
+  // q . k over three runs of rows: indexed keys through the index (the same
+  // f16 values; under a RAM budget its own copy, so the monitor reads no
+  // released block); the rest from the cache. The kernel flat's scan uses
+  // (f16 rows widened in registers).
   const int64_t i0 = idx ? std::min(idx_begin, n_ctx) : n_ctx, i1 = idx ? std::min(idx_end, n_ctx) : n_ctx;
   auto rows_at = [&](int64_t j) { return j >= i0 && j < i1 ? idx->key_rows().row(j - i0) : kv.k + size_t(j) * kv.stride; };
   thread_local std::vector<float> s, e;
@@ -270,9 +271,9 @@ void RetrievalAttention::monitor_group(int layer, int g, const float* q, int n_q
     for (int64_t j = 0; j < n_ctx; ++j) sh[j] *= scale;
     const float m = *std::max_element(sh, sh + n_ctx);
     const double total = softmax_exp(sh, n_ctx, m, e.data());
-    double kept = 0;
-    for (int64_t j = 0; j < n_ctx; ++j)
-      if (j < idx_begin || j >= idx_end) kept += e[size_t(j)];
+    double kept = 0;  // the static set: [0, sinks) and [indexed end, n_ctx); then the retrieved rows
+    for (int64_t j = 0; j < std::min(idx_begin, n_ctx); ++j) kept += e[size_t(j)];
+    for (int64_t j = std::max(idx_begin, std::min(idx_end, n_ctx)); j < n_ctx; ++j) kept += e[size_t(j)];
     for (int32_t p : attended) kept += e[size_t(p)];
     HeadResult& r = heads[h];
     r.sampled = true;

@@ -20,6 +20,7 @@ import { loadAddon, type SessionOptions } from "../engine/native";
 import { syntheticModel, benchDir } from "./synthetic";
 import { requireTestData } from "./test-data";
 import type { StoreCaseArgs } from "./store-case";
+import type { BenchOptions } from "../cli/commands/bench";
 
 export interface StoreRow {
   case: "prefill" | "reopen" | "budget";
@@ -47,7 +48,8 @@ function runCase(args: StoreCaseArgs): Record<string, unknown> {
   }
 }
 
-export async function benchStore(o: { json: boolean; quick: boolean; threads?: number }) {
+export async function benchStore(o: BenchOptions) {
+  const wants = (c: string) => !o.cases || o.cases.includes(c);
   const threads = o.threads ?? os.cpus().length;
   const ctx = o.quick ? 4096 : 32768;
   const data = requireTestData();
@@ -69,7 +71,7 @@ export async function benchStore(o: { json: boolean; quick: boolean; threads?: n
     say({ case: "prefill", ctx, ram_budget_frac: null, ms_per_token: (Number(p.seconds) * 1000) / ctx, ...p });
     // (the layer-major release does not depend on the budget's size; a budget must still hold
     // the indexes afterwards: about two thirds of the host tier here)
-    for (const frac of [1, 0.9, 0.7]) {
+    for (const frac of wants("layer-major") ? [1, 0.9, 0.7] : []) {
       const lm = path.join(dir, "layer-major.tomekv");
       const budget = frac < 1 ? { ramBudgetFrac: frac } : {};
       const q = runCase({ ...base, store: lm, session: { ...session, ...budget }, case: "prefill", layerMajor: true });
@@ -78,15 +80,17 @@ export async function benchStore(o: { json: boolean; quick: boolean; threads?: n
       fs.rmSync(lm, { force: true });
       for (const ext of ["-wal", "-shm"]) fs.rmSync(lm + ext, { force: true });
     }
-    const r = runCase({ ...base, case: "reopen" });
-    say({ case: "reopen", ctx, ram_budget_frac: null, speedup_vs_prefill: Number(p.seconds) / Number(r.seconds), ...r });
+    if (wants("reopen")) {
+      const r = runCase({ ...base, case: "reopen" });
+      say({ case: "reopen", ctx, ram_budget_frac: null, speedup_vs_prefill: Number(p.seconds) / Number(r.seconds), ...r });
+    }
     // decode at each budget from a fresh copy of the store (decoding appends nothing unless flushed,
     // but the copy keeps every case's start identical)
     const decode = o.quick ? 32 : 64;
     const fracs: [number, "lru" | "lfu"][] = o.quick
       ? [[1, "lfu"], [0.9, "lfu"], [0.85, "lfu"], [0.85, "lru"], [0.25, "lfu"]]
       : [[1, "lfu"], [0.9, "lfu"], [0.85, "lfu"], [0.85, "lru"], [0.8, "lfu"], [0.25, "lfu"]];
-    for (const [frac, eviction] of fracs) {
+    for (const [frac, eviction] of wants("budget") ? fracs : []) {
       const copy = path.join(dir, "copy.tomekv");
       fs.copyFileSync(store, copy);
       const budget = frac < 1 ? { ramBudgetFrac: frac, eviction } : {};

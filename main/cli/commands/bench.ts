@@ -1,6 +1,8 @@
-// tome bench SUITE [--json] [--quick] [--shape S,..] [--ctx N,..]: measurements,
-// never pass/fail tests. --shape and --ctx narrow the decode suite to some of
-// its rows (one long run per shape and length, e.g. the 1b shape alone).
+// tome bench SUITE [--json] [--quick] [--shape S,..] [--ctx N,..] [--cases C,..]:
+// measurements, never pass/fail tests. --shape and --ctx narrow the decode
+// suite to some of its rows (one long run per shape and length, e.g. the 1b
+// shape alone); --cases the store suite's (its layer-major prefills take as
+// long as the token-major one each: a quarter of an hour at 32K tokens here).
 // Suites: engine (tome vs llama.cpp through node-llama-cpp), index (recall vs
 // keys scanned per index), decode (ms per token vs context per attention mode),
 // accuracy (retrieval vs full on a real model), store (KV store: prefill, reopen, RAM budget).
@@ -12,7 +14,7 @@ import { benchIndex } from "../../bench/index";
 import { benchStore } from "../../bench/store";
 
 export const usage =
-  "tome bench engine|index|decode|accuracy|store [--json] [--quick] [--threads N] [--shape smol,1b] [--ctx 4096,131072]";
+  "tome bench engine|index|decode|accuracy|store [--json] [--quick] [--threads N] [--shape smol,1b] [--ctx 4096,131072] [--cases prefill,layer-major,reopen,budget]";
 
 export interface BenchOptions {
   json: boolean;
@@ -20,6 +22,7 @@ export interface BenchOptions {
   threads?: number;
   shapes?: string[]; // decode: only these model shapes
   ctxs?: number[]; // decode: only these context lengths
+  cases?: string[]; // store: only these cases (the token-major prefill always runs: the others read its store)
 }
 
 const suites: Record<string, (o: BenchOptions) => Promise<unknown>> = {
@@ -39,6 +42,7 @@ export async function bench(argv: string[]): Promise<number> {
       threads: { type: "string" },
       shape: { type: "string" },
       ctx: { type: "string" },
+      cases: { type: "string" },
     },
     true,
   );
@@ -49,7 +53,11 @@ export async function bench(argv: string[]): Promise<number> {
   const ctxs = values.ctx === undefined ? undefined : String(values.ctx).split(",").map(Number);
   if (ctxs?.some((c) => !Number.isInteger(c) || c < 1024)) throw new UsageError("--ctx takes token counts >= 1024, comma separated");
   if ((shapes || ctxs) && suite !== "decode") throw new UsageError("--shape and --ctx apply to the decode suite");
-  const result = await suites[suite]({ json: values.json === true, quick: values.quick === true, threads, shapes, ctxs });
+  const cases = values.cases === undefined ? undefined : String(values.cases).split(",");
+  const storeCases = ["prefill", "layer-major", "reopen", "budget"];
+  if (cases && suite !== "store") throw new UsageError("--cases applies to the store suite");
+  if (cases?.some((c) => !storeCases.includes(c))) throw new UsageError(`--cases takes ${storeCases.join(", ")}`);
+  const result = await suites[suite]({ json: values.json === true, quick: values.quick === true, threads, shapes, ctxs, cases });
   if (values.json) process.stdout.write(JSON.stringify(result) + "\n");
   return 0;
 }

@@ -55,6 +55,20 @@ std::vector<float> random_q(const HParams& hp, uint32_t seed) {
   return q;
 }
 
+// Prefill queries for every layer: random, chunk positions at a time over
+// [0, n) (the last chunk may run past n), seeded by seed + position.
+void capture_random_queries(RetrievalAttention& ra, const HParams& hp, int64_t n, int chunk, uint32_t seed) {
+  for (int l = 0; l < hp.n_layer; ++l)
+    for (int64_t pos = 0; pos < n; pos += chunk) {
+      std::vector<float> q;
+      for (int i = 0; i < chunk; ++i) {
+        std::vector<float> qi = random_q(hp, uint32_t(seed + pos + i));
+        q.insert(q.end(), qi.begin(), qi.end());
+      }
+      ra.capture_queries(l, q.data(), pos, chunk);
+    }
+}
+
 // Full attention of one query at position pos (exact numerics).
 std::vector<float> full_attention(const KvCache& kv, const HParams& hp, int layer, const std::vector<float>& q,
                                   int64_t pos, ThreadPool& pool) {
@@ -119,15 +133,7 @@ TEST(graph_with_every_key_equals_full_attention) {
   s.top_k = 1 << 20;  // ef defaults to 3 x top-k: the beam holds every key
   s.numerics = AttentionNumerics::EXACT;
   RetrievalAttention ra(hp, s, kv);
-  for (int l = 0; l < hp.n_layer; ++l)
-    for (int64_t pos = 0; pos < 1000; pos += 50) {
-      std::vector<float> q;
-      for (int i = 0; i < 50; ++i) {
-        std::vector<float> qi = random_q(hp, uint32_t(200000 + pos + i));
-        q.insert(q.end(), qi.begin(), qi.end());
-      }
-      ra.capture_queries(l, q.data(), pos, 50);
-    }
+  capture_random_queries(ra, hp, 1000, 50, 200000);
   ra.build(1000, pool);
   for (int64_t pos = 1000; pos < 1040; ++pos) {
     for (int l = 0; l < hp.n_layer; ++l) {
@@ -219,16 +225,7 @@ TEST(graph_monitor_reports_recall_and_mass) {
   s.monitor_every = 1;
   s.monitor_heads = 4;
   RetrievalAttention ra(hp, s, kv);
-  // prefill queries: random, captured for both layers
-  for (int l = 0; l < hp.n_layer; ++l)
-    for (int64_t pos = 0; pos < 3000; pos += 64) {
-      std::vector<float> q;
-      for (int i = 0; i < 64; ++i) {
-        std::vector<float> qi = random_q(hp, uint32_t(100000 + pos + i));
-        q.insert(q.end(), qi.begin(), qi.end());
-      }
-      ra.capture_queries(l, q.data(), pos, 64);
-    }
+  capture_random_queries(ra, hp, 3000, 64, 100000);
   ra.build(3000, pool);
   double recall = 0;
   int samples = 0;
@@ -335,16 +332,8 @@ TEST(indexes_over_the_cache_rows_decode_as_indexes_with_copies) {
   RetrievalSettings shared = s;
   shared.share_cache_keys = true;
   RetrievalAttention a(hp, s, kv), b(hp, shared, kv);
-  for (int l = 0; l < hp.n_layer; ++l)
-    for (int64_t pos = 0; pos < 1500; pos += 50) {
-      std::vector<float> q;
-      for (int i = 0; i < 50; ++i) {
-        std::vector<float> qi = random_q(hp, uint32_t(300000 + pos + i));
-        q.insert(q.end(), qi.begin(), qi.end());
-      }
-      a.capture_queries(l, q.data(), pos, 50);
-      b.capture_queries(l, q.data(), pos, 50);
-    }
+  capture_random_queries(a, hp, 1500, 50, 300000);
+  capture_random_queries(b, hp, 1500, 50, 300000);
   a.build(1500, pool);
   b.build(1500, pool);
   const size_t keys_bytes = size_t(hp.n_layer) * hp.n_head_kv * size_t(a.index_end(1500) - s.sinks) * hp.head_dim * 2;

@@ -16,6 +16,7 @@ void AnchorQueries::add(const float* query, const int32_t* ids, const float* sco
   for (int i = 0; i < n && i < ka; ++i)
     if (ids[i] >= 0) topk_push(top.data() + base, sz, ka, Scored{scores[i], ids[i]});
   top_size.push_back(sz);
+  theta.push_back(topk_threshold(top.data() + base, sz, ka));
 }
 
 void AnchorQueries::link_and_update(const float* key, int32_t id, int r, std::vector<int32_t>& out) {
@@ -25,10 +26,7 @@ void AnchorQueries::link_and_update(const float* key, int32_t id, int r, std::ve
   dots_rows(key, q.data(), size_t(d), A, d, s.data());
   // The r anchors with the largest margin s_a - theta_a.
   TopK best(r);
-  for (int64_t a = 0; a < A; ++a) {
-    const Scored* h = top.data() + size_t(a) * size_t(ka);
-    best.push(s[size_t(a)] - topk_threshold(h, top_size[size_t(a)], ka), int32_t(a));
-  }
+  for (int64_t a = 0; a < A; ++a) best.push(s[size_t(a)] - theta[size_t(a)], int32_t(a));
   std::vector<int32_t> chosen;
   std::vector<float> margin;
   best.sorted_into(chosen, margin);
@@ -36,8 +34,15 @@ void AnchorQueries::link_and_update(const float* key, int32_t id, int r, std::ve
     const Scored* h = top.data() + size_t(a) * size_t(ka);
     for (int i = 0; i < top_size[size_t(a)]; ++i) out.push_back(h[i].id);
   }
-  // Keep every anchor's list exact over the growing key set.
-  for (int64_t a = 0; a < A; ++a) topk_push(top.data() + size_t(a) * size_t(ka), top_size[size_t(a)], ka, Scored{s[size_t(a)], id});
+  // Keep every anchor's list exact over the growing key set. id is the newest
+  // key (the highest id), so on a tie it ranks after every kept one: it enters
+  // a full list only when it scores above the threshold.
+  for (int64_t a = 0; a < A; ++a) {
+    if (top_size[size_t(a)] == ka && !(s[size_t(a)] > theta[size_t(a)])) continue;
+    Scored* h = top.data() + size_t(a) * size_t(ka);
+    topk_push(h, top_size[size_t(a)], ka, Scored{s[size_t(a)], id});
+    theta[size_t(a)] = topk_threshold(h, top_size[size_t(a)], ka);
+  }
 }
 
 // u32 count, u32 ka, then per anchor: f32 q[d], u32 size, (f32 score, i32 id) * size.
@@ -67,6 +72,7 @@ void AnchorQueries::read(ByteReader& r, int dim, int64_t n_keys) {
   q.clear();
   top.assign(size_t(A) * size_t(ka), Scored{0, 0});
   top_size.assign(A, 0);
+  theta.assign(A, 0.0f);
   std::vector<float> row;
   for (uint32_t a = 0; a < A; ++a) {
     r.array(row, uint64_t(d), "anchor query");
@@ -84,6 +90,7 @@ void AnchorQueries::read(ByteReader& r, int dim, int64_t n_keys) {
       topk_push(h, hs, ka, Scored{sc, id});
     }
     top_size[a] = hs;
+    theta[a] = topk_threshold(h, hs, ka);
   }
 }
 

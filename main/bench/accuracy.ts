@@ -7,15 +7,15 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { loadAddon, type AttentionMode, type NativeSession } from "../engine/native";
+import { loadAddon, type AttentionMode, type GroupSearch, type NativeSession } from "../engine/native";
 import { requireTestData } from "./test-data";
 import { argmax, kl, logSoftmax } from "../eval/divergence";
 
 export interface AccuracyRow {
   model: string;
   mode: AttentionMode;
-  /** GQA: one search per query head (union of their top-k) or one with the group's mean query. */
-  group?: "union" | "mean";
+  /** GQA: one search per query head (union of their top-k), one with the group's mean query, or one joint traversal. */
+  group?: GroupSearch;
   ms_per_token?: number;
   ctx: number;
   steps: number;
@@ -35,7 +35,7 @@ export async function benchAccuracy(o: { json: boolean; quick: boolean; threads?
   const steps = o.quick ? 64 : 256;
   const text = fs.readFileSync(path.join(data, "books", "alice-in-wonderland_pg11.txt"), "utf8").replace(/\r\n/g, "\n");
   const doc = Array.from(model.tokenize(text, true, false)).slice(0, ctx - steps - 1);
-  const open = (attention: AttentionMode, group: "union" | "mean" = "union"): NativeSession =>
+  const open = (attention: AttentionMode, group: GroupSearch = "union"): NativeSession =>
     new addon.Session(model, { ctx, threads, attention, group, monitorEvery: 1, monitorHeads: 4 });
   // full attention's greedy continuation is the reference
   const full = open("full");
@@ -50,8 +50,8 @@ export async function benchAccuracy(o: { json: boolean; quick: boolean; threads?
   }
   full.close();
   const rows: AccuracyRow[] = [];
-  const variants: [AttentionMode, "union" | "mean"][] = [
-    ["retrieval", "union"], ["retrieval", "mean"], ["flat", "union"], ["ivf", "union"], ["streaming", "union"],
+  const variants: [AttentionMode, GroupSearch][] = [
+    ["retrieval", "union"], ["retrieval", "joint"], ["retrieval", "mean"], ["flat", "union"], ["ivf", "union"], ["streaming", "union"],
   ];
   for (const [mode, group] of variants) {
     const s = open(mode, group);

@@ -40,6 +40,9 @@ export interface NativeTokenizer {
 
 export type AttentionMode = "full" | "retrieval" | "streaming" | "flat" | "ivf";
 
+/** How the query heads of a GQA group search their shared index (see README: retrieval). */
+export type GroupSearch = "union" | "mean" | "joint";
+
 export interface RetrievalOptions {
   attention?: AttentionMode;
   sinks?: number;
@@ -51,7 +54,8 @@ export interface RetrievalOptions {
   querySample?: number;
   /** Indexes with fewer keys are searched by an exact scan (below the crossover it is cheaper); 0 (default): never. */
   exactBelow?: number;
-  group?: "union" | "mean";
+  /** GQA: search per query head ("union"), once with the group's mean query ("mean"), or all heads in one traversal ("joint"). */
+  group?: GroupSearch;
   monitorEvery?: number;
   monitorHeads?: number;
   widenBelow?: number;

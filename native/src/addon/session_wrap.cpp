@@ -54,7 +54,8 @@ void read_retrieval_settings(const Napi::Object& o, RetrievalSettings& r) {
     std::string gname = group.IsString() ? group.As<Napi::String>().Utf8Value() : "";
     if (gname == "union") r.group = GroupMode::kUnion;
     else if (gname == "mean") r.group = GroupMode::kMean;
-    else throw type_error(env, "option 'group' must be 'union' or 'mean'");
+    else if (gname == "joint") r.group = GroupMode::kJoint;
+    else throw type_error(env, "option 'group' must be 'union', 'mean' or 'joint'");
   }
 }
 

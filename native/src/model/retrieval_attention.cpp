@@ -54,7 +54,7 @@ struct RetrievalAttention::HeadResult {
   double static_ms = 0, search_ms = 0, retrieved_ms = 0, merge_ms = 0, monitor_ms = 0;
   int64_t scanned = 0, indexed = 0, retrieved = 0;
   float lse = 0;                 // static set's log-sum-exp, then the merged one
-  SearchResult found;            // this head's search (kMean: the group's, in its first head)
+  SearchResult found;            // this head's search (kMean, kJoint: the group's, in its first head)
   std::vector<int32_t> positions;
   std::vector<float> weights;    // each retrieved key's weight in this head's merged softmax
   bool sampled = false;
@@ -292,7 +292,7 @@ void RetrievalAttention::monitor_group(int layer, int g, const float* q, int n_q
 // One layer of a decode step, in two parallel phases:
 //   1. small tasks, so that a few KV groups (3 in SmolLM-like shapes) keep every
 //      thread busy: each group's inserts (keys that left the window), the
-//      searches (one per query head, or one per group with kMean; a group's
+//      searches (one per query head, or one per group with kMean / kJoint; a group's
 //      wait for its inserts), then the static set of each group (its heads
 //      together: rows converted once);
 //   2. per KV group: its heads' attention over the group's retrieved rows (the
@@ -325,7 +325,7 @@ void RetrievalAttention::attend_layer(int layer, const float* q, int64_t pos, fl
   // Search tasks: (group, head), head -1 = one search for the whole group: an
   // exact scan (an index below exact_below keys, counting this step's inserts:
   // under the crossover a scan of every key costs less than a graph search),
-  // or the kMean search. The group's first head holds a group search's result.
+  // or the kMean / kJoint search. The group's first head holds a group search's result.
   const int64_t pending = insert_tasks ? insert_end - indexed_end_[size_t(layer)] : 0;
   group_exact_.assign(size_t(G), 0);
   search_tasks_.clear();

@@ -19,6 +19,7 @@
 #include <functional>
 #include <limits>
 
+#include "retrieval/beam_heaps.h"
 #include "retrieval/dot_kernels.h"
 #include "retrieval/graph_search.h"
 #include "retrieval/nav_codes.h"
@@ -28,27 +29,11 @@ namespace tome {
 
 namespace {
 
-// Visited set of one search: a bitset, cleared per search (n / 8 bytes: 16 KB
-// at 128K keys, about a microsecond to clear). A search visits a few thousand
-// random ids; as bits they stay in L1, where the 4-byte epoch tags of an
-// EpochMarks (512 KB at 128K keys) spilled to L2 and beyond at a decode step
-// that also streams weights and KV rows.
-struct VisitedBits {
-  std::vector<uint64_t> words;
-  void clear(int64_t n) { words.assign(size_t((n + 63) / 64), 0); }
-  // True when v was already visited; marks it.
-  bool test_and_set(int32_t v) {
-    uint64_t& w = words[size_t(v) >> 6];
-    const uint64_t bit = uint64_t(1) << (v & 63);
-    const bool was = (w & bit) != 0;
-    w |= bit;
-    return was;
-  }
-};
+using namespace beam;
 
 struct Scratch {
   VisitedBits visited;
-  std::vector<uint64_t> cand;  // heap of packed keys (see below), best at front
+  std::vector<uint64_t> cand;  // heap of packed keys (beam_heaps.h), best at front
   std::vector<uint64_t> res;   // heap of packed keys, worst at front
   std::vector<int32_t> ids;    // a round's keys to score
   std::vector<uint32_t> ord;   // their scores, order-mapped
@@ -61,99 +46,6 @@ thread_local Scratch t_scratch;
 
 constexpr int kMaxWidth = 16;
 std::atomic<int> g_decode_width{8};  // expansions per round of decode-time searches
-
-// The heaps hold (score, id) packed in one uint64 whose unsigned order is
-// ranks_before's (topk.h): the score mapped to a uint32 of the same order in
-// the high half, ~id in the low half (equal scores: the lower id ranks
-// first). One integer compare per heap step, where a Scored pair took two
-// float compares and a branch on ties; a search does a few thousand heap
-// operations per query (about half of its time at 128K keys with int8
-// navigation, measured). NaN scores count as -inf; -0 as +0.
-inline uint32_t ord_of(float v) {
-  if (v != v) v = -std::numeric_limits<float>::infinity();
-  v += 0.0f;  // -0 -> +0
-  uint32_t b;
-  std::memcpy(&b, &v, sizeof b);
-  return (b & 0x80000000u) ? ~b : (b | 0x80000000u);
-}
-inline float score_of(uint32_t o) {
-  const uint32_t b = (o & 0x80000000u) ? (o & 0x7fffffffu) : ~o;
-  float v;
-  std::memcpy(&v, &b, sizeof v);
-  return v;
-}
-inline uint32_t ord_of(int32_t s) { return uint32_t(s) ^ 0x80000000u; }
-inline uint64_t pack(uint32_t ord, int32_t id) { return (uint64_t(ord) << 32) | uint64_t(~uint32_t(id)); }
-inline int32_t id_of(uint64_t key) { return int32_t(~uint32_t(key)); }
-inline uint32_t ord_part(uint64_t key) { return uint32_t(key >> 32); }
-
-// 4-ary heaps of packed keys, h[0..size) with the children of i at 4i+1 ..
-// 4i+4 and the front the key that comes first by Before (std::less: the
-// smallest, std::greater: the largest). Four children per level halve the
-// depth of a binary heap, and the first of four is found without branches: a
-// full beam of 300 is 5 levels, each one unpredictable branch, where a binary
-// heap took 9.
-template <class Before>
-inline void sift_up(uint64_t* h, int i, uint64_t x) {
-  const Before before;
-  while (i > 0) {
-    const int p = (i - 1) >> 2;
-    if (!before(x, h[p])) break;
-    h[i] = h[p];
-    i = p;
-  }
-  h[i] = x;
-}
-// x goes down from position i (whose old key is gone).
-template <class Before>
-inline void sift_down(uint64_t* h, int size, int i, uint64_t x) {
-  const Before before;
-  for (;;) {
-    const int c0 = 4 * i + 1;
-    if (c0 >= size) break;
-    int c = c0;
-    uint64_t m = h[c0];
-    if (c0 + 3 < size) {
-      const uint64_t a = h[c0 + 1], b = h[c0 + 2], e = h[c0 + 3];
-      c = before(a, m) ? c0 + 1 : c;
-      m = before(a, m) ? a : m;
-      c = before(b, m) ? c0 + 2 : c;
-      m = before(b, m) ? b : m;
-      c = before(e, m) ? c0 + 3 : c;
-      m = before(e, m) ? e : m;
-    } else {
-      for (int j = c0 + 1; j < size; ++j)
-        if (before(h[j], m)) m = h[j], c = j;
-    }
-    if (!before(m, x)) break;
-    h[i] = m;
-    i = c;
-  }
-  h[i] = x;
-}
-
-// The results: a bounded min-heap (front = worst kept); keeps x if it beats
-// the worst of a full heap (topk_push's rule on packed keys).
-inline bool keep_best(uint64_t* h, int& size, int k, uint64_t x) {
-  if (size < k) {
-    sift_up<std::less<uint64_t>>(h, size++, x);
-    return true;
-  }
-  if (x <= h[0]) return false;
-  sift_down<std::less<uint64_t>>(h, size, 0, x);  // x replaces the worst
-  return true;
-}
-
-// The candidates: an unbounded max-heap in a vector (front = best).
-inline void cand_push(std::vector<uint64_t>& h, uint64_t x) {
-  h.push_back(x);
-  sift_up<std::greater<uint64_t>>(h.data(), int(h.size()) - 1, x);
-}
-inline void cand_pop(std::vector<uint64_t>& h) {
-  const uint64_t x = h.back();
-  h.pop_back();
-  if (!h.empty()) sift_down<std::greater<uint64_t>>(h.data(), int(h.size()), 0, x);
-}
 
 // Scorers: score(ids, n, ord, S) -> ord[i] = the order-mapped score of key
 // ids[i]; value(ord) -> the score as a float.
@@ -266,6 +158,7 @@ void sorted_results(const Scratch& S, int m, std::vector<Scored>& out) {
 }  // namespace
 
 void set_decode_search_width(int width) { g_decode_width.store(std::min(std::max(width, 1), kMaxWidth)); }
+int decode_search_width() { return g_decode_width.load(std::memory_order_relaxed); }
 
 void beam_search(const GraphView& g, const float* q, SearchMetric metric, int ef, std::vector<Scored>& out,
                  int64_t* scanned) {
@@ -308,7 +201,7 @@ void beam_search_reranked(const GraphView& g, const NavCodes* codes, const float
   if (g.n == 0 || g.n_entries == 0 || ef <= 0 || k <= 0) return;
   Scratch& S = t_scratch;
   bool by_keys = false;
-  const int m = navigate(g, codes, q, ef, g_decode_width.load(std::memory_order_relaxed), scanned, S, &by_keys);
+  const int m = navigate(g, codes, q, ef, decode_search_width(), scanned, S, &by_keys);
   if (m == 0) return;
   if (by_keys) {  // the scores are exact already
     sorted_results<KeyScorer>(S, m, out);
@@ -380,6 +273,30 @@ void RoarGraphIndex::search(const float* q, const SearchParams& p, SearchResult&
   for (size_t i = 0; i < n; ++i) {
     out.ids[i] = res[i].id;
     out.scores[i] = res[i].score;
+  }
+}
+
+void RoarGraphIndex::search_group(const float* q, int n_q, const SearchParams& p, SearchResult& out) const {
+  if (p.group != GroupMode::kJoint || n_q <= 1 || p.nav_keys) return KeyIndex::search_group(q, n_q, p, out);
+  out.clear();
+  const int k = std::max(0, p.k);
+  if (k == 0) return;
+  const int ef = std::max(k, p.ef > 0 ? p.ef : (default_ef_ > 0 ? default_ef_ : 3 * k));
+  thread_local std::vector<std::vector<Scored>> lists;
+  thread_local std::vector<Scored> all;
+  if (!beam_search_joint(view(), nav_, q, n_q, ef, k, lists, &out.keys_scanned)) {
+    SearchParams u = p;
+    u.group = GroupMode::kUnion;
+    return KeyIndex::search_group(q, n_q, u, out);
+  }
+  all.clear();
+  for (const auto& l : lists) all.insert(all.end(), l.begin(), l.end());
+  dedup_best_first(all);
+  out.ids.resize(all.size());
+  out.scores.resize(all.size());
+  for (size_t i = 0; i < all.size(); ++i) {
+    out.ids[i] = all[i].id;
+    out.scores[i] = all[i].score;
   }
 }
 

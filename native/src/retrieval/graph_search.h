@@ -45,8 +45,19 @@ void beam_search_reranked(const GraphView& g, const NavCodes* codes, const float
 void beam_search_nav(const GraphView& g, const NavCodes* codes, const float* q, int ef, int width,
                      std::vector<int32_t>& ids, int64_t* scanned);
 
-// Expansions per round of beam_search_reranked, 1..16 (benchmarks; process-wide).
+// The decode-time search of a GQA group's n_q queries q (n_q, d) in one
+// traversal (graph_search_joint.cpp): out[h] = query h's top k by q_h . k,
+// exact f16 scores, best first, as beam_search_reranked gives each head. The
+// heads share the visited set and every scored key's memory loads; each keeps
+// its own beam of width ef. *scanned counts the keys navigated (each once,
+// whatever n_q). False (out untouched) when the codes do not cover the graph or
+// cannot encode a query: the caller searches per head.
+bool beam_search_joint(const GraphView& g, const NavCodes& codes, const float* q, int n_q, int ef, int k,
+                       std::vector<std::vector<Scored>>& out, int64_t* scanned);
+
+// Expansions per round of the decode-time searches, 1..16 (benchmarks; process-wide).
 void set_decode_search_width(int width);
+int decode_search_width();
 
 // BFS from the entries: reached[v] = 1 for every reachable v. Returns the count.
 int64_t mark_reachable(const GraphView& g, std::vector<uint8_t>& reached);

@@ -20,7 +20,8 @@ void KeyIndex::search_group(const float* q, int n_q, const SearchParams& p, Sear
     for (int h = 0; h < n_q; ++h) axpy_f32(mean.data(), 1.0f / float(n_q), q + size_t(h) * d, d);
     return search(mean.data(), p, out);
   }
-  // kUnion: one search per head, union by id keeping each id's best score.
+  // kUnion (and kJoint where the index has no joint search): one search per
+  // head, union by id keeping each id's best score.
   std::vector<Scored> all;
   SearchResult one;
   for (int h = 0; h < n_q; ++h) {

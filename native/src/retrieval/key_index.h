@@ -27,7 +27,11 @@
 //                      search's cost, top-k of sum_h q_h . k (the keys the group
 //                      as a whole scores highest), which misses keys that only one
 //                      head attends to.
-// search_group() implements both; which one the engine uses is decided by
+//   GroupMode::kJoint  graph only (other indexes: kUnion): the heads search in
+//                      one traversal (graph_search_joint.cpp), each keeping its
+//                      own beam and top-k, sharing the visited set and each
+//                      visited key's memory loads; returns the union as kUnion.
+// search_group() implements them; which one the engine uses is decided by
 // measurement (recall and captured softmax mass per head), see the engine's
 // retrieval settings.
 #pragma once
@@ -38,7 +42,7 @@
 
 namespace tome {
 
-enum class GroupMode : int { kUnion = 0, kMean = 1 };
+enum class GroupMode : int { kUnion = 0, kMean = 1, kJoint = 2 };
 
 struct SearchParams {
   int k = 100;          // keys to return
@@ -78,7 +82,8 @@ class KeyIndex {
   // Top-k keys by q . k for one query q (d floats). out is overwritten.
   virtual void search(const float* q, const SearchParams& p, SearchResult& out) const = 0;
   // n_q queries (n_q, d) sharing this index (a GQA group); see GroupMode above.
-  // kUnion: ids sorted by their best score over the heads; keys_scanned summed.
+  // kUnion / kJoint: ids sorted by their best score over the heads; keys_scanned
+  // summed over the searches (kJoint: each key once).
   virtual void search_group(const float* q, int n_q, const SearchParams& p, SearchResult& out) const;
 
   // Appends one key (d floats); returns its id (== size() before the call).

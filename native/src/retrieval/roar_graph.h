@@ -124,6 +124,8 @@ class RoarGraphIndex : public KeyIndex {
   void own_keys() override { keys_.own(); }
 
   void search(const float* q, const SearchParams& p, SearchResult& out) const override;
+  // kJoint: the group's heads in one traversal (beam_search_joint); else as KeyIndex.
+  void search_group(const float* q, int n_q, const SearchParams& p, SearchResult& out) const override;
   // A key added while decoding (graph_insert.cpp). Candidates: the top lists of
   // the anchor queries it comes closest to entering (as build step 3), the
   // keys found by searching with the key itself, and, when given, with the

@@ -31,7 +31,7 @@
 //     keysScanned, keysIndexed, keysScannedFrac, keysRetrieved, topK, widened,
 //     recall?, massCaptured?, positions: Int32Array, weights: Float32Array, indexBytes }
 // Options: { ctx, threads, batch, attention: full|retrieval|streaming|flat|ivf,
-//   sinks, window, topK, ef, nprobe, degree, querySample, group: union|mean,
+//   sinks, window, topK, ef, nprobe, degree, querySample, group: union|mean|joint,
 //   monitorEvery, monitorHeads, widenBelow }
 #pragma once
 #include <napi.h>

@@ -9,6 +9,8 @@
 #include <limits>
 #include <vector>
 
+#include "retrieval/graph_search.h"
+
 namespace tome::beam {
 
 // Visited set of one search: a bitset, cleared per search (n / 8 bytes: 16 KB
@@ -120,6 +122,23 @@ inline void cand_pop(std::vector<uint64_t>& h) {
   const uint64_t x = h.back();
   h.pop_back();
   if (!h.empty()) sift_down<std::greater<uint64_t>>(h.data(), int(h.size()), 0, x);
+}
+
+// The unvisited neighbours of the round's nr expanded keys into ids (marked
+// visited); returns their count. Branch-free: about half are visited, at random.
+inline int64_t gather_unvisited(const GraphView& g, const int32_t* round, int nr, VisitedBits& visited,
+                                int32_t* ids) {
+  int64_t cnt = 0;
+  for (int r = 0; r < nr; ++r) {
+    const int32_t* nb = g.adj + size_t(round[r]) * size_t(g.R);
+    const int dg = g.deg[size_t(round[r])];
+    for (int i = 0; i < dg; ++i) {
+      const int32_t v = nb[i];
+      ids[cnt] = v;
+      cnt += !visited.test_and_set(v);
+    }
+  }
+  return cnt;
 }
 
 }  // namespace tome::beam

@@ -50,12 +50,7 @@ void union_of_heads(std::vector<std::vector<TopK>>& tops, int n_q, int k, Search
     for (size_t i = 0; i < ids.size(); ++i) all.push_back(Scored{sc[i], ids[i]});
   }
   if (n_q > 1) dedup_best_first(all);  // by id, keeping the best score
-  out.ids.resize(all.size());
-  out.scores.resize(all.size());
-  for (size_t i = 0; i < all.size(); ++i) {
-    out.ids[i] = all[i].id;
-    out.scores[i] = all[i].score;
-  }
+  out.set_results(all);
 }
 
 }  // namespace

@@ -129,16 +129,7 @@ int beam_search_impl(const GraphView& g, const Scorer& score, int ef, int width,
       }
     }
     if (nr == 0) break;
-    cnt = 0;
-    for (int r = 0; r < nr; ++r) {
-      const int32_t* nb = g.adj + size_t(round[r]) * size_t(g.R);
-      const int dg = g.deg[size_t(round[r])];
-      for (int i = 0; i < dg; ++i) {  // branch-free: about half are visited, at random
-        const int32_t v = nb[i];
-        ids[cnt] = v;
-        cnt += !visited.test_and_set(v);
-      }
-    }
+    cnt = gather_unvisited(g, round, nr, visited, ids);
     // the next candidate's adjacency row is (mostly) a cache miss: start it
     // before it is needed
     if (!cand.empty()) __builtin_prefetch(g.adj + size_t(id_of(cand.front())) * size_t(g.R));
@@ -267,13 +258,8 @@ void RoarGraphIndex::search(const float* q, const SearchParams& p, SearchResult&
   const int ef = std::max(k, p.ef > 0 ? p.ef : (default_ef_ > 0 ? default_ef_ : 3 * k));
   std::vector<Scored> res;
   beam_search_reranked(view(), p.nav_keys ? nullptr : &nav_, q, ef, k, res, &out.keys_scanned);
-  const size_t n = std::min(res.size(), size_t(k));
-  out.ids.resize(n);
-  out.scores.resize(n);
-  for (size_t i = 0; i < n; ++i) {
-    out.ids[i] = res[i].id;
-    out.scores[i] = res[i].score;
-  }
+  if (res.size() > size_t(k)) res.resize(size_t(k));
+  out.set_results(res);
 }
 
 void RoarGraphIndex::search_group(const float* q, int n_q, const SearchParams& p, SearchResult& out) const {
@@ -292,12 +278,7 @@ void RoarGraphIndex::search_group(const float* q, int n_q, const SearchParams& p
   all.clear();
   for (const auto& l : lists) all.insert(all.end(), l.begin(), l.end());
   dedup_best_first(all);
-  out.ids.resize(all.size());
-  out.scores.resize(all.size());
-  for (size_t i = 0; i < all.size(); ++i) {
-    out.ids[i] = all[i].id;
-    out.scores[i] = all[i].score;
-  }
+  out.set_results(all);
 }
 
 int64_t RoarGraphIndex::edge_count() const {

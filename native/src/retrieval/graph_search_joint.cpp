@@ -136,16 +136,7 @@ bool beam_search_joint(const GraphView& g, const NavCodes& codes, const float* q
       __builtin_prefetch(g.deg + id);
     }
     if (nr == 0) break;
-    cnt = 0;
-    for (int r = 0; r < nr; ++r) {
-      const int32_t* nb = g.adj + size_t(round[r]) * size_t(g.R);
-      const int dg = g.deg[size_t(round[r])];
-      for (int i = 0; i < dg; ++i) {
-        const int32_t v = nb[i];
-        ids[cnt] = v;
-        cnt += !S.visited.test_and_set(v);
-      }
-    }
+    cnt = gather_unvisited(g, round, nr, S.visited, ids);
     if (!S.cand.empty()) __builtin_prefetch(g.adj + size_t(S.slot_id[size_t(id_of(S.cand.front()))]) * size_t(g.R));
     if (cnt > 0) offer(cnt);
   }

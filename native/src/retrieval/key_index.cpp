@@ -31,11 +31,15 @@ void KeyIndex::search_group(const float* q, int n_q, const SearchParams& p, Sear
     out.other_dots += one.other_dots;
   }
   dedup_best_first(all);
-  out.ids.resize(all.size());
-  out.scores.resize(all.size());
-  for (size_t i = 0; i < all.size(); ++i) {
-    out.ids[i] = all[i].id;
-    out.scores[i] = all[i].score;
+  out.set_results(all);
+}
+
+void SearchResult::set_results(const std::vector<Scored>& best_first) {
+  ids.resize(best_first.size());
+  scores.resize(best_first.size());
+  for (size_t i = 0; i < best_first.size(); ++i) {
+    ids[i] = best_first[i].id;
+    scores[i] = best_first[i].score;
   }
 }
 

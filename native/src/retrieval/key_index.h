@@ -42,6 +42,8 @@
 
 namespace tome {
 
+struct Scored;
+
 enum class GroupMode : int { kUnion = 0, kMean = 1, kJoint = 2 };
 
 struct SearchParams {
@@ -58,6 +60,8 @@ struct SearchResult {
   int64_t keys_scanned = 0;   // q . k evaluations against stored keys (the cost measure)
   int64_t other_dots = 0;     // dot products against non-keys (ivf centroids)
   void clear() { ids.clear(); scores.clear(); keys_scanned = 0; other_dots = 0; }
+  // ids and scores from a best-first list (the counters untouched).
+  void set_results(const std::vector<Scored>& best_first);
 };
 
 class KeyMatrix;

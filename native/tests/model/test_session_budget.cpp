@@ -26,6 +26,7 @@
 #include "model/model.h"
 #include "model/session.h"
 #include "model/synthetic_model.h"
+#include "session_work.h"
 #include "test_harness.h"
 
 using namespace tome;
@@ -48,39 +49,18 @@ SessionOptions options() {
   return o;
 }
 
-int32_t argmax(const std::vector<float>& l) { return int32_t(std::max_element(l.begin(), l.end()) - l.begin()); }
+// The work (session_work.h), from wherever the session stands (a restored
+// prefix of seq), up to `end`.
+void run_work(Session& s, std::vector<int32_t>& seq, int64_t end = kDoc + kQuestion + kDecode,
+              int64_t flush_every = kFlushEvery, bool layer_major = false) {
+  session_work::run(s, seq, {kDoc, kQuestion, end, flush_every, layer_major});
+}
+using session_work::argmax;
+using session_work::probe;
 
 bool same(const std::vector<float>& a, const std::vector<float>& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
 }
-
-// The work, from wherever the session stands (a restored prefix of seq):
-// prefill the document, build the index, ask, decode greedily up to `end`,
-// committing every kFlushEvery tokens (see test_session_store.cpp).
-void run_work(Session& s, std::vector<int32_t>& seq, int64_t end = kDoc + kQuestion + kDecode,
-              int64_t flush_every = kFlushEvery, bool layer_major = false) {
-  std::vector<float> logits;
-  auto eval_range = [&](int64_t from, int64_t to, bool document) {
-    if (s.n_past() >= to) return;
-    const std::vector<int32_t> part(seq.begin() + std::max(from, s.n_past()), seq.begin() + to);
-    logits = !document ? s.eval(part) : layer_major ? s.prefill_document(part) : s.prefill(part);
-  };
-  eval_range(0, kDoc, true);
-  s.build_index();
-  eval_range(kDoc, kDoc + kQuestion, false);
-  while (s.n_past() < end) {
-    const int64_t p = s.n_past();
-    if (int64_t(seq.size()) <= p) {
-      if (logits.empty()) throw Error("TEST", "a restored session needs its next token given");
-      seq.push_back(argmax(logits));
-    }
-    logits = s.eval({seq[size_t(p)]});
-    if ((p + 1) % flush_every == 0) s.flush_store();
-  }
-  s.flush_store();
-}
-
-std::vector<float> probe(Session& s) { return s.eval({42}); }
 
 struct Fixture {
   TempDir dir;

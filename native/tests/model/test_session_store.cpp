@@ -17,6 +17,7 @@
 #include "kvstore/sqlite_db.h"
 #include "model/model.h"
 #include "model/session.h"
+#include "session_work.h"
 #include "test_harness.h"
 
 using namespace tome;
@@ -43,39 +44,11 @@ SessionOptions options() {
   return o;
 }
 
-int32_t argmax(const std::vector<float>& l) { return int32_t(std::max_element(l.begin(), l.end()) - l.begin()); }
-
-// The work: prefill a document, ask a question (the index is built then),
-// decode greedily, committing decoded tokens every kFlushEvery steps. Runs
-// from wherever the session stands (a restored prefix of `seq`). The
-// reference run extends seq with the greedy tokens; a restored session has no
-// logits of its last token (they are not stored), so it is given the whole
-// reference sequence.
 void run_work(Session& s, std::vector<int32_t>& seq) {
-  std::vector<float> logits;
-  auto eval_range = [&](int64_t from, int64_t to, bool document) {
-    if (s.n_past() >= to) return;
-    const std::vector<int32_t> part(seq.begin() + std::max(from, s.n_past()), seq.begin() + to);
-    logits = document ? s.prefill(part) : s.eval(part);
-  };
-  eval_range(0, kDoc, true);
-  s.build_index();
-  eval_range(kDoc, kDoc + kQuestion, false);
-  const int64_t end = kDoc + kQuestion + kDecode;
-  while (s.n_past() < end) {
-    const int64_t p = s.n_past();
-    if (int64_t(seq.size()) <= p) {
-      if (logits.empty()) throw Error("TEST", "a restored session needs its next token given");
-      seq.push_back(argmax(logits));
-    }
-    logits = s.eval({seq[size_t(p)]});
-    if ((p + 1) % kFlushEvery == 0) s.flush_store();
-  }
-  s.flush_store();
+  session_work::run(s, seq, {kDoc, kQuestion, kDoc + kQuestion + kDecode, kFlushEvery});
 }
-
-// What the finished context answers: the logits of one more token.
-std::vector<float> probe(Session& s) { return s.eval({42}); }
+using session_work::argmax;
+using session_work::probe;
 
 std::vector<int32_t> document(int n_vocab) {
   std::mt19937 g(42);

@@ -1,0 +1,53 @@
+// The conversation the session store and budget tests replay: prefill a
+// document, build the index, ask a question, decode greedily, committing the
+// store every flush_every tokens. Runs from wherever the session stands (a
+// restored prefix of seq). The reference run extends seq with the greedy
+// tokens; a restored session has no logits of its last token (they are not
+// stored), so it is given the whole reference sequence.
+#pragma once
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "common/error.h"
+#include "model/session.h"
+
+namespace session_work {
+
+struct Shape {
+  int64_t doc = 0, question = 0;  // seq[0, doc) is the document, then the question
+  int64_t end = 0;                // decode until the context holds this many tokens
+  int64_t flush_every = 5;
+  bool layer_major = false;       // prefill the document layer by layer (prefill_document)
+};
+
+inline int32_t argmax(const std::vector<float>& l) {
+  return int32_t(std::max_element(l.begin(), l.end()) - l.begin());
+}
+
+inline void run(tome::Session& s, std::vector<int32_t>& seq, const Shape& w) {
+  std::vector<float> logits;
+  auto eval_range = [&](int64_t from, int64_t to, bool document) {
+    if (s.n_past() >= to) return;
+    const std::vector<int32_t> part(seq.begin() + std::max(from, s.n_past()), seq.begin() + to);
+    logits = !document ? s.eval(part) : w.layer_major ? s.prefill_document(part) : s.prefill(part);
+  };
+  eval_range(0, w.doc, true);
+  s.build_index();
+  eval_range(w.doc, w.doc + w.question, false);
+  while (s.n_past() < w.end) {
+    const int64_t p = s.n_past();
+    if (int64_t(seq.size()) <= p) {
+      if (logits.empty()) throw tome::Error("TEST", "a restored session needs its next token given");
+      seq.push_back(argmax(logits));
+    }
+    logits = s.eval({seq[size_t(p)]});
+    if ((p + 1) % w.flush_every == 0) s.flush_store();
+  }
+  s.flush_store();
+}
+
+// What the finished context answers: the logits of one more token.
+inline std::vector<float> probe(tome::Session& s) { return s.eval({42}); }
+
+}  // namespace session_work

@@ -6,6 +6,7 @@ import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { packageRoot } from "../../main/engine";
 import { dataDir, hasData, modelPath } from "../helpers/data";
@@ -26,7 +27,9 @@ describe.skipIf(!hasData)("tome run --doc with the KV cache", () => {
     fs.writeFileSync(doc, fs.readFileSync(path.join(dataDir!, "books", "alice-in-wonderland_pg11.txt"), "utf8").slice(0, 3000));
   // retrieval with a small static set, so the index is built, stored and restored
   const args = ["run", "--model", modelPath("stories260K.gguf"), "--doc", doc, "--prompt", "Alice said", "-n", "16",
-    "--temp", "0", "--attention", "retrieval", "--sinks", "16", "--window", "64", "--ctx", "2048", "--threads", "2", "--json"];
+    "--temp", "0", "--attention", "retrieval", "--sinks", "16", "--window", "64", "--ctx", "2048", "--threads", "2",
+    // small batches: the store commits each, so a kill mid-prefill finds some committed and some not
+    "--batch", "32", "--json"];
   const answer = (r: ReturnType<typeof tome>) => {
     expect(r.status, r.stderr).toBe(0);
     return JSON.parse(r.stdout) as { tokens: number[]; doc_tokens: number; doc?: { restored: number; prefilled: number; cache: string } };
@@ -53,28 +56,35 @@ describe.skipIf(!hasData)("tome run --doc with the KV cache", () => {
   it("a run killed during its prefill resumes where it stopped", async () => {
     const cacheDir = path.join(dir, "c2");
     const plain = answer(tome([...args, "--no-cache"], path.join(dir, "unused")));
-    // kill at a point inside the prefill: after the store has some chunks
+    // kill at a point inside the prefill: as soon as the store has a committed
+    // batch (read through SQLite, which shows committed transactions only)
     const child = spawn(process.execPath, [bin, ...args.slice(0, -1)], {
       env: { ...process.env, TOME_CACHE_DIR: cacheDir },
       stdio: "ignore",
     });
-    const store = () => fs.readdirSync(cacheDir).find((f) => f.endsWith(".tomekv"));
+    const committed = (): number => {
+      const f = fs.existsSync(cacheDir) ? fs.readdirSync(cacheDir).find((n) => n.endsWith(".tomekv")) : undefined;
+      if (!f) return 0;
+      try {
+        const db = new Database(path.join(cacheDir, f), { readonly: true, fileMustExist: true });
+        try {
+          return (db.prepare("SELECT COALESCE(SUM(n), 0) AS n FROM tokens").get() as { n: number }).n;
+        } finally {
+          db.close();
+        }
+      } catch {
+        return 0; // not created yet, or its schema not yet committed
+      }
+    };
     const started = Date.now();
     await new Promise<void>((resolve) => {
       const poll = setInterval(() => {
-        let size = 0;
-        try {
-          const f = store();
-          if (f) size = fs.statSync(path.join(cacheDir, f)).size + (fs.statSync(path.join(cacheDir, f + "-wal"), { throwIfNoEntry: false })?.size ?? 0);
-        } catch {
-          /* not there yet */
-        }
-        if (size > 1_000_000 || Date.now() - started > 60_000) {
+        if (committed() > 0 || Date.now() - started > 60_000) {
           clearInterval(poll);
           child.kill("SIGKILL");
           resolve();
         }
-      }, 5);
+      }, 2);
     });
     await new Promise((r) => child.on("exit", r));
     const resumed = answer(tome(args, cacheDir));

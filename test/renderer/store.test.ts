@@ -40,6 +40,34 @@ describe("store", () => {
     expect(s().maxImportBytes).toBe(1024);
   });
 
+  it("a slow conversation list of a book selected before another is not shown over the other's", async () => {
+    await s().init();
+    let releaseFirst: () => void = () => {};
+    const late = new Promise<void>((r) => (releaseFirst = r));
+    setApi(fakeApi({
+      "chat.list": async ({ documentId }) => {
+        if (documentId === 1) await late;
+        return [{ id: 10 * documentId, documentId, title: `about ${documentId}`, systemPrompt: "", createdAt: 1, updatedAt: 1 }];
+      },
+      "chat.messages": () => [],
+      "chat.create": ({ documentId }) => ({ id: 99, documentId, title: "New conversation", systemPrompt: "", createdAt: 1, updatedAt: 1 }),
+    }).api);
+    const first = s().selectDocument(1);
+    await s().selectDocument(2);
+    releaseFirst();
+    await first;
+    expect(s().selectedDocId).toBe(2);
+    expect(s().conversations.map((c) => c.title)).toEqual(["about 2"]);
+    expect(s().conversationId).toBe(20);
+  });
+
+  it("a conversation list that cannot be read is reported, not left as an unhandled rejection", async () => {
+    await s().init();
+    setApi(fakeApi({ "chat.list": () => Promise.reject(new Error("connection to tome lost")) }).api);
+    await s().selectDocument(1);
+    expect(s().notices.map((n) => n.text).join(" ")).toMatch(/Could not list the conversations: connection to tome lost/);
+  });
+
   it("streams deltas into the answer and replaces it with the final message", async () => {
     await s().init();
     expect(await s().send("  Where?  ")).toBe(true);

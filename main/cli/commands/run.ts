@@ -1,4 +1,4 @@
-// tome run --model M.gguf --prompt TEXT [-n 64] [--temp 0] [--seed S] [--threads N] [--ctx N] [--json]
+// tome run --model M.gguf --prompt TEXT [-n 64] [--temp 0] [--seed S] [--threads N] [--ctx N] [--batch N] [--json]
 //          [--doc FILE] [--attention full|retrieval|streaming|flat|ivf] [--sinks N] [--window N] [--topk N] [--stats]
 // Streams the continuation to stdout; with --json prints one object
 // {"prompt_tokens":[...],"tokens":[...],"text":"..."} (plus "stats" with --stats).
@@ -23,7 +23,7 @@ import {
 import { floatArg, intArg, parse, requireArg, UsageError } from "../args";
 
 export const usage = `tome run --model M.gguf --prompt TEXT [-n 64] [--temp 0] [--seed S] [--top-k 40] [--top-p 0.95]
-         [--min-p 0.05] [--repeat-penalty 1] [--threads N] [--ctx N] [--json] [--doc FILE] [--stats]
+         [--min-p 0.05] [--repeat-penalty 1] [--threads N] [--ctx N] [--batch 512] [--json] [--doc FILE] [--stats]
          [--attention full|retrieval|streaming|flat|ivf] [--sinks 128] [--window 512] [--topk 100] [--ef N]
          [--exact-below KEYS] [--cache-dir D] [--no-cache] [--ram-budget BYTES|PERCENT%] [--eviction lru|lfu]`;
 
@@ -82,6 +82,7 @@ export async function run(argv: string[]): Promise<number> {
     "repeat-penalty": { type: "string" },
     threads: { type: "string" },
     ctx: { type: "string" },
+    batch: { type: "string" },
     json: { type: "boolean" },
     doc: { type: "string" },
     attention: { type: "string" },
@@ -114,6 +115,8 @@ export async function run(argv: string[]): Promise<number> {
   const session = new addon.Session(model, {
     ctx,
     threads: intArg(values.threads, "threads", 0, 0, 256),
+    // tokens evaluated together in a prefill; the document's store commits each batch
+    batch: intArg(values.batch, "batch", 512, 1, 1 << 16),
     attention,
     sinks: intArg(values.sinks, "sinks", 128, 0),
     window: intArg(values.window, "window", 512, 1),

@@ -28,7 +28,15 @@ export const chatSlice: Slice<ChatSlice> = (set, get) => ({
 
   loadConversations: async (documentId) => {
     if (documentId === null) return set({ conversations: [], conversationId: null, messages: [] });
-    const conversations = await api()["chat.list"]({ documentId });
+    let conversations: ConversationInfo[];
+    try {
+      conversations = await api()["chat.list"]({ documentId });
+    } catch (e) {
+      if (get().selectedDocId === documentId) get().notify("error", `Could not list the conversations: ${messageOf(e)}`);
+      return;
+    }
+    // Another book selected meanwhile: its own list is (or will be) shown, not this one.
+    if (get().selectedDocId !== documentId) return;
     set({ conversations });
     await get().openConversation(conversations[0]?.id ?? null);
   },

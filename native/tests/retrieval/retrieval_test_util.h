@@ -9,11 +9,22 @@
 #include <vector>
 
 #include "common/fp16.h"
+#include "retrieval/synthetic_workload.h"
 #include "retrieval/rng.h"
 #include "retrieval/topk.h"
 #include "test_harness.h"
 
 namespace rt {
+
+// The OOD workload (synthetic_workload.h) at these sizes, default seed.
+inline tome::Workload ood_workload(int64_t n_keys, int64_t n_train, int64_t n_test, int d) {
+  tome::OodWorkloadParams op;
+  op.n_keys = n_keys;
+  op.n_train = n_train;
+  op.n_test = n_test;
+  op.d = d;
+  return tome::make_ood_workload(op);
+}
 
 inline std::vector<float> gaussian(size_t count, uint64_t seed, float scale = 1.0f) {
   tome::Rng rng(seed);

@@ -115,12 +115,7 @@ TEST(codes_grown_by_appends_equal_codes_computed_at_once) {
 
 TEST(search_returns_exact_scores_and_survives_a_round_trip) {
   ThreadPool pool(2);
-  OodWorkloadParams op;
-  op.n_keys = 6000;
-  op.n_train = 6000;
-  op.n_test = 30;
-  op.d = 64;
-  const Workload w = make_ood_workload(op);
+  const Workload w = rt::ood_workload(6000, 6000, 30, 64);
   // built over the first keys, grown by the last 200 (inserted keys get codes too)
   const int64_t n0 = w.n_keys - 200;
   auto g = RoarGraphIndex::build(w.keys.data(), n0, size_t(w.d), w.d, w.train.data(), w.n_train, size_t(w.d),

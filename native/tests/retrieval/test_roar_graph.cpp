@@ -78,12 +78,7 @@ TEST(graph_recall_in_distribution_gaussian) {
 
 TEST(graph_recall_out_of_distribution_beats_ivf) {
   ThreadPool pool(2);
-  OodWorkloadParams op;
-  op.n_keys = 16384;
-  op.n_train = 16384;
-  op.n_test = 200;
-  op.d = 128;
-  const Workload w = make_ood_workload(op);
+  const Workload w = rt::ood_workload(16384, 16384, 200, 128);
   const int k = 100;
   const auto truth = exact_topk(w, w.n_keys, k, &pool);
   GraphBuildStats st;
@@ -127,12 +122,7 @@ TEST(graph_recall_out_of_distribution_beats_ivf) {
 
 TEST(graph_inserted_key_comes_back) {
   ThreadPool pool(2);
-  OodWorkloadParams op;
-  op.n_keys = 4096;
-  op.n_train = 4096;
-  op.n_test = 20;
-  op.d = 64;
-  const Workload w = make_ood_workload(op);
+  const Workload w = rt::ood_workload(4096, 4096, 20, 64);
   auto g = RoarGraphIndex::build(w.keys.data(), w.n_keys, size_t(w.d), w.d, w.train.data(), w.n_train,
                                  size_t(w.d), GraphBuildParams{}, &pool);
   SearchParams p;
@@ -167,12 +157,7 @@ TEST(graph_growing_context_keeps_recall) {
   // Measured: recall@100 0.982 overall, 0.974 on the inserted keys (ef 200);
   // without the anchor queries (graph_anchors.h) the inserted keys got 0.85.
   ThreadPool pool(2);
-  OodWorkloadParams op;
-  op.n_keys = 16384;
-  op.n_train = 16384;
-  op.n_test = 200;
-  op.d = 128;
-  const Workload w = make_ood_workload(op);
+  const Workload w = rt::ood_workload(16384, 16384, 200, 128);
   const int64_t n0 = 12288;
   const int k = 100;
   auto g = RoarGraphIndex::build(w.keys.data(), n0, size_t(w.d), w.d, w.train.data(), w.n_train, size_t(w.d),
@@ -212,12 +197,7 @@ TEST(graph_scheduled_reconnect_keeps_every_key_reachable) {
   // to reconnect every 512 keys (phase 100) does it inside the inserts that
   // bring its size to 100 mod 512, after which every key is reachable.
   ThreadPool pool(2);
-  OodWorkloadParams op;
-  op.n_keys = 8192;
-  op.n_train = 4096;
-  op.n_test = 1;
-  op.d = 64;
-  const Workload w = make_ood_workload(op);
+  const Workload w = rt::ood_workload(8192, 4096, 1, 64);
   const int64_t n0 = 4096;
   auto g = RoarGraphIndex::build(w.keys.data(), n0, size_t(w.d), w.d, w.train.data(), w.n_train, size_t(w.d),
                                  GraphBuildParams{}, &pool);
@@ -289,12 +269,7 @@ TEST(graph_group_search_unions_heads) {
 // than the per-head searches make), so joint is an option, not the default.
 TEST(graph_joint_group_search_keeps_each_heads_top_k) {
   ThreadPool pool(2);
-  OodWorkloadParams op;
-  op.n_keys = 16384;
-  op.n_train = 16384;
-  op.n_test = 160;
-  op.d = 128;
-  const Workload w = make_ood_workload(op);
+  const Workload w = rt::ood_workload(16384, 16384, 160, 128);
   const int k = 100, n_q = 4, d = w.d;
   auto g = RoarGraphIndex::build(w.keys.data(), w.n_keys, size_t(d), d, w.train.data(), w.n_train, size_t(d),
                                  GraphBuildParams{}, &pool);

@@ -94,12 +94,17 @@ export interface SessionOptions extends RetrievalOptions {
 export interface Residency {
   /** Rows needed that were in RAM. */
   hits: number;
-  /** Units (a page of K rows and its V page) read back from the store. */
+  /** Units (a page of K rows and its V page) read back, from the spill file or the store. */
   unitsRead: number;
   evictions: number;
   residentBytes: number;
   indexBytes: number;
   budgetBytes: number;
+  /** Of unitsRead, those the spill file served (the rest read their store block). */
+  unitsFromSpill: number;
+  /** Units written to the spill file, and the bytes it holds (disk / page cache, not RAM). */
+  spillWrites: number;
+  spillBytes: number;
 }
 
 /** What the last eval() did. Times in ms summed over layers (and tokens). */

@@ -73,6 +73,9 @@ Napi::Value SessionWrap::residency(const Napi::CallbackInfo& info) {
   o.Set("residentBytes", double(st.resident_bytes));
   o.Set("indexBytes", double(st.fixed_bytes));
   o.Set("budgetBytes", double(st.budget_bytes));
+  o.Set("unitsFromSpill", double(st.spill_reads));
+  o.Set("spillWrites", double(st.spill_writes));
+  o.Set("spillBytes", double(st.spill_bytes));
   return o;
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <unistd.h>
 
@@ -24,10 +25,13 @@ int64_t rows_per_page(int head_dim) {
 
 }  // namespace
 
-KvResidency::KvResidency(KvCache& kv, KvStore& store, int n_layer, int n_head_kv, EvictionPolicy policy)
+KvResidency::KvResidency(KvCache& kv, KvStore& store, int n_layer, int n_head_kv, EvictionPolicy policy,
+                         bool use_spill)
     : kv_(kv), store_(store), n_layer_(n_layer), n_head_kv_(n_head_kv),
       unit_rows_(rows_per_page(int(kv.rows(0, 0).stride))), n_units_((kv.n_ctx() + unit_rows_ - 1) / unit_rows_),
-      policy_(policy), units_(size_t(n_layer) * size_t(n_head_kv) * size_t(n_units_)) {}
+      policy_(policy), row_(kv.rows(0, 0).stride), units_(size_t(n_layer) * size_t(n_head_kv) * size_t(n_units_)) {
+  if (use_spill) spill_ = KvSpill::create(std::filesystem::path(store.path()).parent_path().string(), unit_bytes(), units_.size());
+}
 
 uint64_t KvResidency::unit_bytes() const { return 2 * uint64_t(unit_rows_) * kv_.rows(0, 0).stride * sizeof(uint16_t); }
 
@@ -88,11 +92,15 @@ void KvResidency::update(int64_t n_past, int64_t sinks, int64_t window_start, in
   for (int64_t u = 0; u * unit_rows_ < n_past_; ++u)
     for (int l = 0; l < n_layer_; ++l)
       for (int h = 0; h < n_head_kv_; ++h) {
-        Unit& x = units_[index(l, h, u)];
+        const size_t i = index(l, h, u);
+        Unit& x = units_[i];
         if (!evictable(u) && !x.resident) {  // back in the static set, or its block reopened by a truncate
           load(l, h, u);
           x.resident = true;
         }
+        // a unit that may not go (its block reopened by a truncate: its rows get
+        // written again) has no spilled copy to go stale
+        if (spill_ && !evictable(u)) spill_->forget(i);
         if (!is_static(u) && x.resident) resident_ += unit_bytes();
       }
   // between steps: the last step's units may go too (a new epoch)
@@ -121,15 +129,19 @@ bool KvResidency::evict_to(uint64_t target) {
         if (policy_ == EvictionPolicy::kLru) c.push_back({x.last_epoch, 0, i, l, h, u});
         else c.push_back({x.uses, x.last_epoch, i, l, h, u});
       }
-  std::sort(c.begin(), c.end(), [](const Cand& a, const Cand& b) {
-    return a.key1 < b.key1 || (a.key1 == b.key1 && (a.key2 < b.key2 || (a.key2 == b.key2 && a.i < b.i)));
-  });
-  // go a little below the target, so a run of misses does not sort again for each unit
+  // go a little below the target, so a run of misses does not select again for each unit
   const uint64_t slack = std::max<uint64_t>(unit_bytes(), target / 32);
   const uint64_t goal = target > slack ? target - slack : 0;
-  for (const Cand& x : c) {
-    if (resident_ <= goal) break;
-    kv_.release_rows(x.l, x.h, x.u * unit_rows_, unit_rows_);
+  // the first `count` units in policy order (a selection, not a sort: the
+  // scan is over every unit of the context, ~92K at 32K tokens on smol)
+  const size_t count = std::min(c.size(), size_t((resident_ - goal + unit_bytes() - 1) / unit_bytes()));
+  const auto before = [](const Cand& a, const Cand& b) {
+    return a.key1 < b.key1 || (a.key1 == b.key1 && (a.key2 < b.key2 || (a.key2 == b.key2 && a.i < b.i)));
+  };
+  if (count < c.size()) std::nth_element(c.begin(), c.begin() + std::ptrdiff_t(count), c.end(), before);
+  for (size_t j = 0; j < count; ++j) {
+    const Cand& x = c[j];
+    release_unit(x.l, x.h, x.u);
     units_[x.i].resident = false;
     resident_ -= unit_bytes();
     ++stats_.evictions;
@@ -137,19 +149,52 @@ bool KvResidency::evict_to(uint64_t target) {
   return resident_ <= target;
 }
 
-void KvResidency::load_units(int layer, int head, const int64_t* want, int64_t n) {
+void KvResidency::release_unit(int layer, int head, int64_t u) {
+  const size_t i = index(layer, head, u), half = unit_bytes() / 2;
+  if (spill_ && !spill_->has(i)) spill_->write(i, unit_k(layer, head, u), half, unit_v(layer, head, u), half);
+  kv_.release_rows(layer, head, u * unit_rows_, unit_rows_);
+}
+
+bool KvResidency::read_spilled(int layer, int head, int64_t u) {
+  const size_t half = unit_bytes() / 2;
+  return spill_ && spill_->read(index(layer, head, u), unit_k(layer, head, u), half, unit_v(layer, head, u), half);
+}
+
+void KvResidency::load_units(int layer, int head, const int64_t* want_in, int64_t n_in) {
+  int64_t want[kBlock], n = 0;
+  for (int64_t i = 0; i < n_in; ++i) {
+    const int64_t u = want_in[i];
+    if (read_spilled(layer, head, u)) {
+      ++spill_reads_;
+      continue;
+    }
+    if (spill_) spill_->forget(index(layer, head, u));
+    want[n++] = u;
+  }
+  if (n > 0) load_from_store(layer, head, want, n);
+}
+
+void KvResidency::load_from_store(int layer, int head, const int64_t* want, int64_t n) {
   const int64_t b = want[0] * unit_rows_ / kBlock;
-  const size_t row = kv_.rows(layer, head).stride, row_bytes = row * sizeof(uint16_t);
+  const size_t row_bytes = row_ * sizeof(uint16_t), half = unit_bytes() / 2;
   bool fits = true;
   const bool ok = store_.read_block(layer, head, b, [&](const uint8_t* k, const uint8_t* v, int64_t rows) {
     for (int64_t i = 0; i < n; ++i) {
-      const int64_t p0 = want[i] * unit_rows_, in_block = p0 - b * kBlock;
+      const int64_t in_block = want[i] * unit_rows_ - b * kBlock;
       if (in_block + unit_rows_ > rows) {
         fits = false;
         return;
       }
-      std::memcpy(kv_.k(layer, head) + size_t(p0) * row, k + size_t(in_block) * row_bytes, size_t(unit_rows_) * row_bytes);
-      std::memcpy(kv_.v(layer, head) + size_t(p0) * row, v + size_t(in_block) * row_bytes, size_t(unit_rows_) * row_bytes);
+      std::memcpy(unit_k(layer, head, want[i]), k + size_t(in_block) * row_bytes, half);
+      std::memcpy(unit_v(layer, head, want[i]), v + size_t(in_block) * row_bytes, half);
+    }
+    // the block's other units out of RAM go to the spill while it is at hand
+    if (!spill_) return;
+    for (int64_t u = b * kBlock / unit_rows_; (u + 1) * unit_rows_ - b * kBlock <= rows; ++u) {
+      const size_t i = index(layer, head, u);
+      if (units_[i].resident || !evictable(u) || spill_->has(i) || std::find(want, want + n, u) != want + n) continue;
+      const size_t at = size_t(u * unit_rows_ - b * kBlock) * row_bytes;
+      spill_->write(i, k + at, half, v + at, half);
     }
   });
   if (!ok || !fits) {
@@ -160,40 +205,65 @@ void KvResidency::load_units(int layer, int head, const int64_t* want, int64_t n
   }
 }
 
+// Three phases, so that the two threads' misses overlap: under the lock, the
+// step's units are marked (so making room never releases one of them; their
+// epoch keeps other threads' evictions off them until the next epoch), room
+// is made and the missing ones are counted resident; then, without the lock,
+// each is read from the spill (rows of this (layer, head) only: no other
+// thread touches them now); last, under the lock again, the few the spill
+// lacks are read from their store blocks.
 void KvResidency::need_rows(int layer, int head, const int32_t* rows, int64_t n) {
-  std::lock_guard<std::mutex> lock(mu_);
-  // mark every unit used by this step first (so making room never releases one of them) ...
-  missing_.clear();
-  for (int64_t j = 0; j < n; ++j) {
-    const int64_t u = rows[j] / unit_rows_;
-    Unit& x = units_[index(layer, head, u)];
-    if (x.last_epoch != epoch_) {
-      ++x.uses;
-      x.last_epoch = epoch_;
-      if (!x.resident) missing_.push_back(u);
+  thread_local std::vector<int64_t> missing, from_store;
+  missing.clear();
+  from_store.clear();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (int64_t j = 0; j < n; ++j) {
+      const int64_t u = rows[j] / unit_rows_;
+      Unit& x = units_[index(layer, head, u)];
+      if (x.last_epoch != epoch_) {
+        ++x.uses;
+        x.last_epoch = epoch_;
+        if (!x.resident) missing.push_back(u);
+      }
+      stats_.hits += x.resident;
     }
-    stats_.hits += x.resident;
-  }
-  if (missing_.empty()) return;
-  // ... then make room for the missing ones and read them, one store read per block
-  std::sort(missing_.begin(), missing_.end());
-  uint64_t host = 0;
-  for (int64_t u : missing_) host += is_static(u) ? 0 : unit_bytes();
-  if (resident_ + host > budget_ - fixed_ && !evict_to(budget_ - fixed_ - host))
-    throw Error("BUDGET_TOO_SMALL", "the RAM budget cannot hold the K/V rows one decode step retrieves; raise it");
-  const int64_t per_block = kBlock / unit_rows_;
-  for (size_t i = 0; i < missing_.size();) {
-    size_t j = i + 1;
-    while (j < missing_.size() && missing_[j] / per_block == missing_[i] / per_block) ++j;
-    load_units(layer, head, missing_.data() + i, int64_t(j - i));
-    for (size_t t = i; t < j; ++t) {
-      units_[index(layer, head, missing_[t])].resident = true;
-      if (!is_static(missing_[t])) resident_ += unit_bytes();
+    if (missing.empty()) return;
+    std::sort(missing.begin(), missing.end());
+    uint64_t host = 0;
+    for (int64_t u : missing) host += is_static(u) ? 0 : unit_bytes();
+    if (resident_ + host > budget_ - fixed_ && !evict_to(budget_ - fixed_ - host))
+      throw Error("BUDGET_TOO_SMALL", "the RAM budget cannot hold the K/V rows one decode step retrieves; raise it");
+    for (int64_t u : missing) {
+      units_[index(layer, head, u)].resident = true;
+      if (!is_static(u)) resident_ += unit_bytes();
       ++stats_.misses;
     }
-    i = j;
+    note_peak();
   }
-  note_peak();
+  for (int64_t u : missing)
+    if (read_spilled(layer, head, u)) ++spill_reads_;
+    else from_store.push_back(u);
+  if (from_store.empty()) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  try {
+    const int64_t per_block = kBlock / unit_rows_;
+    for (size_t i = 0; i < from_store.size();) {
+      size_t j = i + 1;
+      while (j < from_store.size() && from_store[j] / per_block == from_store[i] / per_block) ++j;
+      for (size_t t = i; t < j; ++t)
+        if (spill_) spill_->forget(index(layer, head, from_store[t]));
+      load_from_store(layer, head, from_store.data() + i, int64_t(j - i));
+      i = j;
+    }
+  } catch (...) {
+    // what was not read is not resident
+    for (int64_t u : from_store) {
+      units_[index(layer, head, u)].resident = false;
+      if (!is_static(u)) resident_ -= unit_bytes();
+    }
+    throw;
+  }
 }
 
 void KvResidency::release(int layer, int head, int64_t pos) {
@@ -222,6 +292,11 @@ ResidencyStats KvResidency::stats() const {
   s.resident_bytes = resident_;
   s.fixed_bytes = fixed_;
   s.budget_bytes = budget_;
+  s.spill_reads = spill_reads_.load();
+  if (spill_) {
+    s.spill_writes = spill_->writes();
+    s.spill_bytes = spill_->bytes();
+  }
   return s;
 }
 

@@ -14,14 +14,22 @@
 // its block from the block's start, reading those rows from RAM), and units a
 // step in progress uses (the current epoch: one layer of one token). Which unit goes first is the
 // eviction policy (LFU by default, LRU; chosen by `tome bench store`).
+// A unit released is first written to the session's spill file
+// (kvstore/kv_spill.h), once: reading it back is then one preadv of its bytes,
+// checked against the checksum taken when it was written; a unit the spill
+// lacks or fails is read from its store block, and the block's other units not
+// in RAM go to the spill while the block is at hand.
 // Outputs are bit-identical to an unlimited budget: a unit read back holds the
 // bytes that were written.
 #pragma once
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <vector>
 
+#include "kvstore/kv_spill.h"
 #include "kvstore/kv_store.h"
 #include "model/kv_cache.h"
 
@@ -38,6 +46,9 @@ struct ResidencyStats {
   uint64_t budget_bytes = 0;
   uint64_t peak_bytes = 0;        // most of fixed + resident host units seen at once
   int64_t unread_units = 0;       // units a lazy restore left in the store (start_unread)
+  int64_t spill_reads = 0;        // misses served by the spill file (the rest read store blocks)
+  int64_t spill_writes = 0;
+  uint64_t spill_bytes = 0;       // what the spill file holds now (on disk / page cache, not RAM)
 };
 
 // Makes rows resident before a step reads them (implemented by KvResidency).
@@ -46,13 +57,16 @@ class KvRowGuard {
   virtual ~KvRowGuard() = default;
   // A new step of one layer begins: what it touches stays until the next.
   virtual void begin_epoch() = 0;
-  // Positions rows[0, n) of (layer, KV head) are about to be read. Thread-safe.
+  // Positions rows[0, n) of (layer, KV head) are about to be read. Thread-safe
+  // across (layer, KV head) pairs; one pair's calls must not overlap.
   virtual void need_rows(int layer, int head, const int32_t* rows, int64_t n) = 0;
 };
 
 class KvResidency : public KvRowGuard {
  public:
-  KvResidency(KvCache& kv, KvStore& store, int n_layer, int n_head_kv, EvictionPolicy policy);
+  // use_spill false: misses always read the store (tests compare the two).
+  KvResidency(KvCache& kv, KvStore& store, int n_layer, int n_head_kv, EvictionPolicy policy, bool use_spill = true);
+  KvSpill* spill() { return spill_.get(); }  // nullptr when none could be made
 
   // The context now: positions [0, n_past), static set [0, sinks) and
   // [window_start, n_past), positions below `committed` in the store;
@@ -101,10 +115,19 @@ class KvResidency : public KvRowGuard {
   uint64_t unit_bytes() const;
   // Releases units (policy order) until resident bytes <= target; false when it could not.
   bool evict_to(uint64_t target);
-  // Reads units [first, last] of one store block that are listed in `want`
-  // (sorted) with one read of the block; marks them resident.
+  // Releases one unit's rows, written to the spill first when it lacks them.
+  void release_unit(int layer, int head, int64_t unit);
+  uint16_t* unit_k(int layer, int head, int64_t unit) { return kv_.k(layer, head) + size_t(unit * unit_rows_) * row_; }
+  uint16_t* unit_v(int layer, int head, int64_t unit) { return kv_.v(layer, head) + size_t(unit * unit_rows_) * row_; }
+  // Reads the units listed in `want` (sorted, of one store block) into RAM:
+  // each from the spill when it has it intact, the others with one read of the
+  // block (caller holds mu_). Marks nothing.
   void load_units(int layer, int head, const int64_t* want, int64_t n);
   void load(int layer, int head, int64_t unit) { load_units(layer, head, &unit, 1); }
+  // The spill's copy of a unit into RAM; false when it has none intact. Needs
+  // no lock (see KvSpill::read); the caller forgets a failed slot under mu_.
+  bool read_spilled(int layer, int head, int64_t unit);
+  void load_from_store(int layer, int head, const int64_t* want, int64_t n);
 
   KvCache& kv_;
   KvStore& store_;
@@ -112,13 +135,15 @@ class KvResidency : public KvRowGuard {
   int64_t unit_rows_;   // positions per unit (a power of two dividing the store block)
   int64_t n_units_;
   EvictionPolicy policy_;
-  std::vector<Unit> units_;   // (n_layer, n_head_kv, n_units)
+  size_t row_;                // f16 values per K (and V) row
+  std::vector<Unit> units_;   // (n_layer, n_head_kv, n_units); a unit's index is its spill slot
+  std::unique_ptr<KvSpill> spill_;
   int64_t n_past_ = 0, sinks_ = 0, window_start_ = 0, committed_ = 0;
   uint64_t fixed_ = 0, budget_ = 0, resident_ = 0;  // resident_: host units only
   int64_t epoch_ = 1;
   int64_t damaged_at_ = -1;
   ResidencyStats stats_;
-  std::vector<int64_t> missing_;  // need_rows scratch
+  std::atomic<int64_t> spill_reads_{0};
   mutable std::mutex mu_;
 };
 

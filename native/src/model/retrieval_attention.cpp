@@ -415,7 +415,6 @@ void RetrievalAttention::attend_layer(int layer, const float* q, int64_t pos, fl
     }
     if (by_head && n_gqa > 1) dedup_best_first(all);
     for (const Scored& x : all) rows.push_back(int32_t(s_.sinks + x.id));
-    if (guard_ && !rows.empty()) guard_->need_rows(layer, g, rows.data(), int64_t(rows.size()));
   }
 
   // Phase 2 per KV group: its heads attend to the group's rows in one pass, so
@@ -425,6 +424,8 @@ void RetrievalAttention::attend_layer(int layer, const float* q, int64_t pos, fl
   parallel_dynamic(&pool, G, 1, [&](int64_t task, int) {
     const int g = int(task), h0 = g * n_gqa;
     const std::vector<int32_t>& rows = group_rows_[size_t(g)];
+    // under a RAM budget, the rows are made resident here: the groups' reads overlap
+    if (guard_ && !rows.empty()) guard_->need_rows(layer, g, rows.data(), int64_t(rows.size()));
     if (!rows.empty()) {
       thread_local std::vector<float> o_r, l_r, probs, scratch;
       const int64_t n = int64_t(rows.size());

@@ -92,16 +92,22 @@ export interface SessionOptions extends RetrievalOptions {
 
 /** The RAM budget's state; zeros while none is in force. */
 export interface Residency {
-  /** Rows needed that were in RAM. */
+  /** Rows needed that were in RAM (in place or in the row cache). */
   hits: number;
-  /** Units (a page of K rows and its V page) read back, from the spill file or the store. */
-  unitsRead: number;
+  /** Rows read back: from the spill file (rowsFromSpill) or their store block. */
+  rowsRead: number;
+  rowsFromSpill: number;
+  /** Store blocks read on demand. */
+  storeReads: number;
+  /** Cached rows dropped for others, and units (32 rows at head dim 64) released from the KV cache. */
   evictions: number;
+  unitsReleased: number;
   residentBytes: number;
+  /** The indexes and the residency's own tables: the floor of any budget. */
   indexBytes: number;
   budgetBytes: number;
-  /** Of unitsRead, those the spill file served (the rest read their store block). */
-  unitsFromSpill: number;
+  /** Most of indexBytes + residentBytes seen at once. */
+  peakBytes: number;
   /** Units written to the spill file, and the bytes it holds (disk / page cache, not RAM). */
   spillWrites: number;
   spillBytes: number;

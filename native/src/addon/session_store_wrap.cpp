@@ -68,12 +68,15 @@ Napi::Value SessionWrap::residency(const Napi::CallbackInfo& info) {
   const ResidencyStats st = live(env).residency();
   Napi::Object o = Napi::Object::New(env);
   o.Set("hits", double(st.hits));
-  o.Set("unitsRead", double(st.misses));
+  o.Set("rowsRead", double(st.misses));
+  o.Set("rowsFromSpill", double(st.spill_reads));
+  o.Set("storeReads", double(st.store_reads));
   o.Set("evictions", double(st.evictions));
+  o.Set("unitsReleased", double(st.units_released));
   o.Set("residentBytes", double(st.resident_bytes));
   o.Set("indexBytes", double(st.fixed_bytes));
   o.Set("budgetBytes", double(st.budget_bytes));
-  o.Set("unitsFromSpill", double(st.spill_reads));
+  o.Set("peakBytes", double(st.peak_bytes));
   o.Set("spillWrites", double(st.spill_writes));
   o.Set("spillBytes", double(st.spill_bytes));
   return o;

@@ -18,7 +18,8 @@
 //   KV store (session_store_wrap.cpp): attachStore(path) -> Promise<number restored>,
 //     flushStore() -> Promise<void>, storeInfo() -> { path, nTokens, indexBuiltAt,
 //     indexComplete } | null, storeIdentity() -> { modelFp, tokenizerFp, settings },
-//     residency() -> { hits, unitsRead, evictions, residentBytes, indexBytes, budgetBytes }
+//     residency() -> { hits, rowsRead, rowsFromSpill, storeReads, evictions, unitsReleased, residentBytes,
+//                      indexBytes, budgetBytes, peakBytes, spillWrites, spillBytes }
 //     (the RAM budget: options ramBudget (bytes) | ramBudgetFrac, eviction: lru|lfu)
 //   truncate(n); nPast(); nCtx(); kvBytes(); threads()
 //   times() -> { matmulMs, attentionMs, otherMs } since the last resetTimes()

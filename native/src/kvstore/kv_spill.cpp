@@ -3,7 +3,6 @@
 #include <cerrno>
 #include <cstdlib>
 #include <fcntl.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "kvstore/block_checksum.h"
@@ -12,9 +11,10 @@ namespace tome {
 
 namespace {
 
-// Seeds the checksum with the slot, so bytes read from the wrong offset fail.
-uint64_t slot_checksum(size_t slot, const void* a, size_t na, const void* b, size_t nb) {
-  return block_checksum(b, nb, block_checksum(a, na, 0x5B11u ^ (uint64_t(slot) * 0x9E3779B97F4A7C15ull)));
+// Seeded by the row's place, so bytes read from the wrong offset fail.
+uint32_t row_checksum(size_t slot, size_t r, const void* data, size_t n) {
+  const uint64_t c = block_checksum(data, n, 0x5B11u ^ (uint64_t(slot) * 0x9E3779B97F4A7C15ull) ^ (uint64_t(r) << 48));
+  return uint32_t(c ^ (c >> 32));
 }
 
 int open_unnamed(const std::string& dir) {
@@ -31,51 +31,49 @@ int open_unnamed(const std::string& dir) {
   return named;
 }
 
-// Moves all of n bytes through preadv/pwritev at off (short transfers resumed).
-template <class Io>
-bool transfer_all(Io io, int fd, iovec* v, int nv, off_t off) {
-  while (nv > 0) {
-    const ssize_t got = io(fd, v, nv, off);
+// All of n bytes through pread/pwrite at off (short transfers resumed).
+template <class Io, class Ptr>
+bool transfer_all(Io io, int fd, Ptr p, size_t n, off_t off) {
+  while (n > 0) {
+    const ssize_t got = io(fd, p, n, off);
     if (got < 0 && errno == EINTR) continue;
     if (got <= 0) return false;
-    off += got;
-    size_t left = size_t(got);
-    while (nv > 0 && left >= v->iov_len) left -= v->iov_len, ++v, --nv;
-    if (nv > 0) v->iov_base = static_cast<char*>(v->iov_base) + left, v->iov_len -= left;
+    p += got, n -= size_t(got), off += got;
   }
   return true;
 }
 
 }  // namespace
 
-std::unique_ptr<KvSpill> KvSpill::create(const std::string& dir, size_t slot_bytes, size_t n_slots) {
-  if (slot_bytes == 0) return nullptr;
+std::unique_ptr<KvSpill> KvSpill::create(const std::string& dir, size_t row_bytes, size_t rows, size_t n_slots) {
+  if (row_bytes == 0 || rows == 0) return nullptr;
   const int fd = open_unnamed(dir.empty() ? "." : dir);
   if (fd < 0) return nullptr;
-  return std::unique_ptr<KvSpill>(new KvSpill(fd, slot_bytes, n_slots));
+  return std::unique_ptr<KvSpill>(new KvSpill(fd, row_bytes, rows, n_slots));
 }
 
-KvSpill::KvSpill(int fd, size_t slot_bytes, size_t n_slots)
-    : fd_(fd), slot_bytes_(slot_bytes), present_(n_slots, 0), sums_(n_slots, 0) {}
+KvSpill::KvSpill(int fd, size_t row_bytes, size_t rows, size_t n_slots)
+    : fd_(fd), row_bytes_(row_bytes), rows_(rows), present_(n_slots, 0), sums_(n_slots * rows, 0) {}
 
 KvSpill::~KvSpill() { ::close(fd_); }
 
-bool KvSpill::write(size_t slot, const void* a, size_t na, const void* b, size_t nb) {
-  if (slot >= present_.size() || na + nb != slot_bytes_) return false;
+bool KvSpill::write(size_t slot, const void* data) {
+  if (slot >= present_.size()) return false;
   forget(slot);
-  iovec v[2] = {{const_cast<void*>(a), na}, {const_cast<void*>(b), nb}};
-  if (!transfer_all(::pwritev, fd_, v, 2, off_t(slot * slot_bytes_))) return false;
-  sums_[slot] = slot_checksum(slot, a, na, b, nb);
+  const auto* bytes = static_cast<const uint8_t*>(data);
+  if (!transfer_all(::pwrite, fd_, bytes, slot_bytes(), off_t(slot * slot_bytes()))) return false;
+  for (size_t r = 0; r < rows_; ++r) sums_[slot * rows_ + r] = row_checksum(slot, r, bytes + r * row_bytes_, row_bytes_);
   present_[slot] = 1;
   ++present_count_;
   ++writes_;
   return true;
 }
 
-bool KvSpill::read(size_t slot, void* a, size_t na, void* b, size_t nb) const {
-  if (!has(slot) || na + nb != slot_bytes_) return false;
-  iovec v[2] = {{a, na}, {b, nb}};
-  return transfer_all(::preadv, fd_, v, 2, off_t(slot * slot_bytes_)) && slot_checksum(slot, a, na, b, nb) == sums_[slot];
+bool KvSpill::read_row(size_t slot, size_t r, void* out) const {
+  if (!has(slot) || r >= rows_) return false;
+  auto* bytes = static_cast<uint8_t*>(out);
+  return transfer_all(::pread, fd_, bytes, row_bytes_, off_t(slot * slot_bytes() + r * row_bytes_)) &&
+         row_checksum(slot, r, out, row_bytes_) == sums_[slot * rows_ + r];
 }
 
 void KvSpill::forget(size_t slot) {

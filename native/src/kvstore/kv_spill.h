@@ -1,18 +1,19 @@
-// KvSpill: a scratch file beside a KV store holding the K/V units a RAM budget
-// released (model/kv_residency.h), one fixed-size slot per unit, so that
-// reading a unit back is one preadv of its bytes instead of a verified read of
-// its whole SQLite block. Measured at 4K tokens (smol, budget 0.85): a unit
-// read back cost ~20 us from the store (B-tree lookup, overflow pages, a 32 KB
-// block and its checksum for an 8 KB unit).
+// KvSpill: a scratch file beside a KV store holding the K/V rows a RAM budget
+// released (model/kv_residency.h), in fixed slots of `rows` rows (a residency
+// unit), each row `row_bytes` (its K then its V), so that reading one row back
+// is one pread of its bytes instead of a verified read of its whole SQLite
+// block. Measured at 4K tokens (smol, budget 0.85): a unit read back from the
+// store cost ~20 us (B-tree lookup, overflow pages, a 32 KB block and its
+// checksum), for the one or two rows of it a decode step wanted.
 //
 // It is a cache, never the durable copy: the store keeps every block. Each
-// slot's checksum is kept in RAM when the slot is written, and a read whose
-// bytes do not match it, a write that fails (full disk, file size limit) or a
-// file that cannot be made at all only send the caller back to the store.
-// The file has no name (O_TMPFILE, else created and unlinked at once), so it
-// goes with the process, killed or not, and never shows in the cache folder;
-// its pages sit in the page cache, which the kernel may drop (written back)
-// under memory pressure.
+// row's checksum is kept in RAM (4 bytes a row) when its slot is written, and
+// a read whose bytes do not match it, a write that fails (full disk, file size
+// limit) or a file that cannot be made at all only send the caller back to the
+// store. The file has no name (O_TMPFILE, else created and unlinked at once),
+// so it goes with the process, killed or not, and never shows in the cache
+// folder; its pages sit in the page cache, which the kernel may drop (written
+// back) under memory pressure.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -24,34 +25,38 @@ namespace tome {
 
 class KvSpill {
  public:
-  // A spill of n_slots slots of slot_bytes in the folder dir; nullptr when no
-  // file can be made there (read-only folder, no such folder).
-  static std::unique_ptr<KvSpill> create(const std::string& dir, size_t slot_bytes, size_t n_slots);
+  // A spill of n_slots slots of `rows` rows of row_bytes in the folder dir;
+  // nullptr when no file can be made there (read-only folder, no such folder).
+  static std::unique_ptr<KvSpill> create(const std::string& dir, size_t row_bytes, size_t rows, size_t n_slots);
   ~KvSpill();
   KvSpill(const KvSpill&) = delete;
   KvSpill& operator=(const KvSpill&) = delete;
 
-  size_t slot_bytes() const { return slot_bytes_; }
+  size_t row_bytes() const { return row_bytes_; }
+  size_t rows() const { return rows_; }
   bool has(size_t slot) const { return slot < present_.size() && present_[slot]; }
-  // Writes a then b (na + nb == slot_bytes) to the slot; false when the write
-  // failed (the slot is then absent).
-  bool write(size_t slot, const void* a, size_t na, const void* b, size_t nb);
-  // Reads the slot into a then b; false when it is absent or its bytes do not
-  // match what was written (then forget() it). Changes no state: reads of
-  // different slots may run on several threads while no write or forget does.
-  bool read(size_t slot, void* a, size_t na, void* b, size_t nb) const;
+  // Writes a slot's rows (rows * row_bytes, row after row); false when the
+  // write failed (the slot is then absent).
+  bool write(size_t slot, const void* data);
+  // Reads row r of a slot; false when the slot is absent or the row's bytes do
+  // not match what was written (then forget() the slot). Changes no state:
+  // reads may run on several threads while no write or forget does.
+  bool read_row(size_t slot, size_t r, void* out) const;
   void forget(size_t slot);
-  // Slots written since creation, and what they hold now.
+  // Slots written since creation, and the bytes the slots present hold.
   int64_t writes() const { return writes_; }
-  size_t bytes() const { return present_count_ * slot_bytes_; }
-  int fd() const { return fd_; }  // (tests: damage a slot through /proc/self/fd)
+  size_t bytes() const { return present_count_ * rows_ * row_bytes_; }
+  // RAM the spill's own tables take (the row checksums and slot flags).
+  size_t table_bytes() const { return sums_.size() * sizeof(uint32_t) + present_.size(); }
+  int fd() const { return fd_; }  // (tests: damage a slot through it)
 
  private:
-  KvSpill(int fd, size_t slot_bytes, size_t n_slots);
+  KvSpill(int fd, size_t row_bytes, size_t rows, size_t n_slots);
+  size_t slot_bytes() const { return rows_ * row_bytes_; }
   int fd_;
-  size_t slot_bytes_;
+  size_t row_bytes_, rows_;
   std::vector<uint8_t> present_;
-  std::vector<uint64_t> sums_;
+  std::vector<uint32_t> sums_;  // (n_slots, rows)
   size_t present_count_ = 0;
   int64_t writes_ = 0;
 };

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <filesystem>
 #include <string>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "common/error.h"
@@ -13,6 +14,7 @@ namespace tome {
 namespace {
 
 constexpr int64_t kBlock = KvCache::kBlockRows;  // == the store's block
+constexpr uint8_t kMaxCount = 3;                  // LFU clock: uses remembered per cached row
 
 // Rows of one page of K (head_dim f16 each), as a power of two in [1, kBlock].
 int64_t rows_per_page(int head_dim) {
@@ -23,17 +25,29 @@ int64_t rows_per_page(int head_dim) {
   return r;
 }
 
+size_t page_size() { return sysconf(_SC_PAGESIZE) > 0 ? size_t(sysconf(_SC_PAGESIZE)) : 4096; }
+
 }  // namespace
 
 KvResidency::KvResidency(KvCache& kv, KvStore& store, int n_layer, int n_head_kv, EvictionPolicy policy,
                          bool use_spill)
-    : kv_(kv), store_(store), n_layer_(n_layer), n_head_kv_(n_head_kv),
-      unit_rows_(rows_per_page(int(kv.rows(0, 0).stride))), n_units_((kv.n_ctx() + unit_rows_ - 1) / unit_rows_),
-      policy_(policy), row_(kv.rows(0, 0).stride), units_(size_t(n_layer) * size_t(n_head_kv) * size_t(n_units_)) {
-  if (use_spill) spill_ = KvSpill::create(std::filesystem::path(store.path()).parent_path().string(), unit_bytes(), units_.size());
+    : kv_(kv), store_(store), n_layer_(n_layer), n_head_kv_(n_head_kv), head_dim_(int(kv.rows(0, 0).stride)),
+      n_ctx_(kv.n_ctx()), unit_rows_(rows_per_page(head_dim_)), n_units_((n_ctx_ + unit_rows_ - 1) / unit_rows_),
+      row_bytes_(2 * size_t(head_dim_) * sizeof(uint16_t)), policy_(policy),
+      units_(size_t(n_layer) * size_t(n_head_kv) * size_t(n_units_)),
+      row_slot_(size_t(n_layer) * size_t(n_head_kv) * size_t(n_ctx_), -1) {
+  // address space for a slot per row; pages are backed only as slots are used
+  arena_bytes_ = std::max<size_t>(row_slot_.size() * row_bytes_, page_size());
+  void* p = mmap(nullptr, arena_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) throw Error("KV_ALLOC", "cannot reserve address space for the row cache");
+  arena_ = static_cast<uint8_t*>(p);
+  if (use_spill)
+    spill_ = KvSpill::create(std::filesystem::path(store.path()).parent_path().string(), row_bytes_,
+                             size_t(unit_rows_), units_.size());
+  tables_ = row_slot_.size() * sizeof(int32_t) + units_.size() * sizeof(Unit) + (spill_ ? spill_->table_bytes() : 0);
 }
 
-uint64_t KvResidency::unit_bytes() const { return 2 * uint64_t(unit_rows_) * kv_.rows(0, 0).stride * sizeof(uint16_t); }
+KvResidency::~KvResidency() { munmap(arena_, arena_bytes_); }
 
 bool KvResidency::is_static(int64_t u) const {
   const int64_t p0 = u * unit_rows_, p1 = p0 + unit_rows_;
@@ -52,6 +66,10 @@ bool KvResidency::must_stay(int64_t pos, int64_t sinks, int64_t window_start, in
   return stat || (p0 / kBlock + 1) * kBlock > committed;
 }
 
+uint64_t KvResidency::limit() const {
+  return budget_ > fixed_ + tables_ ? budget_ - fixed_ - tables_ : 0;
+}
+
 void KvResidency::start_unread(int64_t n_past, int64_t sinks, int64_t window_start, int64_t committed) {
   std::lock_guard<std::mutex> lock(mu_);
   n_past_ = n_past;
@@ -62,7 +80,7 @@ void KvResidency::start_unread(int64_t n_past, int64_t sinks, int64_t window_sta
   for (int64_t u = 0; u * unit_rows_ < n_past_; ++u) {
     if (!evictable(u)) continue;
     for (int l = 0; l < n_layer_; ++l)
-      for (int h = 0; h < n_head_kv_; ++h) units_[index(l, h, u)].resident = false;
+      for (int h = 0; h < n_head_kv_; ++h) units_[unit_index(l, h, u)].in_place = false;
     stats_.unread_units += int64_t(n_layer_) * n_head_kv_;
   }
 }
@@ -71,198 +89,345 @@ uint64_t KvResidency::unlimited_bytes(int64_t n_past, int64_t sinks, int64_t win
   int64_t host = 0;
   for (int64_t u = 0; u * unit_rows_ < n_past; ++u)
     if (!(u * unit_rows_ < sinks || (u + 1) * unit_rows_ > window_start)) ++host;
-  return fixed + uint64_t(host) * uint64_t(n_layer_) * uint64_t(n_head_kv_) * unit_bytes();
+  return fixed + tables_ + uint64_t(host) * uint64_t(n_layer_) * uint64_t(n_head_kv_) * unit_bytes();
 }
 
 void KvResidency::update(int64_t n_past, int64_t sinks, int64_t window_start, int64_t committed, uint64_t fixed,
                          uint64_t budget) {
   std::lock_guard<std::mutex> lock(mu_);
-  // units past the context (a truncate) are forgotten: resident, to be written again
-  for (int64_t u = (n_past + unit_rows_ - 1) / unit_rows_; u * unit_rows_ < n_past_; ++u)
-    for (int l = 0; l < n_layer_; ++l)
-      for (int h = 0; h < n_head_kv_; ++h) units_[index(l, h, u)] = Unit{};
+  if (n_past < n_past_) {  // a truncate: cached rows past the context go, and units wholly past it
+    drop_rows(n_past, n_past_);
+    for (int64_t u = (n_past + unit_rows_ - 1) / unit_rows_; u * unit_rows_ < n_past_; ++u)
+      for (int l = 0; l < n_layer_; ++l)
+        for (int h = 0; h < n_head_kv_; ++h) {
+          const size_t i = unit_index(l, h, u);
+          units_[i] = Unit{};  // in place, to be written again
+          if (spill_) spill_->forget(i);
+        }
+  }
   n_past_ = n_past;
   sinks_ = sinks;
   window_start_ = window_start;
   committed_ = committed;
   fixed_ = fixed;
   budget_ = budget;
-  // a truncate can move the window back over released units: the static set is always in RAM
   resident_ = 0;
+  in_place_left_ = 0;
   for (int64_t u = 0; u * unit_rows_ < n_past_; ++u)
     for (int l = 0; l < n_layer_; ++l)
       for (int h = 0; h < n_head_kv_; ++h) {
-        const size_t i = index(l, h, u);
+        const size_t i = unit_index(l, h, u);
         Unit& x = units_[i];
-        if (!evictable(u) && !x.resident) {  // back in the static set, or its block reopened by a truncate
-          load(l, h, u);
-          x.resident = true;
+        if (!evictable(u)) {
+          // back in the static set, or its block reopened by a truncate: in place, and
+          // no spilled copy to go stale when its rows are written again
+          if (!x.in_place) load_in_place(l, h, u);
+          x.in_place = true;
+          if (x.spilled && spill_) spill_->forget(i);
+          x.spilled = false;
         }
-        // a unit that may not go (its block reopened by a truncate: its rows get
-        // written again) has no spilled copy to go stale
-        if (spill_ && !evictable(u)) spill_->forget(i);
-        if (!is_static(u) && x.resident) resident_ += unit_bytes();
+        if (!is_static(u) && x.in_place) resident_ += unit_bytes();
+        if (x.in_place && evictable(u)) ++in_place_left_;
       }
-  // between steps: the last step's units may go too (a new epoch)
+  resident_ += uint64_t(slots_.size()) * slot_cost();
+  // between steps: the last step's rows may go too (a new epoch)
   ++epoch_;
-  if (fixed_ > budget_)
+  if (fixed_ + tables_ > budget_)
     throw Error("BUDGET_TOO_SMALL", "the RAM budget (" + std::to_string(budget_) + " bytes) is below the retrieval "
-                                    "indexes alone (" + std::to_string(fixed_) + " bytes)");
-  if (!evict_to(budget_ - fixed_)) {
-    throw Error("BUDGET_TOO_SMALL", "the RAM budget (" + std::to_string(budget_) + " bytes) cannot hold the rows "
-                                    "not yet in the KV store; flush the store or raise the budget");
+                                    "indexes and the residency tables (" + std::to_string(fixed_ + tables_) + " bytes)");
+  if (!release_units(0)) {  // in-place units first, then the row cache
+    const uint64_t over = resident_ - limit();
+    const int64_t drop = int64_t((over + slot_cost() - 1) / slot_cost());
+    if (drop > int64_t(slots_.size()))
+      throw Error("BUDGET_TOO_SMALL", "the RAM budget (" + std::to_string(budget_) + " bytes) cannot hold the rows "
+                                      "not yet in the KV store; flush the store or raise the budget");
+    shrink_slots(int64_t(slots_.size()) - drop);
   }
   note_peak();
 }
 
-bool KvResidency::evict_to(uint64_t target) {
-  if (resident_ <= target) return true;
-  // candidates: resident, evictable, not used by the step in progress; policy order
+bool KvResidency::release_units(uint64_t need) {
+  const uint64_t lim = limit();
+  if (resident_ + need <= lim) return true;
+  // candidates: in place, evictable, not used by the step in progress; policy order
   struct Cand { int64_t key1, key2; size_t i; int l, h; int64_t u; };
-  std::vector<Cand> c;
+  thread_local std::vector<Cand> c;
+  c.clear();
   for (int l = 0; l < n_layer_; ++l)
     for (int h = 0; h < n_head_kv_; ++h)
       for (int64_t u = 0; u * unit_rows_ < n_past_; ++u) {
-        const size_t i = index(l, h, u);
+        const size_t i = unit_index(l, h, u);
         const Unit& x = units_[i];
-        if (!x.resident || !evictable(u) || x.last_epoch == epoch_) continue;
+        if (!x.in_place || x.last_epoch == epoch_ || !evictable(u)) continue;
         if (policy_ == EvictionPolicy::kLru) c.push_back({x.last_epoch, 0, i, l, h, u});
         else c.push_back({x.uses, x.last_epoch, i, l, h, u});
       }
-  // go a little below the target, so a run of misses does not select again for each unit
-  const uint64_t slack = std::max<uint64_t>(unit_bytes(), target / 32);
-  const uint64_t goal = target > slack ? target - slack : 0;
-  // the first `count` units in policy order (a selection, not a sort: the
-  // scan is over every unit of the context, ~92K at 32K tokens on smol)
-  const size_t count = std::min(c.size(), size_t((resident_ - goal + unit_bytes() - 1) / unit_bytes()));
+  // a little more than asked, so a run of misses does not select again for each row
+  const uint64_t want = resident_ + need - lim + std::max<uint64_t>(unit_bytes(), lim / 32);
+  const size_t count = std::min(c.size(), size_t((want + unit_bytes() - 1) / unit_bytes()));
   const auto before = [](const Cand& a, const Cand& b) {
     return a.key1 < b.key1 || (a.key1 == b.key1 && (a.key2 < b.key2 || (a.key2 == b.key2 && a.i < b.i)));
   };
   if (count < c.size()) std::nth_element(c.begin(), c.begin() + std::ptrdiff_t(count), c.end(), before);
   for (size_t j = 0; j < count; ++j) {
-    const Cand& x = c[j];
-    release_unit(x.l, x.h, x.u);
-    units_[x.i].resident = false;
+    release_unit(c[j].l, c[j].h, c[j].u);
+    units_[c[j].i].in_place = false;
     resident_ -= unit_bytes();
-    ++stats_.evictions;
+    ++stats_.units_released;
   }
-  return resident_ <= target;
+  in_place_left_ = c.size() - count;
+  return resident_ + need <= lim;
 }
 
 void KvResidency::release_unit(int layer, int head, int64_t u) {
-  const size_t i = index(layer, head, u), half = unit_bytes() / 2;
-  if (spill_ && !spill_->has(i)) spill_->write(i, unit_k(layer, head, u), half, unit_v(layer, head, u), half);
+  const size_t i = unit_index(layer, head, u), half = size_t(head_dim_) * sizeof(uint16_t);
+  if (spill_ && !units_[i].spilled) {
+    thread_local std::vector<uint8_t> rows;  // the unit's rows, K then V each
+    rows.resize(size_t(unit_bytes()));
+    const uint8_t* k = reinterpret_cast<const uint8_t*>(kv_.k(layer, head) + size_t(u * unit_rows_) * size_t(head_dim_));
+    const uint8_t* v = reinterpret_cast<const uint8_t*>(kv_.v(layer, head) + size_t(u * unit_rows_) * size_t(head_dim_));
+    for (int64_t r = 0; r < unit_rows_; ++r) {
+      std::memcpy(rows.data() + size_t(r) * row_bytes_, k + size_t(r) * half, half);
+      std::memcpy(rows.data() + size_t(r) * row_bytes_ + half, v + size_t(r) * half, half);
+    }
+    units_[i].spilled = spill_->write(i, rows.data());
+  }
   kv_.release_rows(layer, head, u * unit_rows_, unit_rows_);
 }
 
-bool KvResidency::read_spilled(int layer, int head, int64_t u) {
-  const size_t half = unit_bytes() / 2;
-  return spill_ && spill_->read(index(layer, head, u), unit_k(layer, head, u), half, unit_v(layer, head, u), half);
-}
-
-void KvResidency::load_units(int layer, int head, const int64_t* want_in, int64_t n_in) {
-  int64_t want[kBlock], n = 0;
-  for (int64_t i = 0; i < n_in; ++i) {
-    const int64_t u = want_in[i];
-    if (read_spilled(layer, head, u)) {
-      ++spill_reads_;
+int64_t KvResidency::acquire_slot() {
+  if (!free_.empty()) {
+    const int64_t s = free_.back();
+    free_.pop_back();
+    return s;
+  }
+  // a new slot within the budget, releasing in-place units for room
+  if (slots_.size() < row_slot_.size() &&
+      (resident_ + slot_cost() <= limit() || (in_place_left_ > 0 && release_units(slot_cost())))) {
+    slots_.push_back(Slot{});
+    resident_ += slot_cost();
+    note_peak();
+    return int64_t(slots_.size()) - 1;
+  }
+  // the clock: the first slot the step in progress does not use whose counter is
+  // down to 0, counters decremented on the way
+  const uint32_t now = uint32_t(epoch_);
+  const size_t n = slots_.size();
+  for (size_t seen = 0; seen < (kMaxCount + 1u) * n + 1; ++seen) {
+    if (hand_ >= n) hand_ = 0;
+    const size_t s = hand_++;
+    Slot& x = slots_[s];
+    if (x.row < 0 || x.epoch == now) continue;
+    if (x.count > 0) {
+      --x.count;
       continue;
     }
-    if (spill_) spill_->forget(index(layer, head, u));
-    want[n++] = u;
+    row_slot_[size_t(x.row)] = -1;
+    x.row = -1;
+    ++stats_.evictions;
+    return int64_t(s);
   }
-  if (n > 0) load_from_store(layer, head, want, n);
+  throw Error("BUDGET_TOO_SMALL", "the RAM budget cannot hold the K/V rows one decode step retrieves; raise it");
 }
 
-void KvResidency::load_from_store(int layer, int head, const int64_t* want, int64_t n) {
-  const int64_t b = want[0] * unit_rows_ / kBlock;
-  const size_t row_bytes = row_ * sizeof(uint16_t), half = unit_bytes() / 2;
-  bool fits = true;
-  const bool ok = store_.read_block(layer, head, b, [&](const uint8_t* k, const uint8_t* v, int64_t rows) {
-    for (int64_t i = 0; i < n; ++i) {
-      const int64_t in_block = want[i] * unit_rows_ - b * kBlock;
-      if (in_block + unit_rows_ > rows) {
-        fits = false;
-        return;
+void KvResidency::free_slot(int64_t s) {
+  Slot& x = slots_[size_t(s)];
+  if (x.row >= 0) row_slot_[size_t(x.row)] = -1;
+  x.row = -1;
+  free_.push_back(s);
+}
+
+void KvResidency::drop_rows(int64_t p0, int64_t p1) {
+  for (int l = 0; l < n_layer_; ++l)
+    for (int h = 0; h < n_head_kv_; ++h)
+      for (int64_t p = p0; p < p1; ++p) {
+        const int32_t s = row_slot_[size_t(row_index(l, h, p))];
+        if (s >= 0) free_slot(s);
       }
-      std::memcpy(unit_k(layer, head, want[i]), k + size_t(in_block) * row_bytes, half);
-      std::memcpy(unit_v(layer, head, want[i]), v + size_t(in_block) * row_bytes, half);
+}
+
+void KvResidency::shrink_slots(int64_t n) {
+  const int64_t old = int64_t(slots_.size());
+  if (n >= old) return;
+  for (int64_t s = n; s < old; ++s)
+    if (slots_[size_t(s)].row >= 0) {
+      row_slot_[size_t(slots_[size_t(s)].row)] = -1;
+      ++stats_.evictions;
     }
-    // the block's other units out of RAM go to the spill while it is at hand
-    if (!spill_) return;
-    for (int64_t u = b * kBlock / unit_rows_; (u + 1) * unit_rows_ - b * kBlock <= rows; ++u) {
-      const size_t i = index(layer, head, u);
-      if (units_[i].resident || !evictable(u) || spill_->has(i) || std::find(want, want + n, u) != want + n) continue;
-      const size_t at = size_t(u * unit_rows_ - b * kBlock) * row_bytes;
-      spill_->write(i, k + at, half, v + at, half);
+  free_.erase(std::remove_if(free_.begin(), free_.end(), [n](int64_t s) { return s >= n; }), free_.end());
+  slots_.resize(size_t(n));
+  hand_ = std::min(hand_, size_t(n));
+  resident_ -= uint64_t(old - n) * slot_cost();
+  // the whole pages past the last slot kept go back to the system
+  const size_t ps = page_size(), from = (size_t(n) * row_bytes_ + ps - 1) / ps * ps, to = size_t(old) * row_bytes_;
+  if (to > from) madvise(arena_ + from, (to - from + ps - 1) / ps * ps, MADV_DONTNEED);
+}
+
+[[noreturn]] void KvResidency::block_damaged(int layer, int head, int64_t b) {
+  damaged_at_ = damaged_at_ < 0 ? b * kBlock : std::min(damaged_at_, b * kBlock);
+  throw Error("STORE_CORRUPT", "KV store block (layer " + std::to_string(layer) + ", head " + std::to_string(head) +
+                                   ", block " + std::to_string(b) + ") is missing or damaged; reopen the document "
+                                   "to rebuild its cache");
+}
+
+void KvResidency::fill_from_store(int layer, int head, const std::vector<Fill>& fills) {
+  const size_t half = size_t(head_dim_) * sizeof(uint16_t);
+  const int64_t row0 = row_index(layer, head, 0);
+  thread_local std::vector<uint8_t> unit_rows;
+  for (size_t i = 0; i < fills.size();) {
+    const int64_t b = (fills[i].row - row0) / kBlock;
+    size_t j = i;
+    while (j < fills.size() && (fills[j].row - row0) / kBlock == b) ++j;
+    for (size_t t = i; t < j; ++t) {  // spilled bytes that failed their check: the spill's copy goes
+      Unit& x = units_[unit_index(layer, head, fills[t].unit)];
+      if (x.spilled && spill_) spill_->forget(unit_index(layer, head, fills[t].unit));
+      x.spilled = false;
     }
-  });
-  if (!ok || !fits) {
-    damaged_at_ = damaged_at_ < 0 ? b * kBlock : std::min(damaged_at_, b * kBlock);
-    throw Error("STORE_CORRUPT", "KV store block (layer " + std::to_string(layer) + ", head " + std::to_string(head) +
-                                     ", block " + std::to_string(b) + ") is missing or damaged; reopen the document "
-                                     "to rebuild its cache");
+    bool fits = true;
+    ++stats_.store_reads;
+    const bool ok = store_.read_block(layer, head, b, [&](const uint8_t* k, const uint8_t* v, int64_t rows) {
+      for (size_t t = i; t < j; ++t) {
+        const int64_t in_block = fills[t].row - row0 - b * kBlock;
+        if (in_block >= rows) {
+          fits = false;
+          return;
+        }
+        uint8_t* dst = slot_data(fills[t].slot);
+        std::memcpy(dst, k + size_t(in_block) * half, half);
+        std::memcpy(dst + half, v + size_t(in_block) * half, half);
+      }
+      // the block's units out of place go to the spill while it is at hand
+      if (!spill_) return;
+      unit_rows.resize(size_t(unit_bytes()));
+      for (int64_t u = b * kBlock / unit_rows_; (u + 1) * unit_rows_ - b * kBlock <= rows; ++u) {
+        const size_t ui = unit_index(layer, head, u);
+        Unit& x = units_[ui];
+        if (x.in_place || x.spilled || !evictable(u)) continue;
+        const size_t at = size_t(u * unit_rows_ - b * kBlock) * half;
+        for (int64_t r = 0; r < unit_rows_; ++r) {
+          std::memcpy(unit_rows.data() + size_t(r) * row_bytes_, k + at + size_t(r) * half, half);
+          std::memcpy(unit_rows.data() + size_t(r) * row_bytes_ + half, v + at + size_t(r) * half, half);
+        }
+        x.spilled = spill_->write(ui, unit_rows.data());
+      }
+    });
+    if (!ok || !fits) block_damaged(layer, head, b);
+    i = j;
   }
 }
 
 // Three phases, so that the two threads' misses overlap: under the lock, the
-// step's units are marked (so making room never releases one of them; their
-// epoch keeps other threads' evictions off them until the next epoch), room
-// is made and the missing ones are counted resident; then, without the lock,
-// each is read from the spill (rows of this (layer, head) only: no other
-// thread touches them now); last, under the lock again, the few the spill
-// lacks are read from their store blocks.
-void KvResidency::need_rows(int layer, int head, const int32_t* rows, int64_t n) {
-  thread_local std::vector<int64_t> missing, from_store;
-  missing.clear();
+// rows are looked up, the units and slots they use are marked with the epoch
+// (no eviction takes them before the next), and missing rows get slots; then,
+// without the lock, those rows are read from the spill (only this call writes
+// these slots); last, under the lock again, the few the spill lacks are read
+// from their store blocks. The copy out needs no lock either.
+void KvResidency::gather_rows(int layer, int head, const int32_t* rows, int64_t n, uint16_t* k_out,
+                              uint16_t* v_out) {
+  thread_local std::vector<const uint8_t*> src_k, src_v;
+  thread_local std::vector<Fill> fills, from_store;
+  src_k.resize(size_t(n));
+  src_v.resize(size_t(n));
+  fills.clear();
   from_store.clear();
+  const size_t half = size_t(head_dim_) * sizeof(uint16_t);
   {
     std::lock_guard<std::mutex> lock(mu_);
+    const uint32_t now = uint32_t(epoch_);
+    const uint8_t* k_base = reinterpret_cast<const uint8_t*>(kv_.k(layer, head));
+    const uint8_t* v_base = reinterpret_cast<const uint8_t*>(kv_.v(layer, head));
+    try {
     for (int64_t j = 0; j < n; ++j) {
-      const int64_t u = rows[j] / unit_rows_;
-      Unit& x = units_[index(layer, head, u)];
+      const int64_t pos = rows[j], u = pos / unit_rows_;
+      Unit& x = units_[unit_index(layer, head, u)];
       if (x.last_epoch != epoch_) {
         ++x.uses;
         x.last_epoch = epoch_;
-        if (!x.resident) missing.push_back(u);
       }
-      stats_.hits += x.resident;
+      if (x.in_place) {
+        src_k[size_t(j)] = k_base + size_t(pos) * half;
+        src_v[size_t(j)] = v_base + size_t(pos) * half;
+        ++stats_.hits;
+        continue;
+      }
+      const int64_t r = row_index(layer, head, pos);
+      int64_t s = row_slot_[size_t(r)];
+      if (s >= 0) {
+        Slot& y = slots_[size_t(s)];
+        y.count = policy_ == EvictionPolicy::kLfu ? uint8_t(std::min<int>(y.count + 1, kMaxCount)) : 1;
+        y.epoch = now;
+        ++stats_.hits;
+      } else {
+        s = acquire_slot();
+        slots_[size_t(s)] = Slot{r, now, 1};
+        row_slot_[size_t(r)] = int32_t(s);
+        fills.push_back(Fill{u, r, s, x.spilled});
+        ++stats_.misses;
+      }
+      src_k[size_t(j)] = slot_data(s);
+      src_v[size_t(j)] = slot_data(s) + half;
     }
-    if (missing.empty()) return;
-    std::sort(missing.begin(), missing.end());
-    uint64_t host = 0;
-    for (int64_t u : missing) host += is_static(u) ? 0 : unit_bytes();
-    if (resident_ + host > budget_ - fixed_ && !evict_to(budget_ - fixed_ - host))
-      throw Error("BUDGET_TOO_SMALL", "the RAM budget cannot hold the K/V rows one decode step retrieves; raise it");
-    for (int64_t u : missing) {
-      units_[index(layer, head, u)].resident = true;
-      if (!is_static(u)) resident_ += unit_bytes();
-      ++stats_.misses;
+    } catch (...) {
+      for (const Fill& f : fills) free_slot(f.slot);  // slots given to rows not read
+      throw;
     }
-    note_peak();
   }
-  for (int64_t u : missing)
-    if (read_spilled(layer, head, u)) ++spill_reads_;
-    else from_store.push_back(u);
-  if (from_store.empty()) return;
-  std::lock_guard<std::mutex> lock(mu_);
-  try {
-    const int64_t per_block = kBlock / unit_rows_;
-    for (size_t i = 0; i < from_store.size();) {
-      size_t j = i + 1;
-      while (j < from_store.size() && from_store[j] / per_block == from_store[i] / per_block) ++j;
-      for (size_t t = i; t < j; ++t)
-        if (spill_) spill_->forget(index(layer, head, from_store[t]));
-      load_from_store(layer, head, from_store.data() + i, int64_t(j - i));
-      i = j;
+  const int64_t row0 = row_index(layer, head, 0);
+  for (const Fill& f : fills) {
+    const size_t r = size_t((f.row - row0) % unit_rows_);
+    if (f.spilled && spill_ && spill_->read_row(unit_index(layer, head, f.unit), r, slot_data(f.slot))) ++spill_reads_;
+    else from_store.push_back(f);
+  }
+  if (!from_store.empty()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::sort(from_store.begin(), from_store.end(), [](const Fill& a, const Fill& b) { return a.row < b.row; });
+    try {
+      fill_from_store(layer, head, from_store);
+    } catch (...) {
+      for (const Fill& f : from_store) free_slot(f.slot);  // what was not read is not cached
+      throw;
     }
-  } catch (...) {
-    // what was not read is not resident
-    for (int64_t u : from_store) {
-      units_[index(layer, head, u)].resident = false;
-      if (!is_static(u)) resident_ -= unit_bytes();
-    }
-    throw;
+  }
+  for (int64_t j = 0; j < n; ++j) {
+    std::memcpy(k_out + size_t(j) * size_t(head_dim_), src_k[size_t(j)], half);
+    std::memcpy(v_out + size_t(j) * size_t(head_dim_), src_v[size_t(j)], half);
+  }
+}
+
+void KvResidency::load_in_place(int layer, int head, int64_t u) {
+  const size_t half = size_t(head_dim_) * sizeof(uint16_t);
+  uint8_t* k = reinterpret_cast<uint8_t*>(kv_.k(layer, head) + size_t(u * unit_rows_) * size_t(head_dim_));
+  uint8_t* v = reinterpret_cast<uint8_t*>(kv_.v(layer, head) + size_t(u * unit_rows_) * size_t(head_dim_));
+  Unit& x = units_[unit_index(layer, head, u)];
+  bool whole = true;
+  thread_local std::vector<uint8_t> row;
+  row.resize(row_bytes_);
+  for (int64_t r = 0; r < unit_rows_ && whole; ++r) {
+    const int32_t s = row_slot_[size_t(row_index(layer, head, u * unit_rows_ + r))];
+    const uint8_t* src = row.data();
+    if (s >= 0) src = slot_data(s);
+    else whole = x.spilled && spill_ && spill_->read_row(unit_index(layer, head, u), size_t(r), row.data());
+    if (!whole) break;
+    std::memcpy(k + size_t(r) * half, src, half);
+    std::memcpy(v + size_t(r) * half, src + half, half);
+  }
+  if (!whole) {
+    const int64_t b = u * unit_rows_ / kBlock, in_block = u * unit_rows_ - b * kBlock;
+    bool fits = true;
+    ++stats_.store_reads;
+    const bool ok = store_.read_block(layer, head, b, [&](const uint8_t* bk, const uint8_t* bv, int64_t rows) {
+      if (in_block + unit_rows_ > rows) {
+        fits = false;
+        return;
+      }
+      std::memcpy(k, bk + size_t(in_block) * half, size_t(unit_rows_) * half);
+      std::memcpy(v, bv + size_t(in_block) * half, size_t(unit_rows_) * half);
+    });
+    if (!ok || !fits) block_damaged(layer, head, b);
+  }
+  for (int64_t r = 0; r < unit_rows_; ++r) {  // in place now: not cached as well
+    const int32_t s = row_slot_[size_t(row_index(layer, head, u * unit_rows_ + r))];
+    if (s >= 0) free_slot(s);
   }
 }
 
@@ -270,7 +435,8 @@ void KvResidency::release(int layer, int head, int64_t pos) {
   std::lock_guard<std::mutex> lock(mu_);
   const int64_t u = pos / unit_rows_;
   kv_.release_rows(layer, head, u * unit_rows_, unit_rows_);
-  units_[index(layer, head, u)].resident = false;
+  Unit& x = units_[unit_index(layer, head, u)];
+  x.in_place = false;
 }
 
 void KvResidency::load_all(int64_t limit) {
@@ -278,19 +444,19 @@ void KvResidency::load_all(int64_t limit) {
   for (int l = 0; l < n_layer_; ++l)
     for (int h = 0; h < n_head_kv_; ++h)
       for (int64_t u = 0; (u + 1) * unit_rows_ <= limit; ++u) {
-        Unit& x = units_[index(l, h, u)];
-        if (x.resident) continue;
-        load(l, h, u);
-        x.resident = true;
-        ++stats_.misses;
+        Unit& x = units_[unit_index(l, h, u)];
+        if (x.in_place) continue;
+        load_in_place(l, h, u);
+        x.in_place = true;
       }
+  shrink_slots(0);
 }
 
 ResidencyStats KvResidency::stats() const {
   std::lock_guard<std::mutex> lock(mu_);
   ResidencyStats s = stats_;
   s.resident_bytes = resident_;
-  s.fixed_bytes = fixed_;
+  s.fixed_bytes = fixed_ + tables_;
   s.budget_bytes = budget_;
   s.spill_reads = spill_reads_.load();
   if (spill_) {

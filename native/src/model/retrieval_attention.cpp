@@ -210,10 +210,15 @@ void RetrievalAttention::insert_group_until(int layer, int g, int64_t begin, int
   KeyIndex* idx = index_[size_t(layer) * hp_.n_head_kv + size_t(g)].get();
   if (!idx) return;
   const int hd = hp_.head_dim;
+  std::vector<uint16_t> k_row, v_row;
   for (int64_t row = begin; row < end; ++row) {
     if (guard_) {  // after a restore, keys past the build point may sit in released blocks
       const int32_t r = int32_t(row);
-      guard_->need_rows(layer, g, &r, 1);
+      k_row.resize(size_t(hd));
+      v_row.resize(size_t(hd));
+      guard_->gather_rows(layer, g, &r, 1, k_row.data(), v_row.data());
+      idx->insert_f16(k_row.data());
+      continue;
     }
     idx->insert_f16(kv_.k(layer, g) + size_t(row) * hd);
   }
@@ -424,16 +429,28 @@ void RetrievalAttention::attend_layer(int layer, const float* q, int64_t pos, fl
   parallel_dynamic(&pool, G, 1, [&](int64_t task, int) {
     const int g = int(task), h0 = g * n_gqa;
     const std::vector<int32_t>& rows = group_rows_[size_t(g)];
-    // under a RAM budget, the rows are made resident here: the groups' reads overlap
-    if (guard_ && !rows.empty()) guard_->need_rows(layer, g, rows.data(), int64_t(rows.size()));
     if (!rows.empty()) {
       thread_local std::vector<float> o_r, l_r, probs, scratch;
       const int64_t n = int64_t(rows.size());
+      // under a RAM budget the rows are gathered, from RAM or read back, into a
+      // contiguous copy (the groups' reads overlap); the kernel reads the same values
+      thread_local std::vector<uint16_t> k_rows, v_rows;
+      thread_local std::vector<int32_t> seq;
+      KvRows kv = kv_.rows(layer, g);
+      const int32_t* at = rows.data();
+      if (guard_) {
+        k_rows.resize(size_t(n) * hd);
+        v_rows.resize(size_t(n) * hd);
+        guard_->gather_rows(layer, g, rows.data(), n, k_rows.data(), v_rows.data());
+        kv = KvRows{k_rows.data(), v_rows.data(), size_t(hd)};
+        for (int64_t i = int64_t(seq.size()); i < n; ++i) seq.push_back(int32_t(i));
+        at = seq.data();
+      }
       o_r.resize(size_t(n_gqa) * hd);
       l_r.resize(size_t(n_gqa));
       probs.resize(size_t(n_gqa) * size_t(n));
       auto t = Clock::now();
-      attend_gather(q + size_t(h0) * hd, n_gqa, kv_.rows(layer, g), rows.data(), n, hd, scale, o_r.data(),
+      attend_gather(q + size_t(h0) * hd, n_gqa, kv, at, n, hd, scale, o_r.data(),
                     l_r.data(), scratch, probs.data(), s_.numerics);
       heads_[size_t(h0)].retrieved_ms += ms_since(t);
       heads_[size_t(h0)].retrieved += n;

@@ -42,10 +42,11 @@ struct SessionOptions {
   // tier when in (0, 1], else none.
   uint64_t ram_budget_bytes = 0;
   double ram_budget_frac = 0;
-  // LFU: decode steps retrieve much the same keys again and again, so the units
-  // used most often are worth keeping; LRU cycles through a step's layers and
-  // keeps what the next layer does not need (tome bench store, 4K smol at a
-  // budget 0.85: LFU 163 ms/token and 196K units read, LRU 179 ms and 248K).
+  // Which pages are released first and which cached rows are reused first
+  // (model/kv_residency.h). LFU: decode steps retrieve much the same keys again
+  // and again, so the rows used most often are worth keeping (measured with the
+  // page-granular cache of session 6: tome bench store, 4K smol at a budget
+  // 0.85, LFU 163 ms/token and 196K units read, LRU 179 ms and 248K).
   EvictionPolicy eviction = EvictionPolicy::kLfu;
 };
 

@@ -1,6 +1,7 @@
-// KvSpill on its own: slots round-trip byte-exact; a slot whose bytes changed
-// on disk, one never written and one forgotten read as absent; a write the
-// file system refuses (file size limit) leaves the slot absent; the file has no
+// KvSpill on its own: slots of rows round-trip byte-exact, row by row; a row
+// whose bytes changed on disk, a slot never written and one forgotten read as
+// absent (a damaged row does not spoil the slot's other rows); a write the file
+// system refuses (file size limit) leaves the slot absent; the file has no
 // name in its folder; a folder that cannot hold a file gives no spill.
 #include <cstring>
 #include <filesystem>
@@ -17,7 +18,7 @@ using store_test::TempDir;
 
 namespace {
 
-constexpr size_t kHalf = 4096, kSlot = 2 * kHalf, kSlots = 64;
+constexpr size_t kRowBytes = 256, kRows = 32, kSlotBytes = kRowBytes * kRows, kSlots = 64;
 
 std::vector<uint8_t> random_bytes(size_t n, uint32_t seed) {
   std::mt19937 g(seed);
@@ -26,90 +27,104 @@ std::vector<uint8_t> random_bytes(size_t n, uint32_t seed) {
   return b;
 }
 
-bool reads_back(const KvSpill& s, size_t slot, const std::vector<uint8_t>& k, const std::vector<uint8_t>& v) {
-  std::vector<uint8_t> a(kHalf, 0xEE), b(kHalf, 0xEE);
-  return s.read(slot, a.data(), kHalf, b.data(), kHalf) && a == k && b == v;
+// Row r of the slot reads back as row r of data.
+bool row_reads_back(const KvSpill& s, size_t slot, size_t r, const std::vector<uint8_t>& data) {
+  std::vector<uint8_t> out(kRowBytes, 0xEE);
+  return s.read_row(slot, r, out.data()) && std::memcmp(out.data(), data.data() + r * kRowBytes, kRowBytes) == 0;
+}
+
+bool slot_reads_back(const KvSpill& s, size_t slot, const std::vector<uint8_t>& data) {
+  for (size_t r = 0; r < kRows; ++r)
+    if (!row_reads_back(s, slot, r, data)) return false;
+  return true;
 }
 
 }  // namespace
 
-TEST(slots_round_trip_and_leave_no_name_behind) {
+TEST(rows_round_trip_and_leave_no_name_behind) {
   TempDir dir;
-  auto s = KvSpill::create(dir.path, kSlot, kSlots);
+  auto s = KvSpill::create(dir.path, kRowBytes, kRows, kSlots);
   CHECK(s != nullptr);
   CHECK(std::filesystem::is_empty(dir.path));  // unnamed
-  std::vector<std::vector<uint8_t>> k, v;
+  std::vector<std::vector<uint8_t>> data;
   for (size_t i = 0; i < kSlots; i += 3) {
-    k.push_back(random_bytes(kHalf, uint32_t(2 * i)));
-    v.push_back(random_bytes(kHalf, uint32_t(2 * i + 1)));
-    CHECK(s->write(i, k.back().data(), kHalf, v.back().data(), kHalf));
+    data.push_back(random_bytes(kSlotBytes, uint32_t(i)));
+    CHECK(s->write(i, data.back().data()));
   }
-  CHECK_EQ(s->writes(), int64_t(k.size()));
-  CHECK_EQ(s->bytes(), k.size() * kSlot);
-  for (size_t i = 0, j = 0; i < kSlots; ++i) {
+  CHECK_EQ(s->writes(), int64_t(data.size()));
+  CHECK_EQ(s->bytes(), data.size() * kSlotBytes);
+  for (size_t i = 0; i < kSlots; ++i) {
     if (i % 3 == 0) {
       CHECK(s->has(i));
-      CHECK(reads_back(*s, i, k[j], v[j]));
-      ++j;
+      CHECK(slot_reads_back(*s, i, data[i / 3]));
     } else {
-      std::vector<uint8_t> a(kHalf), b(kHalf);
-      CHECK(!s->read(i, a.data(), kHalf, b.data(), kHalf));  // never written (a hole)
+      std::vector<uint8_t> out(kRowBytes);
+      CHECK(!s->read_row(i, 0, out.data()));  // never written (a hole)
     }
   }
-  // rewritten slots hold the new bytes; forgotten ones are absent
-  CHECK(s->write(3, v[0].data(), kHalf, k[0].data(), kHalf));
-  CHECK(reads_back(*s, 3, v[0], k[0]));
+  // a rewritten slot holds the new bytes; a forgotten one is absent; rows past the slot do not exist
+  CHECK(s->write(3, data[0].data()));
+  CHECK(slot_reads_back(*s, 3, data[0]));
   s->forget(6);
   CHECK(!s->has(6));
-  std::vector<uint8_t> a(kHalf), b(kHalf);
-  CHECK(!s->read(6, a.data(), kHalf, b.data(), kHalf));
-  CHECK(!s->write(kSlots, k[0].data(), kHalf, v[0].data(), kHalf));  // out of range
-  CHECK(!s->write(0, k[0].data(), kHalf, v[0].data(), kHalf - 1));   // wrong size
+  std::vector<uint8_t> out(kRowBytes);
+  CHECK(!s->read_row(6, 0, out.data()));
+  CHECK(!s->read_row(0, kRows, out.data()));
+  CHECK(!s->write(kSlots, data[0].data()));  // out of range
 }
 
-TEST(damaged_slots_read_as_absent) {
+TEST(damaged_rows_read_as_absent) {
   TempDir dir;
-  auto s = KvSpill::create(dir.path, kSlot, kSlots);
+  auto s = KvSpill::create(dir.path, kRowBytes, kRows, kSlots);
   CHECK(s != nullptr);
-  const auto k = random_bytes(kHalf, 1), v = random_bytes(kHalf, 2);
-  for (size_t slot : {0, 5, 9}) CHECK(s->write(slot, k.data(), kHalf, v.data(), kHalf));
-  // one flipped bit in slot 5's V half; slot 9 overwritten with the file's bytes one past slot 0
+  const auto a = random_bytes(kSlotBytes, 1), b = random_bytes(kSlotBytes, 2);
+  CHECK(s->write(0, a.data()));
+  CHECK(s->write(5, a.data()));
+  CHECK(s->write(9, b.data()));
   const int fd = s->fd();
+  // one flipped bit in row 7 of slot 5
   uint8_t byte = 0;
-  CHECK_EQ(pread(fd, &byte, 1, off_t(5 * kSlot + kHalf + 100)), 1);
+  const off_t at = off_t(5 * kSlotBytes + 7 * kRowBytes + 100);
+  CHECK_EQ(pread(fd, &byte, 1, at), 1);
   byte ^= 0x10;
-  CHECK_EQ(pwrite(fd, &byte, 1, off_t(5 * kSlot + kHalf + 100)), 1);
-  std::vector<uint8_t> shifted(kSlot);
-  CHECK_EQ(pread(fd, shifted.data(), kSlot, 1), ssize_t(kSlot));
-  CHECK_EQ(pwrite(fd, shifted.data(), kSlot, off_t(9 * kSlot)), ssize_t(kSlot));
-  CHECK(reads_back(*s, 0, k, v));
-  CHECK(!reads_back(*s, 5, k, v));
-  CHECK(!reads_back(*s, 9, k, v));
+  CHECK_EQ(pwrite(fd, &byte, 1, at), 1);
+  CHECK(!row_reads_back(*s, 5, 7, a));
+  for (size_t r = 0; r < kRows; ++r)
+    if (r != 7) CHECK(row_reads_back(*s, 5, r, a));  // the slot's other rows are intact
+  // slot 9 overwritten with slot 0's bytes: well-formed rows, the wrong ones
+  std::vector<uint8_t> slot0(kSlotBytes);
+  CHECK_EQ(pread(fd, slot0.data(), kSlotBytes, 0), ssize_t(kSlotBytes));
+  CHECK_EQ(pwrite(fd, slot0.data(), kSlotBytes, off_t(9 * kSlotBytes)), ssize_t(kSlotBytes));
+  for (size_t r = 0; r < kRows; ++r) CHECK(!row_reads_back(*s, 9, r, a) && !row_reads_back(*s, 9, r, b));
+  // rows shifted by one within slot 0: each is another row's bytes
+  std::vector<uint8_t> shifted(slot0.begin() + kRowBytes, slot0.end());
+  shifted.insert(shifted.end(), slot0.begin(), slot0.begin() + kRowBytes);
+  CHECK_EQ(pwrite(fd, shifted.data(), kSlotBytes, 0), ssize_t(kSlotBytes));
+  for (size_t r = 0; r < kRows; ++r) CHECK(!row_reads_back(*s, 0, r, a));
 }
 
 TEST(a_refused_write_leaves_the_slot_absent) {
   TempDir dir;
-  const auto k = random_bytes(kHalf, 3), v = random_bytes(kHalf, 4);
+  const auto a = random_bytes(kSlotBytes, 3);
   // the child may write files up to 3 slots long: slot 2 fits, slot 3 does not
   const int rc = store_test::run_child(
       [&] {
-        auto s = KvSpill::create(dir.path, kSlot, kSlots);
+        auto s = KvSpill::create(dir.path, kRowBytes, kRows, kSlots);
         if (!s) return 2;
-        if (!s->write(2, k.data(), kHalf, v.data(), kHalf) || !reads_back(*s, 2, k, v)) return 3;
-        if (s->write(3, k.data(), kHalf, v.data(), kHalf) || s->has(3) || s->write(40, k.data(), kHalf, v.data(), kHalf))
-          return 4;
-        return s->writes() == 1 && s->bytes() == kSlot ? 0 : 5;
+        if (!s->write(2, a.data()) || !slot_reads_back(*s, 2, a)) return 3;
+        if (s->write(3, a.data()) || s->has(3) || s->write(40, a.data())) return 4;
+        return s->writes() == 1 && s->bytes() == kSlotBytes ? 0 : 5;
       },
-      long(3 * kSlot));
+      long(3 * kSlotBytes));
   CHECK_EQ(rc, 0);
 }
 
 TEST(no_spill_where_no_file_can_be_made) {
-  CHECK(KvSpill::create("/nonexistent/folder/of/tome", kSlot, kSlots) == nullptr);
+  CHECK(KvSpill::create("/nonexistent/folder/of/tome", kRowBytes, kRows, kSlots) == nullptr);
   if (geteuid() != 0) {  // root writes anywhere
     TempDir dir;
     std::filesystem::permissions(dir.path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec);
-    CHECK(KvSpill::create(dir.path, kSlot, kSlots) == nullptr);
+    CHECK(KvSpill::create(dir.path, kRowBytes, kRows, kSlots) == nullptr);
     std::filesystem::permissions(dir.path, std::filesystem::perms::owner_all);
   }
 }

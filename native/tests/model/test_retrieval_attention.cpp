@@ -313,9 +313,18 @@ TEST(monitor_matches_a_brute_force_recount) {
 }
 
 namespace {
+// Every row in RAM: hands out the cache's rows.
 struct NoGuard : KvRowGuard {
+  const KvCache& kv;
+  explicit NoGuard(const KvCache& c) : kv(c) {}
   void begin_epoch() override {}
-  void need_rows(int, int, const int32_t*, int64_t) override {}
+  void gather_rows(int layer, int head, const int32_t* rows, int64_t n, uint16_t* k_out, uint16_t* v_out) override {
+    const KvRows r = kv.rows(layer, head);
+    for (int64_t j = 0; j < n; ++j) {
+      std::copy_n(r.k + size_t(rows[j]) * r.stride, r.stride, k_out + size_t(j) * r.stride);
+      std::copy_n(r.v + size_t(rows[j]) * r.stride, r.stride, v_out + size_t(j) * r.stride);
+    }
+  }
 };
 }  // namespace
 
@@ -338,7 +347,7 @@ TEST(indexes_over_the_cache_rows_decode_as_indexes_with_copies) {
   b.build(1500, pool);
   const size_t keys_bytes = size_t(hp.n_layer) * hp.n_head_kv * size_t(a.index_end(1500) - s.sinks) * hp.head_dim * 2;
   CHECK(a.index_bytes() >= b.index_bytes() + keys_bytes);
-  NoGuard guard;
+  NoGuard guard(kv);
   for (int64_t pos = 1500; pos < 1700; ++pos) {  // 200 keys leave the window into the indexes
     if (pos == 1600) {  // b's indexes take copies from here
       const size_t before = b.index_bytes();

@@ -229,10 +229,11 @@ TEST(a_reopen_under_a_budget_reads_only_what_stays_and_decodes_bit_identically) 
     CHECK(at_open.resident_bytes <= stay * unit_bytes);
     CHECK(finishes_like_reference(s));
     const ResidencyStats st = s.residency();
-    std::printf("share %.2f: %lld units read back, %lld of them from the spill; %lld written to it\n", share,
-                (long long)st.misses, (long long)st.spill_reads, (long long)st.spill_writes);
+    std::printf("share %.2f: %lld rows read back, %lld of them from the spill, %lld store blocks; %lld units "
+                "written to the spill\n", share, (long long)st.misses, (long long)st.spill_reads,
+                (long long)st.store_reads, (long long)st.spill_writes);
     CHECK(st.misses > 0);
-    CHECK(st.spill_writes > 0);  // evicted units went to the spill, and some were read back from it
+    CHECK(st.spill_writes > 0);  // blocks read on demand went to the spill, and rows were read back from it
     CHECK(st.spill_reads > 0);
     CHECK(st.peak_bytes <= st.budget_bytes);
   }

@@ -86,10 +86,11 @@ export async function benchStore(o: BenchOptions) {
     }
     // decode at each budget from a fresh copy of the store (decoding appends nothing unless flushed,
     // but the copy keeps every case's start identical)
-    const decode = o.quick ? 32 : 64;
+    // (the indexes are 60-70% of the host tier: the lowest budgets that work sit just above)
+    const decode = o.quick ? 64 : 160;
     const fracs: [number, "lru" | "lfu"][] = o.quick
-      ? [[1, "lfu"], [0.9, "lfu"], [0.85, "lfu"], [0.85, "lru"], [0.25, "lfu"]]
-      : [[1, "lfu"], [0.9, "lfu"], [0.85, "lfu"], [0.85, "lru"], [0.8, "lfu"], [0.25, "lfu"]];
+      ? [[1, "lfu"], [0.9, "lfu"], [0.75, "lfu"], [0.75, "lru"], [0.25, "lfu"]]
+      : [[1, "lfu"], [0.9, "lfu"], [0.8, "lfu"], [0.7, "lfu"], [0.7, "lru"], [0.25, "lfu"]];
     for (const [frac, eviction] of wants("budget") ? fracs : []) {
       const copy = path.join(dir, "copy.tomekv");
       fs.copyFileSync(store, copy);

@@ -65,6 +65,8 @@ async function main() {
     out.seconds = (performance.now() - t0) / 1000;
   } else {
     await session.attachStore(a.store);
+    out.rss_at_open_bytes = status("VmRSS");        // what the reopen left resident
+    out.rss_open_peak_bytes = status("VmHWM");      // the most the reopen held at once
     out.peak_reset = resetPeak();
     let logits = await session.eval(Int32Array.of(a.tokens[a.tokens.length - 1]));
     // two halves: the first reads back rows a lazy reopen left in the store (cold), the

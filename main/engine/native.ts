@@ -111,6 +111,17 @@ export interface Residency {
   /** Units written to the spill file, and the bytes it holds (disk / page cache, not RAM). */
   spillWrites: number;
   spillBytes: number;
+  /** Graph indexes paged out (keys and adjacency as records in a file beside the store, cached by use). */
+  indexesPaged: boolean;
+  /** Bytes their record caches hold now (part of indexBytes). */
+  indexCacheBytes: number;
+  /** Records served from those caches, read from the file, written back when changed, dropped for others. */
+  indexHits: number;
+  indexReads: number;
+  indexWritebacks: number;
+  indexEvictions: number;
+  /** Bytes of records in the file (disk / page cache, not RAM). */
+  indexSpillBytes: number;
 }
 
 /** What the last eval() did. Times in ms summed over layers (and tokens). */

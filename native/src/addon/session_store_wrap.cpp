@@ -79,6 +79,13 @@ Napi::Value SessionWrap::residency(const Napi::CallbackInfo& info) {
   o.Set("peakBytes", double(st.peak_bytes));
   o.Set("spillWrites", double(st.spill_writes));
   o.Set("spillBytes", double(st.spill_bytes));
+  o.Set("indexesPaged", st.indexes_paged);
+  o.Set("indexCacheBytes", double(st.index_cache_bytes));
+  o.Set("indexHits", double(st.index_hits));
+  o.Set("indexReads", double(st.index_reads));
+  o.Set("indexWritebacks", double(st.index_writebacks));
+  o.Set("indexEvictions", double(st.index_evictions));
+  o.Set("indexSpillBytes", double(st.index_spill_bytes));
   return o;
 }
 

@@ -10,9 +10,8 @@
 // Smaller blocks, and systems without THP, get ordinary memory, 64-byte aligned
 // (a row of an index that starts on a cache line stays on the fewest lines);
 // contents and behaviour are the same either way (zero-filled only where vector
-// says so). The threshold is a template argument: arrays whose rows are read
-// at random from 2 MiB up (the int8 navigation codes, nav_codes.h) take a
-// lower one.
+// says so). The threshold is a template argument (2 MiB for every array
+// today; a block's tail past its last whole huge page stays on small pages).
 #pragma once
 #include <cstddef>
 #include <new>
@@ -22,13 +21,19 @@ namespace tome {
 
 namespace huge_pages {
 constexpr size_t kHuge = size_t(2) << 20;
-// Below this the TLB gain is small, and rounding a block up to whole 2 MiB
-// pages (up to 2 MiB per array, resident once touched) would cost more.
-constexpr size_t kHugeMin = size_t(16) << 20;
+// From one whole huge page up: a block's tail past its last whole 2 MiB page
+// is kept on small pages (huge_pages.cpp), so a block costs no more than its
+// bytes; and mapped blocks go back to the system when freed (glibc's heap,
+// whose mmap threshold rises to the largest block freed, keeps what it frees:
+// indexes that grow in step all reallocated at once held ~1 GB more at 32K).
+constexpr size_t kHugeMin = kHuge;
 constexpr size_t kAlign = 64;  // blocks under the threshold
 // Blocks of at least min_huge bytes are huge-page mappings (min_huge >= kHuge).
 void* allocate(size_t bytes, size_t min_huge = kHugeMin);  // throws std::bad_alloc
 void deallocate(void* p, size_t bytes, size_t min_huge = kHugeMin);
+// What a block of `bytes` may take in RAM: a huge-page mapping is whole 2 MiB
+// pages, each resident in full once touched (what a RAM budget must count).
+size_t mapped_bytes(size_t bytes, size_t min_huge = kHugeMin);
 }  // namespace huge_pages
 
 template <class T, size_t MinHuge = huge_pages::kHugeMin>

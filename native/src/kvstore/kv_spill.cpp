@@ -1,5 +1,6 @@
 #include "kvstore/kv_spill.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <fcntl.h>
@@ -19,7 +20,8 @@ uint32_t row_checksum(size_t slot, size_t r, const void* data, size_t n) {
 
 int open_unnamed(const std::string& dir) {
 #ifdef O_TMPFILE
-  const int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  // (O_NOATIME: every row read would otherwise update the file's access time)
+  const int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC | O_NOATIME, 0600);
   if (fd >= 0) return fd;
 #endif
   // file systems without O_TMPFILE: a named file, unlinked at once
@@ -28,6 +30,7 @@ int open_unnamed(const std::string& dir) {
   if (named < 0) return -1;
   ::unlink(tmpl.c_str());
   fcntl(named, F_SETFD, FD_CLOEXEC);
+  fcntl(named, F_SETFL, fcntl(named, F_GETFL) | O_NOATIME);
   return named;
 }
 
@@ -74,6 +77,28 @@ bool KvSpill::read_row(size_t slot, size_t r, void* out) const {
   auto* bytes = static_cast<uint8_t*>(out);
   return transfer_all(::pread, fd_, bytes, row_bytes_, off_t(slot * slot_bytes() + r * row_bytes_)) &&
          row_checksum(slot, r, out, row_bytes_) == sums_[slot * rows_ + r];
+}
+
+void KvSpill::read_slots(size_t first, size_t n, void* out, uint8_t* ok) const {
+  auto* bytes = static_cast<uint8_t*>(out);
+  const size_t end = std::min(first + n, present_.size());
+  // the run's bytes in one read, up to the end of the file (slots past it,
+  // never written, are absent; absent slots read as whatever the file holds)
+  size_t got = 0;
+  const size_t want = end > first ? (end - first) * slot_bytes() : 0;
+  while (got < want) {
+    const ssize_t r = ::pread(fd_, bytes + got, want - got, off_t(first * slot_bytes() + got));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    got += size_t(r);
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const size_t slot = first + i;
+    bool good = slot < end && (i + 1) * slot_bytes() <= got && has(slot);
+    for (size_t r = 0; good && r < rows_; ++r)
+      good = row_checksum(slot, r, bytes + i * slot_bytes() + r * row_bytes_, row_bytes_) == sums_[slot * rows_ + r];
+    ok[i] = good ? 1 : 0;
+  }
 }
 
 void KvSpill::forget(size_t slot) {

@@ -42,6 +42,9 @@ class KvSpill {
   // not match what was written (then forget() the slot). Changes no state:
   // reads may run on several threads while no write or forget does.
   bool read_row(size_t slot, size_t r, void* out) const;
+  // Slots [first, first + n) whole (one pread) into out; ok[i] = 0 where
+  // slot first + i is absent or any of its rows fails its check.
+  void read_slots(size_t first, size_t n, void* out, uint8_t* ok) const;
   void forget(size_t slot);
   // Slots written since creation, and the bytes the slots present hold.
   int64_t writes() const { return writes_; }

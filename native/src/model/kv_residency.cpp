@@ -227,7 +227,9 @@ int64_t KvResidency::acquire_slot() {
     ++stats_.evictions;
     return int64_t(s);
   }
-  throw Error("BUDGET_TOO_SMALL", "the RAM budget cannot hold the K/V rows one decode step retrieves; raise it");
+  throw Error("BUDGET_TOO_SMALL", "the RAM budget cannot hold the K/V rows one decode step retrieves (" +
+                                      std::to_string(n) + " rows cached, " + std::to_string(limit()) +
+                                      " bytes left for K/V rows); raise it");
 }
 
 void KvResidency::free_slot(int64_t s) {

@@ -22,7 +22,8 @@
 // A step retrieves a few hundred scattered rows of each (layer, KV head), one
 // or two per unit: rows, not units, are what it pays to keep. Accounting:
 //     index bytes + tables + in-place host units * unit bytes + slots * row bytes <= budget
-// (tables: this class's per-row slot map and the spill's row checksums).
+// (tables: this class's per-row slot map and the spill's row checksums; index
+// bytes: resident indexes, or paged ones' floor and record caches).
 // Outputs are bit-identical to an unlimited budget: every row read back holds
 // the bytes that were written.
 #pragma once
@@ -54,6 +55,12 @@ struct ResidencyStats {
   int64_t store_reads = 0;        // store blocks read on demand
   int64_t spill_writes = 0;       // units written to the spill
   uint64_t spill_bytes = 0;       // what the spill file holds now (on disk / page cache, not RAM)
+  // graph indexes paged out (their keys and adjacency as records, node_pager.h);
+  // filled by the session
+  bool indexes_paged = false;
+  uint64_t index_cache_bytes = 0;  // what their record caches hold now
+  int64_t index_hits = 0, index_reads = 0, index_writebacks = 0, index_evictions = 0;
+  uint64_t index_spill_bytes = 0;  // their records in the file
 };
 
 // Hands a step the K/V rows it reads (implemented by KvResidency).
@@ -108,6 +115,7 @@ class KvResidency : public KvRowGuard {
   void begin_epoch() override { ++epoch_; }
   void gather_rows(int layer, int head, const int32_t* rows, int64_t n, uint16_t* k_out, uint16_t* v_out) override;
   ResidencyStats stats() const;
+  uint64_t table_bytes() const { return tables_; }  // this class's and its spill's tables
 
  private:
   struct Unit {

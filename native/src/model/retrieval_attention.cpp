@@ -22,6 +22,19 @@
 namespace tome {
 
 namespace {
+// An index's keys as rows in RAM: its own, or (a graph paged out under the
+// budget that an exact scan reads: it fell below exact_below) a copy.
+const KeyMatrix& keys_of(const KeyIndex& idx) {
+  if (idx.keys_in_ram()) return idx.key_rows();
+  thread_local KeyMatrix copy;
+  copy = KeyMatrix(idx.dim());
+  copy.storage().resize(size_t(idx.size()) * size_t(idx.dim()));
+  idx.copy_keys(0, idx.size(), copy.storage().data());
+  return copy;
+}
+}  // namespace
+
+namespace {
 
 using Clock = std::chrono::steady_clock;
 double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
@@ -213,6 +226,9 @@ void RetrievalAttention::insert_group_until(int layer, int g, int64_t begin, int
   std::vector<uint16_t> k_row, v_row;
   for (int64_t row = begin; row < end; ++row) {
     if (guard_) {  // after a restore, keys past the build point may sit in released blocks
+      // (inserts run serially, each row copied out at once: a new epoch each, so
+      // the hundreds of keys a reopen's first step catches up on need no room together)
+      guard_->begin_epoch();
       const int32_t r = int32_t(row);
       k_row.resize(size_t(hd));
       v_row.resize(size_t(hd));
@@ -255,13 +271,27 @@ void RetrievalAttention::monitor_group(int layer, int g, const float* q, int n_q
   // released block); the rest from the cache. The kernel flat's scan uses
   // (f16 rows widened in registers).
   const int64_t i0 = idx ? std::min(idx_begin, n_ctx) : n_ctx, i1 = idx ? std::min(idx_end, n_ctx) : n_ctx;
-  auto rows_at = [&](int64_t j) { return j >= i0 && j < i1 ? idx->key_rows().row(j - i0) : kv.k + size_t(j) * kv.stride; };
+  // (an index paged out under the budget: each chunk's indexed keys copied
+  // out of its records once, for all heads)
+  const bool in_ram = !idx || idx->keys_in_ram();
+  thread_local std::vector<uint16_t> paged_rows;
+  int64_t p0 = 0;
+  auto rows_at = [&](int64_t j) {
+    if (j < i0 || j >= i1) return kv.k + size_t(j) * kv.stride;
+    return in_ram ? idx->key_rows().row(j - i0) : paged_rows.data() + size_t(j - p0) * size_t(hd);
+  };
   thread_local std::vector<float> s, e;
   s.resize(size_t(n_q) * size_t(n_ctx));
   e.resize(size_t(n_ctx));
   constexpr int64_t kChunk = 1024;  // 128 KB of keys at head dim 64: stays in L2 while every head scores it
   for (int64_t c0 = 0; c0 < n_ctx; c0 += kChunk) {
     const int64_t c1 = std::min(n_ctx, c0 + kChunk);
+    p0 = std::max(c0, i0);
+    const int64_t p1 = std::min(c1, i1);
+    if (!in_ram && p1 > p0) {
+      paged_rows.resize(size_t(p1 - p0) * size_t(hd));
+      idx->copy_keys(p0 - i0, p1 - p0, paged_rows.data());
+    }
     for (int h = 0; h < n_q; ++h)
       for (int64_t a = c0; a < c1;) {  // the chunk's part in each run
         const int64_t b = a < i0 ? std::min(c1, i0) : a < i1 ? std::min(c1, i1) : c1;
@@ -350,6 +380,15 @@ void RetrievalAttention::attend_layer(int layer, const float* q, int64_t pos, fl
     else
       search_tasks_.push_back({g, -1});
   }
+  // Under a RAM budget an index paged out serves its searches through one
+  // record cache (and its lock): the groups' heads interleaved, so that the
+  // threads search different indexes at once (inserts are serial then, so no
+  // search waits for one).
+  if (guard_) {
+    auto rank = [&](const std::pair<int, int>& t) { return t.second < 0 ? 0 : t.second - t.first * n_gqa; };
+    std::stable_sort(search_tasks_.begin(), search_tasks_.end(),
+                     [&](const std::pair<int, int>& a, const std::pair<int, int>& b) { return rank(a) < rank(b); });
+  }
   const int n_search = int(search_tasks_.size());
 
   SearchParams p;
@@ -387,7 +426,7 @@ void RetrievalAttention::attend_layer(int layer, const float* q, int64_t pos, fl
       ph.k = int(std::min<int64_t>(s_.top_k, idx->size()));
       auto t = Clock::now();
       if (head >= 0) idx->search(q + size_t(h) * hd, ph, r.found);
-      else if (group_exact_[size_t(g)]) exact_search_group(idx->key_rows(), q + size_t(h) * hd, n_gqa, ph.k, r.found);
+      else if (group_exact_[size_t(g)]) exact_search_group(keys_of(*idx), q + size_t(h) * hd, n_gqa, ph.k, r.found);
       else idx->search_group(q + size_t(h) * hd, n_gqa, ph, r.found);
       r.search_ms += ms_since(t);
       r.scanned += r.found.keys_scanned;

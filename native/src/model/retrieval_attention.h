@@ -27,6 +27,7 @@
 #include "model/kv_residency.h"
 #include "model/step_stats.h"
 #include "retrieval/key_index.h"
+#include "retrieval/node_pager.h"
 
 namespace tome {
 
@@ -123,8 +124,26 @@ class RetrievalAttention {
   const std::vector<float>& captured_queries(int layer, int kv_head) const {
     return queries_[size_t(layer) * hp_.n_head_kv + size_t(kv_head)];
   }
-  // Bytes held by the indexes.
+  // Bytes held by the indexes (now, paged ones with their caches).
   size_t index_bytes() const;
+
+  // ---- paging the graph indexes under a RAM budget (retrieval_paging.cpp) ----
+  // Pages out every graph index of at least min_keys keys not paged yet,
+  // (layer, KV head) pair p to records [p * capacity, (p + 1) * capacity) of
+  // file (capacity: the context's length). False when a write failed (that
+  // index and those after it stay resident).
+  bool page_indexes(const std::shared_ptr<RecordFile>& file, int64_t capacity, int64_t min_keys);
+  bool page_index(int layer, int kv_head, const std::shared_ptr<RecordFile>& file, int64_t capacity, int64_t min_keys);
+  void page_in_indexes();
+  bool any_paged() const;
+  // Splits cache_bytes between the paged indexes' record caches (at least one record each).
+  void set_index_cache(uint64_t cache_bytes);
+  // Bytes the indexes would hold resident (their keys their own): the host tier's share.
+  size_t index_resident_bytes() const;
+  // Bytes the indexes hold whatever their caches hold (paged ones with no record cached).
+  size_t index_floor_bytes() const;
+  NodePagerStats index_pager_stats() const;  // summed over the paged indexes
+  size_t index_record_bytes() const;          // a graph index's record (0: no graph index)
   int64_t indexed_end(int layer) const { return indexed_end_[size_t(layer)]; }
 
  private:

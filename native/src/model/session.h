@@ -23,6 +23,7 @@
 #include "cpu/thread_pool.h"
 #include "kvstore/kv_store.h"
 #include "model/kv_cache.h"
+#include "model/index_spill.h"
 #include "model/kv_residency.h"
 #include "model/layer_ops.h"
 #include "model/model.h"
@@ -193,6 +194,9 @@ class Session {
   void flush_store_now();
   bool store_index_is_ours(bool claim);
   void apply_budget();
+  // Pages the graph index of (layer, KV head) out to index_spill_ (made if need
+  // be); false when it stays resident (no file, a write failed, too small).
+  bool page_out_index(int layer, int kv_head);
   HeadRowsFn head_rows();
   StoreIdentity make_store_identity() const;
 
@@ -210,6 +214,7 @@ class Session {
   int64_t store_committed_ = 0;           // positions [0, n) are in the store
   std::vector<size_t> queries_persisted_;  // captured query floats in the store, per (layer, KV head)
   std::unique_ptr<KvResidency> residency_;  // while a RAM budget is in force
+  std::shared_ptr<IndexSpill> index_spill_;  // where paged graph indexes' records go (under a budget)
   std::string store_damage_;                // why the store can no longer serve this session ("" while it can)
   StoreIdentity identity_;  // store_identity(), made once at construction (it hashes the weights' edges)
   // scratch, grown to the chunk size

@@ -135,6 +135,9 @@ bool Session::restore_lazily(int64_t n) {
         if (e.code() != "RETRIEVAL_CORRUPT") throw;
         ok = false;
       }
+      // paged out as soon as read, so the reopen never holds every index at
+      // once; apply_budget() pages them back in where the budget holds them
+      if (ok) page_out_index(l, g);
     }
   if (!ok) {  // the full read decides what is usable
     sparse_ = std::make_unique<RetrievalAttention>(hp, opts_.retrieval, kv_);
@@ -296,35 +299,5 @@ void Session::build_sparse_index() {
   if (keep && sparse_->active()) store_->set_index_complete(built_at);
   apply_budget();
 }
-
-// The RAM budget is in force while attention is sparse and a store holds the
-// blocks; otherwise every block is brought back (full attention reads them all).
-void Session::apply_budget() {
-  const bool wanted = (opts_.ram_budget_bytes > 0 || opts_.ram_budget_frac > 0) && store_ && sparse_active();
-  if (!wanted) {
-    if (residency_) {
-      residency_->load_all(std::min(n_past_, store_committed_));
-      if (sparse_) sparse_->set_row_guard(nullptr);
-      residency_.reset();
-    }
-    return;
-  }
-  const HParams& hp = model_.hparams();
-  if (!residency_) {
-    residency_ = std::make_unique<KvResidency>(kv_, *store_, hp.n_layer, hp.n_head_kv, opts_.eviction);
-    sparse_->set_row_guard(residency_.get());
-  }
-  const int64_t sinks = opts_.retrieval.sinks;
-  // the static set of the next step (position n_past): [0, sinks) and [n_past + 1 - window, n_past]
-  const int64_t window_start = std::max<int64_t>(sinks, n_past_ + 1 - opts_.retrieval.window);
-  const uint64_t fixed = sparse_->index_bytes();
-  const uint64_t budget = opts_.ram_budget_bytes > 0
-                              ? opts_.ram_budget_bytes
-                              : uint64_t(opts_.ram_budget_frac *
-                                         double(residency_->unlimited_bytes(n_past_, sinks, window_start, fixed)));
-  residency_->update(n_past_, sinks, window_start, store_committed_, fixed, budget);
-}
-
-ResidencyStats Session::residency() const { return residency_ ? residency_->stats() : ResidencyStats{}; }
 
 }  // namespace tome

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "retrieval/graph_search.h"
+#include "retrieval/node_pager.h"
 
 namespace tome::beam {
 
@@ -129,8 +130,14 @@ inline void cand_pop(std::vector<uint64_t>& h) {
 inline int64_t gather_unvisited(const GraphView& g, const int32_t* round, int nr, VisitedBits& visited,
                                 int32_t* ids) {
   int64_t cnt = 0;
+  const int32_t* rows = g.adj;
+  thread_local std::vector<int32_t> copies;  // a paged graph's rows, copied out of its pager
+  if (g.pager) {
+    copies.resize(size_t(nr) * size_t(g.R));
+    g.pager->read_adjacency(round, nr, copies.data());
+  }
   for (int r = 0; r < nr; ++r) {
-    const int32_t* nb = g.adj + size_t(round[r]) * size_t(g.R);
+    const int32_t* nb = g.pager ? copies.data() + size_t(r) * size_t(g.R) : rows + size_t(round[r]) * size_t(g.R);
     const int dg = g.deg[size_t(round[r])];
     for (int i = 0; i < dg; ++i) {
       const int32_t v = nb[i];

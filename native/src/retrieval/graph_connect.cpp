@@ -28,10 +28,11 @@ int64_t connect_unreached(RoarGraphIndex& g, ThreadPool* pool) {
     parallel_dynamic(pool, int64_t(todo.size()), 16, [&](int64_t i, int) {
       thread_local std::vector<float> q;
       q.resize(size_t(g.dim()));
-      g.keys_.row_f32(todo[size_t(i)], q.data());
+      g.key_f32(todo[size_t(i)], q.data());
       int64_t scanned = 0;
       beam_search(view, q.data(), metric, std::min(g.ef_link_, 16), found[size_t(i)], &scanned);
     });
+    std::vector<int32_t> row(static_cast<size_t>(g.R_));
     for (size_t i = 0; i < todo.size(); ++i) {
       const int32_t u = todo[i];
       const std::vector<Scored>& f = found[i];
@@ -42,18 +43,19 @@ int64_t connect_unreached(RoarGraphIndex& g, ThreadPool* pool) {
           from = s.id;
           break;
         }
-      int32_t* row;
       if (from >= 0) {
-        row = g.adj_.data() + size_t(from) * size_t(g.R_);
+        g.read_row(from, row.data());
         // Keep an existing edge to u from being duplicated.
-        if (std::find(row, row + g.deg_[size_t(from)], u) != row + g.deg_[size_t(from)]) continue;
+        if (std::find(row.begin(), row.begin() + g.deg_[size_t(from)], u) != row.begin() + g.deg_[size_t(from)])
+          continue;
         row[g.deg_[size_t(from)]++] = u;
       } else {
         from = f[0].id == u && f.size() > 1 ? f[1].id : f[0].id;
         if (from == u) continue;
-        row = g.adj_.data() + size_t(from) * size_t(g.R_);
-        row[g.deg_[size_t(from)] - 1] = u;
+        g.read_row(from, row.data());
+        row[size_t(g.deg_[size_t(from)] - 1)] = u;
       }
+      g.write_row(from, row.data());
       ++added;
     }
   }

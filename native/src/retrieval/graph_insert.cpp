@@ -7,6 +7,7 @@
 // is re-pruned with u among the candidates; if u ends with no in-edge at all,
 // its nearest neighbour's last edge is overwritten, so u is always reachable.
 #include <algorithm>
+#include <cstring>
 
 #include "common/error.h"
 #include "retrieval/graph_prune.h"
@@ -21,19 +22,38 @@ int64_t connect_unreached(RoarGraphIndex& g, ThreadPool* pool);  // graph_connec
 int32_t RoarGraphIndex::insert_with_query(const float* key, const float* query) {
   if (size() >= INT32_MAX) throw Error("BAD_ARGUMENT", "RoarGraphIndex: too many keys");
   const int d = dim();
-  const int32_t u = int32_t(keys_.append(key, 1, size_t(d)));
-  nav_.extend(keys_);
-  reserve_for(adj_, size_t(u + 1) * size_t(R_));
-  adj_.resize(size_t(u + 1) * size_t(R_), -1);
+  // u's key as stored (f16, KeyMatrix's rounding), widened
+  KeyMatrix stored(d);
+  stored.append(key, 1, size_t(d));
+  std::vector<float> ku_row(static_cast<size_t>(d));
+  stored.row_f32(0, ku_row.data());
+  const float* ku = ku_row.data();
+  std::vector<int32_t> ru(size_t(R_), -1);  // u's adjacency row
+  int32_t u;
+  if (pager_) {
+    // u's record is appended once its row is known (searches never meet u
+    // before: it has no in-edges and is no entry)
+    u = int32_t(size());
+    nav_.append(stored, [&] {
+      KeyMatrix all(d);
+      all.storage().resize(size_t(u + 1) * size_t(d));
+      pager_->scan_keys(0, u, all.storage().data());
+      std::memcpy(all.storage().data() + size_t(u) * size_t(d), stored.row(0), size_t(d) * sizeof(uint16_t));
+      return all;
+    });
+  } else {
+    u = int32_t(keys_.append_f16(stored.row(0), 1, size_t(d)));
+    nav_.extend(keys_);
+    reserve_for(adj_, size_t(u + 1) * size_t(R_));
+    adj_.resize(size_t(u + 1) * size_t(R_), -1);
+  }
   reserve_for(deg_, size_t(u) + 1);
   deg_.push_back(0);
   if (entries_.empty()) {  // the first key
     entries_.push_back(u);
+    if (pager_) pager_->append(stored.row(0), ru.data());
     return u;
   }
-  std::vector<float> ku_row(static_cast<size_t>(d));  // u as stored (f16), widened
-  keys_.row_f32(u, ku_row.data());
-  const float* ku = ku_row.data();
 
   // Candidates: searches never meet u (no in-edges yet, not an entry).
   std::vector<int32_t> ids, more;
@@ -44,7 +64,8 @@ int32_t RoarGraphIndex::insert_with_query(const float* key, const float* query) 
   // --n 131072 --d 64 --inserts 5000): 82 -> 63 us per insert (the search part
   // 114K -> 60K cycles), recall@100 after the inserts unchanged (0.918).
   constexpr int kInsertWidth = 4;
-  const GraphView gv = view();
+  GraphView gv = view();
+  gv.n = u;  // (a resident graph holds u's key and empty row already; no search reaches them)
   if (link_metric_ == LinkMetric::kL2) {
     std::vector<Scored> found;
     beam_search(gv, ku, SearchMetric::kL2, ef_link_, found, &scanned);
@@ -60,39 +81,41 @@ int32_t RoarGraphIndex::insert_with_query(const float* key, const float* query) 
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   std::vector<DistId> sorted;
-  sort_by_distance(keys_.data(), d, ku, ids.data(), int64_t(ids.size()), sorted);
-  int32_t* ru = adj_.data() + size_t(u) * size_t(R_);
-  deg_[size_t(u)] = uint16_t(prune_occlusion(keys_.data(), d, sorted.data(), int64_t(sorted.size()), M_, alpha_, ru));
+  deg_[size_t(u)] = uint16_t(link_pruned(ku, ids, M_, ru.data(), sorted));
+  if (pager_) pager_->append(stored.row(0), ru.data());
+  else write_row(u, ru.data());
 
   // Reverse edges.
   bool has_in = false;
-  std::vector<int32_t> pool;
+  std::vector<int32_t> pool, rv(static_cast<size_t>(R_));
   std::vector<DistId> psorted;
   std::vector<float> kv_row(static_cast<size_t>(d));  // v as stored, widened
   for (int i = 0; i < deg_[size_t(u)]; ++i) {
-    const int32_t v = ru[i];
-    int32_t* rv = adj_.data() + size_t(v) * size_t(R_);
+    const int32_t v = ru[size_t(i)];
+    read_row(v, rv.data());
     int dv = deg_[size_t(v)];
     if (dv < R_) {
-      rv[dv] = u;
+      rv[size_t(dv)] = u;
       deg_[size_t(v)] = uint16_t(dv + 1);
+      write_row(v, rv.data());
       has_in = true;
       continue;
     }
-    pool.assign(rv, rv + dv);
+    pool.assign(rv.begin(), rv.begin() + dv);
     pool.push_back(u);
-    keys_.row_f32(v, kv_row.data());
-    sort_by_distance(keys_.data(), d, kv_row.data(), pool.data(), int64_t(pool.size()), psorted);
-    dv = prune_occlusion(keys_.data(), d, psorted.data(), int64_t(psorted.size()), R_, alpha_, rv);
+    key_f32(v, kv_row.data());
+    dv = link_pruned(kv_row.data(), pool, R_, rv.data(), psorted);
     deg_[size_t(v)] = uint16_t(dv);
-    if (std::find(rv, rv + dv, u) != rv + dv) has_in = true;
+    write_row(v, rv.data());
+    if (std::find(rv.begin(), rv.begin() + dv, u) != rv.begin() + dv) has_in = true;
   }
   if (!has_in) {
     // Nearest candidate (or the first entry when the search found nothing).
     const int32_t v = !sorted.empty() ? sorted[0].id : entries_[0];
-    int32_t* rv = adj_.data() + size_t(v) * size_t(R_);
+    read_row(v, rv.data());
     if (deg_[size_t(v)] < R_) rv[deg_[size_t(v)]++] = u;
-    else rv[R_ - 1] = u;
+    else rv[size_t(R_ - 1)] = u;
+    write_row(v, rv.data());
   }
   // re-pruned lists can strand an earlier key (u itself always has an in-edge)
   if (reconnect_every_ > 0 && size() % reconnect_every_ == reconnect_phase_) {

@@ -56,10 +56,10 @@ struct KeyScorer {  // f16 keys, q . k or -|q - k|^2
   void operator()(const int32_t* ids, int64_t n, uint32_t* ord, Scratch& S) const {
     float* out = S.s.data();
     if (metric == SearchMetric::kInnerProduct) {
-      dots_gather_h(q, g.keys, size_t(g.d), ids, n, g.d, out);
+      key_dots(g, q, ids, n, out);
       for (int64_t i = 0; i < n; ++i) ord[i] = ord_of(out[i]);
     } else {
-      l2_gather_h(q, g.keys, size_t(g.d), ids, n, g.d, out);
+      key_l2(g, q, ids, n, out);
       for (int64_t i = 0; i < n; ++i) ord[i] = ord_of(-out[i]);
     }
   }
@@ -123,7 +123,7 @@ int beam_search_impl(const GraphView& g, const Scorer& score, int ef, int width,
       cand_pop(cand);
       const int32_t id = id_of(c);
       round[nr++] = id;
-      if (width > 1) {  // start the loads of the round's rows together
+      if (width > 1 && g.adj) {  // start the loads of the round's rows together
         __builtin_prefetch(g.adj + size_t(id) * size_t(g.R));
         __builtin_prefetch(g.deg + id);
       }
@@ -132,7 +132,7 @@ int beam_search_impl(const GraphView& g, const Scorer& score, int ef, int width,
     cnt = gather_unvisited(g, round, nr, visited, ids);
     // the next candidate's adjacency row is (mostly) a cache miss: start it
     // before it is needed
-    if (!cand.empty()) __builtin_prefetch(g.adj + size_t(id_of(cand.front())) * size_t(g.R));
+    if (g.adj && !cand.empty()) __builtin_prefetch(g.adj + size_t(id_of(cand.front())) * size_t(g.R));
     if (cnt > 0) offer(cnt);
   }
   return res_size;
@@ -204,7 +204,7 @@ void beam_search_reranked(const GraphView& g, const NavCodes* codes, const float
   S.ids.resize(std::max(S.ids.size(), size_t(m)));
   S.s.resize(std::max(S.s.size(), size_t(m)));
   for (int i = 0; i < m; ++i) S.ids[size_t(i)] = id_of(S.res[size_t(i)]);
-  dots_gather_h(q, g.keys, size_t(g.d), S.ids.data(), m, g.d, S.s.data());
+  key_dots(g, q, S.ids.data(), m, S.s.data());
   for (int i = 0; i < m; ++i) S.res[size_t(i)] = pack(ord_of(S.s[size_t(i)]), S.ids[size_t(i)]);
   const int kk = std::min(k, m);
   auto best_first = [](uint64_t a, uint64_t b) { return a > b; };
@@ -214,8 +214,41 @@ void beam_search_reranked(const GraphView& g, const NavCodes* codes, const float
   for (int i = 0; i < kk; ++i) out[size_t(i)] = Scored{score_of(ord_part(S.res[size_t(i)])), id_of(S.res[size_t(i)])};
 }
 
+namespace {
+// The keys of ids copied out of a paged graph's pager, as rows 0..n-1 of a buffer.
+const uint16_t* paged_keys(const GraphView& g, const int32_t* ids, int64_t n, const int32_t** at) {
+  thread_local std::vector<uint16_t> rows;
+  thread_local std::vector<int32_t> seq;
+  rows.resize(size_t(n) * size_t(g.d));
+  g.pager->read_keys(ids, n, rows.data());
+  for (int64_t i = int64_t(seq.size()); i < n; ++i) seq.push_back(int32_t(i));
+  *at = seq.data();
+  return rows.data();
+}
+}  // namespace
+
+void key_dots(const GraphView& g, const float* q, const int32_t* ids, int64_t n, float* out) {
+  if (!g.pager) return dots_gather_h(q, g.keys, size_t(g.d), ids, n, g.d, out);
+  const int32_t* at = nullptr;
+  const uint16_t* rows = paged_keys(g, ids, n, &at);
+  dots_gather_h(q, rows, size_t(g.d), at, n, g.d, out);
+}
+
+void key_l2(const GraphView& g, const float* q, const int32_t* ids, int64_t n, float* out) {
+  if (!g.pager) return l2_gather_h(q, g.keys, size_t(g.d), ids, n, g.d, out);
+  const int32_t* at = nullptr;
+  const uint16_t* rows = paged_keys(g, ids, n, &at);
+  l2_gather_h(q, rows, size_t(g.d), at, n, g.d, out);
+}
+
 int64_t mark_reachable(const GraphView& g, std::vector<uint8_t>& reached) {
   reached.assign(size_t(g.n), 0);
+  std::vector<int32_t> rows;  // a paged graph's adjacency, every row (scanned past its cache)
+  if (g.pager) {
+    rows.resize(size_t(g.n) * size_t(g.R));
+    g.pager->scan_adjacency(0, g.n, rows.data());
+  }
+  const int32_t* adj = g.pager ? rows.data() : g.adj;
   std::vector<int32_t> stack;
   int64_t count = 0;
   for (int e = 0; e < g.n_entries; ++e)
@@ -227,7 +260,7 @@ int64_t mark_reachable(const GraphView& g, std::vector<uint8_t>& reached) {
   while (!stack.empty()) {
     const int32_t v = stack.back();
     stack.pop_back();
-    const int32_t* nb = g.adj + size_t(v) * size_t(g.R);
+    const int32_t* nb = adj + size_t(v) * size_t(g.R);
     for (int i = 0; i < g.deg[size_t(v)]; ++i)
       if (!reached[size_t(nb[i])]) {
         reached[size_t(nb[i])] = 1;
@@ -240,10 +273,11 @@ int64_t mark_reachable(const GraphView& g, std::vector<uint8_t>& reached) {
 
 GraphView RoarGraphIndex::view() const {
   GraphView g;
-  g.keys = keys_.data();
-  g.d = keys_.dim();
-  g.n = keys_.rows();
-  g.adj = adj_.data();
+  g.pager = pager_.get();
+  g.keys = pager_ ? nullptr : keys_.data();
+  g.d = dim();
+  g.n = size();
+  g.adj = pager_ ? nullptr : adj_.data();
   g.deg = deg_.data();
   g.R = R_;
   g.entries = entries_.data();
@@ -293,8 +327,9 @@ int64_t RoarGraphIndex::reachable_count() const {
 }
 
 size_t RoarGraphIndex::bytes() const {
-  return sizeof(*this) + keys_.bytes() + nav_.bytes() + adj_.capacity() * sizeof(int32_t) +
-         deg_.capacity() * sizeof(uint16_t) + entries_.capacity() * sizeof(int32_t) + anchors_.bytes();
+  return sizeof(*this) + keys_.bytes() + nav_.bytes() + huge_pages::mapped_bytes(adj_.capacity() * sizeof(int32_t)) +
+         deg_.capacity() * sizeof(uint16_t) + entries_.capacity() * sizeof(int32_t) + anchors_.bytes() +
+         (pager_ ? pager_->ram_bytes() : 0);
 }
 
 }  // namespace tome

@@ -10,10 +10,14 @@
 namespace tome {
 
 class NavCodes;
+class NodePager;
 
 // A read-only view of a graph: keys (n, d) f16; adjacency (n, R), row v's first
-// deg[v] entries valid; searches start from all entries.
+// deg[v] entries valid; searches start from all entries. A graph paged out
+// under a RAM budget (node_pager.h) has pager set and keys and adj null: its
+// keys and rows are read as copies through the pager.
 struct GraphView {
+  NodePager* pager = nullptr;
   const uint16_t* keys = nullptr;
   int d = 0;
   int64_t n = 0;
@@ -58,6 +62,11 @@ bool beam_search_joint(const GraphView& g, const NavCodes& codes, const float* q
 // Expansions per round of the decode-time searches, 1..16 (benchmarks; process-wide).
 void set_decode_search_width(int width);
 int decode_search_width();
+
+// out[i] = q . k(ids[i]) (key_dots) or |q - k(ids[i])|^2 (key_l2) over the
+// graph's f16 keys, in place or copied out of its pager.
+void key_dots(const GraphView& g, const float* q, const int32_t* ids, int64_t n, float* out);
+void key_l2(const GraphView& g, const float* q, const int32_t* ids, int64_t n, float* out);
 
 // BFS from the entries: reached[v] = 1 for every reachable v. Returns the count.
 int64_t mark_reachable(const GraphView& g, std::vector<uint8_t>& reached);

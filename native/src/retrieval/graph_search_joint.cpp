@@ -132,12 +132,13 @@ bool beam_search_joint(const GraphView& g, const NavCodes& codes, const float* q
       if (!useful(slot)) continue;
       const int32_t id = S.slot_id[slot];
       round[nr++] = id;
-      __builtin_prefetch(g.adj + size_t(id) * size_t(g.R));
+      if (g.adj) __builtin_prefetch(g.adj + size_t(id) * size_t(g.R));
       __builtin_prefetch(g.deg + id);
     }
     if (nr == 0) break;
     cnt = gather_unvisited(g, round, nr, S.visited, ids);
-    if (!S.cand.empty()) __builtin_prefetch(g.adj + size_t(S.slot_id[size_t(id_of(S.cand.front()))]) * size_t(g.R));
+    if (g.adj && !S.cand.empty())
+      __builtin_prefetch(g.adj + size_t(S.slot_id[size_t(id_of(S.cand.front()))]) * size_t(g.R));
     if (cnt > 0) offer(cnt);
   }
 
@@ -148,7 +149,7 @@ bool beam_search_joint(const GraphView& g, const NavCodes& codes, const float* q
     S.beam_ids.resize(size_t(m));
     S.beam_scores.resize(size_t(m));
     for (int i = 0; i < m; ++i) S.beam_ids[size_t(i)] = id_of(r[i]);
-    dots_gather_h(q + size_t(h) * d, g.keys, size_t(d), S.beam_ids.data(), m, d, S.beam_scores.data());
+    key_dots(g, q + size_t(h) * d, S.beam_ids.data(), m, S.beam_scores.data());
     std::vector<Scored>& o = out[size_t(h)];
     o.resize(size_t(m));
     for (int i = 0; i < m; ++i) {

@@ -25,9 +25,15 @@ uint64_t index_checksum(const uint8_t* data, size_t size) {
 }
 
 void write_keys(ByteWriter& w, const KeyMatrix& keys, bool with_keys) {
-  w.u32(uint32_t(keys.dim()) | (with_keys ? kKeysF16 : kKeysDetached));
+  if (!with_keys) return write_detached_keys(w, keys.dim(), keys.rows());
+  w.u32(uint32_t(keys.dim()) | kKeysF16);
   w.u64(uint64_t(keys.rows()));
-  if (with_keys) w.array(keys.data(), size_t(keys.rows()) * size_t(keys.dim()));
+  w.array(keys.data(), size_t(keys.rows()) * size_t(keys.dim()));
+}
+
+void write_detached_keys(ByteWriter& w, int d, int64_t n) {
+  w.u32(uint32_t(d) | kKeysDetached);
+  w.u64(uint64_t(n));
 }
 
 KeyMatrix read_keys(ByteReader& r, KeyMatrix* external) {

@@ -98,6 +98,7 @@ uint64_t index_checksum(const uint8_t* data, size_t size);
 // with_keys = false writes only (d, n) and the kKeysDetached flag; read_keys
 // then takes the keys from *external, which must be (n, d).
 void write_keys(ByteWriter& w, const KeyMatrix& keys, bool with_keys);
+void write_detached_keys(ByteWriter& w, int d, int64_t n);  // as write_keys(.., false) for n keys of dim d
 KeyMatrix read_keys(ByteReader& r, KeyMatrix* external);
 
 // Prepends the header to the payload written in w; returns the whole image.

@@ -3,8 +3,10 @@
 #include "retrieval/key_index.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "attention/vec_kernels.h"
+#include "retrieval/key_matrix.h"
 #include "retrieval/topk.h"
 
 namespace tome {
@@ -41,6 +43,10 @@ void SearchResult::set_results(const std::vector<Scored>& best_first) {
     ids[i] = best_first[i].id;
     scores[i] = best_first[i].score;
   }
+}
+
+void KeyIndex::copy_keys(int64_t begin, int64_t n, uint16_t* out) const {
+  if (n > 0) std::memcpy(out, key_rows().row(begin), size_t(n) * size_t(dim()) * sizeof(uint16_t));
 }
 
 int32_t KeyIndex::insert_f16(const uint16_t* key) {

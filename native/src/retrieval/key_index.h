@@ -77,8 +77,12 @@ class KeyIndex {
   virtual size_t bytes() const = 0;
   // Key id as stored (d f16 values; valid until the next insert).
   virtual const uint16_t* key(int32_t id) const = 0;
-  // Every key, in id order (each index kind keeps them so).
+  // Every key, in id order (each index kind keeps them so), when
+  // keys_in_ram() (a graph paged out under a RAM budget has none there).
   virtual const KeyMatrix& key_rows() const = 0;
+  virtual bool keys_in_ram() const { return true; }
+  // Keys [begin, begin + n) as f16 rows (n * dim()), from wherever they are.
+  virtual void copy_keys(int64_t begin, int64_t n, uint16_t* out) const;
   // An index reading its keys from shared rows (a KeyMatrix view of the KV
   // cache) copies them, before the cache may release them.
   virtual void own_keys() {}

@@ -42,7 +42,7 @@ class KeyMatrix {
   void row_f32(int64_t j, float* out) const;
   // Every row as f32, (n, d) (index builds: batched kNN and k-means run in f32).
   std::vector<float> to_f32() const;
-  size_t bytes() const { return data_.capacity() * sizeof(uint16_t); }  // a view: 0
+  size_t bytes() const { return huge_pages::mapped_bytes(data_.capacity() * sizeof(uint16_t)); }  // a view: 0
 
   void reserve(int64_t n) {
     if (!view_) data_.reserve(size_t(n) * size_t(d_));

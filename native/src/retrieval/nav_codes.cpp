@@ -23,13 +23,13 @@ inline int8_t quantize(float x, float inv) {
 }
 }  // namespace
 
-bool NavCodes::update_scales(const KeyMatrix& keys, int64_t begin, int64_t end) {
+bool NavCodes::update_scales(const KeyMatrix& keys, int64_t begin, int64_t end, int64_t first) {
   end = std::min<int64_t>(end, kScaleRows);
   bool moved = scale_.empty();
   max_.resize(size_t(d_), 0.0f);
   std::vector<float> row(static_cast<size_t>(d_));
   for (int64_t j = begin; j < end; ++j) {
-    keys.row_f32(j, row.data());
+    keys.row_f32(j - first, row.data());
     for (int i = 0; i < d_; ++i)
       if (std::fabs(row[size_t(i)]) > max_[size_t(i)]) max_[size_t(i)] = std::fabs(row[size_t(i)]), moved = true;
   }
@@ -45,10 +45,10 @@ bool NavCodes::update_scales(const KeyMatrix& keys, int64_t begin, int64_t end) 
   return true;
 }
 
-void NavCodes::quantize_rows(const KeyMatrix& keys, int64_t begin, int64_t end) {
+void NavCodes::quantize_rows(const KeyMatrix& keys, int64_t begin, int64_t end, int64_t first) {
   std::vector<float> row(static_cast<size_t>(d_));
   for (int64_t j = begin; j < end; ++j) {
-    keys.row_f32(j, row.data());
+    keys.row_f32(j - first, row.data());
     int8_t* c = codes_.data() + size_t(j) * size_t(stride_);
     for (int i = 0; i < d_; ++i) c[i] = quantize(row[size_t(i)], inv_[size_t(i)]);
     std::memset(c + d_, 0, size_t(stride_ - d_));
@@ -60,6 +60,9 @@ void NavCodes::assign(const KeyMatrix& keys) {
   stride_ = (d_ + kPad - 1) / kPad * kPad;
   const int64_t n = keys.rows();
   codes_.clear();
+  // room for the keys decoding inserts (as reserve_for() grows it): the first
+  // inserts into every index of a session do not all copy their codes at once
+  codes_.reserve(size_t(n + n / 8 + 1024) * size_t(stride_));
   codes_.resize(size_t(n) * size_t(stride_));
   max_.assign(size_t(d_), 0.0f);
   scale_.clear();
@@ -77,6 +80,17 @@ void NavCodes::extend(const KeyMatrix& keys) {
   // when they moved
   if (update_scales(keys, old, n)) return quantize_rows(keys, 0, n);
   quantize_rows(keys, old, n);
+}
+
+void NavCodes::append(const KeyMatrix& more, const std::function<KeyMatrix()>& all_keys) {
+  if (stride_ == 0 || more.dim() != d_) return assign(all_keys());
+  const int64_t old = rows(), n = old + more.rows();
+  if (n <= old) return;
+  reserve_for(codes_, size_t(n) * size_t(stride_));
+  codes_.resize(size_t(n) * size_t(stride_));
+  // as extend(): below kScaleRows, new maxima requantize every row
+  if (update_scales(more, old, n, old)) return quantize_rows(all_keys(), 0, n);
+  quantize_rows(more, old, n, old);
 }
 
 bool NavCodes::encode_query(const float* q, int8_t* qc, float* t) const {

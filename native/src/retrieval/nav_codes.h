@@ -25,6 +25,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "common/huge_pages.h"
@@ -45,12 +46,17 @@ class NavCodes {
   const int8_t* data() const { return codes_.data(); }
   const int8_t* row(int64_t j) const { return codes_.data() + size_t(j) * size_t(stride_); }
   const std::vector<float>& scales() const { return scale_; }
-  size_t bytes() const { return codes_.capacity() + 3 * size_t(d_) * sizeof(float); }
+  // RAM: the rows held (room reserved past them is address space, not yet touched)
+  size_t bytes() const { return huge_pages::mapped_bytes(codes_.size(), huge_pages::kHuge) + 3 * size_t(d_) * sizeof(float); }
 
   // Codes for every row of keys (replaces any held).
   void assign(const KeyMatrix& keys);
   // Codes for keys' rows [rows(), keys.rows()) (keys grew by appends).
   void extend(const KeyMatrix& keys);
+  // Codes for the rows of `more`, which follow the rows held (a paged index's
+  // new keys, its others not in RAM); when they move the scales (below
+  // kScaleRows), every row is requantized from all_keys() (all rows, more's last).
+  void append(const KeyMatrix& more, const std::function<KeyMatrix()>& all_keys);
 
   // The query as codes (stride() values, padding 0) and its scale t (above).
   // False when q holds a non-finite value (or overflows once scaled): the
@@ -60,8 +66,9 @@ class NavCodes {
  private:
   // Folds rows [begin, min(end, kScaleRows)) into the channel maxima; true
   // when the scales changed (or were unset).
-  bool update_scales(const KeyMatrix& keys, int64_t begin, int64_t end);
-  void quantize_rows(const KeyMatrix& keys, int64_t begin, int64_t end);
+  // (rows [begin, end) are keys' rows [begin - first, end - first))
+  bool update_scales(const KeyMatrix& keys, int64_t begin, int64_t end, int64_t first = 0);
+  void quantize_rows(const KeyMatrix& keys, int64_t begin, int64_t end, int64_t first = 0);
 
   int d_ = 0, stride_ = 0;
   std::vector<float> max_;    // (d) channel maxima of the first kScaleRows rows

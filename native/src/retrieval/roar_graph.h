@@ -51,14 +51,22 @@
 // Storage: keys (n, d) f16; int8 codes (n, d rounded up to 32) + 3 d floats;
 // adjacency (n, R) int32 (first deg[v] valid); deg (n) u16; anchors
 // (graph_anchors.h). Images carry no codes: they are recomputed from the keys.
+// Under a RAM budget the engine pages the keys and adjacency out (page_out):
+// each key's f16 row and adjacency row become a record of a NodePager
+// (node_pager.h), cached by use, and only the codes, degrees, entries and
+// anchors stay in RAM. A paged graph searches, inserts, reconnects and
+// serializes exactly as a resident one (the same values in the same order):
+// only where the bytes come from differs.
 #pragma once
 #include <memory>
 
 #include "common/huge_pages.h"
 #include "retrieval/graph_anchors.h"
+#include "retrieval/graph_prune.h"
 #include "retrieval/key_index.h"
 #include "retrieval/key_matrix.h"
 #include "retrieval/nav_codes.h"
+#include "retrieval/node_pager.h"
 
 namespace tome {
 
@@ -116,12 +124,27 @@ class RoarGraphIndex : public KeyIndex {
                                                GraphBuildStats* stats = nullptr);
 
   const char* kind() const override { return "graph"; }
-  int dim() const override { return keys_.dim(); }
-  int64_t size() const override { return keys_.rows(); }
+  int dim() const override { return keys_.dim(); }  // a paged graph keeps an empty KeyMatrix of its d
+  int64_t size() const override { return pager_ ? pager_->size() : keys_.rows(); }
   size_t bytes() const override;
-  const uint16_t* key(int32_t id) const override { return keys_.row(id); }
+  // Resident graphs only (a paged one has no rows in RAM: null / empty).
+  const uint16_t* key(int32_t id) const override { return pager_ ? nullptr : keys_.row(id); }
   const KeyMatrix& key_rows() const override { return keys_; }
+  void copy_keys(int64_t begin, int64_t n, uint16_t* out) const override;
+  bool keys_in_ram() const override { return !pager_; }
   void own_keys() override { keys_.own(); }
+
+  // Paging under a RAM budget (see Storage above). page_out writes every
+  // record to records [first, first + capacity) of file (capacity: the most
+  // keys the index may reach) and releases the keys and adjacency; false
+  // (nothing changed) when a write failed. page_in reads them back.
+  bool page_out(std::shared_ptr<RecordFile> file, size_t first, int64_t capacity);
+  void page_in();
+  bool paged() const { return pager_ != nullptr; }
+  NodePager* pager() const { return pager_.get(); }
+  // RAM the graph takes resident (keys owned), whether paged or not (paged:
+  // what page_in() allocates).
+  size_t resident_bytes() const;
 
   void search(const float* q, const SearchParams& p, SearchResult& out) const override;
   // kJoint: the group's heads in one traversal (beam_search_joint); else as KeyIndex.
@@ -157,7 +180,8 @@ class RoarGraphIndex : public KeyIndex {
   const KeyMatrix& keys() const { return keys_; }
   const NavCodes& nav_codes() const { return nav_; }
   int degree(int32_t v) const { return deg_[size_t(v)]; }
-  const int32_t* neighbours(int32_t v) const { return adj_.data() + size_t(v) * size_t(R_); }
+  const int32_t* neighbours(int32_t v) const { return adj_.data() + size_t(v) * size_t(R_); }  // resident only
+  std::vector<int32_t> neighbour_list(int32_t v) const;  // either way
   const std::vector<int32_t>& entries() const { return entries_; }
   int max_degree() const { return R_; }
   int64_t edge_count() const;
@@ -168,6 +192,17 @@ class RoarGraphIndex : public KeyIndex {
   friend int64_t connect_unreached(RoarGraphIndex& g, ThreadPool* pool);
   RoarGraphIndex() = default;
   GraphView view() const;
+  // Row and key access that works resident or paged (roar_graph_paging.cpp):
+  // copies in, copies out.
+  void key_f32(int32_t v, float* out) const;
+  void read_row(int32_t v, int32_t* row) const;  // R ids (first deg[v] valid)
+  void write_row(int32_t v, const int32_t* row);
+  // Sorts ids (unique) by L2 to pivot into sorted and occlusion-prunes them to
+  // at most max_out neighbours in out; returns the count (sort_by_distance,
+  // prune_occlusion over the keys wherever they are; ids in the results are
+  // graph ids either way).
+  int link_pruned(const float* pivot, const std::vector<int32_t>& ids, int max_out, int32_t* out,
+                  std::vector<DistId>& sorted) const;
 
   KeyMatrix keys_;
   NavCodes nav_;  // int8 copy of keys_ that search() navigates by (nav_codes.h); not serialized
@@ -179,6 +214,7 @@ class RoarGraphIndex : public KeyIndex {
   std::vector<int32_t> entries_;
   AnchorQueries anchors_;
   int anchor_links_ = 2;
+  std::unique_ptr<NodePager> pager_;  // set while paged out: keys_ and adj_ are then empty
   int64_t reconnect_every_ = 0, reconnect_phase_ = 0, reconnects_ = 0, reconnect_edges_ = 0;
 };
 

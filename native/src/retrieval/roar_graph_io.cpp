@@ -3,6 +3,7 @@
 //   u32 n_entries, i32 entries[n_entries], u16 deg[n], then for each key its
 //   deg[v] neighbour ids (i32), u32 anchor_links, the anchors (graph_anchors.h).
 //   Every field is validated on load.
+#include <algorithm>
 #include <cmath>
 
 #include "retrieval/index_io.h"
@@ -12,7 +13,17 @@ namespace tome {
 
 std::vector<uint8_t> RoarGraphIndex::serialize(bool with_keys) const {
   ByteWriter w;
-  write_keys(w, keys_, with_keys);
+  const int64_t n = size();
+  if (!pager_) {
+    write_keys(w, keys_, with_keys);
+  } else if (!with_keys) {
+    write_detached_keys(w, dim(), n);
+  } else {
+    KeyMatrix all(dim());
+    all.storage().resize(size_t(n) * size_t(dim()));
+    pager_->scan_keys(0, n, all.storage().data());
+    write_keys(w, all, true);
+  }
   w.u32(uint32_t(M_));
   w.u32(uint32_t(R_));
   w.u32(uint32_t(ef_link_));
@@ -22,7 +33,18 @@ std::vector<uint8_t> RoarGraphIndex::serialize(bool with_keys) const {
   w.u32(uint32_t(entries_.size()));
   w.array(entries_.data(), entries_.size());
   w.array(deg_.data(), deg_.size());
-  for (int64_t v = 0; v < size(); ++v) w.array(neighbours(int32_t(v)), size_t(deg_[size_t(v)]));
+  constexpr int64_t kChunk = 4096;  // a paged graph's rows, read past its cache a chunk at a time
+  std::vector<int32_t> rows;
+  for (int64_t c = 0; c < n; c += kChunk) {
+    const int64_t m = std::min(kChunk, n - c);
+    const int32_t* at = adj_.data() + size_t(c) * size_t(R_);
+    if (pager_) {
+      rows.resize(size_t(m) * size_t(R_));
+      pager_->scan_adjacency(c, m, rows.data());
+      at = rows.data();
+    }
+    for (int64_t v = c; v < c + m; ++v) w.array(at + size_t(v - c) * size_t(R_), size_t(deg_[size_t(v)]));
+  }
   w.u32(uint32_t(anchor_links_));
   anchors_.write(w);
   return finish_index_image(IndexKind::kGraph, w);

@@ -1,11 +1,12 @@
 // A session's KV store under a RAM budget, on a synthetic model whose heads
 // are 64 wide (a residency unit is then one page of K rows: 32 positions), in
 // retrieval mode with a window shorter than a store block:
-//   - a reopen under a budget reads only the units that must stay in RAM
-//     (mincore on the cache says so) and decodes bit-identically to an
-//     unlimited one;
-//   - flushes under a budget write the store an unlimited run writes (a block
-//     partly committed is rewritten from its start: its rows stay in RAM);
+//   - a reopen under a budget (50% and 35% of the host tier: the graph
+//     indexes paged out, node_pager.h) reads only the units that must stay in
+//     RAM and decodes bit-identically to an unlimited one; 10%, below what
+//     stays in RAM, is refused;
+//   - flushes under a budget (35%) write the store an unlimited run writes (a
+//     block partly committed is rewritten from its start: its rows stay in RAM);
 //   - a block left in the store by the lazy reopen and found damaged when
 //     first read is reported, the store cut back to it, and the next reopen
 //     resumes from there;
@@ -207,9 +208,14 @@ TEST(a_reopen_under_a_budget_reads_only_what_stays_and_decodes_bit_identically) 
     CHECK(unlimited > fixed);
   }
   const uint64_t stay = uint64_t(units_that_stay(kStoppedAt, int64_t(unit_rows))) * hp.n_layer * hp.n_head_kv;
-  for (double share : {0.5, 0.25}) {
+  // budgets of the host tier (its size with every index resident): at 50% and
+  // 35% the indexes are paged out, and their records read back. (What stays
+  // in RAM whatever the budget, the indexes' navigation codes, degrees and
+  // anchor queries and the tables, is ~30% of this small context's host tier,
+  // ~15% of a 32K one's; a budget below it is refused, tested below.)
+  for (double share : {0.5, 0.35}) {
     SessionOptions o = options();
-    o.ram_budget_bytes = fixed + uint64_t(share * double(unlimited - fixed));
+    o.ram_budget_frac = share;
     Session s(*f.model, o);
     CHECK_EQ(s.attach_store(open_store(s, copy_of_stored(dir, "run.kv"))), kStoppedAt);
     CHECK(s.sparse_active());
@@ -232,10 +238,26 @@ TEST(a_reopen_under_a_budget_reads_only_what_stays_and_decodes_bit_identically) 
     std::printf("share %.2f: %lld rows read back, %lld of them from the spill, %lld store blocks; %lld units "
                 "written to the spill\n", share, (long long)st.misses, (long long)st.spill_reads,
                 (long long)st.store_reads, (long long)st.spill_writes);
+    std::printf("share %.2f: indexes paged: %s, %llu bytes of records cached; %lld records read, %lld written "
+                "back, %lld hits; budget %llu of the host tier's %llu\n",
+                share, st.indexes_paged ? "yes" : "no", (unsigned long long)st.index_cache_bytes,
+                (long long)st.index_reads, (long long)st.index_writebacks, (long long)st.index_hits,
+                (unsigned long long)st.budget_bytes, (unsigned long long)unlimited);
     CHECK(st.misses > 0);
     CHECK(st.spill_writes > 0);  // blocks read on demand went to the spill, and rows were read back from it
     CHECK(st.spill_reads > 0);
     CHECK(st.peak_bytes <= st.budget_bytes);
+    CHECK(st.budget_bytes * 2 <= unlimited + unlimited / 50);  // (the host tier grew a little while decoding)
+    CHECK(st.indexes_paged);
+    CHECK(st.index_reads > 0);
+    CHECK(st.index_writebacks > 0 || share > 0.4);  // the smaller cache writes changed records back
+    CHECK(st.budget_bytes < fixed);                  // below the resident indexes alone
+  }
+  {  // below what stays in RAM: refused, with a clear error
+    SessionOptions o = options();
+    o.ram_budget_frac = 0.1;
+    Session s(*f.model, o);
+    CHECK_THROWS_CODE(s.attach_store(open_store(s, copy_of_stored(dir, "run.kv"))), "BUDGET_TOO_SMALL");
   }
 }
 
@@ -263,14 +285,20 @@ TEST(flushes_under_a_budget_write_what_an_unlimited_run_writes) {
   }
   {
     SessionOptions o = options();
-    o.ram_budget_bytes = fixed + (unlimited - fixed) / 3;
+    o.ram_budget_frac = 0.35;  // of the host tier: indexes paged, rows and records evicted
     Session s(*f.model, o);
     s.attach_store(open_store(s, b));
     s.truncate(kDoc + kQuestion);
     std::vector<int32_t> seq = f.seq;
     run_work(s, seq, kEnd, kEvery);
     last_b = probe(s);
-    CHECK(s.residency().evictions > 0);
+    const ResidencyStats st = s.residency();
+    CHECK(st.evictions > 0);
+    CHECK(st.indexes_paged);
+    CHECK(st.index_evictions > 0);
+    CHECK(st.peak_bytes <= st.budget_bytes);
+    CHECK(st.budget_bytes < fixed);  // below the resident indexes alone
+    CHECK(unlimited > fixed);
   }
   CHECK(same(last_a, f.last));
   CHECK(same(last_b, f.last));

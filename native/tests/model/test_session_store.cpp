@@ -278,27 +278,34 @@ TEST(decode_under_a_ram_budget_is_bit_identical) {
 
     CHECK(unlimited > fixed);
   }
-  for (double share : {0.5, 0.25}) {  // of the K/V blocks outside the static set
+  // of the host tier (at these budgets the indexes are paged out; what stays in
+  // RAM whatever the budget is half of this small context's host tier)
+  for (double share : {0.8, 0.6}) {
     for (EvictionPolicy policy : {EvictionPolicy::kLru, EvictionPolicy::kLfu}) {
       SessionOptions o = options();
-      o.ram_budget_bytes = fixed + uint64_t(share * double(unlimited - fixed));
+      o.ram_budget_frac = share;
       o.eviction = policy;
       Session s(*ref.model, o);
       s.attach_store(open_store(s, fresh_copy("run.kv")));
       CHECK(finishes_like_reference(s));
       const ResidencyStats st = s.residency();
-      std::printf("share %.2f %s: %lld hits, %lld units read, %lld evicted, resident %llu of %llu host bytes\n", share,
+      std::printf("share %.2f %s: %lld hits, %lld units read, %lld evicted, resident %llu of %llu host bytes; "
+                  "index records: %lld read, %lld evicted\n", share,
                   policy == EvictionPolicy::kLru ? "lru" : "lfu", (long long)st.hits, (long long)st.misses,
                   (long long)st.evictions, (unsigned long long)st.resident_bytes,
-                  (unsigned long long)(st.budget_bytes - st.fixed_bytes));
-      CHECK(st.evictions > 0);
+                  (unsigned long long)(st.budget_bytes - st.fixed_bytes), (long long)st.index_reads,
+                  (long long)st.index_evictions);
+      CHECK(st.indexes_paged);
+      CHECK(st.index_reads > 0);
+      CHECK(share > 0.7 || st.evictions + st.index_evictions > 0);  // K/V rows or index records
       CHECK(st.misses > 0);
       CHECK(st.resident_bytes + st.fixed_bytes <= st.budget_bytes);
     }
   }
-  // below the indexes alone: refused with a clear error, nothing changed
+  // below what stays in RAM with the indexes paged out (their codes, degrees
+  // and anchor queries, the tables): refused with a clear error
   SessionOptions o = options();
-  o.ram_budget_bytes = fixed / 2;
+  o.ram_budget_frac = 0.1;
   Session s(*ref.model, o);
   CHECK_THROWS_CODE(s.attach_store(open_store(s, fresh_copy("run.kv"))), "BUDGET_TOO_SMALL");
 }

@@ -1,0 +1,131 @@
+// Session under a RAM budget (the host tier, model/kv_residency.h): when the
+// budget is in force, what it holds, and when the graph indexes page out.
+#include <algorithm>
+#include <filesystem>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
+#include "model/session.h"
+
+namespace tome {
+
+namespace {
+
+// Under a RAM budget (apply_budget): graph indexes page out once resident they
+// would take more than kPageIndexesAbove of the budget (paged, a step reads
+// records back: at 32K tokens, smol shape, 160 tokens, a 70% budget decoded at
+// 118 ms/token paged against 45-52 resident), and their record caches then
+// take kIndexCacheShare of what the fixed parts leave (the K/V rows the rest;
+// at 25%: shares 0.5 / 0.8 / 0.9 gave 141 / 117 / 113 ms/token).
+constexpr double kPageIndexesAbove = 0.97;
+constexpr double kIndexCacheShare = 0.9;
+
+// Returns the heap's free memory to the system (glibc keeps what free()
+// released, so the process's resident size would not fall when indexes page out).
+void release_freed_memory() {
+#ifdef __GLIBC__
+  malloc_trim(0);
+#endif
+}
+
+}  // namespace
+
+// The RAM budget is in force while attention is sparse and a store holds the
+// blocks; otherwise every block is brought back (full attention reads them all).
+void Session::apply_budget() {
+  const bool wanted = (opts_.ram_budget_bytes > 0 || opts_.ram_budget_frac > 0) && store_ && sparse_active();
+  if (!wanted) {
+    if (residency_) {
+      residency_->load_all(std::min(n_past_, store_committed_));
+      if (sparse_) {
+        sparse_->page_in_indexes();
+        sparse_->set_row_guard(nullptr);
+      }
+      residency_.reset();
+      index_spill_.reset();
+    }
+    return;
+  }
+  const HParams& hp = model_.hparams();
+  if (!residency_) {
+    residency_ = std::make_unique<KvResidency>(kv_, *store_, hp.n_layer, hp.n_head_kv, opts_.eviction);
+    sparse_->set_row_guard(residency_.get());
+  }
+  const int64_t sinks = opts_.retrieval.sinks;
+  // the static set of the next step (position n_past): [0, sinks) and [n_past + 1 - window, n_past]
+  const int64_t window_start = std::max<int64_t>(sinks, n_past_ + 1 - opts_.retrieval.window);
+  // a fraction is of the host tier with every index resident
+  const uint64_t resident_indexes = sparse_->index_resident_bytes();
+  const uint64_t budget =
+      opts_.ram_budget_bytes > 0
+          ? opts_.ram_budget_bytes
+          : uint64_t(opts_.ram_budget_frac *
+                     double(residency_->unlimited_bytes(n_past_, sinks, window_start, resident_indexes)));
+  // Graph indexes that would take more than kPageIndexesAbove of the budget
+  // page their keys and adjacency out (a file beside the store, records cached
+  // by use; retrieval/node_pager.h), all at once: a search reads a few percent
+  // of its index's records, so the budget does better holding those and the
+  // K/V rows the steps read. Indexes under exact_below keys (scanned whole each
+  // step) stay. Once paged they stay so while the budget holds.
+  // (a lazy reopen pages each index out as it reads it: back in when they fit)
+  const bool over = double(resident_indexes + residency_->table_bytes()) > kPageIndexesAbove * double(budget);
+  if (over) {
+    for (int l = 0; l < hp.n_layer; ++l)
+      for (int g = 0; g < hp.n_head_kv; ++g) page_out_index(l, g);
+  } else if (sparse_->any_paged()) {
+    sparse_->page_in_indexes();
+    index_spill_.reset();
+  }
+  uint64_t fixed = sparse_->index_bytes();
+  if (sparse_->any_paged()) {
+    // the paged indexes' record caches take kIndexCacheShare of what the fixed
+    // parts leave, short of what the K/V rows need at least: the rows of blocks
+    // not yet whole in the store (they stay in place) and twice a step's
+    // retrieved rows (a row of K and V each, with its slot's bookkeeping)
+    fixed = sparse_->index_floor_bytes() + index_spill_->table_bytes();
+    const uint64_t taken = fixed + residency_->table_bytes();
+    const uint64_t room = budget > taken ? budget - taken : 0;
+    const uint64_t row = 4 * uint64_t(hp.head_dim) + 16;
+    const uint64_t open_rows = uint64_t(KvCache::kBlockRows) + uint64_t(std::max<int64_t>(0, n_past_ - store_committed_));
+    const uint64_t kv_least = uint64_t(hp.n_layer) * (2 * uint64_t(hp.n_head) * uint64_t(opts_.retrieval.top_k) +
+                                                      uint64_t(hp.n_head_kv) * open_rows) * row;
+    const uint64_t cache = std::min(uint64_t(kIndexCacheShare * double(room)), room > kv_least ? room - kv_least : 0);
+    sparse_->set_index_cache(cache);
+    fixed += cache;
+  }
+  // what the last step (or paging) freed goes back to the system: glibc keeps
+  // freed heap memory, which the budget does not see (measured at 32K tokens,
+  // 25% budget: 187 MB of it after 160 tokens)
+  release_freed_memory();
+  residency_->update(n_past_, sinks, window_start, store_committed_, fixed, budget);
+}
+
+bool Session::page_out_index(int layer, int kv_head) {
+  if (!sparse_ || sparse_->index_record_bytes() == 0) return false;
+  const HParams& hp = model_.hparams();
+  if (!index_spill_)
+    index_spill_ = IndexSpill::create(std::filesystem::path(store_->path()).parent_path().string(),
+                                      sparse_->index_record_bytes(),
+                                      size_t(hp.n_layer) * size_t(hp.n_head_kv) * size_t(kv_.n_ctx()));
+  return index_spill_ && sparse_->page_index(layer, kv_head, index_spill_, kv_.n_ctx(), opts_.retrieval.exact_below);
+}
+
+ResidencyStats Session::residency() const {
+  if (!residency_) return ResidencyStats{};
+  ResidencyStats s = residency_->stats();
+  if (sparse_ && sparse_->any_paged()) {
+    const NodePagerStats p = sparse_->index_pager_stats();
+    s.indexes_paged = true;
+    s.index_cache_bytes = sparse_->index_bytes() > sparse_->index_floor_bytes()
+                              ? sparse_->index_bytes() - sparse_->index_floor_bytes() : 0;
+    s.index_hits = p.hits;
+    s.index_reads = p.reads;
+    s.index_writebacks = p.writebacks;
+    s.index_evictions = p.evictions;
+    s.index_spill_bytes = index_spill_ ? index_spill_->disk_bytes() : 0;
+  }
+  return s;
+}
+
+}  // namespace tome

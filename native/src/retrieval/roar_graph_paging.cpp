@@ -1,0 +1,108 @@
+// RoarGraphIndex under a RAM budget: paging its keys and adjacency out to a
+// NodePager and back, and the row and key access that insert and reconnect
+// use either way (roar_graph.h).
+#include <algorithm>
+#include <cstring>
+#include <numeric>
+
+#include "attention/vec_kernels.h"
+#include "common/error.h"
+#include "retrieval/roar_graph.h"
+
+namespace tome {
+
+bool RoarGraphIndex::page_out(std::shared_ptr<RecordFile> file, size_t first, int64_t capacity) {
+  if (pager_) return true;
+  const int64_t n = size();
+  if (capacity < n) throw Error("BAD_ARGUMENT", "RoarGraphIndex::page_out: capacity below the index's size");
+  auto pager = std::make_unique<NodePager>(std::move(file), first, capacity, dim(), R_);
+  for (int64_t v = 0; v < n; ++v)
+    if (!pager->put(keys_.row(v), adj_.data() + size_t(v) * size_t(R_))) return false;
+  pager_ = std::move(pager);
+  keys_ = KeyMatrix(keys_.dim());
+  HugeVector<int32_t>().swap(adj_);
+  return true;
+}
+
+void RoarGraphIndex::page_in() {
+  if (!pager_) return;
+  const int64_t n = size();
+  // (exact sizes, as a restored index has; the next insert grows them by an
+  // eighth, growth.h, each index in turn: blocks from 2 MiB are mappings,
+  // returned to the system as soon as freed)
+  KeyMatrix keys(dim());
+  keys.storage().resize(size_t(n) * size_t(dim()));
+  pager_->scan_keys(0, n, keys.storage().data());
+  HugeVector<int32_t> adj(size_t(n) * size_t(R_));
+  pager_->scan_adjacency(0, n, adj.data());
+  keys_ = std::move(keys);
+  adj_ = std::move(adj);
+  pager_.reset();
+}
+
+size_t RoarGraphIndex::resident_bytes() const {
+  const size_t n = size_t(size());
+  if (!pager_) return bytes() + (keys_.is_view() ? huge_pages::mapped_bytes(n * size_t(dim()) * sizeof(uint16_t)) : 0);
+  // what page_in() allocates
+  const size_t room = n;
+  return bytes() - pager_->ram_bytes() + huge_pages::mapped_bytes(room * size_t(dim()) * sizeof(uint16_t)) +
+         huge_pages::mapped_bytes(room * size_t(R_) * sizeof(int32_t));
+}
+
+void RoarGraphIndex::copy_keys(int64_t begin, int64_t n, uint16_t* out) const {
+  if (pager_) return pager_->scan_keys(begin, n, out);
+  KeyIndex::copy_keys(begin, n, out);
+}
+
+std::vector<int32_t> RoarGraphIndex::neighbour_list(int32_t v) const {
+  std::vector<int32_t> row(static_cast<size_t>(R_));
+  read_row(v, row.data());
+  row.resize(deg_[size_t(v)]);
+  return row;
+}
+
+void RoarGraphIndex::key_f32(int32_t v, float* out) const {
+  if (!pager_) return keys_.row_f32(v, out);
+  thread_local std::vector<uint16_t> k;
+  k.resize(size_t(dim()));
+  pager_->read_keys(&v, 1, k.data());
+  f16_to_f32_row(k.data(), out, dim());
+}
+
+void RoarGraphIndex::read_row(int32_t v, int32_t* row) const {
+  if (pager_) return pager_->read_adjacency(&v, 1, row);
+  std::memcpy(row, adj_.data() + size_t(v) * size_t(R_), size_t(R_) * sizeof(int32_t));
+}
+
+void RoarGraphIndex::write_row(int32_t v, const int32_t* row) {
+  if (pager_) return pager_->write_adjacency(v, row);
+  std::memcpy(adj_.data() + size_t(v) * size_t(R_), row, size_t(R_) * sizeof(int32_t));
+}
+
+int RoarGraphIndex::link_pruned(const float* pivot, const std::vector<int32_t>& ids, int max_out, int32_t* out,
+                                std::vector<DistId>& sorted) const {
+  const int d = dim();
+  const int64_t n = int64_t(ids.size());
+  if (!pager_) {
+    sort_by_distance(keys_.data(), d, pivot, ids.data(), n, sorted);
+    return prune_occlusion(keys_.data(), d, sorted.data(), int64_t(sorted.size()), max_out, alpha_, out);
+  }
+  // Paged: the candidates' keys copied out, in ascending id order, as rows
+  // 0..n-1; both steps break ties by id, and local ids keep that order, so the
+  // result is the resident one.
+  thread_local std::vector<int32_t> order, local;
+  thread_local std::vector<uint16_t> rows;
+  order.assign(ids.begin(), ids.end());
+  std::sort(order.begin(), order.end());
+  rows.resize(size_t(n) * size_t(d));
+  pager_->read_keys(order.data(), n, rows.data());
+  local.resize(size_t(n));
+  std::iota(local.begin(), local.end(), 0);
+  sort_by_distance(rows.data(), d, pivot, local.data(), n, sorted);
+  const int kept = prune_occlusion(rows.data(), d, sorted.data(), int64_t(sorted.size()), max_out, alpha_, out);
+  for (DistId& x : sorted) x.id = order[size_t(x.id)];
+  for (int i = 0; i < kept; ++i) out[i] = order[size_t(out[i])];
+  return kept;
+}
+
+}  // namespace tome

@@ -321,6 +321,11 @@ void Session::prefill_layer_major(const std::vector<int32_t>& tokens, const Pref
         built_layers = l + 1;  // (a build that throws part way is undone too)
         sparse_->build_layer(l, n1, pool_, persist);
         build_ms += ms_since(t);
+        // under a budget its indexes go out of RAM too, so that a document whose
+        // indexes exceed RAM can be read (apply_budget() pages them back in
+        // where the budget holds them)
+        if (rule)
+          for (int g = 0; g < G; ++g) page_out_index(l, g);
       }
       layer_major_peak_kv_ = std::max(layer_major_peak_kv_, kv_.resident_bytes());
       // its rows that need not stay in RAM: they are in the store (and its keys in its indexes)

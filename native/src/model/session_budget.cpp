@@ -67,8 +67,8 @@ void Session::apply_budget() {
   // by use; retrieval/node_pager.h), all at once: a search reads a few percent
   // of its index's records, so the budget does better holding those and the
   // K/V rows the steps read. Indexes under exact_below keys (scanned whole each
-  // step) stay. Once paged they stay so while the budget holds.
-  // (a lazy reopen pages each index out as it reads it: back in when they fit)
+  // step) stay. Paged indexes (a lazy reopen and a layer-major prefill page
+  // each out as they make it) come back in once the budget holds them resident.
   const bool over = double(resident_indexes + residency_->table_bytes()) > kPageIndexesAbove * double(budget);
   if (over) {
     for (int l = 0; l < hp.n_layer; ++l)

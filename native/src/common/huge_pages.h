@@ -31,8 +31,8 @@ constexpr size_t kAlign = 64;  // blocks under the threshold
 // Blocks of at least min_huge bytes are huge-page mappings (min_huge >= kHuge).
 void* allocate(size_t bytes, size_t min_huge = kHugeMin);  // throws std::bad_alloc
 void deallocate(void* p, size_t bytes, size_t min_huge = kHugeMin);
-// What a block of `bytes` may take in RAM: a huge-page mapping is whole 2 MiB
-// pages, each resident in full once touched (what a RAM budget must count).
+// What a block of `bytes` takes in RAM once touched (what a RAM budget
+// counts): a mapping's whole 2 MiB pages, then its tail in small pages.
 size_t mapped_bytes(size_t bytes, size_t min_huge = kHugeMin);
 }  // namespace huge_pages
 

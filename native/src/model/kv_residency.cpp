@@ -92,6 +92,12 @@ uint64_t KvResidency::unlimited_bytes(int64_t n_past, int64_t sinks, int64_t win
   return fixed + tables_ + uint64_t(host) * uint64_t(n_layer_) * uint64_t(n_head_kv_) * unit_bytes();
 }
 
+uint64_t KvResidency::least_bytes(int64_t n_past, int64_t committed, int64_t rows_per_step) const {
+  const int64_t open = kBlock + std::max<int64_t>(0, n_past - committed);  // positions of blocks not yet whole
+  return uint64_t(n_layer_) * uint64_t(n_head_kv_) * uint64_t((open + unit_rows_ - 1) / unit_rows_) * unit_bytes() +
+         2 * uint64_t(std::max<int64_t>(0, rows_per_step)) * slot_cost();
+}
+
 void KvResidency::update(int64_t n_past, int64_t sinks, int64_t window_start, int64_t committed, uint64_t fixed,
                          uint64_t budget) {
   std::lock_guard<std::mutex> lock(mu_);

@@ -116,6 +116,10 @@ class KvResidency : public KvRowGuard {
   void gather_rows(int layer, int head, const int32_t* rows, int64_t n, uint16_t* k_out, uint16_t* v_out) override;
   ResidencyStats stats() const;
   uint64_t table_bytes() const { return tables_; }  // this class's and its spill's tables
+  // The least the K/V rows need of a budget with the context at n_past and
+  // the store at committed: the units of blocks not whole in the store (they
+  // stay in place) and room to cache twice rows_per_step rows (a step's reads).
+  uint64_t least_bytes(int64_t n_past, int64_t committed, int64_t rows_per_step) const;
 
  private:
   struct Unit {

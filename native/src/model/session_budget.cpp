@@ -80,16 +80,13 @@ void Session::apply_budget() {
   uint64_t fixed = sparse_->index_bytes();
   if (sparse_->any_paged()) {
     // the paged indexes' record caches take kIndexCacheShare of what the fixed
-    // parts leave, short of what the K/V rows need at least: the rows of blocks
-    // not yet whole in the store (they stay in place) and twice a step's
-    // retrieved rows (a row of K and V each, with its slot's bookkeeping)
+    // parts leave, short of what the K/V rows need at least (a step retrieves
+    // up to top_k rows per query head and layer)
     fixed = sparse_->index_floor_bytes() + index_spill_->table_bytes();
     const uint64_t taken = fixed + residency_->table_bytes();
     const uint64_t room = budget > taken ? budget - taken : 0;
-    const uint64_t row = 4 * uint64_t(hp.head_dim) + 16;
-    const uint64_t open_rows = uint64_t(KvCache::kBlockRows) + uint64_t(std::max<int64_t>(0, n_past_ - store_committed_));
-    const uint64_t kv_least = uint64_t(hp.n_layer) * (2 * uint64_t(hp.n_head) * uint64_t(opts_.retrieval.top_k) +
-                                                      uint64_t(hp.n_head_kv) * open_rows) * row;
+    const uint64_t kv_least = residency_->least_bytes(
+        n_past_, store_committed_, int64_t(hp.n_layer) * hp.n_head * opts_.retrieval.top_k);
     const uint64_t cache = std::min(uint64_t(kIndexCacheShare * double(room)), room > kv_least ? room - kv_least : 0);
     sparse_->set_index_cache(cache);
     fixed += cache;

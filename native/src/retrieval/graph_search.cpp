@@ -215,7 +215,9 @@ void beam_search_reranked(const GraphView& g, const NavCodes* codes, const float
 }
 
 namespace {
-// The keys of ids copied out of a paged graph's pager, as rows 0..n-1 of a buffer.
+// The keys of ids copied out of a paged graph's pager, as rows 0..n-1 of a
+// buffer, with ids 0..n-1 to gather them by: the gather kernels score them, as
+// they score a resident graph's keys, so a paged search's scores are its bits.
 const uint16_t* paged_keys(const GraphView& g, const int32_t* ids, int64_t n, const int32_t** at) {
   thread_local std::vector<uint16_t> rows;
   thread_local std::vector<int32_t> seq;

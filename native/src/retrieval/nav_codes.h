@@ -47,7 +47,7 @@ class NavCodes {
   const int8_t* row(int64_t j) const { return codes_.data() + size_t(j) * size_t(stride_); }
   const std::vector<float>& scales() const { return scale_; }
   // RAM: the rows held (room reserved past them is address space, not yet touched)
-  size_t bytes() const { return huge_pages::mapped_bytes(codes_.size(), huge_pages::kHuge) + 3 * size_t(d_) * sizeof(float); }
+  size_t bytes() const { return huge_pages::mapped_bytes(codes_.size()) + 3 * size_t(d_) * sizeof(float); }
 
   // Codes for every row of keys (replaces any held).
   void assign(const KeyMatrix& keys);
@@ -74,7 +74,7 @@ class NavCodes {
   std::vector<float> max_;    // (d) channel maxima of the first kScaleRows rows
   std::vector<float> scale_;  // (d) s_i
   std::vector<float> inv_;    // (d) 1 / s_i
-  HugeVector<int8_t, huge_pages::kHuge> codes_;  // (n, stride)
+  HugeVector<int8_t> codes_;  // (n, stride)
 };
 
 }  // namespace tome

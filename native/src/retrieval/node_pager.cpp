@@ -27,7 +27,7 @@ size_t page_size() { return sysconf(_SC_PAGESIZE) > 0 ? size_t(sysconf(_SC_PAGES
 
 NodePager::NodePager(std::shared_ptr<RecordFile> file, size_t first, int64_t capacity, int d, int R)
     : file_(std::move(file)), first_(first), capacity_(capacity), d_(d), R_(R),
-      key_bytes_((size_t(d) * 2 + 3) / 4 * 4), rec_bytes_(record_bytes_for(d, R)),
+      key_bytes_(key_bytes_for(d)), rec_bytes_(record_bytes_for(d, R)),
       slot_of_(size_t(std::max<int64_t>(capacity, 0)), -1) {
   if (!file_ || d <= 0 || R <= 0 || capacity <= 0 || file_->record_bytes() != rec_bytes_ ||
       first + size_t(capacity) > file_->capacity())

@@ -47,7 +47,8 @@ class NodePager {
   NodePager& operator=(const NodePager&) = delete;
 
   // A record's bytes for keys of d values and R neighbour slots.
-  static size_t record_bytes_for(int d, int R) { return (size_t(d) * 2 + 3) / 4 * 4 + size_t(R) * 4; }
+  static size_t key_bytes_for(int d) { return (size_t(d) * 2 + 3) / 4 * 4; }  // f16 key, 4-byte aligned
+  static size_t record_bytes_for(int d, int R) { return key_bytes_for(d) + size_t(R) * 4; }
 
   int dim() const { return d_; }
   int max_degree() const { return R_; }

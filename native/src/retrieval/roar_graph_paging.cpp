@@ -44,9 +44,8 @@ size_t RoarGraphIndex::resident_bytes() const {
   const size_t n = size_t(size());
   if (!pager_) return bytes() + (keys_.is_view() ? huge_pages::mapped_bytes(n * size_t(dim()) * sizeof(uint16_t)) : 0);
   // what page_in() allocates
-  const size_t room = n;
-  return bytes() - pager_->ram_bytes() + huge_pages::mapped_bytes(room * size_t(dim()) * sizeof(uint16_t)) +
-         huge_pages::mapped_bytes(room * size_t(R_) * sizeof(int32_t));
+  return bytes() - pager_->ram_bytes() + huge_pages::mapped_bytes(n * size_t(dim()) * sizeof(uint16_t)) +
+         huge_pages::mapped_bytes(n * size_t(R_) * sizeof(int32_t));
 }
 
 void RoarGraphIndex::copy_keys(int64_t begin, int64_t n, uint16_t* out) const {

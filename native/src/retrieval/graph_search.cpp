@@ -164,12 +164,14 @@ void beam_search(const GraphView& g, const float* q, SearchMetric metric, int ef
 
 namespace {
 // Navigation by the codes when they cover the graph and can encode q (else by
-// the keys: *by_keys). Leaves the beam in S.res; returns its size.
+// the keys: *by_keys). Codes may run past the view: an insert searches the
+// graph without its new key (g.n = u), whose code is already appended. Leaves
+// the beam in S.res; returns its size.
 int navigate(const GraphView& g, const NavCodes* codes, const float* q, int ef, int width, int64_t* scanned,
              Scratch& S, bool* by_keys) {
   float t = 0;
   S.qc.resize(codes ? size_t(codes->stride()) : 0);
-  *by_keys = !codes || codes->rows() != g.n || !codes->encode_query(q, S.qc.data(), &t);
+  *by_keys = !codes || codes->rows() < g.n || !codes->encode_query(q, S.qc.data(), &t);
   if (*by_keys) return beam_search_impl(g, KeyScorer{g, q, SearchMetric::kInnerProduct}, ef, width, scanned, S);
   return beam_search_impl(g, CodeScorer{codes->data(), codes->stride(), S.qc.data()}, ef, width, scanned, S);
 }

@@ -6,6 +6,7 @@
 // written takes no disk).
 #pragma once
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "kvstore/kv_spill.h"
@@ -19,7 +20,12 @@ class IndexSpill : public RecordFile {
   static std::shared_ptr<IndexSpill> create(const std::string& dir, size_t record_bytes, size_t capacity);
   size_t record_bytes() const override { return spill_->row_bytes(); }
   size_t capacity() const override { return capacity_; }
-  bool write(size_t i, const void* data) override { return spill_->write(i, data); }
+  // (indexes write back from parallel searches and inserts: the spill's
+  // counters take one writer at a time; records are distinct)
+  bool write(size_t i, const void* data) override {
+    std::lock_guard<std::mutex> lock(write_mu_);
+    return spill_->write(i, data);
+  }
   void read(size_t i, size_t n, void* out, uint8_t* ok) const override { spill_->read_slots(i, n, out, ok); }
   size_t table_bytes() const { return spill_->table_bytes(); }
   size_t disk_bytes() const { return spill_->bytes(); }
@@ -29,6 +35,7 @@ class IndexSpill : public RecordFile {
   IndexSpill(std::unique_ptr<KvSpill> spill, size_t capacity) : spill_(std::move(spill)), capacity_(capacity) {}
   std::unique_ptr<KvSpill> spill_;
   size_t capacity_;
+  std::mutex write_mu_;
 };
 
 }  // namespace tome

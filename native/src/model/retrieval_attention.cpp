@@ -42,6 +42,10 @@ double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std
 // Smallest context (beyond sinks + window) worth an index; below it attention stays exact.
 constexpr int64_t kMinIndexedKeys = 256;
 
+// Under a RAM budget, the most keys per index a layer inserts in parallel
+// tasks, their rows held together in one epoch (a decode step inserts one).
+constexpr int64_t kInsertsInTasks = 8;
+
 }  // namespace
 
 // ---- the static set on the CPU ------------------------------------------------
@@ -215,20 +219,20 @@ void RetrievalAttention::forget_queries_from(int64_t n) {
 void RetrievalAttention::insert_until(int layer, int64_t end) {
   int64_t& cur = indexed_end_[size_t(layer)];
   if (end <= cur) return;
-  for (int g = 0; g < hp_.n_head_kv; ++g) insert_group_until(layer, g, cur, end);
+  for (int g = 0; g < hp_.n_head_kv; ++g) insert_group_until(layer, g, cur, end, true);
   cur = end;
 }
 
-void RetrievalAttention::insert_group_until(int layer, int g, int64_t begin, int64_t end) {
+void RetrievalAttention::insert_group_until(int layer, int g, int64_t begin, int64_t end, bool own_epochs) {
   KeyIndex* idx = index_[size_t(layer) * hp_.n_head_kv + size_t(g)].get();
   if (!idx) return;
   const int hd = hp_.head_dim;
   std::vector<uint16_t> k_row, v_row;
   for (int64_t row = begin; row < end; ++row) {
     if (guard_) {  // after a restore, keys past the build point may sit in released blocks
-      // (inserts run serially, each row copied out at once: a new epoch each, so
-      // the hundreds of keys a reopen's first step catches up on need no room together)
-      guard_->begin_epoch();
+      // (a serial catch-up copies each row out in a new epoch, so the hundreds
+      // of keys a reopen's first step inserts need no room together)
+      if (own_epochs) guard_->begin_epoch();
       const int32_t r = int32_t(row);
       k_row.resize(size_t(hd));
       v_row.resize(size_t(hd));
@@ -348,9 +352,12 @@ void RetrievalAttention::attend_layer(int layer, const float* q, int64_t pos, fl
   // Keys that left the window join their group's index before that group's
   // searches: as phase-1 tasks, one per group, that the group's searches wait
   // for (each index sees the same inserts in the same order: the same result
-  // as inserting serially). Under a RAM budget the row guard, which is not
-  // thread-safe, pages the rows in: then serially, here.
-  const bool insert_tasks = !guard_ && insert_end > indexed_end_[size_t(layer)];
+  // as inserting serially). Under a RAM budget the rows come through the row
+  // guard, which serves distinct (layer, KV head) pairs at once: a step's few
+  // keys are copied out in the tasks, in this layer's epoch; a longer
+  // catch-up (a reopen's first step) runs serially here, an epoch a key.
+  const int64_t to_insert = insert_end - indexed_end_[size_t(layer)];
+  const bool insert_tasks = to_insert > 0 && (!guard_ || to_insert <= kInsertsInTasks);
   double insert_ms = 0;
   if (!insert_tasks) {
     const auto t = Clock::now();
@@ -382,8 +389,7 @@ void RetrievalAttention::attend_layer(int layer, const float* q, int64_t pos, fl
   }
   // Under a RAM budget an index paged out serves its searches through one
   // record cache (and its lock): the groups' heads interleaved, so that the
-  // threads search different indexes at once (inserts are serial then, so no
-  // search waits for one).
+  // threads search different indexes at once.
   if (guard_) {
     auto rank = [&](const std::pair<int, int>& t) { return t.second < 0 ? 0 : t.second - t.first * n_gqa; };
     std::stable_sort(search_tasks_.begin(), search_tasks_.end(),
@@ -407,9 +413,14 @@ void RetrievalAttention::attend_layer(int layer, const float* q, int64_t pos, fl
     if (task < n_insert) {
       const int g = int(task);
       const auto t = Clock::now();
-      insert_group_until(layer, g, indexed_end_[size_t(layer)], insert_end);
+      // (set even when the insert throws: the group's searches wait for it,
+      // and the step then fails with the insert's error)
+      struct Done {
+        std::atomic<bool>& flag;
+        ~Done() { flag.store(true, std::memory_order_release); }
+      } done{inserted[size_t(g)]};
+      insert_group_until(layer, g, indexed_end_[size_t(layer)], insert_end, false);
       insert_us += int64_t(1000.0 * ms_since(t));
-      inserted[size_t(g)].store(true, std::memory_order_release);
       return;
     }
     task -= n_insert;

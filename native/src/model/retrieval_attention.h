@@ -150,8 +150,10 @@ class RetrievalAttention {
   struct HeadResult;
   void schedule_reconnect(size_t pair);
   void insert_until(int layer, int64_t end);
-  // Keys [begin, end) of (layer, KV group g) into its index (indexed_end_ untouched).
-  void insert_group_until(int layer, int g, int64_t begin, int64_t end);
+  // Keys [begin, end) of (layer, KV group g) into its index (indexed_end_
+  // untouched). Under a RAM budget each key is copied out through the row
+  // guard: with own_epochs, each in an epoch of its own (serial callers only).
+  void insert_group_until(int layer, int g, int64_t begin, int64_t end, bool own_epochs);
   bool monitored(int layer, int g) const;
   // q: the group's n_q query heads; heads: their results (sampled, recall, mass set).
   void monitor_group(int layer, int g, const float* q, int n_q, int64_t pos, const std::vector<int32_t>& rows,

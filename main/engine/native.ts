@@ -80,9 +80,9 @@ export interface SessionOptions extends RetrievalOptions {
   threads?: number;
   batch?: number;
   /**
-   * RAM budget of the host tier (retrieval indexes + K/V blocks outside the static set), in
+   * RAM budget of the host tier (retrieval indexes + K/V rows, the static set's included), in
    * force while decoding sparsely with a KV store attached: bytes, or a fraction of the
-   * unlimited host tier. Blocks beyond it are read back from the store on demand.
+   * unlimited host tier. Rows beyond it are read back from the store on demand.
    */
   ramBudget?: number;
   ramBudgetFrac?: number;

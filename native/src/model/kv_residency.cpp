@@ -85,16 +85,17 @@ void KvResidency::start_unread(int64_t n_past, int64_t sinks, int64_t window_sta
   }
 }
 
-uint64_t KvResidency::unlimited_bytes(int64_t n_past, int64_t sinks, int64_t window_start, uint64_t fixed) const {
-  int64_t host = 0;
-  for (int64_t u = 0; u * unit_rows_ < n_past; ++u)
-    if (!(u * unit_rows_ < sinks || (u + 1) * unit_rows_ > window_start)) ++host;
-  return fixed + tables_ + uint64_t(host) * uint64_t(n_layer_) * uint64_t(n_head_kv_) * unit_bytes();
+uint64_t KvResidency::unlimited_bytes(int64_t n_past, uint64_t fixed) const {
+  const int64_t units = (n_past + unit_rows_ - 1) / unit_rows_;
+  return fixed + tables_ + uint64_t(units) * uint64_t(n_layer_) * uint64_t(n_head_kv_) * unit_bytes();
 }
 
-uint64_t KvResidency::least_bytes(int64_t n_past, int64_t committed, int64_t rows_per_step) const {
-  const int64_t open = kBlock + std::max<int64_t>(0, n_past - committed);  // positions of blocks not yet whole
-  return uint64_t(n_layer_) * uint64_t(n_head_kv_) * uint64_t((open + unit_rows_ - 1) / unit_rows_) * unit_bytes() +
+uint64_t KvResidency::least_bytes(int64_t n_past, int64_t sinks, int64_t window_start, int64_t committed,
+                                  int64_t rows_per_step) const {
+  int64_t stay = 0;  // units per (layer, KV head) that stay in place
+  for (int64_t u = 0; u * unit_rows_ < n_past; ++u) stay += must_stay(u * unit_rows_, sinks, window_start, committed);
+  stay += (kBlock + unit_rows_ - 1) / unit_rows_;  // the next block's, as the context grows into it
+  return uint64_t(n_layer_) * uint64_t(n_head_kv_) * uint64_t(stay) * unit_bytes() +
          2 * uint64_t(std::max<int64_t>(0, rows_per_step)) * slot_cost();
 }
 
@@ -132,7 +133,9 @@ void KvResidency::update(int64_t n_past, int64_t sinks, int64_t window_start, in
           if (x.spilled && spill_) spill_->forget(i);
           x.spilled = false;
         }
-        if (!is_static(u) && x.in_place) resident_ += unit_bytes();
+        // (static units count: the static set's rows are RAM, read in place on
+        // the CPU, copied from here to a GPU)
+        if (x.in_place) resident_ += unit_bytes();
         if (x.in_place && evictable(u)) ++in_place_left_;
       }
   resident_ += uint64_t(slots_.size()) * slot_cost();

@@ -21,9 +21,10 @@
 //     uses; LRU: one bit), skipping rows the step in progress uses.
 // A step retrieves a few hundred scattered rows of each (layer, KV head), one
 // or two per unit: rows, not units, are what it pays to keep. Accounting:
-//     index bytes + tables + in-place host units * unit bytes + slots * row bytes <= budget
+//     index bytes + tables + in-place units * unit bytes + slots * row bytes <= budget
 // (tables: this class's per-row slot map and the spill's row checksums; index
-// bytes: resident indexes, or paged ones' floor and record caches).
+// bytes: resident indexes, or paged ones' floor and record caches; in-place
+// units: the static set's too, RAM wherever the static set is attended).
 // Outputs are bit-identical to an unlimited budget: every row read back holds
 // the bytes that were written.
 #pragma once
@@ -46,7 +47,7 @@ struct ResidencyStats {
   int64_t misses = 0;             // rows read back (spill or store)
   int64_t evictions = 0;          // cached rows dropped for others
   int64_t units_released = 0;     // units released from place
-  uint64_t resident_bytes = 0;    // host rows in RAM now: in-place units + row cache slots
+  uint64_t resident_bytes = 0;    // K/V rows in RAM now: in-place units (the static set's too) + row cache slots
   uint64_t fixed_bytes = 0;       // indexes and tables (always resident)
   uint64_t budget_bytes = 0;
   uint64_t peak_bytes = 0;        // most of fixed + resident seen at once
@@ -101,8 +102,9 @@ class KvResidency : public KvRowGuard {
   // Start of the first store block found missing or damaged when read on
   // demand (-1: none); load failures throw STORE_CORRUPT.
   int64_t damaged_at() const { return damaged_at_; }
-  // Host-tier bytes with every unit in place (what a budget fraction is of).
-  uint64_t unlimited_bytes(int64_t n_past, int64_t sinks, int64_t window_start, uint64_t fixed_bytes) const;
+  // Bytes with every unit in place (what a budget fraction is of): the static
+  // set's units count, as they are RAM wherever the static set is attended.
+  uint64_t unlimited_bytes(int64_t n_past, uint64_t fixed_bytes) const;
 
   // Releases the unit holding position pos of (layer, head) from RAM, marked
   // not in place (a layer-major prefill, once the layer is in the store).
@@ -116,10 +118,11 @@ class KvResidency : public KvRowGuard {
   void gather_rows(int layer, int head, const int32_t* rows, int64_t n, uint16_t* k_out, uint16_t* v_out) override;
   ResidencyStats stats() const;
   uint64_t table_bytes() const { return tables_; }  // this class's and its spill's tables
-  // The least the K/V rows need of a budget with the context at n_past and
-  // the store at committed: the units of blocks not whole in the store (they
-  // stay in place) and room to cache twice rows_per_step rows (a step's reads).
-  uint64_t least_bytes(int64_t n_past, int64_t committed, int64_t rows_per_step) const;
+  // The least the K/V rows need of a budget in that state (as update()): the
+  // units that stay in place (the static set's, and those of blocks not whole
+  // in the store) and room to cache twice rows_per_step rows (a step's reads).
+  uint64_t least_bytes(int64_t n_past, int64_t sinks, int64_t window_start, int64_t committed,
+                       int64_t rows_per_step) const;
 
  private:
   struct Unit {

@@ -37,10 +37,10 @@ struct SessionOptions {
   int n_threads = 0;      // 0: hardware concurrency
   int n_batch = 512;      // tokens per forward chunk during prefill
   RetrievalSettings retrieval;  // attention mode and its settings
-  // RAM budget of the host tier (retrieval indexes + K/V blocks outside the
-  // static set; model/kv_residency.h), in force while decoding sparsely with a
-  // KV store attached: bytes when > 0, else a fraction of the unlimited host
-  // tier when in (0, 1], else none.
+  // RAM budget of the host tier (retrieval indexes + K/V rows, the static
+  // set's included: they are RAM wherever it is attended; model/kv_residency.h),
+  // in force while decoding sparsely with a KV store attached: bytes when > 0,
+  // else a fraction of the unlimited host tier when in (0, 1], else none.
   uint64_t ram_budget_bytes = 0;
   double ram_budget_frac = 0;
   // Which pages are released first and which cached rows are reused first

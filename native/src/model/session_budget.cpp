@@ -61,7 +61,7 @@ void Session::apply_budget() {
       opts_.ram_budget_bytes > 0
           ? opts_.ram_budget_bytes
           : uint64_t(opts_.ram_budget_frac *
-                     double(residency_->unlimited_bytes(n_past_, sinks, window_start, resident_indexes)));
+                     double(residency_->unlimited_bytes(n_past_, resident_indexes)));
   // Graph indexes that would take more than kPageIndexesAbove of the budget
   // page their keys and adjacency out (a file beside the store, records cached
   // by use; retrieval/node_pager.h), all at once: a search reads a few percent
@@ -85,8 +85,8 @@ void Session::apply_budget() {
     fixed = sparse_->index_floor_bytes() + index_spill_->table_bytes();
     const uint64_t taken = fixed + residency_->table_bytes();
     const uint64_t room = budget > taken ? budget - taken : 0;
-    const uint64_t kv_least = residency_->least_bytes(
-        n_past_, store_committed_, int64_t(hp.n_layer) * hp.n_head * opts_.retrieval.top_k);
+    const uint64_t kv_least = residency_->least_bytes(n_past_, sinks, window_start, store_committed_,
+                                                      int64_t(hp.n_layer) * hp.n_head * opts_.retrieval.top_k);
     const uint64_t cache = std::min(uint64_t(kIndexCacheShare * double(room)), room > kv_least ? room - kv_least : 0);
     sparse_->set_index_cache(cache);
     fixed += cache;

@@ -60,15 +60,19 @@ KvSpill::KvSpill(int fd, size_t row_bytes, size_t rows, size_t n_slots)
 
 KvSpill::~KvSpill() { ::close(fd_); }
 
-bool KvSpill::write(size_t slot, const void* data) {
-  if (slot >= present_.size()) return false;
-  forget(slot);
+bool KvSpill::write(size_t first, size_t n, const void* data) {
+  if (first >= present_.size() || n > present_.size() - first) return false;
+  for (size_t i = 0; i < n; ++i) forget(first + i);
   const auto* bytes = static_cast<const uint8_t*>(data);
-  if (!transfer_all(::pwrite, fd_, bytes, slot_bytes(), off_t(slot * slot_bytes()))) return false;
-  for (size_t r = 0; r < rows_; ++r) sums_[slot * rows_ + r] = row_checksum(slot, r, bytes + r * row_bytes_, row_bytes_);
-  present_[slot] = 1;
-  ++present_count_;
-  ++writes_;
+  if (!transfer_all(::pwrite, fd_, bytes, n * slot_bytes(), off_t(first * slot_bytes()))) return false;
+  for (size_t i = 0; i < n; ++i) {
+    const size_t slot = first + i;
+    const uint8_t* at = bytes + i * slot_bytes();
+    for (size_t r = 0; r < rows_; ++r) sums_[slot * rows_ + r] = row_checksum(slot, r, at + r * row_bytes_, row_bytes_);
+    present_[slot] = 1;
+  }
+  present_count_ += n;
+  writes_ += int64_t(n);
   return true;
 }
 

@@ -307,19 +307,34 @@ void KvResidency::fill_from_store(int layer, int head, const std::vector<Fill>& 
         std::memcpy(dst, k + size_t(in_block) * half, half);
         std::memcpy(dst + half, v + size_t(in_block) * half, half);
       }
-      // the block's units out of place go to the spill while it is at hand
+      // the block's units out of place go to the spill while it is at hand,
+      // each run of consecutive ones (consecutive slots) in one write
       if (!spill_) return;
-      unit_rows.resize(size_t(unit_bytes()));
-      for (int64_t u = b * kBlock / unit_rows_; (u + 1) * unit_rows_ - b * kBlock <= rows; ++u) {
-        const size_t ui = unit_index(layer, head, u);
-        Unit& x = units_[ui];
-        if (x.in_place || x.spilled || !evictable(u)) continue;
-        const size_t at = size_t(u * unit_rows_ - b * kBlock) * half;
-        for (int64_t r = 0; r < unit_rows_; ++r) {
-          std::memcpy(unit_rows.data() + size_t(r) * row_bytes_, k + at + size_t(r) * half, half);
-          std::memcpy(unit_rows.data() + size_t(r) * row_bytes_ + half, v + at + size_t(r) * half, half);
+      const int64_t u0 = b * kBlock / unit_rows_;
+      int64_t n_units = 0;
+      while ((u0 + n_units + 1) * unit_rows_ - b * kBlock <= rows) ++n_units;
+      unit_rows.resize(size_t(n_units * unit_bytes()));
+      auto wanted = [&](int64_t u) {
+        const Unit& x = units_[unit_index(layer, head, u)];
+        return !x.in_place && !x.spilled && evictable(u);
+      };
+      for (int64_t a = u0; a < u0 + n_units;) {
+        if (!wanted(a)) {
+          ++a;
+          continue;
         }
-        x.spilled = spill_->write(ui, unit_rows.data());
+        int64_t e = a;
+        for (; e < u0 + n_units && wanted(e); ++e) {
+          uint8_t* dst = unit_rows.data() + size_t(e - a) * unit_bytes();
+          const size_t at = size_t(e * unit_rows_ - b * kBlock) * half;
+          for (int64_t r = 0; r < unit_rows_; ++r) {
+            std::memcpy(dst + size_t(r) * row_bytes_, k + at + size_t(r) * half, half);
+            std::memcpy(dst + size_t(r) * row_bytes_ + half, v + at + size_t(r) * half, half);
+          }
+        }
+        const bool written = spill_->write(unit_index(layer, head, a), size_t(e - a), unit_rows.data());
+        for (int64_t u = a; u < e; ++u) units_[unit_index(layer, head, u)].spilled = written;
+        a = e;
       }
     });
     if (!ok || !fits) block_damaged(layer, head, b);

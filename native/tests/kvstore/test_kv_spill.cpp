@@ -1,7 +1,8 @@
-// KvSpill on its own: slots of rows round-trip byte-exact, row by row; a row
+// KvSpill on its own: slots of rows round-trip byte-exact, row by row (runs of
+// slots written at once as each alone); a row
 // whose bytes changed on disk, a slot never written and one forgotten read as
 // absent (a damaged row does not spoil the slot's other rows); a write the file
-// system refuses (file size limit) leaves the slot absent; the file has no
+// system refuses (file size limit) leaves the slot (or the run's slots) absent; the file has no
 // name in its folder; a folder that cannot hold a file gives no spill.
 #include <cstring>
 #include <filesystem>
@@ -71,6 +72,18 @@ TEST(rows_round_trip_and_leave_no_name_behind) {
   CHECK(!s->read_row(6, 0, out.data()));
   CHECK(!s->read_row(0, kRows, out.data()));
   CHECK(!s->write(kSlots, data[0].data()));  // out of range
+
+  // a run of slots in one write: each slot its own, checked as written alone
+  std::vector<uint8_t> run = random_bytes(3 * kSlotBytes, 77);
+  CHECK(s->write(40, 3, run.data()));
+  for (size_t i = 0; i < 3; ++i)
+    CHECK(slot_reads_back(*s, 40 + i, std::vector<uint8_t>(run.begin() + i * kSlotBytes, run.begin() + (i + 1) * kSlotBytes)));
+  std::vector<uint8_t> whole(3 * kSlotBytes);
+  std::vector<uint8_t> ok(3);
+  s->read_slots(40, 3, whole.data(), ok.data());
+  CHECK(whole == run && ok[0] && ok[1] && ok[2]);
+  CHECK(!s->write(kSlots - 2, 3, run.data()));  // past the end: nothing written
+  CHECK(!s->has(kSlots - 2));
 }
 
 TEST(damaged_rows_read_as_absent) {
@@ -113,7 +126,10 @@ TEST(a_refused_write_leaves_the_slot_absent) {
         if (!s) return 2;
         if (!s->write(2, a.data()) || !slot_reads_back(*s, 2, a)) return 3;
         if (s->write(3, a.data()) || s->has(3) || s->write(40, a.data())) return 4;
-        return s->writes() == 1 && s->bytes() == kSlotBytes ? 0 : 5;
+        if (s->writes() != 1 || s->bytes() != kSlotBytes) return 5;
+        // a run over slots 2 and 3 (half of it fits): neither present
+        const std::vector<uint8_t> two(2 * kSlotBytes, 9);
+        return !s->write(2, 2, two.data()) && !s->has(2) && !s->has(3) && s->bytes() == 0 ? 0 : 6;
       },
       long(3 * kSlotBytes));
   CHECK_EQ(rc, 0);

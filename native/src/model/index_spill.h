@@ -22,9 +22,10 @@ class IndexSpill : public RecordFile {
   size_t capacity() const override { return capacity_; }
   // (indexes write back from parallel searches and inserts: the spill's
   // counters take one writer at a time; records are distinct)
-  bool write(size_t i, const void* data) override {
+  bool write(size_t i, const void* data) override { return write(i, 1, data); }
+  bool write(size_t i, size_t n, const void* data) override {
     std::lock_guard<std::mutex> lock(write_mu_);
-    return spill_->write(i, data);
+    return spill_->write(i, n, data);
   }
   void read(size_t i, size_t n, void* out, uint8_t* ok) const override { spill_->read_slots(i, n, out, ok); }
   size_t table_bytes() const { return spill_->table_bytes(); }

@@ -44,15 +44,23 @@ void NodePager::check_id(int64_t v) const {
   if (v < 0 || v >= n_) throw Error("INTERNAL", "NodePager: record " + std::to_string(v) + " out of range");
 }
 
-bool NodePager::put(const uint16_t* key, const int32_t* row) {
+bool NodePager::put(const uint16_t* const* keys, const int32_t* rows, int64_t n) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (n_ >= capacity_) throw Error("INTERNAL", "NodePager: more records than its capacity");
-  thread_local std::vector<uint8_t> rec;
-  rec.assign(rec_bytes_, 0);
-  std::memcpy(rec.data(), key, size_t(d_) * 2);
-  std::memcpy(rec.data() + key_bytes_, row, size_t(R_) * 4);
-  if (!file_->write(first_ + size_t(n_), rec.data())) return false;
-  ++n_;
+  if (n < 0 || n > capacity_ - n_) throw Error("INTERNAL", "NodePager: more records than its capacity");
+  // in chunks of kScanChunk records, one write each (a paged-out 32K-key
+  // index is 128 writes, not 32K)
+  thread_local std::vector<uint8_t> recs;
+  for (int64_t c = 0; c < n; c += kScanChunk) {
+    const int64_t m = std::min(kScanChunk, n - c);
+    recs.assign(size_t(m) * rec_bytes_, 0);
+    for (int64_t i = 0; i < m; ++i) {
+      uint8_t* rec = recs.data() + size_t(i) * rec_bytes_;
+      std::memcpy(rec, keys[c + i], size_t(d_) * 2);
+      std::memcpy(rec + key_bytes_, rows + size_t(c + i) * size_t(R_), size_t(R_) * 4);
+    }
+    if (!file_->write(first_ + size_t(n_), size_t(m), recs.data())) return false;
+    n_ += m;
+  }
   return true;
 }
 

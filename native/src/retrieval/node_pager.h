@@ -56,9 +56,9 @@ class NodePager {
   int64_t capacity() const { return capacity_; }
   size_t record_bytes() const { return rec_bytes_; }
 
-  // Writes record v = size() straight to the file (paging an index out);
-  // false when the write failed.
-  bool put(const uint16_t* key, const int32_t* row);
+  // Writes records v = size() .. size() + n - 1 straight to the file (paging
+  // an index out): keys[i] (d f16) and rows (n, R); false when a write failed.
+  bool put(const uint16_t* const* keys, const int32_t* rows, int64_t n);
   // A new record v = size(), cached and changed (an insert).
   void append(const uint16_t* key, const int32_t* row);
 

@@ -17,6 +17,9 @@ class RecordFile {
   // then absent. Thread-safe, and with reads, where the records differ (each
   // index its own records, under its own pager's lock).
   virtual bool write(size_t i, const void* data) = 0;
+  // Records [i, i + n) in one write (a write's cost is mostly per call);
+  // false when it failed (every one of them is then absent).
+  virtual bool write(size_t i, size_t n, const void* data) = 0;
   // Records [i, i + n) into out (n * record_bytes()); ok[j] = 0 where record
   // i + j is absent or its bytes fail their check. Thread-safe as write().
   virtual void read(size_t i, size_t n, void* out, uint8_t* ok) const = 0;

@@ -16,8 +16,9 @@ bool RoarGraphIndex::page_out(std::shared_ptr<RecordFile> file, size_t first, in
   const int64_t n = size();
   if (capacity < n) throw Error("BAD_ARGUMENT", "RoarGraphIndex::page_out: capacity below the index's size");
   auto pager = std::make_unique<NodePager>(std::move(file), first, capacity, dim(), R_);
-  for (int64_t v = 0; v < n; ++v)
-    if (!pager->put(keys_.row(v), adj_.data() + size_t(v) * size_t(R_))) return false;
+  std::vector<const uint16_t*> keys(static_cast<size_t>(n));
+  for (int64_t v = 0; v < n; ++v) keys[size_t(v)] = keys_.row(v);
+  if (!pager->put(keys.data(), adj_.data(), n)) return false;
   pager_ = std::move(pager);
   keys_ = KeyMatrix(keys_.dim());
   HugeVector<int32_t>().swap(adj_);

@@ -21,6 +21,23 @@ namespace tome {
 int64_t connect_unreached(RoarGraphIndex& g, ThreadPool* pool);  // graph_connect.cpp
 
 int32_t RoarGraphIndex::insert_with_query(const float* key, const float* query) {
+  check_whole();
+  if (!pager_) return insert_now(key, query);
+  // (resident, nothing in an insert can fail part way but allocation)
+  try {
+    return insert_now(key, query);
+  } catch (const Error& e) {
+    broken_code_ = e.code();
+    broken_message_ = std::string(e.what()) + " (the retrieval index was left incomplete by an insert; reopen the document)";
+    throw;
+  }
+}
+
+void RoarGraphIndex::check_whole() const {
+  if (!broken_code_.empty()) throw Error(broken_code_, broken_message_);
+}
+
+int32_t RoarGraphIndex::insert_now(const float* key, const float* query) {
   if (size() >= INT32_MAX) throw Error("BAD_ARGUMENT", "RoarGraphIndex: too many keys");
   const int d = dim();
   // u's key as stored (f16, KeyMatrix's rounding), widened

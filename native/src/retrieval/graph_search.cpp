@@ -290,6 +290,7 @@ GraphView RoarGraphIndex::view() const {
 }
 
 void RoarGraphIndex::search(const float* q, const SearchParams& p, SearchResult& out) const {
+  check_whole();
   out.clear();
   const int k = std::max(0, p.k);
   if (k == 0) return;
@@ -301,6 +302,7 @@ void RoarGraphIndex::search(const float* q, const SearchParams& p, SearchResult&
 }
 
 void RoarGraphIndex::search_group(const float* q, int n_q, const SearchParams& p, SearchResult& out) const {
+  check_whole();
   if (p.group != GroupMode::kJoint || n_q <= 1 || p.nav_keys) return KeyIndex::search_group(q, n_q, p, out);
   out.clear();
   const int k = std::max(0, p.k);

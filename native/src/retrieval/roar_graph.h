@@ -59,6 +59,7 @@
 // only where the bytes come from differs.
 #pragma once
 #include <memory>
+#include <string>
 
 #include "common/huge_pages.h"
 #include "retrieval/graph_anchors.h"
@@ -155,6 +156,10 @@ class RoarGraphIndex : public KeyIndex {
   // query of the same token; pruned to M, plus reverse edges. It always gets an
   // in-edge, so it is reachable when inserted (later inserts may re-prune that
   // edge away; reconnect() repairs, e.g. every few thousand inserts).
+  // Paged, an insert that fails part way (a record that cannot be written
+  // back: STORE_FULL; one that fails its check: STORE_CORRUPT) leaves the
+  // graph incomplete: from then on it refuses searches, inserts and images
+  // with that error (reopen the document: the store holds the last whole index).
   int32_t insert(const float* key) override { return insert_with_query(key, nullptr); }
   int32_t insert_with_query(const float* key, const float* query);
 
@@ -192,6 +197,8 @@ class RoarGraphIndex : public KeyIndex {
   friend int64_t connect_unreached(RoarGraphIndex& g, ThreadPool* pool);
   RoarGraphIndex() = default;
   GraphView view() const;
+  int32_t insert_now(const float* key, const float* query);  // insert_with_query's work
+  void check_whole() const;  // throws the error an insert left the graph incomplete with
   // Row and key access that works resident or paged (roar_graph_paging.cpp):
   // copies in, copies out.
   void key_f32(int32_t v, float* out) const;
@@ -216,6 +223,7 @@ class RoarGraphIndex : public KeyIndex {
   int anchor_links_ = 2;
   std::unique_ptr<NodePager> pager_;  // set while paged out: keys_ and adj_ are then empty
   int64_t reconnect_every_ = 0, reconnect_phase_ = 0, reconnects_ = 0, reconnect_edges_ = 0;
+  std::string broken_code_, broken_message_;  // set when a paged insert failed part way
 };
 
 }  // namespace tome

@@ -12,6 +12,7 @@
 namespace tome {
 
 std::vector<uint8_t> RoarGraphIndex::serialize(bool with_keys) const {
+  check_whole();
   ByteWriter w;
   const int64_t n = size();
   if (!pager_) {

@@ -50,6 +50,7 @@ size_t RoarGraphIndex::resident_bytes() const {
 }
 
 void RoarGraphIndex::copy_keys(int64_t begin, int64_t n, uint16_t* out) const {
+  check_whole();
   if (pager_) return pager_->scan_keys(begin, n, out);
   KeyIndex::copy_keys(begin, n, out);
 }

@@ -11,9 +11,11 @@
 //     navigation scales requantizes from its paged keys, as the resident one;
 //   - a record whose bytes changed on disk is reported (STORE_CORRUPT), never
 //     served; a record that cannot be written back (file size limit) is
-//     reported (STORE_FULL); a paging that cannot write leaves the graph
-//     resident and working.
+//     reported (STORE_FULL), and the graph an insert left incomplete refuses
+//     searches, inserts and images with it; a paging that cannot write leaves
+//     the graph resident and working.
 #include <cstring>
+#include <functional>
 #include <unistd.h>
 #include <vector>
 
@@ -196,7 +198,10 @@ TEST(writes_the_file_system_refuses_are_reported) {
       },
       long(4000 * rec));
   CHECK_EQ(rc, 0);
-  // files of at most 4500 records: paged out, but an insert's new record cannot be written back
+  // files of at most 4500 records: paged out, but an insert's new record
+  // cannot be written back; the insert fails part way, and the graph, left
+  // incomplete, refuses what follows with the same error (never an answer
+  // from a half-linked graph)
   rc = store_test::run_child(
       [&] {
         auto file = IndexSpill::create(dir.path, rec, 5000);
@@ -204,10 +209,24 @@ TEST(writes_the_file_system_refuses_are_reported) {
         g->pager()->set_max_slots(1);
         try {
           for (int64_t j = 4500; j < 4600; ++j) g->insert(w.keys.data() + size_t(j) * size_t(w.d));
+          return 4;
         } catch (const Error& e) {
-          return e.code() == "STORE_FULL" ? 0 : 3;
+          if (e.code() != "STORE_FULL") return 3;
         }
-        return 4;
+        SearchParams p;
+        SearchResult r;
+        auto refused = [](const std::function<void()>& f) {
+          try {
+            f();
+          } catch (const Error& e) {
+            return e.code() == "STORE_FULL";
+          }
+          return false;
+        };
+        if (!refused([&] { g->search(w.test.data(), p, r); })) return 5;
+        if (!refused([&] { g->insert(w.keys.data() + size_t(4700) * size_t(w.d)); })) return 6;
+        if (!refused([&] { g->serialize(true); })) return 7;
+        return 0;
       },
       long(4500 * rec));
   CHECK_EQ(rc, 0);

@@ -8,7 +8,6 @@
 // its nearest neighbour's last edge is overwritten, so u is always reachable.
 #include <algorithm>
 #include <cstring>
-#include <cstdlib>
 
 #include "common/error.h"
 #include "retrieval/graph_prune.h"
@@ -28,7 +27,8 @@ int32_t RoarGraphIndex::insert_with_query(const float* key, const float* query) 
     return insert_now(key, query);
   } catch (const Error& e) {
     broken_code_ = e.code();
-    broken_message_ = std::string(e.what()) + " (the retrieval index was left incomplete by an insert; reopen the document)";
+    broken_message_ =
+        std::string(e.what()) + " (the retrieval index was left incomplete by an insert; reopen the document)";
     throw;
   }
 }

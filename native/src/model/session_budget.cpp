@@ -62,14 +62,21 @@ void Session::apply_budget() {
           ? opts_.ram_budget_bytes
           : uint64_t(opts_.ram_budget_frac *
                      double(residency_->unlimited_bytes(n_past_, resident_indexes)));
-  // Graph indexes that would take more than kPageIndexesAbove of the budget
-  // page their keys and adjacency out (a file beside the store, records cached
-  // by use; retrieval/node_pager.h), all at once: a search reads a few percent
-  // of its index's records, so the budget does better holding those and the
-  // K/V rows the steps read. Indexes under exact_below keys (scanned whole each
-  // step) stay. Paged indexes (a lazy reopen and a layer-major prefill page
-  // each out as they make it) come back in once the budget holds them resident.
-  const bool over = double(resident_indexes + residency_->table_bytes()) > kPageIndexesAbove * double(budget);
+  // What the K/V rows need at least: the units that stay in place (the
+  // static set's, and those of blocks not yet whole in the store) and room
+  // for a step's retrieved rows (up to top_k per query head and layer), twice.
+  const uint64_t kv_least = residency_->least_bytes(n_past_, sinks, window_start, store_committed_,
+                                                    int64_t(hp.n_layer) * hp.n_head * opts_.retrieval.top_k);
+  // Graph indexes that, resident, would leave the K/V rows less than that
+  // within kPageIndexesAbove of the budget page their keys and adjacency out
+  // (a file beside the store, records cached by use; retrieval/node_pager.h),
+  // all at once: a search reads a few percent of its index's records, so the
+  // budget does better holding those and the K/V rows the steps read. Indexes
+  // under exact_below keys (scanned whole each step) stay. Paged indexes (a
+  // lazy reopen and a layer-major prefill page each out as they make it) come
+  // back in once the budget holds them resident.
+  const bool over = double(resident_indexes + residency_->table_bytes() + kv_least) >
+                    kPageIndexesAbove * double(budget);
   if (over) {
     for (int l = 0; l < hp.n_layer; ++l)
       for (int g = 0; g < hp.n_head_kv; ++g) page_out_index(l, g);
@@ -80,13 +87,10 @@ void Session::apply_budget() {
   uint64_t fixed = sparse_->index_bytes();
   if (sparse_->any_paged()) {
     // the paged indexes' record caches take kIndexCacheShare of what the fixed
-    // parts leave, short of what the K/V rows need at least (a step retrieves
-    // up to top_k rows per query head and layer)
+    // parts leave, short of what the K/V rows need at least
     fixed = sparse_->index_floor_bytes() + index_spill_->table_bytes();
     const uint64_t taken = fixed + residency_->table_bytes();
     const uint64_t room = budget > taken ? budget - taken : 0;
-    const uint64_t kv_least = residency_->least_bytes(n_past_, sinks, window_start, store_committed_,
-                                                      int64_t(hp.n_layer) * hp.n_head * opts_.retrieval.top_k);
     const uint64_t cache = std::min(uint64_t(kIndexCacheShare * double(room)), room > kv_least ? room - kv_least : 0);
     sparse_->set_index_cache(cache);
     fixed += cache;

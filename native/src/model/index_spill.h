@@ -22,7 +22,7 @@ class IndexSpill : public RecordFile {
   size_t capacity() const override { return capacity_; }
   // (indexes write back from parallel searches and inserts: the spill's
   // counters take one writer at a time; records are distinct)
-  bool write(size_t i, const void* data) override { return write(i, 1, data); }
+  using RecordFile::write;
   bool write(size_t i, size_t n, const void* data) override {
     std::lock_guard<std::mutex> lock(write_mu_);
     return spill_->write(i, n, data);

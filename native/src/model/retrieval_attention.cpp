@@ -32,9 +32,6 @@ const KeyMatrix& keys_of(const KeyIndex& idx) {
   idx.copy_keys(0, idx.size(), copy.storage().data());
   return copy;
 }
-}  // namespace
-
-namespace {
 
 using Clock = std::chrono::steady_clock;
 double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }

@@ -128,11 +128,10 @@ class RetrievalAttention {
   size_t index_bytes() const;
 
   // ---- paging the graph indexes under a RAM budget (retrieval_paging.cpp) ----
-  // Pages out every graph index of at least min_keys keys not paged yet,
-  // (layer, KV head) pair p to records [p * capacity, (p + 1) * capacity) of
-  // file (capacity: the context's length). False when a write failed (that
-  // index and those after it stay resident).
-  bool page_indexes(const std::shared_ptr<RecordFile>& file, int64_t capacity, int64_t min_keys);
+  // Pages out the (layer, KV head) graph index, pair p, to records
+  // [p * capacity, (p + 1) * capacity) of file (capacity: the context's
+  // length), unless it is paged already, not a graph or under min_keys keys.
+  // False when a write failed (the index then stays resident).
   bool page_index(int layer, int kv_head, const std::shared_ptr<RecordFile>& file, int64_t capacity, int64_t min_keys);
   void page_in_indexes();
   bool any_paged() const;

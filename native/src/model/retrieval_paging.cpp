@@ -18,13 +18,6 @@ bool RetrievalAttention::page_index(int layer, int kv_head, const std::shared_pt
   return g->page_out(file, pair * size_t(capacity), capacity);
 }
 
-bool RetrievalAttention::page_indexes(const std::shared_ptr<RecordFile>& file, int64_t capacity, int64_t min_keys) {
-  for (int l = 0; l < hp_.n_layer; ++l)
-    for (int g = 0; g < hp_.n_head_kv; ++g)
-      if (!page_index(l, g, file, capacity, min_keys)) return false;
-  return true;
-}
-
 void RetrievalAttention::page_in_indexes() {
   for (const auto& idx : index_)
     if (RoarGraphIndex* g = as_graph(idx)) g->page_in();

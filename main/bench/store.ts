@@ -86,23 +86,26 @@ export async function benchStore(o: BenchOptions) {
     }
     // decode at each budget from a fresh copy of the store (decoding appends nothing unless flushed,
     // but the copy keeps every case's start identical)
-    // (resident, the indexes are 60-70% of the host tier; below that they are paged out, and
-    // what stays, their navigation codes, degrees and anchor queries and the tables, is ~15%
-    // of it at 32K, ~30% at 4K: the floor of any budget)
+    // (resident, the indexes are 60-70% of the host tier; below that their keys and adjacency
+    // are paged out, and below ~20% at 32K their navigation codes too; what stays, degrees,
+    // anchor queries and the tables, is ~7% of it at 32K, ~30% at 4K: the floor of any budget,
+    // so the quick run stops at 35%)
     const decode = o.quick ? 64 : 160;
     const fracs: [number, "lru" | "lfu"][] = o.quick
       ? [[1, "lfu"], [0.9, "lfu"], [0.5, "lfu"], [0.5, "lru"], [0.35, "lfu"]]
-      : [[1, "lfu"], [0.9, "lfu"], [0.7, "lfu"], [0.5, "lfu"], [0.25, "lfu"], [0.25, "lru"]];
+      : [[1, "lfu"], [0.9, "lfu"], [0.7, "lfu"], [0.5, "lfu"], [0.25, "lfu"], [0.25, "lru"], [0.1, "lfu"]];
     for (const [frac, eviction] of wants("budget") ? fracs : []) {
       const copy = path.join(dir, "copy.tomekv");
       fs.copyFileSync(store, copy);
       const budget = frac < 1 ? { ramBudgetFrac: frac, eviction } : {};
       const b = runCase({ ...base, store: copy, session: { ...session, ...budget }, case: "budget", decode });
-      const res = b.residency as { indexBytes: number; budgetBytes: number; indexesPaged: boolean } | undefined;
+      const res = b.residency as
+        | { indexBytes: number; budgetBytes: number; indexesPaged: boolean; codesPaged: boolean }
+        | undefined;
       // the indexes' share of the host tier (paged out: their floor and record caches)
       const indexShare = res && res.budgetBytes > 0 ? (res.indexBytes / res.budgetBytes) * frac : undefined;
       say({ case: "budget", ctx, ram_budget_frac: frac, eviction: frac < 1 ? eviction : undefined, index_share: indexShare,
-            indexes_paged: res?.indexesPaged, ...b });
+            indexes_paged: res?.indexesPaged, codes_paged: res?.codesPaged, ...b });
       fs.rmSync(copy, { force: true });
     }
   } finally {

@@ -120,8 +120,13 @@ export interface Residency {
   indexReads: number;
   indexWritebacks: number;
   indexEvictions: number;
-  /** Bytes of records in the file (disk / page cache, not RAM). */
+  /** Bytes of records in the files (disk / page cache, not RAM). */
   indexSpillBytes: number;
+  /** Under a tighter budget their int8 navigation codes paged too (a row per record, cached by use; in indexCacheBytes). */
+  codesPaged: boolean;
+  /** Code rows served from those caches, and read from the file. */
+  codeHits: number;
+  codeReads: number;
 }
 
 /** What the last eval() did. Times in ms summed over layers (and tokens). */

@@ -86,6 +86,9 @@ Napi::Value SessionWrap::residency(const Napi::CallbackInfo& info) {
   o.Set("indexWritebacks", double(st.index_writebacks));
   o.Set("indexEvictions", double(st.index_evictions));
   o.Set("indexSpillBytes", double(st.index_spill_bytes));
+  o.Set("codesPaged", st.codes_paged);
+  o.Set("codeHits", double(st.code_hits));
+  o.Set("codeReads", double(st.code_reads));
   return o;
 }
 

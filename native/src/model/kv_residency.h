@@ -62,6 +62,9 @@ struct ResidencyStats {
   uint64_t index_cache_bytes = 0;  // what their record caches hold now
   int64_t index_hits = 0, index_reads = 0, index_writebacks = 0, index_evictions = 0;
   uint64_t index_spill_bytes = 0;  // their records in the file
+  // and their navigation codes, under a tighter budget (cached in index_cache_bytes too)
+  bool codes_paged = false;
+  int64_t code_hits = 0, code_reads = 0;
 };
 
 // Hands a step the K/V rows it reads (implemented by KvResidency).

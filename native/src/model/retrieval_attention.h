@@ -133,16 +133,26 @@ class RetrievalAttention {
   // length), unless it is paged already, not a graph or under min_keys keys.
   // False when a write failed (the index then stays resident).
   bool page_index(int layer, int kv_head, const std::shared_ptr<RecordFile>& file, int64_t capacity, int64_t min_keys);
+  // Pages a paged graph index's navigation codes out too, to records of a
+  // file of code rows laid out as above; false when a write failed.
+  bool page_codes(int layer, int kv_head, const std::shared_ptr<RecordFile>& file, int64_t capacity);
+  // Brings every index back in (its codes first).
   void page_in_indexes();
+  void page_in_codes();
   bool any_paged() const;
-  // Splits cache_bytes between the paged indexes' record caches (at least one record each).
+  bool any_codes_paged() const;
+  // Splits cache_bytes between the paged indexes' record caches, and their
+  // code caches where codes are paged (at least one record each).
   void set_index_cache(uint64_t cache_bytes);
   // Bytes the indexes would hold resident (their keys their own): the host tier's share.
   size_t index_resident_bytes() const;
-  // Bytes the indexes hold whatever their caches hold (paged ones with no record cached).
-  size_t index_floor_bytes() const;
-  NodePagerStats index_pager_stats() const;  // summed over the paged indexes
-  size_t index_record_bytes() const;          // a graph index's record (0: no graph index)
+  // Bytes the indexes hold whatever their caches hold (paged ones with no
+  // record cached); with codes_in_ram, as if every navigation code were resident.
+  size_t index_floor_bytes(bool codes_in_ram = false) const;
+  RecordCacheStats index_pager_stats() const;  // summed over the paged indexes' record caches
+  RecordCacheStats code_pager_stats() const;   // and over their code caches
+  size_t index_record_bytes() const;           // a graph index's record (0: no graph index)
+  size_t code_record_bytes() const;            // a graph index's code row (0: no graph index)
   int64_t indexed_end(int layer) const { return indexed_end_[size_t(layer)]; }
 
  private:

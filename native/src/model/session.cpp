@@ -325,7 +325,7 @@ void Session::prefill_layer_major(const std::vector<int32_t>& tokens, const Pref
         // indexes exceed RAM can be read (apply_budget() pages them back in
         // where the budget holds them)
         if (rule)
-          for (int g = 0; g < G; ++g) page_out_index(l, g);
+          for (int g = 0; g < G; ++g) page_out_index(l, g, true);
       }
       layer_major_peak_kv_ = std::max(layer_major_peak_kv_, kv_.resident_bytes());
       // its rows that need not stay in RAM: they are in the store (and its keys in its indexes)

@@ -195,8 +195,9 @@ class Session {
   bool store_index_is_ours(bool claim);
   void apply_budget();
   // Pages the graph index of (layer, KV head) out to index_spill_ (made if need
-  // be); false when it stays resident (no file, a write failed, too small).
-  bool page_out_index(int layer, int kv_head);
+  // be), and with codes its navigation codes to code_spill_; false when it
+  // stays resident (no file, a write failed, too small).
+  bool page_out_index(int layer, int kv_head, bool codes);
   HeadRowsFn head_rows();
   StoreIdentity make_store_identity() const;
 
@@ -215,6 +216,7 @@ class Session {
   std::vector<size_t> queries_persisted_;  // captured query floats in the store, per (layer, KV head)
   std::unique_ptr<KvResidency> residency_;  // while a RAM budget is in force
   std::shared_ptr<IndexSpill> index_spill_;  // where paged graph indexes' records go (under a budget)
+  std::shared_ptr<IndexSpill> code_spill_;   // and their navigation codes, under a tighter one
   std::string store_damage_;                // why the store can no longer serve this session ("" while it can)
   StoreIdentity identity_;  // store_identity(), made once at construction (it hashes the weights' edges)
   // scratch, grown to the chunk size

@@ -79,16 +79,30 @@ void Session::apply_budget() {
                     kPageIndexesAbove * double(budget);
   if (over) {
     for (int l = 0; l < hp.n_layer; ++l)
-      for (int g = 0; g < hp.n_head_kv; ++g) page_out_index(l, g);
+      for (int g = 0; g < hp.n_head_kv; ++g) page_out_index(l, g, false);
   } else if (sparse_->any_paged()) {
     sparse_->page_in_indexes();
     index_spill_.reset();
+    code_spill_.reset();
   }
   uint64_t fixed = sparse_->index_bytes();
   if (sparse_->any_paged()) {
-    // the paged indexes' record caches take kIndexCacheShare of what the fixed
-    // parts leave, short of what the K/V rows need at least
-    fixed = sparse_->index_floor_bytes() + index_spill_->table_bytes();
+    // Tighter still: where the paged indexes' floor with their navigation
+    // codes in RAM (a sixth of a resident index at head dim 64, most of the
+    // floor) would leave the K/V rows less than they need, the codes page out
+    // too (a lazy reopen and a layer-major prefill page them with the index;
+    // they come back in once the budget holds them).
+    const uint64_t floor_with_codes = sparse_->index_floor_bytes(true) + index_spill_->table_bytes();
+    if (double(floor_with_codes + residency_->table_bytes() + kv_least) > kPageIndexesAbove * double(budget)) {
+      for (int l = 0; l < hp.n_layer; ++l)
+        for (int g = 0; g < hp.n_head_kv; ++g) page_out_index(l, g, true);
+    } else if (sparse_->any_codes_paged()) {
+      sparse_->page_in_codes();
+      code_spill_.reset();
+    }
+    // the paged indexes' record (and code) caches take kIndexCacheShare of
+    // what the fixed parts leave, short of what the K/V rows need at least
+    fixed = sparse_->index_floor_bytes() + index_spill_->table_bytes() + (code_spill_ ? code_spill_->table_bytes() : 0);
     const uint64_t taken = fixed + residency_->table_bytes();
     const uint64_t room = budget > taken ? budget - taken : 0;
     const uint64_t cache = std::min(uint64_t(kIndexCacheShare * double(room)), room > kv_least ? room - kv_least : 0);
@@ -102,21 +116,24 @@ void Session::apply_budget() {
   residency_->update(n_past_, sinks, window_start, store_committed_, fixed, budget);
 }
 
-bool Session::page_out_index(int layer, int kv_head) {
+bool Session::page_out_index(int layer, int kv_head, bool codes) {
   if (!sparse_ || sparse_->index_record_bytes() == 0) return false;
   const HParams& hp = model_.hparams();
-  if (!index_spill_)
-    index_spill_ = IndexSpill::create(std::filesystem::path(store_->path()).parent_path().string(),
-                                      sparse_->index_record_bytes(),
-                                      size_t(hp.n_layer) * size_t(hp.n_head_kv) * size_t(kv_.n_ctx()));
-  return index_spill_ && sparse_->page_index(layer, kv_head, index_spill_, kv_.n_ctx(), opts_.retrieval.exact_below);
+  const std::string dir = std::filesystem::path(store_->path()).parent_path().string();
+  const size_t records = size_t(hp.n_layer) * size_t(hp.n_head_kv) * size_t(kv_.n_ctx());
+  if (!index_spill_) index_spill_ = IndexSpill::create(dir, sparse_->index_record_bytes(), records);
+  if (!index_spill_ || !sparse_->page_index(layer, kv_head, index_spill_, kv_.n_ctx(), opts_.retrieval.exact_below))
+    return false;
+  if (!codes) return true;
+  if (!code_spill_) code_spill_ = IndexSpill::create(dir, sparse_->code_record_bytes(), records);
+  return code_spill_ && sparse_->page_codes(layer, kv_head, code_spill_, kv_.n_ctx());
 }
 
 ResidencyStats Session::residency() const {
   if (!residency_) return ResidencyStats{};
   ResidencyStats s = residency_->stats();
   if (sparse_ && sparse_->any_paged()) {
-    const NodePagerStats p = sparse_->index_pager_stats();
+    const RecordCacheStats p = sparse_->index_pager_stats();
     s.indexes_paged = true;
     s.index_cache_bytes = sparse_->index_bytes() > sparse_->index_floor_bytes()
                               ? sparse_->index_bytes() - sparse_->index_floor_bytes() : 0;
@@ -124,7 +141,13 @@ ResidencyStats Session::residency() const {
     s.index_reads = p.reads;
     s.index_writebacks = p.writebacks;
     s.index_evictions = p.evictions;
-    s.index_spill_bytes = index_spill_ ? index_spill_->disk_bytes() : 0;
+    s.index_spill_bytes = (index_spill_ ? index_spill_->disk_bytes() : 0) + (code_spill_ ? code_spill_->disk_bytes() : 0);
+    if (sparse_->any_codes_paged()) {
+      const RecordCacheStats c = sparse_->code_pager_stats();
+      s.codes_paged = true;
+      s.code_hits = c.hits;
+      s.code_reads = c.reads;
+    }
   }
   return s;
 }

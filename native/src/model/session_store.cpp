@@ -137,7 +137,7 @@ bool Session::restore_lazily(int64_t n) {
       }
       // paged out as soon as read, so the reopen never holds every index at
       // once; apply_budget() pages them back in where the budget holds them
-      if (ok) page_out_index(l, g);
+      if (ok) page_out_index(l, g, true);
     }
   if (!ok) {  // the full read decides what is usable
     sparse_ = std::make_unique<RetrievalAttention>(hp, opts_.retrieval, kv_);

@@ -65,13 +65,12 @@ struct KeyScorer {  // f16 keys, q . k or -|q - k|^2
   }
   static float value(uint32_t o) { return score_of(o); }
 };
-struct CodeScorer {  // int8 codes: the exact int32 sum
-  const int8_t* codes;
-  int stride;
+struct CodeScorer {  // int8 codes (in RAM or paged): the exact int32 sum
+  const NavCodes& codes;
   const int8_t* qc;
   void operator()(const int32_t* ids, int64_t n, uint32_t* ord, Scratch& S) const {
     int32_t* tmp = S.si.data();
-    dots_gather_i8(qc, codes, size_t(stride), ids, n, stride, tmp);
+    codes.dots(qc, 1, ids, n, tmp);
     for (int64_t i = 0; i < n; ++i) ord[i] = ord_of(tmp[i]);
   }
   static float value(uint32_t o) { return float(int32_t(o ^ 0x80000000u)); }
@@ -173,7 +172,7 @@ int navigate(const GraphView& g, const NavCodes* codes, const float* q, int ef, 
   S.qc.resize(codes ? size_t(codes->stride()) : 0);
   *by_keys = !codes || codes->rows() < g.n || !codes->encode_query(q, S.qc.data(), &t);
   if (*by_keys) return beam_search_impl(g, KeyScorer{g, q, SearchMetric::kInnerProduct}, ef, width, scanned, S);
-  return beam_search_impl(g, CodeScorer{codes->data(), codes->stride(), S.qc.data()}, ef, width, scanned, S);
+  return beam_search_impl(g, CodeScorer{*codes, S.qc.data()}, ef, width, scanned, S);
 }
 }  // namespace
 
@@ -335,7 +334,7 @@ int64_t RoarGraphIndex::reachable_count() const {
 size_t RoarGraphIndex::bytes() const {
   return sizeof(*this) + keys_.bytes() + nav_.bytes() + huge_pages::mapped_bytes(adj_.capacity() * sizeof(int32_t)) +
          deg_.capacity() * sizeof(uint16_t) + entries_.capacity() * sizeof(int32_t) + anchors_.bytes() +
-         (pager_ ? pager_->ram_bytes() : 0);
+         (pager_ ? pager_->cache().ram_bytes() : 0);
 }
 
 }  // namespace tome

@@ -98,9 +98,7 @@ bool beam_search_joint(const GraphView& g, const NavCodes& codes, const float* q
   // Scores the cnt keys of ids for every head; those entering some head's
   // results become candidates.
   auto offer = [&](int64_t cnt) {
-    for (int h = 0; h < n_q; ++h)
-      dots_gather_i8(S.qc.data() + size_t(h) * stride, codes.data(), size_t(stride), ids, cnt, stride,
-                     sums + size_t(h) * cnt);
+    codes.dots(S.qc.data(), n_q, ids, cnt, sums);
     *scanned += cnt;
     for (int64_t i = 0; i < cnt; ++i) {
       bool entered = false;

@@ -22,13 +22,20 @@
 //
 // Storage: rows of `stride()` bytes (d rounded up to 32; the padding is 0),
 // 64-byte aligned, huge pages from 2 MiB (one TLB entry per 2 MiB of rows).
+// Under a RAM budget too small for them (they are a sixth of a paged index's
+// bytes at head dim 64, and what stays in RAM whatever the budget), the rows
+// page out to a record file (page_out), one record a row, and searches read
+// them through a cache of rows (record_cache.h): the same bytes, so the same
+// sums and the same beams, only slower.
 #pragma once
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <vector>
 
 #include "common/huge_pages.h"
+#include "retrieval/record_cache.h"
 
 namespace tome {
 
@@ -42,12 +49,37 @@ class NavCodes {
 
   int dim() const { return d_; }
   int stride() const { return stride_; }
-  int64_t rows() const { return stride_ ? int64_t(codes_.size() / size_t(stride_)) : 0; }
-  const int8_t* data() const { return codes_.data(); }
-  const int8_t* row(int64_t j) const { return codes_.data() + size_t(j) * size_t(stride_); }
+  int64_t rows() const {
+    if (pager_) return pager_->size();
+    return stride_ ? int64_t(codes_.size() / size_t(stride_)) : 0;
+  }
+  // Resident only (null while paged).
+  const int8_t* data() const { return pager_ ? nullptr : codes_.data(); }
+  const int8_t* row(int64_t j) const { return data() + size_t(j) * size_t(stride_); }
   const std::vector<float>& scales() const { return scale_; }
-  // RAM: the rows held (room reserved past them is address space, not yet touched)
-  size_t bytes() const { return huge_pages::mapped_bytes(codes_.size()) + 3 * size_t(d_) * sizeof(float); }
+  // RAM: the rows held (room reserved past them is address space, not yet
+  // touched), or while paged the cache of rows
+  size_t bytes() const {
+    return (pager_ ? pager_->ram_bytes() : huge_pages::mapped_bytes(codes_.size())) + 3 * size_t(d_) * sizeof(float);
+  }
+  // RAM the rows take resident (what page_in() allocates).
+  size_t resident_bytes() const {
+    return huge_pages::mapped_bytes(size_t(rows()) * size_t(stride_)) + 3 * size_t(d_) * sizeof(float);
+  }
+
+  // out[h * n + i] = qc_h . code(ids[i]) (the exact int32 sum) for the n_q
+  // query codes qc (n_q, stride()): resident, gathered in place; paged, the n
+  // rows copied through the cache once for all n_q.
+  void dots(const int8_t* qc, int n_q, const int32_t* ids, int64_t n, int32_t* out) const;
+
+  // Paging: every row written to records [first, first + capacity) of file
+  // (record_bytes() == stride(); capacity: the most rows the codes may reach)
+  // and released; false (nothing changed) when a write failed. page_in reads
+  // them back.
+  bool page_out(std::shared_ptr<RecordFile> file, size_t first, int64_t capacity);
+  void page_in();
+  bool paged() const { return pager_ != nullptr; }
+  RecordCache* pager() const { return pager_.get(); }
 
   // Codes for every row of keys (replaces any held).
   void assign(const KeyMatrix& keys);
@@ -69,12 +101,16 @@ class NavCodes {
   // (rows [begin, end) are keys' rows [begin - first, end - first))
   bool update_scales(const KeyMatrix& keys, int64_t begin, int64_t end, int64_t first = 0);
   void quantize_rows(const KeyMatrix& keys, int64_t begin, int64_t end, int64_t first = 0);
+  // Rows [begin, end) of keys' codes into out (end - begin rows).
+  void quantize_into(const KeyMatrix& keys, int64_t begin, int64_t end, int64_t first, int8_t* out) const;
+  void append_paged(const KeyMatrix& more, const std::function<KeyMatrix()>& all_keys);
 
   int d_ = 0, stride_ = 0;
   std::vector<float> max_;    // (d) channel maxima of the first kScaleRows rows
   std::vector<float> scale_;  // (d) s_i
   std::vector<float> inv_;    // (d) 1 / s_i
-  HugeVector<int8_t> codes_;  // (n, stride)
+  HugeVector<int8_t> codes_;  // (n, stride); empty while paged
+  std::unique_ptr<RecordCache> pager_;  // set while paged out
 };
 
 }  // namespace tome

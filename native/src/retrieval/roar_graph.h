@@ -54,7 +54,8 @@
 // Under a RAM budget the engine pages the keys and adjacency out (page_out):
 // each key's f16 row and adjacency row become a record of a NodePager
 // (node_pager.h), cached by use, and only the codes, degrees, entries and
-// anchors stay in RAM. A paged graph searches, inserts, reconnects and
+// anchors stay in RAM; under a tighter budget the codes page out too
+// (page_out_codes: a record per code row, cached by use). A paged graph searches, inserts, reconnects and
 // serializes exactly as a resident one (the same values in the same order):
 // only where the bytes come from differs.
 #pragma once
@@ -140,9 +141,19 @@ class RoarGraphIndex : public KeyIndex {
   // keys the index may reach) and releases the keys and adjacency; false
   // (nothing changed) when a write failed. page_in reads them back.
   bool page_out(std::shared_ptr<RecordFile> file, size_t first, int64_t capacity);
+  // Page_in brings the codes back too.
   void page_in();
   bool paged() const { return pager_ != nullptr; }
   NodePager* pager() const { return pager_.get(); }
+  // Tighter still, once paged: the int8 navigation codes page out as well
+  // (nav_codes.h; file's records are code rows, record_bytes() == their
+  // stride), leaving degrees, entries and anchors in RAM; false (nothing
+  // changed) when a write failed.
+  bool page_out_codes(std::shared_ptr<RecordFile> file, size_t first, int64_t capacity);
+  void page_in_codes();
+  bool codes_paged() const { return nav_.paged(); }
+  RecordCache* code_pager() const { return nav_.pager(); }
+  size_t code_record_bytes() const { return size_t(nav_.stride()); }
   // RAM the graph takes resident (keys owned), whether paged or not (paged:
   // what page_in() allocates).
   size_t resident_bytes() const;

@@ -25,7 +25,15 @@ bool RoarGraphIndex::page_out(std::shared_ptr<RecordFile> file, size_t first, in
   return true;
 }
 
+bool RoarGraphIndex::page_out_codes(std::shared_ptr<RecordFile> file, size_t first, int64_t capacity) {
+  if (!pager_) throw Error("INTERNAL", "RoarGraphIndex::page_out_codes: the keys and adjacency are not paged");
+  return nav_.page_out(std::move(file), first, capacity);
+}
+
+void RoarGraphIndex::page_in_codes() { nav_.page_in(); }
+
 void RoarGraphIndex::page_in() {
+  nav_.page_in();
   if (!pager_) return;
   const int64_t n = size();
   // (exact sizes, as a restored index has; the next insert grows them by an
@@ -45,7 +53,8 @@ size_t RoarGraphIndex::resident_bytes() const {
   const size_t n = size_t(size());
   if (!pager_) return bytes() + (keys_.is_view() ? huge_pages::mapped_bytes(n * size_t(dim()) * sizeof(uint16_t)) : 0);
   // what page_in() allocates
-  return bytes() - pager_->ram_bytes() + huge_pages::mapped_bytes(n * size_t(dim()) * sizeof(uint16_t)) +
+  return bytes() - pager_->cache().ram_bytes() - nav_.bytes() + nav_.resident_bytes() +
+         huge_pages::mapped_bytes(n * size_t(dim()) * sizeof(uint16_t)) +
          huge_pages::mapped_bytes(n * size_t(R_) * sizeof(int32_t));
 }
 

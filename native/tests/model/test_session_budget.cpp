@@ -4,7 +4,8 @@
 //   - a reopen under a budget (50% and 35% of the host tier: the graph
 //     indexes paged out, node_pager.h) reads only the units that must stay in
 //     RAM and decodes bit-identically to an unlimited one; 10%, below what
-//     stays in RAM, is refused;
+//     stays in RAM at this small context, is refused (10% of a 32K-token
+//     context: test_session_tight_budget);
 //   - flushes under a budget (35%) write the store an unlimited run writes (a
 //     block partly committed is rewritten from its start: its rows stay in RAM);
 //   - a block left in the store by the lazy reopen and found damaged when

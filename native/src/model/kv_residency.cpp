@@ -91,10 +91,10 @@ uint64_t KvResidency::unlimited_bytes(int64_t n_past, uint64_t fixed) const {
 }
 
 uint64_t KvResidency::least_bytes(int64_t n_past, int64_t sinks, int64_t window_start, int64_t committed,
-                                  int64_t rows_per_step) const {
+                                  int64_t rows_per_step, bool next_block) const {
   int64_t stay = 0;  // units per (layer, KV head) that stay in place
   for (int64_t u = 0; u * unit_rows_ < n_past; ++u) stay += must_stay(u * unit_rows_, sinks, window_start, committed);
-  stay += (kBlock + unit_rows_ - 1) / unit_rows_;  // the next block's, as the context grows into it
+  if (next_block) stay += (kBlock + unit_rows_ - 1) / unit_rows_;  // as the context grows into it
   return uint64_t(n_layer_) * uint64_t(n_head_kv_) * uint64_t(stay) * unit_bytes() +
          2 * uint64_t(std::max<int64_t>(0, rows_per_step)) * slot_cost();
 }
@@ -284,7 +284,6 @@ void KvResidency::shrink_slots(int64_t n) {
 void KvResidency::fill_from_store(int layer, int head, const std::vector<Fill>& fills) {
   const size_t half = size_t(head_dim_) * sizeof(uint16_t);
   const int64_t row0 = row_index(layer, head, 0);
-  thread_local std::vector<uint8_t> unit_rows;
   for (size_t i = 0; i < fills.size();) {
     const int64_t b = (fills[i].row - row0) / kBlock;
     size_t j = i;
@@ -307,39 +306,68 @@ void KvResidency::fill_from_store(int layer, int head, const std::vector<Fill>& 
         std::memcpy(dst, k + size_t(in_block) * half, half);
         std::memcpy(dst + half, v + size_t(in_block) * half, half);
       }
-      // the block's units out of place go to the spill while it is at hand,
-      // each run of consecutive ones (consecutive slots) in one write
-      if (!spill_) return;
-      const int64_t u0 = b * kBlock / unit_rows_;
-      int64_t n_units = 0;
-      while ((u0 + n_units + 1) * unit_rows_ - b * kBlock <= rows) ++n_units;
-      unit_rows.resize(size_t(n_units * unit_bytes()));
-      auto wanted = [&](int64_t u) {
-        const Unit& x = units_[unit_index(layer, head, u)];
-        return !x.in_place && !x.spilled && evictable(u);
-      };
-      for (int64_t a = u0; a < u0 + n_units;) {
-        if (!wanted(a)) {
-          ++a;
-          continue;
-        }
-        int64_t e = a;
-        for (; e < u0 + n_units && wanted(e); ++e) {
-          uint8_t* dst = unit_rows.data() + size_t(e - a) * unit_bytes();
-          const size_t at = size_t(e * unit_rows_ - b * kBlock) * half;
-          for (int64_t r = 0; r < unit_rows_; ++r) {
-            std::memcpy(dst + size_t(r) * row_bytes_, k + at + size_t(r) * half, half);
-            std::memcpy(dst + size_t(r) * row_bytes_ + half, v + at + size_t(r) * half, half);
-          }
-        }
-        const bool written = spill_->write(unit_index(layer, head, a), size_t(e - a), unit_rows.data());
-        for (int64_t u = a; u < e; ++u) units_[unit_index(layer, head, u)].spilled = written;
-        a = e;
-      }
+      // the block's units out of place go to the spill while it is at hand
+      spill_block(layer, head, b, k, v, rows);
     });
     if (!ok || !fits) block_damaged(layer, head, b);
     i = j;
   }
+}
+
+bool KvResidency::wants_spill(int layer, int head, int64_t u) const {
+  const Unit& x = units_[unit_index(layer, head, u)];
+  return !x.in_place && !x.spilled && evictable(u);
+}
+
+void KvResidency::spill_block(int layer, int head, int64_t b, const uint8_t* k, const uint8_t* v, int64_t rows) {
+  if (!spill_) return;
+  const size_t half = size_t(head_dim_) * sizeof(uint16_t);
+  thread_local std::vector<uint8_t> unit_rows;
+  const int64_t u0 = b * kBlock / unit_rows_;
+  int64_t n_units = 0;
+  while ((u0 + n_units + 1) * unit_rows_ - b * kBlock <= rows) ++n_units;
+  unit_rows.resize(size_t(n_units * unit_bytes()));
+  // each run of consecutive units (consecutive slots) in one write
+  for (int64_t a = u0; a < u0 + n_units;) {
+    if (!wants_spill(layer, head, a)) {
+      ++a;
+      continue;
+    }
+    int64_t e = a;
+    for (; e < u0 + n_units && wants_spill(layer, head, e); ++e) {
+      uint8_t* dst = unit_rows.data() + size_t(e - a) * unit_bytes();
+      const size_t at = size_t(e * unit_rows_ - b * kBlock) * half;
+      for (int64_t r = 0; r < unit_rows_; ++r) {
+        std::memcpy(dst + size_t(r) * row_bytes_, k + at + size_t(r) * half, half);
+        std::memcpy(dst + size_t(r) * row_bytes_ + half, v + at + size_t(r) * half, half);
+      }
+    }
+    const bool written = spill_->write(unit_index(layer, head, a), size_t(e - a), unit_rows.data());
+    for (int64_t u = a; u < e; ++u) units_[unit_index(layer, head, u)].spilled = written;
+    a = e;
+  }
+}
+
+int64_t KvResidency::spill_unread() {
+  if (!spill_) return 0;
+  std::lock_guard<std::mutex> lock(mu_);
+  const int64_t units_per_block = kBlock / unit_rows_;
+  int64_t read = 0;
+  for (int l = 0; l < n_layer_; ++l)
+    for (int h = 0; h < n_head_kv_; ++h)
+      for (int64_t b = 0; b * kBlock < n_past_; ++b) {
+        bool any = false;
+        for (int64_t u = b * units_per_block; u < (b + 1) * units_per_block && u * unit_rows_ < n_past_; ++u)
+          any = any || wants_spill(l, h, u);
+        if (!any) continue;
+        // (a block missing or damaged is left: the step that needs it reports it)
+        if (store_.read_block(l, h, b, [&](const uint8_t* k, const uint8_t* v, int64_t rows) {
+              spill_block(l, h, b, k, v, rows);
+            }))
+          ++read;
+      }
+  stats_.store_reads += read;
+  return read;
 }
 
 // Three phases, so that the two threads' misses overlap: under the lock, the

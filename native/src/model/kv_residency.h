@@ -99,6 +99,14 @@ class KvResidency : public KvRowGuard {
   // the store) were read into the cache; every other unit is marked not in
   // place, read on demand. Call before the first update().
   void start_unread(int64_t n_past, int64_t sinks, int64_t window_start, int64_t committed);
+  // After start_unread: every unit it left in the store is copied to the
+  // spill, one verified read of each block holding one (~60 us a block at
+  // head dim 64), so that decoding reads rows back from the spill (a pread of
+  // the row) and never waits on a store block (a lazy reopen of 32K tokens at
+  // 25% read ~2K blocks in the first step, 300 ms, and ~12K over 160 steps).
+  // A block that is missing or fails its checksum is left in the store: the
+  // step that needs it reports it. Returns the blocks read; none without a spill.
+  int64_t spill_unread();
   // Whether unit-of-position pos must stay in RAM under that state (what a lazy restore reads).
   bool must_stay(int64_t pos, int64_t sinks, int64_t window_start, int64_t committed) const;
   int64_t unit_rows() const { return unit_rows_; }
@@ -123,9 +131,10 @@ class KvResidency : public KvRowGuard {
   uint64_t table_bytes() const { return tables_; }  // this class's and its spill's tables
   // The least the K/V rows need of a budget in that state (as update()): the
   // units that stay in place (the static set's, and those of blocks not whole
-  // in the store) and room to cache twice rows_per_step rows (a step's reads).
+  // in the store; with next_block, the next block's too, as the context grows
+  // into it) and room to cache twice rows_per_step rows (a step's reads).
   uint64_t least_bytes(int64_t n_past, int64_t sinks, int64_t window_start, int64_t committed,
-                       int64_t rows_per_step) const;
+                       int64_t rows_per_step, bool next_block = true) const;
 
  private:
   struct Unit {
@@ -174,6 +183,10 @@ class KvResidency : public KvRowGuard {
   // holds mu_; fills of one (layer, head), sorted by row) and writes the
   // blocks' units out of place to the spill.
   void fill_from_store(int layer, int head, const std::vector<Fill>& fills);
+  // A store block's units out of place and not in the spill go to it (rows:
+  // the block's, k and v its bytes); each run of consecutive units in one write.
+  void spill_block(int layer, int head, int64_t b, const uint8_t* k, const uint8_t* v, int64_t rows);
+  bool wants_spill(int layer, int head, int64_t u) const;
   // Puts one unit back in place: from the row cache, the spill, else its store block.
   void load_in_place(int layer, int head, int64_t unit);
   [[noreturn]] void block_damaged(int layer, int head, int64_t block);

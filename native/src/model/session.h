@@ -198,6 +198,16 @@ class Session {
   // be), and with codes its navigation codes to code_spill_; false when it
   // stays resident (no file, a write failed, too small).
   bool page_out_index(int layer, int kv_head, bool codes);
+  // The budget's arithmetic (session_budget.cpp) at a context of n_past:
+  // the next step's window start; the budget in bytes for a host tier whose
+  // indexes take resident_indexes resident; the least the K/V rows need
+  // (room for `layers` layers' rows, twice); whether paged indexes whose
+  // floor with their codes in RAM is floor_with_codes leave them one layer's.
+  int64_t next_window_start(int64_t n_past) const;
+  uint64_t budget_bytes(const KvResidency& r, int64_t n_past, uint64_t resident_indexes) const;
+  uint64_t kv_least_bytes(const KvResidency& r, int64_t n_past, int64_t committed, int layers) const;
+  bool codes_fit(const KvResidency& r, uint64_t floor_with_codes, int64_t n_past, int64_t committed,
+                 uint64_t budget) const;
   HeadRowsFn head_rows();
   StoreIdentity make_store_identity() const;
 

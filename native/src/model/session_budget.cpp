@@ -53,20 +53,10 @@ void Session::apply_budget() {
     sparse_->set_row_guard(residency_.get());
   }
   const int64_t sinks = opts_.retrieval.sinks;
-  // the static set of the next step (position n_past): [0, sinks) and [n_past + 1 - window, n_past]
-  const int64_t window_start = std::max<int64_t>(sinks, n_past_ + 1 - opts_.retrieval.window);
-  // a fraction is of the host tier with every index resident
+  const int64_t window_start = next_window_start(n_past_);
   const uint64_t resident_indexes = sparse_->index_resident_bytes();
-  const uint64_t budget =
-      opts_.ram_budget_bytes > 0
-          ? opts_.ram_budget_bytes
-          : uint64_t(opts_.ram_budget_frac *
-                     double(residency_->unlimited_bytes(n_past_, resident_indexes)));
-  // What the K/V rows need at least: the units that stay in place (the
-  // static set's, and those of blocks not yet whole in the store) and room
-  // for a step's retrieved rows (up to top_k per query head and layer), twice.
-  const uint64_t kv_least = residency_->least_bytes(n_past_, sinks, window_start, store_committed_,
-                                                    int64_t(hp.n_layer) * hp.n_head * opts_.retrieval.top_k);
+  const uint64_t budget = budget_bytes(*residency_, n_past_, resident_indexes);
+  const uint64_t kv_least = kv_least_bytes(*residency_, n_past_, store_committed_, model_.hparams().n_layer);
   // Graph indexes that, resident, would leave the K/V rows less than that
   // within kPageIndexesAbove of the budget page their keys and adjacency out
   // (a file beside the store, records cached by use; retrieval/node_pager.h),
@@ -89,11 +79,14 @@ void Session::apply_budget() {
   if (sparse_->any_paged()) {
     // Tighter still: where the paged indexes' floor with their navigation
     // codes in RAM (a sixth of a resident index at head dim 64, most of the
-    // floor) would leave the K/V rows less than they need, the codes page out
-    // too (a lazy reopen and a layer-major prefill page them with the index;
-    // they come back in once the budget holds them).
+    // floor) would not leave the K/V rows room for one layer's rows, the codes
+    // page out too (a lazy reopen and a layer-major prefill page them with
+    // the index then; they come back in once the budget holds them). Only
+    // then: codes read back cost more than records do (tome bench store
+    // --quick, 4K, 35%: codes paged 175-197 ms/token, in RAM beside a record
+    // cache of a few records per search 76-89).
     const uint64_t floor_with_codes = sparse_->index_floor_bytes(true) + index_spill_->table_bytes();
-    if (double(floor_with_codes + residency_->table_bytes() + kv_least) > kPageIndexesAbove * double(budget)) {
+    if (!codes_fit(*residency_, floor_with_codes, n_past_, store_committed_, budget)) {
       for (int l = 0; l < hp.n_layer; ++l)
         for (int g = 0; g < hp.n_head_kv; ++g) page_out_index(l, g, true);
     } else if (sparse_->any_codes_paged()) {
@@ -114,6 +107,37 @@ void Session::apply_budget() {
   // 25% budget: 187 MB of it after 160 tokens)
   release_freed_memory();
   residency_->update(n_past_, sinks, window_start, store_committed_, fixed, budget);
+}
+
+int64_t Session::next_window_start(int64_t n_past) const {
+  // the static set of the next step (position n_past): [0, sinks) and [n_past + 1 - window, n_past]
+  return std::max<int64_t>(opts_.retrieval.sinks, n_past + 1 - opts_.retrieval.window);
+}
+
+uint64_t Session::budget_bytes(const KvResidency& r, int64_t n_past, uint64_t resident_indexes) const {
+  // a fraction is of the host tier with every index resident
+  return opts_.ram_budget_bytes > 0 ? opts_.ram_budget_bytes
+                                    : uint64_t(opts_.ram_budget_frac * double(r.unlimited_bytes(n_past, resident_indexes)));
+}
+
+uint64_t Session::kv_least_bytes(const KvResidency& r, int64_t n_past, int64_t committed, int layers) const {
+  // the units that stay in place (the static set's, and those of blocks not
+  // yet whole in the store) and room for twice the rows `layers` layers
+  // retrieve (up to top_k per query head)
+  const HParams& hp = model_.hparams();
+  return r.least_bytes(n_past, opts_.retrieval.sinks, next_window_start(n_past), committed,
+                       int64_t(layers) * hp.n_head * opts_.retrieval.top_k);
+}
+
+bool Session::codes_fit(const KvResidency& r, uint64_t floor_with_codes, int64_t n_past, int64_t committed,
+                        uint64_t budget) const {
+  // beside them, at the least the units that stay in place now and room for
+  // the rows of one layer's step (what a step holds at once: each layer
+  // begins an epoch); as the context grows, a later step may page them
+  const HParams& hp = model_.hparams();
+  const uint64_t rows = r.least_bytes(n_past, opts_.retrieval.sinks, next_window_start(n_past), committed,
+                                      int64_t(hp.n_head) * opts_.retrieval.top_k, false);
+  return floor_with_codes + r.table_bytes() + rows <= budget;
 }
 
 bool Session::page_out_index(int layer, int kv_head, bool codes) {

@@ -97,7 +97,7 @@ bool Session::restore_lazily(int64_t n) {
   const size_t row_bytes = size_t(hd) * sizeof(uint16_t);
   std::vector<uint16_t> block_k;  // aligned copy of a block's K rows
   std::vector<uint8_t> image;
-  bool ok = true;
+  bool ok = true, codes_at_reopen = false;
   for (int l = 0; ok && l < hp.n_layer; ++l)
     for (int g = 0; ok && g < hp.n_head_kv; ++g) {
       KeyMatrix keys(static_cast<int>(hd));
@@ -136,8 +136,16 @@ bool Session::restore_lazily(int64_t n) {
         ok = false;
       }
       // paged out as soon as read, so the reopen never holds every index at
-      // once; apply_budget() pages them back in where the budget holds them
-      if (ok) page_out_index(l, g, true);
+      // once; apply_budget() pages them back in where the budget holds them.
+      // Their navigation codes too where the budget will not hold them, as
+      // apply_budget() would find with every index like the first one.
+      if (ok && l == 0 && g == 0 && page_out_index(l, g, false)) {
+        const size_t pairs = size_t(hp.n_layer) * size_t(hp.n_head_kv);
+        const uint64_t budget = budget_bytes(*residency, n, sparse_->index_resident_bytes() * pairs);
+        const uint64_t floor_with_codes = sparse_->index_floor_bytes(true) * pairs + index_spill_->table_bytes();
+        codes_at_reopen = !codes_fit(*residency, floor_with_codes, n, n, budget);
+      }
+      if (ok) page_out_index(l, g, codes_at_reopen);
     }
   if (!ok) {  // the full read decides what is usable
     sparse_ = std::make_unique<RetrievalAttention>(hp, opts_.retrieval, kv_);
@@ -146,6 +154,7 @@ bool Session::restore_lazily(int64_t n) {
   if (!store_->index_complete()) store_->set_index_complete(built_at);  // every index made it but the mark did not
   sparse_->activate(built_at);
   residency->start_unread(n, sinks, window_start, n);
+  residency->spill_unread();
   residency_ = std::move(residency);
   sparse_->set_row_guard(residency_.get());
   return true;

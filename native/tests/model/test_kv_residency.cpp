@@ -4,6 +4,8 @@
 //   - under budgets from unlimited down to a few rows more than one step
 //     retrieves, with LFU and LRU, with and without the spill;
 //   - with the spill file damaged midway (reads fall back to the store);
+//   - after a lazy start whose unread units were copied to the spill
+//     (spill_unread): rows read back from the spill only, never a store block;
 //   - a step that retrieves more rows than the budget can hold fails with
 //     BUDGET_TOO_SMALL and leaves nothing half-read: later steps are exact;
 //   - the host tier never goes over the budget.
@@ -166,6 +168,37 @@ TEST(a_damaged_spill_falls_back_to_the_store) {
               (long long)after.spill_reads);
   CHECK_EQ(steps.wrong, 0);
   CHECK(after.store_reads > before.store_reads);
+}
+
+TEST(a_lazy_start_copied_to_the_spill_reads_no_store_block_while_decoding) {
+  Setup s;
+  KvResidency r(s.kv, *s.store, L, H, EvictionPolicy::kLfu);
+  CHECK(r.spill() != nullptr);
+  r.start_unread(N, kSinks, kWindowStart, N);
+  // what a lazy restore leaves unread is not in the cache: garbage there
+  int64_t left = 0;
+  for (int l = 0; l < L; ++l)
+    for (int h = 0; h < H; ++h)
+      for (int64_t pos = 0; pos < N; ++pos)
+        if (!r.must_stay(pos, kSinks, kWindowStart, N)) {
+          std::memset(s.kv.k(l, h) + size_t(pos) * D, 0x7B, D * 2);
+          std::memset(s.kv.v(l, h) + size_t(pos) * D, 0x7B, D * 2);
+          ++left;
+        }
+  CHECK(left > 0);
+  // every block holds an unread unit (a block is 128 positions, a unit 32)
+  CHECK_EQ(r.spill_unread(), int64_t(L) * H * (N / 128));
+  const ResidencyStats copied = r.stats();
+  CHECK_EQ(copied.spill_writes * r.unit_rows(), left);
+  update(r, r.unlimited_bytes(N, 0) / 4);
+  Steps steps;
+  steps.run(s, r, 20, 50);
+  const ResidencyStats st = r.stats();
+  CHECK_EQ(steps.wrong, 0);
+  CHECK(st.misses > 0);
+  CHECK_EQ(st.spill_reads, st.misses);  // every row read back from the spill,
+  CHECK_EQ(st.store_reads, copied.store_reads);  // none from a store block
+  CHECK_EQ(r.spill_unread(), int64_t(0));  // nothing left to copy
 }
 
 TEST(a_step_larger_than_the_budget_fails_and_leaves_nothing_half_read) {

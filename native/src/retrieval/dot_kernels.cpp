@@ -76,6 +76,16 @@ void dots_gather_i8(const int8_t* qc, const int8_t* base, size_t stride, const i
   }
 }
 
+void dots_gather_i8_multi(const int8_t* qc, int n_q, const int8_t* base, size_t stride, const int32_t* ids, int64_t n,
+                          int dp, int32_t* out) {
+  if (simd_enabled()) {
+    if (cpu_features().avx512vnni) return vnni::dots_gather_i8_multi(qc, n_q, base, stride, ids, n, dp, out);
+    return avx2::dots_gather_i8_multi(qc, n_q, base, stride, ids, n, dp, out);
+  }
+  for (int h = 0; h < n_q; ++h)
+    dots_gather_i8(qc + size_t(h) * size_t(dp), base, stride, ids, n, dp, out + size_t(h) * size_t(n));
+}
+
 float l2_sq_h(const float* a, const uint16_t* b, int d) {
   if (simd_enabled()) return avx2::l2_sq_h(a, b, d);
   std::vector<float> buf(static_cast<size_t>(d));

@@ -30,10 +30,16 @@ float l2_sq_h(const float* a, const uint16_t* b, int d);
 // out[i] = sum_j qc[j] * row_{ids[i]}[j], exact (int32), whatever the body.
 void dots_gather_i8(const int8_t* qc, const int8_t* base, size_t stride, const int32_t* ids, int64_t n, int dp,
                     int32_t* out);
+// The same for n_q query codes qc (n_q rows of dp), each gathered row read
+// once: out[h * n + i] = qc_h . row_{ids[i]}.
+void dots_gather_i8_multi(const int8_t* qc, int n_q, const int8_t* base, size_t stride, const int32_t* ids, int64_t n,
+                          int dp, int32_t* out);
 
 namespace avx2 {
 void dots_gather_i8(const int8_t* qc, const int8_t* base, size_t stride, const int32_t* ids, int64_t n, int dp,
                     int32_t* out);
+void dots_gather_i8_multi(const int8_t* qc, int n_q, const int8_t* base, size_t stride, const int32_t* ids, int64_t n,
+                          int dp, int32_t* out);
 void dots_rows(const float* q, const float* base, size_t stride, int64_t n, int d, float* out);
 float l2_sq(const float* a, const float* b, int d);
 void dots_rows_h(const float* q, const uint16_t* base, size_t stride, int64_t n, int d, float* out);
@@ -47,6 +53,8 @@ float l2_sq_h(const float* a, const uint16_t* b, int d);
 namespace vnni {
 void dots_gather_i8(const int8_t* qc, const int8_t* base, size_t stride, const int32_t* ids, int64_t n, int dp,
                     int32_t* out);
+void dots_gather_i8_multi(const int8_t* qc, int n_q, const int8_t* base, size_t stride, const int32_t* ids, int64_t n,
+                          int dp, int32_t* out);
 }  // namespace vnni
 
 }  // namespace tome

@@ -176,6 +176,10 @@ void dots_gather_i8(const int8_t* qc, const int8_t* base, size_t stride, const i
                     int32_t* out) {
   gather_i8(qc, base, stride, ids, n, dp, out);
 }
+void dots_gather_i8_multi(const int8_t* qc, int n_q, const int8_t* base, size_t stride, const int32_t* ids, int64_t n,
+                          int dp, int32_t* out) {
+  gather_i8_multi(qc, n_q, base, stride, ids, n, dp, out);
+}
 
 void dots_rows(const float* q, const float* base, size_t stride, int64_t n, int d, float* out) {
   rows_dots(q, base, stride, n, d, out);

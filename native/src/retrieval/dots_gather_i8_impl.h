@@ -57,4 +57,30 @@ inline void gather_i8(const int8_t* qc, const int8_t* base, size_t stride, const
   }
 }
 
+// The n_q query codes qc (n_q rows of dp) against each gathered row, the row
+// loaded once for all of them (a GQA group's heads in one traversal,
+// graph_search_joint.cpp): out[h * n + i] = qc_h . row_{ids[i]}. Heads in
+// fours, one accumulator each, summed together (one hsum per row and four heads).
+inline void gather_i8_multi(const int8_t* qc, int n_q, const int8_t* base, size_t stride, const int32_t* ids,
+                            int64_t n, int dp, int32_t* out) {
+  constexpr int64_t kAhead = 32;
+  for (int64_t i = 0; i < n && i < kAhead; ++i) prefetch_code_row(base + size_t(ids[i]) * stride, dp);
+  alignas(16) int32_t sums[4];
+  for (int64_t i = 0; i < n; ++i) {
+    if (i + kAhead < n) prefetch_code_row(base + size_t(ids[i + kAhead]) * stride, dp);
+    const int8_t* r = base + size_t(ids[i]) * stride;
+    for (int h0 = 0; h0 < n_q; h0 += 4) {
+      const int m = n_q - h0 < 4 ? n_q - h0 : 4;
+      __m256i a[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256()};
+      for (int j = 0; j < dp; j += 32)
+        for (int h = 0; h < m; ++h) {
+          const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qc + size_t(h0 + h) * size_t(dp) + j));
+          a[h] = dot32(a[h], _mm256_abs_epi8(q), q, r + j);
+        }
+      _mm_store_si128(reinterpret_cast<__m128i*>(sums), hsum4_i32(a[0], a[1], a[2], a[3]));
+      for (int h = 0; h < m; ++h) out[size_t(h0 + h) * size_t(n) + size_t(i)] = sums[h];
+    }
+  }
+}
+
 }  // namespace

@@ -122,10 +122,8 @@ void NavCodes::append_paged(const KeyMatrix& more, const std::function<KeyMatrix
 
 void NavCodes::dots(const int8_t* qc, int n_q, const int32_t* ids, int64_t n, int32_t* out) const {
   if (!pager_) {
-    for (int h = 0; h < n_q; ++h)
-      dots_gather_i8(qc + size_t(h) * size_t(stride_), codes_.data(), size_t(stride_), ids, n, stride_,
-                     out + size_t(h) * size_t(n));
-    return;
+    if (n_q == 1) return dots_gather_i8(qc, codes_.data(), size_t(stride_), ids, n, stride_, out);
+    return dots_gather_i8_multi(qc, n_q, codes_.data(), size_t(stride_), ids, n, stride_, out);
   }
   thread_local std::vector<int8_t> rows;
   thread_local std::vector<int32_t> seq;
@@ -136,9 +134,7 @@ void NavCodes::dots(const int8_t* qc, int n_q, const int32_t* ids, int64_t n, in
     seq.resize(size_t(n));
     for (int64_t i = from; i < n; ++i) seq[size_t(i)] = int32_t(i);
   }
-  for (int h = 0; h < n_q; ++h)
-    dots_gather_i8(qc + size_t(h) * size_t(stride_), rows.data(), size_t(stride_), seq.data(), n, stride_,
-                   out + size_t(h) * size_t(n));
+  dots_gather_i8_multi(qc, n_q, rows.data(), size_t(stride_), seq.data(), n, stride_, out);
 }
 
 bool NavCodes::page_out(std::shared_ptr<RecordFile> file, size_t first, int64_t capacity) {

@@ -124,6 +124,33 @@ TEST(int8_gather_is_exact) {
           vnni::dots_gather_i8(q.data(), base.data(), size_t(stride), ids.data(), n, dp, got.data());
           CHECK(got == ref);
         }
+        // several query codes at once (heads 1..6: a partial four too), each against the one-head sums
+        for (int n_q : {1, 2, 4, 6}) {
+          std::vector<int8_t> qs(size_t(n_q) * size_t(dp));
+          for (int8_t& x : qs) x = draw();
+          std::copy(q.begin(), q.end(), qs.begin());  // head 0 holds the extremes
+          std::vector<int32_t> want(size_t(n_q) * size_t(n) + 1, -1);
+          for (int h = 0; h < n_q; ++h)
+            for (int64_t i = 0; i < n; ++i) {
+              int64_t sum = 0;
+              const int8_t* r = base.data() + size_t(ids[size_t(i)]) * stride;
+              for (int j = 0; j < dp; ++j) sum += int64_t(qs[size_t(h) * dp + j]) * r[j];
+              want[size_t(h) * size_t(n) + size_t(i)] = int32_t(sum);
+            }
+          std::vector<int32_t> all(want.size(), -1);
+          dots_gather_i8_multi(qs.data(), n_q, base.data(), size_t(stride), ids.data(), n, dp, all.data());
+          CHECK(all == want);
+          if (f.avx2) {
+            std::fill(all.begin(), all.end(), -1);
+            avx2::dots_gather_i8_multi(qs.data(), n_q, base.data(), size_t(stride), ids.data(), n, dp, all.data());
+            CHECK(all == want);
+          }
+          if (f.avx512vnni) {
+            std::fill(all.begin(), all.end(), -1);
+            vnni::dots_gather_i8_multi(qs.data(), n_q, base.data(), size_t(stride), ids.data(), n, dp, all.data());
+            CHECK(all == want);
+          }
+        }
       }
     }
 }

@@ -22,8 +22,8 @@
 //
 // Storage: rows of `stride()` bytes (d rounded up to 32; the padding is 0),
 // 64-byte aligned, huge pages from 2 MiB (one TLB entry per 2 MiB of rows).
-// Under a RAM budget too small for them (they are a sixth of a paged index's
-// bytes at head dim 64, and what stays in RAM whatever the budget), the rows
+// Under a RAM budget too small for them (a sixth of a resident index's
+// bytes at head dim 64, most of what a paged one keeps in RAM), the rows
 // page out to a record file (page_out), one record a row, and searches read
 // them through a cache of rows (record_cache.h): the same bytes, so the same
 // sums and the same beams, only slower.

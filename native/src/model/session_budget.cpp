@@ -142,14 +142,18 @@ bool Session::codes_fit(const KvResidency& r, uint64_t floor_with_codes, int64_t
 
 bool Session::page_out_index(int layer, int kv_head, bool codes) {
   if (!sparse_ || sparse_->index_record_bytes() == 0) return false;
-  const HParams& hp = model_.hparams();
-  const std::string dir = std::filesystem::path(store_->path()).parent_path().string();
-  const size_t records = size_t(hp.n_layer) * size_t(hp.n_head_kv) * size_t(kv_.n_ctx());
-  if (!index_spill_) index_spill_ = IndexSpill::create(dir, sparse_->index_record_bytes(), records);
+  // (called for every index on every step while the budget pages them: the
+  // files are made once, beside the store, each index's n_ctx records)
+  auto make = [&](size_t record_bytes) {
+    const HParams& hp = model_.hparams();
+    return IndexSpill::create(std::filesystem::path(store_->path()).parent_path().string(), record_bytes,
+                              size_t(hp.n_layer) * size_t(hp.n_head_kv) * size_t(kv_.n_ctx()));
+  };
+  if (!index_spill_) index_spill_ = make(sparse_->index_record_bytes());
   if (!index_spill_ || !sparse_->page_index(layer, kv_head, index_spill_, kv_.n_ctx(), opts_.retrieval.exact_below))
     return false;
   if (!codes) return true;
-  if (!code_spill_) code_spill_ = IndexSpill::create(dir, sparse_->code_record_bytes(), records);
+  if (!code_spill_) code_spill_ = make(sparse_->code_record_bytes());
   return code_spill_ && sparse_->page_codes(layer, kv_head, code_spill_, kv_.n_ctx());
 }
 

@@ -8,6 +8,7 @@
 // (test_session_budget's), so this test reads a 32K-token document.
 #include <cstring>
 #include <filesystem>
+#include <memory>
 #include <random>
 
 #include "../kvstore/store_test_util.h"
@@ -100,11 +101,16 @@ TEST(a_reopen_at_a_tenth_of_the_host_tier_pages_the_codes_and_decodes_bit_identi
     return p;
   };
 
+  // a session under a budget of `frac` of the host tier, over a fresh copy of the store
+  auto session_at = [&](double frac) {
+    SessionOptions o = options();
+    o.ram_budget_frac = frac;
+    return std::make_unique<Session>(*model, o);
+  };
   uint64_t unlimited = 0;
   {  // budget = 100%: lazy, nothing paged
-    SessionOptions o = options();
-    o.ram_budget_frac = 1.0;
-    Session s(*model, o);
+    auto sp = session_at(1.0);
+    Session& s = *sp;
     CHECK_EQ(s.attach_store(KvStore::open(copy_of_stored("full.kv"), s.store_identity())), kStoppedAt);
     CHECK(finishes_like_reference(s));
     const ResidencyStats st = s.residency();
@@ -113,9 +119,8 @@ TEST(a_reopen_at_a_tenth_of_the_host_tier_pages_the_codes_and_decodes_bit_identi
     unlimited = st.budget_bytes;
   }
   {
-    SessionOptions o = options();
-    o.ram_budget_frac = 0.1;
-    Session s(*model, o);
+    auto sp = session_at(0.1);
+    Session& s = *sp;
     CHECK_EQ(s.attach_store(KvStore::open(copy_of_stored("tenth.kv"), s.store_identity())), kStoppedAt);
     CHECK(finishes_like_reference(s));
     const ResidencyStats st = s.residency();
@@ -133,10 +138,8 @@ TEST(a_reopen_at_a_tenth_of_the_host_tier_pages_the_codes_and_decodes_bit_identi
     CHECK(st.budget_bytes * 10 <= unlimited + unlimited / 50);  // (the host tier grew a little while decoding)
   }
   {  // a tenth of that is below what stays in RAM: refused, with a clear error
-    SessionOptions o = options();
-    o.ram_budget_frac = 0.01;
-    Session s(*model, o);
-    CHECK_THROWS_CODE(s.attach_store(KvStore::open(copy_of_stored("hundredth.kv"), s.store_identity())),
+    auto sp = session_at(0.01);
+    CHECK_THROWS_CODE(sp->attach_store(KvStore::open(copy_of_stored("hundredth.kv"), sp->store_identity())),
                       "BUDGET_TOO_SMALL");
   }
 }

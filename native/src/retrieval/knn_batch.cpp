@@ -14,8 +14,8 @@ namespace tome {
 
 namespace {
 
-constexpr int kPanel = 16;             // keys per packed panel (two AVX2 registers)
-constexpr int kRows = 6;               // queries per micro-tile
+constexpr int kPanel = 16;             // keys per packed panel (two AVX2 registers, one zmm)
+constexpr int kMaxRows = avx512::kKnnRowsAvx512;  // queries per micro-tile, at most
 constexpr size_t kBlockBytes = 192 << 10;  // key block kept in L2
 constexpr int64_t kQueryChunk = 4096;      // queries whose buffers are live at once (per thread)
 
@@ -46,11 +46,17 @@ void pack_keys(const float* K, int64_t n, size_t ldk, int d, const float* bias, 
 }  // namespace
 
 void knn_batch(const float* Q, int64_t m, size_t ldq, const float* K, int64_t n, size_t ldk, int d, int k,
-               const float* bias, int32_t* ids, float* scores, ThreadPool* pool) {
+               const float* bias, int32_t* ids, float* scores, ThreadPool* pool, KnnKernel kernel) {
   if (d <= 0 || k < 0 || m < 0 || n < 0) throw Error("BAD_ARGUMENT", "knn_batch: bad shape");
   if (m == 0 || k == 0) return;
   if (n > INT32_MAX) throw Error("BAD_ARGUMENT", "knn_batch: too many keys");
-  const bool simd = simd_enabled();
+  const bool wide_ok = simd_enabled() && cpu_features().avx512;
+  if (kernel == KnnKernel::kAuto || (kernel == KnnKernel::kAvx2 && !simd_enabled()) ||
+      (kernel == KnnKernel::kAvx512 && !wide_ok))
+    kernel = wide_ok ? KnnKernel::kAvx512 : simd_enabled() ? KnnKernel::kAvx2 : KnnKernel::kScalar;
+  const bool simd = kernel != KnnKernel::kScalar;
+  const bool wide = kernel == KnnKernel::kAvx512;
+  const int rows = wide ? avx512::kKnnRowsAvx512 : avx2::kKnnRowsAvx2;
   const int64_t n_panels = (n + kPanel - 1) / kPanel;
   std::vector<float> packed, bias_packed;
   if (simd && n > 0) {
@@ -69,20 +75,20 @@ void knn_batch(const float* Q, int64_t m, size_t ldq, const float* K, int64_t n,
     sizes.assign(size_t(nc), 0);
     thr.assign(size_t(nc), -std::numeric_limits<float>::infinity());
     if (simd) {
-      const float* qrow[kRows];
-      Scored* brow[kRows];
+      const float* qrow[kMaxRows];
+      Scored* brow[kMaxRows];
       for (int64_t b0 = 0; b0 < n_panels; b0 += block_panels) {
         const int64_t nb = std::min(block_panels, n_panels - b0);
         const float* panels = packed.data() + size_t(b0) * size_t(d) * kPanel;
         const float* bp = bias_packed.data() + size_t(b0) * kPanel;
-        for (int64_t i = 0; i < nc; i += kRows) {
-          const int mr = int(std::min<int64_t>(kRows, nc - i));
+        for (int64_t i = 0; i < nc; i += rows) {
+          const int mr = int(std::min<int64_t>(rows, nc - i));
           for (int r = 0; r < mr; ++r) {
             qrow[r] = Q + size_t(c0 + i + r) * ldq;
             brow[r] = buf.data() + size_t(i + r) * size_t(cap);
           }
-          avx2::knn_tile(qrow, mr, panels, bp, int(nb), d, int32_t(b0 * kPanel), brow, sizes.data() + i,
-                         thr.data() + i, k, cap);
+          (wide ? avx512::knn_tile : avx2::knn_tile)(qrow, mr, panels, bp, int(nb), d, int32_t(b0 * kPanel),
+                                                     brow, sizes.data() + i, thr.data() + i, k, cap);
         }
       }
     } else {

@@ -73,9 +73,53 @@ inline void topk_sort(Scored* h, int size) { std::sort(h, h + size, ranks_before
 // best score. Amortised O(1) per candidate (a heap pays O(log k) each). The
 // caller passes only candidates with score > thr, in increasing id order, so
 // ties resolve to the lower id as ranks_before says.
+// Moves the k best of b[0, n) (ranks_before) to b[0, k), the k-th best to
+// b[k - 1]: std::nth_element's contract. Quickselect whose partition is
+// branch-free (each element is written to both ends of a scratch array and one
+// end's cursor advances), because on scores in random order nth_element's
+// comparisons mispredict about half the time: it was a third of knn_batch.
+// Ids must be distinct and scores not NaN (a strict order): the pivot is then
+// the one element ranked neither before nor after itself, and is set between
+// its two sides. Falls back to nth_element for short ranges and
+// when bad pivots stall it.
+inline void select_best(Scored* b, int n, int k) {
+  if (k <= 0 || k > n) return;
+  thread_local std::vector<Scored> scratch;
+  if (scratch.size() < size_t(n)) scratch.resize(size_t(n));
+  Scored* const t = scratch.data();
+  const int want = k - 1;
+  int lo = 0, hi = n;
+  for (int rounds = 0; hi - lo > 32 && rounds < 64; ++rounds) {
+    // median of three by rank
+    int ia = lo, im = lo + (hi - lo) / 2, ic = hi - 1;
+    if (ranks_before(b[im], b[ia])) std::swap(ia, im);
+    if (ranks_before(b[ic], b[im])) std::swap(im, ic);
+    if (ranks_before(b[im], b[ia])) std::swap(ia, im);
+    const Scored p = b[im];
+    int f = lo, g = hi - 1, at = hi - 1;
+    for (int i = lo; i < hi; ++i) {
+      const Scored x = b[i];
+      const bool before = (x.score > p.score) | ((x.score == p.score) & (x.id < p.id));
+      t[f] = x;
+      t[g] = x;
+      at = i == im ? g : at;
+      f += int(before);
+      g -= int(!before);
+    }
+    // The pivot went to the back (it does not rank before itself), to slot
+    // `at`; the back is [f, hi) (g + 1 == f). Put the pivot first in it.
+    std::swap(t[at], t[f]);
+    std::copy(t + lo, t + hi, b + lo);
+    if (want == f) return;
+    if (want < f) hi = f;
+    else lo = f + 1;
+  }
+  std::nth_element(b + lo, b + want, b + hi, ranks_before);
+}
+
 inline void topbuf_compact(Scored* b, int& size, int k, float& thr) {
   if (size <= k) return;
-  std::nth_element(b, b + (k - 1), b + size, ranks_before);
+  select_best(b, size, k);
   size = k;
   thr = b[k - 1].score;
 }

@@ -1,4 +1,5 @@
 // FlatIndex and knn_batch against the double-precision naive top-k.
+#include <algorithm>
 #include <cstring>
 
 #include "attention/vec_kernels.h"
@@ -8,6 +9,7 @@
 #include "retrieval/flat_index.h"
 #include "retrieval/kmeans.h"
 #include "retrieval/knn_batch.h"
+#include "retrieval/topk.h"
 #include "retrieval_test_util.h"
 
 using namespace tome;
@@ -101,6 +103,68 @@ TEST(knn_batch_scalar_path_matches_simd_path) {
     rt::check_topk_equal(ex, b.data() + size_t(i) * k, sb.data() + size_t(i) * k, size_t(k),
                          qs.data() + size_t(i) * d, keys.data(), d, 1e-3, "scalar vs avx2");
   }
+}
+
+// The AVX-512 tile (12 x 32) sums every score as the AVX2 tile (6 x 16) does:
+// same ids and score bits over row remainders (mr 1..12), odd panel counts,
+// key counts crossing the L2 blocks, a bias, and ties (duplicated keys).
+TEST(knn_batch_avx512_tile_matches_avx2_tile_bit_for_bit) {
+  if (!simd_enabled() || !cpu_features().avx512) SKIP("no AVX-512 on this CPU: only the AVX2 tile runs");
+  ThreadPool pool(2);
+  const int d = 72;
+  for (const int64_t n : {int64_t(5), int64_t(16), int64_t(17), int64_t(33), int64_t(777), int64_t(3100)})
+    for (const int64_t m : {int64_t(1), int64_t(11), int64_t(12), int64_t(13), int64_t(50)})
+      for (const int k : {8, 40}) {
+        auto keys = rt::gaussian_f16(size_t(n) * d, uint64_t(31 + n));
+        if (n > 20) std::memcpy(keys.data() + size_t(d) * 19, keys.data() + size_t(d) * 3, sizeof(float) * d);
+        const auto qs = rt::gaussian(size_t(m) * d, uint64_t(32 + m));
+        const auto bias = rt::gaussian(size_t(n), uint64_t(33 + n));
+        for (const bool with_bias : {false, true}) {
+          const float* b = with_bias ? bias.data() : nullptr;
+          std::vector<int32_t> ia(size_t(m) * k), ib(size_t(m) * k);
+          std::vector<float> sa(size_t(m) * k), sb(size_t(m) * k);
+          knn_batch(qs.data(), m, size_t(d), keys.data(), n, size_t(d), d, k, b, ia.data(), sa.data(), &pool,
+                    KnnKernel::kAvx2);
+          knn_batch(qs.data(), m, size_t(d), keys.data(), n, size_t(d), d, k, b, ib.data(), sb.data(), &pool,
+                    KnnKernel::kAvx512);
+          CHECK(ia == ib);
+          CHECK(std::memcmp(sa.data(), sb.data(), sa.size() * sizeof(float)) == 0);
+        }
+      }
+}
+
+// select_best (knn_batch's buffer compaction) keeps nth_element's contract:
+// b[0, k) are the k best by rank, b[k - 1] the k-th, b a permutation. Scores
+// with many ties (ranked by id), random, ascending and descending orders.
+TEST(select_best_matches_a_full_sort) {
+  uint64_t seed = 7;
+  auto next = [&]() { return (seed = seed * 6364136223846793005ull + 1442695040888963407ull) >> 33; };
+  for (const int n : {1, 2, 33, 34, 100, 200, 257, 1000, 5000})
+    for (const int kind : {0, 1, 2, 3})
+      for (const int kf : {1, 2, 3, 4}) {
+        const int k = std::max(1, kf == 1 ? 1 : kf == 2 ? n / 2 : kf == 3 ? n - 1 : std::min(n, 100));
+        std::vector<Scored> b(static_cast<size_t>(n));
+        for (int i = 0; i < n; ++i) {
+          const float v = kind == 0 ? float(next() % 7) : kind == 1 ? float(next() % 100000) * 1e-3f
+                          : kind == 2 ? float(i) : float(n - i);
+          b[size_t(i)] = Scored{v, int32_t((i * 7919) % n + 3 * n)};  // distinct ids, not in order
+        }
+        std::vector<Scored> sorted = b;
+        std::sort(sorted.begin(), sorted.end(), ranks_before);
+        select_best(b.data(), n, k);
+        CHECK_EQ(b[size_t(k - 1)].id, sorted[size_t(k - 1)].id);
+        std::vector<int32_t> got, want, all_got, all_want;
+        for (int i = 0; i < n; ++i) {
+          (i < k ? got : all_got).push_back(b[size_t(i)].id);
+          (i < k ? want : all_want).push_back(sorted[size_t(i)].id);
+        }
+        std::sort(got.begin(), got.end());
+        std::sort(want.begin(), want.end());
+        std::sort(all_got.begin(), all_got.end());
+        std::sort(all_want.begin(), all_want.end());
+        CHECK(got == want);
+        CHECK(all_got == all_want);
+      }
 }
 
 TEST(knn_batch_pads_when_fewer_keys_than_k) {

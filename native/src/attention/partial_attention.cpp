@@ -39,6 +39,16 @@ namespace {
 
 constexpr int64_t kRowBlock = 256;  // rows converted to f32 at a time (a multiple of every lane count)
 
+// Gathered rows (retrieved keys: random positions in a context of up to 1M
+// rows, so each is a cache miss) are requested this many rows ahead of their
+// conversion, so that the misses overlap instead of waiting one by one.
+// Measured (smol, 4K context, 26K retrieved rows per token over its 90
+// groups): retrieved attention 2.6 -> 1.2 ms/token.
+constexpr int64_t kPrefetchRows = 12;
+inline void prefetch_row(const uint16_t* r, int hd) {
+  for (int b = 0; b < hd * 2; b += 64) __builtin_prefetch(reinterpret_cast<const char*>(r) + b);
+}
+
 // Shared body: row(j) gives the context row index of the j-th key.
 // With llama.cpp's numerics on an AVX2+FMA CPU, blocks of rows go through the
 // several-keys kernels (batch_kernels.h: the same sums, bit for bit), reading
@@ -65,7 +75,10 @@ void attend(const float* q, int n_q, const KvRows& kv, int64_t n, int hd, float 
   for (int64_t j0 = 0; j0 < n; j0 += block) {
     const int64_t nb = std::min(block, n - j0);
     if (!direct)
-      for (int64_t j = 0; j < nb; ++j) f16_to_f32_row(kv.k + size_t(row(j0 + j)) * kv.stride, blk + j * hd, hd);
+      for (int64_t j = 0; j < nb; ++j) {
+        if (j0 + j + kPrefetchRows < n) prefetch_row(kv.k + size_t(row(j0 + j + kPrefetchRows)) * kv.stride, hd);
+        f16_to_f32_row(kv.k + size_t(row(j0 + j)) * kv.stride, blk + j * hd, hd);
+      }
     for (int h = 0; h < n_q; ++h) {
       float* s = scores + size_t(h) * n + j0;
       if (direct) {
@@ -88,7 +101,10 @@ void attend(const float* q, int n_q, const KvRows& kv, int64_t n, int hd, float 
   for (int64_t j0 = 0; j0 < n; j0 += v_block) {
     const int64_t nb = std::min(v_block, n - j0);
     if (!direct)
-      for (int64_t j = 0; j < nb; ++j) f16_to_f32_row(kv.v + size_t(row(j0 + j)) * kv.stride, blk + j * hd, hd);
+      for (int64_t j = 0; j < nb; ++j) {
+        if (j0 + j + kPrefetchRows < n) prefetch_row(kv.v + size_t(row(j0 + j + kPrefetchRows)) * kv.stride, hd);
+        f16_to_f32_row(kv.v + size_t(row(j0 + j)) * kv.stride, blk + j * hd, hd);
+      }
     for (int h = 0; h < n_q; ++h) {
       const float* p = scores + size_t(h) * n + j0;
       if (direct) {  // j0 is a multiple of the lanes: key j0 + j is on lane j % lanes

@@ -1,5 +1,7 @@
 #include "model/kv_cache.h"
 
+#include <algorithm>
+#include <cerrno>
 #include <string>
 #include <vector>
 #include <sys/mman.h>
@@ -38,6 +40,39 @@ void KvCache::release_rows(int layer, int head, int64_t row0, int64_t n) {
     const uintptr_t first = (a + page - 1) / page * page, last = b / page * page;
     if (last > first) madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
   }
+}
+
+#if defined(__linux__) && !defined(MADV_COLLAPSE)
+#define MADV_COLLAPSE 25  // Linux 6.1 (asm-generic/mman-common.h); glibc 2.36 does not define it
+#endif
+
+void KvCache::collapse_huge(int64_t n_rows) {
+#if defined(__linux__)
+  constexpr uintptr_t kHuge = uintptr_t(2) << 20;
+  n_rows = std::min(n_rows, rows_);
+  const size_t row_bytes = size_t(head_dim_) * sizeof(uint16_t);
+  // per region: the spans from the one holding the old mark (it may have been
+  // part written then) to the last one wholly below n_rows; none while the
+  // rows stay inside one span, so a decode step usually issues no call
+  if (collapse_failed_ || !map_bytes_) return;
+  for (int l = 0; l < n_layer_ && !collapse_failed_; ++l)
+    for (int h = 0; h < n_head_kv_ && !collapse_failed_; ++h)
+      for (const uint16_t* base : {k(l, h), v(l, h)}) {
+        const uintptr_t b = reinterpret_cast<uintptr_t>(base);
+        const uintptr_t first = (b + kHuge - 1) / kHuge * kHuge;
+        const uintptr_t from = std::max(first, (b + size_t(collapsed_rows_) * row_bytes) / kHuge * kHuge);
+        const uintptr_t to = (b + size_t(n_rows) * row_bytes) / kHuge * kHuge;
+        if (to <= from) continue;
+        if (madvise(reinterpret_cast<void*>(from), to - from, MADV_COLLAPSE) != 0 &&
+            (errno == EINVAL || errno == EPERM)) {
+          collapse_failed_ = true;  // not supported here (or THP disabled): stay on small pages
+          break;
+        }
+      }
+  collapsed_rows_ = n_rows;
+#else
+  (void)n_rows;
+#endif
 }
 
 uint64_t KvCache::resident_bytes() const {

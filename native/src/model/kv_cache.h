@@ -40,6 +40,17 @@ class KvCache {
   // Returns the whole pages inside rows [row0, row0 + n) of (layer, head)'s K
   // and V to the system. Their content is lost: the caller must have it elsewhere.
   void release_rows(int layer, int head, int64_t row0, int64_t n);
+  // Maps the written rows [0, n_rows) of every (layer, head) with 2 MiB pages
+  // where whole ones fit (madvise MADV_COLLAPSE; spans collapsed by an earlier
+  // call are skipped). For sessions whose rows never leave RAM: the retrieved
+  // rows of a decode step and the keys its searches rerank are read at random
+  // across gigabytes, and with 4 KiB pages each read also missed the TLB.
+  // Only whole written spans: a session reserved for 1M positions holding 10K
+  // costs no more RSS. Best effort: a kernel without MADV_COLLAPSE (< 6.1) or
+  // without free huge pages leaves 4 KiB pages, which read the same bytes.
+  // Measured (smol, 128K synthetic KV, 2 threads): search 23.5 -> 18.6 ms per
+  // token, inserts 6.0 -> 3.6, the step 47.5 -> 39.4.
+  void collapse_huge(int64_t n_rows);
   // Bytes of the cache's pages in RAM now (mincore): what the cache costs in
   // RSS, whatever the bookkeeping above it believes (tests, bench).
   uint64_t resident_bytes() const;
@@ -52,6 +63,8 @@ class KvCache {
   int64_t n_ctx_;
   int64_t rows_;  // n_ctx rounded up to whole blocks
   size_t map_bytes_ = 0;
+  int64_t collapsed_rows_ = 0;  // collapse_huge's mark: spans below it were collapsed
+  bool collapse_failed_ = false;  // the kernel refused once: do not try again
   uint16_t* k_ = nullptr;
   uint16_t* v_ = nullptr;
 };

@@ -92,6 +92,13 @@ void Session::fill_synthetic(int64_t n, uint64_t seed) {
     }
   tokens_.resize(size_t(n), 0);
   n_past_ = n;
+  settle_kv_pages();
+}
+
+// Rows that never leave RAM (no budget, so no residency releasing them) are
+// mapped with huge pages as they fill (KvCache::collapse_huge).
+void Session::settle_kv_pages() {
+  if (!budget_set() && !residency_) kv_.collapse_huge(n_past_);
 }
 
 void Session::export_qk(int layer, int kv_head, std::vector<float>& keys, std::vector<float>& queries) const {
@@ -346,6 +353,7 @@ void Session::prefill_layer_major(const std::vector<int32_t>& tokens, const Pref
     store_->commit_tokens(all.data(), n0, n1);
     tokens_.swap(all);
     n_past_ = n1;
+    settle_kv_pages();
     restore.v = n1;
     store_committed_ = n1;
     if (indexed) {
@@ -421,6 +429,7 @@ void Session::forward_chunk(const int32_t* tokens, int64_t n, bool all_logits) {
   chunk_logits(n, all_logits);
   tokens_.insert(tokens_.end(), tokens, tokens + n);
   n_past_ += n;
+  settle_kv_pages();
   if (sparse_active())
     for (int64_t i = 0; i < n; ++i) sparse_->end_step();
 }

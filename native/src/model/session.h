@@ -194,6 +194,7 @@ class Session {
   void flush_store_now();
   bool store_index_is_ours(bool claim);
   void apply_budget();
+  void settle_kv_pages();
   // Pages the graph index of (layer, KV head) out to index_spill_ (made if need
   // be), and with codes its navigation codes to code_spill_; false when it
   // stays resident (no file, a write failed, too small).

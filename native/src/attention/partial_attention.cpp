@@ -72,13 +72,16 @@ void attend(const float* q, int n_q, const KvRows& kv, int64_t n, int hd, float 
   float* qh = blk + size_t(block) * hd;
   math.prepare_q(q, qh, int64_t(n_q) * hd);
   const bool direct = fast && Contiguous;
+  // keys j0 .. j0 + nb of base (K or V), widened into blk
+  auto gather_rows = [&](const uint16_t* base, int64_t j0, int64_t nb) {
+    for (int64_t j = 0; j < nb; ++j) {
+      if (j0 + j + kPrefetchRows < n) prefetch_row(base + size_t(row(j0 + j + kPrefetchRows)) * kv.stride, hd);
+      f16_to_f32_row(base + size_t(row(j0 + j)) * kv.stride, blk + j * hd, hd);
+    }
+  };
   for (int64_t j0 = 0; j0 < n; j0 += block) {
     const int64_t nb = std::min(block, n - j0);
-    if (!direct)
-      for (int64_t j = 0; j < nb; ++j) {
-        if (j0 + j + kPrefetchRows < n) prefetch_row(kv.k + size_t(row(j0 + j + kPrefetchRows)) * kv.stride, hd);
-        f16_to_f32_row(kv.k + size_t(row(j0 + j)) * kv.stride, blk + j * hd, hd);
-      }
+    if (!direct) gather_rows(kv.k, j0, nb);
     for (int h = 0; h < n_q; ++h) {
       float* s = scores + size_t(h) * n + j0;
       if (direct) {
@@ -100,11 +103,7 @@ void attend(const float* q, int n_q, const KvRows& kv, int64_t n, int hd, float 
   const int64_t v_block = direct ? n : block;  // direct: one call, a lane's accumulators kept in registers
   for (int64_t j0 = 0; j0 < n; j0 += v_block) {
     const int64_t nb = std::min(v_block, n - j0);
-    if (!direct)
-      for (int64_t j = 0; j < nb; ++j) {
-        if (j0 + j + kPrefetchRows < n) prefetch_row(kv.v + size_t(row(j0 + j + kPrefetchRows)) * kv.stride, hd);
-        f16_to_f32_row(kv.v + size_t(row(j0 + j)) * kv.stride, blk + j * hd, hd);
-      }
+    if (!direct) gather_rows(kv.v, j0, nb);
     for (int h = 0; h < n_q; ++h) {
       const float* p = scores + size_t(h) * n + j0;
       if (direct) {  // j0 is a multiple of the lanes: key j0 + j is on lane j % lanes

@@ -43,6 +43,15 @@ void pack_keys(const float* K, int64_t n, size_t ldk, int d, const float* bias, 
   else body(0, n_panels, 0);
 }
 
+// The kernel that runs: the one asked for where this CPU has it (and SIMD is
+// not forced off), else the widest there is.
+KnnKernel resolve(KnnKernel want) {
+  const bool avx2 = simd_enabled(), avx512 = avx2 && cpu_features().avx512;
+  if (want == KnnKernel::kScalar || (want == KnnKernel::kAvx2 && avx2) || (want == KnnKernel::kAvx512 && avx512))
+    return want;
+  return avx512 ? KnnKernel::kAvx512 : avx2 ? KnnKernel::kAvx2 : KnnKernel::kScalar;
+}
+
 }  // namespace
 
 void knn_batch(const float* Q, int64_t m, size_t ldq, const float* K, int64_t n, size_t ldk, int d, int k,
@@ -50,10 +59,7 @@ void knn_batch(const float* Q, int64_t m, size_t ldq, const float* K, int64_t n,
   if (d <= 0 || k < 0 || m < 0 || n < 0) throw Error("BAD_ARGUMENT", "knn_batch: bad shape");
   if (m == 0 || k == 0) return;
   if (n > INT32_MAX) throw Error("BAD_ARGUMENT", "knn_batch: too many keys");
-  const bool wide_ok = simd_enabled() && cpu_features().avx512;
-  if (kernel == KnnKernel::kAuto || (kernel == KnnKernel::kAvx2 && !simd_enabled()) ||
-      (kernel == KnnKernel::kAvx512 && !wide_ok))
-    kernel = wide_ok ? KnnKernel::kAvx512 : simd_enabled() ? KnnKernel::kAvx2 : KnnKernel::kScalar;
+  kernel = resolve(kernel);
   const bool simd = kernel != KnnKernel::kScalar;
   const bool wide = kernel == KnnKernel::kAvx512;
   const int rows = wide ? avx512::kKnnRowsAvx512 : avx2::kKnnRowsAvx2;

@@ -3,7 +3,7 @@
 #include <immintrin.h>
 
 #include "retrieval/knn_batch.h"
-#include "retrieval/topk.h"
+#include "retrieval/knn_tile_epilogue.h"
 
 namespace tome::avx2 {
 
@@ -48,13 +48,7 @@ void tile_rows(const float* const* q, const float* panels, const float* bias_pac
       if (!mask) continue;
       _mm256_store_ps(tmp, s0);
       _mm256_store_ps(tmp + 8, s1);
-      Scored* b = bufs[r];
-      int& sz = buf_sizes[r];
-      while (mask) {
-        const int jj = __builtin_ctz(mask);
-        mask &= mask - 1;
-        if (tmp[jj] > thresholds[r]) topbuf_push(b, sz, k, cap, thresholds[r], Scored{tmp[jj], id0 + jj});
-      }
+      topbuf_push_mask(mask, tmp, id0, bufs[r], buf_sizes[r], k, cap, thresholds[r]);
     }
   }
 }

@@ -13,7 +13,7 @@
 #include <utility>
 
 #include "retrieval/knn_batch.h"
-#include "retrieval/topk.h"
+#include "retrieval/knn_tile_epilogue.h"
 
 namespace tome::avx512 {
 
@@ -53,14 +53,7 @@ inline void tile_block(const float* const* qr, const float* P, const float* bias
       _mm512_store_ps(tmp + h * kPanel, s);
       mask |= uint32_t(_mm512_cmp_ps_mask(s, t, _CMP_GT_OQ)) << (h * kPanel);
     }
-    if (!mask) continue;
-    Scored* buf = bufs[r];
-    int& sz = buf_sizes[r];
-    while (mask) {
-      const int jj = __builtin_ctz(mask);
-      mask &= mask - 1;
-      if (tmp[jj] > thresholds[r]) topbuf_push(buf, sz, k, cap, thresholds[r], Scored{tmp[jj], id0 + jj});
-    }
+    if (mask) topbuf_push_mask(mask, tmp, id0, bufs[r], buf_sizes[r], k, cap, thresholds[r]);
   }
 }
 

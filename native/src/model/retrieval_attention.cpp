@@ -453,20 +453,21 @@ void RetrievalAttention::attend_layer(int layer, const float* q, int64_t pos, fl
   if (insert_tasks) indexed_end_[size_t(layer)] = insert_end;
   insert_ms = 1e-3 * double(insert_us.load());
 
-  // each group's retrieved rows: the union of its heads' results, best first
+  // each group's retrieved rows: the union of its heads' results, in context
+  // order, so that the attention pass reads the cache's rows in address order
+  // (rows sharing a page or a line are read together) and sums them in the
+  // order full attention does
   group_rows_.resize(size_t(G));
-  thread_local std::vector<Scored> all;
   for (int g = 0; g < G; ++g) {
     std::vector<int32_t>& rows = group_rows_[size_t(g)];
     rows.clear();
-    all.clear();
     const bool by_head = per_head && !group_exact_[size_t(g)];
     for (int i = 0; i < (by_head ? n_gqa : 1); ++i) {
       const SearchResult& f = heads_[size_t(g * n_gqa + i)].found;
-      for (size_t j = 0; j < f.ids.size(); ++j) all.push_back(Scored{f.scores[j], f.ids[j]});
+      for (int32_t id : f.ids) rows.push_back(int32_t(s_.sinks + id));
     }
-    if (by_head && n_gqa > 1) dedup_best_first(all);
-    for (const Scored& x : all) rows.push_back(int32_t(s_.sinks + x.id));
+    std::sort(rows.begin(), rows.end());
+    rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
   }
 
   // Phase 2 per KV group: its heads attend to the group's rows in one pass, so

@@ -15,6 +15,7 @@
 
 #include "cpu/thread_pool.h"
 #include "retrieval/dot_kernels.h"
+#include "retrieval/graph_prune.h"
 #include "retrieval/ivf_index.h"
 #include "retrieval/knn_batch.h"
 #include "retrieval/roar_graph.h"
@@ -149,6 +150,45 @@ TEST(graph_inserted_key_comes_back) {
     CHECK_EQ(r.ids[0], id);
   }
   CHECK_EQ(g->size(), w.n_keys + 20);
+}
+
+// prune_occlusion against its rule (graph_prune.h) written out here, nearest
+// candidate first, one kept neighbour at a time: the same lists, id for id,
+// with and without neighbours kept beforehand, alpha 1 and 1.2, max_out below
+// and above what survives (a guard for faster bodies of the pruning).
+TEST(prune_occlusion_keeps_what_the_pairwise_rule_keeps) {
+  for (int d : {7, 64, 128}) {
+    const int64_t n = 300;
+    const std::vector<float> kf = rt::gaussian_f16(size_t(n) * d, uint64_t(d));
+    std::vector<uint16_t> keys(kf.size());
+    for (size_t i = 0; i < kf.size(); ++i) keys[i] = fp32_to_fp16(kf[i]);
+    for (int trial = 0; trial < 6; ++trial) {
+      const float alpha = trial % 2 ? 1.2f : 1.0f;
+      const int max_out = trial < 2 ? 8 : (trial < 4 ? 32 : 200);
+      const int pre = trial % 3;  // neighbours kept beforehand
+      const float* pivot = kf.data() + size_t(trial) * d;
+      std::vector<int32_t> ids;
+      for (int32_t v = 10; v < n; ++v) ids.push_back(v);
+      std::vector<DistId> sorted;
+      sort_by_distance(keys.data(), d, pivot, ids.data(), int64_t(ids.size()), sorted);
+      std::vector<int32_t> got(size_t(max_out) + 3, -1), want(got.size(), -1);
+      for (int j = 0; j < pre; ++j) got[size_t(j)] = want[size_t(j)] = 6 + j;
+      const int n_got = prune_occlusion(keys.data(), d, sorted.data(), int64_t(sorted.size()), max_out, alpha,
+                                        got.data(), pre);
+      int n_want = pre;
+      for (const DistId& c : sorted) {
+        if (n_want >= max_out) break;
+        bool occluded = false;
+        for (int j = 0; j < n_want && !occluded; ++j)
+          occluded = alpha * alpha * l2_sq_h(kf.data() + size_t(c.id) * d, keys.data() + size_t(want[size_t(j)]) * d, d) <
+                     c.dist;
+        if (!occluded) want[size_t(n_want++)] = c.id;
+      }
+      CHECK_EQ(n_got, n_want);
+      CHECK(got == want);
+      CHECK(n_got > pre);
+    }
+  }
 }
 
 TEST(graph_growing_context_keeps_recall) {

@@ -25,7 +25,7 @@ const PREFILL_LIMIT = Number(process.env.TOME_BENCH_PREFILL_LIMIT ?? 4096);
 // Steps timed per row, from the first step after the index build. 16 steps
 // moved 10-20% between runs on the 2-core VM (a 128K row's first steps run
 // on cold caches and cost up to twice its later ones); 64 average that out,
-// and cost at most ~25 s a row (full attention on the 1b shape at 128K).
+// and cost at most ~30 s a row (full attention on the 1b shape at 128K).
 const N_STEPS = 64;
 
 export async function benchDecode(o: BenchOptions) {

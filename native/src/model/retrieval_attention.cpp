@@ -301,10 +301,8 @@ void RetrievalAttention::monitor_group(int layer, int g, const float* q, int n_q
         a = b;
       }
   }
-  // the group's retrieved positions (all in the indexed span), sorted for lookup
-  thread_local std::vector<int32_t> attended;
-  attended.assign(rows.begin(), rows.end());
-  std::sort(attended.begin(), attended.end());
+  // the group's retrieved positions (all in the indexed span; sorted, distinct)
+  const std::vector<int32_t>& attended = rows;
   const int64_t n_idx = std::max<int64_t>(0, std::min(idx_end, n_ctx) - idx_begin);
   const int k = int(std::min<int64_t>(s_.top_k, n_idx));
   thread_local TopK top;
@@ -453,10 +451,10 @@ void RetrievalAttention::attend_layer(int layer, const float* q, int64_t pos, fl
   if (insert_tasks) indexed_end_[size_t(layer)] = insert_end;
   insert_ms = 1e-3 * double(insert_us.load());
 
-  // each group's retrieved rows: the union of its heads' results, in context
-  // order, so that the attention pass reads the cache's rows in address order
-  // (rows sharing a page or a line are read together) and sums them in the
-  // order full attention does
+  // each group's retrieved rows: the union of its heads' results, ascending,
+  // so that the attention pass reads the cache's rows in address order (rows
+  // sharing a page or a line are read together) and sums them in context
+  // order, as full attention does; the monitor looks positions up in it
   group_rows_.resize(size_t(G));
   for (int g = 0; g < G; ++g) {
     std::vector<int32_t>& rows = group_rows_[size_t(g)];

@@ -164,7 +164,8 @@ class RetrievalAttention {
   // guard: with own_epochs, each in an epoch of its own (serial callers only).
   void insert_group_until(int layer, int g, int64_t begin, int64_t end, bool own_epochs);
   bool monitored(int layer, int g) const;
-  // q: the group's n_q query heads; heads: their results (sampled, recall, mass set).
+  // q: the group's n_q query heads; rows: its retrieved positions, ascending and
+  // distinct; heads: their results (sampled, recall, mass set).
   void monitor_group(int layer, int g, const float* q, int n_q, int64_t pos, const std::vector<int32_t>& rows,
                      HeadResult* heads) const;
 
@@ -181,7 +182,7 @@ class RetrievalAttention {
   int64_t sample_stride_ = 1;
   KvRowGuard* guard_ = nullptr;
   std::vector<HeadResult> heads_;                // attend_layer's per-head results (n_head)
-  std::vector<std::vector<int32_t>> group_rows_;  // attend_layer: retrieved context rows per KV group
+  std::vector<std::vector<int32_t>> group_rows_;  // attend_layer: retrieved context rows per KV group, ascending, distinct
   std::vector<uint8_t> group_exact_;             // attend_layer: group searched by an exact scan
   std::unique_ptr<std::atomic<bool>[]> inserted_;  // attend_layer: group's inserts done (n_head_kv)
   std::vector<std::pair<int, int>> search_tasks_;  // attend_layer: (group, head or -1 for the group)

@@ -67,12 +67,6 @@ inline float topk_threshold(const Scored* h, int size, int k) {
 // Sorts the heap best first in place.
 inline void topk_sort(Scored* h, int size) { std::sort(h, h + size, ranks_before); }
 
-// Buffered top-k for long candidate streams (knn_batch): a candidate above the
-// threshold is appended to a buffer of capacity cap (> k); a full buffer is cut
-// back to its k best with nth_element, which raises the threshold to the k-th
-// best score. Amortised O(1) per candidate (a heap pays O(log k) each). The
-// caller passes only candidates with score > thr, in increasing id order, so
-// ties resolve to the lower id as ranks_before says.
 // Moves the k best of b[0, n) (ranks_before) to b[0, k), the k-th best to
 // b[k - 1]: std::nth_element's contract. Quickselect whose partition is
 // branch-free (each element is written to both ends of a scratch array and one
@@ -117,6 +111,12 @@ inline void select_best(Scored* b, int n, int k) {
   std::nth_element(b + lo, b + want, b + hi, ranks_before);
 }
 
+// Buffered top-k for long candidate streams (knn_batch): a candidate above the
+// threshold is appended to a buffer of capacity cap (> k); a full buffer is cut
+// back to its k best (select_best), which raises the threshold to the k-th
+// best score. Amortised O(1) per candidate (a heap pays O(log k) each). The
+// caller passes only candidates with score > thr, in increasing id order, so
+// ties resolve to the lower id as ranks_before says.
 inline void topbuf_compact(Scored* b, int& size, int k, float& thr) {
   if (size <= k) return;
   select_best(b, size, k);

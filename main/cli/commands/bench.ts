@@ -5,16 +5,18 @@
 // long as the token-major one each: a quarter of an hour at 32K tokens here).
 // Suites: engine (tome vs llama.cpp through node-llama-cpp), index (recall vs
 // keys scanned per index), decode (ms per token vs context per attention mode),
-// accuracy (retrieval vs full on a real model), store (KV store: prefill, reopen, RAM budget).
+// accuracy (retrieval vs full on a real model), settings (each retrieval setting
+// against its neighbours: accuracy and cost), store (KV store: prefill, reopen, RAM budget).
 import { parse, UsageError } from "../args";
 import { benchAccuracy } from "../../bench/accuracy";
 import { benchDecode } from "../../bench/decode";
 import { benchEngine } from "../../bench/engine";
 import { benchIndex } from "../../bench/index";
+import { benchSettings } from "../../bench/settings";
 import { benchStore } from "../../bench/store";
 
 export const usage =
-  "tome bench engine|index|decode|accuracy|store [--json] [--quick] [--threads N] [--shape smol,1b] [--ctx 4096,131072] [--cases prefill,layer-major,reopen,budget]";
+  "tome bench engine|index|decode|accuracy|settings|store [--json] [--quick] [--threads N] [--shape smol,1b] [--ctx 4096,131072] [--cases prefill,layer-major,reopen,budget]";
 
 export interface BenchOptions {
   json: boolean;
@@ -30,6 +32,7 @@ const suites: Record<string, (o: BenchOptions) => Promise<unknown>> = {
   index: benchIndex,
   decode: benchDecode,
   accuracy: benchAccuracy,
+  settings: benchSettings,
   store: benchStore,
 };
 

@@ -1,6 +1,6 @@
 // Attention modes of a session and their settings (RetrievalAttention, arXiv
 // 2409.10516, and its baselines). The defaults are justified by measurement in
-// `tome bench` (see README: "Retrieval settings").
+// `tome bench settings` (README: "Retrieval settings").
 #pragma once
 #include <cstdint>
 #include <string>

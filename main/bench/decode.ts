@@ -9,7 +9,7 @@
 import * as os from "node:os";
 import type { BenchOptions } from "../cli/commands/bench";
 import { loadAddon, type AttentionMode } from "../engine/native";
-import { pseudoTokens, syntheticModel } from "./synthetic";
+import { pseudoTokens, syntheticModel, timedGreedySteps } from "./synthetic";
 
 export interface DecodeRow {
   mode: AttentionMode;
@@ -51,18 +51,11 @@ export async function benchDecode(o: BenchOptions) {
           }
           // the first step builds the index (sparse modes)
           const t0 = performance.now();
-          let logits = await session.eval(Int32Array.of(5));
+          const logits = await session.eval(Int32Array.of(5));
           const buildS = session.lastStats().ms.indexBuild / 1000;
           const firstMs = performance.now() - t0;
           let scanned = 0;
-          const t1 = performance.now();
-          for (let i = 0; i < N_STEPS; i++) {
-            let best = 0;
-            for (let j = 1; j < logits.length; j++) if (logits[j] > logits[best]) best = j;
-            logits = await session.eval(Int32Array.of(best));
-            scanned += session.lastStats().keysScannedFrac;
-          }
-          const ms = (performance.now() - t1) / N_STEPS;
+          const ms = await timedGreedySteps(session, logits, N_STEPS, (st) => (scanned += st.keysScannedFrac));
           rows.push({ mode, shape, ctx, ms_per_token: ms, kv_source: kvSource, build_s: buildS, keys_scanned_frac: scanned / N_STEPS });
           log(`decode ${shape} ctx ${ctx} ${mode}: ${ms.toFixed(1)} ms/token (${kvSource}; first step ${firstMs.toFixed(0)} ms, index build ${buildS.toFixed(1)} s, scanned ${((100 * scanned) / N_STEPS).toFixed(2)}%)`);
         } finally {

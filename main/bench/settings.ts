@@ -16,7 +16,7 @@
 import * as os from "node:os";
 import type { BenchOptions } from "../cli/commands/bench";
 import { loadAddon, type RetrievalOptions } from "../engine/native";
-import { pseudoTokens, syntheticModel } from "./synthetic";
+import { pseudoTokens, syntheticModel, timedGreedySteps } from "./synthetic";
 import { describeMetrics, fullReference, storiesDocument, teacherForced, type ForcedMetrics } from "./teacher-forced";
 
 type Setting = "sinks" | "window" | "topK" | "ef" | "degree" | "querySample";
@@ -102,21 +102,16 @@ async function costRows(threads: number, log: (s: string) => void): Promise<Sett
       try {
         await session.eval(Int32Array.from(pseudoTokens(64, 3, nVocab)));
         session.fillSynthetic(COST_CTX, 7);
-        let logits = await session.eval(Int32Array.of(5));  // builds the indexes
+        const logits = await session.eval(Int32Array.of(5));  // builds the indexes
         const buildS = session.lastStats().ms.indexBuild / 1000;
         let scanned = 0, mass = 0, recall = 0, sampled = 0;
-        const t0 = performance.now();
-        for (let i = 0; i < COST_STEPS; i++) {
-          let best = 0;
-          for (let j = 1; j < logits.length; j++) if (logits[j] > logits[best]) best = j;
-          logits = await session.eval(Int32Array.of(best));
-          const st = session.lastStats();
+        const ms = await timedGreedySteps(session, logits, COST_STEPS, (st) => {
           scanned += st.keysScannedFrac;
           if (st.massCaptured !== undefined) { mass += st.massCaptured; recall += st.recall ?? 0; sampled++; }
-        }
+        });
         const row: SettingsRow = {
           measure: "cost", setting, value, is_default: isDefault, ctx: COST_CTX,
-          ms_per_token: (performance.now() - t0) / COST_STEPS, keys_scanned_frac: scanned / COST_STEPS, build_s: buildS,
+          ms_per_token: ms, keys_scanned_frac: scanned / COST_STEPS, build_s: buildS,
         };
         if (sampled) { row.mean_mass = mass / sampled; row.mean_recall = recall / sampled; }
         rows.push(row);

@@ -3,7 +3,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { loadAddon } from "../engine/native";
+import { loadAddon, type NativeSession, type StepStats } from "../engine/native";
 import { requireTestData } from "./test-data";
 
 export function benchDir(): string {
@@ -36,4 +36,24 @@ export function pseudoTokens(n: number, lo: number, hi: number, seed = 12345): n
     out.push(lo + (s % (hi - lo)));
   }
   return out;
+}
+
+/**
+ * `steps` greedy decoding steps from `logits` (the last eval's), each token fed
+ * back; onStep(stats) sees each step's stats. Returns the mean wall ms a step.
+ */
+export async function timedGreedySteps(
+  session: NativeSession,
+  logits: Float32Array,
+  steps: number,
+  onStep: (stats: StepStats) => void = () => {},
+): Promise<number> {
+  const t0 = performance.now();
+  for (let i = 0; i < steps; i++) {
+    let best = 0;
+    for (let j = 1; j < logits.length; j++) if (logits[j] > logits[best]) best = j;
+    logits = await session.eval(Int32Array.of(best));
+    onStep(session.lastStats());
+  }
+  return (performance.now() - t0) / steps;
 }

@@ -55,6 +55,19 @@ describe.skipIf(!hasData)("with models", () => {
     expect(a.tokens).not.toEqual(c.tokens);
   });
 
+  it("run takes the index settings (--degree, --query-sample) and refuses values out of range", () => {
+    const base = ["run", "--model", stories, "--prompt", "Once upon a time", "-n", "4", "--temp", "0", "--attention", "retrieval"];
+    const ok = tome([...base, "--degree", "16", "--query-sample", "0.5", "--json"]);
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout).tokens).toHaveLength(4);
+    const zero = tome([...base, "--query-sample", "0"]);
+    expect(zero.status).toBe(2);
+    expect(zero.stderr).toMatch(/--query-sample must be in \(0, 1\]/);
+    const one = tome([...base, "--degree", "1"]);
+    expect(one.status).toBe(2);
+    expect(one.stderr).toMatch(/--degree/);
+  });
+
   it("run streams text to stdout", () => {
     const r = tome(["run", "--model", stories, "--prompt", "The dog", "-n", "16", "--temp", "0"]);
     expect(r.status, r.stderr).toBe(0);

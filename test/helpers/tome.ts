@@ -1,6 +1,8 @@
 // Small wrappers over the addon for tests: greedy decoding with tome.
 import { loadAddon, type NativeModel, type NativeSession } from "../../main/engine";
 
+export { logSoftmax } from "../../main/eval/divergence";
+
 export function argmax(a: Float32Array, from = 0, n = a.length): number {
   let best = from;
   for (let i = from + 1; i < from + n; i++) if (a[i] > a[best]) best = i;
@@ -27,12 +29,3 @@ export async function tomeGreedy(model: NativeModel, session: NativeSession, pro
   return out;
 }
 
-/** Natural-log softmax of one row of logits. */
-export function logSoftmax(logits: Float32Array): Float64Array {
-  let m = -Infinity;
-  for (const v of logits) m = Math.max(m, v);
-  let s = 0;
-  for (const v of logits) s += Math.exp(v - m);
-  const lse = m + Math.log(s);
-  return Float64Array.from(logits, (v) => v - lse);
-}

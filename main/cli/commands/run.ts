@@ -25,9 +25,16 @@ import { floatArg, intArg, parse, requireArg, UsageError } from "../args";
 export const usage = `tome run --model M.gguf --prompt TEXT [-n 64] [--temp 0] [--seed S] [--top-k 40] [--top-p 0.95]
          [--min-p 0.05] [--repeat-penalty 1] [--threads N] [--ctx N] [--batch 512] [--json] [--doc FILE] [--stats]
          [--attention full|retrieval|streaming|flat|ivf] [--sinks 128] [--window 512] [--topk 100] [--ef N]
-         [--exact-below KEYS] [--cache-dir D] [--no-cache] [--ram-budget BYTES|PERCENT%] [--eviction lru|lfu]`;
+         [--degree 32] [--query-sample 0.25] [--exact-below KEYS] [--cache-dir D] [--no-cache] [--ram-budget BYTES|PERCENT%] [--eviction lru|lfu]`;
 
 const MODES: AttentionMode[] = ["full", "retrieval", "streaming", "flat", "ivf"];
+
+/** --query-sample: the share of prefill queries the graph index is built from, in (0, 1]. */
+function querySample(v: string | undefined): number {
+  const f = floatArg(v, "query-sample", 0.25);
+  if (!(f > 0 && f <= 1)) throw new UsageError(`--query-sample must be in (0, 1], got '${v}'`);
+  return f;
+}
 
 /** Plain text of a document file for --doc: UTF-8 (BOM dropped), CRLF as LF. */
 export function readDocText(path: string): string {
@@ -90,6 +97,8 @@ export async function run(argv: string[]): Promise<number> {
     window: { type: "string" },
     topk: { type: "string" },
     ef: { type: "string" },
+    degree: { type: "string" },
+    "query-sample": { type: "string" },
     "exact-below": { type: "string" },
     stats: { type: "boolean" },
     "cache-dir": { type: "string" },
@@ -122,6 +131,8 @@ export async function run(argv: string[]): Promise<number> {
     window: intArg(values.window, "window", 512, 1),
     topK: intArg(values.topk, "topk", 100, 1),
     ef: intArg(values.ef, "ef", 0, 0),
+    degree: intArg(values.degree, "degree", 32, 2, 1024),
+    querySample: querySample(values["query-sample"]),
     exactBelow: intArg(values["exact-below"], "exact-below", DEFAULT_EXACT_BELOW, 0),
     ...ramBudget(values["ram-budget"], values.eviction),
   });

@@ -4,7 +4,7 @@
 //   accuracy  stories260K (trained) over the opening of a book, teacher-forced
 //             on full attention's greedy continuation (teacher-forced.ts):
 //             agreement, mean KL, the monitor's captured mass and recall@k,
-//             keys scanned. Its context is 1.8K tokens, so the static set
+//             keys scanned. Its context is 1.9K tokens, so the static set
 //             (sinks + window) is a third of it: the rows show which way a
 //             setting moves accuracy, not its size at 128K.
 //   cost      the synthetic smol shape (make-model) over a synthetic 32K-token

@@ -22,7 +22,7 @@ import { describeMetrics, fullReference, storiesDocument, teacherForced, type Fo
 type Setting = "sinks" | "window" | "topK" | "ef" | "degree" | "querySample";
 
 /** The engine's defaults (attention_mode.h; ef 0 = 3 x topK). */
-export const SETTING_DEFAULTS: Record<Setting, number> = { sinks: 128, window: 512, topK: 100, ef: 300, degree: 32, querySample: 0.25 };
+const SETTING_DEFAULTS: Record<Setting, number> = { sinks: 128, window: 512, topK: 100, ef: 300, degree: 32, querySample: 0.25 };
 
 const ACCURACY_SWEEP: Record<Setting, number[]> = {
   sinks: [16, 64, 128, 256],
@@ -69,16 +69,12 @@ async function accuracyRows(threads: number, log: (s: string) => void): Promise<
   const { model, doc, ctx } = storiesDocument(steps);
   const ref = await fullReference(model, doc, ctx, steps, threads);
   const rows: SettingsRow[] = [];
-  const cache = new Map<string, ForcedMetrics>();  // the default point is shared by every sweep
+  let defaultMetrics: ForcedMetrics | undefined;  // the default point is shared by every sweep
   for (const [setting, values] of Object.entries(ACCURACY_SWEEP) as [Setting, number[]][])
     for (const value of values) {
       const isDefault = value === SETTING_DEFAULTS[setting];
-      const key = isDefault ? "default" : `${setting}=${value}`;
-      let m = cache.get(key);
-      if (!m) {
-        m = await teacherForced(ref, options(setting, value), threads);
-        cache.set(key, m);
-      }
+      const m = (isDefault && defaultMetrics) || (await teacherForced(ref, options(setting, value), threads));
+      if (isDefault) defaultMetrics = m;
       rows.push({ measure: "accuracy", setting, value, is_default: isDefault, ctx: doc.length, ...m });
       log(`settings accuracy ${setting} ${value}${isDefault ? " (default)" : ""}: ${describeMetrics(m)}`);
     }

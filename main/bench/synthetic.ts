@@ -4,6 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { loadAddon, type NativeSession, type StepStats } from "../engine/native";
+import { argmax } from "../eval/divergence";
 import { requireTestData } from "./test-data";
 
 export function benchDir(): string {
@@ -50,9 +51,7 @@ export async function timedGreedySteps(
 ): Promise<number> {
   const t0 = performance.now();
   for (let i = 0; i < steps; i++) {
-    let best = 0;
-    for (let j = 1; j < logits.length; j++) if (logits[j] > logits[best]) best = j;
-    logits = await session.eval(Int32Array.of(best));
+    logits = await session.eval(Int32Array.of(argmax(logits)));
     onStep(session.lastStats());
   }
   return (performance.now() - t0) / steps;

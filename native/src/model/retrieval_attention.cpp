@@ -301,8 +301,6 @@ void RetrievalAttention::monitor_group(int layer, int g, const float* q, int n_q
         a = b;
       }
   }
-  // the group's retrieved positions (all in the indexed span; sorted, distinct)
-  const std::vector<int32_t>& attended = rows;
   const int64_t n_idx = std::max<int64_t>(0, std::min(idx_end, n_ctx) - idx_begin);
   const int k = int(std::min<int64_t>(s_.top_k, n_idx));
   thread_local TopK top;
@@ -314,7 +312,7 @@ void RetrievalAttention::monitor_group(int layer, int g, const float* q, int n_q
     double kept = 0;  // the static set: [0, sinks) and [indexed end, n_ctx); then the retrieved rows
     for (int64_t j = 0; j < std::min(idx_begin, n_ctx); ++j) kept += e[size_t(j)];
     for (int64_t j = std::max(idx_begin, std::min(idx_end, n_ctx)); j < n_ctx; ++j) kept += e[size_t(j)];
-    for (int32_t p : attended) kept += e[size_t(p)];
+    for (int32_t p : rows) kept += e[size_t(p)];  // all in the indexed span
     HeadResult& r = heads[h];
     r.sampled = true;
     r.mass = kept / total;
@@ -324,7 +322,7 @@ void RetrievalAttention::monitor_group(int layer, int g, const float* q, int n_q
     for (int64_t j = idx_begin; j < idx_begin + n_idx; ++j)
       if (sh[j] > top.threshold()) top.push(sh[j], int32_t(j));  // ids rise: an equal score never enters
     int64_t hit = 0;
-    for (int i = 0; i < top.size(); ++i) hit += std::binary_search(attended.begin(), attended.end(), top.at(i).id);
+    for (int i = 0; i < top.size(); ++i) hit += std::binary_search(rows.begin(), rows.end(), top.at(i).id);  // rows: ascending
     r.recall = double(hit) / double(k);
   }
 }

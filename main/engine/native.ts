@@ -56,8 +56,12 @@ export interface RetrievalOptions {
   exactBelow?: number;
   /** GQA: search per query head ("union"), once with the group's mean query ("mean"), or all heads in one traversal ("joint"). */
   group?: GroupSearch;
+  /** The live quality monitor runs every N steps (0: off; default 16) ... */
   monitorEvery?: number;
+  /** ... over this many (layer, KV head) pairs, rotating (default 4). */
   monitorHeads?: number;
+  /** A monitored layer capturing less softmax mass than this, in [0, 1] (0, the default: never), doubles the
+   * search beam (graph ef, ivf nprobe) for the rest of its step and the next monitorEvery steps. */
   widenBelow?: number;
   /** "llama": llama.cpp's numerics, bit for bit (default); "exact": f32 throughout. */
   numerics?: "llama" | "exact";

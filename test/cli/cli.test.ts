@@ -68,6 +68,25 @@ describe.skipIf(!hasData)("with models", () => {
     expect(one.stderr).toMatch(/--degree/);
   });
 
+  it("run --monitor-every --widen-below: the monitor samples each step and widens the search", () => {
+    const doc = path.join(dir, "story.txt");
+    fs.writeFileSync(doc, "Lily and Tom went to the park. They played with a big red ball. ".repeat(40));
+    const base = ["run", "--model", stories, "--doc", doc, "--no-cache", "--prompt", " Lily", "-n", "4", "--temp", "0",
+      "--attention", "retrieval", "--sinks", "16", "--window", "64", "--topk", "8", "--exact-below", "0", "--stats"];
+    const r = tome([...base, "--monitor-every", "1", "--widen-below", "1", "--json"]);
+    expect(r.status, r.stderr).toBe(0);
+    const steps = JSON.parse(r.stdout).stats.filter((s: { sparse: boolean }) => s.sparse);
+    expect(steps.length).toBeGreaterThan(0);
+    for (const s of steps) {
+      expect(s.recall).toBeGreaterThan(0);
+      expect(s.mass_captured).toBeLessThan(1);
+      expect(s.widened).toBe(true);
+    }
+    const bad = tome([...base, "--widen-below", "1.5"]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--widen-below must be in \[0, 1\]/);
+  });
+
   it("run streams text to stdout", () => {
     const r = tome(["run", "--model", stories, "--prompt", "The dog", "-n", "16", "--temp", "0"]);
     expect(r.status, r.stderr).toBe(0);

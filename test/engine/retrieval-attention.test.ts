@@ -103,6 +103,49 @@ describe.skipIf(!hasData)("retrieval attention", () => {
       if (attention === "retrieval" || attention === "ivf") expect(st.keysScannedFrac).toBeLessThan(1);
     });
 
+  it("the monitor widens the search beam while the captured mass is below widenBelow", async () => {
+    // a widens at every monitor step (the mass is always below 1), b never; both
+    // are teacher-forced on a's greedy tokens, so they differ only by the beam
+    const opts = { attention: "retrieval", topK: 8, monitorEvery: 4, monitorHeads: 4, ...SMALL } as const;
+    const a = session({ ...opts, widenBelow: 1 });
+    const b = session({ ...opts, widenBelow: 0 });
+    const doc = Array.from(a.model.tokenize("Lily and Tom went to the park. They played with a big red ball. ".repeat(40), true, false));
+    let la = await a.session.eval(Int32Array.from(doc));
+    await b.session.eval(Int32Array.from(doc));
+    let firstWiden = -1;
+    for (let i = 0; i < 12; i++) {
+      const t = argmax(la);
+      la = await a.session.eval(Int32Array.of(t));
+      await b.session.eval(Int32Array.of(t));
+      const sa = a.session.lastStats(), sb = b.session.lastStats();
+      const monitored = sb.recall !== undefined;
+      expect(sb.widened).toBe(false);
+      expect(sa.widened).toBe(monitored);
+      if (firstWiden < 0) {
+        if (sa.widened) firstWiden = i; // (its layers after the monitored one already search wider)
+        else expect(sa.keysScanned).toBe(sb.keysScanned); // the same sessions until the first widening
+      } else if (!monitored) {
+        // a step after a widening: every layer searches with twice the beam (ef 24 -> 48);
+        // on these ~840-key graphs that scans ~1.2x the keys (27% against 21%)
+        expect(sa.keysScanned).toBeGreaterThan(1.1 * sb.keysScanned);
+      }
+    }
+    expect(firstWiden).toBeGreaterThanOrEqual(0);
+  });
+
+  it("refuses retrieval settings out of range, naming the option", () => {
+    const model = new (loadAddon().Model)(STORIES);
+    const bad: [SessionOptions, RegExp][] = [
+      [{ widenBelow: 1.5 }, /'widenBelow' must be in \[0, 1\]/],
+      [{ widenBelow: Number.NaN }, /'widenBelow'/],
+      [{ querySample: 0 }, /'querySample' must be in \(0, 1\]/],
+      [{ topK: 0 }, /'topK' must be an integer/],
+      [{ monitorEvery: -1 }, /'monitorEvery'/],
+    ];
+    for (const [opts, msg] of bad)
+      expect(() => new (loadAddon().Session)(model, { ctx: 256, attention: "retrieval", ...opts })).toThrow(msg);
+  });
+
   it("retrieval below its exact-scan threshold decodes exactly as flat, bit for bit", async () => {
     // exactBelow above the context: every group is answered by one exact scan,
     // the same top-k flat finds (flat scans each group once for its heads too)

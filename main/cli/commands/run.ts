@@ -1,5 +1,6 @@
 // tome run --model M.gguf --prompt TEXT [-n 64] [--temp 0] [--seed S] [--threads N] [--ctx N] [--batch N] [--json]
 //          [--doc FILE] [--attention full|retrieval|streaming|flat|ivf] [--sinks N] [--window N] [--topk N] [--stats]
+//          [--monitor-every N] [--widen-below F]
 // Streams the continuation to stdout; with --json prints one object
 // {"prompt_tokens":[...],"tokens":[...],"text":"..."} (plus "stats" with --stats).
 // --doc prefills a text file first (BOS + document), then the prompt after it. The
@@ -25,7 +26,8 @@ import { floatArg, intArg, parse, requireArg, UsageError } from "../args";
 export const usage = `tome run --model M.gguf --prompt TEXT [-n 64] [--temp 0] [--seed S] [--top-k 40] [--top-p 0.95]
          [--min-p 0.05] [--repeat-penalty 1] [--threads N] [--ctx N] [--batch 512] [--json] [--doc FILE] [--stats]
          [--attention full|retrieval|streaming|flat|ivf] [--sinks 128] [--window 512] [--topk 100] [--ef N]
-         [--degree 32] [--query-sample 0.25] [--exact-below KEYS] [--cache-dir D] [--no-cache] [--ram-budget BYTES|PERCENT%] [--eviction lru|lfu]`;
+         [--degree 32] [--query-sample 0.25] [--exact-below KEYS] [--monitor-every 16] [--monitor-heads 4] [--widen-below 0]
+         [--cache-dir D] [--no-cache] [--ram-budget BYTES|PERCENT%] [--eviction lru|lfu]`;
 
 const MODES: AttentionMode[] = ["full", "retrieval", "streaming", "flat", "ivf"];
 
@@ -33,6 +35,13 @@ const MODES: AttentionMode[] = ["full", "retrieval", "streaming", "flat", "ivf"]
 function querySample(v: string | undefined): number {
   const f = floatArg(v, "query-sample", 0.25);
   if (!(f > 0 && f <= 1)) throw new UsageError(`--query-sample must be in (0, 1], got '${v}'`);
+  return f;
+}
+
+/** --widen-below: the captured softmax mass under which the monitor doubles the search beam, in [0, 1] (0: never). */
+function widenBelow(v: string | undefined): number {
+  const f = floatArg(v, "widen-below", 0);
+  if (!(f >= 0 && f <= 1)) throw new UsageError(`--widen-below must be in [0, 1], got '${v}'`);
   return f;
 }
 
@@ -54,6 +63,7 @@ function summarize(st: StepStats) {
     top_k: st.topK,
     recall: st.recall,
     mass_captured: st.massCaptured,
+    widened: st.widened,
     positions: Array.from(st.positions.slice(0, 16)),
   };
 }
@@ -100,6 +110,9 @@ export async function run(argv: string[]): Promise<number> {
     degree: { type: "string" },
     "query-sample": { type: "string" },
     "exact-below": { type: "string" },
+    "monitor-every": { type: "string" },
+    "monitor-heads": { type: "string" },
+    "widen-below": { type: "string" },
     stats: { type: "boolean" },
     "cache-dir": { type: "string" },
     "no-cache": { type: "boolean" },
@@ -134,6 +147,10 @@ export async function run(argv: string[]): Promise<number> {
     degree: intArg(values.degree, "degree", 32, 2, 1024),
     querySample: querySample(values["query-sample"]),
     exactBelow: intArg(values["exact-below"], "exact-below", DEFAULT_EXACT_BELOW, 0),
+    // the live quality monitor: every N steps (0: off), over a rotating sample of (layer, KV head)
+    monitorEvery: intArg(values["monitor-every"], "monitor-every", 16, 0, 1 << 20),
+    monitorHeads: intArg(values["monitor-heads"], "monitor-heads", 4, 1, 1 << 16),
+    widenBelow: widenBelow(values["widen-below"]),
     ...ramBudget(values["ram-budget"], values.eviction),
   });
   const json = values.json === true;

@@ -42,6 +42,7 @@ void read_retrieval_settings(const Napi::Object& o, RetrievalSettings& r) {
   }
   if (!(r.query_sample > 0 && r.query_sample <= 1)) throw type_error(env, "option 'querySample' must be in (0, 1]");
   r.widen_below = opt_number(o, "widenBelow", r.widen_below);
+  if (!(r.widen_below >= 0 && r.widen_below <= 1)) throw type_error(env, "option 'widenBelow' must be in [0, 1]");
   Napi::Value numerics = o.Get("numerics");
   if (!numerics.IsUndefined()) {
     std::string nname = numerics.IsString() ? numerics.As<Napi::String>().Utf8Value() : "";

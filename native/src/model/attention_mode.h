@@ -40,8 +40,9 @@ struct RetrievalSettings {
   int64_t exact_below = 0;
   // Live quality monitor: every monitor_every steps (0: off) compare, for
   // monitor_heads sampled (layer, KV head) pairs, the retrieved keys with the
-  // exact top-k: recall@k and the softmax mass captured. When the captured mass
-  // falls below widen_below (0: never), the next steps search with twice the beam.
+  // exact top-k: recall@k and the softmax mass captured. When a monitored layer's
+  // captured mass falls below widen_below (in [0, 1]; 0: never), the search beam
+  // doubles for that step's later layers and the next monitor_every steps.
   int monitor_every = 16;
   int monitor_heads = 4;
   double widen_below = 0.0;

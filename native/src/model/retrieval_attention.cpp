@@ -392,7 +392,7 @@ void RetrievalAttention::attend_layer(int layer, const float* q, int64_t pos, fl
 
   SearchParams p;
   p.ef = s_.ef > 0 ? s_.ef : 0;
-  if (widen_steps_ > 0) p.ef = 2 * std::max(p.ef, 3 * s_.top_k);
+  if (widen_steps_ > 0) p.widen = 2;
   p.nprobe = s_.nprobe;
   p.group = s_.group;
 
@@ -549,7 +549,10 @@ void RetrievalAttention::attend_layer(int layer, const float* q, int64_t pos, fl
     st.recall_sum += recall;
     st.mass_sum += mass;
     if (s_.widen_below > 0 && mass / sampled < s_.widen_below) {
-      widen_steps_ = std::max(1, s_.monitor_every);
+      // the rest of this step and the next monitor_every steps (end_step()
+      // counts this one down too), so the next monitor step measures the
+      // widened beam and renews it while the mass stays low
+      widen_steps_ = s_.monitor_every + 1;
       st.widened = true;
     }
   }

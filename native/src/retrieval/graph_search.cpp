@@ -288,12 +288,19 @@ GraphView RoarGraphIndex::view() const {
   return g;
 }
 
+// The beam: the caller's ef, else the index default, else 3k; times the
+// monitor's widening; never under k.
+int RoarGraphIndex::beam_width(const SearchParams& p, int k) const {
+  const int64_t ef = p.ef > 0 ? p.ef : (default_ef_ > 0 ? default_ef_ : 3 * int64_t(k));
+  return int(std::min<int64_t>(std::max<int64_t>(k, ef * std::max(1, p.widen)), 1 << 24));
+}
+
 void RoarGraphIndex::search(const float* q, const SearchParams& p, SearchResult& out) const {
   check_whole();
   out.clear();
   const int k = std::max(0, p.k);
   if (k == 0) return;
-  const int ef = std::max(k, p.ef > 0 ? p.ef : (default_ef_ > 0 ? default_ef_ : 3 * k));
+  const int ef = beam_width(p, k);
   std::vector<Scored> res;
   beam_search_reranked(view(), p.nav_keys ? nullptr : &nav_, q, ef, k, res, &out.keys_scanned);
   if (res.size() > size_t(k)) res.resize(size_t(k));
@@ -306,7 +313,7 @@ void RoarGraphIndex::search_group(const float* q, int n_q, const SearchParams& p
   out.clear();
   const int k = std::max(0, p.k);
   if (k == 0) return;
-  const int ef = std::max(k, p.ef > 0 ? p.ef : (default_ef_ > 0 ? default_ef_ : 3 * k));
+  const int ef = beam_width(p, k);
   thread_local std::vector<std::vector<Scored>> lists;
   thread_local std::vector<Scored> all;
   if (!beam_search_joint(view(), nav_, q, n_q, ef, k, lists, &out.keys_scanned)) {

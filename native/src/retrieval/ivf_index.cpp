@@ -52,7 +52,7 @@ size_t IvfIndex::bytes() const {
 void IvfIndex::search(const float* q, const SearchParams& p, SearchResult& out) const {
   out.clear();
   const int d = dim(), nl = nlist();
-  const int nprobe = std::min(nl, p.nprobe > 0 ? p.nprobe : default_nprobe_);
+  const int nprobe = int(std::min<int64_t>(nl, int64_t(p.nprobe > 0 ? p.nprobe : default_nprobe_) * std::max(1, p.widen)));
   const int k = std::max(0, p.k);
   // Rank the lists by centroid . q.
   std::vector<float> cs(static_cast<size_t>(nl));

@@ -50,6 +50,7 @@ struct SearchParams {
   int k = 100;          // keys to return
   int ef = 0;           // graph: beam width (clamped to >= k); 0 = default (see roar_graph.h)
   int nprobe = 0;       // ivf: lists to probe; 0 = default (see ivf_index.h)
+  int widen = 1;        // breadth multiplier on ef / nprobe (the quality monitor's widening)
   GroupMode group = GroupMode::kUnion;  // search_group() only
   bool nav_keys = false;  // graph: navigate by the f16 keys instead of the int8 codes (benchmarks, tests)
 };

@@ -159,6 +159,7 @@ class RoarGraphIndex : public KeyIndex {
   size_t resident_bytes() const;
 
   void search(const float* q, const SearchParams& p, SearchResult& out) const override;
+  int beam_width(const SearchParams& p, int k) const;
   // kJoint: the group's heads in one traversal (beam_search_joint); else as KeyIndex.
   void search_group(const float* q, int n_q, const SearchParams& p, SearchResult& out) const override;
   // A key added while decoding (graph_insert.cpp). Candidates: the top lists of

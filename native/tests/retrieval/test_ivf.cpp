@@ -36,6 +36,14 @@ TEST(ivf_with_all_lists_probed_equals_flat) {
   p.nprobe = 4;
   ivf->search(qs.data(), p, a);
   CHECK(a.keys_scanned < n / 4);
+  // the quality monitor's widening multiplies the lists probed: 4 widened 2x is 8
+  p.widen = 2;
+  ivf->search(qs.data(), p, a);
+  p.nprobe = 8;
+  p.widen = 1;
+  ivf->search(qs.data(), p, b);
+  CHECK_EQ(a.keys_scanned, b.keys_scanned);
+  CHECK(a.ids == b.ids);
 }
 
 TEST(ivf_lists_partition_the_keys) {

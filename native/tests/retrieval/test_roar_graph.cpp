@@ -93,6 +93,13 @@ TEST(graph_recall_out_of_distribution_beats_ivf) {
   report("ood graph recall@100 ef 200", qg);
   CHECK(qg.recall >= 0.95);
   CHECK(qg.scanned_frac <= 0.10);
+  // the quality monitor's widening multiplies the beam: ef 100 widened 2x is ef 200
+  SearchParams pw = p;
+  pw.ef = 100;
+  pw.widen = 2;
+  const Quality qw = measure(*g, w, truth, k, pw);
+  CHECK_EQ(qw.recall, qg.recall);
+  CHECK_EQ(qw.scanned_frac, qg.scanned_frac);
 
   // IVF on the keys alone, probing until it scans at least what the graph did.
   auto ivf = IvfIndex::build(w.keys.data(), w.n_keys, size_t(w.d), w.d, IvfParams{}, &pool);

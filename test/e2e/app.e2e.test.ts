@@ -156,24 +156,36 @@ describe.skipIf(missing.length > 0)("tome in a browser (e2e)", () => {
   });
 
   it("stops an answer midway", async () => {
-    const before = await page.getByTestId("message-assistant").count();
-    await page.getByTestId("chat-input").fill("Tell me a long story about Alice and the Queen.");
-    await page.getByTestId("send").click();
-    // the new answer, not the previous one (.last() would match it until the new one renders)
-    await expect.poll(() => page.getByTestId("message-assistant").count(), { timeout: 30_000 }).toBe(before + 1);
-    const answer = page.getByTestId("message-assistant").nth(before);
-    const content = answer.locator(".content");
-    // Some words have streamed (the cursor aside), then stop.
-    await expect.poll(async () => ((await content.textContent()) ?? "").replace("▍", "").trim().length, { timeout: 30_000, interval: 20 }).toBeGreaterThan(0);
-    await page.getByTestId("stop").click();
-    await waitText(answer, /stopped/);
-    const partial = ((await content.textContent()) ?? "").trim();
-    expect(partial.length).toBeGreaterThan(0);
-    const meta = (await answer.locator(".meta").textContent()) ?? "";
-    const n = Number(/(\d+) tokens/.exec(meta)?.[1] ?? "0");
-    expect(n).toBeGreaterThan(0); // stopped midway: some tokens, fewer than the limit
-    expect(n).toBeLessThan(256); // settings.maxTokens (default)
-    await shot(page, "05-stopped");
+    // The fixture model may end its story (EOS) before the click lands, most
+    // likely on a loaded machine: then the answer is complete, the stop button
+    // gone, and the question is asked again (a few times at most).
+    for (let attempt = 1; ; attempt++) {
+      const before = await page.getByTestId("message-assistant").count();
+      await page.getByTestId("chat-input").fill("Tell me a long story about Alice and the Queen.");
+      await page.getByTestId("send").click();
+      // the new answer, not the previous one (.last() would match it until the new one renders)
+      await expect.poll(() => page.getByTestId("message-assistant").count(), { timeout: 30_000 }).toBe(before + 1);
+      const answer = page.getByTestId("message-assistant").nth(before);
+      const content = answer.locator(".content");
+      // Some words have streamed (the cursor aside), then stop.
+      await expect.poll(async () => ((await content.textContent()) ?? "").replace("▍", "").trim().length, { timeout: 30_000, interval: 20 }).toBeGreaterThan(0);
+      const clicked = await page.getByTestId("stop").click({ timeout: 5_000 }).then(() => true, () => false);
+      if (!clicked) {
+        await page.getByTestId("send").waitFor({ timeout: 60_000 });
+        console.warn(`e2e: answer ${attempt} ended before stop was clicked: ${(await answer.locator(".meta").textContent()) ?? ""}`);
+        expect(attempt).toBeLessThan(3);
+        continue;
+      }
+      await waitText(answer, /stopped/);
+      const partial = ((await content.textContent()) ?? "").trim();
+      expect(partial.length).toBeGreaterThan(0);
+      const meta = (await answer.locator(".meta").textContent()) ?? "";
+      const n = Number(/(\d+) tokens/.exec(meta)?.[1] ?? "0");
+      expect(n).toBeGreaterThan(0); // stopped midway: some tokens, fewer than the limit
+      expect(n).toBeLessThan(256); // settings.maxTokens (default)
+      await shot(page, "05-stopped");
+      return;
+    }
   });
 
   it("finds the conversation again after a server restart", async () => {

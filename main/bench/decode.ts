@@ -9,7 +9,7 @@
 import * as os from "node:os";
 import type { BenchOptions } from "../cli/commands/bench";
 import { loadAddon, type AttentionMode } from "../engine/native";
-import { pseudoTokens, syntheticModel, timedGreedySteps } from "./synthetic";
+import { decodeRun, syntheticModel } from "./synthetic";
 
 export interface DecodeRow {
   mode: AttentionMode;
@@ -44,20 +44,10 @@ export async function benchDecode(o: BenchOptions) {
         const session = new addon.Session(model, { ctx: ctx + N_STEPS + 8, threads, attention: mode });
         try {
           const kvSource = ctx <= PREFILL_LIMIT ? "prefill" : "synthetic";
-          if (kvSource === "prefill") await session.eval(Int32Array.from(pseudoTokens(ctx, 3, nVocab)));
-          else {
-            await session.eval(Int32Array.from(pseudoTokens(64, 3, nVocab)));
-            session.fillSynthetic(ctx, 7);
-          }
-          // the first step builds the index (sparse modes)
-          const t0 = performance.now();
-          const logits = await session.eval(Int32Array.of(5));
-          const buildS = session.lastStats().ms.indexBuild / 1000;
-          const firstMs = performance.now() - t0;
-          let scanned = 0;
-          const ms = await timedGreedySteps(session, logits, N_STEPS, (st) => (scanned += st.keysScannedFrac));
-          rows.push({ mode, shape, ctx, ms_per_token: ms, kv_source: kvSource, build_s: buildS, keys_scanned_frac: scanned / N_STEPS });
-          log(`decode ${shape} ctx ${ctx} ${mode}: ${ms.toFixed(1)} ms/token (${kvSource}; first step ${firstMs.toFixed(0)} ms, index build ${buildS.toFixed(1)} s, scanned ${((100 * scanned) / N_STEPS).toFixed(2)}%)`);
+          const r = await decodeRun(session, { ctx, nVocab, synthetic: kvSource === "synthetic", steps: N_STEPS });
+          const scanned = r.averages.keysScannedFrac;
+          rows.push({ mode, shape, ctx, ms_per_token: r.msPerToken, kv_source: kvSource, build_s: r.buildS, keys_scanned_frac: scanned });
+          log(`decode ${shape} ctx ${ctx} ${mode}: ${r.msPerToken.toFixed(1)} ms/token (${kvSource}; first step ${r.firstMs.toFixed(0)} ms, index build ${r.buildS.toFixed(1)} s, scanned ${(100 * scanned).toFixed(2)}%)`);
         } finally {
           session.close();
         }

@@ -16,7 +16,7 @@
 import * as os from "node:os";
 import type { BenchOptions } from "../cli/commands/bench";
 import { loadAddon, type RetrievalOptions } from "../engine/native";
-import { pseudoTokens, syntheticModel, timedGreedySteps } from "./synthetic";
+import { decodeRun, syntheticModel } from "./synthetic";
 import { describeMetrics, fullReference, storiesDocument, teacherForced, type ForcedMetrics } from "./teacher-forced";
 
 type Setting = "sinks" | "window" | "topK" | "ef" | "degree" | "querySample";
@@ -96,24 +96,15 @@ async function costRows(threads: number, log: (s: string) => void): Promise<Sett
       }
       const session = new addon.Session(model, { ctx: COST_CTX + COST_STEPS + 8, threads, ...options(setting, value) });
       try {
-        await session.eval(Int32Array.from(pseudoTokens(64, 3, nVocab)));
-        session.fillSynthetic(COST_CTX, 7);
-        const logits = await session.eval(Int32Array.of(5));  // builds the indexes
-        const buildS = session.lastStats().ms.indexBuild / 1000;
-        let scanned = 0, mass = 0, recall = 0, sampled = 0;
-        const ms = await timedGreedySteps(session, logits, COST_STEPS, (st) => {
-          scanned += st.keysScannedFrac;
-          if (st.massCaptured !== undefined) { mass += st.massCaptured; recall += st.recall ?? 0; sampled++; }
-        });
+        const r = await decodeRun(session, { ctx: COST_CTX, nVocab, synthetic: true, steps: COST_STEPS });
         const row: SettingsRow = {
           measure: "cost", setting, value, is_default: isDefault, ctx: COST_CTX,
-          ms_per_token: ms, keys_scanned_frac: scanned / COST_STEPS, build_s: buildS,
+          ms_per_token: r.msPerToken, keys_scanned_frac: r.averages.keysScannedFrac, build_s: r.buildS, ...r.averages.monitor(),
         };
-        if (sampled) { row.mean_mass = mass / sampled; row.mean_recall = recall / sampled; }
         rows.push(row);
         if (isDefault) defaultRow = row;
         log(`settings cost ${setting} ${value}: ${row.ms_per_token.toFixed(1)} ms/token, scanned ${(100 * row.keys_scanned_frac).toFixed(2)}%, ` +
-          `build ${buildS.toFixed(1)} s` + (sampled ? `, monitor recall ${row.mean_recall!.toFixed(3)}` : ""));
+          `build ${r.buildS.toFixed(1)} s` + (row.mean_recall !== undefined ? `, monitor recall ${row.mean_recall.toFixed(3)}` : ""));
       } finally {
         session.close();
       }

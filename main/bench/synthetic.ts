@@ -3,8 +3,9 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { loadAddon, type NativeSession, type StepStats } from "../engine/native";
+import { loadAddon, type NativeSession } from "../engine/native";
 import { argmax } from "../eval/divergence";
+import { StepAverages } from "./step-averages";
 import { requireTestData } from "./test-data";
 
 export function benchDir(): string {
@@ -39,20 +40,39 @@ export function pseudoTokens(n: number, lo: number, hi: number, seed = 12345): n
   return out;
 }
 
+export interface DecodeRun {
+  /** Mean wall ms of the timed steps. */
+  msPerToken: number;
+  /** The first step's wall ms and the index build it ran (sparse modes), seconds. */
+  firstMs: number;
+  buildS: number;
+  averages: StepAverages;
+}
+
 /**
- * `steps` greedy decoding steps from `logits` (the last eval's), each token fed
- * back; onStep(stats) sees each step's stats. Returns the mean wall ms a step.
+ * A decode run over a ctx-token context: prefilled for real (pseudo tokens),
+ * or 64 tokens and then a synthetic KV cache (Session.fillSynthetic, seed 7);
+ * then a first step, which builds a sparse mode's indexes, and `steps` timed
+ * greedy steps, each token fed back.
  */
-export async function timedGreedySteps(
+export async function decodeRun(
   session: NativeSession,
-  logits: Float32Array,
-  steps: number,
-  onStep: (stats: StepStats) => void = () => {},
-): Promise<number> {
-  const t0 = performance.now();
-  for (let i = 0; i < steps; i++) {
-    logits = await session.eval(Int32Array.of(argmax(logits)));
-    onStep(session.lastStats());
+  o: { ctx: number; nVocab: number; synthetic: boolean; steps: number },
+): Promise<DecodeRun> {
+  if (!o.synthetic) await session.eval(Int32Array.from(pseudoTokens(o.ctx, 3, o.nVocab)));
+  else {
+    await session.eval(Int32Array.from(pseudoTokens(64, 3, o.nVocab)));
+    session.fillSynthetic(o.ctx, 7);
   }
-  return (performance.now() - t0) / steps;
+  const t0 = performance.now();
+  let logits = await session.eval(Int32Array.of(5));
+  const buildS = session.lastStats().ms.indexBuild / 1000;
+  const firstMs = performance.now() - t0;
+  const averages = new StepAverages();
+  const t1 = performance.now();
+  for (let i = 0; i < o.steps; i++) {
+    logits = await session.eval(Int32Array.of(argmax(logits)));
+    averages.add(session.lastStats());
+  }
+  return { msPerToken: (performance.now() - t1) / o.steps, firstMs, buildS, averages };
 }

@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { loadAddon, type NativeModel, type SessionOptions } from "../engine/native";
 import { argmax, kl, logSoftmax } from "../eval/divergence";
+import { StepAverages } from "./step-averages";
 import { requireTestData } from "./test-data";
 
 /** Full attention's greedy continuation of doc: the tokens and their log-distributions. */
@@ -68,27 +69,23 @@ export async function teacherForced(ref: Reference, options: SessionOptions, thr
   const s = new (loadAddon().Session)(ref.model, { monitorEvery: 1, monitorHeads: 4, ...options, ctx: ref.ctx, threads });
   try {
     let lm = await s.eval(Int32Array.from(ref.doc));
-    let agree = 0, klSum = 0, mass = 0, recall = 0, sampled = 0, scanned = 0;
+    let agree = 0, klSum = 0;
+    const averages = new StepAverages();  // the forced steps' stats (not the document's prefill)
     const t0 = performance.now();
     for (let i = 0; i < ref.tokens.length; i++) {
-      if (i > 0) {
-        const st = s.lastStats();
-        scanned += st.keysScannedFrac;
-        if (st.massCaptured !== undefined) { mass += st.massCaptured; recall += st.recall ?? 0; sampled++; }
-      }
+      if (i > 0) averages.add(s.lastStats());
       if (argmax(lm) === ref.tokens[i]) agree++;
       klSum += kl(ref.logProbs[i], logSoftmax(lm));
       lm = await s.eval(Int32Array.of(ref.tokens[i]));
     }
     const steps = ref.tokens.length;
-    const m: ForcedMetrics = {
+    return {
       token_agreement: agree / steps,
       mean_kl: klSum / steps,
-      keys_scanned_frac: steps > 1 ? scanned / (steps - 1) : 0,
+      keys_scanned_frac: averages.keysScannedFrac,
       ms_per_token: (performance.now() - t0) / steps,
+      ...averages.monitor(),
     };
-    if (sampled) { m.mean_mass = mass / sampled; m.mean_recall = recall / sampled; }
-    return m;
   } finally {
     s.close();
   }

@@ -24,10 +24,20 @@ export function intArg(v: string | undefined, name: string, dflt: number, min = 
   return n;
 }
 
-export function floatArg(v: string | undefined, name: string, dflt: number): number {
+/** A finite number in [min, max] ((min, max] with minExclusive). */
+export function floatArg(
+  v: string | undefined,
+  name: string,
+  dflt: number,
+  min = -Infinity,
+  max = Infinity,
+  minExclusive = false,
+): number {
   if (v === undefined) return dflt;
   const n = Number(v);
   if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got '${v}'`);
+  if (n > max || (minExclusive ? n <= min : n < min))
+    throw new UsageError(`--${name} must be in ${minExclusive ? "(" : "["}${min}, ${max}], got '${v}'`);
   return n;
 }
 

@@ -1,5 +1,5 @@
 // Small pure pieces: token -> char offsets, chat template segments, passages
-// from attention, prompt assembly around the book.
+// from attention, prompt assembly around the book, CLI number arguments.
 import { describe, expect, it } from "vitest";
 import { tokenAtChar, tokenCharOffsets } from "../../main/host/token-offsets";
 import { FALLBACK_TEMPLATE, renderSegments } from "../../main/host/chat-template";
@@ -7,6 +7,7 @@ import { passagesFromAttention } from "../../main/app/highlights";
 import { buildPrompt } from "../../main/app/prompt";
 import { FakeEngine } from "./helpers/fake-engine";
 import { defaultDataDir } from "../../main/app/paths";
+import { floatArg } from "../../main/cli/args";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
@@ -90,5 +91,18 @@ describe("paths", () => {
     expect(defaultDataDir("linux", { XDG_CONFIG_HOME: "/x" }, "/home/u")).toBe("/x/tome");
     expect(defaultDataDir("darwin", {}, "/Users/u")).toBe("/Users/u/Library/Application Support/tome");
     expect(defaultDataDir("win32", { APPDATA: "C:\\Users\\u\\AppData\\Roaming" }, "C:\\Users\\u")).toMatch(/Roaming.tome$/);
+  });
+});
+
+describe("CLI number arguments", () => {
+  it("floatArg: the default when absent, finite numbers in range, closed or open at the bottom", () => {
+    expect(floatArg(undefined, "x", 0.25, 0, 1, true)).toBe(0.25);
+    expect(floatArg("1", "x", 0, 0, 1, true)).toBe(1);
+    expect(floatArg("0", "x", 1, 0, 1)).toBe(0);
+    expect(() => floatArg("0", "query-sample", 0.25, 0, 1, true)).toThrow("--query-sample must be in (0, 1], got '0'");
+    expect(() => floatArg("1.5", "widen-below", 0, 0, 1)).toThrow("--widen-below must be in [0, 1], got '1.5'");
+    expect(() => floatArg("-0.1", "widen-below", 0, 0, 1)).toThrow(/must be in \[0, 1\]/);
+    expect(() => floatArg("abc", "temp", 0.8)).toThrow("--temp must be a number, got 'abc'");
+    expect(floatArg("-3", "temp", 0.8)).toBe(-3);  // no range: any finite number
   });
 });

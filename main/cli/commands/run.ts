@@ -31,20 +31,6 @@ export const usage = `tome run --model M.gguf --prompt TEXT [-n 64] [--temp 0] [
 
 const MODES: AttentionMode[] = ["full", "retrieval", "streaming", "flat", "ivf"];
 
-/** --query-sample: the share of prefill queries the graph index is built from, in (0, 1]. */
-function querySample(v: string | undefined): number {
-  const f = floatArg(v, "query-sample", 0.25);
-  if (!(f > 0 && f <= 1)) throw new UsageError(`--query-sample must be in (0, 1], got '${v}'`);
-  return f;
-}
-
-/** --widen-below: the captured softmax mass under which the monitor doubles the search beam, in [0, 1] (0: never). */
-function widenBelow(v: string | undefined): number {
-  const f = floatArg(v, "widen-below", 0);
-  if (!(f >= 0 && f <= 1)) throw new UsageError(`--widen-below must be in [0, 1], got '${v}'`);
-  return f;
-}
-
 /** Plain text of a document file for --doc: UTF-8 (BOM dropped), CRLF as LF. */
 export function readDocText(path: string): string {
   const text = fs.readFileSync(path, "utf8");
@@ -145,12 +131,14 @@ export async function run(argv: string[]): Promise<number> {
     topK: intArg(values.topk, "topk", 100, 1),
     ef: intArg(values.ef, "ef", 0, 0),
     degree: intArg(values.degree, "degree", 32, 2, 1024),
-    querySample: querySample(values["query-sample"]),
+    // the share of prefill queries the graph is built from
+    querySample: floatArg(values["query-sample"], "query-sample", 0.25, 0, 1, true),
     exactBelow: intArg(values["exact-below"], "exact-below", DEFAULT_EXACT_BELOW, 0),
     // the live quality monitor: every N steps (0: off), over a rotating sample of (layer, KV head)
     monitorEvery: intArg(values["monitor-every"], "monitor-every", 16, 0, 1 << 20),
     monitorHeads: intArg(values["monitor-heads"], "monitor-heads", 4, 1, 1 << 16),
-    widenBelow: widenBelow(values["widen-below"]),
+    // the captured mass under which the monitor doubles the search beam (0: never)
+    widenBelow: floatArg(values["widen-below"], "widen-below", 0, 0, 1),
     ...ramBudget(values["ram-budget"], values.eviction),
   });
   const json = values.json === true;

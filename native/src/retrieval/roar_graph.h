@@ -159,7 +159,6 @@ class RoarGraphIndex : public KeyIndex {
   size_t resident_bytes() const;
 
   void search(const float* q, const SearchParams& p, SearchResult& out) const override;
-  int beam_width(const SearchParams& p, int k) const;
   // kJoint: the group's heads in one traversal (beam_search_joint); else as KeyIndex.
   void search_group(const float* q, int n_q, const SearchParams& p, SearchResult& out) const override;
   // A key added while decoding (graph_insert.cpp). Candidates: the top lists of
@@ -209,6 +208,8 @@ class RoarGraphIndex : public KeyIndex {
   friend int64_t connect_unreached(RoarGraphIndex& g, ThreadPool* pool);
   RoarGraphIndex() = default;
   GraphView view() const;
+  // a search's beam: p.ef, else the index default, else 3k; times p.widen; at least k
+  int beam_width(const SearchParams& p, int k) const;
   int32_t insert_now(const float* key, const float* query);  // insert_with_query's work
   void check_whole() const;  // throws the error an insert left the graph incomplete with
   // Row and key access that works resident or paged (roar_graph_paging.cpp):

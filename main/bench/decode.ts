@@ -6,10 +6,17 @@
 // The retrieval rows measure the graph index at every length (the engine's
 // exactBelow default, 0); the app and `tome run` scan exactly below
 // DEFAULT_EXACT_BELOW keys, which the flat rows measure.
+//
+// Rows are timed in turns (decode-turns.ts): every session that fits in memory
+// at once is prepared first, then each runs TURN_STEPS steps in turn, so the
+// rows the goals compare (retrieval against full at 128K, retrieval at 128K
+// against 4K) meet the same minutes of a shared host; the rest run alone after.
 import * as os from "node:os";
 import type { BenchOptions } from "../cli/commands/bench";
 import { loadAddon, type AttentionMode } from "../engine/native";
-import { decodeRun, syntheticModel } from "./synthetic";
+import { admissionOrder, sessionBytes, turnRatios, type PlannedRow } from "./decode-turns";
+import { StepAverages } from "./step-averages";
+import { prepareDecode, syntheticModel, timedSteps, type DecodeState } from "./synthetic";
 
 export interface DecodeRow {
   mode: AttentionMode;
@@ -19,14 +26,43 @@ export interface DecodeRow {
   kv_source: "prefill" | "synthetic";
   build_s: number;
   keys_scanned_frac: number;
+  /** Timed in turns with the other rows that held memory at once (else alone). */
+  in_turns: boolean;
+  /** ms per token of each block of TURN_STEPS steps, in time order. */
+  block_ms: number[];
+  /** ms per token of the WARMUP_STEPS untimed steps before them. */
+  warmup_ms: number;
 }
 
 const PREFILL_LIMIT = Number(process.env.TOME_BENCH_PREFILL_LIMIT ?? 4096);
-// Steps timed per row, from the first step after the index build. 16 steps
+// Steps timed per row, after the index build and WARMUP_STEPS. 16 steps
 // moved 10-20% between runs on the 2-core VM (a 128K row's first steps run
 // on cold caches and cost up to twice its later ones); 64 average that out,
 // and cost at most ~30 s a row (full attention on the 1b shape at 128K).
 const N_STEPS = 64;
+// Steps a row runs per turn. A turn of the smol shape's four 128K rows takes
+// ~7 s. Full attention's steps stream the whole cache through L3 between a
+// retrieval row's blocks; measured (smol, 32K synthetic, blocks of 16): the
+// retrieval row read 27.5 ms/token alternating with full, 27.3-30.5 alone.
+const TURN_STEPS = 16;
+// Untimed steps each row runs before its timed ones, in a turn of their own.
+// On this VM memory left idle while other sessions fill theirs is slow to
+// touch again for a while (no guest page faults or compaction are counted:
+// the host pages it). Measured (smol 64K, retrieval, ms a step): right after
+// its build 44, 39, 34 .. 30; after 140 s idle 160, 46, 41 .. 30; after the
+// full, flat and streaming rows were prepared (140 s, ~5 GB filled) 163, 95,
+// 81, 73 .. 35 by the 15th step.
+const WARMUP_STEPS = 16;
+// Memory kept free while sessions are admitted to the turns (the OS, an index
+// build's training queries): a share of the machine's RAM.
+const RESERVE_SHARE = 0.15;
+
+interface Live extends PlannedRow {
+  state: DecodeState;
+  blocks: number[];
+  warmupMs: number;
+  kvSource: DecodeRow["kv_source"];
+}
 
 export async function benchDecode(o: BenchOptions) {
   const threads = o.threads ?? os.cpus().length;
@@ -36,22 +72,70 @@ export async function benchDecode(o: BenchOptions) {
   const addon = loadAddon();
   const rows: DecodeRow[] = [];
   const log = (s: string) => process.stderr.write(s + "\n");
+  const reserve = RESERVE_SHARE * os.totalmem();
   for (const shape of shapes) {
     const model = new addon.Model(await syntheticModel("llama", shape, "q8_0"));
-    const nVocab = model.info().nVocab;
-    for (const ctx of ctxs)
-      for (const mode of modes) {
-        const session = new addon.Session(model, { ctx: ctx + N_STEPS + 8, threads, attention: mode });
-        try {
-          const kvSource = ctx <= PREFILL_LIMIT ? "prefill" : "synthetic";
-          const r = await decodeRun(session, { ctx, nVocab, synthetic: kvSource === "synthetic", steps: N_STEPS });
-          const scanned = r.averages.keysScannedFrac;
-          rows.push({ mode, shape, ctx, ms_per_token: r.msPerToken, kv_source: kvSource, build_s: r.buildS, keys_scanned_frac: scanned });
-          log(`decode ${shape} ctx ${ctx} ${mode}: ${r.msPerToken.toFixed(1)} ms/token (${kvSource}; first step ${r.firstMs.toFixed(0)} ms, index build ${r.buildS.toFixed(1)} s, scanned ${(100 * scanned).toFixed(2)}%)`);
-        } finally {
-          session.close();
-        }
+    const info = model.info();
+    const planned: PlannedRow[] = ctxs.flatMap((ctx) => modes.map((mode) => ({ ctx, mode })));
+
+    const prepare = async (p: PlannedRow): Promise<Live> => {
+      const session = new addon.Session(model, { ctx: p.ctx + WARMUP_STEPS + N_STEPS + 8, threads, attention: p.mode });
+      const kvSource = p.ctx <= PREFILL_LIMIT ? "prefill" : "synthetic";
+      try {
+        const state = await prepareDecode(session, { ctx: p.ctx, nVocab: info.nVocab, synthetic: kvSource === "synthetic" });
+        return { ...p, state, blocks: [], warmupMs: 0, kvSource };
+      } catch (e) {
+        session.close();
+        throw e;
       }
+    };
+    const finish = (x: Live, inTurns: boolean) => {
+      const ms = x.blocks.reduce((a, b) => a + b, 0) / x.blocks.length;
+      const scanned = x.state.averages.keysScannedFrac;
+      rows.push({
+        mode: x.mode, shape, ctx: x.ctx, ms_per_token: ms, kv_source: x.kvSource, build_s: x.state.buildS,
+        keys_scanned_frac: scanned, in_turns: inTurns, block_ms: x.blocks, warmup_ms: x.warmupMs,
+      });
+      log(`decode ${shape} ctx ${x.ctx} ${x.mode}: ${ms.toFixed(1)} ms/token (${x.kvSource}${inTurns ? ", in turns" : ", alone"}; ` +
+        `blocks ${x.blocks.map((b) => b.toFixed(1)).join(" ")} after warm-up ${x.warmupMs.toFixed(1)}; first step ${x.state.firstMs.toFixed(0)} ms, ` +
+        `index build ${x.state.buildS.toFixed(1)} s, scanned ${(100 * scanned).toFixed(2)}%)`);
+    };
+
+    const warmUp = async (x: Live) => {
+      x.warmupMs = await timedSteps(x.state, WARMUP_STEPS);
+      x.state.averages = new StepAverages();
+    };
+
+    // the turns: sessions admitted while they fit, then TURN_STEPS steps each in turn
+    const live: Live[] = [];
+    const alone: PlannedRow[] = [];
+    try {
+      for (const p of admissionOrder(planned)) {
+        if (live.length > 0 && sessionBytes(info, p.ctx, p.mode) > os.freemem() - reserve) alone.push(p);
+        else live.push(await prepare(p));
+      }
+      live.sort((a, b) => planned.findIndex((p) => p.ctx === a.ctx && p.mode === a.mode) -
+        planned.findIndex((p) => p.ctx === b.ctx && p.mode === b.mode));
+      for (const x of live) await warmUp(x);
+      for (let done = 0; done < N_STEPS; done += TURN_STEPS)
+        for (const x of live) x.blocks.push(await timedSteps(x.state, TURN_STEPS));
+      for (const x of live) finish(x, live.length > 1);
+    } finally {
+      for (const x of live) x.state.session.close();
+    }
+    for (const line of turnRatios(live.map((x) => ({ ctx: x.ctx, mode: x.mode, blocks: x.blocks }))))
+      log(`decode ${shape} ${line}`);
+    for (const p of alone) {
+      const x = await prepare(p);
+      try {
+        await warmUp(x);
+        for (let done = 0; done < N_STEPS; done += TURN_STEPS) x.blocks.push(await timedSteps(x.state, TURN_STEPS));
+        finish(x, false);
+      } finally {
+        x.state.session.close();
+      }
+    }
   }
-  return { suite: "decode", threads, rows };
+  rows.sort((a, b) => shapes.indexOf(a.shape) - shapes.indexOf(b.shape) || a.ctx - b.ctx || modes.indexOf(a.mode) - modes.indexOf(b.mode));
+  return { suite: "decode", threads, warmup_steps: WARMUP_STEPS, turn_steps: TURN_STEPS, rows };
 }

@@ -8,6 +8,7 @@ import { buildPrompt } from "../../main/app/prompt";
 import { FakeEngine } from "./helpers/fake-engine";
 import { defaultDataDir } from "../../main/app/paths";
 import { floatArg } from "../../main/cli/args";
+import { admissionOrder, sessionBytes, turnRatios } from "../../main/bench/decode-turns";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
@@ -104,5 +105,40 @@ describe("CLI number arguments", () => {
     expect(() => floatArg("-0.1", "widen-below", 0, 0, 1)).toThrow(/must be in \[0, 1\]/);
     expect(() => floatArg("abc", "temp", 0.8)).toThrow("--temp must be a number, got 'abc'");
     expect(floatArg("-3", "temp", 0.8)).toBe(-3);  // no range: any finite number
+  });
+});
+
+describe("decode bench turns", () => {
+  it("offers the goals' rows first, longest context first, and sizes a session by its mode", () => {
+    const rows = [4096, 131072].flatMap((ctx) => (["full", "retrieval", "flat", "streaming"] as const).map((mode) => ({ ctx, mode })));
+    expect(admissionOrder(rows).map((r) => `${r.mode} ${r.ctx}`)).toEqual([
+      "retrieval 131072", "retrieval 4096", "full 131072", "full 4096",
+      "flat 131072", "flat 4096", "streaming 131072", "streaming 4096",
+    ]);
+    const smol = { nLayer: 30, nHeadKv: 3, headDim: 64 };
+    // K and V in f16: 30 x 3 x 16384 x 64 x 2 x 2 bytes (the session's kvBytes() at 16K, less its row padding)
+    expect(sessionBytes(smol, 16384, "full")).toBe(30 * 3 * 16384 * 256);
+    expect(sessionBytes(smol, 16384, "streaming")).toBe(sessionBytes(smol, 16384, "full"));
+    // the graph's bytes a key measured 304 at head dim 64 (smol, 16K): the estimate stays above
+    const graph = (sessionBytes(smol, 16384, "retrieval") - sessionBytes(smol, 16384, "full")) / (30 * 3 * 16384);
+    expect(graph).toBeGreaterThanOrEqual(304);
+    expect(graph).toBeLessThan(2 * 304);
+    const flat = (sessionBytes(smol, 16384, "flat") - sessionBytes(smol, 16384, "full")) / (30 * 3 * 16384);
+    expect(flat).toBeGreaterThanOrEqual(138);
+    expect(flat).toBeLessThan(2 * 138);
+  });
+
+  it("compares rows turn by turn: full over retrieval, and each context's retrieval over the shortest's", () => {
+    const lines = turnRatios([
+      { ctx: 4096, mode: "retrieval", blocks: [20, 25] },
+      { ctx: 131072, mode: "full", blocks: [300, 250] },
+      { ctx: 131072, mode: "retrieval", blocks: [40, 50] },
+      { ctx: 131072, mode: "streaming", blocks: [8, 9] },
+    ]);
+    expect(lines).toEqual([
+      "ctx 131072 full / retrieval per turn: 7.50 5.00 (mean 6.25, 5.00-7.50)",
+      "retrieval ctx 131072 / ctx 4096 per turn: 2.00 2.00 (mean 2.00, 2.00-2.00)",
+    ]);
+    expect(turnRatios([{ ctx: 4096, mode: "full", blocks: [1] }])).toEqual([]);
   });
 });

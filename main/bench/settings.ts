@@ -8,7 +8,8 @@
 //             (sinks + window) is a third of it: the rows show which way a
 //             setting moves accuracy, not its size at 128K.
 //   cost      the synthetic smol shape (make-model) over a synthetic 32K-token
-//             KV cache (bench decode's method): ms per token over 64 steps,
+//             KV cache fed pseudo tokens (bench decode's context and feed, a
+//             row at a time, no turns): ms per token over 64 steps,
 //             keys scanned, index build seconds. Settings of the search and
 //             the graph only (sinks and window add their few hundred rows).
 // --quick: the accuracy rows only (about a minute).

@@ -101,12 +101,19 @@ export async function benchDecode(o: BenchOptions) {
         `index build ${x.state.buildS.toFixed(1)} s, scanned ${(100 * scanned).toFixed(2)}%)`);
     };
 
-    const warmUp = async (x: Live) => {
-      x.warmupMs = await timedSteps(x.state, WARMUP_STEPS);
-      x.state.averages = new StepAverages();
+    // WARMUP_STEPS untimed steps each, then TURN_STEPS timed steps each in turn
+    // until each has N_STEPS; rows alone are turns of one
+    const runTurns = async (xs: Live[]) => {
+      for (const x of xs) {
+        x.warmupMs = await timedSteps(x.state, WARMUP_STEPS);
+        x.state.averages = new StepAverages();
+      }
+      for (let done = 0; done < N_STEPS; done += TURN_STEPS)
+        for (const x of xs) x.blocks.push(await timedSteps(x.state, TURN_STEPS));
+      for (const x of xs) finish(x, xs.length > 1);
     };
 
-    // the turns: sessions admitted while they fit, then TURN_STEPS steps each in turn
+    // the turns: sessions admitted while they fit (the first always)
     const live: Live[] = [];
     const alone: PlannedRow[] = [];
     try {
@@ -114,12 +121,8 @@ export async function benchDecode(o: BenchOptions) {
         if (live.length > 0 && sessionBytes(info, p.ctx, p.mode) > os.freemem() - reserve) alone.push(p);
         else live.push(await prepare(p));
       }
-      live.sort((a, b) => planned.findIndex((p) => p.ctx === a.ctx && p.mode === a.mode) -
-        planned.findIndex((p) => p.ctx === b.ctx && p.mode === b.mode));
-      for (const x of live) await warmUp(x);
-      for (let done = 0; done < N_STEPS; done += TURN_STEPS)
-        for (const x of live) x.blocks.push(await timedSteps(x.state, TURN_STEPS));
-      for (const x of live) finish(x, live.length > 1);
+      live.sort((a, b) => a.ctx - b.ctx || modes.indexOf(a.mode) - modes.indexOf(b.mode));
+      await runTurns(live);
     } finally {
       for (const x of live) x.state.session.close();
     }
@@ -128,9 +131,7 @@ export async function benchDecode(o: BenchOptions) {
     for (const p of alone) {
       const x = await prepare(p);
       try {
-        await warmUp(x);
-        for (let done = 0; done < N_STEPS; done += TURN_STEPS) x.blocks.push(await timedSteps(x.state, TURN_STEPS));
-        finish(x, false);
+        await runTurns([x]);
       } finally {
         x.state.session.close();
       }

@@ -83,7 +83,7 @@ void attend(const float* q, int n_q, const KvRows& kv, int64_t n, int hd, float 
   // 16 alternating with and without, 10 each): retrieved attention 1.81
   // against 2.25 ms/token at 128K (synthetic), 1.04 against 1.06 at 4K; in a
   // slow hour of the host (every phase ~40% slower) 2.77 against 2.75 and
-  // 1.59 against 1.67: never slower.
+  // 1.59 against 1.67, the same within its noise.
   const bool prefetch_v = n <= kPrefetchVRowsMax;
   auto gather_rows = [&](const uint16_t* base, int64_t j0, int64_t nb) {
     for (int64_t j = 0; j < nb; ++j) {

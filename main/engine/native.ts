@@ -190,6 +190,10 @@ export interface StoreIdentity {
 /** A store's meta table, read without checking its identity (`tome cache list`). */
 export type StoreMeta = Record<string, string>;
 
+/**
+ * One context. Calls returning a promise run on a worker thread; until it settles every other
+ * call but cancel(), nCtx() and threads() throws BUSY (the worker writes what they read).
+ */
 export interface NativeSession {
   eval(tokens: Int32Array, allLogits?: boolean): Promise<Float32Array>;
   /** eval() of a part of a document: never builds the retrieval index first. */

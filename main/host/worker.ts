@@ -290,6 +290,7 @@ class EngineHost {
       const part = tokens.subarray(at, Math.min(tokens.length, at + chunk, inDoc ? docTo : Infinity));
       this.lastLogits = inDoc ? await session.prefill(part) : await session.eval(part);
       for (const t of part) this.cached.push(t);
+      this.refreshKv();
       done += part.length;
       this.emit({ event: "progress", jobId, done, total, ms: performance.now() - t0 });
       if (at + part.length === docTo) {
@@ -372,6 +373,7 @@ class EngineHost {
       // The sampled token is always evaluated, so the KV holds the whole answer.
       logits = await session.eval(Int32Array.of(token));
       this.cached.push(token);
+      this.refreshKv();
       const ms = performance.now() - ts;
       const step = readStep(session);
       const times = session.times();
@@ -439,7 +441,39 @@ class EngineHost {
     return { cancelled: true };
   }
 
+  /**
+   * Memory by tier. The session's numbers cannot be read while an eval runs on its worker
+   * thread (the getters throw BUSY: the worker writes what they read), which is most of a
+   * decode or a prefill: then they are the last ones read with the session idle, and the next
+   * pause between two steps reads them again (refreshKv).
+   */
   stats(): EngineOps["stats"]["res"] {
+    try {
+      this.kv = this.readKv();
+    } catch (e) {
+      if ((e as { code?: string }).code !== "BUSY") throw e;
+      this.kvWanted = true;
+    }
+    return {
+      rssBytes: process.memoryUsage().rss,
+      ...this.kv,
+      tiers: { ...this.kv.tiers, diskBytes: this.storeFile ? storeBytesOnDisk(this.storeFile) : 0 },
+    };
+  }
+
+  /** What stats() reports of the session, as last read with it idle. */
+  private kv: Omit<EngineOps["stats"]["res"], "rssBytes"> = { kvBytes: 0, nPast: 0, nCtx: 0, tiers: { deviceBytes: 0, hostBytes: 0, diskBytes: 0 } };
+  /** A stats() call found the session busy: the next pause reads it for the next call. */
+  private kvWanted = false;
+
+  /** Between two evals: reads the session's numbers when a stats() call could not. */
+  private refreshKv() {
+    if (!this.kvWanted) return;
+    this.kvWanted = false;
+    this.kv = this.readKv();
+  }
+
+  private readKv(): Omit<EngineOps["stats"]["res"], "rssBytes"> {
     const s = this.session;
     const nPast = s?.nPast() ?? 0;
     const nCtx = s?.nCtx() ?? 0;
@@ -451,14 +485,7 @@ class EngineHost {
     const residency = s?.residency();
     if (residency && residency.budgetBytes > 0) hostBytes = residency.residentBytes + residency.indexBytes;
     else if (s) hostBytes += s.lastStats().indexBytes;
-    const diskBytes = this.storeFile ? storeBytesOnDisk(this.storeFile) : 0;
-    return {
-      rssBytes: process.memoryUsage().rss,
-      kvBytes: s?.kvBytes() ?? 0,
-      nPast,
-      nCtx,
-      tiers: { deviceBytes: staticPositions * perPosition, hostBytes, diskBytes },
-    };
+    return { kvBytes: s?.kvBytes() ?? 0, nPast, nCtx, tiers: { deviceBytes: staticPositions * perPosition, hostBytes, diskBytes: 0 } };
   }
 
   finishJob(jobId: string | undefined) {

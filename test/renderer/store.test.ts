@@ -94,6 +94,16 @@ describe("store", () => {
     expect(s().notices.at(-1)?.text).toMatch(/limit/);
   });
 
+  it("books reported before the list arrives are shown in the list's order (newest first), not reversed", async () => {
+    // what a model loaded at start-up does: doc.updated for every book, in library.list's order
+    f.emit("doc.updated", doc({ id: 3, title: "pdf", createdAt: 30 }));
+    f.emit("doc.updated", doc({ id: 2, title: "epub", createdAt: 20 }));
+    f.emit("doc.updated", doc({ id: 1, title: "txt", createdAt: 10 }));
+    expect(s().documents.map((d) => d.title)).toEqual(["pdf", "epub", "txt"]);
+    f.emit("doc.updated", doc({ id: 4, title: "same time, later id", createdAt: 30 }));
+    expect(s().documents.map((d) => d.id)).toEqual([4, 3, 2, 1]);
+  });
+
   it("keeps read progress until the document leaves 'reading'", async () => {
     await s().init();
     f.emit("doc.updated", doc({ state: "reading" }));

@@ -43,7 +43,7 @@ Napi::Value SessionWrap::flush_store(const Napi::CallbackInfo& info) {
 
 Napi::Value SessionWrap::store_info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const KvStore* s = live(env).store();
+  const KvStore* s = idle(env).store();
   if (!s) return env.Null();
   Napi::Object o = Napi::Object::New(env);
   o.Set("path", s->path());
@@ -55,7 +55,7 @@ Napi::Value SessionWrap::store_info(const Napi::CallbackInfo& info) {
 
 Napi::Value SessionWrap::store_identity(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const StoreIdentity id = guarded(env, [&] { return live(env).store_identity(); });
+  const StoreIdentity id = guarded(env, [&] { return idle(env).store_identity(); });
   Napi::Object o = Napi::Object::New(env);
   o.Set("modelFp", id.model_fp);
   o.Set("tokenizerFp", id.tokenizer_fp);
@@ -65,7 +65,7 @@ Napi::Value SessionWrap::store_identity(const Napi::CallbackInfo& info) {
 
 Napi::Value SessionWrap::residency(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const ResidencyStats st = live(env).residency();
+  const ResidencyStats st = idle(env).residency();
   Napi::Object o = Napi::Object::New(env);
   o.Set("hits", double(st.hits));
   o.Set("rowsRead", double(st.misses));

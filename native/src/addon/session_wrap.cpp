@@ -151,6 +151,11 @@ Session& SessionWrap::live(Napi::Env env) {
   return *session_;
 }
 
+Session& SessionWrap::idle(Napi::Env env) {
+  check_idle(env);
+  return *session_;
+}
+
 Napi::Value SessionWrap::close(const Napi::CallbackInfo& info) {
   check_idle(info.Env());
   session_.reset();  // frees the KV cache and indexes now, not at garbage collection
@@ -220,7 +225,7 @@ Napi::Value SessionWrap::build_index(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value SessionWrap::tokens(const Napi::CallbackInfo& info) {
-  const std::vector<int32_t>& t = live(info.Env()).tokens();
+  const std::vector<int32_t>& t = idle(info.Env()).tokens();
   Napi::Int32Array out = Napi::Int32Array::New(info.Env(), t.size());
   std::copy(t.begin(), t.end(), out.Data());
   return out;
@@ -235,13 +240,13 @@ Napi::Value SessionWrap::truncate(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value SessionWrap::n_past(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), double(live(info.Env()).n_past()));
+  return Napi::Number::New(info.Env(), double(idle(info.Env()).n_past()));
 }
 Napi::Value SessionWrap::n_ctx(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), double(live(info.Env()).n_ctx()));
 }
 Napi::Value SessionWrap::kv_bytes(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), double(live(info.Env()).kv_bytes()));
+  return Napi::Number::New(info.Env(), double(idle(info.Env()).kv_bytes()));
 }
 Napi::Value SessionWrap::threads(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), live(info.Env()).n_threads());
@@ -249,7 +254,7 @@ Napi::Value SessionWrap::threads(const Napi::CallbackInfo& info) {
 
 Napi::Value SessionWrap::times(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(info.Env());
-  const PhaseTimes& t = live(info.Env()).times();
+  const PhaseTimes& t = idle(info.Env()).times();
   o.Set("matmulMs", t.matmul_ms);
   o.Set("attentionMs", t.attention_ms);
   o.Set("otherMs", t.other_ms);
@@ -258,11 +263,11 @@ Napi::Value SessionWrap::times(const Napi::CallbackInfo& info) {
 
 Napi::Value SessionWrap::last_stats(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const StepStats& st = live(info.Env()).last_stats();
+  const StepStats& st = idle(info.Env()).last_stats();
   Napi::Object o = Napi::Object::New(env);
   o.Set("tokens", double(st.tokens));
-  o.Set("mode", attention_mode_name(live(info.Env()).retrieval().mode));
-  o.Set("sparse", live(info.Env()).sparse_active());
+  o.Set("mode", attention_mode_name(idle(info.Env()).retrieval().mode));
+  o.Set("sparse", idle(info.Env()).sparse_active());
   Napi::Object ms = Napi::Object::New(env);
   ms.Set("matmul", st.matmul_ms);
   ms.Set("fullAttention", st.full_attention_ms);
@@ -294,7 +299,7 @@ Napi::Value SessionWrap::last_stats(const Napi::CallbackInfo& info) {
   std::copy(w.begin(), w.end(), wa.Data());
   o.Set("positions", p);
   o.Set("weights", wa);
-  o.Set("indexBytes", double(live(info.Env()).index_bytes()));
+  o.Set("indexBytes", double(idle(info.Env()).index_bytes()));
   return o;
 }
 
@@ -328,7 +333,7 @@ Napi::Value SessionWrap::export_qk(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value SessionWrap::reset_times(const Napi::CallbackInfo& info) {
-  live(info.Env()).times() = PhaseTimes{};
+  idle(info.Env()).times() = PhaseTimes{};
   return info.Env().Undefined();
 }
 

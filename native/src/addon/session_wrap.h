@@ -76,7 +76,12 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
   Napi::Value fill_synthetic(const Napi::CallbackInfo& info);
   Napi::Value close(const Napi::CallbackInfo& info);
   void check_idle(Napi::Env env);
-  Session& live(Napi::Env env);  // the session, or CLOSED
+  Session& live(Napi::Env env);  // the session, or CLOSED (for what never changes: n_ctx, threads)
+  // The session while no call runs on the worker thread, or BUSY: an eval or prefill
+  // in flight writes the KV, the step stats and the counters the getters read (a
+  // stats poll copying the step's positions as the worker rewrote them corrupted the
+  // heap), or CLOSED.
+  Session& idle(Napi::Env env);
 
   std::shared_ptr<const Model> model_;  // keeps the model alive while the session lives
   std::unique_ptr<Session> session_;

@@ -87,7 +87,10 @@ export const librarySlice: Slice<LibrarySlice> = (set, get) => ({
   docUpdated: (d) =>
     set((s) => {
       const i = s.documents.findIndex((x) => x.id === d.id);
-      const documents = i >= 0 ? s.documents.map((x) => (x.id === d.id ? d : x)) : [d, ...s.documents];
+      // A book not listed yet takes its place in the server's order (library.list: newest first),
+      // not the top: at start-up the model's load reports every book, possibly before the list
+      // arrives, and prepending them one by one would show the list reversed until it does.
+      const documents = i >= 0 ? s.documents.map((x) => (x.id === d.id ? d : x)) : [...s.documents, d].sort(newestFirst);
       const progress = d.state === "reading" ? s.progress : omit(s.progress, d.id);
       return { documents, progress };
     }),
@@ -100,6 +103,11 @@ export const librarySlice: Slice<LibrarySlice> = (set, get) => ({
 
   setProgress: (p) => set((s) => ({ progress: { ...s.progress, [p.documentId]: p } })),
 });
+
+/** library.list's order: created_at DESC, id DESC. */
+function newestFirst(a: DocumentInfo, b: DocumentInfo): number {
+  return b.createdAt - a.createdAt || b.id - a.id;
+}
 
 function omit<T>(o: Record<number, T>, k: number): Record<number, T> {
   const { [k]: _gone, ...rest } = o;

@@ -1,0 +1,56 @@
+// The engine host's memory stats polled while it answers (the app polls them
+// every second): "stats" jumps the queue and runs while a decode step is on the
+// session's worker thread. The reply then carries the numbers read at the last
+// pause between two steps; the answer is the one given without polling, and the
+// host stays up (a poll that read the session during a step once crashed it).
+import { describe, expect, it } from "vitest";
+import * as path from "node:path";
+import { packageRoot } from "../../main/engine";
+import { EngineClient, forkEngine } from "../../main/host/engine-client";
+import { hasData, modelPath } from "../helpers/data";
+
+const attention = { attention: "retrieval" as const, sinks: 16, window: 64, topK: 32 };
+const doc = Int32Array.from({ length: 900 }, (_, i) => (i === 0 ? 1 : 3 + ((i * 7919) % 500)));
+const prompt = Int32Array.from([...doc, 410, 444, 269, 300, 301]);
+const greedy = { temperature: 0, seed: 1 };
+
+async function host() {
+  const engine = new EngineClient(forkEngine(path.join(packageRoot(), "build", "main", "host", "worker.js")));
+  await engine.call("load", { path: modelPath("stories260K.gguf"), ctx: 2048, threads: 2, attention });
+  return engine;
+}
+
+describe.skipIf(!hasData)("engine host stats during an answer", () => {
+  it("answer stats polled as fast as they come back: each a pause's numbers, the answer unchanged", async () => {
+    const quiet = await host();
+    const want = await quiet.call("generate", { jobId: "q", tokens: prompt, maxTokens: 200, sampler: greedy, docStart: 1, docEnd: doc.length });
+    quiet.close();
+
+    const h = await host();
+    const polled: number[] = [];
+    let answering = true;
+    const poll = (async () => {
+      while (answering) {
+        const s = await h.call("stats", {});
+        polled.push(s.nPast);
+        expect(s.nCtx === 0 || s.nCtx === 2048).toBe(true);
+        expect(s.tiers.hostBytes).toBeGreaterThanOrEqual(0);
+      }
+    })();
+    const got = await h.call("generate", { jobId: "g", tokens: prompt, maxTokens: 200, sampler: greedy, docStart: 1, docEnd: doc.length }).finally(() => {
+      answering = false;
+    });
+    await poll;
+    expect(got.text).toBe(want.text);
+    expect(got.tokens).toBe(want.tokens);
+    expect(polled.length).toBeGreaterThan(50);
+    // positions only grow while it answers, never past the answer's end
+    for (let i = 1; i < polled.length; i++) expect(polled[i]).toBeGreaterThanOrEqual(polled[i - 1]);
+    const after = await h.call("stats", {});
+    expect(after.nPast).toBe(prompt.length + got.tokens);
+    expect(Math.max(...polled)).toBeLessThanOrEqual(after.nPast);
+    // read during the decode (not only before it and after): some replies between the two
+    expect(polled.some((n) => n > prompt.length && n < after.nPast)).toBe(true);
+    h.close();
+  });
+});

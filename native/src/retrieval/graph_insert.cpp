@@ -62,8 +62,7 @@ int32_t RoarGraphIndex::insert_now(const float* key, const float* query) {
   } else {
     u = int32_t(keys_.append_f16(stored.row(0), 1, size_t(d)));
     nav_.extend(keys_);
-    reserve_for(adj_, size_t(u + 1) * size_t(R_));
-    adj_.resize(size_t(u + 1) * size_t(R_), -1);
+    adj_.grow(int64_t(u) + 1);
   }
   reserve_for(deg_, size_t(u) + 1);
   deg_.push_back(0);

@@ -123,7 +123,7 @@ int beam_search_impl(const GraphView& g, const Scorer& score, int ef, int width,
       const int32_t id = id_of(c);
       round[nr++] = id;
       if (width > 1 && g.adj) {  // start the loads of the round's rows together
-        __builtin_prefetch(g.adj + size_t(id) * size_t(g.R));
+        __builtin_prefetch(g.adj + size_t(id) * size_t(g.head));
         __builtin_prefetch(g.deg + id);
       }
     }
@@ -131,7 +131,7 @@ int beam_search_impl(const GraphView& g, const Scorer& score, int ef, int width,
     cnt = gather_unvisited(g, round, nr, visited, ids);
     // the next candidate's adjacency row is (mostly) a cache miss: start it
     // before it is needed
-    if (g.adj && !cand.empty()) __builtin_prefetch(g.adj + size_t(id_of(cand.front())) * size_t(g.R));
+    if (g.adj && !cand.empty()) __builtin_prefetch(g.adj + size_t(id_of(cand.front())) * size_t(g.head));
     if (cnt > 0) offer(cnt);
   }
   return res_size;
@@ -246,12 +246,13 @@ void key_l2(const GraphView& g, const float* q, const int32_t* ids, int64_t n, f
 
 int64_t mark_reachable(const GraphView& g, std::vector<uint8_t>& reached) {
   reached.assign(size_t(g.n), 0);
-  std::vector<int32_t> rows;  // a paged graph's adjacency, every row (scanned past its cache)
+  std::vector<int32_t> rows;  // a paged graph's adjacency, every row (scanned past its cache), dense
   if (g.pager) {
     rows.resize(size_t(g.n) * size_t(g.R));
     g.pager->scan_adjacency(0, g.n, rows.data());
   }
   const int32_t* adj = g.pager ? rows.data() : g.adj;
+  const int head = g.pager ? g.R : g.head;
   std::vector<int32_t> stack;
   int64_t count = 0;
   for (int e = 0; e < g.n_entries; ++e)
@@ -263,13 +264,13 @@ int64_t mark_reachable(const GraphView& g, std::vector<uint8_t>& reached) {
   while (!stack.empty()) {
     const int32_t v = stack.back();
     stack.pop_back();
-    const int32_t* nb = adj + size_t(v) * size_t(g.R);
-    for (int i = 0; i < g.deg[size_t(v)]; ++i)
-      if (!reached[size_t(nb[i])]) {
-        reached[size_t(nb[i])] = 1;
+    for_each_neighbour(adj + size_t(v) * size_t(head), g.deg[size_t(v)], head, g.tails, g.tail_stride, [&](int32_t u) {
+      if (!reached[size_t(u)]) {
+        reached[size_t(u)] = 1;
         ++count;
-        stack.push_back(nb[i]);
+        stack.push_back(u);
       }
+    });
   }
   return count;
 }
@@ -280,7 +281,10 @@ GraphView RoarGraphIndex::view() const {
   g.keys = pager_ ? nullptr : keys_.data();
   g.d = dim();
   g.n = size();
-  g.adj = pager_ ? nullptr : adj_.data();
+  g.adj = pager_ ? nullptr : adj_.heads();
+  g.head = AdjacencyRows::kHead;
+  g.tails = pager_ ? nullptr : adj_.tails();
+  g.tail_stride = adj_.tail_stride();
   g.deg = deg_.data();
   g.R = R_;
   g.entries = entries_.data();
@@ -339,7 +343,7 @@ int64_t RoarGraphIndex::reachable_count() const {
 }
 
 size_t RoarGraphIndex::bytes() const {
-  return sizeof(*this) + keys_.bytes() + nav_.bytes() + huge_pages::mapped_bytes(adj_.capacity() * sizeof(int32_t)) +
+  return sizeof(*this) + keys_.bytes() + nav_.bytes() + adj_.bytes() +
          deg_.capacity() * sizeof(uint16_t) + entries_.capacity() * sizeof(int32_t) + anchors_.bytes() +
          (pager_ ? pager_->cache().ram_bytes() : 0);
 }

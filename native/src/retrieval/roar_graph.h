@@ -49,7 +49,9 @@
 // search by the f16 keys.
 //
 // Storage: keys (n, d) f16; int8 codes (n, d rounded up to 32) + 3 d floats;
-// adjacency (n, R) int32 (first deg[v] valid); deg (n) u16; anchors
+// adjacency: a 16-id head row a key, and for longer lists a tail row of R - 15
+// ids (adjacency_rows.h; the build, paging and images use dense (n, R) rows,
+// first deg[v] valid); deg (n) u16; anchors
 // (graph_anchors.h). Images carry no codes: they are recomputed from the keys.
 // Under a RAM budget the engine pages the keys and adjacency out (page_out):
 // each key's f16 row and adjacency row become a record of a NodePager
@@ -63,6 +65,7 @@
 #include <string>
 
 #include "common/huge_pages.h"
+#include "retrieval/adjacency_rows.h"
 #include "retrieval/graph_anchors.h"
 #include "retrieval/graph_prune.h"
 #include "retrieval/key_index.h"
@@ -196,8 +199,7 @@ class RoarGraphIndex : public KeyIndex {
   const KeyMatrix& keys() const { return keys_; }
   const NavCodes& nav_codes() const { return nav_; }
   int degree(int32_t v) const { return deg_[size_t(v)]; }
-  const int32_t* neighbours(int32_t v) const { return adj_.data() + size_t(v) * size_t(R_); }  // resident only
-  std::vector<int32_t> neighbour_list(int32_t v) const;  // either way
+  std::vector<int32_t> neighbour_list(int32_t v) const;  // resident or paged
   const std::vector<int32_t>& entries() const { return entries_; }
   int max_degree() const { return R_; }
   int64_t edge_count() const;
@@ -229,7 +231,7 @@ class RoarGraphIndex : public KeyIndex {
   int M_ = 32, R_ = 48, ef_link_ = 48, default_ef_ = 0;
   float alpha_ = 1.0f;
   LinkMetric link_metric_ = LinkMetric::kInnerProduct;
-  HugeVector<int32_t> adj_;     // (n, R); read at random by searches: huge pages
+  AdjacencyRows adj_;           // out-lists by degree (adjacency_rows.h); read at random by searches
   std::vector<uint16_t> deg_;   // (n)
   std::vector<int32_t> entries_;
   AnchorQueries anchors_;

@@ -54,8 +54,9 @@ struct GraphBuilder {
   int64_t n = 0;
   int d = 0;
   const float* kf = nullptr;  // the stored (f16) keys widened, (n, d): pivots and kNN run in f32
+  int32_t* dense = nullptr;   // (n, R) rows, first deg[v] valid, until the graph's own rows take them
 
-  int32_t* row(int32_t v) { return g.adj_.data() + size_t(v) * size_t(g.R_); }
+  int32_t* row(int32_t v) { return dense + size_t(v) * size_t(g.R_); }
   const float* key(int32_t v) const { return kf + size_t(v) * size_t(d); }
 
   // Step 2: pivots keep at most M of their queries' other top keys.
@@ -180,6 +181,9 @@ struct GraphBuilder {
     // deg 0 there, so no search expands a row being written).
     const std::vector<uint16_t> deg_before = g.deg_;
     GraphView view = g.view();
+    view.adj = dense;
+    view.head = g.R_;
+    view.tails = nullptr;
     view.deg = deg_before.data();
     const SearchMetric metric =
         g.link_metric_ == LinkMetric::kL2 ? SearchMetric::kL2 : SearchMetric::kInnerProduct;
@@ -261,6 +265,7 @@ std::unique_ptr<RoarGraphIndex> RoarGraphIndex::build(const float* keys, int64_t
   g.keys_ = p.shared_keys ? KeyMatrix::view(p.shared_keys, 0, d) : KeyMatrix(d);  // appends below check a view
   g.M_ = p.M;
   g.R_ = p.R;
+  g.adj_.reset(p.R);
   g.ef_link_ = p.ef_link;
   g.default_ef_ = p.default_ef;
   g.alpha_ = p.alpha;
@@ -283,7 +288,8 @@ std::unique_ptr<RoarGraphIndex> RoarGraphIndex::build(const float* keys, int64_t
   g.keys_.append(keys, n, key_stride);
   g.nav_.assign(g.keys_);
   const std::vector<float> kf = g.keys_.to_f32();  // dropped when the build returns
-  g.adj_.assign(size_t(n) * size_t(p.R), -1);
+  // Steps 2-4 write dense rows; the graph's own (by degree) take them before step 5.
+  HugeVector<int32_t> dense(size_t(n) * size_t(p.R), -1);
   g.deg_.assign(size_t(n), 0);
 
   // 1. Training queries: all, or a seeded sample (kept in their original order).
@@ -328,7 +334,7 @@ std::unique_ptr<RoarGraphIndex> RoarGraphIndex::build(const float* keys, int64_t
 
   // 2. Projection. Pivot of a query: its best-ranked key still under pivot_cap.
   t0.restart();
-  GraphBuilder b{g, p, pool, n, d, kf.data()};
+  GraphBuilder b{g, p, pool, n, d, kf.data(), dense.data()};
   std::vector<int32_t> pivot_of(size_t(m), -1);
   {
     std::vector<int32_t> served(size_t(n), 0);
@@ -361,6 +367,9 @@ std::unique_ptr<RoarGraphIndex> RoarGraphIndex::build(const float* keys, int64_t
   b.add_reverse_edges();
   st.reverse_s = t0.wall_s();
   st.reverse_cpu_s = t0.cpu_s();
+
+  g.adj_.assign_dense(dense.data(), g.deg_.data(), n);
+  HugeVector<int32_t>().swap(dense);
 
   // 5. Connectivity.
   t0.restart();

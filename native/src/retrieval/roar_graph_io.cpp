@@ -38,13 +38,10 @@ std::vector<uint8_t> RoarGraphIndex::serialize(bool with_keys) const {
   std::vector<int32_t> rows;
   for (int64_t c = 0; c < n; c += kChunk) {
     const int64_t m = std::min(kChunk, n - c);
-    const int32_t* at = adj_.data() + size_t(c) * size_t(R_);
-    if (pager_) {
-      rows.resize(size_t(m) * size_t(R_));
-      pager_->scan_adjacency(c, m, rows.data());
-      at = rows.data();
-    }
-    for (int64_t v = c; v < c + m; ++v) w.array(at + size_t(v - c) * size_t(R_), size_t(deg_[size_t(v)]));
+    rows.resize(size_t(m) * size_t(R_));
+    if (pager_) pager_->scan_adjacency(c, m, rows.data());
+    else adj_.read_dense(c, m, deg_.data() + c, rows.data());
+    for (int64_t v = c; v < c + m; ++v) w.array(rows.data() + size_t(v - c) * size_t(R_), size_t(deg_[size_t(v)]));
   }
   w.u32(uint32_t(anchor_links_));
   anchors_.write(w);
@@ -85,13 +82,14 @@ std::unique_ptr<RoarGraphIndex> RoarGraphIndex::deserialize_payload(ByteReader& 
   const uint64_t adj_bytes = uint64_t(n) * R * sizeof(int32_t);
   const uint64_t key_bytes = uint64_t(n) * uint64_t(g->keys_.dim()) * sizeof(float);
   if (adj_bytes > 16 * key_bytes + (64ull << 20)) ByteReader::fail("graph: degree cap too large for the image");
-  g->adj_.assign(size_t(n) * size_t(R), -1);
+  g->adj_.reset(int(R));
+  g->adj_.grow(n);
   std::vector<int32_t> row;
   for (int64_t v = 0; v < n; ++v) {
     r.array(row, g->deg_[size_t(v)], "graph neighbours");
     for (int32_t x : row)
       if (x < 0 || x >= n) ByteReader::fail("graph: neighbour out of range");
-    std::copy(row.begin(), row.end(), g->adj_.begin() + size_t(v) * size_t(R));
+    g->adj_.write(int32_t(v), row.data(), int(row.size()));
   }
   const uint32_t links = r.u32();
   if (links > 64) ByteReader::fail("graph: bad anchor link count");

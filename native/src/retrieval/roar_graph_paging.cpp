@@ -18,10 +18,14 @@ bool RoarGraphIndex::page_out(std::shared_ptr<RecordFile> file, size_t first, in
   auto pager = std::make_unique<NodePager>(std::move(file), first, capacity, dim(), R_);
   std::vector<const uint16_t*> keys(static_cast<size_t>(n));
   for (int64_t v = 0; v < n; ++v) keys[size_t(v)] = keys_.row(v);
-  if (!pager->put(keys.data(), adj_.data(), n)) return false;
+  {
+    HugeVector<int32_t> dense(size_t(n) * size_t(R_));  // the records' form
+    adj_.read_dense(0, n, deg_.data(), dense.data());
+    if (!pager->put(keys.data(), dense.data(), n)) return false;
+  }
   pager_ = std::move(pager);
   keys_ = KeyMatrix(keys_.dim());
-  HugeVector<int32_t>().swap(adj_);
+  adj_.reset(R_);
   return true;
 }
 
@@ -42,8 +46,11 @@ void RoarGraphIndex::page_in() {
   KeyMatrix keys(dim());
   keys.storage().resize(size_t(n) * size_t(dim()));
   pager_->scan_keys(0, n, keys.storage().data());
-  HugeVector<int32_t> adj(size_t(n) * size_t(R_));
-  pager_->scan_adjacency(0, n, adj.data());
+  HugeVector<int32_t> dense(size_t(n) * size_t(R_));
+  pager_->scan_adjacency(0, n, dense.data());
+  AdjacencyRows adj;
+  adj.reset(R_);
+  adj.assign_dense(dense.data(), deg_.data(), n);
   keys_ = std::move(keys);
   adj_ = std::move(adj);
   pager_.reset();
@@ -55,7 +62,7 @@ size_t RoarGraphIndex::resident_bytes() const {
   // what page_in() allocates
   return bytes() - pager_->cache().ram_bytes() - nav_.bytes() + nav_.resident_bytes() +
          huge_pages::mapped_bytes(n * size_t(dim()) * sizeof(uint16_t)) +
-         huge_pages::mapped_bytes(n * size_t(R_) * sizeof(int32_t));
+         AdjacencyRows::bytes_for(deg_.data(), int64_t(n), R_);
 }
 
 void RoarGraphIndex::copy_keys(int64_t begin, int64_t n, uint16_t* out) const {
@@ -81,12 +88,12 @@ void RoarGraphIndex::key_f32(int32_t v, float* out) const {
 
 void RoarGraphIndex::read_row(int32_t v, int32_t* row) const {
   if (pager_) return pager_->read_adjacency(&v, 1, row);
-  std::memcpy(row, adj_.data() + size_t(v) * size_t(R_), size_t(R_) * sizeof(int32_t));
+  adj_.read(v, deg_[size_t(v)], row);
 }
 
 void RoarGraphIndex::write_row(int32_t v, const int32_t* row) {
   if (pager_) return pager_->write_adjacency(v, row);
-  std::memcpy(adj_.data() + size_t(v) * size_t(R_), row, size_t(R_) * sizeof(int32_t));
+  adj_.write(v, row, deg_[size_t(v)]);
 }
 
 int RoarGraphIndex::link_pruned(const float* pivot, const std::vector<int32_t>& ids, int max_out, int32_t* out,

@@ -1,0 +1,67 @@
+// AdjacencyRows: a graph index's out-lists in RAM, sized by degree rather than
+// by the cap. Each key has a head row of kHead ids (64 bytes, one cache line);
+// a list longer than kHead keeps its first kHead - 1 ids there and the rest in
+// a tail row of cap - (kHead - 1) ids from a shared pool, whose number the head
+// row's last slot holds as -2 - tail (ids are >= 0; -1 marks an empty slot).
+// A search expanding a key reads its head line, and a second row only for the
+// long lists.
+//
+// Why: the graphs hold few neighbours a key against a cap of R = 48 (OOD
+// workload, 128K keys, d 64: 11.8 on average; 21% over 16, 10% over 24, 5% over
+// 32), so dense (n, R) rows were three quarters padding: 192 of a graph
+// index's ~262 bytes a key. Here a key takes 64 bytes plus 132 for the fifth
+// with a tail.
+//
+// Degrees stay with the graph (its deg array, which searches read first): every
+// call is told the key's degree. Not thread-safe for writes; reads may run in
+// parallel with each other.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "common/huge_pages.h"
+
+namespace tome {
+
+class AdjacencyRows {
+ public:
+  static constexpr int kHead = 16;
+
+  // Empty, for lists of at most cap ids.
+  void reset(int cap);
+  int cap() const { return cap_; }
+  int tail_stride() const { return cap_ - (kHead - 1); }
+  int64_t rows() const { return int64_t(heads_.size() / kHead); }
+  // Rows for keys [rows(), n), empty (their degree 0); shrinking is not allowed.
+  void grow(int64_t n);
+  // Every row from dense (n, cap) rows, row v's first deg[v] ids valid.
+  void assign_dense(const int32_t* dense, const uint16_t* deg, int64_t n);
+  // Rows [begin, begin + n) into dense (n, cap) rows (deg: those n keys'
+  // degrees): the first deg ids, then -1.
+  void read_dense(int64_t begin, int64_t n, const uint16_t* deg, int32_t* out) const;
+  // Key v's list into out (cap ids): the first deg valid, then -1.
+  void read(int32_t v, int deg, int32_t* out) const;
+  // Key v's list becomes row's first deg ids (deg <= cap).
+  void write(int32_t v, const int32_t* row, int deg);
+
+  // For searches (graph_search.h GraphView): head rows (rows(), kHead) and the tail pool.
+  const int32_t* heads() const { return heads_.data(); }
+  const int32_t* tails() const { return tails_.data(); }
+  // RAM taken (capacity, huge pages counted as mapped); and what assign_dense
+  // over these degrees would take (a paged graph's page_in).
+  size_t bytes() const;
+  static size_t bytes_for(const uint16_t* deg, int64_t n, int cap);
+  int64_t tails_used() const {
+    return cap_ >= kHead ? int64_t(tails_.size() / size_t(tail_stride())) - int64_t(free_.size()) : 0;
+  }
+
+ private:
+  int32_t take_tail();
+
+  int cap_ = 0;
+  HugeVector<int32_t> heads_;      // (rows, kHead): read at random by searches
+  HugeVector<int32_t> tails_;      // (pool rows, tail_stride)
+  std::vector<int32_t> free_;      // pool rows no list uses
+};
+
+}  // namespace tome

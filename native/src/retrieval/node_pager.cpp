@@ -25,15 +25,18 @@ void NodePager::pack(uint8_t* rec, const uint16_t* key, const int32_t* row) cons
   std::memcpy(rec + key_bytes_, row, size_t(R_) * 4);
 }
 
-bool NodePager::put(const uint16_t* const* keys, const int32_t* rows, int64_t n) {
+bool NodePager::put(const uint16_t* const* keys, const RowSource& rows, int64_t n) {
   // in chunks of kChunk records, one write each (a paged-out 32K-key index is
   // 128 writes, not 32K)
   thread_local std::vector<uint8_t> recs;
+  thread_local std::vector<int32_t> dense;
   const size_t rb = cache_.record_bytes();
   for (int64_t c = 0; c < n; c += RecordCache::kChunk) {
     const int64_t m = std::min(RecordCache::kChunk, n - c);
     recs.resize(size_t(m) * rb);
-    for (int64_t i = 0; i < m; ++i) pack(recs.data() + size_t(i) * rb, keys[c + i], rows + size_t(c + i) * size_t(R_));
+    dense.resize(size_t(m) * size_t(R_));
+    rows(c, m, dense.data());
+    for (int64_t i = 0; i < m; ++i) pack(recs.data() + size_t(i) * rb, keys[c + i], dense.data() + size_t(i) * size_t(R_));
     if (!cache_.put(recs.data(), m)) return false;
   }
   return true;

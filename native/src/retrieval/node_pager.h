@@ -14,6 +14,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 #include "retrieval/record_cache.h"
@@ -36,8 +37,10 @@ class NodePager {
   size_t record_bytes() const { return cache_.record_bytes(); }
 
   // Writes records v = size() .. size() + n - 1 straight to the file (paging
-  // an index out): keys[i] (d f16) and rows (n, R); false when a write failed.
-  bool put(const uint16_t* const* keys, const int32_t* rows, int64_t n);
+  // an index out): keys[i] (d f16) and the rows rows(begin, m, out) fills
+  // (m dense rows of R ids, a chunk at a time); false when a write failed.
+  using RowSource = std::function<void(int64_t begin, int64_t m, int32_t* out)>;
+  bool put(const uint16_t* const* keys, const RowSource& rows, int64_t n);
   // A new record v = size(), cached and changed (an insert).
   void append(const uint16_t* key, const int32_t* row);
 

@@ -18,11 +18,9 @@ bool RoarGraphIndex::page_out(std::shared_ptr<RecordFile> file, size_t first, in
   auto pager = std::make_unique<NodePager>(std::move(file), first, capacity, dim(), R_);
   std::vector<const uint16_t*> keys(static_cast<size_t>(n));
   for (int64_t v = 0; v < n; ++v) keys[size_t(v)] = keys_.row(v);
-  {
-    HugeVector<int32_t> dense(size_t(n) * size_t(R_));  // the records' form
-    adj_.read_dense(0, n, deg_.data(), dense.data());
-    if (!pager->put(keys.data(), dense.data(), n)) return false;
-  }
+  // the records hold dense rows, made a chunk at a time
+  if (!pager->put(keys.data(), [&](int64_t c, int64_t m, int32_t* out) { adj_.read_dense(c, m, deg_.data() + c, out); }, n))
+    return false;
   pager_ = std::move(pager);
   keys_ = KeyMatrix(keys_.dim());
   adj_.reset(R_);

@@ -61,13 +61,9 @@ void AdjacencyRows::write(int32_t v, const int32_t* row, int deg) {
 
 void AdjacencyRows::read(int32_t v, int deg, int32_t* out) const {
   const int32_t* h = heads_.data() + size_t(v) * kH;
-  if (deg <= kH) {
-    std::copy(h, h + deg, out);
-  } else {
-    std::copy(h, h + (kH - 1), out);
-    const int32_t* tr = tails_.data() + size_t(tail_of(h)) * size_t(tail_stride());
-    std::copy(tr, tr + (deg - (kH - 1)), out + (kH - 1));
-  }
+  const ListParts p = parts(h, deg, tails_.data(), tail_stride());
+  std::copy(h, h + p.n_row, out);
+  std::copy(p.tail, p.tail + p.n_tail, out + p.n_row);
   std::fill(out + deg, out + cap_, -1);
 }
 

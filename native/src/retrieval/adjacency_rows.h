@@ -16,6 +16,7 @@
 // call is told the key's degree. Not thread-safe for writes; reads may run in
 // parallel with each other.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -23,9 +24,24 @@
 
 namespace tome {
 
+// A key's list as searches read it: row[0, n_row), then tail[0, n_tail).
+struct ListParts {
+  int n_row;
+  const int32_t* tail;
+  int n_tail;
+};
+
 class AdjacencyRows {
  public:
   static constexpr int kHead = 16;
+
+  // The parts of the deg-id list whose row is row: a head row when tails is
+  // the pool (tails()), or a dense row (tails null: the rest follows in place).
+  static ListParts parts(const int32_t* row, int deg, const int32_t* tails, int tail_stride) {
+    if (deg <= kHead) return {deg, nullptr, 0};
+    const int32_t* tail = tails ? tails + size_t(-2 - row[kHead - 1]) * size_t(tail_stride) : row + (kHead - 1);
+    return {kHead - 1, tail, deg - (kHead - 1)};
+  }
 
   // Empty, for lists of at most cap ids.
   void reset(int cap);

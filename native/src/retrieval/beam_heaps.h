@@ -128,14 +128,13 @@ inline void cand_pop(std::vector<uint64_t>& h) {
 // The unvisited neighbours of the round's nr expanded keys into ids (marked
 // visited); returns their count. Branch-free: about half are visited, at random.
 //
-// Order: each key's first g.head - 1 neighbours (all of a list of at most
-// g.head), key by key, then the rest of the long lists. Resident, the rest is
-// a tail row (adjacency_rows.h) whose number is in the head row: requested as
-// the heads are read, the round's tails arrive together (read one after the
-// other, each a second miss, a search took 12-16% longer). A paged graph's
-// rows come whole but are taken in the same order: a joint search numbers the
-// keys it meets in that order and breaks score ties by that number, so both
-// must meet them alike.
+// Order: the part of each key's list in its row (AdjacencyRows::parts), key by
+// key, then the tails of the long lists. Resident, a tail is a row of its own
+// whose number is in the head row: requested as the heads are read, the
+// round's tails arrive together (read one after the other, each a second miss,
+// a search took 12-16% longer). A paged graph's dense rows are split alike: a
+// joint search numbers the keys it meets in that order and breaks score ties
+// by that number, so both must meet them alike.
 inline int64_t gather_unvisited(const GraphView& g, const int32_t* round, int nr, VisitedBits& visited,
                                 int32_t* ids) {
   int64_t cnt = 0;
@@ -148,28 +147,20 @@ inline int64_t gather_unvisited(const GraphView& g, const int32_t* round, int nr
     copies.resize(size_t(nr) * size_t(g.R));
     g.pager->read_adjacency(round, nr, copies.data());
   }
-  const int h = g.head;
-  const int32_t* tail_at[16];  // a round expands at most 16 keys (kMaxWidth)
-  int tail_n[16];
+  ListParts tails[16];  // a round expands at most 16 keys (kMaxWidth)
   int nt = 0;
   for (int r = 0; r < nr; ++r) {
-    const int32_t* row = g.pager ? copies.data() + size_t(r) * size_t(g.R) : g.adj + size_t(round[r]) * size_t(h);
-    const int dg = g.deg[size_t(round[r])];
-    const int in_row = dg < h ? dg : h - 1;  // the head row's last slot: a neighbour or a tail's number
-    for (int i = 0; i < in_row; ++i) take(row[i]);
-    if (dg == h) {
-      take(row[h - 1]);
-    } else if (dg > h) {
-      const int n_tail = dg - (h - 1);
-      const int32_t* tail = g.pager ? row + (h - 1) : g.tails + size_t(-2 - row[h - 1]) * size_t(g.tail_stride);
-      for (int i = 0; i < n_tail; i += 16) __builtin_prefetch(tail + i);
-      __builtin_prefetch(tail + n_tail - 1);
-      tail_at[nt] = tail;
-      tail_n[nt++] = n_tail;
+    const int32_t* row = g.pager ? copies.data() + size_t(r) * size_t(g.R) : g.adj + size_t(round[r]) * size_t(g.stride);
+    const ListParts p = AdjacencyRows::parts(row, g.deg[size_t(round[r])], g.tails, g.tail_stride);
+    for (int i = 0; i < p.n_row; ++i) take(row[i]);
+    if (p.n_tail > 0) {
+      for (int i = 0; i < p.n_tail; i += 16) __builtin_prefetch(p.tail + i);
+      __builtin_prefetch(p.tail + p.n_tail - 1);
+      tails[nt++] = p;
     }
   }
   for (int t = 0; t < nt; ++t)
-    for (int i = 0; i < tail_n[t]; ++i) take(tail_at[t][i]);
+    for (int i = 0; i < tails[t].n_tail; ++i) take(tails[t].tail[i]);
   return cnt;
 }
 

@@ -123,7 +123,7 @@ int beam_search_impl(const GraphView& g, const Scorer& score, int ef, int width,
       const int32_t id = id_of(c);
       round[nr++] = id;
       if (width > 1 && g.adj) {  // start the loads of the round's rows together
-        __builtin_prefetch(g.adj + size_t(id) * size_t(g.head));
+        __builtin_prefetch(g.adj + size_t(id) * size_t(g.stride));
         __builtin_prefetch(g.deg + id);
       }
     }
@@ -131,7 +131,7 @@ int beam_search_impl(const GraphView& g, const Scorer& score, int ef, int width,
     cnt = gather_unvisited(g, round, nr, visited, ids);
     // the next candidate's adjacency row is (mostly) a cache miss: start it
     // before it is needed
-    if (g.adj && !cand.empty()) __builtin_prefetch(g.adj + size_t(id_of(cand.front())) * size_t(g.head));
+    if (g.adj && !cand.empty()) __builtin_prefetch(g.adj + size_t(id_of(cand.front())) * size_t(g.stride));
     if (cnt > 0) offer(cnt);
   }
   return res_size;
@@ -252,25 +252,24 @@ int64_t mark_reachable(const GraphView& g, std::vector<uint8_t>& reached) {
     g.pager->scan_adjacency(0, g.n, rows.data());
   }
   const int32_t* adj = g.pager ? rows.data() : g.adj;
-  const int head = g.pager ? g.R : g.head;
+  const int stride = g.pager ? g.R : g.stride;
   std::vector<int32_t> stack;
   int64_t count = 0;
-  for (int e = 0; e < g.n_entries; ++e)
-    if (!reached[size_t(g.entries[e])]) {
-      reached[size_t(g.entries[e])] = 1;
+  auto reach = [&](int32_t u) {
+    if (!reached[size_t(u)]) {
+      reached[size_t(u)] = 1;
       ++count;
-      stack.push_back(g.entries[e]);
+      stack.push_back(u);
     }
+  };
+  for (int e = 0; e < g.n_entries; ++e) reach(g.entries[e]);
   while (!stack.empty()) {
     const int32_t v = stack.back();
     stack.pop_back();
-    for_each_neighbour(adj + size_t(v) * size_t(head), g.deg[size_t(v)], head, g.tails, g.tail_stride, [&](int32_t u) {
-      if (!reached[size_t(u)]) {
-        reached[size_t(u)] = 1;
-        ++count;
-        stack.push_back(u);
-      }
-    });
+    const int32_t* row = adj + size_t(v) * size_t(stride);
+    const ListParts p = AdjacencyRows::parts(row, g.deg[size_t(v)], g.tails, g.tail_stride);
+    for (int i = 0; i < p.n_row; ++i) reach(row[i]);
+    for (int i = 0; i < p.n_tail; ++i) reach(p.tail[i]);
   }
   return count;
 }
@@ -282,7 +281,7 @@ GraphView RoarGraphIndex::view() const {
   g.d = dim();
   g.n = size();
   g.adj = pager_ ? nullptr : adj_.heads();
-  g.head = AdjacencyRows::kHead;
+  g.stride = AdjacencyRows::kHead;
   g.tails = pager_ ? nullptr : adj_.tails();
   g.tail_stride = adj_.tail_stride();
   g.deg = deg_.data();

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "retrieval/adjacency_rows.h"
 #include "retrieval/topk.h"
 
 namespace tome {
@@ -13,20 +14,19 @@ class NavCodes;
 class NodePager;
 
 // A read-only view of a graph: keys (n, d) f16; key v's deg[v] neighbours
-// (at most R) in its row of adj, (n, head) ids, and when deg[v] > head in a
-// tail row too (adjacency_rows.h: the row's first head - 1 ids, then the tail
-// numbered -2 - row[head - 1], tail_stride ids from tails). Dense rows (a
-// build's, a paged graph's copies) are head = R without tails. Searches start
-// from all entries. A graph paged out under a RAM budget (node_pager.h) has
-// pager set and keys and adj null: its keys and rows are read as copies
-// (dense) through the pager.
+// (at most R) in its row of adj, (n, stride) ids: with tails, head rows whose
+// long lists go on in a tail row (adjacency_rows.h, stride kHead); without,
+// dense rows (a build's, stride R). AdjacencyRows::parts reads either. Searches
+// start from all entries. A graph paged out under a RAM budget (node_pager.h)
+// has pager set and keys, adj and tails null: its keys and rows are read as
+// copies (dense rows, R ids) through the pager.
 struct GraphView {
   NodePager* pager = nullptr;
   const uint16_t* keys = nullptr;
   int d = 0;
   int64_t n = 0;
   const int32_t* adj = nullptr;
-  int head = 0;
+  int stride = 0;
   const int32_t* tails = nullptr;
   int tail_stride = 0;
   const uint16_t* deg = nullptr;
@@ -34,19 +34,6 @@ struct GraphView {
   const int32_t* entries = nullptr;
   int n_entries = 0;
 };
-
-// Calls f(id) for each of key v's neighbours in row (v's row of rows, head ids
-// a row) and its tail.
-template <class F>
-inline void for_each_neighbour(const int32_t* row, int deg, int head, const int32_t* tails, int tail_stride, F&& f) {
-  if (deg <= head) {
-    for (int i = 0; i < deg; ++i) f(row[i]);
-    return;
-  }
-  for (int i = 0; i < head - 1; ++i) f(row[i]);
-  const int32_t* tail = tails + size_t(-2 - row[head - 1]) * size_t(tail_stride);
-  for (int i = 0; i < deg - (head - 1); ++i) f(tail[i]);
-}
 
 enum class SearchMetric { kInnerProduct, kL2 };
 

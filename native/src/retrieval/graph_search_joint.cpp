@@ -130,13 +130,13 @@ bool beam_search_joint(const GraphView& g, const NavCodes& codes, const float* q
       if (!useful(slot)) continue;
       const int32_t id = S.slot_id[slot];
       round[nr++] = id;
-      if (g.adj) __builtin_prefetch(g.adj + size_t(id) * size_t(g.head));
+      if (g.adj) __builtin_prefetch(g.adj + size_t(id) * size_t(g.stride));
       __builtin_prefetch(g.deg + id);
     }
     if (nr == 0) break;
     cnt = gather_unvisited(g, round, nr, S.visited, ids);
     if (g.adj && !S.cand.empty())
-      __builtin_prefetch(g.adj + size_t(S.slot_id[size_t(id_of(S.cand.front()))]) * size_t(g.head));
+      __builtin_prefetch(g.adj + size_t(S.slot_id[size_t(id_of(S.cand.front()))]) * size_t(g.stride));
     if (cnt > 0) offer(cnt);
   }
 

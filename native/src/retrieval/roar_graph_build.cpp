@@ -182,7 +182,7 @@ struct GraphBuilder {
     const std::vector<uint16_t> deg_before = g.deg_;
     GraphView view = g.view();
     view.adj = dense;
-    view.head = g.R_;
+    view.stride = g.R_;
     view.tails = nullptr;
     view.deg = deg_before.data();
     const SearchMetric metric =

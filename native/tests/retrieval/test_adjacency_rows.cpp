@@ -2,14 +2,13 @@
 // the same lists: every list read back exactly (its ids, then -1 to the cap)
 // through writes that grow and shrink lists across the head row's size, keys
 // appended between them, tail rows reused once freed, the dense conversions
-// both ways, and the searches' view of a row (for_each_neighbour).
+// both ways, and the searches' view of a list (AdjacencyRows::parts).
 #include <algorithm>
 #include <cstdint>
 #include <random>
 #include <vector>
 
 #include "retrieval/adjacency_rows.h"
-#include "retrieval/graph_search.h"
 #include "test_harness.h"
 
 using namespace tome;
@@ -39,9 +38,10 @@ bool same_as(const AdjacencyRows& a, const Model& m) {
     a.read(int32_t(v), m.deg[size_t(v)], row.data());
     for (int i = 0; i < kCap; ++i)
       if (row[size_t(i)] != m.rows[size_t(v) * kCap + size_t(i)]) return false;
-    std::vector<int32_t> seen;
-    for_each_neighbour(a.heads() + size_t(v) * AdjacencyRows::kHead, m.deg[size_t(v)], AdjacencyRows::kHead, a.tails(),
-                       a.tail_stride(), [&](int32_t u) { seen.push_back(u); });
+    const int32_t* head = a.heads() + size_t(v) * AdjacencyRows::kHead;
+    const ListParts p = AdjacencyRows::parts(head, m.deg[size_t(v)], a.tails(), a.tail_stride());
+    std::vector<int32_t> seen(head, head + p.n_row);
+    seen.insert(seen.end(), p.tail, p.tail + p.n_tail);
     if (seen.size() != m.deg[size_t(v)]) return false;
     for (size_t i = 0; i < seen.size(); ++i)
       if (seen[i] != m.rows[size_t(v) * kCap + i]) return false;
@@ -88,6 +88,17 @@ TEST(lists_read_back_exactly_through_growth_shrinking_and_appends) {
   std::vector<int32_t> dense(size_t(n) * kCap, 7);
   b.read_dense(0, n, m.deg.data(), dense.data());
   CHECK(dense == m.rows);
+  // a dense row read as searches read a paged graph's copies: the same lists
+  bool dense_parts_same = true;
+  for (int64_t v = 0; v < n; ++v) {
+    const int32_t* row = dense.data() + size_t(v) * kCap;
+    const ListParts p = AdjacencyRows::parts(row, m.deg[size_t(v)], nullptr, 0);
+    std::vector<int32_t> seen(row, row + p.n_row);
+    seen.insert(seen.end(), p.tail, p.tail + p.n_tail);
+    dense_parts_same = dense_parts_same && std::equal(seen.begin(), seen.end(), m.rows.begin() + size_t(v) * kCap) &&
+                       int(seen.size()) == m.deg[size_t(v)];
+  }
+  CHECK(dense_parts_same);
   CHECK_EQ(b.tails_used(), long_lists);
   CHECK(b.bytes() <= AdjacencyRows::bytes_for(m.deg.data(), n, kCap) + 4096);
   CHECK(b.bytes() < size_t(n) * kCap * sizeof(int32_t));

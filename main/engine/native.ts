@@ -192,7 +192,9 @@ export type StoreMeta = Record<string, string>;
 
 /**
  * One context. Calls returning a promise run on a worker thread; until it settles every other
- * call but cancel(), nCtx() and threads() throws BUSY (the worker writes what they read).
+ * call but cancel(), nCtx() and threads() fails with BUSY (the worker writes what they read).
+ * Calls returning a promise never throw: a bad argument, BUSY or CLOSED rejects it; the
+ * others throw.
  */
 export interface NativeSession {
   eval(tokens: Int32Array, allLogits?: boolean): Promise<Float32Array>;
@@ -239,7 +241,7 @@ export interface NativeSession {
   exportQK(layer: number, kvHead: number): { keys: Float32Array; queries: Float32Array; dim: number };
   /** Grows the context to n positions with a synthetic KV cache (benchmarks). */
   fillSynthetic(n: number, seed: number): void;
-  /** Frees the KV cache and indexes now; later calls throw CLOSED. */
+  /** Frees the KV cache and indexes now; later calls fail with CLOSED. */
   close(): void;
 }
 

@@ -92,8 +92,9 @@ describe.skipIf(!hasData)("prefillDocument progress and cancel", () => {
 
   it("rejects bad options with a TypeError", async () => {
     const { session } = await open();
-    expect(() => session.prefillDocument(doc, { onProgress: 3 as unknown as () => void })).toThrow(/onProgress/);
-    expect(() => session.prefillDocument(doc, 7 as unknown as {})).toThrow(expect.objectContaining({ code: "ERR_INVALID_ARG" }));
+    await expect(session.prefillDocument(doc, { onProgress: 3 as unknown as () => void })).rejects.toThrow(/onProgress/);
+    await expect(session.prefillDocument(doc, 7 as unknown as {})).rejects.toMatchObject({ code: "ERR_INVALID_ARG" });
+    await expect(session.prefillDocument(doc, 7 as unknown as {})).rejects.toBeInstanceOf(TypeError);
     session.close();
   });
 });

@@ -33,6 +33,21 @@ auto guarded(Napi::Env env, Fn&& fn) -> decltype(fn()) {
   }
 }
 
+// Runs start, a promise-returning method's body: a JS error it throws (a bad
+// argument, a busy or closed session) comes back as a rejected promise, so
+// that every failure of such a method reaches its caller's await, as its
+// job's own errors do, and none is thrown at the call.
+template <class Fn>
+Napi::Value rejecting(Napi::Env env, Fn&& start) {
+  try {
+    return start();
+  } catch (const Napi::Error& e) {
+    Napi::Promise::Deferred d = Napi::Promise::Deferred::New(env);
+    d.Reject(e.Value());
+    return d.Promise();
+  }
+}
+
 inline Napi::TypeError type_error(Napi::Env env, const std::string& what) {
   Napi::TypeError e = Napi::TypeError::New(env, what);
   e.Set("code", Napi::String::New(env, "ERR_INVALID_ARG"));

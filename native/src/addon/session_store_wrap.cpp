@@ -9,36 +9,40 @@ namespace tome::addon {
 
 Napi::Value SessionWrap::attach_store(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const std::string path = arg_string(info, 0, "path");
-  // optional labels { doc: "...", model: "..." } kept in the store's meta for listings
-  std::vector<std::pair<std::string, std::string>> labels;
-  if (info.Length() > 1 && !info[1].IsUndefined()) {
-    if (!info[1].IsObject()) throw type_error(env, "labels must be an object of strings");
-    Napi::Object o = info[1].As<Napi::Object>();
-    Napi::Array keys = o.GetPropertyNames();
-    for (uint32_t i = 0; i < keys.Length(); ++i) {
-      Napi::Value k = keys.Get(i), v = o.Get(k);
-      if (!v.IsString()) throw type_error(env, "labels must be an object of strings");
-      labels.emplace_back(k.ToString().Utf8Value(), v.As<Napi::String>().Utf8Value());
+  return rejecting(env, [&] {
+    const std::string path = arg_string(info, 0, "path");
+    // optional labels { doc: "...", model: "..." } kept in the store's meta for listings
+    std::vector<std::pair<std::string, std::string>> labels;
+    if (info.Length() > 1 && !info[1].IsUndefined()) {
+      if (!info[1].IsObject()) throw type_error(env, "labels must be an object of strings");
+      Napi::Object o = info[1].As<Napi::Object>();
+      Napi::Array keys = o.GetPropertyNames();
+      for (uint32_t i = 0; i < keys.Length(); ++i) {
+        Napi::Value k = keys.Get(i), v = o.Get(k);
+        if (!v.IsString()) throw type_error(env, "labels must be an object of strings");
+        labels.emplace_back(k.ToString().Utf8Value(), v.As<Napi::String>().Utf8Value());
+      }
     }
-  }
-  check_idle(env);
-  auto restored = std::make_shared<int64_t>(0);
-  return SessionWorker<SessionWrap>::start(
-      env, this,
-      [this, path, labels, restored] {
-        auto store = KvStore::open(path, session_->store_identity());
-        for (const auto& [k, v] : labels) store->set_label(k, v);
-        *restored = session_->attach_store(std::move(store));
-      },
-      [restored](Napi::Env e) { return Napi::Number::New(e, double(*restored)); });
+    check_idle(env);
+    auto restored = std::make_shared<int64_t>(0);
+    return SessionWorker<SessionWrap>::start(
+        env, this,
+        [this, path, labels, restored] {
+          auto store = KvStore::open(path, session_->store_identity());
+          for (const auto& [k, v] : labels) store->set_label(k, v);
+          *restored = session_->attach_store(std::move(store));
+        },
+        [restored](Napi::Env e) { return Napi::Number::New(e, double(*restored)); });
+  });
 }
 
 Napi::Value SessionWrap::flush_store(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  check_idle(env);
-  return SessionWorker<SessionWrap>::start(
-      env, this, [this] { session_->flush_store(); }, [](Napi::Env e) { return e.Undefined(); });
+  return rejecting(env, [&] {
+    check_idle(env);
+    return SessionWorker<SessionWrap>::start(
+        env, this, [this] { session_->flush_store(); }, [](Napi::Env e) { return e.Undefined(); });
+  });
 }
 
 Napi::Value SessionWrap::store_info(const Napi::CallbackInfo& info) {

@@ -164,49 +164,55 @@ Napi::Value SessionWrap::close(const Napi::CallbackInfo& info) {
 
 Napi::Value SessionWrap::eval(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  auto tokens = std::make_shared<std::vector<int32_t>>(token_arg(info));
-  const bool all_logits = arg_bool(info, 1, false);
-  check_idle(env);
-  auto logits = std::make_shared<std::vector<float>>();
-  return SessionWorker<SessionWrap>::start(
-      env, this, [this, tokens, logits, all_logits] { *logits = session_->eval(*tokens, all_logits); },
-      [logits](Napi::Env e) { return float_array(e, *logits); });
+  return rejecting(env, [&] {
+    auto tokens = std::make_shared<std::vector<int32_t>>(token_arg(info));
+    const bool all_logits = arg_bool(info, 1, false);
+    check_idle(env);
+    auto logits = std::make_shared<std::vector<float>>();
+    return SessionWorker<SessionWrap>::start(
+        env, this, [this, tokens, logits, all_logits] { *logits = session_->eval(*tokens, all_logits); },
+        [logits](Napi::Env e) { return float_array(e, *logits); });
+  });
 }
 
 Napi::Value SessionWrap::prefill(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  auto tokens = std::make_shared<std::vector<int32_t>>(token_arg(info));
-  check_idle(env);
-  auto logits = std::make_shared<std::vector<float>>();
-  return SessionWorker<SessionWrap>::start(
-      env, this, [this, tokens, logits] { *logits = session_->prefill(*tokens); },
-      [logits](Napi::Env e) { return float_array(e, *logits); });
+  return rejecting(env, [&] {
+    auto tokens = std::make_shared<std::vector<int32_t>>(token_arg(info));
+    check_idle(env);
+    auto logits = std::make_shared<std::vector<float>>();
+    return SessionWorker<SessionWrap>::start(
+        env, this, [this, tokens, logits] { *logits = session_->prefill(*tokens); },
+        [logits](Napi::Env e) { return float_array(e, *logits); });
+  });
 }
 
 Napi::Value SessionWrap::prefill_document(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  auto tokens = std::make_shared<std::vector<int32_t>>(token_arg(info));
-  Napi::Value on_progress = env.Undefined();
-  if (info.Length() > 1 && !info[1].IsUndefined()) {
-    if (!info[1].IsObject()) throw type_error(env, "prefillDocument options must be an object");
-    on_progress = info[1].As<Napi::Object>().Get("onProgress");
-    if (!on_progress.IsUndefined() && !on_progress.IsFunction())
-      throw type_error(env, "option 'onProgress' must be a function");
-  }
-  check_idle(env);
-  auto cancel = std::make_shared<std::atomic<bool>>(false);
-  cancel_ = cancel;
-  auto logits = std::make_shared<std::vector<float>>();
-  const bool report = on_progress.IsFunction();
-  return SessionProgressWorker<SessionWrap>::start(
-      env, this, on_progress, cancel,
-      [this, tokens, logits, cancel, report](const SessionProgressWorker<SessionWrap>::Report& send) {
-        PrefillControl ctl;
-        ctl.cancel = cancel.get();
-        if (report) ctl.progress = send;
-        *logits = session_->prefill_document(*tokens, ctl);
-      },
-      [logits](Napi::Env e) { return float_array(e, *logits); }, [this] { cancel_.reset(); });
+  return rejecting(env, [&] {
+    auto tokens = std::make_shared<std::vector<int32_t>>(token_arg(info));
+    Napi::Value on_progress = env.Undefined();
+    if (info.Length() > 1 && !info[1].IsUndefined()) {
+      if (!info[1].IsObject()) throw type_error(env, "prefillDocument options must be an object");
+      on_progress = info[1].As<Napi::Object>().Get("onProgress");
+      if (!on_progress.IsUndefined() && !on_progress.IsFunction())
+        throw type_error(env, "option 'onProgress' must be a function");
+    }
+    check_idle(env);
+    auto cancel = std::make_shared<std::atomic<bool>>(false);
+    cancel_ = cancel;
+    auto logits = std::make_shared<std::vector<float>>();
+    const bool report = on_progress.IsFunction();
+    return SessionProgressWorker<SessionWrap>::start(
+        env, this, on_progress, cancel,
+        [this, tokens, logits, cancel, report](const SessionProgressWorker<SessionWrap>::Report& send) {
+          PrefillControl ctl;
+          ctl.cancel = cancel.get();
+          if (report) ctl.progress = send;
+          *logits = session_->prefill_document(*tokens, ctl);
+        },
+        [logits](Napi::Env e) { return float_array(e, *logits); }, [this] { cancel_.reset(); });
+  });
 }
 
 Napi::Value SessionWrap::cancel(const Napi::CallbackInfo& info) {
@@ -217,11 +223,13 @@ Napi::Value SessionWrap::cancel(const Napi::CallbackInfo& info) {
 
 Napi::Value SessionWrap::build_index(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  check_idle(env);
-  auto ms = std::make_shared<double>(0);
-  return SessionWorker<SessionWrap>::start(
-      env, this, [this, ms] { *ms = session_->build_index(); },
-      [ms](Napi::Env e) { return Napi::Number::New(e, *ms); });
+  return rejecting(env, [&] {
+    check_idle(env);
+    auto ms = std::make_shared<double>(0);
+    return SessionWorker<SessionWrap>::start(
+        env, this, [this, ms] { *ms = session_->build_index(); },
+        [ms](Napi::Env e) { return Napi::Number::New(e, *ms); });
+  });
 }
 
 Napi::Value SessionWrap::tokens(const Napi::CallbackInfo& info) {

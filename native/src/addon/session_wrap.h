@@ -1,4 +1,7 @@
 // JS class Session: new Session(model, { ctx, threads, batch })
+//   The methods that return a promise never throw: a bad argument, a busy
+//   session (BUSY: a call still runs on the worker thread) or a closed one
+//   (CLOSED) rejects it. The others throw those errors.
 //   eval(tokens: Int32Array, allLogits = false) -> Promise<Float32Array>
 //     runs on a worker thread; a second call while one runs rejects with BUSY.
 //   prefill(tokens) -> Promise<Float32Array>: eval of a part of a document that
@@ -23,7 +26,7 @@
 //     (the RAM budget: options ramBudget (bytes) | ramBudgetFrac, eviction: lru|lfu)
 //   truncate(n); nPast(); nCtx(); kvBytes(); threads()
 //   times() -> { matmulMs, attentionMs, otherMs } since the last resetTimes()
-//   close(): frees the KV cache now; every later call throws CLOSED
+//   close(): frees the KV cache now; every later call fails with CLOSED
 //   fillSynthetic(n, seed): grows the context to n positions with a synthetic
 //     KV cache (benchmarks beyond what a CPU can prefill)
 //   exportQK(layer, kvHead) -> { keys: Float32Array (nPast, dim), queries: Float32Array, dim }

@@ -45,20 +45,22 @@ std::string field(const Napi::Object& o, const char* key) {
 
 Napi::Value write_synthetic_model(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsObject()) throw type_error(env, "options must be an object");
-  Napi::Object o = info[0].As<Napi::Object>();
-  SyntheticModelSpec spec;
-  spec.arch = field(o, "arch");
-  spec.shape = field(o, "shape");
-  spec.vocab_path = field(o, "vocab");
-  spec.out_path = field(o, "out");
-  spec.seed = uint64_t(opt_number(o, "seed", 1));
-  std::string type = field(o, "type");
-  guarded(env, [&] { spec.type = parse_weight_type(type); });
-  auto* w = new WriteWorker(env, std::move(spec));
-  Napi::Promise p = w->promise();
-  w->Queue();
-  return p;
+  return rejecting(env, [&] {
+    if (info.Length() < 1 || !info[0].IsObject()) throw type_error(env, "options must be an object");
+    Napi::Object o = info[0].As<Napi::Object>();
+    SyntheticModelSpec spec;
+    spec.arch = field(o, "arch");
+    spec.shape = field(o, "shape");
+    spec.vocab_path = field(o, "vocab");
+    spec.out_path = field(o, "out");
+    spec.seed = uint64_t(opt_number(o, "seed", 1));
+    std::string type = field(o, "type");
+    guarded(env, [&] { spec.type = parse_weight_type(type); });
+    auto* w = new WriteWorker(env, std::move(spec));
+    Napi::Promise p = w->promise();
+    w->Queue();
+    return p;
+  });
 }
 
 }  // namespace tome::addon

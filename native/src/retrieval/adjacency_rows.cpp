@@ -68,12 +68,23 @@ void AdjacencyRows::read(int32_t v, int deg, int32_t* out) const {
 }
 
 void AdjacencyRows::assign_dense(const int32_t* dense, const uint16_t* deg, int64_t n) {
+  assign_chunked(deg, n, [&](int64_t begin, int64_t m, int32_t* out) {
+    std::copy(dense + size_t(begin) * size_t(cap_), dense + size_t(begin + m) * size_t(cap_), out);
+  });
+}
+
+void AdjacencyRows::assign_chunked(const uint16_t* deg, int64_t n, const DenseSource& rows) {
   reset(cap_);
   grow(n);
   int64_t long_lists = 0;
   for (int64_t v = 0; v < n; ++v) long_lists += deg[v] > kH;
   tails_.reserve(size_t(long_lists) * size_t(tail_stride()));  // exact: a restored index's size
-  for (int64_t v = 0; v < n; ++v) write(int32_t(v), dense + size_t(v) * size_t(cap_), deg[v]);
+  std::vector<int32_t> chunk(size_t(std::min(n, kAssignChunk)) * size_t(cap_));
+  for (int64_t c = 0; c < n; c += kAssignChunk) {
+    const int64_t m = std::min(kAssignChunk, n - c);
+    rows(c, m, chunk.data());
+    for (int64_t i = 0; i < m; ++i) write(int32_t(c + i), chunk.data() + size_t(i) * size_t(cap_), deg[c + i]);
+  }
 }
 
 void AdjacencyRows::read_dense(int64_t begin, int64_t n, const uint16_t* deg, int32_t* out) const {

@@ -18,6 +18,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "common/huge_pages.h"
@@ -52,6 +53,12 @@ class AdjacencyRows {
   void grow(int64_t n);
   // Every row from dense (n, cap) rows, row v's first deg[v] ids valid.
   void assign_dense(const int32_t* dense, const uint16_t* deg, int64_t n);
+  // The same from dense rows made kAssignChunk at a time: rows(begin, m, out)
+  // fills out (m, cap) with rows [begin, begin + m) (a paged graph's page_in
+  // reads its records so, never holding all n dense rows).
+  static constexpr int64_t kAssignChunk = 4096;
+  using DenseSource = std::function<void(int64_t begin, int64_t m, int32_t* out)>;
+  void assign_chunked(const uint16_t* deg, int64_t n, const DenseSource& rows);
   // Rows [begin, begin + n) into dense (n, cap) rows (deg: those n keys'
   // degrees): the first deg ids, then -1.
   void read_dense(int64_t begin, int64_t n, const uint16_t* deg, int32_t* out) const;

@@ -44,11 +44,11 @@ void RoarGraphIndex::page_in() {
   KeyMatrix keys(dim());
   keys.storage().resize(size_t(n) * size_t(dim()));
   pager_->scan_keys(0, n, keys.storage().data());
-  HugeVector<int32_t> dense(size_t(n) * size_t(R_));
-  pager_->scan_adjacency(0, n, dense.data());
+  // (its records' rows a chunk at a time: n dense rows of R ids are 192
+  // bytes a key at R = 48, more than the rows they become)
   AdjacencyRows adj;
   adj.reset(R_);
-  adj.assign_dense(dense.data(), deg_.data(), n);
+  adj.assign_chunked(deg_.data(), n, [&](int64_t c, int64_t m, int32_t* out) { pager_->scan_adjacency(c, m, out); });
   keys_ = std::move(keys);
   adj_ = std::move(adj);
   pager_.reset();

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "retrieval/adjacency_rows.h"
@@ -102,6 +103,35 @@ TEST(lists_read_back_exactly_through_growth_shrinking_and_appends) {
   CHECK_EQ(b.tails_used(), long_lists);
   CHECK(b.bytes() <= AdjacencyRows::bytes_for(m.deg.data(), n, kCap) + 4096);
   CHECK(b.bytes() < size_t(n) * kCap * sizeof(int32_t));
+}
+
+TEST(rows_assigned_a_chunk_at_a_time_are_the_dense_ones) {
+  // (a paged graph's page_in: its records' rows, never all n dense rows at once)
+  std::mt19937 rng(11);
+  const int64_t n = 2 * AdjacencyRows::kAssignChunk + 123;
+  Model m;
+  m.grow(n);
+  for (int64_t v = 0; v < n; ++v) {
+    const int deg = int(rng() % (kCap + 1));
+    const std::vector<int32_t> l = random_list(rng, deg, n);
+    std::copy(l.begin(), l.end(), m.rows.begin() + size_t(v) * kCap);
+    m.deg[size_t(v)] = uint16_t(deg);
+  }
+  AdjacencyRows a;
+  a.reset(kCap);
+  std::vector<std::pair<int64_t, int64_t>> asked;
+  a.assign_chunked(m.deg.data(), n, [&](int64_t begin, int64_t k, int32_t* out) {
+    asked.emplace_back(begin, k);
+    std::copy(m.rows.begin() + size_t(begin) * kCap, m.rows.begin() + size_t(begin + k) * kCap, out);
+  });
+  CHECK(same_as(a, m));
+  const int64_t c = AdjacencyRows::kAssignChunk;
+  CHECK(asked == (std::vector<std::pair<int64_t, int64_t>>{{0, c}, {c, c}, {2 * c, 123}}));
+  AdjacencyRows b;
+  b.reset(kCap);
+  b.assign_dense(m.rows.data(), m.deg.data(), n);
+  CHECK_EQ(a.tails_used(), b.tails_used());
+  CHECK_EQ(a.bytes(), b.bytes());
 }
 
 TEST(a_cap_within_the_head_row_never_needs_tails) {

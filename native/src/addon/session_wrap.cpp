@@ -1,5 +1,7 @@
 #include "addon/session_wrap.h"
 
+#include <algorithm>
+
 #include "addon/js_errors.h"
 #include "addon/model_wrap.h"
 #include "addon/session_worker.h"
@@ -111,15 +113,10 @@ SessionWrap::SessionWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Sess
   if (info.Length() > 1 && !info[1].IsUndefined()) {
     if (!info[1].IsObject()) throw type_error(env, "options must be an object");
     Napi::Object o = info[1].As<Napi::Object>();
-    double ctx = opt_number(o, "ctx", double(model_->hparams().n_ctx_train));
-    double threads = opt_number(o, "threads", 0);
-    double batch = opt_number(o, "batch", 512);
-    if (!(ctx >= 1 && ctx <= double(1 << 24))) throw type_error(env, "ctx must be in [1, 16777216]");
-    if (!(threads >= 0 && threads <= 256)) throw type_error(env, "threads must be in [0, 256]");
-    if (!(batch >= 1 && batch <= 65536)) throw type_error(env, "batch must be in [1, 65536]");
-    opts.n_ctx = int64_t(ctx);
-    opts.n_threads = int(threads);
-    opts.n_batch = int(batch);
+    constexpr int kMaxCtx = 1 << 24;
+    opts.n_ctx = int_option(o, "ctx", int(std::min<int64_t>(model_->hparams().n_ctx_train, kMaxCtx)), 1, kMaxCtx);
+    opts.n_threads = int_option(o, "threads", 0, 0, 256);
+    opts.n_batch = int_option(o, "batch", 512, 1, 65536);
     read_retrieval_settings(o, opts.retrieval);
     // RAM budget of the host tier: ramBudget bytes, or ramBudgetFrac of its unlimited size
     const double budget = opt_number(o, "ramBudget", 0);
@@ -136,7 +133,7 @@ SessionWrap::SessionWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Sess
       else throw type_error(env, "option 'eviction' must be 'lru' or 'lfu'");
     }
   } else {
-    opts.n_ctx = model_->hparams().n_ctx_train;
+    opts.n_ctx = std::clamp<int64_t>(model_->hparams().n_ctx_train, 1, 1 << 24);
   }
   guarded(env, [&] { session_ = std::make_unique<Session>(*model_, opts); });
 }

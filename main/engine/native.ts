@@ -204,13 +204,18 @@ export interface NativeSession {
    * The rest of a document, then its retrieval index (prefill() + buildIndex(), bit-identical):
    * layer-major with a KV store attached (each layer's K/V streamed to the store and, under a
    * RAM budget, released; the tokens committed once every layer is stored).
-   * opts.onProgress(done, total): per (layer, chunk), in token-layer units (total = tokens x
-   * layers), rising, the last one done === total, all before the promise settles; one that
-   * throws cancels the call, which rejects with what it threw.
+   * opts.onProgress(done, total, ramBytes): per (layer, chunk), in token-layer units (total =
+   * tokens x layers), rising, the last one done === total, all before the promise settles; one
+   * that throws cancels the call, which rejects with what it threw. ramBytes: the RAM the host
+   * tier (K/V rows, indexes) holds, measured by the call at its first and last report and at
+   * most every 250 ms between (the session's getters answer BUSY while it runs).
    * cancel() stops it between two chunks: it rejects with code CANCELLED and leaves the session
    * and its store as they were before it (run it again to continue).
    */
-  prefillDocument(tokens: Int32Array, opts?: { onProgress?: (done: number, total: number) => void }): Promise<Float32Array>;
+  prefillDocument(
+    tokens: Int32Array,
+    opts?: { onProgress?: (done: number, total: number, ramBytes: number) => void },
+  ): Promise<Float32Array>;
   /** Cancels the prefillDocument() in flight (between two chunks); false when none runs. */
   cancel(): boolean;
   /** Builds the retrieval index now when the context is long enough; resolves with ms spent. */

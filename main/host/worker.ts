@@ -274,7 +274,10 @@ class EngineHost {
       this.prefillingDoc = jobId;
       try {
         this.lastLogits = await session.prefillDocument(part, {
-          onProgress: (d, t) => this.emit({ event: "progress", jobId, done: Math.floor((d / t) * part.length), total, ms: performance.now() - t0 }),
+          onProgress: (d, t, ramBytes) => {
+            this.kvDuringRead(ramBytes);
+            this.emit({ event: "progress", jobId, done: Math.floor((d / t) * part.length), total, ms: performance.now() - t0 });
+          },
         });
       } finally {
         this.prefillingDoc = null;
@@ -445,7 +448,8 @@ class EngineHost {
    * Memory by tier. The session's numbers cannot be read while an eval runs on its worker
    * thread (the getters throw BUSY: the worker writes what they read), which is most of a
    * decode or a prefill: then they are the last ones read with the session idle, and the next
-   * pause between two steps reads them again (refreshKv).
+   * pause between two steps reads them again (refreshKv); during a layer-major read, the host
+   * tier is what the read's progress reports measured (kvDuringRead).
    */
   stats(): EngineOps["stats"]["res"] {
     try {
@@ -465,6 +469,15 @@ class EngineHost {
   private kv: Omit<EngineOps["stats"]["res"], "rssBytes"> = { kvBytes: 0, nPast: 0, nCtx: 0, tiers: { deviceBytes: 0, hostBytes: 0, diskBytes: 0 } };
   /** A stats() call found the session busy: the next pause reads it for the next call. */
   private kvWanted = false;
+
+  /**
+   * During a layer-major read (one call of minutes, its getters BUSY throughout): the host
+   * tier's RAM as the call measured it, less the static set's share already counted as device.
+   */
+  private kvDuringRead(ramBytes: number) {
+    const hostBytes = Math.max(0, ramBytes - this.kv.tiers.deviceBytes);
+    this.kv = { ...this.kv, tiers: { ...this.kv.tiers, hostBytes } };
+  }
 
   /** Between two evals: reads the session's numbers when a stats() call could not. */
   private refreshKv() {

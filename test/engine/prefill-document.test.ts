@@ -1,7 +1,8 @@
 // Session.prefillDocument's progress and cancel (the addon, in process, stories260K,
 // a KV store and a RAM budget, so the prefill is layer-major):
 //   - onProgress gets one report per (layer, chunk) in token-layer units, rising,
-//     the last one the total, all before the promise settles;
+//     the last one the total, all before the promise settles, each with the host
+//     tier's RAM as the call measured it;
 //   - cancel() from a report stops it before the next chunk: CANCELLED, and the
 //     session and its store as before it; run again, it gives the logits (and the
 //     answer) of an uninterrupted run, bit for bit;
@@ -40,11 +41,20 @@ describe.skipIf(!hasData)("prefillDocument progress and cancel", () => {
   it("reports every (layer, chunk) step, rising to the total, before it resolves", async () => {
     const { session, nLayer } = await open();
     const ticks: [number, number][] = [];
-    const logits = await session.prefillDocument(doc, { onProgress: (d, t) => ticks.push([d, t]) });
+    const ram: number[] = [];
+    const logits = await session.prefillDocument(doc, {
+      onProgress: (d, t, bytes) => {
+        ticks.push([d, t]);
+        ram.push(bytes);
+      },
+    });
     expect(ticks).toHaveLength(nLayer * Math.ceil(doc.length / BATCH));
     expect(ticks.every(([, t]) => t === doc.length * nLayer)).toBe(true);
     expect(ticks.every(([d], i) => d > (i ? ticks[i - 1][0] : 0))).toBe(true);
     expect(ticks.at(-1)![0]).toBe(doc.length * nLayer);
+    // the host tier's RAM as the call measured it: K/V pages written, indexes built; at most
+    // the whole cache and the indexes (the first report's layer already holds a chunk of rows)
+    expect(ram.every((b) => Number.isFinite(b) && b > 0 && b <= session.kvBytes() + (64 << 20))).toBe(true);
     expect(session.nPast()).toBe(doc.length);
     expect(session.storeInfo()).toMatchObject({ nTokens: doc.length, indexBuiltAt: doc.length, indexComplete: true });
     expect(session.residency().budgetBytes).toBe(16 << 20);

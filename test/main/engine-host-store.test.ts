@@ -169,7 +169,23 @@ describe.skipIf(!hasData)("engine host with document KV stores", () => {
     expect(outcome).toBe("CANCELLED");
     expect((await h.call("stats", {})).nPast).toBe(0); // as before the read (its store bound, empty)
 
+    // memory polled while it reads (the app polls every second): the session's getters are busy
+    // for the whole call, so the host tier comes from what the read's reports measured
+    let readEnded = false;
+    const duringRead: number[] = [];
+    h.onEvent((e) => {
+      if (e.event === "progress" && e.jobId === "r" && e.phase === "index") readEnded = true;
+    });
+    const poll = (async () => {
+      while (!readEnded) {
+        const s = await h.call("stats", {});
+        if (!readEnded) duringRead.push(s.tiers.hostBytes); // (replies come before the read's last event)
+      }
+    })();
     const read = await h.call("prefill", { jobId: "r", tokens: book, docEnd: book.length });
+    await poll;
+    expect(duringRead.length).toBeGreaterThan(0);
+    expect(Math.max(...duringRead)).toBeGreaterThan(0); // the host tier was 0 before the read
     expect(read.layerMajor).toBe(true);
     expect(read.evaluated).toBe(book.length);
     // progress in tokens, rising to the book's length (one report per layer and batch), then the index built

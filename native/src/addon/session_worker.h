@@ -83,7 +83,8 @@ class SessionWorker : public Napi::AsyncWorker {
 };
 
 // SessionProgressWorker: a SessionWorker whose job reports progress (done,
-// total) from the worker thread to on_progress on the JS thread. A report
+// total, and what the job measured of its RAM) from the worker thread to
+// on_progress on the JS thread. A report
 // waits until the callback has run, so the reports arrive in order, all before
 // the promise settles, and a cancel() made from the callback is seen by the
 // job before its next chunk. A callback that throws cancels the job (through
@@ -91,7 +92,7 @@ class SessionWorker : public Napi::AsyncWorker {
 template <class Owner>
 class SessionProgressWorker : public Napi::AsyncWorker {
  public:
-  using Report = std::function<void(int64_t done, int64_t total)>;
+  using Report = std::function<void(int64_t done, int64_t total, double ram_bytes)>;
   using Job = std::function<void(const Report&)>;      // worker thread
   using ToJs = std::function<Napi::Value(Napi::Env)>;  // JS thread, after the job
   using Done = std::function<void()>;                  // JS thread, as the call settles
@@ -122,7 +123,8 @@ class SessionProgressWorker : public Napi::AsyncWorker {
 
   void Execute() override {
     std::string message;
-    if (!run_job([this] { job_([this](int64_t done, int64_t total) { report(done, total); }); }, code_, message))
+    if (!run_job([this] { job_([this](int64_t done, int64_t total, double ram) { report(done, total, ram); }); },
+                 code_, message))
       SetError(message);
     if (reporting_) tsfn_.Release();
   }
@@ -150,8 +152,8 @@ class SessionProgressWorker : public Napi::AsyncWorker {
       : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), owner_(owner), cancel_(std::move(cancel)),
         job_(std::move(job)), to_js_(std::move(to_js)), done_(std::move(done)), ticks_(std::make_shared<Ticks>()) {}
 
-  // worker thread: hands (done, total) to the JS thread and waits until it has run
-  void report(int64_t done, int64_t total) {
+  // worker thread: hands (done, total, ram bytes) to the JS thread and waits until it has run
+  void report(int64_t done, int64_t total, double ram) {
     if (!reporting_) return;
     uint64_t id;
     {
@@ -161,10 +163,10 @@ class SessionProgressWorker : public Napi::AsyncWorker {
     }
     const double d = double(done), t = double(total);
     std::shared_ptr<Ticks> ticks = ticks_;
-    const napi_status st = tsfn_.BlockingCall([this, d, t, ticks, id](Napi::Env env, Napi::Function fn) {
+    const napi_status st = tsfn_.BlockingCall([this, d, t, ram, ticks, id](Napi::Env env, Napi::Function fn) {
       if (thrown_.IsEmpty()) {
         try {
-          fn.Call({Napi::Number::New(env, d), Napi::Number::New(env, t)});
+          fn.Call({Napi::Number::New(env, d), Napi::Number::New(env, t), Napi::Number::New(env, ram)});
         } catch (const Napi::Error& e) {
           thrown_ = Napi::Persistent(e.Value());
           cancel_->store(true);

@@ -1,6 +1,7 @@
 #include "addon/session_wrap.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include "addon/js_errors.h"
 #include "addon/model_wrap.h"
@@ -205,7 +206,21 @@ Napi::Value SessionWrap::prefill_document(const Napi::CallbackInfo& info) {
         [this, tokens, logits, cancel, report](const SessionProgressWorker<SessionWrap>::Report& send) {
           PrefillControl ctl;
           ctl.cancel = cancel.get();
-          if (report) ctl.progress = send;
+          // Each report carries the host tier's RAM as measured here, on the
+          // thread running the call (every getter answers BUSY meanwhile): at
+          // the first report, the last, and at most every 250 ms between.
+          using Clock = std::chrono::steady_clock;
+          Clock::time_point measured{};
+          double ram = 0;
+          if (report)
+            ctl.progress = [&](int64_t done, int64_t total) {
+              const Clock::time_point now = Clock::now();
+              if (measured == Clock::time_point{} || done == total || now - measured >= std::chrono::milliseconds(250)) {
+                ram = double(session_->host_ram_bytes());
+                measured = now;
+              }
+              send(done, total, ram);
+            };
           *logits = session_->prefill_document(*tokens, ctl);
         },
         [logits](Napi::Env e) { return float_array(e, *logits); }, [this] { cancel_.reset(); });

@@ -6,13 +6,14 @@
 //     runs on a worker thread; a second call while one runs rejects with BUSY.
 //   prefill(tokens) -> Promise<Float32Array>: eval of a part of a document that
 //     never builds the retrieval index first (a prefill in several calls)
-//   prefillDocument(tokens, { onProgress(done, total) }?) -> Promise<Float32Array>:
+//   prefillDocument(tokens, { onProgress(done, total, ramBytes) }?) -> Promise<Float32Array>:
 //     the rest of a document, then its index (prefill + buildIndex); layer-major
 //     with a KV store attached, streaming each layer to the store and, under a
 //     RAM budget, releasing its rows (Session::prefill_document). onProgress
 //     gets (layer, chunk) steps in token-layer units (total = tokens x layers),
-//     in order, all before the promise settles; one that throws cancels the call
-//     and the promise rejects with what it threw.
+//     in order, all before the promise settles, with the RAM the host tier
+//     (K/V rows and indexes) holds, measured at most every 250 ms; one that
+//     throws cancels the call and the promise rejects with what it threw.
 //   cancel() -> boolean: stops the prefillDocument in flight between two chunks
 //     (false when none runs); it rejects with CANCELLED, the session and its
 //     store as they were before it

@@ -146,6 +146,11 @@ class Session {
   KvStore* store() const { return store_.get(); }
   // The RAM budget's state (zeros when none is in force).
   ResidencyStats residency() const;
+  // RAM the host tier holds now: the KV cache's resident pages (mincore) and
+  // the retrieval indexes. For progress reports during a long call (read on
+  // the thread running it): one mincore over the cache, ~1 ms at 128K tokens
+  // of the smol shape, too dear for every step.
+  uint64_t host_ram_bytes() const { return kv_.resident_bytes() + index_bytes(); }
 
   // What the last eval() did (phase times, keys scanned, monitor, positions).
   const StepStats& last_stats() const { return stats_; }

@@ -84,11 +84,11 @@ class SessionWorker : public Napi::AsyncWorker {
 
 // SessionProgressWorker: a SessionWorker whose job reports progress (done,
 // total, and what the job measured of its RAM) from the worker thread to
-// on_progress on the JS thread. A report
-// waits until the callback has run, so the reports arrive in order, all before
-// the promise settles, and a cancel() made from the callback is seen by the
-// job before its next chunk. A callback that throws cancels the job (through
-// cancel) and the promise rejects with what it threw.
+// on_progress on the JS thread. A report waits until the callback has run, so
+// the reports arrive in order, all before the promise settles, and a cancel()
+// made from the callback is seen by the job before its next chunk. A callback
+// that throws cancels the job (through cancel) and the promise rejects with
+// what it threw.
 template <class Owner>
 class SessionProgressWorker : public Napi::AsyncWorker {
  public:

@@ -13,6 +13,10 @@ namespace {
 
 Napi::FunctionReference* g_model_ctor = nullptr;
 
+constexpr int kMaxCtx = 1 << 24;  // positions a session may hold
+// A session's context when none is asked for: the model's trained one, within [1, kMaxCtx].
+int default_ctx(const Model& m) { return int(std::clamp<int64_t>(m.hparams().n_ctx_train, 1, kMaxCtx)); }
+
 int int_option(const Napi::Object& o, const char* key, int dflt, int lo, int hi) {
   double v = opt_number(o, key, dflt);
   if (!(v >= lo && v <= hi) || v != double(int64_t(v)))
@@ -114,8 +118,7 @@ SessionWrap::SessionWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Sess
   if (info.Length() > 1 && !info[1].IsUndefined()) {
     if (!info[1].IsObject()) throw type_error(env, "options must be an object");
     Napi::Object o = info[1].As<Napi::Object>();
-    constexpr int kMaxCtx = 1 << 24;
-    opts.n_ctx = int_option(o, "ctx", int(std::min<int64_t>(model_->hparams().n_ctx_train, kMaxCtx)), 1, kMaxCtx);
+    opts.n_ctx = int_option(o, "ctx", default_ctx(*model_), 1, kMaxCtx);
     opts.n_threads = int_option(o, "threads", 0, 0, 256);
     opts.n_batch = int_option(o, "batch", 512, 1, 65536);
     read_retrieval_settings(o, opts.retrieval);
@@ -134,7 +137,7 @@ SessionWrap::SessionWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Sess
       else throw type_error(env, "option 'eviction' must be 'lru' or 'lfu'");
     }
   } else {
-    opts.n_ctx = std::clamp<int64_t>(model_->hparams().n_ctx_train, 1, 1 << 24);
+    opts.n_ctx = default_ctx(*model_);
   }
   guarded(env, [&] { session_ = std::make_unique<Session>(*model_, opts); });
 }

@@ -49,6 +49,15 @@ describe.skipIf(!hasData)("Session options", () => {
     }
   });
 
+  it("writeSyntheticModel rejects bad options (never throws at the call)", async () => {
+    const call = (o: unknown) => addon.writeSyntheticModel(o as Parameters<typeof addon.writeSyntheticModel>[0]);
+    await expect(call(7)).rejects.toMatchObject({ code: "ERR_INVALID_ARG" });
+    await expect(call({ arch: "llama", shape: "smol", type: "bogus", vocab: "v", out: "o" })).rejects.toMatchObject({
+      code: "BAD_ARGUMENT",
+      message: expect.stringMatching(/weight type/),
+    });
+  });
+
   it("accepts the edge values", () => {
     for (const options of [
       { ctx: 1 },

@@ -33,14 +33,15 @@ auto guarded(Napi::Env env, Fn&& fn) -> decltype(fn()) {
   }
 }
 
-// Runs start, a promise-returning method's body: a JS error it throws (a bad
-// argument, a busy or closed session) comes back as a rejected promise, so
-// that every failure of such a method reaches its caller's await, as its
-// job's own errors do, and none is thrown at the call.
+// Runs start, a promise-returning method's body: what it throws (a bad
+// argument, a busy or closed session, a native error as guarded() converts
+// it) comes back as a rejected promise, so that every failure of such a
+// method reaches its caller's await, as its job's own errors do, and none is
+// thrown at the call.
 template <class Fn>
 Napi::Value rejecting(Napi::Env env, Fn&& start) {
   try {
-    return start();
+    return guarded(env, start);
   } catch (const Napi::Error& e) {
     Napi::Promise::Deferred d = Napi::Promise::Deferred::New(env);
     d.Reject(e.Value());

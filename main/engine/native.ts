@@ -73,9 +73,13 @@ export interface RetrievalOptions {
  * same top-k as flat. Measured on the 2-core development VM, smol shape, `tome
  * bench decode`'s method (synthetic KV, 16 steps), flat / graph ms per token with
  * the int8-navigated search: 32.3 / 33.8 at 16K keys, 44.8 / 40.1 at 32K, a
- * crossover near 16K; at equal cost the exact scan wins, hence 20K. Machines with
- * more cores run more graph searches at once (a scan is bound by memory
- * bandwidth instead), so theirs is lower.
+ * crossover near 16K; at equal cost the exact scan wins, hence 20K. Measured again
+ * 2026-12-02 (adjacency rows sized by degree; blocks of 16 steps alternating, 6
+ * each) at 12K / 14K / 16K / 18K / 20K-token contexts: 22.7 / 24.4, 24.7 / 26.4,
+ * 25.3 / 25.1, 26.7 / 26.9, 28.4 / 25.8: equal from 16K to 18K, the graph 9%
+ * faster at 20K, whose 19.8K indexed keys this threshold still scans (the band
+ * where the exact answer costs more is narrow and under 10%, so it stays). Machines with more cores run more graph searches at once (a scan
+ * is bound by memory bandwidth instead), so theirs is lower.
  */
 export const DEFAULT_EXACT_BELOW = 20480;
 

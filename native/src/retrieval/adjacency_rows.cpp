@@ -67,18 +67,21 @@ void AdjacencyRows::read(int32_t v, int deg, int32_t* out) const {
   std::fill(out + deg, out + cap_, -1);
 }
 
-void AdjacencyRows::assign_dense(const int32_t* dense, const uint16_t* deg, int64_t n) {
-  assign_chunked(deg, n, [&](int64_t begin, int64_t m, int32_t* out) {
-    std::copy(dense + size_t(begin) * size_t(cap_), dense + size_t(begin + m) * size_t(cap_), out);
-  });
-}
-
-void AdjacencyRows::assign_chunked(const uint16_t* deg, int64_t n, const DenseSource& rows) {
+void AdjacencyRows::begin_assign(const uint16_t* deg, int64_t n) {
   reset(cap_);
   grow(n);
   int64_t long_lists = 0;
   for (int64_t v = 0; v < n; ++v) long_lists += deg[v] > kH;
-  tails_.reserve(size_t(long_lists) * size_t(tail_stride()));  // exact: a restored index's size
+  tails_.reserve(size_t(long_lists) * size_t(tail_stride()));
+}
+
+void AdjacencyRows::assign_dense(const int32_t* dense, const uint16_t* deg, int64_t n) {
+  begin_assign(deg, n);
+  for (int64_t v = 0; v < n; ++v) write(int32_t(v), dense + size_t(v) * size_t(cap_), deg[v]);
+}
+
+void AdjacencyRows::assign_chunked(const uint16_t* deg, int64_t n, const DenseRowSource& rows) {
+  begin_assign(deg, n);
   std::vector<int32_t> chunk(size_t(std::min(n, kAssignChunk)) * size_t(cap_));
   for (int64_t c = 0; c < n; c += kAssignChunk) {
     const int64_t m = std::min(kAssignChunk, n - c);

@@ -25,6 +25,10 @@
 
 namespace tome {
 
+// Dense (m, cap) rows made a chunk at a time: source(begin, m, out) fills out
+// with rows [begin, begin + m) (paging a graph out to its records, and back).
+using DenseRowSource = std::function<void(int64_t begin, int64_t m, int32_t* out)>;
+
 // A key's list as searches read it: row[0, n_row), then tail[0, n_tail).
 struct ListParts {
   int n_row;
@@ -53,12 +57,10 @@ class AdjacencyRows {
   void grow(int64_t n);
   // Every row from dense (n, cap) rows, row v's first deg[v] ids valid.
   void assign_dense(const int32_t* dense, const uint16_t* deg, int64_t n);
-  // The same from dense rows made kAssignChunk at a time: rows(begin, m, out)
-  // fills out (m, cap) with rows [begin, begin + m) (a paged graph's page_in
+  // The same from rows made kAssignChunk at a time (a paged graph's page_in
   // reads its records so, never holding all n dense rows).
   static constexpr int64_t kAssignChunk = 4096;
-  using DenseSource = std::function<void(int64_t begin, int64_t m, int32_t* out)>;
-  void assign_chunked(const uint16_t* deg, int64_t n, const DenseSource& rows);
+  void assign_chunked(const uint16_t* deg, int64_t n, const DenseRowSource& rows);
   // Rows [begin, begin + n) into dense (n, cap) rows (deg: those n keys'
   // degrees): the first deg ids, then -1.
   void read_dense(int64_t begin, int64_t n, const uint16_t* deg, int32_t* out) const;
@@ -80,6 +82,9 @@ class AdjacencyRows {
 
  private:
   int32_t take_tail();
+  // Empty rows for n keys, the tail pool reserved for deg's long lists (exact:
+  // a restored index's size).
+  void begin_assign(const uint16_t* deg, int64_t n);
 
   int cap_ = 0;
   HugeVector<int32_t> heads_;      // (rows, kHead): read at random by searches

@@ -25,7 +25,7 @@ void NodePager::pack(uint8_t* rec, const uint16_t* key, const int32_t* row) cons
   std::memcpy(rec + key_bytes_, row, size_t(R_) * 4);
 }
 
-bool NodePager::put(const uint16_t* const* keys, const RowSource& rows, int64_t n) {
+bool NodePager::put(const uint16_t* const* keys, const DenseRowSource& rows, int64_t n) {
   // in chunks of kChunk records, one write each (a paged-out 32K-key index is
   // 128 writes, not 32K)
   thread_local std::vector<uint8_t> recs;

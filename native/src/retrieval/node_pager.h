@@ -14,9 +14,9 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <memory>
 
+#include "retrieval/adjacency_rows.h"
 #include "retrieval/record_cache.h"
 
 namespace tome {
@@ -37,10 +37,9 @@ class NodePager {
   size_t record_bytes() const { return cache_.record_bytes(); }
 
   // Writes records v = size() .. size() + n - 1 straight to the file (paging
-  // an index out): keys[i] (d f16) and the rows rows(begin, m, out) fills
-  // (m dense rows of R ids, a chunk at a time); false when a write failed.
-  using RowSource = std::function<void(int64_t begin, int64_t m, int32_t* out)>;
-  bool put(const uint16_t* const* keys, const RowSource& rows, int64_t n);
+  // an index out): keys[i] (d f16) and rows' dense rows of R ids, made a chunk
+  // at a time; false when a write failed.
+  bool put(const uint16_t* const* keys, const DenseRowSource& rows, int64_t n);
   // A new record v = size(), cached and changed (an insert).
   void append(const uint16_t* key, const int32_t* row);
 

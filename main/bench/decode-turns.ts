@@ -40,6 +40,22 @@ export function admissionOrder(rows: PlannedRow[]): PlannedRow[] {
 }
 
 /**
+ * The untimed warm-up: turns of WARMUP.blockSteps steps per row until every
+ * row is steady, at least minSteps and at most maxSteps. A row is steady once
+ * its latest block is no more than `steady` times faster than the one before
+ * (a row whose memory is coming back gets faster block by block).
+ */
+export const WARMUP = { blockSteps: 8, minSteps: 16, maxSteps: 96, steady: 1.05 };
+
+/** Whether a row whose untimed blocks read `blocks` (ms per token, in order) needs no more of them. */
+export function warmedUp(blocks: number[], w = WARMUP): boolean {
+  const steps = blocks.length * w.blockSteps;
+  if (steps >= w.maxSteps) return true;
+  if (steps < w.minSteps || blocks.length < 2) return false;
+  return blocks[blocks.length - 2] <= w.steady * blocks[blocks.length - 1];
+}
+
+/**
  * Per-turn ratios of rows timed together (their blocks aligned by turn): full
  * over retrieval at each context (how many times faster retrieval is), and
  * retrieval at each longer context over retrieval at the shortest.

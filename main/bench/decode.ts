@@ -14,7 +14,7 @@
 import * as os from "node:os";
 import type { BenchOptions } from "../cli/commands/bench";
 import { loadAddon, type AttentionMode } from "../engine/native";
-import { admissionOrder, sessionBytes, turnRatios, type PlannedRow } from "./decode-turns";
+import { admissionOrder, sessionBytes, turnRatios, WARMUP, warmedUp, type PlannedRow } from "./decode-turns";
 import { StepAverages } from "./step-averages";
 import { prepareDecode, syntheticModel, timedSteps, type DecodeState } from "./synthetic";
 
@@ -30,12 +30,12 @@ export interface DecodeRow {
   in_turns: boolean;
   /** ms per token of each block of TURN_STEPS steps, in time order. */
   block_ms: number[];
-  /** ms per token of the WARMUP_STEPS untimed steps before them. */
-  warmup_ms: number;
+  /** ms per token of each untimed block of WARMUP.blockSteps steps before them, in time order. */
+  warmup_block_ms: number[];
 }
 
 const PREFILL_LIMIT = Number(process.env.TOME_BENCH_PREFILL_LIMIT ?? 4096);
-// Steps timed per row, after the index build and WARMUP_STEPS. 16 steps
+// Steps timed per row, after the index build and the warm-up. 16 steps
 // moved 10-20% between runs on the 2-core VM (a 128K row's first steps run
 // on cold caches and cost up to twice its later ones); 64 average that out,
 // and cost at most ~30 s a row (full attention on the 1b shape at 128K).
@@ -45,14 +45,18 @@ const N_STEPS = 64;
 // retrieval row's blocks; measured (smol, 32K synthetic, blocks of 16): the
 // retrieval row read 27.5 ms/token alternating with full, 27.3-30.5 alone.
 const TURN_STEPS = 16;
-// Untimed steps each row runs before its timed ones, in a turn of their own.
+// Untimed steps before the timed ones, in turns of their own (WARMUP in
+// decode-turns.ts: blocks of 8 until each row is steady, 16 to 96 steps).
 // On this VM memory left idle while other sessions fill theirs is slow to
 // touch again for a while (no guest page faults or compaction are counted:
 // the host pages it). Measured (smol 64K, retrieval, ms a step): right after
 // its build 44, 39, 34 .. 30; after 140 s idle 160, 46, 41 .. 30; after the
 // full, flat and streaming rows were prepared (140 s, ~5 GB filled) 163, 95,
-// 81, 73 .. 35 by the 15th step.
-const WARMUP_STEPS = 16;
+// 81, 73 .. 35 by the 15th step. A retrieval row reads a few % of its index
+// and cache a step, so it takes the longest to come back: 16 untimed steps
+// (a fixed count until 2026-12-02) left the 128K row's first timed blocks
+// slow (smol, 2026-12-02 05:17: 76.4 ms untimed, then blocks 44.5, 41.8,
+// 37.9, 37.6; the 4K row flat from its first block).
 // Memory kept free while sessions are admitted to the turns (the OS, an index
 // build's training queries): a share of the machine's RAM.
 const RESERVE_SHARE = 0.15;
@@ -60,7 +64,7 @@ const RESERVE_SHARE = 0.15;
 interface Live extends PlannedRow {
   state: DecodeState;
   blocks: number[];
-  warmupMs: number;
+  warmup: number[];
   kvSource: DecodeRow["kv_source"];
 }
 
@@ -79,11 +83,11 @@ export async function benchDecode(o: BenchOptions) {
     const planned: PlannedRow[] = ctxs.flatMap((ctx) => modes.map((mode) => ({ ctx, mode })));
 
     const prepare = async (p: PlannedRow): Promise<Live> => {
-      const session = new addon.Session(model, { ctx: p.ctx + WARMUP_STEPS + N_STEPS + 8, threads, attention: p.mode });
+      const session = new addon.Session(model, { ctx: p.ctx + WARMUP.maxSteps + N_STEPS + 8, threads, attention: p.mode });
       const kvSource = p.ctx <= PREFILL_LIMIT ? "prefill" : "synthetic";
       try {
         const state = await prepareDecode(session, { ctx: p.ctx, nVocab: info.nVocab, synthetic: kvSource === "synthetic" });
-        return { ...p, state, blocks: [], warmupMs: 0, kvSource };
+        return { ...p, state, blocks: [], warmup: [], kvSource };
       } catch (e) {
         session.close();
         throw e;
@@ -94,20 +98,19 @@ export async function benchDecode(o: BenchOptions) {
       const scanned = x.state.averages.keysScannedFrac;
       rows.push({
         mode: x.mode, shape, ctx: x.ctx, ms_per_token: ms, kv_source: x.kvSource, build_s: x.state.buildS,
-        keys_scanned_frac: scanned, in_turns: inTurns, block_ms: x.blocks, warmup_ms: x.warmupMs,
+        keys_scanned_frac: scanned, in_turns: inTurns, block_ms: x.blocks, warmup_block_ms: x.warmup,
       });
       log(`decode ${shape} ctx ${x.ctx} ${x.mode}: ${ms.toFixed(1)} ms/token (${x.kvSource}${inTurns ? ", in turns" : ", alone"}; ` +
-        `blocks ${x.blocks.map((b) => b.toFixed(1)).join(" ")} after warm-up ${x.warmupMs.toFixed(1)}; first step ${x.state.firstMs.toFixed(0)} ms, ` +
+        `blocks ${x.blocks.map((b) => b.toFixed(1)).join(" ")} after untimed ${x.warmup.map((b) => b.toFixed(1)).join(" ")}; first step ${x.state.firstMs.toFixed(0)} ms, ` +
         `index build ${x.state.buildS.toFixed(1)} s, scanned ${(100 * scanned).toFixed(2)}%)`);
     };
 
-    // WARMUP_STEPS untimed steps each, then TURN_STEPS timed steps each in turn
-    // until each has N_STEPS; rows alone are turns of one
+    // untimed turns until every row is steady (warmedUp), then TURN_STEPS
+    // timed steps each in turn until each has N_STEPS; rows alone are turns of one
     const runTurns = async (xs: Live[]) => {
-      for (const x of xs) {
-        x.warmupMs = await timedSteps(x.state, WARMUP_STEPS);
-        x.state.averages = new StepAverages();
-      }
+      while (!xs.every((x) => warmedUp(x.warmup)))
+        for (const x of xs) x.warmup.push(await timedSteps(x.state, WARMUP.blockSteps));
+      for (const x of xs) x.state.averages = new StepAverages();
       for (let done = 0; done < N_STEPS; done += TURN_STEPS)
         for (const x of xs) x.blocks.push(await timedSteps(x.state, TURN_STEPS));
       for (const x of xs) finish(x, xs.length > 1);
@@ -138,5 +141,5 @@ export async function benchDecode(o: BenchOptions) {
     }
   }
   rows.sort((a, b) => shapes.indexOf(a.shape) - shapes.indexOf(b.shape) || a.ctx - b.ctx || modes.indexOf(a.mode) - modes.indexOf(b.mode));
-  return { suite: "decode", threads, warmup_steps: WARMUP_STEPS, turn_steps: TURN_STEPS, rows };
+  return { suite: "decode", threads, warmup: WARMUP, turn_steps: TURN_STEPS, rows };
 }

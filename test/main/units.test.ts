@@ -8,7 +8,7 @@ import { buildPrompt } from "../../main/app/prompt";
 import { FakeEngine } from "./helpers/fake-engine";
 import { defaultDataDir } from "../../main/app/paths";
 import { floatArg } from "../../main/cli/args";
-import { admissionOrder, sessionBytes, turnRatios } from "../../main/bench/decode-turns";
+import { admissionOrder, sessionBytes, turnRatios, WARMUP, warmedUp } from "../../main/bench/decode-turns";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
@@ -140,5 +140,24 @@ describe("decode bench turns", () => {
       "retrieval ctx 131072 / ctx 4096 per turn: 2.00 2.00 (mean 2.00, 2.00-2.00)",
     ]);
     expect(turnRatios([{ ctx: 4096, mode: "full", blocks: [1] }])).toEqual([]);
+  });
+
+  it("warms a row up until its untimed blocks stop getting faster, within the step bounds", () => {
+    // blocks of 8 steps: at least 16 steps, then steady once a block is less than 1.05x faster than the one before
+    expect(warmedUp([])).toBe(false);
+    expect(warmedUp([30])).toBe(false);
+    expect(warmedUp([30, 30])).toBe(true);
+    expect(warmedUp([31.4, 30])).toBe(true);
+    expect(warmedUp([31.6, 30])).toBe(false);
+    expect(warmedUp([30, 33])).toBe(true);  // slower: noise, not memory coming back
+    // the smol 128K retrieval row of 2026-12-02 05:17 (untimed, then its timed blocks)
+    expect(warmedUp([76.4, 44.5])).toBe(false);
+    expect(warmedUp([76.4, 44.5, 41.8])).toBe(false);
+    expect(warmedUp([76.4, 44.5, 41.8, 37.9])).toBe(false);
+    expect(warmedUp([76.4, 44.5, 41.8, 37.9, 37.6])).toBe(true);
+    // a row that keeps getting faster stops at the cap
+    const faster = Array.from({ length: WARMUP.maxSteps / WARMUP.blockSteps }, (_, i) => 100 / 1.1 ** i);
+    expect(warmedUp(faster.slice(0, -1))).toBe(false);
+    expect(warmedUp(faster)).toBe(true);
   });
 });

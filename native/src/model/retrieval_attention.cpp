@@ -39,6 +39,10 @@ double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std
 // Smallest context (beyond sinks + window) worth an index; below it attention stays exact.
 constexpr int64_t kMinIndexedKeys = 256;
 
+// Context rows per task of the monitor's exact scan (1 MB of keys at head dim
+// 64): a 128K context is 16 tasks per sampled group, shared by the threads.
+constexpr int64_t kMonitorChunk = 8192;
+
 // Under a RAM budget, the most keys per index a layer inserts in parallel
 // tasks, their rows held together in one epoch (a decode step inserts one).
 constexpr int64_t kInsertsInTasks = 8;
@@ -65,7 +69,7 @@ void CpuStaticSet::attend(int layer, int group, const float* q, int n_q, int64_t
 
 // What one query head's share of a layer's step produced (see attend_layer).
 struct RetrievalAttention::HeadResult {
-  double static_ms = 0, search_ms = 0, retrieved_ms = 0, merge_ms = 0, monitor_ms = 0;
+  double static_ms = 0, search_ms = 0, retrieved_ms = 0, merge_ms = 0;
   int64_t scanned = 0, indexed = 0, retrieved = 0;
   float lse = 0;                 // static set's log-sum-exp, then the merged one
   SearchResult found;            // this head's search (kMean, kJoint: the group's, in its first head)
@@ -251,28 +255,28 @@ bool RetrievalAttention::monitored(int layer, int g) const {
   return off < std::min<int64_t>(s_.monitor_heads, pairs);
 }
 
-// Monitor for one KV group's n_q query heads: exact scores over the whole
-// context; per head, recall@k of the attended keys among the exact top-k of
-// the indexed span, and the share of the softmax mass on attended keys (static
-// set + the group's retrieved rows). Its cost grows with the context (at 128K
-// keys one head's scan is 16 MB of keys and 128K exps), so the heads are scored
-// chunk by chunk (a chunk's keys read from memory once for all of them), the
-// exps are vectorized (softmax_exp) and the top-k is a bounded heap; its time
-// is a phase of its own in the step stats.
-void RetrievalAttention::monitor_group(int layer, int g, const float* q, int n_q, int64_t pos,
-                                       const std::vector<int32_t>& rows, HeadResult* heads) const {
+// The monitor, for a sampled KV group's n_q query heads: exact scores over the
+// whole context; per head, recall@k of the attended keys among the exact top-k
+// of the indexed span, and the share of the softmax mass on attended keys
+// (static set + the group's retrieved rows). Its cost grows with the context
+// (at 128K keys one group's scan is 16 MB of keys and 3 x 128K exps), so the
+// scan is split into chunks of the context that the step's threads share
+// (monitor_scores), then each head's softmax and top-k is a task of its own
+// (monitor_head); its time is a phase of its own in the step stats.
+
+// Scores q . k (unscaled) of the group's n_q heads for context rows [c0, c1)
+// into s (n_q rows of n_ctx). Keys in three runs of rows: indexed keys through
+// the index (the same f16 values; under a RAM budget its own copy, so the
+// monitor reads no released block); the rest from the cache. The kernel flat's
+// scan uses (f16 rows widened in registers).
+void RetrievalAttention::monitor_scores(int layer, int g, const float* q, int n_q, int64_t n_ctx, int64_t c0,
+                                        int64_t c1, float* s) const {
   const int hd = hp_.head_dim;
-  const float scale = 1.0f / std::sqrt(float(hd));
   const KeyIndex* idx = index_[size_t(layer) * hp_.n_head_kv + size_t(g)].get();
   const KvRows kv = kv_.rows(layer, g);
-  const int64_t n_ctx = pos + 1;
   const int64_t idx_begin = s_.sinks, idx_end = indexed_end_[size_t(layer)];
-  // q . k over three runs of rows: indexed keys through the index (the same
-  // f16 values; under a RAM budget its own copy, so the monitor reads no
-  // released block); the rest from the cache. The kernel flat's scan uses
-  // (f16 rows widened in registers).
   const int64_t i0 = idx ? std::min(idx_begin, n_ctx) : n_ctx, i1 = idx ? std::min(idx_end, n_ctx) : n_ctx;
-  // (an index paged out under the budget: each chunk's indexed keys copied
+  // (an index paged out under the budget: each sub-chunk's indexed keys copied
   // out of its records once, for all heads)
   const bool in_ram = !idx || idx->keys_in_ram();
   thread_local std::vector<uint16_t> paged_rows;
@@ -281,50 +285,52 @@ void RetrievalAttention::monitor_group(int layer, int g, const float* q, int n_q
     if (j < i0 || j >= i1) return kv.k + size_t(j) * kv.stride;
     return in_ram ? idx->key_rows().row(j - i0) : paged_rows.data() + size_t(j - p0) * size_t(hd);
   };
-  thread_local std::vector<float> s, e;
-  s.resize(size_t(n_q) * size_t(n_ctx));
-  e.resize(size_t(n_ctx));
-  constexpr int64_t kChunk = 1024;  // 128 KB of keys at head dim 64: stays in L2 while every head scores it
-  for (int64_t c0 = 0; c0 < n_ctx; c0 += kChunk) {
-    const int64_t c1 = std::min(n_ctx, c0 + kChunk);
-    p0 = std::max(c0, i0);
-    const int64_t p1 = std::min(c1, i1);
+  constexpr int64_t kSub = 1024;  // 128 KB of keys at head dim 64: stays in L2 while every head scores it
+  for (int64_t a0 = c0; a0 < c1; a0 += kSub) {
+    const int64_t a1 = std::min(c1, a0 + kSub);
+    p0 = std::max(a0, i0);
+    const int64_t p1 = std::min(a1, i1);
     if (!in_ram && p1 > p0) {
       paged_rows.resize(size_t(p1 - p0) * size_t(hd));
       idx->copy_keys(p0 - i0, p1 - p0, paged_rows.data());
     }
     for (int h = 0; h < n_q; ++h)
-      for (int64_t a = c0; a < c1;) {  // the chunk's part in each run
-        const int64_t b = a < i0 ? std::min(c1, i0) : a < i1 ? std::min(c1, i1) : c1;
+      for (int64_t a = a0; a < a1;) {  // the sub-chunk's part in each run
+        const int64_t b = a < i0 ? std::min(a1, i0) : a < i1 ? std::min(a1, i1) : a1;
         const size_t stride = a >= i0 && a < i1 ? size_t(hd) : kv.stride;
-        dots_rows_h(q + size_t(h) * hd, rows_at(a), stride, b - a, hd, s.data() + size_t(h) * n_ctx + a);
+        dots_rows_h(q + size_t(h) * hd, rows_at(a), stride, b - a, hd, s + size_t(h) * n_ctx + a);
         a = b;
       }
   }
+}
+
+// One head's recall and mass from its row of scores sh (n_ctx, scaled in place).
+void RetrievalAttention::monitor_head(int layer, float* sh, int64_t n_ctx, const std::vector<int32_t>& rows,
+                                      HeadResult& r) const {
+  const float scale = 1.0f / std::sqrt(float(hp_.head_dim));
+  const int64_t idx_begin = s_.sinks, idx_end = indexed_end_[size_t(layer)];
+  thread_local std::vector<float> e;
+  e.resize(size_t(n_ctx));
+  for (int64_t j = 0; j < n_ctx; ++j) sh[j] *= scale;
+  const float m = *std::max_element(sh, sh + n_ctx);
+  const double total = softmax_exp(sh, n_ctx, m, e.data());
+  double kept = 0;  // the static set: [0, sinks) and [indexed end, n_ctx); then the retrieved rows
+  for (int64_t j = 0; j < std::min(idx_begin, n_ctx); ++j) kept += e[size_t(j)];
+  for (int64_t j = std::max(idx_begin, std::min(idx_end, n_ctx)); j < n_ctx; ++j) kept += e[size_t(j)];
+  for (int32_t p : rows) kept += e[size_t(p)];  // all in the indexed span
+  r.sampled = true;
+  r.mass = kept / total;
+  r.recall = 1.0;
   const int64_t n_idx = std::max<int64_t>(0, std::min(idx_end, n_ctx) - idx_begin);
   const int k = int(std::min<int64_t>(s_.top_k, n_idx));
+  if (k <= 0) return;
   thread_local TopK top;
-  for (int h = 0; h < n_q; ++h) {
-    float* sh = s.data() + size_t(h) * n_ctx;
-    for (int64_t j = 0; j < n_ctx; ++j) sh[j] *= scale;
-    const float m = *std::max_element(sh, sh + n_ctx);
-    const double total = softmax_exp(sh, n_ctx, m, e.data());
-    double kept = 0;  // the static set: [0, sinks) and [indexed end, n_ctx); then the retrieved rows
-    for (int64_t j = 0; j < std::min(idx_begin, n_ctx); ++j) kept += e[size_t(j)];
-    for (int64_t j = std::max(idx_begin, std::min(idx_end, n_ctx)); j < n_ctx; ++j) kept += e[size_t(j)];
-    for (int32_t p : rows) kept += e[size_t(p)];  // all in the indexed span
-    HeadResult& r = heads[h];
-    r.sampled = true;
-    r.mass = kept / total;
-    r.recall = 1.0;
-    if (k <= 0) continue;
-    top.reset(k);
-    for (int64_t j = idx_begin; j < idx_begin + n_idx; ++j)
-      if (sh[j] > top.threshold()) top.push(sh[j], int32_t(j));  // ids rise: an equal score never enters
-    int64_t hit = 0;
-    for (int i = 0; i < top.size(); ++i) hit += std::binary_search(rows.begin(), rows.end(), top.at(i).id);  // rows: ascending
-    r.recall = double(hit) / double(k);
-  }
+  top.reset(k);
+  for (int64_t j = idx_begin; j < idx_begin + n_idx; ++j)
+    if (sh[j] > top.threshold()) top.push(sh[j], int32_t(j));  // ids rise: an equal score never enters
+  int64_t hit = 0;
+  for (int i = 0; i < top.size(); ++i) hit += std::binary_search(rows.begin(), rows.end(), top.at(i).id);  // rows: ascending
+  r.recall = double(hit) / double(k);
 }
 
 // One layer of a decode step, in two parallel phases:
@@ -334,7 +340,8 @@ void RetrievalAttention::monitor_group(int layer, int g, const float* q, int n_q
 //      wait for its inserts), then the static set of each group (its heads
 //      together: rows converted once);
 //   2. per KV group: its heads' attention over the group's retrieved rows (the
-//      union of the group's searches, best first), merged into the static result.
+//      union of the group's searches, best first), merged into the static result;
+//      then the monitor's scan of the sampled groups in chunks, and their heads.
 // Between them the caller forms each group's rows and makes them resident.
 // Each head's numbers do not depend on the split: the kernels treat heads
 // independently.
@@ -470,7 +477,28 @@ void RetrievalAttention::attend_layer(int layer, const float* q, int64_t pos, fl
   // each retrieved K and V row is read from memory once, not once per head
   // (random rows: the pass is memory-bound). Heads are independent in the
   // kernel, so each head's numbers are what a pass of its own would give.
-  parallel_dynamic(&pool, G, 1, [&](int64_t task, int) {
+  // After the groups, the monitor's exact scan of this layer's sampled groups,
+  // a chunk of the context a task (in one task a 128K context's scan held one
+  // thread ~1.7 ms while the other waited); then each sampled head's softmax.
+  monitor_groups_.clear();
+  for (int g = 0; g < G; ++g)
+    if (monitored(layer, g)) monitor_groups_.push_back(g);
+  const int64_t n_ctx = pos + 1;
+  const int64_t n_chunks = (n_ctx + kMonitorChunk - 1) / kMonitorChunk;
+  const int64_t n_monitor = int64_t(monitor_groups_.size()) * n_chunks;
+  if (monitor_scores_.size() < monitor_groups_.size()) monitor_scores_.resize(monitor_groups_.size());
+  for (size_t i = 0; i < monitor_groups_.size(); ++i) monitor_scores_[i].resize(size_t(n_gqa) * size_t(n_ctx));
+  std::atomic<int64_t> monitor_us{0};
+  parallel_dynamic(&pool, G + n_monitor, 1, [&](int64_t task, int) {
+    if (task >= G) {
+      const int64_t i = (task - G) / n_chunks, c0 = (task - G) % n_chunks * kMonitorChunk;
+      const int g = monitor_groups_[size_t(i)];
+      const auto t = Clock::now();
+      monitor_scores(layer, g, q + size_t(g) * n_gqa * hd, n_gqa, n_ctx, c0, std::min(n_ctx, c0 + kMonitorChunk),
+                     monitor_scores_[size_t(i)].data());
+      monitor_us += int64_t(1000.0 * ms_since(t));
+      return;
+    }
     const int g = int(task), h0 = g * n_gqa;
     const std::vector<int32_t>& rows = group_rows_[size_t(g)];
     if (!rows.empty()) {
@@ -510,20 +538,26 @@ void RetrievalAttention::attend_layer(int layer, const float* q, int64_t pos, fl
         r.merge_ms += ms_since(t);
       }
     }
-    if (monitored(layer, g)) {
-      const auto t = Clock::now();
-      monitor_group(layer, g, q + size_t(h0) * hd, n_gqa, pos, rows, &heads_[size_t(h0)]);
-      heads_[size_t(h0)].monitor_ms += ms_since(t);
-    }
+  });
+  // each sampled head's softmax, recall and mass, a task each
+  parallel_dynamic(&pool, int64_t(monitor_groups_.size()) * n_gqa, 1, [&](int64_t task, int) {
+    const int64_t i = task / n_gqa;
+    const int g = monitor_groups_[size_t(i)], h = int(task % n_gqa);
+    const auto t = Clock::now();
+    monitor_head(layer, monitor_scores_[size_t(i)].data() + size_t(h) * size_t(n_ctx), n_ctx, group_rows_[size_t(g)],
+                 heads_[size_t(g * n_gqa + h)]);
+    monitor_us += int64_t(1000.0 * ms_since(t));
   });
   const double wall = ms_since(t0);
 
   // Phase times are per task on several threads; scale them so they add up to
   // the layer's wall time (the latency each phase is responsible for).
-  double busy = insert_ms;
-  for (const HeadResult& r : heads_) busy += r.static_ms + r.search_ms + r.retrieved_ms + r.merge_ms + r.monitor_ms;
+  const double monitor_ms = 1e-3 * double(monitor_us.load());
+  double busy = insert_ms + monitor_ms;
+  for (const HeadResult& r : heads_) busy += r.static_ms + r.search_ms + r.retrieved_ms + r.merge_ms;
   const double f = busy > 0 ? wall / busy : 0;
   st.index_insert_ms += insert_ms * f;
+  st.monitor_ms += monitor_ms * f;
   int sampled = 0;
   double recall = 0, mass = 0;
   for (int h = 0; h < H; ++h) {
@@ -532,7 +566,6 @@ void RetrievalAttention::attend_layer(int layer, const float* q, int64_t pos, fl
     st.search_ms += r.search_ms * f;
     st.retrieved_ms += r.retrieved_ms * f;
     st.merge_ms += r.merge_ms * f;
-    st.monitor_ms += r.monitor_ms * f;
     st.keys_scanned += r.scanned;
     st.keys_indexed += r.indexed;
     st.keys_retrieved += r.retrieved;

@@ -164,10 +164,13 @@ class RetrievalAttention {
   // guard: with own_epochs, each in an epoch of its own (serial callers only).
   void insert_group_until(int layer, int g, int64_t begin, int64_t end, bool own_epochs);
   bool monitored(int layer, int g) const;
-  // q: the group's n_q query heads; rows: its retrieved positions, ascending and
-  // distinct; heads: their results (sampled, recall, mass set).
-  void monitor_group(int layer, int g, const float* q, int n_q, int64_t pos, const std::vector<int32_t>& rows,
-                     HeadResult* heads) const;
+  // The monitor (retrieval_attention.cpp). q: the group's n_q query heads;
+  // s: their scores, n_q rows of n_ctx, those of rows [c0, c1) written.
+  void monitor_scores(int layer, int g, const float* q, int n_q, int64_t n_ctx, int64_t c0, int64_t c1,
+                      float* s) const;
+  // sh: one head's n_ctx scores (scaled in place); rows: the group's retrieved
+  // positions, ascending and distinct; r: its sampled, recall and mass set.
+  void monitor_head(int layer, float* sh, int64_t n_ctx, const std::vector<int32_t>& rows, HeadResult& r) const;
 
   HParams hp_;
   RetrievalSettings s_;
@@ -186,6 +189,8 @@ class RetrievalAttention {
   std::vector<uint8_t> group_exact_;             // attend_layer: group searched by an exact scan
   std::unique_ptr<std::atomic<bool>[]> inserted_;  // attend_layer: group's inserts done (n_head_kv)
   std::vector<std::pair<int, int>> search_tasks_;  // attend_layer: (group, head or -1 for the group)
+  std::vector<int> monitor_groups_;                // attend_layer: the KV groups the monitor samples
+  std::vector<std::vector<float>> monitor_scores_;  // attend_layer: their heads' exact scores (n_gqa x n_ctx each)
 };
 
 }  // namespace tome

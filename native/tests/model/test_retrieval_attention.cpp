@@ -250,12 +250,13 @@ TEST(graph_monitor_reports_recall_and_mass) {
 
 // The monitor against a recount in double: flat search retrieves each head's
 // exact top-k, so every sampled head's recall is 1; its mass is the softmax
-// share of the static set plus the group's union of top-k lists.
-TEST(monitor_matches_a_brute_force_recount) {
+// share of the static set plus the group's union of top-k lists. Steps at
+// positions [built, built + steps) of a cache of n_ctx rows.
+static void check_monitor_against_recount(int64_t n_ctx, int64_t built, int64_t steps) {
   const HParams hp = tiny_hparams();
   ThreadPool pool(2);
-  KvCache kv(hp.n_layer, hp.n_head_kv, hp.head_dim, 2048);
-  fill_random(kv, hp, 2048, 5);
+  KvCache kv(hp.n_layer, hp.n_head_kv, hp.head_dim, n_ctx);
+  fill_random(kv, hp, n_ctx, 5);
   RetrievalSettings s;
   s.mode = AttentionMode::FLAT;
   s.sinks = 16;
@@ -264,10 +265,10 @@ TEST(monitor_matches_a_brute_force_recount) {
   s.monitor_every = 1;
   s.monitor_heads = hp.n_layer * hp.n_head_kv;  // every (layer, group), every step
   RetrievalAttention ra(hp, s, kv);
-  ra.build(1500, pool);
+  ra.build(built, pool);
   const int hd = hp.head_dim, n_gqa = hp.n_head / hp.n_head_kv;
   const double scale = 1.0 / std::sqrt(double(hd));
-  for (int64_t pos = 1500; pos < 1540; ++pos) {
+  for (int64_t pos = built; pos < built + steps; ++pos) {
     for (int l = 0; l < hp.n_layer; ++l) {
       std::vector<float> q = random_q(hp, uint32_t(pos * 3 + l)), out(q.size());
       StepStats st;
@@ -311,6 +312,12 @@ TEST(monitor_matches_a_brute_force_recount) {
     ra.end_step();
   }
 }
+
+TEST(monitor_matches_a_brute_force_recount) { check_monitor_against_recount(2048, 1500, 40); }
+
+// A context of several of the monitor's scan chunks (8192 rows a task),
+// the indexed span and the window crossing their boundaries.
+TEST(monitor_matches_a_brute_force_recount_over_several_scan_chunks) { check_monitor_against_recount(20000, 19000, 3); }
 
 namespace {
 // Every row in RAM: hands out the cache's rows.

@@ -141,5 +141,6 @@ export async function benchDecode(o: BenchOptions) {
     }
   }
   rows.sort((a, b) => shapes.indexOf(a.shape) - shapes.indexOf(b.shape) || a.ctx - b.ctx || modes.indexOf(a.mode) - modes.indexOf(b.mode));
-  return { suite: "decode", threads, warmup: WARMUP, turn_steps: TURN_STEPS, rows };
+  const warmup = { block_steps: WARMUP.blockSteps, min_steps: WARMUP.minSteps, max_steps: WARMUP.maxSteps, steady: WARMUP.steady };
+  return { suite: "decode", threads, warmup, turn_steps: TURN_STEPS, rows };
 }

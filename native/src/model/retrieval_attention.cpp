@@ -35,6 +35,11 @@ const KeyMatrix& keys_of(const KeyIndex& idx) {
 
 using Clock = std::chrono::steady_clock;
 double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
+// Whole nanoseconds, for times tasks on several threads add up in an atomic
+// (microseconds truncated a monitor task of a few us by up to a third).
+int64_t ns_since(Clock::time_point t0) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count();
+}
 
 // Smallest context (beyond sinks + window) worth an index; below it attention stays exact.
 constexpr int64_t kMinIndexedKeys = 256;
@@ -407,7 +412,7 @@ void RetrievalAttention::attend_layer(int layer, const float* q, int64_t pos, fl
   const int n_insert = insert_tasks ? G : 0;
   std::atomic<bool>* const inserted = inserted_.get();
   for (int g = 0; g < G; ++g) inserted[g].store(!insert_tasks);
-  std::atomic<int64_t> insert_us{0};
+  std::atomic<int64_t> insert_ns{0};
   auto t0 = Clock::now();
   parallel_dynamic(&pool, n_insert + n_search + G, 1, [&](int64_t task, int) {
     if (task < n_insert) {
@@ -420,7 +425,7 @@ void RetrievalAttention::attend_layer(int layer, const float* q, int64_t pos, fl
         ~Done() { flag.store(true, std::memory_order_release); }
       } done{inserted[size_t(g)]};
       insert_group_until(layer, g, indexed_end_[size_t(layer)], insert_end, false);
-      insert_us += int64_t(1000.0 * ms_since(t));
+      insert_ns += ns_since(t);
       return;
     }
     task -= n_insert;
@@ -454,7 +459,7 @@ void RetrievalAttention::attend_layer(int layer, const float* q, int64_t pos, fl
     heads_[size_t(g * n_gqa)].static_ms += ms_since(t);
   });
   if (insert_tasks) indexed_end_[size_t(layer)] = insert_end;
-  insert_ms = 1e-3 * double(insert_us.load());
+  insert_ms = 1e-6 * double(insert_ns.load());
 
   // each group's retrieved rows: the union of its heads' results, ascending,
   // so that the attention pass reads the cache's rows in address order (rows
@@ -488,7 +493,7 @@ void RetrievalAttention::attend_layer(int layer, const float* q, int64_t pos, fl
   const int64_t n_monitor = int64_t(monitor_groups_.size()) * n_chunks;
   if (monitor_scores_.size() < monitor_groups_.size()) monitor_scores_.resize(monitor_groups_.size());
   for (size_t i = 0; i < monitor_groups_.size(); ++i) monitor_scores_[i].resize(size_t(n_gqa) * size_t(n_ctx));
-  std::atomic<int64_t> monitor_us{0};
+  std::atomic<int64_t> monitor_ns{0};
   parallel_dynamic(&pool, G + n_monitor, 1, [&](int64_t task, int) {
     if (task >= G) {
       const int64_t i = (task - G) / n_chunks, c0 = (task - G) % n_chunks * kMonitorChunk;
@@ -496,7 +501,7 @@ void RetrievalAttention::attend_layer(int layer, const float* q, int64_t pos, fl
       const auto t = Clock::now();
       monitor_scores(layer, g, q + size_t(g) * n_gqa * hd, n_gqa, n_ctx, c0, std::min(n_ctx, c0 + kMonitorChunk),
                      monitor_scores_[size_t(i)].data());
-      monitor_us += int64_t(1000.0 * ms_since(t));
+      monitor_ns += ns_since(t);
       return;
     }
     const int g = int(task), h0 = g * n_gqa;
@@ -546,13 +551,13 @@ void RetrievalAttention::attend_layer(int layer, const float* q, int64_t pos, fl
     const auto t = Clock::now();
     monitor_head(layer, monitor_scores_[size_t(i)].data() + size_t(h) * size_t(n_ctx), n_ctx, group_rows_[size_t(g)],
                  heads_[size_t(g * n_gqa + h)]);
-    monitor_us += int64_t(1000.0 * ms_since(t));
+    monitor_ns += ns_since(t);
   });
   const double wall = ms_since(t0);
 
   // Phase times are per task on several threads; scale them so they add up to
   // the layer's wall time (the latency each phase is responsible for).
-  const double monitor_ms = 1e-3 * double(monitor_us.load());
+  const double monitor_ms = 1e-6 * double(monitor_ns.load());
   double busy = insert_ms + monitor_ms;
   for (const HeadResult& r : heads_) busy += r.static_ms + r.search_ms + r.retrieved_ms + r.merge_ms;
   const double f = busy > 0 ? wall / busy : 0;

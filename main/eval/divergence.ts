@@ -20,6 +20,21 @@ export function kl(p: Float64Array, q: Float64Array): number {
   return Math.max(0, d);
 }
 
+/** How far the most likely entry of a log-probability row leads the second, nats (null for a
+ * row of fewer than two finite entries): a greedy choice close to a tie flips under any
+ * rounding of the logits. */
+export function topTwoGap(logp: ArrayLike<number>): number | null {
+  let a = -Infinity, b = -Infinity;
+  for (let i = 0; i < logp.length; i++) {
+    const v = logp[i];
+    if (v > a) {
+      b = a;
+      a = v;
+    } else if (v > b) b = v;
+  }
+  return Number.isFinite(a) && Number.isFinite(b) ? a - b : null;
+}
+
 /** Index of the largest value (the first one on ties). */
 export function argmax(a: ArrayLike<number>): number {
   let best = 0;

@@ -22,7 +22,7 @@ import * as path from "node:path";
 import { commonPrefix, removeStore } from "../engine/kv-cache";
 import type { NativeModel, NativeSession, SessionOptions, TomeAddon } from "../engine/native";
 import { decodeAnswer, MonitorMeans, type Answer } from "./answer";
-import { kl } from "./divergence";
+import { kl, topTwoGap } from "./divergence";
 import type { HaystackSource } from "./haystack";
 import { buildInstance } from "./instance";
 import type { Prompting } from "./prompt";
@@ -114,6 +114,7 @@ export async function runEval(e: EvalEngine, o: EvalOptions, hooks: EvalHooks = 
       agree_with_full: ref ? Number(ref.answer.tokens.length === run.answer.tokens.length && ref.answer.tokens.every((t, i) => t === run.answer.tokens[i])) : null,
       first_token_agree: ref ? Number(ref.answer.tokens[0] === run.answer.tokens[0]) : null,
       kl: ref ? kl(ref.answer.firstLogp, run.answer.firstLogp) : null,
+      full_margin: ref ? topTwoGap(ref.answer.firstLogp) : null,
       // streaming retrieves nothing: the monitor's recall is 0 by definition, not a measurement
       recall: mode === "streaming" ? null : run.answer.recall,
       mass: run.answer.mass,

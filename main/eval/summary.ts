@@ -12,6 +12,10 @@ export interface SummaryRow {
   score: number;
   agree: number | null;
   firstTokenAgree: number | null;
+  /** Rows whose first token differs from full attention's, and how many of them at a near-tie
+   *  (full's lead under NEAR_TIE nats; rows saved without full_margin count as not). */
+  firstTokenDiffers: number;
+  firstTokenNearTies: number;
   klMean: number | null;
   klMax: number | null;
   recall: number | null;
@@ -21,6 +25,10 @@ export interface SummaryRow {
   sparse: number;
   beyond: boolean;
 }
+
+/** A lead of full attention's first answer token over its second, in nats, under which a
+ * disagreement is a near-tie: logits moved by ~0.01 (a first-token KL of ~5e-5) flip it. */
+export const NEAR_TIE = 0.02;
 
 const nums = (rows: EvalRow[], f: (r: EvalRow) => number | null) => rows.map(f).filter((v): v is number => typeof v === "number" && Number.isFinite(v));
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
@@ -35,6 +43,7 @@ export function summarize(rows: EvalRow[]): SummaryRow[] {
       const g = rows.filter((r) => r.mode === mode && r.length === length);
       if (!g.length) continue;
       const kls = nums(g, (r) => r.kl);
+      const differs = g.filter((r) => r.first_token_agree === 0);
       out.push({
         mode,
         length,
@@ -42,6 +51,8 @@ export function summarize(rows: EvalRow[]): SummaryRow[] {
         score: mean(g.map((r) => r.score))!,
         agree: mean(nums(g, (r) => r.agree_with_full)),
         firstTokenAgree: mean(nums(g, (r) => r.first_token_agree)),
+        firstTokenDiffers: differs.length,
+        firstTokenNearTies: differs.filter((r) => typeof r.full_margin === "number" && r.full_margin < NEAR_TIE).length,
         klMean: mean(kls),
         klMax: kls.length ? Math.max(...kls) : null,
         recall: mean(nums(g, (r) => r.recall)),
@@ -63,12 +74,18 @@ export function fullCannotSolve(rows: EvalRow[]): boolean {
 const pct = (v: number | null) => (v === null ? "–" : `${(100 * v).toFixed(1)}%`);
 const sci = (v: number | null) => (v === null ? "–" : v.toExponential(2));
 
+/** "1 of 2 at a near-tie" when some first-token disagreements are near-ties, else "". */
+export function nearTieNote(s: SummaryRow): string {
+  return s.firstTokenNearTies > 0 ? `${s.firstTokenNearTies} of ${s.firstTokenDiffers} differing at a near-tie` : "";
+}
+
 export function summaryLines(result: EvalResult): string[] {
   const lines = [`eval summary (${result.model}, ${result.rows.length} rows):`];
-  for (const s of summarize(result.rows)) {
+  const summary = summarize(result.rows);
+  for (const s of summary) {
     lines.push(
       `  ${s.mode.padEnd(9)} ${lengthLabel(s.length).padStart(6)}${s.beyond ? "*" : " "} score ${s.score.toFixed(3)}` +
-        (s.mode === "full" ? "" : `  agree ${pct(s.agree)} (first token ${pct(s.firstTokenAgree)})  KL mean ${sci(s.klMean)} max ${sci(s.klMax)}`) +
+        (s.mode === "full" ? "" : `  agree ${pct(s.agree)} (first token ${pct(s.firstTokenAgree)}${nearTieNote(s) ? `; ${nearTieNote(s)}` : ""})  KL mean ${sci(s.klMean)} max ${sci(s.klMax)}`) +
         (s.recall === null ? "" : `  recall ${s.recall.toFixed(3)}`) +
         (s.mass === null ? "" : `  mass ${s.mass.toFixed(3)}`) +
         (s.msPerToken === null ? "" : `  ${s.msPerToken.toFixed(2)} ms/token`) +
@@ -76,6 +93,8 @@ export function summaryLines(result: EvalResult): string[] {
     );
   }
   if (result.rows.some((r) => r.beyond_trained)) lines.push("  * beyond the model's trained context");
+  if (summary.some((s) => s.firstTokenNearTies > 0))
+    lines.push(`  near-tie: full attention's first answer token led its second by under ${NEAR_TIE} nats, so any change of the logits may flip it`);
   if (fullCannotSolve(result.rows)) lines.push("  full attention scores near zero: this model cannot solve these tasks; agreement and KL are the figures that mean something");
   return lines;
 }

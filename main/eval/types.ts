@@ -92,6 +92,10 @@ export interface EvalRow {
   first_token_agree: number | null;
   /** KL(full || mode) of the first answer-token distributions, nats; null for full. */
   kl: number | null;
+  /** How far full attention's most likely first answer token leads its second, nats (null for
+   *  full; absent from results saved before it was recorded): a first-token disagreement under
+   *  NEAR_TIE nats is a near-tie that the slightest change of the logits flips, not a miss. */
+  full_margin?: number | null;
   /** Monitor: recall@k of retrieved keys against exact top-k, mean over sampled steps. */
   recall: number | null;
   /** Monitor: softmax mass the static + retrieved keys capture, mean over sampled steps. */

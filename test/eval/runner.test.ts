@@ -64,6 +64,7 @@ describe.skipIf(!hasData)("tome eval on stories260K", () => {
         expect(r.sparse).toBe(true);
         expect(r.kl).toBeGreaterThanOrEqual(0);
         expect([0, 1]).toContain(r.agree_with_full);
+        expect(r.full_margin).toBeGreaterThanOrEqual(0);
         expect(r.mass).toBeGreaterThan(0);
       }
       if (r.mode === "retrieval") expect(r.recall).toBeGreaterThan(0.5);

@@ -1,7 +1,7 @@
 // RULER string-match scoring: right answers count, near misses do not.
 import { describe, expect, it } from "vitest";
 import { matches, scoreAnswer } from "../../main/eval/scorer";
-import { kl, logSoftmax } from "../../main/eval/divergence";
+import { kl, logSoftmax, topTwoGap } from "../../main/eval/divergence";
 import { parseLength } from "../../main/eval/options";
 
 describe("scorer", () => {
@@ -30,6 +30,13 @@ describe("divergence and options", () => {
     const a = logSoftmax(Float32Array.of(1, 2, 3));
     expect(kl(a, a)).toBe(0);
     expect(kl(a, logSoftmax(Float32Array.of(3, 2, 1)))).toBeGreaterThan(0.5);
+  });
+
+  it("measures the lead of the most likely token over the second, wherever they stand", () => {
+    expect(topTwoGap(Float64Array.of(-3, -1.25, -2, -1))).toBeCloseTo(0.25, 12);
+    expect(topTwoGap(Float64Array.of(-1, -3, -1))).toBe(0);
+    expect(topTwoGap(Float64Array.of(-0.5))).toBeNull();
+    expect(topTwoGap(Float64Array.of(-0.5, -Infinity))).toBeNull();
   });
 
   it("parses lengths as RULER writes them", () => {

@@ -5,7 +5,7 @@
 // agreement, KL and time per token against length per mode.
 import { differenceMap, heatmap, modesOf, tasksOf } from "../grid";
 import { lengthLabel } from "../options";
-import { fullCannotSolve, summarize } from "../summary";
+import { fullCannotSolve, NEAR_TIE, nearTieNote, summarize } from "../summary";
 import type { EvalResult } from "../types";
 import { esc, heatmapSvg, lineChartSvg, MODE_COLORS, type Series } from "./svg";
 
@@ -54,10 +54,12 @@ export function renderReport(result: EvalResult): string {
   out.push(`<h2>Summary by mode and length</h2><table><tr><th>mode</th><th>length</th><th>n</th><th>score</th><th>agreement</th><th>first token</th><th>KL mean</th><th>KL max</th><th>recall</th><th>mass</th><th>ms/token</th><th>ran sparse</th></tr>`);
   for (const s of summary) {
     out.push(
-      `<tr><td>${s.mode}</td><td>${lengthLabel(s.length)}${s.beyond ? "*" : ""}</td><td>${s.n}</td><td>${num(s.score)}</td><td>${pct(s.agree)}</td><td>${pct(s.firstTokenAgree)}</td><td>${sci(s.klMean)}</td><td>${sci(s.klMax)}</td><td>${num(s.recall)}</td><td>${num(s.mass)}</td><td>${num(s.msPerToken, 2)}</td><td>${s.mode === "full" ? "–" : pct(s.sparse)}</td></tr>`,
+      `<tr><td>${s.mode}</td><td>${lengthLabel(s.length)}${s.beyond ? "*" : ""}</td><td>${s.n}</td><td>${num(s.score)}</td><td>${pct(s.agree)}</td><td>${pct(s.firstTokenAgree)}${nearTieNote(s) ? ` (${nearTieNote(s)})` : ""}</td><td>${sci(s.klMean)}</td><td>${sci(s.klMax)}</td><td>${num(s.recall)}</td><td>${num(s.mass)}</td><td>${num(s.msPerToken, 2)}</td><td>${s.mode === "full" ? "–" : pct(s.sparse)}</td></tr>`,
     );
   }
   out.push(`</table>`);
+  if (summary.some((s) => s.firstTokenNearTies > 0))
+    out.push(`<p class="note">A near-tie: full attention's first answer token led its second by under ${NEAR_TIE} nats (JSON: <code>full_margin</code>), so the slightest change of the logits may flip the greedy choice; such a disagreement says little about the mode.</p>`);
 
   out.push(`<h2>Heatmaps: depth × length, per task</h2>`);
   out.push(

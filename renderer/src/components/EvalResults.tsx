@@ -5,7 +5,7 @@
 import type { EvalRow } from "../../../main/ipc/contract";
 import { differenceMap, heatmap, modesOf, tasksOf } from "../../../main/eval/grid";
 import { lengthLabel } from "../../../main/eval/options";
-import { fullCannotSolve, summarize } from "../../../main/eval/summary";
+import { fullCannotSolve, NEAR_TIE, nearTieNote, summarize } from "../../../main/eval/summary";
 import { EvalHeatmap } from "./EvalHeatmap";
 
 const pct = (v: number | null) => (v === null ? "–" : `${(100 * v).toFixed(1)}%`);
@@ -50,7 +50,10 @@ export function EvalResults({ rows }: { rows: EvalRow[] }) {
               <td>{s.n}</td>
               <td>{fix(s.score)}</td>
               <td>{pct(s.agree)}</td>
-              <td>{pct(s.firstTokenAgree)}</td>
+              <td title={nearTieNote(s) ? `full attention's first token led its second by under ${NEAR_TIE} nats` : undefined}>
+                {pct(s.firstTokenAgree)}
+                {nearTieNote(s) ? ` (${nearTieNote(s)})` : ""}
+              </td>
               <td>{sci(s.klMean)}</td>
               <td>{fix(s.recall)}</td>
               <td>{fix(s.mass)}</td>

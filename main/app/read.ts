@@ -7,17 +7,13 @@ import { AppError } from "../ipc/errors";
 import type { EngineEvent } from "../host/protocol";
 import type { LoadedModel } from "../host/protocol";
 import { buildPrompt } from "./prompt";
+import { bookTokensThatFit } from "./read-budget";
 import type { AppCore } from "./core";
 
 export interface DocTokens {
   tokens: Int32Array; // the whole book
   starts: Int32Array; // char start of each token
   used: number; // how many fit the context
-}
-
-/** Room kept free after the book for the system prompt, the conversation and the answer. */
-export function reserveTokens(nCtx: number, maxTokens: number): number {
-  return Math.min(Math.floor(nCtx / 2), maxTokens + 256);
 }
 
 export class ReadJobs {
@@ -31,7 +27,7 @@ export class ReadJobs {
     this.progress(doc.id, jobId, "tokenize", 0, doc.chars, 0);
     const text = this.core.lib.documents.text(doc.id) ?? "";
     const { tokens, starts } = await this.core.engine.call("docTokens", { text });
-    const used = Math.min(tokens.length, model.nCtx - reserveTokens(model.nCtx, this.core.lib.settings.get().maxTokens) - 32);
+    const used = bookTokensThatFit(model.nCtx, this.core.lib.settings.get().maxTokens, tokens.length);
     if (used <= 0) throw new AppError("CTX_FULL", `The model's context (${model.nCtx} tokens) leaves no room for the book.`);
     const dt: DocTokens = { tokens, starts, used };
     this.core.state.docTokens.set(doc.id, dt);

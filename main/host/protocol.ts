@@ -6,6 +6,7 @@
 import type { GgufSummary, ModelInfo, SamplerOptions } from "../engine/native";
 import type { MemoryEstimate } from "../engine/memory";
 import type { EvalOptions, EvalProgress, EvalResult, EvalRow } from "../eval/types";
+import type { StopReason } from "../ipc/contract";
 
 export interface StepStats {
   ms: { matmul: number; attention: number; other: number };
@@ -68,7 +69,7 @@ export interface EngineOps {
     res: {
       tokens: number;
       text: string;
-      stoppedBy: "eog" | "length" | "abort";
+      stoppedBy: StopReason;
       reused: number;
       prefillMs: number;
       decodeMs: number;

@@ -11,6 +11,7 @@ import { runEval } from "../eval/runner";
 import { loadHaystack } from "../eval/haystack";
 import { promptingOf } from "../eval/prompt";
 import type { EngineEvent, EngineOps, EngineRequest, FromEngine, LoadedModel, StepStats } from "./protocol";
+import type { StopReason } from "../ipc/contract";
 
 type Port = { send(m: FromEngine): void; onMessage(cb: (m: EngineRequest) => void): void };
 
@@ -342,7 +343,8 @@ class EngineHost {
   async generate(req: EngineOps["generate"]["req"]): Promise<EngineOps["generate"]["res"]> {
     const addon = loadAddon();
     const { jobId, tokens, maxTokens, docStart, docEnd } = req;
-    const budget = Math.min(maxTokens, this.need().session.nCtx() - tokens.length);
+    const room = this.need().session.nCtx() - tokens.length;
+    const budget = Math.min(maxTokens, room);
     if (budget <= 0) throw Object.assign(new Error("the question does not leave room for an answer in the context"), { code: "CTX_FULL" });
     const pre = await this.prefill({ jobId, tokens, docEnd });
     // after prefill: binding the document's store may have started a new session
@@ -355,7 +357,8 @@ class EngineHost {
     const attention = hasStepStats(session) && docLen > 0 ? new Float32Array(docLen) : null;
     let text = "";
     let n = 0;
-    let stoppedBy: "eog" | "length" | "abort" = "length";
+    // "context": the answer filled the context before reaching maxTokens
+    let stoppedBy: StopReason = room < maxTokens ? "context" : "length";
     const t1 = performance.now();
     for (;;) {
       if (this.cancelled.has(jobId)) {

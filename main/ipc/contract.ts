@@ -93,6 +93,10 @@ export interface Highlight {
   text: string;
 }
 
+/** Why an answer ended: the model's end of generation, the answer limit (maxTokens), the
+ *  end of the context before that limit, or Stop. */
+export type StopReason = "eog" | "length" | "context" | "abort";
+
 export interface AnswerStats {
   promptTokens: number;
   reusedTokens: number; // prompt tokens whose KV was already in the engine
@@ -100,7 +104,7 @@ export interface AnswerStats {
   prefillMs: number;
   decodeMs: number;
   tokensPerSec: number;
-  stoppedBy: "eog" | "length" | "abort" | "error";
+  stoppedBy: StopReason | "error";
 }
 
 export interface MessageInfo {

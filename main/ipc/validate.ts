@@ -4,6 +4,7 @@
 import type { Method, Params, RequestMessage } from "./contract";
 import { arr, bool, empty, int, num, obj, oneOf, str, ValidationError, type Schema } from "./schema";
 import { EVAL_MODES, TASKS } from "../eval/types";
+import { SETTINGS_BOUNDS, type NumericSetting } from "./settings-bounds";
 
 /** Upper bounds that keep one message from exhausting memory. */
 export const LIMITS = {
@@ -36,24 +37,30 @@ const base64 = str({
   patternText: "must be base64",
 });
 
+/** A numeric setting's schema from its bounds (settings-bounds.ts, shared with the dialog). */
+function bounded(k: NumericSetting): Schema<number> {
+  const { min, max, whole } = SETTINGS_BOUNDS[k];
+  return whole ? int({ min, max }) : num({ min, max });
+}
+
 const settingsPatch = obj(
   {},
   {
-    threads: int({ min: 0, max: 256 }),
-    ctx: int({ min: 128, max: 1 << 21 }),
+    threads: bounded("threads"),
+    ctx: bounded("ctx"),
     attention: obj({
       mode: oneOf(["full", "retrieval"] as const),
-      sinks: int({ min: 0, max: 4096 }),
-      window: int({ min: 0, max: 1 << 20 }),
-      topK: int({ min: 1, max: 1 << 16 }),
+      sinks: bounded("attention.sinks"),
+      window: bounded("attention.window"),
+      topK: bounded("attention.topK"),
     }),
-    ramBudgetMB: int({ min: 0, max: 1 << 24 }),
-    cacheBudgetGB: num({ min: 0, max: 1 << 20 }),
+    ramBudgetMB: bounded("ramBudgetMB"),
+    cacheBudgetGB: bounded("cacheBudgetGB"),
     gpu: bool,
     modelsDir: path,
     systemPrompt: text,
-    temperature: num({ min: 0, max: 5 }),
-    maxTokens: int({ min: 1, max: 1 << 16 }),
+    temperature: bounded("temperature"),
+    maxTokens: bounded("maxTokens"),
     skipBoilerplate: bool,
   },
 );

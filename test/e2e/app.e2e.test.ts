@@ -3,7 +3,8 @@
 // the beginning of each book is read; the UI says so). Uploads the txt, epub and
 // pdf books, sees progress then "ready", asks, watches the answer stream, stops
 // one midway, checks the live panels, restarts the server and finds the
-// conversation again. Screenshots: test-artifacts/e2e/*.png.
+// conversation again; on the way, checks that an 800x600 window fits.
+// Screenshots: test-artifacts/e2e/*.png.
 // Needs: a built app (npm run build), the engine addon, /usr/bin/chromium, ../shared.
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -152,6 +153,27 @@ describe.skipIf(missing.length > 0)("tome in a browser (e2e)", () => {
     await upload("pdf", "03-pdf");
     const titles = await page.locator(".doc-list .doc-title span").allTextContents();
     expect(titles.length).toBe(3);
+  });
+
+  it("fits an 800x600 window: no sideways scroll, the header's buttons on screen, room to read", async () => {
+    await page.setViewportSize({ width: 800, height: 600 });
+    try {
+      await page.waitForTimeout(300); // the panels fold away on a short window
+      const m = await page.evaluate(() => ({
+        overflow: document.documentElement.scrollWidth - window.innerWidth,
+        offscreen: [...document.querySelectorAll(".topbar button")]
+          .map((b) => ({ text: b.textContent, r: b.getBoundingClientRect() }))
+          .filter(({ r }) => r.left < 0 || r.right > window.innerWidth || r.bottom > window.innerHeight)
+          .map(({ text }) => text),
+        reader: document.querySelector(".reader-text")?.getBoundingClientRect().height ?? 0,
+      }));
+      await shot(page, "03b-narrow-800x600");
+      expect(m.overflow).toBeLessThanOrEqual(0);
+      expect(m.offscreen).toEqual([]);
+      expect(m.reader).toBeGreaterThan(250);
+    } finally {
+      await page.setViewportSize({ width: 1500, height: 950 });
+    }
   });
 
   it("asks a question and streams the answer into a new assistant message", async () => {

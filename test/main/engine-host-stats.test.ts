@@ -53,4 +53,18 @@ describe.skipIf(!hasData)("engine host stats during an answer", () => {
     expect(polled.some((n) => n > prompt.length && n < after.nPast)).toBe(true);
     h.close();
   });
+
+  it("says why an answer ended: the answer limit, or the end of the context before it", async () => {
+    const h = await host();
+    const limited = await h.call("generate", { jobId: "l", tokens: prompt, maxTokens: 8, sampler: greedy, docStart: 1, docEnd: doc.length });
+    expect(limited).toMatchObject({ tokens: 8, stoppedBy: "length" });
+    h.close();
+    // a context 24 tokens longer than the prompt: the answer fills it before its limit of 200
+    const engine = new EngineClient(forkEngine(path.join(packageRoot(), "build", "main", "host", "worker.js")));
+    await engine.call("load", { path: modelPath("stories260K.gguf"), ctx: prompt.length + 24, threads: 2, attention });
+    const full = await engine.call("generate", { jobId: "c", tokens: prompt, maxTokens: 200, sampler: greedy, docStart: 1, docEnd: doc.length });
+    expect(full).toMatchObject({ tokens: 24, stoppedBy: "context" });
+    engine.close();
+  });
 });
+

@@ -8,7 +8,7 @@ import { bindEvents, resetStore, useStore } from "../../renderer/src/store";
 import { setApi } from "../../renderer/src/store/api";
 import { sectionsOf } from "../../renderer/src/components/Reader";
 import { fakeApi, type FakeApi } from "./fake-api";
-import { app, doc, engine, msg, settings } from "./fixtures";
+import { doc, msg, startHandlers } from "./fixtures";
 
 let f: FakeApi;
 let unbind: () => void;
@@ -17,21 +17,7 @@ const BOOK = "Alice was beginning to get very tired. ".repeat(130);
 beforeEach(async () => {
   resetStore();
   f = fakeApi({
-    "app.info": () => app,
-    "engine.status": () => engine,
-    "settings.get": () => settings,
-    "models.list": () => [{ path: "/m/tiny.gguf", name: "tiny.gguf", sizeBytes: 10, source: "models-dir" }],
-    "models.inspect": ({ path }) => ({
-      path,
-      name: "tiny.gguf",
-      sizeBytes: 10,
-      arch: "llama",
-      contextLength: 2048,
-      hasChatTemplate: false,
-      metadata: { "general.architecture": "llama" },
-      memory: { ctx: 2048, weightBytes: 1000, kvBytes: 2000, totalBytes: 3000, retrieval: { deviceKvBytes: 100, hostKvBytes: 1900, totalDeviceBytes: 1100 } },
-      warning: null,
-    }),
+    ...startHandlers(),
     "library.list": () => [doc()],
     "library.text": ({ start = 0, end = 5000 }) => ({ documentId: 1, start, end, text: BOOK.slice(start, end) }),
     "chat.list": () => [{ id: 1, documentId: 1, title: "Q", systemPrompt: "Be brief.", createdAt: 1, updatedAt: 1 }],

@@ -1,5 +1,6 @@
 // Typical contract values for renderer tests.
 import type { AppInfo, DocumentInfo, EngineStatus, MessageInfo, Settings } from "../../main/ipc/contract";
+import type { Handlers } from "./fake-api";
 
 export const app: AppInfo = { version: "0.1.0", mode: "browser", platform: "linux", dataDir: "/d", maxImportBytes: 1024 };
 
@@ -54,4 +55,25 @@ export function doc(over: Partial<DocumentInfo> = {}): DocumentInfo {
 
 export function msg(over: Partial<MessageInfo> = {}): MessageInfo {
   return { id: 1, conversationId: 1, role: "assistant", content: "", status: "done", createdAt: 1, stats: null, highlights: [], ...over };
+}
+
+/** The contract calls every App start makes (app, engine, settings, the models folder and its one model). */
+export function startHandlers(): Handlers {
+  return {
+    "app.info": () => app,
+    "engine.status": () => engine,
+    "settings.get": () => settings,
+    "models.list": () => [{ path: "/m/tiny.gguf", name: "tiny.gguf", sizeBytes: 10, source: "models-dir" }],
+    "models.inspect": ({ path }) => ({
+      path,
+      name: "tiny.gguf",
+      sizeBytes: 10,
+      arch: "llama",
+      contextLength: 2048,
+      hasChatTemplate: false,
+      metadata: { "general.architecture": "llama" },
+      memory: { ctx: 2048, weightBytes: 1000, kvBytes: 2000, totalBytes: 3000, retrieval: { deviceKvBytes: 100, hostKvBytes: 1900, totalDeviceBytes: 1100 } },
+      warning: null,
+    }),
+  };
 }

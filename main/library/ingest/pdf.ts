@@ -5,7 +5,6 @@
 import { stripGutenberg } from "./gutenberg";
 import { findChapters } from "./chapters";
 import { corrupt, empty, encrypted } from "./errors";
-import { firstLine } from "./txt";
 import type { Chapter } from "../../ipc/contract";
 import type { IngestOptions, Ingested } from "./types";
 
@@ -106,4 +105,10 @@ async function outlineChapters(doc: PdfDoc, pageStarts: number[]): Promise<Chapt
     }
   }
   return out.sort((a, b) => a.start - b.start);
+}
+
+/** A short first line makes a fair title for a PDF without one in its metadata (a title page). */
+function firstLine(text: string): string | null {
+  const line = text.trim().split("\n", 1)[0]?.trim() ?? "";
+  return line.length > 0 && line.length <= 80 ? line : null;
 }

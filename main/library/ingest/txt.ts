@@ -1,4 +1,7 @@
 // Plain-text books (.txt): decode, drop Gutenberg boilerplate, find chapters.
+// The title is a "Title:" line near the top (Gutenberg's header has one), else
+// the file name (ingest's fallback): a text's first line is as often a speaker
+// ("First Citizen:") or a sentence as a title.
 import { decodeText, looksBinary } from "./decode";
 import { stripGutenberg } from "./gutenberg";
 import { findChapters } from "./chapters";
@@ -13,7 +16,7 @@ export function readTxt(bytes: Uint8Array, opts: IngestOptions = {}): Ingested {
   if (!text.trim()) throw empty("text file");
   return {
     format: "txt",
-    title: g.title ?? firstLine(text),
+    title: g.title ?? titleLine(raw),
     author: g.author,
     text,
     chapters: findChapters(text),
@@ -21,8 +24,10 @@ export function readTxt(bytes: Uint8Array, opts: IngestOptions = {}): Ingested {
   };
 }
 
-/** A short first line makes a fair title for a text without a Gutenberg header. */
-export function firstLine(text: string): string | null {
-  const line = text.trim().split("\n", 1)[0]?.trim() ?? "";
-  return line.length > 0 && line.length <= 80 ? line : null;
+/** Where a "Title:" line is looked for: Gutenberg puts it after a few lines of preamble. */
+const HEAD = 5000;
+
+/** The value of a "Title:" line near the top, or null. */
+export function titleLine(text: string): string | null {
+  return /^[ \t]*Title:[ \t]*(\S.{0,199}?)[ \t]*$/im.exec(text.slice(0, HEAD))?.[1] ?? null;
 }

@@ -1,45 +1,85 @@
 // The conversation: messages (assistant answers stream in place), the question
 // box, send / stop / regenerate, and the conversation's system prompt.
-import { useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
 import { useStore } from "../store";
-import type { MessageInfo } from "../../../main/ipc/contract";
+import type { EngineActivity, MessageInfo } from "../../../main/ipc/contract";
 import { ms, rate } from "../format";
+
+/** How near the bottom (px) still counts as following the answer as it streams. */
+const FOLLOW_PX = 40;
+
+const DOING: Record<Exclude<EngineActivity, "idle">, string> = {
+  loading: "loading a model",
+  reading: "reading a book",
+  answering: "answering",
+  evaluating: "running an evaluation",
+};
 
 export function Chat() {
   const messages = useStore((s) => s.messages);
+  const conversationId = useStore((s) => s.conversationId);
   const streaming = useStore((s) => s.messages.some((m) => m.status === "streaming"));
   const doc = useStore((s) => s.documents.find((d) => d.id === s.selectedDocId));
   const hasModel = useStore((s) => !!s.engine?.model);
-  const busy = useStore((s) => (s.engine?.activity ?? "idle") !== "idle");
+  const activity = useStore((s) => s.engine?.activity ?? "idle");
+  const busy = activity !== "idle";
   const send = useStore((s) => s.send);
   const stop = useStore((s) => s.stop);
   const regenerate = useStore((s) => s.regenerate);
   const [text, setText] = useState("");
-  const end = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    end.current?.scrollIntoView?.({ block: "end" });
+  const list = useRef<HTMLDivElement>(null);
+  const input = useRef<HTMLTextAreaElement>(null);
+
+  // The list follows new text only while the reader is at its bottom: scrolling up
+  // to read stops that, scrolling back down (or asking, or another conversation) resumes it.
+  // The list itself scrolls (scrollIntoView would also scroll the page at narrow widths).
+  const follow = useRef(true);
+  useLayoutEffect(() => {
+    follow.current = true;
+  }, [conversationId]);
+  useLayoutEffect(() => {
+    const el = list.current;
+    if (el && follow.current) el.scrollTop = el.scrollHeight;
   }, [messages]);
+
+  // Stop leaves the page when the answer ends, taking the focus with it: hand that to the
+  // message box. A stable callback, so its cleanup runs once, while Stop is still in the page.
+  const stopRef = useCallback((el: HTMLButtonElement | null) => {
+    if (!el) return;
+    return () => {
+      if (document.activeElement === el) input.current?.focus();
+    };
+  }, []);
 
   const canSend = !!doc && hasModel && !busy && text.trim().length > 0;
   const submit = async () => {
     if (!canSend) return;
     const t = text;
     setText("");
+    follow.current = true;
     if (!(await send(t))) setText(t);
   };
   const last = messages[messages.length - 1];
   return (
     <section className="chat">
       <SystemPrompt />
-      <div className="messages" aria-live="polite">
+      <div
+        className="messages"
+        aria-live="polite"
+        ref={list}
+        onScroll={(e) => {
+          const el = e.currentTarget;
+          follow.current = el.scrollHeight - el.scrollTop - el.clientHeight <= FOLLOW_PX;
+        }}
+      >
         {messages.length === 0 && (
           <p className="muted empty">{doc ? `Ask anything about “${doc.title}”.` : "Drop a book on the window to start."}</p>
         )}
         {messages.map((m) => (
           <Message key={m.id} m={m} />
         ))}
-        <div ref={end} />
       </div>
+      {busy && !streaming && <Waiting activity={activity as Exclude<EngineActivity, "idle">} />}
       <form
         className="composer"
         onSubmit={(e) => {
@@ -49,11 +89,13 @@ export function Chat() {
       >
         <textarea
           data-testid="chat-input"
+          ref={input}
           value={text}
           placeholder={!hasModel ? "Load a model to ask questions" : doc ? "Ask about the book… (Enter sends, Shift+Enter for a new line)" : "Drop a book first"}
           onChange={(e) => setText(e.target.value)}
           onKeyDown={(e) => {
-            if (e.key === "Enter" && !e.shiftKey) {
+            // Enter while an input method composes (CJK, accents) confirms the composition, not the message.
+            if (e.key === "Enter" && !e.shiftKey && !e.nativeEvent.isComposing && e.keyCode !== 229) {
               e.preventDefault();
               void submit();
             }
@@ -62,7 +104,7 @@ export function Chat() {
         />
         <div className="composer-buttons">
           {streaming ? (
-            <button type="button" data-testid="stop" className="stop" onClick={() => void stop()}>
+            <button type="button" data-testid="stop" className="stop" ref={stopRef} onClick={() => void stop()}>
               Stop
             </button>
           ) : (
@@ -79,9 +121,50 @@ export function Chat() {
   );
 }
 
+/** Why Send waits while the engine works on something else; for an answer elsewhere, a way to it and to stop it. */
+function Waiting({ activity }: { activity: Exclude<EngineActivity, "idle"> }) {
+  const answering = useStore((s) => s.answering);
+  const conv = useStore((s) => s.conversations.find((c) => c.id === s.answering?.conversationId));
+  const openConversation = useStore((s) => s.openConversation);
+  const stop = useStore((s) => s.stop);
+  if (activity !== "answering") {
+    return (
+      <p className="composer-note muted small" role="status" data-testid="send-waits">
+        Send waits: the engine is {DOING[activity]}.
+      </p>
+    );
+  }
+  // (an answer that just ended, the engine not idle yet: nothing to say)
+  if (!answering) return null;
+  return (
+    <p className="composer-note small" role="status" data-testid="send-waits">
+      Send waits: an answer is being written in {conv ? `“${conv.title}”` : "a conversation of another book"}.{" "}
+      {conv && (
+        <button type="button" onClick={() => void openConversation(conv.id)}>
+          Show it
+        </button>
+      )}{" "}
+      <button type="button" className="stop" data-testid="stop-elsewhere" onClick={() => void stop(answering.conversationId)}>
+        Stop it
+      </button>
+    </p>
+  );
+}
+
+/** Why an answer ended, when not at the model's own end: the answer limit or a full context. */
+function cutReason(m: MessageInfo): { text: string; tip: string } | null {
+  const st = m.stats;
+  if (m.status !== "done" || !st) return null;
+  if (st.stoppedBy === "context")
+    return { text: "cut off: context full", tip: "The book and the conversation fill the model's context: start a new conversation, or load the model with a longer context." };
+  if (st.stoppedBy === "length") return { text: `cut off: answer limit (${st.tokens} tokens)`, tip: "Raise “Max answer tokens” in Settings for longer answers." };
+  return null;
+}
+
 function Message({ m }: { m: MessageInfo }) {
   const jump = useStore((s) => s.jump);
   const docId = useStore((s) => s.selectedDocId);
+  const cut = cutReason(m);
   return (
     <div className={`message ${m.role} status-${m.status}`} data-testid={m.role === "assistant" ? "message-assistant" : "message-user"}>
       <div className="content">
@@ -94,6 +177,11 @@ function Message({ m }: { m: MessageInfo }) {
           {m.status === "stopped" && <span className="badge">stopped</span>}
           {m.status === "interrupted" && <span className="badge">interrupted (app closed)</span>}
           {m.status === "error" && <span className="badge error">error</span>}
+          {cut && (
+            <span className="badge" data-testid="cut-reason" title={cut.tip}>
+              {cut.text}
+            </span>
+          )}
           {m.stats && (
             <span>
               {" "}

@@ -1,10 +1,47 @@
 // The selected book's state: "ready" (askable), reading with progress (tokens/s,
 // ETA, cancel), "saved" (its KV store is on disk: Open reopens it in seconds),
-// or "new" with a Read button; and how much of it fits the model's
-// context (small models read only the beginning of a book, and we say so).
-import { shownDocState } from "../doc-state";
+// or "not read yet" with a Read button; and how much of it fits the model's
+// context (small models read only the beginning of a book: we say so, and what
+// limits it).
+import type { DocumentInfo } from "../../../main/ipc/contract";
+import { bookTokensThatFit, reserveTokens } from "../../../main/app/read-budget";
+import { shownDocState, type ShownDocState } from "../doc-state";
 import { useStore } from "../store";
 import { int, ms, rate } from "../format";
+
+/** A book's state in words, the same in the library list and here. */
+export function stateLabel(shown: ShownDocState, hasModel: boolean): string {
+  return { ready: "ready", reading: "reading…", error: "error", saved: "saved", new: hasModel ? "not read yet" : "waiting for a model" }[shown];
+}
+
+/**
+ * Whether the book's token counts are the loaded model's: a ready book's are (loading a model
+ * turns every book back to "new"); any other's are from whichever model read it last.
+ */
+function exactCounts(doc: DocumentInfo): boolean {
+  return doc.state === "ready" && doc.tokensUsed !== null;
+}
+
+/** Why only the beginning of the book is read (estimated from older counts), or null when all of it is. */
+export function contextNote(doc: DocumentInfo, ctx: number | undefined, maxTokens: number | undefined): string | null {
+  if (!ctx || maxTokens === undefined || doc.tokens === null) return null;
+  const reserve = reserveTokens(ctx, maxTokens);
+  const exact = exactCounts(doc);
+  const used = exact ? doc.tokensUsed! : bookTokensThatFit(ctx, maxTokens, doc.tokens);
+  if (used >= doc.tokens) return null;
+  if (used === 0) return `The model's context (${int(ctx)} tokens) leaves no room for the book once the conversation and the answer have theirs.`;
+  const about = exact ? "" : "about ";
+  const share = exact && doc.charsUsed !== null ? (doc.charsUsed / Math.max(1, doc.chars)) * 100 : (used / doc.tokens) * 100;
+  // Half the context is the most kept free; below that, the answer budget sets how much is.
+  const byBudget = reserve < Math.floor(ctx / 2);
+  const fitsAt = maxTokens - (doc.tokens - used); // the answer budget that leaves room for all of it
+  return (
+    `The model's context holds ${int(ctx)} tokens; ${int(ctx - used)} of them are kept for the conversation and ` +
+    (byBudget ? `answers of up to ${int(maxTokens)} tokens (Max answer tokens, in Settings)` : "the answer") +
+    `, so it ${exact ? "reads" : "will read"} ${about}the first ${int(used)} of this book's ${int(doc.tokens)} tokens (${about}${share.toFixed(1)}% of the text). ` +
+    (byBudget && fitsAt > 0 ? `With Max answer tokens at ${int(fitsAt)} or less it would read all of it.` : "Load a model with a longer context to read more of it.")
+  );
+}
 
 export function DocStatus() {
   const doc = useStore((s) => s.documents.find((d) => d.id === s.selectedDocId));
@@ -12,42 +49,37 @@ export function DocStatus() {
   const hasModel = useStore((s) => !!s.engine?.model);
   const modelPath = useStore((s) => s.engine?.model?.path);
   const ctx = useStore((s) => s.engine?.model?.ctx);
+  const maxTokens = useStore((s) => s.settings?.maxTokens);
   const read = useStore((s) => s.readDocument);
   const cancel = useStore((s) => s.cancelRead);
   if (!doc) return null;
   const shown = shownDocState(doc, modelPath);
-  const label = {
-    ready: "ready",
-    reading: "reading…",
-    error: "error",
-    saved: "saved",
-    new: hasModel ? "not read yet" : "waiting for a model",
-  }[shown];
-  const cut = doc.tokens !== null && doc.tokensUsed !== null && doc.tokensUsed < doc.tokens;
+  const exact = exactCounts(doc);
+  const note = contextNote(doc, ctx, maxTokens);
+  // Tokenizing and the index build report only their start and end: a bar that moves says
+  // "working" honestly, one standing at 0 does not.
+  const measured = progress?.phase === "prefill" && progress.total > 0;
   return (
     <div className="doc-status-box">
       <div data-testid="doc-status" className={`doc-status state-${shown}`}>
         <strong>{doc.title}</strong>
         {doc.author && <span className="muted"> — {doc.author}</span>}{" "}
         <div>
-          <span className="badge">{label}</span>{" "}
+          <span className="badge">{stateLabel(shown, hasModel)}</span>{" "}
           {doc.tokens !== null && (
-            <span className="muted">
-              {int(doc.tokensUsed)} of {int(doc.tokens)} tokens
-            </span>
+            <span className="muted">{exact ? `${int(doc.tokensUsed)} of ${int(doc.tokens)} tokens` : `about ${int(doc.tokens)} tokens`}</span>
           )}
         </div>
       </div>
       {doc.state === "error" && doc.error && <p className="error">{doc.error}</p>}
-      {cut && (
+      {note && (
         <p className="note" data-testid="context-note">
-          The model's context holds {int(ctx)} tokens: it reads the first {int(doc.tokensUsed)} of this book's {int(doc.tokens)} tokens (
-          {(((doc.charsUsed ?? 0) / Math.max(1, doc.chars)) * 100).toFixed(1)}% of the text). Load a model with a longer context to read all of it.
+          {note}
         </p>
       )}
       {doc.state === "reading" && (
         <div data-testid="prefill-progress" className="progress">
-          <progress max={progress?.total || 1} value={progress?.done ?? 0} />
+          <progress aria-label="Reading" max={measured ? progress.total : undefined} value={measured ? progress.done : undefined} />
           <div className="muted">
             {progress?.phase === "tokenize" ? (
               <>tokenizing {int(progress.total)} characters…</>

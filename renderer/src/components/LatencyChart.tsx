@@ -1,6 +1,6 @@
 // Per-token latency of the current answer by phase (matmul, attention, other),
-// drawn with uPlot. Without a canvas (tests, very old browsers) it falls back to
-// the last numbers as text.
+// drawn with uPlot at the width of its panel. Without a canvas (tests, very old
+// browsers) it falls back to the last numbers as text.
 import { useEffect, useRef } from "react";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
@@ -20,16 +20,18 @@ export function LatencyChart({ stats }: { stats: TokenStats[] }) {
   const canvas = useRef<boolean>(hasCanvas());
 
   useEffect(() => {
-    if (!canvas.current || !box.current) return;
-    plot.current = new uPlot(
+    const el = box.current;
+    if (!canvas.current || !el) return;
+    const u = new uPlot(
       {
-        width: box.current.clientWidth || 300,
+        width: el.clientWidth || 300,
         height: 140,
-        legend: { show: true },
+        // a key to the lines, not live values: "Value: --" for each series until hovered says nothing
+        legend: { show: true, live: false },
         scales: { x: { time: false } },
         axes: [{ label: "token" }, { label: "ms" }],
         series: [
-          {},
+          { label: "token" },
           { label: "matmul", stroke: "#4c78a8", width: 1.5 },
           { label: "attention", stroke: "#f58518", width: 1.5 },
           { label: "other", stroke: "#54a24b", width: 1.5 },
@@ -37,10 +39,18 @@ export function LatencyChart({ stats }: { stats: TokenStats[] }) {
         ],
       },
       [[], [], [], [], []],
-      box.current,
+      el,
     );
+    plot.current = u;
+    // The panel's width follows the window's (0 while the panels are folded: kept as it was).
+    const fit = () => {
+      if (el.clientWidth > 0 && el.clientWidth !== u.width) u.setSize({ width: el.clientWidth, height: 140 });
+    };
+    const ro = typeof ResizeObserver === "undefined" ? null : new ResizeObserver(fit);
+    ro?.observe(el);
     return () => {
-      plot.current?.destroy();
+      ro?.disconnect();
+      u.destroy();
       plot.current = null;
     };
   }, []);

@@ -1,9 +1,21 @@
 // The books: list, selection, status of the selected one, read progress, and
-// the conversations about it.
+// the conversations about it. Removing a book or a conversation asks first,
+// naming what goes with it.
+import { useLayoutEffect, useRef, useState } from "react";
+import type { ConversationInfo, DocumentInfo } from "../../../main/ipc/contract";
 import { shownDocState } from "../doc-state";
 import { useStore } from "../store";
+import { api } from "../store/api";
 import { DropZone } from "./DropZone";
-import { DocStatus } from "./DocStatus";
+import { DocStatus, stateLabel } from "./DocStatus";
+
+/** A question before something that cannot be undone. */
+interface Ask {
+  title: string;
+  text: string;
+  action: string;
+  run(): void;
+}
 
 export function Library() {
   const documents = useStore((s) => s.documents);
@@ -11,6 +23,14 @@ export function Library() {
   const select = useStore((s) => s.selectDocument);
   const remove = useStore((s) => s.removeDocument);
   const modelPath = useStore((s) => s.engine?.model?.path);
+  const hasModel = !!modelPath;
+  const [ask, setAsk] = useState<Ask | null>(null);
+
+  const askRemove = async (d: DocumentInfo) => {
+    const n = await api()["chat.list"]({ documentId: d.id }).then((cs) => cs.length, () => null);
+    setAsk({ title: `Remove “${d.title}”?`, text: bookLoss(n, d.savedFor !== null), action: "Remove", run: () => void remove(d.id) });
+  };
+
   return (
     <section className="library">
       <h2>Library</h2>
@@ -21,28 +41,39 @@ export function Library() {
             <button type="button" className="doc-title" onClick={() => void select(d.id)} title={d.sourceName}>
               <span>{d.title}</span>
               <small className="muted">
-                {d.format} · {shownDocState(d, modelPath)}
+                {d.format} · {stateLabel(shownDocState(d, modelPath), hasModel)}
               </small>
             </button>
-            <button type="button" className="icon" aria-label={`Remove ${d.title}`} onClick={() => void remove(d.id)}>
+            <button type="button" className="icon" data-testid="remove-doc" aria-label={`Remove ${d.title}`} title="Remove from the library" onClick={() => void askRemove(d)}>
               ×
             </button>
           </li>
         ))}
       </ul>
       <DocStatus />
-      <Conversations />
+      <Conversations onAsk={setAsk} />
+      {ask && <Confirm ask={ask} onDone={() => setAsk(null)} />}
     </section>
   );
 }
 
-function Conversations() {
+function Conversations({ onAsk }: { onAsk(a: Ask): void }) {
   const conversations = useStore((s) => s.conversations);
   const current = useStore((s) => s.conversationId);
   const open = useStore((s) => s.openConversation);
   const create = useStore((s) => s.newConversation);
+  const remove = useStore((s) => s.removeConversation);
   const doc = useStore((s) => s.selectedDocId);
   if (doc === null) return null;
+
+  // An empty conversation goes without a question: nothing is lost.
+  const askRemove = async (c: ConversationInfo) => {
+    const n = await api()["chat.messages"]({ conversationId: c.id }).then((ms) => ms.length, () => null);
+    if (n === 0) return void remove(c.id);
+    const what = n === null ? "its messages" : n === 1 ? "its message" : `its ${n} messages`;
+    onAsk({ title: `Delete “${c.title}”?`, text: `The conversation and ${what} will be deleted. This cannot be undone.`, action: "Delete", run: () => void remove(c.id) });
+  };
+
   return (
     <div className="conversations">
       <h3>
@@ -53,13 +84,75 @@ function Conversations() {
       </h3>
       <ul>
         {conversations.map((c) => (
-          <li key={c.id}>
+          <li key={c.id} className={c.id === current ? "selected" : ""}>
             <button type="button" data-testid="conversation" className={c.id === current ? "selected" : ""} onClick={() => void open(c.id)}>
               {c.title}
+            </button>
+            <button type="button" className="icon" data-testid="remove-conversation" aria-label={`Delete conversation ${c.title}`} title="Delete the conversation" onClick={() => void askRemove(c)}>
+              ×
             </button>
           </li>
         ))}
       </ul>
     </div>
+  );
+}
+
+/** "The book, its 3 conversations and its saved KV cache …": what removing a book deletes. */
+function bookLoss(conversations: number | null, cached: boolean): string {
+  const parts = ["the book"];
+  if (conversations === null) parts.push("its conversations");
+  else if (conversations > 0) parts.push(conversations === 1 ? "its conversation" : `its ${conversations} conversations`);
+  if (cached) parts.push("its saved KV cache");
+  const list = parts.length > 1 ? `${parts.slice(0, -1).join(", ")} and ${parts[parts.length - 1]}` : parts[0];
+  return `${list[0].toUpperCase()}${list.slice(1)} will be deleted. This cannot be undone.`;
+}
+
+/**
+ * A modal question (the native dialog: focus stays inside it, Escape cancels). Cancel has the
+ * focus, so a stray Enter keeps things as they are.
+ */
+function Confirm({ ask, onDone }: { ask: Ask; onDone(): void }) {
+  const dialog = useRef<HTMLDialogElement>(null);
+  const cancel = useRef<HTMLButtonElement>(null);
+  // before the first paint: never a frame with the dialog shown but not modal
+  useLayoutEffect(() => {
+    const d = dialog.current;
+    d?.showModal?.();
+    cancel.current?.focus();
+    return () => d?.close?.(); // closing gives the focus back to where it was
+  }, []);
+  return (
+    <dialog
+      ref={dialog}
+      className="confirm"
+      role="alertdialog"
+      data-testid="confirm"
+      aria-labelledby="confirm-title"
+      aria-describedby="confirm-text"
+      onCancel={(e) => {
+        e.preventDefault();
+        onDone();
+      }}
+    >
+      <h3 id="confirm-title">{ask.title}</h3>
+      <p id="confirm-text">{ask.text}</p>
+      <div className="buttons">
+        <button type="button" ref={cancel} onClick={onDone}>
+          Cancel
+        </button>
+        <button
+          type="button"
+          className="danger"
+          data-testid="confirm-ok"
+          onClick={() => {
+            onDone();
+            ask.run();
+          }}
+        >
+          {ask.action}
+        </button>
+      </div>
+    </dialog>
   );
 }

@@ -1,8 +1,13 @@
 // Live panels: GPU memory (or "no GPU: CPU backend"), process RSS, KV bytes per
-// tier, retrieval stats of the last token, tokens/s, and the latency chart.
+// tier, retrieval stats of the last token, tokens/s, and the latency chart. They
+// fold away: by themselves when the window gets short (the reader needs the
+// height), or by hand.
+import { useEffect, useState } from "react";
 import { useStore } from "../store";
 import { bytes, int, rate } from "../format";
 import { LatencyChart } from "./LatencyChart";
+
+const TALL = "(min-height: 760px)";
 
 export function Panels() {
   const memory = useStore((s) => s.memory);
@@ -11,62 +16,75 @@ export function Panels() {
   const last = tokenStats[tokenStats.length - 1];
   const mode = useStore((s) => s.settings?.attention.mode);
   const gpu = memory?.gpu ?? engine?.gpu ?? null;
+  const [open, setOpen] = useState(() => window.matchMedia?.(TALL).matches ?? true);
+  useEffect(() => {
+    const mq = window.matchMedia?.(TALL);
+    if (!mq) return;
+    const follow = () => setOpen(mq.matches);
+    mq.addEventListener("change", follow);
+    return () => mq.removeEventListener("change", follow);
+  }, []);
   return (
-    <section className="panels">
-      <div className="panel" data-testid="mem-gpu">
-        <h4>GPU</h4>
-        {gpu ? (
-          <span>
-            {gpu.name}: {bytes(gpu.usedBytes)} / {bytes(gpu.totalBytes)}
-          </span>
-        ) : (
-          <span>no GPU: CPU backend</span>
-        )}
-      </div>
-      <div className="panel" data-testid="mem-cpu">
-        <h4>Memory (RSS)</h4>
-        <span>
-          app {bytes(memory?.rssMainBytes)} · engine {bytes(memory?.rssEngineBytes)}
-        </span>
-      </div>
-      <div className="panel" data-testid="kv-tiers">
-        <h4>KV cache</h4>
-        <span>
-          device {bytes(memory?.kv.deviceBytes ?? 0)} · host {bytes(memory?.kv.hostBytes ?? 0)} · disk {bytes(memory?.kv.diskBytes ?? 0)}
-        </span>
-        <div className="muted small">
-          {int(memory?.nPast ?? 0)} / {int(memory?.nCtx ?? 0)} positions
+    <details className="panels-box" open={open} onToggle={(e) => setOpen(e.currentTarget.open)}>
+      <summary>
+        Engine <span className="muted small">{last ? `${rate(last.tokensPerSec)} · ` : ""}KV {bytes((memory?.kv.deviceBytes ?? 0) + (memory?.kv.hostBytes ?? 0))}</span>
+      </summary>
+      <section className="panels">
+        <div className="panel" data-testid="mem-gpu">
+          <h4>GPU</h4>
+          {gpu ? (
+            <span>
+              {gpu.name}: {bytes(gpu.usedBytes)} / {bytes(gpu.totalBytes)}
+            </span>
+          ) : (
+            <span>no GPU: CPU backend</span>
+          )}
         </div>
-      </div>
-      <div className="panel" data-testid="retrieval-stats">
-        <h4>Retrieval</h4>
-        {last?.retrieval ? (
+        <div className="panel" data-testid="mem-cpu">
+          <h4>Memory (RSS)</h4>
           <span>
-            keys scanned {((last.retrieval.keysScanned / Math.max(1, last.retrieval.keysTotal)) * 100).toFixed(1)}% ({int(last.retrieval.keysScanned)} of{" "}
-            {int(last.retrieval.keysTotal)}) · top-k {int(last.retrieval.topK)}
-            {last.retrieval.massCaptured !== null && <> · mass {(last.retrieval.massCaptured * 100).toFixed(1)}%</>}
-            {last.retrieval.recall !== null && <> · recall {(last.retrieval.recall * 100).toFixed(0)}%</>}
+            app {bytes(memory?.rssMainBytes)} · engine {bytes(memory?.rssEngineBytes)}
           </span>
-        ) : !memory?.nPast ? (
-          <span className="muted">no context in the engine yet</span>
-        ) : mode === "full" ? (
+        </div>
+        <div className="panel" data-testid="kv-tiers">
+          <h4>KV cache</h4>
           <span>
-            full attention: keys scanned 100% ({int(memory.nPast)} of {int(memory.nPast)})
+            device {bytes(memory?.kv.deviceBytes ?? 0)} · host {bytes(memory?.kv.hostBytes ?? 0)} · disk {bytes(memory?.kv.diskBytes ?? 0)}
           </span>
-        ) : (
-          <span className="muted">retrieval: per-token figures appear with the next answer</span>
-        )}
-      </div>
-      <div className="panel" data-testid="tokens-per-sec">
-        <h4>Speed</h4>
-        <span>
-          {rate(last?.tokensPerSec)} · last token {last ? `${last.totalMs.toFixed(1)} ms` : "–"} · {tokenStats.length} tokens
-        </span>
-      </div>
-      <div className="panel wide">
-        <h4>Per-token latency by phase</h4>
-        <LatencyChart stats={tokenStats} />
-      </div>
-    </section>
+          <div className="muted small">
+            {int(memory?.nPast ?? 0)} / {int(memory?.nCtx ?? 0)} positions
+          </div>
+        </div>
+        <div className="panel" data-testid="retrieval-stats">
+          <h4>Retrieval</h4>
+          {last?.retrieval ? (
+            <span>
+              keys scanned {((last.retrieval.keysScanned / Math.max(1, last.retrieval.keysTotal)) * 100).toFixed(1)}% ({int(last.retrieval.keysScanned)} of{" "}
+              {int(last.retrieval.keysTotal)}) · top-k {int(last.retrieval.topK)}
+              {last.retrieval.massCaptured !== null && <> · mass {(last.retrieval.massCaptured * 100).toFixed(1)}%</>}
+              {last.retrieval.recall !== null && <> · recall {(last.retrieval.recall * 100).toFixed(0)}%</>}
+            </span>
+          ) : !memory?.nPast ? (
+            <span className="muted">no context in the engine yet</span>
+          ) : mode === "full" ? (
+            <span>
+              full attention: keys scanned 100% ({int(memory.nPast)} of {int(memory.nPast)})
+            </span>
+          ) : (
+            <span className="muted">retrieval: per-token figures appear with the next answer</span>
+          )}
+        </div>
+        <div className="panel" data-testid="tokens-per-sec">
+          <h4>Speed</h4>
+          <span>
+            {rate(last?.tokensPerSec)} · last token {last ? `${last.totalMs.toFixed(1)} ms` : "–"} · {tokenStats.length} tokens
+          </span>
+        </div>
+        <div className="panel wide">
+          <h4>Per-token latency by phase</h4>
+          <LatencyChart stats={tokenStats} />
+        </div>
+      </section>
+    </details>
   );
 }

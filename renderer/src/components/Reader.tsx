@@ -1,11 +1,14 @@
 // The book's text, one chapter at a time (or 20,000-character pages when it has
-// no chapters), with chapter navigation. Passages the model attended to in the
-// last answer are marked; clicking one in the chat jumps here. The part beyond
-// what fits the model's context is shown dimmed.
-import { useEffect, useMemo, useRef, useState, type JSX } from "react";
+// no chapters), with chapter navigation; a chapter opens at its top. The passages
+// of one answer are marked: the last one's, or the one whose passage was clicked
+// in the chat (the reader jumps there and outlines it). When an answer ends, the
+// reader jumps to its strongest passage, unless the person has been moving
+// around the book: then it offers to. The part beyond what fits the model's
+// context is shown dimmed.
+import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState, type JSX } from "react";
 import { useStore } from "../store";
 import { api } from "../store/api";
-import type { DocumentInfo, Highlight } from "../../../main/ipc/contract";
+import type { DocumentInfo, Highlight, MessageInfo } from "../../../main/ipc/contract";
 
 const PAGE = 20_000;
 
@@ -32,21 +35,64 @@ export function sectionsOf(doc: DocumentInfo): Section[] {
 
 export function Reader() {
   const doc = useStore((s) => s.documents.find((d) => d.id === s.selectedDocId));
-  const highlights = useStore((s) => lastHighlights(s.messages));
+  const empty = useStore((s) => s.documents.length === 0);
   const jumpTo = useStore((s) => s.jumpTo);
+  const conversationId = useStore((s) => s.conversationId);
+  const latestId = useStore((s) => lastAnswer(s.messages)?.id ?? null);
+  const latestStatus = useStore((s) => lastAnswer(s.messages)?.status ?? null);
   const sections = useMemo(() => (doc ? sectionsOf(doc) : []), [doc?.id, doc?.chars, doc?.chapters.length]);
   const [index, setIndex] = useState(0);
   const [text, setText] = useState<{ start: number; text: string } | null>(null);
+  // The answer whose passages are marked (null: the last one), and the passage outlined.
+  const [shown, setShown] = useState<{ answerId: number | null; target: number | null }>({ answerId: null, target: null });
+  const [offer, setOffer] = useState<{ answerId: number; offset: number } | null>(null);
+  const highlights = useStore((s) => answerShown(s.messages, shown.answerId)?.highlights ?? NONE);
   const body = useRef<HTMLDivElement>(null);
+  const pending = useRef<number | null>(null); // a jump's offset, until its section is on screen
+  const lastText = useRef<typeof text>(null);
+  const moved = useRef(false); // the person moved around this book: an answer then offers to jump
+  const streamingId = useRef<number | null>(null);
+
+  const go = (offset: number, answerId: number | null) => {
+    const i = sections.findIndex((s) => offset >= s.start && offset < s.end);
+    if (i < 0) return;
+    pending.current = offset;
+    setIndex(i);
+    setShown({ answerId, target: offset });
+    setOffer(null);
+  };
+  const turn = (i: number) => {
+    moved.current = true;
+    setIndex(i);
+  };
 
   useEffect(() => {
     setIndex(0);
+    setShown({ answerId: null, target: null });
+    pending.current = null;
+    moved.current = false;
   }, [doc?.id]);
+  useEffect(() => setOffer(null), [doc?.id, conversationId]);
   useEffect(() => {
     if (!jumpTo || !doc || jumpTo.documentId !== doc.id) return;
-    const i = sections.findIndex((s) => jumpTo.offset >= s.start && jumpTo.offset < s.end);
-    if (i >= 0) setIndex(i);
+    moved.current = true;
+    go(jumpTo.offset, answerWith(useStore.getState().messages, jumpTo.offset)?.id ?? null);
   }, [jumpTo?.seq]);
+  useEffect(() => {
+    if (latestStatus === "streaming") {
+      streamingId.current = latestId;
+      return;
+    }
+    // Only an answer seen streaming has just ended (opening a conversation does not jump).
+    if (latestId === null || streamingId.current !== latestId) return;
+    streamingId.current = null;
+    const best = strongest(answerShown(useStore.getState().messages, latestId)?.highlights ?? NONE);
+    setShown({ answerId: latestId, target: null });
+    if (!best) return;
+    if (moved.current) setOffer({ answerId: latestId, offset: best.start });
+    else go(best.start, latestId);
+  }, [latestId, latestStatus]);
+
   const section = sections[index];
   useEffect(() => {
     if (!doc || !section) {
@@ -62,45 +108,91 @@ export function Reader() {
       live = false;
     };
   }, [doc?.id, section?.start, section?.end]);
-  useEffect(() => {
-    body.current?.querySelector?.(".hl-target")?.scrollIntoView?.({ block: "center" });
-  }, [text, jumpTo?.seq]);
+  // before paint: a new chapter never shows a frame at the old one's scroll position
+  useLayoutEffect(() => {
+    const el = body.current;
+    if (!el || !text) return;
+    const p = pending.current;
+    const inText = p !== null && p >= text.start && p < text.start + text.text.length;
+    if (inText) pending.current = null;
+    const mark = inText ? el.querySelector(".hl-target") : null;
+    if (mark) mark.scrollIntoView?.({ block: "center" });
+    else if (text !== lastText.current) el.scrollTop = 0;
+    lastText.current = text;
+  }, [text, shown]);
 
-  if (!doc) return <section className="reader muted">No book selected.</section>;
+  if (!doc) return <section className="reader muted">{empty ? "The library is empty: drop a book on the window to read it here." : "No book selected."}</section>;
+  const offered = offer && sections.find((s) => offer.offset >= s.start && offer.offset < s.end);
   return (
     <section className="reader">
       <header>
-        <select aria-label="Chapter" value={index} onChange={(e) => setIndex(Number(e.target.value))}>
+        <select aria-label="Chapter" value={index} onChange={(e) => turn(Number(e.target.value))}>
           {sections.map((s, i) => (
             <option key={i} value={i}>
               {s.title}
             </option>
           ))}
         </select>
-        <button type="button" disabled={index === 0} onClick={() => setIndex(index - 1)} aria-label="Previous chapter">
+        <button type="button" disabled={index === 0} onClick={() => turn(index - 1)} aria-label="Previous chapter">
           ‹
         </button>
-        <button type="button" disabled={index >= sections.length - 1} onClick={() => setIndex(index + 1)} aria-label="Next chapter">
+        <button type="button" disabled={index >= sections.length - 1} onClick={() => turn(index + 1)} aria-label="Next chapter">
           ›
         </button>
       </header>
-      <div className="reader-text" ref={body}>
-        {text && <Marked text={text.text} base={text.start} highlights={highlights} usedEnd={doc.charsUsed} target={jumpTo?.documentId === doc.id ? jumpTo.offset : null} />}
+      {offer && offered && (
+        <div className="reader-offer small" data-testid="answer-offer">
+          <span>The answer’s strongest passage: {offered.title}</span>
+          <button type="button" onClick={() => go(offer.offset, offer.answerId)}>
+            Show it
+          </button>
+          <button type="button" className="icon" aria-label="Dismiss" onClick={() => setOffer(null)}>
+            ×
+          </button>
+        </div>
+      )}
+      <div
+        className="reader-text"
+        ref={body}
+        tabIndex={0}
+        aria-label="Book text"
+        onWheel={() => (moved.current = true)}
+        onPointerDown={() => (moved.current = true)}
+        onKeyDown={(e) => {
+          if (SCROLL_KEYS.has(e.key)) moved.current = true;
+        }}
+      >
+        {text && <Marked text={text.text} base={text.start} highlights={highlights} usedEnd={doc.charsUsed} target={shown.target} />}
       </div>
     </section>
   );
 }
 
 const NONE: Highlight[] = [];
+const SCROLL_KEYS = new Set(["ArrowUp", "ArrowDown", "PageUp", "PageDown", "Home", "End", " "]);
 
-/** The last answer's highlights (a stable array: selectors must not make new objects). */
-function lastHighlights(messages: { role: string; highlights: Highlight[] }[]): Highlight[] {
-  for (let i = messages.length - 1; i >= 0; i--) if (messages[i].role === "assistant") return messages[i].highlights;
-  return NONE;
+function lastAnswer(messages: MessageInfo[]): MessageInfo | undefined {
+  for (let i = messages.length - 1; i >= 0; i--) if (messages[i].role === "assistant") return messages[i];
+  return undefined;
+}
+
+/** The answer `id`, or the last one when it is null or gone (another conversation opened). */
+function answerShown(messages: MessageInfo[], id: number | null): MessageInfo | undefined {
+  return (id !== null && messages.find((m) => m.id === id)) || lastAnswer(messages);
+}
+
+/** The newest answer with a passage starting at `offset` (the chat jumps to a passage's start). */
+function answerWith(messages: MessageInfo[], offset: number): MessageInfo | undefined {
+  for (let i = messages.length - 1; i >= 0; i--) if (messages[i].highlights.some((h) => h.start === offset)) return messages[i];
+  return undefined;
+}
+
+function strongest(hs: Highlight[]): Highlight | undefined {
+  return hs.reduce<Highlight | undefined>((best, h) => (!best || h.weight > best.weight ? h : best), undefined);
 }
 
 /** The text with <mark>s for highlights and a dimmed tail past the context limit. */
-function Marked({ text, base, highlights, usedEnd, target }: { text: string; base: number; highlights: Highlight[]; usedEnd: number | null; target: number | null }) {
+const Marked = memo(function Marked({ text, base, highlights, usedEnd, target }: { text: string; base: number; highlights: Highlight[]; usedEnd: number | null; target: number | null }) {
   const end = base + text.length;
   const hs = highlights.filter((h) => h.end > base && h.start < end).sort((a, b) => a.start - b.start);
   const parts: JSX.Element[] = [];
@@ -133,4 +225,4 @@ function Marked({ text, base, highlights, usedEnd, target }: { text: string; bas
   });
   plain(pos, end, "tail");
   return <div className="book">{parts}</div>;
-}
+});

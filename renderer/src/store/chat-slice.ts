@@ -1,5 +1,6 @@
 // Conversations of the selected document and the messages of the open one;
-// streaming text arrives as deltas and is appended in place.
+// streaming text arrives as deltas and is appended in place. Which conversation
+// is answering is tracked across all of them (only one answer runs at a time).
 import type { ConversationInfo, MessageInfo } from "../../../main/ipc/contract";
 import { api, messageOf } from "./api";
 import type { Slice } from "./types";
@@ -8,11 +9,14 @@ export interface ChatSlice {
   conversations: ConversationInfo[];
   conversationId: number | null;
   messages: MessageInfo[];
+  /** The answer being written, in whichever conversation (null: none known). */
+  answering: { conversationId: number; messageId: number } | null;
   loadConversations(documentId: number | null): Promise<void>;
   openConversation(id: number | null): Promise<void>;
   newConversation(): Promise<number | null>;
   send(text: string): Promise<boolean>;
-  stop(): Promise<void>;
+  /** Stops the answer of that conversation (by default the open one). */
+  stop(conversationId?: number): Promise<void>;
   regenerate(): Promise<void>;
   setSystemPrompt(text: string): Promise<void>;
   removeConversation(id: number): Promise<void>;
@@ -25,6 +29,7 @@ export const chatSlice: Slice<ChatSlice> = (set, get) => ({
   conversations: [],
   conversationId: null,
   messages: [],
+  answering: null,
 
   loadConversations: async (documentId) => {
     if (documentId === null) return set({ conversations: [], conversationId: null, messages: [] });
@@ -79,8 +84,8 @@ export const chatSlice: Slice<ChatSlice> = (set, get) => ({
     }
   },
 
-  stop: async () => {
-    const id = get().conversationId;
+  stop: async (conversationId) => {
+    const id = conversationId ?? get().conversationId;
     if (id !== null) await api()["chat.stop"]({ conversationId: id }).catch((e) => get().notify("error", messageOf(e)));
   },
 
@@ -120,17 +125,25 @@ export const chatSlice: Slice<ChatSlice> = (set, get) => ({
 
   messageUpdated: (m) =>
     set((s) => {
-      if (m.conversationId !== s.conversationId) return {};
+      const answering =
+        m.role === "assistant" && m.status === "streaming"
+          ? { conversationId: m.conversationId, messageId: m.id }
+          : s.answering?.messageId === m.id
+            ? null
+            : s.answering;
+      if (m.conversationId !== s.conversationId) return { answering };
       const i = s.messages.findIndex((x) => x.id === m.id);
       // A finished message replaces the streamed copy (its text is the exact final one).
       const messages = i >= 0 ? s.messages.map((x) => (x.id === m.id ? m : x)) : [...s.messages, m].sort((a, b) => a.id - b.id);
-      return { messages };
+      return { messages, answering };
     }),
 
   appendDelta: (conversationId, messageId, text) =>
     set((s) => {
-      if (conversationId !== s.conversationId) return {};
-      return { messages: s.messages.map((m) => (m.id === messageId ? { ...m, content: m.content + text } : m)) };
+      // After a reload mid-answer, the deltas are the first news of which conversation answers.
+      const answering = s.answering?.messageId === messageId ? s.answering : { conversationId, messageId };
+      if (conversationId !== s.conversationId) return answering === s.answering ? {} : { answering };
+      return { answering, messages: s.messages.map((m) => (m.id === messageId ? { ...m, content: m.content + text } : m)) };
     }),
 
   streaming: () => get().messages.some((m) => m.status === "streaming"),

@@ -16,6 +16,7 @@ export interface EngineSlice {
   inspectModel(path: string): Promise<void>;
   loadModel(path: string): Promise<void>;
   openModelDialog(): Promise<void>;
+  /** Rejects with the server's refusal: the settings dialog shows it by the field at fault. */
   saveSettings(p: SettingsPatch): Promise<void>;
   setEngine(s: EngineStatus): void;
   setSettings(s: Settings): void;
@@ -77,11 +78,7 @@ export const engineSlice: Slice<EngineSlice> = (set, get) => ({
   },
 
   saveSettings: async (p) => {
-    try {
-      set({ settings: await api()["settings.set"](p) });
-    } catch (e) {
-      get().notify("error", messageOf(e));
-    }
+    set({ settings: await api()["settings.set"](p) });
   },
 
   setEngine: (engine) => set({ engine }),

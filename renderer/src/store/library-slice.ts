@@ -36,6 +36,7 @@ export const librarySlice: Slice<LibrarySlice> = (set, get) => ({
   },
 
   selectDocument: async (id) => {
+    if (id !== get().selectedDocId) get().clearAnswer();
     set({ selectedDocId: id });
     await get().loadConversations(id);
   },
@@ -95,11 +96,19 @@ export const librarySlice: Slice<LibrarySlice> = (set, get) => ({
       return { documents, progress };
     }),
 
-  docRemoved: (id) =>
-    set((s) => ({
-      documents: s.documents.filter((d) => d.id !== id),
-      selectedDocId: s.selectedDocId === id ? null : s.selectedDocId,
-    })),
+  // Called twice for one removal (the call's result, then the doc.removed event): the second finds nothing.
+  docRemoved: (id) => {
+    const { documents, selectedDocId } = get();
+    const i = documents.findIndex((d) => d.id === id);
+    if (i < 0) return;
+    const rest = documents.filter((d) => d.id !== id);
+    set((s) => ({ documents: rest, progress: omit(s.progress, id) }));
+    if (selectedDocId !== id) return;
+    // Its conversations leave the screen at once; the book that took its place in the list
+    // (or the one before it, or none) is selected.
+    void get().loadConversations(null);
+    void get().selectDocument((rest[i] ?? rest[i - 1])?.id ?? null);
+  },
 
   setProgress: (p) => set((s) => ({ progress: { ...s.progress, [p.documentId]: p } })),
 });

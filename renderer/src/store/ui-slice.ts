@@ -6,6 +6,8 @@ export interface Notice {
   id: number;
   kind: "error" | "info";
   text: string;
+  /** How many times it was raised; a repeat refreshes the one shown instead of stacking. */
+  count: number;
 }
 
 export interface UiSlice {
@@ -21,6 +23,8 @@ export interface UiSlice {
   jump(documentId: number, offset: number): void;
 }
 
+/** The most notices shown at once; the oldest give way. */
+const MAX_NOTICES = 3;
 let noticeId = 1;
 
 export const uiSlice: Slice<UiSlice> = (set) => ({
@@ -28,9 +32,24 @@ export const uiSlice: Slice<UiSlice> = (set) => ({
   connection: "connecting",
   settingsOpen: false,
   jumpTo: null,
-  notify: (kind, text) => set((s) => ({ notices: [...s.notices.slice(-4), { id: noticeId++, kind, text }] })),
+  notify: (kind, raw) =>
+    set((s) => {
+      // While the connection is down its banner says so; calls failing for that reason add nothing.
+      if (s.connection === "closed" && /connection to tome lost/i.test(raw)) return {};
+      const text = readable(raw);
+      const same = s.notices.find((n) => n.kind === kind && n.text === text);
+      const rest = s.notices.filter((n) => n !== same).slice(-(MAX_NOTICES - 1));
+      // a new id: the repeat moves to the end and its time to expire starts again
+      return { notices: [...rest, { id: noticeId++, kind, text, count: (same?.count ?? 0) + 1 }] };
+    }),
   dismiss: (id) => set((s) => ({ notices: s.notices.filter((n) => n.id !== id) })),
   setConnection: (connection) => set({ connection }),
   setSettingsOpen: (settingsOpen) => set({ settingsOpen }),
   jump: (documentId, offset) => set((s) => ({ jumpTo: { documentId, offset, seq: (s.jumpTo?.seq ?? 0) + 1 } })),
 });
+
+/** A refusal of the contract's validation names the field, not the request ("params.text: must …"). */
+function readable(text: string): string {
+  const t = text.replace(/^params\.([\w.]+): /, (_, field: string) => `${field.split(".").pop()} `);
+  return t.charAt(0).toUpperCase() + t.slice(1);
+}

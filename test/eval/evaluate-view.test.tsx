@@ -71,8 +71,8 @@ describe("Evaluate view", () => {
       tasks: ["niah_single"], lengths: [1024], depths: [50], modes: ["full", "retrieval", "streaming"], samples: 1, beyondTrained: false, sinks: 16,
     });
     await screen.findByTestId("eval-cancel");
-    act(() => ROWS.forEach((r, i) => f.emit("eval.progress", { jobId: "e1", progress: { done: i + 1, total: 3, task: r.task, length: r.length, depth: r.depth, mode: r.mode }, row: r })));
-    expect(screen.getByTestId("eval-progress").textContent).toMatch(/3 \/ 3/);
+    act(() => ROWS.forEach((r, i) => f.emit("eval.progress", { jobId: "e1", progress: { done: i + 1, total: 4, task: r.task, length: r.length, depth: r.depth, mode: r.mode }, row: r })));
+    expect(screen.getByTestId("eval-progress").textContent).toMatch(/3 \/ 4/);
     const maps = screen.getAllByTestId("eval-heatmap");
     // score x 3 modes, difference x 2, agreement x 2, KL x 2
     expect(maps).toHaveLength(9);
@@ -82,6 +82,7 @@ describe("Evaluate view", () => {
     await waitFor(() => expect(f.calls.some((c) => c.method === "eval.cancel" && (c.params as { jobId: string }).jobId === "e1")).toBe(true));
     act(() => f.emit("eval.done", { jobId: "e1", result: null, error: { code: "CANCELLED", message: "cancelled" } }));
     expect(screen.getByTestId("eval-error").textContent).toBe("Cancelled.");
+    expect(screen.getByTestId("eval-progress").textContent).toMatch(/3 \/ 4 .* · stopped$/);
     expect(screen.getByTestId("eval-run")).toBeTruthy();
   });
 

@@ -47,6 +47,16 @@ describe("App", () => {
     expect(screen.getByTestId("context-note").textContent).toMatch(/first 1,500 of this book's 4,000 tokens/);
   });
 
+  it("describes the model chosen in the list: its trained context, and whether it is the one loaded", async () => {
+    const { container } = render(<App />);
+    const summary = () => container.querySelector(".model-details summary")?.textContent ?? "";
+    await waitFor(() => expect(summary()).toBe("llama · trained for 2,048 tokens · no chat template (fallback)"));
+    act(() => useStore.setState({ models: [...useStore.getState().models, { path: "/m/other.gguf", name: "other.gguf", sizeBytes: 20, source: "models-dir" }] }));
+    fireEvent.change(screen.getByTestId("model-select"), { target: { value: "/m/other.gguf" } });
+    await waitFor(() => expect(summary()).toMatch(/^not loaded · llama · trained for 2,048 tokens/));
+    expect(screen.getByTestId("model-load").textContent).toBe("Load");
+  });
+
   it("sends a question, streams the answer into a new assistant message, and stops it", async () => {
     render(<App />);
     fireEvent.change(screen.getByTestId("chat-input"), { target: { value: "Who is Alice?" } });

@@ -31,5 +31,19 @@ export async function ingest(name: string, bytes: Uint8Array, opts: IngestOption
   if (!reader) throw unsupported(name);
   if (bytes.length === 0) throw empty("file");
   const doc = await reader(bytes, opts);
-  return { ...doc, title: doc.title ?? path.basename(name, path.extname(name)) };
+  const title = doc.title ?? path.basename(name, path.extname(name));
+  return { ...doc, title: withoutByline(title, doc.author) };
+}
+
+/**
+ * The title without a trailing byline that repeats the author, which the app shows beside it
+ * ("Alice's Adventures in Wonderland, by Lewis Carroll" in Gutenberg's PDF metadata); a title
+ * that is only a byline stays as it is.
+ */
+export function withoutByline(title: string, author: string | null): string {
+  if (!author) return title;
+  const i = title.toLowerCase().lastIndexOf(author.toLowerCase());
+  if (i < 0 || i + author.length !== title.length) return title;
+  const head = title.slice(0, i).replace(/[\s,;:\-\u2013\u2014]*\bby\s+$/i, "");
+  return head.length < i && head.trim() ? head.trim() : title;
 }

@@ -97,7 +97,7 @@ export function Evaluate() {
             {progress
               ? `${progress.done} / ${progress.total} · ${progress.task} ${progress.length} tokens${progress.depth === null ? "" : ` depth ${progress.depth}%`} · ${progress.mode}`
               : "building the first instances…"}
-            {!running && progress ? " · done" : ""}
+            {!running && progress ? (progress.done >= progress.total ? " · done" : " · stopped") : ""}
           </span>
         </div>
       )}

@@ -47,43 +47,48 @@ export function ModelPicker() {
       </span>
       {details && details.path === choice && (
         <details className="model-details">
+          {/* the model chosen in the list (perhaps not the loaded one); its trained context, not the loaded ctx */}
           <summary>
-            {details.arch} · {details.contextLength ? `${int(details.contextLength)} ctx` : "ctx ?"} · {details.hasChatTemplate ? "chat template" : "no chat template (fallback)"}
+            {engine?.model?.path !== details.path && "not loaded · "}
+            {details.arch} · {details.contextLength ? `trained for ${int(details.contextLength)} tokens` : "trained context unknown"} ·{" "}
+            {details.hasChatTemplate ? "chat template" : "no chat template (fallback)"}
             {details.warning && <span className="error"> ⚠ {details.warning}</span>}
           </summary>
-          {details.memory && (
-            <table className="small">
+          <div className="model-details-panel">
+            {details.memory && (
+              <table className="small">
+                <tbody>
+                  <tr>
+                    <td>at context {int(details.memory.ctx)}</td>
+                    <td>weights {bytes(details.memory.weightBytes)}</td>
+                  </tr>
+                  <tr>
+                    <td>full attention</td>
+                    <td>
+                      KV {bytes(details.memory.kvBytes)} · total {bytes(details.memory.totalBytes)}
+                    </td>
+                  </tr>
+                  <tr>
+                    <td>retrieval attention</td>
+                    <td>
+                      device {bytes(details.memory.retrieval.totalDeviceBytes)} (KV {bytes(details.memory.retrieval.deviceKvBytes)}) · host KV{" "}
+                      {bytes(details.memory.retrieval.hostKvBytes)}
+                    </td>
+                  </tr>
+                </tbody>
+              </table>
+            )}
+            <table className="small metadata">
               <tbody>
-                <tr>
-                  <td>at context {int(details.memory.ctx)}</td>
-                  <td>weights {bytes(details.memory.weightBytes)}</td>
-                </tr>
-                <tr>
-                  <td>full attention</td>
-                  <td>
-                    KV {bytes(details.memory.kvBytes)} · total {bytes(details.memory.totalBytes)}
-                  </td>
-                </tr>
-                <tr>
-                  <td>retrieval attention</td>
-                  <td>
-                    device {bytes(details.memory.retrieval.totalDeviceBytes)} (KV {bytes(details.memory.retrieval.deviceKvBytes)}) · host KV{" "}
-                    {bytes(details.memory.retrieval.hostKvBytes)}
-                  </td>
-                </tr>
+                {Object.entries(details.metadata).map(([k, v]) => (
+                  <tr key={k}>
+                    <td>{k}</td>
+                    <td>{String(v)}</td>
+                  </tr>
+                ))}
               </tbody>
             </table>
-          )}
-          <table className="small metadata">
-            <tbody>
-              {Object.entries(details.metadata).map(([k, v]) => (
-                <tr key={k}>
-                  <td>{k}</td>
-                  <td>{String(v)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          </div>
         </details>
       )}
     </div>

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { act, cleanup, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
 import { App } from "../../renderer/src/components/App";
 import { NUMBER_FIELDS } from "../../renderer/src/components/SettingsDialog";
-import { INFO_MS } from "../../renderer/src/components/Notices";
+import { INFO_MS, LOST_LONG_MS } from "../../renderer/src/components/Notices";
 import { bindEvents, resetStore, useStore } from "../../renderer/src/store";
 import { setApi } from "../../renderer/src/store/api";
 import { validateParams } from "../../main/ipc/validate";
@@ -292,8 +292,24 @@ describe("notices", () => {
     expect(screen.queryByTestId("notice")).toBeNull();
   });
 
+  it("keeps the lost connection's banner up through the retries, then says what else may be wrong", async () => {
+    await start();
+    vi.useFakeTimers();
+    act(() => s().setConnection("open"));
+    expect(screen.queryByTestId("connection-lost")).toBeNull();
+    act(() => s().setConnection("closed"));
+    act(() => s().setConnection("connecting")); // a retry: still lost
+    expect(screen.getByTestId("connection-lost").textContent).toBe("Connection to tome lost; reconnecting…");
+    act(() => vi.advanceTimersByTime(LOST_LONG_MS + 10));
+    act(() => s().setConnection("closed"));
+    expect(screen.getByTestId("connection-lost").textContent).toMatch(/If tome was restarted, open the address it printed/);
+    act(() => s().setConnection("open"));
+    expect(screen.queryByTestId("connection-lost")).toBeNull();
+  });
+
   it("says a lost connection once, and reads a contract refusal as a sentence", async () => {
     await start();
+    act(() => s().setConnection("open"));
     act(() => s().setConnection("closed"));
     act(() => s().notify("error", "connection to tome lost"));
     expect(screen.getAllByText(/connection to tome lost/i)).toHaveLength(1);

@@ -145,6 +145,28 @@ describe("removing a book", () => {
   });
 });
 
+describe("the library across imports and reloads", () => {
+  it("says when a dropped book is already in the library", async () => {
+    render(<App />);
+    await waitFor(() => expect(s().selectedDocId).toBe(1));
+    const file = new File(["Call me Ishmael."], "moby.txt");
+    await act(() => s().importFiles([file]));
+    expect(screen.queryByTestId("notice")).toBeNull(); // new: no note
+    await act(() => s().importFiles([file]));
+    expect(screen.getByTestId("notice").textContent).toMatch(/“moby.txt” is already in the library\./);
+  });
+
+  it("selects again the book selected before the page was reloaded", async () => {
+    render(<App />);
+    await waitFor(() => expect(s().selectedDocId).toBe(1));
+    await act(() => s().selectDocument(2));
+    cleanup();
+    useStore.setState({ documents: [], selectedDocId: null }); // a new page: the store starts empty
+    await act(() => s().loadDocuments());
+    expect(s().selectedDocId).toBe(2);
+  });
+});
+
 describe("removing a conversation", () => {
   it("asks first when it has messages, deletes an empty one at once, and opens another", async () => {
     render(<App />);

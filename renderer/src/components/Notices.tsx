@@ -7,20 +7,20 @@ import type { Notice } from "../store/ui-slice";
 /** How long a note stays (not counting time under the pointer or the focus). */
 export const INFO_MS = 6000;
 
+/** How long reconnecting may take before the banner says what else may be wrong. */
+export const LOST_LONG_MS = 15_000;
+
 export function Notices() {
   const notices = useStore((s) => s.notices);
-  const connection = useStore((s) => s.connection);
   return (
-    <div className="notices">
-      {connection === "closed" && (
-        <div className="notice error" role="alert" data-testid="connection-lost">
-          <span className="notice-text">Connection to tome lost; reconnecting…</span>
-        </div>
-      )}
-      {notices.map((n) => (
-        <NoticeItem key={n.id} n={n} />
-      ))}
-    </div>
+    <>
+      <ConnectionLost />
+      <div className="notices">
+        {notices.map((n) => (
+          <NoticeItem key={n.id} n={n} />
+        ))}
+      </div>
+    </>
   );
 }
 
@@ -50,6 +50,37 @@ function NoticeItem({ n }: { n: Notice }) {
       <button type="button" className="notice-close" aria-label="Close this notice" title="Close" onClick={() => dismiss(n.id)}>
         ×
       </button>
+    </div>
+  );
+}
+
+/**
+ * While the connection is down, from its loss until it is back (not flickering with each
+ * retry); after LOST_LONG_MS, also the likely cause: `tome serve` prints a new address (port
+ * and token) each time it starts, so a page from before a restart never reconnects.
+ */
+function ConnectionLost() {
+  const lostAt = useStore((s) => s.lostAt);
+  const [long, setLong] = useState(false);
+  useEffect(() => {
+    setLong(false);
+    if (lostAt === null) return;
+    const t = setTimeout(() => setLong(true), Math.max(0, lostAt + LOST_LONG_MS - Date.now()));
+    return () => clearTimeout(t);
+  }, [lostAt]);
+  if (lostAt === null) return null;
+  return (
+    <div className="notice error connection-lost" role="alert" data-testid="connection-lost">
+      <span className="notice-text">
+        Connection to tome lost; reconnecting…
+        {long && (
+          <>
+            {" "}
+            Still no answer. If tome was restarted, open the address it printed when it started (each start prints a new one); your
+            books and conversations are kept.
+          </>
+        )}
+      </span>
     </div>
   );
 }

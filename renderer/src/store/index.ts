@@ -2,7 +2,7 @@
 // Components use narrow selectors: useStore((s) => s.documents).
 import { create } from "zustand";
 import type { TomeApi } from "../../../main/ipc/contract";
-import { librarySlice } from "./library-slice";
+import { librarySlice, remember } from "./library-slice";
 import { chatSlice } from "./chat-slice";
 import { engineSlice } from "./engine-slice";
 import { statsSlice } from "./stats-slice";
@@ -26,6 +26,7 @@ const initial = useStore.getState();
 /** Back to the initial state (tests call this between cases). */
 export function resetStore() {
   useStore.setState(initial, true);
+  remember(null); // and the selection kept for the next page load
 }
 
 /** Subscribes the store to the contract's events; returns the unsubscribe. */

@@ -32,12 +32,17 @@ export const librarySlice: Slice<LibrarySlice> = (set, get) => ({
     const documents = await api()["library.list"]({});
     set({ documents });
     const sel = get().selectedDocId;
-    if ((sel === null || !documents.some((d) => d.id === sel)) && documents.length) await get().selectDocument(documents[0].id);
+    if ((sel === null || !documents.some((d) => d.id === sel)) && documents.length) {
+      // the book selected before a reload or a restart, else the first
+      const last = remembered();
+      await get().selectDocument(documents.some((d) => d.id === last) ? last! : documents[0].id);
+    }
   },
 
   selectDocument: async (id) => {
     if (id !== get().selectedDocId) get().clearAnswer();
     set({ selectedDocId: id });
+    remember(id);
     await get().loadConversations(id);
   },
 
@@ -51,6 +56,8 @@ export const librarySlice: Slice<LibrarySlice> = (set, get) => ({
       try {
         const bytes = new Uint8Array(await f.arrayBuffer());
         const doc = await api()["library.import"]({ name: f.name, dataBase64: toBase64(bytes) });
+        // the same bytes again: the library keeps one copy, and says so
+        if (get().documents.some((d) => d.id === doc.id)) get().notify("info", `“${doc.title}” is already in the library.`);
         get().docUpdated(doc);
         await get().selectDocument(doc.id);
         // A new book is read at once when a model is loaded, so it becomes ready.
@@ -121,4 +128,23 @@ function newestFirst(a: DocumentInfo, b: DocumentInfo): number {
 function omit<T>(o: Record<number, T>, k: number): Record<number, T> {
   const { [k]: _gone, ...rest } = o;
   return rest;
+}
+
+// The selected book survives a reload: the page's own storage (absent or refused: nothing kept).
+const SELECTED_KEY = "tome.selectedDocId";
+function remembered(): number | null {
+  try {
+    const v = Number(globalThis.localStorage?.getItem(SELECTED_KEY));
+    return Number.isInteger(v) && v > 0 ? v : null;
+  } catch {
+    return null;
+  }
+}
+export function remember(id: number | null) {
+  try {
+    if (id === null) globalThis.localStorage?.removeItem(SELECTED_KEY);
+    else globalThis.localStorage?.setItem(SELECTED_KEY, String(id));
+  } catch {
+    // storage full or disabled: the selection is only a convenience
+  }
 }

@@ -13,6 +13,9 @@ export interface Notice {
 export interface UiSlice {
   notices: Notice[];
   connection: "connecting" | "open" | "closed";
+  /** When the open connection went away (ms since the epoch); null while it is up or was never
+   *  up. It stays set through the reconnection attempts (connecting, closed, connecting, ...). */
+  lostAt: number | null;
   settingsOpen: boolean;
   /** Character offset the reader should show (set by clicking a highlight). */
   jumpTo: { documentId: number; offset: number; seq: number } | null;
@@ -30,12 +33,13 @@ let noticeId = 1;
 export const uiSlice: Slice<UiSlice> = (set) => ({
   notices: [],
   connection: "connecting",
+  lostAt: null,
   settingsOpen: false,
   jumpTo: null,
   notify: (kind, raw) =>
     set((s) => {
       // While the connection is down its banner says so; calls failing for that reason add nothing.
-      if (s.connection === "closed" && /connection to tome lost/i.test(raw)) return {};
+      if (s.lostAt !== null && /connection to tome lost/i.test(raw)) return {};
       const text = readable(raw);
       const same = s.notices.find((n) => n.kind === kind && n.text === text);
       const rest = s.notices.filter((n) => n !== same).slice(-(MAX_NOTICES - 1));
@@ -43,7 +47,11 @@ export const uiSlice: Slice<UiSlice> = (set) => ({
       return { notices: [...rest, { id: noticeId++, kind, text, count: (same?.count ?? 0) + 1 }] };
     }),
   dismiss: (id) => set((s) => ({ notices: s.notices.filter((n) => n.id !== id) })),
-  setConnection: (connection) => set({ connection }),
+  setConnection: (connection) =>
+    set((s) => ({
+      connection,
+      lostAt: connection === "open" ? null : (s.lostAt ?? (s.connection === "open" ? Date.now() : null)),
+    })),
   setSettingsOpen: (settingsOpen) => set({ settingsOpen }),
   jump: (documentId, offset) => set((s) => ({ jumpTo: { documentId, offset, seq: (s.jumpTo?.seq ?? 0) + 1 } })),
 });

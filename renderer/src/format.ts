@@ -1,4 +1,6 @@
-// Number formatting for the panels.
+// Number formatting for the panels, and the engine's activity in words.
+import type { EngineActivity } from "../../main/ipc/contract";
+
 export function bytes(n: number | null | undefined): string {
   if (n === null || n === undefined) return "–";
   const u = ["B", "KiB", "MiB", "GiB", "TiB"];
@@ -23,3 +25,11 @@ export function int(n: number | null | undefined): string {
 export function rate(n: number | null | undefined): string {
   return n === null || n === undefined || !Number.isFinite(n) ? "–" : `${n.toFixed(n < 10 ? 1 : 0)} tok/s`;
 }
+
+/** What the engine is doing, in words ("Send waits: the engine is running an evaluation"). */
+export const DOING: Record<Exclude<EngineActivity, "idle">, string> = {
+  loading: "loading a model",
+  reading: "reading a book",
+  answering: "answering",
+  evaluating: "running an evaluation",
+};

@@ -47,6 +47,24 @@ describe("App", () => {
     expect(screen.getByTestId("context-note").textContent).toMatch(/first 1,500 of this book's 4,000 tokens/);
   });
 
+  it("shows where dragged files will go while they are over the window, crossing its parts", async () => {
+    const { container } = render(<App />);
+    const files = { dataTransfer: { types: ["Files"], files: [] } };
+    const app = container.querySelector(".app")!;
+    const chat = container.querySelector(".chat")!;
+    fireEvent.dragEnter(app, files);
+    fireEvent.dragEnter(chat, files); // into a part: enter there, then leave the one before
+    fireEvent.dragLeave(app, files);
+    expect(screen.getByTestId("drop-overlay").textContent).toBe("Drop to add to the library");
+    fireEvent.dragLeave(chat, files); // out of the window
+    expect(screen.queryByTestId("drop-overlay")).toBeNull();
+    fireEvent.dragEnter(app, { dataTransfer: { types: ["text/plain"], files: [] } }); // a text selection: not a book
+    expect(screen.queryByTestId("drop-overlay")).toBeNull();
+    fireEvent.dragEnter(app, files);
+    fireEvent.drop(app, files);
+    expect(screen.queryByTestId("drop-overlay")).toBeNull();
+  });
+
   it("describes the model chosen in the list: its trained context, and whether it is the one loaded", async () => {
     const { container } = render(<App />);
     const summary = () => container.querySelector(".model-details summary")?.textContent ?? "";

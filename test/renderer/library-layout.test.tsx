@@ -243,6 +243,16 @@ describe("the selected book's status", () => {
     expect(bar().getAttribute("max")).toBe("1000");
   });
 
+  it("holds Read back while the engine is busy elsewhere, saying with what", async () => {
+    render(<App />);
+    fireEvent.click(screen.getByText("Moby Dick"));
+    const read = await screen.findByTestId("read-doc");
+    expect((read as HTMLButtonElement).disabled).toBe(false);
+    act(() => useStore.setState({ engine: { ...engine, activity: "evaluating" } }));
+    expect((screen.getByTestId("read-doc") as HTMLButtonElement).disabled).toBe(true);
+    expect(screen.getByTestId("doc-status").parentElement!.textContent).toContain("after the engine has finished running an evaluation");
+  });
+
   it("says a book's state in the same words in the list and in the status", async () => {
     render(<App />);
     fireEvent.click(screen.getByText("Moby Dick"));
@@ -270,6 +280,22 @@ describe("the reader", () => {
     );
     fireEvent.click(screen.getAllByTestId("highlight")[0]); // the older answer's first passage
     await waitFor(() => expect(chapter()).toBe("1"));
+    await waitFor(() => expect(target()).toBe(older.text));
+    expect(screen.getAllByTestId("highlight-mark").map((m) => m.textContent)).toEqual([older.text, BOOK.slice(2800, 2830)]);
+  });
+
+  it("marks the clicked answer's passages even when a later answer has a passage at the same place", async () => {
+    render(<App />);
+    const older = passage(2600, 2640, 0.4);
+    act(() =>
+      useStore.setState({
+        messages: [
+          msg({ id: 5, content: "Older.", highlights: [older, passage(2800, 2830, 0.3)] }),
+          msg({ id: 7, content: "Last.", highlights: [passage(2600, 2700, 0.9)] }),
+        ],
+      }),
+    );
+    fireEvent.click(screen.getAllByTestId("highlight")[0]);
     await waitFor(() => expect(target()).toBe(older.text));
     expect(screen.getAllByTestId("highlight-mark").map((m) => m.textContent)).toEqual([older.text, BOOK.slice(2800, 2830)]);
   });

@@ -1,6 +1,7 @@
 // The window: model bar on top; library and conversations on the left; the chat
 // in the middle; the reader and the live panels on the right (or, in the
 // Evaluate view, tome eval across both). Dropping a file anywhere imports it.
+import { useRef, useState, type DragEvent } from "react";
 import { useStore } from "../store";
 import { Library } from "./Library";
 import { Chat } from "./Chat";
@@ -16,15 +17,37 @@ export function App() {
   const openSettings = useStore((s) => s.setSettingsOpen);
   const view = useStore((s) => s.view);
   const setView = useStore((s) => s.setView);
+  // Files dragged over the window: an overlay says they will be added. Enter and leave fire
+  // for every child crossed, so the overlay goes when the count of entries is back to 0.
+  const [dragging, setDragging] = useState(false);
+  const depth = useRef(0);
+  const carriesFiles = (e: DragEvent) => Array.from(e.dataTransfer?.types ?? []).includes("Files");
   return (
     <div
       className="app"
+      onDragEnter={(e) => {
+        if (!carriesFiles(e)) return;
+        depth.current++;
+        setDragging(true);
+      }}
+      onDragLeave={(e) => {
+        if (!carriesFiles(e) || --depth.current > 0) return;
+        depth.current = 0;
+        setDragging(false);
+      }}
       onDragOver={(e) => e.preventDefault()}
       onDrop={(e) => {
         e.preventDefault();
+        depth.current = 0;
+        setDragging(false);
         if (e.dataTransfer.files.length) void importFiles(Array.from(e.dataTransfer.files));
       }}
     >
+      {dragging && (
+        <div className="drop-overlay" data-testid="drop-overlay" aria-hidden="true">
+          Drop to add to the library
+        </div>
+      )}
       <header className="topbar">
         <h1>tome</h1>
         <ModelPicker />

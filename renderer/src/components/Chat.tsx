@@ -3,17 +3,10 @@
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
 import { useStore } from "../store";
 import type { EngineActivity, MessageInfo } from "../../../main/ipc/contract";
-import { ms, rate } from "../format";
+import { DOING, ms, rate } from "../format";
 
 /** How near the bottom (px) still counts as following the answer as it streams. */
 const FOLLOW_PX = 40;
-
-const DOING: Record<Exclude<EngineActivity, "idle">, string> = {
-  loading: "loading a model",
-  reading: "reading a book",
-  answering: "answering",
-  evaluating: "running an evaluation",
-};
 
 export function Chat() {
   const messages = useStore((s) => s.messages);
@@ -194,7 +187,7 @@ function Message({ m }: { m: MessageInfo }) {
         <ol className="passages">
           {m.highlights.map((h, i) => (
             <li key={i}>
-              <button type="button" data-testid="highlight" onClick={() => jump(docId, h.start)} title="Show in the book">
+              <button type="button" data-testid="highlight" onClick={() => jump(docId, h.start, m.id)} title="Show in the book">
                 “{h.text.trim().slice(0, 160)}{h.text.length > 160 ? "…" : ""}”
               </button>
             </li>

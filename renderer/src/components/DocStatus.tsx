@@ -7,7 +7,7 @@ import type { DocumentInfo } from "../../../main/ipc/contract";
 import { bookTokensThatFit, reserveTokens } from "../../../main/app/read-budget";
 import { shownDocState, type ShownDocState } from "../doc-state";
 import { useStore } from "../store";
-import { int, ms, rate } from "../format";
+import { DOING, int, ms, rate } from "../format";
 
 /** A book's state in words, the same in the library list and here. */
 export function stateLabel(shown: ShownDocState, hasModel: boolean): string {
@@ -50,6 +50,7 @@ export function DocStatus() {
   const modelPath = useStore((s) => s.engine?.model?.path);
   const ctx = useStore((s) => s.engine?.model?.ctx);
   const maxTokens = useStore((s) => s.settings?.maxTokens);
+  const activity = useStore((s) => s.engine?.activity ?? "idle");
   const read = useStore((s) => s.readDocument);
   const cancel = useStore((s) => s.cancelRead);
   if (!doc) return null;
@@ -105,9 +106,13 @@ export function DocStatus() {
         </p>
       )}
       {(doc.state === "new" || doc.state === "error") && hasModel && (
-        <button type="button" onClick={() => void read(doc.id)}>
-          {shown === "saved" ? "Open" : "Read it now"}
-        </button>
+        <>
+          <button type="button" data-testid="read-doc" disabled={activity !== "idle"} onClick={() => void read(doc.id)}>
+            {shown === "saved" ? "Open" : "Read it now"}
+          </button>
+          {/* the engine does one thing at a time: say what it is doing instead of failing the click */}
+          {activity !== "idle" && activity !== "reading" && <span className="muted small"> after the engine has finished {DOING[activity]}</span>}
+        </>
       )}
       {doc.boilerplateSkipped && <p className="muted small">Project Gutenberg header and licence skipped.</p>}
     </div>

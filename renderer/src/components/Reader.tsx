@@ -76,7 +76,7 @@ export function Reader() {
   useEffect(() => {
     if (!jumpTo || !doc || jumpTo.documentId !== doc.id) return;
     moved.current = true;
-    go(jumpTo.offset, answerWith(useStore.getState().messages, jumpTo.offset)?.id ?? null);
+    go(jumpTo.offset, jumpTo.answerId ?? answerWith(useStore.getState().messages, jumpTo.offset)?.id ?? null);
   }, [jumpTo?.seq]);
   useEffect(() => {
     if (latestStatus === "streaming") {
@@ -181,7 +181,7 @@ function answerShown(messages: MessageInfo[], id: number | null): MessageInfo | 
   return (id !== null && messages.find((m) => m.id === id)) || lastAnswer(messages);
 }
 
-/** The newest answer with a passage starting at `offset` (the chat jumps to a passage's start). */
+/** The newest answer with a passage starting at `offset`, for a jump that names no answer. */
 function answerWith(messages: MessageInfo[], offset: number): MessageInfo | undefined {
   for (let i = messages.length - 1; i >= 0; i--) if (messages[i].highlights.some((h) => h.start === offset)) return messages[i];
   return undefined;

@@ -18,12 +18,13 @@ export interface UiSlice {
   lostAt: number | null;
   settingsOpen: boolean;
   /** Character offset the reader should show (set by clicking a highlight). */
-  jumpTo: { documentId: number; offset: number; seq: number } | null;
+  /** Where the reader goes next; answerId: the answer whose passage was clicked (its passages are marked). */
+  jumpTo: { documentId: number; offset: number; answerId: number | null; seq: number } | null;
   notify(kind: Notice["kind"], text: string): void;
   dismiss(id: number): void;
   setConnection(c: UiSlice["connection"]): void;
   setSettingsOpen(open: boolean): void;
-  jump(documentId: number, offset: number): void;
+  jump(documentId: number, offset: number, answerId?: number): void;
 }
 
 /** The most notices shown at once; the oldest give way. */
@@ -53,7 +54,7 @@ export const uiSlice: Slice<UiSlice> = (set) => ({
       lostAt: connection === "open" ? null : (s.lostAt ?? (s.connection === "open" ? Date.now() : null)),
     })),
   setSettingsOpen: (settingsOpen) => set({ settingsOpen }),
-  jump: (documentId, offset) => set((s) => ({ jumpTo: { documentId, offset, seq: (s.jumpTo?.seq ?? 0) + 1 } })),
+  jump: (documentId, offset, answerId) => set((s) => ({ jumpTo: { documentId, offset, answerId: answerId ?? null, seq: (s.jumpTo?.seq ?? 0) + 1 } })),
 });
 
 /** A refusal of the contract's validation names the field, not the request ("params.text: must …"). */

@@ -45,6 +45,18 @@ describe("structure", () => {
     for (const c of cs) expect(t.slice(c.start, c.start + 7)).toBe("CHAPTER");
     expect(cs[0].start).toBeGreaterThan(t.indexOf("Two"));
   });
+  it("joins a PDF heading wrapped onto a short next line, never a chapter's first sentence", () => {
+    const body = "x".repeat(500);
+    const pdf = (heading: string, next: string) => findChapters(`${heading}\n${next}\n${body}\n`, { requireBlankLine: false })[0].title;
+    expect(pdf("CHAPTER V. Advice from a", "Caterpillar")).toBe("CHAPTER V. Advice from a Caterpillar");
+    expect(pdf("CHAPTER IV. The Rabbit Sends in", "a Little Bill")).toBe("CHAPTER IV. The Rabbit Sends in a Little Bill");
+    expect(pdf("CHAPTER I. Loomings", "Call me Ishmael.")).toBe("CHAPTER I. Loomings");
+    expect(pdf("CHAPTER II. The Carpet-Bag", "I stuffed a shirt or two into my old carpet-bag")).toBe("CHAPTER II. The Carpet-Bag");
+    expect(pdf("CHAPTER III. The Spouter-Inn", "Yes.")).toBe("CHAPTER III. The Spouter-Inn");
+    // prose text (headings after a blank line) is never joined this way
+    expect(findChapters(`\n\nCHAPTER X. The Lobster\nQuadrille\n${body}`)[0].title).toBe("CHAPTER X. The Lobster");
+  });
+
   it("joins a bare 'CHAPTER I.' with the title on the next line", () => {
     const t = `\n\nCHAPTER I.\nDown the Rabbit-Hole\n\n${"y".repeat(500)}`;
     expect(findChapters(t)[0].title).toBe("CHAPTER I. Down the Rabbit-Hole");
@@ -114,6 +126,12 @@ describe.skipIf(!data)("shared books", () => {
     expect(d.text.length).toBeGreaterThan(100_000);
     expect(d.text).toContain("Alice was beginning to get very tired");
     expect(d.chapters.length).toBeGreaterThanOrEqual(10);
+    // headings the text layer wrapped onto a second line, joined; a one-line one left alone
+    const titles = d.chapters.map((c) => c.title);
+    expect(titles).toContain("CHAPTER III. A Caucus-Race and a Long Tale");
+    expect(titles).toContain("CHAPTER X. The Lobster Quadrille");
+    expect(titles).toContain("CHAPTER XI. Who Stole the Tarts?");
+    expect(titles).toContain("CHAPTER VI. Pig and Pepper");
     // the metadata's title ends ", by Lewis Carroll": the author stands beside it already
     expect(d.title).toBe("Alice's Adventures in Wonderland");
     expect(d.author).toBe("Lewis Carroll"); // the byline, not the file's Author field ("Chuck")

@@ -16,7 +16,8 @@ export function findChapters(text: string, opts: { requireBlankLine?: boolean } 
   for (const m of text.matchAll(HEADING)) {
     const start = m.index! + m[0].indexOf(m[1]);
     if (requireBlank && m.index! > 0 && !/\n[ \t]*\n$/.test(text.slice(Math.max(0, m.index! - 40), m.index!))) continue;
-    found.push({ title: tidy(m[1], text, start + m[1].length), start });
+    const title = tidy(m[1], text, start + m[1].length);
+    found.push({ title: requireBlank ? title : wrapped(title, text, start + m[1].length), start });
   }
   const short = found.map((c, i) => (found[i + 1]?.start ?? text.length) - c.start < MIN_BODY);
   const key = (t: string) => t.toLowerCase().replace(/[^a-z0-9]+/g, " ").trim();
@@ -35,6 +36,23 @@ function tidy(heading: string, text: string, after: number): string {
     if (next && !/^(?:CHAPTER|Chapter)\b/.test(next[1]) && /[A-Za-z]/.test(next[1])) h = `${h} ${next[1].trim()}`;
   }
   return h;
+}
+
+// A heading's last word that cannot end a title ("A Caucus-Race and", "The Mock Turtle's").
+const UNFINISHED = /(?:\b(?:a|an|the|and|or|of|in|on|to|from|with|for|at|by)|['\u2019]s)$/i;
+
+/**
+ * A PDF text layer wraps a long heading onto the next line ("CHAPTER III. A Caucus-Race and"
+ * / "a Long Tale"): that line joins the title when the heading is plainly unfinished and the
+ * line short (up to 4 words), or when the line is a word or two without a full stop
+ * ("Quadrille", "Tarts?"); a chapter's first line of prose is longer, or ends a sentence.
+ */
+function wrapped(title: string, text: string, after: number): string {
+  const next = /^\n[ \t]*([^\n]{1,40})\n/.exec(text.slice(after, after + 60))?.[1]?.trim();
+  if (!next || /^(?:CHAPTER|Chapter|BOOK|Book|PART|Part)\b/.test(next)) return title;
+  const words = next.split(/\s+/).length;
+  const join = (UNFINISHED.test(title) && words <= 4) || (words <= 2 && next.length <= 20 && !/\.$/.test(next));
+  return join ? `${title} ${next}` : title;
 }
 
 /** Markdown ATX headings (# .. ###) as chapters. */

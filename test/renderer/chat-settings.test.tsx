@@ -124,6 +124,13 @@ describe("settings dialog", () => {
     expect(shown()).toBe(false);
   });
 
+  it("says when the loaded model runs at less than the context setting (capped by its training)", async () => {
+    await start();
+    act(() => useStore.setState({ settings: { ...settings, ctx: 8192 } }));
+    openSettings();
+    expect(within(dialog()).getByTestId("ctx-capped").textContent).toBe("tiny.gguf runs at 2,048 tokens: a model is never loaded past the context it was trained for.");
+  });
+
   it("gives the inputs the server's bounds", async () => {
     await start();
     openSettings();

@@ -52,6 +52,7 @@ export function SettingsDialog() {
 
 function SettingsForm({ settings, onDone }: { settings: Settings; onDone: () => void }) {
   const save = useStore((s) => s.saveSettings);
+  const loaded = useStore((s) => s.engine?.model ?? null);
   // The draft starts from the settings at opening; settings pushed meanwhile do not wipe the edits.
   const [d, setD] = useState(settings);
   // Number fields are edited as text: an emptied field stays empty (and is refused), not 0.
@@ -141,6 +142,11 @@ function SettingsForm({ settings, onDone }: { settings: Settings; onDone: () => 
       <h2 id="settings-title">Settings</h2>
       {num("threads", "Threads (0 = all cores)")}
       {num("ctx", "Context length")}
+      {loaded && loaded.ctx < settings.ctx && (
+        <p className="muted small field-note" data-testid="ctx-capped">
+          {loaded.name} runs at {int(loaded.ctx)} tokens: a model is never loaded past the context it was trained for.
+        </p>
+      )}
       <label>
         Attention{" "}
         <select value={d.attention.mode} onChange={(e) => setD({ ...d, attention: { ...d.attention, mode: e.target.value as Settings["attention"]["mode"] } })}>

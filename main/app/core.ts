@@ -4,6 +4,7 @@
 // `core.call(method, params)` and forward `core.onEvent`. Every call's params are
 // validated here, so no transport can skip it.
 import { randomUUID } from "node:crypto";
+import * as fs from "node:fs";
 import * as nodePath from "node:path";
 import type {
   AppInfo,
@@ -243,6 +244,7 @@ export class AppCore {
       }),
       "settings.get": () => settings(),
       "settings.set": (p) => {
+        if (p.modelsDir !== undefined && p.modelsDir !== settings().modelsDir) checkModelsDir(p.modelsDir);
         const s = lib.settings.set(p);
         this.emit("settings.updated", s);
         return s;
@@ -398,4 +400,16 @@ export class AppCore {
     if (!c) throw new AppError("NOT_FOUND", `No conversation ${id}.`);
     return c;
   }
+}
+
+/** A models folder must be one that exists, named by an absolute path (a relative one would
+ * depend on where tome was started); the field is named so the settings dialog can mark it. */
+function checkModelsDir(dir: string) {
+  let isDir = false;
+  try {
+    isDir = nodePath.isAbsolute(dir) && fs.statSync(dir).isDirectory();
+  } catch {
+    isDir = false;
+  }
+  if (!isDir) throw new AppError("BAD_REQUEST", `params.modelsDir: must be an existing folder, named by its full path (got ${JSON.stringify(dir)})`);
 }

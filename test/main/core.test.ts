@@ -213,4 +213,15 @@ describe("models", () => {
     expect(t.engine.calls.filter((c) => c.op === "load")).toHaveLength(0);
     await expect(t.core.call("models.openDialog", {})).rejects.toMatchObject({ code: "NOT_SUPPORTED" });
   });
+
+  it("takes a models folder only when it exists and is named by its full path", async () => {
+    t = makeCore();
+    const before = ((await t.core.call("settings.get", {})) as { modelsDir: string }).modelsDir;
+    for (const bad of [path.join(t.dir, "no-such-folder"), "relative/models", path.join(t.dir, "tome.db")])
+      await expect(t.core.call("settings.set", { modelsDir: bad })).rejects.toMatchObject({ code: "BAD_REQUEST", message: expect.stringMatching(/^params\.modelsDir: must be an existing folder/) });
+    expect(((await t.core.call("settings.get", {})) as { modelsDir: string }).modelsDir).toBe(before);
+    await expect(t.core.call("settings.set", { modelsDir: before, threads: 1 })).resolves.toMatchObject({ threads: 1 }); // unchanged: not checked again
+    const other = tempDir();
+    await expect(t.core.call("settings.set", { modelsDir: other })).resolves.toMatchObject({ modelsDir: other });
+  });
 });

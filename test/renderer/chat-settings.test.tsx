@@ -242,6 +242,7 @@ describe("chat", () => {
     expect(screen.getByTestId("send-waits").textContent).toMatch(/an answer is being written in “Who is Alice\?”/);
     fireEvent.click(screen.getByTestId("stop-elsewhere"));
     await waitFor(() => expect(f.calls.find((c) => c.method === "chat.stop")?.params).toEqual({ conversationId: 1 }));
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByTestId("chat-input"))); // not lost with the button
     act(() => f.emit("chat.message", msg({ id: 3, conversationId: 1, content: "A girl", status: "stopped" })));
     act(() => f.emit("engine.status", engine));
     expect(screen.queryByTestId("send-waits")).toBeNull();
@@ -304,9 +305,12 @@ describe("notices", () => {
     vi.useFakeTimers();
     act(() => s().setConnection("open"));
     expect(screen.queryByTestId("connection-lost")).toBeNull();
+    fireEvent.change(screen.getByTestId("chat-input"), { target: { value: "Who is Alice?" } });
+    expect((screen.getByTestId("send") as HTMLButtonElement).disabled).toBe(false);
     act(() => s().setConnection("closed"));
     act(() => s().setConnection("connecting")); // a retry: still lost
     expect(screen.getByTestId("connection-lost").textContent).toBe("Connection to tome lost; reconnecting…");
+    expect((screen.getByTestId("send") as HTMLButtonElement).disabled).toBe(true); // nowhere to send it
     act(() => vi.advanceTimersByTime(LOST_LONG_MS + 10));
     act(() => s().setConnection("closed"));
     expect(screen.getByTestId("connection-lost").textContent).toMatch(/If tome was restarted, open the address it printed/);

@@ -63,6 +63,11 @@ describe("App", () => {
     fireEvent.dragEnter(app, files);
     fireEvent.drop(app, files);
     expect(screen.queryByTestId("drop-overlay")).toBeNull();
+    // dropped on the library's drop zone, which handles the drop itself
+    fireEvent.dragEnter(app, files);
+    fireEvent.dragEnter(screen.getByTestId("drop-zone"), files);
+    fireEvent.drop(screen.getByTestId("drop-zone"), files);
+    expect(screen.queryByTestId("drop-overlay")).toBeNull();
   });
 
   it("describes the model chosen in the list: its trained context, and whether it is the one loaded", async () => {
@@ -73,6 +78,16 @@ describe("App", () => {
     fireEvent.change(screen.getByTestId("model-select"), { target: { value: "/m/other.gguf" } });
     await waitFor(() => expect(summary()).toMatch(/^not loaded · llama · trained for 2,048 tokens/));
     expect(screen.getByTestId("model-load").textContent).toBe("Load");
+    // it opens over the page, so Escape and a click elsewhere close it
+    const details = container.querySelector<HTMLDetailsElement>(".model-details")!;
+    details.open = true;
+    fireEvent.keyDown(document, { key: "Escape" });
+    expect(details.open).toBe(false);
+    details.open = true;
+    fireEvent.pointerDown(details.querySelector("summary")!);
+    expect(details.open).toBe(true);
+    fireEvent.pointerDown(screen.getByTestId("chat-input"));
+    expect(details.open).toBe(false);
   });
 
   it("sends a question, streams the answer into a new assistant message, and stops it", async () => {

@@ -127,6 +127,7 @@ describe("removing a book", () => {
     fireEvent.click(within(await screen.findByTestId("confirm")).getByTestId("confirm-ok"));
     await waitFor(() => expect(s().selectedDocId).toBe(2));
     expect(called("library.remove")).toEqual([{ documentId: 1 }]);
+    await waitFor(() => expect(document.activeElement?.textContent).toMatch(/^Moby Dick/)); // the focus on the book now selected
     expect(screen.getByTestId("doc-status").textContent).toContain("Moby Dick");
     await waitFor(() => expect(screen.getAllByTestId("message-assistant")[0].textContent).toContain("White."));
     expect(screen.queryByText("A girl.")).toBeNull();
@@ -218,6 +219,18 @@ describe("the selected book's status", () => {
     expect(small).toMatch(/kept for the conversation and the answer, so it reads the first 224 of this book's 744 tokens/);
     expect(small).toMatch(/Load a model with a longer context/);
     expect(contextNote(ready(1000, 1000), 2048, 256)).toBeNull();
+  });
+
+  it("tells a read made under another Max answer tokens from what a new read would take", () => {
+    const read = doc({ state: "ready", tokens: 81179, tokensUsed: 1504, charsUsed: 1000, chars: 5000 });
+    expect(contextNote(read, 2048, 256)).toMatch(/544 of them are kept for the conversation and answers of up to 256 tokens/);
+    const changed = contextNote(read, 2048, 8)!;
+    expect(changed).toMatch(/544 of them were kept for the conversation and the answer when the book was read, so it reads the first 1,504/);
+    expect(changed).toMatch(new RegExp(`With Max answer tokens at 8 now, reading it again would take the first ${bookTokensThatFit(2048, 8, 81179).toLocaleString("en-US")}\\.$`));
+    // a book saved for the loaded model opens with its saved read: that count, not an estimate
+    const saved = { ...read, state: "new" as const, savedFor: "/m/tiny.gguf" };
+    expect(contextNote(saved, 2048, 8, "/m/tiny.gguf")).toMatch(/reads the first 1,504/);
+    expect(contextNote(saved, 2048, 8, "/m/other.gguf")).toMatch(/will read about the first/);
   });
 
   it("estimates a book not yet read with the count the reader will use", () => {

@@ -36,10 +36,13 @@ export function App() {
         setDragging(false);
       }}
       onDragOver={(e) => e.preventDefault()}
-      onDrop={(e) => {
-        e.preventDefault();
+      // capture: a drop the drop zone handles (and stops) ends the drag too
+      onDropCapture={() => {
         depth.current = 0;
         setDragging(false);
+      }}
+      onDrop={(e) => {
+        e.preventDefault();
         if (e.dataTransfer.files.length) void importFiles(Array.from(e.dataTransfer.files));
       }}
     >

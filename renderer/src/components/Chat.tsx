@@ -44,7 +44,9 @@ export function Chat() {
     };
   }, []);
 
-  const canSend = !!doc && hasModel && !busy && text.trim().length > 0;
+  // while the connection is down the banner says so; a question sent then would go nowhere
+  const connected = useStore((s) => s.lostAt === null);
+  const canSend = !!doc && hasModel && !busy && connected && text.trim().length > 0;
   const submit = async () => {
     if (!canSend) return;
     const t = text;
@@ -72,7 +74,7 @@ export function Chat() {
           <Message key={m.id} m={m} />
         ))}
       </div>
-      {busy && !streaming && <Waiting activity={activity as Exclude<EngineActivity, "idle">} />}
+      {busy && !streaming && <Waiting activity={activity as Exclude<EngineActivity, "idle">} onStopped={() => input.current?.focus()} />}
       <form
         className="composer"
         onSubmit={(e) => {
@@ -115,7 +117,7 @@ export function Chat() {
 }
 
 /** Why Send waits while the engine works on something else; for an answer elsewhere, a way to it and to stop it. */
-function Waiting({ activity }: { activity: Exclude<EngineActivity, "idle"> }) {
+function Waiting({ activity, onStopped }: { activity: Exclude<EngineActivity, "idle">; onStopped(): void }) {
   const answering = useStore((s) => s.answering);
   const conv = useStore((s) => s.conversations.find((c) => c.id === s.answering?.conversationId));
   const openConversation = useStore((s) => s.openConversation);
@@ -137,7 +139,7 @@ function Waiting({ activity }: { activity: Exclude<EngineActivity, "idle"> }) {
           Show it
         </button>
       )}{" "}
-      <button type="button" className="stop" data-testid="stop-elsewhere" onClick={() => void stop(answering.conversationId)}>
+      <button type="button" className="stop" data-testid="stop-elsewhere" onClick={() => void stop(answering.conversationId).then(onStopped)}>
         Stop it
       </button>
     </p>

@@ -15,30 +15,38 @@ export function stateLabel(shown: ShownDocState, hasModel: boolean): string {
 }
 
 /**
- * Whether the book's token counts are the loaded model's: a ready book's are (loading a model
- * turns every book back to "new"); any other's are from whichever model read it last.
+ * Whether the book's token counts are what the loaded model reads: a ready book's are (loading
+ * a model turns every book back to "new"), and so are those of a book saved for it (opening it
+ * restores that read); any other's are from whichever model read it last.
  */
-function exactCounts(doc: DocumentInfo): boolean {
-  return doc.state === "ready" && doc.tokensUsed !== null;
+function exactCounts(doc: DocumentInfo, modelPath?: string): boolean {
+  return doc.tokensUsed !== null && (doc.state === "ready" || (modelPath !== undefined && doc.savedFor === modelPath));
 }
 
 /** Why only the beginning of the book is read (estimated from older counts), or null when all of it is. */
-export function contextNote(doc: DocumentInfo, ctx: number | undefined, maxTokens: number | undefined): string | null {
+export function contextNote(doc: DocumentInfo, ctx: number | undefined, maxTokens: number | undefined, modelPath?: string): string | null {
   if (!ctx || maxTokens === undefined || doc.tokens === null) return null;
-  const reserve = reserveTokens(ctx, maxTokens);
-  const exact = exactCounts(doc);
-  const used = exact ? doc.tokensUsed! : bookTokensThatFit(ctx, maxTokens, doc.tokens);
+  const exact = exactCounts(doc, modelPath);
+  // what a read with today's Max answer tokens takes; a read made before may have taken more or less
+  const now = bookTokensThatFit(ctx, maxTokens, doc.tokens);
+  const used = exact ? doc.tokensUsed! : now;
   if (used >= doc.tokens) return null;
   if (used === 0) return `The model's context (${int(ctx)} tokens) leaves no room for the book once the conversation and the answer have theirs.`;
   const about = exact ? "" : "about ";
   const share = exact && doc.charsUsed !== null ? (doc.charsUsed / Math.max(1, doc.chars)) * 100 : (used / doc.tokens) * 100;
+  const read = `so it ${exact ? "reads" : "will read"} ${about}the first ${int(used)} of this book's ${int(doc.tokens)} tokens (${about}${share.toFixed(1)}% of the text).`;
+  if (exact && now !== used)
+    return (
+      `The model's context holds ${int(ctx)} tokens; ${int(ctx - used)} of them were kept for the conversation and the answer when the book was read, ${read} ` +
+      `With Max answer tokens at ${int(maxTokens)} now, reading it again would take ${now >= doc.tokens ? "all of it" : `the first ${int(now)}`}.`
+    );
   // Half the context is the most kept free; below that, the answer budget sets how much is.
-  const byBudget = reserve < Math.floor(ctx / 2);
+  const byBudget = reserveTokens(ctx, maxTokens) < Math.floor(ctx / 2);
   const fitsAt = maxTokens - (doc.tokens - used); // the answer budget that leaves room for all of it
   return (
     `The model's context holds ${int(ctx)} tokens; ${int(ctx - used)} of them are kept for the conversation and ` +
     (byBudget ? `answers of up to ${int(maxTokens)} tokens (Max answer tokens, in Settings)` : "the answer") +
-    `, so it ${exact ? "reads" : "will read"} ${about}the first ${int(used)} of this book's ${int(doc.tokens)} tokens (${about}${share.toFixed(1)}% of the text). ` +
+    `, ${read} ` +
     (byBudget && fitsAt > 0 ? `With Max answer tokens at ${int(fitsAt)} or less it would read all of it.` : "Load a model with a longer context to read more of it.")
   );
 }
@@ -55,8 +63,8 @@ export function DocStatus() {
   const cancel = useStore((s) => s.cancelRead);
   if (!doc) return null;
   const shown = shownDocState(doc, modelPath);
-  const exact = exactCounts(doc);
-  const note = contextNote(doc, ctx, maxTokens);
+  const exact = exactCounts(doc, modelPath);
+  const note = contextNote(doc, ctx, maxTokens, modelPath);
   // Tokenizing and the index build report only their start and end: a bar that moves says
   // "working" honestly, one standing at 0 does not.
   const measured = progress?.phase === "prefill" && progress.total > 0;

@@ -9,12 +9,26 @@ import { api } from "../store/api";
 import { DropZone } from "./DropZone";
 import { DocStatus, stateLabel } from "./DocStatus";
 
+// After a removal: the book or conversation now selected, else the way to add a book.
+const AFTER_BOOK = [".doc-list li.selected .doc-title", ".drop-zone button"];
+const AFTER_CONVERSATION = [".conversations li.selected button", ".conversations h3 button", ".drop-zone button"];
+
+/** Focuses the first element found, trying the selectors in order. */
+function focusFirst(selectors: string[]) {
+  for (const sel of selectors) {
+    const el = document.querySelector<HTMLElement>(sel);
+    if (el) return el.focus();
+  }
+}
+
 /** A question before something that cannot be undone. */
 interface Ask {
   title: string;
   text: string;
   action: string;
-  run(): void;
+  run(): Promise<void>;
+  /** Where the focus goes once done (the removed item's button is gone): selectors, in order. */
+  focusAfter: string[];
 }
 
 export function Library() {
@@ -28,7 +42,7 @@ export function Library() {
 
   const askRemove = async (d: DocumentInfo) => {
     const n = await api()["chat.list"]({ documentId: d.id }).then((cs) => cs.length, () => null);
-    setAsk({ title: `Remove “${d.title}”?`, text: bookLoss(n, d.savedFor !== null), action: "Remove", run: () => void remove(d.id) });
+    setAsk({ title: `Remove “${d.title}”?`, text: bookLoss(n, d.savedFor !== null), action: "Remove", run: () => remove(d.id), focusAfter: AFTER_BOOK });
   };
 
   return (
@@ -71,7 +85,7 @@ function Conversations({ onAsk }: { onAsk(a: Ask): void }) {
     const n = await api()["chat.messages"]({ conversationId: c.id }).then((ms) => ms.length, () => null);
     if (n === 0) return void remove(c.id);
     const what = n === null ? "its messages" : n === 1 ? "its message" : `its ${n} messages`;
-    onAsk({ title: `Delete “${c.title}”?`, text: `The conversation and ${what} will be deleted. This cannot be undone.`, action: "Delete", run: () => void remove(c.id) });
+    onAsk({ title: `Delete “${c.title}”?`, text: `The conversation and ${what} will be deleted. This cannot be undone.`, action: "Delete", run: () => remove(c.id), focusAfter: AFTER_CONVERSATION });
   };
 
   return (
@@ -147,7 +161,8 @@ function Confirm({ ask, onDone }: { ask: Ask; onDone(): void }) {
           data-testid="confirm-ok"
           onClick={() => {
             onDone();
-            ask.run();
+            // after the next render, when the selection shows the removal
+            void ask.run().finally(() => requestAnimationFrame(() => focusFirst(ask.focusAfter)));
           }}
         >
           {ask.action}

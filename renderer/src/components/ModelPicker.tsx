@@ -1,7 +1,7 @@
 // Choosing a model: the models folder, recent ones, the one from the command
 // line; its metadata and memory need (full attention vs retrieval attention) at
 // the chosen context, a warning when it would not fit, and Load.
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { useStore } from "../store";
 import { bytes, int } from "../format";
 
@@ -15,6 +15,21 @@ export function ModelPicker() {
   const openDialog = useStore((s) => s.openModelDialog);
   const desktop = useStore((s) => s.app?.mode === "desktop");
   const [choice, setChoice] = useState("");
+  const detailsRef = useRef<HTMLDetailsElement>(null);
+  // the details open over the page: Escape or a click elsewhere closes them, as a menu does
+  useEffect(() => {
+    const close = (e: Event) => {
+      const d = detailsRef.current;
+      if (!d?.open) return;
+      if (e instanceof KeyboardEvent ? e.key === "Escape" : !d.contains(e.target as Node)) d.open = false;
+    };
+    document.addEventListener("keydown", close);
+    document.addEventListener("pointerdown", close);
+    return () => {
+      document.removeEventListener("keydown", close);
+      document.removeEventListener("pointerdown", close);
+    };
+  }, []);
   useEffect(() => {
     if (!choice && (engine?.model?.path || models[0])) setChoice(engine?.model?.path ?? models[0].path);
   }, [models, engine?.model?.path]);
@@ -46,7 +61,7 @@ export function ModelPicker() {
         {engine?.crashed ? `engine stopped: ${engine.crashed}` : engine?.model ? `${engine.model.name} · ctx ${int(engine.model.ctx)} · ${engine.activity}` : "no model loaded"}
       </span>
       {details && details.path === choice && (
-        <details className="model-details">
+        <details className="model-details" ref={detailsRef}>
           {/* the model chosen in the list (perhaps not the loaded one); its trained context, not the loaded ctx */}
           <summary>
             {engine?.model?.path !== details.path && "not loaded · "}

@@ -116,7 +116,8 @@ export function Reader() {
     const inText = p !== null && p >= text.start && p < text.start + text.text.length;
     if (inText) pending.current = null;
     const mark = inText ? el.querySelector(".hl-target") : null;
-    if (mark) mark.scrollIntoView?.({ block: "center" });
+    // centred, unless it is too tall to be seen whole: then from its first line
+    if (mark) mark.scrollIntoView?.({ block: mark.getBoundingClientRect().height > 0.6 * el.clientHeight ? "start" : "center" });
     else if (text !== lastText.current) el.scrollTop = 0;
     lastText.current = text;
   }, [text, shown]);

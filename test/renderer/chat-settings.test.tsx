@@ -284,8 +284,15 @@ describe("notices", () => {
     act(() => s().notify("error", "The disk is full"));
     expect(screen.getAllByTestId("notice")).toHaveLength(1);
     expect(screen.getByTestId("notice").textContent).toContain("(×2)");
-    fireEvent.click(screen.getByRole("button", { name: "Close this notice" }));
+    act(() => s().notify("error", "Could not open 'bad.pdf'"));
+    // closed from the keyboard: the focus moves on to the next notice, then to the question box
+    const [first, second] = screen.getAllByRole("button", { name: "Close this notice" });
+    first.focus();
+    fireEvent.click(first);
+    expect(document.activeElement).toBe(second);
+    fireEvent.click(second);
     expect(screen.queryByTestId("notice")).toBeNull();
+    expect(document.activeElement).toBe(screen.getByTestId("chat-input"));
   });
 
   it("a note under the pointer does not expire", async () => {

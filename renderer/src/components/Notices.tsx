@@ -47,7 +47,19 @@ function NoticeItem({ n }: { n: Notice }) {
         {n.text}
         {n.count > 1 && <span className="muted"> (×{n.count})</span>}
       </span>
-      <button type="button" className="notice-close" aria-label="Close this notice" title="Close" onClick={() => dismiss(n.id)}>
+      <button
+        type="button"
+        className="notice-close"
+        aria-label="Close this notice"
+        title="Close"
+        onClick={(e) => {
+          // closed from the keyboard: the focus goes to the next notice's close, else the question box
+          const hadFocus = document.activeElement === e.currentTarget;
+          const next = e.currentTarget.closest(".notice")?.nextElementSibling?.querySelector<HTMLElement>(".notice-close");
+          dismiss(n.id);
+          if (hadFocus) (next ?? document.querySelector<HTMLElement>("[data-testid=chat-input]"))?.focus();
+        }}
+      >
         ×
       </button>
     </div>

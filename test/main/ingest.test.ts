@@ -53,6 +53,8 @@ describe("structure", () => {
     expect(pdf("CHAPTER I. Loomings", "Call me Ishmael.")).toBe("CHAPTER I. Loomings");
     expect(pdf("CHAPTER II. The Carpet-Bag", "I stuffed a shirt or two into my old carpet-bag")).toBe("CHAPTER II. The Carpet-Bag");
     expect(pdf("CHAPTER III. The Spouter-Inn", "Yes.")).toBe("CHAPTER III. The Spouter-Inn");
+    // a bare heading takes its title line once, not again as a wrapped one
+    expect(pdf("CHAPTER X.", "Quadrille")).toBe("CHAPTER X. Quadrille");
     // prose text (headings after a blank line) is never joined this way
     expect(findChapters(`\n\nCHAPTER X. The Lobster\nQuadrille\n${body}`)[0].title).toBe("CHAPTER X. The Lobster");
   });

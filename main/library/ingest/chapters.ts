@@ -16,8 +16,7 @@ export function findChapters(text: string, opts: { requireBlankLine?: boolean } 
   for (const m of text.matchAll(HEADING)) {
     const start = m.index! + m[0].indexOf(m[1]);
     if (requireBlank && m.index! > 0 && !/\n[ \t]*\n$/.test(text.slice(Math.max(0, m.index! - 40), m.index!))) continue;
-    const title = tidy(m[1], text, start + m[1].length);
-    found.push({ title: requireBlank ? title : wrapped(title, text, start + m[1].length), start });
+    found.push({ title: tidy(m[1], text, start + m[1].length, !requireBlank), start });
   }
   const short = found.map((c, i) => (found[i + 1]?.start ?? text.length) - c.start < MIN_BODY);
   const key = (t: string) => t.toLowerCase().replace(/[^a-z0-9]+/g, " ").trim();
@@ -28,31 +27,32 @@ export function findChapters(text: string, opts: { requireBlankLine?: boolean } 
   });
 }
 
-/** "CHAPTER I." followed by a title line "Down the Rabbit-Hole" -> "CHAPTER I. Down the Rabbit-Hole". */
-function tidy(heading: string, text: string, after: number): string {
-  let h = heading.trim().replace(/\s+/g, " ");
-  if (/^\S+\s+\S+\.?$/.test(h)) {
-    const next = /^\n[ \t]*([^\n]{1,80})\n/.exec(text.slice(after, after + 120));
-    if (next && !/^(?:CHAPTER|Chapter)\b/.test(next[1]) && /[A-Za-z]/.test(next[1])) h = `${h} ${next[1].trim()}`;
-  }
-  return h;
+/**
+ * The heading with the line after it joined when that line is part of the title: after a bare
+ * "CHAPTER I." the title line "Down the Rabbit-Hole"; in a PDF text layer (pdfWraps), the rest
+ * of a long heading wrapped onto a short line ("CHAPTER III. A Caucus-Race and" / "a Long
+ * Tale"). At most one line joins.
+ */
+function tidy(heading: string, text: string, after: number, pdfWraps: boolean): string {
+  const h = heading.trim().replace(/\s+/g, " ");
+  const next = /^\n[ \t]*([^\n]{1,80})\n/.exec(text.slice(after, after + 120))?.[1]?.trim();
+  if (!next || /^(?:CHAPTER|Chapter)\b/.test(next)) return h;
+  if (/^\S+\s+\S+\.?$/.test(h) && /[A-Za-z]/.test(next)) return `${h} ${next}`;
+  return pdfWraps && !/^(?:BOOK|Book|PART|Part)\b/.test(next) && wrapsOnto(h, next) ? `${h} ${next}` : h;
 }
 
 // A heading's last word that cannot end a title ("A Caucus-Race and", "The Mock Turtle's").
 const UNFINISHED = /(?:\b(?:a|an|the|and|or|of|in|on|to|from|with|for|at|by)|['\u2019]s)$/i;
 
 /**
- * A PDF text layer wraps a long heading onto the next line ("CHAPTER III. A Caucus-Race and"
- * / "a Long Tale"): that line joins the title when the heading is plainly unfinished and the
- * line short (up to 4 words), or when the line is a word or two without a full stop
- * ("Quadrille", "Tarts?"); a chapter's first line of prose is longer, or ends a sentence.
+ * Whether `next` continues a wrapped heading: the heading is plainly unfinished and the line
+ * short (up to 4 words), or the line is a word or two without a full stop ("Quadrille",
+ * "Tarts?"); a chapter's first line of prose is longer, or ends a sentence.
  */
-function wrapped(title: string, text: string, after: number): string {
-  const next = /^\n[ \t]*([^\n]{1,40})\n/.exec(text.slice(after, after + 60))?.[1]?.trim();
-  if (!next || /^(?:CHAPTER|Chapter|BOOK|Book|PART|Part)\b/.test(next)) return title;
+function wrapsOnto(heading: string, next: string): boolean {
   const words = next.split(/\s+/).length;
-  const join = (UNFINISHED.test(title) && words <= 4) || (words <= 2 && next.length <= 20 && !/\.$/.test(next));
-  return join ? `${title} ${next}` : title;
+  if (next.length > 40) return false;
+  return (UNFINISHED.test(heading) && words <= 4) || (words <= 2 && next.length <= 20 && !/\.$/.test(next));
 }
 
 /** Markdown ATX headings (# .. ###) as chapters. */

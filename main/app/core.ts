@@ -405,11 +405,11 @@ export class AppCore {
 /** A models folder must be one that exists, named by an absolute path (a relative one would
  * depend on where tome was started); the field is named so the settings dialog can mark it. */
 function checkModelsDir(dir: string) {
-  let isDir = false;
+  let isDir: boolean;
   try {
     isDir = nodePath.isAbsolute(dir) && fs.statSync(dir).isDirectory();
   } catch {
-    isDir = false;
+    isDir = false; // missing, unreadable, or a path through a file
   }
   if (!isDir) throw new AppError("BAD_REQUEST", `params.modelsDir: must be an existing folder, named by its full path (got ${JSON.stringify(dir)})`);
 }

@@ -1,6 +1,6 @@
 // The numeric settings' bounds: settings.set refuses values outside them
 // (validate.ts) and the settings dialog checks and offers the same ones.
-// whole: integers only; step: the dialog's input step.
+// whole: integers only (the dialog's inputs step by 1, the others by 0.1).
 export const SETTINGS_BOUNDS = {
   threads: { min: 0, max: 256, whole: true },
   ctx: { min: 128, max: 1 << 21, whole: true },

@@ -129,6 +129,23 @@ function SettingsForm({ settings, onDone }: { settings: Settings; onDone: () => 
       </Field>
     );
   };
+  // the two text settings: an input, or a textarea for the system prompt
+  const text = (k: "modelsDir" | "systemPrompt", label: ReactNode) => {
+    const props = {
+      name: k,
+      value: d[k],
+      onChange: (e: { target: { value: string } }) => {
+        setD({ ...d, [k]: e.target.value });
+        edited(k);
+      },
+      ...invalid(k),
+    };
+    return (
+      <Field k={k} label={label} error={errors[k]}>
+        {k === "systemPrompt" ? <textarea rows={3} {...props} /> : <input type="text" {...props} />}
+      </Field>
+    );
+  };
   return (
     <form
       ref={form}
@@ -162,35 +179,13 @@ function SettingsForm({ settings, onDone }: { settings: Settings; onDone: () => 
       <label>
         Use the GPU when there is one <input type="checkbox" checked={d.gpu} onChange={(e) => setD({ ...d, gpu: e.target.checked })} />
       </label>
-      <Field k="modelsDir" label="Models folder" error={errors.modelsDir}>
-        <input
-          type="text"
-          name="modelsDir"
-          value={d.modelsDir}
-          onChange={(e) => {
-            setD({ ...d, modelsDir: e.target.value });
-            edited("modelsDir");
-          }}
-          {...invalid("modelsDir")}
-        />
-      </Field>
+      {text("modelsDir", "Models folder")}
       {num("temperature", "Temperature")}
       {num("maxTokens", "Max answer tokens")}
       <label>
         Skip Project Gutenberg boilerplate <input type="checkbox" checked={d.skipBoilerplate} onChange={(e) => setD({ ...d, skipBoilerplate: e.target.checked })} />
       </label>
-      <Field k="systemPrompt" label="Default system prompt" error={errors.systemPrompt}>
-        <textarea
-          rows={3}
-          name="systemPrompt"
-          value={d.systemPrompt}
-          onChange={(e) => {
-            setD({ ...d, systemPrompt: e.target.value });
-            edited("systemPrompt");
-          }}
-          {...invalid("systemPrompt")}
-        />
-      </Field>
+      {text("systemPrompt", "Default system prompt")}
       <p className="muted small">Context, threads and attention apply the next time a model is loaded.</p>
       {general && (
         <p className="field-error" role="alert" data-testid="settings-error">
@@ -240,11 +235,11 @@ function valueOf(s: Settings, k: NumberField): number {
 
 /** Why a number field's text would be refused, or null when it is fine. */
 function problem(k: NumberField, text: string): string | null {
-  const { min, max, step } = NUMBER_FIELDS[k];
+  const { min, max } = NUMBER_FIELDS[k];
   const t = text.trim();
   const n = Number(t);
   if (t === "" || !Number.isFinite(n)) return "Enter a number.";
-  if (step === 1 && !Number.isInteger(n)) return "Enter a whole number.";
+  if (SETTINGS_BOUNDS[k].whole && !Number.isInteger(n)) return "Enter a whole number.";
   if (n < min || n > max) return `Enter a number from ${int(min)} to ${int(max)}.`;
   return null;
 }

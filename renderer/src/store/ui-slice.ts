@@ -1,6 +1,7 @@
 // UI state: notices (errors shown to the person), connection state, open dialogs,
 // and where the reader should jump.
 import type { Slice } from "./types";
+import { CONNECTION_LOST } from "../transport/ws";
 
 export interface Notice {
   id: number;
@@ -40,7 +41,7 @@ export const uiSlice: Slice<UiSlice> = (set) => ({
   notify: (kind, raw) =>
     set((s) => {
       // While the connection is down its banner says so; calls failing for that reason add nothing.
-      if (s.lostAt !== null && /connection to tome lost/i.test(raw)) return {};
+      if (s.lostAt !== null && raw.includes(CONNECTION_LOST)) return {};
       const text = readable(raw);
       const same = s.notices.find((n) => n.kind === kind && n.text === text);
       const rest = s.notices.filter((n) => n !== same).slice(-(MAX_NOTICES - 1));

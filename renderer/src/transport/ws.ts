@@ -12,6 +12,9 @@ export class ContractCallError extends Error {
 
 export type ConnectionState = "connecting" | "open" | "closed";
 
+/** The message of every call the lost connection fails (the banner says it once for them all). */
+export const CONNECTION_LOST = "connection to tome lost";
+
 export interface WsApi {
   api: TomeApi;
   onState(cb: (s: ConnectionState) => void): () => void;
@@ -54,7 +57,7 @@ export function connectWs(url: string): WsApi {
       else p.resolve(m.result);
     };
     ws.onclose = () => {
-      for (const p of pending.values()) p.reject(new ContractCallError("INTERNAL", "connection to tome lost"));
+      for (const p of pending.values()) p.reject(new ContractCallError("INTERNAL", CONNECTION_LOST));
       pending.clear();
       setState("closed");
       if (!closed) setTimeout(open, (retry = Math.min(retry * 2, 5000)));

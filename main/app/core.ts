@@ -223,6 +223,7 @@ export class AppCore {
       gpu: null,
       nPast: e?.nPast ?? 0,
       nCtx: e?.nCtx ?? 0,
+      documentId: e ? this.state.engineDoc : null,
     };
   }
 

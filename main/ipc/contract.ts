@@ -212,6 +212,8 @@ export interface MemoryStats {
   gpu: { name: string; usedBytes: number; totalBytes: number } | null;
   nPast: number;
   nCtx: number;
+  /** The book whose context the engine holds (null: none, or not a book's). */
+  documentId: number | null;
 }
 
 /** Per-token timing by phase (ms) and retrieval numbers when the engine has them. */

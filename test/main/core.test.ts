@@ -36,6 +36,7 @@ describe("reading a book", () => {
     expect(last.done).toBe(last.total);
     expect(doc(d.id).tokens).toBe(d.chars);
     expect(doc(d.id).tokensUsed).toBe(d.chars);
+    expect((await t.core.memoryStats()).documentId).toBe(d.id);
   });
 
   it("a book whose KV store is on disk is 'saved' after a restart; removing it deletes the store", async () => {

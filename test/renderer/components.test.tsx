@@ -137,7 +137,7 @@ describe("App", () => {
 
   it("updates the live panels from stats events", async () => {
     render(<App />);
-    act(() => f.emit("stats.memory", { rssMainBytes: 50 * 2 ** 20, rssEngineBytes: 80 * 2 ** 20, kv: { deviceBytes: 0, hostBytes: 1310720, diskBytes: 0 }, gpu: null, nPast: 1600, nCtx: 2048 }));
+    act(() => f.emit("stats.memory", { rssMainBytes: 50 * 2 ** 20, rssEngineBytes: 80 * 2 ** 20, kv: { deviceBytes: 0, hostBytes: 1310720, diskBytes: 0 }, gpu: null, nPast: 1600, nCtx: 2048, documentId: 1 }));
     act(() => useStore.getState().startAnswer(3));
     act(() =>
       f.emit("stats.token", {
@@ -153,6 +153,17 @@ describe("App", () => {
     expect(screen.getByTestId("kv-tiers").textContent).toContain("host 1.3 MiB");
     expect(screen.getByTestId("retrieval-stats").textContent).toMatch(/keys scanned 2.5% \(40 of 1,600\) · top-k 100 · mass 95.0%/);
     expect(screen.getByTestId("tokens-per-sec").textContent).toContain("250 tok/s");
+    expect(screen.getByTestId("engine-book").textContent).toBe("holds Alice");
+  });
+
+  it("names the book the engine holds when another one is selected", async () => {
+    render(<App />);
+    act(() => useStore.setState({ documents: [doc(), doc({ id: 2, title: "Moby-Dick" })], selectedDocId: 2 }));
+    const memory = { rssMainBytes: 1, rssEngineBytes: 2, kv: { deviceBytes: 0, hostBytes: 3, diskBytes: 0 }, gpu: null, nPast: 1600, nCtx: 2048 };
+    act(() => f.emit("stats.memory", { ...memory, documentId: 1 }));
+    expect(screen.getByTestId("engine-book").textContent).toBe("holds another book: Alice");
+    act(() => f.emit("stats.memory", { ...memory, documentId: null }));
+    expect(screen.queryByTestId("engine-book")).toBeNull();
   });
 
   it("lists highlights after an answer and jumps the reader to one", async () => {

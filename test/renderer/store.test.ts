@@ -121,7 +121,7 @@ describe("store", () => {
     f.emit("stats.token", { messageId: 4, index: 0, totalMs: 4, phaseMs: { matmul: 2, attention: 1, other: 1 }, retrieval: null, tokensPerSec: 220 });
     expect(s().answerId).toBe(4);
     expect(s().tokenStats).toHaveLength(1);
-    f.emit("stats.memory", { rssMainBytes: 1, rssEngineBytes: 2, kv: { deviceBytes: 0, hostBytes: 3, diskBytes: 0 }, gpu: null, nPast: 5, nCtx: 10 });
+    f.emit("stats.memory", { rssMainBytes: 1, rssEngineBytes: 2, kv: { deviceBytes: 0, hostBytes: 3, diskBytes: 0 }, gpu: null, nPast: 5, nCtx: 10, documentId: null });
     expect(s().memory?.kv.hostBytes).toBe(3);
   });
 

@@ -15,6 +15,9 @@ export function Panels() {
   const tokenStats = useStore((s) => s.tokenStats);
   const last = tokenStats[tokenStats.length - 1];
   const mode = useStore((s) => s.settings?.attention.mode);
+  // the panels describe the engine's context, which need not be the selected book's
+  const held = useStore((s) => (memory?.documentId != null ? s.documents.find((d) => d.id === memory.documentId) : undefined));
+  const elsewhere = useStore((s) => held !== undefined && held.id !== s.selectedDocId);
   const gpu = memory?.gpu ?? engine?.gpu ?? null;
   const [open, setOpen] = useState(() => window.matchMedia?.(TALL).matches ?? true);
   useEffect(() => {
@@ -54,6 +57,12 @@ export function Panels() {
           <div className="muted small">
             {int(memory?.nPast ?? 0)} / {int(memory?.nCtx ?? 0)} positions
           </div>
+          {held && (
+            <div className="muted small held" data-testid="engine-book" title={held.title}>
+              {elsewhere ? "holds another book: " : "holds "}
+              {held.title}
+            </div>
+          )}
         </div>
         <div className="panel" data-testid="retrieval-stats">
           <h4>Retrieval</h4>

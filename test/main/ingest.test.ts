@@ -55,8 +55,34 @@ describe("structure", () => {
     expect(pdf("CHAPTER III. The Spouter-Inn", "Yes.")).toBe("CHAPTER III. The Spouter-Inn");
     // a bare heading takes its title line once, not again as a wrapped one
     expect(pdf("CHAPTER X.", "Quadrille")).toBe("CHAPTER X. Quadrille");
-    // prose text (headings after a blank line) is never joined this way
-    expect(findChapters(`\n\nCHAPTER X. The Lobster\nQuadrille\n${body}`)[0].title).toBe("CHAPTER X. The Lobster");
+    // prose text: a heading's one wrapped line before a blank line joins; a line that runs on
+    // into a paragraph makes the heading prose (Moby-Dick's Cetology: "BOOK I. (Folio), CHAPTER I.
+    // (Sperm Whale).—This whale, among the" / "moderns, ...")
+    const prose = (lines: string) => findChapters(`\n\n${lines}\n${body}\n\nCHAPTER 9. Next\n\n${body}`).map((c) => c.title);
+    expect(prose("CHAPTER 73. Stubb and Flask kill a Right Whale; and Then Have a Talk\nover Him.\n")).toEqual([
+      "CHAPTER 73. Stubb and Flask kill a Right Whale; and Then Have a Talk over Him.",
+      "CHAPTER 9. Next",
+    ]);
+    expect(prose("CHAPTER X. The Lobster\n")).toEqual(["CHAPTER X. The Lobster", "CHAPTER 9. Next"]);
+    expect(prose("BOOK I. (Folio), CHAPTER I. (Sperm Whale).—This whale, among the\nmoderns, has been known")).toEqual(["CHAPTER 9. Next"]);
+  });
+
+  it("names the chapters after a dividing part heading with it; keeps a lone short chapter", () => {
+    const body = "z".repeat(500);
+    const t =
+      `Contents\n\nBOOK ONE: 1805\n\nCHAPTER I\n\nCHAPTER II\n\nFIRST EPILOGUE: 1813 - 20\n\nCHAPTER I\n\n\n` +
+      `BOOK ONE: 1805\n\n\n\nCHAPTER I\n\n${body}\n\nCHAPTER II\n\nshort\n\nCHAPTER III\n\n${body}\n\n` +
+      `FIRST EPILOGUE: 1813 - 20\n\nCHAPTER I\n\n${body}\n\nEpilogue\n\n${body}\n`;
+    expect(findChapters(t).map((c) => c.title)).toEqual([
+      "BOOK ONE: 1805 · CHAPTER I",
+      "BOOK ONE: 1805 · CHAPTER II",
+      "BOOK ONE: 1805 · CHAPTER III",
+      "FIRST EPILOGUE: 1813 - 20 · CHAPTER I",
+      "Epilogue",
+    ]);
+    // a part with a body of its own is a chapter, and names nothing after it
+    const preface = findChapters(`\n\nPART I\n\n${body}\n\nCHAPTER 1\n\n${body}`).map((c) => c.title);
+    expect(preface).toEqual(["PART I", "CHAPTER 1"]);
   });
 
   it("joins a bare 'CHAPTER I.' with the title on the next line", () => {
@@ -111,6 +137,22 @@ describe.skipIf(!data)("shared books", () => {
     expect(d.chapters.length).toBeGreaterThanOrEqual(135);
     expect(d.chapters[0].title).toMatch(/^CHAPTER 1\. Loomings/);
     expect(d.chapters[1].start - d.chapters[0].start).toBeGreaterThan(1000);
+    // every chapter once, in order (the short "CHAPTER 122. Midnight Aloft" too), the Epilogue
+    // last, and none of Cetology's "BOOK I. (Folio), CHAPTER I. ..." paragraphs
+    const numbers = d.chapters.slice(0, -1).map((c) => Number(/^CHAPTER (\d+)\./.exec(c.title)?.[1]));
+    expect(numbers).toEqual(Array.from({ length: 135 }, (_, i) => i + 1));
+    expect(d.chapters.at(-1)!.title).toBe("Epilogue");
+    expect(d.chapters[72].title).toBe("CHAPTER 73. Stubb and Flask kill a Right Whale; and Then Have a Talk over Him.");
+  });
+  it("txt: War and Peace's chapters are named with their book", async () => {
+    const d = await ingest("war-and-peace_pg2600.txt", book("war-and-peace_pg2600.txt"));
+    const titles = d.chapters.map((c) => c.title);
+    expect(titles.length).toBe(365);
+    expect(new Set(titles).size).toBe(365);
+    expect(titles[0]).toBe("BOOK ONE: 1805 · CHAPTER I");
+    expect(d.text.slice(d.chapters[0].start)).toMatch(/^CHAPTER I\n\n\u201cWell, Prince, so Genoa/);
+    expect(titles).toContain("BOOK FIFTEEN: 1812 - 13 · CHAPTER XX");
+    expect(titles.at(-1)).toBe("SECOND EPILOGUE · CHAPTER XII");
   });
   it("epub: Alice (EPUB 3) -> metadata title, chapters in spine order", async () => {
     const d = await ingest("alice.epub", book("alice-in-wonderland.epub"));

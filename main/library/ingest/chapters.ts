@@ -1,29 +1,58 @@
 // Chapter headings in plain text: lines such as "CHAPTER I. Down the Rabbit-Hole",
-// "Chapter 12", "BOOK ONE: 1805", "PART II" at the start of a line (and, for
-// prose text, after a blank line; PDF text layers have no blank lines).
-// A table of contents lists the same headings a few characters apart: headings
+// "Chapter 12", "BOOK ONE: 1805", "PART II", "FIRST EPILOGUE: 1813 - 20" at the start
+// of a line (and, for prose text, after a blank line and before one: a line that runs
+// on into a paragraph is prose, as Moby-Dick's "BOOK I. (Folio), CHAPTER I. (Sperm
+// Whale).—This whale, among the"; PDF text layers have no blank lines).
+// A part heading that only divides (BOOK ONE: 1805, then at once CHAPTER I) names the
+// chapters after it, up to the next part: War and Peace has fifteen "CHAPTER I"s, each
+// shown as "BOOK ONE: 1805 · CHAPTER I" and so on.
+// A table of contents lists the same headings a few characters apart: runs of headings
 // followed by less than MIN_BODY characters are dropped, and so is the last entry
 // of such a run when the same title comes again later (the real chapter).
 import type { Chapter } from "../../ipc/contract";
 
 const HEADING =
-  /^[ \t]*((?:CHAPTER|Chapter|BOOK|Book|PART|Part|VOLUME|Volume|STAVE|Stave)[ \t]+(?:[IVXLCDM]+|\d+|[A-Z][A-Za-z]+)\b[^\n]{0,100})$/gm;
+  /^[ \t]*((?:(?:CHAPTER|Chapter|BOOK|Book|PART|Part|VOLUME|Volume|STAVE|Stave)[ \t]+(?:[IVXLCDM]+|\d+|[A-Z][A-Za-z]+)\b|(?:(?:FIRST|SECOND|THIRD|FOURTH)[ \t]+)?(?:EPILOGUE|PROLOGUE)\b|(?:Epilogue|Prologue)(?![A-Za-z]))[^\n]{0,100})$/gm;
+const PART = /^(?:BOOK|Book|PART|Part|VOLUME|Volume|(?:(?:FIRST|SECOND|THIRD|FOURTH) )?(?:EPILOGUE|PROLOGUE)|Epilogue|Prologue)\b/;
 const MIN_BODY = 400;
+
+interface Heading extends Chapter {
+  part: boolean;
+}
 
 export function findChapters(text: string, opts: { requireBlankLine?: boolean } = {}): Chapter[] {
   const requireBlank = opts.requireBlankLine ?? true;
-  const found: Chapter[] = [];
+  const found: Heading[] = [];
   for (const m of text.matchAll(HEADING)) {
     const start = m.index! + m[0].indexOf(m[1]);
     if (requireBlank && m.index! > 0 && !/\n[ \t]*\n$/.test(text.slice(Math.max(0, m.index! - 40), m.index!))) continue;
-    found.push({ title: tidy(m[1], text, start + m[1].length, !requireBlank), start });
+    const { title, end } = tidy(m[1], text, start + m[1].length, !requireBlank);
+    if (requireBlank && !/^(?:\n[ \t]*(?:\n|$)|\n?$)/.test(text.slice(end, end + 200))) continue; // runs on: prose
+    found.push({ title, start, part: PART.test(title) });
   }
-  const short = found.map((c, i) => (found[i + 1]?.start ?? text.length) - c.start < MIN_BODY);
+  const bodyOf = (i: number) => (found[i + 1]?.start ?? text.length) - found[i].start;
+  const named = withParts(found, bodyOf);
+  const short = named.map((_, i) => bodyOf(i) < MIN_BODY);
   const key = (t: string) => t.toLowerCase().replace(/[^a-z0-9]+/g, " ").trim();
-  return found.filter((c, i) => {
-    if (short[i]) return false;
+  // a short heading among short ones is a table of contents' entry, a short part a divider;
+  // one short chapter between long ones is a chapter (Moby-Dick's "Midnight Aloft")
+  const listed = (i: number) => short[i] && (found[i].part || short[i - 1] === true || short[i + 1] === true);
+  return named.filter((c, i) => {
+    if (listed(i)) return false;
     const tailOfRun = i >= 2 && short[i - 1] && short[i - 2];
-    return !(tailOfRun && found.slice(i + 1).some((d) => key(d.title) === key(c.title)));
+    return !(tailOfRun && named.slice(i + 1).some((d) => key(d.title) === key(c.title)));
+  });
+}
+
+/** The chapters after a dividing part heading (one with no body of its own) named with it. */
+function withParts(found: Heading[], bodyOf: (i: number) => number): Chapter[] {
+  let divider: string | null = null;
+  return found.map((h, i) => {
+    if (h.part) {
+      divider = bodyOf(i) < MIN_BODY ? h.title : null;
+      return { title: h.title, start: h.start };
+    }
+    return { title: divider ? `${divider} · ${h.title}` : h.title, start: h.start };
   });
 }
 
@@ -31,14 +60,20 @@ export function findChapters(text: string, opts: { requireBlankLine?: boolean } 
  * The heading with the line after it joined when that line is part of the title: after a bare
  * "CHAPTER I." the title line "Down the Rabbit-Hole"; in a PDF text layer (pdfWraps), the rest
  * of a long heading wrapped onto a short line ("CHAPTER III. A Caucus-Race and" / "a Long
- * Tale"). At most one line joins.
+ * Tale"); in prose text, the last line of a heading wrapped before a blank line ("CHAPTER 73.
+ * Stubb and Flask kill a Right Whale; and Then Have a Talk" / "over Him."). At most one line
+ * joins; `end` is where the heading (with it) ends in the text.
  */
-function tidy(heading: string, text: string, after: number, pdfWraps: boolean): string {
+function tidy(heading: string, text: string, after: number, pdfWraps: boolean): { title: string; end: number } {
   const h = heading.trim().replace(/\s+/g, " ");
-  const next = /^\n[ \t]*([^\n]{1,80})\n/.exec(text.slice(after, after + 120))?.[1]?.trim();
-  if (!next || /^(?:CHAPTER|Chapter)\b/.test(next)) return h;
-  if (/^\S+\s+\S+\.?$/.test(h) && /[A-Za-z]/.test(next)) return `${h} ${next}`;
-  return pdfWraps && !/^(?:BOOK|Book|PART|Part)\b/.test(next) && wrapsOnto(h, next) ? `${h} ${next}` : h;
+  const line = /^\n[ \t]*([^\n]{1,80})\n/.exec(text.slice(after, after + 120));
+  const next = line?.[1]?.trim();
+  const joined = { title: `${h} ${next}`, end: after + (line ? line[0].length - 1 : 0) };
+  if (!next || /^(?:CHAPTER|Chapter)\b/.test(next)) return { title: h, end: after };
+  if (/^\S+\s+\S+\.?$/.test(h) && /[A-Za-z]/.test(next)) return joined;
+  // prose text: a long heading wrapped onto one more line, then a blank line
+  if (!pdfWraps) return /^\n[ \t]*(?:\n|$)/.test(text.slice(joined.end, joined.end + 80)) ? joined : { title: h, end: after };
+  return pdfWraps && !/^(?:BOOK|Book|PART|Part)\b/.test(next) && wrapsOnto(h, next) ? joined : { title: h, end: after };
 }
 
 // A heading's last word that cannot end a title ("A Caucus-Race and", "The Mock Turtle's").

@@ -336,3 +336,59 @@ describe("notices", () => {
     expect(screen.getByTestId("notice").textContent).toMatch(/^Text must have at most 100000 characters/);
   });
 });
+
+describe("keyboard and screen readers", () => {
+  const answered = [msg({ id: 2, role: "user", content: "Who?" }), msg({ id: 3, content: "A girl.", status: "done" })];
+
+  it("Regenerate, pressed from the keyboard, hands the focus to Stop, and Stop to the question box", async () => {
+    await start({
+      "chat.messages": () => answered,
+      "chat.regenerate": () => ({ assistant: msg({ id: 4, status: "streaming" }) }),
+    });
+    await act(() => s().openConversation(1));
+    const regenerate = screen.getByTestId("regenerate");
+    regenerate.focus();
+    fireEvent.click(regenerate);
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByTestId("stop")));
+    act(() => f.emit("chat.message", msg({ id: 4, content: "A girl again.", status: "done" })));
+    expect(document.activeElement).toBe(screen.getByTestId("chat-input"));
+  });
+
+  it("Read, pressed from the keyboard, hands the focus to Cancel, and Cancel to the question box when the read ends", async () => {
+    await start({ "library.list": () => [doc({ state: "new" })], "library.read": () => ({ jobId: "j1" }) });
+    const read = screen.getByTestId("read-doc");
+    read.focus();
+    fireEvent.click(read);
+    act(() => f.emit("doc.updated", doc({ state: "reading" })));
+    expect(document.activeElement?.textContent).toBe("Cancel");
+    act(() => f.emit("doc.updated", doc({ state: "ready" })));
+    expect(document.activeElement).toBe(screen.getByTestId("chat-input"));
+  });
+
+  it("marks the selected book and conversation, names the messages, and waits for a whole answer", async () => {
+    await start({ "chat.messages": () => answered });
+    await act(() => s().openConversation(1));
+    expect(screen.getByRole("button", { current: true, name: /^Alice txt/ })).toBeTruthy();
+    expect(screen.getByRole("button", { current: true, name: "Who is Alice?" })).toBeTruthy();
+    expect(screen.getByRole("heading", { name: "Conversations" })).toBeTruthy();
+    expect(screen.getByRole("article", { name: "Answer" }).textContent).toContain("A girl.");
+    expect(screen.getByRole("article", { name: "Your question" }).textContent).toContain("Who?");
+    const log = screen.getByRole("log", { name: "Conversation" });
+    expect(log.getAttribute("aria-busy")).toBe("false");
+    fireEvent.change(screen.getByTestId("chat-input"), { target: { value: "And?" } });
+    fireEvent.click(screen.getByTestId("send"));
+    await waitFor(() => expect(log.getAttribute("aria-busy")).toBe("true"));
+  });
+
+  it("does not offer to delete the conversation an answer is being written in", async () => {
+    await start();
+    await act(() => s().openConversation(1));
+    fireEvent.change(screen.getByTestId("chat-input"), { target: { value: "Who is Alice?" } });
+    fireEvent.click(screen.getByTestId("send"));
+    await waitFor(() => expect(screen.getByTestId("stop")).toBeTruthy());
+    const [answering, other] = screen.getAllByTestId("remove-conversation") as HTMLButtonElement[];
+    expect(answering.disabled).toBe(true);
+    expect(answering.title).toMatch(/stop the answer/);
+    expect(other.disabled).toBe(false);
+  });
+});

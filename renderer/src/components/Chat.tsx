@@ -37,8 +37,13 @@ export function Chat() {
 
   // Stop leaves the page when the answer ends, taking the focus with it: hand that to the
   // message box. A stable callback, so its cleanup runs once, while Stop is still in the page.
+  // Regenerate is disabled as its answer starts, dropping the focus: Stop, which appears
+  // then, takes it when Regenerate had it.
+  const focusStop = useRef(false);
   const stopRef = useCallback((el: HTMLButtonElement | null) => {
     if (!el) return;
+    if (focusStop.current) el.focus();
+    focusStop.current = false;
     return () => {
       if (document.activeElement === el) input.current?.focus();
     };
@@ -60,7 +65,10 @@ export function Chat() {
       <SystemPrompt />
       <div
         className="messages"
-        aria-live="polite"
+        role="log"
+        aria-label="Conversation"
+        // a streaming answer is read out once it is whole, not word by word
+        aria-busy={streaming}
         ref={list}
         onScroll={(e) => {
           const el = e.currentTarget;
@@ -107,7 +115,15 @@ export function Chat() {
               Send
             </button>
           )}
-          <button type="button" data-testid="regenerate" disabled={streaming || busy || !last || !hasModel} onClick={() => void regenerate()}>
+          <button
+            type="button"
+            data-testid="regenerate"
+            disabled={streaming || busy || !last || !hasModel}
+            onClick={(e) => {
+              focusStop.current = document.activeElement === e.currentTarget;
+              void regenerate().finally(() => (focusStop.current = false));
+            }}
+          >
             Regenerate
           </button>
         </div>
@@ -161,7 +177,12 @@ function Message({ m }: { m: MessageInfo }) {
   const docId = useStore((s) => s.selectedDocId);
   const cut = cutReason(m);
   return (
-    <div className={`message ${m.role} status-${m.status}`} data-testid={m.role === "assistant" ? "message-assistant" : "message-user"}>
+    <div
+      className={`message ${m.role} status-${m.status}`}
+      data-testid={m.role === "assistant" ? "message-assistant" : "message-user"}
+      role="article"
+      aria-label={m.role === "assistant" ? "Answer" : "Your question"}
+    >
       <div className="content">
         {m.content}
         {m.status === "streaming" && <span className="cursor">▍</span>}

@@ -3,6 +3,7 @@
 // or "not read yet" with a Read button; and how much of it fits the model's
 // context (small models read only the beginning of a book: we say so, and what
 // limits it).
+import { useCallback, useRef } from "react";
 import type { DocumentInfo } from "../../../main/ipc/contract";
 import { bookTokensThatFit, reserveTokens } from "../../../main/app/read-budget";
 import { shownDocState, type ShownDocState } from "../doc-state";
@@ -61,6 +62,17 @@ export function DocStatus() {
   const activity = useStore((s) => s.engine?.activity ?? "idle");
   const read = useStore((s) => s.readDocument);
   const cancel = useStore((s) => s.cancelRead);
+  // Read / Open leave the page as the read starts, and Cancel as it ends, each taking the
+  // focus with it: Cancel takes it from Read, and the question box from Cancel.
+  const focusCancel = useRef(false);
+  const cancelRef = useCallback((el: HTMLButtonElement | null) => {
+    if (!el) return;
+    if (focusCancel.current) el.focus();
+    focusCancel.current = false;
+    return () => {
+      if (document.activeElement === el) document.querySelector<HTMLElement>('[data-testid="chat-input"]')?.focus();
+    };
+  }, []);
   if (!doc) return null;
   const shown = shownDocState(doc, modelPath);
   const exact = exactCounts(doc, modelPath);
@@ -74,7 +86,9 @@ export function DocStatus() {
         <strong>{doc.title}</strong>
         {doc.author && <span className="muted"> — {doc.author}</span>}{" "}
         <div>
-          <span className="badge">{stateLabel(shown, hasModel)}</span>{" "}
+          <span className="badge" role="status">
+            {stateLabel(shown, hasModel)}
+          </span>{" "}
           {doc.tokens !== null && (
             <span className="muted">{exact ? `${int(doc.tokensUsed)} of ${int(doc.tokens)} tokens` : `about ${int(doc.tokens)} tokens`}</span>
           )}
@@ -103,7 +117,7 @@ export function DocStatus() {
               "starting…"
             )}
           </div>
-          <button type="button" onClick={() => void cancel(doc.id)}>
+          <button type="button" ref={cancelRef} onClick={() => void cancel(doc.id)}>
             Cancel
           </button>
         </div>
@@ -115,7 +129,15 @@ export function DocStatus() {
       )}
       {(doc.state === "new" || doc.state === "error") && hasModel && (
         <>
-          <button type="button" data-testid="read-doc" disabled={activity !== "idle"} onClick={() => void read(doc.id)}>
+          <button
+            type="button"
+            data-testid="read-doc"
+            disabled={activity !== "idle"}
+            onClick={(e) => {
+              focusCancel.current = document.activeElement === e.currentTarget;
+              void read(doc.id);
+            }}
+          >
             {shown === "saved" ? "Open" : "Read it now"}
           </button>
           {/* the engine does one thing at a time: say what it is doing instead of failing the click */}

@@ -52,7 +52,7 @@ export function Library() {
       <ul className="doc-list">
         {documents.map((d) => (
           <li key={d.id} className={d.id === selected ? "selected" : ""}>
-            <button type="button" className="doc-title" onClick={() => void select(d.id)} title={d.sourceName}>
+            <button type="button" className="doc-title" aria-current={d.id === selected ? "true" : undefined} onClick={() => void select(d.id)} title={d.sourceName}>
               <span>{d.title}</span>
               <small className="muted">
                 {d.format} · {stateLabel(shownDocState(d, modelPath), hasModel)}
@@ -78,6 +78,7 @@ function Conversations({ onAsk }: { onAsk(a: Ask): void }) {
   const create = useStore((s) => s.newConversation);
   const remove = useStore((s) => s.removeConversation);
   const doc = useStore((s) => s.selectedDocId);
+  const answered = useStore((s) => s.answering?.conversationId ?? null);
   if (doc === null) return null;
 
   // An empty conversation goes without a question: nothing is lost.
@@ -90,19 +91,28 @@ function Conversations({ onAsk }: { onAsk(a: Ask): void }) {
 
   return (
     <div className="conversations">
-      <h3>
+      <h3 aria-label="Conversations">
         Conversations{" "}
-        <button type="button" onClick={() => void create()}>
+        <button type="button" aria-label="New conversation" onClick={() => void create()}>
           New
         </button>
       </h3>
       <ul>
         {conversations.map((c) => (
           <li key={c.id} className={c.id === current ? "selected" : ""}>
-            <button type="button" data-testid="conversation" className={c.id === current ? "selected" : ""} onClick={() => void open(c.id)}>
+            <button type="button" data-testid="conversation" className={c.id === current ? "selected" : ""} aria-current={c.id === current ? "true" : undefined} onClick={() => void open(c.id)}>
               {c.title}
             </button>
-            <button type="button" className="icon" data-testid="remove-conversation" aria-label={`Delete conversation ${c.title}`} title="Delete the conversation" onClick={() => void askRemove(c)}>
+            {/* an answer being written cannot lose its conversation: it is stopped first */}
+            <button
+              type="button"
+              className="icon"
+              data-testid="remove-conversation"
+              aria-label={`Delete conversation ${c.title}`}
+              title={c.id === answered ? "Being answered: stop the answer to delete it" : "Delete the conversation"}
+              disabled={c.id === answered}
+              onClick={() => void askRemove(c)}
+            >
               ×
             </button>
           </li>

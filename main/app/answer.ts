@@ -15,10 +15,18 @@ import type { ReadJobs } from "./read";
 const STREAM_SAVE_MS = 250;
 
 export class Answers {
+  /** The answer being written and all its text so far (the database's copy lags up to STREAM_SAVE_MS). */
+  private stream: { messageId: number; text: string } | null = null;
+
   constructor(
     private core: AppCore,
     private reads: ReadJobs,
   ) {}
+
+  /** The text written so far of the answer `messageId` while it streams, else undefined. */
+  liveText(messageId: number): string | undefined {
+    return this.stream?.messageId === messageId ? this.stream.text : undefined;
+  }
 
   send(conv: ConversationInfo, text: string): { user: MessageInfo; assistant: MessageInfo } {
     const core = this.core;
@@ -56,7 +64,8 @@ export class Answers {
     const core = this.core;
     const lib = core.lib;
     const settings = lib.settings.get();
-    let content = "";
+    const stream = { messageId: assistant.id, text: "" };
+    this.stream = stream;
     let lastSave = 0;
     const tokenStats: TokenStats[] = [];
     let decodeStart = 0;
@@ -74,23 +83,28 @@ export class Answers {
         this.markReady(conv.documentId);
         decodeStart = performance.now() - e.ms;
       }
-      content += e.text;
-      if (e.text) core.emit("chat.delta", { conversationId: conv.id, messageId: assistant.id, text: e.text });
+      const offset = stream.text.length;
+      stream.text += e.text;
+      if (e.text) core.emit("chat.delta", { conversationId: conv.id, messageId: assistant.id, offset, text: e.text });
       const elapsed = (performance.now() - decodeStart) / 1000;
       const ts: TokenStats = {
         messageId: assistant.id,
+        documentId: conv.documentId,
         index: e.index,
         totalMs: e.ms,
         phaseMs: e.phase,
-        retrieval: e.retrieval ? { ...e.retrieval, topK: settings.attention.topK } : null,
+        retrieval: e.retrieval ? { ...e.retrieval, topK: settings.attention.topK, exact: e.retrieval.keysScanned >= e.retrieval.keysTotal } : null,
         tokensPerSec: elapsed > 0 ? (e.index + 1) / elapsed : 0,
       };
       tokenStats.push(ts);
       core.emit("stats.token", ts);
+      // A busy engine answers stats with the figures it read last and reads them again at its
+      // next step: the first token's request has them read, the second's gets this answer's context.
+      if (e.index < 2) core.refreshMemory();
       const now = performance.now();
       if (now - lastSave > STREAM_SAVE_MS) {
         lastSave = now;
-        lib.conversations.saveContent(assistant.id, content);
+        lib.conversations.saveContent(assistant.id, stream.text);
       }
     });
     try {
@@ -101,6 +115,7 @@ export class Answers {
         core.docUpdated(doc.id);
       }
       const dt = await this.reads.ensureTokens(doc, jobId, model);
+      core.throwIfCancelled(jobId); // Stop while the book was tokenized (which cannot be interrupted)
       const all = lib.conversations.messages(conv.id).filter((m) => m.id !== assistant.id);
       const question = all[all.length - 1];
       if (!question || question.role !== "user") throw new AppError("BAD_REQUEST", "The conversation does not end with a question.");
@@ -111,6 +126,7 @@ export class Answers {
       const conversation = lib.conversations.get(conv.id) ?? conv;
       const prompt = await this.fit(model.nCtx, settings.maxTokens, (h) =>
         buildPrompt(core.engine, model, dt.tokens.subarray(0, dt.used), conversation.systemPrompt, h, question.content), history);
+      core.throwIfCancelled(jobId);
       this.reads.claimEngine(doc.id);
       const res = await core.engine.call("generate", {
         jobId,
@@ -136,10 +152,10 @@ export class Answers {
     } catch (e) {
       const err = e as AppError;
       if (err.code === "CANCELLED") {
-        this.finish(assistant.id, { content, status: "stopped", stats: null, highlights: [] }, tokenStats);
+        this.finish(assistant.id, { content: stream.text, status: "stopped", stats: null, highlights: [] }, tokenStats);
       } else {
         const note = `\n\n[${err.message ?? String(e)}]`;
-        this.finish(assistant.id, { content: content + note, status: "error", stats: null, highlights: [] }, tokenStats);
+        this.finish(assistant.id, { content: stream.text + note, status: "error", stats: null, highlights: [] }, tokenStats);
       }
       const d = lib.documents.get(conv.documentId);
       if (d && d.state === "reading") {
@@ -148,8 +164,10 @@ export class Answers {
       }
     } finally {
       off();
+      if (this.stream === stream) this.stream = null;
       if (core.state.job?.id === jobId) core.state.job = null;
       core.setActivity("idle");
+      core.refreshMemory();
     }
   }
 

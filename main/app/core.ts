@@ -14,6 +14,7 @@ import type {
   EventName,
   MemoryStats,
   Method,
+  RunningJob,
   Params,
   Result,
 } from "../ipc/contract";
@@ -55,8 +56,8 @@ export interface CoreState {
   crashed: string | null;
   /** Tokens of documents for the loaded model (cleared on model change). */
   docTokens: Map<number, DocTokens>;
-  /** The job the engine is busy with (one at a time). */
-  job: { id: string; kind: "read" | "answer" | "eval"; documentId: number | null; conversationId?: number } | null;
+  /** The job the engine is busy with (one at a time); cancelling: a cancel or Stop was taken. */
+  job: { id: string; kind: RunningJob["kind"]; documentId: number | null; conversationId?: number; cancelling?: boolean } | null;
   /** The book whose KV the engine holds now. */
   engineDoc: number | null;
 }
@@ -111,12 +112,7 @@ export class AppCore {
 
   /** Pushes memory stats every `ms` while the app runs. */
   startMemoryTicker(ms = 1000) {
-    this.memoryTimer ??= setInterval(() => {
-      if (this.listeners.size === 0) return;
-      this.memoryStats()
-        .then((s) => this.emit("stats.memory", s))
-        .catch(() => {});
-    }, ms);
+    this.memoryTimer ??= setInterval(() => this.refreshMemory(), ms);
     this.memoryTimer.unref();
   }
 
@@ -150,7 +146,52 @@ export class AppCore {
       activity: this.state.activity,
       crashed: this.state.crashed,
       stepStats: m?.stepStats ?? false,
+      job: this.runningJob(),
     };
+  }
+
+  private runningJob(): RunningJob | null {
+    const j = this.state.job;
+    if (!j) return null;
+    return {
+      id: j.id,
+      kind: j.kind,
+      documentId: j.documentId,
+      conversationId: j.conversationId ?? null,
+      cancelling: j.cancelling ?? false,
+      eval: j.kind === "eval" ? this.evals.sofar(j.id) : null,
+    };
+  }
+
+  /**
+   * Cancels the running job: said at once (engine.status: cancelling), then asked of the engine,
+   * which stops between two chunks or steps. A book's tokenizing cannot be interrupted: the read
+   * and answer flows check `cancelled` when it returns (throwIfCancelled).
+   */
+  async cancelJob(): Promise<void> {
+    const job = this.state.job;
+    if (!job) return;
+    if (!job.cancelling) {
+      job.cancelling = true;
+      this.emit("engine.status", this.status());
+    }
+    await this.engine.call("cancel", { jobId: job.id });
+  }
+
+  /** Ends a flow between two engine calls when its job was cancelled meanwhile. */
+  throwIfCancelled(jobId: string) {
+    if (this.state.job?.id === jobId && this.state.job.cancelling) throw new AppError("CANCELLED", "cancelled");
+  }
+
+  /**
+   * Sends fresh memory figures now. The engine answers stats with the figures it read last while a
+   * job keeps it busy, so the once-a-second ticker lags; a job's end reads them idle.
+   */
+  refreshMemory() {
+    if (this.listeners.size === 0) return;
+    this.memoryStats()
+      .then((s) => this.emit("stats.memory", s))
+      .catch(() => {});
   }
 
   setActivity(a: EngineStatus["activity"]) {
@@ -347,9 +388,9 @@ export class AppCore {
         void this.reads.run(jobId, documentId);
         return { jobId };
       },
-      "library.cancel": async ({ jobId }) => {
-        if (this.state.job?.id !== jobId) return { cancelled: false };
-        await this.engine.call("cancel", { jobId });
+      "library.cancel": async (p) => {
+        if (!this.readsNamed(p)) return { cancelled: false };
+        await this.cancelJob();
         return { cancelled: true };
       },
 
@@ -363,7 +404,11 @@ export class AppCore {
       },
       "chat.messages": ({ conversationId }) => {
         this.requireConversation(conversationId);
-        return lib.conversations.messages(conversationId);
+        // the database has a streaming answer's text as saved up to 250 ms ago; the flow has all of it
+        return lib.conversations.messages(conversationId).map((m) => {
+          const live = m.status === "streaming" ? this.answers.liveText(m.id) : undefined;
+          return live === undefined ? m : { ...m, content: live };
+        });
       },
       "chat.setSystemPrompt": ({ conversationId, systemPrompt }) => {
         this.requireConversation(conversationId);
@@ -374,7 +419,7 @@ export class AppCore {
       "chat.stop": async ({ conversationId }) => {
         const job = this.state.job;
         if (!job || job.conversationId !== conversationId) return { stopped: false };
-        await this.engine.call("cancel", { jobId: job.id });
+        await this.cancelJob();
         return { stopped: true };
       },
       "eval.run": (p) => {
@@ -386,7 +431,7 @@ export class AppCore {
       },
       "eval.cancel": async ({ jobId }) => {
         if (this.state.job?.id !== jobId || this.state.job.kind !== "eval") return { cancelled: false };
-        await this.engine.call("cancel", { jobId });
+        await this.cancelJob();
         return { cancelled: true };
       },
       "chat.remove": ({ conversationId }) => {
@@ -394,6 +439,17 @@ export class AppCore {
         return { removed: lib.conversations.remove(conversationId) };
       },
     };
+  }
+
+  /**
+   * Whether library.cancel's params name the running read: its job, or its book while the engine
+   * reads it (a read of its own, or the one an answer makes on its way).
+   */
+  private readsNamed(p: Params<"library.cancel">): boolean {
+    const job = this.state.job;
+    if (!job) return false;
+    if ("jobId" in p) return job.id === p.jobId;
+    return job.documentId === p.documentId && (job.kind === "read" || this.lib.documents.get(p.documentId)?.state === "reading");
   }
 
   requireConversation(id: number) {

@@ -4,7 +4,7 @@
 // eval.done. One engine job at a time, like reading and answering; cancel
 // stops it between decode steps.
 import * as os from "node:os";
-import type { EvalRunParams } from "../ipc/contract";
+import type { EvalProgress, EvalRow, EvalRunParams } from "../ipc/contract";
 import { AppError } from "../ipc/errors";
 import type { EvalOptions } from "../eval/types";
 import type { AppCore } from "./core";
@@ -29,7 +29,14 @@ export function evalOptions(p: EvalRunParams, threads: number): EvalOptions {
 }
 
 export class EvalJobs {
+  /** The running evaluation's figures so far (engine.status carries them to a page loaded mid-run). */
+  private current: { jobId: string; progress: EvalProgress | null; rows: EvalRow[] } | null = null;
+
   constructor(private core: AppCore) {}
+
+  sofar(jobId: string): { progress: EvalProgress | null; rows: EvalRow[] } | null {
+    return this.current?.jobId === jobId ? { progress: this.current.progress, rows: [...this.current.rows] } : null;
+  }
 
   /** Checks what can be checked before starting (empty choices, lengths beyond the trained context). */
   check(p: EvalRunParams) {
@@ -45,9 +52,14 @@ export class EvalJobs {
   async run(jobId: string, p: EvalRunParams): Promise<void> {
     const core = this.core;
     core.state.job = { id: jobId, kind: "eval", documentId: null };
+    const current = { jobId, progress: null as EvalProgress | null, rows: [] as EvalRow[] };
+    this.current = current;
     core.setActivity("evaluating");
     const off = core.onJobEvents(jobId, (e) => {
-      if (e.event === "eval") core.emit("eval.progress", { jobId, progress: e.progress, row: e.row });
+      if (e.event !== "eval") return;
+      current.progress = e.progress;
+      current.rows.push(e.row);
+      core.emit("eval.progress", { jobId, progress: e.progress, row: e.row });
     });
     try {
       const threads = core.lib.settings.get().threads || os.cpus().length;
@@ -58,6 +70,7 @@ export class EvalJobs {
       core.emit("eval.done", { jobId, result: null, error: { code: err.code ?? "INTERNAL", message: err.message } });
     } finally {
       off();
+      if (this.current === current) this.current = null;
       if (core.state.job?.id === jobId) core.state.job = null;
       core.setActivity("idle");
     }

@@ -1,7 +1,8 @@
 // Reading a book: tokenize it (whole book, to count), cut it to what the context
 // holds, and prefill the prompt prefix [template][book] so questions start at
 // once. Progress goes out as doc.progress events (tokens/s, ETA); the job can be
-// cancelled between chunks. Also used by an answer when its book is not ready.
+// cancelled between chunks, and right after tokenizing (which cannot be
+// interrupted). Also used by an answer when its book is not ready.
 import type { DocumentInfo, ReadPhase } from "../ipc/contract";
 import { AppError } from "../ipc/errors";
 import type { EngineEvent } from "../host/protocol";
@@ -82,7 +83,11 @@ export class ReadJobs {
     try {
       const doc = core.requireDoc(documentId);
       const dt = await this.ensureTokens(doc, jobId, model);
+      // a cancel taken while tokenizing (which the engine cannot interrupt) ends the read here,
+      // before the engine lets go of the book it holds
+      core.throwIfCancelled(jobId);
       const prompt = await buildPrompt(core.engine, model, dt.tokens.subarray(0, dt.used), core.lib.settings.get().systemPrompt, [], null);
+      core.throwIfCancelled(jobId);
       this.claimEngine(documentId);
       // the whole prompt prefix is the document's: kept in its KV store, indexed
       const res = await core.engine.call("prefill", { jobId, tokens: prompt.tokens, docEnd: prompt.docEnd });
@@ -98,6 +103,7 @@ export class ReadJobs {
       if (core.state.job?.id === jobId) core.state.job = null;
       core.docUpdated(documentId);
       core.setActivity("idle");
+      core.refreshMemory();
     }
   }
 }

@@ -161,6 +161,20 @@ export interface ModelDetails {
 
 export type EngineActivity = "idle" | "loading" | "reading" | "answering" | "evaluating";
 
+/** The job the engine runs (one at a time), so a page loaded while it runs can follow and cancel it. */
+export interface RunningJob {
+  id: string;
+  kind: "read" | "answer" | "eval";
+  /** The book it reads or answers about (null: an evaluation). */
+  documentId: number | null;
+  conversationId: number | null;
+  /** A cancel (or Stop) was taken; the job ends at the engine's next check (a book's
+   *  tokenizing cannot be interrupted: the read stops when it returns). */
+  cancelling: boolean;
+  /** An evaluation's figures so far: a page loaded mid-run shows all of its rows. */
+  eval: { progress: EvalProgress | null; rows: EvalRow[] } | null;
+}
+
 export interface EngineStatus {
   model: { path: string; name: string; ctx: number; nCtxTrain: number; hasChatTemplate: boolean } | null;
   backend: "cpu" | "cuda";
@@ -170,6 +184,8 @@ export interface EngineStatus {
   crashed: string | null;
   /** Whether the engine reports per-step retrieval stats (positions for highlights). */
   stepStats: boolean;
+  /** What the engine is busy with (null while idle or loading a model). */
+  job: RunningJob | null;
 }
 
 // ---- settings ----------------------------------------------------------------
@@ -219,6 +235,8 @@ export interface MemoryStats {
 /** Per-token timing by phase (ms) and retrieval numbers when the engine has them. */
 export interface TokenStats {
   messageId: number;
+  /** The book the answer is about: its figures are shown while that book is selected. */
+  documentId: number;
   index: number; // 0-based token index within the answer
   totalMs: number;
   phaseMs: { matmul: number; attention: number; other: number };
@@ -228,6 +246,9 @@ export interface TokenStats {
     topK: number;
     massCaptured: number | null;
     recall: number | null;
+    /** Every key was scored: a context this short is scanned whole (cheaper than a search of its
+     *  index), so attention is exact; the scanned share then says nothing about retrieval. */
+    exact: boolean;
   } | null;
   tokensPerSec: number; // running rate over the answer so far
 }
@@ -286,10 +307,12 @@ export interface Requests {
   "library.text": { params: { documentId: number; start?: number; end?: number }; result: TextSlice };
   /** Tokenize + prefill (+ index) the document; progress arrives as doc.progress events. */
   "library.read": { params: { documentId: number }; result: { jobId: string } };
-  "library.cancel": { params: { jobId: string }; result: { cancelled: boolean } };
+  /** Cancels a read: by its job, or by its book (a page loaded mid-read knows only the book). */
+  "library.cancel": { params: { jobId: string } | { documentId: number }; result: { cancelled: boolean } };
 
   "chat.list": { params: { documentId: number }; result: ConversationInfo[] };
   "chat.create": { params: { documentId: number; systemPrompt?: string }; result: ConversationInfo };
+  /** An answer still streaming comes with all the text written so far (not the copy saved a moment ago). */
   "chat.messages": { params: { conversationId: number }; result: MessageInfo[] };
   "chat.setSystemPrompt": { params: { conversationId: number; systemPrompt: string }; result: ConversationInfo };
   /** Stores the question, starts the answer; text streams as chat.delta events. */
@@ -314,7 +337,8 @@ export interface Events {
   "doc.updated": DocumentInfo;
   "doc.removed": { documentId: number };
   "doc.progress": ReadProgress;
-  "chat.delta": { conversationId: number; messageId: number; text: string };
+  /** `offset`: where `text` starts in the answer (UTF-16), so a client appends exactly what it lacks. */
+  "chat.delta": { conversationId: number; messageId: number; offset: number; text: string };
   "chat.message": MessageInfo; // a message was created or finished (status changed)
   "stats.token": TokenStats;
   "stats.memory": MemoryStats;

@@ -19,6 +19,7 @@ export const LIMITS = {
 
 const id = int({ min: 1, max: Number.MAX_SAFE_INTEGER });
 const text = str({ max: LIMITS.maxTextChars });
+const jobId = str({ min: 1, max: 64, pattern: /^[\w-]+$/, patternText: "must be a job id" });
 const path = str({ min: 1, max: LIMITS.maxPathChars, pattern: /^[^\0]*$/, patternText: "must not contain NUL" });
 
 /** A file's base name: no folders, no "..", no control characters, not hidden. */
@@ -36,6 +37,10 @@ const base64 = str({
   pattern: /^[A-Za-z0-9+/]*={0,2}$/,
   patternText: "must be base64",
 });
+
+/** library.cancel names the read by its job or by its book (a page loaded mid-read knows only the book). */
+const readToCancel: Schema<{ jobId: string } | { documentId: number }> = (v, at) =>
+  typeof v === "object" && v !== null && "documentId" in v ? obj({ documentId: id })(v, at) : obj({ jobId })(v, at);
 
 /** A numeric setting's schema from its bounds (settings-bounds.ts, shared with the dialog). */
 function bounded(k: NumericSetting): Schema<number> {
@@ -81,7 +86,7 @@ export const requestSchemas = {
   "library.remove": obj({ documentId: id }),
   "library.text": obj({ documentId: id }, { start: int({ min: 0, max: 1 << 30 }), end: int({ min: 0, max: 1 << 30 }) }),
   "library.read": obj({ documentId: id }),
-  "library.cancel": obj({ jobId: str({ min: 1, max: 64, pattern: /^[\w-]+$/, patternText: "must be a job id" }) }),
+  "library.cancel": readToCancel,
   "chat.list": obj({ documentId: id }),
   "chat.create": obj({ documentId: id }, { systemPrompt: text }),
   "chat.messages": obj({ conversationId: id }),
@@ -106,7 +111,7 @@ export const requestSchemas = {
       beyondTrained: bool,
     },
   ),
-  "eval.cancel": obj({ jobId: str({ min: 1, max: 64, pattern: /^[\w-]+$/, patternText: "must be a job id" }) }),
+  "eval.cancel": obj({ jobId }),
 } satisfies { [M in Method]: Schema<Params<M>> };
 
 export const METHOD_NAMES = Object.keys(requestSchemas) as Method[];

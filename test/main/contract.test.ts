@@ -63,6 +63,14 @@ describe("envelope", () => {
     };
     for (const m of METHOD_NAMES) expect(() => validateParams(m, samples[m] ?? {})).not.toThrow();
   });
+
+  it("takes a read to cancel by its job or by its book, one of the two", () => {
+    expect(validateParams("library.cancel", { documentId: 3 })).toEqual({ documentId: 3 });
+    expect(validateParams("library.cancel", { jobId: "0b6e-12" })).toEqual({ jobId: "0b6e-12" });
+    expect(() => validateParams("library.cancel", { documentId: 0 })).toThrow(/documentId/);
+    expect(() => validateParams("library.cancel", { documentId: 3, jobId: "j" })).toThrow(/jobId: unknown field/);
+    expect(() => validateParams("library.cancel", {})).toThrow(/jobId: expected a string/);
+  });
 });
 
 describe("file names and sizes", () => {

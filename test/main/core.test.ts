@@ -1,11 +1,12 @@
 // The app core over a fake engine: reading a book (states, progress), asking
 // (streaming, stats, highlights, persistence), stop, regenerate, a crashed
-// engine, and the model path allow-list.
+// engine, the model path allow-list, and what a page loaded mid-job needs to
+// follow and cancel it.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { b64, eventsOf, makeCore, tempDir, until, type TestCore } from "./helpers/core";
-import type { DocumentInfo, MessageInfo } from "../../main/ipc/contract";
+import type { DocumentInfo, EngineStatus, MessageInfo } from "../../main/ipc/contract";
 
 const BOOK = "Title: Tiny\nAuthor: Me\n\n*** START OF THE PROJECT GUTENBERG EBOOK TINY ***\n\nCHAPTER I.\nThe Start\n\n" + "Alice sat by the river. ".repeat(40) + "\n*** END OF THE PROJECT GUTENBERG EBOOK TINY ***\n";
 
@@ -224,5 +225,73 @@ describe("models", () => {
     await expect(t.core.call("settings.set", { modelsDir: before, threads: 1 })).resolves.toMatchObject({ threads: 1 }); // unchanged: not checked again
     const other = tempDir();
     await expect(t.core.call("settings.set", { modelsDir: other })).resolves.toMatchObject({ modelsDir: other });
+  });
+});
+
+describe("following a job from a page loaded while it runs", () => {
+  it("gives a streaming answer's whole text so far, and deltas that say where their text goes", async () => {
+    const d = await withBook({ reply: "She had a crab named Jack. She loved to play with her. ".repeat(4), tokenDelayMs: 10 });
+    const conv = (await t.core.call("chat.create", { documentId: d.id })) as { id: number };
+    const { assistant } = (await t.core.call("chat.send", { conversationId: conv.id, text: "Who?" })) as { assistant: MessageInfo };
+    await until(() => eventsOf(t, "chat.delta").length >= 5);
+    // what a reloaded page asks for: all the text written, not the copy saved up to 250 ms ago
+    const msgs = (await t.core.call("chat.messages", { conversationId: conv.id })) as MessageInfo[];
+    const written = eventsOf(t, "chat.delta").map((x) => x.text).join("");
+    expect(msgs.find((m) => m.id === assistant.id)).toMatchObject({ status: "streaming", content: written });
+    const done = await until(() => {
+      const m = t.core.lib.conversations.message(assistant.id)!;
+      return m.status !== "streaming" && m;
+    });
+    let at = 0;
+    for (const delta of eventsOf(t, "chat.delta")) {
+      expect(delta.offset).toBe(at);
+      expect(done.content.slice(at, at + delta.text.length)).toBe(delta.text);
+      at += delta.text.length;
+    }
+  });
+
+  it("cancels a read by its book while it tokenizes: said at once, and it stops before the engine lets go of the book it holds", async () => {
+    const d = await withBook({ tokenizeDelayMs: 150 });
+    await t.core.call("library.read", { documentId: d.id });
+    await until(() => doc(d.id).state === "ready" && t.core.state.job === null);
+    const other = (await t.core.call("library.import", { name: "other.txt", dataBase64: b64("word ".repeat(300)) })) as DocumentInfo;
+    await t.core.call("library.read", { documentId: other.id });
+    const status = (await t.core.call("engine.status", {})) as EngineStatus;
+    expect(status.job).toMatchObject({ kind: "read", documentId: other.id, cancelling: false }); // a page loaded now can follow it
+    expect(await t.core.call("library.cancel", { documentId: other.id })).toEqual({ cancelled: true });
+    expect(eventsOf(t, "engine.status").at(-1)!.job).toMatchObject({ documentId: other.id, cancelling: true });
+    await until(() => t.core.state.job === null);
+    expect(doc(other.id).state).toBe("new");
+    expect(t.engine.calls.filter((c) => c.op === "prefill")).toHaveLength(1); // only the first book's read
+    expect(doc(d.id).state).toBe("ready");
+    expect(t.core.state.engineDoc).toBe(d.id);
+    expect(await t.core.call("library.cancel", { documentId: other.id })).toEqual({ cancelled: false });
+  });
+
+  it("tells the running evaluation's job and rows so far", async () => {
+    t = makeCore({ evalRowMs: 20 });
+    await t.core.call("models.load", { path: t.modelPath });
+    const { jobId } = (await t.core.call("eval.run", { tasks: ["passkey"], lengths: [256, 512], depths: [0, 50, 100], modes: ["full", "retrieval"], samples: 1 })) as { jobId: string };
+    await until(() => eventsOf(t, "eval.progress").length >= 3);
+    const { job } = (await t.core.call("engine.status", {})) as EngineStatus;
+    const rows = eventsOf(t, "eval.progress").map((e) => e.row);
+    expect(job).toMatchObject({ id: jobId, kind: "eval", cancelling: false, eval: { rows, progress: eventsOf(t, "eval.progress").at(-1)!.progress } });
+    await t.core.call("eval.cancel", { jobId });
+    const done = await until(() => eventsOf(t, "eval.done")[0]);
+    expect(done.error?.code).toBe("CANCELLED");
+    expect(((await t.core.call("engine.status", {})) as EngineStatus).job).toBeNull();
+  });
+
+  it("sends fresh memory figures when a read and an answer end (the engine's own lag while busy)", async () => {
+    const d = await withBook();
+    await t.core.call("library.read", { documentId: d.id });
+    await until(() => doc(d.id).state === "ready");
+    const afterRead = await until(() => eventsOf(t, "stats.memory").at(-1));
+    expect(afterRead).toMatchObject({ documentId: d.id, nPast: expect.any(Number) });
+    expect(afterRead.nPast).toBeGreaterThan(d.chars);
+    const conv = (await t.core.call("chat.create", { documentId: d.id })) as { id: number };
+    const { assistant } = (await t.core.call("chat.send", { conversationId: conv.id, text: "Who?" })) as { assistant: MessageInfo };
+    await until(() => t.core.lib.conversations.message(assistant.id)!.status === "done" && t.core.state.job === null);
+    await until(() => eventsOf(t, "stats.memory").at(-1)!.nPast > afterRead.nPast);
   });
 });

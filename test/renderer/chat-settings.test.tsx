@@ -188,19 +188,19 @@ describe("chat", () => {
     let height = 1000;
     Object.defineProperty(list, "scrollHeight", { configurable: true, get: () => height });
     Object.defineProperty(list, "clientHeight", { configurable: true, get: () => 200 });
-    act(() => f.emit("chat.delta", { conversationId: 1, messageId: 3, text: "A girl " }));
+    act(() => f.emit("chat.delta", { conversationId: 1, messageId: 3, offset: 0, text: "A girl " }));
     expect(list.scrollTop).toBe(1000); // at the bottom: follows
     // the reader scrolls up to read
     list.scrollTop = 300;
     fireEvent.scroll(list);
     height = 1200;
-    act(() => f.emit("chat.delta", { conversationId: 1, messageId: 3, text: "who falls" }));
+    act(() => f.emit("chat.delta", { conversationId: 1, messageId: 3, offset: 7, text: "who falls" }));
     expect(list.scrollTop).toBe(300);
     // back near the bottom: follows again
     list.scrollTop = 980;
     fireEvent.scroll(list);
     height = 1400;
-    act(() => f.emit("chat.delta", { conversationId: 1, messageId: 3, text: " down" }));
+    act(() => f.emit("chat.delta", { conversationId: 1, messageId: 3, offset: 16, text: " down" }));
     expect(list.scrollTop).toBe(1400);
     expect(scrollIntoView).not.toHaveBeenCalled();
   });
@@ -251,7 +251,7 @@ describe("chat", () => {
   it("learns of an answer in another conversation from its deltas (after a reload)", async () => {
     await start();
     act(() => f.emit("engine.status", { ...engine, activity: "answering" }));
-    act(() => f.emit("chat.delta", { conversationId: 2, messageId: 9, text: "Off" }));
+    act(() => f.emit("chat.delta", { conversationId: 2, messageId: 9, offset: 0, text: "Off" }));
     expect(screen.getByTestId("send-waits").textContent).toMatch(/in “The Queen”/);
   });
 

@@ -95,8 +95,8 @@ describe("App", () => {
     fireEvent.change(screen.getByTestId("chat-input"), { target: { value: "Who is Alice?" } });
     fireEvent.click(screen.getByTestId("send"));
     await waitFor(() => expect(screen.getAllByTestId("message-assistant")).toHaveLength(1));
-    act(() => f.emit("chat.delta", { conversationId: 1, messageId: 3, text: "A girl " }));
-    act(() => f.emit("chat.delta", { conversationId: 1, messageId: 3, text: "who falls" }));
+    act(() => f.emit("chat.delta", { conversationId: 1, messageId: 3, offset: 0, text: "A girl " }));
+    act(() => f.emit("chat.delta", { conversationId: 1, messageId: 3, offset: 7, text: "who falls" }));
     expect(screen.getByTestId("message-assistant").textContent).toContain("A girl who falls");
     fireEvent.click(screen.getByTestId("stop"));
     await waitFor(() => expect(f.calls.some((c) => c.method === "chat.stop")).toBe(true));
@@ -113,7 +113,7 @@ describe("App", () => {
     expect(p.textContent).toMatch(/prefill 250 \/ 1,000 tokens · 500 tok\/s · ETA 1.5 s/);
     expect(screen.getByTestId("doc-status").textContent).not.toContain("ready");
     fireEvent.click(screen.getByText("Cancel"));
-    await waitFor(() => expect(f.calls.find((c) => c.method === "library.cancel")?.params).toEqual({ jobId: "j9" }));
+    await waitFor(() => expect(f.calls.find((c) => c.method === "library.cancel")?.params).toEqual({ documentId: 1 }));
   });
 
   it("says a book is saved when its KV store for the loaded model is on disk, and opens it", async () => {
@@ -142,10 +142,11 @@ describe("App", () => {
     act(() =>
       f.emit("stats.token", {
         messageId: 3,
+        documentId: 1,
         index: 0,
         totalMs: 4,
         phaseMs: { matmul: 1, attention: 2.5, other: 0.5 },
-        retrieval: { keysScanned: 40, keysTotal: 1600, topK: 100, massCaptured: 0.95, recall: null },
+        retrieval: { keysScanned: 40, keysTotal: 1600, topK: 100, massCaptured: 0.95, recall: null, exact: false },
         tokensPerSec: 250,
       }),
     );

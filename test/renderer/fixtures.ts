@@ -11,6 +11,7 @@ export const engine: EngineStatus = {
   activity: "idle",
   crashed: null,
   stepStats: false,
+  job: null,
 };
 
 export const settings: Settings = {

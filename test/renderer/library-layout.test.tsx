@@ -40,8 +40,9 @@ vi.mock("uplot", () => ({
 const BOOK = "Alice was beginning to get very tired. ".repeat(130);
 const s = () => useStore.getState();
 const conv = (id: number, documentId: number, title: string): ConversationInfo => ({ id, documentId, title, systemPrompt: "", createdAt: 1, updatedAt: 1 });
-const tok = (messageId: number, tokensPerSec: number): TokenStats => ({
+const tok = (messageId: number, tokensPerSec: number, documentId = 1): TokenStats => ({
   messageId,
+  documentId,
   index: 0,
   totalMs: 4,
   phaseMs: { matmul: 1, attention: 2, other: 1 },
@@ -335,7 +336,7 @@ describe("the reader", () => {
 });
 
 describe("live panels", () => {
-  it("put another book's answer away when a book is selected or imported", async () => {
+  it("show an answer's figures while its book is selected, and again on coming back while it streams", async () => {
     render(<App />);
     act(() => {
       s().startAnswer(12);
@@ -344,13 +345,23 @@ describe("live panels", () => {
     expect(screen.getByTestId("tokens-per-sec").textContent).toContain("250 tok/s");
     fireEvent.click(screen.getByText("Moby Dick"));
     await waitFor(() => expect(screen.getByTestId("tokens-per-sec").textContent).toMatch(/– · last token – · 0 tokens/));
-    act(() => f.emit("stats.token", tok(12, 260))); // the other book's answer still streaming
+    act(() => f.emit("stats.token", tok(12, 260))); // Alice's answer still streaming: not Moby Dick's figures
     expect(screen.getByTestId("tokens-per-sec").textContent).toContain("0 tokens");
-    act(() => f.emit("stats.token", tok(40, 300))); // an answer started now shows
-    expect(screen.getByTestId("tokens-per-sec").textContent).toContain("300 tok/s");
+    fireEvent.click(screen.getByText("Alice"));
+    await waitFor(() => expect(screen.getByTestId("tokens-per-sec").textContent).toMatch(/260 tok\/s.* 2 tokens/));
+    act(() => f.emit("stats.token", tok(12, 270)));
+    expect(screen.getByTestId("tokens-per-sec").textContent).toMatch(/270 tok\/s.* 3 tokens/);
     await act(() => s().importFiles([new File(["Title: Tiny\n\nOnce."], "tiny.txt")]));
     expect(s().selectedDocId).toBe(5);
     expect(screen.getByTestId("tokens-per-sec").textContent).toContain("0 tokens");
+  });
+
+  it("after a reload mid-answer, show its figures from the next token on", async () => {
+    render(<App />);
+    expect(s().selectedDocId).toBe(1); // init (what a reload runs) selected the book: nothing put away
+    act(() => f.emit("stats.token", { ...tok(12, 240), index: 30 }));
+    expect(screen.getByTestId("tokens-per-sec").textContent).toMatch(/240 tok\/s.* 1 tokens/);
+    expect(screen.getByTestId("retrieval-stats").textContent).not.toMatch(/appear with the next answer/);
   });
 
   it("fold away when the window gets short, and open again when it grows", async () => {
@@ -386,7 +397,7 @@ describe("live panels", () => {
     const plot = h.plots[0];
     expect(plot.width).toBe(200);
     expect(plot.opts.legend.live).toBe(false); // no "Value: --" row
-    expect(plot.opts.series.map((x) => x.label)).toEqual(["token", "matmul", "attention", "other", "total"]);
+    expect(plot.opts.series.map((x) => x.label)).toEqual(["token", "matmul", "attention", "other", "total", "cut off"]);
     width = 490;
     observers.forEach((o) => o());
     expect(plot.width).toBe(490);

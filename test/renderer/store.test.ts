@@ -72,9 +72,9 @@ describe("store", () => {
     await s().init();
     expect(await s().send("  Where?  ")).toBe(true);
     expect(f.calls.find((c) => c.method === "chat.send")?.params).toEqual({ conversationId: 1, text: "Where?" });
-    f.emit("chat.delta", { conversationId: 1, messageId: 3, text: "Down " });
-    f.emit("chat.delta", { conversationId: 1, messageId: 3, text: "the hole" });
-    f.emit("chat.delta", { conversationId: 99, messageId: 3, text: "ignored" });
+    f.emit("chat.delta", { conversationId: 1, messageId: 3, offset: 0, text: "Down " });
+    f.emit("chat.delta", { conversationId: 1, messageId: 3, offset: 5, text: "the hole" });
+    f.emit("chat.delta", { conversationId: 99, messageId: 3, offset: 0, text: "ignored" });
     expect(s().messages.find((m) => m.id === 3)?.content).toBe("Down the hole");
     expect(s().streaming()).toBe(true);
     f.emit("chat.message", msg({ id: 3, content: "Down the hole.", status: "done" }));
@@ -115,10 +115,10 @@ describe("store", () => {
 
   it("collects token stats per answer and memory stats", async () => {
     s().startAnswer(3);
-    f.emit("stats.token", { messageId: 3, index: 0, totalMs: 5, phaseMs: { matmul: 3, attention: 1, other: 1 }, retrieval: null, tokensPerSec: 200 });
-    f.emit("stats.token", { messageId: 3, index: 1, totalMs: 4, phaseMs: { matmul: 2, attention: 1, other: 1 }, retrieval: null, tokensPerSec: 220 });
+    f.emit("stats.token", { messageId: 3, documentId: 1, index: 0, totalMs: 5, phaseMs: { matmul: 3, attention: 1, other: 1 }, retrieval: null, tokensPerSec: 200 });
+    f.emit("stats.token", { messageId: 3, documentId: 1, index: 1, totalMs: 4, phaseMs: { matmul: 2, attention: 1, other: 1 }, retrieval: null, tokensPerSec: 220 });
     expect(s().tokenStats).toHaveLength(2);
-    f.emit("stats.token", { messageId: 4, index: 0, totalMs: 4, phaseMs: { matmul: 2, attention: 1, other: 1 }, retrieval: null, tokensPerSec: 220 });
+    f.emit("stats.token", { messageId: 4, documentId: 1, index: 0, totalMs: 4, phaseMs: { matmul: 2, attention: 1, other: 1 }, retrieval: null, tokensPerSec: 220 });
     expect(s().answerId).toBe(4);
     expect(s().tokenStats).toHaveLength(1);
     f.emit("stats.memory", { rssMainBytes: 1, rssEngineBytes: 2, kv: { deviceBytes: 0, hostBytes: 3, diskBytes: 0 }, gpu: null, nPast: 5, nCtx: 10, documentId: null });

@@ -2,7 +2,8 @@
 // depths, modes, samples, retrieval settings), run it on the loaded model with
 // progress and cancel, and see the heatmaps fill in as rows arrive.
 import { useStore } from "../store";
-import { EVAL_MODES, TASKS, type EvalMode, type TaskName } from "../../../main/eval/types";
+import { EVAL_MODES, TASKS, type EvalMode, type EvalProgress, type TaskName } from "../../../main/eval/types";
+import { DOING } from "../format";
 import { EvalResults } from "./EvalResults";
 
 function toggle<T>(xs: T[], x: T): T[] {
@@ -18,8 +19,10 @@ export function Evaluate() {
   const progress = useStore((s) => s.evalProgress);
   const rows = useStore((s) => s.evalRows);
   const error = useStore((s) => s.evalError);
+  const note = useStore((s) => s.evalNote);
   const model = useStore((s) => s.engine?.model ?? null);
-  const busy = useStore((s) => (s.engine?.activity ?? "idle") !== "idle");
+  const activity = useStore((s) => s.engine?.activity ?? "idle");
+  const cancelling = useStore((s) => s.engine?.job?.kind === "eval" && s.engine.job.id === s.evalJobId && s.engine.job.cancelling);
   const running = jobId !== null;
   return (
     <main className="evaluate" data-testid="evaluate-view">
@@ -79,27 +82,36 @@ export function Evaluate() {
         </fieldset>
         <div className="eval-actions">
           {running ? (
-            <button type="button" className="stop" data-testid="eval-cancel" onClick={() => void cancel()}>
-              Cancel
+            <button type="button" className="stop" data-testid="eval-cancel" disabled={cancelling} onClick={() => void cancel()}>
+              {cancelling ? "cancelling…" : "Cancel"}
             </button>
           ) : (
-            <button type="submit" data-testid="eval-run" disabled={!model || busy}>
+            <button type="submit" data-testid="eval-run" disabled={!model || activity !== "idle"}>
               Run
             </button>
           )}
-          {!model && <span className="muted">Load a model first.</span>}
+          {!model ? (
+            <span className="muted">Load a model first.</span>
+          ) : (
+            !running &&
+            activity !== "idle" && (
+              <span className="muted" data-testid="eval-waits">
+                Run waits: the engine is {DOING[activity]}.
+              </span>
+            )
+          )}
         </div>
       </form>
       {(running || progress) && (
         <div className="progress" data-testid="eval-progress">
           <progress max={progress?.total || 1} value={progress?.done ?? 0} />
-          <span className="muted small">
-            {progress
-              ? `${progress.done} / ${progress.total} · ${progress.task} ${progress.length} tokens${progress.depth === null ? "" : ` depth ${progress.depth}%`} · ${progress.mode}`
-              : "building the first instances…"}
-            {!running && progress ? (progress.done >= progress.total ? " · done" : " · stopped") : ""}
-          </span>
+          <span className="muted small">{progressLine(progress, running, { cancelled: note !== null, failed: error !== null })}</span>
         </div>
+      )}
+      {note && (
+        <p className="note" data-testid="eval-note">
+          {note}
+        </p>
       )}
       {error && (
         <p className="error" data-testid="eval-error">
@@ -109,4 +121,12 @@ export function Evaluate() {
       <EvalResults rows={rows} />
     </main>
   );
+}
+
+/** Where the run is: the case running now, or once it ended, how far it got and how it ended. */
+function progressLine(p: EvalProgress | null, running: boolean, end: { cancelled: boolean; failed: boolean }): string {
+  if (!p) return running ? "building the first instances…" : "";
+  const count = `${p.done} / ${p.total}`;
+  if (running) return `${count} · ${p.task} ${p.length} tokens${p.depth === null ? "" : ` depth ${p.depth}%`} · ${p.mode}`;
+  return `${count} · ${p.done >= p.total ? "done" : end.cancelled ? "cancelled" : end.failed ? "stopped by an error" : "stopped"}`;
 }

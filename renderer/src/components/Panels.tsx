@@ -1,9 +1,11 @@
 // Live panels: GPU memory (or "no GPU: CPU backend"), process RSS, KV bytes per
-// tier, retrieval stats of the last token, tokens/s, and the latency chart. They
-// fold away: by themselves when the window gets short (the reader needs the
-// height), or by hand.
+// tier, retrieval stats of the last token, tokens/s, and the latency chart (the
+// last answer's, while its book is selected). They fold away: by themselves when
+// the window gets short (the reader needs the height), or by hand.
 import { useEffect, useState } from "react";
+import type { TokenStats } from "../../../main/ipc/contract";
 import { useStore } from "../store";
+import { shownTokenStats } from "../store/stats-slice";
 import { bytes, int, rate } from "../format";
 import { LatencyChart } from "./LatencyChart";
 
@@ -12,7 +14,7 @@ const TALL = "(min-height: 760px)";
 export function Panels() {
   const memory = useStore((s) => s.memory);
   const engine = useStore((s) => s.engine);
-  const tokenStats = useStore((s) => s.tokenStats);
+  const tokenStats = useStore(shownTokenStats);
   const last = tokenStats[tokenStats.length - 1];
   const mode = useStore((s) => s.settings?.attention.mode);
   // the panels describe the engine's context, which need not be the selected book's
@@ -51,8 +53,10 @@ export function Panels() {
         </div>
         <div className="panel" data-testid="kv-tiers">
           <h4>KV cache</h4>
+          {/* the static set (sinks + window) is the device tier; without a GPU it is in CPU memory too */}
           <span>
-            device {bytes(memory?.kv.deviceBytes ?? 0)} · host {bytes(memory?.kv.hostBytes ?? 0)} · disk {bytes(memory?.kv.diskBytes ?? 0)}
+            {gpu ? "device (static set)" : "static set (CPU memory)"} {bytes(memory?.kv.deviceBytes ?? 0)} · host {bytes(memory?.kv.hostBytes ?? 0)} · disk{" "}
+            {bytes(memory?.kv.diskBytes ?? 0)}
           </span>
           <div className="muted small">
             {int(memory?.nPast ?? 0)} / {int(memory?.nCtx ?? 0)} positions
@@ -67,12 +71,7 @@ export function Panels() {
         <div className="panel" data-testid="retrieval-stats">
           <h4>Retrieval</h4>
           {last?.retrieval ? (
-            <span>
-              keys scanned {((last.retrieval.keysScanned / Math.max(1, last.retrieval.keysTotal)) * 100).toFixed(1)}% ({int(last.retrieval.keysScanned)} of{" "}
-              {int(last.retrieval.keysTotal)}) · top-k {int(last.retrieval.topK)}
-              {last.retrieval.massCaptured !== null && <> · mass {(last.retrieval.massCaptured * 100).toFixed(1)}%</>}
-              {last.retrieval.recall !== null && <> · recall {(last.retrieval.recall * 100).toFixed(0)}%</>}
-            </span>
+            <RetrievalFigures r={last.retrieval} />
           ) : !memory?.nPast ? (
             <span className="muted">no context in the engine yet</span>
           ) : mode === "full" ? (
@@ -90,10 +89,32 @@ export function Panels() {
           </span>
         </div>
         <div className="panel wide">
-          <h4>Per-token latency by phase</h4>
+          <h4>Per-token latency by phase, ms</h4>
           <LatencyChart stats={tokenStats} />
         </div>
       </section>
     </details>
+  );
+}
+
+/** The last token's retrieval: keys scanned, top-k, attention mass found, recall. */
+function RetrievalFigures({ r }: { r: NonNullable<TokenStats["retrieval"]> }) {
+  const share = `${((r.keysScanned / Math.max(1, r.keysTotal)) * 100).toFixed(1)}%`;
+  return (
+    <span>
+      {r.exact ? (
+        // 100% scanned would read as retrieval being off: below a few ten thousand keys a scan of them all costs less than a search
+        <span title="A context this short is scanned whole (cheaper than searching its index): every key is scored, so attention is exact.">
+          exact (short context): every key scored, 100%
+        </span>
+      ) : (
+        <>
+          keys scanned {share} ({int(r.keysScanned)} of {int(r.keysTotal)})
+        </>
+      )}{" "}
+      · top-k {int(r.topK)}
+      {r.massCaptured !== null && <> · mass {(r.massCaptured * 100).toFixed(1)}%</>}
+      {r.recall !== null && <> · recall {(r.recall * 100).toFixed(0)}%</>}
+    </span>
   );
 }

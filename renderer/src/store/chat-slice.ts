@@ -1,8 +1,10 @@
 // Conversations of the selected document and the messages of the open one;
-// streaming text arrives as deltas and is appended in place. Which conversation
-// is answering is tracked across all of them (only one answer runs at a time).
+// streaming text arrives as deltas, each with its place in the answer, and is
+// joined in place (stream-text.ts). Which conversation is answering is tracked
+// across all of them (only one answer runs at a time).
 import type { ConversationInfo, MessageInfo } from "../../../main/ipc/contract";
 import { api, messageOf } from "./api";
+import { knownText, withDelta, type StreamedText } from "./stream-text";
 import type { Slice } from "./types";
 
 export interface ChatSlice {
@@ -11,6 +13,8 @@ export interface ChatSlice {
   messages: MessageInfo[];
   /** The answer being written, in whichever conversation (null: none known). */
   answering: { conversationId: number; messageId: number } | null;
+  /** The deltas of the answer being written, whichever conversation is open (or loading). */
+  streamed: StreamedText | null;
   loadConversations(documentId: number | null): Promise<void>;
   openConversation(id: number | null): Promise<void>;
   newConversation(): Promise<number | null>;
@@ -21,130 +25,188 @@ export interface ChatSlice {
   setSystemPrompt(text: string): Promise<void>;
   removeConversation(id: number): Promise<void>;
   messageUpdated(m: MessageInfo): void;
-  appendDelta(conversationId: number, messageId: number, text: string): void;
+  /** `offset`: where `text` starts in the answer (chat.delta). */
+  appendDelta(conversationId: number, messageId: number, offset: number, text: string): void;
+  /** Fetches the open conversation's messages again (text was missed: a gap in the deltas). */
+  reloadMessages(conversationId: number): Promise<void>;
   streaming(): boolean;
 }
 
-export const chatSlice: Slice<ChatSlice> = (set, get) => ({
-  conversations: [],
-  conversationId: null,
-  messages: [],
-  answering: null,
+/** Conversations whose messages are being fetched again after a gap in the deltas. */
+const reloading = new Set<number>();
 
-  loadConversations: async (documentId) => {
-    if (documentId === null) return set({ conversations: [], conversationId: null, messages: [] });
-    let conversations: ConversationInfo[];
-    try {
-      conversations = await api()["chat.list"]({ documentId });
-    } catch (e) {
-      if (get().selectedDocId === documentId) get().notify("error", `Could not list the conversations: ${messageOf(e)}`);
-      return;
-    }
-    // Another book selected meanwhile: its own list is (or will be) shown, not this one.
-    if (get().selectedDocId !== documentId) return;
-    set({ conversations });
-    await get().openConversation(conversations[0]?.id ?? null);
-  },
+export const chatSlice: Slice<ChatSlice> = (set, get) => {
+  /**
+   * The conversation's messages from the server, shown if it is still the open one. A streaming
+   * answer keeps the longest text known of it (the server's, the copy shown, the deltas), and one
+   * that finished meanwhile stays finished: a reply computed before the final message may arrive after it.
+   */
+  const loadMessages = async (id: number) => {
+    const loaded = await api()["chat.messages"]({ conversationId: id });
+    let gap = false;
+    set((s) => {
+      if (s.conversationId !== id) return {};
+      const messages = loaded.map((m) => {
+        if (m.status !== "streaming") return m;
+        const shown = s.messages.find((x) => x.id === m.id);
+        if (shown && shown.status !== "streaming") return shown;
+        const known = knownText(m, shown?.content, s.streamed);
+        gap ||= known.gap;
+        return { ...m, content: known.text };
+      });
+      return { messages };
+    });
+    // still a gap: the deltas started past the server's text, as when they were missed before it answered
+    if (gap) void get().reloadMessages(id);
+  };
 
-  openConversation: async (id) => {
-    set({ conversationId: id, messages: [] });
-    if (id === null) return;
-    const messages = await api()["chat.messages"]({ conversationId: id });
-    if (get().conversationId === id) set({ messages });
-  },
+  return {
+    conversations: [],
+    conversationId: null,
+    messages: [],
+    answering: null,
+    streamed: null,
 
-  newConversation: async () => {
-    const documentId = get().selectedDocId;
-    if (documentId === null) return null;
-    const c = await api()["chat.create"]({ documentId });
-    set((s) => ({ conversations: [c, ...s.conversations], conversationId: c.id, messages: [] }));
-    return c.id;
-  },
+    loadConversations: async (documentId) => {
+      if (documentId === null) return set({ conversations: [], conversationId: null, messages: [] });
+      let conversations: ConversationInfo[];
+      try {
+        conversations = await api()["chat.list"]({ documentId });
+      } catch (e) {
+        if (get().selectedDocId === documentId) get().notify("error", `Could not list the conversations: ${messageOf(e)}`);
+        return;
+      }
+      // Another book selected meanwhile: its own list is (or will be) shown, not this one.
+      if (get().selectedDocId !== documentId) return;
+      set({ conversations });
+      await get().openConversation(conversations[0]?.id ?? null);
+    },
 
-  send: async (text) => {
-    const t = text.trim();
-    if (!t) return false;
-    try {
-      const id = get().conversationId ?? (await get().newConversation());
-      if (id === null) {
-        get().notify("error", "Drop a book first, then ask about it.");
+    openConversation: async (id) => {
+      set({ conversationId: id, messages: [] });
+      if (id !== null) await loadMessages(id);
+    },
+
+    reloadMessages: async (id) => {
+      if (reloading.has(id)) return; // one at a time: the deltas meanwhile join what it brings
+      reloading.add(id);
+      try {
+        await loadMessages(id);
+      } catch {
+        // the next gap asks again; the final message brings the whole text anyway
+      } finally {
+        reloading.delete(id);
+      }
+    },
+
+    newConversation: async () => {
+      const documentId = get().selectedDocId;
+      if (documentId === null) return null;
+      const c = await api()["chat.create"]({ documentId });
+      set((s) => ({ conversations: [c, ...s.conversations], conversationId: c.id, messages: [] }));
+      return c.id;
+    },
+
+    send: async (text) => {
+      const t = text.trim();
+      if (!t) return false;
+      try {
+        const id = get().conversationId ?? (await get().newConversation());
+        if (id === null) {
+          get().notify("error", "Drop a book first, then ask about it.");
+          return false;
+        }
+        const { user, assistant } = await api()["chat.send"]({ conversationId: id, text: t });
+        get().messageUpdated(user);
+        get().messageUpdated(assistant);
+        get().startAnswer(assistant.id);
+        // The title may have changed (first question): refresh the list quietly.
+        const documentId = get().selectedDocId;
+        if (documentId !== null) api()["chat.list"]({ documentId }).then((conversations) => set({ conversations }), () => {});
+        return true;
+      } catch (e) {
+        get().notify("error", messageOf(e));
         return false;
       }
-      const { user, assistant } = await api()["chat.send"]({ conversationId: id, text: t });
-      get().messageUpdated(user);
-      get().messageUpdated(assistant);
-      get().startAnswer(assistant.id);
-      // The title may have changed (first question): refresh the list quietly.
-      const documentId = get().selectedDocId;
-      if (documentId !== null) api()["chat.list"]({ documentId }).then((conversations) => set({ conversations }), () => {});
-      return true;
-    } catch (e) {
-      get().notify("error", messageOf(e));
-      return false;
-    }
-  },
+    },
 
-  stop: async (conversationId) => {
-    const id = conversationId ?? get().conversationId;
-    if (id !== null) await api()["chat.stop"]({ conversationId: id }).catch((e) => get().notify("error", messageOf(e)));
-  },
+    stop: async (conversationId) => {
+      const id = conversationId ?? get().conversationId;
+      if (id !== null) await api()["chat.stop"]({ conversationId: id }).catch((e) => get().notify("error", messageOf(e)));
+    },
 
-  regenerate: async () => {
-    const id = get().conversationId;
-    if (id === null) return;
-    try {
-      const { assistant } = await api()["chat.regenerate"]({ conversationId: id });
-      set((s) => ({ messages: s.messages.filter((m) => !(m.role === "assistant" && m.id !== assistant.id && m === s.messages[s.messages.length - 1])) }));
-      get().messageUpdated(assistant);
-      get().startAnswer(assistant.id);
-    } catch (e) {
-      get().notify("error", messageOf(e));
-    }
-  },
+    regenerate: async () => {
+      const id = get().conversationId;
+      if (id === null) return;
+      try {
+        const { assistant } = await api()["chat.regenerate"]({ conversationId: id });
+        set((s) => ({ messages: s.messages.filter((m) => !(m.role === "assistant" && m.id !== assistant.id && m === s.messages[s.messages.length - 1])) }));
+        get().messageUpdated(assistant);
+        get().startAnswer(assistant.id);
+      } catch (e) {
+        get().notify("error", messageOf(e));
+      }
+    },
 
-  setSystemPrompt: async (systemPrompt) => {
-    const id = get().conversationId;
-    if (id === null) return;
-    try {
-      const c = await api()["chat.setSystemPrompt"]({ conversationId: id, systemPrompt });
-      set((s) => ({ conversations: s.conversations.map((x) => (x.id === c.id ? c : x)) }));
-    } catch (e) {
-      get().notify("error", messageOf(e));
-    }
-  },
+    setSystemPrompt: async (systemPrompt) => {
+      const id = get().conversationId;
+      if (id === null) return;
+      try {
+        const c = await api()["chat.setSystemPrompt"]({ conversationId: id, systemPrompt });
+        set((s) => ({ conversations: s.conversations.map((x) => (x.id === c.id ? c : x)) }));
+      } catch (e) {
+        get().notify("error", messageOf(e));
+      }
+    },
 
-  removeConversation: async (id) => {
-    try {
-      await api()["chat.remove"]({ conversationId: id });
-      set((s) => ({ conversations: s.conversations.filter((c) => c.id !== id) }));
-      if (get().conversationId === id) await get().openConversation(get().conversations[0]?.id ?? null);
-    } catch (e) {
-      get().notify("error", messageOf(e));
-    }
-  },
+    removeConversation: async (id) => {
+      try {
+        await api()["chat.remove"]({ conversationId: id });
+        set((s) => ({ conversations: s.conversations.filter((c) => c.id !== id) }));
+        if (get().conversationId === id) await get().openConversation(get().conversations[0]?.id ?? null);
+      } catch (e) {
+        get().notify("error", messageOf(e));
+      }
+    },
 
-  messageUpdated: (m) =>
-    set((s) => {
-      const answering =
-        m.role === "assistant" && m.status === "streaming"
-          ? { conversationId: m.conversationId, messageId: m.id }
-          : s.answering?.messageId === m.id
-            ? null
-            : s.answering;
-      if (m.conversationId !== s.conversationId) return { answering };
-      const i = s.messages.findIndex((x) => x.id === m.id);
-      // A finished message replaces the streamed copy (its text is the exact final one).
-      const messages = i >= 0 ? s.messages.map((x) => (x.id === m.id ? m : x)) : [...s.messages, m].sort((a, b) => a.id - b.id);
-      return { messages, answering };
-    }),
+    messageUpdated: (m) => {
+      let gap = false;
+      set((s) => {
+        const streaming = m.role === "assistant" && m.status === "streaming";
+        const answering = streaming ? { conversationId: m.conversationId, messageId: m.id } : s.answering?.messageId === m.id ? null : s.answering;
+        // A finished message's text is the exact final one: the deltas kept for it have served.
+        const streamed = !streaming && s.streamed?.messageId === m.id ? null : s.streamed;
+        if (m.conversationId !== s.conversationId) return { answering, streamed };
+        const shown = s.messages.find((x) => x.id === m.id);
+        let next = m;
+        if (streaming) {
+          const known = knownText(m, shown?.content, streamed);
+          gap = known.gap;
+          next = { ...m, content: known.text };
+        }
+        const messages = shown ? s.messages.map((x) => (x.id === m.id ? next : x)) : [...s.messages, next].sort((a, b) => a.id - b.id);
+        return { messages, answering, streamed };
+      });
+      if (gap) void get().reloadMessages(m.conversationId);
+    },
 
-  appendDelta: (conversationId, messageId, text) =>
-    set((s) => {
-      // After a reload mid-answer, the deltas are the first news of which conversation answers.
-      const answering = s.answering?.messageId === messageId ? s.answering : { conversationId, messageId };
-      if (conversationId !== s.conversationId) return answering === s.answering ? {} : { answering };
-      return { answering, messages: s.messages.map((m) => (m.id === messageId ? { ...m, content: m.content + text } : m)) };
-    }),
+    appendDelta: (conversationId, messageId, offset, text) => {
+      let gap = false;
+      set((s) => {
+        const shown = conversationId === s.conversationId ? s.messages.find((m) => m.id === messageId) : undefined;
+        if (shown && shown.status !== "streaming") return {}; // late: the final text is shown already
+        // After a reload mid-answer, the deltas are the first news of which conversation answers.
+        const answering = s.answering?.messageId === messageId ? s.answering : { conversationId, messageId };
+        // Kept whichever conversation is open: one that is loading joins them when it arrives.
+        const streamed = withDelta(s.streamed, messageId, offset, text);
+        if (!shown) return { answering, streamed };
+        const known = knownText(shown, undefined, streamed);
+        gap = known.gap;
+        return { answering, streamed, messages: s.messages.map((m) => (m === shown ? { ...m, content: known.text } : m)) };
+      });
+      if (gap) void get().reloadMessages(conversationId);
+    },
 
-  streaming: () => get().messages.some((m) => m.status === "streaming"),
-});
+    streaming: () => get().messages.some((m) => m.status === "streaming"),
+  };
+};

@@ -35,6 +35,7 @@ export const engineSlice: Slice<EngineSlice> = (set, get) => ({
     const a = api();
     const [app, engine, settings] = await Promise.all([a["app.info"]({}), a["engine.status"]({}), a["settings.get"]({})]);
     set({ app, engine, settings, maxImportBytes: app.maxImportBytes });
+    get().followEval(engine); // an evaluation running before this page was loaded
     await Promise.all([get().refreshModels(), get().loadDocuments()]);
   },
 
@@ -81,7 +82,10 @@ export const engineSlice: Slice<EngineSlice> = (set, get) => ({
     set({ settings: await api()["settings.set"](p) });
   },
 
-  setEngine: (engine) => set({ engine }),
+  setEngine: (engine) => {
+    set({ engine });
+    get().followEval(engine);
+  },
   setSettings: (settings) => set({ settings }),
   engineBusy: () => (get().engine?.activity ?? "idle") !== "idle",
 });

@@ -1,7 +1,9 @@
 // Evaluate: which view is shown (chat or evaluate), the subset of tome eval's
 // grid chosen in the form, and the run in progress (rows as they arrive, the
-// result when done). Rows stream in through eval.progress events.
-import type { EvalMode, EvalProgress, EvalResult, EvalRow, EvalRunParams, TaskName } from "../../../main/ipc/contract";
+// result when done). Rows stream in through eval.progress events; a run this
+// page did not start (or started before a reload) is followed from engine.status,
+// which carries its rows so far.
+import type { EngineStatus, EvalMode, EvalProgress, EvalResult, EvalRow, EvalRunParams, TaskName } from "../../../main/ipc/contract";
 import { parseDepth, parseLength, parseList } from "../../../main/eval/options";
 import { api, messageOf } from "./api";
 import type { Slice } from "./types";
@@ -26,13 +28,18 @@ export interface EvalSlice {
   evalProgress: EvalProgress | null;
   evalRows: EvalRow[];
   evalResult: EvalResult | null;
+  /** A run that failed: why (shown as an error). */
   evalError: string | null;
+  /** How the last run ended when it did not fail or finish: cancelled (shown as a plain note). */
+  evalNote: string | null;
   setView(v: EvalSlice["view"]): void;
   setEvalSelection(p: Partial<EvalSelection>): void;
   startEval(): Promise<boolean>;
   cancelEval(): Promise<void>;
   evalRowArrived(jobId: string, progress: EvalProgress, row: EvalRow): void;
   evalDone(jobId: string, result: EvalResult | null, error: { code: string; message: string } | null): void;
+  /** Follows the evaluation the engine runs, if this page does not already. */
+  followEval(engine: EngineStatus): void;
 }
 
 const optionalInt = (s: string, name: string): number | undefined => {
@@ -78,6 +85,7 @@ export const evalSlice: Slice<EvalSlice> = (set, get) => ({
   evalRows: [],
   evalResult: null,
   evalError: null,
+  evalNote: null,
 
   setView: (view) => set({ view }),
   setEvalSelection: (p) => set((s) => ({ evalSelection: { ...s.evalSelection, ...p } })),
@@ -90,11 +98,11 @@ export const evalSlice: Slice<EvalSlice> = (set, get) => ({
       set({ evalError: messageOf(e) });
       return false;
     }
-    set({ evalRows: [], evalResult: null, evalError: null, evalProgress: null });
+    set({ evalRows: [], evalResult: null, evalError: null, evalNote: null, evalProgress: null });
     try {
       const { jobId } = await api()["eval.run"](params);
       // a very short run may have finished before this reply: then there is no job to follow
-      set((s) => ({ evalJobId: s.evalResult || s.evalError ? null : jobId }));
+      set((s) => ({ evalJobId: s.evalResult || s.evalError || s.evalNote ? null : jobId }));
       return true;
     } catch (e) {
       set({ evalError: messageOf(e), evalJobId: null });
@@ -122,8 +130,23 @@ export const evalSlice: Slice<EvalSlice> = (set, get) => ({
             evalJobId: null,
             evalResult: result,
             evalRows: result ? result.rows : s.evalRows,
-            evalError: error ? (error.code === "CANCELLED" ? "Cancelled." : error.message) : null,
+            // a cancel is what the person asked for, not a failure
+            evalError: error && error.code !== "CANCELLED" ? error.message : null,
+            evalNote: error?.code === "CANCELLED" ? "Cancelled: the rows finished before it are shown." : null,
           }
         : {},
     ),
+
+  followEval: (engine) => {
+    const job = engine.job;
+    if (job?.kind !== "eval" || get().evalJobId === job.id) return;
+    set({
+      evalJobId: job.id,
+      evalRows: job.eval?.rows ?? [],
+      evalProgress: job.eval?.progress ?? null,
+      evalResult: null,
+      evalError: null,
+      evalNote: job.eval ? null : "This evaluation was started before this page was loaded; its earlier rows are not shown.",
+    });
+  },
 });

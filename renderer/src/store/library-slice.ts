@@ -2,7 +2,7 @@
 import type { DocumentInfo, ReadProgress } from "../../../main/ipc/contract";
 import { api, messageOf } from "./api";
 import { toBase64 } from "../transport/base64";
-import type { Slice } from "./types";
+import type { Slice, Store } from "./types";
 
 export interface LibrarySlice {
   documents: DocumentInfo[];
@@ -40,7 +40,6 @@ export const librarySlice: Slice<LibrarySlice> = (set, get) => ({
   },
 
   selectDocument: async (id) => {
-    if (id !== get().selectedDocId) get().clearAnswer();
     set({ selectedDocId: id });
     remember(id);
     await get().loadConversations(id);
@@ -53,11 +52,13 @@ export const librarySlice: Slice<LibrarySlice> = (set, get) => ({
         continue;
       }
       set((s) => ({ importing: [...s.importing, f.name] }));
+      // Decided from the list before the call: main announces a new book (doc.updated) before it replies.
+      const known = new Set(get().documents.map((d) => d.id));
       try {
         const bytes = new Uint8Array(await f.arrayBuffer());
         const doc = await api()["library.import"]({ name: f.name, dataBase64: toBase64(bytes) });
         // the same bytes again: the library keeps one copy, and says so
-        if (get().documents.some((d) => d.id === doc.id)) get().notify("info", `“${doc.title}” is already in the library.`);
+        if (known.has(doc.id)) get().notify("info", `“${doc.title}” is already in the library.`);
         get().docUpdated(doc);
         await get().selectDocument(doc.id);
         // A new book is read at once when a model is loaded, so it becomes ready.
@@ -78,9 +79,9 @@ export const librarySlice: Slice<LibrarySlice> = (set, get) => ({
     }
   },
 
+  // By the book: a page loaded mid-read has had no progress (which names the job) while it tokenizes.
   cancelRead: async (id) => {
-    const p = get().progress[id];
-    if (p) await api()["library.cancel"]({ jobId: p.jobId }).catch((e) => get().notify("error", messageOf(e)));
+    await api()["library.cancel"]({ documentId: id }).catch((e) => get().notify("error", messageOf(e)));
   },
 
   removeDocument: async (id) => {
@@ -119,6 +120,15 @@ export const librarySlice: Slice<LibrarySlice> = (set, get) => ({
 
   setProgress: (p) => set((s) => ({ progress: { ...s.progress, [p.documentId]: p } })),
 });
+
+/**
+ * Whether the book's read was asked to stop and has not ended yet (engine.status says so, to every
+ * page): a read stops between two chunks, or right after tokenizing, which cannot be interrupted.
+ */
+export function readCancelling(s: Store, documentId: number): boolean {
+  const job = s.engine?.job;
+  return !!job?.cancelling && job.documentId === documentId && s.documents.find((d) => d.id === documentId)?.state === "reading";
+}
 
 /** library.list's order: created_at DESC, id DESC. */
 function newestFirst(a: DocumentInfo, b: DocumentInfo): number {

@@ -1,12 +1,14 @@
 // An in-process stand-in for the engine host, behind the same Engine interface:
 // one token per character (token id = char code), prefill in chunks with
 // progress events, generation of a fixed reply word by word with a small delay,
-// cancellation, attention on the first document tokens, a crash switch, and
-// (with storeDir) a document store file per bound document, as the worker keeps.
+// cancellation, attention on the first document tokens, a crash switch,
+// (with storeDir) a document store file per bound document, as the worker keeps,
+// and an evaluation that emits one row per grid cell.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Engine } from "../../../main/host/engine-client";
 import type { EngineEvent, EngineOp, EngineOps, LoadedModel } from "../../../main/host/protocol";
+import type { EvalOptions, EvalRow } from "../../../main/eval/types";
 import { AppError } from "../../../main/ipc/errors";
 
 export interface FakeOptions {
@@ -18,6 +20,10 @@ export interface FakeOptions {
   storeDir?: string;
   /** Why the document has no store (prefill's `cache`, "off: ..."), as when the disk refused it. */
   storeOff?: string;
+  /** How long docTokens takes (the real one cannot be interrupted either). */
+  tokenizeDelayMs?: number;
+  /** How long each evaluation row takes. */
+  evalRowMs?: number;
 }
 
 export class FakeEngine implements Engine {
@@ -119,6 +125,7 @@ export class FakeEngine implements Engine {
       }
       case "docTokens": {
         const text = a.text as string;
+        await sleep(this.o.tokenizeDelayMs ?? 0);
         return { tokens: Int32Array.from(text, (c) => c.charCodeAt(0)), starts: Int32Array.from(text, (_c, i) => i) };
       }
       case "prefill":
@@ -157,6 +164,8 @@ export class FakeEngine implements Engine {
           attended: this.model?.stepStats && docLen > 3 ? { positions: Int32Array.of(0, 1, 2), weights: Float32Array.of(0.5, 0.3, 0.2) } : null,
         };
       }
+      case "eval":
+        return this.evaluate(a.jobId as string, a.options as EvalOptions);
       case "cancel":
         this.cancelled.add(a.jobId as string);
         return { cancelled: true };
@@ -178,6 +187,43 @@ export class FakeEngine implements Engine {
   }
 
   storeFile: string | null = null;
+
+  /** One row per (task, length, depth, mode), a full-marks answer each; cancel stops it between rows. */
+  private async evaluate(jobId: string, o: EvalOptions) {
+    const cells = o.tasks.flatMap((task) => o.lengths.flatMap((length) => o.depths.flatMap((depth) => o.modes.map((mode) => ({ task, length, depth, mode })))));
+    const rows: EvalRow[] = [];
+    for (const c of cells) {
+      if (this.cancelled.has(jobId)) {
+        this.cancelled.delete(jobId);
+        throw new AppError("CANCELLED", "cancelled");
+      }
+      await new Promise((r) => setTimeout(r, this.o.evalRowMs ?? 1));
+      const row: EvalRow = {
+        ...c,
+        tokens: c.length,
+        depth_actual: c.depth,
+        sample: 0,
+        score: 1,
+        agree_with_full: c.mode === "full" ? null : 1,
+        first_token_agree: c.mode === "full" ? null : 1,
+        kl: c.mode === "full" ? null : 0,
+        recall: null,
+        mass: null,
+        ms_per_token: 1,
+        prefill_ms: 1,
+        reused_tokens: 0,
+        sparse: c.mode !== "full",
+        sparse_steps: 0,
+        answer_tokens: 1,
+        answer: "x",
+        expected: ["x"],
+        beyond_trained: false,
+      } as EvalRow;
+      rows.push(row);
+      this.emit({ event: "eval", jobId, progress: { done: rows.length, total: cells.length, ...c }, row });
+    }
+    return { suite: "eval", model: this.model?.path ?? "", n_ctx_train: 2048, chat_template: false, haystack: "noise", seed: o.seed, settings: { sinks: 4, window: 64, top_k: 8, threads: 1, monitor_every: 1 }, rows };
+  }
 
   private async prefill(jobId: string, tokens: Int32Array, docEnd?: number) {
     if (!this.model) throw new AppError("NO_MODEL", "no model is loaded");

@@ -210,8 +210,9 @@ describe.skipIf(missing.length > 0)("tome in a browser (e2e)", () => {
       await expect.poll(() => page.getByTestId("message-assistant").count(), { timeout: 30_000 }).toBe(before + 1);
       const answer = page.getByTestId("message-assistant").nth(before);
       const content = answer.locator(".content");
-      // Some words have streamed (the cursor aside), then stop.
-      await expect.poll(async () => ((await content.textContent()) ?? "").replace("▍", "").trim().length, { timeout: 30_000, interval: 20 }).toBeGreaterThan(0);
+      // Some words have streamed (the answer's own text: the cursor and the waiting note aside), then stop.
+      const words = () => content.evaluate((el) => Array.from(el.childNodes, (n) => (n.nodeType === Node.TEXT_NODE ? n.textContent : "")).join(""));
+      await expect.poll(async () => (await words()).trim().length, { timeout: 30_000, interval: 20 }).toBeGreaterThan(0);
       const clicked = await page.getByTestId("stop").click({ timeout: 5_000 }).then(() => true, () => false);
       // the answer's end: its meta line, "stopped" or the finished answer's stats
       const end = await waitText(answer.locator(".meta"), /stopped|\d+ tokens/, 60_000);

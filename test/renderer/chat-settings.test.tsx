@@ -234,6 +234,15 @@ describe("chat", () => {
     expect(document.activeElement).toBe(screen.getByTestId("chat-input"));
   });
 
+  it("says the question is being read until the first word comes", async () => {
+    await streamingAnswer();
+    const answer = () => screen.getAllByTestId("message-assistant").at(-1)!;
+    expect(answer().textContent).toContain("reading the question…");
+    act(() => f.emit("chat.delta", { conversationId: 1, messageId: 3, offset: 0, text: "A girl" }));
+    expect(answer().textContent).not.toContain("reading the question");
+    expect(answer().textContent).toContain("A girl");
+  });
+
   it("from another conversation, says which one is answering and stops it", async () => {
     await streamingAnswer();
     await act(() => s().openConversation(2));
@@ -361,6 +370,11 @@ describe("keyboard and screen readers", () => {
     fireEvent.click(read);
     act(() => f.emit("doc.updated", doc({ state: "reading" })));
     expect(document.activeElement?.textContent).toBe("Cancel");
+    // taken: it says so and keeps the focus (a disabled button would drop it)
+    const job = { id: "j1", kind: "read" as const, documentId: 1, conversationId: null, cancelling: true, eval: null };
+    act(() => f.emit("engine.status", { ...engine, activity: "reading", job }));
+    expect(document.activeElement?.textContent).toBe("cancelling…");
+    expect(document.activeElement?.getAttribute("aria-disabled")).toBe("true");
     act(() => f.emit("doc.updated", doc({ state: "ready" })));
     expect(document.activeElement).toBe(screen.getByTestId("chat-input"));
   });

@@ -185,6 +185,8 @@ function Message({ m }: { m: MessageInfo }) {
     >
       <div className="content">
         {m.content}
+        {/* before the first word the engine reads the prompt (and a book not read yet): say so */}
+        {m.status === "streaming" && !m.content && <span className="muted">reading the question… </span>}
         {m.status === "streaming" && <span className="cursor">▍</span>}
         {m.status === "stopped" && !m.content && <span className="muted">(stopped before the first word)</span>}
       </div>

@@ -8,6 +8,7 @@ import type { DocumentInfo } from "../../../main/ipc/contract";
 import { bookTokensThatFit, reserveTokens } from "../../../main/app/read-budget";
 import { shownDocState, type ShownDocState } from "../doc-state";
 import { useStore } from "../store";
+import { readCancelling } from "../store/library-slice";
 import { DOING, int, ms, rate } from "../format";
 
 /** A book's state in words, the same in the library list and here. */
@@ -62,6 +63,7 @@ export function DocStatus() {
   const activity = useStore((s) => s.engine?.activity ?? "idle");
   const read = useStore((s) => s.readDocument);
   const cancel = useStore((s) => s.cancelRead);
+  const cancelling = useStore((s) => s.selectedDocId !== null && readCancelling(s, s.selectedDocId));
   // Read / Open leave the page as the read starts, and Cancel as it ends, each taking the
   // focus with it: Cancel takes it from Read, and the question box from Cancel.
   const focusCancel = useRef(false);
@@ -117,8 +119,9 @@ export function DocStatus() {
               "starting…"
             )}
           </div>
-          <button type="button" ref={cancelRef} onClick={() => void cancel(doc.id)}>
-            Cancel
+          {/* aria-disabled, not disabled: a disabled button would drop the focus it has */}
+          <button type="button" ref={cancelRef} aria-disabled={cancelling} onClick={() => !cancelling && void cancel(doc.id)}>
+            {cancelling ? "cancelling…" : "Cancel"}
           </button>
         </div>
       )}

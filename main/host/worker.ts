@@ -252,6 +252,9 @@ class EngineHost {
     if (tokens.length > session.nCtx()) {
       throw Object.assign(new Error(`${tokens.length} tokens do not fit the context of ${session.nCtx()}`), { code: "CTX_FULL" });
     }
+    // a job cancelled before it starts leaves the context it found (truncating would cut the
+    // book the engine holds for a read that is not going to happen)
+    if (this.cancelled.has(jobId)) throw Object.assign(new Error("cancelled"), { code: "CANCELLED" });
     let common = commonPrefix(this.cached, tokens);
     // Keep at least one token to evaluate so the last position's logits are fresh.
     if (common === tokens.length && common > 0) common--;
@@ -443,6 +446,9 @@ class EngineHost {
 
   cancel({ jobId }: { jobId: string }) {
     this.cancelled.add(jobId);
+    // a job cancelled while the core tokenized its book never reaches the engine (nor
+    // finishJob): keep the newest few ids, not every one
+    for (const old of this.cancelled) if (this.cancelled.size > CANCELS_KEPT) this.cancelled.delete(old);
     if (this.prefillingDoc === jobId) this.session?.cancel();
     return { cancelled: true };
   }
@@ -508,6 +514,9 @@ class EngineHost {
     if (jobId) this.cancelled.delete(jobId);
   }
 }
+
+/** Cancelled job ids remembered; more than ever run or wait at once. */
+const CANCELS_KEPT = 64;
 
 function topPositions(w: Float32Array, k: number): { positions: Int32Array; weights: Float32Array } {
   const idx = Array.from(w.keys()).filter((i) => w[i] > 0);

@@ -203,6 +203,21 @@ describe.skipIf(!hasData)("engine host with document KV stores", () => {
     expect(stats.tiers.hostBytes).toBeLessThanOrEqual(16 << 20); // the budget holds after the read
   });
 
+  it("a read cancelled before it reaches the engine leaves the book the engine holds", async () => {
+    const h = await host();
+    await h.call("prefill", { jobId: "a", tokens: doc, docEnd: doc.length });
+    // the core cancels while it tokenizes the next book: the cancel comes before the read
+    await h.call("cancel", { jobId: "b" });
+    const other = Int32Array.from({ length: 300 }, (_, i) => (i === 0 ? 1 : 7 + ((i * 31) % 400)));
+    const outcome = await h.call("prefill", { jobId: "b", tokens: other, docEnd: other.length }).then(
+      () => "read",
+      (e: { code?: string }) => e.code,
+    );
+    expect(outcome).toBe("CANCELLED");
+    expect((await h.call("stats", {})).nPast).toBe(doc.length); // not cut to the two books' common prefix (1)
+    h.close();
+  });
+
   it("a cache folder that cannot be used leaves reading working, without a store", async () => {
     const file = path.join(dir, "a-file");
     fs.writeFileSync(file, "x");

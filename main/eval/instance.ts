@@ -4,7 +4,7 @@
 // (../fit.ts). The result is checked: within 1% of the target, and the answer
 // needle's measured depth reported.
 import type { NativeModel } from "../engine/native";
-import { tokenCharOffsets } from "../host/token-offsets";
+import { documentTokenStarts } from "../host/token-offsets";
 import { matches } from "./scorer";
 import { fitToTokens } from "./fit";
 import type { HaystackSource } from "./haystack";
@@ -20,7 +20,7 @@ export function modelCounter(model: NativeModel): TokenCounter {
     count: (text) => model.tokenize(text, false, false).length,
     starts: (text) => {
       const tokens = model.tokenize(text, false, false);
-      return tokenCharOffsets(text, Array.from(tokens, (t) => model.tokenToPiece(t, false)));
+      return documentTokenStarts(text, tokens, (t) => model.tokenToPiece(t, false));
     },
   };
 }

@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import { commonPrefix, DEFAULT_EXACT_BELOW, gcCaches, loadAddon, isTomeError, removeStore, storeBytesOnDisk, storeFileFor, Utf8Stream, type NativeModel, type NativeSession, type SessionOptions } from "../engine";
 import { estimateMemory } from "../engine/memory";
-import { tokenCharOffsets } from "./token-offsets";
+import { documentTokenStarts } from "./token-offsets";
 import { runEval } from "../eval/runner";
 import { loadHaystack } from "../eval/haystack";
 import { promptingOf } from "../eval/prompt";
@@ -160,8 +160,7 @@ class EngineHost {
   docTokens({ text }: EngineOps["docTokens"]["req"]): EngineOps["docTokens"]["res"] {
     const { model } = this.need();
     const tokens = model.tokenize(text, false, false);
-    const pieces = Array.from(tokens, (t) => model.tokenToPiece(t, false));
-    return { tokens, starts: tokenCharOffsets(text, pieces) };
+    return { tokens, starts: documentTokenStarts(text, tokens, (t) => model.tokenToPiece(t, false)) };
   }
 
   /**

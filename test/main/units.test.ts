@@ -1,7 +1,7 @@
 // Small pure pieces: token -> char offsets, chat template segments, passages
 // from attention, prompt assembly around the book, CLI number arguments.
 import { describe, expect, it } from "vitest";
-import { tokenAtChar, tokenCharOffsets } from "../../main/host/token-offsets";
+import { documentTokenStarts, tokenAtChar, tokenCharOffsets } from "../../main/host/token-offsets";
 import { FALLBACK_TEMPLATE, renderSegments } from "../../main/host/chat-template";
 import { passagesFromAttention } from "../../main/app/highlights";
 import { buildPrompt } from "../../main/app/prompt";
@@ -25,6 +25,17 @@ describe("token offsets", () => {
   });
   it("without a space prefix offsets are exact", () => {
     expect(Array.from(tokenCharOffsets("ab cd", [enc("ab"), enc(" cd")]))).toEqual([0, 2]);
+  });
+  it("a document's token starts ask each distinct token's piece once, and equal the piece-by-piece map", () => {
+    const text = "Café 😀 ok Café";
+    const vocab = new Map([[1, enc(" Caf")], [2, enc("é")], [3, enc(" ")], [4, enc("😀")], [5, enc(" ok")]]);
+    const tokens = Int32Array.from([1, 2, 3, 4, 5, 1, 2]);
+    const asked: number[] = [];
+    const starts = documentTokenStarts(text, tokens, (id) => (asked.push(id), vocab.get(id)!));
+    expect(Array.from(starts)).toEqual(Array.from(tokenCharOffsets(text, Array.from(tokens, (t) => vocab.get(t)!))));
+    expect(Array.from(starts)).toEqual([0, 3, 4, 5, 7, 10, 14]);
+    expect(asked.filter((id) => id === 1).length).toBeLessThanOrEqual(2); // once for its length, once for the leading space
+    expect(new Set(asked).size).toBe(5);
   });
 });
 

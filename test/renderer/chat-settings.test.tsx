@@ -394,6 +394,22 @@ describe("keyboard and screen readers", () => {
     await waitFor(() => expect(log.getAttribute("aria-busy")).toBe("true"));
   });
 
+  it("names the book an answer elsewhere is about, and shows it there", async () => {
+    const moby = doc({ id: 2, title: "Moby-Dick" });
+    const mobyChats = [{ id: 9, documentId: 2, title: "Who is Ahab?", systemPrompt: "", createdAt: 3, updatedAt: 3 }];
+    await start({
+      "library.list": () => [doc(), moby],
+      "chat.list": ({ documentId }) => (documentId === 2 ? mobyChats : conversations),
+    });
+    const job = { id: "a1", kind: "answer" as const, documentId: 2, conversationId: 9, cancelling: false, eval: null };
+    act(() => f.emit("engine.status", { ...engine, activity: "answering", job }));
+    act(() => f.emit("chat.delta", { conversationId: 9, messageId: 30, offset: 0, text: "A captain" }));
+    expect(screen.getByTestId("send-waits").textContent).toMatch(/in a conversation about “Moby-Dick”/);
+    fireEvent.click(within(screen.getByTestId("send-waits")).getByText("Show it"));
+    await waitFor(() => expect(s().selectedDocId).toBe(2));
+    await waitFor(() => expect(s().conversationId).toBe(9));
+  });
+
   it("does not offer to delete the conversation an answer is being written in", async () => {
     await start();
     await act(() => s().openConversation(1));

@@ -136,7 +136,10 @@ export function Chat() {
 function Waiting({ activity, onStopped }: { activity: Exclude<EngineActivity, "idle">; onStopped(): void }) {
   const answering = useStore((s) => s.answering);
   const conv = useStore((s) => s.conversations.find((c) => c.id === s.answering?.conversationId));
+  // an answer about another book: that book (the engine's job names it)
+  const book = useStore((s) => (s.engine?.job?.kind === "answer" ? s.documents.find((d) => d.id === s.engine?.job?.documentId) : undefined));
   const openConversation = useStore((s) => s.openConversation);
+  const selectDocument = useStore((s) => s.selectDocument);
   const stop = useStore((s) => s.stop);
   if (activity !== "answering") {
     return (
@@ -149,9 +152,15 @@ function Waiting({ activity, onStopped }: { activity: Exclude<EngineActivity, "i
   if (!answering) return null;
   return (
     <p className="composer-note small" role="status" data-testid="send-waits">
-      Send waits: an answer is being written in {conv ? `“${conv.title}”` : "a conversation of another book"}.{" "}
-      {conv && (
-        <button type="button" onClick={() => void openConversation(conv.id)}>
+      Send waits: an answer is being written in {conv ? `“${conv.title}”` : book ? `a conversation about “${book.title}”` : "a conversation of another book"}.{" "}
+      {(conv || book) && (
+        <button
+          type="button"
+          onClick={async () => {
+            if (!conv && book) await selectDocument(book.id);
+            await openConversation(answering.conversationId);
+          }}
+        >
           Show it
         </button>
       )}{" "}

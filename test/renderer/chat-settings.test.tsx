@@ -243,6 +243,20 @@ describe("chat", () => {
     expect(answer().textContent).toContain("A girl");
   });
 
+  it("Stop waits while the connection is down (a click would go nowhere)", async () => {
+    await streamingAnswer();
+    act(() => s().setConnection("open"));
+    act(() => s().setConnection("closed"));
+    const stop = screen.getByTestId("stop");
+    expect(stop.getAttribute("aria-disabled")).toBe("true");
+    fireEvent.click(stop);
+    await act(async () => {});
+    expect(f.calls.some((c) => c.method === "chat.stop")).toBe(false);
+    act(() => s().setConnection("open"));
+    fireEvent.click(screen.getByTestId("stop"));
+    await waitFor(() => expect(f.calls.some((c) => c.method === "chat.stop")).toBe(true));
+  });
+
   it("from another conversation, says which one is answering and stops it", async () => {
     await streamingAnswer();
     await act(() => s().openConversation(2));

@@ -107,7 +107,17 @@ export function Chat() {
         />
         <div className="composer-buttons">
           {streaming ? (
-            <button type="button" data-testid="stop" className="stop" ref={stopRef} onClick={() => void stop()}>
+            // with the connection down a stop would go nowhere (the banner says so); aria-disabled
+            // keeps the focus on it for when the connection comes back
+            <button
+              type="button"
+              data-testid="stop"
+              className="stop"
+              ref={stopRef}
+              aria-disabled={!connected}
+              title={connected ? undefined : "The connection to tome is lost"}
+              onClick={() => connected && void stop()}
+            >
               Stop
             </button>
           ) : (

@@ -61,6 +61,22 @@ describe("store", () => {
     expect(s().conversationId).toBe(20);
   });
 
+  it("New on a conversation that has no messages yet keeps it, rather than making another empty one", async () => {
+    let made = 0;
+    setApi(fakeApi({
+      "chat.list": () => [],
+      "chat.messages": () => [],
+      "chat.create": ({ documentId }) => ({ id: 100 + ++made, documentId, title: "New conversation", systemPrompt: "", createdAt: 1, updatedAt: 1 }),
+    }).api);
+    await s().selectDocument(1);
+    expect(await s().newConversation()).toBe(101);
+    expect(await s().newConversation()).toBe(101);
+    expect(s().conversations.length).toBe(1);
+    useStore.setState({ messages: [msg({ id: 5, conversationId: 101, role: "user", content: "Why?" })] });
+    expect(await s().newConversation()).toBe(102);
+    expect(s().conversations.map((c) => c.id)).toEqual([102, 101]);
+  });
+
   it("a conversation list that cannot be read is reported, not left as an unhandled rejection", async () => {
     await s().init();
     setApi(fakeApi({ "chat.list": () => Promise.reject(new Error("connection to tome lost")) }).api);

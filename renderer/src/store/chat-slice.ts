@@ -102,6 +102,9 @@ export const chatSlice: Slice<ChatSlice> = (set, get) => {
     newConversation: async () => {
       const documentId = get().selectedDocId;
       if (documentId === null) return null;
+      // the open conversation is new already (no messages): it is the one to use, not another
+      const open = get().conversations.find((c) => c.id === get().conversationId && c.documentId === documentId);
+      if (open && get().messages.length === 0) return open.id;
       const c = await api()["chat.create"]({ documentId });
       set((s) => ({ conversations: [c, ...s.conversations], conversationId: c.id, messages: [] }));
       return c.id;

@@ -81,8 +81,10 @@ describe("Evaluate view", () => {
     fireEvent.click(screen.getByTestId("eval-cancel"));
     await waitFor(() => expect(f.calls.some((c) => c.method === "eval.cancel" && (c.params as { jobId: string }).jobId === "e1")).toBe(true));
     act(() => f.emit("eval.done", { jobId: "e1", result: null, error: { code: "CANCELLED", message: "cancelled" } }));
-    expect(screen.getByTestId("eval-error").textContent).toBe("Cancelled.");
-    expect(screen.getByTestId("eval-progress").textContent).toMatch(/3 \/ 4 .* · stopped$/);
+    // a cancel the person chose is a note, not an error
+    expect(screen.getByTestId("eval-note").textContent).toMatch(/^Cancelled/);
+    expect(screen.queryByTestId("eval-error")).toBeNull();
+    expect(screen.getByTestId("eval-progress").textContent).toMatch(/3 \/ 4 · cancelled$/);
     expect(screen.getByTestId("eval-run")).toBeTruthy();
   });
 

@@ -43,11 +43,18 @@ function benchBinary(): string {
 
 function runNative(args: string[]): Record<string, unknown>[] {
   const r = spawnSync(benchBinary(), args, { encoding: "utf8", maxBuffer: 64 << 20 });
-  if (r.status !== 0) throw new Error(`bench_index failed: ${r.stderr}`);
+  if (r.status !== 0) throw nativeFailure(r);
   return r.stdout
     .split("\n")
     .filter((l) => l.startsWith("{"))
     .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/** A failed bench_index run as one line: how it ended and the last line it wrote on stderr. */
+export function nativeFailure(r: ReturnType<typeof spawnSync>): Error {
+  const how = r.error ? r.error.message : r.signal ? `was killed by ${r.signal}` : `exited with status ${r.status}`;
+  const last = String(r.stderr ?? "").trim().split("\n").pop();
+  return Object.assign(new Error(`bench_index ${how}${last ? `: ${last}` : ""}`), { code: "BENCH_FAILED" });
 }
 
 function toRows(lines: Record<string, unknown>[], workload: IndexRow["workload"]): IndexRow[] {

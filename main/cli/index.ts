@@ -1,8 +1,12 @@
 // tome: the command-line face of the engine host.
 //   tome run | tokenize | inspect | make-model | bench SUITE | eval | cache | serve
 // Errors end the process with exit code 1 (2 for usage) and one line on stderr.
-import { isTomeError } from "../engine";
-import { UsageError } from "./args";
+// `tome CMD --help` prints that command's usage and flags to stdout.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { packageRoot } from "../engine";
+import { report } from "./errors";
+import { endQuietlyWhenStdoutCloses } from "./stdio";
 import * as runCmd from "./commands/run";
 import * as tokenizeCmd from "./commands/tokenize";
 import * as inspectCmd from "./commands/inspect";
@@ -12,44 +16,77 @@ import * as serveCmd from "./commands/serve";
 import * as evalCmd from "./commands/eval";
 import * as cacheCmd from "./commands/cache";
 
-const commands: Record<string, { usage: string; main: (argv: string[]) => Promise<number> }> = {
-  run: { usage: runCmd.usage, main: runCmd.run },
-  tokenize: { usage: tokenizeCmd.usage, main: tokenizeCmd.tokenize },
-  inspect: { usage: inspectCmd.usage, main: inspectCmd.inspect },
-  "make-model": { usage: makeModelCmd.usage, main: makeModelCmd.makeModel },
-  bench: { usage: benchCmd.usage, main: benchCmd.bench },
-  eval: { usage: evalCmd.usage, main: evalCmd.evalCommand },
-  cache: { usage: cacheCmd.usage, main: cacheCmd.cache },
-  serve: { usage: serveCmd.usage, main: serveCmd.serve },
+interface Command {
+  usage: string;
+  /** One line per flag, shown by --help under the usage. */
+  flags: string;
+  main: (argv: string[]) => Promise<number>;
+}
+
+const commands: Record<string, Command> = {
+  run: { usage: runCmd.usage, flags: runCmd.flags, main: runCmd.run },
+  tokenize: { usage: tokenizeCmd.usage, flags: tokenizeCmd.flags, main: tokenizeCmd.tokenize },
+  inspect: { usage: inspectCmd.usage, flags: inspectCmd.flags, main: inspectCmd.inspect },
+  "make-model": { usage: makeModelCmd.usage, flags: makeModelCmd.flags, main: makeModelCmd.makeModel },
+  bench: { usage: benchCmd.usage, flags: benchCmd.flags, main: benchCmd.bench },
+  eval: { usage: evalCmd.usage, flags: evalCmd.flags, main: evalCmd.evalCommand },
+  cache: { usage: cacheCmd.usage, flags: cacheCmd.flags, main: cacheCmd.cache },
+  serve: { usage: serveCmd.usage, flags: serveCmd.flags, main: serveCmd.serve },
 };
 
-function help(): string {
-  return ["usage:", ...Object.values(commands).map((c) => "  " + c.usage)].join("\n") + "\n";
+function overview(): string {
+  return (
+    ["usage:", ...Object.values(commands).map((c) => "  " + c.usage)].join("\n") +
+    "\n\n`tome COMMAND --help` describes a command's flags; `tome --version` prints the version.\n"
+  );
+}
+
+function commandHelp(cmd: Command): string {
+  return `usage: ${cmd.usage}\n\n${cmd.flags.replace(/\n*$/, "\n")}`;
+}
+
+function version(): string {
+  const pkg = JSON.parse(fs.readFileSync(path.join(packageRoot(), "package.json"), "utf8")) as { version: string };
+  return `tome ${pkg.version}\n`;
+}
+
+/** --help or -h anywhere before a "--" that ends the flags. */
+function asksForHelp(argv: string[]): boolean {
+  const end = argv.indexOf("--");
+  return (end < 0 ? argv : argv.slice(0, end)).some((a) => a === "--help" || a === "-h");
 }
 
 export async function main(argv: string[]): Promise<number> {
+  endQuietlyWhenStdoutCloses();
   const [name, ...rest] = argv;
-  if (!name || name === "--help" || name === "-h" || name === "help") {
-    process.stdout.write(help());
-    return name ? 0 : 2;
+  if (!name) {
+    process.stderr.write(overview()); // a usage error: the help goes where errors go
+    return 2;
+  }
+  if (name === "--help" || name === "-h" || name === "help") {
+    const cmd = commands[rest[0]];
+    process.stdout.write(cmd ? commandHelp(cmd) : overview());
+    return 0;
+  }
+  if (name === "--version" || name === "-V") {
+    process.stdout.write(version());
+    return 0;
   }
   const cmd = commands[name];
   if (!cmd) {
-    process.stderr.write(`tome: unknown command '${name}'\n${help()}`);
+    process.stderr.write(`tome: unknown command '${name}'\n${overview()}`);
     return 2;
+  }
+  if (asksForHelp(rest)) {
+    process.stdout.write(commandHelp(cmd));
+    return 0;
   }
   try {
     return await cmd.main(rest);
   } catch (e) {
-    if (e instanceof UsageError) {
-      process.stderr.write(`tome ${name}: ${e.message}\nusage: ${cmd.usage}\n`);
-      return 2;
-    }
-    if (isTomeError(e)) {
-      process.stderr.write(`tome ${name}: ${e.code}: ${e.message}\n`);
-      return 1;
-    }
-    process.stderr.write(`tome ${name}: ${(e as Error)?.stack ?? String(e)}\n`);
-    return 1;
+    const r = report(e, !!process.env.TOME_DEBUG);
+    // one line; a usage error points to the help rather than printing it (run's synopsis is five lines)
+    process.stderr.write(`tome ${name}: ${r.line}\n${r.usage ? `Try 'tome ${name} --help' for the flags.\n` : ""}`);
+    return r.exitCode;
   }
 }

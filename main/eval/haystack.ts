@@ -23,8 +23,13 @@ export async function loadHaystack(spec: string): Promise<HaystackSource> {
   return { kind: "book", name: path.basename(spec), text };
 }
 
+/** V8's longest string (2^29 - 24 characters on 64-bit): filler past it cannot be built. */
+const MAX_CHARS = 2 ** 29 - 24;
+
 /** At least `minChars` of filler: noise repeated, or the book from a seeded paragraph on (wrapping). */
 export function fillerText(source: HaystackSource, rng: Rng, minChars: number): string {
+  if (minChars > MAX_CHARS)
+    throw Object.assign(new Error(`a haystack of ${minChars} characters is longer than a string can hold (${MAX_CHARS})`), { code: "TOO_LONG" });
   const unit = source.kind === "noise" ? NOISE : source.text + "\n\n";
   let start = 0;
   if (source.kind === "book") {

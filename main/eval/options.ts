@@ -3,12 +3,16 @@
 // and mode names. Errors are plain messages; callers wrap them.
 import { EVAL_MODES, TASKS, type EvalMode, type TaskName } from "./types";
 
-/** "4K" = 4096, "1.5K" = 1536, "128k" = 131072, "2000" = 2000. */
+/** The longest context the engine holds (kMaxCtx in native/src/addon/session_wrap.cpp). */
+export const MAX_LENGTH = 1 << 24;
+
+/** "4K" = 4096, "1.5K" = 1536, "128k" = 131072, "2000" = 2000; 64 to MAX_LENGTH tokens. */
 export function parseLength(s: string): number {
   const m = /^(\d+(?:\.\d+)?)([kK])?$/.exec(s.trim());
   if (!m) throw new Error(`bad length '${s}' (use e.g. 4K, 16K or 2048)`);
   const n = Math.round(Number(m[1]) * (m[2] ? 1024 : 1));
   if (n < 64) throw new Error(`length ${n} is too short (at least 64 tokens)`);
+  if (n > MAX_LENGTH) throw new Error(`length ${s.trim()} is more than the engine's context limit (${MAX_LENGTH} tokens)`);
   return n;
 }
 

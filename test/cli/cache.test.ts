@@ -121,5 +121,19 @@ describe.skipIf(!hasData)("tome run --doc with the KV cache", () => {
     const r = tome(args, path.join(file, "cache"));
     expect(r.status).toBe(1);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toBe(`tome run: cache folder ($TOME_CACHE_DIR) '${path.join(file, "cache")}': a part of the path is not a directory\n`);
+    const flag = tome([...args, "--cache-dir", file], path.join(dir, "unused"));
+    expect(flag.status).toBe(1);
+    expect(flag.stderr).toBe(`tome run: --cache-dir '${file}': exists and is not a directory\n`);
+  });
+
+  it("cache list: a default folder not yet made lists empty; a --dir that does not exist is an error", () => {
+    const missing = path.join(dir, "never-made");
+    const list = tome(["cache", "list"], missing);
+    expect(list.status, list.stderr).toBe(0);
+    expect(list.stdout).toBe(`0 cache(s), 0 B in ${missing} (not created yet)\n`);
+    const r = tome(["cache", "list", "--dir", missing], missing);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(`tome cache: --dir '${missing}': no such directory\n`);
   });
 });

@@ -1,15 +1,25 @@
 // The CLI as a user runs it: npx tome run | tokenize | inspect | make-model.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadAddon, packageRoot } from "../../main/engine";
-import { hasData, modelPath, vocabPath } from "../helpers/data";
+import { ingest } from "../../main/library/ingest";
+import { dataDir, hasData, modelPath, vocabPath } from "../helpers/data";
 
 const bin = path.join(packageRoot(), "bin", "tome.js");
 const tome = (args: string[], input?: string) =>
   spawnSync(process.execPath, [bin, ...args], { encoding: "utf8", input, timeout: 120_000 });
+/** tome in the background, for a test that serves a port itself meanwhile. */
+const tomeAsync = (args: string[]) =>
+  new Promise<{ status: number | null; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("close", (status) => resolve({ status, stderr }));
+  });
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tome-cli-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -19,7 +29,113 @@ describe("usage", () => {
     const r = tome(["run", "--prompt", "x"]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/--model is required/);
-    expect(tome(["run", "--model", "m", "--prompt", "x", "-n", "abc"]).stderr).toMatch(/-n must be an integer/);
+    expect(tome(["run", "--model", "m", "--prompt", "x", "-n", "abc"]).stderr).toMatch(/^tome run: -n must be an integer/);
+  });
+  it("no arguments is a usage error: the overview on stderr, exit 2; --version prints the package's", () => {
+    const none = tome([]);
+    expect(none.status).toBe(2);
+    expect(none.stdout).toBe("");
+    expect(none.stderr).toMatch(/^usage:\n  tome run /);
+    const v = tome(["--version"]);
+    expect(v.status).toBe(0);
+    const pkg = JSON.parse(fs.readFileSync(path.join(packageRoot(), "package.json"), "utf8"));
+    expect(v.stdout).toBe(`tome ${pkg.version}\n`);
+  });
+  it("--help and -h on every command: its usage and one line per flag on stdout, exit 0", () => {
+    for (const cmd of ["run", "tokenize", "inspect", "make-model", "bench", "eval", "cache", "serve"]) {
+      const r = tome([cmd, cmd === "run" ? "--help" : "-h"]);
+      expect(r.status, `${cmd}: ${r.stderr}`).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`^usage: tome ${cmd}`));
+      expect(r.stdout).toMatch(/-h, --help +this help/);
+    }
+    const run = tome(["run", "--model", "x.gguf", "-h"]).stdout;
+    for (const flag of ["--temp", "--seed", "--top-k", "--doc", "--ram-budget", "--monitor-heads"])
+      expect(run).toMatch(new RegExp(`^  ${flag} .+`, "m"));
+    const evalHelp = tome(["eval", "--help"]).stdout;
+    for (const flag of ["--lengths", "--monitor-every", "--monitor-heads", "--threads", "--from"])
+      expect(evalHelp).toMatch(new RegExp(`^  ${flag} .+`, "m"));
+  });
+  it("the usage lines give the defaults the code uses", () => {
+    const usage = (cmd: string) => tome([cmd, "--help"]).stdout.split("\n\n")[0];
+    expect(usage("run")).toMatch(/\[--temp 0\.8\]/);
+    expect(usage("run")).toMatch(/\[--exact-below 20480\]/);
+    expect(usage("run")).toMatch(/\[--ef 3\*topk\]/);
+    expect(usage("serve")).toMatch(/\[--port 7878\]/);
+    expect(usage("eval")).toMatch(/up to the trained context/);
+    expect(usage("eval")).toMatch(/--monitor-heads/);
+    expect(usage("cache")).toMatch(/rm FILE\|ID\.\.\.\|--all/);
+  });
+  it("every run flag is checked before the model loads or the document is read", () => {
+    // the model and the document do not exist: a bad flag is still what is reported
+    const base = ["run", "--model", path.join(dir, "missing.gguf"), "--doc", path.join(dir, "missing.txt"), "--prompt", "x"];
+    for (const [flag, value, msg] of [
+      ["--temp", "abc", "--temp must be a number"],
+      ["--top-p", "2", "--top-p must be in [0, 1]"],
+      ["--seed", "x", "--seed must be an integer"],
+      ["--topk", "9007199254740991", "--topk must be in [1, 16777216]"],
+      ["-n", "16777216", "-n must be in [0, 16777215]"],
+    ]) {
+      const r = tome([...base, flag, value]);
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr.split("\n")[0]).toBe(`tome run: ${msg}, got '${value}'`);
+    }
+  });
+  it("files named by flags: one line naming the flag, the path and the problem in words", () => {
+    const aFile = path.join(dir, "a-file");
+    fs.writeFileSync(aFile, "x");
+    const cases: [string[], number, string][] = [
+      [["run", "--model", path.join(dir, "missing.gguf"), "--prompt", "x"], 1, `tome run: --model '${path.join(dir, "missing.gguf")}': no such file`],
+      [["run", "--model", aFile, "--prompt", "x", "--doc", ""], 2, "tome run: --doc needs a file name"],
+      [["cache", "list", "--dir", aFile], 1, `tome cache: --dir '${aFile}': not a directory`],
+      [["cache", "list", "--dir", path.join(dir, "no-such-dir")], 1, `tome cache: --dir '${path.join(dir, "no-such-dir")}': no such directory`],
+      [["eval", "--from", path.join(dir, "none.json"), "--report", path.join(dir, "r.html")], 1, `tome eval: --from '${path.join(dir, "none.json")}': no such file`],
+    ];
+    for (const [args, status, line] of cases) {
+      const r = tome(args);
+      expect(r.status, r.stderr).toBe(status);
+      expect(r.stderr.split("\n")[0]).toBe(line);
+      expect(r.stderr).not.toMatch(/\bE[A-Z]+: /);
+    }
+  });
+  it("eval: bad --from JSON, --lengths past the engine's limit and a report folder that is missing fail in one line", () => {
+    const bad = path.join(dir, "bad.json");
+    fs.writeFileSync(bad, "{not json");
+    const from = tome(["eval", "--from", bad, "--report", path.join(dir, "r.html")]);
+    expect(from.status).toBe(1);
+    expect(from.stderr).toMatch(/^tome eval: --from '.*bad\.json': not JSON \(.*\)\n$/);
+    const notResult = path.join(dir, "not-result.json");
+    fs.writeFileSync(notResult, "[1, 2]");
+    expect(tome(["eval", "--from", notResult, "--report", path.join(dir, "r.html")]).stderr).toMatch(/^tome eval: --from '.*': not a tome eval result \(.*\)\n$/);
+    const lengths = tome(["eval", "--model", "m.gguf", "--lengths", "99999999"]);
+    expect(lengths.status).toBe(2);
+    expect(lengths.stderr.split("\n")[0]).toBe("tome eval: --lengths: length 99999999 is more than the engine's context limit (16777216 tokens)");
+    const report = tome(["eval", "--model", "m.gguf", "--report", path.join(dir, "missing-dir", "r.html"), "--json"]);
+    expect(report.status).toBe(1);
+    expect(report.stderr).toBe(`tome eval: --report '${path.join(dir, "missing-dir", "r.html")}': no such directory '${path.join(dir, "missing-dir")}'\n`);
+  });
+  it("bench --threads takes a whole number of threads, at least 1", () => {
+    for (const v of ["abc", "0"]) {
+      const r = tome(["bench", "index", "--quick", "--threads", v]);
+      expect(r.status).toBe(2);
+      expect(r.stderr.split("\n")[0]).toMatch(/^tome bench: --threads must be/);
+    }
+  });
+  it("cache: an unknown action is named once", () => {
+    const r = tome(["cache", "frob"]);
+    expect(r.status).toBe(2);
+    expect(r.stderr.split("\n")[0]).toBe("tome cache: unknown action 'frob' (actions: list, rm, gc)");
+  });
+  it.skipIf(!fs.existsSync(path.join(packageRoot(), "build", "renderer", "index.html")))("serve on a busy port says so in one line", async () => {
+    const busy = net.createServer();
+    await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", resolve));
+    const port = (busy.address() as net.AddressInfo).port;
+    try {
+      const r = await tomeAsync(["serve", "--port", String(port), "--data-dir", path.join(dir, "serve-data")]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toBe(`tome serve: cannot listen on 127.0.0.1:${port}: address already in use (--port 0 takes any free port)\n`);
+    } finally {
+      busy.close();
+    }
   });
   it("inspect of a missing or non-GGUF file exits 1 with one line", () => {
     const notGguf = path.join(dir, "not.gguf");
@@ -28,7 +144,8 @@ describe("usage", () => {
       const r = tome(["inspect", f]);
       expect(r.status).toBe(1);
       expect(r.stderr.trim().split("\n")).toHaveLength(1);
-      expect(r.stderr).toMatch(/GGUF_|IO_/);
+      // the file is named: "tome inspect: '/x/not.gguf': GGUF_BAD_MAGIC: ..."
+      expect(r.stderr).toMatch(new RegExp(`^tome inspect: '${f.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}': (GGUF_|no such file)`));
     }
   });
 });
@@ -85,6 +202,99 @@ describe.skipIf(!hasData)("with models", () => {
     const bad = tome([...base, "--widen-below", "1.5"]);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--widen-below must be in \[0, 1\]/);
+  });
+
+  it("run --doc reads epub and pdf as the app does (their text, not their bytes)", async () => {
+    const model = new (loadAddon().Model)(stories);
+    const promptTokens = model.tokenize(" Alice", false, true).length;
+    for (const book of ["alice-in-wonderland.epub", "alice-in-wonderland_pg11.pdf"]) {
+      const file = path.join(dataDir!, "books", book);
+      const text = (await ingest(book, fs.readFileSync(file), { skipBoilerplate: true })).text;
+      const docTokens = model.tokenize(text, true, false).length;
+      // --ctx too small: the run stops before any prefill and says how many tokens the book read as
+      const r = tome(["run", "--model", stories, "--doc", file, "--no-cache", "--prompt", " Alice", "-n", "1", "--ctx", "512"]);
+      expect(r.status).toBe(2);
+      expect(r.stderr.split("\n")[0]).toBe(
+        `tome run: document + prompt (${docTokens + promptTokens} tokens) + -n 1 = ${docTokens + promptTokens + 1} tokens exceed --ctx 512`,
+      );
+    }
+  });
+
+  it("run --doc keeps plain text as it was read (BOM dropped, CRLF as LF); refuses binary, empty files and folders in one line", () => {
+    const model = new (loadAddon().Model)(stories);
+    const body = "Lily and Tom went to the park.\nThey played with a big red ball.\n";
+    const crlf = path.join(dir, "crlf.txt");
+    fs.writeFileSync(crlf, "\uFEFF" + body.replace(/\n/g, "\r\n"));
+    const r = tome(["run", "--model", stories, "--doc", crlf, "--no-cache", "--prompt", " Lily", "-n", "1", "--temp", "0", "--json"]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).doc_tokens).toBe(model.tokenize(body, true, false).length);
+
+    const binary = path.join(dir, "noise.bin");
+    fs.writeFileSync(binary, Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256)));
+    const empty = path.join(dir, "empty.txt");
+    fs.writeFileSync(empty, "");
+    const cases: [string, RegExp][] = [
+      [binary, /: binary data, not text/],
+      [empty, /: EMPTY_FILE: /],
+      [dir, /: is a directory$/],
+    ];
+    for (const [doc, why] of cases) {
+      const bad = tome(["run", "--model", stories, "--doc", doc, "--no-cache", "--prompt", "x", "-n", "1"]);
+      expect(bad.status).toBe(1);
+      const lines = bad.stderr.trim().split("\n");
+      expect(lines).toHaveLength(1);
+      expect(lines[0].startsWith(`tome run: --doc '${doc}'`)).toBe(true);
+      expect(lines[0]).toMatch(why);
+    }
+  });
+
+  it("run --doc: the trained-context note comes before the prefill", () => {
+    const model = new (loadAddon().Model)(stories);
+    const sentence = "Lily and Tom went to the park. ";
+    const perSentence = model.tokenize(sentence.repeat(10), false, false).length / 10;
+    const doc = path.join(dir, "long.txt");
+    fs.writeFileSync(doc, sentence.repeat(Math.ceil((model.info().nCtxTrain + 64) / perSentence)));
+    const r = tome(["run", "--model", stories, "--doc", doc, "--no-cache", "--prompt", " Lily", "-n", "1", "--temp", "0"]);
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stderr.split("\n");
+    const noteAt = lines.findIndex((l) => /exceed the model's trained context/.test(l));
+    const prefilledAt = lines.findIndex((l) => /^tome: document \d+ tokens prefilled/.test(l));
+    expect(noteAt).toBeGreaterThanOrEqual(0);
+    expect(noteAt).toBeLessThan(prefilledAt);
+  });
+
+  it("a sampled run names its seed (stderr, --json) and --seed repeats it; flags that do not apply are noted", () => {
+    const args = ["run", "--model", stories, "--prompt", "Once", "-n", "24", "--temp", "1"];
+    const first = tome([...args, "--json"]);
+    expect(first.status, first.stderr).toBe(0);
+    const out = JSON.parse(first.stdout);
+    expect(Number.isInteger(out.seed)).toBe(true);
+    const again = JSON.parse(tome([...args, "--seed", String(out.seed), "--json"]).stdout);
+    expect(again.tokens).toEqual(out.tokens);
+    const text = tome([...args, "--seed", "42", "--sinks", "16", "--window", "64"]);
+    expect(text.status, text.stderr).toBe(0);
+    expect(text.stderr).toMatch(/, seed 42\)\n$/);
+    expect(text.stderr).toMatch(/^tome run: note: --sinks, --window do not apply to --attention full$/m);
+  });
+
+  it("a reader that stops early ends the run quietly, exit 0", async () => {
+    const child = spawn(process.execPath, [bin, "run", "--model", stories, "--prompt", "Once", "-n", "4000", "--temp", "0"], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += d));
+    child.stdout.once("data", () => child.stdout.destroy()); // like `| head -c 20`
+    const status = await new Promise((resolve) => child.on("close", resolve));
+    expect(status).toBe(0);
+    expect(stderr).not.toMatch(/EPIPE|Unhandled|at /);
+  });
+
+  it("a model that is not a GGUF is named in the error", () => {
+    const notGguf = path.join(dir, "not-a-model.gguf");
+    fs.writeFileSync(notGguf, "hello, this is not a gguf file at all");
+    const r = tome(["run", "--model", notGguf, "--prompt", "x"]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`^tome run: --model '.*not-a-model\\.gguf': GGUF_BAD_MAGIC: [^\\n]+\\n$`));
   });
 
   it("run streams text to stdout", () => {

@@ -7,7 +7,8 @@
 // keys scanned per index), decode (ms per token vs context per attention mode),
 // accuracy (retrieval vs full on a real model), settings (each retrieval setting
 // against its neighbours: accuracy and cost), store (KV store: prefill, reopen, RAM budget).
-import { parse, UsageError } from "../args";
+import { optionalIntArg, parse, UsageError } from "../args";
+import { MAX_CTX, MAX_THREADS } from "../limits";
 import { benchAccuracy } from "../../bench/accuracy";
 import { benchDecode } from "../../bench/decode";
 import { benchEngine } from "../../bench/engine";
@@ -17,6 +18,16 @@ import { benchStore } from "../../bench/store";
 
 export const usage =
   "tome bench engine|index|decode|accuracy|settings|store [--json] [--quick] [--threads N] [--shape smol,1b] [--ctx 4096,131072] [--cases prefill,layer-major,reopen,budget]";
+
+export const flags = `  SUITE                  engine (tome vs llama.cpp), index (recall vs keys scanned), decode (ms/token vs
+                         context), accuracy (retrieval vs full), settings (each retrieval setting), store (KV store)
+  --json                 print the result as one JSON object on stdout (progress on stderr)
+  --quick                a shorter run
+  --threads N            CPU threads, in [1, ${MAX_THREADS}] (one per core)
+  --shape LIST           decode: only these model shapes (smol, 1b)
+  --ctx LIST             decode: only these context lengths, in tokens (>= 1024)
+  --cases LIST           store: only these cases (prefill, layer-major, reopen, budget)
+  -h, --help             this help`;
 
 export interface BenchOptions {
   json: boolean;
@@ -50,11 +61,12 @@ export async function bench(argv: string[]): Promise<number> {
     true,
   );
   const suite = positionals[0];
-  if (!suite || !suites[suite]) throw new UsageError(`bench needs a suite: ${Object.keys(suites).join(", ")}`);
-  const threads = values.threads === undefined ? undefined : Number(values.threads);
+  if (!suite || !suites[suite]) throw new UsageError(suite ? `unknown suite '${suite}' (suites: ${Object.keys(suites).join(", ")})` : `bench needs a suite: ${Object.keys(suites).join(", ")}`);
+  const threads = optionalIntArg(values.threads, "threads", 1, MAX_THREADS);
   const shapes = values.shape === undefined ? undefined : String(values.shape).split(",");
   const ctxs = values.ctx === undefined ? undefined : String(values.ctx).split(",").map(Number);
-  if (ctxs?.some((c) => !Number.isInteger(c) || c < 1024)) throw new UsageError("--ctx takes token counts >= 1024, comma separated");
+  if (ctxs?.some((c) => !Number.isInteger(c) || c < 1024 || c > MAX_CTX))
+    throw new UsageError(`--ctx takes token counts in [1024, ${MAX_CTX}], comma separated, got '${values.ctx}'`);
   if ((shapes || ctxs) && suite !== "decode") throw new UsageError("--shape and --ctx apply to the decode suite");
   const cases = values.cases === undefined ? undefined : String(values.cases).split(",");
   const storeCases = ["prefill", "layer-major", "reopen", "budget"];

@@ -4,14 +4,23 @@
 import { loadAddon, type GgufSummary } from "../../engine";
 import { estimateMemory } from "../../engine/memory";
 import { intArg, parse, UsageError } from "../args";
+import { namedFileError } from "../errors";
+import { checkReadableFile } from "../files";
+import { MAX_CTX } from "../limits";
 
 export const usage = "tome inspect M.gguf [--ctx N] [--json]";
+
+export const flags = `  M.gguf                 the model file
+  --ctx N                also the RAM for weights + KV cache at a context of N tokens
+  --json                 print one JSON object (metadata, tensors, memory)
+  -h, --help             this help`;
 
 export async function inspect(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { ctx: { type: "string" }, json: { type: "boolean" } }, true);
   if (positionals.length !== 1) throw new UsageError("inspect takes one GGUF path");
-  const summary: GgufSummary = loadAddon().inspectGguf(positionals[0]);
-  const mem = estimateMemory(summary, values.ctx === undefined ? undefined : intArg(values.ctx, "ctx", 0, 1));
+  const ctx = values.ctx === undefined ? undefined : intArg(values.ctx, "ctx", 0, 1, MAX_CTX);
+  const summary = inspectFile(positionals[0]);
+  const mem = estimateMemory(summary, ctx);
   if (values.json) {
     process.stdout.write(JSON.stringify({ ...summary, memory: mem }, null, 2) + "\n");
     return 0;
@@ -37,4 +46,14 @@ export async function inspect(argv: string[]): Promise<number> {
     line("total", `${mem.totalBytes} bytes`);
   }
   return 0;
+}
+
+/** The GGUF's summary; errors name the file: "'x.gguf': GGUF_TRUNCATED: ...". */
+function inspectFile(file: string): GgufSummary {
+  checkReadableFile("", file);
+  try {
+    return loadAddon().inspectGguf(file);
+  } catch (e) {
+    throw namedFileError("", file, e);
+  }
 }

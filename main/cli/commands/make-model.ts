@@ -6,6 +6,14 @@ import { intArg, parse, requireArg, UsageError } from "../args";
 export const usage =
   "tome make-model --arch llama|qwen2 --shape tiny|smol|1b|8b --type f32|f16|bf16|q8_0|q4_0|q4_k|q5_k|q6_k|iq4_nl --vocab VOCAB.gguf --out F.gguf [--seed S]";
 
+export const flags = `  --arch A               llama or qwen2
+  --shape S              tiny, smol, 1b or 8b
+  --type T               the weights' type: f32, f16, bf16, q8_0, q4_0, q4_k, q5_k, q6_k or iq4_nl
+  --vocab FILE           a GGUF whose vocabulary the model takes
+  --out FILE             the GGUF to write
+  --seed S               seed of the random weights (1)
+  -h, --help             this help`;
+
 export const SHAPES = ["tiny", "smol", "1b", "8b"] as const;
 export const TYPES = ["f32", "f16", "bf16", "q8_0", "q4_0", "q4_k", "q5_k", "q6_k", "iq4_nl"] as const;
 

@@ -1,4 +1,4 @@
-// tome serve [--port P] [--host H] [--model M.gguf] [--models-dir D] [--data-dir D]
+// tome serve [--port 7878] [--host H] [--model M.gguf] [--models-dir D] [--data-dir D]
 // The app in a browser: the renderer and the contract over HTTP + WebSocket. The
 // first stdout line is exactly "tome: serving at http://127.0.0.1:PORT/?token=..."
 // (scripts and tests read it). The engine runs in a child process.
@@ -10,8 +10,31 @@ import { defaultDataDir } from "../../app/paths";
 import { forkEngine } from "../../host/engine-client";
 import { startServer } from "../../server";
 import { intArg, parse, UsageError } from "../args";
+import { CliError, isSystemError } from "../errors";
+import { checkReadableFile } from "../files";
 
-export const usage = "tome serve [--port 0] [--host 127.0.0.1] [--model M.gguf] [--models-dir D] [--data-dir D]";
+export const DEFAULT_PORT = 7878;
+
+export const usage = `tome serve [--port ${DEFAULT_PORT}] [--host 127.0.0.1] [--model M.gguf] [--models-dir D] [--data-dir D]`;
+
+export const flags = `  --port P               the port to listen on (${DEFAULT_PORT}; 0 = any free port)
+  --host H               the address to listen on (127.0.0.1)
+  --model FILE           a GGUF model to load at start
+  --models-dir D         the folder of models the app offers
+  --data-dir D           the library, settings and caches (the app's data folder)
+  -h, --help             this help`;
+
+/** The server, or one line saying why it cannot listen (the core closed, so the process can end). */
+async function listen(core: ReturnType<typeof createCore>, rendererDir: string, host: string | undefined, port: number) {
+  try {
+    return await startServer({ core, rendererDir, host, port });
+  } catch (e) {
+    core.close();
+    if (isSystemError(e) && e.code === "EADDRINUSE")
+      throw new CliError(`cannot listen on ${host ?? "127.0.0.1"}:${port}: address already in use (--port 0 takes any free port)`);
+    throw e;
+  }
+}
 
 export async function serve(argv: string[]): Promise<number> {
   const { values } = parse(argv, {
@@ -21,12 +44,12 @@ export async function serve(argv: string[]): Promise<number> {
     "models-dir": { type: "string" },
     "data-dir": { type: "string" },
   });
-  const port = intArg(values.port, "port", 7878, 0, 65535);
+  const port = intArg(values.port, "port", DEFAULT_PORT, 0, 65535);
   const rendererDir = path.join(packageRoot(), "build", "renderer");
   if (!fs.existsSync(path.join(rendererDir, "index.html"))) {
     throw new UsageError(`the UI is not built (${rendererDir}); run npm run build`);
   }
-  if (values.model && !fs.existsSync(values.model)) throw new UsageError(`--model ${values.model}: no such file`);
+  if (values.model) checkReadableFile("--model", values.model);
   const core = createCore({
     dataDir: path.resolve(values["data-dir"] ?? defaultDataDir()),
     modelsDir: values["models-dir"] ? path.resolve(values["models-dir"]) : undefined,
@@ -34,7 +57,7 @@ export async function serve(argv: string[]): Promise<number> {
     spawn: forkEngine(),
     cliModel: values.model ?? null,
   });
-  const server = await startServer({ core, rendererDir, host: values.host, port });
+  const server = await listen(core, rendererDir, values.host, port);
   process.stdout.write(`tome: serving at ${server.url}\n`);
   process.stderr.write(`tome: data in ${path.resolve(values["data-dir"] ?? defaultDataDir())}; Ctrl-C stops\n`);
   void core.autoLoad();

@@ -70,7 +70,11 @@ export async function openDocument(
   if (opts.layerMajor && keep < docTokens.length) {
     // one call: layer by layer, each layer to the store (and, under a RAM budget, out of RAM),
     // the index built per layer; the tokens are committed once all layers are stored
-    await session.prefillDocument(Int32Array.from(docTokens.slice(keep)));
+    // its (layer, chunk) steps reported as token-equivalents of the part, as the app's host does
+    const part = docTokens.length - keep;
+    await session.prefillDocument(Int32Array.from(docTokens.slice(keep)), {
+      onProgress: onProgress ? (d, t) => onProgress(keep + Math.floor((d / t) * part), docTokens.length) : undefined,
+    });
     onProgress?.(docTokens.length, docTokens.length);
   }
   for (let at = opts.layerMajor ? docTokens.length : keep; at < docTokens.length; at += chunk) {

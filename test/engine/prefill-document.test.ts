@@ -7,12 +7,13 @@
 //     session and its store as before it; run again, it gives the logits (and the
 //     answer) of an uninterrupted run, bit for bit;
 //   - an onProgress that throws cancels it too, the promise rejecting with that error;
-//   - bad options are TypeErrors.
+//   - bad options are TypeErrors;
+//   - openDocument (tome run --doc under a RAM budget) passes the reports on.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { loadAddon, type NativeSession } from "../../main/engine";
+import { loadAddon, openDocument, type NativeSession } from "../../main/engine";
 import { hasData, modelPath } from "../helpers/data";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tome-prefill-doc-"));
@@ -105,6 +106,24 @@ describe.skipIf(!hasData)("prefillDocument progress and cancel", () => {
     await expect(session.prefillDocument(doc, { onProgress: 3 as unknown as () => void })).rejects.toThrow(/onProgress/);
     await expect(session.prefillDocument(doc, 7 as unknown as {})).rejects.toMatchObject({ code: "ERR_INVALID_ARG" });
     await expect(session.prefillDocument(doc, 7 as unknown as {})).rejects.toBeInstanceOf(TypeError);
+    session.close();
+  });
+});
+
+describe.skipIf(!hasData)("openDocument, layer-major", () => {
+  it("reports the prefill's progress as it goes (tome run --doc --ram-budget), in document tokens", async () => {
+    const addon = loadAddon();
+    const model = new addon.Model(modelPath("stories260K.gguf"));
+    const session = new addon.Session(model, options);
+    const reports: [number, number][] = [];
+    const opened = await openDocument(session, path.join(dir, "open-doc"), Array.from(doc), {}, (d, t) => reports.push([d, t]), { layerMajor: true });
+    expect(opened.prefilled).toBe(doc.length);
+    expect(reports.length).toBeGreaterThan(2); // not only the end
+    for (const [d, t] of reports) expect(t).toBe(doc.length);
+    const done = reports.map(([d]) => d);
+    expect(done.some((d) => d > 0 && d < doc.length)).toBe(true);
+    for (let i = 1; i < done.length; i++) expect(done[i]).toBeGreaterThanOrEqual(done[i - 1]);
+    expect(done.at(-1)).toBe(doc.length);
     session.close();
   });
 });

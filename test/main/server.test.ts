@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { startServer, type RunningServer } from "../../main/server";
 import { LIMITS } from "../../main/ipc/validate";
+import { dataDirToken } from "../../main/server/auth";
 import { makeCore, tempDir, type TestCore } from "./helpers/core";
 
 let t: TestCore;
@@ -124,10 +125,24 @@ describe("tome serve", () => {
   });
 });
 
+describe("the data folder's token", () => {
+  it("is minted once, kept owner-only, and minted again when the file holds something else", () => {
+    const dir = tempDir();
+    const first = dataDirToken(dir);
+    expect(first).toMatch(/^[\w-]{32}$/);
+    expect(dataDirToken(dir)).toBe(first);
+    fs.writeFileSync(path.join(dir, "serve-token"), "not a token", { mode: 0o644 });
+    const second = dataDirToken(dir);
+    expect(second).toMatch(/^[\w-]{32}$/);
+    expect(second).not.toBe(first);
+    expect(fs.statSync(path.join(dir, "serve-token")).mode & 0o777).toBe(0o600);
+  });
+});
+
 describe("tome serve (CLI)", () => {
   const built = fs.existsSync("build/main/cli/index.js") && fs.existsSync("build/renderer/index.html");
-  it.skipIf(!built)("first stdout line is exactly 'tome: serving at http://127.0.0.1:PORT/?token=...'", async () => {
-    const dataDir = tempDir();
+  /** `tome serve` on dataDir: its first stdout line, and a stop that resolves with its exit code. */
+  async function serveOn(dataDir: string) {
     const child = spawn(process.execPath, ["bin/tome.js", "serve", "--port", "0", "--data-dir", dataDir], { stdio: ["ignore", "pipe", "pipe"] });
     const line = await new Promise<string>((resolve, reject) => {
       let out = "";
@@ -137,12 +152,31 @@ describe("tome serve (CLI)", () => {
       });
       child.on("exit", (c) => reject(new Error(`exited ${c}`)));
     });
+    const stop = () => {
+      const exited = new Promise((r) => child.on("exit", r));
+      child.kill("SIGTERM");
+      return exited;
+    };
+    return { line, stop };
+  }
+
+  it.skipIf(!built)("first stdout line is exactly 'tome: serving at http://127.0.0.1:PORT/?token=...'", async () => {
+    const dataDir = tempDir();
+    const { line, stop } = await serveOn(dataDir);
     expect(line).toMatch(/^tome: serving at http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+$/);
     const url = new URL(line.slice("tome: serving at ".length));
     const r = await fetch(url);
     expect(r.status).toBe(200);
-    child.kill("SIGTERM");
-    expect(await new Promise((r) => child.on("exit", r))).toBe(0);
+    expect(await stop()).toBe(0);
     expect(fs.existsSync(path.join(dataDir, "tome.db"))).toBe(true);
+    // restarted on the same data folder it keeps the token, so open pages reconnect
+    const again = await serveOn(dataDir);
+    expect(new URL(again.line.slice("tome: serving at ".length)).searchParams.get("token")).toBe(url.searchParams.get("token"));
+    expect(await again.stop()).toBe(0);
+    expect(fs.statSync(path.join(dataDir, "serve-token")).mode & 0o777).toBe(0o600);
+    // another folder, another token
+    const other = await serveOn(tempDir());
+    expect(new URL(other.line.slice("tome: serving at ".length)).searchParams.get("token")).not.toBe(url.searchParams.get("token"));
+    expect(await other.stop()).toBe(0);
   });
 });

@@ -9,6 +9,7 @@ import { createCore } from "../../app/bootstrap";
 import { defaultDataDir } from "../../app/paths";
 import { forkEngine } from "../../host/engine-client";
 import { startServer } from "../../server";
+import { dataDirToken } from "../../server/auth";
 import { intArg, parse, UsageError } from "../args";
 import { CliError, isSystemError } from "../errors";
 import { checkReadableFile } from "../files";
@@ -25,9 +26,9 @@ export const flags = `  --port P               the port to listen on (${DEFAULT_
   -h, --help             this help`;
 
 /** The server, or one line saying why it cannot listen (the core closed, so the process can end). */
-async function listen(core: ReturnType<typeof createCore>, rendererDir: string, host: string | undefined, port: number) {
+async function listen(core: ReturnType<typeof createCore>, rendererDir: string, host: string | undefined, port: number, token: string) {
   try {
-    return await startServer({ core, rendererDir, host, port });
+    return await startServer({ core, rendererDir, host, port, token });
   } catch (e) {
     core.close();
     if (isSystemError(e) && e.code === "EADDRINUSE")
@@ -50,22 +51,25 @@ export async function serve(argv: string[]): Promise<number> {
     throw new UsageError(`the UI is not built (${rendererDir}); run npm run build`);
   }
   if (values.model) checkReadableFile("--model", values.model);
+  const dataDir = path.resolve(values["data-dir"] ?? defaultDataDir());
   const core = createCore({
-    dataDir: path.resolve(values["data-dir"] ?? defaultDataDir()),
+    dataDir,
     modelsDir: values["models-dir"] ? path.resolve(values["models-dir"]) : undefined,
     mode: "browser",
     spawn: forkEngine(),
     cliModel: values.model ?? null,
   });
-  const server = await listen(core, rendererDir, values.host, port);
-  process.stdout.write(`tome: serving at ${server.url}\n`);
-  process.stderr.write(`tome: data in ${path.resolve(values["data-dir"] ?? defaultDataDir())}; Ctrl-C stops\n`);
-  void core.autoLoad();
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once("SIGINT", stop);
-    process.once("SIGTERM", stop);
+  const server = await listen(core, rendererDir, values.host, port, dataDirToken(dataDir));
+  // listening for the stop before saying where it serves: a script that reads the line and
+  // stops it at once gets a clean close, not the default death by signal
+  const stopped = new Promise<void>((resolve) => {
+    process.once("SIGINT", () => resolve());
+    process.once("SIGTERM", () => resolve());
   });
+  process.stdout.write(`tome: serving at ${server.url}\n`);
+  process.stderr.write(`tome: data in ${dataDir}; Ctrl-C stops\n`);
+  void core.autoLoad();
+  await stopped;
   await server.close();
   core.close();
   return 0;

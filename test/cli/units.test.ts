@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { intArg } from "../../main/cli/args";
 import { describeSystemError, report } from "../../main/cli/errors";
 import { prefillProgress } from "../../main/cli/progress";
-import { contextSize, runOptions } from "../../main/cli/commands/run";
+import { contextSize, runOptions } from "../../main/cli/commands/run-options";
 import { nativeFailure } from "../../main/bench/index";
 
 const sysError = (code: string, syscall: string, extra: Record<string, unknown> = {}) =>

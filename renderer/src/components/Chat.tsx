@@ -1,6 +1,7 @@
 // The conversation: messages (assistant answers stream in place), the question
 // box, send / stop / regenerate, and the conversation's system prompt.
-import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
+import { useEffect, useLayoutEffect, useRef, useState } from "react";
+import { useFocusHandoff } from "../focus-handoff";
 import { useStore } from "../store";
 import type { EngineActivity, MessageInfo } from "../../../main/ipc/contract";
 import { DOING, ms, rate } from "../format";
@@ -35,19 +36,9 @@ export function Chat() {
     if (el && follow.current) el.scrollTop = el.scrollHeight;
   }, [messages]);
 
-  // Stop leaves the page when the answer ends, taking the focus with it: hand that to the
-  // message box. A stable callback, so its cleanup runs once, while Stop is still in the page.
-  // Regenerate is disabled as its answer starts, dropping the focus: Stop, which appears
-  // then, takes it when Regenerate had it.
-  const focusStop = useRef(false);
-  const stopRef = useCallback((el: HTMLButtonElement | null) => {
-    if (!el) return;
-    if (focusStop.current) el.focus();
-    focusStop.current = false;
-    return () => {
-      if (document.activeElement === el) input.current?.focus();
-    };
-  }, []);
+  // Stop leaves when the answer ends and hands the focus to the message box; it takes the
+  // focus from Regenerate, which is disabled as its answer starts.
+  const stopFocus = useFocusHandoff(() => input.current);
 
   // while the connection is down the banner says so; a question sent then would go nowhere
   const connected = useStore((s) => s.lostAt === null);
@@ -113,7 +104,7 @@ export function Chat() {
               type="button"
               data-testid="stop"
               className="stop"
-              ref={stopRef}
+              ref={stopFocus.ref}
               aria-disabled={!connected}
               title={connected ? undefined : "The connection to tome is lost"}
               onClick={() => connected && void stop()}
@@ -130,8 +121,8 @@ export function Chat() {
             data-testid="regenerate"
             disabled={streaming || busy || !last || !hasModel}
             onClick={(e) => {
-              focusStop.current = document.activeElement === e.currentTarget;
-              void regenerate().finally(() => (focusStop.current = false));
+              stopFocus.take(e.currentTarget);
+              void regenerate().finally(stopFocus.drop);
             }}
           >
             Regenerate

@@ -3,12 +3,12 @@
 // or "not read yet" with a Read button; and how much of it fits the model's
 // context (small models read only the beginning of a book: we say so, and what
 // limits it).
-import { useCallback, useRef } from "react";
 import type { DocumentInfo } from "../../../main/ipc/contract";
 import { bookTokensThatFit, reserveTokens } from "../../../main/app/read-budget";
 import { shownDocState, type ShownDocState } from "../doc-state";
 import { useStore } from "../store";
 import { readCancelling } from "../store/library-slice";
+import { useFocusHandoff } from "../focus-handoff";
 import { DOING, int, ms, rate } from "../format";
 
 /** A book's state in words, the same in the library list and here. */
@@ -64,17 +64,9 @@ export function DocStatus() {
   const read = useStore((s) => s.readDocument);
   const cancel = useStore((s) => s.cancelRead);
   const cancelling = useStore((s) => s.selectedDocId !== null && readCancelling(s, s.selectedDocId));
-  // Read / Open leave the page as the read starts, and Cancel as it ends, each taking the
-  // focus with it: Cancel takes it from Read, and the question box from Cancel.
-  const focusCancel = useRef(false);
-  const cancelRef = useCallback((el: HTMLButtonElement | null) => {
-    if (!el) return;
-    if (focusCancel.current) el.focus();
-    focusCancel.current = false;
-    return () => {
-      if (document.activeElement === el) document.querySelector<HTMLElement>('[data-testid="chat-input"]')?.focus();
-    };
-  }, []);
+  // Cancel takes the focus from Read / Open (gone as the read starts), and hands it to the
+  // question box when the read ends.
+  const cancelFocus = useFocusHandoff(() => document.querySelector<HTMLElement>('[data-testid="chat-input"]'));
   if (!doc) return null;
   const shown = shownDocState(doc, modelPath);
   const exact = exactCounts(doc, modelPath);
@@ -120,7 +112,7 @@ export function DocStatus() {
             )}
           </div>
           {/* aria-disabled, not disabled: a disabled button would drop the focus it has */}
-          <button type="button" ref={cancelRef} aria-disabled={cancelling} onClick={() => !cancelling && void cancel(doc.id)}>
+          <button type="button" ref={cancelFocus.ref} aria-disabled={cancelling} onClick={() => !cancelling && void cancel(doc.id)}>
             {cancelling ? "cancelling…" : "Cancel"}
           </button>
         </div>
@@ -137,7 +129,7 @@ export function DocStatus() {
             data-testid="read-doc"
             disabled={activity !== "idle"}
             onClick={(e) => {
-              focusCancel.current = document.activeElement === e.currentTarget;
+              cancelFocus.take(e.currentTarget);
               void read(doc.id);
             }}
           >

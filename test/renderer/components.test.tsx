@@ -121,9 +121,13 @@ describe("App", () => {
     act(() => f.emit("doc.updated", doc({ state: "new", savedFor: "/m/other.gguf" })));
     expect(screen.getByTestId("doc-status").textContent).toContain("not read yet");
     expect(screen.queryByTestId("saved-note")).toBeNull();
-    act(() => f.emit("doc.updated", doc({ state: "new", savedFor: "/m/tiny.gguf" })));
+    // saved under today's Max answer tokens (64: the first 1,696 tokens fit): opening restores it
+    act(() => f.emit("doc.updated", doc({ state: "new", savedFor: "/m/tiny.gguf", tokensUsed: 1696 })));
     expect(screen.getByTestId("doc-status").textContent).toContain("saved");
-    expect(screen.getByTestId("saved-note").textContent).toMatch(/on disk/);
+    expect(screen.getByTestId("saved-note").textContent).toMatch(/on disk, so opening it takes seconds/);
+    // saved under another budget (1,500 tokens): its store holds another prefix, a new read
+    act(() => f.emit("doc.updated", doc({ state: "new", savedFor: "/m/tiny.gguf", tokensUsed: 1500 })));
+    expect(screen.getByTestId("saved-note").textContent).toMatch(/another Max answer tokens.*reads the book again/);
     expect(screen.getByText(/txt · saved/)).toBeTruthy();
     fireEvent.click(screen.getByText("Open"));
     await waitFor(() => expect(f.calls.find((c) => c.method === "library.read")?.params).toEqual({ documentId: 1 }));

@@ -53,6 +53,15 @@ export function contextNote(doc: DocumentInfo, ctx: number | undefined, maxToken
   );
 }
 
+/**
+ * Whether a saved read no longer matches what a read takes now: the KV store is keyed by the
+ * tokens read, and today's Max answer tokens would read a different part of the book.
+ */
+function savedReadStale(doc: DocumentInfo, ctx: number | undefined, maxTokens: number | undefined): boolean {
+  if (!ctx || maxTokens === undefined || doc.tokens === null || doc.tokensUsed === null) return false;
+  return bookTokensThatFit(ctx, maxTokens, doc.tokens) !== doc.tokensUsed;
+}
+
 export function DocStatus() {
   const doc = useStore((s) => s.documents.find((d) => d.id === s.selectedDocId));
   const progress = useStore((s) => (s.selectedDocId !== null ? s.progress[s.selectedDocId] : undefined));
@@ -119,7 +128,9 @@ export function DocStatus() {
       )}
       {shown === "saved" && (
         <p className="muted small" data-testid="saved-note">
-          Read before with this model: its KV cache is on disk, so opening it takes seconds, not a new read.
+          {savedReadStale(doc, ctx, maxTokens)
+            ? "Read before with this model under another Max answer tokens: its KV cache on disk holds a different part of the book, so opening it now reads the book again."
+            : "Read before with this model: its KV cache is on disk, so opening it takes seconds, not a new read (unless Max answer tokens or the system prompt have changed since)."}
         </p>
       )}
       {(doc.state === "new" || doc.state === "error") && hasModel && (

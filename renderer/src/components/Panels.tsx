@@ -18,7 +18,7 @@ export function Panels() {
   const last = tokenStats[tokenStats.length - 1];
   const mode = useStore((s) => s.settings?.attention.mode);
   // the panels describe the engine's context, which need not be the selected book's
-  const held = useStore((s) => (memory?.documentId != null ? s.documents.find((d) => d.id === memory.documentId) : undefined));
+  const held = useStore((s) => s.documents.find((d) => d.id === s.memory?.documentId));
   const elsewhere = useStore((s) => held !== undefined && held.id !== s.selectedDocId);
   const gpu = memory?.gpu ?? engine?.gpu ?? null;
   const [open, setOpen] = useState(() => window.matchMedia?.(TALL).matches ?? true);

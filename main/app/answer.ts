@@ -136,7 +136,7 @@ export class Answers {
         docStart: prompt.docStart,
         docEnd: prompt.docEnd,
       });
-      core.storeUsed(doc.id, res, model.path);
+      core.storeUsed(doc.id, res, model.path, dt.used);
       if (!docReady) this.markReady(doc.id);
       const stats: AnswerStats = {
         promptTokens: prompt.tokens.length,

@@ -228,12 +228,12 @@ export class AppCore {
    * After the engine bound a book to its KV store: remembered; stores the disk budget removed
    * show as not saved; a store the disk refused is said (the book was read without it).
    */
-  storeUsed(documentId: number, res: { cache?: string; cacheFile?: string; cacheRemoved?: number }, modelPath: string) {
+  storeUsed(documentId: number, res: { cache?: string; cacheFile?: string; cacheRemoved?: number }, modelPath: string, tokensUsed: number) {
     if (res.cache?.startsWith("off: ") && !this.cacheWarned.has(`${documentId} ${res.cache}`)) {
       this.cacheWarned.add(`${documentId} ${res.cache}`); // once per book and reason
       this.emit("app.notice", { kind: "error", text: `This book's KV cache could not be saved, so it will be read again next time: ${res.cache.slice(5)}` });
     }
-    if (res.cacheFile) this.lib.documents.setSaved(documentId, res.cacheFile, modelPath);
+    if (res.cacheFile) this.lib.documents.setSaved(documentId, res.cacheFile, modelPath, tokensUsed);
     if (res.cacheRemoved) for (const d of this.lib.documents.list()) this.emit("doc.updated", d);
   }
 
@@ -380,12 +380,12 @@ export class AppCore {
         if (e < s) throw new AppError("BAD_REQUEST", "end must not be before start");
         return { documentId, start: s, end: e, text: lib.documents.text(documentId, s, e) ?? "" };
       },
-      "library.read": ({ documentId }) => {
+      "library.read": ({ documentId, fresh }) => {
         this.requireDoc(documentId);
         this.requireModel();
         this.requireIdle();
         const jobId = randomUUID();
-        void this.reads.run(jobId, documentId);
+        void this.reads.run(jobId, documentId, fresh === true);
         return { jobId };
       },
       "library.cancel": async (p) => {

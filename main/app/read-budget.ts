@@ -14,3 +14,12 @@ export const READ_MARGIN = 32;
 export function bookTokensThatFit(nCtx: number, maxTokens: number, bookTokens: number): number {
   return Math.max(0, Math.min(bookTokens, nCtx - reserveTokens(nCtx, maxTokens) - READ_MARGIN));
 }
+
+/**
+ * Whether a saved read of `savedTokens` of the book still leaves the context the least room
+ * any read keeps (the reserve of a zero answer budget): then opening the book restores it, whatever
+ * Max answer tokens says today (an answer that outgrows the room stops at the context's end).
+ */
+export function savedReadFits(nCtx: number, savedTokens: number, bookTokens: number): boolean {
+  return savedTokens > 0 && savedTokens <= bookTokensThatFit(nCtx, 0, bookTokens);
+}

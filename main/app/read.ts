@@ -1,6 +1,8 @@
 // Reading a book: tokenize it (whole book, to count), cut it to what the context
 // holds, and prefill the prompt prefix [template][book] so questions start at
-// once. Progress goes out as doc.progress events (tokens/s, ETA); the job can be
+// once. A book saved for the loaded model keeps its saved cut (its KV store is
+// keyed by the tokens read: another cut would read the whole book again); a
+// fresh read cuts it by today's settings and replaces that store. Progress goes out as doc.progress events (tokens/s, ETA); the job can be
 // cancelled between chunks, and right after tokenizing (which cannot be
 // interrupted). Also used by an answer when its book is not ready.
 import type { DocumentInfo, ReadPhase } from "../ipc/contract";
@@ -8,7 +10,8 @@ import { AppError } from "../ipc/errors";
 import type { EngineEvent } from "../host/protocol";
 import type { LoadedModel } from "../host/protocol";
 import { buildPrompt } from "./prompt";
-import { bookTokensThatFit } from "./read-budget";
+import { bookTokensThatFit, savedReadFits } from "./read-budget";
+import { removeCache } from "../engine/kv-cache";
 import type { AppCore } from "./core";
 
 export interface DocTokens {
@@ -17,29 +20,62 @@ export interface DocTokens {
   used: number; // how many fit the context
 }
 
+function noRoom(model: LoadedModel): AppError {
+  return new AppError("CTX_FULL", `The model's context (${model.nCtx} tokens) leaves no room for the book.`);
+}
+
 export class ReadJobs {
   constructor(private core: AppCore) {}
 
-  /** The book's tokens for the loaded model (tokenized once, then cached). */
+  /**
+   * The book's tokens for the loaded model (tokenized once, then cached) and how many of them
+   * are read: the saved read's count, else what today's Max answer tokens leave.
+   */
   async ensureTokens(doc: DocumentInfo, jobId: string, model: LoadedModel): Promise<DocTokens> {
     const cached = this.core.state.docTokens.get(doc.id);
     if (cached) return cached;
+    const t = await this.tokenize(doc, jobId);
+    return this.remember(doc, model, { ...t, used: this.usedOf(doc, model, t.tokens.length, false) });
+  }
+
+  /**
+   * The cut of a fresh read (today's settings), remembered only once that read is done: a
+   * fresh read cancelled or failed leaves the book's saved read as the one questions use.
+   */
+  private async freshTokens(doc: DocumentInfo, jobId: string, model: LoadedModel): Promise<DocTokens> {
+    const t = await this.ensureTokens(doc, jobId, model);
+    const used = this.usedOf(doc, model, t.tokens.length, true);
+    if (used <= 0) throw noRoom(model);
+    return { ...t, used };
+  }
+
+  private async tokenize(doc: DocumentInfo, jobId: string): Promise<{ tokens: Int32Array; starts: Int32Array }> {
     const t0 = performance.now();
     this.progress(doc.id, jobId, "tokenize", 0, doc.chars, 0);
     const text = this.core.lib.documents.text(doc.id) ?? "";
-    const { tokens, starts } = await this.core.engine.call("docTokens", { text });
-    const used = bookTokensThatFit(model.nCtx, this.core.lib.settings.get().maxTokens, tokens.length);
-    if (used <= 0) throw new AppError("CTX_FULL", `The model's context (${model.nCtx} tokens) leaves no room for the book.`);
-    const dt: DocTokens = { tokens, starts, used };
+    const t = await this.core.engine.call("docTokens", { text });
+    this.progress(doc.id, jobId, "tokenize", doc.chars, doc.chars, performance.now() - t0);
+    return t;
+  }
+
+  /** Caches the book's tokens and cut, and records the counts (what the library shows). */
+  private remember(doc: DocumentInfo, model: LoadedModel, dt: DocTokens): DocTokens {
+    if (dt.used <= 0) throw noRoom(model);
     this.core.state.docTokens.set(doc.id, dt);
     this.core.lib.documents.setTokens(doc.id, {
-      tokens: tokens.length,
-      tokensUsed: used,
-      charsUsed: used < tokens.length ? starts[used] : doc.chars,
+      tokens: dt.tokens.length,
+      tokensUsed: dt.used,
+      charsUsed: dt.used < dt.tokens.length ? dt.starts[dt.used] : doc.chars,
       modelPath: model.path,
     });
-    this.progress(doc.id, jobId, "tokenize", doc.chars, doc.chars, performance.now() - t0);
     return dt;
+  }
+
+  /** How many of the book's n tokens a read takes (module comment). */
+  private usedOf(doc: DocumentInfo, model: LoadedModel, n: number, fresh: boolean): number {
+    const saved = doc.savedFor === model.path ? doc.savedTokens : null;
+    if (!fresh && saved !== null && saved <= n && savedReadFits(model.nCtx, saved, n)) return saved;
+    return bookTokensThatFit(model.nCtx, this.core.lib.settings.get().maxTokens, n);
   }
 
   progress(documentId: number, jobId: string, phase: ReadPhase, done: number, total: number, ms: number) {
@@ -72,7 +108,7 @@ export class ReadJobs {
     this.core.state.engineDoc = documentId;
   }
 
-  async run(jobId: string, documentId: number): Promise<void> {
+  async run(jobId: string, documentId: number, fresh = false): Promise<void> {
     const core = this.core;
     const model = core.requireModel();
     core.state.job = { id: jobId, kind: "read", documentId };
@@ -82,7 +118,8 @@ export class ReadJobs {
     const off = core.onJobEvents(jobId, this.forwardPrefill(documentId, jobId));
     try {
       const doc = core.requireDoc(documentId);
-      const dt = await this.ensureTokens(doc, jobId, model);
+      const dt = fresh ? await this.freshTokens(doc, jobId, model) : await this.ensureTokens(doc, jobId, model);
+      const before = core.lib.documents.savedFile(documentId);
       // a cancel taken while tokenizing (which the engine cannot interrupt) ends the read here,
       // before the engine lets go of the book it holds
       core.throwIfCancelled(jobId);
@@ -91,8 +128,11 @@ export class ReadJobs {
       this.claimEngine(documentId);
       // the whole prompt prefix is the document's: kept in its KV store, indexed
       const res = await core.engine.call("prefill", { jobId, tokens: prompt.tokens, docEnd: prompt.docEnd });
-      core.storeUsed(documentId, res, model.path);
+      if (fresh) this.remember(doc, model, dt);
+      core.storeUsed(documentId, res, model.path, dt.used);
       core.lib.documents.setState(documentId, "ready");
+      // read again: the store it replaces is no book's any more (not even one sharing its opening)
+      if (fresh && before !== null && before !== core.lib.documents.savedFile(documentId) && core.lib.documents.storeUsers(before) === 0) removeCache(before);
     } catch (e) {
       const err = e as AppError;
       if (err.code === "CANCELLED") core.lib.documents.setState(documentId, "new");

@@ -71,6 +71,8 @@ export interface DocumentInfo {
   createdAt: number; // ms since epoch
   /** The model whose KV store of this book is on disk (state "new" then opens in seconds), or null. */
   savedFor: string | null;
+  /** How many of the book's tokens that saved read holds (null: not saved, or saved before this was recorded). */
+  savedTokens: number | null;
 }
 
 export interface TextSlice {
@@ -305,8 +307,13 @@ export interface Requests {
   "library.openDialog": { params: Record<string, never>; result: DocumentInfo[] };
   "library.remove": { params: { documentId: number }; result: { removed: boolean } };
   "library.text": { params: { documentId: number; start?: number; end?: number }; result: TextSlice };
-  /** Tokenize + prefill (+ index) the document; progress arrives as doc.progress events. */
-  "library.read": { params: { documentId: number }; result: { jobId: string } };
+  /**
+   * Tokenize + prefill (+ index) the document; progress arrives as doc.progress events. A book
+   * saved for the loaded model opens its saved read (as much of the book as it held then, what
+   * the Max answer tokens of that day left room for); `fresh` reads it again under today's
+   * settings and replaces that store.
+   */
+  "library.read": { params: { documentId: number; fresh?: boolean }; result: { jobId: string } };
   /** Cancels a read: by its job, or by its book (a page loaded mid-read knows only the book). */
   "library.cancel": { params: { jobId: string } | { documentId: number }; result: { cancelled: boolean } };
 

@@ -85,7 +85,7 @@ export const requestSchemas = {
   "library.openDialog": empty,
   "library.remove": obj({ documentId: id }),
   "library.text": obj({ documentId: id }, { start: int({ min: 0, max: 1 << 30 }), end: int({ min: 0, max: 1 << 30 }) }),
-  "library.read": obj({ documentId: id }),
+  "library.read": obj({ documentId: id }, { fresh: bool }),
   "library.cancel": readToCancel,
   "chat.list": obj({ documentId: id }),
   "chat.create": obj({ documentId: id }, { systemPrompt: text }),

@@ -34,10 +34,11 @@ interface Row {
   created_at: number;
   kv_file: string | null;
   kv_model: string | null;
+  kv_used: number | null;
 }
 
 const COLUMNS = `id, title, author, source_name, format, size_bytes, length(text) AS chars, chapters,
-  boilerplate_skipped, tokens, tokens_used, chars_used, state, error, created_at, kv_file, kv_model`;
+  boilerplate_skipped, tokens, tokens_used, chars_used, state, error, created_at, kv_file, kv_model, kv_used`;
 
 function toInfo(r: Row): DocumentInfo {
   return {
@@ -56,9 +57,14 @@ function toInfo(r: Row): DocumentInfo {
     state: r.state,
     error: r.error,
     createdAt: r.created_at,
-    // a store removed since (tome cache rm / gc, a damaged one set aside) no longer counts
-    savedFor: r.kv_file && r.kv_model && fs.existsSync(r.kv_file) ? r.kv_model : null,
+    ...saved(r),
   };
+}
+
+/** The saved read, when its store is still on disk (tome cache rm / gc, a damaged one set aside: gone). */
+function saved(r: Row): Pick<DocumentInfo, "savedFor" | "savedTokens"> {
+  const there = r.kv_file !== null && r.kv_model !== null && fs.existsSync(r.kv_file);
+  return { savedFor: there ? r.kv_model : null, savedTokens: there ? r.kv_used : null };
 }
 
 export class Documents {
@@ -110,9 +116,14 @@ export class Documents {
       .run(t.tokens, t.tokensUsed, t.charsUsed, t.modelPath, Date.now(), id);
   }
 
-  /** The document's KV store is `file`, made with the model at `modelPath`. */
-  setSaved(id: number, file: string, modelPath: string): void {
-    this.db.prepare(`UPDATE documents SET kv_file = ?, kv_model = ? WHERE id = ?`).run(file, modelPath, id);
+  /** The document's KV store is `file`, made with the model at `modelPath`, holding the book's first `tokensUsed` tokens. */
+  setSaved(id: number, file: string, modelPath: string, tokensUsed: number): void {
+    this.db.prepare(`UPDATE documents SET kv_file = ?, kv_model = ?, kv_used = ? WHERE id = ?`).run(file, modelPath, tokensUsed, id);
+  }
+
+  /** How many documents record `file` as their KV store (two books can share one: the same opening, cut to the context). */
+  storeUsers(file: string): number {
+    return (this.db.prepare(`SELECT count(*) AS n FROM documents WHERE kv_file = ?`).get(file) as { n: number }).n;
   }
 
   /** The document's KV store file as last recorded (whether or not it still exists). */

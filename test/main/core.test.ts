@@ -63,6 +63,63 @@ describe("reading a book", () => {
     expect(fs.existsSync(store)).toBe(false);
   });
 
+  it("a saved book opens its saved read under another Max answer tokens; Read again replaces it and its store", async () => {
+    const storeDir = path.join(tempDir(), "kv");
+    const d = await withBook({ storeDir, nCtx: 600 });
+    await t.core.call("library.read", { documentId: d.id });
+    await until(() => doc(d.id).state === "ready");
+    const first = t.engine.storeFile!;
+    const used = doc(d.id).tokensUsed!;
+    expect(used).toBeLessThan(doc(d.id).tokens!); // the book is cut to the context: the answer budget sets how much
+    expect(doc(d.id).savedTokens).toBe(used);
+    // restarted with a smaller answer budget, which would read more of the book
+    const dir = t.dir;
+    t.core.close();
+    t = makeCore({ dir, storeDir, nCtx: 600 });
+    await t.core.call("settings.set", { maxTokens: 16 });
+    await t.core.call("models.load", { path: t.modelPath });
+    await t.core.call("library.read", { documentId: d.id });
+    await until(() => doc(d.id).state === "ready" && t.core.state.job === null);
+    expect(t.engine.storeFile).toBe(first);
+    expect(doc(d.id)).toMatchObject({ tokensUsed: used, savedTokens: used });
+    // a question reads the same cut
+    const conv = (await t.core.call("chat.create", { documentId: d.id })) as { id: number };
+    await t.core.call("chat.send", { conversationId: conv.id, text: "Who?" });
+    await until(() => t.core.state.job === null && eventsOf(t, "chat.message").some((m) => m.status === "done"));
+    expect(t.engine.storeFile).toBe(first);
+    // a fresh read cancelled at once leaves the saved read as it was
+    const { jobId } = (await t.core.call("library.read", { documentId: d.id, fresh: true })) as { jobId: string };
+    await t.core.call("library.cancel", { jobId });
+    await until(() => t.core.state.job === null);
+    expect(doc(d.id)).toMatchObject({ tokensUsed: used, savedTokens: used });
+    expect(fs.existsSync(first)).toBe(true);
+    // Read again: today's cut, its own store, the one it replaces deleted
+    await t.core.call("library.read", { documentId: d.id, fresh: true });
+    await until(() => doc(d.id).state === "ready" && t.core.state.job === null);
+    const again = doc(d.id).tokensUsed!;
+    expect(again).toBeGreaterThan(used);
+    expect(doc(d.id).savedTokens).toBe(again);
+    expect(t.engine.storeFile).not.toBe(first);
+    expect(fs.existsSync(t.engine.storeFile!)).toBe(true);
+    expect(fs.existsSync(first)).toBe(false);
+  });
+
+  it("a saved read that no longer fits the context is not restored (the book is cut anew)", async () => {
+    const storeDir = path.join(tempDir(), "kv");
+    const d = await withBook({ storeDir, nCtx: 900 });
+    await t.core.call("library.read", { documentId: d.id });
+    await until(() => doc(d.id).state === "ready");
+    const used = doc(d.id).savedTokens!;
+    const dir = t.dir;
+    t.core.close();
+    t = makeCore({ dir, storeDir, nCtx: 500 });
+    await t.core.call("models.load", { path: t.modelPath });
+    await t.core.call("library.read", { documentId: d.id });
+    await until(() => doc(d.id).state === "ready" && t.core.state.job === null);
+    expect(doc(d.id).tokensUsed).toBeLessThan(used);
+    expect(doc(d.id).tokensUsed! + 256).toBeLessThanOrEqual(500);
+  });
+
   it("says once when a book's KV cache could not be saved (it is read without it)", async () => {
     const d = await withBook({ storeOff: "KV store x.tomekv: disk I/O error (the disk is full)" });
     await t.core.call("library.read", { documentId: d.id });

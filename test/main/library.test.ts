@@ -64,12 +64,13 @@ describe("documents", () => {
     expect(d.savedFor).toBeNull();
     const store = path.join(dir(), "abc.tomekv");
     fs.writeFileSync(store, "x");
-    lib.documents.setSaved(d.id, store, "/models/a.gguf");
+    lib.documents.setSaved(d.id, store, "/models/a.gguf", 4);
     lib.documents.setState(d.id, "ready");
     lib.documents.resetCacheStates(); // a restart: the engine holds no KV, the disk still does
-    expect(lib.documents.get(d.id)).toMatchObject({ state: "new", savedFor: "/models/a.gguf" });
+    expect(lib.documents.get(d.id)).toMatchObject({ state: "new", savedFor: "/models/a.gguf", savedTokens: 4 });
+    expect(lib.documents.storeUsers(store)).toBe(1);
     fs.rmSync(store); // e.g. tome cache gc
-    expect(lib.documents.get(d.id)!.savedFor).toBeNull();
+    expect(lib.documents.get(d.id)).toMatchObject({ savedFor: null, savedTokens: null });
     lib.close();
   });
 });

@@ -125,12 +125,26 @@ describe("App", () => {
     act(() => f.emit("doc.updated", doc({ state: "new", savedFor: "/m/tiny.gguf", tokensUsed: 1696 })));
     expect(screen.getByTestId("doc-status").textContent).toContain("saved");
     expect(screen.getByTestId("saved-note").textContent).toMatch(/on disk, so opening it takes seconds/);
-    // saved under another budget (1,500 tokens): its store holds another prefix, a new read
-    act(() => f.emit("doc.updated", doc({ state: "new", savedFor: "/m/tiny.gguf", tokensUsed: 1500 })));
-    expect(screen.getByTestId("saved-note").textContent).toMatch(/another Max answer tokens.*reads the book again/);
+    expect(screen.queryByTestId("read-again")).toBeNull();
+    // saved under another budget (1,500 tokens): Open restores that read; Read again makes today's
+    act(() => f.emit("doc.updated", doc({ state: "new", savedFor: "/m/tiny.gguf", tokensUsed: 1696, savedTokens: 1500 })));
+    expect(screen.getByTestId("saved-note").textContent).toMatch(/another Max answer tokens.*opening it restores that read in seconds; Read again reads the book anew/);
+    expect(screen.getByTestId("doc-status").textContent).toMatch(/1,500 of 4,000 tokens/);
     expect(screen.getByText(/txt · saved/)).toBeTruthy();
     fireEvent.click(screen.getByText("Open"));
     await waitFor(() => expect(f.calls.find((c) => c.method === "library.read")?.params).toEqual({ documentId: 1 }));
+    fireEvent.click(screen.getByTestId("read-again"));
+    await waitFor(() => expect(f.calls.filter((c) => c.method === "library.read")[1]?.params).toEqual({ documentId: 1, fresh: true }));
+  });
+
+  it("offers to read a ready book again when today's Max answer tokens would cut it elsewhere", async () => {
+    render(<App />);
+    act(() => f.emit("doc.updated", doc({ state: "ready", tokensUsed: 1696 })));
+    expect(screen.queryByTestId("read-again")).toBeNull();
+    act(() => f.emit("doc.updated", doc({ state: "ready", tokensUsed: 1500 })));
+    expect(screen.getByTestId("context-note").textContent).toMatch(/reading it again \(Read again\) would take the first 1,696/);
+    fireEvent.click(screen.getByTestId("read-again"));
+    await waitFor(() => expect(f.calls.find((c) => c.method === "library.read")?.params).toEqual({ documentId: 1, fresh: true }));
   });
 
   it("shows the app's notices", async () => {

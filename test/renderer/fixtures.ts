@@ -50,6 +50,7 @@ export function doc(over: Partial<DocumentInfo> = {}): DocumentInfo {
     error: null,
     createdAt: 1,
     savedFor: null,
+    savedTokens: null,
     ...over,
   };
 }

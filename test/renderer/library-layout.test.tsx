@@ -227,11 +227,21 @@ describe("the selected book's status", () => {
     expect(contextNote(read, 2048, 256)).toMatch(/544 of them are kept for the conversation and answers of up to 256 tokens/);
     const changed = contextNote(read, 2048, 8)!;
     expect(changed).toMatch(/544 of them were kept for the conversation and the answer when the book was read, so it reads the first 1,504/);
-    expect(changed).toMatch(new RegExp(`With Max answer tokens at 8 now, reading it again would take the first ${bookTokensThatFit(2048, 8, 81179).toLocaleString("en-US")}\\.$`));
+    expect(changed).toMatch(new RegExp(`With Max answer tokens at 8 now, reading it again \\(Read again\\) would take the first ${bookTokensThatFit(2048, 8, 81179).toLocaleString("en-US")}\\.$`));
     // a book saved for the loaded model opens with its saved read: that count, not an estimate
     const saved = { ...read, state: "new" as const, savedFor: "/m/tiny.gguf" };
     expect(contextNote(saved, 2048, 8, "/m/tiny.gguf")).toMatch(/reads the first 1,504/);
     expect(contextNote(saved, 2048, 8, "/m/other.gguf")).toMatch(/will read about the first/);
+    // the saved read's own count wins over the last tokenization's
+    expect(contextNote({ ...saved, savedTokens: 1400 }, 2048, 8, "/m/tiny.gguf")).toMatch(/reads the first 1,400/);
+  });
+
+  it("says what a whole book read leaves for answers when Max answer tokens has grown since", () => {
+    const whole = doc({ state: "ready", tokens: 1400, tokensUsed: 1400, charsUsed: 5000, chars: 5000 });
+    expect(contextNote(whole, 2048, 256)).toBeNull();
+    const note = contextNote(whole, 2048, 1024)!;
+    expect(note).toMatch(/reads all of this book's 1,400 tokens, which leaves 648 of the context's 2,048 for the conversation and the answer/);
+    expect(note).toMatch(new RegExp(`Read again\\) would take the first ${bookTokensThatFit(2048, 1024, 1400).toLocaleString("en-US")}, to leave room for answers of up to 1,024 tokens`));
   });
 
   it("estimates a book not yet read with the count the reader will use", () => {

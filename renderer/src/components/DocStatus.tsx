@@ -1,8 +1,9 @@
 // The selected book's state: "ready" (askable), reading with progress (tokens/s,
-// ETA, cancel), "saved" (its KV store is on disk: Open reopens it in seconds),
-// or "not read yet" with a Read button; and how much of it fits the model's
-// context (small models read only the beginning of a book: we say so, and what
-// limits it).
+// ETA, cancel), "saved" (its KV store is on disk: Open reopens it in seconds,
+// the part of the book that read held), or "not read yet" with a Read button;
+// and how much of it fits the model's context (small models read only the
+// beginning of a book: we say so, what limits it, and offer to read it again
+// when today's Max answer tokens would take another part).
 import type { DocumentInfo } from "../../../main/ipc/contract";
 import { bookTokensThatFit, reserveTokens } from "../../../main/app/read-budget";
 import { shownDocState, type ShownDocState } from "../doc-state";
@@ -17,30 +18,42 @@ export function stateLabel(shown: ShownDocState, hasModel: boolean): string {
 }
 
 /**
- * Whether the book's token counts are what the loaded model reads: a ready book's are (loading
- * a model turns every book back to "new"), and so are those of a book saved for it (opening it
- * restores that read); any other's are from whichever model read it last.
+ * How many of the book's tokens the loaded model reads, when known exactly: a ready book's count
+ * (loading a model turns every book back to "new"), or the saved read's of a book saved for it
+ * (opening it restores that read); null for any other (counts from whichever model read it last).
  */
-function exactCounts(doc: DocumentInfo, modelPath?: string): boolean {
-  return doc.tokensUsed !== null && (doc.state === "ready" || (modelPath !== undefined && doc.savedFor === modelPath));
+function readTokens(doc: DocumentInfo, modelPath?: string): number | null {
+  if (doc.state === "ready") return doc.tokensUsed;
+  if (modelPath !== undefined && doc.savedFor === modelPath) return doc.savedTokens ?? doc.tokensUsed;
+  return null;
 }
 
-/** Why only the beginning of the book is read (estimated from older counts), or null when all of it is. */
+/**
+ * Why only the beginning of the book is read (estimated from older counts), or what reading it
+ * again would take when today's Max answer tokens would cut it elsewhere; null when all of it is
+ * read and would be again.
+ */
 export function contextNote(doc: DocumentInfo, ctx: number | undefined, maxTokens: number | undefined, modelPath?: string): string | null {
   if (!ctx || maxTokens === undefined || doc.tokens === null) return null;
-  const exact = exactCounts(doc, modelPath);
+  const known = readTokens(doc, modelPath);
+  const exact = known !== null;
   // what a read with today's Max answer tokens takes; a read made before may have taken more or less
   const now = bookTokensThatFit(ctx, maxTokens, doc.tokens);
-  const used = exact ? doc.tokensUsed! : now;
+  const used = known ?? now;
+  if (exact && used >= doc.tokens && now < used)
+    return (
+      `It reads all of this book's ${int(doc.tokens)} tokens, which leaves ${int(ctx - used)} of the context's ${int(ctx)} for the conversation and the answer: ` +
+      `an answer stops where the context ends. Reading it again (Read again) would take the first ${int(now)}, to leave room for answers of up to ${int(maxTokens)} tokens.`
+    );
   if (used >= doc.tokens) return null;
   if (used === 0) return `The model's context (${int(ctx)} tokens) leaves no room for the book once the conversation and the answer have theirs.`;
   const about = exact ? "" : "about ";
-  const share = exact && doc.charsUsed !== null ? (doc.charsUsed / Math.max(1, doc.chars)) * 100 : (used / doc.tokens) * 100;
+  const share = exact && doc.charsUsed !== null && used === doc.tokensUsed ? (doc.charsUsed / Math.max(1, doc.chars)) * 100 : (used / doc.tokens) * 100;
   const read = `so it ${exact ? "reads" : "will read"} ${about}the first ${int(used)} of this book's ${int(doc.tokens)} tokens (${about}${share.toFixed(1)}% of the text).`;
   if (exact && now !== used)
     return (
       `The model's context holds ${int(ctx)} tokens; ${int(ctx - used)} of them were kept for the conversation and the answer when the book was read, ${read} ` +
-      `With Max answer tokens at ${int(maxTokens)} now, reading it again would take ${now >= doc.tokens ? "all of it" : `the first ${int(now)}`}.`
+      `With Max answer tokens at ${int(maxTokens)} now, reading it again (Read again) would take ${now >= doc.tokens ? "all of it" : `the first ${int(now)}`}.`
     );
   // Half the context is the most kept free; below that, the answer budget sets how much is.
   const byBudget = reserveTokens(ctx, maxTokens) < Math.floor(ctx / 2);
@@ -54,12 +67,13 @@ export function contextNote(doc: DocumentInfo, ctx: number | undefined, maxToken
 }
 
 /**
- * Whether a saved read no longer matches what a read takes now: the KV store is keyed by the
- * tokens read, and today's Max answer tokens would read a different part of the book.
+ * Whether today's Max answer tokens would read another part of the book than the read the loaded
+ * model holds or has saved (opening a saved book restores its read; Read again makes a new one).
  */
-function savedReadStale(doc: DocumentInfo, ctx: number | undefined, maxTokens: number | undefined): boolean {
-  if (!ctx || maxTokens === undefined || doc.tokens === null || doc.tokensUsed === null) return false;
-  return bookTokensThatFit(ctx, maxTokens, doc.tokens) !== doc.tokensUsed;
+export function readDiffersToday(doc: DocumentInfo, ctx: number | undefined, maxTokens: number | undefined, modelPath?: string): boolean {
+  const known = readTokens(doc, modelPath);
+  if (!ctx || maxTokens === undefined || doc.tokens === null || known === null) return false;
+  return bookTokensThatFit(ctx, maxTokens, doc.tokens) !== known;
 }
 
 export function DocStatus() {
@@ -78,8 +92,24 @@ export function DocStatus() {
   const cancelFocus = useFocusHandoff(() => document.querySelector<HTMLElement>('[data-testid="chat-input"]'));
   if (!doc) return null;
   const shown = shownDocState(doc, modelPath);
-  const exact = exactCounts(doc, modelPath);
+  const known = readTokens(doc, modelPath);
   const note = contextNote(doc, ctx, maxTokens, modelPath);
+  const differs = readDiffersToday(doc, ctx, maxTokens, modelPath);
+  // a new read under today's settings, replacing the saved one (the note above says what it takes)
+  const readAgain = (
+    <button
+      type="button"
+      data-testid="read-again"
+      disabled={activity !== "idle"}
+      aria-describedby={note ? "context-note" : undefined}
+      onClick={(e) => {
+        cancelFocus.take(e.currentTarget);
+        void read(doc.id, { fresh: true });
+      }}
+    >
+      Read again
+    </button>
+  );
   // Tokenizing and the index build report only their start and end: a bar that moves says
   // "working" honestly, one standing at 0 does not.
   const measured = progress?.phase === "prefill" && progress.total > 0;
@@ -93,13 +123,13 @@ export function DocStatus() {
             {stateLabel(shown, hasModel)}
           </span>{" "}
           {doc.tokens !== null && (
-            <span className="muted">{exact ? `${int(doc.tokensUsed)} of ${int(doc.tokens)} tokens` : `about ${int(doc.tokens)} tokens`}</span>
+            <span className="muted">{known !== null ? `${int(known)} of ${int(doc.tokens)} tokens` : `about ${int(doc.tokens)} tokens`}</span>
           )}
         </div>
       </div>
       {doc.state === "error" && doc.error && <p className="error">{doc.error}</p>}
       {note && (
-        <p className="note" data-testid="context-note">
+        <p className="note" id="context-note" data-testid="context-note">
           {note}
         </p>
       )}
@@ -128,9 +158,9 @@ export function DocStatus() {
       )}
       {shown === "saved" && (
         <p className="muted small" data-testid="saved-note">
-          {savedReadStale(doc, ctx, maxTokens)
-            ? "Read before with this model under another Max answer tokens: its KV cache on disk holds a different part of the book, so opening it now reads the book again."
-            : "Read before with this model: its KV cache is on disk, so opening it takes seconds, not a new read (unless Max answer tokens or the system prompt have changed since)."}
+          {differs
+            ? "Read before with this model under another Max answer tokens: its KV cache is on disk, so opening it restores that read in seconds; Read again reads the book anew under today's settings (and replaces that cache)."
+            : "Read before with this model: its KV cache is on disk, so opening it takes seconds, not a new read."}
         </p>
       )}
       {(doc.state === "new" || doc.state === "error") && hasModel && (
@@ -146,10 +176,12 @@ export function DocStatus() {
           >
             {shown === "saved" ? "Open" : "Read it now"}
           </button>
+          {shown === "saved" && differs && readAgain}
           {/* the engine does one thing at a time: say what it is doing instead of failing the click */}
           {activity !== "idle" && activity !== "reading" && <span className="muted small"> after the engine has finished {DOING[activity]}</span>}
         </>
       )}
+      {doc.state === "ready" && hasModel && differs && <div>{readAgain}</div>}
       {doc.boilerplateSkipped && <p className="muted small">Project Gutenberg header and licence skipped.</p>}
     </div>
   );

@@ -13,7 +13,8 @@ export interface LibrarySlice {
   loadDocuments(): Promise<void>;
   selectDocument(id: number | null): Promise<void>;
   importFiles(files: File[]): Promise<void>;
-  readDocument(id: number): Promise<void>;
+  /** Reads (or opens a saved) book; `fresh`: read it again under today's settings, replacing its saved read. */
+  readDocument(id: number, o?: { fresh?: boolean }): Promise<void>;
   cancelRead(id: number): Promise<void>;
   removeDocument(id: number): Promise<void>;
   docUpdated(d: DocumentInfo): void;
@@ -71,9 +72,9 @@ export const librarySlice: Slice<LibrarySlice> = (set, get) => ({
     }
   },
 
-  readDocument: async (id) => {
+  readDocument: async (id, o) => {
     try {
-      await api()["library.read"]({ documentId: id });
+      await api()["library.read"](o?.fresh ? { documentId: id, fresh: true } : { documentId: id });
     } catch (e) {
       get().notify("error", messageOf(e));
     }

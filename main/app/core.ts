@@ -26,6 +26,7 @@ import type { Engine } from "../host/engine-client";
 import type { EngineEvent, LoadedModel } from "../host/protocol";
 import { allowedModelPath, listModels, modelDetails } from "./models";
 import { importFile } from "./import";
+import { InspectCache } from "./inspect-cache";
 import { ReadJobs, type DocTokens } from "./read";
 import { Answers } from "./answer";
 import { EvalJobs } from "./evaluate";
@@ -67,6 +68,7 @@ export class AppCore {
   readonly engine: Engine;
   readonly state: CoreState = { model: null, activity: "idle", crashed: null, docTokens: new Map(), job: null, engineDoc: null };
   private cacheWarned = new Set<string>();
+  private inspected = new InspectCache();
   private listeners = new Set<Listener>();
   private reads: ReadJobs;
   private answers: Answers;
@@ -296,7 +298,7 @@ export class AppCore {
       "models.inspect": async ({ path }) => {
         const s = settings();
         const real = allowedModelPath(path, s, this.opts.cliModel ?? null);
-        const { summary, estimate } = await this.engine.call("inspect", { path: real });
+        const { summary, estimate } = await this.inspected.get(real, () => this.engine.call("inspect", { path: real }));
         return modelDetails(real, summary, estimate, s);
       },
       "models.load": async ({ path }) => {

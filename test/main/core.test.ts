@@ -273,6 +273,17 @@ describe("models", () => {
     await expect(t.core.call("models.openDialog", {})).rejects.toMatchObject({ code: "NOT_SUPPORTED" });
   });
 
+  it("answers a model's details from the copy made before (the engine may be busy), until the file changes", async () => {
+    t = makeCore();
+    const inspects = () => t.engine.calls.filter((c) => c.op === "inspect").length;
+    const first = await t.core.call("models.inspect", { path: t.modelPath });
+    expect(await t.core.call("models.inspect", { path: t.modelPath })).toEqual(first);
+    expect(inspects()).toBe(1);
+    fs.appendFileSync(t.modelPath, "more bytes"); // another file now: asked again
+    await t.core.call("models.inspect", { path: t.modelPath });
+    expect(inspects()).toBe(2);
+  });
+
   it("takes a models folder only when it exists and is named by its full path", async () => {
     t = makeCore();
     const before = ((await t.core.call("settings.get", {})) as { modelsDir: string }).modelsDir;

@@ -1,12 +1,27 @@
-// How the CLI reports a failure: one line on stderr, exit 1 (2 for usage).
-// Node's own file and socket errors ("ENOENT: no such file or directory, open
-// ''") are put in words with the path or flag they concern; the stack is for
-// TOME_DEBUG only.
+// How the CLI reports a failure: one line on stderr, exit 1 (2 for usage), and
+// under --json also {"error":{"code":"ENOENT","message":"--model 'x': no such file"}}
+// on stdout for a script that parses it (the message is the stderr line after
+// "tome CMD: "). Node's own file and socket errors ("ENOENT: no such file or
+// directory, open ''") are put in words with the path or flag they concern;
+// the stack is for TOME_DEBUG only.
 import { UsageError } from "./args";
 import { isTomeError } from "../engine";
 
-/** A failure whose message is final: printed as it is after "tome CMD: ". */
-export class CliError extends Error {}
+/** The code of a failure nothing more specific names (an unexpected error, a CliError given none). */
+export const GENERIC_CODE = "ERROR";
+
+/**
+ * A failure whose message is final: printed as it is after "tome CMD: ". Its code is
+ * for --json: the system's (ENOENT) or engine's (GGUF_BAD_MAGIC) code it stands for.
+ */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly code = GENERIC_CODE,
+  ) {
+    super(message);
+  }
+}
 
 /** An error from a Node system call (fs, net): it carries the call and usually the path. */
 export interface SystemError extends Error {
@@ -82,20 +97,34 @@ export const named = (label: string, file: string) => (label ? `${label} '${file
  */
 export function namedFileError(label: string, file: string, e: unknown, kind: "file" | "directory" = "file"): unknown {
   const where = named(label, file);
-  if (isSystemError(e)) return new CliError(`${where}: ${problemInWords(e, kind)}`);
-  if (isTomeError(e)) return new CliError(`${where}: ${e.code}: ${e.message}`);
+  if (isSystemError(e)) return new CliError(`${where}: ${problemInWords(e, kind)}`, e.code);
+  if (isTomeError(e)) return new CliError(`${where}: ${e.code}: ${e.message}`, e.code);
   return e;
 }
 
-/** The line printed for an error, and the exit code. */
-export function report(e: unknown, debug = false): { line: string; exitCode: number; usage: boolean } {
-  if (e instanceof UsageError) return { line: e.message, exitCode: 2, usage: true };
-  if (e instanceof CliError) return { line: e.message, exitCode: 1, usage: false };
-  if (isSystemError(e)) return { line: describeSystemError(e), exitCode: 1, usage: false };
-  if (isTomeError(e)) return { line: `${e.code}: ${e.message}`, exitCode: 1, usage: false };
+/** What is printed for an error: its line (with the stack under TOME_DEBUG), its code, the exit code. */
+export interface Report {
+  line: string;
+  /** USAGE, a system code (ENOENT), an engine code (GGUF_BAD_MAGIC) or ERROR. */
+  code: string;
+  exitCode: number;
+  usage: boolean;
+}
+
+/** The line printed for an error, its code and the exit code. */
+export function report(e: unknown, debug = false): Report {
+  if (e instanceof UsageError) return { line: e.message, code: e.code, exitCode: 2, usage: true };
+  if (e instanceof CliError) return { line: e.message, code: e.code, exitCode: 1, usage: false };
+  if (isSystemError(e)) return { line: describeSystemError(e), code: e.code, exitCode: 1, usage: false };
+  if (isTomeError(e)) return { line: `${e.code}: ${e.message}`, code: e.code, exitCode: 1, usage: false };
   const message = e instanceof Error ? e.message || e.name : String(e);
   const stack = debug && e instanceof Error && e.stack ? `\n${e.stack}` : "";
-  return { line: oneLine(message) + stack, exitCode: 1, usage: false };
+  return { line: oneLine(message) + stack, code: GENERIC_CODE, exitCode: 1, usage: false };
+}
+
+/** The error as --json prints it on stdout: {"error":{"code":..,"message":..}}, one line, no stack. */
+export function jsonReport(r: Report): string {
+  return JSON.stringify({ error: { code: r.code, message: oneLine(r.line) } }) + "\n";
 }
 
 /** The first line of a message: the rest is for TOME_DEBUG. */

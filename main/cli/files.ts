@@ -28,7 +28,7 @@ export async function readDocument(label: string, file: string, keepBoilerplate 
   } catch (e) {
     // the loader calls such a file a damaged text file; it is rather no text at all
     if (!book && (e as { code?: string }).code === "CORRUPT_FILE")
-      throw new CliError(`${named(label, file)}: binary data, not text (tome reads books as .txt, .md, .epub or .pdf, and plain text files)`);
+      throw new CliError(`${named(label, file)}: binary data, not text (tome reads books as .txt, .md, .epub or .pdf, and plain text files)`, "NOT_TEXT");
     throw namedFileError(label, file, e);
   }
 }
@@ -46,7 +46,7 @@ export function checkReadableFile(label: string, file: string): void {
   } catch (e) {
     throw namedFileError(label, file, e);
   }
-  if (stat.isDirectory()) throw new CliError(`${named(label, file)}: is a directory`);
+  if (stat.isDirectory()) throw new CliError(`${named(label, file)}: is a directory`, "EISDIR");
 }
 
 /** A model, its load errors naming the file: "--model 'x.gguf': GGUF_TRUNCATED: ...". */
@@ -77,7 +77,7 @@ export function checkParentDirectory(label: string, file: string): void {
   } catch (e) {
     throw namedFileError(label, file, e, "directory");
   }
-  if (!stat) throw new CliError(`${named(label, file)}: no such directory '${dir}'`);
-  if (!stat.isDirectory()) throw new CliError(`${named(label, file)}: '${dir}' is not a directory`);
-  if (fs.statSync(file, { throwIfNoEntry: false })?.isDirectory()) throw new CliError(`${named(label, file)}: is a directory`);
+  if (!stat) throw new CliError(`${named(label, file)}: no such directory '${dir}'`, "ENOENT");
+  if (!stat.isDirectory()) throw new CliError(`${named(label, file)}: '${dir}' is not a directory`, "ENOTDIR");
+  if (fs.statSync(file, { throwIfNoEntry: false })?.isDirectory()) throw new CliError(`${named(label, file)}: is a directory`, "EISDIR");
 }

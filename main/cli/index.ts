@@ -1,11 +1,12 @@
 // tome: the command-line face of the engine host.
 //   tome run | tokenize | inspect | make-model | bench SUITE | eval | cache | serve
-// Errors end the process with exit code 1 (2 for usage) and one line on stderr.
+// Errors end the process with exit code 1 (2 for usage) and one line on stderr; a command
+// that takes --json, run with it, also prints {"error":{"code":..,"message":..}} on stdout.
 // `tome CMD --help` prints that command's usage and flags to stdout.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { packageRoot } from "../engine";
-import { report } from "./errors";
+import { jsonReport, report } from "./errors";
 import { endQuietlyWhenStdoutCloses } from "./stdio";
 import * as runCmd from "./commands/run";
 import * as tokenizeCmd from "./commands/tokenize";
@@ -50,11 +51,14 @@ function version(): string {
   return `tome ${pkg.version}\n`;
 }
 
-/** --help or -h anywhere before a "--" that ends the flags. */
-function asksForHelp(argv: string[]): boolean {
+/** One of the flags anywhere before a "--" that ends the flags. */
+function given(argv: string[], ...flags: string[]): boolean {
   const end = argv.indexOf("--");
-  return (end < 0 ? argv : argv.slice(0, end)).some((a) => a === "--help" || a === "-h");
+  return (end < 0 ? argv : argv.slice(0, end)).some((a) => flags.includes(a));
 }
+
+/** Whether a command takes --json: its help lists every flag it takes. */
+const takesJson = (cmd: Command) => /^ +--json\b/m.test(cmd.flags);
 
 export async function main(argv: string[]): Promise<number> {
   endQuietlyWhenStdoutCloses();
@@ -77,7 +81,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`tome: unknown command '${name}'\n${overview()}`);
     return 2;
   }
-  if (asksForHelp(rest)) {
+  if (given(rest, "--help", "-h")) {
     process.stdout.write(commandHelp(cmd));
     return 0;
   }
@@ -87,6 +91,8 @@ export async function main(argv: string[]): Promise<number> {
     const r = report(e, !!process.env.TOME_DEBUG);
     // one line; a usage error points to the help rather than printing it (run's synopsis is five lines)
     process.stderr.write(`tome ${name}: ${r.line}\n${r.usage ? `Try 'tome ${name} --help' for the flags.\n` : ""}`);
+    // a script reading --json's stdout gets the failure there too (even when the flags did not parse)
+    if (takesJson(cmd) && given(rest, "--json")) process.stdout.write(jsonReport(r));
     return r.exitCode;
   }
 }

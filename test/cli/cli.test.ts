@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadAddon, packageRoot } from "../../main/engine";
 import { ingest } from "../../main/library/ingest";
+import { endParagraph, tokenizeInput } from "../../main/cli/commands/run-input";
 import { dataDir, hasData, modelPath, vocabPath } from "../helpers/data";
 
 const bin = path.join(packageRoot(), "bin", "tome.js");
@@ -137,6 +138,29 @@ describe("usage", () => {
       busy.close();
     }
   });
+  it("--json: a failure is also one JSON object on stdout (usage and runtime errors), the exit code and stderr unchanged", () => {
+    const missing = path.join(dir, "missing.gguf");
+    const cases: [string[], number, string, string][] = [
+      [["run", "--model", missing, "--prompt", "x", "-n", "abc", "--json"], 2, "USAGE", "-n must be an integer, got 'abc'"],
+      [["run", "--model", missing, "--prompt", "x", "--json"], 1, "ENOENT", `--model '${missing}': no such file`],
+      [["inspect", missing, "--json"], 1, "ENOENT", `'${missing}': no such file`],
+      [["tokenize", "--model", missing, "--json", "--bogus"], 2, "USAGE", "unknown flag '--bogus'"],
+    ];
+    for (const [args, status, code, message] of cases) {
+      const r = tome(args);
+      expect(r.status, r.stderr).toBe(status);
+      expect(r.stdout).toMatch(/^[^\n]+\n$/); // one line
+      expect(JSON.parse(r.stdout)).toEqual({ error: { code, message } });
+      expect(r.stderr.split("\n")[0]).toBe(`tome ${args[0]}: ${message}`);
+      // without --json, stdout stays empty
+      const plain = tome(args.filter((a) => a !== "--json"));
+      expect(plain.stdout).toBe("");
+    }
+    // a command that takes no --json refuses the flag on stderr alone
+    const noJson = tome(["make-model", "--json"]);
+    expect(noJson.status).toBe(2);
+    expect(noJson.stdout).toBe("");
+  });
   it("inspect of a missing or non-GGUF file exits 1 with one line", () => {
     const notGguf = path.join(dir, "not.gguf");
     fs.writeFileSync(notGguf, "hello, this is not a gguf file at all");
@@ -210,7 +234,7 @@ describe.skipIf(!hasData)("with models", () => {
     for (const book of ["alice-in-wonderland.epub", "alice-in-wonderland_pg11.pdf"]) {
       const file = path.join(dataDir!, "books", book);
       const text = (await ingest(book, fs.readFileSync(file), { skipBoilerplate: true })).text;
-      const docTokens = model.tokenize(text, true, false).length;
+      const docTokens = model.tokenize(endParagraph(text), true, false).length;
       // --ctx too small: the run stops before any prefill and says how many tokens the book read as
       const r = tome(["run", "--model", stories, "--doc", file, "--no-cache", "--prompt", " Alice", "-n", "1", "--ctx", "512"]);
       expect(r.status).toBe(2);
@@ -227,7 +251,7 @@ describe.skipIf(!hasData)("with models", () => {
     fs.writeFileSync(crlf, "\uFEFF" + body.replace(/\n/g, "\r\n"));
     const r = tome(["run", "--model", stories, "--doc", crlf, "--no-cache", "--prompt", " Lily", "-n", "1", "--temp", "0", "--json"]);
     expect(r.status, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout).doc_tokens).toBe(model.tokenize(body, true, false).length);
+    expect(JSON.parse(r.stdout).doc_tokens).toBe(model.tokenize(body + "\n", true, false).length); // + the paragraph break
 
     const binary = path.join(dir, "noise.bin");
     fs.writeFileSync(binary, Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256)));
@@ -304,6 +328,37 @@ describe.skipIf(!hasData)("with models", () => {
     expect(r.stderr).toMatch(/tok\/s/);
   });
 
+  it("run --doc: the prompt starts a new paragraph, not the document's last word (SentencePiece and BPE)", () => {
+    const book = "They lived happily.\nTHE END";
+    const spm = new (loadAddon().Model)(stories);
+    const bpe = new (loadAddon().Tokenizer)(vocabPath("ggml-vocab-gpt-2.gguf"));
+    for (const [tok, bos] of [[spm, [1]], [bpe, []]] as const) {
+      const { docTokens, promptTokens } = tokenizeInput(tok, "Who", book);
+      expect(docTokens.slice(0, bos.length)).toEqual(bos);
+      const read = (ids: number[]) => ids.map((t) => tok.tokenToPiece(t, false).toString("utf8")).join("");
+      // what the model reads across the seam: the blank line, then the prompt (SentencePiece gives it its word-start space)
+      const seam = read([...docTokens.slice(bos.length), ...promptTokens]);
+      expect(seam).toMatch(/THE END\n\n ?Who$/);
+      // the break is the document's (in its tokens and its store); the prompt's tokens are its own
+      expect(read(docTokens.slice(bos.length))).toMatch(/THE END\n\n$/);
+      expect(promptTokens).toEqual(Array.from(tok.tokenize("Who", false, true)));
+    }
+    // a document that ends in a newline or a blank line already gets what it lacks
+    expect(["a", "a\n", "a\n\n", "a\n\n\n"].map(endParagraph)).toEqual(["a\n\n", "a\n\n", "a\n\n", "a\n\n\n"]);
+  });
+
+  it("run --doc --json: doc_tokens counts the document and its paragraph break, prompt_tokens the prompt alone", () => {
+    const model = new (loadAddon().Model)(stories);
+    const text = "Lily and Tom went to the park.\nTHE END";
+    const doc = path.join(dir, "the-end.txt");
+    fs.writeFileSync(doc, text);
+    const r = tome(["run", "--model", stories, "--doc", doc, "--no-cache", "--prompt", "Who", "-n", "1", "--temp", "0", "--json"]);
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.doc_tokens).toBe(model.tokenize(text + "\n\n", true, false).length);
+    expect(out.prompt_tokens).toEqual(Array.from(model.tokenize("Who", false, true)));
+  });
+
   it("tokenize reads a JSON array on stdin, no BOS, special only with --special", () => {
     const vocab = vocabPath("ggml-vocab-llama-spm.gguf");
     const input = JSON.stringify(["Hello world", "<s>x"]);
@@ -327,6 +382,31 @@ describe.skipIf(!hasData)("with models", () => {
     expect(o.memory.weightBytes).toBeGreaterThan(1_000_000);
     const text = tome(["inspect", stories]);
     expect(text.stdout).toMatch(/general.architecture/);
+  });
+
+  it("inspect --ctx past the engine's context limit is refused, not sized (it once printed a 64 TB KV cache)", () => {
+    for (const args of [[], ["--json"]]) {
+      const r = tome(["inspect", stories, "--ctx", "99999999999", ...args]);
+      expect(r.status).toBe(2);
+      expect(r.stderr.split("\n")[0]).toBe("tome inspect: --ctx must be in [1, 16777216], got '99999999999'");
+      expect(r.stdout).not.toMatch(/kv|memory/i);
+    }
+    const atLimit = JSON.parse(tome(["inspect", stories, "--ctx", "16777216", "--json"]).stdout);
+    expect(atLimit.memory.ctx).toBe(16777216);
+  });
+
+  it("make-model refuses an existing --out file unless --force, before writing anything", () => {
+    const out = path.join(dir, "precious.gguf");
+    fs.writeFileSync(out, "a model that took a week");
+    const args = ["make-model", "--arch", "llama", "--shape", "tiny", "--type", "f32", "--vocab", vocabPath("ggml-vocab-llama-spm.gguf"), "--out", out];
+    const refused = tome(args);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toBe(`tome make-model: --out '${out}': the file exists (--force overwrites it)\n`);
+    expect(fs.readFileSync(out, "utf8")).toBe("a model that took a week");
+    expect(tome(["make-model", "--help"]).stdout).toMatch(/^  --force +overwrite an existing --out file$/m);
+    const forced = tome([...args, "--force"]);
+    expect(forced.status, forced.stderr).toBe(0);
+    expect(loadAddon().inspectGguf(out).metadata["general.architecture"]).toBe("llama");
   });
 
   it("make-model writes a loadable model of the chosen arch and type", () => {

@@ -3,7 +3,7 @@
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { intArg } from "../../main/cli/args";
-import { describeSystemError, report } from "../../main/cli/errors";
+import { describeSystemError, jsonReport, namedFileError, report } from "../../main/cli/errors";
 import { prefillProgress } from "../../main/cli/progress";
 import { contextSize, runOptions } from "../../main/cli/commands/run-options";
 import { nativeFailure } from "../../main/bench/index";
@@ -14,7 +14,7 @@ const sysError = (code: string, syscall: string, extra: Record<string, unknown> 
 describe("errors as one line", () => {
   it("an unknown error prints its message alone; the stack only with TOME_DEBUG", () => {
     const e = new TypeError("x is not a function");
-    expect(report(e)).toEqual({ line: "x is not a function", exitCode: 1, usage: false });
+    expect(report(e)).toEqual({ line: "x is not a function", code: "ERROR", exitCode: 1, usage: false });
     expect(report(e, true).line).toContain("\n    at ");
     expect(report(new Error("first\nsecond")).line).toBe("first");
   });
@@ -30,6 +30,15 @@ describe("errors as one line", () => {
     expect(report(Object.assign(new Error("bad magic"), { code: "GGUF_BAD_MAGIC" })).line).toBe("GGUF_BAD_MAGIC: bad magic");
     expect(() => intArg("x", "n", 1)).toThrow(/^-n must be an integer/);
     expect(report((() => { try { intArg("x", "n", 1); } catch (e) { return e; } })()).exitCode).toBe(2);
+  });
+  it("each error has a code for --json: USAGE, the system's, the engine's (kept through a file's name), else ERROR", () => {
+    const usage = (() => { try { intArg("x", "n", 1); } catch (e) { return e; } })();
+    expect(jsonReport(report(usage))).toBe('{"error":{"code":"USAGE","message":"-n must be an integer, got \'x\'"}}\n');
+    expect(report(namedFileError("--model", "m.gguf", sysError("ENOENT", "open", { path: "m.gguf" }))).code).toBe("ENOENT");
+    const tomeError = Object.assign(new Error("bad magic"), { code: "GGUF_BAD_MAGIC" });
+    expect(report(namedFileError("--model", "m.gguf", tomeError))).toMatchObject({ code: "GGUF_BAD_MAGIC", line: "--model 'm.gguf': GGUF_BAD_MAGIC: bad magic" });
+    // the stack (TOME_DEBUG) stays on stderr
+    expect(JSON.parse(jsonReport(report(new TypeError("x is not a function"), true)))).toEqual({ error: { code: "ERROR", message: "x is not a function" } });
   });
   it("a failed bench_index run is one line with how it ended and its last words", () => {
     const r = spawnSync(process.execPath, ["-e", "process.stderr.write('first\\nthread pool needs at least one thread\\n'); process.exit(3)"]);

@@ -124,7 +124,7 @@ function checkFolder(dir: string, fromFlag: boolean): boolean {
     throw namedFileError(fromFlag ? "--dir" : "cache folder", dir, e, "directory");
   }
   const label = fromFlag ? `--dir '${dir}'` : `cache folder '${dir}'`;
-  if (stat && !stat.isDirectory()) throw new CliError(`${label}: not a directory`);
-  if (!stat && fromFlag) throw new CliError(`${label}: no such directory`);
+  if (stat && !stat.isDirectory()) throw new CliError(`${label}: not a directory`, "ENOTDIR");
+  if (!stat && fromFlag) throw new CliError(`${label}: no such directory`, "ENOENT");
   return stat !== undefined;
 }

@@ -11,7 +11,8 @@ import { MAX_CTX } from "../limits";
 export const usage = "tome inspect M.gguf [--ctx N] [--json]";
 
 export const flags = `  M.gguf                 the model file
-  --ctx N                also the RAM for weights + KV cache at a context of N tokens
+  --ctx N                also the RAM for weights + KV cache at a context of N tokens,
+                         at most ${MAX_CTX} (the engine's limit)
   --json                 print one JSON object (metadata, tensors, memory)
   -h, --help             this help`;
 

@@ -1,17 +1,23 @@
-// tome make-model --arch llama|qwen2 --shape tiny|smol|1b|8b --type f16|q8_0|q4_k|... --vocab VOCAB.gguf --out F.gguf [--seed S]
+// tome make-model --arch llama|qwen2 --shape tiny|smol|1b|8b --type f16|q8_0|q4_k|... --vocab VOCAB.gguf --out F.gguf [--seed S] [--force]
 // Writes a valid GGUF with random weights and the vocabulary of VOCAB.gguf.
+// An existing --out file is kept (one line naming it, exit 1) unless --force: the
+// file it would replace may be a real model. The check comes before any work.
+import * as fs from "node:fs";
 import { loadAddon } from "../../engine";
 import { intArg, parse, requireArg, UsageError } from "../args";
+import { CliError } from "../errors";
+import { checkParentDirectory } from "../files";
 
 export const usage =
-  "tome make-model --arch llama|qwen2 --shape tiny|smol|1b|8b --type f32|f16|bf16|q8_0|q4_0|q4_k|q5_k|q6_k|iq4_nl --vocab VOCAB.gguf --out F.gguf [--seed S]";
+  "tome make-model --arch llama|qwen2 --shape tiny|smol|1b|8b --type f32|f16|bf16|q8_0|q4_0|q4_k|q5_k|q6_k|iq4_nl --vocab VOCAB.gguf --out F.gguf [--seed S] [--force]";
 
 export const flags = `  --arch A               llama or qwen2
   --shape S              tiny, smol, 1b or 8b
   --type T               the weights' type: f32, f16, bf16, q8_0, q4_0, q4_k, q5_k, q6_k or iq4_nl
   --vocab FILE           a GGUF whose vocabulary the model takes
-  --out FILE             the GGUF to write
+  --out FILE             the GGUF to write; an existing file is refused unless --force
   --seed S               seed of the random weights (1)
+  --force                overwrite an existing --out file
   -h, --help             this help`;
 
 export const SHAPES = ["tiny", "smol", "1b", "8b"] as const;
@@ -25,6 +31,7 @@ export async function makeModel(argv: string[]): Promise<number> {
     vocab: { type: "string" },
     out: { type: "string" },
     seed: { type: "string" },
+    force: { type: "boolean" },
   });
   const arch = requireArg(values.arch, "arch");
   if (arch !== "llama" && arch !== "qwen2") throw new UsageError(`--arch must be llama or qwen2, got '${arch}'`);
@@ -32,14 +39,18 @@ export async function makeModel(argv: string[]): Promise<number> {
   if (!(SHAPES as readonly string[]).includes(shape)) throw new UsageError(`--shape must be one of ${SHAPES.join(", ")}`);
   const type = requireArg(values.type, "type").toLowerCase();
   if (!(TYPES as readonly string[]).includes(type)) throw new UsageError(`--type must be one of ${TYPES.join(", ")}`);
-  await loadAddon().writeSyntheticModel({
-    arch,
-    shape,
-    type,
-    vocab: requireArg(values.vocab, "vocab"),
-    out: requireArg(values.out, "out"),
-    seed: intArg(values.seed, "seed", 1),
-  });
-  process.stderr.write(`tome: wrote ${values.out}\n`);
+  const vocab = requireArg(values.vocab, "vocab");
+  const out = requireArg(values.out, "out");
+  const seed = intArg(values.seed, "seed", 1);
+  // before the addon loads or a byte is written
+  checkParentDirectory("--out", out);
+  if (values.force !== true) refuseExisting(out);
+  await loadAddon().writeSyntheticModel({ arch, shape, type, vocab, out, seed });
+  process.stderr.write(`tome: wrote ${out}\n`);
   return 0;
+}
+
+/** One line naming --out and the path when a file is there already (a folder is refused by checkParentDirectory). */
+function refuseExisting(out: string): void {
+  if (fs.existsSync(out)) throw new CliError(`--out '${out}': the file exists (--force overwrites it)`, "EEXIST");
 }

@@ -18,7 +18,7 @@ export const usage = `tome run --model M.gguf --prompt TEXT [-n 64] [--temp 0.8]
          [--monitor-heads 4] [--widen-below 0] [--cache-dir D] [--no-cache] [--ram-budget BYTES|PERCENT%] [--eviction lfu|lru]`;
 
 export const flags = `  --model FILE           the GGUF model (required)
-  --prompt TEXT          the prompt (required); with --doc it follows the document
+  --prompt TEXT          the prompt (required); with --doc it starts a paragraph after the document
   -n N                   tokens to generate (64), fewer at an end-of-generation token
   --temp T               sampling temperature in [0, 100] (0.8; 0 = greedy)
   --seed S               sampler seed (random; a sampled run prints it on stderr, --json has it, to repeat a run)

@@ -1,7 +1,9 @@
 // tome run --model M.gguf --prompt TEXT [-n 64] [--temp 0.8] [--seed S] ... [--doc FILE] [--json]
 // Streams the continuation to stdout; with --json prints one object
-// {"prompt_tokens":[...],"tokens":[...],"text":"...","seed":S} (plus "stats" with --stats).
-// --doc reads a book first (BOS + document), then the prompt after it. The
+// {"prompt_tokens":[...],"tokens":[...],"text":"...","seed":S} (plus "stats" with --stats;
+// with --doc "doc_tokens": N and "doc": {...} of its store).
+// --doc reads a book first (BOS + document + a paragraph break: run-input.ts), then the
+// prompt after it: doc_tokens counts the break, prompt_tokens is the prompt's alone. The
 // document's context is kept in its KV store (--cache-dir, default the app's
 // kv-cache folder; --no-cache to skip): a second run on the same document,
 // model and settings restores it instead of prefilling, and an interrupted
@@ -13,15 +15,14 @@ import {
   generate,
   loadAddon,
   openDocument,
-  tokenizePrompt,
   type GenerateResult,
-  type NativeModel,
   type NativeSession,
   type OpenedDocument,
   type StepStats,
 } from "../../engine";
 import { checkReadableFile, ensureDirectory, openModel, readDocument } from "../files";
 import { prefillProgress } from "../progress";
+import { tokenizeInput } from "./run-input";
 import { contextSize, runOptions, type RunOptions } from "./run-options";
 
 export { flags, usage } from "./run-options";
@@ -89,13 +90,6 @@ async function prefillInChunks(session: NativeSession, tokens: number[], chunk: 
   }
 }
 
-function tokenizeInput(model: NativeModel, o: RunOptions, docText: string | undefined) {
-  // With --doc: [BOS] document, then the prompt (no second BOS).
-  const docTokens = docText === undefined ? [] : tokenizePrompt(model, docText, false);
-  const promptTokens = docTokens.length ? Array.from(model.tokenize(o.prompt, false, true)) : tokenizePrompt(model, o.prompt);
-  return { docTokens, promptTokens };
-}
-
 function printJson(o: RunOptions, r: { promptTokens: number[]; docTokens: number[]; docInfo?: Record<string, unknown>; result: GenerateResult; steps: unknown[] }) {
   const out: Record<string, unknown> = { prompt_tokens: r.promptTokens, tokens: r.result.tokens, text: r.result.text, seed: o.sampler.seed };
   if (r.docTokens.length) out.doc_tokens = r.docTokens.length;
@@ -123,7 +117,7 @@ export async function run(argv: string[]): Promise<number> {
   if (o.cache) ensureDirectory(o.cache.label, o.cache.dir);
   const docText = o.doc ? await readDocument("--doc", o.doc.path, o.doc.keepBoilerplate) : undefined;
   const model = openModel("--model", o.modelPath);
-  const { docTokens, promptTokens } = tokenizeInput(model, o, docText);
+  const { docTokens, promptTokens } = tokenizeInput(model, o.prompt, docText);
   const ctx = contextSize(docTokens.length, promptTokens.length, o.nPredict, o.ctx);
   const total = docTokens.length + promptTokens.length + o.nPredict;
   const nCtxTrain = model.info().nCtxTrain;

@@ -98,9 +98,9 @@ export class Answers {
       };
       tokenStats.push(ts);
       core.emit("stats.token", ts);
-      // A busy engine answers stats with the figures it read last and reads them again at its
-      // next step: the first token's request has them read, the second's gets this answer's context.
-      if (e.index < 2) core.refreshMemory();
+      // the engine read its memory figures as the answer started (after the question's prefill):
+      // the panels show this answer's context from its first token, not the ticker's next second
+      if (e.index === 0) core.refreshMemory();
       const now = performance.now();
       if (now - lastSave > STREAM_SAVE_MS) {
         lastSave = now;

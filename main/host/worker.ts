@@ -351,6 +351,10 @@ class EngineHost {
     const pre = await this.prefill({ jobId, tokens, docEnd });
     // after prefill: binding the document's store may have started a new session
     const { model, session } = this.need();
+    // the session is idle until the first step: the figures stats() gives during the answer
+    // start from the context it answers in (the document and the question)
+    this.kv = this.readKv();
+    this.kvWanted = false;
     let logits = this.lastLogits!;
     const sampler = new addon.Sampler(req.sampler);
     for (const t of tokens.subarray(Math.max(0, tokens.length - 256))) sampler.accept(t);

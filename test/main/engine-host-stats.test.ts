@@ -54,6 +54,18 @@ describe.skipIf(!hasData)("engine host stats during an answer", () => {
     h.close();
   });
 
+  it("stats asked at an answer's first token give that answer's context (read as it started), not the figures before it", async () => {
+    const h = await host();
+    expect((await h.call("stats", {})).nPast).toBe(0);
+    let first: Promise<{ nPast: number }> | null = null;
+    h.onEvent((e) => {
+      if (e.event === "token" && e.jobId === "f" && e.index === 0) first ??= h.call("stats", {});
+    });
+    await h.call("generate", { jobId: "f", tokens: prompt, maxTokens: 24, sampler: greedy, docStart: 1, docEnd: doc.length });
+    expect((await first!).nPast).toBeGreaterThanOrEqual(prompt.length);
+    h.close();
+  });
+
   it("says why an answer ended: the answer limit, or the end of the context before it", async () => {
     const h = await host();
     const limited = await h.call("generate", { jobId: "l", tokens: prompt, maxTokens: 8, sampler: greedy, docStart: 1, docEnd: doc.length });

@@ -19,6 +19,7 @@ export const settings: Settings = {
   ctx: 2048,
   attention: { mode: "full", sinks: 4, window: 1024, topK: 100 },
   ramBudgetMB: 0,
+  cacheBudgetGB: 0,
   gpu: true,
   modelsDir: "/m",
   systemPrompt: "Be brief.",

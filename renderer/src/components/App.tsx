@@ -1,4 +1,5 @@
-// The window: model bar on top; library and conversations on the left; the chat
+// The window: model bar on top (and under it, while the connection is lost, the
+// banner that says so); library and conversations on the left; the chat
 // in the middle; the reader and the live panels on the right (or, in the
 // Evaluate view, tome eval across both). Dropping a file anywhere imports it.
 import { useRef, useState, type DragEvent } from "react";
@@ -9,7 +10,7 @@ import { Reader } from "./Reader";
 import { Panels } from "./Panels";
 import { ModelPicker } from "./ModelPicker";
 import { SettingsDialog } from "./SettingsDialog";
-import { Notices } from "./Notices";
+import { ConnectionLost, Notices } from "./Notices";
 import { Evaluate } from "./Evaluate";
 
 export function App() {
@@ -66,6 +67,8 @@ export function App() {
           Settings
         </button>
       </header>
+      {/* a row of its own under the top bar (not over it): the engine's state stays in sight */}
+      <ConnectionLost />
       <Library />
       {view === "evaluate" ? (
         <Evaluate />

@@ -24,44 +24,54 @@ export function EvalResults({ rows }: { rows: EvalRow[] }) {
           agreement with full attention and the KL divergence of their first answer tokens.
         </p>
       )}
-      <table className="eval-summary small" data-testid="eval-summary">
-        <thead>
-          <tr>
-            <th>mode</th>
-            <th>length</th>
-            <th>n</th>
-            <th>score</th>
-            <th>agreement</th>
-            <th>first token</th>
-            <th>KL mean</th>
-            <th>recall</th>
-            <th>mass</th>
-            <th>ms/token</th>
-          </tr>
-        </thead>
-        <tbody>
-          {summarize(rows).map((s) => (
-            <tr key={`${s.mode}-${s.length}`}>
-              <td>{s.mode}</td>
-              <td>
-                {lengthLabel(s.length)}
-                {s.beyond ? "*" : ""}
-              </td>
-              <td>{s.n}</td>
-              <td>{fix(s.score)}</td>
-              <td>{pct(s.agree)}</td>
-              <td title={nearTieNote(s) ? `full attention's first token led its second by under ${NEAR_TIE} nats` : undefined}>
-                {pct(s.firstTokenAgree)}
-                {nearTieNote(s) ? ` (${nearTieNote(s)})` : ""}
-              </td>
-              <td>{sci(s.klMean)}</td>
-              <td>{fix(s.recall)}</td>
-              <td>{fix(s.mass)}</td>
-              <td>{fix(s.msPerToken, 2)}</td>
+      {/* scrolls sideways in its own box when the window is narrow (800x600): its bar right under the table, not at the view's bottom */}
+      <div className="table-scroll" role="region" aria-label="Summary by mode and length" tabIndex={0} data-testid="eval-summary-scroll">
+        <table className="eval-summary small" data-testid="eval-summary">
+          <thead>
+            <tr>
+              <th>mode</th>
+              <th>length</th>
+              <th>n</th>
+              <th>score</th>
+              <th>agreement</th>
+              <th>first token</th>
+              <th>KL mean</th>
+              <th>recall</th>
+              <th>mass</th>
+              <th>ms/token</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {summarize(rows).map((s) => (
+              <tr key={`${s.mode}-${s.length}`}>
+                <td>{s.mode}</td>
+                <td>
+                  {lengthLabel(s.length)}
+                  {s.beyond ? "*" : ""}
+                </td>
+                <td>{s.n}</td>
+                <td>{fix(s.score)}</td>
+                <td>{pct(s.agree)}</td>
+                <td title={nearTieNote(s) ? `full attention's first token led its second by under ${NEAR_TIE} nats` : undefined}>
+                  {pct(s.firstTokenAgree)}
+                  {nearTieNote(s) ? (
+                    <>
+                      {" "}
+                      <span className="near-tie">({nearTieNote(s)})</span>
+                    </>
+                  ) : (
+                    ""
+                  )}
+                </td>
+                <td>{sci(s.klMean)}</td>
+                <td>{fix(s.recall)}</td>
+                <td>{fix(s.mass)}</td>
+                <td>{fix(s.msPerToken, 2)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
       {tasksOf(rows).map((task) => (
         <section key={task} className="eval-task">
           <h4>{task}</h4>

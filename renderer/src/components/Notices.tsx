@@ -13,14 +13,11 @@ export const LOST_LONG_MS = 15_000;
 export function Notices() {
   const notices = useStore((s) => s.notices);
   return (
-    <>
-      <ConnectionLost />
-      <div className="notices">
-        {notices.map((n) => (
-          <NoticeItem key={n.id} n={n} />
-        ))}
-      </div>
-    </>
+    <div className="notices">
+      {notices.map((n) => (
+        <NoticeItem key={n.id} n={n} />
+      ))}
+    </div>
   );
 }
 
@@ -70,8 +67,10 @@ function NoticeItem({ n }: { n: Notice }) {
  * While the connection is down, from its loss until it is back (not flickering with each
  * retry); after LOST_LONG_MS, also the likely cause: `tome serve` prints a new address (port
  * and token) each time it starts, so a page from before a restart never reconnects.
+ * The App puts it in the layout's flow under the top bar (a row of its own that pushes the
+ * columns down), so it never hides the model bar and the engine's state.
  */
-function ConnectionLost() {
+export function ConnectionLost() {
   const lostAt = useStore((s) => s.lostAt);
   const [long, setLong] = useState(false);
   useEffect(() => {

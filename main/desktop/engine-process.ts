@@ -4,14 +4,7 @@
 import { utilityProcess } from "electron";
 import type { SpawnEngine } from "../host/engine-client";
 import { workerPath } from "../host/engine-client";
-import type { EngineRequest, FromEngine } from "../host/protocol";
+import { adaptUtility } from "./engine-adapter";
 
-export const utilityEngine: SpawnEngine = () => {
-  const child = utilityProcess.fork(workerPath(), [], { serviceName: "tome engine", stdio: "inherit" });
-  return {
-    send: (m: EngineRequest) => child.postMessage(m),
-    onMessage: (cb: (m: FromEngine) => void) => child.on("message", (m) => cb(m as FromEngine)),
-    onExit: (cb: (d: string) => void) => child.on("exit", (code) => cb(`exited with code ${code}`)),
-    kill: () => void child.kill(),
-  };
-};
+export const utilityEngine: SpawnEngine = () =>
+  adaptUtility(utilityProcess.fork(workerPath(), [], { serviceName: "tome engine", stdio: "inherit" }));

@@ -58,7 +58,9 @@ type MissingEvent = Exclude<EventName, (typeof EVENTS)[number]>;
 const _allEvents: [MissingEvent] extends [never] ? true : MissingEvent = true;
 void _allEvents;
 
-/** Main answers { ok, result } or { ok: false, error }: error codes survive the trip. */
+/** Main answers { ok, result } or { ok: false, error }. The code crosses the IPC, but
+ * contextBridge rebuilds an Error from its message alone, so the page gets the message
+ * (which is what it shows); the page must not rely on `code` of a rejected call. */
 type Reply = { ok: true; result: unknown } | { ok: false; error: { code: string; message: string } };
 
 const api: Record<string, unknown> = {};
@@ -69,13 +71,29 @@ for (const m of METHODS) {
     throw Object.assign(new Error(r.error.message), { code: r.error.code });
   };
 }
+
+// One ipcRenderer listener for all events, fanned out here: a listener per
+// subscription would pass EventEmitter's limit of 10 (the page subscribes to every
+// event) and warn of a leak on every start.
+const listeners = new Map<string, Set<(data: unknown) => void>>();
+ipcRenderer.on("tome:event", (_e: IpcRendererEvent, name: string, data: unknown) => {
+  for (const l of listeners.get(name) ?? []) {
+    try {
+      l(data);
+    } catch (err) {
+      console.error(err); // one broken listener must not stop the others
+    }
+  }
+});
 api.on = (event: string, listener: (data: unknown) => void) => {
   if (!(EVENTS as readonly string[]).includes(event)) throw new Error(`unknown event ${event}`);
-  const wrapped = (_e: IpcRendererEvent, name: string, data: unknown) => {
-    if (name === event) listener(data);
-  };
-  ipcRenderer.on("tome:event", wrapped);
-  return () => ipcRenderer.removeListener("tome:event", wrapped);
+  if (typeof listener !== "function") throw new TypeError("listener must be a function");
+  // A wrapper per subscription: the same function subscribed twice is two subscriptions.
+  const wrapped = (data: unknown) => listener(data);
+  const set = listeners.get(event) ?? new Set();
+  listeners.set(event, set);
+  set.add(wrapped);
+  return () => void set.delete(wrapped);
 };
 
 contextBridge.exposeInMainWorld("tome", api as TomeApi);

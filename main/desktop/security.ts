@@ -19,14 +19,15 @@ export function webPreferences(preload: string): WebPreferences {
   };
 }
 
-export function lockDown(win: BrowserWindow, appUrl: string) {
+/** `isAppPage(url)`: whether url is the app's own page (see ./app-page). */
+export function lockDown(win: BrowserWindow, isAppPage: (url: string) => boolean) {
   const wc = win.webContents;
   wc.setWindowOpenHandler(({ url }) => {
     if (externalAllowed(url)) void shell.openExternal(url);
     return { action: "deny" };
   });
   wc.on("will-navigate", (e, url) => {
-    if (url !== appUrl) e.preventDefault();
+    if (!isAppPage(url)) e.preventDefault();
   });
   wc.on("will-redirect", (e) => e.preventDefault());
   wc.on("will-attach-webview", (e) => e.preventDefault());

@@ -11,6 +11,8 @@ export interface WindowState {
 }
 
 export const DEFAULT_STATE: WindowState = { width: 1400, height: 900, maximized: false };
+const MIN_WIDTH = 400;
+const MIN_HEIGHT = 300;
 
 export interface Rect {
   x: number;
@@ -19,21 +21,42 @@ export interface Rect {
   height: number;
 }
 
-/** Reads the saved state; anything unreadable or implausible gives the default. */
+/**
+ * Reads the saved state; anything unreadable or implausible gives the default.
+ * `displays`: the work areas of the displays there are now, the primary first
+ * (a window without a position opens centred on it).
+ */
 export function loadWindowState(file: string, displays: Rect[]): WindowState {
-  let s: Partial<WindowState>;
+  let raw: unknown;
   try {
-    s = JSON.parse(fs.readFileSync(file, "utf8")) as Partial<WindowState>;
+    raw = JSON.parse(fs.readFileSync(file, "utf8"));
   } catch {
     return { ...DEFAULT_STATE };
   }
-  const width = clampInt(s.width, 400, 10000, DEFAULT_STATE.width);
-  const height = clampInt(s.height, 300, 10000, DEFAULT_STATE.height);
-  const out: WindowState = { width, height, maximized: s.maximized === true };
+  // "null", a number, an array: valid JSON, but no state.
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return { ...DEFAULT_STATE };
+  const s = raw as Record<string, unknown>;
+  const out: WindowState = {
+    width: clampInt(s.width, MIN_WIDTH, 10000, DEFAULT_STATE.width),
+    height: clampInt(s.height, MIN_HEIGHT, 10000, DEFAULT_STATE.height),
+    maximized: s.maximized === true,
+  };
   // Keep the position only if the window's top-left area is on a display we have now.
-  if (Number.isInteger(s.x) && Number.isInteger(s.y) && displays.some((d) => inside(d, s.x! + 40, s.y! + 20))) {
-    out.x = s.x;
-    out.y = s.y;
+  const x = s.x, y = s.y;
+  const home =
+    typeof x === "number" && typeof y === "number" && Number.isInteger(x) && Number.isInteger(y)
+      ? displays.find((d) => inside(d, x + 40, y + 20))
+      : undefined;
+  // Never larger than the display it opens on (the state may come from a bigger
+  // monitor since unplugged), and wholly on it.
+  const area = home ?? displays[0];
+  if (area) {
+    out.width = Math.max(MIN_WIDTH, Math.min(out.width, area.width));
+    out.height = Math.max(MIN_HEIGHT, Math.min(out.height, area.height));
+  }
+  if (home) {
+    out.x = Math.max(home.x, Math.min(x as number, home.x + home.width - out.width));
+    out.y = Math.max(home.y, Math.min(y as number, home.y + home.height - out.height));
   }
   return out;
 }

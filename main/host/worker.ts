@@ -21,6 +21,10 @@ function openPort(): Port {
     return { send: (m) => parentPort.postMessage(m), onMessage: (cb) => parentPort.on("message", (ev) => cb(ev.data as EngineRequest)) };
   }
   if (!process.send) throw new Error("engine host must be started by tome (no IPC channel)");
+  // The parent is gone (killed by a signal it could not catch): nobody reads what a job makes.
+  // End now, quietly: the job's next message would die of ERR_IPC_CHANNEL_CLOSED, and a job
+  // silent for long (an index build) ran on until then. KV stores are written to survive this.
+  process.on("disconnect", () => process.exit(0));
   return { send: (m) => process.send!(m), onMessage: (cb) => process.on("message", (m) => cb(m as EngineRequest)) };
 }
 

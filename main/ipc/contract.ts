@@ -355,7 +355,8 @@ export interface Events {
   /** The evaluation ended: its result, or why not (CANCELLED, ...). */
   "eval.done": { jobId: string; result: EvalResult | null; error: ContractError | null };
   /** Desktop menu commands handled by the UI. */
-  "ui.command": { command: "settings" | "about" };
+  /** A menu command the window carries out (the model dialog runs there so its list and details follow). */
+  "ui.command": { command: "settings" | "about" | "openModel" };
   /** Something the person should know that is not the answer to a request (e.g. a book read without its KV cache). */
   "app.notice": { kind: "error" | "info"; text: string };
 }

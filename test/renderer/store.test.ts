@@ -1,6 +1,6 @@
 // @vitest-environment happy-dom
 // The store: slices wired to the contract and to pushed events.
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { bindEvents, resetStore, useStore } from "../../renderer/src/store";
 import { setApi } from "../../renderer/src/store/api";
 import { fakeApi, type FakeApi } from "./fake-api";
@@ -82,6 +82,30 @@ describe("store", () => {
     setApi(fakeApi({ "chat.list": () => Promise.reject(new Error("connection to tome lost")) }).api);
     await s().selectDocument(1);
     expect(s().notices.map((n) => n.text).join(" ")).toMatch(/Could not list the conversations: connection to tome lost/);
+  });
+
+  it("the menu's Open Model runs the window's model dialog: the list is refreshed and the model inspected", async () => {
+    const other = { path: "/elsewhere/other.gguf", name: "other.gguf", sizeBytes: 20, source: "recent" as const };
+    let listed = [{ path: "/m/tiny.gguf", name: "tiny.gguf", sizeBytes: 10, source: "models-dir" as const }];
+    unbind();
+    f = fakeApi({
+      "app.info": () => app,
+      "engine.status": () => engine,
+      "settings.get": () => settings,
+      "models.list": () => listed,
+      "library.list": () => [],
+      "models.openDialog": () => {
+        listed = [...listed, other];
+        return other;
+      },
+      "models.inspect": ({ path }) => ({ path, arch: "llama" }) as never,
+    });
+    setApi(f.api);
+    unbind = bindEvents(f.api);
+    await s().init();
+    f.emit("ui.command", { command: "openModel" });
+    await vi.waitFor(() => expect(s().models.map((m) => m.path)).toContain(other.path));
+    await vi.waitFor(() => expect(f.calls.find((c) => c.method === "models.inspect")?.params).toEqual({ path: other.path }));
   });
 
   it("streams deltas into the answer and replaces it with the final message", async () => {

@@ -47,6 +47,7 @@ export function bindEvents(api: TomeApi): () => void {
     api.on("app.notice", ({ kind, text }) => s().notify(kind, text)),
     api.on("ui.command", ({ command }) => {
       if (command === "settings") s().setSettingsOpen(true);
+      else if (command === "openModel") void s().openModelDialog();
       else s().notify("info", "tome: chat with a whole book, offline. RetrievalAttention (arXiv 2409.10516).");
     }),
   ];

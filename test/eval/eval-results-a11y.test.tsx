@@ -14,6 +14,7 @@ import { EvalResults } from "../../renderer/src/components/EvalResults";
 import { EvalHeatmap, TABLE_MAX_DEPTHS, TABLE_MAX_LENGTHS } from "../../renderer/src/components/EvalHeatmap";
 import type { EvalRow } from "../../main/ipc/contract";
 import type { Heatmap } from "../../main/eval/grid";
+import { evalRow } from "./eval-row";
 
 const css = fs.readFileSync(path.resolve(__dirname, "..", "..", "renderer", "src", "styles.css"), "utf8");
 let style: HTMLStyleElement;
@@ -27,13 +28,7 @@ afterEach(() => {
   style.remove();
 });
 
-function row(over: Partial<EvalRow>): EvalRow {
-  return {
-    task: "niah_single", length: 1024, tokens: 1024, depth: 50, depth_actual: 50.2, sample: 0, mode: "full", score: 0,
-    agree_with_full: null, first_token_agree: null, kl: null, recall: null, mass: null, ms_per_token: 2, prefill_ms: 10,
-    reused_tokens: 0, sparse: false, sparse_steps: 0, answer_tokens: 8, answer: "Lily", expected: ["1234567"], beyond_trained: false, ...over,
-  };
-}
+const row = evalRow;
 
 // full: depth 0 -> 0.25 (1K), 1 (2K); depth 50 -> 0.5 (1K), nothing at 2K. retrieval at one cell.
 const ROWS: EvalRow[] = [

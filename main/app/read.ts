@@ -2,9 +2,10 @@
 // holds, and prefill the prompt prefix [template][book] so questions start at
 // once. A book saved for the loaded model keeps its saved cut (its KV store is
 // keyed by the tokens read: another cut would read the whole book again); a
-// fresh read cuts it by today's settings and replaces that store. Progress goes out as doc.progress events (tokens/s, ETA); the job can be
-// cancelled between chunks, and right after tokenizing (which cannot be
-// interrupted). Also used by an answer when its book is not ready.
+// fresh read cuts it by today's settings and replaces that store. Progress goes
+// out as doc.progress events (tokens/s, ETA); the job can be cancelled between
+// chunks, and right after tokenizing (which cannot be interrupted). Also used by
+// an answer when its book is not ready.
 import type { DocumentInfo, ReadPhase } from "../ipc/contract";
 import { AppError } from "../ipc/errors";
 import type { EngineEvent } from "../host/protocol";

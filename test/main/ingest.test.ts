@@ -12,6 +12,7 @@ import { htmlToText } from "../../main/library/ingest/html-text";
 import { pdfAuthor } from "../../main/library/ingest/pdf";
 import { withoutByline } from "../../main/library/ingest";
 import { testDataDir } from "../../main/bench/test-data";
+import { checkUnpackedSize } from "../../main/library/ingest/zip-size";
 
 const data = testDataDir();
 const book = (n: string) => new Uint8Array(fs.readFileSync(path.join(data ?? "", "books", n)));
@@ -206,6 +207,29 @@ describe("bad files", () => {
       "META-INF/encryption.xml": strToU8('<encryption><EncryptedData><EncryptionMethod Algorithm="http://www.w3.org/2001/04/xmlenc#aes128-cbc"/></EncryptedData></encryption>'),
     });
     expect(await code("a.epub", drm)).toBe("ENCRYPTED");
+  });
+  // the zip's entry sizes rewritten: in its local header (offset 22) and central directory (offset 24)
+  function declareSize(zip: Uint8Array, size: number): Uint8Array {
+    const out = Uint8Array.from(zip);
+    const v = new DataView(out.buffer);
+    for (let i = 0; i + 28 < out.length; i++) {
+      if (v.getUint32(i, true) === 0x04034b50) v.setUint32(i + 22, size, true);
+      if (v.getUint32(i, true) === 0x02014b50) v.setUint32(i + 24, size, true);
+    }
+    return out;
+  }
+  const zeros = (n: number) => zipSync({ mimetype: strToU8("application/epub+zip"), "OEBPS/a.xhtml": new Uint8Array(n) }, { level: 9 });
+  it("an epub that unpacks past the limit is refused before the parser unpacks it (a zip bomb)", async () => {
+    // declared: a 4 GiB entry in a 1 KiB file
+    expect(await code("a.epub", declareSize(zeros(4096), 0xffffffff))).toBe("TOO_LARGE");
+    // counted as it inflates, whatever the zip declares: 3 MiB of zeros said to be 10 bytes, against a 2 MiB cap
+    const lying = declareSize(zeros(3 * 2 ** 20), 10);
+    expect(lying.length).toBeLessThan(10_000);
+    expect(() => checkUnpackedSize(lying, 2 * 2 ** 20)).toThrow(expect.objectContaining({ code: "TOO_LARGE", message: expect.stringMatching(/unpacks to more than 2 MiB/) }));
+    expect(() => checkUnpackedSize(zeros(2 ** 20), 2 * 2 ** 20)).not.toThrow();
+  });
+  it.skipIf(!data)("an epub is measured whole: Alice unpacks within the limit", () => {
+    expect(() => checkUnpackedSize(book("alice-in-wonderland.epub"))).not.toThrow();
   });
   it.skipIf(!data)("a truncated epub and a truncated pdf are corrupt", async () => {
     const e = book("alice-in-wonderland.epub");

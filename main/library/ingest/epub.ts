@@ -3,7 +3,8 @@
 // fflate: the parser's zip layer (jszip) can fail outside its promise chain on a
 // damaged file, which would take the process down; and DRM must be refused
 // before parsing. Images and CSS the parser extracts go to a temp folder that is
-// removed afterwards.
+// removed afterwards. What it unpacks to is measured first (./zip-size: a zip bomb
+// would exhaust the app's memory inside the parser).
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -11,6 +12,7 @@ import { unzipSync, strFromU8 } from "fflate";
 import { htmlToText } from "./html-text";
 import { stripGutenberg } from "./gutenberg";
 import { corrupt, empty, encrypted } from "./errors";
+import { checkUnpackedSize } from "./zip-size";
 import type { Chapter } from "../../ipc/contract";
 import type { IngestOptions, Ingested } from "./types";
 
@@ -38,6 +40,7 @@ export function checkEpubZip(bytes: Uint8Array): void {
 
 export async function readEpub(bytes: Uint8Array, opts: IngestOptions = {}): Promise<Ingested> {
   checkEpubZip(bytes);
+  checkUnpackedSize(bytes);
   const { initEpubFile } = await import("@lingo-reader/epub-parser");
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "tome-epub-"));
   try {

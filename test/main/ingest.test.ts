@@ -13,6 +13,8 @@ import { pdfAuthor } from "../../main/library/ingest/pdf";
 import { withoutByline } from "../../main/library/ingest";
 import { testDataDir } from "../../main/bench/test-data";
 import { checkUnpackedSize } from "../../main/library/ingest/zip-size";
+import { checkPdfInflatedSize } from "../../main/library/ingest/pdf-size";
+import * as zlib from "node:zlib";
 
 const data = testDataDir();
 const book = (n: string) => new Uint8Array(fs.readFileSync(path.join(data ?? "", "books", n)));
@@ -227,6 +229,36 @@ describe("bad files", () => {
     expect(lying.length).toBeLessThan(10_000);
     expect(() => checkUnpackedSize(lying, 2 * 2 ** 20)).toThrow(expect.objectContaining({ code: "TOO_LARGE", message: expect.stringMatching(/unpacks to more than 2 MiB/) }));
     expect(() => checkUnpackedSize(zeros(2 ** 20), 2 * 2 ** 20)).not.toThrow();
+  });
+  // a PDF whose streams are `mib` MiB of zeros each (zlib, streamed: the zeros are never held whole)
+  async function zerosPdf(mibs: number[]): Promise<Uint8Array> {
+    const parts: Buffer[] = [Buffer.from("%PDF-1.4\n", "latin1")];
+    for (const [i, mib] of mibs.entries()) {
+      const d = zlib.createDeflate({ level: 9 });
+      const out: Buffer[] = [];
+      d.on("data", (c: Buffer) => out.push(c));
+      const done = new Promise((r) => d.on("end", r));
+      const block = Buffer.alloc(2 ** 20);
+      for (let m = 0; m < mib; m++) d.write(block);
+      d.end();
+      await done;
+      const z = Buffer.concat(out);
+      parts.push(Buffer.from(`${i + 1} 0 obj\n<< /Length ${z.length} /Filter /FlateDecode >>\nstream\n`, "latin1"), z, Buffer.from("\nendstream\nendobj\n", "latin1"));
+    }
+    parts.push(Buffer.from("%%EOF\n", "latin1"));
+    return new Uint8Array(Buffer.concat(parts));
+  }
+  it("a pdf whose streams unpack past the limits is refused before pdfjs decodes them (a PDF bomb)", async () => {
+    const bomb = await zerosPdf([129]); // one page's content, ~130 KB in the file
+    expect(bomb.length).toBeLessThan(400_000);
+    expect(await code("a.pdf", bomb)).toBe("TOO_LARGE");
+    const three = await zerosPdf([2, 2, 2]);
+    expect(() => checkPdfInflatedSize(three, 3 * 2 ** 20, 5 * 2 ** 20)).toThrow(expect.objectContaining({ code: "TOO_LARGE", message: expect.stringMatching(/unpacks to more than 5 MiB/) }));
+    expect(() => checkPdfInflatedSize(three, 1.5 * 2 ** 20, 100 * 2 ** 20)).toThrow(expect.objectContaining({ message: expect.stringMatching(/a stream that unpacks to more than 1.5 MiB/) }));
+    expect(() => checkPdfInflatedSize(three, 3 * 2 ** 20, 7 * 2 ** 20)).not.toThrow();
+    // a stream cut short is left to pdfjs: not an error of its size
+    const cut = three.subarray(0, 200);
+    expect(() => checkPdfInflatedSize(cut, 3 * 2 ** 20, 7 * 2 ** 20)).not.toThrow();
   });
   it.skipIf(!data)("an epub is measured whole: Alice unpacks within the limit", () => {
     expect(() => checkUnpackedSize(book("alice-in-wonderland.epub"))).not.toThrow();

@@ -1,10 +1,12 @@
 // PDF books through pdfjs-dist's text layer (legacy build: runs in plain Node
 // without a DOM). Pages are joined with blank lines; chapters come from the
 // outline when the PDF has one (mapped to the start of its page), else from
-// headings in the text. Scans without a text layer are refused as empty.
+// headings in the text. Scans without a text layer are refused as empty; a file
+// whose streams unpack past a cap is refused first (./pdf-size).
 import { stripGutenberg } from "./gutenberg";
 import { findChapters } from "./chapters";
 import { corrupt, empty, encrypted } from "./errors";
+import { checkPdfInflatedSize } from "./pdf-size";
 import type { Chapter } from "../../ipc/contract";
 import type { IngestOptions, Ingested } from "./types";
 
@@ -14,6 +16,7 @@ let pdfjs: Promise<PdfJs> | undefined;
 export async function readPdf(bytes: Uint8Array, opts: IngestOptions = {}): Promise<Ingested> {
   const head = Buffer.from(bytes.subarray(0, 1024)).toString("latin1");
   if (!head.includes("%PDF-")) throw corrupt("PDF", "no PDF header");
+  checkPdfInflatedSize(bytes); // before pdfjs holds a stream's decoded bytes (./pdf-size)
   pdfjs ??= import("pdfjs-dist/legacy/build/pdf.mjs");
   const lib = await pdfjs;
   let doc: Awaited<ReturnType<PdfJs["getDocument"]>["promise"]>;

@@ -10,7 +10,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { defaultDataDir } from "../app/paths";
-import { loadAddon, type NativeSession, type StoreIdentity } from "./native";
+import { isTomeError, loadAddon, type NativeSession, type StoreIdentity } from "./native";
 
 export const STORE_EXT = ".tomekv";
 /** SQLite keeps a write-ahead log and a shared-memory index beside each store. */
@@ -98,6 +98,8 @@ export interface CacheEntry {
   lastUsedMs: number;
   /** Set when the file could not be read as a store (it is still listed, so it can be removed). */
   error?: string;
+  /** A tome session holds it (this process or another): not to be removed. */
+  inUse?: boolean;
 }
 
 /** Bytes of a store on disk, its write-ahead log and shared-memory index included. */
@@ -112,7 +114,8 @@ export function removeStore(file: string): void {
   for (const s of SIDE_FILES) fs.rmSync(file + s, { force: true });
 }
 
-export function listCaches(dir: string): CacheEntry[] {
+/** The stores in dir; those in `held` (this process's own, open) are listed without being read (a store is locked while open). */
+export function listCaches(dir: string, held: readonly string[] = []): CacheEntry[] {
   if (!fs.existsSync(dir)) return [];
   const addon = loadAddon();
   const out: CacheEntry[] = [];
@@ -120,6 +123,10 @@ export function listCaches(dir: string): CacheEntry[] {
     if (!name.endsWith(STORE_EXT)) continue;
     const file = path.join(dir, name);
     const bytes = storeBytesOnDisk(file);
+    if (held.includes(file)) {
+      out.push({ file, bytes, tokens: 0, indexComplete: false, lastUsedMs: Date.now(), inUse: true });
+      continue;
+    }
     try {
       const m = addon.inspectStore(file);
       out.push({
@@ -134,7 +141,8 @@ export function listCaches(dir: string): CacheEntry[] {
         lastUsedMs: Number(m.last_used_ms ?? fs.statSync(file).mtimeMs),
       });
     } catch (e) {
-      out.push({ file, bytes, tokens: 0, indexComplete: false, lastUsedMs: fs.statSync(file).mtimeMs, error: String((e as Error).message) });
+      const inUse = isTomeError(e) && e.code === "STORE_BUSY";
+      out.push({ file, bytes, tokens: 0, indexComplete: false, lastUsedMs: fs.statSync(file).mtimeMs, error: String((e as Error).message), ...(inUse ? { inUse } : {}) });
     }
   }
   return out;
@@ -148,15 +156,16 @@ export function removeCache(file: string): void {
 
 /**
  * Removes least-recently-used stores until the folder holds at most maxBytes; returns what
- * went. Files in `keep` (a store in use) are counted but never removed.
+ * went. Stores in use (`keep`, this process's own; any another session holds) are counted but
+ * never removed.
  */
 export function gcCaches(dir: string, maxBytes: number, keep: readonly string[] = []): CacheEntry[] {
-  const entries = listCaches(dir).sort((a, b) => a.lastUsedMs - b.lastUsedMs);
+  const entries = listCaches(dir, keep).sort((a, b) => a.lastUsedMs - b.lastUsedMs);
   let total = entries.reduce((s, e) => s + e.bytes, 0);
   const removed: CacheEntry[] = [];
   for (const e of entries) {
     if (total <= maxBytes) break;
-    if (keep.includes(e.file)) continue;
+    if (e.inUse) continue;
     removeCache(e.file);
     total -= e.bytes;
     removed.push(e);

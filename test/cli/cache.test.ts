@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
-import { packageRoot } from "../../main/engine";
+import { loadAddon, packageRoot } from "../../main/engine";
 import { dataDir, hasData, modelPath } from "../helpers/data";
 
 const bin = path.join(packageRoot(), "bin", "tome.js");
@@ -57,7 +57,8 @@ describe.skipIf(!hasData)("tome run --doc with the KV cache", () => {
     const cacheDir = path.join(dir, "c2");
     const plain = answer(tome([...args, "--no-cache"], path.join(dir, "unused")));
     // kill at a point inside the prefill: as soon as the store has a committed
-    // batch (read through SQLite, which shows committed transactions only)
+    // batch (read through SQLite, which shows committed transactions only, from a
+    // copy of its files: the run holds the store locked)
     const child = spawn(process.execPath, [bin, ...args.slice(0, -1)], {
       env: { ...process.env, TOME_CACHE_DIR: cacheDir },
       stdio: "ignore",
@@ -65,8 +66,13 @@ describe.skipIf(!hasData)("tome run --doc with the KV cache", () => {
     const committed = (): number => {
       const f = fs.existsSync(cacheDir) ? fs.readdirSync(cacheDir).find((n) => n.endsWith(".tomekv")) : undefined;
       if (!f) return 0;
+      const peek = path.join(dir, "peek.tomekv");
       try {
-        const db = new Database(path.join(cacheDir, f), { readonly: true, fileMustExist: true });
+        for (const side of ["", "-wal"]) {
+          fs.rmSync(peek + side, { force: true });
+          if (fs.existsSync(path.join(cacheDir, f) + side)) fs.copyFileSync(path.join(cacheDir, f) + side, peek + side);
+        }
+        const db = new Database(peek, { fileMustExist: true });
         try {
           return (db.prepare("SELECT COALESCE(SUM(n), 0) AS n FROM tokens").get() as { n: number }).n;
         } finally {
@@ -113,6 +119,35 @@ describe.skipIf(!hasData)("tome run --doc with the KV cache", () => {
     expect(JSON.parse(tome(["cache", "list", "--json"], cacheDir).stdout).caches).toHaveLength(0);
     expect(tome(["cache", "gc"], cacheDir).status).toBe(2);
     expect(tome(["cache", "rm", "nothing-like-this"], cacheDir).status).toBe(2);
+  });
+
+  it("a store a session holds is listed as in use, and neither gc nor rm removes it", async () => {
+    const cacheDir = path.join(dir, "c4");
+    answer(tome(args, cacheDir)); // one store, closed
+    const [closed] = JSON.parse(tome(["cache", "list", "--json"], cacheDir).stdout).caches as { file: string }[];
+    // another: held open by a session in this process (the app, in another)
+    const addon = loadAddon();
+    const session = new addon.Session(new addon.Model(modelPath("stories260K.gguf")), { ctx: 256, threads: 1 });
+    const held = path.join(cacheDir, "held.tomekv");
+    await session.attachStore(held);
+    await session.prefill(Int32Array.from({ length: 40 }, (_, i) => 1 + i));
+    try {
+      const list = JSON.parse(tome(["cache", "list", "--json"], cacheDir).stdout).caches as { file: string; in_use: boolean }[];
+      expect(list.map((c) => [path.basename(c.file), c.in_use]).sort()).toEqual([[path.basename(closed.file), false], ["held.tomekv", true]].sort());
+      expect(tome(["cache", "list"], cacheDir).stdout).toMatch(/held\.tomekv .* in use by a tome session/);
+      const rm = tome(["cache", "rm", "held"], cacheDir);
+      expect(rm.status).toBe(1);
+      expect(rm.stderr).toBe("tome cache: held.tomekv: in use by a tome session (close it first)\n");
+      const gc = JSON.parse(tome(["cache", "gc", "--max", "1", "--json"], cacheDir).stdout);
+      expect(gc.removed.map((c: { file: string }) => c.file)).toEqual([closed.file]);
+      const all = JSON.parse(tome(["cache", "rm", "--all", "--json"], cacheDir).stdout);
+      expect(all).toMatchObject({ removed: [], kept_in_use: [{ file: held, in_use: true }] });
+      expect(fs.existsSync(held)).toBe(true);
+    } finally {
+      session.close();
+    }
+    // closed, it is an ordinary store again
+    expect(JSON.parse(tome(["cache", "list", "--json"], cacheDir).stdout).caches).toMatchObject([{ file: held, in_use: false, tokens: 40 }]);
   });
 
   it("a cache folder that cannot be made is a clear error", () => {

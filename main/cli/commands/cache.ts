@@ -14,7 +14,7 @@ export const usage = `tome cache list [--dir D] [--json]
 
 export const flags = `  list                   each store: file, size on disk, last use, document, model, tokens
   rm FILE|ID...          remove stores: a file, or a unique prefix of a store's file name
-  rm --all               remove every store in the folder
+  rm --all               remove every store in the folder (but those a tome session holds)
   gc --max SIZE          remove least recently used stores until the folder holds SIZE (20G, 512M)
   --dir D                the cache folder ($TOME_CACHE_DIR, else <app data>/kv-cache)
   --json                 print one JSON object instead of lines
@@ -37,7 +37,7 @@ function human(bytes: number): string {
 
 function row(e: CacheEntry): string {
   const when = new Date(e.lastUsedMs).toISOString().slice(0, 16).replace("T", " ");
-  const state = e.error ? `unreadable: ${e.error}` : `${e.tokens} tokens${e.indexComplete ? ", indexed" : ""}`;
+  const state = e.inUse ? "in use by a tome session" : e.error ? `unreadable: ${e.error}` : `${e.tokens} tokens${e.indexComplete ? ", indexed" : ""}`;
   return `${path.basename(e.file)}  ${human(e.bytes).padStart(10)}  ${when}  ${e.doc ?? "?"}  [${e.model ?? e.modelFp ?? "?"}]  ${state}`;
 }
 
@@ -52,6 +52,7 @@ function json(e: CacheEntry) {
     tokens: e.tokens,
     index_complete: e.indexComplete,
     last_used_ms: e.lastUsedMs,
+    in_use: e.inUse === true,
     error: e.error ?? null,
   };
 }
@@ -91,9 +92,13 @@ export async function cache(argv: string[]): Promise<number> {
           return hits[0];
         });
       }
+      // a store a session holds stays: deleted under it, its book's read would be lost when it closes
+      const busy = chosen.filter((e) => e.inUse);
+      if (busy.length && !values.all) throw new CliError(`${busy.map((e) => path.basename(e.file)).join(", ")}: in use by a tome session (close it first)`, "STORE_BUSY");
+      chosen = chosen.filter((e) => !e.inUse);
       for (const e of chosen) removeCache(e.file);
-      if (values.json) out(JSON.stringify({ removed: chosen.map(json) }));
-      else out(`removed ${chosen.length} cache(s), ${human(chosen.reduce((s, e) => s + e.bytes, 0))}`);
+      if (values.json) out(JSON.stringify({ removed: chosen.map(json), kept_in_use: busy.map(json) }));
+      else out(`removed ${chosen.length} cache(s), ${human(chosen.reduce((s, e) => s + e.bytes, 0))}${busy.length ? `; kept ${busy.length} in use` : ""}`);
       return 0;
     }
     case "gc": {

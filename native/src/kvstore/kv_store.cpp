@@ -51,15 +51,32 @@ int64_t parse_int(const std::map<std::string, std::string>& m, const char* key, 
 
 }  // namespace
 
+// A listing does not wait for a store in use: it says so (tome cache list, gc).
+constexpr int kMetaBusyMs = 50;
+
 KvStore::KvStore(const std::string& path, const StoreIdentity& id) : db_(path, true), id_(id) {}
 
 std::unique_ptr<KvStore> KvStore::open(const std::string& path, const StoreIdentity& id) {
   std::unique_ptr<KvStore> s(new KvStore(path, id));
-  // WAL: a commit is one append to the log, atomic on a crash; FULL: durable on power loss too.
-  s->db_.exec("PRAGMA page_size = 32768");
-  s->db_.exec("PRAGMA journal_mode = WAL");
-  s->db_.exec("PRAGMA synchronous = FULL");
-  std::map<std::string, std::string> m = meta_of(s->db_);
+  // EXCLUSIVE: the store is locked from its first read until closed. A session's
+  // in-memory state (n_tokens, the blocks it rewrites) assumes it is the one writer:
+  // a second process on the same book (the desktop app and `tome serve` or `tome run
+  // --doc` share the data folder) would interleave its blocks with this one's, K/V
+  // computed over one history stored beside another's tokens. It gets STORE_BUSY and
+  // reads the book without the store. (Set before WAL: the log then needs no shared
+  // memory file.) WAL: a commit is one append to the log, atomic on a crash; FULL:
+  // durable on power loss too.
+  std::map<std::string, std::string> m;
+  try {
+    s->db_.exec("PRAGMA locking_mode = EXCLUSIVE");
+    s->db_.exec("PRAGMA page_size = 32768");
+    s->db_.exec("PRAGMA journal_mode = WAL");
+    s->db_.exec("PRAGMA synchronous = FULL");
+    m = meta_of(s->db_);
+  } catch (const Error& e) {
+    if (e.code() != "STORE_BUSY") throw;
+    throw Error("STORE_BUSY", "KV store " + path + " is in use by another tome process");
+  }
   if (m.empty()) {
     s->create_schema();
     m = meta_of(s->db_);
@@ -72,8 +89,13 @@ std::unique_ptr<KvStore> KvStore::open(const std::string& path, const StoreIdent
 std::map<std::string, std::string> KvStore::read_meta(const std::string& path) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) throw Error("STORE_NOT_FOUND", "no KV store at " + path);
-  SqliteDb db(path, false);
-  return meta_of(db);
+  SqliteDb db(path, false, kMetaBusyMs);
+  try {
+    return meta_of(db);
+  } catch (const Error& e) {
+    if (e.code() != "STORE_BUSY") throw;
+    throw Error("STORE_BUSY", "KV store " + path + " is in use (a tome session holds it)");
+  }
 }
 
 void KvStore::create_schema() {

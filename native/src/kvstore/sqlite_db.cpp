@@ -36,7 +36,7 @@ const char* store_code(int rc) {
 
 bool sqlite_available() { return true; }
 
-SqliteDb::SqliteDb(const std::string& path, bool create) : path_(path) {
+SqliteDb::SqliteDb(const std::string& path, bool create, int busy_ms) : path_(path) {
   const int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
   const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
   if (rc != SQLITE_OK) {
@@ -48,7 +48,7 @@ SqliteDb::SqliteDb(const std::string& path, bool create) : path_(path) {
     throw Error(store_code(rc), "cannot open the KV store " + path + ": " + msg);
   }
   sqlite3_extended_result_codes(db_, 1);
-  sqlite3_busy_timeout(db_, 2000);
+  sqlite3_busy_timeout(db_, busy_ms);
 }
 
 SqliteDb::~SqliteDb() { sqlite3_close(db_); }

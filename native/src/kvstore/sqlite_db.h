@@ -50,8 +50,9 @@ class SqliteStatement {
 
 class SqliteDb {
  public:
-  // Opens (creating when create is true) the database file at path.
-  SqliteDb(const std::string& path, bool create);
+  // Opens (creating when create is true) the database file at path; a lock held
+  // elsewhere is waited for busy_ms, then STORE_BUSY.
+  SqliteDb(const std::string& path, bool create, int busy_ms = 2000);
   ~SqliteDb();
   SqliteDb(const SqliteDb&) = delete;
   SqliteDb& operator=(const SqliteDb&) = delete;

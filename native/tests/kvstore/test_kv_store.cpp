@@ -144,6 +144,23 @@ TEST(indexes_and_their_state_persist) {
   CHECK_EQ(s->index_built_at(), -1);
 }
 
+TEST(a_store_has_one_user_at_a_time) {
+  // held from its open to its close: another opener (another process, or another
+  // connection here) gets STORE_BUSY, and a listing says the store is in use at once
+  TempDir dir;
+  const StoreIdentity id = identity();
+  Context a(id, 300);
+  a.fill(0, 300, 1);
+  auto s = KvStore::open(dir.file("b.kv"), id);
+  s->append(a.rows(), a.tokens.data(), 0, 300, {});
+  CHECK_THROWS_CODE(KvStore::open(dir.file("b.kv"), id), "STORE_BUSY");
+  CHECK_THROWS_CODE(KvStore::read_meta(dir.file("b.kv")), "STORE_BUSY");
+  s.reset();
+  CHECK_EQ(KvStore::read_meta(dir.file("b.kv")).at("n_tokens"), "300");
+  auto again = KvStore::open(dir.file("b.kv"), id);
+  CHECK_EQ(again->n_tokens(), 300);
+}
+
 TEST(a_store_of_another_model_or_settings_is_refused) {
   TempDir dir;
   { KvStore::open(dir.file("m.kv"), identity()); }

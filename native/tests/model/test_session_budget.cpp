@@ -162,8 +162,22 @@ std::string kv_contents(const std::string& path) {
   return table_contents(path, "SELECT layer, head, block, n, k, v FROM kv ORDER BY layer, head, block", 4, 2);
 }
 
+std::string store_contents_at(const std::string& path);
+
 // What a store holds: K/V, tokens, index images, and the meta that says how far they go.
+// Read from a copy of its files: a session holding the store keeps it locked (KvStore::open).
 std::string store_contents(const std::string& path) {
+  const std::string peek = path + ".peek";
+  for (const char* side : {"", "-wal"}) {
+    std::filesystem::remove(peek + side);
+    if (std::filesystem::exists(path + side)) std::filesystem::copy_file(path + side, peek + side);
+  }
+  const std::string out = store_contents_at(peek);
+  for (const char* side : {"", "-wal", "-shm"}) std::filesystem::remove(peek + side);
+  return out;
+}
+
+std::string store_contents_at(const std::string& path) {
   return kv_contents(path) + "|" +
          table_contents(path, "SELECT block, n, crc, ids FROM tokens ORDER BY block", 3, 1) + "|" +
          table_contents(path, "SELECT layer, head, built_at, image FROM indexes ORDER BY layer, head", 3, 1) + "|" +

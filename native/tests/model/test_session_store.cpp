@@ -343,17 +343,33 @@ TEST(sessions_of_every_mode_share_one_store) {
     CHECK(same(s.eval(question), answer(m)));
     CHECK(s.store()->index_complete());
   }
-  // retrieval restores its index (and the last question, cut back here)
-  Session s(*ref.model, opts(AttentionMode::RETRIEVAL));
-  CHECK_EQ(s.attach_store(open_store(s, path)), kDoc + kQuestion);
-  s.truncate(kDoc);
-  CHECK(s.sparse_active());
-  CHECK(same(s.eval(question), answer(AttentionMode::RETRIEVAL)));
+  {  // retrieval restores its index (and the last question, cut back here)
+    Session s(*ref.model, opts(AttentionMode::RETRIEVAL));
+    CHECK_EQ(s.attach_store(open_store(s, path)), kDoc + kQuestion);
+    s.truncate(kDoc);
+    CHECK(s.sparse_active());
+    CHECK(same(s.eval(question), answer(AttentionMode::RETRIEVAL)));
+  }
   // a store another retrieval setting wrote cannot give this one its queries: it reads again
   SessionOptions wider = opts(AttentionMode::RETRIEVAL);
   wider.retrieval.window = 96;
   Session w(*ref.model, wider);
   CHECK_EQ(w.attach_store(open_store(w, path)), 0);
+}
+
+TEST(a_store_held_by_one_session_is_refused_to_another) {
+  // two sessions on one store would interleave their blocks: the second is refused
+  // (in the app: a second tome process, which then reads the book without the store)
+  skip_without_data();
+  Reference& ref = reference();
+  TempDir dir;
+  const std::string path = dir.file("held.kv");
+  const std::vector<int32_t> doc(ref.seq.begin(), ref.seq.begin() + kDoc);
+  Session a(*ref.model, options());
+  a.attach_store(open_store(a, path));
+  a.prefill(doc);
+  Session b(*ref.model, options());
+  CHECK_THROWS_CODE(open_store(b, path), "STORE_BUSY");
 }
 
 TOME_TEST_MAIN()

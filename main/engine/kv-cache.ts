@@ -156,7 +156,7 @@ export function removeCache(file: string): void {
 
 /**
  * Removes least-recently-used stores until the folder holds at most maxBytes; returns what
- * went. Stores in use (`keep`, this process's own; any another session holds) are counted but
+ * went. Stores in use (`keep`, this process's own; any other session holds) are counted but
  * never removed.
  */
 export function gcCaches(dir: string, maxBytes: number, keep: readonly string[] = []): CacheEntry[] {

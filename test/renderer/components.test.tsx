@@ -135,6 +135,9 @@ describe("App", () => {
     await waitFor(() => expect(f.calls.find((c) => c.method === "library.read")?.params).toEqual({ documentId: 1 }));
     fireEvent.click(screen.getByTestId("read-again"));
     await waitFor(() => expect(f.calls.filter((c) => c.method === "library.read")[1]?.params).toEqual({ documentId: 1, fresh: true }));
+    // saved at a longer context than today's model holds: opening it reads the book again
+    act(() => f.emit("doc.updated", doc({ state: "new", savedFor: "/m/tiny.gguf", tokensUsed: 1696, savedTokens: 1900 })));
+    expect(screen.getByTestId("saved-note").textContent).toMatch(/at a longer context: that read does not fit this one, so opening it reads the book again/);
   });
 
   it("offers to read a ready book again when today's Max answer tokens would cut it elsewhere", async () => {

@@ -234,6 +234,8 @@ describe("the selected book's status", () => {
     expect(contextNote(saved, 2048, 8, "/m/other.gguf")).toMatch(/will read about the first/);
     // the saved read's own count wins over the last tokenization's
     expect(contextNote({ ...saved, savedTokens: 1400 }, 2048, 8, "/m/tiny.gguf")).toMatch(/reads the first 1,400/);
+    // a saved read longer than today's context leaves can hold is not restored: an estimate again
+    expect(contextNote({ ...saved, savedTokens: 1400 }, 1024, 8, "/m/tiny.gguf")).toMatch(/will read about the first 728 /);
   });
 
   it("says what a whole book read leaves for answers when Max answer tokens has grown since", () => {

@@ -5,7 +5,7 @@
 // beginning of a book: we say so, what limits it, and offer to read it again
 // when today's Max answer tokens would take another part).
 import type { DocumentInfo } from "../../../main/ipc/contract";
-import { bookTokensThatFit, reserveTokens } from "../../../main/app/read-budget";
+import { bookTokensThatFit, reserveTokens, savedReadFits } from "../../../main/app/read-budget";
 import { shownDocState, type ShownDocState } from "../doc-state";
 import { useStore } from "../store";
 import { readCancelling } from "../store/library-slice";
@@ -20,12 +20,14 @@ export function stateLabel(shown: ShownDocState, hasModel: boolean): string {
 /**
  * How many of the book's tokens the loaded model reads, when known exactly: a ready book's count
  * (loading a model turns every book back to "new"), or the saved read's of a book saved for it
- * (opening it restores that read); null for any other (counts from whichever model read it last).
+ * (opening it restores that read, when it still fits the context: main/app/read.ts); null for any
+ * other (counts from whichever model read it last).
  */
-function readTokens(doc: DocumentInfo, modelPath?: string): number | null {
+function readTokens(doc: DocumentInfo, modelPath: string | undefined, ctx: number | undefined): number | null {
   if (doc.state === "ready") return doc.tokensUsed;
-  if (modelPath !== undefined && doc.savedFor === modelPath) return doc.savedTokens ?? doc.tokensUsed;
-  return null;
+  if (modelPath === undefined || doc.savedFor !== modelPath) return null;
+  const saved = doc.savedTokens ?? doc.tokensUsed;
+  return saved !== null && (!ctx || doc.tokens === null || savedReadFits(ctx, saved, doc.tokens)) ? saved : null;
 }
 
 /**
@@ -35,7 +37,7 @@ function readTokens(doc: DocumentInfo, modelPath?: string): number | null {
  */
 export function contextNote(doc: DocumentInfo, ctx: number | undefined, maxTokens: number | undefined, modelPath?: string): string | null {
   if (!ctx || maxTokens === undefined || doc.tokens === null) return null;
-  const known = readTokens(doc, modelPath);
+  const known = readTokens(doc, modelPath, ctx);
   const exact = known !== null;
   // what a read with today's Max answer tokens takes; a read made before may have taken more or less
   const now = bookTokensThatFit(ctx, maxTokens, doc.tokens);
@@ -71,7 +73,7 @@ export function contextNote(doc: DocumentInfo, ctx: number | undefined, maxToken
  * model holds or has saved (opening a saved book restores its read; Read again makes a new one).
  */
 export function readDiffersToday(doc: DocumentInfo, ctx: number | undefined, maxTokens: number | undefined, modelPath?: string): boolean {
-  const known = readTokens(doc, modelPath);
+  const known = readTokens(doc, modelPath, ctx);
   if (!ctx || maxTokens === undefined || doc.tokens === null || known === null) return false;
   return bookTokensThatFit(ctx, maxTokens, doc.tokens) !== known;
 }
@@ -92,7 +94,7 @@ export function DocStatus() {
   const cancelFocus = useFocusHandoff(() => document.querySelector<HTMLElement>('[data-testid="chat-input"]'));
   if (!doc) return null;
   const shown = shownDocState(doc, modelPath);
-  const known = readTokens(doc, modelPath);
+  const known = readTokens(doc, modelPath, ctx);
   const note = contextNote(doc, ctx, maxTokens, modelPath);
   const differs = readDiffersToday(doc, ctx, maxTokens, modelPath);
   // a new read under today's settings, replacing the saved one (the note above says what it takes)
@@ -158,9 +160,11 @@ export function DocStatus() {
       )}
       {shown === "saved" && (
         <p className="muted small" data-testid="saved-note">
-          {differs
-            ? "Read before with this model under another Max answer tokens: its KV cache is on disk, so opening it restores that read in seconds; Read again reads the book anew under today's settings (and replaces that cache)."
-            : "Read before with this model: its KV cache is on disk, so opening it takes seconds, not a new read."}
+          {known === null
+            ? "Read before with this model at a longer context: that read does not fit this one, so opening it reads the book again."
+            : differs
+              ? "Read before with this model under another Max answer tokens: its KV cache is on disk, so opening it restores that read in seconds; Read again reads the book anew under today's settings (and replaces that cache)."
+              : "Read before with this model: its KV cache is on disk, so opening it takes seconds, not a new read."}
         </p>
       )}
       {(doc.state === "new" || doc.state === "error") && hasModel && (

@@ -1,5 +1,7 @@
-// npm test: the standalone C++ tests (ctest, in the cmake-js build folder), then
-// the JS tests (vitest: engine against llama.cpp, CLI, fuzz). No GPU, no network.
+// npm test: the standalone C++ tests (ctest, in the cmake-js build folder), the
+// type checks (the app, the renderer and the tests themselves, which vitest runs
+// without checking), then the JS tests (vitest: engine against llama.cpp, CLI,
+// fuzz). No GPU, no network.
 // Test data: ../shared beside the checkout, or $TOME_TEST_DATA.
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -21,5 +23,8 @@ if (!existsSync(path.join(buildDir, "CTestTestfile.cmake"))) {
   process.exit(1);
 }
 let ok = run("native (ctest)", "ctest", ["--test-dir", buildDir, "--output-on-failure", "-j", "2"]);
+const tsc = path.join(root, "node_modules", "typescript", "bin", "tsc");
+for (const project of ["tsconfig.json", "renderer/tsconfig.json", "tsconfig.test.json"])
+  ok = run(`types (tsc -p ${project})`, process.execPath, [tsc, "--noEmit", "-p", project]) && ok;
 ok = run("js (vitest)", process.execPath, [path.join(root, "node_modules", "vitest", "vitest.mjs"), "run", ...passthrough]) && ok;
 process.exit(ok ? 0 : 1);

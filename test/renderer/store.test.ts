@@ -5,6 +5,7 @@ import { bindEvents, resetStore, useStore } from "../../renderer/src/store";
 import { setApi } from "../../renderer/src/store/api";
 import { fakeApi, type FakeApi } from "./fake-api";
 import { app, doc, engine, msg, settings } from "./fixtures";
+import type { ModelEntry } from "../../main/ipc/contract";
 
 let f: FakeApi;
 let unbind: () => void;
@@ -85,8 +86,8 @@ describe("store", () => {
   });
 
   it("the menu's Open Model runs the window's model dialog: the list is refreshed and the model inspected", async () => {
-    const other = { path: "/elsewhere/other.gguf", name: "other.gguf", sizeBytes: 20, source: "recent" as const };
-    let listed = [{ path: "/m/tiny.gguf", name: "tiny.gguf", sizeBytes: 10, source: "models-dir" as const }];
+    const other: ModelEntry = { path: "/elsewhere/other.gguf", name: "other.gguf", sizeBytes: 20, source: "recent" };
+    let listed: ModelEntry[] = [{ path: "/m/tiny.gguf", name: "tiny.gguf", sizeBytes: 10, source: "models-dir" }];
     unbind();
     f = fakeApi({
       "app.info": () => app,

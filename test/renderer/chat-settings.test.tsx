@@ -343,7 +343,7 @@ describe("notices", () => {
     expect((screen.getByTestId("send") as HTMLButtonElement).disabled).toBe(true); // nowhere to send it
     act(() => vi.advanceTimersByTime(LOST_LONG_MS + 10));
     act(() => s().setConnection("closed"));
-    expect(screen.getByTestId("connection-lost").textContent).toMatch(/If tome was restarted, open the address it printed/);
+    expect(screen.getByTestId("connection-lost").textContent).toMatch(/is tome running\? Started again the same way, it is found by itself; started on another port or with another data folder, open the address it printed/);
     act(() => s().setConnection("open"));
     expect(screen.queryByTestId("connection-lost")).toBeNull();
   });

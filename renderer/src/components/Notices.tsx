@@ -65,8 +65,9 @@ function NoticeItem({ n }: { n: Notice }) {
 
 /**
  * While the connection is down, from its loss until it is back (not flickering with each
- * retry); after LOST_LONG_MS, also the likely cause: `tome serve` prints a new address (port
- * and token) each time it starts, so a page from before a restart never reconnects.
+ * retry); after LOST_LONG_MS, also what to do. `tome serve` keeps its token in the data folder
+ * and its port (7878) by default, so a page reconnects by itself to a server started again the
+ * same way; one started on another port or with another data folder has a new address.
  * The App puts it in the layout's flow under the top bar (a row of its own that pushes the
  * columns down), so it never hides the model bar and the engine's state.
  */
@@ -87,8 +88,8 @@ export function ConnectionLost() {
         {long && (
           <>
             {" "}
-            Still no answer. If tome was restarted, open the address it printed when it started (each start prints a new one); your
-            books and conversations are kept.
+            Still no answer: is tome running? Started again the same way, it is found by itself; started on another port or
+            with another data folder, open the address it printed. Your books and conversations are kept.
           </>
         )}
       </span>

@@ -1,7 +1,9 @@
 // The engine's bounds on a session's options (native/src/addon/session_wrap.cpp),
 // checked by the CLI first, so that a bad value is refused under its flag's name
 // (exit 2) before a model loads, not as "option 'topK' ..." after.
-export const MAX_CTX = 1 << 24; // kMaxCtx: positions a session may hold
+import { MAX_SESSION_CTX } from "../engine/memory";
+
+export const MAX_CTX = MAX_SESSION_CTX; // kMaxCtx: positions a session may hold
 export const MAX_SINKS = 1 << 20;
 export const MAX_WINDOW = 1 << 20;
 export const MAX_TOP_K = 1 << 24;

@@ -14,6 +14,20 @@ function num(md: GgufSummary["metadata"], key: string): number | undefined {
   return typeof v === "number" ? v : undefined;
 }
 
+/** Positions a session may hold (kMaxCtx, native/src/addon/session_wrap.cpp). */
+export const MAX_SESSION_CTX = 1 << 24;
+
+/**
+ * A session's context when none is asked for, as the engine picks it (default_ctx): the
+ * trained one (2048 when the file has none) within [1, MAX_SESSION_CTX]. A file may declare
+ * any number; sized as declared, 2^30 read as a 64 TiB cache that no session would hold.
+ */
+export function defaultContext(trained: number | undefined): number {
+  const t = trained !== undefined && Number.isFinite(trained) ? Math.trunc(trained) : 2048;
+  return Math.min(Math.max(t, 1), MAX_SESSION_CTX);
+}
+
+/** Weights + KV cache at `ctx` tokens, or at the context a session takes by default. */
 export function estimateMemory(summary: GgufSummary, ctx?: number): MemoryEstimate | undefined {
   const md = summary.metadata;
   const arch = md["general.architecture"];
@@ -24,7 +38,7 @@ export function estimateMemory(summary: GgufSummary, ctx?: number): MemoryEstima
   if (!nLayer || !nEmbd || !nHead) return undefined;
   const nHeadKv = num(md, `${arch}.attention.head_count_kv`) ?? nHead;
   const headDim = num(md, `${arch}.attention.key_length`) ?? nEmbd / nHead;
-  const c = ctx ?? num(md, `${arch}.context_length`) ?? 2048;
+  const c = ctx ?? defaultContext(num(md, `${arch}.context_length`));
   const weightBytes = summary.tensors.reduce((s, t) => s + t.bytes, 0);
   const kvBytes = 2 * nLayer * nHeadKv * headDim * c * 2;
   return { ctx: c, weightBytes, kvBytes, totalBytes: weightBytes + kvBytes };

@@ -90,6 +90,9 @@ describe("usage", () => {
       [["cache", "list", "--dir", aFile], 1, `tome cache: --dir '${aFile}': not a directory`],
       [["cache", "list", "--dir", path.join(dir, "no-such-dir")], 1, `tome cache: --dir '${path.join(dir, "no-such-dir")}': no such directory`],
       [["eval", "--from", path.join(dir, "none.json"), "--report", path.join(dir, "r.html")], 1, `tome eval: --from '${path.join(dir, "none.json")}': no such file`],
+      // named under its flag before the addon loads (it was the engine's "IO_OPEN: cannot open ...")
+      [["make-model", "--arch", "llama", "--shape", "tiny", "--type", "f32", "--vocab", path.join(dir, "no-vocab.gguf"), "--out", path.join(dir, "m.gguf")], 1, `tome make-model: --vocab '${path.join(dir, "no-vocab.gguf")}': no such file`],
+      [["make-model", "--arch", "llama", "--shape", "tiny", "--type", "f32", "--vocab", dir, "--out", path.join(dir, "m.gguf")], 1, `tome make-model: --vocab '${dir}': is a directory`],
     ];
     for (const [args, status, line] of cases) {
       const r = tome(args);
@@ -107,6 +110,11 @@ describe("usage", () => {
     const notResult = path.join(dir, "not-result.json");
     fs.writeFileSync(notResult, "[1, 2]");
     expect(tome(["eval", "--from", notResult, "--report", path.join(dir, "r.html")]).stderr).toMatch(/^tome eval: --from '.*': not a tome eval result \(.*\)\n$/);
+    // under --json each has a code of its own (both were the generic ERROR)
+    for (const [file, code] of [[bad, "NOT_JSON"], [notResult, "NOT_EVAL_RESULT"]]) {
+      const r = tome(["eval", "--from", file, "--report", path.join(dir, "r.html"), "--json"]);
+      expect(JSON.parse(r.stdout).error.code).toBe(code);
+    }
     const lengths = tome(["eval", "--model", "m.gguf", "--lengths", "99999999"]);
     expect(lengths.status).toBe(2);
     expect(lengths.stderr.split("\n")[0]).toBe("tome eval: --lengths: length 99999999 is more than the engine's context limit (16777216 tokens)");

@@ -8,6 +8,8 @@ import { buildPrompt } from "../../main/app/prompt";
 import { FakeEngine } from "./helpers/fake-engine";
 import { defaultDataDir } from "../../main/app/paths";
 import { floatArg } from "../../main/cli/args";
+import { estimateMemory, MAX_SESSION_CTX } from "../../main/engine/memory";
+import type { GgufSummary } from "../../main/engine/native";
 import { admissionOrder, sessionBytes, turnRatios, WARMUP, warmedUp } from "../../main/bench/decode-turns";
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -170,5 +172,33 @@ describe("decode bench turns", () => {
     const faster = Array.from({ length: WARMUP.maxSteps / WARMUP.blockSteps }, (_, i) => 100 / 1.1 ** i);
     expect(warmedUp(faster.slice(0, -1))).toBe(false);
     expect(warmedUp(faster)).toBe(true);
+  });
+});
+
+describe("memory estimate", () => {
+  // a GGUF's summary as inspectGguf gives it: 2 layers, 2 KV heads of 4 dims, 1000 bytes of weights
+  const summary = (contextLength?: number): GgufSummary => ({
+    version: 3,
+    fileSize: 2000,
+    alignment: 32,
+    dataOffset: 1000,
+    metadata: {
+      "general.architecture": "llama",
+      "llama.block_count": 2,
+      "llama.embedding_length": 16,
+      "llama.attention.head_count": 4,
+      "llama.attention.head_count_kv": 2,
+      ...(contextLength === undefined ? {} : { "llama.context_length": contextLength }),
+    },
+    tensors: [{ name: "w", type: "f32", shape: [250], bytes: 1000, supported: true }],
+  });
+  const kv = (ctx: number) => 2 * 2 * 2 * 4 * ctx * 2;
+  it("sizes the context a session takes by default: the trained one within the engine's limit", () => {
+    expect(estimateMemory(summary(4096))).toEqual({ ctx: 4096, weightBytes: 1000, kvBytes: kv(4096), totalBytes: 1000 + kv(4096) });
+    expect(estimateMemory(summary())!.ctx).toBe(2048);
+    // a file may declare any context; a session holds at most 2^24 positions (it was sized as declared)
+    expect(estimateMemory(summary(2 ** 30))!.ctx).toBe(MAX_SESSION_CTX);
+    expect(estimateMemory(summary(0))!.ctx).toBe(1);
+    expect(estimateMemory(summary(2 ** 30), 1024)!.kvBytes).toBe(kv(1024));
   });
 });

@@ -77,12 +77,12 @@ function readResult(from: string): EvalResult {
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new CliError(`--from '${from}': not JSON (${(e as Error).message.replace(/\s+/g, " ")})`);
+    throw new CliError(`--from '${from}': not JSON (${(e as Error).message.replace(/\s+/g, " ")})`, "NOT_JSON");
   }
   try {
     return validateEvalResult(json);
   } catch (e) {
-    throw new CliError(`--from '${from}': not a tome eval result (${(e as Error).message})`);
+    throw new CliError(`--from '${from}': not a tome eval result (${(e as Error).message})`, "NOT_EVAL_RESULT");
   }
 }
 

@@ -11,8 +11,9 @@ import { MAX_CTX } from "../limits";
 export const usage = "tome inspect M.gguf [--ctx N] [--json]";
 
 export const flags = `  M.gguf                 the model file
-  --ctx N                also the RAM for weights + KV cache at a context of N tokens,
-                         at most ${MAX_CTX} (the engine's limit)
+  --ctx N                the RAM for weights + KV cache at a context of N tokens, at
+                         most ${MAX_CTX} (the engine's limit); by default at the context
+                         a session takes (the model's trained one, within that limit)
   --json                 print one JSON object (metadata, tensors, memory)
   -h, --help             this help`;
 

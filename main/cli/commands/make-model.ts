@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import { loadAddon } from "../../engine";
 import { intArg, parse, requireArg, UsageError } from "../args";
 import { CliError } from "../errors";
-import { checkParentDirectory } from "../files";
+import { checkParentDirectory, checkReadableFile } from "../files";
 
 export const usage =
   "tome make-model --arch llama|qwen2 --shape tiny|smol|1b|8b --type f32|f16|bf16|q8_0|q4_0|q4_k|q5_k|q6_k|iq4_nl --vocab VOCAB.gguf --out F.gguf [--seed S] [--force]";
@@ -43,6 +43,7 @@ export async function makeModel(argv: string[]): Promise<number> {
   const out = requireArg(values.out, "out");
   const seed = intArg(values.seed, "seed", 1);
   // before the addon loads or a byte is written
+  checkReadableFile("--vocab", vocab);
   checkParentDirectory("--out", out);
   if (values.force !== true) refuseExisting(out);
   await loadAddon().writeSyntheticModel({ arch, shape, type, vocab, out, seed });

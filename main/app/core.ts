@@ -18,7 +18,7 @@ import type {
   Params,
   Result,
 } from "../ipc/contract";
-import { AppError } from "../ipc/errors";
+import { AppError, toContractError } from "../ipc/errors";
 import { isMethod, LIMITS, validateParams } from "../ipc/validate";
 import { ValidationError } from "../ipc/schema";
 import type { Library } from "../library";
@@ -26,6 +26,7 @@ import type { Engine } from "../host/engine-client";
 import type { EngineEvent, LoadedModel } from "../host/protocol";
 import { allowedModelPath, listModels, modelDetails } from "./models";
 import { importFile } from "./import";
+import { readBookFile } from "./book-file";
 import { InspectCache } from "./inspect-cache";
 import { ReadJobs, type DocTokens } from "./read";
 import { Answers } from "./answer";
@@ -34,7 +35,8 @@ import { removeCache } from "../engine/kv-cache";
 
 export interface Dialogs {
   openModel(): Promise<string | null>;
-  openBooks(): Promise<{ name: string; bytes: Uint8Array }[]>;
+  /** The paths chosen (none when cancelled); the core reads them (book-file.ts). */
+  openBooks(): Promise<string[]>;
 }
 
 export interface CoreOptions {
@@ -352,11 +354,18 @@ export class AppCore {
       },
       "library.openDialog": this.opts.dialogs
         ? async () => {
+            // Each chosen book on its own: one that cannot be added (too large, damaged, gone)
+            // is said so and the others are added; the first failure used to end the loop.
             const out: DocumentInfo[] = [];
-            for (const f of await this.opts.dialogs!.openBooks()) {
-              const doc = await importFile(lib, f.name, f.bytes, settings().skipBoilerplate);
-              this.emit("doc.updated", doc);
-              out.push(doc);
+            for (const file of await this.opts.dialogs!.openBooks()) {
+              try {
+                const f = await readBookFile(file);
+                const doc = await importFile(lib, f.name, f.bytes, settings().skipBoilerplate);
+                this.emit("doc.updated", doc);
+                out.push(doc);
+              } catch (e) {
+                this.emit("app.notice", { kind: "error", text: `Could not open '${nodePath.basename(file)}': ${toContractError(e).message}` });
+              }
             }
             return out;
           }

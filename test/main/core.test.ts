@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { b64, eventsOf, makeCore, tempDir, until, type TestCore } from "./helpers/core";
 import type { DocumentInfo, EngineStatus, MessageInfo } from "../../main/ipc/contract";
+import { readBookFile } from "../../main/app/book-file";
 
 const BOOK = "Title: Tiny\nAuthor: Me\n\n*** START OF THE PROJECT GUTENBERG EBOOK TINY ***\n\nCHAPTER I.\nThe Start\n\n" + "Alice sat by the river. ".repeat(40) + "\n*** END OF THE PROJECT GUTENBERG EBOOK TINY ***\n";
 
@@ -361,5 +362,46 @@ describe("following a job from a page loaded while it runs", () => {
     const { assistant } = (await t.core.call("chat.send", { conversationId: conv.id, text: "Who?" })) as { assistant: MessageInfo };
     await until(() => t.core.lib.conversations.message(assistant.id)!.status === "done" && t.core.state.job === null);
     await until(() => eventsOf(t, "stats.memory").at(-1)!.nPast > afterRead.nPast);
+  });
+});
+
+describe("books chosen in the open dialog", () => {
+  it("are read and added one by one: one that cannot be added is said so, the others still come in", async () => {
+    const dir = tempDir();
+    const good = path.join(dir, "tiny.txt");
+    fs.writeFileSync(good, BOOK);
+    const big = path.join(dir, "big.txt");
+    fs.writeFileSync(big, "");
+    fs.truncateSync(big, 64 * 2 ** 20 + 1); // sparse: one byte over the limit, refused by its size unread
+    const damaged = path.join(dir, "damaged.epub");
+    fs.writeFileSync(damaged, "PK\u0003\u0004 not really a zip");
+    const gone = path.join(dir, "gone.txt");
+    const other = path.join(dir, "other.md");
+    fs.writeFileSync(other, "# Other\n\n" + "The tide came in. ".repeat(30));
+    t = makeCore({ dialogs: { openModel: async () => null, openBooks: async () => [big, good, damaged, gone, dir, other] } });
+    const added = (await t.core.call("library.openDialog", {})) as DocumentInfo[];
+    expect(added.map((d) => d.sourceName)).toEqual(["tiny.txt", "other.md"]);
+    expect(t.core.lib.documents.list().map((d) => d.sourceName).sort()).toEqual(["other.md", "tiny.txt"]);
+    const notices = eventsOf(t, "app.notice");
+    expect(notices.map((n) => n.kind)).toEqual(["error", "error", "error", "error"]);
+    expect(notices.map((n) => n.text)).toEqual([
+      "Could not open 'big.txt': it is over the 64 MiB limit.",
+      expect.stringMatching(/^Could not open 'damaged.epub': This EPUB file is damaged/),
+      "Could not open 'gone.txt': it is no longer there.",
+      `Could not open '${path.basename(dir)}': it is not a file.`,
+    ]);
+  });
+
+  it("reads a file to its end and refuses one past the limit, whatever its size said", async () => {
+    const dir = tempDir();
+    const f = path.join(dir, "book.txt");
+    fs.writeFileSync(f, "x".repeat(10));
+    expect((await readBookFile(f, 10)).bytes).toEqual(new Uint8Array(Buffer.from("x".repeat(10))));
+    fs.writeFileSync(f, "x".repeat(11));
+    await expect(readBookFile(f, 10)).rejects.toMatchObject({ code: "TOO_LARGE" });
+    // larger than one read's chunk (4 MiB): every byte, in order
+    const bytes = new Uint8Array(9 * 2 ** 20 + 7).map((_, i) => (i * 31) & 255);
+    fs.writeFileSync(f, bytes);
+    expect(Buffer.compare((await readBookFile(f)).bytes, bytes)).toBe(0);
   });
 });

@@ -3,7 +3,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { AppCore } from "../../../main/app/core";
+import { AppCore, type Dialogs } from "../../../main/app/core";
 import { Library } from "../../../main/library";
 import { builtinDefaults } from "../../../main/library/settings";
 import { FakeEngine, type FakeOptions } from "./fake-engine";
@@ -22,7 +22,7 @@ export function tempDir(prefix = "tome-test-"): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-export function makeCore(o: FakeOptions & { dir?: string } = {}): TestCore {
+export function makeCore(o: FakeOptions & { dir?: string; dialogs?: Dialogs } = {}): TestCore {
   const dir = o.dir ?? tempDir();
   const modelsDir = path.join(dir, "models");
   fs.mkdirSync(modelsDir, { recursive: true });
@@ -35,6 +35,7 @@ export function makeCore(o: FakeOptions & { dir?: string } = {}): TestCore {
     mode: "browser",
     dataDir: dir,
     version: "0.0.0-test",
+    dialogs: o.dialogs,
   });
   const events: TestCore["events"] = [];
   core.onEvent((event, data) => events.push({ event, data }));

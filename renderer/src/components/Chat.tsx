@@ -4,7 +4,7 @@ import { useEffect, useLayoutEffect, useRef, useState } from "react";
 import { useFocusHandoff } from "../focus-handoff";
 import { useStore } from "../store";
 import type { EngineActivity, MessageInfo } from "../../../main/ipc/contract";
-import { DOING, ms, rate } from "../format";
+import { DOING, int, ms, rate } from "../format";
 
 /** How near the bottom (px) still counts as following the answer as it streams. */
 const FOLLOW_PX = 40;
@@ -178,7 +178,7 @@ function cutReason(m: MessageInfo): { text: string; tip: string } | null {
   if (m.status !== "done" || !st) return null;
   if (st.stoppedBy === "context")
     return { text: "cut off: context full", tip: "The book and the conversation fill the model's context: start a new conversation, or load the model with a longer context." };
-  if (st.stoppedBy === "length") return { text: `cut off: answer limit (${st.tokens} tokens)`, tip: "Raise “Max answer tokens” in Settings for longer answers." };
+  if (st.stoppedBy === "length") return { text: `cut off: answer limit (${int(st.tokens)} tokens)`, tip: "Raise “Max answer tokens” in Settings for longer answers." };
   return null;
 }
 
@@ -186,6 +186,9 @@ function Message({ m }: { m: MessageInfo }) {
   const jump = useStore((s) => s.jump);
   const docId = useStore((s) => s.selectedDocId);
   const cut = cutReason(m);
+  // An answer's first token usually carries the space before a word (SentencePiece's "▁The"):
+  // shown as is, every answer's first line sat one space in from the rest.
+  const text = m.role === "assistant" ? m.content.replace(/^\s+/, "") : m.content;
   return (
     <div
       className={`message ${m.role} status-${m.status}`}
@@ -194,11 +197,11 @@ function Message({ m }: { m: MessageInfo }) {
       aria-label={m.role === "assistant" ? "Answer" : "Your question"}
     >
       <div className="content">
-        {m.content}
+        {text}
         {/* before the first word the engine reads the prompt (and a book not read yet): say so */}
-        {m.status === "streaming" && !m.content && <span className="muted">reading the question… </span>}
+        {m.status === "streaming" && !text && <span className="muted">reading the question… </span>}
         {m.status === "streaming" && <span className="cursor">▍</span>}
-        {m.status === "stopped" && !m.content && <span className="muted">(stopped before the first word)</span>}
+        {m.status === "stopped" && !text && <span className="muted">(stopped before the first word)</span>}
       </div>
       {m.role === "assistant" && m.status !== "streaming" && (
         <div className="meta muted small">
@@ -213,7 +216,7 @@ function Message({ m }: { m: MessageInfo }) {
           {m.stats && (
             <span>
               {" "}
-              {m.stats.tokens} tokens · {rate(m.stats.tokensPerSec)} · prompt {m.stats.promptTokens} ({m.stats.reusedTokens} reused) in {ms(m.stats.prefillMs)}
+              {int(m.stats.tokens)} tokens · {rate(m.stats.tokensPerSec)} · prompt {int(m.stats.promptTokens)} ({int(m.stats.reusedTokens)} reused) in {ms(m.stats.prefillMs)}
             </span>
           )}
         </div>

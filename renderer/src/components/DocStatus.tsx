@@ -51,7 +51,7 @@ export function contextNote(doc: DocumentInfo, ctx: number | undefined, maxToken
   if (used === 0) return `The model's context (${int(ctx)} tokens) leaves no room for the book once the conversation and the answer have theirs.`;
   const about = exact ? "" : "about ";
   const share = exact && doc.charsUsed !== null && used === doc.tokensUsed ? (doc.charsUsed / Math.max(1, doc.chars)) * 100 : (used / doc.tokens) * 100;
-  const read = `so it ${exact ? "reads" : "will read"} ${about}the first ${int(used)} of this book's ${int(doc.tokens)} tokens (${about}${share.toFixed(1)}% of the text).`;
+  const read = `so it ${exact ? "reads" : "will read"} ${about}the first ${int(used)} of this book's ${int(doc.tokens)} tokens (${shareOfText(share, about)} of the text).`;
   if (exact && now !== used)
     return (
       `The model's context holds ${int(ctx)} tokens; ${int(ctx - used)} of them were kept for the conversation and the answer when the book was read, ${read} ` +
@@ -66,6 +66,13 @@ export function contextNote(doc: DocumentInfo, ctx: number | undefined, maxToken
     `, ${read} ` +
     (byBudget && fitsAt > 0 ? `With Max answer tokens at ${int(fitsAt)} or less it would read all of it.` : "Load a model with a longer context to read more of it.")
   );
+}
+
+/** A part of the book as a percentage, never "0.0%" for some of it nor "100.0%" for less than all. */
+function shareOfText(percent: number, about: string): string {
+  if (percent < 0.05) return "less than 0.1%";
+  if (percent >= 99.95) return "more than 99.9%";
+  return `${about}${percent.toFixed(1)}%`;
 }
 
 /**
@@ -86,6 +93,11 @@ export function DocStatus() {
   const ctx = useStore((s) => s.engine?.model?.ctx);
   const maxTokens = useStore((s) => s.settings?.maxTokens);
   const activity = useStore((s) => s.engine?.activity ?? "idle");
+  // the book the engine reads, when not this one: Read and Open wait for it, and say so
+  const otherRead = useStore((s) => {
+    const id = s.engine?.job?.kind === "read" ? s.engine.job.documentId : null;
+    return id !== null && id !== s.selectedDocId ? s.documents.find((d) => d.id === id) : undefined;
+  });
   const read = useStore((s) => s.readDocument);
   const cancel = useStore((s) => s.cancelRead);
   const cancelling = useStore((s) => s.selectedDocId !== null && readCancelling(s, s.selectedDocId));
@@ -111,6 +123,16 @@ export function DocStatus() {
     >
       Read again
     </button>
+  );
+  // The engine does one thing at a time: a disabled Read, Open or Read again says what it waits
+  // for (this book's own read, starting, shows its progress instead).
+  const waitsFor =
+    activity === "idle" ? null : activity !== "reading" ? DOING[activity] : otherRead ? `reading “${otherRead.title}”` : null;
+  const waits = waitsFor && (
+    <span className="muted small" data-testid="read-waits">
+      {" "}
+      after the engine has finished {waitsFor}
+    </span>
   );
   // Tokenizing and the index build report only their start and end: a bar that moves says
   // "working" honestly, one standing at 0 does not.
@@ -181,11 +203,15 @@ export function DocStatus() {
             {shown === "saved" ? "Open" : "Read it now"}
           </button>
           {shown === "saved" && differs && readAgain}
-          {/* the engine does one thing at a time: say what it is doing instead of failing the click */}
-          {activity !== "idle" && activity !== "reading" && <span className="muted small"> after the engine has finished {DOING[activity]}</span>}
+          {waits}
         </>
       )}
-      {doc.state === "ready" && hasModel && differs && <div>{readAgain}</div>}
+      {doc.state === "ready" && hasModel && differs && (
+        <div>
+          {readAgain}
+          {waits}
+        </div>
+      )}
       {doc.boilerplateSkipped && <p className="muted small">Project Gutenberg header and licence skipped.</p>}
     </div>
   );

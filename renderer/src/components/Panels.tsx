@@ -16,6 +16,8 @@ export function Panels() {
   const engine = useStore((s) => s.engine);
   const tokenStats = useStore(shownTokenStats);
   const last = tokenStats[tokenStats.length - 1];
+  // the answer's count (its last token's place): a page loaded mid-answer has had only the later tokens' figures
+  const answered = last ? Math.max(tokenStats.length, last.index + 1) : 0;
   const mode = useStore((s) => s.settings?.attention.mode);
   // the panels describe the engine's context, which need not be the selected book's
   const held = useStore((s) => s.documents.find((d) => d.id === s.memory?.documentId));
@@ -85,7 +87,7 @@ export function Panels() {
         <div className="panel" data-testid="tokens-per-sec">
           <h4>Speed</h4>
           <span>
-            {rate(last?.tokensPerSec)} · last token {last ? `${last.totalMs.toFixed(1)} ms` : "–"} · {tokenStats.length} tokens
+            {rate(last?.tokensPerSec)} · last token {last ? `${last.totalMs.toFixed(1)} ms` : "–"} · {int(answered)} {answered === 1 ? "token" : "tokens"}
           </span>
         </div>
         <div className="panel wide">

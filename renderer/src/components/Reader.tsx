@@ -45,7 +45,7 @@ export function Reader() {
   const [text, setText] = useState<{ start: number; text: string } | null>(null);
   // The answer whose passages are marked (null: the last one), and the passage outlined.
   const [shown, setShown] = useState<{ answerId: number | null; target: number | null }>({ answerId: null, target: null });
-  const [offer, setOffer] = useState<{ answerId: number; offset: number } | null>(null);
+  const [offer, setOffer] = useState<{ answerId: number; offset: number; end: number } | null>(null);
   const highlights = useStore((s) => answerShown(s.messages, shown.answerId)?.highlights ?? NONE);
   const body = useRef<HTMLDivElement>(null);
   const pending = useRef<number | null>(null); // a jump's offset, until its section is on screen
@@ -53,10 +53,11 @@ export function Reader() {
   const moved = useRef(false); // the person moved around this book: an answer then offers to jump
   const streamingId = useRef<number | null>(null);
 
-  const go = (offset: number, answerId: number | null) => {
-    const i = sections.findIndex((s) => offset >= s.start && offset < s.end);
+  // `end`: where the passage ends; one that runs into the next section opens the one holding most of it
+  const go = (offset: number, answerId: number | null, end?: number) => {
+    const i = sectionOf(sections, offset, end);
     if (i < 0) return;
-    pending.current = offset;
+    pending.current = Math.max(offset, sections[i].start);
     setIndex(i);
     setShown({ answerId, target: offset });
     setOffer(null);
@@ -76,7 +77,10 @@ export function Reader() {
   useEffect(() => {
     if (!jumpTo || !doc || jumpTo.documentId !== doc.id) return;
     moved.current = true;
-    go(jumpTo.offset, jumpTo.answerId ?? answerWith(useStore.getState().messages, jumpTo.offset)?.id ?? null);
+    const messages = useStore.getState().messages;
+    const answerId = jumpTo.answerId ?? answerWith(messages, jumpTo.offset)?.id ?? null;
+    const passage = answerShown(messages, answerId)?.highlights.find((h) => h.start === jumpTo.offset);
+    go(jumpTo.offset, answerId, passage?.end);
   }, [jumpTo?.seq]);
   useEffect(() => {
     if (latestStatus === "streaming") {
@@ -89,8 +93,8 @@ export function Reader() {
     const best = strongest(answerShown(useStore.getState().messages, latestId)?.highlights ?? NONE);
     setShown({ answerId: latestId, target: null });
     if (!best) return;
-    if (moved.current) setOffer({ answerId: latestId, offset: best.start });
-    else go(best.start, latestId);
+    if (moved.current) setOffer({ answerId: latestId, offset: best.start, end: best.end });
+    else go(best.start, latestId, best.end);
   }, [latestId, latestStatus]);
 
   const section = sections[index];
@@ -123,7 +127,7 @@ export function Reader() {
   }, [text, shown]);
 
   if (!doc) return <section className="reader muted">{empty ? "The library is empty: drop a book on the window to read it here." : "No book selected."}</section>;
-  const offered = offer && sections.find((s) => offer.offset >= s.start && offer.offset < s.end);
+  const offered = offer && sections[sectionOf(sections, offer.offset, offer.end)];
   return (
     <section className="reader">
       <header>
@@ -144,7 +148,7 @@ export function Reader() {
       {offer && offered && (
         <div className="reader-offer small" data-testid="answer-offer">
           <span>The answer’s strongest passage: {offered.title}</span>
-          <button type="button" onClick={() => go(offer.offset, offer.answerId)}>
+          <button type="button" onClick={() => go(offer.offset, offer.answerId, offer.end)}>
             Show it
           </button>
           <button type="button" className="icon" aria-label="Dismiss" onClick={() => setOffer(null)}>
@@ -167,6 +171,20 @@ export function Reader() {
       </div>
     </section>
   );
+}
+
+/**
+ * The section to show for a passage [start, end): the one holding most of it (a passage that
+ * starts with the last words of a chapter is read in the next one), else the one it starts in.
+ */
+export function sectionOf(sections: Section[], start: number, end = start): number {
+  let best = sections.findIndex((s) => start >= s.start && start < s.end);
+  let most = best < 0 ? 0 : Math.min(end, sections[best].end) - start;
+  for (let i = best + 1; i > 0 && i < sections.length && sections[i].start < end; i++) {
+    const share = Math.min(end, sections[i].end) - sections[i].start;
+    if (share > most) [best, most] = [i, share];
+  }
+  return best;
 }
 
 const NONE: Highlight[] = [];

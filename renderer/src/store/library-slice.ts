@@ -2,6 +2,7 @@
 import type { DocumentInfo, ReadProgress } from "../../../main/ipc/contract";
 import { api, messageOf } from "./api";
 import { toBase64 } from "../transport/base64";
+import type { StoreApi } from "zustand";
 import type { Slice, Store } from "./types";
 
 export interface LibrarySlice {
@@ -13,8 +14,11 @@ export interface LibrarySlice {
   loadDocuments(): Promise<void>;
   selectDocument(id: number | null): Promise<void>;
   importFiles(files: File[]): Promise<void>;
-  /** Reads (or opens a saved) book; `fresh`: read it again under today's settings, replacing its saved read. */
-  readDocument(id: number, o?: { fresh?: boolean }): Promise<void>;
+  /**
+   * Reads (or opens a saved) book; `fresh`: read it again under today's settings, replacing its
+   * saved read. The read's job id, or null when it was refused (a notice says why).
+   */
+  readDocument(id: number, o?: { fresh?: boolean }): Promise<string | null>;
   cancelRead(id: number): Promise<void>;
   removeDocument(id: number): Promise<void>;
   docUpdated(d: DocumentInfo): void;
@@ -22,7 +26,7 @@ export interface LibrarySlice {
   setProgress(p: ReadProgress): void;
 }
 
-export const librarySlice: Slice<LibrarySlice> = (set, get) => ({
+export const librarySlice: Slice<LibrarySlice> = (set, get, store) => ({
   documents: [],
   selectedDocId: null,
   progress: {},
@@ -47,6 +51,11 @@ export const librarySlice: Slice<LibrarySlice> = (set, get) => ({
   },
 
   importFiles: async (files) => {
+    // Several books at once: the engine reads one at a time, so the others wait for the one
+    // before (each read in turn, the last one, selected, ending in the engine). Something else
+    // taking the engine meanwhile (a question, a model) ends the turns: the rest keep Read it now.
+    let reading: { jobId: string; documentId: number } | null = null;
+    const waiting: number[] = [];
     for (const f of files) {
       if (f.size > get().maxImportBytes) {
         get().notify("error", `'${f.name}' is ${(f.size / 2 ** 20).toFixed(0)} MiB; the limit is ${get().maxImportBytes / 2 ** 20} MiB.`);
@@ -63,20 +72,39 @@ export const librarySlice: Slice<LibrarySlice> = (set, get) => ({
         get().docUpdated(doc);
         await get().selectDocument(doc.id);
         // A new book is read at once when a model is loaded, so it becomes ready.
-        if (get().engine?.model && doc.state !== "ready" && !get().engineBusy()) await get().readDocument(doc.id);
+        if (get().engine?.model && doc.state !== "ready") {
+          if (reading) waiting.push(doc.id);
+          else if (!get().engineBusy()) {
+            const jobId = await get().readDocument(doc.id);
+            if (jobId) reading = { jobId, documentId: doc.id };
+          }
+        }
       } catch (e) {
         get().notify("error", `Could not open '${f.name}': ${messageOf(e)}`);
       } finally {
         set((s) => ({ importing: s.importing.filter((n) => n !== f.name) }));
       }
     }
+    if (!reading || !waiting.length) return;
+    void (async () => {
+      for (const id of waiting) {
+        await readOver(store, reading);
+        const d = get().documents.find((x) => x.id === id);
+        if (!get().engine?.model || get().engineBusy()) return;
+        if (!d || d.state === "ready" || d.state === "reading") continue; // removed, or read meanwhile
+        const jobId = await get().readDocument(id);
+        if (!jobId) return;
+        reading = { jobId, documentId: id };
+      }
+    })();
   },
 
   readDocument: async (id, o) => {
     try {
-      await api()["library.read"](o?.fresh ? { documentId: id, fresh: true } : { documentId: id });
+      return (await api()["library.read"](o?.fresh ? { documentId: id, fresh: true } : { documentId: id })).jobId;
     } catch (e) {
       get().notify("error", messageOf(e));
+      return null;
     }
   },
 
@@ -129,6 +157,27 @@ export const librarySlice: Slice<LibrarySlice> = (set, get) => ({
 export function readCancelling(s: Store, documentId: number): boolean {
   const job = s.engine?.job;
   return !!job?.cancelling && job.documentId === documentId && s.documents.find((d) => d.id === documentId)?.state === "reading";
+}
+
+/**
+ * Resolves when the read has ended: the engine ran its job (or the book came out of it ready or
+ * failed, or was removed) and runs it no more. A read refused before it started never resolves.
+ */
+function readOver(store: StoreApi<Store>, read: { jobId: string; documentId: number }): Promise<void> {
+  return new Promise((resolve) => {
+    let seen = false;
+    const check = (s: Store) => {
+      const running = s.engine?.job?.id === read.jobId;
+      const state = s.documents.find((d) => d.id === read.documentId)?.state;
+      seen ||= running || state === "reading";
+      // a book removed meanwhile ends its read too
+      if (running || !(seen || state === undefined || state === "ready" || state === "error")) return;
+      off();
+      resolve();
+    };
+    const off = store.subscribe(check);
+    check(store.getState());
+  });
 }
 
 /** library.list's order: created_at DESC, id DESC. */

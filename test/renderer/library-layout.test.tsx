@@ -183,6 +183,8 @@ describe("removing a conversation", () => {
     await waitFor(() => expect(s().conversationId).toBe(2));
     expect(screen.getAllByTestId("conversation").map((c) => c.textContent)).toEqual(["New conversation", "Why the rabbit?"]);
     expect(screen.queryByText("A girl.")).toBeNull();
+    // the New button's name is not an untitled conversation's
+    expect(screen.getAllByRole("button", { name: "New conversation" })).toHaveLength(1);
 
     fireEvent.click(within(row("New conversation")).getByLabelText(/Delete conversation/));
     await waitFor(() => expect(called("chat.remove")).toEqual([{ conversationId: 1 }, { conversationId: 2 }]));

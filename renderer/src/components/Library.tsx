@@ -93,7 +93,8 @@ function Conversations({ onAsk }: { onAsk(a: Ask): void }) {
     <div className="conversations">
       <h3 aria-label="Conversations">
         Conversations{" "}
-        <button type="button" aria-label="New conversation" onClick={() => void create()}>
+        {/* not "New conversation": that is every untitled conversation's name in the list */}
+        <button type="button" aria-label="Start a new conversation" onClick={() => void create()}>
           New
         </button>
       </h3>

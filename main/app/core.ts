@@ -19,8 +19,7 @@ import type {
   Result,
 } from "../ipc/contract";
 import { AppError, toContractError } from "../ipc/errors";
-import { isMethod, LIMITS, validateParams } from "../ipc/validate";
-import { ValidationError } from "../ipc/schema";
+import { LIMITS, requireMethod, validateParams } from "../ipc/validate";
 import type { Library } from "../library";
 import type { Engine } from "../host/engine-client";
 import type { EngineEvent, LoadedModel } from "../host/protocol";
@@ -94,9 +93,9 @@ export class AppCore {
 
   /** Validates and runs one request. Throws AppError / ValidationError. */
   async call(method: unknown, params: unknown): Promise<unknown> {
-    if (!isMethod(method)) throw new ValidationError(`method: unknown method ${JSON.stringify(String(method)).slice(0, 80)}`);
-    const p = validateParams(method, params);
-    return (this.handlers[method] as (x: unknown) => unknown)(p);
+    const m = requireMethod(method);
+    const p = validateParams(m, params);
+    return (this.handlers[m] as (x: unknown) => unknown)(p);
   }
 
   onEvent(l: Listener): () => void {

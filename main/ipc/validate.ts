@@ -132,6 +132,17 @@ export function validateRequest(msg: unknown): RequestMessage {
   const m = msg as Record<string, unknown>;
   const reqId = int({ min: 0, max: Number.MAX_SAFE_INTEGER })(m.id, "id");
   for (const k of Object.keys(m)) if (k !== "id" && k !== "method" && k !== "params") throw new ValidationError(`message.${k}: unknown field`);
-  if (!isMethod(m.method)) throw new ValidationError(`method: unknown method ${JSON.stringify(String(m.method)).slice(0, 80)}`);
-  return { id: reqId, method: m.method, params: validateParams(m.method, m.params) };
+  const method = requireMethod(m.method);
+  return { id: reqId, method, params: validateParams(method, m.params) };
+}
+
+/**
+ * A request's method, or a ValidationError naming what came instead. Only a string is quoted
+ * back: String() of a deeply nested array overflows the stack, which answered a malformed
+ * message with INTERNAL "Maximum call stack size exceeded".
+ */
+export function requireMethod(method: unknown): Method {
+  if (typeof method !== "string") throw new ValidationError(`method: expected a string, got ${method === null ? "null" : Array.isArray(method) ? "an array" : typeof method}`);
+  if (!isMethod(method)) throw new ValidationError(`method: unknown method ${JSON.stringify(method.slice(0, 80)).slice(0, 84)}`);
+  return method;
 }

@@ -8,7 +8,27 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { IncomingMessage } from "node:http";
 
-export const COOKIE = "tome_token";
+/**
+ * The cookie that carries the token, named after the port: browsers keep cookies per host, not
+ * per port, so with one name a second tome serve (another data folder, another token) on the
+ * same host overwrote the first one's cookie, and the first one's pages got 401 on reload.
+ */
+export function cookieName(port: number): string {
+  return `tome_token_${port}`;
+}
+
+/**
+ * The request's URL, or null when it cannot be parsed. The request line is the client's to
+ * write ("GET http://[ HTTP/1.1" passes Node's parser) and new URL() throws on it: thrown in
+ * a request or upgrade listener, that ended the whole process, token or not.
+ */
+export function requestUrl(req: IncomingMessage): URL | null {
+  try {
+    return new URL(req.url ?? "/", "http://x");
+  } catch {
+    return null;
+  }
+}
 
 export function newToken(): string {
   return randomBytes(24).toString("base64url");
@@ -43,35 +63,53 @@ function same(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-export function tokenFrom(req: IncomingMessage): string | null {
-  const url = new URL(req.url ?? "/", "http://x");
-  const q = url.searchParams.get("token");
+export function tokenFrom(req: IncomingMessage, port: number): string | null {
+  const q = requestUrl(req)?.searchParams.get("token");
   if (q) return q;
   const auth = req.headers.authorization;
   if (auth?.startsWith("Bearer ")) return auth.slice(7);
   for (const part of (req.headers.cookie ?? "").split(";")) {
     const [k, ...v] = part.trim().split("=");
-    if (k === COOKIE) return v.join("=");
+    if (k === cookieName(port)) return v.join("=");
   }
   return null;
 }
 
-export function hasToken(req: IncomingMessage, token: string): boolean {
-  const t = tokenFrom(req);
+export function hasToken(req: IncomingMessage, token: string, port: number): boolean {
+  const t = tokenFrom(req, port);
   return t !== null && same(t, token);
+}
+
+/**
+ * The host:port forms a client may name us by: the loopback names and the bound host. An IPv6
+ * host is written in brackets and in its canonical form, as browsers send it (a URL's
+ * "[::ffff:127.0.0.1]" is sent as "[::ffff:7f00:1]"); unbracketed, an IPv6 --host other than
+ * ::1 refused the very URL tome serve printed (421).
+ */
+function ourHosts(boundHost: string, port: number): Set<string> {
+  return new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, `${urlHost(boundHost)}:${port}`]);
+}
+
+/** A host as it is written in a URL (lower case; IPv6 in brackets, canonical). */
+export function urlHost(host: string): string {
+  const h = host.toLowerCase();
+  if (!h.includes(":")) return h;
+  try {
+    return new URL(`http://[${h}]/`).hostname;
+  } catch {
+    return `[${h}]`;
+  }
 }
 
 /** Host header names one of the addresses we serve (127.0.0.1, localhost, [::1], or the bound host). */
 export function hostAllowed(req: IncomingMessage, boundHost: string, port: number): boolean {
-  const host = (req.headers.host ?? "").toLowerCase();
-  const ok = new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, `${boundHost.toLowerCase()}:${port}`]);
-  return ok.has(host);
+  return ourHosts(boundHost, port).has((req.headers.host ?? "").toLowerCase());
 }
 
 /** A browser's Origin must be our page; non-browser clients send none. */
 export function originAllowed(req: IncomingMessage, boundHost: string, port: number): boolean {
   const origin = req.headers.origin;
   if (!origin) return true;
-  const ok = new Set([`http://127.0.0.1:${port}`, `http://localhost:${port}`, `http://[::1]:${port}`, `http://${boundHost.toLowerCase()}:${port}`]);
-  return ok.has(origin.toLowerCase());
+  const o = origin.toLowerCase();
+  return o.startsWith("http://") && ourHosts(boundHost, port).has(o.slice("http://".length));
 }

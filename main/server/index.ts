@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import { WebSocketServer } from "ws";
 import type { AppCore } from "../app/core";
 import { LIMITS } from "../ipc/validate";
-import { COOKIE, hasToken, hostAllowed, newToken, originAllowed, tokenFrom } from "./auth";
+import { cookieName, hasToken, hostAllowed, newToken, originAllowed, requestUrl, urlHost } from "./auth";
 import { resolveStatic, securityHeaders, sendFile } from "./static";
 import { serveSocket } from "./ws-transport";
 
@@ -37,29 +37,31 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   };
 
   server.on("request", (req, res) => {
+    const url = requestUrl(req);
+    if (!url) return refuse(res, 400, "unreadable request URL");
     if (!hostAllowed(req, host, port)) return refuse(res, 421, "unexpected Host header");
-    if (!hasToken(req, token)) return refuse(res, 401, "wrong or missing access token; open the URL tome serve printed");
+    if (!hasToken(req, token, port)) return refuse(res, 401, "wrong or missing access token; open the URL tome serve printed");
     if (req.method !== "GET" && req.method !== "HEAD") return refuse(res, 405, "method not allowed");
-    const url = new URL(req.url ?? "/", "http://x");
     const file = resolveStatic(o.rendererDir, url.pathname);
     if (!file) return refuse(res, 404, "not found");
     const headers = securityHeaders(port);
     // The first page load carries ?token=; later requests (scripts, styles) use the cookie.
-    if (tokenFrom(req) && url.searchParams.has("token")) {
-      headers["Set-Cookie"] = `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`;
+    if (url.searchParams.has("token")) {
+      headers["Set-Cookie"] = `${cookieName(port)}=${token}; HttpOnly; SameSite=Strict; Path=/`;
     }
     sendFile(res, file, headers);
   });
 
   server.on("upgrade", (req, socket, head) => {
-    const url = new URL(req.url ?? "/", "http://x");
     const deny = (status: string) => {
       socket.write(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       socket.destroy();
     };
+    const url = requestUrl(req);
+    if (!url) return deny("400 Bad Request");
     if (url.pathname !== "/ws") return deny("404 Not Found");
     if (!hostAllowed(req, host, port) || !originAllowed(req, host, port)) return deny("403 Forbidden");
-    if (!hasToken(req, token)) return deny("401 Unauthorized");
+    if (!hasToken(req, token, port)) return deny("401 Unauthorized");
     wss.handleUpgrade(req, socket, head, (ws) => serveSocket(ws, o.core));
   });
 
@@ -68,7 +70,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     server.listen(o.port ?? 0, host, () => resolve());
   });
   port = (server.address() as AddressInfo).port;
-  const shownHost = host.includes(":") ? `[${host}]` : host;
+  const shownHost = urlHost(host);
   return {
     url: `http://${shownHost}:${port}/?token=${token}`,
     port,

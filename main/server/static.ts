@@ -2,6 +2,7 @@
 // are resolved inside the root only: "..", encoded slashes and NULs are refused.
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { pipeline } from "node:stream";
 import type { ServerResponse } from "node:http";
 
 const TYPES: Record<string, string> = {
@@ -49,8 +50,24 @@ export function resolveStatic(root: string, urlPath: string): string | null {
   }
 }
 
+/**
+ * Sends a file once it is open: one that cannot be opened after all (a rebuild removed it since
+ * resolveStatic saw it, or it is unreadable) is a 404, not an unhandled read-stream error that
+ * ended the process. pipeline() closes the file when the client goes away mid-file (pipe() left
+ * the stream paused with its descriptor open, one more for every aborted load).
+ */
 export function sendFile(res: ServerResponse, file: string, headers: Record<string, string>) {
   const type = TYPES[path.extname(file).toLowerCase()] ?? "application/octet-stream";
-  res.writeHead(200, { ...headers, "Content-Type": type });
-  fs.createReadStream(file).pipe(res);
+  const stream = fs.createReadStream(file);
+  stream.once("error", (e: NodeJS.ErrnoException) => {
+    if (res.headersSent) return; // mid-file: pipeline ends the response
+    res.writeHead(404, { ...headers, "Content-Type": "text/plain; charset=utf-8" });
+    res.end(`tome: cannot read this file (${e.code ?? e.message})\n`);
+  });
+  stream.once("open", () => {
+    res.writeHead(200, { ...headers, "Content-Type": type });
+    pipeline(stream, res, () => {
+      /* a client gone mid-file, or a read error: both streams are closed, nothing to answer */
+    });
+  });
 }

@@ -28,6 +28,12 @@ describe("envelope", () => {
     expect(refuse({ id: 1, method: "nope", params: {} }).message).toMatch(/unknown method "nope"/);
     expect(refuse({ id: 1, method: "__proto__", params: {} }).message).toMatch(/unknown method/);
     expect(refuse({ id: 1, method: "toString", params: {} }).message).toMatch(/unknown method/);
+    // a method that is not a string is named by its type: String() of a deeply nested array
+    // overflowed the stack and the answer was INTERNAL "Maximum call stack size exceeded"
+    const deep = JSON.parse("[".repeat(100_000) + "]".repeat(100_000));
+    expect(refuse({ id: 1, method: deep, params: {} })).toEqual({ code: "BAD_REQUEST", message: "method: expected a string, got an array" });
+    expect(refuse({ id: 1, params: {} })).toEqual({ code: "BAD_REQUEST", message: "method: expected a string, got undefined" });
+    expect(refuse({ id: 1, method: "x".repeat(1000), params: {} }).message.length).toBeLessThan(120);
     expect(refuse({ id: 1, method: "app.info", params: {}, extra: 1 }).message).toMatch(/message.extra: unknown field/);
     expect(refuse({ id: 1, method: "library.remove", params: {} }).message).toBe("params.documentId: expected an integer, got undefined");
     expect(refuse({ id: 1, method: "library.remove", params: { documentId: "1" } }).message).toMatch(/expected an integer, got a string/);

@@ -272,6 +272,11 @@ describe("models", () => {
     }
     expect(t.engine.calls.filter((c) => c.op === "load")).toHaveLength(0);
     await expect(t.core.call("models.openDialog", {})).rejects.toMatchObject({ code: "NOT_SUPPORTED" });
+    // a method that is not a string is named by its type (the desktop's IPC reaches call directly):
+    // quoting a deeply nested array back overflowed the stack
+    let deep: unknown = [];
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    await expect(t.core.call(deep, {})).rejects.toThrow("method: expected a string, got an array");
   });
 
   it("answers a model's details from the copy made before (the engine may be busy), until the file changes", async () => {

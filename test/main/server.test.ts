@@ -3,6 +3,7 @@
 // (malformed messages answered, oversized ones refused), and the CLI's first line.
 import * as fs from "node:fs";
 import * as http from "node:http";
+import * as net from "node:net";
 import * as path from "node:path";
 import { spawn } from "node:child_process";
 import { afterEach, describe, expect, it } from "vitest";
@@ -10,7 +11,9 @@ import WebSocket from "ws";
 import { startServer, type RunningServer } from "../../main/server";
 import { LIMITS } from "../../main/ipc/validate";
 import { dataDirToken } from "../../main/server/auth";
-import { makeCore, tempDir, type TestCore } from "./helpers/core";
+import { sendFile } from "../../main/server/static";
+import { BACKLOG_CLOSE_CODE, MAX_BACKLOG_BYTES } from "../../main/server/ws-transport";
+import { makeCore, tempDir, until, type TestCore } from "./helpers/core";
 
 let t: TestCore;
 let server: RunningServer;
@@ -79,7 +82,7 @@ describe("tome serve", () => {
     expect(ok.status).toBe(200);
     expect(ok.headers["content-security-policy"]).toContain("default-src 'self'");
     const cookie = String(ok.headers["set-cookie"]).split(";")[0];
-    expect(cookie).toBe(`tome_token=${server.token}`);
+    expect(cookie).toBe(`tome_token_${server.port}=${server.token}`);
     expect((await get("/assets/app.js", { cookie })).status).toBe(200);
     expect((await get("/assets/app.js", { authorization: `Bearer ${server.token}` })).status).toBe(200);
   });
@@ -122,6 +125,143 @@ describe("tome serve", () => {
     ws.send("x".repeat(LIMITS.maxMessageBytes + 10));
     expect(await closed).toBe(1009); // message too big
     expect((await t.core.call("library.list", {})) as unknown[]).toEqual([]);
+  });
+
+  /** Raw bytes to the server; the status line it answers. */
+  function rawRequest(text: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const c = net.connect(server.port, "127.0.0.1", () => c.write(text));
+      c.setTimeout(5000, () => c.destroy()); // no answer at all: "" (not a hang until the test's timeout)
+      let got = "";
+      c.on("data", (d) => (got += d));
+      c.on("close", () => resolve(got.split("\r\n")[0]));
+      c.on("error", reject);
+    });
+  }
+
+  it("answers a request line whose URL cannot be parsed with 400, and keeps serving", async () => {
+    // Node's parser lets "http://[" through and new URL() throws on it: thrown in the request
+    // or upgrade listener, it ended the process, before any token was looked at.
+    await start();
+    const host = `Host: 127.0.0.1:${server.port}\r\n`;
+    expect(await rawRequest(`GET http://[ HTTP/1.1\r\n${host}Connection: close\r\n\r\n`)).toBe("HTTP/1.1 400 Bad Request");
+    const upgrade = "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n";
+    expect(await rawRequest(`GET http://[ HTTP/1.1\r\n${host}${upgrade}\r\n`)).toBe("HTTP/1.1 400 Bad Request");
+    expect((await get(`/?token=${server.token}`)).status).toBe(200);
+  });
+
+  it("names its cookie after the port, so two servers on one host keep their own", async () => {
+    // Browsers keep cookies per host, not per port: with one name the second server's page load
+    // replaced the first one's cookie, and the first one's page got 401 on reload.
+    await start();
+    const first = server;
+    const otherRoot = tempDir("tome-renderer-");
+    fs.writeFileSync(path.join(otherRoot, "index.html"), "<!doctype html><title>tome</title>");
+    const other = await startServer({ core: t.core, rendererDir: otherRoot, port: 0 });
+    try {
+      const jar = new Map<string, string>(); // name -> value, as a browser keeps them for 127.0.0.1
+      const load = async (s: RunningServer, urlPath: string) =>
+        new Promise<{ status: number }>((resolve, reject) => {
+          const cookie = [...jar].map(([k, v]) => `${k}=${v}`).join("; ");
+          const req = http.request({ host: "127.0.0.1", port: s.port, path: urlPath, headers: { host: `127.0.0.1:${s.port}`, ...(cookie ? { cookie } : {}) } }, (res) => {
+            for (const c of res.headers["set-cookie"] ?? []) {
+              const [kv] = c.split(";");
+              const i = kv.indexOf("=");
+              jar.set(kv.slice(0, i), kv.slice(i + 1));
+            }
+            res.resume();
+            res.on("end", () => resolve({ status: res.statusCode! }));
+          });
+          req.on("error", reject);
+          req.end();
+        });
+      expect((await load(first, `/?token=${first.token}`)).status).toBe(200);
+      expect((await load(other, `/?token=${other.token}`)).status).toBe(200);
+      expect((await load(first, "/")).status).toBe(200); // the first page reloaded, no token in its URL
+    } finally {
+      await other.close();
+    }
+  });
+
+  it("serves the URL it prints on an IPv6 address", async () => {
+    // A browser sends an IPv6 host bracketed and canonical ("[::ffff:7f00:1]"); the Host and
+    // Origin checks compared it with the bare --host and refused the printed URL (421).
+    t = makeCore();
+    const root = tempDir("tome-renderer-");
+    fs.writeFileSync(path.join(root, "index.html"), "<!doctype html><title>tome</title>");
+    server = await startServer({ core: t.core, rendererDir: root, host: "::ffff:127.0.0.1", port: 0 });
+    expect((await fetch(server.url)).status).toBe(200);
+    expect(server.url).toBe(`http://[::ffff:7f00:1]:${server.port}/?token=${server.token}`);
+    const ws = new WebSocket(`ws://[::ffff:7f00:1]:${server.port}/ws?token=${server.token}`, { origin: `http://[::ffff:7f00:1]:${server.port}` });
+    await new Promise((resolve, reject) => {
+      ws.once("open", resolve);
+      ws.once("unexpected-response", (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+    });
+    ws.close();
+    expect((await get(`/?token=${server.token}`, { host: `evil.example:${server.port}` })).status).toBe(421);
+  });
+
+  it("closes a socket whose client stops reading once the backlog passes its limit", async () => {
+    // Every event goes to every socket; a client that does not read had them all queued in the
+    // server's memory, without bound. It is closed instead, and reconnects and reloads.
+    await start();
+    const ws = await socket(`?token=${server.token}`);
+    const text = "x".repeat(1 << 20);
+    // the limit, plus more than the kernel's socket buffers can hold on both sides
+    const n = Math.ceil(MAX_BACKLOG_BYTES / text.length) + 64;
+    let received = 0;
+    const outcome = new Promise<string>((r) => {
+      ws.on("message", () => ++received === n && r("all received"));
+      ws.once("close", (code) => r(`closed ${code}`));
+    });
+    ws.pause(); // stops reading the TCP socket: the kernel's buffers fill, then the server's
+    for (let i = 0; i < n; i++) t.core.emit("app.notice", { kind: "info", text });
+    ws.resume();
+    expect(await outcome).toBe(`closed ${BACKLOG_CLOSE_CODE}`);
+    expect(received).toBeGreaterThan(0); // what was queued before the limit still arrives
+  });
+});
+
+describe("static files", () => {
+  it("answers a file that cannot be opened with 404 instead of ending the process", async () => {
+    // resolveStatic saw the file; a rebuild can remove it before it is opened.
+    const srv = http.createServer((_req, res) => sendFile(res, path.join(tempDir(), "gone.js"), {}));
+    await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+    try {
+      const r = await fetch(`http://127.0.0.1:${(srv.address() as net.AddressInfo).port}/`, { signal: AbortSignal.timeout(5000) }); // no answer: fail, not hang
+      expect(r.status).toBe(404);
+      expect(await r.text()).toMatch(/cannot read this file \(ENOENT\)/);
+    } finally {
+      srv.close();
+    }
+  });
+
+  it.skipIf(process.platform !== "linux")("closes the file when the client goes away mid-file", async () => {
+    // pipe() leaves the file's stream paused and open when the response closes early: one
+    // descriptor more for every aborted load (a reload while the bundle or its map loads).
+    const root = await start();
+    const big = path.join(root, "assets", "big.js");
+    fs.writeFileSync(big, Buffer.alloc(16 << 20, 0x61)); // more than the sockets buffer
+    const openOnBig = () =>
+      fs.readdirSync("/proc/self/fd").filter((fd) => {
+        try {
+          return fs.readlinkSync(`/proc/self/fd/${fd}`) === big;
+        } catch {
+          return false;
+        }
+      }).length;
+    for (let i = 0; i < 3; i++) {
+      await new Promise<void>((resolve, reject) => {
+        const req = http.get({ host: "127.0.0.1", port: server.port, path: `/assets/big.js?token=${server.token}`, headers: { host: `127.0.0.1:${server.port}` } }, (res) =>
+          res.on("error", () => {}).once("data", () => {
+            req.destroy();
+            resolve();
+          }),
+        );
+        req.on("error", reject);
+      });
+    }
+    await until(() => openOnBig() === 0);
   });
 });
 

@@ -19,7 +19,9 @@ export const DEFAULT_PORT = 7878;
 export const usage = `tome serve [--port ${DEFAULT_PORT}] [--host 127.0.0.1] [--model M.gguf] [--models-dir D] [--data-dir D]`;
 
 export const flags = `  --port P               the port to listen on (${DEFAULT_PORT}; 0 = any free port)
-  --host H               the address to listen on (127.0.0.1)
+  --host H               the address to listen on (127.0.0.1); pages are served to a browser
+                         that names this address or localhost (a guard against DNS
+                         rebinding), so a wildcard such as 0.0.0.0 serves no other machine
   --model FILE           a GGUF model to load at start
   --models-dir D         the folder of models the app offers
   --data-dir D           the library, settings and caches (the app's data folder)

@@ -10,7 +10,11 @@ export async function importFile(lib: Library, name: string, bytes: Uint8Array, 
   const existing = lib.documents.findBySha(sha256);
   if (existing) return existing;
   const d = await ingest(name, bytes, { skipBoilerplate });
-  return lib.documents.add({
+  // Looked up again with the insert, in one write transaction: while this copy was being read
+  // (seconds for a PDF) the same bytes may have been stored by another import (dropped twice,
+  // a second window, `tome serve` on the same data folder), and the library keeps one copy.
+  // IMMEDIATE takes the write lock first, so another process cannot insert in between.
+  const store = lib.db.transaction(() => lib.documents.findBySha(sha256) ?? lib.documents.add({
     title: d.title ?? name,
     author: d.author,
     sourceName: name,
@@ -20,5 +24,6 @@ export async function importFile(lib: Library, name: string, bytes: Uint8Array, 
     text: d.text,
     chapters: d.chapters,
     boilerplateSkipped: d.boilerplateSkipped,
-  });
+  }));
+  return store.immediate();
 }

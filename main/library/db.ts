@@ -10,16 +10,54 @@ import { migrations } from "./migrations";
 
 export type DB = Database.Database;
 
+/**
+ * The app database could not be opened. `code` is SQLite's (SQLITE_NOTADB, SQLITE_CORRUPT,
+ * SQLITE_CANTOPEN, SQLITE_READONLY, SQLITE_FULL, ...) or SCHEMA_TOO_NEW; the message names
+ * the file and what to do, for the start-up error dialog. The file itself is left as it was.
+ */
+export class LibraryOpenError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly file: string,
+  ) {
+    super(message);
+    this.name = "LibraryOpenError";
+  }
+}
+
 /** $TOME_SQLITE_BINDING: a better_sqlite3.node built for another runtime (Electron's ABI). */
 export function openDatabase(file: string, nativeBinding = process.env.TOME_SQLITE_BINDING): DB {
   if (file !== ":memory:") fs.mkdirSync(path.dirname(file), { recursive: true });
-  const db = new Database(file, nativeBinding ? { nativeBinding } : {});
-  db.pragma("journal_mode = WAL");
-  db.pragma("synchronous = NORMAL");
-  db.pragma("foreign_keys = ON");
-  db.pragma("busy_timeout = 5000");
-  migrate(db);
-  return db;
+  let db: DB | undefined;
+  try {
+    db = new Database(file, nativeBinding ? { nativeBinding } : {});
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = NORMAL");
+    db.pragma("foreign_keys = ON");
+    db.pragma("busy_timeout = 5000");
+    migrate(db);
+    return db;
+  } catch (e) {
+    if (db?.open) db.close();
+    throw openError(file, e);
+  }
+}
+
+/** SQLite's terse message ("file is not a database") made one a person can act on. */
+function openError(file: string, e: unknown): Error {
+  const err = e as { code?: string; message?: string };
+  if (e instanceof LibraryOpenError || typeof err.code !== "string") return e as Error;
+  const code = err.code;
+  const what = `tome's library database ${file}`;
+  const is = (c: string) => code === c || code.startsWith(`${c}_`); // and its extended codes
+  let advice: string;
+  if (is("SQLITE_NOTADB") || is("SQLITE_CORRUPT"))
+    advice = `is damaged (${err.message}). Move it out of the folder (with any ${path.basename(file)}-wal and -shm beside it) to start with an empty library; the damaged file can still be recovered with the sqlite3 tool's .recover.`;
+  else if (is("SQLITE_FULL")) advice = `cannot be written: the disk is full (${err.message}). Free some space and start tome again.`;
+  else if (is("SQLITE_BUSY") || is("SQLITE_LOCKED")) advice = `is locked by another program (${err.message}). Close it and start tome again.`;
+  else advice = `cannot be opened (${err.message}): check that its folder exists and that you may read and write it.`;
+  return new LibraryOpenError(code, `${what} ${advice}`, file);
 }
 
 export function schemaVersion(db: DB): number {
@@ -27,16 +65,26 @@ export function schemaVersion(db: DB): number {
 }
 
 export function migrate(db: DB): void {
-  const current = schemaVersion(db);
   const latest = migrations.length;
-  if (current > latest) {
-    throw new Error(`the app database is newer (schema ${current}) than this version of tome understands (${latest})`);
-  }
+  const tooNew = (current: number) =>
+    new LibraryOpenError(
+      "SCHEMA_TOO_NEW",
+      `tome's library database ${db.name} is newer (schema ${current}) than this version of tome understands (${latest}): it was written by a later tome. Start that version, or move the file out of the folder to start with an empty library.`,
+      db.name,
+    );
+  const current = schemaVersion(db);
+  if (current > latest) throw tooNew(current);
   for (const m of migrations) {
     if (m.version <= current) continue;
+    // The version is read again under the write lock (IMMEDIATE): two processes on one data
+    // folder (the app and `tome serve`) both starting after an upgrade would otherwise both
+    // apply the migration, and the second fail on it ("duplicate column name").
     db.transaction(() => {
+      const now = schemaVersion(db);
+      if (now > latest) throw tooNew(now);
+      if (m.version <= now) return;
       db.exec(m.sql);
       db.pragma(`user_version = ${m.version}`);
-    })();
+    }).immediate();
   }
 }

@@ -2,15 +2,15 @@
 // files written here: each bad input gives its clear error code.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { zipSync, strToU8 } from "fflate";
 import { ingest } from "../../main/library/ingest";
-import { decodeText } from "../../main/library/ingest/decode";
+import { decode1252, decodeText } from "../../main/library/ingest/decode";
 import { stripGutenberg } from "../../main/library/ingest/gutenberg";
 import { findChapters, markdownChapters } from "../../main/library/ingest/chapters";
 import { htmlToText } from "../../main/library/ingest/html-text";
 import { pdfAuthor } from "../../main/library/ingest/pdf";
-import { withoutByline } from "../../main/library/ingest";
+import { MAX_LABEL_CHARS, cleanLabel, withoutByline } from "../../main/library/ingest";
 import { testDataDir } from "../../main/bench/test-data";
 import { checkUnpackedSize } from "../../main/library/ingest/zip-size";
 import { checkPdfInflatedSize } from "../../main/library/ingest/pdf-size";
@@ -268,5 +268,178 @@ describe("bad files", () => {
     expect(await code("a.epub", e.subarray(0, e.length >> 1))).toBe("CORRUPT_FILE");
     const p = book("alice-in-wonderland_pg11.pdf");
     expect(await code("a.pdf", p.subarray(0, 2000))).toBe("CORRUPT_FILE");
+  });
+});
+
+// Text in the encodings and shapes real files come in (review of the import path).
+describe("text encodings", () => {
+  const utf8 = (s: string) => new TextEncoder().encode(s);
+  const quoted = "\u201cHello,\u201d she said. Caf\u00e9, na\u00efve.\n".repeat(3);
+
+  it("a UTF-8 file cut mid-character stays UTF-8 (it was read as Windows-1252: mojibake throughout)", () => {
+    const open = utf8("\u201c");
+    const cut = Uint8Array.from([...utf8(quoted), ...open.subarray(0, 2)]);
+    expect(decodeText(cut)).toEqual({ text: quoted, encoding: "utf-8" });
+    // one stray Windows-1252 byte among UTF-8 text: that byte alone is lost
+    const stray = Uint8Array.from([...utf8(quoted), 0x93, ...utf8("end\n")]);
+    expect(decodeText(stray)).toEqual({ text: `${quoted}\ufffdend\n`, encoding: "utf-8" });
+    // Windows-1252 text is still read as such, a last byte that looks like a cut included
+    expect(decodeText(new Uint8Array([0x63, 0x61, 0x66, 0xe9]))).toEqual({ text: "caf\u00e9", encoding: "windows-1252" });
+    expect(decodeText(new Uint8Array([0x93, 0x71, 0x94, 0x20, 0x63, 0x61, 0x66, 0xe9])).encoding).toBe("windows-1252");
+  });
+
+  it("UTF-16 without a byte order mark is read, not refused as binary", async () => {
+    const s = "It was the best of times,\r\nit was the worst of times; caf\u00e9.\r\n";
+    const le = new Uint8Array(Buffer.from(s, "utf16le"));
+    const be = new Uint8Array(Buffer.from(s, "utf16le").swap16());
+    expect(decodeText(le)).toEqual({ text: s.replace(/\r\n/g, "\n"), encoding: "utf-16le" });
+    expect(decodeText(be)).toEqual({ text: s.replace(/\r\n/g, "\n"), encoding: "utf-16be" });
+    expect((await ingest("notepad.txt", le)).text).toBe(s.replace(/\r\n/g, "\n"));
+    expect((await ingest("notes.md", be)).text).toBe(s.replace(/\r\n/g, "\n"));
+    // little-endian 16-bit numbers are zero-padded like UTF-16 too, but decode to control characters
+    const words = new Uint8Array(4096).map((_, i) => (i % 2 ? 0 : (i >> 1) % 32));
+    await expect(ingest("data.txt", words)).rejects.toMatchObject({ code: "CORRUPT_FILE" });
+  });
+
+  it("Windows-1252 decodes every byte as Latin-1 but for 0x80-0x9F", () => {
+    const all = Uint8Array.from({ length: 256 }, (_, i) => i);
+    const t = decode1252(all);
+    expect(t.length).toBe(256);
+    for (let b = 0; b < 256; b++) if (b < 0x80 || b >= 0xa0) expect(t.charCodeAt(b)).toBe(b);
+    expect(t.slice(0x91, 0x95)).toBe("\u2018\u2019\u201c\u201d");
+    expect(t[0x80]).toBe("\u20ac");
+  });
+
+  // Each of these backtracked over a run of blanks (quadratic, cubic for markdown), blocking the
+  // app's main process for the sizes below for 30 s to a minute or more (a megabyte-long run:
+  // hours). The fixed code takes milliseconds: the time limit detects a hang, it does not
+  // measure speed.
+  const HANG = 5000;
+  it("a long run of blanks inside a line does not stall a text import", async () => {
+    const run = " ".repeat(2 ** 17);
+    const t = await ingest("a.txt", utf8(`word${run}x${run}\nnext\n`));
+    expect(t.text).toBe(`word${run}x\nnext\n`);
+  }, HANG);
+  it("... nor the Gutenberg unwrapping", async () => {
+    const run = " ".repeat(2 ** 18);
+    const g = await ingest("a.txt", utf8(`Title: T\n*** START OF THE PROJECT GUTENBERG EBOOK T ***\nword${run}x\n${run}x`));
+    expect(g.text).toBe(`word${run}x\n${run}x\n`);
+  }, HANG);
+  it("... nor a markdown heading or front matter", async () => {
+    const blanks = " ".repeat(5000);
+    const md = await ingest("a.md", utf8(`---\ntitle: "T${blanks}x"\n---\n# Head${blanks}ing ##\n\n## Two ${blanks}\ntext\n`));
+    expect(md.title).toBe("T x");
+    expect(md.chapters.map((c) => c.title)).toEqual(["Head ing", "Two"]); // blanks collapsed by cleanLabel
+  }, HANG);
+});
+
+describe("titles and labels", () => {
+  const utf8 = (s: string) => new TextEncoder().encode(s);
+  const body = "It was a dark and stormy night.\n".repeat(50);
+
+  it("control characters and bidi overrides are taken out of titles, authors and chapter titles", async () => {
+    const d = await ingest("a.txt", utf8(`Title: Evil\u202etxt.exe\u001b[31m red\u0007\nAuthor: Ann\u2066 Bee\n\n*** START OF THE PROJECT GUTENBERG EBOOK X ***\n\n\nCHAPTER I.\u202e Begin\n\n${body}\n\nCHAPTER II.\n\n${body}`));
+    expect(d.title).toBe("Eviltxt.exe [31m red");
+    expect(d.author).toBe("Ann Bee");
+    expect(d.chapters.map((c) => c.title)).toEqual(["CHAPTER I. Begin", "CHAPTER II."]);
+    // a title with nothing left is the file name's; the file name is cleaned the same way
+    const md = await ingest("bo\u202eok.md", utf8(`# \u202a\u202c\n\n${body}`));
+    expect(md.title).toBe("book");
+  });
+
+  it("a title from the file is one line of at most MAX_LABEL_CHARS", async () => {
+    expect(cleanLabel("A\nTitle\r\n\ton  two lines")).toBe("A Title on two lines");
+    expect(cleanLabel("\u200b\ufeff \u0000")).toBeNull();
+    expect(cleanLabel("a\u200db\u200fc")).toBe("a\u200db\u200fc"); // joiners and direction marks stay
+    const long = cleanLabel("x".repeat(MAX_LABEL_CHARS - 2) + "\u{1F600}tail")!; // the cut falls inside the emoji
+    expect(long.length).toBe(MAX_LABEL_CHARS - 1);
+    expect(long.endsWith("x\u2026")).toBe(true); // the emoji is not cut in half
+    const d = await ingest("a.md", utf8(`---\ntitle: ${"Long ".repeat(200)}\n---\n${body}`));
+    expect(d.title!.length).toBeLessThanOrEqual(MAX_LABEL_CHARS);
+  });
+});
+
+// A small EPUB written here: container, package document, one XHTML file per spine item.
+function makeEpub(chapters: Record<string, string>, spine: string[]): Uint8Array {
+  const items = spine.map((id) => `<item id="${id}" href="${id}.xhtml" media-type="application/xhtml+xml"/>`).join("");
+  const opf =
+    `<?xml version="1.0"?><package xmlns="http://www.idpf.org/2007/opf" version="3.0" unique-identifier="id">` +
+    `<metadata xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>Small</dc:title><dc:identifier id="id">x</dc:identifier></metadata>` +
+    `<manifest>${items}</manifest><spine>${spine.map((id) => `<itemref idref="${id}"/>`).join("")}</spine></package>`;
+  const files: Record<string, Uint8Array> = {
+    mimetype: strToU8("application/epub+zip"),
+    "META-INF/container.xml": strToU8(
+      `<?xml version="1.0"?><container version="1.0" xmlns="urn:oasis:names:tc:opendocument:xmlns:container"><rootfiles><rootfile full-path="OEBPS/content.opf" media-type="application/oebps-package+xml"/></rootfiles></container>`,
+    ),
+    "OEBPS/content.opf": strToU8(opf),
+  };
+  for (const [id, text] of Object.entries(chapters)) files[`OEBPS/${id}.xhtml`] = strToU8(`<html><body><h1>${id}</h1><p>${text}</p></body></html>`);
+  return zipSync(files, { level: 0 });
+}
+
+describe("epub edge cases", () => {
+  it("reads a small EPUB written here", async () => {
+    const d = await ingest("s.epub", makeEpub({ one: "First.", two: "Second." }, ["one", "two"]));
+    expect(d.text).toBe("one\n\nFirst.\n\ntwo\n\nSecond.");
+  });
+
+  it("an EPUB with a password-protected zip entry is ENCRYPTED (the parser's jszip rejected it unhandled: the import never ended)", async () => {
+    const zip = makeEpub({ one: "First." }, ["one"]);
+    // general purpose flag bit 0 (encrypted) on the chapter: local header offset 6, central directory offset 8
+    const v = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
+    const name = (at: number, len: number) => Buffer.from(zip.subarray(at, at + len)).toString();
+    for (let i = 0; i + 46 < zip.length; i++) {
+      const sig = v.getUint32(i, true);
+      if (sig === 0x04034b50 && name(i + 30, v.getUint16(i + 26, true)) === "OEBPS/one.xhtml") v.setUint16(i + 6, v.getUint16(i + 6, true) | 1, true);
+      if (sig === 0x02014b50 && name(i + 46, v.getUint16(i + 28, true)) === "OEBPS/one.xhtml") v.setUint16(i + 8, v.getUint16(i + 8, true) | 1, true);
+    }
+    const result = ingest("locked.epub", zip).then(
+      () => "ok",
+      (e: { code: string }) => e.code,
+    );
+    const never = new Promise((r) => setTimeout(() => r("no answer"), 3000));
+    expect(await Promise.race([result, never])).toBe("ENCRYPTED");
+  });
+
+  it("a spine item missing from the zip is skipped, and the parser's warning does not print the book's bytes", async () => {
+    const filler = "All work and no play makes Jack a dull boy. ".repeat(20_000); // ~900 KB
+    const zip = makeEpub({ one: filler }, ["one", "gone"]);
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    try {
+      const d = await ingest("holey.epub", zip);
+      expect(d.text.startsWith("one\n\nAll work")).toBe(true);
+      expect(d.chapters.map((c) => c.title)).toEqual(["one"]);
+      const printed = warn.mock.calls.flat().map(String).join("").length;
+      expect(printed).toBeLessThan(10_000); // it was every byte of the zip as a number: ~3.5 million characters
+    } finally {
+      warn.mockRestore();
+    }
+  });
+});
+
+describe("pdf edge cases", () => {
+  // A one-page PDF written here, its page drawn by `content`, with a Helvetica font resource.
+  function makePdf(content: string): Uint8Array {
+    const objs = [
+      "<< /Type /Catalog /Pages 2 0 R >>",
+      "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+      "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+      `<< /Length ${content.length} >>\nstream\n${content}\nendstream`,
+      "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ];
+    let s = "%PDF-1.4\n";
+    const offsets: number[] = [];
+    objs.forEach((o, i) => {
+      offsets.push(s.length);
+      s += `${i + 1} 0 obj\n${o}\nendobj\n`;
+    });
+    const xref = s.length;
+    s += `xref\n0 ${objs.length + 1}\n0000000000 65535 f \n${offsets.map((o) => `${String(o).padStart(10, "0")} 00000 n \n`).join("")}`;
+    s += `trailer\n<< /Size ${objs.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+    return new Uint8Array(Buffer.from(s, "latin1"));
+  }
+  it("a page with text is read; a page with only drawing (a scan has no text layer) is EMPTY_FILE", async () => {
+    expect((await ingest("t.pdf", makePdf("BT /F1 12 Tf 72 700 Td (Hello world) Tj ET"))).text).toBe("Hello world");
+    await expect(ingest("scan.pdf", makePdf("0 0 1 rg 0 0 100 100 re f"))).rejects.toMatchObject({ code: "EMPTY_FILE", message: expect.stringMatching(/scan/) });
   });
 });

@@ -3,11 +3,14 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { spawn } from "node:child_process";
+import { Worker } from "node:worker_threads";
+import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { openDatabase, schemaVersion } from "../../main/library/db";
 import { migrations } from "../../main/library/migrations";
 import { Library } from "../../main/library";
 import { builtinDefaults } from "../../main/library/settings";
+import { importFile } from "../../main/app/import";
 import { tempDir } from "./helpers/core";
 
 const dirs: string[] = [];
@@ -112,5 +115,75 @@ describe("crash safety", () => {
     expect(msgs[1].content).toMatch(/^(word )+$/);
     expect(msgs[1].content.length).toBeGreaterThanOrEqual(20 * 5 - 5);
     again.close();
+  });
+});
+
+describe("opening a database that is not right", () => {
+  it("a damaged tome.db: an error with SQLite's code that names the file and what to do; the file is left as it was", () => {
+    const f = path.join(dir(), "tome.db");
+    const junk = Buffer.from("this is not an SQLite database ".repeat(200));
+    fs.writeFileSync(f, junk);
+    let err: { code?: string; message?: string; file?: string } = {};
+    try {
+      new Library(f, builtinDefaults("/m"));
+    } catch (e) {
+      err = e as typeof err;
+    }
+    expect(err.code).toBe("SQLITE_NOTADB");
+    expect(err.file).toBe(f);
+    expect(err.message).toContain(f);
+    expect(err.message).toMatch(/damaged.*Move it out of the folder/);
+    expect(fs.readFileSync(f).equals(junk)).toBe(true);
+    expect(fs.readdirSync(path.dirname(f))).toEqual(["tome.db"]);
+  });
+
+  it("a tome.db from a newer tome: SCHEMA_TOO_NEW, naming the file", () => {
+    const f = path.join(dir(), "tome.db");
+    const db = openDatabase(f);
+    db.pragma(`user_version = ${migrations.length + 1}`);
+    db.close();
+    expect(() => openDatabase(f)).toThrow(expect.objectContaining({ code: "SCHEMA_TOO_NEW", message: expect.stringContaining(f) }));
+  });
+
+  it("two processes migrating one old database: the second finds the work done (it failed on 'duplicate column name')", async () => {
+    const f = path.join(dir(), "tome.db");
+    // a database one migration behind
+    const old = new Database(f);
+    old.pragma("journal_mode = WAL");
+    for (const m of migrations.slice(0, -1)) old.exec(m.sql);
+    old.pragma(`user_version = ${migrations.length - 1}`);
+    old.close();
+    // Another process's start (a worker thread with its own connection): it takes the write lock,
+    // tells us, and applies the last migration a moment later, while this thread opens the file.
+    const last = migrations[migrations.length - 1];
+    const worker = new Worker(
+      `const { parentPort, workerData: w } = require("node:worker_threads");
+       const Database = require(w.sqlite);
+       const db = new Database(w.file);
+       db.exec("BEGIN IMMEDIATE");
+       parentPort.postMessage("locked");
+       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
+       db.exec(w.sql);
+       db.pragma("user_version = " + w.version);
+       db.exec("COMMIT");
+       db.close();`,
+      { eval: true, workerData: { sqlite: require.resolve("better-sqlite3"), file: f, sql: last.sql, version: last.version } },
+    );
+    await new Promise((r) => worker.once("message", r));
+    const db = openDatabase(f); // waits for the lock (busy_timeout), then reads the version again
+    expect(schemaVersion(db)).toBe(migrations.length);
+    db.close();
+    await new Promise((r) => worker.once("exit", r));
+  });
+});
+
+describe("import", () => {
+  it("the same bytes dropped twice at once are stored once", async () => {
+    const lib = new Library(path.join(dir(), "t.db"), builtinDefaults("/m"));
+    const bytes = new TextEncoder().encode("Title: Twice\n\nThe same book, dropped twice before the first copy was stored.\n");
+    const [a, b] = await Promise.all([importFile(lib, "a.txt", bytes, true), importFile(lib, "a copy.txt", bytes, true)]);
+    expect(b.id).toBe(a.id);
+    expect(lib.documents.list()).toHaveLength(1);
+    lib.close();
   });
 });

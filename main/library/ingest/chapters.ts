@@ -92,14 +92,36 @@ function wrapsOnto(heading: string, next: string): boolean {
 
 /** Markdown ATX headings (# .. ###) as chapters. */
 export function markdownChapters(text: string): Chapter[] {
-  const out: Chapter[] = [];
+  return markdownHeadings(text)
+    .filter((h) => h.level <= 3)
+    .map(({ title, start }) => ({ title, start }));
+}
+
+/** Markdown ATX headings ("## Title ##"), outside code fences, with their level. */
+export function markdownHeadings(text: string): (Chapter & { level: number })[] {
+  const out: (Chapter & { level: number })[] = [];
   let inFence = false;
   let offset = 0;
   for (const line of text.split("\n")) {
     if (/^\s*(```|~~~)/.test(line)) inFence = !inFence;
-    const m = !inFence && /^(#{1,3})\s+(.+?)\s*#*\s*$/.exec(line);
-    if (m) out.push({ title: m[2], start: offset });
+    const h = inFence ? null : atxHeading(line);
+    if (h) out.push({ ...h, start: offset });
     offset += line.length + 1;
   }
   return out;
+}
+
+/**
+ * "## Title ##" -> level 2, "Title". Taken apart by hand, not by /^(#{1,3})\s+(.+?)\s*#*\s*$/:
+ * that pattern's lazy title and the blanks either side of the closing #s backtrack
+ * cubically on a run of blanks inside a heading (4,000 spaces took 23 s, blocking the app).
+ */
+function atxHeading(line: string): { level: number; title: string } | null {
+  const m = /^(#{1,6})\s+/.exec(line);
+  if (!m) return null;
+  let t = line.slice(m[0].length).trimEnd();
+  let end = t.length;
+  while (end > 0 && t[end - 1] === "#") end--; // the closing #s
+  t = t.slice(0, end).trimEnd() || t;
+  return t ? { level: m[1].length, title: t } : null;
 }

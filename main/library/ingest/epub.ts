@@ -4,7 +4,10 @@
 // damaged file, which would take the process down; and DRM must be refused
 // before parsing. Images and CSS the parser extracts go to a temp folder that is
 // removed afterwards. What it unpacks to is measured first (./zip-size: a zip bomb
-// would exhaust the app's memory inside the parser).
+// would exhaust the app's memory inside the parser). The parser is given the book
+// as a file in that folder, not as bytes: it names its input in a warning for each
+// missing entry, and bytes are named by printing every one of them (a spine item
+// missing from a 40 MiB EPUB made a 150M-character warning, ~1 GB of memory).
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -34,6 +37,10 @@ export function checkEpubZip(bytes: Uint8Array): void {
     const methods = [...xml.matchAll(/EncryptionMethod[^>]*Algorithm="([^"]+)"/g)].map((m) => m[1]);
     if (methods.some((a) => !FONT_OBFUSCATION.test(a))) throw encrypted("EPUB");
   }
+  // A password-protected zip entry (general purpose flag bit 0): the parser's jszip rejects it
+  // in a promise nothing handles, so the import would never end (and `tome serve`, Node's
+  // default on an unhandled rejection, would exit).
+  if (hasEncryptedEntry(bytes)) throw encrypted("EPUB");
   const mime = files["mimetype"];
   if (mime && !strFromU8(mime).trim().startsWith("application/epub+zip")) throw corrupt("EPUB", "wrong mimetype entry");
 }
@@ -45,8 +52,10 @@ export async function readEpub(bytes: Uint8Array, opts: IngestOptions = {}): Pro
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "tome-epub-"));
   try {
     let epub: Awaited<ReturnType<typeof initEpubFile>>;
+    const file = path.join(tmp, "book.epub");
+    fs.writeFileSync(file, bytes);
     try {
-      epub = await initEpubFile(bytes, tmp);
+      epub = await initEpubFile(file, path.join(tmp, "resources"));
     } catch (e) {
       throw corrupt("EPUB", (e as Error).message);
     }
@@ -98,6 +107,38 @@ export async function readEpub(bytes: Uint8Array, opts: IngestOptions = {}): Pro
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/**
+ * Whether an entry of the zip's central directory is flagged encrypted (bit 0). The directory
+ * is walked from the end-of-central-directory record (ZIP64's when the classic one is
+ * saturated); a directory that cannot be walked is left to the checks after this one.
+ */
+export function hasEncryptedEntry(bytes: Uint8Array): boolean {
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const u32 = (at: number) => (at >= 0 && at + 4 <= bytes.length ? v.getUint32(at, true) : -1);
+  let eocd = -1;
+  for (let i = bytes.length - 22; i >= Math.max(0, bytes.length - 22 - 0xffff); i--) {
+    if (u32(i) === 0x06054b50) {
+      eocd = i;
+      break;
+    }
+  }
+  if (eocd < 0) return false;
+  let count = v.getUint16(eocd + 10, true);
+  let at = v.getUint32(eocd + 16, true);
+  if ((count === 0xffff || at === 0xffffffff) && u32(eocd - 20) === 0x07064b50) {
+    const z64 = Number(v.getBigUint64(eocd - 20 + 8, true));
+    if (u32(z64) === 0x06064b50 && z64 + 56 <= bytes.length) {
+      count = Number(v.getBigUint64(z64 + 32, true));
+      at = Number(v.getBigUint64(z64 + 48, true));
+    }
+  }
+  for (let i = 0; i < count && at + 46 <= bytes.length && u32(at) === 0x02014b50; i++) {
+    if (v.getUint16(at + 8, true) & 1) return true;
+    at += 46 + v.getUint16(at + 28, true) + v.getUint16(at + 30, true) + v.getUint16(at + 32, true);
+  }
+  return false;
 }
 
 function dedupeStarts(cs: Chapter[]): Chapter[] {

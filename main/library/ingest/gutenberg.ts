@@ -24,7 +24,8 @@ export function stripGutenberg(text: string): Unwrapped {
   const end = END.exec(rest) ?? END_OLD.exec(rest);
   const body = end ? rest.slice(0, end.index) : rest;
   return {
-    text: body.replace(/^\s+/, "").replace(/\s+$/, "") + "\n",
+    // trim(): the same white space as \s, in linear time (/\s+$/ is quadratic in a long run of blanks)
+    text: body.trim() + "\n",
     skipped: true,
     title: field(header, "Title"),
     author: field(header, "Author"),

@@ -31,8 +31,38 @@ export async function ingest(name: string, bytes: Uint8Array, opts: IngestOption
   if (!reader) throw unsupported(name);
   if (bytes.length === 0) throw empty("file");
   const doc = await reader(bytes, opts);
-  const title = doc.title ?? path.basename(name, path.extname(name));
-  return { ...doc, title: withoutByline(title, doc.author) };
+  const author = cleanLabel(doc.author);
+  const title = cleanLabel(doc.title) ?? cleanLabel(path.basename(name, path.extname(name))) ?? name;
+  const chapters = doc.chapters.map((c) => ({ ...c, title: cleanLabel(c.title) ?? "" }));
+  return { ...doc, title: withoutByline(title, author), author, chapters };
+}
+
+/** Longest title, author or chapter title kept (a metadata field can hold a whole paragraph). */
+export const MAX_LABEL_CHARS = 300;
+
+/**
+ * A title, author or chapter title as one line of plain text, or null when nothing is left.
+ * They come from the file (a "Title:" line, EPUB or PDF metadata, headings) and are shown in
+ * the library, the chat, dialogs and the terminal: control characters (a newline, an escape
+ * sequence) are dropped or made spaces, and so are the bidi embedding, override and isolate
+ * marks (U+202A-202E, U+2066-2069), which, left unclosed, reorder the text shown after the
+ * title (the closing quote and "?" of "Remove “…”?"); U+200B and a BOM go too. Joiners, and
+ * the left-to-right and right-to-left marks, stay: scripts and emoji need them.
+ */
+export function cleanLabel(s: string | null | undefined): string | null {
+  if (!s) return null;
+  let t = s
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, " ")
+    .replace(/[\u202a-\u202e\u2066-\u2069\u200b\ufeff]/g, "")
+    .replace(/\s+/g, " ")
+    .trim();
+  if (t.length > MAX_LABEL_CHARS) {
+    let cut = MAX_LABEL_CHARS - 1;
+    if (/[\ud800-\udbff]/.test(t[cut - 1])) cut--; // not between a surrogate pair's halves
+    t = t.slice(0, cut).trimEnd() + "\u2026";
+  }
+  return t || null;
 }
 
 /**

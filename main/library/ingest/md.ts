@@ -1,7 +1,7 @@
 // Markdown books (.md): the text as written (markdown reads well as plain text),
 // chapters from # headings, title from the first level-1 heading or front matter.
 import { decodeText, looksBinary } from "./decode";
-import { markdownChapters } from "./chapters";
+import { markdownChapters, markdownHeadings } from "./chapters";
 import { corrupt, empty } from "./errors";
 import type { Ingested } from "./types";
 
@@ -12,12 +12,22 @@ export function readMd(bytes: Uint8Array): Ingested {
   let author: string | null = null;
   const front = /^---\n([\s\S]*?)\n---\n/.exec(text);
   if (front) {
-    title = /^title:\s*["']?(.+?)["']?\s*$/m.exec(front[1])?.[1] ?? null;
-    author = /^author:\s*["']?(.+?)["']?\s*$/m.exec(front[1])?.[1] ?? null;
+    title = frontField(front[1], "title");
+    author = frontField(front[1], "author");
     text = text.slice(front[0].length);
   }
   if (!text.trim()) throw empty("Markdown file");
   const chapters = markdownChapters(text);
-  title ??= /^#\s+(.+?)\s*#*\s*$/m.exec(text)?.[1] ?? null;
+  title ??= markdownHeadings(text).find((h) => h.level === 1)?.title ?? null;
   return { format: "md", title, author, text, chapters, boilerplateSkipped: false };
+}
+
+/**
+ * A front matter line's value, quotes off; null when absent or empty. Trimmed by hand: a
+ * pattern with a lazy value between blanks and optional quotes backtracks on a long run of blanks.
+ */
+function frontField(front: string, key: string): string | null {
+  const v = new RegExp(`^${key}:(.*)$`, "m").exec(front)?.[1].trim();
+  const unquoted = v?.replace(/^["']/, "").replace(/["']$/, "").trim();
+  return unquoted || null;
 }

@@ -443,3 +443,31 @@ describe("pdf edge cases", () => {
     await expect(ingest("scan.pdf", makePdf("0 0 1 rg 0 0 100 100 re f"))).rejects.toMatchObject({ code: "EMPTY_FILE", message: expect.stringMatching(/scan/) });
   });
 });
+
+describe("Gutenberg credits", () => {
+  const wrap = (body: string) => `Title: A Book\n\n*** START OF THE PROJECT GUTENBERG EBOOK A BOOK ***\n\n\n\n${body}\n\n*** END OF THE PROJECT GUTENBERG EBOOK A BOOK ***\n`;
+  it("drops the transcribers' credit that opens the body, never a title or the first lines of the book", () => {
+    for (const credit of [
+      "Produced by Anonymous Volunteers",
+      "Produced by Daniel Lazarus, Jonesey, and David Widger",
+      "An Anonymous Volunteer, and David Widger",
+      "This eBook was prepared by Jane Doe\nand the Online Distributed Proofreading Team",
+      "E-text prepared by John Roe",
+    ])
+      expect(stripGutenberg(wrap(`${credit}\n\n\n\nA BOOK\n\nCHAPTER I.\n\nIt began.`)).text).toBe("A BOOK\n\nCHAPTER I.\n\nIt began.\n");
+    // a PDF's text layer: no blank line between the credit and the title
+    expect(stripGutenberg(wrap("Produced by David Widger\nALICE'S ADVENTURES\nIN WONDERLAND\n\nBy Lewis Carroll")).text).toBe("ALICE'S ADVENTURES\nIN WONDERLAND\n\nBy Lewis Carroll\n");
+    for (const body of ["THE VOLUNTEERS\n\nCHAPTER I.\n\nThey came.", "A BOOK\n\nProduced by the author's own hand.", "Produced by nobody, the story went on and on without a paragraph break"])
+      expect(stripGutenberg(wrap(body)).text).toBe(body + "\n");
+  });
+  it.skipIf(!data)("the shared books start with their titles", async () => {
+    for (const [file, title] of [
+      ["pride-and-prejudice_pg1342.txt", "PRIDE AND PREJUDICE"],
+      ["war-and-peace_pg2600.txt", "WAR AND PEACE"],
+      ["moby-dick_pg2701.txt", "MOBY-DICK;"],
+      ["alice-in-wonderland_pg11.txt", "ALICE’S ADVENTURES IN WONDERLAND"],
+    ])
+      expect((await ingest(file, book(file))).text.startsWith(title)).toBe(true);
+    expect((await ingest("alice.pdf", book("alice-in-wonderland_pg11.pdf"))).text.startsWith("ALICE'S ADVENTURES\nIN WONDERLAND")).toBe(true);
+  });
+});

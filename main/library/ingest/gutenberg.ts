@@ -1,6 +1,7 @@
 // Project Gutenberg boilerplate: the header before "*** START OF THE/THIS PROJECT
-// GUTENBERG EBOOK ... ***" and the licence after "*** END OF ...". The header's
-// "Title:" and "Author:" lines name the book.
+// GUTENBERG EBOOK ... ***", the transcribers' credit that often opens the body, and
+// the licence after "*** END OF ...". The header's "Title:" and "Author:" lines name
+// the book.
 
 export interface Unwrapped {
   text: string;
@@ -25,11 +26,34 @@ export function stripGutenberg(text: string): Unwrapped {
   const body = end ? rest.slice(0, end.index) : rest;
   return {
     // trim(): the same white space as \s, in linear time (/\s+$/ is quadratic in a long run of blanks)
-    text: body.trim() + "\n",
+    text: withoutCredit(body).trim() + "\n",
     skipped: true,
     title: field(header, "Title"),
     author: field(header, "Author"),
   };
+}
+
+// The credit paragraph: "Produced by Anonymous Volunteers", "Produced by Daniel Lazarus, Jonesey,
+// and David Widger", "An Anonymous Volunteer, and David Widger", "This eBook was prepared by ...",
+// "E-text prepared by ...". Named by Gutenberg's own wording, not by any short first paragraph:
+// that is usually the book's title.
+const CREDIT =
+  /^(?:(?:this )?e-?(?:book|text)s? (?:was |were )?(?:produced|prepared|transcribed)|(?:produced|prepared|transcribed) by\b|credits?:|.*\b(?:anonymous volunteers?|distributed proofread\w*|david widger)\b)/i;
+const MAX_CREDIT_CHARS = 400;
+
+/** The body without a first paragraph that credits its transcribers (the model reads what is left). */
+function withoutCredit(body: string): string {
+  const lead = /^\s*/.exec(body)![0].length;
+  const end = /\n[ \t]*\n/.exec(body.slice(lead, lead + MAX_CREDIT_CHARS + 4));
+  if (!end) return body;
+  const paragraph = body.slice(lead, lead + end.index);
+  if (!CREDIT.test(paragraph)) return body;
+  // A PDF's text layer has no blank line after the credit: its paragraph runs on into the
+  // title, whose capitals end the credit ("Produced by David Widger" / "ALICE'S ADVENTURES").
+  const title = /\n(?=[^a-z\n]*[A-Z][^a-z\n]*(?:\n|$))/.exec(paragraph);
+  const rest = body.slice(lead + (title ? title.index : end.index));
+  // a body that is that one paragraph is kept whole
+  return /\S/.test(rest) ? rest : body;
 }
 
 function field(header: string, key: string): string | null {

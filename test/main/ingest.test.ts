@@ -471,3 +471,25 @@ describe("Gutenberg credits", () => {
     expect((await ingest("alice.pdf", book("alice-in-wonderland_pg11.pdf"))).text.startsWith("ALICE'S ADVENTURES\nIN WONDERLAND")).toBe(true);
   });
 });
+
+describe("EPUB chapter markup", () => {
+  // vitest's limit, not a speed assertion: the fixed code takes milliseconds where the
+  // quadratic patterns took seconds to minutes on these inputs
+  const STALL_MS = 5000;
+  it("unclosed comments, scripts, heads, headings, bodies and tags do not stall it", { timeout: STALL_MS }, () => {
+    const n = 200_000;
+    for (const junk of ["<!--", "<script>", "<head>", "<svg>", "<h1>", "<body", "<p", "<a href='x'"]) {
+      const r = htmlToText(`<body><p>Before.</p>${junk.repeat(n)}<p>After.</p></body>`);
+      expect(typeof r.text).toBe("string");
+    }
+  });
+  it("reads hidden spans as a browser does: closed ones dropped, an unclosed comment or script to the end, an unclosed head or svg its tag alone", () => {
+    expect(htmlToText("<body><p>A</p><!-- c --><p>B</p><script>x()</script><p>C</p></body>").text).toBe("A\n\nB\n\nC");
+    expect(htmlToText("<body><p>A</p><!-- never closed <p>B</p></body>").text).toBe("A");
+    expect(htmlToText("<body><p>A</p><script>never closed <p>B</p></body>").text).toBe("A");
+    expect(htmlToText("<body><p>A</p><svg width='1'><p>B</p></body>").text).toBe("A\n\nB");
+    expect(htmlToText("<p>A <b>bold</b> 1 < 2 and 3 <4</p>").text).toBe("A bold 1 < 2 and 3 <4");
+    expect(htmlToText("<h2>unclosed<h1>The Start</h1><p>x</p>").heading).toBe("The Start");
+    expect(htmlToText("<html><body class='c'><p>In</p></body><p>after body</p></html>").text).toBe("In");
+  });
+});

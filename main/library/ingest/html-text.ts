@@ -27,16 +27,18 @@ export interface HtmlText {
 }
 
 export function htmlToText(html: string): HtmlText {
-  const body = /<body[^>]*>([\s\S]*)<\/body>/i.exec(html)?.[1] ?? html;
-  const cleaned = body
-    .replace(/<!--[\s\S]*?-->/g, "")
-    .replace(/<(script|style|head|svg|math)\b[\s\S]*?<\/\1\s*>/gi, "");
-  const h = /<h([1-3])\b[^>]*>([\s\S]*?)<\/h\1\s*>/i.exec(cleaned);
-  const heading = h ? collapse(decodeEntities(h[2].replace(/<[^>]*>/g, " "))) : null;
+  const all = withoutHiddenSpans(bodyOf(html));
+  // A tag needs a ">": past the last one, every "<" is text. Without this cut each "<" there
+  // made the tag patterns below read to the end of the chapter (quadratic in many of them).
+  const lastGt = all.lastIndexOf(">") + 1;
+  const cleaned = all.slice(0, lastGt);
+  const tail = all.slice(lastGt);
+  const h = firstHeading(cleaned);
+  const heading = h !== null ? collapse(decodeEntities(h.replace(/<[^>]*>/g, " "))) : null;
   let out = cleaned.replace(/<\/?([a-zA-Z][a-zA-Z0-9]*)\b[^>]*>/g, (_t, tag: string) =>
     tag.toLowerCase() === "br" ? "\u2028" : BLOCK.test(tag) ? "\n\n" : "",
   );
-  out = decodeEntities(out.replace(/<[^>]*>/g, ""));
+  out = decodeEntities(out.replace(/<[^>]*>/g, "") + tail);
   // Whitespace inside paragraphs collapses; paragraph breaks stay (at most one blank line).
   out = out
     .split(/\n[ \t\u00a0]*\n\s*/)
@@ -45,6 +47,78 @@ export function htmlToText(html: string): HtmlText {
     .join("\n\n")
     .replace(/ ?\u2028 ?/g, "\n"); // <br> (a private marker until here) is a line break
   return { text: out, heading: heading || null };
+}
+
+/**
+ * What is between <body ...> and the last </body>, else all of it. Found by one search each:
+ * /<body[^>]*>([\s\S]*)<\/body>/ tried every "<body" to the end when no "</body>" followed
+ * (quadratic in a chapter of unclosed tags).
+ */
+function bodyOf(html: string): string {
+  const open = /<body\b[^>]*>/i.exec(html);
+  if (!open) return html;
+  const from = open.index + open[0].length;
+  const closers = /<\/body\s*>/gi;
+  closers.lastIndex = from;
+  let close = -1;
+  for (let c = closers.exec(html); c; c = closers.exec(html)) close = c.index;
+  return close >= 0 ? html.slice(from, close) : html;
+}
+
+/**
+ * The inner HTML of the first closed <h1>..<h3>, as /<h([1-3])\b[^>]*>([\s\S]*?)<\/h\1\s*>/i
+ * finds it, with each level's closer searched at most once past an unclosed one.
+ */
+function firstHeading(s: string): string | null {
+  const open = /<h([1-3])\b[^>]*>/gi;
+  const unclosed = new Set<string>();
+  for (let m = open.exec(s); m; m = open.exec(s)) {
+    if (unclosed.has(m[1])) continue;
+    const close = new RegExp(`</h${m[1]}\\s*>`, "gi");
+    close.lastIndex = m.index + m[0].length;
+    const c = close.exec(s);
+    if (c) return s.slice(m.index + m[0].length, c.index);
+    unclosed.add(m[1]);
+  }
+  return null;
+}
+
+// Spans whose content is not text: comments, and script, style, head, svg and math elements.
+const HIDDEN_OPEN = /<!--|<(script|style|head|svg|math)\b/gi;
+
+/**
+ * The text without its hidden spans, in one pass: each opener's closer is searched once, and a
+ * kind found unclosed is not searched for again (lazy regexes over the whole text retried
+ * every unclosed opener to its end: 20K unclosed "<!--" took 1.3 s, a 5 MB chapter far more).
+ * An unclosed comment, script or style runs to the end, as a browser reads it; an unclosed
+ * head, svg or math element loses only its opening tag (its text may be the book's).
+ */
+function withoutHiddenSpans(s: string): string {
+  const parts: string[] = [];
+  const unclosed = new Set<string>();
+  let kept = 0;
+  HIDDEN_OPEN.lastIndex = 0;
+  for (let m = HIDDEN_OPEN.exec(s); m; m = HIDDEN_OPEN.exec(s)) {
+    const kind = m[1]?.toLowerCase() ?? "!--";
+    let end = -1;
+    if (!unclosed.has(kind)) {
+      const closer = kind === "!--" ? /-->/g : new RegExp(`</${kind}\\s*>`, "gi");
+      closer.lastIndex = m.index + m[0].length;
+      const c = closer.exec(s);
+      if (c) end = c.index + c[0].length;
+      else unclosed.add(kind);
+    }
+    parts.push(s.slice(kept, m.index));
+    if (end >= 0) kept = end;
+    else if (kind === "!--" || kind === "script" || kind === "style") return parts.join("");
+    else {
+      const tagEnd = s.indexOf(">", m.index);
+      kept = tagEnd >= 0 ? tagEnd + 1 : m.index + m[0].length;
+    }
+    HIDDEN_OPEN.lastIndex = kept;
+  }
+  parts.push(s.slice(kept));
+  return parts.join("");
 }
 
 function collapse(s: string): string {

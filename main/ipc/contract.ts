@@ -31,6 +31,8 @@ export type ErrorCode =
   | "CANCELLED"
   | "CTX_FULL"
   | "ENGINE_CRASHED"
+  | "DISK_FULL" // the library or a file could not be written: no space left
+  | "STORAGE_ERROR" // the library or a file could not be read or written (read-only, I/O error, damaged)
   | "INTERNAL";
 
 export interface ContractError {

@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { b64, eventsOf, makeCore, tempDir, until, type TestCore } from "./helpers/core";
 import type { DocumentInfo, EngineStatus, MessageInfo } from "../../main/ipc/contract";
 import { readBookFile } from "../../main/app/book-file";
+import { toContractError } from "../../main/ipc/errors";
 
 const BOOK = "Title: Tiny\nAuthor: Me\n\n*** START OF THE PROJECT GUTENBERG EBOOK TINY ***\n\nCHAPTER I.\nThe Start\n\n" + "Alice sat by the river. ".repeat(40) + "\n*** END OF THE PROJECT GUTENBERG EBOOK TINY ***\n";
 
@@ -408,5 +409,26 @@ describe("books chosen in the open dialog", () => {
     const bytes = new Uint8Array(9 * 2 ** 20 + 7).map((_, i) => (i * 31) & 255);
     fs.writeFileSync(f, bytes);
     expect(Buffer.compare((await readBookFile(f)).bytes, bytes)).toBe(0);
+  });
+});
+
+describe("storage trouble", () => {
+  it("a full disk while a book is imported is DISK_FULL, and the library is as it was", async () => {
+    t = makeCore();
+    const db = t.core.lib.db;
+    // SQLite's page limit makes the library's file full at its present size plus a little: a real SQLITE_FULL
+    const pages = Number(db.pragma("page_count", { simple: true }));
+    db.pragma(`max_page_count = ${pages + 2}`);
+    const big = "A long book. ".repeat(100_000);
+    const failed = await t.core.call("library.import", { name: "big.txt", dataBase64: b64(big) }).catch((e: unknown) => e);
+    // as both transports answer it (ws-transport, the desktop's ipc)
+    expect(toContractError(failed)).toEqual({
+      code: "DISK_FULL",
+      message: expect.stringMatching(/^The disk is full, so tome could not save this \(.*\)\. Free some space and try again\.$/),
+    });
+    expect(t.core.lib.documents.list()).toEqual([]);
+    db.pragma("max_page_count = 1073741823");
+    const doc = (await t.core.call("library.import", { name: "big.txt", dataBase64: b64(big) })) as DocumentInfo;
+    expect(t.core.lib.documents.text(doc.id)!.startsWith("A long book. A long book.")).toBe(true);
   });
 });

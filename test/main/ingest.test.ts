@@ -14,6 +14,8 @@ import { MAX_LABEL_CHARS, cleanLabel, withoutByline } from "../../main/library/i
 import { testDataDir } from "../../main/bench/test-data";
 import { checkUnpackedSize } from "../../main/library/ingest/zip-size";
 import { checkPdfInflatedSize } from "../../main/library/ingest/pdf-size";
+import { decodeFilter, lzwDecode, streamFilters } from "../../main/library/ingest/pdf-filters";
+import { ascii85Encode, lzwEncode, lzwRunCodes, runLengthEncode } from "./helpers/pdf-encoders";
 import * as zlib from "node:zlib";
 
 const data = testDataDir();
@@ -419,12 +421,13 @@ describe("epub edge cases", () => {
 
 describe("pdf edge cases", () => {
   // A one-page PDF written here, its page drawn by `content`, with a Helvetica font resource.
-  function makePdf(content: string): Uint8Array {
+  // `filter`: the page's content encoded (latin1) and its /Filter and /DecodeParms entries
+  function makePdf(content: string, filter = ""): Uint8Array {
     const objs = [
       "<< /Type /Catalog /Pages 2 0 R >>",
       "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
       "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
-      `<< /Length ${content.length} >>\nstream\n${content}\nendstream`,
+      `<< /Length ${content.length}${filter ? " " + filter : ""} >>\nstream\n${content}\nendstream`,
       "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ];
     let s = "%PDF-1.4\n";
@@ -438,6 +441,52 @@ describe("pdf edge cases", () => {
     s += `trailer\n<< /Size ${objs.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
     return new Uint8Array(Buffer.from(s, "latin1"));
   }
+  const latin1 = (b: Uint8Array) => Buffer.from(b).toString("latin1");
+  const code = (name: string, bytes: Uint8Array) => ingest(name, bytes).then(() => "OK", (e: { code?: string }) => e.code);
+  const PAGE = "BT /F1 12 Tf 72 700 Td (Hello filtered world, hello again, hello hello hello) Tj ET";
+  it("the stream filters measured before pdfjs decode what pdfjs decodes (pdfjs reads each page: the oracle)", async () => {
+    const page = new Uint8Array(Buffer.from(PAGE, "latin1"));
+    const cases: [string, Uint8Array, string][] = [
+      ["/Filter /LZWDecode", lzwEncode(page, 1), "LZWDecode"],
+      ["/Filter /LZWDecode /DecodeParms << /EarlyChange 0 >>", lzwEncode(page, 0), "LZWDecode"],
+      ["/Filter /RunLengthDecode", runLengthEncode(page), "RunLengthDecode"],
+      ["/Filter /ASCII85Decode", ascii85Encode(page), "ASCII85Decode"],
+      ["/Filter /ASCIIHexDecode", new Uint8Array(Buffer.from(Buffer.from(page).toString("hex") + ">", "latin1")), "ASCIIHexDecode"],
+    ];
+    for (const [filter, encoded, name] of cases) {
+      expect((await ingest("f.pdf", makePdf(latin1(encoded), filter))).text).toBe("Hello filtered world, hello again, hello hello hello");
+      const early = filter.includes("EarlyChange 0") ? 0 : 1;
+      expect(decodeFilter(name, encoded, 1 << 20, early)).toEqual({ bytes: page, over: false });
+    }
+    // a long LZW input (the table fills and the codes reach 12 bits), decoded back whole
+    const long = new Uint8Array(200_000).map((_, i) => "abcdefghij"[(i * i) % 7] .charCodeAt(0) ^ (i % 3));
+    expect(Buffer.compare(lzwDecode(lzwEncode(long, 1), 1 << 20), long)).toBe(0);
+    expect(streamFilters("<< /Filter [/ASCII85Decode /FlateDecode] /Length 9 >>")).toEqual(["ASCII85Decode", "FlateDecode"]);
+  });
+  it("a page whose LZW, run-length or ASCII85 + Flate content unpacks past the limit is TOO_LARGE before pdfjs", async () => {
+    const MIB = 2 ** 20;
+    // LZW at its worst: a chain of ever longer runs of one byte, then the longest again and
+    // again (12 bits for 3,839 bytes): 129 MiB from ~53 KB
+    const lzw = lzwRunCodes(129 * MIB);
+    expect(lzw.length).toBeLessThan(60_000);
+    expect(lzwDecode(lzw, 2 * MIB).length).toBe(2 * MIB); // stopped at its stop
+    expect(await code("l.pdf", makePdf(latin1(lzw), "/Filter /LZWDecode"))).toBe("TOO_LARGE");
+    // the others against smaller limits (4 MiB a stream, 8 in all)
+    const over4 = (pdf: Uint8Array) =>
+      expect(() => checkPdfInflatedSize(pdf, 4 * MIB, 8 * MIB)).toThrow(expect.objectContaining({ code: "TOO_LARGE", message: expect.stringMatching(/more than 4 MiB/) }));
+    // run-length: 2 bytes for 128
+    const rl = new Uint8Array(2 * ((5 * MIB) / 128));
+    for (let i = 0; i < rl.length; i += 2) rl[i] = 129;
+    over4(makePdf(latin1(rl), "/Filter /RunLengthDecode"));
+    // a Flate bomb behind ASCII85, the filter before it (and the /Filter entry before a nested dictionary)
+    const deflated = zlib.deflateSync(Buffer.alloc(5 * MIB), { level: 9 });
+    over4(makePdf(latin1(ascii85Encode(deflated)), "/Filter [/ASCII85Decode /FlateDecode] /DecodeParms [null << /Columns 1 >>]"));
+    // under the limits, measured and let through
+    expect(() => checkPdfInflatedSize(makePdf(latin1(lzwRunCodes(3 * MIB)), "/Filter /LZWDecode"), 4 * MIB, 8 * MIB)).not.toThrow();
+    expect(() => checkPdfInflatedSize(makePdf(latin1(lzwRunCodes(5 * MIB)), "/Filter /LZWDecode"), 4 * MIB, 8 * MIB)).toThrow(
+      expect.objectContaining({ code: "TOO_LARGE", message: expect.stringMatching(/a stream that unpacks to more than 4 MiB/) }),
+    );
+  });
   it("a page with text is read; a page with only drawing (a scan has no text layer) is EMPTY_FILE", async () => {
     expect((await ingest("t.pdf", makePdf("BT /F1 12 Tf 72 700 Td (Hello world) Tj ET"))).text).toBe("Hello world");
     await expect(ingest("scan.pdf", makePdf("0 0 1 rg 0 0 100 100 re f"))).rejects.toMatchObject({ code: "EMPTY_FILE", message: expect.stringMatching(/scan/) });

@@ -103,6 +103,8 @@ describe("App", () => {
     act(() => f.emit("chat.message", msg({ id: 3, content: "A girl who falls", status: "stopped" })));
     expect(screen.getByTestId("message-assistant").textContent).toContain("stopped");
     expect(screen.queryByTestId("stop")).toBeNull();
+    // the conversation is a tab stop of its own, so the keyboard can scroll it
+    expect(screen.getByRole("log", { name: "Conversation" }).tabIndex).toBe(0);
   });
 
   it("shows read progress with tokens/s, ETA and cancel", async () => {

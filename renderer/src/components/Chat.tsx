@@ -60,6 +60,9 @@ export function Chat() {
         aria-label="Conversation"
         // a streaming answer is read out once it is whole, not word by word
         aria-busy={streaming}
+        // focusable, so that a keyboard scrolls a long conversation (its answers' passage buttons
+        // were the only stops, and an answer without passages had none)
+        tabIndex={0}
         ref={list}
         onScroll={(e) => {
           const el = e.currentTarget;

@@ -41,7 +41,7 @@ Napi::Value value(Napi::Env env, const GgufValue& v) {
 
 Napi::Value inspect_gguf(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::string path = arg_string(info, 0, "path");
+  std::string path = arg_path(info, 0, "path");
   return guarded(env, [&]() -> Napi::Value {
     auto g = GgufFile::open(path);
     Napi::Object out = Napi::Object::New(env);

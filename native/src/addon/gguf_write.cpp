@@ -70,7 +70,7 @@ void add_entry(GgufWriter& w, const Napi::Object& e) {
 Napi::Value write_gguf(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsArray()) throw type_error(env, "entries must be an array");
-  std::string path = arg_string(info, 1, "path");
+  std::string path = arg_path(info, 1, "path");
   Napi::Array entries = info[0].As<Napi::Array>();
   return guarded(env, [&]() -> Napi::Value {
     GgufWriter w;

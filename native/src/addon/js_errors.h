@@ -60,6 +60,20 @@ inline std::string arg_string(const Napi::CallbackInfo& info, size_t i, const ch
   return info[i].As<Napi::String>().Utf8Value();
 }
 
+// A file path from JS must not hold a NUL byte: the C library stops at the first
+// one, so "/data/tome.db\0.gguf" opens, creates or replaces /data/tome.db while
+// the caller checked (a folder, an extension) a different name. Node's fs refuses
+// such paths for the same reason.
+inline void check_path(Napi::Env env, const std::string& path, const std::string& name) {
+  if (path.find('\0') != std::string::npos) throw type_error(env, name + " must not contain a NUL byte");
+}
+
+inline std::string arg_path(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  std::string path = arg_string(info, i, name);
+  check_path(info.Env(), path, name);
+  return path;
+}
+
 inline bool arg_bool(const Napi::CallbackInfo& info, size_t i, bool dflt) {
   if (info.Length() <= i || info[i].IsUndefined()) return dflt;
   if (!info[i].IsBoolean()) throw type_error(info.Env(), "argument " + std::to_string(i) + " must be a boolean");

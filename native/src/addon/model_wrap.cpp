@@ -13,7 +13,7 @@ Napi::Function ModelWrap::define(Napi::Env env) {
 }
 
 ModelWrap::ModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelWrap>(info) {
-  std::string path = arg_string(info, 0, "path");
+  std::string path = arg_path(info, 0, "path");
   guarded(info.Env(), [&] { model_ = std::shared_ptr<const Model>(Model::load(path)); });
 }
 

@@ -10,7 +10,7 @@ namespace tome::addon {
 Napi::Value SessionWrap::attach_store(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return rejecting(env, [&] {
-    const std::string path = arg_string(info, 0, "path");
+    const std::string path = arg_path(info, 0, "path");
     // optional labels { doc: "...", model: "..." } kept in the store's meta for listings
     std::vector<std::pair<std::string, std::string>> labels;
     if (info.Length() > 1 && !info[1].IsUndefined()) {
@@ -98,7 +98,7 @@ Napi::Value SessionWrap::residency(const Napi::CallbackInfo& info) {
 
 Napi::Value inspect_store(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const std::string path = arg_string(info, 0, "path");
+  const std::string path = arg_path(info, 0, "path");
   const auto meta = guarded(env, [&] { return KvStore::read_meta(path); });
   Napi::Object o = Napi::Object::New(env);
   for (const auto& [k, v] : meta) o.Set(k, v);

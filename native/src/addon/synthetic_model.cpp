@@ -53,6 +53,8 @@ Napi::Value write_synthetic_model(const Napi::CallbackInfo& info) {
     spec.shape = field(o, "shape");
     spec.vocab_path = field(o, "vocab");
     spec.out_path = field(o, "out");
+    check_path(env, spec.vocab_path, "option 'vocab'");
+    check_path(env, spec.out_path, "option 'out'");
     spec.seed = uint64_t(opt_number(o, "seed", 1));
     std::string type = field(o, "type");
     guarded(env, [&] { spec.type = parse_weight_type(type); });

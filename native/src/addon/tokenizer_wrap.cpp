@@ -35,7 +35,7 @@ Napi::Function TokenizerWrap::define(Napi::Env env) {
 }
 
 TokenizerWrap::TokenizerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TokenizerWrap>(info) {
-  std::string path = arg_string(info, 0, "path");
+  std::string path = arg_path(info, 0, "path");
   guarded(info.Env(), [&] {
     auto g = GgufFile::open(path);
     tok_ = Tokenizer::from_gguf(*g);

@@ -68,6 +68,13 @@ void AnchorQueries::read(ByteReader& r, int dim, int64_t n_keys) {
   const uint32_t k = r.u32();
   if (k > 4096) ByteReader::fail("anchors: bad list size");
   r.count(A, size_t(d) * sizeof(float) + 4, "anchors");
+  // The lists are allocated at their cap (A x ka) before any is read. A real
+  // image holds full lists once its index has ka keys, so they take no more RAM
+  // than their own image bytes; a hostile one of many empty lists under a large
+  // cap turned each anchor's 4d + 4 image bytes into 32 KiB (at d = 64, a 10 MB
+  // image asked for 1.3 GB). The allowance is shaped like the adjacency's.
+  if (uint64_t(A) * k * sizeof(Scored) > 16 * uint64_t(r.remaining()) + (64ull << 20))
+    ByteReader::fail("anchors: list cap too large for the image");
   ka = int(k);
   q.clear();
   top.assign(size_t(A) * size_t(ka), Scored{0, 0});

@@ -52,9 +52,19 @@ char byte_of_byte_token(const std::string& text) {
   return char(value);
 }
 
+// Bytes the "[UNK_BYTE_...]" forms of a whole vocabulary's pieces may add
+// beyond the token texts themselves. Each such form repeats the whole token
+// text, so a token of L bytes of two-byte code points outside the byte map
+// renders to ~L^2/2 bytes: one crafted 1 MiB token (the GGUF string limit)
+// would ask for ~550 GB as the tokenizer loads. Real vocabularies have a few such tokens of a
+// few bytes each; this allowance is far above them.
+constexpr size_t kMaxUnkByteExpansion = size_t(64) << 20;
+
 // A byte-level BPE token's text back to bytes. A code point outside the byte
 // map gives llama.cpp's "[UNK_BYTE_0x<hex>" + whole token text + "]".
-std::string decode_byte_level(const std::string& text) {
+// `allowance` is what the vocabulary's pieces may still grow beyond their
+// texts; a piece that would pass it throws TOKENIZER_VOCAB before allocating.
+std::string decode_byte_level(const std::string& text, int32_t id, size_t& allowance) {
   static const char* hex = "0123456789abcdef";
   std::string out;
   for (uint32_t cp : utf8::decode_utf8_lossy(text)) {
@@ -65,6 +75,12 @@ std::string decode_byte_level(const std::string& text) {
     }
     std::string enc;
     utf8::append_utf8(enc, cp);
+    const size_t form = 12 + 2 * enc.size() + text.size() + 1;  // "[UNK_BYTE_0x" hex text "]"
+    if (out.size() + form > text.size() + allowance)
+      throw Error("TOKENIZER_VOCAB", "token " + std::to_string(id) + " (" + std::to_string(text.size()) +
+                                         " bytes) renders to more than the vocabulary's allowance of " +
+                                         std::to_string(kMaxUnkByteExpansion >> 20) +
+                                         " MiB for code points outside the byte-level map");
     out += "[UNK_BYTE_0x";
     for (unsigned char c : enc) {
       out.push_back(hex[c >> 4]);
@@ -72,6 +88,7 @@ std::string decode_byte_level(const std::string& text) {
     }
     out += text + "]";
   }
+  if (out.size() > text.size()) allowance -= out.size() - text.size();
   return out;
 }
 
@@ -104,7 +121,8 @@ class LlamaCompatTokenizer final : public Tokenizer {
       spm_ = std::make_unique<SpmTokenizer>(v_);
     }
     pieces_.reserve(v_.tokens.size());
-    for (const VocabToken& t : v_.tokens) pieces_.push_back(render(t));
+    size_t allowance = kMaxUnkByteExpansion;
+    for (size_t i = 0; i < v_.tokens.size(); ++i) pieces_.push_back(render(v_.tokens[i], int32_t(i), allowance));
     fingerprint_ = compute_fingerprint();
   }
 
@@ -195,10 +213,10 @@ class LlamaCompatTokenizer final : public Tokenizer {
   }
 
   // The piece with render_special set (llama.cpp's token_to_piece cache).
-  std::string render(const VocabToken& t) const {
+  std::string render(const VocabToken& t, int32_t id, size_t& allowance) const {
     if (t.attr & (ATTR_UNKNOWN | ATTR_CONTROL | ATTR_USER_DEFINED)) return t.text;
     if (t.attr & ATTR_NORMAL) {
-      if (v_.kind == TokenizerKind::BPE) return decode_byte_level(t.text);
+      if (v_.kind == TokenizerKind::BPE) return decode_byte_level(t.text, id, allowance);
       std::string s = t.text;
       replace_all(s, kEscapedSpace, " ");
       return s;

@@ -314,6 +314,38 @@ TEST(graph_degree_cap_cannot_amplify_allocation) {
   expect_corrupt(reseal(b), "R far beyond the image");
 }
 
+TEST(graph_anchor_cap_cannot_amplify_allocation) {
+  // The anchors' lists are allocated at their cap (count x ka) before they are
+  // read: 20000 anchors with empty lists under a cap of 4096 are 400 KB of
+  // image and would be 655 MB of lists (limit: 16x the bytes left + 64 MiB).
+  const int d = 4;
+  const int64_t n = 2000;
+  const auto keys = rt::gaussian(size_t(n) * d, 3);
+  auto g = RoarGraphIndex::build(keys.data(), n, size_t(d), d, nullptr, 0, size_t(d), GraphBuildParams{}, nullptr);
+  std::vector<uint8_t> b = g->serialize();
+  const size_t o = kPayload + 12 + size_t(n) * d * 2;  // after the f16 keys
+  const size_t deg = o + 28 + size_t(get_u32(b, o + 24)) * 4;
+  size_t anchors = deg + size_t(n) * 2;  // the rows, then u32 anchor links, then the anchors
+  for (int64_t v = 0; v < n; ++v) {
+    uint16_t dv;
+    std::memcpy(&dv, &b[deg + size_t(v) * 2], 2);
+    anchors += size_t(dv) * 4;
+  }
+  auto image_with = [&](uint32_t count, uint32_t cap) {
+    std::vector<uint8_t> h(b.begin(), b.begin() + long(anchors) + 4);  // up to the anchor links
+    h.resize(h.size() + 8 + size_t(count) * (d * 4 + 4));
+    put_u32(h, anchors + 4, count);
+    put_u32(h, anchors + 8, cap);
+    for (uint32_t a = 0; a < count; ++a)
+      for (int i = 0; i < d; ++i) put_f32(h, anchors + 12 + size_t(a) * (d * 4 + 4) + size_t(i) * 4, 0.5f);
+    return reseal(h);
+  };
+  expect_corrupt(image_with(20000, 4096), "20000 empty anchor lists under a cap of 4096");
+  // the same lists under a small cap load (the image is otherwise sound)
+  const std::vector<uint8_t> ok = image_with(20000, 8);
+  CHECK(deserialize_index(ok.data(), ok.size()) != nullptr);
+}
+
 TEST(non_finite_inputs_are_contained) {
   // An inf/NaN key value (f16 overflow upstream) is stored as 0; a NaN query
   // returns no garbage ids; the index still serializes and loads.

@@ -276,6 +276,29 @@ TEST(refuses_bad_metadata) {
                     "TOKENIZER_VOCAB");
 }
 
+// A NORMAL byte-level token holding code points outside the byte map renders
+// as llama.cpp does, "[UNK_BYTE_0x<hex>" + the whole text + "]" per such code
+// point, so a long one renders to the square of its length. A vocabulary whose
+// pieces would grow past the allowance (64 MiB) is refused as it loads: here 5
+// tokens of 8 KiB of U+0416 would render to 5 x 4096 x 8 KiB (~168 MB); one of
+// 1 MiB (the GGUF string limit) would have asked for ~550 GB.
+TEST(bpe_pieces_outside_the_byte_map_are_bounded) {
+  std::unique_ptr<tome::GgufFile> keep;
+  auto tok = tokenizer_with("", synthetic_bpe({{"a\xD0\x96", 1}}), keep);
+  CHECK_EQ(tok->token_to_piece(256, false), std::string("a[UNK_BYTE_0xd096a\xD0\x96]"));
+
+  std::vector<std::pair<std::string, int32_t>> hostile;
+  for (int i = 0; i < 5; ++i) {
+    std::string text(1, char('a' + i));
+    for (int j = 0; j < 4096; ++j) text += "\xD0\x96";
+    hostile.emplace_back(text, 1);
+  }
+  CHECK_THROWS_CODE(tokenizer_with("", synthetic_bpe(hostile), keep), "TOKENIZER_VOCAB");
+  // the same texts typed USER_DEFINED render as themselves: nothing to refuse
+  for (auto& h : hostile) h.second = 4;
+  CHECK_EQ(tokenizer_with("", synthetic_bpe(hostile), keep)->token_to_piece(256, false), hostile[0].first);
+}
+
 // --- fingerprint -----------------------------------------------------------------
 
 TEST(fingerprint_follows_what_decides_tokenization) {

@@ -8,10 +8,15 @@ namespace tome {
 
 Sampler::Sampler(const SamplerParams& p) : p_(p), rng_(p.seed) {}
 
+// A NaN logit (a damaged model's, or an overflow) ranks below every number: compared as it
+// is, it broke std::sort's ordering (undefined behaviour) and, first in the list, made every
+// probability NaN, so the last candidate was drawn whatever the logits said.
+static float ranked(float l) { return l == l ? l : -INFINITY; }
+
 int32_t Sampler::argmax(const float* logits, int n_vocab) {
   int32_t best = 0;
   for (int32_t i = 1; i < n_vocab; ++i)
-    if (logits[i] > logits[best]) best = i;
+    if (ranked(logits[i]) > ranked(logits[best])) best = i;
   return best;
 }
 
@@ -23,7 +28,7 @@ void Sampler::accept(int32_t token) {
 
 int32_t Sampler::sample(const float* logits, int n_vocab) {
   cand_.resize(size_t(n_vocab));
-  for (int32_t i = 0; i < n_vocab; ++i) cand_[size_t(i)] = {i, logits[i], 0.0f};
+  for (int32_t i = 0; i < n_vocab; ++i) cand_[size_t(i)] = {i, ranked(logits[i]), 0.0f};
 
   // Repetition penalty (CTRL-style, as llama.cpp): divide positive logits,
   // multiply negative ones, once per distinct recent token.
@@ -55,10 +60,15 @@ int32_t Sampler::sample(const float* logits, int n_vocab) {
   cand_.resize(n);
 
   // softmax over the survivors (sorted, highest first)
+  // (with no finite top, -inf or +inf, the candidates equal to it share the mass: inf - inf
+  // would be NaN)
   auto softmax = [this](float temp) {
     const float m = cand_[0].logit;
     double sum = 0;
-    for (auto& c : cand_) { c.p = std::exp((c.logit - m) / temp); sum += c.p; }
+    for (auto& c : cand_) {
+      c.p = std::isfinite(m) ? std::exp((c.logit - m) / temp) : (c.logit == m ? 1.0f : 0.0f);
+      sum += c.p;
+    }
     for (auto& c : cand_) c.p = float(c.p / sum);
   };
   softmax(1.0f);

@@ -18,6 +18,35 @@ TEST(greedy_is_argmax_lowest_id_on_ties) {
   CHECK_EQ(s.sample(l.data(), 4), 1);
 }
 
+TEST(nan_logits_rank_below_every_number) {
+  const float nan = std::nanf("");
+  auto l = logits_of({nan, 1.0f, 5.0f, nan, 2.0f});
+  CHECK_EQ(Sampler::argmax(l.data(), 5), 2);
+  for (float temperature : {0.0f, 1e-3f, 1.0f}) {
+    for (int top_k : {0, 2}) {
+      SamplerParams p;
+      p.temperature = temperature;
+      p.top_k = top_k;
+      p.top_p = 1;
+      p.min_p = 0;
+      Sampler s(p);
+      for (int i = 0; i < 200; ++i) {
+        const int32_t t = s.sample(l.data(), 5);
+        CHECK(t == 1 || t == 2 || t == 4);  // never a NaN's token
+        if (temperature < 0.01f) CHECK_EQ(t, 2);
+      }
+    }
+  }
+  // all -inf or NaN: the first of the best, no NaN probabilities
+  auto none = logits_of({-INFINITY, nan, -INFINITY});
+  SamplerParams p;
+  p.temperature = 1;
+  p.top_k = 0;
+  Sampler s(p);
+  const int32_t t = s.sample(none.data(), 3);
+  CHECK(t == 0 || t == 2);
+}
+
 TEST(top_k_1_is_greedy_at_any_temperature) {
   SamplerParams p;
   p.temperature = 5;

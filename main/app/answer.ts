@@ -119,10 +119,7 @@ export class Answers {
       const all = lib.conversations.messages(conv.id).filter((m) => m.id !== assistant.id);
       const question = all[all.length - 1];
       if (!question || question.role !== "user") throw new AppError("BAD_REQUEST", "The conversation does not end with a question.");
-      const history: Turn[] = all
-        .slice(0, -1)
-        .filter((m) => m.content && m.status !== "streaming" && m.status !== "error")
-        .map((m) => ({ role: m.role, content: m.content }));
+      const history = answeredTurns(all.slice(0, -1));
       const conversation = lib.conversations.get(conv.id) ?? conv;
       const prompt = await this.fit(model.nCtx, settings.maxTokens, (h) =>
         buildPrompt(core.engine, model, dt.tokens.subarray(0, dt.used), conversation.systemPrompt, h, question.content), history);
@@ -171,7 +168,7 @@ export class Answers {
     }
   }
 
-  /** Builds the prompt, dropping the oldest turns until it leaves room for an answer. */
+  /** Builds the prompt, dropping the oldest turns (a question and its answer) until it leaves room for an answer. */
   private async fit(nCtx: number, maxTokens: number, build: (h: Turn[]) => Promise<BuiltPrompt>, history: Turn[]): Promise<BuiltPrompt> {
     const room = Math.min(maxTokens, 64);
     let h = history;
@@ -196,4 +193,25 @@ export class Answers {
     if (tokenStats.length) lib.conversations.saveTokenStats(id, tokenStats);
     this.core.emit("chat.message", msg);
   }
+}
+
+/**
+ * The history a prompt carries: each question with the answer that followed it, as pairs. A
+ * question left without an answer (stopped before its first word, failed) goes with it:
+ * chat templates that want the roles to alternate raise on two questions in a row (Llama 2,
+ * Mistral), and the plain fallback that then rendered the turn put the book under another
+ * prefix than its read (the whole book read again) in a format the model does not know.
+ */
+export function answeredTurns(messages: readonly { role: "user" | "assistant"; content: string; status: string }[]): Turn[] {
+  const usable = (m: { content: string; status: string }) => m.content !== "" && m.status !== "streaming" && m.status !== "error";
+  const out: Turn[] = [];
+  for (let i = 0; i + 1 < messages.length; i++) {
+    const q = messages[i];
+    const a = messages[i + 1];
+    if (q.role === "user" && usable(q) && a.role === "assistant" && usable(a)) {
+      out.push({ role: "user", content: q.content }, { role: "assistant", content: a.content });
+      i++;
+    }
+  }
+  return out;
 }

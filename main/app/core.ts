@@ -77,6 +77,8 @@ export class AppCore {
   private handlers: Handlers;
   private memoryTimer: NodeJS.Timeout | null = null;
   private jobListeners = new Map<string, (e: EngineEvent) => void>();
+  /** A models.load is in flight (requireIdle refuses jobs meanwhile). */
+  private loading = false;
 
   constructor(private opts: CoreOptions) {
     this.lib = opts.library;
@@ -210,6 +212,10 @@ export class AppCore {
   }
 
   requireIdle() {
+    // a model loading is no job, but the engine is busy with it: a read or an answer started now
+    // ran on the model being replaced (its context, its name on the book's saved read) and the
+    // load's end reset the book it was reading to 'new' while the engine read it
+    if (this.loading) throw new AppError("BUSY", "A model is loading; wait for it.");
     if (this.state.job) {
       const what = { read: "The engine is reading a book; wait or cancel it.", answer: "The engine is answering; stop it first.", eval: "The engine is running an evaluation; wait or cancel it." };
       throw new AppError("BUSY", what[this.state.job.kind]);
@@ -306,6 +312,7 @@ export class AppCore {
         const s = settings();
         const real = allowedModelPath(path, s, this.opts.cliModel ?? null);
         this.requireIdle();
+        this.loading = true;
         this.setActivity("loading");
         try {
           const a = s.attention;
@@ -323,6 +330,7 @@ export class AppCore {
           this.state.model = null;
           throw e;
         } finally {
+          this.loading = false;
           this.state.docTokens.clear();
           this.state.engineDoc = null;
           lib.documents.resetCacheStates();
@@ -371,8 +379,11 @@ export class AppCore {
         : notSupported("A native file dialog"),
       "library.remove": async ({ documentId }) => {
         if (this.state.job?.documentId === documentId) throw new AppError("BUSY", "The engine is working on this book; stop it first.");
-        // its KV store goes too (closed first when the engine holds it): no orphan gigabytes
-        const store = lib.documents.savedFile(documentId);
+        // its KV store goes too (closed first when the engine holds it): no orphan gigabytes; but
+        // not one another book records too (the same opening, cut to the context, is the same
+        // store): it was deleted under that book, perhaps while the engine held it for it
+        const saved = lib.documents.savedFile(documentId);
+        const store = saved !== null && lib.documents.storeUsers(saved) <= 1 ? saved : null;
         if (store && this.state.engineDoc === documentId && this.state.model) {
           await this.engine.call("release", {});
           this.state.engineDoc = null;
@@ -380,6 +391,7 @@ export class AppCore {
         const removed = lib.documents.remove(documentId);
         if (removed && store && this.state.engineDoc !== documentId) removeCache(store);
         this.state.docTokens.delete(documentId);
+        if (removed && this.state.engineDoc === documentId) this.state.engineDoc = null; // a shared store the engine keeps
         if (removed) this.emit("doc.removed", { documentId });
         return { removed };
       },

@@ -6,6 +6,7 @@
 import { renderSegments, type ChatMessage } from "../host/chat-template";
 import type { Engine } from "../host/engine-client";
 import type { LoadedModel } from "../host/protocol";
+import { AppError } from "../ipc/errors";
 
 export interface BuiltPrompt {
   tokens: Int32Array;
@@ -30,14 +31,28 @@ export async function buildPrompt(
     { role: "system", parts: systemPrompt ? [{ doc: true }, { text: "\n\n" + systemPrompt }] : [{ doc: true }] },
     ...history.map((t) => ({ role: t.role, parts: [{ text: t.content }] })),
   ];
-  if (question !== null) messages.push({ role: "user", parts: [{ text: question }] });
-  const segments = await renderSegments(messages, {
-    template: model.chatTemplate,
-    bosToken: model.bosToken,
-    eosToken: model.eosToken,
-    addGenerationPrompt: question !== null,
-    docText: "\u0001", // stands in for the book: its tokens are spliced in below
-  });
+  // A read (no question) renders a stand-in question too and keeps what comes up to the book:
+  // templates refuse a conversation without a user turn (Qwen3: "No user query found in
+  // messages"; the plain fallback then rendered the read, and no answer could reuse its KV) or
+  // put the system message into the first question (Llama 2: a lone system message rendered
+  // nothing, and the read failed). What precedes the book is the same in every answer.
+  messages.push({ role: "user", parts: [{ text: question ?? "?" }] });
+  const render = (template: string | null) =>
+    renderSegments(messages, {
+      template,
+      bosToken: model.bosToken,
+      eosToken: model.eosToken,
+      addGenerationPrompt: true,
+      docText: "\u0001", // stands in for the book: its tokens are spliced in below
+    });
+  let segments = await render(model.chatTemplate);
+  if (!segments.some((s) => s.doc) && model.chatTemplate !== null) {
+    // A template that leaves system messages out (some do, silently) has nowhere for the book:
+    // the plain one renders it (as for a template that cannot run), so the book is read and
+    // asked about alike; it failed every read and every question of such a model.
+    process.stderr.write("tome: the chat template leaves out the system message holding the book; using the fallback template\n");
+    segments = await render(null);
+  }
   // The template may write BOS itself; the tokenizer adds it (when the model wants one) instead.
   const addBos = true;
   if (segments[0]?.kind === "template" && model.bosToken && segments[0].text.startsWith(model.bosToken)) {
@@ -59,6 +74,6 @@ export async function buildPrompt(
       for (const t of docTokens) out.push(t);
     }
   });
-  if (docStart < 0) throw new Error("chat template dropped the system message holding the book");
+  if (docStart < 0) throw new AppError("MODEL_ERROR", "The chat template left out the book.");
   return { tokens: Int32Array.from(out), docStart, docEnd: docStart + docTokens.length };
 }

@@ -4,7 +4,7 @@
 // pending plus one onExit notice. The next call starts a fresh process.
 //   fork (tome serve, tests):  child_process.fork, serialization "advanced"
 //   Electron:                  utilityProcess.fork (main/desktop/engine-process.ts)
-import { fork } from "node:child_process";
+import { fork, type ChildProcess } from "node:child_process";
 import * as path from "node:path";
 import { AppError } from "../ipc/errors";
 import type { ErrorCode } from "../ipc/contract";
@@ -37,19 +37,39 @@ export function workerPath(): string {
 }
 
 export function forkEngine(script = workerPath()): SpawnEngine {
-  return () => {
-    const child = fork(script, [], {
-      serialization: "advanced",
-      stdio: ["ignore", "inherit", "inherit", "ipc"],
-      execArgv: [],
-    });
-    return {
-      send: (m) => child.send(m),
-      onMessage: (cb) => child.on("message", (m) => cb(m as FromEngine)),
-      onExit: (cb) =>
-        child.on("exit", (code, signal) => cb(signal ? `killed by ${signal}` : `exited with code ${code}`)),
-      kill: () => child.kill(),
-    };
+  return () =>
+    engineProcessOf(
+      fork(script, [], {
+        serialization: "advanced",
+        stdio: ["ignore", "inherit", "inherit", "ipc"],
+        execArgv: [],
+      }),
+    );
+}
+
+/** A forked engine host (IPC channel with serialization "advanced") as an EngineProcess. */
+export function engineProcessOf(child: ChildProcess): EngineProcess {
+  // A process that dies closes its channel ('disconnect') before Node reports its exit; a
+  // message sent in between (the memory ticker's stats, a click) made child.send emit an
+  // 'error' event, and unheard that ended the app core's process (tome serve) with it.
+  // Sending on a closed channel throws instead (the call fails ENGINE_CRASHED); the exit
+  // that follows reports the crash. A process that could not be started at all has no pid
+  // and may never exit: its 'error' is its exit.
+  const exits: ((description: string) => void)[] = [];
+  child.on("error", (e) => {
+    if (child.pid === undefined) for (const cb of exits) cb(`could not start: ${e.message}`);
+  });
+  return {
+    send: (m) => {
+      if (!child.connected) throw new Error("its message channel is closed");
+      child.send(m);
+    },
+    onMessage: (cb) => child.on("message", (m) => cb(m as FromEngine)),
+    onExit: (cb) => {
+      exits.push(cb);
+      child.on("exit", (code, signal) => cb(signal ? `killed by ${signal}` : `exited with code ${code}`));
+    },
+    kill: () => child.kill(),
   };
 }
 
@@ -80,7 +100,9 @@ export class EngineClient implements Engine {
     if (this.ready) return this.ready;
     const proc = this.spawn();
     this.proc = proc;
-    this.ready = new Promise<void>((resolve) => {
+    let notStarted: (e: unknown) => void = () => {};
+    this.ready = new Promise<void>((resolve, reject) => {
+      notStarted = reject;
       proc.onMessage((m) => {
         if ("ready" in m) return resolve();
         if ("event" in m) {
@@ -102,6 +124,9 @@ export class EngineClient implements Engine {
       this.proc = null;
       this.ready = null;
       const err = new AppError("ENGINE_CRASHED", `The engine stopped (${description}). Load the model again to continue.`);
+      // a process that ended before it said it was ready: the calls waiting for it to start
+      // (not pending yet) waited forever, a model load among them (no-op once it was ready)
+      notStarted(err);
       for (const p of this.pending.values()) p.reject(err);
       this.pending.clear();
       if (!this.closing) for (const l of this.crashListeners) l(description);

@@ -223,6 +223,9 @@ class EngineHost {
 
   /** Evaluates what is missing so the session holds exactly `tokens`; progress per chunk. */
   async prefill({ jobId, tokens, docEnd }: EngineOps["prefill"]["req"]): Promise<EngineOps["prefill"]["res"]> {
+    // a job cancelled before it starts leaves the engine as it found it (fill() says so too):
+    // binding the new book's store first started a fresh session, dropping the book it held
+    if (this.cancelled.has(jobId)) throw Object.assign(new Error("cancelled"), { code: "CANCELLED" });
     const cache = docEnd !== undefined && docEnd > 0 ? await this.bindStore(tokens.subarray(0, docEnd)) : undefined;
     try {
       return await this.fill(jobId, tokens, docEnd, cache);

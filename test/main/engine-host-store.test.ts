@@ -218,6 +218,24 @@ describe.skipIf(!hasData)("engine host with document KV stores", () => {
     h.close();
   });
 
+  it("a read cancelled before it reaches the engine leaves the book the engine holds, with its store", async () => {
+    const h = await host(path.join(dir, "cancelled-first"));
+    const a = await h.call("prefill", { jobId: "a", tokens: doc, docEnd: doc.length });
+    expect(a.cacheFile).toBeDefined();
+    await h.call("cancel", { jobId: "b" });
+    const other = Int32Array.from({ length: 300 }, (_, i) => (i === 0 ? 1 : 7 + ((i * 31) % 400)));
+    const outcome = await h.call("prefill", { jobId: "b", tokens: other, docEnd: other.length }).then(
+      () => "read",
+      (e: { code?: string }) => e.code,
+    );
+    expect(outcome).toBe("CANCELLED");
+    // binding the other book's store came first: a fresh session, the book held gone (nPast 0)
+    expect((await h.call("stats", {})).nPast).toBe(doc.length);
+    const again = await h.call("prefill", { jobId: "a2", tokens: doc, docEnd: doc.length });
+    expect(again).toMatchObject({ cache: "bound", cacheFile: a.cacheFile, evaluated: 1 });
+    h.close();
+  });
+
   it("a cache folder that cannot be used leaves reading working, without a store", async () => {
     const file = path.join(dir, "a-file");
     fs.writeFileSync(file, "x");

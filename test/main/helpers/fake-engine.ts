@@ -24,6 +24,8 @@ export interface FakeOptions {
   tokenizeDelayMs?: number;
   /** How long each evaluation row takes. */
   evalRowMs?: number;
+  /** The model's chat template (GGUF tokenizer.chat_template); none: the fallback. */
+  chatTemplate?: string;
 }
 
 export class FakeEngine implements Engine {
@@ -100,12 +102,14 @@ export class FakeEngine implements Engine {
           estimate: { ctx: 2048, weightBytes: 16384, kvBytes: 1 << 20, totalBytes: 16384 + (1 << 20) },
         };
       case "load": {
+        await this.loadGate;
+        if (this.failLoad) throw this.failLoad;
         this.cached = [];
         this.model = {
           path: a.path as string,
           info: { nCtxTrain: 2048 } as LoadedModel["info"],
           nCtx: this.o.nCtx ?? 2048,
-          chatTemplate: null,
+          chatTemplate: this.o.chatTemplate ?? null,
           bosToken: "<s>",
           eosToken: "</s>",
           stepStats: this.o.stepStats ?? true,
@@ -187,6 +191,10 @@ export class FakeEngine implements Engine {
   }
 
   storeFile: string | null = null;
+  /** What the next loads throw (a model the engine cannot load); null: they load. */
+  failLoad: Error | null = null;
+  /** Loads wait for this (a big model takes a while); null: they do not wait. */
+  loadGate: Promise<void> | null = null;
 
   /** One row per (task, length, depth, mode), a full-marks answer each; cancel stops it between rows. */
   private async evaluate(jobId: string, o: EvalOptions) {

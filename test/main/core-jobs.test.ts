@@ -1,0 +1,191 @@
+// The app core's job handling at its edges (a fake engine): chat templates that
+// need a user turn or alternating turns (the book's KV must be the same in the
+// read and in every answer), a request made while a model loads, and removing a
+// book whose KV store another book shares.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { b64, makeCore, tempDir, until, type TestCore } from "./helpers/core";
+import type { DocumentInfo, MessageInfo } from "../../main/ipc/contract";
+
+const BOOK = "Alice sat by the river with her sister, and had nothing to do. ".repeat(8);
+
+let t: TestCore;
+afterEach(() => t?.close());
+
+const doc = (id: number) => t.core.lib.documents.get(id)!;
+/** The fake engine's tokens are character codes (and 1 for BOS). */
+const text = (tokens: Int32Array) => String.fromCodePoint(...Array.from(tokens, (c) => (c === 1 ? 0x2400 : c)));
+
+async function ask(conversationId: number, q: string): Promise<MessageInfo> {
+  const { assistant } = (await t.core.call("chat.send", { conversationId, text: q })) as { assistant: MessageInfo };
+  return until(() => {
+    const m = t.core.lib.conversations.message(assistant.id)!;
+    return m.status !== "streaming" && t.core.state.job === null && m;
+  });
+}
+
+/** Qwen3's guard (its template raises this when no message is the user's), around ChatML. */
+const NEEDS_A_QUESTION =
+  "{%- set ns = namespace(q=false) %}{%- for m in messages %}{%- if m.role == 'user' %}{%- set ns.q = true %}{%- endif %}{%- endfor %}" +
+  "{%- if not ns.q %}{{ raise_exception('No user query found in messages.') }}{%- endif %}" +
+  "{%- for m in messages %}{{ '<|im_start|>' + m.role + '\\n' + m.content + '<|im_end|>\\n' }}{%- endfor %}" +
+  "{%- if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{%- endif %}";
+
+/** Llama 2's chat template: the system message goes into the first user turn; roles must alternate. */
+const LLAMA2 =
+  "{% if messages[0]['role'] == 'system' %}{% set loop_messages = messages[1:] %}{% set system_message = messages[0]['content'] %}" +
+  "{% else %}{% set loop_messages = messages %}{% set system_message = false %}{% endif %}" +
+  "{% for message in loop_messages %}{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}" +
+  "{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}" +
+  "{% if loop.index0 == 0 and system_message != false %}{% set content = '<<SYS>>\\n' + system_message + '\\n<</SYS>>\\n\\n' + message['content'] %}" +
+  "{% else %}{% set content = message['content'] %}{% endif %}" +
+  "{% if message['role'] == 'user' %}{{ bos_token + '[INST] ' + content.strip() + ' [/INST]' }}" +
+  "{% elif message['role'] == 'assistant' %}{{ ' ' + content.strip() + ' ' + eos_token }}{% endif %}{% endfor %}";
+
+describe("a chat template that needs a question", () => {
+  it("reads the book as every answer renders it: the answer starts from the read's KV", async () => {
+    t = makeCore({ chatTemplate: NEEDS_A_QUESTION });
+    await t.core.call("models.load", { path: t.modelPath });
+    const d = (await t.core.call("library.import", { name: "a.txt", dataBase64: b64(BOOK) })) as DocumentInfo;
+    await t.core.call("library.read", { documentId: d.id });
+    await until(() => doc(d.id).state === "ready" && t.core.state.job === null);
+    const read = t.engine.calls.find((c) => c.op === "prefill")!.args as { tokens: Int32Array; docEnd: number };
+    // rendered by the model's template (a read has no question: the template refused it, and the
+    // plain fallback rendered the book instead, so no answer could reuse it)
+    expect(text(read.tokens.subarray(0, 30))).toContain("<|im_start|>system\n");
+    const conv = (await t.core.call("chat.create", { documentId: d.id })) as { id: number };
+    const m = await ask(conv.id, "Who sat by the river?");
+    expect(m.status).toBe("done");
+    const gen = t.engine.calls.find((c) => c.op === "generate")!.args as { tokens: Int32Array };
+    expect(Array.from(gen.tokens.subarray(0, read.docEnd))).toEqual(Array.from(read.tokens.subarray(0, read.docEnd)));
+    expect(m.stats!.reusedTokens).toBeGreaterThanOrEqual(read.docEnd);
+  });
+
+  it("reads a book with a template that puts the system message in the first question (Llama 2)", async () => {
+    t = makeCore({ chatTemplate: LLAMA2 });
+    await t.core.call("models.load", { path: t.modelPath });
+    const d = (await t.core.call("library.import", { name: "a.txt", dataBase64: b64(BOOK) })) as DocumentInfo;
+    await t.core.call("library.read", { documentId: d.id });
+    await until(() => doc(d.id).state !== "reading" && t.core.state.job === null);
+    // the template rendered nothing of a lone system message: "chat template dropped the system message"
+    expect(doc(d.id)).toMatchObject({ state: "ready", error: null });
+    const read = t.engine.calls.find((c) => c.op === "prefill")!.args as { tokens: Int32Array; docEnd: number };
+    const conv = (await t.core.call("chat.create", { documentId: d.id })) as { id: number };
+    const m = await ask(conv.id, "Who sat by the river?");
+    expect(m.stats!.reusedTokens).toBeGreaterThanOrEqual(read.docEnd);
+  });
+});
+
+/** A template that renders no system message at all (no error: it is just not there). */
+const NO_SYSTEM =
+  "{% for m in messages %}{% if m.role == 'user' %}<|user|>{{ m.content }}<|end|>{% elif m.role == 'assistant' %}<|assistant|>{{ m.content }}<|end|>{% endif %}{% endfor %}" +
+  "{% if add_generation_prompt %}<|assistant|>{% endif %}";
+
+describe("a chat template that leaves out system messages", () => {
+  it("reads and answers with the plain template (the book has nowhere else to go), the read's KV reused", async () => {
+    t = makeCore({ chatTemplate: NO_SYSTEM });
+    await t.core.call("models.load", { path: t.modelPath });
+    const d = (await t.core.call("library.import", { name: "a.txt", dataBase64: b64(BOOK) })) as DocumentInfo;
+    await t.core.call("library.read", { documentId: d.id });
+    await until(() => doc(d.id).state !== "reading" && t.core.state.job === null);
+    // it failed: "chat template dropped the system message holding the book", every read and question
+    expect(doc(d.id)).toMatchObject({ state: "ready", error: null });
+    const read = t.engine.calls.find((c) => c.op === "prefill")!.args as { tokens: Int32Array; docEnd: number };
+    const conv = (await t.core.call("chat.create", { documentId: d.id })) as { id: number };
+    const m = await ask(conv.id, "Who sat by the river?");
+    expect(m.status).toBe("done");
+    expect(m.stats!.reusedTokens).toBeGreaterThanOrEqual(read.docEnd);
+  });
+});
+
+describe("a chat template whose roles must alternate", () => {
+  it("a question whose answer was stopped before its first word leaves the next turns alternating", async () => {
+    t = makeCore({ chatTemplate: LLAMA2 });
+    await t.core.call("models.load", { path: t.modelPath });
+    const d = (await t.core.call("library.import", { name: "a.txt", dataBase64: b64(BOOK) })) as DocumentInfo;
+    const conv = (await t.core.call("chat.create", { documentId: d.id })) as { id: number };
+    const first = await ask(conv.id, "Who sat by the river?");
+    expect(first.status).toBe("done");
+    // Stop at once: the answer ends empty (stopped while the question was read)
+    const { assistant } = (await t.core.call("chat.send", { conversationId: conv.id, text: "And then?" })) as { assistant: MessageInfo };
+    await t.core.call("chat.stop", { conversationId: conv.id });
+    await until(() => t.core.lib.conversations.message(assistant.id)!.status === "stopped" && t.core.state.job === null);
+    expect(t.core.lib.conversations.message(assistant.id)!.content).toBe("");
+    const m = await ask(conv.id, "Where was she?");
+    expect(m.status).toBe("done");
+    const gens = t.engine.calls.filter((c) => c.op === "generate").map((c) => c.args as { tokens: Int32Array; docEnd: number });
+    const last = gens.at(-1)!;
+    // the model's own format, the book's KV reused (two questions in a row made the template
+    // raise, and the fallback's "Question:/Answer:" prompt shared nothing with the book read)
+    expect(text(last.tokens)).toContain("[INST] Where was she? [/INST]");
+    expect(text(last.tokens)).not.toContain("Question:");
+    expect(text(last.tokens)).not.toContain("And then?"); // the unanswered question is not history
+    expect(text(last.tokens)).toContain("Who sat by the river? [/INST] Alice follows"); // the answered one is
+    expect(m.stats!.reusedTokens).toBeGreaterThanOrEqual(gens[0].docEnd);
+  });
+});
+
+describe("while a model loads", () => {
+  it("a read, a question, an evaluation or another load are refused as busy, and all work once it is loaded", async () => {
+    t = makeCore();
+    await t.core.call("models.load", { path: t.modelPath });
+    const d = (await t.core.call("library.import", { name: "a.txt", dataBase64: b64(BOOK) })) as DocumentInfo;
+    const conv = (await t.core.call("chat.create", { documentId: d.id })) as { id: number };
+    const other = path.join(path.dirname(t.modelPath), "other.gguf");
+    fs.writeFileSync(other, "GGUF");
+    // the switch to another model: until it ends the engine holds neither model (a read started
+    // now ran under the old one's context and name, and the load's end reset the book to 'new')
+    let loaded!: () => void;
+    t.engine.loadGate = new Promise((r) => (loaded = r));
+    const loading = t.core.call("models.load", { path: other });
+    await expect(t.core.call("library.read", { documentId: d.id })).rejects.toMatchObject({ code: "BUSY", message: "A model is loading; wait for it." });
+    await expect(t.core.call("chat.send", { conversationId: conv.id, text: "Who?" })).rejects.toMatchObject({ code: "BUSY" });
+    await expect(t.core.call("eval.run", { tasks: ["passkey"], lengths: [256], depths: [50], modes: ["full"], samples: 1 })).rejects.toMatchObject({ code: "BUSY" });
+    await expect(t.core.call("models.load", { path: t.modelPath })).rejects.toMatchObject({ code: "BUSY" });
+    loaded();
+    await loading;
+    expect(t.engine.calls.filter((c) => c.op !== "load")).toEqual([]);
+    expect(t.core.lib.conversations.messages(conv.id)).toEqual([]);
+    await t.core.call("library.read", { documentId: d.id });
+    await until(() => doc(d.id).state === "ready" && t.core.state.job === null);
+    expect(t.core.status().model!.path).toBe(other);
+  });
+
+  it("a load that fails leaves the core free for the next", async () => {
+    t = makeCore();
+    const missing = path.join(path.dirname(t.modelPath), "gone.gguf");
+    fs.writeFileSync(missing, "GGUF");
+    t.engine.failLoad = new Error("not a GGUF file");
+    await expect(t.core.call("models.load", { path: missing })).rejects.toThrow("not a GGUF file");
+    t.engine.failLoad = null;
+    await expect(t.core.call("models.load", { path: t.modelPath })).resolves.toMatchObject({ activity: "idle" });
+  });
+});
+
+describe("removing a book", () => {
+  it("keeps a KV store another book still records (two books with the same opening share one)", async () => {
+    // the fake engine names a store after the prompt's length: two books as long share it, as two
+    // books whose read parts tokenize alike do in the real engine
+    const storeDir = path.join(tempDir(), "kv");
+    t = makeCore({ storeDir });
+    await t.core.call("models.load", { path: t.modelPath });
+    const a = (await t.core.call("library.import", { name: "a.txt", dataBase64: b64(BOOK) })) as DocumentInfo;
+    const b = (await t.core.call("library.import", { name: "b.txt", dataBase64: b64(BOOK.replace("river", "rover")) })) as DocumentInfo;
+    for (const d of [a, b]) {
+      await t.core.call("library.read", { documentId: d.id });
+      await until(() => doc(d.id).state === "ready" && t.core.state.job === null);
+    }
+    const store = t.core.lib.documents.savedFile(a.id)!;
+    expect(t.core.lib.documents.savedFile(b.id)).toBe(store);
+    // the engine holds it for b: removing a deleted it under the engine, and b's saved read with it
+    expect(await t.core.call("library.remove", { documentId: a.id })).toEqual({ removed: true });
+    expect(fs.existsSync(store)).toBe(true);
+    expect(t.engine.calls.filter((c) => c.op === "release")).toEqual([]);
+    expect(doc(b.id)).toMatchObject({ state: "ready", savedFor: t.modelPath });
+    // its last user gone, it goes (let go by the engine first)
+    expect(await t.core.call("library.remove", { documentId: b.id })).toEqual({ removed: true });
+    expect(fs.existsSync(store)).toBe(false);
+    expect(t.engine.calls.filter((c) => c.op === "release")).toHaveLength(1);
+  });
+});

@@ -28,9 +28,10 @@ export class Answers {
     return this.stream?.messageId === messageId ? this.stream.text : undefined;
   }
 
-  send(conv: ConversationInfo, text: string): { user: MessageInfo; assistant: MessageInfo } {
+  async send(conv: ConversationInfo, text: string): Promise<{ user: MessageInfo; assistant: MessageInfo }> {
     const core = this.core;
     core.requireModel();
+    await core.afterCancelledJob();
     core.requireIdle();
     core.requireDoc(conv.documentId);
     const user = core.lib.conversations.addMessage(conv.id, "user", text, "done");
@@ -40,9 +41,10 @@ export class Answers {
     return { user, assistant };
   }
 
-  regenerate(conv: ConversationInfo): { assistant: MessageInfo } {
+  async regenerate(conv: ConversationInfo): Promise<{ assistant: MessageInfo }> {
     const core = this.core;
     core.requireModel();
+    await core.afterCancelledJob();
     core.requireIdle();
     const msgs = core.lib.conversations.messages(conv.id);
     const last = msgs[msgs.length - 1];
@@ -162,7 +164,7 @@ export class Answers {
     } finally {
       off();
       if (this.stream === stream) this.stream = null;
-      if (core.state.job?.id === jobId) core.state.job = null;
+      core.endJob(jobId);
       core.setActivity("idle");
       core.refreshMemory();
     }

@@ -79,6 +79,8 @@ export class AppCore {
   private jobListeners = new Map<string, (e: EngineEvent) => void>();
   /** A models.load is in flight (requireIdle refuses jobs meanwhile). */
   private loading = false;
+  /** Who waits for the current job to end (afterCancelledJob). */
+  private jobEndWaiters: (() => void)[] = [];
 
   constructor(private opts: CoreOptions) {
     this.lib = opts.library;
@@ -183,6 +185,31 @@ export class AppCore {
     await this.engine.call("cancel", { jobId: job.id });
   }
 
+  /** Ends job `jobId` when it is still the current one, and wakes who waits for that. */
+  endJob(jobId: string) {
+    if (this.state.job?.id !== jobId) return;
+    this.state.job = null;
+    const waiters = this.jobEndWaiters;
+    this.jobEndWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  /**
+   * Waits (up to `ms`) for a job being cancelled to end. A question asked right after Stop came
+   * while the stopped answer still ran to its next step and was refused BUSY ("stop it first",
+   * though it had been); now it starts as soon as that answer has ended.
+   */
+  async afterCancelledJob(ms = 5000): Promise<void> {
+    if (!this.state.job?.cancelling) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.jobEndWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
   /** Ends a flow between two engine calls when its job was cancelled meanwhile. */
   throwIfCancelled(jobId: string) {
     if (this.state.job?.id === jobId && this.state.job.cancelling) throw new AppError("CANCELLED", "cancelled");
@@ -256,7 +283,7 @@ export class AppCore {
     this.state.model = null;
     this.state.crashed = description;
     this.state.docTokens.clear();
-    this.state.job = null;
+    if (this.state.job) this.endJob(this.state.job.id);
     this.state.engineDoc = null;
     this.lib.documents.resetCacheStates();
     for (const d of this.lib.documents.list()) this.emit("doc.updated", d);

@@ -71,7 +71,7 @@ export class EvalJobs {
     } finally {
       off();
       if (this.current === current) this.current = null;
-      if (core.state.job?.id === jobId) core.state.job = null;
+      core.endJob(jobId);
       core.setActivity("idle");
     }
   }

@@ -141,7 +141,7 @@ export class ReadJobs {
       if (core.state.engineDoc === documentId) core.state.engineDoc = null;
     } finally {
       off();
-      if (core.state.job?.id === jobId) core.state.job = null;
+      core.endJob(jobId);
       core.docUpdated(documentId);
       core.setActivity("idle");
       core.refreshMemory();

@@ -219,6 +219,24 @@ describe("asking", () => {
     expect(msgs[1].id).toBe(again.id);
   });
 
+  it("a question asked right after Stop starts once the stopped answer has ended (it was refused BUSY)", async () => {
+    const d = await withBook({ reply: "one two three four five six seven eight nine ten ".repeat(5), tokenDelayMs: 40 });
+    const conv = (await t.core.call("chat.create", { documentId: d.id })) as { id: number };
+    const { assistant } = (await t.core.call("chat.send", { conversationId: conv.id, text: "Count" })) as { assistant: MessageInfo };
+    await until(() => eventsOf(t, "chat.delta").length >= 2);
+    await t.core.call("chat.stop", { conversationId: conv.id });
+    expect(t.core.state.job?.cancelling).toBe(true); // the stopped answer runs to its next step
+    const { assistant: next } = (await t.core.call("chat.send", { conversationId: conv.id, text: "Again" })) as { assistant: MessageInfo };
+    expect(t.core.lib.conversations.message(assistant.id)!.status).toBe("stopped");
+    await until(() => t.core.lib.conversations.message(next.id)!.status === "done", 10_000);
+    expect(t.core.lib.conversations.messages(conv.id).map((m) => [m.role, m.status])).toEqual([
+      ["user", "done"],
+      ["assistant", "stopped"],
+      ["user", "done"],
+      ["assistant", "done"],
+    ]);
+  });
+
   it("a crashed engine ends the answer with an error, resets states, and the next load works", async () => {
     const d = await withBook({ tokenDelayMs: 30 });
     const conv = (await t.core.call("chat.create", { documentId: d.id })) as { id: number };

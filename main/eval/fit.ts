@@ -8,7 +8,9 @@ export interface Fitted {
   tokens: number;
 }
 
-export function fitToTokens(target: number, maxN: number, count: (n: number) => number): Fitted {
+/** atMost: never above the target (the nearest n may overshoot it; a prompt at the model's
+ *  trained context must not run past it). */
+export function fitToTokens(target: number, maxN: number, count: (n: number) => number, atMost = false): Fitted {
   if (target <= 0) return { n: 0, tokens: 0 };
   const top = count(maxN);
   if (top < target) throw Object.assign(new Error(`cannot reach ${target} tokens (at most ${top})`), { code: "TOO_SHORT" });
@@ -24,6 +26,7 @@ export function fitToTokens(target: number, maxN: number, count: (n: number) => 
       atLo = c;
     } else hi = mid;
   }
+  if (atMost && atLo <= target) return { n: lo, tokens: atLo };
   const atHi = count(hi);
   return Math.abs(atHi - target) < Math.abs(target - atLo) ? { n: hi, tokens: atHi } : { n: lo, tokens: atLo };
 }

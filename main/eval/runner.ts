@@ -126,7 +126,9 @@ export async function runEval(e: EvalEngine, o: EvalOptions, hooks: EvalHooks = 
       answer_tokens: run.answer.tokens.length,
       answer: run.answer.text,
       expected: instance.answers,
-      beyond_trained: instance.length > info.nCtxTrain,
+      // the prompt built, not only the length asked: at the trained context a word list may
+      // overshoot it by an entry (see buildInstance)
+      beyond_trained: instance.length > info.nCtxTrain || inst.prefill.length + inst.query.length > info.nCtxTrain,
     };
     rows.push(row);
     done++;
@@ -145,7 +147,8 @@ export async function runEval(e: EvalEngine, o: EvalOptions, hooks: EvalHooks = 
           const instances: TokenizedInstance[] = [];
           for (const depth of depths) {
             if (cancelled()) throw cancelledError();
-            instances.push(await buildInstance(e.model, e.prompting, e.haystack, { task, length, depth, seed }));
+            // a length within the trained context keeps its prompt within it where the 1% allows
+            instances.push(await buildInstance(e.model, e.prompting, e.haystack, { task, length, depth, seed, maxTokens: info.nCtxTrain }));
           }
           const ctx = Math.max(...instances.map((i) => i.prefill.length + i.query.length)) + gen.maxNewTokens + 1;
           if (!sparseModes.length) {

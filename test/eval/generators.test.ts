@@ -49,6 +49,31 @@ describe.skipIf(!hasData)("eval task generators", () => {
       }
     });
 
+  it("word lists determine their answers: the expected words are strictly the most frequent, or the length is refused", async () => {
+    // at 300 tokens stories260K leaves frequent_words 13 words: counts 8, 2, 1, 1, 1, so the
+    // "third most frequent" tied with two others and no answer could score 1
+    let refused = 0;
+    for (const task of ["frequent_words", "common_words"] as const)
+      for (const [length, seed] of [300, 320, 360, 420, 512, 1024].flatMap((l) => [[l, 1], [l, 7]])) {
+        let t;
+        try {
+          t = await buildInstance(model, prompting, { kind: "noise" }, { task, length, depth: null, seed });
+        } catch (e) {
+          expect((e as { code?: string }).code).toBe("NO_ROOM");
+          refused++;
+          continue;
+        }
+        const words = t.instance.context.split(" ").filter((w) => !/^\d+\.$/.test(w)); // common_words numbers its entries
+        const counts = new Map<string, number>();
+        for (const w of words) counts.set(w, (counts.get(w) ?? 0) + 1);
+        const least = Math.min(...t.instance.answers.map((a) => counts.get(a) ?? 0));
+        const rest = [...counts].filter(([w]) => !t.instance.answers.includes(w)).map(([, c]) => c);
+        expect(least).toBeGreaterThan(Math.max(0, ...rest));
+      }
+    expect(refused).toBeGreaterThan(0);
+    await expect(buildInstance(model, prompting, { kind: "noise" }, { task: "frequent_words", length: 300, depth: null, seed: 1 })).rejects.toMatchObject({ code: "NO_ROOM" });
+  });
+
   it("a book haystack: niah needles at their depths in Alice", async () => {
     for (const depth of [0, 50, 100]) {
       const t = await buildInstance(model, prompting, book, { task: "niah_single", length: 2048, depth, seed: 3 });

@@ -91,6 +91,43 @@ describe.skipIf(!hasData)("tome eval on stories260K", () => {
     expect(byDepth[50]).toBeGreaterThan(300); // shares the haystack up to its needle
   });
 
+  it("a length at the trained context keeps every prompt token within it (rows not marked beyond)", async () => {
+    // the default run on stories260K (length 2048 = its trained context, seed 1): frequent_words'
+    // nearest fit was 2049 tokens, one past the trained context in a row marked within it
+    const addon = loadAddon();
+    const model = new addon.Model(STORIES);
+    const atTrained = await runEval(
+      { addon, model, modelPath: STORIES, prompting: promptingOf(addon, STORIES, model), haystack: { kind: "noise" } },
+      { tasks: ["frequent_words"], lengths: [2048], depths: [50], modes: ["full"], haystack: "noise", samples: 1, seed: 1,
+        threads: 2, beyondTrained: false, monitorEvery: 0, monitorHeads: 1 },
+    );
+    expect(atTrained.n_ctx_train).toBe(2048);
+    for (const r of atTrained.rows) {
+      expect(r.beyond_trained).toBe(false);
+      expect(r.tokens).toBeLessThanOrEqual(atTrained.n_ctx_train);
+      expect(r.tokens).toBeGreaterThanOrEqual(0.99 * r.length);
+    }
+  });
+
+  it("a word list that can only meet the 1% past the trained context is marked beyond it", async () => {
+    // TinyStories-656K (trained context 512), common_words, seed 3: entries of ~7 tokens leave
+    // 505 (1.4% short) or 515 tokens; the row takes 515 and must say it ran past 512
+    const TINY = modelPath("tinystories-656k-q8_0.gguf");
+    const addon = loadAddon();
+    const model = new addon.Model(TINY);
+    const res = await runEval(
+      { addon, model, modelPath: TINY, prompting: promptingOf(addon, TINY, model), haystack: { kind: "noise" } },
+      { tasks: ["common_words", "frequent_words"], lengths: [512], depths: [50], modes: ["full"], haystack: "noise", samples: 1, seed: 3,
+        threads: 2, beyondTrained: false, monitorEvery: 0, monitorHeads: 1 },
+    );
+    expect(res.n_ctx_train).toBe(512);
+    for (const r of res.rows) {
+      expect(Math.abs(r.tokens - r.length)).toBeLessThanOrEqual(0.01 * r.length);
+      expect(r.beyond_trained).toBe(r.tokens > res.n_ctx_train);
+    }
+    expect(res.rows.find((r) => r.task === "common_words")!.tokens).toBeGreaterThan(512);
+  });
+
   it("full attention and streaming take retrieval's prefill from the instance's KV store", () => {
     expect(result.rows.filter((r) => r.mode === "retrieval").every((r) => r.reused_tokens === 0)).toBe(true);
     const others = result.rows.filter((r) => r.mode !== "retrieval");

@@ -49,7 +49,7 @@ export function renderReport(result: EvalResult): string {
   }
   const unsparse = rows.filter((r) => r.mode !== "full" && !r.sparse).length;
   if (unsparse) out.push(`<p class="note">${unsparse} sparse-mode rows had a context shorter than sinks + window + 256 tokens, so the question ran with exact attention and the first-token KL is 0 by construction; answer steps ran sparse once the context was long enough (JSON: <code>sparse: false</code>, <code>sparse_steps</code>).</p>`);
-  if (rows.some((r) => r.beyond_trained)) out.push(`<p class="note">Lengths marked * are beyond the model's trained context (${result.n_ctx_train} tokens), run on request.</p>`);
+  if (rows.some((r) => r.beyond_trained)) out.push(`<p class="note">Lengths marked * have prompts beyond the model's trained context (${result.n_ctx_train} tokens): run with --beyond-trained, or at the trained context a word list whose length could be met within 1% only past it.</p>`);
 
   out.push(`<h2>Summary by mode and length</h2><table><tr><th>mode</th><th>length</th><th>n</th><th>score</th><th>agreement</th><th>first token</th><th>KL mean</th><th>KL max</th><th>recall</th><th>mass</th><th>ms/token</th><th>ran sparse</th></tr>`);
   for (const s of summary) {

@@ -38,6 +38,9 @@ export interface Draft {
   /** The context at size n (haystack characters or list entries) and where its needles are. */
   build(n: number): BuiltContext;
   maxSize: number;
+  /** Why the context at size n does not determine the answers (the expected words tie with
+   *  others in a short word list), or null when it does; absent: always determined. */
+  unanswerable?(n: number): string | null;
 }
 
 export interface TaskGenerator {

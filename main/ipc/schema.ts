@@ -63,7 +63,8 @@ export function obj<S extends Shape, O extends Shape = {}>(required: S, optional
     if (proto !== Object.prototype && proto !== null) return fail(path, "expected a plain object");
     const out: Record<string, unknown> = {};
     for (const k of Object.keys(v)) {
-      if (!(k in required) && !(optional && k in optional)) fail(`${path}.${k}`, "unknown field");
+      // own fields only: `in` also found inherited names, so "constructor" or "__proto__" passed as known
+      if (!Object.hasOwn(required, k) && !(optional && Object.hasOwn(optional, k))) fail(`${path}.${k}`, "unknown field");
     }
     for (const [k, s] of Object.entries(required)) out[k] = s((v as Record<string, unknown>)[k], `${path}.${k}`);
     for (const [k, s] of Object.entries(optional ?? {})) {

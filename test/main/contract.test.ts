@@ -39,6 +39,9 @@ describe("envelope", () => {
     expect(refuse({ id: 1, method: "library.remove", params: { documentId: "1" } }).message).toMatch(/expected an integer, got a string/);
     expect(refuse({ id: 1, method: "library.remove", params: { documentId: 0 } }).message).toMatch(/must be in/);
     expect(refuse({ id: 1, method: "library.remove", params: { documentId: 1, x: 2 } }).message).toBe("params.x: unknown field");
+    // names every object inherits are no fields either (`in` found them on the prototype)
+    expect(refuse({ id: 1, method: "library.remove", params: { documentId: 1, constructor: 2 } }).message).toBe("params.constructor: unknown field");
+    expect(refuse(JSON.parse('{"id":1,"method":"library.remove","params":{"documentId":1,"__proto__":{}}}')).message).toBe("params.__proto__: unknown field");
     expect(refuse({ id: 1, method: "chat.send", params: { conversationId: 1, text: "" } }).message).toMatch(/at least 1/);
     expect(refuse({ id: 1, method: "settings.set", params: { attention: { mode: "magic", sinks: 1, window: 1, topK: 1 } } }).message).toMatch(/expected one of full, retrieval/);
     expect(refuse({ id: 1, method: "settings.set", params: { temperature: Infinity } }).message).toMatch(/finite number/);

@@ -414,6 +414,8 @@ export class AppCore {
         if (store && this.state.engineDoc === documentId && this.state.model) {
           await this.engine.call("release", {});
           this.state.engineDoc = null;
+          // a read or a question of this book may have started while the engine let go of it
+          if (this.state.job?.documentId === documentId) throw new AppError("BUSY", "The engine is working on this book; stop it first.");
         }
         const removed = lib.documents.remove(documentId);
         if (removed && store && this.state.engineDoc !== documentId) removeCache(store);

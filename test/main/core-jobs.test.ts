@@ -188,4 +188,22 @@ describe("removing a book", () => {
     expect(fs.existsSync(store)).toBe(false);
     expect(t.engine.calls.filter((c) => c.op === "release")).toHaveLength(1);
   });
+
+  it("is refused when a read of it starts while the engine lets go of its store (the row went mid-read)", async () => {
+    const storeDir = path.join(tempDir(), "kv");
+    t = makeCore({ storeDir });
+    await t.core.call("models.load", { path: t.modelPath });
+    const d = (await t.core.call("library.import", { name: "a.txt", dataBase64: b64(BOOK) })) as DocumentInfo;
+    await t.core.call("library.read", { documentId: d.id });
+    await until(() => doc(d.id).state === "ready" && t.core.state.job === null);
+    let released!: () => void;
+    t.engine.releaseGate = new Promise((r) => (released = r));
+    const removing = t.core.call("library.remove", { documentId: d.id });
+    await until(() => t.engine.calls.some((c) => c.op === "release"));
+    await t.core.call("library.read", { documentId: d.id }); // the engine is free meanwhile
+    released();
+    await expect(removing).rejects.toMatchObject({ code: "BUSY" });
+    await until(() => doc(d.id)?.state === "ready" && t.core.state.job === null);
+    expect(fs.existsSync(t.core.lib.documents.savedFile(d.id)!)).toBe(true);
+  });
 });

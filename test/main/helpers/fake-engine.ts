@@ -174,6 +174,7 @@ export class FakeEngine implements Engine {
         this.cancelled.add(a.jobId as string);
         return { cancelled: true };
       case "release": {
+        await this.releaseGate;
         const released = this.storeFile !== null;
         this.storeFile = null;
         this.cached = [];
@@ -195,6 +196,8 @@ export class FakeEngine implements Engine {
   failLoad: Error | null = null;
   /** Loads wait for this (a big model takes a while); null: they do not wait. */
   loadGate: Promise<void> | null = null;
+  /** Releases wait for this (closing a large store); null: they do not wait. */
+  releaseGate: Promise<void> | null = null;
 
   /** One row per (task, length, depth, mode), a full-marks answer each; cancel stops it between rows. */
   private async evaluate(jobId: string, o: EvalOptions) {

@@ -16,7 +16,7 @@ const STREAM_SAVE_MS = 250;
 
 export class Answers {
   /** The answer being written and all its text so far (the database's copy lags up to STREAM_SAVE_MS). */
-  private stream: { messageId: number; text: string } | null = null;
+  private stream: { messageId: number; text: string; tokenStats: TokenStats[] } | null = null;
 
   constructor(
     private core: AppCore,
@@ -26,6 +26,11 @@ export class Answers {
   /** The text written so far of the answer `messageId` while it streams, else undefined. */
   liveText(messageId: number): string | undefined {
     return this.stream?.messageId === messageId ? this.stream.text : undefined;
+  }
+
+  /** The per-token stats of the answer streaming now, in order ([] when none). */
+  liveTokenStats(): TokenStats[] {
+    return this.stream ? [...this.stream.tokenStats] : [];
   }
 
   async send(conv: ConversationInfo, text: string): Promise<{ user: MessageInfo; assistant: MessageInfo }> {
@@ -66,10 +71,10 @@ export class Answers {
     const core = this.core;
     const lib = core.lib;
     const settings = lib.settings.get();
-    const stream = { messageId: assistant.id, text: "" };
+    const tokenStats: TokenStats[] = [];
+    const stream = { messageId: assistant.id, text: "", tokenStats };
     this.stream = stream;
     let lastSave = 0;
-    const tokenStats: TokenStats[] = [];
     let decodeStart = 0;
     let docReady = false;
     core.setActivity("answering");

@@ -378,6 +378,7 @@ export class AppCore {
 
       "engine.status": () => this.status(),
       "stats.memory": () => this.memoryStats(),
+      "stats.tokens": () => this.answers.liveTokenStats(),
 
       "library.list": () => lib.documents.list(),
       "library.import": async ({ name, dataBase64 }) => {

@@ -16,6 +16,7 @@ const METHODS = [
   "models.openDialog",
   "engine.status",
   "stats.memory",
+  "stats.tokens",
   "library.list",
   "library.import",
   "library.openDialog",

@@ -301,6 +301,8 @@ export interface Requests {
 
   "engine.status": { params: Record<string, never>; result: EngineStatus };
   "stats.memory": { params: Record<string, never>; result: MemoryStats };
+  /** The running answer's per-token stats so far ([] when none runs): a page loaded mid-answer draws them whole. */
+  "stats.tokens": { params: Record<string, never>; result: TokenStats[] };
 
   "library.list": { params: Record<string, never>; result: DocumentInfo[] };
   /** A dropped or chosen file: its base name and bytes (base64). */

@@ -80,6 +80,7 @@ export const requestSchemas = {
   "models.openDialog": empty,
   "engine.status": empty,
   "stats.memory": empty,
+  "stats.tokens": empty,
   "library.list": empty,
   "library.import": obj({ name: fileName, dataBase64: base64 }),
   "library.openDialog": empty,

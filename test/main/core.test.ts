@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { b64, eventsOf, makeCore, tempDir, until, type TestCore } from "./helpers/core";
-import type { DocumentInfo, EngineStatus, MessageInfo } from "../../main/ipc/contract";
+import type { DocumentInfo, EngineStatus, MessageInfo, TokenStats } from "../../main/ipc/contract";
 import { readBookFile } from "../../main/app/book-file";
 import { toContractError } from "../../main/ipc/errors";
 
@@ -217,6 +217,20 @@ describe("asking", () => {
     const msgs = t.core.lib.conversations.messages(conv.id);
     expect(msgs.map((x) => x.role)).toEqual(["user", "assistant"]);
     expect(msgs[1].id).toBe(again.id);
+  });
+
+  it("gives the running answer's per-token stats so far, in order (a page loaded mid-answer draws them), none after it", async () => {
+    const d = await withBook({ reply: "one two three four five six seven eight nine ten ".repeat(3), tokenDelayMs: 20 });
+    const conv = (await t.core.call("chat.create", { documentId: d.id })) as { id: number };
+    const { assistant } = (await t.core.call("chat.send", { conversationId: conv.id, text: "Count" })) as { assistant: MessageInfo };
+    await until(() => eventsOf(t, "stats.token").length >= 4);
+    const sofar = (await t.core.call("stats.tokens", {})) as TokenStats[];
+    expect(sofar.length).toBeGreaterThanOrEqual(4);
+    expect(sofar.map((x) => x.index)).toEqual(sofar.map((_, i) => i));
+    expect(sofar.every((x) => x.messageId === assistant.id && x.documentId === d.id)).toBe(true);
+    expect(sofar).toEqual(eventsOf(t, "stats.token").slice(0, sofar.length));
+    await until(() => t.core.lib.conversations.message(assistant.id)!.status === "done");
+    expect(await t.core.call("stats.tokens", {})).toEqual([]);
   });
 
   it("a question asked right after Stop starts once the stopped answer has ended (it was refused BUSY)", async () => {

@@ -379,6 +379,33 @@ describe("live panels", () => {
     expect(screen.getByTestId("retrieval-stats").textContent).not.toMatch(/appear with the next answer/);
   });
 
+  it("a page loaded mid-answer draws the answer's figures from its first token (stats.tokens), joined with the events since", async () => {
+    cleanup();
+    unbind();
+    resetStore();
+    const running = { ...engine, activity: "answering" as const, job: { id: "a1", kind: "answer" as const, documentId: 1, conversationId: 1, cancelling: false, eval: null } };
+    let reply!: (t: TokenStats[]) => void;
+    f = fakeApi({
+      ...startHandlers(),
+      "engine.status": () => running,
+      "library.list": () => docs,
+      "library.text": ({ documentId, start = 0, end = 5000 }) => ({ documentId, start, end, text: BOOK.slice(start, end) }),
+      "chat.list": ({ documentId }) => convs.filter((c) => c.documentId === documentId),
+      "chat.messages": ({ conversationId }) => messages[conversationId] ?? [],
+      "stats.tokens": () => new Promise((r) => (reply = r)),
+    });
+    setApi(f.api);
+    unbind = bindEvents(f.api);
+    await s().init();
+    render(<App />);
+    // a token arrives before the answer's figures so far do: both are kept, in order
+    act(() => f.emit("stats.token", { ...tok(12, 240), index: 30 }));
+    await act(async () => reply(Array.from({ length: 30 }, (_, i) => ({ ...tok(12, 200 + i), index: i }))));
+    expect(s().tokenStats.map((t) => t.index)).toEqual(Array.from({ length: 31 }, (_, i) => i));
+    expect(screen.getByTestId("tokens-per-sec").textContent).toMatch(/240 tok\/s.* 31 tokens/);
+    expect(f.calls.filter((c) => c.method === "stats.tokens")).toHaveLength(1);
+  });
+
   it("fold away when the window gets short, and open again when it grows", async () => {
     const resize = (width: number, height: number) =>
       act(() => (window as unknown as { happyDOM: { setWindowSize(s: { width: number; height: number }): void } }).happyDOM.setWindowSize({ width, height }));

@@ -36,6 +36,7 @@ export const engineSlice: Slice<EngineSlice> = (set, get) => ({
     const [app, engine, settings] = await Promise.all([a["app.info"]({}), a["engine.status"]({}), a["settings.get"]({})]);
     set({ app, engine, settings, maxImportBytes: app.maxImportBytes });
     get().followEval(engine); // an evaluation running before this page was loaded
+    if (engine.job?.kind === "answer") void get().loadAnswerStats(); // and an answer's figures so far
     await Promise.all([get().refreshModels(), get().loadDocuments()]);
   },
 

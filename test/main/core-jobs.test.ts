@@ -25,6 +25,17 @@ async function ask(conversationId: number, q: string): Promise<MessageInfo> {
   });
 }
 
+/** A core whose model has `chatTemplate`, with the book read: the book and the read's prefill. */
+async function readWith(chatTemplate: string): Promise<{ d: DocumentInfo; read: { tokens: Int32Array; docEnd: number } }> {
+  t = makeCore({ chatTemplate });
+  await t.core.call("models.load", { path: t.modelPath });
+  const d = (await t.core.call("library.import", { name: "a.txt", dataBase64: b64(BOOK) })) as DocumentInfo;
+  await t.core.call("library.read", { documentId: d.id });
+  await until(() => doc(d.id).state !== "reading" && t.core.state.job === null);
+  const read = t.engine.calls.find((c) => c.op === "prefill")?.args as { tokens: Int32Array; docEnd: number };
+  return { d, read };
+}
+
 /** Qwen3's guard (its template raises this when no message is the user's), around ChatML. */
 const NEEDS_A_QUESTION =
   "{%- set ns = namespace(q=false) %}{%- for m in messages %}{%- if m.role == 'user' %}{%- set ns.q = true %}{%- endif %}{%- endfor %}" +
@@ -45,12 +56,8 @@ const LLAMA2 =
 
 describe("a chat template that needs a question", () => {
   it("reads the book as every answer renders it: the answer starts from the read's KV", async () => {
-    t = makeCore({ chatTemplate: NEEDS_A_QUESTION });
-    await t.core.call("models.load", { path: t.modelPath });
-    const d = (await t.core.call("library.import", { name: "a.txt", dataBase64: b64(BOOK) })) as DocumentInfo;
-    await t.core.call("library.read", { documentId: d.id });
-    await until(() => doc(d.id).state === "ready" && t.core.state.job === null);
-    const read = t.engine.calls.find((c) => c.op === "prefill")!.args as { tokens: Int32Array; docEnd: number };
+    const { d, read } = await readWith(NEEDS_A_QUESTION);
+    expect(doc(d.id).state).toBe("ready");
     // rendered by the model's template (a read has no question: the template refused it, and the
     // plain fallback rendered the book instead, so no answer could reuse it)
     expect(text(read.tokens.subarray(0, 30))).toContain("<|im_start|>system\n");
@@ -63,14 +70,9 @@ describe("a chat template that needs a question", () => {
   });
 
   it("reads a book with a template that puts the system message in the first question (Llama 2)", async () => {
-    t = makeCore({ chatTemplate: LLAMA2 });
-    await t.core.call("models.load", { path: t.modelPath });
-    const d = (await t.core.call("library.import", { name: "a.txt", dataBase64: b64(BOOK) })) as DocumentInfo;
-    await t.core.call("library.read", { documentId: d.id });
-    await until(() => doc(d.id).state !== "reading" && t.core.state.job === null);
+    const { d, read } = await readWith(LLAMA2);
     // the template rendered nothing of a lone system message: "chat template dropped the system message"
     expect(doc(d.id)).toMatchObject({ state: "ready", error: null });
-    const read = t.engine.calls.find((c) => c.op === "prefill")!.args as { tokens: Int32Array; docEnd: number };
     const conv = (await t.core.call("chat.create", { documentId: d.id })) as { id: number };
     const m = await ask(conv.id, "Who sat by the river?");
     expect(m.stats!.reusedTokens).toBeGreaterThanOrEqual(read.docEnd);
@@ -84,14 +86,9 @@ const NO_SYSTEM =
 
 describe("a chat template that leaves out system messages", () => {
   it("reads and answers with the plain template (the book has nowhere else to go), the read's KV reused", async () => {
-    t = makeCore({ chatTemplate: NO_SYSTEM });
-    await t.core.call("models.load", { path: t.modelPath });
-    const d = (await t.core.call("library.import", { name: "a.txt", dataBase64: b64(BOOK) })) as DocumentInfo;
-    await t.core.call("library.read", { documentId: d.id });
-    await until(() => doc(d.id).state !== "reading" && t.core.state.job === null);
+    const { d, read } = await readWith(NO_SYSTEM);
     // it failed: "chat template dropped the system message holding the book", every read and question
     expect(doc(d.id)).toMatchObject({ state: "ready", error: null });
-    const read = t.engine.calls.find((c) => c.op === "prefill")!.args as { tokens: Int32Array; docEnd: number };
     const conv = (await t.core.call("chat.create", { documentId: d.id })) as { id: number };
     const m = await ask(conv.id, "Who sat by the river?");
     expect(m.status).toBe("done");

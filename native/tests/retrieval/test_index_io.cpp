@@ -300,15 +300,22 @@ TEST(hostile_fields_with_valid_checksums_are_rejected) {
   }
 }
 
+// The image of a graph over 2000 gaussian keys of 4 dims (the two allocation tests below edit it).
+constexpr int kSmallGraphDim = 4;
+constexpr int64_t kSmallGraphKeys = 2000;
+static std::vector<uint8_t> small_graph_image() {
+  const int d = kSmallGraphDim;
+  const auto keys = rt::gaussian(size_t(kSmallGraphKeys) * d, 3);
+  auto g = RoarGraphIndex::build(keys.data(), kSmallGraphKeys, size_t(d), d, nullptr, 0, size_t(d), GraphBuildParams{}, nullptr);
+  return g->serialize();
+}
+
 TEST(graph_degree_cap_cannot_amplify_allocation) {
   // The dense (n, R) adjacency is allocated from R: a hostile R may not turn a
   // small image into hundreds of MiB (limit: 16x the keys' bytes + 64 MiB).
-  const int d = 4;
-  const int64_t n = 2000;
-  const auto keys = rt::gaussian(size_t(n) * d, 3);
-  auto g = RoarGraphIndex::build(keys.data(), n, size_t(d), d, nullptr, 0, size_t(d), GraphBuildParams{}, nullptr);
-  std::vector<uint8_t> b = g->serialize();
-  const size_t o = kPayload + 12 + size_t(n) * d * 2;  // after the f16 keys
+  const int64_t n = kSmallGraphKeys;
+  std::vector<uint8_t> b = small_graph_image();
+  const size_t o = kPayload + 12 + size_t(n) * kSmallGraphDim * 2;  // after the f16 keys
   put_u32(b, o + 4, 65535);  // R: 2000 * 65535 * 4 bytes = 524 MB of adjacency
   put_u32(b, o, 1);          // M
   expect_corrupt(reseal(b), "R far beyond the image");
@@ -318,12 +325,10 @@ TEST(graph_anchor_cap_cannot_amplify_allocation) {
   // The anchors' lists are allocated at their cap (count x ka) before they are
   // read: 20000 anchors with empty lists under a cap of 4096 are 400 KB of
   // image and would be 655 MB of lists (limit: 16x the bytes left + 64 MiB).
-  const int d = 4;
-  const int64_t n = 2000;
-  const auto keys = rt::gaussian(size_t(n) * d, 3);
-  auto g = RoarGraphIndex::build(keys.data(), n, size_t(d), d, nullptr, 0, size_t(d), GraphBuildParams{}, nullptr);
-  std::vector<uint8_t> b = g->serialize();
-  const size_t o = kPayload + 12 + size_t(n) * d * 2;  // after the f16 keys
+  const int d = kSmallGraphDim;
+  const int64_t n = kSmallGraphKeys;
+  std::vector<uint8_t> b = small_graph_image();
+  const size_t o = kPayload + 12 + size_t(n) * kSmallGraphDim * 2;  // after the f16 keys
   const size_t deg = o + 28 + size_t(get_u32(b, o + 24)) * 4;
   size_t anchors = deg + size_t(n) * 2;  // the rows, then u32 anchor links, then the anchors
   for (int64_t v = 0; v < n; ++v) {

@@ -19,6 +19,14 @@ double number_of(const Napi::Value& v, const std::string& key) {
   return v.As<Napi::Number>().DoubleValue();
 }
 
+// A whole number in int32's range: a cast of NaN or 1e12 to int32_t is undefined
+// behaviour (on x86 INT_MIN, written into the file as if asked for).
+int32_t i32_of(const Napi::Value& v, const std::string& key) {
+  const double d = number_of(v, key);
+  if (!(d >= -2147483648.0 && d <= 2147483647.0) || d != std::floor(d)) throw type_error(v.Env(), "'" + key + "' must hold i32 values");
+  return int32_t(d);
+}
+
 void add_entry(GgufWriter& w, const Napi::Object& e) {
   Napi::Env env = e.Env();
   if (!e.Get("key").IsString() || !e.Get("type").IsString()) throw type_error(env, "each entry needs string key and type");
@@ -33,9 +41,7 @@ void add_entry(GgufWriter& w, const Napi::Object& e) {
     if (!(d >= 0 && d <= 4294967295.0) || d != std::floor(d)) throw type_error(env, "'" + key + "' must be a u32");
     w.set_u32(key, uint32_t(d));
   } else if (type == "i32") {
-    double d = number_of(v, key);
-    if (!(d >= -2147483648.0 && d <= 2147483647.0) || d != std::floor(d)) throw type_error(env, "'" + key + "' must be an i32");
-    w.set_i32(key, int32_t(d));
+    w.set_i32(key, i32_of(v, key));
   } else if (type == "f32") {
     w.set_f32(key, float(number_of(v, key)));
   } else if (type == "bool") {
@@ -53,7 +59,7 @@ void add_entry(GgufWriter& w, const Napi::Object& e) {
   } else if (type == "i32[]") {
     Napi::Array a = array_of(v, key);
     std::vector<int32_t> out(a.Length());
-    for (uint32_t i = 0; i < a.Length(); ++i) out[i] = int32_t(number_of(a.Get(i), key));
+    for (uint32_t i = 0; i < a.Length(); ++i) out[i] = i32_of(a.Get(i), key);
     w.set_array_i32(key, out);
   } else if (type == "f32[]") {
     Napi::Array a = array_of(v, key);

@@ -1,5 +1,6 @@
 #include "addon/synthetic_model.h"
 
+#include <cmath>
 #include <thread>
 
 #include "addon/js_errors.h"
@@ -55,7 +56,11 @@ Napi::Value write_synthetic_model(const Napi::CallbackInfo& info) {
     spec.out_path = field(o, "out");
     check_path(env, spec.vocab_path, "option 'vocab'");
     check_path(env, spec.out_path, "option 'out'");
-    spec.seed = uint64_t(opt_number(o, "seed", 1));
+    // a whole number a double holds exactly (a cast of NaN or -1 to uint64_t is undefined behaviour)
+    const double seed = opt_number(o, "seed", 1);
+    if (!(seed >= 0 && seed <= 9007199254740992.0) || seed != std::floor(seed))
+      throw type_error(env, "option 'seed' must be a whole number in [0, 2^53]");
+    spec.seed = uint64_t(seed);
     std::string type = field(o, "type");
     guarded(env, [&] { spec.type = parse_weight_type(type); });
     auto* w = new WriteWorker(env, std::move(spec));

@@ -3,7 +3,8 @@
 // ($TOME_CACHE_DIR, else <app data>/kv-cache). A document read once is reopened
 // without prefill; a conversation on it continues where it stopped.
 //   openDocument()  binds a session to the document's store and brings the
-//                   context to exactly the document (restored, resumed or prefilled)
+//                   context to exactly the document (restored, resumed or prefilled;
+//                   without the store when another process holds it or the disk refuses it)
 //   listCaches / removeCache / gcCaches   management (`tome cache`)
 //   removeStore / storeBytesOnDisk        a store file with SQLite's files beside it
 import { createHash } from "node:crypto";
@@ -43,6 +44,44 @@ export interface OpenedDocument {
   prefilled: number;
   prefillMs: number;
   indexMs: number;
+  /**
+   * Set when the document was read without its store, and why: the store is held by another
+   * tome process (STORE_BUSY: the desktop app, `tome serve`), or the disk or folder refused it.
+   */
+  storeOff?: string;
+}
+
+/**
+ * Codes of a store at a document's name that can never serve this session: written by
+ * another format version (an older tome), or damaged below its blocks' checksums (a page
+ * SQLite cannot read). The name is a hash of the session's identity and the document, so
+ * such a file is nobody else's: it is deleted and the store made again.
+ */
+const STORE_REMADE = new Set(["STORE_MISMATCH", "STORE_CORRUPT"]);
+
+const isStoreError = (e: unknown): e is Error & { code: string } => isTomeError(e) && e.code.startsWith("STORE_");
+
+/**
+ * Binds session to the store at file: what it restored, or why it read without it (a store
+ * refused at attach leaves the session empty and unbound, so it reads the document without
+ * one). STORE_MISMATCH / STORE_CORRUPT: the file is removed and the store made again; every
+ * other store error (busy, full, read-only, I/O): read without it, as the app's engine does.
+ */
+async function bindStore(session: NativeSession, file: string, labels: Record<string, string>): Promise<{ restored: number; off?: string }> {
+  try {
+    return { restored: await session.attachStore(file, labels) };
+  } catch (e) {
+    if (!isStoreError(e)) throw e;
+    if (!STORE_REMADE.has(e.code)) return { restored: 0, off: e.message };
+    try {
+      removeStore(file);
+      return { restored: await session.attachStore(file, labels) };
+    } catch (again) {
+      // a file that cannot be deleted (a read-only folder) or a store refused again
+      if (!isStoreError(again) && typeof (again as NodeJS.ErrnoException)?.errno !== "number") throw again;
+      return { restored: 0, off: (again as Error).message };
+    }
+  }
 }
 
 /**
@@ -62,7 +101,9 @@ export async function openDocument(
 ): Promise<OpenedDocument> {
   fs.mkdirSync(dir, { recursive: true });
   const file = storeFileFor(dir, session.storeIdentity(), docTokens);
-  const restored = await session.attachStore(file, labels);
+  // a store that cannot be used: made again (another format, damaged) or left aside (another
+  // tome process holds it, the disk refuses it); the document is then read without it
+  const { restored, off: storeOff } = await bindStore(session, file, labels);
   const keep = commonPrefix(session.tokens(), docTokens);
   if (keep < session.nPast()) session.truncate(keep);
   const t0 = performance.now();
@@ -83,7 +124,7 @@ export async function openDocument(
   }
   const prefillMs = performance.now() - t0;
   const indexMs = await session.buildIndex();
-  return { file, restored, prefilled: docTokens.length - keep, prefillMs, indexMs };
+  return { file, restored, prefilled: docTokens.length - keep, prefillMs, indexMs, ...(storeOff !== undefined ? { storeOff } : {}) };
 }
 
 export interface CacheEntry {

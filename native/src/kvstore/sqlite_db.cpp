@@ -139,7 +139,7 @@ bool SqliteStatement::column_is_null(int i) const { return sqlite3_column_type(s
 namespace tome {
 
 bool sqlite_available() { return false; }
-SqliteDb::SqliteDb(const std::string& path, bool) : path_(path) {
+SqliteDb::SqliteDb(const std::string& path, bool, int) : path_(path) {
   throw Error("STORE_UNAVAILABLE", "this build of tome has no SQLite; the KV store is unavailable");
 }
 SqliteDb::~SqliteDb() = default;

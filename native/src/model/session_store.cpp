@@ -59,16 +59,31 @@ int64_t Session::attach_store(std::unique_ptr<KvStore> store) {
     if (ids[size_t(i)] < 0 || ids[size_t(i)] >= hp.n_vocab) n = i;  // cannot be: checksummed; never trusted either
   store_ = std::move(store);
   queries_persisted_.assign(size_t(hp.n_layer) * size_t(hp.n_head_kv), 0);
-  if (!restore_lazily(n)) {
-    n = std::min(n, store_->read_kv(head_rows(), n));
-    restore_sparse_state(n);
+  try {
+    if (!restore_lazily(n)) {
+      n = std::min(n, store_->read_kv(head_rows(), n));
+      restore_sparse_state(n);
+    }
+    if (n < store_->n_tokens()) store_->truncate(n);
+    store_->touch();
+  } catch (...) {
+    // A store SQLite itself finds damaged (STORE_CORRUPT from a page, not a
+    // block's checksum), a disk that refuses the cut or the touch: the session
+    // is left as it was, empty and without a store (the store closed, its lock
+    // released), so the caller can delete the file and attach again, or read
+    // on without one. Before, it stayed bound to the store it could not use.
+    if (sparse_) sparse_ = std::make_unique<RetrievalAttention>(hp, opts_.retrieval, kv_);
+    residency_.reset();
+    index_spill_.reset();
+    code_spill_.reset();
+    store_.reset();
+    queries_persisted_.clear();
+    throw;
   }
-  if (n < store_->n_tokens()) store_->truncate(n);
   ids.resize(size_t(n));
   tokens_ = std::move(ids);
   n_past_ = n;
   store_committed_ = n;
-  store_->touch();
   apply_budget();
   return n;
 }

@@ -6,10 +6,13 @@
 //     build, decode appends; many seeds) leaves a store that restores a
 //     consistent prefix, and finishing the work from it gives the same logits;
 //   - damaged blocks cut the restored prefix (resumed or rebuilt, never served);
-//   - a store written by another model (same shape, other weights) is refused.
+//   - a store written by another model (same shape, other weights) is refused;
+//   - a store SQLite finds damaged fails the attach and leaves the session unbound.
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <random>
 #include <thread>
 
@@ -370,6 +373,54 @@ TEST(a_store_held_by_one_session_is_refused_to_another) {
   a.prefill(doc);
   Session b(*ref.model, options());
   CHECK_THROWS_CODE(open_store(b, path), "STORE_BUSY");
+}
+
+TEST(a_store_sqlite_finds_damaged_leaves_the_session_without_it) {
+  // damage below the blocks' checksums: a page of the kv table overwritten, so SQLite
+  // itself fails the read (STORE_CORRUPT) part way through the restore. The session
+  // must come out as it went in, empty and unbound (the store closed and unlocked), so
+  // that the file can be deleted and the book read again into a new store; it used to
+  // stay bound to the damaged store (a second attach: "already has a KV store").
+  skip_without_data();
+  Reference& ref = reference();
+  TempDir dir;
+  const std::string path = dir.file("torn.kv");
+  {
+    Session s(*ref.model, options());
+    s.attach_store(open_store(s, path));
+    std::vector<int32_t> seq = ref.seq;
+    run_work(s, seq);
+  }
+  int64_t root = 0, page = 0;
+  {
+    SqliteDb db(path, false);
+    SqliteStatement r(db, "SELECT rootpage FROM sqlite_master WHERE type = 'table' AND name = 'kv'");
+    CHECK(r.step());
+    root = r.column_int(0);
+    SqliteStatement ps(db, "PRAGMA page_size");
+    CHECK(ps.step());
+    page = ps.column_int(0);
+  }
+  CHECK(root > 1 && page > 0);
+  {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp((root - 1) * page);
+    const std::string junk(size_t(page), '\x5a');
+    f.write(junk.data(), std::streamsize(junk.size()));
+  }
+  {
+    Session s(*ref.model, options());
+    CHECK_THROWS_CODE(s.attach_store(open_store(s, path)), "STORE_CORRUPT");
+    CHECK(s.store() == nullptr);
+    CHECK_EQ(s.n_past(), 0);
+    CHECK(!s.sparse_active());
+    // the damaged store is unlocked: it can be deleted, and the same session reads the book into a new one
+    for (const char* side : {"", "-wal", "-shm"}) std::remove((path + side).c_str());
+    CHECK_EQ(s.attach_store(open_store(s, path)), 0);
+    CHECK(finishes_like_reference(s));
+  }
+  Session again(*ref.model, options());
+  CHECK(again.attach_store(open_store(again, path)) > kDoc);
 }
 
 TOME_TEST_MAIN()

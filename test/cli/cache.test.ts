@@ -150,6 +150,30 @@ describe.skipIf(!hasData)("tome run --doc with the KV cache", () => {
     expect(JSON.parse(tome(["cache", "list", "--json"], cacheDir).stdout).caches).toMatchObject([{ file: held, in_use: false, tokens: 40 }]);
   });
 
+  it("a run whose store another process holds reads without it, says why, and leaves it (it exited 1 on STORE_BUSY)", () => {
+    const cacheDir = path.join(dir, "c5");
+    const plain = answer(tome([...args, "--no-cache"], cacheDir));
+    answer(tome(args, cacheDir));
+    const [{ file }] = JSON.parse(tome(["cache", "list", "--json"], cacheDir).stdout).caches as { file: string }[];
+    // held as a tome session holds it: SQLite's exclusive lock, taken by a write transaction
+    const holder = new Database(file);
+    holder.pragma("locking_mode = EXCLUSIVE");
+    holder.exec("BEGIN IMMEDIATE");
+    try {
+      const off = answer(tome(args, cacheDir)) as ReturnType<typeof answer> & { doc: { cache_off?: string } };
+      expect(off.doc.cache_off).toMatch(/in use by another tome process/);
+      expect(off.doc.prefilled).toBe(off.doc_tokens);
+      expect(off.tokens).toEqual(plain.tokens);
+      const text = tome(args.filter((a) => a !== "--json"), cacheDir);
+      expect(text.status, text.stderr).toBe(0);
+      expect(text.stderr).toMatch(/tokens prefilled in \d+ ms without its KV cache \(.*in use by another tome process/);
+    } finally {
+      holder.exec("ROLLBACK");
+      holder.close();
+    }
+    expect(answer(tome(args, cacheDir)).doc!.prefilled).toBe(0); // let go, it serves again
+  });
+
   it("a cache folder that cannot be made is a clear error", () => {
     const file = path.join(dir, "a-file");
     fs.writeFileSync(file, "not a folder");

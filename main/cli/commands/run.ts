@@ -73,12 +73,21 @@ async function prefillDocument(session: NativeSession, o: RunOptions, docTokens:
     if (!o.json) process.stderr.write(`tome: document ${docTokens.length} tokens prefilled in ${ms.toFixed(0)} ms\n`);
     return undefined;
   }
+  // a store set aside (held by another tome process, refused by the disk) is said so, with why
   if (!o.json)
     process.stderr.write(
-      `tome: document ${docTokens.length} tokens: ${docTokens.length - opened.prefilled} from the cache, ` +
-        `${opened.prefilled} prefilled, ready in ${ms.toFixed(0)} ms (${opened.file})\n`,
+      opened.storeOff !== undefined
+        ? `tome: document ${docTokens.length} tokens prefilled in ${ms.toFixed(0)} ms without its KV cache (${opened.storeOff})\n`
+        : `tome: document ${docTokens.length} tokens: ${docTokens.length - opened.prefilled} from the cache, ` +
+            `${opened.prefilled} prefilled, ready in ${ms.toFixed(0)} ms (${opened.file})\n`,
     );
-  return { cache: opened.file, restored: opened.restored, prefilled: opened.prefilled, ms };
+  return {
+    cache: opened.file,
+    restored: opened.restored,
+    prefilled: opened.prefilled,
+    ms,
+    ...(opened.storeOff !== undefined ? { cache_off: opened.storeOff } : {}),
+  };
 }
 
 /** session.prefill() over the tokens a chunk at a time (the same context as one call), reporting after each. */

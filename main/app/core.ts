@@ -406,7 +406,10 @@ export class AppCore {
           }
         : notSupported("A native file dialog"),
       "library.remove": async ({ documentId }) => {
-        if (this.state.job?.documentId === documentId) throw new AppError("BUSY", "The engine is working on this book; stop it first.");
+        const busyWithIt = () => {
+          if (this.state.job?.documentId === documentId) throw new AppError("BUSY", "The engine is working on this book; stop it first.");
+        };
+        busyWithIt();
         // its KV store goes too (closed first when the engine holds it): no orphan gigabytes; but
         // not one another book records too (the same opening, cut to the context, is the same
         // store): it was deleted under that book, perhaps while the engine held it for it
@@ -415,8 +418,7 @@ export class AppCore {
         if (store && this.state.engineDoc === documentId && this.state.model) {
           await this.engine.call("release", {});
           this.state.engineDoc = null;
-          // a read or a question of this book may have started while the engine let go of it
-          if (this.state.job?.documentId === documentId) throw new AppError("BUSY", "The engine is working on this book; stop it first.");
+          busyWithIt(); // a read or a question of it may have started while the engine let go of it
         }
         const removed = lib.documents.remove(documentId);
         if (removed && store && this.state.engineDoc !== documentId) removeCache(store);

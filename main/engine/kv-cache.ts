@@ -62,25 +62,31 @@ const STORE_REMADE = new Set(["STORE_MISMATCH", "STORE_CORRUPT"]);
 const isStoreError = (e: unknown): e is Error & { code: string } => isTomeError(e) && e.code.startsWith("STORE_");
 
 /**
- * Binds session to the store at file: what it restored, or why it read without it (a store
- * refused at attach leaves the session empty and unbound, so it reads the document without
- * one). STORE_MISMATCH / STORE_CORRUPT: the file is removed and the store made again; every
- * other store error (busy, full, read-only, I/O): read without it, as the app's engine does.
+ * Attaches session (empty) to the store at file; one of STORE_REMADE is removed and the
+ * store made again. What it restored; any other failure is thrown (an attach refused leaves
+ * the session empty and unbound). Shared by openDocument and the app's engine host.
+ */
+export async function attachOrRemake(session: NativeSession, file: string, labels: Record<string, string>): Promise<number> {
+  try {
+    return await session.attachStore(file, labels);
+  } catch (e) {
+    if (!isStoreError(e) || !STORE_REMADE.has(e.code)) throw e;
+    removeStore(file);
+    return await session.attachStore(file, labels);
+  }
+}
+
+/**
+ * Binds session to the store at file: what it restored, or why it read without it. Every
+ * store error left after attachOrRemake (busy, full, read-only, I/O, refused again) and a file
+ * that cannot be deleted: read without it, as the app's engine does.
  */
 async function bindStore(session: NativeSession, file: string, labels: Record<string, string>): Promise<{ restored: number; off?: string }> {
   try {
-    return { restored: await session.attachStore(file, labels) };
+    return { restored: await attachOrRemake(session, file, labels) };
   } catch (e) {
-    if (!isStoreError(e)) throw e;
-    if (!STORE_REMADE.has(e.code)) return { restored: 0, off: e.message };
-    try {
-      removeStore(file);
-      return { restored: await session.attachStore(file, labels) };
-    } catch (again) {
-      // a file that cannot be deleted (a read-only folder) or a store refused again
-      if (!isStoreError(again) && typeof (again as NodeJS.ErrnoException)?.errno !== "number") throw again;
-      return { restored: 0, off: (again as Error).message };
-    }
+    if (!isStoreError(e) && typeof (e as NodeJS.ErrnoException)?.errno !== "number") throw e;
+    return { restored: 0, off: (e as Error).message };
   }
 }
 

@@ -4,7 +4,7 @@
 // the client reports it. One request runs at a time except `cancel` and `stats`,
 // which are answered while a prefill or generation awaits the engine.
 import * as fs from "node:fs";
-import { commonPrefix, DEFAULT_EXACT_BELOW, gcCaches, loadAddon, isTomeError, removeStore, storeBytesOnDisk, storeFileFor, Utf8Stream, type NativeModel, type NativeSession, type SessionOptions } from "../engine";
+import { attachOrRemake, commonPrefix, DEFAULT_EXACT_BELOW, gcCaches, loadAddon, isTomeError, removeStore, storeBytesOnDisk, storeFileFor, Utf8Stream, type NativeModel, type NativeSession, type SessionOptions } from "../engine";
 import { estimateMemory } from "../engine/memory";
 import { documentTokenStarts } from "./token-offsets";
 import { runEval } from "../eval/runner";
@@ -186,17 +186,8 @@ class EngineHost {
     fresh();
     try {
       fs.mkdirSync(this.cacheDir, { recursive: true });
-      let restored: number;
-      try {
-        restored = await this.session!.attachStore(file, { model: this.loaded?.path ?? "" });
-      } catch (e) {
-        const code = isTomeError(e) ? e.code : "";
-        if (code !== "STORE_CORRUPT" && code !== "STORE_MISMATCH") throw e;
-        // not a store this model can use: made again from scratch
-        removeStore(file);
-        fresh();
-        restored = await this.session!.attachStore(file, { model: this.loaded?.path ?? "" });
-      }
+      // a store this model cannot use (another format, damaged) is made again from scratch
+      const restored = await attachOrRemake(this.session!, file, { model: this.loaded?.path ?? "" });
       this.cached = Array.from(this.session!.tokens());
       this.storeFile = file;
       return `restored ${restored}`;

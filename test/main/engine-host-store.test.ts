@@ -8,7 +8,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { packageRoot } from "../../main/engine";
+import { loadAddon, packageRoot } from "../../main/engine";
+import Database from "better-sqlite3";
 import { fork } from "node:child_process";
 import { createHash } from "node:crypto";
 import { EngineClient, forkEngine, type SpawnEngine } from "../../main/host/engine-client";
@@ -90,6 +91,21 @@ describe.skipIf(!hasData)("engine host with document KV stores", () => {
     expect(a2.text).toBe(want.text);
     expect(a2.reused).toBe(doc.length);
     expect(fs.readdirSync(cacheDir).filter((f) => f.endsWith(".tomekv"))).toHaveLength(1);
+  });
+
+  it("a store of another format version is made again, not read and not set aside", async () => {
+    const cacheDir = path.join(dir, "kv-version");
+    const first = await host(cacheDir);
+    const read = await first.call("prefill", { jobId: "r", tokens: doc, docEnd: doc.length });
+    first.close();
+    const db = new Database(read.cacheFile!, { fileMustExist: true });
+    db.prepare("UPDATE meta SET value = '0' WHERE key = 'version'").run();
+    db.close();
+    const second = await host(cacheDir);
+    const again = await second.call("prefill", { jobId: "r2", tokens: doc, docEnd: doc.length });
+    second.close();
+    expect(again).toMatchObject({ cache: "restored 0", cacheFile: read.cacheFile, evaluated: doc.length });
+    expect(loadAddon().inspectStore(read.cacheFile!).version).toBe("1");
   });
 
   it("a disk budget removes the least recently used stores, never the one in use", async () => {

@@ -1,9 +1,9 @@
-// A turn's prompt as tokens: the chat template renders
-//   system: [book]\n\n[system prompt]   then the history, then the question
-// (the book first, so its KV is shared by every conversation about it whatever
-// the system prompt). Template text is tokenized with special tokens, content
-// without; the book's tokens are the cached ones, cut to what fits.
-import { renderSegments, type ChatMessage } from "../host/chat-template";
+// A turn's prompt as tokens: the chat template renders the book first, then the
+// system prompt, the history and the question (the book first, so its KV is shared
+// by every conversation about it whatever the system prompt). Template text is
+// tokenized with special tokens, content without; the book's tokens are the cached
+// ones, cut to what fits.
+import { renderTemplateSegments, type ChatMessage, type Segment } from "../host/chat-template";
 import type { Engine } from "../host/engine-client";
 import type { LoadedModel } from "../host/protocol";
 import { AppError } from "../ipc/errors";
@@ -19,6 +19,84 @@ export interface Turn {
   content: string;
 }
 
+/**
+ * Where the book goes. Its KV serves every answer only if what precedes it renders the same
+ * in every turn:
+ *   system      a system message [book]\n\n[system prompt], then the history and the question
+ *               (most templates: ChatML, Llama 2 and 3);
+ *   first-user  the first user turn [book]\n\n[system prompt]\n\n[its question], for
+ *               templates that move the system message (Mistral v0.3 puts it into the LAST user
+ *               turn: the book moved behind the growing history and was read again at every
+ *               turn), leave it out, or refuse it ("System role not supported");
+ *   plain       the fallback template, where neither holds.
+ */
+export type PromptLayout = "system" | "first-user" | "plain";
+
+function messagesFor(layout: PromptLayout, systemPrompt: string, history: Turn[], question: string): ChatMessage[] {
+  const sys = systemPrompt ? "\n\n" + systemPrompt : "";
+  const turns: ChatMessage[] = [...history, { role: "user" as const, content: question }].map((t) => ({ role: t.role, parts: [{ text: t.content }] }));
+  if (layout === "first-user") {
+    // the history is question-answer pairs (answeredTurns): the first turn is a question
+    turns[0] = { role: "user", parts: [{ doc: true }, { text: sys + "\n\n" + (history[0] ?? { content: question }).content }] };
+    return turns;
+  }
+  return [{ role: "system", parts: [{ doc: true }, ...(sys ? [{ text: sys }] : [])] }, ...turns];
+}
+
+interface RenderContext {
+  template: string | null;
+  bosToken: string;
+  eosToken: string;
+}
+
+const render = (c: RenderContext, messages: ChatMessage[]) =>
+  renderTemplateSegments(messages, {
+    template: c.template,
+    bosToken: c.bosToken,
+    eosToken: c.eosToken,
+    addGenerationPrompt: true,
+    docText: "\u0001", // stands in for the book: its tokens are spliced in below
+  });
+
+/** What a rendering puts before the book, or null when the book is not in it. */
+function beforeBook(segments: Segment[]): string | null {
+  const i = segments.findIndex((s) => s.doc);
+  return i < 0 ? null : segments.slice(0, i).map((s) => s.text).join("");
+}
+
+const layouts = new Map<string, PromptLayout>();
+
+/**
+ * The first layout whose template renders the book after the same text with and without a
+ * question-answer pair before the question (checked once per template; what it chose, when
+ * not the system message, said once in the log).
+ */
+export async function promptLayout(c: RenderContext): Promise<PromptLayout> {
+  if (c.template === null) return "plain";
+  const key = [c.template, c.bosToken, c.eosToken].join("\u0000");
+  let layout = layouts.get(key);
+  if (layout) return layout;
+  layout = "plain";
+  let why = "";
+  for (const candidate of ["system", "first-user"] as const) {
+    try {
+      const first = beforeBook(await render(c, messagesFor(candidate, "S", [], "Q")));
+      const later = beforeBook(await render(c, messagesFor(candidate, "S", [{ role: "user", content: "Q" }, { role: "assistant", content: "A" }], "Q2")));
+      if (first !== null && first === later) {
+        layout = candidate;
+        break;
+      }
+      why ||= first === null ? "leaves out the system message" : "moves the system message as the conversation grows";
+    } catch (e) {
+      why ||= `failed (${(e as Error).message})`;
+    }
+  }
+  layouts.set(key, layout);
+  if (layout === "first-user") process.stderr.write(`tome: the chat template ${why}; the book goes into the first question\n`);
+  if (layout === "plain") process.stderr.write(`tome: the chat template ${why}; using the fallback template\n`);
+  return layout;
+}
+
 export async function buildPrompt(
   engine: Engine,
   model: LoadedModel,
@@ -27,32 +105,18 @@ export async function buildPrompt(
   history: Turn[],
   question: string | null, // null: the book prefix alone (reading a document)
 ): Promise<BuiltPrompt> {
-  const messages: ChatMessage[] = [
-    { role: "system", parts: systemPrompt ? [{ doc: true }, { text: "\n\n" + systemPrompt }] : [{ doc: true }] },
-    ...history.map((t) => ({ role: t.role, parts: [{ text: t.content }] })),
-  ];
+  const context = { template: model.chatTemplate, bosToken: model.bosToken, eosToken: model.eosToken };
+  const layout = await promptLayout(context);
   // A read (no question) renders a stand-in question too and keeps what comes up to the book:
   // templates refuse a conversation without a user turn (Qwen3: "No user query found in
-  // messages"; the plain fallback then rendered the read, and no answer could reuse its KV) or
-  // put the system message into the first question (Llama 2: a lone system message rendered
-  // nothing, and the read failed). What precedes the book is the same in every answer.
-  messages.push({ role: "user", parts: [{ text: question ?? "?" }] });
-  const render = (template: string | null) =>
-    renderSegments(messages, {
-      template,
-      bosToken: model.bosToken,
-      eosToken: model.eosToken,
-      addGenerationPrompt: true,
-      docText: "\u0001", // stands in for the book: its tokens are spliced in below
-    });
-  let segments = await render(model.chatTemplate);
-  if (!segments.some((s) => s.doc) && model.chatTemplate !== null) {
-    // A template that leaves system messages out (some do, silently) has nowhere for the book:
-    // the plain one renders it (as for a template that cannot run), so the book is read and
-    // asked about alike; it failed every read and every question of such a model.
-    process.stderr.write("tome: the chat template leaves out the system message holding the book; using the fallback template\n");
-    segments = await render(null);
-  }
+  // messages") or put the system message into the first question (Llama 2: a lone system
+  // message rendered nothing). What precedes the book is the same in every answer.
+  const messages = messagesFor(layout, systemPrompt, history, question ?? "?");
+  let segments = layout === "plain" ? [] : await render(context, messages).catch((e: Error) => {
+    process.stderr.write(`tome: the chat template failed (${e.message}); using the fallback template\n`);
+    return [];
+  });
+  if (!segments.some((s) => s.doc)) segments = await render({ ...context, template: null }, messagesFor("plain", systemPrompt, history, question ?? "?"));
   // The template may write BOS itself; the tokenizer adds it (when the model wants one) instead.
   const addBos = true;
   if (segments[0]?.kind === "template" && model.bosToken && segments[0].text.startsWith(model.bosToken)) {

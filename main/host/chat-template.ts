@@ -63,7 +63,8 @@ export interface RenderOptions {
   docText: string;
 }
 
-export async function renderSegments(messages: ChatMessage[], o: RenderOptions): Promise<Segment[]> {
+/** Renders with `o.template` (null: the fallback), or throws what the template raised. */
+export async function renderTemplateSegments(messages: ChatMessage[], o: RenderOptions): Promise<Segment[]> {
   const contents: Segment[] = [];
   const msgs = messages.map((m) => ({
     role: m.role,
@@ -74,21 +75,13 @@ export async function renderSegments(messages: ChatMessage[], o: RenderOptions):
       })
       .join(""),
   }));
-  let rendered: string;
-  try {
-    const t = await compile(o.template ?? FALLBACK_TEMPLATE);
-    rendered = t.render({
-      messages: msgs,
-      add_generation_prompt: o.addGenerationPrompt,
-      bos_token: o.bosToken,
-      eos_token: o.eosToken,
-    });
-  } catch (e) {
-    if (o.template === null) throw e;
-    // A template this renderer cannot run (rare Jinja features): fall back, and say so in the log.
-    process.stderr.write(`tome: chat template failed (${(e as Error).message}); using the fallback template\n`);
-    return renderSegments(messages, { ...o, template: null });
-  }
+  const t = await compile(o.template ?? FALLBACK_TEMPLATE);
+  const rendered = t.render({
+    messages: msgs,
+    add_generation_prompt: o.addGenerationPrompt,
+    bos_token: o.bosToken,
+    eos_token: o.eosToken,
+  });
   const out: Segment[] = [];
   let last = 0;
   for (const m of rendered.matchAll(SENTINEL_RE)) {
@@ -99,4 +92,16 @@ export async function renderSegments(messages: ChatMessage[], o: RenderOptions):
   }
   if (last < rendered.length) out.push({ kind: "template", text: rendered.slice(last) });
   return out;
+}
+
+/** renderTemplateSegments, falling back to the plain template (said in the log) when the template cannot run. */
+export async function renderSegments(messages: ChatMessage[], o: RenderOptions): Promise<Segment[]> {
+  try {
+    return await renderTemplateSegments(messages, o);
+  } catch (e) {
+    if (o.template === null) throw e;
+    // A template this renderer cannot run (rare Jinja features): fall back, and say so in the log.
+    process.stderr.write(`tome: chat template failed (${(e as Error).message}); using the fallback template\n`);
+    return renderTemplateSegments(messages, { ...o, template: null });
+  }
 }

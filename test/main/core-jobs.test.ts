@@ -85,13 +85,52 @@ const NO_SYSTEM =
   "{% if add_generation_prompt %}<|assistant|>{% endif %}";
 
 describe("a chat template that leaves out system messages", () => {
-  it("reads and answers with the plain template (the book has nowhere else to go), the read's KV reused", async () => {
+  it("reads and answers with the book in the first question, the read's KV reused", async () => {
     const { d, read } = await readWith(NO_SYSTEM);
     // it failed: "chat template dropped the system message holding the book", every read and question
     expect(doc(d.id)).toMatchObject({ state: "ready", error: null });
+    expect(text(read.tokens)).toBe("\u2400<|user|>" + BOOK.trimEnd()); // the model's own format, not the plain one
     const conv = (await t.core.call("chat.create", { documentId: d.id })) as { id: number };
     const m = await ask(conv.id, "Who sat by the river?");
     expect(m.status).toBe("done");
+    expect(m.stats!.reusedTokens).toBeGreaterThanOrEqual(read.docEnd);
+  });
+});
+
+/** Mistral v0.3's shape: the system message goes into the LAST user turn. */
+const SYSTEM_IN_LAST_QUESTION =
+  "{%- if messages[0].role == 'system' %}{%- set sys = messages[0].content %}{%- set turns = messages[1:] %}" +
+  "{%- else %}{%- set sys = '' %}{%- set turns = messages %}{%- endif %}{{- bos_token }}" +
+  "{%- for m in turns %}{%- if m.role == 'user' %}{%- if loop.last and sys %}{{ '[INST] ' + sys + '\\n\\n' + m.content + '[/INST]' }}" +
+  "{%- else %}{{ '[INST] ' + m.content + '[/INST]' }}{%- endif %}{%- else %}{{ ' ' + m.content + eos_token }}{%- endif %}{%- endfor %}";
+
+/** Gemma's shape: a system message is refused. */
+const NO_SYSTEM_ROLE =
+  "{%- if messages[0].role == 'system' %}{{ raise_exception('System role not supported') }}{%- endif %}" +
+  "{%- for m in messages %}<start_of_turn>{{ 'model' if m.role == 'assistant' else m.role }}\n{{ m.content }}<end_of_turn>\n{%- endfor %}" +
+  "{%- if add_generation_prompt %}<start_of_turn>model\n{%- endif %}";
+
+describe("chat templates that move or refuse the system message", () => {
+  it("a template that puts the system message into the last question: every turn reuses the read's KV", async () => {
+    const { d, read } = await readWith(SYSTEM_IN_LAST_QUESTION);
+    expect(text(read.tokens)).toBe("\u2400[INST] " + BOOK.trimEnd());
+    const conv = (await t.core.call("chat.create", { documentId: d.id })) as { id: number };
+    for (const q of ["Who sat by the river?", "Who was with her?", "What did she do?"]) {
+      const m = await ask(conv.id, q);
+      expect(m.status).toBe("done");
+      // the book was behind the history from the second turn on: read again at every turn
+      expect(m.stats!.reusedTokens).toBeGreaterThanOrEqual(read.docEnd);
+    }
+    const last = t.engine.calls.filter((c) => c.op === "generate").at(-1)!.args as { tokens: Int32Array };
+    expect(text(last.tokens)).toMatch(/^\u2400\[INST\] Alice sat by the river[^]*\n\nWho sat by the river\?\[\/INST\] [^]*\[INST\] What did she do\?\[\/INST\]$/);
+  });
+
+  it("a template that refuses a system message: the book goes into the first question, in the model's format", async () => {
+    const { d, read } = await readWith(NO_SYSTEM_ROLE);
+    expect(text(read.tokens)).toBe("\u2400<start_of_turn>user\n" + BOOK.trimEnd());
+    const conv = (await t.core.call("chat.create", { documentId: d.id })) as { id: number };
+    await ask(conv.id, "Who sat by the river?");
+    const m = await ask(conv.id, "Who was with her?");
     expect(m.stats!.reusedTokens).toBeGreaterThanOrEqual(read.docEnd);
   });
 });

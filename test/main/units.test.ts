@@ -1,10 +1,10 @@
 // Small pure pieces: token -> char offsets, chat template segments, passages
 // from attention, prompt assembly around the book, CLI number arguments.
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { documentTokenStarts, tokenAtChar, tokenCharOffsets } from "../../main/host/token-offsets";
 import { FALLBACK_TEMPLATE, renderSegments } from "../../main/host/chat-template";
 import { passagesFromAttention } from "../../main/app/highlights";
-import { buildPrompt } from "../../main/app/prompt";
+import { buildPrompt, promptLayout } from "../../main/app/prompt";
 import { FakeEngine } from "./helpers/fake-engine";
 import { defaultDataDir } from "../../main/app/paths";
 import { floatArg } from "../../main/cli/args";
@@ -96,6 +96,35 @@ describe("prompt", () => {
     const prefix = await buildPrompt(e, model, doc, "Be brief.", [], null);
     expect(Array.from(prefix.tokens)).toEqual(Array.from(p.tokens.subarray(0, prefix.tokens.length)));
     expect(prefix.docEnd).toBe(prefix.tokens.length);
+  });
+});
+
+describe("prompt layout", () => {
+  const ctx = (template: string | null) => ({ template, bosToken: "<s>", eosToken: "</s>" });
+  const chatml = "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}";
+  // the system message joins the last question (Mistral v0.3's shape)
+  const lastQuestion =
+    "{% if messages[0].role == 'system' %}{% set sys = messages[0].content %}{% set ms = messages[1:] %}{% else %}{% set sys = '' %}{% set ms = messages %}{% endif %}" +
+    "{% for m in ms %}{% if m.role == 'user' %}[INST] {% if loop.last and sys %}{{ sys }} {% endif %}{{ m.content }}[/INST]{% else %}{{ m.content }}</s>{% endif %}{% endfor %}";
+  const userOnly = "{% for m in messages %}{% if m.role == 'user' %}U: {{ m.content }}\n{% endif %}{% endfor %}";
+  it("keeps the book where what precedes it renders the same in every turn, checked once per template", async () => {
+    const notes: string[] = [];
+    const spy = vi.spyOn(process.stderr, "write").mockImplementation((s) => (notes.push(String(s)), true));
+    try {
+      expect(await promptLayout(ctx(chatml))).toBe("system");
+      expect(await promptLayout(ctx(lastQuestion))).toBe("first-user");
+      expect(await promptLayout(ctx(lastQuestion))).toBe("first-user");
+      expect(await promptLayout(ctx(userOnly))).toBe("first-user");
+      expect(await promptLayout(ctx("{% bogus %}"))).toBe("plain");
+      expect(await promptLayout(ctx(null))).toBe("plain");
+    } finally {
+      spy.mockRestore();
+    }
+    expect(notes).toEqual([
+      "tome: the chat template moves the system message as the conversation grows; the book goes into the first question\n",
+      "tome: the chat template leaves out the system message; the book goes into the first question\n",
+      expect.stringMatching(/^tome: the chat template failed \(.*\); using the fallback template\n$/),
+    ]);
   });
 });
 

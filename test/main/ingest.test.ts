@@ -403,14 +403,18 @@ describe("epub edge cases", () => {
     expect(await Promise.race([result, never])).toBe("ENCRYPTED");
   });
 
-  it("a spine item missing from the zip is skipped, and the parser's warning does not print the book's bytes", async () => {
+  it("a spine item missing from the zip is marked where it was, and the parser's warning does not print the book's bytes", async () => {
     const filler = "All work and no play makes Jack a dull boy. ".repeat(20_000); // ~900 KB
-    const zip = makeEpub({ one: filler }, ["one", "gone"]);
+    const zip = makeEpub({ one: filler, three: "The end." }, ["one", "gone", "three"]);
     const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
     try {
       const d = await ingest("holey.epub", zip);
       expect(d.text.startsWith("one\n\nAll work")).toBe(true);
-      expect(d.chapters.map((c) => c.title)).toEqual(["one"]);
+      // it was left out without a word: the book read as whole
+      expect(d.text.endsWith("boy.\n\n[A chapter is missing from this EPUB file: OEBPS/gone.xhtml]\n\nthree\n\nThe end.")).toBe(true);
+      expect(d.chapters.map((c) => c.title)).toEqual(["one", "three"]);
+      expect(d.text.slice(d.chapters[1].start).startsWith("three")).toBe(true);
+      await expect(ingest("hollow.epub", makeEpub({}, ["gone"]))).rejects.toMatchObject({ code: "EMPTY_FILE" });
       const printed = warn.mock.calls.flat().map(String).join("").length;
       expect(printed).toBeLessThan(10_000); // it was every byte of the zip as a number: ~3.5 million characters
     } finally {

@@ -22,11 +22,15 @@ import type { IngestOptions, Ingested } from "./types";
 /** Font obfuscation (IDPF, Adobe) is allowed; any other encrypted entry is DRM. */
 const FONT_OBFUSCATION = /http:\/\/www\.idpf\.org\/2008\/embedding|http:\/\/ns\.adobe\.com\/pdf\/enc#RC/;
 
-export function checkEpubZip(bytes: Uint8Array): void {
+/** Checks the zip (see the file comment); returns the names of its entries. */
+export function checkEpubZip(bytes: Uint8Array): Set<string> {
   if (bytes.length < 4 || bytes[0] !== 0x50 || bytes[1] !== 0x4b) throw corrupt("EPUB", "not a zip archive");
   let files: Record<string, Uint8Array>;
+  const names = new Set<string>();
   try {
-    files = unzipSync(bytes, { filter: (f) => f.name === "META-INF/encryption.xml" || f.name === "META-INF/rights.xml" || f.name === "mimetype" });
+    files = unzipSync(bytes, {
+      filter: (f) => names.add(f.name) && (f.name === "META-INF/encryption.xml" || f.name === "META-INF/rights.xml" || f.name === "mimetype"),
+    });
   } catch (e) {
     throw corrupt("EPUB", (e as Error).message);
   }
@@ -43,10 +47,21 @@ export function checkEpubZip(bytes: Uint8Array): void {
   if (hasEncryptedEntry(bytes)) throw encrypted("EPUB");
   const mime = files["mimetype"];
   if (mime && !strFromU8(mime).trim().startsWith("application/epub+zip")) throw corrupt("EPUB", "wrong mimetype entry");
+  return names;
+}
+
+/** A spine item's entry in the zip ("epub:OEBPS/ch%201.xhtml" -> "OEBPS/ch 1.xhtml"). */
+function zipEntryOf(href: string): string {
+  const p = href.replace(/^epub:/, "").replace(/#.*$/, "");
+  try {
+    return decodeURIComponent(p);
+  } catch {
+    return p;
+  }
 }
 
 export async function readEpub(bytes: Uint8Array, opts: IngestOptions = {}): Promise<Ingested> {
-  checkEpubZip(bytes);
+  const entries = checkEpubZip(bytes);
   checkUnpackedSize(bytes);
   const { initEpubFile } = await import("@lingo-reader/epub-parser");
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "tome-epub-"));
@@ -73,11 +88,15 @@ export async function readEpub(bytes: Uint8Array, opts: IngestOptions = {}): Pro
           throw corrupt("EPUB", `chapter ${item.href}: ${(e as Error).message}`);
         }
         const { text, heading } = htmlToText(html);
-        if (!text) continue;
+        // A chapter the zip lacks (the parser warns and gives nothing) is marked where it was
+        // missing, so the reader and the model see the gap instead of a book silently short.
+        const missing = !text && !entries.has(zipEntryOf(item.href));
+        if (!text && !missing) continue;
         if (parts.length) offset += 2; // the "\n\n" joining parts
-        chapters.push({ title: heading ?? path.basename(item.href).replace(/\.x?html?$/i, ""), start: offset });
-        parts.push(text);
-        offset += text.length;
+        if (!missing) chapters.push({ title: heading ?? path.basename(item.href).replace(/\.x?html?$/i, ""), start: offset });
+        const part = missing ? `[A chapter is missing from this EPUB file: ${zipEntryOf(item.href).slice(0, 200)}]` : text;
+        parts.push(part);
+        offset += part.length;
       }
       let text = parts.join("\n\n");
       let skipped = false;
@@ -91,7 +110,7 @@ export async function readEpub(bytes: Uint8Array, opts: IngestOptions = {}): Pro
           for (const c of chapters) c.start = Math.max(0, c.start - Math.max(0, cut));
         }
       }
-      if (!text.trim()) throw empty("EPUB");
+      if (!chapters.length || !text.trim()) throw empty("EPUB");
       const author = meta.creator?.map((c) => c.contributor).join(", ") || null;
       return {
         format: "epub",

@@ -1,4 +1,5 @@
-// Per mode and length, the figures a reader looks for first: mean score,
+// Per mode and length, the figures a reader looks for first (means over tasks
+// of each task's mean; counts, KL max and ms per token over all rows): mean score,
 // agreement with full attention (whole answer and first token), mean and max
 // KL of the first answer token, recall, mass, ms per token. Used by the CLI's
 // closing lines, the report's table and the app.
@@ -33,6 +34,15 @@ export const NEAR_TIE = 0.02;
 const nums = (rows: EvalRow[], f: (r: EvalRow) => number | null) => rows.map(f).filter((v): v is number => typeof v === "number" && Number.isFinite(v));
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
 
+/**
+ * The mean over tasks of each task's mean (as RULER reports): pooled, a task with needle depths
+ * (five rows an instance) weighed five times one without (word lists).
+ */
+function taskMean(rows: EvalRow[], f: (r: EvalRow) => number | null): number | null {
+  const perTask = [...new Set(rows.map((r) => r.task))].map((t) => mean(nums(rows.filter((r) => r.task === t), f)));
+  return mean(perTask.filter((v): v is number => v !== null));
+}
+
 export function summarize(rows: EvalRow[]): SummaryRow[] {
   const order = ["full", "retrieval", "streaming", "flat", "ivf"];
   const modes = [...new Set(rows.map((r) => r.mode))].sort((a, b) => order.indexOf(a) - order.indexOf(b));
@@ -48,15 +58,15 @@ export function summarize(rows: EvalRow[]): SummaryRow[] {
         mode,
         length,
         n: g.length,
-        score: mean(g.map((r) => r.score))!,
-        agree: mean(nums(g, (r) => r.agree_with_full)),
-        firstTokenAgree: mean(nums(g, (r) => r.first_token_agree)),
+        score: taskMean(g, (r) => r.score)!,
+        agree: taskMean(g, (r) => r.agree_with_full),
+        firstTokenAgree: taskMean(g, (r) => r.first_token_agree),
         firstTokenDiffers: differs.length,
         firstTokenNearTies: differs.filter((r) => typeof r.full_margin === "number" && r.full_margin < NEAR_TIE).length,
-        klMean: mean(kls),
+        klMean: taskMean(g, (r) => r.kl),
         klMax: kls.length ? Math.max(...kls) : null,
-        recall: mean(nums(g, (r) => r.recall)),
-        mass: mean(nums(g, (r) => r.mass)),
+        recall: taskMean(g, (r) => r.recall),
+        mass: taskMean(g, (r) => r.mass),
         msPerToken: mean(nums(g, (r) => r.ms_per_token)),
         sparse: g.filter((r) => r.sparse).length / g.length,
         beyond: g.some((r) => r.beyond_trained),
@@ -68,7 +78,7 @@ export function summarize(rows: EvalRow[]): SummaryRow[] {
 /** Whether full attention itself fails the tasks (so agreement and KL are the figures that mean something). */
 export function fullCannotSolve(rows: EvalRow[]): boolean {
   const full = rows.filter((r) => r.mode === "full");
-  return full.length > 0 && mean(full.map((r) => r.score))! < 0.1;
+  return full.length > 0 && taskMean(full, (r) => r.score)! < 0.1;
 }
 
 const pct = (v: number | null) => (v === null ? "–" : `${(100 * v).toFixed(1)}%`);

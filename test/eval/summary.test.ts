@@ -53,3 +53,18 @@ describe("eval summary: first-token near-ties", () => {
     expect(() => validateEvalResult(result([row({ full_margin: -0.1 })]))).toThrow(/full_margin/);
   });
 });
+
+describe("eval summary: tasks weigh alike", () => {
+  it("averages each task's mean, so a task with needle depths does not outweigh a word list", () => {
+    // passkey: one instance at five depths, all found; common_words: one instance, missed
+    const rows = [
+      ...[0, 25, 50, 75, 100].map((depth) => row({ depth, score: 1, agree_with_full: 1, recall: 0.9 })),
+      row({ task: "common_words", depth: null, score: 0, agree_with_full: 0, recall: 0.5 }),
+    ];
+    const s = summarize(rows).find((x) => x.mode === "retrieval")!;
+    expect(s.n).toBe(6);
+    expect(s.score).toBe(0.5); // pooled: 5 / 6
+    expect(s.agree).toBe(0.5);
+    expect(s.recall).toBeCloseTo(0.7, 12);
+  });
+});

@@ -128,7 +128,7 @@ void KvResidency::update(int64_t n_past, int64_t sinks, int64_t window_start, in
         if (!evictable(u)) {
           // back in the static set, or its block reopened by a truncate: in place, and
           // no spilled copy to go stale when its rows are written again
-          if (!x.in_place) load_in_place(l, h, u);
+          if (!x.in_place) load_in_place(l, h, u, std::min(unit_rows_, n_past_ - u * unit_rows_));
           x.in_place = true;
           if (x.spilled && spill_) spill_->forget(i);
           x.spilled = false;
@@ -448,7 +448,7 @@ void KvResidency::gather_rows(int layer, int head, const int32_t* rows, int64_t 
   }
 }
 
-void KvResidency::load_in_place(int layer, int head, int64_t u) {
+void KvResidency::load_in_place(int layer, int head, int64_t u, int64_t rows_needed) {
   const size_t half = size_t(head_dim_) * sizeof(uint16_t);
   uint8_t* k = reinterpret_cast<uint8_t*>(kv_.k(layer, head) + size_t(u * unit_rows_) * size_t(head_dim_));
   uint8_t* v = reinterpret_cast<uint8_t*>(kv_.v(layer, head) + size_t(u * unit_rows_) * size_t(head_dim_));
@@ -456,7 +456,7 @@ void KvResidency::load_in_place(int layer, int head, int64_t u) {
   bool whole = true;
   thread_local std::vector<uint8_t> row;
   row.resize(row_bytes_);
-  for (int64_t r = 0; r < unit_rows_ && whole; ++r) {
+  for (int64_t r = 0; r < rows_needed && whole; ++r) {
     const int32_t s = row_slot_[size_t(row_index(layer, head, u * unit_rows_ + r))];
     const uint8_t* src = row.data();
     if (s >= 0) src = slot_data(s);
@@ -470,12 +470,12 @@ void KvResidency::load_in_place(int layer, int head, int64_t u) {
     bool fits = true;
     ++stats_.store_reads;
     const bool ok = store_.read_block(layer, head, b, [&](const uint8_t* bk, const uint8_t* bv, int64_t rows) {
-      if (in_block + unit_rows_ > rows) {
+      if (in_block + rows_needed > rows) {
         fits = false;
         return;
       }
-      std::memcpy(k, bk + size_t(in_block) * half, size_t(unit_rows_) * half);
-      std::memcpy(v, bv + size_t(in_block) * half, size_t(unit_rows_) * half);
+      std::memcpy(k, bk + size_t(in_block) * half, size_t(rows_needed) * half);
+      std::memcpy(v, bv + size_t(in_block) * half, size_t(rows_needed) * half);
     });
     if (!ok || !fits) block_damaged(layer, head, b);
   }
@@ -497,10 +497,13 @@ void KvResidency::load_all(int64_t limit) {
   std::lock_guard<std::mutex> lock(mu_);
   for (int l = 0; l < n_layer_; ++l)
     for (int h = 0; h < n_head_kv_; ++h)
-      for (int64_t u = 0; (u + 1) * unit_rows_ <= limit; ++u) {
+      for (int64_t u = 0; u * unit_rows_ < limit; ++u) {
         Unit& x = units_[unit_index(l, h, u)];
         if (x.in_place) continue;
-        load_in_place(l, h, u);
+        // the unit holding limit: its rows below it (the store was cut there; the rest are
+        // past the context, written again as it grows). Left out, those rows read as zeros and
+        // the next flush committed them over the cut block under a valid checksum.
+        load_in_place(l, h, u, std::min(unit_rows_, limit - u * unit_rows_));
         x.in_place = true;
       }
   shrink_slots(0);

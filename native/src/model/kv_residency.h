@@ -120,9 +120,10 @@ class KvResidency : public KvRowGuard {
   // Releases the unit holding position pos of (layer, head) from RAM, marked
   // not in place (a layer-major prefill, once the layer is in the store).
   void release(int layer, int head, int64_t pos);
-  // Puts back in place every unit below position limit that is not (before
+  // Puts back in place every row below position limit that is not (before
   // attention reads all rows again; units are only released once whole in the
-  // store), and empties the row cache.
+  // store, which may since have been cut inside one: its rows up to limit),
+  // and empties the row cache.
   void load_all(int64_t limit);
 
   void begin_epoch() override { ++epoch_; }
@@ -187,8 +188,9 @@ class KvResidency : public KvRowGuard {
   // the block's, k and v its bytes); each run of consecutive units in one write.
   void spill_block(int layer, int head, int64_t b, const uint8_t* k, const uint8_t* v, int64_t rows);
   bool wants_spill(int layer, int head, int64_t u) const;
-  // Puts one unit back in place: from the row cache, the spill, else its store block.
-  void load_in_place(int layer, int head, int64_t unit);
+  // Puts one unit's first rows_needed rows back in place: from the row cache,
+  // the spill, else its store block.
+  void load_in_place(int layer, int head, int64_t unit, int64_t rows_needed);
   [[noreturn]] void block_damaged(int layer, int head, int64_t block);
 
   KvCache& kv_;

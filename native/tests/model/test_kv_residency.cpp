@@ -221,4 +221,30 @@ TEST(a_step_larger_than_the_budget_fails_and_leaves_nothing_half_read) {
   CHECK(r.stats().peak_bytes <= r.stats().budget_bytes);
 }
 
+// A truncate cuts the store inside a released unit (a rewind to a position that is not a
+// multiple of the unit): the unit's rows below the cut come back from the cut block, both when
+// every row is put back (load_all: the budget no longer wanted) and when the residency stays
+// (update: the unit is in the new window). load_all left such a unit released (zeros, then
+// committed over the cut block by the next flush under a valid checksum); update refused the
+// cut block as damaged.
+TEST(a_cut_inside_a_released_unit_puts_its_rows_below_the_cut_back) {
+  for (bool keep : {false, true}) {
+    Setup s;
+    KvResidency r(s.kv, *s.store, L, H, EvictionPolicy::kLfu);
+    update(r, floor_bytes(r));  // every unit of the indexed span released
+    CHECK(r.stats().units_released > 0);
+    const int64_t cut = 500;  // inside the unit [480, 512)
+    CHECK(cut % r.unit_rows() != 0);
+    s.store->truncate(cut);
+    if (keep) r.update(cut, kSinks, cut - kWindow, cut, 0, floor_bytes(r) + 64 * r.unit_rows() * (2 * D * 2));
+    else r.load_all(cut);
+    int64_t wrong = 0;
+    for (int l = 0; l < L; ++l)
+      for (int h = 0; h < H; ++h)
+        for (int64_t p = keep ? cut - kWindow : 0; p < cut; ++p)
+          wrong += !s.row_is(l, h, p, s.kv.k(l, h) + p * D, s.kv.v(l, h) + p * D);
+    CHECK_EQ(wrong, 0);
+  }
+}
+
 TOME_TEST_MAIN()

@@ -1,17 +1,11 @@
-// EPUB books through @lingo-reader/epub-parser (spine order, metadata), each
-// chapter's XHTML turned to text by ./html-text. The zip is checked first with
-// fflate: the parser's zip layer (jszip) can fail outside its promise chain on a
-// damaged file, which would take the process down; and DRM must be refused
-// before parsing. Images and CSS the parser extracts go to a temp folder that is
-// removed afterwards. What it unpacks to is measured first (./zip-size: a zip bomb
-// would exhaust the app's memory inside the parser). The parser is given the book
-// as a file in that folder, not as bytes: it names its input in a warning for each
-// missing entry, and bytes are named by printing every one of them (a spine item
-// missing from a 40 MiB EPUB made a 150M-character warning, ~1 GB of memory).
-import * as fs from "node:fs";
-import * as os from "node:os";
+// EPUB books: the package (./epub-package: metadata, spine order) and each
+// chapter's XHTML turned to text by ./html-text, read from the zip with fflate.
+// The zip is checked first: DRM must be refused, and what it unpacks to is
+// measured (./zip-size: a zip bomb would exhaust the app's memory). Nothing is
+// written to disk.
 import * as path from "node:path";
 import { unzipSync, strFromU8 } from "fflate";
+import { entryName, readPackage, rootfilePath } from "./epub-package";
 import { htmlToText } from "./html-text";
 import { stripGutenberg } from "./gutenberg";
 import { corrupt, empty, encrypted } from "./errors";
@@ -50,82 +44,74 @@ export function checkEpubZip(bytes: Uint8Array): Set<string> {
   return names;
 }
 
-/** A spine item's entry in the zip ("epub:OEBPS/ch%201.xhtml" -> "OEBPS/ch 1.xhtml"). */
-function zipEntryOf(href: string): string {
-  const p = href.replace(/^epub:/, "").replace(/#.*$/, "");
-  try {
-    return decodeURIComponent(p);
-  } catch {
-    return p;
-  }
-}
-
 export async function readEpub(bytes: Uint8Array, opts: IngestOptions = {}): Promise<Ingested> {
   const entries = checkEpubZip(bytes);
   checkUnpackedSize(bytes);
-  const { initEpubFile } = await import("@lingo-reader/epub-parser");
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "tome-epub-"));
-  try {
-    let epub: Awaited<ReturnType<typeof initEpubFile>>;
-    const file = path.join(tmp, "book.epub");
-    fs.writeFileSync(file, bytes);
+  // entries by name, and by lower-case name for books whose manifest differs in case
+  const lower = new Map([...entries].map((n) => [n.toLowerCase(), n]));
+  const find = (name: string) => (entries.has(name) ? name : lower.get(name.toLowerCase()));
+  const texts = (names: string[]): Map<string, string> => {
+    const want = new Set(names);
+    let files: Record<string, Uint8Array>;
     try {
-      epub = await initEpubFile(file, path.join(tmp, "resources"));
+      files = unzipSync(bytes, { filter: (f) => want.has(f.name) });
     } catch (e) {
       throw corrupt("EPUB", (e as Error).message);
     }
-    try {
-      const meta = epub.getMetadata();
-      const parts: string[] = [];
-      const chapters: Chapter[] = [];
-      let offset = 0;
-      for (const item of epub.getSpine()) {
-        if (item.linear === "no") continue;
-        let html: string;
-        try {
-          html = (await epub.loadChapter(item.id)).html;
-        } catch (e) {
-          throw corrupt("EPUB", `chapter ${item.href}: ${(e as Error).message}`);
-        }
-        const { text, heading } = htmlToText(html);
-        // A chapter the zip lacks (the parser warns and gives nothing) is marked where it was
-        // missing, so the reader and the model see the gap instead of a book silently short.
-        const missing = !text && !entries.has(zipEntryOf(item.href));
-        if (!text && !missing) continue;
-        if (parts.length) offset += 2; // the "\n\n" joining parts
-        if (!missing) chapters.push({ title: heading ?? path.basename(item.href).replace(/\.x?html?$/i, ""), start: offset });
-        const part = missing ? `[A chapter is missing from this EPUB file: ${zipEntryOf(item.href).slice(0, 200)}]` : text;
-        parts.push(part);
-        offset += part.length;
-      }
-      let text = parts.join("\n\n");
-      let skipped = false;
-      if (opts.skipBoilerplate !== false) {
-        // Gutenberg EPUBs carry the licence as text too; shift chapter offsets by the cut.
-        const g = stripGutenberg(text);
-        if (g.skipped) {
-          const cut = text.indexOf(g.text.slice(0, 200));
-          text = g.text;
-          skipped = true;
-          for (const c of chapters) c.start = Math.max(0, c.start - Math.max(0, cut));
-        }
-      }
-      if (!chapters.length || !text.trim()) throw empty("EPUB");
-      const author = meta.creator?.map((c) => c.contributor).join(", ") || null;
-      return {
-        format: "epub",
-        title: meta.title?.trim() || null,
-        author,
-        text,
-        chapters: dedupeStarts(chapters.filter((c) => c.start < text.length)),
-        boilerplateSkipped: skipped,
-      };
-    } finally {
-      epub.destroy();
-    }
-  } finally {
-    fs.rmSync(tmp, { recursive: true, force: true });
+    return new Map(Object.entries(files).map(([n, b]) => [n, decodeXmlBytes(b)]));
+  };
+  const container = texts(["META-INF/container.xml"]).get("META-INF/container.xml");
+  const opfPath = container === undefined ? null : rootfilePath(container);
+  const opfEntry = opfPath === null ? undefined : find(entryName("", opfPath));
+  if (opfEntry === undefined) throw corrupt("EPUB", "no package document (META-INF/container.xml names none that is in the file)");
+  const pkg = readPackage(opfEntry, texts([opfEntry]).get(opfEntry)!);
+  const linear = pkg.spine.filter((s) => s.linear);
+  if (!linear.length) throw corrupt("EPUB", "the package lists no chapters (an empty spine)");
+  const html = texts(linear.flatMap((s) => find(s.entry) ?? []));
+
+  const parts: string[] = [];
+  const chapters: Chapter[] = [];
+  let offset = 0;
+  for (const item of linear) {
+    const name = find(item.entry);
+    const { text, heading } = name === undefined ? { text: "", heading: null } : htmlToText(html.get(name) ?? "");
+    // A chapter the zip lacks is marked where it was missing, so the reader and the model
+    // see the gap instead of a book silently short.
+    const missing = name === undefined;
+    if (!text && !missing) continue;
+    if (parts.length) offset += 2; // the "\n\n" joining parts
+    if (!missing) chapters.push({ title: heading ?? path.posix.basename(item.entry).replace(/\.x?html?$/i, ""), start: offset });
+    const part = missing ? `[A chapter is missing from this EPUB file: ${item.entry.slice(0, 200)}]` : text;
+    parts.push(part);
+    offset += part.length;
   }
+  let text = parts.join("\n\n");
+  let skipped = false;
+  if (opts.skipBoilerplate !== false) {
+    // Gutenberg EPUBs carry the licence as text too; shift chapter offsets by the cut.
+    const g = stripGutenberg(text);
+    if (g.skipped) {
+      const cut = text.indexOf(g.text.slice(0, 200));
+      text = g.text;
+      skipped = true;
+      for (const c of chapters) c.start = Math.max(0, c.start - Math.max(0, cut));
+    }
+  }
+  if (!chapters.length || !text.trim()) throw empty("EPUB");
+  return {
+    format: "epub",
+    title: pkg.title,
+    author: pkg.creators.join(", ") || null,
+    text,
+    chapters: dedupeStarts(chapters.filter((c) => c.start < text.length)),
+    boilerplateSkipped: skipped,
+  };
+}
+
+/** An XML or XHTML file's text: UTF-8 unless it starts with a UTF-16 byte-order mark. */
+function decodeXmlBytes(b: Uint8Array): string {
+  const utf16 = b.length >= 2 && ((b[0] === 0xff && b[1] === 0xfe) || (b[0] === 0xfe && b[1] === 0xff));
+  return new TextDecoder(utf16 ? (b[0] === 0xff ? "utf-16le" : "utf-16be") : "utf-8").decode(b);
 }
 
 /**

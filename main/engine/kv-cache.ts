@@ -161,6 +161,9 @@ export function removeStore(file: string): void {
   for (const s of SIDE_FILES) fs.rmSync(file + s, { force: true });
 }
 
+/** A file's modification time, or now when it went since it was listed. */
+const mtimeMs = (file: string) => fs.statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? Date.now();
+
 /** The stores in dir; those in `held` (this process's own, open) are listed without being read (a store is locked while open). */
 export function listCaches(dir: string, held: readonly string[] = []): CacheEntry[] {
   if (!fs.existsSync(dir)) return [];
@@ -185,11 +188,12 @@ export function listCaches(dir: string, held: readonly string[] = []): CacheEntr
         settings: m.settings,
         tokens: Number(m.n_tokens ?? 0),
         indexComplete: m.index_complete === "1",
-        lastUsedMs: Number(m.last_used_ms ?? fs.statSync(file).mtimeMs),
+        lastUsedMs: Number(m.last_used_ms ?? mtimeMs(file)),
       });
     } catch (e) {
+      if (!fs.existsSync(file)) continue; // removed since the folder was read (another tome's gc)
       const inUse = isTomeError(e) && e.code === "STORE_BUSY";
-      out.push({ file, bytes, tokens: 0, indexComplete: false, lastUsedMs: fs.statSync(file).mtimeMs, error: String((e as Error).message), ...(inUse ? { inUse } : {}) });
+      out.push({ file, bytes, tokens: 0, indexComplete: false, lastUsedMs: mtimeMs(file), error: String((e as Error).message), ...(inUse ? { inUse } : {}) });
     }
   }
   return out;

@@ -243,7 +243,14 @@ bool KvStore::read_block(int layer, int head, int64_t block,
     const int64_t n = q.column_int(0);
     ok = n >= 0 && n <= kStoreBlockTokens && ks == size_t(n) * row_bytes && vs == ks &&
          block_checksum(v, vs, block_checksum(k, ks, kv_seed(layer, head, block))) == uint64_t(q.column_int(3));
-    if (ok) use(k, v, n);
+    if (ok) {
+      try {
+        use(k, v, n);
+      } catch (...) {
+        q.reset();  // else the statement stays stepped and every later read fails to bind
+        throw;
+      }
+    }
   }
   q.reset();
   return ok;

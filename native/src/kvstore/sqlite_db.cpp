@@ -13,7 +13,9 @@ namespace tome {
 namespace {
 
 // The store's error code for an SQLite result code (extended codes included).
-const char* store_code(int rc) {
+// sys_errno: the OS error of the failing call (sqlite3_system_errno; errno itself may have
+// been overwritten by the statement's reset and rollback since).
+const char* store_code(int rc, int sys_errno) {
   switch (rc & 0xff) {
     case SQLITE_FULL: return "STORE_FULL";
     case SQLITE_READONLY:
@@ -26,7 +28,7 @@ const char* store_code(int rc) {
     case SQLITE_LOCKED: return "STORE_BUSY";
     case SQLITE_IOERR:
       // a write beyond RLIMIT_FSIZE or a quota reads as an I/O error; say what it is
-      if (errno == EFBIG || errno == ENOSPC || errno == EDQUOT) return "STORE_FULL";
+      if (sys_errno == EFBIG || sys_errno == ENOSPC || sys_errno == EDQUOT) return "STORE_FULL";
       return "STORE_IO";
     default: return "STORE_IO";
   }
@@ -41,11 +43,10 @@ SqliteDb::SqliteDb(const std::string& path, bool create, int busy_ms) : path_(pa
   const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
   if (rc != SQLITE_OK) {
     const std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
-    const int err = errno;
+    const int err = db_ ? sqlite3_system_errno(db_) : errno;
     sqlite3_close(db_);
     db_ = nullptr;
-    errno = err;
-    throw Error(store_code(rc), "cannot open the KV store " + path + ": " + msg);
+    throw Error(store_code(rc, err), "cannot open the KV store " + path + ": " + msg);
   }
   sqlite3_extended_result_codes(db_, 1);
   sqlite3_busy_timeout(db_, busy_ms);
@@ -55,7 +56,7 @@ SqliteDb::~SqliteDb() { sqlite3_close(db_); }
 
 void SqliteDb::fail(int rc, const std::string& what) const {
   std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
-  const char* code = store_code(rc);
+  const char* code = store_code(rc, db_ ? sqlite3_system_errno(db_) : 0);
   if (std::strcmp(code, "STORE_FULL") == 0) msg += " (the disk is full or the file reached its size limit)";
   throw Error(code, "KV store " + path_ + ": " + what + ": " + msg);
 }

@@ -68,7 +68,12 @@ class SqliteDb {
       rollback_quietly();
       throw;
     }
-    exec("COMMIT");
+    try {
+      exec("COMMIT");
+    } catch (...) {
+      rollback_quietly();  // a COMMIT that fails (busy, full) may leave the transaction open
+      throw;
+    }
   }
   const std::string& path() const { return path_; }
   sqlite3* handle() { return db_; }

@@ -253,4 +253,28 @@ TEST(a_full_disk_fails_the_append_and_keeps_what_was_committed) {
   CHECK(a.same_prefix(b, 256));
 }
 
+// A reader that throws inside read_block (out of memory in the row cache's copy) leaves the
+// statement reset: later reads work (it stayed stepped, and every later read failed to bind).
+TEST(a_block_reader_that_throws_leaves_later_reads_working) {
+  TempDir dir;
+  const StoreIdentity id = identity();
+  Context a(id, 300);
+  a.fill(0, 300, 3);
+  auto s = KvStore::open(dir.file("r.kv"), id);
+  s->append(a.rows(), a.tokens.data(), 0, 300, {});
+  bool threw = false;
+  try {
+    s->read_block(0, 0, 0, [](const uint8_t*, const uint8_t*, int64_t) { throw std::bad_alloc(); });
+  } catch (const std::bad_alloc&) {
+    threw = true;
+  }
+  CHECK(threw);
+  int64_t rows = 0;
+  CHECK(s->read_block(1, 2, 1, [&](const uint8_t* k, const uint8_t*, int64_t n) {
+    rows = n;
+    CHECK(std::memcmp(k, a.k[size_t(1 * 3 + 2)].data() + 128 * 8, size_t(n) * 8 * 2) == 0);
+  }));
+  CHECK_EQ(rows, 128);
+}
+
 TOME_TEST_MAIN()

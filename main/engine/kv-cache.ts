@@ -156,9 +156,14 @@ export function storeBytesOnDisk(file: string): number {
   return total;
 }
 
-/** Deletes a store file and SQLite's files beside it (any name; removeCache checks it is a cache). */
-export function removeStore(file: string): void {
-  for (const s of SIDE_FILES) fs.rmSync(file + s, { force: true });
+/**
+ * Deletes a store file and SQLite's files beside it (any name; removeCache checks it is a
+ * cache) unless a tome session holds it, decided under the store's own lock (a listing's
+ * "not in use" may be stale by the time it deletes: a session opening the store in between
+ * wrote its book into a deleted file). False when a session holds it.
+ */
+export function removeStore(file: string): boolean {
+  return loadAddon().removeStoreIfUnused(file) !== "in_use";
 }
 
 /** A file's modification time, or now when it went since it was listed. */
@@ -199,10 +204,10 @@ export function listCaches(dir: string, held: readonly string[] = []): CacheEntr
   return out;
 }
 
-/** Deletes a store and its side files. */
-export function removeCache(file: string): void {
+/** Deletes a store and its side files unless a session holds it (false then). */
+export function removeCache(file: string): boolean {
   if (!file.endsWith(STORE_EXT)) throw new Error(`not a tome KV store: ${file}`);
-  removeStore(file);
+  return removeStore(file);
 }
 
 /**
@@ -216,8 +221,7 @@ export function gcCaches(dir: string, maxBytes: number, keep: readonly string[] 
   const removed: CacheEntry[] = [];
   for (const e of entries) {
     if (total <= maxBytes) break;
-    if (e.inUse) continue;
-    removeCache(e.file);
+    if (e.inUse || !removeCache(e.file)) continue;
     total -= e.bytes;
     removed.push(e);
   }

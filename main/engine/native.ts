@@ -316,6 +316,8 @@ export interface TomeAddon {
   Sampler: new (options?: SamplerOptions) => NativeSampler;
   inspectGguf(path: string): GgufSummary;
   inspectStore(path: string): StoreMeta;
+  /** Deletes a KV store and SQLite's files beside it unless a session holds it, decided under its lock. */
+  removeStoreIfUnused(path: string): "removed" | "in_use" | "absent";
   writeSyntheticModel(options: SyntheticModelOptions): Promise<void>;
   cpuFeatures(): { avx2: boolean; fma: boolean; f16c: boolean; simd: boolean };
   setForceScalar(force: boolean): void;

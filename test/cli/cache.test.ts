@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
-import { loadAddon, packageRoot } from "../../main/engine";
+import { loadAddon, packageRoot, removeCache } from "../../main/engine";
 import { dataDir, hasData, modelPath } from "../helpers/data";
 
 const bin = path.join(packageRoot(), "bin", "tome.js");
@@ -142,6 +142,10 @@ describe.skipIf(!hasData)("tome run --doc with the KV cache", () => {
       expect(gc.removed.map((c: { file: string }) => c.file)).toEqual([closed.file]);
       const all = JSON.parse(tome(["cache", "rm", "--all", "--json"], cacheDir).stdout);
       expect(all).toMatchObject({ removed: [], kept_in_use: [{ file: held, in_use: true }] });
+      expect(fs.existsSync(held)).toBe(true);
+      // a deletion decided on a stale listing (free when listed, opened since) is refused under
+      // the store's lock: it deleted the file under the session, whose read was lost at close
+      expect(removeCache(held)).toBe(false);
       expect(fs.existsSync(held)).toBe(true);
     } finally {
       session.close();

@@ -96,7 +96,9 @@ export async function cache(argv: string[]): Promise<number> {
       const busy = chosen.filter((e) => e.inUse);
       if (busy.length && !values.all) throw new CliError(`${busy.map((e) => path.basename(e.file)).join(", ")}: in use by a tome session (close it first)`, "STORE_BUSY");
       chosen = chosen.filter((e) => !e.inUse);
-      for (const e of chosen) removeCache(e.file);
+      // decided again under each store's lock: a session may have opened it since the listing
+      for (const e of chosen) if (!removeCache(e.file)) busy.push(e);
+      chosen = chosen.filter((e) => !busy.includes(e));
       if (values.json) out(JSON.stringify({ removed: chosen.map(json), kept_in_use: busy.map(json) }));
       else out(`removed ${chosen.length} cache(s), ${human(chosen.reduce((s, e) => s + e.bytes, 0))}${busy.length ? `; kept ${busy.length} in use` : ""}`);
       return 0;

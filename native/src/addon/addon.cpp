@@ -58,6 +58,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("writeGguf", Napi::Function::New(env, write_gguf));
   exports.Set("inspectGguf", Napi::Function::New(env, inspect_gguf));
   exports.Set("inspectStore", Napi::Function::New(env, inspect_store));
+  exports.Set("removeStoreIfUnused", Napi::Function::New(env, remove_store_if_unused));
   exports.Set("writeSyntheticModel", Napi::Function::New(env, write_synthetic_model));
   exports.Set("cpuFeatures", Napi::Function::New(env, cpu_features_js));
   exports.Set("setForceScalar", Napi::Function::New(env, set_force_scalar_js));

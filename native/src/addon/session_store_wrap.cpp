@@ -105,4 +105,11 @@ Napi::Value inspect_store(const Napi::CallbackInfo& info) {
   return o;
 }
 
+Napi::Value remove_store_if_unused(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const std::string path = arg_path(info, 0, "path");
+  const KvStore::Removal r = guarded(env, [&] { return KvStore::remove_if_unused(path); });
+  return Napi::String::New(env, r == KvStore::Removal::kRemoved ? "removed" : r == KvStore::Removal::kInUse ? "in_use" : "absent");
+}
+
 }  // namespace tome::addon

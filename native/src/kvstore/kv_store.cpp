@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstring>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/error.h"
 #include "kvstore/block_checksum.h"
@@ -57,7 +58,6 @@ constexpr int kMetaBusyMs = 50;
 KvStore::KvStore(const std::string& path, const StoreIdentity& id) : db_(path, true), id_(id) {}
 
 std::unique_ptr<KvStore> KvStore::open(const std::string& path, const StoreIdentity& id) {
-  std::unique_ptr<KvStore> s(new KvStore(path, id));
   // EXCLUSIVE: the store is locked from its first read until closed. A session's
   // in-memory state (n_tokens, the blocks it rewrites) assumes it is the one writer:
   // a second process on the same book (the desktop app and `tome serve` or `tome run
@@ -66,24 +66,64 @@ std::unique_ptr<KvStore> KvStore::open(const std::string& path, const StoreIdent
   // reads the book without the store. (Set before WAL: the log then needs no shared
   // memory file.) WAL: a commit is one append to the log, atomic on a crash; FULL:
   // durable on power loss too.
-  std::map<std::string, std::string> m;
+  //
+  // A store removed (remove_if_unused, under the lock) between this open and the lock
+  // leaves this connection on a deleted file: every commit would go to it and be lost
+  // at close. Once locked, the file is checked to still be the path's; else the path
+  // is opened again (a new store).
+  for (int attempt = 0;; ++attempt) {
+    std::unique_ptr<KvStore> s(new KvStore(path, id));
+    const bool may_retry = attempt < 3;
+    std::map<std::string, std::string> m;
+    try {
+      s->db_.exec("PRAGMA locking_mode = EXCLUSIVE");
+      s->db_.exec("PRAGMA page_size = 32768");
+      s->db_.exec("PRAGMA journal_mode = WAL");
+      s->db_.exec("PRAGMA synchronous = FULL");
+      m = meta_of(s->db_);
+    } catch (const Error& e) {
+      // (a file unlinked while this connection waited for its lock fails an fstat: STORE_IO)
+      if (may_retry && s->db_.has_moved()) continue;
+      if (e.code() != "STORE_BUSY") throw;
+      throw Error("STORE_BUSY", "KV store " + path + " is in use by another tome process");
+    }
+    if (may_retry && s->db_.has_moved()) continue;
+    if (m.empty()) {
+      s->create_schema();
+      m = meta_of(s->db_);
+    }
+    s->check_identity(m);
+    s->load_state(m);
+    return s;
+  }
+}
+
+KvStore::Removal KvStore::remove_if_unused(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return Removal::kAbsent;
+  auto unlink_all = [&] {
+    for (const char* side : {"-wal", "-shm", "-journal"}) ::unlink((path + side).c_str());
+    ::unlink(path.c_str());  // the store last: a session opening it meanwhile creates a new one
+  };
   try {
-    s->db_.exec("PRAGMA locking_mode = EXCLUSIVE");
-    s->db_.exec("PRAGMA page_size = 32768");
-    s->db_.exec("PRAGMA journal_mode = WAL");
-    s->db_.exec("PRAGMA synchronous = FULL");
-    m = meta_of(s->db_);
+    SqliteDb db(path, false, 0);  // no wait: a session holds its store until it closes
+    db.exec("PRAGMA locking_mode = EXCLUSIVE");
+    db.exec("BEGIN EXCLUSIVE");
+    // the path may name another file by now (removed and made again since the stat)
+    if (db.has_moved()) return Removal::kAbsent;
+    unlink_all();
+    // closed unlinked: SQLite sees the file moved and neither checkpoints into it nor
+    // deletes "<path>-wal" by name (which a new store at the path may own by then)
+    return Removal::kRemoved;
   } catch (const Error& e) {
-    if (e.code() != "STORE_BUSY") throw;
-    throw Error("STORE_BUSY", "KV store " + path + " is in use by another tome process");
+    if (e.code() == "STORE_BUSY") return Removal::kInUse;
+    if (e.code() == "STORE_CORRUPT") {  // not a database: no session can hold it
+      unlink_all();
+      return Removal::kRemoved;
+    }
+    if (e.code() == "STORE_READONLY" && ::stat(path.c_str(), &st) != 0) return Removal::kAbsent;
+    throw;
   }
-  if (m.empty()) {
-    s->create_schema();
-    m = meta_of(s->db_);
-  }
-  s->check_identity(m);
-  s->load_state(m);
-  return s;
 }
 
 std::map<std::string, std::string> KvStore::read_meta(const std::string& path) {

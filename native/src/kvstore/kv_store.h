@@ -63,6 +63,12 @@ class KvStore {
   static std::unique_ptr<KvStore> open(const std::string& path, const StoreIdentity& id);
   // The meta table of an existing store, identity unchecked (for listings).
   static std::map<std::string, std::string> read_meta(const std::string& path);
+  // Deletes the store at path (and SQLite's files beside it) unless a session
+  // holds it, deciding under the store's own lock: a listing's "not in use"
+  // may be stale by the time it deletes. A session that opened the file just
+  // before finds it moved once it gets the lock and opens the path again.
+  enum class Removal { kRemoved, kInUse, kAbsent };
+  static Removal remove_if_unused(const std::string& path);
 
   const std::string& path() const { return db_.path(); }
   int64_t n_tokens() const { return n_tokens_; }

@@ -54,6 +54,11 @@ SqliteDb::SqliteDb(const std::string& path, bool create, int busy_ms) : path_(pa
 
 SqliteDb::~SqliteDb() { sqlite3_close(db_); }
 
+bool SqliteDb::has_moved() {
+  int moved = 0;
+  return sqlite3_file_control(db_, "main", SQLITE_FCNTL_HAS_MOVED, &moved) == SQLITE_OK && moved != 0;
+}
+
 void SqliteDb::fail(int rc, const std::string& what) const {
   std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
   const char* code = store_code(rc, db_ ? sqlite3_system_errno(db_) : 0);
@@ -147,6 +152,7 @@ SqliteDb::~SqliteDb() = default;
 void SqliteDb::fail(int, const std::string& what) const { throw Error("STORE_UNAVAILABLE", what); }
 void SqliteDb::exec(const char*) { fail(0, "no SQLite"); }
 void SqliteDb::rollback_quietly() {}
+bool SqliteDb::has_moved() { return false; }
 SqliteStatement::SqliteStatement(SqliteDb& db, const char*) : db_(db) { db.fail(0, "no SQLite"); }
 SqliteStatement::~SqliteStatement() = default;
 SqliteStatement& SqliteStatement::bind(int, int64_t) { return *this; }

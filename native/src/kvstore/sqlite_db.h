@@ -77,6 +77,9 @@ class SqliteDb {
   }
   const std::string& path() const { return path_; }
   sqlite3* handle() { return db_; }
+  // True when the file this connection has open is no longer the one its path
+  // names (unlinked or replaced since it was opened).
+  bool has_moved();
   // Throws the tome::Error for SQLite result code rc (what: the operation).
   [[noreturn]] void fail(int rc, const std::string& what) const;
 

@@ -2,13 +2,22 @@
 // and query rows across reopen, partial and rewritten tail blocks, truncation;
 // identity checks; every kind of damage detected (a block's bytes, its
 // checksum, a block under another key, a file that is not a database); a full
-// disk and an unwritable place give clear errors and keep what was committed.
+// disk and an unwritable place give clear errors and keep what was committed;
+// removal decided under the store's lock, and a session opening a store as it
+// is removed.
+#include <chrono>
+#include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <random>
+#include <thread>
+#include <unistd.h>
 #include <vector>
 
+#include "common/error.h"
 #include "kvstore/kv_store.h"
+#include "kvstore/sqlite_db.h"
 #include "store_test_util.h"
 #include "test_harness.h"
 
@@ -275,6 +284,65 @@ TEST(a_block_reader_that_throws_leaves_later_reads_working) {
     CHECK(std::memcmp(k, a.k[size_t(1 * 3 + 2)].data() + 128 * 8, size_t(n) * 8 * 2) == 0);
   }));
   CHECK_EQ(rows, 128);
+}
+
+// remove_if_unused decides under the store's lock: a store a session holds stays, a closed one
+// goes with its side files, a file that is not a database goes, a missing one is absent.
+TEST(a_store_is_removed_only_when_no_session_holds_it) {
+  TempDir dir;
+  const StoreIdentity id = identity();
+  Context a(id, 200);
+  a.fill(0, 200, 5);
+  const std::string path = dir.file("u.kv");
+  {
+    auto s = KvStore::open(path, id);
+    s->append(a.rows(), a.tokens.data(), 0, 200, {});
+    CHECK(KvStore::remove_if_unused(path) == KvStore::Removal::kInUse);
+    CHECK(std::filesystem::exists(path));
+  }
+  CHECK(KvStore::remove_if_unused(path) == KvStore::Removal::kRemoved);
+  for (const char* side : {"", "-wal", "-shm"}) CHECK(!std::filesystem::exists(path + side));
+  CHECK(KvStore::remove_if_unused(path) == KvStore::Removal::kAbsent);
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  std::fputs("not a database, just text long enough to have a header of its own ................", f);
+  std::fclose(f);
+  CHECK(KvStore::remove_if_unused(path) == KvStore::Removal::kRemoved);
+  CHECK(!std::filesystem::exists(path));
+}
+
+// A session that opens a store while a remover holds its lock gets the lock only after the
+// file is unlinked: it opens the path again, so what it commits is in the store at the path
+// (it went into the deleted file, lost when the session closed).
+TEST(a_store_removed_while_a_session_opens_it_is_made_again_at_its_path) {
+  TempDir dir;
+  const StoreIdentity id = identity();
+  Context a(id, 300);
+  a.fill(0, 300, 9);
+  const std::string path = dir.file("race.kv");
+  KvStore::open(path, id)->append(a.rows(), a.tokens.data(), 0, 100, {});
+  auto remover = std::make_unique<SqliteDb>(path, false, 0);
+  remover->exec("PRAGMA locking_mode = EXCLUSIVE");
+  remover->exec("BEGIN EXCLUSIVE");
+  std::string failed;
+  std::thread opener([&] {
+    try {
+      auto s = KvStore::open(path, id);  // waits for the lock (2 s)
+      CHECK_EQ(s->n_tokens(), 0);  // a new store: the old one is gone
+      s->append(a.rows(), a.tokens.data(), 0, 300, {});
+    } catch (const Error& e) {
+      failed = e.code() + ": " + e.what();
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  for (const char* side : {"-wal", "-shm", ""}) ::unlink((path + side).c_str());
+  remover.reset();
+  opener.join();
+  CHECK_EQ(failed, std::string());
+  auto s = KvStore::open(path, id);
+  CHECK_EQ(s->n_tokens(), 300);
+  Context b(id, 300);
+  CHECK_EQ(s->read_kv(b.rows(), 300), 300);
+  CHECK(a.same_prefix(b, 300));
 }
 
 TOME_TEST_MAIN()

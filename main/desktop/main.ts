@@ -73,6 +73,17 @@ function showWindow() {
   win.focus();
 }
 
+/** showWindow, resolved once the window's page has loaded (and so listens for events). */
+function windowReady(): Promise<void> {
+  showWindow();
+  const w = win;
+  if (!w || !w.webContents.isLoading()) return Promise.resolve();
+  return new Promise((resolve) => {
+    w.webContents.once("did-finish-load", () => resolve());
+    w.once("closed", () => resolve());
+  });
+}
+
 /** Only our window's top frame, showing our own page, may call the contract. */
 function isOurs(e: IpcMainInvokeEvent): boolean {
   return isTrustedSender(e, win?.webContents, appUrl);
@@ -108,7 +119,7 @@ async function main() {
   const dialogs = nativeDialogs(() => win);
   core = createCore({ dataDir: app.getPath("userData"), mode: "desktop", spawn: utilityEngine, dialogs });
   registerIpc(core, isOurs);
-  Menu.setApplicationMenu(buildMenu(menuActions(() => core), !app.isPackaged));
+  Menu.setApplicationMenu(buildMenu(menuActions(() => core, windowReady), !app.isPackaged));
   createWindow(core);
   void core.autoLoad();
   app.on("activate", () => {

@@ -6,7 +6,12 @@ import type { MenuActions } from "./menu";
 
 export type MenuCore = Pick<AppCore, "call" | "emit">;
 
-export function menuActions(core: () => MenuCore | null): MenuActions {
+/**
+ * windowReady shows the window, made again if it was closed (macOS keeps tome running
+ * without one), and resolves once its page takes events: a UI command sent with no window
+ * went nowhere.
+ */
+export function menuActions(core: () => MenuCore | null, windowReady: () => Promise<void> = async () => {}): MenuActions {
   // A menu command has no caller to hand its error to: without this, a book that
   // cannot be imported (too large, corrupt, encrypted) would leave the person
   // with nothing on screen. The window shows app.notice.
@@ -20,7 +25,12 @@ export function menuActions(core: () => MenuCore | null): MenuActions {
   // Menu commands that belong to the UI travel as a "ui.command" event. Open Model is one:
   // the window's own flow refreshes its model list and shows the model's details (opened
   // here, the model only joined the recent list, which the window does not watch).
-  const command = (name: "settings" | "about" | "openModel") => core()?.emit("ui.command", { command: name });
+  const command = (name: "settings" | "about" | "openModel") => {
+    windowReady().then(
+      () => core()?.emit("ui.command", { command: name }),
+      (e: unknown) => process.stderr.write(`tome: opening the window: ${(e as Error).message}\n`),
+    );
+  };
   return {
     openBooks: () => run("library.openDialog", "Could not add the book"),
     openModel: () => command("openModel"),

@@ -228,6 +228,17 @@ describe("menu commands", () => {
     ]);
     expect(() => menuActions(() => null).openBooks()).not.toThrow();
   });
+  it("a UI command waits for the window (made again after it was closed, as on macOS) before it is sent", async () => {
+    const { core, events } = fakeCore(async () => {});
+    let ready!: () => void;
+    const a = menuActions(() => core, () => new Promise<void>((r) => (ready = r)));
+    a.openSettings();
+    await settle();
+    expect(events).toEqual([]); // no window yet: it went nowhere
+    ready();
+    await settle();
+    expect(events).toEqual([{ event: "ui.command", data: { command: "settings" } }]);
+  });
 });
 
 describe("a crashed page", () => {

@@ -1,6 +1,7 @@
 // The typed face of tome_cpu.node. This module is the only place that loads the
 // addon; everything else imports these types.
 import * as path from "node:path";
+import { devOverride } from "./packaged";
 import * as fs from "node:fs";
 import { createRequire } from "node:module";
 
@@ -349,7 +350,7 @@ export function packageRoot(): string {
 
 export function addonPath(): string {
   const candidates = [
-    process.env.TOME_ADDON,
+    devOverride("TOME_ADDON"),
     path.join(packageRoot(), "build", "native", "Release", "tome_cpu.node"),
     path.join(packageRoot(), "build", "native", "tome_cpu.node"),
   ].filter((p): p is string => !!p);

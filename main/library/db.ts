@@ -5,6 +5,7 @@
 // transaction each.
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { devOverride } from "../engine/packaged";
 import Database from "better-sqlite3";
 import { migrations } from "./migrations";
 
@@ -26,8 +27,8 @@ export class LibraryOpenError extends Error {
   }
 }
 
-/** $TOME_SQLITE_BINDING: a better_sqlite3.node built for another runtime (Electron's ABI). */
-export function openDatabase(file: string, nativeBinding = process.env.TOME_SQLITE_BINDING): DB {
+/** $TOME_SQLITE_BINDING: a better_sqlite3.node built for another runtime (Electron's ABI); not in a packaged app. */
+export function openDatabase(file: string, nativeBinding = devOverride("TOME_SQLITE_BINDING")): DB {
   if (file !== ":memory:") fs.mkdirSync(path.dirname(file), { recursive: true });
   let db: DB | undefined;
   try {

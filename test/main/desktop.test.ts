@@ -13,6 +13,7 @@ import { externalAllowed } from "../../main/desktop/external";
 import { appUrlOf, isTrustedSender, sameFileUrl } from "../../main/desktop/app-page";
 import { adaptUtility } from "../../main/desktop/engine-adapter";
 import { menuActions, type MenuCore } from "../../main/desktop/menu-actions";
+import { devOverride, runsPackaged } from "../../main/engine/packaged";
 import { CrashBudget } from "../../main/desktop/crash-budget";
 import { EngineClient } from "../../main/host/engine-client";
 import { AppError } from "../../main/ipc/errors";
@@ -256,5 +257,15 @@ describe("the preload", () => {
     expect(imports.length).toBeGreaterThan(0);
     for (const [, isType, from] of imports) if (!isType) expect(from).toBe("electron");
     expect(pre).not.toMatch(/\brequire\(/);
+  });
+});
+
+describe("environment overrides of native code", () => {
+  const env = { TOME_ADDON: "/tmp/other.node" };
+  it("are honoured in Node and in `electron .`, ignored in a packaged app", () => {
+    expect(devOverride("TOME_ADDON", { versions: { node: "20" }, env })).toBe("/tmp/other.node");
+    expect(devOverride("TOME_ADDON", { versions: { node: "20", electron: "45" }, defaultApp: true, env })).toBe("/tmp/other.node");
+    expect(runsPackaged({ versions: { node: "20", electron: "45" }, env })).toBe(true);
+    expect(devOverride("TOME_ADDON", { versions: { node: "20", electron: "45" }, env })).toBeUndefined();
   });
 });

@@ -108,6 +108,15 @@ describe("packaging", () => {
     expect(pkg.scripts.start).toBeDefined();
     expect(pkg.scripts.serve).toBe("node bin/tome.js serve");
     expect(JSON.stringify(pkg.scripts)).not.toContain("install-app-deps");
+    expect(c.electronFuses).toMatchObject({ runAsNode: false, enableNodeOptionsEnvironmentVariable: false, enableNodeCliInspectArguments: false });
+  });
+  it("electron-builder.yml passes electron-builder's own schema (checked at `npm run dist` only, which needs internet)", async () => {
+    const { validateConfiguration } = (await import("app-builder-lib/out/util/config/config.js")) as unknown as {
+      validateConfiguration(c: unknown, log: { isEnabled: boolean; add(): void }): Promise<void>;
+    };
+    const c = yaml.load(fs.readFileSync("electron-builder.yml", "utf8"));
+    await expect(validateConfiguration(c, { isEnabled: false, add() {} })).resolves.toBeUndefined();
+    await expect(validateConfiguration({ ...(c as object), electronFuses: { runAsNod: false } }, { isEnabled: false, add() {} })).rejects.toThrow(/electronFuses/);
   });
 });
 

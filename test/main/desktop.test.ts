@@ -108,6 +108,10 @@ describe("packaging", () => {
     expect(pkg.scripts.start).toBeDefined();
     expect(pkg.scripts.serve).toBe("node bin/tome.js serve");
     expect(JSON.stringify(pkg.scripts)).not.toContain("install-app-deps");
+    // one icon for every platform; macOS's .icns needs 512 x 512 or more (256 failed `npm run dist`)
+    for (const os of ["linux", "win", "mac"]) expect(c[os].icon).toBe("resources/icon.png");
+    const png = fs.readFileSync("resources/icon.png");
+    expect(Math.min(png.readUInt32BE(16), png.readUInt32BE(20))).toBeGreaterThanOrEqual(512);
     expect(c.electronFuses).toMatchObject({ runAsNode: false, enableNodeOptionsEnvironmentVariable: false, enableNodeCliInspectArguments: false });
   });
   it("electron-builder.yml passes electron-builder's own schema (checked at `npm run dist` only, which needs internet)", async () => {

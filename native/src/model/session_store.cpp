@@ -209,8 +209,9 @@ bool Session::store_index_is_ours(bool claim) {
 // Retrieval state for a restored prefix of n positions: the indexes when the
 // store has them all, else the captured queries the (remaining) build needs.
 // Lowers n to what can be restored consistently. Another index kind's queries
-// and indexes are left alone: a mode without queries (streaming, flat, ivf)
-// builds its own from the keys; retrieval needs its queries, so it prefills again.
+// and indexes are left alone by a mode without queries (streaming, flat, ivf),
+// which builds its own from the keys; retrieval needs its queries, so it
+// prefills again from 0, and the store's cut to 0 drops the other kind's.
 void Session::restore_sparse_state(int64_t& n) {
   if (!sparse_) return;
   const HParams& hp = model_.hparams();

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <optional>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -403,6 +404,7 @@ void KvStore::commit_tokens(const int32_t* tokens, int64_t pos0, int64_t pos1) {
 void KvStore::discard_uncommitted() {
   const int64_t B = kStoreBlockTokens, n = n_tokens_, b = n / B, keep = n % B;
   const size_t row_bytes = size_t(id_.head_dim) * 2;
+  std::optional<bool> dropped;
   db_.transaction([&] {
     SqliteStatement(db_, "DELETE FROM kv WHERE block >= ?").bind(1, (n + B - 1) / B).run();
     if (keep > 0) {
@@ -433,12 +435,14 @@ void KvStore::discard_uncommitted() {
       }
     }
     SqliteStatement(db_, "DELETE FROM queries WHERE pos1 > ?").bind(1, n).run();
-    if (index_built_at_ > n) drop_indexes_in_transaction();
+    if (index_built_at_ > n) dropped = drop_indexes_in_transaction();
   });
+  if (dropped) indexes_dropped(*dropped);
 }
 
 void KvStore::truncate(int64_t n) {
   if (n < 0 || n >= n_tokens_) return;
+  std::optional<bool> dropped;
   db_.transaction([&] {
     const int64_t B = kStoreBlockTokens, first_dead = (n + B - 1) / B;
     SqliteStatement(db_, "DELETE FROM kv WHERE block >= ?").bind(1, first_dead).run();
@@ -446,9 +450,10 @@ void KvStore::truncate(int64_t n) {
     // a query chunk straddling n is dropped whole (its rows are per position, not per block)
     SqliteStatement(db_, "DELETE FROM queries WHERE pos1 > ?").bind(1, n).run();
     put_meta("n_tokens", std::to_string(n));
-    if (index_built_at_ > n) drop_indexes_in_transaction();  // built over positions that are gone
+    if (index_built_at_ > n) dropped = drop_indexes_in_transaction();  // built over positions that are gone
   });
   n_tokens_ = n;
+  if (dropped) indexes_dropped(*dropped);
 }
 
 void KvStore::set_index_settings(const std::string& s) {
@@ -476,20 +481,27 @@ void KvStore::set_index_complete(int64_t built_at) {
 }
 
 void KvStore::drop_indexes() {
-  db_.transaction([&] { drop_indexes_in_transaction(); });
+  bool settings_cleared = false;
+  db_.transaction([&] { settings_cleared = drop_indexes_in_transaction(); });
+  indexes_dropped(settings_cleared);
 }
 
-void KvStore::drop_indexes_in_transaction() {
+// The rows only: the fields follow once the transaction commits (indexes_dropped),
+// so a COMMIT that fails (a full disk) leaves them saying what the file says.
+bool KvStore::drop_indexes_in_transaction() {
   db_.exec("DELETE FROM indexes");
   put_meta("index_built_at", "-1");
   put_meta("index_complete", "0");
+  SqliteStatement q(db_, "SELECT count(*) FROM queries");
+  const bool no_queries = q.step() && q.column_int(0) == 0;
+  if (no_queries) put_meta("index_settings", "");
+  return no_queries;
+}
+
+void KvStore::indexes_dropped(bool settings_cleared) {
   index_built_at_ = -1;
   index_complete_ = false;
-  SqliteStatement q(db_, "SELECT count(*) FROM queries");
-  if (q.step() && q.column_int(0) == 0) {
-    put_meta("index_settings", "");
-    index_settings_.clear();
-  }
+  if (settings_cleared) index_settings_.clear();
 }
 
 }  // namespace tome

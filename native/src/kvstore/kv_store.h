@@ -141,7 +141,11 @@ class KvStore {
   int64_t index_built_at_ = -1;
   bool index_complete_ = false;
   std::string index_settings_;
-  void drop_indexes_in_transaction();
+  // Deletes the stored indexes within the caller's transaction; true when the
+  // index kind was cleared too (no queries left). The caller then applies
+  // indexes_dropped(that) after the commit.
+  bool drop_indexes_in_transaction();
+  void indexes_dropped(bool settings_cleared);
   void write_kv_blocks(int l0, int l1, const HeadRowsFn& rows, int64_t pos0, int64_t pos1);
   void write_token_blocks(const int32_t* tokens, int64_t pos0, int64_t pos1);
   void write_queries(const std::vector<QueryChunk>& queries, int64_t pos0, int64_t pos1);

@@ -345,4 +345,39 @@ TEST(a_store_removed_while_a_session_opens_it_is_made_again_at_its_path) {
   CHECK(a.same_prefix(b, 300));
 }
 
+// A truncate that drops the indexes and then fails to commit (a full disk) leaves the store's
+// fields saying what its file says: the indexes and their kind still there (they were cleared
+// as the rows were deleted, before the COMMIT failed and SQLite rolled the rows back).
+TEST(a_failed_truncate_leaves_the_index_fields_as_the_file_has_them) {
+  TempDir dir;
+  const StoreIdentity id = identity();
+  const std::string path = dir.file("i.kv");
+  Context a(id, 1000);
+  a.fill(0, 1000, 4);
+  {
+    auto s = KvStore::open(path, id);
+    s->append(a.rows(), a.tokens.data(), 0, 1000, {});
+    s->set_index_settings("kind-a");
+    s->put_index(0, 0, 800, std::vector<uint8_t>(64, 7));
+    s->set_index_complete(800);
+  }
+  const int rc = store_test::run_child(
+      [&] {
+        auto s = KvStore::open(path, id);
+        try {
+          s->truncate(300);  // below the build: drops the indexes
+        } catch (const Error& e) {
+          std::printf("child: [%s] %s\n", e.code().c_str(), e.what());
+          if (e.code() != "STORE_FULL") return 2;
+          return s->index_built_at() == 800 && s->index_complete() && s->index_settings() == "kind-a" && s->n_tokens() == 1000 ? 0 : 4;
+        }
+        return 3;
+      },
+      0);  // no byte may be written
+  CHECK_EQ(rc, 0);
+  auto s = KvStore::open(path, id);
+  CHECK_EQ(s->index_built_at(), 800);
+  CHECK_EQ(s->n_tokens(), 1000);
+}
+
 TOME_TEST_MAIN()

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <fcntl.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "kvstore/block_checksum.h"
@@ -48,15 +49,23 @@ bool transfer_all(Io io, int fd, Ptr p, size_t n, off_t off) {
 
 }  // namespace
 
-std::unique_ptr<KvSpill> KvSpill::create(const std::string& dir, size_t row_bytes, size_t rows, size_t n_slots) {
+std::unique_ptr<KvSpill> KvSpill::create(const std::string& dir, size_t row_bytes, size_t rows, size_t n_slots,
+                                         uint64_t keep_free) {
   if (row_bytes == 0 || rows == 0) return nullptr;
   const int fd = open_unnamed(dir.empty() ? "." : dir);
   if (fd < 0) return nullptr;
-  return std::unique_ptr<KvSpill>(new KvSpill(fd, row_bytes, rows, n_slots));
+  return std::unique_ptr<KvSpill>(new KvSpill(fd, row_bytes, rows, n_slots, keep_free));
 }
 
-KvSpill::KvSpill(int fd, size_t row_bytes, size_t rows, size_t n_slots)
-    : fd_(fd), row_bytes_(row_bytes), rows_(rows), present_(n_slots, 0), sums_(n_slots * rows, 0) {}
+KvSpill::KvSpill(int fd, size_t row_bytes, size_t rows, size_t n_slots, uint64_t keep_free)
+    : fd_(fd), keep_free_(keep_free), row_bytes_(row_bytes), rows_(rows), present_(n_slots, 0), sums_(n_slots * rows, 0) {}
+
+bool KvSpill::room_for(uint64_t more) const {
+  struct statvfs st;
+  if (::fstatvfs(fd_, &st) != 0) return false;
+  const uint64_t free_bytes = uint64_t(st.f_bavail) * uint64_t(st.f_frsize);
+  return free_bytes >= more && free_bytes - more >= keep_free_;
+}
 
 KvSpill::~KvSpill() { ::close(fd_); }
 
@@ -64,7 +73,10 @@ bool KvSpill::write(size_t first, size_t n, const void* data) {
   if (first >= present_.size() || n > present_.size() - first) return false;
   for (size_t i = 0; i < n; ++i) forget(first + i);
   const auto* bytes = static_cast<const uint8_t*>(data);
+  const uint64_t end = uint64_t(first + n) * slot_bytes();
+  if (end > file_end_ && !room_for(end - file_end_)) return false;
   if (!transfer_all(::pwrite, fd_, bytes, n * slot_bytes(), off_t(first * slot_bytes()))) return false;
+  file_end_ = std::max(file_end_, end);
   for (size_t i = 0; i < n; ++i) {
     const size_t slot = first + i;
     const uint8_t* at = bytes + i * slot_bytes();

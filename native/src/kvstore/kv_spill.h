@@ -25,9 +25,15 @@ namespace tome {
 
 class KvSpill {
  public:
+  // Free bytes a spill leaves on its file system: a write that would grow the
+  // file into them is refused (the rows stay in the store). A scratch copy took
+  // the room the store needed to commit: its commits then failed STORE_FULL,
+  // and the engine host set the store aside, a read of minutes lost for a cache.
+  static constexpr uint64_t kKeepFreeBytes = uint64_t(1) << 30;
   // A spill of n_slots slots of `rows` rows of row_bytes in the folder dir;
   // nullptr when no file can be made there (read-only folder, no such folder).
-  static std::unique_ptr<KvSpill> create(const std::string& dir, size_t row_bytes, size_t rows, size_t n_slots);
+  static std::unique_ptr<KvSpill> create(const std::string& dir, size_t row_bytes, size_t rows, size_t n_slots,
+                                         uint64_t keep_free = kKeepFreeBytes);
   ~KvSpill();
   KvSpill(const KvSpill&) = delete;
   KvSpill& operator=(const KvSpill&) = delete;
@@ -59,9 +65,13 @@ class KvSpill {
   int fd() const { return fd_; }  // (tests: damage a slot through it)
 
  private:
-  KvSpill(int fd, size_t row_bytes, size_t rows, size_t n_slots);
+  KvSpill(int fd, size_t row_bytes, size_t rows, size_t n_slots, uint64_t keep_free);
   size_t slot_bytes() const { return rows_ * row_bytes_; }
+  // Whether the file system can take `more` bytes and still keep keep_free_.
+  bool room_for(uint64_t more) const;
   int fd_;
+  uint64_t keep_free_;
+  uint64_t file_end_ = 0;  // bytes the file has grown to
   size_t row_bytes_, rows_;
   std::vector<uint8_t> present_;
   std::vector<uint32_t> sums_;  // (n_slots, rows)

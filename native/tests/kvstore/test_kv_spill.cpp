@@ -145,4 +145,18 @@ TEST(no_spill_where_no_file_can_be_made) {
   }
 }
 
+// A write that would leave its file system less free space than asked is refused (the rows
+// stay in the store): the scratch file never takes the room the store needs to commit.
+TEST(a_write_into_the_free_space_kept_is_refused) {
+  TempDir dir;
+  std::vector<uint8_t> slot(kRows * kRowBytes, 9);
+  auto roomy = KvSpill::create(dir.path, kRowBytes, kRows, kSlots, 0);
+  CHECK(roomy->write(0, slot.data()));
+  CHECK(roomy->has(0));
+  auto tight = KvSpill::create(dir.path, kRowBytes, kRows, kSlots, uint64_t(1) << 62);  // more than any disk
+  CHECK(!tight->write(0, slot.data()));
+  CHECK(!tight->has(0));
+  CHECK_EQ(tight->writes(), int64_t(0));
+}
+
 TOME_TEST_MAIN()

@@ -65,6 +65,13 @@ struct Context {
   }
 };
 
+// The store at path, reopened, holds n positions: a's first n rows.
+bool reopened_holds(const std::string& path, const StoreIdentity& id, const Context& a, int64_t n) {
+  auto s = KvStore::open(path, id);
+  Context b(id, a.cap);
+  return s->n_tokens() == n && s->read_kv(b.rows(), n) == n && a.same_prefix(b, n);
+}
+
 void corrupt(const std::string& path, const char* sql) {
   SqliteDb db(path, false);
   db.exec(sql);
@@ -255,11 +262,7 @@ TEST(a_full_disk_fails_the_append_and_keeps_what_was_committed) {
       },
       long(std::filesystem::file_size(path)) + (2l << 20));
   CHECK_EQ(rc, 0);
-  auto s = KvStore::open(path, id);
-  CHECK_EQ(s->n_tokens(), 256);
-  Context b(id, 20000);
-  CHECK_EQ(s->read_kv(b.rows(), 256), 256);
-  CHECK(a.same_prefix(b, 256));
+  CHECK(reopened_holds(path, id, a, 256));
 }
 
 // A reader that throws inside read_block (out of memory in the row cache's copy) leaves the
@@ -338,11 +341,7 @@ TEST(a_store_removed_while_a_session_opens_it_is_made_again_at_its_path) {
   remover.reset();
   opener.join();
   CHECK_EQ(failed, std::string());
-  auto s = KvStore::open(path, id);
-  CHECK_EQ(s->n_tokens(), 300);
-  Context b(id, 300);
-  CHECK_EQ(s->read_kv(b.rows(), 300), 300);
-  CHECK(a.same_prefix(b, 300));
+  CHECK(reopened_holds(path, id, a, 300));
 }
 
 // A truncate that drops the indexes and then fails to commit (a full disk) leaves the store's

@@ -8,11 +8,15 @@ import { Library } from "../library";
 import { loadDefaults } from "../library/settings";
 import { EngineClient, type SpawnEngine } from "../host/engine-client";
 import { AppCore, type Dialogs } from "./core";
-import { defaultModelsDir } from "./paths";
+import { defaultModelsDir, kvCacheDirIn } from "./paths";
+import { moveStores } from "../engine/kv-cache";
 import type { AppInfo } from "../ipc/contract";
 
 export interface BootOptions {
   dataDir: string;
+  /** Where the KV stores go (the platform's cache folder for the default data folder); default
+   *  <dataDir>/kv-cache. Stores kept there by an earlier tome are moved to it. */
+  cacheDir?: string;
   modelsDir?: string;
   mode: AppInfo["mode"];
   spawn: SpawnEngine;
@@ -37,11 +41,13 @@ export function createCore(o: BootOptions): AppCore {
   const library = new Library(path.join(o.dataDir, "tome.db"), defaults);
   // --models-dir on the command line wins over the stored setting.
   if (o.modelsDir) library.settings.set({ modelsDir: o.modelsDir });
+  const cacheDir = moveStores(kvCacheDirIn(o.dataDir), o.cacheDir ?? kvCacheDirIn(o.dataDir), (from, to) => library.documents.moveSavedFile(from, to));
   const core = new AppCore({
     library,
     engine: new EngineClient(o.spawn),
     mode: o.mode,
     dataDir: o.dataDir,
+    cacheDir,
     version: appVersion(),
     cliModel: o.cliModel ? path.resolve(o.cliModel) : null,
     dialogs: o.dialogs,

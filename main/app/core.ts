@@ -43,6 +43,8 @@ export interface CoreOptions {
   engine: Engine;
   mode: AppInfo["mode"];
   dataDir: string;
+  /** Where the engine keeps the books' KV stores. */
+  cacheDir: string;
   version: string;
   cliModel?: string | null;
   dialogs?: Dialogs;
@@ -348,7 +350,7 @@ export class AppCore {
             ctx: s.ctx,
             threads: s.threads,
             attention: { attention: a.mode, sinks: a.sinks, window: a.window, topK: a.topK },
-            cacheDir: nodePath.join(this.opts.dataDir, "kv-cache"),
+            cacheDir: this.opts.cacheDir,
             ramBudget: s.ramBudgetMB > 0 ? s.ramBudgetMB * 2 ** 20 : 0,
             cacheBudget: s.cacheBudgetGB > 0 ? Math.round(s.cacheBudgetGB * 2 ** 30) : 0,
           });

@@ -4,6 +4,7 @@
 import * as path from "node:path";
 import { app, BrowserWindow, dialog, Menu, screen, session, type IpcMainInvokeEvent } from "electron";
 import { createCore } from "../app/bootstrap";
+import { defaultKvCacheDir } from "../app/paths";
 import type { AppCore } from "../app/core";
 import { packageRoot } from "../engine/native";
 import { utilityEngine } from "./engine-process";
@@ -117,7 +118,7 @@ async function main() {
   appUrl = appUrlOf(indexHtml);
   lockSession(session.defaultSession);
   const dialogs = nativeDialogs(() => win);
-  core = createCore({ dataDir: app.getPath("userData"), mode: "desktop", spawn: utilityEngine, dialogs });
+  core = createCore({ dataDir: app.getPath("userData"), cacheDir: defaultKvCacheDir(), mode: "desktop", spawn: utilityEngine, dialogs });
   registerIpc(core, isOurs);
   Menu.setApplicationMenu(buildMenu(menuActions(() => core, windowReady), !app.isPackaged));
   createWindow(core);

@@ -10,15 +10,50 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { defaultDataDir } from "../app/paths";
+import { defaultDataDir, defaultKvCacheDir, kvCacheDirIn } from "../app/paths";
 import { isTomeError, loadAddon, type NativeSession, type StoreIdentity } from "./native";
 
 export const STORE_EXT = ".tomekv";
 /** SQLite keeps a write-ahead log and a shared-memory index beside each store. */
 const SIDE_FILES = ["", "-wal", "-shm"];
 
+/** The CLI's KV cache folder when none is named: $TOME_CACHE_DIR, else the platform's (stores moved there, moveStores). */
 export function defaultCacheDir(env = process.env): string {
-  return env.TOME_CACHE_DIR || path.join(defaultDataDir(), "kv-cache");
+  if (env.TOME_CACHE_DIR) return env.TOME_CACHE_DIR;
+  return moveStores(kvCacheDirIn(defaultDataDir(process.platform, env)), defaultKvCacheDir(process.platform, env));
+}
+
+/**
+ * Moves the stores of folder `from` (where tome kept them, under its data folder) to `to`,
+ * each renamed with SQLite's files beside it (a store a session holds keeps its file, at its
+ * new name) and reported to onMoved (the app's library records its books' stores). Returns
+ * the folder to use: `to`, or `from` when its stores cannot be renamed there (another file
+ * system), where they stay.
+ */
+export function moveStores(from: string, to: string, onMoved: (from: string, to: string) => void = () => {}): string {
+  if (path.resolve(from) === path.resolve(to)) return to;
+  let names: string[];
+  try {
+    names = fs.readdirSync(from).filter((n) => n.endsWith(STORE_EXT));
+  } catch {
+    return to; // none there
+  }
+  if (names.length) fs.mkdirSync(to, { recursive: true });
+  for (const name of names) {
+    const a = path.join(from, name);
+    const b = path.join(to, name);
+    if (fs.existsSync(b)) continue; // made there since: the old one is left to its gc
+    try {
+      fs.renameSync(a, b);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "EXDEV") return from;
+      continue;
+    }
+    for (const side of SIDE_FILES.slice(1)) fs.rmSync(b + side, { force: true });
+    for (const side of SIDE_FILES.slice(1)) if (fs.existsSync(a + side)) fs.renameSync(a + side, b + side);
+    onMoved(a, b);
+  }
+  return to;
 }
 
 /** The store file of a document's tokens under a session's identity. */

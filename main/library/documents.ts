@@ -121,6 +121,11 @@ export class Documents {
     this.db.prepare(`UPDATE documents SET kv_file = ?, kv_model = ?, kv_used = ? WHERE id = ?`).run(file, modelPath, tokensUsed, id);
   }
 
+  /** The KV store `from` is at `to` now (moved to the platform's cache folder). */
+  moveSavedFile(from: string, to: string): void {
+    this.db.prepare(`UPDATE documents SET kv_file = ? WHERE kv_file = ?`).run(to, from);
+  }
+
   /** How many documents record `file` as their KV store (two books can share one: the same opening, cut to the context). */
   storeUsers(file: string): number {
     return (this.db.prepare(`SELECT count(*) AS n FROM documents WHERE kv_file = ?`).get(file) as { n: number }).n;

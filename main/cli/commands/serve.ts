@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { packageRoot } from "../../engine/native";
 import { createCore } from "../../app/bootstrap";
-import { defaultDataDir } from "../../app/paths";
+import { defaultDataDir, defaultKvCacheDir } from "../../app/paths";
 import { forkEngine } from "../../host/engine-client";
 import { startServer } from "../../server";
 import { dataDirToken } from "../../server/auth";
@@ -56,6 +56,8 @@ export async function serve(argv: string[]): Promise<number> {
   const dataDir = path.resolve(values["data-dir"] ?? defaultDataDir());
   const core = createCore({
     dataDir,
+    // the default data folder's stores go to the platform's cache folder (as the desktop app's)
+    cacheDir: values["data-dir"] ? undefined : defaultKvCacheDir(),
     modelsDir: values["models-dir"] ? path.resolve(values["models-dir"]) : undefined,
     mode: "browser",
     spawn: forkEngine(),

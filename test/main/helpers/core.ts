@@ -34,6 +34,7 @@ export function makeCore(o: FakeOptions & { dir?: string; dialogs?: Dialogs } = 
     engine,
     mode: "browser",
     dataDir: dir,
+    cacheDir: path.join(dir, "kv-cache"),
     version: "0.0.0-test",
     dialogs: o.dialogs,
   });

@@ -67,6 +67,9 @@ describe("the EPUB package", () => {
     );
     expect(d.text).toBe("One\n\nText.");
     expect(new Set(readPackage("content.opf", opf).spine.map((s) => s.entry))).toEqual(new Set(["one.xhtml"]));
+    // an image in the spine has no text to read (its bytes were read as a chapter)
+    const withImage = opf.replace("<itemref idref=\"one\"/>", "<itemref idref=\"pic\"/><itemref idref=\"one\"/>").replace("</manifest>", "<item id=\"pic\" href=\"p.png\" media-type=\"image/png\"/></manifest>");
+    expect(readPackage("content.opf", withImage).spine.map((s) => s.entry)).toEqual(["one.xhtml"]);
   });
 
   it("a zip whose directory size is off by one byte is imported or refused, never left pending", async () => {

@@ -96,12 +96,13 @@ export function entryName(baseDir: string, href: string): string {
 
 export function readPackage(opfPath: string, opf: string): EpubPackage {
   const baseDir = opfPath.includes("/") ? opfPath.slice(0, opfPath.lastIndexOf("/")) : "";
-  const manifest = new Map<string, string>();
+  const manifest = new Map<string, { href: string; type: string }>();
   const itemrefs: { idref: string; linear: boolean }[] = [];
   let title: string | null = null;
   const creators: string[] = [];
   for (const t of xmlTags(opf)) {
-    if (t.name === "item" && t.attrs.get("id") && t.attrs.get("href")) manifest.set(t.attrs.get("id")!, t.attrs.get("href")!);
+    if (t.name === "item" && t.attrs.get("id") && t.attrs.get("href"))
+      manifest.set(t.attrs.get("id")!, { href: t.attrs.get("href")!, type: (t.attrs.get("media-type") ?? "").toLowerCase() });
     else if (t.name === "itemref" && t.attrs.get("idref"))
       itemrefs.push({ idref: t.attrs.get("idref")!, linear: (t.attrs.get("linear") ?? "yes").trim().toLowerCase() !== "no" });
     else if (t.name === "title" && title === null) title = textAfter(opf, t.end) || null;
@@ -110,9 +111,11 @@ export function readPackage(opfPath: string, opf: string): EpubPackage {
       if (c) creators.push(c);
     }
   }
+  // an image, audio or video in the spine (allowed, with a fallback for readers) has no text
   const spine = itemrefs.flatMap((r) => {
-    const href = manifest.get(r.idref);
-    return href === undefined ? [] : [{ entry: entryName(baseDir, href), linear: r.linear }];
+    const item = manifest.get(r.idref);
+    if (item === undefined || /^(image|audio|video)\//.test(item.type)) return [];
+    return [{ entry: entryName(baseDir, item.href), linear: r.linear }];
   });
   return { title, creators, spine };
 }

@@ -1,12 +1,13 @@
 // Document KV caches on disk: one store file per (document tokens, model,
 // tokenizer, settings), named by a hash of them, in a cache folder
-// ($TOME_CACHE_DIR, else <app data>/kv-cache). A document read once is reopened
+// ($TOME_CACHE_DIR, else the platform's cache folder, app/paths.ts). A document read once is reopened
 // without prefill; a conversation on it continues where it stopped.
 //   openDocument()  binds a session to the document's store and brings the
 //                   context to exactly the document (restored, resumed or prefilled;
 //                   without the store when another process holds it or the disk refuses it)
 //   listCaches / removeCache / gcCaches   management (`tome cache`)
 //   removeStore / storeBytesOnDisk        a store file with SQLite's files beside it
+//   moveStores                            stores kept under the data folder, to the cache folder
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -38,7 +39,11 @@ export function moveStores(from: string, to: string, onMoved: (from: string, to:
   } catch {
     return to; // none there
   }
-  if (names.length) fs.mkdirSync(to, { recursive: true });
+  try {
+    if (names.length) fs.mkdirSync(to, { recursive: true });
+  } catch {
+    return from; // the cache folder cannot be made: the stores stay, and are used, where they are
+  }
   for (const name of names) {
     const a = path.join(from, name);
     const b = path.join(to, name);
@@ -49,8 +54,11 @@ export function moveStores(from: string, to: string, onMoved: (from: string, to:
       if ((e as NodeJS.ErrnoException).code === "EXDEV") return from;
       continue;
     }
-    for (const side of SIDE_FILES.slice(1)) fs.rmSync(b + side, { force: true });
-    for (const side of SIDE_FILES.slice(1)) if (fs.existsSync(a + side)) fs.renameSync(a + side, b + side);
+    // its log goes with it (a stale one beside it would be replayed into it)
+    for (const side of SIDE_FILES.slice(1)) {
+      fs.rmSync(b + side, { force: true });
+      if (fs.existsSync(a + side)) fs.renameSync(a + side, b + side);
+    }
     onMoved(a, b);
   }
   return to;

@@ -90,7 +90,9 @@ std::unique_ptr<KvStore> KvStore::open(const std::string& path, const StoreIdent
     }
     if (may_retry && s->db_.has_moved()) continue;
     if (m.empty()) {
+      // an empty file may be locked only by this first write: checked again after it
       s->create_schema();
+      if (may_retry && s->db_.has_moved()) continue;
       m = meta_of(s->db_);
     }
     s->check_identity(m);

@@ -8,6 +8,7 @@
 //
 // The XML is walked tag by tag with indexOf (linear in its length whatever it
 // holds: an unclosed tag or comment ends the walk).
+import { decodeEntities } from "./html-text";
 
 export interface EpubPackage {
   title: string | null;
@@ -24,22 +25,11 @@ interface Tag {
   end: number;
 }
 
-const ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
-
-/** XML character and entity references decoded (unknown ones kept as written). */
-export function xmlText(s: string): string {
-  return s.replace(/&(#x[0-9a-f]{1,6}|#[0-9]{1,7}|[a-z]{2,4});/gi, (all, ref: string) => {
-    if (ref[0] !== "#") return ENTITIES[ref.toLowerCase()] ?? all;
-    const code = ref[1] === "x" || ref[1] === "X" ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
-    return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : all;
-  });
-}
-
 function attributes(s: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const m of s.matchAll(/([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g)) {
     const name = m[1].toLowerCase();
-    out.set(name.includes(":") && !name.startsWith("xmlns") ? name.slice(name.indexOf(":") + 1) : name, xmlText(m[2] ?? m[3]));
+    out.set(name.includes(":") && !name.startsWith("xmlns") ? name.slice(name.indexOf(":") + 1) : name, decodeEntities(m[2] ?? m[3]));
   }
   return out;
 }
@@ -65,7 +55,7 @@ export function* xmlTags(xml: string): Generator<Tag> {
 /** The text of the element whose start tag ends at `from` (up to the next tag), decoded and on one line. */
 function textAfter(xml: string, from: number): string {
   const lt = xml.indexOf("<", from);
-  return xmlText(xml.slice(from, lt < 0 ? xml.length : lt)).replace(/\s+/g, " ").trim();
+  return decodeEntities(xml.slice(from, lt < 0 ? xml.length : lt)).replace(/\s+/g, " ").trim();
 }
 
 /** The package document's path, from container.xml. */

@@ -299,7 +299,7 @@ bool KvStore::read_block(int layer, int head, int64_t block,
   return ok;
 }
 
-int64_t KvStore::read_queries(int layer, int head, int64_t n, std::vector<float>& out) {
+int64_t KvStore::read_queries(int layer, int head, int64_t n, int64_t max_rows_per_pos, std::vector<float>& out) {
   out.clear();
   SqliteStatement q(db_, "SELECT pos0, pos1, data, crc FROM queries WHERE layer = ? AND head = ? ORDER BY pos0");
   q.bind(1, layer).bind(2, head);
@@ -309,7 +309,8 @@ int64_t KvStore::read_queries(int layer, int head, int64_t n, std::vector<float>
     if (p1 > n) break;
     size_t size = 0;
     const uint8_t* data = q.column_blob(2, &size);
-    if (p0 != next || p1 <= p0 || size % (size_t(id_.head_dim) * 4) != 0 ||
+    const size_t row_bytes = size_t(id_.head_dim) * 4;
+    if (p0 != next || p1 <= p0 || size % row_bytes != 0 || size / row_bytes > size_t(p1 - p0) * size_t(max_rows_per_pos) ||
         block_checksum(data, size, query_seed(layer, head, p0)) != uint64_t(q.column_int(3)))
       return next;
     const size_t at = out.size();

@@ -90,8 +90,11 @@ class KvStore {
   bool read_block(int layer, int head, int64_t block,
                   const std::function<void(const uint8_t* k, const uint8_t* v, int64_t rows)>& use);
   // Query rows of (layer, head) for chunks wholly below n, in position order;
-  // returns the end of the contiguous, intact chunks (<= n).
-  int64_t read_queries(int layer, int head, int64_t n, std::vector<float>& out);
+  // returns the end of the contiguous, intact chunks (<= n). A chunk of more
+  // than max_rows_per_pos rows a position (a prefill captures at most one row
+  // per query head of the group) ends the intact chunks: a crafted store
+  // cannot make the reader allocate more than a real prefill would.
+  int64_t read_queries(int layer, int head, int64_t n, int64_t max_rows_per_pos, std::vector<float>& out);
 
   // Commits positions [pos0, pos1): their K/V rows (whole blocks from the
   // block's start), token ids (tokens[0, pos1)), the chunk's query rows, and

@@ -246,7 +246,7 @@ void Session::prefill_layer_major(const std::vector<int32_t>& tokens, const Pref
           if (want == 0 || sparse_->captured_queries(l, g).size() == want) continue;  // not freed (a build that threw)
           if (saved_queries[pair].size() == want) {
             rows.swap(saved_queries[pair]);
-          } else if (store_->read_queries(l, g, n0, rows) != n0 || rows.size() != want) {
+          } else if (store_->read_queries(l, g, n0, hp.n_gqa(), rows) != n0 || rows.size() != want) {
             throw Error("STORE_CORRUPT", "the KV store's prefill queries failed verification while a cancelled "
                                          "prefill was undone");
           }

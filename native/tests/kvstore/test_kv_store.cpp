@@ -3,8 +3,8 @@
 // identity checks; every kind of damage detected (a block's bytes, its
 // checksum, a block under another key, a file that is not a database); a full
 // disk and an unwritable place give clear errors and keep what was committed;
-// removal decided under the store's lock, and a session opening a store as it
-// is removed.
+// query chunks bounded by what a prefill captures; removal decided under the
+// store's lock, and a session opening a store as it is removed.
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -105,12 +105,12 @@ TEST(round_trip_is_byte_exact_across_reopen) {
   CHECK_EQ(s->read_kv(b.rows(), 777), 777);
   CHECK(a.same_prefix(b, 777));
   std::vector<float> q;
-  CHECK_EQ(s->read_queries(1, 2, 777, q), 777);
+  CHECK_EQ(s->read_queries(1, 2, 777, 1, q), 777);
   CHECK_EQ(q.size(), q0.size() + q1.size());
   CHECK(std::memcmp(q.data(), q0.data(), q0.size() * 4) == 0);
   CHECK(std::memcmp(q.data() + q0.size(), q1.data(), q1.size() * 4) == 0);
   // queries only of chunks wholly below n
-  CHECK_EQ(s->read_queries(1, 2, 500, q), 201);
+  CHECK_EQ(s->read_queries(1, 2, 500, 1, q), 201);
   CHECK_EQ(q.size(), q0.size());
 }
 
@@ -217,6 +217,26 @@ TEST(damaged_blocks_end_the_intact_prefix) {
   Context b(id, 700);
   CHECK_EQ(s->read_kv(b.rows(), 700), 0);
   CHECK_EQ(s->read_tokens(700, ids), 2 * kStoreBlockTokens);
+}
+
+TEST(a_query_chunk_larger_than_a_prefill_captures_ends_the_intact_chunks) {
+  TempDir dir;
+  const StoreIdentity id = identity();
+  Context a(id, 300);
+  a.fill(0, 300, 5);
+  std::vector<float> rows(size_t(40) * 8, 1.0f);
+  {
+    auto s = KvStore::open(dir.file("q.kv"), id);
+    s->append(a.rows(), a.tokens.data(), 0, 100, {{0, 1, rows.data(), 20}});
+    s->append(a.rows(), a.tokens.data(), 100, 110, {{0, 1, rows.data(), 40}});  // 4 rows a position
+  }
+  auto s = KvStore::open(dir.file("q.kv"), id);
+  std::vector<float> q;
+  CHECK_EQ(s->read_queries(0, 1, 300, 4, q), 110);
+  CHECK_EQ(q.size(), size_t(60) * 8);
+  // a group of 3 query heads captures at most 3 rows a position: the second chunk is not read
+  CHECK_EQ(s->read_queries(0, 1, 300, 3, q), 100);
+  CHECK_EQ(q.size(), size_t(20) * 8);
 }
 
 TEST(a_file_that_is_not_a_store_is_reported) {

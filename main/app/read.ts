@@ -116,7 +116,12 @@ export class ReadJobs {
     core.lib.documents.setState(documentId, "reading");
     core.docUpdated(documentId);
     core.setActivity("reading");
-    const off = core.onJobEvents(jobId, this.forwardPrefill(documentId, jobId));
+    let bound: string | null = null; // the store this read's prefill bound (engine "store" event)
+    const forward = this.forwardPrefill(documentId, jobId);
+    const off = core.onJobEvents(jobId, (e) => {
+      if (e.event === "store") bound = e.file;
+      else forward(e);
+    });
     try {
       const doc = core.requireDoc(documentId);
       const dt = fresh ? await this.freshTokens(doc, jobId, model) : await this.ensureTokens(doc, jobId, model);
@@ -134,8 +139,11 @@ export class ReadJobs {
       core.lib.documents.setState(documentId, "ready");
       // read again: the store it replaces is no book's any more (not even one sharing its opening)
       if (fresh && before !== null && before !== core.lib.documents.savedFile(documentId) && core.lib.documents.storeUsers(before) === 0) removeCache(before);
+      core.state.partialStores.delete(documentId);
     } catch (e) {
       const err = e as AppError;
+      // a store the read left part written: resumed by the next read, removed with the book
+      if (bound !== null && bound !== core.lib.documents.savedFile(documentId)) core.state.partialStores.set(documentId, bound);
       if (err.code === "CANCELLED") core.lib.documents.setState(documentId, "new");
       else if (err.code !== "ENGINE_CRASHED") core.lib.documents.setState(documentId, "error", err.message);
       if (core.state.engineDoc === documentId) core.state.engineDoc = null;

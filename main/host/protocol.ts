@@ -84,8 +84,11 @@ export interface EngineOps {
   /** tome eval on the loaded model (sessions of its own; the chat session's KV is kept). Eval events per row. */
   eval: { req: { jobId: string; options: EvalOptions }; res: EvalResult };
   cancel: { req: { jobId: string }; res: { cancelled: boolean } };
-  /** Forgets the document the session is bound to (its KV store closed, the context emptied); false when none. */
-  release: { req: Record<string, never>; res: { released: boolean } };
+  /**
+   * Forgets the document the session is bound to (its KV store closed, the context emptied); false
+   * when none. With `file`, only when the store bound is that one.
+   */
+  release: { req: { file?: string }; res: { released: boolean } };
   /**
    * Memory: kvBytes reserved for the context; the tiers of what it holds now: device (the
    * static set: sinks + window, on the CPU backend kept in RAM too), host (the rest in RAM,
@@ -113,7 +116,12 @@ export type EngineEvent =
       phase: { matmul: number; attention: number; other: number };
       retrieval: { keysScanned: number; keysTotal: number; massCaptured: number | null; recall: number | null } | null;
     }
-  | { event: "eval"; jobId: string; progress: EvalProgress; row: EvalRow };
+  | { event: "eval"; jobId: string; progress: EvalProgress; row: EvalRow }
+  /**
+   * The document's KV store a prefill bound, before it fills it: a prefill that stops (cancelled,
+   * failed) leaves it partly written, and whoever removes the document removes it too.
+   */
+  | { event: "store"; jobId: string; file: string };
 
 export type EngineReply =
   | { id: number; ok: true; result: unknown }

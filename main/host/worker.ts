@@ -205,9 +205,9 @@ class EngineHost {
     this.storeFile = null;
   }
 
-  /** Forgets the bound document: its store is closed (so it can be deleted) and the context emptied. */
-  release(): EngineOps["release"]["res"] {
-    if (!this.session || !this.storeFile) return { released: false };
+  /** Forgets the bound document (or only `file`'s): its store is closed (so it can be deleted) and the context emptied. */
+  release({ file }: EngineOps["release"]["req"] = {}): EngineOps["release"]["res"] {
+    if (!this.session || !this.storeFile || (file !== undefined && file !== this.storeFile)) return { released: false };
     this.freshSession();
     return { released: true };
   }
@@ -218,6 +218,7 @@ class EngineHost {
     // binding the new book's store first started a fresh session, dropping the book it held
     if (this.cancelled.has(jobId)) throw Object.assign(new Error("cancelled"), { code: "CANCELLED" });
     const cache = docEnd !== undefined && docEnd > 0 ? await this.bindStore(tokens.subarray(0, docEnd)) : undefined;
+    if (cache !== undefined && this.storeFile) this.emit({ event: "store", jobId, file: this.storeFile });
     try {
       return await this.fill(jobId, tokens, docEnd, cache);
     } catch (e) {

@@ -1,7 +1,7 @@
 // The app core's job handling at its edges (a fake engine): chat templates that
 // need a user turn or alternating turns (the book's KV must be the same in the
 // read and in every answer), a request made while a model loads, and removing a
-// book whose KV store another book shares.
+// book whose KV store another book shares or a cancelled read left part written.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -223,6 +223,50 @@ describe("removing a book", () => {
     expect(await t.core.call("library.remove", { documentId: b.id })).toEqual({ removed: true });
     expect(fs.existsSync(store)).toBe(false);
     expect(t.engine.calls.filter((c) => c.op === "release")).toHaveLength(1);
+  });
+
+  /** A core with a store folder whose reads take a while, and a long book; the read cancelled once its store is bound. */
+  async function cancelledRead(): Promise<{ a: DocumentInfo; partial: string }> {
+    t = makeCore({ storeDir: path.join(tempDir(), "kv"), prefillChunkMs: 20 });
+    await t.core.call("models.load", { path: t.modelPath });
+    const a = (await t.core.call("library.import", { name: "a.txt", dataBase64: b64(BOOK.repeat(40)) })) as DocumentInfo;
+    const { jobId } = (await t.core.call("library.read", { documentId: a.id })) as { jobId: string };
+    await until(() => t.engine.storeFile !== null);
+    const partial = t.engine.storeFile!;
+    await t.core.call("library.cancel", { jobId });
+    await until(() => doc(a.id).state === "new" && t.core.state.job === null);
+    expect(t.core.lib.documents.savedFile(a.id)).toBe(null);
+    expect(fs.existsSync(partial)).toBe(true); // kept: the next read resumes it
+    return { a, partial };
+  }
+
+  it("removes the store a cancelled read of it left part written, which it never recorded", async () => {
+    const { a, partial } = await cancelledRead();
+    expect(await t.core.call("library.remove", { documentId: a.id })).toEqual({ removed: true });
+    expect(fs.existsSync(partial)).toBe(false);
+    expect(t.engine.calls.filter((c) => c.op === "release").map((c) => c.args)).toEqual([{ file: partial }]);
+    expect(t.engine.storeFile).toBe(null); // let go of before it was deleted
+  });
+
+  it("removes it without letting go of the store the engine moved on to", async () => {
+    const { a, partial } = await cancelledRead();
+    const b = (await t.core.call("library.import", { name: "b.txt", dataBase64: b64(BOOK) })) as DocumentInfo;
+    await t.core.call("library.read", { documentId: b.id });
+    await until(() => doc(b.id).state === "ready" && t.core.state.job === null);
+    const held = t.engine.storeFile;
+    expect(await t.core.call("library.remove", { documentId: a.id })).toEqual({ removed: true });
+    expect(fs.existsSync(partial)).toBe(false);
+    expect(t.engine.storeFile).toBe(held);
+    expect(doc(b.id).state).toBe("ready");
+  });
+
+  it("leaves it to the book's saved read once a later read finishes", async () => {
+    const { a, partial } = await cancelledRead();
+    expect(t.core.state.partialStores.get(a.id)).toBe(partial);
+    await t.core.call("library.read", { documentId: a.id });
+    await until(() => doc(a.id).state === "ready" && t.core.state.job === null);
+    expect(t.core.state.partialStores.has(a.id)).toBe(false);
+    expect(t.core.lib.documents.savedFile(a.id)).toBe(partial);
   });
 
   it("is refused when a read of it starts while the engine lets go of its store (the row went mid-read)", async () => {

@@ -1,7 +1,8 @@
 // The engine host (the real worker process) with document KV stores: a book
 // read once is restored by a new host (a restart) instead of prefilled, its
 // index built over the document part only, and the answer is the same as
-// without a store; the conversation's turn joins the store. Under a RAM budget
+// without a store; the conversation's turn joins the store; a read says which
+// store it bound, and release({ file }) lets go of that one only. Under a RAM budget
 // a long book is read in one layer-major call (progress per layer and chunk,
 // cancel between chunks), answering as the token-major read.
 import * as fs from "node:fs";
@@ -91,6 +92,22 @@ describe.skipIf(!hasData)("engine host with document KV stores", () => {
     expect(a2.text).toBe(want.text);
     expect(a2.reused).toBe(doc.length);
     expect(fs.readdirSync(cacheDir).filter((f) => f.endsWith(".tomekv"))).toHaveLength(1);
+  });
+
+  it("says which store a read binds before it fills it, and lets go of it only when asked by its name", async () => {
+    const h = await host(path.join(dir, "bound"));
+    const events: string[] = [];
+    h.onEvent((e) => {
+      if (e.event === "store") events.push(`store ${e.file}`);
+      else if (e.event === "progress") events.push("progress");
+    });
+    const read = await h.call("prefill", { jobId: "r", tokens: doc, docEnd: doc.length });
+    expect(events.slice(0, 2)).toEqual([`store ${read.cacheFile}`, "progress"]);
+    expect(await h.call("release", { file: path.join(dir, "bound", "another.tomekv") })).toEqual({ released: false });
+    expect((await h.call("stats", {})).nPast).toBe(doc.length);
+    expect(await h.call("release", { file: read.cacheFile })).toEqual({ released: true });
+    expect((await h.call("stats", {})).nPast).toBe(0);
+    h.close();
   });
 
   it("a store of another format version is made again, not read and not set aside", async () => {

@@ -2,7 +2,8 @@
 // one token per character (token id = char code), prefill in chunks with
 // progress events, generation of a fixed reply word by word with a small delay,
 // cancellation, attention on the first document tokens, a crash switch,
-// (with storeDir) a document store file per bound document, as the worker keeps,
+// (with storeDir) a document store file per bound document, as the worker keeps
+// (said by a "store" event as it is bound; release({ file }) only lets go of that one),
 // and an evaluation that emits one row per grid cell.
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -22,6 +23,8 @@ export interface FakeOptions {
   storeOff?: string;
   /** How long docTokens takes (the real one cannot be interrupted either). */
   tokenizeDelayMs?: number;
+  /** How long each prefill chunk of 256 tokens takes (1 ms unless said). */
+  prefillChunkMs?: number;
   /** How long each evaluation row takes. */
   evalRowMs?: number;
   /** The model's chat template (GGUF tokenizer.chat_template); none: the fallback. */
@@ -175,6 +178,7 @@ export class FakeEngine implements Engine {
         return { cancelled: true };
       case "release": {
         await this.releaseGate;
+        if (a.file !== undefined && a.file !== this.storeFile) return { released: false };
         const released = this.storeFile !== null;
         this.storeFile = null;
         this.cached = [];
@@ -244,6 +248,7 @@ export class FakeEngine implements Engine {
       fs.mkdirSync(this.o.storeDir, { recursive: true });
       fs.writeFileSync(cacheFile, "");
       this.storeFile = cacheFile;
+      this.emit({ event: "store", jobId, file: cacheFile });
     }
     if (tokens.length > this.model.nCtx) throw new AppError("CTX_FULL", `${tokens.length} tokens do not fit the context of ${this.model.nCtx}`);
     let common = 0;
@@ -259,7 +264,7 @@ export class FakeEngine implements Engine {
       const n = Math.min(256, total - done);
       for (let i = 0; i < n; i++) this.cached.push(tokens[common + done + i]);
       done += n;
-      await new Promise((r) => setTimeout(r, 1));
+      await new Promise((r) => setTimeout(r, this.o.prefillChunkMs ?? 1));
       this.emit({ event: "progress", jobId, done, total, ms: done / 10 });
     }
     const cache = this.o.storeOff && docEnd ? { cache: `off: ${this.o.storeOff}` } : {};

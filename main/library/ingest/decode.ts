@@ -1,15 +1,19 @@
 // Bytes -> text for plain-text books: UTF-8 with or without BOM, UTF-16 with a
 // BOM or without one (recognised by its zero bytes: Windows' "Unicode" text
-// files of ASCII-range text), and Latin-1 (really Windows-1252, its superset
-// used by old Gutenberg and Windows files) when the bytes are not UTF-8. Bytes
+// files of ASCII-range text; or by its characters in Chinese, Japanese and
+// Korean text), the legacy CJK and Cyrillic encodings (legacy-encodings.ts), and
+// Latin-1 (really Windows-1252, its superset used by old Gutenberg and Windows
+// files) when the bytes are none of these. Bytes
 // that are UTF-8 but for a few bad ones (a download cut mid-character, one
 // stray byte pasted from elsewhere) stay UTF-8, the bad bytes becoming U+FFFD:
 // read as Windows-1252, every accented letter and curly quote of the book would
 // turn to mojibake ("â€œ"). Line endings -> "\n".
 
+import { cjkUtf16, legacyEncoding, type LegacyEncoding } from "./legacy-encodings";
+
 export interface Decoded {
   text: string;
-  encoding: "utf-8" | "utf-16le" | "utf-16be" | "windows-1252";
+  encoding: "utf-8" | "utf-16le" | "utf-16be" | "windows-1252" | LegacyEncoding;
 }
 
 export function decodeText(bytes: Uint8Array): Decoded {
@@ -25,7 +29,7 @@ export function decodeText(bytes: Uint8Array): Decoded {
     encoding = "utf-16be";
     body = bytes.subarray(2);
   } else {
-    encoding = utf16WithoutBom(bytes) ?? (mostlyUtf8(bytes) ? "utf-8" : "windows-1252");
+    encoding = utf16WithoutBom(bytes) ?? (mostlyUtf8(bytes) ? "utf-8" : (cjkUtf16(bytes) ?? legacyEncoding(bytes) ?? "windows-1252"));
   }
   let text: string;
   if (encoding === "windows-1252") text = decode1252(body);
@@ -159,10 +163,12 @@ export function looksBinary(bytes: Uint8Array): boolean {
   if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) return false;
   if (utf16WithoutBom(bytes)) return false;
   let ctrl = 0;
-  for (let i = 0; i < n; i++) {
+  let nul = false;
+  for (let i = 0; i < n && !nul; i++) {
     const b = bytes[i];
-    if (b === 0) return true;
+    nul = b === 0;
     if (b < 9 || (b > 13 && b < 32)) ctrl++;
   }
-  return ctrl / n > 0.05;
+  // CJK text in UTF-16 has NULs (its ASCII) and control bytes (the low bytes of its characters)
+  return (nul || ctrl / n > 0.05) && cjkUtf16(bytes) === null;
 }

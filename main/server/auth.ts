@@ -1,21 +1,16 @@
 // Access control for tome serve. A random token, kept in the data folder
-// (dataDirToken) and printed in the URL; every HTTP request and WebSocket must carry it (?token=, the
-// HttpOnly cookie set on the first page load, or "Authorization: Bearer").
-// The Host header must name the address we listen on (stops DNS rebinding), and
-// a browser's WebSocket Origin must be our own page.
+// (dataDirToken) and printed in the URL; the WebSocket, where every book,
+// conversation and setting goes, must carry it (?token= or "Authorization:
+// Bearer"). The static files are the app's own bundle, nothing of the user's,
+// and are served without it: the page keeps the token in localStorage, which
+// is per origin (the port included), where a cookie (per host) went to every
+// server on the host, whatever its port. The Host header must name the address
+// we listen on (stops DNS rebinding), and a browser's WebSocket Origin must be
+// our own page.
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { IncomingMessage } from "node:http";
-
-/**
- * The cookie that carries the token, named after the port: browsers keep cookies per host, not
- * per port, so with one name a second tome serve (another data folder, another token) on the
- * same host overwrote the first one's cookie, and the first one's pages got 401 on reload.
- */
-export function cookieName(port: number): string {
-  return `tome_token_${port}`;
-}
 
 /**
  * The request's URL, or null when it cannot be parsed. The request line is the client's to
@@ -63,20 +58,16 @@ function same(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-export function tokenFrom(req: IncomingMessage, port: number): string | null {
+export function tokenFrom(req: IncomingMessage): string | null {
   const q = requestUrl(req)?.searchParams.get("token");
   if (q) return q;
   const auth = req.headers.authorization;
   if (auth?.startsWith("Bearer ")) return auth.slice(7);
-  for (const part of (req.headers.cookie ?? "").split(";")) {
-    const [k, ...v] = part.trim().split("=");
-    if (k === cookieName(port)) return v.join("=");
-  }
   return null;
 }
 
-export function hasToken(req: IncomingMessage, token: string, port: number): boolean {
-  const t = tokenFrom(req, port);
+export function hasToken(req: IncomingMessage, token: string): boolean {
+  const t = tokenFrom(req);
   return t !== null && same(t, token);
 }
 

@@ -1,11 +1,13 @@
 // tome serve's HTTP + WebSocket server: the built renderer as static files and
-// the contract at /ws, on 127.0.0.1 unless told otherwise, behind a random token.
+// the contract at /ws, on 127.0.0.1 unless told otherwise, behind a random token
+// (auth.ts); /auth answers whether a request carries it, so the page can tell a
+// wrong token from a server that is away.
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { WebSocketServer } from "ws";
 import type { AppCore } from "../app/core";
 import { LIMITS } from "../ipc/validate";
-import { cookieName, hasToken, hostAllowed, newToken, originAllowed, requestUrl, urlHost } from "./auth";
+import { hasToken, hostAllowed, newToken, originAllowed, requestUrl, urlHost } from "./auth";
 import { resolveStatic, securityHeaders, sendFile } from "./static";
 import { serveSocket } from "./ws-transport";
 
@@ -40,16 +42,15 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     const url = requestUrl(req);
     if (!url) return refuse(res, 400, "unreadable request URL");
     if (!hostAllowed(req, host, port)) return refuse(res, 421, "unexpected Host header");
-    if (!hasToken(req, token, port)) return refuse(res, 401, "wrong or missing access token; open the URL tome serve printed");
     if (req.method !== "GET" && req.method !== "HEAD") return refuse(res, 405, "method not allowed");
+    if (url.pathname === "/auth") {
+      if (!hasToken(req, token)) return refuse(res, 401, "wrong or missing access token; open the URL tome serve printed");
+      res.writeHead(204, securityHeaders(port));
+      return res.end();
+    }
     const file = resolveStatic(o.rendererDir, url.pathname);
     if (!file) return refuse(res, 404, "not found");
-    const headers = securityHeaders(port);
-    // The first page load carries ?token=; later requests (scripts, styles) use the cookie.
-    if (url.searchParams.has("token")) {
-      headers["Set-Cookie"] = `${cookieName(port)}=${token}; HttpOnly; SameSite=Strict; Path=/`;
-    }
-    sendFile(res, file, headers);
+    sendFile(res, file, securityHeaders(port));
   });
 
   server.on("upgrade", (req, socket, head) => {
@@ -61,7 +62,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     if (!url) return deny("400 Bad Request");
     if (url.pathname !== "/ws") return deny("404 Not Found");
     if (!hostAllowed(req, host, port) || !originAllowed(req, host, port)) return deny("403 Forbidden");
-    if (!hasToken(req, token, port)) return deny("401 Unauthorized");
+    if (!hasToken(req, token)) return deny("401 Unauthorized");
     wss.handleUpgrade(req, socket, head, (ws) => serveSocket(ws, o.core));
   });
 

@@ -257,4 +257,19 @@ describe.skipIf(missing.length > 0)("tome in a browser (e2e)", () => {
     await waitText(page.locator(".message.user").first(), new RegExp(firstQuestion.replace("?", "\\?")));
     await shot(page, "06-after-restart");
   });
+
+  it("reloads without the token in its address; a page without a token this server takes says so", async () => {
+    expect(page.url()).not.toContain("token="); // the page took it out of the address bar
+    await page.reload();
+    await page.getByTestId("engine-state").filter({ hasText: "stories260K.gguf" }).waitFor({ timeout: 30_000 });
+    const stranger = await browser.newPage(); // a context of its own: no stored token
+    try {
+      await stranger.goto(server!.url.replace(/\?token=.*$/, ""));
+      await stranger.getByTestId("connection-refused").waitFor({ timeout: 30_000 });
+      await stranger.goto(server!.url.replace(/token=.*$/, "token=wrong"));
+      await stranger.getByTestId("connection-refused").waitFor({ timeout: 30_000 });
+    } finally {
+      await stranger.close();
+    }
+  });
 });

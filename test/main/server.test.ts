@@ -1,4 +1,4 @@
-// tome serve: the token on every request and socket, Host and Origin checks,
+// tome serve: the token on every socket (not on the app's own files), Host and Origin checks,
 // static files confined to the renderer folder, the contract over WebSocket
 // (malformed messages answered, oversized ones refused), and the CLI's first line.
 import * as fs from "node:fs";
@@ -73,18 +73,21 @@ describe("tome serve", () => {
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{32}$/);
   });
 
-  it("requires the token on every HTTP request; the first page load sets a cookie", async () => {
+  it("serves the app's own files without the token, sets no cookie, and says at /auth whether a token is its own", async () => {
     await start();
-    expect((await get("/")).status).toBe(401);
-    expect((await get("/?token=wrong")).status).toBe(401);
-    expect((await get("/assets/app.js")).status).toBe(401);
-    const ok = await get(`/?token=${server.token}`);
-    expect(ok.status).toBe(200);
-    expect(ok.headers["content-security-policy"]).toContain("default-src 'self'");
-    const cookie = String(ok.headers["set-cookie"]).split(";")[0];
-    expect(cookie).toBe(`tome_token_${server.port}=${server.token}`);
-    expect((await get("/assets/app.js", { cookie })).status).toBe(200);
-    expect((await get("/assets/app.js", { authorization: `Bearer ${server.token}` })).status).toBe(200);
+    // the bundle holds nothing of the user's; a cookie went to every server on the host, any port
+    for (const p of ["/", "/assets/app.js", `/?token=${server.token}`]) {
+      const r = await get(p);
+      expect(r.status, p).toBe(200);
+      expect(r.headers["set-cookie"], p).toBeUndefined();
+      expect(r.headers["content-security-policy"]).toContain("frame-ancestors 'none'");
+    }
+    expect((await get("/auth")).status).toBe(401);
+    expect((await get("/auth?token=wrong")).status).toBe(401);
+    expect((await get("/auth", { authorization: "Bearer wrong" })).status).toBe(401);
+    expect((await get("/auth", { cookie: `tome_token_${server.port}=${server.token}` })).status).toBe(401);
+    expect((await get("/auth", { authorization: `Bearer ${server.token}` })).status).toBe(204);
+    expect((await get(`/auth?token=${server.token}`)).status).toBe(204);
   });
 
   it("refuses a foreign Host header and paths outside the renderer", async () => {
@@ -101,6 +104,7 @@ describe("tome serve", () => {
     await start();
     await expect(socket("")).rejects.toThrow(/401/);
     await expect(socket("?token=nope")).rejects.toThrow(/401/);
+    await expect(socket("", { cookie: `tome_token_${server.port}=${server.token}` })).rejects.toThrow(/401/);
     await expect(socket(`?token=${server.token}`, { origin: "http://evil.example" })).rejects.toThrow(/403/);
     const ws = await socket(`?token=${server.token}`, { origin: `http://127.0.0.1:${server.port}` });
     ws.close();
@@ -148,39 +152,6 @@ describe("tome serve", () => {
     const upgrade = "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n";
     expect(await rawRequest(`GET http://[ HTTP/1.1\r\n${host}${upgrade}\r\n`)).toBe("HTTP/1.1 400 Bad Request");
     expect((await get(`/?token=${server.token}`)).status).toBe(200);
-  });
-
-  it("names its cookie after the port, so two servers on one host keep their own", async () => {
-    // Browsers keep cookies per host, not per port: with one name the second server's page load
-    // replaced the first one's cookie, and the first one's page got 401 on reload.
-    await start();
-    const first = server;
-    const otherRoot = tempDir("tome-renderer-");
-    fs.writeFileSync(path.join(otherRoot, "index.html"), "<!doctype html><title>tome</title>");
-    const other = await startServer({ core: t.core, rendererDir: otherRoot, port: 0 });
-    try {
-      const jar = new Map<string, string>(); // name -> value, as a browser keeps them for 127.0.0.1
-      const load = async (s: RunningServer, urlPath: string) =>
-        new Promise<{ status: number }>((resolve, reject) => {
-          const cookie = [...jar].map(([k, v]) => `${k}=${v}`).join("; ");
-          const req = http.request({ host: "127.0.0.1", port: s.port, path: urlPath, headers: { host: `127.0.0.1:${s.port}`, ...(cookie ? { cookie } : {}) } }, (res) => {
-            for (const c of res.headers["set-cookie"] ?? []) {
-              const [kv] = c.split(";");
-              const i = kv.indexOf("=");
-              jar.set(kv.slice(0, i), kv.slice(i + 1));
-            }
-            res.resume();
-            res.on("end", () => resolve({ status: res.statusCode! }));
-          });
-          req.on("error", reject);
-          req.end();
-        });
-      expect((await load(first, `/?token=${first.token}`)).status).toBe(200);
-      expect((await load(other, `/?token=${other.token}`)).status).toBe(200);
-      expect((await load(first, "/")).status).toBe(200); // the first page reloaded, no token in its URL
-    } finally {
-      await other.close();
-    }
   });
 
   it("serves the URL it prints on an IPv6 address", async () => {

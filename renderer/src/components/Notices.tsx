@@ -68,11 +68,13 @@ function NoticeItem({ n }: { n: Notice }) {
  * retry); after LOST_LONG_MS, also what to do. `tome serve` keeps its token in the data folder
  * and its port (7878) by default, so a page reconnects by itself to a server started again the
  * same way; one started on another port or with another data folder has a new address.
+ * A server that refuses the page's token (asked at /auth) gets its own banner: retrying cannot help.
  * The App puts it in the layout's flow under the top bar (a row of its own that pushes the
  * columns down), so it never hides the model bar and the engine's state.
  */
 export function ConnectionLost() {
   const lostAt = useStore((s) => s.lostAt);
+  const refused = useStore((s) => s.connection === "refused");
   const [long, setLong] = useState(false);
   useEffect(() => {
     setLong(false);
@@ -80,6 +82,16 @@ export function ConnectionLost() {
     const t = setTimeout(() => setLong(true), Math.max(0, lostAt + LOST_LONG_MS - Date.now()));
     return () => clearTimeout(t);
   }, [lostAt]);
+  if (refused)
+    return (
+      <div className="notice error connection-lost" role="alert" data-testid="connection-refused">
+        <span className="notice-text">
+          This tome serve refuses this page&apos;s access token (a page opened without it, or from an earlier server with
+          another data folder): open the address it printed, with its <code>?token=</code>. Your books and conversations
+          are kept.
+        </span>
+      </div>
+    );
   if (lostAt === null) return null;
   return (
     <div className="notice error connection-lost" role="alert" data-testid="connection-lost">

@@ -1,7 +1,7 @@
 // UI state: notices (errors shown to the person), connection state, open dialogs,
 // and where the reader should jump.
 import type { Slice } from "./types";
-import { CONNECTION_LOST } from "../transport/ws";
+import { CONNECTION_LOST, type ConnectionState } from "../transport/ws";
 
 export interface Notice {
   id: number;
@@ -13,7 +13,7 @@ export interface Notice {
 
 export interface UiSlice {
   notices: Notice[];
-  connection: "connecting" | "open" | "closed";
+  connection: ConnectionState;
   /** When the open connection went away (ms since the epoch); null while it is up or was never
    *  up. It stays set through the reconnection attempts (connecting, closed, connecting, ...). */
   lostAt: number | null;
@@ -52,7 +52,8 @@ export const uiSlice: Slice<UiSlice> = (set) => ({
   setConnection: (connection) =>
     set((s) => ({
       connection,
-      lostAt: connection === "open" ? null : (s.lostAt ?? (s.connection === "open" ? Date.now() : null)),
+      // refused: no call will be answered, as when the connection is lost
+      lostAt: connection === "open" ? null : (s.lostAt ?? (s.connection === "open" || connection === "refused" ? Date.now() : null)),
     })),
   setSettingsOpen: (settingsOpen) => set({ settingsOpen }),
   jump: (documentId, offset, answerId) => set((s) => ({ jumpTo: { documentId, offset, answerId: answerId ?? null, seq: (s.jumpTo?.seq ?? 0) + 1 } })),

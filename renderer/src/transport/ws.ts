@@ -10,7 +10,8 @@ export class ContractCallError extends Error {
   }
 }
 
-export type ConnectionState = "connecting" | "open" | "closed";
+/** "refused": the server is there but refuses this page's token (retrying cannot help). */
+export type ConnectionState = "connecting" | "open" | "closed" | "refused";
 
 /** The message of every call the lost connection fails (the banner says it once for them all). */
 export const CONNECTION_LOST = "connection to tome lost";
@@ -21,7 +22,11 @@ export interface WsApi {
   close(): void;
 }
 
-export function connectWs(url: string): WsApi {
+/**
+ * `accepted`, asked when a connection closes: false when the server refuses the token (no more
+ * retries), true or null (unknown) to retry.
+ */
+export function connectWs(url: string, accepted: () => Promise<boolean | null> = async () => null): WsApi {
   let ws: WebSocket | null = null;
   let nextId = 1;
   let closed = false;
@@ -60,7 +65,11 @@ export function connectWs(url: string): WsApi {
       for (const p of pending.values()) p.reject(new ContractCallError("INTERNAL", CONNECTION_LOST));
       pending.clear();
       setState("closed");
-      if (!closed) setTimeout(open, (retry = Math.min(retry * 2, 5000)));
+      if (closed) return;
+      void accepted().then((ok) => {
+        if (ok === false) setState("refused");
+        else if (!closed) setTimeout(open, (retry = Math.min(retry * 2, 5000)));
+      });
     };
   };
   open();

@@ -108,6 +108,8 @@ describe("packaging", () => {
     expect(pkg.scripts.start).toBeDefined();
     expect(pkg.scripts.serve).toBe("node bin/tome.js serve");
     expect(JSON.stringify(pkg.scripts)).not.toContain("install-app-deps");
+    // electron-builder ships every dependency: the native build's tools are devDependencies
+    for (const tool of ["cmake-js", "node-addon-api", "typescript", "vite"]) expect(Object.keys(pkg.dependencies)).not.toContain(tool);
     // one icon for every platform; macOS's .icns needs 512 x 512 or more (256 failed `npm run dist`)
     for (const os of ["linux", "win", "mac"]) expect(c[os].icon).toBe("resources/icon.png");
     const png = fs.readFileSync("resources/icon.png");

@@ -52,7 +52,7 @@ describe("legacy encodings", () => {
     expect(decodeText(bytes)).toEqual({ text: SIMPLIFIED.repeat(800), encoding: "gb18030" });
   });
 
-  for (const [name, text] of [["Chinese", SIMPLIFIED], ["Japanese", JAPANESE], ["Korean", KOREAN]] as const) {
+  for (const [name, text] of [["Chinese", SIMPLIFIED], ["Japanese", JAPANESE], ["Korean", KOREAN], ["Russian", RUSSIAN]] as const) {
     for (const bigEndian of [false, true]) {
       it(`reads ${name} in UTF-16${bigEndian ? "BE" : "LE"} without a byte order mark, not as binary data`, () => {
         const bytes = encodeUtf16(book(text), bigEndian);

@@ -16,7 +16,8 @@ export const flags = `  list                   each store: file, size on disk, l
   rm FILE|ID...          remove stores: a file, or a unique prefix of a store's file name
   rm --all               remove every store in the folder (but those a tome session holds)
   gc --max SIZE          remove least recently used stores until the folder holds SIZE (20G, 512M)
-  --dir D                the cache folder ($TOME_CACHE_DIR, else <app data>/kv-cache)
+  --dir D                the cache folder ($TOME_CACHE_DIR, else the platform's cache folder:
+                         ~/.cache/tome/kv-cache, ~/Library/Caches/tome/kv-cache, %LOCALAPPDATA%\\tome\\kv-cache)
   --json                 print one JSON object instead of lines
   -h, --help             this help`;
 

@@ -47,7 +47,8 @@ export const flags = `  --model FILE           the GGUF model (required)
   --monitor-heads N      (layer, KV head) pairs the monitor samples (4)
   --widen-below F        double the search beam while a monitored layer captures less than F of the
                          softmax mass, in [0, 1] (0 = never)
-  --cache-dir D          the documents' KV stores ($TOME_CACHE_DIR, else <app data>/kv-cache)
+  --cache-dir D          the documents' KV stores ($TOME_CACHE_DIR, else the platform's cache folder:
+                         ~/.cache/tome/kv-cache, ~/Library/Caches/tome/kv-cache, %LOCALAPPDATA%\\tome\\kv-cache)
   --no-cache             prefill the document without its store (nothing saved, nothing restored)
   --ram-budget SIZE      cap the host tier's RAM while decoding (2G, 512M or 25%); needs --doc and the store
   --eviction lfu|lru     what goes first under --ram-budget (lfu)

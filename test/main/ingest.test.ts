@@ -90,6 +90,32 @@ describe("structure", () => {
     expect(preface).toEqual(["PART I", "CHAPTER 1"]);
   });
 
+  it("finds Chinese, Japanese and Korean headings on lines of their own, blank lines or not, parts naming their chapters", () => {
+    const para = "他每天早上起来就到河边去看水，想知道水从哪里来，又到哪里去。".repeat(20); // one line, a paragraph
+    const zh =
+      `目录\n第一卷 风起\n第一章 河边\n第二章 远行\n` +
+      `第一卷 风起\n第一章 河边\n${para}\n第二章 远行\n${para}\n　　第三章　归来\n${para}\n第十二回 大结局\n${para}\n`;
+    expect(findChapters(zh).map((c) => c.title)).toEqual([
+      "第一卷 风起 · 第一章 河边",
+      "第一卷 风起 · 第二章 远行",
+      "第一卷 风起 · 第三章 归来", // its ideographic space a plain one
+      "第一卷 风起 · 第十二回 大结局",
+    ]);
+    expect(findChapters(zh)[0].start).toBe(zh.indexOf(`第一章 河边\n${para}`));
+    const ko = `제1장 옛날\n${"할아버지는 산에 나무를 하러 가고, 할머니는 강에 빨래를 하러 갔습니다. ".repeat(10)}\n제 2 장 복숭아\n${"x".repeat(500)}\n`;
+    expect(findChapters(ko).map((c) => c.title)).toEqual(["제1장 옛날", "제 2 장 복숭아"]);
+    // a line of prose that starts like a heading is a paragraph, too long for one
+    expect(findChapters(`第一章的故事是这样开始的，${para}\n`)).toEqual([]);
+  });
+
+  it("finds Russian headings as it finds English ones, and joins a bare one with its title line", () => {
+    const body = "Старый рыбак сидел на берегу и смотрел на море. ".repeat(12);
+    const t = `\n\nЧАСТЬ ПЕРВАЯ\n\n\nГлава 1\nНа берегу\n\n${body}\n\nГЛАВА II\n\n${body}\n\nЭпилог\n\n${body}\n`;
+    expect(findChapters(t).map((c) => c.title)).toEqual(["ЧАСТЬ ПЕРВАЯ · Глава 1 На берегу", "ЧАСТЬ ПЕРВАЯ · ГЛАВА II", "Эпилог"]);
+    // "Главное" is not a heading
+    expect(findChapters(`\n\nГлавное\n\n${body}`)).toEqual([]);
+  });
+
   it("joins a bare 'CHAPTER I.' with the title on the next line", () => {
     const t = `\n\nCHAPTER I.\nDown the Rabbit-Hole\n\n${"y".repeat(500)}`;
     expect(findChapters(t)[0].title).toBe("CHAPTER I. Down the Rabbit-Hole");

@@ -46,6 +46,12 @@ describe("legacy encodings", () => {
     });
   }
 
+  it("finds a GBK book's chapters", () => {
+    const text = `第一章 河边\n${SIMPLIFIED.repeat(8)}第二章 远行\n${SIMPLIFIED.repeat(8)}`;
+    const book = readTxt(encodeLegacy(text.replace(/\n/g, "\r\n"), "gb18030"));
+    expect(book.chapters.map((c) => c.title)).toEqual(["第一章 河边", "第二章 远行"]);
+  });
+
   it("reads a long book from its opening: the sample ends between characters", () => {
     const bytes = encodeLegacy(SIMPLIFIED.repeat(800), "gb18030"); // ~190 KiB
     expect(bytes.length).toBeGreaterThan(128 * 1024);

@@ -9,12 +9,35 @@
 // A table of contents lists the same headings a few characters apart: runs of headings
 // followed by less than MIN_BODY characters are dropped, and so is the last entry
 // of such a run when the same title comes again later (the real chapter).
+// Russian headings ("Глава 1", "ЧАСТЬ ПЕРВАЯ") follow the same rules; Chinese and
+// Japanese ("第一章 …", "第十二回", parts "第一卷"/"第一部") and Korean ("제1장", parts
+// "제1부") ones are a short line of their own, which their books seldom set between
+// blank lines: a line of prose in them is a whole paragraph.
 import type { Chapter } from "../../ipc/contract";
 
 const HEADING =
   /^[ \t]*((?:(?:CHAPTER|Chapter|BOOK|Book|PART|Part|VOLUME|Volume|STAVE|Stave)[ \t]+(?:[IVXLCDM]+|\d+|[A-Z][A-Za-z]+)\b|(?:(?:FIRST|SECOND|THIRD|FOURTH)[ \t]+)?(?:EPILOGUE|PROLOGUE)\b|(?:Epilogue|Prologue)(?![A-Za-z]))[^\n]{0,100})$/gm;
+const CYRILLIC_HEADING =
+  /^[ \t]*((?:(?:ГЛАВА|Глава|ЧАСТЬ|Часть|КНИГА|Книга|ТОМ|Том)[ \t]+(?:[IVXLCDM]+|\d+|[А-ЯЁа-яё]+)|ЭПИЛОГ|Эпилог|ПРОЛОГ|Пролог)(?![\p{L}\p{N}])[^\n]{0,100})$/gmu;
+const CJK_HEADING = /^[ \t\u3000]*((?:第[\d０-９零〇一二三四五六七八九十百千万两]+[章回节節卷部集篇话話幕]|제[ \t]*\d+[ \t]*[장부권화])[^\n]{0,40})$/gmu;
 const PART = /^(?:BOOK|Book|PART|Part|VOLUME|Volume|(?:(?:FIRST|SECOND|THIRD|FOURTH) )?(?:EPILOGUE|PROLOGUE)|Epilogue|Prologue)\b/;
+const OTHER_PART = /^(?:ЧАСТЬ|Часть|КНИГА|Книга|ТОМ|Том|ЭПИЛОГ|Эпилог|ПРОЛОГ|Пролог|第[^章回节節话話幕]+[卷部集篇]|제[ \t]*\d+[ \t]*[부권])/u;
 const MIN_BODY = 400;
+
+interface HeadingLine {
+  index: number; // where its line starts
+  start: number; // where the heading starts (after the line's indent)
+  heading: string;
+  cjk: boolean;
+}
+
+/** Heading lines of every script, in text order. */
+function headingLines(text: string): HeadingLine[] {
+  const out: HeadingLine[] = [];
+  for (const [re, cjk] of [[HEADING, false], [CYRILLIC_HEADING, false], [CJK_HEADING, true]] as const)
+    for (const m of text.matchAll(re)) out.push({ index: m.index!, start: m.index! + m[0].indexOf(m[1]), heading: m[1], cjk });
+  return out.sort((a, b) => a.index - b.index);
+}
 
 interface Heading extends Chapter {
   part: boolean;
@@ -23,17 +46,20 @@ interface Heading extends Chapter {
 export function findChapters(text: string, opts: { requireBlankLine?: boolean } = {}): Chapter[] {
   const requireBlank = opts.requireBlankLine ?? true;
   const found: Heading[] = [];
-  for (const m of text.matchAll(HEADING)) {
-    const start = m.index! + m[0].indexOf(m[1]);
-    if (requireBlank && m.index! > 0 && !/\n[ \t]*\n$/.test(text.slice(Math.max(0, m.index! - 40), m.index!))) continue;
-    const { title, end } = tidy(m[1], text, start + m[1].length, !requireBlank);
+  for (const { index, start, heading, cjk } of headingLines(text)) {
+    if (cjk) {
+      found.push({ title: heading.trim().replace(/\s+/g, " "), start, part: OTHER_PART.test(heading) });
+      continue;
+    }
+    if (requireBlank && index > 0 && !/\n[ \t]*\n$/.test(text.slice(Math.max(0, index - 40), index))) continue;
+    const { title, end } = tidy(heading, text, start + heading.length, !requireBlank);
     if (requireBlank && !/^(?:\n[ \t]*(?:\n|$)|\n?$)/.test(text.slice(end, end + 200))) continue; // runs on: prose
-    found.push({ title, start, part: PART.test(title) });
+    found.push({ title, start, part: PART.test(title) || OTHER_PART.test(title) });
   }
   const bodyOf = (i: number) => (found[i + 1]?.start ?? text.length) - found[i].start;
   const named = withParts(found, bodyOf);
   const short = named.map((_, i) => bodyOf(i) < MIN_BODY);
-  const key = (t: string) => t.toLowerCase().replace(/[^a-z0-9]+/g, " ").trim();
+  const key = (t: string) => t.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, " ").trim();
   // a short heading among short ones is a table of contents' entry, a short part a divider;
   // one short chapter between long ones is a chapter (Moby-Dick's "Midnight Aloft")
   const listed = (i: number) => short[i] && (found[i].part || short[i - 1] === true || short[i + 1] === true);
@@ -70,7 +96,7 @@ function tidy(heading: string, text: string, after: number, pdfWraps: boolean): 
   const next = line?.[1]?.trim();
   const joined = { title: `${h} ${next}`, end: after + (line ? line[0].length - 1 : 0) };
   if (!next || /^(?:CHAPTER|Chapter)\b/.test(next)) return { title: h, end: after };
-  if (/^\S+\s+\S+\.?$/.test(h) && /[A-Za-z]/.test(next)) return joined;
+  if (/^\S+\s+\S+\.?$/.test(h) && /\p{L}/u.test(next)) return joined;
   // prose text: a long heading wrapped onto one more line, then a blank line
   if (!pdfWraps) return /^\n[ \t]*(?:\n|$)/.test(text.slice(joined.end, joined.end + 80)) ? joined : { title: h, end: after };
   return pdfWraps && !/^(?:BOOK|Book|PART|Part)\b/.test(next) && wrapsOnto(h, next) ? joined : { title: h, end: after };

@@ -4,6 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { zipSync, strToU8 } from "fflate";
+import { encodeLegacy } from "./helpers/legacy-encode";
 import { ingest } from "../../main/library/ingest";
 import { decode1252, decodeText } from "../../main/library/ingest/decode";
 import { stripGutenberg } from "../../main/library/ingest/gutenberg";
@@ -388,7 +389,7 @@ describe("titles and labels", () => {
 });
 
 // A small EPUB written here: container, package document, one XHTML file per spine item.
-function makeEpub(chapters: Record<string, string>, spine: string[]): Uint8Array {
+function makeEpub(chapters: Record<string, string>, spine: string[], xhtml = (id: string, text: string) => strToU8(`<html><body><h1>${id}</h1><p>${text}</p></body></html>`)): Uint8Array {
   const items = spine.map((id) => `<item id="${id}" href="${id}.xhtml" media-type="application/xhtml+xml"/>`).join("");
   const opf =
     `<?xml version="1.0"?><package xmlns="http://www.idpf.org/2007/opf" version="3.0" unique-identifier="id">` +
@@ -401,7 +402,7 @@ function makeEpub(chapters: Record<string, string>, spine: string[]): Uint8Array
     ),
     "OEBPS/content.opf": strToU8(opf),
   };
-  for (const [id, text] of Object.entries(chapters)) files[`OEBPS/${id}.xhtml`] = strToU8(`<html><body><h1>${id}</h1><p>${text}</p></body></html>`);
+  for (const [id, text] of Object.entries(chapters)) files[`OEBPS/${id}.xhtml`] = xhtml(id, text);
   return zipSync(files, { level: 0 });
 }
 
@@ -409,6 +410,21 @@ describe("epub edge cases", () => {
   it("reads a small EPUB written here", async () => {
     const d = await ingest("s.epub", makeEpub({ one: "First.", two: "Second." }, ["one", "two"]));
     expect(d.text).toBe("one\n\nFirst.\n\ntwo\n\nSecond.");
+  });
+
+  it("reads chapters in the encoding their XML declaration names (GBK, Shift_JIS), UTF-8 when it names none or one unknown", async () => {
+    const declared = (encoding: string | null) => (id: string, text: string) =>
+      encodeLegacy(`${encoding ? `<?xml version="1.0" encoding="${encoding}"?>\n` : ""}<html><body><h1>${id}</h1><p>${text}</p></body></html>`, encoding === "Shift_JIS" ? "shift_jis" : "gb18030");
+    const zh = await ingest("zh.epub", makeEpub({ one: "第一章 河边的孩子。" }, ["one"], declared("GBK")));
+    expect(zh.text).toBe("one\n\n第一章 河边的孩子。");
+    const ja = await ingest("ja.epub", makeEpub({ one: "むかしむかし、ある村に。" }, ["one"], declared("Shift_JIS")));
+    expect(ja.text).toBe("one\n\nむかしむかし、ある村に。");
+    const utf8 = (encoding: string | null) => (id: string, text: string) =>
+      strToU8(`${encoding ? `<?xml version='1.0' encoding='${encoding}'?>` : ""}<html><body><h1>${id}</h1><p>${text}</p></body></html>`);
+    for (const e of [null, "utf-8", "no-such-encoding", "UTF-16"]) {
+      const d = await ingest("u.epub", makeEpub({ one: "Été à Québec." }, ["one"], utf8(e)));
+      expect(d.text, String(e)).toBe("one\n\nÉté à Québec.");
+    }
   });
 
   it("an EPUB with a password-protected zip entry is ENCRYPTED (the parser's jszip rejected it unhandled: the import never ended)", async () => {

@@ -108,10 +108,23 @@ export async function readEpub(bytes: Uint8Array, opts: IngestOptions = {}): Pro
   };
 }
 
-/** An XML or XHTML file's text: UTF-8 unless it starts with a UTF-16 byte-order mark. */
+/**
+ * An XML or XHTML file's text: UTF-16 when it starts with its byte-order mark, else the encoding
+ * its XML declaration names (older Chinese and Japanese EPUBs declare GBK, Big5 or Shift_JIS),
+ * else UTF-8. A name the runtime's decoders do not know is read as UTF-8.
+ */
 function decodeXmlBytes(b: Uint8Array): string {
-  const utf16 = b.length >= 2 && ((b[0] === 0xff && b[1] === 0xfe) || (b[0] === 0xfe && b[1] === 0xff));
-  return new TextDecoder(utf16 ? (b[0] === 0xff ? "utf-16le" : "utf-16be") : "utf-8").decode(b);
+  if (b.length >= 2 && ((b[0] === 0xff && b[1] === 0xfe) || (b[0] === 0xfe && b[1] === 0xff)))
+    return new TextDecoder(b[0] === 0xff ? "utf-16le" : "utf-16be").decode(b);
+  const head = Buffer.from(b.buffer, b.byteOffset, Math.min(b.byteLength, 256)).toString("latin1");
+  const declared = /^(?:\ufeff|\xef\xbb\xbf)?\s*<\?xml[^>]*?\bencoding\s*=\s*["']([A-Za-z0-9._:-]{1,40})["']/.exec(head)?.[1];
+  // a declaration read this far is in ASCII-compatible bytes: one naming UTF-16 is wrong
+  const label = declared && !/^utf-?16/i.test(declared) ? declared : "utf-8";
+  try {
+    return new TextDecoder(label).decode(b);
+  } catch {
+    return new TextDecoder("utf-8").decode(b);
+  }
 }
 
 /**

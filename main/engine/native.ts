@@ -294,7 +294,7 @@ export interface GgufSummary {
 }
 
 export interface SyntheticModelOptions {
-  arch: "llama" | "qwen2";
+  arch: "llama" | "qwen2" | "qwen3";
   shape: string;
   type: string;
   vocab: string;

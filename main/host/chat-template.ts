@@ -79,6 +79,9 @@ export async function renderTemplateSegments(messages: ChatMessage[], o: RenderO
   const rendered = t.render({
     messages: msgs,
     add_generation_prompt: o.addGenerationPrompt,
+    // Qwen3's hybrid models answer at once instead of writing out a long reasoning first:
+    // minutes of decoding on a CPU before a word of the answer (templates without it ignore it)
+    enable_thinking: false,
     bos_token: o.bosToken,
     eos_token: o.eosToken,
   });

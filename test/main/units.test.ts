@@ -65,6 +65,14 @@ describe("chat template", () => {
     expect(segs.map((s) => s.text).join("")).toBe("<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n");
     expect(segs.find((s) => s.text === "hi")?.kind).toBe("content");
   });
+  it("asks a hybrid reasoning model (Qwen3) to answer without thinking first", async () => {
+    const qwen3End =
+      "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}" +
+      "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\n' }}" +
+      "{%- if enable_thinking is defined and enable_thinking is false %}{{- '<think>\n\n</think>\n\n' }}{%- endif %}{%- endif %}";
+    const segs = await renderSegments([{ role: "user", parts: [{ text: "hi" }] }], { template: qwen3End, bosToken: "", eosToken: "", addGenerationPrompt: true, docText: "" });
+    expect(segs.map((s) => s.text).join("")).toBe("<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n");
+  });
   it("falls back when a template cannot be rendered", async () => {
     const segs = await renderSegments([{ role: "user", parts: [{ text: "hi" }] }], { template: "{% bogus %}", bosToken: "", eosToken: "", addGenerationPrompt: true, docText: "" });
     expect(segs.map((s) => s.text).join("")).toBe("Question: hi\nAnswer:");

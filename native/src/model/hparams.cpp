@@ -35,8 +35,11 @@ HParams read_hparams(const GgufFile& g) {
   } else if (*arch == "qwen2") {
     hp.arch = Arch::QWEN2;
     hp.rope_style = RopeStyle::NEOX;
+  } else if (*arch == "qwen3") {
+    hp.arch = Arch::QWEN3;
+    hp.rope_style = RopeStyle::NEOX;
   } else {
-    throw Error("MODEL_ARCH", "unsupported architecture '" + *arch + "' (tome runs llama and qwen2)");
+    throw Error("MODEL_ARCH", "unsupported architecture '" + *arch + "' (tome runs llama, qwen2 and qwen3)");
   }
   const std::string a = *arch + ".";
   hp.n_layer = checked_dim(require_int(g, a + "block_count"), a + "block_count", 4096);

@@ -8,14 +8,16 @@ namespace tome {
 
 class GgufFile;
 
-enum class Arch { LLAMA, QWEN2 };
+// QWEN2: Q/K/V biases; QWEN3: no biases, each head's Q and K RMS-normed (gains
+// attn_q_norm / attn_k_norm, head_dim wide) before RoPE.
+enum class Arch { LLAMA, QWEN2, QWEN3 };
 // NORM rotates adjacent pairs (x[2i], x[2i+1]) (llama; GGUF conversion permutes
-// Q/K for it); NEOX rotates (x[i], x[i + n_rot/2]) (qwen2).
+// Q/K for it); NEOX rotates (x[i], x[i + n_rot/2]) (qwen2, qwen3).
 enum class RopeStyle { NORM, NEOX };
 
 struct HParams {
   Arch arch = Arch::LLAMA;
-  std::string arch_name;   // "llama" | "qwen2"
+  std::string arch_name;   // "llama" | "qwen2" | "qwen3"
   int n_layer = 0;
   int n_embd = 0;          // model width
   int n_head = 0;          // query heads
@@ -35,7 +37,7 @@ struct HParams {
   int kv_dim() const { return n_head_kv * head_dim; }
 };
 
-// Throws tome::Error MODEL_ARCH for architectures other than llama/qwen2 and
+// Throws tome::Error MODEL_ARCH for architectures other than llama/qwen2/qwen3 and
 // MODEL_HPARAMS for missing or inconsistent values (named in the message).
 HParams read_hparams(const GgufFile& gguf);
 

@@ -508,6 +508,10 @@ void Session::forward_layer(int l, int64_t n) {
   add_bias(q_.data(), L.bq, n);
   add_bias(k_.data(), L.bk, n);
   add_bias(v_.data(), L.bv, n);
+  if (!L.q_norm.empty()) {  // qwen3: each head's Q and K RMS-normed before RoPE
+    rms_norm(q_.data(), L.q_norm.data(), q_.data(), n * hp.n_head, hd, hp.rms_eps);
+    rms_norm(k_.data(), L.k_norm.data(), k_.data(), n * hp.n_head_kv, hd, hp.rms_eps);
+  }
   for (int64_t i = 0; i < n; ++i) {
     const int64_t pos = n_past_ + i;
     apply_rope(q_.data() + i * Q, hp.n_head, hd, hp.n_rot, hp.rope_style, rope_[size_t(i)]);

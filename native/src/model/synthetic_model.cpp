@@ -24,7 +24,7 @@ struct Shape {
 };
 
 Shape shape_of(const std::string& name, const std::string& arch) {
-  const bool qwen = arch == "qwen2";
+  const bool qwen = arch == "qwen2" || arch == "qwen3";
   if (name == "tiny") return {2, 256, 4, 2, 512, 4096, qwen ? 1e6f : 10000.0f, false, 0};
   if (name == "smol") return {30, 576, 9, 3, 1536, 131072, qwen ? 1e6f : 100000.0f, true, 0};
   if (name == "1b") return {16, 2048, 32, 8, 8192, 131072, qwen ? 1e6f : 500000.0f, true, qwen ? 0.0f : 32.0f};
@@ -106,8 +106,8 @@ GgmlType parse_weight_type(const std::string& name) {
 }
 
 void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
-  if (spec.arch != "llama" && spec.arch != "qwen2")
-    throw Error("BAD_ARGUMENT", "unknown arch '" + spec.arch + "' (llama, qwen2)");
+  if (spec.arch != "llama" && spec.arch != "qwen2" && spec.arch != "qwen3")
+    throw Error("BAD_ARGUMENT", "unknown arch '" + spec.arch + "' (llama, qwen2, qwen3)");
   const Shape s = shape_of(spec.shape, spec.arch);
   if (spec.type != GgmlType::F32 && !can_quantize(spec.type))
     throw Error("BAD_ARGUMENT", std::string("cannot write weights of type ") + ggml_type_name(uint32_t(spec.type)));
@@ -187,6 +187,10 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
       vector(p + "attn_q.bias", E, 0.0f, 0.1f);
       vector(p + "attn_k.bias", KV, 0.0f, 0.1f);
       vector(p + "attn_v.bias", KV, 0.0f, 0.1f);
+    }
+    if (spec.arch == "qwen3") {
+      vector(p + "attn_q_norm.weight", head_dim, 1.0f, 0.1f);
+      vector(p + "attn_k_norm.weight", head_dim, 1.0f, 0.1f);
     }
     vector(p + "ffn_norm.weight", E, 1.0f, 0.1f);
     matrix(p + "ffn_gate.weight", F, E, lin);

@@ -86,6 +86,10 @@ Weights load_weights(const GgufFile& g, const HParams& hp) {
     L.bq = vec(g, p + "attn_q.bias", Q, bias, bytes);
     L.bk = vec(g, p + "attn_k.bias", KV, bias, bytes);
     L.bv = vec(g, p + "attn_v.bias", KV, bias, bytes);
+    if (hp.arch == Arch::QWEN3) {  // llama.cpp reads them for qwen3 only
+      L.q_norm = vec(g, p + "attn_q_norm.weight", hp.head_dim, true, bytes);
+      L.k_norm = vec(g, p + "attn_k_norm.weight", hp.head_dim, true, bytes);
+    }
     L.ffn_norm = vec(g, p + "ffn_norm.weight", E, true, bytes);
     L.w_gate = matrix(g, p + "ffn_gate.weight", F, E, bytes);
     L.w_up = matrix(g, p + "ffn_up.weight", F, E, bytes);

@@ -1,0 +1,30 @@
+// Which architectures a model may have: llama, qwen2 and qwen3 load (each checked
+// against llama.cpp in synthetic-vs-llamacpp.test.ts); any other is refused at
+// load with MODEL_ARCH, naming it and the ones tome runs.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { loadAddon } from "../../main/engine";
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tome-arch-"));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describe("architectures", () => {
+  it("refuses one it does not run (Qwen3's mixture of experts, Gemma) with MODEL_ARCH, naming it", () => {
+    const addon = loadAddon();
+    for (const arch of ["qwen3moe", "gemma3"]) {
+      const file = path.join(dir, `${arch}.gguf`);
+      addon.writeGguf([{ key: "general.architecture", type: "string", value: arch }], file);
+      let err: { code?: string; message?: string } | null = null;
+      try {
+        new addon.Model(file);
+      } catch (e) {
+        err = e as { code?: string; message?: string };
+      }
+      expect(err?.code).toBe("MODEL_ARCH");
+      expect(err?.message).toContain(`'${arch}'`);
+      expect(err?.message).toContain("llama, qwen2 and qwen3");
+    }
+  });
+});

@@ -107,6 +107,23 @@ describe("App", () => {
     expect(screen.getByRole("log", { name: "Conversation" }).tabIndex).toBe(0);
   });
 
+  it("folds a reasoning model's thinking away above its answer, while it thinks and after", async () => {
+    render(<App />);
+    fireEvent.change(screen.getByTestId("chat-input"), { target: { value: "Who is Alice?" } });
+    fireEvent.click(screen.getByTestId("send"));
+    await waitFor(() => expect(screen.getAllByTestId("message-assistant")).toHaveLength(1));
+    act(() => f.emit("chat.delta", { conversationId: 1, messageId: 3, offset: 0, text: "<think>\nThe book says" }));
+    const thinking = () => screen.getByTestId("thinking") as HTMLDetailsElement;
+    expect(thinking().open).toBe(false);
+    expect(thinking().querySelector("summary")!.textContent).toBe("Thinking…");
+    expect(thinking().querySelector(".thinking-text")!.textContent).toBe("The book says");
+    act(() => f.emit("chat.delta", { conversationId: 1, messageId: 3, offset: 21, text: " a girl.\n</think>\n\nA girl." }));
+    act(() => f.emit("chat.message", msg({ id: 3, content: "<think>\nThe book says a girl.\n</think>\n\nA girl.", status: "done" })));
+    expect(thinking().querySelector("summary")!.textContent).toBe("Reasoning");
+    expect(thinking().querySelector(".thinking-text")!.textContent).toBe("The book says a girl.");
+    expect(screen.getByTestId("message-assistant").querySelector(".content")!.textContent).toBe("A girl.");
+  });
+
   it("shows read progress with tokens/s, ETA and cancel", async () => {
     render(<App />);
     act(() => f.emit("doc.updated", doc({ state: "reading" })));

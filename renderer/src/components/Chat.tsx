@@ -5,6 +5,7 @@ import { useFocusHandoff } from "../focus-handoff";
 import { useStore } from "../store";
 import type { EngineActivity, MessageInfo } from "../../../main/ipc/contract";
 import { DOING, int, ms, rate } from "../format";
+import { splitThinking } from "../thinking";
 
 /** How near the bottom (px) still counts as following the answer as it streams. */
 const FOLLOW_PX = 40;
@@ -191,7 +192,8 @@ function Message({ m }: { m: MessageInfo }) {
   const cut = cutReason(m);
   // An answer's first token usually carries the space before a word (SentencePiece's "▁The"):
   // shown as is, every answer's first line sat one space in from the rest.
-  const text = m.role === "assistant" ? m.content.replace(/^\s+/, "") : m.content;
+  const raw = m.role === "assistant" ? m.content.replace(/^\s+/, "") : m.content;
+  const { thinking, answer: text, open: thinkingNow } = m.role === "assistant" ? splitThinking(raw) : { thinking: null, answer: raw, open: false };
   return (
     <div
       className={`message ${m.role} status-${m.status}`}
@@ -199,12 +201,18 @@ function Message({ m }: { m: MessageInfo }) {
       role="article"
       aria-label={m.role === "assistant" ? "Answer" : "Your question"}
     >
+      {thinking !== null && (
+        <details className="thinking" data-testid="thinking">
+          <summary className="muted small">{thinkingNow && m.status === "streaming" ? "Thinking…" : "Reasoning"}</summary>
+          <div className="thinking-text">{thinking}</div>
+        </details>
+      )}
       <div className="content">
         {text}
         {/* before the first word the engine reads the prompt (and a book not read yet): say so */}
-        {m.status === "streaming" && !text && <span className="muted">reading the question… </span>}
+        {m.status === "streaming" && !raw && <span className="muted">reading the question… </span>}
         {m.status === "streaming" && <span className="cursor">▍</span>}
-        {m.status === "stopped" && !text && <span className="muted">(stopped before the first word)</span>}
+        {m.status === "stopped" && !raw && <span className="muted">(stopped before the first word)</span>}
       </div>
       {m.role === "assistant" && m.status !== "streaming" && (
         <div className="meta muted small">

@@ -139,7 +139,10 @@ export class ReadJobs {
       core.lib.documents.setState(documentId, "ready");
       // read again: the store it replaces is no book's any more (not even one sharing its opening)
       if (fresh && before !== null && before !== core.lib.documents.savedFile(documentId) && core.lib.documents.storeUsers(before) === 0) removeCache(before);
+      // a store an earlier read left part written and this one did not resume (another cut) is no one's
+      const partial = core.state.partialStores.get(documentId);
       core.state.partialStores.delete(documentId);
+      if (partial !== undefined && partial !== core.lib.documents.savedFile(documentId) && core.lib.documents.storeUsers(partial) === 0) removeCache(partial);
     } catch (e) {
       const err = e as AppError;
       // a store the read left part written: resumed by the next read, removed with the book

@@ -260,6 +260,17 @@ describe("removing a book", () => {
     expect(doc(b.id).state).toBe("ready");
   });
 
+  it("removes it once a later read of the book finishes with another store (another cut)", async () => {
+    const { a, partial } = await cancelledRead();
+    // read again under a larger answer budget, which leaves the book less of the context: another store
+    await t.core.call("settings.set", { maxTokens: 512 });
+    await t.core.call("library.read", { documentId: a.id, fresh: true });
+    await until(() => doc(a.id).state === "ready" && t.core.state.job === null);
+    expect(t.core.lib.documents.savedFile(a.id)).not.toBe(partial);
+    expect(fs.existsSync(partial)).toBe(false);
+    expect(fs.existsSync(t.core.lib.documents.savedFile(a.id)!)).toBe(true);
+  });
+
   it("leaves it to the book's saved read once a later read finishes", async () => {
     const { a, partial } = await cancelledRead();
     expect(t.core.state.partialStores.get(a.id)).toBe(partial);

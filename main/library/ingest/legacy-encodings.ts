@@ -80,7 +80,7 @@ function sample(bytes: Uint8Array): Uint8Array {
   return bytes.subarray(0, end);
 }
 
-/** The best-scoring of `candidates` (encoding -> its decoding of the sample), if it reads clearly as its language. */
+/** The encoding whose decoding scored best (its language's share), if that share is clearly its language's. */
 function best<E extends string>(scores: [E, number][]): E | null {
   scores.sort((a, b) => b[1] - a[1]);
   return scores.length > 0 && scores[0][1] >= MIN_SHARE ? scores[0][0] : null;

@@ -19,11 +19,13 @@ export async function syntheticModel(
   type: string,
   dir = benchDir(),
   vocabName = "ggml-vocab-llama-spm.gguf",
+  yarnFactor = 0,
 ): Promise<string> {
-  const out = path.join(dir, `${arch}-${shape}-${type}-${path.basename(vocabName, ".gguf")}.gguf`);
+  const yarn = yarnFactor > 0 ? `-yarn${yarnFactor}` : "";
+  const out = path.join(dir, `${arch}-${shape}-${type}${yarn}-${path.basename(vocabName, ".gguf")}.gguf`);
   if (!fs.existsSync(out)) {
     const vocab = path.join(requireTestData(), "models", "vocab", vocabName);
-    await loadAddon().writeSyntheticModel({ arch, shape, type, vocab, out, seed: 1 });
+    await loadAddon().writeSyntheticModel({ arch, shape, type, vocab, out, seed: 1, yarnFactor });
   }
   return out;
 }

@@ -300,6 +300,8 @@ export interface SyntheticModelOptions {
   vocab: string;
   out: string;
   seed: number;
+  /** > 0: YaRN scaling by this factor, in [1, 64] (rope.scaling.type yarn). */
+  yarnFactor?: number;
 }
 
 export type GgufEntry =

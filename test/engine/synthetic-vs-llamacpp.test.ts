@@ -1,4 +1,5 @@
-// Oracle: synthetic models of every architecture x tensor type against llama.cpp.
+// Oracle: synthetic models of every architecture x tensor type against llama.cpp
+// (and YaRN-scaled ones of qwen2 and qwen3).
 // Teacher-forced over the same tokens; at every position the top-1 token is the
 // same and the log-probabilities (relative to the top token, so that they do not
 // depend on normalization) differ by at most BOUND[type].
@@ -42,36 +43,43 @@ describe.skipIf(!hasData)("synthetic models: tome vs llama.cpp, teacher-forced",
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  /** tome and llama.cpp teacher-forced over the same tokens of `file`: the largest logit difference. */
+  async function compare(file: string, label: string, bound: number) {
+    const { model, session } = openTome(file, 128);
+    const nVocab = model.info().nVocab;
+    const tokens = [1, ...pseudoTokens(N_TOKENS - 1, 3, nVocab, 7)];
+    const all = await session.eval(Int32Array.from(tokens), true);
+
+    const ref = await oracle.loadModel(file);
+    const seq = await ref.createSequence(128, 2);
+    const refLogp = await seq.logProbs(tokens);
+    await seq.dispose();
+    await ref.dispose();
+
+    let maxDiff = 0;
+    for (let i = 0; i < tokens.length; i++) {
+      const row = all.subarray(i * nVocab, (i + 1) * nVocab);
+      const top = argmax(row);
+      const refMap = refLogp[i];
+      let refTop = -1;
+      let refTopLp = -Infinity;
+      for (const [id, lp] of refMap) if (lp > refTopLp) [refTop, refTopLp] = [id, lp];
+      expect({ pos: i, top }).toEqual({ pos: i, top: refTop });
+      for (const [id, lp] of refMap) {
+        const d = Math.abs(row[id] - row[top] - (lp - refTopLp));
+        if (d > maxDiff) maxDiff = d;
+      }
+    }
+    console.log(`${label}: max |logit diff| = ${maxDiff.toExponential(2)} over ${tokens.length} positions`);
+    expect(maxDiff).toBeLessThanOrEqual(bound);
+  }
+
   for (const arch of ARCHS)
-    for (const type of TYPES)
-      it(`${arch} ${type}`, async () => {
-        const file = await syntheticModel(arch, "tiny", type, dir);
-        const { model, session } = openTome(file, 128);
-        const nVocab = model.info().nVocab;
-        const tokens = [1, ...pseudoTokens(N_TOKENS - 1, 3, nVocab, 7)];
-        const all = await session.eval(Int32Array.from(tokens), true);
+    for (const type of TYPES) it(`${arch} ${type}`, async () => compare(await syntheticModel(arch, "tiny", type, dir), `${arch} ${type}`, BOUND[type]));
 
-        const ref = await oracle.loadModel(file);
-        const seq = await ref.createSequence(128, 2);
-        const refLogp = await seq.logProbs(tokens);
-        await seq.dispose();
-        await ref.dispose();
-
-        let maxDiff = 0;
-        for (let i = 0; i < tokens.length; i++) {
-          const row = all.subarray(i * nVocab, (i + 1) * nVocab);
-          const top = argmax(row);
-          const refMap = refLogp[i];
-          let refTop = -1;
-          let refTopLp = -Infinity;
-          for (const [id, lp] of refMap) if (lp > refTopLp) [refTop, refTopLp] = [id, lp];
-          expect({ pos: i, top }).toEqual({ pos: i, top: refTop });
-          for (const [id, lp] of refMap) {
-            const d = Math.abs(row[id] - row[top] - (lp - refTopLp));
-            if (d > maxDiff) maxDiff = d;
-          }
-        }
-        console.log(`${arch} ${type}: max |logit diff| = ${maxDiff.toExponential(2)} over ${tokens.length} positions`);
-        expect(maxDiff).toBeLessThanOrEqual(BOUND[type]);
-      });
+  // YaRN (Qwen's long-context GGUFs): interpolated and original angles mixed by a ramp, cos/sin scaled
+  for (const arch of ["qwen2", "qwen3"] as const)
+    for (const type of ["f32", "q8_0", "q4_k"])
+      it(`${arch} ${type} with YaRN x4`, async () =>
+        compare(await syntheticModel(arch, "tiny", type, dir, undefined, 4), `${arch} ${type} yarn x4`, BOUND[type]));
 });

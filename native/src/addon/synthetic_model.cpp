@@ -61,6 +61,9 @@ Napi::Value write_synthetic_model(const Napi::CallbackInfo& info) {
     if (!(seed >= 0 && seed <= 9007199254740992.0) || seed != std::floor(seed))
       throw type_error(env, "option 'seed' must be a whole number in [0, 2^53]");
     spec.seed = uint64_t(seed);
+    const double yarn = opt_number(o, "yarnFactor", 0);
+    if (!(yarn == 0 || (yarn >= 1 && yarn <= 64))) throw type_error(env, "option 'yarnFactor' must be 0 or in [1, 64]");
+    spec.yarn_factor = float(yarn);
     std::string type = field(o, "type");
     guarded(env, [&] { spec.type = parse_weight_type(type); });
     auto* w = new WriteWorker(env, std::move(spec));

@@ -1,8 +1,11 @@
 #include "model/hparams.h"
 
+#include <algorithm>
+#include <cmath>
 #include <string>
 
 #include "common/error.h"
+#include "cpu/cpu_features.h"
 #include "gguf/gguf_file.h"
 
 namespace tome {
@@ -20,6 +23,35 @@ int checked_dim(int64_t v, const std::string& key, int64_t max) {
     throw Error("MODEL_HPARAMS", "metadata '" + key + "' = " + std::to_string(v) + " is out of range (1.." +
                                      std::to_string(max) + ")");
   return int(v);
+}
+
+// YaRN's angles and magnitude as llama.cpp computes them (llama-context.cpp's
+// cparams, ggml's ggml_rope_yarn_corr_dims and rope_yarn), in the same float
+// operations, fused where its build fuses them (an FMA CPU), so the cos/sin
+// tables are the same bits.
+void set_yarn(const GgufFile& g, const std::string& a, HParams& hp, float attn_factor) {
+  const bool fused = cpu_features().fma;
+  auto mul_add = [fused](float x, float y, float z) { return fused ? std::fma(x, y, z) : x * y + z; };
+  const int64_t orig = g.get_int(a + "rope.scaling.original_context_length").value_or(hp.n_ctx_train);
+  const int n_ctx_orig = checked_dim(orig, a + "rope.scaling.original_context_length", 1 << 30);
+  const float ext = 1.0f;  // llama.cpp's for YaRN (it reads no key for it on these architectures)
+  hp.yarn_ext_factor = ext;
+  const float beta_fast = 32.0f, beta_slow = 1.0f;
+  auto corr_dim = [&](float n_rot) {
+    return float(hp.n_rot) * logf(float(n_ctx_orig) / (n_rot * 2 * float(M_PI))) / (2 * logf(hp.rope_freq_base));
+  };
+  hp.yarn_corr_dims[0] = std::max(0.0f, floorf(corr_dim(beta_fast)));
+  hp.yarn_corr_dims[1] = std::min(float(hp.n_rot - 1), ceilf(corr_dim(beta_slow)));
+  // llama.cpp's attention factor for YaRN: get_mscale(factor) / (1 + 0.1 ln factor), which
+  // rope_yarn multiplies by (1 + 0.1 ln (1 / freq_scale)) again for every angle
+  const float factor = 1.0f / hp.rope_freq_scale;
+  float mscale = ext == 0.0f ? 1.0f : factor <= 1.0f ? 1.0f : mul_add(0.1f * 1.0f, logf(factor), 1.0f);
+  if (ext != 0.0f) mscale *= 1.0f / mul_add(0.1f, logf(factor), 1.0f);
+  mscale *= attn_factor;
+  if (ext != 0.0f) mscale *= mul_add(0.1f, logf(1.0f / hp.rope_freq_scale), 1.0f);
+  hp.rope_mscale = mscale;
+  // the context the model was scaled to, which llama.cpp leaves at the GGUF's context_length
+  hp.n_ctx_train = int(std::min<int64_t>(1 << 30, std::max<int64_t>(hp.n_ctx_train, int64_t(double(n_ctx_orig) * factor))));
 }
 
 }  // namespace
@@ -71,10 +103,14 @@ HParams read_hparams(const GgufFile& g) {
   auto scaling = g.get_string(a + "rope.scaling.type");
   double factor = g.get_float(a + "rope.scaling.factor").value_or(0.0);
   if (!scaling && factor == 0.0) factor = 0.0;
-  if (scaling && *scaling != "none" && *scaling != "linear")
-    throw Error("MODEL_HPARAMS", "rope scaling '" + *scaling + "' is not supported (none, linear)");
-  if (scaling && *scaling == "linear" && factor > 0) hp.rope_freq_scale = float(1.0 / factor);
+  if (scaling && *scaling != "none" && *scaling != "linear" && *scaling != "yarn")
+    throw Error("MODEL_HPARAMS", "rope scaling '" + *scaling + "' is not supported (none, linear, yarn)");
+  if (scaling && (*scaling == "linear" || *scaling == "yarn") && factor > 0) hp.rope_freq_scale = float(1.0 / factor);
   if (auto s = g.get_float(a + "rope.scale_linear"); s && *s > 0) hp.rope_freq_scale = float(1.0 / *s);
+  const float attn_factor = float(g.get_float(a + "rope.scaling.attn_factor").value_or(1.0));
+  if (!(attn_factor > 0 && attn_factor < 100)) throw Error("MODEL_HPARAMS", "rope.scaling.attn_factor out of range");
+  hp.rope_mscale = attn_factor;
+  if (scaling && *scaling == "yarn") set_yarn(g, a, hp, attn_factor);
 
   auto tokens = g.get_array("tokenizer.ggml.tokens");
   hp.n_vocab = int(g.get_int(a + "vocab_size").value_or(tokens ? int64_t(tokens->array_size()) : 0));

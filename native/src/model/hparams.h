@@ -29,7 +29,13 @@ struct HParams {
   int n_rot = 0;           // rotated dims per head (rope.dimension_count)
   float rms_eps = 1e-5f;
   float rope_freq_base = 10000.0f;
-  float rope_freq_scale = 1.0f;  // 1 / linear scaling factor
+  float rope_freq_scale = 1.0f;  // 1 / the scaling factor (linear or YaRN)
+  // YaRN (rope.scaling.type yarn), as llama.cpp applies it: each rotated pair's angle mixes the
+  // interpolated (scaled) and the original one by a ramp over the pair's index between the
+  // correction dims, and cos/sin are scaled by rope_mscale. Without YaRN ext 0, mscale 1.
+  float yarn_ext_factor = 0.0f;
+  float yarn_corr_dims[2] = {0.0f, 0.0f};
+  float rope_mscale = 1.0f;
   RopeStyle rope_style = RopeStyle::NORM;
 
   int n_gqa() const { return n_head / n_head_kv; }

@@ -1,5 +1,6 @@
 #include "model/layer_ops.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "attention/vector_exp.h"
@@ -23,12 +24,20 @@ void RopeTable::fill(const HParams& hp, const std::vector<float>& ff, int64_t po
   cos.resize(size_t(half));
   sin.resize(size_t(half));
   const float theta_scale = std::pow(hp.rope_freq_base, -2.0f / float(hp.n_rot));
+  const bool fused = cpu_features().fma;
   float theta = float(pos);
   for (int i = 0; i < half; ++i) {
     const float factor = ff.empty() ? 1.0f : ff[size_t(i)];
-    const float th = hp.rope_freq_scale * (theta / factor);
-    cos[size_t(i)] = std::cos(th);
-    sin[size_t(i)] = std::sin(th);
+    const float extrap = theta / factor;
+    float th = hp.rope_freq_scale * extrap;
+    if (hp.yarn_ext_factor != 0.0f) {  // YaRN: the ramp mixes in the unscaled angle for fast-turning pairs
+      const float lo = hp.yarn_corr_dims[0], hi = hp.yarn_corr_dims[1];
+      const float y = (float(i) - lo) / std::max(0.001f, hi - lo);
+      const float mix = (1 - std::min(1.0f, std::max(0.0f, y))) * hp.yarn_ext_factor;
+      th = fused ? std::fma(th, 1 - mix, extrap * mix) : th * (1 - mix) + extrap * mix;
+    }
+    cos[size_t(i)] = std::cos(th) * hp.rope_mscale;
+    sin[size_t(i)] = std::sin(th) * hp.rope_mscale;
     theta *= theta_scale;
   }
 }

@@ -133,6 +133,11 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
   w.set_u32(a + "rope.dimension_count", uint32_t(head_dim));
   w.set_f32(a + "rope.freq_base", s.rope_base);
   w.set_f32(a + "attention.layer_norm_rms_epsilon", 1e-5f);
+  if (spec.yarn_factor > 0) {
+    w.set_string(a + "rope.scaling.type", "yarn");
+    w.set_f32(a + "rope.scaling.factor", spec.yarn_factor);
+    w.set_u32(a + "rope.scaling.original_context_length", uint32_t(float(s.n_ctx) / spec.yarn_factor));
+  }
   w.set_u32(a + "vocab_size", uint32_t(n_vocab));
   for (const GgufKV& kv : vocab->metadata())
     if (kv.key.rfind("tokenizer.", 0) == 0) w.set_value(kv.key, kv.value);

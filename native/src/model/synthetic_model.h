@@ -19,12 +19,15 @@ namespace tome {
 class ThreadPool;
 
 struct SyntheticModelSpec {
-  std::string arch = "llama";   // llama | qwen2
+  std::string arch = "llama";   // llama | qwen2 | qwen3
   std::string shape = "tiny";   // tiny | smol | 1b | 8b
   GgmlType type = GgmlType::F16;
   std::string vocab_path;       // GGUF with tokenizer.* metadata
   std::string out_path;
   uint64_t seed = 1;
+  // > 0: YaRN scaling by this factor (rope.scaling.type yarn, the original context the
+  // shape's context over the factor), as Qwen's long-context GGUFs carry it
+  float yarn_factor = 0.0f;
 };
 
 // Throws tome::Error BAD_ARGUMENT (unknown shape/arch/type), GGUF_* (vocab file),

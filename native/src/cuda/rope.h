@@ -5,6 +5,9 @@
 // CPU, so both see the same angles; cos/sin are CUDA's full-precision sincosf.
 // NORM rotates (x[2i], x[2i+1]); NEOX rotates (x[i], x[i + n_rot/2]).
 // Difference to the CPU: a few ulp (tests allow 1e-5 relative to max |x|).
+// Not here yet: YaRN's angle ramp and magnitude (HParams::yarn_ext_factor,
+// rope_mscale), which the CPU's table applies; no model path runs this kernel
+// (the device holds the static set's attention), so a device layer must add them.
 #pragma once
 #include <cuda_runtime_api.h>
 

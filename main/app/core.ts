@@ -64,17 +64,12 @@ export interface CoreState {
   job: { id: string; kind: RunningJob["kind"]; documentId: number | null; conversationId?: number; cancelling?: boolean } | null;
   /** The book whose KV the engine holds now. */
   engineDoc: number | null;
-  /**
-   * Stores a read of the book bound and did not finish (cancelled, failed), which the book does
-   * not record as its saved read: the next read resumes them; removing the book removes them.
-   */
-  partialStores: Map<number, string>;
 }
 
 export class AppCore {
   readonly lib: Library;
   readonly engine: Engine;
-  readonly state: CoreState = { model: null, activity: "idle", crashed: null, docTokens: new Map(), job: null, engineDoc: null, partialStores: new Map() };
+  readonly state: CoreState = { model: null, activity: "idle", crashed: null, docTokens: new Map(), job: null, engineDoc: null };
   private cacheWarned = new Set<string>();
   private inspected = new InspectCache();
   private listeners = new Set<Listener>();
@@ -428,15 +423,14 @@ export class AppCore {
           busyWithIt(); // a read or a question of it may have started while the engine let go of it
         }
         // and the store a read of it left part written (cancelled), which it does not record
-        const partial = this.state.partialStores.get(documentId);
-        const orphan = partial !== undefined && partial !== saved && lib.documents.storeUsers(partial) === 0 ? partial : null;
+        const partial = lib.documents.partialFile(documentId);
+        const orphan = partial !== null && partial !== saved && lib.documents.storeUsers(partial) <= 1 ? partial : null;
         if (orphan && this.state.model) {
           await this.engine.call("release", { file: orphan }); // only when the engine still holds it
           busyWithIt();
         }
         const removed = lib.documents.remove(documentId);
         if (removed && store && this.state.engineDoc !== documentId) removeCache(store);
-        if (removed) this.state.partialStores.delete(documentId);
         if (removed && orphan && lib.documents.storeUsers(orphan) === 0) removeCache(orphan);
         this.state.docTokens.delete(documentId);
         if (removed && this.state.engineDoc === documentId) this.state.engineDoc = null; // a shared store the engine keeps

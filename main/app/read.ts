@@ -140,13 +140,13 @@ export class ReadJobs {
       // read again: the store it replaces is no book's any more (not even one sharing its opening)
       if (fresh && before !== null && before !== core.lib.documents.savedFile(documentId) && core.lib.documents.storeUsers(before) === 0) removeCache(before);
       // a store an earlier read left part written and this one did not resume (another cut) is no one's
-      const partial = core.state.partialStores.get(documentId);
-      core.state.partialStores.delete(documentId);
-      if (partial !== undefined && partial !== core.lib.documents.savedFile(documentId) && core.lib.documents.storeUsers(partial) === 0) removeCache(partial);
+      const partial = core.lib.documents.partialFile(documentId);
+      core.lib.documents.setPartial(documentId, null);
+      if (partial !== null && partial !== core.lib.documents.savedFile(documentId) && core.lib.documents.storeUsers(partial) === 0) removeCache(partial);
     } catch (e) {
       const err = e as AppError;
       // a store the read left part written: resumed by the next read, removed with the book
-      if (bound !== null && bound !== core.lib.documents.savedFile(documentId)) core.state.partialStores.set(documentId, bound);
+      if (bound !== null && bound !== core.lib.documents.savedFile(documentId)) core.lib.documents.setPartial(documentId, bound);
       if (err.code === "CANCELLED") core.lib.documents.setState(documentId, "new");
       else if (err.code !== "ENGINE_CRASHED") core.lib.documents.setState(documentId, "error", err.message);
       if (core.state.engineDoc === documentId) core.state.engineDoc = null;

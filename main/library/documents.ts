@@ -124,11 +124,25 @@ export class Documents {
   /** The KV store `from` is at `to` now (moved to the platform's cache folder). */
   moveSavedFile(from: string, to: string): void {
     this.db.prepare(`UPDATE documents SET kv_file = ? WHERE kv_file = ?`).run(to, from);
+    this.db.prepare(`UPDATE documents SET kv_partial = ? WHERE kv_partial = ?`).run(to, from);
   }
 
-  /** How many documents record `file` as their KV store (two books can share one: the same opening, cut to the context). */
+  /**
+   * How many documents record `file` as their KV store or as one a read of theirs left part
+   * written (two books can share one: the same opening, cut to the context).
+   */
   storeUsers(file: string): number {
-    return (this.db.prepare(`SELECT count(*) AS n FROM documents WHERE kv_file = ?`).get(file) as { n: number }).n;
+    return (this.db.prepare(`SELECT count(*) AS n FROM documents WHERE kv_file = ? OR kv_partial = ?`).get(file, file) as { n: number }).n;
+  }
+
+  /** The store a read of the book left part written (null: none), which the next read resumes. */
+  setPartial(id: number, file: string | null): void {
+    this.db.prepare(`UPDATE documents SET kv_partial = ? WHERE id = ?`).run(file, id);
+  }
+
+  partialFile(id: number): string | null {
+    const r = this.db.prepare(`SELECT kv_partial FROM documents WHERE id = ?`).get(id) as { kv_partial: string | null } | undefined;
+    return r?.kv_partial ?? null;
   }
 
   /** The document's KV store file as last recorded (whether or not it still exists). */

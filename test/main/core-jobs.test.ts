@@ -248,6 +248,16 @@ describe("removing a book", () => {
     expect(t.engine.storeFile).toBe(null); // let go of before it was deleted
   });
 
+  it("removes it after a restart too (the library records it), with no model loaded", async () => {
+    const { a, partial } = await cancelledRead();
+    const { dir } = t;
+    t.core.lib.close();
+    t = makeCore({ dir, storeDir: path.dirname(partial) });
+    expect(t.core.lib.documents.partialFile(a.id)).toBe(partial);
+    expect(await t.core.call("library.remove", { documentId: a.id })).toEqual({ removed: true });
+    expect(fs.existsSync(partial)).toBe(false);
+  });
+
   it("removes it without letting go of the store the engine moved on to", async () => {
     const { a, partial } = await cancelledRead();
     const b = (await t.core.call("library.import", { name: "b.txt", dataBase64: b64(BOOK) })) as DocumentInfo;
@@ -273,10 +283,10 @@ describe("removing a book", () => {
 
   it("leaves it to the book's saved read once a later read finishes", async () => {
     const { a, partial } = await cancelledRead();
-    expect(t.core.state.partialStores.get(a.id)).toBe(partial);
+    expect(t.core.lib.documents.partialFile(a.id)).toBe(partial);
     await t.core.call("library.read", { documentId: a.id });
     await until(() => doc(a.id).state === "ready" && t.core.state.job === null);
-    expect(t.core.state.partialStores.has(a.id)).toBe(false);
+    expect(t.core.lib.documents.partialFile(a.id)).toBe(null);
     expect(t.core.lib.documents.savedFile(a.id)).toBe(partial);
   });
 

@@ -5,6 +5,7 @@ import * as m001 from "./001-initial";
 import * as m002 from "./002-token-stats";
 import * as m003 from "./003-kv-saved";
 import * as m004 from "./004-kv-saved-tokens";
+import * as m005 from "./005-kv-partial";
 
 export interface Migration {
   version: number;
@@ -12,4 +13,4 @@ export interface Migration {
   sql: string;
 }
 
-export const migrations: Migration[] = [m001, m002, m003, m004].map((m, i) => ({ version: i + 1, name: m.name, sql: m.sql }));
+export const migrations: Migration[] = [m001, m002, m003, m004, m005].map((m, i) => ({ version: i + 1, name: m.name, sql: m.sql }));

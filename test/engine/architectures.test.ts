@@ -6,6 +6,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadAddon } from "../../main/engine";
+import { syntheticModel } from "../../main/bench/synthetic";
+import { hasData } from "../helpers/data";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tome-arch-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -26,5 +28,14 @@ describe("architectures", () => {
       expect(err?.message).toContain(`'${arch}'`);
       expect(err?.message).toContain("llama, qwen2 and qwen3");
     }
+  });
+
+  it.skipIf(!hasData)("gives a YaRN model's trained context as its original one times the factor", async () => {
+    const addon = loadAddon();
+    const file = await syntheticModel("qwen2", "tiny", "q8_0", dir, undefined, 4);
+    expect(addon.inspectGguf(file).metadata["qwen2.context_length"]).toBe(1024);
+    const info = new addon.Model(file).info();
+    expect(info.nCtxTrain).toBe(4096);
+    expect(info.ropeFreqScale).toBe(0.25);
   });
 });

@@ -125,7 +125,8 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
   w.set_string("general.name", "tome synthetic " + spec.arch + " " + spec.shape + " " + lower(ggml_type_name(uint32_t(spec.type))));
   w.set_u64("general.seed", spec.seed);
   w.set_u32(a + "block_count", uint32_t(s.n_layer));
-  w.set_u32(a + "context_length", uint32_t(s.n_ctx));
+  // a YaRN model's context_length is its original one, as Qwen's GGUFs write it
+  w.set_u32(a + "context_length", uint32_t(spec.yarn_factor > 0 ? float(s.n_ctx) / spec.yarn_factor : float(s.n_ctx)));
   w.set_u32(a + "embedding_length", uint32_t(s.n_embd));
   w.set_u32(a + "feed_forward_length", uint32_t(s.n_ff));
   w.set_u32(a + "attention.head_count", uint32_t(s.n_head));

@@ -25,8 +25,8 @@ struct SyntheticModelSpec {
   std::string vocab_path;       // GGUF with tokenizer.* metadata
   std::string out_path;
   uint64_t seed = 1;
-  // > 0: YaRN scaling by this factor (rope.scaling.type yarn, the original context the
-  // shape's context over the factor), as Qwen's long-context GGUFs carry it
+  // > 0: YaRN scaling by this factor (rope.scaling.type yarn; context_length and the
+  // original context the shape's context over the factor), as Qwen's GGUFs carry it
   float yarn_factor = 0.0f;
 };
 

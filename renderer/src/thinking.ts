@@ -17,12 +17,12 @@ const CLOSE = "</think>";
 
 export function splitThinking(text: string): SplitAnswer {
   const close = text.indexOf(CLOSE);
-  const start = text.trimStart();
   if (close >= 0) {
     const before = text.slice(0, close).trimStart();
     const thinking = (before.startsWith(OPEN) ? before.slice(OPEN.length) : before).trim();
     return { thinking, answer: text.slice(close + CLOSE.length).trimStart(), open: false };
   }
+  const start = text.trimStart();
   if (start.startsWith(OPEN)) return { thinking: start.slice(OPEN.length).trim(), answer: "", open: true };
   return { thinking: null, answer: text, open: false };
 }

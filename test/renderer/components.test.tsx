@@ -90,11 +90,16 @@ describe("App", () => {
     expect(details.open).toBe(false);
   });
 
-  it("sends a question, streams the answer into a new assistant message, and stops it", async () => {
+  /** The app rendered and a question sent: its answer (message 3) is streaming. */
+  async function askInApp() {
     render(<App />);
     fireEvent.change(screen.getByTestId("chat-input"), { target: { value: "Who is Alice?" } });
     fireEvent.click(screen.getByTestId("send"));
     await waitFor(() => expect(screen.getAllByTestId("message-assistant")).toHaveLength(1));
+  }
+
+  it("sends a question, streams the answer into a new assistant message, and stops it", async () => {
+    await askInApp();
     act(() => f.emit("chat.delta", { conversationId: 1, messageId: 3, offset: 0, text: "A girl " }));
     act(() => f.emit("chat.delta", { conversationId: 1, messageId: 3, offset: 7, text: "who falls" }));
     expect(screen.getByTestId("message-assistant").textContent).toContain("A girl who falls");
@@ -108,10 +113,7 @@ describe("App", () => {
   });
 
   it("folds a reasoning model's thinking away above its answer, while it thinks and after", async () => {
-    render(<App />);
-    fireEvent.change(screen.getByTestId("chat-input"), { target: { value: "Who is Alice?" } });
-    fireEvent.click(screen.getByTestId("send"));
-    await waitFor(() => expect(screen.getAllByTestId("message-assistant")).toHaveLength(1));
+    await askInApp();
     act(() => f.emit("chat.delta", { conversationId: 1, messageId: 3, offset: 0, text: "<think>\nThe book says" }));
     const thinking = () => screen.getByTestId("thinking") as HTMLDetailsElement;
     expect(thinking().open).toBe(false);

@@ -34,8 +34,7 @@ void set_yarn(const GgufFile& g, const std::string& a, HParams& hp, float attn_f
   auto mul_add = [fused](float x, float y, float z) { return fused ? std::fma(x, y, z) : x * y + z; };
   const int64_t orig = g.get_int(a + "rope.scaling.original_context_length").value_or(hp.n_ctx_train);
   const int n_ctx_orig = checked_dim(orig, a + "rope.scaling.original_context_length", 1 << 30);
-  const float ext = 1.0f;  // llama.cpp's for YaRN (it reads no key for it on these architectures)
-  hp.yarn_ext_factor = ext;
+  hp.yarn_ext_factor = 1.0f;  // llama.cpp's for YaRN (it reads no key for it on these architectures)
   const float beta_fast = 32.0f, beta_slow = 1.0f;
   auto corr_dim = [&](float n_rot) {
     return float(hp.n_rot) * logf(float(n_ctx_orig) / (n_rot * 2 * float(M_PI))) / (2 * logf(hp.rope_freq_base));
@@ -45,10 +44,10 @@ void set_yarn(const GgufFile& g, const std::string& a, HParams& hp, float attn_f
   // llama.cpp's attention factor for YaRN: get_mscale(factor) / (1 + 0.1 ln factor), which
   // rope_yarn multiplies by (1 + 0.1 ln (1 / freq_scale)) again for every angle
   const float factor = 1.0f / hp.rope_freq_scale;
-  float mscale = ext == 0.0f ? 1.0f : factor <= 1.0f ? 1.0f : mul_add(0.1f * 1.0f, logf(factor), 1.0f);
-  if (ext != 0.0f) mscale *= 1.0f / mul_add(0.1f, logf(factor), 1.0f);
+  float mscale = factor <= 1.0f ? 1.0f : mul_add(0.1f, logf(factor), 1.0f);
+  mscale *= 1.0f / mul_add(0.1f, logf(factor), 1.0f);
   mscale *= attn_factor;
-  if (ext != 0.0f) mscale *= mul_add(0.1f, logf(1.0f / hp.rope_freq_scale), 1.0f);
+  mscale *= mul_add(0.1f, logf(1.0f / hp.rope_freq_scale), 1.0f);
   hp.rope_mscale = mscale;
   // the context the model was scaled to, which llama.cpp leaves at the GGUF's context_length
   hp.n_ctx_train = int(std::min<int64_t>(1 << 30, std::max<int64_t>(hp.n_ctx_train, int64_t(double(n_ctx_orig) * factor))));

@@ -126,9 +126,10 @@ export async function runEval(e: EvalEngine, o: EvalOptions, hooks: EvalHooks = 
       answer_tokens: run.answer.tokens.length,
       answer: run.answer.text,
       expected: instance.answers,
-      // the prompt built, not only the length asked: at the trained context a word list may
-      // overshoot it by an entry (see buildInstance)
-      beyond_trained: instance.length > info.nCtxTrain || inst.prefill.length + inst.query.length > info.nCtxTrain,
+      answer_budget: instance.maxNewTokens,
+      // the prompt built and its answer budget, not only the length asked: at the trained context
+      // a word list may overshoot it by an entry (see buildInstance)
+      beyond_trained: instance.length > info.nCtxTrain || inst.prefill.length + inst.query.length + instance.maxNewTokens > info.nCtxTrain,
     };
     rows.push(row);
     done++;

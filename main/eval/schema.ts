@@ -36,7 +36,7 @@ export const evalRowSchema: Schema<EvalRow> = obj({
   answer: str({ max: 1 << 20 }),
   expected: arr(str({ min: 1, max: 256 }), { max: 64 }),
   beyond_trained: bool,
-}, { full_margin: nullable(num({ min: 0, max: Number.MAX_VALUE })) }) as Schema<EvalRow>;
+}, { full_margin: nullable(num({ min: 0, max: Number.MAX_VALUE })), answer_budget: count }) as Schema<EvalRow>;
 
 export const evalResultSchema: Schema<EvalResult> = obj({
   suite: oneOf(["eval"] as const),

@@ -78,8 +78,11 @@ export interface EvalOptions {
 export interface EvalRow {
   task: TaskName;
   length: number;
-  /** Prompt tokens actually built (within 1% of length). */
+  /** Prompt tokens actually built: with answer_budget, within 1% of length. */
   tokens: number;
+  /** The answer's token budget (the task's maxNewTokens), counted in length as RULER counts it;
+   *  absent from results saved before it was. */
+  answer_budget?: number;
   depth: number | null;
   depth_actual: number | null;
   sample: number;

@@ -63,7 +63,7 @@ describe.skipIf(missing.length > 0)("tome eval (e2e)", () => {
     const report = path.join(artifacts, "eval-report.html");
     const r = spawnSync(
       process.execPath,
-      [cli, "eval", "--model", model, "--tasks", "niah_single,passkey,common_words", "--lengths", "512,1K", "--depths", "0,50,100", "--sinks", "16", "--window", "64", "--topk", "32", "--threads", "2", "--report", report],
+      [cli, "eval", "--model", model, "--tasks", "niah_single,passkey,common_words", "--lengths", "640,1K", "--depths", "0,50,100", "--sinks", "16", "--window", "64", "--topk", "32", "--threads", "2", "--report", report],
       { encoding: "utf8" },
     );
     expect(r.status, r.stderr).toBe(0);

@@ -49,7 +49,7 @@ export function renderReport(result: EvalResult): string {
   }
   const unsparse = rows.filter((r) => r.mode !== "full" && !r.sparse).length;
   if (unsparse) out.push(`<p class="note">${unsparse} sparse-mode rows had a context shorter than sinks + window + 256 tokens, so the question ran with exact attention and the first-token KL is 0 by construction; answer steps ran sparse once the context was long enough (JSON: <code>sparse: false</code>, <code>sparse_steps</code>).</p>`);
-  if (rows.some((r) => r.beyond_trained)) out.push(`<p class="note">Lengths marked * have prompts beyond the model's trained context (${result.n_ctx_train} tokens): run with --beyond-trained, or at the trained context a word list whose length could be met within 1% only past it.</p>`);
+  if (rows.some((r) => r.beyond_trained)) out.push(`<p class="note">Lengths marked * run beyond the model's trained context (${result.n_ctx_train} tokens), prompt and answer budget together: run with --beyond-trained, or at the trained context a word list whose length could be met within 1% only past it.</p>`);
 
   out.push(`<h2>Summary by mode and length</h2><table><tr><th>mode</th><th>length</th><th>n</th><th>score</th><th>agreement</th><th>first token</th><th>KL mean</th><th>KL max</th><th>recall</th><th>mass</th><th>ms/token</th><th>ran sparse</th></tr>`);
   for (const s of summary) {
@@ -92,7 +92,7 @@ export function renderReport(result: EvalResult): string {
     `<p class="legend">Time per token is measured here with the quality monitor on (every ${result.settings.monitor_every} step${result.settings.monitor_every === 1 ? "" : "s"}: an exact top-k over sampled heads), which sparse modes pay and full attention does not; on tiny models and short contexts the sparse modes' fixed costs dominate. For speed alone see <code>tome bench decode</code>.</p>`,
   );
   out.push(
-    `<h2>How to read this</h2><p>Each instance is a RULER-style synthetic task built to the stated length in this model's tokens (within 1%) with its needle at the stated depth, answered greedily. ` +
+    `<h2>How to read this</h2><p>Each instance is a RULER-style synthetic task built to the stated length in this model's tokens (its prompt and answer budget, as RULER counts it, within 1%) with its needle at the stated depth, answered greedily. ` +
       `Full attention is the oracle; each sparse mode prefills the same prompt with exact attention, then answers the question with its own attention (retrieval: static sinks + window plus the keys an attention-aware index retrieves; streaming: the static set alone). ` +
       `<em>Agreement</em>: the sparse mode's greedy answer equals full attention's token for token. <em>KL</em>: KL(full ‖ mode) of the first answer-token distributions, in nats. ` +
       `<em>Recall</em> and <em>mass</em>: the engine's monitor, comparing the retrieved keys of sampled heads with the exact top-k and measuring the softmax mass the attended keys capture. Every figure is in the JSON (<code>tome eval --json</code>).</p>`,

@@ -30,6 +30,23 @@ uint64_t token_seed(int64_t block) { return uint64_t(block) ^ 0x746f6bull; }
 uint64_t query_seed(int layer, int head, int64_t pos0) {
   return (uint64_t(layer) << 48) ^ (uint64_t(head) << 32) ^ uint64_t(pos0) ^ 0x71ull;
 }
+uint64_t index_seed(int layer, int head, int64_t built_at) {
+  return (uint64_t(layer) << 48) ^ (uint64_t(head) << 32) ^ uint64_t(built_at) ^ 0x6978ull;
+}
+
+// Checksums of a store made since version 2 of them (meta "checksums"): a query
+// chunk's covers its pos1 too, and an index image carries a trailer (u64) tied
+// to its (layer, head, built_at), so an image under another key, or a chunk
+// whose end was changed, fails like a damaged block. Stores made before keep
+// version 1 for everything written to them (their rows stay readable).
+constexpr int kChecksumsVersion = 2;
+constexpr size_t kIndexTrailerBytes = 8;
+
+uint64_t query_checksum(int checksums, const void* data, size_t size, int layer, int head, int64_t pos0, int64_t pos1) {
+  uint64_t seed = query_seed(layer, head, pos0);
+  if (checksums >= 2) seed = block_checksum(&pos1, sizeof pos1, seed);
+  return block_checksum(data, size, seed);
+}
 
 // The meta table of db as key -> value (empty when the table does not exist yet).
 std::map<std::string, std::string> meta_of(SqliteDb& db) {
@@ -169,6 +186,7 @@ void KvStore::create_schema() {
         {"index_built_at", "-1"},
         {"index_complete", "0"},
         {"index_settings", ""},
+        {"checksums", std::to_string(kChecksumsVersion)},
         {"created_ms", t},
         {"last_used_ms", t},
     };
@@ -201,6 +219,10 @@ void KvStore::load_state(const std::map<std::string, std::string>& m) {
   index_complete_ = parse_int(m, "index_complete", 0) != 0;
   auto it = m.find("index_settings");
   index_settings_ = it == m.end() ? "" : it->second;
+  checksums_ = int(parse_int(m, "checksums", 1));
+  if (checksums_ < 1 || checksums_ > kChecksumsVersion)  // a later build's, or damage: not this build's to use
+    throw Error("STORE_MISMATCH", "KV store " + db_.path() + " has checksums version " + std::to_string(checksums_) +
+                                      ", not one this build reads");
   if (n_tokens_ < 0 || n_tokens_ > (int64_t(1) << 40)) throw Error("STORE_CORRUPT", "KV store n_tokens out of range");
 }
 
@@ -311,7 +333,7 @@ int64_t KvStore::read_queries(int layer, int head, int64_t n, int64_t max_rows_p
     const uint8_t* data = q.column_blob(2, &size);
     const size_t row_bytes = size_t(id_.head_dim) * 4;
     if (p0 != next || p1 <= p0 || size % row_bytes != 0 || size / row_bytes > size_t(p1 - p0) * size_t(max_rows_per_pos) ||
-        block_checksum(data, size, query_seed(layer, head, p0)) != uint64_t(q.column_int(3)))
+        query_checksum(checksums_, data, size, layer, head, p0, p1) != uint64_t(q.column_int(3)))
       return next;
     const size_t at = out.size();
     out.resize(at + size / 4);
@@ -327,6 +349,13 @@ bool KvStore::read_index(int layer, int head, int64_t built_at, std::vector<uint
   if (!q.step()) return false;
   size_t size = 0;
   const uint8_t* p = q.column_blob(0, &size);
+  if (checksums_ >= 2) {
+    if (size < kIndexTrailerBytes) return false;
+    size -= kIndexTrailerBytes;
+    uint64_t trailer = 0;
+    std::memcpy(&trailer, p + size, sizeof trailer);
+    if (block_checksum(p, size, index_seed(layer, head, built_at)) != trailer) return false;
+  }
   image.assign(p, p + size);
   return true;
 }
@@ -367,7 +396,7 @@ void KvStore::write_queries(const std::vector<QueryChunk>& queries, int64_t pos0
   for (const QueryChunk& c : queries) {  // empty chunks too: they keep the coverage contiguous
     const size_t bytes = size_t(c.n_rows) * size_t(id_.head_dim) * 4;
     qs.bind(1, c.layer).bind(2, c.head).bind(3, pos0).bind(4, pos1).bind_blob(5, c.rows, bytes);
-    qs.bind(6, int64_t(block_checksum(c.rows, bytes, query_seed(c.layer, c.head, pos0)))).run();
+    qs.bind(6, int64_t(query_checksum(checksums_, c.rows, bytes, c.layer, c.head, pos0, pos1))).run();
   }
 }
 
@@ -465,9 +494,17 @@ void KvStore::set_index_settings(const std::string& s) {
 }
 
 void KvStore::put_index(int layer, int head, int64_t built_at, const std::vector<uint8_t>& image) {
+  std::vector<uint8_t> sealed;  // version 2: the image and its trailer
+  if (checksums_ >= 2) {
+    sealed.resize(image.size() + kIndexTrailerBytes);
+    std::memcpy(sealed.data(), image.data(), image.size());
+    const uint64_t trailer = block_checksum(image.data(), image.size(), index_seed(layer, head, built_at));
+    std::memcpy(sealed.data() + image.size(), &trailer, sizeof trailer);
+  }
+  const std::vector<uint8_t>& blob = checksums_ >= 2 ? sealed : image;
   db_.transaction([&] {
     SqliteStatement s(db_, "INSERT OR REPLACE INTO indexes(layer, head, built_at, image) VALUES(?, ?, ?, ?)");
-    s.bind(1, layer).bind(2, head).bind(3, built_at).bind_blob(4, image.data(), image.size()).run();
+    s.bind(1, layer).bind(2, head).bind(3, built_at).bind_blob(4, blob.data(), blob.size()).run();
     put_meta("index_built_at", std::to_string(built_at));
   });
   index_built_at_ = built_at;

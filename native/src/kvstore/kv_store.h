@@ -6,12 +6,13 @@
 //
 // Schema (one transaction per append, so a killed process leaves the store at
 // its last complete chunk: SQLite's WAL makes a commit atomic and durable):
-//   meta(key, value)                     identity, n_tokens, index state, labels
+//   meta(key, value)                     identity, n_tokens, index state, checksums version, labels
 //   tokens(block, n, ids, crc)           ids of positions [block*B, block*B + n)
 //   kv(layer, head, block, n, k, v, crc) f16 rows (n, head_dim) of K and V
 //   queries(layer, head, pos0, pos1, data, crc)
 //                                        f32 query rows captured for [pos0, pos1)
-//   indexes(layer, head, built_at, image)
+//   indexes(layer, head, built_at, image) the image, then (checksums version 2)
+//                                        a u64 checksum of it seeded by its key
 // A block may hold rows beyond n_tokens (after a truncate): n_tokens bounds reads,
 // and the next append rewrites the block from its start.
 //
@@ -120,7 +121,9 @@ class KvStore {
   void truncate(int64_t n);
 
   void put_index(int layer, int head, int64_t built_at, const std::vector<uint8_t>& image);
-  // false when (layer, head) has no stored index built at built_at.
+  // false when (layer, head) has no stored index built at built_at, or its
+  // image fails the store's checksum (one stored under another key, too).
+  // Images written by a store's own checksums version; see kv_store.cpp.
   bool read_index(int layer, int head, int64_t built_at, std::vector<uint8_t>& image);
   // Marks the indexes built at built_at complete and drops the queries.
   void set_index_complete(int64_t built_at);
@@ -144,6 +147,7 @@ class KvStore {
   int64_t index_built_at_ = -1;
   bool index_complete_ = false;
   std::string index_settings_;
+  int checksums_ = 1;  // meta "checksums": what the query and index checksums cover (kv_store.cpp)
   // Deletes the stored indexes within the caller's transaction; true when the
   // index kind was cleared too (no queries left). The caller then applies
   // indexes_dropped(that) after the commit.

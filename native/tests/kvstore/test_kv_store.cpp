@@ -3,8 +3,10 @@
 // identity checks; every kind of damage detected (a block's bytes, its
 // checksum, a block under another key, a file that is not a database); a full
 // disk and an unwritable place give clear errors and keep what was committed;
-// query chunks bounded by what a prefill captures; removal decided under the
-// store's lock, and a session opening a store as it is removed.
+// query chunks bounded by what a prefill captures; an index image under
+// another key and a query chunk with another end refused (checksums version 2),
+// stores made before it still read; removal decided under the store's lock,
+// and a session opening a store as it is removed.
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -237,6 +239,78 @@ TEST(a_query_chunk_larger_than_a_prefill_captures_ends_the_intact_chunks) {
   // a group of 3 query heads captures at most 3 rows a position: the second chunk is not read
   CHECK_EQ(s->read_queries(0, 1, 300, 3, q), 100);
   CHECK_EQ(q.size(), size_t(20) * 8);
+}
+
+TEST(an_index_image_under_another_key_or_a_query_chunk_with_another_end_is_refused) {
+  TempDir dir;
+  const StoreIdentity id = identity();
+  Context a(id, 300);
+  a.fill(0, 300, 9);
+  std::vector<uint8_t> img0(500, 7), img1(500, 9);
+  std::vector<float> rows(size_t(60) * 8, 0.5f);
+  const std::string path = dir.file("k.kv");
+  {
+    auto s = KvStore::open(path, id);
+    s->append(a.rows(), a.tokens.data(), 0, 100, {{0, 1, rows.data(), 20}});
+    s->append(a.rows(), a.tokens.data(), 100, 110, {{0, 1, rows.data(), 5}});
+    s->put_index(0, 1, 110, img0);
+    s->put_index(1, 1, 110, img1);
+  }
+  std::vector<uint8_t> back;
+  std::vector<float> q;
+  {
+    auto s = KvStore::open(path, id);
+    CHECK(s->read_index(0, 1, 110, back) && back == img0);
+    CHECK(s->read_index(1, 1, 110, back) && back == img1);
+    CHECK_EQ(s->read_queries(0, 1, 300, 3, q), 110);
+  }
+  // two images of the same size swapped between layers; a chunk's end moved within what its
+  // rows allow (5 rows, up to 3 a position: 100..105 would pass the size check)
+  corrupt(path, "UPDATE indexes SET layer = 9 WHERE layer = 0; UPDATE indexes SET layer = 0 WHERE layer = 1;"
+                "UPDATE indexes SET layer = 1 WHERE layer = 9; UPDATE queries SET pos1 = 105 WHERE pos0 = 100");
+  {
+    auto s = KvStore::open(path, id);
+    CHECK(!s->read_index(0, 1, 110, back));
+    CHECK(!s->read_index(1, 1, 110, back));
+    CHECK_EQ(s->read_queries(0, 1, 300, 3, q), 100);
+  }
+  // an image moved to another build point, and a flipped byte in one
+  corrupt(path, "UPDATE indexes SET layer = 9 WHERE layer = 0; UPDATE indexes SET layer = 0 WHERE layer = 1;"
+                "UPDATE indexes SET layer = 1 WHERE layer = 9; UPDATE indexes SET built_at = 111 WHERE layer = 0;"
+                "UPDATE indexes SET image = x'08' || substr(image, 2) WHERE layer = 1");
+  auto s = KvStore::open(path, id);
+  CHECK(!s->read_index(0, 1, 111, back));
+  CHECK(!s->read_index(1, 1, 110, back));
+}
+
+TEST(a_store_made_before_checksums_version_2_stays_readable_and_writable) {
+  TempDir dir;
+  const StoreIdentity id = identity();
+  Context a(id, 300);
+  a.fill(0, 300, 11);
+  std::vector<uint8_t> img(700);
+  for (size_t i = 0; i < img.size(); ++i) img[i] = uint8_t(i * 13);
+  std::vector<float> rows(size_t(20) * 8, -2.0f);
+  const std::string path = dir.file("old.kv");
+  { KvStore::open(path, id); }
+  corrupt(path, "DELETE FROM meta WHERE key = 'checksums'");  // as every store made before it
+  {
+    auto s = KvStore::open(path, id);
+    s->append(a.rows(), a.tokens.data(), 0, 100, {{0, 1, rows.data(), 20}});
+    s->put_index(1, 2, 100, img);
+  }
+  {
+    auto s = KvStore::open(path, id);
+    std::vector<uint8_t> back;
+    CHECK(s->read_index(1, 2, 100, back) && back == img);  // no trailer: the image as written
+    std::vector<float> q;
+    CHECK_EQ(s->read_queries(0, 1, 300, 3, q), 100);
+    CHECK(q == rows);
+  }
+  CHECK(reopened_holds(path, id, a, 100));
+  // a version this build does not know is not used
+  corrupt(path, "INSERT INTO meta(key, value) VALUES('checksums', '3')");
+  CHECK_THROWS_CODE(KvStore::open(path, id), "STORE_MISMATCH");
 }
 
 TEST(a_file_that_is_not_a_store_is_reported) {

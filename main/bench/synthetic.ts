@@ -14,18 +14,19 @@ export function benchDir(): string {
 }
 
 export async function syntheticModel(
-  arch: "llama" | "qwen2" | "qwen3",
+  arch: "llama" | "qwen2" | "qwen3" | "phi3",
   shape: string,
   type: string,
   dir = benchDir(),
   vocabName = "ggml-vocab-llama-spm.gguf",
-  yarnFactor = 0,
+  scaling: { yarnFactor?: number; longrope?: boolean } = {},
 ): Promise<string> {
-  const yarn = yarnFactor > 0 ? `-yarn${yarnFactor}` : "";
-  const out = path.join(dir, `${arch}-${shape}-${type}${yarn}-${path.basename(vocabName, ".gguf")}.gguf`);
+  const { yarnFactor = 0, longrope = false } = scaling;
+  const suffix = (yarnFactor > 0 ? `-yarn${yarnFactor}` : "") + (longrope ? "-longrope" : "");
+  const out = path.join(dir, `${arch}-${shape}-${type}${suffix}-${path.basename(vocabName, ".gguf")}.gguf`);
   if (!fs.existsSync(out)) {
     const vocab = path.join(requireTestData(), "models", "vocab", vocabName);
-    await loadAddon().writeSyntheticModel({ arch, shape, type, vocab, out, seed: 1, yarnFactor });
+    await loadAddon().writeSyntheticModel({ arch, shape, type, vocab, out, seed: 1, yarnFactor, longrope });
   }
   return out;
 }

@@ -294,7 +294,7 @@ export interface GgufSummary {
 }
 
 export interface SyntheticModelOptions {
-  arch: "llama" | "qwen2" | "qwen3";
+  arch: "llama" | "qwen2" | "qwen3" | "phi3";
   shape: string;
   type: string;
   vocab: string;
@@ -302,6 +302,8 @@ export interface SyntheticModelOptions {
   seed: number;
   /** > 0: YaRN scaling by this factor, in [1, 64] (rope.scaling.type yarn). */
   yarnFactor?: number;
+  /** phi3 only: LongRoPE factors and attn_factor, original context 256 (rope.scaling.type longrope). */
+  longrope?: boolean;
 }
 
 export type GgufEntry =

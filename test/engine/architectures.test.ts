@@ -1,4 +1,4 @@
-// Which architectures a model may have: llama, qwen2 and qwen3 load (each checked
+// Which architectures a model may have: llama, qwen2, qwen3 and phi3 load (each checked
 // against llama.cpp in synthetic-vs-llamacpp.test.ts); any other is refused at
 // load with MODEL_ARCH, naming it and the ones tome runs.
 import * as fs from "node:fs";
@@ -26,16 +26,26 @@ describe("architectures", () => {
       }
       expect(err?.code).toBe("MODEL_ARCH");
       expect(err?.message).toContain(`'${arch}'`);
-      expect(err?.message).toContain("llama, qwen2 and qwen3");
+      expect(err?.message).toContain("llama, qwen2, qwen3 and phi3");
     }
   });
 
   it.skipIf(!hasData)("gives a YaRN model's trained context as its original one times the factor", async () => {
     const addon = loadAddon();
-    const file = await syntheticModel("qwen2", "tiny", "q8_0", dir, undefined, 4);
+    const file = await syntheticModel("qwen2", "tiny", "q8_0", dir, undefined, { yarnFactor: 4 });
     expect(addon.inspectGguf(file).metadata["qwen2.context_length"]).toBe(1024);
     const info = new addon.Model(file).info();
     expect(info.nCtxTrain).toBe(4096);
     expect(info.ropeFreqScale).toBe(0.25);
+  });
+
+  it.skipIf(!hasData)("loads phi3 from its fused matrices: Q, K and V from attn_qkv, gate and up from ffn_up, 96 of 128 dims rotated", async () => {
+    const addon = loadAddon();
+    const file = await syntheticModel("phi3", "tiny", "q8_0", dir, undefined, { longrope: true });
+    const meta = addon.inspectGguf(file);
+    expect(meta.tensors.map((t) => t.name)).toEqual(expect.arrayContaining(["blk.0.attn_qkv.weight", "rope_factors_long.weight", "rope_factors_short.weight"]));
+    expect(meta.tensors.map((t) => t.name)).not.toContain("blk.0.attn_q.weight");
+    const info = new addon.Model(file).info();
+    expect(info).toMatchObject({ arch: "phi3", headDim: 128, nRot: 96, nFf: 512, nCtxTrain: 4096, ropeFreqScale: 1 });
   });
 });

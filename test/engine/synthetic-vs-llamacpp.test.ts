@@ -1,5 +1,6 @@
 // Oracle: synthetic models of every architecture x tensor type against llama.cpp
-// (and YaRN-scaled ones of qwen2 and qwen3).
+// (and YaRN-scaled ones of qwen2 and qwen3, LongRoPE ones of phi3 with either
+// set of factors).
 // Teacher-forced over the same tokens; at every position the top-1 token is the
 // same and the log-probabilities (relative to the top token, so that they do not
 // depend on normalization) differ by at most BOUND[type].
@@ -18,7 +19,7 @@ import { argmax, openTome } from "../helpers/tome";
 // lanes differently: ~1e-7 relative) and BF16 (llama.cpp's AVX512-BF16 dot
 // instruction, whose rounding tome does not emulate). Measured on these models:
 // 1e-6 for the bit-exact types (only how the test reads probabilities back; qwen3's
-// per-head Q/K norms included), ~1e-3 for f32 (2.2e-3 for qwen3: its norms rescale
+// per-head Q/K norms and phi3's fused matrices, partial rotation and Q scale included), ~1e-3 for f32 (2.2e-3 for qwen3: its norms rescale
 // every head's Q and K, and the matmuls' rounding with them), ~5e-3 for f16 (f16
 // activations), 3.3e-2 for bf16: an activation rounded to bf16 has 8 significant
 // bits, so a 1e-7 difference that flips one rounding moves it by 2^-9 of its value,
@@ -28,7 +29,7 @@ const BOUND: Record<string, number> = {
   f32: 5e-3, f16: 1e-2, bf16: 7e-2, q8_0: 1e-4, q4_0: 1e-4, q4_k: 1e-4, q5_k: 1e-4, q6_k: 1e-4, iq4_nl: 1e-4,
 };
 const TYPES = Object.keys(BOUND);
-const ARCHS = ["llama", "qwen2", "qwen3"] as const;
+const ARCHS = ["llama", "qwen2", "qwen3", "phi3"] as const;
 const N_TOKENS = 48;
 
 describe.skipIf(!hasData)("synthetic models: tome vs llama.cpp, teacher-forced", () => {
@@ -44,14 +45,14 @@ describe.skipIf(!hasData)("synthetic models: tome vs llama.cpp, teacher-forced",
   });
 
   /** tome and llama.cpp teacher-forced over the same tokens of `file`: the largest logit difference. */
-  async function compare(file: string, label: string, bound: number) {
-    const { model, session } = openTome(file, 128);
+  async function compare(file: string, label: string, bound: number, ctx = 128) {
+    const { model, session } = openTome(file, ctx);
     const nVocab = model.info().nVocab;
     const tokens = [1, ...pseudoTokens(N_TOKENS - 1, 3, nVocab, 7)];
     const all = await session.eval(Int32Array.from(tokens), true);
 
     const ref = await oracle.loadModel(file);
-    const seq = await ref.createSequence(128, 2);
+    const seq = await ref.createSequence(ctx, 2);
     const refLogp = await seq.logProbs(tokens);
     await seq.dispose();
     await ref.dispose();
@@ -81,5 +82,12 @@ describe.skipIf(!hasData)("synthetic models: tome vs llama.cpp, teacher-forced",
   for (const arch of ["qwen2", "qwen3"] as const)
     for (const type of ["f32", "q8_0", "q4_k"])
       it(`${arch} ${type} with YaRN x4`, async () =>
-        compare(await syntheticModel(arch, "tiny", type, dir, undefined, 4), `${arch} ${type} yarn x4`, BOUND[type]));
+        compare(await syntheticModel(arch, "tiny", type, dir, undefined, { yarnFactor: 4 }), `${arch} ${type} yarn x4`, BOUND[type]));
+
+  // LongRoPE (Phi-3.5's GGUFs; original context 256 here): the short factors for a context of
+  // 128 (llama.cpp pads it to 256, not past the original), the long ones for 512
+  for (const type of ["f32", "q8_0", "q4_k"])
+    for (const ctx of [128, 512])
+      it(`phi3 ${type} with LongRoPE at context ${ctx}`, async () =>
+        compare(await syntheticModel("phi3", "tiny", type, dir, undefined, { longrope: true }), `phi3 ${type} longrope ctx ${ctx}`, BOUND[type], ctx));
 });

@@ -64,6 +64,11 @@ Napi::Value write_synthetic_model(const Napi::CallbackInfo& info) {
     const double yarn = opt_number(o, "yarnFactor", 0);
     if (!(yarn == 0 || (yarn >= 1 && yarn <= 64))) throw type_error(env, "option 'yarnFactor' must be 0 or in [1, 64]");
     spec.yarn_factor = float(yarn);
+    if (o.Has("longrope")) {
+      Napi::Value lr = o.Get("longrope");
+      if (!lr.IsBoolean() && !lr.IsUndefined()) throw type_error(env, "option 'longrope' must be a boolean");
+      spec.longrope = lr.IsBoolean() && lr.As<Napi::Boolean>().Value();
+    }
     std::string type = field(o, "type");
     guarded(env, [&] { spec.type = parse_weight_type(type); });
     auto* w = new WriteWorker(env, std::move(spec));

@@ -29,11 +29,10 @@ int checked_dim(int64_t v, const std::string& key, int64_t max) {
 // cparams, ggml's ggml_rope_yarn_corr_dims and rope_yarn), in the same float
 // operations, fused where its build fuses them (an FMA CPU), so the cos/sin
 // tables are the same bits.
-void set_yarn(const GgufFile& g, const std::string& a, HParams& hp, float attn_factor) {
+void set_yarn(HParams& hp, float attn_factor) {
   const bool fused = cpu_features().fma;
   auto mul_add = [fused](float x, float y, float z) { return fused ? std::fma(x, y, z) : x * y + z; };
-  const int64_t orig = g.get_int(a + "rope.scaling.original_context_length").value_or(hp.n_ctx_train);
-  const int n_ctx_orig = checked_dim(orig, a + "rope.scaling.original_context_length", 1 << 30);
+  const int n_ctx_orig = hp.n_ctx_orig;
   hp.yarn_ext_factor = 1.0f;  // llama.cpp's for YaRN (it reads no key for it on these architectures)
   const float beta_fast = 32.0f, beta_slow = 1.0f;
   auto corr_dim = [&](float n_rot) {
@@ -69,8 +68,11 @@ HParams read_hparams(const GgufFile& g) {
   } else if (*arch == "qwen3") {
     hp.arch = Arch::QWEN3;
     hp.rope_style = RopeStyle::NEOX;
+  } else if (*arch == "phi3") {
+    hp.arch = Arch::PHI3;
+    hp.rope_style = RopeStyle::NEOX;
   } else {
-    throw Error("MODEL_ARCH", "unsupported architecture '" + *arch + "' (tome runs llama, qwen2 and qwen3)");
+    throw Error("MODEL_ARCH", "unsupported architecture '" + *arch + "' (tome runs llama, qwen2, qwen3 and phi3)");
   }
   const std::string a = *arch + ".";
   hp.n_layer = checked_dim(require_int(g, a + "block_count"), a + "block_count", 4096);
@@ -98,18 +100,23 @@ HParams read_hparams(const GgufFile& g) {
   hp.rope_freq_base = float(g.get_float(a + "rope.freq_base").value_or(10000.0));
   if (!(hp.rope_freq_base > 1)) throw Error("MODEL_HPARAMS", "rope.freq_base out of range");
 
-  // Linear RoPE scaling (rope.scaling.type = linear, factor f): positions / f.
+  // RoPE scaling as llama.cpp reads it: rope.scaling.factor f (else the older rope.scale_linear)
+  // divides positions by f under every type but none (linear when no type is given; YaRN
+  // mixes in the unscaled angles below); LongRoPE (phi3) rotates by per-pair factors
+  // (weights.h) and its attn_factor, and has no factor key of its own.
   auto scaling = g.get_string(a + "rope.scaling.type");
+  if (scaling && *scaling != "none" && *scaling != "linear" && *scaling != "yarn" && *scaling != "longrope")
+    throw Error("MODEL_HPARAMS", "rope scaling '" + *scaling + "' is not supported (none, linear, yarn, longrope)");
   double factor = g.get_float(a + "rope.scaling.factor").value_or(0.0);
-  if (!scaling && factor == 0.0) factor = 0.0;
-  if (scaling && *scaling != "none" && *scaling != "linear" && *scaling != "yarn")
-    throw Error("MODEL_HPARAMS", "rope scaling '" + *scaling + "' is not supported (none, linear, yarn)");
-  if (scaling && (*scaling == "linear" || *scaling == "yarn") && factor > 0) hp.rope_freq_scale = float(1.0 / factor);
-  if (auto s = g.get_float(a + "rope.scale_linear"); s && *s > 0) hp.rope_freq_scale = float(1.0 / *s);
+  if (factor == 0.0) factor = g.get_float(a + "rope.scale_linear").value_or(0.0);
+  if (!(factor >= 0 && factor < 1e6)) throw Error("MODEL_HPARAMS", "rope.scaling.factor out of range");
+  if (factor > 0 && !(scaling && *scaling == "none")) hp.rope_freq_scale = float(1.0 / factor);
   const float attn_factor = float(g.get_float(a + "rope.scaling.attn_factor").value_or(1.0));
   if (!(attn_factor > 0 && attn_factor < 100)) throw Error("MODEL_HPARAMS", "rope.scaling.attn_factor out of range");
   hp.rope_mscale = attn_factor;
-  if (scaling && *scaling == "yarn") set_yarn(g, a, hp, attn_factor);
+  hp.n_ctx_orig = checked_dim(g.get_int(a + "rope.scaling.original_context_length").value_or(hp.n_ctx_train),
+                              a + "rope.scaling.original_context_length", 1 << 30);
+  if (scaling && *scaling == "yarn") set_yarn(hp, attn_factor);
 
   auto tokens = g.get_array("tokenizer.ggml.tokens");
   hp.n_vocab = int(g.get_int(a + "vocab_size").value_or(tokens ? int64_t(tokens->array_size()) : 0));

@@ -1,6 +1,7 @@
 // Hyperparameters of a Llama-family model, read from GGUF metadata
 // (<arch>.block_count, <arch>.embedding_length, ...), with llama.cpp's defaults.
 #pragma once
+#include <cmath>
 #include <cstdint>
 #include <string>
 
@@ -9,15 +10,19 @@ namespace tome {
 class GgufFile;
 
 // QWEN2: Q/K/V biases; QWEN3: no biases, each head's Q and K RMS-normed (gains
-// attn_q_norm / attn_k_norm, head_dim wide) before RoPE.
-enum class Arch { LLAMA, QWEN2, QWEN3 };
+// attn_q_norm / attn_k_norm, head_dim wide) before RoPE. PHI3 (Phi-3, Phi-3.5,
+// Phi-4): Q, K and V in one matrix (attn_qkv, in that order), the FFN's gate and
+// up in one (ffn_up, gate first), Q scaled by 1/sqrt(head_dim) after RoPE and
+// attended at scale 1 (llama.cpp's order), LongRoPE frequency factors for
+// contexts up to and past the original one (rope_factors_short / _long).
+enum class Arch { LLAMA, QWEN2, QWEN3, PHI3 };
 // NORM rotates adjacent pairs (x[2i], x[2i+1]) (llama; GGUF conversion permutes
-// Q/K for it); NEOX rotates (x[i], x[i + n_rot/2]) (qwen2, qwen3).
+// Q/K for it); NEOX rotates (x[i], x[i + n_rot/2]) (qwen2, qwen3, phi3).
 enum class RopeStyle { NORM, NEOX };
 
 struct HParams {
   Arch arch = Arch::LLAMA;
-  std::string arch_name;   // "llama" | "qwen2" | "qwen3"
+  std::string arch_name;   // "llama" | "qwen2" | "qwen3" | "phi3"
   int n_layer = 0;
   int n_embd = 0;          // model width
   int n_head = 0;          // query heads
@@ -26,6 +31,9 @@ struct HParams {
   int n_ff = 0;            // feed-forward width
   int n_vocab = 0;
   int n_ctx_train = 0;
+  // rope.scaling.original_context_length (default n_ctx_train): a session longer than it
+  // rotates by LongRoPE's long factors, as llama.cpp chooses them by its context size
+  int n_ctx_orig = 0;
   int n_rot = 0;           // rotated dims per head (rope.dimension_count)
   float rms_eps = 1e-5f;
   float rope_freq_base = 10000.0f;
@@ -41,9 +49,13 @@ struct HParams {
   int n_gqa() const { return n_head / n_head_kv; }
   int q_dim() const { return n_head * head_dim; }
   int kv_dim() const { return n_head_kv * head_dim; }
+  // Attention scores are kq_scale() * (q_scale() * q) . k: phi3 scales Q first (one f32
+  // multiply, as ggml_scale), the others the dot products.
+  float q_scale() const { return arch == Arch::PHI3 ? 1.0f / std::sqrt(float(head_dim)) : 1.0f; }
+  float kq_scale() const { return arch == Arch::PHI3 ? 1.0f : 1.0f / std::sqrt(float(head_dim)); }
 };
 
-// Throws tome::Error MODEL_ARCH for architectures other than llama/qwen2/qwen3 and
+// Throws tome::Error MODEL_ARCH for architectures other than llama/qwen2/qwen3/phi3 and
 // MODEL_HPARAMS for missing or inconsistent values (named in the message).
 HParams read_hparams(const GgufFile& gguf);
 

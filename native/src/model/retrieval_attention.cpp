@@ -312,7 +312,7 @@ void RetrievalAttention::monitor_scores(int layer, int g, const float* q, int n_
 // One head's recall and mass from its row of scores sh (n_ctx, scaled in place).
 void RetrievalAttention::monitor_head(int layer, float* sh, int64_t n_ctx, const std::vector<int32_t>& rows,
                                       HeadResult& r) const {
-  const float scale = 1.0f / std::sqrt(float(hp_.head_dim));
+  const float scale = hp_.kq_scale();
   const int64_t idx_begin = s_.sinks, idx_end = indexed_end_[size_t(layer)];
   thread_local std::vector<float> e;
   e.resize(size_t(n_ctx));
@@ -370,7 +370,7 @@ void RetrievalAttention::attend_layer(int layer, const float* q, int64_t pos, fl
     st.index_insert_ms += ms_since(t);
   }
   const int G = hp_.n_head_kv, H = hp_.n_head, n_gqa = hp_.n_gqa(), hd = hp_.head_dim;
-  const float scale = 1.0f / std::sqrt(float(hd));
+  const float scale = hp_.kq_scale();
   const bool per_head = s_.group == GroupMode::kUnion || n_gqa == 1;
   heads_.resize(size_t(H));
   for (HeadResult& r : heads_) r = HeadResult{};

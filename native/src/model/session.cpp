@@ -449,10 +449,13 @@ void Session::embed_chunk(const int32_t* tokens, int64_t n) {
   fill_rope(n_past_, n);
 }
 
-// rotations of positions [pos0, pos0 + n), shared by every layer
+// rotations of positions [pos0, pos0 + n), shared by every layer (the factors by
+// the session's context, as llama.cpp chooses LongRoPE's by its context size)
 void Session::fill_rope(int64_t pos0, int64_t n) {
+  const HParams& hp = model_.hparams();
+  const std::vector<float>& factors = rope_factors_for(model_.weights(), hp, n_ctx());
   rope_.resize(size_t(n));
-  for (int64_t i = 0; i < n; ++i) rope_[size_t(i)].fill(model_.hparams(), model_.weights().rope_freq_factors, pos0 + i);
+  for (int64_t i = 0; i < n; ++i) rope_[size_t(i)].fill(hp, factors, pos0 + i);
 }
 
 // logits (rows, n_vocab) of the last row of x_ (n, E), or of all rows
@@ -496,7 +499,7 @@ void Session::forward_layer(int l, int64_t n) {
   std::vector<const uint16_t*>& v_heads = v_heads_;
   k_heads.resize(size_t(hp.n_head_kv));
   v_heads.resize(size_t(hp.n_head_kv));
-  const float scale = 1.0f / std::sqrt(float(hd));
+  const float scale = hp.kq_scale(), q_scale = hp.q_scale();
 
   const LayerWeights& L = w.layers[size_t(l)];
   auto t_other = Clock::now();
@@ -516,6 +519,8 @@ void Session::forward_layer(int l, int64_t n) {
     const int64_t pos = n_past_ + i;
     apply_rope(q_.data() + i * Q, hp.n_head, hd, hp.n_rot, hp.rope_style, rope_[size_t(i)]);
     apply_rope(k_.data() + i * KV, hp.n_head_kv, hd, hp.n_rot, hp.rope_style, rope_[size_t(i)]);
+    if (q_scale != 1.0f)
+      for (float* q = q_.data() + i * Q, *end = q + Q; q < end; ++q) *q *= q_scale;
     for (int g = 0; g < hp.n_head_kv; ++g) {
       f32_to_f16_row(k_.data() + i * KV + g * hd, kv_.k(l, g) + size_t(pos) * hd, hd);
       f32_to_f16_row(v_.data() + i * KV + g * hd, kv_.v(l, g) + size_t(pos) * hd, hd);

@@ -25,6 +25,7 @@ struct Shape {
 
 Shape shape_of(const std::string& name, const std::string& arch) {
   const bool qwen = arch == "qwen2" || arch == "qwen3";
+  if (name == "tiny" && arch == "phi3") return {2, 512, 4, 2, 512, 4096, 10000.0f, false, 0};
   if (name == "tiny") return {2, 256, 4, 2, 512, 4096, qwen ? 1e6f : 10000.0f, false, 0};
   if (name == "smol") return {30, 576, 9, 3, 1536, 131072, qwen ? 1e6f : 100000.0f, true, 0};
   if (name == "1b") return {16, 2048, 32, 8, 8192, 131072, qwen ? 1e6f : 500000.0f, true, qwen ? 0.0f : 32.0f};
@@ -106,8 +107,10 @@ GgmlType parse_weight_type(const std::string& name) {
 }
 
 void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
-  if (spec.arch != "llama" && spec.arch != "qwen2" && spec.arch != "qwen3")
-    throw Error("BAD_ARGUMENT", "unknown arch '" + spec.arch + "' (llama, qwen2, qwen3)");
+  if (spec.arch != "llama" && spec.arch != "qwen2" && spec.arch != "qwen3" && spec.arch != "phi3")
+    throw Error("BAD_ARGUMENT", "unknown arch '" + spec.arch + "' (llama, qwen2, qwen3, phi3)");
+  const bool phi3 = spec.arch == "phi3";
+  if (spec.longrope && !phi3) throw Error("BAD_ARGUMENT", "LongRoPE is written for phi3 only");
   const Shape s = shape_of(spec.shape, spec.arch);
   if (spec.type != GgmlType::F32 && !can_quantize(spec.type))
     throw Error("BAD_ARGUMENT", std::string("cannot write weights of type ") + ggml_type_name(uint32_t(spec.type)));
@@ -121,8 +124,13 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
   GgufWriter w;
   const std::string a = spec.arch + ".";
   const int head_dim = s.n_embd / s.n_head;
+  const int n_rot = phi3 ? head_dim * 3 / 4 : head_dim;
+  const int n_ctx_orig = 256;  // LongRoPE's original context
   w.set_string("general.architecture", spec.arch);
-  w.set_string("general.name", "tome synthetic " + spec.arch + " " + spec.shape + " " + lower(ggml_type_name(uint32_t(spec.type))));
+  // llama.cpp gives a model named like Phi-3 Phi-3's token attributes, and fails on a
+  // vocabulary without Phi-3's tokens: the name of a phi3 model does not say phi3
+  const std::string arch_label = phi3 ? "phi-three" : spec.arch;
+  w.set_string("general.name", "tome synthetic " + arch_label + " " + spec.shape + " " + lower(ggml_type_name(uint32_t(spec.type))));
   w.set_u64("general.seed", spec.seed);
   w.set_u32(a + "block_count", uint32_t(s.n_layer));
   // a YaRN model's context_length is its original one, as Qwen's GGUFs write it
@@ -131,13 +139,19 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
   w.set_u32(a + "feed_forward_length", uint32_t(s.n_ff));
   w.set_u32(a + "attention.head_count", uint32_t(s.n_head));
   w.set_u32(a + "attention.head_count_kv", uint32_t(s.n_head_kv));
-  w.set_u32(a + "rope.dimension_count", uint32_t(head_dim));
+  w.set_u32(a + "rope.dimension_count", uint32_t(n_rot));
   w.set_f32(a + "rope.freq_base", s.rope_base);
   w.set_f32(a + "attention.layer_norm_rms_epsilon", 1e-5f);
   if (spec.yarn_factor > 0) {
     w.set_string(a + "rope.scaling.type", "yarn");
     w.set_f32(a + "rope.scaling.factor", spec.yarn_factor);
     w.set_u32(a + "rope.scaling.original_context_length", uint32_t(float(s.n_ctx) / spec.yarn_factor));
+  }
+  if (spec.longrope) {
+    w.set_string(a + "rope.scaling.type", "longrope");
+    w.set_u32(a + "rope.scaling.original_context_length", uint32_t(n_ctx_orig));
+    const double scale = double(s.n_ctx) / n_ctx_orig;
+    w.set_f32(a + "rope.scaling.attn_factor", float(std::sqrt(1 + std::log(scale) / std::log(double(n_ctx_orig)))));
   }
   w.set_u32(a + "vocab_size", uint32_t(n_vocab));
   for (const GgufKV& kv : vocab->metadata())
@@ -176,6 +190,22 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
   matrix("token_embd.weight", n_vocab, E, 1.0f);
   vector("output_norm.weight", E, 1.0f, 0.1f);
   if (!s.tied) matrix("output.weight", n_vocab, E, 2.0f * lin);
+  if (spec.longrope) {
+    // short factors near 1; long ones rising from 1 to the context's scale over the pairs
+    // (the slowest-turning pairs stretched the most), jittered so no pair is trivial
+    const int half = n_rot / 2;
+    const float scale = float(s.n_ctx) / float(n_ctx_orig);
+    std::vector<uint8_t> shorts(static_cast<size_t>(half) * 4), longs(static_cast<size_t>(half) * 4);
+    SplitMix rng{hash_name("longrope", spec.seed)};
+    for (int i = 0; i < half; ++i) {
+      const float f_short = 1.0f + 0.05f * float(rng.uniform());
+      const float f_long = 1.0f + (scale - 1.0f) * float(i) / float(half - 1) * (0.9f + 0.2f * float(rng.uniform()));
+      std::memcpy(shorts.data() + 4 * i, &f_short, 4);
+      std::memcpy(longs.data() + 4 * i, &f_long, 4);
+    }
+    w.add_tensor_owned("rope_factors_short.weight", GgmlType::F32, {half}, std::move(shorts));
+    w.add_tensor_owned("rope_factors_long.weight", GgmlType::F32, {half}, std::move(longs));
+  }
   if (s.llama3_rope_factor > 0) {
     std::vector<float> f = llama3_rope_factors(head_dim, s.rope_base, s.llama3_rope_factor);
     std::vector<uint8_t> bytes(f.size() * 4);
@@ -185,9 +215,13 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
   for (int l = 0; l < s.n_layer; ++l) {
     const std::string p = "blk." + std::to_string(l) + ".";
     vector(p + "attn_norm.weight", E, 1.0f, 0.1f);
-    matrix(p + "attn_q.weight", E, E, lin);
-    matrix(p + "attn_k.weight", KV, E, lin);
-    matrix(p + "attn_v.weight", KV, E, lin);
+    if (phi3) {
+      matrix(p + "attn_qkv.weight", E + 2 * KV, E, lin);  // Q, K, V rows
+    } else {
+      matrix(p + "attn_q.weight", E, E, lin);
+      matrix(p + "attn_k.weight", KV, E, lin);
+      matrix(p + "attn_v.weight", KV, E, lin);
+    }
     matrix(p + "attn_output.weight", E, E, lin);
     if (spec.arch == "qwen2") {
       vector(p + "attn_q.bias", E, 0.0f, 0.1f);
@@ -199,8 +233,12 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
       vector(p + "attn_k_norm.weight", head_dim, 1.0f, 0.1f);
     }
     vector(p + "ffn_norm.weight", E, 1.0f, 0.1f);
-    matrix(p + "ffn_gate.weight", F, E, lin);
-    matrix(p + "ffn_up.weight", F, E, lin);
+    if (phi3) {
+      matrix(p + "ffn_up.weight", 2 * F, E, lin);  // gate rows, then up rows
+    } else {
+      matrix(p + "ffn_gate.weight", F, E, lin);
+      matrix(p + "ffn_up.weight", F, E, lin);
+    }
     matrix(p + "ffn_down.weight", E, F, 1.0f / std::sqrt(float(F)));
   }
   w.write_to_file(spec.out_path);

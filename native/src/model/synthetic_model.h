@@ -5,6 +5,9 @@
 //   smol 30 layers,  576 wide,  9 heads, 3 KV heads, FFN 1536  (SmolLM-135M)
 //   1b   16 layers, 2048 wide, 32 heads, 8 KV heads, FFN 8192  (Llama 3.2 1B, tied, rope_freqs)
 //   8b   32 layers, 4096 wide, 32 heads, 8 KV heads, FFN 14336 (Llama 3 8B)
+// phi3 writes its fused attn_qkv and ffn_up (gate rows first), and its tiny shape
+// is 512 wide with 4 heads of 128, 96 of them rotated (Phi-4-mini's partial
+// rotation; 1/sqrt(128), the Q scale, is not a power of two).
 // Matrices whose rows are not whole blocks of the type (576-wide rows and
 // 256-element K-quant blocks) fall back as llama.cpp's quantizer does to a
 // type that fits: Q4_K -> Q4_0, Q5_K/Q6_K -> Q8_0 (tome has no Q5_0/Q5_1).
@@ -19,7 +22,7 @@ namespace tome {
 class ThreadPool;
 
 struct SyntheticModelSpec {
-  std::string arch = "llama";   // llama | qwen2 | qwen3
+  std::string arch = "llama";   // llama | qwen2 | qwen3 | phi3
   std::string shape = "tiny";   // tiny | smol | 1b | 8b
   GgmlType type = GgmlType::F16;
   std::string vocab_path;       // GGUF with tokenizer.* metadata
@@ -28,6 +31,10 @@ struct SyntheticModelSpec {
   // > 0: YaRN scaling by this factor (rope.scaling.type yarn; context_length and the
   // original context the shape's context over the factor), as Qwen's GGUFs carry it
   float yarn_factor = 0.0f;
+  // phi3 only: LongRoPE as Phi-3.5's GGUFs carry it (rope_factors_short / _long,
+  // attn_factor sqrt(1 + ln(s) / ln(orig))), with an original context of 256 so
+  // that a test's small sessions rotate by either set
+  bool longrope = false;
 };
 
 // Throws tome::Error BAD_ARGUMENT (unknown shape/arch/type), GGUF_* (vocab file),

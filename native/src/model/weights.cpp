@@ -58,7 +58,23 @@ std::vector<float> vec(const GgufFile& g, const std::string& name, int64_t n, bo
   return out;
 }
 
+// Rows [r0, r0 + n) of a matrix: its row bytes are whole blocks, so the rows
+// are the same bytes, and a matmul over them the same sums.
+WeightMatrix rows_of(const WeightMatrix& m, int64_t r0, int64_t n) {
+  WeightMatrix v = m;
+  v.rows = n;
+  v.data = static_cast<const uint8_t*>(m.data) + size_t(r0) * m.row_bytes;
+  return v;
+}
+
 }  // namespace
+
+const std::vector<float>& rope_factors_for(const Weights& w, const HParams& hp, int64_t n_ctx) {
+  if (!w.rope_freq_factors.empty()) return w.rope_freq_factors;
+  const int64_t padded = (n_ctx + 255) / 256 * 256;  // llama.cpp's context, padded to 256
+  if (padded > hp.n_ctx_orig && !w.rope_factors_long.empty()) return w.rope_factors_long;
+  return w.rope_factors_short;
+}
 
 Weights load_weights(const GgufFile& g, const HParams& hp) {
   Weights w;
@@ -73,15 +89,26 @@ Weights load_weights(const GgufFile& g, const HParams& hp) {
     w.tied_output = true;
   }
   w.rope_freq_factors = vec(g, "rope_freqs.weight", hp.n_rot / 2, false, bytes);
+  if (hp.arch == Arch::PHI3) {  // one pair for every layer, as llama.cpp reads them
+    w.rope_factors_short = vec(g, "rope_factors_short.weight", hp.n_rot / 2, false, bytes);
+    w.rope_factors_long = vec(g, "rope_factors_long.weight", hp.n_rot / 2, false, bytes);
+  }
   const bool bias = hp.arch == Arch::QWEN2;
   w.layers.resize(size_t(hp.n_layer));
   for (int l = 0; l < hp.n_layer; ++l) {
     const std::string p = "blk." + std::to_string(l) + ".";
     LayerWeights& L = w.layers[size_t(l)];
     L.attn_norm = vec(g, p + "attn_norm.weight", E, true, bytes);
-    L.wq = matrix(g, p + "attn_q.weight", Q, E, bytes);
-    L.wk = matrix(g, p + "attn_k.weight", KV, E, bytes);
-    L.wv = matrix(g, p + "attn_v.weight", KV, E, bytes);
+    if (hp.arch == Arch::PHI3 && g.tensor(p + "attn_qkv.weight")) {
+      const WeightMatrix qkv = matrix(g, p + "attn_qkv.weight", Q + 2 * KV, E, bytes);
+      L.wq = rows_of(qkv, 0, Q);
+      L.wk = rows_of(qkv, Q, KV);
+      L.wv = rows_of(qkv, Q + KV, KV);
+    } else {
+      L.wq = matrix(g, p + "attn_q.weight", Q, E, bytes);
+      L.wk = matrix(g, p + "attn_k.weight", KV, E, bytes);
+      L.wv = matrix(g, p + "attn_v.weight", KV, E, bytes);
+    }
     L.wo = matrix(g, p + "attn_output.weight", E, Q, bytes);
     L.bq = vec(g, p + "attn_q.bias", Q, bias, bytes);
     L.bk = vec(g, p + "attn_k.bias", KV, bias, bytes);
@@ -91,8 +118,14 @@ Weights load_weights(const GgufFile& g, const HParams& hp) {
       L.k_norm = vec(g, p + "attn_k_norm.weight", hp.head_dim, true, bytes);
     }
     L.ffn_norm = vec(g, p + "ffn_norm.weight", E, true, bytes);
-    L.w_gate = matrix(g, p + "ffn_gate.weight", F, E, bytes);
-    L.w_up = matrix(g, p + "ffn_up.weight", F, E, bytes);
+    if (hp.arch == Arch::PHI3) {  // gate rows first (ggml_swiglu's first half)
+      const WeightMatrix gate_up = matrix(g, p + "ffn_up.weight", 2 * F, E, bytes);
+      L.w_gate = rows_of(gate_up, 0, F);
+      L.w_up = rows_of(gate_up, F, F);
+    } else {
+      L.w_gate = matrix(g, p + "ffn_gate.weight", F, E, bytes);
+      L.w_up = matrix(g, p + "ffn_up.weight", F, E, bytes);
+    }
     L.w_down = matrix(g, p + "ffn_down.weight", E, F, bytes);
   }
   return w;

@@ -19,6 +19,7 @@ struct LayerWeights {
   std::vector<float> q_norm, k_norm;       // qwen3 only: (head_dim) each head's Q / K RMS-norm gains
   std::vector<float> ffn_norm;             // (n_embd)
   WeightMatrix w_gate, w_up, w_down;       // (n_ff, n_embd) x2, (n_embd, n_ff)
+  // phi3: wq, wk, wv are row ranges of one attn_qkv matrix, and w_gate, w_up of one ffn_up
 };
 
 struct Weights {
@@ -28,11 +29,20 @@ struct Weights {
   WeightMatrix output;                     // (n_vocab, n_embd); token_embd when tied
   bool tied_output = false;
   std::vector<float> rope_freq_factors;    // (n_rot/2) Llama 3.1 rope_freqs, or empty
+  // (n_rot/2) phi3's LongRoPE factors, or empty: the short ones for sessions up to
+  // n_ctx_orig, the long ones past it (used only when rope_freq_factors is empty)
+  std::vector<float> rope_factors_short, rope_factors_long;
   uint64_t weight_bytes = 0;               // bytes of all tensors used
 };
 
 // Throws tome::Error MODEL_TENSOR (missing / wrong shape) or UNSUPPORTED_TYPE
 // (naming the tensor and its type) .
 Weights load_weights(const GgufFile& gguf, const HParams& hp);
+
+// The frequency factors a session of n_ctx positions rotates by (llama.cpp's
+// choice: rope_freqs, else LongRoPE's long ones when the context, padded to a
+// multiple of 256 as llama.cpp pads it, is past the original one, else its
+// short ones); empty for none.
+const std::vector<float>& rope_factors_for(const Weights& w, const HParams& hp, int64_t n_ctx);
 
 }  // namespace tome

@@ -48,4 +48,16 @@ describe("architectures", () => {
     const info = new addon.Model(file).info();
     expect(info).toMatchObject({ arch: "phi3", headDim: 128, nRot: 96, nFf: 512, nCtxTrain: 4096, ropeFreqScale: 1 });
   });
+
+  it.skipIf(!hasData)("keeps a LongRoPE model's short- and long-factor keys in different stores", async () => {
+    // the session's context chooses the factors (original context 256): keys rotated by one set
+    // are no use to a session of the other, so the store identity names the set
+    const addon = loadAddon();
+    const model = new addon.Model(await syntheticModel("phi3", "tiny", "q8_0", dir, undefined, { longrope: true }));
+    const settings = (ctx: number) => new addon.Session(model, { ctx, threads: 1 }).storeIdentity().settings;
+    expect(settings(128)).toMatch(/;rope=short$/);
+    expect(settings(512)).toMatch(/;rope=long$/);
+    const plain = new addon.Model(await syntheticModel("phi3", "tiny", "q8_0", dir));
+    expect(new addon.Session(plain, { ctx: 512, threads: 1 }).storeIdentity().settings).not.toMatch(/rope=/);
+  });
 });

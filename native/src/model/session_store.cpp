@@ -8,6 +8,7 @@
 #include "common/error.h"
 #include "model/fingerprint.h"
 #include "model/session.h"
+#include "model/weights.h"
 #include "retrieval/growth.h"
 #include "retrieval/key_matrix.h"
 
@@ -15,9 +16,14 @@ namespace tome {
 
 namespace {
 
-// What shapes K/V: the attention numerics of the (always full) prefill.
-std::string kv_settings_text(const RetrievalSettings& r) {
-  return std::string("numerics=") + (r.numerics == AttentionNumerics::EXACT ? "exact" : "llama");
+// What shapes K/V: the attention numerics of the (always full) prefill, and for a
+// LongRoPE model the factors its keys were rotated by (a session's context chooses
+// them: a store of short-factor keys is no use to a long-context session).
+std::string kv_settings_text(const RetrievalSettings& r, const Weights& w, const HParams& hp, int64_t n_ctx) {
+  std::string s = std::string("numerics=") + (r.numerics == AttentionNumerics::EXACT ? "exact" : "llama");
+  if (!w.rope_factors_long.empty() && w.rope_freq_factors.empty())
+    s += &rope_factors_for(w, hp, n_ctx) == &w.rope_factors_long ? ";rope=long" : ";rope=short";
+  return s;
 }
 
 // What shapes the queries kept and the indexes built: the index kind.
@@ -36,7 +42,7 @@ StoreIdentity Session::make_store_identity() const {
   StoreIdentity id;
   id.model_fp = model_fingerprint(model_);
   id.tokenizer_fp = tokenizer_fingerprint(model_);
-  id.settings = kv_settings_text(opts_.retrieval);
+  id.settings = kv_settings_text(opts_.retrieval, model_.weights(), hp, kv_.n_ctx());
   id.n_layer = hp.n_layer;
   id.n_head_kv = hp.n_head_kv;
   id.head_dim = hp.head_dim;

@@ -188,7 +188,7 @@ describe.skipIf(!hasData)("retrieval attention", () => {
     expect(s.lastStats().sparse).toBe(true);
     expect(s.nPast()).toBe(doc.length + 1);
   });
-  it("phi3, whose Q is scaled before attention: flat and retrieval with top-k = all keys equal full attention", async () => {
+  it("phi3, whose Q is scaled before attention: flat and retrieval with top-k = all keys follow full attention", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tome-phi3-"));
     try {
       const addon = loadAddon();

@@ -19,12 +19,13 @@ import { argmax, openTome } from "../helpers/tome";
 // lanes differently: ~1e-7 relative) and BF16 (llama.cpp's AVX512-BF16 dot
 // instruction, whose rounding tome does not emulate). Measured on these models:
 // 1e-6 for the bit-exact types (only how the test reads probabilities back; qwen3's
-// per-head Q/K norms and phi3's fused matrices, partial rotation and Q scale included), ~1e-3 for f32 (2.2e-3 for qwen3: its norms rescale
-// every head's Q and K, and the matmuls' rounding with them), ~5e-3 for f16 (f16
-// activations), 3.3e-2 for bf16: an activation rounded to bf16 has 8 significant
-// bits, so a 1e-7 difference that flips one rounding moves it by 2^-9 of its value,
-// and that moves the logits of a 256-wide model by a few hundredths. Bounds: 2x the
-// measured figure, at least 1e-4.
+// per-head Q/K norms and phi3's fused matrices, partial rotation, Q scale and
+// LongRoPE included), ~1e-3 for f32 (2.2e-3 for qwen3: its norms rescale every
+// head's Q and K, and the matmuls' rounding with them; 2.0-3.0e-3 for phi3), ~5e-3
+// for f16 (f16 activations; 6.7e-3 for phi3), 3.3e-2 for bf16 (4.0e-2 for phi3): an
+// activation rounded to bf16 has 8 significant bits, so a 1e-7 difference that flips
+// one rounding moves it by 2^-9 of its value, and that moves the logits of a
+// 256-wide model by a few hundredths. Bounds: 2x the llama figure, at least 1e-4.
 const BOUND: Record<string, number> = {
   f32: 5e-3, f16: 1e-2, bf16: 7e-2, q8_0: 1e-4, q4_0: 1e-4, q4_k: 1e-4, q5_k: 1e-4, q6_k: 1e-4, iq4_nl: 1e-4,
 };

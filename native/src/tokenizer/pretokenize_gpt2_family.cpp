@@ -1,8 +1,10 @@
-// The GPT-2, Llama-3 and Qwen2 splitters: one left-to-right pass over a piece,
-// trying the regex alternatives in order at each position. They reproduce
-// llama.cpp's hand-written versions (unicode_regex_split_custom_*), which are
-// what llama.cpp actually runs for these regexes, including how a lookahead or
-// an optional space behaves at the end of a piece.
+// The GPT-2, Llama-3, Qwen2 and Tekken splitters: one left-to-right pass over a
+// piece, trying the regex alternatives in order at each position. The first
+// three reproduce llama.cpp's hand-written versions (unicode_regex_split_custom_*),
+// which are what llama.cpp actually runs for these regexes, including how a
+// lookahead or an optional space behaves at the end of a piece; Tekken reproduces
+// what std::regex does with llama.cpp's rewrite of its regex over the text with
+// every non-ASCII code point collapsed to its category (unicode_regex_split).
 #include "tokenizer/pretokenize_steps.h"
 
 #include "tokenizer/unicode_props.h"
@@ -143,6 +145,90 @@ static void split_llama3_like(const uint32_t* cpts, size_t begin, size_t end, si
       pos += space;
       while (is_other(p.flags(pos))) ++pos;
       while (is_cr_lf(p.cp(pos))) ++pos;
+      emit.to(pos);
+      continue;
+    }
+
+    size_t n_ws = 0;
+    size_t after_last_crlf = 0;
+    while (p.flags(pos + n_ws).is_whitespace()) {
+      if (is_cr_lf(p.cp(pos + n_ws))) after_last_crlf = pos + n_ws + 1;
+      ++n_ws;
+    }
+    if (after_last_crlf > 0) {                         // \s*[\r\n]+
+      pos = after_last_crlf;
+      emit.to(pos);
+      continue;
+    }
+    if (n_ws > 1 && p.cp(pos + n_ws) != kNone) {       // \s+(?!\S)
+      pos += n_ws - 1;
+      emit.to(pos);
+      continue;
+    }
+    if (n_ws > 0) {                                    // \s+
+      pos += n_ws;
+      emit.to(pos);
+      continue;
+    }
+    emit.to(++pos);
+  }
+}
+
+// Tekken (Mistral NeMo, Mistral Small 3), as llama.cpp rewrites it, with U = a letter that is
+// not a-z and L = a letter that is not A-Z (a non-ASCII letter is both; \p{M} is left out):
+//   [^\r\n\p{L}\p{N}]?U*L+ | [^\r\n\p{L}\p{N}]?U+L* | \p{N} | ?[^\s\p{L}\p{N}]+[\r\n/]* |
+//   \s*[\r\n]+ | \s+(?!\S) | \s+
+// std::regex tries the alternatives in order, backtracking within each: U*L+ takes the longest
+// run of U, then needs an L next, else gives U back one at a time until an L (a non-ASCII
+// letter, the only U that is also L) can start L+; failing that, U+L* takes the U run.
+void split_tekken(const uint32_t* cpts, size_t begin, size_t end, std::vector<size_t>& out) {
+  const Piece p{cpts, begin, end};
+  Emitter emit{out, begin};
+  auto upper = [&](size_t i) { return p.flags(i).is_letter() && !(p.cp(i) >= 'a' && p.cp(i) <= 'z'); };
+  auto lower_ = [&](size_t i) { return p.flags(i).is_letter() && !(p.cp(i) >= 'A' && p.cp(i) <= 'Z'); };
+  size_t pos = begin;
+  while (pos < end) {
+    const uint32_t cp = p.cp(pos);
+    const CpFlags f = p.flags(pos);
+
+    // [^\r\n\p{L}\p{N}]? then the letters (alternatives 1 and 2)
+    const bool lead = !(is_cr_lf(cp) || f.is_letter() || f.is_number()) && p.flags(pos + 1).is_letter();
+    if (f.is_letter() || lead) {
+      const size_t r = pos + lead;  // the first letter
+      size_t k = r;
+      while (upper(k)) ++k;  // U*, greedy
+      size_t l = kNone;      // where L+ starts
+      if (lower_(k)) {
+        l = k;
+      } else {
+        for (size_t j = k; j > r; --j)
+          if (lower_(j - 1)) {  // give U back down to the last L
+            l = j - 1;
+            break;
+          }
+      }
+      if (l != kNone) {
+        pos = l + 1;
+        while (lower_(pos)) ++pos;  // L+, greedy
+      } else {
+        pos = k;                    // U+ (k > r: the letter at r is U), then L*: none follows
+      }
+      emit.to(pos);
+      continue;
+    }
+
+    if (f.is_number()) {  // \p{N}
+      emit.to(++pos);
+      continue;
+    }
+
+    //  ?[^\s\p{L}\p{N}]+[\r\n/]*
+    const bool space = cp == ' ';
+    const CpFlags f2 = space ? p.flags(pos + 1) : f;
+    if (!(f2.is_whitespace() || f2.is_letter() || f2.is_number()) && f2.any()) {
+      pos += space;
+      while (is_other(p.flags(pos))) ++pos;
+      while (is_cr_lf(p.cp(pos)) || p.cp(pos) == '/') ++pos;
       emit.to(pos);
       continue;
     }

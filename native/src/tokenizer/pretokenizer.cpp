@@ -27,6 +27,7 @@ const std::vector<Entry>& table() {
       {{"llama3", "llama-v3", "llama-bpe", "falcon3", "falcon-h1", "pixtral", "midm-2.0", "lfm2", "jina-v5-nano"},
        {"llama3", {S::LLAMA3}, /*ignore_merges=*/true, /*add_bos=*/true}},
       {{"dbrx", "smaug-bpe"}, {"llama3-regex", {S::LLAMA3}}},
+      {{"tekken"}, {"tekken", {S::TEKKEN}, /*ignore_merges=*/true, /*add_bos=*/true}},
       {{"glm4", "chatglm-bpe"}, {"chatglm4", {S::LLAMA3}, false, false, /*no_bos=*/true}},
       {{"qwen2", "deepseek-r1-qwen", "kormo", "f2llmv2", "megrez", "stablelm2", "hunyuan", "solar-open"},
        {"qwen2", {S::QWEN2}}},
@@ -49,6 +50,7 @@ StepFn step_fn(SplitStep step) {
     case S::GPT2: return split::split_gpt2;
     case S::LLAMA3: return split::split_llama3;
     case S::QWEN2: return split::split_qwen2;
+    case S::TEKKEN: return split::split_tekken;
     case S::PUNCT_SYMBOL_RUN: return split::split_punct_symbol_runs;
     case S::NUMBER_RUN: return split::split_number_runs;
     case S::NUMBER_EACH: return split::split_number_each;

@@ -315,8 +315,8 @@ GOLDEN_MODEL_TESTS(deepseek_coder, "vocab/ggml-vocab-deepseek-coder.gguf")
 GOLDEN_MODEL_TESTS(llama_spm, "vocab/ggml-vocab-llama-spm.gguf")
 
 // The same real vocabularies with other pre-tokenizers / flags (metadata edited
-// the same way for llama.cpp): the llama-bpe, qwen2, default, starcoder and
-// falcon BPE paths end to end, deepseek-llm on the deepseek-coder vocabulary,
+// the same way for llama.cpp): the llama-bpe, qwen2, default, starcoder, falcon
+// and tekken BPE paths end to end, deepseek-llm on the deepseek-coder vocabulary,
 // and SPM without the space prefix.
 #define GOLDEN_VARIANT_TESTS(tag, file, variant)                    \
   TEST(golden_tokens_##tag) { check_tokens(file, variant); }        \
@@ -330,6 +330,7 @@ GOLDEN_VARIANT_TESTS(gpt2_vocab_pre_default, GPT2_VOCAB, "tokenizer.ggml.pre=def
 GOLDEN_VARIANT_TESTS(gpt2_vocab_pre_missing, GPT2_VOCAB, "-tokenizer.ggml.pre")
 GOLDEN_VARIANT_TESTS(gpt2_vocab_pre_starcoder, GPT2_VOCAB, "tokenizer.ggml.pre=starcoder")
 GOLDEN_VARIANT_TESTS(gpt2_vocab_pre_falcon, GPT2_VOCAB, "tokenizer.ggml.pre=falcon")
+GOLDEN_VARIANT_TESTS(gpt2_vocab_pre_tekken, GPT2_VOCAB, "tokenizer.ggml.pre=tekken")
 GOLDEN_VARIANT_TESTS(deepseek_vocab_pre_deepseek_llm, "vocab/ggml-vocab-deepseek-coder.gguf",
                      "tokenizer.ggml.pre=deepseek-llm")
 GOLDEN_VARIANT_TESTS(llama_spm_no_space_prefix, "vocab/ggml-vocab-llama-spm.gguf",
@@ -339,6 +340,7 @@ TEST(golden_splits_gpt2) { check_splits("gpt-2"); }
 TEST(golden_splits_default) { check_splits("default"); }
 TEST(golden_splits_llama_bpe) { check_splits("llama-bpe"); }
 TEST(golden_splits_qwen2) { check_splits("qwen2"); }
+TEST(golden_splits_tekken) { check_splits("tekken"); }
 TEST(golden_splits_deepseek_coder) { check_splits("deepseek-coder"); }
 TEST(golden_splits_deepseek_llm) { check_splits("deepseek-llm"); }
 

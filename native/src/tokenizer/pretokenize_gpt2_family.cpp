@@ -45,6 +45,32 @@ bool is_cr_lf(uint32_t c) { return c == '\r' || c == '\n'; }
 // [^\s\p{L}\p{N}] at a real position
 bool is_other(CpFlags f) { return !(f.is_whitespace() || f.is_letter() || f.is_number()) && f.any(); }
 
+// The alternatives Llama-3 and Tekken end with, at pos (a code point that no earlier one took):
+//    ?[^\s\p{L}\p{N}]+[\r\n]*  (Tekken: [\r\n/]*) | \s*[\r\n]+ | \s+(?!\S) | \s+
+// else the code point alone. Returns where the match ends.
+size_t punct_or_space_end(const Piece& p, size_t pos, bool slash) {
+  const CpFlags f = p.flags(pos);
+  // the punctuation run is entered on f.any(): a trailing lone space ends up alone, as \s+ would
+  const bool space = p.cp(pos) == ' ';
+  const CpFlags f2 = space ? p.flags(pos + 1) : f;
+  if (!(f2.is_whitespace() || f2.is_letter() || f2.is_number()) && f.any()) {
+    pos += space;
+    while (is_other(p.flags(pos))) ++pos;
+    while (is_cr_lf(p.cp(pos)) || (slash && p.cp(pos) == '/')) ++pos;
+    return pos;
+  }
+  size_t n_ws = 0;
+  size_t after_last_crlf = 0;
+  while (p.flags(pos + n_ws).is_whitespace()) {
+    if (is_cr_lf(p.cp(pos + n_ws))) after_last_crlf = pos + n_ws + 1;
+    ++n_ws;
+  }
+  if (after_last_crlf > 0) return after_last_crlf;                 // \s*[\r\n]+
+  if (n_ws > 1 && p.cp(pos + n_ws) != kNone) return pos + n_ws - 1;  // \s+(?!\S)
+  if (n_ws > 0) return pos + n_ws;                                  // \s+
+  return pos + 1;
+}
+
 }  // namespace
 
 // 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
@@ -138,39 +164,8 @@ static void split_llama3_like(const uint32_t* cpts, size_t begin, size_t end, si
       continue;
     }
 
-    //  ?[^\s\p{L}\p{N}]+[\r\n]*   (entered on f.any(): a trailing lone space ends up alone, as \s+ would)
-    const bool space = cp == ' ';
-    const CpFlags f2 = space ? p.flags(pos + 1) : f;
-    if (!(f2.is_whitespace() || f2.is_letter() || f2.is_number()) && f.any()) {
-      pos += space;
-      while (is_other(p.flags(pos))) ++pos;
-      while (is_cr_lf(p.cp(pos))) ++pos;
-      emit.to(pos);
-      continue;
-    }
-
-    size_t n_ws = 0;
-    size_t after_last_crlf = 0;
-    while (p.flags(pos + n_ws).is_whitespace()) {
-      if (is_cr_lf(p.cp(pos + n_ws))) after_last_crlf = pos + n_ws + 1;
-      ++n_ws;
-    }
-    if (after_last_crlf > 0) {                         // \s*[\r\n]+
-      pos = after_last_crlf;
-      emit.to(pos);
-      continue;
-    }
-    if (n_ws > 1 && p.cp(pos + n_ws) != kNone) {       // \s+(?!\S)
-      pos += n_ws - 1;
-      emit.to(pos);
-      continue;
-    }
-    if (n_ws > 0) {                                    // \s+
-      pos += n_ws;
-      emit.to(pos);
-      continue;
-    }
-    emit.to(++pos);
+    pos = punct_or_space_end(p, pos, false);
+    emit.to(pos);
   }
 }
 
@@ -184,8 +179,8 @@ static void split_llama3_like(const uint32_t* cpts, size_t begin, size_t end, si
 void split_tekken(const uint32_t* cpts, size_t begin, size_t end, std::vector<size_t>& out) {
   const Piece p{cpts, begin, end};
   Emitter emit{out, begin};
-  auto upper = [&](size_t i) { return p.flags(i).is_letter() && !(p.cp(i) >= 'a' && p.cp(i) <= 'z'); };
-  auto lower_ = [&](size_t i) { return p.flags(i).is_letter() && !(p.cp(i) >= 'A' && p.cp(i) <= 'Z'); };
+  auto upper_class = [&](size_t i) { return p.flags(i).is_letter() && !(p.cp(i) >= 'a' && p.cp(i) <= 'z'); };
+  auto lower_class = [&](size_t i) { return p.flags(i).is_letter() && !(p.cp(i) >= 'A' && p.cp(i) <= 'Z'); };
   size_t pos = begin;
   while (pos < end) {
     const uint32_t cp = p.cp(pos);
@@ -196,20 +191,20 @@ void split_tekken(const uint32_t* cpts, size_t begin, size_t end, std::vector<si
     if (f.is_letter() || lead) {
       const size_t r = pos + lead;  // the first letter
       size_t k = r;
-      while (upper(k)) ++k;  // U*, greedy
+      while (upper_class(k)) ++k;  // U*, greedy
       size_t l = kNone;      // where L+ starts
-      if (lower_(k)) {
+      if (lower_class(k)) {
         l = k;
       } else {
         for (size_t j = k; j > r; --j)
-          if (lower_(j - 1)) {  // give U back down to the last L
+          if (lower_class(j - 1)) {  // give U back down to the last L
             l = j - 1;
             break;
           }
       }
       if (l != kNone) {
         pos = l + 1;
-        while (lower_(pos)) ++pos;  // L+, greedy
+        while (lower_class(pos)) ++pos;  // L+, greedy
       } else {
         pos = k;                    // U+ (k > r: the letter at r is U), then L*: none follows
       }
@@ -222,39 +217,8 @@ void split_tekken(const uint32_t* cpts, size_t begin, size_t end, std::vector<si
       continue;
     }
 
-    //  ?[^\s\p{L}\p{N}]+[\r\n/]*
-    const bool space = cp == ' ';
-    const CpFlags f2 = space ? p.flags(pos + 1) : f;
-    if (!(f2.is_whitespace() || f2.is_letter() || f2.is_number()) && f2.any()) {
-      pos += space;
-      while (is_other(p.flags(pos))) ++pos;
-      while (is_cr_lf(p.cp(pos)) || p.cp(pos) == '/') ++pos;
-      emit.to(pos);
-      continue;
-    }
-
-    size_t n_ws = 0;
-    size_t after_last_crlf = 0;
-    while (p.flags(pos + n_ws).is_whitespace()) {
-      if (is_cr_lf(p.cp(pos + n_ws))) after_last_crlf = pos + n_ws + 1;
-      ++n_ws;
-    }
-    if (after_last_crlf > 0) {                         // \s*[\r\n]+
-      pos = after_last_crlf;
-      emit.to(pos);
-      continue;
-    }
-    if (n_ws > 1 && p.cp(pos + n_ws) != kNone) {       // \s+(?!\S)
-      pos += n_ws - 1;
-      emit.to(pos);
-      continue;
-    }
-    if (n_ws > 0) {                                    // \s+
-      pos += n_ws;
-      emit.to(pos);
-      continue;
-    }
-    emit.to(++pos);
+    pos = punct_or_space_end(p, pos, true);
+    emit.to(pos);
   }
 }
 

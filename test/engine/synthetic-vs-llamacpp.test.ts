@@ -1,6 +1,6 @@
 // Oracle: synthetic models of every architecture x tensor type against llama.cpp
 // (and YaRN-scaled ones of qwen2 and qwen3, LongRoPE ones of phi3 with either
-// set of factors).
+// set of factors, and llama and qwen3 with heads narrower than the model).
 // Teacher-forced over the same tokens; at every position the top-1 token is the
 // same and the log-probabilities (relative to the top token, so that they do not
 // depend on normalization) differ by at most BOUND[type].
@@ -84,6 +84,13 @@ describe.skipIf(!hasData)("synthetic models: tome vs llama.cpp, teacher-forced",
     for (const type of ["f32", "q8_0", "q4_k"])
       it(`${arch} ${type} with YaRN x4`, async () =>
         compare(await syntheticModel(arch, "tiny", type, dir, undefined, { yarnFactor: 4 }), `${arch} ${type} yarn x4`, BOUND[type]));
+
+  // heads of their own width (attention.key_length: Q is 256 wide in a 512-wide model, as Mistral
+  // NeMo's is 4096 in 5120; Qwen3's are wider than the model); llama.cpp's qwen2 has no such heads
+  for (const arch of ["llama", "qwen3"] as const)
+    for (const type of ["f32", "q8_0", "q4_k"])
+      it(`${arch} ${type} with Q narrower than the model`, async () =>
+        compare(await syntheticModel(arch, "tiny-narrow-q", type, dir), `${arch} ${type} narrow q`, BOUND[type]));
 
   // LongRoPE (Phi-3.5's GGUFs; original context 256 here): the short factors for a context of
   // 128 (llama.cpp pads it to 256, not past the original), the long ones for 512

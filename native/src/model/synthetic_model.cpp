@@ -21,16 +21,18 @@ struct Shape {
   float rope_base;
   bool tied;
   float llama3_rope_factor;  // > 0: write rope_freqs as Llama 3.1/3.2 do
+  int head_dim = 0;          // > 0: attention.key_length, so that Q is not n_embd wide
 };
 
 Shape shape_of(const std::string& name, const std::string& arch) {
   const bool qwen = arch == "qwen2" || arch == "qwen3";
   if (name == "tiny" && arch == "phi3") return {2, 512, 4, 2, 512, 4096, 10000.0f, false, 0};
   if (name == "tiny") return {2, 256, 4, 2, 512, 4096, qwen ? 1e6f : 10000.0f, false, 0};
+  if (name == "tiny-narrow-q") return {2, 512, 4, 2, 512, 4096, qwen ? 1e6f : 10000.0f, false, 0, 64};
   if (name == "smol") return {30, 576, 9, 3, 1536, 131072, qwen ? 1e6f : 100000.0f, true, 0};
   if (name == "1b") return {16, 2048, 32, 8, 8192, 131072, qwen ? 1e6f : 500000.0f, true, qwen ? 0.0f : 32.0f};
   if (name == "8b") return {32, 4096, 32, 8, 14336, 131072, qwen ? 1e6f : 500000.0f, false, qwen ? 0.0f : 8.0f};
-  throw Error("BAD_ARGUMENT", "unknown shape '" + name + "' (tiny, smol, 1b, 8b)");
+  throw Error("BAD_ARGUMENT", "unknown shape '" + name + "' (tiny, tiny-narrow-q, smol, 1b, 8b)");
 }
 
 // SplitMix64: a small, seedable generator; one stream per tensor row so rows
@@ -123,7 +125,7 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
 
   GgufWriter w;
   const std::string a = spec.arch + ".";
-  const int head_dim = s.n_embd / s.n_head;
+  const int head_dim = s.head_dim > 0 ? s.head_dim : s.n_embd / s.n_head;
   const int n_rot = phi3 ? head_dim * 3 / 4 : head_dim;
   const int n_ctx_orig = 256;  // LongRoPE's original context
   w.set_string("general.architecture", spec.arch);
@@ -140,6 +142,10 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
   w.set_u32(a + "attention.head_count", uint32_t(s.n_head));
   w.set_u32(a + "attention.head_count_kv", uint32_t(s.n_head_kv));
   w.set_u32(a + "rope.dimension_count", uint32_t(n_rot));
+  if (s.head_dim > 0) {
+    w.set_u32(a + "attention.key_length", uint32_t(head_dim));
+    w.set_u32(a + "attention.value_length", uint32_t(head_dim));
+  }
   w.set_f32(a + "rope.freq_base", s.rope_base);
   w.set_f32(a + "attention.layer_norm_rms_epsilon", 1e-5f);
   if (spec.yarn_factor > 0) {
@@ -186,7 +192,7 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
   };
 
   const float lin = 1.0f / std::sqrt(float(s.n_embd));
-  const int64_t E = s.n_embd, KV = int64_t(s.n_head_kv) * head_dim, F = s.n_ff;
+  const int64_t E = s.n_embd, Q = int64_t(s.n_head) * head_dim, KV = int64_t(s.n_head_kv) * head_dim, F = s.n_ff;
   matrix("token_embd.weight", n_vocab, E, 1.0f);
   vector("output_norm.weight", E, 1.0f, 0.1f);
   if (!s.tied) matrix("output.weight", n_vocab, E, 2.0f * lin);
@@ -216,15 +222,15 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
     const std::string p = "blk." + std::to_string(l) + ".";
     vector(p + "attn_norm.weight", E, 1.0f, 0.1f);
     if (phi3) {
-      matrix(p + "attn_qkv.weight", E + 2 * KV, E, lin);  // Q, K, V rows
+      matrix(p + "attn_qkv.weight", Q + 2 * KV, E, lin);  // Q, K, V rows
     } else {
-      matrix(p + "attn_q.weight", E, E, lin);
+      matrix(p + "attn_q.weight", Q, E, lin);
       matrix(p + "attn_k.weight", KV, E, lin);
       matrix(p + "attn_v.weight", KV, E, lin);
     }
-    matrix(p + "attn_output.weight", E, E, lin);
+    matrix(p + "attn_output.weight", E, Q, 1.0f / std::sqrt(float(Q)));
     if (spec.arch == "qwen2") {
-      vector(p + "attn_q.bias", E, 0.0f, 0.1f);
+      vector(p + "attn_q.bias", Q, 0.0f, 0.1f);
       vector(p + "attn_k.bias", KV, 0.0f, 0.1f);
       vector(p + "attn_v.bias", KV, 0.0f, 0.1f);
     }

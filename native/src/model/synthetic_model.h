@@ -2,8 +2,8 @@
 // weights in the chosen tensor type and the real vocabulary (every tokenizer.*
 // key) copied from a vocab GGUF. Shapes:
 //   tiny  2 layers,  256 wide,  4 heads, 2 KV heads, FFN  512  (tests)
-//   tiny-narrow-q  the same 512 wide with 4 heads of 64 (attention.key_length): Q is
-//         256 wide, narrower than the model, as Mistral NeMo's 32 heads of 128 on 5120
+//   tiny-narrow-q  2 layers, 512 wide, 4 heads of 64 (attention.key_length), 2 KV heads,
+//         FFN 512: Q is 256 wide, narrower than the model, as Mistral NeMo's 4096 in 5120
 //   smol 30 layers,  576 wide,  9 heads, 3 KV heads, FFN 1536  (SmolLM-135M)
 //   1b   16 layers, 2048 wide, 32 heads, 8 KV heads, FFN 8192  (Llama 3.2 1B, tied, rope_freqs)
 //   8b   32 layers, 4096 wide, 32 heads, 8 KV heads, FFN 14336 (Llama 3 8B)

@@ -2,7 +2,7 @@
 // CJK text are read as what they say (legacy-encodings.ts), while Western
 // Windows-1252 text, UTF-8 and binary data are read as before.
 import { describe, expect, it } from "vitest";
-import { decodeText, looksBinary } from "../../main/library/ingest/decode";
+import { decodeText, looksBinary, readTextFile } from "../../main/library/ingest/decode";
 import { readTxt } from "../../main/library/ingest/txt";
 import { encodeLegacy, encodeUtf16 } from "./helpers/legacy-encode";
 
@@ -64,6 +64,7 @@ describe("legacy encodings", () => {
         const bytes = encodeUtf16(book(text), bigEndian);
         expect(looksBinary(bytes)).toBe(false);
         expect(decodeText(bytes)).toEqual({ text: read(text), encoding: bigEndian ? "utf-16be" : "utf-16le" });
+        expect(readTextFile(bytes)).toEqual(decodeText(bytes));  // the two questions in one look
         expect(readTxt(bytes).text).toContain(text.slice(0, 20));
       });
     }
@@ -81,5 +82,6 @@ describe("legacy encodings", () => {
     let x = 12345;
     const bytes = Uint8Array.from({ length: 20000 }, () => ((x = (x * 1103515245 + 12345) >>> 0) >>> 16) & 0xff);
     expect(looksBinary(bytes)).toBe(true);
+    expect(readTextFile(bytes)).toBeNull();
   });
 });

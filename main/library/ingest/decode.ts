@@ -17,26 +17,73 @@ export interface Decoded {
 }
 
 export function decodeText(bytes: Uint8Array): Decoded {
-  let encoding: Decoded["encoding"];
-  let body = bytes;
-  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
-    encoding = "utf-8";
-    body = bytes.subarray(3);
-  } else if (bytes[0] === 0xff && bytes[1] === 0xfe) {
-    encoding = "utf-16le";
-    body = bytes.subarray(2);
-  } else if (bytes[0] === 0xfe && bytes[1] === 0xff) {
-    encoding = "utf-16be";
-    body = bytes.subarray(2);
-  } else {
-    encoding = utf16WithoutBom(bytes) ?? (mostlyUtf8(bytes) ? "utf-8" : (cjkUtf16(bytes) ?? legacyEncoding(bytes) ?? "windows-1252"));
+  return new Sniff(bytes).decode();
+}
+
+/** True when the bytes look like binary data rather than text (NULs, many control bytes). */
+export function looksBinary(bytes: Uint8Array): boolean {
+  return new Sniff(bytes).binary();
+}
+
+/** A text file: its bytes decoded, or null when they look like binary data. One look at the
+ *  bytes serves both questions (the UTF-16 tests read the same sample for each). */
+export function readTextFile(bytes: Uint8Array): Decoded | null {
+  const sniff = new Sniff(bytes);
+  return sniff.binary() ? null : sniff.decode();
+}
+
+/** The tests on one file's bytes, each run at most once. */
+class Sniff {
+  private utf16: "utf-16le" | "utf-16be" | null | undefined;
+  private cjk: "utf-16le" | "utf-16be" | null | undefined;
+  constructor(private readonly bytes: Uint8Array) {}
+
+  private utf16WithoutBom() {
+    if (this.utf16 === undefined) this.utf16 = utf16WithoutBom(this.bytes);
+    return this.utf16;
   }
-  let text: string;
-  if (encoding === "windows-1252") text = decode1252(body);
-  // stream: an incomplete last character (a file cut short) is left out rather than shown as U+FFFD
-  else if (encoding === "utf-8") text = new TextDecoder("utf-8").decode(body, { stream: true });
-  else text = new TextDecoder(encoding).decode(body);
-  return { text: normalizeNewlines(text), encoding };
+  private cjkUtf16() {
+    if (this.cjk === undefined) this.cjk = cjkUtf16(this.bytes);
+    return this.cjk;
+  }
+  private bom(): 0 | 2 | 3 {
+    const b = this.bytes;
+    if (b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) return 3;
+    return (b[0] === 0xff && b[1] === 0xfe) || (b[0] === 0xfe && b[1] === 0xff) ? 2 : 0;
+  }
+
+  decode(): Decoded {
+    const bytes = this.bytes;
+    const bom = this.bom();
+    const encoding: Decoded["encoding"] =
+      bom === 3 ? "utf-8"
+      : bom === 2 ? (bytes[0] === 0xff ? "utf-16le" : "utf-16be")
+      : this.utf16WithoutBom() ?? (mostlyUtf8(bytes) ? "utf-8" : (this.cjkUtf16() ?? legacyEncoding(bytes) ?? "windows-1252"));
+    const body = bytes.subarray(bom);
+    let text: string;
+    if (encoding === "windows-1252") text = decode1252(body);
+    // stream: an incomplete last character (a file cut short) is left out rather than shown as U+FFFD
+    else if (encoding === "utf-8") text = new TextDecoder("utf-8").decode(body, { stream: true });
+    else text = new TextDecoder(encoding).decode(body);
+    return { text: normalizeNewlines(text), encoding };
+  }
+
+  binary(): boolean {
+    const bytes = this.bytes;
+    const n = Math.min(bytes.length, SAMPLE);
+    if (n === 0) return false;
+    // UTF-16 (with a BOM or recognised without one) has NULs but is text.
+    if (this.bom() === 2 || this.utf16WithoutBom()) return false;
+    let ctrl = 0;
+    let nul = false;
+    for (let i = 0; i < n && !nul; i++) {
+      const b = bytes[i];
+      nul = b === 0;
+      if (b < 9 || (b > 13 && b < 32)) ctrl++;
+    }
+    // CJK text in UTF-16 has NULs (its ASCII) and control bytes (the low bytes of its characters)
+    return (nul || ctrl / n > 0.05) && this.cjkUtf16() === null;
+  }
 }
 
 // Windows-1252 differs from Latin-1 only in 0x80-0x9F (curly quotes, dashes, ...).
@@ -153,22 +200,4 @@ export function utf16WithoutBom(bytes: Uint8Array): "utf-16le" | "utf-16be" | nu
 /** CRLF and lone CR -> LF; a stray BOM and NULs removed. */
 export function normalizeNewlines(s: string): string {
   return s.replace(/\r\n?/g, "\n").replace(/^\ufeff/, "").replace(/\0/g, "");
-}
-
-/** True when the bytes look like binary data rather than text (NULs, many control bytes). */
-export function looksBinary(bytes: Uint8Array): boolean {
-  const n = Math.min(bytes.length, SAMPLE);
-  if (n === 0) return false;
-  // UTF-16 (with a BOM or recognised without one) has NULs but is text.
-  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) return false;
-  if (utf16WithoutBom(bytes)) return false;
-  let ctrl = 0;
-  let nul = false;
-  for (let i = 0; i < n && !nul; i++) {
-    const b = bytes[i];
-    nul = b === 0;
-    if (b < 9 || (b > 13 && b < 32)) ctrl++;
-  }
-  // CJK text in UTF-16 has NULs (its ASCII) and control bytes (the low bytes of its characters)
-  return (nul || ctrl / n > 0.05) && cjkUtf16(bytes) === null;
 }

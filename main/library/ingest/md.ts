@@ -1,13 +1,14 @@
 // Markdown books (.md): the text as written (markdown reads well as plain text),
 // chapters from # headings, title from the first level-1 heading or front matter.
-import { decodeText, looksBinary } from "./decode";
+import { readTextFile } from "./decode";
 import { markdownChapters, markdownHeadings } from "./chapters";
 import { corrupt, empty } from "./errors";
 import type { Ingested } from "./types";
 
 export function readMd(bytes: Uint8Array): Ingested {
-  if (looksBinary(bytes)) throw corrupt("Markdown", "it holds binary data, not text");
-  let text = decodeText(bytes).text;
+  const decoded = readTextFile(bytes);
+  if (!decoded) throw corrupt("Markdown", "it holds binary data, not text");
+  let text = decoded.text;
   let title: string | null = null;
   let author: string | null = null;
   const front = /^---\n([\s\S]*?)\n---\n/.exec(text);

@@ -2,15 +2,16 @@
 // The title is a "Title:" line near the top (Gutenberg's header has one), else
 // the file name (ingest's fallback): a text's first line is as often a speaker
 // ("First Citizen:") or a sentence as a title.
-import { decodeText, looksBinary } from "./decode";
+import { readTextFile } from "./decode";
 import { stripGutenberg } from "./gutenberg";
 import { findChapters } from "./chapters";
 import { corrupt, empty } from "./errors";
 import type { IngestOptions, Ingested } from "./types";
 
 export function readTxt(bytes: Uint8Array, opts: IngestOptions = {}): Ingested {
-  if (looksBinary(bytes)) throw corrupt("text", "it holds binary data, not text");
-  const { text: raw } = decodeText(bytes);
+  const decoded = readTextFile(bytes);
+  if (!decoded) throw corrupt("text", "it holds binary data, not text");
+  const raw = decoded.text;
   const g = opts.skipBoilerplate === false ? { text: raw, skipped: false, title: null, author: null } : stripGutenberg(raw);
   // Trailing blanks off each line. The lookbehind lets a match start only where a run of blanks
   // starts: plain /[ \t]+$/gm retries from every blank of a run not at a line's end, quadratic

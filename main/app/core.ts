@@ -264,12 +264,23 @@ export class AppCore {
 
   /**
    * After the engine bound a book to its KV store: remembered; stores the disk budget removed
-   * show as not saved; a store the disk refused is said (the book was read without it).
+   * show as not saved; a store the disk refused is said (the book was read without it), and
+   * so is a store whose sinks and window the engine kept over the settings'.
    */
   storeUsed(documentId: number, res: { cache?: string; cacheFile?: string; cacheRemoved?: number }, modelPath: string, tokensUsed: number) {
     if (res.cache?.startsWith("off: ") && !this.cacheWarned.has(`${documentId} ${res.cache}`)) {
       this.cacheWarned.add(`${documentId} ${res.cache}`); // once per book and reason
       this.emit("app.notice", { kind: "error", text: `This book's KV cache could not be saved, so it will be read again next time: ${res.cache.slice(5)}` });
+    }
+    const kept = res.cache?.match(/; kept sinks (\d+) window (\d+)$/);
+    if (kept && !this.cacheWarned.has(`${documentId} ${res.cache}`)) {
+      this.cacheWarned.add(`${documentId} ${res.cache}`);
+      this.emit("app.notice", {
+        kind: "info",
+        text:
+          `This book keeps the ${kept[1]} sink and ${kept[2]} window tokens its index was built with, so it is not read again; ` +
+          `the new values apply to books read from now on.`,
+      });
     }
     if (res.cacheFile) this.lib.documents.setSaved(documentId, res.cacheFile, modelPath, tokensUsed);
     if (res.cacheRemoved) for (const d of this.lib.documents.list()) this.emit("doc.updated", d);

@@ -142,6 +142,11 @@ export interface Residency {
 export interface StepStats {
   tokens: number;
   mode: AttentionMode;
+  /** The static set the session runs with: the sinks and window asked for, or those of the
+   * document's store, which a session of the same mode adopts (with its graph degree and
+   * query sample) instead of reading the document again. */
+  sinks: number;
+  window: number;
   sparse: boolean;
   ms: {
     matmul: number;

@@ -54,7 +54,9 @@ export interface EngineOps {
    * Makes the session hold exactly `tokens` (reusing the common prefix). Progress events.
    * tokens[0, docEnd) is the document's prompt prefix: with a cache folder it is kept in the
    * document's KV store (restored instead of prefilled, resumed when interrupted) and the
-   * retrieval index is built over it. `cache` says where it came from or why there is none;
+   * retrieval index is built over it. `cache` says where it came from ("restored N", with
+   * "; kept sinks S window W" when the store's static set was kept over the settings') or why
+   * there is none ("off: why");
    * `cacheFile` is the store, when the document has one; `cacheRemoved` counts the other stores
    * the disk budget removed (least recently used first).
    */

@@ -42,6 +42,8 @@ interface NativeStepStats {
   topK?: number;
   massCaptured?: number;
   recall?: number;
+  sinks?: number;
+  window?: number;
 }
 type WithStepStats = NativeSession & { lastStats?: () => NativeStepStats | undefined; stepStats?: () => NativeStepStats | undefined };
 
@@ -190,11 +192,23 @@ class EngineHost {
       const restored = await attachOrRemake(this.session!, file, { model: this.loaded?.path ?? "" });
       this.cached = Array.from(this.session!.tokens());
       this.storeFile = file;
-      return `restored ${restored}`;
+      return `restored ${restored}${this.keptStaticSet()}`;
     } catch (e) {
       fresh();
       return `off: ${(e as Error).message}`;
     }
+  }
+
+  /**
+   * "; kept sinks S window W" when the session runs with another static set than the settings
+   * ask: the book's store was indexed with S and W, which the engine adopts rather than reading
+   * the book again (Session::adopt_store_index_settings); "" otherwise.
+   */
+  private keptStaticSet(): string {
+    const st = this.session?.lastStats?.();
+    const { sinks, window } = this.sessionOptions;
+    if (st?.sinks === undefined || st.window === undefined || sinks === undefined || window === undefined) return "";
+    return st.sinks === sinks && st.window === window ? "" : `; kept sinks ${st.sinks} window ${st.window}`;
   }
 
   /** An empty session of the loaded model in place of the current one (its store closed). */
@@ -212,19 +226,22 @@ class EngineHost {
     return { released: true };
   }
 
-  /** Evaluates what is missing so the session holds exactly `tokens`; progress per chunk. */
-  async prefill({ jobId, tokens, docEnd }: EngineOps["prefill"]["req"]): Promise<EngineOps["prefill"]["res"]> {
+  /**
+   * Evaluates what is missing so the session holds exactly `tokens`; progress per chunk. With
+   * `logits` (an answer follows), at least the last token is evaluated, so its logits are fresh.
+   */
+  async prefill({ jobId, tokens, docEnd }: EngineOps["prefill"]["req"], logits = false): Promise<EngineOps["prefill"]["res"]> {
     // a job cancelled before it starts leaves the engine as it found it (fill() says so too):
     // binding the new book's store first started a fresh session, dropping the book it held
     if (this.cancelled.has(jobId)) throw Object.assign(new Error("cancelled"), { code: "CANCELLED" });
     const cache = docEnd !== undefined && docEnd > 0 ? await this.bindStore(tokens.subarray(0, docEnd)) : undefined;
     if (cache !== undefined && this.storeFile) this.emit({ event: "store", jobId, file: this.storeFile });
     try {
-      return await this.fill(jobId, tokens, docEnd, cache);
+      return await this.fill(jobId, tokens, docEnd, cache, logits);
     } catch (e) {
       if (!this.storeFile || !isStoreWriteFailure(e)) throw e;
       // the disk refused the store part way (full, read-only): the book is read on without one
-      return await this.fill(jobId, tokens, docEnd, `off: ${this.setStoreAside(e as Error)}`);
+      return await this.fill(jobId, tokens, docEnd, `off: ${this.setStoreAside(e as Error)}`, logits);
     }
   }
 
@@ -245,7 +262,13 @@ class EngineHost {
     return e.message;
   }
 
-  private async fill(jobId: string, tokens: Int32Array, docEnd: number | undefined, cache: string | undefined): Promise<EngineOps["prefill"]["res"]> {
+  private async fill(
+    jobId: string,
+    tokens: Int32Array,
+    docEnd: number | undefined,
+    cache: string | undefined,
+    logits: boolean,
+  ): Promise<EngineOps["prefill"]["res"]> {
     const { session } = this.need();
     if (tokens.length > session.nCtx()) {
       throw Object.assign(new Error(`${tokens.length} tokens do not fit the context of ${session.nCtx()}`), { code: "CTX_FULL" });
@@ -254,8 +277,12 @@ class EngineHost {
     // book the engine holds for a read that is not going to happen)
     if (this.cancelled.has(jobId)) throw Object.assign(new Error("cancelled"), { code: "CANCELLED" });
     let common = commonPrefix(this.cached, tokens);
-    // Keep at least one token to evaluate so the last position's logits are fresh.
-    if (common === tokens.length && common > 0) common--;
+    // An answer needs the last position's logits fresh: at least one token is evaluated. A read
+    // of the book alone evaluates nothing it holds: cutting its last token would cut the context
+    // below the point its index was built at, which drops the index from the store, so the
+    // next restart read the whole book again.
+    if (logits && common === tokens.length && common > 0) common--;
+    if (common < this.cached.length) this.lastLogits = null; // they were the longer context's
     session.truncate(common);
     this.cached.length = common;
     const t0 = performance.now();
@@ -347,7 +374,7 @@ class EngineHost {
     const room = this.need().session.nCtx() - tokens.length;
     const budget = Math.min(maxTokens, room);
     if (budget <= 0) throw Object.assign(new Error("the question does not leave room for an answer in the context"), { code: "CTX_FULL" });
-    const pre = await this.prefill({ jobId, tokens, docEnd });
+    const pre = await this.prefill({ jobId, tokens, docEnd }, true);
     // after prefill: binding the document's store may have started a new session
     const { model, session } = this.need();
     // the session is idle until the first step: the figures stats() gives during the answer

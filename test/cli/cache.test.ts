@@ -46,6 +46,11 @@ describe.skipIf(!hasData)("tome run --doc with the KV cache", () => {
     expect(second.doc!.restored).toBeGreaterThan(second.doc_tokens);
     expect(first.tokens).toEqual(plain.tokens);
     expect(second.tokens).toEqual(plain.tokens);
+    // another window: the run keeps the cache's (its index was built with it), says so, and reads nothing again
+    const wider = tome(args.map((a) => (a === "64" ? "96" : a)), cacheDir);
+    expect(answer(wider).doc!.prefilled).toBe(0);
+    expect(answer(wider).tokens).toEqual(plain.tokens);
+    expect(wider.stderr).toContain("indexed with --sinks 16 --window 64, which this run keeps (asked: 16, 96)");
 
     const list = JSON.parse(tome(["cache", "list", "--json"], cacheDir).stdout);
     expect(list.caches).toHaveLength(1);

@@ -5,7 +5,9 @@
 //   - a store SQLite finds damaged (a page of its kv table overwritten, below the blocks'
 //     checksums) is made again: the failed attach leaves the session empty and unbound;
 //   - a store another tome process holds (STORE_BUSY: the desktop app, `tome serve`) is
-//     left alone and the document read without it, as the README says.
+//     left alone and the document read without it, as the README says;
+//   - a session asking for other sinks and window runs with the store's (its indexes were
+//     built with them) instead of reading the document again, and its stats say so.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -20,9 +22,9 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 const options = { ctx: 1024, threads: 2, batch: 64, attention: "retrieval" as const, sinks: 16, window: 64, topK: 32 };
 const doc = Array.from({ length: 600 }, (_, i) => (i === 0 ? 1 : 3 + ((i * 7919) % 500)));
 
-function session(): NativeSession {
+function session(asked: Partial<typeof options> = {}): NativeSession {
   const addon = loadAddon();
-  return new addon.Session(new addon.Model(modelPath("stories260K.gguf")), options);
+  return new addon.Session(new addon.Model(modelPath("stories260K.gguf")), { ...options, ...asked });
 }
 
 /** openDocument on a fresh session, closed afterwards; what it said and the logits of one more token. */
@@ -117,5 +119,31 @@ describe.skipIf(!hasData)("openDocument with a store it cannot use as it is", ()
       holder.close();
     }
     expect((await openOnce(cacheDir)).opened.prefilled).toBe(0);
+  });
+
+  it("a session asking for other sinks and window keeps the store's and reads nothing again", async () => {
+    const cacheDir = path.join(dir, "settings");
+    expect((await openOnce(cacheDir)).opened.prefilled).toBe(doc.length);
+    const s = session({ sinks: 8, window: 128 });
+    try {
+      const opened = await openDocument(s, cacheDir, doc);
+      expect(opened.prefilled).toBe(0);
+      expect(opened.restored).toBeGreaterThanOrEqual(doc.length);
+      const logits = Float32Array.from(await s.eval(Int32Array.from([42])));
+      const st = s.lastStats();
+      expect([st.sinks, st.window]).toEqual([options.sinks, options.window]);
+      expect(st.sparse).toBe(true);
+      expect(Buffer.from(logits.buffer).equals(Buffer.from(plain.buffer))).toBe(true);
+    } finally {
+      s.close();
+    }
+    // a session without a store runs with what it asked for
+    const plainSession = session({ sinks: 8, window: 128 });
+    try {
+      await plainSession.eval(Int32Array.from([1, 42]));
+      expect([plainSession.lastStats().sinks, plainSession.lastStats().window]).toEqual([8, 128]);
+    } finally {
+      plainSession.close();
+    }
   });
 });

@@ -135,6 +135,18 @@ describe("reading a book", () => {
     expect(doc(d.id).savedFor).toBeNull();
   });
 
+  it("says once when a book keeps the sinks and window its store was indexed with", async () => {
+    const d = await withBook({ storeKept: { sinks: 16, window: 64 } });
+    await t.core.call("library.read", { documentId: d.id });
+    await until(() => doc(d.id).state === "ready");
+    const conv = (await t.core.call("chat.create", { documentId: d.id })) as { id: number };
+    await t.core.call("chat.send", { conversationId: conv.id, text: "Who?" });
+    await until(() => t.core.state.job === null && eventsOf(t, "chat.message").some((m) => m.status === "done"));
+    expect(eventsOf(t, "app.notice")).toEqual([
+      { kind: "info", text: expect.stringMatching(/^This book keeps the 16 sink and 64 window tokens its index was built with/) },
+    ]);
+  });
+
   it("cuts a book to the context and records how much was used", async () => {
     const d = await withBook({ nCtx: 600 });
     await t.core.call("library.read", { documentId: d.id });

@@ -31,6 +31,8 @@ function summarize(st: StepStats) {
   return {
     tokens: st.tokens,
     mode: st.mode,
+    sinks: st.sinks,
+    window: st.window,
     sparse: st.sparse,
     ms: st.ms,
     keys_scanned: st.keysScanned,
@@ -69,6 +71,8 @@ async function prefillDocument(session: NativeSession, o: RunOptions, docTokens:
     progress.end();
   }
   const ms = performance.now() - t0;
+  const kept = keptStaticSet(session, o);
+  if (kept) note(kept);
   if (!opened) {
     if (!o.json) process.stderr.write(`tome: document ${docTokens.length} tokens prefilled in ${ms.toFixed(0)} ms\n`);
     return undefined;
@@ -88,6 +92,21 @@ async function prefillDocument(session: NativeSession, o: RunOptions, docTokens:
     ms,
     ...(opened.storeOff !== undefined ? { cache_off: opened.storeOff } : {}),
   };
+}
+
+/**
+ * Says so when the session runs with other sinks or window than asked: a document's store
+ * built its indexes with its own, which a session of the same mode adopts rather than
+ * reading the document again (engine: Session::adopt_store_index_settings).
+ */
+function keptStaticSet(session: NativeSession, o: RunOptions): string | undefined {
+  const st = session.lastStats();
+  const { sinks, window } = o.session;
+  if (sinks === undefined || window === undefined || (st.sinks === sinks && st.window === window)) return undefined;
+  return (
+    `this document's cache was indexed with --sinks ${st.sinks} --window ${st.window}, which this run keeps ` +
+    `(asked: ${sinks}, ${window}); remove the cache (tome cache rm) to read it again with yours`
+  );
 }
 
 /** session.prefill() over the tokens a chunk at a time (the same context as one call), reporting after each. */

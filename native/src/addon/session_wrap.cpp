@@ -290,6 +290,9 @@ Napi::Value SessionWrap::last_stats(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("tokens", double(st.tokens));
   o.Set("mode", attention_mode_name(idle(info.Env()).retrieval().mode));
+  // the static set the session runs with: asked for, or adopted from a document's store
+  o.Set("sinks", idle(info.Env()).retrieval().sinks);
+  o.Set("window", idle(info.Env()).retrieval().window);
   o.Set("sparse", idle(info.Env()).sparse_active());
   Napi::Object ms = Napi::Object::New(env);
   ms.Set("matmul", st.matmul_ms);

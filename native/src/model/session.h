@@ -198,6 +198,7 @@ class Session {
   void truncate_store(int64_t n);
   void flush_store_now();
   bool store_index_is_ours(bool claim);
+  bool adopt_store_index_settings();
   void apply_budget();
   void settle_kv_pages();
   // Pages the graph index of (layer, KV head) out to index_spill_ (made if need

@@ -2,8 +2,12 @@
 // it grows. The store is written in the order a restore reads it back, and a
 // restore uses only what verifies, so a process killed at any point leaves a
 // store that restores a consistent prefix (see attach_store in session.h).
+#include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "common/error.h"
 #include "model/fingerprint.h"
@@ -65,7 +69,9 @@ int64_t Session::attach_store(std::unique_ptr<KvStore> store) {
     if (ids[size_t(i)] < 0 || ids[size_t(i)] >= hp.n_vocab) n = i;  // cannot be: checksummed; never trusted either
   store_ = std::move(store);
   queries_persisted_.assign(size_t(hp.n_layer) * size_t(hp.n_head_kv), 0);
+  const RetrievalSettings asked = opts_.retrieval;
   try {
+    adopt_store_index_settings();
     if (!restore_lazily(n)) {
       n = std::min(n, store_->read_kv(head_rows(), n));
       restore_sparse_state(n);
@@ -78,6 +84,7 @@ int64_t Session::attach_store(std::unique_ptr<KvStore> store) {
     // is left as it was, empty and without a store (the store closed, its lock
     // released), so the caller can delete the file and attach again, or read
     // on without one. Before, it stayed bound to the store it could not use.
+    opts_.retrieval = asked;
     if (sparse_) sparse_ = std::make_unique<RetrievalAttention>(hp, opts_.retrieval, kv_);
     residency_.reset();
     index_spill_.reset();
@@ -202,6 +209,66 @@ void Session::guard_store(const std::function<void()>& fn) {
     }
     throw Error("STORE_CORRUPT", store_damage_);
   }
+}
+
+namespace {
+// The fields of an index kind's text (index_settings_text): "k=v;k=v;...".
+std::vector<std::pair<std::string, std::string>> kind_fields(const std::string& text) {
+  std::vector<std::pair<std::string, std::string>> out;
+  size_t at = 0;
+  while (at <= text.size()) {
+    const size_t end = std::min(text.find(';', at), text.size());
+    const std::string field = text.substr(at, end - at);
+    const size_t eq = field.find('=');
+    out.emplace_back(field.substr(0, eq), eq == std::string::npos ? std::string() : field.substr(eq + 1));
+    at = end + 1;
+  }
+  return out;
+}
+// v as a whole decimal integer in [lo, hi], else false.
+bool parse_int(const std::string& v, int lo, int hi, int& out) {
+  if (v.empty() || v.size() > 9 || v.find_first_not_of("0123456789") != std::string::npos) return false;
+  const long x = std::stol(v);
+  if (x < lo || x > hi) return false;
+  out = int(x);
+  return true;
+}
+}  // namespace
+
+// A store's indexes (and, before its build, its queries) were made under the
+// settings its index kind names: sinks and window (the span the indexes
+// cover), and for retrieval the graph degree and the query sample. A session
+// of the same mode asking for other values adopts the store's, so the book is
+// not read again: before, a retrieval session prefilled the whole document
+// anew (a 128K-token book: the costliest thing tome does) and the store lost
+// its other kind. Its own values apply to documents read from then on.
+// retrieval() tells which settings a session runs with. Nothing changes when
+// the stored text is not one these settings write (another mode, fields
+// unknown or out of range): that store is another kind, as before. Returns
+// whether the settings changed.
+bool Session::adopt_store_index_settings() {
+  if (!sparse_ || opts_.retrieval.mode == AttentionMode::STREAMING) return false;
+  const std::string stored = store_->index_settings();
+  if (stored.empty() || stored == index_settings_text(opts_.retrieval)) return false;
+  RetrievalSettings r = opts_.retrieval;
+  for (const auto& [key, value] : kind_fields(stored)) {
+    bool ok = true;
+    if (key == "mode") ok = value == attention_mode_name(r.mode);
+    else if (key == "sinks") ok = parse_int(value, 0, 1 << 20, r.sinks);
+    else if (key == "window") ok = parse_int(value, 1, 1 << 20, r.window);
+    else if (key == "degree") ok = parse_int(value, 2, 1024, r.degree);
+    else if (key == "query_sample") {
+      char* end = nullptr;
+      const double x = std::strtod(value.c_str(), &end);
+      ok = !value.empty() && end == value.c_str() + value.size() && x > 0 && x <= 1;
+      if (ok) r.query_sample = x;
+    } else ok = false;
+    if (!ok) return false;
+  }
+  if (index_settings_text(r) != stored) return false;  // not a text these settings write
+  opts_.retrieval = r;
+  sparse_ = std::make_unique<RetrievalAttention>(model_.hparams(), opts_.retrieval, kv_);
+  return true;
 }
 
 // Whether the store's queries and indexes are of this session's index kind

@@ -7,7 +7,8 @@
 //     consistent prefix, and finishing the work from it gives the same logits;
 //   - damaged blocks cut the restored prefix (resumed or rebuilt, never served);
 //   - a store written by another model (same shape, other weights) is refused;
-//   - a store SQLite finds damaged fails the attach and leaves the session unbound.
+//   - a store SQLite finds damaged fails the attach and leaves the session unbound;
+//   - a session asking for other index settings runs with the store's.
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -353,11 +354,66 @@ TEST(sessions_of_every_mode_share_one_store) {
     CHECK(s.sparse_active());
     CHECK(same(s.eval(question), answer(AttentionMode::RETRIEVAL)));
   }
-  // a store another retrieval setting wrote cannot give this one its queries: it reads again
+  // a retrieval session asking for another window and degree runs with the store's
+  // (they shaped its indexes) rather than reading the document again, as it did before
   SessionOptions wider = opts(AttentionMode::RETRIEVAL);
   wider.retrieval.window = 96;
+  wider.retrieval.degree = 24;
   Session w(*ref.model, wider);
-  CHECK_EQ(w.attach_store(open_store(w, path)), 0);
+  CHECK_EQ(w.attach_store(open_store(w, path)), kDoc + kQuestion);
+  CHECK_EQ(w.retrieval().window, 64);
+  CHECK_EQ(w.retrieval().degree, 32);
+  w.truncate(kDoc);
+  CHECK(w.sparse_active());
+  CHECK(same(w.eval(question), answer(AttentionMode::RETRIEVAL)));
+  CHECK(w.store()->index_complete());
+}
+
+TEST(a_prefill_resumed_with_other_settings_keeps_the_stores) {
+  // The document read without its index build (the app closed after the prefill):
+  // the store holds K/V and queries. A session asking for other sinks, window and
+  // query sample builds with the store's, and answers as a session of those that
+  // never stopped. A store of another mode has no queries for retrieval: read again.
+  skip_without_data();
+  Reference& ref = reference();
+  TempDir dir;
+  const std::string path = dir.file("resumed.kv");
+  const std::vector<int32_t> doc(ref.seq.begin(), ref.seq.begin() + kDoc);
+  const std::vector<int32_t> question(ref.seq.begin() + kDoc, ref.seq.begin() + kDoc + kQuestion);
+  {
+    Session s(*ref.model, options());
+    s.attach_store(open_store(s, path));
+    s.prefill(doc);
+    CHECK(!s.sparse_active());
+  }
+  SessionOptions other = options();
+  other.retrieval.sinks = 8;
+  other.retrieval.window = 128;
+  other.retrieval.query_sample = 0.5;
+  Session s(*ref.model, other);
+  CHECK_EQ(s.attach_store(open_store(s, path)), kDoc);
+  CHECK_EQ(s.retrieval().sinks, options().retrieval.sinks);
+  CHECK_EQ(s.retrieval().window, options().retrieval.window);
+  CHECK_EQ(s.retrieval().query_sample, options().retrieval.query_sample);
+  s.build_index();
+  CHECK(s.sparse_active());
+  Session never(*ref.model, options());
+  never.prefill(doc);
+  never.build_index();
+  CHECK(same(s.eval(question), never.eval(question)));
+
+  const std::string flat_path = dir.file("flat.kv");
+  SessionOptions flat = options();
+  flat.retrieval.mode = AttentionMode::FLAT;
+  {
+    Session f(*ref.model, flat);
+    f.attach_store(open_store(f, flat_path));
+    f.prefill(doc);
+    f.build_index();
+  }
+  Session r(*ref.model, other);
+  CHECK_EQ(r.attach_store(open_store(r, flat_path)), 0);
+  CHECK_EQ(r.retrieval().window, 128);
 }
 
 TEST(a_store_held_by_one_session_is_refused_to_another) {

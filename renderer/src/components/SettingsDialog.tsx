@@ -186,7 +186,10 @@ function SettingsForm({ settings, onDone }: { settings: Settings; onDone: () => 
         Skip Project Gutenberg boilerplate <input type="checkbox" checked={d.skipBoilerplate} onChange={(e) => setD({ ...d, skipBoilerplate: e.target.checked })} />
       </label>
       {text("systemPrompt", "Default system prompt")}
-      <p className="muted small">Context, threads and attention apply the next time a model is loaded.</p>
+      <p className="muted small">
+        Context, threads and attention apply the next time a model is loaded. A book already read keeps the sink and
+        window tokens its index was built with; new values apply to books read from then on.
+      </p>
       {general && (
         <p className="field-error" role="alert" data-testid="settings-error">
           {general}

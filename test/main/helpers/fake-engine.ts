@@ -21,6 +21,8 @@ export interface FakeOptions {
   storeDir?: string;
   /** Why the document has no store (prefill's `cache`, "off: ..."), as when the disk refused it. */
   storeOff?: string;
+  /** The static set the document's store kept over the settings' (prefill's `cache`, "restored 0; kept ..."). */
+  storeKept?: { sinks: number; window: number };
   /** How long docTokens takes (the real one cannot be interrupted either). */
   tokenizeDelayMs?: number;
   /** How long each prefill chunk of 256 tokens takes (1 ms unless said). */
@@ -138,7 +140,7 @@ export class FakeEngine implements Engine {
       case "prefill":
         return this.prefill(a.jobId as string, a.tokens as Int32Array, a.docEnd as number | undefined);
       case "generate": {
-        const pre = await this.prefill(a.jobId as string, a.tokens as Int32Array, a.docEnd as number);
+        const pre = await this.prefill(a.jobId as string, a.tokens as Int32Array, a.docEnd as number, true);
         const words = (this.o.reply ?? "Alice follows the White Rabbit down the hole.").split(/(?<= )/);
         let text = "";
         let n = 0;
@@ -240,7 +242,7 @@ export class FakeEngine implements Engine {
     return { suite: "eval", model: this.model?.path ?? "", n_ctx_train: 2048, chat_template: false, haystack: "noise", seed: o.seed, settings: { sinks: 4, window: 64, top_k: 8, threads: 1, monitor_every: 1 }, rows };
   }
 
-  private async prefill(jobId: string, tokens: Int32Array, docEnd?: number) {
+  private async prefill(jobId: string, tokens: Int32Array, docEnd?: number, logits = false) {
     if (!this.model) throw new AppError("NO_MODEL", "no model is loaded");
     let cacheFile: string | undefined;
     if (this.o.storeDir && docEnd) {
@@ -253,7 +255,7 @@ export class FakeEngine implements Engine {
     if (tokens.length > this.model.nCtx) throw new AppError("CTX_FULL", `${tokens.length} tokens do not fit the context of ${this.model.nCtx}`);
     let common = 0;
     while (common < tokens.length && common < this.cached.length && this.cached[common] === tokens[common]) common++;
-    if (common === tokens.length && common > 0) common--;
+    if (logits && common === tokens.length && common > 0) common--; // as the worker: an answer needs fresh logits
     this.cached.length = common;
     const total = tokens.length - common;
     for (let done = 0; done < total; ) {
@@ -267,7 +269,13 @@ export class FakeEngine implements Engine {
       await new Promise((r) => setTimeout(r, this.o.prefillChunkMs ?? 1));
       this.emit({ event: "progress", jobId, done, total, ms: done / 10 });
     }
-    const cache = this.o.storeOff && docEnd ? { cache: `off: ${this.o.storeOff}` } : {};
+    const kept = this.o.storeKept;
+    const cache =
+      this.o.storeOff && docEnd
+        ? { cache: `off: ${this.o.storeOff}` }
+        : kept && docEnd
+          ? { cache: `restored 0; kept sinks ${kept.sinks} window ${kept.window}` }
+          : {};
     return { reused: common, evaluated: total, ms: total / 10, ...cache, ...(cacheFile ? { cacheFile } : {}) };
   }
 }

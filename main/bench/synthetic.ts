@@ -14,7 +14,7 @@ export function benchDir(): string {
 }
 
 export async function syntheticModel(
-  arch: "llama" | "qwen2" | "qwen3" | "phi3",
+  arch: "llama" | "qwen2" | "qwen3" | "phi3" | "gemma3",
   shape: string,
   type: string,
   dir = benchDir(),

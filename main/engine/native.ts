@@ -19,6 +19,10 @@ export interface ModelInfo {
   ropeFreqBase: number;
   ropeFreqScale: number;
   rmsEps: number;
+  /** Gemma 3's local layers attend the last slidingWindow positions (0: no such layers); every
+   * slidingWindowPeriod-th layer is global. Such models run with full attention only for now. */
+  slidingWindow: number;
+  slidingWindowPeriod: number;
   weightBytes: number;
   tiedOutput: boolean;
   tokenizer: { kind: "spm" | "bpe"; pre: string; bos: number; eos: number; addBos: boolean; addEos: boolean };
@@ -299,7 +303,7 @@ export interface GgufSummary {
 }
 
 export interface SyntheticModelOptions {
-  arch: "llama" | "qwen2" | "qwen3" | "phi3";
+  arch: "llama" | "qwen2" | "qwen3" | "phi3" | "gemma3";
   shape: string;
   type: string;
   vocab: string;

@@ -121,11 +121,15 @@ class EngineHost {
     const info = model.info();
     const nCtx = Math.max(64, Math.min(ctx, info.nCtxTrain || ctx));
     // Attention options are read by engines that have retrieval attention and ignored by others.
+    // A model with sliding-window layers (Gemma 3) runs with full attention only for now: it is
+    // loaded so, and the app says why, rather than not loaded at all.
+    const windowed = info.slidingWindow > 0 && attention !== undefined && attention.attention !== "full";
     this.sessionOptions = {
       ctx: nCtx,
       threads,
       exactBelow: DEFAULT_EXACT_BELOW,
       ...(attention ?? {}),
+      ...(windowed ? { attention: "full" } : {}),
       ...(ramBudget ? { ramBudget } : {}),
     } as SessionOptions;
     const session = new addon.Session(model, this.sessionOptions) as WithStepStats;
@@ -141,6 +145,13 @@ class EngineHost {
       bosToken: piece(info.tokenizer.bos),
       eosToken: piece(info.tokenizer.eos),
       stepStats: hasStepStats(session),
+      ...(windowed
+        ? {
+            attentionNote:
+              `${info.arch}'s sliding-window layers run with full attention only for now, so this model ` +
+              `reads and answers with full attention, not ${attention!.attention}`,
+          }
+        : {}),
     };
     return this.loaded;
   }

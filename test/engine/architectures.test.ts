@@ -1,6 +1,7 @@
-// Which architectures a model may have: llama, qwen2, qwen3 and phi3 load (each checked
-// against llama.cpp in synthetic-vs-llamacpp.test.ts); any other is refused at
-// load with MODEL_ARCH, naming it and the ones tome runs.
+// Which architectures a model may have: llama, qwen2, qwen3, phi3 and gemma3 load (each
+// checked against llama.cpp in synthetic-vs-llamacpp.test.ts); any other is refused at
+// load with MODEL_ARCH, naming it and the ones tome runs. gemma3's sliding-window layers
+// run with full attention only: a sparse session of such a model is refused, saying so.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -13,9 +14,9 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tome-arch-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe("architectures", () => {
-  it("refuses one it does not run (Qwen3's mixture of experts, Gemma) with MODEL_ARCH, naming it", () => {
+  it("refuses one it does not run (Qwen3's mixture of experts, Gemma 2) with MODEL_ARCH, naming it", () => {
     const addon = loadAddon();
-    for (const arch of ["qwen3moe", "gemma3"]) {
+    for (const arch of ["qwen3moe", "gemma2"]) {
       const file = path.join(dir, `${arch}.gguf`);
       addon.writeGguf([{ key: "general.architecture", type: "string", value: arch }], file);
       let err: { code?: string; message?: string } | null = null;
@@ -26,7 +27,7 @@ describe("architectures", () => {
       }
       expect(err?.code).toBe("MODEL_ARCH");
       expect(err?.message).toContain(`'${arch}'`);
-      expect(err?.message).toContain("llama, qwen2, qwen3 and phi3");
+      expect(err?.message).toContain("llama, qwen2, qwen3, phi3 and gemma3");
     }
   });
 
@@ -59,5 +60,22 @@ describe("architectures", () => {
     expect(settings(512)).toMatch(/;rope=long$/);
     const plain = new addon.Model(await syntheticModel("phi3", "tiny", "q8_0", dir));
     expect(new addon.Session(plain, { ctx: 512, threads: 1 }).storeIdentity().settings).not.toMatch(/rope=/);
+  });
+
+  it.skipIf(!hasData)("loads gemma3 with its local layers' window and runs it with full attention only", async () => {
+    const addon = loadAddon();
+    const file = await syntheticModel("gemma3", "tiny", "q8_0", dir);
+    const meta = addon.inspectGguf(file);
+    expect(meta.tensors.map((t) => t.name)).toEqual(
+      expect.arrayContaining(["blk.0.attn_q_norm.weight", "blk.0.post_attention_norm.weight", "blk.1.post_ffw_norm.weight"]),
+    );
+    const model = new addon.Model(file);
+    // the global layers' RoPE scaled linearly by 8 (the local ones keep scale 1, base 10000)
+    expect(model.info()).toMatchObject({ arch: "gemma3", headDim: 128, slidingWindow: 16, slidingWindowPeriod: 2, ropeFreqScale: 0.125, tiedOutput: true });
+    const full = new addon.Session(model, { ctx: 256, threads: 1, attention: "full" });
+    expect((await full.eval(Int32Array.from([1, 42, 43]))).length).toBe(model.info().nVocab);
+    full.close();
+    for (const attention of ["retrieval", "streaming", "flat", "ivf"] as const)
+      expect(() => new addon.Session(model, { ctx: 256, threads: 1, attention })).toThrow(/sliding-window layers .* full attention only/);
   });
 });

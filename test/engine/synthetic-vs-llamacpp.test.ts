@@ -20,7 +20,8 @@ import { argmax, openTome } from "../helpers/tome";
 // instruction, whose rounding tome does not emulate). Measured on these models:
 // 1e-6 for the bit-exact types (only how the test reads probabilities back; qwen3's
 // per-head Q/K norms and phi3's fused matrices, partial rotation, Q scale and
-// LongRoPE included), ~1e-3 for f32 (2.2e-3 for qwen3: its norms rescale every
+// LongRoPE included; gemma3's scaled embeddings, post-norms, f16 GELU table, sliding
+// window and capped logits too: 1.04-1.08e-6), ~1e-3 for f32 (gemma3 1.8e-3) (2.2e-3 for qwen3: its norms rescale every
 // head's Q and K, and the matmuls' rounding with them; 2.0-3.0e-3 for phi3), ~5e-3
 // for f16 (f16 activations; 6.7e-3 for phi3), 3.3e-2 for bf16 (4.0e-2 for phi3): an
 // activation rounded to bf16 has 8 significant bits, so a 1e-7 difference that flips
@@ -30,7 +31,7 @@ const BOUND: Record<string, number> = {
   f32: 5e-3, f16: 1e-2, bf16: 7e-2, q8_0: 1e-4, q4_0: 1e-4, q4_k: 1e-4, q5_k: 1e-4, q6_k: 1e-4, iq4_nl: 1e-4,
 };
 const TYPES = Object.keys(BOUND);
-const ARCHS = ["llama", "qwen2", "qwen3", "phi3"] as const;
+const ARCHS = ["llama", "qwen2", "qwen3", "phi3", "gemma3"] as const;
 const N_TOKENS = 48;
 
 describe.skipIf(!hasData)("synthetic models: tome vs llama.cpp, teacher-forced", () => {

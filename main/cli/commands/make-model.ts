@@ -1,4 +1,4 @@
-// tome make-model --arch llama|qwen2|qwen3|phi3 --shape tiny|smol|1b|8b --type f16|q8_0|q4_k|... --vocab VOCAB.gguf --out F.gguf [--seed S] [--force]
+// tome make-model --arch llama|qwen2|qwen3|phi3|gemma3 --shape tiny|smol|1b|8b --type f16|q8_0|q4_k|... --vocab VOCAB.gguf --out F.gguf [--seed S] [--force]
 // Writes a valid GGUF with random weights and the vocabulary of VOCAB.gguf.
 // An existing --out file is kept (one line naming it, exit 1) unless --force: the
 // file it would replace may be a real model. The check comes before any work.
@@ -9,9 +9,10 @@ import { CliError } from "../errors";
 import { checkParentDirectory, checkReadableFile } from "../files";
 
 export const usage =
-  "tome make-model --arch llama|qwen2|qwen3|phi3 --shape tiny|smol|1b|8b --type f32|f16|bf16|q8_0|q4_0|q4_k|q5_k|q6_k|iq4_nl --vocab VOCAB.gguf --out F.gguf [--seed S] [--force]";
+  "tome make-model --arch llama|qwen2|qwen3|phi3|gemma3 --shape tiny|smol|1b|8b --type f32|f16|bf16|q8_0|q4_0|q4_k|q5_k|q6_k|iq4_nl --vocab VOCAB.gguf --out F.gguf [--seed S] [--force]";
 
-export const flags = `  --arch A               llama, qwen2, qwen3 or phi3 (fused QKV and gate-up, partial rotation)
+export const flags = `  --arch A               llama, qwen2, qwen3, phi3 (fused QKV and gate-up, partial rotation) or gemma3
+                         (sliding-window layers; full attention only)
   --shape S              tiny, smol, 1b or 8b
   --type T               the weights' type: f32, f16, bf16, q8_0, q4_0, q4_k, q5_k, q6_k or iq4_nl
   --vocab FILE           a GGUF whose vocabulary the model takes
@@ -34,8 +35,8 @@ export async function makeModel(argv: string[]): Promise<number> {
     force: { type: "boolean" },
   });
   const arch = requireArg(values.arch, "arch");
-  if (arch !== "llama" && arch !== "qwen2" && arch !== "qwen3" && arch !== "phi3")
-    throw new UsageError(`--arch must be llama, qwen2, qwen3 or phi3, got '${arch}'`);
+  if (arch !== "llama" && arch !== "qwen2" && arch !== "qwen3" && arch !== "phi3" && arch !== "gemma3")
+    throw new UsageError(`--arch must be llama, qwen2, qwen3, phi3 or gemma3, got '${arch}'`);
   const shape = requireArg(values.shape, "shape");
   if (!(SHAPES as readonly string[]).includes(shape)) throw new UsageError(`--shape must be one of ${SHAPES.join(", ")}`);
   const type = requireArg(values.type, "type").toLowerCase();

@@ -35,6 +35,9 @@ Napi::Value ModelWrap::info(const Napi::CallbackInfo& info) {
   o.Set("ropeFreqBase", hp.rope_freq_base);
   o.Set("ropeFreqScale", hp.rope_freq_scale);
   o.Set("rmsEps", hp.rms_eps);
+  // gemma3: its local layers' window (0: none) and which layers are global (every period-th)
+  o.Set("slidingWindow", hp.n_swa);
+  o.Set("slidingWindowPeriod", hp.swa_period);
   o.Set("weightBytes", double(model_->weights().weight_bytes));
   o.Set("tiedOutput", model_->weights().tied_output);
   Napi::Object t = Napi::Object::New(env);

@@ -30,6 +30,13 @@ void convert_rows(const uint16_t* src, size_t stride, int64_t n, int hd, int d0,
   for (int64_t j = 0; j < n; ++j) f16_to_f32_row(src + size_t(j) * stride + d0, dst + j * hd + d0, d1 - d0);
 }
 
+// A sliding window's masked keys, j <= pos - window: score -inf (row s from key 0).
+void mask_before_window(const CausalAttentionArgs& a, int64_t pos, float* s, int64_t j0 = 0, int64_t j1 = -1) {
+  if (a.window <= 0) return;
+  const int64_t end = std::max<int64_t>(0, pos + 1 - a.window);
+  for (int64_t j = j0, stop = j1 < 0 ? end : std::min(end, j1); j < stop; ++j) s[j] = -std::numeric_limits<float>::infinity();
+}
+
 // One tile: queries [i0, i1) of KV group g, all n_gqa heads of the group.
 void tile(const CausalAttentionArgs& a, int g, int64_t i0, int64_t i1, std::vector<float>& buf,
           std::vector<OrderedAccumulator>& acc) {
@@ -83,6 +90,7 @@ void tile(const CausalAttentionArgs& a, int g, int64_t i0, int64_t i1, std::vect
     for (int hh = 0; hh < n_gqa; ++hh) {
       float* s = S + ((i - i0) * n_gqa + hh) * n_keys;
       const int64_t n = a.pos0 + i + 1;
+      mask_before_window(a, a.pos0 + i, s);
       math.softmax(s, n);
     }
   if (acc.size() < size_t(rows)) acc.resize(size_t(rows));
@@ -155,7 +163,8 @@ void decode_split_keys(const CausalAttentionArgs& a, ThreadPool& pool) {
         }
       }
     for (int h = 0; h < H; ++h) {
-      const float* s = S.data() + size_t(h) * n_keys;
+      float* s = S.data() + size_t(h) * n_keys;
+      mask_before_window(a, a.pos0, s, j0, j1);
       tmax[size_t(t) * H + h] = j1 > j0 ? *std::max_element(s + j0, s + j1) : -std::numeric_limits<float>::infinity();
     }
   });

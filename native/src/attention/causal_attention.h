@@ -26,6 +26,10 @@ struct CausalAttentionArgs {
   const uint16_t* const* v_heads;
   size_t stride;
   AttentionNumerics numerics = AttentionNumerics::LLAMA_CPP;
+  // > 0: a sliding window (gemma3's local layers): the query at position p attends keys
+  // j > p - window only. The keys before it are masked as llama.cpp masks them (score
+  // -inf, probability 0, still in every sum's order), so the sums are its sums.
+  int64_t window = 0;
 };
 
 void causal_attention(const CausalAttentionArgs& a, ThreadPool& pool);

@@ -52,6 +52,31 @@ void set_yarn(HParams& hp, float attn_factor) {
   hp.n_ctx_train = int(std::min<int64_t>(1 << 30, std::max<int64_t>(hp.n_ctx_train, int64_t(double(n_ctx_orig) * factor))));
 }
 
+// Gemma 3's keys and llama.cpp's constants for it (models/gemma3.cpp).
+void read_gemma3(const GgufFile& g, const std::string& a, HParams& hp, const std::string& scaling) {
+  if (scaling == "yarn" || scaling == "longrope")
+    throw Error("MODEL_HPARAMS", "rope scaling '" + scaling + "' is not supported for gemma3 (none, linear)");
+  const int64_t swa = g.get_int(a + "attention.sliding_window").value_or(0);
+  if (swa < 0 || swa > (int64_t(1) << 30)) throw Error("MODEL_HPARAMS", "attention.sliding_window out of range");
+  hp.n_swa = int(swa);
+  if (hp.n_swa > 0) {
+    if (g.find(a + "attention.sliding_window_pattern") && !g.get_int(a + "attention.sliding_window_pattern"))
+      throw Error("MODEL_HPARAMS", "attention.sliding_window_pattern as a per-layer array is not supported");
+    const int64_t period = g.get_int(a + "attention.sliding_window_pattern").value_or(6);
+    if (period < 0 || period > 4096) throw Error("MODEL_HPARAMS", "attention.sliding_window_pattern out of range");
+    hp.swa_period = int(period);
+    hp.rope_freq_base_swa = float(g.get_float(a + "rope.freq_base_swa").value_or(10000.0));
+    if (!(hp.rope_freq_base_swa > 1)) throw Error("MODEL_HPARAMS", "rope.freq_base_swa out of range");
+  }
+  hp.final_logit_softcap = float(g.get_float(a + "final_logit_softcapping").value_or(0.0));
+  if (!(hp.final_logit_softcap >= 0 && hp.final_logit_softcap < 1e6))
+    throw Error("MODEL_HPARAMS", "final_logit_softcapping out of range");
+  hp.embed_scale = sqrtf(float(hp.n_embd));
+  // 27B (62 layers) scales by its model width over heads, the others by the head width
+  hp.attention_scale = hp.n_layer == 62 ? 1.0f / std::sqrt(float(hp.n_embd / hp.n_head))
+                                        : 1.0f / std::sqrt(float(hp.head_dim));
+}
+
 }  // namespace
 
 HParams read_hparams(const GgufFile& g) {
@@ -71,8 +96,12 @@ HParams read_hparams(const GgufFile& g) {
   } else if (*arch == "phi3") {
     hp.arch = Arch::PHI3;
     hp.rope_style = RopeStyle::NEOX;
+  } else if (*arch == "gemma3") {
+    hp.arch = Arch::GEMMA3;
+    hp.rope_style = RopeStyle::NEOX;
   } else {
-    throw Error("MODEL_ARCH", "unsupported architecture '" + *arch + "' (tome runs llama, qwen2, qwen3 and phi3)");
+    throw Error("MODEL_ARCH",
+                "unsupported architecture '" + *arch + "' (tome runs llama, qwen2, qwen3, phi3 and gemma3)");
   }
   const std::string a = *arch + ".";
   hp.n_layer = checked_dim(require_int(g, a + "block_count"), a + "block_count", 4096);
@@ -117,6 +146,8 @@ HParams read_hparams(const GgufFile& g) {
   hp.n_ctx_orig = checked_dim(g.get_int(a + "rope.scaling.original_context_length").value_or(hp.n_ctx_train),
                               a + "rope.scaling.original_context_length", 1 << 30);
   if (scaling && *scaling == "yarn") set_yarn(hp, attn_factor);
+
+  if (hp.arch == Arch::GEMMA3) read_gemma3(g, a, hp, scaling ? *scaling : std::string());
 
   auto tokens = g.get_array("tokenizer.ggml.tokens");
   hp.n_vocab = int(g.get_int(a + "vocab_size").value_or(tokens ? int64_t(tokens->array_size()) : 0));

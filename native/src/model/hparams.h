@@ -14,15 +14,20 @@ class GgufFile;
 // Phi-4): Q, K and V in one matrix (attn_qkv, in that order), the FFN's gate and
 // up in one (ffn_up, gate first), Q scaled by 1/sqrt(head_dim) after RoPE and
 // attended at scale 1 (llama.cpp's order), LongRoPE frequency factors for
-// contexts up to and past the original one (rope_factors_short / _long).
-enum class Arch { LLAMA, QWEN2, QWEN3, PHI3 };
+// contexts up to and past the original one (rope_factors_short / _long). GEMMA3:
+// embeddings scaled by sqrt(n_embd), Q/K RMS-normed per head (as qwen3), Q scaled
+// before attention, the attention and FFN outputs RMS-normed again before their
+// residual adds (attn_post_norm, ffn_post_norm), a GELU-gated FFN, and sliding-window
+// layers (all but every swa_period-th) that attend only the last n_swa positions and
+// rotate by their own RoPE base, unscaled.
+enum class Arch { LLAMA, QWEN2, QWEN3, PHI3, GEMMA3 };
 // NORM rotates adjacent pairs (x[2i], x[2i+1]) (llama; GGUF conversion permutes
 // Q/K for it); NEOX rotates (x[i], x[i + n_rot/2]) (qwen2, qwen3, phi3).
 enum class RopeStyle { NORM, NEOX };
 
 struct HParams {
   Arch arch = Arch::LLAMA;
-  std::string arch_name;   // "llama" | "qwen2" | "qwen3" | "phi3"
+  std::string arch_name;   // "llama" | "qwen2" | "qwen3" | "phi3" | "gemma3"
   int n_layer = 0;
   int n_embd = 0;          // model width
   int n_head = 0;          // query heads
@@ -45,17 +50,34 @@ struct HParams {
   float yarn_corr_dims[2] = {0.0f, 0.0f};
   float rope_mscale = 1.0f;
   RopeStyle rope_style = RopeStyle::NORM;
+  // gemma3: sliding-window layers (n_swa > 0): layer l attends positions p - n_swa < j <= p
+  // unless l % swa_period == swa_period - 1 (swa_period 0: every layer); they rotate by
+  // rope_freq_base_swa at scale rope_freq_scale_swa (llama.cpp's defaults: 10000, 1)
+  int n_swa = 0;
+  int swa_period = 0;
+  float rope_freq_base_swa = 10000.0f;
+  float rope_freq_scale_swa = 1.0f;
+  float embed_scale = 1.0f;          // gemma3: sqrt(n_embd), as ggml_scale applies it
+  float attention_scale = 0.0f;      // gemma3: Q's scale (llama.cpp's f_attention_scale)
+  float final_logit_softcap = 0.0f;  // > 0: logits = c * tanh(logits / c)
 
+  bool is_swa(int layer) const { return n_swa > 0 && (swa_period == 0 || layer % swa_period < swa_period - 1); }
+  bool has_swa() const { return n_swa > 0; }
   int n_gqa() const { return n_head / n_head_kv; }
   int q_dim() const { return n_head * head_dim; }
   int kv_dim() const { return n_head_kv * head_dim; }
   // Attention scores are kq_scale() * (q_scale() * q) . k: phi3 scales Q first (one f32
   // multiply, as ggml_scale), the others the dot products.
-  float q_scale() const { return arch == Arch::PHI3 ? 1.0f / std::sqrt(float(head_dim)) : 1.0f; }
-  float kq_scale() const { return arch == Arch::PHI3 ? 1.0f : 1.0f / std::sqrt(float(head_dim)); }
+  // gemma3 scales Q too (by attention_scale).
+  float q_scale() const {
+    return arch == Arch::PHI3 ? 1.0f / std::sqrt(float(head_dim)) : arch == Arch::GEMMA3 ? attention_scale : 1.0f;
+  }
+  float kq_scale() const {
+    return arch == Arch::PHI3 || arch == Arch::GEMMA3 ? 1.0f : 1.0f / std::sqrt(float(head_dim));
+  }
 };
 
-// Throws tome::Error MODEL_ARCH for architectures other than llama/qwen2/qwen3/phi3 and
+// Throws tome::Error MODEL_ARCH for architectures other than llama/qwen2/qwen3/phi3/gemma3 and
 // MODEL_HPARAMS for missing or inconsistent values (named in the message).
 HParams read_hparams(const GgufFile& gguf);
 

@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <vector>
 
 #include "attention/vector_exp.h"
+#include "common/fp16.h"
 #include "cpu/cpu_features.h"
 
 namespace tome {
@@ -73,6 +76,35 @@ void apply_rope(float* x, int n_heads, int head_dim, int n_rot, RopeStyle style,
 }
 
 void swiglu(float* gate, const float* up, int64_t n) { swiglu_ggml(gate, up, n); }
+
+namespace {
+// ggml's table of gelu(x) for every f16 x, as f16: its float expression with the one
+// multiply-add GCC's -ffp-contract=fast fuses on an FMA build (as in apply_rope).
+const std::vector<uint16_t>& gelu_f16_table() {
+  static const std::vector<uint16_t> table = [] {
+    const bool fused = cpu_features().fma;
+    const float coef_a = 0.044715f, sqrt_2_over_pi = 0.79788456080286535587989211986876f;
+    std::vector<uint16_t> t(size_t(1) << 16);
+    for (size_t i = 0; i < t.size(); ++i) {
+      const float x = fp16_to_fp32(uint16_t(i));
+      const float inner = fused ? std::fma(coef_a * x, x, 1.0f) : 1.0f + coef_a * x * x;
+      t[i] = fp32_to_fp16(0.5f * x * (1.0f + std::tanh(sqrt_2_over_pi * x * inner)));
+    }
+    return t;
+  }();
+  return table;
+}
+}  // namespace
+
+void geglu(float* gate, const float* up, int64_t n) {
+  const std::vector<uint16_t>& table = gelu_f16_table();
+  for (int64_t i = 0; i < n; ++i) {
+    const float x = gate[i];
+    if (x <= -10.0f) gate[i] = 0.0f;
+    else if (x >= 10.0f) gate[i] = x * up[i];
+    else gate[i] = fp16_to_fp32(table[fp32_to_fp16(x)]) * up[i];
+  }
+}
 
 void add_inplace(float* y, const float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] += x[i];

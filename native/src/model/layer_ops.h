@@ -23,6 +23,10 @@ void apply_rope(float* x, int n_heads, int head_dim, int n_rot, RopeStyle style,
 // gate[i] = silu(gate[i]) * up[i]
 void swiglu(float* gate, const float* up, int64_t n);
 
+// gate[i] = gelu(gate[i]) * up[i], GELU (tanh form) as ggml's CPU backend computes it:
+// from a table over f16 inputs, rounded to f16 (0 below -10, x above 10).
+void geglu(float* gate, const float* up, int64_t n);
+
 // y[i] += x[i]
 void add_inplace(float* y, const float* x, int64_t n);
 

@@ -63,6 +63,9 @@ Session::Session(const Model& model, const SessionOptions& opts)
   if (opts_.n_batch <= 0) opts_.n_batch = 512;
   // without a budget no cache row ever leaves RAM: indexes read their keys there
   opts_.retrieval.share_cache_keys = !budget_set();
+  if (opts_.retrieval.mode != AttentionMode::FULL && model.hparams().has_swa())
+    throw Error("BAD_ARGUMENT", "this model's sliding-window layers (" + model.hparams().arch_name +
+                                    ") run with full attention only for now: choose attention 'full'");
   if (opts_.retrieval.mode != AttentionMode::FULL)
     sparse_ = std::make_unique<RetrievalAttention>(model.hparams(), opts_.retrieval, kv_);
   identity_ = make_store_identity();
@@ -287,6 +290,7 @@ void Session::prefill_layer_major(const std::vector<int32_t>& tokens, const Pref
     for (int64_t i = 0; i < n; ++i)
       dequantize_row(w.token_embd.type, w.token_embd.data + size_t(tokens[size_t(i)]) * w.token_embd.row_bytes,
                      X.data() + size_t(i) * E, E);
+    scale_embeddings(X.data(), n);
     double build_ms = 0;
     for (int l = 0; l < hp.n_layer; ++l) {
       // all tokens through layer l, in the token-major chunks
@@ -445,8 +449,16 @@ void Session::embed_chunk(const int32_t* tokens, int64_t n) {
   for (int64_t i = 0; i < n; ++i)
     dequantize_row(w.token_embd.type, w.token_embd.data + size_t(tokens[i]) * w.token_embd.row_bytes,
                    x_.data() + i * E, E);
+  scale_embeddings(x_.data(), n);
   times_.other_ms += ms_since(t_other);
   fill_rope(n_past_, n);
+}
+
+// gemma3 scales the embeddings (n rows of n_embd) by sqrt(n_embd), as ggml_scale does.
+void Session::scale_embeddings(float* x, int64_t n) const {
+  const HParams& hp = model_.hparams();
+  if (hp.embed_scale == 1.0f) return;
+  for (float *p = x, *end = x + n * hp.n_embd; p < end; ++p) *p *= hp.embed_scale;
 }
 
 // rotations of positions [pos0, pos0 + n), shared by every layer (the factors by
@@ -456,6 +468,12 @@ void Session::fill_rope(int64_t pos0, int64_t n) {
   const std::vector<float>& factors = rope_factors_for(model_.weights(), hp, n_ctx());
   rope_.resize(size_t(n));
   for (int64_t i = 0; i < n; ++i) rope_[size_t(i)].fill(hp, factors, pos0 + i);
+  if (!hp.has_swa()) return;
+  HParams swa = hp;  // llama.cpp's per-layer base and scale for the sliding-window layers
+  swa.rope_freq_base = hp.rope_freq_base_swa;
+  swa.rope_freq_scale = hp.rope_freq_scale_swa;
+  rope_swa_.resize(size_t(n));
+  for (int64_t i = 0; i < n; ++i) rope_swa_[size_t(i)].fill(swa, factors, pos0 + i);
 }
 
 // logits (rows, n_vocab) of the last row of x_ (n, E), or of all rows
@@ -471,6 +489,10 @@ void Session::chunk_logits(int64_t n, bool all_logits) {
   auto t0 = Clock::now();
   matmul(w.output, h_.data(), rows, logits_.data(), pool_, mm_scratch_);
   times_.matmul_ms += ms_since(t0);
+  if (hp.final_logit_softcap > 0) {  // ggml_scale, ggml_tanh, ggml_scale
+    const float c = hp.final_logit_softcap, inv = 1.0f / c;
+    for (float& v : logits_) v = std::tanh(v * inv) * c;
+  }
 }
 
 // One layer over the chunk x_ (n, E) at positions [n_past, n_past + n): its
@@ -515,10 +537,12 @@ void Session::forward_layer(int l, int64_t n) {
     rms_norm(q_.data(), L.q_norm.data(), q_.data(), n * hp.n_head, hd, hp.rms_eps);
     rms_norm(k_.data(), L.k_norm.data(), k_.data(), n * hp.n_head_kv, hd, hp.rms_eps);
   }
+  const bool swa = hp.is_swa(l);
+  const std::vector<RopeTable>& rope = swa ? rope_swa_ : rope_;
   for (int64_t i = 0; i < n; ++i) {
     const int64_t pos = n_past_ + i;
-    apply_rope(q_.data() + i * Q, hp.n_head, hd, hp.n_rot, hp.rope_style, rope_[size_t(i)]);
-    apply_rope(k_.data() + i * KV, hp.n_head_kv, hd, hp.n_rot, hp.rope_style, rope_[size_t(i)]);
+    apply_rope(q_.data() + i * Q, hp.n_head, hd, hp.n_rot, hp.rope_style, rope[size_t(i)]);
+    apply_rope(k_.data() + i * KV, hp.n_head_kv, hd, hp.n_rot, hp.rope_style, rope[size_t(i)]);
     if (q_scale != 1.0f)
       for (float* q = q_.data() + i * Q, *end = q + Q; q < end; ++q) *q *= q_scale;
     for (int g = 0; g < hp.n_head_kv; ++g) {
@@ -540,6 +564,7 @@ void Session::forward_layer(int l, int64_t n) {
   } else {
     CausalAttentionArgs args{q_.data(), att_.data(), n, n_past_, hp.n_head, hp.n_head_kv, hd, scale,
                              k_heads.data(), v_heads.data(), size_t(hd), opts_.retrieval.numerics};
+    if (swa) args.window = hp.n_swa;
     causal_attention(args, pool_);
     if (sparse_) sparse_->capture_queries(l, q_.data(), n_past_, n);
   }
@@ -547,14 +572,19 @@ void Session::forward_layer(int l, int64_t n) {
 
   mm(L.wo, att_.data(), n, tmp_.data());
   t_other = Clock::now();
+  if (!L.attn_post_norm.empty()) rms_norm(tmp_.data(), L.attn_post_norm.data(), tmp_.data(), n, E, hp.rms_eps);
   add_inplace(x_.data(), tmp_.data(), int64_t(N) * E);
   rms_norm(x_.data(), L.ffn_norm.data(), h_.data(), n, E, hp.rms_eps);
   times_.other_ms += ms_since(t_other);
   mm_multi({{&L.w_gate, gate_.data()}, {&L.w_up, up_.data()}}, h_.data(), n);
   t_other = Clock::now();
-  for (int64_t i = 0; i < n; ++i) swiglu(gate_.data() + i * F, up_.data() + i * F, F);  // per row, as ggml chunks it
+  for (int64_t i = 0; i < n; ++i) {  // per row, as ggml chunks it
+    if (hp.arch == Arch::GEMMA3) geglu(gate_.data() + i * F, up_.data() + i * F, F);
+    else swiglu(gate_.data() + i * F, up_.data() + i * F, F);
+  }
   times_.other_ms += ms_since(t_other);
   mm(L.w_down, gate_.data(), n, tmp_.data());
+  if (!L.ffn_post_norm.empty()) rms_norm(tmp_.data(), L.ffn_post_norm.data(), tmp_.data(), n, E, hp.rms_eps);
   add_inplace(x_.data(), tmp_.data(), int64_t(N) * E);
 }
 

@@ -184,6 +184,7 @@ class Session {
   void forward_chunk(const int32_t* tokens, int64_t n, bool all_logits);
   void embed_chunk(const int32_t* tokens, int64_t n);
   void fill_rope(int64_t pos0, int64_t n);
+  void scale_embeddings(float* x, int64_t n) const;
   void forward_layer(int layer, int64_t n);
   void chunk_logits(int64_t n, bool all_logits);
   void prefill_layer_major(const std::vector<int32_t>& tokens, const PrefillControl& ctl);
@@ -239,7 +240,8 @@ class Session {
   // scratch, grown to the chunk size
   std::vector<float> x_, h_, q_, k_, v_, att_, gate_, up_, tmp_;
   std::vector<uint8_t> mm_scratch_;
-  std::vector<RopeTable> rope_;  // (chunk tokens)
+  std::vector<RopeTable> rope_;      // (chunk tokens)
+  std::vector<RopeTable> rope_swa_;  // (chunk tokens) sliding-window layers' (gemma3), else empty
   std::vector<const uint16_t*> k_heads_, v_heads_;
   uint64_t layer_major_peak_kv_ = 0;  // most cache bytes in RAM during the last layer-major prefill
 };

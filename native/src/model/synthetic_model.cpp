@@ -27,6 +27,7 @@ struct Shape {
 Shape shape_of(const std::string& name, const std::string& arch) {
   const bool qwen = arch == "qwen2" || arch == "qwen3";
   if (name == "tiny" && arch == "phi3") return {2, 512, 4, 2, 512, 4096, 10000.0f, false, 0};
+  if (name == "tiny" && arch == "gemma3") return {2, 256, 4, 2, 512, 4096, 1e6f, true, 0, 128};
   if (name == "tiny") return {2, 256, 4, 2, 512, 4096, qwen ? 1e6f : 10000.0f, false, 0};
   if (name == "tiny-narrow-q") return {2, 512, 4, 2, 512, 4096, qwen ? 1e6f : 10000.0f, false, 0, 64};
   if (name == "smol") return {30, 576, 9, 3, 1536, 131072, qwen ? 1e6f : 100000.0f, true, 0};
@@ -109,9 +110,11 @@ GgmlType parse_weight_type(const std::string& name) {
 }
 
 void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
-  if (spec.arch != "llama" && spec.arch != "qwen2" && spec.arch != "qwen3" && spec.arch != "phi3")
-    throw Error("BAD_ARGUMENT", "unknown arch '" + spec.arch + "' (llama, qwen2, qwen3, phi3)");
-  const bool phi3 = spec.arch == "phi3";
+  if (spec.arch != "llama" && spec.arch != "qwen2" && spec.arch != "qwen3" && spec.arch != "phi3" &&
+      spec.arch != "gemma3")
+    throw Error("BAD_ARGUMENT", "unknown arch '" + spec.arch + "' (llama, qwen2, qwen3, phi3, gemma3)");
+  const bool phi3 = spec.arch == "phi3", gemma3 = spec.arch == "gemma3";
+  if (gemma3 && spec.yarn_factor > 0) throw Error("BAD_ARGUMENT", "YaRN is not written for gemma3");
   if (spec.longrope && !phi3) throw Error("BAD_ARGUMENT", "LongRoPE is written for phi3 only");
   const Shape s = shape_of(spec.shape, spec.arch);
   if (spec.type != GgmlType::F32 && !can_quantize(spec.type))
@@ -131,7 +134,7 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
   w.set_string("general.architecture", spec.arch);
   // llama.cpp gives a model named like Phi-3 Phi-3's token attributes, and fails on a
   // vocabulary without Phi-3's tokens: the name of a phi3 model does not say phi3
-  const std::string arch_label = phi3 ? "phi-three" : spec.arch;
+  const std::string arch_label = phi3 ? "phi-three" : gemma3 ? "gemma-three" : spec.arch;
   w.set_string("general.name", "tome synthetic " + arch_label + " " + spec.shape + " " + lower(ggml_type_name(uint32_t(spec.type))));
   w.set_u64("general.seed", spec.seed);
   w.set_u32(a + "block_count", uint32_t(s.n_layer));
@@ -158,6 +161,18 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
     w.set_u32(a + "rope.scaling.original_context_length", uint32_t(n_ctx_orig));
     const double scale = double(s.n_ctx) / n_ctx_orig;
     w.set_f32(a + "rope.scaling.attn_factor", float(std::sqrt(1 + std::log(scale) / std::log(double(n_ctx_orig)))));
+  }
+  if (gemma3) {
+    // sliding-window layers (tiny: every other one, a window of 16 that a 48-token test
+    // slides past; else Gemma 3's 5 of 6 with 1024), the global layers' RoPE scaled
+    // linearly by 8 as Gemma 3 4B-27B's are (the local ones unscaled, base 10000);
+    // tiny also caps its logits (llama.cpp reads final_logit_softcapping for gemma3)
+    const bool tiny = spec.shape == "tiny";
+    w.set_u32(a + "attention.sliding_window", tiny ? 16 : 1024);
+    w.set_u32(a + "attention.sliding_window_pattern", tiny ? 2 : 6);
+    w.set_string(a + "rope.scaling.type", "linear");
+    w.set_f32(a + "rope.scaling.factor", 8.0f);
+    if (tiny) w.set_f32(a + "final_logit_softcapping", 10.0f);  // curves its logits (a few units) without flattening them
   }
   w.set_u32(a + "vocab_size", uint32_t(n_vocab));
   for (const GgufKV& kv : vocab->metadata())
@@ -193,7 +208,9 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
 
   const float lin = 1.0f / std::sqrt(float(s.n_embd));
   const int64_t E = s.n_embd, Q = int64_t(s.n_head) * head_dim, KV = int64_t(s.n_head_kv) * head_dim, F = s.n_ff;
-  matrix("token_embd.weight", n_vocab, E, 1.0f);
+  // gemma3 scales its embeddings up by sqrt(n_embd) and ties its output to them: small rows,
+  // as Gemma's are, keep both the residual stream and the logits of the usual size
+  matrix("token_embd.weight", n_vocab, E, gemma3 ? 2.0f * lin : 1.0f);
   vector("output_norm.weight", E, 1.0f, 0.1f);
   if (!s.tied) matrix("output.weight", n_vocab, E, 2.0f * lin);
   if (spec.longrope) {
@@ -234,10 +251,11 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
       vector(p + "attn_k.bias", KV, 0.0f, 0.1f);
       vector(p + "attn_v.bias", KV, 0.0f, 0.1f);
     }
-    if (spec.arch == "qwen3") {
+    if (spec.arch == "qwen3" || gemma3) {
       vector(p + "attn_q_norm.weight", head_dim, 1.0f, 0.1f);
       vector(p + "attn_k_norm.weight", head_dim, 1.0f, 0.1f);
     }
+    if (gemma3) vector(p + "post_attention_norm.weight", E, 1.0f, 0.1f);
     vector(p + "ffn_norm.weight", E, 1.0f, 0.1f);
     if (phi3) {
       matrix(p + "ffn_up.weight", 2 * F, E, lin);  // gate rows, then up rows
@@ -246,6 +264,7 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
       matrix(p + "ffn_up.weight", F, E, lin);
     }
     matrix(p + "ffn_down.weight", E, F, 1.0f / std::sqrt(float(F)));
+    if (gemma3) vector(p + "post_ffw_norm.weight", E, 1.0f, 0.1f);
   }
   w.write_to_file(spec.out_path);
 }

@@ -9,7 +9,9 @@
 //   8b   32 layers, 4096 wide, 32 heads, 8 KV heads, FFN 14336 (Llama 3 8B)
 // phi3 writes its fused attn_qkv and ffn_up (gate rows first), and its tiny shape
 // is 512 wide with 4 heads of 128, 96 of them rotated (Phi-4-mini's partial
-// rotation; 1/sqrt(128), the Q scale, is not a power of two).
+// rotation; 1/sqrt(128), the Q scale, is not a power of two). gemma3's tiny shape
+// has heads of 128 too (Q 512 wide in a 256-wide model), a sliding window of 16 on
+// every other layer, linear RoPE scaling on the global ones and capped logits.
 // Matrices whose rows are not whole blocks of the type (576-wide rows and
 // 256-element K-quant blocks) fall back as llama.cpp's quantizer does to a
 // type that fits: Q4_K -> Q4_0, Q5_K/Q6_K -> Q8_0 (tome has no Q5_0/Q5_1).
@@ -24,7 +26,7 @@ namespace tome {
 class ThreadPool;
 
 struct SyntheticModelSpec {
-  std::string arch = "llama";   // llama | qwen2 | qwen3 | phi3
+  std::string arch = "llama";   // llama | qwen2 | qwen3 | phi3 | gemma3
   std::string shape = "tiny";   // tiny | smol | 1b | 8b
   GgmlType type = GgmlType::F16;
   std::string vocab_path;       // GGUF with tokenizer.* metadata

@@ -113,9 +113,13 @@ Weights load_weights(const GgufFile& g, const HParams& hp) {
     L.bq = vec(g, p + "attn_q.bias", Q, bias, bytes);
     L.bk = vec(g, p + "attn_k.bias", KV, bias, bytes);
     L.bv = vec(g, p + "attn_v.bias", KV, bias, bytes);
-    if (hp.arch == Arch::QWEN3) {  // llama.cpp reads them for qwen3 only
+    if (hp.arch == Arch::QWEN3 || hp.arch == Arch::GEMMA3) {  // llama.cpp reads them for these only
       L.q_norm = vec(g, p + "attn_q_norm.weight", hp.head_dim, true, bytes);
       L.k_norm = vec(g, p + "attn_k_norm.weight", hp.head_dim, true, bytes);
+    }
+    if (hp.arch == Arch::GEMMA3) {
+      L.attn_post_norm = vec(g, p + "post_attention_norm.weight", E, true, bytes);
+      L.ffn_post_norm = vec(g, p + "post_ffw_norm.weight", E, true, bytes);
     }
     L.ffn_norm = vec(g, p + "ffn_norm.weight", E, true, bytes);
     if (hp.arch == Arch::PHI3) {  // gate rows first (ggml_swiglu's first half)

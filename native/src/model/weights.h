@@ -16,7 +16,9 @@ struct LayerWeights {
   std::vector<float> attn_norm;            // (n_embd)
   WeightMatrix wq, wk, wv, wo;             // (q_dim, n_embd) (kv_dim, n_embd) x2 (n_embd, q_dim)
   std::vector<float> bq, bk, bv;           // qwen2 only: (q_dim) (kv_dim) (kv_dim)
-  std::vector<float> q_norm, k_norm;       // qwen3 only: (head_dim) each head's Q / K RMS-norm gains
+  std::vector<float> q_norm, k_norm;       // qwen3, gemma3: (head_dim) each head's Q / K RMS-norm gains
+  std::vector<float> attn_post_norm;       // gemma3: (n_embd) the attention output's RMS-norm gains
+  std::vector<float> ffn_post_norm;        // gemma3: (n_embd) the FFN output's
   std::vector<float> ffn_norm;             // (n_embd)
   WeightMatrix w_gate, w_up, w_down;       // (n_ff, n_embd) x2, (n_embd, n_ff)
   // phi3: wq, wk, wv are row ranges of one attn_qkv matrix, and w_gate, w_up of one ffn_up

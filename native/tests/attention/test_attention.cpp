@@ -186,6 +186,46 @@ TEST(causal_attention_matches_reference_for_prefill_and_decode) {
   });
 }
 
+// A sliding window (gemma3's local layers): the query at position p attends keys
+// (p - window, p] only, in the prefill tiles and in the decode step whose threads
+// split a long context's keys (from 2048 keys), the window inside one thread's
+// range or across both.
+TEST(causal_attention_with_a_sliding_window_matches_reference) {
+  both_paths([] {
+    for (int threads : {1, 2}) {
+      ThreadPool pool(threads);
+      const int n_head = 4, n_kv = 2, hd = 32;
+      for (int n_ctx : {150, 2100}) {
+        std::vector<Kv> heads;
+        for (int g = 0; g < n_kv; ++g) heads.emplace_back(n_ctx, hd, 20 + g);
+        std::vector<const uint16_t*> kp, vp;
+        for (auto& h : heads) { kp.push_back(h.k.data()); vp.push_back(h.v.data()); }
+        for (int64_t window : {1, 20, 1500}) {
+          for (int64_t pos0 : {int64_t(0), int64_t(37), int64_t(n_ctx - 1)}) {
+            if (n_ctx > 150 && pos0 != n_ctx - 1) continue;  // the long context: its decode step
+            const int64_t n_tok = pos0 == n_ctx - 1 ? 1 : n_ctx - pos0;
+            auto q = random_q(int(n_tok) * n_head * hd, uint32_t(pos0 + window + threads));
+            std::vector<float> out(q.size());
+            CausalAttentionArgs a{q.data(), out.data(), n_tok, pos0, n_head, n_kv, hd, 0.2f, kp.data(), vp.data(), size_t(hd)};
+            a.window = window;
+            causal_attention(a, pool);
+            for (int64_t i = 0; i < n_tok; ++i)
+              for (int h = 0; h < n_head; ++h) {
+                std::vector<int> idx;
+                for (int64_t j = std::max<int64_t>(0, pos0 + i + 1 - window); j <= pos0 + i; ++j) idx.push_back(int(j));
+                std::vector<double> ref, bound;
+                double lse;
+                reference(q.data() + (i * n_head + h) * hd, heads[size_t(h / 2)], idx, 0.2f, ref, lse, &bound);
+                for (int d = 0; d < hd; ++d)
+                  CHECK_NEAR(out[size_t((i * n_head + h) * hd + d)], ref[size_t(d)], bound[size_t(d)] + 1e-6);
+              }
+          }
+        }
+      }
+    }
+  });
+}
+
 // Partial attention follows llama.cpp's one-query order like the decode step of
 // causal_attention (several-keys kernels where they apply, row by row otherwise),
 // so over the whole context both give the same bits, in contiguous and gathered form.

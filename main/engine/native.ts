@@ -20,7 +20,7 @@ export interface ModelInfo {
   ropeFreqScale: number;
   rmsEps: number;
   /** Gemma 3's local layers attend the last slidingWindow positions (0: no such layers); every
-   * slidingWindowPeriod-th layer is global. Such models run with full attention only for now. */
+   * slidingWindowPeriod-th layer is global, and only those have retrieval indexes. */
   slidingWindow: number;
   slidingWindowPeriod: number;
   weightBytes: number;

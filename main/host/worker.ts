@@ -121,9 +121,9 @@ class EngineHost {
     const info = model.info();
     const nCtx = Math.max(64, Math.min(ctx, info.nCtxTrain || ctx));
     // Attention options are read by engines that have retrieval attention and ignored by others.
-    // A model with sliding-window layers (Gemma 3) runs with full attention only for now: it is
-    // loaded so, and the app says why, rather than not loaded at all.
-    const windowed = info.slidingWindow > 0 && attention !== undefined && attention.attention !== "full";
+    // A model with sliding-window layers (Gemma 3) runs sparse without a RAM budget only for now:
+    // with one it is loaded with full attention, and the app says why, rather than not loaded.
+    const windowed = info.slidingWindow > 0 && (ramBudget ?? 0) > 0 && attention !== undefined && attention.attention !== "full";
     this.sessionOptions = {
       ctx: nCtx,
       threads,
@@ -148,7 +148,7 @@ class EngineHost {
       ...(windowed
         ? {
             attentionNote:
-              `${info.arch}'s sliding-window layers run with full attention only for now, so this model ` +
+              `${info.arch}'s sliding-window layers do not run sparse under a RAM budget yet, so this model ` +
               `reads and answers with full attention, not ${attention!.attention}`,
           }
         : {}),

@@ -136,8 +136,8 @@ describe("reading a book", () => {
   });
 
   it("says why a model runs with another attention mode than the settings ask", async () => {
-    await withBook({ attentionNote: "gemma3's sliding-window layers run with full attention only for now" });
-    expect(eventsOf(t, "app.notice")).toEqual([{ kind: "info", text: "Gemma3's sliding-window layers run with full attention only for now." }]);
+    await withBook({ attentionNote: "gemma3's sliding-window layers do not run sparse under a RAM budget yet" });
+    expect(eventsOf(t, "app.notice")).toEqual([{ kind: "info", text: "Gemma3's sliding-window layers do not run sparse under a RAM budget yet." }]);
   });
 
   it("says once when a book keeps the sinks and window its store was indexed with", async () => {

@@ -12,7 +12,7 @@ export const usage =
   "tome make-model --arch llama|qwen2|qwen3|phi3|gemma3 --shape tiny|smol|1b|8b --type f32|f16|bf16|q8_0|q4_0|q4_k|q5_k|q6_k|iq4_nl --vocab VOCAB.gguf --out F.gguf [--seed S] [--force]";
 
 export const flags = `  --arch A               llama, qwen2, qwen3, phi3 (fused QKV and gate-up, partial rotation) or gemma3
-                         (sliding-window layers; full attention only)
+                         (sliding-window layers: 5 of 6, every other one in the tiny shape)
   --shape S              tiny, smol, 1b or 8b
   --type T               the weights' type: f32, f16, bf16, q8_0, q4_0, q4_k, q5_k, q6_k or iq4_nl
   --vocab FILE           a GGUF whose vocabulary the model takes

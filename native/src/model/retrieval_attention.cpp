@@ -94,6 +94,10 @@ RetrievalAttention::RetrievalAttention(const HParams& hp, const RetrievalSetting
   index_.resize(pairs);
   queries_.resize(pairs);
   indexed_end_.assign(size_t(hp_.n_layer), 0);
+  for (int l = 0; l < hp_.n_layer; ++l) {
+    layer_rank_.push_back(hp_.is_swa(l) ? -1 : n_indexed_layers_);
+    if (!hp_.is_swa(l)) ++n_indexed_layers_;
+  }
   inserted_.reset(new std::atomic<bool>[size_t(hp_.n_head_kv)]);
 }
 
@@ -104,7 +108,7 @@ bool RetrievalAttention::ready_to_build(int64_t n_past) const {
 }
 
 void RetrievalAttention::capture_queries(int layer, const float* q, int64_t pos0, int64_t n) {
-  if (s_.mode != AttentionMode::RETRIEVAL || active_) return;
+  if (s_.mode != AttentionMode::RETRIEVAL || active_ || !indexed_layer(layer)) return;
   const int hd = hp_.head_dim, n_gqa = hp_.n_gqa();
   for (int64_t i = 0; i < n; ++i) {
     if ((pos0 + i) % sample_stride_ != 0) continue;
@@ -117,7 +121,7 @@ void RetrievalAttention::capture_queries(int layer, const float* q, int64_t pos0
 }
 
 void RetrievalAttention::add_queries(int layer, int kv_head, const float* q, int64_t n) {
-  if (s_.mode != AttentionMode::RETRIEVAL || active_) return;
+  if (s_.mode != AttentionMode::RETRIEVAL || active_ || !indexed_layer(layer)) return;
   std::vector<float>& dst = queries_[size_t(layer) * hp_.n_head_kv + size_t(kv_head)];
   dst.insert(dst.end(), q, q + n * hp_.head_dim);
 }
@@ -130,6 +134,7 @@ double RetrievalAttention::build(int64_t n_past, ThreadPool& pool, const IndexBu
 }
 
 void RetrievalAttention::build_layer(int l, int64_t n_past, ThreadPool& pool, const IndexBuilt& on_built) {
+  if (!indexed_layer(l)) return;  // a sliding-window layer attends its window exactly (the session's)
   const int hd = hp_.head_dim;
   const int64_t end = index_end(n_past);
   const int64_t n = end - s_.sinks;
@@ -206,11 +211,12 @@ void RetrievalAttention::schedule_reconnect(size_t pair) {
 
 void RetrievalAttention::activate(int64_t built_at) {
   for (size_t pair = 0; pair < index_.size(); ++pair) {
+    if (!indexed_layer(int(pair / size_t(hp_.n_head_kv)))) continue;
     if (!index_[pair]) throw Error("STORE_CORRUPT", "a restored retrieval index is missing");
     std::vector<float>().swap(queries_[pair]);
     schedule_reconnect(pair);
   }
-  indexed_end_.assign(size_t(hp_.n_layer), index_end(built_at));
+  for (int l = 0; l < hp_.n_layer; ++l) indexed_end_[size_t(l)] = indexed_layer(l) ? index_end(built_at) : 0;
   active_ = true;
 }
 
@@ -252,10 +258,11 @@ void RetrievalAttention::insert_group_until(int layer, int g, int64_t begin, int
 
 bool RetrievalAttention::monitored(int layer, int g) const {
   if (s_.monitor_every <= 0 || step_ % s_.monitor_every != 0) return false;
-  // A rotating sample of (layer, group) pairs, monitor_heads per sampled step.
-  const int64_t pairs = int64_t(hp_.n_layer) * hp_.n_head_kv;
+  // A rotating sample of the indexed layers' (layer, group) pairs, monitor_heads per sampled step.
+  const int64_t pairs = int64_t(n_indexed_layers_) * hp_.n_head_kv;
+  if (pairs == 0 || layer_rank_[size_t(layer)] < 0) return false;
   const int64_t first = (step_ / s_.monitor_every) * s_.monitor_heads % pairs;
-  const int64_t idx = int64_t(layer) * hp_.n_head_kv + g;
+  const int64_t idx = int64_t(layer_rank_[size_t(layer)]) * hp_.n_head_kv + g;
   const int64_t off = (idx - first + pairs) % pairs;
   return off < std::min<int64_t>(s_.monitor_heads, pairs);
 }

@@ -90,6 +90,10 @@ class RetrievalAttention {
   // The captured queries it freed are the caller's to give back (add_queries).
   void unbuild_layer(int layer, const std::vector<bool>& kept);
   bool has_index(int layer, int kv_head) const { return index_[size_t(layer) * hp_.n_head_kv + size_t(kv_head)] != nullptr; }
+  // Whether layer l has indexes: every layer but a sliding-window one (gemma3's local
+  // layers attend their last n_swa positions exactly, through the session, and keep no
+  // queries, index or indexed span).
+  bool indexed_layer(int l) const { return !hp_.is_swa(l); }
 
   // ---- restoring from the KV store ----
   // The end of the indexed span for an index built when the context held n_past tokens.
@@ -181,6 +185,8 @@ class RetrievalAttention {
   int widen_steps_ = 0;                         // steps left with a widened beam
   std::vector<std::unique_ptr<KeyIndex>> index_;  // (n_layer * n_head_kv)
   std::vector<int64_t> indexed_end_;           // (n_layer)
+  std::vector<int> layer_rank_;                // (n_layer) a layer's place among the indexed ones, -1: none
+  int n_indexed_layers_ = 0;
   std::vector<std::vector<float>> queries_;    // captured (n_layer * n_head_kv): rows of hd
   int64_t sample_stride_ = 1;
   KvRowGuard* guard_ = nullptr;

@@ -63,9 +63,10 @@ Session::Session(const Model& model, const SessionOptions& opts)
   if (opts_.n_batch <= 0) opts_.n_batch = 512;
   // without a budget no cache row ever leaves RAM: indexes read their keys there
   opts_.retrieval.share_cache_keys = !budget_set();
-  if (opts_.retrieval.mode != AttentionMode::FULL && model.hparams().has_swa())
-    throw Error("BAD_ARGUMENT", "this model's sliding-window layers (" + model.hparams().arch_name +
-                                    ") run with full attention only for now: choose attention 'full'");
+  if (opts_.retrieval.mode != AttentionMode::FULL && model.hparams().has_swa() && budget_set())
+    throw Error("BAD_ARGUMENT", "a RAM budget is not supported yet for a model with sliding-window layers (" +
+                                    model.hparams().arch_name + ") in a sparse attention mode: leave the budget "
+                                    "unset or choose attention 'full'");
   if (opts_.retrieval.mode != AttentionMode::FULL)
     sparse_ = std::make_unique<RetrievalAttention>(model.hparams(), opts_.retrieval, kv_);
   identity_ = make_store_identity();
@@ -557,7 +558,20 @@ void Session::forward_layer(int l, int64_t n) {
     k_heads[size_t(g)] = kv_.k(l, g);
     v_heads[size_t(g)] = kv_.v(l, g);
   }
-  if (sparse_active()) {
+  if (sparse_active() && !sparse_->indexed_layer(l)) {
+    // a sliding-window layer once sparse: its window exactly, over the cache rows from the
+    // chunk's first window start on (its masks, relative to positions, cut the later
+    // queries' windows), so a step reads n_swa keys, not the context
+    const int64_t lo = std::max<int64_t>(0, n_past_ + 1 - hp.n_swa);
+    for (int g = 0; g < hp.n_head_kv; ++g) {
+      k_heads[size_t(g)] += size_t(lo) * hd;
+      v_heads[size_t(g)] += size_t(lo) * hd;
+    }
+    CausalAttentionArgs args{q_.data(), att_.data(), n, n_past_ - lo, hp.n_head, hp.n_head_kv, hd, scale,
+                             k_heads.data(), v_heads.data(), size_t(hd), opts_.retrieval.numerics};
+    args.window = hp.n_swa;
+    causal_attention(args, pool_);
+  } else if (sparse_active()) {
     // RetrievalAttention: static set + retrieved keys, token by token (causal)
     for (int64_t i = 0; i < n; ++i)
       sparse_->attend_layer(l, q_.data() + i * Q, n_past_ + i, att_.data() + i * Q, stats_, pool_);

@@ -300,7 +300,7 @@ void Session::restore_sparse_state(int64_t& n) {
     std::vector<uint8_t> image;
     bool all = true;
     for (int l = 0; l < hp.n_layer; ++l)
-      for (int g = 0; g < hp.n_head_kv; ++g) {
+      for (int g = 0; g < hp.n_head_kv && sparse_->indexed_layer(l); ++g) {
         if (!store_->read_index(l, g, built_at, image)) {
           all = false;
           continue;
@@ -331,14 +331,15 @@ void Session::restore_sparse_state(int64_t& n) {
   std::vector<float> rows;
   int64_t covered = n;
   for (int l = 0; l < hp.n_layer; ++l)
-    for (int g = 0; g < hp.n_head_kv; ++g) covered = std::min(covered, store_->read_queries(l, g, n, hp.n_gqa(), rows));
+    for (int g = 0; g < hp.n_head_kv && sparse_->indexed_layer(l); ++g)
+      covered = std::min(covered, store_->read_queries(l, g, n, hp.n_gqa(), rows));
   if (covered < n) {
     n = covered;
     if (built_at >= 0) store_->drop_indexes();
     sparse_ = std::make_unique<RetrievalAttention>(hp, opts_.retrieval, kv_);
   }
   for (int l = 0; l < hp.n_layer; ++l)
-    for (int g = 0; g < hp.n_head_kv; ++g) {
+    for (int g = 0; g < hp.n_head_kv && sparse_->indexed_layer(l); ++g) {
       store_->read_queries(l, g, n, hp.n_gqa(), rows);
       sparse_->add_queries(l, g, rows.data(), int64_t(rows.size() / size_t(hp.head_dim)));
       queries_persisted_[size_t(l) * hp.n_head_kv + size_t(g)] = rows.size();

@@ -366,8 +366,6 @@ export class AppCore {
             cacheBudget: s.cacheBudgetGB > 0 ? Math.round(s.cacheBudgetGB * 2 ** 30) : 0,
           });
           this.state.crashed = null;
-          const note = this.state.model.attentionNote;
-          if (note) this.emit("app.notice", { kind: "info", text: note[0].toUpperCase() + note.slice(1) + "." });
         } catch (e) {
           this.state.model = null;
           throw e;

@@ -27,8 +27,6 @@ export interface LoadedModel {
   eosToken: string;
   /** Whether the session reports per-step retrieval stats (NativeSession.stepStats). */
   stepStats: boolean;
-  /** Set when the model runs with another attention mode than asked, and why. */
-  attentionNote?: string;
 }
 
 export interface EngineOps {

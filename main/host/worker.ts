@@ -121,15 +121,11 @@ class EngineHost {
     const info = model.info();
     const nCtx = Math.max(64, Math.min(ctx, info.nCtxTrain || ctx));
     // Attention options are read by engines that have retrieval attention and ignored by others.
-    // A model with sliding-window layers (Gemma 3) runs sparse without a RAM budget only for now:
-    // with one it is loaded with full attention, and the app says why, rather than not loaded.
-    const windowed = info.slidingWindow > 0 && (ramBudget ?? 0) > 0 && attention !== undefined && attention.attention !== "full";
     this.sessionOptions = {
       ctx: nCtx,
       threads,
       exactBelow: DEFAULT_EXACT_BELOW,
       ...(attention ?? {}),
-      ...(windowed ? { attention: "full" } : {}),
       ...(ramBudget ? { ramBudget } : {}),
     } as SessionOptions;
     const session = new addon.Session(model, this.sessionOptions) as WithStepStats;
@@ -145,13 +141,6 @@ class EngineHost {
       bosToken: piece(info.tokenizer.bos),
       eosToken: piece(info.tokenizer.eos),
       stepStats: hasStepStats(session),
-      ...(windowed
-        ? {
-            attentionNote:
-              `${info.arch}'s sliding-window layers do not run sparse under a RAM budget yet, so this model ` +
-              `reads and answers with full attention, not ${attention!.attention}`,
-          }
-        : {}),
     };
     return this.loaded;
   }

@@ -135,11 +135,6 @@ describe("reading a book", () => {
     expect(doc(d.id).savedFor).toBeNull();
   });
 
-  it("says why a model runs with another attention mode than the settings ask", async () => {
-    await withBook({ attentionNote: "gemma3's sliding-window layers do not run sparse under a RAM budget yet" });
-    expect(eventsOf(t, "app.notice")).toEqual([{ kind: "info", text: "Gemma3's sliding-window layers do not run sparse under a RAM budget yet." }]);
-  });
-
   it("says once when a book keeps the sinks and window its store was indexed with", async () => {
     const d = await withBook({ storeKept: { sinks: 16, window: 64 } });
     await t.core.call("library.read", { documentId: d.id });

@@ -94,6 +94,7 @@ class RetrievalAttention {
   // layers attend their last n_swa positions exactly, through the session, and keep no
   // queries, index or indexed span).
   bool indexed_layer(int l) const { return !hp_.is_swa(l); }
+  int indexed_layers() const { return n_indexed_layers_; }
 
   // ---- restoring from the KV store ----
   // The end of the indexed span for an index built when the context held n_past tokens.

@@ -63,10 +63,6 @@ Session::Session(const Model& model, const SessionOptions& opts)
   if (opts_.n_batch <= 0) opts_.n_batch = 512;
   // without a budget no cache row ever leaves RAM: indexes read their keys there
   opts_.retrieval.share_cache_keys = !budget_set();
-  if (opts_.retrieval.mode != AttentionMode::FULL && model.hparams().has_swa() && budget_set())
-    throw Error("BAD_ARGUMENT", "a RAM budget is not supported yet for a model with sliding-window layers (" +
-                                    model.hparams().arch_name + ") in a sparse attention mode: leave the budget "
-                                    "unset or choose attention 'full'");
   if (opts_.retrieval.mode != AttentionMode::FULL)
     sparse_ = std::make_unique<RetrievalAttention>(model.hparams(), opts_.retrieval, kv_);
   identity_ = make_store_identity();
@@ -218,7 +214,7 @@ void Session::prefill_layer_major(const std::vector<int32_t>& tokens, const Pref
   // unlimited reopen's budget could evict (the residency's own rule)
   std::unique_ptr<KvResidency> rule;
   const int64_t sinks = opts_.retrieval.sinks;
-  const int64_t window_start = std::max<int64_t>(sinks, n1 + 1 - opts_.retrieval.window);
+  const int64_t window_start = next_window_start(n1);
   if (indexed && budget_set())
     rule = std::make_unique<KvResidency>(kv_, *store_, hp.n_layer, G, opts_.eviction);
 

@@ -110,8 +110,11 @@ void Session::apply_budget() {
 }
 
 int64_t Session::next_window_start(int64_t n_past) const {
-  // the static set of the next step (position n_past): [0, sinks) and [n_past + 1 - window, n_past]
-  return std::max<int64_t>(opts_.retrieval.sinks, n_past + 1 - opts_.retrieval.window);
+  // the static set of the next step (position n_past): [0, sinks) and [n_past + 1 - window, n_past];
+  // the window is at least a sliding-window layer's, whose rows that step reads in place
+  const HParams& hp = model_.hparams();
+  const int64_t window = std::max<int64_t>(opts_.retrieval.window, hp.has_swa() ? hp.n_swa : 0);
+  return std::max<int64_t>(opts_.retrieval.sinks, n_past + 1 - window);
 }
 
 uint64_t Session::budget_bytes(const KvResidency& r, int64_t n_past, uint64_t resident_indexes) const {

@@ -118,21 +118,23 @@ bool Session::restore_lazily(int64_t n) {
   const int64_t hd = hp.head_dim, B = kStoreBlockTokens, sinks = opts_.retrieval.sinks;
   const int64_t end = sparse_->index_end(built_at);  // keys [sinks, end) are in the indexes
   // the static set of the next step (position n), as apply_budget() sets it
-  const int64_t window_start = std::max<int64_t>(sinks, n + 1 - opts_.retrieval.window);
+  const int64_t window_start = next_window_start(n);
   auto residency = std::make_unique<KvResidency>(kv_, *store_, hp.n_layer, hp.n_head_kv, opts_.eviction);
   const int64_t ur = residency->unit_rows();
   auto stays = [&](int64_t p) { return residency->must_stay(p, sinks, window_start, n); };
   const size_t row_bytes = size_t(hd) * sizeof(uint16_t);
   std::vector<uint16_t> block_k;  // aligned copy of a block's K rows
   std::vector<uint8_t> image;
-  bool ok = true, codes_at_reopen = false;
+  bool ok = true, codes_at_reopen = false, codes_decided = false;
   for (int l = 0; ok && l < hp.n_layer; ++l)
     for (int g = 0; ok && g < hp.n_head_kv; ++g) {
+      const bool indexed = sparse_->indexed_layer(l);  // a sliding-window layer: its rows that stay only
       KeyMatrix keys(static_cast<int>(hd));
-      reserve_for(keys.storage(), size_t(end - sinks) * size_t(hd));  // the capacity one append of them all gives
+      if (indexed) reserve_for(keys.storage(), size_t(end - sinks) * size_t(hd));  // the capacity one append of them all gives
       for (int64_t b = 0; ok && b * B < n; ++b) {
         const int64_t p0 = b * B, p1 = std::min(n, p0 + B);
-        const int64_t k0 = std::max(p0, sinks), k1 = std::min(p1, end);  // this block's index keys
+        // this block's index keys
+        const int64_t k0 = std::max(p0, sinks), k1 = indexed ? std::min(p1, end) : k0;
         bool rows = false;
         for (int64_t p = p0; p < p1; p += ur) rows = rows || stays(p);
         if (k1 <= k0 && !rows) continue;  // left in the store
@@ -155,6 +157,7 @@ bool Session::restore_lazily(int64_t n) {
           }
         }) && fits;
       }
+      if (!indexed) continue;
       if (ok) ok = store_->read_index(l, g, built_at, image);
       if (!ok) break;
       try {
@@ -167,8 +170,10 @@ bool Session::restore_lazily(int64_t n) {
       // once; apply_budget() pages them back in where the budget holds them.
       // Their navigation codes too where the budget will not hold them, as
       // apply_budget() would find with every index like the first one.
-      if (ok && l == 0 && g == 0 && page_out_index(l, g, false)) {
-        const size_t pairs = size_t(hp.n_layer) * size_t(hp.n_head_kv);
+      const bool first = ok && !codes_decided;  // the first index read
+      codes_decided = codes_decided || first;
+      if (first && page_out_index(l, g, false)) {
+        const size_t pairs = size_t(sparse_->indexed_layers()) * size_t(hp.n_head_kv);
         const uint64_t budget = budget_bytes(*residency, n, sparse_->index_resident_bytes() * pairs);
         const uint64_t floor_with_codes = sparse_->index_floor_bytes(true) * pairs + index_spill_->table_bytes();
         codes_at_reopen = !codes_fit(*residency, floor_with_codes, n, n, budget);

@@ -21,8 +21,6 @@ export interface FakeOptions {
   storeDir?: string;
   /** Why the document has no store (prefill's `cache`, "off: ..."), as when the disk refused it. */
   storeOff?: string;
-  /** Why the model runs with another attention mode than asked (load's attentionNote). */
-  attentionNote?: string;
   /** The static set the document's store kept over the settings' (prefill's `cache`, "restored 0; kept ..."). */
   storeKept?: { sinks: number; window: number };
   /** How long docTokens takes (the real one cannot be interrupted either). */
@@ -120,7 +118,6 @@ export class FakeEngine implements Engine {
           bosToken: "<s>",
           eosToken: "</s>",
           stepStats: this.o.stepStats ?? true,
-          ...(this.o.attentionNote ? { attentionNote: this.o.attentionNote } : {}),
         };
         return this.model;
       }

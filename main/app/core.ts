@@ -70,7 +70,7 @@ export class AppCore {
   readonly lib: Library;
   readonly engine: Engine;
   readonly state: CoreState = { model: null, activity: "idle", crashed: null, docTokens: new Map(), job: null, engineDoc: null };
-  private cacheWarned = new Set<string>();
+  private noticed = new Set<string>(); // noticeOnce's keys
   private inspected = new InspectCache();
   private listeners = new Set<Listener>();
   private reads: ReadJobs;
@@ -268,22 +268,27 @@ export class AppCore {
    * so is a store whose sinks and window the engine kept over the settings'.
    */
   storeUsed(documentId: number, res: { cache?: string; cacheFile?: string; cacheRemoved?: number }, modelPath: string, tokensUsed: number) {
-    if (res.cache?.startsWith("off: ") && !this.cacheWarned.has(`${documentId} ${res.cache}`)) {
-      this.cacheWarned.add(`${documentId} ${res.cache}`); // once per book and reason
-      this.emit("app.notice", { kind: "error", text: `This book's KV cache could not be saved, so it will be read again next time: ${res.cache.slice(5)}` });
-    }
+    // each once per book and what the engine said (a reason, a kept static set)
+    const once = `${documentId} ${res.cache}`;
+    if (res.cache?.startsWith("off: "))
+      this.noticeOnce(once, { kind: "error", text: `This book's KV cache could not be saved, so it will be read again next time: ${res.cache.slice(5)}` });
     const kept = res.cache?.match(/; kept sinks (\d+) window (\d+)$/);
-    if (kept && !this.cacheWarned.has(`${documentId} ${res.cache}`)) {
-      this.cacheWarned.add(`${documentId} ${res.cache}`);
-      this.emit("app.notice", {
+    if (kept)
+      this.noticeOnce(once, {
         kind: "info",
         text:
           `This book keeps the ${kept[1]} sink and ${kept[2]} window tokens its index was built with, so it is not read again; ` +
           `the new values apply to books read from now on.`,
       });
-    }
     if (res.cacheFile) this.lib.documents.setSaved(documentId, res.cacheFile, modelPath, tokensUsed);
     if (res.cacheRemoved) for (const d of this.lib.documents.list()) this.emit("doc.updated", d);
+  }
+
+  /** An app notice, once per key for the app's lifetime. */
+  private noticeOnce(key: string, notice: { kind: "error" | "info"; text: string }) {
+    if (this.noticed.has(key)) return;
+    this.noticed.add(key);
+    this.emit("app.notice", notice);
   }
 
   /** Routes the engine's events for one job; returns the unsubscribe. */

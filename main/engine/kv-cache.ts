@@ -79,6 +79,20 @@ export function commonPrefix(a: ArrayLike<number>, b: ArrayLike<number>): number
   return i;
 }
 
+/**
+ * The static set a session runs with when it is not the one asked for: a document's store
+ * built its indexes with its own sinks and window, which a session of the same mode adopts
+ * rather than reading the document again (engine: Session::adopt_store_index_settings).
+ * undefined when the session runs with what was asked (or either side is unknown).
+ */
+export function adoptedStaticSet(
+  ran: { sinks?: number; window?: number } | undefined,
+  asked: { sinks?: number; window?: number },
+): { sinks: number; window: number } | undefined {
+  if (ran?.sinks === undefined || ran.window === undefined || asked.sinks === undefined || asked.window === undefined) return undefined;
+  return ran.sinks === asked.sinks && ran.window === asked.window ? undefined : { sinks: ran.sinks, window: ran.window };
+}
+
 export interface OpenedDocument {
   file: string;
   /** Positions the store gave back (may include an earlier conversation). */

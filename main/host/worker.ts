@@ -4,7 +4,7 @@
 // the client reports it. One request runs at a time except `cancel` and `stats`,
 // which are answered while a prefill or generation awaits the engine.
 import * as fs from "node:fs";
-import { attachOrRemake, commonPrefix, DEFAULT_EXACT_BELOW, gcCaches, loadAddon, isTomeError, removeStore, storeBytesOnDisk, storeFileFor, Utf8Stream, type NativeModel, type NativeSession, type SessionOptions } from "../engine";
+import { adoptedStaticSet, attachOrRemake, commonPrefix, DEFAULT_EXACT_BELOW, gcCaches, loadAddon, isTomeError, removeStore, storeBytesOnDisk, storeFileFor, Utf8Stream, type NativeModel, type NativeSession, type SessionOptions } from "../engine";
 import { estimateMemory } from "../engine/memory";
 import { documentTokenStarts } from "./token-offsets";
 import { runEval } from "../eval/runner";
@@ -199,16 +199,10 @@ class EngineHost {
     }
   }
 
-  /**
-   * "; kept sinks S window W" when the session runs with another static set than the settings
-   * ask: the book's store was indexed with S and W, which the engine adopts rather than reading
-   * the book again (Session::adopt_store_index_settings); "" otherwise.
-   */
+  /** "; kept sinks S window W" when the book's store kept its own static set (adoptedStaticSet); "" otherwise. */
   private keptStaticSet(): string {
-    const st = this.session?.lastStats?.();
-    const { sinks, window } = this.sessionOptions;
-    if (st?.sinks === undefined || st.window === undefined || sinks === undefined || window === undefined) return "";
-    return st.sinks === sinks && st.window === window ? "" : `; kept sinks ${st.sinks} window ${st.window}`;
+    const kept = adoptedStaticSet(this.session?.lastStats?.(), this.sessionOptions);
+    return kept ? `; kept sinks ${kept.sinks} window ${kept.window}` : "";
   }
 
   /** An empty session of the loaded model in place of the current one (its store closed). */

@@ -12,6 +12,7 @@
 // a typo fails in a second, not after a long prefill.
 import * as path from "node:path";
 import {
+  adoptedStaticSet,
   generate,
   loadAddon,
   openDocument,
@@ -94,18 +95,13 @@ async function prefillDocument(session: NativeSession, o: RunOptions, docTokens:
   };
 }
 
-/**
- * Says so when the session runs with other sinks or window than asked: a document's store
- * built its indexes with its own, which a session of the same mode adopts rather than
- * reading the document again (engine: Session::adopt_store_index_settings).
- */
+/** Says so when the session runs with other sinks or window than asked (adoptedStaticSet). */
 function keptStaticSet(session: NativeSession, o: RunOptions): string | undefined {
-  const st = session.lastStats();
-  const { sinks, window } = o.session;
-  if (sinks === undefined || window === undefined || (st.sinks === sinks && st.window === window)) return undefined;
+  const kept = adoptedStaticSet(session.lastStats(), o.session);
+  if (!kept) return undefined;
   return (
-    `this document's cache was indexed with --sinks ${st.sinks} --window ${st.window}, which this run keeps ` +
-    `(asked: ${sinks}, ${window}); remove the cache (tome cache rm) to read it again with yours`
+    `this document's cache was indexed with --sinks ${kept.sinks} --window ${kept.window}, which this run keeps ` +
+    `(asked: ${o.session.sinks}, ${o.session.window}); remove the cache (tome cache rm) to read it again with yours`
   );
 }
 

@@ -37,6 +37,13 @@ void mask_before_window(const CausalAttentionArgs& a, int64_t pos, float* s, int
   for (int64_t j = j0, stop = j1 < 0 ? end : std::min(end, j1); j < stop; ++j) s[j] = -std::numeric_limits<float>::infinity();
 }
 
+// The first key the query at position pos may see, rounded down to a whole
+// kKeyBlock (CausalAttentionArgs::skip_masked); 0 without a window or the skip.
+int64_t first_unmasked_block(const CausalAttentionArgs& a, int64_t pos) {
+  if (a.window <= 0 || !a.skip_masked) return 0;
+  return std::max<int64_t>(0, pos + 1 - a.window) / kKeyBlock * kKeyBlock;
+}
+
 // One tile: queries [i0, i1) of KV group g, all n_gqa heads of the group.
 void tile(const CausalAttentionArgs& a, int g, int64_t i0, int64_t i1, std::vector<float>& buf,
           std::vector<OrderedAccumulator>& acc) {
@@ -64,8 +71,11 @@ void tile(const CausalAttentionArgs& a, int g, int64_t i0, int64_t i1, std::vect
   // registers). Several queries share each converted block instead.
   const bool direct = fast && i1 - i0 == 1;
 
+  // keys before `first` are masked for every query of the tile (its first sees the fewest)
+  const int64_t first = first_unmasked_block(a, a.pos0 + i0);
+
   // pass 1: scores
-  for (int64_t j0 = 0; j0 < n_keys; j0 += kKeyBlock) {
+  for (int64_t j0 = first; j0 < n_keys; j0 += kKeyBlock) {
     const int64_t nb = std::min<int64_t>(kKeyBlock, n_keys - j0);
     if (!direct) convert_block(K, j0, nb);
     for (int64_t i = i0; i < i1; ++i) {
@@ -90,14 +100,14 @@ void tile(const CausalAttentionArgs& a, int g, int64_t i0, int64_t i1, std::vect
     for (int hh = 0; hh < n_gqa; ++hh) {
       float* s = S + ((i - i0) * n_gqa + hh) * n_keys;
       const int64_t n = a.pos0 + i + 1;
-      mask_before_window(a, a.pos0 + i, s);
-      math.softmax(s, n);
+      mask_before_window(a, a.pos0 + i, s, first);
+      math.softmax(s + first, n - first);
     }
   if (acc.size() < size_t(rows)) acc.resize(size_t(rows));
   for (int64_t r = 0; r < rows; ++r) acc[size_t(r)].reset(math.v_order(), hd);
   // pass 2: p . V, key by key in order (direct: longer blocks, see kVBlock)
   const int64_t v_block = direct ? kVBlock : kKeyBlock;
-  for (int64_t j0 = 0; j0 < n_keys; j0 += v_block) {
+  for (int64_t j0 = first; j0 < n_keys; j0 += v_block) {
     const int64_t nb = std::min<int64_t>(v_block, n_keys - j0);
     if (!direct) convert_block(V, j0, nb);
     for (int64_t i = i0; i < i1; ++i) {
@@ -138,10 +148,13 @@ void decode_split_keys(const CausalAttentionArgs& a, ThreadPool& pool) {
   std::vector<double> tsum(size_t(T) * H);
   math.prepare_q(a.q, qh.data(), int64_t(H) * hd);
   // thread ranges start at multiples of 16 keys, so exp's lane chunks are ggml's
+  // (a sliding window's masked blocks, before `first`, are left out of every range)
   const int64_t n_chunks = (n_keys + 15) / 16;
+  const int64_t first = first_unmasked_block(a, a.pos0);
   auto range = [&](int t, int64_t& j0, int64_t& j1) {
     j0 = std::min(n_keys, n_chunks * t / T * 16);
     j1 = std::min(n_keys, n_chunks * (t + 1) / T * 16);
+    j0 = std::min(j1, std::max(j0, first));
   };
   pool.run([&](int t) {
     int64_t j0, j1;
@@ -201,7 +214,7 @@ void decode_split_keys(const CausalAttentionArgs& a, ThreadPool& pool) {
     // fast: blocks of kVBlock keys, so a lane's accumulators stay in registers
     // across many keys (loaded and stored once per block and lane)
     const int64_t block = fast ? kVBlock : kKeyBlock;
-    for (int64_t b0 = 0; b0 < n_keys; b0 += block) {
+    for (int64_t b0 = first; b0 < n_keys; b0 += block) {
       const int64_t nb = std::min<int64_t>(block, n_keys - b0);
       const uint16_t* rows = a.v_heads[g] + size_t(b0) * a.stride;
       if (!fast) convert_rows(rows, a.stride, nb, hd, d0, d1, blk.data());

@@ -3,6 +3,7 @@
 // log-sum-exp merge on hand-made cases, split merges equal the whole, and the
 // causal kernel (blocked, online softmax) against the reference.
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <vector>
@@ -219,6 +220,40 @@ TEST(causal_attention_with_a_sliding_window_matches_reference) {
                 for (int d = 0; d < hd; ++d)
                   CHECK_NEAR(out[size_t((i * n_head + h) * hd + d)], ref[size_t(d)], bound[size_t(d)] + 1e-6);
               }
+          }
+        }
+      }
+    }
+  });
+}
+
+// A sliding window's masked key blocks are skipped (CausalAttentionArgs::skip_masked):
+// the same bits as scoring and masking every key, in prefill tiles whose first query's
+// window starts past one or several blocks of 256 keys, and in the split decode step
+// (whose threads' ranges then start at the first kept block, or are empty).
+TEST(causal_attention_skipping_masked_blocks_keeps_every_bit) {
+  both_paths([] {
+    for (int threads : {1, 2}) {
+      ThreadPool pool(threads);
+      const int n_head = 4, n_kv = 2, hd = 64;
+      for (int n_ctx : {1300, 5000}) {
+        std::vector<Kv> heads;
+        for (int g = 0; g < n_kv; ++g) heads.emplace_back(n_ctx, hd, 40 + g);
+        std::vector<const uint16_t*> kp, vp;
+        for (auto& h : heads) { kp.push_back(h.k.data()); vp.push_back(h.v.data()); }
+        for (int64_t window : {1, 20, 300, 1000}) {
+          for (int64_t pos0 : {int64_t(0), int64_t(700), int64_t(n_ctx - 1)}) {
+            if (n_ctx > 1300 && pos0 != n_ctx - 1) continue;  // the long context: its decode step
+            const int64_t n_tok = pos0 == n_ctx - 1 ? 1 : n_ctx - pos0;
+            auto q = random_q(int(n_tok) * n_head * hd, uint32_t(pos0 + window + threads));
+            std::vector<float> skipped(q.size()), scored(q.size());
+            CausalAttentionArgs a{q.data(), skipped.data(), n_tok, pos0, n_head, n_kv, hd, 0.125f, kp.data(), vp.data(), size_t(hd)};
+            a.window = window;
+            causal_attention(a, pool);
+            a.out = scored.data();
+            a.skip_masked = false;
+            causal_attention(a, pool);
+            CHECK(std::memcmp(skipped.data(), scored.data(), skipped.size() * sizeof(float)) == 0);
           }
         }
       }

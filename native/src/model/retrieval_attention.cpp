@@ -154,10 +154,15 @@ void RetrievalAttention::build_layer(int l, int64_t n_past, ThreadPool& pool, co
         GraphBuildParams p;
         p.M = s_.degree;
         p.R = s_.degree + s_.degree / 2;
-        // half as many training queries as keys reach the recall of all of them
-        // at half the kNN cost (bench_index), so the build stays a few % of prefill
-        // (capped at 32K: recall@100 0.976 at 1.4% scanned over 128K keys in bench_index)
-        p.max_queries = std::clamp<int64_t>(n / 2, 4096, 32768);
+        // training queries: 2/5 as many as keys, at least 4096, at most 32K. Half as
+        // many as keys reached the recall of all of them at half the kNN cost (d 128,
+        // bench_index); 2/5 keeps the build within 10% of a 32K prefill whose attention
+        // reads 64-key blocks (causal_attention.cpp): War and Peace, smol, 32K, one hour:
+        // prefill 746.8 s, build 78.8 s with n / 2 (10.55%); 958.6 and 80.0 s before the
+        // blocks. It costs a point of recall at 32K keys (bench_index --workload ood --d 64
+        // --train 16384 | 13107 --cold 24: 0.957 / 0.947 at 11.8% scanned); from 80K keys
+        // on the cap applies as before (recall@100 0.976 at 1.4% scanned over 128K keys)
+        p.max_queries = std::clamp<int64_t>(n * 2 / 5, 4096, 32768);
         // the beam of the searches that link each key leaving the window:
         // 32 finds inserted keys as well as 48 (test_roar_graph's growing
         // graph: 0.977 vs 0.974 of them in the exact top-100) at 52.5 vs 58 us

@@ -31,10 +31,10 @@ struct CausalAttentionArgs {
   // -inf, probability 0, still in every sum's order), so the sums are its sums.
   int64_t window = 0;
   // With a window, the key blocks every query of a tile (or the decode query) has left
-  // behind are not read: whole key blocks (64 keys), a multiple of every kernel's lanes and
-  // of the exp's 16-key chunks, so every kept key keeps its lane and every sum gets the
-  // same terms (a skipped key's were exact zeros, for finite V rows): the same bits. false: every key is
-  // scored and masked (the oracle the skip is checked against).
+  // behind are not read: whole key blocks (64 keys), a multiple of every kernel's lanes
+  // and of the exp's 16-key chunks, so every kept key keeps its lane and every sum gets
+  // the same terms (a skipped key's were exact zeros, for finite V rows): the same bits.
+  // false: every key is scored and masked (the oracle the skip is checked against).
   bool skip_masked = true;
 };
 

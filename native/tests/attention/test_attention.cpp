@@ -187,6 +187,20 @@ TEST(causal_attention_matches_reference_for_prefill_and_decode) {
   });
 }
 
+// n_kv KV groups of n_ctx rows (seeds seed, seed + 1, ..) and their K and V row pointers,
+// as CausalAttentionArgs takes them.
+struct KvGroups {
+  std::vector<Kv> heads;
+  std::vector<const uint16_t*> k, v;
+  KvGroups(int n_kv, int n_ctx, int hd, uint32_t seed) {
+    for (int g = 0; g < n_kv; ++g) heads.emplace_back(n_ctx, hd, seed + uint32_t(g));
+    for (const Kv& h : heads) {
+      k.push_back(h.k.data());
+      v.push_back(h.v.data());
+    }
+  }
+};
+
 // A sliding window (gemma3's local layers): the query at position p attends keys
 // (p - window, p] only, in the prefill tiles and in the decode step whose threads
 // split a long context's keys (from 2048 keys), the window inside one thread's
@@ -197,17 +211,15 @@ TEST(causal_attention_with_a_sliding_window_matches_reference) {
       ThreadPool pool(threads);
       const int n_head = 4, n_kv = 2, hd = 32;
       for (int n_ctx : {150, 2100}) {
-        std::vector<Kv> heads;
-        for (int g = 0; g < n_kv; ++g) heads.emplace_back(n_ctx, hd, 20 + g);
-        std::vector<const uint16_t*> kp, vp;
-        for (auto& h : heads) { kp.push_back(h.k.data()); vp.push_back(h.v.data()); }
+        const KvGroups kv(n_kv, n_ctx, hd, 20);
+        const std::vector<Kv>& heads = kv.heads;
         for (int64_t window : {1, 20, 1500}) {
           for (int64_t pos0 : {int64_t(0), int64_t(37), int64_t(n_ctx - 1)}) {
             if (n_ctx > 150 && pos0 != n_ctx - 1) continue;  // the long context: its decode step
             const int64_t n_tok = pos0 == n_ctx - 1 ? 1 : n_ctx - pos0;
             auto q = random_q(int(n_tok) * n_head * hd, uint32_t(pos0 + window + threads));
             std::vector<float> out(q.size());
-            CausalAttentionArgs a{q.data(), out.data(), n_tok, pos0, n_head, n_kv, hd, 0.2f, kp.data(), vp.data(), size_t(hd)};
+            CausalAttentionArgs a{q.data(), out.data(), n_tok, pos0, n_head, n_kv, hd, 0.2f, kv.k.data(), kv.v.data(), size_t(hd)};
             a.window = window;
             causal_attention(a, pool);
             for (int64_t i = 0; i < n_tok; ++i)
@@ -229,7 +241,7 @@ TEST(causal_attention_with_a_sliding_window_matches_reference) {
 
 // A sliding window's masked key blocks are skipped (CausalAttentionArgs::skip_masked):
 // the same bits as scoring and masking every key, in prefill tiles whose first query's
-// window starts past one or several blocks of 256 keys, and in the split decode step
+// window starts past one or several 64-key blocks, and in the split decode step
 // (whose threads' ranges then start at the first kept block, or are empty).
 TEST(causal_attention_skipping_masked_blocks_keeps_every_bit) {
   both_paths([] {
@@ -237,17 +249,14 @@ TEST(causal_attention_skipping_masked_blocks_keeps_every_bit) {
       ThreadPool pool(threads);
       const int n_head = 4, n_kv = 2, hd = 64;
       for (int n_ctx : {1300, 5000}) {
-        std::vector<Kv> heads;
-        for (int g = 0; g < n_kv; ++g) heads.emplace_back(n_ctx, hd, 40 + g);
-        std::vector<const uint16_t*> kp, vp;
-        for (auto& h : heads) { kp.push_back(h.k.data()); vp.push_back(h.v.data()); }
+        const KvGroups kv(n_kv, n_ctx, hd, 40);
         for (int64_t window : {1, 20, 300, 1000}) {
           for (int64_t pos0 : {int64_t(0), int64_t(700), int64_t(n_ctx - 1)}) {
             if (n_ctx > 1300 && pos0 != n_ctx - 1) continue;  // the long context: its decode step
             const int64_t n_tok = pos0 == n_ctx - 1 ? 1 : n_ctx - pos0;
             auto q = random_q(int(n_tok) * n_head * hd, uint32_t(pos0 + window + threads));
             std::vector<float> skipped(q.size()), scored(q.size());
-            CausalAttentionArgs a{q.data(), skipped.data(), n_tok, pos0, n_head, n_kv, hd, 0.125f, kp.data(), vp.data(), size_t(hd)};
+            CausalAttentionArgs a{q.data(), skipped.data(), n_tok, pos0, n_head, n_kv, hd, 0.125f, kv.k.data(), kv.v.data(), size_t(hd)};
             a.window = window;
             causal_attention(a, pool);
             a.out = scored.data();

@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadAddon, openDocument, type SessionOptions } from "../../main/engine";
+import { loadAddon, openDocument, type NativeModel, type SessionOptions } from "../../main/engine";
 import { hasData, modelPath } from "../helpers/data";
 import { syntheticModel, pseudoTokens } from "../../main/bench/synthetic";
 import { argmax, logSoftmax } from "../helpers/tome";
@@ -37,6 +37,19 @@ function maxLogpDiff(a: Float32Array, b: Float32Array): number {
  * log-probability difference from full attention of flat and retrieval with top-k = all keys,
  * and of streaming (the static set alone).
  */
+/** Whether two logit vectors are the same bits. */
+const sameBits = (a: Float32Array, b: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+
+/** body(model, dir) with the tiny synthetic gemma3 in a temporary folder, removed after. */
+async function withTinyGemma3(tmpPrefix: string, body: (model: NativeModel, dir: string) => Promise<void>) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), tmpPrefix));
+  try {
+    await body(new (loadAddon().Model)(await syntheticModel("gemma3", "tiny", "q8_0", dir)), dir);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function againstFull(arch: "phi3" | "gemma3", tmpPrefix: string): Promise<{ worst: number; streaming: number }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), tmpPrefix));
   try {
@@ -240,10 +253,8 @@ describe.skipIf(!hasData)("retrieval attention", () => {
     expect(streaming).toBeGreaterThan(1);
   });
   it("gemma3 in retrieval mode through a KV store: reopened without prefill, its global layers' indexes restored", async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tome-gemma3-store-"));
-    try {
+    await withTinyGemma3("tome-gemma3-store-", async (model, dir) => {
       const addon = loadAddon();
-      const model = new addon.Model(await syntheticModel("gemma3", "tiny", "q8_0", dir));
       const doc = [1, ...pseudoTokens(599, 3, model.info().nVocab, 5)];
       const next = async (cache: string | null) => {
         const s = new addon.Session(model, { ctx: 1024, threads: 2, attention: "retrieval", ...SMALL });
@@ -267,19 +278,15 @@ describe.skipIf(!hasData)("retrieval attention", () => {
       const again = await next(cache);
       expect(again.opened!.prefilled).toBe(0);
       expect(again.info).toMatchObject({ indexBuiltAt: doc.length, indexComplete: true });
-      for (const r of [first, again]) expect(Buffer.from(r.logits.buffer).equals(Buffer.from(plain.logits.buffer))).toBe(true);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+      for (const r of [first, again]) expect(sameBits(r.logits, plain.logits)).toBe(true);
+    });
   });
 
   it("gemma3 in retrieval mode under a RAM budget: read layer-major, reopened lazily, decoded bit for bit as without it", async () => {
     // the budget keeps a sliding-window layer's window in RAM with the static set (its rows are
     // read in place); the rest of the context leaves RAM for the store and comes back on demand
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tome-gemma3-budget-"));
-    try {
+    await withTinyGemma3("tome-gemma3-budget-", async (model, dir) => {
       const addon = loadAddon();
-      const model = new addon.Model(await syntheticModel("gemma3", "tiny", "q8_0", dir));
       // 903 tokens: the static window's first row (896) starts a unit of the budget (32 rows),
       // so rows the local layers read at the reopen (from 888) lie in a unit it can leave out
       const doc = [1, ...pseudoTokens(902, 3, model.info().nVocab, 5)];
@@ -297,7 +304,7 @@ describe.skipIf(!hasData)("retrieval attention", () => {
           s.close();
         }
       };
-      const same = (a: Float32Array[], b: Float32Array[]) => a.every((x, i) => Buffer.from(x.buffer).equals(Buffer.from(b[i].buffer)));
+      const same = (a: Float32Array[], b: Float32Array[]) => a.every((x, i) => sameBits(x, b[i]));
       const plain = await run(path.join(dir, "plain"), false);
       const read = await run(path.join(dir, "budget"), true);
       expect(read.opened.prefilled).toBe(doc.length);
@@ -307,8 +314,6 @@ describe.skipIf(!hasData)("retrieval attention", () => {
       expect(reopened.opened.prefilled).toBe(0);
       expect(reopened.residency.rowsRead).toBeGreaterThan(0);
       expect(same(reopened.out, plain.out)).toBe(true);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 });

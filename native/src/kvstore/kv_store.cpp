@@ -262,7 +262,7 @@ int64_t KvStore::read_tokens(int64_t n, std::vector<int32_t>& out) {
   return std::min(n, next * B);
 }
 
-int64_t KvStore::read_kv(const HeadRowsFn& rows_of, int64_t n) {
+int64_t KvStore::read_kv(const HeadRowsFn& rows_of, int64_t n, const std::function<int64_t(int layer)>& copy_from) {
   n = std::min(n, n_tokens_);
   const int64_t B = kStoreBlockTokens, n_blocks = (n + B - 1) / B;
   const size_t row_bytes = size_t(id_.head_dim) * 2;
@@ -273,6 +273,7 @@ int64_t KvStore::read_kv(const HeadRowsFn& rows_of, int64_t n) {
       q.bind(1, l).bind(2, h).bind(3, n_blocks);
       uint8_t* kdst = reinterpret_cast<uint8_t*>(rows_of(l, h, false));
       uint8_t* vdst = reinterpret_cast<uint8_t*>(rows_of(l, h, true));
+      const int64_t skip_below = copy_from ? copy_from(l) : 0;
       int64_t next = 0;
       while (next * B < intact && q.step()) {
         const int64_t b = q.column_int(0), rows = q.column_int(1);
@@ -283,8 +284,10 @@ int64_t KvStore::read_kv(const HeadRowsFn& rows_of, int64_t n) {
         if (b != next || rows < need || rows > B || ks != size_t(rows) * row_bytes || vs != ks ||
             block_checksum(v, vs, block_checksum(k, ks, kv_seed(l, h, b))) != uint64_t(q.column_int(4)))
           break;
-        std::memcpy(kdst + size_t(b * B) * row_bytes, k, size_t(need) * row_bytes);
-        std::memcpy(vdst + size_t(b * B) * row_bytes, v, size_t(need) * row_bytes);
+        if ((b + 1) * B > skip_below) {
+          std::memcpy(kdst + size_t(b * B) * row_bytes, k, size_t(need) * row_bytes);
+          std::memcpy(vdst + size_t(b * B) * row_bytes, v, size_t(need) * row_bytes);
+        }
         ++next;
       }
       q.reset();

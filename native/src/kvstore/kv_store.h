@@ -83,7 +83,10 @@ class KvStore {
   // positions are intact (n when all are): a block whose checksum, size or key
   // does not match ends the intact prefix there; nothing after it is copied.
   int64_t read_tokens(int64_t n, std::vector<int32_t>& out);
-  int64_t read_kv(const HeadRowsFn& rows, int64_t n);
+  // copy_from, when given: blocks of layer l wholly below row copy_from(l) are
+  // verified (they bound the intact prefix as any other) but not copied (a
+  // sliding-window layer's rows before its window, which stay in the store).
+  int64_t read_kv(const HeadRowsFn& rows, int64_t n, const std::function<int64_t(int layer)>& copy_from = nullptr);
   // One block of (layer, head), verified, handed to use(k, v, rows): its K and
   // V bytes (rows of head_dim f16), valid during the call. false (use not
   // called) when the block is missing or fails its checksum. Reuses one

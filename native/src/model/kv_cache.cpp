@@ -46,7 +46,7 @@ void KvCache::release_rows(int layer, int head, int64_t row0, int64_t n) {
 #define MADV_COLLAPSE 25  // Linux 6.1 (asm-generic/mman-common.h); glibc 2.36 does not define it
 #endif
 
-void KvCache::collapse_huge(int64_t n_rows) {
+void KvCache::collapse_huge(int64_t n_rows, const std::function<bool(int layer)>& small_pages) {
 #if defined(__linux__)
   constexpr uintptr_t kHuge = uintptr_t(2) << 20;
   n_rows = std::min(n_rows, rows_);
@@ -56,7 +56,7 @@ void KvCache::collapse_huge(int64_t n_rows) {
   // rows stay inside one span, so a decode step usually issues no call
   if (collapse_failed_ || !map_bytes_) return;
   for (int l = 0; l < n_layer_ && !collapse_failed_; ++l)
-    for (int h = 0; h < n_head_kv_ && !collapse_failed_; ++h)
+    for (int h = 0; h < n_head_kv_ && !collapse_failed_ && !(small_pages && small_pages(l)); ++h)
       for (const uint16_t* base : {k(l, h), v(l, h)}) {
         const uintptr_t b = reinterpret_cast<uintptr_t>(base);
         const uintptr_t first = (b + kHuge - 1) / kHuge * kHuge;
@@ -72,6 +72,7 @@ void KvCache::collapse_huge(int64_t n_rows) {
   collapsed_rows_ = n_rows;
 #else
   (void)n_rows;
+  (void)small_pages;
 #endif
 }
 

@@ -9,6 +9,7 @@
 // model/kv_residency.h); they read as zeros until written again.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "attention/partial_attention.h"
@@ -49,8 +50,10 @@ class KvCache {
   // costs no more RSS. Best effort: a kernel without MADV_COLLAPSE (< 6.1) or
   // without free huge pages leaves 4 KiB pages, which read the same bytes.
   // Measured (smol, 128K synthetic KV, 2 threads): search 23.5 -> 18.6 ms per
-  // token, inserts 6.0 -> 3.6, the step 47.5 -> 39.4.
-  void collapse_huge(int64_t n_rows);
+  // token, inserts 6.0 -> 3.6, the step 47.5 -> 39.4. Layers for which
+  // small_pages(layer) holds are left alone: their rows leave RAM as the
+  // context grows (release_rows), and a collapse would back them again.
+  void collapse_huge(int64_t n_rows, const std::function<bool(int layer)>& small_pages = nullptr);
   // Bytes of the cache's pages in RAM now (mincore): what the cache costs in
   // RSS, whatever the bookkeeping above it believes (tests, bench).
   uint64_t resident_bytes() const;

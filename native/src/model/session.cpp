@@ -95,16 +95,23 @@ void Session::fill_synthetic(int64_t n, uint64_t seed) {
   settle_kv_pages();
 }
 
-// Rows that never leave RAM (no budget, so no residency releasing them) are
-// mapped with huge pages as they fill (KvCache::collapse_huge).
+// After the context grew: a sliding-window layer's rows its window has left go
+// (release_swa_rows), and rows that never leave RAM (no budget, so no
+// residency releasing them) are mapped with huge pages as they fill
+// (KvCache::collapse_huge).
 void Session::settle_kv_pages() {
-  if (!budget_set() && !residency_) kv_.collapse_huge(n_past_);
+  release_swa_rows();
+  const bool swa_out = swa_release_on();
+  if (!budget_set() && !residency_)
+    kv_.collapse_huge(n_past_, [&](int l) { return swa_out && model_.hparams().is_swa(l); });
 }
 
 void Session::export_qk(int layer, int kv_head, std::vector<float>& keys, std::vector<float>& queries) const {
   const HParams& hp = model_.hparams();
   if (layer < 0 || layer >= hp.n_layer || kv_head < 0 || kv_head >= hp.n_head_kv)
     throw Error("BAD_ARGUMENT", "layer or KV head out of range");
+  if (hp.is_swa(layer) && swa_released_ > 0)
+    throw Error("BAD_ARGUMENT", "a sliding-window layer's rows before its window are in the KV store only");
   keys.resize(size_t(n_past_) * size_t(hp.head_dim));
   f16_to_f32_row(kv_.k(layer, kv_head), keys.data(), n_past_ * hp.head_dim);
   queries = sparse_ ? sparse_->captured_queries(layer, kv_head) : std::vector<float>{};
@@ -116,6 +123,7 @@ void Session::truncate(int64_t n) {
 }
 
 void Session::truncate_now(int64_t n) {
+  load_swa_rows(n);  // first: a store that fails it leaves the session as it was
   // Keys cannot leave an index: rewinding into the indexed context drops the
   // indexes (the next long prefill captures queries and builds them again).
   if (sparse_ && sparse_->active()) {
@@ -336,6 +344,11 @@ void Session::prefill_layer_major(const std::vector<int32_t>& tokens, const Pref
           for (int g = 0; g < G; ++g) page_out_index(l, g, true);
       }
       layer_major_peak_kv_ = std::max(layer_major_peak_kv_, kv_.resident_bytes());
+      // a sliding-window layer's new rows before the window of n1, whole blocks of them
+      // (those below n0 go once the call commits, as they would be needed to undo it)
+      if (swa_release_on() && hp.is_swa(l))
+        release_swa_layer(l, std::max(swa_released_, (n0 + KvCache::kBlockRows - 1) / KvCache::kBlockRows * KvCache::kBlockRows),
+                          swa_keep_from(n1, n1));
       // its rows that need not stay in RAM: they are in the store (and its keys in its indexes)
       if (rule) {
         const int64_t ur = rule->unit_rows();
@@ -352,11 +365,11 @@ void Session::prefill_layer_major(const std::vector<int32_t>& tokens, const Pref
     std::vector<int32_t> all = tokens_;
     all.insert(all.end(), tokens.begin(), tokens.end());
     store_->commit_tokens(all.data(), n0, n1);
+    store_committed_ = n1;
     tokens_.swap(all);
     n_past_ = n1;
     settle_kv_pages();
     restore.v = n1;
-    store_committed_ = n1;
     if (indexed) {
       sparse_->finish_build();
       if (keep) store_->set_index_complete(n1);

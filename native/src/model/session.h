@@ -126,7 +126,8 @@ class Session {
   // Binds a store to this (empty) session and restores what it holds, up to
   // n_ctx: the tokens, the K/V rows, the captured prefill queries and the
   // indexes. Only verified data is used: a torn or corrupt block ends the
-  // restored prefix there and the store is cut back to it.
+  // restored prefix there and the store is cut back to it. A sliding-window
+  // layer's rows before its window stay in the store (release_swa_rows).
   // Under a RAM budget, a store holding this session's complete indexes is
   // restored lazily: only the rows that must stay in RAM (static set, the
   // last partial block) are read into the cache, and the index keys (each
@@ -202,6 +203,25 @@ class Session {
   bool adopt_store_index_settings();
   void apply_budget();
   void settle_kv_pages();
+  // ---- a sliding-window layer's rows before its window (session_swa.cpp) ----
+  // gemma3's local layers read only their last n_swa positions. With a KV
+  // store attached and no RAM budget (a budget's residency releases them with
+  // the rest), their rows below the next step's window leave RAM once whole
+  // store blocks hold them; a truncate, or a restore cut shorter than it
+  // read, reads back from the store the rows its window needs.
+  bool swa_release_on() const;
+  // The first row the window of position n reads, rounded down to a store block.
+  int64_t swa_window_floor(int64_t n) const;
+  // Rows of a sliding-window layer that may leave RAM: below both the next
+  // step's window and the last block whole in the store (an append rewrites
+  // its partial block from RAM).
+  int64_t swa_keep_from(int64_t n_past, int64_t committed) const;
+  void release_swa_rows();
+  void release_swa_layer(int layer, int64_t from, int64_t to);
+  // Reads back rows [swa_window_floor(n), swa_released_) below n; a block that
+  // fails verification cuts the store back to it and ends this session's use
+  // of the store (STORE_CORRUPT), as a damaged block read on demand does.
+  void load_swa_rows(int64_t n);
   // Pages the graph index of (layer, KV head) out to index_spill_ (made if need
   // be), and with codes its navigation codes to code_spill_; false when it
   // stays resident (no file, a write failed, too small).
@@ -233,6 +253,7 @@ class Session {
   int64_t store_committed_ = 0;           // positions [0, n) are in the store
   std::vector<size_t> queries_persisted_;  // captured query floats in the store, per (layer, KV head)
   std::unique_ptr<KvResidency> residency_;  // while a RAM budget is in force
+  int64_t swa_released_ = 0;  // rows [0, this) of every sliding-window layer are in the store only
   std::shared_ptr<IndexSpill> index_spill_;  // where paged graph indexes' records go (under a budget)
   std::shared_ptr<IndexSpill> code_spill_;   // and their navigation codes, under a tighter one
   std::string store_damage_;                // why the store can no longer serve this session ("" while it can)

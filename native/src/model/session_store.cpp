@@ -73,8 +73,12 @@ int64_t Session::attach_store(std::unique_ptr<KvStore> store) {
   try {
     adopt_store_index_settings();
     if (!restore_lazily(n)) {
-      n = std::min(n, store_->read_kv(head_rows(), n));
+      // a sliding-window layer's rows before the window are left in the store
+      const int64_t swa_out = swa_release_on() ? swa_keep_from(n, n) : 0;
+      n = std::min(n, store_->read_kv(head_rows(), n, [&](int l) { return hp.is_swa(l) ? swa_out : 0; }));
+      swa_released_ = swa_out;
       restore_sparse_state(n);
+      load_swa_rows(n);  // a prefix cut shorter than read: the rows of its window
     }
     if (n < store_->n_tokens()) store_->truncate(n);
     store_->touch();
@@ -85,6 +89,8 @@ int64_t Session::attach_store(std::unique_ptr<KvStore> store) {
     // released), so the caller can delete the file and attach again, or read
     // on without one. Before, it stayed bound to the store it could not use.
     opts_.retrieval = asked;
+    swa_released_ = 0;
+    store_damage_.clear();
     if (sparse_) sparse_ = std::make_unique<RetrievalAttention>(hp, opts_.retrieval, kv_);
     residency_.reset();
     index_spill_.reset();
@@ -372,6 +378,7 @@ void Session::flush_store_now() {
   store_->append(head_rows(), tokens_.data(), store_committed_, n_past_, chunks);
   store_committed_ = n_past_;
   if (residency_) apply_budget();  // the blocks just committed may go
+  release_swa_rows();
   for (const QueryChunk& c : chunks)
     queries_persisted_[size_t(c.layer) * hp.n_head_kv + size_t(c.head)] += size_t(c.n_rows) * size_t(hp.head_dim);
 }

@@ -1,0 +1,286 @@
+// gemma3's sliding-window layers with a KV store and no RAM budget: their rows
+// before the window leave RAM once whole store blocks hold them (session.h,
+// session_swa.cpp). On the tiny synthetic gemma3 (2 layers: layer 0 local with
+// a window of 16, layer 1 global; heads of 128, 2 KV heads), in full and in
+// retrieval mode:
+//   - a conversation decodes bit for bit as without a store, while the cache
+//     holds less by exactly the local layer's rows below its last window
+//     (mincore: nothing reads a released row, or its page would be mapped again);
+//   - a truncate back past released rows reads its window's rows back, and
+//     decodes on as a session that never released them;
+//   - a reopen leaves those rows in the store, also when the store's intact
+//     prefix ends before what it read (a damaged block of the global layer);
+//   - a layer-major prefill releases as it goes, and one cancelled after the
+//     local layer's release leaves the session as it was.
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <filesystem>
+#include <random>
+#include <unistd.h>
+
+#include "../kvstore/store_test_util.h"
+#include "cpu/thread_pool.h"
+#include "kvstore/sqlite_db.h"
+#include "model/model.h"
+#include "model/session.h"
+#include "model/synthetic_model.h"
+#include "session_work.h"
+#include "test_harness.h"
+
+using namespace tome;
+using store_test::TempDir;
+
+namespace {
+
+constexpr int64_t kDoc = 1500, kQuestion = 12, kEnd = 1900, kAfterTruncate = 1700, kWindow = 16;
+
+SessionOptions options(AttentionMode mode) {
+  SessionOptions o;
+  o.n_ctx = 2048;
+  o.n_threads = 2;
+  o.n_batch = 64;
+  o.retrieval.mode = mode;
+  o.retrieval.sinks = 4;
+  o.retrieval.window = 8;
+  o.retrieval.top_k = 16;
+  return o;
+}
+
+bool same(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+std::string vocab_path() { return tome_test::data_dir() + "/models/vocab/ggml-vocab-llama-spm.gguf"; }
+
+void skip_without_data() {
+  if (!sqlite_available()) SKIP("this build has no SQLite");
+  FILE* f = std::fopen(vocab_path().c_str(), "rb");
+  if (!f) SKIP("test data not found (../shared or $TOME_TEST_DATA)");
+  std::fclose(f);
+}
+
+struct Reference {
+  std::vector<int32_t> seq;             // doc + question + token 5 + greedy tokens to kEnd
+  std::vector<uint64_t> steps;          // the logits of each of those decode steps (bits_of)
+  std::vector<float> last;              // probe() at kEnd
+  std::vector<int32_t> retold;          // seq cut to doc + question, then token 7 and greedy tokens to kAfterTruncate
+  std::vector<uint64_t> retold_steps;
+  std::vector<float> retold_last;       // probe() at kAfterTruncate
+};
+
+struct Fixture {
+  TempDir dir;
+  std::unique_ptr<Model> model;
+  Reference full, retrieval;
+  const Reference& of(AttentionMode m) const { return m == AttentionMode::FULL ? full : retrieval; }
+};
+
+session_work::Shape shape(int64_t end, bool layer_major = false) { return {kDoc, kQuestion, end, 5, layer_major}; }
+
+// A fingerprint of a step's logits, bit for bit (FNV-1a over their bytes).
+uint64_t bits_of(const std::vector<float>& logits) {
+  uint64_t h = 1469598103934665603ull;
+  const auto* p = reinterpret_cast<const unsigned char*>(logits.data());
+  for (size_t i = 0; i < logits.size() * sizeof(float); ++i) h = (h ^ p[i]) * 1099511628211ull;
+  return h;
+}
+
+// The document and question of seq (session_work), then token by token to
+// `end` (greedy past seq's end), committing every flush_every tokens and at
+// the end; each step's logits. Every step is compared: a sparse decode reads
+// a few rows of the past, so a wrong row can leave a later step's logits alone.
+std::vector<uint64_t> converse(Session& s, std::vector<int32_t>& seq, int64_t end, bool layer_major = false,
+                               int64_t flush_every = 5) {
+  session_work::run(s, seq, shape(std::max(s.n_past(), kDoc + kQuestion), layer_major));
+  std::vector<uint64_t> steps;
+  std::vector<float> logits;
+  while (s.n_past() < end) {
+    const int64_t p = s.n_past();
+    if (int64_t(seq.size()) <= p) seq.push_back(session_work::argmax(logits));
+    logits = s.eval({seq[size_t(p)]});
+    steps.push_back(bits_of(logits));
+    if ((p + 1) % flush_every == 0) s.flush_store();
+  }
+  s.flush_store();
+  return steps;
+}
+
+// Bytes of the KV cache in RAM holding positions [0, n) of every layer, less
+// the local layer's (0) rows below the window of position n in whole store
+// blocks (what a session with a store committed to n has released).
+uint64_t kv_bytes_at(const HParams& hp, int64_t n, bool released) {
+  const uint64_t page = uint64_t(sysconf(_SC_PAGESIZE)), row = uint64_t(hp.head_dim) * sizeof(uint16_t);
+  const uint64_t regions = 2 * uint64_t(hp.n_layer) * uint64_t(hp.n_head_kv);  // K and V of each (layer, KV head)
+  const int64_t gone = std::max<int64_t>(0, (n + 1 - kWindow) / KvCache::kBlockRows * KvCache::kBlockRows);
+  return regions * ((uint64_t(n) * row + page - 1) / page * page) -
+         (released ? 2 * uint64_t(hp.n_head_kv) * uint64_t(gone) * row : 0);
+}
+
+// The conversation, then a truncate back to the question's end and another answer.
+Reference reference(const Model& model, const std::vector<int32_t>& prompt, AttentionMode mode) {
+  Reference r;
+  r.seq = prompt;
+  r.seq.push_back(5);
+  Session s(model, options(mode));
+  r.steps = converse(s, r.seq, kEnd);
+  // every row in RAM (and nothing past n_past): the count the checks below rely on
+  if (s.kv().resident_bytes() != kv_bytes_at(model.hparams(), kEnd, false))
+    throw Error("TEST", "the cache without a store holds other pages than its rows'");
+  r.last = session_work::probe(s);
+  s.truncate(kDoc + kQuestion);
+  r.retold.assign(r.seq.begin(), r.seq.begin() + kDoc + kQuestion);
+  r.retold.push_back(7);
+  r.retold_steps = converse(s, r.retold, kAfterTruncate);
+  r.retold_last = session_work::probe(s);
+  return r;
+}
+
+Fixture& fixture() {
+  static Fixture x = [] {
+    Fixture f;
+    SyntheticModelSpec spec;
+    spec.arch = "gemma3";
+    spec.shape = "tiny";
+    spec.type = GgmlType::F16;
+    spec.vocab_path = vocab_path();
+    spec.out_path = f.dir.file("gemma3.gguf");
+    spec.seed = 3;
+    ThreadPool pool(2);
+    write_synthetic_model(spec, pool);
+    f.model = Model::load(spec.out_path);
+    const HParams& hp = f.model->hparams();
+    if (hp.n_swa != kWindow || !hp.is_swa(0) || hp.is_swa(1)) throw Error("TEST", "the tiny gemma3 shape changed");
+    std::mt19937 g(11);
+    std::vector<int32_t> prompt(size_t(kDoc + kQuestion));
+    prompt[0] = 1;
+    for (size_t i = 1; i < prompt.size(); ++i) prompt[i] = int32_t(3 + g() % uint32_t(hp.n_vocab - 3));
+    f.full = reference(*f.model, prompt, AttentionMode::FULL);
+    f.retrieval = reference(*f.model, prompt, AttentionMode::RETRIEVAL);
+    return f;
+  }();
+  return x;
+}
+
+void attach(Session& s, const std::string& path) { s.attach_store(KvStore::open(path, s.store_identity())); }
+
+// The conversation with a store, the truncate and the second answer; then a
+// reopen of the store it leaves (at kAfterTruncate) answers the same.
+void converse_with_a_store(AttentionMode mode) {
+  skip_without_data();
+  const Fixture& f = fixture();
+  const Reference& ref = f.of(mode);
+  const HParams& hp = f.model->hparams();
+  TempDir dir;
+  const std::string path = dir.file("kv");
+  {
+    Session s(*f.model, options(mode));
+    attach(s, path);
+    std::vector<int32_t> seq = ref.seq;
+    CHECK(converse(s, seq, kEnd) == ref.steps);
+    CHECK_EQ(s.kv().resident_bytes(), kv_bytes_at(hp, kEnd, true));
+    // back to the question's end (1512), whose window's rows (from 1497) were released (below 1792)
+    s.truncate(kDoc + kQuestion);
+    std::vector<int32_t> retold = ref.retold;
+    CHECK(converse(s, retold, kAfterTruncate) == ref.retold_steps);
+    CHECK(same(session_work::probe(s), ref.retold_last));
+  }
+  Session s(*f.model, options(mode));
+  attach(s, path);
+  CHECK_EQ(s.n_past(), kAfterTruncate);
+  CHECK_EQ(s.kv().resident_bytes(), kv_bytes_at(hp, kAfterTruncate, true));
+  CHECK(same(session_work::probe(s), ref.retold_last));
+}
+
+}  // namespace
+
+TEST(full_attention_with_a_store_releases_the_local_rows_and_decodes_bit_for_bit) {
+  converse_with_a_store(AttentionMode::FULL);
+}
+
+TEST(retrieval_with_a_store_releases_the_local_rows_and_decodes_bit_for_bit) {
+  converse_with_a_store(AttentionMode::RETRIEVAL);
+}
+
+// A turn of 388 tokens committed only at its end: its local rows stay in RAM
+// until the store has them (an append writes them, and rewrites the store's
+// last partial block, from RAM).
+TEST(a_turn_committed_at_its_end_keeps_its_rows_until_then) {
+  skip_without_data();
+  const Fixture& f = fixture();
+  const HParams& hp = f.model->hparams();
+  TempDir dir;
+  const std::string path = dir.file("kv");
+  {
+    Session s(*f.model, options(AttentionMode::FULL));
+    attach(s, path);
+    std::vector<int32_t> seq = f.full.seq;
+    CHECK(converse(s, seq, kEnd, false, 1 << 20) == f.full.steps);
+    CHECK_EQ(s.kv().resident_bytes(), kv_bytes_at(hp, kEnd, true));
+  }
+  Session s(*f.model, options(AttentionMode::FULL));
+  attach(s, path);
+  CHECK_EQ(s.n_past(), kEnd);
+  CHECK(same(session_work::probe(s), f.full.last));
+  s.truncate(kDoc + kQuestion);  // the rows of its window read back are the turn's, as written
+  std::vector<int32_t> retold = f.full.retold;
+  CHECK(converse(s, retold, kAfterTruncate) == f.full.retold_steps);
+}
+
+// A damaged block of the global layer ends the intact prefix at 1280, below
+// the local rows the reopen left in the store (1664): it reads back those of
+// the window at 1280 (from 1152) and decodes on as the reference. (The local
+// layer, read before the damage was found, also got its rows 1664-1700:
+// past the context, rewritten as it grows.)
+TEST(a_reopen_cut_short_by_a_damaged_block_reads_back_its_window) {
+  skip_without_data();
+  const Fixture& f = fixture();
+  const HParams& hp = f.model->hparams();
+  TempDir dir;
+  const std::string path = dir.file("kv");
+  std::vector<int32_t> seq = f.full.seq;
+  {
+    Session s(*f.model, options(AttentionMode::FULL));
+    attach(s, path);
+    converse(s, seq, kEnd);
+  }
+  {
+    SqliteDb db(path, false);
+    db.exec("UPDATE kv SET crc = crc + 1 WHERE layer = 1 AND head = 0 AND block = 10");
+  }
+  Session s(*f.model, options(AttentionMode::FULL));
+  attach(s, path);
+  CHECK_EQ(s.n_past(), 10 * KvCache::kBlockRows);
+  CHECK(converse(s, seq, kEnd) == f.full.steps);
+  CHECK_EQ(s.kv().resident_bytes(), kv_bytes_at(hp, kEnd, true));
+}
+
+// A document read layer by layer in two calls (0-704, 704-1500); the second
+// cancelled once the local layer's rows of it were released (in the global
+// layer's chunks), then run again.
+TEST(a_layer_major_prefill_releases_as_it_goes_and_a_cancel_undoes_it) {
+  skip_without_data();
+  const Fixture& f = fixture();
+  const HParams& hp = f.model->hparams();
+  TempDir dir;
+  Session s(*f.model, options(AttentionMode::FULL));
+  attach(s, dir.file("kv"));
+  const std::vector<int32_t>& seq = f.full.seq;
+  constexpr int64_t kSplit = 704;  // a multiple of the chunk (64), so the chunks are the reference's
+  s.prefill_document(std::vector<int32_t>(seq.begin(), seq.begin() + kSplit));
+  CHECK_EQ(s.kv().resident_bytes(), kv_bytes_at(hp, kSplit, true));
+  const std::vector<int32_t> rest(seq.begin() + kSplit, seq.begin() + kDoc);
+  std::atomic<bool> cancel{false};
+  PrefillControl ctl;
+  ctl.cancel = &cancel;
+  const int64_t n = int64_t(rest.size());
+  ctl.progress = [&](int64_t done, int64_t) { cancel = cancel || done > n; };
+  CHECK_THROWS_CODE(s.prefill_document(rest, ctl), "CANCELLED");
+  CHECK_EQ(s.n_past(), kSplit);
+  s.prefill_document(rest);
+  CHECK_EQ(s.kv().resident_bytes(), kv_bytes_at(hp, kDoc, true));
+  std::vector<int32_t> whole = seq;
+  CHECK(converse(s, whole, kEnd, true) == f.full.steps);
+}
+
+TOME_TEST_MAIN()

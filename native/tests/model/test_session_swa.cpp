@@ -8,6 +8,7 @@
 //     (mincore: nothing reads a released row, or its page would be mapped again);
 //   - a truncate back past released rows reads its window's rows back, and
 //     decodes on as a session that never released them;
+//   - a turn committed only at its end keeps its rows until the store has them;
 //   - a reopen leaves those rows in the store, also when the store's intact
 //     prefix ends before what it read (a damaged block of the global layer);
 //   - a layer-major prefill releases as it goes, and one cancelled after the

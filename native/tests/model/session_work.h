@@ -3,16 +3,54 @@
 // store every flush_every tokens. Runs from wherever the session stands (a
 // restored prefix of seq). The reference run extends seq with the greedy
 // tokens; a restored session has no logits of its last token (they are not
-// stored), so it is given the whole reference sequence.
+// stored), so it is given the whole reference sequence. And what these tests
+// share besides: the vocabulary their synthetic models take, the skip when it
+// (or SQLite) is missing, a bit-for-bit comparison of logits.
 #pragma once
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string>
 #include <vector>
 
 #include "common/error.h"
+#include "cpu/thread_pool.h"
+#include "kvstore/sqlite_db.h"
+#include "model/model.h"
 #include "model/session.h"
+#include "model/synthetic_model.h"
+#include "test_harness.h"
 
 namespace session_work {
+
+inline std::string vocab_path() { return tome_test::data_dir() + "/models/vocab/ggml-vocab-llama-spm.gguf"; }
+
+// Skips the test without SQLite or without that vocabulary.
+inline void skip_without_vocab() {
+  if (!tome::sqlite_available()) SKIP("this build has no SQLite");
+  if (FILE* f = std::fopen(vocab_path().c_str(), "rb")) std::fclose(f);
+  else SKIP("test data not found (../shared or $TOME_TEST_DATA)");
+}
+
+// A tiny synthetic model (F16 weights, that vocabulary) written to path and loaded.
+inline std::unique_ptr<tome::Model> tiny_model(const std::string& path, const std::string& arch, uint64_t seed) {
+  tome::SyntheticModelSpec spec;
+  spec.arch = arch;
+  spec.shape = "tiny";
+  spec.type = tome::GgmlType::F16;
+  spec.vocab_path = vocab_path();
+  spec.out_path = path;
+  spec.seed = seed;
+  tome::ThreadPool pool(2);
+  tome::write_synthetic_model(spec, pool);
+  return tome::Model::load(path);
+}
+
+inline bool same(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
 
 struct Shape {
   int64_t doc = 0, question = 0;  // seq[0, doc) is the document, then the question

@@ -59,10 +59,8 @@ void run_work(Session& s, std::vector<int32_t>& seq, int64_t end = kDoc + kQuest
 }
 using session_work::argmax;
 using session_work::probe;
-
-bool same(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
-}
+using session_work::same;
+using session_work::skip_without_vocab;
 
 struct Fixture {
   TempDir dir;
@@ -72,15 +70,6 @@ struct Fixture {
   std::string stored;        // a store of the work stopped at kStoppedAt (copy it before use)
 };
 
-std::string vocab_path() { return tome_test::data_dir() + "/models/vocab/ggml-vocab-llama-spm.gguf"; }
-
-void skip_without_data() {
-  if (!sqlite_available()) SKIP("this build has no SQLite");
-  FILE* f = std::fopen(vocab_path().c_str(), "rb");
-  if (!f) SKIP("test data not found (../shared or $TOME_TEST_DATA)");
-  std::fclose(f);
-}
-
 std::unique_ptr<KvStore> open_store(const Session& s, const std::string& path) {
   return KvStore::open(path, s.store_identity());
 }
@@ -88,15 +77,7 @@ std::unique_ptr<KvStore> open_store(const Session& s, const std::string& path) {
 Fixture& fixture() {
   static Fixture x = [] {
     Fixture f;
-    SyntheticModelSpec spec;
-    spec.shape = "tiny";  // 2 layers, 4 heads of 64, 2 KV heads
-    spec.type = GgmlType::F16;
-    spec.vocab_path = vocab_path();
-    spec.out_path = f.dir.file("tiny.gguf");
-    spec.seed = 7;
-    ThreadPool pool(2);
-    write_synthetic_model(spec, pool);
-    f.model = Model::load(spec.out_path);
+    f.model = session_work::tiny_model(f.dir.file("tiny.gguf"), "llama", 7);  // 2 layers, 4 heads of 64, 2 KV heads
     std::mt19937 g(42);
     f.seq.resize(size_t(kDoc + kQuestion));
     f.seq[0] = 1;
@@ -194,7 +175,7 @@ std::string store_contents_at(const std::string& path) {
 }  // namespace
 
 TEST(a_reopen_under_a_budget_reads_only_what_stays_and_decodes_bit_identically) {
-  skip_without_data();
+  skip_without_vocab();
   Fixture& f = fixture();
   TempDir dir;
   const HParams& hp = f.model->hparams();
@@ -277,7 +258,7 @@ TEST(a_reopen_under_a_budget_reads_only_what_stays_and_decodes_bit_identically) 
 }
 
 TEST(flushes_under_a_budget_write_what_an_unlimited_run_writes) {
-  skip_without_data();
+  skip_without_vocab();
   Fixture& f = fixture();
   TempDir dir;
   // flushes far apart and not on block edges: a block is committed in parts,
@@ -321,7 +302,7 @@ TEST(flushes_under_a_budget_write_what_an_unlimited_run_writes) {
 }
 
 TEST(a_block_damaged_after_a_lazy_reopen_is_reported_and_resumed_from) {
-  skip_without_data();
+  skip_without_vocab();
   Fixture& f = fixture();
   TempDir dir;
   const std::string path = copy_of_stored(dir, "d.kv");
@@ -361,7 +342,7 @@ TEST(a_block_damaged_after_a_lazy_reopen_is_reported_and_resumed_from) {
 }
 
 TEST(a_layer_major_prefill_is_bit_identical_to_token_major) {
-  skip_without_data();
+  skip_without_vocab();
   Fixture& f = fixture();
   TempDir dir;
   const std::vector<int32_t> doc(f.seq.begin(), f.seq.begin() + kDoc);
@@ -426,7 +407,7 @@ TEST(a_layer_major_prefill_is_bit_identical_to_token_major) {
 }
 
 TEST(sigkill_during_a_layer_major_prefill_never_serves_a_wrong_context) {
-  skip_without_data();
+  skip_without_vocab();
   Fixture& f = fixture();
   SessionOptions o = options();
   o.ram_budget_frac = 0.9;
@@ -498,7 +479,7 @@ std::string session_state(const Session& s) {
 }  // namespace
 
 TEST(a_cancelled_layer_major_prefill_leaves_everything_as_before_and_runs_again_identically) {
-  skip_without_data();
+  skip_without_vocab();
   Fixture& f = fixture();
   TempDir dir;
   const std::vector<int32_t> doc(f.seq.begin(), f.seq.begin() + kDoc);
@@ -583,7 +564,7 @@ TEST(a_cancelled_layer_major_prefill_leaves_everything_as_before_and_runs_again_
 }
 
 TEST(a_cancelled_prefill_without_a_store_truncates_back) {
-  skip_without_data();
+  skip_without_vocab();
   Fixture& f = fixture();
   const std::vector<int32_t> doc(f.seq.begin(), f.seq.begin() + kDoc);
   const std::vector<int32_t> rest(doc.begin() + 500, doc.end());

@@ -53,6 +53,7 @@ void run_work(Session& s, std::vector<int32_t>& seq) {
 }
 using session_work::argmax;
 using session_work::probe;
+using session_work::same;
 
 std::vector<int32_t> document(int n_vocab) {
   std::mt19937 g(42);
@@ -91,10 +92,6 @@ void skip_without_data() {
 
 std::unique_ptr<KvStore> open_store(const Session& s, const std::string& path) {
   return KvStore::open(path, s.store_identity());
-}
-
-bool same(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
 }
 
 // Finishes the work from wherever s stands; true when the result is bit for bit

@@ -21,16 +21,16 @@
 #include <unistd.h>
 
 #include "../kvstore/store_test_util.h"
-#include "cpu/thread_pool.h"
 #include "kvstore/sqlite_db.h"
 #include "model/model.h"
 #include "model/session.h"
-#include "model/synthetic_model.h"
 #include "session_work.h"
 #include "test_harness.h"
 
 using namespace tome;
 using store_test::TempDir;
+using session_work::same;
+using session_work::skip_without_vocab;
 
 namespace {
 
@@ -46,19 +46,6 @@ SessionOptions options(AttentionMode mode) {
   o.retrieval.window = 8;
   o.retrieval.top_k = 16;
   return o;
-}
-
-bool same(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
-}
-
-std::string vocab_path() { return tome_test::data_dir() + "/models/vocab/ggml-vocab-llama-spm.gguf"; }
-
-void skip_without_data() {
-  if (!sqlite_available()) SKIP("this build has no SQLite");
-  FILE* f = std::fopen(vocab_path().c_str(), "rb");
-  if (!f) SKIP("test data not found (../shared or $TOME_TEST_DATA)");
-  std::fclose(f);
 }
 
 struct Reference {
@@ -140,16 +127,7 @@ Reference reference(const Model& model, const std::vector<int32_t>& prompt, Atte
 Fixture& fixture() {
   static Fixture x = [] {
     Fixture f;
-    SyntheticModelSpec spec;
-    spec.arch = "gemma3";
-    spec.shape = "tiny";
-    spec.type = GgmlType::F16;
-    spec.vocab_path = vocab_path();
-    spec.out_path = f.dir.file("gemma3.gguf");
-    spec.seed = 3;
-    ThreadPool pool(2);
-    write_synthetic_model(spec, pool);
-    f.model = Model::load(spec.out_path);
+    f.model = session_work::tiny_model(f.dir.file("gemma3.gguf"), "gemma3", 3);
     const HParams& hp = f.model->hparams();
     if (hp.n_swa != kWindow || !hp.is_swa(0) || hp.is_swa(1)) throw Error("TEST", "the tiny gemma3 shape changed");
     std::mt19937 g(11);
@@ -168,7 +146,7 @@ void attach(Session& s, const std::string& path) { s.attach_store(KvStore::open(
 // The conversation with a store, the truncate and the second answer; then a
 // reopen of the store it leaves (at kAfterTruncate) answers the same.
 void converse_with_a_store(AttentionMode mode) {
-  skip_without_data();
+  skip_without_vocab();
   const Fixture& f = fixture();
   const Reference& ref = f.of(mode);
   const HParams& hp = f.model->hparams();
@@ -207,7 +185,7 @@ TEST(retrieval_with_a_store_releases_the_local_rows_and_decodes_bit_for_bit) {
 // until the store has them (an append writes them, and rewrites the store's
 // last partial block, from RAM).
 TEST(a_turn_committed_at_its_end_keeps_its_rows_until_then) {
-  skip_without_data();
+  skip_without_vocab();
   const Fixture& f = fixture();
   const HParams& hp = f.model->hparams();
   TempDir dir;
@@ -234,7 +212,7 @@ TEST(a_turn_committed_at_its_end_keeps_its_rows_until_then) {
 // layer, read before the damage was found, also got its rows 1664-1700:
 // past the context, rewritten as it grows.)
 TEST(a_reopen_cut_short_by_a_damaged_block_reads_back_its_window) {
-  skip_without_data();
+  skip_without_vocab();
   const Fixture& f = fixture();
   const HParams& hp = f.model->hparams();
   TempDir dir;
@@ -260,7 +238,7 @@ TEST(a_reopen_cut_short_by_a_damaged_block_reads_back_its_window) {
 // cancelled once the local layer's rows of it were released (in the global
 // layer's chunks), then run again.
 TEST(a_layer_major_prefill_releases_as_it_goes_and_a_cancel_undoes_it) {
-  skip_without_data();
+  skip_without_vocab();
   const Fixture& f = fixture();
   const HParams& hp = f.model->hparams();
   TempDir dir;

@@ -22,6 +22,8 @@
 
 using namespace tome;
 using store_test::TempDir;
+using session_work::same;
+using session_work::skip_without_vocab;
 
 namespace {
 
@@ -41,12 +43,6 @@ SessionOptions options() {
   return o;
 }
 
-std::string vocab_path() { return tome_test::data_dir() + "/models/vocab/ggml-vocab-llama-spm.gguf"; }
-
-bool same(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
-}
-
 void run_work(Session& s, std::vector<int32_t>& seq, int64_t end) {
   session_work::run(s, seq, {kDoc, kQuestion, end, kFlushEvery, false});
 }
@@ -54,21 +50,9 @@ void run_work(Session& s, std::vector<int32_t>& seq, int64_t end) {
 }  // namespace
 
 TEST(a_reopen_at_a_tenth_of_the_host_tier_pages_the_codes_and_decodes_bit_identically) {
-  if (!sqlite_available()) SKIP("this build has no SQLite");
-  if (FILE* f = std::fopen(vocab_path().c_str(), "rb")) std::fclose(f);
-  else SKIP("test data not found (../shared or $TOME_TEST_DATA)");
+  skip_without_vocab();
   TempDir dir;
-  SyntheticModelSpec spec;
-  spec.shape = "tiny";  // 2 layers, 4 heads of 64, 2 KV heads
-  spec.type = GgmlType::F16;
-  spec.vocab_path = vocab_path();
-  spec.out_path = dir.file("tiny.gguf");
-  spec.seed = 7;
-  {
-    ThreadPool pool(2);
-    write_synthetic_model(spec, pool);
-  }
-  const auto model = Model::load(spec.out_path);
+  const auto model = session_work::tiny_model(dir.file("tiny.gguf"), "llama", 7);  // 2 layers, 4 heads of 64, 2 KV heads
   std::mt19937 g(42);
   std::vector<int32_t> seq(size_t(kDoc + kQuestion));
   seq[0] = 1;

@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { AppError } from "../ipc/errors";
 import type { MemoryNeed, ModelDetails, ModelEntry, Settings } from "../ipc/contract";
 import type { GgufSummary } from "../engine/native";
-import type { MemoryEstimate } from "../engine/memory";
+import { estimateMemory, type MemoryEstimate } from "../engine/memory";
 
 function entry(p: string, source: ModelEntry["source"]): ModelEntry | null {
   try {
@@ -93,7 +93,8 @@ export function modelDetails(
   let memory: MemoryNeed | null = null;
   if (estimate) {
     const perToken = estimate.kvBytes / estimate.ctx;
-    const kvBytes = perToken * ctx;
+    // in RAM beside the book's KV store (Gemma 3's local layers keep their window only)
+    const kvBytes = estimateMemory(summary, ctx)?.kvBytesInRam ?? perToken * ctx;
     const a = settings.attention;
     const deviceKv = perToken * Math.min(ctx, a.sinks + a.window + a.topK);
     memory = {

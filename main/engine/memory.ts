@@ -5,8 +5,30 @@ import type { GgufSummary } from "./native";
 export interface MemoryEstimate {
   ctx: number;
   weightBytes: number;
+  /** What the cache reserves: every layer's K and V for ctx positions. */
   kvBytes: number;
-  totalBytes: number;
+  /**
+   * What it holds in RAM at ctx positions beside a KV store (the app reads every book through
+   * one): kvBytes, but for Gemma 3's sliding-window layers, which keep their window's rows and
+   * the store blocks around it (the rest leave RAM once stored: native/src/model/session_swa.cpp).
+   */
+  kvBytesInRam: number;
+  totalBytes: number; // weights + kvBytes
+}
+
+/** Positions per KV store block; a local layer keeps at most its window and two of them. */
+const STORE_BLOCK = 128;
+
+/**
+ * Gemma 3's sliding-window layers, as the engine reads them (hparams.cpp): every layer but
+ * each period-th (period 6 when unsaid; 0: every layer) attends its last `window` positions.
+ */
+function slidingLayers(md: GgufSummary["metadata"], arch: string, nLayer: number): { layers: number; window: number } {
+  const window = arch === "gemma3" ? num(md, `${arch}.attention.sliding_window`) ?? 0 : 0;
+  if (window <= 0) return { layers: 0, window: 0 };
+  const period = num(md, `${arch}.attention.sliding_window_pattern`) ?? 6;
+  const global = period > 0 ? Math.floor(nLayer / period) : 0;
+  return { layers: nLayer - global, window };
 }
 
 function num(md: GgufSummary["metadata"], key: string): number | undefined {
@@ -40,6 +62,10 @@ export function estimateMemory(summary: GgufSummary, ctx?: number): MemoryEstima
   const headDim = num(md, `${arch}.attention.key_length`) ?? nEmbd / nHead;
   const c = ctx ?? defaultContext(num(md, `${arch}.context_length`));
   const weightBytes = summary.tensors.reduce((s, t) => s + t.bytes, 0);
-  const kvBytes = 2 * nLayer * nHeadKv * headDim * c * 2;
-  return { ctx: c, weightBytes, kvBytes, totalBytes: weightBytes + kvBytes };
+  const perLayerPosition = 2 * nHeadKv * headDim * 2;
+  const kvBytes = perLayerPosition * nLayer * c;
+  const sliding = slidingLayers(md, arch, nLayer);
+  const localRows = Math.min(c, sliding.window + 2 * STORE_BLOCK);
+  const kvBytesInRam = perLayerPosition * ((nLayer - sliding.layers) * c + sliding.layers * localRows);
+  return { ctx: c, weightBytes, kvBytes, kvBytesInRam, totalBytes: weightBytes + kvBytes };
 }

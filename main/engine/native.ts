@@ -252,6 +252,12 @@ export interface NativeSession {
   nPast(): number;
   nCtx(): number;
   kvBytes(): number;
+  /**
+   * RAM the host tier holds now: the KV cache's pages in RAM (mincore, ~1 ms at 128K tokens of
+   * the smol shape: for a stats request, not every step) and the retrieval indexes. Gemma 3's
+   * local layers keep only their window's rows once a KV store holds the rest.
+   */
+  hostRamBytes(): number;
   threads(): number;
   times(): PhaseTimes;
   resetTimes(): void;

@@ -526,10 +526,13 @@ class EngineHost {
     const a = this.sessionOptions;
     const sparse = a.attention !== undefined && a.attention !== "full";
     const staticPositions = sparse ? Math.min(nPast, (a.sinks ?? 128) + (a.window ?? 512)) : 0;
-    let hostBytes = (nPast - staticPositions) * perPosition;
+    // what the host tier holds, measured: under a budget its own count, else the cache's pages
+    // in RAM and the indexes (Gemma 3's local layers hold only their window's rows beside a
+    // store), less the static set counted as the device's
+    let hostBytes = 0;
     const residency = s?.residency();
     if (residency && residency.budgetBytes > 0) hostBytes = residency.residentBytes + residency.indexBytes;
-    else if (s) hostBytes += s.lastStats().indexBytes;
+    else if (s) hostBytes = Math.max(0, s.hostRamBytes() - staticPositions * perPosition);
     return { kvBytes: s?.kvBytes() ?? 0, nPast, nCtx, tiers: { deviceBytes: staticPositions * perPosition, hostBytes, diskBytes: 0 } };
   }
 

@@ -143,7 +143,7 @@ export interface ModelEntry {
 export interface MemoryNeed {
   ctx: number;
   weightBytes: number;
-  kvBytes: number; // full attention: the whole KV on the device
+  kvBytes: number; // full attention: the whole KV on the device (in RAM beside the book's KV store: Gemma 3's local layers hold their window)
   totalBytes: number;
   /** RetrievalAttention: only sinks + window (+ retrieved top-k) stay on the device. */
   retrieval: { deviceKvBytes: number; hostKvBytes: number; totalDeviceBytes: number };

@@ -252,7 +252,7 @@ describe.skipIf(!hasData)("retrieval attention", () => {
     // the test can fail: the static set alone (streaming) leaves the global layers short (4.3)
     expect(streaming).toBeGreaterThan(1);
   });
-  it("gemma3 in retrieval mode through a KV store: reopened without prefill, its global layers' indexes restored", async () => {
+  it("gemma3 in retrieval mode through a KV store: reopened without prefill, its global layers' indexes restored, its local layers' rows before their window out of RAM", async () => {
     await withTinyGemma3("tome-gemma3-store-", async (model, dir) => {
       const addon = loadAddon();
       const doc = [1, ...pseudoTokens(599, 3, model.info().nVocab, 5)];
@@ -266,7 +266,7 @@ describe.skipIf(!hasData)("retrieval attention", () => {
           }
           const logits = Float32Array.from(await s.eval(Int32Array.of(42)));
           expect(s.lastStats().sparse).toBe(true);
-          return { opened, logits, info: s.storeInfo() };
+          return { opened, logits, info: s.storeInfo(), ram: s.hostRamBytes() };
         } finally {
           s.close();
         }
@@ -279,6 +279,9 @@ describe.skipIf(!hasData)("retrieval attention", () => {
       expect(again.opened!.prefilled).toBe(0);
       expect(again.info).toMatchObject({ indexBuiltAt: doc.length, indexComplete: true });
       for (const r of [first, again]) expect(sameBits(r.logits, plain.logits)).toBe(true);
+      // beside a store the local layer (window 16) holds its last blocks only: rows 0-511 of
+      // K and V (2 KV heads of 128 f16) left RAM, 512 KiB
+      for (const r of [first, again]) expect(plain.ram - r.ram).toBeGreaterThanOrEqual(512 * 2 * 2 * 256);
     });
   });
 

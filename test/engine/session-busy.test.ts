@@ -45,6 +45,7 @@ describe.skipIf(!hasData)("a session while it evaluates", () => {
       residency: () => session.residency(),
       nPast: () => session.nPast(),
       kvBytes: () => session.kvBytes(),
+      hostRamBytes: () => session.hostRamBytes(),
       tokens: () => session.tokens(),
       times: () => session.times(),
       resetTimes: () => session.resetTimes(),

@@ -231,11 +231,36 @@ describe("memory estimate", () => {
   });
   const kv = (ctx: number) => 2 * 2 * 2 * 4 * ctx * 2;
   it("sizes the context a session takes by default: the trained one within the engine's limit", () => {
-    expect(estimateMemory(summary(4096))).toEqual({ ctx: 4096, weightBytes: 1000, kvBytes: kv(4096), totalBytes: 1000 + kv(4096) });
+    expect(estimateMemory(summary(4096))).toEqual({ ctx: 4096, weightBytes: 1000, kvBytes: kv(4096), kvBytesInRam: kv(4096), totalBytes: 1000 + kv(4096) });
     expect(estimateMemory(summary())!.ctx).toBe(2048);
     // a file may declare any context; a session holds at most 2^24 positions (it was sized as declared)
     expect(estimateMemory(summary(2 ** 30))!.ctx).toBe(MAX_SESSION_CTX);
     expect(estimateMemory(summary(0))!.ctx).toBe(1);
     expect(estimateMemory(summary(2 ** 30), 1024)!.kvBytes).toBe(kv(1024));
+  });
+  it("counts Gemma 3's sliding-window layers at their window (and two store blocks) in RAM", () => {
+    // Gemma-3-4B's shape: 34 layers (5 global: every 6th), 4 KV heads of 256, a window of 1024
+    const gemma = (extra: Record<string, number>): GgufSummary => ({
+      ...summary(),
+      metadata: {
+        "general.architecture": "gemma3",
+        "gemma3.block_count": 34,
+        "gemma3.embedding_length": 2560,
+        "gemma3.attention.head_count": 8,
+        "gemma3.attention.head_count_kv": 4,
+        "gemma3.attention.key_length": 256,
+        "gemma3.context_length": 131072,
+        ...extra,
+      },
+    });
+    const perLayer = 2 * 4 * 256 * 2; // K and V f16 bytes a position
+    const m = estimateMemory(gemma({ "gemma3.attention.sliding_window": 1024 }))!;
+    expect(m.kvBytes).toBe(perLayer * 34 * 131072); // 18.3 GB reserved
+    expect(m.kvBytesInRam).toBe(perLayer * (5 * 131072 + 29 * (1024 + 256))); // 2.8 GB
+    expect(estimateMemory(gemma({ "gemma3.attention.sliding_window": 1024 }), 1000)!.kvBytesInRam).toBe(perLayer * 34 * 1000);
+    expect(estimateMemory(gemma({ "gemma3.attention.sliding_window": 1024, "gemma3.attention.sliding_window_pattern": 2 }))!.kvBytesInRam).toBe(
+      perLayer * (17 * 131072 + 17 * 1280),
+    );
+    expect(estimateMemory(gemma({}))!.kvBytesInRam).toBe(m.kvBytes); // no window: every layer global
   });
 });

@@ -45,6 +45,7 @@ export async function inspect(argv: string[]): Promise<number> {
     line("context", mem.ctx);
     line("weights", `${mem.weightBytes} bytes`);
     line("kv cache (f16)", `${mem.kvBytes} bytes`);
+    if (mem.kvBytesInRam < mem.kvBytes) line("kv in RAM with a store", `${mem.kvBytesInRam} bytes (sliding-window layers: their window)`);
     line("total", `${mem.totalBytes} bytes`);
   }
   return 0;

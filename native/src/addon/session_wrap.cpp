@@ -99,6 +99,7 @@ Napi::Function SessionWrap::define(Napi::Env env, Napi::FunctionReference* model
                       InstanceMethod("truncate", &SessionWrap::truncate),
                       InstanceMethod("nPast", &SessionWrap::n_past), InstanceMethod("nCtx", &SessionWrap::n_ctx),
                       InstanceMethod("kvBytes", &SessionWrap::kv_bytes),
+                      InstanceMethod("hostRamBytes", &SessionWrap::host_ram_bytes),
                       InstanceMethod("threads", &SessionWrap::threads), InstanceMethod("times", &SessionWrap::times),
                       InstanceMethod("resetTimes", &SessionWrap::reset_times),
                       InstanceMethod("lastStats", &SessionWrap::last_stats),
@@ -270,6 +271,9 @@ Napi::Value SessionWrap::n_ctx(const Napi::CallbackInfo& info) {
 }
 Napi::Value SessionWrap::kv_bytes(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), double(idle(info.Env()).kv_bytes()));
+}
+Napi::Value SessionWrap::host_ram_bytes(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), double(idle(info.Env()).host_ram_bytes()));
 }
 Napi::Value SessionWrap::threads(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), live(info.Env()).n_threads());

@@ -72,6 +72,7 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
   Napi::Value n_past(const Napi::CallbackInfo& info);
   Napi::Value n_ctx(const Napi::CallbackInfo& info);
   Napi::Value kv_bytes(const Napi::CallbackInfo& info);
+  Napi::Value host_ram_bytes(const Napi::CallbackInfo& info);
   Napi::Value threads(const Napi::CallbackInfo& info);
   Napi::Value times(const Napi::CallbackInfo& info);
   Napi::Value reset_times(const Napi::CallbackInfo& info);

@@ -1,5 +1,7 @@
 #include "model/kv_residency.h"
 
+#include <utility>
+
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
@@ -30,10 +32,10 @@ size_t page_size() { return sysconf(_SC_PAGESIZE) > 0 ? size_t(sysconf(_SC_PAGES
 }  // namespace
 
 KvResidency::KvResidency(KvCache& kv, KvStore& store, int n_layer, int n_head_kv, EvictionPolicy policy,
-                         bool use_spill)
+                         bool use_spill, std::vector<int64_t> window_rows)
     : kv_(kv), store_(store), n_layer_(n_layer), n_head_kv_(n_head_kv), head_dim_(int(kv.rows(0, 0).stride)),
       n_ctx_(kv.n_ctx()), unit_rows_(rows_per_page(head_dim_)), n_units_((n_ctx_ + unit_rows_ - 1) / unit_rows_),
-      row_bytes_(2 * size_t(head_dim_) * sizeof(uint16_t)), policy_(policy),
+      row_bytes_(2 * size_t(head_dim_) * sizeof(uint16_t)), policy_(policy), window_rows_(std::move(window_rows)),
       units_(size_t(n_layer) * size_t(n_head_kv) * size_t(n_units_)),
       row_slot_(size_t(n_layer) * size_t(n_head_kv) * size_t(n_ctx_), -1) {
   // address space for a slot per row; pages are backed only as slots are used
@@ -87,7 +89,11 @@ void KvResidency::start_unread(int64_t n_past, int64_t sinks, int64_t window_sta
 
 uint64_t KvResidency::unlimited_bytes(int64_t n_past, uint64_t fixed) const {
   const int64_t units = (n_past + unit_rows_ - 1) / unit_rows_;
-  return fixed + tables_ + uint64_t(units) * uint64_t(n_layer_) * uint64_t(n_head_kv_) * unit_bytes();
+  uint64_t layer_units = 0;  // over the layers, each layer's units held
+  for (int l = 0; l < n_layer_; ++l)
+    layer_units += uint64_t(window_only(l) ? std::min(units, (window_rows_[size_t(l)] + 2 * kBlock + unit_rows_ - 1) / unit_rows_)
+                                           : units);
+  return fixed + tables_ + layer_units * uint64_t(n_head_kv_) * unit_bytes();
 }
 
 uint64_t KvResidency::least_bytes(int64_t n_past, int64_t sinks, int64_t window_start, int64_t committed,
@@ -132,6 +138,10 @@ void KvResidency::update(int64_t n_past, int64_t sinks, int64_t window_start, in
           x.in_place = true;
           if (x.spilled && spill_) spill_->forget(i);
           x.spilled = false;
+        } else if (x.in_place && window_only(l)) {  // stored, and never read again but through a truncate
+          kv_.release_rows(l, h, u * unit_rows_, unit_rows_);
+          x.in_place = false;
+          ++stats_.units_released;
         }
         // (static units count: the static set's rows are RAM, read in place on
         // the CPU, copied from here to a GPU)
@@ -316,7 +326,7 @@ void KvResidency::fill_from_store(int layer, int head, const std::vector<Fill>& 
 
 bool KvResidency::wants_spill(int layer, int head, int64_t u) const {
   const Unit& x = units_[unit_index(layer, head, u)];
-  return !x.in_place && !x.spilled && evictable(u);
+  return !x.in_place && !x.spilled && evictable(u) && !window_only(layer);
 }
 
 void KvResidency::spill_block(int layer, int head, int64_t b, const uint8_t* k, const uint8_t* v, int64_t rows) {

@@ -83,7 +83,14 @@ class KvRowGuard {
 class KvResidency : public KvRowGuard {
  public:
   // use_spill false: misses always read the store (tests compare the two).
-  KvResidency(KvCache& kv, KvStore& store, int n_layer, int n_head_kv, EvictionPolicy policy, bool use_spill = true);
+  // window_rows (per layer, empty: none): a layer with w > 0 reads only its last
+  // w positions (gemma3's sliding-window layers). Its units outside the static
+  // set go as soon as their store block is committed, whatever the budget, and
+  // never to the spill: nothing retrieves them, and a truncate that needs them
+  // again reads their store block. The unlimited host tier counts such a layer
+  // at its window and two store blocks, as a session without a budget holds it.
+  KvResidency(KvCache& kv, KvStore& store, int n_layer, int n_head_kv, EvictionPolicy policy, bool use_spill = true,
+              std::vector<int64_t> window_rows = {});
   ~KvResidency() override;
   KvSpill* spill() { return spill_.get(); }  // nullptr when none could be made
 
@@ -161,6 +168,7 @@ class KvResidency : public KvRowGuard {
     return (int64_t(layer) * n_head_kv_ + head) * n_ctx_ + pos;
   }
   bool is_static(int64_t unit) const;
+  bool window_only(int layer) const { return !window_rows_.empty() && window_rows_[size_t(layer)] > 0; }
   bool evictable(int64_t unit) const;
   uint64_t unit_bytes() const { return uint64_t(unit_rows_) * row_bytes_; }
   uint64_t slot_cost() const { return row_bytes_ + sizeof(Slot); }  // a cached row and its bookkeeping
@@ -201,6 +209,7 @@ class KvResidency : public KvRowGuard {
   int64_t n_units_;
   size_t row_bytes_;    // one row's K and V: 2 * head_dim f16
   EvictionPolicy policy_;
+  std::vector<int64_t> window_rows_;  // (n_layer) or empty: see the constructor
   std::vector<Unit> units_;        // (n_layer, n_head_kv, n_units); a unit's index is its spill slot
   std::vector<int32_t> row_slot_;  // (n_layer, n_head_kv, n_ctx): slot of a cached row, -1 none
   std::vector<Slot> slots_;        // the arena's slots in use or free (size: slots allocated)

@@ -224,7 +224,7 @@ void Session::prefill_layer_major(const std::vector<int32_t>& tokens, const Pref
   const int64_t sinks = opts_.retrieval.sinks;
   const int64_t window_start = next_window_start(n1);
   if (indexed && budget_set())
-    rule = std::make_unique<KvResidency>(kv_, *store_, hp.n_layer, G, opts_.eviction);
+    rule = make_residency();
 
   // What undoing the call needs (a cancel or a failure before the commit): the
   // retrieval state of each layer whose indexes were built, the queries the

@@ -202,6 +202,8 @@ class Session {
   bool store_index_is_ours(bool claim);
   bool adopt_store_index_settings();
   void apply_budget();
+  // A residency for this session's cache and store, told which layers read only their window.
+  std::unique_ptr<KvResidency> make_residency();
   void settle_kv_pages();
   // ---- a sliding-window layer's rows before its window (session_swa.cpp) ----
   // gemma3's local layers read only their last n_swa positions. With a KV

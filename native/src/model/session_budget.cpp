@@ -2,6 +2,7 @@
 // budget is in force, what it holds, and when the graph indexes page out.
 #include <algorithm>
 #include <filesystem>
+#include <utility>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -49,7 +50,7 @@ void Session::apply_budget() {
   }
   const HParams& hp = model_.hparams();
   if (!residency_) {
-    residency_ = std::make_unique<KvResidency>(kv_, *store_, hp.n_layer, hp.n_head_kv, opts_.eviction);
+    residency_ = make_residency();
     sparse_->set_row_guard(residency_.get());
   }
   const int64_t sinks = opts_.retrieval.sinks;
@@ -107,6 +108,18 @@ void Session::apply_budget() {
   // 25% budget: 187 MB of it after 160 tokens)
   release_freed_memory();
   residency_->update(n_past_, sinks, window_start, store_committed_, fixed, budget);
+}
+
+std::unique_ptr<KvResidency> Session::make_residency() {
+  const HParams& hp = model_.hparams();
+  std::vector<int64_t> window_rows;  // gemma3's local layers read their window only
+  if (hp.has_swa()) {
+    window_rows.assign(size_t(hp.n_layer), 0);
+    for (int l = 0; l < hp.n_layer; ++l)
+      if (hp.is_swa(l)) window_rows[size_t(l)] = hp.n_swa;
+  }
+  return std::make_unique<KvResidency>(kv_, *store_, hp.n_layer, hp.n_head_kv, opts_.eviction, true,
+                                       std::move(window_rows));
 }
 
 int64_t Session::next_window_start(int64_t n_past) const {

@@ -125,7 +125,7 @@ bool Session::restore_lazily(int64_t n) {
   const int64_t end = sparse_->index_end(built_at);  // keys [sinks, end) are in the indexes
   // the static set of the next step (position n), as apply_budget() sets it
   const int64_t window_start = next_window_start(n);
-  auto residency = std::make_unique<KvResidency>(kv_, *store_, hp.n_layer, hp.n_head_kv, opts_.eviction);
+  auto residency = make_residency();
   const int64_t ur = residency->unit_rows();
   auto stays = [&](int64_t p) { return residency->must_stay(p, sinks, window_start, n); };
   const size_t row_bytes = size_t(hd) * sizeof(uint16_t);

@@ -12,12 +12,16 @@
 //   - a reopen leaves those rows in the store, also when the store's intact
 //     prefix ends before what it read (a damaged block of the global layer);
 //   - a layer-major prefill releases as it goes, and one cancelled after the
-//     local layer's release leaves the session as it was.
+//     local layer's release leaves the session as it was;
+//   - under a RAM budget the residency drops them as soon as they are stored,
+//     never to the spill, and counts the local layer at its window in the
+//     unlimited host tier a budget fraction is of.
 #include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <filesystem>
 #include <random>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "../kvstore/store_test_util.h"
@@ -260,6 +264,70 @@ TEST(a_layer_major_prefill_releases_as_it_goes_and_a_cancel_undoes_it) {
   CHECK_EQ(s.kv().resident_bytes(), kv_bytes_at(hp, kDoc, true));
   std::vector<int32_t> whole = seq;
   CHECK(converse(s, whole, kEnd, true) == f.full.steps);
+}
+
+namespace {
+// Bytes of layer l's K and V pages in RAM (mincore over its rows of every KV head).
+uint64_t layer_resident_bytes(const Session& s, int l) {
+  const uint64_t page = uint64_t(sysconf(_SC_PAGESIZE));
+  const HParams& hp = s.model().hparams();
+  const size_t bytes = size_t(s.n_ctx()) * size_t(hp.head_dim) * sizeof(uint16_t);
+  uint64_t n = 0;
+  std::vector<unsigned char> in(bytes / page + 2);
+  for (int g = 0; g < hp.n_head_kv; ++g)
+    for (const uint16_t* p : {s.kv().k(l, g), s.kv().v(l, g)}) {
+      const uintptr_t a = reinterpret_cast<uintptr_t>(p) / page * page;
+      const size_t len = (reinterpret_cast<uintptr_t>(p) + bytes - a + page - 1) / page * page;
+      in.assign(len / page, 0);
+      if (mincore(reinterpret_cast<void*>(a), len, in.data()) != 0) throw Error("TEST", "mincore failed");
+      for (unsigned char c : in) n += c & 1;
+    }
+  return n * page;
+}
+}  // namespace
+
+// Under a RAM budget (the whole unlimited host tier: nothing needs to go) the
+// residency drops the local layer's units outside the static set as soon as
+// they are stored, and never spills them: at a reopen only the global layer's
+// unread units go to the spill. A truncate into the indexed context (the
+// budget leaves, every unit back in place) reads them from their store blocks.
+TEST(under_a_budget_the_local_rows_leave_ram_without_the_spill) {
+  skip_without_vocab();
+  const Fixture& f = fixture();
+  const HParams& hp = f.model->hparams();
+  TempDir dir;
+  const std::string path = dir.file("kv");
+  SessionOptions o = options(AttentionMode::RETRIEVAL);
+  o.ram_budget_frac = 1.0;
+  // the local layer in RAM at most: its sinks' unit, its window's units (16 rows each), the
+  // last partial store block; its whole context is 2 x 2 x 1900 x 256 bytes = 1.9 MB
+  const uint64_t row = 2 * uint64_t(hp.n_head_kv) * uint64_t(hp.head_dim) * sizeof(uint16_t);
+  const uint64_t local_most = row * (16 + 3 * 16 + KvCache::kBlockRows);
+  // the global layer's whole context: the most that may go to the spill
+  const uint64_t global_layer = uint64_t((kEnd + 15) / 16 * 16) * row;
+  {
+    Session s(*f.model, o);
+    attach(s, path);
+    std::vector<int32_t> seq = f.retrieval.seq;
+    CHECK(converse(s, seq, kEnd) == f.retrieval.steps);
+    CHECK(s.residency().budget_bytes > 0);
+    CHECK(layer_resident_bytes(s, 0) <= local_most);
+    // the unlimited host tier the budget is a fraction of: the local layer at its window and
+    // two store blocks (17 units), not its 119 (both layers whole would be 2 x 1900 rows)
+    const ResidencyStats r = s.residency();
+    CHECK(r.budget_bytes - r.fixed_bytes <= uint64_t((119 + 17) * 16) * row);
+    CHECK(r.budget_bytes - r.fixed_bytes >= uint64_t(119 * 16) * row);
+  }
+  Session s(*f.model, o);
+  attach(s, path);
+  CHECK_EQ(s.n_past(), kEnd);
+  CHECK(layer_resident_bytes(s, 0) <= local_most);
+  CHECK(s.residency().spill_bytes > 0);
+  CHECK(s.residency().spill_bytes <= global_layer);
+  CHECK(same(session_work::probe(s), f.retrieval.last));
+  s.truncate(kDoc + kQuestion);
+  std::vector<int32_t> retold = f.retrieval.retold;
+  CHECK(converse(s, retold, kAfterTruncate) == f.retrieval.retold_steps);
 }
 
 TOME_TEST_MAIN()

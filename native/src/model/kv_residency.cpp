@@ -1,11 +1,10 @@
 #include "model/kv_residency.h"
 
-#include <utility>
-
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <sys/mman.h>
 #include <unistd.h>
 

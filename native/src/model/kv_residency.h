@@ -10,7 +10,9 @@
 //     RAM) always stay there. Other units stay until room is needed: then
 //     they are released (KvCache::release_rows), least used first, after
 //     their rows were written to the spill file, and never come back in place
-//     while the budget is in force.
+//     while the budget is in force. A layer that reads only its window
+//     (gemma3's local layers; see the constructor) loses its other units as
+//     soon as they are stored, without the spill.
 //   - in the row cache: single rows (K then V) in slots of an arena, filled
 //     when a step retrieves a row that is not in place, from the spill file
 //     (kvstore/kv_spill.h: one pread, checked against the row's checksum) or,

@@ -25,7 +25,15 @@ function openPort(): Port {
   // End now, quietly: the job's next message would die of ERR_IPC_CHANNEL_CLOSED, and a job
   // silent for long (an index build) ran on until then. KV stores are written to survive this.
   process.on("disconnect", () => process.exit(0));
-  return { send: (m) => process.send!(m), onMessage: (cb) => process.on("message", (m) => cb(m as EngineRequest)) };
+  // A message sent in the moment between the parent's death and that event fails (EPIPE, or the
+  // channel closed): with a callback the failure comes to it, not as an unhandled 'error' that
+  // printed its stack; the end is the same.
+  const send = (m: FromEngine) => {
+    process.send!(m, undefined, undefined, (err: Error | null) => {
+      if (err) process.exit(0);
+    });
+  };
+  return { send, onMessage: (cb) => process.on("message", (m) => cb(m as EngineRequest)) };
 }
 
 /** Per-step stats as the native session reports them (issue 3): lastStats() with

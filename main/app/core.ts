@@ -350,8 +350,8 @@ export class AppCore {
       "models.inspect": async ({ path }) => {
         const s = settings();
         const real = allowedModelPath(path, s, this.opts.cliModel ?? null);
-        const { summary, estimate } = await this.inspected.get(real, () => this.engine.call("inspect", { path: real }));
-        return modelDetails(real, summary, estimate, s);
+        const { summary } = await this.inspected.get(real, () => this.engine.call("inspect", { path: real }));
+        return modelDetails(real, summary, s);
       },
       "models.load": async ({ path }) => {
         const s = settings();

@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { AppError } from "../ipc/errors";
 import type { MemoryNeed, ModelDetails, ModelEntry, Settings } from "../ipc/contract";
 import type { GgufSummary } from "../engine/native";
-import { estimateMemory, type MemoryEstimate } from "../engine/memory";
+import { estimateMemory } from "../engine/memory";
 
 function entry(p: string, source: ModelEntry["source"]): ModelEntry | null {
   try {
@@ -79,7 +79,6 @@ const SHOWN_KEYS = /^(general\.(name|architecture|basename|size_label|quantizati
 export function modelDetails(
   p: string,
   summary: GgufSummary,
-  estimate: MemoryEstimate | null,
   settings: Settings,
 ): ModelDetails {
   const md = summary.metadata;
@@ -91,10 +90,11 @@ export function modelDetails(
   const contextLength = typeof ctxLen === "number" ? ctxLen : null;
   const ctx = Math.min(settings.ctx, contextLength ?? settings.ctx);
   let memory: MemoryNeed | null = null;
+  const estimate = estimateMemory(summary, ctx);
   if (estimate) {
-    const perToken = estimate.kvBytes / estimate.ctx;
+    const perToken = estimate.kvBytes / ctx;
     // in RAM beside the book's KV store (Gemma 3's local layers keep their window only)
-    const kvBytes = estimateMemory(summary, ctx)?.kvBytesInRam ?? perToken * ctx;
+    const kvBytes = estimate.kvBytesInRam;
     const a = settings.attention;
     const deviceKv = perToken * Math.min(ctx, a.sinks + a.window + a.topK);
     memory = {

@@ -4,7 +4,6 @@
 // structured clones (fork with serialization "advanced", or Electron's
 // utilityProcess MessagePort).
 import type { GgufSummary, ModelInfo, SamplerOptions } from "../engine/native";
-import type { MemoryEstimate } from "../engine/memory";
 import type { EvalOptions, EvalProgress, EvalResult, EvalRow } from "../eval/types";
 import type { StopReason } from "../ipc/contract";
 
@@ -30,7 +29,7 @@ export interface LoadedModel {
 }
 
 export interface EngineOps {
-  inspect: { req: { path: string }; res: { summary: GgufSummary; estimate: MemoryEstimate | null } };
+  inspect: { req: { path: string }; res: { summary: GgufSummary } };
   load: {
     req: {
       path: string;

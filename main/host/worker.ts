@@ -5,7 +5,6 @@
 // which are answered while a prefill or generation awaits the engine.
 import * as fs from "node:fs";
 import { adoptedStaticSet, attachOrRemake, commonPrefix, DEFAULT_EXACT_BELOW, gcCaches, loadAddon, isTomeError, removeStore, storeBytesOnDisk, storeFileFor, Utf8Stream, type NativeModel, type NativeSession, type SessionOptions } from "../engine";
-import { estimateMemory } from "../engine/memory";
 import { documentTokenStarts } from "./token-offsets";
 import { runEval } from "../eval/runner";
 import { loadHaystack } from "../eval/haystack";
@@ -110,7 +109,7 @@ class EngineHost {
 
   inspect({ path }: EngineOps["inspect"]["req"]): EngineOps["inspect"]["res"] {
     const summary = loadAddon().inspectGguf(path);
-    return { summary, estimate: estimateMemory(summary) ?? null };
+    return { summary };
   }
 
   load({ path, ctx, threads, attention, cacheDir, ramBudget, cacheBudget }: EngineOps["load"]["req"]): LoadedModel {

@@ -104,7 +104,6 @@ export class FakeEngine implements Engine {
             metadata: { "general.architecture": "llama", "llama.context_length": 2048, "llama.block_count": 2, "llama.embedding_length": 64, "llama.attention.head_count": 8 },
             tensors: [{ name: "w", type: "F32", supported: true, shape: [64, 64], bytes: 16384 }],
           },
-          estimate: { ctx: 2048, weightBytes: 16384, kvBytes: 1 << 20, totalBytes: 16384 + (1 << 20) },
         };
       case "load": {
         await this.loadGate;

@@ -169,6 +169,8 @@ export async function openDocument(
   const { restored, off: storeOff } = await bindStore(session, file, labels);
   const keep = commonPrefix(session.tokens(), docTokens);
   if (keep < session.nPast()) session.truncate(keep);
+  // the document is final: a Gemma 3 store keeps one window of its local layers' rows, not all
+  session.sealPrefix(docTokens.length);
   const t0 = performance.now();
   const chunk = 4096; // progress granularity; the engine commits every batch anyway
   if (opts.layerMajor && keep < docTokens.length) {

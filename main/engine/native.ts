@@ -192,6 +192,8 @@ export interface StoreInfo {
   /** Context length when the stored retrieval indexes were built; -1: none. */
   indexBuiltAt: number;
   indexComplete: boolean;
+  /** Sliding-window layers' rows below this position are not stored (sealPrefix); 0: all are. */
+  droppedBelow: number;
 }
 
 /** What a KV store must match to serve a session. */
@@ -248,7 +250,15 @@ export interface NativeSession {
   storeInfo(): StoreInfo | null;
   storeIdentity(): StoreIdentity;
   residency(): Residency;
+  /** Rejects PREFIX_SEALED for a 0 < n whose window needs sliding-window rows a seal let the store drop. */
   truncate(n: number): void;
+  /**
+   * Positions [0, n) are final (the document): gemma3's sliding-window layers' rows that no
+   * window from n on reads are deleted from the bound store as they are committed, so a
+   * Gemma 3 book's store holds about a sixth of its K/V. A later truncate to 0 < m that would
+   * need them rejects PREFIX_SEALED. Nothing is dropped without a store or sliding-window layers.
+   */
+  sealPrefix(n: number): void;
   nPast(): number;
   nCtx(): number;
   kvBytes(): number;

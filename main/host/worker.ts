@@ -291,6 +291,9 @@ class EngineHost {
     // the document part goes through prefill() (never sparse before its index exists), then the
     // index is built over it; the rest (history, question) is evaluated as usual
     const docTo = Math.min(docEnd ?? 0, tokens.length);
+    // the book is final (answers only ever cut back to its end): a Gemma 3 store then keeps one
+    // window of the local layers' rows, not all of them (KV store: Gemma 3)
+    if (docTo > 0) session.sealPrefix(docTo);
     const chunk = 256;
     let done = 0;
     this.emit({ event: "progress", jobId, done: 0, total, ms: 0 });

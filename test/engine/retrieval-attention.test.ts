@@ -282,6 +282,9 @@ describe.skipIf(!hasData)("retrieval attention", () => {
       // beside a store the local layer (window 16) holds its last blocks only: rows 0-511 of
       // K and V (2 KV heads of 128 f16) left RAM, 512 KiB
       for (const r of [first, again]) expect(plain.ram - r.ram).toBeGreaterThanOrEqual(512 * 2 * 2 * 256);
+      // and openDocument sealed the book: the store keeps them only from the window of its end
+      // on (600 tokens: from 585, in the block of 512), the rest deleted as it was read
+      for (const r of [first, again]) expect(r.info!.droppedBelow).toBe(512);
     });
   });
 

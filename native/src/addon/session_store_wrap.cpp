@@ -54,6 +54,7 @@ Napi::Value SessionWrap::store_info(const Napi::CallbackInfo& info) {
   o.Set("nTokens", double(s->n_tokens()));
   o.Set("indexBuiltAt", double(s->index_built_at()));
   o.Set("indexComplete", s->index_complete());
+  o.Set("droppedBelow", double(s->dropped_below()));
   return o;
 }
 

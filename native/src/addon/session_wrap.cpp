@@ -97,6 +97,7 @@ Napi::Function SessionWrap::define(Napi::Env env, Napi::FunctionReference* model
                       InstanceMethod("storeIdentity", &SessionWrap::store_identity),
                       InstanceMethod("residency", &SessionWrap::residency),
                       InstanceMethod("truncate", &SessionWrap::truncate),
+                      InstanceMethod("sealPrefix", &SessionWrap::seal_prefix),
                       InstanceMethod("nPast", &SessionWrap::n_past), InstanceMethod("nCtx", &SessionWrap::n_ctx),
                       InstanceMethod("kvBytes", &SessionWrap::kv_bytes),
                       InstanceMethod("hostRamBytes", &SessionWrap::host_ram_bytes),
@@ -260,6 +261,14 @@ Napi::Value SessionWrap::truncate(const Napi::CallbackInfo& info) {
   check_idle(env);
   int64_t n = arg_int(info, 0, "n", 0, session_->n_past());
   guarded(env, [&] { session_->truncate(n); });
+  return env.Undefined();
+}
+
+Napi::Value SessionWrap::seal_prefix(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  check_idle(env);
+  int64_t n = arg_int(info, 0, "n", 0, session_->n_ctx());
+  guarded(env, [&] { session_->seal_prefix(n); });
   return env.Undefined();
 }
 

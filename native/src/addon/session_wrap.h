@@ -25,7 +25,7 @@
 //     residency() -> { hits, rowsRead, rowsFromSpill, storeReads, evictions, unitsReleased, residentBytes,
 //                      indexBytes, budgetBytes, peakBytes, spillWrites, spillBytes }
 //     (the RAM budget: options ramBudget (bytes) | ramBudgetFrac, eviction: lru|lfu)
-//   truncate(n); nPast(); nCtx(); kvBytes(); threads()
+//   truncate(n); sealPrefix(n); nPast(); nCtx(); kvBytes(); threads()
 //   times() -> { matmulMs, attentionMs, otherMs } since the last resetTimes()
 //   close(): frees the KV cache now; every later call fails with CLOSED
 //   fillSynthetic(n, seed): grows the context to n positions with a synthetic
@@ -69,6 +69,7 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
   Napi::Value store_identity(const Napi::CallbackInfo& info);
   Napi::Value residency(const Napi::CallbackInfo& info);
   Napi::Value truncate(const Napi::CallbackInfo& info);
+  Napi::Value seal_prefix(const Napi::CallbackInfo& info);
   Napi::Value n_past(const Napi::CallbackInfo& info);
   Napi::Value n_ctx(const Napi::CallbackInfo& info);
   Napi::Value kv_bytes(const Napi::CallbackInfo& info);

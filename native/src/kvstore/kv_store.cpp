@@ -68,6 +68,30 @@ int64_t parse_int(const std::map<std::string, std::string>& m, const char* key, 
   }
 }
 
+// "3,4,7" -> a mask of n_layer with those set; STORE_CORRUPT for anything else.
+std::vector<bool> parse_layer_list(const std::string& text, int n_layer) {
+  std::vector<bool> mask(size_t(std::max(n_layer, 0)), false);
+  size_t at = 0;
+  while (at < text.size()) {
+    size_t end = text.find(',', at);
+    if (end == std::string::npos) end = text.size();
+    const std::string item = text.substr(at, end - at);
+    if (item.empty() || item.size() > 6 || item.find_first_not_of("0123456789") != std::string::npos ||
+        std::stoi(item) >= n_layer)
+      throw Error("STORE_CORRUPT", "KV store meta 'dropped_layers' is not a list of layers");
+    mask[size_t(std::stoi(item))] = true;
+    at = end + 1;
+  }
+  return mask;
+}
+
+std::string layer_list(const std::vector<bool>& mask) {
+  std::string text;
+  for (size_t l = 0; l < mask.size(); ++l)
+    if (mask[l]) text += (text.empty() ? "" : ",") + std::to_string(l);
+  return text;
+}
+
 }  // namespace
 
 // A listing does not wait for a store in use: it says so (tome cache list, gc).
@@ -224,6 +248,13 @@ void KvStore::load_state(const std::map<std::string, std::string>& m) {
     throw Error("STORE_MISMATCH", "KV store " + db_.path() + " has checksums version " + std::to_string(checksums_) +
                                       ", not one this build reads");
   if (n_tokens_ < 0 || n_tokens_ > (int64_t(1) << 40)) throw Error("STORE_CORRUPT", "KV store n_tokens out of range");
+  dropped_below_ = parse_int(m, "dropped_below", 0);
+  if (dropped_below_ < 0 || dropped_below_ % kStoreBlockTokens != 0 || dropped_below_ > n_tokens_)
+    throw Error("STORE_CORRUPT", "KV store dropped_below out of range");
+  dropped_layer_.clear();
+  auto layers = m.find("dropped_layers");
+  if (dropped_below_ > 0 && layers == m.end()) throw Error("STORE_CORRUPT", "KV store meta 'dropped_layers' is missing");
+  if (dropped_below_ > 0) dropped_layer_ = parse_layer_list(layers->second, id_.n_layer);
 }
 
 void KvStore::put_meta(const std::string& key, const std::string& value) {
@@ -274,9 +305,10 @@ int64_t KvStore::read_kv(const HeadRowsFn& rows_of, int64_t n, const std::functi
       uint8_t* kdst = reinterpret_cast<uint8_t*>(rows_of(l, h, false));
       uint8_t* vdst = reinterpret_cast<uint8_t*>(rows_of(l, h, true));
       const int64_t skip_below = copy_from ? copy_from(l) : 0;
-      int64_t next = 0;
+      int64_t next = dropped(l, 0) ? dropped_below_ / B : 0;  // first block expected
       while (next * B < intact && q.step()) {
         const int64_t b = q.column_int(0), rows = q.column_int(1);
+        if (b < next) continue;  // (a dropped block left behind: never read)
         size_t ks = 0, vs = 0;
         const uint8_t* k = q.column_blob(2, &ks);
         const uint8_t* v = q.column_blob(3, &vs);
@@ -486,9 +518,32 @@ void KvStore::truncate(int64_t n) {
     SqliteStatement(db_, "DELETE FROM queries WHERE pos1 > ?").bind(1, n).run();
     put_meta("n_tokens", std::to_string(n));
     if (index_built_at_ > n) dropped = drop_indexes_in_transaction();  // built over positions that are gone
+    if (dropped_below_ > n / B * B) put_meta("dropped_below", std::to_string(n / B * B));
   });
   n_tokens_ = n;
+  dropped_below_ = std::min(dropped_below_, n / kStoreBlockTokens * kStoreBlockTokens);
   if (dropped) indexes_dropped(*dropped);
+}
+
+void KvStore::drop_rows_below(const std::vector<int>& layers, int64_t pos) {
+  const int64_t B = kStoreBlockTokens, to = std::min(pos, n_tokens_) / B * B;
+  if (to <= dropped_below_ || layers.empty()) return;
+  std::vector<bool> mask(size_t(id_.n_layer), false);
+  for (int l : layers) {
+    if (l < 0 || l >= id_.n_layer) throw Error("BAD_ARGUMENT", "KV store drop: layer out of range");
+    mask[size_t(l)] = true;
+  }
+  if (dropped_below_ > 0 && mask != dropped_layer_)
+    throw Error("BAD_ARGUMENT", "KV store drop: the layers differ from those of the earlier drops");
+  db_.transaction([&] {
+    // from the last drop on: the blocks below it are gone already
+    SqliteStatement del(db_, "DELETE FROM kv WHERE layer = ? AND block >= ? AND block < ?");
+    for (int l : layers) del.bind(1, l).bind(2, dropped_below_ / B).bind(3, to / B).run();
+    put_meta("dropped_below", std::to_string(to));
+    put_meta("dropped_layers", layer_list(mask));
+  });
+  dropped_below_ = to;
+  dropped_layer_ = mask;
 }
 
 void KvStore::set_index_settings(const std::string& s) {

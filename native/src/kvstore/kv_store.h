@@ -14,7 +14,10 @@
 //   indexes(layer, head, built_at, image) the image, then (checksums version 2)
 //                                        a u64 checksum of it seeded by its key
 // A block may hold rows beyond n_tokens (after a truncate): n_tokens bounds reads,
-// and the next append rewrites the block from its start.
+// and the next append rewrites the block from its start. Layers that read only
+// a window of past positions (gemma3's local layers) may have their blocks
+// below meta dropped_below deleted (drop_rows_below): they are absent by
+// design, never damage.
 //
 // A store whose identity (format, model and tokenizer fingerprints, the
 // settings that shape K/V, shape) differs from the one asked for is never
@@ -86,6 +89,7 @@ class KvStore {
   // copy_from, when given: blocks of layer l wholly below row copy_from(l) are
   // verified (they bound the intact prefix as any other) but not copied (a
   // sliding-window layer's rows before its window, which stay in the store).
+  // Dropped blocks (dropped()) are neither read nor copied.
   int64_t read_kv(const HeadRowsFn& rows, int64_t n, const std::function<int64_t(int layer)>& copy_from = nullptr);
   // One block of (layer, head), verified, handed to use(k, v, rows): its K and
   // V bytes (rows of head_dim f16), valid during the call. false (use not
@@ -121,7 +125,21 @@ class KvStore {
   void discard_uncommitted();
   // Forgets positions from n on (rows stay until overwritten, n_tokens bounds
   // them), and the indexes when they were built over more than n positions.
+  // dropped_below falls to n's block (the blocks from there on are past n).
   void truncate(int64_t n);
+
+  // Deletes the K/V blocks of `layers` wholly below position pos (rounded down
+  // to a block; at most the committed blocks), one transaction, recorded in
+  // meta so a reopen expects them absent. For layers that attend a window only:
+  // a context of n positions then needs their rows from its window's start on,
+  // which the caller keeps at or above dropped_below(). The layers must be those
+  // of earlier drops; a pos at or below dropped_below() changes nothing.
+  void drop_rows_below(const std::vector<int>& layers, int64_t pos);
+  int64_t dropped_below() const { return dropped_below_; }  // a multiple of kStoreBlockTokens; 0: none
+  bool dropped(int layer, int64_t block) const {
+    return block * kStoreBlockTokens < dropped_below_ && layer >= 0 && size_t(layer) < dropped_layer_.size() &&
+           dropped_layer_[size_t(layer)];
+  }
 
   void put_index(int layer, int head, int64_t built_at, const std::vector<uint8_t>& image);
   // false when (layer, head) has no stored index built at built_at, or its
@@ -149,6 +167,8 @@ class KvStore {
   int64_t n_tokens_ = 0;
   int64_t index_built_at_ = -1;
   bool index_complete_ = false;
+  int64_t dropped_below_ = 0;
+  std::vector<bool> dropped_layer_;  // per layer (empty: none dropped)
   std::string index_settings_;
   int checksums_ = 1;  // meta "checksums": what the query and index checksums cover (kv_store.cpp)
   // Deletes the stored indexes within the caller's transaction; true when the

@@ -509,6 +509,8 @@ void KvResidency::load_all(int64_t limit) {
       for (int64_t u = 0; u * unit_rows_ < limit; ++u) {
         Unit& x = units_[unit_index(l, h, u)];
         if (x.in_place) continue;
+        // a window-only layer's unit whose block the store dropped (a sealed prefix): no window reads it
+        if (window_only(l) && store_.dropped(l, u * unit_rows_ / kBlock)) continue;
         // the unit holding limit: its rows below it (the store was cut there; the rest are
         // past the context, written again as it grows). Left out, those rows read as zeros and
         // the next flush committed them over the cut block under a valid checksum.

@@ -123,6 +123,11 @@ void Session::truncate(int64_t n) {
 }
 
 void Session::truncate_now(int64_t n) {
+  if (!swa_rows_kept(n))
+    throw Error("PREFIX_SEALED", "cannot truncate to position " + std::to_string(n) +
+                                     ": the sliding-window layers' rows its window needs were dropped from the KV store "
+                                     "(the first " + std::to_string(sealed_) + " positions are sealed); truncate to 0 "
+                                     "and read the document again");
   load_swa_rows(n);  // first: a store that fails it leaves the session as it was
   // Keys cannot leave an index: rewinding into the indexed context drops the
   // indexes (the next long prefill captures queries and builds them again).
@@ -369,6 +374,7 @@ void Session::prefill_layer_major(const std::vector<int32_t>& tokens, const Pref
     tokens_.swap(all);
     n_past_ = n1;
     settle_kv_pages();
+    drop_stored_swa_rows();
     restore.v = n1;
     if (indexed) {
       sparse_->finish_build();

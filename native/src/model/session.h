@@ -112,7 +112,21 @@ class Session {
   // Forgets tokens from position n on (n <= n_past). In a sparse mode, going
   // back into the indexed context drops the indexes; they are built again from
   // the queries of the next long prefill. An attached store forgets them too.
+  // Throws PREFIX_SEALED (the session unchanged) for a 0 < n whose window
+  // needs sliding-window rows that seal_prefix() let the store drop.
   void truncate(int64_t n);
+
+  // Positions [0, n) are final (a document): the caller will not truncate to
+  // 0 < m < n. With a KV store and gemma3's sliding-window layers, their rows
+  // that no window from position n on reads are then deleted from the store as
+  // they are committed (five sixths of a Gemma-3 context's K/V, never read
+  // again), so the store holds the global layers and one window of the local
+  // ones. A truncate that would need dropped rows throws PREFIX_SEALED; one to
+  // 0 (then reading the document again) is always possible. Without a store,
+  // or without sliding-window layers, nothing is dropped. Call it before the
+  // document is read, so the store never holds its rows at once; a later call
+  // replaces the earlier.
+  void seal_prefix(int64_t n);
 
   // Builds the retrieval indexes now if the context is long enough (otherwise
   // the next eval() does). Returns milliseconds spent (0 when nothing to build).
@@ -224,6 +238,11 @@ class Session {
   // fails verification cuts the store back to it and ends this session's use
   // of the store (STORE_CORRUPT), as a damaged block read on demand does.
   void load_swa_rows(int64_t n);
+  // Deletes from the store the sliding-window layers' blocks below both the
+  // sealed prefix's window and swa_keep_from() (KvStore::drop_rows_below).
+  void drop_stored_swa_rows();
+  // Whether a context cut to n (> 0) finds its window's sliding-window rows in the store.
+  bool swa_rows_kept(int64_t n) const;
   // Pages the graph index of (layer, KV head) out to index_spill_ (made if need
   // be), and with codes its navigation codes to code_spill_; false when it
   // stays resident (no file, a write failed, too small).
@@ -256,6 +275,7 @@ class Session {
   std::vector<size_t> queries_persisted_;  // captured query floats in the store, per (layer, KV head)
   std::unique_ptr<KvResidency> residency_;  // while a RAM budget is in force
   int64_t swa_released_ = 0;  // rows [0, this) of every sliding-window layer are in the store only
+  int64_t sealed_ = 0;        // seal_prefix()
   std::shared_ptr<IndexSpill> index_spill_;  // where paged graph indexes' records go (under a budget)
   std::shared_ptr<IndexSpill> code_spill_;   // and their navigation codes, under a tighter one
   std::string store_damage_;                // why the store can no longer serve this session ("" while it can)

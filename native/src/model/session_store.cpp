@@ -68,6 +68,9 @@ int64_t Session::attach_store(std::unique_ptr<KvStore> store) {
   for (int64_t i = 0; i < n; ++i)
     if (ids[size_t(i)] < 0 || ids[size_t(i)] >= hp.n_vocab) n = i;  // cannot be: checksummed; never trusted either
   store_ = std::move(store);
+  // a prefix whose window's sliding-window rows were dropped (its tokens cut
+  // short by damage) cannot be resumed: the document is read again
+  if (!swa_rows_kept(n)) n = 0;
   queries_persisted_.assign(size_t(hp.n_layer) * size_t(hp.n_head_kv), 0);
   const RetrievalSettings asked = opts_.retrieval;
   try {
@@ -76,7 +79,8 @@ int64_t Session::attach_store(std::unique_ptr<KvStore> store) {
       // a sliding-window layer's rows before the window are left in the store
       const int64_t swa_out = swa_release_on() ? swa_keep_from(n, n) : 0;
       n = std::min(n, store_->read_kv(head_rows(), n, [&](int l) { return hp.is_swa(l) ? swa_out : 0; }));
-      swa_released_ = swa_out;
+      if (!swa_rows_kept(n)) n = 0;
+      swa_released_ = std::min(swa_out, n);
       restore_sparse_state(n);
       load_swa_rows(n);  // a prefix cut shorter than read: the rows of its window
     }
@@ -144,6 +148,7 @@ bool Session::restore_lazily(int64_t n) {
         bool rows = false;
         for (int64_t p = p0; p < p1; p += ur) rows = rows || stays(p);
         if (k1 <= k0 && !rows) continue;  // left in the store
+        if (store_->dropped(l, b)) continue;  // a sliding-window layer's (a sealed prefix): its sinks are never read
         bool fits = true;
         ok = store_->read_block(l, g, b, [&](const uint8_t* k, const uint8_t* v, int64_t got) {
           if (got < p1 - p0) {
@@ -379,6 +384,7 @@ void Session::flush_store_now() {
   store_committed_ = n_past_;
   if (residency_) apply_budget();  // the blocks just committed may go
   release_swa_rows();
+  drop_stored_swa_rows();
   for (const QueryChunk& c : chunks)
     queries_persisted_[size_t(c.layer) * hp.n_head_kv + size_t(c.head)] += size_t(c.n_rows) * size_t(hp.head_dim);
 }

@@ -5,7 +5,8 @@
 // all stayed in RAM. Reads of the cache never reach a released row: attention
 // skips whole key blocks before a window (CausalAttentionArgs::skip_masked;
 // 64-row blocks, inside the 128-row store blocks released here), and no index
-// covers a local layer.
+// covers a local layer. A sealed prefix (seal_prefix) lets the store drop them
+// too, below the window of its end.
 #include <algorithm>
 #include <cstring>
 #include <string>
@@ -40,6 +41,27 @@ void Session::release_swa_rows() {
   for (int l = 0; l < hp.n_layer; ++l)
     if (hp.is_swa(l)) release_swa_layer(l, swa_released_, to);
   swa_released_ = to;
+}
+
+void Session::seal_prefix(int64_t n) {
+  if (n < 0) throw Error("BAD_ARGUMENT", "seal position out of range");
+  sealed_ = n;
+  if (store_) guard_store([&] { drop_stored_swa_rows(); });
+}
+
+void Session::drop_stored_swa_rows() {
+  const HParams& hp = model_.hparams();
+  if (!store_ || !hp.has_swa() || sealed_ <= 0) return;
+  const int64_t to = std::min(swa_window_floor(sealed_), swa_keep_from(n_past_, store_committed_));
+  if (to <= store_->dropped_below()) return;
+  std::vector<int> layers;
+  for (int l = 0; l < hp.n_layer; ++l)
+    if (hp.is_swa(l)) layers.push_back(l);
+  store_->drop_rows_below(layers, to);
+}
+
+bool Session::swa_rows_kept(int64_t n) const {
+  return n <= 0 || !store_ || !model_.hparams().has_swa() || swa_window_floor(n) >= store_->dropped_below();
 }
 
 void Session::load_swa_rows(int64_t n) {

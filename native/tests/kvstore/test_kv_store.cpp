@@ -474,3 +474,81 @@ TEST(a_failed_truncate_leaves_the_index_fields_as_the_file_has_them) {
 }
 
 TOME_TEST_MAIN()
+
+// Blocks of layers that attend a window only, dropped below a point: absent by
+// design (a read skips them, the intact prefix runs on), recorded across a
+// reopen, lowered by a truncate below it; meta that says otherwise is damage.
+TEST(dropped_blocks_are_absent_by_design_and_recorded) {
+  TempDir dir;
+  const StoreIdentity id = identity();
+  const std::string path = dir.file("d.kv");
+  Context a(id, 1000);
+  a.fill(0, 1000, 3);
+  auto rows_equal = [&](const Context& b, int l, int64_t p0, int64_t p1) {
+    const size_t at = size_t(p0 * id.head_dim), bytes = size_t((p1 - p0) * id.head_dim) * 2;
+    for (int h = 0; h < id.n_head_kv; ++h) {
+      const size_t i = size_t(l * id.n_head_kv + h);
+      if (std::memcmp(a.k[i].data() + at, b.k[i].data() + at, bytes) || std::memcmp(a.v[i].data() + at, b.v[i].data() + at, bytes))
+        return false;
+    }
+    return true;
+  };
+  {
+    auto s = KvStore::open(path, id);
+    s->append(a.rows(), a.tokens.data(), 0, 700, {});
+    s->drop_rows_below({0}, 450);  // layer 0's blocks 0-2 (positions below 384)
+    CHECK_EQ(s->dropped_below(), 384);
+    CHECK(s->dropped(0, 2));
+    CHECK(!s->dropped(0, 3));
+    CHECK(!s->dropped(1, 0));
+    CHECK_THROWS_CODE(s->drop_rows_below({1}, 600), "BAD_ARGUMENT");
+    s->drop_rows_below({0}, 300);  // below the mark: nothing changes
+    CHECK_EQ(s->dropped_below(), 384);
+  }
+  {
+    SqliteDb db(path, false);
+    SqliteStatement q(db, "SELECT layer, count(*) FROM kv WHERE block < 3 GROUP BY layer ORDER BY layer");
+    CHECK(q.step());
+    CHECK_EQ(q.column_int(0), 1);  // layer 0 has none left there
+    CHECK_EQ(q.column_int(1), 3 * id.n_head_kv);
+  }
+  {
+    auto s = KvStore::open(path, id);
+    CHECK_EQ(s->dropped_below(), 384);
+    CHECK(s->dropped(0, 0));
+    Context b(id, 1000);
+    CHECK_EQ(s->read_kv(b.rows(), 700), 700);
+    CHECK(rows_equal(b, 1, 0, 700));
+    CHECK(rows_equal(b, 0, 384, 700));
+  }
+  // a kept block of layer 0 damaged still ends the intact prefix
+  corrupt(path, "UPDATE kv SET crc = crc + 1 WHERE layer = 0 AND head = 1 AND block = 4");
+  {
+    auto s = KvStore::open(path, id);
+    Context b(id, 1000);
+    CHECK_EQ(s->read_kv(b.rows(), 700), 512);
+    s->truncate(300);  // below the mark: it falls to the block holding 300
+    CHECK_EQ(s->dropped_below(), 256);
+  }
+  {
+    auto s = KvStore::open(path, id);
+    CHECK_EQ(s->dropped_below(), 256);
+    CHECK_EQ(s->n_tokens(), 300);
+    s->truncate(0);
+    CHECK_EQ(s->dropped_below(), 0);
+    s->append(a.rows(), a.tokens.data(), 0, 700, {});  // every block written again
+  }
+  CHECK(reopened_holds(path, id, a, 700));
+  // meta that does not describe a drop
+  {
+    auto s = KvStore::open(path, id);
+    s->drop_rows_below({0}, 256);
+  }
+  corrupt(path, "UPDATE meta SET value = '100' WHERE key = 'dropped_below'");
+  CHECK_THROWS_CODE(KvStore::open(path, id), "STORE_CORRUPT");
+  corrupt(path, "UPDATE meta SET value = '256' WHERE key = 'dropped_below'");
+  corrupt(path, "UPDATE meta SET value = '0,2' WHERE key = 'dropped_layers'");
+  CHECK_THROWS_CODE(KvStore::open(path, id), "STORE_CORRUPT");
+  corrupt(path, "UPDATE meta SET value = '0' WHERE key = 'dropped_layers'");
+  CHECK_EQ(KvStore::open(path, id)->dropped_below(), 256);
+}

@@ -15,7 +15,12 @@
 //     local layer's release leaves the session as it was;
 //   - under a RAM budget the residency drops them as soon as they are stored,
 //     never to the spill, and counts the local layer at its window in the
-//     unlimited host tier a budget fraction is of.
+//     unlimited host tier a budget fraction is of;
+//   - a sealed document (seal_prefix) leaves only the window of its end in
+//     the store, and everything above still holds: bit-for-bit decoding, a
+//     reopen (eager, lazy, under a budget), a truncate to the seal; a truncate
+//     into the dropped rows is refused, and a store cut below them by damage is
+//     read again from the start.
 #include <algorithm>
 #include <atomic>
 #include <cstring>
@@ -328,6 +333,135 @@ TEST(under_a_budget_the_local_rows_leave_ram_without_the_spill) {
   s.truncate(kDoc + kQuestion);
   std::vector<int32_t> retold = f.retrieval.retold;
   CHECK(converse(s, retold, kAfterTruncate) == f.retrieval.retold_steps);
+}
+
+namespace {
+// Store blocks of `layer` (of any KV head) below block `below`.
+int64_t stored_blocks(const std::string& path, int layer, int64_t below) {
+  SqliteDb db(path, false);
+  SqliteStatement q(db, "SELECT count(*) FROM kv WHERE layer = ? AND block < ?");
+  q.bind(1, layer).bind(2, below);
+  return q.step() ? q.column_int(0) : -1;
+}
+
+// The document's end is sealed; the window of 1500 starts at 1485, in block 11
+// (1408): the local layer's blocks 0-10 go.
+constexpr int64_t kSealedFloor = 1408;
+
+// The conversation of `ref` in a store sealed at the document's end; the store left at kEnd.
+void write_sealed(const std::string& path, AttentionMode mode) {
+  const Fixture& f = fixture();
+  const Reference& ref = f.of(mode);
+  Session s(*f.model, options(mode));
+  attach(s, path);
+  s.seal_prefix(kDoc);
+  std::vector<int32_t> seq = ref.seq;
+  CHECK(converse(s, seq, kEnd) == ref.steps);
+}
+
+// Dropped as the document is read, below the window of what is committed;
+// then the whole conversation as without a store; a truncate into the dropped
+// rows refused, the session as it was; the reference's truncate and second
+// answer; a reopen answers the same and refuses the same; a truncate to 0
+// lifts the drops, and the document read again (still sealed) answers as the
+// first time.
+void converse_sealed(AttentionMode mode) {
+  skip_without_vocab();
+  const Fixture& f = fixture();
+  const Reference& ref = f.of(mode);
+  TempDir dir;
+  const std::string path = dir.file("kv");
+  {
+    Session s(*f.model, options(mode));
+    attach(s, path);
+    s.seal_prefix(kDoc);
+    s.prefill(std::vector<int32_t>(ref.seq.begin(), ref.seq.begin() + 1000));
+    CHECK_EQ(s.store()->dropped_below(), 896);  // the window of 1000 starts at 985, in block 7
+    std::vector<int32_t> seq = ref.seq;
+    CHECK(converse(s, seq, kEnd) == ref.steps);
+    CHECK_EQ(s.store()->dropped_below(), kSealedFloor);
+    CHECK_THROWS_CODE(s.truncate(1400), "PREFIX_SEALED");  // its window would start at 1385
+    CHECK_EQ(s.n_past(), kEnd);
+    CHECK(same(session_work::probe(s), ref.last));
+    s.truncate(kDoc + kQuestion);
+    std::vector<int32_t> retold = ref.retold;
+    CHECK(converse(s, retold, kAfterTruncate) == ref.retold_steps);
+  }
+  CHECK_EQ(stored_blocks(path, 0, kSealedFloor / 128), 0);
+  CHECK_EQ(stored_blocks(path, 0, 14), 3 * 2);  // blocks 11-13 (to 1700) of both KV heads
+  CHECK_EQ(stored_blocks(path, 1, 14), 14 * 2);
+  Session s(*f.model, options(mode));
+  attach(s, path);
+  CHECK_EQ(s.n_past(), kAfterTruncate);
+  CHECK(same(session_work::probe(s), ref.retold_last));
+  CHECK_THROWS_CODE(s.truncate(1300), "PREFIX_SEALED");  // the store's drops, whether this session seals or not
+  s.seal_prefix(kDoc);  // as the app does on every read
+  s.truncate(kDoc + kQuestion);
+  std::vector<int32_t> retold = ref.retold;
+  CHECK(converse(s, retold, kAfterTruncate) == ref.retold_steps);
+  s.truncate(0);
+  CHECK_EQ(s.store()->dropped_below(), 0);
+  std::vector<int32_t> seq = ref.seq;
+  CHECK(converse(s, seq, kEnd) == ref.steps);
+  CHECK_EQ(s.store()->dropped_below(), kSealedFloor);
+}
+}  // namespace
+
+TEST(full_attention_with_a_sealed_document_stores_one_window_of_the_local_rows) {
+  converse_sealed(AttentionMode::FULL);
+}
+
+TEST(retrieval_with_a_sealed_document_stores_one_window_of_the_local_rows) {
+  converse_sealed(AttentionMode::RETRIEVAL);
+}
+
+// A sealed store reopened under a RAM budget: in retrieval mode lazily (the
+// local layer's sinks unit is not read from a dropped block), then every unit
+// back in RAM when a truncate into the indexed context ends the budget's force
+// (the dropped units stay out); in full attention (no budget in force) by the
+// full read, which skips the dropped blocks.
+TEST(a_sealed_store_reopens_under_a_budget) {
+  skip_without_vocab();
+  const Fixture& f = fixture();
+  for (AttentionMode mode : {AttentionMode::RETRIEVAL, AttentionMode::FULL}) {
+    const Reference& ref = f.of(mode);
+    TempDir dir;
+    const std::string path = dir.file("kv");
+    write_sealed(path, mode);
+    SessionOptions o = options(mode);
+    o.ram_budget_frac = 1.0;
+    Session s(*f.model, o);
+    attach(s, path);
+    CHECK_EQ(s.n_past(), kEnd);
+    if (mode == AttentionMode::RETRIEVAL) CHECK(s.residency().unread_units > 0);
+    CHECK(same(session_work::probe(s), ref.last));
+    s.truncate(kDoc + kQuestion);
+    std::vector<int32_t> retold = ref.retold;
+    CHECK(converse(s, retold, kAfterTruncate) == ref.retold_steps);
+  }
+}
+
+// Damage in the global layer at block 5 (640) ends the intact prefix below the
+// dropped rows' window: nothing can be resumed, so the reopen restores nothing
+// and cuts the store to 0, and the document is read again.
+TEST(a_sealed_store_cut_below_its_dropped_rows_is_read_again) {
+  skip_without_vocab();
+  const Fixture& f = fixture();
+  TempDir dir;
+  const std::string path = dir.file("kv");
+  write_sealed(path, AttentionMode::FULL);
+  {
+    SqliteDb db(path, false);
+    db.exec("UPDATE kv SET crc = crc + 1 WHERE layer = 1 AND head = 0 AND block = 5");
+  }
+  Session s(*f.model, options(AttentionMode::FULL));
+  attach(s, path);
+  CHECK_EQ(s.n_past(), 0);
+  CHECK_EQ(s.store()->n_tokens(), 0);
+  CHECK_EQ(s.store()->dropped_below(), 0);
+  s.seal_prefix(kDoc);
+  std::vector<int32_t> seq = f.full.seq;
+  CHECK(converse(s, seq, kEnd) == f.full.steps);
 }
 
 TOME_TEST_MAIN()

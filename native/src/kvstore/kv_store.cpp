@@ -397,11 +397,12 @@ bool KvStore::read_index(int layer, int head, int64_t built_at, std::vector<uint
 
 // ---- writes ---------------------------------------------------------------------
 
-void KvStore::write_kv_blocks(int l0, int l1, const HeadRowsFn& rows_of, int64_t pos0, int64_t pos1) {
+void KvStore::write_kv_blocks(int l0, int l1, const HeadRowsFn& rows_of, int64_t pos0, int64_t pos1,
+                              int64_t skip_below) {
   const int64_t B = kStoreBlockTokens;
   const size_t row_bytes = size_t(id_.head_dim) * 2;
   SqliteStatement kv(db_, "INSERT OR REPLACE INTO kv(layer, head, block, n, k, v, crc) VALUES(?, ?, ?, ?, ?, ?, ?)");
-  for (int64_t b = pos0 / B; b * B < pos1; ++b) {
+  for (int64_t b = std::max(pos0, skip_below) / B; b * B < pos1; ++b) {
     const int64_t start = b * B, rows = std::min(pos1, start + B) - start;
     const size_t bytes = size_t(rows) * row_bytes;
     for (int l = l0; l < l1; ++l)
@@ -449,23 +450,32 @@ void KvStore::append(const HeadRowsFn& rows_of, const int32_t* tokens, int64_t p
 }
 
 void KvStore::put_layer(int layer, const HeadRowsFn& rows_of, int64_t pos0, int64_t pos1,
-                        const std::vector<QueryChunk>& queries) {
+                        const std::vector<QueryChunk>& queries, int64_t skip_below) {
   if (pos0 < 0 || pos1 <= pos0 || pos0 > n_tokens_ || layer < 0 || layer >= id_.n_layer)
     throw Error("BAD_ARGUMENT", "KV store put_layer must continue the committed positions");
+  // (a block past pos0 skipped: its rows were in none; the block holding pos0
+  // skipped: its committed rows stay as they are, as an undo needs them)
+  const int64_t skip = skip_below / kStoreBlockTokens * kStoreBlockTokens;
   db_.transaction([&] {
-    write_kv_blocks(layer, layer + 1, rows_of, pos0, pos1);
+    write_kv_blocks(layer, layer + 1, rows_of, pos0, pos1, skip);
     write_queries(queries, pos0, pos1);
   });
 }
 
-void KvStore::commit_tokens(const int32_t* tokens, int64_t pos0, int64_t pos1) {
+void KvStore::commit_tokens(const int32_t* tokens, int64_t pos0, int64_t pos1, const std::vector<int>& drop_layers,
+                            int64_t drop_below) {
   if (pos0 < 0 || pos1 <= pos0 || pos0 > n_tokens_)
     throw Error("BAD_ARGUMENT", "KV store commit must continue the committed positions");
+  const int64_t B = kStoreBlockTokens, to = std::min(drop_below, pos1) / B * B;
+  const bool drop = !drop_layers.empty() && to > dropped_below_;
+  const std::vector<bool> mask = drop ? drop_mask(drop_layers) : std::vector<bool>{};
   db_.transaction([&] {
     write_token_blocks(tokens, pos0, pos1);
     put_meta("n_tokens", std::to_string(pos1));
+    if (drop) drop_in_transaction(mask, to);
   });
   n_tokens_ = pos1;
+  if (drop) rows_dropped(mask, to);
 }
 
 void KvStore::discard_uncommitted() {
@@ -526,8 +536,14 @@ void KvStore::truncate(int64_t n) {
 }
 
 void KvStore::drop_rows_below(const std::vector<int>& layers, int64_t pos) {
-  const int64_t B = kStoreBlockTokens, to = std::min(pos, n_tokens_) / B * B;
+  const int64_t to = std::min(pos, n_tokens_) / kStoreBlockTokens * kStoreBlockTokens;
   if (to <= dropped_below_ || layers.empty()) return;
+  const std::vector<bool> mask = drop_mask(layers);
+  db_.transaction([&] { drop_in_transaction(mask, to); });
+  rows_dropped(mask, to);
+}
+
+std::vector<bool> KvStore::drop_mask(const std::vector<int>& layers) const {
   std::vector<bool> mask(size_t(id_.n_layer), false);
   for (int l : layers) {
     if (l < 0 || l >= id_.n_layer) throw Error("BAD_ARGUMENT", "KV store drop: layer out of range");
@@ -535,13 +551,20 @@ void KvStore::drop_rows_below(const std::vector<int>& layers, int64_t pos) {
   }
   if (dropped_below_ > 0 && mask != dropped_layer_)
     throw Error("BAD_ARGUMENT", "KV store drop: the layers differ from those of the earlier drops");
-  db_.transaction([&] {
-    // from the last drop on: the blocks below it are gone already
-    SqliteStatement del(db_, "DELETE FROM kv WHERE layer = ? AND block >= ? AND block < ?");
-    for (int l : layers) del.bind(1, l).bind(2, dropped_below_ / B).bind(3, to / B).run();
-    put_meta("dropped_below", std::to_string(to));
-    put_meta("dropped_layers", layer_list(mask));
-  });
+  return mask;
+}
+
+void KvStore::drop_in_transaction(const std::vector<bool>& mask, int64_t to) {
+  const int64_t B = kStoreBlockTokens;
+  // from the last drop on: the blocks below it are gone already
+  SqliteStatement del(db_, "DELETE FROM kv WHERE layer = ? AND block >= ? AND block < ?");
+  for (size_t l = 0; l < mask.size(); ++l)
+    if (mask[l]) del.bind(1, int64_t(l)).bind(2, dropped_below_ / B).bind(3, to / B).run();
+  put_meta("dropped_below", std::to_string(to));
+  put_meta("dropped_layers", layer_list(mask));
+}
+
+void KvStore::rows_dropped(const std::vector<bool>& mask, int64_t to) {
   dropped_below_ = to;
   dropped_layer_ = mask;
 }

@@ -113,10 +113,16 @@ class KvStore {
   // positions [pos0, pos1) (whole blocks from the block's start) and that
   // layer's query chunks, in one transaction, n_tokens untouched: rows past
   // n_tokens are not read back until commit_tokens() covers them, so a kill
-  // before it leaves the store at its last commit.
-  void put_layer(int layer, const HeadRowsFn& rows, int64_t pos0, int64_t pos1, const std::vector<QueryChunk>& queries);
-  // The token ids of [pos0, pos1) and n_tokens = pos1, once every layer's rows are put.
-  void commit_tokens(const int32_t* tokens, int64_t pos0, int64_t pos1);
+  // before it leaves the store at its last commit. Blocks wholly below
+  // skip_below are not written (a sealed prefix's sliding-window layer, whose
+  // commit drops them).
+  void put_layer(int layer, const HeadRowsFn& rows, int64_t pos0, int64_t pos1, const std::vector<QueryChunk>& queries,
+                 int64_t skip_below = 0);
+  // The token ids of [pos0, pos1) and n_tokens = pos1, once every layer's rows
+  // are put; with drop_layers, drop_rows_below(drop_layers, drop_below) in the
+  // same transaction (the blocks put_layer skipped are then never missing).
+  void commit_tokens(const int32_t* tokens, int64_t pos0, int64_t pos1, const std::vector<int>& drop_layers = {},
+                     int64_t drop_below = 0);
   // Undoes what put_layer() and put_index() wrote past n_tokens (a layer-major
   // prefill stopped before commit_tokens): the K/V blocks past it deleted, the
   // block holding it cut back to its committed rows (checksum verified, then
@@ -176,7 +182,12 @@ class KvStore {
   // indexes_dropped(that) after the commit.
   bool drop_indexes_in_transaction();
   void indexes_dropped(bool settings_cleared);
-  void write_kv_blocks(int l0, int l1, const HeadRowsFn& rows, int64_t pos0, int64_t pos1);
+  void write_kv_blocks(int l0, int l1, const HeadRowsFn& rows, int64_t pos0, int64_t pos1, int64_t skip_below = 0);
+  // drop_rows_below's parts: the layers as a mask (checked against earlier
+  // drops), the deletes and meta within the caller's transaction, then the fields.
+  std::vector<bool> drop_mask(const std::vector<int>& layers) const;
+  void drop_in_transaction(const std::vector<bool>& mask, int64_t to);
+  void rows_dropped(const std::vector<bool>& mask, int64_t to);
   void write_token_blocks(const int32_t* tokens, int64_t pos0, int64_t pos1);
   void write_queries(const std::vector<QueryChunk>& queries, int64_t pos0, int64_t pos1);
 };

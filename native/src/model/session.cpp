@@ -125,8 +125,9 @@ void Session::truncate(int64_t n) {
 void Session::truncate_now(int64_t n) {
   if (!swa_rows_kept(n))
     throw Error("PREFIX_SEALED", "cannot truncate to position " + std::to_string(n) +
-                                     ": the sliding-window layers' rows its window needs were dropped from the KV store "
-                                     "(the first " + std::to_string(sealed_) + " positions are sealed); truncate to 0 "
+                                     ": the KV store keeps the sliding-window layers' rows from position " +
+                                     std::to_string(store_->dropped_below()) +
+                                     " on (the document was sealed), and its window needs earlier ones; truncate to 0 "
                                      "and read the document again");
   load_swa_rows(n);  // first: a store that fails it leaves the session as it was
   // Keys cannot leave an index: rewinding into the indexed context drops the
@@ -324,7 +325,8 @@ void Session::prefill_layer_major(const std::vector<int32_t>& tokens, const Pref
           const size_t from = std::min(queries_persisted_[pair], q.size());
           chunks.push_back(QueryChunk{l, g, q.data() + from, int64_t((q.size() - from) / size_t(hp.head_dim))});
         }
-      store_->put_layer(l, head_rows(), n0, n1, chunks);
+      // (a sealed prefix's sliding-window layer: not its blocks that the commit drops)
+      store_->put_layer(l, head_rows(), n0, n1, chunks, hp.is_swa(l) ? swa_drop_to(n1, n1) : 0);
       for (const QueryChunk& c : chunks)
         queries_persisted_[size_t(c.layer) * G + size_t(c.head)] += size_t(c.n_rows) * size_t(hp.head_dim);
       // its indexes, as build_index() at n1 builds them (then its queries are freed)
@@ -369,12 +371,11 @@ void Session::prefill_layer_major(const std::vector<int32_t>& tokens, const Pref
     // every layer is in the store: the tokens are committed, then the indexes marked complete
     std::vector<int32_t> all = tokens_;
     all.insert(all.end(), tokens.begin(), tokens.end());
-    store_->commit_tokens(all.data(), n0, n1);
+    store_->commit_tokens(all.data(), n0, n1, swa_layers(), swa_drop_to(n1, n1));
     store_committed_ = n1;
     tokens_.swap(all);
     n_past_ = n1;
     settle_kv_pages();
-    drop_stored_swa_rows();
     restore.v = n1;
     if (indexed) {
       sparse_->finish_build();

@@ -238,8 +238,11 @@ class Session {
   // fails verification cuts the store back to it and ends this session's use
   // of the store (STORE_CORRUPT), as a damaged block read on demand does.
   void load_swa_rows(int64_t n);
-  // Deletes from the store the sliding-window layers' blocks below both the
-  // sealed prefix's window and swa_keep_from() (KvStore::drop_rows_below).
+  // Where the store may drop the sliding-window layers' rows to in that state:
+  // below both the sealed prefix's window and swa_keep_from() (0: nowhere).
+  int64_t swa_drop_to(int64_t n_past, int64_t committed) const;
+  std::vector<int> swa_layers() const;
+  // Deletes their blocks below that from the store (KvStore::drop_rows_below).
   void drop_stored_swa_rows();
   // Whether a context cut to n (> 0) finds its window's sliding-window rows in the store.
   bool swa_rows_kept(int64_t n) const;

@@ -49,15 +49,22 @@ void Session::seal_prefix(int64_t n) {
   if (store_) guard_store([&] { drop_stored_swa_rows(); });
 }
 
-void Session::drop_stored_swa_rows() {
+int64_t Session::swa_drop_to(int64_t n_past, int64_t committed) const {
+  if (!store_ || !model_.hparams().has_swa() || sealed_ <= 0) return 0;
+  return std::min(swa_window_floor(sealed_), swa_keep_from(n_past, committed));
+}
+
+std::vector<int> Session::swa_layers() const {
   const HParams& hp = model_.hparams();
-  if (!store_ || !hp.has_swa() || sealed_ <= 0) return;
-  const int64_t to = std::min(swa_window_floor(sealed_), swa_keep_from(n_past_, store_committed_));
-  if (to <= store_->dropped_below()) return;
   std::vector<int> layers;
   for (int l = 0; l < hp.n_layer; ++l)
     if (hp.is_swa(l)) layers.push_back(l);
-  store_->drop_rows_below(layers, to);
+  return layers;
+}
+
+void Session::drop_stored_swa_rows() {
+  const int64_t to = swa_drop_to(n_past_, store_committed_);
+  if (to > store_->dropped_below()) store_->drop_rows_below(swa_layers(), to);
 }
 
 bool Session::swa_rows_kept(int64_t n) const {

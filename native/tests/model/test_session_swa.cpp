@@ -18,9 +18,10 @@
 //     unlimited host tier a budget fraction is of;
 //   - a sealed document (seal_prefix) leaves only the window of its end in
 //     the store, and everything above still holds: bit-for-bit decoding, a
-//     reopen (eager, lazy, under a budget), a truncate to the seal; a truncate
-//     into the dropped rows is refused, and a store cut below them by damage is
-//     read again from the start.
+//     reopen (eager, lazy, under a budget), a truncate to the seal, a
+//     layer-major read (which never writes them); a truncate into the dropped
+//     rows is refused, and a store cut below them by damage is read again from
+//     the start.
 #include <algorithm>
 #include <atomic>
 #include <cstring>
@@ -439,6 +440,51 @@ TEST(a_sealed_store_reopens_under_a_budget) {
     std::vector<int32_t> retold = ref.retold;
     CHECK(converse(s, retold, kAfterTruncate) == ref.retold_steps);
   }
+}
+
+// Sealed, a layer-major read never writes the local layer's blocks that its
+// commit drops: the store never holds them, not even between the layers' puts
+// and the commit (which drops in the same transaction); a cancelled read leaves
+// the store as its last commit left it; the conversation decodes as the reference.
+TEST(a_sealed_layer_major_prefill_never_stores_the_rows_it_drops) {
+  skip_without_vocab();
+  const Fixture& f = fixture();
+  TempDir dir;
+  Session s(*f.model, options(AttentionMode::FULL));
+  attach(s, dir.file("kv"));
+  s.seal_prefix(kDoc);
+  const std::vector<int32_t>& seq = f.full.seq;
+  constexpr int64_t kSplit = 704;
+  s.prefill_document(std::vector<int32_t>(seq.begin(), seq.begin() + kSplit));
+  CHECK_EQ(s.store()->dropped_below(), 640);  // the window of 704 starts at 689, in block 5
+  auto stored = [&](int64_t block) { return s.store()->read_block(0, 0, block, [](const uint8_t*, const uint8_t*, int64_t) {}); };
+  const std::vector<int32_t> rest(seq.begin() + kSplit, seq.begin() + kDoc);
+  const int64_t n = int64_t(rest.size());
+  std::atomic<bool> cancel{false};
+  bool checked = false;
+  PrefillControl ctl;
+  ctl.cancel = &cancel;
+  ctl.progress = [&](int64_t done, int64_t) {
+    if (done != n) return;  // the local layer (0) is put; the global one follows
+    checked = true;
+    CHECK(stored(5));    // 640-703, committed
+    CHECK(!stored(6));   // 768-895: the commit would drop it
+    CHECK(!stored(10));  // 1280-1407
+    CHECK(stored(11));   // 1408-1499: the window of the seal
+    cancel = true;
+  };
+  CHECK_THROWS_CODE(s.prefill_document(rest, ctl), "CANCELLED");
+  CHECK(checked);
+  CHECK_EQ(s.n_past(), kSplit);
+  CHECK_EQ(s.store()->dropped_below(), 640);
+  CHECK(stored(5));
+  CHECK(!stored(11));
+  s.prefill_document(rest);
+  CHECK_EQ(s.store()->dropped_below(), kSealedFloor);
+  CHECK(!stored(10));
+  CHECK(stored(11));
+  std::vector<int32_t> whole = seq;
+  CHECK(converse(s, whole, kEnd, true) == f.full.steps);
 }
 
 // Damage in the global layer at block 5 (640) ends the intact prefix below the

@@ -97,6 +97,13 @@ std::string layer_list(const std::vector<bool>& mask) {
 // A listing does not wait for a store in use: it says so (tome cache list, gc).
 constexpr int kMetaBusyMs = 50;
 
+// reclaim_free_pages(): only when more than 1/kReclaimAboveFraction of the
+// file is free (the queries deleted once the indexes are complete are as large
+// as the K/V of the indexed layers: a third of an 8K smol llama store), in
+// steps of kReclaimStepPages pages (64 MiB).
+constexpr int64_t kReclaimAboveFraction = 16;
+constexpr int64_t kReclaimStepPages = 2048;
+
 KvStore::KvStore(const std::string& path, const StoreIdentity& id) : db_(path, true), id_(id) {}
 
 std::unique_ptr<KvStore> KvStore::open(const std::string& path, const StoreIdentity& id) {
@@ -120,6 +127,11 @@ std::unique_ptr<KvStore> KvStore::open(const std::string& path, const StoreIdent
     try {
       s->db_.exec("PRAGMA locking_mode = EXCLUSIVE");
       s->db_.exec("PRAGMA page_size = 32768");
+      // a new file only (its mode is fixed by its first write, so before WAL's;
+      // set on an existing one, it would write its header): reclaim_free_pages()
+      // then gives the pages of deleted rows back to the disk
+      if (SqliteStatement q(s->db_, "PRAGMA page_count"); q.step() && q.column_int(0) == 0)
+        s->db_.exec("PRAGMA auto_vacuum = INCREMENTAL");
       s->db_.exec("PRAGMA journal_mode = WAL");
       s->db_.exec("PRAGMA synchronous = FULL");
       m = meta_of(s->db_);
@@ -541,6 +553,7 @@ void KvStore::drop_rows_below(const std::vector<int>& layers, int64_t pos) {
   const std::vector<bool> mask = drop_mask(layers);
   db_.transaction([&] { drop_in_transaction(mask, to); });
   rows_dropped(mask, to);
+  reclaim_free_pages();  // (a drop as the document is read frees what the next commit reuses: nothing to do)
 }
 
 std::vector<bool> KvStore::drop_mask(const std::vector<int>& layers) const {
@@ -599,6 +612,30 @@ void KvStore::set_index_complete(int64_t built_at) {
   });
   index_built_at_ = built_at;
   index_complete_ = true;
+  reclaim_free_pages();
+}
+
+void KvStore::reclaim_free_pages() {
+  auto pragma = [&](const char* sql) {
+    SqliteStatement q(db_, sql);
+    return q.step() ? q.column_int(0) : 0;
+  };
+  try {
+    if (pragma("PRAGMA auto_vacuum") != 2) return;  // a store made before: its free pages stay for later writes
+    const int64_t pages = pragma("PRAGMA page_count");
+    if (pragma("PRAGMA freelist_count") * kReclaimAboveFraction <= pages) return;
+    // in steps, each written through the log and checkpointed, so the log never
+    // holds more than one step's pages (the file shrinks as it goes)
+    for (int64_t left = pragma("PRAGMA freelist_count"); left > 0;) {
+      db_.exec(("PRAGMA incremental_vacuum(" + std::to_string(kReclaimStepPages) + ")").c_str());
+      db_.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+      const int64_t now = pragma("PRAGMA freelist_count");
+      if (now >= left) break;
+      left = now;
+    }
+  } catch (const Error&) {
+    // a disk that refuses the moves (full): the free pages stay, reused by later writes
+  }
 }
 
 void KvStore::drop_indexes() {

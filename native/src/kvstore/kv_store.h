@@ -152,8 +152,14 @@ class KvStore {
   // image fails the store's checksum (one stored under another key, too).
   // Images written by a store's own checksums version; see kv_store.cpp.
   bool read_index(int layer, int head, int64_t built_at, std::vector<uint8_t>& image);
-  // Marks the indexes built at built_at complete and drops the queries.
+  // Marks the indexes built at built_at complete and drops the queries (then
+  // reclaim_free_pages(): they took as much as the indexed layers' K/V).
   void set_index_complete(int64_t built_at);
+  // Gives the file's free pages (deleted rows) back to the file system when
+  // they are a sizeable part of it: a store made with auto_vacuum (every store
+  // since this was added) moves its last pages into the holes and shrinks.
+  // A failure (a full disk) leaves the free pages for later writes.
+  void reclaim_free_pages();
   // Drops the indexes (and the index kind, unless queries remain).
   void drop_indexes();
 

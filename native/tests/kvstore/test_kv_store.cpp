@@ -6,7 +6,8 @@
 // query chunks bounded by what a prefill captures; an index image under
 // another key and a query chunk with another end refused (checksums version 2),
 // stores made before it still read; removal decided under the store's lock,
-// and a session opening a store as it is removed.
+// and a session opening a store as it is removed; dropped blocks of
+// window-only layers; the queries' pages given back once the indexes are complete.
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -473,7 +474,6 @@ TEST(a_failed_truncate_leaves_the_index_fields_as_the_file_has_them) {
   CHECK_EQ(s->n_tokens(), 1000);
 }
 
-TOME_TEST_MAIN()
 
 // Blocks of layers that attend a window only, dropped below a point: absent by
 // design (a read skips them, the intact prefix runs on), recorded across a
@@ -552,3 +552,58 @@ TEST(dropped_blocks_are_absent_by_design_and_recorded) {
   corrupt(path, "UPDATE meta SET value = '0' WHERE key = 'dropped_layers'");
   CHECK_EQ(KvStore::open(path, id)->dropped_below(), 256);
 }
+
+namespace {
+// The bytes of the store's file (its log checkpointed: every store closes with an empty one).
+int64_t file_bytes(const std::string& path) {
+  std::error_code ec;
+  return int64_t(std::filesystem::file_size(path, ec));
+}
+}  // namespace
+
+// The queries a prefill keeps for the index build are as large as the K/V of
+// the indexed layers; once the indexes are complete they are deleted, and the
+// file gives their pages back (auto_vacuum, in steps through the log). A store
+// whose file was made without auto_vacuum (before it was added) keeps its size,
+// its free pages left for later writes; both read back the same.
+TEST(completing_the_indexes_gives_the_queries_pages_back) {
+  TempDir dir;
+  const StoreIdentity id = identity();
+  Context a(id, 4096);
+  a.fill(0, 4096, 9);
+  std::vector<float> q(size_t(4096) * 8 * 8, 0.25f);  // 8 rows a position of head dim 8: 1 MiB a chunk
+  auto fill = [&](const std::string& path) {
+    auto s = KvStore::open(path, id);
+    for (int64_t p = 0; p < 4096; p += 512) {
+      std::vector<QueryChunk> chunks;
+      for (int l = 0; l < id.n_layer; ++l)
+        for (int h = 0; h < id.n_head_kv; ++h) chunks.push_back({l, h, q.data(), 512 * 8});
+      s->append(a.rows(), a.tokens.data(), p, p + 512, chunks);
+    }
+    s->put_index(0, 0, 4096, std::vector<uint8_t>(64, 1));
+  };
+  const uint64_t queries = 8 * uint64_t(id.n_layer * id.n_head_kv) * 512 * 8 * 8 * 4;  // 48 MiB
+  const std::string fresh = dir.file("new.kv"), old = dir.file("old.kv");
+  {
+    SqliteDb db(old, true);  // a file whose first write had no auto_vacuum
+    db.exec("PRAGMA page_size = 32768; PRAGMA journal_mode = WAL; CREATE TABLE early(x); DROP TABLE early");
+  }
+  for (const std::string& path : {fresh, old}) {
+    fill(path);
+    const int64_t before = file_bytes(path);
+    CHECK(before > int64_t(queries));
+    KvStore::open(path, id)->set_index_complete(4096);
+    const int64_t after = file_bytes(path);
+    if (path == fresh) {
+      CHECK(after < before - int64_t(queries) * 9 / 10);
+      SqliteDb db(path, false);
+      SqliteStatement fl(db, "PRAGMA freelist_count");
+      CHECK(fl.step() && fl.column_int(0) == 0);
+    } else {
+      CHECK_EQ(after, before);
+    }
+    CHECK(reopened_holds(path, id, a, 4096));
+  }
+}
+
+TOME_TEST_MAIN()

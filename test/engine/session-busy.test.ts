@@ -52,6 +52,7 @@ describe.skipIf(!hasData)("a session while it evaluates", () => {
       storeInfo: () => session.storeInfo(),
       storeIdentity: () => session.storeIdentity(),
       truncate: () => session.truncate(0),
+      sealPrefix: () => session.sealPrefix(0),
       close: () => session.close(),
     };
     const promised: Record<string, () => Promise<unknown>> = {

@@ -6,7 +6,8 @@
 //
 // Schema (one transaction per append, so a killed process leaves the store at
 // its last complete chunk: SQLite's WAL makes a commit atomic and durable):
-//   meta(key, value)                     identity, n_tokens, index state, checksums version, labels
+//   meta(key, value)                     identity, n_tokens, index state, checksums version, labels,
+//                                        dropped rows (dropped_below, dropped_layers)
 //   tokens(block, n, ids, crc)           ids of positions [block*B, block*B + n)
 //   kv(layer, head, block, n, k, v, crc) f16 rows (n, head_dim) of K and V
 //   queries(layer, head, pos0, pos1, data, crc)
@@ -14,7 +15,8 @@
 //   indexes(layer, head, built_at, image) the image, then (checksums version 2)
 //                                        a u64 checksum of it seeded by its key
 // A block may hold rows beyond n_tokens (after a truncate): n_tokens bounds reads,
-// and the next append rewrites the block from its start. Layers that read only
+// and the next append rewrites the block from its start. Files made since
+// reclaim_free_pages() was added use incremental auto-vacuum. Layers that read only
 // a window of past positions (gemma3's local layers) may have their blocks
 // below meta dropped_below deleted (drop_rows_below): they are absent by
 // design, never damage.

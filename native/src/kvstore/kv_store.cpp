@@ -553,7 +553,6 @@ void KvStore::drop_rows_below(const std::vector<int>& layers, int64_t pos) {
   const std::vector<bool> mask = drop_mask(layers);
   db_.transaction([&] { drop_in_transaction(mask, to); });
   rows_dropped(mask, to);
-  reclaim_free_pages();  // (a drop as the document is read frees what the next commit reuses: nothing to do)
 }
 
 std::vector<bool> KvStore::drop_mask(const std::vector<int>& layers) const {

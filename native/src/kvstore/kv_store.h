@@ -160,7 +160,8 @@ class KvStore {
   // Gives the file's free pages (deleted rows) back to the file system when
   // they are a sizeable part of it: a store made with auto_vacuum (every store
   // since this was added) moves its last pages into the holes and shrinks.
-  // A failure (a full disk) leaves the free pages for later writes.
+  // A failure (a full disk) leaves the free pages for later writes. Not after
+  // the drops of a document being read: the next commit reuses those pages.
   void reclaim_free_pages();
   // Drops the indexes (and the index kind, unless queries remain).
   void drop_indexes();

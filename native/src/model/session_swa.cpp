@@ -46,7 +46,13 @@ void Session::release_swa_rows() {
 void Session::seal_prefix(int64_t n) {
   if (n < 0) throw Error("BAD_ARGUMENT", "seal position out of range");
   sealed_ = n;
-  if (store_) guard_store([&] { drop_stored_swa_rows(); });
+  // a store read before the seal drops its rows at once: their pages go back to the disk
+  // (the drops that follow commits as a document is read leave pages the next commit reuses)
+  if (store_)
+    guard_store([&] {
+      drop_stored_swa_rows();
+      store_->reclaim_free_pages();
+    });
 }
 
 int64_t Session::swa_drop_to(int64_t n_past, int64_t committed) const {

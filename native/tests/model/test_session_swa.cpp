@@ -21,7 +21,8 @@
 //     reopen (eager, lazy, under a budget), a truncate to the seal, a
 //     layer-major read (which never writes them); a truncate into the dropped
 //     rows is refused, and a store cut below them by damage is read again from
-//     the start.
+//     the start; a store read before it was sealed drops them at once and
+//     shrinks.
 #include <algorithm>
 #include <atomic>
 #include <cstring>
@@ -414,6 +415,36 @@ TEST(full_attention_with_a_sealed_document_stores_one_window_of_the_local_rows) 
 
 TEST(retrieval_with_a_sealed_document_stores_one_window_of_the_local_rows) {
   converse_sealed(AttentionMode::RETRIEVAL);
+}
+
+// A store read without a seal, sealed when reopened (as the app does with a
+// book read before seals existed): the local layer's blocks 0-10 go at once
+// (2 KV heads x 11 x 64 KiB), the file gives their pages back, and the
+// context answers as before.
+TEST(sealing_a_store_read_before_drops_its_rows_and_shrinks_the_file) {
+  skip_without_vocab();
+  const Fixture& f = fixture();
+  TempDir dir;
+  const std::string path = dir.file("kv");
+  {
+    Session s(*f.model, options(AttentionMode::FULL));
+    attach(s, path);
+    std::vector<int32_t> seq = f.full.seq;
+    CHECK(converse(s, seq, kEnd) == f.full.steps);
+  }
+  const int64_t before = int64_t(std::filesystem::file_size(path));
+  {
+    Session s(*f.model, options(AttentionMode::FULL));
+    attach(s, path);
+    s.seal_prefix(kDoc);
+    CHECK_EQ(s.store()->dropped_below(), kSealedFloor);
+  }
+  CHECK_EQ(stored_blocks(path, 0, kSealedFloor / 128), 0);
+  CHECK(int64_t(std::filesystem::file_size(path)) <= before - 2 * 11 * 65536);
+  Session s(*f.model, options(AttentionMode::FULL));
+  attach(s, path);
+  CHECK_EQ(s.n_past(), kEnd);
+  CHECK(same(session_work::probe(s), f.full.last));
 }
 
 // A sealed store reopened under a RAM budget: in retrieval mode lazily (the

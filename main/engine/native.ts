@@ -257,6 +257,8 @@ export interface NativeSession {
    * window from n on reads are deleted from the bound store as they are committed, so a
    * Gemma 3 book's store holds about a sixth of its K/V. A later truncate to 0 < m that would
    * need them rejects PREFIX_SEALED. Nothing is dropped without a store or sliding-window layers.
+   * In retrieval mode, before a read, it also sizes the prefill's query sample to about what the
+   * indexes over n positions are built from (a 128K read on an 8B model keeps ~30% of it).
    */
   sealPrefix(n: number): void;
   nPast(): number;

@@ -31,6 +31,11 @@ struct RetrievalSettings {
   int nprobe = 0;               // ivf lists probed (0: the index default)
   int degree = 32;              // graph out-degree M
   double query_sample = 0.25;   // share of prefill positions whose queries are kept for the graph
+  // Of those, a level J > 0 keeps the positions whose hash is within (15/16)^J
+  // of its range (model/query_sample.h): Session::seal_prefix sets it from the
+  // document's length so that a read keeps about the queries its indexes are
+  // built from. 0: every sampled position.
+  int query_level = 0;
   GroupMode group = GroupMode::kUnion;  // GQA: search per query head (union) or once per group (mean)
   // Indexes holding fewer keys than this are searched exactly, by one scan of
   // their keys for all heads of the group (the same top-k as flat), instead of

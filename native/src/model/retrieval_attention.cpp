@@ -13,6 +13,7 @@
 #include "attention/vector_exp.h"
 #include "common/error.h"
 #include "cpu/thread_pool.h"
+#include "model/query_sample.h"
 #include "retrieval/dot_kernels.h"
 #include "retrieval/flat_index.h"
 #include "retrieval/ivf_index.h"
@@ -89,7 +90,9 @@ RetrievalAttention::RetrievalAttention(const HParams& hp, const RetrievalSetting
   if (s_.sinks < 0 || s_.window < 1 || s_.top_k < 1)
     throw Error("BAD_ARGUMENT", "retrieval settings need sinks >= 0, window >= 1, top-k >= 1");
   if (!(s_.query_sample > 0 && s_.query_sample <= 1)) throw Error("BAD_ARGUMENT", "query sample must be in (0, 1]");
+  if (s_.query_level < 0 || s_.query_level > kMaxQueryLevel) throw Error("BAD_ARGUMENT", "query level out of range");
   sample_stride_ = std::max<int64_t>(1, int64_t(std::llround(1.0 / s_.query_sample)));
+  keep_threshold_ = query_threshold(s_.query_level);
   const size_t pairs = size_t(hp_.n_layer) * size_t(hp_.n_head_kv);
   index_.resize(pairs);
   queries_.resize(pairs);
@@ -111,7 +114,7 @@ void RetrievalAttention::capture_queries(int layer, const float* q, int64_t pos0
   if (s_.mode != AttentionMode::RETRIEVAL || active_ || !indexed_layer(layer)) return;
   const int hd = hp_.head_dim, n_gqa = hp_.n_gqa();
   for (int64_t i = 0; i < n; ++i) {
-    if ((pos0 + i) % sample_stride_ != 0) continue;
+    if (!query_position_kept(pos0 + i, sample_stride_, keep_threshold_)) continue;
     for (int h = 0; h < hp_.n_head; ++h) {
       std::vector<float>& dst = queries_[size_t(layer) * hp_.n_head_kv + size_t(h / n_gqa)];
       const float* src = q + (size_t(i) * hp_.n_head + size_t(h)) * hd;
@@ -162,7 +165,8 @@ void RetrievalAttention::build_layer(int l, int64_t n_past, ThreadPool& pool, co
         // blocks. It costs a point of recall at 32K keys (bench_index --workload ood --d 64
         // --train 16384 | 13107 --cold 24: 0.957 / 0.947 at 11.8% scanned); from 80K keys
         // on the cap applies as before (recall@100 0.976 at 1.4% scanned over 128K keys)
-        p.max_queries = std::clamp<int64_t>(n * 2 / 5, 4096, 32768);
+        // (training_queries_wanted: seal_prefix sizes a read's query level by it)
+        p.max_queries = training_queries_wanted(n);
         // the beam of the searches that link each key leaving the window:
         // 32 finds inserted keys as well as 48 (test_roar_graph's growing
         // graph: 0.977 vs 0.974 of them in the exact top-100) at 52.5 vs 58 us
@@ -227,10 +231,20 @@ void RetrievalAttention::activate(int64_t built_at) {
 
 void RetrievalAttention::forget_queries_from(int64_t n) {
   if (active_) return;
-  const int64_t positions = (std::max<int64_t>(n, 0) + sample_stride_ - 1) / sample_stride_;  // sampled p < n
+  const int64_t positions = count_kept_positions(n, sample_stride_, s_.query_level);  // kept p < n
   const size_t keep = size_t(positions) * size_t(hp_.n_gqa()) * size_t(hp_.head_dim);
   for (std::vector<float>& q : queries_)
     if (q.size() > keep) q.resize(keep);
+}
+
+bool RetrievalAttention::set_query_level(int level) {
+  if (level < 0 || level > kMaxQueryLevel) throw Error("BAD_ARGUMENT", "query level out of range");
+  if (active_) return false;
+  for (const std::vector<float>& q : queries_)
+    if (!q.empty()) return false;
+  s_.query_level = level;
+  keep_threshold_ = query_threshold(level);
+  return true;
 }
 
 void RetrievalAttention::insert_until(int layer, int64_t end) {

@@ -69,7 +69,8 @@ class RetrievalAttention {
   bool ready_to_build(int64_t n_past) const;
 
   // During the (full-attention) prefill: keeps this chunk's queries of layer l,
-  // q (n, n_head, hd) for positions [pos0, pos0 + n), sampled by query_sample.
+  // q (n, n_head, hd) for positions [pos0, pos0 + n), sampled by query_sample
+  // and query_level.
   void capture_queries(int layer, const float* q, int64_t pos0, int64_t n);
   // Adds n query rows (hd each) to the training set of (layer, KV head).
   void add_queries(int layer, int kv_head, const float* q, int64_t n);
@@ -106,8 +107,12 @@ class RetrievalAttention {
   // next steps need them, as they were after the original build.
   void activate(int64_t built_at);
   // Forgets the captured query rows of positions >= n (capture_queries only:
-  // rows are kept per sampled position, n_gqa rows each).
+  // rows are kept per kept position, n_gqa rows each).
   void forget_queries_from(int64_t n);
+  // Keeps the queries of the positions this level keeps from now on
+  // (model/query_sample.h). False, and nothing changes, once any query has
+  // been captured or the indexes are active: the rows held follow one level.
+  bool set_query_level(int level);
 
   // One token at position pos of layer l: q (n_head, hd) -> out (n_head, hd).
   // Inserts the keys that left the window first. Thread-safe across groups only
@@ -190,6 +195,7 @@ class RetrievalAttention {
   int n_indexed_layers_ = 0;
   std::vector<std::vector<float>> queries_;    // captured (n_layer * n_head_kv): rows of hd
   int64_t sample_stride_ = 1;
+  uint64_t keep_threshold_ = ~uint64_t(0);  // query_threshold(s_.query_level)
   KvRowGuard* guard_ = nullptr;
   std::vector<HeadResult> heads_;                // attend_layer's per-head results (n_head)
   std::vector<std::vector<int32_t>> group_rows_;  // attend_layer: retrieved context rows per KV group, ascending, distinct

@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include "cpu/matmul.h"
 #include "cpu/quant.h"
+#include "model/query_sample.h"
 #include "retrieval/synthetic_workload.h"
 
 namespace tome {
@@ -63,9 +64,21 @@ Session::Session(const Model& model, const SessionOptions& opts)
   if (opts_.n_batch <= 0) opts_.n_batch = 512;
   // without a budget no cache row ever leaves RAM: indexes read their keys there
   opts_.retrieval.share_cache_keys = !budget_set();
+  given_query_level_ = opts_.retrieval.query_level;
   if (opts_.retrieval.mode != AttentionMode::FULL)
     sparse_ = std::make_unique<RetrievalAttention>(model.hparams(), opts_.retrieval, kv_);
   identity_ = make_store_identity();
+}
+
+void Session::plan_query_level(int64_t n) {
+  if (!sparse_ || sparse_->active() || opts_.retrieval.mode != AttentionMode::RETRIEVAL || given_query_level_ > 0) return;
+  if (store_ && !store_->index_settings().empty()) return;
+  const HParams& hp = model_.hparams();
+  const int64_t keys = std::max<int64_t>(0, sparse_->index_end(n) - opts_.retrieval.sinks);
+  const int64_t wanted = training_queries_wanted(keys);
+  // 9/8: the context the build sees also holds the question (and the sample is cut at random)
+  const int level = query_level_for(n, sparse_->sample_stride(), hp.n_gqa(), wanted + wanted / 8);
+  if (sparse_->set_query_level(level)) opts_.retrieval.query_level = level;
 }
 
 void Session::fill_synthetic(int64_t n, uint64_t seed) {

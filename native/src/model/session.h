@@ -126,6 +126,9 @@ class Session {
   // or without sliding-window layers, nothing is dropped. Call it before the
   // document is read, so the store never holds its rows at once; a later call
   // replaces the earlier.
+  // In retrieval mode it also sizes the read's query sample (plan_query_level):
+  // the prefill then keeps about the queries the indexes over n positions are
+  // built from, not every sampled position's.
   void seal_prefix(int64_t n);
 
   // Builds the retrieval indexes now if the context is long enough (otherwise
@@ -262,6 +265,11 @@ class Session {
                  uint64_t budget) const;
   HeadRowsFn head_rows();
   StoreIdentity make_store_identity() const;
+  // The query level (model/query_sample.h) that keeps about 9/8 of the training
+  // queries a build over n positions uses, set while no query has been captured
+  // and the store holds no index kind (whose level a session adopts): unless the
+  // session was given a level.
+  void plan_query_level(int64_t n);
 
   const Model& model_;
   SessionOptions opts_;
@@ -279,6 +287,7 @@ class Session {
   std::unique_ptr<KvResidency> residency_;  // while a RAM budget is in force
   int64_t swa_released_ = 0;  // rows [0, this) of every sliding-window layer are in the store only
   int64_t sealed_ = 0;        // seal_prefix()
+  int given_query_level_ = 0;  // the options' query level (0: plan_query_level chooses)
   std::shared_ptr<IndexSpill> index_spill_;  // where paged graph indexes' records go (under a budget)
   std::shared_ptr<IndexSpill> code_spill_;   // and their navigation codes, under a tighter one
   std::string store_damage_;                // why the store can no longer serve this session ("" while it can)

@@ -11,6 +11,7 @@
 
 #include "common/error.h"
 #include "model/fingerprint.h"
+#include "model/query_sample.h"
 #include "model/session.h"
 #include "model/weights.h"
 #include "retrieval/growth.h"
@@ -36,6 +37,8 @@ std::string index_settings_text(const RetrievalSettings& r) {
   s += ";sinks=" + std::to_string(r.sinks) + ";window=" + std::to_string(r.window);
   if (r.mode == AttentionMode::RETRIEVAL)
     s += ";degree=" + std::to_string(r.degree) + ";query_sample=" + std::to_string(r.query_sample);
+  // (written only when set: the stores of reads that kept every sampled position keep their kind)
+  if (r.mode == AttentionMode::RETRIEVAL && r.query_level > 0) s += ";query_level=" + std::to_string(r.query_level);
   return s;
 }
 
@@ -253,7 +256,7 @@ bool parse_int(const std::string& v, int lo, int hi, int& out) {
 
 // A store's indexes (and, before its build, its queries) were made under the
 // settings its index kind names: sinks and window (the span the indexes
-// cover), and for retrieval the graph degree and the query sample. A session
+// cover), and for retrieval the graph degree and the query sample (and level). A session
 // of the same mode asking for other values adopts the store's, so the book is
 // not read again: before, a retrieval session prefilled the whole document
 // anew (a 128K-token book: the costliest thing tome does) and the store lost
@@ -267,12 +270,14 @@ bool Session::adopt_store_index_settings() {
   const std::string stored = store_->index_settings();
   if (stored.empty() || stored == index_settings_text(opts_.retrieval)) return false;
   RetrievalSettings r = opts_.retrieval;
+  r.query_level = 0;  // the store's (a level planned for another read is not this store's)
   for (const auto& [key, value] : kind_fields(stored)) {
     bool ok = true;
     if (key == "mode") ok = value == attention_mode_name(r.mode);
     else if (key == "sinks") ok = parse_int(value, 0, 1 << 20, r.sinks);
     else if (key == "window") ok = parse_int(value, 1, 1 << 20, r.window);
     else if (key == "degree") ok = parse_int(value, 2, 1024, r.degree);
+    else if (key == "query_level") ok = parse_int(value, 1, kMaxQueryLevel, r.query_level);
     else if (key == "query_sample") {
       char* end = nullptr;
       const double x = std::strtod(value.c_str(), &end);

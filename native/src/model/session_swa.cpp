@@ -46,6 +46,7 @@ void Session::release_swa_rows() {
 void Session::seal_prefix(int64_t n) {
   if (n < 0) throw Error("BAD_ARGUMENT", "seal position out of range");
   sealed_ = n;
+  plan_query_level(n);
   // a store read before the seal drops its rows at once: their pages go back to the disk
   // (the drops that follow commits as a document is read leave pages the next commit reuses)
   if (store_)

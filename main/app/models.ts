@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { AppError } from "../ipc/errors";
 import type { MemoryNeed, ModelDetails, ModelEntry, Settings } from "../ipc/contract";
 import type { GgufSummary } from "../engine/native";
-import { estimateMemory } from "../engine/memory";
+import { estimateMemory, estimateRetrievalHost } from "../engine/memory";
 
 function entry(p: string, source: ModelEntry["source"]): ModelEntry | null {
   try {
@@ -97,12 +97,19 @@ export function modelDetails(
     const kvBytes = estimate.kvBytesInRam;
     const a = settings.attention;
     const deviceKv = perToken * Math.min(ctx, a.sinks + a.window + a.topK);
+    const host = estimateRetrievalHost(summary, ctx, a.sinks, a.window);
     memory = {
       ctx,
       weightBytes: estimate.weightBytes,
       kvBytes,
       totalBytes: estimate.weightBytes + kvBytes,
-      retrieval: { deviceKvBytes: deviceKv, hostKvBytes: kvBytes - deviceKv + 0, totalDeviceBytes: estimate.weightBytes + deviceKv },
+      retrieval: {
+        deviceKvBytes: deviceKv,
+        hostKvBytes: kvBytes - deviceKv + 0,
+        totalDeviceBytes: estimate.weightBytes + deviceKv,
+        indexBytes: host?.indexBytes ?? 0,
+        readQueryBytes: host?.readQueryBytes ?? 0,
+      },
     };
   }
   return {
@@ -114,14 +121,25 @@ export function modelDetails(
     hasChatTemplate: typeof md["tokenizer.chat_template"] === "string",
     metadata,
     memory,
-    warning: memory ? fitWarning(memory.totalBytes, settings) : null,
+    warning: memory ? fitWarning(memory, settings) : null,
   };
 }
 
-export function fitWarning(bytes: number, settings: Settings): string | null {
+/**
+ * What the chosen mode holds in RAM at most: weights and K/V, and in retrieval mode the graph
+ * indexes and, while a book is read (until its indexes are built), its sampled queries.
+ */
+export function memoryAtPeak(memory: MemoryNeed, settings: Settings): number {
+  if (settings.attention.mode !== "retrieval") return memory.totalBytes;
+  return memory.totalBytes + memory.retrieval.indexBytes + memory.retrieval.readQueryBytes;
+}
+
+export function fitWarning(memory: MemoryNeed, settings: Settings): string | null {
   const budget = settings.ramBudgetMB > 0 ? settings.ramBudgetMB * 2 ** 20 : 0;
   const gib = (b: number) => `${(b / 2 ** 30).toFixed(1)} GiB`;
-  if (budget && bytes > budget) return `Needs ${gib(bytes)} (weights + KV), over the RAM budget of ${gib(budget)}. Lower the context or use retrieval attention.`;
-  if (bytes > os.totalmem() * 0.9) return `Needs ${gib(bytes)}, more than this machine's ${gib(os.totalmem())} of memory.`;
+  if (budget && memory.totalBytes > budget) return `Needs ${gib(memory.totalBytes)} (weights + KV), over the RAM budget of ${gib(budget)}. Lower the context or use retrieval attention.`;
+  const peak = memoryAtPeak(memory, settings);
+  const what = settings.attention.mode === "retrieval" ? " (weights, KV, indexes and a read's queries)" : "";
+  if (peak > os.totalmem() * 0.9) return `Needs ${gib(peak)}${what}, more than this machine's ${gib(os.totalmem())} of memory.`;
   return null;
 }

@@ -49,8 +49,8 @@ export function defaultContext(trained: number | undefined): number {
   return Math.min(Math.max(t, 1), MAX_SESSION_CTX);
 }
 
-/** Weights + KV cache at `ctx` tokens, or at the context a session takes by default. */
-export function estimateMemory(summary: GgufSummary, ctx?: number): MemoryEstimate | undefined {
+/** The attention shape a file declares; undefined when it lacks one. */
+function attentionShape(summary: GgufSummary) {
   const md = summary.metadata;
   const arch = md["general.architecture"];
   if (typeof arch !== "string") return undefined;
@@ -60,12 +60,54 @@ export function estimateMemory(summary: GgufSummary, ctx?: number): MemoryEstima
   if (!nLayer || !nEmbd || !nHead) return undefined;
   const nHeadKv = num(md, `${arch}.attention.head_count_kv`) ?? nHead;
   const headDim = num(md, `${arch}.attention.key_length`) ?? nEmbd / nHead;
+  return { md, arch, nLayer, nHead, nHeadKv, headDim, sliding: slidingLayers(md, arch, nLayer) };
+}
+
+/** Weights + KV cache at `ctx` tokens, or at the context a session takes by default. */
+export function estimateMemory(summary: GgufSummary, ctx?: number): MemoryEstimate | undefined {
+  const shape = attentionShape(summary);
+  if (!shape) return undefined;
+  const { md, arch, nLayer, nHeadKv, headDim, sliding } = shape;
   const c = ctx ?? defaultContext(num(md, `${arch}.context_length`));
   const weightBytes = summary.tensors.reduce((s, t) => s + t.bytes, 0);
   const perLayerPosition = 2 * nHeadKv * headDim * 2;
   const kvBytes = perLayerPosition * nLayer * c;
-  const sliding = slidingLayers(md, arch, nLayer);
   const localRows = Math.min(c, sliding.window + 2 * STORE_BLOCK);
   const kvBytesInRam = perLayerPosition * ((nLayer - sliding.layers) * c + sliding.layers * localRows);
   return { ctx: c, weightBytes, kvBytes, kvBytesInRam, totalBytes: weightBytes + kvBytes };
+}
+
+/** What retrieval attention holds in RAM besides the K/V, at ctx positions. */
+export interface RetrievalHostEstimate {
+  /**
+   * The graph indexes, one per (indexed layer, KV head) over the keys between the sinks and
+   * the window: a key's int8 navigation code (headDim bytes), adjacency (~110: a 16-id row,
+   * and a tail row for the ~21% of keys with longer lists) and degree (2): 176 bytes a key at
+   * head dim 64, the slope of the engine's index bytes from 32K to 64K keys (README, KV store:
+   * memory per key); and 1024 anchor queries an index with the heads of their lists.
+   */
+  indexBytes: number;
+  /**
+   * The prefill's queries while a book is read, until its indexes are built: about 9/8 of the
+   * rows a build takes (2/5 as many as keys, from 4096 to 32K an index), at most every query
+   * head of one position in four (f32 rows; native/src/model/query_sample.h).
+   */
+  readQueryBytes: number;
+}
+
+/** The engine's defaults: one prefill position in four keeps its queries; a build's cap on them. */
+const QUERY_STRIDE = 4;
+const trainingQueriesWanted = (keys: number) => Math.min(Math.max(Math.floor((keys * 2) / 5), 4096), 32768);
+
+export function estimateRetrievalHost(summary: GgufSummary, ctx: number, sinks: number, window: number): RetrievalHostEstimate | undefined {
+  const shape = attentionShape(summary);
+  if (!shape) return undefined;
+  const { nLayer, nHead, nHeadKv, headDim, sliding } = shape;
+  const indexes = (nLayer - sliding.layers) * nHeadKv; // sliding-window layers keep no index
+  const keys = Math.max(0, ctx - sinks - window);
+  if (keys === 0) return { indexBytes: 0, readQueryBytes: 0 };
+  const indexBytes = indexes * (keys * (headDim + 112) + 1024 * (4 * headDim + 128));
+  const wanted = trainingQueriesWanted(keys);
+  const rows = Math.min(Math.ceil(ctx / QUERY_STRIDE) * Math.max(1, Math.round(nHead / nHeadKv)), Math.ceil((wanted * 9) / 8));
+  return { indexBytes, readQueryBytes: indexes * rows * headDim * 4 };
 }

@@ -145,8 +145,12 @@ export interface MemoryNeed {
   weightBytes: number;
   kvBytes: number; // full attention: the whole KV on the device (in RAM beside the book's KV store: Gemma 3's local layers hold their window)
   totalBytes: number;
-  /** RetrievalAttention: only sinks + window (+ retrieved top-k) stay on the device. */
-  retrieval: { deviceKvBytes: number; hostKvBytes: number; totalDeviceBytes: number };
+  /**
+   * RetrievalAttention: only sinks + window (+ retrieved top-k) stay on the device; the host
+   * holds the rest of the K/V and the graph indexes, and while a book is read (until its
+   * indexes are built) the prefill's sampled queries.
+   */
+  retrieval: { deviceKvBytes: number; hostKvBytes: number; totalDeviceBytes: number; indexBytes: number; readQueryBytes: number };
 }
 
 export interface ModelDetails {

@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { b64, eventsOf, makeCore, tempDir, until, type TestCore } from "./helpers/core";
-import type { DocumentInfo, EngineStatus, MessageInfo, TokenStats } from "../../main/ipc/contract";
+import type { DocumentInfo, EngineStatus, MessageInfo, ModelDetails, TokenStats } from "../../main/ipc/contract";
 import { readBookFile } from "../../main/app/book-file";
 import { toContractError } from "../../main/ipc/errors";
 
@@ -309,9 +309,11 @@ describe("models", () => {
     t = makeCore();
     const list = (await t.core.call("models.list", {})) as { path: string }[];
     expect(list.map((m) => m.path)).toContain(t.modelPath);
-    const details = (await t.core.call("models.inspect", { path: t.modelPath })) as { memory: { retrieval: { deviceKvBytes: number } }; arch: string };
+    const details = (await t.core.call("models.inspect", { path: t.modelPath })) as ModelDetails;
     expect(details.arch).toBe("llama");
-    expect(details.memory.retrieval.deviceKvBytes).toBeLessThan((1 << 20) + 1);
+    expect(details.memory!.retrieval.deviceKvBytes).toBeLessThan((1 << 20) + 1);
+    expect(details.memory!.retrieval.indexBytes).toBeGreaterThan(0);
+    expect(details.memory!.retrieval.readQueryBytes).toBeGreaterThan(0);
     for (const bad of ["/etc/passwd", path.join(t.dir, "models", "..", "tome.db"), path.join(t.dir, "models", "..", "..", "x.gguf"), "relative.gguf"]) {
       await expect(t.core.call("models.load", { path: bad })).rejects.toMatchObject({ code: expect.stringMatching(/BAD_REQUEST|NOT_FOUND/) });
     }

@@ -8,7 +8,8 @@ import { buildPrompt, promptLayout } from "../../main/app/prompt";
 import { FakeEngine } from "./helpers/fake-engine";
 import { defaultDataDir } from "../../main/app/paths";
 import { floatArg } from "../../main/cli/args";
-import { estimateMemory, MAX_SESSION_CTX } from "../../main/engine/memory";
+import { estimateMemory, estimateRetrievalHost, MAX_SESSION_CTX } from "../../main/engine/memory";
+import { memoryAtPeak } from "../../main/app/models";
 import type { GgufSummary } from "../../main/engine/native";
 import { admissionOrder, sessionBytes, turnRatios, WARMUP, warmedUp } from "../../main/bench/decode-turns";
 
@@ -262,5 +263,37 @@ describe("memory estimate", () => {
       perLayer * (17 * 131072 + 17 * 1280),
     );
     expect(estimateMemory(gemma({}))!.kvBytesInRam).toBe(m.kvBytes); // no window: every layer global
+    // retrieval: the local layers keep no index and no queries (5 global layers x 4 KV heads)
+    const host = estimateRetrievalHost(gemma({ "gemma3.attention.sliding_window": 1024 }), 131072, 128, 512)!;
+    expect(host.indexBytes).toBe(5 * 4 * ((131072 - 640) * (256 + 112) + 1024 * (4 * 256 + 128)));
+    expect(host.readQueryBytes).toBe(5 * 4 * 36864 * 256 * 4);
+  });
+  it("counts retrieval's indexes and a read's queries beside the K/V", () => {
+    // Llama-3-8B's shape: 32 layers, 32 query heads over 8 KV heads of 128
+    const llama8b: GgufSummary = {
+      ...summary(),
+      metadata: {
+        "general.architecture": "llama",
+        "llama.block_count": 32,
+        "llama.embedding_length": 4096,
+        "llama.attention.head_count": 32,
+        "llama.attention.head_count_kv": 8,
+      },
+    };
+    const at = (ctx: number) => estimateRetrievalHost(llama8b, ctx, 128, 512)!;
+    // 128K: 240 bytes a key and index (int8 code 128, adjacency and degree 112), 256 indexes: 7.6 GiB
+    expect(at(131072).indexBytes).toBe(256 * ((131072 - 640) * 240 + 1024 * 640));
+    // a read keeps about 9/8 of the 32K rows an index is built from, not the 131K rows of one
+    // position in four: 4.5 GiB of f32 queries where there were 16
+    expect(at(131072).readQueryBytes).toBe(256 * 36864 * 128 * 4);
+    // 8K: 9/8 of the 4096 floor; 4K: every sampled position's rows (fewer than the floor)
+    expect(at(8192).readQueryBytes).toBe(256 * 4608 * 128 * 4);
+    expect(at(4096).readQueryBytes).toBe(256 * 4096 * 128 * 4);
+    expect(at(640)).toEqual({ indexBytes: 0, readQueryBytes: 0 });
+    // what the model picker warns against: retrieval's peak holds them too, full attention's not
+    const memory = { ctx: 131072, weightBytes: 1, kvBytes: 2, totalBytes: 3, retrieval: { deviceKvBytes: 0, hostKvBytes: 2, totalDeviceBytes: 1, indexBytes: 10, readQueryBytes: 20 } };
+    const settings = (mode: "full" | "retrieval") => ({ attention: { mode, sinks: 128, window: 512, topK: 100 } }) as Parameters<typeof memoryAtPeak>[1];
+    expect(memoryAtPeak(memory, settings("retrieval"))).toBe(33);
+    expect(memoryAtPeak(memory, settings("full"))).toBe(3);
   });
 });

@@ -88,6 +88,8 @@ describe("App", () => {
     expect(details.open).toBe(true);
     fireEvent.pointerDown(screen.getByTestId("chat-input"));
     expect(details.open).toBe(false);
+    // retrieval's host memory: the K/V, the indexes, and the queries a read holds until its build
+    expect(details.textContent).toContain("host KV 1.9 KiB + indexes 1.3 KiB (+ 500 B of queries while a book is read)");
   });
 
   /** The app rendered and a question sent: its answer (message 3) is streaming. */

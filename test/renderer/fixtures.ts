@@ -75,7 +75,7 @@ export function startHandlers(): Handlers {
       contextLength: 2048,
       hasChatTemplate: false,
       metadata: { "general.architecture": "llama" },
-      memory: { ctx: 2048, weightBytes: 1000, kvBytes: 2000, totalBytes: 3000, retrieval: { deviceKvBytes: 100, hostKvBytes: 1900, totalDeviceBytes: 1100 } },
+      memory: { ctx: 2048, weightBytes: 1000, kvBytes: 2000, totalBytes: 3000, retrieval: { deviceKvBytes: 100, hostKvBytes: 1900, totalDeviceBytes: 1100, indexBytes: 1300, readQueryBytes: 500 } },
       warning: null,
     }),
   };

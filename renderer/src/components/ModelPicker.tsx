@@ -87,7 +87,8 @@ export function ModelPicker() {
                     <td>retrieval attention</td>
                     <td>
                       device {bytes(details.memory.retrieval.totalDeviceBytes)} (KV {bytes(details.memory.retrieval.deviceKvBytes)}) · host KV{" "}
-                      {bytes(details.memory.retrieval.hostKvBytes)}
+                      {bytes(details.memory.retrieval.hostKvBytes)} + indexes {bytes(details.memory.retrieval.indexBytes)}
+                      {details.memory.retrieval.readQueryBytes > 0 && <> (+ {bytes(details.memory.retrieval.readQueryBytes)} of queries while a book is read)</>}
                     </td>
                   </tr>
                 </tbody>

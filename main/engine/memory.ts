@@ -1,5 +1,6 @@
 // Memory a model needs at a context length: weights (tensor bytes, mapped) plus
-// the f16 KV cache (2 x n_layer x n_head_kv x head_dim x ctx x 2 bytes).
+// the f16 KV cache (2 x n_layer x n_head_kv x head_dim x ctx x 2 bytes); and what
+// retrieval attention adds in host memory (its indexes, a read's queries).
 import type { GgufSummary } from "./native";
 
 export interface MemoryEstimate {

@@ -5,6 +5,11 @@
 
 namespace tome {
 
+namespace {
+// A level's threshold from the one below it: 15/16 of it.
+uint64_t next_threshold(uint64_t t) { return t - (t >> 4); }
+}  // namespace
+
 int64_t training_queries_wanted(int64_t n_keys) { return std::clamp<int64_t>(n_keys * 2 / 5, 4096, 32768); }
 
 uint64_t query_priority(int64_t pos) {
@@ -18,7 +23,7 @@ uint64_t query_priority(int64_t pos) {
 
 uint64_t query_threshold(int level) {
   uint64_t t = ~uint64_t(0);
-  for (int j = 0; j < level; ++j) t -= t >> 4;
+  for (int j = 0; j < level; ++j) t = next_threshold(t);
   return t;
 }
 
@@ -40,11 +45,7 @@ int query_level_for(int64_t n, int64_t stride, int64_t rows_per_position, int64_
   std::nth_element(prio.begin(), prio.begin() + (need - 1), prio.end());
   const uint64_t v = prio[size_t(need - 1)];
   int level = 0;
-  uint64_t t = ~uint64_t(0);
-  while (level < kMaxQueryLevel && t - (t >> 4) >= v) {
-    t -= t >> 4;
-    ++level;
-  }
+  for (uint64_t t = next_threshold(~uint64_t(0)); level < kMaxQueryLevel && t >= v; t = next_threshold(t)) ++level;
   return level;
 }
 

@@ -91,7 +91,7 @@ export interface RetrievalHostEstimate {
   /**
    * The prefill's queries while a book is read, until its indexes are built: about 9/8 of the
    * rows a build takes (2/5 as many as keys, from 4096 to 32K an index), at most every query
-   * head of one position in four (f32 rows; native/src/model/query_sample.h).
+   * head of one position in four (bf16 rows; native/src/model/query_sample.h).
    */
   readQueryBytes: number;
 }
@@ -110,5 +110,5 @@ export function estimateRetrievalHost(summary: GgufSummary, ctx: number, sinks: 
   const indexBytes = indexes * (keys * (headDim + 112) + 1024 * (4 * headDim + 128));
   const wanted = trainingQueriesWanted(keys);
   const rows = Math.min(Math.ceil(ctx / QUERY_STRIDE) * Math.max(1, Math.round(nHead / nHeadKv)), Math.ceil((wanted * 9) / 8));
-  return { indexBytes, readQueryBytes: indexes * rows * headDim * 4 };
+  return { indexBytes, readQueryBytes: indexes * rows * headDim * 2 };
 }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "common/fp16.h"
 #include "kvstore/block_checksum.h"
 
 namespace tome {
@@ -41,6 +42,11 @@ uint64_t index_seed(int layer, int head, int64_t built_at) {
 // version 1 for everything written to them (their rows stay readable).
 constexpr int kChecksumsVersion = 2;
 constexpr size_t kIndexTrailerBytes = 8;
+
+// meta "query_rows" of a store whose query rows are bf16 (absent: f32, a store made
+// before it; such a store writes f32 rows until its indexes are complete, which
+// empties the queries table, so that one read's rows are in one format).
+constexpr const char* kQueryRowsBf16 = "bf16";
 
 uint64_t query_checksum(int checksums, const void* data, size_t size, int layer, int head, int64_t pos0, int64_t pos1) {
   uint64_t seed = query_seed(layer, head, pos0);
@@ -223,6 +229,7 @@ void KvStore::create_schema() {
         {"index_complete", "0"},
         {"index_settings", ""},
         {"checksums", std::to_string(kChecksumsVersion)},
+        {"query_rows", kQueryRowsBf16},
         {"created_ms", t},
         {"last_used_ms", t},
     };
@@ -259,6 +266,11 @@ void KvStore::load_state(const std::map<std::string, std::string>& m) {
   if (checksums_ < 1 || checksums_ > kChecksumsVersion)  // a later build's, or damage: not this build's to use
     throw Error("STORE_MISMATCH", "KV store " + db_.path() + " has checksums version " + std::to_string(checksums_) +
                                       ", not one this build reads");
+  auto rows = m.find("query_rows");
+  if (rows != m.end() && rows->second != kQueryRowsBf16)  // a later build's format
+    throw Error("STORE_MISMATCH", "KV store " + db_.path() + " has query rows '" + rows->second +
+                                      "', not a format this build reads");
+  query_bf16_ = rows != m.end();
   if (n_tokens_ < 0 || n_tokens_ > (int64_t(1) << 40)) throw Error("STORE_CORRUPT", "KV store n_tokens out of range");
   dropped_below_ = parse_int(m, "dropped_below", 0);
   if (dropped_below_ < 0 || dropped_below_ % kStoreBlockTokens != 0 || dropped_below_ > n_tokens_)
@@ -368,7 +380,7 @@ bool KvStore::read_block(int layer, int head, int64_t block,
   return ok;
 }
 
-int64_t KvStore::read_queries(int layer, int head, int64_t n, int64_t max_rows_per_pos, std::vector<float>& out) {
+int64_t KvStore::read_queries(int layer, int head, int64_t n, int64_t max_rows_per_pos, std::vector<uint16_t>& out) {
   out.clear();
   SqliteStatement q(db_, "SELECT pos0, pos1, data, crc FROM queries WHERE layer = ? AND head = ? ORDER BY pos0");
   q.bind(1, layer).bind(2, head);
@@ -378,13 +390,21 @@ int64_t KvStore::read_queries(int layer, int head, int64_t n, int64_t max_rows_p
     if (p1 > n) break;
     size_t size = 0;
     const uint8_t* data = q.column_blob(2, &size);
-    const size_t row_bytes = size_t(id_.head_dim) * 4;
+    const size_t value_bytes = query_bf16_ ? 2 : 4, row_bytes = size_t(id_.head_dim) * value_bytes;
     if (p0 != next || p1 <= p0 || size % row_bytes != 0 || size / row_bytes > size_t(p1 - p0) * size_t(max_rows_per_pos) ||
         query_checksum(checksums_, data, size, layer, head, p0, p1) != uint64_t(q.column_int(3)))
       return next;
-    const size_t at = out.size();
-    out.resize(at + size / 4);
-    std::memcpy(out.data() + at, data, size);
+    const size_t at = out.size(), values = size / value_bytes;
+    out.resize(at + values);
+    if (query_bf16_) {
+      std::memcpy(out.data() + at, data, size);
+    } else {
+      for (size_t i = 0; i < values; ++i) {
+        float f;
+        std::memcpy(&f, data + i * 4, 4);
+        out[at + i] = fp32_to_bf16(f);
+      }
+    }
     next = p1;
   }
   return next;
@@ -441,10 +461,19 @@ void KvStore::write_token_blocks(const int32_t* tokens, int64_t pos0, int64_t po
 
 void KvStore::write_queries(const std::vector<QueryChunk>& queries, int64_t pos0, int64_t pos1) {
   SqliteStatement qs(db_, "INSERT OR REPLACE INTO queries(layer, head, pos0, pos1, data, crc) VALUES(?, ?, ?, ?, ?, ?)");
+  std::vector<float> f32;  // an older store's format
   for (const QueryChunk& c : queries) {  // empty chunks too: they keep the coverage contiguous
-    const size_t bytes = size_t(c.n_rows) * size_t(id_.head_dim) * 4;
-    qs.bind(1, c.layer).bind(2, c.head).bind(3, pos0).bind(4, pos1).bind_blob(5, c.rows, bytes);
-    qs.bind(6, int64_t(query_checksum(checksums_, c.rows, bytes, c.layer, c.head, pos0, pos1))).run();
+    const int64_t values = c.n_rows * id_.head_dim;
+    const void* data = c.rows;
+    size_t bytes = size_t(values) * 2;
+    if (!query_bf16_) {
+      f32.resize(size_t(values));
+      bf16_to_f32_row(c.rows, f32.data(), values);
+      data = f32.data();
+      bytes = size_t(values) * 4;
+    }
+    qs.bind(1, c.layer).bind(2, c.head).bind(3, pos0).bind(4, pos1).bind_blob(5, data, bytes);
+    qs.bind(6, int64_t(query_checksum(checksums_, data, bytes, c.layer, c.head, pos0, pos1))).run();
   }
 }
 
@@ -608,9 +637,11 @@ void KvStore::set_index_complete(int64_t built_at) {
     put_meta("index_built_at", std::to_string(built_at));
     put_meta("index_complete", "1");
     db_.exec("DELETE FROM queries");
+    put_meta("query_rows", kQueryRowsBf16);  // none left in an older format
   });
   index_built_at_ = built_at;
   index_complete_ = true;
+  query_bf16_ = true;
   reclaim_free_pages();
 }
 

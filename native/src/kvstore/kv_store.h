@@ -7,11 +7,14 @@
 // Schema (one transaction per append, so a killed process leaves the store at
 // its last complete chunk: SQLite's WAL makes a commit atomic and durable):
 //   meta(key, value)                     identity, n_tokens, index state, checksums version, labels,
-//                                        dropped rows (dropped_below, dropped_layers)
+//                                        dropped rows (dropped_below, dropped_layers), query_rows
 //   tokens(block, n, ids, crc)           ids of positions [block*B, block*B + n)
 //   kv(layer, head, block, n, k, v, crc) f16 rows (n, head_dim) of K and V
 //   queries(layer, head, pos0, pos1, data, crc)
-//                                        f32 query rows captured for [pos0, pos1)
+//                                        query rows captured for [pos0, pos1): bf16 where
+//                                        meta query_rows is "bf16" (every store made since it
+//                                        was added, and older ones once their indexes are
+//                                        complete), else f32 (rows of an older store's read)
 //   indexes(layer, head, built_at, image) the image, then (checksums version 2)
 //                                        a u64 checksum of it seeded by its key
 // A block may hold rows beyond n_tokens (after a truncate): n_tokens bounds reads,
@@ -58,7 +61,7 @@ using HeadRowsFn = std::function<uint16_t*(int layer, int head, bool value)>;
 // Query rows captured for one (layer, KV head) over the positions of a chunk.
 struct QueryChunk {
   int layer = 0, head = 0;
-  const float* rows = nullptr;
+  const uint16_t* rows = nullptr;  // bf16, n_rows x head_dim
   int64_t n_rows = 0;
 };
 
@@ -104,7 +107,8 @@ class KvStore {
   // than max_rows_per_pos rows a position (a prefill captures at most one row
   // per query head of the group) ends the intact chunks: a crafted store
   // cannot make the reader allocate more than a real prefill would.
-  int64_t read_queries(int layer, int head, int64_t n, int64_t max_rows_per_pos, std::vector<float>& out);
+  // Rows come out as bf16 whatever the store holds.
+  int64_t read_queries(int layer, int head, int64_t n, int64_t max_rows_per_pos, std::vector<uint16_t>& out);
 
   // Commits positions [pos0, pos1): their K/V rows (whole blocks from the
   // block's start), token ids (tokens[0, pos1)), the chunk's query rows, and
@@ -186,6 +190,7 @@ class KvStore {
   std::vector<bool> dropped_layer_;  // per layer (empty: none dropped)
   std::string index_settings_;
   int checksums_ = 1;  // meta "checksums": what the query and index checksums cover (kv_store.cpp)
+  bool query_bf16_ = false;  // meta "query_rows": the stored query rows' format (bf16, else f32)
   // Deletes the stored indexes within the caller's transaction; true when the
   // index kind was cleared too (no queries left). The caller then applies
   // indexes_dropped(that) after the commit.

@@ -12,6 +12,7 @@
 #include "attention/vec_kernels.h"
 #include "attention/vector_exp.h"
 #include "common/error.h"
+#include "common/fp16.h"
 #include "cpu/thread_pool.h"
 #include "model/query_sample.h"
 #include "retrieval/dot_kernels.h"
@@ -111,22 +112,30 @@ bool RetrievalAttention::ready_to_build(int64_t n_past) const {
 }
 
 void RetrievalAttention::capture_queries(int layer, const float* q, int64_t pos0, int64_t n) {
-  if (s_.mode != AttentionMode::RETRIEVAL || active_ || !indexed_layer(layer)) return;
+  if (!keeps_queries(layer)) return;
   const int hd = hp_.head_dim, n_gqa = hp_.n_gqa();
   for (int64_t i = 0; i < n; ++i) {
     if (!query_position_kept(pos0 + i, sample_stride_, keep_threshold_)) continue;
     for (int h = 0; h < hp_.n_head; ++h) {
-      std::vector<float>& dst = queries_[size_t(layer) * hp_.n_head_kv + size_t(h / n_gqa)];
-      const float* src = q + (size_t(i) * hp_.n_head + size_t(h)) * hd;
-      dst.insert(dst.end(), src, src + hd);
+      std::vector<uint16_t>& dst = queries_[size_t(layer) * hp_.n_head_kv + size_t(h / n_gqa)];
+      const size_t at = dst.size();
+      dst.resize(at + size_t(hd));
+      f32_to_bf16_row(q + (size_t(i) * hp_.n_head + size_t(h)) * hd, dst.data() + at, hd);
     }
   }
 }
 
-void RetrievalAttention::add_queries(int layer, int kv_head, const float* q, int64_t n) {
-  if (s_.mode != AttentionMode::RETRIEVAL || active_ || !indexed_layer(layer)) return;
-  std::vector<float>& dst = queries_[size_t(layer) * hp_.n_head_kv + size_t(kv_head)];
+void RetrievalAttention::add_queries(int layer, int kv_head, const uint16_t* q, int64_t n) {
+  if (!keeps_queries(layer)) return;
+  std::vector<uint16_t>& dst = queries_[size_t(layer) * hp_.n_head_kv + size_t(kv_head)];
   dst.insert(dst.end(), q, q + n * hp_.head_dim);
+}
+
+void RetrievalAttention::add_queries(int layer, int kv_head, const float* q, int64_t n) {
+  if (!keeps_queries(layer)) return;
+  std::vector<uint16_t> rows(size_t(n) * size_t(hp_.head_dim));
+  f32_to_bf16_row(q, rows.data(), int64_t(rows.size()));
+  add_queries(layer, kv_head, rows.data(), n);
 }
 
 double RetrievalAttention::build(int64_t n_past, ThreadPool& pool, const IndexBuilt& on_built) {
@@ -147,7 +156,7 @@ void RetrievalAttention::build_layer(int l, int64_t n_past, ThreadPool& pool, co
     // restored from the store at this build point; one restored at an earlier
     // point (a build cut short, then more context) lacks keys: built again
     if (index_[pair] && index_[pair]->size() == n) {
-      std::vector<float>().swap(queries_[pair]);
+      std::vector<uint16_t>().swap(queries_[pair]);
       schedule_reconnect(pair);
       continue;
     }
@@ -174,7 +183,8 @@ void RetrievalAttention::build_layer(int l, int64_t n_past, ThreadPool& pool, co
         // 32|48: recall 0.913 vs 0.914)
         p.ef_link = 32;
         if (s_.share_cache_keys && !guard_) p.shared_keys = kv_.k(l, g) + size_t(s_.sinks) * hd;
-        const std::vector<float>& qs = queries_[pair];
+        std::vector<float> qs(queries_[pair].size());  // one pair's at a time
+        bf16_to_f32_row(queries_[pair].data(), qs.data(), int64_t(qs.size()));
         auto graph = RoarGraphIndex::build(keys.data(), n, size_t(hd), hd, qs.data(), int64_t(qs.size() / hd),
                                            size_t(hd), p, &pool);
         index_[pair] = std::move(graph);
@@ -193,7 +203,7 @@ void RetrievalAttention::build_layer(int l, int64_t n_past, ThreadPool& pool, co
       default:
         break;
     }
-    std::vector<float>().swap(queries_[pair]);
+    std::vector<uint16_t>().swap(queries_[pair]);
     if (on_built && index_[pair]) on_built(l, g, *index_[pair]);
   }
   indexed_end_[size_t(l)] = end;
@@ -222,7 +232,7 @@ void RetrievalAttention::activate(int64_t built_at) {
   for (size_t pair = 0; pair < index_.size(); ++pair) {
     if (!indexed_layer(int(pair / size_t(hp_.n_head_kv)))) continue;
     if (!index_[pair]) throw Error("STORE_CORRUPT", "a restored retrieval index is missing");
-    std::vector<float>().swap(queries_[pair]);
+    std::vector<uint16_t>().swap(queries_[pair]);
     schedule_reconnect(pair);
   }
   for (int l = 0; l < hp_.n_layer; ++l) indexed_end_[size_t(l)] = indexed_layer(l) ? index_end(built_at) : 0;
@@ -233,14 +243,14 @@ void RetrievalAttention::forget_queries_from(int64_t n) {
   if (active_) return;
   const int64_t positions = count_kept_positions(n, sample_stride_, s_.query_level);  // kept p < n
   const size_t keep = size_t(positions) * size_t(hp_.n_gqa()) * size_t(hp_.head_dim);
-  for (std::vector<float>& q : queries_)
+  for (std::vector<uint16_t>& q : queries_)
     if (q.size() > keep) q.resize(keep);
 }
 
 bool RetrievalAttention::set_query_level(int level) {
   if (level < 0 || level > kMaxQueryLevel) throw Error("BAD_ARGUMENT", "query level out of range");
   if (active_) return false;
-  for (const std::vector<float>& q : queries_)
+  for (const std::vector<uint16_t>& q : queries_)
     if (!q.empty()) return false;
   s_.query_level = level;
   keep_threshold_ = query_threshold(level);

@@ -70,9 +70,11 @@ class RetrievalAttention {
 
   // During the (full-attention) prefill: keeps this chunk's queries of layer l,
   // q (n, n_head, hd) for positions [pos0, pos0 + n), sampled by query_sample
-  // and query_level.
+  // and query_level, as bf16 rows (the graph only needs each training query's
+  // top-k keys: bf16 rows give the same graph, bench_index at 32K and 128K keys).
   void capture_queries(int layer, const float* q, int64_t pos0, int64_t n);
-  // Adds n query rows (hd each) to the training set of (layer, KV head).
+  // Adds n query rows (hd each; bf16, or f32 rounded to it) to the training set of (layer, KV head).
+  void add_queries(int layer, int kv_head, const uint16_t* q, int64_t n);
   void add_queries(int layer, int kv_head, const float* q, int64_t n);
   // Builds every index over [sinks, n_past - window) from the captured queries
   // (which are then freed); pairs that already have one (set_index) are kept.
@@ -129,9 +131,9 @@ class RetrievalAttention {
     ++step_;
     if (widen_steps_ > 0) --widen_steps_;
   }
-  // Queries captured so far for (layer, KV head), rows of head_dim (empty after build).
   int64_t sample_stride() const { return sample_stride_; }
-  const std::vector<float>& captured_queries(int layer, int kv_head) const {
+  // Queries captured so far for (layer, KV head), bf16 rows of head_dim (empty after build).
+  const std::vector<uint16_t>& captured_queries(int layer, int kv_head) const {
     return queries_[size_t(layer) * hp_.n_head_kv + size_t(kv_head)];
   }
   // Bytes held by the indexes (now, paged ones with their caches).
@@ -167,6 +169,8 @@ class RetrievalAttention {
 
  private:
   struct HeadResult;
+  // Whether layer l's prefill queries are kept (for a graph still to be built).
+  bool keeps_queries(int layer) const { return s_.mode == AttentionMode::RETRIEVAL && !active_ && indexed_layer(layer); }
   void schedule_reconnect(size_t pair);
   void insert_until(int layer, int64_t end);
   // Keys [begin, end) of (layer, KV group g) into its index (indexed_end_
@@ -193,7 +197,7 @@ class RetrievalAttention {
   std::vector<int64_t> indexed_end_;           // (n_layer)
   std::vector<int> layer_rank_;                // (n_layer) a layer's place among the indexed ones, -1: none
   int n_indexed_layers_ = 0;
-  std::vector<std::vector<float>> queries_;    // captured (n_layer * n_head_kv): rows of hd
+  std::vector<std::vector<uint16_t>> queries_;  // captured (n_layer * n_head_kv): bf16 rows of hd
   int64_t sample_stride_ = 1;
   uint64_t keep_threshold_ = ~uint64_t(0);  // query_threshold(s_.query_level)
   KvRowGuard* guard_ = nullptr;

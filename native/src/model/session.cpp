@@ -127,7 +127,11 @@ void Session::export_qk(int layer, int kv_head, std::vector<float>& keys, std::v
     throw Error("BAD_ARGUMENT", "a sliding-window layer's rows before its window are in the KV store only");
   keys.resize(size_t(n_past_) * size_t(hp.head_dim));
   f16_to_f32_row(kv_.k(layer, kv_head), keys.data(), n_past_ * hp.head_dim);
-  queries = sparse_ ? sparse_->captured_queries(layer, kv_head) : std::vector<float>{};
+  queries.clear();
+  if (!sparse_) return;
+  const std::vector<uint16_t>& q = sparse_->captured_queries(layer, kv_head);
+  queries.resize(q.size());
+  bf16_to_f32_row(q.data(), queries.data(), int64_t(q.size()));
 }
 
 void Session::truncate(int64_t n) {
@@ -258,14 +262,14 @@ void Session::prefill_layer_major(const std::vector<int32_t>& tokens, const Pref
         captured_before[size_t(l) * G + size_t(g)] = sparse_->captured_queries(l, g).size();
         had_index[size_t(l)][size_t(g)] = sparse_->has_index(l, g);
       }
-  std::vector<std::vector<float>> saved_queries(size_t(hp.n_layer) * G);  // copies of what the store lacks
+  std::vector<std::vector<uint16_t>> saved_queries(size_t(hp.n_layer) * G);  // copies of what the store lacks
   int built_layers = 0;
   auto undo = [&] {
     n_past_ = n0;
     if (rule) rule->load_all((n0 + rule->unit_rows() - 1) / rule->unit_rows() * rule->unit_rows());
     if (indexed) {
       sparse_->forget_queries_from(n0);  // the layers not built: their rows of [n0, n1)
-      std::vector<float> rows;
+      std::vector<uint16_t> rows;
       for (int l = 0; l < built_layers; ++l) {
         sparse_->unbuild_layer(l, had_index[size_t(l)]);
         for (int g = 0; g < G; ++g) {
@@ -334,7 +338,7 @@ void Session::prefill_layer_major(const std::vector<int32_t>& tokens, const Pref
       if (queries)
         for (int g = 0; g < G; ++g) {
           const size_t pair = size_t(l) * G + size_t(g);
-          const std::vector<float>& q = sparse_->captured_queries(l, g);
+          const std::vector<uint16_t>& q = sparse_->captured_queries(l, g);
           const size_t from = std::min(queries_persisted_[pair], q.size());
           chunks.push_back(QueryChunk{l, g, q.data() + from, int64_t((q.size() - from) / size_t(hp.head_dim))});
         }
@@ -347,7 +351,7 @@ void Session::prefill_layer_major(const std::vector<int32_t>& tokens, const Pref
         for (int g = 0; g < G; ++g) {  // the queries of [0, n0) the store lacks: kept to undo the build
           const size_t pair = size_t(l) * G + size_t(g);
           if (captured_before[pair] > persisted_before[pair]) {
-            const std::vector<float>& q = sparse_->captured_queries(l, g);
+            const std::vector<uint16_t>& q = sparse_->captured_queries(l, g);
             saved_queries[pair].assign(q.begin(), q.begin() + std::ptrdiff_t(captured_before[pair]));
           }
         }

@@ -349,7 +349,7 @@ void Session::restore_sparse_state(int64_t& n) {
   if (opts_.retrieval.mode != AttentionMode::RETRIEVAL) return;
   // The build still needs the prefill's queries: restore them for [0, n); a
   // prefix whose queries are gone (or torn) is prefilled again from there.
-  std::vector<float> rows;
+  std::vector<uint16_t> rows;
   int64_t covered = n;
   for (int l = 0; l < hp.n_layer; ++l)
     for (int g = 0; g < hp.n_head_kv && sparse_->indexed_layer(l); ++g)
@@ -381,7 +381,7 @@ void Session::flush_store_now() {
     for (int l = 0; l < hp.n_layer; ++l)
       for (int g = 0; g < hp.n_head_kv; ++g) {
         const size_t pair = size_t(l) * hp.n_head_kv + size_t(g);
-        const std::vector<float>& q = sparse_->captured_queries(l, g);
+        const std::vector<uint16_t>& q = sparse_->captured_queries(l, g);
         const size_t from = std::min(queries_persisted_[pair], q.size());
         chunks.push_back(QueryChunk{l, g, q.data() + from, int64_t((q.size() - from) / size_t(hp.head_dim))});
       }

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/fp16.h"
 #include "kvstore/kv_store.h"
 #include "kvstore/sqlite_db.h"
 #include "store_test_util.h"
@@ -87,9 +88,9 @@ TEST(round_trip_is_byte_exact_across_reopen) {
   const StoreIdentity id = identity();
   Context a(id, 1000);
   a.fill(0, 1000, 7);
-  std::vector<float> q0(5 * 8), q1(3 * 8);
-  for (size_t i = 0; i < q0.size(); ++i) q0[i] = float(i) * 0.5f;
-  for (size_t i = 0; i < q1.size(); ++i) q1[i] = -float(i);
+  std::vector<uint16_t> q0(5 * 8), q1(3 * 8);  // bf16 rows
+  for (size_t i = 0; i < q0.size(); ++i) q0[i] = fp32_to_bf16(float(i) * 0.37f);
+  for (size_t i = 0; i < q1.size(); ++i) q1[i] = fp32_to_bf16(-float(i) * 1.01f);
   {
     auto s = KvStore::open(dir.file("a.kv"), id);
     CHECK_EQ(s->n_tokens(), 0);
@@ -107,11 +108,11 @@ TEST(round_trip_is_byte_exact_across_reopen) {
   CHECK(std::equal(ids.begin(), ids.end(), a.tokens.begin()));
   CHECK_EQ(s->read_kv(b.rows(), 777), 777);
   CHECK(a.same_prefix(b, 777));
-  std::vector<float> q;
+  std::vector<uint16_t> q;
   CHECK_EQ(s->read_queries(1, 2, 777, 1, q), 777);
   CHECK_EQ(q.size(), q0.size() + q1.size());
-  CHECK(std::memcmp(q.data(), q0.data(), q0.size() * 4) == 0);
-  CHECK(std::memcmp(q.data() + q0.size(), q1.data(), q1.size() * 4) == 0);
+  CHECK(std::memcmp(q.data(), q0.data(), q0.size() * 2) == 0);
+  CHECK(std::memcmp(q.data() + q0.size(), q1.data(), q1.size() * 2) == 0);
   // queries only of chunks wholly below n
   CHECK_EQ(s->read_queries(1, 2, 500, 1, q), 201);
   CHECK_EQ(q.size(), q0.size());
@@ -227,14 +228,14 @@ TEST(a_query_chunk_larger_than_a_prefill_captures_ends_the_intact_chunks) {
   const StoreIdentity id = identity();
   Context a(id, 300);
   a.fill(0, 300, 5);
-  std::vector<float> rows(size_t(40) * 8, 1.0f);
+  std::vector<uint16_t> rows(size_t(40) * 8, fp32_to_bf16(1.0f));
   {
     auto s = KvStore::open(dir.file("q.kv"), id);
     s->append(a.rows(), a.tokens.data(), 0, 100, {{0, 1, rows.data(), 20}});
     s->append(a.rows(), a.tokens.data(), 100, 110, {{0, 1, rows.data(), 40}});  // 4 rows a position
   }
   auto s = KvStore::open(dir.file("q.kv"), id);
-  std::vector<float> q;
+  std::vector<uint16_t> q;
   CHECK_EQ(s->read_queries(0, 1, 300, 4, q), 110);
   CHECK_EQ(q.size(), size_t(60) * 8);
   // a group of 3 query heads captures at most 3 rows a position: the second chunk is not read
@@ -248,7 +249,7 @@ TEST(an_index_image_under_another_key_or_a_query_chunk_with_another_end_is_refus
   Context a(id, 300);
   a.fill(0, 300, 9);
   std::vector<uint8_t> img0(500, 7), img1(500, 9);
-  std::vector<float> rows(size_t(60) * 8, 0.5f);
+  std::vector<uint16_t> rows(size_t(60) * 8, fp32_to_bf16(0.5f));
   const std::string path = dir.file("k.kv");
   {
     auto s = KvStore::open(path, id);
@@ -258,7 +259,7 @@ TEST(an_index_image_under_another_key_or_a_query_chunk_with_another_end_is_refus
     s->put_index(1, 1, 110, img1);
   }
   std::vector<uint8_t> back;
-  std::vector<float> q;
+  std::vector<uint16_t> q;
   {
     auto s = KvStore::open(path, id);
     CHECK(s->read_index(0, 1, 110, back) && back == img0);
@@ -291,7 +292,7 @@ TEST(a_store_made_before_checksums_version_2_stays_readable_and_writable) {
   a.fill(0, 300, 11);
   std::vector<uint8_t> img(700);
   for (size_t i = 0; i < img.size(); ++i) img[i] = uint8_t(i * 13);
-  std::vector<float> rows(size_t(20) * 8, -2.0f);
+  std::vector<uint16_t> rows(size_t(20) * 8, fp32_to_bf16(-2.0f));
   const std::string path = dir.file("old.kv");
   { KvStore::open(path, id); }
   corrupt(path, "DELETE FROM meta WHERE key = 'checksums'");  // as every store made before it
@@ -304,7 +305,7 @@ TEST(a_store_made_before_checksums_version_2_stays_readable_and_writable) {
     auto s = KvStore::open(path, id);
     std::vector<uint8_t> back;
     CHECK(s->read_index(1, 2, 100, back) && back == img);  // no trailer: the image as written
-    std::vector<float> q;
+    std::vector<uint16_t> q;
     CHECK_EQ(s->read_queries(0, 1, 300, 3, q), 100);
     CHECK(q == rows);
   }
@@ -312,6 +313,58 @@ TEST(a_store_made_before_checksums_version_2_stays_readable_and_writable) {
   // a version this build does not know is not used
   corrupt(path, "INSERT INTO meta(key, value) VALUES('checksums', '3')");
   CHECK_THROWS_CODE(KvStore::open(path, id), "STORE_MISMATCH");
+}
+
+// Query rows are kept as bf16 (half the bytes of f32; the graph built from them is
+// the same). A store made before holds f32 rows of a read in progress: it reads them
+// as bf16 and goes on writing f32 until its indexes are complete (which deletes
+// every row), then bf16. A format this build does not know is not used.
+TEST(a_store_made_before_bf16_query_rows_keeps_f32_rows_until_its_indexes_are_complete) {
+  TempDir dir;
+  const StoreIdentity id = identity();
+  Context a(id, 300);
+  a.fill(0, 300, 13);
+  std::vector<uint16_t> rows(size_t(20) * 8);
+  for (size_t i = 0; i < rows.size(); ++i) rows[i] = fp32_to_bf16(float(i) * 0.731f - 40.0f);
+  auto chunk_bytes = [](const std::string& path) {
+    std::vector<int64_t> sizes;
+    SqliteDb db(path, false);
+    SqliteStatement q(db, "SELECT length(data) FROM queries ORDER BY pos0");
+    while (q.step()) sizes.push_back(q.column_int(0));
+    return sizes;
+  };
+  const std::string fresh = dir.file("new.kv"), old = dir.file("old.kv");
+  for (const std::string& path : {fresh, old}) {
+    { KvStore::open(path, id); }
+    if (path == old) corrupt(path, "DELETE FROM meta WHERE key = 'query_rows'");  // as every store made before it
+    {
+      auto s = KvStore::open(path, id);
+      s->append(a.rows(), a.tokens.data(), 0, 100, {{0, 1, rows.data(), 20}});
+    }
+    {
+      auto s = KvStore::open(path, id);
+      s->append(a.rows(), a.tokens.data(), 100, 200, {{0, 1, rows.data(), 10}});
+      std::vector<uint16_t> q;
+      CHECK_EQ(s->read_queries(0, 1, 300, 3, q), 200);
+      CHECK(std::equal(rows.begin(), rows.end(), q.begin()));
+      CHECK(std::equal(rows.begin(), rows.begin() + 80, q.begin() + 160));
+    }
+    const int64_t value_bytes = path == old ? 4 : 2;
+    CHECK(chunk_bytes(path) == (std::vector<int64_t>{20 * 8 * value_bytes, 10 * 8 * value_bytes}));
+    KvStore::open(path, id)->set_index_complete(200);
+    CHECK_EQ(KvStore::read_meta(path).at("query_rows"), "bf16");
+    {  // the next read of the document (after a truncate) writes bf16
+      auto s = KvStore::open(path, id);
+      s->truncate(0);
+      s->append(a.rows(), a.tokens.data(), 0, 100, {{0, 1, rows.data(), 20}});
+      std::vector<uint16_t> q;
+      CHECK_EQ(s->read_queries(0, 1, 300, 3, q), 100);
+      CHECK(q == rows);
+    }
+    CHECK(chunk_bytes(path) == (std::vector<int64_t>{20 * 8 * 2}));
+  }
+  corrupt(fresh, "UPDATE meta SET value = 'f8' WHERE key = 'query_rows'");
+  CHECK_THROWS_CODE(KvStore::open(fresh, id), "STORE_MISMATCH");
 }
 
 TEST(a_file_that_is_not_a_store_is_reported) {
@@ -571,7 +624,7 @@ TEST(completing_the_indexes_gives_the_queries_pages_back) {
   const StoreIdentity id = identity();
   Context a(id, 4096);
   a.fill(0, 4096, 9);
-  std::vector<float> q(size_t(4096) * 8 * 8, 0.25f);  // 8 rows a position of head dim 8: 1 MiB a chunk
+  std::vector<uint16_t> q(size_t(4096) * 8 * 8, fp32_to_bf16(0.25f));  // 8 bf16 rows a position of head dim 8
   auto fill = [&](const std::string& path) {
     auto s = KvStore::open(path, id);
     for (int64_t p = 0; p < 4096; p += 512) {
@@ -582,7 +635,7 @@ TEST(completing_the_indexes_gives_the_queries_pages_back) {
     }
     s->put_index(0, 0, 4096, std::vector<uint8_t>(64, 1));
   };
-  const uint64_t queries = 8 * uint64_t(id.n_layer * id.n_head_kv) * 512 * 8 * 8 * 4;  // 48 MiB
+  const uint64_t queries = 8 * uint64_t(id.n_layer * id.n_head_kv) * 512 * 8 * 8 * 2;  // 24 MiB
   const std::string fresh = dir.file("new.kv"), old = dir.file("old.kv");
   {
     SqliteDb db(old, true);  // a file whose first write had no auto_vacuum

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "../kvstore/store_test_util.h"
+#include "common/fp16.h"
 #include "kvstore/sqlite_db.h"
 #include "model/model.h"
 #include "model/query_sample.h"
@@ -136,7 +137,7 @@ TEST(seal_plans_the_level_from_the_document_length) {
     a.seal_prefix(6000);
     CHECK_EQ(a.retrieval().query_level, 0);
     a.prefill(std::vector<int32_t>(doc.begin(), doc.begin() + 300));
-    std::vector<float> rows;
+    std::vector<uint16_t> rows;
     CHECK_EQ(a.store()->read_queries(0, 0, 300, model().hparams().n_gqa(), rows), 300);
   }
   // (a session whose level was planned for another read adopts the store's)
@@ -180,9 +181,13 @@ TEST(a_thinned_read_resumed_from_its_store_is_identical) {
     r.prefill(std::vector<int32_t>(doc.begin(), doc.begin() + 448));
     CHECK(captured(a) == captured(r));
     // the store holds the kept rows, no more
-    std::vector<float> rows;
+    std::vector<uint16_t> rows;
     CHECK_EQ(a.store()->read_queries(0, 0, 448, int64_t(gqa), rows), 448);
     CHECK_EQ(rows.size(), size_t(count_kept_positions(448, stride, kLevel)) * gqa * hd);
+    // (the rows captured, bf16 in RAM and in the store)
+    std::vector<float> stored(rows.size());
+    bf16_to_f32_row(rows.data(), stored.data(), int64_t(rows.size()));
+    CHECK(stored == captured(a)[0]);
   }
   // a session asking for no level adopts the store's, resumes and finishes like the reference
   Session b(model(), options(0));

@@ -66,6 +66,8 @@ async function prefillDocument(session: NativeSession, o: RunOptions, docTokens:
       const layerMajor = o.session.ramBudget !== undefined || o.session.ramBudgetFrac !== undefined;
       opened = await openDocument(session, o.cache.dir, docTokens, labels, progress.update, { layerMajor });
     } else {
+      // the document is final: a retrieval read keeps about the queries its indexes are built from
+      session.sealPrefix(docTokens.length);
       await prefillInChunks(session, docTokens, prefillChunk(o.session.batch!), progress.update);
     }
   } finally {

@@ -18,11 +18,5 @@ inline uint16_t fp32_to_bf16(float f) {
   if ((u & 0x7fffffff) > 0x7f800000) return uint16_t((u >> 16) | 64);  // quiet NaN
   return uint16_t((u + (0x7fff + ((u >> 16) & 1))) >> 16);
 }
-inline void f32_to_bf16_row(const float* x, uint16_t* y, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) y[i] = fp32_to_bf16(x[i]);
-}
-inline void bf16_to_f32_row(const uint16_t* x, float* y, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) y[i] = bf16_to_fp32(x[i]);
-}
 
 }  // namespace tome

@@ -399,7 +399,7 @@ int64_t KvStore::read_queries(int layer, int head, int64_t n, int64_t max_rows_p
     if (query_bf16_) {
       std::memcpy(out.data() + at, data, size);
     } else {
-      for (size_t i = 0; i < values; ++i) {
+      for (size_t i = 0; i < values; ++i) {  // (a blob's bytes need not be aligned for floats)
         float f;
         std::memcpy(&f, data + i * 4, 4);
         out[at + i] = fp32_to_bf16(f);
@@ -468,7 +468,7 @@ void KvStore::write_queries(const std::vector<QueryChunk>& queries, int64_t pos0
     size_t bytes = size_t(values) * 2;
     if (!query_bf16_) {
       f32.resize(size_t(values));
-      bf16_to_f32_row(c.rows, f32.data(), values);
+      for (int64_t i = 0; i < values; ++i) f32[size_t(i)] = bf16_to_fp32(c.rows[i]);
       data = f32.data();
       bytes = size_t(values) * 4;
     }

@@ -12,7 +12,7 @@
 #include "attention/vec_kernels.h"
 #include "attention/vector_exp.h"
 #include "common/error.h"
-#include "common/fp16.h"
+#include "cpu/quant.h"
 #include "cpu/thread_pool.h"
 #include "model/query_sample.h"
 #include "retrieval/dot_kernels.h"
@@ -120,7 +120,7 @@ void RetrievalAttention::capture_queries(int layer, const float* q, int64_t pos0
       std::vector<uint16_t>& dst = queries_[size_t(layer) * hp_.n_head_kv + size_t(h / n_gqa)];
       const size_t at = dst.size();
       dst.resize(at + size_t(hd));
-      f32_to_bf16_row(q + (size_t(i) * hp_.n_head + size_t(h)) * hd, dst.data() + at, hd);
+      quantize_row(GgmlType::BF16, q + (size_t(i) * hp_.n_head + size_t(h)) * hd, dst.data() + at, hd);
     }
   }
 }
@@ -133,9 +133,10 @@ void RetrievalAttention::add_queries(int layer, int kv_head, const uint16_t* q, 
 
 void RetrievalAttention::add_queries(int layer, int kv_head, const float* q, int64_t n) {
   if (!keeps_queries(layer)) return;
-  std::vector<uint16_t> rows(size_t(n) * size_t(hp_.head_dim));
-  f32_to_bf16_row(q, rows.data(), int64_t(rows.size()));
-  add_queries(layer, kv_head, rows.data(), n);
+  std::vector<uint16_t>& dst = queries_[size_t(layer) * hp_.n_head_kv + size_t(kv_head)];
+  const size_t at = dst.size();
+  dst.resize(at + size_t(n) * size_t(hp_.head_dim));
+  quantize_row(GgmlType::BF16, q, dst.data() + at, n * hp_.head_dim);
 }
 
 double RetrievalAttention::build(int64_t n_past, ThreadPool& pool, const IndexBuilt& on_built) {
@@ -184,7 +185,7 @@ void RetrievalAttention::build_layer(int l, int64_t n_past, ThreadPool& pool, co
         p.ef_link = 32;
         if (s_.share_cache_keys && !guard_) p.shared_keys = kv_.k(l, g) + size_t(s_.sinks) * hd;
         std::vector<float> qs(queries_[pair].size());  // one pair's at a time
-        bf16_to_f32_row(queries_[pair].data(), qs.data(), int64_t(qs.size()));
+        dequantize_row(GgmlType::BF16, queries_[pair].data(), qs.data(), int64_t(qs.size()));
         auto graph = RoarGraphIndex::build(keys.data(), n, size_t(hd), hd, qs.data(), int64_t(qs.size() / hd),
                                            size_t(hd), p, &pool);
         index_[pair] = std::move(graph);

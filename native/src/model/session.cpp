@@ -131,7 +131,7 @@ void Session::export_qk(int layer, int kv_head, std::vector<float>& keys, std::v
   if (!sparse_) return;
   const std::vector<uint16_t>& q = sparse_->captured_queries(layer, kv_head);
   queries.resize(q.size());
-  bf16_to_f32_row(q.data(), queries.data(), int64_t(q.size()));
+  dequantize_row(GgmlType::BF16, q.data(), queries.data(), int64_t(q.size()));
 }
 
 void Session::truncate(int64_t n) {

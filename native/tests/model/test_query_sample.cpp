@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "../kvstore/store_test_util.h"
-#include "common/fp16.h"
+#include "cpu/quant.h"
 #include "kvstore/sqlite_db.h"
 #include "model/model.h"
 #include "model/query_sample.h"
@@ -186,7 +186,7 @@ TEST(a_thinned_read_resumed_from_its_store_is_identical) {
     CHECK_EQ(rows.size(), size_t(count_kept_positions(448, stride, kLevel)) * gqa * hd);
     // (the rows captured, bf16 in RAM and in the store)
     std::vector<float> stored(rows.size());
-    bf16_to_f32_row(rows.data(), stored.data(), int64_t(rows.size()));
+    dequantize_row(GgmlType::BF16, rows.data(), stored.data(), int64_t(rows.size()));
     CHECK(stored == captured(a)[0]);
   }
   // a session asking for no level adopts the store's, resumes and finishes like the reference

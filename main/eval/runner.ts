@@ -176,6 +176,9 @@ export async function runEval(e: EvalEngine, o: EvalOptions, hooks: EvalHooks = 
               const s = new e.addon.Session(e.model, sessionOptions(mode, ctx));
               try {
                 const restored = await s.attachStore(store);
+                // the haystack is final, as a book is in the app: a retrieval read then keeps
+                // about the prefill queries its indexes are built from, not every sampled one
+                s.sealPrefix(inst.prefill.length);
                 runs.set(mode, await answerIn(s, Math.min(restored, inst.prefill.length), inst));
               } finally {
                 s.close();

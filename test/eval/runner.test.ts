@@ -2,9 +2,9 @@
 // row matches the JSON schema, full attention is the reference (its own rows
 // carry no agreement or KL), the sparse modes ran sparse (small sinks and
 // window, so that retrieval is exercised at 1K tokens), every mode but
-// retrieval took the prefill from the instance's KV store, full attention alone
-// reuses the haystack prefix shared across depths, and the HTML report
-// is self-contained. Also the CLI: --json output, and lengths beyond the trained
+// retrieval took the prefill from the instance's KV store, each instance's
+// haystack was sealed before it was read, full attention alone reuses the
+// haystack prefix shared across depths, and the HTML report is self-contained. Also the CLI: --json output, and lengths beyond the trained
 // context refused without --beyond-trained.
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -17,15 +17,34 @@ import { promptingOf } from "../../main/eval/prompt";
 import { validateEvalResult } from "../../main/eval/schema";
 import { renderReport } from "../../main/eval/report/html";
 import type { EvalResult } from "../../main/eval/types";
+import type { NativeModel, SessionOptions } from "../../main/engine/native";
 import { hasData, modelPath } from "../helpers/data";
 
 const STORIES = modelPath("stories260K.gguf");
 const root = path.resolve(__dirname, "..", "..");
 let result: EvalResult;
+// sealPrefix calls of the main run's sessions (the real ones, recorded on the way through)
+const seals: { mode: string; n: number; nPast: number }[] = [];
+
+function recordingSeals(addon: ReturnType<typeof loadAddon>): ReturnType<typeof loadAddon> {
+  const Session = function (model: NativeModel, options?: SessionOptions) {
+    const s = new addon.Session(model, options);
+    const seal = s.sealPrefix.bind(s);
+    // the addon's methods are read-only on its prototype: an own property shadows this one
+    Object.defineProperty(s, "sealPrefix", {
+      value: (n: number) => {
+        seals.push({ mode: options?.attention ?? "full", n, nPast: s.nPast() });
+        seal(n);
+      },
+    });
+    return s;
+  } as unknown as typeof addon.Session;
+  return { ...addon, Session };
+}
 
 describe.skipIf(!hasData)("tome eval on stories260K", () => {
   beforeAll(async () => {
-    const addon = loadAddon();
+    const addon = recordingSeals(loadAddon());
     const model = new addon.Model(STORIES);
     result = await runEval(
       { addon, model, modelPath: STORIES, prompting: promptingOf(addon, STORIES, model), haystack: { kind: "noise" } },
@@ -141,6 +160,20 @@ describe.skipIf(!hasData)("tome eval on stories260K", () => {
     expect(others.length).toBeGreaterThan(0);
     // the haystack came from the store (the question and answer prefix follow it): no prefill of their own
     for (const r of others) expect(r.reused_tokens).toBeGreaterThan(0.5 * r.tokens);
+  });
+
+  it("seals each instance's haystack before reading it, as the app seals a book", () => {
+    // one session per instance and mode: (2 x 3 niah + 2 frequent_words) x 3 modes
+    expect(seals).toHaveLength(result.rows.length);
+    const rowTokens = new Set(result.rows.map((r) => r.tokens));
+    for (const s of seals) {
+      // retrieval reads the haystack itself (nothing restored yet); the others restore all of it
+      // (and the question and answer retrieval's session stored after it)
+      if (s.mode === "retrieval") expect(s.nPast).toBe(0);
+      else expect(s.nPast).toBeGreaterThanOrEqual(s.n);
+      // the haystack ends where the question starts: short of the tokens of some row
+      expect([...rowTokens].some((t) => s.n > 0.5 * t && s.n < t)).toBe(true);
+    }
   });
 
   it("renders a self-contained report that says what the figures mean for this model", () => {

@@ -88,11 +88,11 @@ void tile(const CausalAttentionArgs& a, int g, int64_t i0, int64_t i1, std::vect
       for (int hh = 0; hh < n_gqa; ++hh) {
         const int64_t r = (i - i0) * n_gqa + hh;
         if (direct && nv > 0) {
-          avx2::dots_batch_h(qh + r * hd, K + size_t(j0) * a.stride, a.stride, nv, hd, fast, a.scale, S + r * n_keys + j0);
+          dots_batch_h(qh + r * hd, K + size_t(j0) * a.stride, a.stride, nv, hd, fast, a.scale, S + r * n_keys + j0);
           continue;
         }
         if (fast && nv > 0) {
-          avx2::dots_batch(qh + r * hd, blk, nv, hd, fast, a.scale, S + r * n_keys + j0);
+          dots_batch(qh + r * hd, blk, nv, hd, fast, a.scale, S + r * n_keys + j0);
           continue;
         }
         for (int64_t j = 0; j < nv; ++j)
@@ -111,26 +111,35 @@ void tile(const CausalAttentionArgs& a, int g, int64_t i0, int64_t i1, std::vect
   if (acc.size() < size_t(rows)) acc.resize(size_t(rows));
   for (int64_t r = 0; r < rows; ++r) acc[size_t(r)].reset(math.v_order(), hd);
   // pass 2: p . V, key by key in order (direct: longer blocks, see kVBlock)
+  std::vector<float*> whole_acc(static_cast<size_t>(rows));
+  std::vector<const float*> whole_p(static_cast<size_t>(rows));
   const int64_t v_block = direct ? kVBlock : kKeyBlock;
   for (int64_t j0 = first; j0 < n_keys; j0 += v_block) {
     const int64_t nb = std::min<int64_t>(v_block, n_keys - j0);
     if (!direct) convert_block(V, j0, nb);
+    int n_whole = 0;  // rows that see the whole block: one pv_batch_rows call for them all
     for (int64_t i = i0; i < i1; ++i) {
       const int64_t nv = visible(i, j0, nb);
       for (int hh = 0; hh < n_gqa; ++hh) {
         const int64_t r = (i - i0) * n_gqa + hh;
+        if (fast && !direct && nv == nb) {
+          whole_acc[size_t(n_whole)] = acc[size_t(r)].lane_rows();
+          whole_p[size_t(n_whole++)] = S + r * n_keys + j0;
+          continue;
+        }
         if (direct && nv > 0) {  // kKeyBlock is a multiple of the lanes: key j0 + j is on lane j % lanes
-          avx2::pv_batch_cols_h(acc[size_t(r)].lane_rows(), S + r * n_keys + j0, V + size_t(j0) * a.stride, a.stride,
+          pv_batch_cols_h(acc[size_t(r)].lane_rows(), S + r * n_keys + j0, V + size_t(j0) * a.stride, a.stride,
                                 nv, hd, fast, 0, hd);
           continue;
         }
         if (fast && nv > 0) {  // kKeyBlock is a multiple of the lanes: key j0 + j is on lane j % lanes
-          avx2::pv_batch(acc[size_t(r)].lane_rows(), S + r * n_keys + j0, blk, nv, hd, fast);
+          pv_batch(acc[size_t(r)].lane_rows(), S + r * n_keys + j0, blk, nv, hd, fast);
           continue;
         }
         for (int64_t j = 0; j < nv; ++j) acc[size_t(r)].add(j0 + j, S[r * n_keys + j0 + j], blk + j * hd);
       }
     }
+    if (n_whole > 0) pv_batch_rows(whole_acc.data(), whole_p.data(), n_whole, blk, nb, hd, fast);
   }
   for (int64_t i = i0; i < i1; ++i)
     for (int hh = 0; hh < n_gqa; ++hh)
@@ -174,7 +183,7 @@ void decode_split_keys(const CausalAttentionArgs& a, ThreadPool& pool) {
           const int h = g * n_gqa + hh;
           float* s = S.data() + size_t(h) * n_keys + b0;
           if (fast) {
-            avx2::dots_batch_h(qh.data() + size_t(h) * hd, rows, a.stride, nb, hd, fast, a.scale, s);
+            dots_batch_h(qh.data() + size_t(h) * hd, rows, a.stride, nb, hd, fast, a.scale, s);
             continue;
           }
           for (int64_t j = 0; j < nb; ++j) s[j] = a.scale * math.dot(qh.data() + size_t(h) * hd, blk.data() + j * hd, hd);
@@ -227,7 +236,7 @@ void decode_split_keys(const CausalAttentionArgs& a, ThreadPool& pool) {
         const int h = g * n_gqa + hh;
         const float* p = S.data() + size_t(h) * n_keys + b0;
         if (fast) {  // b0 is a multiple of the lanes: key b0 + j is on lane j % lanes
-          avx2::pv_batch_cols_h(acc[size_t(h)].lane_rows(), p, rows, a.stride, nb, hd, fast, d0, d1);
+          pv_batch_cols_h(acc[size_t(h)].lane_rows(), p, rows, a.stride, nb, hd, fast, d0, d1);
           continue;
         }
         for (int64_t j = 0; j < nb; ++j) acc[size_t(h)].add(b0 + j, p[j], blk.data() + j * hd);

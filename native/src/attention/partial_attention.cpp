@@ -101,11 +101,11 @@ void attend(const float* q, int n_q, const KvRows& kv, int64_t n, int hd, float 
     for (int h = 0; h < n_q; ++h) {
       float* s = scores + size_t(h) * n + j0;
       if (direct) {
-        avx2::dots_batch_h(qh + size_t(h) * hd, kv.k + size_t(j0) * kv.stride, kv.stride, nb, hd, fast, scale, s);
+        dots_batch_h(qh + size_t(h) * hd, kv.k + size_t(j0) * kv.stride, kv.stride, nb, hd, fast, scale, s);
         continue;
       }
       if (fast) {
-        avx2::dots_batch(qh + size_t(h) * hd, blk, nb, hd, fast, scale, s);
+        dots_batch(qh + size_t(h) * hd, blk, nb, hd, fast, scale, s);
         continue;
       }
       for (int64_t j = 0; j < nb; ++j) s[j] = scale * math.dot(qh + size_t(h) * hd, blk + j * hd, hd);
@@ -123,12 +123,12 @@ void attend(const float* q, int n_q, const KvRows& kv, int64_t n, int hd, float 
     for (int h = 0; h < n_q; ++h) {
       const float* p = scores + size_t(h) * n + j0;
       if (direct) {  // j0 is a multiple of the lanes: key j0 + j is on lane j % lanes
-        avx2::pv_batch_cols_h(acc[size_t(h)].lane_rows(), p, kv.v + size_t(j0) * kv.stride, kv.stride, nb, hd, fast, 0,
+        pv_batch_cols_h(acc[size_t(h)].lane_rows(), p, kv.v + size_t(j0) * kv.stride, kv.stride, nb, hd, fast, 0,
                               hd);
         continue;
       }
       if (fast) {  // j0 is a multiple of the lanes: key j0 + j is on lane j % lanes
-        avx2::pv_batch(acc[size_t(h)].lane_rows(), p, blk, nb, hd, fast);
+        pv_batch(acc[size_t(h)].lane_rows(), p, blk, nb, hd, fast);
         continue;
       }
       for (int64_t j = 0; j < nb; ++j) acc[size_t(h)].add(j0 + j, p[j], blk + j * hd);

@@ -90,7 +90,7 @@ export interface RetrievalHostEstimate {
   indexBytes: number;
   /**
    * The prefill's queries while a book is read, until its indexes are built: about 9/8 of the
-   * rows a build takes (2/5 as many as keys, from 4096 to 32K an index), at most every query
+   * rows a build takes (3/10 as many as keys, from 4096 to 32K an index), at most every query
    * head of one position in four (bf16 rows; native/src/model/query_sample.h).
    */
   readQueryBytes: number;
@@ -98,7 +98,7 @@ export interface RetrievalHostEstimate {
 
 /** The engine's defaults: one prefill position in four keeps its queries; a build's cap on them. */
 const QUERY_STRIDE = 4;
-const trainingQueriesWanted = (keys: number) => Math.min(Math.max(Math.floor((keys * 2) / 5), 4096), 32768);
+const trainingQueriesWanted = (keys: number) => Math.min(Math.max(Math.floor((keys * 3) / 10), 4096), 32768);
 
 export function estimateRetrievalHost(summary: GgufSummary, ctx: number, sinks: number, window: number): RetrievalHostEstimate | undefined {
   const shape = attentionShape(summary);

@@ -128,8 +128,8 @@ void tile(const CausalAttentionArgs& a, int g, int64_t i0, int64_t i1, std::vect
           continue;
         }
         if (direct && nv > 0) {  // kKeyBlock is a multiple of the lanes: key j0 + j is on lane j % lanes
-          pv_batch_cols_h(acc[size_t(r)].lane_rows(), S + r * n_keys + j0, V + size_t(j0) * a.stride, a.stride,
-                                nv, hd, fast, 0, hd);
+          pv_batch_cols_h(acc[size_t(r)].lane_rows(), S + r * n_keys + j0, V + size_t(j0) * a.stride, a.stride, nv,
+                          hd, fast, 0, hd);
           continue;
         }
         if (fast && nv > 0) {  // kKeyBlock is a multiple of the lanes: key j0 + j is on lane j % lanes

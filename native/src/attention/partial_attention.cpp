@@ -123,8 +123,7 @@ void attend(const float* q, int n_q, const KvRows& kv, int64_t n, int hd, float 
     for (int h = 0; h < n_q; ++h) {
       const float* p = scores + size_t(h) * n + j0;
       if (direct) {  // j0 is a multiple of the lanes: key j0 + j is on lane j % lanes
-        pv_batch_cols_h(acc[size_t(h)].lane_rows(), p, kv.v + size_t(j0) * kv.stride, kv.stride, nb, hd, fast, 0,
-                              hd);
+        pv_batch_cols_h(acc[size_t(h)].lane_rows(), p, kv.v + size_t(j0) * kv.stride, kv.stride, nb, hd, fast, 0, hd);
         continue;
       }
       if (fast) {  // j0 is a multiple of the lanes: key j0 + j is on lane j % lanes

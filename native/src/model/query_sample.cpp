@@ -10,7 +10,7 @@ namespace {
 uint64_t next_threshold(uint64_t t) { return t - (t >> 4); }
 }  // namespace
 
-int64_t training_queries_wanted(int64_t n_keys) { return std::clamp<int64_t>(n_keys * 2 / 5, 4096, 32768); }
+int64_t training_queries_wanted(int64_t n_keys) { return std::clamp<int64_t>(n_keys * 3 / 10, 4096, 32768); }
 
 uint64_t query_priority(int64_t pos) {
   // splitmix64's finalizer of the position (salted): positions are multiples of

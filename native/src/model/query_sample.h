@@ -21,7 +21,7 @@ namespace tome {
 // The highest level a session accepts ((15/16)^255 ~ 7e-8 of the positions).
 constexpr int kMaxQueryLevel = 255;
 
-// The training queries a build over n_keys keys uses at most: 2/5 as many as
+// The training queries a build over n_keys keys uses at most: 3/10 as many as
 // keys, at least 4096, at most 32K (retrieval_attention.cpp: why).
 int64_t training_queries_wanted(int64_t n_keys);
 

@@ -167,14 +167,16 @@ void RetrievalAttention::build_layer(int l, int64_t n_past, ThreadPool& pool, co
         GraphBuildParams p;
         p.M = s_.degree;
         p.R = s_.degree + s_.degree / 2;
-        // training queries: 2/5 as many as keys, at least 4096, at most 32K. Half as
+        // training queries: 3/10 as many as keys, at least 4096, at most 32K. Half as
         // many as keys reached the recall of all of them at half the kNN cost (d 128,
-        // bench_index); 2/5 keeps the build within 10% of a 32K prefill whose attention
-        // reads 64-key blocks (causal_attention.cpp): War and Peace, smol, 32K, one hour:
-        // prefill 746.8 s, build 78.8 s with n / 2 (10.55%); 958.6 and 80.0 s before the
-        // blocks. It costs a point of recall at 32K keys (bench_index --workload ood --d 64
-        // --train 16384 | 13107 --cold 24: 0.957 / 0.947 at 11.8% scanned); from 80K keys
-        // on the cap applies as before (recall@100 0.976 at 1.4% scanned over 128K keys)
+        // bench_index); fewer keep the build within 10% of a 32K prefill as the prefill
+        // gets faster (War and Peace, smol, 32K: 746.8 s of prefill and 78.8 s of build
+        // with n / 2, 10.55%, once its attention read 64-key blocks; 587.1 and 62.8 s with
+        // 2n / 5, 10.7%, once it ran on AVX-512). Each step costs about a point of recall
+        // at 32K keys (bench_index --workload ood --d 64 --n 32768 --cold 24, ef 300:
+        // --train 16384 | 13107: 0.957 / 0.947; 13107 | 9830, seeds 1 and 3: 0.947 / 0.949
+        // and 0.948 / 0.938; d 128: 0.979 / 0.976); from 107K keys on the cap applies as
+        // before (recall@100 0.976 at 1.4% scanned over 128K keys)
         // (training_queries_wanted: seal_prefix sizes a read's query level by it)
         p.max_queries = training_queries_wanted(n);
         // the beam of the searches that link each key leaving the window:

@@ -39,7 +39,7 @@
 // machine does not inflate them): the build is the kNN of step 1, m * n * d * 2
 // flops at 55..75 GFLOP per CPU second (knn_batch.h), plus 10..20% for steps
 // 2..5. 32K keys x 32K queries, d 128: 4.6 CPU s (kNN 4.2); with half the
-// queries (max_queries = n / 2) 2.6 CPU s at the same recall (the engine uses 2n/5:
+// queries (max_queries = n / 2) 2.6 CPU s at the same recall (the engine uses 3n/10:
 // retrieval_attention.cpp). 128K keys x 32K
 // queries: 16 CPU s. Search at 128K keys (d 64, cold caches), k 100, ef 300: ~0.15 ms, 2.9%
 // scanned (bench_index --n 131072 --d 64 --cold 24).

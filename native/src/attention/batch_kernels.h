@@ -42,30 +42,29 @@ void pv_batch_cols_h(float* acc, const float* p, const uint16_t* v, size_t strid
                      int d_begin, int d_end);
 }  // namespace avx2
 
-namespace avx512 {
-// The same kernels on zmm registers (batch_kernels_avx512.cpp), bit for bit the AVX2 ones.
-void dots_batch(const float* q, const float* keys, int64_t nb, int hd, int lanes, float scale, float* out);
-void dots_batch_h(const float* q, const uint16_t* keys, size_t stride, int64_t nb, int hd, int lanes, float scale,
-                  float* out);
-void pv_batch(float* acc, const float* p, const float* v, int64_t nb, int hd, int lanes);
-void pv_batch_cols_h(float* acc, const float* p, const uint16_t* v, size_t stride, int64_t nb, int hd, int lanes,
-                     int d_begin, int d_end);
-void pv_batch_rows(float* const* acc, const float* const* p, int n_rows, const float* v, int64_t nb, int hd,
-                   int lanes);
-}  // namespace avx512
+// One build of the kernels above, as the attention paths call them (where
+// fast_lanes() allows); every build gives the same bits.
+//   pv_rows  pv_batch for n_rows rows (accumulators acc[i], weights p[i]) over
+//            the same nb rows of v (the AVX-512 build shares each V row's loads
+//            among four rows)
+struct BatchKernels {
+  void (*dots)(const float* q, const float* keys, int64_t nb, int hd, int lanes, float scale, float* out);
+  void (*dots_h)(const float* q, const uint16_t* keys, size_t stride, int64_t nb, int hd, int lanes, float scale,
+                 float* out);
+  void (*pv)(float* acc, const float* p, const float* v, int64_t nb, int hd, int lanes);
+  void (*pv_cols_h)(float* acc, const float* p, const uint16_t* v, size_t stride, int64_t nb, int hd, int lanes,
+                    int d_begin, int d_end);
+  void (*pv_rows)(float* const* acc, const float* const* p, int n_rows, const float* v, int64_t nb, int hd,
+                  int lanes);
+};
 
-// What the attention paths call (where fast_lanes() allows): the AVX-512 body
-// where this CPU has it (cpu_features().avx512), else the AVX2 one; the same bits.
-void dots_batch(const float* q, const float* keys, int64_t nb, int hd, int lanes, float scale, float* out);
-void dots_batch_h(const float* q, const uint16_t* keys, size_t stride, int64_t nb, int hd, int lanes, float scale,
-                  float* out);
-void pv_batch(float* acc, const float* p, const float* v, int64_t nb, int hd, int lanes);
-void pv_batch_cols_h(float* acc, const float* p, const uint16_t* v, size_t stride, int64_t nb, int hd, int lanes,
-                     int d_begin, int d_end);
-// pv_batch for n_rows rows (accumulators acc[i], weights p[i]) over the same nb
-// rows of v: each row's sums are its pv_batch's; the AVX-512 body shares each
-// V row's loads among four rows.
-void pv_batch_rows(float* const* acc, const float* const* p, int n_rows, const float* v, int64_t nb, int hd,
-                   int lanes);
+namespace avx2 {
+const BatchKernels& batch_kernels();  // the functions above
+}
+namespace avx512 {
+const BatchKernels& batch_kernels();  // zmm registers (batch_kernels_avx512.cpp)
+}
+// The build this CPU runs: AVX-512 where cpu_features().avx512, else AVX2.
+const BatchKernels& batch_kernels();
 
 }  // namespace tome

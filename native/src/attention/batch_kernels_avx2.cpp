@@ -174,4 +174,16 @@ void pv_batch_cols_h(float* acc, const float* p, const uint16_t* v, size_t strid
   pv_cols(acc, p, v, stride, nb, hd, lanes, d_begin, d_end);
 }
 
+namespace {
+void pv_batch_rows(float* const* acc, const float* const* p, int n_rows, const float* v, int64_t nb, int hd,
+                   int lanes) {
+  for (int i = 0; i < n_rows; ++i) pv_batch(acc[i], p[i], v, nb, hd, lanes);
+}
+}  // namespace
+
+const BatchKernels& batch_kernels() {
+  static constexpr BatchKernels k{dots_batch, dots_batch_h, pv_batch, pv_batch_cols_h, pv_batch_rows};
+  return k;
+}
+
 }  // namespace tome::avx2

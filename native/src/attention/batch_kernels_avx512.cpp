@@ -11,7 +11,7 @@
 //     of a 64-dim dot; the butterfly takes 45 for 16 keys.
 //   pv: 16 columns a register, each lane's accumulator row kept in registers
 //     across its keys, several lanes side by side (independent fma chains);
-//     pv_batch_rows runs four rows of a prefill tile together, so that each V
+//     pv_rows runs four rows of a prefill tile together, so that each V
 //     row is loaded once for the four (one load per fma otherwise).
 // Key counts past the last whole 16 and column ranges past the last whole 16
 // go to the AVX2 bodies (the same order, so the same bits).
@@ -253,16 +253,6 @@ void pv_rows_z(float* const* acc, const float* const* p, const float* v, int64_t
     }
 }
 
-}  // namespace
-
-void pv_batch_rows(float* const* acc, const float* const* p, int n_rows, const float* v, int64_t nb, int hd,
-                   int lanes) {
-  int i = 0;
-  if (hd % 64 == 0)
-    for (; i + 4 <= n_rows; i += 4) pv_rows_z<4>(acc + i, p + i, v, nb, hd, lanes);
-  for (; i < n_rows; ++i) pv_batch(acc[i], p[i], v, nb, hd, lanes);
-}
-
 void dots_batch(const float* q, const float* keys, int64_t nb, int hd, int lanes, float scale, float* out) {
   dots_any(q, keys, size_t(hd), nb, hd, lanes, scale, out);
 }
@@ -276,6 +266,21 @@ void pv_batch(float* acc, const float* p, const float* v, int64_t nb, int hd, in
 void pv_batch_cols_h(float* acc, const float* p, const uint16_t* v, size_t stride, int64_t nb, int hd, int lanes,
                      int d_begin, int d_end) {
   pv_cols(acc, p, v, stride, nb, hd, lanes, d_begin, d_end);
+}
+
+void pv_batch_rows(float* const* acc, const float* const* p, int n_rows, const float* v, int64_t nb, int hd,
+                   int lanes) {
+  int i = 0;
+  if (hd % 64 == 0)
+    for (; i + 4 <= n_rows; i += 4) pv_rows_z<4>(acc + i, p + i, v, nb, hd, lanes);
+  for (; i < n_rows; ++i) pv_batch(acc[i], p[i], v, nb, hd, lanes);
+}
+
+}  // namespace
+
+const BatchKernels& batch_kernels() {
+  static constexpr BatchKernels k{dots_batch, dots_batch_h, pv_batch, pv_batch_cols_h, pv_batch_rows};
+  return k;
 }
 
 }  // namespace tome::avx512

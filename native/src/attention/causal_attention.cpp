@@ -72,6 +72,7 @@ void tile(const CausalAttentionArgs& a, int g, int64_t i0, int64_t i1, std::vect
   auto visible = [&](int64_t i, int64_t j0, int64_t nb) { return std::min<int64_t>(nb, a.pos0 + i - j0 + 1); };
   // llama.cpp's sum orders with AVX2: several keys per pass, same results (batch_kernels.h)
   const int fast = a.numerics == AttentionNumerics::LLAMA_CPP ? fast_lanes(math.v_order(), hd) : 0;
+  const BatchKernels& bk = batch_kernels();  // the build fast_lanes() clears for (batch_kernels.h)
   // One query (decode): the kernels read the f16 rows directly (widened in
   // registers). Several queries share each converted block instead.
   const bool direct = fast && i1 - i0 == 1;
@@ -88,11 +89,11 @@ void tile(const CausalAttentionArgs& a, int g, int64_t i0, int64_t i1, std::vect
       for (int hh = 0; hh < n_gqa; ++hh) {
         const int64_t r = (i - i0) * n_gqa + hh;
         if (direct && nv > 0) {
-          dots_batch_h(qh + r * hd, K + size_t(j0) * a.stride, a.stride, nv, hd, fast, a.scale, S + r * n_keys + j0);
+          bk.dots_h(qh + r * hd, K + size_t(j0) * a.stride, a.stride, nv, hd, fast, a.scale, S + r * n_keys + j0);
           continue;
         }
         if (fast && nv > 0) {
-          dots_batch(qh + r * hd, blk, nv, hd, fast, a.scale, S + r * n_keys + j0);
+          bk.dots(qh + r * hd, blk, nv, hd, fast, a.scale, S + r * n_keys + j0);
           continue;
         }
         for (int64_t j = 0; j < nv; ++j)
@@ -117,7 +118,7 @@ void tile(const CausalAttentionArgs& a, int g, int64_t i0, int64_t i1, std::vect
   for (int64_t j0 = first; j0 < n_keys; j0 += v_block) {
     const int64_t nb = std::min<int64_t>(v_block, n_keys - j0);
     if (!direct) convert_block(V, j0, nb);
-    int n_whole = 0;  // rows that see the whole block: one pv_batch_rows call for them all
+    int n_whole = 0;  // rows that see the whole block: one pv_rows call for them all
     for (int64_t i = i0; i < i1; ++i) {
       const int64_t nv = visible(i, j0, nb);
       for (int hh = 0; hh < n_gqa; ++hh) {
@@ -128,18 +129,18 @@ void tile(const CausalAttentionArgs& a, int g, int64_t i0, int64_t i1, std::vect
           continue;
         }
         if (direct && nv > 0) {  // kKeyBlock is a multiple of the lanes: key j0 + j is on lane j % lanes
-          pv_batch_cols_h(acc[size_t(r)].lane_rows(), S + r * n_keys + j0, V + size_t(j0) * a.stride, a.stride, nv,
+          bk.pv_cols_h(acc[size_t(r)].lane_rows(), S + r * n_keys + j0, V + size_t(j0) * a.stride, a.stride, nv,
                           hd, fast, 0, hd);
           continue;
         }
         if (fast && nv > 0) {  // kKeyBlock is a multiple of the lanes: key j0 + j is on lane j % lanes
-          pv_batch(acc[size_t(r)].lane_rows(), S + r * n_keys + j0, blk, nv, hd, fast);
+          bk.pv(acc[size_t(r)].lane_rows(), S + r * n_keys + j0, blk, nv, hd, fast);
           continue;
         }
         for (int64_t j = 0; j < nv; ++j) acc[size_t(r)].add(j0 + j, S[r * n_keys + j0 + j], blk + j * hd);
       }
     }
-    if (n_whole > 0) pv_batch_rows(whole_acc.data(), whole_p.data(), n_whole, blk, nb, hd, fast);
+    if (n_whole > 0) bk.pv_rows(whole_acc.data(), whole_p.data(), n_whole, blk, nb, hd, fast);
   }
   for (int64_t i = i0; i < i1; ++i)
     for (int hh = 0; hh < n_gqa; ++hh)
@@ -157,6 +158,7 @@ void decode_split_keys(const CausalAttentionArgs& a, ThreadPool& pool) {
   const int64_t n_keys = a.pos0 + 1;
   const AttentionMath math(a.numerics, 1);
   const int fast = a.numerics == AttentionNumerics::LLAMA_CPP ? fast_lanes(math.v_order(), hd) : 0;
+  const BatchKernels& bk = batch_kernels();  // the build fast_lanes() clears for (batch_kernels.h)
   std::vector<float> qh(size_t(H) * hd), S(size_t(H) * n_keys);
   std::vector<float> tmax(size_t(T) * H);
   std::vector<double> tsum(size_t(T) * H);
@@ -183,7 +185,7 @@ void decode_split_keys(const CausalAttentionArgs& a, ThreadPool& pool) {
           const int h = g * n_gqa + hh;
           float* s = S.data() + size_t(h) * n_keys + b0;
           if (fast) {
-            dots_batch_h(qh.data() + size_t(h) * hd, rows, a.stride, nb, hd, fast, a.scale, s);
+            bk.dots_h(qh.data() + size_t(h) * hd, rows, a.stride, nb, hd, fast, a.scale, s);
             continue;
           }
           for (int64_t j = 0; j < nb; ++j) s[j] = a.scale * math.dot(qh.data() + size_t(h) * hd, blk.data() + j * hd, hd);
@@ -236,7 +238,7 @@ void decode_split_keys(const CausalAttentionArgs& a, ThreadPool& pool) {
         const int h = g * n_gqa + hh;
         const float* p = S.data() + size_t(h) * n_keys + b0;
         if (fast) {  // b0 is a multiple of the lanes: key b0 + j is on lane j % lanes
-          pv_batch_cols_h(acc[size_t(h)].lane_rows(), p, rows, a.stride, nb, hd, fast, d0, d1);
+          bk.pv_cols_h(acc[size_t(h)].lane_rows(), p, rows, a.stride, nb, hd, fast, d0, d1);
           continue;
         }
         for (int64_t j = 0; j < nb; ++j) acc[size_t(h)].add(b0 + j, p[j], blk.data() + j * hd);

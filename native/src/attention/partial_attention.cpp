@@ -67,6 +67,7 @@ void attend(const float* q, int n_q, const KvRows& kv, int64_t n, int hd, float 
   }
   const AttentionMath math(numerics, 1);  // one query token
   const int fast = numerics == AttentionNumerics::LLAMA_CPP ? fast_lanes(math.v_order(), hd) : 0;
+  const BatchKernels& bk = batch_kernels();  // the build fast_lanes() clears for (batch_kernels.h)
   const int64_t block = fast ? kRowBlock : 1;
   // scratch: scores (n_q, n) | rows as f32 (block, hd) | q as scored (n_q, hd)
   scratch.resize(size_t(n_q) * size_t(n) + size_t(hd) * size_t(block + n_q));
@@ -101,11 +102,11 @@ void attend(const float* q, int n_q, const KvRows& kv, int64_t n, int hd, float 
     for (int h = 0; h < n_q; ++h) {
       float* s = scores + size_t(h) * n + j0;
       if (direct) {
-        dots_batch_h(qh + size_t(h) * hd, kv.k + size_t(j0) * kv.stride, kv.stride, nb, hd, fast, scale, s);
+        bk.dots_h(qh + size_t(h) * hd, kv.k + size_t(j0) * kv.stride, kv.stride, nb, hd, fast, scale, s);
         continue;
       }
       if (fast) {
-        dots_batch(qh + size_t(h) * hd, blk, nb, hd, fast, scale, s);
+        bk.dots(qh + size_t(h) * hd, blk, nb, hd, fast, scale, s);
         continue;
       }
       for (int64_t j = 0; j < nb; ++j) s[j] = scale * math.dot(qh + size_t(h) * hd, blk + j * hd, hd);
@@ -123,11 +124,11 @@ void attend(const float* q, int n_q, const KvRows& kv, int64_t n, int hd, float 
     for (int h = 0; h < n_q; ++h) {
       const float* p = scores + size_t(h) * n + j0;
       if (direct) {  // j0 is a multiple of the lanes: key j0 + j is on lane j % lanes
-        pv_batch_cols_h(acc[size_t(h)].lane_rows(), p, kv.v + size_t(j0) * kv.stride, kv.stride, nb, hd, fast, 0, hd);
+        bk.pv_cols_h(acc[size_t(h)].lane_rows(), p, kv.v + size_t(j0) * kv.stride, kv.stride, nb, hd, fast, 0, hd);
         continue;
       }
       if (fast) {  // j0 is a multiple of the lanes: key j0 + j is on lane j % lanes
-        pv_batch(acc[size_t(h)].lane_rows(), p, blk, nb, hd, fast);
+        bk.pv(acc[size_t(h)].lane_rows(), p, blk, nb, hd, fast);
         continue;
       }
       for (int64_t j = 0; j < nb; ++j) acc[size_t(h)].add(j0 + j, p[j], blk + j * hd);

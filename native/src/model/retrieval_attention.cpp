@@ -172,7 +172,7 @@ void RetrievalAttention::build_layer(int l, int64_t n_past, ThreadPool& pool, co
         // bench_index); fewer keep the build within 10% of a 32K prefill as the prefill
         // gets faster (War and Peace, smol, 32K: 746.8 s of prefill and 78.8 s of build
         // with n / 2, 10.55%, once its attention read 64-key blocks; 587.1 and 62.8 s with
-        // 2n / 5, 10.7%, once it ran on AVX-512). Each step costs about a point of recall
+        // 2n / 5, 10.7%, once it ran on AVX-512). Each step costs up to a point of recall
         // at 32K keys (bench_index --workload ood --d 64 --n 32768 --cold 24, ef 300:
         // --train 16384 | 13107: 0.957 / 0.947; 13107 | 9830, seeds 1 and 3: 0.947 / 0.949
         // and 0.948 / 0.938; d 128: 0.979 / 0.976); from 107K keys on the cap applies as

@@ -40,15 +40,12 @@ bool simd() { return cpu_features().avx2 && cpu_features().fma; }
 // The kernel builds this CPU runs: AVX2, and AVX-512 where it has it.
 struct Build {
   const char* name;
-  void (*dots)(const float*, const float*, int64_t, int, int, float, float*);
-  void (*dots_h)(const float*, const uint16_t*, size_t, int64_t, int, int, float, float*);
-  void (*pv)(float*, const float*, const float*, int64_t, int, int);
-  void (*pv_cols_h)(float*, const float*, const uint16_t*, size_t, int64_t, int, int, int, int);
+  const BatchKernels* k;
 };
 std::vector<Build> builds() {
-  std::vector<Build> b{{"avx2", avx2::dots_batch, avx2::dots_batch_h, avx2::pv_batch, avx2::pv_batch_cols_h}};
+  std::vector<Build> b{{"avx2", &avx2::batch_kernels()}};
   if (cpu_features().avx512)
-    b.push_back({"avx512", avx512::dots_batch, avx512::dots_batch_h, avx512::pv_batch, avx512::pv_batch_cols_h});
+    b.push_back({"avx512", &avx512::batch_kernels()});
   else
     std::printf("  (no AVX-512 here: its kernels are not run)\n");
   return b;
@@ -65,7 +62,7 @@ TEST(dots_batch_equals_ordered_dot) {
           const auto q = values(size_t(hd), uint32_t(hd + nb));
           const auto k = values(size_t(hd * nb), uint32_t(3 * hd + nb));
           std::vector<float> fast(static_cast<size_t>(nb)), ref(static_cast<size_t>(nb));
-          build.dots(q.data(), k.data(), nb, hd, lanes, 0.125f, fast.data());
+          build.k->dots(q.data(), k.data(), nb, hd, lanes, 0.125f, fast.data());
           for (int64_t j = 0; j < nb; ++j)
             ref[size_t(j)] = 0.125f * ordered_dot(q.data(), k.data() + j * hd, hd, SumOrder{lanes, false});
           if (!same_bits(fast.data(), ref.data(), size_t(nb)))
@@ -89,7 +86,7 @@ TEST(pv_batch_equals_ordered_accumulator) {
           for (int64_t j = 0; j < n; ++j) ref.add(j, p[size_t(j)], v.data() + j * hd);
           // in blocks of 64 keys, as the prefill tile calls it
           for (int64_t j0 = 0; j0 < n; j0 += 64)
-            build.pv(fast.lane_rows(), p.data() + j0, v.data() + j0 * hd, std::min<int64_t>(64, n - j0), hd, lanes);
+            build.k->pv(fast.lane_rows(), p.data() + j0, v.data() + j0 * hd, std::min<int64_t>(64, n - j0), hd, lanes);
           std::vector<float> a(static_cast<size_t>(hd)), b(static_cast<size_t>(hd));
           ref.finish(a.data());
           fast.finish(b.data());
@@ -100,35 +97,38 @@ TEST(pv_batch_equals_ordered_accumulator) {
       }
 }
 
-// pv_batch_rows (a prefill tile's rows that see a whole block, four at a time
-// on AVX-512) against one pv_batch per row: row counts that are and are not
+// pv_rows (a prefill tile's rows that see a whole block, four at a time on
+// AVX-512) against one AVX2 pv_batch per row: row counts that are and are not
 // multiples of four, head dims it takes whole (64, 128) and not (80).
-TEST(pv_batch_rows_equals_one_pv_batch_per_row) {
+TEST(pv_rows_equals_one_pv_batch_per_row) {
   if (!simd()) SKIP("no AVX2+FMA here");
-  for (int lanes : {8, 16, 64})
-    for (int hd : {64, 80, 128})
-      for (int n_rows : {1, 3, 4, 9})
-        for (int64_t nb : {37, 64}) {
-          const auto v = values(size_t(nb * hd), uint32_t(hd + nb));
-          std::vector<std::vector<float>> p, acc_a, acc_b;
-          for (int i = 0; i < n_rows; ++i) {
-            p.push_back(values(size_t(nb), uint32_t(100 + i)));
-            acc_a.push_back(values(size_t(lanes) * hd, uint32_t(200 + i)));  // mid-sum, as after earlier blocks
-            acc_b.push_back(acc_a.back());
+  for (const Build& build : builds())
+    for (int lanes : {8, 16, 64})
+      for (int hd : {64, 80, 128})
+        for (int n_rows : {1, 3, 4, 9})
+          for (int64_t nb : {37, 64}) {
+            const auto v = values(size_t(nb * hd), uint32_t(hd + nb));
+            std::vector<std::vector<float>> p, acc_a, acc_b;
+            for (int i = 0; i < n_rows; ++i) {
+              p.push_back(values(size_t(nb), uint32_t(100 + i)));
+              acc_a.push_back(values(size_t(lanes) * hd, uint32_t(200 + i)));  // mid-sum, as after earlier blocks
+              acc_b.push_back(acc_a.back());
+            }
+            std::vector<float*> rows(size_t(n_rows), nullptr);
+            std::vector<const float*> ps(size_t(n_rows), nullptr);
+            for (int i = 0; i < n_rows; ++i) {
+              avx2::pv_batch(acc_a[size_t(i)].data(), p[size_t(i)].data(), v.data(), nb, hd, lanes);
+              rows[size_t(i)] = acc_b[size_t(i)].data();
+              ps[size_t(i)] = p[size_t(i)].data();
+            }
+            build.k->pv_rows(rows.data(), ps.data(), n_rows, v.data(), nb, hd, lanes);
+            bool same = true;
+            for (int i = 0; i < n_rows; ++i)
+              same = same && same_bits(acc_a[size_t(i)].data(), acc_b[size_t(i)].data(), acc_a[size_t(i)].size());
+            if (!same)
+              std::printf("  %s: lanes %d, hd %d, %d rows, %lld keys\n", build.name, lanes, hd, n_rows, (long long)nb);
+            CHECK(same);
           }
-          std::vector<float*> rows(size_t(n_rows), nullptr);
-          std::vector<const float*> ps(size_t(n_rows), nullptr);
-          for (int i = 0; i < n_rows; ++i) {
-            avx2::pv_batch(acc_a[size_t(i)].data(), p[size_t(i)].data(), v.data(), nb, hd, lanes);
-            rows[size_t(i)] = acc_b[size_t(i)].data();
-            ps[size_t(i)] = p[size_t(i)].data();
-          }
-          pv_batch_rows(rows.data(), ps.data(), n_rows, v.data(), nb, hd, lanes);
-          bool same = true;
-          for (int i = 0; i < n_rows; ++i) same = same && same_bits(acc_a[size_t(i)].data(), acc_b[size_t(i)].data(), acc_a[size_t(i)].size());
-          if (!same) std::printf("  lanes %d, hd %d, %d rows, %lld keys\n", lanes, hd, n_rows, (long long)nb);
-          CHECK(same);
-        }
 }
 
 // The f16-row kernels (reading the KV cache directly, rows a stride apart)
@@ -150,12 +150,12 @@ TEST(f16_row_kernels_equal_f32_kernels_on_widened_rows) {
         for (int64_t j = 0; j < nb; ++j) f16_to_f32_row(h.data() + j * stride, wide.data() + j * hd, hd);
         std::vector<float> a(static_cast<size_t>(nb)), b(static_cast<size_t>(nb));
         avx2::dots_batch(q.data(), wide.data(), nb, hd, lanes, 0.125f, a.data());
-        build.dots_h(q.data(), h.data(), stride, nb, hd, lanes, 0.125f, b.data());
+        build.k->dots_h(q.data(), h.data(), stride, nb, hd, lanes, 0.125f, b.data());
         CHECK(same_bits(a.data(), b.data(), size_t(nb)));
         const auto p = values(size_t(nb), 7);
         std::vector<float> acc_a(size_t(lanes) * hd, 0.0f), acc_b(size_t(lanes) * hd, 0.0f);
         avx2::pv_batch(acc_a.data(), p.data(), wide.data(), nb, hd, lanes);
-        for (int d : {0, 24, hd / 2 + 8}) build.pv_cols_h(acc_b.data(), p.data(), h.data(), stride, nb, hd, lanes, d, d == 0 ? 24 : d == 24 ? hd / 2 + 8 : hd);
+        for (int d : {0, 24, hd / 2 + 8}) build.k->pv_cols_h(acc_b.data(), p.data(), h.data(), stride, nb, hd, lanes, d, d == 0 ? 24 : d == 24 ? hd / 2 + 8 : hd);
         if (!same_bits(acc_a.data(), acc_b.data(), acc_a.size())) std::printf("  %s: lanes %d, hd %d\n", build.name, lanes, hd);
         CHECK(same_bits(acc_a.data(), acc_b.data(), acc_a.size()));
       }

@@ -52,30 +52,33 @@ TileRows tile_rows(GgmlType t, int64_t n, bool extreme) {
 
 TEST(block32_tiles_bit_exact_with_scalar) {
   if (!have_avx2()) SKIP("no AVX2/FMA/F16C on this CPU");
-  const int64_t n = 1024;
-  for (GgmlType t : {GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::IQ4_NL}) {
-    for (int extreme = 0; extreme < 2; ++extreme) {
-      const TileRows tr = tile_rows(t, n, extreme != 0);
-      float single[k::kMaxActRows][k::kMaxWeightRows];
-      for (int a = 0; a < k::kMaxActRows; ++a)
-        for (int r = 0; r < k::kMaxWeightRows; ++r)
-          k::scalar_dot(t)(k::DotTile{tr.w.data() + size_t(r) * tr.w_stride, 0, 1,
-                                      tr.a.data() + size_t(a) * tr.a_stride, 0, 1, n, &single[a][r], 0});
-      const k::DotFn flavours[2] = {k::avx2_dot(t), k::vnni_dot(t)};
-      for (int f = 0; f < 2; ++f) {
-        if (!flavours[f]) continue;
-        for (int n_w = 1; n_w <= k::kMaxWeightRows; ++n_w)
-          for (int n_act = 1; n_act <= k::kMaxActRows; ++n_act) {
-            float out[k::kMaxActRows][7];  // out_stride 7: outputs need not be packed
-            flavours[f](k::DotTile{tr.w.data(), tr.w_stride, n_w, tr.a.data(), tr.a_stride, n_act, n, &out[0][0], 7});
-            for (int a = 0; a < n_act; ++a)
-              for (int r = 0; r < n_w; ++r)
-                if (bits(out[a][r]) != bits(single[a][r]))
-                  TOME_FAIL(tname(t) + (f ? " vnni" : " avx2") + (extreme ? " extreme" : "") + " tile " +
-                            std::to_string(n_w) + "x" + std::to_string(n_act) + " at " + std::to_string(r) + "," +
-                            std::to_string(a) + ": " + std::to_string(out[a][r]) + " vs " +
-                            std::to_string(single[a][r]));
-          }
+  // 1, 2 and 3 blocks: the 4-token kernels' first and last blocks (their scale
+  // products are formed a block ahead).
+  for (int64_t n : {32, 64, 96, 1024}) {
+    for (GgmlType t : {GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::IQ4_NL}) {
+      for (int extreme = 0; extreme < 2; ++extreme) {
+        const TileRows tr = tile_rows(t, n, extreme != 0);
+        float single[k::kMaxActRows][k::kMaxWeightRows];
+        for (int a = 0; a < k::kMaxActRows; ++a)
+          for (int r = 0; r < k::kMaxWeightRows; ++r)
+            k::scalar_dot(t)(k::DotTile{tr.w.data() + size_t(r) * tr.w_stride, 0, 1,
+                                        tr.a.data() + size_t(a) * tr.a_stride, 0, 1, n, &single[a][r], 0});
+        const k::DotFn flavours[2] = {k::avx2_dot(t), k::vnni_dot(t)};
+        for (int f = 0; f < 2; ++f) {
+          if (!flavours[f]) continue;
+          for (int n_w = 1; n_w <= k::kMaxWeightRows; ++n_w)
+            for (int n_act = 1; n_act <= k::kMaxActRows; ++n_act) {
+              float out[k::kMaxActRows][7];  // out_stride 7: outputs need not be packed
+              flavours[f](k::DotTile{tr.w.data(), tr.w_stride, n_w, tr.a.data(), tr.a_stride, n_act, n, &out[0][0], 7});
+              for (int a = 0; a < n_act; ++a)
+                for (int r = 0; r < n_w; ++r)
+                  if (bits(out[a][r]) != bits(single[a][r]))
+                    TOME_FAIL(tname(t) + (f ? " vnni" : " avx2") + (extreme ? " extreme" : "") + " n " +
+                              std::to_string(n) + " tile " + std::to_string(n_w) + "x" + std::to_string(n_act) + " at " + std::to_string(r) + "," +
+                              std::to_string(a) + ": " + std::to_string(out[a][r]) + " vs " +
+                              std::to_string(single[a][r]));
+            }
+        }
       }
     }
   }

@@ -36,7 +36,7 @@ void AttentionMath::normalize(float* e, int64_t n, float inv_sum) const {
 }
 
 float AttentionMath::softmax(float* s, int64_t n) const {
-  const float m = *std::max_element(s, s + n);
+  const float m = max_f32(s, n);
   const double sum = exp_range(s, n, m);
   normalize(s, n, float(1.0 / sum));
   return m + float(std::log(sum));

@@ -17,14 +17,26 @@ namespace tome {
 namespace {
 
 constexpr int kMaxQueryTile = 16;          // queries per tile (x n_gqa heads)
-// Keys converted to f32 at a time: a block (16 KiB at head dim 64, 32 at 128) stays in
-// L1 while every query row of the tile reads it. A multiple of every lane count (64).
-// Measured (2-core VM, 2 threads, prefill, logits bit for bit the same): smol 4K
-// attention 16.0 / 14.2 / 13.1 s with blocks of 256 / 128 / 64, smol 8K 61.5 / 49.2 s
+// Keys converted to f32 at a time for the scores: a block (16 KiB at head dim 64, 32 at
+// 128) stays in L1 while every query row of the tile reads it. A multiple of every lane
+// count (64). Measured (2-core VM, 2 threads, prefill, logits bit for bit the same): smol
+// 4K attention 16.0 / 14.2 / 13.1 s with blocks of 256 / 128 / 64, smol 8K 61.5 / 49.2 s
 // (256 / 64), 1b 3K 13.9 / 11.9 s (256 / 64).
 constexpr int kKeyBlock = 64;
+// Keys converted at a time for p . V: each row's accumulators (a lane's row of hd
+// floats per lane) are loaded and stored once a block, so a longer block than the
+// scores' pays off: at 64 keys a lane sees 4 keys between its loads and stores.
+// Measured (Zen 4, one thread, smol's heads, ns a (query, key, head), the same bits):
+// from position 0 at 3K, blocks of 64 / 128 / 256 / 512 / 1024 keys 5.5 / 5.3 / 4.8 /
+// 5.0 / 5.4; a chunk of 256 queries after 64K keys 6.42 with 64 and 1M floats of
+// scores, 5.70 with 256, 4.97 with 256 and the 8M floats below (after 32K keys: 6.18
+// against 4.53).
+constexpr int kPvKeyBlock = 256;
 constexpr int kVBlock = 2048;              // decode p . V keys per kernel call (a multiple of every lane count)
-constexpr int64_t kScoreBudget = 1 << 20;  // floats of scores one tile may hold (4 MiB)
+// Floats of scores one tile may hold (32 MiB a thread). Past it a tile holds fewer
+// queries, and each converted key block serves fewer rows: with 1M floats a tile at 32K
+// keys held 10 queries, at 128K 2.
+constexpr int64_t kScoreBudget = int64_t(1) << 23;
 constexpr int64_t kSplitKeysFrom = 2048;     // decode: keys from which threads split them
 
 // Columns [d0, d1) of n f16 rows (stride apart) into dst (n, hd) f32. Rows that
@@ -56,10 +68,10 @@ void tile(const CausalAttentionArgs& a, int g, int64_t i0, int64_t i1, std::vect
   const AttentionMath math(a.numerics, a.n_tokens);
   const int64_t rows = (i1 - i0) * n_gqa;  // (query, head) pairs, r = (i - i0) * n_gqa + hh
   const int64_t n_keys = a.pos0 + i1;      // the last query sees keys [0, pos0 + i1)
-  // buf: kv block (kKeyBlock, hd) | q rounded (rows, hd) | scores (rows, n_keys)
-  buf.resize(size_t(kKeyBlock * hd + rows * hd + rows * n_keys));
+  // buf: kv block (kPvKeyBlock, hd) | q rounded (rows, hd) | scores (rows, n_keys)
+  buf.resize(size_t(kPvKeyBlock * hd + rows * hd + rows * n_keys));
   float* blk = buf.data();
-  float* qh = blk + kKeyBlock * hd;
+  float* qh = blk + kPvKeyBlock * hd;
   float* S = qh + rows * hd;
   for (int64_t i = i0; i < i1; ++i)
     math.prepare_q(a.q + (size_t(i) * a.n_head + size_t(g) * n_gqa) * hd, qh + (i - i0) * n_gqa * hd, int64_t(n_gqa) * hd);
@@ -114,7 +126,7 @@ void tile(const CausalAttentionArgs& a, int g, int64_t i0, int64_t i1, std::vect
   // pass 2: p . V, key by key in order (direct: longer blocks, see kVBlock)
   std::vector<float*> whole_acc(static_cast<size_t>(rows));
   std::vector<const float*> whole_p(static_cast<size_t>(rows));
-  const int64_t v_block = direct ? kVBlock : kKeyBlock;
+  const int64_t v_block = direct ? kVBlock : kPvKeyBlock;
   for (int64_t j0 = first; j0 < n_keys; j0 += v_block) {
     const int64_t nb = std::min<int64_t>(v_block, n_keys - j0);
     if (!direct) convert_block(V, j0, nb);
@@ -128,12 +140,12 @@ void tile(const CausalAttentionArgs& a, int g, int64_t i0, int64_t i1, std::vect
           whole_p[size_t(n_whole++)] = S + r * n_keys + j0;
           continue;
         }
-        if (direct && nv > 0) {  // kKeyBlock is a multiple of the lanes: key j0 + j is on lane j % lanes
+        if (direct && nv > 0) {  // blocks start at multiples of the lanes: key j0 + j is on lane j % lanes
           bk.pv_cols_h(acc[size_t(r)].lane_rows(), S + r * n_keys + j0, V + size_t(j0) * a.stride, a.stride, nv,
                           hd, fast, 0, hd);
           continue;
         }
-        if (fast && nv > 0) {  // kKeyBlock is a multiple of the lanes: key j0 + j is on lane j % lanes
+        if (fast && nv > 0) {  // blocks start at multiples of the lanes: key j0 + j is on lane j % lanes
           bk.pv(acc[size_t(r)].lane_rows(), S + r * n_keys + j0, blk, nv, hd, fast);
           continue;
         }
@@ -194,7 +206,7 @@ void decode_split_keys(const CausalAttentionArgs& a, ThreadPool& pool) {
     for (int h = 0; h < H; ++h) {
       float* s = S.data() + size_t(h) * n_keys;
       mask_before_window(a, a.pos0, s, j0, j1);
-      tmax[size_t(t) * H + h] = j1 > j0 ? *std::max_element(s + j0, s + j1) : -std::numeric_limits<float>::infinity();
+      tmax[size_t(t) * H + h] = j1 > j0 ? max_f32(s + j0, j1 - j0) : -std::numeric_limits<float>::infinity();
     }
   });
   std::vector<float> m(static_cast<size_t>(H), -std::numeric_limits<float>::infinity());

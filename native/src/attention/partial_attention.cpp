@@ -22,7 +22,7 @@ void round_to_f16(const float* src, float* dst, int64_t n) {
 }
 
 void exp_in_place(float* s, int64_t n, float& m, double& sum) {
-  m = *std::max_element(s, s + n);
+  m = max_f32(s, n);
   sum = softmax_exp(s, n, m, s);
 }
 

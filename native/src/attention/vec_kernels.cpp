@@ -1,5 +1,7 @@
 #include "attention/vec_kernels.h"
 
+#include <algorithm>
+
 #include "common/fp16.h"
 #include "cpu/cpu_features.h"
 
@@ -30,6 +32,11 @@ void axpy_f32(float* y, float a, const float* x, int64_t n) {
 void scale_f32(float* y, float a, int64_t n) {
   if (simd_enabled()) return avx2::scale_f32(y, a, n);
   for (int64_t i = 0; i < n; ++i) y[i] *= a;
+}
+
+float max_f32(const float* x, int64_t n) {
+  if (simd_enabled()) return avx2::max_f32(x, n);
+  return *std::max_element(x, x + n);
 }
 
 }  // namespace tome

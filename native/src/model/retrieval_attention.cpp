@@ -356,7 +356,7 @@ void RetrievalAttention::monitor_head(int layer, float* sh, int64_t n_ctx, const
   thread_local std::vector<float> e;
   e.resize(size_t(n_ctx));
   for (int64_t j = 0; j < n_ctx; ++j) sh[j] *= scale;
-  const float m = *std::max_element(sh, sh + n_ctx);
+  const float m = max_f32(sh, n_ctx);
   const double total = softmax_exp(sh, n_ctx, m, e.data());
   double kept = 0;  // the static set: [0, sinks) and [indexed end, n_ctx); then the retrieved rows
   for (int64_t j = 0; j < std::min(idx_begin, n_ctx); ++j) kept += e[size_t(j)];

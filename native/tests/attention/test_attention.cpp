@@ -2,10 +2,12 @@
 // probabilities rounded to f16 as llama.cpp rounds them, see reference()), exact
 // log-sum-exp merge on hand-made cases, split merges equal the whole, and the
 // causal kernel (blocked, online softmax) against the reference.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "attention/causal_attention.h"
@@ -314,6 +316,48 @@ TEST(vec_kernels_simd_matches_scalar) {
   set_force_scalar(false);
   f16_to_f32_row(h_scalar.data(), back_simd.data(), 1000);
   CHECK(back_scalar == back_simd);
+}
+
+// max_f32 gives the bits std::max_element's value has, at every length (the
+// vector body, its 8-lane tail and its scalar tail) and where its lanes could
+// disagree with the scalar loop: NaNs (first, inside, everywhere), a largest
+// value of +0 or -0 (either may come first), -inf rows, the largest in the tail.
+TEST(max_f32_matches_max_element) {
+  const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+  auto expect_same = [](const std::vector<float>& x, const std::string& what) {
+    uint32_t want, got;
+    const float w = *std::max_element(x.begin(), x.end()), g = max_f32(x.data(), int64_t(x.size()));
+    std::memcpy(&want, &w, 4);
+    std::memcpy(&got, &g, 4);
+    if (want != got) TOME_FAIL(what + " n " + std::to_string(x.size()) + ": " + std::to_string(g) + " vs " + std::to_string(w));
+  };
+  std::mt19937 rng(5);
+  for (int n : {1, 7, 8, 31, 32, 33, 39, 40, 63, 64, 65, 100, 1000, 4097}) {
+    std::vector<float> x(static_cast<size_t>(n));
+    for (float& v : x) v = std::uniform_real_distribution<float>(-50.0f, 10.0f)(rng);
+    expect_same(x, "random");
+    x.back() = 20.0f;  // the largest in the scalar tail
+    expect_same(x, "last largest");
+    std::vector<float> y = x;
+    y[0] = nan;
+    expect_same(y, "NaN first");
+    y = x;
+    y[size_t(n / 2)] = nan;
+    expect_same(y, "NaN inside");
+    y.assign(size_t(n), nan);
+    expect_same(y, "all NaN");
+    y.assign(size_t(n), -inf);
+    expect_same(y, "all -inf");
+    for (float first : {0.0f, -0.0f}) {  // zeros of both signs, the largest values
+      y.assign(size_t(n), -1.0f);
+      for (size_t i = 0; i < y.size(); i += 3) y[i] = i % 2 ? -first : first;
+      expect_same(y, "signed zeros");
+    }
+  }
+  set_force_scalar(true);
+  const std::vector<float> z = {-3.0f, 2.0f, nan, 1.0f};
+  CHECK(max_f32(z.data(), 4) == 2.0f);
+  set_force_scalar(false);
 }
 
 TOME_TEST_MAIN()

@@ -42,6 +42,11 @@ float l2_sq(const float* a, const float* b, int d) {
   return l2_scalar(a, b, d);
 }
 
+void l2_rows(const float* q, const float* base, size_t stride, int64_t n, int d, float* out) {
+  if (simd_enabled()) return avx2::l2_rows(q, base, stride, n, d, out);
+  for (int64_t j = 0; j < n; ++j) out[j] = l2_scalar(q, base + size_t(j) * stride, d);
+}
+
 void dots_rows_h(const float* q, const uint16_t* base, size_t stride, int64_t n, int d, float* out) {
   if (simd_enabled()) return avx2::dots_rows_h(q, base, stride, n, d, out);
   std::vector<float> buf(static_cast<size_t>(d));

@@ -14,6 +14,8 @@ namespace tome {
 void dots_rows(const float* q, const float* base, size_t stride, int64_t n, int d, float* out);
 // |a - b|^2
 float l2_sq(const float* a, const float* b, int d);
+// out[j] = |q - row_j|^2 for j in [0, n) (consecutive rows).
+void l2_rows(const float* q, const float* base, size_t stride, int64_t n, int d, float* out);
 
 // The same over rows of f16 (how index keys are stored: the KV cache's format,
 // so widening is exact), with q / a in f32; and over rows picked by id:
@@ -42,6 +44,7 @@ void dots_gather_i8_multi(const int8_t* qc, int n_q, const int8_t* base, size_t 
                           int dp, int32_t* out);
 void dots_rows(const float* q, const float* base, size_t stride, int64_t n, int d, float* out);
 float l2_sq(const float* a, const float* b, int d);
+void l2_rows(const float* q, const float* base, size_t stride, int64_t n, int d, float* out);
 void dots_rows_h(const float* q, const uint16_t* base, size_t stride, int64_t n, int d, float* out);
 void dots_gather_h(const float* q, const uint16_t* base, size_t stride, const int32_t* ids, int64_t n, int d,
                    float* out);

@@ -185,6 +185,14 @@ void dots_rows(const float* q, const float* base, size_t stride, int64_t n, int 
   rows_dots(q, base, stride, n, d, out);
 }
 float l2_sq(const float* a, const float* b, int d) { return l2_1(a, b, d); }
+void l2_rows(const float* q, const float* base, size_t stride, int64_t n, int d, float* out) {
+  int64_t j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const float* r = base + size_t(j) * stride;
+    l2_4(q, r, r + stride, r + 2 * stride, r + 3 * stride, d, out + j);
+  }
+  for (; j < n; ++j) out[j] = l2_1(q, base + size_t(j) * stride, d);
+}
 
 void dots_rows_h(const float* q, const uint16_t* base, size_t stride, int64_t n, int d, float* out) {
   rows_dots(q, base, stride, n, d, out);

@@ -25,16 +25,28 @@ void sort_by_distance(const uint16_t* keys, int d, const float* pivot, const int
 int prune_occlusion(const uint16_t* keys, int d, const DistId* cands, int64_t n_cands, int max_out, float alpha,
                     int32_t* out, int n_kept) {
   const float a2 = alpha * alpha;  // on squared distances
-  int kept = n_kept;
-  thread_local std::vector<float> kc;
+  // The kept neighbours as f32 rows, back to back: a candidate is checked against
+  // four at a time (independent sums) from rows widened once, where widening each
+  // kept key again for every candidate, one dependent sum at a time, was half of
+  // a build's linking step (a pruning reads all of its ~160 candidates).
+  thread_local std::vector<float> kc, kept_rows;
   kc.resize(size_t(d));
+  kept_rows.resize(size_t(std::max(max_out, n_kept)) * size_t(d));
+  for (int j = 0; j < n_kept; ++j) f16_to_f32_row(keys + size_t(out[j]) * size_t(d), kept_rows.data() + size_t(j) * d, d);
+  int kept = n_kept;
+  float dist[4];
   for (int64_t i = 0; i < n_cands && kept < max_out; ++i) {
     const DistId& c = cands[i];
     f16_to_f32_row(keys + size_t(c.id) * size_t(d), kc.data(), d);
     bool occluded = false;
-    for (int j = 0; j < kept && !occluded; ++j)
-      occluded = a2 * l2_sq_h(kc.data(), keys + size_t(out[j]) * size_t(d), d) < c.dist;
-    if (!occluded) out[kept++] = c.id;
+    for (int j = 0; j < kept && !occluded; j += 4) {
+      const int m = std::min(4, kept - j);
+      l2_rows(kc.data(), kept_rows.data() + size_t(j) * d, size_t(d), m, d, dist);
+      for (int t = 0; t < m; ++t) occluded |= a2 * dist[t] < c.dist;
+    }
+    if (occluded) continue;
+    std::copy(kc.begin(), kc.end(), kept_rows.begin() + std::ptrdiff_t(kept) * d);
+    out[kept++] = c.id;
   }
   return kept;
 }

@@ -71,7 +71,7 @@ void knn_batch(const float* Q, int64_t m, size_t ldq, const float* K, int64_t n,
     pack_keys(K, n, ldk, d, bias, packed.data(), bias_packed.data(), n_panels, pool);
   }
   const int64_t block_panels = std::max<int64_t>(1, int64_t(kBlockBytes / (size_t(d) * kPanel * sizeof(float))));
-  const int cap = 2 * k;  // top buffer capacity per query
+  const int cap = 4 * k;  // top buffer capacity per query
 
   // One chunk of queries [c0, c1): buffers (c1 - c0, cap), sizes, thresholds.
   auto run_chunk = [&](int64_t c0, int64_t c1, std::vector<Scored>& buf, std::vector<int>& sizes,

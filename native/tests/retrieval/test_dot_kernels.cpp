@@ -82,6 +82,8 @@ TEST(f16_and_f32_row_kernels_match_double_reference) {
     }
     CHECK_NEAR(l2_sq_h(c.q.data(), c.kh.data() + size_t(5) * d, d), ref_l2(c, 5), 1e-5 * (ref_l2(c, 5) + 1.0));
     CHECK_NEAR(l2_sq(c.q.data(), c.kf.data() + size_t(5) * d, d), ref_l2(c, 5), 1e-5 * (ref_l2(c, 5) + 1.0));
+    l2_rows(c.q.data(), c.kf.data(), size_t(d), c.rows, d, out.data());  // 37 rows: groups of 4 and one alone
+    for (int64_t r = 0; r < c.rows; ++r) CHECK_NEAR(out[size_t(r)], ref_l2(c, r), 1e-5 * (ref_l2(c, r) + 1.0));
   }
 }
 

@@ -125,14 +125,21 @@ void prefetch_row(const T* r, int d) {
   for (size_t b = 0; b < size_t(d) * sizeof(T); b += 64) _mm_prefetch(p + b, _MM_HINT_T0);
 }
 
-template <class T>
-void rows_dots(const float* q, const T* base, size_t stride, int64_t n, int d, float* out) {
+// Consecutive rows, four at a time (independent sums), the rest alone: q . row
+// (L2 false) or |q - row|^2 (L2 true).
+template <bool L2, class T>
+void over_rows(const float* q, const T* base, size_t stride, int64_t n, int d, float* out) {
   int64_t j = 0;
   for (; j + 4 <= n; j += 4) {
     const T* r = base + size_t(j) * stride;
-    dot4(q, r, r + stride, r + 2 * stride, r + 3 * stride, d, out + j);
+    if constexpr (L2) l2_4(q, r, r + stride, r + 2 * stride, r + 3 * stride, d, out + j);
+    else dot4(q, r, r + stride, r + 2 * stride, r + 3 * stride, d, out + j);
   }
-  for (; j < n; ++j) out[j] = dot1(q, base + size_t(j) * stride, d);
+  for (; j < n; ++j) {
+    const T* r = base + size_t(j) * stride;
+    if constexpr (L2) out[j] = l2_1(q, r, d);
+    else out[j] = dot1(q, r, d);
+  }
 }
 
 // Random rows: prefetch the next group's rows while computing this group's.
@@ -182,20 +189,15 @@ void dots_gather_i8_multi(const int8_t* qc, int n_q, const int8_t* base, size_t 
 }
 
 void dots_rows(const float* q, const float* base, size_t stride, int64_t n, int d, float* out) {
-  rows_dots(q, base, stride, n, d, out);
+  over_rows<false>(q, base, stride, n, d, out);
 }
 float l2_sq(const float* a, const float* b, int d) { return l2_1(a, b, d); }
 void l2_rows(const float* q, const float* base, size_t stride, int64_t n, int d, float* out) {
-  int64_t j = 0;
-  for (; j + 4 <= n; j += 4) {
-    const float* r = base + size_t(j) * stride;
-    l2_4(q, r, r + stride, r + 2 * stride, r + 3 * stride, d, out + j);
-  }
-  for (; j < n; ++j) out[j] = l2_1(q, base + size_t(j) * stride, d);
+  over_rows<true>(q, base, stride, n, d, out);
 }
 
 void dots_rows_h(const float* q, const uint16_t* base, size_t stride, int64_t n, int d, float* out) {
-  rows_dots(q, base, stride, n, d, out);
+  over_rows<false>(q, base, stride, n, d, out);
 }
 void dots_gather_h(const float* q, const uint16_t* base, size_t stride, const int32_t* ids, int64_t n, int d,
                    float* out) {

@@ -329,7 +329,8 @@ TEST(max_f32_matches_max_element) {
     const float w = *std::max_element(x.begin(), x.end()), g = max_f32(x.data(), int64_t(x.size()));
     std::memcpy(&want, &w, 4);
     std::memcpy(&got, &g, 4);
-    if (want != got) TOME_FAIL(what + " n " + std::to_string(x.size()) + ": " + std::to_string(g) + " vs " + std::to_string(w));
+    if (want != got)
+      TOME_FAIL(what + " n " + std::to_string(x.size()) + ": " + std::to_string(g) + " vs " + std::to_string(w));
   };
   std::mt19937 rng(5);
   for (int n : {1, 7, 8, 31, 32, 33, 39, 40, 63, 64, 65, 100, 1000, 4097}) {

@@ -69,14 +69,15 @@ TEST(block32_tiles_bit_exact_with_scalar) {
           for (int n_w = 1; n_w <= k::kMaxWeightRows; ++n_w)
             for (int n_act = 1; n_act <= k::kMaxActRows; ++n_act) {
               float out[k::kMaxActRows][7];  // out_stride 7: outputs need not be packed
-              flavours[f](k::DotTile{tr.w.data(), tr.w_stride, n_w, tr.a.data(), tr.a_stride, n_act, n, &out[0][0], 7});
+              flavours[f](
+                  k::DotTile{tr.w.data(), tr.w_stride, n_w, tr.a.data(), tr.a_stride, n_act, n, &out[0][0], 7});
               for (int a = 0; a < n_act; ++a)
                 for (int r = 0; r < n_w; ++r)
                   if (bits(out[a][r]) != bits(single[a][r]))
                     TOME_FAIL(tname(t) + (f ? " vnni" : " avx2") + (extreme ? " extreme" : "") + " n " +
-                              std::to_string(n) + " tile " + std::to_string(n_w) + "x" + std::to_string(n_act) + " at " + std::to_string(r) + "," +
-                              std::to_string(a) + ": " + std::to_string(out[a][r]) + " vs " +
-                              std::to_string(single[a][r]));
+                              std::to_string(n) + " tile " + std::to_string(n_w) + "x" + std::to_string(n_act) +
+                              " at " + std::to_string(r) + "," + std::to_string(a) + ": " +
+                              std::to_string(out[a][r]) + " vs " + std::to_string(single[a][r]));
             }
         }
       }

@@ -25,12 +25,12 @@ void sort_by_distance(const uint16_t* keys, int d, const float* pivot, const int
 int prune_occlusion(const uint16_t* keys, int d, const DistId* cands, int64_t n_cands, int max_out, float alpha,
                     int32_t* out, int n_kept) {
   const float a2 = alpha * alpha;  // on squared distances
-  // The kept neighbours as f32 rows, back to back: a candidate is checked against
-  // four at a time (independent sums) from rows widened once (widening each kept
-  // key again for every candidate, one dependent sum at a time, made the build's
-  // link step 7% longer: a pruning there reads all of its ~160 candidates).
-  thread_local std::vector<float> kc, kept_rows;
-  kc.resize(size_t(d));
+  // The kept neighbours as f32 rows, back to back: a candidate is widened once,
+  // into the slot it takes if kept, and checked against four kept rows at a time
+  // (independent sums). Widening each kept key again for every candidate, one
+  // dependent sum at a time, made the build's link step 7% longer: a pruning
+  // there reads all of its ~160 candidates.
+  thread_local std::vector<float> kept_rows;
   kept_rows.resize(size_t(std::max(max_out, n_kept)) * size_t(d));
   for (int j = 0; j < n_kept; ++j)
     f16_to_f32_row(keys + size_t(out[j]) * size_t(d), kept_rows.data() + size_t(j) * d, d);
@@ -38,16 +38,15 @@ int prune_occlusion(const uint16_t* keys, int d, const DistId* cands, int64_t n_
   float dist[4];
   for (int64_t i = 0; i < n_cands && kept < max_out; ++i) {
     const DistId& c = cands[i];
-    f16_to_f32_row(keys + size_t(c.id) * size_t(d), kc.data(), d);
+    float* kc = kept_rows.data() + size_t(kept) * d;  // the next free slot (kept < max_out)
+    f16_to_f32_row(keys + size_t(c.id) * size_t(d), kc, d);
     bool occluded = false;
     for (int j = 0; j < kept && !occluded; j += 4) {
       const int m = std::min(4, kept - j);
-      l2_rows(kc.data(), kept_rows.data() + size_t(j) * d, size_t(d), m, d, dist);
+      l2_rows(kc, kept_rows.data() + size_t(j) * d, size_t(d), m, d, dist);
       for (int t = 0; t < m; ++t) occluded |= a2 * dist[t] < c.dist;
     }
-    if (occluded) continue;
-    std::copy(kc.begin(), kc.end(), kept_rows.begin() + std::ptrdiff_t(kept) * d);
-    out[kept++] = c.id;
+    if (!occluded) out[kept++] = c.id;
   }
   return kept;
 }

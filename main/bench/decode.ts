@@ -15,6 +15,7 @@ import * as os from "node:os";
 import type { BenchOptions } from "../cli/commands/bench";
 import { loadAddon, type AttentionMode } from "../engine/native";
 import { admissionOrder, sessionBytes, turnRatios, WARMUP, warmedUp, type PlannedRow } from "./decode-turns";
+import { describeHost, probeHost } from "./host-probe";
 import { StepAverages } from "./step-averages";
 import { prepareDecode, syntheticModel, timedSteps, type DecodeState } from "./synthetic";
 
@@ -77,6 +78,8 @@ export async function benchDecode(o: BenchOptions) {
   const rows: DecodeRow[] = [];
   const log = (s: string) => process.stderr.write(s + "\n");
   const reserve = RESERVE_SHARE * os.totalmem();
+  const host = probeHost(); // before any session fills memory
+  log(describeHost(host));
   for (const shape of shapes) {
     const model = new addon.Model(await syntheticModel("llama", shape, "q8_0"));
     const info = model.info();
@@ -142,5 +145,5 @@ export async function benchDecode(o: BenchOptions) {
   }
   rows.sort((a, b) => shapes.indexOf(a.shape) - shapes.indexOf(b.shape) || a.ctx - b.ctx || modes.indexOf(a.mode) - modes.indexOf(b.mode));
   const warmup = { block_steps: WARMUP.blockSteps, min_steps: WARMUP.minSteps, max_steps: WARMUP.maxSteps, steady: WARMUP.steady };
-  return { suite: "decode", threads, warmup, turn_steps: TURN_STEPS, rows };
+  return { suite: "decode", host, threads, warmup, turn_steps: TURN_STEPS, rows };
 }

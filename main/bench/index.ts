@@ -17,6 +17,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { loadAddon, packageRoot } from "../engine/native";
 import { hnswRows, readWorkloadDump } from "./hnsw";
+import { describeHost, probeHost } from "./host-probe";
 import { syntheticModel } from "./synthetic";
 import { requireTestData } from "./test-data";
 
@@ -108,6 +109,8 @@ export async function benchIndex(o: { json: boolean; quick: boolean; threads?: n
   const rows: IndexRow[] = [];
   const log = (s: string) => process.stderr.write(s + "\n");
   const t0 = performance.now();
+  const host = probeHost();
+  log(describeHost(host));
   log("index: ood workload, 128K keys");
   rows.push(...runWorkload(["--workload", "ood", "--n", "131072", "--threads", threads, "--keys-graph"], "ood", o.quick, log));
   if (!o.quick) {
@@ -134,7 +137,7 @@ export async function benchIndex(o: { json: boolean; quick: boolean; threads?: n
     log(`  ${r.workload} ${r.index} ${r.param ?? ""}: recall@${r.k} ${r.recall.toFixed(3)} scanning ${(100 * r.scanned_frac).toFixed(2)}% ${r.search_us.toFixed(0)} us${r.note ? ` (${r.note})` : ""}`);
   log(goalLine(rows));
   log(`index: ${((performance.now() - t0) / 1e3).toFixed(0)} s`);
-  return { suite: "index", rows };
+  return { suite: "index", host, rows };
 }
 
 /** The issue's goal, checked on the OOD rows: graph >= 0.95 scanning <= 2%; key-only indexes need >= 30% for 0.95. */

@@ -1,6 +1,7 @@
 #include "gguf/file_map.h"
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <limits>
 
@@ -60,6 +61,51 @@ FileMap::~FileMap() {
 
 #else
 
+namespace {
+// The file mapped read-only at a 2 MiB-aligned address, so that the page
+// cache's large folios (Linux 6.x readahead, with MADV_HUGEPAGE asking for
+// 2 MiB ones) can be mapped as whole 2 MiB pages: a decode step streams every
+// weight once, and on 4 KiB pages that is a TLB miss (a nested page walk in a
+// VM) every 4 KiB, more of them while a long context's random reads hold the
+// TLB. Measured (smol q8_0, one process, the same weights in two files mapped
+// this way and unaligned, each model with a 4K prefilled and a 128K synthetic
+// retrieval session, blocks of 32 steps alternating, six each): matmul 5.58
+// against 6.52 ms a step at 4K, 5.57 against 6.96 at 128K (ranges 5.29-6.07
+// against 6.14-7.98). Mapped this way after the page cache was dropped, 129 of
+// the 133 MB file came on 2 MiB pages (smaps' FilePmdMapped; 88 MB aligned
+// without the advice, none unaligned); pages the cache already holds as small
+// folios stay small. The mapping stays
+// file-backed either way (the kernel may drop its pages and read them again);
+// where no aligned range can be had it is an ordinary mapping.
+void* map_on_huge_boundary(int fd, size_t size) {
+  constexpr size_t kHuge = size_t(2) << 20;
+  if (size >= kHuge && size <= std::numeric_limits<size_t>::max() - kHuge) {
+    void* r = ::mmap(nullptr, size + kHuge, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (r != MAP_FAILED) {
+      const uintptr_t base = reinterpret_cast<uintptr_t>(r);
+      const uintptr_t at = (base + kHuge - 1) / kHuge * kHuge;
+      void* p = ::mmap(reinterpret_cast<void*>(at), size, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, 0);
+      if (p == MAP_FAILED) {
+        const int e = errno;
+        ::munmap(r, size + kHuge);
+        errno = e;
+        return MAP_FAILED;
+      }
+      // the reservation's head and tail around the file (page-rounded)
+      const size_t page = size_t(sysconf(_SC_PAGESIZE));
+      const uintptr_t end = (at + size + page - 1) / page * page;
+      if (at > base) ::munmap(r, at - base);
+      if (base + size + kHuge > end) ::munmap(reinterpret_cast<void*>(end), base + size + kHuge - end);
+#ifdef MADV_HUGEPAGE
+      ::madvise(p, size / kHuge * kHuge, MADV_HUGEPAGE);
+#endif
+      return p;
+    }
+  }
+  return ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+}
+}  // namespace
+
 std::unique_ptr<FileMap> FileMap::open(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw Error("IO_OPEN", "cannot open " + path + ": " + std::strerror(errno));
@@ -83,7 +129,7 @@ std::unique_ptr<FileMap> FileMap::open(const std::string& path) {
     ::close(fd);
     throw Error("IO_MMAP", path + " is too large to map on this system");
   }
-  void* p = ::mmap(nullptr, size_t(m->size_), PROT_READ, MAP_PRIVATE, fd, 0);
+  void* p = map_on_huge_boundary(fd, size_t(m->size_));
   int e = errno;
   ::close(fd);  // the mapping keeps the file open
   if (p == MAP_FAILED) throw Error("IO_MMAP", "cannot map " + path + ": " + std::strerror(e));

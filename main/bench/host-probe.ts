@@ -78,7 +78,7 @@ function cpuinfoField(text: string, name: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-/** The CPU and a 1 GiB random-read chase (~1 s; run it before the sessions fill memory). */
+/** The CPU and a 1 GiB random-read chase (~3.5 s here; run it before the sessions fill memory). */
 export function probeHost(bytes = 1 << 30, steps = 1 << 21): HostProbe {
   const probe: HostProbe = { cpu: os.cpus()[0]?.model ?? "unknown", random_read_ns: 0, probe_bytes: bytes };
   try {

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -18,10 +19,19 @@ namespace {
 
 constexpr size_t kHuge = size_t(2) << 20;
 
-std::string temp_path(const std::string& name) {
-  const char* dir = std::getenv("TMPDIR");
-  return std::string(dir && *dir ? dir : "/tmp") + "/tome_test_file_map_" + name;
-}
+// A folder of its own for each test (ctest runs tests side by side), removed after.
+struct TempDir {
+  std::string path;
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "tome-file-map-XXXXXX").string();
+    path = mkdtemp(tmpl.data()) ? tmpl : std::string();
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+  std::string file(const std::string& name) const { return path + "/" + name; }
+};
 
 // A file of n bytes whose byte i is a hash of i, so a shifted or wrong page shows.
 std::vector<uint8_t> write_file(const std::string& path, size_t n) {
@@ -51,7 +61,8 @@ size_t reserved_bytes() {
 }  // namespace
 
 TEST(maps_every_size_byte_for_byte) {
-  const std::string path = temp_path("sizes");
+  TempDir dir;
+  const std::string path = dir.file("sizes");
   for (size_t n : {size_t(1), size_t(4096), kHuge - 1, kHuge, kHuge + 12345, 5 * kHuge + 7}) {
     const std::vector<uint8_t> want = write_file(path, n);
     auto m = FileMap::open(path);
@@ -64,22 +75,22 @@ TEST(maps_every_size_byte_for_byte) {
       TOME_FAIL("a " + std::to_string(n) + "-byte file is not on a 2 MiB boundary");
 #endif
   }
-  std::remove(path.c_str());
 }
 
 TEST(empty_file_maps_as_no_bytes) {
-  const std::string path = temp_path("empty");
+  TempDir dir;
+  const std::string path = dir.file("empty");
   write_file(path, 0);
   auto m = FileMap::open(path);
   CHECK_EQ(m->size(), uint64_t(0));
-  std::remove(path.c_str());
 }
 
 #ifdef __linux__
 TEST(reservation_is_given_back) {
   // each open reserves 2 MiB more than the file and keeps only the file's
   // pages: what is left of the reservation would stay as inaccessible bytes
-  const std::string path = temp_path("reserve");
+  TempDir dir;
+  const std::string path = dir.file("reserve");
   write_file(path, 3 * kHuge + 100);
   { auto warm = FileMap::open(path); }
   const size_t before = reserved_bytes();
@@ -88,12 +99,12 @@ TEST(reservation_is_given_back) {
     CHECK(m->data()[0] == uint8_t(0));
   }
   CHECK_EQ(reserved_bytes(), before);
-  std::remove(path.c_str());
 }
 #endif
 
 TEST(missing_file_and_folder_are_open_errors) {
-  for (const std::string& path : {temp_path("does_not_exist"), std::string("/")}) {
+  TempDir dir;
+  for (const std::string& path : {dir.file("does_not_exist"), dir.path}) {
     try {
       FileMap::open(path);
       TOME_FAIL(path + " opened");

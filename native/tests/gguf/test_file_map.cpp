@@ -3,35 +3,21 @@
 // rest of the reservation given back.
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
 
 #include "common/error.h"
 #include "gguf/file_map.h"
+#include "temp_dir.h"
 #include "test_harness.h"
 
 using tome::FileMap;
+using tome_test::TempDir;
 
 namespace {
 
 constexpr size_t kHuge = size_t(2) << 20;
-
-// A folder of its own for each test (ctest runs tests side by side), removed after.
-struct TempDir {
-  std::string path;
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "tome-file-map-XXXXXX").string();
-    path = mkdtemp(tmpl.data()) ? tmpl : std::string();
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return path + "/" + name; }
-};
 
 // A file of n bytes whose byte i is a hash of i, so a shifted or wrong page shows.
 std::vector<uint8_t> write_file(const std::string& path, size_t n) {

@@ -10,20 +10,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "temp_dir.h"
+
 namespace store_test {
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "tome-store-XXXXXX").string();
-    path = mkdtemp(tmpl.data()) ? tmpl : std::string();
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return path + "/" + name; }
-};
+using TempDir = tome_test::TempDir;  // temp_dir.h
 
 // Runs fn in a forked child; returns its exit status (or 128 + signal).
 // The child must not share open SQLite connections with the parent.

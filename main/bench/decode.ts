@@ -16,7 +16,7 @@ import type { BenchOptions } from "../cli/commands/bench";
 import { loadAddon, type AttentionMode } from "../engine/native";
 import { admissionOrder, sessionBytes, turnRatios, WARMUP, warmedUp, type PlannedRow } from "./decode-turns";
 import { describeHost, probeHost } from "./host-probe";
-import { StepAverages } from "./step-averages";
+import { describePhases, StepAverages, type StepPhase } from "./step-averages";
 import { prepareDecode, syntheticModel, timedSteps, type DecodeState } from "./synthetic";
 
 export interface DecodeRow {
@@ -33,6 +33,9 @@ export interface DecodeRow {
   block_ms: number[];
   /** ms per token of each untimed block of WARMUP.blockSteps steps before them, in time order. */
   warmup_block_ms: number[];
+  /** The engine's mean ms a timed step in each phase (StepStats.ms; a row's phases sum to
+   * less than ms_per_token by what the step spends outside them: the call, sampling). */
+  phase_ms: Record<StepPhase, number>;
 }
 
 const PREFILL_LIMIT = Number(process.env.TOME_BENCH_PREFILL_LIMIT ?? 4096);
@@ -102,10 +105,11 @@ export async function benchDecode(o: BenchOptions) {
       rows.push({
         mode: x.mode, shape, ctx: x.ctx, ms_per_token: ms, kv_source: x.kvSource, build_s: x.state.buildS,
         keys_scanned_frac: scanned, in_turns: inTurns, block_ms: x.blocks, warmup_block_ms: x.warmup,
+        phase_ms: x.state.averages.phases(),
       });
       log(`decode ${shape} ctx ${x.ctx} ${x.mode}: ${ms.toFixed(1)} ms/token (${x.kvSource}${inTurns ? ", in turns" : ", alone"}; ` +
         `blocks ${x.blocks.map((b) => b.toFixed(1)).join(" ")} after untimed ${x.warmup.map((b) => b.toFixed(1)).join(" ")}; first step ${x.state.firstMs.toFixed(0)} ms, ` +
-        `index build ${x.state.buildS.toFixed(1)} s, scanned ${(100 * scanned).toFixed(2)}%)`);
+        `index build ${x.state.buildS.toFixed(1)} s, scanned ${(100 * scanned).toFixed(2)}%; ms a step: ${describePhases(x.state.averages.phases())})`);
     };
 
     // untimed turns until every row is steady (warmedUp), then TURN_STEPS

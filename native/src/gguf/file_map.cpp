@@ -74,9 +74,9 @@ namespace {
 // against 6.14-7.98). Mapped this way after the page cache was dropped, 129 of
 // the 133 MB file came on 2 MiB pages (smaps' FilePmdMapped; 88 MB aligned
 // without the advice, none unaligned); pages the cache already holds as small
-// folios stay small. The mapping stays
-// file-backed either way (the kernel may drop its pages and read them again);
-// where no aligned range can be had it is an ordinary mapping.
+// folios stay small. The mapping stays file-backed either way (the kernel may
+// drop its pages and read them again); where no aligned range can be had it is
+// an ordinary mapping.
 void* map_on_huge_boundary(int fd, size_t size) {
   constexpr size_t kHuge = size_t(2) << 20;
   if (size >= kHuge && size <= std::numeric_limits<size_t>::max() - kHuge) {

@@ -103,14 +103,15 @@ export async function benchDecode(o: BenchOptions) {
     const finish = (x: Live, inTurns: boolean) => {
       const ms = x.blocks.reduce((a, b) => a + b, 0) / x.blocks.length;
       const scanned = x.state.averages.keysScannedFrac;
+      const phaseMs = x.state.averages.phases();
       rows.push({
         mode: x.mode, shape, ctx: x.ctx, ms_per_token: ms, kv_source: x.kvSource, build_s: x.state.buildS,
         keys_scanned_frac: scanned, in_turns: inTurns, block_ms: x.blocks, warmup_block_ms: x.warmup,
-        phase_ms: x.state.averages.phases(),
+        phase_ms: phaseMs,
       });
       log(`decode ${shape} ctx ${x.ctx} ${x.mode}: ${ms.toFixed(1)} ms/token (${x.kvSource}${inTurns ? ", in turns" : ", alone"}; ` +
         `blocks ${x.blocks.map((b) => b.toFixed(1)).join(" ")} after untimed ${x.warmup.map((b) => b.toFixed(1)).join(" ")}; first step ${x.state.firstMs.toFixed(0)} ms, ` +
-        `index build ${x.state.buildS.toFixed(1)} s, scanned ${(100 * scanned).toFixed(2)}%; ms a step: ${describePhases(x.state.averages.phases())})`);
+        `index build ${x.state.buildS.toFixed(1)} s, scanned ${(100 * scanned).toFixed(2)}%; ms a step: ${describePhases(phaseMs)})`);
     };
 
     // untimed turns until every row is steady (warmedUp), then TURN_STEPS

@@ -18,13 +18,17 @@ export const STEP_PHASES = [
 ] as const;
 export type StepPhase = (typeof STEP_PHASES)[number];
 
+function perPhase(value: (p: StepPhase) => number): Record<StepPhase, number> {
+  return Object.fromEntries(STEP_PHASES.map((p) => [p, value(p)])) as Record<StepPhase, number>;
+}
+
 export class StepAverages {
   private steps = 0;
   private scanned = 0;
   private sampled = 0;
   private mass = 0;
   private recall = 0;
-  private phaseMs = Object.fromEntries(STEP_PHASES.map((p) => [p, 0])) as Record<StepPhase, number>;
+  private phaseMs = perPhase(() => 0);
 
   add(st: StepStats): void {
     this.steps++;
@@ -44,7 +48,7 @@ export class StepAverages {
   /** Mean ms a step of each phase (0 for every phase when no step was added). */
   phases(): Record<StepPhase, number> {
     const n = Math.max(this.steps, 1);
-    return Object.fromEntries(STEP_PHASES.map((p) => [p, this.phaseMs[p] / n])) as Record<StepPhase, number>;
+    return perPhase((p) => this.phaseMs[p] / n);
   }
 
   /** The monitor's means, or {} when it sampled no step. */

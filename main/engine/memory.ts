@@ -85,7 +85,8 @@ export interface RetrievalHostEstimate {
    * the window: a key's int8 navigation code (headDim bytes), adjacency (~110: a 16-id row,
    * and a tail row for the ~21% of keys with longer lists) and degree (2): 176 bytes a key at
    * head dim 64, the slope of the engine's index bytes from 32K to 64K keys (README, KV store:
-   * memory per key); and 1024 anchor queries an index with the heads of their lists.
+   * memory per key); and 1024 anchor queries an index (bf16) with their lists of 32 (score, id)
+   * pairs, a size and a threshold each (native/src/retrieval/graph_anchors.h).
    */
   indexBytes: number;
   /**
@@ -107,7 +108,7 @@ export function estimateRetrievalHost(summary: GgufSummary, ctx: number, sinks: 
   const indexes = (nLayer - sliding.layers) * nHeadKv; // sliding-window layers keep no index
   const keys = Math.max(0, ctx - sinks - window);
   if (keys === 0) return { indexBytes: 0, readQueryBytes: 0 };
-  const indexBytes = indexes * (keys * (headDim + 112) + 1024 * (4 * headDim + 128));
+  const indexBytes = indexes * (keys * (headDim + 112) + 1024 * (2 * headDim + 264));
   const wanted = trainingQueriesWanted(keys);
   const rows = Math.min(Math.ceil(ctx / QUERY_STRIDE) * Math.max(1, Math.round(nHead / nHeadKv)), Math.ceil((wanted * 9) / 8));
   return { indexBytes, readQueryBytes: indexes * rows * headDim * 2 };

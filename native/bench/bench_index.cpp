@@ -21,7 +21,9 @@
 //               [--width W1,W2,..]      graph rows at these search widths (expansions per
 //                                       round, graph_search.cpp; rows "graph_wW"); default 8
 //               [--cold N]              graph searches cycle over N copies of the index
-//                                       (cold caches and TLBs, as at a decode step)
+//                                       (cold caches and TLBs, as at a decode step); with
+//                                       --inserts, each key also goes into N copies in
+//                                       turn first ({"insert_us_cold":..})
 //               [--file PATH]           captured workload: keys + prefill queries,
 //                                       --test of them held out (seeded); k <= n_keys
 //               [--dump-workload PATH]  write keys, test queries and exact truth
@@ -272,6 +274,18 @@ int main(int argc, char** argv) {
     const int64_t n_ins = std::min<int64_t>(std::max<int64_t>(inserts, 0), n - 1);
     auto g = RoarGraphIndex::build(w.keys.data(), n - n_ins, size_t(d), d, w.train.data(), n_train, size_t(d), gp,
                                    &pool, &st);
+    if (n_ins > 0 && cold_copies > 1) {
+      // each key into every copy in turn, as a decode step inserts into every
+      // (layer, KV head) index: each insert meets cold caches and TLBs
+      const std::vector<uint8_t> image = g->serialize(true);
+      std::vector<std::unique_ptr<KeyIndex>> copies;
+      for (int c = 0; c < cold_copies; ++c) copies.push_back(deserialize_index(image.data(), image.size()));
+      const double t0 = thread_cpu_s();
+      for (int64_t j = n - n_ins; j < n; ++j)
+        for (auto& c : copies) c->insert(w.keys.data() + size_t(j) * d);
+      std::printf("{\"inserts\":%lld,\"copies\":%d,\"insert_us_cold\":%.1f}\n", (long long)n_ins, cold_copies,
+                  (thread_cpu_s() - t0) * 1e6 / double(n_ins) / double(cold_copies));
+    }
     if (n_ins > 0) {
       const double t0 = thread_cpu_s();
       for (int64_t j = n - n_ins; j < n; ++j) g->insert(w.keys.data() + size_t(j) * d);

@@ -265,7 +265,7 @@ describe("memory estimate", () => {
     expect(estimateMemory(gemma({}))!.kvBytesInRam).toBe(m.kvBytes); // no window: every layer global
     // retrieval: the local layers keep no index and no queries (5 global layers x 4 KV heads)
     const host = estimateRetrievalHost(gemma({ "gemma3.attention.sliding_window": 1024 }), 131072, 128, 512)!;
-    expect(host.indexBytes).toBe(5 * 4 * ((131072 - 640) * (256 + 112) + 1024 * (4 * 256 + 128)));
+    expect(host.indexBytes).toBe(5 * 4 * ((131072 - 640) * (256 + 112) + 1024 * (2 * 256 + 264)));
     expect(host.readQueryBytes).toBe(5 * 4 * 36864 * 256 * 2);
   });
   it("counts retrieval's indexes and a read's queries beside the K/V", () => {
@@ -282,7 +282,7 @@ describe("memory estimate", () => {
     };
     const at = (ctx: number) => estimateRetrievalHost(llama8b, ctx, 128, 512)!;
     // 128K: 240 bytes a key and index (int8 code 128, adjacency and degree 112), 256 indexes: 7.6 GiB
-    expect(at(131072).indexBytes).toBe(256 * ((131072 - 640) * 240 + 1024 * 640));
+    expect(at(131072).indexBytes).toBe(256 * ((131072 - 640) * 240 + 1024 * 520));
     // a read keeps about 9/8 of the 32K rows an index is built from, not the 131K rows of one
     // position in four, as bf16: 2.25 GiB of queries where there were 16 (f32, every sampled row)
     expect(at(131072).readQueryBytes).toBe(256 * 36864 * 128 * 2);

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "attention/vec_kernels.h"
+#include "common/fp16.h"
 #include "cpu/cpu_features.h"
 
 namespace tome {
@@ -51,6 +52,16 @@ void dots_rows_h(const float* q, const uint16_t* base, size_t stride, int64_t n,
   if (simd_enabled()) return avx2::dots_rows_h(q, base, stride, n, d, out);
   std::vector<float> buf(static_cast<size_t>(d));
   for (int64_t j = 0; j < n; ++j) out[j] = dot_scalar(q, widen(base + size_t(j) * stride, d, buf.data()), d);
+}
+
+void dots_rows_bf16(const float* q, const uint16_t* base, size_t stride, int64_t n, int d, float* out) {
+  if (simd_enabled()) return avx2::dots_rows_bf16(q, base, stride, n, d, out);
+  std::vector<float> buf(static_cast<size_t>(d));
+  for (int64_t j = 0; j < n; ++j) {
+    const uint16_t* r = base + size_t(j) * stride;
+    for (int i = 0; i < d; ++i) buf[size_t(i)] = bf16_to_fp32(r[i]);
+    out[j] = dot_scalar(q, buf.data(), d);
+  }
 }
 
 void dots_gather_h(const float* q, const uint16_t* base, size_t stride, const int32_t* ids, int64_t n, int d,

@@ -26,6 +26,10 @@ void dots_gather_h(const float* q, const uint16_t* base, size_t stride, const in
 void l2_gather_h(const float* q, const uint16_t* base, size_t stride, const int32_t* ids, int64_t n, int d,
                  float* out);
 float l2_sq_h(const float* a, const uint16_t* b, int d);
+// out[j] = q . row_j over consecutive rows of bf16 (anchor queries: the
+// prefill's query rows are captured as bf16, so they are stored without loss);
+// the same sums, in the same order, as dots_rows over the widened rows.
+void dots_rows_bf16(const float* q, const uint16_t* base, size_t stride, int64_t n, int d, float* out);
 
 // The int8 navigation codes of a graph index (nav_codes.h): rows of dp codes
 // (dp a multiple of 32, rows zero-padded), values in [-127, 127];
@@ -51,6 +55,7 @@ void dots_gather_h(const float* q, const uint16_t* base, size_t stride, const in
 void l2_gather_h(const float* q, const uint16_t* base, size_t stride, const int32_t* ids, int64_t n, int d,
                  float* out);
 float l2_sq_h(const float* a, const uint16_t* b, int d);
+void dots_rows_bf16(const float* q, const uint16_t* base, size_t stride, int64_t n, int d, float* out);
 }  // namespace avx2
 
 namespace vnni {

@@ -28,8 +28,22 @@ inline __m256 load8(const float* r) { return _mm256_loadu_ps(r); }
 inline __m256 load8(const uint16_t* r) {
   return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(r)));
 }
+// bf16 rows: the f32 value's high half (widening is a shift, exact).
+struct Bf16 {
+  uint16_t bits;
+};
+inline __m256 load8(const Bf16* r) {
+  const __m256i h = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(r)));
+  return _mm256_castsi256_ps(_mm256_slli_epi32(h, 16));
+}
 inline float elem(const float* r, int i) { return r[i]; }
 inline float elem(const uint16_t* r, int i) { return _cvtsh_ss(r[i]); }
+inline float elem(const Bf16* r, int i) {
+  const uint32_t w = uint32_t(r[i].bits) << 16;
+  float f;
+  __builtin_memcpy(&f, &w, sizeof f);
+  return f;
+}
 
 template <class T>
 float dot1(const float* q, const T* r, int d) {
@@ -208,5 +222,9 @@ void l2_gather_h(const float* q, const uint16_t* base, size_t stride, const int3
   gather_l2(q, base, stride, ids, n, d, out);
 }
 float l2_sq_h(const float* a, const uint16_t* b, int d) { return l2_1(a, b, d); }
+void dots_rows_bf16(const float* q, const uint16_t* base, size_t stride, int64_t n, int d, float* out) {
+  static_assert(sizeof(Bf16) == sizeof(uint16_t), "bf16 rows are uint16 arrays");
+  over_rows<false>(q, reinterpret_cast<const Bf16*>(base), stride, n, d, out);
+}
 
 }  // namespace tome::avx2

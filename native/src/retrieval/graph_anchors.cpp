@@ -3,13 +3,24 @@
 #include <algorithm>
 #include <cmath>
 
+#include "common/fp16.h"
 #include "retrieval/dot_kernels.h"
 #include "retrieval/index_io.h"
 
 namespace tome {
 
+namespace {
+// f32 -> bf16, round to nearest even; a finite value that would round past
+// the largest bf16 keeps its sign at that largest value (a score stays finite).
+uint16_t to_bf16(float v) {
+  const uint16_t b = fp32_to_bf16(v);
+  if (std::isfinite(v) && !std::isfinite(bf16_to_fp32(b))) return uint16_t((b & 0x8000u) | 0x7f7fu);
+  return b;
+}
+}  // namespace
+
 void AnchorQueries::add(const float* query, const int32_t* ids, const float* scores, int n) {
-  q.insert(q.end(), query, query + d);
+  for (int i = 0; i < d; ++i) q.push_back(to_bf16(query[i]));
   const size_t base = top.size();
   top.resize(base + size_t(ka));
   int sz = 0;
@@ -23,7 +34,7 @@ void AnchorQueries::link_and_update(const float* key, int32_t id, int r, std::ve
   const int64_t A = count();
   if (A == 0) return;
   std::vector<float> s(static_cast<size_t>(A));
-  dots_rows(key, q.data(), size_t(d), A, d, s.data());
+  dots_rows_bf16(key, q.data(), size_t(d), A, d, s.data());
   // The r anchors with the largest margin s_a - theta_a.
   TopK best(r);
   for (int64_t a = 0; a < A; ++a) best.push(s[size_t(a)] - theta[size_t(a)], int32_t(a));
@@ -50,7 +61,7 @@ void AnchorQueries::write(ByteWriter& w) const {
   w.u32(uint32_t(count()));
   w.u32(uint32_t(ka));
   for (int64_t a = 0; a < count(); ++a) {
-    w.array(q.data() + size_t(a) * size_t(d), size_t(d));
+    for (int i = 0; i < d; ++i) w.f32(bf16_to_fp32(q[size_t(a) * size_t(d) + size_t(i)]));
     // Sorted copy: the image does not depend on heap layout details.
     std::vector<Scored> h(top.begin() + a * ka, top.begin() + a * ka + top_size[size_t(a)]);
     topk_sort(h.data(), int(h.size()));
@@ -83,9 +94,10 @@ void AnchorQueries::read(ByteReader& r, int dim, int64_t n_keys) {
   std::vector<float> row;
   for (uint32_t a = 0; a < A; ++a) {
     r.array(row, uint64_t(d), "anchor query");
-    for (float v : row)
+    for (float v : row) {
       if (!std::isfinite(v)) ByteReader::fail("anchors: non-finite query");
-    q.insert(q.end(), row.begin(), row.end());
+      q.push_back(to_bf16(v));
+    }
     const uint32_t sz = r.u32();
     if (sz > k) ByteReader::fail("anchors: list longer than its cap");
     Scored* h = top.data() + size_t(a) * size_t(ka);

@@ -1,7 +1,7 @@
 // The retrieval indexes' scoring kernels (dot_kernels.h) against a double
 // precision reference, through the entry points the indexes call (AVX2 when
 // the CPU has it; the scalar bodies with TOME_FORCE_SCALAR=1). Rows are f16
-// (index keys) or f32 (centroids, anchors); gathers take ids in any order,
+// (index keys), f32 (centroids) or bf16 (anchor queries); gathers take ids in any order,
 // repeated, and counts that are not multiples of the 4-row groups; d covers
 // the 8- and 16-lane bodies and their scalar tails. The int8 gather of the
 // navigation codes is exact (int32 sums): every body against an int64 sum.
@@ -84,6 +84,35 @@ TEST(f16_and_f32_row_kernels_match_double_reference) {
     CHECK_NEAR(l2_sq(c.q.data(), c.kf.data() + size_t(5) * d, d), ref_l2(c, 5), 1e-5 * (ref_l2(c, 5) + 1.0));
     l2_rows(c.q.data(), c.kf.data(), size_t(d), c.rows, d, out.data());  // 37 rows: groups of 4 and one alone
     for (int64_t r = 0; r < c.rows; ++r) CHECK_NEAR(out[size_t(r)], ref_l2(c, r), 1e-5 * (ref_l2(c, r) + 1.0));
+  }
+}
+
+// Anchor queries are bf16 rows: the kernel's sums are dots_rows' over the
+// widened rows, bit for bit (the same order), so storing the captured bf16
+// query rows as bf16 changes no score.
+TEST(bf16_row_kernel_equals_f32_rows_widened) {
+  for (int d : {1, 7, 8, 15, 16, 33, 64, 128}) {
+    Rng rng(uint64_t(100 + d));
+    const int64_t rows = 37;  // groups of 4 and one alone
+    std::vector<float> q(static_cast<size_t>(d)), wide(static_cast<size_t>(rows * d));
+    std::vector<uint16_t> b(wide.size());
+    for (float& x : q) x = rng.normal();
+    for (size_t i = 0; i < b.size(); ++i) {
+      b[i] = fp32_to_bf16(5.0f * rng.normal());
+      wide[i] = bf16_to_fp32(b[i]);
+    }
+    std::vector<float> got(static_cast<size_t>(rows)), want(static_cast<size_t>(rows));
+    dots_rows_bf16(q.data(), b.data(), size_t(d), rows, d, got.data());
+    dots_rows(q.data(), wide.data(), size_t(d), rows, d, want.data());
+    for (int64_t r = 0; r < rows; ++r) {
+      CHECK_EQ(got[size_t(r)], want[size_t(r)]);
+      double ref = 0, mag = 0;
+      for (int i = 0; i < d; ++i) {
+        ref += double(q[size_t(i)]) * wide[size_t(r) * d + i];
+        mag += std::fabs(double(q[size_t(i)]) * wide[size_t(r) * d + i]);
+      }
+      CHECK_NEAR(got[size_t(r)], ref, 1e-6 * (mag + 1.0) * d);
+    }
   }
 }
 

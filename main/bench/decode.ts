@@ -17,7 +17,7 @@ import { loadAddon, type AttentionMode } from "../engine/native";
 import { admissionOrder, sessionBytes, turnRatios, WARMUP, warmedUp, type PlannedRow } from "./decode-turns";
 import { describeHost, probeHost } from "./host-probe";
 import { describePhases, StepAverages, type StepPhase } from "./step-averages";
-import { prepareDecode, syntheticModel, timedSteps, type DecodeState } from "./synthetic";
+import { prepareDecode, syntheticModel, timedSteps, untimedSteps, type DecodeState } from "./synthetic";
 
 export interface DecodeRow {
   mode: AttentionMode;
@@ -50,6 +50,17 @@ const N_STEPS = 64;
 // retrieval row's blocks; measured (smol, 32K synthetic, blocks of 16): the
 // retrieval row read 27.5 ms/token alternating with full, 27.3-30.5 alone.
 const TURN_STEPS = 16;
+// Untimed steps a row runs at the start of each of its turns when rows take
+// turns. The app decodes one session at a time; here every turn of a row
+// follows the other rows' turns, whose memory traffic leaves its first steps
+// slow. Measured (smol, 2026-12-04, 128K retrieval, 128K full and 4K retrieval
+// in turns of 24 steps, six turns, mean ms by step within a turn): 128K
+// retrieval 75.6, 58.7, 47.4, 55.7, then 41-55 (46 on average); 4K retrieval
+// 52.8, 30.2, 30.3, 28.0, then 23.5-31.4 (26); full 237.5, 216.0, then
+// 197-230 (209). Sixteen steps of each turn timed from its first step read
+// full over retrieval at 128K 4.29x, from its fifth 4.62x; 128K over 4K
+// retrieval 1.74x either way.
+const TURN_REWARM = 4;
 // Untimed steps before the timed ones, in turns of their own (WARMUP in
 // decode-turns.ts: blocks of 8 until each row is steady, 16 to 96 steps).
 // On this VM memory left idle while other sessions fill theirs is slow to
@@ -90,7 +101,8 @@ export async function benchDecode(o: BenchOptions) {
     const planned: PlannedRow[] = ctxs.flatMap((ctx) => modes.map((mode) => ({ ctx, mode })));
 
     const prepare = async (p: PlannedRow): Promise<Live> => {
-      const session = new addon.Session(model, { ctx: p.ctx + WARMUP.maxSteps + N_STEPS + 8, threads, attention: p.mode });
+      const steps = WARMUP.maxSteps + N_STEPS + (N_STEPS / TURN_STEPS) * TURN_REWARM;
+      const session = new addon.Session(model, { ctx: p.ctx + steps + 8, threads, attention: p.mode });
       const kvSource = p.ctx <= PREFILL_LIMIT ? "prefill" : "synthetic";
       try {
         const state = await prepareDecode(session, { ctx: p.ctx, nVocab: info.nVocab, synthetic: kvSource === "synthetic" });
@@ -115,13 +127,17 @@ export async function benchDecode(o: BenchOptions) {
     };
 
     // untimed turns until every row is steady (warmedUp), then TURN_STEPS
-    // timed steps each in turn until each has N_STEPS; rows alone are turns of one
+    // timed steps each in turn (after TURN_REWARM untimed ones when rows take
+    // turns) until each has N_STEPS; rows alone are turns of one
     const runTurns = async (xs: Live[]) => {
       while (!xs.every((x) => warmedUp(x.warmup)))
         for (const x of xs) x.warmup.push(await timedSteps(x.state, WARMUP.blockSteps));
       for (const x of xs) x.state.averages = new StepAverages();
       for (let done = 0; done < N_STEPS; done += TURN_STEPS)
-        for (const x of xs) x.blocks.push(await timedSteps(x.state, TURN_STEPS));
+        for (const x of xs) {
+          if (xs.length > 1) await untimedSteps(x.state, TURN_REWARM);
+          x.blocks.push(await timedSteps(x.state, TURN_STEPS));
+        }
       for (const x of xs) finish(x, xs.length > 1);
     };
 
@@ -151,5 +167,5 @@ export async function benchDecode(o: BenchOptions) {
   }
   rows.sort((a, b) => shapes.indexOf(a.shape) - shapes.indexOf(b.shape) || a.ctx - b.ctx || modes.indexOf(a.mode) - modes.indexOf(b.mode));
   const warmup = { block_steps: WARMUP.blockSteps, min_steps: WARMUP.minSteps, max_steps: WARMUP.maxSteps, steady: WARMUP.steady };
-  return { suite: "decode", host, threads, warmup, turn_steps: TURN_STEPS, rows };
+  return { suite: "decode", host, threads, warmup, turn_steps: TURN_STEPS, turn_rewarm: TURN_REWARM, rows };
 }

@@ -96,12 +96,21 @@ const FEED_LENGTH = 4096;
 /** `steps` steps fed the state's pseudo tokens, their stats averaged into state; wall ms per step. */
 export async function timedSteps(state: DecodeState, steps: number): Promise<number> {
   const t0 = performance.now();
+  await feedSteps(state, steps, true);
+  return (performance.now() - t0) / steps;
+}
+
+/** `steps` steps of the feed, left out of the state's averages (a decode bench turn's re-warm). */
+export async function untimedSteps(state: DecodeState, steps: number): Promise<void> {
+  await feedSteps(state, steps, false);
+}
+
+async function feedSteps(state: DecodeState, steps: number, record: boolean): Promise<void> {
   for (let i = 0; i < steps; i++) {
     const token = state.feed[state.fed++ % state.feed.length];
     await state.session.eval(Int32Array.of(token));
-    state.averages.add(state.session.lastStats());
+    if (record) state.averages.add(state.session.lastStats());
   }
-  return (performance.now() - t0) / steps;
 }
 
 /** prepareDecode, then `steps` timed steps. */

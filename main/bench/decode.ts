@@ -62,7 +62,7 @@ const TURN_STEPS = 16;
 // retrieval 1.74x either way.
 const TURN_REWARM = 4;
 // Untimed steps before the timed ones, in turns of their own (WARMUP in
-// decode-turns.ts: blocks of 8 until each row is steady, 16 to 96 steps).
+// decode-turns.ts: blocks of 8 until each row is steady, 64 to 96 steps).
 // On this VM memory left idle while other sessions fill theirs is slow to
 // touch again for a while (no guest page faults or compaction are counted:
 // the host pages it). Measured (smol 64K, retrieval, ms a step): right after

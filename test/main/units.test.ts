@@ -194,18 +194,24 @@ describe("decode bench turns", () => {
   });
 
   it("warms a row up until its untimed blocks stop getting faster, within the step bounds", () => {
-    // blocks of 8 steps: at least 16 steps, then steady once a block is less than 1.05x faster than the one before
-    expect(warmedUp([])).toBe(false);
-    expect(warmedUp([30])).toBe(false);
-    expect(warmedUp([30, 30])).toBe(true);
-    expect(warmedUp([31.4, 30])).toBe(true);
-    expect(warmedUp([31.6, 30])).toBe(false);
-    expect(warmedUp([30, 33])).toBe(true);  // slower: noise, not memory coming back
+    // the rule with a floor of 16 steps: steady once a block is less than 1.05x faster than the one before
+    const rule = { ...WARMUP, minSteps: 16 };
+    expect(warmedUp([], rule)).toBe(false);
+    expect(warmedUp([30], rule)).toBe(false);
+    expect(warmedUp([30, 30], rule)).toBe(true);
+    expect(warmedUp([31.4, 30], rule)).toBe(true);
+    expect(warmedUp([31.6, 30], rule)).toBe(false);
+    expect(warmedUp([30, 33], rule)).toBe(true);  // slower: noise, not memory coming back
     // the smol 128K retrieval row of 2026-12-02 05:17 (untimed, then its timed blocks)
-    expect(warmedUp([76.4, 44.5])).toBe(false);
-    expect(warmedUp([76.4, 44.5, 41.8])).toBe(false);
-    expect(warmedUp([76.4, 44.5, 41.8, 37.9])).toBe(false);
-    expect(warmedUp([76.4, 44.5, 41.8, 37.9, 37.6])).toBe(true);
+    expect(warmedUp([76.4, 44.5], rule)).toBe(false);
+    expect(warmedUp([76.4, 44.5, 41.8], rule)).toBe(false);
+    expect(warmedUp([76.4, 44.5, 41.8, 37.9], rule)).toBe(false);
+    expect(warmedUp([76.4, 44.5, 41.8, 37.9, 37.6], rule)).toBe(true);
+    // the default floor, 64 steps: the 2026-12-04 row whose slow fourth block had passed for steady
+    const row = [84.1, 61.1, 58.7, 73.0, 58.0, 56.6, 48.8, 47.5];
+    expect(warmedUp(row.slice(0, 4), rule)).toBe(true);
+    for (let n = 2; n < row.length; n++) expect(warmedUp(row.slice(0, n))).toBe(false);
+    expect(warmedUp(row)).toBe(true);
     // a row that keeps getting faster stops at the cap
     const faster = Array.from({ length: WARMUP.maxSteps / WARMUP.blockSteps }, (_, i) => 100 / 1.1 ** i);
     expect(warmedUp(faster.slice(0, -1))).toBe(false);

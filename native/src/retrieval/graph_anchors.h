@@ -10,11 +10,12 @@
 // index's anchors are cold at every insert: a decode step inserts into every
 // index). The queries are kept as bf16, as the engine captures prefill query
 // rows (so without loss there; images hold them as f32): 128 KB an insert at
-// 1024 anchors and d = 64, where f32 rows streamed 256 KB, 11% of a cold
-// insert (bench_index --cold 90 --inserts). The thresholds sit in one array
+// 1024 anchors and d = 64, where f32 rows streamed 256 KB (bench_index --n
+// 131072 --d 64 --inserts 600 --cold 90: a cold insert 107 -> 97 us, median
+// of six). The thresholds sit in one array
 // (4 KB), so the lists (256 bytes each) are read only for the r chosen anchors
 // and the few the key enters.
-// Memory: anchors * (2 d + 8 ka + 8) bytes (1024, 128, 32: 0.52 MiB per head).
+// Memory: anchors * (2 d + 8 ka + 8) bytes (1024, 128, 32: 0.51 MiB per head).
 #pragma once
 #include <cstdint>
 #include <vector>

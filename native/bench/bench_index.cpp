@@ -76,6 +76,14 @@ struct Eval {
 // decode step, which searches a different (layer, KV head) index each time.
 std::vector<std::unique_ptr<KeyIndex>> g_copies;
 
+// n byte-identical copies of an index (through its image).
+std::vector<std::unique_ptr<KeyIndex>> copies_of(const RoarGraphIndex& g, int n) {
+  const std::vector<uint8_t> image = g.serialize(true);
+  std::vector<std::unique_ptr<KeyIndex>> out;
+  for (int c = 0; c < n; ++c) out.push_back(deserialize_index(image.data(), image.size()));
+  return out;
+}
+
 Eval evaluate(const KeyIndex& ix0, const Workload& w, const std::vector<int32_t>& truth, int k, SearchParams sp) {
   Eval e;
   SearchResult r;
@@ -277,9 +285,7 @@ int main(int argc, char** argv) {
     if (n_ins > 0 && cold_copies > 1) {
       // each key into every copy in turn, as a decode step inserts into every
       // (layer, KV head) index: each insert meets cold caches and TLBs
-      const std::vector<uint8_t> image = g->serialize(true);
-      std::vector<std::unique_ptr<KeyIndex>> copies;
-      for (int c = 0; c < cold_copies; ++c) copies.push_back(deserialize_index(image.data(), image.size()));
+      const std::vector<std::unique_ptr<KeyIndex>> copies = copies_of(*g, cold_copies);
       const double t0 = thread_cpu_s();
       for (int64_t j = n - n_ins; j < n; ++j)
         for (auto& c : copies) c->insert(w.keys.data() + size_t(j) * d);
@@ -303,10 +309,7 @@ int main(int argc, char** argv) {
         st.link_cpu_s, st.reverse_cpu_s, st.connect_cpu_s, st.total_cpu_s,
         2.0 * double(st.n_queries) * double(n) * d / 1e9);
     g_copies.clear();
-    if (cold_copies > 1) {
-      const std::vector<uint8_t> image = g->serialize(true);
-      for (int c = 0; c < cold_copies; ++c) g_copies.push_back(deserialize_index(image.data(), image.size()));
-    }
+    if (cold_copies > 1) g_copies = copies_of(*g, cold_copies);
     const std::vector<int> efs = quick ? std::vector<int>{0} : std::vector<int>{k, k * 3 / 2, 2 * k, 3 * k, 4 * k, 6 * k};
     for (int ef : efs)
       for (int rep = 0; rep < reps; ++rep)

@@ -2,6 +2,7 @@
 // simd_enabled() confirmed the CPU has them.
 #include <immintrin.h>
 
+#include "common/fp16.h"
 #include "retrieval/dot_kernels.h"
 
 namespace tome::avx2 {
@@ -38,12 +39,7 @@ inline __m256 load8(const Bf16* r) {
 }
 inline float elem(const float* r, int i) { return r[i]; }
 inline float elem(const uint16_t* r, int i) { return _cvtsh_ss(r[i]); }
-inline float elem(const Bf16* r, int i) {
-  const uint32_t w = uint32_t(r[i].bits) << 16;
-  float f;
-  __builtin_memcpy(&f, &w, sizeof f);
-  return f;
-}
+inline float elem(const Bf16* r, int i) { return bf16_to_fp32(r[i].bits); }
 
 template <class T>
 float dot1(const float* q, const T* r, int d) {

@@ -6,7 +6,6 @@
 #include <cmath>
 #include <limits>
 #include <memory>
-#include <thread>
 
 #include "attention/partial_attention.h"
 #include "attention/vec_kernels.h"
@@ -15,44 +14,19 @@
 #include "cpu/quant.h"
 #include "cpu/thread_pool.h"
 #include "model/query_sample.h"
+#include "model/retrieval_step.h"
 #include "retrieval/dot_kernels.h"
 #include "retrieval/flat_index.h"
 #include "retrieval/ivf_index.h"
-#include "cpu/parallel.h"
 #include "retrieval/roar_graph.h"
 
 namespace tome {
 
 namespace {
-// An index's keys as rows in RAM: its own, or (a graph paged out under the
-// budget that an exact scan reads: it fell below exact_below) a copy.
-const KeyMatrix& keys_of(const KeyIndex& idx) {
-  if (idx.keys_in_ram()) return idx.key_rows();
-  thread_local KeyMatrix copy;
-  copy = KeyMatrix(idx.dim());
-  copy.storage().resize(size_t(idx.size()) * size_t(idx.dim()));
-  idx.copy_keys(0, idx.size(), copy.storage().data());
-  return copy;
-}
-
 using Clock = std::chrono::steady_clock;
-double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
-// Whole nanoseconds, for times tasks on several threads add up in an atomic
-// (microseconds truncated a monitor task of a few us by up to a third).
-int64_t ns_since(Clock::time_point t0) {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count();
-}
 
 // Smallest context (beyond sinks + window) worth an index; below it attention stays exact.
 constexpr int64_t kMinIndexedKeys = 256;
-
-// Context rows per task of the monitor's exact scan (1 MB of keys at head dim
-// 64): a 128K context is 16 tasks per sampled group, shared by the threads.
-constexpr int64_t kMonitorChunk = 8192;
-
-// Under a RAM budget, the most keys per index a layer inserts in parallel
-// tasks, their rows held together in one epoch (a decode step inserts one).
-constexpr int64_t kInsertsInTasks = 8;
 
 }  // namespace
 
@@ -73,18 +47,6 @@ void CpuStaticSet::attend(int layer, int group, const float* q, int n_q, int64_t
 }
 
 // ---- RetrievalAttention ---------------------------------------------------------
-
-// What one query head's share of a layer's step produced (see attend_layer).
-struct RetrievalAttention::HeadResult {
-  double static_ms = 0, search_ms = 0, retrieved_ms = 0, merge_ms = 0;
-  int64_t scanned = 0, indexed = 0, retrieved = 0;
-  float lse = 0;                 // static set's log-sum-exp, then the merged one
-  SearchResult found;            // this head's search (kMean, kJoint: the group's, in its first head)
-  std::vector<int32_t> positions;
-  std::vector<float> weights;    // each retrieved key's weight in this head's merged softmax
-  bool sampled = false;
-  double recall = 0, mass = 0;
-};
 
 RetrievalAttention::RetrievalAttention(const HParams& hp, const RetrievalSettings& s, const KvCache& kv)
     : hp_(hp), s_(s), kv_(kv), static_set_(new CpuStaticSet(kv, hp.head_dim, s.numerics)) {
@@ -375,264 +337,6 @@ void RetrievalAttention::monitor_head(int layer, float* sh, int64_t n_ctx, const
   int64_t hit = 0;
   for (int i = 0; i < top.size(); ++i) hit += std::binary_search(rows.begin(), rows.end(), top.at(i).id);  // rows: ascending
   r.recall = double(hit) / double(k);
-}
-
-// One layer of a decode step, in two parallel phases:
-//   1. small tasks, so that a few KV groups (3 in SmolLM-like shapes) keep every
-//      thread busy: each group's inserts (keys that left the window), the
-//      searches (one per query head, or one per group with kMean / kJoint; a group's
-//      wait for its inserts), then the static set of each group (its heads
-//      together: rows converted once);
-//   2. per KV group: its heads' attention over the group's retrieved rows (the
-//      union of the group's searches, best first), merged into the static result;
-//      then the monitor's scan of the sampled groups in chunks, and their heads.
-// Between them the caller forms each group's rows and makes them resident.
-// Each head's numbers do not depend on the split: the kernels treat heads
-// independently.
-void RetrievalAttention::attend_layer(int layer, const float* q, int64_t pos, float* out, StepStats& st,
-                                      ThreadPool& pool) {
-  if (guard_) guard_->begin_epoch();
-  const int64_t insert_end = std::max<int64_t>(s_.sinks, pos + 1 - s_.window);
-  // Keys that left the window join their group's index before that group's
-  // searches: as phase-1 tasks, one per group, that the group's searches wait
-  // for (each index sees the same inserts in the same order: the same result
-  // as inserting serially). Under a RAM budget the rows come through the row
-  // guard, which serves distinct (layer, KV head) pairs at once: a step's few
-  // keys are copied out in the tasks, in this layer's epoch; a longer
-  // catch-up (a reopen's first step) runs serially here, an epoch a key.
-  const int64_t to_insert = insert_end - indexed_end_[size_t(layer)];
-  const bool insert_tasks = to_insert > 0 && (!guard_ || to_insert <= kInsertsInTasks);
-  double insert_ms = 0;
-  if (!insert_tasks) {
-    const auto t = Clock::now();
-    insert_until(layer, insert_end);
-    st.index_insert_ms += ms_since(t);
-  }
-  const int G = hp_.n_head_kv, H = hp_.n_head, n_gqa = hp_.n_gqa(), hd = hp_.head_dim;
-  const float scale = hp_.kq_scale();
-  const bool per_head = s_.group == GroupMode::kUnion || n_gqa == 1;
-  heads_.resize(size_t(H));
-  for (HeadResult& r : heads_) r = HeadResult{};
-  auto index_of = [&](int g) { return index_[size_t(layer) * G + size_t(g)].get(); };
-  // Search tasks: (group, head), head -1 = one search for the whole group: an
-  // exact scan (an index below exact_below keys, counting this step's inserts:
-  // under the crossover a scan of every key costs less than a graph search),
-  // or the kMean / kJoint search. The group's first head holds a group search's result.
-  const int64_t pending = insert_tasks ? insert_end - indexed_end_[size_t(layer)] : 0;
-  group_exact_.assign(size_t(G), 0);
-  search_tasks_.clear();
-  for (int g = 0; g < G; ++g) {
-    const KeyIndex* idx = index_of(g);
-    // flat mode: every group by one scan (each key read once for its heads)
-    group_exact_[size_t(g)] = idx && (s_.mode == AttentionMode::FLAT ||
-                                      (s_.exact_below > 0 && idx->size() + pending < s_.exact_below));
-    if (per_head && !group_exact_[size_t(g)])
-      for (int i = 0; i < n_gqa; ++i) search_tasks_.push_back({g, g * n_gqa + i});
-    else
-      search_tasks_.push_back({g, -1});
-  }
-  // Under a RAM budget an index paged out serves its searches through one
-  // record cache (and its lock): the groups' heads interleaved, so that the
-  // threads search different indexes at once.
-  if (guard_) {
-    auto rank = [&](const std::pair<int, int>& t) { return t.second < 0 ? 0 : t.second - t.first * n_gqa; };
-    std::stable_sort(search_tasks_.begin(), search_tasks_.end(),
-                     [&](const std::pair<int, int>& a, const std::pair<int, int>& b) { return rank(a) < rank(b); });
-  }
-  const int n_search = int(search_tasks_.size());
-
-  SearchParams p;
-  p.ef = s_.ef > 0 ? s_.ef : 0;
-  if (widen_steps_ > 0) p.widen = 2;
-  p.nprobe = s_.nprobe;
-  p.group = s_.group;
-
-  // tasks: [inserts (G, when insert_tasks)] [searches (n_search)] [static sets (G)]
-  const int n_insert = insert_tasks ? G : 0;
-  std::atomic<bool>* const inserted = inserted_.get();
-  for (int g = 0; g < G; ++g) inserted[g].store(!insert_tasks);
-  std::atomic<int64_t> insert_ns{0};
-  auto t0 = Clock::now();
-  parallel_dynamic(&pool, n_insert + n_search + G, 1, [&](int64_t task, int) {
-    if (task < n_insert) {
-      const int g = int(task);
-      const auto t = Clock::now();
-      // (set even when the insert throws: the group's searches wait for it,
-      // and the step then fails with the insert's error)
-      struct Done {
-        std::atomic<bool>& flag;
-        ~Done() { flag.store(true, std::memory_order_release); }
-      } done{inserted[size_t(g)]};
-      insert_group_until(layer, g, indexed_end_[size_t(layer)], insert_end, false);
-      insert_ns += ns_since(t);
-      return;
-    }
-    task -= n_insert;
-    if (task < n_search) {
-      const int g = search_tasks_[size_t(task)].first, head = search_tasks_[size_t(task)].second;
-      const int h = head >= 0 ? head : g * n_gqa;
-      // Tasks are handed out in order, so this group's insert is already
-      // running on another thread (or done): a short wait at most.
-      while (!inserted[size_t(g)].load(std::memory_order_acquire)) std::this_thread::yield();
-      const KeyIndex* idx = index_of(g);
-      if (!idx || idx->size() == 0) return;
-      HeadResult& r = heads_[size_t(h)];
-      SearchParams ph = p;
-      ph.k = int(std::min<int64_t>(s_.top_k, idx->size()));
-      auto t = Clock::now();
-      if (head >= 0) idx->search(q + size_t(h) * hd, ph, r.found);
-      else if (group_exact_[size_t(g)]) exact_search_group(keys_of(*idx), q + size_t(h) * hd, n_gqa, ph.k, r.found);
-      else idx->search_group(q + size_t(h) * hd, n_gqa, ph, r.found);
-      r.search_ms += ms_since(t);
-      r.scanned += r.found.keys_scanned;
-      r.indexed += idx->size();
-      return;
-    }
-    const int g = int(task - n_search);
-    thread_local std::vector<float> lse;
-    lse.resize(size_t(n_gqa));
-    auto t = Clock::now();
-    static_set_->attend(layer, g, q + size_t(g) * n_gqa * hd, n_gqa, pos, s_.sinks, s_.window, scale,
-                        out + size_t(g) * n_gqa * hd, lse.data());
-    for (int i = 0; i < n_gqa; ++i) heads_[size_t(g * n_gqa + i)].lse = lse[i];
-    heads_[size_t(g * n_gqa)].static_ms += ms_since(t);
-  });
-  if (insert_tasks) indexed_end_[size_t(layer)] = insert_end;
-  insert_ms = 1e-6 * double(insert_ns.load());
-
-  // each group's retrieved rows: the union of its heads' results, ascending,
-  // so that the attention pass reads the cache's rows in address order (rows
-  // sharing a page or a line are read together) and sums them in context
-  // order, as full attention does; the monitor looks positions up in it
-  group_rows_.resize(size_t(G));
-  for (int g = 0; g < G; ++g) {
-    std::vector<int32_t>& rows = group_rows_[size_t(g)];
-    rows.clear();
-    const bool by_head = per_head && !group_exact_[size_t(g)];
-    for (int i = 0; i < (by_head ? n_gqa : 1); ++i) {
-      const SearchResult& f = heads_[size_t(g * n_gqa + i)].found;
-      for (int32_t id : f.ids) rows.push_back(int32_t(s_.sinks + id));
-    }
-    std::sort(rows.begin(), rows.end());
-    rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
-  }
-
-  // Phase 2 per KV group: its heads attend to the group's rows in one pass, so
-  // each retrieved K and V row is read from memory once, not once per head
-  // (random rows: the pass is memory-bound). Heads are independent in the
-  // kernel, so each head's numbers are what a pass of its own would give.
-  // After the groups, the monitor's exact scan of this layer's sampled groups,
-  // a chunk of the context a task (in one task a 128K context's scan held one
-  // thread ~1.7 ms while the other waited); then each sampled head's softmax.
-  monitor_groups_.clear();
-  for (int g = 0; g < G; ++g)
-    if (monitored(layer, g)) monitor_groups_.push_back(g);
-  const int64_t n_ctx = pos + 1;
-  const int64_t n_chunks = (n_ctx + kMonitorChunk - 1) / kMonitorChunk;
-  const int64_t n_monitor = int64_t(monitor_groups_.size()) * n_chunks;
-  if (monitor_scores_.size() < monitor_groups_.size()) monitor_scores_.resize(monitor_groups_.size());
-  for (size_t i = 0; i < monitor_groups_.size(); ++i) monitor_scores_[i].resize(size_t(n_gqa) * size_t(n_ctx));
-  std::atomic<int64_t> monitor_ns{0};
-  parallel_dynamic(&pool, G + n_monitor, 1, [&](int64_t task, int) {
-    if (task >= G) {
-      const int64_t i = (task - G) / n_chunks, c0 = (task - G) % n_chunks * kMonitorChunk;
-      const int g = monitor_groups_[size_t(i)];
-      const auto t = Clock::now();
-      monitor_scores(layer, g, q + size_t(g) * n_gqa * hd, n_gqa, n_ctx, c0, std::min(n_ctx, c0 + kMonitorChunk),
-                     monitor_scores_[size_t(i)].data());
-      monitor_ns += ns_since(t);
-      return;
-    }
-    const int g = int(task), h0 = g * n_gqa;
-    const std::vector<int32_t>& rows = group_rows_[size_t(g)];
-    if (!rows.empty()) {
-      thread_local std::vector<float> o_r, l_r, probs, scratch;
-      const int64_t n = int64_t(rows.size());
-      // under a RAM budget the rows are gathered, from RAM or read back, into a
-      // contiguous copy (the groups' reads overlap); the kernel reads the same values
-      thread_local std::vector<uint16_t> k_rows, v_rows;
-      thread_local std::vector<int32_t> seq;
-      KvRows kv = kv_.rows(layer, g);
-      const int32_t* at = rows.data();
-      if (guard_) {
-        k_rows.resize(size_t(n) * hd);
-        v_rows.resize(size_t(n) * hd);
-        guard_->gather_rows(layer, g, rows.data(), n, k_rows.data(), v_rows.data());
-        kv = KvRows{k_rows.data(), v_rows.data(), size_t(hd)};
-        for (int64_t i = int64_t(seq.size()); i < n; ++i) seq.push_back(int32_t(i));
-        at = seq.data();
-      }
-      o_r.resize(size_t(n_gqa) * hd);
-      l_r.resize(size_t(n_gqa));
-      probs.resize(size_t(n_gqa) * size_t(n));
-      auto t = Clock::now();
-      attend_gather(q + size_t(h0) * hd, n_gqa, kv, at, n, hd, scale, o_r.data(),
-                    l_r.data(), scratch, probs.data(), s_.numerics);
-      heads_[size_t(h0)].retrieved_ms += ms_since(t);
-      heads_[size_t(h0)].retrieved += n;
-      for (int i = 0; i < n_gqa; ++i) {
-        HeadResult& r = heads_[size_t(h0 + i)];
-        t = Clock::now();
-        merge_partial(out + size_t(h0 + i) * hd, &r.lse, o_r.data() + size_t(i) * hd, &l_r[size_t(i)], 1, hd);
-        const float w = std::exp(l_r[size_t(i)] - r.lse);  // the retrieved part's share of the merged softmax
-        const float* p = probs.data() + size_t(i) * size_t(n);
-        r.positions.assign(rows.begin(), rows.end());
-        r.weights.resize(size_t(n));
-        for (int64_t j = 0; j < n; ++j) r.weights[size_t(j)] = p[j] * w;
-        r.merge_ms += ms_since(t);
-      }
-    }
-  });
-  // each sampled head's softmax, recall and mass, a task each
-  parallel_dynamic(&pool, int64_t(monitor_groups_.size()) * n_gqa, 1, [&](int64_t task, int) {
-    const int64_t i = task / n_gqa;
-    const int g = monitor_groups_[size_t(i)], h = int(task % n_gqa);
-    const auto t = Clock::now();
-    monitor_head(layer, monitor_scores_[size_t(i)].data() + size_t(h) * size_t(n_ctx), n_ctx, group_rows_[size_t(g)],
-                 heads_[size_t(g * n_gqa + h)]);
-    monitor_ns += ns_since(t);
-  });
-  const double wall = ms_since(t0);
-
-  // Phase times are per task on several threads; scale them so they add up to
-  // the layer's wall time (the latency each phase is responsible for).
-  const double monitor_ms = 1e-6 * double(monitor_ns.load());
-  double busy = insert_ms + monitor_ms;
-  for (const HeadResult& r : heads_) busy += r.static_ms + r.search_ms + r.retrieved_ms + r.merge_ms;
-  const double f = busy > 0 ? wall / busy : 0;
-  st.index_insert_ms += insert_ms * f;
-  st.monitor_ms += monitor_ms * f;
-  int sampled = 0;
-  double recall = 0, mass = 0;
-  for (int h = 0; h < H; ++h) {
-    const HeadResult& r = heads_[size_t(h)];
-    st.static_ms += r.static_ms * f;
-    st.search_ms += r.search_ms * f;
-    st.retrieved_ms += r.retrieved_ms * f;
-    st.merge_ms += r.merge_ms * f;
-    st.keys_scanned += r.scanned;
-    st.keys_indexed += r.indexed;
-    st.keys_retrieved += r.retrieved;
-    st.add_position_weights(r.positions.data(), r.weights.data(), r.positions.size());
-    if (r.sampled) {  // one sample per (layer, group): the mean over its heads
-      if (h % n_gqa == 0) ++sampled;
-      recall += r.recall / n_gqa;
-      mass += r.mass / n_gqa;
-    }
-  }
-  st.top_k = s_.top_k;
-  if (sampled) {
-    st.quality_samples += sampled;
-    st.recall_sum += recall;
-    st.mass_sum += mass;
-    if (s_.widen_below > 0 && mass / sampled < s_.widen_below) {
-      // the rest of this step and the next monitor_every steps (end_step()
-      // counts this one down too), so the next monitor step measures the
-      // widened beam and renews it while the mass stays low
-      widen_steps_ = s_.monitor_every + 1;
-      st.widened = true;
-    }
-  }
 }
 
 void RetrievalAttention::set_row_guard(KvRowGuard* guard) {

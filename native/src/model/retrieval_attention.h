@@ -117,8 +117,8 @@ class RetrievalAttention {
   bool set_query_level(int level);
 
   // One token at position pos of layer l: q (n_head, hd) -> out (n_head, hd).
-  // Inserts the keys that left the window first. Thread-safe across groups only
-  // through attend_layer(), which parallelizes over KV groups.
+  // Inserts the keys that left the window first. Runs the layer's inserts,
+  // searches and attention as tasks on pool's threads (retrieval_step.cpp).
   void attend_layer(int layer, const float* q, int64_t pos, float* out, StepStats& st, ThreadPool& pool);
 
   // Under a RAM budget: rows are made resident through guard before they are
@@ -168,7 +168,9 @@ class RetrievalAttention {
   int64_t indexed_end(int layer) const { return indexed_end_[size_t(layer)]; }
 
  private:
-  struct HeadResult;
+  struct HeadResult;     // retrieval_step.h
+  struct RowPart;
+  struct GroupProgress;
   // Whether layer l's prefill queries are kept (for a graph still to be built).
   bool keeps_queries(int layer) const { return s_.mode == AttentionMode::RETRIEVAL && !active_ && indexed_layer(layer); }
   void schedule_reconnect(size_t pair);
@@ -178,6 +180,12 @@ class RetrievalAttention {
   // guard: with own_epochs, each in an epoch of its own (serial callers only).
   void insert_group_until(int layer, int g, int64_t begin, int64_t end, bool own_epochs);
   bool monitored(int layer, int g) const;
+  // attend_layer's pieces (retrieval_step.cpp). Group g's rows: the union of
+  // its searches' results, ascending. A part: its heads' attention over its
+  // share of those rows. The merge: its parts into the static result in out.
+  void form_group_rows(int g, bool by_head);
+  void attend_part(int layer, int g, int part, const float* q);
+  void merge_group(int g, int n_parts, float* out);
   // The monitor (retrieval_attention.cpp). q: the group's n_q query heads;
   // s: their scores, n_q rows of n_ctx, those of rows [c0, c1) written.
   void monitor_scores(int layer, int g, const float* q, int n_q, int64_t n_ctx, int64_t c0, int64_t c1,
@@ -205,6 +213,8 @@ class RetrievalAttention {
   std::vector<std::vector<int32_t>> group_rows_;  // attend_layer: retrieved context rows per KV group, ascending, distinct
   std::vector<uint8_t> group_exact_;             // attend_layer: group searched by an exact scan
   std::unique_ptr<std::atomic<bool>[]> inserted_;  // attend_layer: group's inserts done (n_head_kv)
+  std::unique_ptr<GroupProgress[]> progress_;       // attend_layer: (n_head_kv)
+  std::vector<RowPart> parts_;                      // attend_layer: (n_head_kv * parts per group)
   std::vector<std::pair<int, int>> search_tasks_;  // attend_layer: (group, head or -1 for the group)
   std::vector<int> monitor_groups_;                // attend_layer: the KV groups the monitor samples
   std::vector<std::vector<float>> monitor_scores_;  // attend_layer: their heads' exact scores (n_gqa x n_ctx each)

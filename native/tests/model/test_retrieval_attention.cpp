@@ -3,6 +3,8 @@
 //     numerics) to float rounding, before and after keys leave the window;
 //   - so does the graph index with top-k = every indexed key (its beam covers
 //     the graph; it navigates by int8 codes and reranks by the f16 keys);
+//   - each retrieved key's reported weight is its probability in the full
+//     softmax, however many parts a group's retrieved rows are attended in;
 //   - the static set alone (streaming) equals attention over sinks + window;
 //   - the graph index finds inserted keys (the monitor's recall on them);
 //   - the monitor's recall and mass equal a brute-force recount (flat search);
@@ -144,6 +146,64 @@ TEST(graph_with_every_key_equals_full_attention) {
       CHECK_EQ(st.keys_retrieved, int64_t(hp.n_head_kv) * (pos + 1 - s.window - s.sinks));
     }
     ra.end_step();
+  }
+}
+
+// A group's retrieved rows are attended in parts (two tasks a thread), each
+// part's partial result merged with the static set's through the log-sum-exp:
+// pools of 1, 2 and 5 threads split each group's rows in 2, 2 and 5 parts
+// here. The output is full attention's and each retrieved position's weight
+// (summed over the layer's heads) its probability in the full softmax.
+TEST(retrieved_weights_equal_the_full_softmax_whatever_the_parts) {
+  const HParams hp = tiny_hparams();
+  const int n_gqa = hp.n_head / hp.n_head_kv;
+  const float scale = 1.0f / std::sqrt(float(hp.head_dim));
+  KvCache kv(hp.n_layer, hp.n_head_kv, hp.head_dim, 1200);
+  fill_random(kv, hp, 1200, 5);
+  for (int threads : {1, 2, 5}) {
+    ThreadPool pool(threads);
+    RetrievalSettings s;
+    s.mode = AttentionMode::FLAT;
+    s.sinks = 16;
+    s.window = 64;
+    s.top_k = 1 << 20;
+    s.numerics = AttentionNumerics::EXACT;
+    RetrievalAttention ra(hp, s, kv);
+    ra.build(1000, pool);
+    for (int64_t pos = 1000; pos < 1004; ++pos) {
+      for (int l = 0; l < hp.n_layer; ++l) {
+        std::vector<float> q = random_q(hp, uint32_t(pos * 13 + l)), out(q.size());
+        StepStats st;
+        ra.attend_layer(l, q.data(), pos, out.data(), st, pool);
+        CHECK_NEAR(max_abs_diff(out, full_attention(kv, hp, l, q, pos, pool)), 0.0, 2e-6);
+        // the oracle: sum over heads of each key's softmax probability
+        const int64_t n_ctx = pos + 1, lo = s.sinks, hi = pos + 1 - s.window;
+        std::vector<double> expect(size_t(n_ctx), 0.0), got(size_t(n_ctx), 0.0);
+        for (int h = 0; h < hp.n_head; ++h) {
+          const uint16_t* k = kv.k(l, h / n_gqa);
+          std::vector<double> sc(static_cast<size_t>(n_ctx));
+          double m = -1e300, sum = 0;
+          for (int64_t j = 0; j < n_ctx; ++j) {
+            double dot = 0;
+            for (int d = 0; d < hp.head_dim; ++d)
+              dot += double(q[size_t(h * hp.head_dim + d)]) * double(fp16_to_fp32(k[j * hp.head_dim + d]));
+            sc[size_t(j)] = double(scale) * dot;
+            m = std::max(m, sc[size_t(j)]);
+          }
+          for (double& x : sc) sum += (x = std::exp(x - m));
+          for (int64_t j = lo; j < hi; ++j) expect[size_t(j)] += sc[size_t(j)] / sum;
+        }
+        for (const auto& pw : st.position_weights) {
+          CHECK(pw.first >= lo && pw.first < hi);
+          got[size_t(pw.first)] += pw.second;
+        }
+        double worst = 0;
+        for (int64_t j = lo; j < hi; ++j) worst = std::max(worst, std::fabs(got[size_t(j)] - expect[size_t(j)]));
+        CHECK_NEAR(worst, 0.0, 1e-6);
+        CHECK_EQ(int64_t(st.position_weights.size()), int64_t(hp.n_head) * (hi - lo));
+      }
+      ra.end_step();
+    }
   }
 }
 

@@ -291,6 +291,13 @@ int main(int argc, char** argv) {
         for (auto& c : copies) c->insert(w.keys.data() + size_t(j) * d);
       std::printf("{\"inserts\":%lld,\"copies\":%d,\"insert_us_cold\":%.1f}\n", (long long)n_ins, cold_copies,
                   (thread_cpu_s() - t0) * 1e6 / double(n_ins) / double(cold_copies));
+      // the connectivity pass a decode runs every reconnect_every inserts an
+      // index, on each copy in turn (cold, as in a decode step)
+      const double t1 = thread_cpu_s();
+      int64_t edges = 0;
+      for (auto& c : copies) edges += static_cast<RoarGraphIndex&>(*c).reconnect(nullptr);
+      std::printf("{\"reconnect_ms_cold\":%.2f,\"reconnect_edges\":%lld}\n",
+                  (thread_cpu_s() - t1) * 1e3 / double(cold_copies), (long long)edges);
     }
     if (n_ins > 0) {
       const double t0 = thread_cpu_s();

@@ -214,12 +214,12 @@ class RoarGraphIndex : public KeyIndex {
   int max_degree() const { return R_; }
   int64_t edge_count() const;
   int64_t reachable_count() const;  // keys reachable from the entry points
+  GraphView view() const;  // its arrays as the search functions read them, until the next insert
 
  private:
   friend struct GraphBuilder;
   friend int64_t connect_unreached(RoarGraphIndex& g, ThreadPool* pool);
   RoarGraphIndex() = default;
-  GraphView view() const;
   // a search's beam: p.ef, else the index default, else 3k; times p.widen; at least k
   int beam_width(const SearchParams& p, int k) const;
   int32_t insert_now(const float* key, const float* query);  // insert_with_query's work

@@ -16,6 +16,7 @@
 #include "cpu/thread_pool.h"
 #include "retrieval/dot_kernels.h"
 #include "retrieval/graph_prune.h"
+#include "retrieval/graph_search.h"
 #include "retrieval/ivf_index.h"
 #include "retrieval/knn_batch.h"
 #include "retrieval/roar_graph.h"
@@ -260,6 +261,47 @@ TEST(graph_scheduled_reconnect_keeps_every_key_reachable) {
   }
   CHECK_EQ(points, int64_t(8));
   std::printf("     %lld keys had lost every in-edge by the scheduled points\n", (long long)g->reconnect_edges());
+}
+
+// mark_reachable walks level by level with its rows requested ahead; the keys
+// it reaches are those a plain depth-first walk of the same lists reaches. The
+// graph (with inserted keys, so lists run into tail rows) has some lists cut
+// to nothing in a copy of its degrees, which strands keys.
+TEST(reachable_keys_are_those_a_depth_first_walk_reaches) {
+  ThreadPool pool(2);
+  const Workload w = rt::ood_workload(6144, 2048, 1, 32);
+  auto g = RoarGraphIndex::build(w.keys.data(), 4096, size_t(w.d), w.d, w.train.data(), w.n_train, size_t(w.d),
+                                 GraphBuildParams{}, &pool);
+  for (int64_t j = 4096; j < w.n_keys; ++j) g->insert(w.keys.data() + size_t(j) * w.d);
+  GraphView v = g->view();
+  std::vector<uint16_t> deg(v.deg, v.deg + v.n);
+  int64_t with_tail = 0;
+  for (int64_t u = 0; u < v.n; ++u) {
+    with_tail += deg[size_t(u)] > AdjacencyRows::kHead;
+    if (u % 3 == 0) deg[size_t(u)] = 0;
+  }
+  v.deg = deg.data();
+  CHECK(with_tail > 0);
+  std::vector<uint8_t> expect(size_t(v.n), 0), got;
+  std::vector<int32_t> stack;
+  int64_t n_expect = 0;
+  auto reach = [&](int32_t u) {
+    if (!expect[size_t(u)]) expect[size_t(u)] = 1, ++n_expect, stack.push_back(u);
+  };
+  for (int e = 0; e < v.n_entries; ++e) reach(v.entries[e]);
+  while (!stack.empty()) {
+    const int32_t u = stack.back();
+    stack.pop_back();
+    const int32_t* row = v.adj + size_t(u) * size_t(v.stride);
+    const ListParts p = AdjacencyRows::parts(row, deg[size_t(u)], v.tails, v.tail_stride);
+    for (int i = 0; i < p.n_row; ++i) reach(row[i]);
+    for (int i = 0; i < p.n_tail; ++i) reach(p.tail[i]);
+  }
+  CHECK_EQ(mark_reachable(v, got), n_expect);
+  CHECK(got == expect);
+  CHECK(n_expect < v.n);
+  std::printf("     %lld of %lld keys reached, %lld lists with a tail row\n", (long long)n_expect, (long long)v.n,
+              (long long)with_tail);
 }
 
 TEST(graph_without_queries_is_a_key_only_graph) {

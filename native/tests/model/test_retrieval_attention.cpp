@@ -93,6 +93,18 @@ double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
   return m;
 }
 
+// Sinks 16, window 64 and a top-k past every key, exact numerics: the
+// settings under which a sparse mode must equal full attention.
+RetrievalSettings every_key_settings(AttentionMode mode) {
+  RetrievalSettings s;
+  s.mode = mode;
+  s.sinks = 16;
+  s.window = 64;
+  s.top_k = 1 << 20;  // (graph: ef defaults to 3 x top-k, so the beam holds every key)
+  s.numerics = AttentionNumerics::EXACT;
+  return s;
+}
+
 }  // namespace
 
 TEST(flat_with_every_key_equals_full_attention) {
@@ -100,12 +112,7 @@ TEST(flat_with_every_key_equals_full_attention) {
   ThreadPool pool(2);
   KvCache kv(hp.n_layer, hp.n_head_kv, hp.head_dim, 2048);
   fill_random(kv, hp, 2048, 1);
-  RetrievalSettings s;
-  s.mode = AttentionMode::FLAT;
-  s.sinks = 16;
-  s.window = 64;
-  s.top_k = 1 << 20;
-  s.numerics = AttentionNumerics::EXACT;
+  const RetrievalSettings s = every_key_settings(AttentionMode::FLAT);
   RetrievalAttention ra(hp, s, kv);
   CHECK(ra.ready_to_build(1000));
   ra.build(1000, pool);
@@ -128,12 +135,7 @@ TEST(graph_with_every_key_equals_full_attention) {
   ThreadPool pool(2);
   KvCache kv(hp.n_layer, hp.n_head_kv, hp.head_dim, 2048);
   fill_random(kv, hp, 2048, 2);
-  RetrievalSettings s;
-  s.mode = AttentionMode::RETRIEVAL;
-  s.sinks = 16;
-  s.window = 64;
-  s.top_k = 1 << 20;  // ef defaults to 3 x top-k: the beam holds every key
-  s.numerics = AttentionNumerics::EXACT;
+  const RetrievalSettings s = every_key_settings(AttentionMode::RETRIEVAL);
   RetrievalAttention ra(hp, s, kv);
   capture_random_queries(ra, hp, 1000, 50, 200000);
   ra.build(1000, pool);
@@ -162,12 +164,7 @@ TEST(retrieved_weights_equal_the_full_softmax_whatever_the_parts) {
   fill_random(kv, hp, 1200, 5);
   for (int threads : {1, 2, 5}) {
     ThreadPool pool(threads);
-    RetrievalSettings s;
-    s.mode = AttentionMode::FLAT;
-    s.sinks = 16;
-    s.window = 64;
-    s.top_k = 1 << 20;
-    s.numerics = AttentionNumerics::EXACT;
+    const RetrievalSettings s = every_key_settings(AttentionMode::FLAT);
     RetrievalAttention ra(hp, s, kv);
     ra.build(1000, pool);
     for (int64_t pos = 1000; pos < 1004; ++pos) {

@@ -5,7 +5,9 @@
 //                                   each waits for its group's inserts
 //   [static sets, a task per group] the group's heads over sinks + window
 //   [row parts]                     each group's retrieved rows in parts; a part
-//                                   waits for its group's searches
+//                                   waits for its group's searches, and its heads
+//                                   read each of its K and V rows once together
+//                                   (random rows: the reads are the cost)
 //   [monitor chunks]                on a monitor step, the exact scan of the
 //                                   sampled groups, a chunk of the context each
 // then, on a monitor step, each sampled head's softmax, recall and mass.

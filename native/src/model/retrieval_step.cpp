@@ -26,6 +26,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <mutex>
 #include <thread>
 
 #include "attention/partial_attention.h"
@@ -69,10 +70,10 @@ constexpr int64_t kInsertsInTasks = 8;
 // task and a merge.
 constexpr int64_t kMinPartRows = 32;
 
-// Parts per group: enough tasks for two a thread. Under a RAM budget one:
-// the row guard serves one call per (layer, KV head) at a time.
-int parts_per_group(int threads, int groups, bool guarded) {
-  if (guarded || groups <= 0) return 1;
+// Parts per group: enough tasks for two a thread. The same under a RAM
+// budget, so that a session decodes the same bits with or without one.
+int parts_per_group(int threads, int groups) {
+  if (groups <= 0) return 1;
   return std::max(1, (2 * threads + groups - 1) / groups);
 }
 
@@ -121,7 +122,10 @@ void RetrievalAttention::attend_part(int layer, int g, int part, const float* q)
   if (guard_) {
     k_rows.resize(size_t(n) * hd);
     v_rows.resize(size_t(n) * hd);
-    guard_->gather_rows(layer, g, at, n, k_rows.data(), v_rows.data());
+    {  // the guard serves one call per (layer, KV head) at a time
+      std::lock_guard<std::mutex> lock(progress_[size_t(g)].gather_mu);
+      guard_->gather_rows(layer, g, at, n, k_rows.data(), v_rows.data());
+    }
     kv = KvRows{k_rows.data(), v_rows.data(), size_t(hd)};
     for (int64_t i = int64_t(seq.size()); i < n; ++i) seq.push_back(int32_t(i));
     at = seq.data();
@@ -216,7 +220,7 @@ void RetrievalAttention::attend_layer(int layer, const float* q, int64_t pos, fl
                      [&](const std::pair<int, int>& a, const std::pair<int, int>& b) { return rank(a) < rank(b); });
   }
   const int n_search = int(search_tasks_.size());
-  const int P = parts_per_group(pool.size(), G, guard_ != nullptr);
+  const int P = parts_per_group(pool.size(), G);
 
   SearchParams p;
   p.ef = s_.ef > 0 ? s_.ef : 0;

@@ -4,6 +4,7 @@
 #pragma once
 #include <atomic>
 #include <cstdint>
+#include <mutex>
 #include <vector>
 
 #include "model/retrieval_attention.h"
@@ -41,10 +42,12 @@ struct RetrievalAttention::RowPart {
 //   merges_left: its static set and its parts; the last of them merges the
 //     parts into the static result, in part order (the same sums whichever
 //     thread finishes last).
+//   gather_mu: under a RAM budget, its parts' row gathers one at a time.
 struct RetrievalAttention::GroupProgress {
   std::atomic<int> searches_left{0};
   std::atomic<bool> rows_ready{false};
   std::atomic<int> merges_left{0};
+  std::mutex gather_mu;
 };
 
 }  // namespace tome

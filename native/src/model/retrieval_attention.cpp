@@ -64,7 +64,6 @@ RetrievalAttention::RetrievalAttention(const HParams& hp, const RetrievalSetting
     layer_rank_.push_back(hp_.is_swa(l) ? -1 : n_indexed_layers_);
     if (!hp_.is_swa(l)) ++n_indexed_layers_;
   }
-  inserted_.reset(new std::atomic<bool>[size_t(hp_.n_head_kv)]);
 }
 
 RetrievalAttention::~RetrievalAttention() = default;

@@ -212,7 +212,6 @@ class RetrievalAttention {
   std::vector<HeadResult> heads_;                // attend_layer's per-head results (n_head)
   std::vector<std::vector<int32_t>> group_rows_;  // attend_layer: retrieved context rows per KV group, ascending, distinct
   std::vector<uint8_t> group_exact_;             // attend_layer: group searched by an exact scan
-  std::unique_ptr<std::atomic<bool>[]> inserted_;  // attend_layer: group's inserts done (n_head_kv)
   std::unique_ptr<GroupProgress[]> progress_;       // attend_layer: (n_head_kv)
   std::vector<RowPart> parts_;                      // attend_layer: (n_head_kv * parts per group)
   std::vector<std::pair<int, int>> search_tasks_;  // attend_layer: (group, head or -1 for the group)

@@ -241,9 +241,8 @@ void RetrievalAttention::attend_layer(int layer, const float* q, int64_t pos, fl
   if (!progress_) progress_.reset(new GroupProgress[size_t(G)]);
   parts_.resize(size_t(G) * size_t(P));
   group_rows_.resize(size_t(G));
-  std::atomic<bool>* const inserted = inserted_.get();
   for (int g = 0; g < G; ++g) {
-    inserted[g].store(!insert_tasks);
+    progress_[g].inserted.store(!insert_tasks);
     progress_[g].searches_left.store(0);
     progress_[g].rows_ready.store(false);
     progress_[g].merges_left.store(1 + P);  // the static set and the parts
@@ -260,7 +259,7 @@ void RetrievalAttention::attend_layer(int layer, const float* q, int64_t pos, fl
   auto search_one = [&](int g, int head) {
     // Tasks are handed out in order, so this group's insert is already
     // running on another thread (or done): a short wait at most.
-    wait_for(inserted[size_t(g)]);
+    wait_for(progress_[size_t(g)].inserted);
     const KeyIndex* idx = index_of(g);
     if (!idx || idx->size() == 0) return;
     const int h = head >= 0 ? head : g * n_gqa;
@@ -286,7 +285,7 @@ void RetrievalAttention::attend_layer(int layer, const float* q, int64_t pos, fl
       struct Done {
         std::atomic<bool>& flag;
         ~Done() { flag.store(true, std::memory_order_release); }
-      } done{inserted[size_t(g)]};
+      } done{progress_[size_t(g)].inserted};
       insert_group_until(layer, g, indexed_end_[size_t(layer)], insert_end, false);
       insert_ns += ns_since(t);
       return;

@@ -37,6 +37,7 @@ struct RetrievalAttention::RowPart {
 
 // A KV group's progress through the layer's tasks; the task that finishes
 // the last piece of a stage starts the next one:
+//   inserted: its inserts are done (its searches wait for them);
 //   searches_left: its searches; the last one forms the group's rows (their
 //     union, ascending) and sets rows_ready, which its part tasks wait for;
 //   merges_left: its static set and its parts; the last of them merges the
@@ -44,6 +45,7 @@ struct RetrievalAttention::RowPart {
 //     thread finishes last).
 //   gather_mu: under a RAM budget, its parts' row gathers one at a time.
 struct RetrievalAttention::GroupProgress {
+  std::atomic<bool> inserted{false};
   std::atomic<int> searches_left{0};
   std::atomic<bool> rows_ready{false};
   std::atomic<int> merges_left{0};

@@ -27,6 +27,7 @@ struct StepStats {
   // order. Appending is cheaper than a map update: a 3-KV-head, 30-layer step
   // adds ~80K pairs.
   std::vector<std::pair<int32_t, float>> position_weights;
+  int32_t lowest_position = INT32_MAX, highest_position = INT32_MIN;  // over position_weights
   static constexpr int kMaxPositions = 64;  // positions reported to JS
 
   bool has_quality() const { return quality_samples > 0; }

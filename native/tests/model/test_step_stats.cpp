@@ -75,6 +75,51 @@ TEST(top_positions_sum_in_insertion_order_as_the_oracle) {
     }
 }
 
+// The sums' table is kept between calls (per thread): each call must leave it
+// clear, whatever the context of the call before.
+TEST(top_positions_repeated_and_interleaved_match_the_oracle) {
+  std::mt19937 rng(11);
+  std::vector<StepStats> steps(3);
+  std::vector<Pairs> added(3);
+  const int32_t ctxs[3] = {131072, 64, 5000};
+  for (int s = 0; s < 3; ++s) {
+    added[size_t(s)] = random_step(rng, 30, 200, ctxs[s], false);
+    for (const auto& [p, x] : added[size_t(s)]) steps[size_t(s)].add_position_weights(&p, &x, 1);
+  }
+  for (int round = 0; round < 2; ++round)
+    for (int s : {2, 0, 1}) {
+      std::vector<int32_t> pos, opos;
+      std::vector<float> w, ow;
+      steps[size_t(s)].top_positions(size_t(StepStats::kMaxPositions), pos, w);
+      oracle_top(added[size_t(s)], size_t(StepStats::kMaxPositions), opos, ow);
+      CHECK(pos == opos);
+      CHECK(same_bits(w, ow));
+    }
+}
+
+// A long multi-token eval merges its pairs as they pass 4M (add_position_weights):
+// the merged sums go on in the order added.
+TEST(top_positions_after_the_merge_of_a_long_eval) {
+  std::mt19937 rng(5);
+  StepStats st;
+  const Pairs added = random_step(rng, 450, 10000, 20000, false);  // 4.5M pairs
+  std::vector<int32_t> p;
+  std::vector<float> w;
+  for (size_t i = 0; i < added.size(); i += 10000) {
+    p.clear();
+    w.clear();
+    for (size_t j = i; j < i + 10000; ++j) p.push_back(added[j].first), w.push_back(added[j].second);
+    st.add_position_weights(p.data(), w.data(), p.size());
+  }
+  CHECK(st.position_weights.size() < added.size());  // merged once
+  std::vector<int32_t> pos, opos;
+  std::vector<float> ws, ow;
+  st.top_positions(size_t(StepStats::kMaxPositions), pos, ws);
+  oracle_top(added, size_t(StepStats::kMaxPositions), opos, ow);
+  CHECK(pos == opos);
+  CHECK(same_bits(ws, ow));
+}
+
 TEST(top_positions_of_nothing_is_empty) {
   StepStats st;
   std::vector<int32_t> pos{1};

@@ -44,13 +44,14 @@ void sum_by_position(const Pair* pw, size_t n, int32_t lo, int32_t hi, std::vect
   }
   thread_local PositionTable t_table;
   PositionTable& T = t_table;
-  if (T.sum.size() <= size_t(hi)) {
+  if (T.seen.size() <= size_t(hi)) {  // seen last: a throw between the two leaves it short, to grow again
     T.sum.resize(size_t(hi) + 1);
     T.seen.resize(size_t(hi) + 1, 0);
   }
   // allocated before the first mark, so that no throw leaves marks behind
-  T.touched.resize(std::min(n, size_t(hi) + 1));  // at most one entry a position
-  out.reserve(n);
+  const size_t most = std::min(n, size_t(hi) + 1);  // at most one entry a position
+  T.touched.resize(most);
+  out.reserve(most);
   float* sum = T.sum.data();
   uint8_t* seen = T.seen.data();
   int32_t* touched = T.touched.data();

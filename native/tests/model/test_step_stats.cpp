@@ -51,6 +51,30 @@ Pairs random_step(std::mt19937& rng, int lists, int per_list, int32_t ctx, bool 
   return out;
 }
 
+
+// Adds the pairs in lists of `chunk`, as a step adds each group's rows.
+void add_in_lists(StepStats& st, const Pairs& added, size_t chunk) {
+  std::vector<int32_t> p;
+  std::vector<float> w;
+  for (size_t i = 0; i < added.size(); i += chunk) {
+    p.clear();
+    w.clear();
+    for (size_t j = i; j < std::min(i + chunk, added.size()); ++j) p.push_back(added[j].first), w.push_back(added[j].second);
+    st.add_position_weights(p.data(), w.data(), p.size());
+  }
+}
+
+// top_positions against the oracle, bit for bit; returns how many it gave.
+size_t check_top_as_oracle(const StepStats& st, const Pairs& added) {
+  std::vector<int32_t> pos, opos;
+  std::vector<float> w, ow;
+  st.top_positions(size_t(StepStats::kMaxPositions), pos, w);
+  oracle_top(added, size_t(StepStats::kMaxPositions), opos, ow);
+  CHECK(pos == opos);
+  CHECK(same_bits(w, ow));
+  return pos.size();
+}
+
 }  // namespace
 
 TEST(top_positions_sum_in_insertion_order_as_the_oracle) {
@@ -59,19 +83,9 @@ TEST(top_positions_sum_in_insertion_order_as_the_oracle) {
     for (const int32_t ctx : {1, 300, 4096, 131072}) {
       StepStats st;
       const Pairs added = random_step(rng, 270, 150, ctx, negative);
-      for (size_t i = 0; i < added.size(); i += 150) {
-        std::vector<int32_t> p;
-        std::vector<float> w;
-        for (size_t j = i; j < i + 150; ++j) p.push_back(added[j].first), w.push_back(added[j].second);
-        st.add_position_weights(p.data(), w.data(), p.size());
-      }
-      std::vector<int32_t> pos, opos;
-      std::vector<float> w, ow;
-      st.top_positions(size_t(StepStats::kMaxPositions), pos, w);
-      oracle_top(added, size_t(StepStats::kMaxPositions), opos, ow);
-      CHECK(pos == opos);
-      CHECK(same_bits(w, ow));
-      CHECK(pos.size() == std::min<size_t>(size_t(StepStats::kMaxPositions), size_t(negative ? ctx + 50 : ctx)));
+      add_in_lists(st, added, 150);
+      CHECK(check_top_as_oracle(st, added) ==
+            std::min<size_t>(size_t(StepStats::kMaxPositions), size_t(negative ? ctx + 50 : ctx)));
     }
 }
 
@@ -82,19 +96,12 @@ TEST(top_positions_repeated_and_interleaved_match_the_oracle) {
   std::vector<StepStats> steps(3);
   std::vector<Pairs> added(3);
   const int32_t ctxs[3] = {131072, 64, 5000};
-  for (int s = 0; s < 3; ++s) {
-    added[size_t(s)] = random_step(rng, 30, 200, ctxs[s], false);
-    for (const auto& [p, x] : added[size_t(s)]) steps[size_t(s)].add_position_weights(&p, &x, 1);
+  for (size_t s = 0; s < 3; ++s) {
+    added[s] = random_step(rng, 30, 200, ctxs[s], false);
+    add_in_lists(steps[s], added[s], 1);
   }
   for (int round = 0; round < 2; ++round)
-    for (int s : {2, 0, 1}) {
-      std::vector<int32_t> pos, opos;
-      std::vector<float> w, ow;
-      steps[size_t(s)].top_positions(size_t(StepStats::kMaxPositions), pos, w);
-      oracle_top(added[size_t(s)], size_t(StepStats::kMaxPositions), opos, ow);
-      CHECK(pos == opos);
-      CHECK(same_bits(w, ow));
-    }
+    for (size_t s : {2, 0, 1}) check_top_as_oracle(steps[s], added[s]);
 }
 
 // A long multi-token eval merges its pairs as they pass 4M (add_position_weights):
@@ -103,21 +110,9 @@ TEST(top_positions_after_the_merge_of_a_long_eval) {
   std::mt19937 rng(5);
   StepStats st;
   const Pairs added = random_step(rng, 450, 10000, 20000, false);  // 4.5M pairs
-  std::vector<int32_t> p;
-  std::vector<float> w;
-  for (size_t i = 0; i < added.size(); i += 10000) {
-    p.clear();
-    w.clear();
-    for (size_t j = i; j < i + 10000; ++j) p.push_back(added[j].first), w.push_back(added[j].second);
-    st.add_position_weights(p.data(), w.data(), p.size());
-  }
+  add_in_lists(st, added, 10000);
   CHECK(st.position_weights.size() < added.size());  // merged once
-  std::vector<int32_t> pos, opos;
-  std::vector<float> ws, ow;
-  st.top_positions(size_t(StepStats::kMaxPositions), pos, ws);
-  oracle_top(added, size_t(StepStats::kMaxPositions), opos, ow);
-  CHECK(pos == opos);
-  CHECK(same_bits(ws, ow));
+  check_top_as_oracle(st, added);
 }
 
 TEST(top_positions_of_nothing_is_empty) {

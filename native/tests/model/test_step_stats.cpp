@@ -51,7 +51,6 @@ Pairs random_step(std::mt19937& rng, int lists, int per_list, int32_t ctx, bool 
   return out;
 }
 
-
 // Adds the pairs in lists of `chunk`, as a step adds each group's rows.
 void add_in_lists(StepStats& st, const Pairs& added, size_t chunk) {
   std::vector<int32_t> p;

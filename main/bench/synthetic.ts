@@ -52,6 +52,8 @@ export interface DecodeState {
   /** The tokens timed steps feed, in turn (FEED_SEED's pseudo tokens), and how many went in. */
   feed: number[];
   fed: number;
+  /** Every step's logits, one array (evalInto), as the app's decode loop reads them. */
+  logits: Float32Array;
 }
 
 export interface DecodeRun {
@@ -80,7 +82,15 @@ export async function prepareDecode(
   await session.eval(Int32Array.of(5));
   const buildS = session.lastStats().ms.indexBuild / 1000;
   const feed = pseudoTokens(FEED_LENGTH, 3, o.nVocab, FEED_SEED);
-  return { session, firstMs: performance.now() - t0, buildS, averages: new StepAverages(), feed, fed: 0 };
+  return {
+    session,
+    firstMs: performance.now() - t0,
+    buildS,
+    averages: new StepAverages(),
+    feed,
+    fed: 0,
+    logits: new Float32Array(o.nVocab),
+  };
 }
 
 // Timed steps feed pseudo tokens, not the model's greedy choice: a
@@ -108,7 +118,7 @@ export async function untimedSteps(state: DecodeState, steps: number): Promise<v
 async function feedSteps(state: DecodeState, steps: number, record: boolean): Promise<void> {
   for (let i = 0; i < steps; i++) {
     const token = state.feed[state.fed++ % state.feed.length];
-    await state.session.eval(Int32Array.of(token));
+    await state.session.evalInto(Int32Array.of(token), state.logits);
     if (record) state.averages.add(state.session.lastStats());
   }
 }

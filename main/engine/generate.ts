@@ -52,6 +52,7 @@ export async function generate(
   let text = "";
   const t0 = performance.now();
   let logits = await session.eval(Int32Array.from(promptTokens));
+  const stepLogits = new Float32Array(logits.length); // every decoded step's logits, one array
   const prefillMs = performance.now() - t0;
   opts.onStep?.(0);
   const t1 = performance.now();
@@ -74,7 +75,7 @@ export async function generate(
       opts.onText?.(piece, token);
     }
     if (i + 1 < opts.maxTokens) {
-      logits = await session.eval(Int32Array.of(token));
+      logits = await session.evalInto(Int32Array.of(token), stepLogits);
       opts.onStep?.(i + 1);
     }
   }

@@ -45,6 +45,7 @@ export async function decodeAnswer(
   const firstLogp = logSoftmax(queryLogits);
   const tokens: number[] = [];
   let logits = queryLogits;
+  const stepLogits = new Float32Array(queryLogits.length); // every step's logits, one array
   let ms = 0;
   let steps = 0;
   let sparseSteps = 0;
@@ -55,7 +56,7 @@ export async function decodeAnswer(
     if (tokens.length === maxNew) break;
     if (cancelled()) throw Object.assign(new Error("cancelled"), { code: "CANCELLED" });
     const t0 = performance.now();
-    logits = await session.eval(Int32Array.of(t));
+    logits = await session.evalInto(Int32Array.of(t), stepLogits);
     ms += performance.now() - t0;
     steps++;
     if (session.lastStats().sparse) sparseSteps++;

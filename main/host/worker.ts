@@ -386,6 +386,7 @@ class EngineHost {
     this.kv = this.readKv();
     this.kvWanted = false;
     let logits = this.lastLogits!;
+    const stepLogits = new Float32Array(model.info().nVocab); // every step's logits, one array
     const sampler = new addon.Sampler(req.sampler);
     for (const t of tokens.subarray(Math.max(0, tokens.length - 256))) sampler.accept(t);
     const stream = new Utf8Stream();
@@ -413,7 +414,7 @@ class EngineHost {
       const ts = performance.now();
       session.resetTimes();
       // The sampled token is always evaluated, so the KV holds the whole answer.
-      logits = await session.eval(Int32Array.of(token));
+      logits = await session.evalInto(Int32Array.of(token), stepLogits);
       this.cached.push(token);
       this.refreshKv();
       const ms = performance.now() - ts;

@@ -57,6 +57,7 @@ describe.skipIf(!hasData)("a session while it evaluates", () => {
     };
     const promised: Record<string, () => Promise<unknown>> = {
       eval: () => session.eval(Int32Array.of(5)),
+      evalInto: () => session.evalInto(Int32Array.of(5), new Float32Array(model.info().nVocab)),
       prefill: () => session.prefill(Int32Array.of(5)),
       prefillDocument: () => session.prefillDocument(Int32Array.of(5)),
       buildIndex: () => session.buildIndex(),

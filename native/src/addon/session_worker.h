@@ -58,12 +58,25 @@ class SessionWorker : public Napi::AsyncWorker {
     std::string message;
     if (!run_job([this] { job_(); }, code_, message)) SetError(message);
   }
+  // to_js reads what the job left in the owner (a session's logits): the
+  // owner stays referenced until it has run (an allocation in it may collect
+  // an owner nothing else holds). What it throws rejects the promise.
   void OnOK() override {
-    release();
-    deferred_.Resolve(to_js_(Env()));
+    owner_->busy() = false;
+    Napi::Value v;
+    try {
+      v = to_js_(Env());
+    } catch (const Napi::Error& e) {
+      owner_->Unref();
+      deferred_.Reject(e.Value());
+      return;
+    }
+    owner_->Unref();
+    deferred_.Resolve(v);
   }
   void OnError(const Napi::Error& e) override {
-    release();
+    owner_->busy() = false;
+    owner_->Unref();
     deferred_.Reject(make_error(Env(), code_, e.Message()).Value());
   }
 
@@ -71,10 +84,6 @@ class SessionWorker : public Napi::AsyncWorker {
   SessionWorker(Napi::Env env, Owner* owner, Job job, ToJs to_js)
       : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), owner_(owner), job_(std::move(job)),
         to_js_(std::move(to_js)) {}
-  void release() {
-    owner_->busy() = false;
-    owner_->Unref();
-  }
   Napi::Promise::Deferred deferred_;
   Owner* owner_;
   Job job_;
@@ -128,10 +137,23 @@ class SessionProgressWorker : public Napi::AsyncWorker {
       SetError(message);
     if (reporting_) tsfn_.Release();
   }
-  void OnOK() override {
+  void OnOK() override {  // as SessionWorker's: the owner referenced while to_js runs
+    if (!thrown_.IsEmpty()) {
+      release();
+      deferred_.Reject(thrown_.Value());
+      return;
+    }
+    owner_->busy() = false;
+    Napi::Value v;
+    try {
+      v = to_js_(Env());
+    } catch (const Napi::Error& e) {
+      release();
+      deferred_.Reject(e.Value());
+      return;
+    }
     release();
-    if (!thrown_.IsEmpty()) deferred_.Reject(thrown_.Value());
-    else deferred_.Resolve(to_js_(Env()));
+    deferred_.Resolve(v);
   }
   void OnError(const Napi::Error& e) override {
     release();

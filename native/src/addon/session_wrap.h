@@ -4,6 +4,8 @@
 //   (CLOSED) rejects it. The others throw those errors.
 //   eval(tokens: Int32Array, allLogits = false) -> Promise<Float32Array>
 //     runs on a worker thread; a second call while one runs rejects with BUSY.
+//   evalInto(tokens, out: Float32Array of n_vocab) -> Promise<out>: eval(tokens)
+//     with the last position's logits written into out (a decode loop's one array)
 //   prefill(tokens) -> Promise<Float32Array>: eval of a part of a document that
 //     never builds the retrieval index first (a prefill in several calls)
 //   prefillDocument(tokens, { onProgress(done, total, ramBytes) }?) -> Promise<Float32Array>:
@@ -58,6 +60,7 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
 
  private:
   Napi::Value eval(const Napi::CallbackInfo& info);
+  Napi::Value eval_into(const Napi::CallbackInfo& info);
   Napi::Value prefill(const Napi::CallbackInfo& info);
   Napi::Value prefill_document(const Napi::CallbackInfo& info);
   Napi::Value cancel(const Napi::CallbackInfo& info);

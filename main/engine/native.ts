@@ -217,7 +217,7 @@ export interface NativeSession {
   /**
    * eval(tokens) with the last position's logits written into `out` (nVocab floats), resolved
    * with it. A decode loop that passes one array every step allocates nothing a step (a new
-   * array of nVocab floats came on fresh pages: ~0.4 ms of a 7 ms smol step on a VM). A
+   * array of nVocab floats mostly came on fresh pages: ~0.2 ms of an 8 ms smol step on a VM). A
    * wrong type or length rejects before anything runs; an `out` detached while the call runs
    * rejects after the tokens were evaluated.
    */

@@ -38,6 +38,25 @@ bool run_job(const Job& job, std::string& code, std::string& message) {
   return false;
 }
 
+// Settles a finished job's promise on the JS thread: with what to_js makes of
+// its result, or with what to_js throws. to_js reads what the job left in its
+// owner (a session's logits), so release (the owner no longer busy nor
+// referenced) runs after it: an allocation in to_js may collect an owner
+// nothing else holds.
+template <class ToJs, class Release>
+void settle_after(Napi::Env env, Napi::Promise::Deferred& deferred, const ToJs& to_js, const Release& release) {
+  Napi::Value v;
+  try {
+    v = to_js(env);
+  } catch (const Napi::Error& e) {
+    release();
+    deferred.Reject(e.Value());
+    return;
+  }
+  release();
+  deferred.Resolve(v);
+}
+
 template <class Owner>
 class SessionWorker : public Napi::AsyncWorker {
  public:
@@ -58,25 +77,9 @@ class SessionWorker : public Napi::AsyncWorker {
     std::string message;
     if (!run_job([this] { job_(); }, code_, message)) SetError(message);
   }
-  // to_js reads what the job left in the owner (a session's logits): the
-  // owner stays referenced until it has run (an allocation in it may collect
-  // an owner nothing else holds). What it throws rejects the promise.
-  void OnOK() override {
-    owner_->busy() = false;
-    Napi::Value v;
-    try {
-      v = to_js_(Env());
-    } catch (const Napi::Error& e) {
-      owner_->Unref();
-      deferred_.Reject(e.Value());
-      return;
-    }
-    owner_->Unref();
-    deferred_.Resolve(v);
-  }
+  void OnOK() override { settle_after(Env(), deferred_, to_js_, [this] { release(); }); }
   void OnError(const Napi::Error& e) override {
-    owner_->busy() = false;
-    owner_->Unref();
+    release();
     deferred_.Reject(make_error(Env(), code_, e.Message()).Value());
   }
 
@@ -84,6 +87,10 @@ class SessionWorker : public Napi::AsyncWorker {
   SessionWorker(Napi::Env env, Owner* owner, Job job, ToJs to_js)
       : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), owner_(owner), job_(std::move(job)),
         to_js_(std::move(to_js)) {}
+  void release() {
+    owner_->busy() = false;
+    owner_->Unref();
+  }
   Napi::Promise::Deferred deferred_;
   Owner* owner_;
   Job job_;
@@ -137,23 +144,13 @@ class SessionProgressWorker : public Napi::AsyncWorker {
       SetError(message);
     if (reporting_) tsfn_.Release();
   }
-  void OnOK() override {  // as SessionWorker's: the owner referenced while to_js runs
+  void OnOK() override {
     if (!thrown_.IsEmpty()) {
       release();
       deferred_.Reject(thrown_.Value());
       return;
     }
-    owner_->busy() = false;
-    Napi::Value v;
-    try {
-      v = to_js_(Env());
-    } catch (const Napi::Error& e) {
-      release();
-      deferred_.Reject(e.Value());
-      return;
-    }
-    release();
-    deferred_.Resolve(v);
+    settle_after(Env(), deferred_, to_js_, [this] { release(); });
   }
   void OnError(const Napi::Error& e) override {
     release();

@@ -184,9 +184,11 @@ Napi::Value SessionWrap::eval(const Napi::CallbackInfo& info) {
 
 // eval(tokens) into the caller's array, resolved with it: a decode loop that
 // passes the same array every step allocates nothing. A new Float32Array of
-// n_vocab floats a step (192 KiB for a 49K vocabulary, 501 KiB for 128K) came
-// on fresh pages, zeroed and then written: 26-41 page faults a step on the
-// smol shape, 12-14 us each on a VM, ~0.5 ms of a 7.5 ms step.
+// n_vocab floats a step (192 KiB for a 49K vocabulary, 501 KiB for 128K)
+// mostly came on fresh pages, zeroed and then written: smol, streaming, one
+// session alternating blocks of 64 steps, 23.1 page faults a step against 5.9
+// (the KV cache's new pages), 8.42 against 8.21 ms a step (12-14 us a fault
+// on this VM).
 Napi::Value SessionWrap::eval_into(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return rejecting(env, [&] {

@@ -49,6 +49,21 @@ describe.skipIf(!hasData)("evalInto", () => {
     }
   });
 
+  it("writes only the view it is given when that view is part of a larger buffer", async () => {
+    const fresh = new addon.Session(model, { ctx: 128, threads: 1 });
+    const reused = new addon.Session(model, { ctx: 128, threads: 1 });
+    await fresh.eval(prompt);
+    await reused.eval(prompt);
+    const whole = new Float32Array(nVocab + 8).fill(-7);
+    const out = whole.subarray(4, 4 + nVocab);
+    const a = await fresh.eval(Int32Array.of(9));
+    expect(await reused.evalInto(Int32Array.of(9), out)).toBe(out);
+    expect(out).toEqual(a);
+    expect([...whole.subarray(0, 4), ...whole.subarray(4 + nVocab)]).toEqual(new Array(8).fill(-7));
+    fresh.close();
+    reused.close();
+  });
+
   it("refuses an array of the wrong type or length before it evaluates anything", async () => {
     const s = new addon.Session(model, { ctx: 128, threads: 1 });
     await s.eval(prompt);

@@ -210,7 +210,8 @@ Napi::Value SessionWrap::eval_into(const Napi::CallbackInfo& info) {
           Napi::Float32Array a = target->Value();
           const std::vector<float>& v = **logits;
           if (a.ElementLength() != v.size())  // its buffer was transferred or detached meanwhile
-            throw type_error(e, "the tokens were evaluated, but out no longer holds n_vocab floats (its buffer was detached)");
+            throw type_error(e, "the tokens were evaluated, but out no longer holds n_vocab floats "
+                                "(its buffer was detached)");
           std::copy(v.begin(), v.end(), a.Data());
           return a;
         });

@@ -89,6 +89,13 @@ inline int64_t arg_int(const Napi::CallbackInfo& info, size_t i, const char* nam
   return int64_t(d);
 }
 
+inline Napi::Float32Array arg_float32_array(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  if (info.Length() <= i || !info[i].IsTypedArray() ||
+      info[i].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+    throw type_error(info.Env(), std::string(name) + " must be a Float32Array");
+  return info[i].As<Napi::Float32Array>();
+}
+
 // Reads an optional numeric field of an options object.
 inline double opt_number(const Napi::Object& o, const char* key, double dflt) {
   Napi::Value v = o.Get(key);

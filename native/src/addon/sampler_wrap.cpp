@@ -51,10 +51,7 @@ SamplerWrap::SamplerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Samp
 
 Napi::Value SamplerWrap::sample(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsTypedArray() ||
-      info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
-    throw type_error(env, "logits must be a Float32Array");
-  Napi::Float32Array logits = info[0].As<Napi::Float32Array>();
+  Napi::Float32Array logits = arg_float32_array(info, 0, "logits");
   // n_vocab is an int: a longer array would wrap to a negative size
   if (logits.ElementLength() == 0 || logits.ElementLength() > size_t(INT32_MAX))
     throw type_error(env, "logits must hold 1 to 2^31-1 values");

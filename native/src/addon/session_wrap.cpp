@@ -166,7 +166,7 @@ Napi::Value SessionWrap::close(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// The logits the job left in the session (Session::logits_, untouched until
+// The logits the job left in the session (Session::logits(), untouched until
 // the next call, which cannot start before the worker settles) are read by
 // to_js on the JS thread, without a copy of their own on the worker thread.
 Napi::Value SessionWrap::eval(const Napi::CallbackInfo& info) {
@@ -175,10 +175,9 @@ Napi::Value SessionWrap::eval(const Napi::CallbackInfo& info) {
     auto tokens = std::make_shared<std::vector<int32_t>>(token_arg(info));
     const bool all_logits = arg_bool(info, 1, false);
     check_idle(env);
-    auto logits = std::make_shared<const std::vector<float>*>(nullptr);
     return SessionWorker<SessionWrap>::start(
-        env, this, [this, tokens, logits, all_logits] { *logits = &session_->eval(*tokens, all_logits); },
-        [logits](Napi::Env e) { return float_array(e, **logits); });
+        env, this, [this, tokens, all_logits] { session_->eval(*tokens, all_logits); },
+        [this](Napi::Env e) { return float_array(e, session_->logits()); });
   });
 }
 
@@ -193,22 +192,18 @@ Napi::Value SessionWrap::eval_into(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return rejecting(env, [&] {
     auto tokens = std::make_shared<std::vector<int32_t>>(token_arg(info));
-    if (info.Length() < 2 || !info[1].IsTypedArray() ||
-        info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
-      throw type_error(env, "out must be a Float32Array");
-    Napi::Float32Array out = info[1].As<Napi::Float32Array>();
+    Napi::Float32Array out = arg_float32_array(info, 1, "out");
     const size_t n_vocab = size_t(idle(env).model().hparams().n_vocab);
     if (out.ElementLength() != n_vocab)
       throw type_error(env, "out must hold n_vocab (" + std::to_string(n_vocab) + ") floats, not " +
                                 std::to_string(out.ElementLength()));
     // held from the JS thread only (to_js, destroyed with the worker there)
     auto target = std::make_shared<Napi::Reference<Napi::Float32Array>>(Napi::Persistent(out));
-    auto logits = std::make_shared<const std::vector<float>*>(nullptr);
     return SessionWorker<SessionWrap>::start(
-        env, this, [this, tokens, logits] { *logits = &session_->eval(*tokens, false); },
-        [logits, target](Napi::Env e) -> Napi::Value {
+        env, this, [this, tokens] { session_->eval(*tokens, false); },
+        [this, target](Napi::Env e) -> Napi::Value {
           Napi::Float32Array a = target->Value();
-          const std::vector<float>& v = **logits;
+          const std::vector<float>& v = session_->logits();
           if (a.ElementLength() != v.size())  // its buffer was transferred or detached meanwhile
             throw type_error(e, "the tokens were evaluated, but out no longer holds n_vocab floats "
                                 "(its buffer was detached)");
@@ -223,10 +218,9 @@ Napi::Value SessionWrap::prefill(const Napi::CallbackInfo& info) {
   return rejecting(env, [&] {
     auto tokens = std::make_shared<std::vector<int32_t>>(token_arg(info));
     check_idle(env);
-    auto logits = std::make_shared<const std::vector<float>*>(nullptr);
     return SessionWorker<SessionWrap>::start(
-        env, this, [this, tokens, logits] { *logits = &session_->prefill(*tokens); },
-        [logits](Napi::Env e) { return float_array(e, **logits); });
+        env, this, [this, tokens] { session_->prefill(*tokens); },
+        [this](Napi::Env e) { return float_array(e, session_->logits()); });
   });
 }
 
@@ -244,11 +238,10 @@ Napi::Value SessionWrap::prefill_document(const Napi::CallbackInfo& info) {
     check_idle(env);
     auto cancel = std::make_shared<std::atomic<bool>>(false);
     cancel_ = cancel;
-    auto logits = std::make_shared<const std::vector<float>*>(nullptr);
     const bool report = on_progress.IsFunction();
     return SessionProgressWorker<SessionWrap>::start(
         env, this, on_progress, cancel,
-        [this, tokens, logits, cancel, report](const SessionProgressWorker<SessionWrap>::Report& send) {
+        [this, tokens, cancel, report](const SessionProgressWorker<SessionWrap>::Report& send) {
           PrefillControl ctl;
           ctl.cancel = cancel.get();
           // Each report carries the host tier's RAM as measured here, on the
@@ -266,9 +259,9 @@ Napi::Value SessionWrap::prefill_document(const Napi::CallbackInfo& info) {
               }
               send(done, total, ram);
             };
-          *logits = &session_->prefill_document(*tokens, ctl);
+          session_->prefill_document(*tokens, ctl);
         },
-        [logits](Napi::Env e) { return float_array(e, **logits); }, [this] { cancel_.reset(); });
+        [this](Napi::Env e) { return float_array(e, session_->logits()); }, [this] { cancel_.reset(); });
   });
 }
 

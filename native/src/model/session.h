@@ -83,6 +83,8 @@ class Session {
   // capturing queries until build_index() or the next eval(). Returns the
   // logits of the last token.
   const std::vector<float>& prefill(const std::vector<int32_t>& tokens);
+  // What the last successful eval / prefill / prefill_document returned, until the next call.
+  const std::vector<float>& logits() const { return logits_; }
 
   // The rest of a document: prefill(tokens) then build_index(), bit-identical
   // to them. With a KV store attached (and the context still growing without

@@ -135,6 +135,16 @@ inline void cand_pop(std::vector<uint64_t>& h) {
 // a search took 12-16% longer). A paged graph's dense rows are split alike: a
 // joint search numbers the keys it meets in that order and breaks score ties
 // by that number, so both must meet them alike.
+// A paged graph's rows of the round, copied out of its pager (dense, R ids
+// each). Out of line, so that a resident search, which never calls it, pays no
+// thread_local access (a __tls_get_addr call in a shared library) per round.
+[[gnu::noinline]] inline const int32_t* paged_rows(const GraphView& g, const int32_t* round, int nr) {
+  thread_local std::vector<int32_t> copies;
+  copies.resize(size_t(nr) * size_t(g.R));
+  g.pager->read_adjacency(round, nr, copies.data());
+  return copies.data();
+}
+
 inline int64_t gather_unvisited(const GraphView& g, const int32_t* round, int nr, VisitedBits& visited,
                                 int32_t* ids) {
   int64_t cnt = 0;
@@ -142,15 +152,11 @@ inline int64_t gather_unvisited(const GraphView& g, const int32_t* round, int nr
     ids[cnt] = v;
     cnt += !visited.test_and_set(v);
   };
-  thread_local std::vector<int32_t> copies;  // a paged graph's rows, copied out of its pager (dense)
-  if (g.pager) {
-    copies.resize(size_t(nr) * size_t(g.R));
-    g.pager->read_adjacency(round, nr, copies.data());
-  }
+  const int32_t* const copies = g.pager ? paged_rows(g, round, nr) : nullptr;
   ListParts tails[16];  // a round expands at most 16 keys (kMaxWidth)
   int nt = 0;
   for (int r = 0; r < nr; ++r) {
-    const int32_t* row = g.pager ? copies.data() + size_t(r) * size_t(g.R) : g.adj + size_t(round[r]) * size_t(g.stride);
+    const int32_t* row = copies ? copies + size_t(r) * size_t(g.R) : g.adj + size_t(round[r]) * size_t(g.stride);
     const ListParts p = AdjacencyRows::parts(row, g.deg[size_t(round[r])], g.tails, g.tail_stride);
     for (int i = 0; i < p.n_row; ++i) take(row[i]);
     if (p.n_tail > 0) {

@@ -44,6 +44,13 @@ struct Scratch {
 
 thread_local Scratch t_scratch;
 
+// The calling thread's scratch, taken once per search. A thread_local named in
+// the search's loop costs a __tls_get_addr call per use in a shared library,
+// and so does a plain reference to it where GCC can see what it binds:
+// propagating &t_scratch into navigate()'s clone, it re-derived the address
+// at every heap operation. noipa keeps the reference opaque to the callers.
+[[gnu::noipa]] Scratch& thread_scratch() { return t_scratch; }
+
 constexpr int kMaxWidth = 16;
 std::atomic<int> g_decode_width{8};  // expansions per round of decode-time searches
 
@@ -154,9 +161,7 @@ void beam_search(const GraphView& g, const float* q, SearchMetric metric, int ef
                  int64_t* scanned) {
   out.clear();
   if (g.n == 0 || g.n_entries == 0 || ef <= 0) return;
-  // The thread's scratch through a plain reference: a thread_local named in
-  // the loop costs a __tls_get_addr call per use in a shared library.
-  Scratch& S = t_scratch;
+  Scratch& S = thread_scratch();
   const int m = beam_search_impl(g, KeyScorer{g, q, metric}, ef, 1, scanned, S);
   sorted_results<KeyScorer>(S, m, out);
 }
@@ -180,7 +185,7 @@ void beam_search_nav(const GraphView& g, const NavCodes* codes, const float* q, 
                      std::vector<int32_t>& ids, int64_t* scanned) {
   ids.clear();
   if (g.n == 0 || g.n_entries == 0 || ef <= 0) return;
-  Scratch& S = t_scratch;
+  Scratch& S = thread_scratch();
   bool by_keys = false;
   const int m = navigate(g, codes, q, ef, width, scanned, S, &by_keys);
   ids.resize(size_t(m));
@@ -191,7 +196,7 @@ void beam_search_reranked(const GraphView& g, const NavCodes* codes, const float
                           std::vector<Scored>& out, int64_t* scanned) {
   out.clear();
   if (g.n == 0 || g.n_entries == 0 || ef <= 0 || k <= 0) return;
-  Scratch& S = t_scratch;
+  Scratch& S = thread_scratch();
   bool by_keys = false;
   const int m = navigate(g, codes, q, ef, decode_search_width(), scanned, S, &by_keys);
   if (m == 0) return;

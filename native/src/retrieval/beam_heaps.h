@@ -125,16 +125,6 @@ inline void cand_pop(std::vector<uint64_t>& h) {
   if (!h.empty()) sift_down<std::greater<uint64_t>>(h.data(), int(h.size()), 0, x);
 }
 
-// The unvisited neighbours of the round's nr expanded keys into ids (marked
-// visited); returns their count. Branch-free: about half are visited, at random.
-//
-// Order: the part of each key's list in its row (AdjacencyRows::parts), key by
-// key, then the tails of the long lists. Resident, a tail is a row of its own
-// whose number is in the head row: requested as the heads are read, the
-// round's tails arrive together (read one after the other, each a second miss,
-// a search took 12-16% longer). A paged graph's dense rows are split alike: a
-// joint search numbers the keys it meets in that order and breaks score ties
-// by that number, so both must meet them alike.
 // A paged graph's rows of the round, copied out of its pager (dense, R ids
 // each). Out of line, so that a resident search, which never calls it, pays no
 // thread_local access (a __tls_get_addr call in a shared library) per round.
@@ -145,6 +135,16 @@ inline void cand_pop(std::vector<uint64_t>& h) {
   return copies.data();
 }
 
+// The unvisited neighbours of the round's nr expanded keys into ids (marked
+// visited); returns their count. Branch-free: about half are visited, at random.
+//
+// Order: the part of each key's list in its row (AdjacencyRows::parts), key by
+// key, then the tails of the long lists. Resident, a tail is a row of its own
+// whose number is in the head row: requested as the heads are read, the
+// round's tails arrive together (read one after the other, each a second miss,
+// a search took 12-16% longer). A paged graph's dense rows are split alike: a
+// joint search numbers the keys it meets in that order and breaks score ties
+// by that number, so both must meet them alike.
 inline int64_t gather_unvisited(const GraphView& g, const int32_t* round, int nr, VisitedBits& visited,
                                 int32_t* ids) {
   int64_t cnt = 0;

@@ -52,12 +52,16 @@ struct JointScratch {
 
 thread_local JointScratch t_joint;
 
+// Taken once a search; noipa, so that GCC cannot fold &t_joint back into the
+// loop and re-derive it per use (graph_search.cpp: thread_scratch).
+[[gnu::noipa]] JointScratch& joint_scratch() { return t_joint; }
+
 }  // namespace
 
 bool beam_search_joint(const GraphView& g, const NavCodes& codes, const float* q, int n_q, int ef, int k,
                        std::vector<std::vector<Scored>>& out, int64_t* scanned) {
   if (n_q <= 0 || codes.rows() != g.n) return false;
-  JointScratch& S = t_joint;
+  JointScratch& S = joint_scratch();
   const int stride = codes.stride(), d = g.d;
   S.qc.resize(size_t(n_q) * size_t(stride));
   S.w.resize(size_t(n_q));

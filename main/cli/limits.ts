@@ -12,7 +12,7 @@ export const MIN_DEGREE = 2;
 export const MAX_DEGREE = 1024;
 export const MAX_MONITOR_EVERY = 1 << 20;
 export const MAX_MONITOR_HEADS = 1 << 16;
-export const MAX_EXACT_BELOW = 1e12;
+export const MAX_KEY_COUNT = 1e12; // exactBelow, fullBelow
 export const MAX_THREADS = 256;
 export const MAX_BATCH = 1 << 16;
 /** The engine takes up to 9e18 bytes; 2^60 (1 EiB) is as far past any machine and reads better. */

@@ -59,6 +59,10 @@ export interface RetrievalOptions {
   querySample?: number;
   /** Indexes with fewer keys are searched by an exact scan (below the crossover it is cheaper); 0 (default): never. */
   exactBelow?: number;
+  /** Contexts whose index would hold fewer keys stay on full attention, no index built; past it the index is
+   *  built at the next evaluation of several tokens or buildIndex(), never at a single decoded token. 0 (default):
+   *  an index once the context passes sinks + window + 256 keys. */
+  fullBelow?: number;
   /** GQA: search per query head ("union"), once with the group's mean query ("mean"), or all heads in one traversal ("joint"). */
   group?: GroupSearch;
   /** The live quality monitor runs every N steps (0: off; default 16) ... */
@@ -75,18 +79,31 @@ export interface RetrievalOptions {
 /**
  * The exact-scan threshold the app and `tome run` use (SessionOptions.exactBelow):
  * an index below this many keys is answered by one exact scan per KV group, the
- * same top-k as flat. Measured on the 2-core development VM, smol shape, `tome
- * bench decode`'s method (synthetic KV, 16 steps), flat / graph ms per token with
- * the int8-navigated search: 32.3 / 33.8 at 16K keys, 44.8 / 40.1 at 32K, a
- * crossover near 16K; at equal cost the exact scan wins, hence 20K. Measured again
- * 2026-12-02 (adjacency rows sized by degree; blocks of 16 steps alternating, 6
- * each) at 12K / 14K / 16K / 18K / 20K-token contexts: 22.7 / 24.4, 24.7 / 26.4,
- * 25.3 / 25.1, 26.7 / 26.9, 28.4 / 25.8: equal from 16K to 18K, the graph 9%
- * faster at 20K, whose 19.8K indexed keys this threshold still scans (the band
- * where the exact answer costs more is narrow and under 10%, so it stays). Machines with more cores run more graph searches at once (a scan
- * is bound by memory bandwidth instead), so theirs is lower.
+ * same top-k as flat. With DEFAULT_FULL_BELOW (the same count) a fresh index is
+ * never that small; the scan serves an index restored from a store built at an
+ * earlier threshold. Measured on the Zen 5 development VM (2026-12-05, smol shape,
+ * synthetic KV, blocks of 16 steps in turns, ms per token, scan / graph): 25.5 /
+ * 26.5 at 8K tokens, 32.5 / 32.5 at 12K, 31.9 / 29.9 and 35.8 / 33.6 at 16K (two
+ * runs): a crossover near 12K. On the VM before it (2026-12-02) the two were equal
+ * from 16K to 18K, the graph 9% faster at 20K, and the threshold was 20480.
+ * Machines with more cores run more graph searches at once (a scan is bound by
+ * memory bandwidth instead), so theirs is lower.
  */
-export const DEFAULT_EXACT_BELOW = 20480;
+export const DEFAULT_EXACT_BELOW = 12288;
+
+/**
+ * The full-attention threshold the app and `tome run` use (SessionOptions.fullBelow): a
+ * context whose index would hold fewer keys stays on full attention, builds no index and
+ * keeps its queries, so a short book decodes exactly, with no index build after its read,
+ * and its answers still report the positions they weighed (highlights). Measured on the
+ * Zen 5 development VM (2026-12-05, smol shape, synthetic KV, 6 blocks of 16 steps in
+ * turns, ms per token, full / graph): 23.0 / 26.5 at 8K tokens, 29.1 / 27.9 at 12K,
+ * 35.7 / 29.1 at 16K, 42.0 / 28.3 at 20K (index builds 7.8, 10.3, 13.7, 20.4 s): a
+ * crossover near 11K; on the 1b shape (`tome bench decode`, session 44) full attention
+ * is still as cheap at 16K (74.7 / 75.3). Hence 12K keys: at most a few % per token
+ * more than the graph on the smaller shape, for exact attention and no build.
+ */
+export const DEFAULT_FULL_BELOW = 12288;
 
 export interface SessionOptions extends RetrievalOptions {
   ctx?: number;

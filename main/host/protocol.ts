@@ -35,7 +35,8 @@ export interface EngineOps {
       path: string;
       ctx: number;
       threads: number;
-      attention?: { attention: "full" | "retrieval"; sinks: number; window: number; topK: number };
+      /** fullBelow: the host's DEFAULT_FULL_BELOW unless given (0: index every context past the static set). */
+      attention?: { attention: "full" | "retrieval"; sinks: number; window: number; topK: number; fullBelow?: number };
       /** Folder of the documents' KV stores (engine/kv-cache.ts); none: nothing is kept between sessions. */
       cacheDir?: string;
       /** RAM budget of the host tier in bytes (0: none); see NativeSession's ramBudget. */

@@ -4,7 +4,7 @@
 // the client reports it. One request runs at a time except `cancel` and `stats`,
 // which are answered while a prefill or generation awaits the engine.
 import * as fs from "node:fs";
-import { adoptedStaticSet, attachOrRemake, commonPrefix, DEFAULT_EXACT_BELOW, gcCaches, loadAddon, isTomeError, removeStore, storeBytesOnDisk, storeFileFor, Utf8Stream, type NativeModel, type NativeSession, type SessionOptions } from "../engine";
+import { adoptedStaticSet, attachOrRemake, commonPrefix, DEFAULT_EXACT_BELOW, DEFAULT_FULL_BELOW, gcCaches, loadAddon, isTomeError, removeStore, storeBytesOnDisk, storeFileFor, Utf8Stream, type NativeModel, type NativeSession, type SessionOptions } from "../engine";
 import { documentTokenStarts } from "./token-offsets";
 import { runEval } from "../eval/runner";
 import { loadHaystack } from "../eval/haystack";
@@ -78,6 +78,16 @@ export function readStep(s: WithStepStats): StepStats | undefined {
   };
 }
 
+/**
+ * A token event's retrieval figures: the step's, or, for a sparse mode still on full attention
+ * (a context under fullBelow: no index yet), every key attended, which the panel shows as exact.
+ */
+function retrievalFigures(step: StepStats | undefined, sparseMode: boolean, nPast: number) {
+  if (step?.keysTotal)
+    return { keysScanned: step.keysScanned ?? 0, keysTotal: step.keysTotal, massCaptured: step.massCaptured ?? null, recall: step.recall ?? null };
+  return sparseMode && step ? { keysScanned: nPast, keysTotal: nPast, massCaptured: null, recall: null } : null;
+}
+
 /** A KV store write the disk refused: full, size limit, read-only, I/O error. */
 function isStoreWriteFailure(e: unknown): boolean {
   const code = isTomeError(e) ? e.code : "";
@@ -132,6 +142,7 @@ class EngineHost {
       ctx: nCtx,
       threads,
       exactBelow: DEFAULT_EXACT_BELOW,
+      fullBelow: DEFAULT_FULL_BELOW,
       ...(attention ?? {}),
       ...(ramBudget ? { ramBudget } : {}),
     } as SessionOptions;
@@ -391,6 +402,7 @@ class EngineHost {
     for (const t of tokens.subarray(Math.max(0, tokens.length - 256))) sampler.accept(t);
     const stream = new Utf8Stream();
     const docLen = Math.max(0, docEnd - docStart);
+    const sparseMode = (this.sessionOptions.attention ?? "full") !== "full";
     const attention = hasStepStats(session) && docLen > 0 ? new Float32Array(docLen) : null;
     let text = "";
     let n = 0;
@@ -433,10 +445,7 @@ class EngineHost {
         text: piece,
         ms,
         phase: step ? step.ms : { matmul: times.matmulMs, attention: times.attentionMs, other: times.otherMs },
-        retrieval:
-          step && step.keysTotal
-            ? { keysScanned: step.keysScanned ?? 0, keysTotal: step.keysTotal, massCaptured: step.massCaptured ?? null, recall: step.recall ?? null }
-            : null,
+        retrieval: retrievalFigures(step, sparseMode, session.nPast()),
       });
       n++;
     }

@@ -254,8 +254,9 @@ export interface TokenStats {
     topK: number;
     massCaptured: number | null;
     recall: number | null;
-    /** Every key was scored: a context this short is scanned whole (cheaper than a search of its
-     *  index), so attention is exact; the scanned share then says nothing about retrieval. */
+    /** Every key was scored: a context this short is attended whole (full attention, before it is
+     *  long enough for an index) or its index scanned whole, either cheaper than a search there, so
+     *  attention is exact; the scanned share then says nothing about retrieval. */
     exact: boolean;
   } | null;
   tokensPerSec: number; // running rate over the answer so far

@@ -25,9 +25,9 @@ describe.skipIf(!hasData)("tome run --doc with the KV cache", () => {
   const doc = path.join(dir, "alice.txt");
   if (hasData)
     fs.writeFileSync(doc, fs.readFileSync(path.join(dataDir!, "books", "alice-in-wonderland_pg11.txt"), "utf8").slice(0, 3000));
-  // retrieval with a small static set, so the index is built, stored and restored
+  // retrieval with a small static set and no full-attention threshold, so the index is built, stored and restored
   const args = ["run", "--model", modelPath("stories260K.gguf"), "--doc", doc, "--prompt", "Alice said", "-n", "16",
-    "--temp", "0", "--attention", "retrieval", "--sinks", "16", "--window", "64", "--ctx", "2048", "--threads", "2",
+    "--temp", "0", "--attention", "retrieval", "--sinks", "16", "--window", "64", "--full-below", "0", "--ctx", "2048", "--threads", "2",
     // small batches: the store commits each, so a kill mid-prefill finds some committed and some not
     "--batch", "32", "--json"];
   const answer = (r: ReturnType<typeof tome>) => {

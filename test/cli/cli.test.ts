@@ -59,7 +59,8 @@ describe("usage", () => {
   it("the usage lines give the defaults the code uses", () => {
     const usage = (cmd: string) => tome([cmd, "--help"]).stdout.split("\n\n")[0];
     expect(usage("run")).toMatch(/\[--temp 0\.8\]/);
-    expect(usage("run")).toMatch(/\[--exact-below 20480\]/);
+    expect(usage("run")).toMatch(/\[--exact-below 12288\]/);
+    expect(usage("run")).toMatch(/\[--full-below 12288\]/);
     expect(usage("run")).toMatch(/\[--ef 3\*topk\]/);
     expect(usage("serve")).toMatch(/\[--port 7878\]/);
     expect(usage("eval")).toMatch(/up to the trained context/);
@@ -221,7 +222,7 @@ describe.skipIf(!hasData)("with models", () => {
     const doc = path.join(dir, "story.txt");
     fs.writeFileSync(doc, "Lily and Tom went to the park. They played with a big red ball. ".repeat(40));
     const base = ["run", "--model", stories, "--doc", doc, "--no-cache", "--prompt", " Lily", "-n", "4", "--temp", "0",
-      "--attention", "retrieval", "--sinks", "16", "--window", "64", "--topk", "8", "--exact-below", "0", "--stats"];
+      "--attention", "retrieval", "--sinks", "16", "--window", "64", "--topk", "8", "--exact-below", "0", "--full-below", "0", "--stats"];
     const r = tome([...base, "--monitor-every", "1", "--widen-below", "1", "--json"]);
     expect(r.status, r.stderr).toBe(0);
     const steps = JSON.parse(r.stdout).stats.filter((s: { sparse: boolean }) => s.sparse);

@@ -115,6 +115,7 @@ describe("run's flags, checked before any file is read", () => {
     expect(refusal(["--sinks", "1048577"])).toMatch(/^--sinks must be in \[0, 1048576\]/);
     expect(refusal(["--ef", "16777217"])).toMatch(/^--ef must be in/);
     expect(refusal(["--exact-below", "2000000000000"])).toMatch(/^--exact-below must be in \[0, 1000000000000\]/);
+    expect(refusal(["--full-below=-1"])).toMatch(/^--full-below must be in \[0, 1000000000000\]/);
     expect(refusal(["-n", "16777216"])).toBe("-n must be in [0, 16777215], got '16777216'");
     expect(refusal(["--doc", "d.txt", "--ram-budget", "99999999999999T"])).toMatch(/^--ram-budget must be more than 0 bytes and at most/);
     expect(refusal(["--doc", "d.txt", "--ram-budget", "0"])).toMatch(/^--ram-budget must be more than 0/);

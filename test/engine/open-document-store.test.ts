@@ -13,7 +13,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
-import { loadAddon, openDocument, type NativeSession } from "../../main/engine";
+import { listCaches, loadAddon, openDocument, type NativeSession } from "../../main/engine";
 import { hasData, modelPath } from "../helpers/data";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tome-open-doc-store-"));
@@ -144,6 +144,59 @@ describe.skipIf(!hasData)("openDocument with a store it cannot use as it is", ()
       expect([plainSession.lastStats().sinks, plainSession.lastStats().window]).toEqual([8, 128]);
     } finally {
       plainSession.close();
+    }
+  });
+});
+
+// A book under fullBelow is read onto full attention: no index, its queries stored with
+// its KV. Reopened, the question that carries its context past the threshold builds the
+// index from the stored queries: the same bits as a session that never left memory.
+describe.skipIf(!hasData)("a short book under fullBelow in its store", () => {
+  const under = { ...options, fullBelow: 600 }; // the book's index would hold 520 keys
+  const q1 = Array.from({ length: 100 }, (_, i) => 3 + ((i * 104729) % 500)); // past the threshold after it
+  const q2 = [410, 444, 269, 300, 301];
+  const open = () => new (loadAddon().Session)(new (loadAddon().Model)(modelPath("stories260K.gguf")), under);
+  /** q1, then q2 (whose evaluation builds the index): q2's logits, with its stats. */
+  async function ask(s: NativeSession) {
+    await s.eval(Int32Array.from(q1));
+    expect(s.lastStats().sparse).toBe(false);
+    const logits = Float32Array.from(await s.eval(Int32Array.from(q2)));
+    const st = s.lastStats();
+    expect(st.sparse).toBe(true);
+    expect(st.ms.indexBuild).toBeGreaterThan(0);
+    return logits;
+  }
+
+  it("is stored without an index and, reopened, indexed from its stored queries once it grows", async () => {
+    const cacheDir = path.join(dir, "full-below");
+    const plain = open();
+    let want: Float32Array;
+    try {
+      await plain.prefill(Int32Array.from(doc));
+      await plain.buildIndex();
+      expect(plain.lastStats().sparse).toBe(false);
+      want = await ask(plain);
+    } finally {
+      plain.close();
+    }
+    const first = open();
+    try {
+      expect((await openDocument(first, cacheDir, doc)).prefilled).toBe(doc.length);
+      expect(first.lastStats().sparse).toBe(false);
+    } finally {
+      first.close();
+    }
+    const entries = listCaches(cacheDir);
+    expect(entries.length).toBe(1);
+    expect(entries[0].indexComplete).toBe(false);
+    const again = open();
+    try {
+      const opened = await openDocument(again, cacheDir, doc);
+      expect(opened.prefilled).toBe(0);
+      const got = await ask(again);
+      expect(Buffer.from(got.buffer).equals(Buffer.from(want.buffer))).toBe(true);
+    } finally {
+      again.close();
     }
   });
 });

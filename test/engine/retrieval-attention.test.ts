@@ -4,6 +4,8 @@
 //     window are inserted into the index and stay retrievable,
 //   - every sparse mode runs and reports its per-step stats,
 //   - retrieval below its exact-scan threshold is flat, bit for bit,
+//   - retrieval below fullBelow is full attention, bit for bit, its index built at
+//     the next prompt past it,
 //   - on phi3 (Q scaled before attention, scores at scale 1) too.
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -217,6 +219,69 @@ describe.skipIf(!hasData)("retrieval attention", () => {
     expect(st.sparse).toBe(true);
     expect(st.keysRetrieved).toBeGreaterThan(0);
     expect(st.keysScannedFrac).toBeCloseTo(1, 6);
+  });
+
+  it("retrieval under fullBelow is full attention, bit for bit: no index, the same positions weighed", async () => {
+    // the context's index would hold ~1.4K keys, under fullBelow: the session stays on full
+    // attention and reports where it looked (every key's probability, summed over heads and
+    // layers, between the sinks and the window), as a full session does
+    const a = session({ attention: "retrieval", topK: 32, fullBelow: 1e9, ...SMALL });
+    const b = session({ attention: "full", ...SMALL });
+    const doc = Array.from(a.model.tokenize("Lily found a shiny key under the old tree. ".repeat(30), true, false));
+    let la = await a.session.eval(Int32Array.from(doc));
+    let lb = await b.session.eval(Int32Array.from(doc));
+    for (let i = 0; i < 40; i++) {
+      expect(sameBits(la, lb)).toBe(true);
+      const t = argmax(la);
+      la = await a.session.eval(Int32Array.of(t));
+      lb = await b.session.eval(Int32Array.of(t));
+      const sa = a.session.lastStats(), sb = b.session.lastStats();
+      expect(sa.sparse).toBe(false);
+      expect(sa.ms.indexBuild).toBe(0);
+      expect(Array.from(sa.positions!)).toEqual(Array.from(sb.positions!));
+      expect(Array.from(sa.weights!)).toEqual(Array.from(sb.weights!));
+      const n = a.session.nPast();
+      expect(sa.positions!.length).toBe(64);
+      for (const p of sa.positions!) expect(p >= SMALL.sinks && p < n - SMALL.window).toBe(true);
+      // heaviest first; a position's weight sums its probability over every (layer, head), at most their count
+      for (let j = 1; j < sa.weights!.length; j++) expect(sa.weights![j]).toBeLessThanOrEqual(sa.weights![j - 1]);
+    }
+    expect(sameBits(la, lb)).toBe(true);
+  });
+
+  it("a context growing past fullBelow builds its index at the next prompt or answer, never mid-answer", async () => {
+    const open = () => session({ attention: "retrieval", topK: 32, fullBelow: 600, ...SMALL });
+    const { model, session: s } = open();
+    const doc = Array.from(model.tokenize("The cat sat on the mat. ".repeat(60), true, false));
+    const keys = (x: typeof s) => x.nPast() - SMALL.sinks - SMALL.window; // what an index would hold
+    expect(keys(s) + doc.length).toBeLessThan(600);
+    const question = Array.from(model.tokenize(" Where is the cat? It is", false, false));
+    let logits = await s.eval(Int32Array.from(doc));
+    await s.buildIndex(); // under the threshold: nothing to build
+    expect(s.lastStats().sparse).toBe(false);
+    // an answer's tokens carry the context past the threshold: it stays on full attention
+    while (keys(s) < 640) {
+      logits = await s.eval(Int32Array.of(argmax(logits)));
+      expect(s.lastStats().sparse).toBe(false);
+      expect(s.lastStats().ms.indexBuild).toBe(0);
+    }
+    // the next question (several tokens) builds it, from the queries kept since the start
+    logits = await s.eval(Int32Array.from(question));
+    expect(s.lastStats().sparse).toBe(true);
+    expect(s.lastStats().ms.indexBuild).toBeGreaterThan(0);
+    await s.eval(Int32Array.of(argmax(logits)));
+    expect(s.lastStats().keysRetrieved).toBeGreaterThan(0);
+
+    // a prompt that itself carries the context past it: the answer's first token builds it
+    const { session: t } = open();
+    await t.eval(Int32Array.from(doc));
+    const long = Array.from(model.tokenize(" The dog ran to the park and back again. ".repeat(8), false, false));
+    logits = await t.eval(Int32Array.from(long));
+    expect(keys(t)).toBeGreaterThanOrEqual(600);
+    expect(t.lastStats().sparse).toBe(false); // the build runs before an evaluation's tokens
+    await t.eval(Int32Array.of(argmax(logits)));
+    expect(t.lastStats().sparse).toBe(true);
+    expect(t.lastStats().ms.indexBuild).toBeGreaterThan(0);
   });
 
   it("rewinding into the indexed context drops the index and builds it again", async () => {

@@ -9,7 +9,8 @@ import { packageRoot } from "../../main/engine";
 import { EngineClient, forkEngine } from "../../main/host/engine-client";
 import { hasData, modelPath } from "../helpers/data";
 
-const attention = { attention: "retrieval" as const, sinks: 16, window: 64, topK: 32 };
+// no full-attention threshold: the short book is indexed, as a long one is
+const attention = { attention: "retrieval" as const, sinks: 16, window: 64, topK: 32, fullBelow: 0 };
 const doc = Int32Array.from({ length: 900 }, (_, i) => (i === 0 ? 1 : 3 + ((i * 7919) % 500)));
 const prompt = Int32Array.from([...doc, 410, 444, 269, 300, 301]);
 const greedy = { temperature: 0, seed: 1 };

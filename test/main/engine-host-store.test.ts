@@ -20,7 +20,8 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tome-host-store-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 // retrieval with a small static set, so the index is built over the document
-const attention = { attention: "retrieval" as const, sinks: 16, window: 64, topK: 32 };
+// no full-attention threshold: the short book is indexed, as a long one is
+const attention = { attention: "retrieval" as const, sinks: 16, window: 64, topK: 32, fullBelow: 0 };
 
 const workerJs = () => path.join(packageRoot(), "build", "main", "host", "worker.js");
 

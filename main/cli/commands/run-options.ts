@@ -2,6 +2,7 @@
 // the engine's, named by the flag; flags that do not apply are noted) before any file is read.
 import {
   DEFAULT_EXACT_BELOW,
+  DEFAULT_FULL_BELOW,
   defaultCacheDir,
   parseBytes,
   type AttentionMode,
@@ -14,8 +15,8 @@ import * as L from "../limits";
 export const usage = `tome run --model M.gguf --prompt TEXT [-n 64] [--temp 0.8] [--seed random] [--top-k 40] [--top-p 0.95]
          [--min-p 0.05] [--repeat-penalty 1] [--threads 0] [--ctx N] [--batch 512] [--json] [--stats]
          [--doc FILE] [--keep-boilerplate] [--attention full|retrieval|streaming|flat|ivf] [--sinks 128] [--window 512]
-         [--topk 100] [--ef 3*topk] [--degree 32] [--query-sample 0.25] [--exact-below ${DEFAULT_EXACT_BELOW}] [--monitor-every 16]
-         [--monitor-heads 4] [--widen-below 0] [--cache-dir D] [--no-cache] [--ram-budget BYTES|PERCENT%] [--eviction lfu|lru]`;
+         [--topk 100] [--ef 3*topk] [--degree 32] [--query-sample 0.25] [--exact-below ${DEFAULT_EXACT_BELOW}]
+         [--full-below ${DEFAULT_FULL_BELOW}] [--monitor-every 16] [--monitor-heads 4] [--widen-below 0] [--cache-dir D] [--no-cache] [--ram-budget BYTES|PERCENT%] [--eviction lfu|lru]`;
 
 export const flags = `  --model FILE           the GGUF model (required)
   --prompt TEXT          the prompt (required); with --doc it starts a paragraph after the document
@@ -43,6 +44,8 @@ export const flags = `  --model FILE           the GGUF model (required)
   --degree N             graph out-degree, in [2, 1024] (32)
   --query-sample F       share of the prefill's queries the graph is built from, in (0, 1] (0.25)
   --exact-below KEYS     indexes with fewer keys are scanned exactly (${DEFAULT_EXACT_BELOW}; 0 = always the index)
+  --full-below KEYS      full attention until the index would hold this many keys: built then at the next
+                         prompt, never mid-answer (${DEFAULT_FULL_BELOW}; 0 = an index from the first prompt)
   --monitor-every N      run the quality monitor every N steps (16; 0 = off)
   --monitor-heads N      (layer, KV head) pairs the monitor samples (4)
   --widen-below F        double the search beam while a monitored layer captures less than F of the
@@ -65,6 +68,7 @@ const APPLIES_TO: Record<string, AttentionMode[]> = {
   degree: ["retrieval"],
   "query-sample": ["retrieval"],
   "exact-below": ["retrieval", "ivf"],
+  "full-below": ["retrieval", "streaming", "flat", "ivf"],
   "widen-below": ["retrieval", "ivf"],
 };
 
@@ -96,6 +100,7 @@ const OPTIONS = {
   degree: { type: "string" },
   "query-sample": { type: "string" },
   "exact-below": { type: "string" },
+  "full-below": { type: "string" },
   "monitor-every": { type: "string" },
   "monitor-heads": { type: "string" },
   "widen-below": { type: "string" },
@@ -184,7 +189,8 @@ function sessionOptions(values: Values, attention: AttentionMode): Omit<SessionO
     degree: intArg(values.degree, "degree", 32, L.MIN_DEGREE, L.MAX_DEGREE),
     // the share of prefill queries the graph is built from
     querySample: floatArg(values["query-sample"], "query-sample", 0.25, 0, 1, true),
-    exactBelow: intArg(values["exact-below"], "exact-below", DEFAULT_EXACT_BELOW, 0, L.MAX_EXACT_BELOW),
+    exactBelow: intArg(values["exact-below"], "exact-below", DEFAULT_EXACT_BELOW, 0, L.MAX_KEY_COUNT),
+    fullBelow: intArg(values["full-below"], "full-below", DEFAULT_FULL_BELOW, 0, L.MAX_KEY_COUNT),
     // the live quality monitor: every N steps (0: off), over a rotating sample of (layer, KV head)
     monitorEvery: intArg(values["monitor-every"], "monitor-every", 16, 0, L.MAX_MONITOR_EVERY),
     monitorHeads: intArg(values["monitor-heads"], "monitor-heads", 4, 1, L.MAX_MONITOR_HEADS),

@@ -42,11 +42,13 @@ void read_retrieval_settings(const Napi::Object& o, RetrievalSettings& r) {
   r.monitor_every = int_option(o, "monitorEvery", r.monitor_every, 0, 1 << 20);
   r.monitor_heads = int_option(o, "monitorHeads", r.monitor_heads, 1, 1 << 16);
   r.query_sample = opt_number(o, "querySample", r.query_sample);
-  {
-    const double eb = opt_number(o, "exactBelow", double(r.exact_below));
-    if (!(eb >= 0 && eb <= 1e12)) throw type_error(env, "option 'exactBelow' must be a key count >= 0");
-    r.exact_below = int64_t(eb);
-  }
+  auto key_count = [&](const char* name, int64_t fallback) {
+    const double x = opt_number(o, name, double(fallback));
+    if (!(x >= 0 && x <= 1e12)) throw type_error(env, std::string("option '") + name + "' must be a key count >= 0");
+    return int64_t(x);
+  };
+  r.exact_below = key_count("exactBelow", r.exact_below);
+  r.full_below = key_count("fullBelow", r.full_below);
   if (!(r.query_sample > 0 && r.query_sample <= 1)) throw type_error(env, "option 'querySample' must be in (0, 1]");
   r.widen_below = opt_number(o, "widenBelow", r.widen_below);
   if (!(r.widen_below >= 0 && r.widen_below <= 1)) throw type_error(env, "option 'widenBelow' must be in [0, 1]");

@@ -61,6 +61,18 @@ int64_t first_unmasked_block(const CausalAttentionArgs& a, int64_t pos) {
   return std::max<int64_t>(0, pos + 1 - a.window) / kKeyBlock * kKeyBlock;
 }
 
+// Keys [j0, j1) of row g of key_weights: the probabilities of group g's n_gqa
+// heads summed, S holding a head's row every `stride` floats from head 0's.
+void sum_group_probs(const float* S, size_t stride, int n_gqa, int64_t j0, int64_t j1, float* row) {
+  for (int64_t j = j0; j < j1; ++j) row[j] = S[j];
+  for (int hh = 1; hh < n_gqa; ++hh) {
+    const float* s = S + size_t(hh) * stride;
+    for (int64_t j = j0; j < j1; ++j) row[j] += s[j];
+  }
+}
+
+bool wants_key_weights(const CausalAttentionArgs& a) { return a.key_weights && a.n_tokens == 1 && a.window <= 0; }
+
 // One tile: queries [i0, i1) of KV group g, all n_gqa heads of the group.
 void tile(const CausalAttentionArgs& a, int g, int64_t i0, int64_t i1, std::vector<float>& buf,
           std::vector<OrderedAccumulator>& acc) {
@@ -121,6 +133,7 @@ void tile(const CausalAttentionArgs& a, int g, int64_t i0, int64_t i1, std::vect
       mask_before_window(a, a.pos0 + i, s, first);
       math.softmax(s + first, n - first);
     }
+  if (wants_key_weights(a)) sum_group_probs(S, size_t(n_keys), n_gqa, 0, n_keys, a.key_weights + size_t(g) * size_t(n_keys));
   if (acc.size() < size_t(rows)) acc.resize(size_t(rows));
   for (int64_t r = 0; r < rows; ++r) acc[size_t(r)].reset(math.v_order(), hd);
   // pass 2: p . V, key by key in order (direct: longer blocks, see kVBlock)
@@ -230,6 +243,10 @@ void decode_split_keys(const CausalAttentionArgs& a, ThreadPool& pool) {
     int64_t j0, j1;
     range(t, j0, j1);
     for (int h = 0; h < H; ++h) math.normalize(S.data() + size_t(h) * n_keys + j0, j1 - j0, inv[size_t(h)]);
+    if (wants_key_weights(a))
+      for (int g = 0; g < a.n_head_kv; ++g)
+        sum_group_probs(S.data() + size_t(g) * n_gqa * n_keys, size_t(n_keys), n_gqa, j0, j1,
+                        a.key_weights + size_t(g) * size_t(n_keys));
   });
   // p . V: jobs (group, column range); each column's keys in order on one thread
   const int n_col = fast ? std::max(1, std::min(hd / 8, (2 * T + a.n_head_kv - 1) / a.n_head_kv)) : 1;

@@ -36,6 +36,11 @@ struct CausalAttentionArgs {
   // the same terms (a skipped key's were exact zeros, for finite V rows): the same bits.
   // false: every key is scored and masked (the oracle the skip is checked against).
   bool skip_masked = true;
+  // Decode only (n_tokens == 1, no window), optional: (n_head_kv, pos0 + 1) floats, row g
+  // each key's probability summed over KV group g's heads: where a full-attention step
+  // looked (StepStats' positions, the app's highlights). The sums are read from the
+  // probabilities the step computes anyway; the output does not change.
+  float* key_weights = nullptr;
 };
 
 void causal_attention(const CausalAttentionArgs& a, ThreadPool& pool);

@@ -43,6 +43,15 @@ struct RetrievalSettings {
   // search. 0 (the engine's default, what the index tests need): always the
   // index. The app and `tome run` pass DEFAULT_EXACT_BELOW (main/engine/native.ts).
   int64_t exact_below = 0;
+  // Contexts whose index would hold fewer keys than this stay on full attention
+  // (exact, and below the crossover cheaper than a graph search), their queries
+  // kept: no index is built until the context grows past it. That build runs
+  // at an evaluation of several tokens (a document, a question), at
+  // build_index(), or at an answer's first token (a single token after several),
+  // never at a decoded token after another: it takes seconds, and would stall an
+  // answer mid-stream. 0 (the engine's default): an index from sinks + window +
+  // 256 keys on. The app and `tome run` pass DEFAULT_FULL_BELOW.
+  int64_t full_below = 0;
   // Live quality monitor: every monitor_every steps (0: off) compare, for
   // monitor_heads sampled (layer, KV head) pairs, the retrieved keys with the
   // exact top-k: recall@k and the softmax mass captured. When a monitored layer's

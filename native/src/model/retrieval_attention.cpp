@@ -68,8 +68,11 @@ RetrievalAttention::RetrievalAttention(const HParams& hp, const RetrievalSetting
 
 RetrievalAttention::~RetrievalAttention() = default;
 
-bool RetrievalAttention::ready_to_build(int64_t n_past) const {
-  return s_.mode != AttentionMode::FULL && !active_ && n_past >= s_.sinks + s_.window + kMinIndexedKeys;
+bool RetrievalAttention::ready_to_build(int64_t n_past, bool mid_answer) const {
+  if (s_.mode == AttentionMode::FULL || active_) return false;
+  const int64_t keys = n_past - s_.sinks - s_.window;  // what the index would hold
+  if (keys < kMinIndexedKeys) return false;
+  return s_.full_below == 0 || (!mid_answer && keys >= s_.full_below);
 }
 
 void RetrievalAttention::capture_queries(int layer, const float* q, int64_t pos0, int64_t n) {

@@ -65,8 +65,10 @@ class RetrievalAttention {
   // True once the indexes exist: attention from then on goes through attend().
   bool active() const { return active_; }
   // True when the session should switch to sparse attention before evaluating
-  // more tokens: the mode is sparse and the context outgrew the static set.
-  bool ready_to_build(int64_t n_past) const;
+  // more tokens: the mode is sparse and the context outgrew the static set, and
+  // full_below unless mid_answer (a decoded token after another: the build
+  // waits for the next prompt, RetrievalSettings::full_below).
+  bool ready_to_build(int64_t n_past, bool mid_answer = false) const;
 
   // During the (full-attention) prefill: keeps this chunk's queries of layer l,
   // q (n, n_head, hd) for positions [pos0, pos0 + n), sampled by query_sample

@@ -234,6 +234,7 @@ void Session::prefill_layer_major(const std::vector<int32_t>& tokens, const Pref
   const int64_t n0 = n_past_, n = int64_t(tokens.size()), n1 = n0 + n, B = opts_.n_batch;
   const int64_t total = n * hp.n_layer;
   stats_ = StepStats{};
+  last_eval_single_ = false;
   const PhaseTimes before = times_;
   layer_major_peak_kv_ = 0;
   const bool indexed = sparse_ != nullptr;  // ready_to_build(n1) checked by the caller
@@ -441,8 +442,11 @@ void Session::evaluate_now(const std::vector<int32_t>& tokens, bool all_logits, 
   const int n_vocab = model_.hparams().n_vocab;
   check_tokens(tokens);
   stats_ = StepStats{};
+  step_weighted_keys_ = 0;
   const PhaseTimes before = times_;
-  if (build_first && sparse_ && sparse_->ready_to_build(n_past_)) build_sparse_index();
+  const bool mid_answer = tokens.size() == 1 && last_eval_single_;
+  last_eval_single_ = tokens.size() == 1;
+  if (build_first && sparse_ && sparse_->ready_to_build(n_past_, mid_answer)) build_sparse_index();
   apply_budget();
   std::vector<float> all;
   if (all_logits) all.reserve(tokens.size() * size_t(n_vocab));
@@ -454,6 +458,7 @@ void Session::evaluate_now(const std::vector<int32_t>& tokens, bool all_logits, 
     if (store_ && tokens.size() > 1) flush_store();
   }
   if (all_logits) logits_.swap(all);
+  report_full_positions();
   stats_.tokens = int64_t(tokens.size());
   stats_.matmul_ms = times_.matmul_ms - before.matmul_ms;
   stats_.other_ms = times_.other_ms - before.other_ms;
@@ -612,7 +617,15 @@ void Session::forward_layer(int l, int64_t n) {
     CausalAttentionArgs args{q_.data(), att_.data(), n, n_past_, hp.n_head, hp.n_head_kv, hd, scale,
                              k_heads.data(), v_heads.data(), size_t(hd), opts_.retrieval.numerics};
     if (swa) args.window = hp.n_swa;
+    // a decode step reports where it looked, as a sparse step does (a sliding-window
+    // layer sees only its window, which a sparse step's positions leave out too)
+    const bool weigh = n == 1 && !swa;
+    if (weigh) {
+      group_key_weights_.resize(size_t(hp.n_head_kv) * size_t(n_past_ + 1));
+      args.key_weights = group_key_weights_.data();
+    }
     causal_attention(args, pool_);
+    if (weigh) add_layer_key_weights(n_past_ + 1);
     if (sparse_) sparse_->capture_queries(l, q_.data(), n_past_, n);
   }
   times_.attention_ms += ms_since(t_att);
@@ -633,6 +646,30 @@ void Session::forward_layer(int l, int64_t n) {
   mm(L.w_down, gate_.data(), n, tmp_.data());
   if (!L.ffn_post_norm.empty()) rms_norm(tmp_.data(), L.ffn_post_norm.data(), tmp_.data(), n, E, hp.rms_eps);
   add_inplace(x_.data(), tmp_.data(), int64_t(N) * E);
+}
+
+void Session::add_layer_key_weights(int64_t n_keys) {
+  const int G = model_.hparams().n_head_kv;
+  if (step_weighted_keys_ != n_keys) {
+    step_key_weights_.assign(size_t(n_keys), 0.0f);
+    step_weighted_keys_ = n_keys;
+  }
+  float* sum = step_key_weights_.data();
+  for (int g = 0; g < G; ++g) {
+    const float* row = group_key_weights_.data() + size_t(g) * size_t(n_keys);
+    for (int64_t j = 0; j < n_keys; ++j) sum[j] += row[j];
+  }
+}
+
+void Session::report_full_positions() {
+  const int64_t n = step_weighted_keys_;
+  if (n == 0) return;
+  step_weighted_keys_ = 0;
+  const int64_t lo = std::min<int64_t>(opts_.retrieval.sinks, n), hi = std::max<int64_t>(lo, n - opts_.retrieval.window);
+  thread_local std::vector<int32_t> pos;
+  pos.resize(size_t(hi - lo));
+  for (int64_t j = lo; j < hi; ++j) pos[size_t(j - lo)] = int32_t(j);
+  stats_.add_position_weights(pos.data(), step_key_weights_.data() + lo, size_t(hi - lo));
 }
 
 }  // namespace tome

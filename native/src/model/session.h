@@ -207,6 +207,10 @@ class Session {
   void scale_embeddings(float* x, int64_t n) const;
   void forward_layer(int layer, int64_t n);
   void chunk_logits(int64_t n, bool all_logits);
+  // A full-attention decode step's layer: its key weights into step_key_weights_.
+  void add_layer_key_weights(int64_t n_keys);
+  // The step's key weights between the sinks and the window, as StepStats' positions.
+  void report_full_positions();
   void prefill_layer_major(const std::vector<int32_t>& tokens, const PrefillControl& ctl);
   void prefill_token_major(const std::vector<int32_t>& tokens, const PrefillControl& ctl);
   void check_tokens(const std::vector<int32_t>& tokens) const;
@@ -300,6 +304,11 @@ class Session {
   std::vector<RopeTable> rope_;      // (chunk tokens)
   std::vector<RopeTable> rope_swa_;  // (chunk tokens) sliding-window layers' (gemma3), else empty
   std::vector<const uint16_t*> k_heads_, v_heads_;
+  // A full-attention decode step's key weights (CausalAttentionArgs::key_weights):
+  // (n_head_kv, keys) for a layer, and summed over the step's layers (keys).
+  std::vector<float> group_key_weights_, step_key_weights_;
+  int64_t step_weighted_keys_ = 0;  // keys of step_key_weights_ this step filled (0: none)
+  bool last_eval_single_ = false;   // the last evaluation was one token (a decode step)
   uint64_t layer_major_peak_kv_ = 0;  // most cache bytes in RAM during the last layer-major prefill
 };
 

@@ -272,6 +272,55 @@ TEST(causal_attention_skipping_masked_blocks_keeps_every_bit) {
   });
 }
 
+// A decode step's key weights (CausalAttentionArgs::key_weights): each key's
+// probability summed over its group's heads, against the double reference's
+// probabilities (the kernel rounds each to f16, a relative 2^-11, as llama.cpp
+// does), with the same output bits as a step without them, in the one-job-a-group
+// decode (short contexts, or one thread) and the decode whose threads split keys.
+TEST(causal_decode_key_weights_match_reference_probabilities) {
+  both_paths([] {
+    for (int threads : {1, 2}) {
+      ThreadPool pool(threads);
+      const int n_head = 6, n_kv = 2, hd = 64, n_gqa = n_head / n_kv;
+      for (int n_ctx : {1, 300, 2500}) {
+        const KvGroups kv(n_kv, n_ctx, hd, 60);
+        auto q = random_q(n_head * hd, uint32_t(n_ctx + threads));
+        std::vector<float> plain(q.size()), weighed(q.size());
+        std::vector<float> w(size_t(n_kv) * size_t(n_ctx), -1.0f);
+        CausalAttentionArgs a{q.data(), plain.data(), 1, n_ctx - 1, n_head, n_kv, hd, 0.3f, kv.k.data(), kv.v.data(), size_t(hd)};
+        causal_attention(a, pool);
+        a.out = weighed.data();
+        a.key_weights = w.data();
+        causal_attention(a, pool);
+        CHECK(std::memcmp(plain.data(), weighed.data(), plain.size() * sizeof(float)) == 0);
+        std::vector<int> idx(static_cast<size_t>(n_ctx));
+        for (int j = 0; j < n_ctx; ++j) idx[size_t(j)] = j;
+        for (int g = 0; g < n_kv; ++g) {
+          std::vector<double> ref(static_cast<size_t>(n_ctx), 0.0), out;
+          for (int hh = 0; hh < n_gqa; ++hh) {
+            const float* qh = q.data() + size_t(g * n_gqa + hh) * hd;
+            double lse;
+            reference(qh, kv.heads[size_t(g)], idx, 0.3f, out, lse);
+            for (int j = 0; j < n_ctx; ++j) {
+              double d = 0;
+              for (int i = 0; i < hd; ++i)
+                d += double(fp16_to_fp32(fp32_to_fp16(qh[i]))) * fp16_to_fp32(kv.heads[size_t(g)].k[size_t(j) * hd + i]);
+              ref[size_t(j)] += std::exp(0.3 * d - lse);
+            }
+          }
+          double total = 0;
+          for (int j = 0; j < n_ctx; ++j) {
+            const double got = w[size_t(g) * n_ctx + j];
+            total += got;
+            CHECK_NEAR(got, ref[size_t(j)], ref[size_t(j)] * 1e-3 + 1e-6);
+          }
+          CHECK_NEAR(total, double(n_gqa), 1e-2);  // each head's probabilities sum to one
+        }
+      }
+    }
+  });
+}
+
 // Partial attention follows llama.cpp's one-query order like the decode step of
 // causal_attention (several-keys kernels where they apply, row by row otherwise),
 // so over the whole context both give the same bits, in contiguous and gathered form.

@@ -105,8 +105,8 @@ function RetrievalFigures({ r }: { r: NonNullable<TokenStats["retrieval"]> }) {
   return (
     <span>
       {r.exact ? (
-        // 100% scanned would read as retrieval being off: below a few ten thousand keys a scan of them all costs less than a search
-        <span title="A context this short is scanned whole (cheaper than searching its index): every key is scored, so attention is exact.">
+        // 100% scanned would read as retrieval being off: below about ten thousand keys attending to them all costs less than a search
+        <span title="A context this short is attended whole (cheaper than building and searching an index): every key is scored, so attention is exact.">
           exact (short context): every key scored, 100%
         </span>
       ) : (

@@ -60,8 +60,8 @@ export interface RetrievalOptions {
   /** Indexes with fewer keys are searched by an exact scan (below the crossover it is cheaper); 0 (default): never. */
   exactBelow?: number;
   /** Contexts whose index would hold fewer keys stay on full attention, no index built; past it the index is
-   *  built at the next evaluation of several tokens or buildIndex(), never at a single decoded token. 0 (default):
-   *  an index once the context passes sinks + window + 256 keys. */
+   *  built at the next evaluation of several tokens, buildIndex() or an answer's first token, never at a decoded
+   *  token after another (mid-answer). 0 (default): an index once the context passes sinks + window + 256 keys. */
   fullBelow?: number;
   /** GQA: search per query head ("union"), once with the group's mean query ("mean"), or all heads in one traversal ("joint"). */
   group?: GroupSearch;

@@ -666,10 +666,7 @@ void Session::report_full_positions() {
   if (n == 0) return;
   step_weighted_keys_ = 0;
   const int64_t lo = std::min<int64_t>(opts_.retrieval.sinks, n), hi = std::max<int64_t>(lo, n - opts_.retrieval.window);
-  thread_local std::vector<int32_t> pos;
-  pos.resize(size_t(hi - lo));
-  for (int64_t j = lo; j < hi; ++j) pos[size_t(j - lo)] = int32_t(j);
-  stats_.add_position_weights(pos.data(), step_key_weights_.data() + lo, size_t(hi - lo));
+  stats_.add_position_run(int32_t(lo), step_key_weights_.data() + lo, size_t(hi - lo));
 }
 
 }  // namespace tome

@@ -83,6 +83,18 @@ void StepStats::add_position_weights(const int32_t* pos, const float* w, size_t 
     lowest_position = std::min(lowest_position, pos[i]);
     highest_position = std::max(highest_position, pos[i]);
   }
+  merge_if_long();
+}
+
+void StepStats::add_position_run(int32_t first, const float* w, size_t n) {
+  if (n == 0) return;
+  for (size_t i = 0; i < n; ++i) position_weights.emplace_back(first + int32_t(i), w[i]);
+  lowest_position = std::min(lowest_position, first);
+  highest_position = std::max(highest_position, first + int32_t(n - 1));
+  merge_if_long();
+}
+
+void StepStats::merge_if_long() {
   if (position_weights.size() > kMergeAbove) {
     std::vector<Pair> merged;
     sum_by_position(position_weights.data(), position_weights.size(), lowest_position, highest_position, merged);

@@ -35,8 +35,13 @@ struct StepStats {
   double mass() const { return quality_samples ? mass_sum / quality_samples : 0.0; }
   double keys_scanned_frac() const { return keys_indexed ? double(keys_scanned) / double(keys_indexed) : 0.0; }
   void add_position_weights(const int32_t* pos, const float* w, size_t n);
+  // Positions first, first + 1, .., first + n - 1 with weights w (a full-attention step's keys).
+  void add_position_run(int32_t first, const float* w, size_t n);
   // The n heaviest retrieved positions (weights summed over heads and layers), heaviest first.
   void top_positions(size_t n, std::vector<int32_t>& pos, std::vector<float>& w) const;
+
+ private:
+  void merge_if_long();  // sums each position's pairs once they pass kMergeAbove
 };
 
 }  // namespace tome

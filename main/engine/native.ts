@@ -295,6 +295,12 @@ export interface NativeSession {
    * local layers keep only their window's rows once a KV store holds the rest.
    */
   hostRamBytes(): number;
+  /**
+   * Whether decode steps now search the retrieval indexes: false in a dense mode, and in a
+   * sparse mode still on full attention (no index yet: fullBelow, or a context inside the
+   * static set), where no static set is split off and every key is attended in RAM.
+   */
+  sparseActive(): boolean;
   threads(): number;
   times(): PhaseTimes;
   resetTimes(): void;

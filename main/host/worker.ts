@@ -544,8 +544,9 @@ class EngineHost {
     const nCtx = s?.nCtx() ?? 0;
     const perPosition = s && nCtx > 0 ? s.kvBytes() / nCtx : 0;
     const a = this.sessionOptions;
-    const sparse = a.attention !== undefined && a.attention !== "full";
-    const staticPositions = sparse ? Math.min(nPast, (a.sinks ?? 128) + (a.window ?? 512)) : 0;
+    // a sparse mode splits off the static set once its indexes exist; before (a short book on
+    // full attention) every key is attended where it lies, in RAM
+    const staticPositions = s?.sparseActive() ? Math.min(nPast, (a.sinks ?? 128) + (a.window ?? 512)) : 0;
     // what the host tier holds, measured: under a budget its own count, else the cache's pages
     // in RAM and the indexes (Gemma 3's local layers hold only their window's rows beside a
     // store), less the static set counted as the device's

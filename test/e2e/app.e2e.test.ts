@@ -188,8 +188,9 @@ describe.skipIf(missing.length > 0)("tome in a browser (e2e)", () => {
     // Live panels: non-zero numbers.
     await waitText(page.getByTestId("mem-cpu"), /engine [1-9][\d.]* (KiB|MiB|GiB)/);
     await waitText(page.getByTestId("mem-gpu"), /no GPU: CPU backend/);
-    await waitText(page.getByTestId("kv-tiers"), /host [1-9][\d.]* (KiB|MiB)/);
-    // a context under the engine's full-attention threshold is attended whole, and the panel says so
+    // a context under the engine's full-attention threshold is attended whole, and the panels say so:
+    // all its KV in RAM (no static set split off), every key scored
+    await waitText(page.getByTestId("kv-tiers"), /RAM [1-9][\d.]* (KiB|MiB) · disk/);
     await waitText(page.getByTestId("retrieval-stats"), /keys scanned .*\([1-9][\d,]* of [1-9][\d,]*\)|exact \(short context\): every key scored/);
     await waitText(page.getByTestId("tokens-per-sec"), /[1-9][\d.]* tok\/s/);
     // Highlights come from the engine's retrieved positions (stepStats, issue 3).

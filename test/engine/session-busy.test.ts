@@ -46,6 +46,7 @@ describe.skipIf(!hasData)("a session while it evaluates", () => {
       nPast: () => session.nPast(),
       kvBytes: () => session.kvBytes(),
       hostRamBytes: () => session.hostRamBytes(),
+      sparseActive: () => session.sparseActive(),
       tokens: () => session.tokens(),
       times: () => session.times(),
       resetTimes: () => session.resetTimes(),

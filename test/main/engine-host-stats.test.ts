@@ -67,6 +67,25 @@ describe.skipIf(!hasData)("engine host stats during an answer", () => {
     h.close();
   });
 
+  it("splits the static set off the host tier only once the index exists: a short book on full attention is all RAM", async () => {
+    const engine = new EngineClient(forkEngine(path.join(packageRoot(), "build", "main", "host", "worker.js")));
+    // this book (905 tokens) stays under the threshold: full attention, no index
+    await engine.call("load", { path: modelPath("stories260K.gguf"), ctx: 2048, threads: 2, attention: { ...attention, fullBelow: 4096 } });
+    await engine.call("generate", { jobId: "s", tokens: prompt, maxTokens: 8, sampler: greedy, docStart: 1, docEnd: doc.length });
+    const short = await engine.call("stats", {});
+    expect(short.nPast).toBe(prompt.length + 8);
+    expect(short.tiers.deviceBytes).toBe(0);
+    expect(short.tiers.hostBytes).toBeGreaterThan(0);
+    engine.close();
+    // indexed: sinks + window positions are the static set, the rest and the indexes the host's
+    const h = await host();
+    await h.call("generate", { jobId: "i", tokens: prompt, maxTokens: 8, sampler: greedy, docStart: 1, docEnd: doc.length });
+    const indexed = await h.call("stats", {});
+    expect(indexed.tiers.deviceBytes).toBe((16 + 64) * (indexed.kvBytes / indexed.nCtx));
+    expect(indexed.tiers.hostBytes).toBeGreaterThan(0);
+    h.close();
+  });
+
   it("says why an answer ended: the answer limit, or the end of the context before it", async () => {
     const h = await host();
     const limited = await h.call("generate", { jobId: "l", tokens: prompt, maxTokens: 8, sampler: greedy, docStart: 1, docEnd: doc.length });

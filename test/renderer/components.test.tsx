@@ -195,7 +195,7 @@ describe("App", () => {
       }),
     );
     expect(screen.getByTestId("mem-cpu").textContent).toContain("50.0 MiB");
-    expect(screen.getByTestId("kv-tiers").textContent).toContain("host 1.3 MiB");
+    expect(screen.getByTestId("kv-tiers").textContent).toContain("RAM 1.3 MiB");
     expect(screen.getByTestId("retrieval-stats").textContent).toMatch(/keys scanned 2.5% \(40 of 1,600\) · top-k 100 · mass 95.0%/);
     expect(screen.getByTestId("tokens-per-sec").textContent).toContain("250 tok/s");
     expect(screen.getByTestId("engine-book").textContent).toBe("holds Alice");

@@ -170,6 +170,10 @@ describe("the live panels", () => {
     expect(screen.getByTestId("kv-tiers").textContent).toMatch(/static set \(CPU memory\) 400 KiB · host 3.0 MiB/);
     act(() => f.emit("stats.memory", { ...memory, gpu: { name: "H200", usedBytes: 1, totalBytes: 2 } }));
     expect(screen.getByTestId("kv-tiers").textContent).toMatch(/device \(static set\) 400 KiB/);
+    // full attention (a short book before its index): no static set is split off
+    act(() => f.emit("stats.memory", { ...memory, kv: { deviceBytes: 0, hostBytes: 3 << 20, diskBytes: 5 << 20 } }));
+    expect(screen.getByTestId("kv-tiers").textContent).toMatch(/KV cacheRAM 3.0 MiB · disk 5.0 MiB\d/);
+    expect(screen.getByTestId("kv-tiers").textContent).not.toMatch(/static set|host/);
     act(() => f.emit("stats.token", tok(0, 3, { keysScanned: 28160, keysTotal: 28160, topK: 100, massCaptured: null, recall: null, exact: true })));
     expect(screen.getByTestId("retrieval-stats").textContent).toMatch(/exact \(short context\): every key scored, 100% · top-k 100/);
     expect(screen.getByTestId("retrieval-stats").textContent).not.toMatch(/keys scanned/);

@@ -104,6 +104,7 @@ Napi::Function SessionWrap::define(Napi::Env env, Napi::FunctionReference* model
                       InstanceMethod("nPast", &SessionWrap::n_past), InstanceMethod("nCtx", &SessionWrap::n_ctx),
                       InstanceMethod("kvBytes", &SessionWrap::kv_bytes),
                       InstanceMethod("hostRamBytes", &SessionWrap::host_ram_bytes),
+                      InstanceMethod("sparseActive", &SessionWrap::sparse_active),
                       InstanceMethod("threads", &SessionWrap::threads), InstanceMethod("times", &SessionWrap::times),
                       InstanceMethod("resetTimes", &SessionWrap::reset_times),
                       InstanceMethod("lastStats", &SessionWrap::last_stats),
@@ -318,6 +319,9 @@ Napi::Value SessionWrap::kv_bytes(const Napi::CallbackInfo& info) {
 }
 Napi::Value SessionWrap::host_ram_bytes(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), double(idle(info.Env()).host_ram_bytes()));
+}
+Napi::Value SessionWrap::sparse_active(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), idle(info.Env()).sparse_active());
 }
 Napi::Value SessionWrap::threads(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), live(info.Env()).n_threads());

@@ -3,7 +3,7 @@
 // last answer's, while its book is selected). They fold away: by themselves when
 // the window gets short (the reader needs the height), or by hand.
 import { useEffect, useState } from "react";
-import type { TokenStats } from "../../../main/ipc/contract";
+import type { MemoryStats, TokenStats } from "../../../main/ipc/contract";
 import { useStore } from "../store";
 import { shownTokenStats } from "../store/stats-slice";
 import { bytes, int, rate } from "../format";
@@ -55,11 +55,7 @@ export function Panels() {
         </div>
         <div className="panel" data-testid="kv-tiers">
           <h4>KV cache</h4>
-          {/* the static set (sinks + window) is the device tier; without a GPU it is in CPU memory too */}
-          <span>
-            {gpu ? "device (static set)" : "static set (CPU memory)"} {bytes(memory?.kv.deviceBytes ?? 0)} · host {bytes(memory?.kv.hostBytes ?? 0)} · disk{" "}
-            {bytes(memory?.kv.diskBytes ?? 0)}
-          </span>
+          <KvTiers kv={memory?.kv} gpu={gpu !== null} />
           <div className="muted small">
             {int(memory?.nPast ?? 0)} / {int(memory?.nCtx ?? 0)} positions
           </div>
@@ -96,6 +92,26 @@ export function Panels() {
         </div>
       </section>
     </details>
+  );
+}
+
+/**
+ * Where the KV cache lies. Once a sparse mode has its indexes, the static set (sinks + window)
+ * is the device tier (in CPU memory too without a GPU) and the rest the host tier; before that
+ * (full attention, or a short book not yet indexed) no static set is split off: all in RAM.
+ */
+function KvTiers({ kv, gpu }: { kv: MemoryStats["kv"] | undefined; gpu: boolean }) {
+  const disk = bytes(kv?.diskBytes ?? 0);
+  if (!kv?.deviceBytes)
+    return (
+      <span title="Full attention: every key is read where it lies, so no static set is kept apart.">
+        RAM {bytes(kv?.hostBytes ?? 0)} · disk {disk}
+      </span>
+    );
+  return (
+    <span>
+      {gpu ? "device (static set)" : "static set (CPU memory)"} {bytes(kv.deviceBytes)} · host {bytes(kv.hostBytes)} · disk {disk}
+    </span>
   );
 }
 

@@ -116,7 +116,8 @@ export type EngineEvent =
       text: string;
       ms: number;
       phase: { matmul: number; attention: number; other: number };
-      retrieval: { keysScanned: number; keysTotal: number; massCaptured: number | null; recall: number | null } | null;
+      /** whole: the step attended every key (a sparse mode still on full attention, no index yet). */
+      retrieval: { keysScanned: number; keysTotal: number; massCaptured: number | null; recall: number | null; whole: boolean } | null;
     }
   | { event: "eval"; jobId: string; progress: EvalProgress; row: EvalRow }
   /**

@@ -80,12 +80,12 @@ export function readStep(s: WithStepStats): StepStats | undefined {
 
 /**
  * A token event's retrieval figures: the step's, or, for a sparse mode still on full attention
- * (a context under fullBelow: no index yet), every key attended, which the panel shows as exact.
+ * (a context under fullBelow: no index yet), every key attended (whole), which the panel says.
  */
 function retrievalFigures(step: StepStats | undefined, sparseMode: boolean, nPast: number) {
   if (step?.keysTotal)
-    return { keysScanned: step.keysScanned ?? 0, keysTotal: step.keysTotal, massCaptured: step.massCaptured ?? null, recall: step.recall ?? null };
-  return sparseMode && step ? { keysScanned: nPast, keysTotal: nPast, massCaptured: null, recall: null } : null;
+    return { keysScanned: step.keysScanned ?? 0, keysTotal: step.keysTotal, massCaptured: step.massCaptured ?? null, recall: step.recall ?? null, whole: false };
+  return sparseMode && step ? { keysScanned: nPast, keysTotal: nPast, massCaptured: null, recall: null, whole: true } : null;
 }
 
 /** A KV store write the disk refused: full, size limit, read-only, I/O error. */

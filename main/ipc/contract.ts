@@ -254,10 +254,12 @@ export interface TokenStats {
     topK: number;
     massCaptured: number | null;
     recall: number | null;
-    /** Every key was scored: a context this short is attended whole (full attention, before it is
-     *  long enough for an index) or its index scanned whole, either cheaper than a search there, so
-     *  attention is exact; the scanned share then says nothing about retrieval. */
+    /** Every key was scored: a context this short is attended whole (`whole`: full attention, before
+     *  it is long enough for an index) or its index scanned whole (the exact top-k), either cheaper
+     *  than a search there; the scanned share then says nothing about retrieval. */
     exact: boolean;
+    /** Every key was attended (full attention): no top-k applies. */
+    whole: boolean;
   } | null;
   tokensPerSec: number; // running rate over the answer so far
 }

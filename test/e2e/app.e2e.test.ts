@@ -189,9 +189,9 @@ describe.skipIf(missing.length > 0)("tome in a browser (e2e)", () => {
     await waitText(page.getByTestId("mem-cpu"), /engine [1-9][\d.]* (KiB|MiB|GiB)/);
     await waitText(page.getByTestId("mem-gpu"), /no GPU: CPU backend/);
     // a context under the engine's full-attention threshold is attended whole, and the panels say so:
-    // all its KV in RAM (no static set split off), every key scored
+    // all its KV in RAM (no static set split off), every key attended
     await waitText(page.getByTestId("kv-tiers"), /RAM [1-9][\d.]* (KiB|MiB) · disk/);
-    await waitText(page.getByTestId("retrieval-stats"), /keys scanned .*\([1-9][\d,]* of [1-9][\d,]*\)|exact \(short context\): every key scored/);
+    await waitText(page.getByTestId("retrieval-stats"), /^Retrievalfull attention \(short context\): every key attended$/);
     await waitText(page.getByTestId("tokens-per-sec"), /[1-9][\d.]* tok\/s/);
     // Highlights come from the engine's retrieved positions (stepStats, issue 3).
     const stepStats = await page.getByTestId("engine-state").getAttribute("data-step-stats");
@@ -203,7 +203,11 @@ describe.skipIf(missing.length > 0)("tome in a browser (e2e)", () => {
     // The fixture model (~180 tokens/s here) may end its story (EOS) before the
     // stop takes effect: before the click lands (the stop button gone) or after
     // it, before the engine reads the cancel (the answer done, not stopped).
-    // Then the question is asked again (a few times at most).
+    // Then the question is asked again (a few times at most). In a new conversation: with the
+    // first answer in its history the context (2048) leaves room for ~150 tokens, half a second
+    // on full attention here; without, for the whole answer limit (256).
+    await page.getByRole("button", { name: "Start a new conversation" }).click();
+    await expect.poll(() => page.getByTestId("message-assistant").count(), { timeout: 30_000 }).toBe(0);
     for (let attempt = 1; ; attempt++) {
       const before = await page.getByTestId("message-assistant").count();
       await ask(page, "Tell me a long story about Alice and the Queen.", `05-attempt-${attempt}`);
@@ -211,15 +215,34 @@ describe.skipIf(missing.length > 0)("tome in a browser (e2e)", () => {
       await expect.poll(() => page.getByTestId("message-assistant").count(), { timeout: 30_000 }).toBe(before + 1);
       const answer = page.getByTestId("message-assistant").nth(before);
       const content = answer.locator(".content");
-      // Some words have streamed (the answer's own text: the cursor and the waiting note aside), then stop.
-      const words = () => content.evaluate((el) => Array.from(el.childNodes, (n) => (n.nodeType === Node.TEXT_NODE ? n.textContent : "")).join(""));
-      await expect.poll(async () => (await words()).trim().length, { timeout: 30_000, interval: 20 }).toBeGreaterThan(0);
-      const clicked = await page.getByTestId("stop").click({ timeout: 5_000 }).then(() => true, () => false);
+      // Some words have streamed (the answer's own text: the cursor and the waiting note aside), then
+      // stop. Watched and clicked in the page, as the words render: the answer runs ~300 tokens/s
+      // here, and a poll from the test and Playwright's click (its checks that the button is
+      // visible and still) had often come after its end.
+      const clicked = await page.evaluate(
+        (nth) =>
+          new Promise<boolean>((resolve) => {
+            const check = () => {
+              const el = document.querySelectorAll('[data-testid="message-assistant"]')[nth]?.querySelector(".content");
+              const words = el ? Array.from(el.childNodes, (n) => (n.nodeType === Node.TEXT_NODE ? n.textContent : "")).join("").trim() : "";
+              if (!words) return false;
+              const stopButton = document.querySelector<HTMLButtonElement>('[data-testid="stop"]');
+              stopButton?.click();
+              resolve(stopButton !== null);
+              return true;
+            };
+            if (check()) return;
+            const seen = new MutationObserver(() => check() && seen.disconnect());
+            seen.observe(document.body, { subtree: true, childList: true, characterData: true });
+            setTimeout(() => (seen.disconnect(), resolve(false)), 30_000);
+          }),
+        before,
+      );
       // the answer's end: its meta line, "stopped" or the finished answer's stats
       const end = await waitText(answer.locator(".meta"), /stopped|\d+ tokens/, 60_000);
       if (!/stopped/.test(end)) {
         console.warn(`e2e: answer ${attempt} ended ${clicked ? "before the stop took effect" : "before stop was clicked"}: ${end}`);
-        expect(attempt).toBeLessThan(3);
+        expect(attempt).toBeLessThan(5);
         await page.getByTestId("send").waitFor({ timeout: 60_000 });
         continue;
       }
@@ -235,8 +258,11 @@ describe.skipIf(missing.length > 0)("tome in a browser (e2e)", () => {
   });
 
   it("finds the conversation again after a server restart", async () => {
-    const before = await page.getByTestId("message-assistant").count();
     const firstQuestion = "Who is the White Rabbit?";
+    await page.getByTestId("conversation").filter({ hasText: firstQuestion }).first().click();
+    await waitText(page.locator(".message.user").first(), new RegExp(firstQuestion.replace("?", "\\?")));
+    const before = await page.getByTestId("message-assistant").count();
+    expect(before).toBeGreaterThan(0);
     await stop(server);
     server = await serve(dataDir);
     await page.goto(server.url);

@@ -67,19 +67,39 @@ describe.skipIf(!hasData)("engine host stats during an answer", () => {
     h.close();
   });
 
-  it("splits the static set off the host tier only once the index exists: a short book on full attention is all RAM", async () => {
+  it("a short book on full attention: its tokens attend every key and its KV is all RAM; indexed, a static set splits off", async () => {
+    type Figures = { keysScanned: number; keysTotal: number; whole: boolean } | null;
+    const figures = (e: EngineClient, jobId: string) => {
+      const got: Figures[] = [];
+      e.onEvent((ev) => {
+        if (ev.event === "token" && ev.jobId === jobId) got.push(ev.retrieval);
+      });
+      return got;
+    };
     const engine = new EngineClient(forkEngine(path.join(packageRoot(), "build", "main", "host", "worker.js")));
     // this book (905 tokens) stays under the threshold: full attention, no index
     await engine.call("load", { path: modelPath("stories260K.gguf"), ctx: 2048, threads: 2, attention: { ...attention, fullBelow: 4096 } });
+    const wholeSteps = figures(engine, "s");
     await engine.call("generate", { jobId: "s", tokens: prompt, maxTokens: 8, sampler: greedy, docStart: 1, docEnd: doc.length });
+    expect(wholeSteps).toHaveLength(8);
+    // (the context as the token is reported: the prompt and the answer's tokens evaluated so far)
+    for (const [i, f] of wholeSteps.entries()) expect(f).toEqual({ keysScanned: prompt.length + i + 1, keysTotal: prompt.length + i + 1, massCaptured: null, recall: null, whole: true });
     const short = await engine.call("stats", {});
     expect(short.nPast).toBe(prompt.length + 8);
     expect(short.tiers.deviceBytes).toBe(0);
     expect(short.tiers.hostBytes).toBeGreaterThan(0);
     engine.close();
-    // indexed: sinks + window positions are the static set, the rest and the indexes the host's
+    // indexed: a search's share of the keys; sinks + window positions are the static set, the
+    // rest and the indexes the host's
     const h = await host();
+    const searched = figures(h, "i");
     await h.call("generate", { jobId: "i", tokens: prompt, maxTokens: 8, sampler: greedy, docStart: 1, docEnd: doc.length });
+    expect(searched).toHaveLength(8);
+    for (const f of searched) {
+      expect(f!.whole).toBe(false);
+      expect(f!.keysScanned).toBeGreaterThan(0);
+      expect(f!.keysScanned).toBeLessThanOrEqual(f!.keysTotal);
+    }
     const indexed = await h.call("stats", {});
     expect(indexed.tiers.deviceBytes).toBe((16 + 64) * (indexed.kvBytes / indexed.nCtx));
     expect(indexed.tiers.hostBytes).toBeGreaterThan(0);

@@ -190,7 +190,7 @@ describe("App", () => {
         index: 0,
         totalMs: 4,
         phaseMs: { matmul: 1, attention: 2.5, other: 0.5 },
-        retrieval: { keysScanned: 40, keysTotal: 1600, topK: 100, massCaptured: 0.95, recall: null, exact: false },
+        retrieval: { keysScanned: 40, keysTotal: 1600, topK: 100, massCaptured: 0.95, recall: null, exact: false, whole: false },
         tokensPerSec: 250,
       }),
     );

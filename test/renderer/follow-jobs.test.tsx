@@ -174,10 +174,14 @@ describe("the live panels", () => {
     act(() => f.emit("stats.memory", { ...memory, kv: { deviceBytes: 0, hostBytes: 3 << 20, diskBytes: 5 << 20 } }));
     expect(screen.getByTestId("kv-tiers").textContent).toMatch(/KV cacheRAM 3.0 MiB · disk 5.0 MiB\d/);
     expect(screen.getByTestId("kv-tiers").textContent).not.toMatch(/static set|host/);
-    act(() => f.emit("stats.token", tok(0, 3, { keysScanned: 28160, keysTotal: 28160, topK: 100, massCaptured: null, recall: null, exact: true })));
-    expect(screen.getByTestId("retrieval-stats").textContent).toMatch(/exact \(short context\): every key scored, 100% · top-k 100/);
+    // a short book on full attention: every key attended, no top-k
+    act(() => f.emit("stats.token", tok(0, 3, { keysScanned: 9000, keysTotal: 9000, topK: 100, massCaptured: null, recall: null, exact: true, whole: true })));
+    expect(screen.getByTestId("retrieval-stats").textContent).toBe("Retrievalfull attention (short context): every key attended");
+    // a small index scanned whole: the exact top-k
+    act(() => f.emit("stats.token", tok(0, 3, { keysScanned: 28160, keysTotal: 28160, topK: 100, massCaptured: null, recall: null, exact: true, whole: false })));
+    expect(screen.getByTestId("retrieval-stats").textContent).toMatch(/exact top-k \(small index\): every key scored, 100% · top-k 100/);
     expect(screen.getByTestId("retrieval-stats").textContent).not.toMatch(/keys scanned/);
-    act(() => f.emit("stats.token", tok(1, 3, { keysScanned: 400, keysTotal: 40000, topK: 100, massCaptured: null, recall: null, exact: false })));
+    act(() => f.emit("stats.token", tok(1, 3, { keysScanned: 400, keysTotal: 40000, topK: 100, massCaptured: null, recall: null, exact: false, whole: false })));
     expect(screen.getByTestId("retrieval-stats").textContent).toMatch(/keys scanned 1.0% \(400 of 40,000\)/);
   });
 });

@@ -115,22 +115,26 @@ function KvTiers({ kv, gpu }: { kv: MemoryStats["kv"] | undefined; gpu: boolean 
   );
 }
 
-/** The last token's retrieval: keys scanned, top-k, attention mass found, recall. */
+/** The last token's retrieval: keys scanned, top-k, attention mass found, recall; or that it attended every key. */
 function RetrievalFigures({ r }: { r: NonNullable<TokenStats["retrieval"]> }) {
   const share = `${((r.keysScanned / Math.max(1, r.keysTotal)) * 100).toFixed(1)}%`;
   return (
     <span>
-      {r.exact ? (
-        // 100% scanned would read as retrieval being off: below about ten thousand keys attending to them all costs less than a search
-        <span title="A context this short is attended whole (cheaper than building and searching an index): every key is scored, so attention is exact.">
-          exact (short context): every key scored, 100%
+      {r.whole ? (
+        // 100% scanned would read as retrieval being off: below about twelve thousand keys attending to them all costs less than a search
+        <span title="A context this short is attended whole (cheaper than building and searching an index): every key is scored and attended, so attention is exact.">
+          full attention (short context): every key attended
+        </span>
+      ) : r.exact ? (
+        <span title="This index is small enough that scanning it whole costs less than searching it: every key is scored, so the top-k is exact.">
+          exact top-k (small index): every key scored, 100%
         </span>
       ) : (
         <>
           keys scanned {share} ({int(r.keysScanned)} of {int(r.keysTotal)})
         </>
-      )}{" "}
-      · top-k {int(r.topK)}
+      )}
+      {!r.whole && <> · top-k {int(r.topK)}</>}
       {r.massCaptured !== null && <> · mass {(r.massCaptured * 100).toFixed(1)}%</>}
       {r.recall !== null && <> · recall {(r.recall * 100).toFixed(0)}%</>}
     </span>

@@ -168,6 +168,8 @@ describe("the live panels", () => {
     render(<Panels />);
     act(() => f.emit("stats.memory", memory));
     expect(screen.getByTestId("kv-tiers").textContent).toMatch(/static set \(CPU memory\) 400 KiB · host 3.0 MiB/);
+    // the full setting, before a token: what every step will do
+    expect(screen.getByTestId("retrieval-stats").textContent).toBe("Retrievalfull attention: every key attended (28,000)");
     act(() => f.emit("stats.memory", { ...memory, gpu: { name: "H200", usedBytes: 1, totalBytes: 2 } }));
     expect(screen.getByTestId("kv-tiers").textContent).toMatch(/device \(static set\) 400 KiB/);
     // full attention (a short book before its index): no static set is split off

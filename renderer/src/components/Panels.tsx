@@ -74,7 +74,7 @@ export function Panels() {
             <span className="muted">no context in the engine yet</span>
           ) : mode === "full" ? (
             <span>
-              full attention: keys scanned 100% ({int(memory.nPast)} of {int(memory.nPast)})
+              full attention: every key attended ({int(memory.nPast)})
             </span>
           ) : (
             <span className="muted">retrieval: per-token figures appear with the next answer</span>

@@ -200,7 +200,7 @@ describe.skipIf(missing.length > 0)("tome in a browser (e2e)", () => {
   });
 
   it("stops an answer midway", async () => {
-    // The fixture model (~180 tokens/s here) may end its story (EOS) before the
+    // The fixture model (~300 tokens/s here on full attention) may end its story (EOS) before the
     // stop takes effect: before the click lands (the stop button gone) or after
     // it, before the engine reads the cancel (the answer done, not stopped).
     // Then the question is asked again (a few times at most). In a new conversation: with the

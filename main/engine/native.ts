@@ -248,7 +248,7 @@ export interface NativeSession {
    * opts.onProgress(done, total, ramBytes): per (layer, chunk), in token-layer units (total =
    * tokens x layers), rising, the last one done === total, all before the promise settles; one
    * that throws cancels the call, which rejects with what it threw. ramBytes: the RAM the host
-   * tier (K/V rows, indexes) holds, measured by the call at its first and last report and at
+   * tier (K/V rows, indexes, prefill queries) holds, measured by the call at its first and last report and at
    * most every 250 ms between (the session's getters answer BUSY while it runs).
    * cancel() stops it between two chunks: it rejects with code CANCELLED and leaves the session
    * and its store as they were before it (run it again to continue).
@@ -291,7 +291,8 @@ export interface NativeSession {
   kvBytes(): number;
   /**
    * RAM the host tier holds now: the KV cache's pages in RAM (mincore, ~1 ms at 128K tokens of
-   * the smol shape: for a stats request, not every step) and the retrieval indexes. Gemma 3's
+   * the smol shape: for a stats request, not every step), the retrieval indexes and the prefill
+   * queries held for an index still to be built (none once a KV store holds them). Gemma 3's
    * local layers keep only their window's rows once a KV store holds the rest.
    */
   hostRamBytes(): number;

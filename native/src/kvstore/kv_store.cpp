@@ -558,14 +558,44 @@ void KvStore::discard_uncommitted() {
   if (dropped) indexes_dropped(*dropped);
 }
 
-void KvStore::truncate(int64_t n) {
+void KvStore::cut_query_chunks(int64_t n, const QueryRowsFn& query_rows) {
+  struct Cut {
+    int64_t layer, head, pos0;
+    std::vector<uint8_t> data;
+  };
+  std::vector<Cut> cuts;
+  const size_t value_bytes = query_bf16_ ? 2 : 4, row_bytes = size_t(id_.head_dim) * value_bytes;
+  SqliteStatement q(db_, "SELECT layer, head, pos0, pos1, data, crc FROM queries WHERE pos0 < ? AND pos1 > ?");
+  q.bind(1, n).bind(2, n);
+  while (q.step()) {
+    const int64_t l = q.column_int(0), h = q.column_int(1), p0 = q.column_int(2), p1 = q.column_int(3);
+    size_t size = 0;
+    const uint8_t* data = q.column_blob(4, &size);
+    if (p0 < 0 || p1 <= p0 || size != size_t(query_rows(p0, p1)) * row_bytes ||
+        query_checksum(checksums_, data, size, int(l), int(h), p0, p1) != uint64_t(q.column_int(5)))
+      continue;  // not what the session's sampling gives, or damaged: dropped below
+    const size_t keep = size_t(query_rows(p0, n)) * row_bytes;
+    if (keep <= size) cuts.push_back(Cut{l, h, p0, std::vector<uint8_t>(data, data + keep)});
+  }
+  q.reset();
+  SqliteStatement w(db_, "UPDATE queries SET pos1 = ?, data = ?, crc = ? WHERE layer = ? AND head = ? AND pos0 = ?");
+  for (const Cut& c : cuts) {
+    const uint64_t crc = query_checksum(checksums_, c.data.data(), c.data.size(), int(c.layer), int(c.head), c.pos0, n);
+    w.bind(1, n).bind_blob(2, c.data.data(), c.data.size()).bind(3, int64_t(crc));
+    w.bind(4, c.layer).bind(5, c.head).bind(6, c.pos0).run();
+  }
+}
+
+void KvStore::truncate(int64_t n, const QueryRowsFn& query_rows) {
   if (n < 0 || n >= n_tokens_) return;
   std::optional<bool> dropped;
   db_.transaction([&] {
     const int64_t B = kStoreBlockTokens, first_dead = (n + B - 1) / B;
     SqliteStatement(db_, "DELETE FROM kv WHERE block >= ?").bind(1, first_dead).run();
     SqliteStatement(db_, "DELETE FROM tokens WHERE block >= ?").bind(1, first_dead).run();
-    // a query chunk straddling n is dropped whole (its rows are per position, not per block)
+    // a query chunk straddling n: cut to its rows below n where the caller can
+    // count them (its rows are per kept position, not per block), else dropped
+    if (query_rows) cut_query_chunks(n, query_rows);
     SqliteStatement(db_, "DELETE FROM queries WHERE pos1 > ?").bind(1, n).run();
     put_meta("n_tokens", std::to_string(n));
     if (index_built_at_ > n) dropped = drop_indexes_in_transaction();  // built over positions that are gone

@@ -138,7 +138,13 @@ class KvStore {
   // Forgets positions from n on (rows stay until overwritten, n_tokens bounds
   // them), and the indexes when they were built over more than n positions.
   // dropped_below falls to n's block (the blocks from there on are past n).
-  void truncate(int64_t n);
+  // A query chunk straddling n is dropped whole, unless query_rows(pos0, pos1)
+  // says how many rows a chunk of (layer, head) holds for [pos0, pos1) (the
+  // session's sampling): then a chunk that holds exactly query_rows(pos0, pos1)
+  // rows and passes its checksum is cut to its rows of [pos0, n), so that the
+  // store keeps every row of the positions it keeps.
+  using QueryRowsFn = std::function<int64_t(int64_t pos0, int64_t pos1)>;
+  void truncate(int64_t n, const QueryRowsFn& query_rows = nullptr);
 
   // Deletes the K/V blocks of `layers` wholly below position pos (rounded down
   // to a block; at most the committed blocks), one transaction, recorded in
@@ -204,6 +210,8 @@ class KvStore {
   void rows_dropped(const std::vector<bool>& mask, int64_t to);
   void write_token_blocks(const int32_t* tokens, int64_t pos0, int64_t pos1);
   void write_queries(const std::vector<QueryChunk>& queries, int64_t pos0, int64_t pos1);
+  // truncate(n)'s cut of the query chunks straddling n (in its transaction).
+  void cut_query_chunks(int64_t n, const QueryRowsFn& query_rows);
 };
 
 }  // namespace tome

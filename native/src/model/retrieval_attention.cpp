@@ -59,6 +59,7 @@ RetrievalAttention::RetrievalAttention(const HParams& hp, const RetrievalSetting
   const size_t pairs = size_t(hp_.n_layer) * size_t(hp_.n_head_kv);
   index_.resize(pairs);
   queries_.resize(pairs);
+  spilled_.assign(pairs, 0);
   indexed_end_.assign(size_t(hp_.n_layer), 0);
   for (int l = 0; l < hp_.n_layer; ++l) {
     layer_rank_.push_back(hp_.is_swa(l) ? -1 : n_indexed_layers_);
@@ -115,6 +116,8 @@ void RetrievalAttention::build_layer(int l, int64_t n_past, ThreadPool& pool, co
   const int hd = hp_.head_dim;
   const int64_t end = index_end(n_past);
   const int64_t n = end - s_.sinks;
+  for (int g = 0; g < hp_.n_head_kv; ++g)
+    if (spilled_[pair_of(l, g)] > 0) throw Error("INTERNAL", "an index build found its queries still in the KV store");
   std::vector<float> keys(size_t(n) * hd);
   for (int g = 0; g < hp_.n_head_kv; ++g) {
     const size_t pair = size_t(l) * hp_.n_head_kv + size_t(g);
@@ -202,6 +205,7 @@ void RetrievalAttention::activate(int64_t built_at) {
     std::vector<uint16_t>().swap(queries_[pair]);
     schedule_reconnect(pair);
   }
+  spilled_.assign(spilled_.size(), 0);
   for (int l = 0; l < hp_.n_layer; ++l) indexed_end_[size_t(l)] = indexed_layer(l) ? index_end(built_at) : 0;
   active_ = true;
 }
@@ -210,13 +214,52 @@ void RetrievalAttention::forget_queries_from(int64_t n) {
   if (active_) return;
   const int64_t positions = count_kept_positions(n, sample_stride_, s_.query_level);  // kept p < n
   const size_t keep = size_t(positions) * size_t(hp_.n_gqa()) * size_t(hp_.head_dim);
-  for (std::vector<uint16_t>& q : queries_)
-    if (q.size() > keep) q.resize(keep);
+  for (size_t pair = 0; pair < queries_.size(); ++pair) {
+    std::vector<uint16_t>& q = queries_[pair];
+    if (spilled_[pair] >= keep) {  // the cut falls among the store's rows
+      spilled_[pair] = keep;
+      std::vector<uint16_t>().swap(q);
+    } else if (spilled_[pair] + q.size() > keep) {
+      q.resize(keep - spilled_[pair]);
+    }
+  }
+}
+
+void RetrievalAttention::spill_queries(int layer, int kv_head) {
+  const size_t pair = pair_of(layer, kv_head);
+  spilled_[pair] += queries_[pair].size();
+  std::vector<uint16_t>().swap(queries_[pair]);
+}
+
+void RetrievalAttention::note_spilled(int layer, int kv_head, size_t values) {
+  const size_t pair = pair_of(layer, kv_head);
+  if (active_ || !queries_[pair].empty() || spilled_[pair] != 0)
+    throw Error("INTERNAL", "stored queries noted after others were captured");
+  if (keeps_queries(layer)) spilled_[pair] = values;
+}
+
+void RetrievalAttention::unspill_queries(int layer, int kv_head, std::vector<uint16_t>&& front) {
+  const size_t pair = pair_of(layer, kv_head);
+  if (front.size() != spilled_[pair]) throw Error("INTERNAL", "stored queries brought back do not match those spilled");
+  front.insert(front.end(), queries_[pair].begin(), queries_[pair].end());
+  queries_[pair].swap(front);
+  std::vector<uint16_t>().swap(front);
+  spilled_[pair] = 0;
+}
+
+bool RetrievalAttention::any_spilled() const {
+  return std::any_of(spilled_.begin(), spilled_.end(), [](size_t v) { return v > 0; });
+}
+
+size_t RetrievalAttention::query_ram_bytes() const {
+  size_t bytes = 0;
+  for (const std::vector<uint16_t>& q : queries_) bytes += q.capacity() * sizeof(uint16_t);
+  return bytes;
 }
 
 bool RetrievalAttention::set_query_level(int level) {
   if (level < 0 || level > kMaxQueryLevel) throw Error("BAD_ARGUMENT", "query level out of range");
-  if (active_) return false;
+  if (active_ || any_spilled()) return false;
   for (const std::vector<uint16_t>& q : queries_)
     if (!q.empty()) return false;
   s_.query_level = level;

@@ -111,8 +111,27 @@ class RetrievalAttention {
   // next steps need them, as they were after the original build.
   void activate(int64_t built_at);
   // Forgets the captured query rows of positions >= n (capture_queries only:
-  // rows are kept per kept position, n_gqa rows each).
+  // rows are kept per kept position, n_gqa rows each), spilled ones included.
   void forget_queries_from(int64_t n);
+  // ---- captured queries that live in the KV store, not in RAM ----
+  // A session with a store keeps a pair's captured rows there once committed
+  // (a short book on full attention would otherwise hold them in RAM for the
+  // whole conversation: ~300 MB for an 8B model at 12K tokens). The first
+  // spilled_values(l, g) values of the pair's capture are then the store's;
+  // captured_queries() holds the rest. build_layer() needs them all back first.
+  //   spill_queries       frees the RAM rows (all of them in the store by now)
+  //   note_spilled        a reopened store's rows, never brought into RAM
+  //   unspill_queries     puts the store's rows (exactly spilled_values) back in front
+  void spill_queries(int layer, int kv_head);
+  void note_spilled(int layer, int kv_head, size_t values);
+  void unspill_queries(int layer, int kv_head, std::vector<uint16_t>&& front);
+  size_t spilled_values(int layer, int kv_head) const { return spilled_[pair_of(layer, kv_head)]; }
+  // Captured values of (layer, KV head), spilled or in RAM.
+  size_t captured_values(int layer, int kv_head) const {
+    return spilled_[pair_of(layer, kv_head)] + queries_[pair_of(layer, kv_head)].size();
+  }
+  bool any_spilled() const;
+  size_t query_ram_bytes() const;  // the captured rows in RAM
   // Keeps the queries of the positions this level keeps from now on
   // (model/query_sample.h). False, and nothing changes, once any query has
   // been captured or the indexes are active: the rows held follow one level.
@@ -134,10 +153,9 @@ class RetrievalAttention {
     if (widen_steps_ > 0) --widen_steps_;
   }
   int64_t sample_stride() const { return sample_stride_; }
-  // Queries captured so far for (layer, KV head), bf16 rows of head_dim (empty after build).
-  const std::vector<uint16_t>& captured_queries(int layer, int kv_head) const {
-    return queries_[size_t(layer) * hp_.n_head_kv + size_t(kv_head)];
-  }
+  // Queries captured so far for (layer, KV head) and held in RAM, bf16 rows of
+  // head_dim: those after the first spilled_values() (empty after build).
+  const std::vector<uint16_t>& captured_queries(int layer, int kv_head) const { return queries_[pair_of(layer, kv_head)]; }
   // Bytes held by the indexes (now, paged ones with their caches).
   size_t index_bytes() const;
 
@@ -173,6 +191,7 @@ class RetrievalAttention {
   struct HeadResult;     // retrieval_step.h
   struct RowPart;
   struct GroupProgress;
+  size_t pair_of(int layer, int kv_head) const { return size_t(layer) * size_t(hp_.n_head_kv) + size_t(kv_head); }
   // Whether layer l's prefill queries are kept (for a graph still to be built).
   bool keeps_queries(int layer) const { return s_.mode == AttentionMode::RETRIEVAL && !active_ && indexed_layer(layer); }
   void schedule_reconnect(size_t pair);
@@ -207,7 +226,8 @@ class RetrievalAttention {
   std::vector<int64_t> indexed_end_;           // (n_layer)
   std::vector<int> layer_rank_;                // (n_layer) a layer's place among the indexed ones, -1: none
   int n_indexed_layers_ = 0;
-  std::vector<std::vector<uint16_t>> queries_;  // captured (n_layer * n_head_kv): bf16 rows of hd
+  std::vector<std::vector<uint16_t>> queries_;  // captured (n_layer * n_head_kv): bf16 rows of hd, those in RAM
+  std::vector<size_t> spilled_;                 // (n_layer * n_head_kv): leading captured values in the store only
   int64_t sample_stride_ = 1;
   uint64_t keep_threshold_ = ~uint64_t(0);  // query_threshold(s_.query_level)
   KvRowGuard* guard_ = nullptr;

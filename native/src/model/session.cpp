@@ -129,7 +129,10 @@ void Session::export_qk(int layer, int kv_head, std::vector<float>& keys, std::v
   f16_to_f32_row(kv_.k(layer, kv_head), keys.data(), n_past_ * hp.head_dim);
   queries.clear();
   if (!sparse_) return;
-  const std::vector<uint16_t>& q = sparse_->captured_queries(layer, kv_head);
+  std::vector<uint16_t> q;
+  read_spilled_queries(layer, kv_head, q);  // those committed to the store, then those in RAM
+  const std::vector<uint16_t>& ram = sparse_->captured_queries(layer, kv_head);
+  q.insert(q.end(), ram.begin(), ram.end());
   queries.resize(q.size());
   dequantize_row(GgmlType::BF16, q.data(), queries.data(), int64_t(q.size()));
 }
@@ -227,7 +230,8 @@ void Session::prefill_token_major(const std::vector<int32_t>& tokens, const Pref
 void Session::prefill_layer_major(const std::vector<int32_t>& tokens, const PrefillControl& ctl) {
   check_tokens(tokens);
   if (ctl.cancelled()) throw cancelled_error();
-  if (store_committed_ < n_past_) flush_store_now();
+  if (store_committed_ < n_past_) flush_store_now(false);
+  bring_back_queries();  // the layers' builds need [0, n0)'s queries in RAM
   const HParams& hp = model_.hparams();
   const Weights& w = model_.weights();
   const int E = hp.n_embd, G = hp.n_head_kv;
@@ -260,7 +264,7 @@ void Session::prefill_layer_major(const std::vector<int32_t>& tokens, const Pref
   if (indexed)
     for (int l = 0; l < hp.n_layer; ++l)
       for (int g = 0; g < G; ++g) {
-        captured_before[size_t(l) * G + size_t(g)] = sparse_->captured_queries(l, g).size();
+        captured_before[size_t(l) * G + size_t(g)] = sparse_->captured_values(l, g);
         had_index[size_t(l)][size_t(g)] = sparse_->has_index(l, g);
       }
   std::vector<std::vector<uint16_t>> saved_queries(size_t(hp.n_layer) * G);  // copies of what the store lacks
@@ -275,7 +279,7 @@ void Session::prefill_layer_major(const std::vector<int32_t>& tokens, const Pref
         sparse_->unbuild_layer(l, had_index[size_t(l)]);
         for (int g = 0; g < G; ++g) {
           const size_t pair = size_t(l) * G + size_t(g), want = captured_before[pair];
-          if (want == 0 || sparse_->captured_queries(l, g).size() == want) continue;  // not freed (a build that threw)
+          if (want == 0 || sparse_->captured_values(l, g) == want) continue;  // not freed (a build that threw)
           if (saved_queries[pair].size() == want) {
             rows.swap(saved_queries[pair]);
           } else if (store_->read_queries(l, g, n0, hp.n_gqa(), rows) != n0 || rows.size() != want) {

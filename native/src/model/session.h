@@ -143,8 +143,9 @@ class Session {
   // contents (numerics, attention mode, sinks, window, degree, query sample).
   const StoreIdentity& store_identity() const { return identity_; }
   // Binds a store to this (empty) session and restores what it holds, up to
-  // n_ctx: the tokens, the K/V rows, the captured prefill queries and the
-  // indexes. Only verified data is used: a torn or corrupt block ends the
+  // n_ctx: the tokens, the K/V rows, the captured prefill queries (verified,
+  // then left in the store until a build needs them) and the indexes. Only
+  // verified data is used: a torn or corrupt block ends the
   // restored prefix there and the store is cut back to it. A sliding-window
   // layer's rows before its window stay in the store (release_swa_rows).
   // Under a RAM budget, a store holding this session's complete indexes is
@@ -158,7 +159,10 @@ class Session {
   // work with the store. Any block found damaged during the lazy restore
   // itself makes it fall back to the full read (the same prefix rules). From then on every
   // eval() of more than one token commits its chunks, an index build commits
-  // each index as it is built, and flush_store() commits decoded tokens.
+  // each index as it is built, and flush_store() commits decoded tokens. The
+  // prefill queries a commit writes leave RAM (a short book on full attention
+  // keeps none there while its conversation lasts); the build reads them back,
+  // and a truncate keeps the store's rows below the cut (KvStore::truncate).
   // Returns the number of positions restored (n_past).
   int64_t attach_store(std::unique_ptr<KvStore> store);
   // Commits the positions not yet in the store (e.g. a turn's decoded tokens).
@@ -166,11 +170,14 @@ class Session {
   KvStore* store() const { return store_.get(); }
   // The RAM budget's state (zeros when none is in force).
   ResidencyStats residency() const;
-  // RAM the host tier holds now: the KV cache's resident pages (mincore) and
-  // the retrieval indexes. For progress reports during a long call (read on
+  // RAM the host tier holds now: the KV cache's resident pages (mincore), the
+  // retrieval indexes and the prefill queries in RAM. For progress reports during a long call (read on
   // the thread running it): one mincore over the cache, ~1 ms at 128K tokens
   // of the smol shape, too dear for every step.
-  uint64_t host_ram_bytes() const { return kv_.resident_bytes() + index_bytes(); }
+  uint64_t host_ram_bytes() const { return kv_.resident_bytes() + index_bytes() + query_ram_bytes(); }
+  // Captured prefill queries held in RAM for an index still to be built
+  // (with a store, only those not yet committed to it).
+  size_t query_ram_bytes() const { return sparse_ ? sparse_->query_ram_bytes() : 0; }
 
   // What the last eval() did (phase times, keys scanned, monitor, positions).
   const StepStats& last_stats() const { return stats_; }
@@ -221,7 +228,16 @@ class Session {
   // Runs fn; a store block found damaged when read on demand ends this session's use of the store.
   void guard_store(const std::function<void()>& fn);
   void truncate_store(int64_t n);
-  void flush_store_now();
+  // Commits [store_committed_, n_past_) with the new query rows; with spill,
+  // the rows then in the store leave RAM (spill_persisted_queries).
+  void flush_store_now(bool spill = true);
+  // Captured query rows that are all in the store, freed from RAM (a short
+  // book on full attention keeps them there until its context outgrows full_below).
+  void spill_persisted_queries();
+  // Every spilled query row back into RAM from the store, before a build;
+  // STORE_CORRUPT (nothing changed) when the store no longer holds them intact.
+  void bring_back_queries();
+  void read_spilled_queries(int layer, int kv_head, std::vector<uint16_t>& out) const;
   bool store_index_is_ours(bool claim);
   bool adopt_store_index_settings();
   void apply_budget();

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -359,10 +360,11 @@ void Session::restore_sparse_state(int64_t& n) {
     if (built_at >= 0) store_->drop_indexes();
     sparse_ = std::make_unique<RetrievalAttention>(hp, opts_.retrieval, kv_);
   }
+  // (verified here, left in the store until the build: bring_back_queries)
   for (int l = 0; l < hp.n_layer; ++l)
     for (int g = 0; g < hp.n_head_kv && sparse_->indexed_layer(l); ++g) {
       store_->read_queries(l, g, n, hp.n_gqa(), rows);
-      sparse_->add_queries(l, g, rows.data(), int64_t(rows.size() / size_t(hp.head_dim)));
+      sparse_->note_spilled(l, g, rows.size());
       queries_persisted_[size_t(l) * hp.n_head_kv + size_t(g)] = rows.size();
     }
 }
@@ -374,15 +376,16 @@ void Session::flush_store() {
   });
 }
 
-void Session::flush_store_now() {
+void Session::flush_store_now(bool spill) {
   const HParams& hp = model_.hparams();
   std::vector<QueryChunk> chunks;
   if (sparse_ && !sparse_->active() && opts_.retrieval.mode == AttentionMode::RETRIEVAL && store_index_is_ours(true))
     for (int l = 0; l < hp.n_layer; ++l)
       for (int g = 0; g < hp.n_head_kv; ++g) {
         const size_t pair = size_t(l) * hp.n_head_kv + size_t(g);
+        // the RAM rows follow the spilled ones, which are all persisted
         const std::vector<uint16_t>& q = sparse_->captured_queries(l, g);
-        const size_t from = std::min(queries_persisted_[pair], q.size());
+        const size_t from = std::min(queries_persisted_[pair] - sparse_->spilled_values(l, g), q.size());
         chunks.push_back(QueryChunk{l, g, q.data() + from, int64_t((q.size() - from) / size_t(hp.head_dim))});
       }
   store_->append(head_rows(), tokens_.data(), store_committed_, n_past_, chunks);
@@ -392,17 +395,66 @@ void Session::flush_store_now() {
   drop_stored_swa_rows();
   for (const QueryChunk& c : chunks)
     queries_persisted_[size_t(c.layer) * hp.n_head_kv + size_t(c.head)] += size_t(c.n_rows) * size_t(hp.head_dim);
+  if (spill && !chunks.empty()) spill_persisted_queries();
+}
+
+void Session::spill_persisted_queries() {
+  const HParams& hp = model_.hparams();
+  for (int l = 0; l < hp.n_layer; ++l)
+    for (int g = 0; g < hp.n_head_kv; ++g)
+      if (!sparse_->captured_queries(l, g).empty() &&
+          queries_persisted_[size_t(l) * hp.n_head_kv + size_t(g)] == sparse_->captured_values(l, g))
+        sparse_->spill_queries(l, g);
+}
+
+void Session::read_spilled_queries(int layer, int kv_head, std::vector<uint16_t>& out) const {
+  const size_t want = sparse_->spilled_values(layer, kv_head);
+  out.clear();
+  if (want == 0) return;
+  // (chunks past the committed positions: a layer-major prefill's, left by a store that refused their delete)
+  if (store_) store_->read_queries(layer, kv_head, store_committed_, model_.hparams().n_gqa(), out);
+  if (out.size() < want)
+    throw Error("STORE_CORRUPT", "the KV store's prefill queries (layer " + std::to_string(layer) + ", KV head " +
+                                     std::to_string(kv_head) + ") are missing or failed verification; reopen the "
+                                     "document to read the damaged part again");
+  out.resize(want);
+}
+
+void Session::bring_back_queries() {
+  if (!sparse_ || !sparse_->any_spilled()) return;
+  const HParams& hp = model_.hparams();
+  std::vector<std::vector<uint16_t>> rows(size_t(hp.n_layer) * size_t(hp.n_head_kv));  // all read before any is put back
+  for (int l = 0; l < hp.n_layer; ++l)
+    for (int g = 0; g < hp.n_head_kv; ++g) read_spilled_queries(l, g, rows[size_t(l) * hp.n_head_kv + size_t(g)]);
+  for (int l = 0; l < hp.n_layer; ++l)
+    for (int g = 0; g < hp.n_head_kv; ++g)
+      sparse_->unspill_queries(l, g, std::move(rows[size_t(l) * hp.n_head_kv + size_t(g)]));
 }
 
 void Session::truncate_store(int64_t n) {
-  store_->truncate(n);
+  KvStore::QueryRowsFn query_rows;
+  if (sparse_ && !sparse_->active() && opts_.retrieval.mode == AttentionMode::RETRIEVAL && store_index_is_ours(false)) {
+    // a chunk's rows for [p0, p1): n_gqa a kept position (the session's sampling, model/query_sample.h)
+    const int64_t stride = sparse_->sample_stride(), rows_per_position = model_.hparams().n_gqa();
+    const int level = sparse_->settings().query_level;
+    std::map<int64_t, int64_t> kept;  // count_kept_positions(p), for the few chunk bounds asked
+    auto kept_below = [&](int64_t p) {
+      auto it = kept.find(p);
+      if (it == kept.end()) it = kept.emplace(p, count_kept_positions(p, stride, level)).first;
+      return it->second;
+    };
+    query_rows = [&](int64_t p0, int64_t p1) { return (kept_below(p1) - kept_below(p0)) * rows_per_position; };
+  }
+  store_->truncate(n, query_rows);
   store_committed_ = std::min(store_committed_, n);
   if (!sparse_) return;
   const HParams& hp = model_.hparams();
+  // the store now holds every row below n it held (query_rows), so the rows kept in
+  // the session (forget_queries_from(n) ran first) are persisted as far as they were
   for (int l = 0; l < hp.n_layer; ++l)
     for (int g = 0; g < hp.n_head_kv; ++g) {
       size_t& p = queries_persisted_[size_t(l) * hp.n_head_kv + size_t(g)];
-      p = std::min(p, sparse_->captured_queries(l, g).size());
+      p = std::min(p, sparse_->captured_values(l, g));
     }
 }
 
@@ -410,7 +462,9 @@ void Session::truncate_store(int64_t n) {
 // (without its keys: they are the store's K rows) and the set is then marked
 // complete, which also drops the stored queries.
 void Session::build_sparse_index() {
-  flush_store();  // the build point's context is in the store before any index
+  // the build point's context is in the store before any index; its queries in RAM
+  if (store_ && store_committed_ < n_past_) flush_store_now(false);
+  bring_back_queries();
   RetrievalAttention::IndexBuilt persist;
   const int64_t built_at = n_past_;
   // streaming has no index; another kind's indexes in the store are left alone

@@ -243,6 +243,70 @@ TEST(a_query_chunk_larger_than_a_prefill_captures_ends_the_intact_chunks) {
   CHECK_EQ(q.size(), size_t(20) * 8);
 }
 
+TEST(a_truncate_that_counts_a_chunks_rows_cuts_it_instead_of_dropping_it) {
+  TempDir dir;
+  const StoreIdentity id = identity();
+  Context a(id, 400);
+  a.fill(0, 400, 3);
+  // one row a position at even positions (the sampling a session would give),
+  // 2 rows a kept position (two query heads a group)
+  auto rows_of = [](int64_t p0, int64_t p1) { return ((p1 + 1) / 2 - (p0 + 1) / 2) * 2; };
+  std::vector<uint16_t> r0(size_t(rows_of(0, 100)) * 8), r1(size_t(rows_of(100, 300)) * 8);
+  for (size_t i = 0; i < r0.size(); ++i) r0[i] = fp32_to_bf16(float(i));
+  for (size_t i = 0; i < r1.size(); ++i) r1[i] = fp32_to_bf16(-float(i));
+  const std::string path = dir.file("c.kv");
+  auto write = [&] {
+    auto s = KvStore::open(path, id);
+    s->truncate(0);
+    s->append(a.rows(), a.tokens.data(), 0, 100, {{0, 1, r0.data(), rows_of(0, 100)}, {1, 2, r0.data(), rows_of(0, 100)}});
+    s->append(a.rows(), a.tokens.data(), 100, 300, {{0, 1, r1.data(), rows_of(100, 300)}, {1, 2, r1.data(), rows_of(100, 300)}});
+  };
+  write();
+  std::vector<uint16_t> q;
+  {
+    auto s = KvStore::open(path, id);
+    s->truncate(171, rows_of);
+    CHECK_EQ(s->n_tokens(), 171);
+  }
+  {
+    auto s = KvStore::open(path, id);
+    for (int l : {0, 1}) {
+      CHECK_EQ(s->read_queries(l, l + 1, 171, 2, q), 171);  // the coverage ends at the cut, not at 100
+      CHECK_EQ(q.size(), size_t(rows_of(0, 171)) * 8);
+      CHECK(std::memcmp(q.data(), r0.data(), r0.size() * 2) == 0);
+      CHECK(std::memcmp(q.data() + r0.size(), r1.data(), size_t(rows_of(100, 171)) * 16) == 0);
+    }
+    // what a session then appends continues the cut chunk
+    std::vector<uint16_t> r2(size_t(rows_of(171, 200)) * 8, fp32_to_bf16(2.0f));
+    s->append(a.rows(), a.tokens.data(), 171, 200, {{0, 1, r2.data(), rows_of(171, 200)}});
+    CHECK_EQ(s->read_queries(0, 1, 200, 2, q), 200);
+    CHECK_EQ(q.size(), size_t(rows_of(0, 200)) * 8);
+  }
+  // without the count, a straddling chunk goes whole (as it always did)
+  write();
+  {
+    auto s = KvStore::open(path, id);
+    s->truncate(171);
+    CHECK_EQ(s->read_queries(0, 1, 171, 2, q), 100);
+  }
+  // a chunk whose rows are not the count's (another sampling), or damaged, goes whole too
+  write();
+  corrupt(path, "UPDATE queries SET data = x'0000' || substr(data, 3) WHERE layer = 1 AND pos0 = 100");
+  {
+    auto s = KvStore::open(path, id);
+    s->truncate(171, rows_of);
+    CHECK_EQ(s->read_queries(0, 1, 171, 2, q), 171);
+    CHECK_EQ(s->read_queries(1, 2, 171, 2, q), 100);  // its checksum failed
+  }
+  write();
+  {
+    auto s = KvStore::open(path, id);
+    s->truncate(171, [&](int64_t p0, int64_t p1) { return (p1 - p0) * 3; });  // 3 rows a position: not these chunks
+    CHECK_EQ(s->read_queries(0, 1, 171, 2, q), 100);
+    CHECK_EQ(s->read_queries(1, 2, 171, 2, q), 100);
+  }
+}
+
 TEST(an_index_image_under_another_key_or_a_query_chunk_with_another_end_is_refused) {
   TempDir dir;
   const StoreIdentity id = identity();

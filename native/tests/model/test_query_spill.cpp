@@ -1,0 +1,190 @@
+// The prefill queries of a read with a KV store live in the store, not in RAM,
+// until the index build (Session::spill_persisted_queries), on a real model
+// (stories260K) in retrieval mode with full_below: a short book stays on full
+// attention and its conversation then outgrows full_below, as in the app.
+//   - after the read, a session with a store holds no query rows in RAM (one
+//     without holds them all), exports the same rows, and once the context
+//     outgrows full_below builds the same indexes: the same logits, bit for bit;
+//   - a truncate inside a committed query chunk keeps the store's rows below the
+//     cut: the read goes on from there, and a reopened store resumes at the cut
+//     (before, at the chunk's start), both finishing like the store-less session;
+//   - a damaged query chunk: the reopened read resumes from that chunk.
+#include <cstdio>
+#include <random>
+#include <vector>
+
+#include "../kvstore/store_test_util.h"
+#include "kvstore/sqlite_db.h"
+#include "model/model.h"
+#include "model/session.h"
+#include "session_work.h"
+#include "test_harness.h"
+
+using namespace tome;
+using store_test::TempDir;
+
+namespace {
+
+std::string model_path() { return tome_test::data_dir() + "/models/stories260K.gguf"; }
+
+void skip_without_data() {
+  if (!sqlite_available()) SKIP("this build has no SQLite");
+  FILE* f = std::fopen(model_path().c_str(), "rb");
+  if (!f) SKIP("test data not found (../shared or $TOME_TEST_DATA)");
+  std::fclose(f);
+}
+
+Model& model() {
+  static std::unique_ptr<Model> m = Model::load(model_path());
+  return *m;
+}
+
+// The book (300 tokens) is read in chunks of 64, each committed with its query
+// rows; full_below 400 keeps it on full attention until a later prompt brings
+// the context to 530 (450 keys past the static set).
+constexpr int64_t kBook = 300, kCut = 171, kEnd = 560;
+
+SessionOptions options() {
+  SessionOptions o;
+  o.n_ctx = 1024;
+  o.n_threads = 2;
+  o.n_batch = 64;
+  o.retrieval.mode = AttentionMode::RETRIEVAL;
+  o.retrieval.sinks = 16;
+  o.retrieval.window = 64;
+  o.retrieval.top_k = 32;
+  o.retrieval.full_below = 400;
+  return o;
+}
+
+const std::vector<int32_t>& tokens() {
+  static const std::vector<int32_t> t = [] {
+    std::mt19937 g(11);
+    std::vector<int32_t> v(size_t(kEnd), 0);
+    v[0] = 1;
+    for (size_t i = 1; i < v.size(); ++i) v[i] = int32_t(3 + g() % uint32_t(model().hparams().n_vocab - 3));
+    return v;
+  }();
+  return t;
+}
+
+std::vector<int32_t> span(int64_t from, int64_t to) {
+  return std::vector<int32_t>(tokens().begin() + from, tokens().begin() + to);
+}
+
+// From wherever s stands after the book: a question, an answer, a long second
+// prompt (the build comes with the answer's first token), an answer; the logits
+// of one more token.
+std::vector<float> converse(Session& s) {
+  s.eval(span(kBook, 312));
+  for (int64_t p = 312; p < 330; ++p) s.eval(span(p, p + 1));
+  s.flush_store();
+  CHECK(!s.sparse_active());
+  s.eval(span(330, 530));
+  for (int64_t p = 530; p < kEnd; ++p) s.eval(span(p, p + 1));
+  CHECK(s.sparse_active());
+  return session_work::probe(s);
+}
+
+std::vector<std::vector<float>> captured(const Session& s) {
+  std::vector<std::vector<float>> out;
+  std::vector<float> keys, q;
+  for (int l = 0; l < model().hparams().n_layer; ++l)
+    for (int g = 0; g < model().hparams().n_head_kv; ++g) {
+      s.export_qk(l, g, keys, q);
+      out.push_back(q);
+    }
+  return out;
+}
+
+const std::vector<float>& reference() {
+  static const std::vector<float> last = [] {
+    Session r(model(), options());
+    r.prefill(span(0, kBook));
+    return converse(r);
+  }();
+  return last;
+}
+
+std::unique_ptr<KvStore> open_store(const Session& s, const std::string& path) {
+  return KvStore::open(path, s.store_identity());
+}
+
+}  // namespace
+
+TEST(a_read_with_a_store_keeps_its_queries_there_and_builds_the_same_indexes) {
+  skip_without_data();
+  Session plain(model(), options());
+  plain.prefill(span(0, kBook));
+  CHECK(plain.query_ram_bytes() > 0);
+  TempDir dir;
+  Session s(model(), options());
+  s.attach_store(open_store(s, dir.file("b.kv")));
+  s.prefill(span(0, kBook));
+  CHECK(!s.sparse_active());
+  CHECK_EQ(s.query_ram_bytes(), size_t(0));
+  CHECK(s.host_ram_bytes() + plain.query_ram_bytes() == plain.host_ram_bytes());
+  CHECK(captured(s) == captured(plain));
+  CHECK(session_work::same(converse(s), reference()));
+  CHECK_EQ(s.query_ram_bytes(), size_t(0));  // built: none kept anywhere
+}
+
+TEST(a_truncate_inside_a_committed_chunk_keeps_the_stores_rows_below_it) {
+  skip_without_data();
+  // the store-less session cut and read again the same way
+  Session plain(model(), options());
+  plain.prefill(span(0, kBook));
+  plain.truncate(kCut);
+  const std::vector<std::vector<float>> cut_rows = captured(plain);
+  plain.prefill(span(kCut, kBook));
+  const std::vector<float> plain_last = converse(plain);
+  CHECK(session_work::same(plain_last, reference()));
+
+  TempDir dir;
+  const std::string path = dir.file("t.kv");
+  {
+    Session s(model(), options());
+    s.attach_store(open_store(s, path));
+    s.prefill(span(0, kBook));
+    s.truncate(kCut);  // inside the chunk [128, 192)
+    CHECK_EQ(s.query_ram_bytes(), size_t(0));
+    CHECK(captured(s) == cut_rows);  // those of [128, 171) from the store's cut chunk
+    s.prefill(span(kCut, kBook));
+    CHECK(session_work::same(converse(s), plain_last));
+  }
+  // reopened right after such a cut: resumed at the cut, nothing read again
+  const std::string cut_path = dir.file("c.kv");
+  {
+    Session s(model(), options());
+    s.attach_store(open_store(s, cut_path));
+    s.prefill(span(0, kBook));
+    s.truncate(kCut);
+  }
+  Session s(model(), options());
+  CHECK_EQ(s.attach_store(open_store(s, cut_path)), kCut);
+  CHECK(captured(s) == cut_rows);
+  s.prefill(span(kCut, kBook));
+  CHECK(session_work::same(converse(s), plain_last));
+}
+
+TEST(a_damaged_query_chunk_resumes_the_read_from_that_chunk) {
+  skip_without_data();
+  TempDir dir;
+  const std::string path = dir.file("d.kv");
+  {
+    Session s(model(), options());
+    s.attach_store(open_store(s, path));
+    s.prefill(span(0, kBook));
+  }
+  {
+    SqliteDb db(path, false);
+    db.exec("UPDATE queries SET data = x'0102' || substr(data, 3) WHERE layer = 1 AND head = 0 AND pos0 = 128");
+  }
+  Session s(model(), options());
+  CHECK_EQ(s.attach_store(open_store(s, path)), 128);
+  CHECK_EQ(s.query_ram_bytes(), size_t(0));
+  s.prefill(span(128, kBook));
+  CHECK(session_work::same(converse(s), reference()));
+}
+
+TOME_TEST_MAIN()

@@ -1,6 +1,6 @@
 // One case of `tome bench store`, in its own process so that its peak RSS is
 // its own: prints one JSON line. Invoked by store.ts as
-//   node store-case.js ARGS.json      ({"case":"prefill"|"reopen"|"budget", ...})
+//   node store-case.js ARGS.json      ({"case":"prefill"|"reopen"|"budget"|"short", ...})
 // The Linux peak-RSS counter (VmHWM) is reset through /proc/self/clear_refs
 // where a case measures one phase only (decode under a budget).
 import * as fs from "node:fs";
@@ -8,13 +8,14 @@ import { storeBytesOnDisk } from "../engine/kv-cache";
 import { loadAddon, type SessionOptions } from "../engine/native";
 
 export interface StoreCaseArgs {
-  case: "prefill" | "reopen" | "budget";
+  case: "prefill" | "reopen" | "budget" | "short";
   model: string;
   store: string;
   tokens: number[];      // the document
   session: SessionOptions;
   decode?: number;       // budget: tokens to decode
   layerMajor?: boolean;  // prefill: the document in one layer-major prefillDocument() (index built with it)
+  withStore?: boolean;   // short: the book read with its store attached
 }
 
 function status(field: "VmHWM" | "VmRSS"): number {
@@ -57,6 +58,17 @@ async function main() {
     await session.buildIndex();
     out.prefill_seconds = (tIndex - t0) / 1000;
     out.index_seconds = (performance.now() - tIndex) / 1000;
+    out.seconds = (performance.now() - t0) / 1000;
+  } else if (a.case === "short") {
+    // a book under fullBelow, read as the app reads it: it stays on full attention, its
+    // prefill queries kept for the index a longer conversation will need (in RAM, or in the store)
+    if (a.withStore) await session.attachStore(a.store, { doc: "bench", model: "smol" });
+    session.sealPrefix(a.tokens.length);
+    await session.prefillDocument(Int32Array.from(a.tokens));
+    await session.eval(Int32Array.of(a.tokens[a.tokens.length - 1])); // the first token of a question
+    out.with_store = a.withStore === true;
+    out.sparse = session.lastStats().sparse;
+    out.host_ram_bytes = session.hostRamBytes();
     out.seconds = (performance.now() - t0) / 1000;
   } else if (a.case === "reopen") {
     const restored = await session.attachStore(a.store);

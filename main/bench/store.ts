@@ -11,19 +11,23 @@
 //            question: seconds from open to logits (no prefill, no build)
 //   budget   decode under a RAM budget of the host tier (fraction of its
 //            unlimited size; 1 = no budget), peak RSS of the decode phase
+//   short    a book under fullBelow (full attention), read as the app reads it,
+//            without and with its store: the host tier's RAM and the RSS after
+//            the first token of a question (with a store its prefill queries
+//            are there, not in RAM, until a longer conversation builds the index)
 // Rows: {"case","ctx","ram_budget_frac","seconds","ms_per_token","rss_bytes","store_bytes",...}.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { loadAddon, type SessionOptions } from "../engine/native";
+import { DEFAULT_FULL_BELOW, loadAddon, type SessionOptions } from "../engine/native";
 import { syntheticModel, benchDir } from "./synthetic";
 import { requireTestData } from "./test-data";
 import type { StoreCaseArgs } from "./store-case";
 import type { BenchOptions } from "../cli/commands/bench";
 
 export interface StoreRow {
-  case: "prefill" | "reopen" | "budget";
+  case: "prefill" | "reopen" | "budget" | "short";
   ctx: number;
   ram_budget_frac: number | null;
   eviction?: string;
@@ -67,6 +71,16 @@ export async function benchStore(o: BenchOptions) {
     if (!o.json) process.stderr.write(`tome bench store: ${JSON.stringify(r)}\n`);
   };
   try {
+    if (wants("short")) {
+      // (quick: the quick book; else the longest the default fullBelow keeps on full attention)
+      const n = o.quick ? ctx : DEFAULT_FULL_BELOW - 1024;
+      const short = { ...base, tokens: tokens.slice(0, n), session: { ...session, ctx: n + 1024, fullBelow: DEFAULT_FULL_BELOW } };
+      for (const withStore of [false, true]) {
+        const r = runCase({ ...short, store: path.join(dir, "short.tomekv"), case: "short", withStore });
+        say({ case: "short", ctx: n, ram_budget_frac: null, ...r });
+      }
+      if (o.cases?.every((c) => c === "short")) return { suite: "store", rows };
+    }
     const p = runCase({ ...base, case: "prefill" });
     say({ case: "prefill", ctx, ram_budget_frac: null, ms_per_token: (Number(p.seconds) * 1000) / ctx, ...p });
     // (the layer-major release does not depend on the budget's size; below the resident

@@ -17,7 +17,7 @@ import { benchSettings } from "../../bench/settings";
 import { benchStore } from "../../bench/store";
 
 export const usage =
-  "tome bench engine|index|decode|accuracy|settings|store [--json] [--quick] [--threads N] [--shape smol,1b] [--ctx 4096,131072] [--cases prefill,layer-major,reopen,budget]";
+  "tome bench engine|index|decode|accuracy|settings|store [--json] [--quick] [--threads N] [--shape smol,1b] [--ctx 4096,131072] [--cases prefill,layer-major,reopen,budget,short]";
 
 export const flags = `  SUITE                  engine (tome vs llama.cpp), index (recall vs keys scanned), decode (ms/token vs
                          context), accuracy (retrieval vs full), settings (each retrieval setting), store (KV store)
@@ -26,7 +26,7 @@ export const flags = `  SUITE                  engine (tome vs llama.cpp), index
   --threads N            CPU threads, in [1, ${MAX_THREADS}] (one per core)
   --shape LIST           decode: only these model shapes (smol, 1b)
   --ctx LIST             decode: only these context lengths, in tokens (>= 1024)
-  --cases LIST           store: only these cases (prefill, layer-major, reopen, budget)
+  --cases LIST           store: only these cases (prefill, layer-major, reopen, budget, short)
   -h, --help             this help`;
 
 export interface BenchOptions {
@@ -35,7 +35,7 @@ export interface BenchOptions {
   threads?: number;
   shapes?: string[]; // decode: only these model shapes
   ctxs?: number[]; // decode: only these context lengths
-  cases?: string[]; // store: only these cases (the token-major prefill always runs: the others read its store)
+  cases?: string[]; // store: only these cases (the token-major prefill runs unless short alone is asked: the others read its store)
 }
 
 const suites: Record<string, (o: BenchOptions) => Promise<unknown>> = {
@@ -69,7 +69,7 @@ export async function bench(argv: string[]): Promise<number> {
     throw new UsageError(`--ctx takes token counts in [1024, ${MAX_CTX}], comma separated, got '${values.ctx}'`);
   if ((shapes || ctxs) && suite !== "decode") throw new UsageError("--shape and --ctx apply to the decode suite");
   const cases = values.cases === undefined ? undefined : String(values.cases).split(",");
-  const storeCases = ["prefill", "layer-major", "reopen", "budget"];
+  const storeCases = ["prefill", "layer-major", "reopen", "budget", "short"];
   if (cases && suite !== "store") throw new UsageError("--cases applies to the store suite");
   if (cases?.some((c) => !storeCases.includes(c))) throw new UsageError(`--cases takes ${storeCases.join(", ")}`);
   const result = await suites[suite]({ json: values.json === true, quick: values.quick === true, threads, shapes, ctxs, cases });

@@ -171,9 +171,9 @@ class Session {
   // The RAM budget's state (zeros when none is in force).
   ResidencyStats residency() const;
   // RAM the host tier holds now: the KV cache's resident pages (mincore), the
-  // retrieval indexes and the prefill queries in RAM. For progress reports during a long call (read on
-  // the thread running it): one mincore over the cache, ~1 ms at 128K tokens
-  // of the smol shape, too dear for every step.
+  // retrieval indexes and the prefill queries in RAM. For progress reports
+  // during a long call (read on the thread running it): one mincore over the
+  // cache, ~1 ms at 128K tokens of the smol shape, too dear for every step.
   uint64_t host_ram_bytes() const { return kv_.resident_bytes() + index_bytes() + query_ram_bytes(); }
   // Captured prefill queries held in RAM for an index still to be built
   // (with a store, only those not yet committed to it).

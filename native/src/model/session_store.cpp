@@ -411,7 +411,8 @@ void Session::read_spilled_queries(int layer, int kv_head, std::vector<uint16_t>
   const size_t want = sparse_->spilled_values(layer, kv_head);
   out.clear();
   if (want == 0) return;
-  // (chunks past the committed positions: a layer-major prefill's, left by a store that refused their delete)
+  // (below the committed positions only: chunks past them are a stopped layer-major prefill's, which a
+  // store that refused their delete still holds)
   if (store_) store_->read_queries(layer, kv_head, store_committed_, model_.hparams().n_gqa(), out);
   if (out.size() < want)
     throw Error("STORE_CORRUPT", "the KV store's prefill queries (layer " + std::to_string(layer) + ", KV head " +
@@ -428,7 +429,8 @@ void Session::bring_back_queries() {
     for (int g = 0; g < hp.n_head_kv; ++g) read_spilled_queries(l, g, rows[size_t(l) * hp.n_head_kv + size_t(g)]);
   for (int l = 0; l < hp.n_layer; ++l)
     for (int g = 0; g < hp.n_head_kv; ++g)
-      sparse_->unspill_queries(l, g, std::move(rows[size_t(l) * hp.n_head_kv + size_t(g)]));
+      if (sparse_->spilled_values(l, g) > 0)
+        sparse_->unspill_queries(l, g, std::move(rows[size_t(l) * hp.n_head_kv + size_t(g)]));
 }
 
 void Session::truncate_store(int64_t n) {

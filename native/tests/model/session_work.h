@@ -48,6 +48,48 @@ inline std::unique_ptr<tome::Model> tiny_model(const std::string& path, const st
   return tome::Model::load(path);
 }
 
+// stories260K: the real model the store and query tests read documents with.
+inline std::string stories_path() { return tome_test::data_dir() + "/models/stories260K.gguf"; }
+
+// Skips the test without SQLite or without stories260K.
+inline void skip_without_stories() {
+  if (!tome::sqlite_available()) SKIP("this build has no SQLite");
+  if (FILE* f = std::fopen(stories_path().c_str(), "rb")) std::fclose(f);
+  else SKIP("test data not found (../shared or $TOME_TEST_DATA)");
+}
+
+// stories260K, loaded once per test binary.
+inline tome::Model& stories() {
+  static std::unique_ptr<tome::Model> m = tome::Model::load(stories_path());
+  return *m;
+}
+
+// A retrieval session small enough for a document of a few hundred tokens to
+// be indexed and searched: sinks 16, window 64, top-k 32, chunks of 64.
+inline tome::SessionOptions small_retrieval() {
+  tome::SessionOptions o;
+  o.n_ctx = 1024;
+  o.n_threads = 2;
+  o.n_batch = 64;
+  o.retrieval.mode = tome::AttentionMode::RETRIEVAL;
+  o.retrieval.sinks = 16;
+  o.retrieval.window = 64;
+  o.retrieval.top_k = 32;
+  return o;
+}
+
+// The captured query rows of every (layer, KV head), in order (export_qk).
+inline std::vector<std::vector<float>> captured_queries(const tome::Session& s) {
+  std::vector<std::vector<float>> out;
+  std::vector<float> keys, q;
+  for (int l = 0; l < s.model().hparams().n_layer; ++l)
+    for (int g = 0; g < s.model().hparams().n_head_kv; ++g) {
+      s.export_qk(l, g, keys, q);
+      out.push_back(q);
+    }
+  return out;
+}
+
 inline bool same(const std::vector<float>& a, const std::vector<float>& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
 }

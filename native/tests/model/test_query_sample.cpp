@@ -27,27 +27,13 @@ using store_test::TempDir;
 
 namespace {
 
-std::string model_path() { return tome_test::data_dir() + "/models/stories260K.gguf"; }
-
-void skip_without_data() {
-  if (!sqlite_available()) SKIP("this build has no SQLite");
-  FILE* f = std::fopen(model_path().c_str(), "rb");
-  if (!f) SKIP("test data not found (../shared or $TOME_TEST_DATA)");
-  std::fclose(f);
-}
+void skip_without_data() { session_work::skip_without_stories(); }
 
 constexpr int64_t kDoc = 700, kQuestion = 12, kDecode = 40;
 constexpr int kLevel = 9;  // (15/16)^9: ~56% of the sampled positions
 
 SessionOptions options(int level) {
-  SessionOptions o;
-  o.n_ctx = 1024;
-  o.n_threads = 2;
-  o.n_batch = 64;
-  o.retrieval.mode = AttentionMode::RETRIEVAL;
-  o.retrieval.sinks = 16;
-  o.retrieval.window = 64;
-  o.retrieval.top_k = 32;
+  SessionOptions o = session_work::small_retrieval();
   o.retrieval.query_level = level;
   return o;
 }
@@ -60,24 +46,11 @@ std::vector<int32_t> document(int n_vocab, int64_t n) {
   return t;
 }
 
-Model& model() {
-  static std::unique_ptr<Model> m = Model::load(model_path());
-  return *m;
-}
+Model& model() { return session_work::stories(); }
 
 const session_work::Shape kWork{kDoc, kQuestion, kDoc + kQuestion + kDecode, 5};
 
-// The captured query rows of every (layer, KV head), in order.
-std::vector<std::vector<float>> captured(const Session& s) {
-  std::vector<std::vector<float>> out;
-  std::vector<float> keys, q;
-  for (int l = 0; l < model().hparams().n_layer; ++l)
-    for (int g = 0; g < model().hparams().n_head_kv; ++g) {
-      s.export_qk(l, g, keys, q);
-      out.push_back(q);
-    }
-  return out;
-}
+std::vector<std::vector<float>> captured(const Session& s) { return session_work::captured_queries(s); }
 
 }  // namespace
 

@@ -25,19 +25,8 @@ using store_test::TempDir;
 
 namespace {
 
-std::string model_path() { return tome_test::data_dir() + "/models/stories260K.gguf"; }
-
-void skip_without_data() {
-  if (!sqlite_available()) SKIP("this build has no SQLite");
-  FILE* f = std::fopen(model_path().c_str(), "rb");
-  if (!f) SKIP("test data not found (../shared or $TOME_TEST_DATA)");
-  std::fclose(f);
-}
-
-Model& model() {
-  static std::unique_ptr<Model> m = Model::load(model_path());
-  return *m;
-}
+void skip_without_data() { session_work::skip_without_stories(); }
+Model& model() { return session_work::stories(); }
 
 // The book (300 tokens) is read in chunks of 64, each committed with its query
 // rows; full_below 400 keeps it on full attention until a later prompt brings
@@ -45,14 +34,7 @@ Model& model() {
 constexpr int64_t kBook = 300, kCut = 171, kEnd = 560;
 
 SessionOptions options() {
-  SessionOptions o;
-  o.n_ctx = 1024;
-  o.n_threads = 2;
-  o.n_batch = 64;
-  o.retrieval.mode = AttentionMode::RETRIEVAL;
-  o.retrieval.sinks = 16;
-  o.retrieval.window = 64;
-  o.retrieval.top_k = 32;
+  SessionOptions o = session_work::small_retrieval();
   o.retrieval.full_below = 400;
   return o;
 }
@@ -86,16 +68,7 @@ std::vector<float> converse(Session& s) {
   return session_work::probe(s);
 }
 
-std::vector<std::vector<float>> captured(const Session& s) {
-  std::vector<std::vector<float>> out;
-  std::vector<float> keys, q;
-  for (int l = 0; l < model().hparams().n_layer; ++l)
-    for (int g = 0; g < model().hparams().n_head_kv; ++g) {
-      s.export_qk(l, g, keys, q);
-      out.push_back(q);
-    }
-  return out;
-}
+std::vector<std::vector<float>> captured(const Session& s) { return session_work::captured_queries(s); }
 
 const std::vector<float>& reference() {
   static const std::vector<float> last = [] {

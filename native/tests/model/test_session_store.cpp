@@ -34,14 +34,7 @@ constexpr int64_t kDoc = 700, kQuestion = 12, kDecode = 80, kFlushEvery = 5;
 std::string model_path(const char* name) { return tome_test::data_dir() + "/models/" + name; }
 
 SessionOptions options() {
-  SessionOptions o;
-  o.n_ctx = 1024;
-  o.n_threads = 2;
-  o.n_batch = 64;
-  o.retrieval.mode = AttentionMode::RETRIEVAL;
-  o.retrieval.sinks = 16;
-  o.retrieval.window = 64;
-  o.retrieval.top_k = 32;
+  SessionOptions o = session_work::small_retrieval();
   // graph repairs during the decode of every test (index sizes 620..712): a
   // restored index must repair where the reference did
   o.retrieval.reconnect_every = 50;

@@ -302,6 +302,11 @@ export interface NativeSession {
    * static set), where no static set is split off and every key is attended in RAM.
    */
   sparseActive(): boolean;
+  /**
+   * Whether buildIndex() would build now: a sparse mode with no index yet whose context has
+   * outgrown the static set and fullBelow (a short book's conversation that grew long).
+   */
+  buildDue(): boolean;
   threads(): number;
   times(): PhaseTimes;
   resetTimes(): void;

@@ -94,6 +94,15 @@ function isStoreWriteFailure(e: unknown): boolean {
   return code === "STORE_FULL" || code === "STORE_READONLY" || code === "STORE_IO";
 }
 
+/**
+ * A bound store found damaged part way (a K/V block read on demand under a RAM budget, or the
+ * prefill queries an index build reads back, failed verification): the session no longer uses
+ * it. Attached again, the store restores its intact prefix (it was cut back at the damage).
+ */
+function isStoreDamage(e: unknown): boolean {
+  return isTomeError(e) && e.code === "STORE_CORRUPT";
+}
+
 class EngineHost {
   private model: NativeModel | null = null;
   private session: WithStepStats | null = null;
@@ -246,15 +255,30 @@ class EngineHost {
     // a job cancelled before it starts leaves the engine as it found it (fill() says so too):
     // binding the new book's store first started a fresh session, dropping the book it held
     if (this.cancelled.has(jobId)) throw Object.assign(new Error("cancelled"), { code: "CANCELLED" });
-    const cache = docEnd !== undefined && docEnd > 0 ? await this.bindStore(tokens.subarray(0, docEnd)) : undefined;
+    const prefix = docEnd !== undefined && docEnd > 0 ? tokens.subarray(0, docEnd) : null;
+    let cache = prefix ? await this.bindStore(prefix) : undefined;
     if (cache !== undefined && this.storeFile) this.emit({ event: "store", jobId, file: this.storeFile });
+    let failure: unknown;
     try {
       return await this.fill(jobId, tokens, docEnd, cache, logits);
     } catch (e) {
-      if (!this.storeFile || !isStoreWriteFailure(e)) throw e;
-      // the disk refused the store part way (full, read-only): the book is read on without one
-      return await this.fill(jobId, tokens, docEnd, `off: ${this.setStoreAside(e as Error)}`, logits);
+      if (!this.storeFile || !(isStoreWriteFailure(e) || (isStoreDamage(e) && prefix))) throw e;
+      failure = e;
     }
+    if (isStoreDamage(failure)) {
+      // once: the store bound again restores what it holds intact, the rest is read again
+      this.freshSession();
+      cache = await this.bindStore(prefix!);
+      try {
+        return await this.fill(jobId, tokens, docEnd, cache, logits);
+      } catch (e) {
+        if (!this.storeFile || !(isStoreWriteFailure(e) || isStoreDamage(e))) throw e;
+        failure = e;
+      }
+    }
+    // the disk refused the store part way (full, read-only), or it was found damaged again:
+    // the book is read on without one
+    return await this.fill(jobId, tokens, docEnd, `off: ${this.setStoreAside(failure as Error)}`, logits);
   }
 
   /**
@@ -335,18 +359,19 @@ class EngineHost {
       const at = common + done;
       const inDoc = at < docTo;
       const part = tokens.subarray(at, Math.min(tokens.length, at + chunk, inDoc ? docTo : Infinity));
+      // (eval() would build a due index first anyway: built here, the build is a phase the read reports)
+      if (!inDoc && session.buildDue()) await this.buildIndexPhase(jobId);
       this.lastLogits = inDoc ? await session.prefill(part) : await session.eval(part);
       for (const t of part) this.cached.push(t);
       this.refreshKv();
       done += part.length;
       this.emit({ event: "progress", jobId, done, total, ms: performance.now() - t0 });
-      if (at + part.length === docTo) {
-        const ti = performance.now();
-        this.emit({ event: "progress", jobId, phase: "index", done: 0, total: 1, ms: 0 });
-        await session.buildIndex();
-        this.emit({ event: "progress", jobId, phase: "index", done: 1, total: 1, ms: performance.now() - ti });
-      }
+      if (at + part.length === docTo) await this.buildIndexPhase(jobId);
     }
+    // an answer whose context has outgrown fullBelow (a short book's conversation grown long)
+    // builds its index here, before a question chunk or after the last one, a phase of the read,
+    // where eval() or the first decoded token would build it at the same point, unreported
+    if (logits && session.buildDue()) await this.buildIndexPhase(jobId);
     const bound = cache !== undefined && this.storeFile ? { cacheFile: this.storeFile } : {};
     const removed = cache !== undefined && this.storeFile ? this.applyCacheBudget() : 0;
     return {
@@ -358,6 +383,14 @@ class EngineHost {
       ...bound,
       ...(removed ? { cacheRemoved: removed } : {}),
     };
+  }
+
+  /** buildIndex() with its progress events (start and end, phase "index"). */
+  private async buildIndexPhase(jobId: string) {
+    const ti = performance.now();
+    this.emit({ event: "progress", jobId, phase: "index", done: 0, total: 1, ms: 0 });
+    await this.need().session.buildIndex();
+    this.emit({ event: "progress", jobId, phase: "index", done: 1, total: 1, ms: performance.now() - ti });
   }
 
   /**

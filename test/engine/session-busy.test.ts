@@ -47,6 +47,7 @@ describe.skipIf(!hasData)("a session while it evaluates", () => {
       kvBytes: () => session.kvBytes(),
       hostRamBytes: () => session.hostRamBytes(),
       sparseActive: () => session.sparseActive(),
+      buildDue: () => session.buildDue(),
       tokens: () => session.tokens(),
       times: () => session.times(),
       resetTimes: () => session.resetTimes(),

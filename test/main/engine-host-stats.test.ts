@@ -106,6 +106,33 @@ describe.skipIf(!hasData)("engine host stats during an answer", () => {
     h.close();
   });
 
+  it("a short book's conversation grown past fullBelow builds its index as a phase of the answer's read", async () => {
+    // 900 tokens stay under the threshold (820 keys past the static set, fullBelow 1000)
+    async function answer(questionLength: number) {
+      const engine = new EngineClient(forkEngine(path.join(packageRoot(), "build", "main", "host", "worker.js")));
+      await engine.call("load", { path: modelPath("stories260K.gguf"), ctx: 2048, threads: 2, attention: { ...attention, fullBelow: 1000 } });
+      await engine.call("prefill", { jobId: "r", tokens: doc, docEnd: doc.length });
+      const seen: { kind: string; whole?: boolean }[] = [];
+      engine.onEvent((e) => {
+        if (e.jobId !== "g") return;
+        if (e.event === "progress") seen.push({ kind: e.phase ?? "prefill" });
+        if (e.event === "token") seen.push({ kind: "token", whole: e.retrieval?.whole });
+      });
+      const question = Array.from({ length: questionLength }, (_, i) => 5 + ((i * 131) % 400));
+      await engine.call("generate", { jobId: "g", tokens: Int32Array.from([...prompt, ...question]), maxTokens: 4, sampler: greedy, docStart: 1, docEnd: doc.length });
+      engine.close();
+      const tokens = seen.filter((e) => e.kind === "token");
+      expect(tokens.length).toBeGreaterThan(0);
+      expect(tokens.every((e) => e.whole === false)).toBe(true); // sparse from the first token
+      return seen.slice(0, seen.findIndex((e) => e.kind === "token")).map((e) => e.kind);
+    }
+    // the context (1205) outgrows it in the question's first chunk (256 tokens): the build
+    // (start and end) comes before the second
+    expect(await answer(300)).toEqual(["prefill", "prefill", "index", "index", "prefill"]);
+    // it outgrows it in the question's last chunk (1105): the build comes after it
+    expect(await answer(200)).toEqual(["prefill", "prefill", "index", "index"]);
+  });
+
   it("says why an answer ended: the answer limit, or the end of the context before it", async () => {
     const h = await host();
     const limited = await h.call("generate", { jobId: "l", tokens: prompt, maxTokens: 8, sampler: greedy, docStart: 1, docEnd: doc.length });

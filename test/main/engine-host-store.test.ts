@@ -250,6 +250,42 @@ describe.skipIf(!hasData)("engine host with document KV stores", () => {
     expect(stats.tiers.hostBytes).toBeLessThanOrEqual(16 << 20); // the budget holds after the read
   });
 
+  it("a store found damaged part way is bound again: the answer comes from its intact prefix, the same", async () => {
+    // a long second prompt: the store then holds whole blocks past the index's build point (the
+    // book's end) and before the next step's window, which a reopen under a RAM budget leaves
+    // in the store until the first step inserts their keys, reading them
+    const book = Int32Array.from({ length: 1500 }, (_, i) => (i === 0 ? 1 : 3 + ((i * 7919) % 500)));
+    const long = Int32Array.from({ length: 300 }, (_, i) => 5 + ((i * 131) % 400));
+    const ask = Int32Array.from([...book, ...long]);
+    const turn = { tokens: ask, maxTokens: 8, sampler: greedy, docStart: 1, docEnd: book.length };
+    const plain = await host();
+    const want = await plain.call("generate", { jobId: "p", ...turn });
+    plain.close();
+
+    const cacheDir = path.join(dir, "kv-damaged");
+    const first = await host(cacheDir, 0, undefined, 16 << 20);
+    await first.call("prefill", { jobId: "r", tokens: book, docEnd: book.length });
+    const a1 = await first.call("generate", { jobId: "g1", ...turn });
+    first.close();
+    expect(a1.text).toBe(want.text);
+    // block 12, positions [1536, 1664): past the build point, before the window
+    const db = new Database(a1.cacheFile!);
+    db.prepare("UPDATE kv SET crc = crc + 1 WHERE layer = 1 AND head = 0 AND block = 12").run();
+    db.close();
+
+    const second = await host(cacheDir, 0, undefined, 16 << 20);
+    const a2 = await second.call("generate", { jobId: "g2", ...turn });
+    const again = await second.call("generate", { jobId: "g3", ...turn });
+    second.close();
+    // the first bind restored the whole conversation; its first step found the block damaged,
+    // which cut the store back to it; bound again, the store gave that much, the rest was read
+    expect(a2.cache).toBe("restored 1536");
+    expect(a2.reused).toBe(1536);
+    expect(a2.text).toBe(want.text);
+    expect(again.text).toBe(want.text);
+    expect(again.cacheFile).toBe(a1.cacheFile); // the store stays in use
+  });
+
   /** Another book's read, cancelled by the core while it tokenized: the cancel comes first. */
   async function readCancelledFirst(h: Awaited<ReturnType<typeof host>>) {
     await h.call("cancel", { jobId: "b" });

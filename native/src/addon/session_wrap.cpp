@@ -105,6 +105,7 @@ Napi::Function SessionWrap::define(Napi::Env env, Napi::FunctionReference* model
                       InstanceMethod("kvBytes", &SessionWrap::kv_bytes),
                       InstanceMethod("hostRamBytes", &SessionWrap::host_ram_bytes),
                       InstanceMethod("sparseActive", &SessionWrap::sparse_active),
+                      InstanceMethod("buildDue", &SessionWrap::build_due),
                       InstanceMethod("threads", &SessionWrap::threads), InstanceMethod("times", &SessionWrap::times),
                       InstanceMethod("resetTimes", &SessionWrap::reset_times),
                       InstanceMethod("lastStats", &SessionWrap::last_stats),
@@ -322,6 +323,9 @@ Napi::Value SessionWrap::host_ram_bytes(const Napi::CallbackInfo& info) {
 }
 Napi::Value SessionWrap::sparse_active(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), idle(info.Env()).sparse_active());
+}
+Napi::Value SessionWrap::build_due(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), idle(info.Env()).index_build_due());
 }
 Napi::Value SessionWrap::threads(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), live(info.Env()).n_threads());

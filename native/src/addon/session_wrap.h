@@ -78,6 +78,7 @@ class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
   Napi::Value kv_bytes(const Napi::CallbackInfo& info);
   Napi::Value host_ram_bytes(const Napi::CallbackInfo& info);
   Napi::Value sparse_active(const Napi::CallbackInfo& info);
+  Napi::Value build_due(const Napi::CallbackInfo& info);
   Napi::Value threads(const Napi::CallbackInfo& info);
   Napi::Value times(const Napi::CallbackInfo& info);
   Napi::Value reset_times(const Napi::CallbackInfo& info);

@@ -185,6 +185,9 @@ class Session {
   // Bytes held by retrieval indexes (0 in full mode).
   size_t index_bytes() const { return sparse_ ? sparse_->index_bytes() : 0; }
   bool sparse_active() const { return sparse_ && sparse_->active(); }
+  // Whether build_index() would build now (a sparse mode with no index yet, the
+  // context past the static set and full_below).
+  bool index_build_due() const { return sparse_ && sparse_->ready_to_build(n_past_); }
   // For benchmarks at contexts too long to prefill on a CPU: fills positions
   // [n_past, n) of every layer's KV cache with a synthetic workload (keys and
   // queries from different distributions, retrieval/synthetic_workload.h;

@@ -234,9 +234,15 @@ describe("chat", () => {
     expect(document.activeElement).toBe(screen.getByTestId("chat-input"));
   });
 
-  it("says the question is being read until the first word comes", async () => {
+  it("says the question is being read (or the index built) until the first word comes", async () => {
     await streamingAnswer();
     const answer = () => screen.getAllByTestId("message-assistant").at(-1)!;
+    expect(answer().textContent).toContain("reading the question…");
+    // a conversation grown past full attention: the book's index is built before the first word
+    const progress = { documentId: 1, jobId: "j", total: 1, tokensPerSec: 0, etaMs: null };
+    act(() => f.emit("doc.progress", { ...progress, phase: "index", done: 0 }));
+    expect(answer().textContent).toContain("building the retrieval index…");
+    act(() => f.emit("doc.progress", { ...progress, phase: "index", done: 1 }));
     expect(answer().textContent).toContain("reading the question…");
     act(() => f.emit("chat.delta", { conversationId: 1, messageId: 3, offset: 0, text: "A girl" }));
     expect(answer().textContent).not.toContain("reading the question");

@@ -189,6 +189,11 @@ function cutReason(m: MessageInfo): { text: string; tip: string } | null {
 function Message({ m }: { m: MessageInfo }) {
   const jump = useStore((s) => s.jump);
   const docId = useStore((s) => s.selectedDocId);
+  // an answer whose conversation outgrew full attention builds the book's index before its first word
+  const indexing = useStore((s) => {
+    const p = docId !== null ? s.progress[docId] : undefined;
+    return p?.phase === "index" && p.done < p.total;
+  });
   const cut = cutReason(m);
   // An answer's first token usually carries the space before a word (SentencePiece's "▁The"):
   // shown as is, every answer's first line sat one space in from the rest.
@@ -210,7 +215,7 @@ function Message({ m }: { m: MessageInfo }) {
       <div className="content">
         {text}
         {/* before the first word the engine reads the prompt (and a book not read yet): say so */}
-        {m.status === "streaming" && !raw && <span className="muted">reading the question… </span>}
+        {m.status === "streaming" && !raw && <span className="muted">{indexing ? "building the retrieval index… " : "reading the question… "}</span>}
         {m.status === "streaming" && <span className="cursor">▍</span>}
         {m.status === "stopped" && !raw && <span className="muted">(stopped before the first word)</span>}
       </div>

@@ -108,7 +108,8 @@ export function modelDetails(
         hostKvBytes: kvBytes - deviceKv + 0,
         totalDeviceBytes: estimate.weightBytes + deviceKv,
         indexBytes: host?.indexBytes ?? 0,
-        readQueryBytes: host?.readQueryBytes ?? 0,
+        // (the app reads every book with its KV store: one layer's queries in RAM at a time)
+        readQueryBytes: host?.readQueryLayerBytes ?? 0,
       },
     };
   }

@@ -95,6 +95,12 @@ export interface RetrievalHostEstimate {
    * head of one position in four (bf16 rows; native/src/model/query_sample.h).
    */
   readQueryBytes: number;
+  /**
+   * Of those, what a read with the book's KV store holds at once (the app always reads with
+   * one): one indexed layer's. Each committed chunk's queries leave RAM for the store, and each
+   * layer's come back just before its index build, which frees them.
+   */
+  readQueryLayerBytes: number;
 }
 
 /** The engine's defaults: one prefill position in four keeps its queries; a build's cap on them. */
@@ -107,9 +113,9 @@ export function estimateRetrievalHost(summary: GgufSummary, ctx: number, sinks: 
   const { nLayer, nHead, nHeadKv, headDim, sliding } = shape;
   const indexes = (nLayer - sliding.layers) * nHeadKv; // sliding-window layers keep no index
   const keys = Math.max(0, ctx - sinks - window);
-  if (keys === 0) return { indexBytes: 0, readQueryBytes: 0 };
+  if (keys === 0) return { indexBytes: 0, readQueryBytes: 0, readQueryLayerBytes: 0 };
   const indexBytes = indexes * (keys * (headDim + 112) + 1024 * (2 * headDim + 264));
   const wanted = trainingQueriesWanted(keys);
   const rows = Math.min(Math.ceil(ctx / QUERY_STRIDE) * Math.max(1, Math.round(nHead / nHeadKv)), Math.ceil((wanted * 9) / 8));
-  return { indexBytes, readQueryBytes: indexes * rows * headDim * 2 };
+  return { indexBytes, readQueryBytes: indexes * rows * headDim * 2, readQueryLayerBytes: nHeadKv * rows * headDim * 2 };
 }

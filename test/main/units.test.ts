@@ -273,6 +273,7 @@ describe("memory estimate", () => {
     const host = estimateRetrievalHost(gemma({ "gemma3.attention.sliding_window": 1024 }), 131072, 128, 512)!;
     expect(host.indexBytes).toBe(5 * 4 * ((131072 - 640) * (256 + 112) + 1024 * (2 * 256 + 264)));
     expect(host.readQueryBytes).toBe(5 * 4 * 36864 * 256 * 2);
+    expect(host.readQueryLayerBytes).toBe(4 * 36864 * 256 * 2);
   });
   it("counts retrieval's indexes and a read's queries beside the K/V", () => {
     // Llama-3-8B's shape: 32 layers, 32 query heads over 8 KV heads of 128
@@ -292,10 +293,12 @@ describe("memory estimate", () => {
     // a read keeps about 9/8 of the 32K rows an index is built from, not the 131K rows of one
     // position in four, as bf16: 2.25 GiB of queries where there were 16 (f32, every sampled row)
     expect(at(131072).readQueryBytes).toBe(256 * 36864 * 128 * 2);
+    // read with the book's store, one layer's at a time: 72 MiB
+    expect(at(131072).readQueryLayerBytes).toBe(8 * 36864 * 128 * 2);
     // 8K: 9/8 of the 4096 floor; 4K: every sampled position's rows (fewer than the floor)
     expect(at(8192).readQueryBytes).toBe(256 * 4608 * 128 * 2);
     expect(at(4096).readQueryBytes).toBe(256 * 4096 * 128 * 2);
-    expect(at(640)).toEqual({ indexBytes: 0, readQueryBytes: 0 });
+    expect(at(640)).toEqual({ indexBytes: 0, readQueryBytes: 0, readQueryLayerBytes: 0 });
     // what the model picker warns against: retrieval's peak holds them too, full attention's not
     const memory = { ctx: 131072, weightBytes: 1, kvBytes: 2, totalBytes: 3, retrieval: { deviceKvBytes: 0, hostKvBytes: 2, totalDeviceBytes: 1, indexBytes: 10, readQueryBytes: 20 } };
     const settings = (mode: "full" | "retrieval") => ({ attention: { mode, sinks: 128, window: 512, topK: 100 } }) as Parameters<typeof memoryAtPeak>[1];

@@ -104,9 +104,13 @@ void RetrievalAttention::add_queries(int layer, int kv_head, const float* q, int
   quantize_row(GgmlType::BF16, q, dst.data() + at, n * hp_.head_dim);
 }
 
-double RetrievalAttention::build(int64_t n_past, ThreadPool& pool, const IndexBuilt& on_built) {
+double RetrievalAttention::build(int64_t n_past, ThreadPool& pool, const IndexBuilt& on_built,
+                                 const std::function<void(int layer)>& before_layer) {
   auto t0 = Clock::now();
-  for (int l = 0; l < hp_.n_layer; ++l) build_layer(l, n_past, pool, on_built);
+  for (int l = 0; l < hp_.n_layer; ++l) {
+    if (before_layer) before_layer(l);
+    build_layer(l, n_past, pool, on_built);
+  }
   active_ = true;
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }

@@ -82,9 +82,12 @@ class RetrievalAttention {
   // (which are then freed); pairs that already have one (set_index) are kept.
   // on_built, when given, sees each new index as soon as it exists (the KV
   // store persists it, so a killed build resumes where it stopped).
+  // before_layer, when given, runs before each layer's build (the session
+  // brings that layer's spilled queries back from its store there).
   // Returns seconds spent.
   using IndexBuilt = std::function<void(int layer, int kv_head, const KeyIndex& index)>;
-  double build(int64_t n_past, ThreadPool& pool, const IndexBuilt& on_built = nullptr);
+  double build(int64_t n_past, ThreadPool& pool, const IndexBuilt& on_built = nullptr,
+               const std::function<void(int layer)>& before_layer = nullptr);
   // build() one layer at a time (a layer-major prefill builds each layer's
   // indexes right after the layer); finish_build() once every layer is built.
   void build_layer(int layer, int64_t n_past, ThreadPool& pool, const IndexBuilt& on_built = nullptr);

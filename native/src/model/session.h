@@ -237,9 +237,10 @@ class Session {
   // Captured query rows that are all in the store, freed from RAM (a short
   // book on full attention keeps them there until its context outgrows full_below).
   void spill_persisted_queries();
-  // Every spilled query row back into RAM from the store, before a build;
-  // STORE_CORRUPT (nothing changed) when the store no longer holds them intact.
-  void bring_back_queries();
+  // The spilled query rows of every layer (or of one) back into RAM from the
+  // store, before a build; STORE_CORRUPT (nothing changed) when the store no
+  // longer holds them intact.
+  void bring_back_queries(int layer = -1);
   void read_spilled_queries(int layer, int kv_head, std::vector<uint16_t>& out) const;
   bool store_index_is_ours(bool claim);
   bool adopt_store_index_settings();

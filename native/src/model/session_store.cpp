@@ -421,13 +421,14 @@ void Session::read_spilled_queries(int layer, int kv_head, std::vector<uint16_t>
   out.resize(want);
 }
 
-void Session::bring_back_queries() {
+void Session::bring_back_queries(int layer) {
   if (!sparse_ || !sparse_->any_spilled()) return;
   const HParams& hp = model_.hparams();
+  const int l0 = layer < 0 ? 0 : layer, l1 = layer < 0 ? hp.n_layer : layer + 1;
   std::vector<std::vector<uint16_t>> rows(size_t(hp.n_layer) * size_t(hp.n_head_kv));  // all read before any is put back
-  for (int l = 0; l < hp.n_layer; ++l)
+  for (int l = l0; l < l1; ++l)
     for (int g = 0; g < hp.n_head_kv; ++g) read_spilled_queries(l, g, rows[size_t(l) * hp.n_head_kv + size_t(g)]);
-  for (int l = 0; l < hp.n_layer; ++l)
+  for (int l = l0; l < l1; ++l)
     for (int g = 0; g < hp.n_head_kv; ++g)
       if (sparse_->spilled_values(l, g) > 0)
         sparse_->unspill_queries(l, g, std::move(rows[size_t(l) * hp.n_head_kv + size_t(g)]));
@@ -464,16 +465,26 @@ void Session::truncate_store(int64_t n) {
 // (without its keys: they are the store's K rows) and the set is then marked
 // complete, which also drops the stored queries.
 void Session::build_sparse_index() {
-  // the build point's context is in the store before any index; its queries in RAM
+  // the build point's context is in the store before any index (its new queries kept in RAM)
   if (store_ && store_committed_ < n_past_) flush_store_now(false);
-  bring_back_queries();
   RetrievalAttention::IndexBuilt persist;
   const int64_t built_at = n_past_;
   // streaming has no index; another kind's indexes in the store are left alone
   const bool keep = store_ && opts_.retrieval.mode != AttentionMode::STREAMING && store_index_is_ours(true);
   if (keep)
     persist = [&](int l, int g, const KeyIndex& index) { store_->put_index(l, g, built_at, index.serialize(false)); };
-  stats_.index_build_ms = 1000.0 * sparse_->build(n_past_, pool_, persist);
+  // each layer's spilled queries come back just before its build (which frees them): RAM
+  // holds one layer's at a time. Found damaged, the layers before are built and the others
+  // not: this session no longer uses the store (a reopen reads the damaged part again).
+  auto bring_back = [&](int l) {
+    try {
+      bring_back_queries(l);
+    } catch (const Error& e) {
+      if (e.code() == "STORE_CORRUPT" && store_damage_.empty()) store_damage_ = e.what();
+      throw;
+    }
+  };
+  stats_.index_build_ms = 1000.0 * sparse_->build(n_past_, pool_, persist, bring_back);
   if (keep && sparse_->active()) store_->set_index_complete(built_at);
   apply_budget();
 }

@@ -8,7 +8,9 @@
 //   - a truncate inside a committed query chunk keeps the store's rows below the
 //     cut: the read goes on from there, and a reopened store resumes at the cut
 //     (before, at the chunk's start), both finishing like the store-less session;
-//   - a damaged query chunk: the reopened read resumes from that chunk.
+//   - a damaged query chunk: the reopened read resumes from that chunk; stored
+//     queries gone before the build fail it (STORE_CORRUPT) and end the
+//     session's use of the store.
 #include <cstdio>
 #include <random>
 #include <vector>
@@ -156,6 +158,33 @@ TEST(a_damaged_query_chunk_resumes_the_read_from_that_chunk) {
   Session s(model(), options());
   CHECK_EQ(s.attach_store(open_store(s, path)), 128);
   CHECK_EQ(s.query_ram_bytes(), size_t(0));
+  s.prefill(span(128, kBook));
+  CHECK(session_work::same(converse(s), reference()));
+}
+
+TEST(stored_queries_gone_before_the_build_end_the_sessions_use_of_the_store) {
+  skip_without_data();
+  TempDir dir;
+  const std::string path = dir.file("g.kv");
+  {
+    Session s(model(), options());
+    s.attach_store(open_store(s, path));
+    s.prefill(span(0, 530));  // committed chunk by chunk, its queries spilled; no build yet
+    CHECK(s.index_build_due());
+    // what a disk that lost the file's tail would leave: the store holds less than the session
+    // spilled (the store's own API, as the file is the session's alone while it holds it)
+    s.store()->truncate(128);
+    CHECK_THROWS_CODE(s.build_index(), "STORE_CORRUPT");
+    CHECK(!s.sparse_active());
+    // it no longer uses the store: not even a cut back, after which a full-attention read and
+    // a later build would have found the built layers' queries gone
+    CHECK_THROWS_CODE(s.truncate(300), "STORE_CORRUPT");
+    CHECK_THROWS_CODE(s.eval(span(530, 531)), "STORE_CORRUPT");
+    CHECK_EQ(s.n_past(), 530);
+  }
+  // reopened: the intact prefix, then the rest read again
+  Session s(model(), options());
+  CHECK_EQ(s.attach_store(open_store(s, path)), 128);
   s.prefill(span(128, kBook));
   CHECK(session_work::same(converse(s), reference()));
 }

@@ -424,14 +424,13 @@ void Session::read_spilled_queries(int layer, int kv_head, std::vector<uint16_t>
 void Session::bring_back_queries(int layer) {
   if (!sparse_ || !sparse_->any_spilled()) return;
   const HParams& hp = model_.hparams();
-  const int l0 = layer < 0 ? 0 : layer, l1 = layer < 0 ? hp.n_layer : layer + 1;
-  std::vector<std::vector<uint16_t>> rows(size_t(hp.n_layer) * size_t(hp.n_head_kv));  // all read before any is put back
+  const int l0 = layer < 0 ? 0 : layer, l1 = layer < 0 ? hp.n_layer : layer + 1, G = hp.n_head_kv;
+  std::vector<std::vector<uint16_t>> rows(size_t(l1 - l0) * size_t(G));  // all read before any is put back
   for (int l = l0; l < l1; ++l)
-    for (int g = 0; g < hp.n_head_kv; ++g) read_spilled_queries(l, g, rows[size_t(l) * hp.n_head_kv + size_t(g)]);
+    for (int g = 0; g < G; ++g) read_spilled_queries(l, g, rows[size_t(l - l0) * G + size_t(g)]);
   for (int l = l0; l < l1; ++l)
-    for (int g = 0; g < hp.n_head_kv; ++g)
-      if (sparse_->spilled_values(l, g) > 0)
-        sparse_->unspill_queries(l, g, std::move(rows[size_t(l) * hp.n_head_kv + size_t(g)]));
+    for (int g = 0; g < G; ++g)
+      if (sparse_->spilled_values(l, g) > 0) sparse_->unspill_queries(l, g, std::move(rows[size_t(l - l0) * G + size_t(g)]));
 }
 
 void Session::truncate_store(int64_t n) {

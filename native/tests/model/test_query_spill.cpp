@@ -85,6 +85,16 @@ std::unique_ptr<KvStore> open_store(const Session& s, const std::string& path) {
   return KvStore::open(path, s.store_identity());
 }
 
+// A session reopening the store at path, which gives back `restored` positions; it reads the
+// rest of the book and converses. True when it ends like the store-less reference.
+bool resumes_like_reference(const std::string& path, int64_t restored) {
+  Session s(model(), options());
+  CHECK_EQ(s.attach_store(open_store(s, path)), restored);
+  CHECK_EQ(s.query_ram_bytes(), size_t(0));
+  s.prefill(span(restored, kBook));
+  return session_work::same(converse(s), reference());
+}
+
 }  // namespace
 
 TEST(a_read_with_a_store_keeps_its_queries_there_and_builds_the_same_indexes) {
@@ -155,11 +165,7 @@ TEST(a_damaged_query_chunk_resumes_the_read_from_that_chunk) {
     SqliteDb db(path, false);
     db.exec("UPDATE queries SET data = x'0102' || substr(data, 3) WHERE layer = 1 AND head = 0 AND pos0 = 128");
   }
-  Session s(model(), options());
-  CHECK_EQ(s.attach_store(open_store(s, path)), 128);
-  CHECK_EQ(s.query_ram_bytes(), size_t(0));
-  s.prefill(span(128, kBook));
-  CHECK(session_work::same(converse(s), reference()));
+  CHECK(resumes_like_reference(path, 128));
 }
 
 TEST(stored_queries_gone_before_the_build_end_the_sessions_use_of_the_store) {
@@ -183,10 +189,7 @@ TEST(stored_queries_gone_before_the_build_end_the_sessions_use_of_the_store) {
     CHECK_EQ(s.n_past(), 530);
   }
   // reopened: the intact prefix, then the rest read again
-  Session s(model(), options());
-  CHECK_EQ(s.attach_store(open_store(s, path)), 128);
-  s.prefill(span(128, kBook));
-  CHECK(session_work::same(converse(s), reference()));
+  CHECK(resumes_like_reference(path, 128));
 }
 
 TOME_TEST_MAIN()

@@ -17,6 +17,7 @@ import { checkUnpackedSize } from "../../main/library/ingest/zip-size";
 import { checkPdfInflatedSize } from "../../main/library/ingest/pdf-size";
 import { decodeFilter, lzwDecode, streamFilters } from "../../main/library/ingest/pdf-filters";
 import { ascii85Encode, lzwEncode, lzwRunCodes, runLengthEncode } from "./helpers/pdf-encoders";
+import { pdfFile } from "./helpers/pdf-file";
 import * as zlib from "node:zlib";
 
 const data = testDataDir();
@@ -466,27 +467,8 @@ describe("epub edge cases", () => {
 });
 
 describe("pdf edge cases", () => {
-  // A one-page PDF written here, its page drawn by `content`, with a Helvetica font resource.
-  // `filter`: the page's content encoded (latin1) and its /Filter and /DecodeParms entries
-  function makePdf(content: string, filter = ""): Uint8Array {
-    const objs = [
-      "<< /Type /Catalog /Pages 2 0 R >>",
-      "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-      "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
-      `<< /Length ${content.length}${filter ? " " + filter : ""} >>\nstream\n${content}\nendstream`,
-      "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ];
-    let s = "%PDF-1.4\n";
-    const offsets: number[] = [];
-    objs.forEach((o, i) => {
-      offsets.push(s.length);
-      s += `${i + 1} 0 obj\n${o}\nendobj\n`;
-    });
-    const xref = s.length;
-    s += `xref\n0 ${objs.length + 1}\n0000000000 65535 f \n${offsets.map((o) => `${String(o).padStart(10, "0")} 00000 n \n`).join("")}`;
-    s += `trailer\n<< /Size ${objs.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
-    return new Uint8Array(Buffer.from(s, "latin1"));
-  }
+  // A one-page PDF, its page drawn by `content` (see pdfFile)
+  const makePdf = (content: string, filter = "") => pdfFile([content], filter);
   const latin1 = (b: Uint8Array) => Buffer.from(b).toString("latin1");
   const code = (name: string, bytes: Uint8Array) => ingest(name, bytes).then(() => "OK", (e: { code?: string }) => e.code);
   const PAGE = "BT /F1 12 Tf 72 700 Td (Hello filtered world, hello again, hello hello hello) Tj ET";

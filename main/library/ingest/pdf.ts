@@ -1,5 +1,6 @@
 // PDF books through pdfjs-dist's text layer (legacy build: runs in plain Node
-// without a DOM). Pages are joined with blank lines; chapters come from the
+// without a DOM), its printed lines joined back into paragraphs across pages
+// (./pdf-layout); chapters come from the
 // outline when the PDF has one (mapped to the start of its page), else from
 // headings in the text. Scans without a text layer are refused as empty; a file
 // whose streams unpack past a cap is refused first (./pdf-size).
@@ -7,6 +8,8 @@ import { stripGutenberg } from "./gutenberg";
 import { findChapters } from "./chapters";
 import { corrupt, empty, encrypted } from "./errors";
 import { checkPdfInflatedSize } from "./pdf-size";
+import { layOut } from "./pdf-layout";
+import { pageLines, type PdfLine, type PdfRun } from "./pdf-lines";
 import type { Chapter } from "../../ipc/contract";
 import type { IngestOptions, Ingested } from "./types";
 
@@ -35,22 +38,19 @@ export async function readPdf(bytes: Uint8Array, opts: IngestOptions = {}): Prom
     throw corrupt("PDF", err.message);
   }
   try {
-    const pageStarts: number[] = [];
-    let text = "";
+    const pages: PdfLine[][] = [];
     for (let p = 1; p <= doc.numPages; p++) {
       const page = await doc.getPage(p);
       const content = await page.getTextContent();
-      let pageText = "";
-      for (const item of content.items) {
-        if (!("str" in item)) continue;
-        pageText += item.str + (item.hasEOL ? "\n" : "");
-      }
+      const runs: PdfRun[] = [];
+      for (const item of content.items)
+        if ("str" in item) runs.push({ str: item.str, x: item.transform[4], y: item.transform[5], width: item.width, height: item.height, hasEOL: item.hasEOL });
       page.cleanup();
-      pageText = pageText.replace(/[ \t]+\n/g, "\n").trim();
-      if (text && pageText) text += "\n\n";
-      pageStarts.push(text.length);
-      text += pageText;
+      pages.push(pageLines(runs));
     }
+    const laid = layOut(pages);
+    const pageStarts = laid.pageStarts;
+    let text = laid.text;
     const info = ((await doc.getMetadata().catch(() => null))?.info ?? {}) as { Title?: string; Author?: string };
     let chapters = await outlineChapters(doc, pageStarts);
     let skipped = false;

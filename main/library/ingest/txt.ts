@@ -1,10 +1,12 @@
-// Plain-text books (.txt): decode, drop Gutenberg boilerplate, find chapters.
+// Plain-text books (.txt): decode, drop Gutenberg boilerplate, undo a fixed-width
+// wrap, find chapters.
 // The title is a "Title:" line near the top (Gutenberg's header has one), else
 // the file name (ingest's fallback): a text's first line is as often a speaker
 // ("First Citizen:") or a sentence as a title.
 import { readTextFile } from "./decode";
 import { stripGutenberg } from "./gutenberg";
 import { findChapters } from "./chapters";
+import { unwrapProse } from "./unwrap";
 import { corrupt, empty } from "./errors";
 import type { IngestOptions, Ingested } from "./types";
 
@@ -16,7 +18,8 @@ export function readTxt(bytes: Uint8Array, opts: IngestOptions = {}): Ingested {
   // Trailing blanks off each line. The lookbehind lets a match start only where a run of blanks
   // starts: plain /[ \t]+$/gm retries from every blank of a run not at a line's end, quadratic
   // in the run (a 100k-space run took 10 s, a megabyte's would hang the app).
-  const text = g.text.replace(/(?<![ \t])[ \t]+$/gm, "");
+  // Then the lines a fixed-width wrapper broke are joined (./unwrap).
+  const text = unwrapProse(g.text.replace(/(?<![ \t])[ \t]+$/gm, ""));
   if (!text.trim()) throw empty("text file");
   return {
     format: "txt",

@@ -1,0 +1,37 @@
+// Small PDF files written for the tests: pages drawn by content streams given
+// here, with a Helvetica font resource (/F1), read back by pdfjs.
+
+/**
+ * A PDF of one page per content stream (612 x 792 points). `filter`: the streams are encoded
+ * (latin1) and this is their /Filter and /DecodeParms entries.
+ */
+export function pdfFile(pages: string[], filter = ""): Uint8Array {
+  const n = pages.length;
+  const page = (i: number) => 3 + 2 * i; // a page's object, its content the next
+  const font = 3 + 2 * n;
+  const objs = [
+    "<< /Type /Catalog /Pages 2 0 R >>",
+    `<< /Type /Pages /Kids [${pages.map((_, i) => `${page(i)} 0 R`).join(" ")}] /Count ${n} >>`,
+    ...pages.flatMap((content, i) => [
+      `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents ${page(i) + 1} 0 R /Resources << /Font << /F1 ${font} 0 R >> >> >>`,
+      `<< /Length ${content.length}${filter ? " " + filter : ""} >>\nstream\n${content}\nendstream`,
+    ]),
+    "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+  ];
+  let s = "%PDF-1.4\n";
+  const offsets: number[] = [];
+  objs.forEach((o, i) => {
+    offsets.push(s.length);
+    s += `${i + 1} 0 obj\n${o}\nendobj\n`;
+  });
+  const xref = s.length;
+  s += `xref\n0 ${objs.length + 1}\n0000000000 65535 f \n${offsets.map((o) => `${String(o).padStart(10, "0")} 00000 n \n`).join("")}`;
+  s += `trailer\n<< /Size ${objs.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return new Uint8Array(Buffer.from(s, "latin1"));
+}
+
+/** A page's content stream: each line of text drawn at (x, y) in Helvetica of `size` points. */
+export function textPage(lines: { text: string; x: number; y: number; size?: number }[]): string {
+  const esc = (t: string) => t.replace(/[\\()]/g, (c) => "\\" + c);
+  return lines.map((l) => `BT /F1 ${l.size ?? 12} Tf ${l.x} ${l.y} Td (${esc(l.text)}) Tj ET`).join("\n");
+}

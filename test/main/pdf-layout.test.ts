@@ -1,0 +1,238 @@
+// A PDF's printed lines back into paragraphs (main/library/ingest/pdf-layout.ts).
+// The oracle of the typeset cases: paragraphs set here into pages of lines, as a
+// typesetter would (justified or ragged, indented or spaced, with running headers
+// and page numbers), must come back as the same paragraphs; Alice's PDF must give
+// the words and paragraphs of the same book's plain-text edition.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { ingest } from "../../main/library/ingest";
+import { layOut } from "../../main/library/ingest/pdf-layout";
+import { withoutFurniture } from "../../main/library/ingest/pdf-furniture";
+import { pageLines, type PdfLine } from "../../main/library/ingest/pdf-lines";
+import { testDataDir } from "../../main/bench/test-data";
+import { pdfFile, textPage } from "./helpers/pdf-file";
+
+const data = testDataDir();
+
+/** Seeded paragraphs of made-up words, 1 to 120 words each. */
+function paragraphs(seed: number, n: number): string[] {
+  let s = seed >>> 0;
+  const rnd = (k: number) => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s % k;
+  };
+  const word = () => Array.from({ length: 1 + rnd(11) }, () => "etaoinshrdlucmfw"[rnd(16)]).join("");
+  return Array.from({ length: n }, () => Array.from({ length: 1 + rnd(rnd(2) ? 120 : 12) }, word).join(" ") + ".");
+}
+
+interface Style {
+  indent: number; // a first line set in by (0: not)
+  gap: number; // extra space between paragraphs
+  justified: boolean;
+  linesPerPage: number;
+  furniture: boolean; // a running header and the page's number
+}
+
+const SIZE = 12, EM = 6, LEFT = 72, WIDTH = 468, TOP = 720, PITCH = 14;
+
+/**
+ * Paragraphs set into pages of lines (greedy: as many words as fit a line), and the text they
+ * should read as: the paragraphs, blank lines between, except where nothing on the page tells a
+ * paragraph's end: in a style without indents, one that ends a page on a line with no room for
+ * the next word, before a paragraph that starts the next page, reads as running on (a reader of
+ * the printed book could not tell either).
+ */
+function typeset(paras: string[], st: Style): { pages: PdfLine[][]; text: string } {
+  const pages: PdfLine[][] = [[]];
+  let text = "";
+  let y = TOP;
+  const put = (line: string, x0: number, full: boolean, extra: number) => {
+    if (pages[pages.length - 1].length >= st.linesPerPage) {
+      pages.push([]);
+      y = TOP;
+    } else if (pages[pages.length - 1].length) y -= PITCH + extra;
+    const x1 = full && st.justified ? LEFT + WIDTH : x0 + line.length * EM;
+    pages[pages.length - 1].push({ text: line, x0, x1, y, size: SIZE });
+  };
+  paras.forEach((p, pi) => {
+    const words = p.split(" ");
+    if (pi > 0) {
+      const last = pages[pages.length - 1].at(-1)!;
+      const turns = pages[pages.length - 1].length >= st.linesPerPage;
+      const noRoom = LEFT + WIDTH - last.x1 < (words[0].length + 1) * EM;
+      text += turns && noRoom && st.indent === 0 ? " " : "\n\n";
+    }
+    text += p;
+    let line: string[] = [];
+    let first = true;
+    const flush = (full: boolean) => {
+      put(line.join(" "), LEFT + (first ? st.indent : 0), full, first && pi > 0 ? st.gap : 0);
+      first = false;
+      line = [];
+    };
+    for (const w of words) {
+      const room = WIDTH - (first ? st.indent : 0);
+      if (line.length && (line.join(" ").length + 1 + w.length) * EM > room) flush(true);
+      line.push(w);
+    }
+    flush(false);
+  });
+  if (!st.furniture) return { pages, text };
+  const furnished = pages.map((lines, i) => [
+    { text: "A Made-Up Book", x0: 250, x1: 330, y: 760, size: 9 },
+    ...lines,
+    { text: String(i + 1), x0: 303, x1: 309, y: 40, size: 9 },
+  ]);
+  return { pages: furnished, text };
+}
+
+describe("pdf layout: typeset paragraphs come back whole", () => {
+  const styles: [string, Style][] = [
+    ["justified, indented, no space between paragraphs", { indent: 18, gap: 0, justified: true, linesPerPage: 38, furniture: true }],
+    ["justified, spaced, not indented", { indent: 0, gap: 8, justified: true, linesPerPage: 33, furniture: false }],
+    ["ragged right, indented and spaced", { indent: 12, gap: 6, justified: false, linesPerPage: 41, furniture: true }],
+    ["ragged right, indented, short pages", { indent: 24, gap: 0, justified: false, linesPerPage: 7, furniture: false }],
+  ];
+  for (const [name, st] of styles)
+    it(name, () => {
+      for (const seed of [1, 2, 3]) {
+        const { pages, text } = typeset(paragraphs(seed, 60), st);
+        expect(pages.length).toBeGreaterThan(3);
+        const out = layOut(pages);
+        expect(out.text).toBe(text);
+        // each page starts where its first line's text is (a header or number dropped)
+        pages.forEach((lines, p) => {
+          const first = lines[st.furniture ? 1 : 0].text;
+          expect(out.text.slice(out.pageStarts[p], out.pageStarts[p] + first.length)).toBe(first);
+        });
+      }
+    });
+});
+
+describe("pdf layout: lines", () => {
+  const L = (text: string, x0: number, y: number, x1 = x0 + text.length * EM, size = SIZE): PdfLine => ({ text, x0, x1, y, size });
+  const full = (text: string, y: number, x0 = LEFT) => L(text, x0, y, LEFT + WIDTH);
+
+  it("a word hyphenated at a line's end loses its hyphen only where the book spells it whole", () => {
+    const page = [
+      full("it was a long con-", 700, LEFT + 18),
+      full("versation about the daisy-", 686),
+      L("chain.", LEFT, 672),
+      L("A conversation, again.", LEFT + 18, 658),
+    ];
+    expect(layOut([page]).text).toBe("it was a long conversation about the daisy-chain.\n\nA conversation, again.");
+    // a soft hyphen always breaks a word
+    expect(layOut([[full("un\u00ADbro\u00AD", 700), L("ken words.", LEFT, 686)]]).text).toBe("un\u00ADbroken words.");
+  });
+
+  it("verse and a centred title keep their lines; a heading or a gap starts a paragraph", () => {
+    const page = [
+      L("THE TITLE", 270, 740, 330, 18),
+      L("OF THE BOOK", 264, 718, 336, 18),
+      full("Body text that runs all the way to the right margin of the page and", 680, LEFT + 18),
+      full("on to the next line, which runs to the right margin too, and then", 666),
+      L("ends here.", LEFT, 652),
+      L("Twinkle, twinkle, little bat!", 104, 640, 280, 11),
+      L("How I wonder what you're at!", 110, 628, 280, 11),
+      L("Up above the world you fly,", 104, 603, 270, 11),
+      L("Like a tea-tray in the sky.", 110, 591, 270, 11),
+      L("After the verse, a paragraph.", LEFT + 18, 566),
+    ];
+    expect(layOut([page]).text).toBe(
+      "THE TITLE\nOF THE BOOK\n\nBody text that runs all the way to the right margin of the page and on to the next line, which runs to the right margin too, and then ends here.\n\n" +
+        "Twinkle, twinkle, little bat!\nHow I wonder what you're at!\n\nUp above the world you fly,\nLike a tea-tray in the sky.\n\n" +
+        "After the verse, a paragraph.",
+    );
+  });
+
+  it("Chinese and Japanese lines join without a space; a right-to-left page is read mirrored", () => {
+    const cjk = [
+      L("这是第一段的第一行很长的中文文字一直写到右边", LEFT + 24, 700, LEFT + WIDTH),
+      L("这是它的第二行也很长一直写到右边的边上", LEFT, 686, LEFT + WIDTH),
+      L("这是它的第三行。", LEFT, 672, LEFT + 96),
+      L("第二段开始了。", LEFT + 24, 658, LEFT + 108),
+    ];
+    expect(layOut([cjk]).text).toBe("这是第一段的第一行很长的中文文字一直写到右边这是它的第二行也很长一直写到右边的边上这是它的第三行。\n\n第二段开始了。");
+    const right = LEFT + WIDTH;
+    const hebrew = [
+      L("שלום עולם זו שורה ארוכה מאוד שמגיעה עד הקצה", LEFT, 700, right - 24),
+      L("והמשך קצר.", right - 60, 686, right),
+      L("פסקה חדשה שורה ארוכה מאוד שמגיעה עד הקצה השני", LEFT, 672, right - 24),
+      L("והיא נגמרת.", right - 66, 658, right),
+    ];
+    expect(layOut([hebrew]).text).toBe("שלום עולם זו שורה ארוכה מאוד שמגיעה עד הקצה והמשך קצר.\n\nפסקה חדשה שורה ארוכה מאוד שמגיעה עד הקצה השני והיא נגמרת.");
+  });
+
+  it("drops page numbers and running headers, never a heading or a number that is text", () => {
+    const body = (p: number) => [full(`Page ${p} text runs on and on to the right margin of the page`, 700), L("and ends.", LEFT, 686)];
+    const page = (p: number, head: PdfLine, foot: PdfLine) => [head, ...body(p), foot];
+    const pages = [
+      page(0, L("Chapter 1", 270, 740, 330, 18), L("- 1 -", 300, 40, 312, 9)),
+      page(1, L("THE RIVER 2", 270, 760, 330, 9), L("- 2 -", 300, 40, 312, 9)),
+      page(2, L("THE RIVER 3", 270, 760, 330, 9), L("3", 300, 40, 312, 9)),
+      // a chapter named by a number alone, at the top: not the page's number (4)
+      page(3, L("12", 300, 740, 312, 18), L("iv", 300, 40, 312, 9)),
+      page(4, L("Chapter 2", 270, 740, 330, 18), L("Chapter 2 ends here, in a footnote", 72, 40, 300, 9)),
+    ];
+    const kept = withoutFurniture(pages).map((p) => p.map((l) => l.text));
+    expect(kept[0]).toEqual(["Chapter 1", ...body(0).map((l) => l.text)]);
+    expect(kept[1]).toEqual(body(1).map((l) => l.text));
+    expect(kept[2]).toEqual(body(2).map((l) => l.text));
+    expect(kept[3]).toEqual(["12", ...body(3).map((l) => l.text)]);
+    expect(kept[4]).toEqual(["Chapter 2", ...body(4).map((l) => l.text), "Chapter 2 ends here, in a footnote"]);
+  });
+
+  it("runs on one baseline are one line, hasEOL or not", () => {
+    const run = (str: string, x: number, y: number, hasEOL = false) => ({ str, x, y, width: str.length * EM, height: str.trim() ? SIZE : 0, hasEOL });
+    const lines = pageLines([run("Hello", 72, 700), run(" ", 102, 700), run("world", 108, 700), run("Next", 72, 686), run("", 72, 672, true), run("line", 72, 672, true)]);
+    expect(lines.map((l) => [l.text, l.x0, l.x1, l.y])).toEqual([
+      ["Hello world", 72, 138, 700],
+      ["Next", 72, 96, 686],
+      ["line", 72, 96, 672],
+    ]);
+  });
+});
+
+describe("pdf layout: through pdf.js", () => {
+  it("a paragraph that runs over a page turn is one paragraph; the page numbers go", async () => {
+    // Helvetica 12: the text's widths are the font's, so the lines are set to end where pdf.js measures them
+    const lines = (texts: string[], x0s: number[], y0: number) => texts.map((text, i) => ({ text, x: x0s[i], y: y0 - 14 * i }));
+    const one = "The first paragraph begins on the first page and runs";
+    const two = "on over the turn of the page, and ends on the second.";
+    const pdf = pdfFile([
+      textPage([...lines(["A heading of the book", one], [72, 90], 700), { text: "1", x: 300, y: 40, size: 9 }]),
+      textPage([...lines([two, "A second paragraph, short."], [72, 90], 700), { text: "2", x: 300, y: 40, size: 9 }]),
+    ]);
+    const doc = await ingest("turn.pdf", pdf);
+    expect(doc.text).toBe(`A heading of the book\n\n${one} ${two}\n\nA second paragraph, short.`);
+  });
+});
+
+describe.skipIf(!data)("pdf layout: Alice's PDF against its plain-text edition", () => {
+  const book = (f: string) => new Uint8Array(fs.readFileSync(path.join(data!, "books", f)));
+  const body = (t: string) => t.slice(t.indexOf("Alice was beginning to get very tired"));
+  const words = (t: string) => t.replace(/[\u2018\u2019]/g, "'").replace(/[\u201C\u201D]/g, '"').toLowerCase().match(/[a-z]+(?:-[a-z]+)*/g) ?? [];
+
+  it("the same words, and the same paragraphs, page turns joined", async () => {
+    const pdf = body((await ingest("alice.pdf", book("alice-in-wonderland_pg11.pdf"))).text);
+    const txt = body((await ingest("alice.txt", book("alice-in-wonderland_pg11.txt"))).text);
+    const a = words(pdf), b = words(txt);
+    // the two editions differ in two words; every other word is there, in order (no words
+    // lost or run together at a line's or a page's end)
+    expect(a.length).toBe(b.length);
+    const differ = a.flatMap((w, i) => (w === b[i] ? [] : [[w, b[i]]]));
+    expect(differ).toEqual([
+      ["conversation", "conversations"],
+      ["know", "knew"],
+    ]);
+    // every paragraph of the text edition starts one in the PDF's text; the PDF has one more,
+    // the Mouse's tale broken at a page turn
+    const starts = (t: string) => t.split(/\n\s*\n/).filter((p) => p.trim()).map((p) => words(p).slice(0, 8).join(" "));
+    const inPdf = new Set(starts(pdf));
+    expect(starts(txt).filter((s) => !inPdf.has(s))).toEqual([]);
+    expect(starts(pdf).length - starts(txt).length).toBeLessThanOrEqual(2);
+    expect(pdf).toContain("whether the pleasure of making a daisy-chain would be worth the trouble of getting up");
+    expect(pdf).toContain("some tea and bread-and-butter, and then turned to the Dormouse");
+  });
+});

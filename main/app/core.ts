@@ -30,6 +30,7 @@ import { InspectCache } from "./inspect-cache";
 import { ReadJobs, type DocTokens } from "./read";
 import { Answers } from "./answer";
 import { EvalJobs } from "./evaluate";
+import { BookFinder } from "./find-in-book";
 import { removeCache } from "../engine/kv-cache";
 
 export interface Dialogs {
@@ -72,6 +73,7 @@ export class AppCore {
   readonly state: CoreState = { model: null, activity: "idle", crashed: null, docTokens: new Map(), job: null, engineDoc: null };
   private noticed = new Set<string>(); // noticeOnce's keys
   private inspected = new InspectCache();
+  private finder = new BookFinder();
   private listeners = new Set<Listener>();
   private reads: ReadJobs;
   private answers: Answers;
@@ -450,6 +452,7 @@ export class AppCore {
         if (removed && orphan && lib.documents.storeUsers(orphan) === 0) removeCache(orphan);
         this.state.docTokens.delete(documentId);
         if (removed && this.state.engineDoc === documentId) this.state.engineDoc = null; // a shared store the engine keeps
+        if (removed) this.finder.forget(documentId);
         if (removed) this.emit("doc.removed", { documentId });
         return { removed };
       },
@@ -459,6 +462,10 @@ export class AppCore {
         const e = Math.min(end ?? d.chars, d.chars);
         if (e < s) throw new AppError("BAD_REQUEST", "end must not be before start");
         return { documentId, start: s, end: e, text: lib.documents.text(documentId, s, e) ?? "" };
+      },
+      "library.find": ({ documentId, query, limit }) => {
+        const d = this.requireDoc(documentId);
+        return this.finder.find(documentId, () => lib.documents.text(documentId, 0, d.chars) ?? "", query, limit);
       },
       "library.read": ({ documentId, fresh }) => {
         this.requireDoc(documentId);

@@ -22,6 +22,7 @@ const METHODS = [
   "library.openDialog",
   "library.remove",
   "library.text",
+  "library.find",
   "library.read",
   "library.cancel",
   "chat.list",

@@ -89,6 +89,26 @@ export interface TextSlice {
 export type Role = "user" | "assistant";
 export type MessageStatus = "done" | "streaming" | "stopped" | "error" | "interrupted";
 
+/** A place the book holds a phrase: its range in the text, and the text around it. */
+export interface FindMatch {
+  start: number;
+  end: number;
+  /** A few words before the match (white space as single spaces; "…" where cut), the match, a few words after. */
+  before: string;
+  match: string;
+  after: string;
+}
+
+export interface FindResult {
+  documentId: number;
+  query: string;
+  /** The first matches, in the book's order. */
+  matches: FindMatch[];
+  /** How many there are in all (counted up to FIND_COUNT_CAP; `capped` past it). */
+  total: number;
+  capped: boolean;
+}
+
 /** A passage the model attended to: character range in the document, summed weight. */
 export interface Highlight {
   start: number;
@@ -318,6 +338,8 @@ export interface Requests {
   "library.openDialog": { params: Record<string, never>; result: DocumentInfo[] };
   "library.remove": { params: { documentId: number }; result: { removed: boolean } };
   "library.text": { params: { documentId: number; start?: number; end?: number }; result: TextSlice };
+  /** Where the book holds a phrase: case, accents, curly quotes and line breaks aside (main/library/find.ts). */
+  "library.find": { params: { documentId: number; query: string; limit?: number }; result: FindResult };
   /**
    * Tokenize + prefill (+ index) the document; progress arrives as doc.progress events. A book
    * saved for the loaded model opens its saved read (as much of the book as it held then, what

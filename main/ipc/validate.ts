@@ -11,6 +11,8 @@ export const LIMITS = {
   /** Largest book accepted by library.import (raw bytes; base64 is 4/3 of it). */
   maxImportBytes: 64 * 1024 * 1024,
   maxTextChars: 100_000, // a chat message or a system prompt
+  maxFindChars: 500, // a phrase to find in a book
+  maxFindMatches: 1000, // matches one library.find returns
   maxPathChars: 4096,
   maxNameChars: 255,
   /** Largest WebSocket / IPC message: an import at the byte limit in base64, plus slack. */
@@ -86,6 +88,7 @@ export const requestSchemas = {
   "library.openDialog": empty,
   "library.remove": obj({ documentId: id }),
   "library.text": obj({ documentId: id }, { start: int({ min: 0, max: 1 << 30 }), end: int({ min: 0, max: 1 << 30 }) }),
+  "library.find": obj({ documentId: id, query: str({ min: 1, max: LIMITS.maxFindChars }) }, { limit: int({ min: 1, max: LIMITS.maxFindMatches }) }),
   "library.read": obj({ documentId: id }, { fresh: bool }),
   "library.cancel": readToCancel,
   "chat.list": obj({ documentId: id }),

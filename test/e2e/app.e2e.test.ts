@@ -3,7 +3,8 @@
 // the beginning of each book is read; the UI says so). Uploads the txt, epub and
 // pdf books, sees progress then "ready", asks, watches the answer stream, stops
 // one midway, checks the live panels, restarts the server and finds the
-// conversation again; on the way, checks that an 800x600 window fits.
+// conversation again; on the way, checks that an 800x600 window fits and finds a
+// phrase in the book.
 // Screenshots: test-artifacts/e2e/*.png.
 // Needs: a built app (npm run build), the engine addon, /usr/bin/chromium, ../shared.
 import * as fs from "node:fs";
@@ -255,6 +256,19 @@ describe.skipIf(missing.length > 0)("tome in a browser (e2e)", () => {
       await shot(page, "05-stopped");
       return;
     }
+  });
+
+  it("finds a phrase anywhere in the book and shows it in its chapter, marked", async () => {
+    await page.keyboard.press("Control+f");
+    const input = page.getByTestId("find-input");
+    await input.fill("oh dear! oh dear! i shall be late"); // case aside
+    await waitText(page.getByTestId("find-count"), /^\d+ match/);
+    await page.getByTestId("find-results").locator("button").first().click();
+    await waitText(page.getByTestId("find-mark"), /^Oh dear! Oh dear! I shall be late$/);
+    expect(await page.getByLabel("Chapter").locator("option:checked").textContent()).toMatch(/CHAPTER/);
+    await shot(page, "05b-found");
+    await input.press("Escape");
+    await expect.poll(() => page.getByTestId("find-mark").count()).toBe(0);
   });
 
   it("finds the conversation again after a server restart", async () => {

@@ -57,6 +57,7 @@ describe("envelope", () => {
       "library.import": { name: "a.txt", dataBase64: "aGk=" },
       "library.remove": { documentId: 1 },
       "library.text": { documentId: 1, start: 0, end: 10 },
+      "library.find": { documentId: 1, query: "rabbit" },
       "library.read": { documentId: 1 },
       "library.cancel": { jobId: "0b6e-12" },
       "chat.list": { documentId: 1 },

@@ -4,11 +4,13 @@
 // in the chat (the reader jumps there and outlines it). When an answer ends, the
 // reader jumps to its strongest passage, unless the person has been moving
 // around the book: then it offers to. The part beyond what fits the model's
-// context is shown dimmed.
+// context is shown dimmed. Find (the button, or Ctrl/Cmd+F) looks a phrase up in
+// the whole book (FindBar) and shows the match chosen, marked.
 import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState, type JSX } from "react";
 import { useStore } from "../store";
 import { api } from "../store/api";
-import type { DocumentInfo, Highlight, MessageInfo } from "../../../main/ipc/contract";
+import type { DocumentInfo, FindMatch, Highlight, MessageInfo } from "../../../main/ipc/contract";
+import { FindBar } from "./FindBar";
 
 const PAGE = 20_000;
 
@@ -52,6 +54,9 @@ export function Reader() {
   const lastText = useRef<typeof text>(null);
   const moved = useRef(false); // the person moved around this book: an answer then offers to jump
   const streamingId = useRef<number | null>(null);
+  const [finding, setFinding] = useState(false);
+  const [found, setFound] = useState<{ start: number; end: number } | null>(null); // the match shown
+  const findInput = useRef<HTMLInputElement>(null);
 
   // `end`: where the passage ends; one that runs into the next section opens the one holding most of it
   const go = (offset: number, answerId: number | null, end?: number) => {
@@ -72,7 +77,35 @@ export function Reader() {
     setShown({ answerId: null, target: null });
     pending.current = null;
     moved.current = false;
+    setFinding(false);
+    setFound(null);
   }, [doc?.id]);
+  // Ctrl/Cmd+F: find in the book (a browser's own find sees one chapter at most)
+  useEffect(() => {
+    if (!doc) return;
+    const onKey = (e: KeyboardEvent) => {
+      if (!(e.ctrlKey || e.metaKey) || e.altKey || e.key.toLowerCase() !== "f") return;
+      e.preventDefault();
+      setFinding(true);
+      requestAnimationFrame(() => findInput.current?.select());
+      findInput.current?.focus();
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [doc?.id]);
+  const showMatch = (m: FindMatch) => {
+    const i = sectionOf(sections, m.start, m.end);
+    if (i < 0) return;
+    moved.current = true;
+    pending.current = m.start;
+    setFound({ start: m.start, end: m.end });
+    setIndex(i);
+    setOffer(null);
+  };
+  const closeFind = () => {
+    setFinding(false);
+    setFound(null);
+  };
   useEffect(() => setOffer(null), [doc?.id, conversationId]);
   useEffect(() => {
     if (!jumpTo || !doc || jumpTo.documentId !== doc.id) return;
@@ -119,12 +152,12 @@ export function Reader() {
     const p = pending.current;
     const inText = p !== null && p >= text.start && p < text.start + text.text.length;
     if (inText) pending.current = null;
-    const mark = inText ? el.querySelector(".hl-target") : null;
+    const mark = inText ? (el.querySelector(".find-target") ?? el.querySelector(".hl-target")) : null;
     // centred, unless it is too tall to be seen whole: then from its first line
     if (mark) mark.scrollIntoView?.({ block: mark.getBoundingClientRect().height > 0.6 * el.clientHeight ? "start" : "center" });
     else if (text !== lastText.current) el.scrollTop = 0;
     lastText.current = text;
-  }, [text, shown]);
+  }, [text, shown, found]);
 
   if (!doc) return <section className="reader muted">{empty ? "The library is empty: drop a book on the window to read it here." : "No book selected."}</section>;
   const offered = offer && sections[sectionOf(sections, offer.offset, offer.end)];
@@ -144,7 +177,26 @@ export function Reader() {
         <button type="button" disabled={index >= sections.length - 1} onClick={() => turn(index + 1)} aria-label="Next chapter">
           ›
         </button>
+        <button
+          type="button"
+          aria-label="Find in the book"
+          title="Find in the book (Ctrl+F)"
+          aria-expanded={finding}
+          data-testid="find-open"
+          onClick={() => (finding ? closeFind() : setFinding(true))}
+        >
+          Find
+        </button>
       </header>
+      {finding && (
+        <FindBar
+          documentId={doc.id}
+          sectionTitle={(offset) => sections[sectionOf(sections, offset)]?.title ?? ""}
+          onShow={showMatch}
+          onClose={closeFind}
+          inputRef={findInput}
+        />
+      )}
       {offer && offered && (
         <div className="reader-offer small" data-testid="answer-offer">
           <span>The answer’s strongest passage: {offered.title}</span>
@@ -167,7 +219,7 @@ export function Reader() {
           if (SCROLL_KEYS.has(e.key)) moved.current = true;
         }}
       >
-        {text && <Marked text={text.text} base={text.start} highlights={highlights} usedEnd={doc.charsUsed} target={shown.target} />}
+        {text && <Marked text={text.text} base={text.start} highlights={highlights} usedEnd={doc.charsUsed} target={shown.target} found={found} />}
       </div>
     </section>
   );
@@ -210,10 +262,44 @@ function strongest(hs: Highlight[]): Highlight | undefined {
   return hs.reduce<Highlight | undefined>((best, h) => (!best || h.weight > best.weight ? h : best), undefined);
 }
 
-/** The text with <mark>s for highlights and a dimmed tail past the context limit. */
-const Marked = memo(function Marked({ text, base, highlights, usedEnd, target }: { text: string; base: number; highlights: Highlight[]; usedEnd: number | null; target: number | null }) {
+/** A highlight, or the match of a find (found: drawn over the highlights it crosses). */
+type Range = Highlight & { found?: boolean };
+
+/** The highlights with the found match cut out of them, and the match, in order. */
+export function withFound(highlights: Highlight[], found: { start: number; end: number } | null): Range[] {
+  if (!found) return highlights;
+  const out: Range[] = [];
+  for (const h of highlights) {
+    if (h.end <= found.start || h.start >= found.end) out.push(h);
+    else {
+      if (h.start < found.start) out.push({ ...h, end: found.start });
+      if (h.end > found.end) out.push({ ...h, start: found.end });
+    }
+  }
+  out.push({ start: found.start, end: found.end, weight: 0, text: "", found: true });
+  return out;
+}
+
+/** The text with <mark>s for highlights and a found match, and a dimmed tail past the context limit. */
+const Marked = memo(function Marked({
+  text,
+  base,
+  highlights,
+  usedEnd,
+  target,
+  found,
+}: {
+  text: string;
+  base: number;
+  highlights: Highlight[];
+  usedEnd: number | null;
+  target: number | null;
+  found: { start: number; end: number } | null;
+}) {
   const end = base + text.length;
-  const hs = highlights.filter((h) => h.end > base && h.start < end).sort((a, b) => a.start - b.start);
+  const hs = withFound(highlights, found)
+    .filter((h) => h.end > base && h.start < end)
+    .sort((a, b) => a.start - b.start);
   const parts: JSX.Element[] = [];
   let pos = base;
   const plain = (from: number, to: number, key: string) => {
@@ -232,7 +318,13 @@ const Marked = memo(function Marked({ text, base, highlights, usedEnd, target }:
     const s = Math.max(h.start, pos);
     const e = Math.min(h.end, end);
     plain(pos, s, `p${i}`);
-    if (e > s) {
+    if (e > s && h.found)
+      parts.push(
+        <mark key={`f${i}`} data-testid="find-mark" className="find-target" title="found">
+          {text.slice(s - base, e - base)}
+        </mark>,
+      );
+    else if (e > s) {
       const isTarget = target !== null && target >= h.start && target < h.end;
       parts.push(
         <mark key={`h${i}`} data-testid="highlight-mark" className={isTarget ? "hl-target" : ""} title={`attention weight ${h.weight.toFixed(3)}`}>

@@ -1,0 +1,130 @@
+// Find in the book: a phrase looked up in the whole text (library.find: case,
+// accents, curly quotes and line breaks aside), its matches listed with a few
+// words around each and the section they are in. Choosing one (a click, Enter /
+// Shift+Enter, or the arrows) shows it in the reader, marked; Escape closes.
+import { useEffect, useRef, useState, type RefObject } from "react";
+import { api } from "../store/api";
+import type { FindMatch, FindResult } from "../../../main/ipc/contract";
+
+/** Typing pauses this long before a search. */
+const TYPING_MS = 250;
+const MIN_QUERY = 2;
+
+export function FindBar({
+  documentId,
+  sectionTitle,
+  onShow,
+  onClose,
+  inputRef,
+}: {
+  documentId: number;
+  /** The title of the section holding an offset. */
+  sectionTitle: (offset: number) => string;
+  onShow: (m: FindMatch) => void;
+  onClose: () => void;
+  inputRef: RefObject<HTMLInputElement | null>;
+}) {
+  const [query, setQuery] = useState("");
+  const [result, setResult] = useState<FindResult | null>(null);
+  const [current, setCurrent] = useState(-1);
+  const [listOpen, setListOpen] = useState(true);
+  const [error, setError] = useState<string | null>(null);
+  const seq = useRef(0);
+
+  useEffect(() => {
+    const q = query.trim();
+    const mine = ++seq.current;
+    if (q.length < MIN_QUERY) {
+      setResult(null);
+      setError(null);
+      return;
+    }
+    const t = setTimeout(() => {
+      api()
+        ["library.find"]({ documentId, query: q })
+        .then((r) => {
+          if (mine !== seq.current) return; // a later query, or another book, has the bar now
+          setResult(r);
+          setCurrent(-1);
+          setListOpen(true);
+          setError(null);
+        })
+        .catch((e: Error) => mine === seq.current && setError(e.message));
+    }, TYPING_MS);
+    return () => clearTimeout(t);
+  }, [query, documentId]);
+
+  const matches = result?.matches ?? [];
+  const show = (i: number) => {
+    if (!matches.length) return;
+    const k = (i + matches.length) % matches.length;
+    setCurrent(k);
+    setListOpen(false);
+    onShow(matches[k]);
+  };
+
+  return (
+    <div className="find-bar" role="search" data-testid="find-bar">
+      <div className="find-row">
+        <input
+          ref={inputRef}
+          type="search"
+          autoFocus
+          aria-label="Find in the book"
+          placeholder="Find in the book…"
+          value={query}
+          data-testid="find-input"
+          onChange={(e) => setQuery(e.target.value)}
+          onFocus={() => setListOpen(true)}
+          onKeyDown={(e) => {
+            if (e.key === "Enter") {
+              e.preventDefault();
+              show(current + (e.shiftKey ? -1 : 1));
+            } else if (e.key === "Escape") {
+              e.preventDefault();
+              onClose();
+            }
+          }}
+        />
+        <span className="small muted find-count" aria-live="polite" data-testid="find-count">
+          {error ?? countText(result, current)}
+        </span>
+        <button type="button" className="icon" aria-label="Previous match" disabled={!matches.length} onClick={() => show(current - 1)}>
+          ↑
+        </button>
+        <button type="button" className="icon" aria-label="Next match" disabled={!matches.length} onClick={() => show(current + 1)}>
+          ↓
+        </button>
+        <button type="button" className="icon" aria-label="Close find" onClick={onClose}>
+          ×
+        </button>
+      </div>
+      {listOpen && matches.length > 0 && (
+        <ol className="find-results" data-testid="find-results">
+          {matches.map((m, i) => (
+            <li key={m.start}>
+              <button type="button" aria-current={i === current ? "true" : undefined} onClick={() => show(i)}>
+                <span className="find-where small muted">{sectionTitle(m.start)}</span>
+                <span>
+                  {m.before}
+                  <b>{m.match}</b>
+                  {m.after}
+                </span>
+              </button>
+            </li>
+          ))}
+        </ol>
+      )}
+    </div>
+  );
+}
+
+/** "No matches", "120 matches", "3 of 120", "10,000+ matches (the first 200 listed)". */
+export function countText(r: FindResult | null, current: number): string {
+  if (!r) return "";
+  if (r.total === 0) return "No matches";
+  const total = `${r.total.toLocaleString("en-US")}${r.capped ? "+" : ""}`;
+  const listed = r.matches.length < r.total ? ` (the first ${r.matches.length.toLocaleString("en-US")} listed)` : "";
+  if (current >= 0) return `${current + 1} of ${total}${listed}`;
+  return `${total} ${r.total === 1 && !r.capped ? "match" : "matches"}${listed}`;
+}

@@ -95,7 +95,7 @@ describe("find in the book", () => {
     await waitFor(() => expect(screen.getByTestId("find-count").textContent).toBe("No matches"));
   });
 
-  it("a found match is marked over the answer's highlight it crosses, which keeps its other parts", async () => {
+  it("a found match is marked over the answer's passage it crosses; showing the passage unmarks it", async () => {
     render(<App />);
     act(() =>
       useStore.setState({
@@ -108,6 +108,11 @@ describe("find in the book", () => {
     fireEvent.click(screen.getByTestId("find-results").querySelector("button")!);
     await waitFor(() => expect(screen.getByTestId("find-mark").textContent).toBe("Rabbit ran"));
     expect(screen.getAllByTestId("highlight-mark").map((m) => m.textContent)).toEqual(["The White ", " by, tired. Do"]);
+    // the answer's passage clicked: the reader shows it, and the find's mark goes (the bar stays)
+    fireEvent.click(screen.getAllByTestId("highlight")[0]);
+    await waitFor(() => expect(screen.queryByTestId("find-mark")).toBeNull());
+    expect(screen.getAllByTestId("highlight-mark").map((m) => m.textContent)).toEqual([BOOK.slice(RABBIT - 4, RABBIT + 30)]);
+    expect(screen.getByTestId("find-bar")).toBeTruthy();
   });
 });
 

@@ -66,6 +66,7 @@ export function Reader() {
     setIndex(i);
     setShown({ answerId, target: offset });
     setOffer(null);
+    setFound(null); // the passage is what the reader shows now (a find's mark would take the scroll)
   };
   const turn = (i: number) => {
     moved.current = true;

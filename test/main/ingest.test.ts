@@ -325,7 +325,8 @@ describe("text encodings", () => {
     expect(decodeText(le)).toEqual({ text: s.replace(/\r\n/g, "\n"), encoding: "utf-16le" });
     expect(decodeText(be)).toEqual({ text: s.replace(/\r\n/g, "\n"), encoding: "utf-16be" });
     expect((await ingest("notepad.txt", le)).text).toBe(s.replace(/\r\n/g, "\n"));
-    expect((await ingest("notes.md", be)).text).toBe(s.replace(/\r\n/g, "\n"));
+    // (markdown: the paragraph's soft break is a space, as markdown renders it)
+    expect((await ingest("notes.md", be)).text).toBe(s.replace("\r\n", " ").replace(/\r\n/g, "\n"));
     // little-endian 16-bit numbers are zero-padded like UTF-16 too, but decode to control characters
     const words = new Uint8Array(4096).map((_, i) => (i % 2 ? 0 : (i >> 1) % 32));
     await expect(ingest("data.txt", words)).rejects.toMatchObject({ code: "CORRUPT_FILE" });

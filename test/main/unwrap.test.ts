@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ingest } from "../../main/library/ingest";
 import { stripGutenberg } from "../../main/library/ingest/gutenberg";
-import { unwrapProse, wrapWidth } from "../../main/library/ingest/unwrap";
+import { unwrapMarkdown, unwrapProse, wrapWidth } from "../../main/library/ingest/unwrap";
 import { testDataDir } from "../../main/bench/test-data";
 
 const data = testDataDir();
@@ -62,6 +62,82 @@ describe("unwrap: wrapped prose", () => {
     const short = wrap(prose(7, 200), 70);
     expect(short.split("\n").length).toBeLessThan(40);
     expect(unwrapProse(short)).toBe(short);
+  });
+});
+
+describe("unwrap: markdown", () => {
+  it("a paragraph's soft breaks become spaces; hard breaks, headings, lists, quotes, tables and code keep their lines", () => {
+    const md = [
+      "# Title",
+      "",
+      "A paragraph that",
+      "wraps here  ",
+      "after a hard break",
+      "and\\",
+      "after a backslash.",
+      "",
+      "- item one",
+      "  continued, set in",
+      "- item two",
+      "lazily continued",
+      "1. numbered",
+      "",
+      "```",
+      "code line",
+      "more code",
+      "```",
+      "",
+      "> quote",
+      "> more",
+      "",
+      "Setext",
+      "======",
+      "",
+      "| a | b |",
+      "|---|---|",
+      "",
+      "---",
+      "The end",
+      "of the text.",
+    ].join("\n");
+    const out = unwrapMarkdown(md);
+    expect(out.length).toBe(md.length);
+    expect(out.split("\n")).toEqual([
+      "# Title",
+      "",
+      "A paragraph that wraps here  ",
+      "after a hard break and\\",
+      "after a backslash.",
+      "",
+      "- item one",
+      "  continued, set in",
+      "- item two lazily continued",
+      "1. numbered",
+      "",
+      "```",
+      "code line",
+      "more code",
+      "```",
+      "",
+      "> quote",
+      "> more",
+      "",
+      "Setext",
+      "======",
+      "",
+      "| a | b |",
+      "|---|---|",
+      "",
+      "---",
+      "The end of the text.",
+    ]);
+  });
+
+  it("through ingest: a markdown book's paragraphs are one line, its chapters where its headings are", async () => {
+    const md = "# The Book\n\n## One\n\nIt was a dark\nand stormy night.\n\n## Two\n\nThe end\ncame.\n";
+    const d = await ingest("b.md", new Uint8Array(Buffer.from(md)));
+    expect(d.text).toBe("# The Book\n\n## One\n\nIt was a dark and stormy night.\n\n## Two\n\nThe end came.\n");
+    expect(d.chapters.map((c) => d.text.slice(c.start, c.start + 6))).toEqual(["# The ", "## One", "## Two"]);
   });
 });
 

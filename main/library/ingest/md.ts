@@ -1,8 +1,10 @@
 // Markdown books (.md): the text as written (markdown reads well as plain text),
-// chapters from # headings, title from the first level-1 heading or front matter.
+// its paragraphs' soft line breaks made spaces (./unwrap), chapters from #
+// headings, title from the first level-1 heading or front matter.
 import { readTextFile } from "./decode";
 import { markdownChapters, markdownHeadings } from "./chapters";
 import { corrupt, empty } from "./errors";
+import { unwrapMarkdown } from "./unwrap";
 import type { Ingested } from "./types";
 
 export function readMd(bytes: Uint8Array): Ingested {
@@ -18,6 +20,7 @@ export function readMd(bytes: Uint8Array): Ingested {
     text = text.slice(front[0].length);
   }
   if (!text.trim()) throw empty("Markdown file");
+  text = unwrapMarkdown(text);
   const chapters = markdownChapters(text);
   title ??= markdownHeadings(text).find((h) => h.level === 1)?.title ?? null;
   return { format: "md", title, author, text, chapters, boilerplateSkipped: false };

@@ -65,3 +65,35 @@ export function unwrapProse(text: string): string {
   }
   return out;
 }
+
+// Markdown lines no paragraph runs on into: headings, tables, fences, HTML, setext
+// underlines, thematic breaks ...
+const MD_OWN_LINE = /^(?:#{1,6}(?:\s|$)|\||```|~~~|<|=+\s*$|[-*_](?:\s*[-*_]){2,}\s*$)/;
+// ... and, as the next line, those and the start of a quote or a list item.
+const MD_BLOCK_START = /^(?:>|[-*+]\s|\d{1,9}[.)]\s)/;
+
+/**
+ * Markdown with its paragraphs' soft line breaks made spaces, as markdown renders them
+ * (same length). A break stays where it means something: a hard break (two trailing spaces
+ * or a backslash), around headings, quotes, tables, lists, fences and code, in a fenced block.
+ */
+export function unwrapMarkdown(text: string): string {
+  const lines = text.split("\n");
+  let out = lines[0];
+  let fenced = /^(?:```|~~~)/.test(lines[0]);
+  for (let i = 1; i < lines.length; i++) {
+    const a = lines[i - 1], b = lines[i];
+    const soft =
+      !fenced &&
+      a.trim() !== "" &&
+      b.trim() !== "" &&
+      !/^\s/.test(b) &&
+      !/(?: {2}|\\)$/.test(a) &&
+      !MD_OWN_LINE.test(a) &&
+      !MD_OWN_LINE.test(b) &&
+      !MD_BLOCK_START.test(b);
+    out += (soft ? " " : "\n") + b;
+    if (/^(?:```|~~~)/.test(b)) fenced = !fenced;
+  }
+  return out;
+}

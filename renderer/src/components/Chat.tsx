@@ -1,11 +1,14 @@
 // The conversation: messages (assistant answers stream in place), the question
-// box, send / stop / regenerate, and the conversation's system prompt.
+// box, send / stop / regenerate, the conversation's system prompt, and its
+// export as a Markdown file (../export-conversation).
 import { useEffect, useLayoutEffect, useRef, useState } from "react";
 import { useFocusHandoff } from "../focus-handoff";
 import { useStore } from "../store";
 import type { EngineActivity, MessageInfo } from "../../../main/ipc/contract";
 import { DOING, int, ms, rate } from "../format";
 import { splitThinking } from "../thinking";
+import { conversationMarkdown, download, exportFileName } from "../export-conversation";
+import { sectionOf, sectionsOf } from "./Reader";
 
 /** How near the bottom (px) still counts as following the answer as it streams. */
 const FOLLOW_PX = 40;
@@ -54,7 +57,10 @@ export function Chat() {
   const last = messages[messages.length - 1];
   return (
     <section className="chat">
-      <SystemPrompt />
+      <div className="chat-head">
+        <SystemPrompt />
+        <ExportButton />
+      </div>
       <div
         className="messages"
         role="log"
@@ -249,6 +255,31 @@ function Message({ m }: { m: MessageInfo }) {
         </ol>
       )}
     </div>
+  );
+}
+
+/** Saves the conversation as Markdown: its questions, answers and their passages. */
+function ExportButton() {
+  const conv = useStore((s) => s.conversations.find((c) => c.id === s.conversationId));
+  const doc = useStore((s) => s.documents.find((d) => d.id === s.selectedDocId));
+  const messages = useStore((s) => s.messages);
+  const streaming = messages.some((m) => m.status === "streaming");
+  if (!conv || !doc) return null;
+  const save = () => {
+    const sections = sectionsOf(doc);
+    const where = (offset: number) => sections[sectionOf(sections, offset)]?.title ?? "";
+    download(exportFileName(doc, conv), conversationMarkdown(doc, conv, messages, where));
+  };
+  return (
+    <button
+      type="button"
+      data-testid="export-conversation"
+      disabled={messages.length === 0 || streaming}
+      title="Save this conversation as a Markdown file: questions, answers and the passages they attended to"
+      onClick={save}
+    >
+      Export
+    </button>
   );
 }
 

@@ -3,8 +3,8 @@
 // the beginning of each book is read; the UI says so). Uploads the txt, epub and
 // pdf books, sees progress then "ready", asks, watches the answer stream, stops
 // one midway, checks the live panels, restarts the server and finds the
-// conversation again; on the way, checks that an 800x600 window fits and finds a
-// phrase in the book.
+// conversation again; on the way, checks that an 800x600 window fits, finds a
+// phrase in the book and exports a conversation.
 // Screenshots: test-artifacts/e2e/*.png.
 // Needs: a built app (npm run build), the engine addon, /usr/bin/chromium, ../shared.
 import * as fs from "node:fs";
@@ -269,6 +269,15 @@ describe.skipIf(missing.length > 0)("tome in a browser (e2e)", () => {
     await shot(page, "05b-found");
     await input.press("Escape");
     await expect.poll(() => page.getByTestId("find-mark").count()).toBe(0);
+  });
+
+  it("exports the conversation as a Markdown file", async () => {
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("export-conversation").click()]);
+    expect(download.suggestedFilename()).toMatch(/^Alice's Adventures in Wonderland - .+\.md$/);
+    const text = fs.readFileSync((await download.path())!, "utf8");
+    expect(text).toMatch(/^# .+\n\nAbout \*Alice's Adventures in Wonderland\* by Lewis Carroll\. Exported from tome on \d{4}-\d\d-\d\d\./);
+    expect(text).toContain("## Question\n\nTell me a long story about Alice and the Queen.");
+    expect(text).toContain("## Answer");
   });
 
   it("finds the conversation again after a server restart", async () => {

@@ -209,6 +209,31 @@ describe("pdf layout: through pdf.js", () => {
   });
 });
 
+describe("pdf layout: an outline's chapters", () => {
+  it("start at the line the outline points at, halfway down a page too; a /Fit entry at its page", async () => {
+    const body = (y: number, n: number) => Array.from({ length: n }, (_, i) => ({ text: `A line of the story, number ${i + 1}.`, x: 72, y: y - 14 * i }));
+    const pdf = pdfFile(
+      [
+        textPage([{ text: "Chapter One", x: 250, y: 720, size: 18 }, ...body(680, 5)]),
+        textPage([...body(720, 10), { text: "Chapter Two", x: 250, y: 560, size: 18 }, ...body(520, 5)]),
+        textPage([{ text: "Notes", x: 250, y: 720, size: 18 }, ...body(680, 2)]),
+      ],
+      "",
+      [
+        { title: "One", page: 0, top: 792 },
+        { title: "Two", page: 1, top: 585 },
+        { title: "Notes", page: 2, top: null },
+      ],
+    );
+    const d = await ingest("outlined.pdf", pdf);
+    expect(d.chapters.map((c) => [c.title, d.text.slice(c.start, c.start + 11)])).toEqual([
+      ["One", "Chapter One"],
+      ["Two", "Chapter Two"],
+      ["Notes", "Notes\n\nA li"],
+    ]);
+  });
+});
+
 describe.skipIf(!data)("pdf layout: Alice's PDF against its plain-text edition", () => {
   const book = (f: string) => new Uint8Array(fs.readFileSync(path.join(data!, "books", f)));
   const body = (t: string) => t.slice(t.indexOf("Alice was beginning to get very tired"));

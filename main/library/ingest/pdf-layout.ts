@@ -23,10 +23,21 @@
 import { withoutFurniture } from "./pdf-furniture";
 import { sizeKey, type PdfLine } from "./pdf-lines";
 
-/** The book's text and where each page's first line starts in it (a page without text: where the next one starts). */
+/** Where a printed line's text starts in the book's text, and how high on its page it was set. */
+export interface LineStart {
+  offset: number;
+  top: number; // its baseline + its size (PDF units, y up)
+}
+
+/**
+ * The book's text, where each page's first line starts in it (a page without text: where the
+ * next one starts), and where each of a page's lines does, top to bottom (an outline's entry
+ * points at a place on a page).
+ */
 export interface LaidOut {
   text: string;
   pageStarts: number[];
+  lineStarts: LineStart[][];
 }
 
 /** The margins and pitch a page's body text is set to. */
@@ -196,10 +207,12 @@ export function layOut(pagesIn: PdfLine[][]): LaidOut {
     length += s.length;
   };
   const pageStarts: number[] = [];
+  const lineStarts: LineStart[][] = [];
   let prev: { line: PdfLine; m: Measure } | null = null;
   pages.forEach((lines, p) => {
     const m = measures[p];
     pageStarts.push(-1);
+    lineStarts.push([]);
     lines.forEach((line, i) => {
       if (prev) {
         const join = joinOf(prev.line, line, prev.m, m, i === 0);
@@ -212,11 +225,12 @@ export function layOut(pagesIn: PdfLine[][]): LaidOut {
         } else push(join);
       }
       if (i === 0) pageStarts[p] = length;
+      lineStarts[p].push({ offset: length, top: line.y + line.size });
       push(line.text);
       prev = { line, m };
     });
   });
   // a page without text starts where the next one does
   for (let p = pageStarts.length - 1, next = length; p >= 0; p--) pageStarts[p] = pageStarts[p] < 0 ? next : (next = pageStarts[p]);
-  return { text: pieces.join(""), pageStarts };
+  return { text: pieces.join(""), pageStarts, lineStarts };
 }

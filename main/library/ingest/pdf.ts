@@ -1,14 +1,14 @@
 // PDF books through pdfjs-dist's text layer (legacy build: runs in plain Node
 // without a DOM), its printed lines joined back into paragraphs across pages
 // (./pdf-layout); chapters come from the
-// outline when the PDF has one (mapped to the start of its page), else from
+// outline when the PDF has one (mapped to the line its entry points at), else from
 // headings in the text. Scans without a text layer are refused as empty; a file
 // whose streams unpack past a cap is refused first (./pdf-size).
 import { stripGutenberg } from "./gutenberg";
 import { findChapters } from "./chapters";
 import { corrupt, empty, encrypted } from "./errors";
 import { checkPdfInflatedSize } from "./pdf-size";
-import { layOut } from "./pdf-layout";
+import { layOut, type LaidOut } from "./pdf-layout";
 import { pageLines, type PdfLine, type PdfRun } from "./pdf-lines";
 import type { Chapter } from "../../ipc/contract";
 import type { IngestOptions, Ingested } from "./types";
@@ -49,10 +49,9 @@ export async function readPdf(bytes: Uint8Array, opts: IngestOptions = {}): Prom
       pages.push(pageLines(runs));
     }
     const laid = layOut(pages);
-    const pageStarts = laid.pageStarts;
     let text = laid.text;
     const info = ((await doc.getMetadata().catch(() => null))?.info ?? {}) as { Title?: string; Author?: string };
-    let chapters = await outlineChapters(doc, pageStarts);
+    let chapters = await outlineChapters(doc, laid);
     let skipped = false;
     if (opts.skipBoilerplate !== false) {
       const g = stripGutenberg(text);
@@ -93,7 +92,7 @@ export function pdfAuthor(infoAuthor: string | undefined, text: string): string 
 
 type PdfDoc = Awaited<ReturnType<PdfJs["getDocument"]>["promise"]>;
 
-async function outlineChapters(doc: PdfDoc, pageStarts: number[]): Promise<Chapter[]> {
+async function outlineChapters(doc: PdfDoc, laid: LaidOut): Promise<Chapter[]> {
   const outline = await doc.getOutline().catch(() => null);
   if (!outline) return [];
   const out: Chapter[] = [];
@@ -102,12 +101,30 @@ async function outlineChapters(doc: PdfDoc, pageStarts: number[]): Promise<Chapt
       const dest = typeof item.dest === "string" ? await doc.getDestination(item.dest) : item.dest;
       if (!dest || typeof dest[0] !== "object") continue;
       const pageIndex = await doc.getPageIndex(dest[0] as never);
-      out.push({ title: item.title.trim(), start: pageStarts[pageIndex] ?? 0 });
+      out.push({ title: item.title.trim(), start: destinationOffset(laid, pageIndex, destinationTop(dest)) });
     } catch {
       /* an outline entry pointing nowhere is skipped */
     }
   }
   return out.sort((a, b) => a.start - b.start);
+}
+
+/** How high on its page a destination points ([page, /XYZ, left, top, zoom], /FitH or /FitBH top), or null. */
+export function destinationTop(dest: unknown[]): number | null {
+  const kind = (dest[1] as { name?: string } | undefined)?.name;
+  const top = kind === "XYZ" ? dest[3] : kind === "FitH" || kind === "FitBH" ? dest[2] : null;
+  return typeof top === "number" && Number.isFinite(top) ? top : null;
+}
+
+/**
+ * Where in the text a destination on a page points: the first line there whose top is at or
+ * under `top` (a chapter that starts halfway down a page starts there), else the page's start.
+ */
+export function destinationOffset(laid: LaidOut, pageIndex: number, top: number | null): number {
+  const page = laid.pageStarts[pageIndex] ?? 0;
+  if (top === null) return page;
+  const line = laid.lineStarts[pageIndex]?.find((l) => l.top <= top + 2);
+  return line?.offset ?? page;
 }
 
 /** A short first line makes a fair title for a PDF without one in its metadata (a title page). */

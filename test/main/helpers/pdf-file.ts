@@ -1,16 +1,25 @@
 // Small PDF files written for the tests: pages drawn by content streams given
 // here, with a Helvetica font resource (/F1), read back by pdfjs.
 
+/** An outline entry: its title, the page (0-based) and how high on it (/XYZ top; null: /Fit) it points. */
+export interface OutlineEntry {
+  title: string;
+  page: number;
+  top: number | null;
+}
+
 /**
  * A PDF of one page per content stream (612 x 792 points). `filter`: the streams are encoded
- * (latin1) and this is their /Filter and /DecodeParms entries.
+ * (latin1) and this is their /Filter and /DecodeParms entries. `outline`: its bookmarks.
  */
-export function pdfFile(pages: string[], filter = ""): Uint8Array {
+export function pdfFile(pages: string[], filter = "", outline: OutlineEntry[] = []): Uint8Array {
   const n = pages.length;
   const page = (i: number) => 3 + 2 * i; // a page's object, its content the next
   const font = 3 + 2 * n;
+  const outlines = font + 1; // the outline's root, its entries after it
+  const esc = (t: string) => t.replace(/[\\()]/g, (c) => "\\" + c);
   const objs = [
-    "<< /Type /Catalog /Pages 2 0 R >>",
+    `<< /Type /Catalog /Pages 2 0 R${outline.length ? ` /Outlines ${outlines} 0 R` : ""} >>`,
     `<< /Type /Pages /Kids [${pages.map((_, i) => `${page(i)} 0 R`).join(" ")}] /Count ${n} >>`,
     ...pages.flatMap((content, i) => [
       `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents ${page(i) + 1} 0 R /Resources << /Font << /F1 ${font} 0 R >> >> >>`,
@@ -18,6 +27,15 @@ export function pdfFile(pages: string[], filter = ""): Uint8Array {
     ]),
     "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
   ];
+  if (outline.length) {
+    const entry = (i: number) => outlines + 1 + i;
+    objs.push(`<< /Type /Outlines /First ${entry(0)} 0 R /Last ${entry(outline.length - 1)} 0 R /Count ${outline.length} >>`);
+    outline.forEach((o, i) => {
+      const dest = o.top === null ? `[${page(o.page)} 0 R /Fit]` : `[${page(o.page)} 0 R /XYZ 0 ${o.top} 0]`;
+      const links = `${i > 0 ? ` /Prev ${entry(i - 1)} 0 R` : ""}${i + 1 < outline.length ? ` /Next ${entry(i + 1)} 0 R` : ""}`;
+      objs.push(`<< /Title (${esc(o.title)}) /Parent ${outlines} 0 R${links} /Dest ${dest} >>`);
+    });
+  }
   let s = "%PDF-1.4\n";
   const offsets: number[] = [];
   objs.forEach((o, i) => {

@@ -4,17 +4,16 @@
 // calls eval.cancel, eval.done shows the summary and the note that the model
 // cannot solve the tasks; bad input is refused before anything is sent.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { act, cleanup, fireEvent, render, screen, waitFor } from "@testing-library/react";
+import { act, fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { App } from "../../renderer/src/components/App";
-import { bindEvents, resetStore, useStore } from "../../renderer/src/store";
-import { setApi } from "../../renderer/src/store/api";
+import { resetStore, useStore } from "../../renderer/src/store";
 import type { EvalResult, EvalRow } from "../../main/ipc/contract";
-import { fakeApi, type FakeApi } from "../renderer/fake-api";
+import { connect, fakeApi, type FakeApi } from "../renderer/fake-api";
 import { app, doc, engine, settings } from "../renderer/fixtures";
 import { evalRow } from "./eval-row";
 
 let f: FakeApi;
-let unbind: () => void;
+let disconnect: () => void;
 
 const row = evalRow;
 
@@ -38,14 +37,10 @@ beforeEach(async () => {
     "eval.run": () => ({ jobId: "e1" }),
     "eval.cancel": () => ({ cancelled: true }),
   });
-  setApi(f.api);
-  unbind = bindEvents(f.api);
+  disconnect = connect(f);
   await useStore.getState().init();
 });
-afterEach(() => {
-  cleanup();
-  unbind();
-});
+afterEach(() => disconnect());
 
 async function openEvaluate() {
   render(<App />);

@@ -100,37 +100,9 @@ describe("unwrap: markdown", () => {
       "The end",
       "of the text.",
     ].join("\n");
-    const out = unwrapMarkdown(md);
-    expect(out.length).toBe(md.length);
-    expect(out.split("\n")).toEqual([
-      "# Title",
-      "",
-      "A paragraph that wraps here  ",
-      "after a hard break and\\",
-      "after a backslash.",
-      "",
-      "- item one",
-      "  continued, set in",
-      "- item two lazily continued",
-      "1. numbered",
-      "",
-      "```",
-      "code line",
-      "more code",
-      "```",
-      "",
-      "> quote",
-      "> more",
-      "",
-      "Setext",
-      "======",
-      "",
-      "| a | b |",
-      "|---|---|",
-      "",
-      "---",
-      "The end of the text.",
-    ]);
+    // exactly these breaks become spaces: inside paragraphs, and a list item's lazy continuation
+    const soft = ["that\nwraps", "break\nand", "two\nlazily", "end\nof"];
+    expect(unwrapMarkdown(md)).toBe(soft.reduce((t, j) => t.replace(j, j.replace("\n", " ")), md));
   });
 
   it("through ingest: a markdown book's paragraphs are one line, its chapters where its headings are", async () => {

@@ -3,15 +3,14 @@
 // (following the stream, why an answer ended, focus after Stop, an answer running
 // in another conversation, input methods) and the notices (close, expiry, repeats).
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { act, cleanup, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
+import { act, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
 import { App } from "../../renderer/src/components/App";
 import { NUMBER_FIELDS } from "../../renderer/src/components/SettingsDialog";
 import { INFO_MS, LOST_LONG_MS } from "../../renderer/src/components/Notices";
-import { bindEvents, resetStore, useStore } from "../../renderer/src/store";
-import { setApi } from "../../renderer/src/store/api";
+import { resetStore, useStore } from "../../renderer/src/store";
 import { validateParams } from "../../main/ipc/validate";
 import type { Settings, SettingsPatch } from "../../main/ipc/contract";
-import { fakeApi, type FakeApi, type Handlers } from "./fake-api";
+import { connect, fakeApi, type FakeApi, type Handlers } from "./fake-api";
 import { app, doc, engine, msg, settings as baseSettings } from "./fixtures";
 
 const settings: Settings = { ...baseSettings, cacheBudgetGB: 20 };
@@ -20,7 +19,7 @@ const conversations = [
   { id: 2, documentId: 1, title: "The Queen", systemPrompt: "", createdAt: 1, updatedAt: 1 },
 ];
 let f: FakeApi;
-let unbind: () => void;
+let disconnect: () => void;
 const s = () => useStore.getState();
 
 async function start(over: Handlers = {}) {
@@ -42,16 +41,14 @@ async function start(over: Handlers = {}) {
     "chat.stop": () => ({ stopped: true }),
     ...over,
   });
-  setApi(f.api);
-  unbind = bindEvents(f.api);
+  disconnect = connect(f);
   await s().init();
   render(<App />);
 }
 
 beforeEach(() => resetStore());
 afterEach(() => {
-  cleanup();
-  unbind();
+  disconnect();
   vi.useRealTimers();
   vi.restoreAllMocks();
 });

@@ -2,16 +2,15 @@
 // Components with Testing Library against the store and a fake contract: the
 // data-testids automation relies on, streaming, stop, progress, panels, reader.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { act, cleanup, fireEvent, render, screen, waitFor } from "@testing-library/react";
+import { act, fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { App } from "../../renderer/src/components/App";
-import { bindEvents, resetStore, useStore } from "../../renderer/src/store";
-import { setApi } from "../../renderer/src/store/api";
+import { resetStore, useStore } from "../../renderer/src/store";
 import { sectionsOf } from "../../renderer/src/components/Reader";
-import { fakeApi, type FakeApi } from "./fake-api";
+import { connect, fakeApi, type FakeApi } from "./fake-api";
 import { doc, msg, startHandlers } from "./fixtures";
 
 let f: FakeApi;
-let unbind: () => void;
+let disconnect: () => void;
 const BOOK = "Alice was beginning to get very tired. ".repeat(130);
 
 beforeEach(async () => {
@@ -27,14 +26,10 @@ beforeEach(async () => {
     "library.cancel": () => ({ cancelled: true }),
     "library.read": () => ({ jobId: "j1" }),
   });
-  setApi(f.api);
-  unbind = bindEvents(f.api);
+  disconnect = connect(f);
   await useStore.getState().init();
 });
-afterEach(() => {
-  cleanup();
-  unbind();
-});
+afterEach(() => disconnect());
 
 describe("App", () => {
   it("has the automation test ids", async () => {

@@ -7,15 +7,14 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { act, cleanup, render, screen } from "@testing-library/react";
+import { act, render, screen } from "@testing-library/react";
 import { App } from "../../renderer/src/components/App";
-import { bindEvents, resetStore, useStore } from "../../renderer/src/store";
-import { setApi } from "../../renderer/src/store/api";
-import { fakeApi } from "./fake-api";
+import { resetStore, useStore } from "../../renderer/src/store";
+import { connect, fakeApi } from "./fake-api";
 import { app, doc, engine, settings } from "./fixtures";
 
 const css = fs.readFileSync(path.resolve(__dirname, "..", "..", "renderer", "src", "styles.css"), "utf8");
-let unbind: () => void;
+let disconnect: () => void;
 let style: HTMLStyleElement;
 const s = () => useStore.getState();
 
@@ -34,15 +33,13 @@ beforeEach(async () => {
     "chat.list": () => [],
     "chat.messages": () => [],
   });
-  setApi(f.api);
-  unbind = bindEvents(f.api);
+  disconnect = connect(f);
   await s().init();
   render(<App />);
   act(() => s().setConnection("open"));
 });
 afterEach(() => {
-  cleanup();
-  unbind();
+  disconnect();
   style.remove();
 });
 

@@ -2,12 +2,11 @@
 // A conversation exported as Markdown (renderer/src/export-conversation.ts): the
 // text itself, the file's name, and the chat's Export button saving it.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/react";
+import { fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { App } from "../../renderer/src/components/App";
 import { conversationMarkdown, exportFileName } from "../../renderer/src/export-conversation";
-import { bindEvents, resetStore, useStore } from "../../renderer/src/store";
-import { setApi } from "../../renderer/src/store/api";
-import { fakeApi } from "./fake-api";
+import { resetStore, useStore } from "../../renderer/src/store";
+import { connect, fakeApi } from "./fake-api";
 import { doc, msg, startHandlers } from "./fixtures";
 import type { ConversationInfo, MessageInfo } from "../../main/ipc/contract";
 
@@ -81,7 +80,7 @@ describe("export: the Markdown", () => {
 });
 
 describe("export: the button", () => {
-  let unbind: () => void;
+  let disconnect: () => void;
   beforeEach(async () => {
     resetStore();
     const f = fakeApi({
@@ -91,13 +90,11 @@ describe("export: the button", () => {
       "chat.list": () => [conv],
       "chat.messages": () => messages,
     });
-    setApi(f.api);
-    unbind = bindEvents(f.api);
+    disconnect = connect(f);
     await useStore.getState().init();
   });
   afterEach(() => {
-    cleanup();
-    unbind();
+    disconnect();
     vi.restoreAllMocks();
   });
 

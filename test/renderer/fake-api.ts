@@ -1,6 +1,9 @@
 // A TomeApi for renderer tests: canned answers per method, a log of calls, and
-// emit() to push events as main would.
+// emit() to push events as main would; connect() binds the app's store to it.
+import { cleanup } from "@testing-library/react";
 import type { EventData, EventName, Method, Params, Result, TomeApi } from "../../main/ipc/contract";
+import { bindEvents } from "../../renderer/src/store";
+import { setApi } from "../../renderer/src/store/api";
 
 export type Handlers = { [M in Method]?: (p: Params<M>) => Result<M> | Promise<Result<M>> };
 
@@ -30,4 +33,17 @@ export function fakeApi(handlers: Handlers): FakeApi {
     },
   });
   return { api, calls, emit: (e, d) => listeners.get(e)?.forEach((l) => l(d)) };
+}
+
+/**
+ * The app's store talking to f, as it talks to main: its api set and f's events bound.
+ * Returns the disconnect a test's afterEach runs: what the test rendered unmounted, events unbound.
+ */
+export function connect(f: FakeApi): () => void {
+  setApi(f.api);
+  const unbind = bindEvents(f.api);
+  return () => {
+    cleanup();
+    unbind();
+  };
 }

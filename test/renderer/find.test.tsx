@@ -4,14 +4,14 @@
 // marked over the answer's highlights. library.find is the app's own
 // (BookFinder over the fake book), so the ranges are real ones.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { act, cleanup, fireEvent, render, screen, waitFor } from "@testing-library/react";
+import { act, fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { App } from "../../renderer/src/components/App";
 import { countText, FindBar } from "../../renderer/src/components/FindBar";
 import { withFound } from "../../renderer/src/components/Reader";
-import { bindEvents, resetStore, useStore } from "../../renderer/src/store";
+import { resetStore, useStore } from "../../renderer/src/store";
 import { setApi } from "../../renderer/src/store/api";
 import { BookFinder } from "../../main/app/find-in-book";
-import { fakeApi, type FakeApi } from "./fake-api";
+import { connect, fakeApi, type FakeApi } from "./fake-api";
 import { doc, msg, startHandlers } from "./fixtures";
 
 // chapter I is [0, 2500), chapter II [2500, 5000) (fixtures' doc())
@@ -19,7 +19,7 @@ const BOOK = "Alice was beginning to get very tired. ".repeat(70).slice(0, 2500)
 const RABBIT = BOOK.indexOf("White Rabbit");
 
 let f: FakeApi;
-let unbind: () => void;
+let disconnect: () => void;
 let finds: { query: string }[];
 
 beforeEach(async () => {
@@ -37,14 +37,10 @@ beforeEach(async () => {
     "chat.list": () => [],
     "chat.messages": () => [],
   });
-  setApi(f.api);
-  unbind = bindEvents(f.api);
+  disconnect = connect(f);
   await useStore.getState().init();
 });
-afterEach(() => {
-  cleanup();
-  unbind();
-});
+afterEach(() => disconnect());
 
 const chapter = () => (screen.getByLabelText("Chapter") as HTMLSelectElement).value;
 

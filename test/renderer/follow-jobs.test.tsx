@@ -4,19 +4,18 @@
 // book, an evaluation followed with all its rows, and the live panels read right (the
 // static set's tier without a GPU, exact attention at a short context, the latency chart).
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { act, cleanup, fireEvent, render, screen, waitFor } from "@testing-library/react";
+import { act, fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { Evaluate } from "../../renderer/src/components/Evaluate";
 import { Panels } from "../../renderer/src/components/Panels";
 import { chartData, LatencyChart, latencyTop, tokenRange } from "../../renderer/src/components/LatencyChart";
-import { bindEvents, resetStore, useStore } from "../../renderer/src/store";
-import { setApi } from "../../renderer/src/store/api";
+import { resetStore, useStore } from "../../renderer/src/store";
 import { readCancelling } from "../../renderer/src/store/library-slice";
 import type { EngineStatus, EvalProgress, EvalRow, MemoryStats, TokenStats } from "../../main/ipc/contract";
-import { fakeApi, type FakeApi } from "./fake-api";
+import { connect, fakeApi, type FakeApi } from "./fake-api";
 import { doc, engine, startHandlers } from "./fixtures";
 
 let f: FakeApi;
-let unbind: () => void;
+let disconnect: () => void;
 let status: EngineStatus;
 const s = () => useStore.getState();
 
@@ -75,13 +74,9 @@ beforeEach(() => {
     "library.cancel": () => ({ cancelled: true }),
     "eval.cancel": () => ({ cancelled: true }),
   });
-  setApi(f.api);
-  unbind = bindEvents(f.api);
+  disconnect = connect(f);
 });
-afterEach(() => {
-  cleanup();
-  unbind();
-});
+afterEach(() => disconnect());
 
 describe("imports", () => {
   it("say 'already in the library' only for a book that was there before the drop", async () => {

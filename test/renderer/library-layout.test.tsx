@@ -9,11 +9,10 @@ import { act, cleanup, fireEvent, render, screen, waitFor, within } from "@testi
 import { App } from "../../renderer/src/components/App";
 import { LatencyChart } from "../../renderer/src/components/LatencyChart";
 import { contextNote } from "../../renderer/src/components/DocStatus";
-import { bindEvents, resetStore, useStore } from "../../renderer/src/store";
-import { setApi } from "../../renderer/src/store/api";
+import { resetStore, useStore } from "../../renderer/src/store";
 import { bookTokensThatFit } from "../../main/app/read-budget";
 import type { ConversationInfo, MessageInfo, TokenStats } from "../../main/ipc/contract";
-import { fakeApi, type FakeApi } from "./fake-api";
+import { connect, fakeApi, type FakeApi } from "./fake-api";
 import { doc, engine, msg, settings, startHandlers } from "./fixtures";
 
 // uPlot needs a real canvas; this one records what the chart asks of it.
@@ -51,7 +50,7 @@ const tok = (messageId: number, tokensPerSec: number, documentId = 1): TokenStat
 });
 
 let f: FakeApi;
-let unbind: () => void;
+let disconnect: () => void;
 // The library on the fake's side: two books, conversations, messages.
 let docs: ReturnType<typeof doc>[];
 let convs: ConversationInfo[];
@@ -89,13 +88,11 @@ beforeEach(async () => {
       return { removed: true };
     },
   });
-  setApi(f.api);
-  unbind = bindEvents(f.api);
+  disconnect = connect(f);
   await s().init();
 });
 afterEach(() => {
-  cleanup();
-  unbind();
+  disconnect();
   vi.restoreAllMocks();
   vi.unstubAllGlobals();
 });
@@ -380,8 +377,7 @@ describe("live panels", () => {
   });
 
   it("a page loaded mid-answer draws the answer's figures from its first token (stats.tokens), joined with the events since", async () => {
-    cleanup();
-    unbind();
+    disconnect();
     resetStore();
     const running = { ...engine, activity: "answering" as const, job: { id: "a1", kind: "answer" as const, documentId: 1, conversationId: 1, cancelling: false, eval: null } };
     let reply!: (t: TokenStats[]) => void;
@@ -394,8 +390,7 @@ describe("live panels", () => {
       "chat.messages": ({ conversationId }) => messages[conversationId] ?? [],
       "stats.tokens": () => new Promise((r) => (reply = r)),
     });
-    setApi(f.api);
-    unbind = bindEvents(f.api);
+    disconnect = connect(f);
     await s().init();
     render(<App />);
     // a token arrives before the answer's figures so far do: both are kept, in order

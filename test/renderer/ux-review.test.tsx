@@ -6,20 +6,19 @@
 // an answer's numbers carry thousands separators, and its first line is not indented
 // by the space its first token carries.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { act, cleanup, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
+import { act, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
 import { App } from "../../renderer/src/components/App";
 import { contextNote } from "../../renderer/src/components/DocStatus";
 import { sectionOf, sectionsOf } from "../../renderer/src/components/Reader";
-import { bindEvents, resetStore, useStore } from "../../renderer/src/store";
-import { setApi } from "../../renderer/src/store/api";
+import { resetStore, useStore } from "../../renderer/src/store";
 import type { DocumentInfo, EngineStatus } from "../../main/ipc/contract";
-import { fakeApi, type FakeApi } from "./fake-api";
+import { connect, fakeApi, type FakeApi } from "./fake-api";
 import { doc, engine, msg, startHandlers } from "./fixtures";
 
 const BOOK = "Alice was beginning to get very tired. ".repeat(130); // 5,070 characters
 const s = () => useStore.getState();
 let f: FakeApi;
-let unbind: () => void;
+let disconnect: () => void;
 let books: DocumentInfo[];
 
 beforeEach(async () => {
@@ -42,14 +41,10 @@ beforeEach(async () => {
       return { jobId: `read-${documentId}` };
     },
   });
-  setApi(f.api);
-  unbind = bindEvents(f.api);
+  disconnect = connect(f);
   await s().init();
 });
-afterEach(() => {
-  cleanup();
-  unbind();
-});
+afterEach(() => disconnect());
 
 const reading = (documentId: number): EngineStatus => ({
   ...engine,

@@ -25,7 +25,7 @@ export function menuActions(core: () => MenuCore | null, windowReady: () => Prom
   // Menu commands that belong to the UI travel as a "ui.command" event. Open Model is one:
   // the window's own flow refreshes its model list and shows the model's details (opened
   // here, the model only joined the recent list, which the window does not watch).
-  const command = (name: "settings" | "about" | "openModel") => {
+  const command = (name: "settings" | "about" | "openModel" | "find") => {
     windowReady().then(
       () => core()?.emit("ui.command", { command: name }),
       (e: unknown) => process.stderr.write(`tome: opening the window: ${(e as Error).message}\n`),
@@ -35,6 +35,7 @@ export function menuActions(core: () => MenuCore | null, windowReady: () => Prom
     openBooks: () => run("library.openDialog", "Could not add the book"),
     openModel: () => command("openModel"),
     openSettings: () => command("settings"),
+    findInBook: () => command("find"),
     about: () => command("about"),
   };
 }

@@ -1,10 +1,12 @@
-// The application menu: File (open book, open model, quit), Edit, View, Help.
+// The application menu: File (open book, open model, quit), Edit (with Find in
+// Book), View, Help.
 import { Menu, shell, type MenuItemConstructorOptions } from "electron";
 
 export interface MenuActions {
   openBooks(): void;
   openModel(): void;
   openSettings(): void;
+  findInBook(): void;
   about(): void;
 }
 
@@ -23,7 +25,20 @@ export function buildMenu(actions: MenuActions, isDev: boolean): Menu {
         mac ? { role: "close" } : { role: "quit" },
       ],
     },
-    { role: "editMenu" },
+    {
+      label: "Edit",
+      submenu: [
+        { role: "undo" },
+        { role: "redo" },
+        { type: "separator" },
+        { role: "cut" },
+        { role: "copy" },
+        { role: "paste" },
+        { role: "selectAll" },
+        { type: "separator" },
+        { label: "Find in Book…", accelerator: "CmdOrCtrl+F", click: () => actions.findInBook() },
+      ],
+    },
     {
       label: "View",
       submenu: [

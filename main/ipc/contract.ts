@@ -389,7 +389,7 @@ export interface Events {
   "eval.done": { jobId: string; result: EvalResult | null; error: ContractError | null };
   /** Desktop menu commands handled by the UI. */
   /** A menu command the window carries out (the model dialog runs there so its list and details follow). */
-  "ui.command": { command: "settings" | "about" | "openModel" };
+  "ui.command": { command: "settings" | "about" | "openModel" | "find" };
   /** Something the person should know that is not the answer to a request (e.g. a book read without its KV cache). */
   "app.notice": { kind: "error" | "info"; text: string };
 }

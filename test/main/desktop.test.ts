@@ -233,6 +233,7 @@ describe("menu commands", () => {
     a.openBooks();
     a.openModel();
     a.openSettings();
+    a.findInBook();
     a.about();
     await settle();
     expect(calls).toEqual(["library.openDialog"]);
@@ -240,6 +241,7 @@ describe("menu commands", () => {
       // the window runs the model dialog itself: its list and the model's details follow
       { event: "ui.command", data: { command: "openModel" } },
       { event: "ui.command", data: { command: "settings" } },
+      { event: "ui.command", data: { command: "find" } },
       { event: "ui.command", data: { command: "about" } },
     ]);
     expect(() => menuActions(() => null).openBooks()).not.toThrow();

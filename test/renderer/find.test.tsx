@@ -67,6 +67,15 @@ describe("find in the book", () => {
     expect(screen.queryByTestId("find-mark")).toBeNull();
   });
 
+  it("the desktop menu's Find in Book opens it, its input focused", async () => {
+    render(<App />);
+    await waitFor(() => expect(screen.getByLabelText("Book text").textContent).toContain("Alice was beginning"));
+    expect(screen.queryByTestId("find-bar")).toBeNull();
+    act(() => f.emit("ui.command", { command: "find" }));
+    const input = await screen.findByTestId("find-input");
+    await waitFor(() => expect(document.activeElement).toBe(input));
+  });
+
   it("Ctrl+F opens it; Enter and Shift+Enter step through the matches across chapters; a short query waits", async () => {
     render(<App />);
     fireEvent.keyDown(window, { key: "f", ctrlKey: true });

@@ -81,15 +81,23 @@ export function Reader() {
     setFinding(false);
     setFound(null);
   }, [doc?.id]);
-  // Ctrl/Cmd+F: find in the book (a browser's own find sees one chapter at most)
+  // Ctrl/Cmd+F, or the desktop menu's Find in Book: find in the book (a browser's own find
+  // sees one chapter at most); again, its phrase is selected to type another
+  const openFind = () => {
+    setFinding(true);
+    findInput.current?.focus();
+    requestAnimationFrame(() => findInput.current?.select());
+  };
+  const findRequests = useStore((s) => s.findRequests);
+  useEffect(() => {
+    if (findRequests > 0 && doc) openFind();
+  }, [findRequests]);
   useEffect(() => {
     if (!doc) return;
     const onKey = (e: KeyboardEvent) => {
       if (!(e.ctrlKey || e.metaKey) || e.altKey || e.key.toLowerCase() !== "f") return;
       e.preventDefault();
-      setFinding(true);
-      requestAnimationFrame(() => findInput.current?.select());
-      findInput.current?.focus();
+      openFind();
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);

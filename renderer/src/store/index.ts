@@ -48,6 +48,7 @@ export function bindEvents(api: TomeApi): () => void {
     api.on("ui.command", ({ command }) => {
       if (command === "settings") s().setSettingsOpen(true);
       else if (command === "openModel") void s().openModelDialog();
+      else if (command === "find") s().requestFind();
       else s().notify("info", "tome: chat with a whole book, offline. RetrievalAttention (arXiv 2409.10516).");
     }),
   ];

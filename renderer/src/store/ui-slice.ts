@@ -18,6 +18,8 @@ export interface UiSlice {
    *  up. It stays set through the reconnection attempts (connecting, closed, connecting, ...). */
   lostAt: number | null;
   settingsOpen: boolean;
+  /** Counts the requests to open the reader's find bar (the desktop menu's Find in Book). */
+  findRequests: number;
   /** Character offset the reader should show (set by clicking a highlight). */
   /** Where the reader goes next; answerId: the answer whose passage was clicked (its passages are marked). */
   jumpTo: { documentId: number; offset: number; answerId: number | null; seq: number } | null;
@@ -25,6 +27,7 @@ export interface UiSlice {
   dismiss(id: number): void;
   setConnection(c: UiSlice["connection"]): void;
   setSettingsOpen(open: boolean): void;
+  requestFind(): void;
   jump(documentId: number, offset: number, answerId?: number): void;
 }
 
@@ -37,6 +40,7 @@ export const uiSlice: Slice<UiSlice> = (set) => ({
   connection: "connecting",
   lostAt: null,
   settingsOpen: false,
+  findRequests: 0,
   jumpTo: null,
   notify: (kind, raw) =>
     set((s) => {
@@ -56,6 +60,7 @@ export const uiSlice: Slice<UiSlice> = (set) => ({
       lostAt: connection === "open" ? null : (s.lostAt ?? (s.connection === "open" || connection === "refused" ? Date.now() : null)),
     })),
   setSettingsOpen: (settingsOpen) => set({ settingsOpen }),
+  requestFind: () => set((s) => ({ findRequests: s.findRequests + 1 })),
   jump: (documentId, offset, answerId) => set((s) => ({ jumpTo: { documentId, offset, answerId: answerId ?? null, seq: (s.jumpTo?.seq ?? 0) + 1 } })),
 });
 

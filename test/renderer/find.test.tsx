@@ -61,10 +61,11 @@ describe("find in the book", () => {
     expect(chapter()).toBe("1");
     expect(screen.getByTestId("find-count").textContent).toBe("1 of 1");
     expect(screen.queryByTestId("find-results")).toBeNull(); // the list makes way for the text
-    // Escape closes the bar and the mark goes
+    // Escape closes the bar, the mark goes, and the focus is back on the Find button
     fireEvent.keyDown(input, { key: "Escape" });
     expect(screen.queryByTestId("find-bar")).toBeNull();
     expect(screen.queryByTestId("find-mark")).toBeNull();
+    expect(document.activeElement).toBe(screen.getByTestId("find-open"));
   });
 
   it("the desktop menu's Find in Book opens it, its input focused", async () => {

@@ -57,6 +57,7 @@ export function Reader() {
   const [finding, setFinding] = useState(false);
   const [found, setFound] = useState<{ start: number; end: number } | null>(null); // the match shown
   const findInput = useRef<HTMLInputElement>(null);
+  const findButton = useRef<HTMLButtonElement>(null);
 
   // `end`: where the passage ends; one that runs into the next section opens the one holding most of it
   const go = (offset: number, answerId: number | null, end?: number) => {
@@ -111,9 +112,11 @@ export function Reader() {
     setIndex(i);
     setOffer(null);
   };
+  // the focus goes back to the Find button (the input it was in leaves)
   const closeFind = () => {
     setFinding(false);
     setFound(null);
+    findButton.current?.focus();
   };
   useEffect(() => setOffer(null), [doc?.id, conversationId]);
   useEffect(() => {
@@ -187,6 +190,7 @@ export function Reader() {
           ›
         </button>
         <button
+          ref={findButton}
           type="button"
           aria-label="Find in the book"
           title="Find in the book (Ctrl+F)"

@@ -12,7 +12,9 @@
 //     queries gone before the build fail it (STORE_CORRUPT) and end the
 //     session's use of the store.
 #include <cstdio>
+#include <memory>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "../kvstore/store_test_util.h"
@@ -85,6 +87,14 @@ std::unique_ptr<KvStore> open_store(const Session& s, const std::string& path) {
   return KvStore::open(path, s.store_identity());
 }
 
+// A session with a store at path, which has read the book's first `end` tokens into it.
+std::unique_ptr<Session> reading_into(const std::string& path, int64_t end) {
+  auto s = std::make_unique<Session>(model(), options());
+  s->attach_store(open_store(*s, path));
+  s->prefill(span(0, end));
+  return s;
+}
+
 // A session reopening the store at path, which gives back `restored` positions; it reads the
 // rest of the book and converses. True when it ends like the store-less reference.
 bool resumes_like_reference(const std::string& path, int64_t restored) {
@@ -103,9 +113,8 @@ TEST(a_read_with_a_store_keeps_its_queries_there_and_builds_the_same_indexes) {
   plain.prefill(span(0, kBook));
   CHECK(plain.query_ram_bytes() > 0);
   TempDir dir;
-  Session s(model(), options());
-  s.attach_store(open_store(s, dir.file("b.kv")));
-  s.prefill(span(0, kBook));
+  const auto read = reading_into(dir.file("b.kv"), kBook);
+  Session& s = *read;
   CHECK(!s.sparse_active());
   CHECK_EQ(s.query_ram_bytes(), size_t(0));
   CHECK(s.host_ram_bytes() + plain.query_ram_bytes() == plain.host_ram_bytes());
@@ -128,9 +137,8 @@ TEST(a_truncate_inside_a_committed_chunk_keeps_the_stores_rows_below_it) {
   TempDir dir;
   const std::string path = dir.file("t.kv");
   {
-    Session s(model(), options());
-    s.attach_store(open_store(s, path));
-    s.prefill(span(0, kBook));
+    const auto read = reading_into(path, kBook);
+    Session& s = *read;
     s.truncate(kCut);  // inside the chunk [128, 192)
     CHECK_EQ(s.query_ram_bytes(), size_t(0));
     CHECK(captured(s) == cut_rows);  // those of [128, 171) from the store's cut chunk
@@ -139,12 +147,7 @@ TEST(a_truncate_inside_a_committed_chunk_keeps_the_stores_rows_below_it) {
   }
   // reopened right after such a cut: resumed at the cut, nothing read again
   const std::string cut_path = dir.file("c.kv");
-  {
-    Session s(model(), options());
-    s.attach_store(open_store(s, cut_path));
-    s.prefill(span(0, kBook));
-    s.truncate(kCut);
-  }
+  reading_into(cut_path, kBook)->truncate(kCut);
   Session s(model(), options());
   CHECK_EQ(s.attach_store(open_store(s, cut_path)), kCut);
   CHECK(captured(s) == cut_rows);
@@ -156,11 +159,7 @@ TEST(a_damaged_query_chunk_resumes_the_read_from_that_chunk) {
   skip_without_data();
   TempDir dir;
   const std::string path = dir.file("d.kv");
-  {
-    Session s(model(), options());
-    s.attach_store(open_store(s, path));
-    s.prefill(span(0, kBook));
-  }
+  reading_into(path, kBook);
   {
     SqliteDb db(path, false);
     db.exec("UPDATE queries SET data = x'0102' || substr(data, 3) WHERE layer = 1 AND head = 0 AND pos0 = 128");
@@ -173,9 +172,8 @@ TEST(stored_queries_gone_before_the_build_end_the_sessions_use_of_the_store) {
   TempDir dir;
   const std::string path = dir.file("g.kv");
   {
-    Session s(model(), options());
-    s.attach_store(open_store(s, path));
-    s.prefill(span(0, 530));  // committed chunk by chunk, its queries spilled; no build yet
+    const auto read = reading_into(path, 530);  // committed chunk by chunk, its queries spilled; no build yet
+    Session& s = *read;
     CHECK(s.index_build_due());
     // what a disk that lost the file's tail would leave: the store holds less than the session
     // spilled (the store's own API, as the file is the session's alone while it holds it)

@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { devOverride } from "../engine/packaged";
 import Database from "better-sqlite3";
-import { migrations } from "./migrations";
+import { migrations, type Migration } from "./migrations";
 
 export type DB = Database.Database;
 
@@ -65,8 +65,9 @@ export function schemaVersion(db: DB): number {
   return db.pragma("user_version", { simple: true }) as number;
 }
 
-export function migrate(db: DB): void {
-  const latest = migrations.length;
+/** Applies the migrations `db` lacks (`list`: the app's; a test's own list to test this function). */
+export function migrate(db: DB, list: Migration[] = migrations): void {
+  const latest = list.length;
   const tooNew = (current: number) =>
     new LibraryOpenError(
       "SCHEMA_TOO_NEW",
@@ -75,17 +76,34 @@ export function migrate(db: DB): void {
     );
   const current = schemaVersion(db);
   if (current > latest) throw tooNew(current);
-  for (const m of migrations) {
+  for (const m of list) {
     if (m.version <= current) continue;
-    // The version is read again under the write lock (IMMEDIATE): two processes on one data
-    // folder (the app and `tome serve`) both starting after an upgrade would otherwise both
-    // apply the migration, and the second fail on it ("duplicate column name").
-    db.transaction(() => {
-      const now = schemaVersion(db);
-      if (now > latest) throw tooNew(now);
-      if (m.version <= now) return;
-      db.exec(m.sql);
-      db.pragma(`user_version = ${m.version}`);
-    }).immediate();
+    // A table rebuild runs with foreign keys off, set outside its transaction (inside one the
+    // pragma does nothing): dropping a referenced table with them on deletes every row that
+    // references it (ON DELETE CASCADE). The rebuild must then leave no reference broken that
+    // was not broken before; if it did, it is rolled back.
+    if (m.foreignKeysOff) db.pragma("foreign_keys = OFF");
+    try {
+      // The version is read again under the write lock (IMMEDIATE): two processes on one data
+      // folder (the app and `tome serve`) both starting after an upgrade would otherwise both
+      // apply the migration, and the second fail on it ("duplicate column name").
+      db.transaction(() => {
+        const now = schemaVersion(db);
+        if (now > latest) throw tooNew(now);
+        if (m.version <= now) return;
+        const broken = m.foreignKeysOff ? brokenReferences(db) : 0;
+        db.exec(m.sql);
+        if (m.foreignKeysOff && brokenReferences(db) > broken)
+          throw new LibraryOpenError("MIGRATION_FAILED", `tome could not upgrade its library database ${db.name} (migration ${m.version}, ${m.name}, broke references between its tables); the file is left as it was.`, db.name);
+        db.pragma(`user_version = ${m.version}`);
+      }).immediate();
+    } finally {
+      if (m.foreignKeysOff) db.pragma("foreign_keys = ON");
+    }
   }
+}
+
+/** Rows whose foreign key names no row (PRAGMA foreign_key_check), counted. */
+function brokenReferences(db: DB): number {
+  return (db.pragma("foreign_key_check") as unknown[]).length;
 }

@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import { Worker } from "node:worker_threads";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
-import { openDatabase, schemaVersion } from "../../main/library/db";
+import { migrate, openDatabase, schemaVersion } from "../../main/library/db";
 import { migrations } from "../../main/library/migrations";
 import { Library } from "../../main/library";
 import { builtinDefaults } from "../../main/library/settings";
@@ -145,6 +145,64 @@ describe("opening a database that is not right", () => {
     expect(() => openDatabase(f)).toThrow(expect.objectContaining({ code: "SCHEMA_TOO_NEW", message: expect.stringContaining(f) }));
   });
 
+  it("006 rebuilds documents for HTML books: every row of a schema-5 library kept, ids and all; foreign keys still cascade", () => {
+    const f = path.join(dir(), "tome.db");
+    const old = new Database(f);
+    for (const m of migrations.slice(0, 5)) old.exec(m.sql);
+    old.pragma("user_version = 5");
+    const doc = (id: number, format: string) =>
+      old
+        .prepare(`INSERT INTO documents (id, title, author, source_name, format, size_bytes, sha256, text, chapters, boilerplate_skipped, tokens, tokens_used, chars_used, model_path, state, error, created_at, updated_at, kv_file, kv_model, kv_used, kv_partial)
+                  VALUES (?, 'T', 'A', 's', ?, 5, 'h', 'hello', '[]', 1, 9, 8, 7, '/m.gguf', 'ready', NULL, 1, 2, 'kv', '/m.gguf', 6, 'part')`)
+        .run(id, format);
+    doc(3, "txt");
+    doc(7, "epub");
+    old.prepare("INSERT INTO conversations (id, document_id, title, created_at, updated_at) VALUES (11, 3, 'c', 1, 1), (12, 7, 'd', 1, 1)").run();
+    old.prepare("INSERT INTO messages (id, conversation_id, role, content, status, created_at, updated_at) VALUES (21, 11, 'user', 'q', 'done', 1, 1), (22, 12, 'user', 'r', 'done', 1, 1)").run();
+    old.prepare("INSERT INTO token_stats (message_id, idx, stats) VALUES (21, 0, '{}')").run();
+    expect(() => doc(8, "html")).toThrow(/CHECK constraint/);
+    const before = old.prepare("SELECT * FROM documents ORDER BY id").all();
+    old.close();
+
+    const db = openDatabase(f);
+    expect(schemaVersion(db)).toBe(migrations.length);
+    expect(db.pragma("foreign_keys", { simple: true })).toBe(1);
+    expect(db.prepare("SELECT * FROM documents ORDER BY id").all()).toEqual(before);
+    expect(db.prepare("SELECT count(*) AS n FROM conversations").get()).toEqual({ n: 2 });
+    expect(db.prepare("SELECT count(*) AS n FROM messages").get()).toEqual({ n: 2 });
+    expect(db.prepare("SELECT count(*) AS n FROM token_stats").get()).toEqual({ n: 1 });
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'documents'").all()).toEqual([{ name: "documents_sha" }]);
+    expect(db.pragma("foreign_key_check")).toEqual([]);
+    db.prepare(`INSERT INTO documents (title, source_name, format, size_bytes, sha256, text, chapters, created_at, updated_at) VALUES ('H', 'h.html', 'html', 1, 'x', 'h', '[]', 1, 1)`).run();
+    expect(() => db.prepare(`INSERT INTO documents (title, source_name, format, size_bytes, sha256, text, chapters, created_at, updated_at) VALUES ('D', 'd.doc', 'doc', 1, 'x', 'd', '[]', 1, 1)`).run()).toThrow(/CHECK constraint/);
+    // the conversations' references follow the new table: deleting a book deletes its conversations, their messages and stats
+    db.prepare("DELETE FROM documents WHERE id = 3").run();
+    expect(db.prepare("SELECT id FROM conversations").all()).toEqual([{ id: 12 }]);
+    expect(db.prepare("SELECT count(*) AS n FROM token_stats").get()).toEqual({ n: 0 });
+    expect(() => db.prepare("INSERT INTO conversations (document_id, title, created_at, updated_at) VALUES (99, 'x', 1, 1)").run()).toThrow(/FOREIGN KEY/);
+    db.close();
+  });
+
+  it("a rebuild that would break references is rolled back: the error names the file, nothing changes, foreign keys are on again", () => {
+    const f = path.join(dir(), "tome.db");
+    const db = openDatabase(f);
+    db.prepare(`INSERT INTO documents (id, title, source_name, format, size_bytes, sha256, text, chapters, created_at, updated_at) VALUES (1, 'T', 't.txt', 'txt', 1, 'x', 't', '[]', 1, 1)`).run();
+    db.prepare("INSERT INTO conversations (id, document_id, title, created_at, updated_at) VALUES (5, 1, 'c', 1, 1)").run();
+    // a faulty rebuild: the documents copied with new ids
+    const faulty = {
+      version: migrations.length + 1,
+      name: "faulty",
+      foreignKeysOff: true,
+      sql: "CREATE TABLE d2 (id INTEGER PRIMARY KEY, rest); INSERT INTO d2 SELECT id + 100, title FROM documents; DROP TABLE documents; ALTER TABLE d2 RENAME TO documents;",
+    };
+    expect(() => migrate(db, [...migrations, faulty])).toThrow(expect.objectContaining({ code: "MIGRATION_FAILED", message: expect.stringContaining(f) }));
+    expect(schemaVersion(db)).toBe(migrations.length);
+    expect(db.prepare("SELECT id FROM documents").all()).toEqual([{ id: 1 }]);
+    expect(db.prepare("SELECT id FROM conversations").all()).toEqual([{ id: 5 }]);
+    expect(db.pragma("foreign_keys", { simple: true })).toBe(1);
+    db.close();
+  });
+
   it("two processes migrating one old database: the second finds the work done (it failed on 'duplicate column name')", async () => {
     const f = path.join(dir(), "tome.db");
     // a database one migration behind
@@ -178,6 +236,15 @@ describe("opening a database that is not right", () => {
 });
 
 describe("import", () => {
+  it("an HTML book is stored as one", async () => {
+    const lib = new Library(path.join(dir(), "t.db"), builtinDefaults("/m"));
+    const html = "<html><head><title>A Page</title></head><body><h2>One</h2><p>First.</p><h2>Two</h2><p>Second.</p></body></html>";
+    const d = await importFile(lib, "page.html", new TextEncoder().encode(html), true);
+    expect(lib.documents.get(d.id)).toMatchObject({ format: "html", title: "A Page", chapters: [{ title: "One", start: 0 }, { title: "Two", start: 13 }] });
+    expect(lib.documents.text(d.id, 0, 100)).toBe("One\n\nFirst.\n\nTwo\n\nSecond.");
+    lib.close();
+  });
+
   it("the same bytes dropped twice at once are stored once", async () => {
     const lib = new Library(path.join(dir(), "t.db"), builtinDefaults("/m"));
     const bytes = new TextEncoder().encode("Title: Twice\n\nThe same book, dropped twice before the first copy was stored.\n");

@@ -32,7 +32,7 @@ export const flags = `  --model FILE           the GGUF model (required)
   --batch N              tokens per prefill batch (512); the document's store commits each
   --json                 print one JSON object (prompt_tokens, tokens, text, seed, ...) instead of the text
   --stats                each step's phase times, keys scanned, monitor recall and mass, retrieved positions
-  --doc FILE             a book read before the prompt: txt, md, epub or pdf as the app reads them
+  --doc FILE             a book read before the prompt: txt, md, epub, pdf or html as the app reads them
                          (other extensions as plain text); progress on stderr while it is prefilled
   --keep-boilerplate     keep a Project Gutenberg book's header and licence (dropped by default, as in the app)
   --attention MODE       full (default), retrieval (graph index), streaming (sinks + window only),

@@ -7,7 +7,8 @@ import * as path from "node:path";
 import { unzipSync, strFromU8 } from "fflate";
 import { entryName, readPackage, rootfilePath } from "./epub-package";
 import { htmlToText } from "./html-text";
-import { stripGutenberg } from "./gutenberg";
+import { decodeMarkup } from "./markup-encoding";
+import { stripGutenbergChapters } from "./gutenberg";
 import { corrupt, empty, encrypted } from "./errors";
 import { checkUnpackedSize } from "./zip-size";
 import type { Chapter } from "../../ipc/contract";
@@ -44,6 +45,9 @@ export function checkEpubZip(bytes: Uint8Array): Set<string> {
   return names;
 }
 
+/** An EPUB's XML and XHTML files that declare no encoding are UTF-8 (XML's default). */
+const utf8 = (b: Uint8Array) => new TextDecoder("utf-8").decode(b);
+
 export async function readEpub(bytes: Uint8Array, opts: IngestOptions = {}): Promise<Ingested> {
   const entries = checkEpubZip(bytes);
   checkUnpackedSize(bytes);
@@ -58,7 +62,7 @@ export async function readEpub(bytes: Uint8Array, opts: IngestOptions = {}): Pro
     } catch (e) {
       throw corrupt("EPUB", (e as Error).message);
     }
-    return new Map(Object.entries(files).map(([n, b]) => [n, decodeXmlBytes(b)]));
+    return new Map(Object.entries(files).map(([n, b]) => [n, decodeMarkup(b, utf8)]));
   };
   const container = texts(["META-INF/container.xml"]).get("META-INF/container.xml");
   const opfPath = container === undefined ? null : rootfilePath(container);
@@ -70,7 +74,7 @@ export async function readEpub(bytes: Uint8Array, opts: IngestOptions = {}): Pro
   const html = texts(linear.flatMap((s) => find(s.entry) ?? []));
 
   const parts: string[] = [];
-  const chapters: Chapter[] = [];
+  let chapters: Chapter[] = [];
   let offset = 0;
   for (const item of linear) {
     const name = find(item.entry);
@@ -85,18 +89,10 @@ export async function readEpub(bytes: Uint8Array, opts: IngestOptions = {}): Pro
     parts.push(part);
     offset += part.length;
   }
-  let text = parts.join("\n\n");
-  let skipped = false;
-  if (opts.skipBoilerplate !== false) {
-    // Gutenberg EPUBs carry the licence as text too; shift chapter offsets by the cut.
-    const g = stripGutenberg(text);
-    if (g.skipped) {
-      const cut = text.indexOf(g.text.slice(0, 200));
-      text = g.text;
-      skipped = true;
-      for (const c of chapters) c.start = Math.max(0, c.start - Math.max(0, cut));
-    }
-  }
+  const joined = parts.join("\n\n");
+  const g = opts.skipBoilerplate === false ? null : stripGutenbergChapters(joined, chapters);
+  const text = g?.text ?? joined;
+  if (g) chapters = g.chapters;
   if (!chapters.length || !text.trim()) throw empty("EPUB");
   return {
     format: "epub",
@@ -104,27 +100,8 @@ export async function readEpub(bytes: Uint8Array, opts: IngestOptions = {}): Pro
     author: pkg.creators.join(", ") || null,
     text,
     chapters: dedupeStarts(chapters.filter((c) => c.start < text.length)),
-    boilerplateSkipped: skipped,
+    boilerplateSkipped: g?.skipped ?? false,
   };
-}
-
-/**
- * An XML or XHTML file's text: UTF-16 when it starts with its byte-order mark, else the encoding
- * its XML declaration names (older Chinese and Japanese EPUBs declare GBK, Big5 or Shift_JIS),
- * else UTF-8. A name the runtime's decoders do not know is read as UTF-8.
- */
-function decodeXmlBytes(b: Uint8Array): string {
-  if (b.length >= 2 && ((b[0] === 0xff && b[1] === 0xfe) || (b[0] === 0xfe && b[1] === 0xff)))
-    return new TextDecoder(b[0] === 0xff ? "utf-16le" : "utf-16be").decode(b);
-  const head = Buffer.from(b.buffer, b.byteOffset, Math.min(b.byteLength, 256)).toString("latin1");
-  const declared = /^(?:\ufeff|\xef\xbb\xbf)?\s*<\?xml[^>]*?\bencoding\s*=\s*["']([A-Za-z0-9._:-]{1,40})["']/.exec(head)?.[1];
-  // a declaration read this far is in ASCII-compatible bytes: one naming UTF-16 is wrong
-  const label = declared && !/^utf-?16/i.test(declared) ? declared : "utf-8";
-  try {
-    return new TextDecoder(label).decode(b);
-  } catch {
-    return new TextDecoder("utf-8").decode(b);
-  }
 }
 
 /**

@@ -2,6 +2,7 @@
 // GUTENBERG EBOOK ... ***", the transcribers' credit that often opens the body, and
 // the licence after "*** END OF ...". The header's "Title:" and "Author:" lines name
 // the book.
+import type { Chapter } from "../../ipc/contract";
 
 export interface Unwrapped {
   text: string;
@@ -31,6 +32,21 @@ export function stripGutenberg(text: string): Unwrapped {
     title: field(header, "Title"),
     author: field(header, "Author"),
   };
+}
+
+/**
+ * stripGutenberg for a text already divided into chapters (an EPUB's or an HTML book's, where the
+ * boilerplate is text like the rest): each chapter's start moved back by what the cut dropped
+ * before the book; a chapter left with no letter or digit of the book (the header's own, which
+ * ended at the cut) is dropped, and so are those past the kept text.
+ */
+export function stripGutenbergChapters(text: string, chapters: Chapter[]): Unwrapped & { chapters: Chapter[] } {
+  const g = stripGutenberg(text);
+  if (!g.skipped) return { ...g, chapters };
+  const cut = Math.max(0, text.indexOf(g.text.slice(0, 200)));
+  const moved = chapters.map((c) => ({ ...c, start: Math.max(0, c.start - cut) })).filter((c) => c.start < g.text.length);
+  const holdsText = (c: Chapter, i: number) => /[\p{L}\p{N}]/u.test(g.text.slice(c.start, moved[i + 1]?.start ?? g.text.length));
+  return { ...g, chapters: moved.filter(holdsText) };
 }
 
 // The credit paragraph: "Produced by Anonymous Volunteers", "Produced by Daniel Lazarus, Jonesey,

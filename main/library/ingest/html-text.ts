@@ -27,7 +27,7 @@ export interface HtmlText {
 }
 
 export function htmlToText(html: string): HtmlText {
-  const all = withoutHiddenSpans(bodyOf(html));
+  const all = visibleBody(html);
   // A tag needs a ">": past the last one, every "<" is text. Without this cut each "<" there
   // made the tag patterns below read to the end of the chapter (quadratic in many of them).
   const lastGt = all.lastIndexOf(">") + 1;
@@ -47,6 +47,11 @@ export function htmlToText(html: string): HtmlText {
     .join("\n\n")
     .replace(/ ?\u2028 ?/g, "\n"); // <br> (a private marker until here) is a line break
   return { text: out, heading: heading || null };
+}
+
+/** The body's markup without its hidden spans (comments, scripts, styles, ...: below). */
+export function visibleBody(html: string): string {
+  return withoutHiddenSpans(bodyOf(html));
 }
 
 /**

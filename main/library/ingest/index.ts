@@ -7,6 +7,7 @@ import { readTxt } from "./txt";
 import { readMd } from "./md";
 import { readEpub } from "./epub";
 import { readPdf } from "./pdf";
+import { readHtml } from "./html";
 import { empty, unsupported } from "./errors";
 import type { IngestOptions, Ingested } from "./types";
 
@@ -19,6 +20,9 @@ const READERS: Record<string, (b: Uint8Array, o: IngestOptions) => Ingested | Pr
   ".markdown": readMd,
   ".epub": readEpub,
   ".pdf": readPdf,
+  ".html": readHtml,
+  ".htm": readHtml,
+  ".xhtml": readHtml,
 };
 
 export const SUPPORTED_EXTENSIONS = Object.keys(READERS);

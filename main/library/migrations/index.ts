@@ -6,11 +6,21 @@ import * as m002 from "./002-token-stats";
 import * as m003 from "./003-kv-saved";
 import * as m004 from "./004-kv-saved-tokens";
 import * as m005 from "./005-kv-partial";
+import * as m006 from "./006-html-format";
 
 export interface Migration {
   version: number;
   name: string;
   sql: string;
+  /** Applied with foreign keys off: it rebuilds a table that others reference (see db.ts's migrate). */
+  foreignKeysOff: boolean;
 }
 
-export const migrations: Migration[] = [m001, m002, m003, m004, m005].map((m, i) => ({ version: i + 1, name: m.name, sql: m.sql }));
+interface MigrationFile {
+  name: string;
+  sql: string;
+  foreignKeysOff?: boolean;
+}
+
+const files: MigrationFile[] = [m001, m002, m003, m004, m005, m006];
+export const migrations: Migration[] = files.map((m, i) => ({ version: i + 1, name: m.name, sql: m.sql, foreignKeysOff: m.foreignKeysOff ?? false }));

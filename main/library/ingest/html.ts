@@ -1,0 +1,142 @@
+// HTML books (.html, .htm, .xhtml): a Project Gutenberg HTML edition, a saved
+// article, a book exported as one page. The page's visible text comes from
+// ./html-text, as an EPUB chapter's does (comments, scripts, styles and the head
+// dropped; blocks become paragraphs, <br> a line break). Nothing is fetched or run.
+//
+// Chapters are the <h1>-<h3> headings. A heading with nothing under it but a
+// deeper heading (a part's title before its first chapter; a title page's title,
+// byline and edition) opens the chapter of the deeper heading, named with both
+// ("BOOK ONE: 1805 · CHAPTER I"), or with the book's title alone when that is
+// the first (a title page). Gutenberg's header and licence are dropped as in its
+// EPUBs.
+//
+// Title: the Gutenberg header's "Title:", else the page's <title> (Gutenberg's
+// "The Project Gutenberg eBook of X, by Y" read as X by Y), else its first
+// <h1>. Author: the header's "Author:", else <meta name="author"> or
+// "DC.Creator", else the "by Y" of that <title>.
+import type { Chapter } from "../../ipc/contract";
+import { decodeText, looksBinary } from "./decode";
+import { stripGutenbergChapters } from "./gutenberg";
+import { decodeEntities, htmlToText, visibleBody } from "./html-text";
+import { decodeMarkup } from "./markup-encoding";
+import { corrupt, empty } from "./errors";
+import type { IngestOptions, Ingested } from "./types";
+
+/** Headings joined into one chapter's name at most (a title page's title, byline and edition). */
+const MAX_NAME_PARTS = 3;
+
+export function readHtml(bytes: Uint8Array, opts: IngestOptions = {}): Ingested {
+  if (looksBinary(bytes)) throw corrupt("HTML", "it holds binary data, not text");
+  const html = decodeMarkup(bytes, (b) => decodeText(b).text);
+  const head = pageHead(html);
+  const { text: joined, chapters: found, firstH1 } = sections(visibleBody(html), head.title);
+  const g = opts.skipBoilerplate === false ? null : stripGutenbergChapters(joined, found);
+  const text = g?.text ?? joined;
+  if (!text.trim()) throw empty("HTML file");
+  return {
+    format: "html",
+    title: g?.title ?? head.title ?? firstH1,
+    author: g?.author ?? head.author,
+    text,
+    chapters: g?.chapters ?? found,
+    boilerplateSkipped: g?.skipped ?? false,
+  };
+}
+
+interface PageHead {
+  title: string | null;
+  author: string | null;
+}
+
+/** Where <title> and the <meta> tags are looked for: a page's head comes first. */
+const HEAD_CHARS = 64 * 1024;
+
+/** The page's title and author from its <title> and <meta> tags (see the file comment). */
+export function pageHead(html: string): PageHead {
+  const top = html.slice(0, HEAD_CHARS);
+  const raw = /<title\b[^>]*>([^<]{1,1000})<\/title\s*>/i.exec(top)?.[1];
+  let title = raw === undefined ? null : oneLine(decodeEntities(raw));
+  let byline: string | null = null;
+  const pg = title === null ? null : /^The Project Gutenberg e-?Book of\s+(.+?)(?:,\s+by\s+(.+))?$/i.exec(title);
+  if (pg) {
+    title = pg[1];
+    byline = pg[2] ?? null;
+  }
+  let author: string | null = null;
+  for (const meta of top.matchAll(/<meta\b[^>]*>/gi)) {
+    const name = attribute(meta[0], "name")?.toLowerCase();
+    const content = attribute(meta[0], "content");
+    if (content && (name === "author" || name === "dc.creator")) {
+      author = oneLine(decodeEntities(content));
+      break;
+    }
+  }
+  return { title: title || null, author: author || byline };
+}
+
+function attribute(tag: string, name: string): string | null {
+  const m = new RegExp(`\\b${name}\\s*=\\s*(?:"([^"]*)"|'([^']*)'|([^\\s"'>]+))`, "i").exec(tag);
+  return m ? (m[1] ?? m[2] ?? m[3]) : null;
+}
+
+const oneLine = (s: string) => s.replace(/\s+/g, " ").trim();
+
+interface Sections {
+  text: string;
+  chapters: Chapter[];
+  firstH1: string | null;
+}
+
+/**
+ * The body's text, divided at its <h1>-<h3> headings into chapters (see the file comment).
+ * Each section's text is ./html-text's, and sections are joined by a blank line, as the
+ * paragraphs within one are.
+ */
+export function sections(body: string, bookTitle: string | null): Sections {
+  // A tag needs its ">": past the last one nothing is a heading (and the pattern below would
+  // read to the end from each "<h1" there).
+  const tagged = body.slice(0, body.lastIndexOf(">") + 1);
+  const cuts = [0, ...[...tagged.matchAll(/<h[1-3]\b[^>]*>/gi)].map((m) => m.index!), body.length];
+  const parts: string[] = [];
+  const chapters: Chapter[] = [];
+  let offset = 0;
+  let firstH1: string | null = null;
+  // headings with nothing under them but deeper ones, each deeper than the one before; where the first starts
+  let pending: { names: string[]; start: number; level: number } | null = null;
+  const name = (names: string[]) => (sameTitle(names[0], bookTitle) ? names[0] : names.slice(0, MAX_NAME_PARTS).join(" · "));
+  for (let i = 0; i + 1 < cuts.length; i++) {
+    if (cuts[i] === cuts[i + 1]) continue;
+    const slice = body.slice(cuts[i], cuts[i + 1]);
+    const { text, heading } = htmlToText(slice);
+    if (!text) continue;
+    const start = parts.length ? offset + 2 : 0; // after the "\n\n" joining parts
+    parts.push(text);
+    offset = start + text.length;
+    if (i === 0 || heading === null) continue; // the text before the first heading; an unclosed heading
+    const level = Number(slice[2]);
+    if (firstH1 === null && level === 1) firstH1 = heading;
+    if (pending && level <= pending.level) {
+      chapters.push({ title: name(pending.names), start: pending.start }); // headings without a body of their own
+      pending = null;
+    }
+    pending ??= { names: [], start, level };
+    pending.names.push(heading);
+    pending.level = level;
+    if (isOnlyHeading(text, heading)) continue;
+    chapters.push({ title: name(pending.names), start: pending.start });
+    pending = null;
+  }
+  if (pending) chapters.push({ title: name(pending.names), start: pending.start });
+  return { text: parts.join("\n\n"), chapters, firstH1 };
+}
+
+const fold = (s: string) => s.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, " ").trim();
+
+function sameTitle(heading: string, title: string | null): boolean {
+  return title !== null && fold(heading) === fold(title);
+}
+
+/** Whether a section's text is its heading alone (its heading's <br>s are line breaks there). */
+function isOnlyHeading(text: string, heading: string): boolean {
+  return fold(text) === fold(heading);
+}

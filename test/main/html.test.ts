@@ -1,0 +1,183 @@
+// HTML books (main/library/ingest/html.ts). Two oracles from the real books:
+//   the EPUB's chapters set in one page read as the EPUB reads them (the same text, the
+//   same chapters);
+//   Alice's plain-text edition set as a Project Gutenberg HTML page (its header, <h1>-<h3>
+//   title page, <h2> chapters, <p> paragraphs, verse with <br>, its licence) reads as the
+//   same words and chapters as the txt reader gives.
+// Then the parts: encodings, titles and authors, chapter naming, refused files.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { unzipSync, strFromU8 } from "fflate";
+import { describe, expect, it } from "vitest";
+import { ingest } from "../../main/library/ingest";
+import { readEpub } from "../../main/library/ingest/epub";
+import { readPackage } from "../../main/library/ingest/epub-package";
+import { readHtml, pageHead } from "../../main/library/ingest/html";
+import { readTxt } from "../../main/library/ingest/txt";
+import { decodeMarkup, declaredEncoding } from "../../main/library/ingest/markup-encoding";
+import { testDataDir } from "../../main/bench/test-data";
+import { encodeLegacy, encodeUtf16 } from "./helpers/legacy-encode";
+
+const data = testDataDir();
+const book = (name: string) => fs.readFileSync(path.join(data!, "books", name));
+const utf8 = (s: string) => new TextEncoder().encode(s);
+const page = (body: string, head = "") => `<!DOCTYPE html>\n<html><head><meta charset="utf-8">${head}</head>\n<body>${body}</body></html>`;
+const words = (s: string) => s.split(/\s+/).filter(Boolean);
+const escape = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+
+describe.skipIf(!data)("html: against the real books", () => {
+  it("the EPUB's linear chapters in one page read as the EPUB does: the same text and chapters", async () => {
+    const bytes = book("alice-in-wonderland.epub");
+    const files = unzipSync(bytes);
+    const opfName = Object.keys(files).find((n) => n.endsWith(".opf"))!;
+    const pkg = readPackage(opfName, strFromU8(files[opfName]));
+    const bodies = pkg.spine
+      .filter((s) => s.linear)
+      .map((s) => /<body[^>]*>([\s\S]*)<\/body>/.exec(strFromU8(files[s.entry]))![1]);
+    expect(bodies.length).toBeGreaterThan(5);
+    const html = page(bodies.map((b) => `<div class="chapter">${b}</div>`).join("\n"), `<title>${pkg.title}</title><meta name="author" content="Lewis Carroll">`);
+    const epub = await readEpub(bytes);
+    const got = readHtml(utf8(html));
+    expect(got.text).toBe(epub.text);
+    expect(got.chapters).toEqual(epub.chapters);
+    expect(got.chapters).toHaveLength(11);
+    expect(got.format).toBe("html");
+    expect(got.title).toBe(pkg.title);
+    expect(got.author).toBe("Lewis Carroll");
+  });
+
+  it("Alice's txt set as a Gutenberg HTML page: the txt reader's words and chapters, boilerplate dropped", async () => {
+    const raw = new TextDecoder().decode(book("alice-in-wonderland_pg11.txt")).replace(/\r\n/g, "\n").replace(/^\ufeff/, "");
+    const html = gutenbergPage(raw);
+    const txt = readTxt(book("alice-in-wonderland_pg11.txt"));
+    const got = await ingest("pg11-images.html", utf8(html));
+    expect(got.boilerplateSkipped).toBe(true);
+    expect(got.title).toBe("Alice’s Adventures in Wonderland");
+    expect(got.author).toBe("Lewis Carroll");
+    expect(words(got.text)).toEqual(words(txt.text));
+    expect(got.text).not.toMatch(/\*\*\* ?(START|END) OF|Project Gutenberg License/);
+    // the title page, then the twelve chapters the txt reader finds, where their headings are
+    expect(got.chapters[0]).toEqual({ title: "ALICE’S ADVENTURES IN WONDERLAND", start: 0 });
+    expect(got.chapters.slice(1).map((c) => c.title)).toEqual(txt.chapters.map((c) => c.title));
+    expect(txt.chapters).toHaveLength(12);
+    for (const c of got.chapters.slice(1)) expect(got.text.slice(c.start, c.start + 8)).toBe("CHAPTER ");
+    // verse keeps its lines (the Caterpillar's "You are old, Father William")
+    expect(got.text).toContain("‘You are old, Father William,’ the young man said,\n‘And your hair has become very white;");
+  });
+});
+
+/**
+ * A Project Gutenberg HTML page from a Gutenberg plain-text file: the header and licence as
+ * paragraphs (the START and END lines in divs, as Gutenberg sets them), the title page as
+ * <h1>, <h2>, <h3>, "CHAPTER ..." paragraphs as <h2> (number and name on two lines), indented
+ * lines (verse) with <br>, other paragraphs' lines as the source wraps them, quotes and dashes
+ * as entities.
+ */
+function gutenbergPage(raw: string): string {
+  const paragraphs = raw.split(/\n[ \t]*\n+/).filter((p) => p.trim());
+  const start = paragraphs.findIndex((p) => /^\*\*\* START OF/.test(p));
+  const out: string[] = [];
+  paragraphs.forEach((p, i) => {
+    const e = escape(p).replace(/’/g, "&rsquo;").replace(/‘/g, "&#8216;").replace(/—/g, "&mdash;");
+    if (/^\*\*\* (START|END) OF/.test(p)) out.push(`<div id="pg-${i}"><span>${e}</span></div>`);
+    else if (i > start && i <= start + 3) out.push(`<h${i - start}>${e}</h${i - start}>`);
+    else if (/^CHAPTER [IVXL]+\. /.test(p)) out.push(`<div class="chapter">\n<h2><a id="c${i}"></a>${e.replace(/^(CHAPTER [IVXL]+\.) /, "$1<br />\n")}</h2>`);
+    else if (/^[ \t]/m.test(p)) out.push(`<div class="poem"><p>${e.split("\n").map((l) => l.trim()).join("<br />\n")}</p></div>`);
+    else out.push(`<p>\n${e}\n</p>`);
+  });
+  const title = "<title>The Project Gutenberg eBook of Alice’s Adventures in Wonderland, by Lewis Carroll</title>";
+  return page(out.join("\n"), `${title}<style>p { text-indent: 1em }</style>`);
+}
+
+describe("html: encodings", () => {
+  const body = "<p>Café “naïve” — déjà vu</p>";
+  const text = "Café “naïve” — déjà vu";
+
+  it("UTF-8 with and without a BOM, and UTF-16 with its BOM", () => {
+    expect(readHtml(utf8(page(body))).text).toBe(text);
+    expect(readHtml(new Uint8Array([0xef, 0xbb, 0xbf, ...utf8(page(body))])).text).toBe(text);
+    const le = encodeUtf16("\ufeff" + page(body), false);
+    expect(readHtml(le).text).toBe(text);
+    expect(readHtml(encodeUtf16("\ufeff" + page(body), true)).text).toBe(text);
+  });
+
+  it("the charset a <meta> or an XML declaration names, in the first 1024 bytes", () => {
+    const cp1252 = Buffer.from(`<html><head><meta http-equiv="Content-Type" content="text/html; charset=iso-8859-1"></head><body><p>Caf\xe9 \x93na\xefve\x94 \x97 d\xe9j\xe0 vu</p></body></html>`, "latin1");
+    expect(declaredEncoding(cp1252)).toBe("iso-8859-1");
+    expect(readHtml(cp1252).text).toBe(text); // iso-8859-1 means Windows-1252, as in browsers
+    const sjis = encodeLegacy(`<?xml version="1.0" encoding="Shift_JIS"?><html><body><h1>吾輩は猫である</h1><p>名前はまだ無い。</p></body></html>`, "shift_jis");
+    expect(readHtml(sjis).text).toBe("吾輩は猫である\n\n名前はまだ無い。");
+    const gbk = encodeLegacy(`<html><head><meta charset="gbk"></head><body><p>第一章 天下大势</p></body></html>`, "gbk");
+    expect(readHtml(gbk).text).toBe("第一章 天下大势");
+  });
+
+  it("undeclared bytes are sniffed as a plain-text file is; a declaration past 1024 bytes, a wrong or unknown one, is not believed", () => {
+    const late = Buffer.from(`<html><head>${" ".repeat(1100)}<meta charset="koi8-r"></head><body><p>Caf\xe9 \x93na\xefve\x94 \x97 d\xe9j\xe0 vu</p></body></html>`, "latin1");
+    expect(declaredEncoding(late)).toBeNull();
+    expect(readHtml(late).text).toBe(text); // not UTF-8: Windows-1252
+    const claimsUtf16 = utf8(`<html><head><meta charset="utf-16"></head><body>${body}</body></html>`);
+    expect(readHtml(claimsUtf16).text).toBe(text);
+    const unknown = utf8(`<html><head><meta charset="x-no-such-encoding"></head><body>${body}</body></html>`);
+    expect(readHtml(unknown).text).toBe(text);
+    expect(decodeMarkup(utf8("<p>a</p>\r\n<p>b</p>"), () => "fallback\r\n")).toBe("fallback\n");
+  });
+});
+
+describe("html: title, author and chapters", () => {
+  it("Gutenberg's <title> read as title and author; <meta> authors; the first <h1> when there is no <title>", async () => {
+    expect(pageHead(page("", "<title>The Project Gutenberg eBook of Moby Dick; Or, The Whale, by Herman Melville</title>"))).toEqual({ title: "Moby Dick; Or, The Whale", author: "Herman Melville" });
+    expect(pageHead(page("", `<title>On &quot;Reading&quot;\n  Slowly</title><meta content="A. Writer" name="DC.Creator">`))).toEqual({ title: 'On "Reading" Slowly', author: "A. Writer" });
+    expect(pageHead(page("", `<meta name='author' content='B. Writer'>`))).toEqual({ title: null, author: "B. Writer" });
+    const doc = await ingest("essay.htm", utf8(page("<h1>An <em>Essay</em></h1><p>Text.</p>")));
+    expect(doc.title).toBe("An Essay");
+    expect((await ingest("untitled.xhtml", utf8(page("<p>Only text.</p>")))).title).toBe("untitled");
+  });
+
+  it("parts name their chapters; a title page is one chapter named with the book's title; text before the first heading has none", () => {
+    const body = [
+      "<p>An epigraph before any heading.</p>",
+      "<h1>War and Peace</h1>",
+      "<h2>by Leo Tolstoy</h2>",
+      "<p>Translated by Louise and Aylmer Maude</p>",
+      "<h2>BOOK ONE: 1805</h2>",
+      "<h3>CHAPTER I</h3><p>“Well, Prince, so Genoa and Lucca are now just family estates.”</p>",
+      "<h3>CHAPTER II</h3><p>Anna Pávlovna’s drawing room was gradually filling.</p>",
+      "<h2>BOOK TWO: 1805</h2>",
+      "<section><h3>CHAPTER I</h3><p>In October, 1805, a Russian army was occupying the villages.</p></section>",
+      "<h2>Afterword</h2>",
+    ].join("\n");
+    const doc = readHtml(utf8(page(body, "<title>War and Peace</title>")));
+    const at = (s: string) => doc.text.indexOf(s);
+    expect(doc.chapters).toEqual([
+      { title: "War and Peace", start: at("War and Peace") },
+      { title: "BOOK ONE: 1805 · CHAPTER I", start: at("BOOK ONE") },
+      { title: "CHAPTER II", start: at("CHAPTER II") },
+      { title: "BOOK TWO: 1805 · CHAPTER I", start: at("BOOK TWO") },
+      { title: "Afterword", start: at("Afterword") },
+    ]);
+    expect(doc.text.startsWith("An epigraph before any heading.\n\nWar and Peace\n\nby Leo Tolstoy")).toBe(true);
+  });
+
+  it("scripts, styles, comments and the head are not text; a heading inside them is no chapter", () => {
+    const body = `<script>document.write("<h2>Not a chapter</h2>")</script><!-- <h2>Nor this</h2> --><style>h2 { color: red }</style><h2>Real</h2><p>Text &amp; more.</p>`;
+    const doc = readHtml(utf8(page(body, "<title>T</title>")));
+    expect(doc.text).toBe("Real\n\nText & more.");
+    expect(doc.chapters).toEqual([{ title: "Real", start: 0 }]);
+  });
+});
+
+describe("html: refused and hostile files", () => {
+  it("binary data is a damaged file; a page without text is empty; the extensions are known", async () => {
+    await expect(ingest("x.html", new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 0, 1, 2, 3, 0, 0, 9]))).rejects.toMatchObject({ code: "CORRUPT_FILE" });
+    await expect(ingest("x.html", utf8(page("<img src='a.png'><script>x()</script>")))).rejects.toMatchObject({ code: "EMPTY_FILE" });
+    await expect(ingest("x.doc", utf8("text"))).rejects.toMatchObject({ code: "UNSUPPORTED_FORMAT", message: expect.stringContaining(".html") });
+    for (const ext of [".html", ".HTM", ".xhtml"]) expect((await ingest(`b${ext}`, utf8(page("<p>Hi.</p>")))).format).toBe("html");
+  });
+
+  it("many unclosed tags and headings read in one pass (a quadratic scan would take minutes)", () => {
+    const n = 200_000;
+    const doc = readHtml(utf8(page("<h2>Start</h2><p>x</p>" + "<h2 ".repeat(n) + "<h3".repeat(n))));
+    expect(doc.chapters).toEqual([{ title: "Start", start: 0 }]);
+    expect(doc.text.length).toBeGreaterThan(7 * n);
+  });
+});

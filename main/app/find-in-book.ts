@@ -1,8 +1,12 @@
 // library.find: the places a book holds a phrase (main/library/find.ts), each with
 // a few words around it for a list of results. A book's folded text is kept for
 // the book searched last: a person searching looks for several phrases in one book.
+// It is folded a slice at a time between turns of the event loop (a long book's
+// fold would otherwise hold up an answer streaming to the window); searches that
+// come while it folds wait for that one fold.
+import { setImmediate as nextTurn } from "node:timers/promises";
 import type { FindMatch, FindResult } from "../ipc/contract";
-import { findAll, foldText, type FoldedText } from "../library/find";
+import { findAll, foldTextInSlices, type FoldedText } from "../library/find";
 
 /** Matches counted past the ones returned: "1,000+ matches" is all a list needs to say. */
 export const FIND_COUNT_CAP = 10_000;
@@ -11,12 +15,19 @@ const DEFAULT_LIMIT = 200;
 const AROUND = 70;
 
 export class BookFinder {
-  private kept: { documentId: number; text: FoldedText } | null = null;
+  private kept: { documentId: number; text: Promise<FoldedText> } | null = null;
 
   /** `text()` gives the book's text when it is not the one kept. */
-  find(documentId: number, text: () => string, query: string, limit = DEFAULT_LIMIT): FindResult {
-    if (this.kept?.documentId !== documentId) this.kept = { documentId, text: foldText(text()) };
-    const folded = this.kept.text;
+  async find(documentId: number, text: () => string, query: string, limit = DEFAULT_LIMIT): Promise<FindResult> {
+    if (this.kept?.documentId !== documentId) {
+      const folding = foldTextInSlices(text(), () => nextTurn());
+      this.kept = { documentId, text: folding };
+      // a failed fold is not kept: the next search folds again
+      folding.catch(() => {
+        if (this.kept?.text === folding) this.kept = null;
+      });
+    }
+    const folded = await this.kept.text;
     const { matches, total } = findAll(folded, query, limit, FIND_COUNT_CAP + 1);
     return {
       documentId,

@@ -4,19 +4,33 @@
 //   accents              "Natasha" finds "Natásha" (marks dropped after NFD)
 //   quotes and dashes    "don't" finds "don’t"; "--" and "—" are one dash alike
 //   white space          a phrase found across a line break or a double space
-// The folded text keeps, for each of its characters, the offset of the book's
-// character it came from, so a match is given back as offsets into the book's
-// own text (UTF-16 code units, as every offset in the library).
+// A match is given back as offsets into the book's own text (UTF-16 code units,
+// as every offset in the library). The folded text does not keep each of its
+// characters' offset (4 bytes a character: 256 MB at the 64 MiB import limit):
+// it keeps a mark every MARK_EVERY folded characters (where folding a source
+// character began, and the fold's state there), and a match's offsets are found
+// by folding again from the mark before it.
 //
-// Folding a book is one pass over its text (~0.3 s for War and Peace's 3.2M
-// characters); the caller keeps the folded text of the book it searches.
+// Folding a book takes one pass over its text (~0.25 s for War and Peace's 3.2M
+// characters); foldTextInSlices does it a slice at a time between turns of the
+// event loop, so that a long book does not stall the process that serves the
+// window. The caller keeps the folded text of the book it searches.
 
 export interface FoldedText {
   source: string;
   folded: string;
-  /** at[i]: the offset in the book of folded[i]'s character; at[folded.length]: the book's length. */
-  at: Int32Array;
+  /**
+   * Marks, three ints each, in order: a folded length n, the source offset whose character's
+   * fold starts there, and the fold's state before it (FoldState's bits). One at least every
+   * MARK_EVERY folded characters, the first at (0, 0, 0).
+   */
+  marks: Int32Array;
 }
+
+/** Folded characters between marks: a match's offsets cost a fold of about this many. */
+const MARK_EVERY = 64;
+/** Source characters folded between turns of the event loop (~5 ms). */
+const SLICE_CHARS = 1 << 16;
 
 export interface Found {
   start: number;
@@ -59,58 +73,134 @@ function foldCached(c: string): string {
   return f;
 }
 
-/** The text folded (see the file's comment), each folded character mapped to its source. */
-export function foldText(text: string): FoldedText {
-  // folded code units and their sources, grown as folds lengthen the text ("ß" -> "ss")
-  let out = new Uint16Array(text.length + 16);
-  let at = new Int32Array(text.length + 17);
-  let n = 0;
-  const put = (unit: number, from: number) => {
-    if (n === out.length) {
-      const o = new Uint16Array(2 * out.length), a = new Int32Array(2 * out.length + 1);
-      o.set(out);
-      a.set(at);
-      out = o;
-      at = a;
-    }
-    out[n] = unit;
-    at[n++] = from;
-  };
-  let space = false; // the last folded character was a space: a run of them folds to one
-  let dash = false; // ... a dash: "--" (a typewriter's em dash) folds as "—" does
-  for (let i = 0; i < text.length; ) {
-    const u = text.charCodeAt(i);
-    if (u < 0x80) {
-      // ASCII, most of a book: inline
-      if (u === 32 || (u >= 9 && u <= 13)) {
-        if (!space) put(32, i);
-        space = true;
-        dash = false;
-      } else {
-        if (u !== 45 || !dash) put(u >= 65 && u <= 90 ? u + 32 : u === 96 ? 39 : u, i);
-        space = false;
-        dash = u === 45;
+/** The fold's state between characters: a run of spaces, or of dashes, folds to one. */
+const SPACE_BIT = 1;
+const DASH_BIT = 2;
+
+/**
+ * Folds a text from a source offset, one code point at a time, handing each folded code unit
+ * with its source offset to `put`. `run` stops at a code point boundary; a fold can be resumed
+ * from any mark with the state recorded there.
+ */
+class Folder {
+  /** folded code units so far */
+  n = 0;
+  state = 0;
+  constructor(
+    private readonly text: string,
+    private readonly put: (unit: number, from: number) => void,
+    private readonly mark: ((n: number, from: number, state: number) => void) | null,
+  ) {}
+
+  /** Folds text[i..to) (to past a code point's end), or until n reaches stopAt; returns where it stopped. */
+  run(i: number, to: number, stopAt = Infinity): number {
+    const text = this.text;
+    let nextMark = this.mark ? this.n : Infinity;
+    while (i < to && this.n < stopAt) {
+      if (this.n >= nextMark) {
+        this.mark!(this.n, i, this.state);
+        nextMark = this.n + MARK_EVERY;
       }
-      i++;
-      continue;
+      const u = text.charCodeAt(i);
+      if (u < 0x80) {
+        // ASCII, most of a book: inline
+        if (u === 32 || (u >= 9 && u <= 13)) {
+          if (!(this.state & SPACE_BIT)) this.emit(32, i);
+          this.state = SPACE_BIT;
+        } else {
+          if (u !== 45 || !(this.state & DASH_BIT)) this.emit(u >= 65 && u <= 90 ? u + 32 : u === 96 ? 39 : u, i);
+          this.state = u === 45 ? DASH_BIT : 0;
+        }
+        i++;
+        continue;
+      }
+      const c = text.codePointAt(i)! > 0xffff ? text.slice(i, i + 2) : text[i];
+      const f = foldCached(c);
+      if (f === " ") {
+        if (!(this.state & SPACE_BIT)) this.emit(32, i);
+        this.state = SPACE_BIT;
+      } else if (f) {
+        if (f !== "-" || !(this.state & DASH_BIT)) for (let k = 0; k < f.length; k++) this.emit(f.charCodeAt(k), i);
+        this.state = f === "-" ? DASH_BIT : 0;
+      }
+      i += c.length;
     }
-    const c = text.codePointAt(i)! > 0xffff ? text.slice(i, i + 2) : text[i];
-    const f = foldCached(c);
-    if (f === " ") {
-      if (!space) put(32, i);
-      space = true;
-      dash = false;
-    } else if (f) {
-      if (f !== "-" || !dash) for (let k = 0; k < f.length; k++) put(f.charCodeAt(k), i);
-      space = false;
-      dash = f === "-";
-    }
-    i += c.length;
+    return i;
   }
-  at[n] = text.length;
-  let folded = "";
-  for (let k = 0; k < n; k += 8192) folded += String.fromCharCode(...out.subarray(k, Math.min(n, k + 8192)));
-  return { source: text, folded, at: at.slice(0, n + 1) };
+
+  private emit(unit: number, from: number): void {
+    this.put(unit, from);
+    this.n++;
+  }
+}
+
+/** Folded code units as they come, grown as folds lengthen the text ("ß" -> "ss"), and the marks. */
+class FoldedBuilder {
+  private out: Uint16Array;
+  private n = 0;
+  private marks: number[] = [];
+  readonly folder: Folder;
+
+  constructor(private readonly source: string) {
+    this.out = new Uint16Array(source.length + 16);
+    this.folder = new Folder(
+      source,
+      (unit) => {
+        if (this.n === this.out.length) {
+          const o = new Uint16Array(2 * this.out.length);
+          o.set(this.out);
+          this.out = o;
+        }
+        this.out[this.n++] = unit;
+      },
+      (n, from, state) => this.marks.push(n, from, state),
+    );
+  }
+
+  done(): FoldedText {
+    let folded = "";
+    for (let k = 0; k < this.n; k += 8192) folded += String.fromCharCode(...this.out.subarray(k, Math.min(this.n, k + 8192)));
+    return { source: this.source, folded, marks: Int32Array.from(this.marks) };
+  }
+}
+
+/** The text folded (see the file's comment), at once. */
+export function foldText(text: string): FoldedText {
+  const b = new FoldedBuilder(text);
+  b.folder.run(0, text.length);
+  return b.done();
+}
+
+/** The text folded a slice at a time, `pause()` awaited between slices (a turn of the event loop). */
+export async function foldTextInSlices(text: string, pause: () => Promise<void>): Promise<FoldedText> {
+  const b = new FoldedBuilder(text);
+  for (let i = 0; i < text.length; ) {
+    i = b.folder.run(i, Math.min(text.length, i + SLICE_CHARS));
+    if (i < text.length) await pause();
+  }
+  return b.done();
+}
+
+/** The source offset of folded[k]'s character (the text's length for k = folded.length), folded again from the mark before k. */
+export function sourceOffset(text: FoldedText, k: number): number {
+  if (k >= text.folded.length) return text.source.length;
+  // the last mark at or before k
+  const marks = text.marks;
+  let lo = 0;
+  let hi = marks.length / 3 - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (marks[3 * mid] <= k) lo = mid;
+    else hi = mid - 1;
+  }
+  let found = -1;
+  const f = new Folder(text.source, (_unit, from) => {
+    if (f.n === k) found = from;
+  }, null);
+  f.n = marks[3 * lo];
+  f.state = marks[3 * lo + 2];
+  f.run(marks[3 * lo + 1], text.source.length, k + 1);
+  return found;
 }
 
 /** A phrase folded as the text is, its ends trimmed. */
@@ -132,10 +222,10 @@ export function findAll(text: FoldedText, query: string, limit: number, countUpT
     if (matches.length < limit) {
       // the match ends after its last folded character's source: where the next one's starts
       // (after any marks folded away), or past that code point when the next shares it ("ß")
-      const last = text.at[i + q.length - 1];
-      let end = text.at[i + q.length];
+      const last = sourceOffset(text, i + q.length - 1);
+      let end = sourceOffset(text, i + q.length);
       if (end <= last) end = last + (text.source.codePointAt(last)! > 0xffff ? 2 : 1);
-      matches.push({ start: text.at[i], end });
+      matches.push({ start: sourceOffset(text, i), end });
     }
   }
   return { matches, total };

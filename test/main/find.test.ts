@@ -5,7 +5,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { findAll, foldQuery, foldText } from "../../main/library/find";
+import { findAll, foldQuery, foldText, foldTextInSlices, sourceOffset } from "../../main/library/find";
 import { around, BookFinder, FIND_COUNT_CAP } from "../../main/app/find-in-book";
 import { ingest } from "../../main/library/ingest";
 import { testDataDir } from "../../main/bench/test-data";
@@ -61,6 +61,42 @@ describe("find: folding", () => {
   });
 });
 
+describe("find: offsets from marks", () => {
+  // The oracle: each code point folded on its own (a fresh fold), runs of spaces and of dashes
+  // then kept once, every folded unit given its code point's offset: a dense table.
+  function denseOffsets(text: string): { folded: string; at: number[] } {
+    let folded = "";
+    const at: number[] = [];
+    for (let i = 0; i < text.length; ) {
+      const c = String.fromCodePoint(text.codePointAt(i)!);
+      const f = foldText(c).folded;
+      const merged = (f === " " || f === "-") && folded.endsWith(f);
+      if (!merged) for (let j = 0; j < f.length; j++) (folded += f[j]), at.push(i); // each UTF-16 unit
+      i += c.length;
+    }
+    return { folded, at };
+  }
+
+  it("every folded character's source offset, across marks and slices, equals the dense table's; slices fold as the whole does", async () => {
+    const pieces = ["Straße ", "Nata\u0301sha  \n", "--", "—", " 😀 ", "İ", "x\u00ADy", "don’t ", "ΟΔΟΣ", "\t\t", "abc "];
+    let text = "";
+    for (let i = 0; text.length < 150_000; i++) text += pieces[(i * 7) % pieces.length] + "w".repeat(i % 70);
+    const whole = foldText(text);
+    const dense = denseOffsets(text);
+    expect(whole.folded).toBe(dense.folded);
+    for (let k = 0; k < dense.at.length; k++) if (sourceOffset(whole, k) !== dense.at[k]) expect([k, sourceOffset(whole, k)]).toEqual([k, dense.at[k]]);
+    expect(sourceOffset(whole, whole.folded.length)).toBe(text.length);
+    let pauses = 0;
+    const sliced = await foldTextInSlices(text, async () => void pauses++);
+    expect(pauses).toBe(2); // 150K characters in 64K slices
+    expect(sliced.folded).toBe(whole.folded);
+    for (let k = 0; k < dense.at.length; k += 97) expect(sourceOffset(sliced, k)).toBe(dense.at[k]);
+    // a mark at least every 64 folded characters
+    const ns = [...whole.marks].filter((_, i) => i % 3 === 0);
+    expect(Math.max(...ns.map((n, i) => (ns[i + 1] ?? whole.folded.length) - n))).toBeLessThanOrEqual(64 + 2);
+  });
+});
+
 describe("find: matches in context", () => {
   it("a few words each side, cut at a word's edge, white space squeezed", () => {
     const text = "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen\nseventeen NEEDLE eighteen nineteen twenty twenty-one twenty-two twenty-three twenty-four twenty-five twenty-six twenty-seven";
@@ -79,19 +115,38 @@ describe("find: matches in context", () => {
     expect(around("short NEEDLE text", 6, 12)).toEqual({ start: 6, end: 12, before: "short ", match: "NEEDLE", after: " text" });
   });
 
-  it("keeps one book's folded text: another book is folded afresh, a removed one forgotten", () => {
+  it("keeps one book's folded text: another book is folded afresh, a removed one forgotten", async () => {
     const f = new BookFinder();
     let reads = 0;
     const text = (s: string) => () => (reads++, s);
-    expect(f.find(1, text("a cat, a Cat, a CAT"), "cat").total).toBe(3);
-    expect(f.find(1, text("unused"), "a c").total).toBe(3);
+    expect((await f.find(1, text("a cat, a Cat, a CAT"), "cat")).total).toBe(3);
+    expect((await f.find(1, text("unused"), "a c")).total).toBe(3);
     expect(reads).toBe(1);
-    expect(f.find(2, text("no felines"), "cat").total).toBe(0);
+    expect((await f.find(2, text("no felines"), "cat")).total).toBe(0);
     f.forget(2);
-    expect(f.find(2, text("one cat"), "cat").total).toBe(1);
+    expect((await f.find(2, text("one cat"), "cat")).total).toBe(1);
     expect(reads).toBe(3);
-    const many = f.find(3, () => "x ".repeat(FIND_COUNT_CAP + 5), "x", 3);
+    const many = await f.find(3, () => "x ".repeat(FIND_COUNT_CAP + 5), "x", 3);
     expect([many.matches.length, many.total, many.capped]).toEqual([3, FIND_COUNT_CAP, true]);
+  });
+
+  it("folds a long book between turns of the event loop; searches meanwhile wait for that one fold", async () => {
+    const f = new BookFinder();
+    let reads = 0;
+    const book = "Lorem ipsum dolor sit amet. ".repeat(40_000) + "The NEEDLE.";
+    let turns = 0;
+    let counting = true;
+    const count = () => {
+      turns++;
+      if (counting) setImmediate(count);
+    };
+    setImmediate(count);
+    const [a, b] = await Promise.all([f.find(1, () => (reads++, book), "needle"), f.find(1, () => (reads++, book), "lorem", 1)]);
+    counting = false;
+    expect(reads).toBe(1);
+    expect(turns).toBeGreaterThan(10); // 1.1M characters in 64K slices: the loop turned between them
+    expect(a.matches.map((m) => book.slice(m.start, m.end))).toEqual(["NEEDLE"]);
+    expect(b.total).toBe(10_000);
   });
 });
 

@@ -30,49 +30,62 @@ interface Style {
   indent: number; // a first line set in by (0: not)
   gap: number; // extra space between paragraphs
   justified: boolean;
-  linesPerPage: number;
+  linesPerPage: number; // a column's
   furniture: boolean; // a running header and the page's number
+  columns?: 2; // set in two columns, the second after the first (as pdf.js reads LaTeX's)
 }
 
-const SIZE = 12, EM = 6, LEFT = 72, WIDTH = 468, TOP = 720, PITCH = 14;
+const SIZE = 12, EM = 6, LEFT = 72, WIDTH = 468, TOP = 720, PITCH = 14, GUTTER = 18;
 
 /**
  * Paragraphs set into pages of lines (greedy: as many words as fit a line), and the text they
  * should read as: the paragraphs, blank lines between, except where nothing on the page tells a
  * paragraph's end: in a style without indents, one that ends a page on a line with no room for
  * the next word, before a paragraph that starts the next page, reads as running on (a reader of
- * the printed book could not tell either).
+ * the printed book could not tell either). The same holds where a column ends.
  */
 function typeset(paras: string[], st: Style): { pages: PdfLine[][]; text: string } {
   const pages: PdfLine[][] = [[]];
+  const columns = st.columns ?? 1;
+  const width = (WIDTH - (columns - 1) * GUTTER) / columns;
   let text = "";
   let y = TOP;
-  const put = (line: string, x0: number, full: boolean, extra: number) => {
-    if (pages[pages.length - 1].length >= st.linesPerPage) {
-      pages.push([]);
+  let column = 0;
+  let inColumn = 0; // lines set in the column
+  const margin = () => LEFT + column * (width + GUTTER);
+  const put = (line: string, indent: number, full: boolean, extra: number) => {
+    if (inColumn >= st.linesPerPage) {
+      if (column + 1 < columns) column++;
+      else {
+        pages.push([]);
+        column = 0;
+      }
+      inColumn = 0;
       y = TOP;
-    } else if (pages[pages.length - 1].length) y -= PITCH + extra;
-    const x1 = full && st.justified ? LEFT + WIDTH : x0 + line.length * EM;
+    } else if (inColumn) y -= PITCH + extra;
+    const x0 = margin() + indent;
+    const x1 = full && st.justified ? margin() + width : x0 + line.length * EM;
     pages[pages.length - 1].push({ text: line, x0, x1, y, size: SIZE });
+    inColumn++;
   };
   paras.forEach((p, pi) => {
     const words = p.split(" ");
     if (pi > 0) {
       const last = pages[pages.length - 1].at(-1)!;
-      const turns = pages[pages.length - 1].length >= st.linesPerPage;
-      const noRoom = LEFT + WIDTH - last.x1 < (words[0].length + 1) * EM;
+      const turns = inColumn >= st.linesPerPage;
+      const noRoom = margin() + width - last.x1 < (words[0].length + 1) * EM;
       text += turns && noRoom && st.indent === 0 ? " " : "\n\n";
     }
     text += p;
     let line: string[] = [];
     let first = true;
     const flush = (full: boolean) => {
-      put(line.join(" "), LEFT + (first ? st.indent : 0), full, first && pi > 0 ? st.gap : 0);
+      put(line.join(" "), first ? st.indent : 0, full, first && pi > 0 ? st.gap : 0);
       first = false;
       line = [];
     };
     for (const w of words) {
-      const room = WIDTH - (first ? st.indent : 0);
+      const room = width - (first ? st.indent : 0);
       if (line.length && (line.join(" ").length + 1 + w.length) * EM > room) flush(true);
       line.push(w);
     }
@@ -93,6 +106,9 @@ describe("pdf layout: typeset paragraphs come back whole", () => {
     ["justified, spaced, not indented", { indent: 0, gap: 8, justified: true, linesPerPage: 33, furniture: false }],
     ["ragged right, indented and spaced", { indent: 12, gap: 6, justified: false, linesPerPage: 41, furniture: true }],
     ["ragged right, indented, short pages", { indent: 24, gap: 0, justified: false, linesPerPage: 7, furniture: false }],
+    ["two columns, justified, indented", { indent: 12, gap: 0, justified: true, linesPerPage: 44, furniture: true, columns: 2 }],
+    ["two columns, justified, spaced, not indented", { indent: 0, gap: 6, justified: true, linesPerPage: 40, furniture: false, columns: 2 }],
+    ["two columns, ragged right, indented, short columns", { indent: 12, gap: 0, justified: false, linesPerPage: 9, furniture: true, columns: 2 }],
   ];
   for (const [name, st] of styles)
     it(name, () => {
@@ -181,6 +197,50 @@ describe("pdf layout: lines", () => {
     expect(kept[2]).toEqual(body(2).map((l) => l.text));
     expect(kept[3]).toEqual(["12", ...body(3).map((l) => l.text)]);
     expect(kept[4]).toEqual(["Chapter 2", ...body(4).map((l) => l.text), "Chapter 2 ends here, in a footnote"]);
+  });
+
+  it("a paper's first page: title, authors and abstract across the page, then two columns read as one", () => {
+    const C0 = LEFT, C1 = LEFT + 234, W = 222; // columns 222 wide (37 characters), a gutter of 12
+    // a line of a column: set in by `indent`, running to the column's right edge when `full`
+    const at = (column: number, row: number, text: string, full: boolean, indent = 0) => {
+      const x0 = column + indent;
+      return L(text, x0, 650 - PITCH * row, full ? column + W : x0 + text.length * EM);
+    };
+    const page = [
+      L("On Reading Long Books", 200, 740, 412, 16),
+      L("A. Reader and B. Writer", 230, 716, 382, 11),
+      L("Abstract. We read long books and ask questions of them. The", C0, 690, C0 + 468, 10),
+      L("questions are answered from the text itself.", C0, 678, 300, 10),
+      at(C0, 0, "The first paragraph of the paper", true, 12),
+      at(C0, 1, "starts here and runs on for several", true),
+      at(C0, 2, "lines of the first column, down to its", true),
+      at(C0, 3, "last line and over to the top of the", true),
+      at(C1, 0, "second column, where it ends in a", true),
+      at(C1, 1, "short line.", false),
+      at(C1, 2, "A second paragraph follows it, set", true, 12),
+      at(C1, 3, "in from the column's margin as the", true),
+      at(C1, 4, "first was. It is short.", false),
+    ];
+    expect(layOut([page]).text).toBe(
+      "On Reading Long Books\n\nA. Reader and B. Writer\n\nAbstract. We read long books and ask questions of them. The questions are answered from the text itself.\n\n" +
+        "The first paragraph of the paper starts here and runs on for several lines of the first column, down to its last line and over to the top of the second column, where it ends in a short line.\n\n" +
+        "A second paragraph follows it, set in from the column's margin as the first was. It is short.",
+    );
+  });
+
+  it("a page of one column with short lines (dialogue, a list) is not read as two", () => {
+    const page = [
+      full("A paragraph of prose that runs all the way to the right margin of the", 700, LEFT + 18),
+      L("page and ends.", LEFT, 686),
+      ...["“Yes?”", "“No.”", "“Why not?”", "“Because.”"].map((t, i) => L(t, LEFT + 18, 672 - PITCH * i)),
+      L("Centred, a line", 260, 600),
+      L("and another", 266, 586),
+      full("Prose again, running to the right margin of the page as prose does", 572, LEFT + 18),
+      L("here.", LEFT, 558),
+    ];
+    expect(layOut([page]).text).toBe(
+      "A paragraph of prose that runs all the way to the right margin of the page and ends.\n\n“Yes?”\n\n“No.”\n\n“Why not?”\n\n“Because.”\n\nCentred, a line\nand another\n\nProse again, running to the right margin of the page as prose does here.",
+    );
   });
 
   it("runs on one baseline are one line, hasEOL or not", () => {

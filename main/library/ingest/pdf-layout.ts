@@ -16,12 +16,14 @@
 //                         where no gap can tell, a blank line.
 // A word hyphenated at a line's end is joined without its hyphen when the book
 // spells it whole elsewhere, else with it ("daisy-chain"); Chinese and Japanese
-// lines join without a space; a page set right to left is read mirrored. A page's first or
-// last line that is its number, or a running header or footer, is dropped
-// (./pdf-furniture).
+// lines join without a space; a page set right to left is read mirrored; a page set
+// in two columns is read as one, its second column's first line as a page's first
+// (./pdf-columns). A page's first or last line that is its number, or a running
+// header or footer, is dropped (./pdf-furniture).
 
 import { withoutFurniture } from "./pdf-furniture";
-import { sizeKey, type PdfLine } from "./pdf-lines";
+import { low, marginOf, mode, sizeKey, type PdfLine } from "./pdf-lines";
+import { columnsAsOne } from "./pdf-columns";
 
 /** Where a printed line's text starts in the book's text, and how high on its page it was set. */
 export interface LineStart {
@@ -49,23 +51,6 @@ interface Measure {
   pitch: Map<number, number>; // baseline to baseline, by size
 }
 
-function mode(values: number[]): number {
-  const counts = new Map<number, number>();
-  let best = values[0];
-  for (const v of values) {
-    const n = (counts.get(v) ?? 0) + 1;
-    counts.set(v, n);
-    if (n > counts.get(best)!) best = v;
-  }
-  return best;
-}
-
-/** The value a share q of the values lie under. */
-function low(values: number[], q: number): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.floor(q * (s.length - 1))];
-}
-
 /**
  * Margins and pitch from the lines of the body's size. A page is measured on its own when it
  * has enough of them and they are set as wide as the book's (mirrored margins move them), else
@@ -89,13 +74,7 @@ function measure(lines: PdfLine[]): (Measure & { lines: number }) | null {
   // a size's pitch: its narrow gaps (where dialogue is set, most gaps are between paragraphs)
   const pitch = new Map<number, number>();
   for (const [k, g] of gaps) if (g.length >= 2) pitch.set(k, low(g, 0.1));
-  // the margin: the leftmost place many lines start at (first lines set in may outnumber the others)
-  const starts = new Map<number, number>();
-  for (const l of body) starts.set(Math.round(l.x0), (starts.get(Math.round(l.x0)) ?? 0) + 1);
-  const near = (x: number) => (starts.get(x - 1) ?? 0) + starts.get(x)! + (starts.get(x + 1) ?? 0);
-  const many = Math.max(2, 0.2 * body.length);
-  const left = [...starts.keys()].filter((x) => near(x) >= many).reduce((a, b) => Math.min(a, b), Infinity);
-  const margin = Number.isFinite(left) ? left : mode(body.map((l) => Math.round(l.x0)));
+  const margin = marginOf(body);
   const ends = body.map((l) => l.x1).sort((a, b) => a - b);
   // the indent: the commonest step in from the margin, up to 4 ems, that several lines take
   const steps = body.map((l) => Math.round(l.x0 - margin)).filter((d) => d > 0.3 * bodySize && d <= 4 * bodySize);
@@ -126,7 +105,7 @@ const CJK_END = new RegExp(`[${CJK}]$`, "u");
 
 type Join = " " | "\n" | "\n\n";
 
-/** How line b follows line a (the same page unless `turned`). */
+/** How line b follows line a (the same page and column unless `turned`). */
 function joinOf(a: PdfLine, b: PdfLine, ma: Measure, mb: Measure, turned: boolean): Join {
   const size = Math.max(a.size, b.size);
   if (Math.abs(a.size - b.size) > 0.1 * size) return "\n\n";
@@ -196,7 +175,8 @@ function wordsOf(pages: PdfLine[][]): Set<string> {
 
 /** The pages' lines as one text of paragraphs (see the file's comment). */
 export function layOut(pagesIn: PdfLine[][]): LaidOut {
-  const pages = withoutFurniture(pagesIn).map(mirroredIfRightToLeft);
+  const columns = columnsAsOne(withoutFurniture(pagesIn).map(mirroredIfRightToLeft));
+  const pages = columns.map((c) => c.lines);
   const words = wordsOf(pages);
   const measures = pageMeasures(pages);
   // the text as pieces (a line's text, a separator): joined once, at the end
@@ -215,7 +195,7 @@ export function layOut(pagesIn: PdfLine[][]): LaidOut {
     lineStarts.push([]);
     lines.forEach((line, i) => {
       if (prev) {
-        const join = joinOf(prev.line, line, prev.m, m, i === 0);
+        const join = joinOf(prev.line, line, prev.m, m, i === 0 || columns[p].turns.has(i));
         if (join === " ") {
           const last = pieces[pieces.length - 1];
           const w = wordJoin(last, line.text, words);

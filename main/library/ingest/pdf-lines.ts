@@ -1,4 +1,5 @@
-// A PDF page's text runs, as pdf.js gives them, grouped into its printed lines.
+// A PDF page's text runs, as pdf.js gives them, grouped into its printed lines; and
+// the measures taken over lines (the commonest value, a low quantile, the margin).
 
 /** A run of text as pdf.js gives it: baseline origin (x, y; y grows upwards), advance width, height (the font's size). */
 export interface PdfRun {
@@ -48,3 +49,31 @@ export function pageLines(runs: PdfRun[]): PdfLine[] {
 
 /** Sizes compared to half a point. */
 export const sizeKey = (s: number) => Math.round(s * 2) / 2;
+
+/** The commonest value. */
+export function mode(values: number[]): number {
+  const counts = new Map<number, number>();
+  let best = values[0];
+  for (const v of values) {
+    const n = (counts.get(v) ?? 0) + 1;
+    counts.set(v, n);
+    if (n > counts.get(best)!) best = v;
+  }
+  return best;
+}
+
+/** The value a share q of the values lie under. */
+export function low(values: number[], q: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.floor(q * (s.length - 1))];
+}
+
+/** The margin: the leftmost place many lines start at (first lines set in may outnumber the others). */
+export function marginOf(lines: PdfLine[]): number {
+  const starts = new Map<number, number>();
+  for (const l of lines) starts.set(Math.round(l.x0), (starts.get(Math.round(l.x0)) ?? 0) + 1);
+  const near = (x: number) => (starts.get(x - 1) ?? 0) + starts.get(x)! + (starts.get(x + 1) ?? 0);
+  const many = Math.max(2, 0.2 * lines.length);
+  const left = [...starts.keys()].filter((x) => near(x) >= many).reduce((a, b) => Math.min(a, b), Infinity);
+  return Number.isFinite(left) ? left : mode(lines.map((l) => Math.round(l.x0)));
+}

@@ -1,7 +1,7 @@
 // End to end in a real browser: Debian's chromium driven by playwright-core
 // against `tome serve` with the fixture model stories260K (context 2048, so only
-// the beginning of each book is read; the UI says so). Uploads the txt, epub and
-// pdf books, sees progress then "ready", asks, watches the answer stream, stops
+// the beginning of each book is read; the UI says so). Uploads the txt, epub,
+// html (Alice's txt set as a page here) and pdf books, sees progress then "ready", asks, watches the answer stream, stops
 // one midway, checks the live panels, restarts the server and finds the
 // conversation again; on the way, checks that an 800x600 window fits, finds a
 // phrase in the book and exports a conversation.
@@ -32,6 +32,7 @@ if (missing.length) console.warn(`e2e skipped: missing ${missing.join(", ")}`);
 
 const books = {
   txt: path.join(data ?? "", "books", "alice-in-wonderland_pg11.txt"),
+  html: "", // written by alicePage()
   epub: path.join(data ?? "", "books", "alice-in-wonderland.epub"),
   pdf: path.join(data ?? "", "books", "alice-in-wonderland_pg11.pdf"),
 };
@@ -92,6 +93,20 @@ const shot = (page: Page, name: string) => page.screenshot({ path: path.join(art
  * and text in the box; when it stays disabled (seen once in CI), the error says which of those
  * failed and the page is kept as `${shotName}-send-disabled.png`.
  */
+/** Alice's plain-text edition as an HTML page (paragraphs, <h2> chapters), written into `dir`. */
+function alicePage(dir: string): string {
+  const escape = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  const txt = fs.readFileSync(books.txt, "utf8").replace(/\r\n/g, "\n");
+  const body = txt
+    .split(/\n\s*\n/)
+    .filter((p) => p.trim())
+    .map((p) => (/^CHAPTER [IVXL]+\./.test(p) ? `<h2>${escape(p)}</h2>` : `<p>${escape(p)}</p>`))
+    .join("\n");
+  const file = path.join(dir, "alice.html");
+  fs.writeFileSync(file, `<!DOCTYPE html><html><head><meta charset="utf-8"><title>Alice's Adventures in Wonderland</title></head><body>${body}</body></html>`);
+  return file;
+}
+
 async function ask(page: Page, question: string, shotName: string) {
   await page.getByTestId("chat-input").fill(question);
   await page.getByTestId("send").click().catch(async (e: unknown) => {
@@ -137,7 +152,7 @@ describe.skipIf(missing.length > 0)("tome in a browser (e2e)", () => {
     const before = await page.locator(".doc-list li").count();
     // Watch for the progress bar from the moment the file goes in (the tiny model reads fast).
     const sawProgress = page.getByTestId("prefill-progress").waitFor({ timeout: 60_000 }).then(() => true, () => false);
-    await page.getByTestId("file-input").setInputFiles(books[kind]);
+    await page.getByTestId("file-input").setInputFiles(kind === "html" ? alicePage(dataDir) : books[kind]);
     await expect.poll(() => page.locator(".doc-list li").count(), { timeout: 60_000 }).toBe(before + 1);
     expect(await sawProgress).toBe(true);
     // Catch the prefill phase (tokens/s, ETA) for the screenshot when it lasts long enough to see.
@@ -148,12 +163,15 @@ describe.skipIf(missing.length > 0)("tome in a browser (e2e)", () => {
     await shot(page, `${shotName}-ready`);
   }
 
-  it("reads a txt, an epub and a pdf: progress, then ready", async () => {
+  it("reads a txt, an epub, an html page and a pdf: progress, then ready", async () => {
     await upload("txt", "01-txt");
     await upload("epub", "02-epub");
+    await upload("html", "02b-html");
+    // the page's chapters are its <h2> headings
+    expect(await page.getByLabel("Chapter").locator("option").allTextContents()).toContain("CHAPTER I. Down the Rabbit-Hole");
     await upload("pdf", "03-pdf");
     const titles = await page.locator(".doc-list .doc-title span").allTextContents();
-    expect(titles.length).toBe(3);
+    expect(titles.length).toBe(4);
   });
 
   it("fits an 800x600 window: no sideways scroll, the header's buttons on screen, room to read", async () => {

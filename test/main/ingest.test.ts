@@ -570,4 +570,19 @@ describe("EPUB chapter markup", () => {
     expect(htmlToText("<h2>unclosed<h1>The Start</h1><p>x</p>").heading).toBe("The Start");
     expect(htmlToText("<html><body class='c'><p>In</p></body><p>after body</p></html>").text).toBe("In");
   });
+  it("table cells are words apart; a <pre> keeps its lines and spaces; a printed page's number is dropped", () => {
+    expect(htmlToText("<table><caption>Ages</caption><tr><th>Name</th><th>Age</th></tr><tr><td>Alice</td><td>7</td></tr></table>").text).toBe("Ages\n\nName Age\n\nAlice 7");
+    expect(htmlToText("<p>Code:</p><pre>\nfor x in xs:\n    print(x)\n\n\tdone &amp; <b>bold</b></pre><p>After   it.</p>").text).toBe(
+      "Code:\n\nfor x in xs:\n    print(x)\n\n    done & bold\n\nAfter it.",
+    );
+    const gutenberg = `<p>the Queen said<span class="pagenum"><a id="Page_12">[Pg 12]</a></span> to the Knave,</p><p>at the end of the<span class='pagenum' id="Page_13">[13]</span> line <span class="smcap">Rabbit</span>.</p>`;
+    expect(htmlToText(gutenberg).text).toBe("the Queen said to the Knave,\n\nat the end of the line Rabbit.");
+    const epub3 = `<p>one<span epub:type="pagebreak" id="p4" title="4"/> two<span role="doc-pagebreak" aria-label="5">5</span> three</p>`;
+    expect(htmlToText(epub3).text).toBe("one two three");
+    // unclosed: its tag alone goes, and nothing after it is searched again
+    const n = 50_000;
+    expect(htmlToText(`<p>a<span class="pagenum">[1]</span> b</p>` + `<span class="pagenum">x`.repeat(n)).text).toBe("a b\n\n" + "x".repeat(n));
+    // an unclosed <pre> preserves nothing
+    expect(htmlToText("<p>A</p><pre>one\n  two").text).toBe("A\n\none two");
+  });
 });

@@ -1,7 +1,10 @@
-// XHTML (an EPUB chapter) -> plain text with paragraph breaks, and the text of its
-// first heading. Not a full HTML parser: tags are dropped, block elements become
-// line breaks, entities are decoded. Good enough for book prose, and it never
-// executes or fetches anything.
+// XHTML (an EPUB chapter, an HTML book) -> plain text with paragraph breaks, and
+// the text of its first heading. Not a full HTML parser: tags are dropped, block
+// elements become paragraph breaks, table cells spaces, entities are decoded;
+// a <pre> keeps its lines and spaces (code, a poem set as printed); a printed
+// book's page numbers set in the text (Gutenberg's <span class="pagenum">, an
+// EPUB's page-break markers) are dropped. Good enough for book prose, and it
+// never executes or fetches anything.
 
 const NAMED: Record<string, string> = {
   amp: "&", lt: "<", gt: ">", quot: '"', apos: "'", nbsp: "\u00a0", mdash: "\u2014", ndash: "\u2013",
@@ -19,7 +22,13 @@ export function decodeEntities(s: string): string {
   });
 }
 
-const BLOCK = /^(p|div|h[1-6]|li|ul|ol|blockquote|section|article|header|footer|tr|table|pre|figure|figcaption|dd|dt|hr)$/i;
+const BLOCK = /^(p|div|h[1-6]|li|ul|ol|blockquote|section|article|header|footer|tr|table|caption|pre|figure|figcaption|dd|dt|hr)$/i;
+const CELL = /^(td|th)$/i;
+
+// Private markers until the end of htmlToText: a line break (<br>, a <pre>'s newline) and a
+// <pre>'s space, which the white space collapsing in between must not touch.
+const BREAK = "\u2028";
+const PRE_SPACE = "\uE000";
 
 export interface HtmlText {
   text: string;
@@ -35,8 +44,8 @@ export function htmlToText(html: string): HtmlText {
   const tail = all.slice(lastGt);
   const h = firstHeading(cleaned);
   const heading = h !== null ? collapse(decodeEntities(h.replace(/<[^>]*>/g, " "))) : null;
-  let out = cleaned.replace(/<\/?([a-zA-Z][a-zA-Z0-9]*)\b[^>]*>/g, (_t, tag: string) =>
-    tag.toLowerCase() === "br" ? "\u2028" : BLOCK.test(tag) ? "\n\n" : "",
+  let out = preservingPre(cleaned).replace(/<\/?([a-zA-Z][a-zA-Z0-9]*)\b[^>]*>/g, (_t, tag: string) =>
+    tag.toLowerCase() === "br" ? BREAK : BLOCK.test(tag) ? "\n\n" : CELL.test(tag) ? " " : "",
   );
   out = decodeEntities(out.replace(/<[^>]*>/g, "") + tail);
   // Whitespace inside paragraphs collapses; paragraph breaks stay (at most one blank line).
@@ -45,13 +54,75 @@ export function htmlToText(html: string): HtmlText {
     .map((p) => collapse(p))
     .filter((p) => p.length > 0)
     .join("\n\n")
-    .replace(/ ?\u2028 ?/g, "\n"); // <br> (a private marker until here) is a line break
+    .replace(/ ?\u2028 ?/g, "\n") // <br> (a private marker until here) is a line break
+    .replace(/\uE000/g, " ");
   return { text: out, heading: heading || null };
 }
 
-/** The body's markup without its hidden spans (comments, scripts, styles, ...: below). */
+/**
+ * The markup with each closed <pre>'s newlines and blanks made the private markers (its first
+ * newline dropped, as a browser drops it). Each <pre>'s closer is searched once: past an
+ * unclosed one nothing is preserved.
+ */
+function preservingPre(s: string): string {
+  const open = /<pre\b[^>]*>/gi;
+  const close = /<\/pre\s*>/gi;
+  const parts: string[] = [];
+  let kept = 0;
+  for (let m = open.exec(s); m; m = open.exec(s)) {
+    const from = m.index + m[0].length;
+    close.lastIndex = from;
+    const c = close.exec(s);
+    if (!c) break;
+    const inner = s.slice(from, c.index).replace(/^\r?\n/, "");
+    parts.push(s.slice(kept, from), inner.replace(/\r?\n/g, BREAK).replace(/ /g, PRE_SPACE).replace(/\t/g, PRE_SPACE.repeat(4)));
+    kept = c.index;
+    open.lastIndex = c.index + c[0].length;
+  }
+  parts.push(s.slice(kept));
+  return parts.join("");
+}
+
+/** The body's markup without its hidden spans (comments, scripts, styles, ...: below) and page numbers. */
 export function visibleBody(html: string): string {
-  return withoutHiddenSpans(bodyOf(html));
+  return withoutPageNumbers(withoutHiddenSpans(bodyOf(html)));
+}
+
+// A span that holds a printed page's number: Gutenberg's class "pagenum" (also "pageno",
+// "page-num"), an EPUB's epub:type="pagebreak" or role="doc-pagebreak".
+const PAGE_NUMBER = /\bclass\s*=\s*["'][^"']*\bpage-?(?:num|no)|\bepub:type\s*=\s*["'][^"']*\bpagebreak|\brole\s*=\s*["']doc-pagebreak/i;
+
+/**
+ * The markup without its page-number spans, each with what it holds (nested spans counted to
+ * its own closer). Past a span left unclosed (its closer searched to the end once) nothing more
+ * is dropped: the pass stays linear.
+ */
+function withoutPageNumbers(s: string): string {
+  const spans = /<(\/?)span\b[^>]*>/gi;
+  const parts: string[] = [];
+  let kept = 0;
+  for (let m = spans.exec(s); m; m = spans.exec(s)) {
+    if (m[1] || m[0].endsWith("/>") || !PAGE_NUMBER.test(m[0])) continue;
+    let depth = 1;
+    let end = -1;
+    for (let t = spans.exec(s); t; t = spans.exec(s)) {
+      if (t[0].endsWith("/>")) continue;
+      depth += t[1] ? -1 : 1;
+      if (depth === 0) {
+        end = t.index + t[0].length;
+        break;
+      }
+    }
+    parts.push(s.slice(kept, m.index));
+    if (end < 0) {
+      kept = m.index;
+      break;
+    }
+    kept = end;
+    spans.lastIndex = kept;
+  }
+  parts.push(s.slice(kept));
+  return parts.join("");
 }
 
 /**

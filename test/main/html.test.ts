@@ -12,7 +12,7 @@ import { describe, expect, it } from "vitest";
 import { ingest } from "../../main/library/ingest";
 import { readEpub } from "../../main/library/ingest/epub";
 import { readPackage } from "../../main/library/ingest/epub-package";
-import { readHtml, pageHead } from "../../main/library/ingest/html";
+import { MAX_HTML_CHAPTERS, readHtml, pageHead } from "../../main/library/ingest/html";
 import { readTxt } from "../../main/library/ingest/txt";
 import { decodeMarkup, declaredEncoding } from "../../main/library/ingest/markup-encoding";
 import { testDataDir } from "../../main/bench/test-data";
@@ -172,6 +172,17 @@ describe("html: refused and hostile files", () => {
     await expect(ingest("x.html", utf8(page("<img src='a.png'><script>x()</script>")))).rejects.toMatchObject({ code: "EMPTY_FILE" });
     await expect(ingest("x.doc", utf8("text"))).rejects.toMatchObject({ code: "UNSUPPORTED_FORMAT", message: expect.stringContaining(".html") });
     for (const ext of [".html", ".HTM", ".xhtml"]) expect((await ingest(`b${ext}`, utf8(page("<p>Hi.</p>")))).format).toBe("html");
+  });
+
+  it("a page of more headings than the reader lists: the deepest level left out, then the next", () => {
+    const entries = (n: number) => Array.from({ length: n }, (_, i) => `<h3>entry ${i}</h3><p>a word</p>`).join("");
+    const parts = Array.from({ length: 26 }, (_, i) => `<h2>${String.fromCharCode(65 + i)}</h2>${entries(100)}`).join("");
+    const dictionary = readHtml(utf8(page(parts)));
+    expect(dictionary.chapters.map((c) => c.title)).toEqual(Array.from({ length: 26 }, (_, i) => String.fromCharCode(65 + i)));
+    expect(readHtml(utf8(page(entries(MAX_HTML_CHAPTERS)))).chapters).toHaveLength(MAX_HTML_CHAPTERS);
+    const flat = readHtml(utf8(page(`<h1>x</h1><p>y</p>`.repeat(MAX_HTML_CHAPTERS + 1))));
+    expect(flat.chapters).toEqual([]);
+    expect(flat.text.length).toBeGreaterThan(6 * MAX_HTML_CHAPTERS);
   });
 
   it("many unclosed tags and headings read in one pass (a quadratic scan would take minutes)", () => {

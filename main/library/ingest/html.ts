@@ -24,6 +24,12 @@ import type { IngestOptions, Ingested } from "./types";
 
 /** Headings joined into one chapter's name at most (a title page's title, byline and edition). */
 const MAX_NAME_PARTS = 3;
+/**
+ * Chapters a page is divided into at most: past it (a dictionary's entries, a page of thousands
+ * of headings) the deepest level is left out, then the next; a page of more <h1>s than this has
+ * no chapters. The reader lists every chapter in one menu.
+ */
+export const MAX_HTML_CHAPTERS = 2000;
 
 export function readHtml(bytes: Uint8Array, opts: IngestOptions = {}): Ingested {
   if (looksBinary(bytes)) throw corrupt("HTML", "it holds binary data, not text");
@@ -96,7 +102,10 @@ export function sections(body: string, bookTitle: string | null): Sections {
   // A tag needs its ">": past the last one nothing is a heading (and the pattern below would
   // read to the end from each "<h1" there).
   const tagged = body.slice(0, body.lastIndexOf(">") + 1);
-  const cuts = [0, ...[...tagged.matchAll(/<h[1-3]\b[^>]*>/gi)].map((m) => m.index!), body.length];
+  const headings = [...tagged.matchAll(/<h([1-3])\b[^>]*>/gi)].map((m) => ({ at: m.index!, level: Number(m[1]) }));
+  let deepest = 3;
+  while (deepest > 0 && headings.filter((h) => h.level <= deepest).length > MAX_HTML_CHAPTERS) deepest--;
+  const cuts = [0, ...headings.filter((h) => h.level <= deepest).map((h) => h.at), body.length];
   const parts: string[] = [];
   const chapters: Chapter[] = [];
   let offset = 0;

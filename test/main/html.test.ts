@@ -12,7 +12,9 @@ import { describe, expect, it } from "vitest";
 import { ingest } from "../../main/library/ingest";
 import { readEpub } from "../../main/library/ingest/epub";
 import { readPackage } from "../../main/library/ingest/epub-package";
-import { MAX_HTML_CHAPTERS, readHtml, pageHead } from "../../main/library/ingest/html";
+import { readHtml, pageHead } from "../../main/library/ingest/html";
+import { MAX_CHAPTERS } from "../../main/library/ingest/chapters";
+import { readMd } from "../../main/library/ingest/md";
 import { readTxt } from "../../main/library/ingest/txt";
 import { decodeMarkup, declaredEncoding } from "../../main/library/ingest/markup-encoding";
 import { testDataDir } from "../../main/bench/test-data";
@@ -179,10 +181,13 @@ describe("html: refused and hostile files", () => {
     const parts = Array.from({ length: 26 }, (_, i) => `<h2>${String.fromCharCode(65 + i)}</h2>${entries(100)}`).join("");
     const dictionary = readHtml(utf8(page(parts)));
     expect(dictionary.chapters.map((c) => c.title)).toEqual(Array.from({ length: 26 }, (_, i) => String.fromCharCode(65 + i)));
-    expect(readHtml(utf8(page(entries(MAX_HTML_CHAPTERS)))).chapters).toHaveLength(MAX_HTML_CHAPTERS);
-    const flat = readHtml(utf8(page(`<h1>x</h1><p>y</p>`.repeat(MAX_HTML_CHAPTERS + 1))));
+    expect(readHtml(utf8(page(entries(MAX_CHAPTERS)))).chapters).toHaveLength(MAX_CHAPTERS);
+    const flat = readHtml(utf8(page(`<h1>x</h1><p>y</p>`.repeat(MAX_CHAPTERS + 1))));
     expect(flat.chapters).toEqual([]);
-    expect(flat.text.length).toBeGreaterThan(6 * MAX_HTML_CHAPTERS);
+    expect(flat.text.length).toBeGreaterThan(6 * MAX_CHAPTERS);
+    // markdown's headings alike
+    const md = Array.from({ length: 26 }, (_, i) => `## ${String.fromCharCode(65 + i)}\n\n` + Array.from({ length: 100 }, (_, k) => `### entry ${k}\n\na word\n`).join("\n")).join("\n");
+    expect(readMd(utf8(md)).chapters).toHaveLength(26);
   });
 
   it("many unclosed tags and headings read in one pass (a quadratic scan would take minutes)", () => {

@@ -116,11 +116,25 @@ function wrapsOnto(heading: string, next: string): boolean {
   return (UNFINISHED.test(heading) && words <= 4) || (words <= 2 && next.length <= 20 && !/\.$/.test(next));
 }
 
-/** Markdown ATX headings (# .. ###) as chapters. */
+/**
+ * Chapters a book's headings divide it into at most (markdown's, an HTML book's): past it (a
+ * dictionary's entries, a page of thousands of headings) the deepest level is left out, then
+ * the next. The reader lists every chapter in one menu.
+ */
+export const MAX_CHAPTERS = 2000;
+
+/** The deepest level (1-3) whose headings, with those above them, are at most MAX_CHAPTERS; 0 when even the first level's are more. */
+export function deepestListedLevel(levels: number[]): number {
+  let deepest = 3;
+  while (deepest > 0 && levels.filter((l) => l <= deepest).length > MAX_CHAPTERS) deepest--;
+  return deepest;
+}
+
+/** Markdown ATX headings (# .. ###) as chapters (at most MAX_CHAPTERS). */
 export function markdownChapters(text: string): Chapter[] {
-  return markdownHeadings(text)
-    .filter((h) => h.level <= 3)
-    .map(({ title, start }) => ({ title, start }));
+  const headings = markdownHeadings(text);
+  const deepest = deepestListedLevel(headings.map((h) => h.level));
+  return headings.filter((h) => h.level <= deepest).map(({ title, start }) => ({ title, start }));
 }
 
 /** Markdown ATX headings ("## Title ##"), outside code fences, with their level. */

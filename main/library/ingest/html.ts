@@ -16,6 +16,7 @@
 // "DC.Creator", else the "by Y" of that <title>.
 import type { Chapter } from "../../ipc/contract";
 import { decodeText, looksBinary } from "./decode";
+import { deepestListedLevel } from "./chapters";
 import { stripGutenbergChapters } from "./gutenberg";
 import { decodeEntities, htmlToText, visibleBody } from "./html-text";
 import { decodeMarkup } from "./markup-encoding";
@@ -24,12 +25,6 @@ import type { IngestOptions, Ingested } from "./types";
 
 /** Headings joined into one chapter's name at most (a title page's title, byline and edition). */
 const MAX_NAME_PARTS = 3;
-/**
- * Chapters a page is divided into at most: past it (a dictionary's entries, a page of thousands
- * of headings) the deepest level is left out, then the next; a page of more <h1>s than this has
- * no chapters. The reader lists every chapter in one menu.
- */
-export const MAX_HTML_CHAPTERS = 2000;
 
 export function readHtml(bytes: Uint8Array, opts: IngestOptions = {}): Ingested {
   if (looksBinary(bytes)) throw corrupt("HTML", "it holds binary data, not text");
@@ -103,8 +98,7 @@ export function sections(body: string, bookTitle: string | null): Sections {
   // read to the end from each "<h1" there).
   const tagged = body.slice(0, body.lastIndexOf(">") + 1);
   const headings = [...tagged.matchAll(/<h([1-3])\b[^>]*>/gi)].map((m) => ({ at: m.index!, level: Number(m[1]) }));
-  let deepest = 3;
-  while (deepest > 0 && headings.filter((h) => h.level <= deepest).length > MAX_HTML_CHAPTERS) deepest--;
+  const deepest = deepestListedLevel(headings.map((h) => h.level)); // at most MAX_CHAPTERS
   const cuts = [0, ...headings.filter((h) => h.level <= deepest).map((h) => h.at), body.length];
   const parts: string[] = [];
   const chapters: Chapter[] = [];

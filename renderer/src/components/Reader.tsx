@@ -1,5 +1,6 @@
 // The book's text, one chapter at a time (or 20,000-character pages when it has
-// no chapters), with chapter navigation; a chapter opens at its top. The passages
+// no chapters), with chapter navigation; a chapter opens at its top, a book where
+// it was being read (../reading-place). The passages
 // of one answer are marked: the last one's, or the one whose passage was clicked
 // in the chat (the reader jumps there and outlines it). When an answer ends, the
 // reader jumps to its strongest passage, unless the person has been moving
@@ -11,6 +12,7 @@ import { useStore } from "../store";
 import { api } from "../store/api";
 import type { DocumentInfo, FindMatch, Highlight, MessageInfo } from "../../../main/ipc/contract";
 import { FindBar } from "./FindBar";
+import { keepReadingPlace, readingPlace } from "../reading-place";
 
 const PAGE = 20_000;
 
@@ -44,7 +46,7 @@ export function Reader() {
   const latestStatus = useStore((s) => lastAnswer(s.messages)?.status ?? null);
   const sections = useMemo(() => (doc ? sectionsOf(doc) : []), [doc?.id, doc?.chars, doc?.chapters.length]);
   const [index, setIndex] = useState(0);
-  const [text, setText] = useState<{ start: number; text: string } | null>(null);
+  const [text, setText] = useState<{ documentId: number; start: number; text: string } | null>(null);
   // The answer whose passages are marked (null: the last one), and the passage outlined.
   const [shown, setShown] = useState<{ answerId: number | null; target: number | null }>({ answerId: null, target: null });
   const [offer, setOffer] = useState<{ answerId: number; offset: number; end: number } | null>(null);
@@ -58,6 +60,8 @@ export function Reader() {
   const [found, setFound] = useState<{ start: number; end: number } | null>(null); // the match shown
   const findInput = useRef<HTMLInputElement>(null);
   const findButton = useRef<HTMLButtonElement>(null);
+  const restoreScroll = useRef<number | null>(null); // a reopened book's scroll, for its section's text
+  const keepTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
 
   // `end`: where the passage ends; one that runs into the next section opens the one holding most of it
   const go = (offset: number, answerId: number | null, end?: number) => {
@@ -75,7 +79,11 @@ export function Reader() {
   };
 
   useEffect(() => {
-    setIndex(0);
+    const place = doc ? readingPlace(doc.id) : null;
+    const i = place ? sectionOf(sections, place.at) : -1;
+    setIndex(Math.max(0, i));
+    restoreScroll.current = i >= 0 ? place!.scroll : null;
+    clearTimeout(keepTimer.current);
     setShown({ answerId: null, target: null });
     pending.current = null;
     moved.current = false;
@@ -151,7 +159,7 @@ export function Reader() {
     let live = true;
     api()
       ["library.text"]({ documentId: doc.id, start: section.start, end: section.end })
-      .then((t) => live && setText({ start: t.start, text: t.text }))
+      .then((t) => live && setText({ documentId: t.documentId, start: t.start, text: t.text }))
       .catch(() => live && setText(null));
     return () => {
       live = false;
@@ -167,9 +175,19 @@ export function Reader() {
     const mark = inText ? (el.querySelector(".find-target") ?? el.querySelector(".hl-target")) : null;
     // centred, unless it is too tall to be seen whole: then from its first line
     if (mark) mark.scrollIntoView?.({ block: mark.getBoundingClientRect().height > 0.6 * el.clientHeight ? "start" : "center" });
-    else if (text !== lastText.current) el.scrollTop = 0;
+    else if (text !== lastText.current) el.scrollTop = (restoreScroll.current ?? 0) * Math.max(0, el.scrollHeight - el.clientHeight);
+    if (text !== lastText.current) restoreScroll.current = null;
     lastText.current = text;
   }, [text, shown, found]);
+  // where the book is being read: its section once shown, its scroll once the scrolling pauses
+  const keepPlace = () => {
+    const el = body.current;
+    if (!doc || text?.documentId !== doc.id || !el) return;
+    const room = el.scrollHeight - el.clientHeight;
+    keepReadingPlace(doc.id, { at: text.start, scroll: room > 0 ? Math.min(1, Math.max(0, el.scrollTop / room)) : 0 });
+  };
+  useEffect(keepPlace, [text]);
+  useEffect(() => () => clearTimeout(keepTimer.current), []);
 
   if (!doc) return <section className="reader muted">{empty ? "The library is empty: drop a book on the window to read it here." : "No book selected."}</section>;
   const offered = offer && sections[sectionOf(sections, offer.offset, offer.end)];
@@ -226,6 +244,10 @@ export function Reader() {
         ref={body}
         tabIndex={0}
         aria-label="Book text"
+        onScroll={() => {
+          clearTimeout(keepTimer.current);
+          keepTimer.current = setTimeout(keepPlace, 300);
+        }}
         onWheel={() => (moved.current = true)}
         onPointerDown={() => (moved.current = true)}
         onKeyDown={(e) => {

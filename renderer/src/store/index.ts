@@ -9,6 +9,7 @@ import { statsSlice } from "./stats-slice";
 import { uiSlice } from "./ui-slice";
 import { evalSlice } from "./eval-slice";
 import type { Store } from "./types";
+import { forgetReadingPlaces } from "../reading-place";
 
 export type { Store } from "./types";
 
@@ -26,7 +27,8 @@ const initial = useStore.getState();
 /** Back to the initial state (tests call this between cases). */
 export function resetStore() {
   useStore.setState(initial, true);
-  remember(null); // and the selection kept for the next page load
+  remember(null); // and the selection kept for the next page load, and the books' reading places
+  forgetReadingPlaces();
 }
 
 /** Subscribes the store to the contract's events; returns the unsubscribe. */

@@ -4,6 +4,7 @@ import { api, messageOf } from "./api";
 import { toBase64 } from "../transport/base64";
 import type { StoreApi } from "zustand";
 import type { Slice, Store } from "./types";
+import { forgetReadingPlace } from "../reading-place";
 
 export interface LibrarySlice {
   documents: DocumentInfo[];
@@ -140,6 +141,7 @@ export const librarySlice: Slice<LibrarySlice> = (set, get, store) => ({
     if (i < 0) return;
     const rest = documents.filter((d) => d.id !== id);
     set((s) => ({ documents: rest, progress: omit(s.progress, id) }));
+    forgetReadingPlace(id);
     if (selectedDocId !== id) return;
     // Its conversations leave the screen at once; the book that took its place in the list
     // (or the one before it, or none) is selected.

@@ -160,6 +160,24 @@ describe("html: title, author and chapters", () => {
     expect(doc.text.startsWith("An epigraph before any heading.\n\nWar and Peace\n\nby Leo Tolstoy")).toBe(true);
   });
 
+  it("a saved web page is read from its <main> or its one <article>; a short one, two articles or a Gutenberg page whole", () => {
+    const essay = Array.from({ length: 8 }, (_, i) => `<p>Paragraph ${i + 1} of the essay, long enough to be read as the page's content and not as a teaser.</p>`).join("");
+    const chrome = (inner: string) =>
+      `<header><nav><a href="/">Home</a> <a href="/about">About</a></nav></header><aside>Subscribe to our newsletter</aside>${inner}<footer>© The Site · Privacy · Cookies</footer>`;
+    const inMain = readHtml(utf8(page(chrome(`<main id="c"><article><h1>On Reading</h1>${essay}<article><p>A reader's comment.</p></article></article></main>`))));
+    expect(inMain.text.startsWith("On Reading\n\nParagraph 1 of the essay")).toBe(true);
+    expect(inMain.text).toContain("A reader's comment.");
+    expect(inMain.text).not.toMatch(/Home|Subscribe|Privacy/);
+    expect(inMain.chapters).toEqual([{ title: "On Reading", start: 0 }]);
+    const inArticle = readHtml(utf8(page(chrome(`<article><h1>On Reading</h1>${essay}</article>`))));
+    expect(inArticle.text).toBe(inMain.text.replace("\n\nA reader's comment.", ""));
+    // two articles (an index of posts), a teaser of a main, an unclosed main: the whole body
+    for (const inner of [`<article>${essay}</article><article>${essay}</article>`, `<main><p>Teaser.</p></main>${essay}`, `<main>${essay}`])
+      expect(readHtml(utf8(page(chrome(inner)))).text).toMatch(/^Home About\n\nSubscribe/);
+    const gutenberg = page(`<p>Title: A Book</p><div>*** START OF THE PROJECT GUTENBERG EBOOK A BOOK ***</div><main>${essay}</main><div>*** END OF THE PROJECT GUTENBERG EBOOK A BOOK ***</div>`);
+    expect(readHtml(utf8(gutenberg))).toMatchObject({ title: "A Book", boilerplateSkipped: true });
+  });
+
   it("scripts, styles, comments and the head are not text; a heading inside them is no chapter", () => {
     const body = `<script>document.write("<h2>Not a chapter</h2>")</script><!-- <h2>Nor this</h2> --><style>h2 { color: red }</style><h2>Real</h2><p>Text &amp; more.</p>`;
     const doc = readHtml(utf8(page(body, "<title>T</title>")));

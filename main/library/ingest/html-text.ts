@@ -103,16 +103,7 @@ function withoutPageNumbers(s: string): string {
   let kept = 0;
   for (let m = spans.exec(s); m; m = spans.exec(s)) {
     if (m[1] || m[0].endsWith("/>") || !PAGE_NUMBER.test(m[0])) continue;
-    let depth = 1;
-    let end = -1;
-    for (let t = spans.exec(s); t; t = spans.exec(s)) {
-      if (t[0].endsWith("/>")) continue;
-      depth += t[1] ? -1 : 1;
-      if (depth === 0) {
-        end = t.index + t[0].length;
-        break;
-      }
-    }
+    const end = elementEnd(s, "span", m.index + m[0].length);
     parts.push(s.slice(kept, m.index));
     if (end < 0) {
       kept = m.index;
@@ -123,6 +114,23 @@ function withoutPageNumbers(s: string): string {
   }
   parts.push(s.slice(kept));
   return parts.join("");
+}
+
+/**
+ * Where the element whose opening tag ends at `from` ends (past its closing tag, elements of
+ * its name inside it counted), or -1 when it is not closed. Self-closing tags ("<span/>") hold
+ * nothing.
+ */
+export function elementEnd(s: string, tag: string, from: number): number {
+  const tags = new RegExp(`<(/?)${tag}\\b[^>]*>`, "gi");
+  tags.lastIndex = from;
+  let depth = 1;
+  for (let t = tags.exec(s); t; t = tags.exec(s)) {
+    if (t[0].endsWith("/>")) continue;
+    depth += t[1] ? -1 : 1;
+    if (depth === 0) return t.index + t[0].length;
+  }
+  return -1;
 }
 
 /**

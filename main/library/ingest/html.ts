@@ -10,6 +10,10 @@
 // the first (a title page). Gutenberg's header and licence are dropped as in its
 // EPUBs.
 //
+// A saved web page that marks its content (its <main>, or its one <article>) is
+// read from there: the site's menus, sidebars and footer around it are not the
+// text. A Gutenberg book is read whole (its header names it).
+//
 // Title: the Gutenberg header's "Title:", else the page's <title> (Gutenberg's
 // "The Project Gutenberg eBook of X, by Y" read as X by Y), else its first
 // <h1>. Author: the header's "Author:", else <meta name="author"> or
@@ -18,7 +22,7 @@ import type { Chapter } from "../../ipc/contract";
 import { decodeText, looksBinary } from "./decode";
 import { deepestListedLevel } from "./chapters";
 import { stripGutenbergChapters } from "./gutenberg";
-import { decodeEntities, htmlToText, visibleBody } from "./html-text";
+import { decodeEntities, elementEnd, htmlToText, visibleBody } from "./html-text";
 import { decodeMarkup } from "./markup-encoding";
 import { corrupt, empty } from "./errors";
 import type { IngestOptions, Ingested } from "./types";
@@ -30,7 +34,7 @@ export function readHtml(bytes: Uint8Array, opts: IngestOptions = {}): Ingested 
   if (looksBinary(bytes)) throw corrupt("HTML", "it holds binary data, not text");
   const html = decodeMarkup(bytes, (b) => decodeText(b).text);
   const head = pageHead(html);
-  const { text: joined, chapters: found, firstH1 } = sections(visibleBody(html), head.title);
+  const { text: joined, chapters: found, firstH1 } = sections(mainContent(visibleBody(html)), head.title);
   const g = opts.skipBoilerplate === false ? null : stripGutenbergChapters(joined, found);
   const text = g?.text ?? joined;
   if (!text.trim()) throw empty("HTML file");
@@ -42,6 +46,24 @@ export function readHtml(bytes: Uint8Array, opts: IngestOptions = {}): Ingested 
     chapters: g?.chapters ?? found,
     boilerplateSkipped: g?.skipped ?? false,
   };
+}
+
+const GUTENBERG_START = /\*\*\*\s*START OF (?:THE|THIS) PROJECT GUTENBERG/i;
+/** Text a page's <main> or <article> must hold to be read alone (a short one is a teaser). */
+const MIN_MAIN_CHARS = 500;
+
+/** The markup of the page's main content (see the file comment), else the whole body's. */
+export function mainContent(body: string): string {
+  if (GUTENBERG_START.test(body)) return body;
+  const main = /<main\b[^>]*>/i.exec(body);
+  const articles = [...body.matchAll(/<article\b[^>]*>/gi)];
+  const open = main ?? (articles.length === 1 ? articles[0] : null);
+  if (!open) return body;
+  const from = open.index + open[0].length;
+  const end = elementEnd(body, main ? "main" : "article", from);
+  if (end < 0) return body;
+  const inner = body.slice(from, end);
+  return htmlToText(inner).text.length >= MIN_MAIN_CHARS ? inner : body;
 }
 
 interface PageHead {

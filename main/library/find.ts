@@ -21,7 +21,7 @@ export interface FoldedText {
   folded: string;
   /**
    * Marks, three ints each, in order: a folded length n, the source offset whose character's
-   * fold starts there, and the fold's state before it (FoldState's bits). One at least every
+   * fold starts there, and the fold's state before it (SPACE_BIT, DASH_BIT). One at least every
    * MARK_EVERY folded characters, the first at (0, 0, 0).
    */
   marks: Int32Array;
@@ -92,7 +92,7 @@ class Folder {
     private readonly mark: ((n: number, from: number, state: number) => void) | null,
   ) {}
 
-  /** Folds text[i..to) (to past a code point's end), or until n reaches stopAt; returns where it stopped. */
+  /** Folds text from i up to `to` (a surrogate pair across `to` whole), or until n reaches stopAt; returns where it stopped. */
   run(i: number, to: number, stopAt = Infinity): number {
     const text = this.text;
     let nextMark = this.mark ? this.n : Infinity;

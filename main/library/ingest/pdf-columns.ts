@@ -35,7 +35,7 @@ export function columnsAsOne(pages: PdfLine[][]): OneColumn[] {
   });
 }
 
-/** Half a line's size, the slack in where a column's lines start and end. */
+/** A third of a line's size: the slack in where a column's lines start and end. */
 const tolerance = (lines: PdfLine[]) => 0.3 * mode(lines.map((l) => sizeKey(l.size)));
 
 /** The page's lines as one column, its second column starting at `start`. */

@@ -1,6 +1,7 @@
 // @vitest-environment happy-dom
 // A conversation exported as Markdown (renderer/src/export-conversation.ts): the
-// text itself, the file's name, and the chat's Export button saving it.
+// text itself, the file's name, and the chat's Export button saving it; and one
+// answer copied (renderer/src/copy-text.ts).
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { App } from "../../renderer/src/components/App";
@@ -116,5 +117,29 @@ describe("export: the button", () => {
     expect(text).toContain("1. CHAPTER I. Down the Rabbit-Hole: “a White Rabbit with pink eyes”");
     useStore.setState({ messages: [...messages, msg({ id: 6, status: "streaming" })] });
     await waitFor(() => expect((button as HTMLButtonElement).disabled).toBe(true));
+  });
+
+  it("Copy puts an answer on the clipboard without its thinking; the copy command where there is no clipboard; a failure said", async () => {
+    const written: string[] = [];
+    Object.defineProperty(navigator, "clipboard", { configurable: true, value: { writeText: async (t: string) => void written.push(t) } });
+    render(<App />);
+    const buttons = await screen.findAllByTestId("copy-answer");
+    expect(buttons).toHaveLength(3); // each finished answer with text
+    fireEvent.click(buttons[0]);
+    await waitFor(() => expect(buttons[0].textContent).toBe("Copied"));
+    expect(written).toEqual(["A rabbit in a waistcoat."]);
+    await waitFor(() => expect(buttons[0].textContent).toBe("Copy"), { timeout: 3000 });
+
+    // no Clipboard API (not a secure context): the copy command over a selected text box
+    Object.defineProperty(navigator, "clipboard", { configurable: true, value: undefined });
+    const copied: string[] = [];
+    document.execCommand = vi.fn(() => (copied.push((document.activeElement as HTMLTextAreaElement).value), true));
+    fireEvent.click(buttons[1]);
+    await waitFor(() => expect(buttons[1].textContent).toBe("Copied"));
+    expect(copied).toEqual(["It ran"]);
+    expect(document.querySelectorAll("textarea[readonly]")).toHaveLength(0); // the box is gone
+    document.execCommand = vi.fn(() => false);
+    fireEvent.click(buttons[2]);
+    await waitFor(() => expect(buttons[2].textContent).toBe("Could not copy"));
   });
 });

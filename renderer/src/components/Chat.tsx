@@ -1,6 +1,7 @@
-// The conversation: messages (assistant answers stream in place), the question
-// box, send / stop / regenerate, the conversation's system prompt, and its
-// export as a Markdown file (../export-conversation).
+// The conversation: messages (assistant answers stream in place, each with a
+// Copy button once done), the question box, send / stop / regenerate, the
+// conversation's system prompt, and its export as a Markdown file
+// (../export-conversation).
 import { useEffect, useLayoutEffect, useRef, useState } from "react";
 import { useFocusHandoff } from "../focus-handoff";
 import { useStore } from "../store";
@@ -8,6 +9,7 @@ import type { EngineActivity, MessageInfo } from "../../../main/ipc/contract";
 import { DOING, int, ms, rate } from "../format";
 import { splitThinking } from "../thinking";
 import { conversationMarkdown, download, exportFileName } from "../export-conversation";
+import { copyText } from "../copy-text";
 import { sectionOf, sectionsOf } from "./Reader";
 
 /** How near the bottom (px) still counts as following the answer as it streams. */
@@ -227,6 +229,7 @@ function Message({ m }: { m: MessageInfo }) {
       </div>
       {m.role === "assistant" && m.status !== "streaming" && (
         <div className="meta muted small">
+          {text && <CopyButton text={text} />}
           {m.status === "stopped" && <span className="badge">stopped</span>}
           {m.status === "interrupted" && <span className="badge">interrupted (app closed)</span>}
           {m.status === "error" && <span className="badge error">error</span>}
@@ -255,6 +258,21 @@ function Message({ m }: { m: MessageInfo }) {
         </ol>
       )}
     </div>
+  );
+}
+
+/** Copies an answer (without a reasoning model's thinking) and says whether it could. */
+function CopyButton({ text }: { text: string }) {
+  const [done, setDone] = useState<"copied" | "failed" | null>(null);
+  useEffect(() => {
+    if (!done) return;
+    const t = setTimeout(() => setDone(null), 1500);
+    return () => clearTimeout(t);
+  }, [done]);
+  return (
+    <button type="button" className="copy" data-testid="copy-answer" title="Copy the answer" onClick={() => void copyText(text).then((ok) => setDone(ok ? "copied" : "failed"))}>
+      {done === "copied" ? "Copied" : done === "failed" ? "Could not copy" : "Copy"}
+    </button>
   );
 }
 

@@ -572,7 +572,7 @@ describe("EPUB chapter markup", () => {
   });
   it("table cells are words apart; a <pre> keeps its lines and spaces; a printed page's number is dropped", () => {
     expect(htmlToText("<table><caption>Ages</caption><tr><th>Name</th><th>Age</th></tr><tr><td>Alice</td><td>7</td></tr></table>").text).toBe("Ages\n\nName Age\n\nAlice 7");
-    expect(htmlToText("<p>Code:</p><pre>\nfor x in xs:\n    print(x)\n\n\tdone &amp; <b>bold</b></pre><p>After   it.</p>").text).toBe(
+    expect(htmlToText("<p>Code:</p><pre>\nfor x in xs:\n    print(x)\n\n\tdone &amp; <b>bold</b>\n\n</pre><p>After   it.</p>").text).toBe(
       "Code:\n\nfor x in xs:\n    print(x)\n\n    done & bold\n\nAfter it.",
     );
     const gutenberg = `<p>the Queen said<span class="pagenum"><a id="Page_12">[Pg 12]</a></span> to the Knave,</p><p>at the end of the<span class='pagenum' id="Page_13">[13]</span> line <span class="smcap">Rabbit</span>.</p>`;

@@ -26,7 +26,8 @@ const BLOCK = /^(p|div|h[1-6]|li|ul|ol|blockquote|section|article|header|footer|
 const CELL = /^(td|th)$/i;
 
 // Private markers until the end of htmlToText: a line break (<br>, a <pre>'s newline) and a
-// <pre>'s space, which the white space collapsing in between must not touch.
+// <pre>'s space, which the white space collapsing in between must not touch (a book's own
+// U+2028 reads as a line break, its own U+E000, a private-use character, as a space).
 const BREAK = "\u2028";
 const PRE_SPACE = "\uE000";
 
@@ -61,8 +62,8 @@ export function htmlToText(html: string): HtmlText {
 
 /**
  * The markup with each closed <pre>'s newlines and blanks made the private markers (its first
- * newline dropped, as a browser drops it). Each <pre>'s closer is searched once: past an
- * unclosed one nothing is preserved.
+ * newline dropped, as a browser drops it, and the white space it ends with). Each <pre>'s
+ * closer is searched once: past an unclosed one nothing is preserved.
  */
 function preservingPre(s: string): string {
   const open = /<pre\b[^>]*>/gi;
@@ -74,7 +75,7 @@ function preservingPre(s: string): string {
     close.lastIndex = from;
     const c = close.exec(s);
     if (!c) break;
-    const inner = s.slice(from, c.index).replace(/^\r?\n/, "");
+    const inner = s.slice(from, c.index).replace(/^\r?\n/, "").trimEnd();
     parts.push(s.slice(kept, from), inner.replace(/\r?\n/g, BREAK).replace(/ /g, PRE_SPACE).replace(/\t/g, PRE_SPACE.repeat(4)));
     kept = c.index;
     open.lastIndex = c.index + c[0].length;

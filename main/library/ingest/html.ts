@@ -1,7 +1,7 @@
 // HTML books (.html, .htm, .xhtml): a Project Gutenberg HTML edition, a saved
 // article, a book exported as one page. The page's visible text comes from
-// ./html-text, as an EPUB chapter's does (comments, scripts, styles and the head
-// dropped; blocks become paragraphs, <br> a line break). Nothing is fetched or run.
+// ./html-text, as an EPUB chapter's does (what is hidden dropped, blocks made
+// paragraphs, <br> a line break, a <pre> kept as set). Nothing is fetched or run.
 //
 // Chapters are the <h1>-<h3> headings. A heading with nothing under it but a
 // deeper heading (a part's title before its first chapter; a title page's title,
@@ -48,6 +48,7 @@ export function readHtml(bytes: Uint8Array, opts: IngestOptions = {}): Ingested 
   };
 }
 
+/** Gutenberg's start marker in a page's markup (inside its element, so not at a line's start as ./gutenberg looks for it in text). */
 const GUTENBERG_START = /\*\*\*\s*START OF (?:THE|THIS) PROJECT GUTENBERG/i;
 /** Text a page's <main> or <article> must hold to be read alone (a short one is a teaser). */
 const MIN_MAIN_CHARS = 500;

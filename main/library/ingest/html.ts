@@ -32,7 +32,11 @@ const MAX_NAME_PARTS = 3;
 
 export function readHtml(bytes: Uint8Array, opts: IngestOptions = {}): Ingested {
   if (looksBinary(bytes)) throw corrupt("HTML", "it holds binary data, not text");
-  const html = decodeMarkup(bytes, (b) => decodeText(b).text);
+  return htmlBook(decodeMarkup(bytes, (b) => decodeText(b).text), opts);
+}
+
+/** An HTML page's text, chapters, title and author (see the file comment). */
+export function htmlBook(html: string, opts: IngestOptions = {}): Ingested {
   const head = pageHead(html);
   const { text: joined, chapters: found, firstH1 } = sections(mainContent(visibleBody(html)), head.title);
   const g = opts.skipBoilerplate === false ? null : stripGutenbergChapters(joined, found);

@@ -8,6 +8,7 @@ import { readMd } from "./md";
 import { readEpub } from "./epub";
 import { readPdf } from "./pdf";
 import { readHtml } from "./html";
+import { readMhtml } from "./mhtml";
 import { empty, unsupported } from "./errors";
 import type { IngestOptions, Ingested } from "./types";
 
@@ -23,6 +24,8 @@ const READERS: Record<string, (b: Uint8Array, o: IngestOptions) => Ingested | Pr
   ".html": readHtml,
   ".htm": readHtml,
   ".xhtml": readHtml,
+  ".mhtml": readMhtml,
+  ".mht": readMhtml,
 };
 
 export const SUPPORTED_EXTENSIONS = Object.keys(READERS);

@@ -3,7 +3,7 @@
 import { useRef, useState } from "react";
 import { useStore } from "../store";
 
-export const ACCEPT = ".txt,.md,.markdown,.epub,.pdf,.html,.htm,.xhtml";
+export const ACCEPT = ".txt,.md,.markdown,.epub,.pdf,.html,.htm,.xhtml,.mhtml,.mht";
 
 export function DropZone() {
   const importFiles = useStore((s) => s.importFiles);

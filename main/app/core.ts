@@ -467,6 +467,11 @@ export class AppCore {
         const d = this.requireDoc(documentId);
         return this.finder.find(documentId, () => lib.documents.text(documentId, 0, d.chars) ?? "", query, limit);
       },
+      "library.findAll": ({ query }) =>
+        this.finder.findInBooks(
+          lib.documents.list().map((d) => ({ documentId: d.id, text: () => lib.documents.text(d.id, 0, d.chars) ?? "" })),
+          query,
+        ),
       "library.read": ({ documentId, fresh }) => {
         this.requireDoc(documentId);
         this.requireModel();

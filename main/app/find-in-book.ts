@@ -1,33 +1,38 @@
 // library.find: the places a book holds a phrase (main/library/find.ts), each with
-// a few words around it for a list of results. A book's folded text is kept for
-// the book searched last: a person searching looks for several phrases in one book.
-// It is folded a slice at a time between turns of the event loop (a long book's
-// fold would otherwise hold up an answer streaming to the window); searches that
-// come while it folds wait for that one fold.
+// a few words around it for a list of results; library.findAll: which books hold
+// it, with how many matches and the first. Books' folded texts are kept for the
+// books searched last, up to FOLD_CACHE_CHARS characters in all (the last one
+// searched always, whatever its size): a person searching looks for several
+// phrases in one book, or one phrase in all of them.
+// A book is folded a slice at a time between turns of the event loop (a long
+// book's fold would otherwise hold up an answer streaming to the window);
+// searches that come while it folds wait for that one fold.
 import { setImmediate as nextTurn } from "node:timers/promises";
-import type { FindMatch, FindResult } from "../ipc/contract";
+import type { BookMatches, FindMatch, FindResult, LibraryFindResult } from "../ipc/contract";
 import { findAll, foldTextInSlices, type FoldedText } from "../library/find";
 
 /** Matches counted past the ones returned: "1,000+ matches" is all a list needs to say. */
 export const FIND_COUNT_CAP = 10_000;
+/** Characters of books kept folded (~1 byte each for Latin text, 2 for others, and 1/16 of that for marks). */
+export const FOLD_CACHE_CHARS = 32 * 1024 * 1024;
 const DEFAULT_LIMIT = 200;
 /** Characters of context on each side of a match. */
 const AROUND = 70;
 
-export class BookFinder {
-  private kept: { documentId: number; text: Promise<FoldedText> } | null = null;
+/** A book to search: its id, and its text when it is not kept folded. */
+export interface Searchable {
+  documentId: number;
+  text: () => string;
+}
 
-  /** `text()` gives the book's text when it is not the one kept. */
+export class BookFinder {
+  /** Folded books, the one searched last at the end. */
+  private kept = new Map<number, { text: Promise<FoldedText>; chars: number }>();
+
+  constructor(private readonly budgetChars = FOLD_CACHE_CHARS) {}
+
   async find(documentId: number, text: () => string, query: string, limit = DEFAULT_LIMIT): Promise<FindResult> {
-    if (this.kept?.documentId !== documentId) {
-      const folding = foldTextInSlices(text(), () => nextTurn());
-      this.kept = { documentId, text: folding };
-      // a failed fold is not kept: the next search folds again
-      folding.catch(() => {
-        if (this.kept?.text === folding) this.kept = null;
-      });
-    }
-    const folded = await this.kept.text;
+    const folded = await this.folded({ documentId, text });
     const { matches, total } = findAll(folded, query, limit, FIND_COUNT_CAP + 1);
     return {
       documentId,
@@ -38,9 +43,52 @@ export class BookFinder {
     };
   }
 
+  /** The books holding the phrase, those with the most matches first (ties in the order given). */
+  async findInBooks(books: Searchable[], query: string): Promise<LibraryFindResult> {
+    const found: BookMatches[] = [];
+    for (const book of books) {
+      const folded = await this.folded(book);
+      const { matches, total } = findAll(folded, query, 1, FIND_COUNT_CAP + 1);
+      if (total === 0) continue;
+      const first = around(folded.source, matches[0].start, matches[0].end);
+      found.push({ documentId: book.documentId, total: Math.min(total, FIND_COUNT_CAP), capped: total > FIND_COUNT_CAP, first });
+    }
+    return { query, books: found.sort((a, b) => b.total - a.total) };
+  }
+
   /** A removed book's text is not kept. */
   forget(documentId: number): void {
-    if (this.kept?.documentId === documentId) this.kept = null;
+    this.kept.delete(documentId);
+  }
+
+  /** The book folded: kept, or folded now and kept (the longest-unsearched books leave past the budget). */
+  private folded(book: Searchable): Promise<FoldedText> {
+    const hit = this.kept.get(book.documentId);
+    if (hit) {
+      this.kept.delete(book.documentId); // to the end: searched last
+      this.kept.set(book.documentId, hit);
+      return hit.text;
+    }
+    const source = book.text();
+    const entry = { text: foldTextInSlices(source, () => nextTurn()), chars: source.length };
+    this.kept.set(book.documentId, entry);
+    // a failed fold is not kept: the next search folds again
+    entry.text.catch(() => {
+      if (this.kept.get(book.documentId) === entry) this.kept.delete(book.documentId);
+    });
+    let chars = 0;
+    for (const e of this.kept.values()) chars += e.chars;
+    for (const [id, e] of this.kept) {
+      if (chars <= this.budgetChars || id === book.documentId) break;
+      this.kept.delete(id);
+      chars -= e.chars;
+    }
+    return entry.text;
+  }
+
+  /** The books kept folded, the one searched last at the end (for tests). */
+  keptBooks(): number[] {
+    return [...this.kept.keys()];
   }
 }
 

@@ -23,6 +23,7 @@ const METHODS = [
   "library.remove",
   "library.text",
   "library.find",
+  "library.findAll",
   "library.read",
   "library.cancel",
   "chat.list",

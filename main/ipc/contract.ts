@@ -109,6 +109,20 @@ export interface FindResult {
   capped: boolean;
 }
 
+/** A book's matches of a phrase looked up in every book: how many, and the first in context. */
+export interface BookMatches {
+  documentId: number;
+  total: number;
+  capped: boolean;
+  first: FindMatch;
+}
+
+/** The books holding a phrase (none listed that holds none), those with the most matches first. */
+export interface LibraryFindResult {
+  query: string;
+  books: BookMatches[];
+}
+
 /** A passage the model attended to: character range in the document, summed weight. */
 export interface Highlight {
   start: number;
@@ -340,6 +354,8 @@ export interface Requests {
   "library.text": { params: { documentId: number; start?: number; end?: number }; result: TextSlice };
   /** Where the book holds a phrase: case, accents, curly quotes and line breaks aside (main/library/find.ts). */
   "library.find": { params: { documentId: number; query: string; limit?: number }; result: FindResult };
+  /** Which books hold a phrase, folded as library.find folds it. */
+  "library.findAll": { params: { query: string }; result: LibraryFindResult };
   /**
    * Tokenize + prefill (+ index) the document; progress arrives as doc.progress events. A book
    * saved for the loaded model opens its saved read (as much of the book as it held then, what

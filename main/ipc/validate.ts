@@ -89,6 +89,7 @@ export const requestSchemas = {
   "library.remove": obj({ documentId: id }),
   "library.text": obj({ documentId: id }, { start: int({ min: 0, max: 1 << 30 }), end: int({ min: 0, max: 1 << 30 }) }),
   "library.find": obj({ documentId: id, query: str({ min: 1, max: LIMITS.maxFindChars }) }, { limit: int({ min: 1, max: LIMITS.maxFindMatches }) }),
+  "library.findAll": obj({ query: str({ min: 1, max: LIMITS.maxFindChars }) }),
   "library.read": obj({ documentId: id }, { fresh: bool }),
   "library.cancel": readToCancel,
   "chat.list": obj({ documentId: id }),

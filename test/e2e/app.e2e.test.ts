@@ -276,7 +276,7 @@ describe.skipIf(missing.length > 0)("tome in a browser (e2e)", () => {
     }
   });
 
-  it("finds a phrase anywhere in the book and shows it in its chapter, marked", async () => {
+  it("finds a phrase anywhere in the book and shows it in its chapter, marked; then in every book", async () => {
     await page.keyboard.press("Control+f");
     const input = page.getByTestId("find-input");
     await input.fill("oh dear! oh dear! i shall be late"); // case aside
@@ -287,6 +287,10 @@ describe.skipIf(missing.length > 0)("tome in a browser (e2e)", () => {
     await shot(page, "05b-found");
     await input.press("Escape");
     await expect.poll(() => page.getByTestId("find-mark").count()).toBe(0);
+    // every book: the txt, html and pdf hold it; the EPUB, another edition, has "I shall be too late"
+    await page.getByTestId("library-search").fill("oh dear! oh dear! i shall be late");
+    await waitText(page.getByTestId("library-search-count"), /^3 books hold it$/);
+    await page.getByTestId("library-search").press("Escape");
   });
 
   it("exports the conversation as a Markdown file", async () => {

@@ -58,6 +58,7 @@ describe("envelope", () => {
       "library.remove": { documentId: 1 },
       "library.text": { documentId: 1, start: 0, end: 10 },
       "library.find": { documentId: 1, query: "rabbit" },
+      "library.findAll": { query: "rabbit" },
       "library.read": { documentId: 1 },
       "library.cancel": { jobId: "0b6e-12" },
       "chat.list": { documentId: 1 },

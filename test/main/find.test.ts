@@ -10,7 +10,7 @@ import { around, BookFinder, FIND_COUNT_CAP } from "../../main/app/find-in-book"
 import { ingest } from "../../main/library/ingest";
 import { testDataDir } from "../../main/bench/test-data";
 import { b64, makeCore, type TestCore } from "./helpers/core";
-import type { DocumentInfo, FindResult } from "../../main/ipc/contract";
+import type { DocumentInfo, FindResult, LibraryFindResult } from "../../main/ipc/contract";
 
 const data = testDataDir();
 const slices = (text: string, query: string) => findAll(foldText(text), query, 100).matches.map((m) => text.slice(m.start, m.end));
@@ -130,6 +130,36 @@ describe("find: matches in context", () => {
     expect([many.matches.length, many.total, many.capped]).toEqual([3, FIND_COUNT_CAP, true]);
   });
 
+  it("keeps the books searched last up to its budget, the one searched last whatever its size", async () => {
+    const f = new BookFinder(100);
+    const book = (n: number, s: string) => ({ documentId: n, text: () => s });
+    await f.findInBooks([book(1, "a".repeat(40)), book(2, "b".repeat(40))], "a");
+    expect(f.keptBooks()).toEqual([1, 2]);
+    await f.find(1, () => "unused", "a"); // searched again: last
+    expect(f.keptBooks()).toEqual([2, 1]);
+    await f.find(3, () => "c".repeat(40), "c"); // 120 > 100: the book searched longest ago leaves
+    expect(f.keptBooks()).toEqual([1, 3]);
+    await f.find(4, () => "d".repeat(500), "d"); // over the budget alone: kept, alone
+    expect(f.keptBooks()).toEqual([4]);
+  });
+
+  it("which books hold a phrase: counts, the first match in context, most matches first; books without none listed", async () => {
+    const f = new BookFinder();
+    const books = [
+      { documentId: 1, text: () => "No felines here." },
+      { documentId: 2, text: () => "One Cat sat." },
+      { documentId: 3, text: () => "A cat, a CAT, and a cát." },
+      { documentId: 4, text: () => "x cat ".repeat(FIND_COUNT_CAP + 3) },
+    ];
+    const r = await f.findInBooks(books, "cat");
+    expect(r.books.map((b) => [b.documentId, b.total, b.capped])).toEqual([
+      [4, FIND_COUNT_CAP, true],
+      [3, 3, false],
+      [2, 1, false],
+    ]);
+    expect(r.books[2].first).toEqual({ start: 4, end: 7, before: "One ", match: "Cat", after: " sat." });
+  });
+
   it("folds a long book between turns of the event loop; searches meanwhile wait for that one fold", async () => {
     const f = new BookFinder();
     let reads = 0;
@@ -171,5 +201,24 @@ describe("find: library.find", () => {
     expect(await code({ documentId: 999, query: "a" })).toBe("NOT_FOUND");
     await t.core.call("library.remove", { documentId: d.id });
     expect(await code({ documentId: d.id, query: "a" })).toBe("NOT_FOUND");
+  });
+
+  it("library.findAll: the books that hold a phrase; a removed book is not searched; bad requests refused", async () => {
+    t = makeCore();
+    const a = (await t.core.call("library.import", { name: "a.txt", dataBase64: b64("The White Rabbit, and the white rabbit again.\n") })) as DocumentInfo;
+    const b = (await t.core.call("library.import", { name: "b.txt", dataBase64: b64("A rabbit-hole. The WHITE\nRABBIT ran.\n") })) as DocumentInfo;
+    await t.core.call("library.import", { name: "c.txt", dataBase64: b64("Nothing of the kind.\n") });
+    const r = (await t.core.call("library.findAll", { query: "white rabbit" })) as LibraryFindResult;
+    expect(r.books.map((x) => [x.documentId, x.total, x.first.match])).toEqual([
+      [a.id, 2, "White Rabbit"],
+      [b.id, 1, "WHITE RABBIT"],
+    ]);
+    await t.core.call("library.remove", { documentId: a.id });
+    const after = (await t.core.call("library.findAll", { query: "white rabbit" })) as LibraryFindResult;
+    expect(after.books.map((x) => x.documentId)).toEqual([b.id]);
+    const code = (p: unknown) => t.core.call("library.findAll", p as never).then(() => "OK", (e: { code?: string }) => e.code);
+    expect(await code({ query: "" })).toBe("BAD_REQUEST");
+    expect(await code({ query: "x".repeat(501) })).toBe("BAD_REQUEST");
+    expect(await code({})).toBe("BAD_REQUEST");
   });
 });

@@ -11,12 +11,15 @@ const TYPING_MS = 250;
 const MIN_QUERY = 2;
 
 export function FindBar({
+  initialQuery,
   documentId,
   sectionTitle,
   onShow,
   onClose,
   inputRef,
 }: {
+  /** The phrase to find at once (a library search's, for the book chosen from its results). */
+  initialQuery?: string;
   documentId: number;
   /** The title of the section holding an offset. */
   sectionTitle: (offset: number) => string;
@@ -24,7 +27,7 @@ export function FindBar({
   onClose: () => void;
   inputRef: RefObject<HTMLInputElement | null>;
 }) {
-  const [query, setQuery] = useState("");
+  const [query, setQuery] = useState(initialQuery ?? "");
   const [result, setResult] = useState<FindResult | null>(null);
   const [current, setCurrent] = useState(-1);
   const [listOpen, setListOpen] = useState(true);

@@ -1,5 +1,5 @@
-// The books: list, selection, status of the selected one, read progress, and
-// the conversations about it. Removing a book or a conversation asks first,
+// The books: list, selection, a search of them all (./LibrarySearch), status of
+// the selected one, read progress, and the conversations about it. Removing a book or a conversation asks first,
 // naming what goes with it.
 import { useLayoutEffect, useRef, useState } from "react";
 import type { ConversationInfo, DocumentInfo } from "../../../main/ipc/contract";
@@ -7,6 +7,7 @@ import { shownDocState } from "../doc-state";
 import { useStore } from "../store";
 import { api } from "../store/api";
 import { DropZone } from "./DropZone";
+import { LibrarySearch } from "./LibrarySearch";
 import { DocStatus, stateLabel } from "./DocStatus";
 
 // After a removal: the book or conversation now selected, else the way to add a book.
@@ -49,6 +50,7 @@ export function Library() {
     <section className="library">
       <h2>Library</h2>
       <DropZone />
+      {documents.length > 1 && <LibrarySearch />}
       <ul className="doc-list">
         {documents.map((d) => (
           <li key={d.id} className={d.id === selected ? "selected" : ""}>

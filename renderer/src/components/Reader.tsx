@@ -98,6 +98,8 @@ export function Reader() {
     requestAnimationFrame(() => findInput.current?.select());
   };
   const findRequests = useStore((s) => s.findRequests);
+  const findQuery = useStore((s) => s.findQuery);
+  const clearFindQuery = useStore((s) => s.clearFindQuery);
   useEffect(() => {
     if (findRequests > 0 && doc) openFind();
   }, [findRequests]);
@@ -123,6 +125,7 @@ export function Reader() {
   // the focus goes back to the Find button (the input it was in leaves)
   const closeFind = () => {
     setFinding(false);
+    clearFindQuery();
     setFound(null);
     findButton.current?.focus();
   };
@@ -221,6 +224,8 @@ export function Reader() {
       </header>
       {finding && (
         <FindBar
+          key={findQuery?.seq ?? 0}
+          initialQuery={findQuery?.text}
           documentId={doc.id}
           sectionTitle={(offset) => sections[sectionOf(sections, offset)]?.title ?? ""}
           onShow={showMatch}

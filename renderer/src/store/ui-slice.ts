@@ -18,8 +18,10 @@ export interface UiSlice {
    *  up. It stays set through the reconnection attempts (connecting, closed, connecting, ...). */
   lostAt: number | null;
   settingsOpen: boolean;
-  /** Counts the requests to open the reader's find bar (the desktop menu's Find in Book). */
+  /** Counts the requests to open the reader's find bar (the desktop menu's Find in Book, a library search's book). */
   findRequests: number;
+  /** The phrase the last request with one asked the bar to find (a library search's); seq counts them. */
+  findQuery: { text: string; seq: number } | null;
   /** Character offset the reader should show (set by clicking a highlight). */
   /** Where the reader goes next; answerId: the answer whose passage was clicked (its passages are marked). */
   jumpTo: { documentId: number; offset: number; answerId: number | null; seq: number } | null;
@@ -27,7 +29,9 @@ export interface UiSlice {
   dismiss(id: number): void;
   setConnection(c: UiSlice["connection"]): void;
   setSettingsOpen(open: boolean): void;
-  requestFind(): void;
+  requestFind(query?: string): void;
+  /** The bar closed: a later one opens empty. */
+  clearFindQuery(): void;
   jump(documentId: number, offset: number, answerId?: number): void;
 }
 
@@ -41,6 +45,7 @@ export const uiSlice: Slice<UiSlice> = (set) => ({
   lostAt: null,
   settingsOpen: false,
   findRequests: 0,
+  findQuery: null,
   jumpTo: null,
   notify: (kind, raw) =>
     set((s) => {
@@ -60,7 +65,12 @@ export const uiSlice: Slice<UiSlice> = (set) => ({
       lostAt: connection === "open" ? null : (s.lostAt ?? (s.connection === "open" || connection === "refused" ? Date.now() : null)),
     })),
   setSettingsOpen: (settingsOpen) => set({ settingsOpen }),
-  requestFind: () => set((s) => ({ findRequests: s.findRequests + 1 })),
+  requestFind: (query) =>
+    set((s) => ({
+      findRequests: s.findRequests + 1,
+      findQuery: query === undefined ? s.findQuery : { text: query, seq: (s.findQuery?.seq ?? 0) + 1 },
+    })),
+  clearFindQuery: () => set((s) => (s.findQuery ? { findQuery: { text: "", seq: s.findQuery.seq } } : {})),
   jump: (documentId, offset, answerId) => set((s) => ({ jumpTo: { documentId, offset, answerId: answerId ?? null, seq: (s.jumpTo?.seq ?? 0) + 1 } })),
 });
 

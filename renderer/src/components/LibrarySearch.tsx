@@ -1,0 +1,89 @@
+// Search every book for a phrase (library.findAll: folded as the reader's Find
+// folds it): the books that hold it, with how many matches and the first in a
+// few words of context. Choosing one opens that book with the reader's find bar
+// on the phrase. Escape clears the search.
+import { useEffect, useRef, useState } from "react";
+import { api } from "../store/api";
+import { useStore } from "../store";
+import type { LibraryFindResult } from "../../../main/ipc/contract";
+
+/** Typing pauses this long before a search. */
+const TYPING_MS = 300;
+const MIN_QUERY = 2;
+
+export function LibrarySearch() {
+  const documents = useStore((s) => s.documents);
+  const select = useStore((s) => s.selectDocument);
+  const requestFind = useStore((s) => s.requestFind);
+  const [query, setQuery] = useState("");
+  const [result, setResult] = useState<LibraryFindResult | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const seq = useRef(0);
+
+  useEffect(() => {
+    const q = query.trim();
+    const mine = ++seq.current;
+    if (q.length < MIN_QUERY) {
+      setResult(null);
+      setError(null);
+      return;
+    }
+    const t = setTimeout(() => {
+      api()
+        ["library.findAll"]({ query: q })
+        .then((r) => {
+          if (mine !== seq.current) return; // a later query has the box now
+          setResult(r);
+          setError(null);
+        })
+        .catch((e: Error) => mine === seq.current && setError(e.message));
+    }, TYPING_MS);
+    return () => clearTimeout(t);
+  }, [query]);
+
+  const title = (id: number) => documents.find((d) => d.id === id)?.title;
+  const books = (result?.books ?? []).filter((b) => title(b.documentId) !== undefined); // a book removed since
+  const open = async (documentId: number) => {
+    await select(documentId);
+    requestFind(result!.query);
+  };
+
+  return (
+    <div className="library-search" role="search">
+      <input
+        type="search"
+        aria-label="Search all books"
+        placeholder="Search all books…"
+        value={query}
+        data-testid="library-search"
+        onChange={(e) => setQuery(e.target.value)}
+        onKeyDown={(e) => {
+          if (e.key === "Escape") setQuery("");
+        }}
+      />
+      {(error || result) && (
+        <p className="small muted" aria-live="polite" data-testid="library-search-count">
+          {error ?? (books.length ? `${books.length} ${books.length === 1 ? "book holds" : "books hold"} it` : "No book holds it")}
+        </p>
+      )}
+      {books.length > 0 && (
+        <ul className="find-results library-results" data-testid="library-results">
+          {books.map((b) => (
+            <li key={b.documentId}>
+              <button type="button" onClick={() => void open(b.documentId)}>
+                <span className="result-title">
+                  {title(b.documentId)} <small className="muted">{b.capped ? `${b.total.toLocaleString("en-US")}+` : b.total.toLocaleString("en-US")} {b.total === 1 ? "match" : "matches"}</small>
+                </span>
+                <small className="muted">
+                  {b.first.before}
+                  <b>{b.first.match}</b>
+                  {b.first.after}
+                </small>
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}

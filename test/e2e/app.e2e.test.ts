@@ -290,6 +290,7 @@ describe.skipIf(missing.length > 0)("tome in a browser (e2e)", () => {
     // every book: the txt, html and pdf hold it; the EPUB, another edition, has "I shall be too late"
     await page.getByTestId("library-search").fill("oh dear! oh dear! i shall be late");
     await waitText(page.getByTestId("library-search-count"), /^3 books hold it$/);
+    await shot(page, "05c-library-search");
     await page.getByTestId("library-search").press("Escape");
   });
 

@@ -51,7 +51,7 @@ describe("search all books", () => {
     const rows = within(list).getAllByRole("button");
     const count = (id: number) => TEXTS[id].match(/white rabbit/gi)!.length;
     expect([count(1), count(3)]).toEqual([102, 50]);
-    expect(rows.map((r) => r.querySelector(".result-title")!.textContent)).toEqual(["Alice 102 matches", "Hole 50 matches"]);
+    expect(rows.map((r) => r.querySelector(".result-title")!.textContent)).toEqual(["Alice txt · 102 matches", "Hole txt · 50 matches"]);
     expect(rows[0].querySelector("b")!.textContent).toBe("White Rabbit");
     expect(screen.getByTestId("library-search-count").textContent).toBe("2 books hold it");
     fireEvent.click(rows[0]);

@@ -41,8 +41,8 @@ export function LibrarySearch() {
     return () => clearTimeout(t);
   }, [query]);
 
-  const title = (id: number) => documents.find((d) => d.id === id)?.title;
-  const books = (result?.books ?? []).filter((b) => title(b.documentId) !== undefined); // a book removed since
+  const book = (id: number) => documents.find((d) => d.id === id);
+  const books = (result?.books ?? []).filter((b) => book(b.documentId) !== undefined); // a book removed since
   const open = async (documentId: number) => {
     await select(documentId);
     requestFind(result!.query);
@@ -72,7 +72,11 @@ export function LibrarySearch() {
             <li key={b.documentId}>
               <button type="button" onClick={() => void open(b.documentId)}>
                 <span className="result-title">
-                  {title(b.documentId)} <small className="muted">{b.capped ? `${b.total.toLocaleString("en-US")}+` : b.total.toLocaleString("en-US")} {b.total === 1 ? "match" : "matches"}</small>
+                  {book(b.documentId)!.title}{" "}
+                  <small className="muted">
+                    {book(b.documentId)!.format} · {b.total.toLocaleString("en-US")}
+                    {b.capped ? "+" : ""} {b.total === 1 ? "match" : "matches"}
+                  </small>
                 </span>
                 <small className="muted">
                   {b.first.before}

@@ -1,12 +1,12 @@
 // The book's text, one chapter at a time (or 20,000-character pages when it has
 // no chapters), with chapter navigation; a chapter opens at its top, a book where
-// it was being read (../reading-place). The passages
-// of one answer are marked: the last one's, or the one whose passage was clicked
-// in the chat (the reader jumps there and outlines it). When an answer ends, the
-// reader jumps to its strongest passage, unless the person has been moving
-// around the book: then it offers to. The part beyond what fits the model's
-// context is shown dimmed. Find (the button, or Ctrl/Cmd+F) looks a phrase up in
-// the whole book (FindBar) and shows the match chosen, marked.
+// it was being read (../reading-place). The passages of one answer are marked:
+// the last one's, or the one whose passage was clicked in the chat (the reader
+// jumps there and outlines it). When an answer ends, the reader jumps to its
+// strongest passage, unless the person has been moving around the book: then it
+// offers to. The part beyond what fits the model's context is shown dimmed. Find
+// (the button, Ctrl/Cmd+F, or a book chosen from the library's search) looks a
+// phrase up in the whole book (FindBar) and shows the match chosen, marked.
 import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState, type JSX } from "react";
 import { useStore } from "../store";
 import { api } from "../store/api";

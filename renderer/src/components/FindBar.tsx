@@ -2,13 +2,11 @@
 // accents, curly quotes and line breaks aside), its matches listed with a few
 // words around each and the section they are in. Choosing one (a click, Enter /
 // Shift+Enter, or the arrows) shows it in the reader, marked; Escape closes.
-import { useEffect, useRef, useState, type RefObject } from "react";
+import { useEffect, useState, type RefObject } from "react";
 import { api } from "../store/api";
+import { useTypedSearch } from "../typed-search";
 import type { FindMatch, FindResult } from "../../../main/ipc/contract";
 
-/** Typing pauses this long before a search. */
-const TYPING_MS = 250;
-const MIN_QUERY = 2;
 
 export function FindBar({
   initialQuery,
@@ -28,34 +26,14 @@ export function FindBar({
   inputRef: RefObject<HTMLInputElement | null>;
 }) {
   const [query, setQuery] = useState(initialQuery ?? "");
-  const [result, setResult] = useState<FindResult | null>(null);
   const [current, setCurrent] = useState(-1);
   const [listOpen, setListOpen] = useState(true);
-  const [error, setError] = useState<string | null>(null);
-  const seq = useRef(0);
-
+  // a later query, or another book, has the bar: an earlier answer is dropped
+  const { result, error } = useTypedSearch<FindResult>(query, (q) => api()["library.find"]({ documentId, query: q }), documentId);
   useEffect(() => {
-    const q = query.trim();
-    const mine = ++seq.current;
-    if (q.length < MIN_QUERY) {
-      setResult(null);
-      setError(null);
-      return;
-    }
-    const t = setTimeout(() => {
-      api()
-        ["library.find"]({ documentId, query: q })
-        .then((r) => {
-          if (mine !== seq.current) return; // a later query, or another book, has the bar now
-          setResult(r);
-          setCurrent(-1);
-          setListOpen(true);
-          setError(null);
-        })
-        .catch((e: Error) => mine === seq.current && setError(e.message));
-    }, TYPING_MS);
-    return () => clearTimeout(t);
-  }, [query, documentId]);
+    setCurrent(-1);
+    setListOpen(true);
+  }, [result]);
 
   const matches = result?.matches ?? [];
   const show = (i: number) => {

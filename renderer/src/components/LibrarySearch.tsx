@@ -2,44 +2,19 @@
 // folds it): the books that hold it, with how many matches and the first in a
 // few words of context. Choosing one opens that book with the reader's find bar
 // on the phrase. Escape clears the search.
-import { useEffect, useRef, useState } from "react";
+import { useState } from "react";
 import { api } from "../store/api";
+import { useTypedSearch } from "../typed-search";
 import { useStore } from "../store";
 import type { LibraryFindResult } from "../../../main/ipc/contract";
 
-/** Typing pauses this long before a search. */
-const TYPING_MS = 300;
-const MIN_QUERY = 2;
 
 export function LibrarySearch() {
   const documents = useStore((s) => s.documents);
   const select = useStore((s) => s.selectDocument);
   const requestFind = useStore((s) => s.requestFind);
   const [query, setQuery] = useState("");
-  const [result, setResult] = useState<LibraryFindResult | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const seq = useRef(0);
-
-  useEffect(() => {
-    const q = query.trim();
-    const mine = ++seq.current;
-    if (q.length < MIN_QUERY) {
-      setResult(null);
-      setError(null);
-      return;
-    }
-    const t = setTimeout(() => {
-      api()
-        ["library.findAll"]({ query: q })
-        .then((r) => {
-          if (mine !== seq.current) return; // a later query has the box now
-          setResult(r);
-          setError(null);
-        })
-        .catch((e: Error) => mine === seq.current && setError(e.message));
-    }, TYPING_MS);
-    return () => clearTimeout(t);
-  }, [query]);
+  const { result, error } = useTypedSearch<LibraryFindResult>(query, (q) => api()["library.findAll"]({ query: q }));
 
   const book = (id: number) => documents.find((d) => d.id === id);
   const books = (result?.books ?? []).filter((b) => book(b.documentId) !== undefined); // a book removed since

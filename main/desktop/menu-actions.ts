@@ -2,6 +2,7 @@
 // tested in Node with a fake core.
 import type { AppCore } from "../app/core";
 import { toContractError } from "../ipc/errors";
+import type { UiCommand } from "../ipc/contract";
 import type { MenuActions } from "./menu";
 
 export type MenuCore = Pick<AppCore, "call" | "emit">;
@@ -25,7 +26,7 @@ export function menuActions(core: () => MenuCore | null, windowReady: () => Prom
   // Menu commands that belong to the UI travel as a "ui.command" event. Open Model is one:
   // the window's own flow refreshes its model list and shows the model's details (opened
   // here, the model only joined the recent list, which the window does not watch).
-  const command = (name: "settings" | "about" | "openModel" | "find") => {
+  const command = (name: UiCommand) => {
     windowReady().then(
       () => core()?.emit("ui.command", { command: name }),
       (e: unknown) => process.stderr.write(`tome: opening the window: ${(e as Error).message}\n`),
@@ -36,6 +37,7 @@ export function menuActions(core: () => MenuCore | null, windowReady: () => Prom
     openModel: () => command("openModel"),
     openSettings: () => command("settings"),
     findInBook: () => command("find"),
+    searchAllBooks: () => command("searchAll"),
     about: () => command("about"),
   };
 }

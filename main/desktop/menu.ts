@@ -1,5 +1,5 @@
 // The application menu: File (open book, open model, quit), Edit (with Find in
-// Book), View, Help.
+// Book and Search All Books), View, Help.
 import { Menu, shell, type MenuItemConstructorOptions } from "electron";
 
 export interface MenuActions {
@@ -7,6 +7,7 @@ export interface MenuActions {
   openModel(): void;
   openSettings(): void;
   findInBook(): void;
+  searchAllBooks(): void;
   about(): void;
 }
 
@@ -37,6 +38,7 @@ export function buildMenu(actions: MenuActions, isDev: boolean): Menu {
         { role: "selectAll" },
         { type: "separator" },
         { label: "Find in Book…", accelerator: "CmdOrCtrl+F", click: () => actions.findInBook() },
+        { label: "Search All Books…", accelerator: "CmdOrCtrl+Shift+F", click: () => actions.searchAllBooks() },
       ],
     },
     {

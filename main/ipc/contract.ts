@@ -109,6 +109,9 @@ export interface FindResult {
   capped: boolean;
 }
 
+/** What the desktop menu asks the window to do (a "ui.command" event). */
+export type UiCommand = "settings" | "about" | "openModel" | "find" | "searchAll";
+
 /** A book's matches of a phrase looked up in every book: how many, and the first in context. */
 export interface BookMatches {
   documentId: number;
@@ -405,7 +408,7 @@ export interface Events {
   "eval.done": { jobId: string; result: EvalResult | null; error: ContractError | null };
   /** Desktop menu commands handled by the UI. */
   /** A menu command the window carries out (the model dialog runs there so its list and details follow). */
-  "ui.command": { command: "settings" | "about" | "openModel" | "find" };
+  "ui.command": { command: UiCommand };
   /** Something the person should know that is not the answer to a request (e.g. a book read without its KV cache). */
   "app.notice": { kind: "error" | "info"; text: string };
 }

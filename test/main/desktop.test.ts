@@ -234,6 +234,7 @@ describe("menu commands", () => {
     a.openModel();
     a.openSettings();
     a.findInBook();
+    a.searchAllBooks();
     a.about();
     await settle();
     expect(calls).toEqual(["library.openDialog"]);
@@ -242,6 +243,7 @@ describe("menu commands", () => {
       { event: "ui.command", data: { command: "openModel" } },
       { event: "ui.command", data: { command: "settings" } },
       { event: "ui.command", data: { command: "find" } },
+      { event: "ui.command", data: { command: "searchAll" } },
       { event: "ui.command", data: { command: "about" } },
     ]);
     expect(() => menuActions(() => null).openBooks()).not.toThrow();

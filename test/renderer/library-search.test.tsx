@@ -3,11 +3,11 @@
 // BookFinder over the fake books): the books that hold a phrase with their counts
 // and first match; choosing one opens it with the reader's find bar on the phrase.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { fireEvent, render, screen, waitFor, within } from "@testing-library/react";
+import { act, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
 import { App } from "../../renderer/src/components/App";
 import { resetStore, useStore } from "../../renderer/src/store";
 import { BookFinder } from "../../main/app/find-in-book";
-import { connect, fakeApi } from "./fake-api";
+import { connect, fakeApi, type FakeApi } from "./fake-api";
 import { doc, startHandlers } from "./fixtures";
 
 const TEXTS: Record<number, string> = {
@@ -19,11 +19,12 @@ const books = [doc({ id: 3, title: "Hole", createdAt: 3, chars: TEXTS[3].length,
 
 let disconnect: () => void;
 let queries: string[];
+let f: FakeApi;
 beforeEach(async () => {
   resetStore();
   queries = [];
   const finder = new BookFinder();
-  const f = fakeApi({
+  f = fakeApi({
     ...startHandlers(),
     "library.list": () => books,
     "library.text": ({ documentId, start = 0, end = 5000 }) => ({ documentId, start, end, text: TEXTS[documentId].slice(start, end) }),
@@ -74,5 +75,18 @@ describe("search all books", () => {
     await waitFor(() => expect(screen.queryByTestId("library-search-count")).toBeNull());
     useStore.setState({ documents: [books[2]] });
     await waitFor(() => expect(screen.queryByTestId("library-search")).toBeNull());
+  });
+
+  it("Ctrl+Shift+F and the desktop menu's Search All Books put the focus in it; Ctrl+F stays the book's own find", async () => {
+    render(<App />);
+    const input = await screen.findByTestId("library-search");
+    fireEvent.keyDown(window, { key: "F", ctrlKey: true, shiftKey: true });
+    expect(document.activeElement).toBe(input);
+    expect(screen.queryByTestId("find-bar")).toBeNull();
+    (document.activeElement as HTMLElement).blur();
+    act(() => f.emit("ui.command", { command: "searchAll" }));
+    expect(document.activeElement).toBe(input);
+    fireEvent.keyDown(window, { key: "f", ctrlKey: true });
+    expect(document.activeElement).toBe(screen.getByTestId("find-input"));
   });
 });

@@ -1,8 +1,9 @@
 // Search every book for a phrase (library.findAll: folded as the reader's Find
 // folds it): the books that hold it, with how many matches and the first in a
 // few words of context. Choosing one opens that book with the reader's find bar
-// on the phrase. Escape clears the search.
-import { useState } from "react";
+// on the phrase. Escape clears the search. Ctrl/Cmd+Shift+F, or the desktop
+// menu's Search All Books, puts the focus in it.
+import { useEffect, useRef, useState } from "react";
 import { api } from "../store/api";
 import { useTypedSearch } from "../typed-search";
 import { useStore } from "../store";
@@ -14,6 +15,24 @@ export function LibrarySearch() {
   const select = useStore((s) => s.selectDocument);
   const requestFind = useStore((s) => s.requestFind);
   const [query, setQuery] = useState("");
+  const input = useRef<HTMLInputElement>(null);
+  const requests = useStore((s) => s.librarySearchRequests);
+  const focus = () => {
+    input.current?.focus();
+    input.current?.select();
+  };
+  useEffect(() => {
+    if (requests > 0) focus();
+  }, [requests]);
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (!(e.ctrlKey || e.metaKey) || e.altKey || !e.shiftKey || e.key.toLowerCase() !== "f") return;
+      e.preventDefault();
+      focus();
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, []);
   const { result, error } = useTypedSearch<LibraryFindResult>(query, (q) => api()["library.findAll"]({ query: q }));
 
   const book = (id: number) => documents.find((d) => d.id === id);
@@ -26,8 +45,10 @@ export function LibrarySearch() {
   return (
     <div className="library-search" role="search">
       <input
+        ref={input}
         type="search"
         aria-label="Search all books"
+        title="Search all books (Ctrl+Shift+F)"
         placeholder="Search all books…"
         value={query}
         data-testid="library-search"

@@ -106,7 +106,7 @@ export function Reader() {
   useEffect(() => {
     if (!doc) return;
     const onKey = (e: KeyboardEvent) => {
-      if (!(e.ctrlKey || e.metaKey) || e.altKey || e.key.toLowerCase() !== "f") return;
+      if (!(e.ctrlKey || e.metaKey) || e.altKey || e.shiftKey || e.key.toLowerCase() !== "f") return; // with Shift: every book
       e.preventDefault();
       openFind();
     };

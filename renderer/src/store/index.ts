@@ -51,6 +51,7 @@ export function bindEvents(api: TomeApi): () => void {
       if (command === "settings") s().setSettingsOpen(true);
       else if (command === "openModel") void s().openModelDialog();
       else if (command === "find") s().requestFind();
+      else if (command === "searchAll") s().requestLibrarySearch();
       else s().notify("info", "tome: chat with a whole book, offline. RetrievalAttention (arXiv 2409.10516).");
     }),
   ];

@@ -20,6 +20,8 @@ export interface UiSlice {
   settingsOpen: boolean;
   /** Counts the requests to open the reader's find bar (the desktop menu's Find in Book, a library search's book). */
   findRequests: number;
+  /** Counts the requests to go to the search of every book (the desktop menu's Search All Books, Ctrl/Cmd+Shift+F). */
+  librarySearchRequests: number;
   /** The phrase the last request with one asked the bar to find (a library search's); seq counts them. */
   findQuery: { text: string; seq: number } | null;
   /** Character offset the reader should show (set by clicking a highlight). */
@@ -32,6 +34,7 @@ export interface UiSlice {
   requestFind(query?: string): void;
   /** The bar closed: a later one opens empty. */
   clearFindQuery(): void;
+  requestLibrarySearch(): void;
   jump(documentId: number, offset: number, answerId?: number): void;
 }
 
@@ -46,6 +49,7 @@ export const uiSlice: Slice<UiSlice> = (set) => ({
   settingsOpen: false,
   findRequests: 0,
   findQuery: null,
+  librarySearchRequests: 0,
   jumpTo: null,
   notify: (kind, raw) =>
     set((s) => {
@@ -70,6 +74,7 @@ export const uiSlice: Slice<UiSlice> = (set) => ({
       findRequests: s.findRequests + 1,
       findQuery: query === undefined ? s.findQuery : { text: query, seq: (s.findQuery?.seq ?? 0) + 1 },
     })),
+  requestLibrarySearch: () => set((s) => ({ librarySearchRequests: s.librarySearchRequests + 1 })),
   clearFindQuery: () => set((s) => (s.findQuery ? { findQuery: { text: "", seq: s.findQuery.seq } } : {})),
   jump: (documentId, offset, answerId) => set((s) => ({ jumpTo: { documentId, offset, answerId: answerId ?? null, seq: (s.jumpTo?.seq ?? 0) + 1 } })),
 });

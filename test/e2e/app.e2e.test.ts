@@ -1,10 +1,11 @@
 // End to end in a real browser: Debian's chromium driven by playwright-core
 // against `tome serve` with the fixture model stories260K (context 2048, so only
 // the beginning of each book is read; the UI says so). Uploads the txt, epub,
-// html (Alice's txt set as a page here) and pdf books, sees progress then "ready", asks, watches the answer stream, stops
-// one midway, checks the live panels, restarts the server and finds the
-// conversation again; on the way, checks that an 800x600 window fits, finds a
-// phrase in the book and exports a conversation.
+// html (Alice's txt set as a page here) and pdf books, sees progress then
+// "ready", asks, watches the answer stream, stops one midway, checks the live
+// panels, restarts the server and finds the conversation again; on the way,
+// checks that an 800x600 window fits, finds a phrase in the book and in every
+// book, and exports a conversation.
 // Screenshots: test-artifacts/e2e/*.png.
 // Needs: a built app (npm run build), the engine addon, /usr/bin/chromium, ../shared.
 import * as fs from "node:fs";

@@ -72,9 +72,13 @@ describe("mhtml", () => {
     expect((await ingest("c.mhtml", latin1(nested))).text).toBe("Nested page.");
   });
 
-  it("refused: not a MIME message, no page in it, a multipart without its boundary", async () => {
+  it("refused: not a MIME message, no page in it, a multipart without its boundary, multiparts nested without end", async () => {
     await expect(ingest("x.mhtml", utf8("<html><body>just html</body></html>"))).rejects.toMatchObject({ code: "CORRUPT_FILE" });
     await expect(ingest("x.mhtml", latin1(mhtml([IMAGE])))).rejects.toMatchObject({ code: "EMPTY_FILE" });
     await expect(ingest("x.mhtml", utf8("MIME-Version: 1.0\r\nContent-Type: multipart/related\r\n\r\n--x\r\n"))).rejects.toMatchObject({ code: "CORRUPT_FILE" });
+    // multiparts nested 10,000 deep: refused, not recursed into
+    let deep = "Content-Type: text/html\r\n\r\n<p>x</p>";
+    for (let i = 0; i < 10_000; i++) deep = `Content-Type: multipart/mixed; boundary="b${i}"\r\n\r\n--b${i}\r\n${deep}\r\n--b${i}--\r\n`;
+    await expect(ingest("deep.mhtml", utf8(deep))).rejects.toMatchObject({ code: "CORRUPT_FILE", message: expect.stringContaining("nested") });
   });
 });

@@ -24,15 +24,19 @@ export function readMhtml(bytes: Uint8Array, opts: IngestOptions = {}): Ingested
   return htmlBook(decodedIn(raw, charset), opts);
 }
 
+/** Multiparts nested in one another at most (a browser writes one; a deeper file is refused, not recursed into). */
+const MAX_NESTING = 8;
+
 /** The first text/html part: the message itself, or the first in a multipart's (nested ones too). */
-function htmlPart(part: Part): Part | null {
+function htmlPart(part: Part, depth = 0): Part | null {
   const type = part.headers.get("content-type") ?? "text/plain";
   if (/^text\/html\b/i.test(type)) return part;
   if (!/^multipart\//i.test(type)) return null;
+  if (depth >= MAX_NESTING) throw corrupt("MHTML", `multiparts nested more than ${MAX_NESTING} deep`);
   const boundary = parameter(type, "boundary");
   if (!boundary) throw corrupt("MHTML", "a multipart section names no boundary");
   for (const body of multipartBodies(part.body, boundary)) {
-    const found = htmlPart(parsePart(body));
+    const found = htmlPart(parsePart(body), depth + 1);
     if (found) return found;
   }
   return null;

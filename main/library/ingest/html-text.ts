@@ -37,7 +37,11 @@ export interface HtmlText {
 }
 
 export function htmlToText(html: string): HtmlText {
-  const all = visibleBody(html);
+  return visibleText(visibleBody(html));
+}
+
+/** htmlToText of markup already without its head, hidden spans and page numbers (visibleBody's, or a slice of it). */
+export function visibleText(all: string): HtmlText {
   // A tag needs a ">": past the last one, every "<" is text. Without this cut each "<" there
   // made the tag patterns below read to the end of the chapter (quadratic in many of them).
   const lastGt = all.lastIndexOf(">") + 1;

@@ -22,7 +22,7 @@ import type { Chapter } from "../../ipc/contract";
 import { decodeText, looksBinary } from "./decode";
 import { deepestListedLevel } from "./chapters";
 import { stripGutenbergChapters } from "./gutenberg";
-import { decodeEntities, elementEnd, htmlToText, visibleBody } from "./html-text";
+import { decodeEntities, elementEnd, visibleBody, visibleText } from "./html-text";
 import { decodeMarkup } from "./markup-encoding";
 import { corrupt, empty } from "./errors";
 import type { IngestOptions, Ingested } from "./types";
@@ -57,7 +57,7 @@ const GUTENBERG_START = /\*\*\*\s*START OF (?:THE|THIS) PROJECT GUTENBERG/i;
 /** Text a page's <main> or <article> must hold to be read alone (a short one is a teaser). */
 const MIN_MAIN_CHARS = 500;
 
-/** The markup of the page's main content (see the file comment), else the whole body's. */
+/** The markup of the page's main content (see the file comment), else the whole body's (both visibleBody's). */
 export function mainContent(body: string): string {
   if (GUTENBERG_START.test(body)) return body;
   const main = /<main\b[^>]*>/i.exec(body);
@@ -68,7 +68,8 @@ export function mainContent(body: string): string {
   const end = elementEnd(body, main ? "main" : "article", from);
   if (end < 0) return body;
   const inner = body.slice(from, end);
-  return htmlToText(inner).text.length >= MIN_MAIN_CHARS ? inner : body;
+  // its text's length, near enough for a threshold: the tags out, white space runs as one
+  return inner.replace(/<[^>]*>/g, "").replace(/\s+/g, " ").trim().length >= MIN_MAIN_CHARS ? inner : body;
 }
 
 interface PageHead {
@@ -116,9 +117,9 @@ interface Sections {
 }
 
 /**
- * The body's text, divided at its <h1>-<h3> headings into chapters (see the file comment).
- * Each section's text is ./html-text's, and sections are joined by a blank line, as the
- * paragraphs within one are.
+ * The body's text (visibleBody's markup), divided at its <h1>-<h3> headings into chapters (see
+ * the file comment). Each section's text is ./html-text's, and sections are joined by a blank
+ * line, as the paragraphs within one are.
  */
 export function sections(body: string, bookTitle: string | null): Sections {
   // A tag needs its ">": past the last one nothing is a heading (and the pattern below would
@@ -137,7 +138,7 @@ export function sections(body: string, bookTitle: string | null): Sections {
   for (let i = 0; i + 1 < cuts.length; i++) {
     if (cuts[i] === cuts[i + 1]) continue;
     const slice = body.slice(cuts[i], cuts[i + 1]);
-    const { text, heading } = htmlToText(slice);
+    const { text, heading } = visibleText(slice);
     if (!text) continue;
     const start = parts.length ? offset + 2 : 0; // after the "\n\n" joining parts
     parts.push(text);

@@ -20,17 +20,23 @@ export function decodeMarkup(bytes: Uint8Array, undeclared: (bytes: Uint8Array) 
   if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) return normalizeNewlines(new TextDecoder("utf-8").decode(bytes.subarray(3)));
   if (bytes.length >= 2 && ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)))
     return normalizeNewlines(new TextDecoder(bytes[0] === 0xff ? "utf-16le" : "utf-16be").decode(bytes.subarray(2)));
-  const label = declaredEncoding(bytes);
-  let decoder: InstanceType<typeof TextDecoder> | null = null;
-  if (label && !/^(?:utf-?16|ucs-?2|unicode)/i.test(label)) {
-    try {
-      decoder = new TextDecoder(label);
-    } catch {
-      decoder = null; // a label the runtime does not know
-    }
+  return normalizeNewlines(decodedAs(bytes, declaredEncoding(bytes)) ?? undeclared(bytes));
+}
+
+/**
+ * The bytes decoded in the encoding a label names (a declaration's, a MIME part's charset), or
+ * null when there is none, it names UTF-16 (wrong for bytes a label was read from as ASCII), or
+ * the runtime does not know it.
+ */
+export function decodedAs(bytes: Uint8Array, label: string | null): string | null {
+  if (!label || /^(?:utf-?16|ucs-?2|unicode)/i.test(label)) return null;
+  let decoder: InstanceType<typeof TextDecoder>;
+  try {
+    decoder = new TextDecoder(label);
+  } catch {
+    return null;
   }
-  if (!decoder) return normalizeNewlines(undeclared(bytes));
-  return normalizeNewlines(decoder.encoding === "windows-1252" ? decode1252(bytes) : decoder.decode(bytes));
+  return decoder.encoding === "windows-1252" ? decode1252(bytes) : decoder.decode(bytes);
 }
 
 /** The encoding an XML declaration or a <meta> names in the first PRESCAN bytes, or null. */

@@ -3,9 +3,9 @@
 // and styles in the parts after it. That part is taken out (quoted-printable or
 // base64 undone, decoded in the charset its header names, else as an HTML file
 // is) and read as an HTML book (./html). The other parts are not read.
-import { decode1252, decodeText } from "./decode";
+import { decodeText } from "./decode";
 import { htmlBook } from "./html";
-import { decodeMarkup } from "./markup-encoding";
+import { decodedAs, decodeMarkup } from "./markup-encoding";
 import { corrupt, empty } from "./errors";
 import type { IngestOptions, Ingested } from "./types";
 
@@ -89,13 +89,5 @@ function transferDecoded(part: Part): Uint8Array {
 
 /** The page's bytes as text: in the part's charset when it names one the runtime knows, else as an HTML file is decoded. */
 function decodedIn(bytes: Uint8Array, charset: string | null): string {
-  if (charset && !/^(?:utf-?16|ucs-?2|unicode)/i.test(charset)) {
-    try {
-      const decoder = new TextDecoder(charset);
-      return decoder.encoding === "windows-1252" ? decode1252(bytes) : decoder.decode(bytes);
-    } catch {
-      // a charset the runtime does not know: as an HTML file
-    }
-  }
-  return decodeMarkup(bytes, (b) => decodeText(b).text);
+  return decodedAs(bytes, charset) ?? decodeMarkup(bytes, (b) => decodeText(b).text);
 }

@@ -4,7 +4,7 @@
 // outline when the PDF has one (mapped to the line its entry points at), else from
 // headings in the text. Scans without a text layer are refused as empty; a file
 // whose streams unpack past a cap is refused first (./pdf-size).
-import { stripGutenberg } from "./gutenberg";
+import { stripGutenbergChapters } from "./gutenberg";
 import { findChapters } from "./chapters";
 import { corrupt, empty, encrypted } from "./errors";
 import { checkPdfInflatedSize } from "./pdf-size";
@@ -49,19 +49,12 @@ export async function readPdf(bytes: Uint8Array, opts: IngestOptions = {}): Prom
       pages.push(pageLines(runs));
     }
     const laid = layOut(pages);
-    let text = laid.text;
     const info = ((await doc.getMetadata().catch(() => null))?.info ?? {}) as { Title?: string; Author?: string };
-    let chapters = await outlineChapters(doc, laid);
-    let skipped = false;
-    if (opts.skipBoilerplate !== false) {
-      const g = stripGutenberg(text);
-      if (g.skipped) {
-        const cut = Math.max(0, text.indexOf(g.text.slice(0, 200)));
-        text = g.text;
-        skipped = true;
-        chapters = chapters.map((c) => ({ ...c, start: Math.max(0, c.start - cut) }));
-      }
-    }
+    const outlined = await outlineChapters(doc, laid);
+    const g = opts.skipBoilerplate === false ? null : stripGutenbergChapters(laid.text, outlined);
+    const text = g?.text ?? laid.text;
+    let chapters = g?.chapters ?? outlined;
+    const skipped = g?.skipped ?? false;
     if (!text.trim()) throw empty("PDF");
     if (chapters.length === 0) chapters = findChapters(text, { requireBlankLine: false });
     return {

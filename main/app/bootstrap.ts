@@ -8,6 +8,7 @@ import { Library } from "../library";
 import { loadDefaults } from "../library/settings";
 import { EngineClient, type SpawnEngine } from "../host/engine-client";
 import { AppCore, type Dialogs } from "./core";
+import { ImportThreads } from "../library/import-threads";
 import { defaultModelsDir, kvCacheDirIn } from "./paths";
 import { moveStores } from "../engine/kv-cache";
 import type { AppInfo } from "../ipc/contract";
@@ -24,6 +25,8 @@ export interface BootOptions {
   dialogs?: Dialogs;
   /** Folder with default-settings.json (default: the package's resources/). */
   resourcesDir?: string;
+  /** The import threads' compiled entry (default: beside the compiled module; tests run from sources). */
+  importThreadEntry?: string;
 }
 
 export function appVersion(): string {
@@ -51,6 +54,7 @@ export function createCore(o: BootOptions): AppCore {
     version: appVersion(),
     cliModel: o.cliModel ? path.resolve(o.cliModel) : null,
     dialogs: o.dialogs,
+    importThreads: new ImportThreads({ script: o.importThreadEntry }),
   });
   core.startMemoryTicker();
   return core;

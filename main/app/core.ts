@@ -25,6 +25,7 @@ import type { Engine } from "../host/engine-client";
 import type { EngineEvent, LoadedModel } from "../host/protocol";
 import { allowedModelPath, listModels, modelDetails } from "./models";
 import { importFile } from "./import";
+import type { ImportThreads } from "../library/import-threads";
 import { readBookFile } from "./book-file";
 import { InspectCache } from "./inspect-cache";
 import { ReadJobs, type DocTokens } from "./read";
@@ -49,6 +50,8 @@ export interface CoreOptions {
   version: string;
   cliModel?: string | null;
   dialogs?: Dialogs;
+  /** Where dropped books are read and stored: worker threads in the app (./bootstrap.ts); default this thread. */
+  importThreads?: ImportThreads;
 }
 
 type Handlers = { [M in Method]: (p: Params<M>) => Promise<Result<M>> | Result<M> };
@@ -140,6 +143,7 @@ export class AppCore {
 
   close() {
     if (this.memoryTimer) clearInterval(this.memoryTimer);
+    this.opts.importThreads?.close();
     this.engine.close();
     this.lib.close();
   }
@@ -403,7 +407,7 @@ export class AppCore {
       "library.list": () => lib.documents.list(),
       "library.import": async ({ name, dataBase64 }) => {
         const bytes = Buffer.from(dataBase64, "base64");
-        const doc = await importFile(lib, name, bytes, settings().skipBoilerplate);
+        const doc = await importFile(lib, name, bytes, settings().skipBoilerplate, this.opts.importThreads);
         this.emit("doc.updated", doc);
         return doc;
       },
@@ -415,7 +419,7 @@ export class AppCore {
             for (const file of await this.opts.dialogs!.openBooks()) {
               try {
                 const f = await readBookFile(file);
-                const doc = await importFile(lib, f.name, f.bytes, settings().skipBoilerplate);
+                const doc = await importFile(lib, f.name, f.bytes, settings().skipBoilerplate, this.opts.importThreads);
                 this.emit("doc.updated", doc);
                 out.push(doc);
               } catch (e) {

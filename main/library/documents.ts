@@ -3,6 +3,7 @@
 import * as fs from "node:fs";
 import type { Chapter, DocFormat, DocState, DocumentInfo } from "../ipc/contract";
 import type { DB } from "./db";
+import { astralBlob, astralFromBlob, astralOffsets, codePointOffset } from "./text-units";
 
 export interface NewDocument {
   title: string;
@@ -37,7 +38,7 @@ interface Row {
   kv_used: number | null;
 }
 
-const COLUMNS = `id, title, author, source_name, format, size_bytes, length(text) AS chars, chapters,
+const COLUMNS = `id, title, author, source_name, format, size_bytes, text_units AS chars, chapters,
   boilerplate_skipped, tokens, tokens_used, chars_used, state, error, created_at, kv_file, kv_model, kv_used`;
 
 function toInfo(r: Row): DocumentInfo {
@@ -72,15 +73,20 @@ export class Documents {
 
   add(d: NewDocument): DocumentInfo {
     const now = Date.now();
-    const r = this.db
-      .prepare(
-        `INSERT INTO documents (title, author, source_name, format, size_bytes, sha256, text, chapters,
-           boilerplate_skipped, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(d.title, d.author, d.sourceName, d.format, d.sizeBytes, d.sha256, d.text, JSON.stringify(d.chapters),
-        d.boilerplateSkipped ? 1 : 0, now, now);
-    return this.get(Number(r.lastInsertRowid))!;
+    const insert = this.db.transaction(() => {
+      const r = this.db
+        .prepare(
+          `INSERT INTO documents (title, author, source_name, format, size_bytes, sha256, text_units, chapters,
+             boilerplate_skipped, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(d.title, d.author, d.sourceName, d.format, d.sizeBytes, d.sha256, d.text.length, JSON.stringify(d.chapters),
+          d.boilerplateSkipped ? 1 : 0, now, now);
+      const id = Number(r.lastInsertRowid);
+      this.db.prepare(`INSERT INTO document_texts (document_id, astral_offsets, text) VALUES (?, ?, ?)`).run(id, astralBlob(astralOffsets(d.text)), d.text);
+      return id;
+    });
+    return this.get(insert())!;
   }
 
   get(id: number): DocumentInfo | undefined {
@@ -97,12 +103,22 @@ export class Documents {
     return (this.db.prepare(`SELECT ${COLUMNS} FROM documents ORDER BY created_at DESC, id DESC`).all() as Row[]).map(toInfo);
   }
 
-  /** The document's text, or a slice of it [start, end). */
+  /**
+   * The document's text, or its slice [start, end) in UTF-16 units (clamped to the text). SQLite
+   * cuts in code points: the offsets are moved back past the astral characters before them.
+   */
   text(id: number, start = 0, end?: number): string | undefined {
     const r = this.db
-      .prepare(`SELECT substr(text, ? + 1, ?) AS t FROM documents WHERE id = ?`)
-      .get(start, end === undefined ? -1 >>> 1 : Math.max(0, end - start), id) as { t: string } | undefined;
-    return r?.t;
+      .prepare(`SELECT d.text_units AS units, t.astral_offsets AS astral FROM documents d JOIN document_texts t ON t.document_id = d.id WHERE d.id = ?`)
+      .get(id) as { units: number; astral: Uint8Array | null } | undefined;
+    if (!r) return undefined;
+    const s = Math.min(Math.max(0, start), r.units);
+    const e = Math.min(Math.max(s, end ?? r.units), r.units);
+    if (s === 0 && e === r.units) return (this.db.prepare(`SELECT text FROM document_texts WHERE document_id = ?`).get(id) as { text: string }).text;
+    const astral = astralFromBlob(r.astral);
+    const cs = codePointOffset(astral, s);
+    const ce = codePointOffset(astral, e);
+    return (this.db.prepare(`SELECT substr(text, ? + 1, ?) AS t FROM document_texts WHERE document_id = ?`).get(cs, ce - cs, id) as { t: string }).t;
   }
 
   setState(id: number, state: DocState, error: string | null = null): DocumentInfo | undefined {

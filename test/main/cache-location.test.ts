@@ -9,6 +9,10 @@ import { defaultKvCacheDir, kvCacheDirIn } from "../../main/app/paths";
 import { createCore } from "../../main/app/bootstrap";
 import { defaultCacheDir, moveStores } from "../../main/engine/kv-cache";
 import { b64, tempDir } from "./helpers/core";
+import { packageRoot } from "../../main/engine/native";
+
+// the app's cores import books on threads, whose entry is compiled (npm run build)
+const importThreadEntry = path.join(packageRoot(), "build", "main", "library", "import-thread-entry.js");
 import type { DocumentInfo } from "../../main/ipc/contract";
 
 describe("the KV cache folder", () => {
@@ -40,14 +44,14 @@ describe("the KV cache folder", () => {
     const dir = tempDir();
     const cache = path.join(tempDir(), "cache");
     // a book whose store an earlier tome kept in <data>/kv-cache
-    const first = createCore({ dataDir: dir, mode: "browser", spawn: () => { throw new Error("no engine here"); } });
+    const first = createCore({ dataDir: dir, mode: "browser", importThreadEntry, spawn: () => { throw new Error("no engine here"); } });
     const d = (await first.call("library.import", { name: "a.txt", dataBase64: b64("Alice sat by the river. ".repeat(20)) })) as DocumentInfo;
     const old = path.join(kvCacheDirIn(dir), "0123.tomekv");
     fs.mkdirSync(kvCacheDirIn(dir), { recursive: true });
     fs.writeFileSync(old, "store");
     first.lib.documents.setSaved(d.id, old, "/m.gguf", 100);
     first.close();
-    const core = createCore({ dataDir: dir, cacheDir: cache, mode: "browser", spawn: () => { throw new Error("no engine here"); } });
+    const core = createCore({ dataDir: dir, cacheDir: cache, mode: "browser", importThreadEntry, spawn: () => { throw new Error("no engine here"); } });
     try {
       expect(core.lib.documents.savedFile(d.id)).toBe(path.join(cache, "0123.tomekv"));
       expect(fs.readFileSync(path.join(cache, "0123.tomekv"), "utf8")).toBe("store");

@@ -7,6 +7,7 @@ import * as m003 from "./003-kv-saved";
 import * as m004 from "./004-kv-saved-tokens";
 import * as m005 from "./005-kv-partial";
 import * as m006 from "./006-html-format";
+import * as m007 from "./007-document-texts";
 
 export interface Migration {
   version: number;
@@ -14,13 +15,22 @@ export interface Migration {
   sql: string;
   /** Applied with foreign keys off: it rebuilds a table that others reference (see db.ts's migrate). */
   foreignKeysOff: boolean;
+  /** SQL functions its statements call (deterministic), registered on the connection before it runs. */
+  functions: Record<string, (...args: unknown[]) => unknown>;
 }
 
 interface MigrationFile {
   name: string;
   sql: string;
   foreignKeysOff?: boolean;
+  functions?: Migration["functions"];
 }
 
-const files: MigrationFile[] = [m001, m002, m003, m004, m005, m006];
-export const migrations: Migration[] = files.map((m, i) => ({ version: i + 1, name: m.name, sql: m.sql, foreignKeysOff: m.foreignKeysOff ?? false }));
+const files: MigrationFile[] = [m001, m002, m003, m004, m005, m006, m007];
+export const migrations: Migration[] = files.map((m, i) => ({
+  version: i + 1,
+  name: m.name,
+  sql: m.sql,
+  foreignKeysOff: m.foreignKeysOff ?? false,
+  functions: m.functions ?? {},
+}));

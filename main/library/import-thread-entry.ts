@@ -1,0 +1,27 @@
+// An import thread's entry (./import-threads.ts starts one per book): reads the
+// book it was given (workerData) and stores it through a connection of its own to
+// the library file, posts back the document id or the error, and ends.
+import { parentPort, workerData } from "node:worker_threads";
+import { toContractError } from "../ipc/errors";
+import { openDatabase } from "./db";
+import { Documents } from "./documents";
+import { storeBook } from "./store-book";
+import type { ImportJob, ImportReply } from "./import-threads";
+
+async function run(job: ImportJob): Promise<ImportReply> {
+  let db: ReturnType<typeof openDatabase> | undefined;
+  try {
+    db = openDatabase(job.libraryFile);
+    const bytes = new Uint8Array(job.bytes, job.byteOffset, job.byteLength);
+    return { ok: true, documentId: await storeBook(db, new Documents(db), job.name, bytes, job.skipBoilerplate) };
+  } catch (e) {
+    return { ok: false, error: toContractError(e) };
+  } finally {
+    if (db?.open) db.close();
+  }
+}
+
+if (parentPort) {
+  const port = parentPort;
+  void run(workerData as ImportJob).then((reply) => port.postMessage(reply));
+}

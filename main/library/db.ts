@@ -92,8 +92,8 @@ export function migrate(db: DB, list: Migration[] = migrations): void {
         if (now > latest) throw tooNew(now);
         if (m.version <= now) return;
         const broken = m.foreignKeysOff ? brokenReferences(db) : 0;
-        for (const [fn, impl] of Object.entries(m.functions)) db.function(fn, { deterministic: true }, impl);
         db.exec(m.sql);
+        m.run?.(db);
         if (m.foreignKeysOff && brokenReferences(db) > broken)
           throw new LibraryOpenError("MIGRATION_FAILED", `tome could not upgrade its library database ${db.name} (migration ${m.version}, ${m.name}, broke references between its tables); the file is left as it was.`, db.name);
         db.pragma(`user_version = ${m.version}`);

@@ -3,7 +3,7 @@
 import * as fs from "node:fs";
 import type { Chapter, DocFormat, DocState, DocumentInfo } from "../ipc/contract";
 import type { DB } from "./db";
-import { astralBlob, astralFromBlob, astralOffsets, codePointOffset } from "./text-units";
+import { PIECE_UNITS, textPieces } from "./text-pieces";
 
 export interface NewDocument {
   title: string;
@@ -83,7 +83,8 @@ export class Documents {
         .run(d.title, d.author, d.sourceName, d.format, d.sizeBytes, d.sha256, d.text.length, JSON.stringify(d.chapters),
           d.boilerplateSkipped ? 1 : 0, now, now);
       const id = Number(r.lastInsertRowid);
-      this.db.prepare(`INSERT INTO document_texts (document_id, astral_offsets, text) VALUES (?, ?, ?)`).run(id, astralBlob(astralOffsets(d.text)), d.text);
+      const piece = this.db.prepare(`INSERT INTO document_text (document_id, start, text) VALUES (?, ?, ?)`);
+      for (const p of textPieces(d.text)) piece.run(id, p.start, p.text);
       return id;
     });
     return this.get(insert())!;
@@ -103,22 +104,22 @@ export class Documents {
     return (this.db.prepare(`SELECT ${COLUMNS} FROM documents ORDER BY created_at DESC, id DESC`).all() as Row[]).map(toInfo);
   }
 
-  /**
-   * The document's text, or its slice [start, end) in UTF-16 units (clamped to the text). SQLite
-   * cuts in code points: the offsets are moved back past the astral characters before them.
-   */
+  /** The document's text, or its slice [start, end) in UTF-16 units, clamped to the text. */
   text(id: number, start = 0, end?: number): string | undefined {
-    const r = this.db
-      .prepare(`SELECT d.text_units AS units, t.astral_offsets AS astral FROM documents d JOIN document_texts t ON t.document_id = d.id WHERE d.id = ?`)
-      .get(id) as { units: number; astral: Uint8Array | null } | undefined;
-    if (!r) return undefined;
-    const s = Math.min(Math.max(0, start), r.units);
-    const e = Math.min(Math.max(s, end ?? r.units), r.units);
-    if (s === 0 && e === r.units) return (this.db.prepare(`SELECT text FROM document_texts WHERE document_id = ?`).get(id) as { text: string }).text;
-    const astral = astralFromBlob(r.astral);
-    const cs = codePointOffset(astral, s);
-    const ce = codePointOffset(astral, e);
-    return (this.db.prepare(`SELECT substr(text, ? + 1, ?) AS t FROM document_texts WHERE document_id = ?`).get(cs, ce - cs, id) as { t: string }).t;
+    const units = this.db.prepare(`SELECT text_units FROM documents WHERE id = ?`).pluck().get(id) as number | undefined;
+    if (units === undefined) return undefined;
+    const s = Math.min(Math.max(0, start), units);
+    const e = Math.min(Math.max(s, end ?? units), units);
+    if (s === e) return "";
+    // the pieces that overlap [s, e): a piece is at most PIECE_UNITS long, so none starting at or
+    // before s - PIECE_UNITS reaches past s
+    const pieces = this.db
+      .prepare(`SELECT start, text FROM document_text WHERE document_id = ? AND start > ? AND start < ? ORDER BY start`)
+      .all(id, s - PIECE_UNITS, e) as { start: number; text: string }[];
+    if (pieces.length === 0) return "";
+    const from = pieces[0].start;
+    const joined = pieces.length === 1 ? pieces[0].text : pieces.map((p) => p.text).join("");
+    return s === from && joined.length === e - s ? joined : joined.slice(s - from, e - from);
   }
 
   setState(id: number, state: DocState, error: string | null = null): DocumentInfo | undefined {

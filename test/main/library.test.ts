@@ -168,13 +168,16 @@ describe("opening a database that is not right", () => {
     const db = openDatabase(f);
     expect(schemaVersion(db)).toBe(migrations.length);
     expect(db.pragma("foreign_keys", { simple: true })).toBe(1);
-    // (as 007 left them: the text in document_texts, its length in units at the end)
+    // (as 007 left them: the text in document_text, its length in units at the end)
     const after = (before as Record<string, unknown>[]).map((r) => {
       const { text, ...others } = r;
       return { ...others, text_units: (text as string).length };
     });
     expect(db.prepare("SELECT * FROM documents ORDER BY id").all()).toEqual(after);
-    expect(db.prepare("SELECT document_id, text FROM document_texts ORDER BY document_id").all()).toEqual([{ document_id: 3, text: "hello" }, { document_id: 7, text: "hello" }]);
+    expect(db.prepare("SELECT document_id, start, text FROM document_text ORDER BY document_id").all()).toEqual([
+      { document_id: 3, start: 0, text: "hello" },
+      { document_id: 7, start: 0, text: "hello" },
+    ]);
     expect(db.prepare("SELECT count(*) AS n FROM conversations").get()).toEqual({ n: 2 });
     expect(db.prepare("SELECT count(*) AS n FROM messages").get()).toEqual({ n: 2 });
     expect(db.prepare("SELECT count(*) AS n FROM token_stats").get()).toEqual({ n: 1 });
@@ -185,7 +188,7 @@ describe("opening a database that is not right", () => {
     // the conversations' references follow the new table: deleting a book deletes its conversations, their messages and stats
     db.prepare("DELETE FROM documents WHERE id = 3").run();
     expect(db.prepare("SELECT id FROM conversations").all()).toEqual([{ id: 12 }]);
-    expect(db.prepare("SELECT document_id FROM document_texts").all()).toEqual([{ document_id: 7 }]);
+    expect(db.prepare("SELECT document_id FROM document_text").all()).toEqual([{ document_id: 7 }]);
     expect(db.prepare("SELECT count(*) AS n FROM token_stats").get()).toEqual({ n: 0 });
     expect(() => db.prepare("INSERT INTO conversations (document_id, title, created_at, updated_at) VALUES (99, 'x', 1, 1)").run()).toThrow(/FOREIGN KEY/);
     db.close();
@@ -214,8 +217,8 @@ describe("opening a database that is not right", () => {
 
   it("two processes migrating one old database: the second finds the work done (it failed on 'duplicate column name')", async () => {
     const f = path.join(dir(), "tome.db");
-    // a database a migration behind the last one that is plain SQL (007 calls functions of tome's)
-    const last = [...migrations].reverse().find((m) => Object.keys(m.functions).length === 0)!;
+    // a database a migration behind the last one that is plain SQL (007 runs code of tome's)
+    const last = [...migrations].reverse().find((m) => !m.run)!;
     const old = new Database(f);
     old.pragma("journal_mode = WAL");
     for (const m of migrations.slice(0, last.version - 1)) old.exec(m.sql);

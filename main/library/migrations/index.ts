@@ -7,7 +7,8 @@ import * as m003 from "./003-kv-saved";
 import * as m004 from "./004-kv-saved-tokens";
 import * as m005 from "./005-kv-partial";
 import * as m006 from "./006-html-format";
-import * as m007 from "./007-document-texts";
+import * as m007 from "./007-document-text";
+import type { DB } from "../db";
 
 export interface Migration {
   version: number;
@@ -15,15 +16,15 @@ export interface Migration {
   sql: string;
   /** Applied with foreign keys off: it rebuilds a table that others reference (see db.ts's migrate). */
   foreignKeysOff: boolean;
-  /** SQL functions its statements call (deterministic), registered on the connection before it runs. */
-  functions: Record<string, (...args: unknown[]) => unknown>;
+  /** What SQL cannot do, run after `sql` in the same transaction. */
+  run?: (db: DB) => void;
 }
 
 interface MigrationFile {
   name: string;
   sql: string;
   foreignKeysOff?: boolean;
-  functions?: Migration["functions"];
+  run?: Migration["run"];
 }
 
 const files: MigrationFile[] = [m001, m002, m003, m004, m005, m006, m007];
@@ -32,5 +33,5 @@ export const migrations: Migration[] = files.map((m, i) => ({
   name: m.name,
   sql: m.sql,
   foreignKeysOff: m.foreignKeysOff ?? false,
-  functions: m.functions ?? {},
+  run: m.run,
 }));

@@ -26,6 +26,7 @@ import type { EngineEvent, LoadedModel } from "../host/protocol";
 import { allowedModelPath, listModels, modelDetails } from "./models";
 import { importFile } from "./import";
 import type { ImportThreads } from "../library/import-threads";
+import { ImportControl } from "../library/import-control";
 import { readBookFile } from "./book-file";
 import { InspectCache } from "./inspect-cache";
 import { ReadJobs, type DocTokens } from "./read";
@@ -77,6 +78,8 @@ export class AppCore {
   private noticed = new Set<string>(); // noticeOnce's keys
   private inspected = new InspectCache();
   private finder = new BookFinder();
+  /** Imports a page may stop (library.cancelImport), by the id it gave them. */
+  private imports = new Map<string, ImportControl>();
   private listeners = new Set<Listener>();
   private reads: ReadJobs;
   private answers: Answers;
@@ -405,12 +408,20 @@ export class AppCore {
       "stats.tokens": () => this.answers.liveTokenStats(),
 
       "library.list": () => lib.documents.list(),
-      "library.import": async ({ name, dataBase64 }) => {
+      "library.import": async ({ name, dataBase64, importId }) => {
+        if (importId !== undefined && this.imports.has(importId)) throw new AppError("BAD_REQUEST", `import ${importId} is already under way.`);
         const bytes = Buffer.from(dataBase64, "base64");
-        const doc = await importFile(lib, name, bytes, settings().skipBoilerplate, this.opts.importThreads);
-        this.emit("doc.updated", doc);
-        return doc;
+        const control = new ImportControl(name);
+        if (importId !== undefined) this.imports.set(importId, control);
+        try {
+          const doc = await importFile(lib, name, bytes, settings().skipBoilerplate, this.opts.importThreads, control);
+          this.emit("doc.updated", doc);
+          return doc;
+        } finally {
+          if (importId !== undefined) this.imports.delete(importId);
+        }
       },
+      "library.cancelImport": ({ importId }) => ({ cancelled: this.imports.get(importId)?.stop() ?? false }),
       "library.openDialog": this.opts.dialogs
         ? async () => {
             // Each chosen book on its own: one that cannot be added (too large, damaged, gone)

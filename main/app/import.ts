@@ -4,13 +4,23 @@
 // the CLI) it is done here.
 import { storeBook } from "../library/store-book";
 import type { ImportThreads } from "../library/import-threads";
+import { ImportControl } from "../library/import-control";
 import type { Library } from "../library";
 import type { DocumentInfo } from "../ipc/contract";
 
-export async function importFile(lib: Library, name: string, bytes: Uint8Array, skipBoilerplate: boolean, threads?: ImportThreads): Promise<DocumentInfo> {
+export async function importFile(
+  lib: Library,
+  name: string,
+  bytes: Uint8Array,
+  skipBoilerplate: boolean,
+  threads?: ImportThreads,
+  control = new ImportControl(name),
+): Promise<DocumentInfo> {
   const id = threads
-    ? await threads.importBook(lib.db.name, name, bytes, skipBoilerplate)
-    : await storeBook(lib.db, lib.documents, name, bytes, skipBoilerplate);
+    ? await threads.importBook(lib.db.name, name, bytes, skipBoilerplate, control)
+    : await storeBook(lib.db, lib.documents, name, bytes, skipBoilerplate, () => {
+        if (!control.startWriting()) throw control.cancelled();
+      });
   const doc = lib.documents.get(id);
   if (!doc) throw new Error(`the imported book (document ${id}) is not in the library`);
   return doc;

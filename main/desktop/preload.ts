@@ -19,6 +19,7 @@ const METHODS = [
   "stats.tokens",
   "library.list",
   "library.import",
+  "library.cancelImport",
   "library.openDialog",
   "library.remove",
   "library.text",

@@ -350,7 +350,10 @@ export interface Requests {
 
   "library.list": { params: Record<string, never>; result: DocumentInfo[] };
   /** A dropped or chosen file: its base name and bytes (base64). */
-  "library.import": { params: { name: string; dataBase64: string }; result: DocumentInfo };
+  /** importId: the page's name for this import, for library.cancelImport. */
+  "library.import": { params: { name: string; dataBase64: string; importId?: string }; result: DocumentInfo };
+  /** Stops an import being read (CANCELLED); false once the book is being written (it is added) or done. */
+  "library.cancelImport": { params: { importId: string }; result: { cancelled: boolean } };
   /** Desktop: native open dialog for books. Browser: NOT_SUPPORTED. */
   "library.openDialog": { params: Record<string, never>; result: DocumentInfo[] };
   "library.remove": { params: { documentId: number }; result: { removed: boolean } };

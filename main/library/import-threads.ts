@@ -11,6 +11,7 @@ import * as path from "node:path";
 import { Worker } from "node:worker_threads";
 import { AppError } from "../ipc/errors";
 import type { ContractError } from "../ipc/contract";
+import { ImportControl } from "./import-control";
 
 /** What a thread is started with (workerData) and what it posts back. */
 export interface ImportJob {
@@ -22,6 +23,9 @@ export interface ImportJob {
   skipBoilerplate: boolean;
 }
 export type ImportReply = { ok: true; documentId: number } | { ok: false; error: ContractError };
+/** What a thread posts: a request to write the book (answered unless it was stopped; no stop is
+ *  taken after), then its reply. */
+export type ImportMessage = { mayWrite: true } | ImportReply;
 
 export interface ImportThreadOptions {
   /** The compiled entry (default: import-thread-entry.js beside this file, in build/main). */
@@ -42,6 +46,7 @@ export function defaultHeapMb(totalBytes = os.totalmem()): number {
 
 interface Waiting {
   job: ImportJob;
+  control: ImportControl;
   resolve: (documentId: number) => void;
   reject: (e: Error) => void;
 }
@@ -51,7 +56,7 @@ export class ImportThreads {
   private readonly maxRunning: number;
   private readonly heapMb: number;
   private readonly waiting: Waiting[] = [];
-  private readonly running = new Set<{ fail: (e: Error) => void }>();
+  private readonly running = new Set<{ fail(e: Error): void }>();
   private closed = false;
 
   constructor(o: ImportThreadOptions = {}) {
@@ -65,12 +70,20 @@ export class ImportThreads {
    * to the thread, not copied (64 MiB took 0.18 s to copy): their ArrayBuffer is detached, and
    * must hold nothing else the caller keeps (a Buffer this large is never from Node's pool).
    */
-  importBook(libraryFile: string, name: string, bytes: Uint8Array, skipBoilerplate: boolean): Promise<number> {
+  importBook(libraryFile: string, name: string, bytes: Uint8Array, skipBoilerplate: boolean, control = new ImportControl(name)): Promise<number> {
     if (this.closed) return Promise.reject(new AppError("CANCELLED", "tome is closing."));
     const own = bytes.byteLength < MOVE_FROM_BYTES ? new Uint8Array(bytes) : bytes;
     const job: ImportJob = { libraryFile, name, bytes: own.buffer as ArrayBuffer, byteOffset: own.byteOffset, byteLength: own.byteLength, skipBoilerplate };
     return new Promise((resolve, reject) => {
-      this.waiting.push({ job, resolve, reject });
+      const w: Waiting = { job, control, resolve, reject };
+      this.waiting.push(w);
+      // stopped while waiting: taken out of the queue (while running: see start)
+      control.whenStopped(() => {
+        const at = this.waiting.indexOf(w);
+        if (at < 0) return;
+        this.waiting.splice(at, 1);
+        reject(control.cancelled());
+      });
       this.next();
     });
   }
@@ -92,7 +105,7 @@ export class ImportThreads {
     while (this.running.size < this.maxRunning && this.waiting.length) this.start(this.waiting.shift()!);
   }
 
-  private start({ job, resolve, reject }: Waiting): void {
+  private start({ job, control, resolve, reject }: Waiting): void {
     let worker: Worker;
     try {
       worker = new Worker(this.script, {
@@ -116,9 +129,12 @@ export class ImportThreads {
       this.next();
     };
     this.running.add(entry);
-    worker.once("message", (reply: ImportReply) =>
-      finish(() => (reply.ok ? resolve(reply.documentId) : reject(new AppError(reply.error.code, reply.error.message)))),
-    );
+    control.whenStopped(() => entry.fail(control.cancelled())); // not called once it writes
+    worker.on("message", (m: ImportMessage) => {
+      if ("mayWrite" in m) {
+        if (!settled && control.startWriting()) worker.postMessage({ write: true });
+      } else finish(() => (m.ok ? resolve(m.documentId) : reject(new AppError(m.error.code, m.error.message))));
+    });
     worker.once("error", (e: Error & { code?: string }) =>
       finish(() =>
         reject(

@@ -19,13 +19,25 @@ export async function sha256Sliced(bytes: Uint8Array): Promise<string> {
   return h.digest("hex");
 }
 
-/** Stores the book the bytes hold, or finds the copy stored before; its document id. */
-export async function storeBook(db: DB, docs: Documents, name: string, bytes: Uint8Array, skipBoilerplate: boolean): Promise<number> {
+/**
+ * Stores the book the bytes hold, or finds the copy stored before; its document id.
+ * `beforeWrite` is called once the book is read, just before it is written: the last moment an
+ * import may be stopped (it throws), after which it may not (an import thread says so).
+ */
+export async function storeBook(
+  db: DB,
+  docs: Documents,
+  name: string,
+  bytes: Uint8Array,
+  skipBoilerplate: boolean,
+  beforeWrite: () => void | Promise<void> = () => {},
+): Promise<number> {
   const sha256 = await sha256Sliced(bytes);
   const existing = docs.findBySha(sha256);
   if (existing) return existing.id;
   const size = bytes.length;
   const d = await ingest(name, bytes, { skipBoilerplate });
+  await beforeWrite();
   // Looked up again with the insert, in one write transaction: while this copy was being read
   // (seconds for a PDF) the same bytes may have been stored by another import (dropped twice,
   // a second window, `tome serve` on the same data folder), and the library keeps one copy.

@@ -55,6 +55,7 @@ describe("envelope", () => {
       "models.inspect": { path: "/m.gguf" },
       "models.load": { path: "/m.gguf" },
       "library.import": { name: "a.txt", dataBase64: "aGk=" },
+      "library.cancelImport": { importId: "import-1" },
       "library.remove": { documentId: 1 },
       "library.text": { documentId: 1, start: 0, end: 10 },
       "library.find": { documentId: 1, query: "rabbit" },
@@ -88,6 +89,11 @@ describe("file names and sizes", () => {
   const names = ["../x.txt", "..\\x.txt", "/etc/passwd", "a/b.txt", "C:\\x.txt", ".hidden.txt", "a..txt", "x\0.txt", "x\n.txt", "", "a".repeat(300) + ".txt", "con:.txt"];
   it.each(names)("refuses the file name %j", (name) => {
     expect(refuse({ id: 1, method: "library.import", params: { name, dataBase64: "" } }).code).toBe("BAD_REQUEST");
+  });
+  it("refuses an import id that is not one", () => {
+    for (const importId of ["", "a b", "../x", "x".repeat(65), 7])
+      expect(refuse({ id: 1, method: "library.import", params: { name: "a.txt", dataBase64: "aGk=", importId } }).message).toMatch(/params.importId/);
+    expect(refuse({ id: 1, method: "library.cancelImport", params: {} }).message).toMatch(/params.importId/);
   });
   it("refuses non-base64 data and data over the size limit", () => {
     expect(refuse({ id: 1, method: "library.import", params: { name: "a.txt", dataBase64: "<<<>>>" } }).message).toMatch(/base64/);

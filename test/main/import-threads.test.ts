@@ -12,7 +12,8 @@ import { ImportThreads, defaultHeapMb } from "../../main/library/import-threads"
 import { importFile } from "../../main/app/import";
 import { packageRoot } from "../../main/engine/native";
 import { dataDir, hasData } from "../helpers/data";
-import { tempDir } from "./helpers/core";
+import { b64, eventsOf, makeCore, tempDir } from "./helpers/core";
+import { ImportControl } from "../../main/library/import-control";
 
 const entry = path.join(packageRoot(), "build", "main", "library", "import-thread-entry.js");
 const books = path.join(dataDir ?? "", "books");
@@ -146,6 +147,67 @@ describe.skipIf(!hasData)("import threads", () => {
     await expect(waiting).rejects.toMatchObject({ code: "CANCELLED" });
     await expect(importFile(lib, "x.txt", new TextEncoder().encode("x"), true, t)).rejects.toMatchObject({ code: "CANCELLED" });
     expect(lib.documents.list()).toEqual([]);
+  });
+
+  it("Stop: an import waiting or being read ends CANCELLED with nothing stored; the next ones go on", async () => {
+    const lib = library();
+    const t = threads({ maxRunning: 1 });
+    const reading = new ImportControl("big.txt");
+    const queued = new ImportControl("alice.txt");
+    const big = importFile(lib, "big.txt", bigText(4), true, t, reading);
+    const waits = importFile(lib, "alice.txt", bookBytes("alice-in-wonderland_pg11.txt"), true, t, queued);
+    const after = importFile(lib, "pride.txt", bookBytes("pride-and-prejudice_pg1342.txt"), true, t);
+    expect(queued.stop()).toBe(true);
+    await expect(waits).rejects.toMatchObject({ code: "CANCELLED", message: "Opening 'alice.txt' was stopped." });
+    await new Promise((r) => setTimeout(r, 100)); // big.txt is being read now
+    expect(reading.stop()).toBe(true);
+    expect(reading.stop()).toBe(false); // once
+    await expect(big).rejects.toMatchObject({ code: "CANCELLED" });
+    expect((await after).title).toMatch(/Pride/);
+    expect(lib.documents.list().map((d) => d.sourceName)).toEqual(["pride.txt"]);
+  });
+
+  it("Stop once the book is being written: refused, and the book is added", async () => {
+    const lib = library();
+    const t = threads();
+    const control = new ImportControl("alice.txt");
+    const writing = new Promise<void>((resolve) => {
+      const start = control.startWriting.bind(control);
+      control.startWriting = () => {
+        const ok = start();
+        resolve();
+        return ok;
+      };
+    });
+    const done = importFile(lib, "alice.txt", bookBytes("alice-in-wonderland_pg11.txt"), true, t, control);
+    await writing;
+    expect(control.stop()).toBe(false);
+    expect((await done).title).toMatch(/Alice/);
+    // on this thread alike: a stop before the write ends it, none after
+    const here = new ImportControl("p.txt");
+    expect(here.stop()).toBe(true);
+    await expect(importFile(lib, "p.txt", bookBytes("pride-and-prejudice_pg1342.txt"), true, undefined, here)).rejects.toMatchObject({ code: "CANCELLED" });
+    expect(lib.documents.list()).toHaveLength(1);
+  });
+
+  it("library.cancelImport stops a page's import by its id (through the core)", async () => {
+    const t = makeCore({ importThreads: threads({ maxRunning: 1 }) });
+    try {
+      const big = t.core.call("library.import", { name: "big.txt", dataBase64: b64(bigText(3)), importId: "import-1" });
+      await expect(t.core.call("library.import", { name: "again.txt", dataBase64: b64("x"), importId: "import-1" })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+      await new Promise((r) => setTimeout(r, 100));
+      expect(await t.core.call("library.cancelImport", { importId: "import-1" })).toEqual({ cancelled: true });
+      await expect(big).rejects.toMatchObject({ code: "CANCELLED" });
+      expect(await t.core.call("library.cancelImport", { importId: "import-1" })).toEqual({ cancelled: false }); // over
+      expect(await t.core.call("library.cancelImport", { importId: "nobody" })).toEqual({ cancelled: false });
+      expect(await t.core.call("library.list", {})).toEqual([]);
+      expect(eventsOf(t, "doc.updated")).toEqual([]);
+      // the id is free again, and an import under it is added
+      const d = await t.core.call("library.import", { name: "a.txt", dataBase64: b64("A short book to keep."), importId: "import-1" });
+      expect(eventsOf(t, "doc.updated")).toEqual([d]);
+    } finally {
+      t.close();
+    }
   });
 
   it("say so when the reader cannot be started", async () => {

@@ -2,11 +2,12 @@
 // Components with Testing Library against the store and a fake contract: the
 // data-testids automation relies on, streaming, stop, progress, panels, reader.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { act, fireEvent, render, screen, waitFor } from "@testing-library/react";
+import { act, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
 import { App } from "../../renderer/src/components/App";
 import { resetStore, useStore } from "../../renderer/src/store";
 import { sectionsOf } from "../../renderer/src/components/Reader";
 import { connect, fakeApi, type FakeApi } from "./fake-api";
+import { setApi } from "../../renderer/src/store/api";
 import { doc, msg, startHandlers } from "./fixtures";
 
 let f: FakeApi;
@@ -218,6 +219,27 @@ describe("App", () => {
     fireEvent.click(hs[0]);
     await waitFor(() => expect(screen.getAllByTestId("highlight-mark").length).toBeGreaterThan(0));
     expect((screen.getByLabelText("Chapter") as HTMLSelectElement).value).toBe("1");
+  });
+
+  it("names the file being opened with a Stop that stops it", async () => {
+    let fail: (e: Error) => void = () => {};
+    setApi(
+      fakeApi({
+        ...startHandlers(),
+        "library.import": () => new Promise((_, reject) => (fail = reject)),
+        "library.cancelImport": () => {
+          fail(Object.assign(new Error("stopped"), { code: "CANCELLED" }));
+          return { cancelled: true };
+        },
+      }).api,
+    );
+    render(<App />);
+    fireEvent.change(screen.getByTestId("file-input"), { target: { files: [new File(["words"], "slow.pdf")] } });
+    const line = await screen.findByTestId("importing");
+    expect(line.textContent).toMatch(/^Opening slow\.pdf…/);
+    fireEvent.click(within(line).getByRole("button", { name: "Stop" }));
+    await waitFor(() => expect(screen.queryByTestId("importing")).toBeNull());
+    expect(screen.getByTestId("notice").textContent).toMatch(/Stopped opening 'slow.pdf'/);
   });
 
   it("shows a clear error for a refused drop", async () => {

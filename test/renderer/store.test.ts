@@ -135,6 +135,35 @@ describe("store", () => {
     expect(s().notices.at(-1)?.text).toMatch(/limit/);
   });
 
+  it("Stop while a drop opens: the file being opened is stopped by its import id, the files after it are left", async () => {
+    await s().init();
+    let release: (e: Error) => void = () => {};
+    const g = fakeApi({
+      "library.import": () =>
+        new Promise((_, reject) => {
+          release = reject;
+        }),
+      "library.cancelImport": ({ importId }) => {
+        release(Object.assign(new Error("Opening 'a.txt' was stopped."), { code: "CANCELLED" }));
+        return { cancelled: importId.startsWith("import-") };
+      },
+    });
+    setApi(g.api);
+    const dropped = s().importFiles([new File(["a"], "a.txt"), new File(["b"], "b.txt")]);
+    await vi.waitFor(() => expect(s().importing.map((x) => x.name)).toEqual(["a.txt"]));
+    const { importId } = s().importing[0];
+    await s().stopImports();
+    await dropped;
+    expect(g.calls.filter((c) => c.method === "library.import").map((c) => c.params)).toEqual([{ name: "a.txt", dataBase64: btoa("a"), importId }]);
+    expect(g.calls.filter((c) => c.method === "library.cancelImport").map((c) => c.params)).toEqual([{ importId }]);
+    expect(s().importing).toEqual([]);
+    expect(s().notices.at(-1)).toMatchObject({ kind: "info", text: "Stopped opening 'a.txt'." });
+    // a later drop opens again
+    setApi(f.api);
+    await s().importFiles([new File(["c"], "c.txt")]);
+    expect(f.calls.filter((c) => c.method === "library.import").map((c) => (c.params as { name: string }).name)).toEqual(["c.txt"]);
+  });
+
   it("books reported before the list arrives are shown in the list's order (newest first), not reversed", async () => {
     // what a model loaded at start-up does: doc.updated for every book, in library.list's order
     f.emit("doc.updated", doc({ id: 3, title: "pdf", createdAt: 30 }));

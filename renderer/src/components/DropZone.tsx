@@ -8,7 +8,7 @@ export const ACCEPT = ".txt,.md,.markdown,.epub,.pdf,.html,.htm,.xhtml,.mhtml,.m
 export function DropZone() {
   const importFiles = useStore((s) => s.importFiles);
   const importing = useStore((s) => s.importing);
-  const desktop = useStore((s) => s.app?.mode === "desktop");
+  const stopImports = useStore((s) => s.stopImports);
   const input = useRef<HTMLInputElement>(null);
   const [over, setOver] = useState(false);
   return (
@@ -31,7 +31,6 @@ export function DropZone() {
       <button type="button" onClick={() => input.current?.click()}>
         Choose a file…
       </button>
-      {desktop && null}
       <input
         ref={input}
         data-testid="file-input"
@@ -45,7 +44,14 @@ export function DropZone() {
           void importFiles(files);
         }}
       />
-      {importing.length > 0 && <p className="muted">Opening {importing.join(", ")}…</p>}
+      {importing.length > 0 && (
+        <p className="muted" data-testid="importing">
+          Opening {importing.map((x) => x.name).join(", ")}…{" "}
+          <button type="button" onClick={() => void stopImports()}>
+            Stop
+          </button>
+        </p>
+      )}
     </div>
   );
 }

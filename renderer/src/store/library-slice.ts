@@ -10,11 +10,16 @@ export interface LibrarySlice {
   documents: DocumentInfo[];
   selectedDocId: number | null;
   progress: Record<number, ReadProgress>;
-  importing: string[]; // file names being imported
+  /** Files being opened now (read and stored by main), each with the id that stops it. */
+  importing: { name: string; importId: string }[];
+  /** Counts the Stops taken: a drop's files not yet opened when it changes are left. */
+  importStops: number;
   maxImportBytes: number;
   loadDocuments(): Promise<void>;
   selectDocument(id: number | null): Promise<void>;
   importFiles(files: File[]): Promise<void>;
+  /** Stops the file being opened and the rest of the drops under way. */
+  stopImports(): Promise<void>;
   /**
    * Reads (or opens a saved) book; `fresh`: read it again under today's settings, replacing its
    * saved read. The read's job id, or null when it was refused (a notice says why).
@@ -32,6 +37,7 @@ export const librarySlice: Slice<LibrarySlice> = (set, get, store) => ({
   selectedDocId: null,
   progress: {},
   importing: [],
+  importStops: 0,
   maxImportBytes: 64 * 1024 * 1024,
 
   loadDocuments: async () => {
@@ -57,17 +63,22 @@ export const librarySlice: Slice<LibrarySlice> = (set, get, store) => ({
     // taking the engine meanwhile (a question, a model) ends the turns: the rest keep Read it now.
     let reading: { jobId: string; documentId: number } | null = null;
     const waiting: number[] = [];
+    const stops = get().importStops;
+    const stopped = () => get().importStops !== stops;
     for (const f of files) {
+      if (stopped()) break;
       if (f.size > get().maxImportBytes) {
         get().notify("error", `'${f.name}' is ${(f.size / 2 ** 20).toFixed(0)} MiB; the limit is ${get().maxImportBytes / 2 ** 20} MiB.`);
         continue;
       }
-      set((s) => ({ importing: [...s.importing, f.name] }));
+      const entry = { name: f.name, importId: nextImportId() };
+      set((s) => ({ importing: [...s.importing, entry] }));
       // Decided from the list before the call: main announces a new book (doc.updated) before it replies.
       const known = new Set(get().documents.map((d) => d.id));
       try {
         const bytes = new Uint8Array(await f.arrayBuffer());
-        const doc = await api()["library.import"]({ name: f.name, dataBase64: toBase64(bytes) });
+        if (stopped()) break; // (the finally below still runs)
+        const doc = await api()["library.import"]({ name: f.name, dataBase64: toBase64(bytes), importId: entry.importId });
         // the same bytes again: the library keeps one copy, and says so
         if (known.has(doc.id)) get().notify("info", `“${doc.title}” is already in the library.`);
         get().docUpdated(doc);
@@ -81,9 +92,10 @@ export const librarySlice: Slice<LibrarySlice> = (set, get, store) => ({
           }
         }
       } catch (e) {
-        get().notify("error", `Could not open '${f.name}': ${messageOf(e)}`);
+        if ((e as { code?: string }).code === "CANCELLED") get().notify("info", `Stopped opening '${f.name}'.`);
+        else get().notify("error", `Could not open '${f.name}': ${messageOf(e)}`);
       } finally {
-        set((s) => ({ importing: s.importing.filter((n) => n !== f.name) }));
+        set((s) => ({ importing: s.importing.filter((x) => x !== entry) }));
       }
     }
     if (!reading || !waiting.length) return;
@@ -98,6 +110,11 @@ export const librarySlice: Slice<LibrarySlice> = (set, get, store) => ({
         reading = { jobId, documentId: id };
       }
     })();
+  },
+
+  stopImports: async () => {
+    set((s) => ({ importStops: s.importStops + 1 }));
+    await Promise.all(get().importing.map((x) => api()["library.cancelImport"]({ importId: x.importId }).catch(() => undefined)));
   },
 
   readDocument: async (id, o) => {
@@ -209,4 +226,10 @@ export function remember(id: number | null) {
   } catch {
     // storage full or disabled: the selection is only a convenience
   }
+}
+
+let importSeq = 0;
+/** An id for one import, unique in this page (main keys its imports by it while they run). */
+function nextImportId(): string {
+  return `import-${Date.now().toString(36)}-${++importSeq}`;
 }

@@ -4,6 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { AppCore, type Dialogs } from "../../../main/app/core";
+import type { ImportThreads } from "../../../main/library/import-threads";
 import { Library } from "../../../main/library";
 import { builtinDefaults } from "../../../main/library/settings";
 import { FakeEngine, type FakeOptions } from "./fake-engine";
@@ -22,7 +23,7 @@ export function tempDir(prefix = "tome-test-"): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-export function makeCore(o: FakeOptions & { dir?: string; dialogs?: Dialogs } = {}): TestCore {
+export function makeCore(o: FakeOptions & { dir?: string; dialogs?: Dialogs; importThreads?: ImportThreads } = {}): TestCore {
   const dir = o.dir ?? tempDir();
   const modelsDir = path.join(dir, "models");
   fs.mkdirSync(modelsDir, { recursive: true });
@@ -37,6 +38,7 @@ export function makeCore(o: FakeOptions & { dir?: string; dialogs?: Dialogs } = 
     cacheDir: path.join(dir, "kv-cache"),
     version: "0.0.0-test",
     dialogs: o.dialogs,
+    importThreads: o.importThreads,
   });
   const events: TestCore["events"] = [];
   core.onEvent((event, data) => events.push({ event, data }));

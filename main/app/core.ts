@@ -294,6 +294,12 @@ export class AppCore {
   }
 
   /** An app notice, once per key for the app's lifetime. */
+  /** Once, when books had to be imported on this thread because import threads cannot load. */
+  private importedHere() {
+    const why = this.opts.importThreads?.unavailable;
+    if (why) this.noticeOnce("import-threads", { kind: "error", text: `Books are read by the app's main thread, as the import thread could not start (${why}); a big book may hold the window while it is read.` });
+  }
+
   private noticeOnce(key: string, notice: { kind: "error" | "info"; text: string }) {
     if (this.noticed.has(key)) return;
     this.noticed.add(key);
@@ -415,6 +421,7 @@ export class AppCore {
         if (importId !== undefined) this.imports.set(importId, control);
         try {
           const doc = await importFile(lib, name, bytes, settings().skipBoilerplate, this.opts.importThreads, control);
+          this.importedHere();
           this.emit("doc.updated", doc);
           return doc;
         } finally {
@@ -431,6 +438,7 @@ export class AppCore {
               try {
                 const f = await readBookFile(file);
                 const doc = await importFile(lib, f.name, f.bytes, settings().skipBoilerplate, this.opts.importThreads);
+                this.importedHere();
                 this.emit("doc.updated", doc);
                 out.push(doc);
               } catch (e) {

@@ -1,9 +1,9 @@
-// An import thread's entry (./import-threads.ts starts one per book): reads the
-// book it was given (workerData) and stores it through a connection of its own to
+// An import thread's entry (./import-threads.ts starts one per book): says it
+// loaded, reads the book it is then sent and stores it through a connection of its own to
 // the library file, once the main thread lets it write (a Stop that came first
 // ends the thread instead), posts back the document id or the error, and ends.
 import { once } from "node:events";
-import { parentPort, workerData } from "node:worker_threads";
+import { parentPort } from "node:worker_threads";
 import { toContractError } from "../ipc/errors";
 import { openDatabase } from "./db";
 import { Documents } from "./documents";
@@ -34,5 +34,6 @@ async function mayWrite(): Promise<void> {
 
 if (parentPort) {
   const port = parentPort;
-  void run(workerData as ImportJob).then((reply) => port.postMessage(reply));
+  port.once("message", (job: ImportJob) => void run(job).then((reply) => port.postMessage(reply)));
+  port.postMessage({ loaded: true } satisfies ImportMessage); // this module and its imports loaded
 }

@@ -13,7 +13,7 @@ import { AppError } from "../ipc/errors";
 import type { ContractError } from "../ipc/contract";
 import { ImportControl } from "./import-control";
 
-/** What a thread is started with (workerData) and what it posts back. */
+/** What a thread is sent once it loaded, and what it posts back. */
 export interface ImportJob {
   libraryFile: string;
   name: string;
@@ -23,9 +23,20 @@ export interface ImportJob {
   skipBoilerplate: boolean;
 }
 export type ImportReply = { ok: true; documentId: number } | { ok: false; error: ContractError };
-/** What a thread posts: a request to write the book (answered unless it was stopped; no stop is
- *  taken after), then its reply. */
-export type ImportMessage = { mayWrite: true } | ImportReply;
+/** What a thread posts: that it loaded (then it is sent its job), a request to write the book
+ *  (answered unless it was stopped; no stop is taken after), then its reply. */
+export type ImportMessage = { loaded: true } | { mayWrite: true } | ImportReply;
+
+/**
+ * A thread could not load its code (a packaged app missing the entry, a native module that
+ * does not load in a worker): no import thread will, so imports are done on the caller's thread
+ * (../../app/import.ts). The bytes were not sent, so the caller still has them.
+ */
+export class ImportThreadsUnavailable extends AppError {
+  constructor(readonly reason: string) {
+    super("INTERNAL", `The import thread could not start: ${reason}`);
+  }
+}
 
 export interface ImportThreadOptions {
   /** The compiled entry (default: import-thread-entry.js beside this file, in build/main). */
@@ -58,6 +69,8 @@ export class ImportThreads {
   private readonly waiting: Waiting[] = [];
   private readonly running = new Set<{ fail(e: Error): void }>();
   private closed = false;
+  /** Why import threads cannot run here (the first one could not load), or null. */
+  unavailable: string | null = null;
 
   constructor(o: ImportThreadOptions = {}) {
     this.script = o.script ?? path.join(__dirname, "import-thread-entry.js");
@@ -72,6 +85,7 @@ export class ImportThreads {
    */
   importBook(libraryFile: string, name: string, bytes: Uint8Array, skipBoilerplate: boolean, control = new ImportControl(name)): Promise<number> {
     if (this.closed) return Promise.reject(new AppError("CANCELLED", "tome is closing."));
+    if (this.unavailable) return Promise.reject(new ImportThreadsUnavailable(this.unavailable));
     const own = bytes.byteLength < MOVE_FROM_BYTES ? new Uint8Array(bytes) : bytes;
     const job: ImportJob = { libraryFile, name, bytes: own.buffer as ArrayBuffer, byteOffset: own.byteOffset, byteLength: own.byteLength, skipBoilerplate };
     return new Promise((resolve, reject) => {
@@ -108,17 +122,13 @@ export class ImportThreads {
   private start({ job, control, resolve, reject }: Waiting): void {
     let worker: Worker;
     try {
-      worker = new Worker(this.script, {
-        workerData: job,
-        transferList: [job.bytes],
-        resourceLimits: { maxOldGenerationSizeMb: this.heapMb },
-      });
+      worker = new Worker(this.script, { resourceLimits: { maxOldGenerationSizeMb: this.heapMb } });
     } catch (e) {
-      reject(new AppError("INTERNAL", `The book reader could not start: ${(e as Error).message}`));
-      this.next();
+      this.cannotStart((e as Error).message, reject);
       return;
     }
     let settled = false;
+    let loaded = false;
     const entry = { fail: (e: Error) => finish(() => reject(e)) };
     const finish = (settle: () => void) => {
       if (settled) return;
@@ -131,19 +141,37 @@ export class ImportThreads {
     this.running.add(entry);
     control.whenStopped(() => entry.fail(control.cancelled())); // not called once it writes
     worker.on("message", (m: ImportMessage) => {
-      if ("mayWrite" in m) {
+      if ("loaded" in m) {
+        loaded = true;
+        worker.postMessage(job, [job.bytes]); // the bytes move only now: before, a failed load keeps them here
+      } else if ("mayWrite" in m) {
         if (!settled && control.startWriting()) worker.postMessage({ write: true });
       } else finish(() => (m.ok ? resolve(m.documentId) : reject(new AppError(m.error.code, m.error.message))));
     });
-    worker.once("error", (e: Error & { code?: string }) =>
+    worker.once("error", (e: Error & { code?: string }) => {
+      if (!loaded) return finish(() => this.cannotStart(e.message, reject));
       finish(() =>
         reject(
           e.code === "ERR_WORKER_OUT_OF_MEMORY"
             ? new AppError("TOO_LARGE", `Reading '${job.name}' needed more than ${this.heapMb} MiB of memory; it was stopped.`)
             : new AppError("INTERNAL", `Reading '${job.name}' failed: ${e.message}`),
         ),
+      );
+    });
+    worker.once("exit", (code) =>
+      finish(() =>
+        loaded
+          ? reject(new AppError("INTERNAL", `The reader of '${job.name}' stopped unexpectedly (exit ${code}).`))
+          : this.cannotStart(`it ended as it started (exit ${code})`, reject),
       ),
     );
-    worker.once("exit", (code) => finish(() => reject(new AppError("INTERNAL", `The reader of '${job.name}' stopped unexpectedly (exit ${code}).`))));
+  }
+
+  /** The first thread that cannot load makes threads unavailable: its import and those waiting
+   *  are handed back (ImportThreadsUnavailable) with their bytes, to be done by the caller. */
+  private cannotStart(reason: string, reject: (e: Error) => void): void {
+    this.unavailable ??= reason;
+    reject(new ImportThreadsUnavailable(this.unavailable));
+    for (const w of this.waiting.splice(0)) w.reject(new ImportThreadsUnavailable(this.unavailable));
   }
 }

@@ -12,20 +12,16 @@ import { ImportThreads, defaultHeapMb } from "../../main/library/import-threads"
 import { importFile } from "../../main/app/import";
 import { packageRoot } from "../../main/engine/native";
 import { dataDir, hasData } from "../helpers/data";
-import { b64, eventsOf, makeCore, tempDir } from "./helpers/core";
+import { b64, eventsOf, makeCore, tempDirsPerTest } from "./helpers/core";
 import { ImportControl } from "../../main/library/import-control";
 
 const entry = path.join(packageRoot(), "build", "main", "library", "import-thread-entry.js");
 const books = path.join(dataDir ?? "", "books");
-const dirs: string[] = [];
+const dir = tempDirsPerTest();
 const open: { close(): void }[] = [];
-afterEach(() => {
-  open.splice(0).forEach((x) => x.close());
-  dirs.splice(0).forEach((d) => fs.rmSync(d, { recursive: true, force: true }));
-});
+afterEach(() => open.splice(0).forEach((x) => x.close())); // (before the folders go: registered after)
 const library = () => {
-  const d = tempDir();
-  dirs.push(d);
+  const d = dir();
   const lib = new Library(path.join(d, "tome.db"), builtinDefaults("/m"));
   open.push(lib);
   return lib;
@@ -210,9 +206,27 @@ describe.skipIf(!hasData)("import threads", () => {
     }
   });
 
-  it("say so when the reader cannot be started", async () => {
+  it("where a thread cannot load: this import and the later ones are done on this thread, and the app says so once", async () => {
+    const missing = path.join(dir(), "missing.js");
     const lib = library();
-    const t = threads({ script: path.join(tempDir(), "missing.js") });
-    await expect(importFile(lib, "a.txt", new TextEncoder().encode("words"), true, t)).rejects.toMatchObject({ code: "INTERNAL", message: expect.stringContaining("a.txt") });
+    const t = threads({ script: missing, maxRunning: 1 });
+    const large = bookBytes("pride-and-prejudice_pg1342.txt"); // (kept: bytes move only to a loaded thread)
+    const [a, b] = await Promise.all([
+      importFile(lib, "p.txt", large, true, t),
+      importFile(lib, "a.txt", bookBytes("alice-in-wonderland_pg11.txt"), true, t), // waiting meanwhile
+    ]);
+    expect([a.title, b.title]).toEqual([expect.stringMatching(/Pride/), expect.stringMatching(/Alice/)]);
+    expect(t.unavailable).toMatch(/Cannot find module/);
+    expect(t.active).toBe(0);
+    // through the core: the notice, once
+    const c = makeCore({ importThreads: threads({ script: missing }) });
+    try {
+      await c.core.call("library.import", { name: "x.txt", dataBase64: b64("A short book.") });
+      await c.core.call("library.import", { name: "y.txt", dataBase64: b64("Another short book.") });
+      expect(eventsOf(c, "app.notice").map((n) => n.text)).toEqual([expect.stringMatching(/^Books are read by the app's main thread, as the import thread could not start \(Cannot find module/)]);
+      expect(await c.core.call("library.list", {})).toHaveLength(2);
+    } finally {
+      c.close();
+    }
   });
 });

@@ -5,21 +5,15 @@ import * as path from "node:path";
 import { spawn } from "node:child_process";
 import { Worker } from "node:worker_threads";
 import Database from "better-sqlite3";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { migrate, openDatabase, schemaVersion } from "../../main/library/db";
 import { migrations } from "../../main/library/migrations";
 import { Library } from "../../main/library";
 import { builtinDefaults } from "../../main/library/settings";
 import { importFile } from "../../main/app/import";
-import { tempDir } from "./helpers/core";
+import { tempDirsPerTest } from "./helpers/core";
 
-const dirs: string[] = [];
-afterEach(() => dirs.splice(0).forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
-const dir = () => {
-  const d = tempDir();
-  dirs.push(d);
-  return d;
-};
+const dir = tempDirsPerTest();
 
 describe("database", () => {
   it("applies every migration once, in WAL mode with foreign keys", () => {

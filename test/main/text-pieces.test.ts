@@ -1,24 +1,17 @@
 // A book's text stored in pieces and counted in UTF-16 units, where SQLite counts
 // code points: its length and every slice the reader asks for must be JavaScript's,
 // astral characters or not. Oracle: the string itself (length, slice).
-import * as fs from "node:fs";
 import * as path from "node:path";
 import Database from "better-sqlite3";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { openDatabase } from "../../main/library/db";
 import { migrations } from "../../main/library/migrations";
 import { Library } from "../../main/library";
 import { builtinDefaults } from "../../main/library/settings";
 import { PIECE_UNITS, textPieces } from "../../main/library/text-pieces";
-import { tempDir } from "./helpers/core";
+import { tempDirsPerTest } from "./helpers/core";
 
-const dirs: string[] = [];
-afterEach(() => dirs.splice(0).forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
-const dir = () => {
-  const d = tempDir();
-  dirs.push(d);
-  return d;
-};
+const dir = tempDirsPerTest();
 
 /** Seeded text mixing ASCII, accents, CJK, emoji and mathematical letters (astral). */
 function mixedText(seed: number, n: number): string {

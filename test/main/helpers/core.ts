@@ -3,6 +3,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { afterEach } from "vitest";
 import { AppCore, type Dialogs } from "../../../main/app/core";
 import type { ImportThreads } from "../../../main/library/import-threads";
 import { Library } from "../../../main/library";
@@ -21,6 +22,17 @@ export interface TestCore {
 
 export function tempDir(prefix = "tome-test-"): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** A temp-folder maker for a test file: the folders it made are removed after each test. */
+export function tempDirsPerTest(): () => string {
+  const made: string[] = [];
+  afterEach(() => made.splice(0).forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+  return () => {
+    const d = tempDir();
+    made.push(d);
+    return d;
+  };
 }
 
 export function makeCore(o: FakeOptions & { dir?: string; dialogs?: Dialogs; importThreads?: ImportThreads } = {}): TestCore {

@@ -111,6 +111,7 @@ describe("through the core: nothing changes on bad input", () => {
       ["library.import", { name: "../../evil.txt", dataBase64: b64("x") }],
       ["library.import", { name: "empty.txt", dataBase64: "" }],
       ["library.import", { name: "bin.txt", dataBase64: b64(Buffer.from([0, 1, 2, 3, 0, 0])) }],
+      ["library.import", { name: "a.odt", dataBase64: b64("PK\u0003\u0004") }],
       ["library.import", { name: "a.docx", dataBase64: b64("PK\u0003\u0004") }],
       ["library.import", { name: "broken.epub", dataBase64: b64("PK\u0003\u0004garbage") }],
       ["library.import", { name: "broken.pdf", dataBase64: b64("%PDF-1.7 nothing") }],
@@ -134,7 +135,7 @@ describe("through the core: nothing changes on bad input", () => {
       }
     }
     expect(codes).toEqual([
-      "BAD_REQUEST", "EMPTY_FILE", "CORRUPT_FILE", "UNSUPPORTED_FORMAT", "CORRUPT_FILE", "CORRUPT_FILE",
+      "BAD_REQUEST", "EMPTY_FILE", "CORRUPT_FILE", "UNSUPPORTED_FORMAT", "CORRUPT_FILE", "CORRUPT_FILE", "CORRUPT_FILE",
       "ok", "NOT_FOUND", "NOT_FOUND", "NOT_FOUND", "BAD_REQUEST", "BAD_REQUEST", "BAD_REQUEST",
     ]);
     expect(JSON.stringify(await t.core.call("library.list", {}))).toBe(before);

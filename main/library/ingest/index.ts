@@ -9,6 +9,7 @@ import { readEpub } from "./epub";
 import { readPdf } from "./pdf";
 import { readHtml } from "./html";
 import { readMhtml } from "./mhtml";
+import { readDocx } from "./docx";
 import { empty, unsupported } from "./errors";
 import type { IngestOptions, Ingested } from "./types";
 
@@ -26,6 +27,7 @@ const READERS: Record<string, (b: Uint8Array, o: IngestOptions) => Ingested | Pr
   ".xhtml": readHtml,
   ".mhtml": readMhtml,
   ".mht": readMhtml,
+  ".docx": readDocx,
 };
 
 export const SUPPORTED_EXTENSIONS = Object.keys(READERS);

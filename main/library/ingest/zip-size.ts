@@ -1,5 +1,5 @@
-// How much an EPUB (a zip) unpacks to, measured by inflating it in a stream and
-// stopping past a cap: the EPUB parser unpacks every entry into memory, so a
+// How much an EPUB or a Word document (a zip) unpacks to, measured by inflating it
+// in a stream and stopping past a cap: the readers unpack entries into memory, so a
 // 64 MiB "zip bomb" (deflate packs a run of zeros ~1000:1) would take the app
 // down with it. The sizes the zip declares are checked first, but they can lie:
 // the inflation itself is what is counted. Peak memory: one pushed slice's output.
@@ -13,11 +13,11 @@ export const MAX_UNPACKED_BYTES = 512 * 2 ** 20;
 // Compressed bytes pushed at a time: inflated, at most ~1000x this (16 MiB) before the count stops it.
 const SLICE = 16 * 1024;
 
-const tooLarge = (cap: number) =>
-  new AppError("TOO_LARGE", `This EPUB unpacks to more than ${cap / 2 ** 20} MiB; tome reads EPUBs up to that size.`);
+const tooLarge = (cap: number, what: string) =>
+  new AppError("TOO_LARGE", `This ${what} unpacks to more than ${cap / 2 ** 20} MiB; tome reads ${what}s up to that size.`);
 
 /** Throws TOO_LARGE when the zip's entries inflate to more than cap bytes in all, CORRUPT_FILE when one cannot be inflated. */
-export function checkUnpackedSize(bytes: Uint8Array, cap = MAX_UNPACKED_BYTES): void {
+export function checkUnpackedSize(bytes: Uint8Array, cap = MAX_UNPACKED_BYTES, what = "EPUB"): void {
   let total = 0;
   let over = false;
   let damaged: string | null = null;
@@ -38,6 +38,6 @@ export function checkUnpackedSize(bytes: Uint8Array, cap = MAX_UNPACKED_BYTES): 
   } catch (e) {
     damaged ??= (e as Error).message;
   }
-  if (over) throw tooLarge(cap);
-  if (damaged) throw corrupt("EPUB", damaged);
+  if (over) throw tooLarge(cap, what);
+  if (damaged) throw corrupt(what, damaged);
 }

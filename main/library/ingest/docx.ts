@@ -1,0 +1,119 @@
+// Word documents (.docx: Office Open XML, as Word, LibreOffice and Google Docs
+// save them). The zip is checked as an EPUB's is (a password-protected entry, what
+// it unpacks to); the main part is found through the package's relationships, its
+// text and headings read by ./docx-text, and divided into chapters as an HTML
+// book is (./html.ts's sections: Heading 1-3 and the Title style). Footnotes and
+// endnotes follow the text, under "Notes" and "Endnotes", numbered as their marks.
+// Title and author: the document's properties (docProps/core.xml), else its Title
+// paragraph or first Heading 1. Nothing is written to disk; macros never run.
+//
+// An encrypted .docx is not a zip but an OLE compound file holding an
+// "EncryptedPackage": ENCRYPTED. Any other compound file is a Word 97-2003 .doc
+// named .docx: UNSUPPORTED_FORMAT, saying to save it as .docx.
+import * as path from "node:path";
+import { unzipSync, strFromU8 } from "fflate";
+import { AppError } from "../../ipc/errors";
+import { hasEncryptedEntry } from "./epub";
+import { checkUnpackedSize } from "./zip-size";
+import { stripGutenbergChapters } from "./gutenberg";
+import { sections } from "./html";
+import { decodeXml, NoteNumbers, paragraphs, readStyles, toMarkup, type BodyParagraph } from "./docx-text";
+import { corrupt, empty, encrypted } from "./errors";
+import type { IngestOptions, Ingested } from "./types";
+
+const WHAT = "Word document";
+const OLE_MAGIC = [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1];
+const OFFICE_DOCUMENT = /\/officeDocument$/;
+
+export function readDocx(bytes: Uint8Array, opts: IngestOptions = {}): Ingested {
+  if (OLE_MAGIC.every((b, i) => bytes[i] === b)) {
+    if (holdsUtf16(bytes, "EncryptedPackage")) throw encrypted(WHAT);
+    throw new AppError("UNSUPPORTED_FORMAT", "This is a Word 97-2003 document (.doc) named .docx; open it in Word or LibreOffice and save it as .docx.");
+  }
+  if (bytes.length < 4 || bytes[0] !== 0x50 || bytes[1] !== 0x4b) throw corrupt(WHAT, "not a zip archive");
+  if (hasEncryptedEntry(bytes)) throw encrypted(WHAT);
+  checkUnpackedSize(bytes, undefined, WHAT);
+  const names = new Set<string>();
+  try {
+    unzipSync(bytes, { filter: (f) => (names.add(f.name), false) });
+  } catch (e) {
+    throw corrupt(WHAT, (e as Error).message);
+  }
+  const read = (want: string[]): Map<string, string> => {
+    const wanted = new Set(want.filter((n) => names.has(n)));
+    let files: Record<string, Uint8Array>;
+    try {
+      files = unzipSync(bytes, { filter: (f) => wanted.has(f.name) });
+    } catch (e) {
+      throw corrupt(WHAT, (e as Error).message);
+    }
+    return new Map(Object.entries(files).map(([n, b]) => [n, strFromU8(b)]));
+  };
+
+  const main = partTarget(read(["_rels/.rels"]).get("_rels/.rels"), "", OFFICE_DOCUMENT) ?? "word/document.xml";
+  if (!names.has(main)) throw corrupt(WHAT, `no main document part (${main.slice(0, 100)})`);
+  const dir = path.posix.dirname(main);
+  const relsName = `${dir}/_rels/${path.posix.basename(main)}.rels`;
+  const rels = read([relsName]).get(relsName);
+  const part = (type: RegExp, fallback: string) => partTarget(rels, dir, type) ?? fallback;
+  const stylesName = part(/\/styles$/, `${dir}/styles.xml`);
+  const footnotesName = part(/\/footnotes$/, `${dir}/footnotes.xml`);
+  const endnotesName = part(/\/endnotes$/, `${dir}/endnotes.xml`);
+  const xml = read([main, stylesName, footnotesName, endnotesName, "docProps/core.xml"]);
+
+  const styles = readStyles(xml.get(stylesName));
+  const notes = new NoteNumbers();
+  const body = paragraphs(xml.get(main) ?? "", styles, notes).paragraphs;
+  const noteText = (name: string, kind: "footnote" | "endnote", heading: string): BodyParagraph[] => {
+    const source = xml.get(name);
+    const marked = notes.order.filter((o) => o.kind === kind);
+    if (!source || !marked.length) return [];
+    const byNote = paragraphs(source, styles, null).byNote;
+    const listed = marked.flatMap(({ id, n }) => (byNote.get(id) ?? []).map((p, i) => ({ level: null, text: i === 0 ? `[${n}] ${p.text}` : p.text })));
+    return listed.length ? [{ level: 0, text: heading }, ...listed] : [];
+  };
+  const all = [...body, ...noteText(footnotesName, "footnote", "Notes"), ...noteText(endnotesName, "endnote", "Endnotes")];
+
+  const props = coreProperties(xml.get("docProps/core.xml"));
+  const titleParagraph = body.find((p) => p.level === "title")?.text ?? null;
+  const { text: joined, chapters: found, firstH1 } = sections(toMarkup(all), props.title ?? titleParagraph);
+  const g = opts.skipBoilerplate === false ? null : stripGutenbergChapters(joined, found);
+  const text = g?.text ?? joined;
+  if (!text.trim()) throw empty(WHAT);
+  return {
+    format: "docx",
+    title: g?.title ?? props.title ?? titleParagraph ?? firstH1,
+    author: g?.author ?? props.author,
+    text,
+    chapters: g?.chapters ?? found,
+    boilerplateSkipped: g?.skipped ?? false,
+  };
+}
+
+/** The target of the first relationship of this type, as a zip entry name (relative to `dir`). */
+function partTarget(rels: string | undefined, dir: string, type: RegExp): string | null {
+  if (!rels) return null;
+  for (const m of rels.matchAll(/<(?:\w+:)?Relationship\b([^>]*)>/g)) {
+    const t = /\bType\s*=\s*"([^"]*)"/.exec(m[1])?.[1];
+    const target = /\bTarget\s*=\s*"([^"]*)"/.exec(m[1])?.[1];
+    if (!t || !target || !type.test(t) || /\bTargetMode\s*=\s*"External"/.test(m[1])) continue;
+    const resolved = target.startsWith("/") ? target.slice(1) : path.posix.normalize(path.posix.join(dir, decodeXml(target)));
+    return resolved.startsWith("../") ? null : resolved;
+  }
+  return null;
+}
+
+function coreProperties(xml: string | undefined): { title: string | null; author: string | null } {
+  const field = (name: string) => {
+    const m = xml && new RegExp(`<dc:${name}\\b[^>]*>([^<]{1,2000})</dc:${name}>`).exec(xml);
+    const v = m ? decodeXml(m[1]).replace(/\s+/g, " ").trim() : "";
+    return v || null;
+  };
+  return { title: field("title"), author: field("creator") };
+}
+
+/** Whether an OLE compound file names this stream (directory entries are UTF-16 LE). */
+function holdsUtf16(bytes: Uint8Array, name: string): boolean {
+  const needle = Buffer.from(name, "utf16le");
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).indexOf(needle) >= 0;
+}

@@ -69,8 +69,7 @@ export class ImportThreads {
   private readonly waiting: Waiting[] = [];
   private readonly running = new Set<{ fail(e: Error): void }>();
   private closed = false;
-  /** Why import threads cannot run here (the first one could not load), or null. */
-  unavailable: string | null = null;
+  private cannotLoad: string | null = null;
 
   constructor(o: ImportThreadOptions = {}) {
     this.script = o.script ?? path.join(__dirname, "import-thread-entry.js");
@@ -107,7 +106,12 @@ export class ImportThreads {
     return this.running.size;
   }
 
-  /** Ends the imports under way and those waiting (CANCELLED); a book not yet stored is not. */
+  /** Why import threads cannot run here (the first one could not load), or null. */
+  get unavailable(): string | null {
+    return this.cannotLoad;
+  }
+
+  /** Ends the imports under way and those waiting (CANCELLED); a write under way is rolled back. */
   close(): void {
     this.closed = true;
     const cancelled = () => new AppError("CANCELLED", "tome closed while the book was being read.");
@@ -170,8 +174,8 @@ export class ImportThreads {
   /** The first thread that cannot load makes threads unavailable: its import and those waiting
    *  are handed back (ImportThreadsUnavailable) with their bytes, to be done by the caller. */
   private cannotStart(reason: string, reject: (e: Error) => void): void {
-    this.unavailable ??= reason;
-    reject(new ImportThreadsUnavailable(this.unavailable));
-    for (const w of this.waiting.splice(0)) w.reject(new ImportThreadsUnavailable(this.unavailable));
+    const why = (this.cannotLoad ??= reason);
+    reject(new ImportThreadsUnavailable(why));
+    for (const w of this.waiting.splice(0)) w.reject(new ImportThreadsUnavailable(why));
   }
 }

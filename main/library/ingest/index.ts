@@ -10,6 +10,7 @@ import { readPdf } from "./pdf";
 import { readHtml } from "./html";
 import { readMhtml } from "./mhtml";
 import { readDocx } from "./docx";
+import { readOdt } from "./odt";
 import { empty, unsupported } from "./errors";
 import type { IngestOptions, Ingested } from "./types";
 
@@ -28,6 +29,7 @@ const READERS: Record<string, (b: Uint8Array, o: IngestOptions) => Ingested | Pr
   ".mhtml": readMhtml,
   ".mht": readMhtml,
   ".docx": readDocx,
+  ".odt": readOdt,
 };
 
 export const SUPPORTED_EXTENSIONS = Object.keys(READERS);

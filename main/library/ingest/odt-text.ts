@@ -1,0 +1,125 @@
+// An OpenDocument text's body (content.xml's <office:text>) as the paragraphs
+// ./docx-text.ts's markup is built from: <text:h> a heading of its outline level,
+// <text:p> a paragraph (the Title and Subtitle styles marked so), in lists and
+// table cells alike. Kept: spans, <text:s text:c="n"/> spaces, tabs, line breaks,
+// links; a footnote's or endnote's citation as [n] where it stands, its body
+// listed after the text (as a Word document's notes are).
+// Left out: tracked changes' removed text (<text:tracked-changes>), comments
+// (<office:annotation>), the table of contents and other generated indexes (the
+// headings again with page numbers), hidden paragraphs and text, shapes' and
+// frames' alternative text (<svg:title>, <svg:desc>).
+import { decodeXml, prefixFor, type BodyParagraph, type StyleLevel } from "./docx-text";
+
+const NS = {
+  text: "urn:oasis:names:tc:opendocument:xmlns:text:1.0",
+  office: "urn:oasis:names:tc:opendocument:xmlns:office:1.0",
+  style: "urn:oasis:names:tc:opendocument:xmlns:style:1.0",
+  svg: "urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0",
+};
+
+/** Paragraph styles' display names and parents (content.xml's automatic styles, styles.xml's). */
+export function odtStyles(...xmls: (string | undefined)[]): (name: string) => StyleLevel {
+  const parent = new Map<string, string | null>();
+  for (const xml of xmls) {
+    if (!xml) continue;
+    const st = prefixFor(xml, [NS.style], "style");
+    for (const m of xml.matchAll(new RegExp(`<${st}:style\\b([^>]*)>`, "g"))) {
+      const name = new RegExp(`${st}:name\\s*=\\s*"([^"]*)"`).exec(m[1])?.[1];
+      if (name) parent.set(name, new RegExp(`${st}:parent-style-name\\s*=\\s*"([^"]*)"`).exec(m[1])?.[1] ?? null);
+    }
+  }
+  return (name: string) => {
+    for (let n: string | null | undefined = name, depth = 0; n && depth < 10; n = parent.get(n), depth++) {
+      const key = decodeXml(n).replace(/_20_/g, " ").toLowerCase();
+      if (key === "title" || key === "subtitle") return key;
+    }
+    return null;
+  };
+}
+
+export interface OdtNote {
+  citation: string;
+  paragraphs: BodyParagraph[];
+  kind: "footnote" | "endnote";
+}
+
+/** The body's paragraphs, and its notes in the order they stand. */
+export function odtParagraphs(xml: string, styleLevel: (name: string) => StyleLevel): { paragraphs: BodyParagraph[]; notes: OdtNote[] } {
+  const t = prefixFor(xml, [NS.text], "text");
+  const office = prefixFor(xml, [NS.office], "office");
+  const svg = prefixFor(xml, [NS.svg], "svg");
+  const bodyAt = xml.indexOf(`<${office}:text`);
+  const body = bodyAt < 0 ? "" : xml.slice(bodyAt);
+  const out: BodyParagraph[] = [];
+  const notes: OdtNote[] = [];
+  // paragraphs open now (a note's body opens paragraphs inside its citing one); where each goes
+  const open: { level: StyleLevel; text: string; into: BodyParagraph[] }[] = [];
+  const noteStack: OdtNote[] = [];
+  let skip = 0; // depth inside what is not the text
+  let inCitation = false;
+  const skipped = new Set([
+    `${t}:tracked-changes`, `${office}:annotation`, `${t}:table-of-content`, `${t}:alphabetical-index`, `${t}:illustration-index`,
+    `${t}:table-index`, `${t}:object-index`, `${t}:user-index`, `${t}:bibliography`, `${t}:hidden-paragraph`, `${t}:hidden-text`,
+    `${svg}:title`, `${svg}:desc`, `${t}:note-citation-hidden`,
+  ]);
+  const add = (s: string) => {
+    if (skip) return;
+    if (inCitation) noteStack[noteStack.length - 1].citation += s;
+    else if (open.length) open[open.length - 1].text += s;
+  };
+  const attr = (attrs: string, name: string) => new RegExp(`(?:^|\\s)${name}\\s*=\\s*"([^"]*)"`).exec(attrs)?.[1] ?? null;
+  for (const m of body.matchAll(/<(\/?)([\w.-]+:[\w.-]+)([^>]*?)(\/?)>|([^<]+)/g)) {
+    if (m[5] !== undefined) {
+      add(decodeXml(m[5]));
+      continue;
+    }
+    const [, close, name, attrs, selfClose] = m;
+    if (skipped.has(name)) {
+      if (!selfClose) skip += close ? -1 : 1;
+      continue;
+    }
+    if (skip) continue;
+    if (close) {
+      if (name === `${t}:p` || name === `${t}:h`) {
+        const p = open.pop();
+        const text = p ? p.text.replace(/[ \t\u00a0]+/g, " ").replace(/ ?\n ?/g, "\n").trim() : "";
+        if (p && text) p.into.push({ level: p.level, text });
+      } else if (name === `${t}:note-citation`) inCitation = false;
+      else if (name === `${t}:note`) {
+        const n = noteStack.pop();
+        if (n) {
+          notes.push(n);
+          add(`[${n.citation.trim()}]`);
+        }
+      }
+      continue;
+    }
+    switch (name) {
+      case `${t}:p`:
+      case `${t}:h`: {
+        if (selfClose) break;
+        const into = noteStack.length ? noteStack[noteStack.length - 1].paragraphs : out;
+        const outline = name === `${t}:h` ? Number(attr(attrs, `${t}:outline-level`) ?? 1) - 1 : null;
+        const style = attr(attrs, `${t}:style-name`);
+        open.push({ level: outline !== null && outline >= 0 ? outline : style ? styleLevel(style) : null, text: "", into });
+        break;
+      }
+      case `${t}:s`:
+        add(" ".repeat(Math.min(1000, Math.max(1, Number(attr(attrs, `${t}:c`) ?? 1) || 1))));
+        break;
+      case `${t}:tab`:
+        add(" ");
+        break;
+      case `${t}:line-break`:
+        add("\n");
+        break;
+      case `${t}:note`:
+        if (!selfClose) noteStack.push({ citation: "", paragraphs: [], kind: attr(attrs, `${t}:note-class`) === "endnote" ? "endnote" : "footnote" });
+        break;
+      case `${t}:note-citation`:
+        if (!selfClose) inCitation = true;
+        break;
+    }
+  }
+  return { paragraphs: out, notes };
+}

@@ -3,24 +3,22 @@
 // (Title, Heading 1 chapters, runs split and formatted, verse with line breaks),
 // reads as the txt reader reads it; what is not the text (hidden and deleted runs,
 // field codes, a TOC, text boxes' fallback copies) stays out.
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { zipSync, strToU8 } from "fflate";
 import { describe, expect, it } from "vitest";
 import { readDocx } from "../../main/library/ingest/docx";
-import { readTxt } from "../../main/library/ingest/txt";
 import { ingest } from "../../main/library/ingest";
 import { importFile } from "../../main/app/import";
 import { Library } from "../../main/library";
 import { builtinDefaults } from "../../main/library/settings";
 import { testDataDir } from "../../main/bench/test-data";
 import { tempDirsPerTest } from "./helpers/core";
+import { aliceText, expectReadsAsAliceTxt } from "./helpers/alice";
 
 const data = testDataDir();
 const dir = tempDirsPerTest();
 const W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"';
 const MC = 'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006"';
-const words = (s: string) => s.split(/\s+/).filter(Boolean);
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
 const STYLES = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
@@ -104,21 +102,10 @@ function aliceDocx(raw: string): Uint8Array {
 
 describe.skipIf(!data)("docx: against the real book", () => {
   it("Alice's txt set as a Word document: the txt reader's words and chapters, boilerplate dropped", async () => {
-    const bytes = fs.readFileSync(path.join(data!, "books", "alice-in-wonderland_pg11.txt"));
-    const raw = new TextDecoder().decode(bytes).replace(/\r\n/g, "\n").replace(/^\ufeff/, "");
-    const txt = readTxt(bytes);
+    const { raw, txt } = aliceText(data!);
     const got = await ingest("Alice.docx", aliceDocx(raw));
     expect(got.format).toBe("docx");
-    expect(got.boilerplateSkipped).toBe(true);
-    expect(got.title).toBe("Alice’s Adventures in Wonderland");
-    expect(got.author).toBe("Lewis Carroll");
-    expect(words(got.text)).toEqual(words(txt.text));
-    expect(got.text).not.toMatch(/\*\*\* ?(START|END) OF|Project Gutenberg License/);
-    // the title page, then the twelve chapters the txt reader finds, where their headings are
-    expect(got.chapters[0]).toEqual({ title: "ALICE’S ADVENTURES IN WONDERLAND", start: 0 });
-    expect(got.chapters.slice(1).map((c) => c.title)).toEqual(txt.chapters.map((c) => c.title));
-    for (const c of got.chapters.slice(1)) expect(got.text.slice(c.start, c.start + 8)).toBe("CHAPTER ");
-    expect(got.text).toContain("‘You are old, Father William,’ the young man said,\n‘And your hair has become very white;");
+    expectReadsAsAliceTxt(got, txt);
   });
 });
 

@@ -15,16 +15,15 @@ import { readPackage } from "../../main/library/ingest/epub-package";
 import { readHtml, pageHead } from "../../main/library/ingest/html";
 import { MAX_CHAPTERS } from "../../main/library/ingest/chapters";
 import { readMd } from "../../main/library/ingest/md";
-import { readTxt } from "../../main/library/ingest/txt";
 import { decodeMarkup, declaredEncoding } from "../../main/library/ingest/markup-encoding";
 import { testDataDir } from "../../main/bench/test-data";
 import { encodeLegacy, encodeUtf16 } from "./helpers/legacy-encode";
+import { aliceText, expectReadsAsAliceTxt } from "./helpers/alice";
 
 const data = testDataDir();
 const book = (name: string) => fs.readFileSync(path.join(data!, "books", name));
 const utf8 = (s: string) => new TextEncoder().encode(s);
 const page = (body: string, head = "") => `<!DOCTYPE html>\n<html><head><meta charset="utf-8">${head}</head>\n<body>${body}</body></html>`;
-const words = (s: string) => s.split(/\s+/).filter(Boolean);
 const escape = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
 describe.skipIf(!data)("html: against the real books", () => {
@@ -49,22 +48,10 @@ describe.skipIf(!data)("html: against the real books", () => {
   });
 
   it("Alice's txt set as a Gutenberg HTML page: the txt reader's words and chapters, boilerplate dropped", async () => {
-    const raw = new TextDecoder().decode(book("alice-in-wonderland_pg11.txt")).replace(/\r\n/g, "\n").replace(/^\ufeff/, "");
-    const html = gutenbergPage(raw);
-    const txt = readTxt(book("alice-in-wonderland_pg11.txt"));
-    const got = await ingest("pg11-images.html", utf8(html));
-    expect(got.boilerplateSkipped).toBe(true);
-    expect(got.title).toBe("Alice’s Adventures in Wonderland");
-    expect(got.author).toBe("Lewis Carroll");
-    expect(words(got.text)).toEqual(words(txt.text));
-    expect(got.text).not.toMatch(/\*\*\* ?(START|END) OF|Project Gutenberg License/);
-    // the title page, then the twelve chapters the txt reader finds, where their headings are
-    expect(got.chapters[0]).toEqual({ title: "ALICE’S ADVENTURES IN WONDERLAND", start: 0 });
-    expect(got.chapters.slice(1).map((c) => c.title)).toEqual(txt.chapters.map((c) => c.title));
-    expect(txt.chapters).toHaveLength(12);
-    for (const c of got.chapters.slice(1)) expect(got.text.slice(c.start, c.start + 8)).toBe("CHAPTER ");
-    // verse keeps its lines (the Caterpillar's "You are old, Father William")
-    expect(got.text).toContain("‘You are old, Father William,’ the young man said,\n‘And your hair has become very white;");
+    const { raw, txt } = aliceText(data!);
+    const got = await ingest("pg11-images.html", utf8(gutenbergPage(raw)));
+    expect(got.format).toBe("html");
+    expectReadsAsAliceTxt(got, txt);
   });
 });
 

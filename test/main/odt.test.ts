@@ -2,23 +2,21 @@
 // content.xml, styles.xml, meta.xml), read by the odt reader. Oracle: Alice's
 // plain-text edition set as a document reads as the txt reader reads it; what is
 // not the text (tracked deletions, comments, a table of contents) stays out.
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { zipSync, strToU8 } from "fflate";
 import { describe, expect, it } from "vitest";
 import { readOdt } from "../../main/library/ingest/odt";
-import { readTxt } from "../../main/library/ingest/txt";
 import { ingest } from "../../main/library/ingest";
 import { importFile } from "../../main/app/import";
 import { Library } from "../../main/library";
 import { builtinDefaults } from "../../main/library/settings";
 import { testDataDir } from "../../main/bench/test-data";
 import { tempDirsPerTest } from "./helpers/core";
+import { aliceText, expectReadsAsAliceTxt } from "./helpers/alice";
 
 const data = testDataDir();
 const dir = tempDirsPerTest();
 const NS = `xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:meta="urn:oasis:names:tc:opendocument:xmlns:meta:1.0" xmlns:svg="urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0" xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0"`;
-const words = (s: string) => s.split(/\s+/).filter(Boolean);
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
 const STYLES = `<?xml version="1.0" encoding="UTF-8"?><office:document-styles ${NS}><office:styles>
@@ -68,19 +66,10 @@ function aliceOdt(raw: string): Uint8Array {
 
 describe.skipIf(!data)("odt: against the real book", () => {
   it("Alice's txt set as an OpenDocument text: the txt reader's words and chapters, boilerplate dropped", async () => {
-    const bytes = fs.readFileSync(path.join(data!, "books", "alice-in-wonderland_pg11.txt"));
-    const raw = new TextDecoder().decode(bytes).replace(/\r\n/g, "\n").replace(/^\ufeff/, "");
-    const txt = readTxt(bytes);
+    const { raw, txt } = aliceText(data!);
     const got = await ingest("Alice.odt", aliceOdt(raw));
     expect(got.format).toBe("odt");
-    expect(got.boilerplateSkipped).toBe(true);
-    expect(got.title).toBe("Alice’s Adventures in Wonderland");
-    expect(got.author).toBe("Lewis Carroll");
-    expect(words(got.text)).toEqual(words(txt.text));
-    expect(got.chapters[0]).toEqual({ title: "ALICE’S ADVENTURES IN WONDERLAND", start: 0 });
-    expect(got.chapters.slice(1).map((c) => c.title)).toEqual(txt.chapters.map((c) => c.title));
-    for (const c of got.chapters.slice(1)) expect(got.text.slice(c.start, c.start + 8)).toBe("CHAPTER ");
-    expect(got.text).toContain("‘You are old, Father William,’ the young man said,\n‘And your hair has become very white;");
+    expectReadsAsAliceTxt(got, txt);
   });
 });
 

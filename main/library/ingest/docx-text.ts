@@ -12,6 +12,13 @@
 // styles: the headings again with page numbers).
 // The XML is scanned, not built into a tree: tags by a pattern, elements by the
 // WordprocessingML prefix the part declares (Word's "w", else whatever it binds).
+// The end of this file is what the Word and OpenDocument readers share: the notes
+// listed after the text, a properties field, and the book made of the paragraphs.
+
+import { sections } from "./html";
+import { stripGutenbergChapters } from "./gutenberg";
+import { empty } from "./errors";
+import type { IngestOptions, Ingested } from "./types";
 
 const W_MAIN = ["http://schemas.openxmlformats.org/wordprocessingml/2006/main", "http://purl.oclc.org/ooxml/wordprocessingml/main"];
 const MC = "http://schemas.openxmlformats.org/markup-compatibility/2006";
@@ -225,4 +232,44 @@ export function decodeXml(s: string): string {
     const cp = e[1] === "x" || e[1] === "X" ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
     return cp > 0 && cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff) ? String.fromCodePoint(cp) : "";
   });
+}
+
+/** Notes listed after the text under a heading, each first paragraph led by its mark ("[n] ..."). */
+export function notesSection(heading: string, notes: { mark: string; paragraphs: BodyParagraph[] }[]): BodyParagraph[] {
+  const body = notes.flatMap((n) => n.paragraphs.map((p, i) => ({ level: null, text: i === 0 ? `[${n.mark}] ${p.text}` : p.text })));
+  return body.length ? [{ level: 0, text: heading }, ...body] : [];
+}
+
+/** A dc:title-style field of a properties part (docProps/core.xml, meta.xml), on one line. */
+export function xmlField(xml: string | undefined, tag: string): string | null {
+  const m = xml && new RegExp(`<${tag}\\b[^>]*>([^<]{1,2000})</${tag}>`).exec(xml);
+  const v = m ? decodeXml(m[1]).replace(/\s+/g, " ").trim() : "";
+  return v || null;
+}
+
+/**
+ * A word processor's document as a book: its paragraphs (notes sections included) divided into
+ * chapters as an HTML book's are (./html.ts's sections), Gutenberg's header and licence dropped.
+ * Title: the properties', else the Title paragraph, else the first level-1 heading.
+ */
+export function paragraphsBook(
+  format: "docx" | "odt",
+  what: string,
+  all: BodyParagraph[],
+  props: { title: string | null; author: string | null },
+  opts: IngestOptions,
+): Ingested {
+  const titleParagraph = all.find((p) => p.level === "title")?.text ?? null;
+  const { text: joined, chapters: found, firstH1 } = sections(toMarkup(all), props.title ?? titleParagraph);
+  const g = opts.skipBoilerplate === false ? null : stripGutenbergChapters(joined, found);
+  const text = g?.text ?? joined;
+  if (!text.trim()) throw empty(what);
+  return {
+    format,
+    title: g?.title ?? props.title ?? titleParagraph ?? firstH1,
+    author: g?.author ?? props.author,
+    text,
+    chapters: g?.chapters ?? found,
+    boilerplateSkipped: g?.skipped ?? false,
+  };
 }

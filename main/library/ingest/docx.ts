@@ -15,10 +15,8 @@ import { unzipSync, strFromU8 } from "fflate";
 import { AppError } from "../../ipc/errors";
 import { hasEncryptedEntry } from "./epub";
 import { checkUnpackedSize } from "./zip-size";
-import { stripGutenbergChapters } from "./gutenberg";
-import { sections } from "./html";
-import { decodeXml, NoteNumbers, paragraphs, readStyles, toMarkup, type BodyParagraph } from "./docx-text";
-import { corrupt, empty, encrypted } from "./errors";
+import { decodeXml, NoteNumbers, notesSection, paragraphs, paragraphsBook, readStyles, xmlField, type BodyParagraph } from "./docx-text";
+import { corrupt, encrypted } from "./errors";
 import type { IngestOptions, Ingested } from "./types";
 
 const WHAT = "Word document";
@@ -69,25 +67,11 @@ export function readDocx(bytes: Uint8Array, opts: IngestOptions = {}): Ingested 
     const marked = notes.order.filter((o) => o.kind === kind);
     if (!source || !marked.length) return [];
     const byNote = paragraphs(source, styles, null).byNote;
-    const listed = marked.flatMap(({ id, n }) => (byNote.get(id) ?? []).map((p, i) => ({ level: null, text: i === 0 ? `[${n}] ${p.text}` : p.text })));
-    return listed.length ? [{ level: 0, text: heading }, ...listed] : [];
+    return notesSection(heading, marked.map(({ id, n }) => ({ mark: String(n), paragraphs: byNote.get(id) ?? [] })));
   };
   const all = [...body, ...noteText(footnotesName, "footnote", "Notes"), ...noteText(endnotesName, "endnote", "Endnotes")];
-
-  const props = coreProperties(xml.get("docProps/core.xml"));
-  const titleParagraph = body.find((p) => p.level === "title")?.text ?? null;
-  const { text: joined, chapters: found, firstH1 } = sections(toMarkup(all), props.title ?? titleParagraph);
-  const g = opts.skipBoilerplate === false ? null : stripGutenbergChapters(joined, found);
-  const text = g?.text ?? joined;
-  if (!text.trim()) throw empty(WHAT);
-  return {
-    format: "docx",
-    title: g?.title ?? props.title ?? titleParagraph ?? firstH1,
-    author: g?.author ?? props.author,
-    text,
-    chapters: g?.chapters ?? found,
-    boilerplateSkipped: g?.skipped ?? false,
-  };
+  const props = xml.get("docProps/core.xml");
+  return paragraphsBook("docx", WHAT, all, { title: xmlField(props, "dc:title"), author: xmlField(props, "dc:creator") }, opts);
 }
 
 /** The target of the first relationship of this type, as a zip entry name (relative to `dir`). */
@@ -101,15 +85,6 @@ function partTarget(rels: string | undefined, dir: string, type: RegExp): string
     return resolved.startsWith("../") ? null : resolved;
   }
   return null;
-}
-
-function coreProperties(xml: string | undefined): { title: string | null; author: string | null } {
-  const field = (name: string) => {
-    const m = xml && new RegExp(`<dc:${name}\\b[^>]*>([^<]{1,2000})</dc:${name}>`).exec(xml);
-    const v = m ? decodeXml(m[1]).replace(/\s+/g, " ").trim() : "";
-    return v || null;
-  };
-  return { title: field("title"), author: field("creator") };
 }
 
 /** Whether an OLE compound file names this stream (directory entries are UTF-16 LE). */

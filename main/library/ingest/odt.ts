@@ -8,11 +8,9 @@
 import { unzipSync, strFromU8 } from "fflate";
 import { hasEncryptedEntry } from "./epub";
 import { checkUnpackedSize } from "./zip-size";
-import { stripGutenbergChapters } from "./gutenberg";
-import { sections } from "./html";
-import { decodeXml, toMarkup, type BodyParagraph } from "./docx-text";
+import { notesSection, paragraphsBook, xmlField } from "./docx-text";
 import { odtParagraphs, odtStyles, type OdtNote } from "./odt-text";
-import { corrupt, empty, encrypted } from "./errors";
+import { corrupt, encrypted } from "./errors";
 import type { IngestOptions, Ingested } from "./types";
 
 const WHAT = "OpenDocument text";
@@ -37,34 +35,10 @@ export function readOdt(bytes: Uint8Array, opts: IngestOptions = {}): Ingested {
   if (content === undefined) throw corrupt(WHAT, "no content.xml");
 
   const { paragraphs, notes } = odtParagraphs(content, odtStyles(text("styles.xml"), content));
-  const listed = (kind: OdtNote["kind"], heading: string): BodyParagraph[] => {
-    const these = notes.filter((n) => n.kind === kind && n.paragraphs.length);
-    if (!these.length) return [];
-    const body = these.flatMap((n) => n.paragraphs.map((p, i) => ({ level: null, text: i === 0 ? `[${n.citation.trim()}] ${p.text}` : p.text })));
-    return [{ level: 0, text: heading }, ...body];
-  };
+  const listed = (kind: OdtNote["kind"], heading: string) =>
+    notesSection(heading, notes.filter((n) => n.kind === kind).map((n) => ({ mark: n.citation.trim(), paragraphs: n.paragraphs })));
   const all = [...paragraphs, ...listed("footnote", "Notes"), ...listed("endnote", "Endnotes")];
-  const meta = metaFields(text("meta.xml"));
-  const titleParagraph = paragraphs.find((p) => p.level === "title")?.text ?? null;
-  const { text: joined, chapters: found, firstH1 } = sections(toMarkup(all), meta.title ?? titleParagraph);
-  const g = opts.skipBoilerplate === false ? null : stripGutenbergChapters(joined, found);
-  const out = g?.text ?? joined;
-  if (!out.trim()) throw empty(WHAT);
-  return {
-    format: "odt",
-    title: g?.title ?? meta.title ?? titleParagraph ?? firstH1,
-    author: g?.author ?? meta.author,
-    text: out,
-    chapters: g?.chapters ?? found,
-    boilerplateSkipped: g?.skipped ?? false,
-  };
-}
-
-function metaFields(xml: string | undefined): { title: string | null; author: string | null } {
-  const field = (tag: string) => {
-    const m = xml && new RegExp(`<${tag}\\b[^>]*>([^<]{1,2000})</${tag}>`).exec(xml);
-    const v = m ? decodeXml(m[1]).replace(/\s+/g, " ").trim() : "";
-    return v || null;
-  };
-  return { title: field("dc:title"), author: field("meta:initial-creator") ?? field("dc:creator") };
+  const meta = text("meta.xml");
+  const author = xmlField(meta, "meta:initial-creator") ?? xmlField(meta, "dc:creator");
+  return paragraphsBook("odt", WHAT, all, { title: xmlField(meta, "dc:title"), author }, opts);
 }

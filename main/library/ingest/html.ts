@@ -163,7 +163,7 @@ export function sections(body: string, bookTitle: string | null): Sections {
 
 const fold = (s: string) => s.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, " ").trim();
 
-function sameTitle(heading: string, title: string | null): boolean {
+export function sameTitle(heading: string, title: string | null): boolean {
   return title !== null && fold(heading) === fold(title);
 }
 

@@ -11,6 +11,7 @@ import { readHtml } from "./html";
 import { readMhtml } from "./mhtml";
 import { readDocx } from "./docx";
 import { readOdt } from "./odt";
+import { readFb2, readFb2Zip } from "./fb2";
 import { empty, unsupported } from "./errors";
 import type { IngestOptions, Ingested } from "./types";
 
@@ -30,20 +31,28 @@ const READERS: Record<string, (b: Uint8Array, o: IngestOptions) => Ingested | Pr
   ".mht": readMhtml,
   ".docx": readDocx,
   ".odt": readOdt,
+  ".fb2": readFb2,
+  ".fb2.zip": readFb2Zip,
 };
 
 export const SUPPORTED_EXTENSIONS = Object.keys(READERS);
+
+/** A file name's extension as READERS keys it: ".fb2.zip" for a zipped FictionBook, else the last one, lower-case. */
+export function bookExtension(name: string): string {
+  return /\.fb2\.zip$/i.test(name) ? ".fb2.zip" : path.extname(name).toLowerCase();
+}
 
 export async function ingest(name: string, bytes: Uint8Array, opts: IngestOptions = {}): Promise<Ingested> {
   if (bytes.length > LIMITS.maxImportBytes) {
     throw new AppError("TOO_LARGE", `'${name}' is ${(bytes.length / 2 ** 20).toFixed(0)} MiB; the limit is ${LIMITS.maxImportBytes / 2 ** 20} MiB.`);
   }
-  const reader = READERS[path.extname(name).toLowerCase()];
+  const reader = READERS[bookExtension(name)];
   if (!reader) throw unsupported(name);
   if (bytes.length === 0) throw empty("file");
   const doc = await reader(bytes, opts);
   const author = cleanLabel(doc.author);
-  const title = cleanLabel(doc.title) ?? cleanLabel(path.basename(name, path.extname(name))) ?? name;
+  const base = path.basename(name);
+  const title = cleanLabel(doc.title) ?? cleanLabel(base.slice(0, base.length - bookExtension(name).length)) ?? name;
   const chapters = doc.chapters.map((c) => ({ ...c, title: cleanLabel(c.title) ?? "" }));
   return { ...doc, title: withoutByline(title, author), author, chapters };
 }

@@ -177,6 +177,15 @@ describe("docx: what is the text", () => {
   });
 });
 
+describe("docx: hostile nesting", () => {
+  it("200,000 nested fields: their codes' text left out, the text after them kept, in one pass (counted, not searched)", () => {
+    const n = 200_000;
+    const field = (type: string) => `<w:r><w:fldChar w:fldCharType="${type}"/></w:r>`;
+    const body = `<w:p>${field("begin").repeat(n)}${"<w:r><w:t>code</w:t></w:r>".repeat(n)}${field("end").repeat(n)}</w:p>${para("Shown.")}`;
+    expect(readDocx(docx({ body })).text).toBe("Shown.");
+  });
+});
+
 describe("docx: refused", () => {
   const ole = (extra: string) => new Uint8Array([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1, ...Buffer.from(extra, "utf16le"), ...new Uint8Array(512)]);
   it("an encrypted document, a .doc named .docx, not a zip, no main part, no text", () => {

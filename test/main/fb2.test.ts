@@ -112,6 +112,14 @@ describe("fb2: refused", () => {
   });
 });
 
+describe("fb2: hostile nesting", () => {
+  it("200,000 sections deep and as many stray close tags read in one pass (counted, not searched)", () => {
+    const n = 200_000;
+    const deep = `${"<section>".repeat(n)}<p>Deep.</p>${"</emphasis>".repeat(n)}${"</section>".repeat(n)}`;
+    expect(readFb2(utf8(fb2({ title: "T", body: deep }))).text).toBe("Deep.");
+  });
+});
+
 describe("fb2: in the library", () => {
   it("is stored as an fb2 book; a zipped one without a title is named by its file", async () => {
     const lib = new Library(path.join(dir(), "t.db"), builtinDefaults("/m"));

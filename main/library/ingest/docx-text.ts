@@ -116,10 +116,11 @@ export function paragraphs(xml: string, styles: DocxStyles, notes: NoteNumbers |
   let inParaProps = 0;
   let inRunProps = false;
   let hiddenRun = false;
-  const fields: ("code" | "result")[] = [];
+  const fields: ("code" | "result")[] = []; // fields open, and how many are in their code part
+  let inCode = 0;
   const tag = /<(\/?)([\w.-]+):([\w.-]+)([^>]*?)(\/?)>|([^<]+)/g;
   const add = (s: string) => {
-    if (!skip && !hiddenRun && open.length && !fields.includes("code")) open[open.length - 1].text += s;
+    if (!skip && !hiddenRun && open.length && !inCode) open[open.length - 1].text += s;
   };
   for (const m of xml.matchAll(tag)) {
     if (m[6] !== undefined) {
@@ -188,9 +189,13 @@ export function paragraphs(xml: string, styles: DocxStyles, notes: NoteNumbers |
         break;
       case "fldChar": {
         const type = attr(attrs, `${w}:fldCharType`);
-        if (type === "begin") fields.push("code");
-        else if (type === "separate" && fields.length) fields[fields.length - 1] = "result";
-        else if (type === "end") fields.pop();
+        if (type === "begin") {
+          fields.push("code");
+          inCode++;
+        } else if (type === "separate" && fields[fields.length - 1] === "code") {
+          fields[fields.length - 1] = "result";
+          inCode--;
+        } else if (type === "end" && fields.length && fields.pop() === "code") inCode--;
         break;
       }
       case "footnoteReference":

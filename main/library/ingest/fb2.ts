@@ -64,6 +64,7 @@ export function readFb2Zip(bytes: Uint8Array, opts: IngestOptions = {}): Ingeste
 function bodyParagraphs(body: string, bookTitle: string | null = null): BodyParagraph[] {
   const out: BodyParagraph[] = [];
   const open: string[] = []; // the elements open, outermost first
+  const opened = new Map<string, number>(); // how many of each are open
   let title: { level: BodyParagraph["level"]; lines: string[] } | null = null;
   let block: string | null = null; // the paragraph being read
   let stanza: string[] | null = null;
@@ -88,7 +89,14 @@ function bodyParagraphs(body: string, bookTitle: string | null = null): BodyPara
       continue;
     }
     if (close) {
-      if (open.lastIndexOf(tag) >= 0) open.length = open.lastIndexOf(tag); // (an unclosed child closed with it)
+      // the element and any child left unclosed end here; a close tag of nothing open is ignored
+      // (counted, not searched for: a hostile file's deep nesting stays linear)
+      if (opened.get(tag)) {
+        for (let t = open.pop(); t !== undefined; t = open.pop()) {
+          opened.set(t, opened.get(t)! - 1);
+          if (t === tag) break;
+        }
+      }
       if (BLOCK.has(tag) && block !== null) {
         if (title) title.lines.push(block);
         else if (stanza && tag === "v") stanza.push(block.trim());
@@ -113,11 +121,12 @@ function bodyParagraphs(body: string, bookTitle: string | null = null): BodyPara
     }
     const parent = open[open.length - 1];
     open.push(tag);
+    opened.set(tag, (opened.get(tag) ?? 0) + 1);
     if (BLOCK.has(tag)) block = "";
     else if (tag === "stanza") stanza = [];
     else if (tag === "a" && /\btype\s*=\s*["']note["']/.test(attrs)) noteFrom = block?.length ?? -1;
     else if (tag === "title") {
-      const depth = open.filter((t) => t === "section").length;
+      const depth = opened.get("section") ?? 0;
       const heading = parent === "section" || parent === undefined; // (a body's own title: no parent here)
       title = { level: !heading ? null : depth === 0 ? "title" : depth <= 3 ? depth - 1 : null, lines: [] };
     }

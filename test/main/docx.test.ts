@@ -122,12 +122,13 @@ describe("docx: what is the text", () => {
       `<w:p><w:r><mc:AlternateContent><mc:Choice Requires="wps"><w:drawing><w:txbxContent><w:p><w:r><w:t>In the box</w:t></w:r></w:p></w:txbxContent></w:drawing></mc:Choice>` +
         `<mc:Fallback><w:pict><w:txbxContent><w:p><w:r><w:t>In the box</w:t></w:r></w:p></w:txbxContent></w:pict></mc:Fallback></mc:AlternateContent></w:r><w:r><w:t>Around the box.</w:t></w:r></w:p>`,
       `<w:p><w:r><w:t>Line one</w:t><w:br/><w:t>line two</w:t><w:cr/><w:t>line three</w:t></w:r></w:p>`,
+      `<w:p><w:r><w:ruby><w:rubyPr/><w:rt><w:r><w:t>かんじ</w:t></w:r></w:rt><w:rubyBase><w:r><w:t>漢字</w:t></w:r></w:rubyBase></w:ruby></w:r><w:r><w:t>です。</w:t></w:r></w:p>`,
       `<w:p/>`,
       `<w:tbl><w:tr><w:tc><w:p><w:r><w:t>Cell A</w:t></w:r></w:p></w:tc><w:tc><w:p><w:r><w:t>Cell B</w:t></w:r></w:p></w:tc></w:tr></w:tbl>`,
     ].join("");
     const got = readDocx(docx({ body }));
     expect(got.text).toBe(
-      "Chapter One\n\nSeen shown inserted moved-here page 7 a b x-ray A&B — <ok>\n\nIn the box\n\nAround the box.\n\nLine one\nline two\nline three\n\nCell A\n\nCell B",
+      "Chapter One\n\nSeen shown inserted moved-here page 7 a b x-ray A&B — <ok>\n\nIn the box\n\nAround the box.\n\nLine one\nline two\nline three\n\n漢字です。\n\nCell A\n\nCell B",
     );
     expect(got.chapters).toEqual([{ title: "Chapter One", start: 0 }]);
     expect(got.title).toBe("Chapter One"); // no properties, no Title paragraph: the first Heading 1

@@ -84,10 +84,11 @@ describe("odt: what is the text", () => {
       `<table:table><table:table-row><table:table-cell><text:p>Cell A</text:p></table:table-cell><table:table-cell><text:p>Cell B</text:p></table:table-cell></table:table-row></table:table>`,
       `<text:p><draw:frame><svg:title>A picture</svg:title><svg:desc>Its description</svg:desc></draw:frame>After the picture; A &amp; B.</text:p>`,
       `<text:h text:outline-level="4">Deep heading</text:h>`,
+      `<text:p><text:ruby><text:ruby-base>漢字</text:ruby-base><text:ruby-text>かんじ</text:ruby-text></text:ruby>です。</text:p>`,
     ].join("");
     const got = readOdt(odt(body));
     expect(got.text).toBe(
-      "Chapter One\n\nTwo words and a tab. A claim.[1] More.[i]\n\nFirst item\n\nSecond item\n\nCell A\n\nCell B\n\nAfter the picture; A & B.\n\nDeep heading\n\nNotes\n\n[1] The source.\n\nEndnotes\n\n[i] An endnote.",
+      "Chapter One\n\nTwo words and a tab. A claim.[1] More.[i]\n\nFirst item\n\nSecond item\n\nCell A\n\nCell B\n\nAfter the picture; A & B.\n\nDeep heading\n\n漢字です。\n\nNotes\n\n[1] The source.\n\nEndnotes\n\n[i] An endnote.",
     );
     expect(got.chapters.map((c) => c.title)).toEqual(["Chapter One", "Notes", "Endnotes"]);
     expect(got.title).toBe("Chapter One");

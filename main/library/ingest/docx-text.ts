@@ -6,8 +6,9 @@
 //   non-breaking hyphens; a footnote's or endnote's mark as [n], numbered in the
 //   order the text calls them.
 // What is not the text is left out: hidden runs (<w:vanish/>), deleted and
-// moved-away text of tracked changes, field instructions (a TOC's or a page
-// number's code; their shown results stay), the fallback copy of text boxes
+// moved-away text of tracked changes, ruby's reading aids (<w:rt>: the kana over
+// kanji), field instructions (a TOC's or a page number's code; their shown
+// results stay), the fallback copy of text boxes
 // (<mc:Fallback> repeats <mc:Choice>), and table-of-contents entries (TOC
 // styles: the headings again with page numbers).
 // The XML is scanned, not built into a tree: tags by a pattern, elements by the
@@ -133,7 +134,7 @@ export function paragraphs(xml: string, styles: DocxStyles, notes: NoteNumbers |
       continue;
     }
     if (prefix !== w) continue;
-    if (local === "del" || local === "moveFrom") {
+    if (local === "del" || local === "moveFrom" || local === "rt") {
       if (!selfClose) skip += close ? -1 : 1;
       continue;
     }
@@ -178,6 +179,7 @@ export function paragraphs(xml: string, styles: DocxStyles, notes: NoteNumbers |
         if (!selfClose) inText = true;
         break;
       case "tab":
+      case "ptab":
         if (!inParaProps) add(" ");
         break;
       case "br":

@@ -6,8 +6,9 @@
 // listed after the text (as a Word document's notes are).
 // Left out: tracked changes' removed text (<text:tracked-changes>), comments
 // (<office:annotation>), the table of contents and other generated indexes (the
-// headings again with page numbers), hidden paragraphs and text, shapes' and
-// frames' alternative text (<svg:title>, <svg:desc>).
+// headings again with page numbers), hidden paragraphs and text, ruby's reading
+// aids (<text:ruby-text>), shapes' and frames' alternative text (<svg:title>,
+// <svg:desc>).
 import { decodeXml, prefixFor, type BodyParagraph, type StyleLevel } from "./docx-text";
 
 const NS = {
@@ -60,7 +61,7 @@ export function odtParagraphs(xml: string, styleLevel: (name: string) => StyleLe
   const skipped = new Set([
     `${t}:tracked-changes`, `${office}:annotation`, `${t}:table-of-content`, `${t}:alphabetical-index`, `${t}:illustration-index`,
     `${t}:table-index`, `${t}:object-index`, `${t}:user-index`, `${t}:bibliography`, `${t}:hidden-paragraph`, `${t}:hidden-text`,
-    `${svg}:title`, `${svg}:desc`, `${t}:note-citation-hidden`,
+    `${svg}:title`, `${svg}:desc`, `${t}:ruby-text`,
   ]);
   const add = (s: string) => {
     if (skip) return;

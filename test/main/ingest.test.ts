@@ -557,7 +557,7 @@ describe("EPUB chapter markup", () => {
   const STALL_MS = 5000;
   it("unclosed comments, scripts, heads, headings, bodies and tags do not stall it", { timeout: STALL_MS }, () => {
     const n = 200_000;
-    for (const junk of ["<!--", "<script>", "<head>", "<svg>", "<h1>", "<body", "<p", "<a href='x'"]) {
+    for (const junk of ["<!--", "<script>", "<head>", "<svg>", "<h1>", "<body", "<p", "<a href='x'", "<rt>", "<ruby>漢<rt>かん"]) {
       const r = htmlToText(`<body><p>Before.</p>${junk.repeat(n)}<p>After.</p></body>`);
       expect(typeof r.text).toBe("string");
     }
@@ -570,6 +570,15 @@ describe("EPUB chapter markup", () => {
     expect(htmlToText("<p>A <b>bold</b> 1 < 2 and 3 <4</p>").text).toBe("A bold 1 < 2 and 3 <4");
     expect(htmlToText("<h2>unclosed<h1>The Start</h1><p>x</p>").heading).toBe("The Start");
     expect(htmlToText("<html><body class='c'><p>In</p></body><p>after body</p></html>").text).toBe("In");
+  });
+  it("ruby's reading aids are left out, closed or not (Japanese furigana read once, as the kanji)", () => {
+    expect(htmlToText("<p><ruby>漢字<rp>(</rp><rt>かんじ</rt><rp>)</rp></ruby>です</p>").text).toBe("漢字です");
+    expect(htmlToText("<p><ruby><rb>東</rb><rt>とう</rt><rb>京</rb><rt>きょう</rt></ruby>へ</p>").text).toBe("東京へ");
+    // end tags left out, as HTML allows: an <rt> ends where the next part starts or the ruby ends
+    expect(htmlToText("<p><ruby>漢<rt>かん</ruby>字です</p><p>Next.</p>").text).toBe("漢字です\n\nNext.");
+    expect(htmlToText("<p><ruby>漢<rt>かん<rb>字</rb><rt>じ</rt></ruby>です</p>").text).toBe("漢字です");
+    // a stray one outside any ruby loses only its tag
+    expect(htmlToText("<p>a<rt>stray</p><p>b</p>").text).toBe("astray\n\nb");
   });
   it("table cells are words apart; a <pre> keeps its lines and spaces; a printed page's number is dropped", () => {
     expect(htmlToText("<table><caption>Ages</caption><tr><th>Name</th><th>Age</th></tr><tr><td>Alice</td><td>7</td></tr></table>").text).toBe("Ages\n\nName Age\n\nAlice 7");

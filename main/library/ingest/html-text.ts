@@ -172,15 +172,22 @@ function firstHeading(s: string): string | null {
   return null;
 }
 
-// Spans whose content is not text: comments, and script, style, head, svg and math elements.
-const HIDDEN_OPEN = /<!--|<(script|style|head|svg|math)\b/gi;
+// Spans whose content is not text: comments, and script, style, head, svg and math elements,
+// and ruby's reading aids (<rt>: the kana set over kanji; <rp>: the brackets around them for
+// readers without ruby), which would repeat each word in another spelling.
+const HIDDEN_OPEN = /<!--|<(script|style|head|svg|math|rt|rp)\b/gi;
+// An <rt> or <rp> may leave out its end tag: it ends where the next part (rb, rt, rtc, rp)
+// starts or the ruby ends.
+const RUBY_PART_END = /<\/(?:rt|rp)\s*>|<(?:rb|rt|rtc|rp)\b|<\/ruby\s*>/gi;
 
 /**
  * The text without its hidden spans, in one pass: each opener's closer is searched once, and a
  * kind found unclosed is not searched for again (lazy regexes over the whole text retried
  * every unclosed opener to its end: 20K unclosed "<!--" took 1.3 s, a 5 MB chapter far more).
  * An unclosed comment, script or style runs to the end, as a browser reads it; an unclosed
- * head, svg or math element loses only its opening tag (its text may be the book's).
+ * head, svg or math element loses only its opening tag (its text may be the book's). A ruby
+ * part's end is searched only as far as the next part or the ruby's end, and past the last
+ * ruby it loses only its tag.
  */
 function withoutHiddenSpans(s: string): string {
   const parts: string[] = [];
@@ -190,7 +197,11 @@ function withoutHiddenSpans(s: string): string {
   for (let m = HIDDEN_OPEN.exec(s); m; m = HIDDEN_OPEN.exec(s)) {
     const kind = m[1]?.toLowerCase() ?? "!--";
     let end = -1;
-    if (!unclosed.has(kind)) {
+    if (kind === "rt" || kind === "rp") {
+      RUBY_PART_END.lastIndex = m.index + m[0].length;
+      const c = RUBY_PART_END.exec(s);
+      if (c) end = c[0][1] === "/" && !/^<\/ruby/i.test(c[0]) ? c.index + c[0].length : c.index; // (the next part or </ruby> stays)
+    } else if (!unclosed.has(kind)) {
       const closer = kind === "!--" ? /-->/g : new RegExp(`</${kind}\\s*>`, "gi");
       closer.lastIndex = m.index + m[0].length;
       const c = closer.exec(s);

@@ -111,7 +111,7 @@ describe("through the core: nothing changes on bad input", () => {
       ["library.import", { name: "../../evil.txt", dataBase64: b64("x") }],
       ["library.import", { name: "empty.txt", dataBase64: "" }],
       ["library.import", { name: "bin.txt", dataBase64: b64(Buffer.from([0, 1, 2, 3, 0, 0])) }],
-      ["library.import", { name: "a.rtf", dataBase64: b64("PK\u0003\u0004") }],
+      ["library.import", { name: "a.pages", dataBase64: b64("PK\u0003\u0004") }],
       ["library.import", { name: "a.docx", dataBase64: b64("PK\u0003\u0004") }],
       ["library.import", { name: "broken.epub", dataBase64: b64("PK\u0003\u0004garbage") }],
       ["library.import", { name: "broken.pdf", dataBase64: b64("%PDF-1.7 nothing") }],

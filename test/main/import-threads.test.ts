@@ -80,7 +80,7 @@ describe.skipIf(!hasData)("import threads", () => {
     const damaged = new TextEncoder().encode("%PDF-1.4\n1 0 obj garbage");
     const here = await importFile(library(), "bad.pdf", damaged, true).catch((e) => e);
     await expect(importFile(lib, "bad.pdf", damaged, true, t)).rejects.toMatchObject({ code: "CORRUPT_FILE", message: here.message });
-    await expect(importFile(lib, "notes.rtf", new Uint8Array(10), true, t)).rejects.toMatchObject({ code: "UNSUPPORTED_FORMAT" });
+    await expect(importFile(lib, "notes.pages", new Uint8Array(10), true, t)).rejects.toMatchObject({ code: "UNSUPPORTED_FORMAT" });
     await expect(importFile(lib, "empty.txt", new Uint8Array(0), true, t)).rejects.toMatchObject({ code: "EMPTY_FILE" });
     expect(lib.documents.list()).toEqual([]);
   });

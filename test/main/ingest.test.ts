@@ -227,7 +227,7 @@ describe("bad files", () => {
   it("refuses empty, unsupported, corrupt and encrypted files with clear codes", async () => {
     expect(await code("a.txt", new Uint8Array())).toBe("EMPTY_FILE");
     expect(await code("a.txt", strToU8("   \n\n  "))).toBe("EMPTY_FILE");
-    expect(await code("a.rtf", strToU8("hello"))).toBe("UNSUPPORTED_FORMAT");
+    expect(await code("a.pages", strToU8("hello"))).toBe("UNSUPPORTED_FORMAT");
     expect(await code("a.docx", strToU8("hello"))).toBe("CORRUPT_FILE");
     expect(await code("a.exe", new Uint8Array([0x4d, 0x5a, 0, 0]))).toBe("UNSUPPORTED_FORMAT");
     expect(await code("a.txt", new Uint8Array([1, 2, 0, 0, 5, 6]))).toBe("CORRUPT_FILE");

@@ -12,6 +12,7 @@ import { readMhtml } from "./mhtml";
 import { readDocx } from "./docx";
 import { readOdt } from "./odt";
 import { readFb2, readFb2Zip } from "./fb2";
+import { readRtf } from "./rtf";
 import { empty, unsupported } from "./errors";
 import type { IngestOptions, Ingested } from "./types";
 
@@ -33,6 +34,7 @@ const READERS: Record<string, (b: Uint8Array, o: IngestOptions) => Ingested | Pr
   ".odt": readOdt,
   ".fb2": readFb2,
   ".fb2.zip": readFb2Zip,
+  ".rtf": readRtf,
 };
 
 export const SUPPORTED_EXTENSIONS = Object.keys(READERS);

@@ -74,7 +74,7 @@ describe("rtf: what is the text", () => {
     const body = [
       `{\\header\\pard Running head\\par}{\\footer\\pard Page footer\\par}`,
       `\\pard\\s1 Chapter One\\par`,
-      `\\pard Seen {\\v hidden }shown {\\deleted gone }kept {\\*\\bkmkstart mark}{\\*\\generator Word;}text.\\par`,
+      `\\pard Seen {\\v hidden }shown {\\deleted gone }kept {\\*\\bkmkstart mark}{\\*\\generator Word;}{\\header\\pard\\s1 Mid-paragraph header\\par}text.\\par`,
       `\\pard Page {\\field{\\*\\fldinst PAGE }{\\fldrslt 7}} of a\\tab b\\emdash c \\ldblquote q\\rdblquote  A\\~B x\\_ray \\{braces\\} back\\\\slash.\\par`,
       `\\pard {\\pict\\pngblip 89504e470d0a1a0a}Picture above.\\par`,
       `\\pard A claim{\\super\\chftn}{\\footnote\\pard\\plain {\\super\\chftn} The source.\\par}, and more.\\par`,

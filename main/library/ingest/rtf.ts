@@ -136,10 +136,12 @@ export function readRtf(bytes: Uint8Array, opts: IngestOptions = {}): Ingested {
     }
     if (word === undefined) continue; // line ends between tokens
     const n = num === undefined ? null : Number(num);
-    if (wasGroupStart && SKIPPED.has(word)) {
-      state.skip = true;
+    if (word === "bin" && n !== null) {
+      token.lastIndex += Math.max(0, n); // raw data (a picture's): jumped over
       continue;
     }
+    if (wasGroupStart && SKIPPED.has(word)) state.skip = true;
+    if (state.skip) continue; // (a header's \par or \pard must not end or restyle the text's paragraph)
     if (word in CHARS) add(CHARS[word]);
     else if (word === "u" && n !== null) {
       add(String.fromCharCode(n < 0 ? n + 65536 : n));
@@ -152,10 +154,10 @@ export function readRtf(bytes: Uint8Array, opts: IngestOptions = {}): Ingested {
     } else if (word === "s" && n !== null) para.style = n;
     else if (word === "outlinelevel" && n !== null) para.outline = n;
     else if (word === "v") state.hidden = n !== 0;
+    else if (word === "plain") state.hidden = false; // (character formatting back to the default)
     else if (word === "deleted") state.deleted = n !== 0;
     else if (word === "ansicpg" && n !== null) decoder = codePage(n) ?? decoder;
-    else if (word === "bin" && n !== null) token.lastIndex += Math.max(0, n); // raw data: jumped over
-    else if (word === "footnote" && wasGroupStart && !state.skip) {
+    else if (word === "footnote" && wasGroupStart) {
       // its mark where it stands (numbered in order, as \chftn shows it), its text apart until its group ends
       flushBytes();
       const mark = String(notes.length + 1);

@@ -77,7 +77,8 @@ describe("rtf: what is the text", () => {
       `\\pard Seen {\\v hidden }shown {\\deleted gone }kept {\\*\\bkmkstart mark}{\\*\\generator Word;}{\\header\\pard\\s1 Mid-paragraph header\\par}text.\\par`,
       `\\pard Page {\\field{\\*\\fldinst PAGE }{\\fldrslt 7}} of a\\tab b\\emdash c \\ldblquote q\\rdblquote  A\\~B x\\_ray \\{braces\\} back\\\\slash.\\par`,
       `\\pard {\\pict\\pngblip 89504e470d0a1a0a}Picture above.\\par`,
-      `\\pard A claim{\\super\\chftn}{\\footnote\\pard\\plain {\\super\\chftn} The source.\\par}, and more.\\par`,
+      `\\pard A claim{\\super\\chftn}{\\footnote\\pard\\plain {\\super\\chftn} The source.{\\i  In a group.\\par}}, and more.\\par`,
+      `\\pard Hidden bytes {\\v caf\\'e9\\v0 }shown.\\par`,
       `\\pard Data {\\*\\blob \\bin5 {}\\}{} }after.\\par`,
       `\\pard\\intbl Cell A\\cell Cell B\\cell\\row`,
       `\\pard\\outlinelevel1 Own outline\\par`,
@@ -87,8 +88,8 @@ describe("rtf: what is the text", () => {
     const got = readRtf(latin1(rtf(body)));
     expect(got.text).toBe(
       [
-        "Chapter One", "Seen shown kept text.", "Page 7 of a b—c “q” A B x-ray {braces} back\\slash.", "Picture above.", "A claim[1], and more.",
-        "Data after.", "Cell A", "Cell B", "Own outline", "Part heading", "Body.", "Unicode: “十本” —…end 😀.", "Notes", "[1] The source.",
+        "Chapter One", "Seen shown kept text.", "Page 7 of a b—c “q” A B x-ray {braces} back\\slash.", "Picture above.", "A claim[1], and more.", "Hidden bytes shown.",
+        "Data after.", "Cell A", "Cell B", "Own outline", "Part heading", "Body.", "Unicode: “十本” —…end 😀.", "Notes", "[1] The source. In a group.",
       ].join("\n\n"),
     );
     expect(got.chapters.map((c) => c.title)).toEqual(["Chapter One", "Own outline", "Part heading", "Notes"]);

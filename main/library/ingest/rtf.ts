@@ -44,7 +44,7 @@ interface GroupState {
   hidden: boolean;
   deleted: boolean;
   uc: number;
-  /** this group is a footnote's body */
+  /** this group opened a footnote (its end ends the footnote) */
   footnote: boolean;
 }
 
@@ -63,7 +63,7 @@ export function readRtf(bytes: Uint8Array, opts: IngestOptions = {}): Ingested {
   let skipChars = 0; // fallback characters after a \u left to skip
   let groupStart = false; // the token before was "{" (a destination word may follow)
   const cited: (typeof para)[] = []; // the paragraphs a footnote being read stands in
-  const into = () => (state.footnote ? notes[notes.length - 1].paragraphs : body);
+  const into = () => (cited.length ? notes[notes.length - 1].paragraphs : body); // (a footnote's groups are its own too)
   const flushBytes = () => {
     if (!pending.length) return;
     const t = decoder.decode(Uint8Array.from(pending));
@@ -140,6 +140,7 @@ export function readRtf(bytes: Uint8Array, opts: IngestOptions = {}): Ingested {
       token.lastIndex += Math.max(0, n); // raw data (a picture's): jumped over
       continue;
     }
+    flushBytes(); // (under the state they were read in: \v0 must not show bytes read hidden)
     if (wasGroupStart && SKIPPED.has(word)) state.skip = true;
     if (state.skip) continue; // (a header's \par or \pard must not end or restyle the text's paragraph)
     if (word in CHARS) add(CHARS[word]);

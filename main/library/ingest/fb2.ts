@@ -17,6 +17,7 @@ import { decodeMarkup } from "./markup-encoding";
 import { decodeText, looksBinary } from "./decode";
 import { decodeXml, notesSection, paragraphsBook, type BodyParagraph } from "./docx-text";
 import { corrupt } from "./errors";
+import { checkUnpackedSize } from "./zip-size";
 import { sameTitle } from "./html";
 import type { IngestOptions, Ingested } from "./types";
 
@@ -45,6 +46,8 @@ export function readFb2(bytes: Uint8Array, opts: IngestOptions = {}): Ingested {
 
 /** A .fb2.zip: the one .fb2 file in it, read as above. */
 export function readFb2Zip(bytes: Uint8Array, opts: IngestOptions = {}): Ingested {
+  if (bytes.length < 4 || bytes[0] !== 0x50 || bytes[1] !== 0x4b) throw corrupt(`${WHAT} zip`, "not a zip archive");
+  checkUnpackedSize(bytes, undefined, `${WHAT} zip`); // (what it unpacks to counted, not the sizes it declares)
   let files: Record<string, Uint8Array>;
   try {
     files = unzipSync(bytes, { filter: (f) => path.extname(f.name).toLowerCase() === ".fb2" && f.originalSize <= 256 * 2 ** 20 });

@@ -33,6 +33,7 @@ interface Style {
   linesPerPage: number; // a column's
   furniture: boolean; // a running header and the page's number
   columns?: 2; // set in two columns, the second after the first (as pdf.js reads LaTeX's)
+  rows?: true; // drawn across the columns, row by row (top to bottom, left to right), not a column at a time
 }
 
 const SIZE = 12, EM = 6, LEFT = 72, WIDTH = 468, TOP = 720, PITCH = 14, GUTTER = 18;
@@ -91,6 +92,7 @@ function typeset(paras: string[], st: Style): { pages: PdfLine[][]; text: string
     }
     flush(false);
   });
+  if (st.rows) for (const lines of pages) lines.sort((a, b) => b.y - a.y || a.x0 - b.x0);
   if (!st.furniture) return { pages, text };
   const furnished = pages.map((lines, i) => [
     { text: "A Made-Up Book", x0: 250, x1: 330, y: 760, size: 9 },
@@ -109,6 +111,8 @@ describe("pdf layout: typeset paragraphs come back whole", () => {
     ["two columns, justified, indented", { indent: 12, gap: 0, justified: true, linesPerPage: 44, furniture: true, columns: 2 }],
     ["two columns, justified, spaced, not indented", { indent: 0, gap: 6, justified: true, linesPerPage: 40, furniture: false, columns: 2 }],
     ["two columns, ragged right, indented, short columns", { indent: 12, gap: 0, justified: false, linesPerPage: 9, furniture: true, columns: 2 }],
+    ["two columns drawn row by row, justified, indented", { indent: 12, gap: 0, justified: true, linesPerPage: 44, furniture: true, columns: 2, rows: true }],
+    ["two columns drawn row by row, spaced, not indented", { indent: 0, gap: 6, justified: true, linesPerPage: 40, furniture: false, columns: 2, rows: true }],
   ];
   for (const [name, st] of styles)
     it(name, () => {

@@ -3,8 +3,11 @@
 // and joins them as one column's, and a line that starts the second column marked
 // as a turn (like a page's first line: no gap can say there whether a paragraph
 // goes on). Lines that span both columns (a paper's title, authors, a wide figure's
-// caption) stay where they are. The reading order is pdf.js's, which for such pages
-// is the first column, then the second.
+// caption) stay where they are. The reading order is pdf.js's, which is the order
+// the file draws its text: LaTeX and Word draw a column, then the next. A file that
+// draws across both, row by row, has its columns' lines taken apart: between two
+// lines that are not a column's (spanning, or of another size: a running head, a
+// page's number), the first column's lines, then the second's, each in its order.
 //
 // A page has two columns when many of its lines start near the middle of its
 // width and (almost) all those that start left of there end before it: in a page of
@@ -39,9 +42,10 @@ export function columnsAsOne(pages: PdfLine[][]): OneColumn[] {
 const tolerance = (lines: PdfLine[]) => 0.3 * mode(lines.map((l) => sizeKey(l.size)));
 
 /** The page's lines as one column, its second column starting at `start`. */
-function asOne(lines: PdfLine[], start: number): OneColumn {
-  const tol = tolerance(lines);
+function asOne(drawn: PdfLine[], start: number): OneColumn {
+  const tol = tolerance(drawn);
   const column = (l: PdfLine) => (l.x0 >= start - tol ? 1 : l.x1 <= start + tol ? 0 : -1);
+  const lines = columnMajor(drawn, column);
   const shift = start - marginOf(lines.filter((l) => column(l) === 0));
   const turns = new Set<number>();
   let last = -1;
@@ -52,6 +56,33 @@ function asOne(lines: PdfLine[], start: number): OneColumn {
     return c === 1 ? { ...l, x0: l.x0 - shift, x1: l.x1 - shift } : l;
   });
   return { lines: out, turns };
+}
+
+/**
+ * The lines with each run of column lines (body-size lines in one column) read a column at a
+ * time, when the page draws them across the columns (its column lines change column more than
+ * once); else as drawn.
+ */
+function columnMajor(lines: PdfLine[], column: (l: PdfLine) => number): PdfLine[] {
+  const size = mode(lines.map((l) => sizeKey(l.size)));
+  const side = lines.map((l) => (sizeKey(l.size) === size ? column(l) : -1)); // -1: not a column's line
+  const inColumns = side.filter((c) => c >= 0);
+  const changes = inColumns.filter((c, i) => i > 0 && c !== inColumns[i - 1]).length;
+  if (changes <= 1) return lines;
+  const out: PdfLine[] = [];
+  let run: [PdfLine[], PdfLine[]] = [[], []];
+  const flush = () => {
+    out.push(...run[0], ...run[1]);
+    run = [[], []];
+  };
+  lines.forEach((l, i) => {
+    if (side[i] < 0) {
+      flush();
+      out.push(l);
+    } else run[side[i]].push(l);
+  });
+  flush();
+  return out;
 }
 
 /**

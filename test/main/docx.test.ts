@@ -31,6 +31,7 @@ const STYLES = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
   <w:style w:type="paragraph" w:styleId="PartTitle"><w:name w:val="Part Title"/><w:basedOn w:val="Heading2"/></w:style>
   <w:style w:type="paragraph" w:styleId="Heading4"><w:name w:val="heading 4"/><w:pPr><w:outlineLvl w:val="3"/></w:pPr></w:style>
   <w:style w:type="paragraph" w:styleId="TOC1"><w:name w:val="toc 1"/></w:style>
+  <w:style w:type="paragraph" w:styleId="NumberedHeading"><w:name w:val="Numbered Heading"/><w:basedOn w:val="berschrift1"/><w:pPr><w:numPr><w:numId w:val="1"/></w:numPr></w:pPr></w:style>
   <w:style w:type="character" w:styleId="Heading1Char"><w:name w:val="Heading 1 Char"/></w:style>
 </w:styles>`;
 
@@ -39,6 +40,7 @@ interface Parts {
   styles?: string | null;
   footnotes?: string;
   endnotes?: string;
+  numbering?: string;
   core?: string;
   /** the main part's name (default word/document.xml), found through _rels/.rels */
   main?: string;
@@ -58,6 +60,7 @@ function docx(p: Parts): Uint8Array {
   if (p.styles !== null) files["word/styles.xml"] = strToU8(p.styles ?? STYLES);
   if (p.footnotes) files["word/footnotes.xml"] = strToU8(`<?xml version="1.0"?><w:footnotes ${W}>${p.footnotes}</w:footnotes>`);
   if (p.endnotes) files["word/endnotes.xml"] = strToU8(`<?xml version="1.0"?><w:endnotes ${W}>${p.endnotes}</w:endnotes>`);
+  if (p.numbering) files["word/numbering.xml"] = strToU8(`<?xml version="1.0"?><w:numbering ${W}>${p.numbering}</w:numbering>`);
   if (p.core) files["docProps/core.xml"] = strToU8(p.core);
   return zipSync(files);
 }
@@ -168,6 +171,36 @@ describe("docx: what is the text", () => {
       { title: "One", start: 0 },
       { title: "Two", start: "One\n\nBody.\n\n".length },
     ]);
+  });
+
+  it("automatic numbers: numbered headings by style, outline numbers, letters, a restart, bullets, roman; numId 0 turns it off", () => {
+    const lvl = (i: number, fmt: string, text: string, start = 1) => `<w:lvl w:ilvl="${i}"><w:start w:val="${start}"/><w:numFmt w:val="${fmt}"/><w:lvlText w:val="${text}"/></w:lvl>`;
+    const numbering =
+      `<w:abstractNum w:abstractNumId="10">${lvl(0, "decimal", "%1")}${lvl(1, "decimal", "%1.%2")}</w:abstractNum>` +
+      `<w:abstractNum w:abstractNumId="20">${lvl(0, "lowerLetter", "%1)")}</w:abstractNum>` +
+      `<w:abstractNum w:abstractNumId="30">${lvl(0, "bullet", "\uf0b7")}</w:abstractNum>` +
+      `<w:abstractNum w:abstractNumId="40">${lvl(0, "upperRoman", "%1.")}</w:abstractNum>` +
+      `<w:num w:numId="1"><w:abstractNumId w:val="10"/></w:num><w:num w:numId="2"><w:abstractNumId w:val="20"/></w:num>` +
+      `<w:num w:numId="3"><w:abstractNumId w:val="20"/><w:lvlOverride w:ilvl="0"><w:startOverride w:val="1"/></w:lvlOverride></w:num>` +
+      `<w:num w:numId="4"><w:abstractNumId w:val="30"/></w:num><w:num w:numId="5"><w:abstractNumId w:val="40"/></w:num>`;
+    const numbered = (text: string, numId: number, ilvl = 0, style = "") =>
+      `<w:p><w:pPr>${style ? `<w:pStyle w:val="${style}"/>` : ""}<w:numPr><w:ilvl w:val="${ilvl}"/><w:numId w:val="${numId}"/></w:numPr></w:pPr><w:r><w:t>${text}</w:t></w:r></w:p>`;
+    const body = [
+      para("Introduction", "NumberedHeading"),
+      para("Text."),
+      numbered("Background", 1, 1, "Heading2"),
+      numbered("first", 2),
+      numbered("second", 2),
+      para("Methods", "NumberedHeading"),
+      numbered("Setup", 1, 1, "Heading2"),
+      numbered("dot", 4),
+      numbered("again", 3),
+      numbered("roman", 5),
+      numbered("Unnumbered", 0, 0, "NumberedHeading"),
+    ].join("");
+    const got = readDocx(docx({ body, numbering }));
+    expect(got.text).toBe("1 Introduction\n\nText.\n\n1.1 Background\n\na) first\n\nb) second\n\n2 Methods\n\n2.1 Setup\n\n• dot\n\na) again\n\nI. roman\n\nUnnumbered");
+    expect(got.chapters.map((c) => c.title)).toEqual(["1 Introduction", "1.1 Background", "2 Methods · 2.1 Setup", "Unnumbered"]);
   });
 
   it("finds the main part through the package's relationships; properties give title and author", () => {

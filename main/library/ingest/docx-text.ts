@@ -17,6 +17,7 @@
 // listed after the text, a properties field, and the book made of the paragraphs.
 
 import { sections } from "./html";
+import type { DocxNumbering } from "./docx-numbering";
 import { stripGutenbergChapters } from "./gutenberg";
 import { empty } from "./errors";
 import type { IngestOptions, Ingested } from "./types";
@@ -32,6 +33,8 @@ export interface DocxStyles {
   level(styleId: string): StyleLevel;
   /** Whether the style lists a table of contents' entries. */
   isToc(styleId: string): boolean;
+  /** The list a style numbers its paragraphs in (a numbered heading's), through basedOn; null for none. */
+  numbered(styleId: string): { numId: string; ilvl: number } | null;
 }
 
 /** The prefix an XML part binds to one of these namespaces, else `fallback`. */
@@ -48,7 +51,7 @@ const attr = (attrs: string, name: string): string | null => {
 
 /** word/styles.xml's paragraph styles: their outline levels through basedOn, and which are TOC entries. */
 export function readStyles(xml: string | undefined): DocxStyles {
-  const own = new Map<string, { name: string; basedOn: string | null; outline: number | null }>();
+  const own = new Map<string, { name: string; basedOn: string | null; outline: number | null; num: { numId: string; ilvl: number } | null }>();
   if (xml) {
     const w = prefixFor(xml, W_MAIN, "w");
     const styleRe = new RegExp(`<${w}:style\\b([^>]*)>([\\s\\S]*?)</${w}:style>`, "g");
@@ -61,7 +64,13 @@ export function readStyles(xml: string | undefined): DocxStyles {
         return t ? attr(t[1], `${w}:val`) : null;
       };
       const outline = val("outlineLvl");
-      own.set(id, { name: (val("name") ?? "").toLowerCase(), basedOn: val("basedOn"), outline: outline === null ? null : Number(outline) });
+      const numId = val("numId");
+      own.set(id, {
+        name: (val("name") ?? "").toLowerCase(),
+        basedOn: val("basedOn"),
+        outline: outline === null ? null : Number(outline),
+        num: numId === null ? null : { numId, ilvl: Number(val("ilvl") ?? 0) },
+      });
     }
   }
   const level = (id: string, depth = 0): StyleLevel => {
@@ -77,7 +86,13 @@ export function readStyles(xml: string | undefined): DocxStyles {
     return s.basedOn && depth < 10 ? level(s.basedOn, depth + 1) : null;
   };
   const isToc = (id: string) => /^toc ?\d$/i.test(own.get(id)?.name ?? id) || /^toc ?heading$/i.test(own.get(id)?.name ?? "");
-  return { level, isToc };
+  const numbered = (id: string, depth = 0): { numId: string; ilvl: number } | null => {
+    const s = own.get(id);
+    if (!s) return null;
+    if (s.num) return s.num.numId === "0" ? null : s.num;
+    return s.basedOn && depth < 10 ? numbered(s.basedOn, depth + 1) : null;
+  };
+  return { level, isToc, numbered };
 }
 
 /** Footnote and endnote marks met in the body: the note's kind and id -> its number. */
@@ -105,13 +120,19 @@ export interface BodyParagraph {
 const escape = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
 /** The paragraphs of a WordprocessingML part (the body, or footnotes.xml's notes by id). */
-export function paragraphs(xml: string, styles: DocxStyles, notes: NoteNumbers | null): { paragraphs: BodyParagraph[]; byNote: Map<string, BodyParagraph[]> } {
+export function paragraphs(
+  xml: string,
+  styles: DocxStyles,
+  notes: NoteNumbers | null,
+  numbering: DocxNumbering | null = null,
+): { paragraphs: BodyParagraph[]; byNote: Map<string, BodyParagraph[]> } {
   const w = prefixFor(xml, W_MAIN, "w");
   const mc = prefixFor(xml, [MC], "mc");
   const out: BodyParagraph[] = [];
   const byNote = new Map<string, BodyParagraph[]>();
   let note: string | null = null; // the footnote or endnote being read (footnotes.xml)
-  const open: { style: string | null; outline: number | null; text: string }[] = []; // paragraphs, nested in text boxes
+  // paragraphs, nested in text boxes; numId and ilvl their own <w:numPr>'s
+  const open: { style: string | null; outline: number | null; numId: string | null; ilvl: number | null; text: string }[] = [];
   let skip = 0; // depth inside what is not text (Fallback, deleted, moved-away)
   let inText = false;
   let inParaProps = 0;
@@ -146,16 +167,22 @@ export function paragraphs(xml: string, styles: DocxStyles, notes: NoteNumbers |
       else if (local === "p") {
         const p = open.pop();
         if (!p) continue;
-        const text = p.text.replace(/[ \t\u00a0]+/g, " ").replace(/ ?\n ?/g, "\n").trim();
+        if (p.style && styles.isToc(p.style)) continue;
+        const own = p.numId === null ? null : p.numId === "0" ? undefined : p.numId; // "0": numbering turned off
+        const byStyle = p.style === null ? null : styles.numbered(p.style);
+        const numId = own === undefined ? null : (own ?? byStyle?.numId ?? null);
+        const label = numId === null || !numbering ? null : numbering.label(numId, p.ilvl ?? (own ? 0 : (byStyle?.ilvl ?? 0)));
+        const body = p.text.replace(/[ \t\u00a0]+/g, " ").replace(/ ?\n ?/g, "\n").trim();
+        const text = label && body ? `${label} ${body}` : body;
         const styleLevel = p.style === null ? null : styles.level(p.style);
         const level = p.outline !== null ? (p.outline <= 8 ? p.outline : null) : styleLevel;
-        if (text && !(p.style && styles.isToc(p.style))) (note === null ? out : (byNote.get(note) ?? byNote.set(note, []).get(note)!)).push({ level, text });
+        if (text) (note === null ? out : (byNote.get(note) ?? byNote.set(note, []).get(note)!)).push({ level, text });
       } else if ((local === "footnote" || local === "endnote") && note !== null) note = null;
       continue;
     }
     switch (local) {
       case "p":
-        if (!selfClose) open.push({ style: null, outline: null, text: "" });
+        if (!selfClose) open.push({ style: null, outline: null, numId: null, ilvl: null, text: "" });
         break;
       case "pPr":
         if (!selfClose) inParaProps++;
@@ -165,6 +192,12 @@ export function paragraphs(xml: string, styles: DocxStyles, notes: NoteNumbers |
         break;
       case "outlineLvl":
         if (inParaProps && open.length) open[open.length - 1].outline = Number(attr(attrs, `${w}:val`) ?? 9);
+        break;
+      case "numId":
+        if (inParaProps && open.length) open[open.length - 1].numId = attr(attrs, `${w}:val`);
+        break;
+      case "ilvl":
+        if (inParaProps && open.length) open[open.length - 1].ilvl = Number(attr(attrs, `${w}:val`) ?? 0);
         break;
       case "r":
         hiddenRun = false;

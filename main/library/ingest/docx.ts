@@ -1,7 +1,8 @@
 // Word documents (.docx: Office Open XML, as Word, LibreOffice and Google Docs
 // save them). The zip is checked as an EPUB's is (a password-protected entry, what
 // it unpacks to); the main part is found through the package's relationships, its
-// text and headings read by ./docx-text, and divided into chapters as an HTML
+// text and headings read by ./docx-text (automatic numbers by ./docx-numbering:
+// "2.1 Methods", "a) ..."), and divided into chapters as an HTML
 // book is (./html.ts's sections: Heading 1-3 and the Title style). Footnotes and
 // endnotes follow the text, under "Notes" and "Endnotes", numbered as their marks.
 // Title and author: the document's properties (docProps/core.xml), else its Title
@@ -16,6 +17,7 @@ import { AppError } from "../../ipc/errors";
 import { hasEncryptedEntry } from "./epub";
 import { checkUnpackedSize } from "./zip-size";
 import { decodeXml, NoteNumbers, notesSection, paragraphs, paragraphsBook, readStyles, xmlField, type BodyParagraph } from "./docx-text";
+import { readNumbering } from "./docx-numbering";
 import { corrupt, encrypted } from "./errors";
 import type { IngestOptions, Ingested } from "./types";
 
@@ -57,11 +59,12 @@ export function readDocx(bytes: Uint8Array, opts: IngestOptions = {}): Ingested 
   const stylesName = part(/\/styles$/, `${dir}/styles.xml`);
   const footnotesName = part(/\/footnotes$/, `${dir}/footnotes.xml`);
   const endnotesName = part(/\/endnotes$/, `${dir}/endnotes.xml`);
-  const xml = read([main, stylesName, footnotesName, endnotesName, "docProps/core.xml"]);
+  const numberingName = part(/\/numbering$/, `${dir}/numbering.xml`);
+  const xml = read([main, stylesName, footnotesName, endnotesName, numberingName, "docProps/core.xml"]);
 
   const styles = readStyles(xml.get(stylesName));
   const notes = new NoteNumbers();
-  const body = paragraphs(xml.get(main) ?? "", styles, notes).paragraphs;
+  const body = paragraphs(xml.get(main) ?? "", styles, notes, readNumbering(xml.get(numberingName))).paragraphs;
   const noteText = (name: string, kind: "footnote" | "endnote", heading: string): BodyParagraph[] => {
     const source = xml.get(name);
     const marked = notes.order.filter((o) => o.kind === kind);

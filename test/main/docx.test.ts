@@ -180,6 +180,8 @@ describe("docx: what is the text", () => {
       `<w:abstractNum w:abstractNumId="20">${lvl(0, "lowerLetter", "%1)")}</w:abstractNum>` +
       `<w:abstractNum w:abstractNumId="30">${lvl(0, "bullet", "\uf0b7")}</w:abstractNum>` +
       `<w:abstractNum w:abstractNumId="40">${lvl(0, "upperRoman", "%1.")}</w:abstractNum>` +
+      `<w:abstractNum w:abstractNumId="50">${lvl(0, "upperLetter", "%1.", 27)}${lvl(1, "lowerLetter", "(%2)", 2_000_000_000)}</w:abstractNum>` +
+      `<w:num w:numId="6"><w:abstractNumId w:val="50"/></w:num>` +
       `<w:num w:numId="1"><w:abstractNumId w:val="10"/></w:num><w:num w:numId="2"><w:abstractNumId w:val="20"/></w:num>` +
       `<w:num w:numId="3"><w:abstractNumId w:val="20"/><w:lvlOverride w:ilvl="0"><w:startOverride w:val="1"/></w:lvlOverride></w:num>` +
       `<w:num w:numId="4"><w:abstractNumId w:val="30"/></w:num><w:num w:numId="5"><w:abstractNumId w:val="40"/></w:num>`;
@@ -197,9 +199,11 @@ describe("docx: what is the text", () => {
       numbered("again", 3),
       numbered("roman", 5),
       numbered("Unnumbered", 0, 0, "NumberedHeading"),
+      numbered("doubled", 6),
+      numbered("hostile start", 6, 1),
     ].join("");
     const got = readDocx(docx({ body, numbering }));
-    expect(got.text).toBe("1 Introduction\n\nText.\n\n1.1 Background\n\na) first\n\nb) second\n\n2 Methods\n\n2.1 Setup\n\n• dot\n\na) again\n\nI. roman\n\nUnnumbered");
+    expect(got.text).toBe("1 Introduction\n\nText.\n\n1.1 Background\n\na) first\n\nb) second\n\n2 Methods\n\n2.1 Setup\n\n• dot\n\na) again\n\nI. roman\n\nUnnumbered\n\nAA. doubled\n\n(2000000000) hostile start");
     expect(got.chapters.map((c) => c.title)).toEqual(["1 Introduction", "1.1 Background", "2 Methods · 2.1 Setup", "Unnumbered"]);
   });
 

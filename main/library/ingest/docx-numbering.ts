@@ -90,9 +90,9 @@ function formatNumber(n: number, format: string): string {
   }
 }
 
-/** Word's letters: A..Z, then AA..ZZ, AAA.. (the letter repeated). */
+/** Word's letters: A..Z, then AA..ZZ, AAA.. (the letter repeated; past 26 x 10, digits: a hostile start must not repeat a letter millions of times). */
 function letters(n: number): string {
-  if (n < 1) return String(n);
+  if (n < 1 || n > 260) return String(n);
   const ch = String.fromCharCode(65 + ((n - 1) % 26));
   return ch.repeat(Math.floor((n - 1) / 26) + 1);
 }

@@ -101,6 +101,13 @@ describe("rtf: what is the text", () => {
     expect(got.text).toBe("吾輩は猫である。");
   });
 
+  it("bytes in the code page of their font: Cyrillic and Japanese fonts in a Western document", () => {
+    const hex = (t: string, enc: string) => [...encodeLegacy(t, enc)].map((b) => `\\'${b.toString(16).padStart(2, "0")}`).join("");
+    const fonts = `{\\fonttbl{\\f0\\froman\\fcharset0 Times New Roman;}{\\f1\\fswiss\\fcharset204 Arial Cyr;}{\\f2\\fnil\\fcharset128 MS Mincho;}{\\f3\\fnil\\cpg1253 Greek;}}`;
+    const body = `\\pard\\plain \\f1 ${hex("Привет", "windows-1251")}\\f0  caf\\'e9 {\\f2 ${hex("吾輩", "shift_jis")}} \\f3 ${hex("λόγος", "windows-1253")}\\plain  na\\'efve\\par`;
+    expect(readRtf(latin1(`{\\rtf1\\ansi\\ansicpg1252\\deff0${fonts}${body}}`)).text).toBe("Привет café 吾輩 λόγος naïve");
+  });
+
   it("title and author from the info group", () => {
     const got = readRtf(latin1(rtf(`\\pard Words.\\par`, `{\\info{\\title Caf\\'e9 Notes}{\\author Ann \\u201?Writer}{\\operator x}}`)));
     expect(got.title).toBe("Café Notes");

@@ -2,9 +2,10 @@
 // manuscripts). The file is read as tokens: groups { }, control words (\par,
 // \s1, \u8217), control symbols (\{, \'92) and text; each group keeps the state
 // it was opened with (hidden, skipped, the \uc count, ...).
-//   text          bytes in the document's code page (\ansicpgN; \'hh escapes, runs
-//                 of them decoded together, as Shift_JIS and GBK pairs need), or
-//                 Unicode (\uN, its \ucN fallback characters skipped)
+//   text          bytes in the code page of the font they are set in (the font
+//                 table's \fcharsetN or \cpgN; else the document's \ansicpgN), \'hh
+//                 escapes' runs decoded together as Shift_JIS and GBK pairs need;
+//                 or Unicode (\uN, its \ucN fallback characters skipped)
 //   paragraphs    \par, \page, \sect, a table's \cell and \row end one; \line is a
 //                 line break; \tab a space; \emdash, quotes, \~ and the like are
 //                 their characters
@@ -36,7 +37,11 @@ const CHARS: Record<string, string> = {
   bullet: "\u2022", tab: " ", emspace: " ", enspace: " ", qmspace: " ", line: "\n",
 };
 const PARAGRAPH_ENDS = new Set(["par", "page", "sect", "cell", "row"]);
-/** Code pages by \ansicpg number that are not "windows-N". */
+/** A font's \fcharsetN -> its code page (0 ANSI, 1 default and 2 symbol: the document's). */
+const CHARSET_CODE_PAGES: Record<number, number> = {
+  77: 10000, 128: 932, 129: 949, 134: 936, 136: 950, 161: 1253, 162: 1254, 163: 1258, 177: 1255, 178: 1256, 186: 1257, 204: 1251, 222: 874, 238: 1250,
+};
+/** Code pages by number that are not "windows-N". */
 const CODE_PAGES: Record<number, string> = { 932: "shift_jis", 936: "gbk", 949: "euc-kr", 950: "big5", 10000: "macintosh", 20866: "koi8-r", 65001: "utf-8" };
 
 interface GroupState {
@@ -46,6 +51,8 @@ interface GroupState {
   uc: number;
   /** this group opened a footnote (its end ends the footnote) */
   footnote: boolean;
+  /** the font text is set in (\fN), or null */
+  font: number | null;
 }
 
 export function readRtf(bytes: Uint8Array, opts: IngestOptions = {}): Ingested {
@@ -53,10 +60,19 @@ export function readRtf(bytes: Uint8Array, opts: IngestOptions = {}): Ingested {
   if (!/^\s*\{\\rtf/.test(src.slice(0, 64))) throw corrupt(WHAT, "it does not start with {\\rtf");
   const styles = stylesheet(src);
   const info = documentInfo(src);
-  let decoder = new TextDecoder("windows-1252");
+  let decoder = new TextDecoder("windows-1252"); // the document's (\ansicpg)
+  const fonts = fontCodePages(src);
+  const fontDecoders = new Map<number, InstanceType<typeof TextDecoder> | null>();
+  const decoderNow = () => {
+    const cp = state.font === null ? undefined : fonts.get(state.font);
+    if (cp === undefined) return decoder;
+    if (!fontDecoders.has(cp)) fontDecoders.set(cp, codePage(cp));
+    return fontDecoders.get(cp) ?? decoder;
+  };
+  const defaultFont = Number(/\\deff(\d+)/.exec(src.slice(0, 512))?.[1] ?? NaN);
   const body: BodyParagraph[] = [];
   const notes: { mark: string; paragraphs: BodyParagraph[] }[] = [];
-  let state: GroupState = { skip: false, hidden: false, deleted: false, uc: 1, footnote: false };
+  let state: GroupState = { skip: false, hidden: false, deleted: false, uc: 1, footnote: false, font: Number.isNaN(defaultFont) ? null : defaultFont };
   const stack: GroupState[] = [];
   let para = { text: "", style: null as number | null, outline: null as number | null };
   let pending: number[] = []; // \'hh bytes to decode together
@@ -66,7 +82,7 @@ export function readRtf(bytes: Uint8Array, opts: IngestOptions = {}): Ingested {
   const into = () => (cited.length ? notes[notes.length - 1].paragraphs : body); // (a footnote's groups are its own too)
   const flushBytes = () => {
     if (!pending.length) return;
-    const t = decoder.decode(Uint8Array.from(pending));
+    const t = decoderNow().decode(Uint8Array.from(pending));
     pending = [];
     if (!state.skip && !state.hidden && !state.deleted) para.text += t;
   };
@@ -155,7 +171,10 @@ export function readRtf(bytes: Uint8Array, opts: IngestOptions = {}): Ingested {
     } else if (word === "s" && n !== null) para.style = n;
     else if (word === "outlinelevel" && n !== null) para.outline = n;
     else if (word === "v") state.hidden = n !== 0;
-    else if (word === "plain") state.hidden = false; // (character formatting back to the default)
+    else if (word === "plain") {
+      state.hidden = false; // (character formatting back to the default)
+      state.font = Number.isNaN(defaultFont) ? null : defaultFont;
+    } else if (word === "f" && n !== null) state.font = n;
     else if (word === "deleted") state.deleted = n !== 0;
     else if (word === "ansicpg" && n !== null) decoder = codePage(n) ?? decoder;
     else if (word === "footnote" && wasGroupStart) {
@@ -179,6 +198,20 @@ function codePage(n: number): InstanceType<typeof TextDecoder> | null {
   } catch {
     return null;
   }
+}
+
+/** The font table's fonts -> the code page their text is in, where it names one (\fcharsetN, \cpgN). */
+function fontCodePages(src: string): Map<number, number> {
+  const at = src.indexOf("{\\fonttbl");
+  const out = new Map<number, number>();
+  if (at < 0) return out;
+  for (const m of src.slice(at, groupEnd(src, at)).matchAll(/\\f(\d+)((?:\\[a-z]+-?\d* ?|[^\\;{}])*)/g)) {
+    const cpg = /\\cpg(\d+)/.exec(m[2])?.[1];
+    const charset = /\\fcharset(\d+)/.exec(m[2])?.[1];
+    const cp = cpg !== undefined ? Number(cpg) : charset !== undefined ? CHARSET_CODE_PAGES[Number(charset)] : undefined;
+    if (cp !== undefined) out.set(Number(m[1]), cp);
+  }
+  return out;
 }
 
 /** The stylesheet's paragraph styles: number -> heading level (through \sbasedon), "title", "subtitle". */

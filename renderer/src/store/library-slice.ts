@@ -77,7 +77,10 @@ export const librarySlice: Slice<LibrarySlice> = (set, get, store) => ({
       const known = new Set(get().documents.map((d) => d.id));
       try {
         const bytes = new Uint8Array(await f.arrayBuffer());
-        if (stopped()) break; // (the finally below still runs)
+        if (stopped()) {
+          get().notify("info", `Stopped opening '${f.name}'.`);
+          break; // (the finally below still runs)
+        }
         const doc = await api()["library.import"]({ name: f.name, dataBase64: toBase64(bytes), importId: entry.importId });
         // the same bytes again: the library keeps one copy, and says so
         if (known.has(doc.id)) get().notify("info", `“${doc.title}” is already in the library.`);

@@ -109,6 +109,9 @@ describe("fb2: refused", () => {
     expect(() => readFb2Zip(zipSync({ "a.fb2": one, "b.fb2": one }))).toThrow(expect.objectContaining({ code: "CORRUPT_FILE", message: expect.stringMatching(/more than one/) }));
     expect(() => readFb2Zip(zipSync({ "a.txt": one }))).toThrow(expect.objectContaining({ code: "CORRUPT_FILE", message: expect.stringMatching(/no .fb2/) }));
     expect(() => readFb2Zip(utf8("not a zip"))).toThrow(expect.objectContaining({ code: "CORRUPT_FILE" }));
+    const locked = zipSync({ "a.fb2": one });
+    locked[Buffer.from(locked).indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02])) + 8] |= 1; // an entry flagged password-protected
+    expect(() => readFb2Zip(locked)).toThrow(expect.objectContaining({ code: "ENCRYPTED" }));
   });
 });
 

@@ -9,9 +9,8 @@
 // Counters are kept per abstract list, as Word continues a list across its
 // instances; a level's count restarts when a shallower level's goes on. A bullet
 // set in a symbol font (its character in the private-use area) reads as "•".
-import { prefixFor } from "./docx-text";
-
-const W_MAIN = ["http://schemas.openxmlformats.org/wordprocessingml/2006/main", "http://purl.oclc.org/ooxml/wordprocessingml/main"];
+import { prefixFor } from "./document-book";
+import { W_MAIN } from "./docx-text";
 
 interface Level {
   start: number;

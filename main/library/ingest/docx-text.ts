@@ -13,20 +13,16 @@
 // styles: the headings again with page numbers).
 // The XML is scanned, not built into a tree: tags by a pattern, elements by the
 // WordprocessingML prefix the part declares (Word's "w", else whatever it binds).
-// The end of this file is what the Word and OpenDocument readers share: the notes
-// listed after the text, a properties field, and the book made of the paragraphs.
+// What the word processors' readers share (the paragraphs as a book) is in
+// ./document-book.ts.
 
-import { sections } from "./html";
 import type { DocxNumbering } from "./docx-numbering";
-import { stripGutenbergChapters } from "./gutenberg";
-import { empty } from "./errors";
-import type { IngestOptions, Ingested } from "./types";
+import { decodeEntities } from "./html-text";
+import { prefixFor, type BodyParagraph, type StyleLevel } from "./document-book";
 
-const W_MAIN = ["http://schemas.openxmlformats.org/wordprocessingml/2006/main", "http://purl.oclc.org/ooxml/wordprocessingml/main"];
+/** WordprocessingML's namespace, transitional and strict. */
+export const W_MAIN = ["http://schemas.openxmlformats.org/wordprocessingml/2006/main", "http://purl.oclc.org/ooxml/wordprocessingml/main"];
 const MC = "http://schemas.openxmlformats.org/markup-compatibility/2006";
-
-/** Outline level 0-8 of a paragraph style, "title", "subtitle", or null for body text. */
-export type StyleLevel = number | "title" | "subtitle" | null;
 
 export interface DocxStyles {
   /** A paragraph style id's outline level (0 = Heading 1). */
@@ -35,13 +31,6 @@ export interface DocxStyles {
   isToc(styleId: string): boolean;
   /** The list a style numbers its paragraphs in (a numbered heading's), through basedOn; null for none. */
   numbered(styleId: string): { numId: string; ilvl: number } | null;
-}
-
-/** The prefix an XML part binds to one of these namespaces, else `fallback`. */
-export function prefixFor(xml: string, uris: string[], fallback: string): string {
-  const head = xml.slice(0, 64 * 1024);
-  for (const m of head.matchAll(/xmlns:([\w.-]+)\s*=\s*["']([^"']+)["']/g)) if (uris.includes(m[2])) return m[1];
-  return fallback;
 }
 
 const attr = (attrs: string, name: string): string | null => {
@@ -111,14 +100,6 @@ export class NoteNumbers {
   }
 }
 
-export interface BodyParagraph {
-  /** 0-2: a chapter heading's level; "title"; null: body text */
-  level: StyleLevel;
-  text: string;
-}
-
-const escape = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-
 /** The paragraphs of a WordprocessingML part (the body, or footnotes.xml's notes by id). */
 export function paragraphs(
   xml: string,
@@ -146,7 +127,7 @@ export function paragraphs(
   };
   for (const m of xml.matchAll(tag)) {
     if (m[6] !== undefined) {
-      if (inText) add(decodeXml(m[6]));
+      if (inText) add(decodeEntities(m[6]));
       continue;
     }
     const [, close, prefix, local, attrs, selfClose] = m;
@@ -246,70 +227,4 @@ export function paragraphs(
     }
   }
   return { paragraphs: out, byNote };
-}
-
-/**
- * Paragraphs as ./html.ts's markup: headings of levels 0-2 as <h1>-<h3>, a Title as <h1>. The
- * Title and Subtitle paragraphs right after a Title (the author, an edition) are its chapter's
- * text: a title page is one chapter.
- */
-export function toMarkup(ps: BodyParagraph[]): string {
-  return ps
-    .map(({ level, text }, i) => {
-      const body = escape(text).replace(/\n/g, "<br>");
-      const titleBlock = level === "title" && i > 0 && (ps[i - 1].level === "title" || ps[i - 1].level === "subtitle");
-      const h = level === "title" ? (titleBlock ? 0 : 1) : typeof level === "number" && level <= 2 ? level + 1 : 0;
-      return h ? `<h${h}>${body}</h${h}>` : `<p>${body}</p>`;
-    })
-    .join("\n");
-}
-
-const XML_ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
-
-export function decodeXml(s: string): string {
-  return s.replace(/&(#x[0-9a-f]+|#\d+|amp|lt|gt|quot|apos);/gi, (all, e: string) => {
-    if (e[0] !== "#") return XML_ENTITIES[e.toLowerCase()] ?? all;
-    const cp = e[1] === "x" || e[1] === "X" ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
-    return cp > 0 && cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff) ? String.fromCodePoint(cp) : "";
-  });
-}
-
-/** Notes listed after the text under a heading, each first paragraph led by its mark ("[n] ..."). */
-export function notesSection(heading: string, notes: { mark: string; paragraphs: BodyParagraph[] }[]): BodyParagraph[] {
-  const body = notes.flatMap((n) => n.paragraphs.map((p, i) => ({ level: null, text: i === 0 ? `[${n.mark}] ${p.text}` : p.text })));
-  return body.length ? [{ level: 0, text: heading }, ...body] : [];
-}
-
-/** A dc:title-style field of a properties part (docProps/core.xml, meta.xml), on one line. */
-export function xmlField(xml: string | undefined, tag: string): string | null {
-  const m = xml && new RegExp(`<${tag}\\b[^>]*>([^<]{1,2000})</${tag}>`).exec(xml);
-  const v = m ? decodeXml(m[1]).replace(/\s+/g, " ").trim() : "";
-  return v || null;
-}
-
-/**
- * A word processor's document as a book: its paragraphs (notes sections included) divided into
- * chapters as an HTML book's are (./html.ts's sections), Gutenberg's header and licence dropped.
- * Title: the properties', else the Title paragraph, else the first level-1 heading.
- */
-export function paragraphsBook(
-  format: "docx" | "odt" | "fb2" | "rtf",
-  what: string,
-  all: BodyParagraph[],
-  props: { title: string | null; author: string | null },
-  opts: IngestOptions,
-): Ingested {
-  const titleParagraph = all.find((p) => p.level === "title")?.text ?? null;
-  const { text: joined, chapters: found, firstH1 } = sections(toMarkup(all), props.title ?? titleParagraph);
-  const g = opts.skipBoilerplate === false ? null : stripGutenbergChapters(joined, found);
-  const text = g?.text ?? joined;
-  if (!text.trim()) throw empty(what);
-  return {
-    format,
-    title: g?.title ?? props.title ?? titleParagraph ?? firstH1,
-    author: g?.author ?? props.author,
-    text,
-    chapters: g?.chapters ?? found,
-    boilerplateSkipped: g?.skipped ?? false,
-  };
 }

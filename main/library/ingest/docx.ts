@@ -14,9 +14,10 @@
 import * as path from "node:path";
 import { unzipSync, strFromU8 } from "fflate";
 import { AppError } from "../../ipc/errors";
-import { hasEncryptedEntry } from "./epub";
-import { checkUnpackedSize } from "./zip-size";
-import { decodeXml, NoteNumbers, notesSection, paragraphs, paragraphsBook, readStyles, xmlField, type BodyParagraph } from "./docx-text";
+import { checkZip } from "./zip-size";
+import { NoteNumbers, paragraphs, readStyles } from "./docx-text";
+import { notesSection, paragraphsBook, xmlField, type BodyParagraph } from "./document-book";
+import { decodeEntities } from "./html-text";
 import { readNumbering } from "./docx-numbering";
 import { corrupt, encrypted } from "./errors";
 import type { IngestOptions, Ingested } from "./types";
@@ -30,9 +31,7 @@ export function readDocx(bytes: Uint8Array, opts: IngestOptions = {}): Ingested 
     if (holdsUtf16(bytes, "EncryptedPackage")) throw encrypted(WHAT);
     throw new AppError("UNSUPPORTED_FORMAT", "This is a Word 97-2003 document (.doc) named .docx; open it in Word or LibreOffice and save it as .docx.");
   }
-  if (bytes.length < 4 || bytes[0] !== 0x50 || bytes[1] !== 0x4b) throw corrupt(WHAT, "not a zip archive");
-  if (hasEncryptedEntry(bytes)) throw encrypted(WHAT);
-  checkUnpackedSize(bytes, undefined, WHAT);
+  checkZip(bytes, WHAT);
   const names = new Set<string>();
   try {
     unzipSync(bytes, { filter: (f) => (names.add(f.name), false) });
@@ -84,7 +83,7 @@ function partTarget(rels: string | undefined, dir: string, type: RegExp): string
     const t = /\bType\s*=\s*"([^"]*)"/.exec(m[1])?.[1];
     const target = /\bTarget\s*=\s*"([^"]*)"/.exec(m[1])?.[1];
     if (!t || !target || !type.test(t) || /\bTargetMode\s*=\s*"External"/.test(m[1])) continue;
-    const resolved = target.startsWith("/") ? target.slice(1) : path.posix.normalize(path.posix.join(dir, decodeXml(target)));
+    const resolved = target.startsWith("/") ? target.slice(1) : path.posix.normalize(path.posix.join(dir, decodeEntities(target)));
     return resolved.startsWith("../") ? null : resolved;
   }
   return null;

@@ -10,7 +10,7 @@ import { htmlToText } from "./html-text";
 import { decodeMarkup } from "./markup-encoding";
 import { stripGutenbergChapters } from "./gutenberg";
 import { corrupt, empty, encrypted } from "./errors";
-import { checkUnpackedSize } from "./zip-size";
+import { checkUnpackedSize, hasEncryptedEntry } from "./zip-size";
 import type { Chapter } from "../../ipc/contract";
 import type { IngestOptions, Ingested } from "./types";
 
@@ -102,38 +102,6 @@ export async function readEpub(bytes: Uint8Array, opts: IngestOptions = {}): Pro
     chapters: dedupeStarts(chapters.filter((c) => c.start < text.length)),
     boilerplateSkipped: g?.skipped ?? false,
   };
-}
-
-/**
- * Whether an entry of the zip's central directory is flagged encrypted (bit 0). The directory
- * is walked from the end-of-central-directory record (ZIP64's when the classic one is
- * saturated); a directory that cannot be walked is left to the checks after this one.
- */
-export function hasEncryptedEntry(bytes: Uint8Array): boolean {
-  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const u32 = (at: number) => (at >= 0 && at + 4 <= bytes.length ? v.getUint32(at, true) : -1);
-  let eocd = -1;
-  for (let i = bytes.length - 22; i >= Math.max(0, bytes.length - 22 - 0xffff); i--) {
-    if (u32(i) === 0x06054b50) {
-      eocd = i;
-      break;
-    }
-  }
-  if (eocd < 0) return false;
-  let count = v.getUint16(eocd + 10, true);
-  let at = v.getUint32(eocd + 16, true);
-  if ((count === 0xffff || at === 0xffffffff) && u32(eocd - 20) === 0x07064b50) {
-    const z64 = Number(v.getBigUint64(eocd - 20 + 8, true));
-    if (u32(z64) === 0x06064b50 && z64 + 56 <= bytes.length) {
-      count = Number(v.getBigUint64(z64 + 32, true));
-      at = Number(v.getBigUint64(z64 + 48, true));
-    }
-  }
-  for (let i = 0; i < count && at + 46 <= bytes.length && u32(at) === 0x02014b50; i++) {
-    if (v.getUint16(at + 8, true) & 1) return true;
-    at += 46 + v.getUint16(at + 28, true) + v.getUint16(at + 30, true) + v.getUint16(at + 32, true);
-  }
-  return false;
 }
 
 function dedupeStarts(cs: Chapter[]): Chapter[] {

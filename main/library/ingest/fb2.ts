@@ -3,21 +3,22 @@
 //   <description><title-info>  the book's title and authors
 //   <body>                     the text: its own <title> the title page, nested
 //                              <section>s whose <title>s are chapter headings
-//                              (depths 1-3, as Heading 1-3 in ./docx-text)
+//                              (depths 1-3, as Heading 1-3 in a Word document)
 //   <body name="notes">        footnotes, listed after the text under "Notes",
 //                              each led by its own title ("[1] ...")
 //   <binary>                   pictures, base64: skipped unread
 // Paragraphs are <p>, <v> (a verse line; a stanza's lines one paragraph), <subtitle>,
 // <text-author>, table cells; <empty-line/> separates. A note's link in the text
 // (<a type="note">1</a>) reads [1]. Chapters come from ./html.ts's sections over
-// ./docx-text's markup, as a word processor's document's do.
+// ./document-book's markup, as a word processor's document's do.
 import * as path from "node:path";
 import { unzipSync } from "fflate";
 import { decodeMarkup } from "./markup-encoding";
 import { decodeText, looksBinary } from "./decode";
-import { decodeXml, notesSection, paragraphsBook, type BodyParagraph } from "./docx-text";
+import { notesSection, paragraphsBook, type BodyParagraph } from "./document-book";
+import { decodeEntities } from "./html-text";
 import { corrupt } from "./errors";
-import { checkUnpackedSize } from "./zip-size";
+import { checkZip } from "./zip-size";
 import { sameTitle } from "./html";
 import type { IngestOptions, Ingested } from "./types";
 
@@ -46,8 +47,7 @@ export function readFb2(bytes: Uint8Array, opts: IngestOptions = {}): Ingested {
 
 /** A .fb2.zip: the one .fb2 file in it, read as above. */
 export function readFb2Zip(bytes: Uint8Array, opts: IngestOptions = {}): Ingested {
-  if (bytes.length < 4 || bytes[0] !== 0x50 || bytes[1] !== 0x4b) throw corrupt(`${WHAT} zip`, "not a zip archive");
-  checkUnpackedSize(bytes, undefined, `${WHAT} zip`); // (what it unpacks to counted, not the sizes it declares)
+  checkZip(bytes, `${WHAT} zip`);
   let files: Record<string, Uint8Array>;
   try {
     files = unzipSync(bytes, { filter: (f) => path.extname(f.name).toLowerCase() === ".fb2" && f.originalSize <= 256 * 2 ** 20 });
@@ -79,7 +79,7 @@ function bodyParagraphs(body: string, bookTitle: string | null = null): BodyPara
   };
   for (const m of body.matchAll(/<(\/?)([\w.-]+(?::[\w.-]+)?)([^>]*?)(\/?)>|([^<]+)/g)) {
     if (m[5] !== undefined) {
-      if (block !== null && !skip) block += decodeXml(m[5]);
+      if (block !== null && !skip) block += decodeEntities(m[5]);
       continue;
     }
     const [, close, tag, attrs, selfClose] = m;
@@ -148,6 +148,6 @@ function noteEntries(body: string): { mark: string; paragraphs: BodyParagraph[] 
 }
 
 function oneLine(s: string | undefined): string | null {
-  const t = s === undefined ? "" : decodeXml(s.replace(/<[^>]*>/g, "")).replace(/\s+/g, " ").trim();
+  const t = s === undefined ? "" : decodeEntities(s.replace(/<[^>]*>/g, "")).replace(/\s+/g, " ").trim();
   return t || null;
 }

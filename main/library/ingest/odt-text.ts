@@ -1,5 +1,5 @@
 // An OpenDocument text's body (content.xml's <office:text>) as the paragraphs
-// ./docx-text.ts's markup is built from: <text:h> a heading of its outline level,
+// ./document-book.ts's markup is built from: <text:h> a heading of its outline level,
 // <text:p> a paragraph (the Title and Subtitle styles marked so), in lists and
 // table cells alike. Kept: spans, <text:s text:c="n"/> spaces, tabs, line breaks,
 // links; a footnote's or endnote's citation as [n] where it stands, its body
@@ -9,7 +9,8 @@
 // headings again with page numbers), hidden paragraphs and text, ruby's reading
 // aids (<text:ruby-text>), shapes' and frames' alternative text (<svg:title>,
 // <svg:desc>).
-import { decodeXml, prefixFor, type BodyParagraph, type StyleLevel } from "./docx-text";
+import { prefixFor, type BodyParagraph, type StyleLevel } from "./document-book";
+import { decodeEntities } from "./html-text";
 
 const NS = {
   text: "urn:oasis:names:tc:opendocument:xmlns:text:1.0",
@@ -31,7 +32,7 @@ export function odtStyles(...xmls: (string | undefined)[]): (name: string) => St
   }
   return (name: string) => {
     for (let n: string | null | undefined = name, depth = 0; n && depth < 10; n = parent.get(n), depth++) {
-      const key = decodeXml(n).replace(/_20_/g, " ").toLowerCase();
+      const key = decodeEntities(n).replace(/_20_/g, " ").toLowerCase();
       if (key === "title" || key === "subtitle") return key;
     }
     return null;
@@ -71,7 +72,7 @@ export function odtParagraphs(xml: string, styleLevel: (name: string) => StyleLe
   const attr = (attrs: string, name: string) => new RegExp(`(?:^|\\s)${name}\\s*=\\s*"([^"]*)"`).exec(attrs)?.[1] ?? null;
   for (const m of body.matchAll(/<(\/?)([\w.-]+:[\w.-]+)([^>]*?)(\/?)>|([^<]+)/g)) {
     if (m[5] !== undefined) {
-      add(decodeXml(m[5]));
+      add(decodeEntities(m[5]));
       continue;
     }
     const [, close, name, attrs, selfClose] = m;

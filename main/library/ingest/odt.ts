@@ -2,13 +2,12 @@
 // Google Docs export them too). The zip is checked as a Word document's is; an
 // encrypted one (its manifest lists encryption data) is ENCRYPTED. content.xml's
 // text is read by ./odt-text, divided into chapters as a Word document's is (its
-// outline levels 1-3 and the Title style; ./docx-text's markup, ./html.ts's
+// outline levels 1-3 and the Title style; ./document-book's markup, ./html.ts's
 // sections), its notes listed after it. Title and author: meta.xml, else the
 // Title paragraph or the first level-1 heading.
 import { unzipSync, strFromU8 } from "fflate";
-import { hasEncryptedEntry } from "./epub";
-import { checkUnpackedSize } from "./zip-size";
-import { notesSection, paragraphsBook, xmlField } from "./docx-text";
+import { checkZip } from "./zip-size";
+import { notesSection, paragraphsBook, xmlField } from "./document-book";
 import { odtParagraphs, odtStyles, type OdtNote } from "./odt-text";
 import { corrupt, encrypted } from "./errors";
 import type { IngestOptions, Ingested } from "./types";
@@ -17,9 +16,7 @@ const WHAT = "OpenDocument text";
 const MIMETYPE = "application/vnd.oasis.opendocument.text";
 
 export function readOdt(bytes: Uint8Array, opts: IngestOptions = {}): Ingested {
-  if (bytes.length < 4 || bytes[0] !== 0x50 || bytes[1] !== 0x4b) throw corrupt(WHAT, "not a zip archive");
-  if (hasEncryptedEntry(bytes)) throw encrypted(WHAT);
-  checkUnpackedSize(bytes, undefined, WHAT);
+  checkZip(bytes, WHAT);
   const want = new Set(["mimetype", "META-INF/manifest.xml", "content.xml", "styles.xml", "meta.xml"]);
   let files: Record<string, Uint8Array>;
   try {

@@ -18,7 +18,7 @@
 //                 pictures, objects, headers and footers, field instructions (a
 //                 field's result stays), any {\* ...} group; hidden text (\v),
 //                 deleted revisions (\deleted); \binN data
-import { notesSection, paragraphsBook, type BodyParagraph, type StyleLevel } from "./docx-text";
+import { notesSection, paragraphsBook, type BodyParagraph, type StyleLevel } from "./document-book";
 import { corrupt } from "./errors";
 import type { IngestOptions, Ingested } from "./types";
 

@@ -35,9 +35,13 @@ export function readHtml(bytes: Uint8Array, opts: IngestOptions = {}): Ingested 
   return htmlBook(decodeMarkup(bytes, (b) => decodeText(b).text), opts);
 }
 
-/** An HTML page's text, chapters, title and author (see the file comment). */
-export function htmlBook(html: string, opts: IngestOptions = {}): Ingested {
-  const head = pageHead(html);
+/**
+ * An HTML page's text, chapters, title and author (see the file comment); `known`: the title and
+ * author a container names (a Kindle book's metadata), before the page's own.
+ */
+export function htmlBook(html: string, opts: IngestOptions = {}, known: Partial<PageHead> = {}): Ingested {
+  const page = pageHead(html);
+  const head = { title: known.title ?? page.title, author: known.author ?? page.author };
   const { text: joined, chapters: found, firstH1 } = sections(mainContent(visibleBody(html)), head.title);
   const g = opts.skipBoilerplate === false ? null : stripGutenbergChapters(joined, found);
   const text = g?.text ?? joined;

@@ -13,6 +13,7 @@ import { readDocx } from "./docx";
 import { readOdt } from "./odt";
 import { readFb2, readFb2Zip } from "./fb2";
 import { readRtf } from "./rtf";
+import { readMobi } from "./mobi";
 import { empty, unsupported } from "./errors";
 import type { IngestOptions, Ingested } from "./types";
 
@@ -35,6 +36,10 @@ const READERS: Record<string, (b: Uint8Array, o: IngestOptions) => Ingested | Pr
   ".fb2": readFb2,
   ".fb2.zip": readFb2Zip,
   ".rtf": readRtf,
+  ".mobi": readMobi,
+  ".azw3": readMobi,
+  ".azw": readMobi,
+  ".prc": readMobi,
 };
 
 export const SUPPORTED_EXTENSIONS = Object.keys(READERS);

@@ -228,13 +228,13 @@ describe("mobi: calibre's files", () => {
   const source = readHtml(fixture("source.html"));
   const words = (s: string) => s.split(/\s+/).filter(Boolean);
 
-  it("KF8 (.azw3), and a file holding both parts uncompressed: the source's text and chapters exactly, calibre's contents page left out", async () => {
+  it("KF8 (.azw3), and a file holding both parts uncompressed: the source's text exactly, calibre's contents page left out; chapters from the NCX", async () => {
     expect(source.chapters).toHaveLength(6);
     for (const name of ["ledger.azw3", "ledger-both-uncompressed.mobi"]) {
       const got = await ingest(name, fixture(name));
       expect(got).toMatchObject({ format: "mobi", title: "The Lantern Keeper’s Ledger", author: "Ada Quill" });
       expect(got.text).toBe(source.text);
-      expect(got.chapters).toEqual(source.chapters);
+      expect(got.chapters).toEqual(source.chapters.slice(1)); // the NCX lists the <h2>s: not the title page's <h1>
     }
   });
 
@@ -361,6 +361,18 @@ describe("mobi: books", () => {
     expect(got.chapters).toEqual([
       { title: "Ünïcode part", start: got.text.indexOf("Ünïcode") },
       { title: "Section 1.1", start: got.text.indexOf("Section") },
+    ]);
+    // a part whose text is only its title names the chapter after it
+    const parts = page(`<p>Preface text.</p><p>Part One</p><p>Chapter 1</p><p>Text one.</p><p>Chapter 2</p><p>Text two.</p>`);
+    const at = (t: string) => Buffer.from(parts).indexOf(t);
+    const nested = readMobi(book({ text: parts, compression: "none", utf8: true, ncx: [
+      { position: at("<p>Part One"), label: "Part One", depth: 0 },
+      { position: at("<p>Chapter 1"), label: "Chapter 1", depth: 1 },
+      { position: at("<p>Chapter 2"), label: "Chapter 2", depth: 1 },
+    ] }));
+    expect(nested.chapters).toEqual([
+      { title: "Part One · Chapter 1", start: nested.text.indexOf("Part One") },
+      { title: "Chapter 2", start: nested.text.indexOf("Chapter 2") },
     ]);
     // an NCX whose TAGX is missing: the book is read, chapters by headings (none here)
     const bytes = book({ text, compression: "palmdoc", utf8: true, ncx });

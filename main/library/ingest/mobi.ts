@@ -4,16 +4,19 @@
 // containers, ./palmdoc and ./huffcdic the compressed text records.
 //   KF8      the text's first flow (FDST) is the book's XHTML, each file as its
 //            skeleton (head, an empty body) followed by the pieces of its body, in
-//            reading order: read as one HTML book (./html.ts: chapters at <h1>-<h3>)
-//            without the files' </body> and </html> (their heads are not text). A
-//            file holding both parts is read from its KF8 part.
-//   MOBI 6   one HTML-like stream (<mbp:pagebreak/> between pages). Chapters come
-//            from its table of contents (./mobi-index: NCX entries, each a byte
-//            position in the text and a label), since converters set chapter
-//            titles as <font> and <b>; the text is cut at those positions and
-//            each part read as an EPUB's chapter is. Without one (or with one
-//            that cannot be read), as an HTML book; without headings either (a
-//            converted text file), chapters found in the text as a .txt's are.
+//            reading order: read as one page without the files' </body> and
+//            </html> (their heads are not text). A file holding both parts is read
+//            from its KF8 part.
+//   MOBI 6   one HTML-like stream (<mbp:pagebreak/> between pages).
+// Chapters come from the book's table of contents (./mobi-index: NCX entries, each a
+// byte position in the text and a label), as a Kindle lists them: MOBI 6
+// converters set chapter titles as <font> and <b>, not headings, and a KF8 book's
+// may be any element. The text is cut at those positions and each part read as an
+// EPUB's chapter is; a part that is only its title (a part's, before its first
+// chapter) names the next chapter with it ("Part One · Chapter 1"). Without a
+// table of contents (or with one that cannot be read), as an HTML book (./html.ts:
+// chapters at <h1>-<h3>); without headings either (a converted text file),
+// chapters found in the text as a .txt's are.
 //   PalmDOC  (.prc, type "TEXtREAd") plain text: read as a .txt.
 // Contents pages (lists of links to places in the book) are left out (./contents-list).
 // Title: Gutenberg's header's, else EXTH 503, else the header's full name, else the
@@ -25,7 +28,7 @@ import { AppError } from "../../ipc/errors";
 import { deepestListedLevel, findChapters } from "./chapters";
 import { normalizeNewlines } from "./decode";
 import { stripGutenbergChapters } from "./gutenberg";
-import { htmlBook } from "./html";
+import { htmlBook, sameTitle } from "./html";
 import { visibleBody, visibleText } from "./html-text";
 import { HuffCdic } from "./huffcdic";
 import { exthNumber, firstFlow, readMobiHeader, readPalmDatabase, textOf, type MobiHeader } from "./mobi-header";
@@ -41,6 +44,8 @@ const WHAT = "Kindle book";
 const RECORD_LIMIT = 64 * 1024;
 /** What a book's text may expand to. */
 const TEXT_LIMIT = 512 * 2 ** 20;
+/** Titles joined into one chapter's name at most ("Book One · Part Two · Chapter 1"). */
+const MAX_NAME_PARTS = 3;
 
 export function readMobi(bytes: Uint8Array, opts: IngestOptions = {}): Ingested {
   if (isKfx(bytes))
@@ -57,19 +62,21 @@ export function readMobi(bytes: Uint8Array, opts: IngestOptions = {}): Ingested 
   const base = kf8At ?? 0;
   const h = base ? readMobiHeader(db.records[base]) : first;
   if (h.encryption) throw encrypted(WHAT);
-  let text = concat(textRecords(db.records, base, h));
+  let text: Uint8Array = concat(textRecords(db.records, base, h));
   const meta = {
     title: exthText(h, 503)[0] ?? h.fullName ?? (db.name || null),
     author: exthText(h, 100).filter((a) => a.toLowerCase() !== "unknown").join(", ") || null, // (a converter's "Unknown")
   };
+  let flowStart = 0;
   if (kf8At !== null) {
     const flow = h.fdst === null ? null : firstFlow(db.records[base + h.fdst]);
-    if (flow && flow[0] < flow[1] && flow[1] <= text.length) text = text.subarray(flow[0], flow[1]);
-    // each file's pieces follow its </body></html>: without the closers, one body holds them all
-    return asHtmlBook(markup(text, h).replace(/<\/(?:body|html)\s*>/gi, ""), meta, opts);
+    if (flow && flow[0] < flow[1] && flow[1] <= text.length) [text, flowStart] = [text.subarray(flow[0], flow[1]), flow[0]];
   }
-  const ncx = tableOfContents(db.records, h, text.length);
-  return ncx.length ? ncxBook(text, h, ncx, meta, opts) : asHtmlBook(markup(text, h), meta, opts);
+  const kf8 = kf8At !== null;
+  const ncx = tableOfContents(db.records, base, h)
+    .map((e) => ({ ...e, position: e.position - flowStart }))
+    .filter((e) => e.position >= 0 && e.position < text.length);
+  return ncx.length ? ncxBook(text, h, kf8, ncx, meta, opts) : asHtmlBook(markup(text, h, kf8), meta, opts);
 }
 
 /** A KFX container ("CONT") or DRM'd KFX ("\xeaDRMION\xee") starts here. */
@@ -118,9 +125,14 @@ function exthText(h: MobiHeader, type: number): string[] {
   return (h.exth.get(type) ?? []).map((b) => textOf(b, h.utf8).replace(/\s+/g, " ").trim()).filter(Boolean);
 }
 
-/** The text's markup as a string, without its contents pages (./contents-list); a MOBI 6 page break is a paragraph break. */
-function markup(b: Uint8Array, h: MobiHeader): string {
-  return withoutContentsLists(normalizeNewlines(textOf(b, h.utf8)).replace(/<mbp:pagebreak\b[^>]*>/gi, "<hr/>"));
+/**
+ * The text's markup as a string, without its contents pages (./contents-list). A MOBI 6 page
+ * break is a paragraph break; a KF8 file's pieces follow its </body></html>, so without the
+ * closers one body holds them all.
+ */
+function markup(b: Uint8Array, h: MobiHeader, kf8: boolean): string {
+  const s = normalizeNewlines(textOf(b, h.utf8));
+  return withoutContentsLists(kf8 ? s.replace(/<\/(?:body|html)\s*>/gi, "") : s.replace(/<mbp:pagebreak\b[^>]*>/gi, "<hr/>"));
 }
 
 /** An HTML book (./html.ts); without headings, chapters found in its text as a .txt's are (a converted text file has none). */
@@ -129,11 +141,11 @@ function asHtmlBook(html: string, meta: { title: string | null; author: string |
   return { ...book, format: "mobi", chapters: book.chapters.length ? book.chapters : findChapters(book.text) };
 }
 
-/** The NCX entries that fall in the text, or none when there is no table of contents or it cannot be read. */
-function tableOfContents(records: Uint8Array[], h: MobiHeader, textBytes: number): NcxEntry[] {
-  if (h.ncx === null || h.ncx <= 0 || h.ncx >= records.length) return [];
+/** The NCX entries of the part whose record 0 is `base`, or none when it has no table of contents or it cannot be read. */
+function tableOfContents(records: Uint8Array[], base: number, h: MobiHeader): NcxEntry[] {
+  if (h.ncx === null || h.ncx <= 0 || base + h.ncx >= records.length) return [];
   try {
-    return readNcx(records, h.ncx, (b) => textOf(b, h.utf8)).filter((e) => e.position < textBytes);
+    return readNcx(records, base + h.ncx, (b) => textOf(b, h.utf8));
   } catch (e) {
     if (e instanceof AppError) return []; // the book reads without it, chapters found by headings
     throw e;
@@ -141,10 +153,10 @@ function tableOfContents(records: Uint8Array[], h: MobiHeader, textBytes: number
 }
 
 /**
- * A MOBI 6 book cut at its table of contents' positions (see the file comment): the entries of
- * the depths listed (deepestListedLevel, as headings are), each a chapter named by its label.
+ * A book cut at its table of contents' positions (see the file comment): the entries of the
+ * depths listed (deepestListedLevel, as headings are), each a chapter named by its label.
  */
-function ncxBook(b: Uint8Array, h: MobiHeader, ncx: NcxEntry[], meta: { title: string | null; author: string | null }, opts: IngestOptions): Ingested {
+function ncxBook(b: Uint8Array, h: MobiHeader, kf8: boolean, ncx: NcxEntry[], meta: { title: string | null; author: string | null }, opts: IngestOptions): Ingested {
   const top = Math.min(...ncx.map((e) => e.depth));
   const level = (e: NcxEntry) => Math.min(3, e.depth - top + 1);
   const deepest = deepestListedLevel(ncx.map(level));
@@ -153,16 +165,24 @@ function ncxBook(b: Uint8Array, h: MobiHeader, ncx: NcxEntry[], meta: { title: s
   const parts: string[] = [];
   const found: Chapter[] = [];
   let offset = 0;
+  // titles of parts that held only their title, and where the first starts
+  let pending: { names: string[]; start: number } | null = null;
   for (let i = -1; i < listed.length; i++) {
     const from = i < 0 ? 0 : cuts[i];
     const to = i + 1 < cuts.length ? cuts[i + 1] : b.length;
     if (to <= from) continue; // an entry at the same place as the next: the next names it
-    const { text } = visibleText(visibleBody(markup(b.subarray(from, to), h)));
+    const { text } = visibleText(visibleBody(markup(b.subarray(from, to), h, kf8)));
     if (!text) continue;
     const start = parts.length ? offset + 2 : 0; // after the "\n\n" joining parts
     parts.push(text);
     offset = start + text.length;
-    if (i >= 0) found.push({ title: listed[i].label || `Part ${found.length + 1}`, start });
+    if (i < 0) continue;
+    const label = listed[i].label || `Part ${found.length + 1}`;
+    pending ??= { names: [], start };
+    pending.names.push(label);
+    if (sameTitle(text, label) && i + 1 < listed.length) continue;
+    found.push({ title: pending.names.slice(-MAX_NAME_PARTS).join(" · "), start: pending.start });
+    pending = null;
   }
   const joined = parts.join("\n\n");
   const g = opts.skipBoilerplate === false ? null : stripGutenbergChapters(joined, found);

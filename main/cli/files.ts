@@ -9,7 +9,7 @@ import { CliError, named, namedFileError } from "./errors";
 
 /**
  * The text of a --doc file as the app reads it: txt (UTF-8, UTF-16 or
- * Windows-1252; BOM dropped, CRLF as LF), md, epub, pdf, html, docx, odt, fb2, rtf, mobi, azw3; Project Gutenberg's
+ * Windows-1252; BOM dropped, CRLF as LF), md, epub, pdf, html, doc, docx, odt, fb2, rtf, mobi, azw3; Project Gutenberg's
  * header and licence dropped unless keepBoilerplate. A file of another extension
  * (source, notes, a log) is read as plain text: the CLI takes any text, the app
  * only books. Binary data and files without text are refused.
@@ -28,12 +28,12 @@ export async function readDocument(label: string, file: string, keepBoilerplate 
   } catch (e) {
     // the loader calls such a file a damaged text file; it is rather no text at all
     if (!book && (e as { code?: string }).code === "CORRUPT_FILE")
-      throw new CliError(`${named(label, file)}: binary data, not text (tome reads books as .txt, .md, .epub, .pdf, .html, .docx, .odt, .fb2, .rtf, .mobi or .azw3, and plain text files)`, "NOT_TEXT");
+      throw new CliError(`${named(label, file)}: binary data, not text (tome reads books as .txt, .md, .epub, .pdf, .html, .doc, .docx, .odt, .fb2, .rtf, .mobi or .azw3, and plain text files)`, "NOT_TEXT");
     throw namedFileError(label, file, e);
   }
 }
 
-/** Whether the app's loader knows the file's extension (txt, md, epub, pdf, html, docx, odt, fb2, rtf, mobi, azw3). */
+/** Whether the app's loader knows the file's extension (txt, md, epub, pdf, html, doc, docx, odt, fb2, rtf, mobi, azw3). */
 function isBookName(file: string): boolean {
   return SUPPORTED_EXTENSIONS.includes(bookExtension(file));
 }

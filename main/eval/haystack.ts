@@ -1,6 +1,6 @@
 // Haystacks: the text needles hide in. "noise" is RULER's repeated filler
 // ("The grass is green. ..."), a book is any file tome can read (txt, md, epub,
-// pdf, html, docx, odt, fb2, rtf, mobi, azw3), started at a seeded paragraph and wrapped around when the target is
+// pdf, html, doc, docx, odt, fb2, rtf, mobi, azw3), started at a seeded paragraph and wrapped around when the target is
 // longer than the book. Sentence starts are where needles may go, so a needle
 // never splits a sentence.
 import * as fs from "node:fs";

@@ -42,7 +42,7 @@ export interface ContractError {
 
 // ---- library -----------------------------------------------------------------
 
-export type DocFormat = "txt" | "md" | "epub" | "pdf" | "html" | "docx" | "odt" | "fb2" | "rtf" | "mobi";
+export type DocFormat = "txt" | "md" | "epub" | "pdf" | "html" | "docx" | "odt" | "fb2" | "rtf" | "mobi" | "doc";
 
 /** Cache state of a document for the loaded model: "new" = never read (or the KV
  * is gone after a restart / model change), "reading" = tokenize + prefill running,

@@ -61,7 +61,7 @@ export function xmlField(xml: string | undefined, tag: string): string | null {
  * Title: the properties', else the Title paragraph, else the first level-1 heading.
  */
 export function paragraphsBook(
-  format: "docx" | "odt" | "fb2" | "rtf",
+  format: "docx" | "doc" | "odt" | "fb2" | "rtf",
   what: string,
   all: BodyParagraph[],
   props: { title: string | null; author: string | null },

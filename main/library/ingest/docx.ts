@@ -10,15 +10,15 @@
 //
 // An encrypted .docx is not a zip but an OLE compound file holding an
 // "EncryptedPackage": ENCRYPTED. Any other compound file is a Word 97-2003 .doc
-// named .docx: UNSUPPORTED_FORMAT, saying to save it as .docx.
+// named .docx, read as one (./doc).
 import * as path from "node:path";
 import { unzipSync, strFromU8 } from "fflate";
-import { AppError } from "../../ipc/errors";
 import { checkZip } from "./zip-size";
 import { NoteNumbers, paragraphs, readStyles } from "./docx-text";
 import { notesSection, paragraphsBook, xmlField, type BodyParagraph } from "./document-book";
 import { decodeEntities } from "./html-text";
 import { readNumbering } from "./docx-numbering";
+import { readDoc } from "./doc";
 import { corrupt, encrypted } from "./errors";
 import type { IngestOptions, Ingested } from "./types";
 
@@ -29,7 +29,7 @@ const OFFICE_DOCUMENT = /\/officeDocument$/;
 export function readDocx(bytes: Uint8Array, opts: IngestOptions = {}): Ingested {
   if (OLE_MAGIC.every((b, i) => bytes[i] === b)) {
     if (holdsUtf16(bytes, "EncryptedPackage")) throw encrypted(WHAT);
-    throw new AppError("UNSUPPORTED_FORMAT", "This is a Word 97-2003 document (.doc) named .docx; open it in Word or LibreOffice and save it as .docx.");
+    return readDoc(bytes, opts);
   }
   checkZip(bytes, WHAT);
   const names = new Set<string>();

@@ -9,4 +9,4 @@ export const encrypted = (what: string) =>
 export const empty = (what: string) =>
   new AppError("EMPTY_FILE", `This ${what} contains no readable text${what === "PDF" ? " (is it a scan without a text layer?)" : ""}.`);
 export const unsupported = (name: string) =>
-  new AppError("UNSUPPORTED_FORMAT", `'${name}' is not a book tome can read: use .txt, .md, .epub, .pdf, .html, .docx, .odt, .fb2, .rtf, .mobi or .azw3.`);
+  new AppError("UNSUPPORTED_FORMAT", `'${name}' is not a book tome can read: use .txt, .md, .epub, .pdf, .html, .doc, .docx, .odt, .fb2, .rtf, .mobi or .azw3.`);

@@ -14,6 +14,7 @@ import { readOdt } from "./odt";
 import { readFb2, readFb2Zip } from "./fb2";
 import { readRtf } from "./rtf";
 import { readMobi } from "./mobi";
+import { readDoc } from "./doc";
 import { empty, unsupported } from "./errors";
 import type { IngestOptions, Ingested } from "./types";
 
@@ -32,6 +33,7 @@ const READERS: Record<string, (b: Uint8Array, o: IngestOptions) => Ingested | Pr
   ".mhtml": readMhtml,
   ".mht": readMhtml,
   ".docx": readDocx,
+  ".doc": readDoc,
   ".odt": readOdt,
   ".fb2": readFb2,
   ".fb2.zip": readFb2Zip,

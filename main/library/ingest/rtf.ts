@@ -11,8 +11,10 @@
 //                 their characters
 //   headings      a paragraph's \outlinelevelN, or its style (\sN) named "heading
 //                 N" (or based on one) in the stylesheet; "Title" and "Subtitle"
-//   footnotes     {\footnote ...} read apart and listed after the text, [n] where
-//                 they stand (numbered in order)
+//   footnotes     {\footnote ...} (LibreOffice's {\*\footnote ...} too) read apart
+//                 and listed after the text, [n] where they stand (numbered in
+//                 order); endnotes ({\footnote\ftnalt ...}) numbered apart and
+//                 listed under "Endnotes", as the Word readers list them
 //   left out      destinations that are not the text: font, colour and style
 //                 tables, document info (its \title and \author are read),
 //                 pictures, objects, headers and footers, field instructions (a
@@ -71,13 +73,15 @@ export function readRtf(bytes: Uint8Array, opts: IngestOptions = {}): Ingested {
   };
   const defaultFont = Number(/\\deff(\d+)/.exec(src.slice(0, 512))?.[1] ?? NaN);
   const body: BodyParagraph[] = [];
-  const notes: { mark: string; paragraphs: BodyParagraph[] }[] = [];
+  const notes: { kind: "foot" | "end"; mark: string; paragraphs: BodyParagraph[] }[] = []; // in the order called
+  const numbered = (kind: "foot" | "end") => String(notes.filter((x) => x.kind === kind).length);
   let state: GroupState = { skip: false, hidden: false, deleted: false, uc: 1, footnote: false, font: Number.isNaN(defaultFont) ? null : defaultFont };
   const stack: GroupState[] = [];
   let para = { text: "", style: null as number | null, outline: null as number | null };
   let pending: number[] = []; // \'hh bytes to decode together
   let skipChars = 0; // fallback characters after a \u left to skip
   let groupStart = false; // the token before was "{" (a destination word may follow)
+  let starred = false; // the tokens before were "{\\*" (an ignorable destination's word follows)
   const cited: (typeof para)[] = []; // the paragraphs a footnote being read stands in
   const into = () => (cited.length ? notes[notes.length - 1].paragraphs : body); // (a footnote's groups are its own too)
   const flushBytes = () => {
@@ -106,7 +110,9 @@ export function readRtf(bytes: Uint8Array, opts: IngestOptions = {}): Ingested {
   for (let m = token.exec(src); m; m = token.exec(src)) {
     const [, word, num, hex, symbol, brace, , text] = m;
     const wasGroupStart = groupStart;
+    const wasStarred = starred;
     groupStart = false;
+    starred = false;
     if (hex !== undefined) {
       if (skipChars > 0) skipChars--;
       else pending.push(parseInt(hex, 16));
@@ -143,7 +149,10 @@ export function readRtf(bytes: Uint8Array, opts: IngestOptions = {}): Ingested {
     }
     if (symbol !== undefined) {
       if (symbol === "*") {
-        if (wasGroupStart) state.skip = true; // {\* ...}: a destination this reader need not know
+        if (wasGroupStart) {
+          state.skip = true; // {\* ...}: a destination this reader need not know (but see \footnote)
+          starred = true;
+        }
       } else if (symbol === "~") add("\u00a0");
       else if (symbol === "_") add("-");
       else if (symbol === "\\" || symbol === "{" || symbol === "}") add(symbol);
@@ -157,6 +166,7 @@ export function readRtf(bytes: Uint8Array, opts: IngestOptions = {}): Ingested {
       continue;
     }
     flushBytes(); // (under the state they were read in: \v0 must not show bytes read hidden)
+    if (wasStarred && word === "footnote") state.skip = stack[stack.length - 1]?.skip ?? false; // LibreOffice writes {\*\footnote}
     if (wasGroupStart && SKIPPED.has(word)) state.skip = true;
     if (state.skip) continue; // (a header's \par or \pard must not end or restyle the text's paragraph)
     if (word in CHARS) add(CHARS[word]);
@@ -177,19 +187,29 @@ export function readRtf(bytes: Uint8Array, opts: IngestOptions = {}): Ingested {
     } else if (word === "f" && n !== null) state.font = n;
     else if (word === "deleted") state.deleted = n !== 0;
     else if (word === "ansicpg" && n !== null) decoder = codePage(n) ?? decoder;
-    else if (word === "footnote" && wasGroupStart) {
+    else if (word === "footnote" && (wasGroupStart || wasStarred)) {
       // its mark where it stands (numbered in order, as \chftn shows it), its text apart until its group ends
       flushBytes();
-      const mark = String(notes.length + 1);
+      const mark = String(Number(numbered("foot")) + 1);
       if (!state.hidden && !state.deleted) para.text += `[${mark}]`;
-      notes.push({ mark, paragraphs: [] });
+      notes.push({ kind: "foot", mark, paragraphs: [] });
       cited.push(para);
       para = { text: "", style: null, outline: null };
       state.footnote = true;
+    } else if (word === "ftnalt" && state.footnote && notes[notes.length - 1].kind === "foot") {
+      // an endnote: numbered apart, its mark in the text renumbered
+      const note = notes[notes.length - 1];
+      const old = `[${note.mark}]`;
+      note.kind = "end";
+      note.mark = numbered("end");
+      const c = cited[cited.length - 1];
+      const at = c.text.lastIndexOf(old);
+      if (at >= 0) c.text = c.text.slice(0, at) + `[${note.mark}]` + c.text.slice(at + old.length);
     }
   }
   endParagraph();
-  return paragraphsBook("rtf", WHAT, [...body, ...notesSection("Notes", notes)], info, opts);
+  const listed = (kind: "foot" | "end") => notes.filter((x) => x.kind === kind);
+  return paragraphsBook("rtf", WHAT, [...body, ...notesSection("Notes", listed("foot")), ...notesSection("Endnotes", listed("end"))], info, opts);
 }
 
 function codePage(n: number): InstanceType<typeof TextDecoder> | null {

@@ -3,7 +3,7 @@
 import { useRef, useState } from "react";
 import { useStore } from "../store";
 
-export const ACCEPT = ".txt,.md,.markdown,.epub,.pdf,.html,.htm,.xhtml,.mhtml,.mht,.docx,.odt,.fb2,.fb2.zip,.rtf,.mobi,.azw3,.azw,.prc";
+export const ACCEPT = ".txt,.md,.markdown,.epub,.pdf,.html,.htm,.xhtml,.mhtml,.mht,.doc,.docx,.odt,.fb2,.fb2.zip,.rtf,.mobi,.azw3,.azw,.prc";
 
 export function DropZone() {
   const importFiles = useStore((s) => s.importFiles);
@@ -27,7 +27,7 @@ export function DropZone() {
         void importFiles(Array.from(e.dataTransfer.files));
       }}
     >
-      <p>Drop a book here (txt, md, epub, pdf, html, docx, odt, fb2, rtf, mobi, azw3)</p>
+      <p>Drop a book here (txt, md, epub, pdf, html, doc, docx, odt, fb2, rtf, mobi, azw3)</p>
       <button type="button" onClick={() => input.current?.click()}>
         Choose a file…
       </button>

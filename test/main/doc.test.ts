@@ -1,0 +1,184 @@
+// Word 97-2003 documents (.doc), and the other word processors' readers, against
+// LibreOffice: test/fixtures/word holds one invented document (title, subtitle,
+// Heading 1 and 2, footnotes and an endnote, a table, a line break and a tab, a
+// title field, Greek, Cyrillic, CJK and an emoji) that LibreOffice 7.4 saved as
+// .doc (twice: with heading styles, and with headings only as outline levels, as
+// it writes a document whose styles are not defined), .docx, .rtf and .odt. Each
+// reader must read its file as the .docx reader reads the .docx. Then refusals,
+// each made from the real .doc by changing its bytes.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { readDoc } from "../../main/library/ingest/doc";
+import { PieceText, readFib } from "../../main/library/ingest/doc-fib";
+import { readDocx } from "../../main/library/ingest/docx";
+import { readRtf } from "../../main/library/ingest/rtf";
+import { readTxt } from "../../main/library/ingest/txt";
+import { ingest } from "../../main/library/ingest";
+import { importFile } from "../../main/app/import";
+import { Library } from "../../main/library";
+import { builtinDefaults } from "../../main/library/settings";
+import { tempDirsPerTest } from "./helpers/core";
+
+const dir = tempDirsPerTest();
+const fixture = (name: string) => new Uint8Array(fs.readFileSync(path.join(__dirname, "..", "fixtures", "word", name)));
+const docx = readDocx(fixture("ledger.docx"));
+const code = (f: () => unknown) => {
+  try {
+    f();
+  } catch (e) {
+    return `${(e as { code: string }).code}: ${(e as Error).message}`;
+  }
+  return "read";
+};
+
+describe("word processors' files as LibreOffice writes them", () => {
+  it("the .docx: title, author, chapters, notes, table, line break, field result, scripts", () => {
+    expect(docx).toMatchObject({ format: "docx", title: "The Lantern Keeper’s Ledger", author: "Ada Quill" });
+    expect(docx.chapters.map((c) => c.title)).toEqual([
+      "The Lantern Keeper’s Ledger",
+      "Chapter 1. The Harbour in Winter",
+      "Chapter 2. Letters from Zürich",
+      "A letter within",
+      "Chapter 3. The Quarrel at the Mill",
+      "Chapter 4. What the Compass Kept",
+      "Notes",
+      "Endnotes",
+    ]);
+    expect(docx.text).toMatch(/^The Lantern Keeper’s Ledger\n\nA story in four letters\n\nAn invented document/);
+    expect(docx.text).toContain("And a claim[1] follows.");
+    expect(docx.text).toContain("Another[1] and a second[2] note.");
+    expect(docx.text).toContain("\n\nLanterns\n\ntwelve\n\nCandles\n\nforty\n\n");
+    expect(docx.text).toContain("Dear friend,\nthe river is high. Yours, A.");
+    expect(docx.text).toContain("This document is called “The Lantern Keeper’s Ledger” by its title field.");
+    expect(docx.text).toMatch(/\n\nNotes\n\n\[1\] The first footnote, on the harbour\.\n\n\[2\] The second footnote: Ελλάδα, Москва, 東京 📚\.\n\nEndnotes\n\n\[1\] An endnote about Zürich\.$/);
+  });
+
+  it(".doc (heading styles, and outline levels alone) and .rtf read as the .docx does", async () => {
+    for (const name of ["ledger.doc", "ledger-outline.doc", "ledger.rtf"]) {
+      const got = await ingest(name, fixture(name));
+      expect(got).toEqual({ ...docx, format: name.endsWith(".rtf") ? "rtf" : "doc" });
+    }
+  });
+
+  it(".odt reads as the .docx does, its endnote marked with its own citation (LibreOffice's \"i\")", async () => {
+    const odt = await ingest("ledger.odt", fixture("ledger.odt"));
+    expect(odt.chapters).toEqual(docx.chapters);
+    expect(odt.text.replace(/\[i\]/g, "[1]")).toBe(docx.text);
+    expect(odt.text).toContain("Another[i] and");
+  });
+
+  it("a .doc named .docx, and a .docx, an .rtf, a web page or plain text named .doc, are read as what they are", () => {
+    expect(readDocx(fixture("ledger.doc"))).toEqual(readDoc(fixture("ledger.doc")));
+    expect(readDoc(fixture("ledger.docx"))).toEqual(docx);
+    expect(readDoc(fixture("ledger.rtf"))).toEqual(readRtf(fixture("ledger.rtf")));
+    // Word's "Save as Web Page" and plain text kept as .doc
+    expect(readDoc(Buffer.from("<html><head><title>Memo</title></head><body><h1>Memo</h1><p>Saved as a page.</p></body></html>"))).toMatchObject({ format: "html", title: "Memo", text: "Memo\n\nSaved as a page." });
+    expect(readDoc(Buffer.from("Just a note,\nsaved as .doc.\n"))).toEqual(readTxt(Buffer.from("Just a note,\nsaved as .doc.\n")));
+    expect(code(() => readDoc(Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 1, 2, 3, 0, 0, 9])))).toMatch(/^CORRUPT_FILE: .*not a Word 97-2003/);
+  });
+
+  it("imported into the library", async () => {
+    const lib = new Library(path.join(dir(), "t.db"), builtinDefaults("/m"));
+    const d = await importFile(lib, "ledger.doc", fixture("ledger.doc"), true);
+    expect(lib.documents.get(d.id)).toMatchObject({ format: "doc", title: "The Lantern Keeper’s Ledger", author: "Ada Quill" });
+    lib.close();
+  });
+});
+
+describe("doc: pieces", () => {
+  // LibreOffice writes its text as one UTF-16 piece; Word writes 8-bit (Windows-1252) pieces
+  // where it can, and many pieces after edits. A WordDocument stream and a table stream by hand:
+  // the FIB (csw 14, cslw 22, 93 pairs; the text's length the fourth 32-bit field, the CLX pair
+  // 33), an 8-bit piece at 1024 and a UTF-16 piece at 2048.
+  it("8-bit and UTF-16 pieces, in the piece table's order, each character's FC; a slice across them", () => {
+    const word = new Uint8Array(4096);
+    const w = new DataView(word.buffer);
+    w.setUint16(0, 0xa5ec, true);
+    w.setUint16(2, 0xc1, true);
+    w.setUint16(32, 14, true);
+    w.setUint16(62, 22, true);
+    const first = Buffer.from("\x93Quoted\x94 \x97 caf\xe9\r", "latin1"); // “Quoted” — café, a paragraph mark
+    const second = Buffer.from("Ελλάδα 📚\r", "utf16le");
+    w.setInt32(64 + 12, first.length + second.length / 2, true);
+    w.setUint16(152, 93, true);
+    word.set(first, 1024);
+    word.set(second, 2048);
+    // CLX: a property run to skip, then the piece table (CPs 0, a, a+b; two 8-byte pieces)
+    const a = first.length;
+    const b = second.length / 2;
+    const clx = Buffer.alloc(3 + 2 + 5 + 12 + 16);
+    clx.writeUInt8(1, 0);
+    clx.writeInt16LE(2, 1);
+    clx.writeUInt8(2, 5);
+    clx.writeUInt32LE(12 + 16, 6);
+    [0, a, a + b].forEach((cp, i) => clx.writeUInt32LE(cp, 10 + 4 * i));
+    clx.writeUInt32LE(((1024 * 2) | 0x40000000) >>> 0, 22 + 2);
+    clx.writeUInt32LE(2048, 30 + 2);
+    const table = new Uint8Array(256);
+    table.set(clx, 100);
+    w.setUint32(154 + 33 * 8, 100, true);
+    w.setUint32(154 + 33 * 8 + 4, clx.length, true);
+    const fib = readFib(word);
+    expect(fib.stories.text).toBe(a + b);
+    const pieces = new PieceText(word, table, fib);
+    const all = pieces.slice(0, a + b);
+    expect(all.text).toBe("“Quoted” — café\rΕλλάδα 📚\r");
+    expect(Array.from(all.fcs.subarray(0, 3))).toEqual([1024, 1025, 1026]);
+    expect(Array.from(all.fcs.subarray(a, a + 3))).toEqual([2048, 2050, 2052]);
+    const across = pieces.slice(a - 3, a + 2);
+    expect(across.text).toBe("fé\rΕλ");
+    expect(Array.from(across.fcs)).toEqual([1024 + a - 3, 1024 + a - 2, 1024 + a - 1, 2048, 2050]);
+  });
+});
+
+describe("doc: refused and damaged", () => {
+  const original = fixture("ledger.doc");
+  const u32 = (b: Uint8Array, at: number) => new DataView(b.buffer, b.byteOffset).getUint32(at, true);
+  /** Where the WordDocument stream starts: the sector that begins with the FIB's magic. */
+  const fibAt = () => {
+    for (let at = 512; at + 2 < original.length; at += 512) if (original[at] === 0xec && original[at + 1] === 0xa5) return at;
+    throw new Error("no FIB");
+  };
+  const changed = (edit: (b: Uint8Array) => void) => {
+    const b = Uint8Array.from(original);
+    edit(b);
+    return b;
+  };
+
+  it("encrypted (the FIB's flag) is ENCRYPTED; Word 6/95 (an older nFib) UNSUPPORTED_FORMAT", () => {
+    expect(code(() => readDoc(changed((b) => (b[fibAt() + 11] |= 0x01))))).toMatch(/^ENCRYPTED/);
+    expect(code(() => readDoc(changed((b) => b.set([0x65, 0x00], fibAt() + 2))))).toMatch(/^UNSUPPORTED_FORMAT: .*Word 6 or Word 95/);
+  });
+
+  it("another program's compound file, a cut file, a chain that loops, a piece outside the file are CORRUPT_FILE", () => {
+    const name = Buffer.from("WordDocument", "utf16le");
+    const at = Buffer.from(original).indexOf(name);
+    expect(code(() => readDoc(changed((b) => b.set(Buffer.from("WordDocumenX", "utf16le"), at))))).toMatch(/^CORRUPT_FILE: .*another program/);
+    expect(code(() => readDoc(original.subarray(0, 4096)))).toMatch(/^CORRUPT_FILE/);
+    expect(code(() => readDoc(original.subarray(0, 100)))).toMatch(/^CORRUPT_FILE/);
+    // the directory's first sector made its own successor in the FAT
+    const dirSector = u32(original, 48);
+    const fatSector = u32(original, 76);
+    expect(code(() => readDoc(changed((b) => new DataView(b.buffer).setUint32((fatSector + 1) * 512 + 4 * dirSector, dirSector, true))))).toMatch(/^CORRUPT_FILE: .*loops/);
+    // the FAT's sector past the end of the file
+    expect(code(() => readDoc(changed((b) => new DataView(b.buffer).setUint32(76, 0x00ffffff, true))))).toMatch(/^CORRUPT_FILE/);
+    // the piece table's length made larger than the table stream
+    const fib = fibAt();
+    expect(code(() => readDoc(changed((b) => new DataView(b.buffer).setUint32(fib + 0x1a6, 0x7fffffff, true))))).toMatch(/^CORRUPT_FILE: .*piece table/);
+  });
+
+  it("the text's length past its pieces reads what the pieces hold; a style sheet or paragraph bins out of range leave headings out, not the text", () => {
+    const fib = fibAt();
+    // ccpText (the FIB's fourth 32-bit field) made huge
+    const long = readDoc(changed((b) => new DataView(b.buffer).setInt32(fib + 0x40 + 12, 0x3fffffff, true)));
+    expect(long.text).toContain("Chapter 4. What the Compass Kept");
+    // the style sheet's and the paragraph bins' offsets (pairs 1 and 13) past the table
+    const plain = readDoc(changed((b) => {
+      new DataView(b.buffer).setUint32(fib + 0x9a + 8, 0x7ffffff0, true);
+      new DataView(b.buffer).setUint32(fib + 0x9a + 13 * 8, 0x7ffffff0, true);
+    }));
+    expect(plain.text.replace(/\n\n/g, " ")).toBe(docx.text.replace(/\n\n/g, " "));
+    expect(plain.chapters.map((c) => c.title)).toEqual(["Notes", "Endnotes"]);
+  });
+});

@@ -9,7 +9,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { readDoc } from "../../main/library/ingest/doc";
+import { paragraphs, readDoc } from "../../main/library/ingest/doc";
 import { PieceText, readFib } from "../../main/library/ingest/doc-fib";
 import { readDocx } from "../../main/library/ingest/docx";
 import { readRtf } from "../../main/library/ingest/rtf";
@@ -129,6 +129,28 @@ describe("doc: pieces", () => {
     const across = pieces.slice(a - 3, a + 2);
     expect(across.text).toBe("fé\rΕλ");
     expect(Array.from(across.fcs)).toEqual([1024 + a - 3, 1024 + a - 2, 1024 + a - 1, 2048, 2050]);
+  });
+});
+
+describe("doc: a story's special characters", () => {
+  const read = (text: string) => paragraphs({ text, fcs: new Int32Array(text.length) }, 0, (cp) => `[n@${cp}]`, () => null).map((p) => p.text);
+
+  it("fields: the code left out, the result kept, nested; a TOC's result left out with its nested fields", () => {
+    const f = (code: string, result: string) => `\u0013${code}\u0014${result}\u0015`;
+    expect(read(`Page ${f(" PAGE ", "7")}, see ${f(` HYPERLINK "x" `, `the ${f(" REF a ", "note")}`)}.\r`)).toEqual(["Page 7, see the note."]);
+    const toc = f(" TOC \\o \"1-3\" ", `One${f(" PAGEREF _a ", "1")}\rTwo${f(" PAGEREF _b ", "4")}\r`);
+    expect(read(`Contents\r${toc}\rChapter One\r`)).toEqual(["Contents", "Chapter One"]);
+    // a field left open at the story's end, a stray separator and end
+    expect(read(`A\u0014B\u0015C\r${"\u0013".repeat(3)}code`)).toEqual(["ABC"]);
+  });
+
+  it("breaks, cells, hyphens, tabs, note marks; pictures and other controls hold no text", () => {
+    expect(read("Line\u000bbreak\u0007cell\u0007\u0007non\u001ebreaking op\u001ftional\ttab\u0001\u0008 note\u0002.\u000cNext page\r")).toEqual([
+      "Line\nbreak",
+      "cell",
+      "non-breaking optional tab note[n@50].",
+      "Next page",
+    ]);
   });
 });
 

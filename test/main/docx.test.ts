@@ -137,6 +137,21 @@ describe("docx: what is the text", () => {
     expect(got.title).toBe("Chapter One"); // no properties, no Title paragraph: the first Heading 1
   });
 
+  it("a TOC field's result (a converter's list of links, over several paragraphs) is left out, in both field forms; other fields' results stay", () => {
+    const link = (t: string) => `<w:p><w:hyperlink w:anchor="x"><w:r><w:t>${t}</w:t></w:r></w:hyperlink></w:p>`;
+    const body = [
+      `<w:p><w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText xml:space="preserve"> TOC \\h </w:instrText></w:r><w:r><w:fldChar w:fldCharType="separate"/></w:r>` +
+        `<w:hyperlink w:anchor="a"><w:r><w:t>Title Page</w:t></w:r></w:hyperlink></w:p>`,
+      link("Chapter One"),
+      `<w:p><w:r><w:t>Chapter Two</w:t></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r></w:p>`,
+      `<w:p><w:fldSimple w:instr=" TOC \\o &quot;1-3&quot; "><w:r><w:t>Listed again</w:t></w:r></w:fldSimple></w:p>`,
+      para("Chapter One", "Heading1"),
+      `<w:p><w:r><w:t xml:space="preserve">On page </w:t></w:r><w:fldSimple w:instr=" PAGE "><w:r><w:t>3</w:t></w:r></w:fldSimple><w:r><w:t>.</w:t></w:r></w:p>`,
+    ].join("");
+    const got = readDocx(docx({ body }));
+    expect(got.text).toBe("Chapter One\n\nOn page 3.");
+  });
+
   it("footnotes and endnotes: [n] where they are called, in the order called, listed after the text", () => {
     const ref = (kind: "footnote" | "endnote", id: number) => `<w:r><w:rPr><w:rStyle w:val="FootnoteReference"/></w:rPr><w:${kind}Reference w:id="${id}"/></w:r>`;
     const body = `<w:p><w:r><w:t>First claim.</w:t></w:r>${ref("footnote", 5)}<w:r><w:t xml:space="preserve"> Second.</w:t></w:r>${ref("footnote", 2)}${ref("endnote", 1)}</w:p>`;

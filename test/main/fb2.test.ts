@@ -91,6 +91,21 @@ describe("fb2: what is the text", () => {
     expect(got.author).toBe("Lev Tolstoy");
   });
 
+  it("sections without titles (calibre's): a first paragraph all strong and short is the title", () => {
+    const body = [
+      `<section><p><image l:href="#cover.jpg"/></p></section>`,
+      `<section><empty-line/><p><strong>Chapter One</strong></p><p><strong>Bold</strong> but not a title.</p><p>Text one.</p>`,
+      `<section><p><strong>A Part Within</strong></p><p>Deeper.</p></section></section>`,
+      `<section><p><strong>Bold</strong> then plain words.</p><p>Text two.</p></section>`,
+      `<section><p><strong>${"Long ".repeat(30)}</strong></p><p>Text three.</p></section>`,
+      `<section><title><p>Titled</p></title><p><strong>Not a title</strong></p></section>`,
+    ].join("");
+    const got = readFb2(utf8(fb2({ title: "Calibre Book", body })));
+    expect(got.chapters.map((c) => c.title)).toEqual(["Chapter One", "A Part Within", "Titled"]);
+    expect(got.text).toContain("Chapter One\n\nBold but not a title.\n\nText one.");
+    expect(got.text).toContain("Bold then plain words.\n\nText two.");
+  });
+
   it("the encoding its declaration names (Windows-1251)", () => {
     const book = fb2({ title: "Война и мир", authors: [["Лев", "Толстой"]], encoding: "windows-1251", body: `<section><title><p>Глава 1</p></title><p>— Eh bien, mon prince. Генуя и Лукка стали не больше, как поместьями фамилии Буонапарте.</p></section>` });
     const got = readFb2(encodeLegacy(book, "windows-1251"));

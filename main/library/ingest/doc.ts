@@ -8,7 +8,8 @@
 //   headings     by the paragraph's style (./doc-styles): Heading 1-3 (or a style
 //                based on one), Title; else by its own outline level
 //   fields       0x13 code 0x14 result 0x15: the code is left out, the result
-//                (a date, a page reference's number) stays; fields nest
+//                (a date, a page reference's number) stays, but for a TOC's (the
+//                headings again, with page numbers); fields nest
 //   notes        a note's mark (0x02) reads [n], footnotes and endnotes each
 //                numbered in the order called, as the .docx reader does, and
 //                listed after the text under "Notes" and "Endnotes" (which calls
@@ -48,6 +49,10 @@ const FOOTNOTE_REFS = 2;
 const FOOTNOTE_TEXTS = 3;
 const PARAGRAPH_BINS = 13;
 const ENDNOTE_TEXTS = 47;
+/** A field's code that makes a table of contents. */
+const TOC_FIELD = /^\s*TOC\b/i;
+/** Code kept to tell a TOC (a field's code may be long: an INCLUDEPICTURE's path). */
+const MAX_FIELD_CODE = 64;
 
 export function readDoc(bytes: Uint8Array, opts: IngestOptions = {}): Ingested {
   if (!isCompoundFile(bytes)) {
@@ -94,7 +99,7 @@ export function readDoc(bytes: Uint8Array, opts: IngestOptions = {}): Ingested {
  * `noteMark(cp)`: the text for a note's mark there (null: the mark is dropped, in a note's own
  * story); `levelAt(fc)`: a paragraph's level by its mark's FC.
  */
-function paragraphs(
+export function paragraphs(
   { text, fcs }: { text: string; fcs: Int32Array },
   cpBase: number,
   noteMark: ((cp: number) => string) | null,
@@ -102,7 +107,8 @@ function paragraphs(
 ): BodyParagraph[] {
   const out: BodyParagraph[] = [];
   let cur = "";
-  const fields: boolean[] = []; // per open field: still in its code
+  // per open field: the part being read (a TOC's result is hidden as a code is), its code so far
+  const fields: { part: "code" | "result" | "hidden"; code: string }[] = [];
   let inCode = 0;
   const end = (level: StyleLevel) => {
     out.push({ level, text: cur.trim() });
@@ -110,21 +116,24 @@ function paragraphs(
   };
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
+    const top = fields[fields.length - 1];
     if (c === 0x13) {
-      fields.push(true);
+      fields.push({ part: "code", code: "" });
       inCode++;
-      continue;
-    }
-    if (c === 0x14 || c === 0x15) {
-      const top = fields.length - 1;
-      if (top >= 0 && fields[top]) {
-        fields[top] = false;
-        inCode--;
+    } else if (c === 0x14) {
+      if (top?.part === "code") {
+        top.part = TOC_FIELD.test(top.code) ? "hidden" : "result";
+        if (top.part === "result") inCode--;
       }
-      if (c === 0x15 && top >= 0) fields.pop();
-      continue;
+    } else if (c === 0x15) {
+      if (top) {
+        fields.pop();
+        if (top.part !== "result") inCode--;
+      }
+    } else if (inCode) {
+      if (top?.part === "code" && top.code.length < MAX_FIELD_CODE) top.code += text[i];
     }
-    if (inCode) continue;
+    if (c === 0x13 || c === 0x14 || c === 0x15 || inCode) continue;
     if (c === 0x0d) end(levelAt(fcs[i]));
     else if (c === 0x07 || c === 0x0c || c === 0x0e) end(null);
     else if (c === 0x0b) cur += "\n";

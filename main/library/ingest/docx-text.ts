@@ -7,16 +7,19 @@
 //   order the text calls them.
 // What is not the text is left out: hidden runs (<w:vanish/>), deleted and
 // moved-away text of tracked changes, ruby's reading aids (<w:rt>: the kana over
-// kanji), field instructions (a TOC's or a page number's code; their shown
-// results stay), the fallback copy of text boxes
-// (<mc:Fallback> repeats <mc:Choice>), and table-of-contents entries (TOC
-// styles: the headings again with page numbers).
+// kanji), field instructions (a page number's code; its shown result stays), the
+// fallback copy of text boxes (<mc:Fallback> repeats <mc:Choice>), and tables of
+// contents: entries in TOC styles (the headings again with page numbers), and a
+// TOC field's result (a converter's list of links to the headings).
 // The XML is scanned, not built into a tree: tags by a pattern, elements by the
 // WordprocessingML prefix the part declares (Word's "w", else whatever it binds).
 // What the word processors' readers share (the paragraphs as a book) is in
 // ./document-book.ts.
 
 import type { DocxNumbering } from "./docx-numbering";
+
+/** A field's code that makes a table of contents (TOC, and Word's older TOA is not one). */
+const TOC_FIELD = /^\s*TOC\b/i;
 import { decodeEntities } from "./html-text";
 import { prefixFor, type BodyParagraph, type StyleLevel } from "./document-book";
 
@@ -119,8 +122,11 @@ export function paragraphs(
   let inParaProps = 0;
   let inRunProps = false;
   let hiddenRun = false;
-  const fields: ("code" | "result")[] = []; // fields open, and how many are in their code part
+  // fields open, and how many are in their code part (a TOC's result counts as code: not the text)
+  const fields: { part: "code" | "result" | "hidden"; code: string }[] = [];
   let inCode = 0;
+  let inInstr = false; // inside <w:instrText>: a field's code
+  const tocSimple: boolean[] = []; // per open <w:fldSimple>: a TOC, whose content is left out
   const tag = /<(\/?)([\w.-]+):([\w.-]+)([^>]*?)(\/?)>|([^<]+)/g;
   const add = (s: string) => {
     if (!skip && !hiddenRun && open.length && !inCode) open[open.length - 1].text += s;
@@ -128,6 +134,7 @@ export function paragraphs(
   for (const m of xml.matchAll(tag)) {
     if (m[6] !== undefined) {
       if (inText) add(decodeEntities(m[6]));
+      else if (inInstr && fields.length) fields[fields.length - 1].code += m[6];
       continue;
     }
     const [, close, prefix, local, attrs, selfClose] = m;
@@ -142,6 +149,8 @@ export function paragraphs(
     }
     if (close) {
       if (local === "t") inText = false;
+      else if (local === "instrText") inInstr = false;
+      else if (local === "fldSimple" && tocSimple.pop()) inCode--;
       else if (local === "pPr") inParaProps--;
       else if (local === "rPr") inRunProps = false;
       else if (local === "r") hiddenRun = false;
@@ -205,15 +214,27 @@ export function paragraphs(
         break;
       case "fldChar": {
         const type = attr(attrs, `${w}:fldCharType`);
+        const top = fields[fields.length - 1];
         if (type === "begin") {
-          fields.push("code");
+          fields.push({ part: "code", code: "" });
           inCode++;
-        } else if (type === "separate" && fields[fields.length - 1] === "code") {
-          fields[fields.length - 1] = "result";
-          inCode--;
-        } else if (type === "end" && fields.length && fields.pop() === "code") inCode--;
+        } else if (type === "separate" && top?.part === "code") {
+          top.part = TOC_FIELD.test(top.code) ? "hidden" : "result";
+          if (top.part === "result") inCode--;
+        } else if (type === "end" && top) {
+          fields.pop();
+          if (top.part !== "result") inCode--;
+        }
         break;
       }
+      case "instrText":
+        if (!selfClose) inInstr = true;
+        break;
+      case "fldSimple":
+        if (selfClose) break;
+        tocSimple.push(TOC_FIELD.test(decodeEntities(attr(attrs, `${w}:instr`) ?? "")));
+        if (tocSimple[tocSimple.length - 1]) inCode++;
+        break;
       case "footnoteReference":
       case "endnoteReference": {
         const id = attr(attrs, `${w}:id`);

@@ -25,6 +25,8 @@ import type { IngestOptions, Ingested } from "./types";
 const WHAT = "FictionBook";
 /** Elements whose text is one paragraph. */
 const BLOCK = new Set(["p", "v", "subtitle", "text-author", "td", "th"]);
+/** The longest first paragraph of a titleless section read as its title. */
+const MAX_STRONG_TITLE = 120;
 
 export function readFb2(bytes: Uint8Array, opts: IngestOptions = {}): Ingested {
   if (looksBinary(bytes)) throw corrupt(WHAT, "it holds binary data, not XML");
@@ -62,7 +64,9 @@ export function readFb2Zip(bytes: Uint8Array, opts: IngestOptions = {}): Ingeste
 /**
  * A body's paragraphs: a section's title a heading of the section's depth (past 3, body text);
  * of the body's own title (its title page) the line that is the book's title is the Title, the
- * others paragraphs; a poem's or an epigraph's title is a paragraph.
+ * others paragraphs; a poem's or an epigraph's title is a paragraph. A section without a title
+ * whose first paragraph is all strong and short (calibre writes its chapters' titles so) has
+ * that paragraph as its title.
  */
 function bodyParagraphs(body: string, bookTitle: string | null = null): BodyParagraph[] {
   const out: BodyParagraph[] = [];
@@ -73,13 +77,21 @@ function bodyParagraphs(body: string, bookTitle: string | null = null): BodyPara
   let stanza: string[] | null = null;
   let skip = 0; // inside <binary> or an <image>
   let noteFrom = -1; // where a note link's text starts in the block
+  const untitled: boolean[] = []; // per open section: no title and no paragraph read yet
+  let strong = 0; // <strong> elements open
+  let plainChars = 0; // the block's characters outside <strong>, and inside
+  let strongChars = 0;
   const push = (level: BodyParagraph["level"], text: string) => {
     const t = text.replace(/[ \t\u00a0]+/g, " ").replace(/ ?\n ?/g, "\n").trim();
     if (t) out.push({ level, text: t });
   };
   for (const m of body.matchAll(/<(\/?)([\w.-]+(?::[\w.-]+)?)([^>]*?)(\/?)>|([^<]+)/g)) {
     if (m[5] !== undefined) {
-      if (block !== null && !skip) block += decodeEntities(m[5]);
+      if (block !== null && !skip) {
+        block += decodeEntities(m[5]);
+        if (strong) strongChars += m[5].trim().length;
+        else plainChars += m[5].trim().length;
+      }
       continue;
     }
     const [, close, tag, attrs, selfClose] = m;
@@ -97,13 +109,21 @@ function bodyParagraphs(body: string, bookTitle: string | null = null): BodyPara
       if (opened.get(tag)) {
         for (let t = open.pop(); t !== undefined; t = open.pop()) {
           opened.set(t, opened.get(t)! - 1);
+          if (t === "section") untitled.pop();
+          if (t === "strong") strong = Math.max(0, strong - 1);
           if (t === tag) break;
         }
       }
       if (BLOCK.has(tag) && block !== null) {
         if (title) title.lines.push(block);
         else if (stanza && tag === "v") stanza.push(block.trim());
-        else push(null, block);
+        else if (untitled.length && untitled[untitled.length - 1] && block.trim()) {
+          // a titleless section's first paragraph: its title when all strong and short
+          const depth = untitled.length;
+          const heading = tag === "p" && !plainChars && strongChars > 0 && block.trim().length <= MAX_STRONG_TITLE && depth <= 3;
+          push(heading ? depth - 1 : null, block);
+          untitled[untitled.length - 1] = false;
+        } else push(null, block);
         block = null;
       } else if (tag === "a" && noteFrom >= 0 && block !== null) {
         const mark: string = block.slice(noteFrom).trim();
@@ -125,10 +145,15 @@ function bodyParagraphs(body: string, bookTitle: string | null = null): BodyPara
     const parent = open[open.length - 1];
     open.push(tag);
     opened.set(tag, (opened.get(tag) ?? 0) + 1);
-    if (BLOCK.has(tag)) block = "";
+    if (BLOCK.has(tag)) {
+      block = "";
+      plainChars = strongChars = 0;
+    } else if (tag === "section") untitled.push(true);
+    else if (tag === "strong") strong++;
     else if (tag === "stanza") stanza = [];
     else if (tag === "a" && /\btype\s*=\s*["']note["']/.test(attrs)) noteFrom = block?.length ?? -1;
     else if (tag === "title") {
+      if (untitled.length) untitled[untitled.length - 1] = false;
       const depth = opened.get("section") ?? 0;
       const heading = parent === "section" || parent === undefined; // (a body's own title: no parent here)
       title = { level: !heading ? null : depth === 0 ? "title" : depth <= 3 ? depth - 1 : null, lines: [] };

@@ -48,6 +48,47 @@ describe("the EPUB package", () => {
     expect(d.chapters.map((c) => c.title)).toEqual(["Chapter 1", "Chapter 2"]);
   });
 
+  it("a chapter file without a heading is named by the table of contents: the EPUB 3 nav, else the EPUB 2 NCX (LibreOffice writes no headings)", async () => {
+    const body = (p: string) => `<html><body><p><span>${p}</span></p></body></html>`;
+    const files = {
+      "META-INF/container.xml": CONTAINER("OEBPS/content.opf"),
+      "OEBPS/sections/s1.xhtml": body("First words."),
+      "OEBPS/sections/s2.xhtml": body("Second words."),
+      "OEBPS/sections/s3.xhtml": page("Its Own Heading", "Third words."),
+      "OEBPS/sections/s4.xhtml": body("Fourth words."),
+    };
+    const manifest = (extra: string) =>
+      `<manifest>${extra}` + [1, 2, 3, 4].map((i) => `<item id="s${i}" href="sections/s${i}.xhtml" media-type="application/xhtml+xml"/>`).join("") + `</manifest>`;
+    const spine = (attrs = "") => `<spine${attrs}>` + [1, 2, 3, 4].map((i) => `<itemref idref="s${i}"/>`).join("") + `</spine>`;
+    const nav =
+      `<html xmlns:epub="http://www.idpf.org/2007/ops"><body><nav epub:type="landmarks"><ol><li><a href="sections/s4.xhtml">Not the toc</a></li></ol></nav>` +
+      `<nav epub:type="toc"><ol><li><a href="sections/s1.xhtml#top"><span>Chapter</span> One &amp; More</a>` +
+      `<ol><li><a href="sections/s1.xhtml#later">A later part of one</a></li></ol></li>` +
+      `<li><a href="sections/s3.xhtml">Label for three</a></li><li><a href="http://example.com/s2.xhtml">Elsewhere</a></li></ol></nav></body></html>`;
+    const epub3 = await ingest(
+      "n.epub",
+      zip({
+        ...files,
+        "OEBPS/content.opf": `<package version="3.0"><metadata/>${manifest(`<item id="nav" href="toc.xhtml" properties="nav" media-type="application/xhtml+xml"/>`)}${spine()}</package>`,
+        "OEBPS/toc.xhtml": nav,
+      }),
+    );
+    expect(epub3.chapters.map((c) => c.title)).toEqual(["Chapter One & More", "s2", "Its Own Heading", "s4"]);
+    const ncx =
+      `<ncx><navMap><navPoint id="a"><navLabel><text>Part &#x2160;</text></navLabel><content src="sections/s2.xhtml"/>` +
+      `<navPoint id="b"><navLabel><text>Inner</text></navLabel><content src="sections/s2.xhtml#x"/></navPoint></navPoint>` +
+      `<navPoint id="c"><navLabel><text>Fourth</text></navLabel><content src="sections/s4.xhtml"/></navPoint></navMap></ncx>`;
+    const epub2 = await ingest(
+      "x.epub",
+      zip({
+        ...files,
+        "OEBPS/content.opf": `<package version="2.0"><metadata/>${manifest(`<item id="ncx" href="toc.ncx" media-type="application/x-dtbncx+xml"/>`)}${spine(` toc="ncx"`)}</package>`,
+        "OEBPS/toc.ncx": ncx,
+      }),
+    );
+    expect(epub2.chapters.map((c) => c.title)).toEqual(["s1", "Part Ⅰ", "Its Own Heading", "Fourth"]);
+  });
+
   it("a manifest href with backslashes or a drive is read as a name in the zip, never a path on the disk", async () => {
     // the parser before wrote each stylesheet and image under a name made from its href, and
     // read and rewrote a chapter's linked stylesheet: on Windows "..\" climbed out of its folder

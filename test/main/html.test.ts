@@ -78,6 +78,22 @@ function gutenbergPage(raw: string): string {
   return page(out.join("\n"), `${title}<style>p { text-indent: 1em }</style>`);
 }
 
+describe("html: note marks", () => {
+  it("a superscript link to a place in the book, or an EPUB noteref, reads [n]; a plain superscript or a bracketed mark stays", () => {
+    const body = [
+      `<p>A claim<a href="#fn1" id="r1"><sup>1</sup></a> and another<sup><a href="notes.xhtml#fn2">2</a></sup>, a third<a epub:type="noteref" href="#n3">*</a>.</p>`,
+      `<p>E = mc<sup>2</sup>; see<a href="#fn4"><sup>[4]</sup></a>; a page<a href="other.html"><sup>5</sup></a>.</p>`,
+      `<aside epub:type="footnote" id="fn1"><p><sup><a href="#r1">1</a></sup>The note's text.</p></aside>`,
+    ].join("");
+    expect(readHtml(utf8(page(body))).text).toBe("A claim[1] and another[2], a third[*].\n\nE = mc2; see[4]; a page5.\n\n[1] The note's text.");
+  });
+
+  it("200,000 links without their \">\" are read once (within the test's 5 s; quadratic, minutes)", () => {
+    for (const run of ["<a href=#x ", "<a epub:type='noteref' ", "<sup><a href=#x"])
+      expect(readHtml(utf8(page(`<p>Before.</p>${run.repeat(200_000)}>after</p>`))).text).toMatch(/^Before\.\n\nafter$/);
+  });
+});
+
 describe("html: encodings", () => {
   const body = "<p>Café “naïve” — déjà vu</p>";
   const text = "Café “naïve” — déjà vu";

@@ -15,6 +15,8 @@ export interface EpubPackage {
   creators: string[];
   /** Spine order; `entry` is the zip entry's name, resolved against the package's folder. */
   spine: { entry: string; linear: boolean }[];
+  /** The table of contents' entry: the EPUB 3 navigation document, else the EPUB 2 NCX; null when it has neither. */
+  toc: { entry: string; kind: "nav" | "ncx" } | null;
 }
 
 interface Tag {
@@ -86,13 +88,19 @@ export function entryName(baseDir: string, href: string): string {
 
 export function readPackage(opfPath: string, opf: string): EpubPackage {
   const baseDir = opfPath.includes("/") ? opfPath.slice(0, opfPath.lastIndexOf("/")) : "";
-  const manifest = new Map<string, { href: string; type: string }>();
+  const manifest = new Map<string, { href: string; type: string; nav: boolean }>();
+  let ncxId: string | null = null;
   const itemrefs: { idref: string; linear: boolean }[] = [];
   let title: string | null = null;
   const creators: string[] = [];
   for (const t of xmlTags(opf)) {
     if (t.name === "item" && t.attrs.get("id") && t.attrs.get("href"))
-      manifest.set(t.attrs.get("id")!, { href: t.attrs.get("href")!, type: (t.attrs.get("media-type") ?? "").toLowerCase() });
+      manifest.set(t.attrs.get("id")!, {
+        href: t.attrs.get("href")!,
+        type: (t.attrs.get("media-type") ?? "").toLowerCase(),
+        nav: /(?:^|\s)nav(?:\s|$)/.test(t.attrs.get("properties") ?? ""),
+      });
+    else if (t.name === "spine") ncxId = t.attrs.get("toc") ?? null;
     else if (t.name === "itemref" && t.attrs.get("idref"))
       itemrefs.push({ idref: t.attrs.get("idref")!, linear: (t.attrs.get("linear") ?? "yes").trim().toLowerCase() !== "no" });
     else if (t.name === "title" && title === null) title = textAfter(opf, t.end) || null;
@@ -107,5 +115,43 @@ export function readPackage(opfPath: string, opf: string): EpubPackage {
     if (item === undefined || /^(image|audio|video)\//.test(item.type)) return [];
     return [{ entry: entryName(baseDir, item.href), linear: r.linear }];
   });
-  return { title, creators, spine };
+  const items = [...manifest.values()];
+  const nav = items.find((i) => i.nav);
+  const ncx = (ncxId === null ? undefined : manifest.get(ncxId)) ?? items.find((i) => i.type === "application/x-dtbncx+xml");
+  const toc = nav ? { entry: entryName(baseDir, nav.href), kind: "nav" as const } : ncx ? { entry: entryName(baseDir, ncx.href), kind: "ncx" as const } : null;
+  return { title, creators, spine, toc };
+}
+
+/** How far a navigation link's end is looked for (its text and inner tags). */
+const MAX_LABEL_MARKUP = 2000;
+
+/**
+ * The table of contents' label for each file it points into (the first entry that does), by
+ * zip entry name: the navigation document's <nav epub:type="toc"> links, or the NCX's navPoints
+ * (navLabel, then content src).
+ */
+export function tocLabels(toc: { entry: string; kind: "nav" | "ncx" }, xml: string): Map<string, string> {
+  const dir = toc.entry.includes("/") ? toc.entry.slice(0, toc.entry.lastIndexOf("/")) : "";
+  const labels = new Map<string, string>();
+  const add = (href: string | undefined, label: string) => {
+    if (!href || !label || /^[a-z][\w+.-]*:/i.test(href)) return; // (a link out of the book)
+    const entry = entryName(dir, href);
+    if (!labels.has(entry)) labels.set(entry, label);
+  };
+  let inToc = 0; // depth in the toc <nav>
+  let label = "";
+  for (const t of xmlTags(xml)) {
+    if (toc.kind === "ncx") {
+      if (t.name === "text") label = textAfter(xml, t.end);
+      else if (t.name === "content") add(t.attrs.get("src"), label);
+    } else if (t.name === "nav") {
+      if (inToc || /(?:^|\s)toc(?:\s|$)/.test(t.attrs.get("type") ?? "")) inToc++;
+    } else if (t.name === "/nav" && inToc) inToc--;
+    else if (inToc && t.name === "a") {
+      // the link's text (its inner tags, a <span>, dropped), looked for within MAX_LABEL_MARKUP
+      const end = /<\/a\s*>/i.exec(xml.slice(t.end, t.end + MAX_LABEL_MARKUP));
+      if (end) add(t.attrs.get("href"), decodeEntities(xml.slice(t.end, t.end + end.index).replace(/<[^>]*>/g, "")).replace(/\s+/g, " ").trim());
+    }
+  }
+  return labels;
 }

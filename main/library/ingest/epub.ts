@@ -1,11 +1,13 @@
 // EPUB books: the package (./epub-package: metadata, spine order) and each
 // chapter's XHTML turned to text by ./html-text, read from the zip with fflate.
+// A chapter is named by its file's first heading, else by the table of contents'
+// entry for the file (the nav document's, else the NCX's), else by the file.
 // The zip is checked first: DRM must be refused, and what it unpacks to is
 // measured (./zip-size: a zip bomb would exhaust the app's memory). Nothing is
 // written to disk.
 import * as path from "node:path";
 import { unzipSync, strFromU8 } from "fflate";
-import { entryName, readPackage, rootfilePath } from "./epub-package";
+import { entryName, readPackage, rootfilePath, tocLabels } from "./epub-package";
 import { htmlToText } from "./html-text";
 import { decodeMarkup } from "./markup-encoding";
 import { stripGutenbergChapters } from "./gutenberg";
@@ -71,7 +73,10 @@ export async function readEpub(bytes: Uint8Array, opts: IngestOptions = {}): Pro
   const pkg = readPackage(opfEntry, texts([opfEntry]).get(opfEntry)!);
   const linear = pkg.spine.filter((s) => s.linear);
   if (!linear.length) throw corrupt("EPUB", "the package lists no chapters (an empty spine)");
-  const html = texts(linear.flatMap((s) => find(s.entry) ?? []));
+  const tocEntry = pkg.toc === null ? undefined : find(pkg.toc.entry);
+  const html = texts([...linear.flatMap((s) => find(s.entry) ?? []), ...(tocEntry ? [tocEntry] : [])]);
+  // the table of contents names a chapter whose file has no heading (LibreOffice's EPUBs have none)
+  const labels = pkg.toc && tocEntry ? tocLabels(pkg.toc, html.get(tocEntry) ?? "") : new Map<string, string>();
 
   const parts: string[] = [];
   let chapters: Chapter[] = [];
@@ -84,7 +89,7 @@ export async function readEpub(bytes: Uint8Array, opts: IngestOptions = {}): Pro
     const missing = name === undefined;
     if (!text && !missing) continue;
     if (parts.length) offset += 2; // the "\n\n" joining parts
-    if (!missing) chapters.push({ title: heading ?? path.posix.basename(item.entry).replace(/\.x?html?$/i, ""), start: offset });
+    if (!missing) chapters.push({ title: heading ?? labels.get(item.entry) ?? path.posix.basename(item.entry).replace(/\.x?html?$/i, ""), start: offset });
     const part = missing ? `[A chapter is missing from this EPUB file: ${item.entry.slice(0, 200)}]` : text;
     parts.push(part);
     offset += part.length;

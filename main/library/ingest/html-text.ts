@@ -49,7 +49,7 @@ export function visibleText(all: string): HtmlText {
   const tail = all.slice(lastGt);
   const h = firstHeading(cleaned);
   const heading = h !== null ? collapse(decodeEntities(h.replace(/<[^>]*>/g, " "))) : null;
-  let out = preservingPre(cleaned).replace(/<\/?([a-zA-Z][a-zA-Z0-9]*)\b[^>]*>/g, (_t, tag: string) =>
+  let out = withNoteMarks(preservingPre(cleaned)).replace(/<\/?([a-zA-Z][a-zA-Z0-9]*)\b[^>]*>/g, (_t, tag: string) =>
     tag.toLowerCase() === "br" ? BREAK : BLOCK.test(tag) ? "\n\n" : CELL.test(tag) ? " " : "",
   );
   out = decodeEntities(out.replace(/<[^>]*>/g, "") + tail);
@@ -223,4 +223,25 @@ function withoutHiddenSpans(s: string): string {
 
 function collapse(s: string): string {
   return s.replace(/[ \t\r\n\u00a0]+/g, " ").trim();
+}
+
+// A note's mark set as a superscript link to a place in the book (a word processor's or a
+// converter's "claim<sup>1</sup>"), or an EPUB's noteref link: read "[1]", not a word run on
+// into its number ("claim1"). A mark already in brackets stays as it is.
+// (attributes as [^<>]: an attempt at a "<a" with no ">" of its own stops at the next "<", so
+// a run of them is read once, not once per "<a")
+const IN_BOOK_LINK = String.raw`<a\b[^<>]*?\bhref\s*=\s*["']?[^"'\s<>]*#[^<>]*>`;
+const MARK = String.raw`\s*([^\s<>\[\]]{1,4})\s*`;
+const NOTE_MARKS = [
+  new RegExp(String.raw`${IN_BOOK_LINK}\s*<sup\b[^<>]*>${MARK}</sup\s*>\s*</a\s*>`, "gi"),
+  new RegExp(String.raw`<sup\b[^<>]*>\s*${IN_BOOK_LINK}${MARK}</a\s*>\s*</sup\s*>`, "gi"),
+  new RegExp(String.raw`<a\b[^<>]*?\btype\s*=\s*["'][^"'<>]*\bnoteref\b[^<>]*>${MARK}</a\s*>`, "gi"),
+];
+
+/** The marks made "[1]"; one that leads its note's text ("1The first note") gets a space after it. */
+function withNoteMarks(s: string): string {
+  return NOTE_MARKS.reduce(
+    (t, re) => t.replace(re, (m: string, mark: string, at: number, all: string) => (/\p{L}/u.test(all[at + m.length] ?? "") ? `[${mark}] ` : `[${mark}]`)),
+    s,
+  );
 }

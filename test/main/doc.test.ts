@@ -4,8 +4,9 @@
 // title field, Greek, Cyrillic, CJK and an emoji) that LibreOffice 7.4 saved as
 // .doc (twice: with heading styles, and with headings only as outline levels, as
 // it writes a document whose styles are not defined), .docx, .rtf and .odt. Each
-// reader must read its file as the .docx reader reads the .docx. Then refusals,
-// each made from the real .doc by changing its bytes.
+// reader must read its file as the .docx reader reads the .docx; so must the .odt and
+// .rtf of a second document's automatic numbers. Then refusals, each made from the
+// real .doc by changing its bytes.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -66,6 +67,15 @@ describe("word processors' files as LibreOffice writes them", () => {
     expect(odt.chapters).toEqual(docx.chapters);
     expect(odt.text.replace(/\[i\]/g, "[1]")).toBe(docx.text);
     expect(odt.text).toContain("Another[i] and");
+  });
+
+  it("automatic numbers (numbered headings, a lettered list, a nested bullet): .odt and .rtf show them as the .docx does", async () => {
+    const numbered = readDocx(fixture("numbered.docx"));
+    expect(numbered.text).toBe("1. Methods\n\nIntro.\n\n1.1 Sampling\n\na) First item\n\nb) Second item\n\n• Sub bullet\n\n1.2 Analysis\n\n2. Results");
+    for (const name of ["numbered.odt", "numbered.rtf"]) {
+      const got = await ingest(name, fixture(name));
+      expect({ text: got.text, chapters: got.chapters }).toEqual({ text: numbered.text, chapters: numbered.chapters });
+    }
   });
 
   it("a .doc named .docx, and a .docx, an .rtf, a web page or plain text named .doc, are read as what they are", () => {

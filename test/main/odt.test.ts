@@ -19,21 +19,21 @@ const dir = tempDirsPerTest();
 const NS = `xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:meta="urn:oasis:names:tc:opendocument:xmlns:meta:1.0" xmlns:svg="urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0" xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0"`;
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
-const STYLES = `<?xml version="1.0" encoding="UTF-8"?><office:document-styles ${NS}><office:styles>
+const STYLES = (extra = "") => `<?xml version="1.0" encoding="UTF-8"?><office:document-styles ${NS}><office:styles>${extra}
   <style:style style:name="Standard" style:family="paragraph"/>
   <style:style style:name="Title" style:family="paragraph" style:parent-style-name="Standard"/>
   <style:style style:name="Subtitle" style:family="paragraph" style:parent-style-name="Title"/>
   <style:style style:name="Text_20_body" style:display-name="Text body" style:family="paragraph"/>
 </office:styles></office:document-styles>`;
 
-function odt(body: string, o: { meta?: string; mimetype?: string; manifest?: string; automatic?: string } = {}): Uint8Array {
+function odt(body: string, o: { meta?: string; mimetype?: string; manifest?: string; automatic?: string; styles?: string } = {}): Uint8Array {
   return zipSync({
     mimetype: strToU8(o.mimetype ?? "application/vnd.oasis.opendocument.text"),
     "META-INF/manifest.xml": strToU8(o.manifest ?? `<?xml version="1.0"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"/>`),
     "content.xml": strToU8(
       `<?xml version="1.0" encoding="UTF-8"?><office:document-content ${NS}><office:automatic-styles>${o.automatic ?? ""}</office:automatic-styles><office:body><office:text>${body}</office:text></office:body></office:document-content>`,
     ),
-    "styles.xml": strToU8(STYLES),
+    "styles.xml": strToU8(STYLES(o.styles)),
     ...(o.meta ? { "meta.xml": strToU8(o.meta) } : {}),
   });
 }
@@ -102,6 +102,63 @@ describe("odt: what is the text", () => {
       { title: "One", start: "My Book\n\nA Novel\n\n".length },
     ]);
     expect(got.author).toBe("Ann Author");
+  });
+});
+
+describe("odt: automatic numbers", () => {
+  const level = (kind: "number" | "bullet", n: number, attrs: string) => `<text:list-level-style-${kind} text:level="${n}" ${attrs}/>`;
+  const outline =
+    `<text:outline-style style:name="Outline"><text:outline-level-style text:level="1" style:num-format="I" style:num-prefix="Part " style:num-suffix=":"/>` +
+    `<text:outline-level-style text:level="2" style:num-format="1" text:display-levels="2"/><text:outline-level-style text:level="3" style:num-format=""/></text:outline-style>`;
+  const lists =
+    `<text:list-style style:name="L1">${level("number", 1, `style:num-format="1" style:num-suffix="."`)}${level("number", 2, `style:num-format="a" style:num-suffix=")" text:display-levels="2"`)}</text:list-style>` +
+    `<text:list-style style:name="L2">${level("bullet", 1, `text:bullet-char="–"`)}${level("bullet", 2, `text:bullet-char=""`)}</text:list-style>`;
+  const h = (n: number, t: string, attrs = "") => `<text:h text:outline-level="${n}"${attrs}>${t}</text:h>`;
+  const item = (t: string, attrs = "", inner = "") => `<text:list-item${attrs}><text:p>${t}</text:p>${inner}</text:list-item>`;
+
+  it("headings by the outline style (prefix, suffix, display levels, a level without numbers, a list header); lists by theirs (nested, continued, restarted, started at)", () => {
+    const body = [
+      h(1, "Beginnings"),
+      h(2, "Seeds"),
+      h(3, "Not numbered"),
+      h(2, "Roots"),
+      h(1, "Growth"),
+      h(2, "Leaves", ` text:is-list-header="true"`),
+      h(2, "Branches"),
+      `<text:list text:style-name="L1" xml:id="list1">${item("One")}${item("Two", "", `<text:list>${item("Two a")}${item("Two b")}</text:list>`)}<text:list-header><text:p>An unnumbered note</text:p></text:list-header></text:list>`,
+      p("Between the lists."),
+      `<text:list text:style-name="L1" text:continue-numbering="true">${item("Three")}</text:list>`,
+      `<text:list text:style-name="L1">${item("Again one")}${item("Ten", ` text:start-value="10"`)}${item("Eleven")}</text:list>`,
+      `<text:list text:style-name="L1" text:continue-list="list1">${item("Four")}</text:list>`,
+      `<text:list text:style-name="L2">${item("Dash", "", `<text:list>${item("Symbol bullet")}</text:list>`)}</text:list>`,
+      `<text:list text:style-name="Unknown">${item("No style, no label")}</text:list>`,
+    ].join("");
+    const got = readOdt(odt(body, { styles: outline, automatic: lists }));
+    expect(got.text.split("\n\n")).toEqual([
+      "Part I: Beginnings",
+      "I.1 Seeds",
+      "Not numbered",
+      "I.2 Roots",
+      "Part II: Growth",
+      "Leaves",
+      "II.1 Branches",
+      "1. One",
+      "2. Two",
+      "2.a) Two a",
+      "2.b) Two b",
+      "An unnumbered note",
+      "Between the lists.",
+      "3. Three",
+      "1. Again one",
+      "10. Ten",
+      "11. Eleven",
+      "4. Four",
+      "– Dash",
+      "• Symbol bullet",
+      "No style, no label",
+    ]);
+    // (headings with only deeper headings under them name the chapter of the deepest, as in an HTML book)
+    expect(got.chapters.map((c) => c.title)).toEqual(["Part I: Beginnings · I.1 Seeds · Not numbered", "I.2 Roots", "Part II: Growth · Leaves", "II.1 Branches"]);
   });
 });
 

@@ -95,6 +95,20 @@ describe("rtf: what is the text", () => {
     expect(got.chapters.map((c) => c.title)).toEqual(["Chapter One", "Own outline", "Part heading", "Notes"]);
   });
 
+  it("list labels as the writer set them: \\listtext (its \\pard not the paragraph's), a Symbol font's bullet, one label a paragraph", () => {
+    const doc =
+      `{\\rtf1\\ansi\\ansicpg1252\\deff0{\\fonttbl{\\f0\\froman Times;}{\\f3\\fbidi \\froman\\fcharset2\\fprq2 Symbol;}{\\f10\\fnil\\fcharset2 Wingdings;}}` +
+      `{\\stylesheet{\\s0 Normal;}{\\s1\\sbasedon0 heading 1;}}\n` +
+      `\\pard\\plain\\s1 {\\listtext\\pard\\plain 1.\\tab}Methods\\par` +
+      `\\pard\\plain {\\listtext\\pard\\plain\\f3\\fs20 \\'b7\\tab}A bullet\\par` +
+      `\\pard\\plain {\\listtext\\pard\\plain\\f10 \\'a7\\tab}A square\\par` +
+      `\\pard\\plain {\\pntext\\f0 a)\\tab}{\\listtext a)\\tab}{\\*\\pn\\pnlvlbody\\pnlcltr{\\pntxta )}}Once\\par` +
+      `\\pard\\plain\\f3 Symbol's \\'b7 is a bullet anywhere\\par}`;
+    const got = readRtf(latin1(doc));
+    expect(got.text).toBe("1. Methods\n\n• A bullet\n\n▪ A square\n\na) Once\n\nSymbol's • is a bullet anywhere");
+    expect(got.chapters).toEqual([{ title: "1. Methods", start: 0 }]);
+  });
+
   it("text in the document's code page: Shift_JIS \\'hh pairs decoded together", () => {
     const sjis = [...encodeLegacy("吾輩は猫である。", "shift_jis")].map((b) => `\\'${b.toString(16).padStart(2, "0")}`).join("");
     const got = readRtf(latin1(`{\\rtf1\\ansi\\ansicpg932{\\fonttbl{\\f0\\fcharset128 MS Mincho;}}\\pard ${sjis}\\par}`));

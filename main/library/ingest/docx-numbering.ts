@@ -72,7 +72,8 @@ export function readNumbering(xml: string | undefined): DocxNumbering {
   };
 }
 
-function formatNumber(n: number, format: string): string {
+/** A list's number in one of Word's formats (decimal, lowerLetter, upperRoman, ...; OpenDocument's map onto them). */
+export function formatNumber(n: number, format: string): string {
   switch (format) {
     case "lowerLetter":
       return letters(n).toLowerCase();

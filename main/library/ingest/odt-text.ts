@@ -3,7 +3,8 @@
 // <text:p> a paragraph (the Title and Subtitle styles marked so), in lists and
 // table cells alike. Kept: spans, <text:s text:c="n"/> spaces, tabs, line breaks,
 // links; a footnote's or endnote's citation as [n] where it stands, its body
-// listed after the text (as a Word document's notes are).
+// listed after the text (as a Word document's notes are); numbered headings' and
+// list items' numbers and bullets (./odt-numbering), as a Word document's show.
 // Left out: tracked changes' removed text (<text:tracked-changes>), comments
 // (<office:annotation>), the table of contents and other generated indexes (the
 // headings again with page numbers), hidden paragraphs and text, ruby's reading
@@ -11,6 +12,7 @@
 // <svg:desc>).
 import { prefixFor, type BodyParagraph, type StyleLevel } from "./document-book";
 import { decodeEntities } from "./html-text";
+import { Counts, type OdtNumbering } from "./odt-numbering";
 
 const NS = {
   text: "urn:oasis:names:tc:opendocument:xmlns:text:1.0",
@@ -46,7 +48,11 @@ export interface OdtNote {
 }
 
 /** The body's paragraphs, and its notes in the order they stand. */
-export function odtParagraphs(xml: string, styleLevel: (name: string) => StyleLevel): { paragraphs: BodyParagraph[]; notes: OdtNote[] } {
+export function odtParagraphs(
+  xml: string,
+  styleLevel: (name: string) => StyleLevel,
+  numbering: OdtNumbering = { outline: [], lists: new Map() },
+): { paragraphs: BodyParagraph[]; notes: OdtNote[] } {
   const t = prefixFor(xml, [NS.text], "text");
   const office = prefixFor(xml, [NS.office], "office");
   const svg = prefixFor(xml, [NS.svg], "svg");
@@ -59,6 +65,13 @@ export function odtParagraphs(xml: string, styleLevel: (name: string) => StyleLe
   const noteStack: OdtNote[] = [];
   let skip = 0; // depth inside what is not the text
   let inCitation = false;
+  // numbering: the headings' counts; the lists open (their counts, the level inside them);
+  // lists by xml:id and the last of each style (to continue); the label the next paragraph shows
+  const headings = new Counts(numbering.outline);
+  const lists: { counts: Counts; level: number }[] = [];
+  const listsById = new Map<string, Counts>();
+  const lastOfStyle = new Map<string, Counts>();
+  let label: string | null = null;
   const skipped = new Set([
     `${t}:tracked-changes`, `${office}:annotation`, `${t}:table-of-content`, `${t}:alphabetical-index`, `${t}:illustration-index`,
     `${t}:table-index`, `${t}:object-index`, `${t}:user-index`, `${t}:bibliography`, `${t}:hidden-paragraph`, `${t}:hidden-text`,
@@ -86,7 +99,8 @@ export function odtParagraphs(xml: string, styleLevel: (name: string) => StyleLe
         const p = open.pop();
         const text = p ? p.text.replace(/[ \t\u00a0]+/g, " ").replace(/ ?\n ?/g, "\n").trim() : "";
         if (p && text) p.into.push({ level: p.level, text });
-      } else if (name === `${t}:note-citation`) inCitation = false;
+      } else if (name === `${t}:list`) lists.pop();
+      else if (name === `${t}:note-citation`) inCitation = false;
       else if (name === `${t}:note`) {
         const n = noteStack.pop();
         if (n) {
@@ -103,9 +117,40 @@ export function odtParagraphs(xml: string, styleLevel: (name: string) => StyleLe
         const into = noteStack.length ? noteStack[noteStack.length - 1].paragraphs : out;
         const outline = name === `${t}:h` ? Number(attr(attrs, `${t}:outline-level`) ?? 1) - 1 : null;
         const style = attr(attrs, `${t}:style-name`);
-        open.push({ level: outline !== null && outline >= 0 ? outline : style ? styleLevel(style) : null, text: "", into });
+        // a list item's first paragraph shows the item's label; a heading outside lists, the outline's
+        const start = attr(attrs, `${t}:start-value`);
+        const shown = label ?? (outline !== null && !lists.length && attr(attrs, `${t}:is-list-header`) !== "true" ? headings.next(outline + 1, start === null ? null : Number(start) || 1) : null);
+        label = null;
+        open.push({ level: outline !== null && outline >= 0 ? outline : style ? styleLevel(style) : null, text: shown ? `${shown} ` : "", into });
         break;
       }
+      case `${t}:list`: {
+        if (selfClose) break;
+        const parent = lists[lists.length - 1];
+        if (parent) {
+          lists.push({ counts: parent.counts, level: parent.level + 1 });
+          break;
+        }
+        const style = attr(attrs, `${t}:style-name`) ?? "";
+        const continued = attr(attrs, `${t}:continue-list`);
+        const counts =
+          (continued !== null ? listsById.get(continued) : attr(attrs, `${t}:continue-numbering`) === "true" ? lastOfStyle.get(style) : undefined) ??
+          new Counts(numbering.lists.get(style) ?? []);
+        const id = attr(attrs, `xml:id`);
+        if (id !== null) listsById.set(id, counts);
+        lastOfStyle.set(style, counts);
+        lists.push({ counts, level: 1 });
+        break;
+      }
+      case `${t}:list-item`: {
+        const top = lists[lists.length - 1];
+        const start = attr(attrs, `${t}:start-value`);
+        label = top ? top.counts.next(top.level, start === null ? null : Number(start) || 1) : null;
+        break;
+      }
+      case `${t}:list-header`:
+        label = null;
+        break;
       case `${t}:s`:
         add(" ".repeat(Math.min(1000, Math.max(1, Number(attr(attrs, `${t}:c`) ?? 1) || 1))));
         break;

@@ -3,12 +3,14 @@
 // encrypted one (its manifest lists encryption data) is ENCRYPTED. content.xml's
 // text is read by ./odt-text, divided into chapters as a Word document's is (its
 // outline levels 1-3 and the Title style; ./document-book's markup, ./html.ts's
-// sections), its notes listed after it. Title and author: meta.xml, else the
+// sections), its notes listed after it, its automatic numbers shown
+// (./odt-numbering: "1.2", "a)", bullets). Title and author: meta.xml, else the
 // Title paragraph or the first level-1 heading.
 import { unzipSync, strFromU8 } from "fflate";
 import { checkZip } from "./zip-size";
 import { notesSection, paragraphsBook, xmlField } from "./document-book";
 import { odtParagraphs, odtStyles, type OdtNote } from "./odt-text";
+import { readOdtNumbering } from "./odt-numbering";
 import { corrupt, encrypted } from "./errors";
 import type { IngestOptions, Ingested } from "./types";
 
@@ -31,7 +33,7 @@ export function readOdt(bytes: Uint8Array, opts: IngestOptions = {}): Ingested {
   const content = text("content.xml");
   if (content === undefined) throw corrupt(WHAT, "no content.xml");
 
-  const { paragraphs, notes } = odtParagraphs(content, odtStyles(text("styles.xml"), content));
+  const { paragraphs, notes } = odtParagraphs(content, odtStyles(text("styles.xml"), content), readOdtNumbering(text("styles.xml"), content));
   const listed = (kind: OdtNote["kind"], heading: string) =>
     notesSection(heading, notes.filter((n) => n.kind === kind).map((n) => ({ mark: n.citation.trim(), paragraphs: n.paragraphs })));
   const all = [...paragraphs, ...listed("footnote", "Notes"), ...listed("endnote", "Endnotes")];

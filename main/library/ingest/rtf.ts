@@ -15,6 +15,9 @@
 //                 and listed after the text, [n] where they stand (numbered in
 //                 order); endnotes ({\footnote\ftnalt ...}) numbered apart and
 //                 listed under "Endnotes", as the Word readers list them
+//   list labels   {\listtext ...} (Word 6's {\pntext ...}): a list item's number or
+//                 bullet as the writer set it ("1.", "a)"; a Symbol or Wingdings
+//                 bullet as "•", "▪"), one per paragraph
 //   left out      destinations that are not the text: font, colour and style
 //                 tables, document info (its \title and \author are read),
 //                 pictures, objects, headers and footers, field instructions (a
@@ -31,7 +34,7 @@ const SKIPPED = new Set([
   "fonttbl", "colortbl", "stylesheet", "info", "pict", "object", "header", "headerl", "headerr", "headerf", "footer", "footerl",
   "footerr", "footerf", "fldinst", "xmlnstbl", "listtable", "listoverridetable", "revtbl", "rsidtbl", "generator", "themedata",
   "colorschememapping", "datastore", "latentstyles", "pgdsctbl", "filetbl", "nonshppict", "shpinst", "txe", "annotation", "atnid",
-  "atnauthor", "bkmkstart", "bkmkend", "pntext", "pntxta", "pntxtb", "listtext", "userprops", "docvar", "template", "mmathPr",
+  "atnauthor", "bkmkstart", "bkmkend", "pntxta", "pntxtb", "userprops", "docvar", "template", "mmathPr",
 ]);
 /** Control words that are characters. */
 const CHARS: Record<string, string> = {
@@ -55,6 +58,8 @@ interface GroupState {
   footnote: boolean;
   /** the font text is set in (\fN), or null */
   font: number | null;
+  /** inside a list item's label ({\listtext ...}, Word 6's {\pntext ...}): its paragraph words are not the paragraph's */
+  label: boolean;
 }
 
 export function readRtf(bytes: Uint8Array, opts: IngestOptions = {}): Ingested {
@@ -75,9 +80,11 @@ export function readRtf(bytes: Uint8Array, opts: IngestOptions = {}): Ingested {
   const body: BodyParagraph[] = [];
   const notes: { kind: "foot" | "end"; mark: string; paragraphs: BodyParagraph[] }[] = []; // in the order called
   const numbered = (kind: "foot" | "end") => String(notes.filter((x) => x.kind === kind).length);
-  let state: GroupState = { skip: false, hidden: false, deleted: false, uc: 1, footnote: false, font: Number.isNaN(defaultFont) ? null : defaultFont };
+  let state: GroupState = { skip: false, hidden: false, deleted: false, uc: 1, footnote: false, font: Number.isNaN(defaultFont) ? null : defaultFont, label: false };
+  const symbolFonts = symbolFontsOf(src);
   const stack: GroupState[] = [];
-  let para = { text: "", style: null as number | null, outline: null as number | null };
+  // the paragraph being read; `labeled`: its list label was read (a second writer's copy is not)
+  let para = { text: "", style: null as number | null, outline: null as number | null, labeled: false };
   let pending: number[] = []; // \'hh bytes to decode together
   let skipChars = 0; // fallback characters after a \u left to skip
   let groupStart = false; // the token before was "{" (a destination word may follow)
@@ -86,7 +93,7 @@ export function readRtf(bytes: Uint8Array, opts: IngestOptions = {}): Ingested {
   const into = () => (cited.length ? notes[notes.length - 1].paragraphs : body); // (a footnote's groups are its own too)
   const flushBytes = () => {
     if (!pending.length) return;
-    const t = decoderNow().decode(Uint8Array.from(pending));
+    const t = state.font !== null && symbolFonts.has(state.font) ? symbolText(pending, decoderNow()) : decoderNow().decode(Uint8Array.from(pending));
     pending = [];
     if (!state.skip && !state.hidden && !state.deleted) para.text += t;
   };
@@ -104,7 +111,7 @@ export function readRtf(bytes: Uint8Array, opts: IngestOptions = {}): Ingested {
     const text = para.text.replace(/[ \t\u00a0]+/g, " ").replace(/ ?\n ?/g, "\n").trim();
     const level: StyleLevel = para.outline !== null ? (para.outline <= 8 ? para.outline : null) : para.style !== null ? (styles.get(para.style) ?? null) : null;
     if (text) into().push({ level, text });
-    para = { text: "", style: para.style, outline: para.outline };
+    para = { text: "", style: para.style, outline: para.outline, labeled: false };
   };
   const token = /\\([a-zA-Z]{1,32})(-?\d{1,10})? ?|\\'([0-9a-fA-F]{2})|\\([^a-zA-Z'])|([{}])|([\r\n]+)|([^\\{}\r\n]+)/g;
   for (let m = token.exec(src); m; m = token.exec(src)) {
@@ -168,12 +175,18 @@ export function readRtf(bytes: Uint8Array, opts: IngestOptions = {}): Ingested {
     flushBytes(); // (under the state they were read in: \v0 must not show bytes read hidden)
     if (wasStarred && word === "footnote") state.skip = stack[stack.length - 1]?.skip ?? false; // LibreOffice writes {\*\footnote}
     if (wasGroupStart && SKIPPED.has(word)) state.skip = true;
+    if (wasGroupStart && (word === "listtext" || word === "pntext") && !state.skip) {
+      // a list item's number or bullet as the writer shows it ("1.", "a)", "•"), its tab a space
+      if (para.labeled) state.skip = true;
+      else state.label = para.labeled = true;
+    }
     if (state.skip) continue; // (a header's \par or \pard must not end or restyle the text's paragraph)
     if (word in CHARS) add(CHARS[word]);
     else if (word === "u" && n !== null) {
       add(String.fromCharCode(n < 0 ? n + 65536 : n));
       skipChars = state.uc;
     } else if (word === "uc" && n !== null) state.uc = Math.max(0, Math.min(n, 10));
+    else if (state.label && (word === "pard" || word === "s" || word === "outlinelevel")) continue; // (the label's own, not its paragraph's)
     else if (PARAGRAPH_ENDS.has(word)) endParagraph();
     else if (word === "pard") {
       para.style = null;
@@ -194,7 +207,7 @@ export function readRtf(bytes: Uint8Array, opts: IngestOptions = {}): Ingested {
       if (!state.hidden && !state.deleted) para.text += `[${mark}]`;
       notes.push({ kind: "foot", mark, paragraphs: [] });
       cited.push(para);
-      para = { text: "", style: null, outline: null };
+      para = { text: "", style: null, outline: null, labeled: false };
       state.footnote = true;
     } else if (word === "ftnalt" && state.footnote && notes[notes.length - 1].kind === "foot") {
       // an endnote: numbered apart, its mark in the text renumbered
@@ -290,4 +303,18 @@ function groupEnd(src: string, at: number): number {
     else if (c === "}" && --depth === 0) return i + 1;
   }
   return src.length;
+}
+
+/** Fonts whose characters are symbols (\fcharset2: Symbol, Wingdings), where Word sets list bullets. */
+function symbolFontsOf(src: string): Set<number> {
+  const at = src.indexOf("{\\fonttbl");
+  const out = new Set<number>();
+  if (at < 0) return out;
+  for (const m of src.slice(at, groupEnd(src, at)).matchAll(/\\f(\d+)((?:\\[a-z]+-?\d* ?|[^\\;{}])*)/g)) if (/\\fcharset2\b/.test(m[2])) out.add(Number(m[1]));
+  return out;
+}
+
+/** Bytes in a symbol font: its bullets (Symbol's 0xB7, Wingdings' 0xA7) as Unicode's, the rest as the document's code page reads them. */
+function symbolText(bytes: number[], decoder: InstanceType<typeof TextDecoder>): string {
+  return bytes.map((b) => (b === 0xb7 ? "\u2022" : b === 0xa7 ? "\u25aa" : decoder.decode(Uint8Array.of(b)))).join("");
 }

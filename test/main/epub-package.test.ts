@@ -89,6 +89,37 @@ describe("the EPUB package", () => {
     expect(epub2.chapters.map((c) => c.title)).toEqual(["s1", "Part Ⅰ", "Its Own Heading", "Fourth"]);
   });
 
+  it("a whole book in one file (pandoc's): cut where the table of contents points, two places or more; a place not found is left out", async () => {
+    const book =
+      `<html><body><h1 id="top">The Book</h1><p>Front words.</p>` +
+      `<section id="ch1"><h2>One</h2><p>First words.</p></section>` +
+      `<section id="ch%C3%A9"><h2>Two</h2><p>Second words.</p></section>` +
+      `<p><a name="old-anchor"></a>Third words.</p></body></html>`;
+    const nav = (links: string[]) =>
+      `<html><body><nav epub:type="toc"><ol>${links.map((l, i) => `<li><a href="${l}">Entry ${i + 1}</a></li>`).join("")}</ol></nav></body></html>`;
+    const make = (links: string[]) =>
+      zip({
+        "META-INF/container.xml": CONTAINER("content.opf"),
+        "content.opf":
+          `<package version="3.0"><metadata/><manifest><item id="nav" href="nav.xhtml" properties="nav" media-type="application/xhtml+xml"/>` +
+          `<item id="b" href="book.xhtml" media-type="application/xhtml+xml"/></manifest><spine><itemref idref="b"/></spine></package>`,
+        "nav.xhtml": nav(links),
+        "book.xhtml": book.replace("ch%C3%A9", "ch\u00e9"),
+      });
+    const cut = await ingest("one.epub", make(["book.xhtml#ch1", "book.xhtml#ch%C3%A9", "book.xhtml#missing", "book.xhtml#old-anchor"]));
+    expect(cut.text).toBe("The Book\n\nFront words.\n\nOne\n\nFirst words.\n\nTwo\n\nSecond words.\n\nThird words.");
+    expect(cut.chapters).toEqual([
+      { title: "The Book", start: 0 },
+      { title: "Entry 1", start: cut.text.indexOf("One") },
+      { title: "Entry 2", start: cut.text.indexOf("Two") },
+      { title: "Entry 4", start: cut.text.indexOf("Third") },
+    ]);
+    // one place in the file: the file is one chapter
+    const whole = await ingest("one.epub", make(["book.xhtml#ch1"]));
+    expect(whole.chapters).toEqual([{ title: "The Book", start: 0 }]);
+    expect(whole.text).toBe(cut.text);
+  });
+
   it("a manifest href with backslashes or a drive is read as a name in the zip, never a path on the disk", async () => {
     // the parser before wrote each stylesheet and image under a name made from its href, and
     // read and rewrote a chapter's linked stylesheet: on Windows "..\" climbed out of its folder

@@ -106,6 +106,16 @@ describe("fb2: what is the text", () => {
     expect(got.text).toContain("Bold then plain words.\n\nText two.");
   });
 
+  it("text outside any paragraph (pandoc writes shaped verse so) is read as a paragraph of its own", () => {
+    const body = `<section><title><p>Tale</p></title><p>Before it:</p>&quot;Fury said to\n a mouse,\n<emphasis>I</emphasis> will\n prosecute<p>After it.</p></section>`;
+    expect(readFb2(utf8(fb2({ title: "Tales", body }))).text).toBe("Tale\n\nBefore it:\n\n\"Fury said to a mouse, I will prosecute\n\nAfter it.");
+  });
+
+  it("a paragraph's line ends in the file are spaces (calibre wraps its paragraphs' lines); lines are <v>s and <empty-line/>s", () => {
+    const body = `<section><p>Alice was beginning to get very tired of sitting by her\n\t\tsister on the bank.</p><p>One<empty-line/>two</p><poem><stanza><v>Line\n one</v><v>Line two</v></stanza></poem></section>`;
+    expect(readFb2(utf8(fb2({ title: "Wrapped", body }))).text).toBe("Alice was beginning to get very tired of sitting by her sister on the bank.\n\nOne\ntwo\n\nLine one\nLine two");
+  });
+
   it("the encoding its declaration names (Windows-1251)", () => {
     const book = fb2({ title: "Война и мир", authors: [["Лев", "Толстой"]], encoding: "windows-1251", body: `<section><title><p>Глава 1</p></title><p>— Eh bien, mon prince. Генуя и Лукка стали не больше, как поместьями фамилии Буонапарте.</p></section>` });
     const got = readFb2(encodeLegacy(book, "windows-1251"));

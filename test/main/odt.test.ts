@@ -74,7 +74,7 @@ describe.skipIf(!data)("odt: against the real book", () => {
 });
 
 describe("odt: what is the text", () => {
-  it("spaces, tabs, breaks, lists and cells kept; tracked deletions, comments, the TOC and alternative text left out; notes listed", () => {
+  it("spaces, tabs, breaks (not the file's own line ends), lists and cells kept; tracked deletions, comments, the TOC and alternative text left out; notes listed", () => {
     const body = [
       `<text:tracked-changes><text:changed-region text:id="c1"><text:deletion><text:p>Removed words.</text:p></text:deletion></text:changed-region></text:tracked-changes>`,
       `<text:table-of-content text:name="Contents"><text:index-body><text:p text:style-name="Contents_20_1">Chapter One<text:tab/>1</text:p></text:index-body></text:table-of-content>`,
@@ -82,13 +82,14 @@ describe("odt: what is the text", () => {
       `<text:p>Two<text:s text:c="3"/>words<text:tab/>and a tab.<office:annotation><dc:creator>Ed</dc:creator><text:p>A comment.</text:p></office:annotation> A claim.<text:note text:id="n1" text:note-class="footnote"><text:note-citation>1</text:note-citation><text:note-body><text:p>The source.</text:p></text:note-body></text:note> More.<text:note text:id="n2" text:note-class="endnote"><text:note-citation>i</text:note-citation><text:note-body><text:p>An endnote.</text:p></text:note-body></text:note></text:p>`,
       `<text:list><text:list-item><text:p>First item</text:p></text:list-item><text:list-item><text:p>Second item</text:p></text:list-item></text:list>`,
       `<table:table><table:table-row><table:table-cell><text:p>Cell A</text:p></table:table-cell><table:table-cell><text:p>Cell B</text:p></table:table-cell></table:table-row></table:table>`,
+      `<text:p>Wrapped in\n   the file<text:line-break/>a break</text:p>`,
       `<text:p><draw:frame><svg:title>A picture</svg:title><svg:desc>Its description</svg:desc></draw:frame>After the picture; A &amp; B.</text:p>`,
       `<text:h text:outline-level="4">Deep heading</text:h>`,
       `<text:p><text:ruby><text:ruby-base>漢字</text:ruby-base><text:ruby-text>かんじ</text:ruby-text></text:ruby>です。</text:p>`,
     ].join("");
     const got = readOdt(odt(body));
     expect(got.text).toBe(
-      "Chapter One\n\nTwo words and a tab. A claim.[1] More.[i]\n\nFirst item\n\nSecond item\n\nCell A\n\nCell B\n\nAfter the picture; A & B.\n\nDeep heading\n\n漢字です。\n\nNotes\n\n[1] The source.\n\nEndnotes\n\n[i] An endnote.",
+      "Chapter One\n\nTwo words and a tab. A claim.[1] More.[i]\n\nFirst item\n\nSecond item\n\nCell A\n\nCell B\n\nWrapped in the file\na break\n\nAfter the picture; A & B.\n\nDeep heading\n\n漢字です。\n\nNotes\n\n[1] The source.\n\nEndnotes\n\n[i] An endnote.",
     );
     expect(got.chapters.map((c) => c.title)).toEqual(["Chapter One", "Notes", "Endnotes"]);
     expect(got.title).toBe("Chapter One");

@@ -125,18 +125,31 @@ export function readPackage(opfPath: string, opf: string): EpubPackage {
 /** How far a navigation link's end is looked for (its text and inner tags). */
 const MAX_LABEL_MARKUP = 2000;
 
+export interface TocEntry {
+  /** the zip entry it points into */
+  entry: string;
+  /** the id it points at in that file (decoded), or null for the file's start */
+  fragment: string | null;
+  label: string;
+}
+
 /**
- * The table of contents' label for each file it points into (the first entry that does), by
- * zip entry name: the navigation document's <nav epub:type="toc"> links, or the NCX's navPoints
- * (navLabel, then content src).
+ * The table of contents' entries in order: the navigation document's <nav epub:type="toc">
+ * links, or the NCX's navPoints (navLabel, then content src). Links out of the book are left out.
  */
-export function tocLabels(toc: { entry: string; kind: "nav" | "ncx" }, xml: string): Map<string, string> {
+export function tocEntries(toc: { entry: string; kind: "nav" | "ncx" }, xml: string): TocEntry[] {
   const dir = toc.entry.includes("/") ? toc.entry.slice(0, toc.entry.lastIndexOf("/")) : "";
-  const labels = new Map<string, string>();
+  const entries: TocEntry[] = [];
   const add = (href: string | undefined, label: string) => {
     if (!href || !label || /^[a-z][\w+.-]*:/i.test(href)) return; // (a link out of the book)
-    const entry = entryName(dir, href);
-    if (!labels.has(entry)) labels.set(entry, label);
+    const hash = href.indexOf("#");
+    let fragment: string | null = hash < 0 ? null : href.slice(hash + 1);
+    try {
+      fragment = fragment && decodeURIComponent(fragment);
+    } catch {
+      /* a stray % stays as written */
+    }
+    entries.push({ entry: entryName(dir, href), fragment: fragment || null, label });
   };
   let inToc = 0; // depth in the toc <nav>
   let label = "";
@@ -153,5 +166,5 @@ export function tocLabels(toc: { entry: string; kind: "nav" | "ncx" }, xml: stri
       if (end) add(t.attrs.get("href"), decodeEntities(xml.slice(t.end, t.end + end.index).replace(/<[^>]*>/g, "")).replace(/\s+/g, " ").trim());
     }
   }
-  return labels;
+  return entries;
 }

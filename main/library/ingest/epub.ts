@@ -1,13 +1,16 @@
 // EPUB books: the package (./epub-package: metadata, spine order) and each
 // chapter's XHTML turned to text by ./html-text, read from the zip with fflate.
-// A chapter is named by its file's first heading, else by the table of contents'
-// entry for the file (the nav document's, else the NCX's), else by the file.
+// A chapter is a spine file, named by its first heading, else by the table of
+// contents' entry for the file (the nav document's, else the NCX's), else by the
+// file. A file the table of contents points into at two places or more (a whole
+// book in one file, as pandoc writes it) is cut there, each part a chapter named
+// by its entry.
 // The zip is checked first: DRM must be refused, and what it unpacks to is
 // measured (./zip-size: a zip bomb would exhaust the app's memory). Nothing is
 // written to disk.
 import * as path from "node:path";
 import { unzipSync, strFromU8 } from "fflate";
-import { entryName, readPackage, rootfilePath, tocLabels } from "./epub-package";
+import { entryName, readPackage, rootfilePath, tocEntries, type TocEntry } from "./epub-package";
 import { htmlToText } from "./html-text";
 import { decodeMarkup } from "./markup-encoding";
 import { stripGutenbergChapters } from "./gutenberg";
@@ -75,24 +78,33 @@ export async function readEpub(bytes: Uint8Array, opts: IngestOptions = {}): Pro
   if (!linear.length) throw corrupt("EPUB", "the package lists no chapters (an empty spine)");
   const tocEntry = pkg.toc === null ? undefined : find(pkg.toc.entry);
   const html = texts([...linear.flatMap((s) => find(s.entry) ?? []), ...(tocEntry ? [tocEntry] : [])]);
-  // the table of contents names a chapter whose file has no heading (LibreOffice's EPUBs have none)
-  const labels = pkg.toc && tocEntry ? tocLabels(pkg.toc, html.get(tocEntry) ?? "") : new Map<string, string>();
+  const toc = pkg.toc && tocEntry ? tocEntries(pkg.toc, html.get(tocEntry) ?? "") : [];
 
   const parts: string[] = [];
   let chapters: Chapter[] = [];
   let offset = 0;
   for (const item of linear) {
     const name = find(item.entry);
-    const { text, heading } = name === undefined ? { text: "", heading: null } : htmlToText(html.get(name) ?? "");
     // A chapter the zip lacks is marked where it was missing, so the reader and the model
     // see the gap instead of a book silently short.
-    const missing = name === undefined;
-    if (!text && !missing) continue;
-    if (parts.length) offset += 2; // the "\n\n" joining parts
-    if (!missing) chapters.push({ title: heading ?? labels.get(item.entry) ?? path.posix.basename(item.entry).replace(/\.x?html?$/i, ""), start: offset });
-    const part = missing ? `[A chapter is missing from this EPUB file: ${item.entry.slice(0, 200)}]` : text;
-    parts.push(part);
-    offset += part.length;
+    if (name === undefined) {
+      if (parts.length) offset += 2; // the "\n\n" joining parts
+      const part = `[A chapter is missing from this EPUB file: ${item.entry.slice(0, 200)}]`;
+      parts.push(part);
+      offset += part.length;
+      continue;
+    }
+    const entries = toc.filter((e) => e.entry === item.entry);
+    // the table of contents names a chapter whose file has no heading (LibreOffice's EPUBs have none)
+    const fileLabel = entries[0]?.label ?? path.posix.basename(item.entry).replace(/\.x?html?$/i, "");
+    for (const [i, piece] of pieces(html.get(name) ?? "", entries).entries()) {
+      const { text, heading } = htmlToText(piece.markup);
+      if (!text) continue;
+      if (parts.length) offset += 2;
+      chapters.push({ title: i === 0 ? (heading ?? fileLabel) : piece.label!, start: offset });
+      parts.push(text);
+      offset += text.length;
+    }
   }
   const joined = parts.join("\n\n");
   const g = opts.skipBoilerplate === false ? null : stripGutenbergChapters(joined, chapters);
@@ -111,4 +123,30 @@ export async function readEpub(bytes: Uint8Array, opts: IngestOptions = {}): Pro
 
 function dedupeStarts(cs: Chapter[]): Chapter[] {
   return cs.filter((c, i) => i === 0 || c.start !== cs[i - 1].start);
+}
+
+/**
+ * A spine file's markup cut at the places its table of contents' entries point to (by an
+ * element's id, or an old anchor's name), when they are two or more: the part before the first
+ * (unnamed), then one part per place, named by its entry. Fewer places: the file whole.
+ */
+function pieces(markup: string, entries: TocEntry[]): { markup: string; label: string | null }[] {
+  if (entries.filter((e) => e.fragment !== null).length < 2) return [{ markup, label: null }];
+  // where each id (or name) first stands: its tag's "<", all found in one pass
+  const ids = new Map<string, number>();
+  for (const m of markup.matchAll(/<[^<>]*?\s(?:id|name)\s*=\s*["']([^"'<>]*)["']/g)) if (!ids.has(m[1])) ids.set(m[1], m.index!);
+  const places: { at: number; label: string }[] = [];
+  const taken = new Set<number>();
+  for (const e of entries) {
+    const at = e.fragment === null ? undefined : ids.get(e.fragment);
+    if (at === undefined || taken.has(at)) continue;
+    taken.add(at);
+    places.push({ at, label: e.label });
+  }
+  if (places.length < 2) return [{ markup, label: null }];
+  places.sort((a, b) => a.at - b.at);
+  return [
+    { markup: markup.slice(0, places[0].at), label: null },
+    ...places.map((p, i) => ({ markup: markup.slice(p.at, places[i + 1]?.at ?? markup.length), label: p.label })),
+  ];
 }

@@ -81,17 +81,23 @@ function bodyParagraphs(body: string, bookTitle: string | null = null): BodyPara
   let strong = 0; // <strong> elements open
   let plainChars = 0; // the block's characters outside <strong>, and inside
   let strongChars = 0;
+  let loose = ""; // text outside any paragraph (not valid FB2, but converters write it: pandoc's shaped verse)
+  const flushLoose = () => {
+    if (loose.trim()) push(null, loose);
+    loose = "";
+  };
   const push = (level: BodyParagraph["level"], text: string) => {
     const t = text.replace(/[ \t\u00a0]+/g, " ").replace(/ ?\n ?/g, "\n").trim();
     if (t) out.push({ level, text: t });
   };
   for (const m of body.matchAll(/<(\/?)([\w.-]+(?::[\w.-]+)?)([^>]*?)(\/?)>|([^<]+)/g)) {
     if (m[5] !== undefined) {
+      const text = decodeEntities(m[5].replace(/\s+/g, " ")); // (XML's white space, a line end too, is a space: lines are <v>s, breaks <empty-line/>s)
       if (block !== null && !skip) {
-        block += decodeEntities(m[5]);
+        block += text;
         if (strong) strongChars += m[5].trim().length;
         else plainChars += m[5].trim().length;
-      }
+      } else if (block === null && !skip && !title && !stanza && open.length) loose += text;
       continue;
     }
     const [, close, tag, attrs, selfClose] = m;
@@ -103,6 +109,7 @@ function bodyParagraphs(body: string, bookTitle: string | null = null): BodyPara
       if (tag === "empty-line" && block !== null) block += "\n";
       continue;
     }
+    if (close && (tag === "section" || tag === "body" || tag === "poem" || tag === "cite" || tag === "epigraph")) flushLoose();
     if (close) {
       // the element and any child left unclosed end here; a close tag of nothing open is ignored
       // (counted, not searched for: a hostile file's deep nesting stays linear)
@@ -145,6 +152,7 @@ function bodyParagraphs(body: string, bookTitle: string | null = null): BodyPara
     const parent = open[open.length - 1];
     open.push(tag);
     opened.set(tag, (opened.get(tag) ?? 0) + 1);
+    if (BLOCK.has(tag) || tag === "title" || tag === "section" || tag === "stanza") flushLoose();
     if (BLOCK.has(tag)) {
       block = "";
       plainChars = strongChars = 0;
@@ -159,6 +167,7 @@ function bodyParagraphs(body: string, bookTitle: string | null = null): BodyPara
       title = { level: !heading ? null : depth === 0 ? "title" : depth <= 3 ? depth - 1 : null, lines: [] };
     }
   }
+  flushLoose();
   return out;
 }
 

@@ -85,7 +85,7 @@ export function odtParagraphs(
   const attr = (attrs: string, name: string) => new RegExp(`(?:^|\\s)${name}\\s*=\\s*"([^"]*)"`).exec(attrs)?.[1] ?? null;
   for (const m of body.matchAll(/<(\/?)([\w.-]+:[\w.-]+)([^>]*?)(\/?)>|([^<]+)/g)) {
     if (m[5] !== undefined) {
-      add(decodeEntities(m[5]));
+      add(decodeEntities(m[5].replace(/[ \t\r\n]+/g, " "))); // (ODF's white space runs are one space: more are <text:s>, breaks <text:line-break>)
       continue;
     }
     const [, close, name, attrs, selfClose] = m;

@@ -1,10 +1,13 @@
 // Markdown books (.md): the text as written (markdown reads well as plain text),
-// its paragraphs' soft line breaks made spaces (./unwrap), chapters from #
-// headings, title from the first level-1 heading or front matter.
+// its inline syntax rendered (./md-inline: links' text, images' descriptions,
+// escapes, pandoc's attributes), its paragraphs' soft line breaks made spaces
+// (./unwrap), chapters from # headings, title from the first level-1 heading or
+// front matter.
 import { readTextFile } from "./decode";
 import { markdownChapters, markdownHeadings } from "./chapters";
 import { corrupt, empty } from "./errors";
 import { unwrapMarkdown } from "./unwrap";
+import { renderInline } from "./md-inline";
 import type { Ingested } from "./types";
 
 export function readMd(bytes: Uint8Array): Ingested {
@@ -17,10 +20,12 @@ export function readMd(bytes: Uint8Array): Ingested {
   if (front) {
     title = frontField(front[1], "title");
     author = frontField(front[1], "author");
+    title = title === null ? null : renderInline(title);
+    author = author === null ? null : renderInline(author);
     text = text.slice(front[0].length);
   }
   if (!text.trim()) throw empty("Markdown file");
-  text = unwrapMarkdown(text);
+  text = unwrapMarkdown(renderInline(text).replace(/^(?:[ \t]*\n)+/, ""));
   const chapters = markdownChapters(text);
   title ??= markdownHeadings(text).find((h) => h.level === 1)?.title ?? null;
   return { format: "md", title, author, text, chapters, boilerplateSkipped: false };

@@ -69,10 +69,10 @@ describe("word processors' files as LibreOffice writes them", () => {
     expect(odt.text).toContain("Another[i] and");
   });
 
-  it("automatic numbers (numbered headings, a lettered list, a nested bullet): .odt and .rtf show them as the .docx does", async () => {
+  it("automatic numbers (numbered headings, a lettered list, a nested bullet): .odt, .rtf and .doc show them as the .docx does", async () => {
     const numbered = readDocx(fixture("numbered.docx"));
     expect(numbered.text).toBe("1. Methods\n\nIntro.\n\n1.1 Sampling\n\na) First item\n\nb) Second item\n\n• Sub bullet\n\n1.2 Analysis\n\n2. Results");
-    for (const name of ["numbered.odt", "numbered.rtf"]) {
+    for (const name of ["numbered.odt", "numbered.rtf", "numbered.doc"]) {
       const got = await ingest(name, fixture(name));
       expect({ text: got.text, chapters: got.chapters }).toEqual({ text: numbered.text, chapters: numbered.chapters });
     }
@@ -143,7 +143,7 @@ describe("doc: pieces", () => {
 });
 
 describe("doc: a story's special characters", () => {
-  const read = (text: string) => paragraphs({ text, fcs: new Int32Array(text.length) }, 0, (cp) => `[n@${cp}]`, () => null).map((p) => p.text);
+  const read = (text: string) => paragraphs({ text, fcs: new Int32Array(text.length) }, 0, (cp) => `[n@${cp}]`, () => ({ level: null, label: null })).map((p) => p.text);
 
   it("fields: the code left out, the result kept, nested; a TOC's result left out with its nested fields", () => {
     const f = (code: string, result: string) => `\u0013${code}\u0014${result}\u0015`;

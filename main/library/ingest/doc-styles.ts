@@ -14,7 +14,8 @@
 //                 bytes; the properties: a size byte (0: a second one, the size
 //                 in words), then the style's istd (u16), then property changes
 //                 (sprm u16, its operand's size from its top 3 bits): 0x2640 the
-//                 paragraph's own outline level (0-8; 9 body text)
+//                 paragraph's own outline level (0-8; 9 body text); 0x460B its list
+//                 (1-based, into the list overrides; 0 none) and 0x260A its level there
 // A paragraph's properties are those of the run holding its paragraph mark's FC. A
 // paragraph is a heading by its style, else by its own outline level (LibreOffice
 // writes headings whose style the document does not define so).
@@ -89,9 +90,9 @@ export class ParagraphStyles {
     for (let i = 0; i < n; i++) this.pages.push(v.getUint32(4 * (n + 1) + 4 * i, true) & 0x3fffff);
   }
 
-  /** The style (istd; 0, Normal, when its properties cannot be found) and own outline level (9: none) of the paragraph whose mark is at `fc`. */
-  at(fc: number): { istd: number; outline: number } {
-    const none = { istd: 0, outline: 9 };
+  /** The properties (see ParagraphProps) of the paragraph whose mark is at `fc`; Normal's when they cannot be found. */
+  at(fc: number): ParagraphProps {
+    const none = NORMAL;
     // the bin whose FC range holds fc
     let lo = 0;
     let hi = this.pages.length - 1;
@@ -119,12 +120,12 @@ export class ParagraphStyles {
     const fcs = Array.from({ length: runs + 1 }, (_, i) => v.getUint32(4 * i, true));
     const props = Array.from({ length: runs }, (_, i) => {
       const offset = 2 * b[4 * (runs + 1) + 13 * i];
-      if (!offset) return { istd: 0, outline: 9 };
+      if (!offset) return NORMAL;
       const size = b[offset] === 0 ? 2 * b[offset + 1] : 2 * b[offset] - 1;
       const lead = offset + (b[offset] === 0 ? 2 : 1);
       const end = Math.min(511, lead + size);
-      if (lead + 2 > end) return { istd: 0, outline: 9 };
-      return { istd: v.getUint16(lead, true), outline: outlineLevel(b, lead + 2, end) };
+      if (lead + 2 > end) return NORMAL;
+      return { istd: v.getUint16(lead, true), ...paragraphSprms(b, lead + 2, end) };
     });
     const out = { fcs, runs: props };
     this.cache.set(pn, out);
@@ -132,18 +133,32 @@ export class ParagraphStyles {
   }
 }
 
+/** A paragraph's style, own outline level (9: none), list (ilfo, 1-based; 0: none) and level in it. */
+export interface ParagraphProps {
+  istd: number;
+  outline: number;
+  ilfo: number;
+  ilvl: number;
+}
+
+const NORMAL: ParagraphProps = { istd: 0, outline: 9, ilfo: 0, ilvl: 0 };
+
 interface FkpPage {
   fcs: number[];
-  runs: { istd: number; outline: number }[];
+  runs: ParagraphProps[];
 }
 
 const SPRM_P_OUT_LVL = 0x2640;
+const SPRM_P_ILFO = 0x460b;
+const SPRM_P_ILVL = 0x260a;
 /** Operand sizes by a sprm's top 3 bits (6: variable, its first byte the size). */
 const OPERAND = [1, 1, 2, 4, 2, 2, -1, 3];
 
-/** The outline level a paragraph's property changes in [at, end) set (9: none). */
-function outlineLevel(b: Uint8Array, at: number, end: number): number {
+/** The outline level (9: none), list and list level a paragraph's property changes in [at, end) set. */
+function paragraphSprms(b: Uint8Array, at: number, end: number): Omit<ParagraphProps, "istd"> {
   let level = 9;
+  let ilfo = 0;
+  let ilvl = 0;
   for (let p = at; p + 2 <= end; ) {
     const sprm = b[p] | (b[p + 1] << 8);
     p += 2;
@@ -153,7 +168,9 @@ function outlineLevel(b: Uint8Array, at: number, end: number): number {
       size = 1 + b[p]; // (sprmPChgTabs' own form is rare in paragraph runs; a wrong size ends the scan)
     }
     if (sprm === SPRM_P_OUT_LVL && p < end) level = b[p];
+    else if (sprm === SPRM_P_ILVL && p < end) ilvl = b[p];
+    else if (sprm === SPRM_P_ILFO && p + 1 < end) ilfo = b[p] | (b[p + 1] << 8);
     p += size;
   }
-  return level;
+  return { outline: level, ilfo, ilvl };
 }

@@ -7,6 +7,8 @@
 //                optional one (left out)
 //   headings     by the paragraph's style (./doc-styles): Heading 1-3 (or a style
 //                based on one), Title; else by its own outline level
+//   numbers      a numbered heading's or list item's label ("1.1", "a)", "•";
+//                ./doc-lists), as the .docx reader shows them
 //   fields       0x13 code 0x14 result 0x15: the code is left out, the result
 //                (a date, a page reference's number) stays, but for a TOC's (the
 //                headings again, with page numbers); fields nest
@@ -25,6 +27,7 @@ import { AppError } from "../../ipc/errors";
 import { CompoundFile, isCompoundFile } from "./cfb";
 import { PieceText, readFib, type Fib } from "./doc-fib";
 import { ParagraphStyles, styleLevels } from "./doc-styles";
+import { DocLists } from "./doc-lists";
 import { notesSection, paragraphsBook, type BodyParagraph, type StyleLevel } from "./document-book";
 import { summaryInfo } from "./ole-properties";
 import { readDocx } from "./docx";
@@ -48,6 +51,8 @@ const STYLE_SHEET = 1;
 const FOOTNOTE_REFS = 2;
 const FOOTNOTE_TEXTS = 3;
 const PARAGRAPH_BINS = 13;
+const LISTS = 73;
+const LIST_OVERRIDES = 74;
 const ENDNOTE_TEXTS = 47;
 /** A field's code that makes a table of contents. */
 const TOC_FIELD = /^\s*TOC\b/i;
@@ -74,6 +79,7 @@ export function readDoc(bytes: Uint8Array, opts: IngestOptions = {}): Ingested {
   const pieces = new PieceText(word, table, fib);
   const levels = styleLevels(table, fib.fcLcb(STYLE_SHEET));
   const styles = new ParagraphStyles(word, table, fib.fcLcb(PARAGRAPH_BINS));
+  const lists = new DocLists(table, fib.fcLcb(LISTS), fib.fcLcb(LIST_OVERRIDES));
   const s = fib.stories;
   const footnotes = notesOf(pieces, s.text, s.footnotes, table, fib, FOOTNOTE_TEXTS);
   const endStory = s.text + s.footnotes + s.headers + s.macros + s.comments;
@@ -87,8 +93,8 @@ export function readDoc(bytes: Uint8Array, opts: IngestOptions = {}): Ingested {
     list.push({ mark, paragraphs: notes[list.length] ?? [] });
     return `[${mark}]`;
   }, (fc) => {
-    const { istd, outline } = styles.at(fc);
-    return levels[istd] ?? (outline <= 8 ? outline : null);
+    const { istd, outline, ilfo, ilvl } = styles.at(fc);
+    return { level: levels[istd] ?? (outline <= 8 ? outline : null), label: ilfo ? lists.label(ilfo, ilvl) : null };
   });
   const info = summaryInfo(cf.stream("\u0005SummaryInformation"));
   return paragraphsBook("doc", WHAT, [...body, ...notesSection("Notes", called.foot), ...notesSection("Endnotes", called.end)], info, opts);
@@ -97,21 +103,23 @@ export function readDoc(bytes: Uint8Array, opts: IngestOptions = {}): Ingested {
 /**
  * A story's paragraphs (see the file comment). `cpBase`: the story's first character position;
  * `noteMark(cp)`: the text for a note's mark there (null: the mark is dropped, in a note's own
- * story); `levelAt(fc)`: a paragraph's level by its mark's FC.
+ * story); `at(fc)`: a paragraph's level and automatic number by its mark's FC (read when the
+ * mark is, so numbers are counted in the text's order).
  */
 export function paragraphs(
   { text, fcs }: { text: string; fcs: Int32Array },
   cpBase: number,
   noteMark: ((cp: number) => string) | null,
-  levelAt: (fc: number) => StyleLevel,
+  at: (fc: number) => { level: StyleLevel; label: string | null },
 ): BodyParagraph[] {
   const out: BodyParagraph[] = [];
   let cur = "";
   // per open field: the part being read (a TOC's result is hidden as a code is), its code so far
   const fields: { part: "code" | "result" | "hidden"; code: string }[] = [];
   let inCode = 0;
-  const end = (level: StyleLevel) => {
-    out.push({ level, text: cur.trim() });
+  const end = (level: StyleLevel, label: string | null = null) => {
+    const body = cur.trim();
+    out.push({ level, text: label && body ? `${label} ${body}` : body });
     cur = "";
   };
   for (let i = 0; i < text.length; i++) {
@@ -134,7 +142,10 @@ export function paragraphs(
       if (top?.part === "code" && top.code.length < MAX_FIELD_CODE) top.code += text[i];
     }
     if (c === 0x13 || c === 0x14 || c === 0x15 || inCode) continue;
-    if (c === 0x0d) end(levelAt(fcs[i]));
+    if (c === 0x0d) {
+      const p = at(fcs[i]);
+      end(p.level, p.label);
+    }
     else if (c === 0x07 || c === 0x0c || c === 0x0e) end(null);
     else if (c === 0x0b) cur += "\n";
     else if (c === 0x1e) cur += "-";
@@ -156,7 +167,7 @@ function notesOf(pieces: PieceText, from: number, length: number, table: Uint8Ar
   return cuts.map((start, i) => {
     const stop = i + 1 < cuts.length ? cuts[i + 1] : story.text.length;
     const part = { text: story.text.slice(start, stop), fcs: story.fcs.subarray(start, stop) };
-    return paragraphs(part, from + start, null, () => null);
+    return paragraphs(part, from + start, null, () => ({ level: null, label: null }));
   });
 }
 

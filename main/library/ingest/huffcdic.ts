@@ -75,15 +75,20 @@ export class HuffCdic {
 
   /** A record's bytes expanded; `limit` bounds what it may grow to. */
   expand(data: Uint8Array, limit: number): Uint8Array {
-    const out: Uint8Array[] = [];
+    return this.expanded(data, 0, limit, "a text record expands past its size");
+  }
+
+  /** Bytes expanded at a depth of nesting, at most `limit` of them (else CORRUPT_FILE saying `tooLarge`). */
+  private expanded(data: Uint8Array, depth: number, limit: number, tooLarge: string): Uint8Array {
+    const parts: Uint8Array[] = [];
     let size = 0;
-    const emit = (b: Uint8Array) => {
+    const collect = (b: Uint8Array) => {
       size += b.length;
-      if (size > limit) throw corrupt(WHAT, "a text record expands past its size");
-      out.push(b);
+      if (size > limit) throw corrupt(WHAT, tooLarge);
+      parts.push(b);
     };
-    this.walk(data, emit, 0, limit);
-    return Buffer.concat(out, size);
+    this.walk(data, collect, depth, limit);
+    return Buffer.concat(parts, size);
   }
 
   /** Emits each code's phrase; a phrase expanded here may grow to `limit` at most. */
@@ -106,15 +111,7 @@ export class HuffCdic {
       if (!phrase.plain) {
         if (phrase.open) throw corrupt(WHAT, "a compressed phrase contains itself");
         phrase.open = true;
-        const parts: Uint8Array[] = [];
-        let size = 0;
-        const collect = (b: Uint8Array) => {
-          size += b.length;
-          if (size > limit) throw corrupt(WHAT, "a compressed phrase expands past a record's size");
-          parts.push(b);
-        };
-        this.walk(phrase.bytes, collect, depth + 1, limit);
-        phrase.bytes = Buffer.concat(parts, size);
+        phrase.bytes = this.expanded(phrase.bytes, depth + 1, limit, "a compressed phrase expands past a record's size");
         phrase.plain = true;
         phrase.open = false;
       }

@@ -79,7 +79,7 @@ export function readRtf(bytes: Uint8Array, opts: IngestOptions = {}): Ingested {
   const defaultFont = Number(/\\deff(\d+)/.exec(src.slice(0, 512))?.[1] ?? NaN);
   const body: BodyParagraph[] = [];
   const notes: { kind: "foot" | "end"; mark: string; paragraphs: BodyParagraph[] }[] = []; // in the order called
-  const numbered = (kind: "foot" | "end") => String(notes.filter((x) => x.kind === kind).length);
+  const counted = { foot: 0, end: 0 }; // notes of each kind so far: a new one's number
   let state: GroupState = { skip: false, hidden: false, deleted: false, uc: 1, footnote: false, font: Number.isNaN(defaultFont) ? null : defaultFont, label: false };
   const symbolFonts = symbolFontsOf(src);
   const stack: GroupState[] = [];
@@ -203,7 +203,7 @@ export function readRtf(bytes: Uint8Array, opts: IngestOptions = {}): Ingested {
     else if (word === "footnote" && (wasGroupStart || wasStarred)) {
       // its mark where it stands (numbered in order, as \chftn shows it), its text apart until its group ends
       flushBytes();
-      const mark = String(Number(numbered("foot")) + 1);
+      const mark = String(++counted.foot);
       if (!state.hidden && !state.deleted) para.text += `[${mark}]`;
       notes.push({ kind: "foot", mark, paragraphs: [] });
       cited.push(para);
@@ -214,7 +214,8 @@ export function readRtf(bytes: Uint8Array, opts: IngestOptions = {}): Ingested {
       const note = notes[notes.length - 1];
       const old = `[${note.mark}]`;
       note.kind = "end";
-      note.mark = numbered("end");
+      counted.foot--; // (its number is the next footnote's)
+      note.mark = String(++counted.end);
       const c = cited[cited.length - 1];
       const at = c.text.lastIndexOf(old);
       if (at >= 0) c.text = c.text.slice(0, at) + `[${note.mark}]` + c.text.slice(at + old.length);

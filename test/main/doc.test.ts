@@ -62,6 +62,13 @@ describe("word processors' files as LibreOffice writes them", () => {
     }
   });
 
+  it("the PDF LibreOffice exports: chapters from its outline, nested entries too, where their headings are", async () => {
+    const pdf = await ingest("ledger.pdf", fixture("ledger.pdf"));
+    const headings = docx.chapters.map((c) => c.title).filter((t) => /^Chapter|^A letter/.test(t));
+    expect(pdf.chapters.map((c) => c.title)).toEqual(headings);
+    for (const c of pdf.chapters) expect(pdf.text.slice(c.start, c.start + c.title.length)).toBe(c.title);
+  });
+
   it(".odt reads as the .docx does, its endnote marked with its own citation (LibreOffice's \"i\")", async () => {
     const odt = await ingest("ledger.odt", fixture("ledger.odt"));
     expect(odt.chapters).toEqual(docx.chapters);

@@ -298,6 +298,36 @@ describe("pdf layout: an outline's chapters", () => {
   });
 });
 
+describe("pdf layout: a nested outline", () => {
+  it("entries nested to depth 3 are chapters (deeper ones not); a part and its first chapter at one place are one, named by both", async () => {
+    const body = (y: number, n: number) => Array.from({ length: n }, (_, i) => ({ text: `A line of the story, number ${i + 1}.`, x: 72, y: y - 14 * i }));
+    const pdf = pdfFile(
+      [
+        textPage([{ text: "Part One", x: 250, y: 720, size: 18 }, { text: "Chapter 1", x: 250, y: 680, size: 14 }, ...body(650, 5)]),
+        textPage([{ text: "Section 1.1", x: 72, y: 720, size: 12 }, ...body(700, 3), { text: "Chapter 2", x: 250, y: 560, size: 14 }, ...body(520, 3)]),
+      ],
+      "",
+      [
+        {
+          title: "Part One",
+          page: 0,
+          top: 740,
+          children: [
+            { title: "Chapter 1", page: 0, top: 740, children: [{ title: "Section 1.1", page: 1, top: 735, children: [{ title: "Too deep", page: 1, top: 700 }] }] },
+            { title: "Chapter 2", page: 1, top: 575 },
+          ],
+        },
+      ],
+    );
+    const d = await ingest("nested.pdf", pdf);
+    expect(d.chapters.map((c) => [c.title, d.text.slice(c.start, c.start + 9)])).toEqual([
+      ["Part One · Chapter 1", "Part One\n"],
+      ["Section 1.1", "Section 1"],
+      ["Chapter 2", "Chapter 2"],
+    ]);
+  });
+});
+
 describe.skipIf(!data)("pdf layout: Alice's PDF against its plain-text edition", () => {
   const book = (f: string) => new Uint8Array(fs.readFileSync(path.join(data!, "books", f)));
   const body = (t: string) => t.slice(t.indexOf("Alice was beginning to get very tired"));

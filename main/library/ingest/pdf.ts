@@ -1,11 +1,12 @@
 // PDF books through pdfjs-dist's text layer (legacy build: runs in plain Node
 // without a DOM), its printed lines joined back into paragraphs across pages
 // (./pdf-layout); chapters come from the
-// outline when the PDF has one (mapped to the line its entry points at), else from
+// outline when the PDF has one (its entries to depth 3, each mapped to the line it
+// points at), else from
 // headings in the text. Scans without a text layer are refused as empty; a file
 // whose streams unpack past a cap is refused first (./pdf-size).
 import { stripGutenbergChapters } from "./gutenberg";
-import { findChapters } from "./chapters";
+import { deepestListedLevel, findChapters } from "./chapters";
 import { corrupt, empty, encrypted } from "./errors";
 import { checkPdfInflatedSize } from "./pdf-size";
 import { layOut, type LaidOut } from "./pdf-layout";
@@ -85,21 +86,48 @@ export function pdfAuthor(infoAuthor: string | undefined, text: string): string 
 
 type PdfDoc = Awaited<ReturnType<PdfJs["getDocument"]>["promise"]>;
 
+type OutlineItem = NonNullable<Awaited<ReturnType<PdfDoc["getOutline"]>>>[number];
+
+/** Outline entries nested deeper than this are not chapters (as headings past <h3> are not). */
+const MAX_OUTLINE_DEPTH = 3;
+
+/**
+ * The outline's entries as chapters, nested ones too (depths 1-3, the deepest left out when
+ * there are more than the reader lists, as headings are): entries that point at one place (a
+ * part and its first chapter) are one chapter named by both ("Part One · Chapter 1").
+ */
 async function outlineChapters(doc: PdfDoc, laid: LaidOut): Promise<Chapter[]> {
   const outline = await doc.getOutline().catch(() => null);
   if (!outline) return [];
-  const out: Chapter[] = [];
-  for (const item of outline) {
+  const flat: { item: OutlineItem; depth: number }[] = [];
+  const walk = (items: OutlineItem[], depth: number) => {
+    for (const item of items) {
+      flat.push({ item, depth });
+      if (depth < MAX_OUTLINE_DEPTH && item.items?.length) walk(item.items, depth + 1);
+    }
+  };
+  walk(outline, 1);
+  const deepest = deepestListedLevel(flat.map((f) => f.depth));
+  const found: (Chapter & { order: number })[] = [];
+  for (const [order, { item, depth }] of flat.entries()) {
+    if (depth > deepest) continue;
     try {
       const dest = typeof item.dest === "string" ? await doc.getDestination(item.dest) : item.dest;
       if (!dest || typeof dest[0] !== "object") continue;
       const pageIndex = await doc.getPageIndex(dest[0] as never);
-      out.push({ title: item.title.trim(), start: destinationOffset(laid, pageIndex, destinationTop(dest)) });
+      found.push({ title: item.title.trim(), start: destinationOffset(laid, pageIndex, destinationTop(dest)), order });
     } catch {
       /* an outline entry pointing nowhere is skipped */
     }
   }
-  return out.sort((a, b) => a.start - b.start);
+  found.sort((a, b) => a.start - b.start || a.order - b.order);
+  const out: Chapter[] = [];
+  for (const c of found) {
+    const last = out[out.length - 1];
+    if (last && last.start === c.start && last.title.split(" · ").length < MAX_OUTLINE_DEPTH) last.title = `${last.title} · ${c.title}`;
+    else if (!last || last.start !== c.start) out.push({ title: c.title, start: c.start });
+  }
+  return out;
 }
 
 /** How high on its page a destination points ([page, /XYZ, left, top, zoom], /FitH or /FitBH top), or null. */

@@ -1,11 +1,12 @@
 // Small PDF files written for the tests: pages drawn by content streams given
 // here, with a Helvetica font resource (/F1), read back by pdfjs.
 
-/** An outline entry: its title, the page (0-based) and how high on it (/XYZ top; null: /Fit) it points. */
+/** An outline entry: its title, the page (0-based) and how high on it (/XYZ top; null: /Fit) it points; entries nested under it. */
 export interface OutlineEntry {
   title: string;
   page: number;
   top: number | null;
+  children?: OutlineEntry[];
 }
 
 /**
@@ -28,13 +29,22 @@ export function pdfFile(pages: string[], filter = "", outline: OutlineEntry[] = 
     "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
   ];
   if (outline.length) {
-    const entry = (i: number) => outlines + 1 + i;
-    objs.push(`<< /Type /Outlines /First ${entry(0)} 0 R /Last ${entry(outline.length - 1)} 0 R /Count ${outline.length} >>`);
-    outline.forEach((o, i) => {
-      const dest = o.top === null ? `[${page(o.page)} 0 R /Fit]` : `[${page(o.page)} 0 R /XYZ 0 ${o.top} 0]`;
-      const links = `${i > 0 ? ` /Prev ${entry(i - 1)} 0 R` : ""}${i + 1 < outline.length ? ` /Next ${entry(i + 1)} 0 R` : ""}`;
-      objs.push(`<< /Title (${esc(o.title)}) /Parent ${outlines} 0 R${links} /Dest ${dest} >>`);
-    });
+    // every entry's object number, in pre-order after the outline's root
+    const numbers = new Map<OutlineEntry, number>();
+    let next = outlines + 1;
+    const number = (list: OutlineEntry[]) => list.forEach((o) => (numbers.set(o, next++), number(o.children ?? [])));
+    number(outline);
+    const entries: string[] = [];
+    const write = (list: OutlineEntry[], parent: number) =>
+      list.forEach((o, i) => {
+        const dest = o.top === null ? `[${page(o.page)} 0 R /Fit]` : `[${page(o.page)} 0 R /XYZ 0 ${o.top} 0]`;
+        const links = `${i > 0 ? ` /Prev ${numbers.get(list[i - 1])} 0 R` : ""}${i + 1 < list.length ? ` /Next ${numbers.get(list[i + 1])} 0 R` : ""}`;
+        const kids = o.children?.length ? ` /First ${numbers.get(o.children[0])} 0 R /Last ${numbers.get(o.children[o.children.length - 1])} 0 R /Count ${o.children.length}` : "";
+        entries[numbers.get(o)! - outlines - 1] = `<< /Title (${esc(o.title)}) /Parent ${parent} 0 R${links}${kids} /Dest ${dest} >>`;
+        write(o.children ?? [], numbers.get(o)!);
+      });
+    write(outline, outlines);
+    objs.push(`<< /Type /Outlines /First ${numbers.get(outline[0])} 0 R /Last ${numbers.get(outline[outline.length - 1])} 0 R /Count ${outline.length} >>`, ...entries);
   }
   let s = "%PDF-1.4\n";
   const offsets: number[] = [];

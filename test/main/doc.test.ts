@@ -85,6 +85,11 @@ describe("word processors' files as LibreOffice writes them", () => {
     }
   });
 
+  it("tracked changes and hidden text: the deletion and the hidden span left out, the insertion kept, in all four formats", async () => {
+    for (const ext of ["doc", "docx", "rtf", "odt"])
+      expect((await ingest(`revisions.${ext}`, fixture(`revisions.${ext}`))).text).toBe("Kept text, then inserted words and visible end.");
+  });
+
   it("a .doc named .docx, and a .docx, an .rtf, a web page or plain text named .doc, are read as what they are", () => {
     expect(readDocx(fixture("ledger.doc"))).toEqual(readDoc(fixture("ledger.doc")));
     expect(readDoc(fixture("ledger.docx"))).toEqual(docx);
@@ -150,7 +155,7 @@ describe("doc: pieces", () => {
 });
 
 describe("doc: a story's special characters", () => {
-  const read = (text: string) => paragraphs({ text, fcs: new Int32Array(text.length) }, 0, (cp) => `[n@${cp}]`, () => ({ level: null, label: null })).map((p) => p.text);
+  const read = (text: string) => paragraphs({ text, fcs: new Int32Array(text.length) }, 0, () => true, (cp) => `[n@${cp}]`, () => ({ level: null, label: null })).map((p) => p.text);
 
   it("fields: the code left out, the result kept, nested; a TOC's result left out with its nested fields", () => {
     const f = (code: string, result: string) => `\u0013${code}\u0014${result}\u0015`;

@@ -17,8 +17,9 @@
 //                listed after the text under "Notes" and "Endnotes" (which calls
 //                are footnotes: the footnote references' positions, FIB pair 2;
 //                where each note starts: pairs 3 and 47)
-//   left out     headers, footers, comments, text boxes (stories of their own),
-//                pictures (0x01, 0x08)
+//   left out     deleted revisions and hidden text (./doc-characters); headers,
+//                footers, comments, text boxes (stories of their own), pictures
+//                (0x01, 0x08)
 // Title and author: the summary information's (./ole-properties). Refused: an
 // encrypted document `ENCRYPTED`; Word 6 and 95 files `UNSUPPORTED_FORMAT`. An RTF,
 // a .docx, a web page or plain text named .doc (Word saves all of them so) is read
@@ -28,6 +29,7 @@ import { CompoundFile, isCompoundFile } from "./cfb";
 import { PieceText, readFib, type Fib } from "./doc-fib";
 import { ParagraphStyles, styleLevels } from "./doc-styles";
 import { DocLists } from "./doc-lists";
+import { LeftOutCharacters } from "./doc-characters";
 import { notesSection, paragraphsBook, type BodyParagraph, type StyleLevel } from "./document-book";
 import { summaryInfo } from "./ole-properties";
 import { readDocx } from "./docx";
@@ -50,6 +52,7 @@ const WORD_97 = 0xc1;
 const STYLE_SHEET = 1;
 const FOOTNOTE_REFS = 2;
 const FOOTNOTE_TEXTS = 3;
+const CHARACTER_BINS = 12;
 const PARAGRAPH_BINS = 13;
 const LISTS = 73;
 const LIST_OVERRIDES = 74;
@@ -80,14 +83,16 @@ export function readDoc(bytes: Uint8Array, opts: IngestOptions = {}): Ingested {
   const levels = styleLevels(table, fib.fcLcb(STYLE_SHEET));
   const styles = new ParagraphStyles(word, table, fib.fcLcb(PARAGRAPH_BINS));
   const lists = new DocLists(table, fib.fcLcb(LISTS), fib.fcLcb(LIST_OVERRIDES));
+  const leftOut = new LeftOutCharacters(word, table, fib.fcLcb(CHARACTER_BINS));
+  const shown = (fc: number) => !leftOut.at(fc);
   const s = fib.stories;
-  const footnotes = notesOf(pieces, s.text, s.footnotes, table, fib, FOOTNOTE_TEXTS);
+  const footnotes = notesOf(pieces, s.text, s.footnotes, table, fib, FOOTNOTE_TEXTS, shown);
   const endStory = s.text + s.footnotes + s.headers + s.macros + s.comments;
-  const endnotes = notesOf(pieces, endStory, s.endnotes, table, fib, ENDNOTE_TEXTS);
+  const endnotes = notesOf(pieces, endStory, s.endnotes, table, fib, ENDNOTE_TEXTS, shown);
   const footnoteRefs = new Set(plcPositions(table, fib.fcLcb(FOOTNOTE_REFS), 2));
   // footnotes and endnotes numbered apart, each in the order called, as Word numbers them
   const called = { foot: [] as Note[], end: [] as Note[] };
-  const body = paragraphs(pieces.slice(0, s.text), 0, (cp) => {
+  const body = paragraphs(pieces.slice(0, s.text), 0, shown, (cp) => {
     const [list, notes] = footnoteRefs.has(cp) ? [called.foot, footnotes] : [called.end, endnotes];
     const mark = String(list.length + 1);
     list.push({ mark, paragraphs: notes[list.length] ?? [] });
@@ -102,13 +107,16 @@ export function readDoc(bytes: Uint8Array, opts: IngestOptions = {}): Ingested {
 
 /**
  * A story's paragraphs (see the file comment). `cpBase`: the story's first character position;
- * `noteMark(cp)`: the text for a note's mark there (null: the mark is dropped, in a note's own
+ * `shown(fc)`: whether the character stored there is text (not deleted, not hidden: a hidden
+ * paragraph mark joins its paragraph to the next, as Word shows it); `noteMark(cp)`: the text
+ * for a note's mark there (null: the mark is dropped, in a note's own
  * story); `at(fc)`: a paragraph's level and automatic number by its mark's FC (read when the
  * mark is, so numbers are counted in the text's order).
  */
 export function paragraphs(
   { text, fcs }: { text: string; fcs: Int32Array },
   cpBase: number,
+  shown: (fc: number) => boolean,
   noteMark: ((cp: number) => string) | null,
   at: (fc: number) => { level: StyleLevel; label: string | null },
 ): BodyParagraph[] {
@@ -141,7 +149,7 @@ export function paragraphs(
     } else if (inCode) {
       if (top?.part === "code" && top.code.length < MAX_FIELD_CODE) top.code += text[i];
     }
-    if (c === 0x13 || c === 0x14 || c === 0x15 || inCode) continue;
+    if (c === 0x13 || c === 0x14 || c === 0x15 || inCode || !shown(fcs[i])) continue;
     if (c === 0x0d) {
       const p = at(fcs[i]);
       end(p.level, p.label);
@@ -159,7 +167,7 @@ export function paragraphs(
 }
 
 /** A note story's notes, each its paragraphs; where each starts from its text PLC, else at each 0x02. */
-function notesOf(pieces: PieceText, from: number, length: number, table: Uint8Array, fib: Fib, pair: number): BodyParagraph[][] {
+function notesOf(pieces: PieceText, from: number, length: number, table: Uint8Array, fib: Fib, pair: number, shown: (fc: number) => boolean): BodyParagraph[][] {
   if (!length) return [];
   const starts = plcPositions(table, fib.fcLcb(pair), 0).filter((cp) => cp < length);
   const story = pieces.slice(from, from + length);
@@ -167,7 +175,7 @@ function notesOf(pieces: PieceText, from: number, length: number, table: Uint8Ar
   return cuts.map((start, i) => {
     const stop = i + 1 < cuts.length ? cuts[i + 1] : story.text.length;
     const part = { text: story.text.slice(start, stop), fcs: story.fcs.subarray(start, stop) };
-    return paragraphs(part, from + start, null, () => ({ level: null, label: null }));
+    return paragraphs(part, from + start, shown, null, () => ({ level: null, label: null }));
   });
 }
 

@@ -100,7 +100,7 @@ export function readOdtNumbering(...xmls: (string | undefined)[]): OdtNumbering 
 }
 
 /** Each element of this name: its attributes and inner markup. Each opener's closer is searched once, and past one left open the search ends: linear. */
-function* elements(xml: string, name: string): Generator<{ attrs: string | null; inner: string }> {
+export function* elements(xml: string, name: string): Generator<{ attrs: string | null; inner: string }> {
   const open = new RegExp(`<${name}\\b([^>]*)>`, "g");
   const closer = `</${name}>`;
   for (let m = open.exec(xml); m; m = open.exec(xml)) {

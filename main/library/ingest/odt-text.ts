@@ -7,12 +7,13 @@
 // list items' numbers and bullets (./odt-numbering), as a Word document's show.
 // Left out: tracked changes' removed text (<text:tracked-changes>), comments
 // (<office:annotation>), the table of contents and other generated indexes (the
-// headings again with page numbers), hidden paragraphs and text, ruby's reading
+// headings again with page numbers), hidden paragraphs and text (and spans in a
+// style that hides them: text:display="none"), ruby's reading
 // aids (<text:ruby-text>), shapes' and frames' alternative text (<svg:title>,
 // <svg:desc>).
 import { prefixFor, type BodyParagraph, type StyleLevel } from "./document-book";
 import { decodeEntities } from "./html-text";
-import { Counts, type OdtNumbering } from "./odt-numbering";
+import { Counts, elements, type OdtNumbering } from "./odt-numbering";
 
 const NS = {
   text: "urn:oasis:names:tc:opendocument:xmlns:text:1.0",
@@ -20,6 +21,21 @@ const NS = {
   style: "urn:oasis:names:tc:opendocument:xmlns:style:1.0",
   svg: "urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0",
 };
+
+/** Text styles that hide what is set in them (text:display="none"; content.xml's automatic styles, styles.xml's). */
+export function hiddenTextStyles(...xmls: (string | undefined)[]): Set<string> {
+  const hidden = new Set<string>();
+  for (const xml of xmls) {
+    if (!xml) continue;
+    const st = prefixFor(xml, [NS.style], "style");
+    const t = prefixFor(xml, [NS.text], "text");
+    for (const { attrs, inner } of elements(xml, `${st}:style`)) {
+      const name = attrs === null ? null : new RegExp(`${st}:name\\s*=\\s*"([^"]*)"`).exec(attrs)?.[1];
+      if (name && new RegExp(`<${st}:text-properties\\b[^>]*\\b${t}:display\\s*=\\s*"none"`).test(inner)) hidden.add(name);
+    }
+  }
+  return hidden;
+}
 
 /** Paragraph styles' display names and parents (content.xml's automatic styles, styles.xml's). */
 export function odtStyles(...xmls: (string | undefined)[]): (name: string) => StyleLevel {
@@ -52,6 +68,7 @@ export function odtParagraphs(
   xml: string,
   styleLevel: (name: string) => StyleLevel,
   numbering: OdtNumbering = { outline: [], lists: new Map() },
+  hiddenStyles: Set<string> = new Set(),
 ): { paragraphs: BodyParagraph[]; notes: OdtNote[] } {
   const t = prefixFor(xml, [NS.text], "text");
   const office = prefixFor(xml, [NS.office], "office");
@@ -65,6 +82,7 @@ export function odtParagraphs(
   const noteStack: OdtNote[] = [];
   let skip = 0; // depth inside what is not the text
   let inCitation = false;
+  const spans: boolean[] = []; // per open <text:span>: whether its style hides it
   // numbering: the headings' counts; the lists open (their counts, the level inside them);
   // lists by xml:id and the last of each style (to continue); the label the next paragraph shows
   const headings = new Counts(numbering.outline);
@@ -91,6 +109,16 @@ export function odtParagraphs(
     const [, close, name, attrs, selfClose] = m;
     if (skipped.has(name)) {
       if (!selfClose) skip += close ? -1 : 1;
+      continue;
+    }
+    if (name === `${t}:span` && !selfClose) {
+      // a span in a hiding style: what it holds is left out, to its own end
+      if (close) skip -= spans.pop() ? 1 : 0;
+      else {
+        const hides = hiddenStyles.has(attr(attrs, `${t}:style-name`) ?? "");
+        spans.push(hides);
+        if (hides) skip++;
+      }
       continue;
     }
     if (skip) continue;

@@ -9,7 +9,7 @@
 import { unzipSync, strFromU8 } from "fflate";
 import { checkZip } from "./zip-size";
 import { notesSection, paragraphsBook, xmlField } from "./document-book";
-import { odtParagraphs, odtStyles, type OdtNote } from "./odt-text";
+import { hiddenTextStyles, odtParagraphs, odtStyles, type OdtNote } from "./odt-text";
 import { readOdtNumbering } from "./odt-numbering";
 import { corrupt, encrypted } from "./errors";
 import type { IngestOptions, Ingested } from "./types";
@@ -33,7 +33,8 @@ export function readOdt(bytes: Uint8Array, opts: IngestOptions = {}): Ingested {
   const content = text("content.xml");
   if (content === undefined) throw corrupt(WHAT, "no content.xml");
 
-  const { paragraphs, notes } = odtParagraphs(content, odtStyles(text("styles.xml"), content), readOdtNumbering(text("styles.xml"), content));
+  const styles = text("styles.xml");
+  const { paragraphs, notes } = odtParagraphs(content, odtStyles(styles, content), readOdtNumbering(styles, content), hiddenTextStyles(styles, content));
   const listed = (kind: OdtNote["kind"], heading: string) =>
     notesSection(heading, notes.filter((n) => n.kind === kind).map((n) => ({ mark: n.citation.trim(), paragraphs: n.paragraphs })));
   const all = [...paragraphs, ...listed("footnote", "Notes"), ...listed("endnote", "Endnotes")];

@@ -90,6 +90,15 @@ describe("word processors' files as LibreOffice writes them", () => {
       expect((await ingest(`revisions.${ext}`, fixture(`revisions.${ext}`))).text).toBe("Kept text, then inserted words and visible end.");
   });
 
+  it("comments, a header and footer, bookmarks, a two-paragraph note, a spanning cell, a list in a cell: all four formats read alike", async () => {
+    const texts = await Promise.all(["doc", "docx", "rtf", "odt"].map(async (ext) => (await ingest(`extras.${ext}`, fixture(`extras.${ext}`))).text));
+    expect(texts[0]).toBe(
+      "Before a comment and after it.\n\nA bookmarked word, see bookmarked.\n\nA note[1] with two paragraphs.\n\nSpanning cell\n\nLeft\n\n• In a cell list\n\nRight\n\n" +
+        "Soft break, a tab here, a non breaking space, em — dash.\n\nLast line.\n\nNotes\n\n[1] First paragraph of the note.\n\nSecond paragraph of the note.",
+    );
+    expect(texts.slice(1)).toEqual([texts[0], texts[0], texts[0]]);
+  });
+
   it("a .doc named .docx, and a .docx, an .rtf, a web page or plain text named .doc, are read as what they are", () => {
     expect(readDocx(fixture("ledger.doc"))).toEqual(readDoc(fixture("ledger.doc")));
     expect(readDoc(fixture("ledger.docx"))).toEqual(docx);

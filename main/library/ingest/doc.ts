@@ -150,11 +150,11 @@ export function paragraphs(
       if (top?.part === "code" && top.code.length < MAX_FIELD_CODE) top.code += text[i];
     }
     if (c === 0x13 || c === 0x14 || c === 0x15 || inCode || !shown(fcs[i])) continue;
-    if (c === 0x0d) {
+    if (c === 0x0d || c === 0x07) {
+      // (a cell's last paragraph ends at the cell's mark, with the paragraph's properties)
       const p = at(fcs[i]);
       end(p.level, p.label);
-    }
-    else if (c === 0x07 || c === 0x0c || c === 0x0e) end(null);
+    } else if (c === 0x0c || c === 0x0e) end(null);
     else if (c === 0x0b) cur += "\n";
     else if (c === 0x1e) cur += "-";
     else if (c === 0x09) cur += " ";

@@ -99,6 +99,7 @@ export function readRtf(bytes: Uint8Array, opts: IngestOptions = {}): Ingested {
   };
   const add = (t: string) => {
     flushBytes();
+    if (state.label) t = t.replace(/[\ue000-\uf8ff]/g, "\u2022"); // a bullet in a symbol font's private-use character
     if (skipChars > 0) {
       const n = Math.min(skipChars, t.length);
       skipChars -= n;

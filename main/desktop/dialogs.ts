@@ -15,7 +15,7 @@ export function nativeDialogs(win: () => BrowserWindow | null): Dialogs {
       const opts = {
         title: "Open books",
         properties: ["openFile" as const, "multiSelections" as const],
-        filters: [{ name: "Books", extensions: ["txt", "md", "markdown", "epub", "pdf", "html", "htm", "xhtml", "mhtml", "mht", "doc", "docx", "odt", "fb2", "zip", "rtf", "mobi", "azw3", "azw", "prc"] }],
+        filters: [{ name: "Books", extensions: ["txt", "md", "markdown", "epub", "pdf", "html", "htm", "xhtml", "mhtml", "mht", "doc", "docx", "docm", "fodt", "odt", "fb2", "zip", "rtf", "mobi", "azw3", "azw", "prc"] }],
       };
       const r = w ? await dialog.showOpenDialog(w, opts) : await dialog.showOpenDialog(opts);
       // the core reads them (book-file.ts): asynchronously, each checked on its own

@@ -15,6 +15,7 @@ import { PieceText, readFib } from "../../main/library/ingest/doc-fib";
 import { readDocx } from "../../main/library/ingest/docx";
 import { readRtf } from "../../main/library/ingest/rtf";
 import { readTxt } from "../../main/library/ingest/txt";
+import { readFodt } from "../../main/library/ingest/odt";
 import { ingest } from "../../main/library/ingest";
 import { importFile } from "../../main/app/import";
 import { Library } from "../../main/library";
@@ -97,6 +98,16 @@ describe("word processors' files as LibreOffice writes them", () => {
         "Soft break, a tab here, a non breaking space, em — dash.\n\nLast line.\n\nNotes\n\n[1] First paragraph of the note.\n\nSecond paragraph of the note.",
     );
     expect(texts.slice(1)).toEqual([texts[0], texts[0], texts[0]]);
+  });
+
+  it("each flat OpenDocument source (.fodt) reads as the .odt LibreOffice saved from it", async () => {
+    for (const [source, saved] of [["source.fodt", "ledger.odt"], ["numbered.fodt", "numbered.odt"], ["revisions.fodt", "revisions.odt"], ["extras.fodt", "extras.odt"]]) {
+      const flat = await ingest(source, fixture(source));
+      const odt = await ingest(saved, fixture(saved));
+      expect({ source, text: flat.text, chapters: flat.chapters }).toEqual({ source, text: odt.text, chapters: odt.chapters });
+    }
+    expect(code(() => readFodt(Buffer.from(`<?xml version="1.0"?><office:document xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" office:mimetype="application/vnd.oasis.opendocument.spreadsheet"/>`)))).toMatch(/^CORRUPT_FILE: .*spreadsheet/);
+    expect(code(() => readFodt(Buffer.from("<html><body>not one</body></html>")))).toMatch(/^CORRUPT_FILE: .*office:document/);
   });
 
   it("a .doc named .docx, and a .docx, an .rtf, a web page or plain text named .doc, are read as what they are", () => {

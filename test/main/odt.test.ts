@@ -89,7 +89,7 @@ describe("odt: what is the text", () => {
     ].join("");
     const got = readOdt(odt(body));
     expect(got.text).toBe(
-      "Chapter One\n\nTwo words and a tab. A claim.[1] More.[i]\n\nFirst item\n\nSecond item\n\nCell A\n\nCell B\n\nWrapped in the file\na break\n\nAfter the picture; A & B.\n\nDeep heading\n\n漢字です。\n\nNotes\n\n[1] The source.\n\nEndnotes\n\n[i] An endnote.",
+      "Chapter One\n\nTwo words and a tab. A claim.[1] More.[i]\n\n• First item\n\n• Second item\n\nCell A\n\nCell B\n\nWrapped in the file\na break\n\nAfter the picture; A & B.\n\nDeep heading\n\n漢字です。\n\nNotes\n\n[1] The source.\n\nEndnotes\n\n[i] An endnote.",
     );
     expect(got.chapters.map((c) => c.title)).toEqual(["Chapter One", "Notes", "Endnotes"]);
     expect(got.title).toBe("Chapter One");

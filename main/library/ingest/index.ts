@@ -10,7 +10,7 @@ import { readPdf } from "./pdf";
 import { readHtml } from "./html";
 import { readMhtml } from "./mhtml";
 import { readDocx } from "./docx";
-import { readOdt } from "./odt";
+import { readFodt, readOdt } from "./odt";
 import { readFb2, readFb2Zip } from "./fb2";
 import { readRtf } from "./rtf";
 import { readMobi } from "./mobi";
@@ -33,8 +33,10 @@ const READERS: Record<string, (b: Uint8Array, o: IngestOptions) => Ingested | Pr
   ".mhtml": readMhtml,
   ".mht": readMhtml,
   ".docx": readDocx,
+  ".docm": readDocx,
   ".doc": readDoc,
   ".odt": readOdt,
+  ".fodt": readFodt,
   ".fb2": readFb2,
   ".fb2.zip": readFb2Zip,
   ".rtf": readRtf,

@@ -57,6 +57,9 @@ export class Counts {
   }
 }
 
+/** The levels of a list without a style: bullets. */
+export const BULLETED: LevelStyle[] = Array.from({ length: MAX_LEVELS + 1 }, () => ({ format: null, bullet: "\u2022", prefix: "", suffix: "", display: 1, start: 1 }));
+
 export interface OdtNumbering {
   /** The outline style's levels (headings), by level. */
   outline: LevelStyle[];

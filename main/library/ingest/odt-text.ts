@@ -13,7 +13,7 @@
 // <svg:desc>).
 import { prefixFor, type BodyParagraph, type StyleLevel } from "./document-book";
 import { decodeEntities } from "./html-text";
-import { Counts, elements, type OdtNumbering } from "./odt-numbering";
+import { BULLETED, Counts, elements, type OdtNumbering } from "./odt-numbering";
 
 const NS = {
   text: "urn:oasis:names:tc:opendocument:xmlns:text:1.0",
@@ -163,7 +163,7 @@ export function odtParagraphs(
         const continued = attr(attrs, `${t}:continue-list`);
         const counts =
           (continued !== null ? listsById.get(continued) : attr(attrs, `${t}:continue-numbering`) === "true" ? lastOfStyle.get(style) : undefined) ??
-          new Counts(numbering.lists.get(style) ?? []);
+          new Counts(style ? (numbering.lists.get(style) ?? []) : BULLETED); // (a list without a style is bulleted, as LibreOffice shows and saves it)
         const id = attr(attrs, `xml:id`);
         if (id !== null) listsById.set(id, counts);
         lastOfStyle.set(style, counts);

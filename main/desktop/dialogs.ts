@@ -1,6 +1,10 @@
 // Native open dialogs for the desktop app (the core's Dialogs).
 import { dialog, type BrowserWindow } from "electron";
 import type { Dialogs } from "../app/core";
+import { SUPPORTED_EXTENSIONS } from "../library/ingest";
+
+/** The readers' extensions as a dialog filters by them (the last part: ".fb2.zip" is a .zip). */
+const BOOK_EXTENSIONS = [...new Set(SUPPORTED_EXTENSIONS.map((e) => e.slice(e.lastIndexOf(".") + 1)))];
 
 export function nativeDialogs(win: () => BrowserWindow | null): Dialogs {
   return {
@@ -15,7 +19,7 @@ export function nativeDialogs(win: () => BrowserWindow | null): Dialogs {
       const opts = {
         title: "Open books",
         properties: ["openFile" as const, "multiSelections" as const],
-        filters: [{ name: "Books", extensions: ["txt", "md", "markdown", "epub", "pdf", "html", "htm", "xhtml", "mhtml", "mht", "doc", "docx", "docm", "fodt", "odt", "fb2", "zip", "rtf", "mobi", "azw3", "azw", "prc"] }],
+        filters: [{ name: "Books", extensions: BOOK_EXTENSIONS }],
       };
       const r = w ? await dialog.showOpenDialog(w, opts) : await dialog.showOpenDialog(opts);
       // the core reads them (book-file.ts): asynchronously, each checked on its own

@@ -3,7 +3,7 @@
 import { useRef, useState } from "react";
 import { useStore } from "../store";
 
-export const ACCEPT = ".txt,.md,.markdown,.epub,.pdf,.html,.htm,.xhtml,.mhtml,.mht,.doc,.docx,.docm,.fodt,.odt,.fb2,.fb2.zip,.rtf,.mobi,.azw3,.azw,.prc";
+export const ACCEPT = ".txt,.text,.md,.markdown,.epub,.pdf,.html,.htm,.xhtml,.mhtml,.mht,.doc,.docx,.docm,.fodt,.odt,.fb2,.fb2.zip,.rtf,.mobi,.azw3,.azw,.prc";
 
 export function DropZone() {
   const importFiles = useStore((s) => s.importFiles);

@@ -20,6 +20,7 @@
 // paragraph is a heading by its style, else by its own outline level (LibreOffice
 // writes headings whose style the document does not define so).
 import type { StyleLevel } from "./document-book";
+import { FkpBins, pageRuns, sprms, type FkpPage } from "./doc-fkp";
 
 const STI_TITLE = 62;
 const STI_SUBTITLE = 74;
@@ -78,59 +79,34 @@ export function styleLevels(table: Uint8Array, [fc, lcb]: [number, number]): Sty
 
 /** Paragraphs' styles by their mark's FC (see the file comment). */
 export class ParagraphStyles {
-  private readonly fcs: number[] = [];
-  private readonly pages: number[] = [];
-  private readonly cache = new Map<number, FkpPage>();
+  private readonly bins: FkpBins<ParagraphProps>;
 
-  constructor(private readonly word: Uint8Array, table: Uint8Array, [fc, lcb]: [number, number]) {
-    if (!lcb || fc + lcb > table.length || (lcb - 4) % 8) return;
-    const n = (lcb - 4) / 8;
-    const v = new DataView(table.buffer, table.byteOffset + fc, lcb);
-    for (let i = 0; i <= n; i++) this.fcs.push(v.getUint32(4 * i, true));
-    for (let i = 0; i < n; i++) this.pages.push(v.getUint32(4 * (n + 1) + 4 * i, true) & 0x3fffff);
+  constructor(word: Uint8Array, table: Uint8Array, pair: [number, number]) {
+    this.bins = new FkpBins(word, table, pair, readPage);
   }
 
   /** The properties (see ParagraphProps) of the paragraph whose mark is at `fc`; Normal's when they cannot be found. */
   at(fc: number): ParagraphProps {
-    const none = NORMAL;
-    // the bin whose FC range holds fc
-    let lo = 0;
-    let hi = this.pages.length - 1;
-    if (hi < 0 || fc < this.fcs[0]) return none;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.fcs[mid] <= fc) lo = mid;
-      else hi = mid - 1;
-    }
-    const page = this.page(this.pages[lo]);
-    if (!page) return none;
-    for (let i = 0; i + 1 < page.fcs.length; i++) if (page.fcs[i] <= fc && fc < page.fcs[i + 1]) return page.runs[i];
-    return none;
+    return this.bins.at(fc) ?? NORMAL;
   }
+}
 
-  private page(pn: number): FkpPage | null {
-    const hit = this.cache.get(pn);
-    if (hit) return hit;
-    const at = pn * 512;
-    if (at + 512 > this.word.length) return null;
-    const b = this.word.subarray(at, at + 512);
-    const v = new DataView(b.buffer, b.byteOffset, 512);
-    const runs = b[511];
-    if (4 * (runs + 1) + 13 * runs > 511) return null;
-    const fcs = Array.from({ length: runs + 1 }, (_, i) => v.getUint32(4 * i, true));
-    const props = Array.from({ length: runs }, (_, i) => {
-      const offset = 2 * b[4 * (runs + 1) + 13 * i];
-      if (!offset) return NORMAL;
-      const size = b[offset] === 0 ? 2 * b[offset + 1] : 2 * b[offset] - 1;
-      const lead = offset + (b[offset] === 0 ? 2 : 1);
-      const end = Math.min(511, lead + size);
-      if (lead + 2 > end) return NORMAL;
-      return { istd: v.getUint16(lead, true), ...paragraphSprms(b, lead + 2, end) };
-    });
-    const out = { fcs, runs: props };
-    this.cache.set(pn, out);
-    return out;
-  }
+/** A paragraph properties' page: per run 13 bytes, the first its properties' offset/2. */
+function readPage(b: Uint8Array): FkpPage<ParagraphProps> | null {
+  const fcs = pageRuns(b, 13);
+  if (!fcs) return null;
+  const runs = fcs.length - 1;
+  const v = new DataView(b.buffer, b.byteOffset, 512);
+  const props = Array.from({ length: runs }, (_, i) => {
+    const offset = 2 * b[4 * (runs + 1) + 13 * i];
+    if (!offset) return NORMAL;
+    const size = b[offset] === 0 ? 2 * b[offset + 1] : 2 * b[offset] - 1;
+    const lead = offset + (b[offset] === 0 ? 2 : 1);
+    const end = Math.min(511, lead + size);
+    if (lead + 2 > end) return NORMAL;
+    return { istd: v.getUint16(lead, true), ...paragraphSprms(b, lead + 2, end) };
+  });
+  return { fcs, runs: props };
 }
 
 /** A paragraph's style, own outline level (9: none), list (ilfo, 1-based; 0: none) and level in it. */
@@ -143,34 +119,17 @@ export interface ParagraphProps {
 
 const NORMAL: ParagraphProps = { istd: 0, outline: 9, ilfo: 0, ilvl: 0 };
 
-interface FkpPage {
-  fcs: number[];
-  runs: ParagraphProps[];
-}
-
 const SPRM_P_OUT_LVL = 0x2640;
 const SPRM_P_ILFO = 0x460b;
 const SPRM_P_ILVL = 0x260a;
-/** Operand sizes by a sprm's top 3 bits (6: variable, its first byte the size). */
-const OPERAND = [1, 1, 2, 4, 2, 2, -1, 3];
 
 /** The outline level (9: none), list and list level a paragraph's property changes in [at, end) set. */
 function paragraphSprms(b: Uint8Array, at: number, end: number): Omit<ParagraphProps, "istd"> {
-  let level = 9;
-  let ilfo = 0;
-  let ilvl = 0;
-  for (let p = at; p + 2 <= end; ) {
-    const sprm = b[p] | (b[p + 1] << 8);
-    p += 2;
-    let size = OPERAND[sprm >> 13];
-    if (size < 0) {
-      if (p >= end) break;
-      size = 1 + b[p]; // (sprmPChgTabs' own form is rare in paragraph runs; a wrong size ends the scan)
-    }
-    if (sprm === SPRM_P_OUT_LVL && p < end) level = b[p];
-    else if (sprm === SPRM_P_ILVL && p < end) ilvl = b[p];
-    else if (sprm === SPRM_P_ILFO && p + 1 < end) ilfo = b[p] | (b[p + 1] << 8);
-    p += size;
+  const out = { outline: 9, ilfo: 0, ilvl: 0 };
+  for (const { sprm, operand } of sprms(b, at, end)) {
+    if (sprm === SPRM_P_OUT_LVL) out.outline = b[operand];
+    else if (sprm === SPRM_P_ILVL) out.ilvl = b[operand];
+    else if (sprm === SPRM_P_ILFO && operand + 1 < end) out.ilfo = b[operand] | (b[operand + 1] << 8);
   }
-  return { outline: level, ilfo, ilvl };
+  return out;
 }

@@ -165,3 +165,21 @@ function atxHeading(line: string): { level: number; title: string } | null {
   t = t.slice(0, end).trimEnd() || t;
   return t ? { level: m[1].length, title: t } : null;
 }
+
+/** A book's text built from parts joined by a blank line (an EPUB's files, a page's sections), each part's start kept for its chapter. */
+export class JoinedText {
+  private readonly parts: string[] = [];
+  private length = 0;
+
+  /** Adds a part; gives where it starts in the text. */
+  add(part: string): number {
+    const start = this.parts.length ? this.length + 2 : 0; // after the "\n\n" joining parts
+    this.parts.push(part);
+    this.length = start + part.length;
+    return start;
+  }
+
+  get text(): string {
+    return this.parts.join("\n\n");
+  }
+}

@@ -14,6 +14,7 @@
 // per list, as Word continues a list across its overrides; a level's count restarts
 // when a shallower level's goes on.
 import { formatNumber } from "./docx-numbering";
+import { plainBullet } from "./document-book";
 
 interface Level {
   start: number;
@@ -80,7 +81,7 @@ export class DocLists {
     let out = "";
     for (const ch of level.text) {
       const code = ch.charCodeAt(0);
-      if (code >= LEVELS) out += /[\ue000-\uf8ff]/.test(ch) ? "•" : ch; // (a bullet in a symbol font's private-use character)
+      if (code >= LEVELS) out += plainBullet(ch);
       else {
         const lv = levels[code];
         const n = c.counted[code] ? c.n[code] : (lv?.start ?? 1);

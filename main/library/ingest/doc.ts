@@ -30,7 +30,7 @@ import { PieceText, readFib, type Fib } from "./doc-fib";
 import { ParagraphStyles, styleLevels } from "./doc-styles";
 import { DocLists } from "./doc-lists";
 import { LeftOutCharacters } from "./doc-characters";
-import { notesSection, paragraphsBook, type BodyParagraph, type StyleLevel } from "./document-book";
+import { notesSection, paragraphsBook, TOC_FIELD, type BodyParagraph, type StyleLevel } from "./document-book";
 import { summaryInfo } from "./ole-properties";
 import { readDocx } from "./docx";
 import { readRtf } from "./rtf";
@@ -57,8 +57,6 @@ const PARAGRAPH_BINS = 13;
 const LISTS = 73;
 const LIST_OVERRIDES = 74;
 const ENDNOTE_TEXTS = 47;
-/** A field's code that makes a table of contents. */
-const TOC_FIELD = /^\s*TOC\b/i;
 /** Code kept to tell a TOC (a field's code may be long: an INCLUDEPICTURE's path). */
 const MAX_FIELD_CODE = 64;
 

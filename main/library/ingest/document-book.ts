@@ -8,6 +8,17 @@ import { stripGutenbergChapters } from "./gutenberg";
 import { empty } from "./errors";
 import type { IngestOptions, Ingested } from "./types";
 
+/** A field's code that makes a table of contents (Word's TOC; its result is the headings again). */
+export const TOC_FIELD = /^\s*TOC\b/i;
+
+/**
+ * A list's bullet as text: one a symbol font sets in a private-use character (Word's Symbol
+ * 0xF0B7, LibreOffice's OpenSymbol) reads as "•".
+ */
+export function plainBullet(s: string): string {
+  return s.replace(/[\ue000-\uf8ff]/g, "\u2022");
+}
+
 /** Outline level 0-8 of a paragraph style, "title", "subtitle", or null for body text. */
 export type StyleLevel = number | "title" | "subtitle" | null;
 

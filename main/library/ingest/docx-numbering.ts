@@ -9,7 +9,7 @@
 // Counters are kept per abstract list, as Word continues a list across its
 // instances; a level's count restarts when a shallower level's goes on. A bullet
 // set in a symbol font (its character in the private-use area) reads as "•".
-import { prefixFor } from "./document-book";
+import { plainBullet, prefixFor } from "./document-book";
 import { W_MAIN } from "./docx-text";
 
 interface Level {
@@ -63,7 +63,7 @@ export function readNumbering(xml: string | undefined): DocxNumbering {
       c[ilvl] = (c[ilvl] ?? (levels[ilvl]?.start ?? 1) - 1) + 1;
       for (let d = ilvl + 1; d < 9; d++) delete c[d];
       if (level.format === "none") return null;
-      if (level.format === "bullet") return /^[\ue000-\uf8ff]?$/.test(level.text) ? "•" : level.text;
+      if (level.format === "bullet") return level.text ? plainBullet(level.text) : "\u2022";
       return level.text.replace(/%([1-9])/g, (_, k: string) => {
         const d = Number(k) - 1;
         return formatNumber(c![d] ?? levels[d]?.start ?? 1, levels[d]?.format ?? "decimal");

@@ -17,11 +17,8 @@
 // ./document-book.ts.
 
 import type { DocxNumbering } from "./docx-numbering";
-
-/** A field's code that makes a table of contents (TOC, and Word's older TOA is not one). */
-const TOC_FIELD = /^\s*TOC\b/i;
 import { decodeEntities } from "./html-text";
-import { prefixFor, type BodyParagraph, type StyleLevel } from "./document-book";
+import { prefixFor, TOC_FIELD, type BodyParagraph, type StyleLevel } from "./document-book";
 
 /** WordprocessingML's namespace, transitional and strict. */
 export const W_MAIN = ["http://schemas.openxmlformats.org/wordprocessingml/2006/main", "http://purl.oclc.org/ooxml/wordprocessingml/main"];

@@ -12,6 +12,7 @@ import * as path from "node:path";
 import { unzipSync, strFromU8 } from "fflate";
 import { entryName, readPackage, rootfilePath, tocEntries, type TocEntry } from "./epub-package";
 import { htmlToText } from "./html-text";
+import { JoinedText } from "./chapters";
 import { decodeMarkup } from "./markup-encoding";
 import { stripGutenbergChapters } from "./gutenberg";
 import { corrupt, empty, encrypted } from "./errors";
@@ -78,35 +79,30 @@ export async function readEpub(bytes: Uint8Array, opts: IngestOptions = {}): Pro
   if (!linear.length) throw corrupt("EPUB", "the package lists no chapters (an empty spine)");
   const tocEntry = pkg.toc === null ? undefined : find(pkg.toc.entry);
   const html = texts([...linear.flatMap((s) => find(s.entry) ?? []), ...(tocEntry ? [tocEntry] : [])]);
-  const toc = pkg.toc && tocEntry ? tocEntries(pkg.toc, html.get(tocEntry) ?? "") : [];
+  // the table of contents' entries by the file they point into
+  const toc = new Map<string, TocEntry[]>();
+  for (const e of pkg.toc && tocEntry ? tocEntries(pkg.toc, html.get(tocEntry) ?? "") : []) toc.set(e.entry, [...(toc.get(e.entry) ?? []), e]);
 
-  const parts: string[] = [];
+  const book = new JoinedText();
   let chapters: Chapter[] = [];
-  let offset = 0;
   for (const item of linear) {
     const name = find(item.entry);
     // A chapter the zip lacks is marked where it was missing, so the reader and the model
     // see the gap instead of a book silently short.
     if (name === undefined) {
-      if (parts.length) offset += 2; // the "\n\n" joining parts
-      const part = `[A chapter is missing from this EPUB file: ${item.entry.slice(0, 200)}]`;
-      parts.push(part);
-      offset += part.length;
+      book.add(`[A chapter is missing from this EPUB file: ${item.entry.slice(0, 200)}]`);
       continue;
     }
-    const entries = toc.filter((e) => e.entry === item.entry);
+    const entries = toc.get(item.entry) ?? [];
     // the table of contents names a chapter whose file has no heading (LibreOffice's EPUBs have none)
     const fileLabel = entries[0]?.label ?? path.posix.basename(item.entry).replace(/\.x?html?$/i, "");
     for (const [i, piece] of pieces(html.get(name) ?? "", entries).entries()) {
       const { text, heading } = htmlToText(piece.markup);
       if (!text) continue;
-      if (parts.length) offset += 2;
-      chapters.push({ title: i === 0 ? (heading ?? fileLabel) : piece.label!, start: offset });
-      parts.push(text);
-      offset += text.length;
+      chapters.push({ title: i === 0 ? (heading ?? fileLabel) : piece.label!, start: book.add(text) });
     }
   }
-  const joined = parts.join("\n\n");
+  const joined = book.text;
   const g = opts.skipBoilerplate === false ? null : stripGutenbergChapters(joined, chapters);
   const text = g?.text ?? joined;
   if (g) chapters = g.chapters;

@@ -20,7 +20,7 @@
 // "DC.Creator", else the "by Y" of that <title>.
 import type { Chapter } from "../../ipc/contract";
 import { decodeText, looksBinary } from "./decode";
-import { deepestListedLevel } from "./chapters";
+import { deepestListedLevel, JoinedText } from "./chapters";
 import { stripGutenbergChapters } from "./gutenberg";
 import { decodeEntities, elementEnd, visibleBody, visibleText } from "./html-text";
 import { decodeMarkup } from "./markup-encoding";
@@ -29,6 +29,11 @@ import type { IngestOptions, Ingested } from "./types";
 
 /** Headings joined into one chapter's name at most (a title page's title, byline and edition). */
 const MAX_NAME_PARTS = 3;
+
+/** One chapter's name from the headings (or table of contents entries) that open it together: "Part One · Chapter 1". */
+export function joinedName(names: string[]): string {
+  return names.slice(0, MAX_NAME_PARTS).join(" · ");
+}
 
 export function readHtml(bytes: Uint8Array, opts: IngestOptions = {}): Ingested {
   if (looksBinary(bytes)) throw corrupt("HTML", "it holds binary data, not text");
@@ -132,21 +137,18 @@ export function sections(body: string, bookTitle: string | null): Sections {
   const headings = [...tagged.matchAll(/<h([1-3])\b[^>]*>/gi)].map((m) => ({ at: m.index!, level: Number(m[1]) }));
   const deepest = deepestListedLevel(headings.map((h) => h.level)); // at most MAX_CHAPTERS
   const cuts = [0, ...headings.filter((h) => h.level <= deepest).map((h) => h.at), body.length];
-  const parts: string[] = [];
+  const joined = new JoinedText();
   const chapters: Chapter[] = [];
-  let offset = 0;
   let firstH1: string | null = null;
   // headings with nothing under them but deeper ones, each deeper than the one before; where the first starts
   let pending: { names: string[]; start: number; level: number } | null = null;
-  const name = (names: string[]) => (sameTitle(names[0], bookTitle) ? names[0] : names.slice(0, MAX_NAME_PARTS).join(" · "));
+  const name = (names: string[]) => (sameTitle(names[0], bookTitle) ? names[0] : joinedName(names));
   for (let i = 0; i + 1 < cuts.length; i++) {
     if (cuts[i] === cuts[i + 1]) continue;
     const slice = body.slice(cuts[i], cuts[i + 1]);
     const { text, heading } = visibleText(slice);
     if (!text) continue;
-    const start = parts.length ? offset + 2 : 0; // after the "\n\n" joining parts
-    parts.push(text);
-    offset = start + text.length;
+    const start = joined.add(text);
     if (i === 0 || heading === null) continue; // the text before the first heading; an unclosed heading
     const level = Number(slice[2]);
     if (firstH1 === null && level === 1) firstH1 = heading;
@@ -162,7 +164,7 @@ export function sections(body: string, bookTitle: string | null): Sections {
     pending = null;
   }
   if (pending) chapters.push({ title: name(pending.names), start: pending.start });
-  return { text: parts.join("\n\n"), chapters, firstH1 };
+  return { text: joined.text, chapters, firstH1 };
 }
 
 const fold = (s: string) => s.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, " ").trim();

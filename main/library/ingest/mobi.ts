@@ -25,10 +25,10 @@
 // container, not a Palm database) `UNSUPPORTED_FORMAT`.
 import type { Chapter } from "../../ipc/contract";
 import { AppError } from "../../ipc/errors";
-import { deepestListedLevel, findChapters } from "./chapters";
+import { deepestListedLevel, findChapters, JoinedText } from "./chapters";
 import { normalizeNewlines } from "./decode";
 import { stripGutenbergChapters } from "./gutenberg";
-import { htmlBook, sameTitle } from "./html";
+import { htmlBook, joinedName, sameTitle } from "./html";
 import { visibleBody, visibleText } from "./html-text";
 import { HuffCdic } from "./huffcdic";
 import { exthNumber, firstFlow, readMobiHeader, readPalmDatabase, textOf, type MobiHeader } from "./mobi-header";
@@ -44,8 +44,6 @@ const WHAT = "Kindle book";
 const RECORD_LIMIT = 64 * 1024;
 /** What a book's text may expand to. */
 const TEXT_LIMIT = 512 * 2 ** 20;
-/** Titles joined into one chapter's name at most ("Book One · Part Two · Chapter 1"). */
-const MAX_NAME_PARTS = 3;
 
 export function readMobi(bytes: Uint8Array, opts: IngestOptions = {}): Ingested {
   if (isKfx(bytes))
@@ -162,9 +160,8 @@ function ncxBook(b: Uint8Array, h: MobiHeader, kf8: boolean, ncx: NcxEntry[], me
   const deepest = deepestListedLevel(ncx.map(level));
   const listed = ncx.filter((e) => level(e) <= deepest).sort((x, y) => x.position - y.position);
   const cuts = listed.map((e) => cutAt(b, e.position, h.utf8));
-  const parts: string[] = [];
+  const book = new JoinedText();
   const found: Chapter[] = [];
-  let offset = 0;
   // titles of parts that held only their title, and where the first starts
   let pending: { names: string[]; start: number } | null = null;
   for (let i = -1; i < listed.length; i++) {
@@ -173,18 +170,16 @@ function ncxBook(b: Uint8Array, h: MobiHeader, kf8: boolean, ncx: NcxEntry[], me
     if (to <= from) continue; // an entry at the same place as the next: the next names it
     const { text } = visibleText(visibleBody(markup(b.subarray(from, to), h, kf8)));
     if (!text) continue;
-    const start = parts.length ? offset + 2 : 0; // after the "\n\n" joining parts
-    parts.push(text);
-    offset = start + text.length;
+    const start = book.add(text);
     if (i < 0) continue;
     const label = listed[i].label || `Part ${found.length + 1}`;
     pending ??= { names: [], start };
     pending.names.push(label);
     if (sameTitle(text, label) && i + 1 < listed.length) continue;
-    found.push({ title: pending.names.slice(-MAX_NAME_PARTS).join(" · "), start: pending.start });
+    found.push({ title: joinedName(pending.names), start: pending.start });
     pending = null;
   }
-  const joined = parts.join("\n\n");
+  const joined = book.text;
   const g = opts.skipBoilerplate === false ? null : stripGutenbergChapters(joined, found);
   const text = g?.text ?? joined;
   if (!text.trim()) throw empty(WHAT);

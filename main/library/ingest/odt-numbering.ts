@@ -12,7 +12,7 @@
 // continues one (text:continue-numbering="true": the list before it of the same
 // style; text:continue-list: the list with that xml:id); an item's
 // text:start-value sets its count; a <text:list-header> is not numbered.
-import { prefixFor } from "./document-book";
+import { plainBullet, prefixFor } from "./document-book";
 import { formatNumber } from "./docx-numbering";
 
 const NS_TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0";
@@ -74,7 +74,6 @@ export function readOdtNumbering(...xmls: (string | undefined)[]): OdtNumbering 
     if (!xml) continue;
     const t = prefixFor(xml, [NS_TEXT], "text");
     const st = prefixFor(xml, [NS_STYLE], "style");
-    const attr = (attrs: string, name: string) => new RegExp(`(?:^|\\s)${name}\\s*=\\s*"([^"]*)"`).exec(attrs)?.[1] ?? null;
     const levels = (inner: string): LevelStyle[] => {
       const ls: LevelStyle[] = [];
       for (const m of inner.matchAll(new RegExp(`<${t}:(list-level-style-number|list-level-style-bullet|list-level-style-image|outline-level-style)\\b([^>]*)>`, "g"))) {
@@ -84,7 +83,7 @@ export function readOdtNumbering(...xmls: (string | undefined)[]): OdtNumbering 
         const numFormat = attr(m[2], `${st}:num-format`) ?? "";
         ls[level] = {
           format: kind.endsWith("bullet") || kind.endsWith("image") ? null : numFormat === "" ? "" : (FORMATS[numFormat] ?? "decimal"),
-          bullet: kind.endsWith("bullet") ? (attr(m[2], `${t}:bullet-char`) ?? "•").replace(/[\ue000-\uf8ff]/g, "•") || "•" : "•",
+          bullet: kind.endsWith("bullet") ? plainBullet(attr(m[2], `${t}:bullet-char`) || "\u2022") : "\u2022",
           prefix: attr(m[2], `${st}:num-prefix`) ?? "",
           suffix: attr(m[2], `${st}:num-suffix`) ?? "",
           display: Math.max(1, Math.min(MAX_LEVELS, Number(attr(m[2], `${t}:display-levels`) ?? 1) || 1)),
@@ -100,6 +99,11 @@ export function readOdtNumbering(...xmls: (string | undefined)[]): OdtNumbering 
     }
   }
   return out;
+}
+
+/** An attribute's value in an element's attribute text (its qualified name as the part writes it), or null. */
+export function attr(attrs: string, name: string): string | null {
+  return new RegExp(`(?:^|\\s)${name}\\s*=\\s*"([^"]*)"`).exec(attrs)?.[1] ?? null;
 }
 
 /** Each element of this name: its attributes and inner markup. Each opener's closer is searched once, and past one left open the search ends: linear. */

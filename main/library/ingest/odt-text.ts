@@ -13,7 +13,7 @@
 // <svg:desc>).
 import { prefixFor, type BodyParagraph, type StyleLevel } from "./document-book";
 import { decodeEntities } from "./html-text";
-import { BULLETED, Counts, elements, type OdtNumbering } from "./odt-numbering";
+import { attr, BULLETED, Counts, elements, type OdtNumbering } from "./odt-numbering";
 
 const NS = {
   text: "urn:oasis:names:tc:opendocument:xmlns:text:1.0",
@@ -30,7 +30,7 @@ export function hiddenTextStyles(...xmls: (string | undefined)[]): Set<string> {
     const st = prefixFor(xml, [NS.style], "style");
     const t = prefixFor(xml, [NS.text], "text");
     for (const { attrs, inner } of elements(xml, `${st}:style`)) {
-      const name = attrs === null ? null : new RegExp(`${st}:name\\s*=\\s*"([^"]*)"`).exec(attrs)?.[1];
+      const name = attrs === null ? null : attr(attrs, `${st}:name`);
       if (name && new RegExp(`<${st}:text-properties\\b[^>]*\\b${t}:display\\s*=\\s*"none"`).test(inner)) hidden.add(name);
     }
   }
@@ -44,8 +44,8 @@ export function odtStyles(...xmls: (string | undefined)[]): (name: string) => St
     if (!xml) continue;
     const st = prefixFor(xml, [NS.style], "style");
     for (const m of xml.matchAll(new RegExp(`<${st}:style\\b([^>]*)>`, "g"))) {
-      const name = new RegExp(`${st}:name\\s*=\\s*"([^"]*)"`).exec(m[1])?.[1];
-      if (name) parent.set(name, new RegExp(`${st}:parent-style-name\\s*=\\s*"([^"]*)"`).exec(m[1])?.[1] ?? null);
+      const name = attr(m[1], `${st}:name`);
+      if (name) parent.set(name, attr(m[1], `${st}:parent-style-name`));
     }
   }
   return (name: string) => {
@@ -100,7 +100,6 @@ export function odtParagraphs(
     if (inCitation) noteStack[noteStack.length - 1].citation += s;
     else if (open.length) open[open.length - 1].text += s;
   };
-  const attr = (attrs: string, name: string) => new RegExp(`(?:^|\\s)${name}\\s*=\\s*"([^"]*)"`).exec(attrs)?.[1] ?? null;
   for (const m of body.matchAll(/<(\/?)([\w.-]+:[\w.-]+)([^>]*?)(\/?)>|([^<]+)/g)) {
     if (m[5] !== undefined) {
       add(decodeEntities(m[5].replace(/[ \t\r\n]+/g, " "))); // (ODF's white space runs are one space: more are <text:s>, breaks <text:line-break>)

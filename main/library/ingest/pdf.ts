@@ -10,6 +10,7 @@ import { deepestListedLevel, findChapters } from "./chapters";
 import { corrupt, empty, encrypted } from "./errors";
 import { checkPdfInflatedSize } from "./pdf-size";
 import { layOut, type LaidOut } from "./pdf-layout";
+import { joinedName } from "./html";
 import { pageLines, type PdfLine, type PdfRun } from "./pdf-lines";
 import type { Chapter } from "../../ipc/contract";
 import type { IngestOptions, Ingested } from "./types";
@@ -121,13 +122,13 @@ async function outlineChapters(doc: PdfDoc, laid: LaidOut): Promise<Chapter[]> {
     }
   }
   found.sort((a, b) => a.start - b.start || a.order - b.order);
-  const out: Chapter[] = [];
+  const places: { start: number; names: string[] }[] = [];
   for (const c of found) {
-    const last = out[out.length - 1];
-    if (last && last.start === c.start && last.title.split(" · ").length < MAX_OUTLINE_DEPTH) last.title = `${last.title} · ${c.title}`;
-    else if (!last || last.start !== c.start) out.push({ title: c.title, start: c.start });
+    const last = places[places.length - 1];
+    if (last?.start === c.start) last.names.push(c.title);
+    else places.push({ start: c.start, names: [c.title] });
   }
-  return out;
+  return places.map((p) => ({ title: joinedName(p.names), start: p.start }));
 }
 
 /** How high on its page a destination points ([page, /XYZ, left, top, zoom], /FitH or /FitBH top), or null. */

@@ -23,7 +23,7 @@
 //                 pictures, objects, headers and footers, field instructions (a
 //                 field's result stays), any {\* ...} group; hidden text (\v),
 //                 deleted revisions (\deleted); \binN data
-import { notesSection, paragraphsBook, type BodyParagraph, type StyleLevel } from "./document-book";
+import { notesSection, paragraphsBook, plainBullet, type BodyParagraph, type StyleLevel } from "./document-book";
 import { corrupt } from "./errors";
 import type { IngestOptions, Ingested } from "./types";
 
@@ -99,7 +99,7 @@ export function readRtf(bytes: Uint8Array, opts: IngestOptions = {}): Ingested {
   };
   const add = (t: string) => {
     flushBytes();
-    if (state.label) t = t.replace(/[\ue000-\uf8ff]/g, "\u2022"); // a bullet in a symbol font's private-use character
+    if (state.label) t = plainBullet(t);
     if (skipChars > 0) {
       const n = Math.min(skipChars, t.length);
       skipChars -= n;

@@ -4,10 +4,11 @@
 // every STREAM_SAVE_MS, and finish the row with stats and highlights. Stop
 // cancels the engine job; the partial answer stays, marked 'stopped'.
 import { randomUUID } from "node:crypto";
-import type { AnswerStats, ConversationInfo, MessageInfo, TokenStats } from "../ipc/contract";
+import type { AnswerStats, ConversationInfo, DocumentInfo, MessageInfo, QuotedPassage, TokenStats } from "../ipc/contract";
 import { AppError } from "../ipc/errors";
+import { LIMITS } from "../ipc/validate";
 import type { EngineEvent } from "../host/protocol";
-import { buildPrompt, type BuiltPrompt, type Turn } from "./prompt";
+import { buildPrompt, withPassage, type BuiltPrompt, type Turn } from "./prompt";
 import { passagesFromAttention } from "./highlights";
 import type { AppCore } from "./core";
 import type { ReadJobs } from "./read";
@@ -33,17 +34,30 @@ export class Answers {
     return this.stream ? [...this.stream.tokenStats] : [];
   }
 
-  async send(conv: ConversationInfo, text: string): Promise<{ user: MessageInfo; assistant: MessageInfo }> {
+  /** `passage`: the part of the book the question is about, quoted to the model before it. */
+  async send(conv: ConversationInfo, text: string, passage?: { start: number; end: number }): Promise<{ user: MessageInfo; assistant: MessageInfo }> {
     const core = this.core;
     core.requireModel();
     await core.afterCancelledJob();
     core.requireIdle();
-    core.requireDoc(conv.documentId);
-    const user = core.lib.conversations.addMessage(conv.id, "user", text, "done");
+    const doc = core.requireDoc(conv.documentId);
+    const quoted = passage ? this.quote(doc, passage) : null;
+    const user = core.lib.conversations.addMessage(conv.id, "user", text, "done", quoted);
     if (conv.title === "New conversation") core.lib.conversations.update(conv.id, { title: text.replace(/\s+/g, " ").slice(0, 60) });
     const assistant = this.start(conv);
     core.emit("chat.message", user);
     return { user, assistant };
+  }
+
+  /** The book's text of [start, end), refused when outside the book or longer than a quote may be. */
+  private quote(doc: DocumentInfo, { start, end }: { start: number; end: number }): QuotedPassage {
+    if (start >= end || end > doc.chars)
+      throw new AppError("BAD_REQUEST", `The passage [${start}, ${end}) is not a part of “${doc.title}” (${doc.chars} characters).`);
+    if (end - start > LIMITS.maxPassageChars)
+      throw new AppError("BAD_REQUEST", `The passage is ${end - start} characters long; a question can quote at most ${LIMITS.maxPassageChars}.`);
+    const text = this.core.lib.documents.text(doc.id, start, end);
+    if (text === undefined) throw new AppError("NOT_FOUND", `No text for document ${doc.id}.`);
+    return { start, end, text };
   }
 
   async regenerate(conv: ConversationInfo): Promise<{ assistant: MessageInfo }> {
@@ -129,7 +143,7 @@ export class Answers {
       const history = answeredTurns(all.slice(0, -1));
       const conversation = lib.conversations.get(conv.id) ?? conv;
       const prompt = await this.fit(model.nCtx, settings.maxTokens, (h) =>
-        buildPrompt(core.engine, model, dt.tokens.subarray(0, dt.used), conversation.systemPrompt, h, question.content), history);
+        buildPrompt(core.engine, model, dt.tokens.subarray(0, dt.used), conversation.systemPrompt, h, withPassage(question.content, question.passage)), history);
       core.throwIfCancelled(jobId);
       this.reads.claimEngine(doc.id);
       const res = await core.engine.call("generate", {
@@ -209,14 +223,14 @@ export class Answers {
  * Mistral), and the plain fallback that then rendered the turn put the book under another
  * prefix than its read (the whole book read again) in a format the model does not know.
  */
-export function answeredTurns(messages: readonly { role: "user" | "assistant"; content: string; status: string }[]): Turn[] {
+export function answeredTurns(messages: readonly { role: "user" | "assistant"; content: string; status: string; passage?: QuotedPassage | null }[]): Turn[] {
   const usable = (m: { content: string; status: string }) => m.content !== "" && m.status !== "streaming" && m.status !== "error";
   const out: Turn[] = [];
   for (let i = 0; i + 1 < messages.length; i++) {
     const q = messages[i];
     const a = messages[i + 1];
     if (q.role === "user" && usable(q) && a.role === "assistant" && usable(a)) {
-      out.push({ role: "user", content: q.content }, { role: "assistant", content: a.content });
+      out.push({ role: "user", content: withPassage(q.content, q.passage ?? null) }, { role: "assistant", content: a.content });
       i++;
     }
   }

@@ -529,7 +529,7 @@ export class AppCore {
         this.requireConversation(conversationId);
         return lib.conversations.update(conversationId, { systemPrompt })!;
       },
-      "chat.send": ({ conversationId, text }) => this.answers.send(this.requireConversation(conversationId), text),
+      "chat.send": ({ conversationId, text, passage }) => this.answers.send(this.requireConversation(conversationId), text, passage),
       "chat.regenerate": ({ conversationId }) => this.answers.regenerate(this.requireConversation(conversationId)),
       "chat.stop": async ({ conversationId }) => {
         const job = this.state.job;

@@ -6,7 +6,9 @@
 import { renderTemplateSegments, type ChatMessage, type Segment } from "../host/chat-template";
 import type { Engine } from "../host/engine-client";
 import type { LoadedModel } from "../host/protocol";
+import type { QuotedPassage } from "../ipc/contract";
 import { AppError } from "../ipc/errors";
+import { blockQuote } from "./block-quote";
 
 export interface BuiltPrompt {
   tokens: Int32Array;
@@ -41,6 +43,16 @@ function messagesFor(layout: PromptLayout, systemPrompt: string, history: Turn[]
     return turns;
   }
   return [{ role: "system", parts: [{ doc: true }, ...(sys ? [{ text: sys }] : [])] }, ...turns];
+}
+
+/**
+ * A question as the model reads it: the passage of the book it is about (chosen in the reader)
+ * quoted before it, each line a Markdown quote line, so the model knows which words "this"
+ * means (and the retrieval finds them: the quote's queries match the book's keys there).
+ */
+export function withPassage(question: string, passage: QuotedPassage | null): string {
+  if (!passage) return question;
+  return `About this passage of the book:\n${blockQuote(passage.text)}\n\n${question}`;
 }
 
 interface RenderContext {

@@ -148,6 +148,13 @@ export interface AnswerStats {
   stoppedBy: StopReason | "error";
 }
 
+/** A part of the book a question is about (chosen in the reader): character range and its text. */
+export interface QuotedPassage {
+  start: number;
+  end: number;
+  text: string;
+}
+
 export interface MessageInfo {
   id: number;
   conversationId: number;
@@ -157,6 +164,8 @@ export interface MessageInfo {
   createdAt: number;
   stats: AnswerStats | null;
   highlights: Highlight[];
+  /** A question's passage of the book, quoted to the model before the question; null for answers. */
+  passage: QuotedPassage | null;
 }
 
 export interface ConversationInfo {
@@ -378,7 +387,7 @@ export interface Requests {
   "chat.messages": { params: { conversationId: number }; result: MessageInfo[] };
   "chat.setSystemPrompt": { params: { conversationId: number; systemPrompt: string }; result: ConversationInfo };
   /** Stores the question, starts the answer; text streams as chat.delta events. */
-  "chat.send": { params: { conversationId: number; text: string }; result: { user: MessageInfo; assistant: MessageInfo } };
+  "chat.send": { params: { conversationId: number; text: string; passage?: { start: number; end: number } }; result: { user: MessageInfo; assistant: MessageInfo } };
   /** Replaces the last assistant answer with a new one. */
   "chat.regenerate": { params: { conversationId: number }; result: { assistant: MessageInfo } };
   "chat.stop": { params: { conversationId: number }; result: { stopped: boolean } };

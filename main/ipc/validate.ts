@@ -12,6 +12,7 @@ export const LIMITS = {
   maxImportBytes: 64 * 1024 * 1024,
   maxTextChars: 100_000, // a chat message or a system prompt
   maxFindChars: 500, // a phrase to find in a book
+  maxPassageChars: 4000, // a passage of the book a question quotes
   maxFindMatches: 1000, // matches one library.find returns
   maxPathChars: 4096,
   maxNameChars: 255,
@@ -97,7 +98,10 @@ export const requestSchemas = {
   "chat.create": obj({ documentId: id }, { systemPrompt: text }),
   "chat.messages": obj({ conversationId: id }),
   "chat.setSystemPrompt": obj({ conversationId: id, systemPrompt: text }),
-  "chat.send": obj({ conversationId: id, text: str({ min: 1, max: LIMITS.maxTextChars }) }),
+  "chat.send": obj(
+    { conversationId: id, text: str({ min: 1, max: LIMITS.maxTextChars }) },
+    { passage: obj({ start: int({ min: 0, max: 1 << 30 }), end: int({ min: 1, max: 1 << 30 }) }) },
+  ),
   "chat.regenerate": obj({ conversationId: id }),
   "chat.stop": obj({ conversationId: id }),
   "chat.remove": obj({ conversationId: id }),

@@ -2,7 +2,7 @@
 // starts; the answer row is created at once with status 'streaming' and its text
 // is saved as it grows (throttled by the caller), so a crash loses at most the
 // last fraction of a second. On open, answers left 'streaming' become 'interrupted'.
-import type { AnswerStats, ConversationInfo, Highlight, MessageInfo, MessageStatus, Role, TokenStats } from "../ipc/contract";
+import type { AnswerStats, ConversationInfo, Highlight, MessageInfo, MessageStatus, QuotedPassage, Role, TokenStats } from "../ipc/contract";
 import type { DB } from "./db";
 
 interface ConvRow {
@@ -21,6 +21,7 @@ interface MsgRow {
   status: MessageStatus;
   stats: string | null;
   highlights: string | null;
+  passage: string | null;
   created_at: number;
 }
 
@@ -41,6 +42,7 @@ const msg = (r: MsgRow): MessageInfo => ({
   createdAt: r.created_at,
   stats: r.stats ? (JSON.parse(r.stats) as AnswerStats) : null,
   highlights: r.highlights ? (JSON.parse(r.highlights) as Highlight[]) : [],
+  passage: r.passage ? (JSON.parse(r.passage) as QuotedPassage) : null,
 });
 
 export class Conversations {
@@ -90,12 +92,12 @@ export class Conversations {
     return r && msg(r);
   }
 
-  addMessage(conversationId: number, role: Role, content: string, status: MessageStatus): MessageInfo {
+  addMessage(conversationId: number, role: Role, content: string, status: MessageStatus, passage: QuotedPassage | null = null): MessageInfo {
     const now = Date.now();
     const r = this.db.transaction(() => {
       const ins = this.db
-        .prepare(`INSERT INTO messages (conversation_id, role, content, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`)
-        .run(conversationId, role, content, status, now, now);
+        .prepare(`INSERT INTO messages (conversation_id, role, content, status, passage, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+        .run(conversationId, role, content, status, passage && JSON.stringify(passage), now, now);
       this.db.prepare(`UPDATE conversations SET updated_at = ? WHERE id = ?`).run(now, conversationId);
       return ins;
     })();

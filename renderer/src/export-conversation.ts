@@ -2,8 +2,10 @@
 // question and answer (a reasoning model's thinking left out, as the chat folds
 // it away), how an answer ended when not on its own, and the passages each answer
 // attended to most, with their chapters, so the answer can be checked against the
-// book later without tome.
+// book later without tome. A question about a passage chosen in the reader has
+// the passage quoted above it, with its chapter.
 import type { ConversationInfo, DocumentInfo, MessageInfo } from "../../main/ipc/contract";
+import { blockQuote } from "../../main/app/block-quote";
 import { splitThinking } from "./thinking";
 
 /** The title of the section holding an offset (the reader's sections). */
@@ -24,7 +26,12 @@ export function conversationMarkdown(doc: DocumentInfo, conv: ConversationInfo, 
   if (conv.systemPrompt.trim()) lines.push(`System prompt: ${conv.systemPrompt.trim()}`, "");
   for (const m of messages) {
     if (m.role === "user") {
-      lines.push("## Question", "", m.content.trim(), "");
+      lines.push("## Question", "");
+      if (m.passage) {
+        const where = sectionOf(m.passage.start);
+        lines.push(`About this passage${where ? ` (${where})` : ""}:`, "", blockQuote(m.passage.text), "");
+      }
+      lines.push(m.content.trim(), "");
       continue;
     }
     lines.push("## Answer", "", splitThinking(m.content).answer.trim() || "*(no answer)*", "");

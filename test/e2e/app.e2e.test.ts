@@ -304,6 +304,59 @@ describe.skipIf(missing.length > 0)("tome in a browser (e2e)", () => {
     expect(text).toContain("## Answer");
   });
 
+  it("asks about a passage selected in the book: quoted above the question, shown marked in the book", async () => {
+    const phrase = "Oh dear! Oh dear! I shall be late!";
+    // the reader is where the find before showed the phrase
+    const chapter = await page.getByLabel("Chapter").locator("option:checked").textContent();
+    await waitText(page.locator(".book"), new RegExp(phrase.replace(/[.!?]/g, "\\$&")));
+    // selected with the mouse, from the phrase's first character to its last
+    const box = await page.evaluate((p) => {
+      const book = document.querySelector(".book")!;
+      const walker = document.createTreeWalker(book, NodeFilter.SHOW_TEXT);
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        const at = n.textContent!.indexOf(p);
+        if (at < 0) continue;
+        const r = document.createRange();
+        r.setStart(n, at);
+        r.setEnd(n, at + p.length);
+        r.startContainer.parentElement!.scrollIntoView({ block: "center" });
+        const rects = [...r.getClientRects()];
+        const first = rects[0];
+        const last = rects[rects.length - 1];
+        return { x0: first.left + 1, y0: first.top + first.height / 2, x1: last.right - 1, y1: last.top + last.height / 2 };
+      }
+      return null;
+    }, phrase);
+    expect(box).not.toBeNull();
+    await page.mouse.move(box!.x0, box!.y0);
+    await page.mouse.down();
+    await page.mouse.move(box!.x1, box!.y1, { steps: 5 });
+    await page.mouse.up();
+    const ask = page.getByTestId("ask-about");
+    await ask.waitFor({ timeout: 10_000 });
+    await shot(page, "05c-ask-about");
+    await ask.click();
+    await waitText(page.getByTestId("quote-chip"), new RegExp(`“${phrase.replace(/[.!?]/g, "\\$&")}”`));
+    const before = await page.getByTestId("message-assistant").count();
+    await page.getByTestId("chat-input").fill("Who says this, and why?");
+    await shot(page, "05d-quote-chip");
+    await page.getByTestId("send").click();
+    await expect.poll(() => page.getByTestId("message-assistant").count(), { timeout: 30_000 }).toBe(before + 1);
+    await page.getByTestId("send").waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId("quote-chip").count()).toBe(0);
+    const question = page.getByTestId("message-user").last();
+    expect(await question.getByTestId("quoted").textContent()).toBe(`“${phrase}”`);
+    expect(await question.locator(".content").textContent()).toBe("Who says this, and why?");
+    await waitText(page.getByTestId("message-assistant").last().locator(".meta"), /\d+ tokens/);
+    // clicked: the book shows it, marked, in its chapter (from another chapter)
+    await page.getByLabel("Chapter", { exact: true }).selectOption({ index: 5 });
+    expect(await page.getByLabel("Chapter").locator("option:checked").textContent()).not.toBe(chapter);
+    await question.getByTestId("quoted").click();
+    await waitText(page.getByTestId("quote-mark"), new RegExp(`^${phrase.replace(/[.!?]/g, "\\$&")}$`));
+    expect(await page.getByLabel("Chapter").locator("option:checked").textContent()).toBe(chapter);
+    await shot(page, "05e-asked-about");
+  });
+
   it("finds the conversation again after a server restart", async () => {
     const firstQuestion = "Who is the White Rabbit?";
     await page.getByTestId("conversation").filter({ hasText: firstQuestion }).first().click();

@@ -43,6 +43,8 @@ describe("envelope", () => {
     expect(refuse({ id: 1, method: "library.remove", params: { documentId: 1, constructor: 2 } }).message).toBe("params.constructor: unknown field");
     expect(refuse(JSON.parse('{"id":1,"method":"library.remove","params":{"documentId":1,"__proto__":{}}}')).message).toBe("params.__proto__: unknown field");
     expect(refuse({ id: 1, method: "chat.send", params: { conversationId: 1, text: "" } }).message).toMatch(/at least 1/);
+    expect(refuse({ id: 1, method: "chat.send", params: { conversationId: 1, text: "q", passage: { start: 0 } } }).message).toBe("params.passage.end: expected an integer, got undefined");
+    expect(refuse({ id: 1, method: "chat.send", params: { conversationId: 1, text: "q", passage: { start: 0, end: 2, text: "forged" } } }).message).toBe("params.passage.text: unknown field");
     expect(refuse({ id: 1, method: "settings.set", params: { attention: { mode: "magic", sinks: 1, window: 1, topK: 1 } } }).message).toMatch(/expected one of full, retrieval/);
     expect(refuse({ id: 1, method: "settings.set", params: { temperature: Infinity } }).message).toMatch(/finite number/);
     expect(refuse({ id: 1, method: "models.load", params: { path: "a\0b.gguf" } }).message).toMatch(/NUL/);
@@ -66,7 +68,7 @@ describe("envelope", () => {
       "chat.create": { documentId: 1 },
       "chat.messages": { conversationId: 1 },
       "chat.setSystemPrompt": { conversationId: 1, systemPrompt: "" },
-      "chat.send": { conversationId: 1, text: "hi" },
+      "chat.send": { conversationId: 1, text: "hi", passage: { start: 0, end: 2 } },
       "chat.regenerate": { conversationId: 1 },
       "chat.stop": { conversationId: 1 },
       "chat.remove": { conversationId: 1 },

@@ -202,6 +202,53 @@ describe("asking", () => {
     expect(t.core.lib.conversations.get(conv.id)!.title).toBe("Where is Alice?");
   });
 
+  it("asks about a passage: it is stored with the question and quoted to the model before it, in this turn and the next", async () => {
+    const d = await withBook();
+    const text = t.core.lib.documents.text(d.id)!;
+    const start = text.indexOf("Alice sat by the river.");
+    const passage = { start, end: start + "Alice sat by the river.".length };
+    const conv = (await t.core.call("chat.create", { documentId: d.id })) as { id: number };
+    const { user, assistant } = (await t.core.call("chat.send", { conversationId: conv.id, text: "Which river?", passage })) as { user: MessageInfo; assistant: MessageInfo };
+    expect(user.passage).toEqual({ ...passage, text: "Alice sat by the river." });
+    expect(user.content).toBe("Which river?");
+    expect(t.core.lib.conversations.get(conv.id)!.title).toBe("Which river?");
+    await until(() => t.core.lib.conversations.message(assistant.id)!.status === "done");
+    // the fake engine's tokens are the prompt's code points: the question follows the quote
+    const prompts = () => t.engine.calls.filter((c) => c.op === "generate").map((c) => String.fromCodePoint(...((c.args as { tokens: Int32Array }).tokens)));
+    const quoted = "About this passage of the book:\n> Alice sat by the river.\n\nWhich river?";
+    expect(prompts()[0]).toContain(quoted);
+    expect(prompts()[0].indexOf(quoted)).toBeGreaterThan(prompts()[0].indexOf("CHAPTER I")); // after the book
+    // the next question carries none; the history keeps the first one's quote
+    const { user: next, assistant: a2 } = (await t.core.call("chat.send", { conversationId: conv.id, text: "And then?" })) as { user: MessageInfo; assistant: MessageInfo };
+    expect(next.passage).toBeNull();
+    await until(() => t.core.lib.conversations.message(a2.id)!.status === "done");
+    const second = prompts()[1];
+    expect(second).toContain(quoted);
+    expect(second.indexOf(quoted)).toBeLessThan(second.lastIndexOf("And then?"));
+    expect(second.split("About this passage").length).toBe(2);
+    // stored: a restart reads it back
+    expect(t.core.lib.conversations.messages(conv.id).map((m) => m.passage?.text ?? null)).toEqual(["Alice sat by the river.", null, null, null]);
+  });
+
+  it("refuses a passage outside the book or longer than a question may quote, and stores nothing", async () => {
+    const d = await withBook();
+    const conv = (await t.core.call("chat.create", { documentId: d.id })) as { id: number };
+    const ask = (passage: { start: number; end: number }) => t.core.call("chat.send", { conversationId: conv.id, text: "Why?", passage });
+    await expect(ask({ start: 10, end: d.chars + 1 })).rejects.toMatchObject({ code: "BAD_REQUEST", message: expect.stringContaining("not a part of") });
+    await expect(ask({ start: 10, end: 10 })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    await expect(ask({ start: 12, end: 10 })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    await expect(ask({ start: -1, end: 10 })).rejects.toMatchObject({ code: "BAD_REQUEST", message: expect.stringContaining("passage.start") });
+    expect(t.core.lib.conversations.messages(conv.id)).toEqual([]);
+    const long = (await t.core.call("library.import", { name: "long.txt", dataBase64: b64("The river ran on and on. ".repeat(400)) })) as DocumentInfo;
+    const onLong = (await t.core.call("chat.create", { documentId: long.id })) as { id: number };
+    const askLong = (end: number) => t.core.call("chat.send", { conversationId: onLong.id, text: "Why?", passage: { start: 0, end } });
+    await expect(askLong(4001)).rejects.toMatchObject({ code: "BAD_REQUEST", message: expect.stringContaining("at most 4000") });
+    expect(t.core.lib.conversations.messages(onLong.id)).toEqual([]);
+    const { user, assistant } = (await askLong(4000)) as { user: MessageInfo; assistant: MessageInfo };
+    expect(user.passage!.text).toBe(t.core.lib.documents.text(long.id, 0, 4000));
+    await until(() => t.core.lib.conversations.message(assistant.id)!.status !== "streaming");
+  });
+
   it("answers a book that was not read yet (reads it on the way)", async () => {
     const d = await withBook();
     const conv = (await t.core.call("chat.create", { documentId: d.id })) as { id: number };

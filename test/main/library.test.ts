@@ -8,6 +8,7 @@ import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { migrate, openDatabase, schemaVersion } from "../../main/library/db";
 import { migrations } from "../../main/library/migrations";
+import { Conversations } from "../../main/library/conversations";
 import { Library } from "../../main/library";
 import { builtinDefaults } from "../../main/library/settings";
 import { importFile } from "../../main/app/import";
@@ -174,6 +175,8 @@ describe("opening a database that is not right", () => {
     ]);
     expect(db.prepare("SELECT count(*) AS n FROM conversations").get()).toEqual({ n: 2 });
     expect(db.prepare("SELECT count(*) AS n FROM messages").get()).toEqual({ n: 2 });
+    // (008: a question quotes no passage until one is chosen)
+    expect(new Conversations(db).messages(11)).toMatchObject([{ id: 21, content: "q", passage: null }]);
     expect(db.prepare("SELECT count(*) AS n FROM token_stats").get()).toEqual({ n: 1 });
     expect(db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'documents'").all()).toEqual([{ name: "documents_sha" }]);
     expect(db.pragma("foreign_key_check")).toEqual([]);

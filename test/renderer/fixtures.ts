@@ -57,7 +57,7 @@ export function doc(over: Partial<DocumentInfo> = {}): DocumentInfo {
 }
 
 export function msg(over: Partial<MessageInfo> = {}): MessageInfo {
-  return { id: 1, conversationId: 1, role: "assistant", content: "", status: "done", createdAt: 1, stats: null, highlights: [], ...over };
+  return { id: 1, conversationId: 1, role: "assistant", content: "", status: "done", createdAt: 1, stats: null, highlights: [], passage: null, ...over };
 }
 
 /** The contract calls every App start makes (app, engine, settings, the models folder and its one model). */

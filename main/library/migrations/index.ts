@@ -8,6 +8,7 @@ import * as m004 from "./004-kv-saved-tokens";
 import * as m005 from "./005-kv-partial";
 import * as m006 from "./006-html-format";
 import * as m007 from "./007-document-text";
+import * as m008 from "./008-message-passage";
 import type { DB } from "../db";
 
 export interface Migration {
@@ -27,7 +28,7 @@ interface MigrationFile {
   run?: Migration["run"];
 }
 
-const files: MigrationFile[] = [m001, m002, m003, m004, m005, m006, m007];
+const files: MigrationFile[] = [m001, m002, m003, m004, m005, m006, m007, m008];
 export const migrations: Migration[] = files.map((m, i) => ({
   version: i + 1,
   name: m.name,

@@ -1,7 +1,9 @@
 // The conversation: messages (assistant answers stream in place, each with a
 // Copy button once done), the question box, send / stop / regenerate, the
 // conversation's system prompt, and its export as a Markdown file
-// (../export-conversation).
+// (../export-conversation). A passage chosen in the reader ("Ask about this")
+// waits over the question box and goes with the next question; a question's
+// passage shows above it and, clicked, in the book.
 import { useEffect, useLayoutEffect, useRef, useState } from "react";
 import { useFocusHandoff } from "../focus-handoff";
 import { useStore } from "../store";
@@ -29,6 +31,12 @@ export function Chat() {
   const [text, setText] = useState("");
   const list = useRef<HTMLDivElement>(null);
   const input = useRef<HTMLTextAreaElement>(null);
+  // a passage of another book (chosen before the book changed) waits for that book
+  const quote = useStore((s) => (s.quote && s.quote.documentId === s.selectedDocId ? s.quote : null));
+  // a passage just chosen: the question is typed next
+  useEffect(() => {
+    if (quote) input.current?.focus();
+  }, [quote?.documentId, quote?.start, quote?.end]);
 
   // The list follows new text only while the reader is at its bottom: scrolling up
   // to read stops that, scrolling back down (or asking, or another conversation) resumes it.
@@ -86,6 +94,7 @@ export function Chat() {
         ))}
       </div>
       {busy && !streaming && <Waiting activity={activity as Exclude<EngineActivity, "idle">} onStopped={() => input.current?.focus()} />}
+      {quote && <QuoteChip text={quote.text} onRemove={() => input.current?.focus()} />}
       <form
         className="composer"
         onSubmit={(e) => {
@@ -97,7 +106,15 @@ export function Chat() {
           data-testid="chat-input"
           ref={input}
           value={text}
-          placeholder={!hasModel ? "Load a model to ask questions" : doc ? "Ask about the book… (Enter sends, Shift+Enter for a new line)" : "Drop a book first"}
+          placeholder={
+            !hasModel
+              ? "Load a model to ask questions"
+              : !doc
+                ? "Drop a book first"
+                : quote
+                  ? "Ask about this passage… (Enter sends)"
+                  : "Ask about the book… (Enter sends, Shift+Enter for a new line)"
+          }
           onChange={(e) => setText(e.target.value)}
           onKeyDown={(e) => {
             // Enter while an input method composes (CJK, accents) confirms the composition, not the message.
@@ -142,6 +159,28 @@ export function Chat() {
         </div>
       </form>
     </section>
+  );
+}
+
+/** The passage the next question is about, over the question box; × takes it away. */
+function QuoteChip({ text, onRemove }: { text: string; onRemove(): void }) {
+  const setQuote = useStore((s) => s.setQuote);
+  return (
+    <div className="quote-chip" data-testid="quote-chip" role="group" aria-label="The passage your question is about">
+      <span className="quote-text">“{text.replace(/\s+/g, " ")}”</span>
+      <button
+        type="button"
+        className="icon"
+        aria-label="Ask without the passage"
+        title="Ask without the passage"
+        onClick={() => {
+          setQuote(null);
+          onRemove();
+        }}
+      >
+        ×
+      </button>
+    </div>
   );
 }
 
@@ -196,6 +235,7 @@ function cutReason(m: MessageInfo): { text: string; tip: string } | null {
 
 function Message({ m }: { m: MessageInfo }) {
   const jump = useStore((s) => s.jump);
+  const showQuoted = useStore((s) => s.showQuoted);
   const docId = useStore((s) => s.selectedDocId);
   // an answer whose conversation outgrew full attention builds the book's index before its first word
   const indexing = useStore((s) => {
@@ -219,6 +259,11 @@ function Message({ m }: { m: MessageInfo }) {
           <summary className="muted small">{thinkingNow && m.status === "streaming" ? "Thinking…" : "Reasoning"}</summary>
           <div className="thinking-text">{thinking}</div>
         </details>
+      )}
+      {m.passage && docId !== null && (
+        <button type="button" className="quoted" data-testid="quoted" title="Show the passage in the book" onClick={() => showQuoted(docId, m.passage!.start, m.passage!.end)}>
+          “{clip(m.passage.text.replace(/\s+/g, " ").trim(), 300)}”
+        </button>
       )}
       <div className="content">
         {text}
@@ -251,7 +296,7 @@ function Message({ m }: { m: MessageInfo }) {
           {m.highlights.map((h, i) => (
             <li key={i}>
               <button type="button" data-testid="highlight" onClick={() => jump(docId, h.start, m.id)} title="Show in the book">
-                “{h.text.trim().slice(0, 160)}{h.text.length > 160 ? "…" : ""}”
+                “{clip(h.text.trim(), 160)}”
               </button>
             </li>
           ))}
@@ -260,6 +305,9 @@ function Message({ m }: { m: MessageInfo }) {
     </div>
   );
 }
+
+/** The first `n` characters of s, "…" when there were more. */
+const clip = (s: string, n: number) => (s.length > n ? s.slice(0, n) + "…" : s);
 
 /** Copies an answer (without a reasoning model's thinking) and says whether it could. */
 function CopyButton({ text }: { text: string }) {

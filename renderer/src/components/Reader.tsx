@@ -6,13 +6,17 @@
 // strongest passage, unless the person has been moving around the book: then it
 // offers to. The part beyond what fits the model's context is shown dimmed. Find
 // (the button, Ctrl/Cmd+F, or a book chosen from the library's search) looks a
-// phrase up in the whole book (FindBar) and shows the match chosen, marked.
+// phrase up in the whole book (FindBar) and shows the match chosen, marked. Text
+// selected in the book can be asked about ("Ask about this": the chat quotes it
+// above the question), and a question's quoted passage, clicked, is shown marked.
 import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState, type JSX } from "react";
 import { useStore } from "../store";
 import { api } from "../store/api";
 import type { DocumentInfo, FindMatch, Highlight, MessageInfo } from "../../../main/ipc/contract";
 import { FindBar } from "./FindBar";
 import { keepReadingPlace, readingPlace } from "../reading-place";
+import { passageOfRange, type SelectedPassage } from "../selection-passage";
+import { LIMITS } from "../../../main/ipc/validate";
 
 const PAGE = 20_000;
 
@@ -57,7 +61,10 @@ export function Reader() {
   const moved = useRef(false); // the person moved around this book: an answer then offers to jump
   const streamingId = useRef<number | null>(null);
   const [finding, setFinding] = useState(false);
-  const [found, setFound] = useState<{ start: number; end: number } | null>(null); // the match shown
+  // the match shown, or a question's quoted passage (quoted)
+  const [found, setFound] = useState<Found | null>(null);
+  const [selected, setSelected] = useState<(SelectedPassage & { top: number; left: number }) | null>(null);
+  const setQuote = useStore((s) => s.setQuote);
   const findInput = useRef<HTMLInputElement>(null);
   const findButton = useRef<HTMLButtonElement>(null);
   const restoreScroll = useRef<number | null>(null); // a reopened book's scroll, for its section's text
@@ -113,12 +120,12 @@ export function Reader() {
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
   }, [doc?.id]);
-  const showMatch = (m: FindMatch) => {
+  const showMatch = (m: Pick<FindMatch, "start" | "end">, quoted = false) => {
     const i = sectionOf(sections, m.start, m.end);
     if (i < 0) return;
     moved.current = true;
     pending.current = m.start;
-    setFound({ start: m.start, end: m.end });
+    setFound({ start: m.start, end: m.end, quoted });
     setIndex(i);
     setOffer(null);
   };
@@ -132,6 +139,7 @@ export function Reader() {
   useEffect(() => setOffer(null), [doc?.id, conversationId]);
   useEffect(() => {
     if (!jumpTo || !doc || jumpTo.documentId !== doc.id) return;
+    if (jumpTo.quoted !== undefined) return showMatch({ start: jumpTo.offset, end: jumpTo.quoted }, true);
     moved.current = true;
     const messages = useStore.getState().messages;
     const answerId = jumpTo.answerId ?? answerWith(messages, jumpTo.offset)?.id ?? null;
@@ -191,6 +199,31 @@ export function Reader() {
   };
   useEffect(keepPlace, [text]);
   useEffect(() => () => clearTimeout(keepTimer.current), []);
+  // the book's text selected: its passage, and where its last line ends (for the Ask button)
+  useEffect(() => {
+    const onSelection = () => {
+      const el = body.current;
+      const book = el?.querySelector(".book");
+      const sel = window.getSelection();
+      const passage = book && text && sel && sel.rangeCount ? passageOfRange(book, text.start, sel.getRangeAt(0)) : null;
+      if (!passage || !el) return setSelected(null);
+      const rects = sel!.getRangeAt(0).getClientRects();
+      const last = rects[rects.length - 1];
+      const box = el.getBoundingClientRect();
+      const top = last ? last.bottom - box.top + el.scrollTop + 4 : el.scrollTop;
+      const left = last ? Math.max(0, Math.min(last.right - box.left - 40, el.clientWidth - 160)) : 0;
+      setSelected({ ...passage, top, left });
+    };
+    setSelected(null); // the text it was in has gone
+    document.addEventListener("selectionchange", onSelection);
+    return () => document.removeEventListener("selectionchange", onSelection);
+  }, [text]);
+  const askAbout = () => {
+    if (!doc || !selected) return;
+    setQuote({ documentId: doc.id, start: selected.start, end: selected.end, text: selected.text });
+    window.getSelection()?.removeAllRanges();
+    setSelected(null);
+  };
 
   if (!doc) return <section className="reader muted">{empty ? "The library is empty: drop a book on the window to read it here." : "No book selected."}</section>;
   const offered = offer && sections[sectionOf(sections, offer.offset, offer.end)];
@@ -260,6 +293,7 @@ export function Reader() {
         }}
       >
         {text && <Marked text={text.text} base={text.start} highlights={highlights} usedEnd={doc.charsUsed} target={shown.target} found={found} />}
+        {selected && <AskAbout passage={selected} onAsk={askAbout} />}
       </div>
     </section>
   );
@@ -302,11 +336,41 @@ function strongest(hs: Highlight[]): Highlight | undefined {
   return hs.reduce<Highlight | undefined>((best, h) => (!best || h.weight > best.weight ? h : best), undefined);
 }
 
+/**
+ * "Ask about this" under selected text; the selection stays (the button takes no focus on a
+ * press). A passage longer than a question may quote says so instead.
+ */
+function AskAbout({ passage, onAsk }: { passage: SelectedPassage & { top: number; left: number }; onAsk(): void }) {
+  const length = passage.end - passage.start;
+  const tooLong = length > LIMITS.maxPassageChars;
+  return (
+    <button
+      type="button"
+      className="ask-about"
+      data-testid="ask-about"
+      style={{ top: passage.top, left: passage.left }}
+      disabled={tooLong}
+      title={tooLong ? `A question can quote at most ${LIMITS.maxPassageChars.toLocaleString("en")} characters; this is ${length.toLocaleString("en")}.` : "Ask about the selected passage: it is quoted above your question"}
+      onMouseDown={(e) => e.preventDefault()}
+      onClick={onAsk}
+    >
+      {tooLong ? "Too long to ask about" : "Ask about this"}
+    </button>
+  );
+}
+
+/** A find's match shown, or a question's quoted passage (quoted). */
+interface Found {
+  start: number;
+  end: number;
+  quoted?: boolean;
+}
+
 /** A highlight, or the match of a find (found: drawn over the highlights it crosses). */
-type Range = Highlight & { found?: boolean };
+type Range = Highlight & { found?: boolean; quoted?: boolean };
 
 /** The highlights with the found match cut out of them, and the match, in order. */
-export function withFound(highlights: Highlight[], found: { start: number; end: number } | null): Range[] {
+export function withFound(highlights: Highlight[], found: Found | null): Range[] {
   if (!found) return highlights;
   const out: Range[] = [];
   for (const h of highlights) {
@@ -316,7 +380,7 @@ export function withFound(highlights: Highlight[], found: { start: number; end: 
       if (h.end > found.end) out.push({ ...h, start: found.end });
     }
   }
-  out.push({ start: found.start, end: found.end, weight: 0, text: "", found: true });
+  out.push({ start: found.start, end: found.end, weight: 0, text: "", found: true, quoted: found.quoted });
   return out;
 }
 
@@ -334,7 +398,7 @@ const Marked = memo(function Marked({
   highlights: Highlight[];
   usedEnd: number | null;
   target: number | null;
-  found: { start: number; end: number } | null;
+  found: Found | null;
 }) {
   const end = base + text.length;
   const hs = withFound(highlights, found)
@@ -360,7 +424,7 @@ const Marked = memo(function Marked({
     plain(pos, s, `p${i}`);
     if (e > s && h.found)
       parts.push(
-        <mark key={`f${i}`} data-testid="find-mark" className="find-target" title="found">
+        <mark key={`f${i}`} data-testid={h.quoted ? "quote-mark" : "find-mark"} className="find-target" title={h.quoted ? "the passage asked about" : "found"}>
           {text.slice(s - base, e - base)}
         </mark>,
       );

@@ -2,7 +2,7 @@
 // streaming text arrives as deltas, each with its place in the answer, and is
 // joined in place (stream-text.ts). Which conversation is answering is tracked
 // across all of them (only one answer runs at a time).
-import type { ConversationInfo, MessageInfo } from "../../../main/ipc/contract";
+import type { ConversationInfo, MessageInfo, QuotedPassage } from "../../../main/ipc/contract";
 import { api, messageOf } from "./api";
 import { knownText, withDelta, type StreamedText } from "./stream-text";
 import type { Slice } from "./types";
@@ -18,6 +18,10 @@ export interface ChatSlice {
   loadConversations(documentId: number | null): Promise<void>;
   openConversation(id: number | null): Promise<void>;
   newConversation(): Promise<number | null>;
+  /** The passage of the book chosen in the reader to ask about (shown over the question box), or null. */
+  quote: (QuotedPassage & { documentId: number }) | null;
+  setQuote(q: ChatSlice["quote"]): void;
+  /** Sends a question, with the chosen passage when it is of the selected book (then cleared). */
   send(text: string): Promise<boolean>;
   /** Stops the answer of that conversation (by default the open one). */
   stop(conversationId?: number): Promise<void>;
@@ -66,6 +70,9 @@ export const chatSlice: Slice<ChatSlice> = (set, get) => {
     messages: [],
     answering: null,
     streamed: null,
+    quote: null,
+
+    setQuote: (quote) => set({ quote }),
 
     loadConversations: async (documentId) => {
       if (documentId === null) return set({ conversations: [], conversationId: null, messages: [] });
@@ -119,7 +126,10 @@ export const chatSlice: Slice<ChatSlice> = (set, get) => {
           get().notify("error", "Drop a book first, then ask about it.");
           return false;
         }
-        const { user, assistant } = await api()["chat.send"]({ conversationId: id, text: t });
+        const q = get().quote;
+        const passage = q && q.documentId === get().selectedDocId ? { start: q.start, end: q.end } : undefined;
+        const { user, assistant } = await api()["chat.send"]({ conversationId: id, text: t, ...(passage ? { passage } : {}) });
+        if (passage) set({ quote: null });
         get().messageUpdated(user);
         get().messageUpdated(assistant);
         get().startAnswer(assistant.id);

@@ -24,9 +24,11 @@ export interface UiSlice {
   librarySearchRequests: number;
   /** The phrase the last request with one asked the bar to find (a library search's); seq counts them. */
   findQuery: { text: string; seq: number } | null;
-  /** Character offset the reader should show (set by clicking a highlight). */
-  /** Where the reader goes next; answerId: the answer whose passage was clicked (its passages are marked). */
-  jumpTo: { documentId: number; offset: number; answerId: number | null; seq: number } | null;
+  /**
+   * Where the reader goes next; answerId: the answer whose passage was clicked (its passages are
+   * marked). `quoted`: the end of a question's quoted passage, shown marked on its own.
+   */
+  jumpTo: { documentId: number; offset: number; answerId: number | null; quoted?: number; seq: number } | null;
   notify(kind: Notice["kind"], text: string): void;
   dismiss(id: number): void;
   setConnection(c: UiSlice["connection"]): void;
@@ -36,6 +38,8 @@ export interface UiSlice {
   clearFindQuery(): void;
   requestLibrarySearch(): void;
   jump(documentId: number, offset: number, answerId?: number): void;
+  /** Shows a question's quoted passage [start, end) in the reader, marked. */
+  showQuoted(documentId: number, start: number, end: number): void;
 }
 
 /** The most notices shown at once; the oldest give way. */
@@ -77,6 +81,7 @@ export const uiSlice: Slice<UiSlice> = (set) => ({
   requestLibrarySearch: () => set((s) => ({ librarySearchRequests: s.librarySearchRequests + 1 })),
   clearFindQuery: () => set((s) => (s.findQuery ? { findQuery: { text: "", seq: s.findQuery.seq } } : {})),
   jump: (documentId, offset, answerId) => set((s) => ({ jumpTo: { documentId, offset, answerId: answerId ?? null, seq: (s.jumpTo?.seq ?? 0) + 1 } })),
+  showQuoted: (documentId, start, end) => set((s) => ({ jumpTo: { documentId, offset: start, answerId: null, quoted: end, seq: (s.jumpTo?.seq ?? 0) + 1 } })),
 });
 
 /** A refusal of the contract's validation names the field, not the request ("params.text: must …"). */

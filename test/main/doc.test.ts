@@ -63,11 +63,22 @@ describe("word processors' files as LibreOffice writes them", () => {
     }
   });
 
-  it("the PDF LibreOffice exports: chapters from its outline, nested entries too, where their headings are", async () => {
+  it("the PDF LibreOffice exports: chapters from its outline, nested entries too, where their headings are; its footnotes as the .docx's", async () => {
     const pdf = await ingest("ledger.pdf", fixture("ledger.pdf"));
-    const headings = docx.chapters.map((c) => c.title).filter((t) => /^Chapter|^A letter/.test(t));
+    const headings = docx.chapters.map((c) => c.title).filter((t) => /^Chapter|^A letter|^Notes$/.test(t));
     expect(pdf.chapters.map((c) => c.title)).toEqual(headings);
     for (const c of pdf.chapters) expect(pdf.text.slice(c.start, c.start + c.title.length)).toBe(c.title);
+    // the raised marks read as the .docx's; the notes leave the page foot for the Notes after the text
+    for (const mark of ["And a claim[1] follows.", "and a second[2] note."]) {
+      expect(docx.text).toContain(mark);
+      expect(pdf.text).toContain(mark);
+    }
+    const notes = (t: string) => t.slice(t.indexOf("\n\nNotes\n\n")).split("\n\n").slice(1, 4);
+    expect(notes(pdf.text)).toEqual(["Notes", "[1] The first footnote, on the harbour.", expect.stringMatching(/^\[2\] The second footnote: Ελλάδα, Москва, /)]);
+    expect(notes(docx.text).slice(0, 2)).toEqual(notes(pdf.text).slice(0, 2));
+    expect(pdf.text.match(/The first footnote/g)).toHaveLength(1);
+    // LibreOffice's endnote is at the end, on a page of its own: its mark is read as printed
+    expect(pdf.text).toContain("Anotheri and");
   });
 
   it(".odt reads as the .docx does, its endnote marked with its own citation (LibreOffice's \"i\")", async () => {

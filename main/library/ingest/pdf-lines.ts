@@ -11,40 +11,78 @@ export interface PdfRun {
   hasEOL: boolean;
 }
 
-/** One printed line: its text, left and right ends, baseline, size (its tallest run). */
+/**
+ * A run set smaller and raised (superscript) right after a line's text, reading as a note's
+ * mark ("1", "iv", "*", "†"): where its label starts in the line's text. Whether it is one is
+ * decided with the page's notes (./pdf-notes): an exponent looks the same.
+ */
+export interface RaisedMark {
+  at: number;
+  label: string;
+}
+
+/** One printed line: its text, left and right ends, baseline, size (its tallest run), raised marks. */
 export interface PdfLine {
   text: string;
   x0: number;
   x1: number;
   y: number;
   size: number;
+  marks?: RaisedMark[];
 }
+
+/** What a note's mark may be: a number, a small roman numeral or letter, a symbol or a few. */
+export const MARK_LABEL = /^(?:\d{1,3}|[ivxlc]{1,5}|[a-z]|[*†‡§¶‖]{1,3})$/;
+
+/** A run is raised by this share of the line's size or more, and set at most this share of it. */
+const RAISE = 0.2;
+const SMALL = 0.8;
 
 /** A page's runs as lines, top to bottom in the order pdf.js gives them. */
 export function pageLines(runs: PdfRun[]): PdfLine[] {
   const lines: PdfLine[] = [];
-  let cur: PdfLine | null = null;
+  // the open line's runs and where each starts in its text (white space collapsed as it grows)
+  let inked: { run: PdfRun; at: number }[] = [];
   let text = "";
   const close = () => {
-    if (cur && text.trim()) lines.push({ ...cur, text: text.trim().replace(/\s+/g, " ") });
-    cur = null;
+    const t = text.replace(/ $/, "");
+    if (inked.length && t) lines.push(lineOf(t, inked));
+    inked = [];
     text = "";
   };
   for (const r of runs) {
-    const inked = r.str.trim() !== "";
+    const isInked = r.str.trim() !== "";
+    const size = inked.reduce((m, x) => Math.max(m, x.run.height), 0);
     // a run on another baseline starts a line (pdf.js marks most ends with hasEOL, not all)
-    if (cur && inked && Math.abs(r.y - cur.y) > 0.5 * Math.max(cur.size, r.height, 1)) close();
-    if (inked) {
-      if (!cur) cur = { text: "", x0: r.x, x1: r.x + r.width, y: r.y, size: r.height };
-      cur.x0 = Math.min(cur.x0, r.x);
-      cur.x1 = Math.max(cur.x1, r.x + r.width);
-      cur.size = Math.max(cur.size, r.height);
-    }
-    if (cur) text += r.str;
+    if (inked.length && isInked && Math.abs(r.y - inked[0].run.y) > 0.5 * Math.max(size, r.height, 1)) close();
+    let s = r.str.replace(/\s+/g, " ");
+    if (text === "" || text.endsWith(" ")) s = s.replace(/^ /, "");
+    if (isInked) inked.push({ run: r, at: text.length + (s.length - s.trimStart().length) });
+    if (inked.length) text += s;
     if (r.hasEOL) close();
   }
   close();
   return lines;
+}
+
+/** A line from its inked runs: its size the tallest run's, its baseline the first full-size run's. */
+function lineOf(text: string, inked: { run: PdfRun; at: number }[]): PdfLine {
+  const size = inked.reduce((m, x) => Math.max(m, x.run.height), 0);
+  const base = (inked.find((x) => x.run.height >= 0.9 * size) ?? inked[0]).run.y;
+  const line: PdfLine = { text, x0: Infinity, x1: -Infinity, y: base, size };
+  for (const { run } of inked) {
+    line.x0 = Math.min(line.x0, run.x);
+    line.x1 = Math.max(line.x1, run.x + run.width);
+  }
+  const marks: RaisedMark[] = [];
+  for (const { run, at } of inked) {
+    const label = run.str.trim();
+    const raised = run.height > 0 && run.height <= SMALL * size && run.y - base >= RAISE * size;
+    // set on the word before it (a footnote's own label may also start its line)
+    if (raised && MARK_LABEL.test(label) && (at === 0 || text[at - 1] !== " ")) marks.push({ at, label });
+  }
+  if (marks.length) line.marks = marks;
+  return line;
 }
 
 /** Sizes compared to half a point. */

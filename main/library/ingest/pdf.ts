@@ -3,8 +3,9 @@
 // (./pdf-layout); chapters come from the
 // outline when the PDF has one (its entries to depth 3, each mapped to the line it
 // points at), else from
-// headings in the text. Scans without a text layer are refused as empty; a file
-// whose streams unpack past a cap is refused first (./pdf-size).
+// headings in the text. Footnotes are listed after the text under "Notes", their
+// marks read "[n]" (./pdf-notes). Scans without a text layer are refused as empty;
+// a file whose streams unpack past a cap is refused first (./pdf-size).
 import { stripGutenbergChapters } from "./gutenberg";
 import { deepestListedLevel, findChapters } from "./chapters";
 import { corrupt, empty, encrypted } from "./errors";
@@ -12,6 +13,7 @@ import { checkPdfInflatedSize } from "./pdf-size";
 import { layOut, type LaidOut } from "./pdf-layout";
 import { joinedName } from "./html";
 import { pageLines, type PdfLine, type PdfRun } from "./pdf-lines";
+import { footnotesOut, notesText } from "./pdf-notes";
 import type { Chapter } from "../../ipc/contract";
 import type { IngestOptions, Ingested } from "./types";
 
@@ -50,15 +52,20 @@ export async function readPdf(bytes: Uint8Array, opts: IngestOptions = {}): Prom
       page.cleanup();
       pages.push(pageLines(runs));
     }
-    const laid = layOut(pages);
+    const { pages: bodies, notes } = footnotesOut(pages);
+    const laid = layOut(bodies);
     const info = ((await doc.getMetadata().catch(() => null))?.info ?? {}) as { Title?: string; Author?: string };
     const outlined = await outlineChapters(doc, laid);
     const g = opts.skipBoilerplate === false ? null : stripGutenbergChapters(laid.text, outlined);
-    const text = g?.text ?? laid.text;
+    const bodyText = g?.text ?? laid.text;
     let chapters = g?.chapters ?? outlined;
     const skipped = g?.skipped ?? false;
-    if (!text.trim()) throw empty("PDF");
-    if (chapters.length === 0) chapters = findChapters(text, { requireBlankLine: false });
+    if (!bodyText.trim()) throw empty("PDF");
+    if (chapters.length === 0) chapters = findChapters(bodyText, { requireBlankLine: false });
+    // the notes after the text, a chapter of their own
+    const listed = notesText(notes);
+    const text = listed ? bodyText.replace(/\s*$/, "\n\n") + listed : bodyText;
+    if (listed) chapters = [...chapters, { title: "Notes", start: text.length - listed.length }];
     return {
       format: "pdf",
       title: info.Title?.trim() || firstLine(text),

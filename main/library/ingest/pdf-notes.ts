@@ -1,0 +1,108 @@
+// Footnotes in a PDF: a raised mark in the text ("a claim¹") and, at the foot of
+// the same page, lines set smaller than the body that start with that mark ("1 The
+// note's text"). Read as printed, the mark ran into its word ("claim1") and the
+// note stood between the page's last paragraph and the next page's first, cutting
+// a paragraph that turns the page. Here a mark whose note is on its page reads
+// "[1]", as the other readers write note marks, and the notes leave the pages: they
+// are listed after the text under "Notes", as the Word readers list theirs. A
+// raised figure without such a note (an exponent: "mc²") stays as it was.
+import { MARK_LABEL, sizeKey, type PdfLine } from "./pdf-lines";
+
+export interface PdfNote {
+  label: string;
+  text: string;
+}
+
+/** A note's lines are set at most this share of the body's size. */
+const NOTE_SIZE = 0.95;
+
+/** The pages without their footnotes, the marks that call them as "[n]", and the notes in page order. */
+export function footnotesOut(pages: PdfLine[][]): { pages: PdfLine[][]; notes: PdfNote[] } {
+  const body = bodySize(pages);
+  const notes: PdfNote[] = [];
+  const out = pages.map((lines) => {
+    const found = body > 0 ? pageNotes(lines, body) : null;
+    if (!found) return lines.map(plain);
+    notes.push(...found.notes);
+    const called = new Set(found.notes.map((n) => n.label));
+    return [...lines.slice(0, found.from).map((l) => withMarks(l, called)), ...lines.slice(found.to).map(plain)];
+  });
+  return { pages: out, notes };
+}
+
+/** The size most of the book's characters are set in. */
+function bodySize(pages: PdfLine[][]): number {
+  const chars = new Map<number, number>();
+  for (const p of pages) for (const l of p) chars.set(sizeKey(l.size), (chars.get(sizeKey(l.size)) ?? 0) + l.text.length);
+  return chars.size ? [...chars].reduce((a, b) => (b[1] > a[1] ? b : a))[0] : 0;
+}
+
+/**
+ * A page's footnotes: the block of small lines at its foot (lines[from, to): a page number
+ * under it stays) whose first line starts with the label of a raised mark in the page's
+ * body text; each line that starts with another such label starts the next note.
+ */
+function pageNotes(lines: PdfLine[], body: number): { from: number; to: number; notes: PdfNote[] } | null {
+  const labels = new Set<string>();
+  for (const l of lines) if (sizeKey(l.size) >= body) for (const m of l.marks ?? []) if (m.at > 0) labels.add(m.label);
+  if (labels.size === 0) return null;
+  const small = (l: PdfLine) => l.size <= NOTE_SIZE * body;
+  // the foot: the small lines after the last body-size one, a page number under them aside
+  let to = lines.length;
+  while (to > 1 && /^[\divxlcdm]+$/i.test(lines[to - 1].text.trim())) to--;
+  let from = to;
+  while (from > 0 && small(lines[from - 1])) from--;
+  const startOf = (l: PdfLine) => {
+    const s = noteStart(l);
+    return s && labels.has(s.label) ? s : null;
+  };
+  // the block starts at its first line that starts a note
+  while (from < to && !startOf(lines[from])) from++;
+  if (from >= to) return null;
+  const notes: PdfNote[] = [];
+  for (let i = from; i < to; i++) {
+    const s = startOf(lines[i]);
+    if (s) notes.push({ label: s.label, text: s.text });
+    else notes[notes.length - 1].text = joinNoteLine(notes[notes.length - 1].text, lines[i].text);
+  }
+  return { from, to, notes };
+}
+
+/** A line that starts a note: its label (raised, or set before the text: "1", "1.", "2)", "*") and the rest. */
+function noteStart(l: PdfLine): PdfNote | null {
+  const lead = l.marks?.find((m) => m.at === 0);
+  if (lead) return { label: lead.label, text: l.text.slice(lead.label.length).replace(/^[.)]?\s*/, "") };
+  const m = /^(\S{1,5}?)[.)]?\s+(\S.*)$/.exec(l.text);
+  return m && MARK_LABEL.test(m[1]) ? { label: m[1], text: m[2] } : null;
+}
+
+/** A note's next line joined on: a hyphen at the end of a word before a lower-case letter joins without a space. */
+function joinNoteLine(a: string, b: string): string {
+  if (a.endsWith("\u00AD")) return a.slice(0, -1) + b;
+  return /\p{L}-$/u.test(a) && /^\p{Ll}/u.test(b) ? a + b : `${a} ${b}`;
+}
+
+/** A line with its raised marks of the page's notes as "[n]" (the others as printed). */
+function withMarks(l: PdfLine, called: Set<string>): PdfLine {
+  const marks = (l.marks ?? []).filter((m) => m.at > 0 && called.has(m.label));
+  if (marks.length === 0) return plain(l);
+  let text = "";
+  let pos = 0;
+  for (const m of marks) {
+    text += l.text.slice(pos, m.at) + `[${m.label}]`;
+    pos = m.at + m.label.length;
+  }
+  return { ...plain(l), text: text + l.text.slice(pos) };
+}
+
+/** The line without its marks (they are read). */
+function plain(l: PdfLine): PdfLine {
+  if (!l.marks) return l;
+  const { marks: _marks, ...rest } = l;
+  return rest;
+}
+
+/** The notes as the text's last section: its heading and "[n] text" paragraphs (none: ""). */
+export function notesText(notes: PdfNote[]): string {
+  return notes.length ? "Notes\n\n" + notes.map((n) => `[${n.label}] ${n.text}`).join("\n\n") : "";
+}

@@ -1,0 +1,97 @@
+// Footnotes in a PDF (main/library/ingest/pdf-notes.ts, and the raised marks of
+// pdf-lines.ts): runs and lines set here as a typesetter sets them. The oracle of
+// a real file is LibreOffice's PDF of test/fixtures/word, read as its .docx is
+// (test/main/doc.test.ts).
+import { describe, expect, it } from "vitest";
+import { pageLines, type PdfLine, type PdfRun } from "../../main/library/ingest/pdf-lines";
+import { footnotesOut, notesText } from "../../main/library/ingest/pdf-notes";
+import { layOut } from "../../main/library/ingest/pdf-layout";
+
+const EM = 6;
+const run = (str: string, x: number, y: number, height = 12): PdfRun => ({ str, x, y, width: str.length * (height / 2), height: str.trim() ? height : 0, hasEOL: false });
+const line = (text: string, y: number, size = 12, marks?: PdfLine["marks"], x0 = 72): PdfLine => ({ text, x0, x1: x0 + text.length * EM, y, size, ...(marks ? { marks } : {}) });
+/** n lines of the body's prose (most of a page's characters are), from y down. */
+const prose = (n: number, y: number) => Array.from({ length: n }, (_, i) => line(`Prose of the page, line ${i + 1}, in the size most of the book is set in.`, y - 14 * i));
+const texts = (ls: PdfLine[]) => ls.map((l) => l.text).filter((t) => !t.startsWith("Prose"));
+
+describe("raised marks in a printed line", () => {
+  it("a smaller run raised after a word is a mark at its place in the line's text; the line keeps its baseline", () => {
+    const [l] = pageLines([run("And a claim", 72, 500), run("1", 138, 504.7, 7), run(" ", 141.5, 504.7, 7), run("follows.", 145, 500)]);
+    expect(l).toEqual({ text: "And a claim1 follows.", x0: 72, x1: 193, y: 500, size: 12, marks: [{ at: 11, label: "1" }] });
+  });
+
+  it("a note's raised label starts its line; a raised word, a lowered figure or a run after a space is none", () => {
+    const [note] = pageLines([run("2", 72, 63, 6), run("The note's text.", 76, 60, 9)]);
+    expect(note).toMatchObject({ text: "2The note's text.", y: 60, size: 9, marks: [{ at: 0, label: "2" }] });
+    const [other] = pageLines([run("Water is H", 72, 500), run("2", 132, 497, 7), run("O and", 136, 500), run("TM", 170, 505, 7), run(" see ", 178, 500), run("3", 200, 505, 7)]);
+    expect(other.text).toBe("Water is H2O andTM see 3");
+    expect(other.marks).toBeUndefined();
+  });
+});
+
+describe("footnotes at a page's foot", () => {
+  it("a mark whose note is on its page reads [n]; the notes leave the page, a page number under them stays", () => {
+    const page = [
+      line("A claim1 is made, and E = mc2 is known.", 700, 12, [{ at: 7, label: "1" }, { at: 29, label: "2" }]),
+      line("Another one* follows here.", 686, 12, [{ at: 11, label: "*" }]),
+      ...prose(3, 672),
+      line("1 The first note, which runs over", 80, 9),
+      line("two lines of the foot.", 70, 9),
+      line("* A starred note.", 60, 9),
+      line("12", 40, 9, undefined, 300),
+    ];
+    const { pages, notes } = footnotesOut([page]);
+    expect(texts(pages[0])).toEqual(["A claim[1] is made, and E = mc2 is known.", "Another one[*] follows here.", "12"]);
+    expect(pages[0].some((l) => l.marks)).toBe(false);
+    expect(notes).toEqual([
+      { label: "1", text: "The first note, which runs over two lines of the foot." },
+      { label: "*", text: "A starred note." },
+    ]);
+    expect(notesText(notes)).toBe("Notes\n\n[1] The first note, which runs over two lines of the foot.\n\n[*] A starred note.");
+  });
+
+  it("a raised label before a note's text, a dotted one, and a hyphen at a note line's end", () => {
+    const page = [
+      line("Both2 marks3 here.", 700, 12, [{ at: 4, label: "2" }, { at: 11, label: "3" }]),
+      ...prose(2, 686),
+      line("2Set with a raised label, a daisy-", 70, 9, [{ at: 0, label: "2" }]),
+      line("chain and a hyphen-", 61, 9),
+      line("Ated word.", 56, 9),
+      line("3. A dotted one.", 47, 9),
+    ];
+    const { pages, notes } = footnotesOut([page]);
+    expect(texts(pages[0])).toEqual(["Both[2] marks[3] here."]);
+    expect(notes).toEqual([
+      { label: "2", text: "Set with a raised label, a daisy-chain and a hyphen- Ated word." },
+      { label: "3", text: "A dotted one." },
+    ]);
+  });
+
+  it("no note for a mark, small lines that start with no mark's label, or notes in the body's size: the page as it was", () => {
+    const exponent = [line("The energy is mc2 here.", 700, 12, [{ at: 16, label: "2" }]), ...prose(2, 686), line("2 A caption in body type.", 60, 12)];
+    const caption = [line("A claim1 here.", 700, 12, [{ at: 7, label: "1" }]), ...prose(2, 686), line("Figure 1: a caption.", 60, 9)];
+    const { pages, notes } = footnotesOut([exponent, caption]);
+    expect(pages.map(texts)).toEqual([
+      ["The energy is mc2 here.", "2 A caption in body type."],
+      ["A claim1 here.", "Figure 1: a caption."],
+    ]);
+    expect(notes).toEqual([]);
+    expect(notesText(notes)).toBe("");
+  });
+
+  it("a paragraph that turns the page runs on over the footnote that stood between its halves", () => {
+    // full lines (to the right margin) in the body's size; the note at the first page's foot
+    const full = (i: number, y: number) => line(`Line ${String(i).padStart(2, "0")} of prose that runs the whole measure of the page to its margin.`, y);
+    const first = [...Array.from({ length: 9 }, (_, i) => full(i, 700 - 14 * i)), line("And this one ends with a note's mark1 and runs on over the turn to", 574, 12, [{ at: 36, label: "1" }])];
+    first[9].x1 = first[0].x1;
+    const second = [line("the next page, where it ends.", 700), ...Array.from({ length: 9 }, (_, i) => full(10 + i, 686 - 14 * i))];
+    const withNote = [...first, line("1 The note.", 60, 9)];
+    const { pages, notes } = footnotesOut([withNote, second]);
+    const text = layOut(pages).text;
+    expect(text).toContain("with a note's mark[1] and runs on over the turn to the next page, where it ends.");
+    expect(text).not.toContain("The note.");
+    expect(notes).toEqual([{ label: "1", text: "The note." }]);
+    // as printed, without the notes taken out, the note cut the paragraph
+    expect(layOut([withNote.map((l) => ({ ...l, marks: undefined })), second]).text).toContain("turn to\n\n1 The note.\n\nthe next page");
+  });
+});

@@ -18,6 +18,41 @@ describe("markdown inline syntax", () => {
     expect(renderInline(md)).toBe("## Down The Rabbit-Hole\n\nso very small indeed");
   });
 
+  it("reference links read as their text where the file defines them, the definitions left out; footnote marks read [n]", () => {
+    const md = [
+      "See [the guide][g], [Guide][] and [guide], ![a map][m] and [Some  Label][1].",
+      "An [undefined][x] one, [not a ref] and [x][] stay; a note[^1] and another[^long-note].",
+      "",
+      "[g]: http://example.com/guide",
+      "[guide]: http://example.com/guide",
+      '  [M]: img/map.png "The map"',
+      "[some label]: <http://x>",
+      "[1]: http://one 'one'",
+      "",
+      "[^1]: The first note.",
+      "[^long-note]: The second.",
+      "",
+      "```",
+      "[code]: stays",
+      "```",
+      "Last.",
+    ].join("\n");
+    expect(renderInline(md)).toBe(
+      [
+        "See the guide, Guide and guide, a map and Some  Label.",
+        "An [undefined][x] one, [not a ref] and [x][] stay; a note[1] and another[long-note].",
+        "",
+        "[1] The first note.",
+        "[long-note] The second.",
+        "",
+        "```",
+        "[code]: stays",
+        "```",
+        "Last.",
+      ].join("\n"),
+    );
+  });
+
   it("code stays as written: fenced blocks and code spans", () => {
     const md = "Text \\* and `a [b](c) \\*`.\n\n```\n[x](y) \\* ![i](j)\n```\n\n~~~~\n\\\"\n~~~~\n\nAfter [z](w).";
     expect(renderInline(md)).toBe("Text * and `a [b](c) \\*`.\n\n```\n[x](y) \\* ![i](j)\n```\n\n~~~~\n\\\"\n~~~~\n\nAfter z.");
@@ -31,6 +66,6 @@ describe("markdown inline syntax", () => {
   });
 
   it("200,000 unclosed brackets and images are read in one pass (within the test's 5 s; quadratic, hours)", () => {
-    for (const run of ["![", "[", "[x](", "[x]{", "![x](", "`", "``"]) expect(renderInline(`Start ${run.repeat(200_000)} end`).startsWith("Start")).toBe(true);
+    for (const run of ["![", "[", "[x](", "[x]{", "![x](", "`", "``", "[x][", "[^", "[x]"]) expect(renderInline(`Start ${run.repeat(200_000)} end`).startsWith("Start")).toBe(true);
   });
 });

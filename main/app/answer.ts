@@ -43,7 +43,7 @@ export class Answers {
     const doc = core.requireDoc(conv.documentId);
     const quoted = passage ? this.quote(doc, passage) : null;
     const user = core.lib.conversations.addMessage(conv.id, "user", text, "done", quoted);
-    if (conv.title === "New conversation") core.lib.conversations.update(conv.id, { title: text.replace(/\s+/g, " ").slice(0, 60) });
+    if (conv.title === "New conversation") core.lib.conversations.update(conv.id, { title: conversationTitle(text, quoted) });
     const assistant = this.start(conv);
     core.emit("chat.message", user);
     return { user, assistant };
@@ -214,6 +214,22 @@ export class Answers {
     if (tokenStats.length) lib.conversations.saveTokenStats(id, tokenStats);
     this.core.emit("chat.message", msg);
   }
+}
+
+/**
+ * A conversation's title from its first question, on one line: 60 characters of it, and, for a
+ * question about a passage ("Why?"), the passage's first words after it.
+ */
+export function conversationTitle(question: string, passage: QuotedPassage | null): string {
+  const line = (s: string) => s.replace(/\s+/g, " ").trim();
+  const q = line(question).slice(0, 60);
+  if (!passage || q.length >= 40) return q;
+  const words = line(passage.text);
+  const room = 60 - q.length - 5; // ' — “' and '”'
+  if (words.length <= room) return `${q} — “${words}”`;
+  const cut = words.slice(0, room - 1);
+  const wordEnd = cut.lastIndexOf(" "); // a word cut short reads wrong: it is left out
+  return `${q} — “${(wordEnd > room / 2 ? cut.slice(0, wordEnd) : cut).trimEnd()}…”`;
 }
 
 /**

@@ -529,6 +529,12 @@ export class AppCore {
         this.requireConversation(conversationId);
         return lib.conversations.update(conversationId, { systemPrompt })!;
       },
+      "chat.rename": ({ conversationId, title }) => {
+        this.requireConversation(conversationId);
+        const t = title.replace(/\s+/g, " ").trim();
+        if (!t) throw new AppError("BAD_REQUEST", "A conversation's title cannot be blank.");
+        return lib.conversations.update(conversationId, { title: t })!;
+      },
       "chat.send": ({ conversationId, text, passage }) => this.answers.send(this.requireConversation(conversationId), text, passage),
       "chat.regenerate": ({ conversationId }) => this.answers.regenerate(this.requireConversation(conversationId)),
       "chat.stop": async ({ conversationId }) => {

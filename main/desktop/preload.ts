@@ -31,6 +31,7 @@ const METHODS = [
   "chat.create",
   "chat.messages",
   "chat.setSystemPrompt",
+  "chat.rename",
   "chat.send",
   "chat.regenerate",
   "chat.stop",

@@ -386,6 +386,7 @@ export interface Requests {
   /** An answer still streaming comes with all the text written so far (not the copy saved a moment ago). */
   "chat.messages": { params: { conversationId: number }; result: MessageInfo[] };
   "chat.setSystemPrompt": { params: { conversationId: number; systemPrompt: string }; result: ConversationInfo };
+  "chat.rename": { params: { conversationId: number; title: string }; result: ConversationInfo };
   /** Stores the question, starts the answer; text streams as chat.delta events. */
   "chat.send": { params: { conversationId: number; text: string; passage?: { start: number; end: number } }; result: { user: MessageInfo; assistant: MessageInfo } };
   /** Replaces the last assistant answer with a new one. */

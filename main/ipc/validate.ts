@@ -16,6 +16,7 @@ export const LIMITS = {
   maxFindMatches: 1000, // matches one library.find returns
   maxPathChars: 4096,
   maxNameChars: 255,
+  maxTitleChars: 200, // a conversation's title
   /** Largest WebSocket / IPC message: an import at the byte limit in base64, plus slack. */
   maxMessageBytes: Math.ceil((64 * 1024 * 1024 * 4) / 3) + 64 * 1024,
 };
@@ -98,6 +99,7 @@ export const requestSchemas = {
   "chat.create": obj({ documentId: id }, { systemPrompt: text }),
   "chat.messages": obj({ conversationId: id }),
   "chat.setSystemPrompt": obj({ conversationId: id, systemPrompt: text }),
+  "chat.rename": obj({ conversationId: id, title: str({ min: 1, max: LIMITS.maxTitleChars }) }),
   "chat.send": obj(
     { conversationId: id, text: str({ min: 1, max: LIMITS.maxTextChars }) },
     { passage: obj({ start: int({ min: 0, max: 1 << 30 }), end: int({ min: 1, max: 1 << 30 }) }) },

@@ -9,6 +9,7 @@ import { b64, eventsOf, makeCore, tempDir, until, type TestCore } from "./helper
 import type { DocumentInfo, EngineStatus, MessageInfo, ModelDetails, TokenStats } from "../../main/ipc/contract";
 import { readBookFile } from "../../main/app/book-file";
 import { toContractError } from "../../main/ipc/errors";
+import { conversationTitle } from "../../main/app/answer";
 
 const BOOK = "Title: Tiny\nAuthor: Me\n\n*** START OF THE PROJECT GUTENBERG EBOOK TINY ***\n\nCHAPTER I.\nThe Start\n\n" + "Alice sat by the river. ".repeat(40) + "\n*** END OF THE PROJECT GUTENBERG EBOOK TINY ***\n";
 
@@ -211,7 +212,7 @@ describe("asking", () => {
     const { user, assistant } = (await t.core.call("chat.send", { conversationId: conv.id, text: "Which river?", passage })) as { user: MessageInfo; assistant: MessageInfo };
     expect(user.passage).toEqual({ ...passage, text: "Alice sat by the river." });
     expect(user.content).toBe("Which river?");
-    expect(t.core.lib.conversations.get(conv.id)!.title).toBe("Which river?");
+    expect(t.core.lib.conversations.get(conv.id)!.title).toBe("Which river? — “Alice sat by the river.”");
     await until(() => t.core.lib.conversations.message(assistant.id)!.status === "done");
     // the fake engine's tokens are the prompt's code points: the question follows the quote
     const prompts = () => t.engine.calls.filter((c) => c.op === "generate").map((c) => String.fromCodePoint(...((c.args as { tokens: Int32Array }).tokens)));
@@ -228,6 +229,29 @@ describe("asking", () => {
     expect(second.split("About this passage").length).toBe(2);
     // stored: a restart reads it back
     expect(t.core.lib.conversations.messages(conv.id).map((m) => m.passage?.text ?? null)).toEqual(["Alice sat by the river.", null, null, null]);
+  });
+
+  it("names a conversation by its first question, a short one about a passage with the passage's first words", () => {
+    const passage = (text: string) => ({ start: 0, end: text.length, text });
+    expect(conversationTitle("  Where\nis Alice? ", null)).toBe("Where is Alice?");
+    expect(conversationTitle("x".repeat(80), passage("p"))).toBe("x".repeat(60));
+    const long = conversationTitle("Why?", passage("Alice was beginning to get very tired of sitting by her sister on the bank"));
+    expect(long).toBe("Why? — “Alice was beginning to get very tired of sitting…”");
+    expect(conversationTitle("Why?", passage("Supercalifragilisticexpialidocious".repeat(3))).length).toBe(60);
+    expect(conversationTitle("Why?", passage("Off with\nher head!"))).toBe("Why? — “Off with her head!”");
+  });
+
+  it("renames a conversation: its title on one line; a blank one or another's refused", async () => {
+    const d = await withBook();
+    const conv = (await t.core.call("chat.create", { documentId: d.id })) as { id: number };
+    expect(await t.core.call("chat.rename", { conversationId: conv.id, title: "  The river\n scene " })).toMatchObject({ id: conv.id, title: "The river scene" });
+    expect(t.core.lib.conversations.get(conv.id)!.title).toBe("The river scene");
+    await expect(t.core.call("chat.rename", { conversationId: conv.id, title: " \n " })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    await expect(t.core.call("chat.rename", { conversationId: 999, title: "x" })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    // a question after a rename keeps the name
+    const { assistant } = (await t.core.call("chat.send", { conversationId: conv.id, text: "Who?" })) as { assistant: MessageInfo };
+    await until(() => t.core.lib.conversations.message(assistant.id)!.status !== "streaming");
+    expect(t.core.lib.conversations.get(conv.id)!.title).toBe("The river scene");
   });
 
   it("refuses a passage outside the book or longer than a question may quote, and stores nothing", async () => {

@@ -87,6 +87,12 @@ beforeEach(async () => {
       convs = convs.filter((c) => c.id !== conversationId);
       return { removed: true };
     },
+    "chat.rename": ({ conversationId, title }) => {
+      if (title === "refused") throw Object.assign(new Error("A conversation's title cannot be that."), { code: "BAD_REQUEST" });
+      const c = { ...convs.find((x) => x.id === conversationId)!, title };
+      convs = convs.map((x) => (x.id === conversationId ? c : x));
+      return c;
+    },
   });
   disconnect = connect(f);
   await s().init();
@@ -188,6 +194,42 @@ describe("removing a conversation", () => {
     expect(screen.queryByTestId("confirm")).toBeNull(); // nothing in it to lose
     await waitFor(() => expect(s().conversationId).toBe(4));
     await waitFor(() => expect(screen.getByTestId("message-user").textContent).toContain("Why the rabbit?"));
+  });
+});
+
+describe("renaming a conversation", () => {
+  const titles = () => screen.getAllByTestId("conversation").map((c) => c.textContent);
+
+  it("✎ edits the title in place: Enter keeps it, Escape goes back, a refusal keeps the field open", async () => {
+    render(<App />);
+    await waitFor(() => expect(s().conversationId).toBe(1));
+    fireEvent.click(screen.getByLabelText("Rename conversation Who is Alice?"));
+    const input = screen.getByTestId("conversation-title") as HTMLInputElement;
+    expect(document.activeElement).toBe(input);
+    expect(input.value).toBe("Who is Alice?");
+    fireEvent.change(input, { target: { value: "Alice herself" } });
+    fireEvent.keyDown(input, { key: "Enter" });
+    await waitFor(() => expect(titles()).toEqual(["Alice herself", "New conversation", "Why the rabbit?"]));
+    expect(called("chat.rename")).toEqual([{ conversationId: 1, title: "Alice herself" }]);
+    expect(screen.queryByTestId("conversation-title")).toBeNull();
+    await waitFor(() => expect(document.activeElement?.textContent).toBe("Alice herself")); // back on its button
+
+    // a double-click edits too; Escape changes nothing
+    fireEvent.doubleClick(screen.getAllByTestId("conversation")[2]);
+    const again = screen.getByTestId("conversation-title");
+    fireEvent.change(again, { target: { value: "Not kept" } });
+    fireEvent.keyDown(again, { key: "Escape" });
+    await waitFor(() => expect(screen.queryByTestId("conversation-title")).toBeNull());
+    expect(titles()).toEqual(["Alice herself", "New conversation", "Why the rabbit?"]);
+
+    // refused: said, and the field stays to be mended
+    fireEvent.click(screen.getByLabelText("Rename conversation New conversation"));
+    const third = screen.getByTestId("conversation-title");
+    fireEvent.change(third, { target: { value: "refused" } });
+    fireEvent.keyDown(third, { key: "Enter" });
+    await waitFor(() => expect(screen.getByTestId("notice").textContent).toMatch(/cannot be that/));
+    expect(screen.getByTestId("conversation-title")).toBeTruthy();
+    expect(called("chat.rename")).toHaveLength(2);
   });
 });
 

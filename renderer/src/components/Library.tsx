@@ -1,11 +1,12 @@
 // The books: list, selection, a search of them all (./LibrarySearch), status of
 // the selected one, read progress, and the conversations about it. Removing a book or a conversation asks first,
-// naming what goes with it.
-import { useLayoutEffect, useRef, useState } from "react";
+// naming what goes with it; a conversation is renamed in place (✎, or a double-click on it).
+import { useEffect, useLayoutEffect, useRef, useState } from "react";
 import type { ConversationInfo, DocumentInfo } from "../../../main/ipc/contract";
 import { shownDocState } from "../doc-state";
 import { useStore } from "../store";
 import { api } from "../store/api";
+import { LIMITS } from "../../../main/ipc/validate";
 import { DropZone } from "./DropZone";
 import { LibrarySearch } from "./LibrarySearch";
 import { DocStatus, stateLabel } from "./DocStatus";
@@ -79,6 +80,8 @@ function Conversations({ onAsk }: { onAsk(a: Ask): void }) {
   const open = useStore((s) => s.openConversation);
   const create = useStore((s) => s.newConversation);
   const remove = useStore((s) => s.removeConversation);
+  const rename = useStore((s) => s.renameConversation);
+  const [renaming, setRenaming] = useState<number | null>(null);
   const doc = useStore((s) => s.selectedDocId);
   const answered = useStore((s) => s.answering?.conversationId ?? null);
   if (doc === null) return null;
@@ -103,8 +106,29 @@ function Conversations({ onAsk }: { onAsk(a: Ask): void }) {
       <ul>
         {conversations.map((c) => (
           <li key={c.id} className={c.id === current ? "selected" : ""}>
-            <button type="button" data-testid="conversation" className={c.id === current ? "selected" : ""} aria-current={c.id === current ? "true" : undefined} onClick={() => void open(c.id)}>
-              {c.title}
+            {renaming === c.id ? (
+              <TitleInput
+                title={c.title}
+                onDone={async (title) => {
+                  if (title !== null && title.trim() && title !== c.title && !(await rename(c.id, title))) return;
+                  setRenaming(null);
+                }}
+              />
+            ) : (
+              <button
+                type="button"
+                data-testid="conversation"
+                className={c.id === current ? "selected" : ""}
+                aria-current={c.id === current ? "true" : undefined}
+                title="Double-click to rename"
+                onClick={() => void open(c.id)}
+                onDoubleClick={() => setRenaming(c.id)}
+              >
+                {c.title}
+              </button>
+            )}
+            <button type="button" className="icon" data-testid="rename-conversation" aria-label={`Rename conversation ${c.title}`} title="Rename" onClick={() => setRenaming(c.id)}>
+              ✎
             </button>
             {/* an answer being written cannot lose its conversation: it is stopped first */}
             <button
@@ -122,6 +146,46 @@ function Conversations({ onAsk }: { onAsk(a: Ask): void }) {
         ))}
       </ul>
     </div>
+  );
+}
+
+/**
+ * A conversation's title being edited: Enter (or leaving the field) keeps it, Escape goes back;
+ * `onDone(null)`: nothing changes. The focus returns to the conversation's button.
+ */
+function TitleInput({ title, onDone }: { title: string; onDone(title: string | null): Promise<void> }) {
+  const [draft, setDraft] = useState(title);
+  const input = useRef<HTMLInputElement>(null);
+  const ending = useRef(false);
+  useEffect(() => input.current?.select(), []);
+  const end = (value: string | null) => {
+    if (ending.current) return;
+    ending.current = true;
+    const li = input.current?.closest("li");
+    void onDone(value).finally(() => {
+      ending.current = false;
+      requestAnimationFrame(() => li?.querySelector<HTMLButtonElement>("[data-testid=conversation]")?.focus());
+    });
+  };
+  return (
+    <input
+      ref={input}
+      className="title-input"
+      data-testid="conversation-title"
+      aria-label="Conversation title"
+      value={draft}
+      maxLength={LIMITS.maxTitleChars}
+      autoFocus
+      onChange={(e) => setDraft(e.target.value)}
+      onKeyDown={(e) => {
+        if (e.key === "Enter") end(draft);
+        else if (e.key === "Escape") {
+          e.stopPropagation();
+          end(null);
+        }
+      }}
+      onBlur={() => end(draft)}
+    />
   );
 }
 

@@ -28,6 +28,8 @@ export interface ChatSlice {
   regenerate(): Promise<void>;
   setSystemPrompt(text: string): Promise<void>;
   removeConversation(id: number): Promise<void>;
+  /** Names a conversation; false when refused (said in a notice). */
+  renameConversation(id: number, title: string): Promise<boolean>;
   messageUpdated(m: MessageInfo): void;
   /** `offset`: where `text` starts in the answer (chat.delta). */
   appendDelta(conversationId: number, messageId: number, offset: number, text: string): void;
@@ -179,6 +181,17 @@ export const chatSlice: Slice<ChatSlice> = (set, get) => {
         if (get().conversationId === id) await get().openConversation(get().conversations[0]?.id ?? null);
       } catch (e) {
         get().notify("error", messageOf(e));
+      }
+    },
+
+    renameConversation: async (id, title) => {
+      try {
+        const c = await api()["chat.rename"]({ conversationId: id, title });
+        set((s) => ({ conversations: s.conversations.map((x) => (x.id === c.id ? c : x)) }));
+        return true;
+      } catch (e) {
+        get().notify("error", messageOf(e));
+        return false;
       }
     },
 

@@ -11,7 +11,7 @@
 // character began, and the fold's state there), and a match's offsets are found
 // by folding again from the mark before it.
 //
-// Folding a book takes one pass over its text (~0.25 s for War and Peace's 3.2M
+// Folding a book takes one pass over its text (~80 ms for War and Peace's 3.2M
 // characters); foldTextInSlices does it a slice at a time between turns of the
 // event loop, so that a long book does not stall the process that serves the
 // window. The caller keeps the folded text of the book it searches.
@@ -78,107 +78,123 @@ const SPACE_BIT = 1;
 const DASH_BIT = 2;
 
 /**
- * Folds a text from a source offset, one code point at a time, handing each folded code unit
- * with its source offset to `put`. `run` stops at a code point boundary; a fold can be resumed
- * from any mark with the state recorded there.
+ * Where a fold writes: its folded code units out[n - base] (grown as folds lengthen the text:
+ * "ß" -> "ss"), the fold's state, the marks (none: not recorded), and `watch`, a folded index
+ * whose source offset is wanted (`found`: that offset, -1 until folded).
  */
-class Folder {
-  /** folded code units so far */
-  n = 0;
-  state = 0;
-  constructor(
-    private readonly text: string,
-    private readonly put: (unit: number, from: number) => void,
-    private readonly mark: ((n: number, from: number, state: number) => void) | null,
-  ) {}
-
-  /** Folds text from i up to `to` (a surrogate pair across `to` whole), or until n reaches stopAt; returns where it stopped. */
-  run(i: number, to: number, stopAt = Infinity): number {
-    const text = this.text;
-    let nextMark = this.mark ? this.n : Infinity;
-    while (i < to && this.n < stopAt) {
-      if (this.n >= nextMark) {
-        this.mark!(this.n, i, this.state);
-        nextMark = this.n + MARK_EVERY;
-      }
-      const u = text.charCodeAt(i);
-      if (u < 0x80) {
-        // ASCII, most of a book: inline
-        if (u === 32 || (u >= 9 && u <= 13)) {
-          if (!(this.state & SPACE_BIT)) this.emit(32, i);
-          this.state = SPACE_BIT;
-        } else {
-          if (u !== 45 || !(this.state & DASH_BIT)) this.emit(u >= 65 && u <= 90 ? u + 32 : u === 96 ? 39 : u, i);
-          this.state = u === 45 ? DASH_BIT : 0;
-        }
-        i++;
-        continue;
-      }
-      const c = text.codePointAt(i)! > 0xffff ? text.slice(i, i + 2) : text[i];
-      const f = foldCached(c);
-      if (f === " ") {
-        if (!(this.state & SPACE_BIT)) this.emit(32, i);
-        this.state = SPACE_BIT;
-      } else if (f) {
-        if (f !== "-" || !(this.state & DASH_BIT)) for (let k = 0; k < f.length; k++) this.emit(f.charCodeAt(k), i);
-        this.state = f === "-" ? DASH_BIT : 0;
-      }
-      i += c.length;
-    }
-    return i;
-  }
-
-  private emit(unit: number, from: number): void {
-    this.put(unit, from);
-    this.n++;
-  }
+interface FoldSink {
+  out: Uint16Array;
+  base: number;
+  n: number;
+  state: number;
+  marks: number[] | null;
+  nextMark: number;
+  watch: number;
+  found: number;
 }
 
-/** Folded code units as they come, grown as folds lengthen the text ("ß" -> "ss"), and the marks. */
-class FoldedBuilder {
-  private out: Uint16Array;
-  private n = 0;
-  private marks: number[] = [];
-  readonly folder: Folder;
+const sink = (capacity: number, base: number, state: number, marks: number[] | null, watch = -1): FoldSink => ({
+  out: new Uint16Array(capacity + 16),
+  base,
+  n: base,
+  state,
+  marks,
+  nextMark: marks ? base : Infinity,
+  watch,
+  found: -1,
+});
 
-  constructor(private readonly source: string) {
-    this.out = new Uint16Array(source.length + 16);
-    this.folder = new Folder(
-      source,
-      (unit) => {
-        if (this.n === this.out.length) {
-          const o = new Uint16Array(2 * this.out.length);
-          o.set(this.out);
-          this.out = o;
+/**
+ * Folds text from source offset i up to `to` (a surrogate pair across `to` whole), or until
+ * the sink holds stopAt folded units; returns where it stopped (a code point boundary). One
+ * loop, its state in locals: ASCII, most of a book, folds inline at a few ns a character.
+ */
+function foldRun(text: string, i: number, to: number, k: FoldSink, stopAt = Infinity): number {
+  let out = k.out;
+  let n = k.n;
+  let state = k.state;
+  let nextMark = k.nextMark;
+  const { base, marks, watch } = k;
+  while (i < to && n < stopAt) {
+    if (n >= nextMark) {
+      marks!.push(n, i, state);
+      nextMark = n + MARK_EVERY;
+    }
+    if (n - base + 8 > out.length) {
+      const grown = new Uint16Array(2 * out.length);
+      grown.set(out);
+      out = grown;
+    }
+    const u = text.charCodeAt(i);
+    if (u < 0x80) {
+      if (u === 32 || (u >= 9 && u <= 13)) {
+        if (!(state & SPACE_BIT)) {
+          if (n === watch) k.found = i;
+          out[n++ - base] = 32;
         }
-        this.out[this.n++] = unit;
-      },
-      (n, from, state) => this.marks.push(n, from, state),
-    );
+        state = SPACE_BIT;
+      } else {
+        if (u !== 45 || !(state & DASH_BIT)) {
+          if (n === watch) k.found = i;
+          out[n++ - base] = u >= 65 && u <= 90 ? u + 32 : u === 96 ? 39 : u;
+        }
+        state = u === 45 ? DASH_BIT : 0;
+      }
+      i++;
+      continue;
+    }
+    const c = text.codePointAt(i)! > 0xffff ? text.slice(i, i + 2) : text[i];
+    const f = foldCached(c);
+    if (f === " ") {
+      if (!(state & SPACE_BIT)) {
+        if (n === watch) k.found = i;
+        out[n++ - base] = 32;
+      }
+      state = SPACE_BIT;
+    } else if (f) {
+      if (f !== "-" || !(state & DASH_BIT)) {
+        if (n - base + f.length > out.length) {
+          const grown = new Uint16Array(2 * out.length + f.length);
+          grown.set(out);
+          out = grown;
+        }
+        for (let j = 0; j < f.length; j++) {
+          if (n === watch) k.found = i;
+          out[n++ - base] = f.charCodeAt(j);
+        }
+      }
+      state = f === "-" ? DASH_BIT : 0;
+    }
+    i += c.length;
   }
+  k.out = out;
+  k.n = n;
+  k.state = state;
+  k.nextMark = nextMark;
+  return i;
+}
 
-  done(): FoldedText {
-    let folded = "";
-    for (let k = 0; k < this.n; k += 8192) folded += String.fromCharCode(...this.out.subarray(k, Math.min(this.n, k + 8192)));
-    return { source: this.source, folded, marks: Int32Array.from(this.marks) };
-  }
+/** The sink's units as a string (Buffer's UTF-16 decoding keeps every unit, a lone surrogate too). */
+function folded(source: string, k: FoldSink): FoldedText {
+  const text = Buffer.from(k.out.buffer, k.out.byteOffset, 2 * k.n).toString("utf16le");
+  return { source, folded: text, marks: Int32Array.from(k.marks!) };
 }
 
 /** The text folded (see the file's comment), at once. */
 export function foldText(text: string): FoldedText {
-  const b = new FoldedBuilder(text);
-  b.folder.run(0, text.length);
-  return b.done();
+  const k = sink(text.length, 0, 0, []);
+  foldRun(text, 0, text.length, k);
+  return folded(text, k);
 }
 
 /** The text folded a slice at a time, `pause()` awaited between slices (a turn of the event loop). */
 export async function foldTextInSlices(text: string, pause: () => Promise<void>): Promise<FoldedText> {
-  const b = new FoldedBuilder(text);
+  const k = sink(text.length, 0, 0, []);
   for (let i = 0; i < text.length; ) {
-    i = b.folder.run(i, Math.min(text.length, i + SLICE_CHARS));
+    i = foldRun(text, i, Math.min(text.length, i + SLICE_CHARS), k);
     if (i < text.length) await pause();
   }
-  return b.done();
+  return folded(text, k);
 }
 
 /** The source offset of folded[k]'s character (the text's length for k = folded.length), folded again from the mark before k. */
@@ -193,14 +209,9 @@ export function sourceOffset(text: FoldedText, k: number): number {
     if (marks[3 * mid] <= k) lo = mid;
     else hi = mid - 1;
   }
-  let found = -1;
-  const f = new Folder(text.source, (_unit, from) => {
-    if (f.n === k) found = from;
-  }, null);
-  f.n = marks[3 * lo];
-  f.state = marks[3 * lo + 2];
-  f.run(marks[3 * lo + 1], text.source.length, k + 1);
-  return found;
+  const from = sink(2 * MARK_EVERY, marks[3 * lo], marks[3 * lo + 2], null, k);
+  foldRun(text.source, marks[3 * lo + 1], text.source.length, from, k + 1);
+  return from.found;
 }
 
 /** A phrase folded as the text is, its ends trimmed. */

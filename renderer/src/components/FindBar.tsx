@@ -2,7 +2,7 @@
 // accents, curly quotes and line breaks aside), its matches listed with a few
 // words around each and the section they are in. Choosing one (a click, Enter /
 // Shift+Enter, or the arrows) shows it in the reader, marked; Escape closes.
-import { useEffect, useState, type RefObject } from "react";
+import { useState, type RefObject } from "react";
 import { api } from "../store/api";
 import { useTypedSearch } from "../typed-search";
 import type { FindMatch, FindResult } from "../../../main/ipc/contract";
@@ -26,21 +26,20 @@ export function FindBar({
   inputRef: RefObject<HTMLInputElement | null>;
 }) {
   const [query, setQuery] = useState(initialQuery ?? "");
-  const [current, setCurrent] = useState(-1);
-  const [listOpen, setListOpen] = useState(true);
   // a later query, or another book, has the bar: an earlier answer is dropped
   const { result, error } = useTypedSearch<FindResult>(query, (q) => api()["library.find"]({ documentId, query: q }), documentId);
-  useEffect(() => {
-    setCurrent(-1);
-    setListOpen(true);
-  }, [result]);
+  // the match shown and whether the list is open, for the result they were chosen in: a new
+  // result starts at none, its list open (derived as it renders: reset in an effect, an Enter
+  // pressed between the result's render and the effect was undone)
+  const [choice, setChoice] = useState<{ of: FindResult | null; current: number; listOpen: boolean }>({ of: null, current: -1, listOpen: true });
+  const current = choice.of === result ? choice.current : -1;
+  const listOpen = choice.of === result ? choice.listOpen : true;
 
   const matches = result?.matches ?? [];
   const show = (i: number) => {
     if (!matches.length) return;
     const k = (i + matches.length) % matches.length;
-    setCurrent(k);
-    setListOpen(false);
+    setChoice({ of: result, current: k, listOpen: false });
     onShow(matches[k]);
   };
 
@@ -56,7 +55,7 @@ export function FindBar({
           value={query}
           data-testid="find-input"
           onChange={(e) => setQuery(e.target.value)}
-          onFocus={() => setListOpen(true)}
+          onFocus={() => setChoice({ of: result, current, listOpen: true })}
           onKeyDown={(e) => {
             if (e.key === "Enter") {
               e.preventDefault();

@@ -15,8 +15,7 @@ import { api } from "../store/api";
 import type { DocumentInfo, FindMatch, Highlight, MessageInfo } from "../../../main/ipc/contract";
 import { FindBar } from "./FindBar";
 import { keepReadingPlace, readingPlace } from "../reading-place";
-import { passageOfRange, type SelectedPassage } from "../selection-passage";
-import { LIMITS } from "../../../main/ipc/validate";
+import { AskAbout, useSelectedPassage } from "./AskAbout";
 
 const PAGE = 20_000;
 
@@ -63,8 +62,6 @@ export function Reader() {
   const [finding, setFinding] = useState(false);
   // the match shown, or a question's quoted passage (quoted)
   const [found, setFound] = useState<Found | null>(null);
-  const [selected, setSelected] = useState<(SelectedPassage & { top: number; left: number }) | null>(null);
-  const setQuote = useStore((s) => s.setQuote);
   const findInput = useRef<HTMLInputElement>(null);
   const findButton = useRef<HTMLButtonElement>(null);
   const restoreScroll = useRef<number | null>(null); // a reopened book's scroll, for its section's text
@@ -139,7 +136,10 @@ export function Reader() {
   useEffect(() => setOffer(null), [doc?.id, conversationId]);
   useEffect(() => {
     if (!jumpTo || !doc || jumpTo.documentId !== doc.id) return;
-    if (jumpTo.quoted !== undefined) return showMatch({ start: jumpTo.offset, end: jumpTo.quoted }, true);
+    if (jumpTo.quoted !== undefined) {
+      showMatch({ start: jumpTo.offset, end: jumpTo.quoted }, true);
+      return;
+    }
     moved.current = true;
     const messages = useStore.getState().messages;
     const answerId = jumpTo.answerId ?? answerWith(messages, jumpTo.offset)?.id ?? null;
@@ -199,31 +199,7 @@ export function Reader() {
   };
   useEffect(keepPlace, [text]);
   useEffect(() => () => clearTimeout(keepTimer.current), []);
-  // the book's text selected: its passage, and where its last line ends (for the Ask button)
-  useEffect(() => {
-    const onSelection = () => {
-      const el = body.current;
-      const book = el?.querySelector(".book");
-      const sel = window.getSelection();
-      const passage = book && text && sel && sel.rangeCount ? passageOfRange(book, text.start, sel.getRangeAt(0)) : null;
-      if (!passage || !el) return setSelected(null);
-      const rects = sel!.getRangeAt(0).getClientRects();
-      const last = rects[rects.length - 1];
-      const box = el.getBoundingClientRect();
-      const top = last ? last.bottom - box.top + el.scrollTop + 4 : el.scrollTop;
-      const left = last ? Math.max(0, Math.min(last.right - box.left - 40, el.clientWidth - 160)) : 0;
-      setSelected({ ...passage, top, left });
-    };
-    setSelected(null); // the text it was in has gone
-    document.addEventListener("selectionchange", onSelection);
-    return () => document.removeEventListener("selectionchange", onSelection);
-  }, [text]);
-  const askAbout = () => {
-    if (!doc || !selected) return;
-    setQuote({ documentId: doc.id, start: selected.start, end: selected.end, text: selected.text });
-    window.getSelection()?.removeAllRanges();
-    setSelected(null);
-  };
+  const selected = useSelectedPassage(body, text);
 
   if (!doc) return <section className="reader muted">{empty ? "The library is empty: drop a book on the window to read it here." : "No book selected."}</section>;
   const offered = offer && sections[sectionOf(sections, offer.offset, offer.end)];
@@ -293,7 +269,7 @@ export function Reader() {
         }}
       >
         {text && <Marked text={text.text} base={text.start} highlights={highlights} usedEnd={doc.charsUsed} target={shown.target} found={found} />}
-        {selected && <AskAbout passage={selected} onAsk={askAbout} />}
+        {selected && doc && <AskAbout documentId={doc.id} passage={selected} />}
       </div>
     </section>
   );
@@ -334,29 +310,6 @@ function answerWith(messages: MessageInfo[], offset: number): MessageInfo | unde
 
 function strongest(hs: Highlight[]): Highlight | undefined {
   return hs.reduce<Highlight | undefined>((best, h) => (!best || h.weight > best.weight ? h : best), undefined);
-}
-
-/**
- * "Ask about this" under selected text; the selection stays (the button takes no focus on a
- * press). A passage longer than a question may quote says so instead.
- */
-function AskAbout({ passage, onAsk }: { passage: SelectedPassage & { top: number; left: number }; onAsk(): void }) {
-  const length = passage.end - passage.start;
-  const tooLong = length > LIMITS.maxPassageChars;
-  return (
-    <button
-      type="button"
-      className="ask-about"
-      data-testid="ask-about"
-      style={{ top: passage.top, left: passage.left }}
-      disabled={tooLong}
-      title={tooLong ? `A question can quote at most ${LIMITS.maxPassageChars.toLocaleString("en")} characters; this is ${length.toLocaleString("en")}.` : "Ask about the selected passage: it is quoted above your question"}
-      onMouseDown={(e) => e.preventDefault()}
-      onClick={onAsk}
-    >
-      {tooLong ? "Too long to ask about" : "Ask about this"}
-    </button>
-  );
 }
 
 /** A find's match shown, or a question's quoted passage (quoted). */

@@ -34,16 +34,23 @@ export class Answers {
     return this.stream ? [...this.stream.tokenStats] : [];
   }
 
-  /** `passage`: the part of the book the question is about, quoted to the model before it. */
-  async send(conv: ConversationInfo, text: string, passage?: { start: number; end: number }): Promise<{ user: MessageInfo; assistant: MessageInfo }> {
+  /**
+   * `passage`: the part of the book the question is about, quoted to the model before it.
+   * `replaceLast`: the question replaces the last question and the answer after it (an edit).
+   */
+  async send(conv: ConversationInfo, text: string, passage?: { start: number; end: number }, replaceLast = false): Promise<{ user: MessageInfo; assistant: MessageInfo }> {
     const core = this.core;
     core.requireModel();
     await core.afterCancelledJob();
     core.requireIdle();
     const doc = core.requireDoc(conv.documentId);
     const quoted = passage ? this.quote(doc, passage) : null;
-    const user = core.lib.conversations.addMessage(conv.id, "user", text, "done", quoted);
-    if (conv.title === "New conversation") core.lib.conversations.update(conv.id, { title: conversationTitle(text, quoted) });
+    const replaced = replaceLast ? lastExchange(core.lib.conversations.messages(conv.id)) : [];
+    const user = core.lib.conversations.addMessage(conv.id, "user", text, "done", quoted, replaced.map((m) => m.id));
+    // named by its first question: an edit of it renames it, unless it was renamed by hand
+    const first = replaced[0]?.role === "user" && core.lib.conversations.messages(conv.id).length === 1;
+    if (conv.title === "New conversation" || (first && conv.title === conversationTitle(replaced[0].content, replaced[0].passage)))
+      core.lib.conversations.update(conv.id, { title: conversationTitle(text, quoted) });
     const assistant = this.start(conv);
     core.emit("chat.message", user);
     return { user, assistant };
@@ -214,6 +221,14 @@ export class Answers {
     if (tokenStats.length) lib.conversations.saveTokenStats(id, tokenStats);
     this.core.emit("chat.message", msg);
   }
+}
+
+/** The last question and the answer after it, if any: what an edit replaces. */
+function lastExchange(messages: MessageInfo[]): MessageInfo[] {
+  let q = messages.length - 1;
+  while (q >= 0 && messages[q].role !== "user") q--;
+  if (q < 0 || messages.length - q > 2) throw new AppError("BAD_REQUEST", "There is no last question to replace.");
+  return messages.slice(q);
 }
 
 /**

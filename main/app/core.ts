@@ -535,7 +535,7 @@ export class AppCore {
         if (!t) throw new AppError("BAD_REQUEST", "A conversation's title cannot be blank.");
         return lib.conversations.update(conversationId, { title: t })!;
       },
-      "chat.send": ({ conversationId, text, passage }) => this.answers.send(this.requireConversation(conversationId), text, passage),
+      "chat.send": ({ conversationId, text, passage, replaceLast }) => this.answers.send(this.requireConversation(conversationId), text, passage, replaceLast),
       "chat.regenerate": ({ conversationId }) => this.answers.regenerate(this.requireConversation(conversationId)),
       "chat.stop": async ({ conversationId }) => {
         const job = this.state.job;

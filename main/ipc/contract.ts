@@ -388,7 +388,11 @@ export interface Requests {
   "chat.setSystemPrompt": { params: { conversationId: number; systemPrompt: string }; result: ConversationInfo };
   "chat.rename": { params: { conversationId: number; title: string }; result: ConversationInfo };
   /** Stores the question, starts the answer; text streams as chat.delta events. */
-  "chat.send": { params: { conversationId: number; text: string; passage?: { start: number; end: number } }; result: { user: MessageInfo; assistant: MessageInfo } };
+  /** `replaceLast`: the question replaces the conversation's last question and its answer (an edit). */
+  "chat.send": {
+    params: { conversationId: number; text: string; passage?: { start: number; end: number }; replaceLast?: boolean };
+    result: { user: MessageInfo; assistant: MessageInfo };
+  };
   /** Replaces the last assistant answer with a new one. */
   "chat.regenerate": { params: { conversationId: number }; result: { assistant: MessageInfo } };
   "chat.stop": { params: { conversationId: number }; result: { stopped: boolean } };

@@ -102,7 +102,7 @@ export const requestSchemas = {
   "chat.rename": obj({ conversationId: id, title: str({ min: 1, max: LIMITS.maxTitleChars }) }),
   "chat.send": obj(
     { conversationId: id, text: str({ min: 1, max: LIMITS.maxTextChars }) },
-    { passage: obj({ start: int({ min: 0, max: 1 << 30 }), end: int({ min: 1, max: 1 << 30 }) }) },
+    { passage: obj({ start: int({ min: 0, max: 1 << 30 }), end: int({ min: 1, max: 1 << 30 }) }), replaceLast: bool },
   ),
   "chat.regenerate": obj({ conversationId: id }),
   "chat.stop": obj({ conversationId: id }),

@@ -92,9 +92,11 @@ export class Conversations {
     return r && msg(r);
   }
 
-  addMessage(conversationId: number, role: Role, content: string, status: MessageStatus, passage: QuotedPassage | null = null): MessageInfo {
+  /** `replacing`: messages deleted in the same transaction (an edited question and its answer). */
+  addMessage(conversationId: number, role: Role, content: string, status: MessageStatus, passage: QuotedPassage | null = null, replacing: number[] = []): MessageInfo {
     const now = Date.now();
     const r = this.db.transaction(() => {
+      for (const id of replacing) this.db.prepare(`DELETE FROM messages WHERE id = ? AND conversation_id = ?`).run(id, conversationId);
       const ins = this.db
         .prepare(`INSERT INTO messages (conversation_id, role, content, status, passage, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`)
         .run(conversationId, role, content, status, passage && JSON.stringify(passage), now, now);

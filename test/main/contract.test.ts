@@ -69,7 +69,7 @@ describe("envelope", () => {
       "chat.messages": { conversationId: 1 },
       "chat.setSystemPrompt": { conversationId: 1, systemPrompt: "" },
       "chat.rename": { conversationId: 1, title: "A name" },
-      "chat.send": { conversationId: 1, text: "hi", passage: { start: 0, end: 2 } },
+      "chat.send": { conversationId: 1, text: "hi", passage: { start: 0, end: 2 }, replaceLast: true },
       "chat.regenerate": { conversationId: 1 },
       "chat.stop": { conversationId: 1 },
       "chat.remove": { conversationId: 1 },

@@ -254,6 +254,43 @@ describe("asking", () => {
     expect(t.core.lib.conversations.get(conv.id)!.title).toBe("The river scene");
   });
 
+  it("an edited last question replaces it and its answer; the first one renames its conversation unless renamed by hand", async () => {
+    const d = await withBook();
+    const conv = (await t.core.call("chat.create", { documentId: d.id })) as { id: number };
+    const ask = async (text: string, replaceLast?: boolean) => {
+      const { assistant } = (await t.core.call("chat.send", { conversationId: conv.id, text, ...(replaceLast ? { replaceLast } : {}) })) as { assistant: MessageInfo };
+      await until(() => t.core.lib.conversations.message(assistant.id)!.status !== "streaming");
+    };
+    const contents = () => t.core.lib.conversations.messages(conv.id).map((m) => `${m.role}: ${m.content}`);
+    const title = () => t.core.lib.conversations.get(conv.id)!.title;
+    await ask("Wher is Alice?");
+    await ask("Where is Alice?", true);
+    expect(contents()).toEqual(["user: Where is Alice?", "assistant: Alice follows the White Rabbit down the hole."]);
+    expect(title()).toBe("Where is Alice?");
+    await ask("And then?");
+    await ask("And what then?", true);
+    expect(contents().filter((c) => c.startsWith("user"))).toEqual(["user: Where is Alice?", "user: And what then?"]);
+    expect(contents()).toHaveLength(4);
+    expect(title()).toBe("Where is Alice?");
+    // the history the model reads has the edit, not the question it replaced
+    const last = t.engine.calls.filter((c) => c.op === "generate").pop()!;
+    const prompt = String.fromCodePoint(...(last.args as { tokens: Int32Array }).tokens);
+    expect(prompt).toContain("And what then?");
+    expect(prompt).not.toContain("And then?");
+    // a conversation renamed by hand keeps its name when its first question is edited
+    const other = (await t.core.call("chat.create", { documentId: d.id })) as { id: number };
+    const { assistant } = (await t.core.call("chat.send", { conversationId: other.id, text: "Who?" })) as { assistant: MessageInfo };
+    await until(() => t.core.lib.conversations.message(assistant.id)!.status !== "streaming");
+    await t.core.call("chat.rename", { conversationId: other.id, title: "Mine" });
+    const { assistant: again } = (await t.core.call("chat.send", { conversationId: other.id, text: "Who is she?", replaceLast: true })) as { assistant: MessageInfo };
+    await until(() => t.core.lib.conversations.message(again.id)!.status !== "streaming");
+    expect(t.core.lib.conversations.get(other.id)!.title).toBe("Mine");
+    // nothing to replace in an empty conversation: refused, nothing stored
+    const empty = (await t.core.call("chat.create", { documentId: d.id })) as { id: number };
+    await expect(t.core.call("chat.send", { conversationId: empty.id, text: "x", replaceLast: true })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    expect(t.core.lib.conversations.messages(empty.id)).toEqual([]);
+  });
+
   it("refuses a passage outside the book or longer than a question may quote, and stores nothing", async () => {
     const d = await withBook();
     const conv = (await t.core.call("chat.create", { documentId: d.id })) as { id: number };

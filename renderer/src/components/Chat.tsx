@@ -37,6 +37,14 @@ export function Chat() {
   useEffect(() => {
     if (quote) input.current?.focus();
   }, [quote?.documentId, quote?.start, quote?.end]);
+  // the last question taken back to be edited: its text in the box
+  const editing = useStore((s) => (s.editing?.conversationId === s.conversationId ? s.editing : null));
+  const editQuestion = useStore((s) => s.editQuestion);
+  useEffect(() => {
+    if (!editing) return;
+    setText(editing.text);
+    input.current?.focus();
+  }, [editing?.messageId]);
 
   // The list follows new text only while the reader is at its bottom: scrolling up
   // to read stops that, scrolling back down (or asking, or another conversation) resumes it.
@@ -65,6 +73,7 @@ export function Chat() {
     if (!(await send(t))) setText(t);
   };
   const last = messages[messages.length - 1];
+  const lastQuestion = [...messages].reverse().find((m) => m.role === "user");
   return (
     <section className="chat">
       <div className="chat-head">
@@ -90,10 +99,25 @@ export function Chat() {
           <p className="muted empty">{doc ? `Ask anything about “${doc.title}”.` : "Drop a book on the window to start."}</p>
         )}
         {messages.map((m) => (
-          <Message key={m.id} m={m} />
+          <Message key={m.id} m={m} editable={m === lastQuestion && !streaming && !busy && !editing} />
         ))}
       </div>
       {busy && !streaming && <Waiting activity={activity as Exclude<EngineActivity, "idle">} onStopped={() => input.current?.focus()} />}
+      {editing && (
+        <p className="composer-note small" role="status" data-testid="editing-note">
+          Editing your last question: Send replaces it and its answer.{" "}
+          <button
+            type="button"
+            onClick={() => {
+              editQuestion(null);
+              setText("");
+              input.current?.focus();
+            }}
+          >
+            Cancel
+          </button>
+        </p>
+      )}
       {quote && <QuoteChip text={quote.text} onRemove={() => input.current?.focus()} />}
       <form
         className="composer"
@@ -233,9 +257,11 @@ function cutReason(m: MessageInfo): { text: string; tip: string } | null {
   return null;
 }
 
-function Message({ m }: { m: MessageInfo }) {
+/** `editable`: the last question, which can be taken back to the question box and sent again in its place. */
+function Message({ m, editable = false }: { m: MessageInfo; editable?: boolean }) {
   const jump = useStore((s) => s.jump);
   const showQuoted = useStore((s) => s.showQuoted);
+  const editQuestion = useStore((s) => s.editQuestion);
   const docId = useStore((s) => s.selectedDocId);
   // an answer whose conversation outgrew full attention builds the book's index before its first word
   const indexing = useStore((s) => {
@@ -272,6 +298,13 @@ function Message({ m }: { m: MessageInfo }) {
         {m.status === "streaming" && <span className="cursor">▍</span>}
         {m.status === "stopped" && !raw && <span className="muted">(stopped before the first word)</span>}
       </div>
+      {editable && (
+        <div className="meta small">
+          <button type="button" className="copy" data-testid="edit-question" title="Edit this question: Send then replaces it and its answer" onClick={() => editQuestion(m)}>
+            Edit
+          </button>
+        </div>
+      )}
       {m.role === "assistant" && m.status !== "streaming" && (
         <div className="meta muted small">
           {text && <CopyButton text={text} />}

@@ -21,6 +21,10 @@ export interface ChatSlice {
   /** The passage of the book chosen in the reader to ask about (shown over the question box), or null. */
   quote: (QuotedPassage & { documentId: number }) | null;
   setQuote(q: ChatSlice["quote"]): void;
+  /** The last question being edited (its text goes to the question box; Send replaces it and its answer), or null. */
+  editing: { conversationId: number; messageId: number; text: string } | null;
+  /** Starts editing the open conversation's last question (its passage becomes the quote), or stops (null). */
+  editQuestion(m: MessageInfo | null): void;
   /** Sends a question, with the chosen passage when it is of the selected book (then cleared). */
   send(text: string): Promise<boolean>;
   /** Stops the answer of that conversation (by default the open one). */
@@ -73,8 +77,18 @@ export const chatSlice: Slice<ChatSlice> = (set, get) => {
     answering: null,
     streamed: null,
     quote: null,
+    editing: null,
 
     setQuote: (quote) => set({ quote }),
+    editQuestion: (m) => {
+      const documentId = get().selectedDocId;
+      // (stopped: the question box keeps what was typed; the passage it brought goes)
+      if (!m || documentId === null) return set((s) => ({ editing: null, quote: s.editing ? null : s.quote }));
+      set({
+        editing: { conversationId: m.conversationId, messageId: m.id, text: m.content },
+        quote: m.passage ? { ...m.passage, documentId } : null,
+      });
+    },
 
     loadConversations: async (documentId) => {
       if (documentId === null) return set({ conversations: [], conversationId: null, messages: [] });
@@ -92,7 +106,7 @@ export const chatSlice: Slice<ChatSlice> = (set, get) => {
     },
 
     openConversation: async (id) => {
-      set({ conversationId: id, messages: [] });
+      set({ conversationId: id, messages: [], editing: null });
       if (id !== null) await loadMessages(id);
     },
 
@@ -130,8 +144,11 @@ export const chatSlice: Slice<ChatSlice> = (set, get) => {
         }
         const q = get().quote;
         const passage = q && q.documentId === get().selectedDocId ? { start: q.start, end: q.end } : undefined;
-        const { user, assistant } = await api()["chat.send"]({ conversationId: id, text: t, ...(passage ? { passage } : {}) });
+        const editing = get().editing?.conversationId === id ? get().editing : null;
+        const { user, assistant } = await api()["chat.send"]({ conversationId: id, text: t, ...(passage ? { passage } : {}), ...(editing ? { replaceLast: true } : {}) });
         if (passage) set({ quote: null });
+        // the edited question and its answer are gone
+        if (editing) set((s) => ({ editing: null, messages: s.messages.filter((m) => m.conversationId !== id || m.id < editing.messageId) }));
         get().messageUpdated(user);
         get().messageUpdated(assistant);
         get().startAnswer(assistant.id);

@@ -11,7 +11,7 @@ import { conversationMarkdown } from "../../renderer/src/export-conversation";
 import { resetStore, useStore } from "../../renderer/src/store";
 import type { MessageInfo, Params } from "../../main/ipc/contract";
 import { connect, fakeApi, type FakeApi } from "./fake-api";
-import { doc, msg, startHandlers } from "./fixtures";
+import { doc, msg, oneBookChat } from "./fixtures";
 
 // chapter I is [0, 2500), chapter II [2500, 5000) (fixtures' doc())
 const BOOK = ("Alice was beginning to get very tired.\n".repeat(70) + "x".repeat(2500)).slice(0, 2500) + "The White Rabbit ran by. ".repeat(100).slice(0, 2500);
@@ -97,18 +97,7 @@ describe("asking about a passage in the app", () => {
     resetStore();
     sent = [];
     messages = [];
-    f = fakeApi({
-      ...startHandlers(),
-      "library.list": () => [doc()],
-      "library.text": ({ start = 0, end = 5000 }) => ({ documentId: 1, start, end, text: BOOK.slice(start, end) }),
-      "chat.list": () => [{ id: 1, documentId: 1, title: "c", systemPrompt: "", createdAt: 1, updatedAt: 1 }],
-      "chat.messages": () => messages,
-      "chat.send": (p) => {
-        sent.push(p);
-        const passage = p.passage ? { ...p.passage, text: BOOK.slice(p.passage.start, p.passage.end) } : null;
-        return { user: msg({ id: 2, role: "user", content: p.text, passage }), assistant: msg({ id: 3, status: "streaming" }) };
-      },
-    });
+    f = fakeApi(oneBookChat(BOOK, () => messages, sent));
     disconnect = connect(f);
     await useStore.getState().init();
   });

@@ -7,7 +7,7 @@ import { App } from "../../renderer/src/components/App";
 import { resetStore, useStore } from "../../renderer/src/store";
 import type { MessageInfo, Params } from "../../main/ipc/contract";
 import { connect, fakeApi, type FakeApi } from "./fake-api";
-import { doc, msg, startHandlers } from "./fixtures";
+import { msg, oneBookChat } from "./fixtures";
 
 const BOOK = "Alice was beginning to get very tired. ".repeat(130);
 
@@ -25,18 +25,7 @@ beforeEach(async () => {
     msg({ id: 13, role: "user", content: "Wher does she go?", passage: { start: 0, end: 5, text: "Alice" } }),
     msg({ id: 14, content: "Down." }),
   ];
-  f = fakeApi({
-    ...startHandlers(),
-    "library.list": () => [doc()],
-    "library.text": ({ start = 0, end = 5000 }) => ({ documentId: 1, start, end, text: BOOK.slice(start, end) }),
-    "chat.list": () => [{ id: 1, documentId: 1, title: "Who is Alice?", systemPrompt: "", createdAt: 1, updatedAt: 1 }],
-    "chat.messages": () => messages,
-    "chat.send": (p) => {
-      sent.push(p);
-      const passage = p.passage ? { ...p.passage, text: BOOK.slice(p.passage.start, p.passage.end) } : null;
-      return { user: msg({ id: 15, role: "user", content: p.text, passage }), assistant: msg({ id: 16, status: "streaming" }) };
-    },
-  });
+  f = fakeApi(oneBookChat(BOOK, () => messages, sent));
   disconnect = connect(f);
   await useStore.getState().init();
 });

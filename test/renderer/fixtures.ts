@@ -1,5 +1,5 @@
 // Typical contract values for renderer tests.
-import type { AppInfo, DocumentInfo, EngineStatus, MessageInfo, Settings } from "../../main/ipc/contract";
+import type { AppInfo, DocumentInfo, EngineStatus, MessageInfo, Params, Settings } from "../../main/ipc/contract";
 import type { Handlers } from "./fake-api";
 
 export const app: AppInfo = { version: "0.1.0", mode: "browser", platform: "linux", dataDir: "/d", maxImportBytes: 1024 };
@@ -78,5 +78,26 @@ export function startHandlers(): Handlers {
       memory: { ctx: 2048, weightBytes: 1000, kvBytes: 2000, totalBytes: 3000, retrieval: { deviceKvBytes: 100, hostKvBytes: 1900, totalDeviceBytes: 1100, indexBytes: 1300, readQueryBytes: 500 } },
       warning: null,
     }),
+  };
+}
+
+/**
+ * One book (the fixtures' doc(), its text `book`) with one conversation: its messages as
+ * `messages()` gives them when fetched, each chat.send pushed on `sent` and answered with the
+ * question (its passage's text the book's) and a streaming answer.
+ */
+export function oneBookChat(book: string, messages: () => MessageInfo[], sent: Params<"chat.send">[]): Handlers {
+  return {
+    ...startHandlers(),
+    "library.list": () => [doc()],
+    "library.text": ({ start = 0, end = book.length }) => ({ documentId: 1, start, end, text: book.slice(start, end) }),
+    "chat.list": () => [{ id: 1, documentId: 1, title: "c", systemPrompt: "", createdAt: 1, updatedAt: 1 }],
+    "chat.messages": () => messages(),
+    "chat.send": (p) => {
+      sent.push(p);
+      const passage = p.passage ? { ...p.passage, text: book.slice(p.passage.start, p.passage.end) } : null;
+      const id = Math.max(1, ...messages().map((m) => m.id)) + 1;
+      return { user: msg({ id, role: "user", content: p.text, passage }), assistant: msg({ id: id + 1, status: "streaming" }) };
+    },
   };
 }

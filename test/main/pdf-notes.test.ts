@@ -79,6 +79,26 @@ describe("footnotes at a page's foot", () => {
     expect(notesText(notes)).toBe("");
   });
 
+  it("a page in two columns: each column's notes at its foot, the second column read after the first's notes", () => {
+    const col = (x0: number) => (text: string, y: number, size = 12, marks?: PdfLine["marks"]) => line(text, y, size, marks, x0);
+    const left = col(72), right = col(320);
+    const page = [
+      left("The left column's claim1 here.", 700, 12, [{ at: 23, label: "1" }]),
+      ...prose(3, 686),
+      left("1 The left column's note.", 80, 9),
+      right("The right column's own2 mark.", 700, 12, [{ at: 22, label: "2" }]),
+      right("More of the right column.", 686),
+      right("2 The right column's note.", 80, 9),
+      right("7", 40, 9),
+    ];
+    const { pages, notes } = footnotesOut([page]);
+    expect(texts(pages[0])).toEqual(["The left column's claim[1] here.", "The right column's own[2] mark.", "More of the right column.", "7"]);
+    expect(notes).toEqual([
+      { label: "1", text: "The left column's note." },
+      { label: "2", text: "The right column's note." },
+    ]);
+  });
+
   it("a paragraph that turns the page runs on over the footnote that stood between its halves", () => {
     // full lines (to the right margin) in the body's size; the note at the first page's foot
     const full = (i: number, y: number) => line(`Line ${String(i).padStart(2, "0")} of prose that runs the whole measure of the page to its margin.`, y);

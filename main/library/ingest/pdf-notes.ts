@@ -16,16 +16,17 @@ export interface PdfNote {
 /** A note's lines are set at most this share of the body's size. */
 const NOTE_SIZE = 0.95;
 
-/** The pages without their footnotes, the marks that call them as "[n]", and the notes in page order. */
+/** The pages without their footnotes, the marks that call them as "[n]", and the notes in page order (a column's before the next's). */
 export function footnotesOut(pages: PdfLine[][]): { pages: PdfLine[][]; notes: PdfNote[] } {
   const body = bodySize(pages);
   const notes: PdfNote[] = [];
   const out = pages.map((lines) => {
-    const found = body > 0 ? pageNotes(lines, body) : null;
-    if (!found) return lines.map(plain);
-    notes.push(...found.notes);
-    const called = new Set(found.notes.map((n) => n.label));
-    return [...lines.slice(0, found.from).map((l) => withMarks(l, called)), ...lines.slice(found.to).map(plain)];
+    const blocks = body > 0 ? pageNotes(lines, body) : [];
+    if (blocks.length === 0) return lines.map(plain);
+    const called = new Set<string>();
+    for (const b of blocks) for (const n of b.notes) (notes.push(n), called.add(n.label));
+    const inNotes = (i: number) => blocks.some((b) => i >= b.from && i < b.to);
+    return lines.flatMap((l, i) => (inNotes(i) ? [] : [withMarks(l, called)]));
   });
   return { pages: out, notes };
 }
@@ -38,34 +39,40 @@ function bodySize(pages: PdfLine[][]): number {
 }
 
 /**
- * A page's footnotes: the block of small lines at its foot (lines[from, to): a page number
- * under it stays) whose first line starts with the label of a raised mark in the page's
- * body text; each line that starts with another such label starts the next note.
+ * A page's footnotes: each block of small lines at the foot of the page or of a column
+ * (lines[from, to): the lines before the page's end, a page number under them aside, or before
+ * a line set higher up, the next column's first) whose first line starts with the label of a
+ * raised mark in the page's body text; each line that starts with another such label starts
+ * the next note.
  */
-function pageNotes(lines: PdfLine[], body: number): { from: number; to: number; notes: PdfNote[] } | null {
+function pageNotes(lines: PdfLine[], body: number): { from: number; to: number; notes: PdfNote[] }[] {
   const labels = new Set<string>();
   for (const l of lines) if (sizeKey(l.size) >= body) for (const m of l.marks ?? []) if (m.at > 0) labels.add(m.label);
-  if (labels.size === 0) return null;
+  if (labels.size === 0) return [];
   const small = (l: PdfLine) => l.size <= NOTE_SIZE * body;
-  // the foot: the small lines after the last body-size one, a page number under them aside
-  let to = lines.length;
-  while (to > 1 && /^[\divxlcdm]+$/i.test(lines[to - 1].text.trim())) to--;
-  let from = to;
-  while (from > 0 && small(lines[from - 1])) from--;
   const startOf = (l: PdfLine) => {
     const s = noteStart(l);
     return s && labels.has(s.label) ? s : null;
   };
-  // the block starts at its first line that starts a note
-  while (from < to && !startOf(lines[from])) from++;
-  if (from >= to) return null;
-  const notes: PdfNote[] = [];
-  for (let i = from; i < to; i++) {
-    const s = startOf(lines[i]);
-    if (s) notes.push({ label: s.label, text: s.text });
-    else notes[notes.length - 1].text = joinNoteLine(notes[notes.length - 1].text, lines[i].text);
+  let end = lines.length;
+  while (end > 1 && /^[\divxlcdm]+$/i.test(lines[end - 1].text.trim())) end--;
+  const feet = [end];
+  for (let i = 1; i < end; i++) if (lines[i].y > lines[i - 1].y + lines[i - 1].size) feet.push(i);
+  const blocks: { from: number; to: number; notes: PdfNote[] }[] = [];
+  for (const to of feet.sort((a, b) => a - b)) {
+    let from = to;
+    while (from > 0 && small(lines[from - 1])) from--;
+    while (from < to && !startOf(lines[from])) from++; // the block starts at its first line that starts a note
+    if (from >= to) continue;
+    const notes: PdfNote[] = [];
+    for (let i = from; i < to; i++) {
+      const s = startOf(lines[i]);
+      if (s) notes.push({ label: s.label, text: s.text });
+      else notes[notes.length - 1].text = joinNoteLine(notes[notes.length - 1].text, lines[i].text);
+    }
+    blocks.push({ from, to, notes });
   }
-  return { from, to, notes };
+  return blocks;
 }
 
 /** A line that starts a note: its label (raised, or set before the text: "1", "1.", "2)", "*") and the rest. */

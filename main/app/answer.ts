@@ -149,8 +149,13 @@ export class Answers {
       if (!question || question.role !== "user") throw new AppError("BAD_REQUEST", "The conversation does not end with a question.");
       const history = answeredTurns(all.slice(0, -1));
       const conversation = lib.conversations.get(conv.id) ?? conv;
-      const prompt = await this.fit(model.nCtx, settings.maxTokens, (h) =>
-        buildPrompt(core.engine, model, dt.tokens.subarray(0, dt.used), conversation.systemPrompt, h, withPassage(question.content, question.passage)), history);
+      const prompt = await this.fit(
+        model.nCtx,
+        settings.maxTokens,
+        (h) => buildPrompt(core.engine, model, dt.tokens.subarray(0, dt.used), conversation.systemPrompt, h, withPassage(question.content, question.passage)),
+        history,
+        question.passage ? "The question and the passage it quotes do not" : "The question does not",
+      );
       core.throwIfCancelled(jobId);
       this.reads.claimEngine(doc.id);
       const res = await core.engine.call("generate", {
@@ -196,14 +201,20 @@ export class Answers {
     }
   }
 
-  /** Builds the prompt, dropping the oldest turns (a question and its answer) until it leaves room for an answer. */
-  private async fit(nCtx: number, maxTokens: number, build: (h: Turn[]) => Promise<BuiltPrompt>, history: Turn[]): Promise<BuiltPrompt> {
+  /**
+   * Builds the prompt, dropping the oldest turns (a question and its answer) until it leaves room
+   * for an answer; `what` begins the refusal when even the question alone leaves none.
+   */
+  private async fit(nCtx: number, maxTokens: number, build: (h: Turn[]) => Promise<BuiltPrompt>, history: Turn[], what: string): Promise<BuiltPrompt> {
     const room = Math.min(maxTokens, 64);
     let h = history;
     for (;;) {
       const p = await build(h);
       if (p.tokens.length + room <= nCtx) return p;
-      if (h.length === 0) throw new AppError("CTX_FULL", `The question does not fit the model's context (${nCtx} tokens) after the book.`);
+      if (h.length === 0) {
+        const shorter = what.includes("passage") ? " Quote a shorter passage, or load the model with a longer context." : "";
+        throw new AppError("CTX_FULL", `${what} fit the model's context (${nCtx} tokens) after the book (${p.tokens.length} tokens with it).${shorter}`);
+      }
       h = h.slice(Math.min(2, h.length));
     }
   }

@@ -307,7 +307,13 @@ describe("asking", () => {
     expect(t.core.lib.conversations.messages(onLong.id)).toEqual([]);
     const { user, assistant } = (await askLong(4000)) as { user: MessageInfo; assistant: MessageInfo };
     expect(user.passage!.text).toBe(t.core.lib.documents.text(long.id, 0, 4000));
-    await until(() => t.core.lib.conversations.message(assistant.id)!.status !== "streaming");
+    // a passage of 4,000 characters after a book that fills the context: said so in the answer
+    const failed = await until(() => {
+      const m = t.core.lib.conversations.message(assistant.id)!;
+      return m.status !== "streaming" && m;
+    });
+    expect(failed.status).toBe("error");
+    expect(failed.content).toMatch(/The question and the passage it quotes do not fit the model's context \(2048 tokens\) after the book \(\d+ tokens with it\)\. Quote a shorter passage/);
   });
 
   it("answers a book that was not read yet (reads it on the way)", async () => {

@@ -340,6 +340,22 @@ describe.skipIf(missing.length > 0)("tome in a browser (e2e)", () => {
     const before = await page.getByTestId("message-assistant").count();
     await page.getByTestId("chat-input").fill("Who says this, and why?");
     await shot(page, "05d-quote-chip");
+    // the passage over the question box leaves the conversation room on an 800x600 window
+    await page.setViewportSize({ width: 800, height: 600 });
+    try {
+      await page.waitForTimeout(300);
+      const room = await page.evaluate(() => ({
+        overflow: document.documentElement.scrollWidth - window.innerWidth,
+        messages: document.querySelector(".messages")?.getBoundingClientRect().height ?? 0,
+        chip: document.querySelector("[data-testid=quote-chip]")?.getBoundingClientRect().height ?? 0,
+      }));
+      await shot(page, "05d-quote-chip-800x600");
+      expect(room.overflow).toBeLessThanOrEqual(0);
+      expect(room.chip).toBeGreaterThan(0);
+      expect(room.messages).toBeGreaterThan(120);
+    } finally {
+      await page.setViewportSize({ width: 1500, height: 950 });
+    }
     await page.getByTestId("send").click();
     await expect.poll(() => page.getByTestId("message-assistant").count(), { timeout: 30_000 }).toBe(before + 1);
     await page.getByTestId("send").waitFor({ timeout: 60_000 });

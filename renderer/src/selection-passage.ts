@@ -3,7 +3,8 @@
 // book's, character for character (Reader's Marked), so the offset of a point in
 // it is `base` plus the length of the text before the point; a selection that
 // runs out of the text (over the header, the chat) is cut to it, and its white
-// space at either end left out.
+// space at either end left out. A match of Find is asked about with its paragraph
+// (or, in a long one, its sentences), passageAround.
 
 export interface SelectedPassage {
   start: number;
@@ -35,4 +36,37 @@ export function passageOfRange(book: Element, base: number, range: Range): Selec
   while (end > start && /\s/.test(all[end - 1])) end--;
   if (end <= start) return null;
   return { start: base + start, end: base + end, text: all.slice(start, end) };
+}
+
+/**
+ * The passage around [start, end) of `text` (which starts at book offset `base`): its paragraph
+ * (between blank lines) when that holds at most `max` characters, else its sentence (a long
+ * paragraph, a page of verse: its line), else the match alone.
+ */
+export function passageAround(text: string, base: number, start: number, end: number, max: number): SelectedPassage {
+  const s = start - base;
+  const e = end - base;
+  const before = text.lastIndexOf("\n\n", s);
+  const after = text.indexOf("\n\n", e);
+  let from = before < 0 ? 0 : before + 2;
+  let to = after < 0 ? text.length : after;
+  if (to - from > max) {
+    // the sentence holding the match: from the last sentence end before it to the first after
+    const ends = /[.!?…]["'”’)\]]*\s+|\n/g;
+    let first = from;
+    let last = to;
+    ends.lastIndex = from;
+    for (let m = ends.exec(text); m && m.index < to; m = ends.exec(text)) {
+      const cut = m.index + m[0].length;
+      if (cut <= s) first = cut;
+      else if (m.index >= e - 1) {
+        last = cut;
+        break;
+      }
+    }
+    [from, to] = last - first <= max ? [first, last] : [s, e];
+  }
+  while (from < to && /\s/.test(text[from])) from++;
+  while (to > from && /\s/.test(text[to - 1])) to--;
+  return { start: base + from, end: base + to, text: text.slice(from, to) };
 }

@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { act, fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { App } from "../../renderer/src/components/App";
-import { passageOfRange } from "../../renderer/src/selection-passage";
+import { passageAround, passageOfRange } from "../../renderer/src/selection-passage";
 import { conversationMarkdown } from "../../renderer/src/export-conversation";
 import { resetStore, useStore } from "../../renderer/src/store";
 import type { MessageInfo, Params } from "../../main/ipc/contract";
@@ -87,6 +87,20 @@ describe("the passage a selection covers", () => {
   });
 });
 
+describe("the passage around a match", () => {
+  const text = "A first paragraph.\n\nOne sentence here. The match is in this one! And a third.\n\nLast.";
+  const at = (s: string) => text.indexOf(s);
+
+  it("its paragraph when it fits; else its sentence; else the match alone; offsets in the book", () => {
+    const m = at("match");
+    expect(passageAround(text, 100, 100 + m, 100 + m + 5, 1000)).toEqual({ start: 100 + at("One"), end: 100 + at(" third.") + 7, text: "One sentence here. The match is in this one! And a third." });
+    expect(passageAround(text, 0, m, m + 5, 40)).toEqual({ start: at("The match"), end: at(" And a third"), text: "The match is in this one!" });
+    expect(passageAround(text, 0, m, m + 5, 10)).toEqual({ start: m, end: m + 5, text: "match" });
+    expect(passageAround(text, 0, 0, 1, 1000).text).toBe("A first paragraph.");
+    expect(passageAround(text, 0, at("Last"), at("Last") + 4, 1000).text).toBe("Last.");
+  });
+});
+
 describe("asking about a passage in the app", () => {
   let f: FakeApi;
   let disconnect: () => void;
@@ -121,6 +135,25 @@ describe("asking about a passage in the app", () => {
     await waitFor(() => expect(screen.queryByTestId("quote-chip")).toBeNull());
     const question = screen.getAllByTestId("message-user")[0];
     expect(question.querySelector("[data-testid=quoted]")!.textContent).toBe("“very tired. Alice was”");
+  });
+
+  it("Find's match shown can be asked about: its paragraph over the question box", async () => {
+    render(<App />);
+    await waitFor(() => expect(screen.getByLabelText("Book text").textContent).toContain("Alice was beginning"));
+    fireEvent.keyDown(window, { key: "f", ctrlKey: true });
+    const input = await screen.findByTestId("find-input");
+    expect(screen.queryByTestId("find-ask")).toBeNull();
+    fireEvent.change(input, { target: { value: "white rabbit" } });
+    await waitFor(() => expect(screen.getByTestId("find-count").textContent).toBe("100 matches"), { timeout: 5000 });
+    fireEvent.keyDown(input, { key: "Enter" });
+    await waitFor(() => expect(screen.getByTestId("find-mark").textContent).toBe("White Rabbit"), { timeout: 5000 });
+    fireEvent.click(screen.getByTestId("find-ask"));
+    // chapter II is one paragraph of 2,500 characters (under the 4,000 a quote may hold): all of it
+    await waitFor(() => expect(screen.getByTestId("quote-chip").textContent).toMatch(/^“The White Rabbit ran by\. The White Rabbit .* ran by\.”×$/));
+    expect(document.activeElement).toBe(screen.getByTestId("chat-input"));
+    fireEvent.change(screen.getByTestId("chat-input"), { target: { value: "Where to?" } });
+    fireEvent.click(screen.getByTestId("send"));
+    await waitFor(() => expect(sent).toEqual([{ conversationId: 1, text: "Where to?", passage: { start: 2500, end: 4999 } }]));
   });
 
   it("× takes the passage away: the question goes without it", async () => {

@@ -147,7 +147,7 @@ describe("find: pieces", () => {
     const slow: ((r: unknown) => void)[] = [];
     f = fakeApi({ "library.find": () => new Promise((res) => slow.push(res)) as never });
     setApi(f.api);
-    render(<FindBar documentId={1} sectionTitle={() => ""} onShow={() => {}} onClose={() => {}} inputRef={{ current: null }} />);
+    render(<FindBar documentId={1} sectionTitle={() => ""} onShow={() => {}} onAsk={() => {}} onClose={() => {}} inputRef={{ current: null }} />);
     const input = screen.getByTestId("find-input");
     fireEvent.change(input, { target: { value: "first" } });
     await waitFor(() => expect(slow).toHaveLength(1));

@@ -1,6 +1,7 @@
 // Typical contract values for renderer tests.
 import type { AppInfo, DocumentInfo, EngineStatus, MessageInfo, Params, Settings } from "../../main/ipc/contract";
 import type { Handlers } from "./fake-api";
+import { BookFinder } from "../../main/app/find-in-book";
 
 export const app: AppInfo = { version: "0.1.0", mode: "browser", platform: "linux", dataDir: "/d", maxImportBytes: 1024 };
 
@@ -84,13 +85,15 @@ export function startHandlers(): Handlers {
 /**
  * One book (the fixtures' doc(), its text `book`) with one conversation: its messages as
  * `messages()` gives them when fetched, each chat.send pushed on `sent` and answered with the
- * question (its passage's text the book's) and a streaming answer.
+ * question (its passage's text the book's) and a streaming answer; library.find is the app's own.
  */
 export function oneBookChat(book: string, messages: () => MessageInfo[], sent: Params<"chat.send">[]): Handlers {
+  const finder = new BookFinder();
   return {
     ...startHandlers(),
     "library.list": () => [doc()],
     "library.text": ({ start = 0, end = book.length }) => ({ documentId: 1, start, end, text: book.slice(start, end) }),
+    "library.find": ({ documentId, query, limit }) => finder.find(documentId, () => book, query, limit),
     "chat.list": () => [{ id: 1, documentId: 1, title: "c", systemPrompt: "", createdAt: 1, updatedAt: 1 }],
     "chat.messages": () => messages(),
     "chat.send": (p) => {

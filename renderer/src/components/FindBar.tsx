@@ -1,7 +1,8 @@
 // Find in the book: a phrase looked up in the whole text (library.find: case,
 // accents, curly quotes and line breaks aside), its matches listed with a few
 // words around each and the section they are in. Choosing one (a click, Enter /
-// Shift+Enter, or the arrows) shows it in the reader, marked; Escape closes.
+// Shift+Enter, or the arrows) shows it in the reader, marked; Escape closes. The
+// match shown can be asked about (its paragraph quoted over the question box).
 import { useState, type RefObject } from "react";
 import { api } from "../store/api";
 import { useTypedSearch } from "../typed-search";
@@ -13,6 +14,7 @@ export function FindBar({
   documentId,
   sectionTitle,
   onShow,
+  onAsk,
   onClose,
   inputRef,
 }: {
@@ -22,6 +24,8 @@ export function FindBar({
   /** The title of the section holding an offset. */
   sectionTitle: (offset: number) => string;
   onShow: (m: FindMatch) => void;
+  /** Asks about the match shown (the reader quotes its paragraph). */
+  onAsk: (m: FindMatch) => void;
   onClose: () => void;
   inputRef: RefObject<HTMLInputElement | null>;
 }) {
@@ -75,6 +79,11 @@ export function FindBar({
         <button type="button" className="icon" aria-label="Next match" disabled={!matches.length} onClick={() => show(current + 1)}>
           ↓
         </button>
+        {current >= 0 && (
+          <button type="button" data-testid="find-ask" title="Ask about this match: its paragraph is quoted above your question" onClick={() => onAsk(matches[current])}>
+            Ask about it
+          </button>
+        )}
         <button type="button" className="icon" aria-label="Close find" onClick={onClose}>
           ×
         </button>

@@ -16,6 +16,8 @@ import type { DocumentInfo, FindMatch, Highlight, MessageInfo } from "../../../m
 import { FindBar } from "./FindBar";
 import { keepReadingPlace, readingPlace } from "../reading-place";
 import { AskAbout, useSelectedPassage } from "./AskAbout";
+import { passageAround } from "../selection-passage";
+import { LIMITS } from "../../../main/ipc/validate";
 
 const PAGE = 20_000;
 
@@ -200,6 +202,12 @@ export function Reader() {
   useEffect(keepPlace, [text]);
   useEffect(() => () => clearTimeout(keepTimer.current), []);
   const selected = useSelectedPassage(body, text);
+  const setQuote = useStore((s) => s.setQuote);
+  // a match of Find shown in the section: its paragraph (or sentence) to the question box
+  const askAboutMatch = (m: FindMatch) => {
+    if (!doc || !text || m.start < text.start || m.end > text.start + text.text.length) return;
+    setQuote({ documentId: doc.id, ...passageAround(text.text, text.start, m.start, m.end, LIMITS.maxPassageChars) });
+  };
 
   if (!doc) return <section className="reader muted">{empty ? "The library is empty: drop a book on the window to read it here." : "No book selected."}</section>;
   const offered = offer && sections[sectionOf(sections, offer.offset, offer.end)];
@@ -238,6 +246,7 @@ export function Reader() {
           documentId={doc.id}
           sectionTitle={(offset) => sections[sectionOf(sections, offset)]?.title ?? ""}
           onShow={showMatch}
+          onAsk={askAboutMatch}
           onClose={closeFind}
           inputRef={findInput}
         />

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { act, fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { App } from "../../renderer/src/components/App";
 import { countText, FindBar } from "../../renderer/src/components/FindBar";
-import { withFound } from "../../renderer/src/components/Reader";
+import { withFound } from "../../renderer/src/components/Marked";
 import { resetStore, useStore } from "../../renderer/src/store";
 import { setApi } from "../../renderer/src/store/api";
 import { BookFinder } from "../../main/app/find-in-book";

@@ -371,6 +371,18 @@ describe.skipIf(missing.length > 0)("tome in a browser (e2e)", () => {
     await waitText(page.getByTestId("quote-mark"), new RegExp(`^${phrase.replace(/[.!?]/g, "\\$&")}$`));
     expect(await page.getByLabel("Chapter").locator("option:checked").textContent()).toBe(chapter);
     await shot(page, "05e-asked-about");
+    // edited: the question (its passage kept) replaces the one before and its answer
+    const questions = await page.getByTestId("message-user").count();
+    await question.getByTestId("edit-question").click();
+    expect(await page.getByTestId("chat-input").inputValue()).toBe("Who says this, and why?");
+    await waitText(page.getByTestId("quote-chip"), new RegExp(`“${phrase.replace(/[.!?]/g, "\\$&")}”`));
+    await page.getByTestId("chat-input").fill("Who says this?");
+    await page.getByTestId("send").click();
+    await waitText(page.getByTestId("message-user").last().locator(".content"), /^Who says this\?$/);
+    await page.getByTestId("send").waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId("message-user").count()).toBe(questions);
+    expect(await page.getByTestId("message-user").last().getByTestId("quoted").textContent()).toBe(`“${phrase}”`);
+    await waitText(page.getByTestId("message-assistant").last().locator(".meta"), /\d+ tokens/);
   });
 
   it("finds the conversation again after a server restart", async () => {

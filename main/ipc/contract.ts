@@ -423,7 +423,6 @@ export interface Events {
   "eval.progress": { jobId: string; progress: EvalProgress; row: EvalRow };
   /** The evaluation ended: its result, or why not (CANCELLED, ...). */
   "eval.done": { jobId: string; result: EvalResult | null; error: ContractError | null };
-  /** Desktop menu commands handled by the UI. */
   /** A menu command the window carries out (the model dialog runs there so its list and details follow). */
   "ui.command": { command: UiCommand };
   /** Something the person should know that is not the answer to a request (e.g. a book read without its KV cache). */

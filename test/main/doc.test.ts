@@ -81,6 +81,17 @@ describe("word processors' files as LibreOffice writes them", () => {
     expect(pdf.text).toContain("Anotheri and");
   });
 
+  it("the web page LibreOffice exports: its note marks and notes read as the .docx's", async () => {
+    const page = await ingest("ledger.xhtml", fixture("ledger.xhtml"));
+    for (const s of ["And a claim[1] follows.", "and a second[2] note.", "[1] The first footnote, on the harbour.", "[2] The second footnote: Ελλάδα, Москва, 東京 📚."]) {
+      expect(docx.text).toContain(s);
+      expect(page.text).toContain(s);
+    }
+    // its endnote keeps LibreOffice's own citation, as the .odt reader reads it
+    expect(page.text).toContain("Another[i] and");
+    expect(page.text).toContain("[i] An endnote about Zürich.");
+  });
+
   it(".odt reads as the .docx does, its endnote marked with its own citation (LibreOffice's \"i\")", async () => {
     const odt = await ingest("ledger.odt", fixture("ledger.odt"));
     expect(odt.chapters).toEqual(docx.chapters);

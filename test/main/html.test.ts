@@ -88,9 +88,20 @@ describe("html: note marks", () => {
     expect(readHtml(utf8(page(body))).text).toBe("A claim[1] and another[2], a third[*].\n\nE = mc2; see[4]; a page5.\n\n[1] The note's text.");
   });
 
+  it("a note's label linking back to its mark reads [n] (LibreOffice's HTML); a link to elsewhere stays", () => {
+    const body = [
+      `<p>And a claim<a class="sdfootnoteanc" name="sdfootnote1anc" href="#sdfootnote1sym"><sup>1</sup></a>\nfollows; see <a href="#sec2">2</a>.</p>`,
+      `<div id="sdfootnote1"><p class="sdfootnote"><a class="sdfootnotesym" name="sdfootnote1sym" href="#sdfootnote1anc">1</a>The\n\tfirst footnote.</p></div>`,
+    ].join("");
+    expect(readHtml(utf8(page(body))).text).toBe("And a claim[1] follows; see 2.\n\n[1] The first footnote.");
+  });
+
   it("200,000 links without their \">\" are read once (within the test's 5 s; quadratic, minutes)", () => {
     for (const run of ["<a href=#x ", "<a epub:type='noteref' ", "<sup><a href=#x"])
       expect(readHtml(utf8(page(`<p>Before.</p>${run.repeat(200_000)}>after</p>`))).text).toMatch(/^Before\.\n\nafter$/);
+    // with a mark whose note could link back to it
+    const mark = `<p>A claim<a href="#n1" name="m1"><sup>1</sup></a>.</p>`;
+    expect(readHtml(utf8(page(`${mark}${"<a href=#m1 ".repeat(200_000)}>after</p>`))).text).toMatch(/^A claim\[1\]\.\n\nafter$/);
   });
 });
 

@@ -49,7 +49,7 @@ export function visibleText(all: string): HtmlText {
   const tail = all.slice(lastGt);
   const h = firstHeading(cleaned);
   const heading = h !== null ? collapse(decodeEntities(h.replace(/<[^>]*>/g, " "))) : null;
-  let out = withNoteMarks(preservingPre(cleaned)).replace(/<\/?([a-zA-Z][a-zA-Z0-9]*)\b[^>]*>/g, (_t, tag: string) =>
+  let out = preservingPre(cleaned).replace(/<\/?([a-zA-Z][a-zA-Z0-9]*)\b[^>]*>/g, (_t, tag: string) =>
     tag.toLowerCase() === "br" ? BREAK : BLOCK.test(tag) ? "\n\n" : CELL.test(tag) ? " " : "",
   );
   out = decodeEntities(out.replace(/<[^>]*>/g, "") + tail);
@@ -88,9 +88,13 @@ function preservingPre(s: string): string {
   return parts.join("");
 }
 
-/** The body's markup without its hidden spans (comments, scripts, styles, ...: below) and page numbers. */
+/**
+ * The body's markup without its hidden spans (comments, scripts, styles, ...: below) and page
+ * numbers, its note marks read "[n]" (over the whole body: a note's label links back to a mark
+ * in another chapter).
+ */
 export function visibleBody(html: string): string {
-  return withoutPageNumbers(withoutHiddenSpans(bodyOf(html)));
+  return withNoteMarks(withoutPageNumbers(withoutHiddenSpans(bodyOf(html))));
 }
 
 // A span that holds a printed page's number: Gutenberg's class "pagenum" (also "pageno",
@@ -227,7 +231,9 @@ function collapse(s: string): string {
 
 // A note's mark set as a superscript link to a place in the book (a word processor's or a
 // converter's "claim<sup>1</sup>"), or an EPUB's noteref link: read "[1]", not a word run on
-// into its number ("claim1"). A mark already in brackets stays as it is.
+// into its number ("claim1"). A mark already in brackets stays as it is. A note's own
+// label linking back to its mark (LibreOffice's "<a href="#sdfootnote1anc">1</a>The note")
+// reads "[1] " too: a link to a mark's id or name.
 // (attributes as [^<>]: an attempt at a "<a" with no ">" of its own stops at the next "<", so
 // a run of them is read once, not once per "<a")
 const IN_BOOK_LINK = String.raw`<a\b[^<>]*?\bhref\s*=\s*["']?[^"'\s<>]*#[^<>]*>`;
@@ -238,10 +244,16 @@ const NOTE_MARKS = [
   new RegExp(String.raw`<a\b[^<>]*?\btype\s*=\s*["'][^"'<>]*\bnoteref\b[^<>]*>${MARK}</a\s*>`, "gi"),
 ];
 
+const ANCHOR = /\b(?:id|name)\s*=\s*["']?([^"'\s<>]+)/gi;
+const LINK_TO = new RegExp(String.raw`<a\b[^<>]*?\bhref\s*=\s*["']?[^"'\s<>#]*#([^"'\s<>]+)[^<>]*>${MARK}</a\s*>`, "gi");
+
 /** The marks made "[1]"; one that leads its note's text ("1The first note") gets a space after it. */
 function withNoteMarks(s: string): string {
-  return NOTE_MARKS.reduce(
-    (t, re) => t.replace(re, (m: string, mark: string, at: number, all: string) => (/\p{L}/u.test(all[at + m.length] ?? "") ? `[${mark}] ` : `[${mark}]`)),
-    s,
-  );
+  const bracketed = (m: string, mark: string, at: number, all: string) => (/\p{L}/u.test(all[at + m.length] ?? "") ? `[${mark}] ` : `[${mark}]`);
+  // the marks' own ids and names, which their notes' labels link back to
+  const marks = new Set<string>();
+  for (const re of NOTE_MARKS) for (const m of s.matchAll(re)) for (const a of m[0].matchAll(ANCHOR)) marks.add(a[1]);
+  const marked = NOTE_MARKS.reduce((t, re) => t.replace(re, bracketed), s);
+  if (marks.size === 0) return marked;
+  return marked.replace(LINK_TO, (m: string, target: string, mark: string, at: number, all: string) => (marks.has(target) ? bracketed(m, mark, at, all) : m));
 }

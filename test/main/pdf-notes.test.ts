@@ -27,6 +27,13 @@ describe("raised marks in a printed line", () => {
     expect(other.text).toBe("Water is H2O andTM see 3");
     expect(other.marks).toBeUndefined();
   });
+
+  it("a line of 200,000 runs is read in one pass (within the test's 5 s)", () => {
+    const runs = Array.from({ length: 200_000 }, (_, i) => run(i % 7 ? "x" : "1", 72 + i, i % 7 ? 500 : 504, i % 7 ? 12 : 7));
+    const [l] = pageLines(runs);
+    expect(l.text.length).toBe(200_000);
+    expect(l.marks!.length).toBe(Math.ceil(200_000 / 7)); // every raised "1" (the first starts the line)
+  });
 });
 
 describe("footnotes at a page's foot", () => {

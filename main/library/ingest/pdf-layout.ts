@@ -22,7 +22,7 @@
 // header or footer, is dropped (./pdf-furniture).
 
 import { withoutFurniture } from "./pdf-furniture";
-import { low, marginOf, mode, sizeKey, type PdfLine } from "./pdf-lines";
+import { bodySizeOf, low, marginOf, mode, sizeKey, type PdfLine } from "./pdf-lines";
 import { columnsAsOne } from "./pdf-columns";
 
 /** Where a printed line's text starts in the book's text, and how high on its page it was set. */
@@ -59,9 +59,7 @@ interface Measure {
 function measure(lines: PdfLine[]): (Measure & { lines: number }) | null {
   if (lines.length === 0) return null;
   // the body's size: the one most of the text is set in (verse or notes may have more lines)
-  const chars = new Map<number, number>();
-  for (const l of lines) chars.set(sizeKey(l.size), (chars.get(sizeKey(l.size)) ?? 0) + l.text.length);
-  const bodySize = [...chars].reduce((a, b) => (b[1] > a[1] ? b : a))[0];
+  const bodySize = bodySizeOf(lines);
   const body = lines.filter((l) => sizeKey(l.size) === bodySize);
   const gaps = new Map<number, number[]>();
   for (let i = 1; i < lines.length; i++) {

@@ -44,21 +44,31 @@ export function pageLines(runs: PdfRun[]): PdfLine[] {
   // the open line's runs and where each starts in its text (white space collapsed as it grows)
   let inked: { run: PdfRun; at: number }[] = [];
   let text = "";
+  let size = 0; // the open line's tallest run
+  let endsInSpace = false;
   const close = () => {
     const t = text.replace(/ $/, "");
-    if (inked.length && t) lines.push(lineOf(t, inked));
+    if (inked.length && t) lines.push(lineOf(t, inked, size));
     inked = [];
     text = "";
+    size = 0;
+    endsInSpace = false;
   };
   for (const r of runs) {
     const isInked = r.str.trim() !== "";
-    const size = inked.reduce((m, x) => Math.max(m, x.run.height), 0);
     // a run on another baseline starts a line (pdf.js marks most ends with hasEOL, not all)
     if (inked.length && isInked && Math.abs(r.y - inked[0].run.y) > 0.5 * Math.max(size, r.height, 1)) close();
     let s = r.str.replace(/\s+/g, " ");
-    if (text === "" || text.endsWith(" ")) s = s.replace(/^ /, "");
-    if (isInked) inked.push({ run: r, at: text.length + (s.length - s.trimStart().length) });
-    if (inked.length) text += s;
+    // (a flag, not text.endsWith: that flattens the growing string at every run)
+    if (text === "" || endsInSpace) s = s.replace(/^ /, "");
+    if (isInked) {
+      inked.push({ run: r, at: text.length + (s.length - s.trimStart().length) });
+      size = Math.max(size, r.height);
+    }
+    if (inked.length && s) {
+      text += s;
+      endsInSpace = s.endsWith(" ");
+    }
     if (r.hasEOL) close();
   }
   close();
@@ -66,8 +76,7 @@ export function pageLines(runs: PdfRun[]): PdfLine[] {
 }
 
 /** A line from its inked runs: its size the tallest run's, its baseline the first full-size run's. */
-function lineOf(text: string, inked: { run: PdfRun; at: number }[]): PdfLine {
-  const size = inked.reduce((m, x) => Math.max(m, x.run.height), 0);
+function lineOf(text: string, inked: { run: PdfRun; at: number }[], size: number): PdfLine {
   const base = (inked.find((x) => x.run.height >= 0.9 * size) ?? inked[0]).run.y;
   const line: PdfLine = { text, x0: Infinity, x1: -Infinity, y: base, size };
   for (const { run } of inked) {
@@ -87,6 +96,13 @@ function lineOf(text: string, inked: { run: PdfRun; at: number }[]): PdfLine {
 
 /** Sizes compared to half a point. */
 export const sizeKey = (s: number) => Math.round(s * 2) / 2;
+
+/** The size (its sizeKey) most of the lines' characters are set in, the body's; 0 for none. */
+export function bodySizeOf(lines: Iterable<PdfLine>): number {
+  const chars = new Map<number, number>();
+  for (const l of lines) chars.set(sizeKey(l.size), (chars.get(sizeKey(l.size)) ?? 0) + l.text.length);
+  return chars.size ? [...chars].reduce((a, b) => (b[1] > a[1] ? b : a))[0] : 0;
+}
 
 /** The commonest value. */
 export function mode(values: number[]): number {

@@ -6,7 +6,7 @@
 // "[1]", as the other readers write note marks, and the notes leave the pages: they
 // are listed after the text under "Notes", as the Word readers list theirs. A
 // raised figure without such a note (an exponent: "mc²") stays as it was.
-import { MARK_LABEL, sizeKey, type PdfLine } from "./pdf-lines";
+import { bodySizeOf, MARK_LABEL, sizeKey, type PdfLine } from "./pdf-lines";
 
 export interface PdfNote {
   label: string;
@@ -18,7 +18,7 @@ const NOTE_SIZE = 0.95;
 
 /** The pages without their footnotes, the marks that call them as "[n]", and the notes in page order (a column's before the next's). */
 export function footnotesOut(pages: PdfLine[][]): { pages: PdfLine[][]; notes: PdfNote[] } {
-  const body = bodySize(pages);
+  const body = bodySizeOf(pages.flat());
   const notes: PdfNote[] = [];
   const out = pages.map((lines) => {
     const blocks = body > 0 ? pageNotes(lines, body) : [];
@@ -29,13 +29,6 @@ export function footnotesOut(pages: PdfLine[][]): { pages: PdfLine[][]; notes: P
     return lines.flatMap((l, i) => (inNotes(i) ? [] : [withMarks(l, called)]));
   });
   return { pages: out, notes };
-}
-
-/** The size most of the book's characters are set in. */
-function bodySize(pages: PdfLine[][]): number {
-  const chars = new Map<number, number>();
-  for (const p of pages) for (const l of p) chars.set(sizeKey(l.size), (chars.get(sizeKey(l.size)) ?? 0) + l.text.length);
-  return chars.size ? [...chars].reduce((a, b) => (b[1] > a[1] ? b : a))[0] : 0;
 }
 
 /**

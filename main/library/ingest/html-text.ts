@@ -245,7 +245,9 @@ const NOTE_MARKS = [
 ];
 
 const ANCHOR = /\b(?:id|name)\s*=\s*["']?([^"'\s<>]+)/gi;
-const LINK_TO = new RegExp(String.raw`<a\b[^<>]*?\bhref\s*=\s*["']?[^"'\s<>#]*#([^"'\s<>]+)[^<>]*>${MARK}</a\s*>`, "gi");
+// (the target ends at its delimiter: a shorter one tried on a failed match ends at once, where
+// it was tried against the rest of the tag again, quadratic in a long unclosed one)
+const LINK_TO = new RegExp(String.raw`<a\b[^<>]*?\bhref\s*=\s*["']?[^"'\s<>#]*#([^"'\s<>]+)(?=["'\s>])[^<>]*>${MARK}</a\s*>`, "gi");
 
 /** The marks made "[1]"; one that leads its note's text ("1The first note") gets a space after it. */
 function withNoteMarks(s: string): string {

@@ -94,7 +94,9 @@ export function Chat() {
         }}
       >
         {messages.length === 0 && (
-          <p className="muted empty">{doc ? `Ask anything about “${doc.title}”.` : "Drop a book on the window to start."}</p>
+          <p className="muted empty">
+            {doc ? `Ask anything about “${doc.title}”, or select a passage in the book and ask about it.` : "Drop a book on the window to start."}
+          </p>
         )}
         {messages.map((m) => (
           <Message key={m.id} m={m} editable={m === lastQuestion && !streaming && !busy && !editing} />

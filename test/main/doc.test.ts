@@ -63,7 +63,7 @@ describe("word processors' files as LibreOffice writes them", () => {
     }
   });
 
-  it("the PDF LibreOffice exports: chapters from its outline, nested entries too, where their headings are; its footnotes as the .docx's", async () => {
+  it("the PDF LibreOffice exports: chapters from its outline, nested entries too, where their headings are; its footnotes and endnote as the .docx's", async () => {
     const pdf = await ingest("ledger.pdf", fixture("ledger.pdf"));
     const headings = docx.chapters.map((c) => c.title).filter((t) => /^Chapter|^A letter|^Notes$/.test(t));
     expect(pdf.chapters.map((c) => c.title)).toEqual(headings);
@@ -77,8 +77,9 @@ describe("word processors' files as LibreOffice writes them", () => {
     expect(notes(pdf.text)).toEqual(["Notes", "[1] The first footnote, on the harbour.", expect.stringMatching(/^\[2\] The second footnote: Ελλάδα, Москва, /)]);
     expect(notes(docx.text).slice(0, 2)).toEqual(notes(pdf.text).slice(0, 2));
     expect(pdf.text.match(/The first footnote/g)).toHaveLength(1);
-    // LibreOffice's endnote is at the end, on a page of its own: its mark is read as printed
-    expect(pdf.text).toContain("Anotheri and");
+    // LibreOffice's endnote, at the end on a page of its own, as the .odt reader reads it (its own citation "i")
+    expect(pdf.text).toContain("Another[i] and");
+    expect(pdf.text).toMatch(/\n\n\[i\] An endnote about Zürich\.\n\nNotes\n\n\[1\]/);
   });
 
   it("the web page LibreOffice exports: its note marks and notes read as the .docx's", async () => {

@@ -106,6 +106,20 @@ describe("footnotes at a page's foot", () => {
     ]);
   });
 
+  it("endnotes: marks without a footnote call the small lines after the last of them that start with their labels, in order", () => {
+    const chapter = [line("One claim1 and another2 here.", 700, 12, [{ at: 9, label: "1" }, { at: 22, label: "2" }]), ...prose(3, 686)];
+    const later = [line("Then a third1 in a new chapter.", 700, 12, [{ at: 12, label: "1" }]), ...prose(3, 686)];
+    const notesPage = [line("Notes", 720, 14), line("1 The first.", 690, 10), line("2 The second,", 676, 10), line("on two lines.", 662, 10), line("1 The third.", 640, 10)];
+    const { pages, notes } = footnotesOut([chapter, later, notesPage]);
+    expect(notes).toEqual([]); // none at a page's foot
+    expect(pages.map(texts)).toEqual([["One claim[1] and another[2] here."], ["Then a third[1] in a new chapter."], ["Notes", "[1] The first.", "[2] The second,", "on two lines.", "[1] The third."]]);
+    // an exponent among the marks: the sequences differ, and every mark is read as printed
+    const withExponent = [line("Energy is mc2 here.", 700, 12, [{ at: 12, label: "2" }]), ...prose(3, 686)];
+    const read = footnotesOut([chapter, withExponent, later, notesPage]).pages.map(texts);
+    expect(read.slice(0, 3)).toEqual([["One claim1 and another2 here."], ["Energy is mc2 here."], ["Then a third1 in a new chapter."]]);
+    expect(read[3]).toContain("1 The first.");
+  });
+
   it("a paragraph that turns the page runs on over the footnote that stood between its halves", () => {
     // full lines (to the right margin) in the body's size; the note at the first page's foot
     const full = (i: number, y: number) => line(`Line ${String(i).padStart(2, "0")} of prose that runs the whole measure of the page to its margin.`, y);

@@ -4,8 +4,12 @@
 // note stood between the page's last paragraph and the next page's first, cutting
 // a paragraph that turns the page. Here a mark whose note is on its page reads
 // "[1]", as the other readers write note marks, and the notes leave the pages: they
-// are listed after the text under "Notes", as the Word readers list theirs. A
-// raised figure without such a note (an exponent: "mc²") stays as it was.
+// are listed after the text under "Notes", as the Word readers list theirs. Endnotes:
+// the raised marks left, in order, read "[n]" when the small lines after the last of
+// them that start with a label give exactly their labels in the same order (a book's
+// Notes section; LibreOffice's "i"): the notes stay where they are, their labels as
+// "[n] ". A raised figure without such a note (an exponent: "mc²") stays as it was,
+// and so, then, does every endnote mark.
 import { bodySizeOf, MARK_LABEL, sizeKey, type PdfLine } from "./pdf-lines";
 
 export interface PdfNote {
@@ -16,19 +20,61 @@ export interface PdfNote {
 /** A note's lines are set at most this share of the body's size. */
 const NOTE_SIZE = 0.95;
 
-/** The pages without their footnotes, the marks that call them as "[n]", and the notes in page order (a column's before the next's). */
+/**
+ * The pages without their footnotes, the marks that call a note as "[n]", endnotes' labels as
+ * "[n] ", and the footnotes in page order (a column's before the next's).
+ */
 export function footnotesOut(pages: PdfLine[][]): { pages: PdfLine[][]; notes: PdfNote[] } {
   const body = bodySizeOf(pages.flat());
   const notes: PdfNote[] = [];
-  const out = pages.map((lines) => {
+  const called = new Map<PdfLine, Set<number>>(); // a line's marks (by place) that call a note
+  const call = (l: PdfLine, at: number) => called.set(l, (called.get(l) ?? new Set()).add(at));
+  const kept = pages.map((lines) => {
     const blocks = body > 0 ? pageNotes(lines, body) : [];
-    if (blocks.length === 0) return lines.map(plain);
-    const called = new Set<string>();
-    for (const b of blocks) for (const n of b.notes) (notes.push(n), called.add(n.label));
+    if (blocks.length === 0) return lines;
+    const labels = new Set<string>();
+    for (const b of blocks) for (const n of b.notes) (notes.push(n), labels.add(n.label));
     const inNotes = (i: number) => blocks.some((b) => i >= b.from && i < b.to);
-    return lines.flatMap((l, i) => (inNotes(i) ? [] : [withMarks(l, called)]));
+    const left = lines.filter((_l, i) => !inNotes(i));
+    for (const l of left) for (const m of bodyMarks(l, body)) if (labels.has(m.label)) call(l, m.at);
+    return left;
   });
-  return { pages: out, notes };
+  const relabelled = body > 0 ? endnotes(kept, body, called, call) : new Map<PdfLine, PdfNote>();
+  return { pages: kept.map((lines) => lines.map((l) => rendered(l, called.get(l), relabelled.get(l)))), notes };
+}
+
+/** A line's raised marks after a word, in a body-size line (a small line's are its own labels). */
+const bodyMarks = (l: PdfLine, body: number) => (sizeKey(l.size) >= body ? (l.marks ?? []).filter((m) => m.at > 0) : []);
+
+/**
+ * Endnotes: the marks no footnote called, in reading order, each calls the note line at its
+ * place in the sequence of small lines after the last of them that start with a label, when
+ * those give exactly the marks' labels in order. Returns those lines and their notes.
+ */
+function endnotes(pages: PdfLine[][], body: number, called: Map<PdfLine, Set<number>>, call: (l: PdfLine, at: number) => void): Map<PdfLine, PdfNote> {
+  const marks: { line: PdfLine; at: number; label: string }[] = [];
+  let after = { page: -1, line: -1 }; // the last mark's place
+  pages.forEach((lines, p) =>
+    lines.forEach((l, i) => {
+      for (const m of bodyMarks(l, body))
+        if (!called.get(l)?.has(m.at)) {
+          marks.push({ line: l, ...m });
+          after = { page: p, line: i };
+        }
+    }),
+  );
+  const starts: { line: PdfLine; note: PdfNote }[] = [];
+  if (marks.length === 0) return new Map();
+  pages.forEach((lines, p) =>
+    lines.forEach((l, i) => {
+      if (p < after.page || (p === after.page && i <= after.line) || l.size > NOTE_SIZE * body) return;
+      const note = noteStart(l);
+      if (note) starts.push({ line: l, note });
+    }),
+  );
+  if (starts.length !== marks.length || marks.some((m, k) => m.label !== starts[k].note.label)) return new Map();
+  for (const m of marks) call(m.line, m.at);
+  return new Map(starts.map((s) => [s.line, s.note]));
 }
 
 /**
@@ -82,9 +128,10 @@ function joinNoteLine(a: string, b: string): string {
   return /\p{L}-$/u.test(a) && /^\p{Ll}/u.test(b) ? a + b : `${a} ${b}`;
 }
 
-/** A line with its raised marks of the page's notes as "[n]" (the others as printed). */
-function withMarks(l: PdfLine, called: Set<string>): PdfLine {
-  const marks = (l.marks ?? []).filter((m) => m.at > 0 && called.has(m.label));
+/** A line as read: its marks that call a note as "[n]" (the others as printed), an endnote's label as "[n] ". */
+function rendered(l: PdfLine, calls: Set<number> | undefined, note: PdfNote | undefined): PdfLine {
+  if (note) return { ...plain(l), text: `[${note.label}] ${note.text}` };
+  const marks = (l.marks ?? []).filter((m) => calls?.has(m.at));
   if (marks.length === 0) return plain(l);
   let text = "";
   let pos = 0;

@@ -432,17 +432,33 @@ export class AppCore {
       "library.openDialog": this.opts.dialogs
         ? async () => {
             // Each chosen book on its own: one that cannot be added (too large, damaged, gone)
-            // is said so and the others are added; the first failure used to end the loop.
+            // is said so and the others are added; the first failure used to end the loop. Each
+            // is announced as it opens (library.importing), so the window shows it with a Stop,
+            // which ends it and the rest of the choice.
             const out: DocumentInfo[] = [];
             for (const file of await this.opts.dialogs!.openBooks()) {
+              const name = nodePath.basename(file);
+              const importId = `dialog-${randomUUID()}`;
+              const control = new ImportControl(name);
+              this.imports.set(importId, control);
+              this.emit("library.importing", { importId, name, done: false });
               try {
                 const f = await readBookFile(file);
-                const doc = await importFile(lib, f.name, f.bytes, settings().skipBoilerplate, this.opts.importThreads);
+                if (control.isStopped) throw control.cancelled();
+                const doc = await importFile(lib, f.name, f.bytes, settings().skipBoilerplate, this.opts.importThreads, control);
                 this.importedHere();
                 this.emit("doc.updated", doc);
                 out.push(doc);
               } catch (e) {
-                this.emit("app.notice", { kind: "error", text: `Could not open '${nodePath.basename(file)}': ${toContractError(e).message}` });
+                const err = toContractError(e);
+                if (err.code === "CANCELLED") {
+                  this.emit("app.notice", { kind: "info", text: `Stopped opening '${name}'.` });
+                  break;
+                }
+                this.emit("app.notice", { kind: "error", text: `Could not open '${name}': ${err.message}` });
+              } finally {
+                this.imports.delete(importId);
+                this.emit("library.importing", { importId, name, done: true });
               }
             }
             return out;

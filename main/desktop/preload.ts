@@ -48,6 +48,7 @@ const EVENTS = [
   "doc.updated",
   "doc.removed",
   "doc.progress",
+  "library.importing",
   "chat.delta",
   "chat.message",
   "stats.token",

@@ -413,6 +413,12 @@ export interface Events {
   "doc.updated": DocumentInfo;
   "doc.removed": { documentId: number };
   "doc.progress": ReadProgress;
+  /**
+   * A book chosen in the desktop app's own dialog (File > Open Books) being opened (done: false),
+   * then added or refused (done: true); library.cancelImport with its importId stops it and the
+   * rest of that choice, as the window's own imports.
+   */
+  "library.importing": { importId: string; name: string; done: boolean };
   /** `offset`: where `text` starts in the answer (UTF-16), so a client appends exactly what it lacks. */
   "chat.delta": { conversationId: number; messageId: number; offset: number; text: string };
   "chat.message": MessageInfo; // a message was created or finished (status changed)

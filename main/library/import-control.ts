@@ -24,6 +24,11 @@ export class ImportControl {
     if (this.stopped) f();
   }
 
+  /** Whether it was stopped (checked before a chosen file, read, is parsed). */
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
   /** The book is about to be written: false when it was stopped, else no stop is taken from now. */
   startWriting(): boolean {
     if (this.stopped) return false;

@@ -558,6 +558,33 @@ describe("books chosen in the open dialog", () => {
     ]);
   });
 
+  it("each is announced as it opens and done after; a Stop ends it and the rest of the choice", async () => {
+    const dir = tempDir();
+    const files = ["one.txt", "two.txt", "three.txt"].map((n) => path.join(dir, n));
+    files.forEach((f, i) => fs.writeFileSync(f, `Book ${i + 1}.\n\n` + "The tide came in. ".repeat(30 + i)));
+    t = makeCore({ dialogs: { openModel: async () => null, openBooks: async () => files } });
+    const importing = () => eventsOf(t, "library.importing");
+    // the window's Stop as the second one starts opening
+    t.core.onEvent((event, data) => {
+      const e = data as { importId: string; name: string; done: boolean };
+      if (event === "library.importing" && e.name === "two.txt" && !e.done) void t.core.call("library.cancelImport", { importId: e.importId });
+    });
+    const added = (await t.core.call("library.openDialog", {})) as DocumentInfo[];
+    expect(added.map((d) => d.sourceName)).toEqual(["one.txt"]);
+    expect(importing().map((e) => [e.name, e.done])).toEqual([
+      ["one.txt", false],
+      ["one.txt", true],
+      ["two.txt", false],
+      ["two.txt", true],
+    ]);
+    expect(importing()[0].importId).toBe(importing()[1].importId);
+    expect(importing()[0].importId).not.toBe(importing()[2].importId);
+    expect(eventsOf(t, "app.notice")).toEqual([{ kind: "info", text: "Stopped opening 'two.txt'." }]);
+    expect(t.core.lib.documents.list().map((d) => d.sourceName)).toEqual(["one.txt"]);
+    // done: its id stops nothing
+    expect(await t.core.call("library.cancelImport", { importId: importing()[2].importId })).toEqual({ cancelled: false });
+  });
+
   it("reads a file to its end and refuses one past the limit, whatever its size said", async () => {
     const dir = tempDir();
     const f = path.join(dir, "book.txt");

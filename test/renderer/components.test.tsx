@@ -242,6 +242,28 @@ describe("App", () => {
     expect(screen.getByTestId("notice").textContent).toMatch(/Stopped opening 'slow.pdf'/);
   });
 
+  it("names a book the desktop dialog's choice opens (library.importing) with a Stop that stops it", async () => {
+    const cancels: string[] = [];
+    const g = fakeApi({
+      ...startHandlers(),
+      "library.list": () => [doc()],
+      "library.cancelImport": ({ importId }) => (cancels.push(importId), { cancelled: true }),
+    });
+    disconnect();
+    disconnect = connect(g);
+    await useStore.getState().init();
+    render(<App />);
+    act(() => g.emit("library.importing", { importId: "dialog-1", name: "big.pdf", done: false }));
+    const line = await screen.findByTestId("importing");
+    expect(line.textContent).toMatch(/^Opening big\.pdf…/);
+    act(() => g.emit("library.importing", { importId: "dialog-1", name: "big.pdf", done: false })); // told twice: listed once
+    expect(useStore.getState().importing).toHaveLength(1);
+    fireEvent.click(within(line).getByRole("button", { name: "Stop" }));
+    await waitFor(() => expect(cancels).toEqual(["dialog-1"]));
+    act(() => g.emit("library.importing", { importId: "dialog-1", name: "big.pdf", done: true }));
+    expect(screen.queryByTestId("importing")).toBeNull();
+  });
+
   it("shows a clear error for a refused drop", async () => {
     render(<App />);
     const input = screen.getByTestId("file-input") as HTMLInputElement;

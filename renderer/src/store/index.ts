@@ -38,6 +38,7 @@ export function bindEvents(api: TomeApi): () => void {
     api.on("doc.updated", (d) => s().docUpdated(d)),
     api.on("doc.removed", ({ documentId }) => s().docRemoved(documentId)),
     api.on("doc.progress", (p) => s().setProgress(p)),
+    api.on("library.importing", (e) => s().importingFromDialog(e)),
     api.on("chat.delta", ({ conversationId, messageId, offset, text }) => s().appendDelta(conversationId, messageId, offset, text)),
     api.on("chat.message", (m) => s().messageUpdated(m)),
     api.on("stats.token", (t) => s().addTokenStats(t)),

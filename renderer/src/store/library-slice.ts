@@ -10,7 +10,7 @@ export interface LibrarySlice {
   documents: DocumentInfo[];
   selectedDocId: number | null;
   progress: Record<number, ReadProgress>;
-  /** Files being opened now (read and stored by main), each with the id that stops it. */
+  /** Files being opened now (read and stored by main; the desktop dialog's too), each with the id that stops it. */
   importing: { name: string; importId: string }[];
   /** Counts the Stops taken: a drop's files not yet opened when it changes are left. */
   importStops: number;
@@ -20,6 +20,8 @@ export interface LibrarySlice {
   importFiles(files: File[]): Promise<void>;
   /** Stops the file being opened and the rest of the drops under way. */
   stopImports(): Promise<void>;
+  /** A file of the desktop dialog's choice being opened by main (library.importing), or done. */
+  importingFromDialog(e: { importId: string; name: string; done: boolean }): void;
   /**
    * Reads (or opens a saved) book; `fresh`: read it again under today's settings, replacing its
    * saved read. The read's job id, or null when it was refused (a notice says why).
@@ -114,6 +116,11 @@ export const librarySlice: Slice<LibrarySlice> = (set, get, store) => ({
       }
     })();
   },
+
+  importingFromDialog: ({ importId, name, done }) =>
+    set((s) => ({
+      importing: done ? s.importing.filter((x) => x.importId !== importId) : s.importing.some((x) => x.importId === importId) ? s.importing : [...s.importing, { name, importId }],
+    })),
 
   stopImports: async () => {
     set((s) => ({ importStops: s.importStops + 1 }));

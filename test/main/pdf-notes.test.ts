@@ -106,6 +106,19 @@ describe("footnotes at a page's foot", () => {
     ]);
   });
 
+  it("a note that ends its page unfinished goes on at the top of the next page's foot; a finished one does not take the lines there", () => {
+    const first = [line("A claim1 on the first page.", 700, 12, [{ at: 7, label: "1" }]), ...prose(3, 686), line("1 A long note that runs on over the", 70, 9), line("turn of the page and", 61, 9)];
+    const second = [...prose(4, 700), line("ends on the next one.", 70, 9), line("2", 40, 9, undefined, 300)];
+    const third = [line("Another2 claim.", 700, 12, [{ at: 7, label: "2" }]), ...prose(3, 686), line("A caption set small.", 90, 9), line("2 A finished note.", 70, 9)];
+    const fourth = [...prose(4, 700), line("a small line at the foot", 70, 9)];
+    const { pages, notes } = footnotesOut([first, second, third, fourth]);
+    expect(notes).toEqual([
+      { label: "1", text: "A long note that runs on over the turn of the page and ends on the next one." },
+      { label: "2", text: "A finished note." },
+    ]);
+    expect(pages.map(texts)).toEqual([["A claim[1] on the first page."], ["2"], ["Another[2] claim.", "A caption set small."], ["a small line at the foot"]]);
+  });
+
   it("endnotes: marks without a footnote call the small lines after the last of them that start with their labels, in order", () => {
     const chapter = [line("One claim1 and another2 here.", 700, 12, [{ at: 9, label: "1" }, { at: 22, label: "2" }]), ...prose(3, 686)];
     const later = [line("Then a third1 in a new chapter.", 700, 12, [{ at: 12, label: "1" }]), ...prose(3, 686)];

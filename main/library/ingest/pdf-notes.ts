@@ -4,7 +4,9 @@
 // note stood between the page's last paragraph and the next page's first, cutting
 // a paragraph that turns the page. Here a mark whose note is on its page reads
 // "[1]", as the other readers write note marks, and the notes leave the pages: they
-// are listed after the text under "Notes", as the Word readers list theirs. Endnotes:
+// are listed after the text under "Notes", as the Word readers list theirs (a note
+// that ends its page mid-sentence goes on with the small lines at the top of the
+// next page's foot, before a note of that page's own). Endnotes:
 // the raised marks left, in order, read "[n]" when the small lines after the last of
 // them that start with a label give exactly their labels in the same order (a book's
 // Notes section; LibreOffice's "i"): the notes stay where they are, their labels as
@@ -19,6 +21,8 @@ export interface PdfNote {
 
 /** A note's lines are set at most this share of the body's size. */
 const NOTE_SIZE = 0.95;
+/** A sentence's end (closing quotes and brackets after it): a note that ends so is finished. */
+const SENTENCE_END = /[.!?…]["'”’)\]]*$/;
 
 /**
  * The pages without their footnotes, the marks that call a note as "[n]", endnotes' labels as
@@ -29,12 +33,19 @@ export function footnotesOut(pages: PdfLine[][]): { pages: PdfLine[][]; notes: P
   const notes: PdfNote[] = [];
   const called = new Map<PdfLine, Set<number>>(); // a line's marks (by place) that call a note
   const call = (l: PdfLine, at: number) => called.set(l, (called.get(l) ?? new Set()).add(at));
+  // the last page's last note, when it ended the page unfinished (no sentence's end): its
+  // next page's foot may go on with it before a note of its own
+  let open: PdfNote | null = null;
   const kept = pages.map((lines) => {
-    const blocks = body > 0 ? pageNotes(lines, body) : [];
-    if (blocks.length === 0) return lines;
+    const { blocks, carried, last } = body > 0 ? pageNotes(lines, body) : { blocks: [], carried: null, last: null };
+    const going = carried && open && !SENTENCE_END.test(open.text) ? open : null;
+    if (going) for (let i = carried!.from; i < carried!.to; i++) going.text = joinNoteLine(going.text, lines[i].text);
+    open = last ?? going;
+    if (blocks.length === 0 && !going) return lines;
     const labels = new Set<string>();
     for (const b of blocks) for (const n of b.notes) (notes.push(n), labels.add(n.label));
-    const inNotes = (i: number) => blocks.some((b) => i >= b.from && i < b.to);
+    const out = [...blocks, ...(going ? [carried!] : [])];
+    const inNotes = (i: number) => out.some((b) => i >= b.from && i < b.to);
     const left = lines.filter((_l, i) => !inNotes(i));
     for (const l of left) for (const m of bodyMarks(l, body)) if (labels.has(m.label)) call(l, m.at);
     return left;
@@ -77,17 +88,24 @@ function endnotes(pages: PdfLine[][], body: number, called: Map<PdfLine, Set<num
   return new Map(starts.map((s) => [s.line, s.note]));
 }
 
+interface NoteBlock {
+  from: number;
+  to: number;
+  notes: PdfNote[];
+}
+
 /**
  * A page's footnotes: each block of small lines at the foot of the page or of a column
  * (lines[from, to): the lines before the page's end, a page number under them aside, or before
  * a line set higher up, the next column's first) whose first line starts with the label of a
  * raised mark in the page's body text; each line that starts with another such label starts
- * the next note.
+ * the next note. `carried`: the small lines at the top of the page's foot before its first
+ * note (all of it when it has none), which may go on with the last page's note; `last`: the
+ * page's last note when it ends the page.
  */
-function pageNotes(lines: PdfLine[], body: number): { from: number; to: number; notes: PdfNote[] }[] {
+function pageNotes(lines: PdfLine[], body: number): { blocks: NoteBlock[]; carried: { from: number; to: number } | null; last: PdfNote | null } {
   const labels = new Set<string>();
   for (const l of lines) if (sizeKey(l.size) >= body) for (const m of l.marks ?? []) if (m.at > 0) labels.add(m.label);
-  if (labels.size === 0) return [];
   const small = (l: PdfLine) => l.size <= NOTE_SIZE * body;
   const startOf = (l: PdfLine) => {
     const s = noteStart(l);
@@ -97,11 +115,14 @@ function pageNotes(lines: PdfLine[], body: number): { from: number; to: number; 
   while (end > 1 && /^[\divxlcdm]+$/i.test(lines[end - 1].text.trim())) end--;
   const feet = [end];
   for (let i = 1; i < end; i++) if (lines[i].y > lines[i - 1].y + lines[i - 1].size) feet.push(i);
-  const blocks: { from: number; to: number; notes: PdfNote[] }[] = [];
+  const blocks: NoteBlock[] = [];
+  let carried: { from: number; to: number } | null = null;
   for (const to of feet.sort((a, b) => a - b)) {
     let from = to;
     while (from > 0 && small(lines[from - 1])) from--;
+    const top = from;
     while (from < to && !startOf(lines[from])) from++; // the block starts at its first line that starts a note
+    if (to === end && top < from) carried = { from: top, to: from };
     if (from >= to) continue;
     const notes: PdfNote[] = [];
     for (let i = from; i < to; i++) {
@@ -111,7 +132,8 @@ function pageNotes(lines: PdfLine[], body: number): { from: number; to: number; 
     }
     blocks.push({ from, to, notes });
   }
-  return blocks;
+  const final = blocks[blocks.length - 1];
+  return { blocks, carried, last: final && final.to === end ? final.notes[final.notes.length - 1] : null };
 }
 
 /** A line that starts a note: its label (raised, or set before the text: "1", "1.", "2)", "*") and the rest. */

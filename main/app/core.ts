@@ -18,16 +18,14 @@ import type {
   Params,
   Result,
 } from "../ipc/contract";
-import { AppError, toContractError } from "../ipc/errors";
+import { AppError } from "../ipc/errors";
 import { LIMITS, requireMethod, validateParams } from "../ipc/validate";
 import type { Library } from "../library";
 import type { Engine } from "../host/engine-client";
 import type { EngineEvent, LoadedModel } from "../host/protocol";
 import { allowedModelPath, listModels, modelDetails } from "./models";
-import { importFile } from "./import";
 import type { ImportThreads } from "../library/import-threads";
-import { ImportControl } from "../library/import-control";
-import { readBookFile } from "./book-file";
+import { BookImports } from "./book-imports";
 import { InspectCache } from "./inspect-cache";
 import { ReadJobs, type DocTokens } from "./read";
 import { Answers } from "./answer";
@@ -78,8 +76,7 @@ export class AppCore {
   private noticed = new Set<string>(); // noticeOnce's keys
   private inspected = new InspectCache();
   private finder = new BookFinder();
-  /** Imports a page may stop (library.cancelImport), by the id it gave them. */
-  private imports = new Map<string, ImportControl>();
+  private bookImports: BookImports;
   private listeners = new Set<Listener>();
   private reads: ReadJobs;
   private answers: Answers;
@@ -98,6 +95,13 @@ export class AppCore {
     this.reads = new ReadJobs(this);
     this.answers = new Answers(this, this.reads);
     this.evals = new EvalJobs(this);
+    this.bookImports = new BookImports({
+      lib: this.lib,
+      threads: opts.importThreads,
+      skipBoilerplate: () => this.lib.settings.get().skipBoilerplate,
+      emit: (event, data) => this.emit(event, data),
+      importedHere: () => this.importedHere(),
+    });
     this.engine.onCrash((d) => this.engineCrashed(d));
     this.engine.onEvent((e) => this.jobListeners.get(e.jobId)?.(e));
     this.handlers = this.makeHandlers();
@@ -293,13 +297,13 @@ export class AppCore {
     if (res.cacheRemoved) for (const d of this.lib.documents.list()) this.emit("doc.updated", d);
   }
 
-  /** An app notice, once per key for the app's lifetime. */
   /** Once, when books had to be imported on this thread because import threads cannot load. */
   private importedHere() {
     const why = this.opts.importThreads?.unavailable;
     if (why) this.noticeOnce("import-threads", { kind: "error", text: `Books are read by the app's main thread, as the import thread could not start (${why}); a big book may hold the window while it is read.` });
   }
 
+  /** An app notice, once per key for the app's lifetime. */
   private noticeOnce(key: string, notice: { kind: "error" | "info"; text: string }) {
     if (this.noticed.has(key)) return;
     this.noticed.add(key);
@@ -414,55 +418,10 @@ export class AppCore {
       "stats.tokens": () => this.answers.liveTokenStats(),
 
       "library.list": () => lib.documents.list(),
-      "library.import": async ({ name, dataBase64, importId }) => {
-        if (importId !== undefined && this.imports.has(importId)) throw new AppError("BAD_REQUEST", `import ${importId} is already under way.`);
-        const bytes = Buffer.from(dataBase64, "base64");
-        const control = new ImportControl(name);
-        if (importId !== undefined) this.imports.set(importId, control);
-        try {
-          const doc = await importFile(lib, name, bytes, settings().skipBoilerplate, this.opts.importThreads, control);
-          this.importedHere();
-          this.emit("doc.updated", doc);
-          return doc;
-        } finally {
-          if (importId !== undefined) this.imports.delete(importId);
-        }
-      },
-      "library.cancelImport": ({ importId }) => ({ cancelled: this.imports.get(importId)?.stop() ?? false }),
+      "library.import": ({ name, dataBase64, importId }) => this.bookImports.importBytes(name, Buffer.from(dataBase64, "base64"), importId),
+      "library.cancelImport": ({ importId }) => ({ cancelled: this.bookImports.cancel(importId) }),
       "library.openDialog": this.opts.dialogs
-        ? async () => {
-            // Each chosen book on its own: one that cannot be added (too large, damaged, gone)
-            // is said so and the others are added; the first failure used to end the loop. Each
-            // is announced as it opens (library.importing), so the window shows it with a Stop,
-            // which ends it and the rest of the choice.
-            const out: DocumentInfo[] = [];
-            for (const file of await this.opts.dialogs!.openBooks()) {
-              const name = nodePath.basename(file);
-              const importId = `dialog-${randomUUID()}`;
-              const control = new ImportControl(name);
-              this.imports.set(importId, control);
-              this.emit("library.importing", { importId, name, done: false });
-              try {
-                const f = await readBookFile(file);
-                if (control.isStopped) throw control.cancelled();
-                const doc = await importFile(lib, f.name, f.bytes, settings().skipBoilerplate, this.opts.importThreads, control);
-                this.importedHere();
-                this.emit("doc.updated", doc);
-                out.push(doc);
-              } catch (e) {
-                const err = toContractError(e);
-                if (err.code === "CANCELLED") {
-                  this.emit("app.notice", { kind: "info", text: `Stopped opening '${name}'.` });
-                  break;
-                }
-                this.emit("app.notice", { kind: "error", text: `Could not open '${name}': ${err.message}` });
-              } finally {
-                this.imports.delete(importId);
-                this.emit("library.importing", { importId, name, done: true });
-              }
-            }
-            return out;
-          }
+        ? async () => this.bookImports.openChosen(await this.opts.dialogs!.openBooks())
         : notSupported("A native file dialog"),
       "library.remove": async ({ documentId }) => {
         const busyWithIt = () => {

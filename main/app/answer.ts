@@ -154,7 +154,7 @@ export class Answers {
         settings.maxTokens,
         (h) => buildPrompt(core.engine, model, dt.tokens.subarray(0, dt.used), conversation.systemPrompt, h, withPassage(question.content, question.passage)),
         history,
-        question.passage ? "The question and the passage it quotes do not" : "The question does not",
+        question.passage !== null,
       );
       core.throwIfCancelled(jobId);
       this.reads.claimEngine(doc.id);
@@ -203,17 +203,18 @@ export class Answers {
 
   /**
    * Builds the prompt, dropping the oldest turns (a question and its answer) until it leaves room
-   * for an answer; `what` begins the refusal when even the question alone leaves none.
+   * for an answer; refused when even the question alone (`quoting`: with its passage) leaves none.
    */
-  private async fit(nCtx: number, maxTokens: number, build: (h: Turn[]) => Promise<BuiltPrompt>, history: Turn[], what: string): Promise<BuiltPrompt> {
+  private async fit(nCtx: number, maxTokens: number, build: (h: Turn[]) => Promise<BuiltPrompt>, history: Turn[], quoting: boolean): Promise<BuiltPrompt> {
     const room = Math.min(maxTokens, 64);
     let h = history;
     for (;;) {
       const p = await build(h);
       if (p.tokens.length + room <= nCtx) return p;
       if (h.length === 0) {
-        const shorter = what.includes("passage") ? " Quote a shorter passage, or load the model with a longer context." : "";
-        throw new AppError("CTX_FULL", `${what} fit the model's context (${nCtx} tokens) after the book (${p.tokens.length} tokens with it).${shorter}`);
+        const what = quoting ? "The question and the passage it quotes do not" : "The question does not";
+        const advice = quoting ? " Quote a shorter passage, or load the model with a longer context." : "";
+        throw new AppError("CTX_FULL", `${what} fit the model's context (${nCtx} tokens) after the book (${p.tokens.length} tokens with it).${advice}`);
       }
       h = h.slice(Math.min(2, h.length));
     }

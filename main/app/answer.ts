@@ -50,7 +50,8 @@ export class Answers {
     // named by its first question: an edit of it renames it, unless it was renamed by hand
     const first = replaced[0]?.role === "user" && core.lib.conversations.messages(conv.id).length === 1;
     if (conv.title === "New conversation" || (first && conv.title === conversationTitle(replaced[0].content, replaced[0].passage)))
-      core.lib.conversations.update(conv.id, { title: conversationTitle(text, quoted) });
+      core.conversationChanged(core.lib.conversations.update(conv.id, { title: conversationTitle(text, quoted) })!);
+    if (replaced.length) core.emit("chat.messagesRemoved", { conversationId: conv.id, messageIds: replaced.map((m) => m.id) });
     const assistant = this.start(conv);
     core.emit("chat.message", user);
     return { user, assistant };
@@ -75,7 +76,10 @@ export class Answers {
     const msgs = core.lib.conversations.messages(conv.id);
     const last = msgs[msgs.length - 1];
     if (!last) throw new AppError("BAD_REQUEST", "Nothing to regenerate: ask a question first.");
-    if (last.role === "assistant") core.lib.conversations.removeMessage(last.id);
+    if (last.role === "assistant") {
+      core.lib.conversations.removeMessage(last.id);
+      core.emit("chat.messagesRemoved", { conversationId: conv.id, messageIds: [last.id] });
+    }
     return { assistant: this.start(conv) };
   }
 

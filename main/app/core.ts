@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import * as nodePath from "node:path";
 import type {
   AppInfo,
+  ConversationInfo,
   DocumentInfo,
   EngineStatus,
   EventData,
@@ -490,7 +491,7 @@ export class AppCore {
       },
       "chat.create": ({ documentId, systemPrompt }) => {
         this.requireDoc(documentId);
-        return lib.conversations.create(documentId, "New conversation", systemPrompt ?? settings().systemPrompt);
+        return this.conversationChanged(lib.conversations.create(documentId, "New conversation", systemPrompt ?? settings().systemPrompt));
       },
       "chat.messages": ({ conversationId }) => {
         this.requireConversation(conversationId);
@@ -502,13 +503,13 @@ export class AppCore {
       },
       "chat.setSystemPrompt": ({ conversationId, systemPrompt }) => {
         this.requireConversation(conversationId);
-        return lib.conversations.update(conversationId, { systemPrompt })!;
+        return this.conversationChanged(lib.conversations.update(conversationId, { systemPrompt })!);
       },
       "chat.rename": ({ conversationId, title }) => {
         this.requireConversation(conversationId);
         const t = title.replace(/\s+/g, " ").trim();
         if (!t) throw new AppError("BAD_REQUEST", "A conversation's title cannot be blank.");
-        return lib.conversations.update(conversationId, { title: t })!;
+        return this.conversationChanged(lib.conversations.update(conversationId, { title: t })!);
       },
       "chat.send": ({ conversationId, text, passage, replaceLast }) => this.answers.send(this.requireConversation(conversationId), text, passage, replaceLast),
       "chat.regenerate": ({ conversationId }) => this.answers.regenerate(this.requireConversation(conversationId)),
@@ -532,7 +533,10 @@ export class AppCore {
       },
       "chat.remove": ({ conversationId }) => {
         if (this.state.job?.conversationId === conversationId) throw new AppError("BUSY", "This conversation is being answered; stop it first.");
-        return { removed: lib.conversations.remove(conversationId) };
+        const conv = lib.conversations.get(conversationId);
+        const removed = lib.conversations.remove(conversationId);
+        if (removed && conv) this.emit("chat.conversationRemoved", { conversationId, documentId: conv.documentId });
+        return { removed };
       },
     };
   }
@@ -546,6 +550,12 @@ export class AppCore {
     if (!job) return false;
     if ("jobId" in p) return job.id === p.jobId;
     return job.documentId === p.documentId && (job.kind === "read" || this.lib.documents.get(p.documentId)?.state === "reading");
+  }
+
+  /** Says to every page that a conversation is new or changed; returns it. */
+  conversationChanged(c: ConversationInfo): ConversationInfo {
+    this.emit("chat.conversation", c);
+    return c;
   }
 
   requireConversation(id: number) {

@@ -422,6 +422,11 @@ export interface Events {
   /** `offset`: where `text` starts in the answer (UTF-16), so a client appends exactly what it lacks. */
   "chat.delta": { conversationId: number; messageId: number; offset: number; text: string };
   "chat.message": MessageInfo; // a message was created or finished (status changed)
+  /** A conversation made, renamed, named by its first question, or given another system prompt: every page's list follows. */
+  "chat.conversation": ConversationInfo;
+  "chat.conversationRemoved": { conversationId: number; documentId: number };
+  /** Messages taken out of a conversation: an edited question and its answer, a regenerated answer. */
+  "chat.messagesRemoved": { conversationId: number; messageIds: number[] };
   "stats.token": TokenStats;
   "stats.memory": MemoryStats;
   "engine.status": EngineStatus;

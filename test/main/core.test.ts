@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { b64, eventsOf, makeCore, tempDir, until, type TestCore } from "./helpers/core";
-import type { DocumentInfo, EngineStatus, MessageInfo, ModelDetails, TokenStats } from "../../main/ipc/contract";
+import type { ConversationInfo, DocumentInfo, EngineStatus, MessageInfo, ModelDetails, TokenStats } from "../../main/ipc/contract";
 import { readBookFile } from "../../main/app/book-file";
 import { toContractError } from "../../main/ipc/errors";
 import { conversationTitle } from "../../main/app/answer";
@@ -289,6 +289,35 @@ describe("asking", () => {
     const empty = (await t.core.call("chat.create", { documentId: d.id })) as { id: number };
     await expect(t.core.call("chat.send", { conversationId: empty.id, text: "x", replaceLast: true })).rejects.toMatchObject({ code: "BAD_REQUEST" });
     expect(t.core.lib.conversations.messages(empty.id)).toEqual([]);
+  });
+
+  it("tells every page of a conversation made, named, renamed, deleted, and of messages an edit or a regeneration took out", async () => {
+    const d = await withBook();
+    const conv = (await t.core.call("chat.create", { documentId: d.id })) as ConversationInfo;
+    const done = async (p: Promise<unknown>) => {
+      const { assistant } = (await p) as { assistant: MessageInfo };
+      await until(() => t.core.lib.conversations.message(assistant.id)!.status !== "streaming");
+    };
+    await done(t.core.call("chat.send", { conversationId: conv.id, text: "Who?" }));
+    const [q1, a1] = t.core.lib.conversations.messages(conv.id);
+    await done(t.core.call("chat.regenerate", { conversationId: conv.id }));
+    await done(t.core.call("chat.send", { conversationId: conv.id, text: "Who is she?", replaceLast: true }));
+    expect(t.core.lib.conversations.messages(conv.id)).toHaveLength(2); // the edit and its answer
+    await t.core.call("chat.rename", { conversationId: conv.id, title: "Her" });
+    await t.core.call("chat.setSystemPrompt", { conversationId: conv.id, systemPrompt: "Be terse." });
+    await t.core.call("chat.remove", { conversationId: conv.id });
+    expect(eventsOf(t, "chat.conversation").map((c) => [c.id, c.title, c.systemPrompt])).toEqual([
+      [conv.id, "New conversation", conv.systemPrompt],
+      [conv.id, "Who?", conv.systemPrompt],
+      [conv.id, "Who is she?", conv.systemPrompt],
+      [conv.id, "Her", conv.systemPrompt],
+      [conv.id, "Her", "Be terse."],
+    ]);
+    const removed = eventsOf(t, "chat.messagesRemoved");
+    expect(removed[0]).toEqual({ conversationId: conv.id, messageIds: [a1.id] }); // the regenerated answer
+    expect(removed[1].messageIds[0]).toBe(q1.id); // the edited question and the answer after it
+    expect(removed[1].messageIds).toHaveLength(2);
+    expect(eventsOf(t, "chat.conversationRemoved")).toEqual([{ conversationId: conv.id, documentId: d.id }]);
   });
 
   it("refuses a passage outside the book or longer than a question may quote, and stores nothing", async () => {

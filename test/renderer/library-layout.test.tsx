@@ -233,6 +233,29 @@ describe("renaming a conversation", () => {
   });
 });
 
+describe("conversations changed by another page", () => {
+  it("a made, renamed or deleted conversation, and messages taken out, show here too", async () => {
+    render(<App />);
+    await waitFor(() => expect(s().conversationId).toBe(1));
+    const titles = () => screen.getAllByTestId("conversation").map((c) => c.textContent);
+    act(() => f.emit("chat.conversation", { ...conv(9, 1, "From the other tab"), updatedAt: 5 }));
+    expect(titles()).toEqual(["From the other tab", "Who is Alice?", "New conversation", "Why the rabbit?"]);
+    act(() => f.emit("chat.conversation", { ...conv(4, 1, "Renamed there"), updatedAt: 6 }));
+    expect(titles()).toEqual(["Renamed there", "From the other tab", "Who is Alice?", "New conversation"]);
+    act(() => f.emit("chat.conversation", conv(3, 2, "Another book's"))); // not this book's: not listed
+    expect(titles()).toHaveLength(4);
+    await waitFor(() => expect(screen.getAllByTestId("message-user").map((m) => m.querySelector(".content")!.textContent)).toEqual(["Who is Alice?"]));
+    expect(screen.getByText("A girl.")).toBeTruthy();
+    act(() => f.emit("chat.messagesRemoved", { conversationId: 1, messageIds: [12] }));
+    expect(screen.queryByText("A girl.")).toBeNull();
+    expect(screen.getAllByTestId("message-user")).toHaveLength(1);
+    // the open one deleted there: another opens here
+    act(() => f.emit("chat.conversationRemoved", { conversationId: 1, documentId: 1 }));
+    expect(titles()).toEqual(["Renamed there", "From the other tab", "New conversation"]);
+    await waitFor(() => expect(s().conversationId).toBe(4));
+  });
+});
+
 describe("the selected book's status", () => {
   it("says what a newly loaded model will read, not what the last one did", async () => {
     render(<App />);

@@ -34,6 +34,12 @@ export interface ChatSlice {
   removeConversation(id: number): Promise<void>;
   /** Names a conversation; false when refused (said in a notice). */
   renameConversation(id: number, title: string): Promise<boolean>;
+  /** A conversation made or changed, by this page or another (chat.conversation). */
+  conversationUpdated(c: ConversationInfo): void;
+  /** A conversation deleted, by this page or another (chat.conversationRemoved). */
+  conversationRemoved(id: number): void;
+  /** Messages taken out of a conversation (chat.messagesRemoved: an edit, a regenerated answer). */
+  messagesRemoved(conversationId: number, ids: number[]): void;
   messageUpdated(m: MessageInfo): void;
   /** `offset`: where `text` starts in the answer (chat.delta). */
   appendDelta(conversationId: number, messageId: number, offset: number, text: string): void;
@@ -129,7 +135,8 @@ export const chatSlice: Slice<ChatSlice> = (set, get) => {
       const open = get().conversations.find((c) => c.id === get().conversationId && c.documentId === documentId);
       if (open && get().messages.length === 0) return open.id;
       const c = await api()["chat.create"]({ documentId });
-      set((s) => ({ conversations: [c, ...s.conversations], conversationId: c.id, messages: [] }));
+      // (its chat.conversation may have come first)
+      set((s) => ({ conversations: [c, ...s.conversations.filter((x) => x.id !== c.id)], conversationId: c.id, messages: [] }));
       return c.id;
     },
 
@@ -200,6 +207,22 @@ export const chatSlice: Slice<ChatSlice> = (set, get) => {
         get().notify("error", messageOf(e));
       }
     },
+
+    conversationUpdated: (c) =>
+      set((s) => {
+        if (c.documentId !== s.selectedDocId) return {};
+        // at its place in the server's order (the last changed first), the others as they are
+        const others = s.conversations.filter((x) => x.id !== c.id);
+        const at = others.findIndex((x) => x.updatedAt < c.updatedAt || (x.updatedAt === c.updatedAt && x.id < c.id));
+        return { conversations: at < 0 ? [...others, c] : [...others.slice(0, at), c, ...others.slice(at)] };
+      }),
+    conversationRemoved: (id) => {
+      if (!get().conversations.some((c) => c.id === id)) return;
+      set((s) => ({ conversations: s.conversations.filter((c) => c.id !== id) }));
+      if (get().conversationId === id) void get().openConversation(get().conversations[0]?.id ?? null);
+    },
+    messagesRemoved: (conversationId, ids) =>
+      set((s) => (s.conversationId === conversationId ? { messages: s.messages.filter((m) => !ids.includes(m.id)) } : {})),
 
     renameConversation: async (id, title) => {
       try {

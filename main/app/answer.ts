@@ -45,10 +45,11 @@ export class Answers {
     core.requireIdle();
     const doc = core.requireDoc(conv.documentId);
     const quoted = passage ? this.quote(doc, passage) : null;
-    const replaced = replaceLast ? lastExchange(core.lib.conversations.messages(conv.id)) : [];
+    const before = replaceLast ? core.lib.conversations.messages(conv.id) : [];
+    const replaced = replaceLast ? lastExchange(before) : [];
     const user = core.lib.conversations.addMessage(conv.id, "user", text, "done", quoted, replaced.map((m) => m.id));
     // named by its first question: an edit of it renames it, unless it was renamed by hand
-    const first = replaced[0]?.role === "user" && core.lib.conversations.messages(conv.id).length === 1;
+    const first = replaced.length > 0 && replaced.length === before.length;
     if (conv.title === "New conversation" || (first && conv.title === conversationTitle(replaced[0].content, replaced[0].passage)))
       core.conversationChanged(core.lib.conversations.update(conv.id, { title: conversationTitle(text, quoted) })!);
     if (replaced.length) core.emit("chat.messagesRemoved", { conversationId: conv.id, messageIds: replaced.map((m) => m.id) });

@@ -4,7 +4,8 @@
 // it is `base` plus the length of the text before the point; a selection that
 // runs out of the text (over the header, the chat) is cut to it, and its white
 // space at either end left out. A match of Find is asked about with its paragraph
-// (or, in a long one, its sentences), passageAround.
+// (or, in a long one, its sentence), passageAround.
+import { SENTENCE_END } from "../../main/library/sentence-end";
 
 export interface SelectedPassage {
   start: number;
@@ -52,7 +53,7 @@ export function passageAround(text: string, base: number, start: number, end: nu
   let to = after < 0 ? text.length : after;
   if (to - from > max) {
     // the sentence holding the match: from the last sentence end before it to the first after
-    const ends = /[.!?…]["'”’)\]]*\s+|\n/g;
+    const ends = new RegExp(String.raw`${SENTENCE_END}\s+|\n`, "g");
     let first = from;
     let last = to;
     ends.lastIndex = from;

@@ -85,20 +85,20 @@ describe("find in the book", () => {
     await new Promise((r) => setTimeout(r, 400));
     expect(finds).toEqual([]); // one character: no search
     fireEvent.change(input, { target: { value: "TIRED" } });
-    await waitFor(() => expect(screen.getByTestId("find-count").textContent).toMatch(/^\d+ matches$/), { timeout: 5000 });
+    await waitFor(() => expect(screen.getByTestId("find-count").textContent).toMatch(/^\d+ matches$/));
     expect(finds.map((x) => x.query)).toEqual(["TIRED"]);
     fireEvent.keyDown(input, { key: "Enter" });
-    await waitFor(() => expect(screen.getByTestId("find-count").textContent).toMatch(/^1 of \d+$/), { timeout: 5000 });
+    await waitFor(() => expect(screen.getByTestId("find-count").textContent).toMatch(/^1 of \d+$/));
     expect(chapter()).toBe("0");
     fireEvent.keyDown(input, { key: "Enter", shiftKey: true }); // from the first back to the last, in chapter II
-    await waitFor(() => expect(screen.getByTestId("find-count").textContent).toMatch(/^(\d+) of \1$/), { timeout: 5000 });
+    await waitFor(() => expect(screen.getByTestId("find-count").textContent).toMatch(/^(\d+) of \1$/));
     expect(chapter()).toBe("1");
-    await waitFor(() => expect(screen.getByTestId("find-mark").textContent).toBe("tired"), { timeout: 5000 });
+    await waitFor(() => expect(screen.getByTestId("find-mark").textContent).toBe("tired"));
     fireEvent.keyDown(input, { key: "Enter" }); // and on to the first
-    await waitFor(() => expect(screen.getByTestId("find-count").textContent).toMatch(/^1 of \d+$/), { timeout: 5000 });
+    await waitFor(() => expect(screen.getByTestId("find-count").textContent).toMatch(/^1 of \d+$/));
     expect(chapter()).toBe("0");
     fireEvent.change(input, { target: { value: "no such phrase" } });
-    await waitFor(() => expect(screen.getByTestId("find-count").textContent).toBe("No matches"), { timeout: 5000 });
+    await waitFor(() => expect(screen.getByTestId("find-count").textContent).toBe("No matches"));
   });
 
   it("a found match is marked over the answer's passage it crosses; showing the passage unmarks it", async () => {

@@ -13,6 +13,7 @@
 // "[n] ". A raised figure without such a note (an exponent: "mc²") stays as it was,
 // and so, then, does every endnote mark.
 import { bodySizeOf, MARK_LABEL, sizeKey, type PdfLine } from "./pdf-lines";
+import { SENTENCE_END } from "../sentence-end";
 
 export interface PdfNote {
   label: string;
@@ -21,8 +22,8 @@ export interface PdfNote {
 
 /** A note's lines are set at most this share of the body's size. */
 const NOTE_SIZE = 0.95;
-/** A sentence's end (closing quotes and brackets after it): a note that ends so is finished. */
-const SENTENCE_END = /[.!?…]["'”’)\]]*$/;
+/** A note that ends so is finished. */
+const FINISHED = new RegExp(`${SENTENCE_END}$`);
 
 /**
  * The pages without their footnotes, the marks that call a note as "[n]", endnotes' labels as
@@ -38,7 +39,7 @@ export function footnotesOut(pages: PdfLine[][]): { pages: PdfLine[][]; notes: P
   let open: PdfNote | null = null;
   const kept = pages.map((lines) => {
     const { blocks, carried, last } = body > 0 ? pageNotes(lines, body) : { blocks: [], carried: null, last: null };
-    const going = carried && open && !SENTENCE_END.test(open.text) ? open : null;
+    const going = carried && open && !FINISHED.test(open.text) ? open : null;
     if (going) for (let i = carried!.from; i < carried!.to; i++) going.text = joinNoteLine(going.text, lines[i].text);
     open = last ?? going;
     if (blocks.length === 0 && !going) return lines;

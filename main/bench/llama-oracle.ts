@@ -26,6 +26,8 @@ export interface OracleSequence {
    * only for tokens whose probability llama.cpp reports as non-zero.
    */
   logProbs(tokens: number[]): Promise<Map<number, number>[]>;
+  /** logProbs with the tokens fed one at a time: llama.cpp's decode path for every position. */
+  logProbsOneByOne(tokens: number[]): Promise<Map<number, number>[]>;
   dispose(): Promise<void>;
 }
 
@@ -56,15 +58,12 @@ export async function openLlamaOracle(): Promise<LlamaOracle> {
               return out;
             },
             async logProbs(tokens) {
-              // temperature 1 and no truncation: probabilities = softmax(logits)
-              const options = { temperature: 1, topK: 0, topP: 1, minP: 0 };
-              const input = tokens.map((t) => [t, { generateNext: { probabilities: true, options } }]);
-              const res = await seq.controlledEvaluate(input as any);
-              return res.map((r: any) => {
-                const m = new Map<number, number>();
-                for (const [id, p] of r?.next?.probabilities ?? []) if (p > 0) m.set(id, Math.log(p));
-                return m;
-              });
+              return logProbsOf(await seq.controlledEvaluate(tokens.map(withProbabilities) as any));
+            },
+            async logProbsOneByOne(tokens) {
+              const out: Map<number, number>[] = [];
+              for (const t of tokens) out.push(...logProbsOf(await seq.controlledEvaluate([withProbabilities(t)] as any)));
+              return out;
             },
             async dispose() {
               await ctx.dispose();
@@ -77,4 +76,16 @@ export async function openLlamaOracle(): Promise<LlamaOracle> {
     // llama.dispose() can wait forever on its worker threads; the process exits anyway
     dispose: () => Promise.race([llama.dispose(), new Promise<void>((r) => setTimeout(r, 3000).unref())]),
   };
+}
+
+// temperature 1 and no truncation: probabilities = softmax(logits)
+const PROBABILITIES = { generateNext: { probabilities: true, options: { temperature: 1, topK: 0, topP: 1, minP: 0 } } };
+const withProbabilities = (t: number) => [t, PROBABILITIES];
+
+function logProbsOf(res: any[]): Map<number, number>[] {
+  return res.map((r: any) => {
+    const m = new Map<number, number>();
+    for (const [id, p] of r?.next?.probabilities ?? []) if (p > 0) m.set(id, Math.log(p));
+    return m;
+  });
 }

@@ -3,7 +3,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { loadAddon, type NativeSession } from "../engine/native";
+import { loadAddon, type NativeSession, type SyntheticArch } from "../engine/native";
 import { StepAverages } from "./step-averages";
 import { requireTestData } from "./test-data";
 
@@ -14,19 +14,19 @@ export function benchDir(): string {
 }
 
 export async function syntheticModel(
-  arch: "llama" | "qwen2" | "qwen3" | "phi3" | "gemma3",
+  arch: SyntheticArch,
   shape: string,
   type: string,
   dir = benchDir(),
   vocabName = "ggml-vocab-llama-spm.gguf",
-  scaling: { yarnFactor?: number; longrope?: boolean } = {},
+  variant: { yarnFactor?: number; longrope?: boolean; experts?: number } = {},
 ): Promise<string> {
-  const { yarnFactor = 0, longrope = false } = scaling;
-  const suffix = (yarnFactor > 0 ? `-yarn${yarnFactor}` : "") + (longrope ? "-longrope" : "");
+  const { yarnFactor = 0, longrope = false, experts = 0 } = variant;
+  const suffix = (yarnFactor > 0 ? `-yarn${yarnFactor}` : "") + (longrope ? "-longrope" : "") + (experts > 0 ? `-moe${experts}` : "");
   const out = path.join(dir, `${arch}-${shape}-${type}${suffix}-${path.basename(vocabName, ".gguf")}.gguf`);
   if (!fs.existsSync(out)) {
     const vocab = path.join(requireTestData(), "models", "vocab", vocabName);
-    await loadAddon().writeSyntheticModel({ arch, shape, type, vocab, out, seed: 1, yarnFactor, longrope });
+    await loadAddon().writeSyntheticModel({ arch, shape, type, vocab, out, seed: 1, yarnFactor, longrope, experts });
   }
   return out;
 }

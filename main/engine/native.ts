@@ -23,6 +23,11 @@ export interface ModelInfo {
    * slidingWindowPeriod-th layer is global, and only those have retrieval indexes. */
   slidingWindow: number;
   slidingWindowPeriod: number;
+  /** A mixture of experts (nExpert 0: a dense FFN): each token's FFN is its nExpertUsed best
+   * experts of nExpert, each nFfExpert wide. */
+  nExpert: number;
+  nExpertUsed: number;
+  nFfExpert: number;
   weightBytes: number;
   tiedOutput: boolean;
   tokenizer: { kind: "spm" | "bpe"; pre: string; bos: number; eos: number; addBos: boolean; addEos: boolean };
@@ -358,7 +363,7 @@ export interface GgufSummary {
 }
 
 export interface SyntheticModelOptions {
-  arch: "llama" | "qwen2" | "qwen3" | "phi3" | "gemma3";
+  arch: SyntheticArch;
   shape: string;
   type: string;
   vocab: string;
@@ -368,7 +373,13 @@ export interface SyntheticModelOptions {
   yarnFactor?: number;
   /** phi3 only: LongRoPE factors and attn_factor, original context 256 (rope.scaling.type longrope). */
   longrope?: boolean;
+  /** A mixture of experts: qwen3moe always (0: 8 experts), llama when > 0 (Mixtral); in [0, 256]. */
+  experts?: number;
+  /** Experts a token uses (0: 2). */
+  expertsUsed?: number;
 }
+
+export type SyntheticArch = "llama" | "qwen2" | "qwen3" | "phi3" | "gemma3" | "qwen3moe";
 
 export type GgufEntry =
   | { key: string; type: "string"; value: string }

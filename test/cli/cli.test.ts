@@ -431,4 +431,25 @@ describe.skipIf(!hasData)("with models", () => {
     expect(run.status, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout).tokens).toHaveLength(4);
   });
+
+  it("make-model writes a mixture of experts (qwen3moe; llama with --experts) that runs, and refuses --experts elsewhere", () => {
+    const vocab = vocabPath("ggml-vocab-llama-spm.gguf");
+    for (const [arch, extra, experts] of [["qwen3moe", [], 8], ["llama", ["--experts", "4"], 4]] as const) {
+      const out = path.join(dir, `${arch}-moe.gguf`);
+      const r = tome(["make-model", "--arch", arch, ...extra, "--shape", "tiny", "--type", "q4_0", "--vocab", vocab, "--out", out, "--force"]);
+      expect(r.status, r.stderr).toBe(0);
+      const s = loadAddon().inspectGguf(out);
+      expect(s.metadata[`${arch}.expert_count`]).toBe(experts);
+      expect(s.tensors.find((t) => t.name === "blk.1.ffn_up_exps.weight")?.shape[2]).toBe(experts);
+      const run = tome(["run", "--model", out, "--prompt", "Hello", "-n", "4", "--temp", "0", "--json"]);
+      expect(run.status, run.stderr).toBe(0);
+      expect(JSON.parse(run.stdout).tokens).toHaveLength(4);
+    }
+    const base = ["make-model", "--shape", "tiny", "--type", "q4_0", "--vocab", vocab, "--out", path.join(dir, "x.gguf")];
+    const refused = tome([...base, "--arch", "qwen2", "--experts", "4"]);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr.split("\n")[0]).toBe("tome make-model: --experts is for llama and qwen3moe");
+    expect(tome([...base, "--arch", "llama", "--experts", "0"]).stderr.split("\n")[0]).toBe("tome make-model: --experts must be in [1, 256], got '0'");
+  });
 });
+

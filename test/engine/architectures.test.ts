@@ -1,4 +1,5 @@
-// Which architectures a model may have: llama, qwen2, qwen3, phi3 and gemma3 load (each
+// Which architectures a model may have: llama (dense, or Mixtral's experts), qwen2, qwen3,
+// phi3, gemma3 and qwen3moe load (each
 // checked against llama.cpp in synthetic-vs-llamacpp.test.ts); any other is refused at
 // load with MODEL_ARCH, naming it and the ones tome runs.
 import * as fs from "node:fs";
@@ -13,9 +14,9 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tome-arch-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe("architectures", () => {
-  it("refuses one it does not run (Qwen3's mixture of experts, Gemma 2) with MODEL_ARCH, naming it", () => {
+  it("refuses one it does not run (Qwen2's mixture of experts with its shared expert, Gemma 2) with MODEL_ARCH, naming it", () => {
     const addon = loadAddon();
-    for (const arch of ["qwen3moe", "gemma2"]) {
+    for (const arch of ["qwen2moe", "gemma2"]) {
       const file = path.join(dir, `${arch}.gguf`);
       addon.writeGguf([{ key: "general.architecture", type: "string", value: arch }], file);
       let err: { code?: string; message?: string } | null = null;
@@ -26,7 +27,7 @@ describe("architectures", () => {
       }
       expect(err?.code).toBe("MODEL_ARCH");
       expect(err?.message).toContain(`'${arch}'`);
-      expect(err?.message).toContain("llama, qwen2, qwen3, phi3 and gemma3");
+      expect(err?.message).toContain("llama, qwen2, qwen3, phi3, gemma3 and qwen3moe");
     }
   });
 
@@ -76,5 +77,54 @@ describe("architectures", () => {
     full.close();
     for (const attention of ["retrieval", "streaming", "flat", "ivf"] as const)
       new addon.Session(model, { ctx: 256, threads: 1, attention, ramBudget: 1 << 30 }).close();
+  });
+
+  it.skipIf(!hasData)("loads qwen3moe and a Mixtral-style llama with their experts stacked in 3-D tensors", async () => {
+    const addon = loadAddon();
+    const qwen = await syntheticModel("qwen3moe", "tiny", "q8_0", dir);
+    const shapes = Object.fromEntries(addon.inspectGguf(qwen).tensors.map((t) => [t.name, t.shape]));
+    expect(shapes["blk.0.ffn_gate_inp.weight"]).toEqual([256, 8]);
+    expect(shapes["blk.0.ffn_gate_exps.weight"]).toEqual([256, 256, 8]);
+    expect(shapes["blk.0.ffn_down_exps.weight"]).toEqual([256, 256, 8]);
+    expect(shapes["blk.0.ffn_gate.weight"]).toBeUndefined();
+    expect(new addon.Model(qwen).info()).toMatchObject({ arch: "qwen3moe", nExpert: 8, nExpertUsed: 2, nFfExpert: 256 });
+    const mixtral = new addon.Model(await syntheticModel("llama", "tiny", "q8_0", dir, undefined, { experts: 4 }));
+    expect(mixtral.info()).toMatchObject({ arch: "llama", nExpert: 4, nExpertUsed: 2, nFfExpert: 512, nFf: 512 });
+    const dense = new addon.Model(await syntheticModel("llama", "tiny", "q8_0", dir)).info();
+    expect(dense).toMatchObject({ nExpert: 0, nExpertUsed: 0 });
+    for (const attention of ["full", "retrieval"] as const) {
+      const s = new addon.Session(mixtral, { ctx: 256, threads: 1, attention, ramBudget: 1 << 30 });
+      expect((await s.eval(Int32Array.from([1, 42, 43]))).length).toBe(mixtral.info().nVocab);
+      s.close();
+    }
+  });
+
+  it("refuses an expert count it cannot use with MODEL_HPARAMS", () => {
+    const addon = loadAddon();
+    const base = [
+      { key: "general.architecture", type: "string", value: "qwen3moe" },
+      { key: "qwen3moe.block_count", type: "u32", value: 1 },
+      { key: "qwen3moe.embedding_length", type: "u32", value: 64 },
+      { key: "qwen3moe.feed_forward_length", type: "u32", value: 128 },
+      { key: "qwen3moe.attention.head_count", type: "u32", value: 4 },
+    ] as const;
+    const cases: [string, { key: string; type: "u32"; value: number }[]][] = [
+      ["expert_count", []],
+      ["expert_used_count", [{ key: "qwen3moe.expert_count", type: "u32", value: 8 }]],
+      ["expert_used_count", [{ key: "qwen3moe.expert_count", type: "u32", value: 8 }, { key: "qwen3moe.expert_used_count", type: "u32", value: 9 }]],
+      ["expert_count", [{ key: "qwen3moe.expert_count", type: "u32", value: 100000 }, { key: "qwen3moe.expert_used_count", type: "u32", value: 2 }]],
+    ];
+    for (const [named, extra] of cases) {
+      const file = path.join(dir, "bad-experts.gguf");
+      addon.writeGguf([...base, ...extra], file);
+      let err: { code?: string; message?: string } | null = null;
+      try {
+        new addon.Model(file);
+      } catch (e) {
+        err = e as { code?: string; message?: string };
+      }
+      expect(err?.code).toBe("MODEL_HPARAMS");
+      expect(err?.message).toContain(named);
+    }
   });
 });

@@ -1,18 +1,22 @@
-// tome make-model --arch llama|qwen2|qwen3|phi3|gemma3 --shape tiny|smol|1b|8b --type f16|q8_0|q4_k|... --vocab VOCAB.gguf --out F.gguf [--seed S] [--force]
+// tome make-model --arch llama|qwen2|qwen3|phi3|gemma3|qwen3moe [--experts N] --shape tiny|smol|1b|8b --type f16|q8_0|q4_k|... --vocab VOCAB.gguf --out F.gguf [--seed S] [--force]
 // Writes a valid GGUF with random weights and the vocabulary of VOCAB.gguf.
 // An existing --out file is kept (one line naming it, exit 1) unless --force: the
 // file it would replace may be a real model. The check comes before any work.
 import * as fs from "node:fs";
 import { loadAddon } from "../../engine";
+import type { SyntheticArch } from "../../engine/native";
 import { intArg, parse, requireArg, UsageError } from "../args";
 import { CliError } from "../errors";
 import { checkParentDirectory, checkReadableFile } from "../files";
 
 export const usage =
-  "tome make-model --arch llama|qwen2|qwen3|phi3|gemma3 --shape tiny|smol|1b|8b --type f32|f16|bf16|q8_0|q4_0|q4_k|q5_k|q6_k|iq4_nl --vocab VOCAB.gguf --out F.gguf [--seed S] [--force]";
+  "tome make-model --arch llama|qwen2|qwen3|phi3|gemma3|qwen3moe [--experts N] --shape tiny|smol|1b|8b --type f32|f16|bf16|q8_0|q4_0|q4_k|q5_k|q6_k|iq4_nl --vocab VOCAB.gguf --out F.gguf [--seed S] [--force]";
 
 export const flags = `  --arch A               llama, qwen2, qwen3, phi3 (fused QKV and gate-up, partial rotation) or gemma3
-                         (sliding-window layers: 5 of 6, every other one in the tiny shape)
+                         (sliding-window layers: 5 of 6, every other one in the tiny shape) or qwen3moe
+                         (qwen3 with a mixture of experts in every layer)
+  --experts N            a mixture of N experts (1-256), 2 of them a token: qwen3moe (8 when unsaid),
+                         or llama as Mixtral (0, dense, when unsaid)
   --shape S              tiny, smol, 1b or 8b
   --type T               the weights' type: f32, f16, bf16, q8_0, q4_0, q4_k, q5_k, q6_k or iq4_nl
   --vocab FILE           a GGUF whose vocabulary the model takes
@@ -21,6 +25,7 @@ export const flags = `  --arch A               llama, qwen2, qwen3, phi3 (fused 
   --force                overwrite an existing --out file
   -h, --help             this help`;
 
+export const ARCHS = ["llama", "qwen2", "qwen3", "phi3", "gemma3", "qwen3moe"] as const;
 export const SHAPES = ["tiny", "smol", "1b", "8b"] as const;
 export const TYPES = ["f32", "f16", "bf16", "q8_0", "q4_0", "q4_k", "q5_k", "q6_k", "iq4_nl"] as const;
 
@@ -32,11 +37,12 @@ export async function makeModel(argv: string[]): Promise<number> {
     vocab: { type: "string" },
     out: { type: "string" },
     seed: { type: "string" },
+    experts: { type: "string" },
     force: { type: "boolean" },
   });
   const arch = requireArg(values.arch, "arch");
-  if (arch !== "llama" && arch !== "qwen2" && arch !== "qwen3" && arch !== "phi3" && arch !== "gemma3")
-    throw new UsageError(`--arch must be llama, qwen2, qwen3, phi3 or gemma3, got '${arch}'`);
+  if (!(ARCHS as readonly string[]).includes(arch))
+    throw new UsageError(`--arch must be llama, qwen2, qwen3, phi3, gemma3 or qwen3moe, got '${arch}'`);
   const shape = requireArg(values.shape, "shape");
   if (!(SHAPES as readonly string[]).includes(shape)) throw new UsageError(`--shape must be one of ${SHAPES.join(", ")}`);
   const type = requireArg(values.type, "type").toLowerCase();
@@ -44,11 +50,14 @@ export async function makeModel(argv: string[]): Promise<number> {
   const vocab = requireArg(values.vocab, "vocab");
   const out = requireArg(values.out, "out");
   const seed = intArg(values.seed, "seed", 1);
+  const experts = intArg(values.experts, "experts", 0, 1, 256);
+  if (values.experts !== undefined && arch !== "llama" && arch !== "qwen3moe")
+    throw new UsageError("--experts is for llama and qwen3moe");
   // before the addon loads or a byte is written
   checkReadableFile("--vocab", vocab);
   checkParentDirectory("--out", out);
   if (values.force !== true) refuseExisting(out);
-  await loadAddon().writeSyntheticModel({ arch, shape, type, vocab, out, seed });
+  await loadAddon().writeSyntheticModel({ arch: arch as SyntheticArch, shape, type, vocab, out, seed, experts });
   process.stderr.write(`tome: wrote ${out}\n`);
   return 0;
 }

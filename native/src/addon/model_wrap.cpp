@@ -38,6 +38,10 @@ Napi::Value ModelWrap::info(const Napi::CallbackInfo& info) {
   // gemma3: its local layers' window (0: none) and which layers are global (every period-th)
   o.Set("slidingWindow", hp.n_swa);
   o.Set("slidingWindowPeriod", hp.swa_period);
+  // a mixture of experts (0: a dense FFN): experts, how many a token uses, their width
+  o.Set("nExpert", hp.n_expert);
+  o.Set("nExpertUsed", hp.n_expert_used);
+  o.Set("nFfExpert", hp.n_ff_exp);
   o.Set("weightBytes", double(model_->weights().weight_bytes));
   o.Set("tiedOutput", model_->weights().tied_output);
   Napi::Object t = Napi::Object::New(env);

@@ -69,6 +69,12 @@ Napi::Value write_synthetic_model(const Napi::CallbackInfo& info) {
       if (!lr.IsBoolean() && !lr.IsUndefined()) throw type_error(env, "option 'longrope' must be a boolean");
       spec.longrope = lr.IsBoolean() && lr.As<Napi::Boolean>().Value();
     }
+    for (auto [key, dst] : {std::pair<const char*, int*>{"experts", &spec.experts}, {"expertsUsed", &spec.experts_used}}) {
+      const double v = opt_number(o, key, 0);
+      if (!(v >= 0 && v <= 256) || v != std::floor(v))
+        throw type_error(env, std::string("option '") + key + "' must be a whole number in [0, 256]");
+      *dst = int(v);
+    }
     std::string type = field(o, "type");
     guarded(env, [&] { spec.type = parse_weight_type(type); });
     auto* w = new WriteWorker(env, std::move(spec));

@@ -90,8 +90,8 @@ void run_chunk(const Part& p, int64_t r0, int64_t r1, int64_t n_tokens) {
 }  // namespace
 
 void matmul(const WeightMatrix& W, const float* x, int64_t n_tokens, float* y, ThreadPool& pool,
-            std::vector<uint8_t>& scratch) {
-  const MatmulTarget target{&W, y};
+            std::vector<uint8_t>& scratch, MatmulOrder order) {
+  const MatmulTarget target{&W, y, order};
   matmul_multi(&target, 1, x, n_tokens, pool, scratch);
 }
 
@@ -110,14 +110,14 @@ void matmul_multi(const MatmulTarget* targets, int count, const float* x, int64_
     if (W->cols != targets[0].W->cols) throw Error("BAD_ARGUMENT", "matmul: matrices of one input differ in columns");
     act_types[i] = vec_dot_type(W->type);  // throws UNSUPPORTED_TYPE
     // Where llama.cpp would repack W, its gemm order for full tiles of 4 tokens
-    // (the tiles start at multiples of 4, like its gemm groups) and its gemv order
-    // for the n % 4 tokens left; else ggml's vec_dot order (kernels.h).
+    // (the tiles start at multiples of 4, like its gemm groups; mul_mat_id has
+    // none) and its gemv order for the others; else ggml's vec_dot order (kernels.h).
     const bool repack = kernels::llama_repacks(W->type, W->rows);
     Part& p = parts[i];
     p.W = W;
     p.y = targets[i].y;
     p.dot = repack ? kernels::select_dot_repack(W->type, false) : kernels::select_dot(W->type);
-    p.dot_gemm = repack ? kernels::select_dot_repack(W->type, true) : p.dot;
+    p.dot_gemm = repack && targets[i].order == MatmulOrder::kMulMat ? kernels::select_dot_repack(W->type, true) : p.dot;
     if (!p.dot || !p.dot_gemm || !kernels::select_convert(act_types[i]))
       throw Error("UNSUPPORTED_TYPE", std::string("matmul: no kernel for ") + ggml_type_name(uint32_t(W->type)));
     p.act_bytes = type_row_bytes(act_types[i], W->cols);

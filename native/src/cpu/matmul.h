@@ -19,6 +19,12 @@ struct WeightMatrix {
   size_t row_bytes;
 };
 
+// Whose summation order a product follows where llama.cpp repacks its weights
+// (kernels::llama_repacks): mul_mat runs its gemm on each group of 4 tokens and its
+// gemv on the rest; mul_mat_id (a mixture of experts' expert matrices) its gemv
+// on every token. Elsewhere both are ggml's vec_dot order.
+enum class MatmulOrder { kMulMat, kMulMatId };
+
 // y (n_tokens, W.rows) = x (n_tokens, W.cols) . W^T
 // x is converted once to vec_dot_type(W.type); rows of W are split across threads
 // (and tokens tiled so each weight block is loaded once per tile of tokens).
@@ -31,12 +37,13 @@ struct WeightMatrix {
 // summation order only (~1e-7 of sum |w x|).
 // Throws UNSUPPORTED_TYPE for types without a kernel, BAD_ARGUMENT for bad shapes.
 void matmul(const WeightMatrix& W, const float* x, int64_t n_tokens, float* y,
-            ThreadPool& pool, std::vector<uint8_t>& scratch);
+            ThreadPool& pool, std::vector<uint8_t>& scratch, MatmulOrder order = MatmulOrder::kMulMat);
 
 // One product of matmul_multi: y (n_tokens, W->rows) = x . W^T.
 struct MatmulTarget {
   const WeightMatrix* W;
   float* y;
+  MatmulOrder order = MatmulOrder::kMulMat;
 };
 constexpr int kMaxMatmulTargets = 8;
 

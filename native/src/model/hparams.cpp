@@ -77,6 +77,23 @@ void read_gemma3(const GgufFile& g, const std::string& a, HParams& hp, const std
                                         : 1.0f / std::sqrt(float(hp.head_dim));
 }
 
+// A mixture of experts' counts, as llama.cpp reads them for llama (Mixtral: the experts
+// are feed_forward_length wide) and qwen3moe (expert_feed_forward_length, else
+// feed_forward_length over the experts used).
+void read_experts(const GgufFile& g, const std::string& a, HParams& hp) {
+  const int64_t n_expert = g.get_int(a + "expert_count").value_or(0);
+  if (n_expert == 0 && hp.arch == Arch::LLAMA) return;
+  if (g.find(a + "expert_used_count") && !g.get_int(a + "expert_used_count"))
+    throw Error("MODEL_HPARAMS", "expert_used_count as a per-layer array is not supported");
+  if (g.find(a + "expert_feed_forward_length") && !g.get_int(a + "expert_feed_forward_length"))
+    throw Error("MODEL_HPARAMS", "expert_feed_forward_length as a per-layer array is not supported");
+  hp.n_expert = checked_dim(n_expert, a + "expert_count", 4096);
+  hp.n_expert_used = checked_dim(require_int(g, a + "expert_used_count"), a + "expert_used_count", hp.n_expert);
+  const int64_t ff = hp.arch == Arch::LLAMA ? hp.n_ff
+                                             : g.get_int(a + "expert_feed_forward_length").value_or(hp.n_ff / hp.n_expert_used);
+  hp.n_ff_exp = checked_dim(ff, a + "expert_feed_forward_length", 1 << 20);
+}
+
 }  // namespace
 
 HParams read_hparams(const GgufFile& g) {
@@ -99,9 +116,12 @@ HParams read_hparams(const GgufFile& g) {
   } else if (*arch == "gemma3") {
     hp.arch = Arch::GEMMA3;
     hp.rope_style = RopeStyle::NEOX;
+  } else if (*arch == "qwen3moe") {
+    hp.arch = Arch::QWEN3MOE;
+    hp.rope_style = RopeStyle::NEOX;
   } else {
-    throw Error("MODEL_ARCH",
-                "unsupported architecture '" + *arch + "' (tome runs llama, qwen2, qwen3, phi3 and gemma3)");
+    throw Error("MODEL_ARCH", "unsupported architecture '" + *arch +
+                                  "' (tome runs llama, qwen2, qwen3, phi3, gemma3 and qwen3moe)");
   }
   const std::string a = *arch + ".";
   hp.n_layer = checked_dim(require_int(g, a + "block_count"), a + "block_count", 4096);
@@ -148,6 +168,7 @@ HParams read_hparams(const GgufFile& g) {
   if (scaling && *scaling == "yarn") set_yarn(hp, attn_factor);
 
   if (hp.arch == Arch::GEMMA3) read_gemma3(g, a, hp, scaling ? *scaling : std::string());
+  if (hp.arch == Arch::LLAMA || hp.arch == Arch::QWEN3MOE) read_experts(g, a, hp);
 
   auto tokens = g.get_array("tokenizer.ggml.tokens");
   hp.n_vocab = int(g.get_int(a + "vocab_size").value_or(tokens ? int64_t(tokens->array_size()) : 0));

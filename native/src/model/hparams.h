@@ -19,21 +19,28 @@ class GgufFile;
 // before attention, the attention and FFN outputs RMS-normed again before their
 // residual adds (attn_post_norm, ffn_post_norm), a GELU-gated FFN, and sliding-window
 // layers (all but every swa_period-th) that attend only the last n_swa positions and
-// rotate by their own RoPE base, unscaled.
-enum class Arch { LLAMA, QWEN2, QWEN3, PHI3, GEMMA3 };
+// rotate by their own RoPE base, unscaled. QWEN3MOE: qwen3's attention, a mixture
+// of experts for every layer's FFN. LLAMA with expert_count > 0 (Mixtral) has one too.
+enum class Arch { LLAMA, QWEN2, QWEN3, PHI3, GEMMA3, QWEN3MOE };
 // NORM rotates adjacent pairs (x[2i], x[2i+1]) (llama; GGUF conversion permutes
 // Q/K for it); NEOX rotates (x[i], x[i + n_rot/2]) (qwen2, qwen3, phi3).
 enum class RopeStyle { NORM, NEOX };
 
 struct HParams {
   Arch arch = Arch::LLAMA;
-  std::string arch_name;   // "llama" | "qwen2" | "qwen3" | "phi3" | "gemma3"
+  std::string arch_name;   // "llama" | "qwen2" | "qwen3" | "phi3" | "gemma3" | "qwen3moe"
   int n_layer = 0;
   int n_embd = 0;          // model width
   int n_head = 0;          // query heads
   int n_head_kv = 0;       // key/value heads (GQA: n_head % n_head_kv == 0)
   int head_dim = 0;        // per head (key_length; default n_embd / n_head)
-  int n_ff = 0;            // feed-forward width
+  int n_ff = 0;            // feed-forward width (of a dense FFN)
+  // A mixture of experts (n_expert > 0): each token's FFN is the n_expert_used experts
+  // its router rates best (softmax gating), weighted by their probabilities
+  // normalized to sum 1; each expert a SwiGLU FFN n_ff_exp wide (model/moe_ffn.h)
+  int n_expert = 0;
+  int n_expert_used = 0;
+  int n_ff_exp = 0;
   int n_vocab = 0;
   int n_ctx_train = 0;
   // rope.scaling.original_context_length (default n_ctx_train): a session longer than it
@@ -63,6 +70,9 @@ struct HParams {
 
   bool is_swa(int layer) const { return n_swa > 0 && (swa_period == 0 || layer % swa_period < swa_period - 1); }
   bool has_swa() const { return n_swa > 0; }
+  bool has_moe() const { return n_expert > 0; }
+  // Q and K RMS-normed per head before RoPE (attn_q_norm, attn_k_norm)
+  bool has_qk_norm() const { return arch == Arch::QWEN3 || arch == Arch::QWEN3MOE || arch == Arch::GEMMA3; }
   int n_gqa() const { return n_head / n_head_kv; }
   int q_dim() const { return n_head * head_dim; }
   int kv_dim() const { return n_head_kv * head_dim; }
@@ -77,7 +87,7 @@ struct HParams {
   }
 };
 
-// Throws tome::Error MODEL_ARCH for architectures other than llama/qwen2/qwen3/phi3/gemma3 and
+// Throws tome::Error MODEL_ARCH for architectures other than llama/qwen2/qwen3/phi3/gemma3/qwen3moe and
 // MODEL_HPARAMS for missing or inconsistent values (named in the message).
 HParams read_hparams(const GgufFile& gguf);
 

@@ -546,7 +546,11 @@ void Session::forward_layer(int l, int64_t n) {
   const int E = hp.n_embd, Q = hp.q_dim(), KV = hp.kv_dim(), F = hp.n_ff, hd = hp.head_dim;
   const size_t N = size_t(n);
   h_.resize(N * E); q_.resize(N * Q); k_.resize(N * KV); v_.resize(N * KV);
-  att_.resize(N * Q); gate_.resize(N * F); up_.resize(N * F); tmp_.resize(N * E);
+  att_.resize(N * Q); tmp_.resize(N * E);
+  if (!hp.has_moe()) {
+    gate_.resize(N * F);
+    up_.resize(N * F);
+  }
 
   auto mm = [&](const WeightMatrix& W, const float* in, int64_t rows, float* out) {
     auto t0 = Clock::now();
@@ -640,14 +644,22 @@ void Session::forward_layer(int l, int64_t n) {
   add_inplace(x_.data(), tmp_.data(), int64_t(N) * E);
   rms_norm(x_.data(), L.ffn_norm.data(), h_.data(), n, E, hp.rms_eps);
   times_.other_ms += ms_since(t_other);
-  mm_multi({{&L.w_gate, gate_.data()}, {&L.w_up, up_.data()}}, h_.data(), n);
-  t_other = Clock::now();
-  for (int64_t i = 0; i < n; ++i) {  // per row, as ggml chunks it
-    if (hp.arch == Arch::GEMMA3) geglu(gate_.data() + i * F, up_.data() + i * F, F);
-    else swiglu(gate_.data() + i * F, up_.data() + i * F, F);
+  if (hp.has_moe()) {
+    t_other = Clock::now();
+    double matmul_ms = 0;
+    moe_.forward(L, hp, h_.data(), n, tmp_.data(), pool_, mm_scratch_, matmul_ms);
+    times_.matmul_ms += matmul_ms;
+    times_.other_ms += ms_since(t_other) - matmul_ms;
+  } else {
+    mm_multi({{&L.w_gate, gate_.data()}, {&L.w_up, up_.data()}}, h_.data(), n);
+    t_other = Clock::now();
+    for (int64_t i = 0; i < n; ++i) {  // per row, as ggml chunks it
+      if (hp.arch == Arch::GEMMA3) geglu(gate_.data() + i * F, up_.data() + i * F, F);
+      else swiglu(gate_.data() + i * F, up_.data() + i * F, F);
+    }
+    times_.other_ms += ms_since(t_other);
+    mm(L.w_down, gate_.data(), n, tmp_.data());
   }
-  times_.other_ms += ms_since(t_other);
-  mm(L.w_down, gate_.data(), n, tmp_.data());
   if (!L.ffn_post_norm.empty()) rms_norm(tmp_.data(), L.ffn_post_norm.data(), tmp_.data(), n, E, hp.rms_eps);
   add_inplace(x_.data(), tmp_.data(), int64_t(N) * E);
 }

@@ -27,6 +27,7 @@
 #include "model/kv_residency.h"
 #include "model/layer_ops.h"
 #include "model/model.h"
+#include "model/moe_ffn.h"
 #include "model/retrieval_attention.h"
 #include "model/step_stats.h"
 
@@ -320,6 +321,7 @@ class Session {
   StoreIdentity identity_;  // store_identity(), made once at construction (it hashes the weights' edges)
   // scratch, grown to the chunk size
   std::vector<float> x_, h_, q_, k_, v_, att_, gate_, up_, tmp_;
+  MoeFfn moe_;  // a mixture of experts' FFN and its buffers
   std::vector<uint8_t> mm_scratch_;
   std::vector<RopeTable> rope_;      // (chunk tokens)
   std::vector<RopeTable> rope_swa_;  // (chunk tokens) sliding-window layers' (gemma3), else empty

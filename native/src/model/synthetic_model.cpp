@@ -25,7 +25,7 @@ struct Shape {
 };
 
 Shape shape_of(const std::string& name, const std::string& arch) {
-  const bool qwen = arch == "qwen2" || arch == "qwen3";
+  const bool qwen = arch == "qwen2" || arch == "qwen3" || arch == "qwen3moe";
   if (name == "tiny" && arch == "phi3") return {2, 512, 4, 2, 512, 4096, 10000.0f, false, 0};
   if (name == "tiny" && arch == "gemma3") return {2, 256, 4, 2, 512, 4096, 1e6f, true, 0, 128};
   if (name == "tiny") return {2, 256, 4, 2, 512, 4096, qwen ? 1e6f : 10000.0f, false, 0};
@@ -111,9 +111,17 @@ GgmlType parse_weight_type(const std::string& name) {
 
 void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
   if (spec.arch != "llama" && spec.arch != "qwen2" && spec.arch != "qwen3" && spec.arch != "phi3" &&
-      spec.arch != "gemma3")
-    throw Error("BAD_ARGUMENT", "unknown arch '" + spec.arch + "' (llama, qwen2, qwen3, phi3, gemma3)");
-  const bool phi3 = spec.arch == "phi3", gemma3 = spec.arch == "gemma3";
+      spec.arch != "gemma3" && spec.arch != "qwen3moe")
+    throw Error("BAD_ARGUMENT", "unknown arch '" + spec.arch + "' (llama, qwen2, qwen3, phi3, gemma3, qwen3moe)");
+  const bool phi3 = spec.arch == "phi3", gemma3 = spec.arch == "gemma3", qwen3moe = spec.arch == "qwen3moe";
+  if (spec.experts < 0 || spec.experts > 256 || spec.experts_used < 0)
+    throw Error("BAD_ARGUMENT", "experts out of range (0..256)");
+  if (spec.experts > 0 && spec.arch != "llama" && !qwen3moe)
+    throw Error("BAD_ARGUMENT", "experts are written for llama and qwen3moe only");
+  const int n_expert = qwen3moe && spec.experts == 0 ? 8 : spec.experts;
+  const int n_expert_used = spec.experts_used > 0 ? spec.experts_used : 2;
+  if (n_expert > 0 && n_expert_used > n_expert)
+    throw Error("BAD_ARGUMENT", "experts_used is more than the experts");
   if (gemma3 && spec.yarn_factor > 0) throw Error("BAD_ARGUMENT", "YaRN is not written for gemma3");
   if (spec.longrope && !phi3) throw Error("BAD_ARGUMENT", "LongRoPE is written for phi3 only");
   const Shape s = shape_of(spec.shape, spec.arch);
@@ -174,16 +182,28 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
     w.set_f32(a + "rope.scaling.factor", 8.0f);
     if (tiny) w.set_f32(a + "final_logit_softcapping", 10.0f);  // curves its logits (a few units) without flattening them
   }
+  if (n_expert > 0) {
+    w.set_u32(a + "expert_count", uint32_t(n_expert));
+    w.set_u32(a + "expert_used_count", uint32_t(n_expert_used));
+    if (qwen3moe) w.set_u32(a + "expert_feed_forward_length", uint32_t(s.n_ff / 2));
+  }
   w.set_u32(a + "vocab_size", uint32_t(n_vocab));
   for (const GgufKV& kv : vocab->metadata())
     if (kv.key.rfind("tokenizer.", 0) == 0) w.set_value(kv.key, kv.value);
 
   // Every tensor is generated (and quantized) while being written, one at a time.
-  auto matrix = [&](const std::string& name, int64_t rows, int64_t cols, float stddev) {
-    const GgmlType t = spec.type == GgmlType::F32 ? GgmlType::F32 : fit_type(spec.type, cols);
+  // (stack > 0: that many matrices of rows x cols in one 3-D tensor, an expert's each)
+  auto matrix = [&](const std::string& name, int64_t rows, int64_t cols, float stddev, int64_t stack = 0,
+                    bool keep_f32 = false) {
+    const GgmlType t = spec.type == GgmlType::F32 || keep_f32 ? GgmlType::F32 : fit_type(spec.type, cols);
     const size_t row_bytes = ggml_row_bytes(*ggml_type_traits(t), uint64_t(cols));
     const uint64_t seed = hash_name(name, spec.seed);
-    w.add_tensor_fill(name, t, {cols, rows}, [=, &pool](uint8_t* dst, size_t nbytes) {
+    std::vector<int64_t> dims = {cols, rows};
+    if (stack > 0) {
+      dims.push_back(stack);
+      rows *= stack;
+    }
+    w.add_tensor_fill(name, t, dims, [=, &pool](uint8_t* dst, size_t nbytes) {
       pool.parallel_for(rows, [&](int64_t r0, int64_t r1, int) {
         std::vector<float> row(static_cast<size_t>(cols));
         for (int64_t r = r0; r < r1; ++r) {
@@ -251,12 +271,20 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
       vector(p + "attn_k.bias", KV, 0.0f, 0.1f);
       vector(p + "attn_v.bias", KV, 0.0f, 0.1f);
     }
-    if (spec.arch == "qwen3" || gemma3) {
+    if (spec.arch == "qwen3" || qwen3moe || gemma3) {
       vector(p + "attn_q_norm.weight", head_dim, 1.0f, 0.1f);
       vector(p + "attn_k_norm.weight", head_dim, 1.0f, 0.1f);
     }
     if (gemma3) vector(p + "post_attention_norm.weight", E, 1.0f, 0.1f);
     vector(p + "ffn_norm.weight", E, 1.0f, 0.1f);
+    if (n_expert > 0) {
+      const int64_t FX = qwen3moe ? F / 2 : F;
+      matrix(p + "ffn_gate_inp.weight", n_expert, E, 2.0f * lin, 0, true);
+      matrix(p + "ffn_gate_exps.weight", FX, E, lin, n_expert);
+      matrix(p + "ffn_up_exps.weight", FX, E, lin, n_expert);
+      matrix(p + "ffn_down_exps.weight", E, FX, 1.0f / std::sqrt(float(FX)), n_expert);
+      continue;
+    }
     if (phi3) {
       matrix(p + "ffn_up.weight", 2 * F, E, lin);  // gate rows, then up rows
     } else {

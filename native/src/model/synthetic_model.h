@@ -15,6 +15,10 @@
 // Matrices whose rows are not whole blocks of the type (576-wide rows and
 // 256-element K-quant blocks) fall back as llama.cpp's quantizer does to a
 // type that fits: Q4_K -> Q4_0, Q5_K/Q6_K -> Q8_0 (tome has no Q5_0/Q5_1).
+// qwen3moe (and llama with experts > 0, as Mixtral) has a mixture of experts in every
+// layer: an f32 router (ffn_gate_inp, as llama.cpp's quantizer keeps it) and the
+// experts' gate, up and down matrices stacked in 3-D tensors (ffn_*_exps); qwen3moe's
+// experts are half the shape's FFN wide (expert_feed_forward_length), llama's all of it.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -26,7 +30,7 @@ namespace tome {
 class ThreadPool;
 
 struct SyntheticModelSpec {
-  std::string arch = "llama";   // llama | qwen2 | qwen3 | phi3 | gemma3
+  std::string arch = "llama";   // llama | qwen2 | qwen3 | phi3 | gemma3 | qwen3moe
   std::string shape = "tiny";   // tiny | smol | 1b | 8b
   GgmlType type = GgmlType::F16;
   std::string vocab_path;       // GGUF with tokenizer.* metadata
@@ -39,6 +43,10 @@ struct SyntheticModelSpec {
   // attn_factor sqrt(1 + ln(s) / ln(orig))), with an original context of 256 so
   // that a test's small sessions rotate by either set
   bool longrope = false;
+  // a mixture of experts: qwen3moe always (0: 8), llama when > 0; experts_used of them
+  // a token (0: 2)
+  int experts = 0;
+  int experts_used = 0;
 };
 
 // Throws tome::Error BAD_ARGUMENT (unknown shape/arch/type), GGUF_* (vocab file),

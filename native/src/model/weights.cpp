@@ -67,7 +67,28 @@ WeightMatrix rows_of(const WeightMatrix& m, int64_t r0, int64_t n) {
   return v;
 }
 
+// n_expert matrices of (rows, cols) in one 3-D tensor: GGUF ne = [cols, rows, n_expert],
+// read as one (n_expert * rows, cols) matrix.
+WeightMatrix expert_stack(const GgufFile& g, const std::string& name, int64_t n_expert, int64_t rows, int64_t cols,
+                          uint64_t& bytes) {
+  const GgufTensorInfo* t = find(g, name, true);
+  check_type(*t);
+  bool ok = t->ne[0] == cols && t->ne[1] == rows && t->ne[2] == n_expert && t->ne[3] == 1;
+  if (!ok)
+    throw Error("MODEL_TENSOR", "tensor '" + name + "' has shape " + shape_str(*t) + ", expected [" +
+                                    std::to_string(cols) + ", " + std::to_string(rows) + ", " +
+                                    std::to_string(n_expert) + "]");
+  const GgmlTypeTraits& tr = *ggml_type_traits(t->type);
+  bytes += t->nbytes;
+  return WeightMatrix{GgmlType(t->type), n_expert * rows, cols, t->data, ggml_row_bytes(tr, uint64_t(cols))};
+}
+
 }  // namespace
+
+WeightMatrix expert_rows(const WeightMatrix& stack, int n_expert, int e) {
+  const int64_t rows = stack.rows / n_expert;
+  return rows_of(stack, int64_t(e) * rows, rows);
+}
 
 const std::vector<float>& rope_factors_for(const Weights& w, const HParams& hp, int64_t n_ctx) {
   if (!w.rope_freq_factors.empty()) return w.rope_freq_factors;
@@ -113,7 +134,7 @@ Weights load_weights(const GgufFile& g, const HParams& hp) {
     L.bq = vec(g, p + "attn_q.bias", Q, bias, bytes);
     L.bk = vec(g, p + "attn_k.bias", KV, bias, bytes);
     L.bv = vec(g, p + "attn_v.bias", KV, bias, bytes);
-    if (hp.arch == Arch::QWEN3 || hp.arch == Arch::GEMMA3) {  // llama.cpp reads them for these only
+    if (hp.has_qk_norm()) {  // llama.cpp reads them for these only
       L.q_norm = vec(g, p + "attn_q_norm.weight", hp.head_dim, true, bytes);
       L.k_norm = vec(g, p + "attn_k_norm.weight", hp.head_dim, true, bytes);
     }
@@ -122,6 +143,14 @@ Weights load_weights(const GgufFile& g, const HParams& hp) {
       L.ffn_post_norm = vec(g, p + "post_ffw_norm.weight", E, true, bytes);
     }
     L.ffn_norm = vec(g, p + "ffn_norm.weight", E, true, bytes);
+    if (hp.has_moe()) {
+      const int64_t X = hp.n_expert, FX = hp.n_ff_exp;
+      L.router = matrix(g, p + "ffn_gate_inp.weight", X, E, bytes);
+      L.gate_exps = expert_stack(g, p + "ffn_gate_exps.weight", X, FX, E, bytes);
+      L.up_exps = expert_stack(g, p + "ffn_up_exps.weight", X, FX, E, bytes);
+      L.down_exps = expert_stack(g, p + "ffn_down_exps.weight", X, E, FX, bytes);
+      continue;
+    }
     if (hp.arch == Arch::PHI3) {  // gate rows first (ggml_swiglu's first half)
       const WeightMatrix gate_up = matrix(g, p + "ffn_up.weight", 2 * F, E, bytes);
       L.w_gate = rows_of(gate_up, 0, F);

@@ -20,9 +20,16 @@ struct LayerWeights {
   std::vector<float> attn_post_norm;       // gemma3: (n_embd) the attention output's RMS-norm gains
   std::vector<float> ffn_post_norm;        // gemma3: (n_embd) the FFN output's
   std::vector<float> ffn_norm;             // (n_embd)
-  WeightMatrix w_gate, w_up, w_down;       // (n_ff, n_embd) x2, (n_embd, n_ff)
+  WeightMatrix w_gate, w_up, w_down;       // (n_ff, n_embd) x2, (n_embd, n_ff); dense FFN only
   // phi3: wq, wk, wv are row ranges of one attn_qkv matrix, and w_gate, w_up of one ffn_up
+  // A mixture of experts (hp.has_moe()): the router (n_expert, n_embd) and each expert's
+  // matrices stacked, expert e's rows [e * rows, (e + 1) * rows) (expert_rows()):
+  // gate, up (n_expert * n_ff_exp, n_embd), down (n_expert * n_embd, n_ff_exp)
+  WeightMatrix router, gate_exps, up_exps, down_exps;
 };
+
+// Expert e's matrix of a stack of n_expert (the same bytes: rows are whole blocks).
+WeightMatrix expert_rows(const WeightMatrix& stack, int n_expert, int e);
 
 struct Weights {
   WeightMatrix token_embd;                 // (n_vocab, n_embd), rows read by token id

@@ -92,6 +92,31 @@ TEST(matmul_multi_equals_separate_calls) {
   tome::set_force_scalar(false);
 }
 
+// mul_mat_id's order (a mixture's experts): each token's row is what a call with that
+// token alone gives, bit for bit, where llama.cpp repacks (Q4_K, whose gemm order
+// differs from its gemv; Q4_0, IQ4_NL) and where it does not (Q8_0, Q6_K).
+TEST(mul_mat_id_order_is_each_tokens_own_call) {
+  tome::ThreadPool pool(2);
+  const GgmlType types[] = {GgmlType::Q4_K, GgmlType::Q4_0, GgmlType::IQ4_NL, GgmlType::Q8_0, GgmlType::Q6_K};
+  for (GgmlType t : types) {
+    Matrix m = make_matrix(t, 96, 512, 7);
+    for (int64_t n_tokens : {4, 9}) {
+      const std::vector<float> x = random_row(n_tokens * 512, 900 + uint32_t(n_tokens));
+      std::vector<float> got(size_t(n_tokens * 96)), alone(96);
+      std::vector<uint8_t> scratch;
+      const tome::MatmulTarget target{&m.W, got.data(), tome::MatmulOrder::kMulMatId};
+      tome::matmul_multi(&target, 1, x.data(), n_tokens, pool, scratch);
+      for (int64_t k = 0; k < n_tokens; ++k) {
+        tome::matmul(m.W, x.data() + k * 512, 1, alone.data(), pool, scratch);
+        for (int64_t r = 0; r < 96; ++r)
+          if (bits(got[size_t(k * 96 + r)]) != bits(alone[size_t(r)]))
+            TOME_FAIL(tname(t) + ": token " + std::to_string(k) + " of " + std::to_string(n_tokens) + ", row " +
+                      std::to_string(r));
+      }
+    }
+  }
+}
+
 TEST(matmul_multi_rejects_bad_arguments) {
   tome::ThreadPool pool(2);
   const Matrix a = make_matrix(GgmlType::Q8_0, 8, 256, 1), b = make_matrix(GgmlType::Q8_0, 8, 512, 2);

@@ -1,0 +1,128 @@
+#include "model/moe_ffn.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <numeric>
+
+#include "attention/vector_exp.h"
+#include "cpu/matmul.h"
+#include "cpu/sgemm_f32.h"
+#include "model/layer_ops.h"
+
+namespace tome {
+
+namespace {
+
+// llama.cpp's floor for the chosen probabilities' sum (the smallest normal f16)
+constexpr float kMinWeightSum = 6.103515625e-5f;
+
+double ms_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+void router_softmax(float* row, int n) {
+  float max = -INFINITY;
+  for (int i = 0; i < n; ++i) max = std::max(max, row[i]);
+  const int width = exp_lane_width();
+  const int whole = n - n % width;
+  double sum = whole > 0 ? softmax_exp(row, whole, max, row) : 0.0;
+  for (int i = whole; i < n; ++i) {
+    const float v = std::exp(row[i] - max);
+    sum += double(v);
+    row[i] = v;
+  }
+  const float scale = float(1.0 / sum);
+  for (int i = 0; i < n; ++i) row[i] *= scale;
+}
+
+void top_experts(const float* p, int n, int k, int32_t* out) {
+  std::vector<int32_t> idx(static_cast<size_t>(n));
+  std::iota(idx.begin(), idx.end(), 0);
+  std::partial_sort(idx.begin(), idx.begin() + k, idx.end(),
+                    [p](int32_t a, int32_t b) { return p[a] > p[b] || (p[a] == p[b] && a < b); });
+  std::copy(idx.begin(), idx.begin() + k, out);
+}
+
+void MoeFfn::forward(const LayerWeights& L, const HParams& hp, const float* h, int64_t n, float* out,
+                     ThreadPool& pool, std::vector<uint8_t>& scratch, double& matmul_ms) {
+  const int E = hp.n_embd, X = hp.n_expert, K = hp.n_expert_used, F = hp.n_ff_exp;
+  const size_t N = size_t(n);
+
+  // 1. routing: probabilities, the K best, their weights normalized (sum_rows, clamp, div)
+  probs_.resize(N * X);
+  auto t0 = std::chrono::steady_clock::now();
+  // llama.cpp's mul_mat: sgemm's order on a prompt where it runs it, else vec_dot's
+  if (L.router.type == GgmlType::F32 && sgemm_f32_applies(X, E, n))
+    sgemm_f32(reinterpret_cast<const float*>(L.router.data), X, E, h, n, probs_.data(), pool);
+  else
+    matmul(L.router, h, n, probs_.data(), pool, scratch);
+  matmul_ms += ms_since(t0);
+  chosen_.resize(N * K);
+  weights_.resize(N * K);
+  for (size_t t = 0; t < N; ++t) {
+    float* p = probs_.data() + t * X;
+    router_softmax(p, X);
+    int32_t* c = chosen_.data() + t * K;
+    top_experts(p, X, K, c);
+    double sum = 0.0;
+    for (int j = 0; j < K; ++j) sum += double(p[c[j]]);
+    const float s = std::max(float(sum), kMinWeightSum);
+    for (int j = 0; j < K; ++j) weights_[t * K + size_t(j)] = p[c[j]] / s;
+  }
+
+  // 2. the slots (token, rank) grouped by expert, tokens in order within each
+  first_.assign(size_t(X) + 1, 0);
+  for (int32_t e : chosen_) ++first_[size_t(e) + 1];
+  for (int e = 0; e < X; ++e) first_[size_t(e) + 1] += first_[size_t(e)];
+  slots_.resize(N * K);
+  {
+    std::vector<int64_t> fill(first_.begin(), first_.end() - 1);
+    for (size_t s = 0; s < N * K; ++s) slots_[size_t(fill[size_t(chosen_[s])]++)] = int32_t(s);
+  }
+
+  // 3. each expert over its tokens: gate and up, SwiGLU, down, times the slot's weight
+  weighted_.resize(N * K * E);
+  for (int e = 0; e < X; ++e) {
+    const int64_t lo = first_[size_t(e)], c = first_[size_t(e) + 1] - lo;
+    if (c == 0) continue;
+    in_.resize(size_t(c) * E);
+    gate_.resize(size_t(c) * F);
+    up_.resize(size_t(c) * F);
+    down_.resize(size_t(c) * E);
+    for (int64_t r = 0; r < c; ++r) {
+      const size_t t = size_t(slots_[size_t(lo + r)]) / size_t(K);
+      std::copy(h + t * E, h + (t + 1) * E, in_.data() + size_t(r) * E);
+    }
+    const WeightMatrix gate = expert_rows(L.gate_exps, X, e), up = expert_rows(L.up_exps, X, e),
+                       down = expert_rows(L.down_exps, X, e);
+    t0 = std::chrono::steady_clock::now();
+    const MatmulTarget targets[2] = {{&gate, gate_.data(), MatmulOrder::kMulMatId},
+                                     {&up, up_.data(), MatmulOrder::kMulMatId}};
+    matmul_multi(targets, 2, in_.data(), c, pool, scratch);
+    matmul_ms += ms_since(t0);
+    for (int64_t r = 0; r < c; ++r) swiglu(gate_.data() + r * F, up_.data() + r * F, F);
+    t0 = std::chrono::steady_clock::now();
+    matmul(down, gate_.data(), c, down_.data(), pool, scratch, MatmulOrder::kMulMatId);
+    matmul_ms += ms_since(t0);
+    for (int64_t r = 0; r < c; ++r) {
+      const size_t s = size_t(slots_[size_t(lo + r)]);
+      const float w = weights_[s];
+      const float* d = down_.data() + size_t(r) * E;
+      float* o = weighted_.data() + s * E;
+      for (int i = 0; i < E; ++i) o[i] = d[i] * w;
+    }
+  }
+
+  // 4. the slots added in rank order
+  for (size_t t = 0; t < N; ++t) {
+    float* o = out + t * E;
+    const float* first = weighted_.data() + t * K * E;
+    std::copy(first, first + E, o);
+    for (int j = 1; j < K; ++j) add_inplace(o, first + size_t(j) * E, E);
+  }
+}
+
+}  // namespace tome

@@ -74,7 +74,7 @@ function safeReal(p: string): string {
   }
 }
 
-const SHOWN_KEYS = /^(general\.(name|architecture|basename|size_label|quantization_version|file_type|license)|tokenizer\.ggml\.(model|pre)|[a-z0-9_]+\.(context_length|embedding_length|block_count|attention\.head_count(_kv)?|rope\.freq_base|vocab_size))$/;
+const SHOWN_KEYS = /^(general\.(name|architecture|basename|size_label|quantization_version|file_type|license)|tokenizer\.ggml\.(model|pre)|[a-z0-9_]+\.(context_length|embedding_length|block_count|attention\.head_count(_kv)?|rope\.freq_base|vocab_size|expert_count|expert_used_count))$/;
 
 export function modelDetails(
   p: string,

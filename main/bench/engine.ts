@@ -2,13 +2,16 @@
 // GGUF, the same tokens and thread count, alternating in one run.
 //   prefill_tok_s: tokens/s evaluating a prompt of ctx - n_decode tokens
 //   decode_tok_s:  tokens/s of n_decode single-token steps right after it
+// The full suite adds a mixture of experts: qwen3moe's a3b shape (12 layers of
+// Qwen3-30B-A3B's, 8 of 16 experts a token) at q4_k. --shape keeps some rows (a3b alone).
 import * as os from "node:os";
-import { loadAddon } from "../engine/native";
+import { loadAddon, type SyntheticArch } from "../engine/native";
 import { openLlamaOracle } from "./llama-oracle";
 import { pseudoTokens, syntheticModel } from "./synthetic";
 
 export interface EngineRow {
   engine: "tome" | "llama.cpp";
+  arch: SyntheticArch;
   shape: string;
   type: string;
   ctx: number;
@@ -56,28 +59,30 @@ async function runLlama(modelPath: string, prompt: number[], ctx: number, thread
   }
 }
 
-export async function benchEngine(o: { json: boolean; quick: boolean; threads?: number }) {
+export async function benchEngine(o: { json: boolean; quick: boolean; threads?: number; shapes?: string[] }) {
   const threads = o.threads ?? os.cpus().length;
-  const shapes = o.quick ? ["smol"] : ["smol", "1b"];
-  const types = o.quick ? ["q8_0"] : ["q8_0", "q4_k"];
-  const ctxs = o.quick ? [512] : [512, 4096];
+  const dense = (o.quick ? ["smol"] : ["smol", "1b"]).flatMap((shape) =>
+    (o.quick ? ["q8_0"] : ["q8_0", "q4_k"]).map((type) => ({ arch: "llama" as SyntheticArch, shape, type, ctxs: o.quick ? [512] : [512, 4096] })),
+  );
+  const moe = o.quick ? [] : [{ arch: "qwen3moe" as SyntheticArch, shape: "a3b", type: "q4_k", ctxs: [512] }];
+  const chosen = (r: { shape: string }) => !o.shapes || o.shapes.includes(r.shape);
   const rows: EngineRow[] = [];
-  const ratios: { shape: string; type: string; ctx: number; prefill: number; decode: number }[] = [];
+  const ratios: { arch: SyntheticArch; shape: string; type: string; ctx: number; prefill: number; decode: number }[] = [];
   const log = (s: string) => process.stderr.write(s + "\n");
-  for (const shape of shapes)
-    for (const type of types) {
-      const modelPath = await syntheticModel("llama", shape, type);
-      const nVocab = new (loadAddon().Model)(modelPath).info().nVocab;
-      for (const ctx of ctxs) {
-        const prompt = pseudoTokens(ctx - N_DECODE - 1, 3, nVocab);
-        const tome = await runTome(modelPath, prompt, ctx, threads);
-        rows.push({ engine: "tome", shape, type, ctx, prefill_tok_s: tome.prefill, decode_tok_s: tome.decode });
-        log(`tome      ${shape} ${type} ctx ${ctx}: prefill ${tome.prefill.toFixed(1)} tok/s, decode ${tome.decode.toFixed(2)} tok/s`);
-        const llama = await runLlama(modelPath, prompt, ctx, threads);
-        rows.push({ engine: "llama.cpp", shape, type, ctx, prefill_tok_s: llama.prefill, decode_tok_s: llama.decode });
-        log(`llama.cpp ${shape} ${type} ctx ${ctx}: prefill ${llama.prefill.toFixed(1)} tok/s, decode ${llama.decode.toFixed(2)} tok/s`);
-        ratios.push({ shape, type, ctx, prefill: tome.prefill / llama.prefill, decode: tome.decode / llama.decode });
-      }
+  for (const { arch, shape, type, ctxs } of [...dense, ...moe].filter(chosen)) {
+    const modelPath = await syntheticModel(arch, shape, type);
+    const nVocab = new (loadAddon().Model)(modelPath).info().nVocab;
+    for (const ctx of ctxs) {
+      const prompt = pseudoTokens(ctx - N_DECODE - 1, 3, nVocab);
+      const label = `${arch} ${shape} ${type} ctx ${ctx}`;
+      const tome = await runTome(modelPath, prompt, ctx, threads);
+      rows.push({ engine: "tome", arch, shape, type, ctx, prefill_tok_s: tome.prefill, decode_tok_s: tome.decode });
+      log(`tome      ${label}: prefill ${tome.prefill.toFixed(1)} tok/s, decode ${tome.decode.toFixed(2)} tok/s`);
+      const llama = await runLlama(modelPath, prompt, ctx, threads);
+      rows.push({ engine: "llama.cpp", arch, shape, type, ctx, prefill_tok_s: llama.prefill, decode_tok_s: llama.decode });
+      log(`llama.cpp ${label}: prefill ${llama.prefill.toFixed(1)} tok/s, decode ${llama.decode.toFixed(2)} tok/s`);
+      ratios.push({ arch, shape, type, ctx, prefill: tome.prefill / llama.prefill, decode: tome.decode / llama.decode });
     }
+  }
   return { suite: "engine", threads, rows, ratios };
 }

@@ -9,7 +9,7 @@ import { FakeEngine } from "./helpers/fake-engine";
 import { defaultDataDir } from "../../main/app/paths";
 import { floatArg } from "../../main/cli/args";
 import { estimateMemory, estimateRetrievalHost, MAX_SESSION_CTX } from "../../main/engine/memory";
-import { memoryAtPeak } from "../../main/app/models";
+import { memoryAtPeak, modelDetails } from "../../main/app/models";
 import type { GgufSummary } from "../../main/engine/native";
 import { admissionOrder, sessionBytes, turnRatios, WARMUP, warmedUp } from "../../main/bench/decode-turns";
 
@@ -304,5 +304,22 @@ describe("memory estimate", () => {
     const settings = (mode: "full" | "retrieval") => ({ attention: { mode, sinks: 128, window: 512, topK: 100 } }) as Parameters<typeof memoryAtPeak>[1];
     expect(memoryAtPeak(memory, settings("retrieval"))).toBe(33);
     expect(memoryAtPeak(memory, settings("full"))).toBe(3);
+  });
+
+  it("shows a mixture of experts' counts among a model's details", () => {
+    const md = {
+      "general.architecture": "qwen3moe",
+      "qwen3moe.block_count": 48,
+      "qwen3moe.embedding_length": 2048,
+      "qwen3moe.attention.head_count": 32,
+      "qwen3moe.expert_count": 128,
+      "qwen3moe.expert_used_count": 8,
+      "qwen3moe.expert_feed_forward_length": 768,
+    };
+    const summary: GgufSummary = { version: 3, fileSize: 2000, alignment: 32, dataOffset: 1000, metadata: md, tensors: [] };
+    const settings = { ctx: 4096, ramBudgetMB: 0, attention: { mode: "full", sinks: 128, window: 512, topK: 100 } } as Parameters<typeof modelDetails>[2];
+    const details = modelDetails("/m/q.gguf", summary, settings);
+    expect(details.arch).toBe("qwen3moe");
+    expect(details.metadata).toMatchObject({ "qwen3moe.expert_count": 128, "qwen3moe.expert_used_count": 8 });
   });
 });

@@ -1,7 +1,7 @@
 // tome bench SUITE [--json] [--quick] [--shape S,..] [--ctx N,..] [--cases C,..]:
 // measurements, never pass/fail tests. --shape and --ctx narrow the decode
 // suite to some of its rows (one long run per shape and length, e.g. the 1b
-// shape alone); --cases the store suite's (its layer-major prefills take as
+// shape alone), --shape the engine suite's too (a3b: its mixture of experts); --cases the store suite's (its layer-major prefills take as
 // long as the token-major one each: a quarter of an hour at 32K tokens here).
 // Suites: engine (tome vs llama.cpp through node-llama-cpp), index (recall vs
 // keys scanned per index), decode (ms per token vs context per attention mode),
@@ -17,14 +17,14 @@ import { benchSettings } from "../../bench/settings";
 import { benchStore } from "../../bench/store";
 
 export const usage =
-  "tome bench engine|index|decode|accuracy|settings|store [--json] [--quick] [--threads N] [--shape smol,1b] [--ctx 4096,131072] [--cases prefill,layer-major,reopen,budget,short]";
+  "tome bench engine|index|decode|accuracy|settings|store [--json] [--quick] [--threads N] [--shape smol,1b,a3b] [--ctx 4096,131072] [--cases prefill,layer-major,reopen,budget,short]";
 
 export const flags = `  SUITE                  engine (tome vs llama.cpp), index (recall vs keys scanned), decode (ms/token vs
                          context), accuracy (retrieval vs full), settings (each retrieval setting), store (KV store)
   --json                 print the result as one JSON object on stdout (progress on stderr)
   --quick                a shorter run
   --threads N            CPU threads, in [1, ${MAX_THREADS}] (one per core)
-  --shape LIST           decode: only these model shapes (smol, 1b)
+  --shape LIST           decode, engine: only these model shapes (smol, 1b; engine also a3b, a mixture of experts)
   --ctx LIST             decode: only these context lengths, in tokens (>= 1024)
   --cases LIST           store: only these cases (prefill, layer-major, reopen, budget, short)
   -h, --help             this help`;
@@ -33,7 +33,7 @@ export interface BenchOptions {
   json: boolean;
   quick: boolean;
   threads?: number;
-  shapes?: string[]; // decode: only these model shapes
+  shapes?: string[]; // decode, engine: only these model shapes
   ctxs?: number[]; // decode: only these context lengths
   cases?: string[]; // store: only these cases (the token-major prefill runs unless short alone is asked: the others read its store)
 }
@@ -67,7 +67,8 @@ export async function bench(argv: string[]): Promise<number> {
   const ctxs = values.ctx === undefined ? undefined : String(values.ctx).split(",").map(Number);
   if (ctxs?.some((c) => !Number.isInteger(c) || c < 1024 || c > MAX_CTX))
     throw new UsageError(`--ctx takes token counts in [1024, ${MAX_CTX}], comma separated, got '${values.ctx}'`);
-  if ((shapes || ctxs) && suite !== "decode") throw new UsageError("--shape and --ctx apply to the decode suite");
+  if (shapes && suite !== "decode" && suite !== "engine") throw new UsageError("--shape applies to the decode and engine suites");
+  if (ctxs && suite !== "decode") throw new UsageError("--ctx applies to the decode suite");
   const cases = values.cases === undefined ? undefined : String(values.cases).split(",");
   const storeCases = ["prefill", "layer-major", "reopen", "budget", "short"];
   if (cases && suite !== "store") throw new UsageError("--cases applies to the store suite");

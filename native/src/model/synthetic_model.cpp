@@ -33,7 +33,10 @@ Shape shape_of(const std::string& name, const std::string& arch) {
   if (name == "smol") return {30, 576, 9, 3, 1536, 131072, qwen ? 1e6f : 100000.0f, true, 0};
   if (name == "1b") return {16, 2048, 32, 8, 8192, 131072, qwen ? 1e6f : 500000.0f, true, qwen ? 0.0f : 32.0f};
   if (name == "8b") return {32, 4096, 32, 8, 14336, 131072, qwen ? 1e6f : 500000.0f, false, qwen ? 0.0f : 8.0f};
-  throw Error("BAD_ARGUMENT", "unknown shape '" + name + "' (tiny, tiny-narrow-q, smol, 1b, 8b)");
+  // Qwen3-30B-A3B's layer (2048 wide, 32 heads of 128, 4 KV heads, experts 768 wide) for
+  // qwen3moe only; 12 of its 48 layers (see write_synthetic_model for its experts)
+  if (name == "a3b" && arch == "qwen3moe") return {12, 2048, 32, 4, 1536, 40960, 1e6f, false, 0.0f, 128};
+  throw Error("BAD_ARGUMENT", "unknown shape '" + name + "' (tiny, tiny-narrow-q, smol, 1b, 8b; a3b for qwen3moe)");
 }
 
 // SplitMix64: a small, seedable generator; one stream per tensor row so rows
@@ -118,8 +121,11 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
     throw Error("BAD_ARGUMENT", "experts out of range (0..256)");
   if (spec.experts > 0 && spec.arch != "llama" && !qwen3moe)
     throw Error("BAD_ARGUMENT", "experts are written for llama and qwen3moe only");
-  const int n_expert = qwen3moe && spec.experts == 0 ? 8 : spec.experts;
-  const int n_expert_used = spec.experts_used > 0 ? spec.experts_used : 2;
+  // a3b: 16 of Qwen3-30B-A3B's 128 experts, 8 a token as there: a token's work is the
+  // model's, its file an eighth of the experts' bytes
+  const bool a3b = spec.shape == "a3b";
+  const int n_expert = spec.experts > 0 ? spec.experts : qwen3moe ? (a3b ? 16 : 8) : 0;
+  const int n_expert_used = spec.experts_used > 0 ? spec.experts_used : a3b ? 8 : 2;
   if (n_expert > 0 && n_expert_used > n_expert)
     throw Error("BAD_ARGUMENT", "experts_used is more than the experts");
   if (gemma3 && spec.yarn_factor > 0) throw Error("BAD_ARGUMENT", "YaRN is not written for gemma3");

@@ -7,6 +7,8 @@
 //   smol 30 layers,  576 wide,  9 heads, 3 KV heads, FFN 1536  (SmolLM-135M)
 //   1b   16 layers, 2048 wide, 32 heads, 8 KV heads, FFN 8192  (Llama 3.2 1B, tied, rope_freqs)
 //   8b   32 layers, 4096 wide, 32 heads, 8 KV heads, FFN 14336 (Llama 3 8B)
+//   a3b  (qwen3moe) 12 layers of Qwen3-30B-A3B's: 2048 wide, 32 heads of 128, 4 KV heads,
+//        16 experts 768 wide, 8 a token (the model has 48 layers and 128 experts)
 // phi3 writes its fused attn_qkv and ffn_up (gate rows first), and its tiny shape
 // is 512 wide with 4 heads of 128, 96 of them rotated (Phi-4-mini's partial
 // rotation; 1/sqrt(128), the Q scale, is not a power of two). gemma3's tiny shape
@@ -43,8 +45,8 @@ struct SyntheticModelSpec {
   // attn_factor sqrt(1 + ln(s) / ln(orig))), with an original context of 256 so
   // that a test's small sessions rotate by either set
   bool longrope = false;
-  // a mixture of experts: qwen3moe always (0: 8), llama when > 0; experts_used of them
-  // a token (0: 2)
+  // a mixture of experts: qwen3moe always (0: 8, 16 in the a3b shape), llama when > 0;
+  // experts_used of them a token (0: 2, 8 in the a3b shape)
   int experts = 0;
   int experts_used = 0;
 };

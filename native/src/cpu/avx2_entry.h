@@ -23,6 +23,7 @@ TOME_AVX2_DOT(dot_iq4_nl_avx2);
 TOME_AVX2_DOT(dot_q4_K_avx2);
 TOME_AVX2_DOT(dot_q5_K_avx2);
 TOME_AVX2_DOT(dot_q6_K_avx2);
+TOME_AVX2_DOT(dot_q3_K_avx2);
 TOME_AVX2_DOT(dot_q4_0_repack_avx2);
 TOME_AVX2_DOT(dot_iq4_nl_repack_avx2);
 TOME_AVX2_DOT(dot_q4_K_gemm_avx2);

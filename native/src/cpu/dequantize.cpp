@@ -79,6 +79,23 @@ void dequant_q5_K(const BlockQ5_K* x, float* y, int64_t nb) {
   }
 }
 
+// Q3_K: see BlockQ3_K.
+void dequant_q3_K(const BlockQ3_K* x, float* y, int64_t nb) {
+  for (int64_t i = 0; i < nb; ++i) {
+    const float d = fp16_to_fp32(x[i].d);
+    for (int c = 0; c < 2; ++c)
+      for (int j = 0; j < 4; ++j)
+        for (int half = 0; half < 2; ++half) {
+          const float dl = d * float(q3_K_scale(x[i].scales, 8 * c + 2 * j + half) - 32);
+          for (int l = 16 * half; l < 16 * half + 16; ++l) {
+            const int low = (x[i].qs[32 * c + l] >> (2 * j)) & 3;
+            const int bit = (x[i].hmask[l] >> (4 * c + j)) & 1;
+            *y++ = dl * float(low - (bit ? 0 : 4));
+          }
+        }
+  }
+}
+
 // Q6_K: 2 halves of 128 elements; in a half, element l + 32k (l < 32, k < 4) has
 // low 4 bits from ql[l + 32*(k&1)] (low nibble for k < 2, high for k >= 2) and high
 // 2 bits from qh[l] bits 2k..2k+1; offset 32; scale = scales[(l + 32k) / 16].
@@ -129,6 +146,7 @@ void dequantize_row(GgmlType type, const void* src, float* dst, int64_t n) {
     case GgmlType::Q8_0: return dequant_q8_0(static_cast<const BlockQ8_0*>(src), dst, n / kQK32);
     case GgmlType::Q4_0: return dequant_q4_0(static_cast<const BlockQ4_0*>(src), dst, n / kQK32);
     case GgmlType::IQ4_NL: return dequant_iq4_nl(static_cast<const BlockIQ4_NL*>(src), dst, n / kQK32);
+    case GgmlType::Q3_K: return dequant_q3_K(static_cast<const BlockQ3_K*>(src), dst, n / kQKK);
     case GgmlType::Q4_K: return dequant_q4_K(static_cast<const BlockQ4_K*>(src), dst, n / kQKK);
     case GgmlType::Q5_K: return dequant_q5_K(static_cast<const BlockQ5_K*>(src), dst, n / kQKK);
     case GgmlType::Q6_K: return dequant_q6_K(static_cast<const BlockQ6_K*>(src), dst, n / kQKK);

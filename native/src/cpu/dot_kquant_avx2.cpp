@@ -1,4 +1,4 @@
-// AVX2 dot products of Q5_K and Q6_K weights with Q8_K activations, in the
+// AVX2 dot products of Q3_K, Q5_K and Q6_K weights with Q8_K activations, in the
 // canonical order of kernels.h (integer parts exact; which integers go to which
 // float lane, and the float steps, as documented there).
 // A weight super-block is unpacked once for up to 4 activation rows. (Q4_K:
@@ -171,6 +171,60 @@ void dot_q6_K(const void* w, const uint8_t* act, size_t stride, int64_t n, float
   for (int k = 0; k < NA; ++k) out[k] = hsum8_avx(acc[k]);
 }
 
+// Q3_K's 16 scales minus 32 as int8 (q3_K_scale of quant_blocks.h, four at a time with
+// 32-bit word operations; its own copy: an AVX2 file calls no inline function of plain code).
+inline __m128i q3_K_scales(const uint8_t* packed) {
+  uint32_t w[3];
+  std::memcpy(w, packed, 12);
+  const uint32_t m4 = 0x0f0f0f0fu, m2 = 0x03030303u;
+  const __m128i s = _mm_set_epi32(int((w[1] >> 4 & m4) | ((w[2] >> 6 & m2) << 4)),   // scales 12..15
+                                  int((w[0] >> 4 & m4) | ((w[2] >> 4 & m2) << 4)),   // 8..11
+                                  int((w[1] & m4) | ((w[2] >> 2 & m2) << 4)),         // 4..7
+                                  int((w[0] & m4) | ((w[2] & m2) << 4)));             // 0..3
+  return _mm_sub_epi8(s, _mm_set1_epi8(32));
+}
+
+// Q3_K: levels u = low 2 bits + 4 * 3rd bit (0..7), u - 4 times q8 as maddubs(u, q8)
+// minus maddubs(4, q8) (exact int16 pairs), the vector's two scales per 128-bit lane as
+// Q6_K's; acc_l = fma(da*dw, isum_l, acc_l); result hsum8(acc).
+template <int NA>
+void dot_q3_K(const void* w, const uint8_t* act, size_t stride, int64_t n, float* out) {
+  const tome::BlockQ3_K* x = static_cast<const tome::BlockQ3_K*>(w);
+  const BlockQ8_K* a[NA];
+  for (int k = 0; k < NA; ++k) a[k] = reinterpret_cast<const BlockQ8_K*>(act + size_t(k) * stride);
+  __m256 acc[NA];
+  for (int k = 0; k < NA; ++k) acc[k] = _mm256_setzero_ps();
+  const __m256i m3 = _mm256_set1_epi8(3), one = _mm256_set1_epi8(1), four = _mm256_set1_epi8(4);
+  const int64_t nb = n / tome::kQKK;
+  for (int64_t i = 0; i < nb; ++i) {
+    const __m256i sc16 = _mm256_cvtepi8_epi16(q3_K_scales(x[i].scales));
+    const __m256i hbits = load256(x[i].hmask);
+    __m256i isum[NA];
+    for (int k = 0; k < NA; ++k) isum[k] = _mm256_setzero_si256();
+    for (int c = 0; c < 2; ++c) {
+      const __m256i sch = _mm256_broadcastsi128_si256(c == 0 ? _mm256_castsi256_si128(sc16)
+                                                             : _mm256_extracti128_si256(sc16, 1));
+      const __m256i qs = load256(x[i].qs + 32 * c);
+      for (int j = 0; j < 4; ++j) {
+        const int shift = 2 * j, bit = 4 * c + j;
+        const __m256i low = _mm256_and_si256(_mm256_srli_epi16(qs, shift), m3);
+        const __m256i high = _mm256_and_si256(_mm256_srli_epi16(hbits, bit), one);
+        const __m256i u = _mm256_or_si256(low, _mm256_slli_epi16(high, 2));
+        const __m256i s = pick_words(sch, kWordPair[j]);
+        for (int k = 0; k < NA; ++k) {
+          const __m256i q8 = load256(a[k][i].qs + 128 * c + 32 * j);
+          const __m256i p = _mm256_sub_epi16(_mm256_maddubs_epi16(u, q8), _mm256_maddubs_epi16(four, q8));
+          isum[k] = _mm256_add_epi32(isum[k], _mm256_madd_epi16(p, s));
+        }
+      }
+    }
+    const float dw = half_to_float(x[i].d);
+    for (int k = 0; k < NA; ++k)
+      acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(a[k][i].d * dw), _mm256_cvtepi32_ps(isum[k]), acc[k]);
+  }
+  for (int k = 0; k < NA; ++k) out[k] = hsum8_avx(acc[k]);
+}
+
 // K-quant kernels are throughput-bound (integer sums, two float steps per 256
 // elements), so weight rows go one at a time; activation rows up to 4 together.
 template <template <int> class Kernel>
@@ -194,6 +248,8 @@ void dot_tile(const tome::kernels::DotTile& t) {
 
 template <int NA> struct Q5K { static void run(const void* w, const uint8_t* a, size_t s, int64_t n, float* o) {
   dot_q5_K<NA>(w, a, s, n, o); } };
+template <int NA> struct Q3K { static void run(const void* w, const uint8_t* a, size_t s, int64_t n, float* o) {
+  dot_q3_K<NA>(w, a, s, n, o); } };
 template <int NA> struct Q6K { static void run(const void* w, const uint8_t* a, size_t s, int64_t n, float* o) {
   dot_q6_K<NA>(w, a, s, n, o); } };
 
@@ -204,6 +260,7 @@ namespace kernels {
 
 void dot_q5_K_avx2(const DotTile& t) { dot_tile<Q5K>(t); }
 void dot_q6_K_avx2(const DotTile& t) { dot_tile<Q6K>(t); }
+void dot_q3_K_avx2(const DotTile& t) { dot_tile<Q3K>(t); }
 
 }  // namespace kernels
 }  // namespace tome

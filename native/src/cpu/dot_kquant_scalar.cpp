@@ -1,4 +1,4 @@
-// Scalar dot products of the K-quants (Q4_K, Q5_K, Q6_K) with Q8_K activations,
+// Scalar dot products of the K-quants (Q3_K, Q4_K, Q5_K, Q6_K) with Q8_K activations,
 // in the canonical order of kernels.h, written out plainly: the unsigned levels q
 // times q8 in exact integers (scale * sum(q * q8) per sub-block, min * bsums for
 // the offsets), then the few float steps per super-block.
@@ -58,9 +58,9 @@ int mins_dot_bsums(const int m[8], const BlockQ8_K& a) {
 }
 
 // The 8 lane sums of kernels.h: lane l takes elements 4l..4l+3 of each of the 8
-// 32-element vectors v, weighted by scale_of(v, l).
-template <class ScaleOf>
-void lane_sums(const uint8_t q[256], const int8_t* q8, ScaleOf scale_of, int lanes[8]) {
+// 32-element vectors v, weighted by scale_of(v, l). (Levels unsigned, or Q3_K's signed.)
+template <class Level, class ScaleOf>
+void lane_sums(const Level q[256], const int8_t* q8, ScaleOf scale_of, int lanes[8]) {
   for (int l = 0; l < 8; ++l) {
     int s = 0;
     for (int v = 0; v < 8; ++v) {
@@ -153,6 +153,26 @@ float dot_q6_K(const BlockQ6_K* x, const BlockQ8_K* a, int64_t nb) {
   return hsum8(acc);
 }
 
+// Q3_K (ggml's AVX2 vec_dot order): signed levels -4..3, scales as Q6_K's (vector v's
+// lanes 0..3 scale 2v, 4..7 scale 2v+1), no offset; acc_l = fma(da*dw, lane_l, acc_l).
+float dot_q3_K(const BlockQ3_K* x, const BlockQ8_K* a, int64_t nb) {
+  float acc[8] = {};
+  int8_t q[256];
+  int sc[16], lanes[8];
+  for (int64_t i = 0; i < nb; ++i) {
+    for (int e = 0; e < 256; ++e) {
+      const int c = e / 128, j = (e % 128) / 32, l = e % 32;
+      const int low = (x[i].qs[32 * c + l] >> (2 * j)) & 3, bit = (x[i].hmask[l] >> (4 * c + j)) & 1;
+      q[e] = int8_t(low - (bit ? 0 : 4));
+    }
+    for (int s = 0; s < 16; ++s) sc[s] = q3_K_scale(x[i].scales, s) - 32;
+    lane_sums(q, a[i].qs, [&](int v, int l) { return sc[2 * v + (l >= 4)]; }, lanes);
+    const float d = a[i].d * fp16_to_fp32(x[i].d);
+    for (int l = 0; l < 8; ++l) acc[l] = fmaf_exact(d, float(lanes[l]), acc[l]);
+  }
+  return hsum8(acc);
+}
+
 template <class Block, float (*Dot)(const Block*, const BlockQ8_K*, int64_t)>
 void dot_tile(const DotTile& t) {
   for (int k = 0; k < t.n_act; ++k)
@@ -164,6 +184,7 @@ void dot_tile(const DotTile& t) {
 
 }  // namespace
 
+void dot_q3_K_scalar(const DotTile& t) { dot_tile<BlockQ3_K, dot_q3_K>(t); }
 void dot_q4_K_scalar(const DotTile& t) { dot_tile<BlockQ4_K, dot_q4_K>(t); }
 void dot_q4_K_gemm_scalar(const DotTile& t) { dot_tile<BlockQ4_K, dot_q4_K_gemm>(t); }
 void dot_q5_K_scalar(const DotTile& t) { dot_tile<BlockQ5_K, dot_q5_K>(t); }

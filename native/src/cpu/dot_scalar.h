@@ -19,6 +19,7 @@ TOME_SCALAR_DOT(dot_iq4_nl_scalar);
 TOME_SCALAR_DOT(dot_q4_K_scalar);
 TOME_SCALAR_DOT(dot_q5_K_scalar);
 TOME_SCALAR_DOT(dot_q6_K_scalar);
+TOME_SCALAR_DOT(dot_q3_K_scalar);
 // llama.cpp's repacked-weight orders (kernels.h)
 TOME_SCALAR_DOT(dot_q4_0_repack_scalar);
 TOME_SCALAR_DOT(dot_iq4_nl_repack_scalar);

@@ -26,6 +26,7 @@ DotFn scalar_dot(GgmlType wtype) {
     case GgmlType::Q4_K: return dot_q4_K_scalar;
     case GgmlType::Q5_K: return dot_q5_K_scalar;
     case GgmlType::Q6_K: return dot_q6_K_scalar;
+    case GgmlType::Q3_K: return dot_q3_K_scalar;
     default: return nullptr;
   }
 }
@@ -53,6 +54,7 @@ DotFn avx2_dot(GgmlType wtype) {
     case GgmlType::Q4_K: return dot_q4_K_avx2;
     case GgmlType::Q5_K: return dot_q5_K_avx2;
     case GgmlType::Q6_K: return dot_q6_K_avx2;
+    case GgmlType::Q3_K: return dot_q3_K_avx2;
     default: return nullptr;
   }
 #else

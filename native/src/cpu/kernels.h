@@ -33,6 +33,9 @@
 //                  of 32 elements of scale * (q*q8 over elements 4l..4l+3);
 //                  acc[l] = fma(da*dw, lane, acc[l]); summs = fma(-(da*dmin), imin,
 //                  summs); result hsum8(acc) + summs. (ggml's AVX2 vec_dot.)
+//   Q3_K x Q8_K:   lanes as Q6_K's with signed levels -4..3 and no offset;
+//                  acc[l] = fma(da*dw, lane, acc[l]); hsum8(acc). (ggml's AVX2 vec_dot;
+//                  llama.cpp does not repack Q3_K on x86.)
 //   Q6_K x Q8_K:   lanes as Q5_K (scale per 16 elements: lanes 0-3 and 4-7 of a
 //                  vector differ), each minus 32*(sc*bsum) of groups 2l and 2l+1;
 //                  acc[l] = fma(da*dw, lane, acc[l]); hsum8(acc). (ggml's AVX2 vec_dot.)

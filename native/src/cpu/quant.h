@@ -1,7 +1,7 @@
 // Quantized tensor formats, bit-exact with ggml's layouts (ggml-common.h), and
 // the row-level operations the engine needs on them:
 //   dequantize_row:  any supported type -> f32
-//   quantize_row:    f32 -> F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K, IQ4_NL (for
+//   quantize_row:    f32 -> F16, BF16, Q8_0, Q4_0, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL (for
 //                    the synthetic-model writer; reference (non-imatrix) quantizers
 //                    with the same rounding as ggml's *_ref functions), also F32
 //                    (copy) and Q8_K (the activation format)
@@ -43,7 +43,7 @@ void convert_activation_row(GgmlType act_type, const float* src, void* dst, int6
 // row already converted to vec_dot_type(wtype). Result in f32.
 // Dispatches to the AVX2+FMA kernel when the CPU has it and simd is allowed; both
 // flavours follow one order of float operations (cpu/kernels.h), so they agree
-// bit for bit. For Q8_0, Q4_0, Q5_K, Q6_K that order is ggml's AVX2 vec_dot.
+// bit for bit. For Q8_0, Q4_0, Q3_K, Q5_K, Q6_K that order is ggml's AVX2 vec_dot.
 float vec_dot(GgmlType wtype, const void* w_row, const void* act_row, int64_t n);
 
 // Scalar reference of vec_dot, always compiled, always tested against the SIMD path.

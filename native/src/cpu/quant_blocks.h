@@ -5,6 +5,7 @@
 //   Q4_0    32     18     d; qs[16]: element j in low nibble of qs[j], j+16 in the high nibble
 //   Q8_0    32     34     d; qs[32] int8
 //   IQ4_NL  32     18     d; qs[16] as Q4_0, nibble -> kIq4nlValues[nibble]
+//   Q3_K    256    110    hmask[32] (3rd bits); qs[64] (low 2 bits); scales[12] (16 x 6-bit); d
 //   Q4_K    256    144    d, dmin; scales[12] (8 x 6-bit scale, 8 x 6-bit min); qs[128]
 //   Q5_K    256    176    d, dmin; scales[12]; qh[32] (5th bits); qs[128]
 //   Q6_K    256    210    ql[128] (low 4 bits); qh[64] (high 2 bits); scales[16] int8; d
@@ -30,6 +31,15 @@ struct BlockQ8_0 {
 struct BlockIQ4_NL {
   uint16_t d;
   uint8_t qs[kQK32 / 2];
+};
+// Element 128c + 32j + l (c < 2, j < 4, l < 32): low 2 bits qs[32c + l] bits 2j..2j+1,
+// 3rd bit hmask[l] bit 4c + j; level = low + 4 * bit - 4 (-4..3); scale of sub-block
+// s = e / 16 (q3_K_scale), minus 32.
+struct BlockQ3_K {
+  uint8_t hmask[kQKK / 8];
+  uint8_t qs[kQKK / 4];
+  uint8_t scales[12];
+  uint16_t d;
 };
 struct BlockQ4_K {
   uint16_t d;
@@ -59,6 +69,7 @@ struct BlockQ8_K {
 static_assert(sizeof(BlockQ4_0) == 18, "Q4_0 block");
 static_assert(sizeof(BlockQ8_0) == 34, "Q8_0 block");
 static_assert(sizeof(BlockIQ4_NL) == 18, "IQ4_NL block");
+static_assert(sizeof(BlockQ3_K) == 110, "Q3_K block");
 static_assert(sizeof(BlockQ4_K) == 144, "Q4_K block");
 static_assert(sizeof(BlockQ5_K) == 176, "Q5_K block");
 static_assert(sizeof(BlockQ6_K) == 210, "Q6_K block");
@@ -84,6 +95,15 @@ static inline void kquant_scale_min(int j, const uint8_t* scales, uint8_t* sc, u
     *sc = uint8_t((scales[j + 4] & 0xF) | ((scales[j - 4] >> 6) << 4));
     *m = uint8_t((scales[j + 4] >> 4) | ((scales[j] >> 6) << 4));
   }
+}
+
+// Q3_K's 6-bit scale s (0..15) from its 12 packed bytes, unsigned (32 = scale 0): low
+// 4 bits in byte s (s < 8, low nibble) or s - 8 (high nibble), high 2 bits in byte
+// 8 + s % 4 at bit 2 * (s / 4).
+inline int q3_K_scale(const uint8_t* packed, int s) {
+  const int lo = s < 8 ? packed[s] & 0xF : packed[s - 8] >> 4;
+  const int hi = (packed[8 + s % 4] >> (2 * (s / 4))) & 3;
+  return lo | (hi << 4);
 }
 
 }  // namespace tome

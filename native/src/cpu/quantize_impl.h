@@ -12,6 +12,7 @@ void q4_0_ref(const float* x, void* dst, int64_t n);
 void q4_K_ref(const float* x, void* dst, int64_t n);
 void q5_K_ref(const float* x, void* dst, int64_t n);
 void q6_K_ref(const float* x, void* dst, int64_t n);
+void q3_K_ref(const float* x, void* dst, int64_t n);
 void iq4_nl_ref(const float* x, void* dst, int64_t n);
 
 // Activation quantizers, bit-exact with ggml's CPU backend on x86 (scalar flavour;

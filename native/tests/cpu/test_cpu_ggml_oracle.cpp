@@ -170,6 +170,7 @@ std::vector<uint8_t> random_blocks(GgmlType t, int64_t n, uint32_t seed) {
   } else {
     for (size_t off = 0; off < b.size(); off += bb) {
       if (t == GgmlType::Q6_K) half_at(off + 208);
+      else if (t == GgmlType::Q3_K) half_at(off + 108);
       else half_at(off);
       if (t == GgmlType::Q4_K || t == GgmlType::Q5_K) half_at(off + 2);
     }
@@ -178,7 +179,7 @@ std::vector<uint8_t> random_blocks(GgmlType t, int64_t n, uint32_t seed) {
 }
 
 const GgmlType kWeightTypes[] = {GgmlType::F16,  GgmlType::BF16, GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::IQ4_NL,
-                                 GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K};
+                                 GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K};
 
 void check_dequantize(const Ggml& g) {
   for (GgmlType t : kWeightTypes) {
@@ -207,8 +208,8 @@ double rel_rms_error(GgmlType t, const std::vector<float>& x, const void* q) {
 }
 
 void check_quantize(const Ggml& g) {
-  for (GgmlType t : {GgmlType::F16, GgmlType::BF16, GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::IQ4_NL, GgmlType::Q4_K,
-                     GgmlType::Q5_K, GgmlType::Q6_K}) {
+  for (GgmlType t : {GgmlType::F16, GgmlType::BF16, GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::IQ4_NL, GgmlType::Q3_K,
+                     GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K}) {
     const int64_t n = 4096;
     for (uint32_t seed = 1; seed <= 6; ++seed) {
       // N(0,1), N(0,0.02), all positive, zero and constant blocks, large values
@@ -258,7 +259,8 @@ void check_activations(const Ggml& g) {
 // ggml's repacked gemv instead (what llama.cpp runs for it), so its vec_dot differs.
 bool dot_exact_expected(GgmlType t, const std::string& variant) {
   (void)variant;
-  return t == GgmlType::Q8_0 || t == GgmlType::Q4_0 || t == GgmlType::Q5_K || t == GgmlType::Q6_K;
+  return t == GgmlType::Q8_0 || t == GgmlType::Q4_0 || t == GgmlType::Q3_K || t == GgmlType::Q5_K ||
+         t == GgmlType::Q6_K;
 }
 
 void check_vec_dot(const Ggml& g) {

@@ -48,11 +48,14 @@ TEST(block_sizes_match_ggml_type_table) {
       {GgmlType::Q4_0, sizeof(tome::BlockQ4_0)}, {GgmlType::Q8_0, sizeof(tome::BlockQ8_0)},
       {GgmlType::IQ4_NL, sizeof(tome::BlockIQ4_NL)}, {GgmlType::Q4_K, sizeof(tome::BlockQ4_K)},
       {GgmlType::Q5_K, sizeof(tome::BlockQ5_K)}, {GgmlType::Q6_K, sizeof(tome::BlockQ6_K)},
+      {GgmlType::Q3_K, sizeof(tome::BlockQ3_K)},
   };
   for (auto& c : cases) CHECK_EQ(size_t(tome::ggml_type_traits(c.t)->type_size), c.size);
   CHECK_EQ(tome::type_row_bytes(GgmlType::Q8_K, 512), size_t(584));
   CHECK_EQ(tome::type_block_size(GgmlType::Q8_K), int64_t(256));
   CHECK_EQ(offsetof(tome::BlockQ6_K, d), size_t(208));
+  CHECK_EQ(offsetof(tome::BlockQ3_K, d), size_t(108));
+  CHECK_EQ(offsetof(tome::BlockQ3_K, scales), size_t(96));
   CHECK_EQ(offsetof(tome::BlockQ5_K, qs), size_t(48));
   CHECK_EQ(offsetof(tome::BlockQ8_K, bsums), size_t(260));
 }
@@ -192,13 +195,13 @@ TEST(hand_block_q6_K) {
 // quantize -> dequantize on N(0,1) data with 6-sigma outliers every 97 elements:
 // relative RMS error bounds, about 15% above the worst of the measured values
 // (seeds 1-3: F16 2.1e-4, BF16 1.8e-3, Q8_0 8.3e-3, Q4_0 0.129, IQ4_NL 0.100,
-// Q4_K 0.087, Q5_K 0.043, Q6_K 0.025, Q8_K 0.017).
+// Q3_K 0.185, Q4_K 0.087, Q5_K 0.043, Q6_K 0.025, Q8_K 0.017).
 TEST(quantize_roundtrip_error_bounds) {
   struct Case { GgmlType t; double max_rel_rms; };
   const Case cases[] = {
       {GgmlType::F32, 0.0},     {GgmlType::F16, 0.00025},  {GgmlType::BF16, 0.0022}, {GgmlType::Q8_0, 0.0095},
       {GgmlType::Q4_0, 0.145},  {GgmlType::IQ4_NL, 0.115}, {GgmlType::Q4_K, 0.098},  {GgmlType::Q5_K, 0.049},
-      {GgmlType::Q6_K, 0.028},  {GgmlType::Q8_K, 0.02},
+      {GgmlType::Q6_K, 0.028},  {GgmlType::Q8_K, 0.02},   {GgmlType::Q3_K, 0.215},
   };
   for (const Case& c : cases) {
     for (uint32_t seed = 1; seed <= 3; ++seed) {
@@ -214,8 +217,8 @@ TEST(quantize_roundtrip_error_bounds) {
 }
 
 TEST(quantize_zero_and_constant_blocks) {
-  for (GgmlType t : {GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::IQ4_NL, GgmlType::Q4_K, GgmlType::Q5_K,
-                     GgmlType::Q6_K, GgmlType::Q8_K}) {
+  for (GgmlType t : {GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::IQ4_NL, GgmlType::Q3_K, GgmlType::Q4_K,
+                     GgmlType::Q5_K, GgmlType::Q6_K, GgmlType::Q8_K}) {
     std::vector<float> zero(512, 0.0f);
     for (float v : dequantized(t, quantized(t, zero).data(), 512)) CHECK_EQ(v, 0.0f);
     std::vector<float> c(512, 0.75f);  // every block constant: close reproduction
@@ -329,7 +332,7 @@ TEST(unsupported_types_throw) {
   float x[256] = {};
   uint8_t buf[1024];
   CHECK_EQ(error_code_of([&] { tome::quantize_row(GgmlType::Q2_K, x, buf, 256); }), "UNSUPPORTED_TYPE");
-  CHECK_EQ(error_code_of([&] { tome::dequantize_row(GgmlType::Q3_K, buf, x, 256); }), "UNSUPPORTED_TYPE");
+  CHECK_EQ(error_code_of([&] { tome::dequantize_row(GgmlType::Q2_K, buf, x, 256); }), "UNSUPPORTED_TYPE");
   CHECK_EQ(error_code_of([&] { (void)tome::vec_dot_type(GgmlType::Q5_0); }), "UNSUPPORTED_TYPE");
   CHECK_EQ(error_code_of([&] { tome::quantize_row(GgmlType::Q4_K, x, buf, 100); }), "BAD_ARGUMENT");
   CHECK_EQ(error_code_of([&] { (void)tome::vec_dot(GgmlType::Q2_K, buf, buf, 256); }), "UNSUPPORTED_TYPE");

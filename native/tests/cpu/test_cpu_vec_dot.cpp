@@ -102,6 +102,7 @@ TEST(avx2_dot_extreme_values) {
       const size_t bb = tome::type_row_bytes(t, bs);
       for (size_t off = 0; off < w.size(); off += bb) {
         if (t == GgmlType::Q6_K) { w[off + 208] = 0x00; w[off + 209] = 0x3c; }
+        else if (t == GgmlType::Q3_K) { w[off + 108] = 0x00; w[off + 109] = 0x3c; }
         else { w[off] = 0x00; w[off + 1] = 0x3c; }
         if (t == GgmlType::Q4_K || t == GgmlType::Q5_K) { w[off + 2] = 0x00; w[off + 3] = 0x38; }
       }

@@ -99,7 +99,7 @@ describe("architectures", () => {
     }
   });
 
-  it("refuses an expert count it cannot use with MODEL_HPARAMS", () => {
+  it("refuses expert counts it cannot use with MODEL_HPARAMS (missing, more used than there are, past 1024 experts or 64 used)", () => {
     const addon = loadAddon();
     const base = [
       { key: "general.architecture", type: "string", value: "qwen3moe" },
@@ -112,7 +112,8 @@ describe("architectures", () => {
       ["expert_count", []],
       ["expert_used_count", [{ key: "qwen3moe.expert_count", type: "u32", value: 8 }]],
       ["expert_used_count", [{ key: "qwen3moe.expert_count", type: "u32", value: 8 }, { key: "qwen3moe.expert_used_count", type: "u32", value: 9 }]],
-      ["expert_count", [{ key: "qwen3moe.expert_count", type: "u32", value: 100000 }, { key: "qwen3moe.expert_used_count", type: "u32", value: 2 }]],
+      ["expert_count", [{ key: "qwen3moe.expert_count", type: "u32", value: 1025 }, { key: "qwen3moe.expert_used_count", type: "u32", value: 2 }]],
+      ["expert_used_count", [{ key: "qwen3moe.expert_count", type: "u32", value: 128 }, { key: "qwen3moe.expert_used_count", type: "u32", value: 65 }]],
     ];
     for (const [named, extra] of cases) {
       const file = path.join(dir, "bad-experts.gguf");
@@ -127,4 +128,14 @@ describe("architectures", () => {
       expect(err?.message).toContain(named);
     }
   });
+
+  it.skipIf(!hasData)("writes rows that are not whole K-quant super-blocks as llama.cpp's quantizer does: Q4_K as Q5_0", async () => {
+    // SmolLM's 576-wide rows (Gemma 3 1B's 1152): a Q4_K_M file holds Q5_0 matrices, which load
+    const file = await syntheticModel("llama", "smol", "q4_k", dir);
+    const types = Object.fromEntries(loadAddon().inspectGguf(file).tensors.map((t) => [t.name, t.type]));
+    expect(types["blk.0.attn_q.weight"]).toBe("Q5_0");
+    expect(types["blk.0.ffn_down.weight"]).toBe("Q4_K"); // 1536 columns: whole super-blocks
+    expect(new (loadAddon().Model)(file).info().nLayer).toBe(30);
+  });
 });
+

@@ -35,7 +35,7 @@ import { argmax, openTome } from "../helpers/tome";
 // activations across a rounding in 4 of 14 models (5e-2 to 8e-2, a top token once).
 // A token at a time: 1.0-6.6e-6.
 const BOUND: Record<string, number> = {
-  f32: 5e-3, f16: 1e-2, bf16: 7e-2, q8_0: 1e-4, q4_0: 1e-4, q3_k: 1e-4, q4_k: 1e-4, q5_k: 1e-4, q6_k: 1e-4, iq4_nl: 1e-4,
+  f32: 5e-3, f16: 1e-2, bf16: 7e-2, q8_0: 1e-4, q4_0: 1e-4, q5_0: 1e-4, q3_k: 1e-4, q4_k: 1e-4, q5_k: 1e-4, q6_k: 1e-4, iq4_nl: 1e-4,
 };
 const TYPES = Object.keys(BOUND);
 const ARCHS = ["llama", "qwen2", "qwen3", "phi3", "gemma3", "qwen3moe"] as const;

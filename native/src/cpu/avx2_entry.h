@@ -19,6 +19,7 @@ TOME_AVX2_DOT(dot_f16_avx2);
 TOME_AVX2_DOT(dot_bf16_avx2);
 TOME_AVX2_DOT(dot_q8_0_avx2);
 TOME_AVX2_DOT(dot_q4_0_avx2);
+TOME_AVX2_DOT(dot_q5_0_avx2);
 TOME_AVX2_DOT(dot_iq4_nl_avx2);
 TOME_AVX2_DOT(dot_q4_K_avx2);
 TOME_AVX2_DOT(dot_q5_K_avx2);
@@ -31,6 +32,7 @@ TOME_AVX2_DOT(dot_q4_K_gemm_avx2);
 // of the Q4_K ones (dot_q4k_vnni.cpp)
 TOME_AVX2_DOT(dot_q8_0_vnni);
 TOME_AVX2_DOT(dot_q4_0_vnni);
+TOME_AVX2_DOT(dot_q5_0_vnni);
 TOME_AVX2_DOT(dot_iq4_nl_vnni);
 TOME_AVX2_DOT(dot_q4_0_repack_vnni);
 TOME_AVX2_DOT(dot_iq4_nl_repack_vnni);

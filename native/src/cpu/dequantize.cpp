@@ -39,6 +39,13 @@ void dequant_iq4_nl(const BlockIQ4_NL* x, float* y, int64_t nb) {
   }
 }
 
+void dequant_q5_0(const BlockQ5_0* x, float* y, int64_t nb) {
+  for (int64_t i = 0; i < nb; ++i, y += kQK32) {
+    const float d = fp16_to_fp32(x[i].d);
+    for (int j = 0; j < kQK32; ++j) y[j] = float(q5_0_level(x[i], j)) * d;
+  }
+}
+
 // Q4_K: 4 chunks of 64 elements; chunk c uses qs[32c..32c+31]: low nibbles are
 // sub-block 2c, high nibbles sub-block 2c+1. value = d*sc*q - dmin*m.
 void dequant_q4_K(const BlockQ4_K* x, float* y, int64_t nb) {
@@ -144,6 +151,7 @@ void dequantize_row(GgmlType type, const void* src, float* dst, int64_t n) {
       return;
     }
     case GgmlType::Q8_0: return dequant_q8_0(static_cast<const BlockQ8_0*>(src), dst, n / kQK32);
+    case GgmlType::Q5_0: return dequant_q5_0(static_cast<const BlockQ5_0*>(src), dst, n / kQK32);
     case GgmlType::Q4_0: return dequant_q4_0(static_cast<const BlockQ4_0*>(src), dst, n / kQK32);
     case GgmlType::IQ4_NL: return dequant_iq4_nl(static_cast<const BlockIQ4_NL*>(src), dst, n / kQK32);
     case GgmlType::Q3_K: return dequant_q3_K(static_cast<const BlockQ3_K*>(src), dst, n / kQKK);

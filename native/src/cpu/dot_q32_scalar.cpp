@@ -1,4 +1,4 @@
-// Scalar dot products of the 32-element block formats (Q8_0, Q4_0, IQ4_NL) with
+// Scalar dot products of the 32-element block formats (Q8_0, Q4_0, Q5_0, IQ4_NL) with
 // Q8_0 activations, in the canonical order of kernels.h: per block, 8 exact
 // integer partial sums over 4 consecutive elements, each fused into its own lane
 // accumulator with the block's scale product dw*da, then hsum8.
@@ -27,6 +27,13 @@ struct UnpackQ4_0 {
       q[j] = int8_t((b.qs[j] & 0xF) - 8);
       q[j + 16] = int8_t((b.qs[j] >> 4) - 8);
     }
+    return fp16_to_fp32(b.d);
+  }
+};
+struct UnpackQ5_0 {
+  using Block = BlockQ5_0;
+  static float run(const Block& b, int8_t q[32]) {
+    for (int j = 0; j < 32; ++j) q[j] = int8_t(q5_0_level(b, j));
     return fp16_to_fp32(b.d);
   }
 };
@@ -88,6 +95,7 @@ void dot_tile(const DotTile& t) {
 void dot_q8_0_scalar(const DotTile& t) { dot_tile<UnpackQ8_0>(t); }
 void dot_q4_0_scalar(const DotTile& t) { dot_tile<UnpackQ4_0>(t); }
 void dot_iq4_nl_scalar(const DotTile& t) { dot_tile<UnpackIQ4_NL>(t); }
+void dot_q5_0_scalar(const DotTile& t) { dot_tile<UnpackQ5_0>(t); }
 void dot_q4_0_repack_scalar(const DotTile& t) { dot_tile<UnpackQ4_0, true>(t); }
 void dot_iq4_nl_repack_scalar(const DotTile& t) { dot_tile<UnpackIQ4_NL, true>(t); }
 

@@ -22,6 +22,7 @@ DotFn scalar_dot(GgmlType wtype) {
     case GgmlType::BF16: return dot_bf16_scalar;
     case GgmlType::Q8_0: return dot_q8_0_scalar;
     case GgmlType::Q4_0: return dot_q4_0_scalar;
+    case GgmlType::Q5_0: return dot_q5_0_scalar;
     case GgmlType::IQ4_NL: return dot_iq4_nl_scalar;
     case GgmlType::Q4_K: return dot_q4_K_scalar;
     case GgmlType::Q5_K: return dot_q5_K_scalar;
@@ -50,6 +51,7 @@ DotFn avx2_dot(GgmlType wtype) {
     case GgmlType::BF16: return dot_bf16_avx2;
     case GgmlType::Q8_0: return dot_q8_0_avx2;
     case GgmlType::Q4_0: return dot_q4_0_avx2;
+    case GgmlType::Q5_0: return dot_q5_0_avx2;
     case GgmlType::IQ4_NL: return dot_iq4_nl_avx2;
     case GgmlType::Q4_K: return dot_q4_K_avx2;
     case GgmlType::Q5_K: return dot_q5_K_avx2;
@@ -124,6 +126,7 @@ DotFn vnni_dot(GgmlType wtype) {
   switch (wtype) {
     case GgmlType::Q8_0: return dot_q8_0_vnni;
     case GgmlType::Q4_0: return dot_q4_0_vnni;
+    case GgmlType::Q5_0: return dot_q5_0_vnni;
     case GgmlType::IQ4_NL: return dot_iq4_nl_vnni;
     case GgmlType::Q4_K: return dot_q4_K_vnni;
     default: return nullptr;

@@ -39,6 +39,24 @@ struct UnpackQ4_0 {
   static __m256i levels(const Block& b) { return from_nibbles(nibbles_32(b.qs)); }
   static __m256i biased(const Block& b) { return nibbles_32(b.qs); }
 };
+// Q5_0: each element's 5th bit (qh, bit j) as 16 in its byte: the 32 bits broadcast,
+// each byte keeping the bit of its element (byte j of the vector tests bit j % 8 of
+// qh byte j / 8).
+struct UnpackQ5_0 {
+  using Block = tome::BlockQ5_0;
+  static constexpr int kBias = 16;
+  static __m256i fifth_bits(const Block& b) {
+    uint32_t qh;
+    std::memcpy(&qh, b.qh, 4);
+    const __m256i bytes = _mm256_shuffle_epi8(_mm256_set1_epi32(int(qh)),
+                                              _mm256_setr_epi64x(0, 0x0101010101010101, 0x0202020202020202,
+                                                                 0x0303030303030303));
+    const __m256i bit = _mm256_set1_epi64x(int64_t(0x8040201008040201));
+    return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(bytes, bit), bit), _mm256_set1_epi8(16));
+  }
+  static __m256i biased(const Block& b) { return _mm256_or_si256(nibbles_32(b.qs), fifth_bits(b)); }
+  static __m256i levels(const Block& b) { return _mm256_sub_epi8(biased(b), _mm256_set1_epi8(16)); }
+};
 struct UnpackIQ4_NL {
   using Block = tome::BlockIQ4_NL;
   static constexpr int kBias = 128;

@@ -5,6 +5,8 @@
 //   Q4_0    32     18     d; qs[16]: element j in low nibble of qs[j], j+16 in the high nibble
 //   Q8_0    32     34     d; qs[32] int8
 //   IQ4_NL  32     18     d; qs[16] as Q4_0, nibble -> kIq4nlValues[nibble]
+//   Q5_0    32     22     d; qh[4] (element j's 5th bit: bit j, little-endian); qs[16] as
+//                         Q4_0; level = nibble + 16 * bit - 16
 //   Q3_K    256    110    hmask[32] (3rd bits); qs[64] (low 2 bits); scales[12] (16 x 6-bit); d
 //   Q4_K    256    144    d, dmin; scales[12] (8 x 6-bit scale, 8 x 6-bit min); qs[128]
 //   Q5_K    256    176    d, dmin; scales[12]; qh[32] (5th bits); qs[128]
@@ -17,7 +19,7 @@
 
 namespace tome {
 
-constexpr int kQK32 = 32;   // block size of Q4_0, Q8_0, IQ4_NL
+constexpr int kQK32 = 32;   // block size of Q4_0, Q5_0, Q8_0, IQ4_NL
 constexpr int kQKK = 256;   // super-block size of the K-quants and Q8_K
 
 struct BlockQ4_0 {
@@ -27,6 +29,11 @@ struct BlockQ4_0 {
 struct BlockQ8_0 {
   uint16_t d;
   int8_t qs[kQK32];
+};
+struct BlockQ5_0 {
+  uint16_t d;
+  uint8_t qh[4];
+  uint8_t qs[kQK32 / 2];
 };
 struct BlockIQ4_NL {
   uint16_t d;
@@ -69,6 +76,7 @@ struct BlockQ8_K {
 static_assert(sizeof(BlockQ4_0) == 18, "Q4_0 block");
 static_assert(sizeof(BlockQ8_0) == 34, "Q8_0 block");
 static_assert(sizeof(BlockIQ4_NL) == 18, "IQ4_NL block");
+static_assert(sizeof(BlockQ5_0) == 22, "Q5_0 block");
 static_assert(sizeof(BlockQ3_K) == 110, "Q3_K block");
 static_assert(sizeof(BlockQ4_K) == 144, "Q4_K block");
 static_assert(sizeof(BlockQ5_K) == 176, "Q5_K block");
@@ -104,6 +112,13 @@ inline int q3_K_scale(const uint8_t* packed, int s) {
   const int lo = s < 8 ? packed[s] & 0xF : packed[s - 8] >> 4;
   const int hi = (packed[8 + s % 4] >> (2 * (s / 4))) & 3;
   return lo | (hi << 4);
+}
+
+// Q5_0's level of element j (-16..15).
+inline int q5_0_level(const BlockQ5_0& b, int j) {
+  const int nibble = j < 16 ? b.qs[j] & 0xF : b.qs[j - 16] >> 4;
+  const int bit = (b.qh[j / 8] >> (j % 8)) & 1;
+  return nibble + 16 * bit - 16;
 }
 
 }  // namespace tome

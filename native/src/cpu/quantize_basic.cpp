@@ -1,5 +1,6 @@
 // Quantizers for the simple formats: Q8_0 and Q4_0 (weights, ggml's *_ref math),
 // and the activation formats Q8_0, Q8_K, F16, BF16 (ggml's CPU from_float math).
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -10,6 +11,22 @@
 
 namespace tome {
 namespace quantizers {
+
+namespace {
+
+// The block's value of largest magnitude, with its sign (the first of equals).
+float signed_max(const float* x) {
+  float amax = 0.0f, max = 0.0f;
+  for (int j = 0; j < kQK32; ++j) {
+    if (amax < std::fabs(x[j])) {
+      amax = std::fabs(x[j]);
+      max = x[j];
+    }
+  }
+  return max;
+}
+
+}  // namespace
 
 // Weights: d = amax/127, id = 1/d, q = roundf(x*id) (ties away from zero).
 void q8_0_ref(const float* x, void* dst, int64_t n) {
@@ -29,14 +46,7 @@ void q8_0_ref(const float* x, void* dst, int64_t n) {
 void q4_0_ref(const float* x, void* dst, int64_t n) {
   BlockQ4_0* y = static_cast<BlockQ4_0*>(dst);
   for (int64_t i = 0; i < n / kQK32; ++i, x += kQK32) {
-    float amax = 0.0f, max = 0.0f;
-    for (int j = 0; j < kQK32; ++j) {
-      if (amax < std::fabs(x[j])) {
-        amax = std::fabs(x[j]);
-        max = x[j];
-      }
-    }
-    const float d = max / -8.0f;
+    const float d = signed_max(x) / -8.0f;
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
     y[i].d = fp32_to_fp16(d);
     for (int j = 0; j < kQK32 / 2; ++j) {
@@ -44,6 +54,25 @@ void q4_0_ref(const float* x, void* dst, int64_t n) {
       const int q0 = int(int8_t(x0 + 8.5f)), q1 = int(int8_t(x1 + 8.5f));
       y[i].qs[j] = uint8_t((q0 < 15 ? q0 : 15) | ((q1 < 15 ? q1 : 15) << 4));
     }
+  }
+}
+
+// Q5_0: as Q4_0 with 5 bits: d = max / -16, q = min(31, trunc(x/d + 16.5)); the 5th
+// bits into qh (element j: bit j).
+void q5_0_ref(const float* x, void* dst, int64_t n) {
+  BlockQ5_0* y = static_cast<BlockQ5_0*>(dst);
+  for (int64_t i = 0; i < n / kQK32; ++i, x += kQK32) {
+    const float d = signed_max(x) / -16.0f;
+    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    y[i].d = fp32_to_fp16(d);
+    uint32_t qh = 0;
+    for (int j = 0; j < kQK32 / 2; ++j) {
+      const int q0 = std::min(31, int(int8_t(x[j] * id + 16.5f))), q1 = std::min(31, int(int8_t(x[j + 16] * id + 16.5f)));
+      y[i].qs[j] = uint8_t((q0 & 0xF) | ((q1 & 0xF) << 4));
+      qh |= uint32_t((q0 >> 4) & 1) << j;
+      qh |= uint32_t((q1 >> 4) & 1) << (j + 16);
+    }
+    for (int b = 0; b < 4; ++b) y[i].qh[b] = uint8_t(qh >> (8 * b));
   }
 }
 

@@ -9,6 +9,7 @@ namespace quantizers {
 // The *_ref weight quantizers (llama-quantize without an importance matrix).
 void q8_0_ref(const float* x, void* dst, int64_t n);   // d = amax/127, q = roundf(x/d)
 void q4_0_ref(const float* x, void* dst, int64_t n);
+void q5_0_ref(const float* x, void* dst, int64_t n);
 void q4_K_ref(const float* x, void* dst, int64_t n);
 void q5_K_ref(const float* x, void* dst, int64_t n);
 void q6_K_ref(const float* x, void* dst, int64_t n);

@@ -87,8 +87,11 @@ void read_experts(const GgufFile& g, const std::string& a, HParams& hp) {
     throw Error("MODEL_HPARAMS", "expert_used_count as a per-layer array is not supported");
   if (g.find(a + "expert_feed_forward_length") && !g.get_int(a + "expert_feed_forward_length"))
     throw Error("MODEL_HPARAMS", "expert_feed_forward_length as a per-layer array is not supported");
-  hp.n_expert = checked_dim(n_expert, a + "expert_count", 4096);
-  hp.n_expert_used = checked_dim(require_int(g, a + "expert_used_count"), a + "expert_used_count", hp.n_expert);
+  // llama.cpp's bound on experts (LLAMA_MAX_EXPERTS); used ones: 8-10 in today's models,
+  // and a step's buffers grow with them
+  hp.n_expert = checked_dim(n_expert, a + "expert_count", 1024);
+  hp.n_expert_used = checked_dim(require_int(g, a + "expert_used_count"), a + "expert_used_count",
+                                 std::min(hp.n_expert, 64));
   const int64_t ff = hp.arch == Arch::LLAMA ? hp.n_ff
                                              : g.get_int(a + "expert_feed_forward_length").value_or(hp.n_ff / hp.n_expert_used);
   hp.n_ff_exp = checked_dim(ff, a + "expert_feed_forward_length", 1 << 20);

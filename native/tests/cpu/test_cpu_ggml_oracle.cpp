@@ -178,7 +178,7 @@ std::vector<uint8_t> random_blocks(GgmlType t, int64_t n, uint32_t seed) {
   return b;
 }
 
-const GgmlType kWeightTypes[] = {GgmlType::F16,  GgmlType::BF16, GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::IQ4_NL,
+const GgmlType kWeightTypes[] = {GgmlType::F16,  GgmlType::BF16, GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::IQ4_NL,
                                  GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K};
 
 void check_dequantize(const Ggml& g) {
@@ -208,7 +208,7 @@ double rel_rms_error(GgmlType t, const std::vector<float>& x, const void* q) {
 }
 
 void check_quantize(const Ggml& g) {
-  for (GgmlType t : {GgmlType::F16, GgmlType::BF16, GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::IQ4_NL, GgmlType::Q3_K,
+  for (GgmlType t : {GgmlType::F16, GgmlType::BF16, GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::IQ4_NL, GgmlType::Q3_K,
                      GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K}) {
     const int64_t n = 4096;
     for (uint32_t seed = 1; seed <= 6; ++seed) {
@@ -259,7 +259,7 @@ void check_activations(const Ggml& g) {
 // ggml's repacked gemv instead (what llama.cpp runs for it), so its vec_dot differs.
 bool dot_exact_expected(GgmlType t, const std::string& variant) {
   (void)variant;
-  return t == GgmlType::Q8_0 || t == GgmlType::Q4_0 || t == GgmlType::Q3_K || t == GgmlType::Q5_K ||
+  return t == GgmlType::Q8_0 || t == GgmlType::Q4_0 || t == GgmlType::Q5_0 || t == GgmlType::Q3_K || t == GgmlType::Q5_K ||
          t == GgmlType::Q6_K;
 }
 
@@ -328,12 +328,14 @@ std::vector<float> ggml_matmul(const Ggml& g, GgmlType t, const std::vector<uint
 }
 
 // Where tome follows llama.cpp's mul_mat bit for bit (see cpu/kernels.h): Q8_0,
-// Q5_K, Q6_K always; Q4_0 in a plain buffer (vec_dot / llamafile sgemm); Q4_0,
+// Q5_0, Q3_K, Q5_K, Q6_K always; Q4_0 in a plain buffer (vec_dot / llamafile sgemm); Q4_0,
 // IQ4_NL and Q4_K in the repack buffer (gemv for decode and the n % 4 tail tokens,
 // gemm for groups of 4), which tome follows wherever llama.cpp would repack.
 bool matmul_exact_expected(GgmlType t, bool repack, int64_t n_tokens) {
   (void)n_tokens;
-  if (t == GgmlType::Q8_0 || t == GgmlType::Q5_K || t == GgmlType::Q6_K) return true;
+  if (t == GgmlType::Q8_0 || t == GgmlType::Q5_0 || t == GgmlType::Q3_K || t == GgmlType::Q5_K ||
+      t == GgmlType::Q6_K)
+    return true;
   if (t == GgmlType::Q4_0) return true;
   if (t == GgmlType::IQ4_NL || t == GgmlType::Q4_K) return repack;
   return false;
@@ -344,8 +346,8 @@ bool matmul_exact_expected(GgmlType t, bool repack, int64_t n_tokens) {
 void check_matmul(const Ggml& g) {
   if (!g.have_graph) SKIP("ggml graph API not found");
   tome::ThreadPool pool(2);
-  for (GgmlType t : {GgmlType::F32, GgmlType::F16, GgmlType::BF16, GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::IQ4_NL,
-                     GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K}) {
+  for (GgmlType t : {GgmlType::F32, GgmlType::F16, GgmlType::BF16, GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q5_0,
+                     GgmlType::IQ4_NL, GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K}) {
     const int64_t cols = tome::type_block_size(t) == 256 ? 512 : 256;
     // ggml repacks only these types on x86 (and crashes in set_tensor for others)
     const bool repackable = t == GgmlType::Q4_0 || t == GgmlType::IQ4_NL || t == GgmlType::Q4_K;

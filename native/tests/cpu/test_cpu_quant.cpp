@@ -48,7 +48,7 @@ TEST(block_sizes_match_ggml_type_table) {
       {GgmlType::Q4_0, sizeof(tome::BlockQ4_0)}, {GgmlType::Q8_0, sizeof(tome::BlockQ8_0)},
       {GgmlType::IQ4_NL, sizeof(tome::BlockIQ4_NL)}, {GgmlType::Q4_K, sizeof(tome::BlockQ4_K)},
       {GgmlType::Q5_K, sizeof(tome::BlockQ5_K)}, {GgmlType::Q6_K, sizeof(tome::BlockQ6_K)},
-      {GgmlType::Q3_K, sizeof(tome::BlockQ3_K)},
+      {GgmlType::Q3_K, sizeof(tome::BlockQ3_K)}, {GgmlType::Q5_0, sizeof(tome::BlockQ5_0)},
   };
   for (auto& c : cases) CHECK_EQ(size_t(tome::ggml_type_traits(c.t)->type_size), c.size);
   CHECK_EQ(tome::type_row_bytes(GgmlType::Q8_K, 512), size_t(584));
@@ -201,7 +201,7 @@ TEST(quantize_roundtrip_error_bounds) {
   const Case cases[] = {
       {GgmlType::F32, 0.0},     {GgmlType::F16, 0.00025},  {GgmlType::BF16, 0.0022}, {GgmlType::Q8_0, 0.0095},
       {GgmlType::Q4_0, 0.145},  {GgmlType::IQ4_NL, 0.115}, {GgmlType::Q4_K, 0.098},  {GgmlType::Q5_K, 0.049},
-      {GgmlType::Q6_K, 0.028},  {GgmlType::Q8_K, 0.02},   {GgmlType::Q3_K, 0.215},
+      {GgmlType::Q6_K, 0.028},  {GgmlType::Q8_K, 0.02},   {GgmlType::Q3_K, 0.215}, {GgmlType::Q5_0, 1.0},
   };
   for (const Case& c : cases) {
     for (uint32_t seed = 1; seed <= 3; ++seed) {
@@ -217,7 +217,7 @@ TEST(quantize_roundtrip_error_bounds) {
 }
 
 TEST(quantize_zero_and_constant_blocks) {
-  for (GgmlType t : {GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::IQ4_NL, GgmlType::Q3_K, GgmlType::Q4_K,
+  for (GgmlType t : {GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::IQ4_NL, GgmlType::Q3_K, GgmlType::Q4_K,
                      GgmlType::Q5_K, GgmlType::Q6_K, GgmlType::Q8_K}) {
     std::vector<float> zero(512, 0.0f);
     for (float v : dequantized(t, quantized(t, zero).data(), 512)) CHECK_EQ(v, 0.0f);
@@ -333,7 +333,7 @@ TEST(unsupported_types_throw) {
   uint8_t buf[1024];
   CHECK_EQ(error_code_of([&] { tome::quantize_row(GgmlType::Q2_K, x, buf, 256); }), "UNSUPPORTED_TYPE");
   CHECK_EQ(error_code_of([&] { tome::dequantize_row(GgmlType::Q2_K, buf, x, 256); }), "UNSUPPORTED_TYPE");
-  CHECK_EQ(error_code_of([&] { (void)tome::vec_dot_type(GgmlType::Q5_0); }), "UNSUPPORTED_TYPE");
+  CHECK_EQ(error_code_of([&] { (void)tome::vec_dot_type(GgmlType::Q5_1); }), "UNSUPPORTED_TYPE");
   CHECK_EQ(error_code_of([&] { tome::quantize_row(GgmlType::Q4_K, x, buf, 100); }), "BAD_ARGUMENT");
   CHECK_EQ(error_code_of([&] { (void)tome::vec_dot(GgmlType::Q2_K, buf, buf, 256); }), "UNSUPPORTED_TYPE");
   CHECK(!tome::can_quantize(GgmlType::IQ2_XXS));

@@ -28,6 +28,7 @@
 #include "cpu/cpu_features.h"
 #include "cpu/thread_pool.h"
 #include "model/layer_ops.h"
+#include "model/model_test_util.h"
 #include "test_harness.h"
 
 #if defined(__linux__) && defined(__x86_64__)
@@ -206,19 +207,8 @@ struct Graph {
   }
 };
 
-std::vector<float> randn(size_t n, uint32_t seed, float sd = 1.0f) {
-  std::mt19937 g(seed);
-  std::normal_distribution<float> d(0.0f, sd);
-  std::vector<float> v(n);
-  for (auto& x : v) x = d(g);
-  return v;
-}
-
-uint32_t bits(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, 4);
-  return u;
-}
+using model_test::bits;
+using model_test::randn;
 
 void expect_same(const std::vector<float>& got, const std::vector<float>& want, const std::string& what) {
   CHECK_EQ(got.size(), want.size());

@@ -20,25 +20,15 @@
 #include "cpu/quant.h"
 #include "cpu/thread_pool.h"
 #include "model/moe_ffn.h"
+#include "model/model_test_util.h"
 #include "test_harness.h"
 
 using namespace tome;
 
 namespace {
 
-std::vector<float> normal(size_t n, uint32_t seed, float sigma) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> nd(0.0f, sigma);
-  std::vector<float> v(n);
-  for (float& x : v) x = nd(rng);
-  return v;
-}
-
-uint32_t bits(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, 4);
-  return u;
-}
+using model_test::bits;
+using model_test::randn;
 
 // A layer's experts: f32 values kept for the oracle, the matrices in `type`.
 struct Experts {
@@ -50,10 +40,10 @@ struct Experts {
   HParams hp;
 
   Experts(int e, int x, int k, int f, GgmlType t) : E(e), X(x), K(k), F(f), type(t) {
-    router = normal(size_t(X) * E, 1, 2.0f / std::sqrt(float(E)));
-    gate = normal(size_t(X) * F * E, 2, 1.0f / std::sqrt(float(E)));
-    up = normal(size_t(X) * F * E, 3, 1.0f / std::sqrt(float(E)));
-    down = normal(size_t(X) * E * F, 4, 1.0f / std::sqrt(float(F)));
+    router = randn(size_t(X) * E, 1, 2.0f / std::sqrt(float(E)));
+    gate = randn(size_t(X) * F * E, 2, 1.0f / std::sqrt(float(E)));
+    up = randn(size_t(X) * F * E, 3, 1.0f / std::sqrt(float(E)));
+    down = randn(size_t(X) * E * F, 4, 1.0f / std::sqrt(float(F)));
     L.router = stack(router, router_b, GgmlType::F32, X, E);
     L.gate_exps = stack(gate, gate_b, t, int64_t(X) * F, E);
     L.up_exps = stack(up, up_b, t, int64_t(X) * F, E);
@@ -118,7 +108,7 @@ std::vector<double> oracle(const Experts& m, const float* h) {
 
 TEST(router_softmax_matches_double_softmax) {
   for (int n : {1, 5, 8, 16, 60, 128}) {
-    std::vector<float> row = normal(size_t(n), uint32_t(n), 3.0f);
+    std::vector<float> row = randn(size_t(n), uint32_t(n), 3.0f);
     std::vector<double> want(row.begin(), row.end());
     double max = -INFINITY, sum = 0;
     for (double v : want) max = std::max(max, v);
@@ -155,7 +145,7 @@ TEST(f32_experts_match_a_double_precision_mixture) {
   for (int K : {1, 2, 3}) {
     Experts m(64, 6, K, 32, GgmlType::F32);
     const int64_t n = 7;
-    const std::vector<float> h = normal(size_t(n) * m.E, 9, 1.0f);
+    const std::vector<float> h = randn(size_t(n) * m.E, 9, 1.0f);
     std::vector<float> out(h.size(), NAN);
     MoeFfn moe;
     double matmul_ms = 0;
@@ -176,7 +166,7 @@ TEST(a_tokens_output_does_not_depend_on_its_neighbours) {
     // (sgemm_f32.h), so the routing is the same both ways and the experts' order is tested.
     Experts m(256, 6, 2, 256, t);
     const int64_t n = 40;
-    const std::vector<float> h = normal(size_t(n) * m.E, 11, 1.0f);
+    const std::vector<float> h = randn(size_t(n) * m.E, 11, 1.0f);
     std::vector<float> chunk(h.size()), alone(size_t(m.E));
     std::vector<uint8_t> scratch;
     MoeFfn moe;

@@ -41,8 +41,12 @@ void router_softmax(float* row, int n) {
 void top_experts(const float* p, int n, int k, int32_t* out) {
   std::vector<int32_t> idx(static_cast<size_t>(n));
   std::iota(idx.begin(), idx.end(), 0);
-  std::partial_sort(idx.begin(), idx.begin() + k, idx.end(),
-                    [p](int32_t a, int32_t b) { return p[a] > p[b] || (p[a] == p[b] && a < b); });
+  // NaN (a damaged router) ranks last, so the order stays a strict weak one
+  auto key = [p](int32_t i) { return std::isnan(p[i]) ? -INFINITY : p[i]; };
+  std::partial_sort(idx.begin(), idx.begin() + k, idx.end(), [&](int32_t a, int32_t b) {
+    const float ka = key(a), kb = key(b);
+    return ka > kb || (ka == kb && a < b);
+  });
   std::copy(idx.begin(), idx.begin() + k, out);
 }
 

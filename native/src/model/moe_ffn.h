@@ -41,7 +41,7 @@ class MoeFfn {
 void router_softmax(float* row, int n);
 
 // The k largest of p (n) by index, largest first (ggml_argsort descending, the first
-// k); equal values in index order.
+// k); equal values in index order, NaN last.
 void top_experts(const float* p, int n, int k, int32_t* out);
 
 }  // namespace tome

@@ -123,7 +123,7 @@ TEST(router_softmax_matches_double_softmax) {
   }
 }
 
-TEST(top_experts_largest_first_ties_by_index) {
+TEST(top_experts_largest_first_ties_by_index_nan_last) {
   const float p[8] = {0.1f, 0.3f, 0.05f, 0.3f, 0.2f, 0.0f, 0.05f, 0.0f};
   int32_t out[4];
   top_experts(p, 8, 4, out);
@@ -137,6 +137,12 @@ TEST(top_experts_largest_first_ties_by_index) {
   CHECK_EQ(all[5], 6);
   CHECK_EQ(all[6], 5);
   CHECK_EQ(all[7], 7);
+  const float with_nan[4] = {0.1f, NAN, 0.7f, 0.2f};
+  top_experts(with_nan, 4, 4, out);
+  CHECK_EQ(out[0], 2);
+  CHECK_EQ(out[1], 3);
+  CHECK_EQ(out[2], 0);
+  CHECK_EQ(out[3], 1);
 }
 
 TEST(f32_experts_match_a_double_precision_mixture) {

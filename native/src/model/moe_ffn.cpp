@@ -39,7 +39,12 @@ void router_softmax(float* row, int n) {
 }
 
 void top_experts(const float* p, int n, int k, int32_t* out) {
-  std::vector<int32_t> idx(static_cast<size_t>(n));
+  std::vector<int32_t> idx;
+  top_experts(p, n, k, out, idx);
+}
+
+void top_experts(const float* p, int n, int k, int32_t* out, std::vector<int32_t>& idx) {
+  idx.resize(static_cast<size_t>(n));
   std::iota(idx.begin(), idx.end(), 0);
   // NaN (a damaged router) ranks last, so the order stays a strict weak one
   auto key = [p](int32_t i) { return std::isnan(p[i]) ? -INFINITY : p[i]; };
@@ -70,7 +75,7 @@ void MoeFfn::forward(const LayerWeights& L, const HParams& hp, const float* h, i
     float* p = probs_.data() + t * X;
     router_softmax(p, X);
     int32_t* c = chosen_.data() + t * K;
-    top_experts(p, X, K, c);
+    top_experts(p, X, K, c, order_);
     double sum = 0.0;
     for (int j = 0; j < K; ++j) sum += double(p[c[j]]);
     const float s = std::max(float(sum), kMinWeightSum);

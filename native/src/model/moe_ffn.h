@@ -27,6 +27,7 @@ class MoeFfn {
 
  private:
   std::vector<float> probs_;     // (n, n_expert): the router's logits, then probabilities
+  std::vector<int32_t> order_;   // (n_expert): top_experts' index buffer
   std::vector<int32_t> chosen_;  // (n, n_used): experts, best first
   std::vector<float> weights_;   // (n, n_used): their normalized probabilities
   std::vector<int32_t> slots_;   // slot ids t * n_used + j, grouped by expert
@@ -43,5 +44,7 @@ void router_softmax(float* row, int n);
 // The k largest of p (n) by index, largest first (ggml_argsort descending, the first
 // k); equal values in index order, NaN last.
 void top_experts(const float* p, int n, int k, int32_t* out);
+// The same with the caller's index buffer (a step's tokens reuse one).
+void top_experts(const float* p, int n, int k, int32_t* out, std::vector<int32_t>& idx);
 
 }  // namespace tome

@@ -23,7 +23,7 @@ export interface OracleSequence {
   /**
    * Teacher-forced: feeds `tokens`; for each position returns log-probabilities
    * (natural log) of the next token at temperature 1, as a Map id -> logp,
-   * only for tokens whose probability llama.cpp reports as non-zero.
+   * only for tokens whose probability is a normal float (>= 2^-126).
    */
   logProbs(tokens: number[]): Promise<Map<number, number>[]>;
   /** logProbs with the tokens fed one at a time: llama.cpp's decode path for every position. */
@@ -82,10 +82,16 @@ export async function openLlamaOracle(): Promise<LlamaOracle> {
 const PROBABILITIES = { generateNext: { probabilities: true, options: { temperature: 1, topK: 0, topP: 1, minP: 0 } } };
 const withProbabilities = (t: number) => [t, PROBABILITIES];
 
+// node-llama-cpp hands probabilities back as float32: below FLT_MIN (2^-126, a
+// log-probability of -87.3) they are subnormal, with fewer significant bits the
+// smaller they are, and their logs are off by up to ln 2 (a 30-layer model's
+// logits span hundreds). Only normal floats are kept.
+const FLT_MIN = 1.1754943508222875e-38;
+
 function logProbsOf(res: any[]): Map<number, number>[] {
   return res.map((r: any) => {
     const m = new Map<number, number>();
-    for (const [id, p] of r?.next?.probabilities ?? []) if (p > 0) m.set(id, Math.log(p));
+    for (const [id, p] of r?.next?.probabilities ?? []) if (p >= FLT_MIN) m.set(id, Math.log(p));
     return m;
   });
 }

@@ -377,6 +377,8 @@ export interface SyntheticModelOptions {
   experts?: number;
   /** Experts a token uses (0: 2). */
   expertsUsed?: number;
+  /** > 0: this many layers instead of the shape's, in [0, 256]. */
+  layers?: number;
 }
 
 export type SyntheticArch = "llama" | "qwen2" | "qwen3" | "phi3" | "gemma3" | "qwen3moe";

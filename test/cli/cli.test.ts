@@ -451,5 +451,24 @@ describe.skipIf(!hasData)("with models", () => {
     expect(refused.stderr.split("\n")[0]).toBe("tome make-model: --experts is for llama and qwen3moe");
     expect(tome([...base, "--arch", "llama", "--experts", "0"]).stderr.split("\n")[0]).toBe("tome make-model: --experts must be in [1, 256], got '0'");
   });
+
+  it("make-model --layers sets the depth of a shape (smol: 30 to 3), and refuses 0", () => {
+    const vocab = vocabPath("ggml-vocab-llama-spm.gguf");
+    const out = path.join(dir, "smol-3.gguf");
+    const args = ["make-model", "--arch", "llama", "--shape", "smol", "--type", "q8_0", "--vocab", vocab, "--out", out, "--force"];
+    const r = tome([...args, "--layers", "3"]);
+    expect(r.status, r.stderr).toBe(0);
+    const s = loadAddon().inspectGguf(out);
+    expect(s.metadata["llama.block_count"]).toBe(3);
+    expect(s.metadata["llama.embedding_length"]).toBe(576);
+    expect(s.tensors.some((t) => t.name === "blk.2.ffn_down.weight")).toBe(true);
+    expect(s.tensors.some((t) => t.name === "blk.3.ffn_down.weight")).toBe(false);
+    const run = tome(["run", "--model", out, "--prompt", "Hello", "-n", "4", "--temp", "0", "--json"]);
+    expect(run.status, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout).tokens).toHaveLength(4);
+    const refused = tome([...args, "--layers", "0"]);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr.split("\n")[0]).toBe("tome make-model: --layers must be in [1, 256], got '0'");
+  });
 });
 

@@ -1,4 +1,4 @@
-// tome make-model --arch llama|qwen2|qwen3|phi3|gemma3|qwen3moe [--experts N] --shape tiny|smol|1b|8b|a3b --type f16|q8_0|q4_k|... --vocab VOCAB.gguf --out F.gguf [--seed S] [--force]
+// tome make-model --arch llama|qwen2|qwen3|phi3|gemma3|qwen3moe [--experts N] --shape tiny|smol|1b|8b|a3b [--layers N] --type f16|q8_0|q4_k|... --vocab VOCAB.gguf --out F.gguf [--seed S] [--force]
 // Writes a valid GGUF with random weights and the vocabulary of VOCAB.gguf.
 // An existing --out file is kept (one line naming it, exit 1) unless --force: the
 // file it would replace may be a real model. The check comes before any work.
@@ -10,7 +10,7 @@ import { CliError } from "../errors";
 import { checkParentDirectory, checkReadableFile } from "../files";
 
 export const usage =
-  "tome make-model --arch llama|qwen2|qwen3|phi3|gemma3|qwen3moe [--experts N] --shape tiny|smol|1b|8b|a3b --type f32|f16|bf16|q8_0|q4_0|q5_0|q3_k|q4_k|q5_k|q6_k|iq4_nl --vocab VOCAB.gguf --out F.gguf [--seed S] [--force]";
+  "tome make-model --arch llama|qwen2|qwen3|phi3|gemma3|qwen3moe [--experts N] --shape tiny|smol|1b|8b|a3b [--layers N] --type f32|f16|bf16|q8_0|q4_0|q5_0|q3_k|q4_k|q5_k|q6_k|iq4_nl --vocab VOCAB.gguf --out F.gguf [--seed S] [--force]";
 
 export const flags = `  --arch A               llama, qwen2, qwen3, phi3 (fused QKV and gate-up, partial rotation) or gemma3
                          (sliding-window layers: 5 of 6, every other one in the tiny shape) or qwen3moe
@@ -19,6 +19,7 @@ export const flags = `  --arch A               llama, qwen2, qwen3, phi3 (fused 
                          or llama as Mixtral (0, dense, when unsaid)
   --shape S              tiny, smol, 1b or 8b; for qwen3moe also a3b (12 layers of Qwen3-30B-A3B's,
                          16 of its experts, 8 a token)
+  --layers N             N layers (1-256) instead of the shape's (a3b with 48: the whole model's depth)
   --type T               the weights' type: f32, f16, bf16, q8_0, q4_0, q5_0, q3_k, q4_k, q5_k, q6_k or iq4_nl
   --vocab FILE           a GGUF whose vocabulary the model takes
   --out FILE             the GGUF to write; an existing file is refused unless --force
@@ -39,6 +40,7 @@ export async function makeModel(argv: string[]): Promise<number> {
     out: { type: "string" },
     seed: { type: "string" },
     experts: { type: "string" },
+    layers: { type: "string" },
     force: { type: "boolean" },
   });
   const arch = requireArg(values.arch, "arch");
@@ -53,13 +55,14 @@ export async function makeModel(argv: string[]): Promise<number> {
   const out = requireArg(values.out, "out");
   const seed = intArg(values.seed, "seed", 1);
   const experts = intArg(values.experts, "experts", 0, 1, 256);
+  const layers = intArg(values.layers, "layers", 0, 1, 256);
   if (values.experts !== undefined && arch !== "llama" && arch !== "qwen3moe")
     throw new UsageError("--experts is for llama and qwen3moe");
   // before the addon loads or a byte is written
   checkReadableFile("--vocab", vocab);
   checkParentDirectory("--out", out);
   if (values.force !== true) refuseExisting(out);
-  await loadAddon().writeSyntheticModel({ arch: arch as SyntheticArch, shape, type, vocab, out, seed, experts });
+  await loadAddon().writeSyntheticModel({ arch: arch as SyntheticArch, shape, type, vocab, out, seed, experts, layers });
   process.stderr.write(`tome: wrote ${out}\n`);
   return 0;
 }

@@ -69,7 +69,9 @@ Napi::Value write_synthetic_model(const Napi::CallbackInfo& info) {
       if (!lr.IsBoolean() && !lr.IsUndefined()) throw type_error(env, "option 'longrope' must be a boolean");
       spec.longrope = lr.IsBoolean() && lr.As<Napi::Boolean>().Value();
     }
-    for (auto [key, dst] : {std::pair<const char*, int*>{"experts", &spec.experts}, {"expertsUsed", &spec.experts_used}}) {
+    for (auto [key, dst] : {std::pair<const char*, int*>{"experts", &spec.experts},
+                            {"expertsUsed", &spec.experts_used},
+                            {"layers", &spec.layers}}) {
       const double v = opt_number(o, key, 0);
       if (!(v >= 0 && v <= 256) || v != std::floor(v))
         throw type_error(env, std::string("option '") + key + "' must be a whole number in [0, 256]");

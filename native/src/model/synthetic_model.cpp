@@ -131,7 +131,9 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
     throw Error("BAD_ARGUMENT", "experts_used is more than the experts");
   if (gemma3 && spec.yarn_factor > 0) throw Error("BAD_ARGUMENT", "YaRN is not written for gemma3");
   if (spec.longrope && !phi3) throw Error("BAD_ARGUMENT", "LongRoPE is written for phi3 only");
-  const Shape s = shape_of(spec.shape, spec.arch);
+  if (spec.layers < 0 || spec.layers > 256) throw Error("BAD_ARGUMENT", "layers out of range (0..256)");
+  Shape s = shape_of(spec.shape, spec.arch);
+  if (spec.layers > 0) s.n_layer = spec.layers;
   if (spec.type != GgmlType::F32 && !can_quantize(spec.type))
     throw Error("BAD_ARGUMENT", std::string("cannot write weights of type ") + ggml_type_name(uint32_t(spec.type)));
 

@@ -50,6 +50,8 @@ struct SyntheticModelSpec {
   // experts_used of them a token (0: 2, 8 in the a3b shape)
   int experts = 0;
   int experts_used = 0;
+  // > 0: this many layers instead of the shape's (a shape's numerics at any depth)
+  int layers = 0;
 };
 
 // Throws tome::Error BAD_ARGUMENT (unknown shape/arch/type), GGUF_* (vocab file),

@@ -129,13 +129,16 @@ describe("architectures", () => {
     }
   });
 
-  it.skipIf(!hasData)("writes rows that are not whole K-quant super-blocks as llama.cpp's quantizer does: Q4_K as Q5_0", async () => {
-    // SmolLM's 576-wide rows (Gemma 3 1B's 1152): a Q4_K_M file holds Q5_0 matrices, which load
-    const file = await syntheticModel("llama", "smol", "q4_k", dir);
-    const types = Object.fromEntries(loadAddon().inspectGguf(file).tensors.map((t) => [t.name, t.type]));
-    expect(types["blk.0.attn_q.weight"]).toBe("Q5_0");
-    expect(types["blk.0.ffn_down.weight"]).toBe("Q4_K"); // 1536 columns: whole super-blocks
-    expect(new (loadAddon().Model)(file).info().nLayer).toBe(30);
+  it.skipIf(!hasData)("writes rows that are not whole K-quant super-blocks as llama.cpp's quantizer does: Q4_K as Q5_0, Q5_K as Q5_1", async () => {
+    // SmolLM's 576-wide rows (Gemma 3 1B's 1152, Qwen2.5 0.5B's 896): a Q4_K_M file holds
+    // Q5_0 matrices, a Q5_K_M file Q5_1 ones, which load
+    for (const [type, fallback, whole] of [["q4_k", "Q5_0", "Q4_K"], ["q5_k", "Q5_1", "Q5_K"]] as const) {
+      const file = await syntheticModel("llama", "smol", type, dir);
+      const types = Object.fromEntries(loadAddon().inspectGguf(file).tensors.map((t) => [t.name, t.type]));
+      expect(types["blk.0.attn_q.weight"]).toBe(fallback);
+      expect(types["blk.0.ffn_down.weight"]).toBe(whole); // 1536 columns: whole super-blocks
+      expect(new (loadAddon().Model)(file).info().nLayer).toBe(30);
+    }
   });
 });
 

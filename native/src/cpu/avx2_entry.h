@@ -20,6 +20,8 @@ TOME_AVX2_DOT(dot_bf16_avx2);
 TOME_AVX2_DOT(dot_q8_0_avx2);
 TOME_AVX2_DOT(dot_q4_0_avx2);
 TOME_AVX2_DOT(dot_q5_0_avx2);
+TOME_AVX2_DOT(dot_q4_1_avx2);
+TOME_AVX2_DOT(dot_q5_1_avx2);
 TOME_AVX2_DOT(dot_iq4_nl_avx2);
 TOME_AVX2_DOT(dot_q4_K_avx2);
 TOME_AVX2_DOT(dot_q5_K_avx2);
@@ -28,11 +30,13 @@ TOME_AVX2_DOT(dot_q3_K_avx2);
 TOME_AVX2_DOT(dot_q4_0_repack_avx2);
 TOME_AVX2_DOT(dot_iq4_nl_repack_avx2);
 TOME_AVX2_DOT(dot_q4_K_gemm_avx2);
-// AVX512-VNNI builds of the Q8_0 / Q4_0 / IQ4_NL kernels (dot_q32_vnni.cpp) and
+// AVX512-VNNI builds of the Q8_0 / Q4_0 / Q5_0 / Q4_1 / Q5_1 / IQ4_NL kernels (dot_q32_vnni.cpp) and
 // of the Q4_K ones (dot_q4k_vnni.cpp)
 TOME_AVX2_DOT(dot_q8_0_vnni);
 TOME_AVX2_DOT(dot_q4_0_vnni);
 TOME_AVX2_DOT(dot_q5_0_vnni);
+TOME_AVX2_DOT(dot_q4_1_vnni);
+TOME_AVX2_DOT(dot_q5_1_vnni);
 TOME_AVX2_DOT(dot_iq4_nl_vnni);
 TOME_AVX2_DOT(dot_q4_0_repack_vnni);
 TOME_AVX2_DOT(dot_iq4_nl_repack_vnni);
@@ -43,6 +47,7 @@ TOME_AVX2_DOT(dot_q4_K_gemm_vnni);
 void convert_f16_avx2(const float* src, void* dst, int64_t n);
 void convert_bf16_avx2(const float* src, void* dst, int64_t n);
 void convert_q8_0_avx2(const float* src, void* dst, int64_t n);
+void convert_q8_1_avx2(const float* src, void* dst, int64_t n);
 void convert_q8_K_avx2(const float* src, void* dst, int64_t n);
 
 }  // namespace kernels

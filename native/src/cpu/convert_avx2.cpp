@@ -1,4 +1,4 @@
-// AVX2 activation converters: f32 rows -> F16, BF16, Q8_0, Q8_K, producing the
+// AVX2 activation converters: f32 rows -> F16, BF16, Q8_0, Q8_1, Q8_K, producing the
 // same bytes as the scalar ones in quantize_basic.cpp (for non-NaN input; F16C
 // keeps NaN payload bits where the scalar code writes 0x7e00).
 #include "cpu/avx2_entry.h"
@@ -79,6 +79,28 @@ void convert_q8_0_avx2(const float* x, void* dst, int64_t n) {
     y[i].d = _cvtss_sh(amax / 127.0f, _MM_FROUND_TO_NEAREST_INT);
     const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
     round_store_32(x, _mm256_set1_ps(id), y[i].qs);
+  }
+}
+
+// Q8_1 activations: Q8_0's bytes, s = d * sum(qs) as a half (d the float amax/127).
+void convert_q8_1_avx2(const float* x, void* dst, int64_t n) {
+  tome::BlockQ8_1* y = static_cast<tome::BlockQ8_1*>(dst);
+  for (int64_t i = 0; i < n / tome::kQK32; ++i, x += tome::kQK32) {
+    __m256 m = abs_ps(_mm256_loadu_ps(x));
+    m = _mm256_max_ps(m, abs_ps(_mm256_loadu_ps(x + 8)));
+    m = _mm256_max_ps(m, abs_ps(_mm256_loadu_ps(x + 16)));
+    m = _mm256_max_ps(m, abs_ps(_mm256_loadu_ps(x + 24)));
+    const float amax = hmax8(m);
+    const float d = amax / 127.0f;
+    y[i].d = _cvtss_sh(d, _MM_FROUND_TO_NEAREST_INT);
+    const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
+    round_store_32(x, _mm256_set1_ps(id), y[i].qs);
+    // sum of the 32 int8: sad against 0 of the bytes biased to unsigned, minus 32 * 128
+    const __m256i sad = _mm256_sad_epu8(_mm256_xor_si256(load256(y[i].qs), _mm256_set1_epi8(char(0x80))),
+                                        _mm256_setzero_si256());
+    const __m128i s2 = _mm_add_epi64(_mm256_castsi256_si128(sad), _mm256_extracti128_si256(sad, 1));
+    const int sum = _mm_cvtsi128_si32(s2) + _mm_extract_epi16(s2, 4) - 32 * 128;
+    y[i].s = _cvtss_sh(d * float(sum), _MM_FROUND_TO_NEAREST_INT);
   }
 }
 

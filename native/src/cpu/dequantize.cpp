@@ -46,6 +46,32 @@ void dequant_q5_0(const BlockQ5_0* x, float* y, int64_t nb) {
   }
 }
 
+// Q4_1 / Q5_1: level * d + m, as two roundings (ggml's x0*d + m, built without FMA).
+void dequant_q4_1(const BlockQ4_1* x, float* y, int64_t nb) {
+  for (int64_t i = 0; i < nb; ++i, y += kQK32) {
+    const float d = fp16_to_fp32(x[i].d), m = fp16_to_fp32(x[i].m);
+    for (int j = 0; j < kQK32 / 2; ++j) {
+      y[j] = float(x[i].qs[j] & 0x0F) * d + m;
+      y[j + 16] = float(x[i].qs[j] >> 4) * d + m;
+    }
+  }
+}
+
+void dequant_q5_1(const BlockQ5_1* x, float* y, int64_t nb) {
+  for (int64_t i = 0; i < nb; ++i, y += kQK32) {
+    const float d = fp16_to_fp32(x[i].d), m = fp16_to_fp32(x[i].m);
+    for (int j = 0; j < kQK32; ++j) y[j] = float(q5_unsigned_level(x[i], j)) * d + m;
+  }
+}
+
+// Q8_1 (activations only): as Q8_0; s is not an element.
+void dequant_q8_1(const BlockQ8_1* x, float* y, int64_t nb) {
+  for (int64_t i = 0; i < nb; ++i, y += kQK32) {
+    const float d = fp16_to_fp32(x[i].d);
+    for (int j = 0; j < kQK32; ++j) y[j] = float(x[i].qs[j]) * d;
+  }
+}
+
 // Q4_K: 4 chunks of 64 elements; chunk c uses qs[32c..32c+31]: low nibbles are
 // sub-block 2c, high nibbles sub-block 2c+1. value = d*sc*q - dmin*m.
 void dequant_q4_K(const BlockQ4_K* x, float* y, int64_t nb) {
@@ -152,6 +178,9 @@ void dequantize_row(GgmlType type, const void* src, float* dst, int64_t n) {
     }
     case GgmlType::Q8_0: return dequant_q8_0(static_cast<const BlockQ8_0*>(src), dst, n / kQK32);
     case GgmlType::Q5_0: return dequant_q5_0(static_cast<const BlockQ5_0*>(src), dst, n / kQK32);
+    case GgmlType::Q4_1: return dequant_q4_1(static_cast<const BlockQ4_1*>(src), dst, n / kQK32);
+    case GgmlType::Q5_1: return dequant_q5_1(static_cast<const BlockQ5_1*>(src), dst, n / kQK32);
+    case GgmlType::Q8_1: return dequant_q8_1(static_cast<const BlockQ8_1*>(src), dst, n / kQK32);
     case GgmlType::Q4_0: return dequant_q4_0(static_cast<const BlockQ4_0*>(src), dst, n / kQK32);
     case GgmlType::IQ4_NL: return dequant_iq4_nl(static_cast<const BlockIQ4_NL*>(src), dst, n / kQK32);
     case GgmlType::Q3_K: return dequant_q3_K(static_cast<const BlockQ3_K*>(src), dst, n / kQKK);

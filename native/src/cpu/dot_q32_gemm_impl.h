@@ -38,20 +38,25 @@ constexpr int kQ32GemmRows = 2;
 template <class Unpack>
 inline __m256i neg_bias_lanes(__m256i a) {
   const __m256i zero = _mm256_setzero_si256();
+  if constexpr (Unpack::kBias == 0) return zero;
   return _mm256_sub_epi32(zero, dot_u8i8_acc(zero, _mm256_set1_epi8(char(Unpack::kBias)), a));
 }
 
 // ggml's vec_dot order, NW weight rows (r0 ..) x 4 tokens: output (r, k) has its
 // own 8 lane accumulators acc[r][k], lane l += float(sum of q*a over elements
-// 4l..4l+3) * (dw[r]*da[k]) per block; hsum8 at the end.
+// 4l..4l+3) * (dw[r]*da[k]) per block; hsum8 at the end. Q4_1 / Q5_1 (kHasMin):
+// plus summs = fma(m[r], s[k], summs) per block, its 16 chains the lanes of two
+// vectors (lane 4k + r, as the scale products).
 template <class Unpack, int NW>
 void q32_vecdot_4tok(const tome::kernels::DotTile& t, int r0) {
   using Block = typename Unpack::Block;
+  using Act = typename Unpack::Act;
   const Block* x[4];  // rows past NW repeat the last (only their scales are read)
-  const BlockQ8_0* a[4];
+  const Act* a[4];
   for (int r = 0; r < 4; ++r)
     x[r] = reinterpret_cast<const Block*>(t.w + size_t(r0 + std::min(r, NW - 1)) * t.w_stride);
-  for (int k = 0; k < 4; ++k) a[k] = reinterpret_cast<const BlockQ8_0*>(t.act + size_t(k) * t.act_stride);
+  for (int k = 0; k < 4; ++k) a[k] = reinterpret_cast<const Act*>(t.act + size_t(k) * t.act_stride);
+  __m256 summs[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
   __m256 acc[NW][4];
   TOME_UNROLL
   for (int r = 0; r < NW; ++r)
@@ -77,6 +82,15 @@ void q32_vecdot_4tok(const tome::kernels::DotTile& t, int r0) {
   if (nb > 0) store_scales(0);
   for (int64_t i = 0; i < nb; ++i) {
     if (i + 1 < nb) store_scales(i + 1);
+    if constexpr (Unpack::kHasMin) {
+      // [m0 m1 m2 m3 | s0 s1 s2 s3] -> lanes 4k + r of m[r] and s[k], tokens (0, 1) and (2, 3)
+      const __m256 f = _mm256_cvtph_ps(_mm_setr_epi16(short(x[0][i].m), short(x[1][i].m), short(x[2][i].m),
+                                                      short(x[3][i].m), short(a[0][i].s), short(a[1][i].s),
+                                                      short(a[2][i].s), short(a[3][i].s)));
+      const __m256 m = _mm256_permutevar8x32_ps(f, wide_w);
+      summs[0] = _mm256_fmadd_ps(m, _mm256_permutevar8x32_ps(f, tok01), summs[0]);
+      summs[1] = _mm256_fmadd_ps(m, _mm256_permutevar8x32_ps(f, tok23), summs[1]);
+    }
     // (An opaque copy of the pointer stops GCC from forwarding the stored vectors.)
     const float* sp = s[i & 1];
 #if defined(__GNUC__)
@@ -103,8 +117,13 @@ void q32_vecdot_4tok(const tome::kernels::DotTile& t, int r0) {
       }
     }
   }
+  alignas(32) float ms[16];
+  _mm256_store_ps(ms, summs[0]);
+  _mm256_store_ps(ms + 8, summs[1]);
   for (int k = 0; k < 4; ++k)
-    for (int r = 0; r < NW; ++r) t.out[size_t(k) * t.out_stride + size_t(r0 + r)] = hsum8_avx(acc[r][k]);
+    for (int r = 0; r < NW; ++r)
+      t.out[size_t(k) * t.out_stride + size_t(r0 + r)] =
+          Unpack::kHasMin ? hsum8_avx(acc[r][k]) + ms[4 * k + r] : hsum8_avx(acc[r][k]);
 }
 
 // Any tile of 4 tokens, in sub-tiles of kQ32GemmRows rows (or fewer at the end).

@@ -13,16 +13,24 @@ namespace {
 
 // NW weight rows x NA activation rows: NW*NA independent accumulator chains, each
 // weight block unpacked once for NA rows, each activation block loaded once for NW.
+// Q4_1 / Q5_1 (Unpack::kHasMin): summs[r][k] = fma(m, s, summs) per block, the
+// result hsum8 + summs (ggml's vec_dot_q4_1_q8_1 order; m*s, a product of two
+// halves, is exact in float, so fused or not gives the same sum).
 template <class Unpack, int NW, int NA>
 void dot_q32(const tome::kernels::DotTile& t, int r0, int k0) {
   using Block = typename Unpack::Block;
+  using Act = typename Unpack::Act;
   const Block* x[NW];
-  const BlockQ8_0* a[NA];
+  const Act* a[NA];
   for (int r = 0; r < NW; ++r) x[r] = reinterpret_cast<const Block*>(t.w + size_t(r0 + r) * t.w_stride);
-  for (int k = 0; k < NA; ++k) a[k] = reinterpret_cast<const BlockQ8_0*>(t.act + size_t(k0 + k) * t.act_stride);
+  for (int k = 0; k < NA; ++k) a[k] = reinterpret_cast<const Act*>(t.act + size_t(k0 + k) * t.act_stride);
   __m256 acc[NW][NA];
+  float summs[NW][NA];
   for (int r = 0; r < NW; ++r)
-    for (int k = 0; k < NA; ++k) acc[r][k] = _mm256_setzero_ps();
+    for (int k = 0; k < NA; ++k) {
+      acc[r][k] = _mm256_setzero_ps();
+      summs[r][k] = 0.0f;
+    }
   const int64_t nb = t.n / tome::kQK32;
   for (int64_t i = 0; i < nb; ++i) {
     __m256i qw[NW], qw_abs[NW];
@@ -38,11 +46,15 @@ void dot_q32(const tome::kernels::DotTile& t, int r0, int k0) {
       for (int r = 0; r < NW; ++r) {
         const __m256 lanes = _mm256_cvtepi32_ps(dot_i8_lanes(qw_abs[r], qw[r], qa));
         acc[r][k] = _mm256_fmadd_ps(_mm256_set1_ps(dw[r] * da), lanes, acc[r][k]);
+        if constexpr (Unpack::kHasMin)
+          summs[r][k] = fma1(half_to_float(x[r][i].m), half_to_float(a[k][i].s), summs[r][k]);
       }
     }
   }
   for (int k = 0; k < NA; ++k)
-    for (int r = 0; r < NW; ++r) t.out[size_t(k0 + k) * t.out_stride + size_t(r0 + r)] = hsum8_avx(acc[r][k]);
+    for (int r = 0; r < NW; ++r)
+      t.out[size_t(k0 + k) * t.out_stride + size_t(r0 + r)] =
+          Unpack::kHasMin ? hsum8_avx(acc[r][k]) + summs[r][k] : hsum8_avx(acc[r][k]);
 }
 
 // llama.cpp's repacked order (kernels.h): per block one exact integer sum over

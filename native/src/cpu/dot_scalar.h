@@ -16,6 +16,8 @@ TOME_SCALAR_DOT(dot_bf16_scalar);
 TOME_SCALAR_DOT(dot_q8_0_scalar);
 TOME_SCALAR_DOT(dot_q4_0_scalar);
 TOME_SCALAR_DOT(dot_q5_0_scalar);
+TOME_SCALAR_DOT(dot_q4_1_scalar);
+TOME_SCALAR_DOT(dot_q5_1_scalar);
 TOME_SCALAR_DOT(dot_iq4_nl_scalar);
 TOME_SCALAR_DOT(dot_q4_K_scalar);
 TOME_SCALAR_DOT(dot_q5_K_scalar);

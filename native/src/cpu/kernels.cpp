@@ -23,6 +23,8 @@ DotFn scalar_dot(GgmlType wtype) {
     case GgmlType::Q8_0: return dot_q8_0_scalar;
     case GgmlType::Q4_0: return dot_q4_0_scalar;
     case GgmlType::Q5_0: return dot_q5_0_scalar;
+    case GgmlType::Q4_1: return dot_q4_1_scalar;
+    case GgmlType::Q5_1: return dot_q5_1_scalar;
     case GgmlType::IQ4_NL: return dot_iq4_nl_scalar;
     case GgmlType::Q4_K: return dot_q4_K_scalar;
     case GgmlType::Q5_K: return dot_q5_K_scalar;
@@ -38,6 +40,7 @@ ConvertFn scalar_convert(GgmlType act_type) {
     case GgmlType::F16: return quantizers::f16_row;
     case GgmlType::BF16: return quantizers::bf16_row;
     case GgmlType::Q8_0: return quantizers::q8_0_act;
+    case GgmlType::Q8_1: return quantizers::q8_1_act;
     case GgmlType::Q8_K: return quantizers::q8_K_act;
     default: return nullptr;
   }
@@ -52,6 +55,8 @@ DotFn avx2_dot(GgmlType wtype) {
     case GgmlType::Q8_0: return dot_q8_0_avx2;
     case GgmlType::Q4_0: return dot_q4_0_avx2;
     case GgmlType::Q5_0: return dot_q5_0_avx2;
+    case GgmlType::Q4_1: return dot_q4_1_avx2;
+    case GgmlType::Q5_1: return dot_q5_1_avx2;
     case GgmlType::IQ4_NL: return dot_iq4_nl_avx2;
     case GgmlType::Q4_K: return dot_q4_K_avx2;
     case GgmlType::Q5_K: return dot_q5_K_avx2;
@@ -72,6 +77,7 @@ ConvertFn avx2_convert(GgmlType act_type) {
     case GgmlType::F16: return convert_f16_avx2;
     case GgmlType::BF16: return convert_bf16_avx2;
     case GgmlType::Q8_0: return convert_q8_0_avx2;
+    case GgmlType::Q8_1: return convert_q8_1_avx2;
     case GgmlType::Q8_K: return convert_q8_K_avx2;
     default: return nullptr;
   }
@@ -127,6 +133,8 @@ DotFn vnni_dot(GgmlType wtype) {
     case GgmlType::Q8_0: return dot_q8_0_vnni;
     case GgmlType::Q4_0: return dot_q4_0_vnni;
     case GgmlType::Q5_0: return dot_q5_0_vnni;
+    case GgmlType::Q4_1: return dot_q4_1_vnni;
+    case GgmlType::Q5_1: return dot_q5_1_vnni;
     case GgmlType::IQ4_NL: return dot_iq4_nl_vnni;
     case GgmlType::Q4_K: return dot_q4_K_vnni;
     default: return nullptr;

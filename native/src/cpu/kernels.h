@@ -14,6 +14,11 @@
 //   Q8_0/Q4_0/IQ4_NL x Q8_0: per block, 8 exact integer partial sums over elements
 //                  4l..4l+3; acc[l] = fma(float(partial), dw*da, acc[l]); hsum8(acc).
 //                  (ggml's AVX2 vec_dot for Q8_0, Q4_0.)
+//   Q4_1/Q5_1 x Q8_1: the same lanes over unsigned levels, and per block
+//                  summs = fma(m, s, summs) (m the weight block's offset, s the
+//                  activation block's d * sum(q) as a half); hsum8(acc) + summs.
+//                  (ggml's AVX2 vec_dot_q4_1_q8_1 / q5_1_q8_1; llama.cpp neither
+//                  repacks these types nor runs them through llamafile's sgemm.)
 //   Q4_0/IQ4_NL x Q8_0, repacked (llama_repacks() below; q4_0_8x8 / iq4_nl_8x8
 //                  gemv and gemm, the same order in ggml's AVX2 and AVX-512 code):
 //                  per block one exact integer sum over its 32 elements;

@@ -1,4 +1,4 @@
-// Internal: block unpackers of the Q8_0 / Q4_0 / IQ4_NL SIMD kernels
+// Internal: block unpackers of the Q8_0 / Q4_0 / Q5_0 / Q4_1 / Q5_1 / IQ4_NL SIMD kernels
 // (dot_q32_impl.h, dot_q32_gemm_impl.h), for the ISA files only (*_avx2.cpp,
 // *_vnni.cpp), in an anonymous namespace like avx2_util.h.
 //
@@ -27,38 +27,64 @@ inline __m256i nibbles_32(const uint8_t* qs) {
 
 struct UnpackQ8_0 {
   using Block = tome::BlockQ8_0;
+  using Act = tome::BlockQ8_0;
+  static constexpr bool kHasMin = false;
   static constexpr int kBias = 128;
   static __m256i levels(const Block& b) { return load256(b.qs); }
   static __m256i biased(const Block& b) { return _mm256_xor_si256(load256(b.qs), _mm256_set1_epi8(char(0x80))); }
 };
 struct UnpackQ4_0 {
   using Block = tome::BlockQ4_0;
+  using Act = tome::BlockQ8_0;
+  static constexpr bool kHasMin = false;
   static constexpr int kBias = 8;  // the stored nibble is q + 8
   static __m256i from_nibbles(__m256i n) { return _mm256_sub_epi8(n, _mm256_set1_epi8(8)); }
   static __m256i biased_from_nibbles(__m256i n) { return n; }
   static __m256i levels(const Block& b) { return from_nibbles(nibbles_32(b.qs)); }
   static __m256i biased(const Block& b) { return nibbles_32(b.qs); }
 };
-// Q5_0: each element's 5th bit (qh, bit j) as 16 in its byte: the 32 bits broadcast,
-// each byte keeping the bit of its element (byte j of the vector tests bit j % 8 of
-// qh byte j / 8).
+// Q5_0 / Q5_1: each element's 5th bit (qh, bit j) as 16 in its byte: the 32 bits
+// broadcast, each byte keeping the bit of its element (byte j of the vector tests
+// bit j % 8 of qh byte j / 8).
+inline __m256i fifth_bits(const uint8_t qh_bytes[4]) {
+  uint32_t qh;
+  std::memcpy(&qh, qh_bytes, 4);
+  const __m256i bytes = _mm256_shuffle_epi8(_mm256_set1_epi32(int(qh)),
+                                            _mm256_setr_epi64x(0, 0x0101010101010101, 0x0202020202020202,
+                                                               0x0303030303030303));
+  const __m256i bit = _mm256_set1_epi64x(int64_t(0x8040201008040201));
+  return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(bytes, bit), bit), _mm256_set1_epi8(16));
+}
 struct UnpackQ5_0 {
   using Block = tome::BlockQ5_0;
+  using Act = tome::BlockQ8_0;
+  static constexpr bool kHasMin = false;
   static constexpr int kBias = 16;
-  static __m256i fifth_bits(const Block& b) {
-    uint32_t qh;
-    std::memcpy(&qh, b.qh, 4);
-    const __m256i bytes = _mm256_shuffle_epi8(_mm256_set1_epi32(int(qh)),
-                                              _mm256_setr_epi64x(0, 0x0101010101010101, 0x0202020202020202,
-                                                                 0x0303030303030303));
-    const __m256i bit = _mm256_set1_epi64x(int64_t(0x8040201008040201));
-    return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(bytes, bit), bit), _mm256_set1_epi8(16));
-  }
-  static __m256i biased(const Block& b) { return _mm256_or_si256(nibbles_32(b.qs), fifth_bits(b)); }
+  static __m256i biased(const Block& b) { return _mm256_or_si256(nibbles_32(b.qs), fifth_bits(b.qh)); }
   static __m256i levels(const Block& b) { return _mm256_sub_epi8(biased(b), _mm256_set1_epi8(16)); }
+};
+// Q4_1 / Q5_1: unsigned levels (0..15, 0..31), already a vpdpbusd operand (no
+// bias); their offset m meets Q8_1's s (kHasMin: the kernels add sum m*s).
+struct UnpackQ4_1 {
+  using Block = tome::BlockQ4_1;
+  using Act = tome::BlockQ8_1;
+  static constexpr bool kHasMin = true;
+  static constexpr int kBias = 0;
+  static __m256i levels(const Block& b) { return nibbles_32(b.qs); }
+  static __m256i biased(const Block& b) { return levels(b); }
+};
+struct UnpackQ5_1 {
+  using Block = tome::BlockQ5_1;
+  using Act = tome::BlockQ8_1;
+  static constexpr bool kHasMin = true;
+  static constexpr int kBias = 0;
+  static __m256i levels(const Block& b) { return _mm256_or_si256(nibbles_32(b.qs), fifth_bits(b.qh)); }
+  static __m256i biased(const Block& b) { return levels(b); }
 };
 struct UnpackIQ4_NL {
   using Block = tome::BlockIQ4_NL;
+  using Act = tome::BlockQ8_0;
+  static constexpr bool kHasMin = false;
   static constexpr int kBias = 128;
   // kIq4nlValues in both 128-bit lanes (vpshufb looks up per lane)
   static __m256i table() {
@@ -82,8 +108,8 @@ constexpr bool kQ32Biased = false;
 
 // The fp16 scales d of 4 weight blocks and 4 activation blocks as floats:
 // [dw0 dw1 dw2 dw3 | da0 da1 da2 da3].
-template <class Block>
-inline __m256 q32_scales(const Block* const w[4], const tome::BlockQ8_0* const a[4], int64_t i) {
+template <class Block, class Act>
+inline __m256 q32_scales(const Block* const w[4], const Act* const a[4], int64_t i) {
   return _mm256_cvtph_ps(_mm_setr_epi16(short(w[0][i].d), short(w[1][i].d), short(w[2][i].d), short(w[3][i].d),
                                         short(a[0][i].d), short(a[1][i].d), short(a[2][i].d), short(a[3][i].d)));
 }

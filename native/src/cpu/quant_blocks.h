@@ -3,23 +3,27 @@
 //
 //   type    elems  bytes  layout
 //   Q4_0    32     18     d; qs[16]: element j in low nibble of qs[j], j+16 in the high nibble
+//   Q4_1    32     20     d, m; qs[16] as Q4_0; value = d * nibble + m (levels 0..15)
 //   Q8_0    32     34     d; qs[32] int8
+//   Q8_1    32     36     d, s (= d * sum(qs), as a half); qs[32] int8
 //   IQ4_NL  32     18     d; qs[16] as Q4_0, nibble -> kIq4nlValues[nibble]
 //   Q5_0    32     22     d; qh[4] (element j's 5th bit: bit j, little-endian); qs[16] as
 //                         Q4_0; level = nibble + 16 * bit - 16
+//   Q5_1    32     24     d, m; qh[4], qs[16] as Q5_0; value = d * (nibble + 16 * bit) + m
 //   Q3_K    256    110    hmask[32] (3rd bits); qs[64] (low 2 bits); scales[12] (16 x 6-bit); d
 //   Q4_K    256    144    d, dmin; scales[12] (8 x 6-bit scale, 8 x 6-bit min); qs[128]
 //   Q5_K    256    176    d, dmin; scales[12]; qh[32] (5th bits); qs[128]
 //   Q6_K    256    210    ql[128] (low 4 bits); qh[64] (high 2 bits); scales[16] int8; d
 //   Q8_K    256    292    float d; qs[256] int8; bsums[16] (sums of each 16 qs)
 // (d, dmin are IEEE halves stored as uint16_t.) Q8_K exists only as the activation
-// partner of the K-quants and is never stored in a GGUF file.
+// partner of the K-quants and Q8_1 of Q4_1 and Q5_1 (its s serves their m); neither
+// is stored in a GGUF file.
 #pragma once
 #include <cstdint>
 
 namespace tome {
 
-constexpr int kQK32 = 32;   // block size of Q4_0, Q5_0, Q8_0, IQ4_NL
+constexpr int kQK32 = 32;   // block size of Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_1, IQ4_NL
 constexpr int kQKK = 256;   // super-block size of the K-quants and Q8_K
 
 struct BlockQ4_0 {
@@ -34,6 +38,22 @@ struct BlockQ5_0 {
   uint16_t d;
   uint8_t qh[4];
   uint8_t qs[kQK32 / 2];
+};
+struct BlockQ4_1 {
+  uint16_t d;
+  uint16_t m;
+  uint8_t qs[kQK32 / 2];
+};
+struct BlockQ5_1 {
+  uint16_t d;
+  uint16_t m;
+  uint8_t qh[4];
+  uint8_t qs[kQK32 / 2];
+};
+struct BlockQ8_1 {
+  uint16_t d;
+  uint16_t s;
+  int8_t qs[kQK32];
 };
 struct BlockIQ4_NL {
   uint16_t d;
@@ -77,6 +97,9 @@ static_assert(sizeof(BlockQ4_0) == 18, "Q4_0 block");
 static_assert(sizeof(BlockQ8_0) == 34, "Q8_0 block");
 static_assert(sizeof(BlockIQ4_NL) == 18, "IQ4_NL block");
 static_assert(sizeof(BlockQ5_0) == 22, "Q5_0 block");
+static_assert(sizeof(BlockQ4_1) == 20, "Q4_1 block");
+static_assert(sizeof(BlockQ5_1) == 24, "Q5_1 block");
+static_assert(sizeof(BlockQ8_1) == 36, "Q8_1 block");
 static_assert(sizeof(BlockQ3_K) == 110, "Q3_K block");
 static_assert(sizeof(BlockQ4_K) == 144, "Q4_K block");
 static_assert(sizeof(BlockQ5_K) == 176, "Q5_K block");
@@ -114,11 +137,16 @@ inline int q3_K_scale(const uint8_t* packed, int s) {
   return lo | (hi << 4);
 }
 
-// Q5_0's level of element j (-16..15).
-inline int q5_0_level(const BlockQ5_0& b, int j) {
+// The 5-bit level of element j of a Q5_0 or Q5_1 block, unsigned (0..31): Q5_0's
+// level is this minus 16.
+template <class Block>
+inline int q5_unsigned_level(const Block& b, int j) {
   const int nibble = j < 16 ? b.qs[j] & 0xF : b.qs[j - 16] >> 4;
   const int bit = (b.qh[j / 8] >> (j % 8)) & 1;
-  return nibble + 16 * bit - 16;
+  return nibble + 16 * bit;
 }
+
+// Q5_0's level of element j (-16..15).
+inline int q5_0_level(const BlockQ5_0& b, int j) { return q5_unsigned_level(b, j) - 16; }
 
 }  // namespace tome

@@ -1,8 +1,10 @@
-// Quantizers for the simple formats: Q8_0 and Q4_0 (weights, ggml's *_ref math),
-// and the activation formats Q8_0, Q8_K, F16, BF16 (ggml's CPU from_float math).
+// Quantizers for the simple formats: Q8_0, Q4_0, Q5_0, Q4_1, Q5_1 (weights, ggml's
+// *_ref math), and the activation formats Q8_0, Q8_1, Q8_K, F16, BF16 (ggml's CPU
+// from_float math).
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "common/fp16.h"
 #include "cpu/kernels.h"
@@ -76,6 +78,43 @@ void q5_0_ref(const float* x, void* dst, int64_t n) {
   }
 }
 
+// Q4_1 / Q5_1 (levels 0..top, 15 or 31): the block's min maps to level 0 and its
+// max to the top, d = (max - min) / top; level = trunc((x - min) / d + 0.5), capped
+// at 15 for Q4_1 (Q5_1 has no cap: its levels reach 31 only). Low 4 bits as Q4_0's
+// nibbles, Q5_1's 5th bits into qh (element j: bit j).
+template <class Block, int kTop>
+void q_min_ref(const float* x, void* dst, int64_t n) {
+  Block* y = static_cast<Block*>(dst);
+  for (int64_t i = 0; i < n / kQK32; ++i, x += kQK32) {
+    float min = std::numeric_limits<float>::max(), max = -std::numeric_limits<float>::max();
+    for (int j = 0; j < kQK32; ++j) {
+      if (x[j] < min) min = x[j];
+      if (x[j] > max) max = x[j];
+    }
+    const float d = (max - min) / float(kTop);
+    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    y[i].d = fp32_to_fp16(d);
+    y[i].m = fp32_to_fp16(min);
+    uint32_t qh = 0;
+    auto level = [&](float v) {
+      const float t = (v - min) * id + 0.5f;
+      if constexpr (kTop == 15) return std::min(15, int(int8_t(t)));
+      else return int(uint8_t(t));
+    };
+    for (int j = 0; j < kQK32 / 2; ++j) {
+      const int q0 = level(x[j]), q1 = level(x[j + 16]);
+      y[i].qs[j] = uint8_t((q0 & 0xF) | ((q1 & 0xF) << 4));
+      qh |= uint32_t((q0 >> 4) & 1) << j;
+      qh |= uint32_t((q1 >> 4) & 1) << (j + 16);
+    }
+    if constexpr (kTop == 31)
+      for (int b = 0; b < 4; ++b) y[i].qh[b] = uint8_t(qh >> (8 * b));
+  }
+}
+
+void q4_1_ref(const float* x, void* dst, int64_t n) { q_min_ref<BlockQ4_1, 15>(x, dst, n); }
+void q5_1_ref(const float* x, void* dst, int64_t n) { q_min_ref<BlockQ5_1, 31>(x, dst, n); }
+
 // Activations for Q8_0 weights, as ggml's x86 quantize_row_q8_0 (the SIMD one
 // llama.cpp runs here): d = amax/127 stored as f16, id = 127/amax (not 1/d), and
 // q = round-half-even(x*id). ggml's scalar reference instead uses 1/d and roundf;
@@ -89,6 +128,26 @@ void q8_0_act(const float* x, void* dst, int64_t n) {
     y[i].d = fp32_to_fp16(amax / 127.0f);
     const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
     for (int j = 0; j < kQK32; ++j) y[i].qs[j] = int8_t(kernels::round_even(x[j] * id));
+  }
+}
+
+// Activations for Q4_1 / Q5_1 weights, as ggml's x86 quantize_row_q8_1: Q8_0's
+// bytes, and s = d * sum(qs) as a half, with d = amax/127 the float before its
+// rounding to a half.
+void q8_1_act(const float* x, void* dst, int64_t n) {
+  BlockQ8_1* y = static_cast<BlockQ8_1*>(dst);
+  for (int64_t i = 0; i < n / kQK32; ++i, x += kQK32) {
+    float amax = 0.0f;
+    for (int j = 0; j < kQK32; ++j) amax = std::fmax(amax, std::fabs(x[j]));
+    const float d = amax / 127.0f;
+    y[i].d = fp32_to_fp16(d);
+    const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
+    int sum = 0;
+    for (int j = 0; j < kQK32; ++j) {
+      y[i].qs[j] = int8_t(kernels::round_even(x[j] * id));
+      sum += y[i].qs[j];
+    }
+    y[i].s = fp32_to_fp16(d * float(sum));
   }
 }
 

@@ -10,6 +10,8 @@ namespace quantizers {
 void q8_0_ref(const float* x, void* dst, int64_t n);   // d = amax/127, q = roundf(x/d)
 void q4_0_ref(const float* x, void* dst, int64_t n);
 void q5_0_ref(const float* x, void* dst, int64_t n);
+void q4_1_ref(const float* x, void* dst, int64_t n);
+void q5_1_ref(const float* x, void* dst, int64_t n);
 void q4_K_ref(const float* x, void* dst, int64_t n);
 void q5_K_ref(const float* x, void* dst, int64_t n);
 void q6_K_ref(const float* x, void* dst, int64_t n);
@@ -19,6 +21,7 @@ void iq4_nl_ref(const float* x, void* dst, int64_t n);
 // Activation quantizers, bit-exact with ggml's CPU backend on x86 (scalar flavour;
 // the AVX2 flavour in convert_avx2.cpp produces the same bytes).
 void q8_0_act(const float* x, void* dst, int64_t n);
+void q8_1_act(const float* x, void* dst, int64_t n);
 void q8_K_act(const float* x, void* dst, int64_t n);
 void f16_row(const float* x, void* dst, int64_t n);
 void bf16_row(const float* x, void* dst, int64_t n);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/fp16.h"
 #include "common/ggml_type.h"
 #include "cpu/cpu_features.h"
 #include "cpu/kernels.h"
@@ -58,6 +59,37 @@ inline std::vector<float> dequantized(GgmlType t, const void* q, int64_t n) {
   return y;
 }
 
+// What a dot kernel computes, exactly (double): the dequantized weight row w (type t)
+// times the dequantized activation row a (its vec_dot_type). Q4_1 / Q5_1 against Q8_1:
+// each block's offset m meets the activation block's s as stored (a half of d * sum(q),
+// as ggml stores it), so the reference is sum(q * d_w * a) + sum over blocks of m * s.
+// *mag: the sum of the magnitudes of the terms (for relative bounds).
+inline double reference_dot(GgmlType t, const uint8_t* w, const uint8_t* a, int64_t n, double* mag) {
+  const GgmlType at = tome::vec_dot_type(t);
+  const std::vector<float> af = dequantized(at, a, n);
+  std::vector<uint8_t> w_levels(w, w + tome::type_row_bytes(t, n));
+  double ref = 0;
+  *mag = 0;
+  if (at == GgmlType::Q8_1) {  // Q4_1 / Q5_1 blocks hold m at bytes 2..3, Q8_1 blocks s at 2..3
+    const size_t wb = tome::type_row_bytes(t, 32), ab = tome::type_row_bytes(at, 32);
+    for (int64_t b = 0; b < n / 32; ++b) {
+      uint16_t m, s;
+      std::memcpy(&m, w_levels.data() + size_t(b) * wb + 2, 2);
+      std::memcpy(&s, a + size_t(b) * ab + 2, 2);
+      std::memset(w_levels.data() + size_t(b) * wb + 2, 0, 2);
+      const double ms = double(tome::fp16_to_fp32(m)) * tome::fp16_to_fp32(s);
+      ref += ms;
+      *mag += std::fabs(ms);
+    }
+  }
+  const std::vector<float> wf = dequantized(t, w_levels.data(), n);
+  for (int64_t i = 0; i < n; ++i) {
+    ref += double(wf[size_t(i)]) * af[size_t(i)];
+    *mag += std::fabs(double(wf[size_t(i)]) * af[size_t(i)]);
+  }
+  return ref;
+}
+
 inline bool have_avx2() {
   const tome::CpuFeatures& f = tome::cpu_features();
   return f.avx2 && f.fma && f.f16c;
@@ -68,7 +100,7 @@ inline uint32_t bits(float f) { uint32_t u; std::memcpy(&u, &f, 4); return u; }
 // Weight types with dot kernels, and lengths to try for each.
 inline std::vector<GgmlType> dot_types() {
   return {GgmlType::F32, GgmlType::F16, GgmlType::BF16, GgmlType::Q8_0, GgmlType::Q4_0,
-          GgmlType::Q5_0, GgmlType::IQ4_NL, GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K};
+          GgmlType::Q5_0, GgmlType::Q4_1, GgmlType::Q5_1, GgmlType::IQ4_NL, GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K};
 }
 inline std::vector<int64_t> lengths_for(GgmlType t) {
   const int64_t bs = tome::type_block_size(t);

@@ -172,13 +172,14 @@ std::vector<uint8_t> random_blocks(GgmlType t, int64_t n, uint32_t seed) {
       if (t == GgmlType::Q6_K) half_at(off + 208);
       else if (t == GgmlType::Q3_K) half_at(off + 108);
       else half_at(off);
-      if (t == GgmlType::Q4_K || t == GgmlType::Q5_K) half_at(off + 2);
+      if (t == GgmlType::Q4_K || t == GgmlType::Q5_K || t == GgmlType::Q4_1 || t == GgmlType::Q5_1) half_at(off + 2);
     }
   }
   return b;
 }
 
-const GgmlType kWeightTypes[] = {GgmlType::F16,  GgmlType::BF16, GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::IQ4_NL,
+const GgmlType kWeightTypes[] = {GgmlType::F16,  GgmlType::BF16, GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q5_0,
+                                 GgmlType::Q4_1, GgmlType::Q5_1, GgmlType::IQ4_NL,
                                  GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K};
 
 void check_dequantize(const Ggml& g) {
@@ -208,8 +209,8 @@ double rel_rms_error(GgmlType t, const std::vector<float>& x, const void* q) {
 }
 
 void check_quantize(const Ggml& g) {
-  for (GgmlType t : {GgmlType::F16, GgmlType::BF16, GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::IQ4_NL, GgmlType::Q3_K,
-                     GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K}) {
+  for (GgmlType t : {GgmlType::F16, GgmlType::BF16, GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q4_1,
+                     GgmlType::Q5_1, GgmlType::IQ4_NL, GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K}) {
     const int64_t n = 4096;
     for (uint32_t seed = 1; seed <= 6; ++seed) {
       // N(0,1), N(0,0.02), all positive, zero and constant blocks, large values
@@ -237,7 +238,7 @@ void check_quantize(const Ggml& g) {
 }
 
 void check_activations(const Ggml& g) {
-  for (GgmlType at : {GgmlType::F16, GgmlType::BF16, GgmlType::Q8_0, GgmlType::Q8_K}) {
+  for (GgmlType at : {GgmlType::F16, GgmlType::BF16, GgmlType::Q8_0, GgmlType::Q8_1, GgmlType::Q8_K}) {
     for (bool simd : {false, true}) {
       tome::set_force_scalar(!simd);
       for (uint32_t seed = 1; seed <= 6; ++seed) {
@@ -259,8 +260,8 @@ void check_activations(const Ggml& g) {
 // ggml's repacked gemv instead (what llama.cpp runs for it), so its vec_dot differs.
 bool dot_exact_expected(GgmlType t, const std::string& variant) {
   (void)variant;
-  return t == GgmlType::Q8_0 || t == GgmlType::Q4_0 || t == GgmlType::Q5_0 || t == GgmlType::Q3_K || t == GgmlType::Q5_K ||
-         t == GgmlType::Q6_K;
+  return t == GgmlType::Q8_0 || t == GgmlType::Q4_0 || t == GgmlType::Q5_0 || t == GgmlType::Q4_1 ||
+         t == GgmlType::Q5_1 || t == GgmlType::Q3_K || t == GgmlType::Q5_K || t == GgmlType::Q6_K;
 }
 
 void check_vec_dot(const Ggml& g) {
@@ -276,9 +277,8 @@ void check_vec_dot(const Ggml& g) {
         float want = 0;
         g.cpu_traits(int(t))->vec_dot(int(n), &want, 0, w.data(), 0, a.data(), 0, 1);
         const float got = tome::vec_dot(t, w.data(), a.data(), n);
-        const std::vector<float> wf = dequantized(t, w.data(), n), af = dequantized(at, a.data(), n);
-        double mag = 0;
-        for (int64_t i = 0; i < n; ++i) mag += std::fabs(double(wf[size_t(i)]) * af[size_t(i)]);
+        double mag;
+        reference_dot(t, w.data(), a.data(), n, &mag);
         ++total;
         exact += bits(got) == bits(want);
         worst = std::max(worst, std::fabs(double(got) - want) / mag);
@@ -328,13 +328,13 @@ std::vector<float> ggml_matmul(const Ggml& g, GgmlType t, const std::vector<uint
 }
 
 // Where tome follows llama.cpp's mul_mat bit for bit (see cpu/kernels.h): Q8_0,
-// Q5_0, Q3_K, Q5_K, Q6_K always; Q4_0 in a plain buffer (vec_dot / llamafile sgemm); Q4_0,
+// Q5_0, Q4_1, Q5_1, Q3_K, Q5_K, Q6_K always; Q4_0 in a plain buffer (vec_dot / llamafile sgemm); Q4_0,
 // IQ4_NL and Q4_K in the repack buffer (gemv for decode and the n % 4 tail tokens,
 // gemm for groups of 4), which tome follows wherever llama.cpp would repack.
 bool matmul_exact_expected(GgmlType t, bool repack, int64_t n_tokens) {
   (void)n_tokens;
-  if (t == GgmlType::Q8_0 || t == GgmlType::Q5_0 || t == GgmlType::Q3_K || t == GgmlType::Q5_K ||
-      t == GgmlType::Q6_K)
+  if (t == GgmlType::Q8_0 || t == GgmlType::Q5_0 || t == GgmlType::Q4_1 || t == GgmlType::Q5_1 ||
+      t == GgmlType::Q3_K || t == GgmlType::Q5_K || t == GgmlType::Q6_K)
     return true;
   if (t == GgmlType::Q4_0) return true;
   if (t == GgmlType::IQ4_NL || t == GgmlType::Q4_K) return repack;
@@ -347,7 +347,7 @@ void check_matmul(const Ggml& g) {
   if (!g.have_graph) SKIP("ggml graph API not found");
   tome::ThreadPool pool(2);
   for (GgmlType t : {GgmlType::F32, GgmlType::F16, GgmlType::BF16, GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q5_0,
-                     GgmlType::IQ4_NL, GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K}) {
+                     GgmlType::Q4_1, GgmlType::Q5_1, GgmlType::IQ4_NL, GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K}) {
     const int64_t cols = tome::type_block_size(t) == 256 ? 512 : 256;
     // ggml repacks only these types on x86 (and crashes in set_tensor for others)
     const bool repackable = t == GgmlType::Q4_0 || t == GgmlType::IQ4_NL || t == GgmlType::Q4_K;

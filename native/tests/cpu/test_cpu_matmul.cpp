@@ -117,14 +117,9 @@ TEST(matmul_close_to_double_reference) {
     for (int64_t tk = 0; tk < n_tokens; ++tk) {
       const std::vector<float> xs(x.begin() + tk * cols, x.begin() + (tk + 1) * cols);
       const std::vector<uint8_t> a = activation(at, xs);
-      const std::vector<float> af = dequantized(at, a.data(), cols);
       for (int64_t r = 0; r < rows; ++r) {
-        const std::vector<float> wf = dequantized(t, p.w.data() + size_t(r) * p.W.row_bytes, cols);
-        double ref = 0, mag = 0;
-        for (int64_t i = 0; i < cols; ++i) {
-          ref += double(wf[size_t(i)]) * af[size_t(i)];
-          mag += std::fabs(double(wf[size_t(i)]) * af[size_t(i)]);
-        }
+        double mag;
+        const double ref = reference_dot(t, p.w.data() + size_t(r) * p.W.row_bytes, a.data(), cols, &mag);
         CHECK_NEAR(y[size_t(tk * rows + r)], ref, 1e-5 * mag);
       }
     }

@@ -14,16 +14,12 @@ namespace {
 
 struct Rows {
   std::vector<uint8_t> w, a;  // weight row, activation row (vec_dot_type)
-  std::vector<float> wf, af;  // their dequantized values
 };
 
 Rows make_rows(GgmlType t, int64_t n, uint32_t seed) {
   Rows r;
-  const GgmlType at = tome::vec_dot_type(t);
   r.w = quantized(t, random_row(n, seed * 2 + 1, 0.05f));
-  r.a = activation(at, random_row(n, seed * 2 + 2, 1.0f));
-  r.wf = dequantized(t, r.w.data(), n);
-  r.af = dequantized(at, r.a.data(), n);
+  r.a = activation(tome::vec_dot_type(t), random_row(n, seed * 2 + 2, 1.0f));
   return r;
 }
 
@@ -44,11 +40,8 @@ TEST(scalar_dot_matches_dequantized_reference) {
     for (int64_t n : lengths_for(t)) {
       for (uint32_t seed = 1; seed <= 4; ++seed) {
         const Rows r = make_rows(t, n, seed);
-        double ref = 0, mag = 0;
-        for (int64_t i = 0; i < n; ++i) {
-          ref += double(r.wf[size_t(i)]) * r.af[size_t(i)];
-          mag += std::fabs(double(r.wf[size_t(i)]) * r.af[size_t(i)]);
-        }
+        double mag;
+        const double ref = reference_dot(t, r.w.data(), r.a.data(), n, &mag);
         const double got = scalar_dot(t, r, n);
         const double tol = 2e-6 * mag * std::sqrt(double(n) / 32.0 + 1.0) + 1e-30;
         if (!(std::fabs(got - ref) <= tol))
@@ -85,7 +78,7 @@ TEST(avx2_dot_bit_exact_with_scalar) {
   }
 }
 
-// Weight levels at the extremes (Q8_0 -128..127 from raw bytes, 4-bit 0 and 15,
+// Weight levels at the extremes (Q8_0 -128..127 from raw bytes, 4-bit 0 and 15, Q5_1 0 and 31,
 // Q6_K 0 and 63 with scale -128) with activations at +-127 stress the SIMD
 // sign/saturation tricks.
 TEST(avx2_dot_extreme_values) {
@@ -104,7 +97,10 @@ TEST(avx2_dot_extreme_values) {
         if (t == GgmlType::Q6_K) { w[off + 208] = 0x00; w[off + 209] = 0x3c; }
         else if (t == GgmlType::Q3_K) { w[off + 108] = 0x00; w[off + 109] = 0x3c; }
         else { w[off] = 0x00; w[off + 1] = 0x3c; }
-        if (t == GgmlType::Q4_K || t == GgmlType::Q5_K) { w[off + 2] = 0x00; w[off + 3] = 0x38; }
+        if (t == GgmlType::Q4_K || t == GgmlType::Q5_K || t == GgmlType::Q4_1 || t == GgmlType::Q5_1) {
+          w[off + 2] = 0x00;  // dmin or m: 0.5
+          w[off + 3] = 0x38;
+        }
       }
       std::vector<float> x(static_cast<size_t>(n));
       for (int64_t i = 0; i < n; ++i) x[size_t(i)] = (rng() % 2 ? 1.0f : -1.0f) * (i % 3 ? 1.0f : 0.5f);
@@ -116,12 +112,8 @@ TEST(avx2_dot_extreme_values) {
                                           std::to_string(v) + " vs " + std::to_string(s));
       }
       // and against the dequantized reference
-      const std::vector<float> wf = dequantized(t, w.data(), n), af = dequantized(tome::vec_dot_type(t), a.data(), n);
-      double ref = 0, mag = 0;
-      for (int64_t i = 0; i < n; ++i) {
-        ref += double(wf[size_t(i)]) * af[size_t(i)];
-        mag += std::fabs(double(wf[size_t(i)]) * af[size_t(i)]);
-      }
+      double mag;
+      const double ref = reference_dot(t, w.data(), a.data(), n, &mag);
       CHECK_NEAR(s, ref, 1e-5 * mag + 1e-30);
     }
   }

@@ -129,10 +129,10 @@ describe("architectures", () => {
     }
   });
 
-  it.skipIf(!hasData)("writes rows that are not whole K-quant super-blocks as llama.cpp's quantizer does: Q4_K as Q5_0, Q5_K as Q5_1", async () => {
+  it.skipIf(!hasData)("writes rows that are not whole 256-element super-blocks as llama.cpp's quantizer does: Q4_K as Q5_0, Q5_K as Q5_1, IQ4_XS as IQ4_NL", async () => {
     // SmolLM's 576-wide rows (Gemma 3 1B's 1152, Qwen2.5 0.5B's 896): a Q4_K_M file holds
     // Q5_0 matrices, a Q5_K_M file Q5_1 ones, which load
-    for (const [type, fallback, whole] of [["q4_k", "Q5_0", "Q4_K"], ["q5_k", "Q5_1", "Q5_K"]] as const) {
+    for (const [type, fallback, whole] of [["q4_k", "Q5_0", "Q4_K"], ["q5_k", "Q5_1", "Q5_K"], ["iq4_xs", "IQ4_NL", "IQ4_XS"]] as const) {
       const file = await syntheticModel("llama", "smol", type, dir);
       const types = Object.fromEntries(loadAddon().inspectGguf(file).tensors.map((t) => [t.name, t.type]));
       expect(types["blk.0.attn_q.weight"]).toBe(fallback);

@@ -27,6 +27,8 @@ TOME_AVX2_DOT(dot_q4_K_avx2);
 TOME_AVX2_DOT(dot_q5_K_avx2);
 TOME_AVX2_DOT(dot_q6_K_avx2);
 TOME_AVX2_DOT(dot_q3_K_avx2);
+TOME_AVX2_DOT(dot_iq4_xs_avx2);
+TOME_AVX2_DOT(dot_iq4_xs_panel_avx2);
 TOME_AVX2_DOT(dot_q4_0_repack_avx2);
 TOME_AVX2_DOT(dot_iq4_nl_repack_avx2);
 TOME_AVX2_DOT(dot_q4_K_gemm_avx2);
@@ -42,6 +44,7 @@ TOME_AVX2_DOT(dot_q4_0_repack_vnni);
 TOME_AVX2_DOT(dot_iq4_nl_repack_vnni);
 TOME_AVX2_DOT(dot_q4_K_vnni);
 TOME_AVX2_DOT(dot_q4_K_gemm_vnni);
+TOME_AVX2_DOT(dot_iq4_xs_panel_vnni);  // dot_iq4xs_vnni.cpp
 #undef TOME_AVX2_DOT
 
 void convert_f16_avx2(const float* src, void* dst, int64_t n);

@@ -72,6 +72,21 @@ void dequant_q8_1(const BlockQ8_1* x, float* y, int64_t nb) {
   }
 }
 
+// IQ4_XS: dl = d * (scale - 32) per 32 elements, value dl * level (ggml's order).
+void dequant_iq4_xs(const BlockIQ4_XS* x, float* y, int64_t nb) {
+  for (int64_t i = 0; i < nb; ++i) {
+    const float d = fp16_to_fp32(x[i].d);
+    for (int s = 0; s < 8; ++s, y += kQK32) {
+      const float dl = d * float(iq4_xs_scale(x[i], s));
+      const uint8_t* qs = x[i].qs + 16 * s;
+      for (int j = 0; j < 16; ++j) {
+        y[j] = dl * float(kIq4nlValues[qs[j] & 0x0F]);
+        y[j + 16] = dl * float(kIq4nlValues[qs[j] >> 4]);
+      }
+    }
+  }
+}
+
 // Q4_K: 4 chunks of 64 elements; chunk c uses qs[32c..32c+31]: low nibbles are
 // sub-block 2c, high nibbles sub-block 2c+1. value = d*sc*q - dmin*m.
 void dequant_q4_K(const BlockQ4_K* x, float* y, int64_t nb) {
@@ -183,6 +198,7 @@ void dequantize_row(GgmlType type, const void* src, float* dst, int64_t n) {
     case GgmlType::Q8_1: return dequant_q8_1(static_cast<const BlockQ8_1*>(src), dst, n / kQK32);
     case GgmlType::Q4_0: return dequant_q4_0(static_cast<const BlockQ4_0*>(src), dst, n / kQK32);
     case GgmlType::IQ4_NL: return dequant_iq4_nl(static_cast<const BlockIQ4_NL*>(src), dst, n / kQK32);
+    case GgmlType::IQ4_XS: return dequant_iq4_xs(static_cast<const BlockIQ4_XS*>(src), dst, n / kQKK);
     case GgmlType::Q3_K: return dequant_q3_K(static_cast<const BlockQ3_K*>(src), dst, n / kQKK);
     case GgmlType::Q4_K: return dequant_q4_K(static_cast<const BlockQ4_K*>(src), dst, n / kQKK);
     case GgmlType::Q5_K: return dequant_q5_K(static_cast<const BlockQ5_K*>(src), dst, n / kQKK);

@@ -1,4 +1,4 @@
-// Scalar dot products of the K-quants (Q3_K, Q4_K, Q5_K, Q6_K) with Q8_K activations,
+// Scalar dot products of the K-quants (Q3_K, Q4_K, Q5_K, Q6_K) and IQ4_XS with Q8_K activations,
 // in the canonical order of kernels.h, written out plainly: the unsigned levels q
 // times q8 in exact integers (scale * sum(q * q8) per sub-block, min * bsums for
 // the offsets), then the few float steps per super-block.
@@ -173,6 +173,45 @@ float dot_q3_K(const BlockQ3_K* x, const BlockQ8_K* a, int64_t nb) {
   return hsum8(acc);
 }
 
+// IQ4_XS: levels kIq4nlValues[nibble] (signed), scale - 32 per 32-element vector.
+// The 8 lanes of ggml's AVX2 vec_dot: lane l = sum over vectors of scale * (q*q8 over
+// elements 4l..4l+3).
+void lanes_iq4_xs(const BlockIQ4_XS& b, const BlockQ8_K& a, int lanes[8]) {
+  int8_t q[256];
+  for (int s = 0; s < 8; ++s)
+    for (int j = 0; j < 16; ++j) {
+      q[32 * s + j] = kIq4nlValues[b.qs[16 * s + j] & 0xF];
+      q[32 * s + j + 16] = kIq4nlValues[b.qs[16 * s + j] >> 4];
+    }
+  lane_sums(q, a.qs, [&](int v, int) { return iq4_xs_scale(b, v); }, lanes);
+}
+
+// IQ4_XS, ggml's AVX2 vec_dot order: acc_l = fma(dw*da, lane_l, acc_l); hsum8(acc).
+float dot_iq4_xs(const BlockIQ4_XS* x, const BlockQ8_K* a, int64_t nb) {
+  float acc[8] = {};
+  int lanes[8];
+  for (int64_t i = 0; i < nb; ++i) {
+    lanes_iq4_xs(x[i], a[i], lanes);
+    const float d = fp16_to_fp32(x[i].d) * a[i].d;
+    for (int l = 0; l < 8; ++l) acc[l] = fmaf_exact(d, float(lanes[l]), acc[l]);
+  }
+  return hsum8(acc);
+}
+
+// IQ4_XS, llama.cpp's IQ panel order (its mul_mat of 8 tokens or more): per
+// super-block one exact sum of the lanes; acc = fma(float(sum), dw*da, acc).
+float dot_iq4_xs_panel(const BlockIQ4_XS* x, const BlockQ8_K* a, int64_t nb) {
+  float acc = 0.0f;
+  int lanes[8];
+  for (int64_t i = 0; i < nb; ++i) {
+    lanes_iq4_xs(x[i], a[i], lanes);
+    int isum = 0;
+    for (int l = 0; l < 8; ++l) isum += lanes[l];
+    acc = fmaf_exact(float(isum), fp16_to_fp32(x[i].d) * a[i].d, acc);
+  }
+  return acc;
+}
+
 template <class Block, float (*Dot)(const Block*, const BlockQ8_K*, int64_t)>
 void dot_tile(const DotTile& t) {
   for (int k = 0; k < t.n_act; ++k)
@@ -189,6 +228,8 @@ void dot_q4_K_scalar(const DotTile& t) { dot_tile<BlockQ4_K, dot_q4_K>(t); }
 void dot_q4_K_gemm_scalar(const DotTile& t) { dot_tile<BlockQ4_K, dot_q4_K_gemm>(t); }
 void dot_q5_K_scalar(const DotTile& t) { dot_tile<BlockQ5_K, dot_q5_K>(t); }
 void dot_q6_K_scalar(const DotTile& t) { dot_tile<BlockQ6_K, dot_q6_K>(t); }
+void dot_iq4_xs_scalar(const DotTile& t) { dot_tile<BlockIQ4_XS, dot_iq4_xs>(t); }
+void dot_iq4_xs_panel_scalar(const DotTile& t) { dot_tile<BlockIQ4_XS, dot_iq4_xs_panel>(t); }
 
 }  // namespace kernels
 }  // namespace tome

@@ -30,6 +30,7 @@ DotFn scalar_dot(GgmlType wtype) {
     case GgmlType::Q5_K: return dot_q5_K_scalar;
     case GgmlType::Q6_K: return dot_q6_K_scalar;
     case GgmlType::Q3_K: return dot_q3_K_scalar;
+    case GgmlType::IQ4_XS: return dot_iq4_xs_scalar;
     default: return nullptr;
   }
 }
@@ -62,6 +63,7 @@ DotFn avx2_dot(GgmlType wtype) {
     case GgmlType::Q5_K: return dot_q5_K_avx2;
     case GgmlType::Q6_K: return dot_q6_K_avx2;
     case GgmlType::Q3_K: return dot_q3_K_avx2;
+    case GgmlType::IQ4_XS: return dot_iq4_xs_avx2;
     default: return nullptr;
   }
 #else
@@ -117,6 +119,20 @@ DotFn select_dot_repack(GgmlType wtype, bool gemm) {
     if (DotFn f = avx2_dot_repack(wtype, gemm)) return f;
   }
   return scalar_dot_repack(wtype, gemm);
+}
+
+bool llama_iq_panel(GgmlType wtype, int64_t rows, int64_t n_tokens) {
+  if (wtype != GgmlType::IQ4_XS || rows % 8 != 0 || n_tokens < 8) return false;
+  const CpuFeatures& f = cpu_features();
+  return f.avx2 && f.fma && f.f16c;
+}
+
+DotFn select_dot_panel(GgmlType wtype) {
+  if (wtype != GgmlType::IQ4_XS) return nullptr;
+#ifdef TOME_HAVE_AVX2_KERNELS
+  if (simd_enabled()) return cpu_features().avx512vnni ? dot_iq4_xs_panel_vnni : dot_iq4_xs_panel_avx2;
+#endif
+  return dot_iq4_xs_panel_scalar;
 }
 
 bool llama_repacks(GgmlType wtype, int64_t rows) {

@@ -41,6 +41,10 @@
 //   Q3_K x Q8_K:   lanes as Q6_K's with signed levels -4..3 and no offset;
 //                  acc[l] = fma(da*dw, lane, acc[l]); hsum8(acc). (ggml's AVX2 vec_dot;
 //                  llama.cpp does not repack Q3_K on x86.)
+//   IQ4_XS x Q8_K: lanes as Q3_K's, levels kIq4nlValues, one scale per 32 elements;
+//                  acc[l] = fma(dw*da, lane, acc[l]); hsum8(acc) (ggml's AVX2 vec_dot).
+//                  Its IQ panel (llama_iq_panel): acc = fma(float(sum of the lanes),
+//                  dw*da, acc), one chain per output.
 //   Q6_K x Q8_K:   lanes as Q5_K (scale per 16 elements: lanes 0-3 and 4-7 of a
 //                  vector differ), each minus 32*(sc*bsum) of groups 2l and 2l+1;
 //                  acc[l] = fma(da*dw, lane, acc[l]); hsum8(acc). (ggml's AVX2 vec_dot.)
@@ -117,6 +121,15 @@ DotFn scalar_dot_repack(GgmlType wtype, bool gemm);
 DotFn avx2_dot_repack(GgmlType wtype, bool gemm);
 DotFn vnni_dot_repack(GgmlType wtype, bool gemm);
 DotFn select_dot_repack(GgmlType wtype, bool gemm);
+
+// llama.cpp's "IQ panel" (ggml-cpu/iqp.cpp): on an AVX2 CPU a mul_mat (or one
+// expert's part of a mul_mat_id) of IQ4_XS weights with rows % 8 == 0 and 8 tokens
+// or more decodes 8 rows at a time and sums each super-block exactly before one
+// fma per super-block and output; fewer tokens take ggml's vec_dot. True when that
+// happens here (CPU only, as llama_repacks).
+bool llama_iq_panel(GgmlType wtype, int64_t rows, int64_t n_tokens);
+// The kernel in the panel's order (nullptr for other types), flavour in force.
+DotFn select_dot_panel(GgmlType wtype);
 
 // Round to nearest, ties to even: ggml's nearest_int (for |v| < 2^22) and what
 // _mm256_cvtps_epi32 does under the default MXCSR. static: see above.

@@ -112,11 +112,16 @@ void matmul_multi(const MatmulTarget* targets, int count, const float* x, int64_
     // Where llama.cpp would repack W, its gemm order for full tiles of 4 tokens
     // (the tiles start at multiples of 4, like its gemm groups; mul_mat_id has
     // none) and its gemv order for the others; else ggml's vec_dot order (kernels.h).
+    // Where it would run its IQ panel (IQ4_XS, 8 tokens or more), the panel's order for
+    // every token.
     const bool repack = kernels::llama_repacks(W->type, W->rows);
+    const bool panel = kernels::llama_iq_panel(W->type, W->rows, n_tokens);
     Part& p = parts[i];
     p.W = W;
     p.y = targets[i].y;
-    p.dot = repack ? kernels::select_dot_repack(W->type, false) : kernels::select_dot(W->type);
+    p.dot = panel    ? kernels::select_dot_panel(W->type)
+            : repack ? kernels::select_dot_repack(W->type, false)
+                     : kernels::select_dot(W->type);
     p.dot_gemm = repack && targets[i].order == MatmulOrder::kMulMat ? kernels::select_dot_repack(W->type, true) : p.dot;
     if (!p.dot || !p.dot_gemm || !kernels::select_convert(act_types[i]))
       throw Error("UNSUPPORTED_TYPE", std::string("matmul: no kernel for ") + ggml_type_name(uint32_t(W->type)));

@@ -14,6 +14,10 @@
 //   Q4_K    256    144    d, dmin; scales[12] (8 x 6-bit scale, 8 x 6-bit min); qs[128]
 //   Q5_K    256    176    d, dmin; scales[12]; qh[32] (5th bits); qs[128]
 //   Q6_K    256    210    ql[128] (low 4 bits); qh[64] (high 2 bits); scales[16] int8; d
+//   IQ4_XS  256    136    d; scales_h (2 high bits of each 6-bit scale); scales_l[4]
+//                         (low 4 bits, sub-block 2i in the low nibble of byte i);
+//                         qs[128]: sub-block s (32 elements) in qs[16s..16s+15] as
+//                         IQ4_NL; value = d * (scale - 32) * kIq4nlValues[nibble]
 //   Q8_K    256    292    float d; qs[256] int8; bsums[16] (sums of each 16 qs)
 // (d, dmin are IEEE halves stored as uint16_t.) Q8_K exists only as the activation
 // partner of the K-quants and Q8_1 of Q4_1 and Q5_1 (its s serves their m); neither
@@ -87,6 +91,12 @@ struct BlockQ6_K {
   int8_t scales[kQKK / 16];
   uint16_t d;
 };
+struct BlockIQ4_XS {
+  uint16_t d;
+  uint16_t scales_h;
+  uint8_t scales_l[kQKK / 64];
+  uint8_t qs[kQKK / 2];
+};
 struct BlockQ8_K {
   float d;
   int8_t qs[kQKK];
@@ -105,6 +115,7 @@ static_assert(sizeof(BlockQ4_K) == 144, "Q4_K block");
 static_assert(sizeof(BlockQ5_K) == 176, "Q5_K block");
 static_assert(sizeof(BlockQ6_K) == 210, "Q6_K block");
 static_assert(sizeof(BlockQ8_K) == 292, "Q8_K block");
+static_assert(sizeof(BlockIQ4_XS) == 136, "IQ4_XS block");
 static_assert(alignof(BlockQ4_0) == 2 && alignof(BlockQ8_0) == 2 && alignof(BlockQ6_K) == 2,
               "half-aligned blocks: rows of them may start at any even address");
 
@@ -144,6 +155,13 @@ inline int q5_unsigned_level(const Block& b, int j) {
   const int nibble = j < 16 ? b.qs[j] & 0xF : b.qs[j - 16] >> 4;
   const int bit = (b.qh[j / 8] >> (j % 8)) & 1;
   return nibble + 16 * bit;
+}
+
+// IQ4_XS's scale of 32-element sub-block s (0..7), minus 32 (-32..31).
+inline int iq4_xs_scale(const BlockIQ4_XS& b, int s) {
+  const int lo = (b.scales_l[s / 2] >> (4 * (s % 2))) & 0xF;
+  const int hi = (b.scales_h >> (2 * s)) & 3;
+  return (lo | (hi << 4)) - 32;
 }
 
 // Q5_0's level of element j (-16..15).

@@ -17,6 +17,7 @@ void q5_K_ref(const float* x, void* dst, int64_t n);
 void q6_K_ref(const float* x, void* dst, int64_t n);
 void q3_K_ref(const float* x, void* dst, int64_t n);
 void iq4_nl_ref(const float* x, void* dst, int64_t n);
+void iq4_xs_ref(const float* x, void* dst, int64_t n);
 
 // Activation quantizers, bit-exact with ggml's CPU backend on x86 (scalar flavour;
 // the AVX2 flavour in convert_avx2.cpp produces the same bytes).

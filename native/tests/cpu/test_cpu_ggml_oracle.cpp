@@ -179,7 +179,7 @@ std::vector<uint8_t> random_blocks(GgmlType t, int64_t n, uint32_t seed) {
 }
 
 const GgmlType kWeightTypes[] = {GgmlType::F16,  GgmlType::BF16, GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q5_0,
-                                 GgmlType::Q4_1, GgmlType::Q5_1, GgmlType::IQ4_NL,
+                                 GgmlType::Q4_1, GgmlType::Q5_1, GgmlType::IQ4_NL, GgmlType::IQ4_XS,
                                  GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K};
 
 void check_dequantize(const Ggml& g) {
@@ -210,7 +210,8 @@ double rel_rms_error(GgmlType t, const std::vector<float>& x, const void* q) {
 
 void check_quantize(const Ggml& g) {
   for (GgmlType t : {GgmlType::F16, GgmlType::BF16, GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q4_1,
-                     GgmlType::Q5_1, GgmlType::IQ4_NL, GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K}) {
+                     GgmlType::Q5_1, GgmlType::IQ4_NL, GgmlType::IQ4_XS, GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K,
+                     GgmlType::Q6_K}) {
     const int64_t n = 4096;
     for (uint32_t seed = 1; seed <= 6; ++seed) {
       // N(0,1), N(0,0.02), all positive, zero and constant blocks, large values
@@ -261,7 +262,8 @@ void check_activations(const Ggml& g) {
 bool dot_exact_expected(GgmlType t, const std::string& variant) {
   (void)variant;
   return t == GgmlType::Q8_0 || t == GgmlType::Q4_0 || t == GgmlType::Q5_0 || t == GgmlType::Q4_1 ||
-         t == GgmlType::Q5_1 || t == GgmlType::Q3_K || t == GgmlType::Q5_K || t == GgmlType::Q6_K;
+         t == GgmlType::Q5_1 || t == GgmlType::Q3_K || t == GgmlType::Q5_K || t == GgmlType::Q6_K ||
+         t == GgmlType::IQ4_XS;
 }
 
 void check_vec_dot(const Ggml& g) {
@@ -334,7 +336,7 @@ std::vector<float> ggml_matmul(const Ggml& g, GgmlType t, const std::vector<uint
 bool matmul_exact_expected(GgmlType t, bool repack, int64_t n_tokens) {
   (void)n_tokens;
   if (t == GgmlType::Q8_0 || t == GgmlType::Q5_0 || t == GgmlType::Q4_1 || t == GgmlType::Q5_1 ||
-      t == GgmlType::Q3_K || t == GgmlType::Q5_K || t == GgmlType::Q6_K)
+      t == GgmlType::Q3_K || t == GgmlType::Q5_K || t == GgmlType::Q6_K || t == GgmlType::IQ4_XS)
     return true;
   if (t == GgmlType::Q4_0) return true;
   if (t == GgmlType::IQ4_NL || t == GgmlType::Q4_K) return repack;
@@ -347,7 +349,8 @@ void check_matmul(const Ggml& g) {
   if (!g.have_graph) SKIP("ggml graph API not found");
   tome::ThreadPool pool(2);
   for (GgmlType t : {GgmlType::F32, GgmlType::F16, GgmlType::BF16, GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q5_0,
-                     GgmlType::Q4_1, GgmlType::Q5_1, GgmlType::IQ4_NL, GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K}) {
+                     GgmlType::Q4_1, GgmlType::Q5_1, GgmlType::IQ4_NL, GgmlType::IQ4_XS, GgmlType::Q3_K, GgmlType::Q4_K,
+                     GgmlType::Q5_K, GgmlType::Q6_K}) {
     const int64_t cols = tome::type_block_size(t) == 256 ? 512 : 256;
     // ggml repacks only these types on x86 (and crashes in set_tensor for others)
     const bool repackable = t == GgmlType::Q4_0 || t == GgmlType::IQ4_NL || t == GgmlType::Q4_K;
@@ -355,7 +358,9 @@ void check_matmul(const Ggml& g) {
       if (repack && !repackable) continue;
       // 60 rows: no repacking (llama.cpp leaves rows % 8 != 0 in the plain buffer,
       // and tome then follows the plain path); 64 rows: repacked in both engines.
-      const int64_t rows = repack ? 64 : 60;
+      // IQ4_XS: 64 rows too, whose 9-token products take llama.cpp's IQ panel.
+      for (const int64_t rows : {int64_t(60), int64_t(64)}) {
+      if ((rows == 64) != repack && !(t == GgmlType::IQ4_XS && rows == 64)) continue;
       std::vector<uint8_t> w;
       for (int64_t r = 0; r < rows; ++r) {
         const std::vector<uint8_t> q = quantized(t, random_row(cols, 500 + uint32_t(r), 0.05f));
@@ -363,7 +368,7 @@ void check_matmul(const Ggml& g) {
       }
       const size_t row_bytes = w.size() / size_t(rows);
       const tome::WeightMatrix W{t, rows, cols, w.data(), row_bytes};
-      for (int64_t n_tokens : {1, 4, 7}) {
+      for (int64_t n_tokens : {1, 4, 7, 9}) {
         const std::vector<float> x = random_row(n_tokens * cols, 900 + uint32_t(n_tokens));
         const std::vector<float> want = ggml_matmul(g, t, w, rows, cols, x, n_tokens, repack);
         std::vector<float> y(want.size());
@@ -387,13 +392,15 @@ void check_matmul(const Ggml& g) {
             worst = std::max(worst, std::fabs(double(y[o]) - want[o]) / mag);
           }
         }
-        const std::string what = tname(t) + (repack ? " repack" : " plain") + " tokens " + std::to_string(n_tokens);
+        const std::string what = tname(t) + (repack ? " repack" : " plain") + " rows " + std::to_string(rows) +
+                                 " tokens " + std::to_string(n_tokens);
         if (std::getenv("TOME_TEST_VERBOSE"))
           std::printf("  %-26s %3zu/%3zu bit-exact, worst diff %.2e of sum|w x|\n", what.c_str(), exact, y.size(),
                       worst);
         if (matmul_exact_expected(t, repack, n_tokens) && exact != y.size())
           TOME_FAIL(what + ": not bit-exact with ggml " + g.variant);
         if (!(worst <= 2e-6)) TOME_FAIL(what + ": too far from ggml " + g.variant);
+      }
       }
     }
   }

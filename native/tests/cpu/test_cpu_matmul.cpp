@@ -30,19 +30,22 @@ Problem make_problem(GgmlType t, int64_t rows, int64_t cols, uint32_t seed) {
 
 // y[t][r] = vec_dot(W row r, converted x row t), one call each; where llama.cpp
 // would repack W, one 1 x 1 call of its gemm-order kernel for tokens in a group of
-// 4 (t < n - n % 4) and of its gemv-order kernel for the rest.
+// 4 (t < n - n % 4) and of its gemv-order kernel for the rest; where it would run
+// its IQ panel (IQ4_XS, 8 tokens or more), of the panel-order kernel.
 std::vector<float> naive(const Problem& p, const std::vector<float>& x, int64_t n_tokens) {
   const GgmlType at = tome::vec_dot_type(p.type);
   std::vector<float> y(size_t(n_tokens * p.rows));
   std::vector<uint8_t> a(tome::type_row_bytes(at, p.cols));
   const bool repack = tome::kernels::llama_repacks(p.type, p.rows);
+  const bool panel = tome::kernels::llama_iq_panel(p.type, p.rows, n_tokens);
   for (int64_t t = 0; t < n_tokens; ++t) {
     tome::convert_activation_row(at, x.data() + t * p.cols, a.data(), p.cols);
-    const tome::kernels::DotFn f = tome::kernels::select_dot_repack(p.type, t < n_tokens - n_tokens % 4);
+    const tome::kernels::DotFn f = panel ? tome::kernels::select_dot_panel(p.type)
+                                         : tome::kernels::select_dot_repack(p.type, t < n_tokens - n_tokens % 4);
     for (int64_t r = 0; r < p.rows; ++r) {
       const uint8_t* w = p.w.data() + size_t(r) * p.W.row_bytes;
       float& out = y[size_t(t * p.rows + r)];
-      if (repack) f(tome::kernels::DotTile{w, p.W.row_bytes, 1, a.data(), a.size(), 1, p.cols, &out, 1});
+      if (repack || panel) f(tome::kernels::DotTile{w, p.W.row_bytes, 1, a.data(), a.size(), 1, p.cols, &out, 1});
       else out = tome::vec_dot(p.type, w, a.data(), p.cols);
     }
   }
@@ -55,7 +58,7 @@ TEST(matmul_equals_naive_for_all_threads_tokens_types) {
   struct Shape { int64_t rows, cols; };
   // small shapes run inline; the larger ones cross the parallel threshold
   const Shape shapes32[] = {{5, 32}, {40, 96}, {300, 512}};  // 40: repacked by llama.cpp
-  const Shape shapes256[] = {{3, 256}, {24, 512}, {150, 1024}};  // 24: repacked
+  const Shape shapes256[] = {{3, 256}, {24, 512}, {150, 1024}};  // 24: repacked (IQ4_XS: its panel from 8 tokens)
   const Shape shapes1[] = {{5, 33}, {13, 70}, {260, 300}};
   tome::ThreadPool pools[3] = {tome::ThreadPool(1), tome::ThreadPool(2), tome::ThreadPool(3)};
   for (bool force_scalar : {false, true}) {

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "cpu/avx2_entry.h"
+#include "cpu/quant_blocks.h"
 #include "cpu_test_util.h"
 #include "test_harness.h"
 
@@ -230,6 +232,59 @@ TEST(public_vec_dot_and_force_scalar) {
     CHECK_EQ(bits(forced), bits(s));
     CHECK_EQ(bits(dflt), bits(s));
   }
+}
+
+// IQ4_XS in llama.cpp's IQ panel order: the AVX2 kernel and the AVX512-VNNI one (tiles of
+// 4 tokens: sub-blocks in the lanes, biased levels) give, for every tile shape, the
+// scalar kernel's 1 x 1 results, on random rows and on extreme ones (levels -127 and
+// 113, scales -32 and 31, activations at +-127: the largest integer sums).
+TEST(iq4_xs_panel_dots_bit_exact_with_scalar) {
+#ifdef TOME_HAVE_AVX2_KERNELS
+  if (!have_avx2()) SKIP("no AVX2/FMA/F16C on this CPU");
+  const GgmlType t = GgmlType::IQ4_XS;
+  const int64_t n = 2304;  // 9 super-blocks
+  const size_t w_stride = tome::type_row_bytes(t, n) + 24, a_stride = tome::type_row_bytes(GgmlType::Q8_K, n) + 40;
+  for (int extreme = 0; extreme < 2; ++extreme) {
+    std::vector<uint8_t> ws(w_stride * k::kMaxWeightRows), acts(a_stride * k::kMaxActRows);
+    std::mt19937 rng(11 + uint32_t(extreme));
+    for (int r = 0; r < k::kMaxWeightRows; ++r) {
+      std::vector<uint8_t> w = quantized(t, random_row(n, 40 + uint32_t(r), 0.05f));
+      if (extreme)  // scales and nibbles all 0 or all 1 bits, d kept
+        for (size_t off = 0; off < w.size(); off += sizeof(tome::BlockIQ4_XS))
+          for (size_t b = 2; b < sizeof(tome::BlockIQ4_XS); ++b) w[off + b] = rng() % 2 ? 0xff : 0x00;
+      std::memcpy(ws.data() + size_t(r) * w_stride, w.data(), w.size());
+    }
+    for (int r = 0; r < k::kMaxActRows; ++r) {
+      std::vector<float> x = random_row(n, 300 + uint32_t(r));
+      if (extreme)
+        for (float& v : x) v = rng() % 2 ? 1.0f : -1.0f;
+      const std::vector<uint8_t> a = activation(GgmlType::Q8_K, x);
+      std::memcpy(acts.data() + size_t(r) * a_stride, a.data(), a.size());
+    }
+    tome::set_force_scalar(true);
+    const k::DotFn ref = k::select_dot_panel(t);
+    tome::set_force_scalar(false);
+    float single[k::kMaxActRows][k::kMaxWeightRows];
+    for (int a = 0; a < k::kMaxActRows; ++a)
+      for (int r = 0; r < k::kMaxWeightRows; ++r)
+        single[a][r] = one_dot(ref, ws.data() + size_t(r) * w_stride, acts.data() + size_t(a) * a_stride, n);
+    std::vector<std::pair<const char*, k::DotFn>> flavours{{"avx2", k::dot_iq4_xs_panel_avx2}};
+    if (tome::cpu_features().avx512vnni) flavours.push_back({"vnni", k::dot_iq4_xs_panel_vnni});
+    for (auto [name, f] : flavours)
+      for (int n_w = 1; n_w <= k::kMaxWeightRows; ++n_w)
+        for (int n_act = 1; n_act <= k::kMaxActRows; ++n_act) {
+          float out[k::kMaxActRows][7];
+          f(k::DotTile{ws.data(), w_stride, n_w, acts.data(), a_stride, n_act, n, &out[0][0], 7});
+          for (int a = 0; a < n_act; ++a)
+            for (int r = 0; r < n_w; ++r)
+              if (bits(out[a][r]) != bits(single[a][r]))
+                TOME_FAIL(std::string(name) + (extreme ? " extreme" : "") + " tile " + std::to_string(n_w) + "x" +
+                          std::to_string(n_act) + " at " + std::to_string(r) + "," + std::to_string(a));
+        }
+  }
+#else
+  SKIP("x86-64 only");
+#endif
 }
 
 TOME_TEST_MAIN()

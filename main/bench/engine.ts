@@ -3,7 +3,8 @@
 //   prefill_tok_s: tokens/s evaluating a prompt of ctx - n_decode tokens
 //   decode_tok_s:  tokens/s of n_decode single-token steps right after it
 // The full suite adds a mixture of experts: qwen3moe's a3b shape (12 layers of
-// Qwen3-30B-A3B's, 8 of 16 experts a token) at q4_k. --shape keeps some rows (a3b alone).
+// Qwen3-30B-A3B's, 8 of 16 experts a token) at q4_k. --shape keeps some rows (a3b alone),
+// --type sets the dense rows' weight types (iq4_xs, q2_k, ...).
 import * as os from "node:os";
 import { loadAddon, type SyntheticArch } from "../engine/native";
 import { openLlamaOracle } from "./llama-oracle";
@@ -59,10 +60,10 @@ async function runLlama(modelPath: string, prompt: number[], ctx: number, thread
   }
 }
 
-export async function benchEngine(o: { json: boolean; quick: boolean; threads?: number; shapes?: string[] }) {
+export async function benchEngine(o: { json: boolean; quick: boolean; threads?: number; shapes?: string[]; types?: string[] }) {
   const threads = o.threads ?? os.cpus().length;
   const dense = (o.quick ? ["smol"] : ["smol", "1b"]).flatMap((shape) =>
-    (o.quick ? ["q8_0"] : ["q8_0", "q4_k"]).map((type) => ({ arch: "llama" as SyntheticArch, shape, type, ctxs: o.quick ? [512] : [512, 4096] })),
+    (o.types ?? (o.quick ? ["q8_0"] : ["q8_0", "q4_k"])).map((type) => ({ arch: "llama" as SyntheticArch, shape, type, ctxs: o.quick ? [512] : [512, 4096] })),
   );
   const moe = o.quick ? [] : [{ arch: "qwen3moe" as SyntheticArch, shape: "a3b", type: "q4_k", ctxs: [512] }];
   const chosen = (r: { shape: string }) => !o.shapes || o.shapes.includes(r.shape);

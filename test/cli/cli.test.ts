@@ -130,6 +130,14 @@ describe("usage", () => {
       expect(r.stderr.split("\n")[0]).toMatch(/^tome bench: --threads must be/);
     }
   });
+  it("bench --type sets the engine suite's weight types, and is refused elsewhere or unknown", () => {
+    const other = tome(["bench", "index", "--quick", "--type", "q4_k"]);
+    expect(other.status).toBe(2);
+    expect(other.stderr.split("\n")[0]).toBe("tome bench: --type applies to the engine suite");
+    const unknown = tome(["bench", "engine", "--quick", "--type", "q4_k,q9_9"]);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr.split("\n")[0]).toMatch(/^tome bench: --type takes f32, f16, .*iq4_xs$/);
+  });
   it("cache: an unknown action is named once", () => {
     const r = tome(["cache", "frob"]);
     expect(r.status).toBe(2);

@@ -1,7 +1,8 @@
 // tome bench SUITE [--json] [--quick] [--shape S,..] [--ctx N,..] [--cases C,..]:
 // measurements, never pass/fail tests. --shape and --ctx narrow the decode
 // suite to some of its rows (one long run per shape and length, e.g. the 1b
-// shape alone), --shape the engine suite's too (a3b: its mixture of experts); --cases the store suite's (its layer-major prefills take as
+// shape alone), --shape the engine suite's too (a3b: its mixture of experts), --type
+// its dense rows' weight types; --cases the store suite's (its layer-major prefills take as
 // long as the token-major one each: a quarter of an hour at 32K tokens here).
 // Suites: engine (tome vs llama.cpp through node-llama-cpp), index (recall vs
 // keys scanned per index), decode (ms per token vs context per attention mode),
@@ -9,6 +10,7 @@
 // against its neighbours: accuracy and cost), store (KV store: prefill, reopen, RAM budget).
 import { optionalIntArg, parse, UsageError } from "../args";
 import { MAX_CTX, MAX_THREADS } from "../limits";
+import { TYPES } from "./make-model";
 import { benchAccuracy } from "../../bench/accuracy";
 import { benchDecode } from "../../bench/decode";
 import { benchEngine } from "../../bench/engine";
@@ -17,7 +19,7 @@ import { benchSettings } from "../../bench/settings";
 import { benchStore } from "../../bench/store";
 
 export const usage =
-  "tome bench engine|index|decode|accuracy|settings|store [--json] [--quick] [--threads N] [--shape smol,1b,a3b] [--ctx 4096,131072] [--cases prefill,layer-major,reopen,budget,short]";
+  "tome bench engine|index|decode|accuracy|settings|store [--json] [--quick] [--threads N] [--shape smol,1b,a3b] [--type q4_k,iq4_xs] [--ctx 4096,131072] [--cases prefill,layer-major,reopen,budget,short]";
 
 export const flags = `  SUITE                  engine (tome vs llama.cpp), index (recall vs keys scanned), decode (ms/token vs
                          context), accuracy (retrieval vs full), settings (each retrieval setting), store (KV store)
@@ -25,6 +27,7 @@ export const flags = `  SUITE                  engine (tome vs llama.cpp), index
   --quick                a shorter run
   --threads N            CPU threads, in [1, ${MAX_THREADS}] (one per core)
   --shape LIST           decode, engine: only these model shapes (smol, 1b; engine also a3b, a mixture of experts)
+  --type LIST            engine: the dense rows' weight types (q8_0 and q4_k when unsaid; make-model's --type)
   --ctx LIST             decode: only these context lengths, in tokens (>= 1024)
   --cases LIST           store: only these cases (prefill, layer-major, reopen, budget, short)
   -h, --help             this help`;
@@ -34,6 +37,7 @@ export interface BenchOptions {
   quick: boolean;
   threads?: number;
   shapes?: string[]; // decode, engine: only these model shapes
+  types?: string[]; // engine: the dense rows' weight types
   ctxs?: number[]; // decode: only these context lengths
   cases?: string[]; // store: only these cases (the token-major prefill runs unless short alone is asked: the others read its store)
 }
@@ -55,6 +59,7 @@ export async function bench(argv: string[]): Promise<number> {
       quick: { type: "boolean" },
       threads: { type: "string" },
       shape: { type: "string" },
+      type: { type: "string" },
       ctx: { type: "string" },
       cases: { type: "string" },
     },
@@ -69,11 +74,14 @@ export async function bench(argv: string[]): Promise<number> {
     throw new UsageError(`--ctx takes token counts in [1024, ${MAX_CTX}], comma separated, got '${values.ctx}'`);
   if (shapes && suite !== "decode" && suite !== "engine") throw new UsageError("--shape applies to the decode and engine suites");
   if (ctxs && suite !== "decode") throw new UsageError("--ctx applies to the decode suite");
+  const types = values.type === undefined ? undefined : String(values.type).toLowerCase().split(",");
+  if (types && suite !== "engine") throw new UsageError("--type applies to the engine suite");
+  if (types?.some((t) => !(TYPES as readonly string[]).includes(t))) throw new UsageError(`--type takes ${TYPES.join(", ")}`);
   const cases = values.cases === undefined ? undefined : String(values.cases).split(",");
   const storeCases = ["prefill", "layer-major", "reopen", "budget", "short"];
   if (cases && suite !== "store") throw new UsageError("--cases applies to the store suite");
   if (cases?.some((c) => !storeCases.includes(c))) throw new UsageError(`--cases takes ${storeCases.join(", ")}`);
-  const result = await suites[suite]({ json: values.json === true, quick: values.quick === true, threads, shapes, ctxs, cases });
+  const result = await suites[suite]({ json: values.json === true, quick: values.quick === true, threads, shapes, types, ctxs, cases });
   if (values.json) process.stdout.write(JSON.stringify(result) + "\n");
   return 0;
 }

@@ -10,7 +10,7 @@ import { CliError } from "../errors";
 import { checkParentDirectory, checkReadableFile } from "../files";
 
 export const usage =
-  "tome make-model --arch llama|qwen2|qwen3|phi3|gemma3|qwen3moe [--experts N] --shape tiny|smol|1b|8b|a3b [--layers N] --type f32|f16|bf16|q8_0|q4_0|q5_0|q4_1|q5_1|q3_k|q4_k|q5_k|q6_k|iq4_nl|iq4_xs --vocab VOCAB.gguf --out F.gguf [--seed S] [--force]";
+  "tome make-model --arch llama|qwen2|qwen3|phi3|gemma3|qwen3moe [--experts N] --shape tiny|smol|1b|8b|a3b [--layers N] --type f32|f16|bf16|q8_0|q4_0|q5_0|q4_1|q5_1|q2_k|q3_k|q4_k|q5_k|q6_k|iq4_nl|iq4_xs --vocab VOCAB.gguf --out F.gguf [--seed S] [--force]";
 
 export const flags = `  --arch A               llama, qwen2, qwen3, phi3 (fused QKV and gate-up, partial rotation) or gemma3
                          (sliding-window layers: 5 of 6, every other one in the tiny shape) or qwen3moe
@@ -20,8 +20,8 @@ export const flags = `  --arch A               llama, qwen2, qwen3, phi3 (fused 
   --shape S              tiny, smol, 1b or 8b; for qwen3moe also a3b (12 layers of Qwen3-30B-A3B's,
                          16 of its experts, 8 a token)
   --layers N             N layers (1-256) instead of the shape's (a3b with 48: the whole model's depth)
-  --type T               the weights' type: f32, f16, bf16, q8_0, q4_0, q5_0, q4_1, q5_1, q3_k, q4_k, q5_k, q6_k,
-                         iq4_nl or iq4_xs
+  --type T               the weights' type: f32, f16, bf16, q8_0, q4_0, q5_0, q4_1, q5_1, q2_k, q3_k, q4_k,
+                         q5_k, q6_k, iq4_nl or iq4_xs
   --vocab FILE           a GGUF whose vocabulary the model takes
   --out FILE             the GGUF to write; an existing file is refused unless --force
   --seed S               seed of the random weights (1)
@@ -30,7 +30,7 @@ export const flags = `  --arch A               llama, qwen2, qwen3, phi3 (fused 
 
 export const ARCHS = ["llama", "qwen2", "qwen3", "phi3", "gemma3", "qwen3moe"] as const;
 export const SHAPES = ["tiny", "smol", "1b", "8b", "a3b"] as const;
-export const TYPES = ["f32", "f16", "bf16", "q8_0", "q4_0", "q5_0", "q4_1", "q5_1", "q3_k", "q4_k", "q5_k", "q6_k", "iq4_nl", "iq4_xs"] as const;
+export const TYPES = ["f32", "f16", "bf16", "q8_0", "q4_0", "q5_0", "q4_1", "q5_1", "q2_k", "q3_k", "q4_k", "q5_k", "q6_k", "iq4_nl", "iq4_xs"] as const;
 
 export async function makeModel(argv: string[]): Promise<number> {
   const { values } = parse(argv, {

@@ -30,6 +30,15 @@ inline void round_store_32(const float* x, __m256 mul, int8_t* dst) {
   _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), ordered);
 }
 
+// The largest magnitude of 32 floats.
+inline float amax_32(const float* x) {
+  __m256 m = abs_ps(_mm256_loadu_ps(x));
+  m = _mm256_max_ps(m, abs_ps(_mm256_loadu_ps(x + 8)));
+  m = _mm256_max_ps(m, abs_ps(_mm256_loadu_ps(x + 16)));
+  m = _mm256_max_ps(m, abs_ps(_mm256_loadu_ps(x + 24)));
+  return hmax8(m);
+}
+
 }  // namespace
 
 namespace tome {
@@ -71,11 +80,7 @@ void convert_bf16_avx2(const float* x, void* dst, int64_t n) {
 void convert_q8_0_avx2(const float* x, void* dst, int64_t n) {
   tome::BlockQ8_0* y = static_cast<tome::BlockQ8_0*>(dst);
   for (int64_t i = 0; i < n / tome::kQK32; ++i, x += tome::kQK32) {
-    __m256 m = abs_ps(_mm256_loadu_ps(x));
-    m = _mm256_max_ps(m, abs_ps(_mm256_loadu_ps(x + 8)));
-    m = _mm256_max_ps(m, abs_ps(_mm256_loadu_ps(x + 16)));
-    m = _mm256_max_ps(m, abs_ps(_mm256_loadu_ps(x + 24)));
-    const float amax = hmax8(m);
+    const float amax = amax_32(x);
     y[i].d = _cvtss_sh(amax / 127.0f, _MM_FROUND_TO_NEAREST_INT);
     const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
     round_store_32(x, _mm256_set1_ps(id), y[i].qs);
@@ -86,11 +91,7 @@ void convert_q8_0_avx2(const float* x, void* dst, int64_t n) {
 void convert_q8_1_avx2(const float* x, void* dst, int64_t n) {
   tome::BlockQ8_1* y = static_cast<tome::BlockQ8_1*>(dst);
   for (int64_t i = 0; i < n / tome::kQK32; ++i, x += tome::kQK32) {
-    __m256 m = abs_ps(_mm256_loadu_ps(x));
-    m = _mm256_max_ps(m, abs_ps(_mm256_loadu_ps(x + 8)));
-    m = _mm256_max_ps(m, abs_ps(_mm256_loadu_ps(x + 16)));
-    m = _mm256_max_ps(m, abs_ps(_mm256_loadu_ps(x + 24)));
-    const float amax = hmax8(m);
+    const float amax = amax_32(x);
     const float d = amax / 127.0f;
     y[i].d = _cvtss_sh(d, _MM_FROUND_TO_NEAREST_INT);
     const float id = amax != 0.0f ? 127.0f / amax : 0.0f;

@@ -87,6 +87,18 @@ void dequant_iq4_xs(const BlockIQ4_XS* x, float* y, int64_t nb) {
   }
 }
 
+// Q2_K: per 16 elements dl = d * scale, ml = dmin * min; value dl * q - ml (ggml's order).
+void dequant_q2_K(const BlockQ2_K* x, float* y, int64_t nb) {
+  for (int64_t i = 0; i < nb; ++i) {
+    const float d = fp16_to_fp32(x[i].d), dmin = fp16_to_fp32(x[i].dmin);
+    for (int e = 0; e < kQKK; ++e) {
+      const uint8_t sc = x[i].scales[e / 16];
+      const float dl = d * float(sc & 0xF), ml = dmin * float(sc >> 4);
+      *y++ = dl * float(q2_K_level(x[i], e)) - ml;
+    }
+  }
+}
+
 // Q4_K: 4 chunks of 64 elements; chunk c uses qs[32c..32c+31]: low nibbles are
 // sub-block 2c, high nibbles sub-block 2c+1. value = d*sc*q - dmin*m.
 void dequant_q4_K(const BlockQ4_K* x, float* y, int64_t nb) {
@@ -199,6 +211,7 @@ void dequantize_row(GgmlType type, const void* src, float* dst, int64_t n) {
     case GgmlType::Q4_0: return dequant_q4_0(static_cast<const BlockQ4_0*>(src), dst, n / kQK32);
     case GgmlType::IQ4_NL: return dequant_iq4_nl(static_cast<const BlockIQ4_NL*>(src), dst, n / kQK32);
     case GgmlType::IQ4_XS: return dequant_iq4_xs(static_cast<const BlockIQ4_XS*>(src), dst, n / kQKK);
+    case GgmlType::Q2_K: return dequant_q2_K(static_cast<const BlockQ2_K*>(src), dst, n / kQKK);
     case GgmlType::Q3_K: return dequant_q3_K(static_cast<const BlockQ3_K*>(src), dst, n / kQKK);
     case GgmlType::Q4_K: return dequant_q4_K(static_cast<const BlockQ4_K*>(src), dst, n / kQKK);
     case GgmlType::Q5_K: return dequant_q5_K(static_cast<const BlockQ5_K*>(src), dst, n / kQKK);

@@ -1,4 +1,4 @@
-// AVX2 dot products of Q3_K, Q5_K, Q6_K and IQ4_XS weights with Q8_K activations, in the
+// AVX2 dot products of Q2_K, Q3_K, Q5_K, Q6_K and IQ4_XS weights with Q8_K activations, in the
 // canonical order of kernels.h (integer parts exact; which integers go to which
 // float lane, and the float steps, as documented there).
 // A weight super-block is unpacked once for up to 4 activation rows. (Q4_K:
@@ -225,6 +225,74 @@ void dot_q3_K(const void* w, const uint8_t* act, size_t stride, int64_t n, float
   for (int k = 0; k < NA; ++k) out[k] = hsum8_avx(acc[k]);
 }
 
+// Q2_K: levels 0..3 (maddubs(q, q8) directly: pairs <= 762), each 32-element vector's
+// two scales per 128-bit lane as Q3_K's; mins times bsums by one madd. kMode:
+//   kQ2VecDot (ggml's AVX2 vec_dot): acc_l = fma(-da*dmin, min_l, acc_l), then
+//     acc_l = fma(da*dw, lane_l, acc_l); hsum8(acc).
+//   kQ2Gemv / kQ2Gemm (llama.cpp's repacked q2_K_8x8, AVX-512 CPUs): exact sums per
+//     super-block / per 128-element half; acc = fma(float(isum), dw*da, acc), accm =
+//     fma(float(imin), dmin*da, accm); acc - accm.
+enum Q2Mode { kQ2VecDot, kQ2Gemv, kQ2Gemm };
+template <int NA, Q2Mode kMode>
+void dot_q2_K(const void* w, const uint8_t* act, size_t stride, int64_t n, float* out) {
+  const tome::BlockQ2_K* x = static_cast<const tome::BlockQ2_K*>(w);
+  const BlockQ8_K* a[NA];
+  for (int k = 0; k < NA; ++k) a[k] = reinterpret_cast<const BlockQ8_K*>(act + size_t(k) * stride);
+  __m256 acc[NA];
+  float acc1[NA], accm1[NA];
+  for (int k = 0; k < NA; ++k) {
+    acc[k] = _mm256_setzero_ps();
+    acc1[k] = accm1[k] = 0.0f;
+  }
+  const __m256i m3 = _mm256_set1_epi8(3);
+  const __m128i m4 = _mm_set1_epi8(0x0F);
+  const int64_t nb = n / tome::kQKK;
+  for (int64_t i = 0; i < nb; ++i) {
+    const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x[i].scales));
+    const __m256i sc16 = _mm256_cvtepu8_epi16(_mm_and_si128(packed, m4));
+    const __m256i min16 = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(packed, 4), m4));
+    __m256i half[NA][2];
+    TOME_UNROLL
+    for (int k = 0; k < NA; ++k) half[k][0] = half[k][1] = _mm256_setzero_si256();
+    TOME_UNROLL
+    for (int c = 0; c < 2; ++c) {
+      const __m256i sch = _mm256_broadcastsi128_si256(c == 0 ? _mm256_castsi256_si128(sc16)
+                                                             : _mm256_extracti128_si256(sc16, 1));
+      const __m256i bits = load256(x[i].qs + 32 * c);
+      TOME_UNROLL
+      for (int j = 0; j < 4; ++j) {
+        const __m256i q = _mm256_and_si256(_mm256_srli_epi16(bits, 2 * j), m3);
+        const __m256i s = pick_words(sch, kWordPair[j]);
+        TOME_UNROLL
+        for (int k = 0; k < NA; ++k) {
+          const __m256i p = _mm256_maddubs_epi16(q, load256(a[k][i].qs + 128 * c + 32 * j));
+          half[k][c] = _mm256_add_epi32(half[k][c], _mm256_madd_epi16(p, s));
+        }
+      }
+    }
+    const float dw = half_to_float(x[i].d), dmin = half_to_float(x[i].dmin);
+    TOME_UNROLL
+    for (int k = 0; k < NA; ++k) {
+      const __m256i mins = _mm256_madd_epi16(min16, load256(a[k][i].bsums));
+      if (kMode == kQ2VecDot) {
+        acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(-a[k][i].d * dmin), _mm256_cvtepi32_ps(mins), acc[k]);
+        acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(a[k][i].d * dw), _mm256_cvtepi32_ps(_mm256_add_epi32(half[k][0], half[k][1])),
+                                 acc[k]);
+      } else if (kMode == kQ2Gemv) {
+        acc1[k] = fma1(float(hsum_i32_8(_mm256_add_epi32(half[k][0], half[k][1]))), dw * a[k][i].d, acc1[k]);
+        accm1[k] = fma1(float(hsum_i32_8(mins)), dmin * a[k][i].d, accm1[k]);
+      } else {
+        const int imin[2] = {hsum_i32_4(_mm256_castsi256_si128(mins)), hsum_i32_4(_mm256_extracti128_si256(mins, 1))};
+        for (int c = 0; c < 2; ++c) {
+          acc1[k] = fma1(float(hsum_i32_8(half[k][c])), dw * a[k][i].d, acc1[k]);
+          accm1[k] = fma1(float(imin[c]), dmin * a[k][i].d, accm1[k]);
+        }
+      }
+    }
+  }
+  for (int k = 0; k < NA; ++k) out[k] = kMode == kQ2VecDot ? hsum8_avx(acc[k]) : acc1[k] - accm1[k];
+}
+
 // IQ4_XS: levels by table lookup (kIq4nlValues in both 128-bit lanes), q * q8 as
 // maddubs(|q|, sign(q8, q)) (exact int16 pairs: |q|, |q8| <= 127), madd by the
 // vector's scale - 32: lane l sums elements 4l..4l+3 of every vector times its scale.
@@ -248,8 +316,10 @@ void dot_iq4_xs(const void* w, const uint8_t* act, size_t stride, int64_t n, flo
   const int64_t nb = n / tome::kQKK;
   for (int64_t i = 0; i < nb; ++i) {
     __m256i isum[NA];
+    TOME_UNROLL
     for (int k = 0; k < NA; ++k) isum[k] = _mm256_setzero_si256();
     uint32_t sh = x[i].scales_h;
+    TOME_UNROLL
     for (int s = 0; s < 8; ++s) {
       const int ls = (((x[i].scales_l[s / 2] >> (4 * (s % 2))) & 0xF) | ((sh & 3) << 4)) - 32;
       sh >>= 2;
@@ -258,6 +328,7 @@ void dot_iq4_xs(const void* w, const uint8_t* act, size_t stride, int64_t n, flo
       const __m256i q = _mm256_shuffle_epi8(table, nib);
       const __m256i q_abs = _mm256_sign_epi8(q, q);
       const __m256i scale = _mm256_set1_epi16(short(ls));
+      TOME_UNROLL
       for (int k = 0; k < NA; ++k) {
         const __m256i p16 = _mm256_maddubs_epi16(q_abs, _mm256_sign_epi8(load256(a[k][i].qs + 32 * s), q));
         isum[k] = _mm256_add_epi32(isum[k], _mm256_madd_epi16(p16, scale));
@@ -299,6 +370,12 @@ template <int NA> struct Q3K { static void run(const void* w, const uint8_t* a, 
   dot_q3_K<NA>(w, a, s, n, o); } };
 template <int NA> struct Q6K { static void run(const void* w, const uint8_t* a, size_t s, int64_t n, float* o) {
   dot_q6_K<NA>(w, a, s, n, o); } };
+template <int NA> struct Q2K { static void run(const void* w, const uint8_t* a, size_t s, int64_t n, float* o) {
+  dot_q2_K<NA, kQ2VecDot>(w, a, s, n, o); } };
+template <int NA> struct Q2KGemv { static void run(const void* w, const uint8_t* a, size_t s, int64_t n, float* o) {
+  dot_q2_K<NA, kQ2Gemv>(w, a, s, n, o); } };
+template <int NA> struct Q2KGemm { static void run(const void* w, const uint8_t* a, size_t s, int64_t n, float* o) {
+  dot_q2_K<NA, kQ2Gemm>(w, a, s, n, o); } };
 template <int NA> struct IQ4XS { static void run(const void* w, const uint8_t* a, size_t s, int64_t n, float* o) {
   dot_iq4_xs<NA, false>(w, a, s, n, o); } };
 template <int NA> struct IQ4XSPanel { static void run(const void* w, const uint8_t* a, size_t s, int64_t n, float* o) {
@@ -312,6 +389,9 @@ namespace kernels {
 void dot_q5_K_avx2(const DotTile& t) { dot_tile<Q5K>(t); }
 void dot_q6_K_avx2(const DotTile& t) { dot_tile<Q6K>(t); }
 void dot_q3_K_avx2(const DotTile& t) { dot_tile<Q3K>(t); }
+void dot_q2_K_avx2(const DotTile& t) { dot_tile<Q2K>(t); }
+void dot_q2_K_repack_avx2(const DotTile& t) { dot_tile<Q2KGemv>(t); }
+void dot_q2_K_gemm_avx2(const DotTile& t) { dot_tile<Q2KGemm>(t); }
 void dot_iq4_xs_avx2(const DotTile& t) { dot_tile<IQ4XS>(t); }
 void dot_iq4_xs_panel_avx2(const DotTile& t) { dot_tile<IQ4XSPanel>(t); }
 

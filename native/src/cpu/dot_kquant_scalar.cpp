@@ -173,6 +173,70 @@ float dot_q3_K(const BlockQ3_K* x, const BlockQ8_K* a, int64_t nb) {
   return hsum8(acc);
 }
 
+// Q2_K: levels 0..3, scale (low nibble) per 16 elements. lanes[c][l]: the exact sum
+// over vectors v = 4c..4c+3 (32 elements each, the 128-element half c) of scale *
+// (q * q8 over elements 4l..4l+3 of v), where vector v's lanes 0..3 take sub-block 2v
+// and 4..7 sub-block 2v + 1 (as Q3_K's). mins[l] = min(2l) * bsums[2l] + min(2l + 1) *
+// bsums[2l + 1] (ggml's madd of mins and bsums: lanes 0..3 half 0, 4..7 half 1).
+void sums_q2_K(const BlockQ2_K& b, const BlockQ8_K& a, int lanes[2][8], int mins[8]) {
+  for (int c = 0; c < 2; ++c)
+    for (int l = 0; l < 8; ++l) {
+      int s = 0;
+      for (int v = 4 * c; v < 4 * c + 4; ++v) {
+        int p = 0;
+        for (int e = 32 * v + 4 * l; e < 32 * v + 4 * l + 4; ++e) p += q2_K_level(b, e) * int(a.qs[e]);
+        s += int(b.scales[2 * v + (l >= 4)] & 0xF) * p;
+      }
+      lanes[c][l] = s;
+    }
+  for (int l = 0; l < 8; ++l)
+    mins[l] = int(b.scales[2 * l] >> 4) * int(a.bsums[2 * l]) + int(b.scales[2 * l + 1] >> 4) * int(a.bsums[2 * l + 1]);
+}
+
+// Q2_K, ggml's AVX2 vec_dot order: per super-block acc_l = fma(-da*dmin, mins_l, acc_l),
+// then acc_l = fma(da*dw, lane_l, acc_l) (both halves' lanes added); hsum8(acc).
+float dot_q2_K(const BlockQ2_K* x, const BlockQ8_K* a, int64_t nb) {
+  float acc[8] = {};
+  int lanes[2][8], mins[8];
+  for (int64_t i = 0; i < nb; ++i) {
+    sums_q2_K(x[i], a[i], lanes, mins);
+    const float d = a[i].d * fp16_to_fp32(x[i].d), dmin = -a[i].d * fp16_to_fp32(x[i].dmin);
+    for (int l = 0; l < 8; ++l) acc[l] = fmaf_exact(dmin, float(mins[l]), acc[l]);
+    for (int l = 0; l < 8; ++l) acc[l] = fmaf_exact(d, float(lanes[0][l] + lanes[1][l]), acc[l]);
+  }
+  return hsum8(acc);
+}
+
+// Q2_K, llama.cpp's repacked (q2_K_8x8, AVX-512 CPUs) orders: exact integer sums isum
+// (scale * q * q8) and imin (min * bsums) per super-block (gemv, kHalves false) or
+// per 128-element half (gemm, groups of 4 tokens); acc = fma(float(isum), dw*da,
+// acc), accm = fma(float(imin), dmin*da, accm) per sum; result acc - accm.
+template <bool kHalves>
+float dot_q2_K_repacked(const BlockQ2_K* x, const BlockQ8_K* a, int64_t nb) {
+  float acc = 0.0f, accm = 0.0f;
+  int lanes[2][8], mins[8];
+  for (int64_t i = 0; i < nb; ++i) {
+    sums_q2_K(x[i], a[i], lanes, mins);
+    const float d = fp16_to_fp32(x[i].d) * a[i].d, dmin = fp16_to_fp32(x[i].dmin) * a[i].d;
+    int isum[2] = {0, 0}, imin[2] = {0, 0};
+    for (int c = 0; c < 2; ++c)
+      for (int l = 0; l < 8; ++l) isum[c] += lanes[c][l];
+    for (int l = 0; l < 8; ++l) imin[l / 4] += mins[l];
+    if (kHalves) {
+      for (int c = 0; c < 2; ++c) {
+        acc = fmaf_exact(float(isum[c]), d, acc);
+        accm = fmaf_exact(float(imin[c]), dmin, accm);
+      }
+    } else {
+      acc = fmaf_exact(float(isum[0] + isum[1]), d, acc);
+      accm = fmaf_exact(float(imin[0] + imin[1]), dmin, accm);
+    }
+  }
+  return acc - accm;
+}
+float dot_q2_K_gemv(const BlockQ2_K* x, const BlockQ8_K* a, int64_t nb) { return dot_q2_K_repacked<false>(x, a, nb); }
+float dot_q2_K_gemm(const BlockQ2_K* x, const BlockQ8_K* a, int64_t nb) { return dot_q2_K_repacked<true>(x, a, nb); }
+
 // IQ4_XS: levels kIq4nlValues[nibble] (signed), scale - 32 per 32-element vector.
 // The 8 lanes of ggml's AVX2 vec_dot: lane l = sum over vectors of scale * (q*q8 over
 // elements 4l..4l+3).
@@ -223,6 +287,9 @@ void dot_tile(const DotTile& t) {
 
 }  // namespace
 
+void dot_q2_K_scalar(const DotTile& t) { dot_tile<BlockQ2_K, dot_q2_K>(t); }
+void dot_q2_K_repack_scalar(const DotTile& t) { dot_tile<BlockQ2_K, dot_q2_K_gemv>(t); }
+void dot_q2_K_gemm_scalar(const DotTile& t) { dot_tile<BlockQ2_K, dot_q2_K_gemm>(t); }
 void dot_q3_K_scalar(const DotTile& t) { dot_tile<BlockQ3_K, dot_q3_K>(t); }
 void dot_q4_K_scalar(const DotTile& t) { dot_tile<BlockQ4_K, dot_q4_K>(t); }
 void dot_q4_K_gemm_scalar(const DotTile& t) { dot_tile<BlockQ4_K, dot_q4_K_gemm>(t); }

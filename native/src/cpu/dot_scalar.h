@@ -23,11 +23,14 @@ TOME_SCALAR_DOT(dot_q4_K_scalar);
 TOME_SCALAR_DOT(dot_q5_K_scalar);
 TOME_SCALAR_DOT(dot_q6_K_scalar);
 TOME_SCALAR_DOT(dot_q3_K_scalar);
+TOME_SCALAR_DOT(dot_q2_K_scalar);
 TOME_SCALAR_DOT(dot_iq4_xs_scalar);
 // llama.cpp's repacked-weight orders (kernels.h)
 TOME_SCALAR_DOT(dot_q4_0_repack_scalar);
 TOME_SCALAR_DOT(dot_iq4_nl_repack_scalar);
 TOME_SCALAR_DOT(dot_q4_K_gemm_scalar);
+TOME_SCALAR_DOT(dot_q2_K_repack_scalar);
+TOME_SCALAR_DOT(dot_q2_K_gemm_scalar);
 TOME_SCALAR_DOT(dot_iq4_xs_panel_scalar);
 #undef TOME_SCALAR_DOT
 

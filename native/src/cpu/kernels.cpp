@@ -30,6 +30,7 @@ DotFn scalar_dot(GgmlType wtype) {
     case GgmlType::Q5_K: return dot_q5_K_scalar;
     case GgmlType::Q6_K: return dot_q6_K_scalar;
     case GgmlType::Q3_K: return dot_q3_K_scalar;
+    case GgmlType::Q2_K: return dot_q2_K_scalar;
     case GgmlType::IQ4_XS: return dot_iq4_xs_scalar;
     default: return nullptr;
   }
@@ -63,6 +64,7 @@ DotFn avx2_dot(GgmlType wtype) {
     case GgmlType::Q5_K: return dot_q5_K_avx2;
     case GgmlType::Q6_K: return dot_q6_K_avx2;
     case GgmlType::Q3_K: return dot_q3_K_avx2;
+    case GgmlType::Q2_K: return dot_q2_K_avx2;
     case GgmlType::IQ4_XS: return dot_iq4_xs_avx2;
     default: return nullptr;
   }
@@ -94,6 +96,7 @@ DotFn scalar_dot_repack(GgmlType wtype, bool gemm) {
     case GgmlType::Q4_0: return dot_q4_0_repack_scalar;
     case GgmlType::IQ4_NL: return dot_iq4_nl_repack_scalar;
     case GgmlType::Q4_K: return gemm ? dot_q4_K_gemm_scalar : dot_q4_K_scalar;
+    case GgmlType::Q2_K: return gemm ? dot_q2_K_gemm_scalar : dot_q2_K_repack_scalar;
     default: return nullptr;
   }
 }
@@ -104,6 +107,7 @@ DotFn avx2_dot_repack(GgmlType wtype, bool gemm) {
     case GgmlType::Q4_0: return dot_q4_0_repack_avx2;
     case GgmlType::IQ4_NL: return dot_iq4_nl_repack_avx2;
     case GgmlType::Q4_K: return gemm ? dot_q4_K_gemm_avx2 : dot_q4_K_avx2;
+    case GgmlType::Q2_K: return gemm ? dot_q2_K_gemm_avx2 : dot_q2_K_repack_avx2;
     default: return nullptr;
   }
 #else
@@ -137,6 +141,7 @@ DotFn select_dot_panel(GgmlType wtype) {
 
 bool llama_repacks(GgmlType wtype, int64_t rows) {
   if (rows % 8 != 0) return false;
+  if (wtype == GgmlType::Q2_K) return cpu_features().avx512;  // q2_K_8x8: AVX-512 builds only
   if (wtype != GgmlType::Q4_0 && wtype != GgmlType::IQ4_NL && wtype != GgmlType::Q4_K) return false;
   const CpuFeatures& f = cpu_features();
   return f.avx2 && f.fma && f.f16c;

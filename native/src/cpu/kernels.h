@@ -45,6 +45,11 @@
 //                  acc[l] = fma(dw*da, lane, acc[l]); hsum8(acc) (ggml's AVX2 vec_dot).
 //                  Its IQ panel (llama_iq_panel): acc = fma(float(sum of the lanes),
 //                  dw*da, acc), one chain per output.
+//   Q2_K x Q8_K:   lanes as Q3_K's with levels 0..3 and the scale nibbles; min_l =
+//                  madd of the min nibbles with bsums; acc[l] = fma(-da*dmin, min_l,
+//                  acc[l]), then acc[l] = fma(da*dw, lane_l, acc[l]); hsum8(acc)
+//                  (ggml's AVX2 vec_dot). Repacked (AVX-512 CPUs): as Q4_K's gemv per
+//                  super-block, its gemm per 128 elements (acc - accm).
 //   Q6_K x Q8_K:   lanes as Q5_K (scale per 16 elements: lanes 0-3 and 4-7 of a
 //                  vector differ), each minus 32*(sc*bsum) of groups 2l and 2l+1;
 //                  acc[l] = fma(da*dw, lane, acc[l]); hsum8(acc). (ggml's AVX2 vec_dot.)
@@ -111,7 +116,7 @@ ConvertFn select_convert(GgmlType act_type);
 // llama.cpp's repacked weights (ggml's CPU "extra buffer", on by default): on a
 // CPU where llama.cpp loads an AVX2 or AVX-512 build (haswell, zen4, ...), Q4_0,
 // IQ4_NL (8x8 interleave) and Q4_K (q4_K_8x8) matrices with rows % 8 == 0 are
-// repacked, and mul_mat runs ggml's gemm on each group of 4 tokens (tokens
+// repacked, Q2_K ones (q2_K_8x8) on an AVX-512 build only, and mul_mat runs ggml's gemm on each group of 4 tokens (tokens
 // 0 .. n - n%4) and gemv on the n % 4 tokens left. True when that happens here;
 // it depends on the CPU (cpu_features()), never on the kernel flavour in force.
 bool llama_repacks(GgmlType wtype, int64_t rows);

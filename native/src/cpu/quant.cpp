@@ -41,7 +41,7 @@ size_t type_row_bytes(GgmlType t, int64_t n) {
 bool can_quantize(GgmlType type) {
   switch (type) {
     case GgmlType::F32: case GgmlType::F16: case GgmlType::BF16: case GgmlType::Q8_0:
-    case GgmlType::Q4_0: case GgmlType::Q5_0: case GgmlType::Q4_1: case GgmlType::Q5_1: case GgmlType::Q3_K: case GgmlType::Q4_K: case GgmlType::Q5_K: case GgmlType::Q6_K:
+    case GgmlType::Q4_0: case GgmlType::Q5_0: case GgmlType::Q4_1: case GgmlType::Q5_1: case GgmlType::Q2_K: case GgmlType::Q3_K: case GgmlType::Q4_K: case GgmlType::Q5_K: case GgmlType::Q6_K:
     case GgmlType::IQ4_NL: case GgmlType::IQ4_XS: case GgmlType::Q8_K: case GgmlType::Q8_1:
       return true;
     default:
@@ -58,6 +58,7 @@ void quantize_row(GgmlType type, const float* src, void* dst, int64_t n) {
     case GgmlType::Q5_0: return quantizers::q5_0_ref(src, dst, n);
     case GgmlType::Q4_1: return quantizers::q4_1_ref(src, dst, n);
     case GgmlType::Q5_1: return quantizers::q5_1_ref(src, dst, n);
+    case GgmlType::Q2_K: return quantizers::q2_K_ref(src, dst, n);
     case GgmlType::Q3_K: return quantizers::q3_K_ref(src, dst, n);
     case GgmlType::Q4_K: return quantizers::q4_K_ref(src, dst, n);
     case GgmlType::Q5_K: return quantizers::q5_K_ref(src, dst, n);
@@ -76,7 +77,8 @@ GgmlType vec_dot_type(GgmlType weight_type) {
     case GgmlType::BF16: return GgmlType::BF16;
     case GgmlType::Q8_0: case GgmlType::Q4_0: case GgmlType::Q5_0: case GgmlType::IQ4_NL: return GgmlType::Q8_0;
     case GgmlType::Q4_1: case GgmlType::Q5_1: return GgmlType::Q8_1;
-    case GgmlType::Q3_K: case GgmlType::Q4_K: case GgmlType::Q5_K: case GgmlType::Q6_K: case GgmlType::IQ4_XS:
+    case GgmlType::Q2_K: case GgmlType::Q3_K: case GgmlType::Q4_K: case GgmlType::Q5_K: case GgmlType::Q6_K:
+    case GgmlType::IQ4_XS:
       return GgmlType::Q8_K;
     default: unsupported("vec_dot", weight_type);
   }

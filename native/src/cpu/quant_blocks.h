@@ -10,6 +10,9 @@
 //   Q5_0    32     22     d; qh[4] (element j's 5th bit: bit j, little-endian); qs[16] as
 //                         Q4_0; level = nibble + 16 * bit - 16
 //   Q5_1    32     24     d, m; qh[4], qs[16] as Q5_0; value = d * (nibble + 16 * bit) + m
+//   Q2_K    256    84     scales[16] (scale low nibble, min high nibble, per 16 elements);
+//                         qs[64] (2 bits: element 128c + 32j + l at qs[32c + l] bits 2j..2j+1);
+//                         d, dmin; value = d * scale * q - dmin * min
 //   Q3_K    256    110    hmask[32] (3rd bits); qs[64] (low 2 bits); scales[12] (16 x 6-bit); d
 //   Q4_K    256    144    d, dmin; scales[12] (8 x 6-bit scale, 8 x 6-bit min); qs[128]
 //   Q5_K    256    176    d, dmin; scales[12]; qh[32] (5th bits); qs[128]
@@ -63,6 +66,12 @@ struct BlockIQ4_NL {
   uint16_t d;
   uint8_t qs[kQK32 / 2];
 };
+struct BlockQ2_K {
+  uint8_t scales[kQKK / 16];
+  uint8_t qs[kQKK / 4];
+  uint16_t d;
+  uint16_t dmin;
+};
 // Element 128c + 32j + l (c < 2, j < 4, l < 32): low 2 bits qs[32c + l] bits 2j..2j+1,
 // 3rd bit hmask[l] bit 4c + j; level = low + 4 * bit - 4 (-4..3); scale of sub-block
 // s = e / 16 (q3_K_scale), minus 32.
@@ -111,6 +120,7 @@ static_assert(sizeof(BlockQ4_1) == 20, "Q4_1 block");
 static_assert(sizeof(BlockQ5_1) == 24, "Q5_1 block");
 static_assert(sizeof(BlockQ8_1) == 36, "Q8_1 block");
 static_assert(sizeof(BlockQ3_K) == 110, "Q3_K block");
+static_assert(sizeof(BlockQ2_K) == 84, "Q2_K block");
 static_assert(sizeof(BlockQ4_K) == 144, "Q4_K block");
 static_assert(sizeof(BlockQ5_K) == 176, "Q5_K block");
 static_assert(sizeof(BlockQ6_K) == 210, "Q6_K block");
@@ -137,6 +147,11 @@ static inline void kquant_scale_min(int j, const uint8_t* scales, uint8_t* sc, u
     *sc = uint8_t((scales[j + 4] & 0xF) | ((scales[j - 4] >> 6) << 4));
     *m = uint8_t((scales[j + 4] >> 4) | ((scales[j] >> 6) << 4));
   }
+}
+
+// Q2_K's level of element e (0..3); its sub-block (scale, min) is e / 16.
+inline int q2_K_level(const BlockQ2_K& b, int e) {
+  return (b.qs[32 * (e / 128) + e % 32] >> (2 * ((e % 128) / 32))) & 3;
 }
 
 // Q3_K's 6-bit scale s (0..15) from its 12 packed bytes, unsigned (32 = scale 0): low

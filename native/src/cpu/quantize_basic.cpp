@@ -120,33 +120,31 @@ void q5_1_ref(const float* x, void* dst, int64_t n) { q_min_ref<BlockQ5_1, 31>(x
 // q = round-half-even(x*id). ggml's scalar reference instead uses 1/d and roundf;
 // we follow the x86 code because that is what produces llama.cpp's activations
 // on this hardware, and both tome flavours then agree byte for byte.
+// One block: its qs; returns d as a float (before its rounding to a half).
+namespace {
+float q8_act_block(const float* x, int8_t qs[kQK32]) {
+  float amax = 0.0f;
+  for (int j = 0; j < kQK32; ++j) amax = std::fmax(amax, std::fabs(x[j]));
+  const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
+  for (int j = 0; j < kQK32; ++j) qs[j] = int8_t(kernels::round_even(x[j] * id));
+  return amax / 127.0f;
+}
+}  // namespace
+
 void q8_0_act(const float* x, void* dst, int64_t n) {
   BlockQ8_0* y = static_cast<BlockQ8_0*>(dst);
-  for (int64_t i = 0; i < n / kQK32; ++i, x += kQK32) {
-    float amax = 0.0f;
-    for (int j = 0; j < kQK32; ++j) amax = std::fmax(amax, std::fabs(x[j]));
-    y[i].d = fp32_to_fp16(amax / 127.0f);
-    const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
-    for (int j = 0; j < kQK32; ++j) y[i].qs[j] = int8_t(kernels::round_even(x[j] * id));
-  }
+  for (int64_t i = 0; i < n / kQK32; ++i, x += kQK32) y[i].d = fp32_to_fp16(q8_act_block(x, y[i].qs));
 }
 
 // Activations for Q4_1 / Q5_1 weights, as ggml's x86 quantize_row_q8_1: Q8_0's
-// bytes, and s = d * sum(qs) as a half, with d = amax/127 the float before its
-// rounding to a half.
+// bytes, and s = d * sum(qs) as a half, with d the float before its rounding.
 void q8_1_act(const float* x, void* dst, int64_t n) {
   BlockQ8_1* y = static_cast<BlockQ8_1*>(dst);
   for (int64_t i = 0; i < n / kQK32; ++i, x += kQK32) {
-    float amax = 0.0f;
-    for (int j = 0; j < kQK32; ++j) amax = std::fmax(amax, std::fabs(x[j]));
-    const float d = amax / 127.0f;
-    y[i].d = fp32_to_fp16(d);
-    const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
+    const float d = q8_act_block(x, y[i].qs);
     int sum = 0;
-    for (int j = 0; j < kQK32; ++j) {
-      y[i].qs[j] = int8_t(kernels::round_even(x[j] * id));
-      sum += y[i].qs[j];
-    }
+    for (int j = 0; j < kQK32; ++j) sum += y[i].qs[j];
+    y[i].d = fp32_to_fp16(d);
     y[i].s = fp32_to_fp16(d * float(sum));
   }
 }

@@ -12,6 +12,7 @@ void q4_0_ref(const float* x, void* dst, int64_t n);
 void q5_0_ref(const float* x, void* dst, int64_t n);
 void q4_1_ref(const float* x, void* dst, int64_t n);
 void q5_1_ref(const float* x, void* dst, int64_t n);
+void q2_K_ref(const float* x, void* dst, int64_t n);
 void q4_K_ref(const float* x, void* dst, int64_t n);
 void q5_K_ref(const float* x, void* dst, int64_t n);
 void q6_K_ref(const float* x, void* dst, int64_t n);

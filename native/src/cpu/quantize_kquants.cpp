@@ -1,5 +1,5 @@
 // Reference quantizers of the K-quants (no importance matrix), the math of
-// ggml's quantize_row_q{4,5,6}_K_ref written afresh:
+// ggml's quantize_row_q{2,4,5,6}_K_ref written afresh (Q2_K: q2_K_ref's comment):
 //   Q4_K / Q5_K: each 32-element sub-block is fitted as x ~ scale*q - min (q in
 //   0..15 or 0..31) by a weighted least-squares search over a grid of scalings
 //   (fit_scale_min); the 8 scales and 8 mins are then themselves quantized to
@@ -29,9 +29,11 @@ inline int clamp_int(int v, int lo, int hi) { return v < lo ? lo : (v > hi ? hi 
 // scale and offset by least squares on each candidate's L and keeping the best.
 // As in ggml, the grid is anchored at the best offset found so far (not at the
 // data minimum), so the candidates depend on the order they are tried in.
+// The error is sum w[i] * err^2, or with abs_error (Q2_K) sum w[i] * |err|.
 // Returns scale; n <= 32.
 float fit_scale_min(int n, int nmax, const float* x, const float* w, uint8_t* L, float* min_out,
-                    float rmin, float rdelta, int nstep) {
+                    float rmin, float rdelta, int nstep, bool abs_error = false) {
+  auto cost = [abs_error](float diff) { return abs_error ? std::fabs(diff) : diff * diff; };
   float lo = x[0], hi = x[0], sum_w = w[0], sum_x = w[0] * x[0];
   for (int i = 1; i < n; ++i) {  // comparisons, not fmin/fmax: -0 vs +0 as ggml
     if (x[i] < lo) lo = x[i];
@@ -50,8 +52,7 @@ float fit_scale_min(int n, int nmax, const float* x, const float* w, uint8_t* L,
   float best_err = 0.0f;
   for (int i = 0; i < n; ++i) {
     L[i] = uint8_t(clamp_int(round_even(iscale * (x[i] - lo)), 0, nmax));
-    const float diff = scale * float(L[i]) + lo - x[i];
-    best_err += w[i] * (diff * diff);
+    best_err += w[i] * cost(scale * float(L[i]) + lo - x[i]);
   }
   float offset = lo;  // x ~ scale*L + offset, offset <= 0
   uint8_t cand[32];
@@ -74,10 +75,7 @@ float fit_scale_min(int n, int nmax, const float* x, const float* w, uint8_t* L,
       s = sum_xl / sum_l2;
     }
     float err = 0;
-    for (int i = 0; i < n; ++i) {
-      const float diff = s * float(cand[i]) + o - x[i];
-      err += w[i] * (diff * diff);
-    }
+    for (int i = 0; i < n; ++i) err += w[i] * cost(s * float(cand[i]) + o - x[i]);
     if (err < best_err) {
       std::memcpy(L, cand, size_t(n));
       best_err = err;
@@ -187,6 +185,40 @@ void fit_superblock_scale_min(const float* x, int nmax, float rmin, float rdelta
 }
 
 }  // namespace
+
+// Q2_K: 16 sub-blocks of 16 fitted as x ~ scale*q - min (q 0..3, weights |x|, absolute
+// error), scales and mins as 4-bit multiples of d = max scale / 15 and dmin = max
+// min / 15 (written as ggml does: no clamp, a nibble each), levels recomputed.
+void q2_K_ref(const float* x, void* dst, int64_t n) {
+  BlockQ2_K* y = static_cast<BlockQ2_K*>(dst);
+  uint8_t L[kQKK];
+  float scales[16], mins[16], w[16];
+  for (int64_t i = 0; i < n / kQKK; ++i, x += kQKK) {
+    float max_scale = 0, max_min = 0;
+    for (int j = 0; j < 16; ++j) {
+      for (int l = 0; l < 16; ++l) w[l] = std::fabs(x[16 * j + l]);
+      scales[j] = fit_scale_min(16, 3, x + 16 * j, w, L + 16 * j, &mins[j], -0.5f, 0.1f, 15, true);
+      if (scales[j] > max_scale) max_scale = scales[j];
+      if (mins[j] > max_min) max_min = mins[j];
+    }
+    const float iscale = max_scale > 0 ? 15.0f / max_scale : 0.0f, imin = max_min > 0 ? 15.0f / max_min : 0.0f;
+    for (int j = 0; j < 16; ++j)
+      y[i].scales[j] = uint8_t(round_even(iscale * scales[j]) | (round_even(imin * mins[j]) << 4));
+    y[i].d = fp32_to_fp16(max_scale > 0 ? max_scale / 15.0f : 0.0f);
+    y[i].dmin = fp32_to_fp16(max_min > 0 ? max_min / 15.0f : 0.0f);
+    const float d = fp16_to_fp32(y[i].d), dmin = fp16_to_fp32(y[i].dmin);
+    for (int j = 0; j < 16; ++j) {
+      const float ds = d * float(y[i].scales[j] & 0xF);
+      if (ds == 0.0f) continue;
+      const float dm = dmin * float(y[i].scales[j] >> 4);
+      for (int l = 0; l < 16; ++l) L[16 * j + l] = uint8_t(clamp_int(round_even((x[16 * j + l] + dm) / ds), 0, 3));
+    }
+    for (int c = 0; c < 2; ++c)
+      for (int l = 0; l < 32; ++l)
+        y[i].qs[32 * c + l] = uint8_t(L[128 * c + l] | (L[128 * c + l + 32] << 2) | (L[128 * c + l + 64] << 4) |
+                                      (L[128 * c + l + 96] << 6));
+  }
+}
 
 void q4_K_ref(const float* x, void* dst, int64_t n) {
   BlockQ4_K* y = static_cast<BlockQ4_K*>(dst);

@@ -17,8 +17,8 @@
 // Matrices whose rows are not whole blocks of the type (576-wide rows and
 // 256-element K-quant blocks) fall back as llama.cpp's quantizer does to a
 // type that fits: Q4_K -> Q5_0, Q5_K -> Q5_1, Q6_K -> Q8_0, IQ4_XS -> IQ4_NL, and
-// Q3_K -> IQ4_NL (as the quantizer behind most published files did; node-llama-cpp's
-// build picks Q4_0).
+// Q2_K, Q3_K -> IQ4_NL (as the quantizer behind most published files did;
+// node-llama-cpp's build picks Q4_0).
 // qwen3moe (and llama with experts > 0, as Mixtral) has a mixture of experts in every
 // layer: an f32 router (ffn_gate_inp, as llama.cpp's quantizer keeps it) and the
 // experts' gate, up and down matrices stacked in 3-D tensors (ffn_*_exps); qwen3moe's

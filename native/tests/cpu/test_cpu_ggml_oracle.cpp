@@ -170,6 +170,10 @@ std::vector<uint8_t> random_blocks(GgmlType t, int64_t n, uint32_t seed) {
   } else {
     for (size_t off = 0; off < b.size(); off += bb) {
       if (t == GgmlType::Q6_K) half_at(off + 208);
+      else if (t == GgmlType::Q2_K) {
+        half_at(off + 80);
+        half_at(off + 82);
+      }
       else if (t == GgmlType::Q3_K) half_at(off + 108);
       else half_at(off);
       if (t == GgmlType::Q4_K || t == GgmlType::Q5_K || t == GgmlType::Q4_1 || t == GgmlType::Q5_1) half_at(off + 2);
@@ -179,7 +183,7 @@ std::vector<uint8_t> random_blocks(GgmlType t, int64_t n, uint32_t seed) {
 }
 
 const GgmlType kWeightTypes[] = {GgmlType::F16,  GgmlType::BF16, GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q5_0,
-                                 GgmlType::Q4_1, GgmlType::Q5_1, GgmlType::IQ4_NL, GgmlType::IQ4_XS,
+                                 GgmlType::Q4_1, GgmlType::Q5_1, GgmlType::IQ4_NL, GgmlType::IQ4_XS, GgmlType::Q2_K,
                                  GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K};
 
 void check_dequantize(const Ggml& g) {
@@ -210,8 +214,8 @@ double rel_rms_error(GgmlType t, const std::vector<float>& x, const void* q) {
 
 void check_quantize(const Ggml& g) {
   for (GgmlType t : {GgmlType::F16, GgmlType::BF16, GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q4_1,
-                     GgmlType::Q5_1, GgmlType::IQ4_NL, GgmlType::IQ4_XS, GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K,
-                     GgmlType::Q6_K}) {
+                     GgmlType::Q5_1, GgmlType::IQ4_NL, GgmlType::IQ4_XS, GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K,
+                     GgmlType::Q5_K, GgmlType::Q6_K}) {
     const int64_t n = 4096;
     for (uint32_t seed = 1; seed <= 6; ++seed) {
       // N(0,1), N(0,0.02), all positive, zero and constant blocks, large values
@@ -263,7 +267,7 @@ bool dot_exact_expected(GgmlType t, const std::string& variant) {
   (void)variant;
   return t == GgmlType::Q8_0 || t == GgmlType::Q4_0 || t == GgmlType::Q5_0 || t == GgmlType::Q4_1 ||
          t == GgmlType::Q5_1 || t == GgmlType::Q3_K || t == GgmlType::Q5_K || t == GgmlType::Q6_K ||
-         t == GgmlType::IQ4_XS;
+         t == GgmlType::IQ4_XS || t == GgmlType::Q2_K;
 }
 
 void check_vec_dot(const Ggml& g) {
@@ -336,7 +340,7 @@ std::vector<float> ggml_matmul(const Ggml& g, GgmlType t, const std::vector<uint
 bool matmul_exact_expected(GgmlType t, bool repack, int64_t n_tokens) {
   (void)n_tokens;
   if (t == GgmlType::Q8_0 || t == GgmlType::Q5_0 || t == GgmlType::Q4_1 || t == GgmlType::Q5_1 ||
-      t == GgmlType::Q3_K || t == GgmlType::Q5_K || t == GgmlType::Q6_K || t == GgmlType::IQ4_XS)
+      t == GgmlType::Q3_K || t == GgmlType::Q5_K || t == GgmlType::Q6_K || t == GgmlType::IQ4_XS || t == GgmlType::Q2_K)
     return true;
   if (t == GgmlType::Q4_0) return true;
   if (t == GgmlType::IQ4_NL || t == GgmlType::Q4_K) return repack;
@@ -349,11 +353,13 @@ void check_matmul(const Ggml& g) {
   if (!g.have_graph) SKIP("ggml graph API not found");
   tome::ThreadPool pool(2);
   for (GgmlType t : {GgmlType::F32, GgmlType::F16, GgmlType::BF16, GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q5_0,
-                     GgmlType::Q4_1, GgmlType::Q5_1, GgmlType::IQ4_NL, GgmlType::IQ4_XS, GgmlType::Q3_K, GgmlType::Q4_K,
-                     GgmlType::Q5_K, GgmlType::Q6_K}) {
+                     GgmlType::Q4_1, GgmlType::Q5_1, GgmlType::IQ4_NL, GgmlType::IQ4_XS, GgmlType::Q2_K, GgmlType::Q3_K,
+                     GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K}) {
     const int64_t cols = tome::type_block_size(t) == 256 ? 512 : 256;
     // ggml repacks only these types on x86 (and crashes in set_tensor for others)
-    const bool repackable = t == GgmlType::Q4_0 || t == GgmlType::IQ4_NL || t == GgmlType::Q4_K;
+    // (Q2_K by the AVX-512 builds only: the haswell build cannot be compared where tome repacks)
+    const bool repackable = t == GgmlType::Q4_0 || t == GgmlType::IQ4_NL || t == GgmlType::Q4_K ||
+                            (t == GgmlType::Q2_K && g.variant == "zen4");
     for (bool repack : {false, true}) {
       if (repack && !repackable) continue;
       // 60 rows: no repacking (llama.cpp leaves rows % 8 != 0 in the plain buffer,

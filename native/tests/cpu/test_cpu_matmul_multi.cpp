@@ -131,8 +131,8 @@ TEST(matmul_multi_rejects_bad_arguments) {
   CHECK_EQ(error_code_of([&] { tome::matmul_multi(many.data(), int(many.size()), x.data(), 1, pool, scratch); }),
            "BAD_ARGUMENT");
   std::vector<uint8_t> w(4096);
-  const tome::WeightMatrix q2{GgmlType::Q2_K, 2, 256, w.data(), 84};
-  const tome::MatmulTarget unsupported[2] = {{&a.W, y1.data()}, {&q2, y2.data()}};
+  const tome::WeightMatrix iq2{GgmlType::IQ2_XXS, 2, 256, w.data(), 66};
+  const tome::MatmulTarget unsupported[2] = {{&a.W, y1.data()}, {&iq2, y2.data()}};
   CHECK_EQ(error_code_of([&] { tome::matmul_multi(unsupported, 2, x.data(), 1, pool, scratch); }), "UNSUPPORTED_TYPE");
 }
 

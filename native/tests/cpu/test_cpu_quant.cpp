@@ -51,6 +51,7 @@ TEST(block_sizes_match_ggml_type_table) {
       {GgmlType::Q3_K, sizeof(tome::BlockQ3_K)}, {GgmlType::Q5_0, sizeof(tome::BlockQ5_0)},
       {GgmlType::Q4_1, sizeof(tome::BlockQ4_1)}, {GgmlType::Q5_1, sizeof(tome::BlockQ5_1)},
       {GgmlType::Q8_1, sizeof(tome::BlockQ8_1)}, {GgmlType::IQ4_XS, sizeof(tome::BlockIQ4_XS)},
+      {GgmlType::Q2_K, sizeof(tome::BlockQ2_K)},
   };
   for (auto& c : cases) CHECK_EQ(size_t(tome::ggml_type_traits(c.t)->type_size), c.size);
   CHECK_EQ(tome::type_row_bytes(GgmlType::Q8_K, 512), size_t(584));
@@ -198,7 +199,7 @@ TEST(hand_block_q6_K) {
 // relative RMS error bounds, about 15% above the worst of the measured values
 // (seeds 1-3: F16 2.1e-4, BF16 1.8e-3, Q8_0 8.3e-3, Q4_0 0.129, IQ4_NL 0.100,
 // Q3_K 0.185, Q4_K 0.087, Q5_K 0.043, Q6_K 0.025, Q8_K 0.017, Q5_0 0.064, Q4_1 0.091,
-// Q5_1 0.044, Q8_1 8.3e-3, IQ4_XS 0.102).
+// Q5_1 0.044, Q8_1 8.3e-3, IQ4_XS 0.102, Q2_K 0.340).
 TEST(quantize_roundtrip_error_bounds) {
   struct Case { GgmlType t; double max_rel_rms; };
   const Case cases[] = {
@@ -206,6 +207,7 @@ TEST(quantize_roundtrip_error_bounds) {
       {GgmlType::Q4_0, 0.145},  {GgmlType::IQ4_NL, 0.115}, {GgmlType::Q4_K, 0.098},  {GgmlType::Q5_K, 0.049},
       {GgmlType::Q6_K, 0.028},  {GgmlType::Q8_K, 0.02},   {GgmlType::Q3_K, 0.215}, {GgmlType::Q5_0, 0.074},
       {GgmlType::Q4_1, 0.105},  {GgmlType::Q5_1, 0.051},  {GgmlType::Q8_1, 0.0095}, {GgmlType::IQ4_XS, 0.118},
+      {GgmlType::Q2_K, 0.39},
   };
   for (const Case& c : cases) {
     for (uint32_t seed = 1; seed <= 3; ++seed) {
@@ -222,7 +224,7 @@ TEST(quantize_roundtrip_error_bounds) {
 
 TEST(quantize_zero_and_constant_blocks) {
   for (GgmlType t : {GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q4_1, GgmlType::Q5_1, GgmlType::Q8_1,
-                     GgmlType::IQ4_NL, GgmlType::IQ4_XS, GgmlType::Q3_K, GgmlType::Q4_K,
+                     GgmlType::IQ4_NL, GgmlType::IQ4_XS, GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K,
                      GgmlType::Q5_K, GgmlType::Q6_K, GgmlType::Q8_K}) {
     std::vector<float> zero(512, 0.0f);
     for (float v : dequantized(t, quantized(t, zero).data(), 512)) CHECK_EQ(v, 0.0f);
@@ -336,11 +338,11 @@ TEST(activation_converters_scalar_vs_avx2_bytes) {
 TEST(unsupported_types_throw) {
   float x[256] = {};
   uint8_t buf[1024];
-  CHECK_EQ(error_code_of([&] { tome::quantize_row(GgmlType::Q2_K, x, buf, 256); }), "UNSUPPORTED_TYPE");
-  CHECK_EQ(error_code_of([&] { tome::dequantize_row(GgmlType::Q2_K, buf, x, 256); }), "UNSUPPORTED_TYPE");
-  CHECK_EQ(error_code_of([&] { (void)tome::vec_dot_type(GgmlType::Q2_K); }), "UNSUPPORTED_TYPE");
+  CHECK_EQ(error_code_of([&] { tome::quantize_row(GgmlType::IQ2_XXS, x, buf, 256); }), "UNSUPPORTED_TYPE");
+  CHECK_EQ(error_code_of([&] { tome::dequantize_row(GgmlType::IQ2_XXS, buf, x, 256); }), "UNSUPPORTED_TYPE");
+  CHECK_EQ(error_code_of([&] { (void)tome::vec_dot_type(GgmlType::IQ2_XXS); }), "UNSUPPORTED_TYPE");
   CHECK_EQ(error_code_of([&] { tome::quantize_row(GgmlType::Q4_K, x, buf, 100); }), "BAD_ARGUMENT");
-  CHECK_EQ(error_code_of([&] { (void)tome::vec_dot(GgmlType::Q2_K, buf, buf, 256); }), "UNSUPPORTED_TYPE");
+  CHECK_EQ(error_code_of([&] { (void)tome::vec_dot(GgmlType::IQ2_XXS, buf, buf, 256); }), "UNSUPPORTED_TYPE");
   CHECK(!tome::can_quantize(GgmlType::IQ2_XXS));
   CHECK(tome::can_quantize(GgmlType::Q6_K));
   CHECK(tome::vec_dot_type(GgmlType::Q4_0) == GgmlType::Q8_0);

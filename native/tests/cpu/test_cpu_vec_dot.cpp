@@ -97,6 +97,7 @@ TEST(avx2_dot_extreme_values) {
       const size_t bb = tome::type_row_bytes(t, bs);
       for (size_t off = 0; off < w.size(); off += bb) {
         if (t == GgmlType::Q6_K) { w[off + 208] = 0x00; w[off + 209] = 0x3c; }
+        else if (t == GgmlType::Q2_K) { w[off + 80] = 0x00; w[off + 81] = 0x3c; w[off + 82] = 0x00; w[off + 83] = 0x38; }
         else if (t == GgmlType::Q3_K) { w[off + 108] = 0x00; w[off + 109] = 0x3c; }
         else { w[off] = 0x00; w[off + 1] = 0x3c; }
         if (t == GgmlType::Q4_K || t == GgmlType::Q5_K || t == GgmlType::Q4_1 || t == GgmlType::Q5_1) {
@@ -161,14 +162,14 @@ TEST(tile_dot_equals_single_dots) {
   }
 }
 
-// llama.cpp's repacked orders (gemv and 4-token gemm kernels of Q4_0, IQ4_NL and
-// Q4_K): every SIMD build this CPU runs gives, for every tile shape, exactly the
+// llama.cpp's repacked orders (gemv and 4-token gemm kernels of Q4_0, IQ4_NL, Q4_K
+// and Q2_K): every SIMD build this CPU runs gives, for every tile shape, exactly the
 // scalar kernel's 1 x 1 results, on random rows and on extreme levels (4-bit 0 and
 // 15 with activations at -128 and 127, which bound the kernels' int16 lanes).
 TEST(repack_dots_bit_exact_with_scalar) {
   if (!have_avx2()) SKIP("no AVX2/FMA/F16C on this CPU");
-  for (GgmlType t : {GgmlType::Q4_0, GgmlType::IQ4_NL, GgmlType::Q4_K}) {
-    const int64_t n = tome::type_block_size(t) == 32 ? 1024 : 2304;  // Q4_K: 9 super-blocks (8 + a tail)
+  for (GgmlType t : {GgmlType::Q4_0, GgmlType::IQ4_NL, GgmlType::Q4_K, GgmlType::Q2_K}) {
+    const int64_t n = tome::type_block_size(t) == 32 ? 1024 : 2304;  // K-quants: 9 super-blocks (8 + a tail)
     const GgmlType at = tome::vec_dot_type(t);
     const size_t w_stride = tome::type_row_bytes(t, n) + 24, a_stride = tome::type_row_bytes(at, n) + 40;
     for (int extreme = 0; extreme < 2; ++extreme) {
@@ -179,7 +180,8 @@ TEST(repack_dots_bit_exact_with_scalar) {
         if (extreme) {  // every nibble 0 or 15, scales and mins at their largest
           const size_t bb = tome::type_row_bytes(t, tome::type_block_size(t));
           for (size_t off = 0; off < w.size(); off += bb)
-            for (size_t b = t == GgmlType::Q4_K ? 4 : 2; b < bb; ++b) w[off + b] = rng() % 2 ? 0xff : 0x00;
+            for (size_t b = t == GgmlType::Q4_K ? 4 : t == GgmlType::Q2_K ? 0 : 2; b < (t == GgmlType::Q2_K ? 80 : bb); ++b)
+              w[off + b] = rng() % 2 ? 0xff : 0x00;
         }
         std::memcpy(ws.data() + size_t(r) * w_stride, w.data(), w.size());
       }

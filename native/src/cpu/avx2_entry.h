@@ -48,6 +48,7 @@ TOME_AVX2_DOT(dot_iq4_nl_repack_vnni);
 TOME_AVX2_DOT(dot_q4_K_vnni);
 TOME_AVX2_DOT(dot_q4_K_gemm_vnni);
 TOME_AVX2_DOT(dot_iq4_xs_panel_vnni);  // dot_iq4xs_vnni.cpp
+TOME_AVX2_DOT(dot_q2_K_gemm_vnni);     // dot_q2k_vnni.cpp
 #undef TOME_AVX2_DOT
 
 void convert_f16_avx2(const float* src, void* dst, int64_t n);

@@ -173,6 +173,7 @@ DotFn vnni_dot_repack(GgmlType wtype, bool gemm) {
     case GgmlType::Q4_0: return dot_q4_0_repack_vnni;
     case GgmlType::IQ4_NL: return dot_iq4_nl_repack_vnni;
     case GgmlType::Q4_K: return gemm ? dot_q4_K_gemm_vnni : dot_q4_K_vnni;
+    case GgmlType::Q2_K: return gemm ? dot_q2_K_gemm_vnni : nullptr;  // gemv: the AVX2 kernel
     default: return nullptr;
   }
 #else

@@ -49,7 +49,8 @@
 //                  madd of the min nibbles with bsums; acc[l] = fma(-da*dmin, min_l,
 //                  acc[l]), then acc[l] = fma(da*dw, lane_l, acc[l]); hsum8(acc)
 //                  (ggml's AVX2 vec_dot). Repacked (AVX-512 CPUs): as Q4_K's gemv per
-//                  super-block, its gemm per 128 elements (acc - accm).
+//                  super-block, its gemm per 128 elements (acc - accm; the 4-token
+//                  tile also in AVX512-VNNI, dot_q2k_vnni.cpp).
 //   Q6_K x Q8_K:   lanes as Q5_K (scale per 16 elements: lanes 0-3 and 4-7 of a
 //                  vector differ), each minus 32*(sc*bsum) of groups 2l and 2l+1;
 //                  acc[l] = fma(da*dw, lane, acc[l]); hsum8(acc). (ggml's AVX2 vec_dot.)

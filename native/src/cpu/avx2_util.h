@@ -52,6 +52,17 @@ inline __m256i totals8(const __m256i v[8]) {
                           _mm256_permute2x128_si256(h0123, h4567, 0x31));
 }
 
+// Four 32-byte rows l[i] = [dwords 0..3 of block 2i | dwords 0..3 of block 2i + 1]
+// (eight 16-byte blocks) -> out[g], lane p: dword g of block {0, 2, 4, 6, 1, 3, 5, 7}[p].
+inline void transpose_dwords_4x8(const __m256i l[4], __m256i out[4]) {
+  const __m256i a_lo = _mm256_unpacklo_epi32(l[0], l[1]), a_hi = _mm256_unpackhi_epi32(l[0], l[1]);
+  const __m256i b_lo = _mm256_unpacklo_epi32(l[2], l[3]), b_hi = _mm256_unpackhi_epi32(l[2], l[3]);
+  out[0] = _mm256_unpacklo_epi64(a_lo, b_lo);
+  out[1] = _mm256_unpackhi_epi64(a_lo, b_lo);
+  out[2] = _mm256_unpacklo_epi64(a_hi, b_hi);
+  out[3] = _mm256_unpackhi_epi64(a_hi, b_hi);
+}
+
 // One-rounding a*b+c (the scalar kernels use std::fma; same result).
 inline float fma1(float a, float b, float c) {
   return _mm_cvtss_f32(_mm_fmadd_ss(_mm_set_ss(a), _mm_set_ss(b), _mm_set_ss(c)));

@@ -30,11 +30,9 @@ constexpr int kLaneOrder[8] = {0, 2, 4, 6, 1, 3, 5, 7};
 // (high nibbles) of sub-block s; a 32-byte load holds sub-blocks 2i (low half) and
 // 2i + 1 (high half), 4 dwords h = 0..3 each.
 inline void transpose_weights(const BlockIQ4_XS& b, __m256i q[8]) {
-  const __m256i l0 = load256(b.qs), l1 = load256(b.qs + 32), l2 = load256(b.qs + 64), l3 = load256(b.qs + 96);
-  const __m256i a_lo = _mm256_unpacklo_epi32(l0, l1), a_hi = _mm256_unpackhi_epi32(l0, l1);
-  const __m256i b_lo = _mm256_unpacklo_epi32(l2, l3), b_hi = _mm256_unpackhi_epi32(l2, l3);
-  const __m256i h[4] = {_mm256_unpacklo_epi64(a_lo, b_lo), _mm256_unpackhi_epi64(a_lo, b_lo),
-                        _mm256_unpacklo_epi64(a_hi, b_hi), _mm256_unpackhi_epi64(a_hi, b_hi)};
+  const __m256i l[4] = {load256(b.qs), load256(b.qs + 32), load256(b.qs + 64), load256(b.qs + 96)};
+  __m256i h[4];
+  transpose_dwords_4x8(l, h);
   const __m256i biased = _mm256_setr_epi8(1, 24, 45, 63, 79, 93, 106, 118, -127, -115, -103, -90, -75, -59, -39, -15,
                                           1, 24, 45, 63, 79, 93, 106, 118, -127, -115, -103, -90, -75, -59, -39, -15);
   const __m256i m4 = _mm256_set1_epi8(0x0F);

@@ -39,13 +39,8 @@ inline void weights_q2(const BlockQ2_K& b, int c, __m256i w[4]) {
 // 32-byte load holds two sub-blocks, 4 dwords each).
 inline void acts_q2(const BlockQ8_K& a, int c, __m256i y[4]) {
   const int8_t* q = a.qs + 128 * c;
-  const __m256i l0 = load256(q), l1 = load256(q + 32), l2 = load256(q + 64), l3 = load256(q + 96);
-  const __m256i a_lo = _mm256_unpacklo_epi32(l0, l1), a_hi = _mm256_unpackhi_epi32(l0, l1);
-  const __m256i b_lo = _mm256_unpacklo_epi32(l2, l3), b_hi = _mm256_unpackhi_epi32(l2, l3);
-  y[0] = _mm256_unpacklo_epi64(a_lo, b_lo);
-  y[1] = _mm256_unpackhi_epi64(a_lo, b_lo);
-  y[2] = _mm256_unpacklo_epi64(a_hi, b_hi);
-  y[3] = _mm256_unpackhi_epi64(a_hi, b_hi);
+  const __m256i l[4] = {load256(q), load256(q + 32), load256(q + 64), load256(q + 96)};
+  transpose_dwords_4x8(l, y);
 }
 
 // The scale nibbles of half c's sub-blocks, lane p sub-block kLaneOrder[p].

@@ -374,7 +374,8 @@ describe.skipIf(missing.length > 0)("tome in a browser (e2e)", () => {
     // edited: the question (its passage kept) replaces the one before and its answer
     const questions = await page.getByTestId("message-user").count();
     await question.getByTestId("edit-question").click();
-    expect(await page.getByTestId("chat-input").inputValue()).toBe("Who says this, and why?");
+    // (the input takes the question on the next render: polled, not read at once)
+    await expect.poll(() => page.getByTestId("chat-input").inputValue(), { timeout: 10_000 }).toBe("Who says this, and why?");
     await waitText(page.getByTestId("quote-chip"), new RegExp(`“${phrase.replace(/[.!?]/g, "\\$&")}”`));
     await page.getByTestId("chat-input").fill("Who says this?");
     await page.getByTestId("send").click();

@@ -28,6 +28,11 @@ export interface OracleSequence {
   logProbs(tokens: number[]): Promise<Map<number, number>[]>;
   /** logProbs with the tokens fed one at a time: llama.cpp's decode path for every position. */
   logProbsOneByOne(tokens: number[]): Promise<Map<number, number>[]>;
+  /**
+   * logProbs of the last position only, the prompt fed in one batch: as an app reads a
+   * prompt, llama.cpp then runs the last layer's FFN and the output on that row alone.
+   */
+  logProbsLast(tokens: number[]): Promise<Map<number, number>>;
   dispose(): Promise<void>;
 }
 
@@ -64,6 +69,11 @@ export async function openLlamaOracle(): Promise<LlamaOracle> {
               const out: Map<number, number>[] = [];
               for (const t of tokens) out.push(...logProbsOf(await seq.controlledEvaluate([withProbabilities(t)] as any)));
               return out;
+            },
+            async logProbsLast(tokens) {
+              const last = tokens.length - 1;
+              const res = await seq.controlledEvaluate(tokens.map((t, i) => (i === last ? withProbabilities(t) : t)) as any);
+              return logProbsOf([res[last]])[0];
             },
             async dispose() {
               await ctx.dispose();

@@ -53,29 +53,37 @@ describe.skipIf(!hasData)("synthetic models: tome vs llama.cpp, teacher-forced",
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  /** tome and llama.cpp teacher-forced over the same tokens of `file`: the largest logit difference. */
-  /** With oneByOne, both engines decode a token at a time (llama.cpp's decode path throughout). */
-  async function compare(file: string, label: string, bound: number, ctx = 128, oneByOne = false) {
+  /**
+   * tome and llama.cpp teacher-forced over the same tokens of `file`: the largest logit
+   * difference. "batch": every position's logits from one batch; "one by one": both engines
+   * decode a token at a time (llama.cpp's decode path throughout); "last": one batch, only
+   * the last position's logits asked (both then take only that row past the last layer's
+   * attention).
+   */
+  async function compare(file: string, label: string, bound: number, ctx = 128, feed: "batch" | "one by one" | "last" = "batch") {
     const { model, session } = openTome(file, ctx);
     const nVocab = model.info().nVocab;
     const tokens = [1, ...pseudoTokens(N_TOKENS - 1, 3, nVocab, 7)];
     let all: Float32Array;
-    if (oneByOne) {
+    if (feed === "one by one") {
       all = new Float32Array(tokens.length * nVocab);
       for (let i = 0; i < tokens.length; i++) all.set(await session.eval(Int32Array.from([tokens[i]])), i * nVocab);
     } else {
-      all = await session.eval(Int32Array.from(tokens), true);
+      all = await session.eval(Int32Array.from(tokens), feed === "batch");
     }
 
     const ref = await oracle.loadModel(file);
     const seq = await ref.createSequence(ctx, 2);
-    const refLogp = oneByOne ? await seq.logProbsOneByOne(tokens) : await seq.logProbs(tokens);
+    const refLogp =
+      feed === "one by one" ? await seq.logProbsOneByOne(tokens) : feed === "last" ? [await seq.logProbsLast(tokens)] : await seq.logProbs(tokens);
     await seq.dispose();
     await ref.dispose();
+    const positions = refLogp.length;
+    expect(all.length).toBe(positions * nVocab);
 
     let maxDiff = 0;
     let compared = 0;
-    for (let i = 0; i < tokens.length; i++) {
+    for (let i = 0; i < positions; i++) {
       const row = all.subarray(i * nVocab, (i + 1) * nVocab);
       const top = argmax(row);
       const refMap = refLogp[i];
@@ -89,10 +97,10 @@ describe.skipIf(!hasData)("synthetic models: tome vs llama.cpp, teacher-forced",
       }
       compared += refMap.size - 1;
     }
-    console.log(`${label}: max |logit diff| = ${maxDiff.toExponential(2)} over ${tokens.length} positions, ${compared} logits`);
+    console.log(`${label}: max |logit diff| = ${maxDiff.toExponential(2)} over ${positions} positions, ${compared} logits`);
     // a model so sure of its top token that no other has a normal-float probability would
     // compare nothing (the 1b shape at 2 layers): at least 100 logits a position
-    expect(compared).toBeGreaterThanOrEqual(100 * tokens.length);
+    expect(compared).toBeGreaterThanOrEqual(100 * positions);
     expect(maxDiff).toBeLessThanOrEqual(bound);
   }
 
@@ -137,6 +145,14 @@ describe.skipIf(!hasData)("synthetic models: tome vs llama.cpp, teacher-forced",
   for (const [arch, type] of [["qwen3moe", "q4_k"], ["qwen3moe", "q8_0"], ["llama", "q6_k"], ["llama", "q4_0"], ["qwen3moe", "iq4_xs"], ["llama", "q2_k"]] as const)
     it(`${arch} ${type} with experts, decoded a token at a time`, async () => {
       const file = await syntheticModel(arch, "tiny", type, dir, undefined, arch === "llama" ? { experts: 8 } : {});
-      await compare(file, `${arch} ${type} experts one by one`, BOUND[type], 128, true);
+      await compare(file, `${arch} ${type} experts one by one`, BOUND[type], 128, "one by one");
     });
+
+  // a prompt whose last logits alone are asked, as the app reads one: both engines take only
+  // that row past the last layer's attention (llama.cpp's inp_out_ids), so its FFN is a one-row
+  // product (gemv), where the batch's rows are in 4-token groups or the IQ panel
+  for (const arch of ARCHS)
+    for (const type of ["q4_k", "iq4_xs", "q8_0"])
+      it(`${arch} ${type}, the last position's logits only`, async () =>
+        compare(await syntheticModel(arch, "tiny", type, dir), `${arch} ${type} last only`, BOUND[type], 128, "last"));
 });

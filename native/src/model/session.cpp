@@ -333,8 +333,10 @@ void Session::prefill_layer_major(const std::vector<int32_t>& tokens, const Pref
         x_.assign(X.begin() + c * E, X.begin() + (c + m) * E);
         n_past_ = n0 + c;
         fill_rope(n_past_, m);
-        forward_layer(l, m);
-        std::copy(x_.begin(), x_.begin() + m * E, X.begin() + c * E);
+        // the last layer takes on only the prompt's last row, whose logits are asked
+        const int64_t m_out = l + 1 < hp.n_layer ? m : c + m == n ? 1 : 0;
+        forward_layer(l, m, m_out);
+        std::copy(x_.begin(), x_.begin() + m_out * E, X.begin() + (c + m - m_out) * E);
         if (c + m < n) ctl.report(int64_t(l) * n + c + m, total);
       }
       n_past_ = n0;
@@ -389,7 +391,7 @@ void Session::prefill_layer_major(const std::vector<int32_t>& tokens, const Pref
     }
     // logits of the last token
     x_.assign(X.end() - E, X.end());
-    chunk_logits(1, false);
+    chunk_logits(1);
     // every layer is in the store: the tokens are committed, then the indexes marked complete
     std::vector<int32_t> all = tokens_;
     all.insert(all.end(), tokens.begin(), tokens.end());
@@ -456,7 +458,8 @@ void Session::evaluate_now(const std::vector<int32_t>& tokens, bool all_logits, 
   if (all_logits) all.reserve(tokens.size() * size_t(n_vocab));
   for (size_t i = 0; i < tokens.size(); i += size_t(opts_.n_batch)) {
     const int64_t n = std::min<int64_t>(opts_.n_batch, int64_t(tokens.size() - i));
-    forward_chunk(tokens.data() + i, n, all_logits);
+    const bool last_chunk = i + size_t(n) == tokens.size();
+    forward_chunk(tokens.data() + i, n, all_logits ? n : last_chunk ? 1 : 0);
     if (all_logits) all.insert(all.end(), logits_.begin(), logits_.end());
     // a prefill commits chunk by chunk; single decoded tokens wait for flush_store()
     if (store_ && tokens.size() > 1) flush_store();
@@ -469,11 +472,12 @@ void Session::evaluate_now(const std::vector<int32_t>& tokens, bool all_logits, 
   if (!sparse_active()) stats_.full_attention_ms = times_.attention_ms - before.attention_ms;
 }
 
-void Session::forward_chunk(const int32_t* tokens, int64_t n, bool all_logits) {
+// n_out: the chunk's last rows whose logits are asked (0 .. n)
+void Session::forward_chunk(const int32_t* tokens, int64_t n, int64_t n_out) {
   const HParams& hp = model_.hparams();
   embed_chunk(tokens, n);
-  for (int l = 0; l < hp.n_layer; ++l) forward_layer(l, n);
-  chunk_logits(n, all_logits);
+  for (int l = 0; l < hp.n_layer; ++l) forward_layer(l, n, l + 1 == hp.n_layer ? n_out : n);
+  if (n_out > 0) chunk_logits(n_out);
   tokens_.insert(tokens_.end(), tokens, tokens + n);
   n_past_ += n;
   settle_kv_pages();
@@ -519,15 +523,13 @@ void Session::fill_rope(int64_t pos0, int64_t n) {
   for (int64_t i = 0; i < n; ++i) rope_swa_[size_t(i)].fill(swa, factors, pos0 + i);
 }
 
-// logits (rows, n_vocab) of the last row of x_ (n, E), or of all rows
-void Session::chunk_logits(int64_t n, bool all_logits) {
+// logits (rows, n_vocab) of the rows of x_ (rows, E)
+void Session::chunk_logits(int64_t rows) {
   const HParams& hp = model_.hparams();
   const Weights& w = model_.weights();
   const int E = hp.n_embd;
-  const int64_t first = all_logits ? 0 : n - 1;
-  const int64_t rows = n - first;
   h_.resize(size_t(rows) * E);
-  rms_norm(x_.data() + first * E, w.output_norm.data(), h_.data(), rows, E, hp.rms_eps);
+  rms_norm(x_.data(), w.output_norm.data(), h_.data(), rows, E, hp.rms_eps);
   logits_.resize(size_t(rows) * hp.n_vocab);
   auto t0 = Clock::now();
   matmul(w.output, h_.data(), rows, logits_.data(), pool_, mm_scratch_);
@@ -539,8 +541,9 @@ void Session::chunk_logits(int64_t n, bool all_logits) {
 }
 
 // One layer over the chunk x_ (n, E) at positions [n_past, n_past + n): its
-// K/V go to the cache, x_ is updated in place.
-void Session::forward_layer(int l, int64_t n) {
+// K/V go to the cache; x_ becomes the layer's output for the chunk's last n_out
+// rows (n_out, E): n_out < n only in the last layer, before the logits.
+void Session::forward_layer(int l, int64_t n, int64_t n_out) {
   const HParams& hp = model_.hparams();
   const Weights& w = model_.weights();
   const int E = hp.n_embd, Q = hp.q_dim(), KV = hp.kv_dim(), F = hp.n_ff, hd = hp.head_dim;
@@ -639,29 +642,40 @@ void Session::forward_layer(int l, int64_t n) {
   times_.attention_ms += ms_since(t_att);
 
   mm(L.wo, att_.data(), n, tmp_.data());
+  // llama.cpp's inp_out_ids: past the last layer's attention output only the chunk's
+  // last n_out rows go on (those whose logits are asked; none in a prompt's earlier
+  // chunks), so its FFN runs on them alone, with the products' row groups llama.cpp's
+  if (n_out < n) {
+    const size_t skip = size_t(n - n_out) * E, keep = size_t(n_out) * E;
+    std::copy(tmp_.begin() + std::ptrdiff_t(skip), tmp_.begin() + std::ptrdiff_t(skip + keep), tmp_.begin());
+    std::copy(x_.begin() + std::ptrdiff_t(skip), x_.begin() + std::ptrdiff_t(skip + keep), x_.begin());
+    x_.resize(keep);
+    if (n_out == 0) return;
+  }
+  const int64_t m = n_out;  // the rows that go on       (m, E)
   t_other = Clock::now();
-  if (!L.attn_post_norm.empty()) rms_norm(tmp_.data(), L.attn_post_norm.data(), tmp_.data(), n, E, hp.rms_eps);
-  add_inplace(x_.data(), tmp_.data(), int64_t(N) * E);
-  rms_norm(x_.data(), L.ffn_norm.data(), h_.data(), n, E, hp.rms_eps);
+  if (!L.attn_post_norm.empty()) rms_norm(tmp_.data(), L.attn_post_norm.data(), tmp_.data(), m, E, hp.rms_eps);
+  add_inplace(x_.data(), tmp_.data(), m * E);
+  rms_norm(x_.data(), L.ffn_norm.data(), h_.data(), m, E, hp.rms_eps);
   times_.other_ms += ms_since(t_other);
   if (hp.has_moe()) {
     t_other = Clock::now();
     double matmul_ms = 0;
-    moe_.forward(L, hp, h_.data(), n, tmp_.data(), pool_, mm_scratch_, matmul_ms);
+    moe_.forward(L, hp, h_.data(), m, tmp_.data(), pool_, mm_scratch_, matmul_ms);
     times_.matmul_ms += matmul_ms;
     times_.other_ms += ms_since(t_other) - matmul_ms;
   } else {
-    mm_multi({{&L.w_gate, gate_.data()}, {&L.w_up, up_.data()}}, h_.data(), n);
+    mm_multi({{&L.w_gate, gate_.data()}, {&L.w_up, up_.data()}}, h_.data(), m);
     t_other = Clock::now();
-    for (int64_t i = 0; i < n; ++i) {  // per row, as ggml chunks it
+    for (int64_t i = 0; i < m; ++i) {  // per row, as ggml chunks it
       if (hp.arch == Arch::GEMMA3) geglu(gate_.data() + i * F, up_.data() + i * F, F);
       else swiglu(gate_.data() + i * F, up_.data() + i * F, F);
     }
     times_.other_ms += ms_since(t_other);
-    mm(L.w_down, gate_.data(), n, tmp_.data());
+    mm(L.w_down, gate_.data(), m, tmp_.data());
   }
-  if (!L.ffn_post_norm.empty()) rms_norm(tmp_.data(), L.ffn_post_norm.data(), tmp_.data(), n, E, hp.rms_eps);
-  add_inplace(x_.data(), tmp_.data(), int64_t(N) * E);
+  if (!L.ffn_post_norm.empty()) rms_norm(tmp_.data(), L.ffn_post_norm.data(), tmp_.data(), m, E, hp.rms_eps);
+  add_inplace(x_.data(), tmp_.data(), m * E);
 }
 
 void Session::add_layer_key_weights(int64_t n_keys) {

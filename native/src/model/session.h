@@ -212,12 +212,12 @@ class Session {
   const std::vector<float>& evaluate(const std::vector<int32_t>& tokens, bool all_logits, bool build_first);
   void evaluate_now(const std::vector<int32_t>& tokens, bool all_logits, bool build_first);
   void truncate_now(int64_t n);
-  void forward_chunk(const int32_t* tokens, int64_t n, bool all_logits);
+  void forward_chunk(const int32_t* tokens, int64_t n, int64_t n_out);
   void embed_chunk(const int32_t* tokens, int64_t n);
   void fill_rope(int64_t pos0, int64_t n);
   void scale_embeddings(float* x, int64_t n) const;
-  void forward_layer(int layer, int64_t n);
-  void chunk_logits(int64_t n, bool all_logits);
+  void forward_layer(int layer, int64_t n, int64_t n_out);
+  void chunk_logits(int64_t rows);
   // A full-attention decode step's layer: its key weights into step_key_weights_.
   void add_layer_key_weights(int64_t n_keys);
   // The step's key weights between the sinks and the window, as StepStats' positions.

@@ -23,6 +23,12 @@ export interface ModelInfo {
    * slidingWindowPeriod-th layer is global, and only those have retrieval indexes. */
   slidingWindow: number;
   slidingWindowPeriod: number;
+  /** SmolLM3: every noRopePeriod-th layer rotates nothing (0: every layer rotates). */
+  noRopePeriod: number;
+  /** Ministral 3: past each attnTempFloor positions, queries are scaled by 1 + attnTempScale *
+   * ln(floor(pos / attnTempFloor) + 1) (attnTempScale 0: never). */
+  attnTempScale: number;
+  attnTempFloor: number;
   /** A mixture of experts (nExpert 0: a dense FFN): each token's FFN is its nExpertUsed best
    * experts of nExpert, each nFfExpert wide. */
   nExpert: number;
@@ -381,7 +387,7 @@ export interface SyntheticModelOptions {
   layers?: number;
 }
 
-export type SyntheticArch = "llama" | "qwen2" | "qwen3" | "phi3" | "gemma3" | "qwen3moe";
+export type SyntheticArch = "llama" | "qwen2" | "qwen3" | "phi3" | "gemma3" | "qwen3moe" | "smollm3" | "mistral3";
 
 export type GgufEntry =
   | { key: string; type: "string"; value: string }

@@ -3,8 +3,9 @@
 // set of factors, llama and qwen3 with heads narrower than the model, and mixtures
 // of experts: qwen3moe, and llama with Mixtral's experts).
 // Teacher-forced over the same tokens; at every position the top-1 token is the
-// same and the log-probabilities (relative to the top token, so that they do not
-// depend on normalization) differ by at most BOUND[type].
+// same (or the two within BOUND[type] of each other in tome's logits) and the
+// log-probabilities (relative to llama.cpp's top token, so that they do not depend
+// on normalization) differ by at most BOUND[type].
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -38,7 +39,7 @@ const BOUND: Record<string, number> = {
   f32: 5e-3, f16: 1e-2, bf16: 7e-2, q8_0: 1e-4, q4_0: 1e-4, q5_0: 1e-4, q4_1: 1e-4, q5_1: 1e-4, q2_k: 1e-4, q3_k: 1e-4, q4_k: 1e-4, q5_k: 1e-4, q6_k: 1e-4, iq4_nl: 1e-4, iq4_xs: 1e-4,
 };
 const TYPES = Object.keys(BOUND);
-const ARCHS = ["llama", "qwen2", "qwen3", "phi3", "gemma3", "qwen3moe"] as const;
+const ARCHS = ["llama", "qwen2", "qwen3", "phi3", "gemma3", "qwen3moe", "smollm3", "mistral3"] as const;
 const N_TOKENS = 48;
 
 describe.skipIf(!hasData)("synthetic models: tome vs llama.cpp, teacher-forced", () => {
@@ -90,9 +91,14 @@ describe.skipIf(!hasData)("synthetic models: tome vs llama.cpp, teacher-forced",
       let refTop = -1;
       let refTopLp = -Infinity;
       for (const [id, lp] of refMap) if (lp > refTopLp) [refTop, refTopLp] = [id, lp];
-      expect({ pos: i, top }).toEqual({ pos: i, top: refTop });
+      // the same top token, but for a near-tie within the bound (bf16 at 4 layers: gaps of
+      // 0.009-0.011 flip, llama's as smollm3's); logits are compared relative to llama.cpp's top
+      if (top !== refTop) {
+        const gap = row[top] - row[refTop];
+        expect({ pos: i, top, refTop, gap, nearTie: gap <= bound }).toEqual({ pos: i, top, refTop, gap, nearTie: true });
+      }
       for (const [id, lp] of refMap) {
-        const d = Math.abs(row[id] - row[top] - (lp - refTopLp));
+        const d = Math.abs(row[id] - row[refTop] - (lp - refTopLp));
         if (d > maxDiff) maxDiff = d;
       }
       compared += refMap.size - 1;

@@ -38,6 +38,11 @@ Napi::Value ModelWrap::info(const Napi::CallbackInfo& info) {
   // gemma3: its local layers' window (0: none) and which layers are global (every period-th)
   o.Set("slidingWindow", hp.n_swa);
   o.Set("slidingWindowPeriod", hp.swa_period);
+  // smollm3: every period-th layer rotates nothing (0: all rotate); mistral3: the attention
+  // temperature's scale and the positions a step of it spans (0: none)
+  o.Set("noRopePeriod", hp.no_rope_period);
+  o.Set("attnTempScale", hp.attn_temp_scale);
+  o.Set("attnTempFloor", hp.attn_temp_floor);
   // a mixture of experts (0: a dense FFN): experts, how many a token uses, their width
   o.Set("nExpert", hp.n_expert);
   o.Set("nExpertUsed", hp.n_expert_used);

@@ -25,16 +25,44 @@ int checked_dim(int64_t v, const std::string& key, int64_t max) {
   return int(v);
 }
 
+// YaRN's keys that llama.cpp reads for some architectures only (mistral3 here), with
+// its defaults for the others.
+struct YarnKeys {
+  float beta_fast = 32.0f, beta_slow = 1.0f;
+  float log_mul = 0.0f;  // rope.scaling.yarn_log_multiplier (0: none)
+};
+
+YarnKeys read_yarn_keys(const GgufFile& g, const std::string& a) {
+  YarnKeys k;
+  k.beta_fast = float(g.get_float(a + "rope.scaling.yarn_beta_fast").value_or(k.beta_fast));
+  k.beta_slow = float(g.get_float(a + "rope.scaling.yarn_beta_slow").value_or(k.beta_slow));
+  k.log_mul = float(g.get_float(a + "rope.scaling.yarn_log_multiplier").value_or(0.0));
+  if (!(k.beta_fast > 0 && k.beta_fast < 1e4 && k.beta_slow > 0 && k.beta_slow < 1e4))
+    throw Error("MODEL_HPARAMS", "rope.scaling.yarn_beta_fast / yarn_beta_slow out of range");
+  if (!(k.log_mul >= 0 && k.log_mul < 100))
+    throw Error("MODEL_HPARAMS", "rope.scaling.yarn_log_multiplier out of range");
+  return k;
+}
+
+// Ministral 3's attention temperature (Llama 4's): the scale, over steps of the original
+// context (llama.cpp: n_attn_temp_floor_scale = n_ctx_orig_yarn).
+void read_attn_temp(const GgufFile& g, const std::string& a, HParams& hp) {
+  hp.attn_temp_scale = float(g.get_float(a + "attention.temperature_scale").value_or(0.0));
+  if (!(hp.attn_temp_scale >= 0 && hp.attn_temp_scale < 100))
+    throw Error("MODEL_HPARAMS", "attention.temperature_scale out of range");
+  if (hp.attn_temp_scale != 0.0f) hp.attn_temp_floor = hp.n_ctx_orig;
+}
+
 // YaRN's angles and magnitude as llama.cpp computes them (llama-context.cpp's
 // cparams, ggml's ggml_rope_yarn_corr_dims and rope_yarn), in the same float
 // operations, fused where its build fuses them (an FMA CPU), so the cos/sin
 // tables are the same bits.
-void set_yarn(HParams& hp, float attn_factor) {
+void set_yarn(HParams& hp, float attn_factor, const YarnKeys& keys) {
   const bool fused = cpu_features().fma;
   auto mul_add = [fused](float x, float y, float z) { return fused ? std::fma(x, y, z) : x * y + z; };
   const int n_ctx_orig = hp.n_ctx_orig;
   hp.yarn_ext_factor = 1.0f;  // llama.cpp's for YaRN (it reads no key for it on these architectures)
-  const float beta_fast = 32.0f, beta_slow = 1.0f;
+  const float beta_fast = keys.beta_fast, beta_slow = keys.beta_slow;
   auto corr_dim = [&](float n_rot) {
     return float(hp.n_rot) * logf(float(n_ctx_orig) / (n_rot * 2 * float(M_PI))) / (2 * logf(hp.rope_freq_base));
   };
@@ -42,8 +70,10 @@ void set_yarn(HParams& hp, float attn_factor) {
   hp.yarn_corr_dims[1] = std::min(float(hp.n_rot - 1), ceilf(corr_dim(beta_slow)));
   // llama.cpp's attention factor for YaRN: get_mscale(factor) / (1 + 0.1 ln factor), which
   // rope_yarn multiplies by (1 + 0.1 ln (1 / freq_scale)) again for every angle
+  // (with yarn_log_multiplier m, get_mscale(factor, 1) / get_mscale(factor, m): llama-context.cpp)
   const float factor = 1.0f / hp.rope_freq_scale;
-  float mscale = factor <= 1.0f ? 1.0f : mul_add(0.1f, logf(factor), 1.0f);
+  auto get_mscale = [&](float m) { return factor <= 1.0f ? 1.0f : mul_add(0.1f * m, logf(factor), 1.0f); };
+  float mscale = keys.log_mul != 0.0f ? get_mscale(1.0f) / get_mscale(keys.log_mul) : get_mscale(1.0f);
   mscale *= 1.0f / mul_add(0.1f, logf(factor), 1.0f);
   mscale *= attn_factor;
   mscale *= mul_add(0.1f, logf(1.0f / hp.rope_freq_scale), 1.0f);
@@ -122,9 +152,16 @@ HParams read_hparams(const GgufFile& g) {
   } else if (*arch == "qwen3moe") {
     hp.arch = Arch::QWEN3MOE;
     hp.rope_style = RopeStyle::NEOX;
+  } else if (*arch == "smollm3") {
+    hp.arch = Arch::SMOLLM3;
+    hp.rope_style = RopeStyle::NORM;
+    hp.no_rope_period = 4;  // llama.cpp's constant (the GGUFs carry no key for it)
+  } else if (*arch == "mistral3") {
+    hp.arch = Arch::MISTRAL3;
+    hp.rope_style = RopeStyle::NORM;
   } else {
     throw Error("MODEL_ARCH", "unsupported architecture '" + *arch +
-                                  "' (tome runs llama, qwen2, qwen3, phi3, gemma3 and qwen3moe)");
+                                  "' (tome runs llama, qwen2, qwen3, phi3, gemma3, qwen3moe, smollm3 and mistral3)");
   }
   const std::string a = *arch + ".";
   hp.n_layer = checked_dim(require_int(g, a + "block_count"), a + "block_count", 4096);
@@ -168,10 +205,15 @@ HParams read_hparams(const GgufFile& g) {
   hp.rope_mscale = attn_factor;
   hp.n_ctx_orig = checked_dim(g.get_int(a + "rope.scaling.original_context_length").value_or(hp.n_ctx_train),
                               a + "rope.scaling.original_context_length", 1 << 30);
-  if (scaling && *scaling == "yarn") set_yarn(hp, attn_factor);
+  YarnKeys yarn;
+  if (hp.arch == Arch::MISTRAL3) yarn = read_yarn_keys(g, a);
+  if (scaling && *scaling == "yarn") set_yarn(hp, attn_factor, yarn);
+  if (hp.arch == Arch::MISTRAL3) read_attn_temp(g, a, hp);
 
   if (hp.arch == Arch::GEMMA3) read_gemma3(g, a, hp, scaling ? *scaling : std::string());
   if (hp.arch == Arch::LLAMA || hp.arch == Arch::QWEN3MOE) read_experts(g, a, hp);
+  if (hp.arch == Arch::MISTRAL3 && g.get_int(a + "expert_count").value_or(0) != 0)
+    throw Error("MODEL_HPARAMS", "mistral3 with a mixture of experts is not supported");
 
   auto tokens = g.get_array("tokenizer.ggml.tokens");
   hp.n_vocab = int(g.get_int(a + "vocab_size").value_or(tokens ? int64_t(tokens->array_size()) : 0));

@@ -21,14 +21,18 @@ class GgufFile;
 // layers (all but every swa_period-th) that attend only the last n_swa positions and
 // rotate by their own RoPE base, unscaled. QWEN3MOE: qwen3's attention, a mixture
 // of experts for every layer's FFN. LLAMA with expert_count > 0 (Mixtral) has one too.
-enum class Arch { LLAMA, QWEN2, QWEN3, PHI3, GEMMA3, QWEN3MOE };
+// SMOLLM3 (SmolLM3): llama's layers, but every fourth one rotates nothing (NoPE).
+// MISTRAL3 (Ministral 3): llama's layers with YaRN's own keys (beta_fast/slow, log_mul)
+// and, past the original context, queries scaled up with the log of the position
+// (Llama 4's attention temperature: attn_temp()).
+enum class Arch { LLAMA, QWEN2, QWEN3, PHI3, GEMMA3, QWEN3MOE, SMOLLM3, MISTRAL3 };
 // NORM rotates adjacent pairs (x[2i], x[2i+1]) (llama; GGUF conversion permutes
 // Q/K for it); NEOX rotates (x[i], x[i + n_rot/2]) (qwen2, qwen3, phi3).
 enum class RopeStyle { NORM, NEOX };
 
 struct HParams {
   Arch arch = Arch::LLAMA;
-  std::string arch_name;   // "llama" | "qwen2" | "qwen3" | "phi3" | "gemma3" | "qwen3moe"
+  std::string arch_name;   // "llama" | "qwen2" | "qwen3" | "phi3" | "gemma3" | "qwen3moe" | "smollm3" | "mistral3"
   int n_layer = 0;
   int n_embd = 0;          // model width
   int n_head = 0;          // query heads
@@ -67,6 +71,21 @@ struct HParams {
   float embed_scale = 1.0f;          // gemma3: sqrt(n_embd), as ggml_scale applies it
   float attention_scale = 0.0f;      // gemma3: Q's scale (llama.cpp's f_attention_scale)
   float final_logit_softcap = 0.0f;  // > 0: logits = c * tanh(logits / c)
+  // smollm3: layer l rotates nothing when (l + 1) % no_rope_period == 0 (0: every layer rotates)
+  int no_rope_period = 0;
+  // mistral3: attention.temperature_scale (0: none) and the positions a step of the
+  // temperature spans (the original context, as llama.cpp takes it)
+  float attn_temp_scale = 0.0f;
+  int attn_temp_floor = 0;
+
+  bool rotates(int layer) const { return no_rope_period == 0 || (layer + 1) % no_rope_period != 0; }
+  bool has_attn_temp() const { return attn_temp_scale != 0.0f; }
+  // The factor a query at `pos` is multiplied by after RoPE, in llama.cpp's operations
+  // (llm_graph_input_attn_temp: float position and floor, double log and sum)
+  float attn_temp(int64_t pos) const {
+    const float p = float(pos);
+    return float(std::log(std::floor(p / float(attn_temp_floor)) + 1.0) * attn_temp_scale + 1.0);
+  }
 
   bool is_swa(int layer) const { return n_swa > 0 && (swa_period == 0 || layer % swa_period < swa_period - 1); }
   bool has_swa() const { return n_swa > 0; }
@@ -87,7 +106,7 @@ struct HParams {
   }
 };
 
-// Throws tome::Error MODEL_ARCH for architectures other than llama/qwen2/qwen3/phi3/gemma3/qwen3moe and
+// Throws tome::Error MODEL_ARCH for architectures other than llama/qwen2/qwen3/phi3/gemma3/qwen3moe/smollm3/mistral3 and
 // MODEL_HPARAMS for missing or inconsistent values (named in the message).
 HParams read_hparams(const GgufFile& gguf);
 

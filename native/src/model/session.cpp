@@ -587,14 +587,18 @@ void Session::forward_layer(int l, int64_t n, int64_t n_out) {
     rms_norm(q_.data(), L.q_norm.data(), q_.data(), n * hp.n_head, hd, hp.rms_eps);
     rms_norm(k_.data(), L.k_norm.data(), k_.data(), n * hp.n_head_kv, hd, hp.rms_eps);
   }
-  const bool swa = hp.is_swa(l);
+  const bool swa = hp.is_swa(l), rotate = hp.rotates(l);
   const std::vector<RopeTable>& rope = swa ? rope_swa_ : rope_;
   for (int64_t i = 0; i < n; ++i) {
     const int64_t pos = n_past_ + i;
-    apply_rope(q_.data() + i * Q, hp.n_head, hd, hp.n_rot, hp.rope_style, rope[size_t(i)]);
-    apply_rope(k_.data() + i * KV, hp.n_head_kv, hd, hp.n_rot, hp.rope_style, rope[size_t(i)]);
+    if (rotate) {
+      apply_rope(q_.data() + i * Q, hp.n_head, hd, hp.n_rot, hp.rope_style, rope[size_t(i)]);
+      apply_rope(k_.data() + i * KV, hp.n_head_kv, hd, hp.n_rot, hp.rope_style, rope[size_t(i)]);
+    }
     if (q_scale != 1.0f)
       for (float* q = q_.data() + i * Q, *end = q + Q; q < end; ++q) *q *= q_scale;
+    if (hp.has_attn_temp())  // mistral3: ggml_mul of Q by the position's temperature
+      for (float *q = q_.data() + i * Q, *end = q + Q, t = hp.attn_temp(pos); q < end; ++q) *q *= t;
     for (int g = 0; g < hp.n_head_kv; ++g) {
       f32_to_f16_row(k_.data() + i * KV + g * hd, kv_.k(l, g) + size_t(pos) * hd, hd);
       f32_to_f16_row(v_.data() + i * KV + g * hd, kv_.v(l, g) + size_t(pos) * hd, hd);

@@ -28,6 +28,8 @@ Shape shape_of(const std::string& name, const std::string& arch) {
   const bool qwen = arch == "qwen2" || arch == "qwen3" || arch == "qwen3moe";
   if (name == "tiny" && arch == "phi3") return {2, 512, 4, 2, 512, 4096, 10000.0f, false, 0};
   if (name == "tiny" && arch == "gemma3") return {2, 256, 4, 2, 512, 4096, 1e6f, true, 0, 128};
+  // four layers, so that the last rotates nothing (SmolLM3's every fourth)
+  if (name == "tiny" && arch == "smollm3") return {4, 256, 4, 2, 512, 4096, 10000.0f, false, 0};
   if (name == "tiny") return {2, 256, 4, 2, 512, 4096, qwen ? 1e6f : 10000.0f, false, 0};
   if (name == "tiny-narrow-q") return {2, 512, 4, 2, 512, 4096, qwen ? 1e6f : 10000.0f, false, 0, 64};
   if (name == "smol") return {30, 576, 9, 3, 1536, 131072, qwen ? 1e6f : 100000.0f, true, 0};
@@ -119,9 +121,11 @@ GgmlType parse_weight_type(const std::string& name) {
 
 void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
   if (spec.arch != "llama" && spec.arch != "qwen2" && spec.arch != "qwen3" && spec.arch != "phi3" &&
-      spec.arch != "gemma3" && spec.arch != "qwen3moe")
-    throw Error("BAD_ARGUMENT", "unknown arch '" + spec.arch + "' (llama, qwen2, qwen3, phi3, gemma3, qwen3moe)");
+      spec.arch != "gemma3" && spec.arch != "qwen3moe" && spec.arch != "smollm3" && spec.arch != "mistral3")
+    throw Error("BAD_ARGUMENT",
+                "unknown arch '" + spec.arch + "' (llama, qwen2, qwen3, phi3, gemma3, qwen3moe, smollm3, mistral3)");
   const bool phi3 = spec.arch == "phi3", gemma3 = spec.arch == "gemma3", qwen3moe = spec.arch == "qwen3moe";
+  const bool mistral3 = spec.arch == "mistral3";
   if (spec.experts < 0 || spec.experts > 256 || spec.experts_used < 0)
     throw Error("BAD_ARGUMENT", "experts out of range (0..256)");
   if (spec.experts > 0 && spec.arch != "llama" && !qwen3moe)
@@ -134,6 +138,7 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
   if (n_expert > 0 && n_expert_used > n_expert)
     throw Error("BAD_ARGUMENT", "experts_used is more than the experts");
   if (gemma3 && spec.yarn_factor > 0) throw Error("BAD_ARGUMENT", "YaRN is not written for gemma3");
+  if (mistral3 && spec.yarn_factor > 0) throw Error("BAD_ARGUMENT", "mistral3 writes its own YaRN (x16)");
   if (spec.longrope && !phi3) throw Error("BAD_ARGUMENT", "LongRoPE is written for phi3 only");
   if (spec.layers < 0 || spec.layers > 256) throw Error("BAD_ARGUMENT", "layers out of range (0..256)");
   Shape s = shape_of(spec.shape, spec.arch);
@@ -160,7 +165,11 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
   w.set_u64("general.seed", spec.seed);
   w.set_u32(a + "block_count", uint32_t(s.n_layer));
   // a YaRN model's context_length is its original one, as Qwen's GGUFs write it
-  w.set_u32(a + "context_length", uint32_t(spec.yarn_factor > 0 ? float(s.n_ctx) / spec.yarn_factor : float(s.n_ctx)));
+  // (mistral3: the scaled one, as Ministral 3's; its original one is a sixteenth, and 16
+  // in the tiny shape, so that a test's 48 tokens cross two steps of its temperature)
+  const uint32_t mistral3_orig = spec.shape == "tiny" ? 16 : uint32_t(s.n_ctx / 16);
+  w.set_u32(a + "context_length", mistral3 ? 16 * mistral3_orig
+                                           : uint32_t(spec.yarn_factor > 0 ? float(s.n_ctx) / spec.yarn_factor : float(s.n_ctx)));
   w.set_u32(a + "embedding_length", uint32_t(s.n_embd));
   w.set_u32(a + "feed_forward_length", uint32_t(s.n_ff));
   w.set_u32(a + "attention.head_count", uint32_t(s.n_head));
@@ -176,6 +185,15 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
     w.set_string(a + "rope.scaling.type", "yarn");
     w.set_f32(a + "rope.scaling.factor", spec.yarn_factor);
     w.set_u32(a + "rope.scaling.original_context_length", uint32_t(float(s.n_ctx) / spec.yarn_factor));
+  }
+  if (mistral3) {  // Ministral 3's: YaRN x16 with its own keys, the attention temperature 0.1
+    w.set_string(a + "rope.scaling.type", "yarn");
+    w.set_f32(a + "rope.scaling.factor", 16.0f);
+    w.set_u32(a + "rope.scaling.original_context_length", mistral3_orig);
+    w.set_f32(a + "rope.scaling.yarn_beta_fast", 32.0f);
+    w.set_f32(a + "rope.scaling.yarn_beta_slow", 1.0f);
+    w.set_f32(a + "rope.scaling.yarn_log_multiplier", 1.0f);
+    w.set_f32(a + "attention.temperature_scale", 0.1f);
   }
   if (spec.longrope) {
     w.set_string(a + "rope.scaling.type", "longrope");

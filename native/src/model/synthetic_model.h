@@ -23,6 +23,9 @@
 // layer: an f32 router (ffn_gate_inp, as llama.cpp's quantizer keeps it) and the
 // experts' gate, up and down matrices stacked in 3-D tensors (ffn_*_exps); qwen3moe's
 // experts are half the shape's FFN wide (expert_feed_forward_length), llama's all of it.
+// smollm3 is llama's layers with every fourth rotating nothing (its tiny shape has 4
+// layers); mistral3 llama's with Ministral 3's YaRN x16 (beta 32/1, log multiplier 1)
+// and attention temperature 0.1 over steps of its original context (16 in tiny).
 #pragma once
 #include <cstdint>
 #include <string>
@@ -34,7 +37,7 @@ namespace tome {
 class ThreadPool;
 
 struct SyntheticModelSpec {
-  std::string arch = "llama";   // llama | qwen2 | qwen3 | phi3 | gemma3 | qwen3moe
+  std::string arch = "llama";   // llama | qwen2 | qwen3 | phi3 | gemma3 | qwen3moe | smollm3 | mistral3
   std::string shape = "tiny";   // tiny | smol | 1b | 8b
   GgmlType type = GgmlType::F16;
   std::string vocab_path;       // GGUF with tokenizer.* metadata

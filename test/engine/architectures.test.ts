@@ -1,5 +1,5 @@
 // Which architectures a model may have: llama (dense, or Mixtral's experts), qwen2, qwen3,
-// phi3, gemma3, qwen3moe, smollm3 and mistral3 load (each
+// phi3, gemma3, qwen3moe, smollm3, mistral3 and granite load (each
 // checked against llama.cpp in synthetic-vs-llamacpp.test.ts); any other is refused at
 // load with MODEL_ARCH, naming it and the ones tome runs.
 import * as fs from "node:fs";
@@ -27,7 +27,7 @@ describe("architectures", () => {
       }
       expect(err?.code).toBe("MODEL_ARCH");
       expect(err?.message).toContain(`'${arch}'`);
-      expect(err?.message).toContain("llama, qwen2, qwen3, phi3, gemma3, qwen3moe, smollm3 and mistral3");
+      expect(err?.message).toContain("llama, qwen2, qwen3, phi3, gemma3, qwen3moe, smollm3, mistral3 and granite");
     }
   });
 
@@ -79,7 +79,7 @@ describe("architectures", () => {
       new addon.Session(model, { ctx: 256, threads: 1, attention, ramBudget: 1 << 30 }).close();
   });
 
-  it.skipIf(!hasData)("loads smollm3 (every fourth layer without RoPE) and mistral3 (YaRN x16, attention temperature)", async () => {
+  it.skipIf(!hasData)("loads smollm3 (every fourth layer without RoPE), mistral3 (YaRN x16, attention temperature) and granite (multipliers)", async () => {
     const addon = loadAddon();
     const smol = new addon.Model(await syntheticModel("smollm3", "tiny", "q8_0", dir));
     expect(smol.info()).toMatchObject({ arch: "smollm3", nLayer: 4, noRopePeriod: 4, attnTempScale: 0 });
@@ -92,7 +92,9 @@ describe("architectures", () => {
     const mistral = new addon.Model(file);
     expect(mistral.info()).toMatchObject({ arch: "mistral3", noRopePeriod: 0, ropeFreqScale: 0.0625, attnTempFloor: 16, nCtxTrain: 256 });
     expect(mistral.info().attnTempScale).toBeCloseTo(0.1, 7);
-    for (const model of [smol, mistral])
+    const granite = new addon.Model(await syntheticModel("granite", "tiny", "q8_0", dir));
+    expect(granite.info()).toMatchObject({ arch: "granite", noRopePeriod: 0, attnTempScale: 0 });
+    for (const model of [smol, mistral, granite])
       for (const attention of ["full", "retrieval"] as const) {
         const s = new addon.Session(model, { ctx: 256, threads: 1, attention, ramBudget: 1 << 30 });
         expect((await s.eval(Int32Array.from([1, 42, 43]))).length).toBe(model.info().nVocab);
@@ -100,28 +102,34 @@ describe("architectures", () => {
       }
   });
 
-  it("refuses mistral3 with a mixture of experts (MODEL_HPARAMS)", () => {
+  it("refuses mistral3 and granite with a mixture of experts, and granite without its logit scale (MODEL_HPARAMS)", () => {
     const addon = loadAddon();
-    const file = path.join(dir, "mistral3-moe.gguf");
-    addon.writeGguf(
-      [
-        { key: "general.architecture", type: "string", value: "mistral3" },
-        { key: "mistral3.block_count", type: "u32", value: 1 },
-        { key: "mistral3.embedding_length", type: "u32", value: 64 },
-        { key: "mistral3.feed_forward_length", type: "u32", value: 128 },
-        { key: "mistral3.attention.head_count", type: "u32", value: 4 },
-        { key: "mistral3.expert_count", type: "u32", value: 8 },
-      ],
-      file,
-    );
-    let err: { code?: string; message?: string } | null = null;
-    try {
-      new addon.Model(file);
-    } catch (e) {
-      err = e as { code?: string; message?: string };
-    }
-    expect(err?.code).toBe("MODEL_HPARAMS");
-    expect(err?.message).toContain("mixture of experts");
+    const refusal = (arch: string, extra: { key: string; type: "u32" | "f32"; value: number }[]) => {
+      const file = path.join(dir, `${arch}-refused.gguf`);
+      addon.writeGguf(
+        [
+          { key: "general.architecture", type: "string", value: arch },
+          { key: `${arch}.block_count`, type: "u32", value: 1 },
+          { key: `${arch}.embedding_length`, type: "u32", value: 64 },
+          { key: `${arch}.feed_forward_length`, type: "u32", value: 128 },
+          { key: `${arch}.attention.head_count`, type: "u32", value: 4 },
+          ...extra,
+        ],
+        file,
+      );
+      try {
+        new addon.Model(file);
+      } catch (e) {
+        return e as { code?: string; message?: string };
+      }
+      return null;
+    };
+    const experts = { key: "", type: "u32" as const, value: 8 };
+    expect(refusal("mistral3", [{ ...experts, key: "mistral3.expert_count" }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("mixture of experts") });
+    const logit = { key: "granite.logit_scale", type: "f32" as const, value: 8 };
+    expect(refusal("granite", [logit, { ...experts, key: "granite.expert_count" }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("mixture of experts") });
+    expect(refusal("granite", [])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("granite.logit_scale") });
+    expect(refusal("granite", [{ ...logit, value: -1 }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("out of range") });
   });
 
   it.skipIf(!hasData)("loads qwen3moe and a Mixtral-style llama with their experts stacked in 3-D tensors", async () => {

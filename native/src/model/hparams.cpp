@@ -53,6 +53,26 @@ void read_attn_temp(const GgufFile& g, const std::string& a, HParams& hp) {
   if (hp.attn_temp_scale != 0.0f) hp.attn_temp_floor = hp.n_ctx_orig;
 }
 
+// Granite's multipliers, as llama.cpp reads them (models/granite.cpp): logit_scale is
+// required, the others optional (0: not applied).
+void read_granite(const GgufFile& g, const std::string& a, HParams& hp) {
+  auto scale = [&](const char* key, bool required) {
+    const auto v = g.get_float(a + key);
+    if (!v && required) throw Error("MODEL_HPARAMS", "missing metadata key '" + a + key + "'");
+    const double x = v.value_or(0.0);
+    if (!(x >= 0 && x < 1e6) || (required && x == 0))
+      throw Error("MODEL_HPARAMS", "metadata '" + a + key + "' out of range");
+    return float(x);
+  };
+  hp.logit_scale = scale("logit_scale", true);
+  hp.residual_scale = scale("residual_scale", false);
+  const float embedding = scale("embedding_scale", false);
+  if (embedding != 0.0f) hp.embed_scale = embedding;
+  hp.attention_scale = scale("attention.scale", false);
+  // rope.scaling.finetuned false: no layer rotates (llama.cpp's rope_pattern)
+  if (!g.get_bool(a + "rope.scaling.finetuned").value_or(true)) hp.no_rope_period = 1;
+}
+
 // YaRN's angles and magnitude as llama.cpp computes them (llama-context.cpp's
 // cparams, ggml's ggml_rope_yarn_corr_dims and rope_yarn), in the same float
 // operations, fused where its build fuses them (an FMA CPU), so the cos/sin
@@ -159,9 +179,12 @@ HParams read_hparams(const GgufFile& g) {
   } else if (*arch == "mistral3") {
     hp.arch = Arch::MISTRAL3;
     hp.rope_style = RopeStyle::NORM;
+  } else if (*arch == "granite") {
+    hp.arch = Arch::GRANITE;
+    hp.rope_style = RopeStyle::NORM;
   } else {
     throw Error("MODEL_ARCH", "unsupported architecture '" + *arch +
-                                  "' (tome runs llama, qwen2, qwen3, phi3, gemma3, qwen3moe, smollm3 and mistral3)");
+                                  "' (tome runs llama, qwen2, qwen3, phi3, gemma3, qwen3moe, smollm3, mistral3 and granite)");
   }
   const std::string a = *arch + ".";
   hp.n_layer = checked_dim(require_int(g, a + "block_count"), a + "block_count", 4096);
@@ -212,8 +235,9 @@ HParams read_hparams(const GgufFile& g) {
 
   if (hp.arch == Arch::GEMMA3) read_gemma3(g, a, hp, scaling ? *scaling : std::string());
   if (hp.arch == Arch::LLAMA || hp.arch == Arch::QWEN3MOE) read_experts(g, a, hp);
-  if (hp.arch == Arch::MISTRAL3 && g.get_int(a + "expert_count").value_or(0) != 0)
-    throw Error("MODEL_HPARAMS", "mistral3 with a mixture of experts is not supported");
+  if (hp.arch == Arch::GRANITE) read_granite(g, a, hp);
+  if ((hp.arch == Arch::MISTRAL3 || hp.arch == Arch::GRANITE) && g.get_int(a + "expert_count").value_or(0) != 0)
+    throw Error("MODEL_HPARAMS", hp.arch_name + " with a mixture of experts is not supported");
 
   auto tokens = g.get_array("tokenizer.ggml.tokens");
   hp.n_vocab = int(g.get_int(a + "vocab_size").value_or(tokens ? int64_t(tokens->array_size()) : 0));

@@ -24,15 +24,18 @@ class GgufFile;
 // SMOLLM3 (SmolLM3): llama's layers, but every fourth one rotates nothing (NoPE).
 // MISTRAL3 (Ministral 3): llama's layers with YaRN's own keys (beta_fast/slow, log_mul)
 // and, past the original context, queries scaled up with the log of the position
-// (Llama 4's attention temperature: attn_temp()).
-enum class Arch { LLAMA, QWEN2, QWEN3, PHI3, GEMMA3, QWEN3MOE, SMOLLM3, MISTRAL3 };
+// (Llama 4's attention temperature: attn_temp()). GRANITE (IBM Granite 3): llama's layers
+// with multipliers: embeddings (embed_scale), attention scores (attention_scale), the
+// attention and FFN outputs before their residual adds (residual_scale), logits (divided
+// by logit_scale); RoPE everywhere unless rope.scaling.finetuned is false.
+enum class Arch { LLAMA, QWEN2, QWEN3, PHI3, GEMMA3, QWEN3MOE, SMOLLM3, MISTRAL3, GRANITE };
 // NORM rotates adjacent pairs (x[2i], x[2i+1]) (llama; GGUF conversion permutes
 // Q/K for it); NEOX rotates (x[i], x[i + n_rot/2]) (qwen2, qwen3, phi3).
 enum class RopeStyle { NORM, NEOX };
 
 struct HParams {
   Arch arch = Arch::LLAMA;
-  std::string arch_name;   // "llama" | "qwen2" | "qwen3" | "phi3" | "gemma3" | "qwen3moe" | "smollm3" | "mistral3"
+  std::string arch_name;   // "llama" | "qwen2" | ... | "smollm3" | "mistral3" | "granite"
   int n_layer = 0;
   int n_embd = 0;          // model width
   int n_head = 0;          // query heads
@@ -68,10 +71,13 @@ struct HParams {
   int swa_period = 0;
   float rope_freq_base_swa = 10000.0f;
   float rope_freq_scale_swa = 1.0f;
-  float embed_scale = 1.0f;          // gemma3: sqrt(n_embd), as ggml_scale applies it
-  float attention_scale = 0.0f;      // gemma3: Q's scale (llama.cpp's f_attention_scale)
+  float embed_scale = 1.0f;          // gemma3: sqrt(n_embd); granite: embedding_scale (ggml_scale)
+  float attention_scale = 0.0f;      // gemma3: Q's scale; granite: the scores' (llama.cpp's f_attention_scale)
+  float residual_scale = 0.0f;       // granite: the attention and FFN outputs' (0: none)
+  float logit_scale = 0.0f;          // granite: logits times 1 / logit_scale (0: none)
   float final_logit_softcap = 0.0f;  // > 0: logits = c * tanh(logits / c)
-  // smollm3: layer l rotates nothing when (l + 1) % no_rope_period == 0 (0: every layer rotates)
+  // smollm3: layer l rotates nothing when (l + 1) % no_rope_period == 0 (0: every layer
+  // rotates; 1: none does, a granite file whose rope.scaling.finetuned is false)
   int no_rope_period = 0;
   // mistral3: attention.temperature_scale (0: none) and the positions a step of the
   // temperature spans (the original context, as llama.cpp takes it)
@@ -102,11 +108,12 @@ struct HParams {
     return arch == Arch::PHI3 ? 1.0f / std::sqrt(float(head_dim)) : arch == Arch::GEMMA3 ? attention_scale : 1.0f;
   }
   float kq_scale() const {
+    if (arch == Arch::GRANITE && attention_scale != 0.0f) return attention_scale;
     return arch == Arch::PHI3 || arch == Arch::GEMMA3 ? 1.0f : 1.0f / std::sqrt(float(head_dim));
   }
 };
 
-// Throws tome::Error MODEL_ARCH for architectures other than llama/qwen2/qwen3/phi3/gemma3/qwen3moe/smollm3/mistral3 and
+// Throws tome::Error MODEL_ARCH for architectures other than llama/qwen2/qwen3/phi3/gemma3/qwen3moe/smollm3/mistral3/granite and
 // MODEL_HPARAMS for missing or inconsistent values (named in the message).
 HParams read_hparams(const GgufFile& gguf);
 

@@ -534,6 +534,10 @@ void Session::chunk_logits(int64_t rows) {
   auto t0 = Clock::now();
   matmul(w.output, h_.data(), rows, logits_.data(), pool_, mm_scratch_);
   times_.matmul_ms += ms_since(t0);
+  if (hp.logit_scale != 0.0f) {  // granite: ggml_scale by 1 / logit_scale
+    const float s = 1.0f / hp.logit_scale;
+    for (float& v : logits_) v *= s;
+  }
   if (hp.final_logit_softcap > 0) {  // ggml_scale, ggml_tanh, ggml_scale
     const float c = hp.final_logit_softcap, inv = 1.0f / c;
     for (float& v : logits_) v = std::tanh(v * inv) * c;
@@ -659,6 +663,7 @@ void Session::forward_layer(int l, int64_t n, int64_t n_out) {
   const int64_t m = n_out;  // the rows that go on       (m, E)
   t_other = Clock::now();
   if (!L.attn_post_norm.empty()) rms_norm(tmp_.data(), L.attn_post_norm.data(), tmp_.data(), m, E, hp.rms_eps);
+  scale_residual(tmp_.data(), m);
   add_inplace(x_.data(), tmp_.data(), m * E);
   rms_norm(x_.data(), L.ffn_norm.data(), h_.data(), m, E, hp.rms_eps);
   times_.other_ms += ms_since(t_other);
@@ -679,7 +684,15 @@ void Session::forward_layer(int l, int64_t n, int64_t n_out) {
     mm(L.w_down, gate_.data(), m, tmp_.data());
   }
   if (!L.ffn_post_norm.empty()) rms_norm(tmp_.data(), L.ffn_post_norm.data(), tmp_.data(), m, E, hp.rms_eps);
+  scale_residual(tmp_.data(), m);
   add_inplace(x_.data(), tmp_.data(), m * E);
+}
+
+// granite: a layer's attention or FFN output (n, E) scaled before its residual add (ggml_scale)
+void Session::scale_residual(float* x, int64_t n) const {
+  const HParams& hp = model_.hparams();
+  if (hp.residual_scale == 0.0f) return;
+  for (float *p = x, *end = x + n * hp.n_embd; p < end; ++p) *p *= hp.residual_scale;
 }
 
 void Session::add_layer_key_weights(int64_t n_keys) {

@@ -121,9 +121,10 @@ GgmlType parse_weight_type(const std::string& name) {
 
 void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
   if (spec.arch != "llama" && spec.arch != "qwen2" && spec.arch != "qwen3" && spec.arch != "phi3" &&
-      spec.arch != "gemma3" && spec.arch != "qwen3moe" && spec.arch != "smollm3" && spec.arch != "mistral3")
-    throw Error("BAD_ARGUMENT",
-                "unknown arch '" + spec.arch + "' (llama, qwen2, qwen3, phi3, gemma3, qwen3moe, smollm3, mistral3)");
+      spec.arch != "gemma3" && spec.arch != "qwen3moe" && spec.arch != "smollm3" && spec.arch != "mistral3" &&
+      spec.arch != "granite")
+    throw Error("BAD_ARGUMENT", "unknown arch '" + spec.arch +
+                                    "' (llama, qwen2, qwen3, phi3, gemma3, qwen3moe, smollm3, mistral3, granite)");
   const bool phi3 = spec.arch == "phi3", gemma3 = spec.arch == "gemma3", qwen3moe = spec.arch == "qwen3moe";
   const bool mistral3 = spec.arch == "mistral3";
   if (spec.experts < 0 || spec.experts > 256 || spec.experts_used < 0)
@@ -185,6 +186,15 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
     w.set_string(a + "rope.scaling.type", "yarn");
     w.set_f32(a + "rope.scaling.factor", spec.yarn_factor);
     w.set_u32(a + "rope.scaling.original_context_length", uint32_t(float(s.n_ctx) / spec.yarn_factor));
+  }
+  if (spec.arch == "granite") {
+    // Granite 3.x 2B's embedding and residual multipliers; its attention one (1/64) and logit
+    // divisor (8) would leave random weights' attention flat and logits small, so that no
+    // test could tell the context apart: 1/4 (neither 1 nor 1/sqrt(head_dim)) and 2
+    w.set_f32(a + "logit_scale", 2.0f);
+    w.set_f32(a + "residual_scale", 0.22f);
+    w.set_f32(a + "embedding_scale", 12.0f);
+    w.set_f32(a + "attention.scale", 0.25f);
   }
   if (mistral3) {  // Ministral 3's: YaRN x16 with its own keys, the attention temperature 0.1
     w.set_string(a + "rope.scaling.type", "yarn");
@@ -261,7 +271,9 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
   const int64_t E = s.n_embd, Q = int64_t(s.n_head) * head_dim, KV = int64_t(s.n_head_kv) * head_dim, F = s.n_ff;
   // gemma3 scales its embeddings up by sqrt(n_embd) and ties its output to them: small rows,
   // as Gemma's are, keep both the residual stream and the logits of the usual size
-  matrix("token_embd.weight", n_vocab, E, gemma3 ? 2.0f * lin : 1.0f);
+  // (granite scales them up by 12: rows of 1/12, so that the layers' outputs, scaled down by
+  // 0.22, still move the residual stream)
+  matrix("token_embd.weight", n_vocab, E, gemma3 ? 2.0f * lin : spec.arch == "granite" ? 1.0f / 12 : 1.0f);
   vector("output_norm.weight", E, 1.0f, 0.1f);
   if (!s.tied) matrix("output.weight", n_vocab, E, 2.0f * lin);
   if (spec.longrope) {

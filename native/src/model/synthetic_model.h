@@ -25,7 +25,10 @@
 // experts are half the shape's FFN wide (expert_feed_forward_length), llama's all of it.
 // smollm3 is llama's layers with every fourth rotating nothing (its tiny shape has 4
 // layers); mistral3 llama's with Ministral 3's YaRN x16 (beta 32/1, log multiplier 1)
-// and attention temperature 0.1 over steps of its original context (16 in tiny).
+// and attention temperature 0.1 over steps of its original context (16 in tiny); granite
+// llama's with Granite 3 2B's embedding (12) and residual (0.22) multipliers, logits
+// divided by 2 and an attention scale of 1/4 (random weights' attention would be flat at
+// its 1/64).
 #pragma once
 #include <cstdint>
 #include <string>
@@ -37,7 +40,7 @@ namespace tome {
 class ThreadPool;
 
 struct SyntheticModelSpec {
-  std::string arch = "llama";   // llama | qwen2 | qwen3 | phi3 | gemma3 | qwen3moe | smollm3 | mistral3
+  std::string arch = "llama";   // llama | qwen2 | qwen3 | phi3 | gemma3 | qwen3moe | smollm3 | mistral3 | granite
   std::string shape = "tiny";   // tiny | smol | 1b | 8b
   GgmlType type = GgmlType::F16;
   std::string vocab_path;       // GGUF with tokenizer.* metadata

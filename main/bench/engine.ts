@@ -62,15 +62,17 @@ async function runLlama(modelPath: string, prompt: number[], ctx: number, thread
 
 export async function benchEngine(o: { json: boolean; quick: boolean; threads?: number; shapes?: string[]; types?: string[] }) {
   const threads = o.threads ?? os.cpus().length;
-  const dense = (o.quick ? ["smol"] : ["smol", "1b"]).flatMap((shape) =>
+  // the shapes asked for (--quick then shortens their rows), else smol and 1b (quick: smol) and a3b
+  const denseShapes = o.shapes ? o.shapes.filter((s) => s !== "a3b") : o.quick ? ["smol"] : ["smol", "1b"];
+  const dense = denseShapes.flatMap((shape) =>
     (o.types ?? (o.quick ? ["q8_0"] : ["q8_0", "q4_k"])).map((type) => ({ arch: "llama" as SyntheticArch, shape, type, ctxs: o.quick ? [512] : [512, 4096] })),
   );
-  const moe = o.quick ? [] : [{ arch: "qwen3moe" as SyntheticArch, shape: "a3b", type: "q4_k", ctxs: [512] }];
-  const chosen = (r: { shape: string }) => !o.shapes || o.shapes.includes(r.shape);
+  const withMoe = o.shapes ? o.shapes.includes("a3b") : !o.quick;
+  const moe = withMoe ? [{ arch: "qwen3moe" as SyntheticArch, shape: "a3b", type: "q4_k", ctxs: [512] }] : [];
   const rows: EngineRow[] = [];
   const ratios: { arch: SyntheticArch; shape: string; type: string; ctx: number; prefill: number; decode: number }[] = [];
   const log = (s: string) => process.stderr.write(s + "\n");
-  for (const { arch, shape, type, ctxs } of [...dense, ...moe].filter(chosen)) {
+  for (const { arch, shape, type, ctxs } of [...dense, ...moe]) {
     const modelPath = await syntheticModel(arch, shape, type);
     const nVocab = new (loadAddon().Model)(modelPath).info().nVocab;
     for (const ctx of ctxs) {

@@ -1,5 +1,5 @@
 // Which architectures a model may have: llama (dense, or Mixtral's experts), qwen2, qwen3,
-// phi3, gemma3, qwen3moe, smollm3, mistral3 and granite load (each
+// phi3, gemma3, qwen3moe, smollm3, mistral3, granite and ernie4_5 load (each
 // checked against llama.cpp in synthetic-vs-llamacpp.test.ts); any other is refused at
 // load with MODEL_ARCH, naming it and the ones tome runs.
 import * as fs from "node:fs";
@@ -27,7 +27,7 @@ describe("architectures", () => {
       }
       expect(err?.code).toBe("MODEL_ARCH");
       expect(err?.message).toContain(`'${arch}'`);
-      expect(err?.message).toContain("llama, qwen2, qwen3, phi3, gemma3, qwen3moe, smollm3, mistral3 and granite");
+      expect(err?.message).toContain("llama, qwen2, qwen3, phi3, gemma3, qwen3moe, smollm3, mistral3, granite and ernie4_5");
     }
   });
 
@@ -79,7 +79,7 @@ describe("architectures", () => {
       new addon.Session(model, { ctx: 256, threads: 1, attention, ramBudget: 1 << 30 }).close();
   });
 
-  it.skipIf(!hasData)("loads smollm3 (every fourth layer without RoPE), mistral3 (YaRN x16, attention temperature) and granite (multipliers)", async () => {
+  it.skipIf(!hasData)("loads smollm3 (every fourth layer without RoPE), mistral3 (YaRN x16, attention temperature) granite (multipliers) and ernie4_5 (llama's graph)", async () => {
     const addon = loadAddon();
     const smol = new addon.Model(await syntheticModel("smollm3", "tiny", "q8_0", dir));
     expect(smol.info()).toMatchObject({ arch: "smollm3", nLayer: 4, noRopePeriod: 4, attnTempScale: 0 });
@@ -94,7 +94,9 @@ describe("architectures", () => {
     expect(mistral.info().attnTempScale).toBeCloseTo(0.1, 7);
     const granite = new addon.Model(await syntheticModel("granite", "tiny", "q8_0", dir));
     expect(granite.info()).toMatchObject({ arch: "granite", noRopePeriod: 0, attnTempScale: 0 });
-    for (const model of [smol, mistral, granite])
+    const ernie = new addon.Model(await syntheticModel("ernie4_5", "tiny", "q8_0", dir));
+    expect(ernie.info()).toMatchObject({ arch: "ernie4_5", nExpert: 0 });
+    for (const model of [smol, mistral, granite, ernie])
       for (const attention of ["full", "retrieval"] as const) {
         const s = new addon.Session(model, { ctx: 256, threads: 1, attention, ramBudget: 1 << 30 });
         expect((await s.eval(Int32Array.from([1, 42, 43]))).length).toBe(model.info().nVocab);
@@ -102,7 +104,7 @@ describe("architectures", () => {
       }
   });
 
-  it("refuses mistral3 and granite with a mixture of experts, and granite without its logit scale (MODEL_HPARAMS)", () => {
+  it("refuses mistral3, granite and ernie4_5 with a mixture of experts, and granite without its logit scale (MODEL_HPARAMS)", () => {
     const addon = loadAddon();
     const refusal = (arch: string, extra: { key: string; type: "u32" | "f32"; value: number }[]) => {
       const file = path.join(dir, `${arch}-refused.gguf`);
@@ -128,6 +130,7 @@ describe("architectures", () => {
     expect(refusal("mistral3", [{ ...experts, key: "mistral3.expert_count" }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("mixture of experts") });
     const logit = { key: "granite.logit_scale", type: "f32" as const, value: 8 };
     expect(refusal("granite", [logit, { ...experts, key: "granite.expert_count" }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("mixture of experts") });
+    expect(refusal("ernie4_5", [{ ...experts, key: "ernie4_5.expert_count" }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("mixture of experts") });
     expect(refusal("granite", [])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("granite.logit_scale") });
     expect(refusal("granite", [{ ...logit, value: -1 }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("out of range") });
   });

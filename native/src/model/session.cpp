@@ -662,6 +662,7 @@ void Session::forward_layer(int l, int64_t n, int64_t n_out) {
   }
   const int64_t m = n_out;  // the rows that go on       (m, E)
   t_other = Clock::now();
+  add_bias(tmp_.data(), L.bo, m);
   if (!L.attn_post_norm.empty()) rms_norm(tmp_.data(), L.attn_post_norm.data(), tmp_.data(), m, E, hp.rms_eps);
   scale_residual(tmp_.data(), m);
   add_inplace(x_.data(), tmp_.data(), m * E);

@@ -122,9 +122,9 @@ GgmlType parse_weight_type(const std::string& name) {
 void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
   if (spec.arch != "llama" && spec.arch != "qwen2" && spec.arch != "qwen3" && spec.arch != "phi3" &&
       spec.arch != "gemma3" && spec.arch != "qwen3moe" && spec.arch != "smollm3" && spec.arch != "mistral3" &&
-      spec.arch != "granite")
+      spec.arch != "granite" && spec.arch != "ernie4_5")
     throw Error("BAD_ARGUMENT", "unknown arch '" + spec.arch +
-                                    "' (llama, qwen2, qwen3, phi3, gemma3, qwen3moe, smollm3, mistral3, granite)");
+                                    "' (llama, qwen2, qwen3, phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5)");
   const bool phi3 = spec.arch == "phi3", gemma3 = spec.arch == "gemma3", qwen3moe = spec.arch == "qwen3moe";
   const bool mistral3 = spec.arch == "mistral3";
   if (spec.experts < 0 || spec.experts > 256 || spec.experts_used < 0)
@@ -309,6 +309,8 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
       matrix(p + "attn_v.weight", KV, E, lin);
     }
     matrix(p + "attn_output.weight", E, Q, 1.0f / std::sqrt(float(Q)));
+    // optional in llama.cpp's mistral3 (and llama) graph; its ernie4_5 graph loads one and adds nothing
+    if (mistral3) vector(p + "attn_output.bias", E, 0.0f, 0.1f);
     if (spec.arch == "qwen2") {
       vector(p + "attn_q.bias", Q, 0.0f, 0.1f);
       vector(p + "attn_k.bias", KV, 0.0f, 0.1f);

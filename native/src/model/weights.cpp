@@ -134,6 +134,7 @@ Weights load_weights(const GgufFile& g, const HParams& hp) {
     L.bq = vec(g, p + "attn_q.bias", Q, bias, bytes);
     L.bk = vec(g, p + "attn_k.bias", KV, bias, bytes);
     L.bv = vec(g, p + "attn_v.bias", KV, bias, bytes);
+    L.bo = vec(g, p + "attn_output.bias", E, false, bytes);
     if (hp.has_qk_norm()) {  // llama.cpp reads them for these only
       L.q_norm = vec(g, p + "attn_q_norm.weight", hp.head_dim, true, bytes);
       L.k_norm = vec(g, p + "attn_k_norm.weight", hp.head_dim, true, bytes);

@@ -15,7 +15,8 @@ class GgufFile;
 struct LayerWeights {
   std::vector<float> attn_norm;            // (n_embd)
   WeightMatrix wq, wk, wv, wo;             // (q_dim, n_embd) (kv_dim, n_embd) x2 (n_embd, q_dim)
-  std::vector<float> bq, bk, bv;           // qwen2 only: (q_dim) (kv_dim) (kv_dim)
+  std::vector<float> bq, bk, bv;           // qwen2 (others where a file has them): (q_dim) (kv_dim) (kv_dim)
+  std::vector<float> bo;                   // (n_embd) the attention output's bias, where a file has one
   std::vector<float> q_norm, k_norm;       // qwen3, gemma3: (head_dim) each head's Q / K RMS-norm gains
   std::vector<float> attn_post_norm;       // gemma3: (n_embd) the attention output's RMS-norm gains
   std::vector<float> ffn_post_norm;        // gemma3: (n_embd) the FFN output's

@@ -1,5 +1,5 @@
 // Which architectures a model may have: llama (dense, or Mixtral's experts), qwen2, qwen3,
-// phi3, gemma3, qwen3moe, smollm3, mistral3, granite and ernie4_5 load (each
+// phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5 and chatglm load (each
 // checked against llama.cpp in synthetic-vs-llamacpp.test.ts); any other is refused at
 // load with MODEL_ARCH, naming it and the ones tome runs.
 import * as fs from "node:fs";
@@ -27,7 +27,7 @@ describe("architectures", () => {
       }
       expect(err?.code).toBe("MODEL_ARCH");
       expect(err?.message).toContain(`'${arch}'`);
-      expect(err?.message).toContain("llama, qwen2, qwen3, phi3, gemma3, qwen3moe, smollm3, mistral3, granite and ernie4_5");
+      expect(err?.message).toContain("llama, qwen2, qwen3, phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5 and chatglm");
     }
   });
 
@@ -79,7 +79,7 @@ describe("architectures", () => {
       new addon.Session(model, { ctx: 256, threads: 1, attention, ramBudget: 1 << 30 }).close();
   });
 
-  it.skipIf(!hasData)("loads smollm3 (every fourth layer without RoPE), mistral3 (YaRN x16, attention temperature) granite (multipliers) and ernie4_5 (llama's graph)", async () => {
+  it.skipIf(!hasData)("loads smollm3 (every fourth layer without RoPE), mistral3 (YaRN x16, attention temperature) granite (multipliers), ernie4_5 (llama's graph) and chatglm (fused QKV with a bias, half of each head rotated)", async () => {
     const addon = loadAddon();
     const smol = new addon.Model(await syntheticModel("smollm3", "tiny", "q8_0", dir));
     expect(smol.info()).toMatchObject({ arch: "smollm3", nLayer: 4, noRopePeriod: 4, attnTempScale: 0 });
@@ -96,7 +96,11 @@ describe("architectures", () => {
     expect(granite.info()).toMatchObject({ arch: "granite", noRopePeriod: 0, attnTempScale: 0 });
     const ernie = new addon.Model(await syntheticModel("ernie4_5", "tiny", "q8_0", dir));
     expect(ernie.info()).toMatchObject({ arch: "ernie4_5", nExpert: 0 });
-    for (const model of [smol, mistral, granite, ernie])
+    const glmFile = await syntheticModel("chatglm", "tiny", "q8_0", dir);
+    expect(addon.inspectGguf(glmFile).tensors.map((t) => t.name)).toEqual(expect.arrayContaining(["blk.0.attn_qkv.weight", "blk.0.attn_qkv.bias"]));
+    const glm = new addon.Model(glmFile);
+    expect(glm.info()).toMatchObject({ arch: "chatglm", headDim: 64, nRot: 32 });
+    for (const model of [smol, mistral, granite, ernie, glm])
       for (const attention of ["full", "retrieval"] as const) {
         const s = new addon.Session(model, { ctx: 256, threads: 1, attention, ramBudget: 1 << 30 });
         expect((await s.eval(Int32Array.from([1, 42, 43]))).length).toBe(model.info().nVocab);

@@ -182,12 +182,15 @@ HParams read_hparams(const GgufFile& g) {
   } else if (*arch == "ernie4_5") {  // ERNIE 4.5's dense models: llama's graph (models/ernie4-5.cpp)
     hp.arch = Arch::LLAMA;
     hp.rope_style = RopeStyle::NORM;
+  } else if (*arch == "chatglm") {
+    hp.arch = Arch::CHATGLM;
+    hp.rope_style = RopeStyle::NORM;
   } else if (*arch == "granite") {
     hp.arch = Arch::GRANITE;
     hp.rope_style = RopeStyle::NORM;
   } else {
     throw Error("MODEL_ARCH", "unsupported architecture '" + *arch +
-                                  "' (tome runs llama, qwen2, qwen3, phi3, gemma3, qwen3moe, smollm3, mistral3, granite and ernie4_5)");
+                                  "' (tome runs llama, qwen2, qwen3, phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5 and chatglm)");
   }
   const std::string a = *arch + ".";
   hp.n_layer = checked_dim(require_int(g, a + "block_count"), a + "block_count", 4096);
@@ -240,7 +243,8 @@ HParams read_hparams(const GgufFile& g) {
   const bool ernie = hp.arch_name == "ernie4_5";
   if ((hp.arch == Arch::LLAMA && !ernie) || hp.arch == Arch::QWEN3MOE) read_experts(g, a, hp);
   if (hp.arch == Arch::GRANITE) read_granite(g, a, hp);
-  if ((hp.arch == Arch::MISTRAL3 || hp.arch == Arch::GRANITE || ernie) && g.get_int(a + "expert_count").value_or(0) != 0)
+  if ((hp.arch == Arch::MISTRAL3 || hp.arch == Arch::GRANITE || hp.arch == Arch::CHATGLM || ernie) &&
+      g.get_int(a + "expert_count").value_or(0) != 0)
     throw Error("MODEL_HPARAMS", hp.arch_name + " with a mixture of experts is not supported");
 
   auto tokens = g.get_array("tokenizer.ggml.tokens");

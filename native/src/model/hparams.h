@@ -27,8 +27,11 @@ class GgufFile;
 // (Llama 4's attention temperature: attn_temp()). GRANITE (IBM Granite 3): llama's layers
 // with multipliers: embeddings (embed_scale), attention scores (attention_scale), the
 // attention and FFN outputs before their residual adds (residual_scale), logits (divided
-// by logit_scale); RoPE everywhere unless rope.scaling.finetuned is false.
-enum class Arch { LLAMA, QWEN2, QWEN3, PHI3, GEMMA3, QWEN3MOE, SMOLLM3, MISTRAL3, GRANITE };
+// by logit_scale); RoPE everywhere unless rope.scaling.finetuned is false. CHATGLM
+// (GLM-4-9B-Chat, -Chat-1M, GLM-Edge): Q, K and V in one matrix with one bias (attn_qkv),
+// the FFN's gate and up in one (ffn_up, gate first) as phi3's, NORM rotation of the first
+// rope.dimension_count dims (half the head).
+enum class Arch { LLAMA, QWEN2, QWEN3, PHI3, GEMMA3, QWEN3MOE, SMOLLM3, MISTRAL3, GRANITE, CHATGLM };
 // NORM rotates adjacent pairs (x[2i], x[2i+1]) (llama; GGUF conversion permutes
 // Q/K for it); NEOX rotates (x[i], x[i + n_rot/2]) (qwen2, qwen3, phi3).
 enum class RopeStyle { NORM, NEOX };
@@ -96,6 +99,8 @@ struct HParams {
   bool is_swa(int layer) const { return n_swa > 0 && (swa_period == 0 || layer % swa_period < swa_period - 1); }
   bool has_swa() const { return n_swa > 0; }
   bool has_moe() const { return n_expert > 0; }
+  // Q, K and V from one attn_qkv matrix (and bias), gate and up from one ffn_up (gate rows first)
+  bool fused_qkv_ffn() const { return arch == Arch::PHI3 || arch == Arch::CHATGLM; }
   // Q and K RMS-normed per head before RoPE (attn_q_norm, attn_k_norm)
   bool has_qk_norm() const { return arch == Arch::QWEN3 || arch == Arch::QWEN3MOE || arch == Arch::GEMMA3; }
   int n_gqa() const { return n_head / n_head_kv; }
@@ -114,7 +119,7 @@ struct HParams {
 };
 
 // ernie4_5 (ERNIE 4.5's dense models) is llama's graph: Arch::LLAMA, named as the file names it.
-// Throws tome::Error MODEL_ARCH for architectures other than llama/qwen2/qwen3/phi3/gemma3/qwen3moe/smollm3/mistral3/granite/ernie4_5 and
+// Throws tome::Error MODEL_ARCH for architectures other than llama/qwen2/qwen3/phi3/gemma3/qwen3moe/smollm3/mistral3/granite/ernie4_5/chatglm and
 // MODEL_HPARAMS for missing or inconsistent values (named in the message).
 HParams read_hparams(const GgufFile& gguf);
 

@@ -122,11 +122,12 @@ GgmlType parse_weight_type(const std::string& name) {
 void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
   if (spec.arch != "llama" && spec.arch != "qwen2" && spec.arch != "qwen3" && spec.arch != "phi3" &&
       spec.arch != "gemma3" && spec.arch != "qwen3moe" && spec.arch != "smollm3" && spec.arch != "mistral3" &&
-      spec.arch != "granite" && spec.arch != "ernie4_5")
+      spec.arch != "granite" && spec.arch != "ernie4_5" && spec.arch != "chatglm")
     throw Error("BAD_ARGUMENT", "unknown arch '" + spec.arch +
-                                    "' (llama, qwen2, qwen3, phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5)");
+                                    "' (llama, qwen2, qwen3, phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5, chatglm)");
   const bool phi3 = spec.arch == "phi3", gemma3 = spec.arch == "gemma3", qwen3moe = spec.arch == "qwen3moe";
-  const bool mistral3 = spec.arch == "mistral3";
+  const bool mistral3 = spec.arch == "mistral3", chatglm = spec.arch == "chatglm";
+  const bool fused = phi3 || chatglm;  // attn_qkv and a gate-up ffn_up
   if (spec.experts < 0 || spec.experts > 256 || spec.experts_used < 0)
     throw Error("BAD_ARGUMENT", "experts out of range (0..256)");
   if (spec.experts > 0 && spec.arch != "llama" && !qwen3moe)
@@ -156,7 +157,7 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
   GgufWriter w;
   const std::string a = spec.arch + ".";
   const int head_dim = s.head_dim > 0 ? s.head_dim : s.n_embd / s.n_head;
-  const int n_rot = phi3 ? head_dim * 3 / 4 : head_dim;
+  const int n_rot = phi3 ? head_dim * 3 / 4 : chatglm ? head_dim / 2 : head_dim;
   const int n_ctx_orig = 256;  // LongRoPE's original context
   w.set_string("general.architecture", spec.arch);
   // llama.cpp gives a model named like Phi-3 Phi-3's token attributes, and fails on a
@@ -301,8 +302,9 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
   for (int l = 0; l < s.n_layer; ++l) {
     const std::string p = "blk." + std::to_string(l) + ".";
     vector(p + "attn_norm.weight", E, 1.0f, 0.1f);
-    if (phi3) {
+    if (fused) {
       matrix(p + "attn_qkv.weight", Q + 2 * KV, E, lin);  // Q, K, V rows
+      if (chatglm) vector(p + "attn_qkv.bias", Q + 2 * KV, 0.0f, 0.1f);
     } else {
       matrix(p + "attn_q.weight", Q, E, lin);
       matrix(p + "attn_k.weight", KV, E, lin);
@@ -330,7 +332,7 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
       matrix(p + "ffn_down_exps.weight", E, FX, 1.0f / std::sqrt(float(FX)), n_expert);
       continue;
     }
-    if (phi3) {
+    if (fused) {
       matrix(p + "ffn_up.weight", 2 * F, E, lin);  // gate rows, then up rows
     } else {
       matrix(p + "ffn_gate.weight", F, E, lin);

@@ -29,7 +29,8 @@
 // llama's with Granite 3 2B's embedding (12) and residual (0.22) multipliers, logits
 // divided by 2 and an attention scale of 1/4 (random weights' attention would be flat at
 // its 1/64); ernie4_5 is llama's. mistral3 writes an attention output bias (optional
-// there, as in llama).
+// there, as in llama). chatglm writes phi3's fused attn_qkv (with a bias) and ffn_up and
+// rotates half of each head (NORM pairs).
 #pragma once
 #include <cstdint>
 #include <string>
@@ -41,7 +42,7 @@ namespace tome {
 class ThreadPool;
 
 struct SyntheticModelSpec {
-  std::string arch = "llama";   // llama | qwen2 | qwen3 | phi3 | gemma3 | qwen3moe | smollm3 | mistral3 | granite | ernie4_5
+  std::string arch = "llama";   // llama | qwen2 | qwen3 | phi3 | gemma3 | qwen3moe | smollm3 | mistral3 | granite | ernie4_5 | chatglm
   std::string shape = "tiny";   // tiny | smol | 1b | 8b
   GgmlType type = GgmlType::F16;
   std::string vocab_path;       // GGUF with tokenizer.* metadata

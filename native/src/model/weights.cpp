@@ -120,20 +120,27 @@ Weights load_weights(const GgufFile& g, const HParams& hp) {
     const std::string p = "blk." + std::to_string(l) + ".";
     LayerWeights& L = w.layers[size_t(l)];
     L.attn_norm = vec(g, p + "attn_norm.weight", E, true, bytes);
-    if (hp.arch == Arch::PHI3 && g.tensor(p + "attn_qkv.weight")) {
+    if (hp.fused_qkv_ffn() && g.tensor(p + "attn_qkv.weight")) {
       const WeightMatrix qkv = matrix(g, p + "attn_qkv.weight", Q + 2 * KV, E, bytes);
       L.wq = rows_of(qkv, 0, Q);
       L.wk = rows_of(qkv, Q, KV);
       L.wv = rows_of(qkv, Q + KV, KV);
+      // its bias added to the fused product is the three biases added to the three parts
+      const std::vector<float> b = vec(g, p + "attn_qkv.bias", Q + 2 * KV, false, bytes);
+      if (!b.empty()) {
+        L.bq.assign(b.begin(), b.begin() + Q);
+        L.bk.assign(b.begin() + Q, b.begin() + Q + KV);
+        L.bv.assign(b.begin() + Q + KV, b.end());
+      }
     } else {
       L.wq = matrix(g, p + "attn_q.weight", Q, E, bytes);
       L.wk = matrix(g, p + "attn_k.weight", KV, E, bytes);
       L.wv = matrix(g, p + "attn_v.weight", KV, E, bytes);
+      L.bq = vec(g, p + "attn_q.bias", Q, bias, bytes);
+      L.bk = vec(g, p + "attn_k.bias", KV, bias, bytes);
+      L.bv = vec(g, p + "attn_v.bias", KV, bias, bytes);
     }
     L.wo = matrix(g, p + "attn_output.weight", E, Q, bytes);
-    L.bq = vec(g, p + "attn_q.bias", Q, bias, bytes);
-    L.bk = vec(g, p + "attn_k.bias", KV, bias, bytes);
-    L.bv = vec(g, p + "attn_v.bias", KV, bias, bytes);
     L.bo = vec(g, p + "attn_output.bias", E, false, bytes);
     if (hp.has_qk_norm()) {  // llama.cpp reads them for these only
       L.q_norm = vec(g, p + "attn_q_norm.weight", hp.head_dim, true, bytes);
@@ -152,7 +159,7 @@ Weights load_weights(const GgufFile& g, const HParams& hp) {
       L.down_exps = expert_stack(g, p + "ffn_down_exps.weight", X, E, FX, bytes);
       continue;
     }
-    if (hp.arch == Arch::PHI3) {  // gate rows first (ggml_swiglu's first half)
+    if (hp.fused_qkv_ffn()) {  // gate rows first (ggml_swiglu's first half)
       const WeightMatrix gate_up = matrix(g, p + "ffn_up.weight", 2 * F, E, bytes);
       L.w_gate = rows_of(gate_up, 0, F);
       L.w_up = rows_of(gate_up, F, F);

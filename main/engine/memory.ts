@@ -21,13 +21,15 @@ export interface MemoryEstimate {
 const STORE_BLOCK = 128;
 
 /**
- * Gemma 3's sliding-window layers, as the engine reads them (hparams.cpp): every layer but
- * each period-th (period 6 when unsaid; 0: every layer) attends its last `window` positions.
+ * The sliding-window layers, as the engine reads them (hparams.cpp): Gemma 3's, and EXAONE
+ * 4.0's at 64 layers (its 32B; window 4096 and period 4 when unsaid): every layer but each
+ * period-th (period 6 when unsaid; 0: every layer) attends its last `window` positions.
  */
 function slidingLayers(md: GgufSummary["metadata"], arch: string, nLayer: number): { layers: number; window: number } {
-  const window = arch === "gemma3" ? num(md, `${arch}.attention.sliding_window`) ?? 0 : 0;
+  const exaone = arch === "exaone4" && nLayer === 64;
+  const window = arch === "gemma3" || exaone ? num(md, `${arch}.attention.sliding_window`) ?? (exaone ? 4096 : 0) : 0;
   if (window <= 0) return { layers: 0, window: 0 };
-  const period = num(md, `${arch}.attention.sliding_window_pattern`) ?? 6;
+  const period = num(md, `${arch}.attention.sliding_window_pattern`) ?? (exaone ? 4 : 6);
   const global = period > 0 ? Math.floor(nLayer / period) : 0;
   return { layers: nLayer - global, window };
 }

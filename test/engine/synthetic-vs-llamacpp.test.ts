@@ -39,7 +39,7 @@ const BOUND: Record<string, number> = {
   f32: 5e-3, f16: 1e-2, bf16: 7e-2, q8_0: 1e-4, q4_0: 1e-4, q5_0: 1e-4, q4_1: 1e-4, q5_1: 1e-4, q2_k: 1e-4, q3_k: 1e-4, q4_k: 1e-4, q5_k: 1e-4, q6_k: 1e-4, iq4_nl: 1e-4, iq4_xs: 1e-4,
 };
 const TYPES = Object.keys(BOUND);
-const ARCHS = ["llama", "qwen2", "qwen3", "phi3", "gemma3", "qwen3moe", "smollm3", "mistral3", "granite", "ernie4_5", "chatglm"] as const;
+const ARCHS = ["llama", "qwen2", "qwen3", "phi3", "gemma3", "qwen3moe", "smollm3", "mistral3", "granite", "ernie4_5", "chatglm", "exaone4"] as const;
 const N_TOKENS = 48;
 
 describe.skipIf(!hasData)("synthetic models: tome vs llama.cpp, teacher-forced", () => {
@@ -153,6 +153,12 @@ describe.skipIf(!hasData)("synthetic models: tome vs llama.cpp, teacher-forced",
       const file = await syntheticModel(arch, "tiny", type, dir, undefined, arch === "llama" ? { experts: 8 } : {});
       await compare(file, `${arch} ${type} experts one by one`, BOUND[type], 128, "one by one");
     });
+
+  // EXAONE 4.0 32B's layout at 64 layers (llama.cpp keys it on the depth): 3 of 4 layers attend
+  // a window of 16 (which 48 tokens slide past), the others every position without RoPE
+  for (const type of ["q8_0", "q4_k"])
+    it(`exaone4 ${type} at 64 layers: sliding-window layers, global ones without RoPE`, async () =>
+      compare(await syntheticModel("exaone4", "tiny", type, dir, undefined, { layers: 64 }), `exaone4 ${type} 64 layers`, BOUND[type]));
 
   // a prompt whose last logits alone are asked, as the app reads one: both engines take only
   // that row past the last layer's attention (llama.cpp's inp_out_ids), so its FFN is a one-row

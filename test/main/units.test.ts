@@ -275,6 +275,23 @@ describe("memory estimate", () => {
     expect(host.readQueryBytes).toBe(5 * 4 * 36864 * 256 * 2);
     expect(host.readQueryLayerBytes).toBe(4 * 36864 * 256 * 2);
   });
+  it("counts EXAONE 4.0 32B's sliding-window layers (64 layers, 3 of 4, window 4096 when unsaid), not its smaller sizes", () => {
+    const exaone = (nLayer: number): GgufSummary => ({
+      ...summary(),
+      metadata: {
+        "general.architecture": "exaone4",
+        "exaone4.block_count": nLayer,
+        "exaone4.embedding_length": 5120,
+        "exaone4.attention.head_count": 40,
+        "exaone4.attention.head_count_kv": 8,
+        "exaone4.attention.key_length": 128,
+        "exaone4.context_length": 131072,
+      },
+    });
+    const perLayer = 2 * 8 * 128 * 2;
+    expect(estimateMemory(exaone(64))!.kvBytesInRam).toBe(perLayer * (16 * 131072 + 48 * (4096 + 256)));
+    expect(estimateMemory(exaone(30))!.kvBytesInRam).toBe(perLayer * 30 * 131072); // 1.2B: every layer global
+  });
   it("counts retrieval's indexes and a read's queries beside the K/V", () => {
     // Llama-3-8B's shape: 32 layers, 32 query heads over 8 KV heads of 128
     const llama8b: GgufSummary = {

@@ -73,6 +73,26 @@ void read_granite(const GgufFile& g, const std::string& a, HParams& hp) {
   if (!g.get_bool(a + "rope.scaling.finetuned").value_or(true)) hp.no_rope_period = 1;
 }
 
+// EXAONE 4.0's sliding-window layers, as llama.cpp sets them (models/exaone4.cpp): only for
+// the 64-layer model (32B), 3 of 4 layers (sliding_window_pattern) over 4096 positions
+// (sliding_window), rotating at the model's scale and base (or rope.freq_base_swa); its
+// global layers rotate nothing. The other sizes attend every position in every layer.
+void read_exaone4(const GgufFile& g, const std::string& a, HParams& hp) {
+  if (hp.n_layer != 64) return;
+  if (g.find(a + "attention.sliding_window_pattern") && !g.get_int(a + "attention.sliding_window_pattern"))
+    throw Error("MODEL_HPARAMS", "attention.sliding_window_pattern as a per-layer array is not supported");
+  const int64_t swa = g.get_int(a + "attention.sliding_window").value_or(4096);
+  const int64_t period = g.get_int(a + "attention.sliding_window_pattern").value_or(4);
+  if (swa <= 0 || swa > (int64_t(1) << 30)) throw Error("MODEL_HPARAMS", "attention.sliding_window out of range");
+  if (period < 0 || period > 4096) throw Error("MODEL_HPARAMS", "attention.sliding_window_pattern out of range");
+  hp.n_swa = int(swa);
+  hp.swa_period = int(period);
+  hp.rope_freq_base_swa = float(g.get_float(a + "rope.freq_base_swa").value_or(hp.rope_freq_base));
+  if (!(hp.rope_freq_base_swa > 1)) throw Error("MODEL_HPARAMS", "rope.freq_base_swa out of range");
+  hp.rope_freq_scale_swa = hp.rope_freq_scale;
+  hp.nope_global = true;
+}
+
 // YaRN's angles and magnitude as llama.cpp computes them (llama-context.cpp's
 // cparams, ggml's ggml_rope_yarn_corr_dims and rope_yarn), in the same float
 // operations, fused where its build fuses them (an FMA CPU), so the cos/sin
@@ -185,15 +205,23 @@ HParams read_hparams(const GgufFile& g) {
   } else if (*arch == "chatglm") {
     hp.arch = Arch::CHATGLM;
     hp.rope_style = RopeStyle::NORM;
+  } else if (*arch == "exaone4") {
+    hp.arch = Arch::EXAONE4;
+    hp.rope_style = RopeStyle::NEOX;
   } else if (*arch == "granite") {
     hp.arch = Arch::GRANITE;
     hp.rope_style = RopeStyle::NORM;
   } else {
     throw Error("MODEL_ARCH", "unsupported architecture '" + *arch +
-                                  "' (tome runs llama, qwen2, qwen3, phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5 and chatglm)");
+                                  "' (tome runs llama, qwen2, qwen3, phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5, chatglm and exaone4)");
   }
   const std::string a = *arch + ".";
   hp.n_layer = checked_dim(require_int(g, a + "block_count"), a + "block_count", 4096);
+  // layers for multi-token prediction (NextN / MTP) at the end of block_count: kept in the file,
+  // not run (llama.cpp's n_layer = n_layer_all - nextn_predict_layers)
+  const int64_t nextn = g.get_int(a + "nextn_predict_layers").value_or(0);
+  if (nextn < 0 || nextn >= hp.n_layer) throw Error("MODEL_HPARAMS", "nextn_predict_layers out of range");
+  hp.n_layer -= int(nextn);
   hp.n_embd = checked_dim(require_int(g, a + "embedding_length"), a + "embedding_length", 1 << 17);
   hp.n_ff = checked_dim(require_int(g, a + "feed_forward_length"), a + "feed_forward_length", 1 << 20);
   hp.n_head = checked_dim(require_int(g, a + "attention.head_count"), a + "attention.head_count", 4096);
@@ -243,7 +271,9 @@ HParams read_hparams(const GgufFile& g) {
   const bool ernie = hp.arch_name == "ernie4_5";
   if ((hp.arch == Arch::LLAMA && !ernie) || hp.arch == Arch::QWEN3MOE) read_experts(g, a, hp);
   if (hp.arch == Arch::GRANITE) read_granite(g, a, hp);
-  if ((hp.arch == Arch::MISTRAL3 || hp.arch == Arch::GRANITE || hp.arch == Arch::CHATGLM || ernie) &&
+  if (hp.arch == Arch::EXAONE4) read_exaone4(g, a, hp);
+  if ((hp.arch == Arch::MISTRAL3 || hp.arch == Arch::GRANITE || hp.arch == Arch::CHATGLM || hp.arch == Arch::EXAONE4 ||
+       ernie) &&
       g.get_int(a + "expert_count").value_or(0) != 0)
     throw Error("MODEL_HPARAMS", hp.arch_name + " with a mixture of experts is not supported");
 

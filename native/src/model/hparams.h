@@ -30,8 +30,11 @@ class GgufFile;
 // by logit_scale); RoPE everywhere unless rope.scaling.finetuned is false. CHATGLM
 // (GLM-4-9B-Chat, -Chat-1M, GLM-Edge): Q, K and V in one matrix with one bias (attn_qkv),
 // the FFN's gate and up in one (ffn_up, gate first) as phi3's, NORM rotation of the first
-// rope.dimension_count dims (half the head).
-enum class Arch { LLAMA, QWEN2, QWEN3, PHI3, GEMMA3, QWEN3MOE, SMOLLM3, MISTRAL3, GRANITE, CHATGLM };
+// rope.dimension_count dims (half the head). EXAONE4 (EXAONE 4.0): no norm before the
+// attention or the FFN, their outputs RMS-normed before the residual adds (gemma3's post
+// norms), Q/K RMS-normed per head; the 64-layer model (32B, as llama.cpp keys it) has
+// sliding-window layers (3 of 4) and global ones that rotate nothing (nope_global).
+enum class Arch { LLAMA, QWEN2, QWEN3, PHI3, GEMMA3, QWEN3MOE, SMOLLM3, MISTRAL3, GRANITE, CHATGLM, EXAONE4 };
 // NORM rotates adjacent pairs (x[2i], x[2i+1]) (llama; GGUF conversion permutes
 // Q/K for it); NEOX rotates (x[i], x[i + n_rot/2]) (qwen2, qwen3, phi3).
 enum class RopeStyle { NORM, NEOX };
@@ -82,12 +85,16 @@ struct HParams {
   // smollm3: layer l rotates nothing when (l + 1) % no_rope_period == 0 (0: every layer
   // rotates; 1: none does, a granite file whose rope.scaling.finetuned is false)
   int no_rope_period = 0;
+  bool nope_global = false;  // exaone4 with sliding-window layers: the global ones rotate nothing
   // mistral3: attention.temperature_scale (0: none) and the positions a step of the
   // temperature spans (the original context, as llama.cpp takes it)
   float attn_temp_scale = 0.0f;
   int attn_temp_floor = 0;
 
-  bool rotates(int layer) const { return no_rope_period == 0 || (layer + 1) % no_rope_period != 0; }
+  bool rotates(int layer) const {
+    if (nope_global && !is_swa(layer)) return false;
+    return no_rope_period == 0 || (layer + 1) % no_rope_period != 0;
+  }
   bool has_attn_temp() const { return attn_temp_scale != 0.0f; }
   // The factor a query at `pos` is multiplied by after RoPE, in llama.cpp's operations
   // (llm_graph_input_attn_temp: float position and floor, double log and sum)
@@ -102,7 +109,13 @@ struct HParams {
   // Q, K and V from one attn_qkv matrix (and bias), gate and up from one ffn_up (gate rows first)
   bool fused_qkv_ffn() const { return arch == Arch::PHI3 || arch == Arch::CHATGLM; }
   // Q and K RMS-normed per head before RoPE (attn_q_norm, attn_k_norm)
-  bool has_qk_norm() const { return arch == Arch::QWEN3 || arch == Arch::QWEN3MOE || arch == Arch::GEMMA3; }
+  bool has_qk_norm() const {
+    return arch == Arch::QWEN3 || arch == Arch::QWEN3MOE || arch == Arch::GEMMA3 || arch == Arch::EXAONE4;
+  }
+  // the attention and FFN outputs RMS-normed before their residual adds (attn_post_norm, ffn_post_norm)
+  bool has_post_norms() const { return arch == Arch::GEMMA3 || arch == Arch::EXAONE4; }
+  // no RMS norm before the attention and the FFN (attn_norm, ffn_norm absent)
+  bool has_pre_norms() const { return arch != Arch::EXAONE4; }
   int n_gqa() const { return n_head / n_head_kv; }
   int q_dim() const { return n_head * head_dim; }
   int kv_dim() const { return n_head_kv * head_dim; }
@@ -119,7 +132,7 @@ struct HParams {
 };
 
 // ernie4_5 (ERNIE 4.5's dense models) is llama's graph: Arch::LLAMA, named as the file names it.
-// Throws tome::Error MODEL_ARCH for architectures other than llama/qwen2/qwen3/phi3/gemma3/qwen3moe/smollm3/mistral3/granite/ernie4_5/chatglm and
+// Throws tome::Error MODEL_ARCH for architectures other than llama/qwen2/qwen3/phi3/gemma3/qwen3moe/smollm3/mistral3/granite/ernie4_5/chatglm/exaone4 and
 // MODEL_HPARAMS for missing or inconsistent values (named in the message).
 HParams read_hparams(const GgufFile& gguf);
 

@@ -579,7 +579,7 @@ void Session::forward_layer(int l, int64_t n, int64_t n_out) {
 
   const LayerWeights& L = w.layers[size_t(l)];
   auto t_other = Clock::now();
-  rms_norm(x_.data(), L.attn_norm.data(), h_.data(), n, E, hp.rms_eps);
+  pre_norm(L.attn_norm, n);
   times_.other_ms += ms_since(t_other);
   // q (n, n_head, hd), k v (n, n_head_kv, hd)
   mm_multi({{&L.wq, q_.data()}, {&L.wk, k_.data()}, {&L.wv, v_.data()}}, h_.data(), n);
@@ -666,7 +666,7 @@ void Session::forward_layer(int l, int64_t n, int64_t n_out) {
   if (!L.attn_post_norm.empty()) rms_norm(tmp_.data(), L.attn_post_norm.data(), tmp_.data(), m, E, hp.rms_eps);
   scale_residual(tmp_.data(), m);
   add_inplace(x_.data(), tmp_.data(), m * E);
-  rms_norm(x_.data(), L.ffn_norm.data(), h_.data(), m, E, hp.rms_eps);
+  pre_norm(L.ffn_norm, m);
   times_.other_ms += ms_since(t_other);
   if (hp.has_moe()) {
     t_other = Clock::now();
@@ -687,6 +687,14 @@ void Session::forward_layer(int l, int64_t n, int64_t n_out) {
   if (!L.ffn_post_norm.empty()) rms_norm(tmp_.data(), L.ffn_post_norm.data(), tmp_.data(), m, E, hp.rms_eps);
   scale_residual(tmp_.data(), m);
   add_inplace(x_.data(), tmp_.data(), m * E);
+}
+
+// h_ = the attention's or the FFN's input: x_ (n, E) RMS-normed by `gains`, or x_ itself
+// where the model has no such norm (exaone4)
+void Session::pre_norm(const std::vector<float>& gains, int64_t n) {
+  const HParams& hp = model_.hparams();
+  if (gains.empty()) std::copy(x_.begin(), x_.begin() + n * hp.n_embd, h_.begin());
+  else rms_norm(x_.data(), gains.data(), h_.data(), n, hp.n_embd, hp.rms_eps);
 }
 
 // granite: a layer's attention or FFN output (n, E) scaled before its residual add (ggml_scale)

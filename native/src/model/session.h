@@ -217,6 +217,7 @@ class Session {
   void fill_rope(int64_t pos0, int64_t n);
   void scale_embeddings(float* x, int64_t n) const;
   void scale_residual(float* x, int64_t n) const;
+  void pre_norm(const std::vector<float>& gains, int64_t n);
   void forward_layer(int layer, int64_t n, int64_t n_out);
   void chunk_logits(int64_t rows);
   // A full-attention decode step's layer: its key weights into step_key_weights_.

@@ -122,12 +122,14 @@ GgmlType parse_weight_type(const std::string& name) {
 void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
   if (spec.arch != "llama" && spec.arch != "qwen2" && spec.arch != "qwen3" && spec.arch != "phi3" &&
       spec.arch != "gemma3" && spec.arch != "qwen3moe" && spec.arch != "smollm3" && spec.arch != "mistral3" &&
-      spec.arch != "granite" && spec.arch != "ernie4_5" && spec.arch != "chatglm")
+      spec.arch != "granite" && spec.arch != "ernie4_5" && spec.arch != "chatglm" && spec.arch != "exaone4")
     throw Error("BAD_ARGUMENT", "unknown arch '" + spec.arch +
-                                    "' (llama, qwen2, qwen3, phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5, chatglm)");
+                                    "' (llama, qwen2, qwen3, phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5, chatglm, exaone4)");
   const bool phi3 = spec.arch == "phi3", gemma3 = spec.arch == "gemma3", qwen3moe = spec.arch == "qwen3moe";
   const bool mistral3 = spec.arch == "mistral3", chatglm = spec.arch == "chatglm";
   const bool fused = phi3 || chatglm;  // attn_qkv and a gate-up ffn_up
+  const bool exaone4 = spec.arch == "exaone4";
+  const bool post_norms = gemma3 || exaone4, pre_norms = !exaone4;
   if (spec.experts < 0 || spec.experts > 256 || spec.experts_used < 0)
     throw Error("BAD_ARGUMENT", "experts out of range (0..256)");
   if (spec.experts > 0 && spec.arch != "llama" && !qwen3moe)
@@ -187,6 +189,12 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
     w.set_string(a + "rope.scaling.type", "yarn");
     w.set_f32(a + "rope.scaling.factor", spec.yarn_factor);
     w.set_u32(a + "rope.scaling.original_context_length", uint32_t(float(s.n_ctx) / spec.yarn_factor));
+  }
+  if (exaone4) {
+    // sliding-window layers, 3 of 4, as EXAONE 4.0 32B's: llama.cpp (and tome) apply them to
+    // a 64-layer model only (--layers 64), with a window of 16 in the tiny shape
+    w.set_u32(a + "attention.sliding_window", spec.shape == "tiny" ? 16 : 4096);
+    w.set_u32(a + "attention.sliding_window_pattern", 4);
   }
   if (spec.arch == "granite") {
     // Granite 3.x 2B's embedding and residual multipliers; its attention one (1/64) and logit
@@ -301,7 +309,7 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
   }
   for (int l = 0; l < s.n_layer; ++l) {
     const std::string p = "blk." + std::to_string(l) + ".";
-    vector(p + "attn_norm.weight", E, 1.0f, 0.1f);
+    if (pre_norms) vector(p + "attn_norm.weight", E, 1.0f, 0.1f);
     if (fused) {
       matrix(p + "attn_qkv.weight", Q + 2 * KV, E, lin);  // Q, K, V rows
       if (chatglm) vector(p + "attn_qkv.bias", Q + 2 * KV, 0.0f, 0.1f);
@@ -318,12 +326,12 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
       vector(p + "attn_k.bias", KV, 0.0f, 0.1f);
       vector(p + "attn_v.bias", KV, 0.0f, 0.1f);
     }
-    if (spec.arch == "qwen3" || qwen3moe || gemma3) {
+    if (spec.arch == "qwen3" || qwen3moe || gemma3 || exaone4) {
       vector(p + "attn_q_norm.weight", head_dim, 1.0f, 0.1f);
       vector(p + "attn_k_norm.weight", head_dim, 1.0f, 0.1f);
     }
-    if (gemma3) vector(p + "post_attention_norm.weight", E, 1.0f, 0.1f);
-    vector(p + "ffn_norm.weight", E, 1.0f, 0.1f);
+    if (post_norms) vector(p + "post_attention_norm.weight", E, 1.0f, 0.1f);
+    if (pre_norms) vector(p + "ffn_norm.weight", E, 1.0f, 0.1f);
     if (n_expert > 0) {
       const int64_t FX = qwen3moe ? F / 2 : F;
       matrix(p + "ffn_gate_inp.weight", n_expert, E, 2.0f * lin, 0, true);
@@ -339,7 +347,7 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
       matrix(p + "ffn_up.weight", F, E, lin);
     }
     matrix(p + "ffn_down.weight", E, F, 1.0f / std::sqrt(float(F)));
-    if (gemma3) vector(p + "post_ffw_norm.weight", E, 1.0f, 0.1f);
+    if (post_norms) vector(p + "post_ffw_norm.weight", E, 1.0f, 0.1f);
   }
   w.write_to_file(spec.out_path);
 }

@@ -30,7 +30,9 @@
 // divided by 2 and an attention scale of 1/4 (random weights' attention would be flat at
 // its 1/64); ernie4_5 is llama's. mistral3 writes an attention output bias (optional
 // there, as in llama). chatglm writes phi3's fused attn_qkv (with a bias) and ffn_up and
-// rotates half of each head (NORM pairs).
+// rotates half of each head (NORM pairs). exaone4 has no pre-norms, gemma3's post-norms
+// and Q/K norms, and a sliding window (16 in tiny, 3 layers of 4) that only a 64-layer
+// model uses (--layers 64), its global layers rotating nothing.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -42,7 +44,7 @@ namespace tome {
 class ThreadPool;
 
 struct SyntheticModelSpec {
-  std::string arch = "llama";   // llama | qwen2 | qwen3 | phi3 | gemma3 | qwen3moe | smollm3 | mistral3 | granite | ernie4_5 | chatglm
+  std::string arch = "llama";   // llama | qwen2 | qwen3 | phi3 | gemma3 | qwen3moe | smollm3 | mistral3 | granite | ernie4_5 | chatglm | exaone4
   std::string shape = "tiny";   // tiny | smol | 1b | 8b
   GgmlType type = GgmlType::F16;
   std::string vocab_path;       // GGUF with tokenizer.* metadata

@@ -13,14 +13,14 @@ namespace tome {
 class GgufFile;
 
 struct LayerWeights {
-  std::vector<float> attn_norm;            // (n_embd)
+  std::vector<float> attn_norm;            // (n_embd); empty for exaone4 (no norm before the attention)
   WeightMatrix wq, wk, wv, wo;             // (q_dim, n_embd) (kv_dim, n_embd) x2 (n_embd, q_dim)
   std::vector<float> bq, bk, bv;           // qwen2 (others where a file has them): (q_dim) (kv_dim) (kv_dim)
   std::vector<float> bo;                   // (n_embd) the attention output's bias, where a file has one
   std::vector<float> q_norm, k_norm;       // qwen3, gemma3: (head_dim) each head's Q / K RMS-norm gains
-  std::vector<float> attn_post_norm;       // gemma3: (n_embd) the attention output's RMS-norm gains
-  std::vector<float> ffn_post_norm;        // gemma3: (n_embd) the FFN output's
-  std::vector<float> ffn_norm;             // (n_embd)
+  std::vector<float> attn_post_norm;       // gemma3, exaone4: (n_embd) the attention output's RMS-norm gains
+  std::vector<float> ffn_post_norm;        // gemma3, exaone4: (n_embd) the FFN output's
+  std::vector<float> ffn_norm;             // (n_embd); empty for exaone4
   WeightMatrix w_gate, w_up, w_down;       // (n_ff, n_embd) x2, (n_embd, n_ff); dense FFN only
   // phi3: wq, wk, wv are row ranges of one attn_qkv matrix, and w_gate, w_up of one ffn_up
   // A mixture of experts (hp.has_moe()): the router (n_expert, n_embd) and each expert's

@@ -1,5 +1,5 @@
 // Which architectures a model may have: llama (dense, or Mixtral's experts), qwen2, qwen3,
-// phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5, chatglm and exaone4 load (each
+// phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5, chatglm, exaone4 and cohere2 load (each
 // checked against llama.cpp in synthetic-vs-llamacpp.test.ts); any other is refused at
 // load with MODEL_ARCH, naming it and the ones tome runs.
 import * as fs from "node:fs";
@@ -27,7 +27,7 @@ describe("architectures", () => {
       }
       expect(err?.code).toBe("MODEL_ARCH");
       expect(err?.message).toContain(`'${arch}'`);
-      expect(err?.message).toContain("llama, qwen2, qwen3, phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5, chatglm and exaone4");
+      expect(err?.message).toContain("llama, qwen2, qwen3, phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5, chatglm, exaone4 and cohere2");
     }
   });
 
@@ -79,7 +79,7 @@ describe("architectures", () => {
       new addon.Session(model, { ctx: 256, threads: 1, attention, ramBudget: 1 << 30 }).close();
   });
 
-  it.skipIf(!hasData)("loads smollm3 (every fourth layer without RoPE), mistral3 (YaRN x16, attention temperature) granite (multipliers), ernie4_5 (llama's graph), chatglm (fused QKV with a bias, half of each head rotated) and exaone4 (post-norms only; at 64 layers a sliding window)", async () => {
+  it.skipIf(!hasData)("loads smollm3 (every fourth layer without RoPE), mistral3 (YaRN x16, attention temperature) granite (multipliers), ernie4_5 (llama's graph), chatglm (fused QKV with a bias, half of each head rotated) , exaone4 (post-norms only; at 64 layers a sliding window) and cohere2 (LayerNorm, parallel attention and FFN)", async () => {
     const addon = loadAddon();
     const smol = new addon.Model(await syntheticModel("smollm3", "tiny", "q8_0", dir));
     expect(smol.info()).toMatchObject({ arch: "smollm3", nLayer: 4, noRopePeriod: 4, attnTempScale: 0 });
@@ -106,7 +106,11 @@ describe("architectures", () => {
     expect(addon.inspectGguf(exaone64File).tensors.map((t) => t.name)).not.toContain("blk.0.attn_norm.weight");
     const exaone64 = new addon.Model(exaone64File);
     expect(exaone64.info()).toMatchObject({ arch: "exaone4", nLayer: 64, slidingWindow: 16, slidingWindowPeriod: 4 });
-    for (const model of [smol, mistral, granite, ernie, glm, exaone, exaone64])
+    const cohereFile = await syntheticModel("cohere2", "tiny", "q8_0", dir);
+    expect(addon.inspectGguf(cohereFile).tensors.map((t) => t.name)).not.toContain("blk.0.ffn_norm.weight");
+    const cohere = new addon.Model(cohereFile);
+    expect(cohere.info()).toMatchObject({ arch: "cohere2", nLayer: 4, slidingWindow: 16, slidingWindowPeriod: 4, tiedOutput: true });
+    for (const model of [smol, mistral, granite, ernie, glm, exaone, exaone64, cohere])
       for (const attention of ["full", "retrieval"] as const) {
         const s = new addon.Session(model, { ctx: 256, threads: 1, attention, ramBudget: 1 << 30 });
         expect((await s.eval(Int32Array.from([1, 42, 43]))).length).toBe(model.info().nVocab);
@@ -114,7 +118,7 @@ describe("architectures", () => {
       }
   });
 
-  it("refuses mistral3, granite, ernie4_5 and exaone4 with a mixture of experts, granite without its logit scale, and as many prediction layers as layers (MODEL_HPARAMS)", () => {
+  it("refuses mistral3, granite, ernie4_5 and exaone4 with a mixture of experts, granite without its logit scale, as many prediction layers as layers, and cohere2 without its window or logit scale (MODEL_HPARAMS)", () => {
     const addon = loadAddon();
     const refusal = (arch: string, extra: { key: string; type: "u32" | "f32"; value: number }[]) => {
       const file = path.join(dir, `${arch}-refused.gguf`);
@@ -139,10 +143,12 @@ describe("architectures", () => {
     const experts = { key: "", type: "u32" as const, value: 8 };
     expect(refusal("mistral3", [{ ...experts, key: "mistral3.expert_count" }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("mixture of experts") });
     const logit = { key: "granite.logit_scale", type: "f32" as const, value: 8 };
+    expect(refusal("cohere2", [{ key: "cohere2.attention.sliding_window", type: "u32", value: 4096 }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("logit_scale") });
     expect(refusal("granite", [logit, { ...experts, key: "granite.expert_count" }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("mixture of experts") });
     expect(refusal("ernie4_5", [{ ...experts, key: "ernie4_5.expert_count" }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("mixture of experts") });
     expect(refusal("exaone4", [{ ...experts, key: "exaone4.expert_count" }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("mixture of experts") });
     expect(refusal("llama", [{ key: "llama.nextn_predict_layers", type: "u32", value: 1 }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("nextn_predict_layers") });
+    expect(refusal("cohere2", [logit])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("sliding_window") });
     expect(refusal("granite", [])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("granite.logit_scale") });
     expect(refusal("granite", [{ ...logit, value: -1 }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("out of range") });
   });

@@ -39,7 +39,7 @@ const BOUND: Record<string, number> = {
   f32: 5e-3, f16: 1e-2, bf16: 7e-2, q8_0: 1e-4, q4_0: 1e-4, q5_0: 1e-4, q4_1: 1e-4, q5_1: 1e-4, q2_k: 1e-4, q3_k: 1e-4, q4_k: 1e-4, q5_k: 1e-4, q6_k: 1e-4, iq4_nl: 1e-4, iq4_xs: 1e-4,
 };
 const TYPES = Object.keys(BOUND);
-const ARCHS = ["llama", "qwen2", "qwen3", "phi3", "gemma3", "qwen3moe", "smollm3", "mistral3", "granite", "ernie4_5", "chatglm", "exaone4"] as const;
+const ARCHS = ["llama", "qwen2", "qwen3", "phi3", "gemma3", "qwen3moe", "smollm3", "mistral3", "granite", "ernie4_5", "chatglm", "exaone4", "cohere2"] as const;
 const N_TOKENS = 48;
 
 describe.skipIf(!hasData)("synthetic models: tome vs llama.cpp, teacher-forced", () => {

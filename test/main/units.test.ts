@@ -275,7 +275,7 @@ describe("memory estimate", () => {
     expect(host.readQueryBytes).toBe(5 * 4 * 36864 * 256 * 2);
     expect(host.readQueryLayerBytes).toBe(4 * 36864 * 256 * 2);
   });
-  it("counts EXAONE 4.0 32B's sliding-window layers (64 layers, 3 of 4, window 4096 when unsaid), not its smaller sizes", () => {
+  it("counts EXAONE 4.0 32B's sliding-window layers (64 layers, 3 of 4, window 4096 when unsaid), not its smaller sizes, and Command R7B's", () => {
     const exaone = (nLayer: number): GgufSummary => ({
       ...summary(),
       metadata: {
@@ -291,6 +291,20 @@ describe("memory estimate", () => {
     const perLayer = 2 * 8 * 128 * 2;
     expect(estimateMemory(exaone(64))!.kvBytesInRam).toBe(perLayer * (16 * 131072 + 48 * (4096 + 256)));
     expect(estimateMemory(exaone(30))!.kvBytesInRam).toBe(perLayer * 30 * 131072); // 1.2B: every layer global
+    // Command R7B: 32 layers, 8 global (every 4th), a window of 4096
+    const cohere: GgufSummary = {
+      ...summary(),
+      metadata: {
+        "general.architecture": "cohere2",
+        "cohere2.block_count": 32,
+        "cohere2.embedding_length": 4096,
+        "cohere2.attention.head_count": 32,
+        "cohere2.attention.head_count_kv": 8,
+        "cohere2.attention.sliding_window": 4096,
+        "cohere2.context_length": 131072,
+      },
+    };
+    expect(estimateMemory(cohere)!.kvBytesInRam).toBe(perLayer * (8 * 131072 + 24 * (4096 + 256)));
   });
   it("counts retrieval's indexes and a read's queries beside the K/V", () => {
     // Llama-3-8B's shape: 32 layers, 32 query heads over 8 KV heads of 128

@@ -64,7 +64,7 @@ void read_granite(const GgufFile& g, const std::string& a, HParams& hp) {
       throw Error("MODEL_HPARAMS", "metadata '" + a + key + "' out of range");
     return float(x);
   };
-  hp.logit_scale = scale("logit_scale", true);
+  hp.logit_factor = 1.0f / scale("logit_scale", true);  // as the graph computes it
   hp.residual_scale = scale("residual_scale", false);
   const float embedding = scale("embedding_scale", false);
   if (embedding != 0.0f) hp.embed_scale = embedding;
@@ -91,6 +91,28 @@ void read_exaone4(const GgufFile& g, const std::string& a, HParams& hp) {
   if (!(hp.rope_freq_base_swa > 1)) throw Error("MODEL_HPARAMS", "rope.freq_base_swa out of range");
   hp.rope_freq_scale_swa = hp.rope_freq_scale;
   hp.nope_global = true;
+}
+
+// Command R7B's keys, as llama.cpp reads them (models/cohere2.cpp): a sliding window on 3 layers
+// of 4 (sliding_window required, sliding_window_pattern 4 when unsaid) rotating at the model's
+// own base and scale (the graph leaves rope.freq_base_swa unused), global layers without RoPE,
+// logits multiplied by logit_scale (required).
+void read_cohere2(const GgufFile& g, const std::string& a, HParams& hp) {
+  if (g.find(a + "attention.sliding_window_pattern") && !g.get_int(a + "attention.sliding_window_pattern"))
+    throw Error("MODEL_HPARAMS", "attention.sliding_window_pattern as a per-layer array is not supported");
+  const int64_t swa = require_int(g, a + "attention.sliding_window");
+  const int64_t period = g.get_int(a + "attention.sliding_window_pattern").value_or(4);
+  if (swa <= 0 || swa > (int64_t(1) << 30)) throw Error("MODEL_HPARAMS", "attention.sliding_window out of range");
+  if (period < 0 || period > 4096) throw Error("MODEL_HPARAMS", "attention.sliding_window_pattern out of range");
+  hp.n_swa = int(swa);
+  hp.swa_period = int(period);
+  hp.rope_freq_base_swa = hp.rope_freq_base;
+  hp.rope_freq_scale_swa = hp.rope_freq_scale;
+  hp.nope_global = true;
+  const auto scale = g.get_float(a + "logit_scale");
+  if (!scale) throw Error("MODEL_HPARAMS", "missing metadata key '" + a + "logit_scale'");
+  if (!(*scale > 0 && *scale < 1e6)) throw Error("MODEL_HPARAMS", "metadata '" + a + "logit_scale' out of range");
+  hp.logit_factor = float(*scale);
 }
 
 // YaRN's angles and magnitude as llama.cpp computes them (llama-context.cpp's
@@ -208,12 +230,16 @@ HParams read_hparams(const GgufFile& g) {
   } else if (*arch == "exaone4") {
     hp.arch = Arch::EXAONE4;
     hp.rope_style = RopeStyle::NEOX;
+  } else if (*arch == "cohere2") {
+    hp.arch = Arch::COHERE2;
+    hp.rope_style = RopeStyle::NORM;
+    hp.layer_norm = true;
   } else if (*arch == "granite") {
     hp.arch = Arch::GRANITE;
     hp.rope_style = RopeStyle::NORM;
   } else {
     throw Error("MODEL_ARCH", "unsupported architecture '" + *arch +
-                                  "' (tome runs llama, qwen2, qwen3, phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5, chatglm and exaone4)");
+                                  "' (tome runs llama, qwen2, qwen3, phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5, chatglm, exaone4 and cohere2)");
   }
   const std::string a = *arch + ".";
   hp.n_layer = checked_dim(require_int(g, a + "block_count"), a + "block_count", 4096);
@@ -241,8 +267,9 @@ HParams read_hparams(const GgufFile& g) {
   hp.n_rot = checked_dim(g.get_int(a + "rope.dimension_count").value_or(hp.head_dim), a + "rope.dimension_count",
                          hp.head_dim);
   if (hp.n_rot % 2 != 0) throw Error("MODEL_HPARAMS", "rope.dimension_count must be even");
-  hp.rms_eps = float(g.get_float(a + "attention.layer_norm_rms_epsilon").value_or(1e-5));
-  if (!(hp.rms_eps > 0 && hp.rms_eps < 1)) throw Error("MODEL_HPARAMS", "layer_norm_rms_epsilon out of range");
+  const std::string eps_key = hp.layer_norm ? "attention.layer_norm_epsilon" : "attention.layer_norm_rms_epsilon";
+  hp.rms_eps = float(g.get_float(a + eps_key).value_or(1e-5));
+  if (!(hp.rms_eps > 0 && hp.rms_eps < 1)) throw Error("MODEL_HPARAMS", eps_key + " out of range");
   hp.rope_freq_base = float(g.get_float(a + "rope.freq_base").value_or(10000.0));
   if (!(hp.rope_freq_base > 1)) throw Error("MODEL_HPARAMS", "rope.freq_base out of range");
 
@@ -272,8 +299,9 @@ HParams read_hparams(const GgufFile& g) {
   if ((hp.arch == Arch::LLAMA && !ernie) || hp.arch == Arch::QWEN3MOE) read_experts(g, a, hp);
   if (hp.arch == Arch::GRANITE) read_granite(g, a, hp);
   if (hp.arch == Arch::EXAONE4) read_exaone4(g, a, hp);
+  if (hp.arch == Arch::COHERE2) read_cohere2(g, a, hp);
   if ((hp.arch == Arch::MISTRAL3 || hp.arch == Arch::GRANITE || hp.arch == Arch::CHATGLM || hp.arch == Arch::EXAONE4 ||
-       ernie) &&
+       hp.arch == Arch::COHERE2 || ernie) &&
       g.get_int(a + "expert_count").value_or(0) != 0)
     throw Error("MODEL_HPARAMS", hp.arch_name + " with a mixture of experts is not supported");
 

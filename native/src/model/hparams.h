@@ -34,7 +34,11 @@ class GgufFile;
 // attention or the FFN, their outputs RMS-normed before the residual adds (gemma3's post
 // norms), Q/K RMS-normed per head; the 64-layer model (32B, as llama.cpp keys it) has
 // sliding-window layers (3 of 4) and global ones that rotate nothing (nope_global).
-enum class Arch { LLAMA, QWEN2, QWEN3, PHI3, GEMMA3, QWEN3MOE, SMOLLM3, MISTRAL3, GRANITE, CHATGLM, EXAONE4 };
+// COHERE2 (Command R7B): LayerNorm (no bias) in place of RMSNorm, the attention and the FFN
+// side by side on one normed input (x + FFN + attention), 3 layers of 4 sliding-window
+// ones (rotating at the model's base and scale) and global ones without RoPE, logits
+// multiplied by logit_scale, the output tied to the embeddings.
+enum class Arch { LLAMA, QWEN2, QWEN3, PHI3, GEMMA3, QWEN3MOE, SMOLLM3, MISTRAL3, GRANITE, CHATGLM, EXAONE4, COHERE2 };
 // NORM rotates adjacent pairs (x[2i], x[2i+1]) (llama; GGUF conversion permutes
 // Q/K for it); NEOX rotates (x[i], x[i + n_rot/2]) (qwen2, qwen3, phi3).
 enum class RopeStyle { NORM, NEOX };
@@ -60,7 +64,7 @@ struct HParams {
   // rotates by LongRoPE's long factors, as llama.cpp chooses them by its context size
   int n_ctx_orig = 0;
   int n_rot = 0;           // rotated dims per head (rope.dimension_count)
-  float rms_eps = 1e-5f;
+  float rms_eps = 1e-5f;   // the norms' eps (cohere2's LayerNorm: attention.layer_norm_epsilon)
   float rope_freq_base = 10000.0f;
   float rope_freq_scale = 1.0f;  // 1 / the scaling factor (linear or YaRN)
   // YaRN (rope.scaling.type yarn), as llama.cpp applies it: each rotated pair's angle mixes the
@@ -80,7 +84,8 @@ struct HParams {
   float embed_scale = 1.0f;          // gemma3: sqrt(n_embd); granite: embedding_scale (ggml_scale)
   float attention_scale = 0.0f;      // gemma3: Q's scale; granite: the scores' (llama.cpp's f_attention_scale)
   float residual_scale = 0.0f;       // granite: the attention and FFN outputs' (0: none)
-  float logit_scale = 0.0f;          // granite: logits times 1 / logit_scale (0: none)
+  float logit_factor = 0.0f;         // logits times this (0: none): granite 1 / logit_scale, cohere2 logit_scale
+  bool layer_norm = false;           // cohere2: LayerNorm (ggml_norm) where the others RMS-norm (eps: rms_eps)
   float final_logit_softcap = 0.0f;  // > 0: logits = c * tanh(logits / c)
   // smollm3: layer l rotates nothing when (l + 1) % no_rope_period == 0 (0: every layer
   // rotates; 1: none does, a granite file whose rope.scaling.finetuned is false)
@@ -114,8 +119,11 @@ struct HParams {
   }
   // the attention and FFN outputs RMS-normed before their residual adds (attn_post_norm, ffn_post_norm)
   bool has_post_norms() const { return arch == Arch::GEMMA3 || arch == Arch::EXAONE4; }
-  // no RMS norm before the attention and the FFN (attn_norm, ffn_norm absent)
-  bool has_pre_norms() const { return arch != Arch::EXAONE4; }
+  // a norm before the attention (attn_norm) and before the FFN (ffn_norm); exaone4 has neither,
+  // cohere2 only the one, whose output both take (parallel_block())
+  bool has_attn_norm() const { return arch != Arch::EXAONE4; }
+  bool has_ffn_norm() const { return arch != Arch::EXAONE4 && arch != Arch::COHERE2; }
+  bool parallel_block() const { return arch == Arch::COHERE2; }
   int n_gqa() const { return n_head / n_head_kv; }
   int q_dim() const { return n_head * head_dim; }
   int kv_dim() const { return n_head_kv * head_dim; }
@@ -132,7 +140,7 @@ struct HParams {
 };
 
 // ernie4_5 (ERNIE 4.5's dense models) is llama's graph: Arch::LLAMA, named as the file names it.
-// Throws tome::Error MODEL_ARCH for architectures other than llama/qwen2/qwen3/phi3/gemma3/qwen3moe/smollm3/mistral3/granite/ernie4_5/chatglm/exaone4 and
+// Throws tome::Error MODEL_ARCH for architectures other than llama/qwen2/qwen3/phi3/gemma3/qwen3moe/smollm3/mistral3/granite/ernie4_5/chatglm/exaone4/cohere2 and
 // MODEL_HPARAMS for missing or inconsistent values (named in the message).
 HParams read_hparams(const GgufFile& gguf);
 

@@ -22,6 +22,49 @@ void rms_norm(const float* x, const float* w, float* out, int64_t n_rows, int n,
   }
 }
 
+namespace {
+// One group of squares summed as ggml's x86 builds reduce a register: the upper half onto the
+// lower (16 -> 8 -> 4 lanes, as _mm512_reduce_add_ps and the AVX2 extract/add do), then
+// (v0 + v2) + (v1 + v3).
+float reduce_lanes(float* v, int lanes) {
+  for (int w = lanes / 2; w >= 4; w /= 2)
+    for (int k = 0; k < w; ++k) v[k] = v[k] + v[k + w];
+  return (v[0] + v[2]) + (v[1] + v[3]);
+}
+}  // namespace
+
+int llama_cvar_lanes() {
+  const CpuFeatures& f = cpu_features();
+  return f.avx512 ? 16 : f.avx2 && f.fma ? 8 : 4;
+}
+
+void layer_norm(const float* x, const float* w, float* out, int64_t n_rows, int n, float eps, int lanes) {
+  for (int64_t r = 0; r < n_rows; ++r) {
+    const float* xr = x + r * n;
+    float* o = out + r * n;
+    double total = 0;
+    for (int i = 0; i < n; ++i) total += double(xr[i]);
+    const float mean = float(total) / float(n);
+    double sum = 0;
+    int i = 0;
+    float sq[16];
+    for (; i + lanes <= n; i += lanes) {
+      for (int k = 0; k < lanes; ++k) {
+        o[i + k] = xr[i + k] - mean;
+        sq[k] = o[i + k] * o[i + k];
+      }
+      sum += double(reduce_lanes(sq, lanes));
+    }
+    for (; i < n; ++i) {
+      o[i] = xr[i] - mean;
+      sum += double(o[i] * o[i]);
+    }
+    const float variance = float(sum / n);
+    const float scale = 1.0f / std::sqrt(variance + eps);
+    for (int j = 0; j < n; ++j) o[j] = (o[j] * scale) * w[j];
+  }
+}
+
 void RopeTable::fill(const HParams& hp, const std::vector<float>& ff, int64_t pos) {
   const int half = hp.n_rot / 2;
   cos.resize(size_t(half));

@@ -10,6 +10,14 @@ namespace tome {
 // out = x / sqrt(mean(x^2) + eps) * w, for n_rows rows of n. Sum in double as ggml does.
 void rms_norm(const float* x, const float* w, float* out, int64_t n_rows, int n, float eps);
 
+// LayerNorm without a bias, as ggml_mul(ggml_norm(x, eps), w) computes it (cohere2): per row
+// the mean from a double sum, the centred values, their variance summed in `lanes`-wide groups
+// (each group's squares reduced as ggml's x86 builds reduce them, then added in double:
+// ggml_vec_cvar_f32), the tail one by one; out = (centred * 1/sqrt(var + eps)) * w.
+// lanes: 16 where llama.cpp loads an AVX-512 build, 8 for AVX2 (llama_cvar_lanes()), or 4.
+void layer_norm(const float* x, const float* w, float* out, int64_t n_rows, int n, float eps, int lanes);
+int llama_cvar_lanes();
+
 // Rotary position embedding tables for one position: cos/sin of each rotated pair.
 // theta_i = pos * base^(-2i/n_rot) * freq_scale / factor_i, accumulated as ggml does.
 struct RopeTable {

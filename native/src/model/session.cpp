@@ -529,15 +529,13 @@ void Session::chunk_logits(int64_t rows) {
   const Weights& w = model_.weights();
   const int E = hp.n_embd;
   h_.resize(size_t(rows) * E);
-  rms_norm(x_.data(), w.output_norm.data(), h_.data(), rows, E, hp.rms_eps);
+  norm_rows(x_.data(), w.output_norm, h_.data(), rows);
   logits_.resize(size_t(rows) * hp.n_vocab);
   auto t0 = Clock::now();
   matmul(w.output, h_.data(), rows, logits_.data(), pool_, mm_scratch_);
   times_.matmul_ms += ms_since(t0);
-  if (hp.logit_scale != 0.0f) {  // granite: ggml_scale by 1 / logit_scale
-    const float s = 1.0f / hp.logit_scale;
-    for (float& v : logits_) v *= s;
-  }
+  if (hp.logit_factor != 0.0f)  // granite, cohere2: ggml_scale
+    for (float& v : logits_) v *= hp.logit_factor;
   if (hp.final_logit_softcap > 0) {  // ggml_scale, ggml_tanh, ggml_scale
     const float c = hp.final_logit_softcap, inv = 1.0f / c;
     for (float& v : logits_) v = std::tanh(v * inv) * c;
@@ -657,16 +655,23 @@ void Session::forward_layer(int l, int64_t n, int64_t n_out) {
     const size_t skip = size_t(n - n_out) * E, keep = size_t(n_out) * E;
     std::copy(tmp_.begin() + std::ptrdiff_t(skip), tmp_.begin() + std::ptrdiff_t(skip + keep), tmp_.begin());
     std::copy(x_.begin() + std::ptrdiff_t(skip), x_.begin() + std::ptrdiff_t(skip + keep), x_.begin());
+    if (hp.parallel_block())  // the FFN's input too
+      std::copy(h_.begin() + std::ptrdiff_t(skip), h_.begin() + std::ptrdiff_t(skip + keep), h_.begin());
     x_.resize(keep);
     if (n_out == 0) return;
   }
   const int64_t m = n_out;  // the rows that go on       (m, E)
   t_other = Clock::now();
   add_bias(tmp_.data(), L.bo, m);
-  if (!L.attn_post_norm.empty()) rms_norm(tmp_.data(), L.attn_post_norm.data(), tmp_.data(), m, E, hp.rms_eps);
-  scale_residual(tmp_.data(), m);
-  add_inplace(x_.data(), tmp_.data(), m * E);
-  pre_norm(L.ffn_norm, m);
+  if (hp.parallel_block()) {
+    // cohere2: the FFN takes the attention's normed input (h_); x + FFN, then + attention
+    attn_out_.assign(tmp_.begin(), tmp_.begin() + std::ptrdiff_t(m * E));
+  } else {
+    if (!L.attn_post_norm.empty()) rms_norm(tmp_.data(), L.attn_post_norm.data(), tmp_.data(), m, E, hp.rms_eps);
+    scale_residual(tmp_.data(), m);
+    add_inplace(x_.data(), tmp_.data(), m * E);
+    pre_norm(L.ffn_norm, m);
+  }
   times_.other_ms += ms_since(t_other);
   if (hp.has_moe()) {
     t_other = Clock::now();
@@ -687,14 +692,22 @@ void Session::forward_layer(int l, int64_t n, int64_t n_out) {
   if (!L.ffn_post_norm.empty()) rms_norm(tmp_.data(), L.ffn_post_norm.data(), tmp_.data(), m, E, hp.rms_eps);
   scale_residual(tmp_.data(), m);
   add_inplace(x_.data(), tmp_.data(), m * E);
+  if (hp.parallel_block()) add_inplace(x_.data(), attn_out_.data(), m * E);
 }
 
-// h_ = the attention's or the FFN's input: x_ (n, E) RMS-normed by `gains`, or x_ itself
+// h_ = the attention's or the FFN's input: x_ (n, E) normed by `gains`, or x_ itself
 // where the model has no such norm (exaone4)
 void Session::pre_norm(const std::vector<float>& gains, int64_t n) {
   const HParams& hp = model_.hparams();
   if (gains.empty()) std::copy(x_.begin(), x_.begin() + n * hp.n_embd, h_.begin());
-  else rms_norm(x_.data(), gains.data(), h_.data(), n, hp.n_embd, hp.rms_eps);
+  else norm_rows(x_.data(), gains, h_.data(), n);
+}
+
+// The model's norm over n rows of n_embd: RMSNorm, or LayerNorm without a bias (cohere2)
+void Session::norm_rows(const float* x, const std::vector<float>& gains, float* out, int64_t n) const {
+  const HParams& hp = model_.hparams();
+  if (hp.layer_norm) layer_norm(x, gains.data(), out, n, hp.n_embd, hp.rms_eps, llama_cvar_lanes());
+  else rms_norm(x, gains.data(), out, n, hp.n_embd, hp.rms_eps);
 }
 
 // granite: a layer's attention or FFN output (n, E) scaled before its residual add (ggml_scale)

@@ -218,6 +218,7 @@ class Session {
   void scale_embeddings(float* x, int64_t n) const;
   void scale_residual(float* x, int64_t n) const;
   void pre_norm(const std::vector<float>& gains, int64_t n);
+  void norm_rows(const float* x, const std::vector<float>& gains, float* out, int64_t n) const;
   void forward_layer(int layer, int64_t n, int64_t n_out);
   void chunk_logits(int64_t rows);
   // A full-attention decode step's layer: its key weights into step_key_weights_.
@@ -323,6 +324,7 @@ class Session {
   StoreIdentity identity_;  // store_identity(), made once at construction (it hashes the weights' edges)
   // scratch, grown to the chunk size
   std::vector<float> x_, h_, q_, k_, v_, att_, gate_, up_, tmp_;
+  std::vector<float> attn_out_;  // cohere2: a layer's attention output, added after its FFN's  (n, E)
   MoeFfn moe_;  // a mixture of experts' FFN and its buffers
   std::vector<uint8_t> mm_scratch_;
   std::vector<RopeTable> rope_;      // (chunk tokens)

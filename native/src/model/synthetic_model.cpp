@@ -30,6 +30,8 @@ Shape shape_of(const std::string& name, const std::string& arch) {
   if (name == "tiny" && arch == "gemma3") return {2, 256, 4, 2, 512, 4096, 1e6f, true, 0, 128};
   // four layers, so that the last rotates nothing (SmolLM3's every fourth)
   if (name == "tiny" && arch == "smollm3") return {4, 256, 4, 2, 512, 4096, 10000.0f, false, 0};
+  // cohere2: four layers (3 sliding-window ones, then a global one), tied output as Command R7B
+  if (name == "tiny" && arch == "cohere2") return {4, 256, 4, 2, 512, 4096, 10000.0f, true, 0};
   if (name == "tiny") return {2, 256, 4, 2, 512, 4096, qwen ? 1e6f : 10000.0f, false, 0};
   if (name == "tiny-narrow-q") return {2, 512, 4, 2, 512, 4096, qwen ? 1e6f : 10000.0f, false, 0, 64};
   if (name == "smol") return {30, 576, 9, 3, 1536, 131072, qwen ? 1e6f : 100000.0f, true, 0};
@@ -122,14 +124,16 @@ GgmlType parse_weight_type(const std::string& name) {
 void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
   if (spec.arch != "llama" && spec.arch != "qwen2" && spec.arch != "qwen3" && spec.arch != "phi3" &&
       spec.arch != "gemma3" && spec.arch != "qwen3moe" && spec.arch != "smollm3" && spec.arch != "mistral3" &&
-      spec.arch != "granite" && spec.arch != "ernie4_5" && spec.arch != "chatglm" && spec.arch != "exaone4")
+      spec.arch != "granite" && spec.arch != "ernie4_5" && spec.arch != "chatglm" && spec.arch != "exaone4" &&
+      spec.arch != "cohere2")
     throw Error("BAD_ARGUMENT", "unknown arch '" + spec.arch +
-                                    "' (llama, qwen2, qwen3, phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5, chatglm, exaone4)");
+                                    "' (llama, qwen2, qwen3, phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5, chatglm, exaone4, cohere2)");
   const bool phi3 = spec.arch == "phi3", gemma3 = spec.arch == "gemma3", qwen3moe = spec.arch == "qwen3moe";
   const bool mistral3 = spec.arch == "mistral3", chatglm = spec.arch == "chatglm";
   const bool fused = phi3 || chatglm;  // attn_qkv and a gate-up ffn_up
   const bool exaone4 = spec.arch == "exaone4";
-  const bool post_norms = gemma3 || exaone4, pre_norms = !exaone4;
+  const bool cohere2 = spec.arch == "cohere2";
+  const bool post_norms = gemma3 || exaone4, attn_norm = !exaone4, ffn_norm = !exaone4 && !cohere2;
   if (spec.experts < 0 || spec.experts > 256 || spec.experts_used < 0)
     throw Error("BAD_ARGUMENT", "experts out of range (0..256)");
   if (spec.experts > 0 && spec.arch != "llama" && !qwen3moe)
@@ -184,11 +188,16 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
     w.set_u32(a + "attention.value_length", uint32_t(head_dim));
   }
   w.set_f32(a + "rope.freq_base", s.rope_base);
-  w.set_f32(a + "attention.layer_norm_rms_epsilon", 1e-5f);
+  w.set_f32(a + (cohere2 ? "attention.layer_norm_epsilon" : "attention.layer_norm_rms_epsilon"), 1e-5f);
   if (spec.yarn_factor > 0) {
     w.set_string(a + "rope.scaling.type", "yarn");
     w.set_f32(a + "rope.scaling.factor", spec.yarn_factor);
     w.set_u32(a + "rope.scaling.original_context_length", uint32_t(float(s.n_ctx) / spec.yarn_factor));
+  }
+  if (cohere2) {  // Command R7B's window layout (4096, 3 of 4; 16 in tiny) and a logit multiplier
+    w.set_u32(a + "attention.sliding_window", spec.shape == "tiny" ? 16 : 4096);
+    w.set_u32(a + "attention.sliding_window_pattern", 4);
+    w.set_f32(a + "logit_scale", 0.25f);
   }
   if (exaone4) {
     // sliding-window layers, 3 of 4, as EXAONE 4.0 32B's: llama.cpp (and tome) apply them to
@@ -282,7 +291,8 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
   // as Gemma's are, keep both the residual stream and the logits of the usual size
   // (granite scales them up by 12: rows of 1/12, so that the layers' outputs, scaled down by
   // 0.22, still move the residual stream)
-  matrix("token_embd.weight", n_vocab, E, gemma3 ? 2.0f * lin : spec.arch == "granite" ? 1.0f / 12 : 1.0f);
+  // (cohere2 ties its output to them as gemma3 does: rows as small)
+  matrix("token_embd.weight", n_vocab, E, gemma3 || cohere2 ? 2.0f * lin : spec.arch == "granite" ? 1.0f / 12 : 1.0f);
   vector("output_norm.weight", E, 1.0f, 0.1f);
   if (!s.tied) matrix("output.weight", n_vocab, E, 2.0f * lin);
   if (spec.longrope) {
@@ -309,7 +319,7 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
   }
   for (int l = 0; l < s.n_layer; ++l) {
     const std::string p = "blk." + std::to_string(l) + ".";
-    if (pre_norms) vector(p + "attn_norm.weight", E, 1.0f, 0.1f);
+    if (attn_norm) vector(p + "attn_norm.weight", E, 1.0f, 0.1f);
     if (fused) {
       matrix(p + "attn_qkv.weight", Q + 2 * KV, E, lin);  // Q, K, V rows
       if (chatglm) vector(p + "attn_qkv.bias", Q + 2 * KV, 0.0f, 0.1f);
@@ -331,7 +341,7 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
       vector(p + "attn_k_norm.weight", head_dim, 1.0f, 0.1f);
     }
     if (post_norms) vector(p + "post_attention_norm.weight", E, 1.0f, 0.1f);
-    if (pre_norms) vector(p + "ffn_norm.weight", E, 1.0f, 0.1f);
+    if (ffn_norm) vector(p + "ffn_norm.weight", E, 1.0f, 0.1f);
     if (n_expert > 0) {
       const int64_t FX = qwen3moe ? F / 2 : F;
       matrix(p + "ffn_gate_inp.weight", n_expert, E, 2.0f * lin, 0, true);

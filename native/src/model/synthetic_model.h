@@ -32,7 +32,9 @@
 // there, as in llama). chatglm writes phi3's fused attn_qkv (with a bias) and ffn_up and
 // rotates half of each head (NORM pairs). exaone4 has no pre-norms, gemma3's post-norms
 // and Q/K norms, and a sliding window (16 in tiny, 3 layers of 4) that only a 64-layer
-// model uses (--layers 64), its global layers rotating nothing.
+// model uses (--layers 64), its global layers rotating nothing. cohere2 has LayerNorms
+// (attn_norm only, shared by the attention and the FFN), a window (16 in tiny, 4 layers)
+// on 3 layers of 4, global layers without RoPE, logits times 0.25 and a tied output.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -44,7 +46,7 @@ namespace tome {
 class ThreadPool;
 
 struct SyntheticModelSpec {
-  std::string arch = "llama";   // llama | qwen2 | qwen3 | phi3 | gemma3 | qwen3moe | smollm3 | mistral3 | granite | ernie4_5 | chatglm | exaone4
+  std::string arch = "llama";   // llama | qwen2 | qwen3 | phi3 | gemma3 | qwen3moe | smollm3 | mistral3 | granite | ernie4_5 | chatglm | exaone4 | cohere2
   std::string shape = "tiny";   // tiny | smol | 1b | 8b
   GgmlType type = GgmlType::F16;
   std::string vocab_path;       // GGUF with tokenizer.* metadata

@@ -119,7 +119,7 @@ Weights load_weights(const GgufFile& g, const HParams& hp) {
   for (int l = 0; l < hp.n_layer; ++l) {
     const std::string p = "blk." + std::to_string(l) + ".";
     LayerWeights& L = w.layers[size_t(l)];
-    if (hp.has_pre_norms()) L.attn_norm = vec(g, p + "attn_norm.weight", E, true, bytes);
+    if (hp.has_attn_norm()) L.attn_norm = vec(g, p + "attn_norm.weight", E, true, bytes);
     if (hp.fused_qkv_ffn() && g.tensor(p + "attn_qkv.weight")) {
       const WeightMatrix qkv = matrix(g, p + "attn_qkv.weight", Q + 2 * KV, E, bytes);
       L.wq = rows_of(qkv, 0, Q);
@@ -150,7 +150,7 @@ Weights load_weights(const GgufFile& g, const HParams& hp) {
       L.attn_post_norm = vec(g, p + "post_attention_norm.weight", E, true, bytes);
       L.ffn_post_norm = vec(g, p + "post_ffw_norm.weight", E, true, bytes);
     }
-    if (hp.has_pre_norms()) L.ffn_norm = vec(g, p + "ffn_norm.weight", E, true, bytes);
+    if (hp.has_ffn_norm()) L.ffn_norm = vec(g, p + "ffn_norm.weight", E, true, bytes);
     if (hp.has_moe()) {
       const int64_t X = hp.n_expert, FX = hp.n_ff_exp;
       L.router = matrix(g, p + "ffn_gate_inp.weight", X, E, bytes);

@@ -1,6 +1,7 @@
 // tome's per-layer ops against ggml itself, as llama.cpp's graph uses them for
 // LLM_ARCH_LLAMA without flash attention (src/llama-graph.cpp build_attn_mha):
 //   rms_norm + mul(norm weight)  == ggml_mul(ggml_rms_norm(x), w)
+//   layer_norm (cohere2)         == ggml_mul(ggml_norm(x), w), zen4's and haswell's sums
 //   apply_rope (NORM and NEOX)   == ggml_rope_ext(x, pos, -, n_rot, mode, ...)
 //   swiglu                       == ggml_swiglu_split(gate, up)
 //   causal_attention             == mul_mat(K view, q) -> soft_max_ext(mask, kq_scale)
@@ -63,6 +64,7 @@ struct Api {
   void* (*mul_mat)(void*, void*, void*);
   void (*mul_mat_set_prec)(void*, int);
   void* (*rms_norm)(void*, void*, float);
+  void* (*norm)(void*, void*, float);
   void* (*rope_ext)(void*, void*, void*, void*, int, int, int, float, float, float, float, float, float);
   void* (*soft_max_ext)(void*, void*, void*, float, float);
   void* (*swiglu_split)(void*, void*, void*);
@@ -155,7 +157,8 @@ const Api& api(const std::string& which = "") {
            bind(&a.view_4d, base, "ggml_view_4d") && bind(&a.permute, base, "ggml_permute") &&
            bind(&a.cont_2d, base, "ggml_cont_2d") && bind(&a.mul, base, "ggml_mul") &&
            bind(&a.mul_mat, base, "ggml_mul_mat") && bind(&a.mul_mat_set_prec, base, "ggml_mul_mat_set_prec") &&
-           bind(&a.rms_norm, base, "ggml_rms_norm") && bind(&a.rope_ext, base, "ggml_rope_ext") &&
+           bind(&a.rms_norm, base, "ggml_rms_norm") && bind(&a.norm, base, "ggml_norm") &&
+           bind(&a.rope_ext, base, "ggml_rope_ext") &&
            bind(&a.soft_max_ext, base, "ggml_soft_max_ext") && bind(&a.swiglu_split, base, "ggml_swiglu_split") &&
            bind(&a.new_graph, base, "ggml_new_graph") &&
            bind(&a.build_forward_expand, base, "ggml_build_forward_expand") &&
@@ -252,6 +255,33 @@ TEST(ggml_rms_norm_mul) {
       rms_norm(x.data(), w.data(), got.data(), rows, n, eps);
       expect_same(got, want, "rms_norm n " + std::to_string(n));
     }
+}
+
+// The variance's groups of squares are reduced as the variant's registers are (16 lanes in
+// zen4, 8 in haswell), the tail one by one: widths with and without a tail, rows whose mean
+// is far from 0 (the centring matters).
+void check_layer_norm(const std::string& variant, int lanes) {
+  for (int n : {128, 200, 256, 1000, 4096})
+    for (uint32_t seed = 1; seed <= 3; ++seed) {
+      const int rows = 3;
+      const float eps = 1e-5f;
+      std::vector<float> x = randn(size_t(n) * rows, seed, seed % 2 ? 1.0f : 7.0f);
+      for (float& v : x) v += float(seed) * 3.0f;
+      const std::vector<float> w = randn(size_t(n), seed + 50, 0.3f);
+      Graph g(variant);
+      void* X = g.input(g.a.new_tensor_2d(g.ctx, kF32, n, rows), x);
+      void* W = g.input(g.a.new_tensor_1d(g.ctx, kF32, n), w);
+      const std::vector<float> want = g.run(g.a.mul(g.ctx, g.a.norm(g.ctx, X, eps), W), x.size());
+      std::vector<float> got(x.size());
+      layer_norm(x.data(), w.data(), got.data(), rows, n, eps, lanes);
+      expect_same(got, want, "layer_norm n " + std::to_string(n) + " (ggml " + (variant.empty() ? best_variant() : variant) + ")");
+    }
+}
+
+TEST(ggml_norm_mul) { check_layer_norm("", llama_cvar_lanes()); }
+TEST(ggml_haswell_norm_mul) {
+  if (!can_run_haswell()) SKIP("this CPU cannot run ggml's haswell variant");
+  check_layer_norm("haswell", 8);
 }
 
 // Both FMA builds contract the rotation the same way (see apply_rope).

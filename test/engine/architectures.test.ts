@@ -1,5 +1,6 @@
 // Which architectures a model may have: llama (dense, or Mixtral's experts), qwen2, qwen3,
-// phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5, chatglm, exaone4 and cohere2 load (each
+// phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5, chatglm, exaone4, cohere2 and
+// internlm2 load (each
 // checked against llama.cpp in synthetic-vs-llamacpp.test.ts); any other is refused at
 // load with MODEL_ARCH, naming it and the ones tome runs.
 import * as fs from "node:fs";
@@ -27,7 +28,7 @@ describe("architectures", () => {
       }
       expect(err?.code).toBe("MODEL_ARCH");
       expect(err?.message).toContain(`'${arch}'`);
-      expect(err?.message).toContain("llama, qwen2, qwen3, phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5, chatglm, exaone4 and cohere2");
+      expect(err?.message).toContain("llama, qwen2, qwen3, phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5, chatglm, exaone4, cohere2 and internlm2");
     }
   });
 
@@ -96,6 +97,8 @@ describe("architectures", () => {
     expect(granite.info()).toMatchObject({ arch: "granite", noRopePeriod: 0, attnTempScale: 0 });
     const ernie = new addon.Model(await syntheticModel("ernie4_5", "tiny", "q8_0", dir));
     expect(ernie.info()).toMatchObject({ arch: "ernie4_5", nExpert: 0 });
+    const internlm = new addon.Model(await syntheticModel("internlm2", "tiny", "q8_0", dir));
+    expect(internlm.info()).toMatchObject({ arch: "internlm2", nExpert: 0, tiedOutput: false });
     const glmFile = await syntheticModel("chatglm", "tiny", "q8_0", dir);
     expect(addon.inspectGguf(glmFile).tensors.map((t) => t.name)).toEqual(expect.arrayContaining(["blk.0.attn_qkv.weight", "blk.0.attn_qkv.bias"]));
     const glm = new addon.Model(glmFile);
@@ -110,7 +113,7 @@ describe("architectures", () => {
     expect(addon.inspectGguf(cohereFile).tensors.map((t) => t.name)).not.toContain("blk.0.ffn_norm.weight");
     const cohere = new addon.Model(cohereFile);
     expect(cohere.info()).toMatchObject({ arch: "cohere2", nLayer: 4, slidingWindow: 16, slidingWindowPeriod: 4, tiedOutput: true });
-    for (const model of [smol, mistral, granite, ernie, glm, exaone, exaone64, cohere])
+    for (const model of [smol, mistral, granite, ernie, internlm, glm, exaone, exaone64, cohere])
       for (const attention of ["full", "retrieval"] as const) {
         const s = new addon.Session(model, { ctx: 256, threads: 1, attention, ramBudget: 1 << 30 });
         expect((await s.eval(Int32Array.from([1, 42, 43]))).length).toBe(model.info().nVocab);

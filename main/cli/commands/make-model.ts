@@ -1,4 +1,4 @@
-// tome make-model --arch llama|qwen2|qwen3|phi3|gemma3|qwen3moe|smollm3|mistral3|granite|ernie4_5|chatglm|exaone4|cohere2 [--experts N] --shape tiny|smol|1b|8b|a3b [--layers N] --type f16|q8_0|q4_k|... --vocab VOCAB.gguf --out F.gguf [--seed S] [--force]
+// tome make-model --arch llama|qwen2|qwen3|phi3|gemma3|qwen3moe|smollm3|mistral3|granite|ernie4_5|chatglm|exaone4|cohere2|internlm2 [--experts N] --shape tiny|smol|1b|8b|a3b [--layers N] --type f16|q8_0|q4_k|... --vocab VOCAB.gguf --out F.gguf [--seed S] [--force]
 // Writes a valid GGUF with random weights and the vocabulary of VOCAB.gguf.
 // An existing --out file is kept (one line naming it, exit 1) unless --force: the
 // file it would replace may be a real model. The check comes before any work.
@@ -17,7 +17,7 @@ export const flags = `  --arch A               llama, qwen2, qwen3, phi3 (fused 
                          (qwen3 with a mixture of experts in every layer) or smollm3 (every fourth layer
                          rotates nothing; 4 layers in the tiny shape) or mistral3 (Ministral 3's YaRN x16
                          and attention temperature) or granite (Granite 3's embedding, attention, residual and
-                         logit multipliers) or ernie4_5 (llama's graph) or chatglm (fused QKV with a bias,
+                         logit multipliers) or ernie4_5 or internlm2 (llama's graph) or chatglm (fused QKV with a bias,
                          fused gate-up, half of each head rotated) or exaone4 (post-norms only; with --layers 64,
                          sliding-window layers and global ones without RoPE) or cohere2 (LayerNorm, attention and
                          FFN side by side, sliding-window layers and global ones without RoPE)
@@ -34,7 +34,7 @@ export const flags = `  --arch A               llama, qwen2, qwen3, phi3 (fused 
   --force                overwrite an existing --out file
   -h, --help             this help`;
 
-export const ARCHS = ["llama", "qwen2", "qwen3", "phi3", "gemma3", "qwen3moe", "smollm3", "mistral3", "granite", "ernie4_5", "chatglm", "exaone4", "cohere2"] as const;
+export const ARCHS = ["llama", "qwen2", "qwen3", "phi3", "gemma3", "qwen3moe", "smollm3", "mistral3", "granite", "ernie4_5", "chatglm", "exaone4", "cohere2", "internlm2"] as const;
 export const SHAPES = ["tiny", "smol", "1b", "8b", "a3b"] as const;
 export const TYPES = ["f32", "f16", "bf16", "q8_0", "q4_0", "q5_0", "q4_1", "q5_1", "q2_k", "q3_k", "q4_k", "q5_k", "q6_k", "iq4_nl", "iq4_xs"] as const;
 

@@ -221,7 +221,9 @@ HParams read_hparams(const GgufFile& g) {
   } else if (*arch == "mistral3") {
     hp.arch = Arch::MISTRAL3;
     hp.rope_style = RopeStyle::NORM;
-  } else if (*arch == "ernie4_5") {  // ERNIE 4.5's dense models: llama's graph (models/ernie4-5.cpp)
+  } else if (*arch == "ernie4_5" || *arch == "internlm2") {
+    // ERNIE 4.5's dense models and InternLM2 / 2.5 (7B-Chat-1M): llama's graph in llama.cpp
+    // (models/ernie4-5.cpp, internlm2.cpp), under their own names
     hp.arch = Arch::LLAMA;
     hp.rope_style = RopeStyle::NORM;
   } else if (*arch == "chatglm") {
@@ -239,7 +241,7 @@ HParams read_hparams(const GgufFile& g) {
     hp.rope_style = RopeStyle::NORM;
   } else {
     throw Error("MODEL_ARCH", "unsupported architecture '" + *arch +
-                                  "' (tome runs llama, qwen2, qwen3, phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5, chatglm, exaone4 and cohere2)");
+                                  "' (tome runs llama, qwen2, qwen3, phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5, chatglm, exaone4, cohere2 and internlm2)");
   }
   const std::string a = *arch + ".";
   hp.n_layer = checked_dim(require_int(g, a + "block_count"), a + "block_count", 4096);
@@ -295,7 +297,7 @@ HParams read_hparams(const GgufFile& g) {
   if (hp.arch == Arch::MISTRAL3) read_attn_temp(g, a, hp);
 
   if (hp.arch == Arch::GEMMA3) read_gemma3(g, a, hp, scaling ? *scaling : std::string());
-  const bool ernie = hp.arch_name == "ernie4_5";
+  const bool ernie = hp.arch_name == "ernie4_5" || hp.arch_name == "internlm2";  // llama's graph, no experts
   if ((hp.arch == Arch::LLAMA && !ernie) || hp.arch == Arch::QWEN3MOE) read_experts(g, a, hp);
   if (hp.arch == Arch::GRANITE) read_granite(g, a, hp);
   if (hp.arch == Arch::EXAONE4) read_exaone4(g, a, hp);

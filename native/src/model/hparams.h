@@ -139,8 +139,9 @@ struct HParams {
   }
 };
 
-// ernie4_5 (ERNIE 4.5's dense models) is llama's graph: Arch::LLAMA, named as the file names it.
-// Throws tome::Error MODEL_ARCH for architectures other than llama/qwen2/qwen3/phi3/gemma3/qwen3moe/smollm3/mistral3/granite/ernie4_5/chatglm/exaone4/cohere2 and
+// ernie4_5 (ERNIE 4.5's dense models) and internlm2 are llama's graph: Arch::LLAMA, named as
+// the file names them.
+// Throws tome::Error MODEL_ARCH for architectures other than llama/qwen2/qwen3/phi3/gemma3/qwen3moe/smollm3/mistral3/granite/ernie4_5/chatglm/exaone4/cohere2/internlm2 and
 // MODEL_HPARAMS for missing or inconsistent values (named in the message).
 HParams read_hparams(const GgufFile& gguf);
 

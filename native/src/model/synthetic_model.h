@@ -28,7 +28,7 @@
 // and attention temperature 0.1 over steps of its original context (16 in tiny); granite
 // llama's with Granite 3 2B's embedding (12) and residual (0.22) multipliers, logits
 // divided by 2 and an attention scale of 1/4 (random weights' attention would be flat at
-// its 1/64); ernie4_5 is llama's. mistral3 writes an attention output bias (optional
+// its 1/64); ernie4_5 and internlm2 are llama's. mistral3 writes an attention output bias (optional
 // there, as in llama). chatglm writes phi3's fused attn_qkv (with a bias) and ffn_up and
 // rotates half of each head (NORM pairs). exaone4 has no pre-norms, gemma3's post-norms
 // and Q/K norms, and a sliding window (16 in tiny, 3 layers of 4) that only a 64-layer
@@ -46,7 +46,7 @@ namespace tome {
 class ThreadPool;
 
 struct SyntheticModelSpec {
-  std::string arch = "llama";   // llama | qwen2 | qwen3 | phi3 | gemma3 | qwen3moe | smollm3 | mistral3 | granite | ernie4_5 | chatglm | exaone4 | cohere2
+  std::string arch = "llama";   // llama | qwen2 | qwen3 | phi3 | gemma3 | qwen3moe | smollm3 | mistral3 | granite | ernie4_5 | chatglm | exaone4 | cohere2 | internlm2
   std::string shape = "tiny";   // tiny | smol | 1b | 8b
   GgmlType type = GgmlType::F16;
   std::string vocab_path;       // GGUF with tokenizer.* metadata

@@ -7,25 +7,41 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { loadAddon } from "../../main/engine";
+import { loadAddon, type NativeModel } from "../../main/engine";
 import { syntheticModel } from "../../main/bench/synthetic";
 import { hasData } from "../helpers/data";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tome-arch-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
+type Entry = Parameters<ReturnType<typeof loadAddon>["writeGguf"]>[0][number];
+
+/** The error a model of these metadata entries (and no tensors) fails to load with, or null. */
+function loadError(entries: Entry[], name = "refused.gguf"): { code?: string; message?: string } | null {
+  const addon = loadAddon();
+  const file = path.join(dir, name);
+  addon.writeGguf(entries, file);
+  try {
+    new addon.Model(file);
+  } catch (e) {
+    return e as { code?: string; message?: string };
+  }
+  return null;
+}
+
+/** A prompt's logits come back from a full-attention and a retrieval session of `model`. */
+async function decodesInFullAndRetrieval(model: NativeModel) {
+  for (const attention of ["full", "retrieval"] as const) {
+    const s = new (loadAddon().Session)(model, { ctx: 256, threads: 1, attention, ramBudget: 1 << 30 });
+    expect((await s.eval(Int32Array.from([1, 42, 43]))).length).toBe(model.info().nVocab);
+    s.close();
+  }
+}
+
 describe("architectures", () => {
   it("refuses one it does not run (Qwen2's mixture of experts with its shared expert, Gemma 2) with MODEL_ARCH, naming it", () => {
-    const addon = loadAddon();
     for (const arch of ["qwen2moe", "gemma2"]) {
-      const file = path.join(dir, `${arch}.gguf`);
-      addon.writeGguf([{ key: "general.architecture", type: "string", value: arch }], file);
-      let err: { code?: string; message?: string } | null = null;
-      try {
-        new addon.Model(file);
-      } catch (e) {
-        err = e as { code?: string; message?: string };
-      }
+      const err = loadError([{ key: "general.architecture", type: "string", value: arch }]);
       expect(err?.code).toBe("MODEL_ARCH");
       expect(err?.message).toContain(`'${arch}'`);
       expect(err?.message).toContain("llama, qwen2, qwen3, phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5, chatglm, exaone4, cohere2 and internlm2");
@@ -113,36 +129,19 @@ describe("architectures", () => {
     expect(addon.inspectGguf(cohereFile).tensors.map((t) => t.name)).not.toContain("blk.0.ffn_norm.weight");
     const cohere = new addon.Model(cohereFile);
     expect(cohere.info()).toMatchObject({ arch: "cohere2", nLayer: 4, slidingWindow: 16, slidingWindowPeriod: 4, tiedOutput: true });
-    for (const model of [smol, mistral, granite, ernie, internlm, glm, exaone, exaone64, cohere])
-      for (const attention of ["full", "retrieval"] as const) {
-        const s = new addon.Session(model, { ctx: 256, threads: 1, attention, ramBudget: 1 << 30 });
-        expect((await s.eval(Int32Array.from([1, 42, 43]))).length).toBe(model.info().nVocab);
-        s.close();
-      }
+    for (const model of [smol, mistral, granite, ernie, internlm, glm, exaone, exaone64, cohere]) await decodesInFullAndRetrieval(model);
   });
 
   it("refuses mistral3, granite, ernie4_5 and exaone4 with a mixture of experts, granite without its logit scale, as many prediction layers as layers, and cohere2 without its window or logit scale (MODEL_HPARAMS)", () => {
-    const addon = loadAddon();
-    const refusal = (arch: string, extra: { key: string; type: "u32" | "f32"; value: number }[]) => {
-      const file = path.join(dir, `${arch}-refused.gguf`);
-      addon.writeGguf(
-        [
-          { key: "general.architecture", type: "string", value: arch },
-          { key: `${arch}.block_count`, type: "u32", value: 1 },
-          { key: `${arch}.embedding_length`, type: "u32", value: 64 },
-          { key: `${arch}.feed_forward_length`, type: "u32", value: 128 },
-          { key: `${arch}.attention.head_count`, type: "u32", value: 4 },
-          ...extra,
-        ],
-        file,
-      );
-      try {
-        new addon.Model(file);
-      } catch (e) {
-        return e as { code?: string; message?: string };
-      }
-      return null;
-    };
+    const refusal = (arch: string, extra: Entry[]) =>
+      loadError([
+        { key: "general.architecture", type: "string", value: arch },
+        { key: `${arch}.block_count`, type: "u32", value: 1 },
+        { key: `${arch}.embedding_length`, type: "u32", value: 64 },
+        { key: `${arch}.feed_forward_length`, type: "u32", value: 128 },
+        { key: `${arch}.attention.head_count`, type: "u32", value: 4 },
+        ...extra,
+      ]);
     const experts = { key: "", type: "u32" as const, value: 8 };
     expect(refusal("mistral3", [{ ...experts, key: "mistral3.expert_count" }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("mixture of experts") });
     const logit = { key: "granite.logit_scale", type: "f32" as const, value: 8 };
@@ -169,15 +168,10 @@ describe("architectures", () => {
     expect(mixtral.info()).toMatchObject({ arch: "llama", nExpert: 4, nExpertUsed: 2, nFfExpert: 512, nFf: 512 });
     const dense = new addon.Model(await syntheticModel("llama", "tiny", "q8_0", dir)).info();
     expect(dense).toMatchObject({ nExpert: 0, nExpertUsed: 0 });
-    for (const attention of ["full", "retrieval"] as const) {
-      const s = new addon.Session(mixtral, { ctx: 256, threads: 1, attention, ramBudget: 1 << 30 });
-      expect((await s.eval(Int32Array.from([1, 42, 43]))).length).toBe(mixtral.info().nVocab);
-      s.close();
-    }
+    await decodesInFullAndRetrieval(mixtral);
   });
 
   it("refuses expert counts it cannot use with MODEL_HPARAMS (missing, more used than there are, past 1024 experts or 64 used)", () => {
-    const addon = loadAddon();
     const base = [
       { key: "general.architecture", type: "string", value: "qwen3moe" },
       { key: "qwen3moe.block_count", type: "u32", value: 1 },
@@ -193,14 +187,7 @@ describe("architectures", () => {
       ["expert_used_count", [{ key: "qwen3moe.expert_count", type: "u32", value: 128 }, { key: "qwen3moe.expert_used_count", type: "u32", value: 65 }]],
     ];
     for (const [named, extra] of cases) {
-      const file = path.join(dir, "bad-experts.gguf");
-      addon.writeGguf([...base, ...extra], file);
-      let err: { code?: string; message?: string } | null = null;
-      try {
-        new addon.Model(file);
-      } catch (e) {
-        err = e as { code?: string; message?: string };
-      }
+      const err = loadError([...base, ...extra]);
       expect(err?.code).toBe("MODEL_HPARAMS");
       expect(err?.message).toContain(named);
     }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <string>
 
 #include "common/error.h"
@@ -23,6 +24,43 @@ int checked_dim(int64_t v, const std::string& key, int64_t max) {
     throw Error("MODEL_HPARAMS", "metadata '" + key + "' = " + std::to_string(v) + " is out of range (1.." +
                                      std::to_string(max) + ")");
   return int(v);
+}
+
+// The architectures a GGUF may name, and the rotation llama.cpp gives each (NORM pairs
+// adjacent dims, NEOX the two halves). ernie4_5 (ERNIE 4.5's dense models) and internlm2
+// (InternLM2 / 2.5) are llama's graph in llama.cpp (models/ernie4-5.cpp, internlm2.cpp).
+struct ArchName {
+  const char* name;
+  Arch arch;
+  RopeStyle rope;
+};
+constexpr ArchName kArchNames[] = {
+    {"llama", Arch::LLAMA, RopeStyle::NORM},         {"qwen2", Arch::QWEN2, RopeStyle::NEOX},
+    {"qwen3", Arch::QWEN3, RopeStyle::NEOX},         {"phi3", Arch::PHI3, RopeStyle::NEOX},
+    {"gemma3", Arch::GEMMA3, RopeStyle::NEOX},       {"qwen3moe", Arch::QWEN3MOE, RopeStyle::NEOX},
+    {"smollm3", Arch::SMOLLM3, RopeStyle::NORM},     {"mistral3", Arch::MISTRAL3, RopeStyle::NORM},
+    {"granite", Arch::GRANITE, RopeStyle::NORM},     {"ernie4_5", Arch::LLAMA, RopeStyle::NORM},
+    {"chatglm", Arch::CHATGLM, RopeStyle::NORM},     {"exaone4", Arch::EXAONE4, RopeStyle::NEOX},
+    {"cohere2", Arch::COHERE2, RopeStyle::NORM},     {"internlm2", Arch::LLAMA, RopeStyle::NORM},
+};
+
+// Sliding-window layers, llama.cpp's set_swa_pattern: every layer but each period-th attends
+// its last n_swa positions. attention.sliding_window (default_window when unsaid, -1: required;
+// 0: no window layers, the pattern unread) and attention.sliding_window_pattern
+// (default_period when unsaid; a per-layer array is refused).
+void read_window_layers(const GgufFile& g, const std::string& a, HParams& hp, int64_t default_window,
+                        int64_t default_period) {
+  const std::string window_key = a + "attention.sliding_window", pattern_key = a + "attention.sliding_window_pattern";
+  const int64_t swa = default_window < 0 ? require_int(g, window_key) : g.get_int(window_key).value_or(default_window);
+  if (swa < 0 || swa > (int64_t(1) << 30) || (swa == 0 && default_window < 0))
+    throw Error("MODEL_HPARAMS", "attention.sliding_window out of range");
+  hp.n_swa = int(swa);
+  if (hp.n_swa == 0) return;
+  if (g.find(pattern_key) && !g.get_int(pattern_key))
+    throw Error("MODEL_HPARAMS", "attention.sliding_window_pattern as a per-layer array is not supported");
+  const int64_t period = g.get_int(pattern_key).value_or(default_period);
+  if (period < 0 || period > 4096) throw Error("MODEL_HPARAMS", "attention.sliding_window_pattern out of range");
+  hp.swa_period = int(period);
 }
 
 // YaRN's keys that llama.cpp reads for some architectures only (mistral3 here), with
@@ -79,14 +117,7 @@ void read_granite(const GgufFile& g, const std::string& a, HParams& hp) {
 // global layers rotate nothing. The other sizes attend every position in every layer.
 void read_exaone4(const GgufFile& g, const std::string& a, HParams& hp) {
   if (hp.n_layer != 64) return;
-  if (g.find(a + "attention.sliding_window_pattern") && !g.get_int(a + "attention.sliding_window_pattern"))
-    throw Error("MODEL_HPARAMS", "attention.sliding_window_pattern as a per-layer array is not supported");
-  const int64_t swa = g.get_int(a + "attention.sliding_window").value_or(4096);
-  const int64_t period = g.get_int(a + "attention.sliding_window_pattern").value_or(4);
-  if (swa <= 0 || swa > (int64_t(1) << 30)) throw Error("MODEL_HPARAMS", "attention.sliding_window out of range");
-  if (period < 0 || period > 4096) throw Error("MODEL_HPARAMS", "attention.sliding_window_pattern out of range");
-  hp.n_swa = int(swa);
-  hp.swa_period = int(period);
+  read_window_layers(g, a, hp, 4096, 4);
   hp.rope_freq_base_swa = float(g.get_float(a + "rope.freq_base_swa").value_or(hp.rope_freq_base));
   if (!(hp.rope_freq_base_swa > 1)) throw Error("MODEL_HPARAMS", "rope.freq_base_swa out of range");
   hp.rope_freq_scale_swa = hp.rope_freq_scale;
@@ -98,14 +129,7 @@ void read_exaone4(const GgufFile& g, const std::string& a, HParams& hp) {
 // own base and scale (the graph leaves rope.freq_base_swa unused), global layers without RoPE,
 // logits multiplied by logit_scale (required).
 void read_cohere2(const GgufFile& g, const std::string& a, HParams& hp) {
-  if (g.find(a + "attention.sliding_window_pattern") && !g.get_int(a + "attention.sliding_window_pattern"))
-    throw Error("MODEL_HPARAMS", "attention.sliding_window_pattern as a per-layer array is not supported");
-  const int64_t swa = require_int(g, a + "attention.sliding_window");
-  const int64_t period = g.get_int(a + "attention.sliding_window_pattern").value_or(4);
-  if (swa <= 0 || swa > (int64_t(1) << 30)) throw Error("MODEL_HPARAMS", "attention.sliding_window out of range");
-  if (period < 0 || period > 4096) throw Error("MODEL_HPARAMS", "attention.sliding_window_pattern out of range");
-  hp.n_swa = int(swa);
-  hp.swa_period = int(period);
+  read_window_layers(g, a, hp, -1, 4);
   hp.rope_freq_base_swa = hp.rope_freq_base;
   hp.rope_freq_scale_swa = hp.rope_freq_scale;
   hp.nope_global = true;
@@ -148,15 +172,8 @@ void set_yarn(HParams& hp, float attn_factor, const YarnKeys& keys) {
 void read_gemma3(const GgufFile& g, const std::string& a, HParams& hp, const std::string& scaling) {
   if (scaling == "yarn" || scaling == "longrope")
     throw Error("MODEL_HPARAMS", "rope scaling '" + scaling + "' is not supported for gemma3 (none, linear)");
-  const int64_t swa = g.get_int(a + "attention.sliding_window").value_or(0);
-  if (swa < 0 || swa > (int64_t(1) << 30)) throw Error("MODEL_HPARAMS", "attention.sliding_window out of range");
-  hp.n_swa = int(swa);
+  read_window_layers(g, a, hp, 0, 6);
   if (hp.n_swa > 0) {
-    if (g.find(a + "attention.sliding_window_pattern") && !g.get_int(a + "attention.sliding_window_pattern"))
-      throw Error("MODEL_HPARAMS", "attention.sliding_window_pattern as a per-layer array is not supported");
-    const int64_t period = g.get_int(a + "attention.sliding_window_pattern").value_or(6);
-    if (period < 0 || period > 4096) throw Error("MODEL_HPARAMS", "attention.sliding_window_pattern out of range");
-    hp.swa_period = int(period);
     hp.rope_freq_base_swa = float(g.get_float(a + "rope.freq_base_swa").value_or(10000.0));
     if (!(hp.rope_freq_base_swa > 1)) throw Error("MODEL_HPARAMS", "rope.freq_base_swa out of range");
   }
@@ -196,53 +213,19 @@ HParams read_hparams(const GgufFile& g) {
   auto arch = g.get_string("general.architecture");
   if (!arch) throw Error("MODEL_ARCH", "missing 'general.architecture'");
   hp.arch_name = *arch;
-  if (*arch == "llama") {
-    hp.arch = Arch::LLAMA;
-    hp.rope_style = RopeStyle::NORM;
-  } else if (*arch == "qwen2") {
-    hp.arch = Arch::QWEN2;
-    hp.rope_style = RopeStyle::NEOX;
-  } else if (*arch == "qwen3") {
-    hp.arch = Arch::QWEN3;
-    hp.rope_style = RopeStyle::NEOX;
-  } else if (*arch == "phi3") {
-    hp.arch = Arch::PHI3;
-    hp.rope_style = RopeStyle::NEOX;
-  } else if (*arch == "gemma3") {
-    hp.arch = Arch::GEMMA3;
-    hp.rope_style = RopeStyle::NEOX;
-  } else if (*arch == "qwen3moe") {
-    hp.arch = Arch::QWEN3MOE;
-    hp.rope_style = RopeStyle::NEOX;
-  } else if (*arch == "smollm3") {
-    hp.arch = Arch::SMOLLM3;
-    hp.rope_style = RopeStyle::NORM;
-    hp.no_rope_period = 4;  // llama.cpp's constant (the GGUFs carry no key for it)
-  } else if (*arch == "mistral3") {
-    hp.arch = Arch::MISTRAL3;
-    hp.rope_style = RopeStyle::NORM;
-  } else if (*arch == "ernie4_5" || *arch == "internlm2") {
-    // ERNIE 4.5's dense models and InternLM2 / 2.5 (7B-Chat-1M): llama's graph in llama.cpp
-    // (models/ernie4-5.cpp, internlm2.cpp), under their own names
-    hp.arch = Arch::LLAMA;
-    hp.rope_style = RopeStyle::NORM;
-  } else if (*arch == "chatglm") {
-    hp.arch = Arch::CHATGLM;
-    hp.rope_style = RopeStyle::NORM;
-  } else if (*arch == "exaone4") {
-    hp.arch = Arch::EXAONE4;
-    hp.rope_style = RopeStyle::NEOX;
-  } else if (*arch == "cohere2") {
-    hp.arch = Arch::COHERE2;
-    hp.rope_style = RopeStyle::NORM;
-    hp.layer_norm = true;
-  } else if (*arch == "granite") {
-    hp.arch = Arch::GRANITE;
-    hp.rope_style = RopeStyle::NORM;
-  } else {
-    throw Error("MODEL_ARCH", "unsupported architecture '" + *arch +
-                                  "' (tome runs llama, qwen2, qwen3, phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5, chatglm, exaone4, cohere2 and internlm2)");
+  const ArchName* known = nullptr;
+  for (const ArchName& k : kArchNames)
+    if (*arch == k.name) known = &k;
+  if (!known) {
+    std::string names;
+    for (size_t k = 0; k < std::size(kArchNames); ++k)
+      names += std::string(k == 0 ? "" : k + 1 == std::size(kArchNames) ? " and " : ", ") + kArchNames[k].name;
+    throw Error("MODEL_ARCH", "unsupported architecture '" + *arch + "' (tome runs " + names + ")");
   }
+  hp.arch = known->arch;
+  hp.rope_style = known->rope;
+  if (hp.arch == Arch::SMOLLM3) hp.no_rope_period = 4;  // llama.cpp's constant (the GGUFs carry no key for it)
+  if (hp.arch == Arch::COHERE2) hp.layer_norm = true;
   const std::string a = *arch + ".";
   hp.n_layer = checked_dim(require_int(g, a + "block_count"), a + "block_count", 4096);
   // layers for multi-token prediction (NextN / MTP) at the end of block_count: kept in the file,

@@ -132,7 +132,7 @@ describe("architectures", () => {
     for (const model of [smol, mistral, granite, ernie, internlm, glm, exaone, exaone64, cohere]) await decodesInFullAndRetrieval(model);
   });
 
-  it("refuses mistral3, granite, ernie4_5 and exaone4 with a mixture of experts, granite without its logit scale, as many prediction layers as layers, and cohere2 without its window or logit scale (MODEL_HPARAMS)", () => {
+  it("refuses mistral3, granite, ernie4_5 and exaone4 with a mixture of experts, granite without its logit scale, or without RoPE, as many prediction layers as layers, and cohere2 without its window or logit scale (MODEL_HPARAMS)", () => {
     const refusal = (arch: string, extra: Entry[]) =>
       loadError([
         { key: "general.architecture", type: "string", value: arch },
@@ -151,6 +151,7 @@ describe("architectures", () => {
     expect(refusal("exaone4", [{ ...experts, key: "exaone4.expert_count" }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("mixture of experts") });
     expect(refusal("llama", [{ key: "llama.nextn_predict_layers", type: "u32", value: 1 }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("nextn_predict_layers") });
     expect(refusal("cohere2", [logit])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("sliding_window") });
+    expect(refusal("granite", [logit, { key: "granite.rope.scaling.finetuned", type: "bool", value: false }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("finetuned") });
     expect(refusal("granite", [])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("granite.logit_scale") });
     expect(refusal("granite", [{ ...logit, value: -1 }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("out of range") });
   });

@@ -107,8 +107,10 @@ void read_granite(const GgufFile& g, const std::string& a, HParams& hp) {
   const float embedding = scale("embedding_scale", false);
   if (embedding != 0.0f) hp.embed_scale = embedding;
   hp.attention_scale = scale("attention.scale", false);
-  // rope.scaling.finetuned false: no layer rotates (llama.cpp's rope_pattern)
-  if (!g.get_bool(a + "rope.scaling.finetuned").value_or(true)) hp.no_rope_period = 1;
+  // rope.scaling.finetuned false turns RoPE off in llama.cpp's granite graph; only Granite's
+  // hybrid converter writes it (granitehybrid, not run here), so no dense file tested has it
+  if (!g.get_bool(a + "rope.scaling.finetuned").value_or(true))
+    throw Error("MODEL_HPARAMS", "granite without RoPE (rope.scaling.finetuned false) is not supported");
 }
 
 // EXAONE 4.0's sliding-window layers, as llama.cpp sets them (models/exaone4.cpp): only for

@@ -27,7 +27,7 @@ class GgufFile;
 // (Llama 4's attention temperature: attn_temp()). GRANITE (IBM Granite 3): llama's layers
 // with multipliers: embeddings (embed_scale), attention scores (attention_scale), the
 // attention and FFN outputs before their residual adds (residual_scale), logits (divided
-// by logit_scale); RoPE everywhere unless rope.scaling.finetuned is false. CHATGLM
+// by logit_scale). CHATGLM
 // (GLM-4-9B-Chat, -Chat-1M, GLM-Edge): Q, K and V in one matrix with one bias (attn_qkv),
 // the FFN's gate and up in one (ffn_up, gate first) as phi3's, NORM rotation of the first
 // rope.dimension_count dims (half the head). EXAONE4 (EXAONE 4.0): no norm before the
@@ -87,8 +87,7 @@ struct HParams {
   float logit_factor = 0.0f;         // logits times this (0: none): granite 1 / logit_scale, cohere2 logit_scale
   bool layer_norm = false;           // cohere2: LayerNorm (ggml_norm) where the others RMS-norm (eps: rms_eps)
   float final_logit_softcap = 0.0f;  // > 0: logits = c * tanh(logits / c)
-  // smollm3: layer l rotates nothing when (l + 1) % no_rope_period == 0 (0: every layer
-  // rotates; 1: none does, a granite file whose rope.scaling.finetuned is false)
+  // smollm3: layer l rotates nothing when (l + 1) % no_rope_period == 0 (0: every layer rotates)
   int no_rope_period = 0;
   bool nope_global = false;  // exaone4 with sliding-window layers: the global ones rotate nothing
   // mistral3: attention.temperature_scale (0: none) and the positions a step of the

@@ -1,4 +1,4 @@
-// tome make-model --arch llama|qwen2|qwen3|phi3|gemma3|qwen3moe|smollm3|mistral3|granite|ernie4_5|chatglm|exaone4|cohere2|internlm2 [--experts N] --shape tiny|smol|1b|8b|a3b [--layers N] --type f16|q8_0|q4_k|... --vocab VOCAB.gguf --out F.gguf [--seed S] [--force]
+// tome make-model --arch A [--experts N] --shape tiny|smol|1b|8b|a3b [--layers N] --type f16|q8_0|q4_k|... --vocab VOCAB.gguf --out F.gguf [--seed S] [--force]
 // Writes a valid GGUF with random weights and the vocabulary of VOCAB.gguf.
 // An existing --out file is kept (one line naming it, exit 1) unless --force: the
 // file it would replace may be a real model. The check comes before any work.
@@ -9,18 +9,25 @@ import { intArg, parse, requireArg, UsageError } from "../args";
 import { CliError } from "../errors";
 import { checkParentDirectory, checkReadableFile } from "../files";
 
-export const usage =
-  "tome make-model --arch llama|qwen2|qwen3|phi3|gemma3|qwen3moe|smollm3|mistral3|granite [--experts N] --shape tiny|smol|1b|8b|a3b [--layers N] --type f32|f16|bf16|q8_0|q4_0|q5_0|q4_1|q5_1|q2_k|q3_k|q4_k|q5_k|q6_k|iq4_nl|iq4_xs --vocab VOCAB.gguf --out F.gguf [--seed S] [--force]";
+export const ARCHS = ["llama", "qwen2", "qwen3", "phi3", "gemma3", "qwen3moe", "smollm3", "mistral3", "granite", "ernie4_5", "chatglm", "exaone4", "cohere2", "internlm2"] as const;
 
-export const flags = `  --arch A               llama, qwen2, qwen3, phi3 (fused QKV and gate-up, partial rotation) or gemma3
-                         (sliding-window layers: 5 of 6, every other one in the tiny shape) or qwen3moe
-                         (qwen3 with a mixture of experts in every layer) or smollm3 (every fourth layer
-                         rotates nothing; 4 layers in the tiny shape) or mistral3 (Ministral 3's YaRN x16
-                         and attention temperature) or granite (Granite 3's embedding, attention, residual and
-                         logit multipliers) or ernie4_5 or internlm2 (llama's graph) or chatglm (fused QKV with a bias,
-                         fused gate-up, half of each head rotated) or exaone4 (post-norms only; with --layers 64,
-                         sliding-window layers and global ones without RoPE) or cohere2 (LayerNorm, attention and
-                         FFN side by side, sliding-window layers and global ones without RoPE)
+export const usage =
+  "tome make-model --arch A [--experts N] --shape tiny|smol|1b|8b|a3b [--layers N] --type f32|f16|bf16|q8_0|q4_0|q5_0|q4_1|q5_1|q2_k|q3_k|q4_k|q5_k|q6_k|iq4_nl|iq4_xs --vocab VOCAB.gguf --out F.gguf [--seed S] [--force]";
+
+export const flags = `  --arch A               the architecture:
+                           llama, ernie4_5, internlm2 (llama's graph)
+                           qwen2, qwen3               (Q/K/V biases; per-head Q/K norms)
+                           phi3                       (fused QKV and gate-up, partial rotation)
+                           gemma3                     (sliding-window layers: 5 of 6, every other one in tiny)
+                           qwen3moe                   (qwen3 with a mixture of experts in every layer)
+                           smollm3                    (every fourth layer rotates nothing; 4 layers in tiny)
+                           mistral3                   (Ministral 3's YaRN x16 and attention temperature)
+                           granite                    (embedding, attention, residual and logit multipliers)
+                           chatglm                    (fused QKV with a bias, fused gate-up, half of each head rotated)
+                           exaone4                    (post-norms only; --layers 64: window layers, global ones
+                                                       without RoPE)
+                           cohere2                    (LayerNorm, attention and FFN side by side, window layers,
+                                                       global ones without RoPE)
   --experts N            a mixture of N experts (1-256), 2 of them a token: qwen3moe (8 when unsaid),
                          or llama as Mixtral (0, dense, when unsaid)
   --shape S              tiny, smol, 1b or 8b; for qwen3moe also a3b (12 layers of Qwen3-30B-A3B's,
@@ -34,7 +41,6 @@ export const flags = `  --arch A               llama, qwen2, qwen3, phi3 (fused 
   --force                overwrite an existing --out file
   -h, --help             this help`;
 
-export const ARCHS = ["llama", "qwen2", "qwen3", "phi3", "gemma3", "qwen3moe", "smollm3", "mistral3", "granite", "ernie4_5", "chatglm", "exaone4", "cohere2", "internlm2"] as const;
 export const SHAPES = ["tiny", "smol", "1b", "8b", "a3b"] as const;
 export const TYPES = ["f32", "f16", "bf16", "q8_0", "q4_0", "q5_0", "q4_1", "q5_1", "q2_k", "q3_k", "q4_k", "q5_k", "q6_k", "iq4_nl", "iq4_xs"] as const;
 

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstring>
+#include <iterator>
 #include <vector>
 
 #include "common/error.h"
@@ -106,6 +107,55 @@ std::vector<float> llama3_rope_factors(int n_rot, float base, float factor) {
   return f;
 }
 
+// Each architecture's own metadata (its windows, multipliers, RoPE scaling), `a` its key prefix.
+void write_arch_keys(GgufWriter& w, const SyntheticModelSpec& spec, const std::string& a, uint32_t mistral3_orig) {
+  const bool tiny = spec.shape == "tiny";
+  if (spec.arch == "cohere2") {  // Command R7B's window layout (4096, 3 of 4; 16 in tiny) and a logit multiplier
+    w.set_u32(a + "attention.sliding_window", tiny ? 16 : 4096);
+    w.set_u32(a + "attention.sliding_window_pattern", 4);
+    w.set_f32(a + "logit_scale", 0.25f);
+  }
+  if (spec.arch == "exaone4") {
+    // sliding-window layers, 3 of 4, as EXAONE 4.0 32B's: llama.cpp (and tome) apply them to
+    // a 64-layer model only (--layers 64), with a window of 16 in the tiny shape
+    w.set_u32(a + "attention.sliding_window", tiny ? 16 : 4096);
+    w.set_u32(a + "attention.sliding_window_pattern", 4);
+  }
+  if (spec.arch == "granite") {
+    // Granite 3.x 2B's embedding and residual multipliers; its attention one (1/64) and logit
+    // divisor (8) would leave random weights' attention flat and logits small, so that no
+    // test could tell the context apart: 1/4 (neither 1 nor 1/sqrt(head_dim)) and 2
+    w.set_f32(a + "logit_scale", 2.0f);
+    w.set_f32(a + "residual_scale", 0.22f);
+    w.set_f32(a + "embedding_scale", 12.0f);
+    w.set_f32(a + "attention.scale", 0.25f);
+  }
+  if (spec.arch == "mistral3") {  // Ministral 3's: YaRN x16 with its own keys, the attention temperature 0.1
+    w.set_string(a + "rope.scaling.type", "yarn");
+    w.set_f32(a + "rope.scaling.factor", 16.0f);
+    w.set_u32(a + "rope.scaling.original_context_length", mistral3_orig);
+    w.set_f32(a + "rope.scaling.yarn_beta_fast", 32.0f);
+    w.set_f32(a + "rope.scaling.yarn_beta_slow", 1.0f);
+    w.set_f32(a + "rope.scaling.yarn_log_multiplier", 1.0f);
+    w.set_f32(a + "attention.temperature_scale", 0.1f);
+  }
+  if (spec.arch == "gemma3") {
+    // sliding-window layers (tiny: every other one, a window of 16 that a 48-token test
+    // slides past; else Gemma 3's 5 of 6 with 1024), the global layers' RoPE scaled
+    // linearly by 8 as Gemma 3 4B-27B's are (the local ones unscaled, base 10000);
+    // tiny also caps its logits (llama.cpp reads final_logit_softcapping for gemma3)
+    w.set_u32(a + "attention.sliding_window", tiny ? 16 : 1024);
+    w.set_u32(a + "attention.sliding_window_pattern", tiny ? 2 : 6);
+    w.set_string(a + "rope.scaling.type", "linear");
+    w.set_f32(a + "rope.scaling.factor", 8.0f);
+    if (tiny) w.set_f32(a + "final_logit_softcapping", 10.0f);  // curves its logits (a few units) without flattening them
+  }
+}
+
+// The architectures the writer knows.
+constexpr const char* kArchs[] = {"llama",   "qwen2",    "qwen3",   "phi3",    "gemma3",  "qwen3moe", "smollm3",
+                                  "mistral3", "granite", "ernie4_5", "chatglm", "exaone4", "cohere2",  "internlm2"};
+
 }  // namespace
 
 GgmlType parse_weight_type(const std::string& name) {
@@ -122,12 +172,11 @@ GgmlType parse_weight_type(const std::string& name) {
 }
 
 void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
-  if (spec.arch != "llama" && spec.arch != "qwen2" && spec.arch != "qwen3" && spec.arch != "phi3" &&
-      spec.arch != "gemma3" && spec.arch != "qwen3moe" && spec.arch != "smollm3" && spec.arch != "mistral3" &&
-      spec.arch != "granite" && spec.arch != "ernie4_5" && spec.arch != "chatglm" && spec.arch != "exaone4" &&
-      spec.arch != "cohere2" && spec.arch != "internlm2")
-    throw Error("BAD_ARGUMENT", "unknown arch '" + spec.arch +
-                                    "' (llama, qwen2, qwen3, phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5, chatglm, exaone4, cohere2, internlm2)");
+  if (std::find(std::begin(kArchs), std::end(kArchs), spec.arch) == std::end(kArchs)) {
+    std::string names;
+    for (const char* k : kArchs) names += std::string(names.empty() ? "" : ", ") + k;
+    throw Error("BAD_ARGUMENT", "unknown arch '" + spec.arch + "' (" + names + ")");
+  }
   const bool phi3 = spec.arch == "phi3", gemma3 = spec.arch == "gemma3", qwen3moe = spec.arch == "qwen3moe";
   const bool mistral3 = spec.arch == "mistral3", chatglm = spec.arch == "chatglm";
   const bool fused = phi3 || chatglm;  // attn_qkv and a gate-up ffn_up
@@ -194,52 +243,12 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
     w.set_f32(a + "rope.scaling.factor", spec.yarn_factor);
     w.set_u32(a + "rope.scaling.original_context_length", uint32_t(float(s.n_ctx) / spec.yarn_factor));
   }
-  if (cohere2) {  // Command R7B's window layout (4096, 3 of 4; 16 in tiny) and a logit multiplier
-    w.set_u32(a + "attention.sliding_window", spec.shape == "tiny" ? 16 : 4096);
-    w.set_u32(a + "attention.sliding_window_pattern", 4);
-    w.set_f32(a + "logit_scale", 0.25f);
-  }
-  if (exaone4) {
-    // sliding-window layers, 3 of 4, as EXAONE 4.0 32B's: llama.cpp (and tome) apply them to
-    // a 64-layer model only (--layers 64), with a window of 16 in the tiny shape
-    w.set_u32(a + "attention.sliding_window", spec.shape == "tiny" ? 16 : 4096);
-    w.set_u32(a + "attention.sliding_window_pattern", 4);
-  }
-  if (spec.arch == "granite") {
-    // Granite 3.x 2B's embedding and residual multipliers; its attention one (1/64) and logit
-    // divisor (8) would leave random weights' attention flat and logits small, so that no
-    // test could tell the context apart: 1/4 (neither 1 nor 1/sqrt(head_dim)) and 2
-    w.set_f32(a + "logit_scale", 2.0f);
-    w.set_f32(a + "residual_scale", 0.22f);
-    w.set_f32(a + "embedding_scale", 12.0f);
-    w.set_f32(a + "attention.scale", 0.25f);
-  }
-  if (mistral3) {  // Ministral 3's: YaRN x16 with its own keys, the attention temperature 0.1
-    w.set_string(a + "rope.scaling.type", "yarn");
-    w.set_f32(a + "rope.scaling.factor", 16.0f);
-    w.set_u32(a + "rope.scaling.original_context_length", mistral3_orig);
-    w.set_f32(a + "rope.scaling.yarn_beta_fast", 32.0f);
-    w.set_f32(a + "rope.scaling.yarn_beta_slow", 1.0f);
-    w.set_f32(a + "rope.scaling.yarn_log_multiplier", 1.0f);
-    w.set_f32(a + "attention.temperature_scale", 0.1f);
-  }
+  write_arch_keys(w, spec, a, mistral3_orig);
   if (spec.longrope) {
     w.set_string(a + "rope.scaling.type", "longrope");
     w.set_u32(a + "rope.scaling.original_context_length", uint32_t(n_ctx_orig));
     const double scale = double(s.n_ctx) / n_ctx_orig;
     w.set_f32(a + "rope.scaling.attn_factor", float(std::sqrt(1 + std::log(scale) / std::log(double(n_ctx_orig)))));
-  }
-  if (gemma3) {
-    // sliding-window layers (tiny: every other one, a window of 16 that a 48-token test
-    // slides past; else Gemma 3's 5 of 6 with 1024), the global layers' RoPE scaled
-    // linearly by 8 as Gemma 3 4B-27B's are (the local ones unscaled, base 10000);
-    // tiny also caps its logits (llama.cpp reads final_logit_softcapping for gemma3)
-    const bool tiny = spec.shape == "tiny";
-    w.set_u32(a + "attention.sliding_window", tiny ? 16 : 1024);
-    w.set_u32(a + "attention.sliding_window_pattern", tiny ? 2 : 6);
-    w.set_string(a + "rope.scaling.type", "linear");
-    w.set_f32(a + "rope.scaling.factor", 8.0f);
-    if (tiny) w.set_f32(a + "final_logit_softcapping", 10.0f);  // curves its logits (a few units) without flattening them
   }
   if (n_expert > 0) {
     w.set_u32(a + "expert_count", uint32_t(n_expert));

@@ -24,16 +24,17 @@ class GgufFile;
 // SMOLLM3 (SmolLM3): llama's layers, but every fourth one rotates nothing (NoPE).
 // MISTRAL3 (Ministral 3): llama's layers with YaRN's own keys (beta_fast/slow, log_mul)
 // and, past the original context, queries scaled up with the log of the position
-// (Llama 4's attention temperature: attn_temp()). GRANITE (IBM Granite 3): llama's layers
-// with multipliers: embeddings (embed_scale), attention scores (attention_scale), the
-// attention and FFN outputs before their residual adds (residual_scale), logits (divided
-// by logit_scale). CHATGLM
-// (GLM-4-9B-Chat, -Chat-1M, GLM-Edge): Q, K and V in one matrix with one bias (attn_qkv),
-// the FFN's gate and up in one (ffn_up, gate first) as phi3's, NORM rotation of the first
-// rope.dimension_count dims (half the head). EXAONE4 (EXAONE 4.0): no norm before the
-// attention or the FFN, their outputs RMS-normed before the residual adds (gemma3's post
-// norms), Q/K RMS-normed per head; the 64-layer model (32B, as llama.cpp keys it) has
-// sliding-window layers (3 of 4) and global ones that rotate nothing (nope_global).
+// (Llama 4's attention temperature: attn_temp()).
+// GRANITE (IBM Granite 3): llama's layers with multipliers: embeddings (embed_scale),
+// attention scores (attention_scale), the attention and FFN outputs before their residual
+// adds (residual_scale), logits (logit_factor, 1 / logit_scale).
+// CHATGLM (GLM-4-9B-Chat, -Chat-1M, GLM-Edge): Q, K and V in one matrix with one bias
+// (attn_qkv), the FFN's gate and up in one (ffn_up, gate first) as phi3's, NORM rotation
+// of the first rope.dimension_count dims (half the head).
+// EXAONE4 (EXAONE 4.0): no norm before the attention or the FFN, their outputs RMS-normed
+// before the residual adds (gemma3's post norms), Q/K RMS-normed per head; the 64-layer
+// model (32B, as llama.cpp keys it) has sliding-window layers (3 of 4) and global ones that
+// rotate nothing (nope_global).
 // COHERE2 (Command R7B): LayerNorm (no bias) in place of RMSNorm, the attention and the FFN
 // side by side on one normed input (x + FFN + attention), 3 layers of 4 sliding-window
 // ones (rotating at the model's base and scale) and global ones without RoPE, logits
@@ -45,7 +46,7 @@ enum class RopeStyle { NORM, NEOX };
 
 struct HParams {
   Arch arch = Arch::LLAMA;
-  std::string arch_name;   // "llama" | "qwen2" | ... | "smollm3" | "mistral3" | "granite"
+  std::string arch_name;   // as the file names it: "llama", "qwen2", ..., "ernie4_5", "internlm2" (hparams.cpp's table)
   int n_layer = 0;
   int n_embd = 0;          // model width
   int n_head = 0;          // query heads

@@ -13,6 +13,7 @@
 #ifdef TOME_HAVE_AVX2_KERNELS
 #include "cpu/avx2_util.h"
 #include "cpu/quant_blocks.h"
+#include "cpu/tile_stores.h"
 
 namespace {
 
@@ -125,8 +126,7 @@ void gemm_4tok(const tome::kernels::DotTile& t, int r0) {
   alignas(32) float res[16];
   _mm256_store_ps(res, _mm256_sub_ps(acc[0], accm[0]));
   _mm256_store_ps(res + 8, _mm256_sub_ps(acc[1], accm[1]));
-  for (int r = 0; r < NW; ++r)
-    for (int k = 0; k < 4; ++k) t.out[size_t(k) * t.out_stride + size_t(r0 + r)] = res[4 * r + k];
+  tome::kernels::store_rows_by_token(t, r0, NW, res);
 }
 
 }  // namespace
@@ -136,9 +136,8 @@ namespace kernels {
 
 void dot_q2_K_gemm_vnni(const DotTile& t) {
   if (t.n_act != 4) return dot_q2_K_gemm_avx2(t);
-  using Fn = void (*)(const DotTile&, int);
-  static constexpr Fn kByRows[4] = {gemm_4tok<1>, gemm_4tok<2>, gemm_4tok<3>, gemm_4tok<4>};
-  for (int r0 = 0; r0 < t.n_w; r0 += 4) kByRows[(t.n_w - r0 < 4 ? t.n_w - r0 : 4) - 1](t, r0);
+  static constexpr RowsKernel kByRows[4] = {gemm_4tok<1>, gemm_4tok<2>, gemm_4tok<3>, gemm_4tok<4>};
+  over_row_steps(t, kByRows);
 }
 
 }  // namespace kernels

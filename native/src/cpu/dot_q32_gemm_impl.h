@@ -13,6 +13,7 @@
 
 #include "cpu/kernels.h"
 #include "cpu/q32_simd.h"
+#include "cpu/tile_stores.h"
 
 namespace {
 
@@ -129,11 +130,10 @@ void q32_vecdot_4tok(const tome::kernels::DotTile& t, int r0) {
 // Any tile of 4 tokens, in sub-tiles of kQ32GemmRows rows (or fewer at the end).
 template <class Unpack>
 void q32_vecdot_4tok_tile(const tome::kernels::DotTile& t) {
-  using Fn = void (*)(const tome::kernels::DotTile&, int);
-  static constexpr Fn kByRows[4] = {q32_vecdot_4tok<Unpack, 1>, q32_vecdot_4tok<Unpack, 2>,
-                                    q32_vecdot_4tok<Unpack, std::min(3, kQ32GemmRows)>,
-                                    q32_vecdot_4tok<Unpack, std::min(4, kQ32GemmRows)>};
-  for (int r0 = 0; r0 < t.n_w; r0 += kQ32GemmRows) kByRows[std::min(kQ32GemmRows, t.n_w - r0) - 1](t, r0);
+  static constexpr tome::kernels::RowsKernel kByRows[4] = {
+      q32_vecdot_4tok<Unpack, 1>, q32_vecdot_4tok<Unpack, 2>, q32_vecdot_4tok<Unpack, std::min(3, kQ32GemmRows)>,
+      q32_vecdot_4tok<Unpack, std::min(4, kQ32GemmRows)>};
+  tome::kernels::over_row_steps(t, kByRows, kQ32GemmRows);
 }
 
 // llama.cpp's repacked order, 4 weight rows x 4 tokens: per block and output one
@@ -226,11 +226,7 @@ void q32_repack_4tok_tile(const tome::kernels::DotTile& t) {
     alignas(32) float v[2][8];
     _mm256_store_ps(v[0], res[0]);
     _mm256_store_ps(v[1], res[1]);
-    for (int h = 0; h < 2; ++h)
-      for (int l = 0; l < 8; ++l) {
-        const int r = r0 + (l & 1) + 2 * (l >> 2), k = ((l >> 1) & 1) + 2 * h;
-        if (r < t.n_w) t.out[size_t(k) * t.out_stride + size_t(r)] = v[h][l];
-      }
+    tome::kernels::store_repacked_4x4(t, r0, 0, v);
   }
 }
 

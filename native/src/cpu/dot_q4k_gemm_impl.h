@@ -21,6 +21,7 @@
 
 #include "cpu/kernels.h"
 #include "cpu/q4k_simd.h"
+#include "cpu/tile_stores.h"
 
 namespace {
 
@@ -152,11 +153,7 @@ inline void q4k_gemm_tile(const tome::kernels::DotTile& t) {
       alignas(32) float v[2][8];
       _mm256_store_ps(v[0], res[0]);
       _mm256_store_ps(v[1], res[1]);
-      for (int h = 0; h < 2; ++h)
-        for (int l = 0; l < 8; ++l) {
-          const int r = r0 + (l & 1) + 2 * (l >> 2), k = k0 + ((l >> 1) & 1) + 2 * h;
-          if (r < t.n_w && k < t.n_act) t.out[size_t(k) * t.out_stride + size_t(r)] = v[h][l];
-        }
+      tome::kernels::store_repacked_4x4(t, r0, k0, v);
     }
   }
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <queue>
 
+#include "tokenizer/symbol_join.h"
 #include "tokenizer/utf8.h"
 #include "tokenizer/vocab.h"
 
@@ -84,13 +85,8 @@ void BpeMerger::encode_word(const std::string& word, std::vector<int32_t>& out) 
   while (!queue.empty()) {
     const Bigram b = queue.top();
     queue.pop();
+    if (!join_bigram(syms, b)) continue;
     Symbol& left = syms[b.left];
-    Symbol& right = syms[b.right];
-    if (left.length == 0 || right.length == 0 || left.length + right.length != b.length) continue;  // stale
-    left.length += right.length;
-    right.length = 0;
-    left.next = right.next;
-    if (left.next >= 0) syms[left.next].prev = b.left;
     left.part = part_id(word.substr(left.offset, left.length));
     try_pair(left.prev, b.left);
     try_pair(b.left, left.next);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <queue>
 
+#include "tokenizer/symbol_join.h"
 #include "tokenizer/utf8.h"
 #include "tokenizer/vocab.h"
 
@@ -102,13 +103,8 @@ void SpmTokenizer::tokenize(const std::string& text, std::vector<int32_t>& out) 
     while (!queue.empty()) {
       const Bigram b = queue.top();
       queue.pop();
-      Symbol& left = syms[b.left];
-      Symbol& right = syms[b.right];
-      if (left.length == 0 || right.length == 0 || left.length + right.length != b.length) continue;  // stale
-      left.length += right.length;
-      right.length = 0;
-      left.next = right.next;
-      if (left.next >= 0) syms[left.next].prev = b.left;
+      if (!join_bigram(syms, b)) continue;
+      const Symbol& left = syms[b.left];
       // Neighbours outside the run never form a token with it (that is the cut).
       if (left.prev >= run_begin) try_pair(left.prev, b.left);
       if (left.next >= 0 && left.next < run_end) try_pair(b.left, left.next);

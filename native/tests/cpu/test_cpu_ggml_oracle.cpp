@@ -21,12 +21,8 @@
 #include "cpu/matmul.h"
 #include "cpu/thread_pool.h"
 #include "cpu_test_util.h"
+#include "ggml_library.h"
 #include "test_harness.h"
-
-#if defined(__linux__) && defined(__x86_64__)
-#include <dlfcn.h>
-#define TOME_ORACLE_POSSIBLE 1
-#endif
 
 using namespace cpu_test;
 
@@ -53,50 +49,14 @@ struct ggml_type_traits_cpu {
   int64_t nrows;
 };
 
-struct ggml_init_params {
-  size_t mem_size;
-  void* mem_buffer;
-  bool no_alloc;
-};
-
-// The ggml graph API, enough for one mul_mat on the CPU backend.
-struct GraphApi {
-  void* (*init)(ggml_init_params);
-  void (*free_ctx)(void*);
-  void* (*new_tensor_2d)(void*, int, int64_t, int64_t);
-  void* (*mul_mat)(void*, void*, void*);
-  void* (*new_graph)(void*);
-  void (*build_forward_expand)(void*, void*);
-  void* (*alloc_ctx_tensors_from_buft)(void*, void*);
-  void (*buffer_free)(void*);
-  void (*tensor_set)(void*, const void*, size_t, size_t);
-  void (*tensor_get)(const void*, void*, size_t, size_t);
-  int (*graph_compute)(void*, void*);
-  void (*backend_free)(void*);
-  void* (*cpu_buffer_type)();
-  void* (*cpu_backend_init)();
-  void (*cpu_set_n_threads)(void*, int);
-  void* (*repack_buffer_type)();
-};
-
 struct Ggml {
   const ggml_type_traits* (*traits)(int) = nullptr;
   size_t (*quantize_chunk)(int, const float*, void*, int64_t, int64_t, int64_t, const float*) = nullptr;
   const ggml_type_traits_cpu* (*cpu_traits)(int) = nullptr;
-  GraphApi graph{};
+  ggml_library::GraphApi graph{};
   bool have_graph = false;
   std::string variant;
 };
-
-template <class F>
-void bind(F* fn, void* lib, const char* name) {
-  *fn = reinterpret_cast<F>(dlsym(lib, name));
-}
-
-std::string lib_dir() {
-  if (const char* d = std::getenv("TOME_GGML_LIB_DIR")) return d;
-  return std::string(TOME_SOURCE_ROOT) + "/node_modules/@node-llama-cpp/linux-x64/bins/linux-x64";
-}
 
 bool cpu_can_run(const std::string& variant) {
   __builtin_cpu_init();
@@ -114,7 +74,7 @@ bool cpu_can_run(const std::string& variant) {
 // Loads base + one CPU variant; SKIPs the test when that is not possible here.
 Ggml load(const std::string& variant) {
   if (!cpu_can_run(variant)) SKIP("this CPU cannot run ggml's " + variant + " variant");
-  const std::string dir = lib_dir();
+  const std::string dir = ggml_library::lib_dir();
   void* base = dlopen((dir + "/libggml-base.so").c_str(), RTLD_NOW | RTLD_GLOBAL);
   if (!base) SKIP("no ggml libraries at " + dir + " (npm install brings node-llama-cpp)");
   void* cpu = dlopen((dir + "/libggml-cpu-" + variant + ".so").c_str(), RTLD_NOW | RTLD_LOCAL);
@@ -128,27 +88,7 @@ Ggml load(const std::string& variant) {
   auto cpu_init = reinterpret_cast<void (*)()>(dlsym(cpu, "ggml_cpu_init"));
   if (!g.traits || !g.quantize_chunk || !g.cpu_traits || !cpu_init) TOME_FAIL("ggml entry points missing");
   cpu_init();
-  GraphApi& a = g.graph;
-  bind(&a.init, base, "ggml_init");
-  bind(&a.free_ctx, base, "ggml_free");
-  bind(&a.new_tensor_2d, base, "ggml_new_tensor_2d");
-  bind(&a.mul_mat, base, "ggml_mul_mat");
-  bind(&a.new_graph, base, "ggml_new_graph");
-  bind(&a.build_forward_expand, base, "ggml_build_forward_expand");
-  bind(&a.alloc_ctx_tensors_from_buft, base, "ggml_backend_alloc_ctx_tensors_from_buft");
-  bind(&a.buffer_free, base, "ggml_backend_buffer_free");
-  bind(&a.tensor_set, base, "ggml_backend_tensor_set");
-  bind(&a.tensor_get, base, "ggml_backend_tensor_get");
-  bind(&a.graph_compute, base, "ggml_backend_graph_compute");
-  bind(&a.backend_free, base, "ggml_backend_free");
-  bind(&a.cpu_buffer_type, base, "ggml_backend_cpu_buffer_type");
-  bind(&a.cpu_backend_init, cpu, "ggml_backend_cpu_init");
-  bind(&a.cpu_set_n_threads, cpu, "ggml_backend_cpu_set_n_threads");
-  bind(&a.repack_buffer_type, cpu, "_Z35ggml_backend_cpu_repack_buffer_typev");
-  g.have_graph = a.init && a.free_ctx && a.new_tensor_2d && a.mul_mat && a.new_graph && a.build_forward_expand &&
-                 a.alloc_ctx_tensors_from_buft && a.buffer_free && a.tensor_set && a.tensor_get && a.graph_compute &&
-                 a.backend_free && a.cpu_buffer_type && a.cpu_backend_init && a.cpu_set_n_threads &&
-                 a.repack_buffer_type;
+  g.have_graph = ggml_library::bind_graph_api(g.graph, base, cpu) && g.graph.repack_buffer_type;
   return g;
 }
 
@@ -307,7 +247,7 @@ void check_vec_dot(const Ggml& g) {
 // AVX2 CPU by default) or in a plain CPU buffer (vec_dot / llamafile sgemm).
 std::vector<float> ggml_matmul(const Ggml& g, GgmlType t, const std::vector<uint8_t>& w, int64_t rows, int64_t cols,
                                const std::vector<float>& x, int64_t n_tokens, bool repack) {
-  const GraphApi& a = g.graph;
+  const ggml_library::GraphApi& a = g.graph;
   void* wctx = a.init({1 << 16, nullptr, true});
   void* W = a.new_tensor_2d(wctx, int(t), cols, rows);
   void* wbuf = a.alloc_ctx_tensors_from_buft(wctx, repack ? a.repack_buffer_type() : a.cpu_buffer_type());

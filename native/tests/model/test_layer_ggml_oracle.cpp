@@ -30,12 +30,8 @@
 #include "cpu/thread_pool.h"
 #include "model/layer_ops.h"
 #include "model/model_test_util.h"
+#include "ggml_library.h"
 #include "test_harness.h"
-
-#if defined(__linux__) && defined(__x86_64__)
-#include <dlfcn.h>
-#define TOME_ORACLE_POSSIBLE 1
-#endif
 
 using namespace tome;
 
@@ -44,53 +40,9 @@ namespace {
 
 constexpr int kF32 = 0, kF16 = 1, kI32 = 26;  // enum ggml_type
 
-struct ggml_init_params {
-  size_t mem_size;
-  void* mem_buffer;
-  bool no_alloc;
-};
-
-// The ggml entry points used (this release's signatures; tensors are opaque).
-struct Api {
-  void* (*init)(ggml_init_params);
-  void (*free_ctx)(void*);
-  void* (*new_tensor_1d)(void*, int, int64_t);
-  void* (*new_tensor_2d)(void*, int, int64_t, int64_t);
-  void* (*new_tensor_3d)(void*, int, int64_t, int64_t, int64_t);
-  void* (*view_4d)(void*, void*, int64_t, int64_t, int64_t, int64_t, size_t, size_t, size_t, size_t);
-  void* (*permute)(void*, void*, int, int, int, int);
-  void* (*cont_2d)(void*, void*, int64_t, int64_t);
-  void* (*mul)(void*, void*, void*);
-  void* (*mul_mat)(void*, void*, void*);
-  void (*mul_mat_set_prec)(void*, int);
-  void* (*rms_norm)(void*, void*, float);
-  void* (*norm)(void*, void*, float);
-  void* (*rope_ext)(void*, void*, void*, void*, int, int, int, float, float, float, float, float, float);
-  void* (*soft_max_ext)(void*, void*, void*, float, float);
-  void* (*swiglu_split)(void*, void*, void*);
-  void* (*new_graph)(void*);
-  void (*build_forward_expand)(void*, void*);
-  void* (*alloc_ctx_tensors_from_buft)(void*, void*);
-  void (*buffer_free)(void*);
-  void (*tensor_set)(void*, const void*, size_t, size_t);
-  void (*tensor_get)(const void*, void*, size_t, size_t);
-  int (*graph_compute)(void*, void*);
-  void (*backend_free)(void*);
-  void* (*cpu_buffer_type)();
-  void* (*cpu_backend_init)();
-  void (*cpu_set_n_threads)(void*, int);
-};
-
-template <class F>
-bool bind(F* fn, void* lib, const char* name) {
-  *fn = reinterpret_cast<F>(dlsym(lib, name));
-  return *fn != nullptr;
-}
-
-std::string lib_dir() {
-  if (const char* d = std::getenv("TOME_GGML_LIB_DIR")) return d;
-  return std::string(TOME_SOURCE_ROOT) + "/node_modules/@node-llama-cpp/linux-x64/bins/linux-x64";
-}
+using ggml_library::bind;
+using ggml_library::GraphApi;
+using ggml_library::lib_dir;
 
 // The CPU variant llama.cpp loads here: ggml_backend_load_best dlopens every
 // libggml-cpu-*.so and keeps the one whose ggml_backend_score() is highest.
@@ -132,15 +84,15 @@ bool can_run_haswell() {
 }
 
 // The graph API of libggml-base + libggml-cpu-<variant> ("" = best_variant()).
-const Api& api(const std::string& which = "") {
+const GraphApi& api(const std::string& which = "") {
   struct Loaded {
-    Api a{};
+    GraphApi a{};
     std::string skip_why;
   };
   static std::map<std::string, Loaded> cache;
   const std::string variant = which.empty() ? best_variant() : which;
   const bool fresh = cache.find(variant) == cache.end();
-  Api& a = cache[variant].a;
+  GraphApi& a = cache[variant].a;
   std::string& skip_why = cache[variant].skip_why;
   if (fresh) {
     const std::string dir = lib_dir();
@@ -151,26 +103,7 @@ const Api& api(const std::string& which = "") {
     bool ok = cpu != nullptr;
     if (ok) {
       void (*cpu_init)() = nullptr;
-      ok = bind(&cpu_init, cpu, "ggml_cpu_init") && bind(&a.init, base, "ggml_init") &&
-           bind(&a.free_ctx, base, "ggml_free") && bind(&a.new_tensor_1d, base, "ggml_new_tensor_1d") &&
-           bind(&a.new_tensor_2d, base, "ggml_new_tensor_2d") && bind(&a.new_tensor_3d, base, "ggml_new_tensor_3d") &&
-           bind(&a.view_4d, base, "ggml_view_4d") && bind(&a.permute, base, "ggml_permute") &&
-           bind(&a.cont_2d, base, "ggml_cont_2d") && bind(&a.mul, base, "ggml_mul") &&
-           bind(&a.mul_mat, base, "ggml_mul_mat") && bind(&a.mul_mat_set_prec, base, "ggml_mul_mat_set_prec") &&
-           bind(&a.rms_norm, base, "ggml_rms_norm") && bind(&a.norm, base, "ggml_norm") &&
-           bind(&a.rope_ext, base, "ggml_rope_ext") &&
-           bind(&a.soft_max_ext, base, "ggml_soft_max_ext") && bind(&a.swiglu_split, base, "ggml_swiglu_split") &&
-           bind(&a.new_graph, base, "ggml_new_graph") &&
-           bind(&a.build_forward_expand, base, "ggml_build_forward_expand") &&
-           bind(&a.alloc_ctx_tensors_from_buft, base, "ggml_backend_alloc_ctx_tensors_from_buft") &&
-           bind(&a.buffer_free, base, "ggml_backend_buffer_free") &&
-           bind(&a.tensor_set, base, "ggml_backend_tensor_set") &&
-           bind(&a.tensor_get, base, "ggml_backend_tensor_get") &&
-           bind(&a.graph_compute, base, "ggml_backend_graph_compute") &&
-           bind(&a.backend_free, base, "ggml_backend_free") &&
-           bind(&a.cpu_buffer_type, base, "ggml_backend_cpu_buffer_type") &&
-           bind(&a.cpu_backend_init, cpu, "ggml_backend_cpu_init") &&
-           bind(&a.cpu_set_n_threads, cpu, "ggml_backend_cpu_set_n_threads");
+      ok = bind(&cpu_init, cpu, "ggml_cpu_init") && ggml_library::bind_graph_api(a, base, cpu);
       if (!ok) skip_why = "ggml entry points missing";
       else cpu_init();
     }
@@ -182,7 +115,7 @@ const Api& api(const std::string& which = "") {
 
 // One graph: inputs made by the caller in ctx, set after allocation, one output.
 struct Graph {
-  const Api& a;
+  const GraphApi& a;
   explicit Graph(const std::string& variant = "") : a(api(variant)) {}
   void* ctx = a.init({1 << 22, nullptr, true});
   std::vector<std::pair<void*, std::vector<uint8_t>>> inputs;
@@ -367,7 +300,7 @@ void check_attention(const Shape& s, int64_t pos0, int64_t n_tok, int threads, u
       mask[size_t(i * n_kv + j)] = j <= pos0 + i ? 0.0f : -std::numeric_limits<float>::infinity();
 
   Graph g;
-  const Api& a = g.a;
+  const GraphApi& a = g.a;
   void* Q = g.input(a.new_tensor_3d(g.ctx, kF32, hd, H, n_tok), q);
   void* K = g.input(a.new_tensor_2d(g.ctx, kF16, E_kv, kv_size), kc);
   void* V = g.input(a.new_tensor_2d(g.ctx, kF16, kv_size, E_kv), vc);

@@ -58,6 +58,7 @@ const MODELS = [
   {file: "vocab/ggml-vocab-gpt-2.gguf", patch: setPre("falcon"), clean_spaces: true},
   {file: "vocab/ggml-vocab-gpt-2.gguf", patch: setPre("tekken"), clean_spaces: false},
   {file: "vocab/ggml-vocab-deepseek-coder.gguf", patch: setPre("deepseek-llm"), clean_spaces: false},
+  {file: "vocab/ggml-vocab-deepseek-coder.gguf", patch: setPre("hunyuan-dense"), clean_spaces: false},
   {file: "vocab/ggml-vocab-llama-spm.gguf",
    patch: [{op: "set_bool", key: "tokenizer.ggml.add_space_prefix", value: false}], clean_spaces: false},
 ];
@@ -287,6 +288,10 @@ function handWritten() {
     // classes of the deepseek-llm pre-tokenizer
     "trailing   ", "x \t\n", "ＡＢＣ！？ｘｙｚ", "‘single’ „low“", "Kelvin \u212a Ohm \u2126", "ǅemal ʕ",
     "Ꭰ Ᏽ", "µ m", "abc\u3000def", "。、！", "x\u3000。", "ⰀⰁ", "𐐀𐐁 𞤀",
+    // classes of the deepseek-v3 (hunyuan-dense) pre-tokenizer
+    "日本語のテキストとカタカナ", "ｶﾀｶﾅ ひらがな", "$Hello #tag (abc) @user", "e\u0301te\u0301 \u0301x",
+    "क्षत्रिय", "x\u200dy \u200d", "1234567 89", "٣٤٥٦ ½", "a+b=c", " ..\n\nx", "(\u00e9t\u00e9)",
+    "'Hello' \"World\"", "--flag=value", "\u00a0word", "«guillemets»", "C++ & C#",
   ];
 }
 
@@ -340,6 +345,9 @@ const PRE_TOKENIZERS = {
   // classes never match non-ASCII White_Space (replaced by U+000B there).
   "deepseek-llm": ["[\\r\\n]", "\\s?(?:(?!\\s)[A-Za-zµÀ-ÖØ-öø-ƺƼ-ƿǄ-ʓʕ-ʯͰ-ͳͶͷͻ-ͽͿΆΈ-ΊΌΎ-ΡΣ-ϵϷ-ҁҊ-ԯԱ-ՖႠ-ჅᎠ-Ᏽᏸ-ᏽᲐ-ᲺᲽ-Ჿᴀ-ᴫᵫ-ᵷᵹ-ᶚḀ-ἕἘ-Ἕἠ-ὅὈ-Ὅὐ-ὗὙὛὝὟ-ώᾀ-ᾴᾶ-ᾼιῂ-ῄῆ-ῌῐ-ΐῖ-Ίῠ-Ῥῲ-ῴῶ-ῼℂℇℊ-ℓℕℙ-ℝℤΩℨK-ℭℯ-ℴℹℼ-ℿⅅ-ⅉⅎↃↄⰀ-ⱻⱾ-ⳤⳫ-ⳮⳲⳳꙀ-ꙭꚀ-ꚛꜢ-ꝯꝱ-ꞇꞋ-ꞎꭰ-ꮿﬀ-ﬆﬓ-ﬗＡ-Ｚａ-ｚ𐐀-𐑏𐒰-𐓓𐓘-𐓻𐲀-𐲲𐳀-𐳲𑢠-𑣟𞤀-𞥃])+", "\\s?(?:(?!\\s)[!-/:-~！-／：-～‘-‟　-。])+", "\\s+$",
                    "(?:(?!\\s)[一-龥ࠀ-一가-퟿])+", "\\p{N}+"],
+  // llama.cpp's deepseek-v3 list (also hunyuan-dense, joyai-llm); the class ranges hold no White_Space
+  "deepseek-v3": ["\\p{N}{1,3}", "[一-龥぀-ゟ゠-ヿ]+",
+                  "[!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\\r\\n\\p{L}\\p{P}\\p{S}]?[\\p{L}\\p{M}]+| ?[\\p{P}\\p{S}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"],
 };
 
 function splitWith(text, regexes) {

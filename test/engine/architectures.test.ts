@@ -1,6 +1,6 @@
 // Which architectures a model may have: llama (dense, or Mixtral's experts), qwen2, qwen3,
-// phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5, chatglm, exaone4, cohere2 and
-// internlm2 load (each
+// phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5, chatglm, exaone4, cohere2,
+// internlm2 and hunyuan-dense load (each
 // checked against llama.cpp in synthetic-vs-llamacpp.test.ts); any other is refused at
 // load with MODEL_ARCH, naming it and the ones tome runs.
 import * as fs from "node:fs";
@@ -44,7 +44,7 @@ describe("architectures", () => {
       const err = loadError([{ key: "general.architecture", type: "string", value: arch }]);
       expect(err?.code).toBe("MODEL_ARCH");
       expect(err?.message).toContain(`'${arch}'`);
-      expect(err?.message).toContain("llama, qwen2, qwen3, phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5, chatglm, exaone4, cohere2 and internlm2");
+      expect(err?.message).toContain("llama, qwen2, qwen3, phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5, chatglm, exaone4, cohere2, internlm2 and hunyuan-dense");
     }
   });
 
@@ -130,6 +130,39 @@ describe("architectures", () => {
     const cohere = new addon.Model(cohereFile);
     expect(cohere.info()).toMatchObject({ arch: "cohere2", nLayer: 4, slidingWindow: 16, slidingWindowPeriod: 4, tiedOutput: true });
     for (const model of [smol, mistral, granite, ernie, internlm, glm, exaone, exaone64, cohere]) await decodesInFullAndRetrieval(model);
+  });
+
+  it.skipIf(!hasData)("loads hunyuan-dense (Q/K norms after RoPE) with its NTK alpha raising the RoPE base as llama.cpp does", async () => {
+    const addon = loadAddon();
+    const file = await syntheticModel("hunyuan-dense", "tiny", "q8_0", dir);
+    const meta = addon.inspectGguf(file).metadata;
+    expect(meta["hunyuan-dense.rope.scaling.alpha"]).toBe(4);
+    const model = new addon.Model(file);
+    const info = model.info();
+    const d = info.headDim;
+    // float operations, as llama.cpp's: base * powf(alpha, d / (d - 2))
+    expect(info).toMatchObject({ arch: "hunyuan-dense", nRot: d, nExpert: 0 });
+    expect(info.ropeFreqBase).toBeCloseTo(Math.fround(meta["hunyuan-dense.rope.freq_base"] as number) * Math.pow(4, d / (d - 2)), -1);
+    expect(info.ropeFreqBase).toBeGreaterThan(4 * 10000);
+    await decodesInFullAndRetrieval(model);
+  });
+
+  it("refuses hunyuan-dense with experts, a partial rotation, sectioned RoPE or an alpha out of range (MODEL_HPARAMS)", () => {
+    const a = "hunyuan-dense";
+    const refusal = (extra: Entry[]) =>
+      loadError([
+        { key: "general.architecture", type: "string", value: a },
+        { key: `${a}.block_count`, type: "u32", value: 1 },
+        { key: `${a}.embedding_length`, type: "u32", value: 64 },
+        { key: `${a}.feed_forward_length`, type: "u32", value: 128 },
+        { key: `${a}.attention.head_count`, type: "u32", value: 4 },
+        ...extra,
+      ]);
+    expect(refusal([{ key: `${a}.expert_count`, type: "u32", value: 8 }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("mixture of experts") });
+    expect(refusal([{ key: `${a}.rope.dimension_count`, type: "u32", value: 8 }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("whole heads") });
+    expect(refusal([{ key: `${a}.rope.dimension_sections`, type: "i32[]", value: [4, 4, 4, 4] }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("sectioned RoPE") });
+    expect(refusal([{ key: `${a}.rope.scaling.alpha`, type: "f32", value: -1 }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("alpha out of range") });
+    expect(refusal([{ key: `${a}.rope.scaling.alpha`, type: "f32", value: 1e7 }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("alpha out of range") });
   });
 
   it("refuses mistral3, granite, ernie4_5 and exaone4 with a mixture of experts, granite without its logit scale, or without RoPE, as many prediction layers as layers, and cohere2 without its window or logit scale (MODEL_HPARAMS)", () => {

@@ -42,6 +42,7 @@ constexpr ArchName kArchNames[] = {
     {"granite", Arch::GRANITE, RopeStyle::NORM},     {"ernie4_5", Arch::LLAMA, RopeStyle::NORM},
     {"chatglm", Arch::CHATGLM, RopeStyle::NORM},     {"exaone4", Arch::EXAONE4, RopeStyle::NEOX},
     {"cohere2", Arch::COHERE2, RopeStyle::NORM},     {"internlm2", Arch::LLAMA, RopeStyle::NORM},
+    {"hunyuan-dense", Arch::HUNYUAN_DENSE, RopeStyle::NEOX},
 };
 
 // Sliding-window layers, llama.cpp's set_swa_pattern: every layer but each period-th attends
@@ -139,6 +140,23 @@ void read_cohere2(const GgufFile& g, const std::string& a, HParams& hp) {
   if (!scale) throw Error("MODEL_HPARAMS", "missing metadata key '" + a + "logit_scale'");
   if (!(*scale > 0 && *scale < 1e6)) throw Error("MODEL_HPARAMS", "metadata '" + a + "logit_scale' out of range");
   hp.logit_factor = float(*scale);
+}
+
+// Hunyuan dense: every head rotated whole (llama.cpp asserts it); rope.scaling.alpha > 0
+// raises the base as llama.cpp does on load (converted files carry the raised base and no
+// alpha); the VL models' sectioned RoPE (rope.dimension_sections) is not run.
+void read_hunyuan_dense(const GgufFile& g, const std::string& a, HParams& hp) {
+  if (hp.n_rot != hp.head_dim) throw Error("MODEL_HPARAMS", "hunyuan-dense rotates whole heads: rope.dimension_count must be the head size");
+  if (const GgufValue* s = g.get_array(a + "rope.dimension_sections"))
+    for (int64_t n : s->ints)
+      if (n != 0) throw Error("MODEL_HPARAMS", "sectioned RoPE (rope.dimension_sections) is not supported");
+  const double alpha = g.get_float(a + "rope.scaling.alpha").value_or(0.0);
+  if (!(alpha >= 0 && alpha < 1e6)) throw Error("MODEL_HPARAMS", "rope.scaling.alpha out of range");
+  if (alpha > 0) {
+    const float d = float(hp.head_dim);
+    hp.rope_freq_base = hp.rope_freq_base * std::pow(float(alpha), d / (d - 2.0f));
+    if (!std::isfinite(hp.rope_freq_base)) throw Error("MODEL_HPARAMS", "rope.scaling.alpha out of range");
+  }
 }
 
 // YaRN's angles and magnitude as llama.cpp computes them (llama-context.cpp's
@@ -259,6 +277,7 @@ HParams read_hparams(const GgufFile& g) {
   if (!(hp.rms_eps > 0 && hp.rms_eps < 1)) throw Error("MODEL_HPARAMS", eps_key + " out of range");
   hp.rope_freq_base = float(g.get_float(a + "rope.freq_base").value_or(10000.0));
   if (!(hp.rope_freq_base > 1)) throw Error("MODEL_HPARAMS", "rope.freq_base out of range");
+  if (hp.arch == Arch::HUNYUAN_DENSE) read_hunyuan_dense(g, a, hp);  // its base before YaRN's dims use it
 
   // RoPE scaling as llama.cpp reads it: rope.scaling.factor f (else the older rope.scale_linear)
   // divides positions by f under every type but none (linear when no type is given; YaRN
@@ -288,7 +307,7 @@ HParams read_hparams(const GgufFile& g) {
   if (hp.arch == Arch::EXAONE4) read_exaone4(g, a, hp);
   if (hp.arch == Arch::COHERE2) read_cohere2(g, a, hp);
   if ((hp.arch == Arch::MISTRAL3 || hp.arch == Arch::GRANITE || hp.arch == Arch::CHATGLM || hp.arch == Arch::EXAONE4 ||
-       hp.arch == Arch::COHERE2 || ernie) &&
+       hp.arch == Arch::COHERE2 || hp.arch == Arch::HUNYUAN_DENSE || ernie) &&
       g.get_int(a + "expert_count").value_or(0) != 0)
     throw Error("MODEL_HPARAMS", hp.arch_name + " with a mixture of experts is not supported");
 

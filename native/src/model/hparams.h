@@ -39,7 +39,12 @@ class GgufFile;
 // side by side on one normed input (x + FFN + attention), 3 layers of 4 sliding-window
 // ones (rotating at the model's base and scale) and global ones without RoPE, logits
 // multiplied by logit_scale, the output tied to the embeddings.
-enum class Arch { LLAMA, QWEN2, QWEN3, PHI3, GEMMA3, QWEN3MOE, SMOLLM3, MISTRAL3, GRANITE, CHATGLM, EXAONE4, COHERE2 };
+// HUNYUAN_DENSE (Hunyuan 0.5B-7B, 256K context): llama's layers with NEOX rotation and Q/K
+// RMS-normed per head after RoPE (not before, as qwen3's); a rope.scaling.alpha, where a
+// file has one, raises the RoPE base to base * alpha^(d / (d - 2)) (NTK-aware, as llama.cpp).
+enum class Arch {
+  LLAMA, QWEN2, QWEN3, PHI3, GEMMA3, QWEN3MOE, SMOLLM3, MISTRAL3, GRANITE, CHATGLM, EXAONE4, COHERE2, HUNYUAN_DENSE
+};
 // NORM rotates adjacent pairs (x[2i], x[2i+1]) (llama; GGUF conversion permutes
 // Q/K for it); NEOX rotates (x[i], x[i + n_rot/2]) (qwen2, qwen3, phi3).
 enum class RopeStyle { NORM, NEOX };
@@ -113,10 +118,13 @@ struct HParams {
   bool has_moe() const { return n_expert > 0; }
   // Q, K and V from one attn_qkv matrix (and bias), gate and up from one ffn_up (gate rows first)
   bool fused_qkv_ffn() const { return arch == Arch::PHI3 || arch == Arch::CHATGLM; }
-  // Q and K RMS-normed per head before RoPE (attn_q_norm, attn_k_norm)
+  // Q and K RMS-normed per head (attn_q_norm, attn_k_norm), before RoPE but for
+  // qk_norm_after_rope()
   bool has_qk_norm() const {
-    return arch == Arch::QWEN3 || arch == Arch::QWEN3MOE || arch == Arch::GEMMA3 || arch == Arch::EXAONE4;
+    return arch == Arch::QWEN3 || arch == Arch::QWEN3MOE || arch == Arch::GEMMA3 || arch == Arch::EXAONE4 ||
+           arch == Arch::HUNYUAN_DENSE;
   }
+  bool qk_norm_after_rope() const { return arch == Arch::HUNYUAN_DENSE; }
   // the attention and FFN outputs RMS-normed before their residual adds (attn_post_norm, ffn_post_norm)
   bool has_post_norms() const { return arch == Arch::GEMMA3 || arch == Arch::EXAONE4; }
   // a norm before the attention (attn_norm) and before the FFN (ffn_norm); exaone4 has neither,

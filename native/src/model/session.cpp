@@ -585,10 +585,13 @@ void Session::forward_layer(int l, int64_t n, int64_t n_out) {
   add_bias(q_.data(), L.bq, n);
   add_bias(k_.data(), L.bk, n);
   add_bias(v_.data(), L.bv, n);
-  if (!L.q_norm.empty()) {  // qwen3: each head's Q and K RMS-normed before RoPE
-    rms_norm(q_.data(), L.q_norm.data(), q_.data(), n * hp.n_head, hd, hp.rms_eps);
-    rms_norm(k_.data(), L.k_norm.data(), k_.data(), n * hp.n_head_kv, hd, hp.rms_eps);
-  }
+  // each head's Q and K RMS-normed (qwen3 and others before RoPE, hunyuan-dense after)
+  auto qk_norm = [&](int64_t i0, int64_t rows) {
+    rms_norm(q_.data() + i0 * Q, L.q_norm.data(), q_.data() + i0 * Q, rows * hp.n_head, hd, hp.rms_eps);
+    rms_norm(k_.data() + i0 * KV, L.k_norm.data(), k_.data() + i0 * KV, rows * hp.n_head_kv, hd, hp.rms_eps);
+  };
+  const bool norm_after_rope = hp.qk_norm_after_rope();
+  if (!L.q_norm.empty() && !norm_after_rope) qk_norm(0, n);
   const bool swa = hp.is_swa(l), rotate = hp.rotates(l);
   const std::vector<RopeTable>& rope = swa ? rope_swa_ : rope_;
   for (int64_t i = 0; i < n; ++i) {
@@ -597,6 +600,7 @@ void Session::forward_layer(int l, int64_t n, int64_t n_out) {
       apply_rope(q_.data() + i * Q, hp.n_head, hd, hp.n_rot, hp.rope_style, rope[size_t(i)]);
       apply_rope(k_.data() + i * KV, hp.n_head_kv, hd, hp.n_rot, hp.rope_style, rope[size_t(i)]);
     }
+    if (!L.q_norm.empty() && norm_after_rope) qk_norm(i, 1);
     if (q_scale != 1.0f)
       for (float* q = q_.data() + i * Q, *end = q + Q; q < end; ++q) *q *= q_scale;
     if (hp.has_attn_temp())  // mistral3: ggml_mul of Q by the position's temperature

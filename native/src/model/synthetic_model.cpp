@@ -121,6 +121,11 @@ void write_arch_keys(GgufWriter& w, const SyntheticModelSpec& spec, const std::s
     w.set_u32(a + "attention.sliding_window", tiny ? 16 : 4096);
     w.set_u32(a + "attention.sliding_window_pattern", 4);
   }
+  if (spec.arch == "hunyuan-dense") {
+    // an NTK alpha, which llama.cpp applies to the base on load (converted Hunyuan files carry
+    // the raised base instead; this tests the rule): 10000 * 4^(d / (d - 2))
+    w.set_f32(a + "rope.scaling.alpha", 4.0f);
+  }
   if (spec.arch == "granite") {
     // Granite 3.x 2B's embedding and residual multipliers; its attention one (1/64) and logit
     // divisor (8) would leave random weights' attention flat and logits small, so that no
@@ -153,8 +158,9 @@ void write_arch_keys(GgufWriter& w, const SyntheticModelSpec& spec, const std::s
 }
 
 // The architectures the writer knows.
-constexpr const char* kArchs[] = {"llama",   "qwen2",    "qwen3",   "phi3",    "gemma3",  "qwen3moe", "smollm3",
-                                  "mistral3", "granite", "ernie4_5", "chatglm", "exaone4", "cohere2",  "internlm2"};
+constexpr const char* kArchs[] = {"llama",    "qwen2",   "qwen3",    "phi3",    "gemma3",  "qwen3moe",
+                                  "smollm3",  "mistral3", "granite", "ernie4_5", "chatglm", "exaone4",
+                                  "cohere2",  "internlm2", "hunyuan-dense"};
 
 }  // namespace
 
@@ -345,7 +351,7 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
       vector(p + "attn_k.bias", KV, 0.0f, 0.1f);
       vector(p + "attn_v.bias", KV, 0.0f, 0.1f);
     }
-    if (spec.arch == "qwen3" || qwen3moe || gemma3 || exaone4) {
+    if (spec.arch == "qwen3" || qwen3moe || gemma3 || exaone4 || spec.arch == "hunyuan-dense") {
       vector(p + "attn_q_norm.weight", head_dim, 1.0f, 0.1f);
       vector(p + "attn_k_norm.weight", head_dim, 1.0f, 0.1f);
     }

@@ -29,6 +29,8 @@ bool has_category(uint32_t cp, uint16_t category) {
 bool is_letter(uint32_t cp) { return has_category(cp, unicode::LETTER); }
 bool is_number(uint32_t cp) { return has_category(cp, unicode::NUMBER); }
 bool is_punct(uint32_t cp) { return has_category(cp, unicode::PUNCTUATION); }
+bool is_symbol(uint32_t cp) { return has_category(cp, unicode::SYMBOL); }
+bool is_mark(uint32_t cp) { return has_category(cp, unicode::MARK); }
 
 // Leftmost-first scan: match_at(i) is the length of the match starting at i (0: none).
 template <class MatchAt>
@@ -190,6 +192,61 @@ void split_cjk_runs(const uint32_t* c, size_t begin, size_t end, std::vector<siz
     return in_range && !is_space(cp);
   };
   split_by(begin, end, out, [&](size_t i) { return run_at(c, i, end, in_class); });
+}
+
+// \p{N}{1,3}: a run of numbers in threes (the last one to three).
+void split_numbers_1_3(const uint32_t* c, size_t begin, size_t end, std::vector<size_t>& out) {
+  split_by(begin, end, out, [&](size_t i) {
+    size_t n = 0;
+    while (n < 3 && i + n < end && is_number(c[i + n])) ++n;
+    return n;
+  });
+}
+
+// [一-龥぀-ゟ゠-ヿ]+ : U+4E00..U+9FA5 (CJK), U+3040..U+309F (hiragana),
+// U+30A0..U+30FF (katakana); no White_Space falls in them.
+void split_cjk_kana_runs(const uint32_t* c, size_t begin, size_t end, std::vector<size_t>& out) {
+  auto in_class = [](uint32_t cp) {
+    return (cp >= 0x4E00 && cp <= 0x9FA5) || (cp >= 0x3040 && cp <= 0x309F) || (cp >= 0x30A0 && cp <= 0x30FF);
+  };
+  split_by(begin, end, out, [&](size_t i) { return run_at(c, i, end, in_class); });
+}
+
+// DeepSeek V3's word regex (also Hunyuan dense's), over llama.cpp's collapsed text:
+//   [ASCII P or S][A-Za-z]+ | [^\r\n\p{L}\p{P}\p{S}]?[\p{L}\p{M}]+ |  ?[\p{P}\p{S}]+[\r\n]* |
+//   \s*[\r\n]+ | \s+(?!\S) | \s+
+// The first alternative's classes are ASCII literals: a non-ASCII letter (collapsed to its
+// category byte) is not in [A-Za-z]. A code point no alternative takes (a digit, a control,
+// a format character not followed by a letter) stays in the stretch between matches.
+void split_ds3_words(const uint32_t* c, size_t begin, size_t end, std::vector<size_t>& out) {
+  auto ascii_letter = [](uint32_t cp) { return (cp >= 'A' && cp <= 'Z') || (cp >= 'a' && cp <= 'z'); };
+  auto ascii_punct_symbol = [](uint32_t cp) {
+    return (cp >= 0x21 && cp <= 0x2F) || (cp >= 0x3A && cp <= 0x40) || (cp >= 0x5B && cp <= 0x60) ||
+           (cp >= 0x7B && cp <= 0x7E);
+  };
+  auto letter_mark = [](uint32_t cp) { return is_letter(cp) || is_mark(cp); };
+  auto punct_symbol = [](uint32_t cp) { return is_punct(cp) || is_symbol(cp); };
+  auto cr_lf = [](uint32_t cp) { return cp == '\r' || cp == '\n'; };
+  auto lead = [&](uint32_t cp) { return !cr_lf(cp) && !is_letter(cp) && !punct_symbol(cp); };
+  split_by(begin, end, out, [&](size_t i) -> size_t {
+    const bool has_next = i + 1 < end;
+    if (ascii_punct_symbol(c[i]) && has_next && ascii_letter(c[i + 1])) return 1 + run_at(c, i + 1, end, ascii_letter);
+    if (lead(c[i]) && has_next && letter_mark(c[i + 1])) return 1 + run_at(c, i + 1, end, letter_mark);
+    if (letter_mark(c[i])) return run_at(c, i, end, letter_mark);
+    const size_t p = c[i] == ' ' && has_next && punct_symbol(c[i + 1]) ? i + 1 : i;
+    if (punct_symbol(c[p])) {
+      size_t j = p + run_at(c, p, end, punct_symbol);
+      return j - i + run_at(c, j, end, cr_lf);
+    }
+    size_t n_ws = 0, after_last_crlf = 0;
+    while (i + n_ws < end && is_space(c[i + n_ws])) {
+      if (cr_lf(c[i + n_ws])) after_last_crlf = n_ws + 1;
+      ++n_ws;
+    }
+    if (after_last_crlf > 0) return after_last_crlf;      // \s*[\r\n]+
+    if (n_ws > 1 && i + n_ws < end) return n_ws - 1;      // \s+(?!\S)
+    return n_ws;                                          // \s+, or no match
+  });
 }
 
 }  // namespace tome::split

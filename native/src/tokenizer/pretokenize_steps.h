@@ -27,5 +27,8 @@ void split_cjk_runs(const uint32_t* cpts, size_t begin, size_t end, std::vector<
 void split_ds_llm_letters(const uint32_t* cpts, size_t begin, size_t end, std::vector<size_t>& out);
 void split_ds_llm_puncts(const uint32_t* cpts, size_t begin, size_t end, std::vector<size_t>& out);
 void split_trailing_spaces(const uint32_t* cpts, size_t begin, size_t end, std::vector<size_t>& out);
+void split_numbers_1_3(const uint32_t* cpts, size_t begin, size_t end, std::vector<size_t>& out);
+void split_cjk_kana_runs(const uint32_t* cpts, size_t begin, size_t end, std::vector<size_t>& out);
+void split_ds3_words(const uint32_t* cpts, size_t begin, size_t end, std::vector<size_t>& out);
 
 }  // namespace tome::split

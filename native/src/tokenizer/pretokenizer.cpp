@@ -39,6 +39,7 @@ const std::vector<Entry>& table() {
       {{"starcoder", "refact", "command-r", "smollm", "codeshell", "exaone", "minerva-7b", "mellum2"},
        {"starcoder", {S::NUMBER_EACH, S::GPT2}}},
       {{"falcon"}, {"falcon", {S::PUNCT_SYMBOL_RUN, S::GPT2, S::ASCII_DIGITS_3}}},
+      {{"deepseek-v3", "hunyuan-dense", "joyai-llm"}, {"deepseek-v3", {S::NUMBER_1_3, S::CJK_KANA_RUN, S::DS3_WORDS}}},
   };
   return t;
 }
@@ -62,6 +63,9 @@ StepFn step_fn(SplitStep step) {
     case S::DS_LLM_LETTERS: return split::split_ds_llm_letters;
     case S::DS_LLM_PUNCTS: return split::split_ds_llm_puncts;
     case S::TRAILING_SPACES: return split::split_trailing_spaces;
+    case S::NUMBER_1_3: return split::split_numbers_1_3;
+    case S::CJK_KANA_RUN: return split::split_cjk_kana_runs;
+    case S::DS3_WORDS: return split::split_ds3_words;
   }
   return split::split_gpt2;
 }

@@ -34,6 +34,10 @@ enum class SplitStep {
   DS_LLM_LETTERS,    // \s?[A-Za-zµÀ-ÖØ-öø-ƺ...𞤀-𞥃]+  (DeepSeek LLM's letter class)
   DS_LLM_PUNCTS,     // \s?[!-/:-~！-／：-～‘-‟　-。]+
   TRAILING_SPACES,   // \s+$
+  NUMBER_1_3,        // \p{N}{1,3}
+  CJK_KANA_RUN,      // [一-龥぀-ゟ゠-ヿ]+  (U+4E00..9FA5, U+3040..309F, U+30A0..30FF)
+  DS3_WORDS,         // [!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~][A-Za-z]+|[^\r\n\p{L}\p{P}\p{S}]?[\p{L}\p{M}]+|
+                     //  ?[\p{P}\p{S}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+  (DeepSeek V3's words)
 };
 
 // What a tokenizer.ggml.pre name means to llama.cpp.

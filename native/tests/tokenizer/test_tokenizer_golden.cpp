@@ -316,7 +316,8 @@ GOLDEN_MODEL_TESTS(llama_spm, "vocab/ggml-vocab-llama-spm.gguf")
 
 // The same real vocabularies with other pre-tokenizers / flags (metadata edited
 // the same way for llama.cpp): the llama-bpe, qwen2, default, starcoder, falcon
-// and tekken BPE paths end to end, deepseek-llm on the deepseek-coder vocabulary,
+// and tekken BPE paths end to end, deepseek-llm and hunyuan-dense (deepseek-v3's
+// regexes) on the deepseek-coder vocabulary,
 // and SPM without the space prefix.
 #define GOLDEN_VARIANT_TESTS(tag, file, variant)                    \
   TEST(golden_tokens_##tag) { check_tokens(file, variant); }        \
@@ -333,6 +334,8 @@ GOLDEN_VARIANT_TESTS(gpt2_vocab_pre_falcon, GPT2_VOCAB, "tokenizer.ggml.pre=falc
 GOLDEN_VARIANT_TESTS(gpt2_vocab_pre_tekken, GPT2_VOCAB, "tokenizer.ggml.pre=tekken")
 GOLDEN_VARIANT_TESTS(deepseek_vocab_pre_deepseek_llm, "vocab/ggml-vocab-deepseek-coder.gguf",
                      "tokenizer.ggml.pre=deepseek-llm")
+GOLDEN_VARIANT_TESTS(deepseek_vocab_pre_hunyuan_dense, "vocab/ggml-vocab-deepseek-coder.gguf",
+                     "tokenizer.ggml.pre=hunyuan-dense")
 GOLDEN_VARIANT_TESTS(llama_spm_no_space_prefix, "vocab/ggml-vocab-llama-spm.gguf",
                      "tokenizer.ggml.add_space_prefix=false")
 
@@ -343,5 +346,6 @@ TEST(golden_splits_qwen2) { check_splits("qwen2"); }
 TEST(golden_splits_tekken) { check_splits("tekken"); }
 TEST(golden_splits_deepseek_coder) { check_splits("deepseek-coder"); }
 TEST(golden_splits_deepseek_llm) { check_splits("deepseek-llm"); }
+TEST(golden_splits_deepseek_v3) { check_splits("deepseek-v3"); }
 
 TOME_TEST_MAIN()

@@ -1,6 +1,6 @@
 // Which architectures a model may have: llama (dense, or Mixtral's experts), qwen2, qwen3,
 // phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5, chatglm, exaone4, cohere2,
-// internlm2 and hunyuan-dense load (each
+// internlm2, hunyuan-dense and granitemoe load (each
 // checked against llama.cpp in synthetic-vs-llamacpp.test.ts); any other is refused at
 // load with MODEL_ARCH, naming it and the ones tome runs.
 import * as fs from "node:fs";
@@ -44,7 +44,7 @@ describe("architectures", () => {
       const err = loadError([{ key: "general.architecture", type: "string", value: arch }]);
       expect(err?.code).toBe("MODEL_ARCH");
       expect(err?.message).toContain(`'${arch}'`);
-      expect(err?.message).toContain("llama, qwen2, qwen3, phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5, chatglm, exaone4, cohere2, internlm2 and hunyuan-dense");
+      expect(err?.message).toContain("llama, qwen2, qwen3, phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5, chatglm, exaone4, cohere2, internlm2, hunyuan-dense and granitemoe");
     }
   });
 
@@ -180,6 +180,10 @@ describe("architectures", () => {
     const logit = { key: "granite.logit_scale", type: "f32" as const, value: 8 };
     expect(refusal("cohere2", [{ key: "cohere2.attention.sliding_window", type: "u32", value: 4096 }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("logit_scale") });
     expect(refusal("granite", [logit, { ...experts, key: "granite.expert_count" }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("mixture of experts") });
+    // Granite MoE Shared (an always-on expert beside the routed ones) is not run
+    const moeLogit = { ...logit, key: "granitemoe.logit_scale" };
+    const routed = [{ ...experts, key: "granitemoe.expert_count" }, { key: "granitemoe.expert_used_count", type: "u32" as const, value: 2 }];
+    expect(refusal("granitemoe", [moeLogit, ...routed, { key: "granitemoe.expert_shared_feed_forward_length", type: "u32", value: 64 }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("shared expert") });
     expect(refusal("ernie4_5", [{ ...experts, key: "ernie4_5.expert_count" }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("mixture of experts") });
     expect(refusal("exaone4", [{ ...experts, key: "exaone4.expert_count" }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("mixture of experts") });
     expect(refusal("llama", [{ key: "llama.nextn_predict_layers", type: "u32", value: 1 }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("nextn_predict_layers") });
@@ -189,7 +193,7 @@ describe("architectures", () => {
     expect(refusal("granite", [{ ...logit, value: -1 }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("out of range") });
   });
 
-  it.skipIf(!hasData)("loads qwen3moe and a Mixtral-style llama with their experts stacked in 3-D tensors", async () => {
+  it.skipIf(!hasData)("loads qwen3moe, a Mixtral-style llama and granitemoe with their experts stacked in 3-D tensors", async () => {
     const addon = loadAddon();
     const qwen = await syntheticModel("qwen3moe", "tiny", "q8_0", dir);
     const shapes = Object.fromEntries(addon.inspectGguf(qwen).tensors.map((t) => [t.name, t.shape]));
@@ -203,6 +207,10 @@ describe("architectures", () => {
     const dense = new addon.Model(await syntheticModel("llama", "tiny", "q8_0", dir)).info();
     expect(dense).toMatchObject({ nExpert: 0, nExpertUsed: 0 });
     await decodesInFullAndRetrieval(mixtral);
+    // Granite 3.x MoE: granite's multipliers, experts feed_forward_length wide as Mixtral's
+    const granite = new addon.Model(await syntheticModel("granitemoe", "tiny", "q8_0", dir));
+    expect(granite.info()).toMatchObject({ arch: "granitemoe", nExpert: 8, nExpertUsed: 2, nFfExpert: 512, nFf: 512 });
+    await decodesInFullAndRetrieval(granite);
   });
 
   it("refuses expert counts it cannot use with MODEL_HPARAMS (missing, more used than there are, past 1024 experts or 64 used)", () => {

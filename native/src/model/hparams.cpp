@@ -42,7 +42,7 @@ constexpr ArchName kArchNames[] = {
     {"granite", Arch::GRANITE, RopeStyle::NORM},     {"ernie4_5", Arch::LLAMA, RopeStyle::NORM},
     {"chatglm", Arch::CHATGLM, RopeStyle::NORM},     {"exaone4", Arch::EXAONE4, RopeStyle::NEOX},
     {"cohere2", Arch::COHERE2, RopeStyle::NORM},     {"internlm2", Arch::LLAMA, RopeStyle::NORM},
-    {"hunyuan-dense", Arch::HUNYUAN_DENSE, RopeStyle::NEOX},
+    {"hunyuan-dense", Arch::HUNYUAN_DENSE, RopeStyle::NEOX}, {"granitemoe", Arch::GRANITE, RopeStyle::NORM},
 };
 
 // Sliding-window layers, llama.cpp's set_swa_pattern: every layer but each period-th attends
@@ -206,12 +206,12 @@ void read_gemma3(const GgufFile& g, const std::string& a, HParams& hp, const std
                                         : 1.0f / std::sqrt(float(hp.head_dim));
 }
 
-// A mixture of experts' counts, as llama.cpp reads them for llama (Mixtral: the experts
-// are feed_forward_length wide) and qwen3moe (expert_feed_forward_length, else
-// feed_forward_length over the experts used).
-void read_experts(const GgufFile& g, const std::string& a, HParams& hp) {
+// A mixture of experts' counts, as llama.cpp reads them for llama (Mixtral) and granitemoe
+// (ff_wide: the experts are feed_forward_length wide, and a file may have none) and qwen3moe
+// (expert_feed_forward_length, else feed_forward_length over the experts used).
+void read_experts(const GgufFile& g, const std::string& a, HParams& hp, bool ff_wide) {
   const int64_t n_expert = g.get_int(a + "expert_count").value_or(0);
-  if (n_expert == 0 && hp.arch == Arch::LLAMA) return;
+  if (n_expert == 0 && ff_wide) return;
   if (g.find(a + "expert_used_count") && !g.get_int(a + "expert_used_count"))
     throw Error("MODEL_HPARAMS", "expert_used_count as a per-layer array is not supported");
   if (g.find(a + "expert_feed_forward_length") && !g.get_int(a + "expert_feed_forward_length"))
@@ -221,8 +221,7 @@ void read_experts(const GgufFile& g, const std::string& a, HParams& hp) {
   hp.n_expert = checked_dim(n_expert, a + "expert_count", 1024);
   hp.n_expert_used = checked_dim(require_int(g, a + "expert_used_count"), a + "expert_used_count",
                                  std::min(hp.n_expert, 64));
-  const int64_t ff = hp.arch == Arch::LLAMA ? hp.n_ff
-                                             : g.get_int(a + "expert_feed_forward_length").value_or(hp.n_ff / hp.n_expert_used);
+  const int64_t ff = ff_wide ? hp.n_ff : g.get_int(a + "expert_feed_forward_length").value_or(hp.n_ff / hp.n_expert_used);
   hp.n_ff_exp = checked_dim(ff, a + "expert_feed_forward_length", 1 << 20);
 }
 
@@ -302,11 +301,16 @@ HParams read_hparams(const GgufFile& g) {
 
   if (hp.arch == Arch::GEMMA3) read_gemma3(g, a, hp, scaling ? *scaling : std::string());
   const bool ernie = hp.arch_name == "ernie4_5" || hp.arch_name == "internlm2";  // llama's graph, no experts
-  if ((hp.arch == Arch::LLAMA && !ernie) || hp.arch == Arch::QWEN3MOE) read_experts(g, a, hp);
+  const bool granitemoe = hp.arch_name == "granitemoe";  // granite's graph with experts
+  if ((hp.arch == Arch::LLAMA && !ernie) || granitemoe) read_experts(g, a, hp, true);
+  if (hp.arch == Arch::QWEN3MOE) read_experts(g, a, hp, false);
+  // Granite MoE Shared's always-on expert beside the routed ones
+  if (granitemoe && g.get_int(a + "expert_shared_feed_forward_length").value_or(0) != 0)
+    throw Error("MODEL_HPARAMS", "granitemoe with a shared expert is not supported");
   if (hp.arch == Arch::GRANITE) read_granite(g, a, hp);
   if (hp.arch == Arch::EXAONE4) read_exaone4(g, a, hp);
   if (hp.arch == Arch::COHERE2) read_cohere2(g, a, hp);
-  if ((hp.arch == Arch::MISTRAL3 || hp.arch == Arch::GRANITE || hp.arch == Arch::CHATGLM || hp.arch == Arch::EXAONE4 ||
+  if ((hp.arch == Arch::MISTRAL3 || (hp.arch == Arch::GRANITE && !granitemoe) || hp.arch == Arch::CHATGLM || hp.arch == Arch::EXAONE4 ||
        hp.arch == Arch::COHERE2 || hp.arch == Arch::HUNYUAN_DENSE || ernie) &&
       g.get_int(a + "expert_count").value_or(0) != 0)
     throw Error("MODEL_HPARAMS", hp.arch_name + " with a mixture of experts is not supported");

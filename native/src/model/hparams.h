@@ -27,7 +27,8 @@ class GgufFile;
 // (Llama 4's attention temperature: attn_temp()).
 // GRANITE (IBM Granite 3): llama's layers with multipliers: embeddings (embed_scale),
 // attention scores (attention_scale), the attention and FFN outputs before their residual
-// adds (residual_scale), logits (logit_factor, 1 / logit_scale).
+// adds (residual_scale), logits (logit_factor, 1 / logit_scale); as "granitemoe" (Granite 3.x
+// MoE), the same with a mixture of experts (Mixtral's softmax gating) in every FFN.
 // CHATGLM (GLM-4-9B-Chat, -Chat-1M, GLM-Edge): Q, K and V in one matrix with one bias
 // (attn_qkv), the FFN's gate and up in one (ffn_up, gate first) as phi3's, NORM rotation
 // of the first rope.dimension_count dims (half the head).

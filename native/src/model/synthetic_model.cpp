@@ -126,7 +126,7 @@ void write_arch_keys(GgufWriter& w, const SyntheticModelSpec& spec, const std::s
     // the raised base instead; this tests the rule): 10000 * 4^(d / (d - 2))
     w.set_f32(a + "rope.scaling.alpha", 4.0f);
   }
-  if (spec.arch == "granite") {
+  if (spec.arch == "granite" || spec.arch == "granitemoe") {
     // Granite 3.x 2B's embedding and residual multipliers; its attention one (1/64) and logit
     // divisor (8) would leave random weights' attention flat and logits small, so that no
     // test could tell the context apart: 1/4 (neither 1 nor 1/sqrt(head_dim)) and 2
@@ -160,7 +160,7 @@ void write_arch_keys(GgufWriter& w, const SyntheticModelSpec& spec, const std::s
 // The architectures the writer knows.
 constexpr const char* kArchs[] = {"llama",    "qwen2",   "qwen3",    "phi3",    "gemma3",  "qwen3moe",
                                   "smollm3",  "mistral3", "granite", "ernie4_5", "chatglm", "exaone4",
-                                  "cohere2",  "internlm2", "hunyuan-dense"};
+                                  "cohere2",  "internlm2", "hunyuan-dense", "granitemoe"};
 
 }  // namespace
 
@@ -184,6 +184,7 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
     throw Error("BAD_ARGUMENT", "unknown arch '" + spec.arch + "' (" + names + ")");
   }
   const bool phi3 = spec.arch == "phi3", gemma3 = spec.arch == "gemma3", qwen3moe = spec.arch == "qwen3moe";
+  const bool granitemoe = spec.arch == "granitemoe";  // experts feed_forward_length wide, as Mixtral's
   const bool mistral3 = spec.arch == "mistral3", chatglm = spec.arch == "chatglm";
   const bool fused = phi3 || chatglm;  // attn_qkv and a gate-up ffn_up
   const bool exaone4 = spec.arch == "exaone4";
@@ -191,12 +192,12 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
   const bool post_norms = gemma3 || exaone4, attn_norm = !exaone4, ffn_norm = !exaone4 && !cohere2;
   if (spec.experts < 0 || spec.experts > 256 || spec.experts_used < 0)
     throw Error("BAD_ARGUMENT", "experts out of range (0..256)");
-  if (spec.experts > 0 && spec.arch != "llama" && !qwen3moe)
-    throw Error("BAD_ARGUMENT", "experts are written for llama and qwen3moe only");
+  if (spec.experts > 0 && spec.arch != "llama" && !qwen3moe && !granitemoe)
+    throw Error("BAD_ARGUMENT", "experts are written for llama, qwen3moe and granitemoe only");
   // a3b: 16 of Qwen3-30B-A3B's 128 experts, 8 a token as there: a token's work is the
   // model's, its file an eighth of the experts' bytes
   const bool a3b = spec.shape == "a3b";
-  const int n_expert = spec.experts > 0 ? spec.experts : qwen3moe ? (a3b ? 16 : 8) : 0;
+  const int n_expert = spec.experts > 0 ? spec.experts : qwen3moe ? (a3b ? 16 : 8) : granitemoe ? 8 : 0;
   const int n_expert_used = spec.experts_used > 0 ? spec.experts_used : a3b ? 8 : 2;
   if (n_expert > 0 && n_expert_used > n_expert)
     throw Error("BAD_ARGUMENT", "experts_used is more than the experts");
@@ -307,7 +308,7 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
   // (granite scales them up by 12: rows of 1/12, so that the layers' outputs, scaled down by
   // 0.22, still move the residual stream)
   // (cohere2 ties its output to them as gemma3 does: rows as small)
-  matrix("token_embd.weight", n_vocab, E, gemma3 || cohere2 ? 2.0f * lin : spec.arch == "granite" ? 1.0f / 12 : 1.0f);
+  matrix("token_embd.weight", n_vocab, E, gemma3 || cohere2 ? 2.0f * lin : spec.arch == "granite" || granitemoe ? 1.0f / 12 : 1.0f);
   vector("output_norm.weight", E, 1.0f, 0.1f);
   if (!s.tied) matrix("output.weight", n_vocab, E, 2.0f * lin);
   if (spec.longrope) {

@@ -1,6 +1,6 @@
 // Which architectures a model may have: llama (dense, or Mixtral's experts), qwen2, qwen3,
 // phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5, chatglm, exaone4, cohere2,
-// internlm2, hunyuan-dense and granitemoe load (each
+// internlm2, hunyuan-dense, granitemoe and olmo2 load (each
 // checked against llama.cpp in synthetic-vs-llamacpp.test.ts); any other is refused at
 // load with MODEL_ARCH, naming it and the ones tome runs.
 import * as fs from "node:fs";
@@ -44,7 +44,7 @@ describe("architectures", () => {
       const err = loadError([{ key: "general.architecture", type: "string", value: arch }]);
       expect(err?.code).toBe("MODEL_ARCH");
       expect(err?.message).toContain(`'${arch}'`);
-      expect(err?.message).toContain("llama, qwen2, qwen3, phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5, chatglm, exaone4, cohere2, internlm2, hunyuan-dense and granitemoe");
+      expect(err?.message).toContain("llama, qwen2, qwen3, phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5, chatglm, exaone4, cohere2, internlm2, hunyuan-dense, granitemoe and olmo2");
     }
   });
 
@@ -145,6 +145,31 @@ describe("architectures", () => {
     expect(info.ropeFreqBase).toBeCloseTo(Math.fround(meta["hunyuan-dense.rope.freq_base"] as number) * Math.pow(4, d / (d - 2)), -1);
     expect(info.ropeFreqBase).toBeGreaterThan(4 * 10000);
     await decodesInFullAndRetrieval(model);
+  });
+
+  it.skipIf(!hasData)("loads olmo2 (post-norms only, Q/K norms across all heads, OLMo 3's window layers) and refuses it with experts or a partial rotation", async () => {
+    const addon = loadAddon();
+    const file = await syntheticModel("olmo2", "tiny", "q8_0", dir);
+    const shapes = Object.fromEntries(addon.inspectGguf(file).tensors.map((t) => [t.name, t.shape]));
+    const model = new addon.Model(file);
+    const info = model.info();
+    expect(info).toMatchObject({ arch: "olmo2", slidingWindow: 16, slidingWindowPeriod: 4, nExpert: 0 });
+    expect(shapes["blk.0.attn_q_norm.weight"]).toEqual([info.nHead * info.headDim]);
+    expect(shapes["blk.0.attn_k_norm.weight"]).toEqual([info.nHeadKv * info.headDim]);
+    expect(shapes["blk.0.attn_norm.weight"]).toBeUndefined();
+    await decodesInFullAndRetrieval(model);
+    const a = "olmo2";
+    const refusal = (extra: Entry[]) =>
+      loadError([
+        { key: "general.architecture", type: "string", value: a },
+        { key: `${a}.block_count`, type: "u32", value: 1 },
+        { key: `${a}.embedding_length`, type: "u32", value: 64 },
+        { key: `${a}.feed_forward_length`, type: "u32", value: 128 },
+        { key: `${a}.attention.head_count`, type: "u32", value: 4 },
+        ...extra,
+      ]);
+    expect(refusal([{ key: `${a}.expert_count`, type: "u32", value: 8 }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("mixture of experts") });
+    expect(refusal([{ key: `${a}.rope.dimension_count`, type: "u32", value: 8 }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("whole heads") });
   });
 
   it("refuses hunyuan-dense with experts, a partial rotation, sectioned RoPE or an alpha out of range (MODEL_HPARAMS)", () => {

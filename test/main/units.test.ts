@@ -275,7 +275,7 @@ describe("memory estimate", () => {
     expect(host.readQueryBytes).toBe(5 * 4 * 36864 * 256 * 2);
     expect(host.readQueryLayerBytes).toBe(4 * 36864 * 256 * 2);
   });
-  it("counts EXAONE 4.0 32B's sliding-window layers (64 layers, 3 of 4, window 4096 when unsaid), not its smaller sizes, and Command R7B's", () => {
+  it("counts EXAONE 4.0 32B's sliding-window layers (64 layers, 3 of 4, window 4096 when unsaid), not its smaller sizes, Command R7B's and OLMo 3's", () => {
     const exaone = (nLayer: number): GgufSummary => ({
       ...summary(),
       metadata: {
@@ -305,6 +305,21 @@ describe("memory estimate", () => {
       },
     };
     expect(estimateMemory(cohere)!.kvBytesInRam).toBe(perLayer * (8 * 131072 + 24 * (4096 + 256)));
+    // OLMo 3 7B: 32 layers, 8 global (every 4th), a window of 4096; OLMo 2 (no window key): every layer global
+    const olmo = (window?: number): GgufSummary => ({
+      ...summary(),
+      metadata: {
+        "general.architecture": "olmo2",
+        "olmo2.block_count": 32,
+        "olmo2.embedding_length": 4096,
+        "olmo2.attention.head_count": 32,
+        "olmo2.attention.head_count_kv": 8,
+        "olmo2.context_length": 65536,
+        ...(window ? { "olmo2.attention.sliding_window": window } : {}),
+      },
+    });
+    expect(estimateMemory(olmo(4096))!.kvBytesInRam).toBe(perLayer * (8 * 65536 + 24 * (4096 + 256)));
+    expect(estimateMemory(olmo())!.kvBytesInRam).toBe(perLayer * 32 * 65536);
   });
   it("counts retrieval's indexes and a read's queries beside the K/V", () => {
     // Llama-3-8B's shape: 32 layers, 32 query heads over 8 KV heads of 128

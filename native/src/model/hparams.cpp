@@ -43,6 +43,7 @@ constexpr ArchName kArchNames[] = {
     {"chatglm", Arch::CHATGLM, RopeStyle::NORM},     {"exaone4", Arch::EXAONE4, RopeStyle::NEOX},
     {"cohere2", Arch::COHERE2, RopeStyle::NORM},     {"internlm2", Arch::LLAMA, RopeStyle::NORM},
     {"hunyuan-dense", Arch::HUNYUAN_DENSE, RopeStyle::NEOX}, {"granitemoe", Arch::GRANITE, RopeStyle::NORM},
+    {"olmo2", Arch::OLMO2, RopeStyle::NEOX},
 };
 
 // Sliding-window layers, llama.cpp's set_swa_pattern: every layer but each period-th attends
@@ -125,6 +126,19 @@ void read_exaone4(const GgufFile& g, const std::string& a, HParams& hp) {
   if (!(hp.rope_freq_base_swa > 1)) throw Error("MODEL_HPARAMS", "rope.freq_base_swa out of range");
   hp.rope_freq_scale_swa = hp.rope_freq_scale;
   hp.nope_global = true;
+}
+
+// OLMo 2 / OLMo 3, as llama.cpp runs them (models/olmo2.cpp): whole heads rotated; a
+// sliding_window (OLMo 3's files) makes 3 layers of 4 (sliding_window_pattern) window
+// layers, which rotate at the model's base (the graph leaves rope.freq_base_swa unused),
+// unscaled and without YaRN; without one every layer attends every position.
+void read_olmo2(const GgufFile& g, const std::string& a, HParams& hp) {
+  if (hp.n_rot != hp.head_dim) throw Error("MODEL_HPARAMS", "olmo2 rotates whole heads: rope.dimension_count must be the head size");
+  read_window_layers(g, a, hp, 0, 4);
+  if (hp.n_swa == 0) return;
+  hp.rope_freq_base_swa = hp.rope_freq_base;
+  hp.rope_freq_scale_swa = 1.0f;
+  hp.swa_plain_rope = true;
 }
 
 // Command R7B's keys, as llama.cpp reads them (models/cohere2.cpp): a sliding window on 3 layers
@@ -310,8 +324,9 @@ HParams read_hparams(const GgufFile& g) {
   if (hp.arch == Arch::GRANITE) read_granite(g, a, hp);
   if (hp.arch == Arch::EXAONE4) read_exaone4(g, a, hp);
   if (hp.arch == Arch::COHERE2) read_cohere2(g, a, hp);
+  if (hp.arch == Arch::OLMO2) read_olmo2(g, a, hp);
   if ((hp.arch == Arch::MISTRAL3 || (hp.arch == Arch::GRANITE && !granitemoe) || hp.arch == Arch::CHATGLM || hp.arch == Arch::EXAONE4 ||
-       hp.arch == Arch::COHERE2 || hp.arch == Arch::HUNYUAN_DENSE || ernie) &&
+       hp.arch == Arch::COHERE2 || hp.arch == Arch::HUNYUAN_DENSE || hp.arch == Arch::OLMO2 || ernie) &&
       g.get_int(a + "expert_count").value_or(0) != 0)
     throw Error("MODEL_HPARAMS", hp.arch_name + " with a mixture of experts is not supported");
 

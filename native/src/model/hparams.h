@@ -43,8 +43,12 @@ class GgufFile;
 // HUNYUAN_DENSE (Hunyuan 0.5B-7B, 256K context): llama's layers with NEOX rotation and Q/K
 // RMS-normed per head after RoPE (not before, as qwen3's); a rope.scaling.alpha, where a
 // file has one, raises the RoPE base to base * alpha^(d / (d - 2)) (NTK-aware, as llama.cpp).
+// OLMO2 (OLMo 2, OLMo 3): exaone4's norms (post-norms only) but Q and K RMS-normed across all
+// their heads at once (qk_norm_whole(): gains q_dim and kv_dim wide); OLMo 3's files add
+// sliding-window layers (3 of 4) that rotate without the model's YaRN (swa_plain_rope).
 enum class Arch {
-  LLAMA, QWEN2, QWEN3, PHI3, GEMMA3, QWEN3MOE, SMOLLM3, MISTRAL3, GRANITE, CHATGLM, EXAONE4, COHERE2, HUNYUAN_DENSE
+  LLAMA, QWEN2, QWEN3, PHI3, GEMMA3, QWEN3MOE, SMOLLM3, MISTRAL3, GRANITE, CHATGLM, EXAONE4, COHERE2, HUNYUAN_DENSE,
+  OLMO2
 };
 // NORM rotates adjacent pairs (x[2i], x[2i+1]) (llama; GGUF conversion permutes
 // Q/K for it); NEOX rotates (x[i], x[i + n_rot/2]) (qwen2, qwen3, phi3).
@@ -88,6 +92,7 @@ struct HParams {
   int swa_period = 0;
   float rope_freq_base_swa = 10000.0f;
   float rope_freq_scale_swa = 1.0f;
+  bool swa_plain_rope = false;  // olmo2: the sliding-window layers rotate without YaRN (ext 0, mscale 1)
   float embed_scale = 1.0f;          // gemma3: sqrt(n_embd); granite: embedding_scale (ggml_scale)
   float attention_scale = 0.0f;      // gemma3: Q's scale; granite: the scores' (llama.cpp's f_attention_scale)
   float residual_scale = 0.0f;       // granite: the attention and FFN outputs' (0: none)
@@ -123,15 +128,17 @@ struct HParams {
   // qk_norm_after_rope()
   bool has_qk_norm() const {
     return arch == Arch::QWEN3 || arch == Arch::QWEN3MOE || arch == Arch::GEMMA3 || arch == Arch::EXAONE4 ||
-           arch == Arch::HUNYUAN_DENSE;
+           arch == Arch::HUNYUAN_DENSE || arch == Arch::OLMO2;
   }
   bool qk_norm_after_rope() const { return arch == Arch::HUNYUAN_DENSE; }
+  // Q and K each RMS-normed as one row (q_dim, kv_dim wide) rather than head by head
+  bool qk_norm_whole() const { return arch == Arch::OLMO2; }
   // the attention and FFN outputs RMS-normed before their residual adds (attn_post_norm, ffn_post_norm)
-  bool has_post_norms() const { return arch == Arch::GEMMA3 || arch == Arch::EXAONE4; }
+  bool has_post_norms() const { return arch == Arch::GEMMA3 || arch == Arch::EXAONE4 || arch == Arch::OLMO2; }
   // a norm before the attention (attn_norm) and before the FFN (ffn_norm); exaone4 has neither,
   // cohere2 only the one, whose output both take (parallel_block())
-  bool has_attn_norm() const { return arch != Arch::EXAONE4; }
-  bool has_ffn_norm() const { return arch != Arch::EXAONE4 && arch != Arch::COHERE2; }
+  bool has_attn_norm() const { return arch != Arch::EXAONE4 && arch != Arch::OLMO2; }
+  bool has_ffn_norm() const { return arch != Arch::EXAONE4 && arch != Arch::COHERE2 && arch != Arch::OLMO2; }
   bool parallel_block() const { return arch == Arch::COHERE2; }
   int n_gqa() const { return n_head / n_head_kv; }
   int q_dim() const { return n_head * head_dim; }

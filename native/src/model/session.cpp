@@ -519,6 +519,10 @@ void Session::fill_rope(int64_t pos0, int64_t n) {
   HParams swa = hp;  // llama.cpp's per-layer base and scale for the sliding-window layers
   swa.rope_freq_base = hp.rope_freq_base_swa;
   swa.rope_freq_scale = hp.rope_freq_scale_swa;
+  if (hp.swa_plain_rope) {  // olmo2: ext_factor 0, attn_factor 1 on its window layers
+    swa.yarn_ext_factor = 0.0f;
+    swa.rope_mscale = 1.0f;
+  }
   rope_swa_.resize(size_t(n));
   for (int64_t i = 0; i < n; ++i) rope_swa_[size_t(i)].fill(swa, factors, pos0 + i);
 }
@@ -585,10 +589,14 @@ void Session::forward_layer(int l, int64_t n, int64_t n_out) {
   add_bias(q_.data(), L.bq, n);
   add_bias(k_.data(), L.bk, n);
   add_bias(v_.data(), L.bv, n);
-  // each head's Q and K RMS-normed (qwen3 and others before RoPE, hunyuan-dense after)
+  // each head's Q and K RMS-normed (qwen3 and others before RoPE, hunyuan-dense after), or
+  // each token's whole Q and K (olmo2)
   auto qk_norm = [&](int64_t i0, int64_t rows) {
-    rms_norm(q_.data() + i0 * Q, L.q_norm.data(), q_.data() + i0 * Q, rows * hp.n_head, hd, hp.rms_eps);
-    rms_norm(k_.data() + i0 * KV, L.k_norm.data(), k_.data() + i0 * KV, rows * hp.n_head_kv, hd, hp.rms_eps);
+    const bool whole = hp.qk_norm_whole();
+    rms_norm(q_.data() + i0 * Q, L.q_norm.data(), q_.data() + i0 * Q, whole ? rows : rows * hp.n_head,
+             whole ? Q : hd, hp.rms_eps);
+    rms_norm(k_.data() + i0 * KV, L.k_norm.data(), k_.data() + i0 * KV, whole ? rows : rows * hp.n_head_kv,
+             whole ? KV : hd, hp.rms_eps);
   };
   const bool norm_after_rope = hp.qk_norm_after_rope();
   if (!L.q_norm.empty() && !norm_after_rope) qk_norm(0, n);

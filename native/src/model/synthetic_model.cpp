@@ -33,6 +33,8 @@ Shape shape_of(const std::string& name, const std::string& arch) {
   if (name == "tiny" && arch == "smollm3") return {4, 256, 4, 2, 512, 4096, 10000.0f, false, 0};
   // cohere2: four layers (3 sliding-window ones, then a global one), tied output as Command R7B
   if (name == "tiny" && arch == "cohere2") return {4, 256, 4, 2, 512, 4096, 10000.0f, true, 0};
+  // olmo2: four layers too, OLMo 3's 3 window layers and a global one
+  if (name == "tiny" && arch == "olmo2") return {4, 256, 4, 2, 512, 4096, 10000.0f, false, 0};
   if (name == "tiny") return {2, 256, 4, 2, 512, 4096, qwen ? 1e6f : 10000.0f, false, 0};
   if (name == "tiny-narrow-q") return {2, 512, 4, 2, 512, 4096, qwen ? 1e6f : 10000.0f, false, 0, 64};
   if (name == "smol") return {30, 576, 9, 3, 1536, 131072, qwen ? 1e6f : 100000.0f, true, 0};
@@ -115,6 +117,10 @@ void write_arch_keys(GgufWriter& w, const SyntheticModelSpec& spec, const std::s
     w.set_u32(a + "attention.sliding_window_pattern", 4);
     w.set_f32(a + "logit_scale", 0.25f);
   }
+  if (spec.arch == "olmo2") {  // OLMo 3's window layers, 3 of 4 (4096; 16 in tiny, which 48 tokens slide past)
+    w.set_u32(a + "attention.sliding_window", tiny ? 16 : 4096);
+    w.set_u32(a + "attention.sliding_window_pattern", 4);
+  }
   if (spec.arch == "exaone4") {
     // sliding-window layers, 3 of 4, as EXAONE 4.0 32B's: llama.cpp (and tome) apply them to
     // a 64-layer model only (--layers 64), with a window of 16 in the tiny shape
@@ -160,7 +166,7 @@ void write_arch_keys(GgufWriter& w, const SyntheticModelSpec& spec, const std::s
 // The architectures the writer knows.
 constexpr const char* kArchs[] = {"llama",    "qwen2",   "qwen3",    "phi3",    "gemma3",  "qwen3moe",
                                   "smollm3",  "mistral3", "granite", "ernie4_5", "chatglm", "exaone4",
-                                  "cohere2",  "internlm2", "hunyuan-dense", "granitemoe"};
+                                  "cohere2",  "internlm2", "hunyuan-dense", "granitemoe", "olmo2"};
 
 }  // namespace
 
@@ -189,7 +195,9 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
   const bool fused = phi3 || chatglm;  // attn_qkv and a gate-up ffn_up
   const bool exaone4 = spec.arch == "exaone4";
   const bool cohere2 = spec.arch == "cohere2";
-  const bool post_norms = gemma3 || exaone4, attn_norm = !exaone4, ffn_norm = !exaone4 && !cohere2;
+  const bool olmo2 = spec.arch == "olmo2";  // exaone4's norms; Q/K norms across all heads
+  const bool post_norms = gemma3 || exaone4 || olmo2, attn_norm = !exaone4 && !olmo2,
+             ffn_norm = !exaone4 && !cohere2 && !olmo2;
   if (spec.experts < 0 || spec.experts > 256 || spec.experts_used < 0)
     throw Error("BAD_ARGUMENT", "experts out of range (0..256)");
   if (spec.experts > 0 && spec.arch != "llama" && !qwen3moe && !granitemoe)
@@ -352,9 +360,9 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
       vector(p + "attn_k.bias", KV, 0.0f, 0.1f);
       vector(p + "attn_v.bias", KV, 0.0f, 0.1f);
     }
-    if (spec.arch == "qwen3" || qwen3moe || gemma3 || exaone4 || spec.arch == "hunyuan-dense") {
-      vector(p + "attn_q_norm.weight", head_dim, 1.0f, 0.1f);
-      vector(p + "attn_k_norm.weight", head_dim, 1.0f, 0.1f);
+    if (spec.arch == "qwen3" || qwen3moe || gemma3 || exaone4 || spec.arch == "hunyuan-dense" || olmo2) {
+      vector(p + "attn_q_norm.weight", olmo2 ? Q : head_dim, 1.0f, 0.1f);
+      vector(p + "attn_k_norm.weight", olmo2 ? KV : head_dim, 1.0f, 0.1f);
     }
     if (post_norms) vector(p + "post_attention_norm.weight", E, 1.0f, 0.1f);
     if (ffn_norm) vector(p + "ffn_norm.weight", E, 1.0f, 0.1f);

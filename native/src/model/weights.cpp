@@ -143,8 +143,9 @@ Weights load_weights(const GgufFile& g, const HParams& hp) {
     L.wo = matrix(g, p + "attn_output.weight", E, Q, bytes);
     L.bo = vec(g, p + "attn_output.bias", E, false, bytes);
     if (hp.has_qk_norm()) {  // llama.cpp reads them for these only
-      L.q_norm = vec(g, p + "attn_q_norm.weight", hp.head_dim, true, bytes);
-      L.k_norm = vec(g, p + "attn_k_norm.weight", hp.head_dim, true, bytes);
+      const bool whole = hp.qk_norm_whole();
+      L.q_norm = vec(g, p + "attn_q_norm.weight", whole ? Q : hp.head_dim, true, bytes);
+      L.k_norm = vec(g, p + "attn_k_norm.weight", whole ? KV : hp.head_dim, true, bytes);
     }
     if (hp.has_post_norms()) {
       L.attn_post_norm = vec(g, p + "post_attention_norm.weight", E, true, bytes);

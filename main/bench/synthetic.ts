@@ -19,16 +19,16 @@ export async function syntheticModel(
   type: string,
   dir = benchDir(),
   vocabName = "ggml-vocab-llama-spm.gguf",
-  variant: { yarnFactor?: number; longrope?: boolean; experts?: number; layers?: number } = {},
+  variant: { yarnFactor?: number; longrope?: boolean; experts?: number; layers?: number; sharedExpert?: boolean } = {},
 ): Promise<string> {
-  const { yarnFactor = 0, longrope = false, experts = 0, layers = 0 } = variant;
+  const { yarnFactor = 0, longrope = false, experts = 0, layers = 0, sharedExpert = false } = variant;
   const suffix =
     (yarnFactor > 0 ? `-yarn${yarnFactor}` : "") + (longrope ? "-longrope" : "") + (experts > 0 ? `-moe${experts}` : "") +
-    (layers > 0 ? `-l${layers}` : "");
+    (layers > 0 ? `-l${layers}` : "") + (sharedExpert ? "-shexp" : "");
   const out = path.join(dir, `${arch}-${shape}-${type}${suffix}-${path.basename(vocabName, ".gguf")}.gguf`);
   if (!fs.existsSync(out)) {
     const vocab = path.join(requireTestData(), "models", "vocab", vocabName);
-    await loadAddon().writeSyntheticModel({ arch, shape, type, vocab, out, seed: 1, yarnFactor, longrope, experts, layers });
+    await loadAddon().writeSyntheticModel({ arch, shape, type, vocab, out, seed: 1, yarnFactor, longrope, experts, layers, sharedExpert });
   }
   return out;
 }

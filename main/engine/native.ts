@@ -34,6 +34,10 @@ export interface ModelInfo {
   nExpert: number;
   nExpertUsed: number;
   nFfExpert: number;
+  /** An always-on expert beside the routed ones, this wide (0: none); and the leading layers
+   * whose FFN is dense (ERNIE 4.5 MoE). */
+  nFfSharedExpert: number;
+  nDenseLead: number;
   weightBytes: number;
   tiedOutput: boolean;
   tokenizer: { kind: "spm" | "bpe"; pre: string; bos: number; eos: number; addBos: boolean; addEos: boolean };
@@ -383,11 +387,13 @@ export interface SyntheticModelOptions {
   experts?: number;
   /** Experts a token uses (0: 2). */
   expertsUsed?: number;
+  /** granitemoe: an always-on shared expert (Granite MoE Shared); ernie4_5-moe always has one. */
+  sharedExpert?: boolean;
   /** > 0: this many layers instead of the shape's, in [0, 256]. */
   layers?: number;
 }
 
-export type SyntheticArch = "llama" | "qwen2" | "qwen3" | "phi3" | "gemma3" | "qwen3moe" | "smollm3" | "mistral3" | "granite" | "ernie4_5" | "chatglm" | "exaone4" | "cohere2" | "internlm2" | "hunyuan-dense" | "granitemoe" | "olmo2";
+export type SyntheticArch = "llama" | "qwen2" | "qwen3" | "phi3" | "gemma3" | "qwen3moe" | "smollm3" | "mistral3" | "granite" | "ernie4_5" | "chatglm" | "exaone4" | "cohere2" | "internlm2" | "hunyuan-dense" | "granitemoe" | "olmo2" | "ernie4_5-moe";
 
 export type GgufEntry =
   | { key: string; type: "string"; value: string }

@@ -1,6 +1,6 @@
 // Which architectures a model may have: llama (dense, or Mixtral's experts), qwen2, qwen3,
 // phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5, chatglm, exaone4, cohere2,
-// internlm2, hunyuan-dense, granitemoe and olmo2 load (each
+// internlm2, hunyuan-dense, granitemoe, olmo2 and ernie4_5-moe load (each
 // checked against llama.cpp in synthetic-vs-llamacpp.test.ts); any other is refused at
 // load with MODEL_ARCH, naming it and the ones tome runs.
 import * as fs from "node:fs";
@@ -44,7 +44,7 @@ describe("architectures", () => {
       const err = loadError([{ key: "general.architecture", type: "string", value: arch }]);
       expect(err?.code).toBe("MODEL_ARCH");
       expect(err?.message).toContain(`'${arch}'`);
-      expect(err?.message).toContain("llama, qwen2, qwen3, phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5, chatglm, exaone4, cohere2, internlm2, hunyuan-dense, granitemoe and olmo2");
+      expect(err?.message).toContain("llama, qwen2, qwen3, phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5, chatglm, exaone4, cohere2, internlm2, hunyuan-dense, granitemoe, olmo2 and ernie4_5-moe");
     }
   });
 
@@ -190,7 +190,7 @@ describe("architectures", () => {
     expect(refusal([{ key: `${a}.rope.scaling.alpha`, type: "f32", value: 1e7 }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("alpha out of range") });
   });
 
-  it("refuses mistral3, granite, ernie4_5 and exaone4 with a mixture of experts, granite without its logit scale, or without RoPE, as many prediction layers as layers, and cohere2 without its window or logit scale (MODEL_HPARAMS)", () => {
+  it("refuses mistral3, granite, ernie4_5 and exaone4 with a mixture of experts, granite without its logit scale, or without RoPE, as many prediction layers as layers, cohere2 without its window or logit scale, and ernie4_5-moe without its interleave step, with more dense layers than layers or with sectioned RoPE (MODEL_HPARAMS)", () => {
     const refusal = (arch: string, extra: Entry[]) =>
       loadError([
         { key: "general.architecture", type: "string", value: arch },
@@ -205,10 +205,12 @@ describe("architectures", () => {
     const logit = { key: "granite.logit_scale", type: "f32" as const, value: 8 };
     expect(refusal("cohere2", [{ key: "cohere2.attention.sliding_window", type: "u32", value: 4096 }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("logit_scale") });
     expect(refusal("granite", [logit, { ...experts, key: "granite.expert_count" }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("mixture of experts") });
-    // Granite MoE Shared (an always-on expert beside the routed ones) is not run
-    const moeLogit = { ...logit, key: "granitemoe.logit_scale" };
-    const routed = [{ ...experts, key: "granitemoe.expert_count" }, { key: "granitemoe.expert_used_count", type: "u32" as const, value: 2 }];
-    expect(refusal("granitemoe", [moeLogit, ...routed, { key: "granitemoe.expert_shared_feed_forward_length", type: "u32", value: 64 }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("shared expert") });
+    // ERNIE 4.5 MoE: its interleave step is required; its VL models' sectioned RoPE is not run
+    const ernieExperts = [{ ...experts, key: "ernie4_5-moe.expert_count" }, { key: "ernie4_5-moe.expert_used_count", type: "u32" as const, value: 2 }];
+    expect(refusal("ernie4_5-moe", ernieExperts)).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("interleave_moe_layer_step") });
+    const step = { key: "ernie4_5-moe.interleave_moe_layer_step", type: "u32" as const, value: 1 };
+    expect(refusal("ernie4_5-moe", [...ernieExperts, step, { key: "ernie4_5-moe.leading_dense_block_count", type: "u32", value: 2 }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("leading_dense_block_count") });
+    expect(refusal("ernie4_5-moe", [...ernieExperts, step, { key: "ernie4_5-moe.rope.dimension_sections", type: "i32[]", value: [2, 2, 2, 2] }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("sectioned RoPE") });
     expect(refusal("ernie4_5", [{ ...experts, key: "ernie4_5.expert_count" }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("mixture of experts") });
     expect(refusal("exaone4", [{ ...experts, key: "exaone4.expert_count" }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("mixture of experts") });
     expect(refusal("llama", [{ key: "llama.nextn_predict_layers", type: "u32", value: 1 }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("nextn_predict_layers") });
@@ -218,7 +220,7 @@ describe("architectures", () => {
     expect(refusal("granite", [{ ...logit, value: -1 }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("out of range") });
   });
 
-  it.skipIf(!hasData)("loads qwen3moe, a Mixtral-style llama and granitemoe with their experts stacked in 3-D tensors", async () => {
+  it.skipIf(!hasData)("loads qwen3moe, a Mixtral-style llama, granitemoe (with and without a shared expert) and ernie4_5-moe with their experts stacked in 3-D tensors", async () => {
     const addon = loadAddon();
     const qwen = await syntheticModel("qwen3moe", "tiny", "q8_0", dir);
     const shapes = Object.fromEntries(addon.inspectGguf(qwen).tensors.map((t) => [t.name, t.shape]));
@@ -234,8 +236,18 @@ describe("architectures", () => {
     await decodesInFullAndRetrieval(mixtral);
     // Granite 3.x MoE: granite's multipliers, experts feed_forward_length wide as Mixtral's
     const granite = new addon.Model(await syntheticModel("granitemoe", "tiny", "q8_0", dir));
-    expect(granite.info()).toMatchObject({ arch: "granitemoe", nExpert: 8, nExpertUsed: 2, nFfExpert: 512, nFf: 512 });
+    expect(granite.info()).toMatchObject({ arch: "granitemoe", nExpert: 8, nExpertUsed: 2, nFfExpert: 512, nFf: 512, nFfSharedExpert: 0 });
     await decodesInFullAndRetrieval(granite);
+    const graniteShared = new addon.Model(await syntheticModel("granitemoe", "tiny", "q8_0", dir, undefined, { sharedExpert: true }));
+    expect(graniteShared.info()).toMatchObject({ nExpert: 8, nFfSharedExpert: 256 });
+    // ERNIE 4.5 MoE: a dense first layer, then experts (half the FFN's width) with a selection bias and a shared expert
+    const ernieFile = await syntheticModel("ernie4_5-moe", "tiny", "q8_0", dir);
+    const ernieTensors = addon.inspectGguf(ernieFile).tensors.map((t) => t.name);
+    expect(ernieTensors).toEqual(expect.arrayContaining(["blk.0.ffn_gate.weight", "blk.1.ffn_gate_exps.weight", "blk.1.exp_probs_b.bias", "blk.1.ffn_up_shexp.weight"]));
+    expect(ernieTensors).not.toContain("blk.0.ffn_gate_exps.weight");
+    const ernie = new addon.Model(ernieFile);
+    expect(ernie.info()).toMatchObject({ arch: "ernie4_5-moe", nExpert: 8, nExpertUsed: 2, nFfExpert: 256, nFfSharedExpert: 256, nDenseLead: 1 });
+    await decodesInFullAndRetrieval(ernie);
   });
 
   it("refuses expert counts it cannot use with MODEL_HPARAMS (missing, more used than there are, past 1024 experts or 64 used)", () => {

@@ -47,6 +47,9 @@ Napi::Value ModelWrap::info(const Napi::CallbackInfo& info) {
   o.Set("nExpert", hp.n_expert);
   o.Set("nExpertUsed", hp.n_expert_used);
   o.Set("nFfExpert", hp.n_ff_exp);
+  // an always-on shared expert's width (0: none); the leading layers with a dense FFN
+  o.Set("nFfSharedExpert", hp.n_ff_shexp);
+  o.Set("nDenseLead", hp.n_layer_dense_lead);
   o.Set("weightBytes", double(model_->weights().weight_bytes));
   o.Set("tiedOutput", model_->weights().tied_output);
   Napi::Object t = Napi::Object::New(env);

@@ -64,10 +64,11 @@ Napi::Value write_synthetic_model(const Napi::CallbackInfo& info) {
     const double yarn = opt_number(o, "yarnFactor", 0);
     if (!(yarn == 0 || (yarn >= 1 && yarn <= 64))) throw type_error(env, "option 'yarnFactor' must be 0 or in [1, 64]");
     spec.yarn_factor = float(yarn);
-    if (o.Has("longrope")) {
-      Napi::Value lr = o.Get("longrope");
-      if (!lr.IsBoolean() && !lr.IsUndefined()) throw type_error(env, "option 'longrope' must be a boolean");
-      spec.longrope = lr.IsBoolean() && lr.As<Napi::Boolean>().Value();
+    for (auto [key, dst] : {std::pair<const char*, bool*>{"longrope", &spec.longrope}, {"sharedExpert", &spec.shared_expert}}) {
+      if (!o.Has(key)) continue;
+      Napi::Value v = o.Get(key);
+      if (!v.IsBoolean() && !v.IsUndefined()) throw type_error(env, std::string("option '") + key + "' must be a boolean");
+      *dst = v.IsBoolean() && v.As<Napi::Boolean>().Value();
     }
     for (auto [key, dst] : {std::pair<const char*, int*>{"experts", &spec.experts},
                             {"expertsUsed", &spec.experts_used},

@@ -43,7 +43,7 @@ constexpr ArchName kArchNames[] = {
     {"chatglm", Arch::CHATGLM, RopeStyle::NORM},     {"exaone4", Arch::EXAONE4, RopeStyle::NEOX},
     {"cohere2", Arch::COHERE2, RopeStyle::NORM},     {"internlm2", Arch::LLAMA, RopeStyle::NORM},
     {"hunyuan-dense", Arch::HUNYUAN_DENSE, RopeStyle::NEOX}, {"granitemoe", Arch::GRANITE, RopeStyle::NORM},
-    {"olmo2", Arch::OLMO2, RopeStyle::NEOX},
+    {"olmo2", Arch::OLMO2, RopeStyle::NEOX},                 {"ernie4_5-moe", Arch::LLAMA, RopeStyle::NORM},
 };
 
 // Sliding-window layers, llama.cpp's set_swa_pattern: every layer but each period-th attends
@@ -156,14 +156,19 @@ void read_cohere2(const GgufFile& g, const std::string& a, HParams& hp) {
   hp.logit_factor = float(*scale);
 }
 
+// The vision-language models' sectioned RoPE (M-RoPE: rope.dimension_sections not all 0).
+void refuse_rope_sections(const GgufFile& g, const std::string& a) {
+  if (const GgufValue* s = g.get_array(a + "rope.dimension_sections"))
+    for (int64_t n : s->ints)
+      if (n != 0) throw Error("MODEL_HPARAMS", "sectioned RoPE (rope.dimension_sections) is not supported");
+}
+
 // Hunyuan dense: every head rotated whole (llama.cpp asserts it); rope.scaling.alpha > 0
 // raises the base as llama.cpp does on load (converted files carry the raised base and no
 // alpha); the VL models' sectioned RoPE (rope.dimension_sections) is not run.
 void read_hunyuan_dense(const GgufFile& g, const std::string& a, HParams& hp) {
   if (hp.n_rot != hp.head_dim) throw Error("MODEL_HPARAMS", "hunyuan-dense rotates whole heads: rope.dimension_count must be the head size");
-  if (const GgufValue* s = g.get_array(a + "rope.dimension_sections"))
-    for (int64_t n : s->ints)
-      if (n != 0) throw Error("MODEL_HPARAMS", "sectioned RoPE (rope.dimension_sections) is not supported");
+  refuse_rope_sections(g, a);
   const double alpha = g.get_float(a + "rope.scaling.alpha").value_or(0.0);
   if (!(alpha >= 0 && alpha < 1e6)) throw Error("MODEL_HPARAMS", "rope.scaling.alpha out of range");
   if (alpha > 0) {
@@ -237,6 +242,27 @@ void read_experts(const GgufFile& g, const std::string& a, HParams& hp, bool ff_
                                  std::min(hp.n_expert, 64));
   const int64_t ff = ff_wide ? hp.n_ff : g.get_int(a + "expert_feed_forward_length").value_or(hp.n_ff / hp.n_expert_used);
   hp.n_ff_exp = checked_dim(ff, a + "expert_feed_forward_length", 1 << 20);
+}
+
+// The always-on expert's width (Granite MoE Shared, ERNIE 4.5 MoE): 0 when unsaid.
+void read_shared_expert(const GgufFile& g, const std::string& a, HParams& hp) {
+  const std::string key = a + "expert_shared_feed_forward_length";
+  if (g.find(key) && !g.get_int(key)) throw Error("MODEL_HPARAMS", "expert_shared_feed_forward_length as a per-layer array is not supported");
+  const int64_t n = g.get_int(key).value_or(0);
+  hp.n_ff_shexp = n == 0 ? 0 : checked_dim(n, key, 1 << 20);
+}
+
+// ERNIE 4.5 MoE, as llama.cpp reads it (models/ernie4-5.cpp): qwen3moe's expert keys,
+// interleave_moe_layer_step (required), leading_dense_block_count, a shared expert; the
+// PaddleOCR-VL models' sectioned RoPE is not run.
+void read_ernie_moe(const GgufFile& g, const std::string& a, HParams& hp) {
+  read_experts(g, a, hp, false);
+  read_shared_expert(g, a, hp);
+  hp.moe_layer_step = checked_dim(require_int(g, a + "interleave_moe_layer_step"), a + "interleave_moe_layer_step", hp.n_layer);
+  const int64_t lead = g.get_int(a + "leading_dense_block_count").value_or(0);
+  if (lead < 0 || lead > hp.n_layer) throw Error("MODEL_HPARAMS", "leading_dense_block_count out of range");
+  hp.n_layer_dense_lead = int(lead);
+  refuse_rope_sections(g, a);
 }
 
 }  // namespace
@@ -316,11 +342,11 @@ HParams read_hparams(const GgufFile& g) {
   if (hp.arch == Arch::GEMMA3) read_gemma3(g, a, hp, scaling ? *scaling : std::string());
   const bool ernie = hp.arch_name == "ernie4_5" || hp.arch_name == "internlm2";  // llama's graph, no experts
   const bool granitemoe = hp.arch_name == "granitemoe";  // granite's graph with experts
-  if ((hp.arch == Arch::LLAMA && !ernie) || granitemoe) read_experts(g, a, hp, true);
+  const bool ernie_moe = hp.arch_name == "ernie4_5-moe";
+  if ((hp.arch == Arch::LLAMA && !ernie && !ernie_moe) || granitemoe) read_experts(g, a, hp, true);
   if (hp.arch == Arch::QWEN3MOE) read_experts(g, a, hp, false);
-  // Granite MoE Shared's always-on expert beside the routed ones
-  if (granitemoe && g.get_int(a + "expert_shared_feed_forward_length").value_or(0) != 0)
-    throw Error("MODEL_HPARAMS", "granitemoe with a shared expert is not supported");
+  if (ernie_moe) read_ernie_moe(g, a, hp);
+  if (granitemoe) read_shared_expert(g, a, hp);
   if (hp.arch == Arch::GRANITE) read_granite(g, a, hp);
   if (hp.arch == Arch::EXAONE4) read_exaone4(g, a, hp);
   if (hp.arch == Arch::COHERE2) read_cohere2(g, a, hp);

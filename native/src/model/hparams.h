@@ -28,7 +28,11 @@ class GgufFile;
 // GRANITE (IBM Granite 3): llama's layers with multipliers: embeddings (embed_scale),
 // attention scores (attention_scale), the attention and FFN outputs before their residual
 // adds (residual_scale), logits (logit_factor, 1 / logit_scale); as "granitemoe" (Granite 3.x
-// MoE), the same with a mixture of experts (Mixtral's softmax gating) in every FFN.
+// MoE), the same with a mixture of experts (Mixtral's softmax gating) in every FFN, and a
+// shared expert where the file has one (Granite MoE Shared).
+// "ernie4_5-moe" (ERNIE 4.5 21B-A3B, 300B-A47B): llama's layers (Arch::LLAMA) with experts
+// past the leading dense layers, a per-expert selection bias (exp_probs_b, added to the
+// probabilities only to choose), and shared experts.
 // CHATGLM (GLM-4-9B-Chat, -Chat-1M, GLM-Edge): Q, K and V in one matrix with one bias
 // (attn_qkv), the FFN's gate and up in one (ffn_up, gate first) as phi3's, NORM rotation
 // of the first rope.dimension_count dims (half the head).
@@ -69,6 +73,13 @@ struct HParams {
   int n_expert = 0;
   int n_expert_used = 0;
   int n_ff_exp = 0;
+  // ERNIE 4.5 MoE, Granite MoE Shared: an always-on SwiGLU expert n_ff_shexp wide whose
+  // output is added to the routed experts' (0: none)
+  int n_ff_shexp = 0;
+  // ERNIE 4.5 MoE: the first n_layer_dense_lead layers and those whose (l + 1) is not a
+  // multiple of moe_layer_step have a dense FFN (is_moe_layer())
+  int n_layer_dense_lead = 0;
+  int moe_layer_step = 1;
   int n_vocab = 0;
   int n_ctx_train = 0;
   // rope.scaling.original_context_length (default n_ctx_train): a session longer than it
@@ -122,6 +133,9 @@ struct HParams {
   bool is_swa(int layer) const { return n_swa > 0 && (swa_period == 0 || layer % swa_period < swa_period - 1); }
   bool has_swa() const { return n_swa > 0; }
   bool has_moe() const { return n_expert > 0; }
+  bool is_moe_layer(int layer) const {
+    return n_expert > 0 && layer >= n_layer_dense_lead && (layer + 1) % moe_layer_step == 0;
+  }
   // Q, K and V from one attn_qkv matrix (and bias), gate and up from one ffn_up (gate rows first)
   bool fused_qkv_ffn() const { return arch == Arch::PHI3 || arch == Arch::CHATGLM; }
   // Q and K RMS-normed per head (attn_q_norm, attn_k_norm), before RoPE but for

@@ -75,7 +75,13 @@ void MoeFfn::forward(const LayerWeights& L, const HParams& hp, const float* h, i
     float* p = probs_.data() + t * X;
     router_softmax(p, X);
     int32_t* c = chosen_.data() + t * K;
-    top_experts(p, X, K, c, order_);
+    if (L.exp_probs_b.empty()) {
+      top_experts(p, X, K, c, order_);
+    } else {  // chosen by the biased probabilities (ggml_add), weighted by the plain ones
+      biased_.resize(size_t(X));
+      for (int x = 0; x < X; ++x) biased_[size_t(x)] = p[x] + L.exp_probs_b[size_t(x)];
+      top_experts(biased_.data(), X, K, c, order_);
+    }
     double sum = 0.0;
     for (int j = 0; j < K; ++j) sum += double(p[c[j]]);
     const float s = std::max(float(sum), kMinWeightSum);
@@ -131,6 +137,23 @@ void MoeFfn::forward(const LayerWeights& L, const HParams& hp, const float* h, i
     const float* first = weighted_.data() + t * K * E;
     std::copy(first, first + E, o);
     for (int j = 1; j < K; ++j) add_inplace(o, first + size_t(j) * E, E);
+  }
+
+  // 5. the shared expert (build_ffn: mul_mat's order, SwiGLU), added to the routed sum
+  if (hp.n_ff_shexp > 0) {
+    const int FS = hp.n_ff_shexp;
+    gate_.resize(N * size_t(FS));
+    up_.resize(N * size_t(FS));
+    down_.resize(N * size_t(E));
+    t0 = std::chrono::steady_clock::now();
+    const MatmulTarget targets[2] = {{&L.gate_shexp, gate_.data()}, {&L.up_shexp, up_.data()}};
+    matmul_multi(targets, 2, h, n, pool, scratch);
+    matmul_ms += ms_since(t0);
+    for (int64_t r = 0; r < n; ++r) swiglu(gate_.data() + r * FS, up_.data() + r * FS, FS);
+    t0 = std::chrono::steady_clock::now();
+    matmul(L.down_shexp, gate_.data(), n, down_.data(), pool, scratch);
+    matmul_ms += ms_since(t0);
+    add_inplace(out, down_.data(), n * E);
   }
 }
 

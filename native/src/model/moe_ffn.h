@@ -1,9 +1,11 @@
-// A mixture-of-experts FFN (Mixtral's llama, Qwen3-MoE) as llama.cpp's build_moe_ffn
-// computes it with softmax gating: the router's logits (n_expert a token) become
-// probabilities, the n_expert_used best experts are chosen, their probabilities
+// A mixture-of-experts FFN (Mixtral's llama, Qwen3-MoE, Granite MoE, ERNIE 4.5 MoE) as
+// llama.cpp's build_moe_ffn computes it with softmax gating: the router's logits (n_expert a
+// token) become probabilities, the n_expert_used best experts are chosen (by the
+// probabilities plus exp_probs_b where the layer has one), their probabilities
 // normalized to sum 1 (the sum clamped below at 2^-14), each chosen expert runs a
 // SwiGLU FFN n_ff_exp wide on the token, and the outputs, each times its weight, are
-// added in order of rank. Every step is ggml's CPU op in its own float order (soft_max,
+// added in order of rank; a shared expert's SwiGLU FFN (n_ff_shexp) is added to that sum.
+// Every step is ggml's CPU op in its own float order (soft_max,
 // argsort, sum_rows, clamp, div, mul_mat_id, swiglu, mul, add), so the result is
 // llama.cpp's wherever the matrix products are (cpu/matmul.h; the experts' in
 // mul_mat_id's order, the router's in mul_mat's).
@@ -27,6 +29,7 @@ class MoeFfn {
 
  private:
   std::vector<float> probs_;     // (n, n_expert): the router's logits, then probabilities
+  std::vector<float> biased_;    // (n_expert): one token's probabilities plus exp_probs_b
   std::vector<int32_t> order_;   // (n_expert): top_experts' index buffer
   std::vector<int32_t> chosen_;  // (n, n_used): experts, best first
   std::vector<float> weights_;   // (n, n_used): their normalized probabilities

@@ -556,7 +556,7 @@ void Session::forward_layer(int l, int64_t n, int64_t n_out) {
   const size_t N = size_t(n);
   h_.resize(N * E); q_.resize(N * Q); k_.resize(N * KV); v_.resize(N * KV);
   att_.resize(N * Q); tmp_.resize(N * E);
-  if (!hp.has_moe()) {
+  if (!hp.is_moe_layer(l)) {
     gate_.resize(N * F);
     up_.resize(N * F);
   }
@@ -685,7 +685,7 @@ void Session::forward_layer(int l, int64_t n, int64_t n_out) {
     pre_norm(L.ffn_norm, m);
   }
   times_.other_ms += ms_since(t_other);
-  if (hp.has_moe()) {
+  if (hp.is_moe_layer(l)) {
     t_other = Clock::now();
     double matmul_ms = 0;
     moe_.forward(L, hp, h_.data(), m, tmp_.data(), pool_, mm_scratch_, matmul_ms);

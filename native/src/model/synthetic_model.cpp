@@ -166,7 +166,7 @@ void write_arch_keys(GgufWriter& w, const SyntheticModelSpec& spec, const std::s
 // The architectures the writer knows.
 constexpr const char* kArchs[] = {"llama",    "qwen2",   "qwen3",    "phi3",    "gemma3",  "qwen3moe",
                                   "smollm3",  "mistral3", "granite", "ernie4_5", "chatglm", "exaone4",
-                                  "cohere2",  "internlm2", "hunyuan-dense", "granitemoe", "olmo2"};
+                                  "cohere2",  "internlm2", "hunyuan-dense", "granitemoe", "olmo2", "ernie4_5-moe"};
 
 }  // namespace
 
@@ -191,6 +191,10 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
   }
   const bool phi3 = spec.arch == "phi3", gemma3 = spec.arch == "gemma3", qwen3moe = spec.arch == "qwen3moe";
   const bool granitemoe = spec.arch == "granitemoe";  // experts feed_forward_length wide, as Mixtral's
+  // ERNIE 4.5 MoE: a dense first layer, then experts half as wide as the FFN with a selection
+  // bias and a shared expert
+  const bool ernie_moe = spec.arch == "ernie4_5-moe";
+  if (spec.shared_expert && !granitemoe) throw Error("BAD_ARGUMENT", "a shared expert is written for granitemoe only (ernie4_5-moe always has one)");
   const bool mistral3 = spec.arch == "mistral3", chatglm = spec.arch == "chatglm";
   const bool fused = phi3 || chatglm;  // attn_qkv and a gate-up ffn_up
   const bool exaone4 = spec.arch == "exaone4";
@@ -200,12 +204,12 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
              ffn_norm = !exaone4 && !cohere2 && !olmo2;
   if (spec.experts < 0 || spec.experts > 256 || spec.experts_used < 0)
     throw Error("BAD_ARGUMENT", "experts out of range (0..256)");
-  if (spec.experts > 0 && spec.arch != "llama" && !qwen3moe && !granitemoe)
-    throw Error("BAD_ARGUMENT", "experts are written for llama, qwen3moe and granitemoe only");
+  if (spec.experts > 0 && spec.arch != "llama" && !qwen3moe && !granitemoe && !ernie_moe)
+    throw Error("BAD_ARGUMENT", "experts are written for llama, qwen3moe, granitemoe and ernie4_5-moe only");
   // a3b: 16 of Qwen3-30B-A3B's 128 experts, 8 a token as there: a token's work is the
   // model's, its file an eighth of the experts' bytes
   const bool a3b = spec.shape == "a3b";
-  const int n_expert = spec.experts > 0 ? spec.experts : qwen3moe ? (a3b ? 16 : 8) : granitemoe ? 8 : 0;
+  const int n_expert = spec.experts > 0 ? spec.experts : qwen3moe ? (a3b ? 16 : 8) : granitemoe || ernie_moe ? 8 : 0;
   const int n_expert_used = spec.experts_used > 0 ? spec.experts_used : a3b ? 8 : 2;
   if (n_expert > 0 && n_expert_used > n_expert)
     throw Error("BAD_ARGUMENT", "experts_used is more than the experts");
@@ -268,7 +272,12 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
   if (n_expert > 0) {
     w.set_u32(a + "expert_count", uint32_t(n_expert));
     w.set_u32(a + "expert_used_count", uint32_t(n_expert_used));
-    if (qwen3moe) w.set_u32(a + "expert_feed_forward_length", uint32_t(s.n_ff / 2));
+    if (qwen3moe || ernie_moe) w.set_u32(a + "expert_feed_forward_length", uint32_t(s.n_ff / 2));
+    if (ernie_moe || spec.shared_expert) w.set_u32(a + "expert_shared_feed_forward_length", uint32_t(s.n_ff / 2));
+    if (ernie_moe) {  // ERNIE 4.5 21B-A3B's layout: the first layer dense, every later one experts
+      w.set_u32(a + "interleave_moe_layer_step", 1);
+      w.set_u32(a + "leading_dense_block_count", 1);
+    }
   }
   w.set_u32(a + "vocab_size", uint32_t(n_vocab));
   for (const GgufKV& kv : vocab->metadata())
@@ -366,12 +375,19 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
     }
     if (post_norms) vector(p + "post_attention_norm.weight", E, 1.0f, 0.1f);
     if (ffn_norm) vector(p + "ffn_norm.weight", E, 1.0f, 0.1f);
-    if (n_expert > 0) {
-      const int64_t FX = qwen3moe ? F / 2 : F;
+    if (n_expert > 0 && !(ernie_moe && l == 0)) {
+      const int64_t FX = qwen3moe || ernie_moe ? F / 2 : F;
       matrix(p + "ffn_gate_inp.weight", n_expert, E, 2.0f * lin, 0, true);
+      // a selection bias of the size of the differences between 8 experts' probabilities
+      if (ernie_moe) vector(p + "exp_probs_b.bias", n_expert, 0.0f, 0.05f);
       matrix(p + "ffn_gate_exps.weight", FX, E, lin, n_expert);
       matrix(p + "ffn_up_exps.weight", FX, E, lin, n_expert);
       matrix(p + "ffn_down_exps.weight", E, FX, 1.0f / std::sqrt(float(FX)), n_expert);
+      if (ernie_moe || spec.shared_expert) {
+        matrix(p + "ffn_gate_shexp.weight", F / 2, E, lin);
+        matrix(p + "ffn_up_shexp.weight", F / 2, E, lin);
+        matrix(p + "ffn_down_shexp.weight", E, F / 2, 1.0f / std::sqrt(float(F / 2)));
+      }
       continue;
     }
     if (fused) {

@@ -46,7 +46,7 @@ namespace tome {
 class ThreadPool;
 
 struct SyntheticModelSpec {
-  std::string arch = "llama";   // llama | qwen2 | qwen3 | phi3 | gemma3 | qwen3moe | smollm3 | mistral3 | granite | ernie4_5 | chatglm | exaone4 | cohere2 | internlm2
+  std::string arch = "llama";   // one of synthetic_model.cpp's kArchs (make-model --help lists them)
   std::string shape = "tiny";   // tiny | smol | 1b | 8b
   GgmlType type = GgmlType::F16;
   std::string vocab_path;       // GGUF with tokenizer.* metadata
@@ -63,6 +63,8 @@ struct SyntheticModelSpec {
   // experts_used of them a token (0: 2, 8 in the a3b shape)
   int experts = 0;
   int experts_used = 0;
+  // granitemoe: an always-on shared expert (Granite MoE Shared); ernie4_5-moe always has one
+  bool shared_expert = false;
   // > 0: this many layers instead of the shape's (a shape's numerics at any depth)
   int layers = 0;
 };

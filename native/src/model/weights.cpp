@@ -152,12 +152,18 @@ Weights load_weights(const GgufFile& g, const HParams& hp) {
       L.ffn_post_norm = vec(g, p + "post_ffw_norm.weight", E, true, bytes);
     }
     if (hp.has_ffn_norm()) L.ffn_norm = vec(g, p + "ffn_norm.weight", E, true, bytes);
-    if (hp.has_moe()) {
-      const int64_t X = hp.n_expert, FX = hp.n_ff_exp;
+    if (hp.is_moe_layer(l)) {
+      const int64_t X = hp.n_expert, FX = hp.n_ff_exp, FS = hp.n_ff_shexp;
       L.router = matrix(g, p + "ffn_gate_inp.weight", X, E, bytes);
+      L.exp_probs_b = vec(g, p + "exp_probs_b.bias", X, false, bytes);
       L.gate_exps = expert_stack(g, p + "ffn_gate_exps.weight", X, FX, E, bytes);
       L.up_exps = expert_stack(g, p + "ffn_up_exps.weight", X, FX, E, bytes);
       L.down_exps = expert_stack(g, p + "ffn_down_exps.weight", X, E, FX, bytes);
+      if (FS > 0) {
+        L.gate_shexp = matrix(g, p + "ffn_gate_shexp.weight", FS, E, bytes);
+        L.up_shexp = matrix(g, p + "ffn_up_shexp.weight", FS, E, bytes);
+        L.down_shexp = matrix(g, p + "ffn_down_shexp.weight", E, FS, bytes);
+      }
       continue;
     }
     if (hp.fused_qkv_ffn()) {  // gate rows first (ggml_swiglu's first half)

@@ -27,6 +27,8 @@ struct LayerWeights {
   // matrices stacked, expert e's rows [e * rows, (e + 1) * rows) (expert_rows()):
   // gate, up (n_expert * n_ff_exp, n_embd), down (n_expert * n_embd, n_ff_exp)
   WeightMatrix router, gate_exps, up_exps, down_exps;
+  std::vector<float> exp_probs_b;          // (n_expert) ernie4_5-moe: added to the probabilities to choose, or empty
+  WeightMatrix gate_shexp, up_shexp, down_shexp;  // (n_ff_shexp, n_embd) x2, (n_embd, n_ff_shexp) where hp.n_ff_shexp
 };
 
 // Expert e's matrix of a stack of n_expert (the same bytes: rows are whole blocks).

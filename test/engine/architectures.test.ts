@@ -1,6 +1,6 @@
 // Which architectures a model may have: llama (dense, or Mixtral's experts), qwen2, qwen3,
 // phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5, chatglm, exaone4, cohere2,
-// internlm2, hunyuan-dense, granitemoe, olmo2 and ernie4_5-moe load (each
+// internlm2, hunyuan-dense, granitemoe, olmo2, ernie4_5-moe and arcee load (each
 // checked against llama.cpp in synthetic-vs-llamacpp.test.ts); any other is refused at
 // load with MODEL_ARCH, naming it and the ones tome runs.
 import * as fs from "node:fs";
@@ -44,7 +44,7 @@ describe("architectures", () => {
       const err = loadError([{ key: "general.architecture", type: "string", value: arch }]);
       expect(err?.code).toBe("MODEL_ARCH");
       expect(err?.message).toContain(`'${arch}'`);
-      expect(err?.message).toContain("llama, qwen2, qwen3, phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5, chatglm, exaone4, cohere2, internlm2, hunyuan-dense, granitemoe, olmo2 and ernie4_5-moe");
+      expect(err?.message).toContain("llama, qwen2, qwen3, phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5, chatglm, exaone4, cohere2, internlm2, hunyuan-dense, granitemoe, olmo2, ernie4_5-moe and arcee");
     }
   });
 
@@ -170,6 +170,15 @@ describe("architectures", () => {
       ]);
     expect(refusal([{ key: `${a}.expert_count`, type: "u32", value: 8 }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("mixture of experts") });
     expect(refusal([{ key: `${a}.rope.dimension_count`, type: "u32", value: 8 }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("whole heads") });
+  });
+
+  it.skipIf(!hasData)("loads arcee (an ungated ReLU-squared FFN: no ffn_gate)", async () => {
+    const addon = loadAddon();
+    const file = await syntheticModel("arcee", "tiny", "q8_0", dir);
+    expect(addon.inspectGguf(file).tensors.map((t) => t.name)).not.toContain("blk.0.ffn_gate.weight");
+    const model = new addon.Model(file);
+    expect(model.info()).toMatchObject({ arch: "arcee", nExpert: 0 });
+    await decodesInFullAndRetrieval(model);
   });
 
   it("refuses hunyuan-dense with experts, a partial rotation, sectioned RoPE or an alpha out of range (MODEL_HPARAMS)", () => {

@@ -50,9 +50,11 @@ class GgufFile;
 // OLMO2 (OLMo 2, OLMo 3): exaone4's norms (post-norms only) but Q and K RMS-normed across all
 // their heads at once (qk_norm_whole(): gains q_dim and kv_dim wide); OLMo 3's files add
 // sliding-window layers (3 of 4) that rotate without the model's YaRN (swa_plain_rope).
+// ARCEE (Arcee AFM-4.5B, 64K context): llama's layers with an ungated FFN,
+// down(relu(up(x))^2) (no ffn_gate).
 enum class Arch {
   LLAMA, QWEN2, QWEN3, PHI3, GEMMA3, QWEN3MOE, SMOLLM3, MISTRAL3, GRANITE, CHATGLM, EXAONE4, COHERE2, HUNYUAN_DENSE,
-  OLMO2
+  OLMO2, ARCEE
 };
 // NORM rotates adjacent pairs (x[2i], x[2i+1]) (llama; GGUF conversion permutes
 // Q/K for it); NEOX rotates (x[i], x[i + n_rot/2]) (qwen2, qwen3, phi3).
@@ -154,6 +156,8 @@ struct HParams {
   bool has_attn_norm() const { return arch != Arch::EXAONE4 && arch != Arch::OLMO2; }
   bool has_ffn_norm() const { return arch != Arch::EXAONE4 && arch != Arch::COHERE2 && arch != Arch::OLMO2; }
   bool parallel_block() const { return arch == Arch::COHERE2; }
+  // the FFN ungated: down(relu(up(x))^2), no ffn_gate (arcee)
+  bool ffn_relu_sqr() const { return arch == Arch::ARCEE; }
   int n_gqa() const { return n_head / n_head_kv; }
   int q_dim() const { return n_head * head_dim; }
   int kv_dim() const { return n_head_kv * head_dim; }

@@ -691,6 +691,12 @@ void Session::forward_layer(int l, int64_t n, int64_t n_out) {
     moe_.forward(L, hp, h_.data(), m, tmp_.data(), pool_, mm_scratch_, matmul_ms);
     times_.matmul_ms += matmul_ms;
     times_.other_ms += ms_since(t_other) - matmul_ms;
+  } else if (hp.ffn_relu_sqr()) {  // arcee: ggml_relu, ggml_sqr (exact, any order)
+    mm(L.w_up, h_.data(), m, up_.data());
+    t_other = Clock::now();
+    for (float *p = up_.data(), *end = p + m * F; p < end; ++p) *p = *p > 0.0f ? *p * *p : 0.0f;
+    times_.other_ms += ms_since(t_other);
+    mm(L.w_down, up_.data(), m, tmp_.data());
   } else {
     mm_multi({{&L.w_gate, gate_.data()}, {&L.w_up, up_.data()}}, h_.data(), m);
     t_other = Clock::now();

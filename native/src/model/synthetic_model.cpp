@@ -166,7 +166,8 @@ void write_arch_keys(GgufWriter& w, const SyntheticModelSpec& spec, const std::s
 // The architectures the writer knows.
 constexpr const char* kArchs[] = {"llama",    "qwen2",   "qwen3",    "phi3",    "gemma3",  "qwen3moe",
                                   "smollm3",  "mistral3", "granite", "ernie4_5", "chatglm", "exaone4",
-                                  "cohere2",  "internlm2", "hunyuan-dense", "granitemoe", "olmo2", "ernie4_5-moe"};
+                                  "cohere2",  "internlm2", "hunyuan-dense", "granitemoe", "olmo2", "ernie4_5-moe",
+                                  "arcee"};
 
 }  // namespace
 
@@ -393,7 +394,7 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
     if (fused) {
       matrix(p + "ffn_up.weight", 2 * F, E, lin);  // gate rows, then up rows
     } else {
-      matrix(p + "ffn_gate.weight", F, E, lin);
+      if (spec.arch != "arcee") matrix(p + "ffn_gate.weight", F, E, lin);  // arcee's FFN is ungated
       matrix(p + "ffn_up.weight", F, E, lin);
     }
     matrix(p + "ffn_down.weight", E, F, 1.0f / std::sqrt(float(F)));

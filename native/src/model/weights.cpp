@@ -171,7 +171,7 @@ Weights load_weights(const GgufFile& g, const HParams& hp) {
       L.w_gate = rows_of(gate_up, 0, F);
       L.w_up = rows_of(gate_up, F, F);
     } else {
-      L.w_gate = matrix(g, p + "ffn_gate.weight", F, E, bytes);
+      if (!hp.ffn_relu_sqr()) L.w_gate = matrix(g, p + "ffn_gate.weight", F, E, bytes);
       L.w_up = matrix(g, p + "ffn_up.weight", F, E, bytes);
     }
     L.w_down = matrix(g, p + "ffn_down.weight", E, F, bytes);

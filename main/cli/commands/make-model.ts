@@ -9,7 +9,7 @@ import { intArg, parse, requireArg, UsageError } from "../args";
 import { CliError } from "../errors";
 import { checkParentDirectory, checkReadableFile } from "../files";
 
-export const ARCHS = ["llama", "qwen2", "qwen3", "phi3", "gemma3", "qwen3moe", "smollm3", "mistral3", "granite", "ernie4_5", "chatglm", "exaone4", "cohere2", "internlm2", "hunyuan-dense", "granitemoe", "olmo2", "ernie4_5-moe", "arcee"] as const;
+export const ARCHS = ["llama", "qwen2", "qwen3", "phi3", "gemma3", "qwen3moe", "smollm3", "mistral3", "granite", "ernie4_5", "chatglm", "exaone4", "cohere2", "internlm2", "hunyuan-dense", "granitemoe", "olmo2", "ernie4_5-moe", "arcee", "glm4"] as const;
 
 export const usage =
   "tome make-model --arch A [--experts N] --shape tiny|smol|1b|8b|a3b [--layers N] --type f32|f16|bf16|q8_0|q4_0|q5_0|q4_1|q5_1|q2_k|q3_k|q4_k|q5_k|q6_k|iq4_nl|iq4_xs --vocab VOCAB.gguf --out F.gguf [--seed S] [--force]";
@@ -35,6 +35,8 @@ export const flags = `  --arch A               the architecture:
                            ernie4_5-moe               (a dense first layer, then 8 experts with a selection bias
                                                        and a shared expert)
                            arcee                      (an ungated FFN: down(relu(up(x))^2))
+                           glm4                       (Q/K/V biases, fused gate-up, half of each head rotated,
+                                                       norms before and after the attention and the FFN)
   --experts N            a mixture of N experts (1-256), 2 of them a token: qwen3moe, granitemoe and
                          ernie4_5-moe (8 when unsaid), or llama as Mixtral (0, dense, when unsaid)
   --shape S              tiny, smol, 1b or 8b; for qwen3moe also a3b (12 layers of Qwen3-30B-A3B's,

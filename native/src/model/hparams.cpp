@@ -44,7 +44,7 @@ constexpr ArchName kArchNames[] = {
     {"cohere2", Arch::COHERE2, RopeStyle::NORM},     {"internlm2", Arch::LLAMA, RopeStyle::NORM},
     {"hunyuan-dense", Arch::HUNYUAN_DENSE, RopeStyle::NEOX}, {"granitemoe", Arch::GRANITE, RopeStyle::NORM},
     {"olmo2", Arch::OLMO2, RopeStyle::NEOX},                 {"ernie4_5-moe", Arch::LLAMA, RopeStyle::NORM},
-    {"arcee", Arch::ARCEE, RopeStyle::NORM},
+    {"arcee", Arch::ARCEE, RopeStyle::NORM},                 {"glm4", Arch::GLM4, RopeStyle::NORM},
 };
 
 // Sliding-window layers, llama.cpp's set_swa_pattern: every layer but each period-th attends
@@ -352,8 +352,9 @@ HParams read_hparams(const GgufFile& g) {
   if (hp.arch == Arch::EXAONE4) read_exaone4(g, a, hp);
   if (hp.arch == Arch::COHERE2) read_cohere2(g, a, hp);
   if (hp.arch == Arch::OLMO2) read_olmo2(g, a, hp);
+  if (hp.arch == Arch::GLM4) refuse_rope_sections(g, a);  // GLM-4.1V's M-RoPE
   if ((hp.arch == Arch::MISTRAL3 || (hp.arch == Arch::GRANITE && !granitemoe) || hp.arch == Arch::CHATGLM || hp.arch == Arch::EXAONE4 ||
-       hp.arch == Arch::COHERE2 || hp.arch == Arch::HUNYUAN_DENSE || hp.arch == Arch::OLMO2 || hp.arch == Arch::ARCEE || ernie) &&
+       hp.arch == Arch::COHERE2 || hp.arch == Arch::HUNYUAN_DENSE || hp.arch == Arch::OLMO2 || hp.arch == Arch::ARCEE || hp.arch == Arch::GLM4 || ernie) &&
       g.get_int(a + "expert_count").value_or(0) != 0)
     throw Error("MODEL_HPARAMS", hp.arch_name + " with a mixture of experts is not supported");
 

@@ -52,9 +52,12 @@ class GgufFile;
 // sliding-window layers (3 of 4) that rotate without the model's YaRN (swa_plain_rope).
 // ARCEE (Arcee AFM-4.5B, 64K context): llama's layers with an ungated FFN,
 // down(relu(up(x))^2) (no ffn_gate).
+// GLM4 (GLM-4-0414 9B and 32B, GLM-Z1): chatglm's layout (Q/K/V with biases, fused gate-up
+// ffn_up, NORM rotation of part of each head) with norms before and after the attention
+// and the FFN (gemma3's sandwich).
 enum class Arch {
   LLAMA, QWEN2, QWEN3, PHI3, GEMMA3, QWEN3MOE, SMOLLM3, MISTRAL3, GRANITE, CHATGLM, EXAONE4, COHERE2, HUNYUAN_DENSE,
-  OLMO2, ARCEE
+  OLMO2, ARCEE, GLM4
 };
 // NORM rotates adjacent pairs (x[2i], x[2i+1]) (llama; GGUF conversion permutes
 // Q/K for it); NEOX rotates (x[i], x[i + n_rot/2]) (qwen2, qwen3, phi3).
@@ -139,7 +142,7 @@ struct HParams {
     return n_expert > 0 && layer >= n_layer_dense_lead && (layer + 1) % moe_layer_step == 0;
   }
   // Q, K and V from one attn_qkv matrix (and bias), gate and up from one ffn_up (gate rows first)
-  bool fused_qkv_ffn() const { return arch == Arch::PHI3 || arch == Arch::CHATGLM; }
+  bool fused_qkv_ffn() const { return arch == Arch::PHI3 || arch == Arch::CHATGLM || arch == Arch::GLM4; }
   // Q and K RMS-normed per head (attn_q_norm, attn_k_norm), before RoPE but for
   // qk_norm_after_rope()
   bool has_qk_norm() const {
@@ -150,7 +153,9 @@ struct HParams {
   // Q and K each RMS-normed as one row (q_dim, kv_dim wide) rather than head by head
   bool qk_norm_whole() const { return arch == Arch::OLMO2; }
   // the attention and FFN outputs RMS-normed before their residual adds (attn_post_norm, ffn_post_norm)
-  bool has_post_norms() const { return arch == Arch::GEMMA3 || arch == Arch::EXAONE4 || arch == Arch::OLMO2; }
+  bool has_post_norms() const {
+    return arch == Arch::GEMMA3 || arch == Arch::EXAONE4 || arch == Arch::OLMO2 || arch == Arch::GLM4;
+  }
   // a norm before the attention (attn_norm) and before the FFN (ffn_norm); exaone4 has neither,
   // cohere2 only the one, whose output both take (parallel_block())
   bool has_attn_norm() const { return arch != Arch::EXAONE4 && arch != Arch::OLMO2; }

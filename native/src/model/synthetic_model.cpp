@@ -167,7 +167,7 @@ void write_arch_keys(GgufWriter& w, const SyntheticModelSpec& spec, const std::s
 constexpr const char* kArchs[] = {"llama",    "qwen2",   "qwen3",    "phi3",    "gemma3",  "qwen3moe",
                                   "smollm3",  "mistral3", "granite", "ernie4_5", "chatglm", "exaone4",
                                   "cohere2",  "internlm2", "hunyuan-dense", "granitemoe", "olmo2", "ernie4_5-moe",
-                                  "arcee"};
+                                  "arcee",    "glm4"};
 
 }  // namespace
 
@@ -197,11 +197,12 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
   const bool ernie_moe = spec.arch == "ernie4_5-moe";
   if (spec.shared_expert && !granitemoe) throw Error("BAD_ARGUMENT", "a shared expert is written for granitemoe only (ernie4_5-moe always has one)");
   const bool mistral3 = spec.arch == "mistral3", chatglm = spec.arch == "chatglm";
+  const bool glm4 = spec.arch == "glm4";  // chatglm's fused gate-up, separate Q/K/V with biases, sandwich norms
   const bool fused = phi3 || chatglm;  // attn_qkv and a gate-up ffn_up
   const bool exaone4 = spec.arch == "exaone4";
   const bool cohere2 = spec.arch == "cohere2";
   const bool olmo2 = spec.arch == "olmo2";  // exaone4's norms; Q/K norms across all heads
-  const bool post_norms = gemma3 || exaone4 || olmo2, attn_norm = !exaone4 && !olmo2,
+  const bool post_norms = gemma3 || exaone4 || olmo2 || glm4, attn_norm = !exaone4 && !olmo2,
              ffn_norm = !exaone4 && !cohere2 && !olmo2;
   if (spec.experts < 0 || spec.experts > 256 || spec.experts_used < 0)
     throw Error("BAD_ARGUMENT", "experts out of range (0..256)");
@@ -232,7 +233,7 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
   GgufWriter w;
   const std::string a = spec.arch + ".";
   const int head_dim = s.head_dim > 0 ? s.head_dim : s.n_embd / s.n_head;
-  const int n_rot = phi3 ? head_dim * 3 / 4 : chatglm ? head_dim / 2 : head_dim;
+  const int n_rot = phi3 ? head_dim * 3 / 4 : chatglm || glm4 ? head_dim / 2 : head_dim;
   const int n_ctx_orig = 256;  // LongRoPE's original context
   w.set_string("general.architecture", spec.arch);
   // llama.cpp gives a model named like Phi-3 Phi-3's token attributes, and fails on a
@@ -365,7 +366,7 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
     matrix(p + "attn_output.weight", E, Q, 1.0f / std::sqrt(float(Q)));
     // optional in llama.cpp's mistral3 (and llama) graph; its ernie4_5 graph loads one and adds nothing
     if (mistral3) vector(p + "attn_output.bias", E, 0.0f, 0.1f);
-    if (spec.arch == "qwen2") {
+    if (spec.arch == "qwen2" || glm4) {
       vector(p + "attn_q.bias", Q, 0.0f, 0.1f);
       vector(p + "attn_k.bias", KV, 0.0f, 0.1f);
       vector(p + "attn_v.bias", KV, 0.0f, 0.1f);
@@ -391,7 +392,7 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
       }
       continue;
     }
-    if (fused) {
+    if (fused || glm4) {
       matrix(p + "ffn_up.weight", 2 * F, E, lin);  // gate rows, then up rows
     } else {
       if (spec.arch != "arcee") matrix(p + "ffn_gate.weight", F, E, lin);  // arcee's FFN is ungated

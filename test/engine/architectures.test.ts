@@ -1,6 +1,6 @@
 // Which architectures a model may have: llama (dense, or Mixtral's experts), qwen2, qwen3,
 // phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5, chatglm, exaone4, cohere2,
-// internlm2, hunyuan-dense, granitemoe, olmo2, ernie4_5-moe, arcee and glm4 load (each
+// internlm2, hunyuan-dense, granitemoe, olmo2, ernie4_5-moe, arcee, glm4 and exaone load (each
 // checked against llama.cpp in synthetic-vs-llamacpp.test.ts); any other is refused at
 // load with MODEL_ARCH, naming it and the ones tome runs.
 import * as fs from "node:fs";
@@ -44,7 +44,7 @@ describe("architectures", () => {
       const err = loadError([{ key: "general.architecture", type: "string", value: arch }]);
       expect(err?.code).toBe("MODEL_ARCH");
       expect(err?.message).toContain(`'${arch}'`);
-      expect(err?.message).toContain("llama, qwen2, qwen3, phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5, chatglm, exaone4, cohere2, internlm2, hunyuan-dense, granitemoe, olmo2, ernie4_5-moe, arcee and glm4");
+      expect(err?.message).toContain("llama, qwen2, qwen3, phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5, chatglm, exaone4, cohere2, internlm2, hunyuan-dense, granitemoe, olmo2, ernie4_5-moe, arcee, glm4 and exaone");
     }
   });
 
@@ -172,7 +172,7 @@ describe("architectures", () => {
     expect(refusal([{ key: `${a}.rope.dimension_count`, type: "u32", value: 8 }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("whole heads") });
   });
 
-  it.skipIf(!hasData)("loads arcee (an ungated ReLU-squared FFN: no ffn_gate) and glm4 (fused gate-up, sandwich norms, half of each head rotated)", async () => {
+  it.skipIf(!hasData)("loads arcee (an ungated ReLU-squared FFN: no ffn_gate) glm4 (fused gate-up, sandwich norms, half of each head rotated) and exaone (llama's graph, NEOX rotation)", async () => {
     const addon = loadAddon();
     const file = await syntheticModel("arcee", "tiny", "q8_0", dir);
     expect(addon.inspectGguf(file).tensors.map((t) => t.name)).not.toContain("blk.0.ffn_gate.weight");
@@ -185,6 +185,9 @@ describe("architectures", () => {
     const glm = new addon.Model(glmFile);
     expect(glm.info()).toMatchObject({ arch: "glm4", headDim: 64, nRot: 32 });
     await decodesInFullAndRetrieval(glm);
+    const exaone35 = new addon.Model(await syntheticModel("exaone", "tiny", "q8_0", dir));
+    expect(exaone35.info()).toMatchObject({ arch: "exaone", nExpert: 0 });
+    await decodesInFullAndRetrieval(exaone35);
   });
 
   it("refuses hunyuan-dense with experts, a partial rotation, sectioned RoPE or an alpha out of range (MODEL_HPARAMS)", () => {
@@ -228,6 +231,7 @@ describe("architectures", () => {
     expect(refusal("ernie4_5-moe", [...ernieExperts, step, { key: "ernie4_5-moe.rope.dimension_sections", type: "i32[]", value: [2, 2, 2, 2] }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("sectioned RoPE") });
     expect(refusal("glm4", [{ key: "glm4.rope.dimension_sections", type: "i32[]", value: [2, 2, 2, 2] }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("sectioned RoPE") });
     expect(refusal("glm4", [{ ...experts, key: "glm4.expert_count" }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("mixture of experts") });
+    expect(refusal("exaone", [{ ...experts, key: "exaone.expert_count" }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("mixture of experts") });
     expect(refusal("ernie4_5", [{ ...experts, key: "ernie4_5.expert_count" }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("mixture of experts") });
     expect(refusal("exaone4", [{ ...experts, key: "exaone4.expert_count" }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("mixture of experts") });
     expect(refusal("llama", [{ key: "llama.nextn_predict_layers", type: "u32", value: 1 }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("nextn_predict_layers") });

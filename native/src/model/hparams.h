@@ -52,6 +52,8 @@ class GgufFile;
 // sliding-window layers (3 of 4) that rotate without the model's YaRN (swa_plain_rope).
 // ARCEE (Arcee AFM-4.5B, 64K context): llama's layers with an ungated FFN,
 // down(relu(up(x))^2) (no ffn_gate).
+// LLAMA also runs "ernie4_5", "internlm2" and "exaone" (EXAONE 3.5, NEOX rotation): llama's
+// graph under their names, without experts.
 // GLM4 (GLM-4-0414 9B and 32B, GLM-Z1): chatglm's layout (Q/K/V with biases, fused gate-up
 // ffn_up, NORM rotation of part of each head) with norms before and after the attention
 // and the FFN (gemma3's sandwich).

@@ -167,7 +167,7 @@ void write_arch_keys(GgufWriter& w, const SyntheticModelSpec& spec, const std::s
 constexpr const char* kArchs[] = {"llama",    "qwen2",   "qwen3",    "phi3",    "gemma3",  "qwen3moe",
                                   "smollm3",  "mistral3", "granite", "ernie4_5", "chatglm", "exaone4",
                                   "cohere2",  "internlm2", "hunyuan-dense", "granitemoe", "olmo2", "ernie4_5-moe",
-                                  "arcee",    "glm4"};
+                                  "arcee",    "glm4",      "exaone"};
 
 }  // namespace
 

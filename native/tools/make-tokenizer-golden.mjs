@@ -59,6 +59,7 @@ const MODELS = [
   {file: "vocab/ggml-vocab-gpt-2.gguf", patch: setPre("tekken"), clean_spaces: false},
   {file: "vocab/ggml-vocab-deepseek-coder.gguf", patch: setPre("deepseek-llm"), clean_spaces: false},
   {file: "vocab/ggml-vocab-deepseek-coder.gguf", patch: setPre("hunyuan-dense"), clean_spaces: false},
+  {file: "vocab/ggml-vocab-gpt-2.gguf", patch: setPre("seed-coder"), clean_spaces: false},
   {file: "vocab/ggml-vocab-llama-spm.gguf",
    patch: [{op: "set_bool", key: "tokenizer.ggml.add_space_prefix", value: false}], clean_spaces: false},
 ];
@@ -329,6 +330,8 @@ function re(src) {
 const GPT2_RE = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
 const LLAMA3_RE = "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 const QWEN2_RE = LLAMA3_RE.replace("\\p{N}{1,3}", "\\p{N}");
+// Seed-Coder's (llama.cpp's rewrite: \\p{N}{1}, and \\r\\n inside the punctuation class, no [\\r\\n]* after it)
+const SEED_CODER_RE = "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1}| ?[^\\s\\p{L}\\p{N}\\r\\n]+|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 // llama.cpp's rewrite of Mistral's Tekken regex (its case classes as "a letter not a-z" and "a letter
 // not A-Z", \\p{M} left out), which std::regex runs over the collapsed text
 const TEKKEN_RE = "[^\\r\\n\\p{L}\\p{N}]?((?=[\\p{L}])([^a-z]))*((?=[\\p{L}])([^A-Z]))+|[^\\r\\n\\p{L}\\p{N}]?((?=[\\p{L}])([^a-z]))+((?=[\\p{L}])([^A-Z]))*|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
@@ -337,6 +340,7 @@ const PRE_TOKENIZERS = {
   "default": ["[\\p{P}\\$\\+<=>\\^~\\|]+", GPT2_RE, "\\p{N}+", "[0-9][0-9][0-9]"],
   "llama-bpe": [LLAMA3_RE],
   "qwen2": [QWEN2_RE],
+  "seed-coder": [SEED_CODER_RE],
   "tekken": [TEKKEN_RE],
   // llama.cpp runs the CJK class over text where non-ASCII White_Space became
   // U+000B, so White_Space inside the class's ranges (U+3000...) never matches.

@@ -1,6 +1,6 @@
 // Which architectures a model may have: llama (dense, or Mixtral's experts), qwen2, qwen3,
 // phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5, chatglm, exaone4, cohere2,
-// internlm2, hunyuan-dense, granitemoe, olmo2, ernie4_5-moe, arcee, glm4 and exaone load (each
+// internlm2, hunyuan-dense, granitemoe, olmo2, ernie4_5-moe, arcee, glm4, exaone and seed_oss load (each
 // checked against llama.cpp in synthetic-vs-llamacpp.test.ts); any other is refused at
 // load with MODEL_ARCH, naming it and the ones tome runs.
 import * as fs from "node:fs";
@@ -44,7 +44,7 @@ describe("architectures", () => {
       const err = loadError([{ key: "general.architecture", type: "string", value: arch }]);
       expect(err?.code).toBe("MODEL_ARCH");
       expect(err?.message).toContain(`'${arch}'`);
-      expect(err?.message).toContain("llama, qwen2, qwen3, phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5, chatglm, exaone4, cohere2, internlm2, hunyuan-dense, granitemoe, olmo2, ernie4_5-moe, arcee, glm4 and exaone");
+      expect(err?.message).toContain("llama, qwen2, qwen3, phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5, chatglm, exaone4, cohere2, internlm2, hunyuan-dense, granitemoe, olmo2, ernie4_5-moe, arcee, glm4, exaone and seed_oss");
     }
   });
 
@@ -172,7 +172,7 @@ describe("architectures", () => {
     expect(refusal([{ key: `${a}.rope.dimension_count`, type: "u32", value: 8 }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("whole heads") });
   });
 
-  it.skipIf(!hasData)("loads arcee (an ungated ReLU-squared FFN: no ffn_gate) glm4 (fused gate-up, sandwich norms, half of each head rotated) and exaone (llama's graph, NEOX rotation)", async () => {
+  it.skipIf(!hasData)("loads arcee (an ungated ReLU-squared FFN: no ffn_gate) glm4 (fused gate-up, sandwich norms, half of each head rotated), exaone (llama's graph, NEOX rotation) and seed_oss (its FFN norm under another name)", async () => {
     const addon = loadAddon();
     const file = await syntheticModel("arcee", "tiny", "q8_0", dir);
     expect(addon.inspectGguf(file).tensors.map((t) => t.name)).not.toContain("blk.0.ffn_gate.weight");
@@ -188,6 +188,13 @@ describe("architectures", () => {
     const exaone35 = new addon.Model(await syntheticModel("exaone", "tiny", "q8_0", dir));
     expect(exaone35.info()).toMatchObject({ arch: "exaone", nExpert: 0 });
     await decodesInFullAndRetrieval(exaone35);
+    const seedFile = await syntheticModel("seed_oss", "tiny", "q8_0", dir);
+    const seedTensors = addon.inspectGguf(seedFile).tensors.map((t) => t.name);
+    expect(seedTensors).toContain("blk.0.post_attention_norm.weight");
+    expect(seedTensors).not.toContain("blk.0.ffn_norm.weight");
+    const seed = new addon.Model(seedFile);
+    expect(seed.info()).toMatchObject({ arch: "seed_oss", nExpert: 0 });
+    await decodesInFullAndRetrieval(seed);
   });
 
   it("refuses hunyuan-dense with experts, a partial rotation, sectioned RoPE or an alpha out of range (MODEL_HPARAMS)", () => {
@@ -232,6 +239,7 @@ describe("architectures", () => {
     expect(refusal("glm4", [{ key: "glm4.rope.dimension_sections", type: "i32[]", value: [2, 2, 2, 2] }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("sectioned RoPE") });
     expect(refusal("glm4", [{ ...experts, key: "glm4.expert_count" }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("mixture of experts") });
     expect(refusal("exaone", [{ ...experts, key: "exaone.expert_count" }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("mixture of experts") });
+    expect(refusal("seed_oss", [{ ...experts, key: "seed_oss.expert_count" }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("mixture of experts") });
     expect(refusal("ernie4_5", [{ ...experts, key: "ernie4_5.expert_count" }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("mixture of experts") });
     expect(refusal("exaone4", [{ ...experts, key: "exaone4.expert_count" }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("mixture of experts") });
     expect(refusal("llama", [{ key: "llama.nextn_predict_layers", type: "u32", value: 1 }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("nextn_predict_layers") });

@@ -45,7 +45,7 @@ constexpr ArchName kArchNames[] = {
     {"hunyuan-dense", Arch::HUNYUAN_DENSE, RopeStyle::NEOX}, {"granitemoe", Arch::GRANITE, RopeStyle::NORM},
     {"olmo2", Arch::OLMO2, RopeStyle::NEOX},                 {"ernie4_5-moe", Arch::LLAMA, RopeStyle::NORM},
     {"arcee", Arch::ARCEE, RopeStyle::NORM},                 {"glm4", Arch::GLM4, RopeStyle::NORM},
-    {"exaone", Arch::LLAMA, RopeStyle::NEOX},
+    {"exaone", Arch::LLAMA, RopeStyle::NEOX},                {"seed_oss", Arch::LLAMA, RopeStyle::NEOX},
 };
 
 // Sliding-window layers, llama.cpp's set_swa_pattern: every layer but each period-th attends
@@ -342,8 +342,9 @@ HParams read_hparams(const GgufFile& g) {
   if (hp.arch == Arch::MISTRAL3) read_attn_temp(g, a, hp);
 
   if (hp.arch == Arch::GEMMA3) read_gemma3(g, a, hp, scaling ? *scaling : std::string());
-  // llama's graph under other names, without experts (exaone: EXAONE 3.5, NEOX rotation)
-  const bool ernie = hp.arch_name == "ernie4_5" || hp.arch_name == "internlm2" || hp.arch_name == "exaone";
+  // llama's graph under other names, without experts (exaone: EXAONE 3.5; seed_oss: Seed-OSS)
+  const bool ernie = hp.arch_name == "ernie4_5" || hp.arch_name == "internlm2" || hp.arch_name == "exaone" ||
+                     hp.arch_name == "seed_oss";
   const bool granitemoe = hp.arch_name == "granitemoe";  // granite's graph with experts
   const bool ernie_moe = hp.arch_name == "ernie4_5-moe";
   if ((hp.arch == Arch::LLAMA && !ernie && !ernie_moe) || granitemoe) read_experts(g, a, hp, true);

@@ -52,8 +52,9 @@ class GgufFile;
 // sliding-window layers (3 of 4) that rotate without the model's YaRN (swa_plain_rope).
 // ARCEE (Arcee AFM-4.5B, 64K context): llama's layers with an ungated FFN,
 // down(relu(up(x))^2) (no ffn_gate).
-// LLAMA also runs "ernie4_5", "internlm2" and "exaone" (EXAONE 3.5, NEOX rotation): llama's
-// graph under their names, without experts.
+// LLAMA also runs "ernie4_5", "internlm2", "exaone" (EXAONE 3.5, NEOX rotation) and
+// "seed_oss" (Seed-OSS 36B, 512K context: NEOX, its FFN norm named post_attention_norm):
+// llama's graph under their names, without experts.
 // GLM4 (GLM-4-0414 9B and 32B, GLM-Z1): chatglm's layout (Q/K/V with biases, fused gate-up
 // ffn_up, NORM rotation of part of each head) with norms before and after the attention
 // and the FFN (gemma3's sandwich).
@@ -162,6 +163,8 @@ struct HParams {
   // cohere2 only the one, whose output both take (parallel_block())
   bool has_attn_norm() const { return arch != Arch::EXAONE4 && arch != Arch::OLMO2; }
   bool has_ffn_norm() const { return arch != Arch::EXAONE4 && arch != Arch::COHERE2 && arch != Arch::OLMO2; }
+  // the FFN's norm's tensor, per layer: seed_oss names it post_attention_norm
+  const char* ffn_norm_tensor() const { return arch_name == "seed_oss" ? "post_attention_norm.weight" : "ffn_norm.weight"; }
   bool parallel_block() const { return arch == Arch::COHERE2; }
   // the FFN ungated: down(relu(up(x))^2), no ffn_gate (arcee)
   bool ffn_relu_sqr() const { return arch == Arch::ARCEE; }

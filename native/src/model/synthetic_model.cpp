@@ -167,7 +167,7 @@ void write_arch_keys(GgufWriter& w, const SyntheticModelSpec& spec, const std::s
 constexpr const char* kArchs[] = {"llama",    "qwen2",   "qwen3",    "phi3",    "gemma3",  "qwen3moe",
                                   "smollm3",  "mistral3", "granite", "ernie4_5", "chatglm", "exaone4",
                                   "cohere2",  "internlm2", "hunyuan-dense", "granitemoe", "olmo2", "ernie4_5-moe",
-                                  "arcee",    "glm4",      "exaone"};
+                                  "arcee",    "glm4",      "exaone",        "seed_oss"};
 
 }  // namespace
 
@@ -366,7 +366,7 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
     matrix(p + "attn_output.weight", E, Q, 1.0f / std::sqrt(float(Q)));
     // optional in llama.cpp's mistral3 (and llama) graph; its ernie4_5 graph loads one and adds nothing
     if (mistral3) vector(p + "attn_output.bias", E, 0.0f, 0.1f);
-    if (spec.arch == "qwen2" || glm4) {
+    if (spec.arch == "qwen2" || glm4 || spec.arch == "seed_oss") {
       vector(p + "attn_q.bias", Q, 0.0f, 0.1f);
       vector(p + "attn_k.bias", KV, 0.0f, 0.1f);
       vector(p + "attn_v.bias", KV, 0.0f, 0.1f);
@@ -376,7 +376,7 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
       vector(p + "attn_k_norm.weight", olmo2 ? KV : head_dim, 1.0f, 0.1f);
     }
     if (post_norms) vector(p + "post_attention_norm.weight", E, 1.0f, 0.1f);
-    if (ffn_norm) vector(p + "ffn_norm.weight", E, 1.0f, 0.1f);
+    if (ffn_norm) vector(p + (spec.arch == "seed_oss" ? "post_attention_norm.weight" : "ffn_norm.weight"), E, 1.0f, 0.1f);
     if (n_expert > 0 && !(ernie_moe && l == 0)) {
       const int64_t FX = qwen3moe || ernie_moe ? F / 2 : F;
       matrix(p + "ffn_gate_inp.weight", n_expert, E, 2.0f * lin, 0, true);

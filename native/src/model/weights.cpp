@@ -151,7 +151,7 @@ Weights load_weights(const GgufFile& g, const HParams& hp) {
       L.attn_post_norm = vec(g, p + "post_attention_norm.weight", E, true, bytes);
       L.ffn_post_norm = vec(g, p + "post_ffw_norm.weight", E, true, bytes);
     }
-    if (hp.has_ffn_norm()) L.ffn_norm = vec(g, p + "ffn_norm.weight", E, true, bytes);
+    if (hp.has_ffn_norm()) L.ffn_norm = vec(g, p + hp.ffn_norm_tensor(), E, true, bytes);
     if (hp.is_moe_layer(l)) {
       const int64_t X = hp.n_expert, FX = hp.n_ff_exp, FS = hp.n_ff_shexp;
       L.router = matrix(g, p + "ffn_gate_inp.weight", X, E, bytes);

@@ -1,4 +1,4 @@
-// The GPT-2, Llama-3, Qwen2 and Tekken splitters: one left-to-right pass over a
+// The GPT-2, Llama-3, Qwen2, Seed-Coder and Tekken splitters: one left-to-right pass over a
 // piece, trying the regex alternatives in order at each position. The first
 // three reproduce llama.cpp's hand-written versions (unicode_regex_split_custom_*),
 // which are what llama.cpp actually runs for these regexes, including how a
@@ -46,9 +46,10 @@ bool is_cr_lf(uint32_t c) { return c == '\r' || c == '\n'; }
 bool is_other(CpFlags f) { return !(f.is_whitespace() || f.is_letter() || f.is_number()) && f.any(); }
 
 // The alternatives Llama-3 and Tekken end with, at pos (a code point that no earlier one took):
-//    ?[^\s\p{L}\p{N}]+[\r\n]*  (Tekken: [\r\n/]*) | \s*[\r\n]+ | \s+(?!\S) | \s+
+//    ?[^\s\p{L}\p{N}]+[\r\n]*  (Tekken: [\r\n/]*; Seed-Coder: no suffix) | \s*[\r\n]+ |
+//   \s+(?!\S) | \s+
 // else the code point alone. Returns where the match ends.
-size_t punct_or_space_end(const Piece& p, size_t pos, bool slash) {
+size_t punct_or_space_end(const Piece& p, size_t pos, bool slash, bool crlf_suffix) {
   const CpFlags f = p.flags(pos);
   // the punctuation run is entered on f.any(): a trailing lone space ends up alone, as \s+ would
   const bool space = p.cp(pos) == ' ';
@@ -56,7 +57,7 @@ size_t punct_or_space_end(const Piece& p, size_t pos, bool slash) {
   if (!(f2.is_whitespace() || f2.is_letter() || f2.is_number()) && f.any()) {
     pos += space;
     while (is_other(p.flags(pos))) ++pos;
-    while (is_cr_lf(p.cp(pos)) || (slash && p.cp(pos) == '/')) ++pos;
+    while (crlf_suffix && (is_cr_lf(p.cp(pos)) || (slash && p.cp(pos) == '/'))) ++pos;
     return pos;
   }
   size_t n_ws = 0;
@@ -128,8 +129,10 @@ void split_gpt2(const uint32_t* cpts, size_t begin, size_t end, std::vector<size
 // Llama 3 (max_digits = 3): (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}|
 //                           ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
 // Qwen2 (max_digits = 1): the same with \p{N}.
+// Seed-Coder (max_digits = 1, crlf_after_punct false): Qwen2's without the [\r\n]* after
+// a punctuation run (its [^\s\p{L}\p{N}\r\n]+ is the same class).
 static void split_llama3_like(const uint32_t* cpts, size_t begin, size_t end, size_t max_digits,
-                              std::vector<size_t>& out) {
+                              bool crlf_after_punct, std::vector<size_t>& out) {
   const Piece p{cpts, begin, end};
   Emitter emit{out, begin};
   size_t pos = begin;
@@ -164,7 +167,7 @@ static void split_llama3_like(const uint32_t* cpts, size_t begin, size_t end, si
       continue;
     }
 
-    pos = punct_or_space_end(p, pos, false);
+    pos = punct_or_space_end(p, pos, false, crlf_after_punct);
     emit.to(pos);
   }
 }
@@ -217,17 +220,21 @@ void split_tekken(const uint32_t* cpts, size_t begin, size_t end, std::vector<si
       continue;
     }
 
-    pos = punct_or_space_end(p, pos, true);
+    pos = punct_or_space_end(p, pos, true, true);
     emit.to(pos);
   }
 }
 
 void split_llama3(const uint32_t* cpts, size_t begin, size_t end, std::vector<size_t>& out) {
-  split_llama3_like(cpts, begin, end, 3, out);
+  split_llama3_like(cpts, begin, end, 3, true, out);
 }
 
 void split_qwen2(const uint32_t* cpts, size_t begin, size_t end, std::vector<size_t>& out) {
-  split_llama3_like(cpts, begin, end, 1, out);
+  split_llama3_like(cpts, begin, end, 1, true, out);
+}
+
+void split_seed_coder(const uint32_t* cpts, size_t begin, size_t end, std::vector<size_t>& out) {
+  split_llama3_like(cpts, begin, end, 1, false, out);
 }
 
 }  // namespace tome::split

@@ -39,6 +39,7 @@ const std::vector<Entry>& table() {
       {{"starcoder", "refact", "command-r", "smollm", "codeshell", "exaone", "minerva-7b", "mellum2"},
        {"starcoder", {S::NUMBER_EACH, S::GPT2}}},
       {{"falcon"}, {"falcon", {S::PUNCT_SYMBOL_RUN, S::GPT2, S::ASCII_DIGITS_3}}},
+      {{"seed-coder"}, {"seed-coder", {S::SEED_CODER}}},
       {{"deepseek-v3", "hunyuan-dense", "joyai-llm"}, {"deepseek-v3", {S::NUMBER_1_3, S::CJK_KANA_RUN, S::DS3_WORDS}}},
   };
   return t;
@@ -51,6 +52,7 @@ StepFn step_fn(SplitStep step) {
     case S::GPT2: return split::split_gpt2;
     case S::LLAMA3: return split::split_llama3;
     case S::QWEN2: return split::split_qwen2;
+    case S::SEED_CODER: return split::split_seed_coder;
     case S::TEKKEN: return split::split_tekken;
     case S::PUNCT_SYMBOL_RUN: return split::split_punct_symbol_runs;
     case S::NUMBER_RUN: return split::split_number_runs;

@@ -21,6 +21,7 @@ enum class SplitStep {
   GPT2,              // 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
   LLAMA3,            // (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
   QWEN2,             // the same with \p{N} (single digits) for \p{N}{1,3}
+  SEED_CODER,        // QWEN2 without the [\r\n]* after a punctuation run
   TEKKEN,            // [^\r\n\p{L}\p{N}]?U*L+|[^\r\n\p{L}\p{N}]?U+L*|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+
                      //   (U: a letter not a-z, L: a letter not A-Z; llama.cpp's rewrite of Mistral's)
   PUNCT_SYMBOL_RUN,  // [\p{P}\$\+<=>\^~\|]+

@@ -332,6 +332,7 @@ GOLDEN_VARIANT_TESTS(gpt2_vocab_pre_missing, GPT2_VOCAB, "-tokenizer.ggml.pre")
 GOLDEN_VARIANT_TESTS(gpt2_vocab_pre_starcoder, GPT2_VOCAB, "tokenizer.ggml.pre=starcoder")
 GOLDEN_VARIANT_TESTS(gpt2_vocab_pre_falcon, GPT2_VOCAB, "tokenizer.ggml.pre=falcon")
 GOLDEN_VARIANT_TESTS(gpt2_vocab_pre_tekken, GPT2_VOCAB, "tokenizer.ggml.pre=tekken")
+GOLDEN_VARIANT_TESTS(gpt2_vocab_pre_seed_coder, GPT2_VOCAB, "tokenizer.ggml.pre=seed-coder")
 GOLDEN_VARIANT_TESTS(deepseek_vocab_pre_deepseek_llm, "vocab/ggml-vocab-deepseek-coder.gguf",
                      "tokenizer.ggml.pre=deepseek-llm")
 GOLDEN_VARIANT_TESTS(deepseek_vocab_pre_hunyuan_dense, "vocab/ggml-vocab-deepseek-coder.gguf",
@@ -343,6 +344,7 @@ TEST(golden_splits_gpt2) { check_splits("gpt-2"); }
 TEST(golden_splits_default) { check_splits("default"); }
 TEST(golden_splits_llama_bpe) { check_splits("llama-bpe"); }
 TEST(golden_splits_qwen2) { check_splits("qwen2"); }
+TEST(golden_splits_seed_coder) { check_splits("seed-coder"); }
 TEST(golden_splits_tekken) { check_splits("tekken"); }
 TEST(golden_splits_deepseek_coder) { check_splits("deepseek-coder"); }
 TEST(golden_splits_deepseek_llm) { check_splits("deepseek-llm"); }

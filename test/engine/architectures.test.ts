@@ -29,6 +29,18 @@ function loadError(entries: Entry[], name = "refused.gguf"): { code?: string; me
   return null;
 }
 
+/** The error a model of `arch` fails to load with: one layer 64 wide (4 heads, FFN 128) and `extra` entries. */
+function refusal(arch: string, extra: Entry[]): { code?: string; message?: string } | null {
+  return loadError([
+    { key: "general.architecture", type: "string", value: arch },
+    { key: `${arch}.block_count`, type: "u32", value: 1 },
+    { key: `${arch}.embedding_length`, type: "u32", value: 64 },
+    { key: `${arch}.feed_forward_length`, type: "u32", value: 128 },
+    { key: `${arch}.attention.head_count`, type: "u32", value: 4 },
+    ...extra,
+  ]);
+}
+
 /** A prompt's logits come back from a full-attention and a retrieval session of `model`. */
 async function decodesInFullAndRetrieval(model: NativeModel) {
   for (const attention of ["full", "retrieval"] as const) {
@@ -159,17 +171,8 @@ describe("architectures", () => {
     expect(shapes["blk.0.attn_norm.weight"]).toBeUndefined();
     await decodesInFullAndRetrieval(model);
     const a = "olmo2";
-    const refusal = (extra: Entry[]) =>
-      loadError([
-        { key: "general.architecture", type: "string", value: a },
-        { key: `${a}.block_count`, type: "u32", value: 1 },
-        { key: `${a}.embedding_length`, type: "u32", value: 64 },
-        { key: `${a}.feed_forward_length`, type: "u32", value: 128 },
-        { key: `${a}.attention.head_count`, type: "u32", value: 4 },
-        ...extra,
-      ]);
-    expect(refusal([{ key: `${a}.expert_count`, type: "u32", value: 8 }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("mixture of experts") });
-    expect(refusal([{ key: `${a}.rope.dimension_count`, type: "u32", value: 8 }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("whole heads") });
+    expect(refusal(a, [{ key: `${a}.expert_count`, type: "u32", value: 8 }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("mixture of experts") });
+    expect(refusal(a, [{ key: `${a}.rope.dimension_count`, type: "u32", value: 8 }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("whole heads") });
   });
 
   it.skipIf(!hasData)("loads arcee (an ungated ReLU-squared FFN: no ffn_gate) glm4 (fused gate-up, sandwich norms, half of each head rotated), exaone (llama's graph, NEOX rotation) and seed_oss (its FFN norm under another name)", async () => {
@@ -199,32 +202,14 @@ describe("architectures", () => {
 
   it("refuses hunyuan-dense with experts, a partial rotation, sectioned RoPE or an alpha out of range (MODEL_HPARAMS)", () => {
     const a = "hunyuan-dense";
-    const refusal = (extra: Entry[]) =>
-      loadError([
-        { key: "general.architecture", type: "string", value: a },
-        { key: `${a}.block_count`, type: "u32", value: 1 },
-        { key: `${a}.embedding_length`, type: "u32", value: 64 },
-        { key: `${a}.feed_forward_length`, type: "u32", value: 128 },
-        { key: `${a}.attention.head_count`, type: "u32", value: 4 },
-        ...extra,
-      ]);
-    expect(refusal([{ key: `${a}.expert_count`, type: "u32", value: 8 }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("mixture of experts") });
-    expect(refusal([{ key: `${a}.rope.dimension_count`, type: "u32", value: 8 }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("whole heads") });
-    expect(refusal([{ key: `${a}.rope.dimension_sections`, type: "i32[]", value: [4, 4, 4, 4] }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("sectioned RoPE") });
-    expect(refusal([{ key: `${a}.rope.scaling.alpha`, type: "f32", value: -1 }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("alpha out of range") });
-    expect(refusal([{ key: `${a}.rope.scaling.alpha`, type: "f32", value: 1e7 }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("alpha out of range") });
+    expect(refusal(a, [{ key: `${a}.expert_count`, type: "u32", value: 8 }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("mixture of experts") });
+    expect(refusal(a, [{ key: `${a}.rope.dimension_count`, type: "u32", value: 8 }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("whole heads") });
+    expect(refusal(a, [{ key: `${a}.rope.dimension_sections`, type: "i32[]", value: [4, 4, 4, 4] }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("sectioned RoPE") });
+    expect(refusal(a, [{ key: `${a}.rope.scaling.alpha`, type: "f32", value: -1 }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("alpha out of range") });
+    expect(refusal(a, [{ key: `${a}.rope.scaling.alpha`, type: "f32", value: 1e7 }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("alpha out of range") });
   });
 
   it("refuses mistral3, granite, ernie4_5 and exaone4 with a mixture of experts, granite without its logit scale, or without RoPE, as many prediction layers as layers, cohere2 without its window or logit scale, and ernie4_5-moe without its interleave step, with more dense layers than layers or with sectioned RoPE (MODEL_HPARAMS)", () => {
-    const refusal = (arch: string, extra: Entry[]) =>
-      loadError([
-        { key: "general.architecture", type: "string", value: arch },
-        { key: `${arch}.block_count`, type: "u32", value: 1 },
-        { key: `${arch}.embedding_length`, type: "u32", value: 64 },
-        { key: `${arch}.feed_forward_length`, type: "u32", value: 128 },
-        { key: `${arch}.attention.head_count`, type: "u32", value: 4 },
-        ...extra,
-      ]);
     const experts = { key: "", type: "u32" as const, value: 8 };
     expect(refusal("mistral3", [{ ...experts, key: "mistral3.expert_count" }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("mixture of experts") });
     const logit = { key: "granite.logit_scale", type: "f32" as const, value: 8 };

@@ -225,6 +225,9 @@ describe("architectures", () => {
     expect(refusal("glm4", [{ ...experts, key: "glm4.expert_count" }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("mixture of experts") });
     expect(refusal("exaone", [{ ...experts, key: "exaone.expert_count" }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("mixture of experts") });
     expect(refusal("seed_oss", [{ ...experts, key: "seed_oss.expert_count" }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("mixture of experts") });
+    // only llama, granitemoe, qwen3moe and ernie4_5-moe read experts; any other file that has them is refused
+    for (const arch of ["qwen2", "qwen3", "phi3", "smollm3"])
+      expect(refusal(arch, [{ ...experts, key: `${arch}.expert_count` }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("mixture of experts") });
     expect(refusal("ernie4_5", [{ ...experts, key: "ernie4_5.expert_count" }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("mixture of experts") });
     expect(refusal("exaone4", [{ ...experts, key: "exaone4.expert_count" }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("mixture of experts") });
     expect(refusal("llama", [{ key: "llama.nextn_predict_layers", type: "u32", value: 1 }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("nextn_predict_layers") });

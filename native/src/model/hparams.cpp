@@ -342,24 +342,20 @@ HParams read_hparams(const GgufFile& g) {
   if (hp.arch == Arch::MISTRAL3) read_attn_temp(g, a, hp);
 
   if (hp.arch == Arch::GEMMA3) read_gemma3(g, a, hp, scaling ? *scaling : std::string());
-  // llama's graph under other names, without experts (exaone: EXAONE 3.5; seed_oss: Seed-OSS)
-  const bool ernie = hp.arch_name == "ernie4_5" || hp.arch_name == "internlm2" || hp.arch_name == "exaone" ||
-                     hp.arch_name == "seed_oss";
-  const bool granitemoe = hp.arch_name == "granitemoe";  // granite's graph with experts
-  const bool ernie_moe = hp.arch_name == "ernie4_5-moe";
-  if ((hp.arch == Arch::LLAMA && !ernie && !ernie_moe) || granitemoe) read_experts(g, a, hp, true);
-  if (hp.arch == Arch::QWEN3MOE) read_experts(g, a, hp, false);
-  if (ernie_moe) read_ernie_moe(g, a, hp);
+  // the architectures with experts: llama (Mixtral's, optional) and granitemoe, as wide as the
+  // FFN; qwen3moe; ernie4_5-moe. Any other with expert_count is refused.
+  const bool granitemoe = hp.arch_name == "granitemoe", ernie_moe = hp.arch_name == "ernie4_5-moe";
+  if (hp.arch_name == "llama" || granitemoe) read_experts(g, a, hp, true);
+  else if (hp.arch == Arch::QWEN3MOE) read_experts(g, a, hp, false);
+  else if (ernie_moe) read_ernie_moe(g, a, hp);
+  else if (g.get_int(a + "expert_count").value_or(0) != 0)
+    throw Error("MODEL_HPARAMS", hp.arch_name + " with a mixture of experts is not supported");
   if (granitemoe) read_shared_expert(g, a, hp);
   if (hp.arch == Arch::GRANITE) read_granite(g, a, hp);
   if (hp.arch == Arch::EXAONE4) read_exaone4(g, a, hp);
   if (hp.arch == Arch::COHERE2) read_cohere2(g, a, hp);
   if (hp.arch == Arch::OLMO2) read_olmo2(g, a, hp);
   if (hp.arch == Arch::GLM4) refuse_rope_sections(g, a);  // GLM-4.1V's M-RoPE
-  if ((hp.arch == Arch::MISTRAL3 || (hp.arch == Arch::GRANITE && !granitemoe) || hp.arch == Arch::CHATGLM || hp.arch == Arch::EXAONE4 ||
-       hp.arch == Arch::COHERE2 || hp.arch == Arch::HUNYUAN_DENSE || hp.arch == Arch::OLMO2 || hp.arch == Arch::ARCEE || hp.arch == Arch::GLM4 || ernie) &&
-      g.get_int(a + "expert_count").value_or(0) != 0)
-    throw Error("MODEL_HPARAMS", hp.arch_name + " with a mixture of experts is not supported");
 
   auto tokens = g.get_array("tokenizer.ggml.tokens");
   hp.n_vocab = int(g.get_int(a + "vocab_size").value_or(tokens ? int64_t(tokens->array_size()) : 0));

@@ -381,7 +381,7 @@ export interface SyntheticModelOptions {
   seed: number;
   /** > 0: YaRN scaling by this factor, in [1, 64] (rope.scaling.type yarn). */
   yarnFactor?: number;
-  /** phi3 only: LongRoPE factors and attn_factor, original context 256 (rope.scaling.type longrope). */
+  /** phi3 and minicpm: LongRoPE factors and attn_factor, original context 256 (rope.scaling.type longrope). */
   longrope?: boolean;
   /** A mixture of experts: qwen3moe always (0: 8 experts), llama when > 0 (Mixtral); in [0, 256]. */
   experts?: number;
@@ -393,7 +393,7 @@ export interface SyntheticModelOptions {
   layers?: number;
 }
 
-export type SyntheticArch = "llama" | "qwen2" | "qwen3" | "phi3" | "gemma3" | "qwen3moe" | "smollm3" | "mistral3" | "granite" | "ernie4_5" | "chatglm" | "exaone4" | "cohere2" | "internlm2" | "hunyuan-dense" | "granitemoe" | "olmo2" | "ernie4_5-moe" | "arcee" | "glm4" | "exaone" | "seed_oss";
+export type SyntheticArch = "llama" | "qwen2" | "qwen3" | "phi3" | "gemma3" | "qwen3moe" | "smollm3" | "mistral3" | "granite" | "ernie4_5" | "chatglm" | "exaone4" | "cohere2" | "internlm2" | "hunyuan-dense" | "granitemoe" | "olmo2" | "ernie4_5-moe" | "arcee" | "glm4" | "exaone" | "seed_oss" | "minicpm";
 
 export type GgufEntry =
   | { key: string; type: "string"; value: string }

@@ -1,6 +1,7 @@
 // Which architectures a model may have: llama (dense, or Mixtral's experts), qwen2, qwen3,
 // phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5, chatglm, exaone4, cohere2,
-// internlm2, hunyuan-dense, granitemoe, olmo2, ernie4_5-moe, arcee, glm4, exaone and seed_oss load (each
+// internlm2, hunyuan-dense, granitemoe, olmo2, ernie4_5-moe, arcee, glm4, exaone, seed_oss and
+// minicpm load (each
 // checked against llama.cpp in synthetic-vs-llamacpp.test.ts); any other is refused at
 // load with MODEL_ARCH, naming it and the ones tome runs.
 import * as fs from "node:fs";
@@ -56,7 +57,7 @@ describe("architectures", () => {
       const err = loadError([{ key: "general.architecture", type: "string", value: arch }]);
       expect(err?.code).toBe("MODEL_ARCH");
       expect(err?.message).toContain(`'${arch}'`);
-      expect(err?.message).toContain("llama, qwen2, qwen3, phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5, chatglm, exaone4, cohere2, internlm2, hunyuan-dense, granitemoe, olmo2, ernie4_5-moe, arcee, glm4, exaone and seed_oss");
+      expect(err?.message).toContain("llama, qwen2, qwen3, phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5, chatglm, exaone4, cohere2, internlm2, hunyuan-dense, granitemoe, olmo2, ernie4_5-moe, arcee, glm4, exaone, seed_oss and minicpm");
     }
   });
 
@@ -175,7 +176,7 @@ describe("architectures", () => {
     expect(refusal(a, [{ key: `${a}.rope.dimension_count`, type: "u32", value: 8 }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("whole heads") });
   });
 
-  it.skipIf(!hasData)("loads arcee (an ungated ReLU-squared FFN: no ffn_gate) glm4 (fused gate-up, sandwich norms, half of each head rotated), exaone (llama's graph, NEOX rotation) and seed_oss (its FFN norm under another name)", async () => {
+  it.skipIf(!hasData)("loads arcee (an ungated ReLU-squared FFN: no ffn_gate) glm4 (fused gate-up, sandwich norms, half of each head rotated), exaone (llama's graph, NEOX rotation), seed_oss (its FFN norm under another name) and minicpm (granite's graph with defaults, LongRoPE)", async () => {
     const addon = loadAddon();
     const file = await syntheticModel("arcee", "tiny", "q8_0", dir);
     expect(addon.inspectGguf(file).tensors.map((t) => t.name)).not.toContain("blk.0.ffn_gate.weight");
@@ -198,6 +199,12 @@ describe("architectures", () => {
     const seed = new addon.Model(seedFile);
     expect(seed.info()).toMatchObject({ arch: "seed_oss", nExpert: 0 });
     await decodesInFullAndRetrieval(seed);
+    // MiniCPM4: granite's graph, its multipliers left to their defaults (no logit_scale key, which granite requires)
+    const cpmFile = await syntheticModel("minicpm", "tiny", "q8_0", dir, undefined, { longrope: true });
+    expect(addon.inspectGguf(cpmFile).metadata["minicpm.logit_scale"]).toBeUndefined();
+    const cpm = new addon.Model(cpmFile);
+    expect(cpm.info()).toMatchObject({ arch: "minicpm", nExpert: 0, nLayer: 4 });
+    await decodesInFullAndRetrieval(cpm);
   });
 
   it("refuses hunyuan-dense with experts, a partial rotation, sectioned RoPE or an alpha out of range (MODEL_HPARAMS)", () => {

@@ -39,7 +39,7 @@ const BOUND: Record<string, number> = {
   f32: 5e-3, f16: 1e-2, bf16: 7e-2, q8_0: 1e-4, q4_0: 1e-4, q5_0: 1e-4, q4_1: 1e-4, q5_1: 1e-4, q2_k: 1e-4, q3_k: 1e-4, q4_k: 1e-4, q5_k: 1e-4, q6_k: 1e-4, iq4_nl: 1e-4, iq4_xs: 1e-4,
 };
 const TYPES = Object.keys(BOUND);
-const ARCHS = ["llama", "qwen2", "qwen3", "phi3", "gemma3", "qwen3moe", "smollm3", "mistral3", "granite", "ernie4_5", "chatglm", "exaone4", "cohere2", "internlm2", "hunyuan-dense", "granitemoe", "olmo2", "ernie4_5-moe", "arcee", "glm4", "exaone", "seed_oss"] as const;
+const ARCHS = ["llama", "qwen2", "qwen3", "phi3", "gemma3", "qwen3moe", "smollm3", "mistral3", "granite", "ernie4_5", "chatglm", "exaone4", "cohere2", "internlm2", "hunyuan-dense", "granitemoe", "olmo2", "ernie4_5-moe", "arcee", "glm4", "exaone", "seed_oss", "minicpm"] as const;
 // Every type runs on the first six architectures; the others (whose code is theirs only
 // before and after the products) on the float paths and one type of each kernel family: the
 // Q8_0 blocks, the K-quant super-blocks, the IQ panel (all measured at 1e-6 or better on
@@ -150,6 +150,14 @@ describe.skipIf(!hasData)("synthetic models: tome vs llama.cpp, teacher-forced",
     for (const ctx of [128, 512])
       it(`phi3 ${type} with LongRoPE at context ${ctx}`, async () =>
         compare(await syntheticModel("phi3", "tiny", type, dir, undefined, { longrope: true }), `phi3 ${type} longrope ctx ${ctx}`, BOUND[type], ctx));
+
+  // MiniCPM: granite's graph with its default multipliers (no keys), in the smol shape (30
+  // layers, 576 wide: residuals x1.4/sqrt(30), logits x576/256), and MiniCPM4's LongRoPE
+  it("minicpm q8_0 in the smol shape: its default multipliers", async () =>
+    compare(await syntheticModel("minicpm", "smol", "q8_0", dir), "minicpm q8_0 smol", BOUND.q8_0));
+  for (const ctx of [128, 512])
+    it(`minicpm q8_0 with LongRoPE at context ${ctx}`, async () =>
+      compare(await syntheticModel("minicpm", "tiny", "q8_0", dir, undefined, { longrope: true }), `minicpm q8_0 longrope ctx ${ctx}`, BOUND.q8_0, ctx));
 
   // Mixtral's experts in the llama architecture (8 of 512, 2 a token): 48 tokens in one batch, so
   // each expert serves several (llama.cpp's mul_mat_id: per-token gemv where it repacks)

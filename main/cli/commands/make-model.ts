@@ -9,7 +9,7 @@ import { intArg, parse, requireArg, UsageError } from "../args";
 import { CliError } from "../errors";
 import { checkParentDirectory, checkReadableFile } from "../files";
 
-export const ARCHS = ["llama", "qwen2", "qwen3", "phi3", "gemma3", "qwen3moe", "smollm3", "mistral3", "granite", "ernie4_5", "chatglm", "exaone4", "cohere2", "internlm2", "hunyuan-dense", "granitemoe", "olmo2", "ernie4_5-moe", "arcee", "glm4", "exaone", "seed_oss"] as const;
+export const ARCHS = ["llama", "qwen2", "qwen3", "phi3", "gemma3", "qwen3moe", "smollm3", "mistral3", "granite", "ernie4_5", "chatglm", "exaone4", "cohere2", "internlm2", "hunyuan-dense", "granitemoe", "olmo2", "ernie4_5-moe", "arcee", "glm4", "exaone", "seed_oss", "minicpm"] as const;
 
 export const usage =
   "tome make-model --arch A [--experts N] --shape tiny|smol|1b|8b|a3b [--layers N] --type f32|f16|bf16|q8_0|q4_0|q5_0|q4_1|q5_1|q2_k|q3_k|q4_k|q5_k|q6_k|iq4_nl|iq4_xs --vocab VOCAB.gguf --out F.gguf [--seed S] [--force]";
@@ -19,6 +19,7 @@ export const flags = `  --arch A               the architecture:
                            exaone                     (llama's graph with NEOX rotation)
                            seed_oss                   (NEOX rotation, Q/K/V biases, the FFN's norm named
                                                        post_attention_norm)
+                           minicpm                    (granite's graph with MiniCPM's default multipliers)
                            qwen2, qwen3               (Q/K/V biases; per-head Q/K norms)
                            phi3                       (fused QKV and gate-up, partial rotation)
                            gemma3                     (sliding-window layers: 5 of 6, every other one in tiny)

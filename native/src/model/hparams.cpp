@@ -46,6 +46,7 @@ constexpr ArchName kArchNames[] = {
     {"olmo2", Arch::OLMO2, RopeStyle::NEOX},                 {"ernie4_5-moe", Arch::LLAMA, RopeStyle::NORM},
     {"arcee", Arch::ARCEE, RopeStyle::NORM},                 {"glm4", Arch::GLM4, RopeStyle::NORM},
     {"exaone", Arch::LLAMA, RopeStyle::NEOX},                {"seed_oss", Arch::LLAMA, RopeStyle::NEOX},
+    {"minicpm", Arch::GRANITE, RopeStyle::NORM},
 };
 
 // Sliding-window layers, llama.cpp's set_swa_pattern: every layer but each period-th attends
@@ -96,21 +97,28 @@ void read_attn_temp(const GgufFile& g, const std::string& a, HParams& hp) {
 }
 
 // Granite's multipliers, as llama.cpp reads them (models/granite.cpp): logit_scale is
-// required, the others optional (0: not applied).
+// required, the others optional (0: not applied). MiniCPM (models/minicpm.cpp, granite's
+// graph) has defaults for the three it reads (its older files carry none): embeddings x12,
+// residuals x1.4/sqrt(n_layer), logits / (256 / n_embd); no attention scale.
 void read_granite(const GgufFile& g, const std::string& a, HParams& hp) {
-  auto scale = [&](const char* key, bool required) {
+  const bool minicpm = hp.arch_name == "minicpm";
+  auto scale = [&](const char* key, bool required, float fallback) {
     const auto v = g.get_float(a + key);
     if (!v && required) throw Error("MODEL_HPARAMS", "missing metadata key '" + a + key + "'");
-    const double x = v.value_or(0.0);
+    if (!v) return fallback;
+    const double x = *v;
     if (!(x >= 0 && x < 1e6) || (required && x == 0))
       throw Error("MODEL_HPARAMS", "metadata '" + a + key + "' out of range");
     return float(x);
   };
-  hp.logit_factor = 1.0f / scale("logit_scale", true);  // as the graph computes it
-  hp.residual_scale = scale("residual_scale", false);
-  const float embedding = scale("embedding_scale", false);
+  const float logit_scale = scale("logit_scale", !minicpm, minicpm ? 256.0f / float(hp.n_embd) : 0.0f);
+  if (logit_scale == 0.0f) throw Error("MODEL_HPARAMS", "metadata '" + a + "logit_scale' out of range");
+  hp.logit_factor = 1.0f / logit_scale;  // as the graph computes it
+  hp.residual_scale = scale("residual_scale", false, minicpm ? 1.4f / sqrtf(float(hp.n_layer)) : 0.0f);
+  const float embedding = scale("embedding_scale", false, minicpm ? 12.0f : 0.0f);
   if (embedding != 0.0f) hp.embed_scale = embedding;
-  hp.attention_scale = scale("attention.scale", false);
+  if (minicpm) return;  // no attention scale; RoPE always on
+  hp.attention_scale = scale("attention.scale", false, 0.0f);
   // rope.scaling.finetuned false turns RoPE off in llama.cpp's granite graph; only Granite's
   // hybrid converter writes it (granitehybrid, not run here), so no dense file tested has it
   if (!g.get_bool(a + "rope.scaling.finetuned").value_or(true))
@@ -334,6 +342,7 @@ HParams read_hparams(const GgufFile& g) {
   const float attn_factor = float(g.get_float(a + "rope.scaling.attn_factor").value_or(1.0));
   if (!(attn_factor > 0 && attn_factor < 100)) throw Error("MODEL_HPARAMS", "rope.scaling.attn_factor out of range");
   hp.rope_mscale = attn_factor;
+  hp.longrope = scaling && *scaling == "longrope";
   hp.n_ctx_orig = checked_dim(g.get_int(a + "rope.scaling.original_context_length").value_or(hp.n_ctx_train),
                               a + "rope.scaling.original_context_length", 1 << 30);
   YarnKeys yarn;
@@ -342,15 +351,16 @@ HParams read_hparams(const GgufFile& g) {
   if (hp.arch == Arch::MISTRAL3) read_attn_temp(g, a, hp);
 
   if (hp.arch == Arch::GEMMA3) read_gemma3(g, a, hp, scaling ? *scaling : std::string());
-  // the architectures with experts: llama (Mixtral's, optional) and granitemoe, as wide as the
-  // FFN; qwen3moe; ernie4_5-moe. Any other with expert_count is refused.
+  // the architectures with experts: llama (Mixtral's, optional), granitemoe and minicpm
+  // (MiniCPM-MoE), as wide as the FFN; qwen3moe; ernie4_5-moe. Any other with expert_count
+  // is refused.
   const bool granitemoe = hp.arch_name == "granitemoe", ernie_moe = hp.arch_name == "ernie4_5-moe";
-  if (hp.arch_name == "llama" || granitemoe) read_experts(g, a, hp, true);
+  if (hp.arch_name == "llama" || granitemoe || hp.arch_name == "minicpm") read_experts(g, a, hp, true);
   else if (hp.arch == Arch::QWEN3MOE) read_experts(g, a, hp, false);
   else if (ernie_moe) read_ernie_moe(g, a, hp);
   else if (g.get_int(a + "expert_count").value_or(0) != 0)
     throw Error("MODEL_HPARAMS", hp.arch_name + " with a mixture of experts is not supported");
-  if (granitemoe) read_shared_expert(g, a, hp);
+  if (granitemoe || hp.arch_name == "minicpm") read_shared_expert(g, a, hp);
   if (hp.arch == Arch::GRANITE) read_granite(g, a, hp);
   if (hp.arch == Arch::EXAONE4) read_exaone4(g, a, hp);
   if (hp.arch == Arch::COHERE2) read_cohere2(g, a, hp);

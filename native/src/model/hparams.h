@@ -29,7 +29,8 @@ class GgufFile;
 // attention scores (attention_scale), the attention and FFN outputs before their residual
 // adds (residual_scale), logits (logit_factor, 1 / logit_scale); as "granitemoe" (Granite 3.x
 // MoE), the same with a mixture of experts (Mixtral's softmax gating) in every FFN, and a
-// shared expert where the file has one (Granite MoE Shared).
+// shared expert where the file has one (Granite MoE Shared); as "minicpm" (MiniCPM, MiniCPM4),
+// granite's graph with MiniCPM's default multipliers and LongRoPE where the file has it.
 // "ernie4_5-moe" (ERNIE 4.5 21B-A3B, 300B-A47B): llama's layers (Arch::LLAMA) with experts
 // past the leading dense layers, a per-expert selection bias (exp_probs_b, added to the
 // probabilities only to choose), and shared experts.
@@ -103,6 +104,9 @@ struct HParams {
   float yarn_ext_factor = 0.0f;
   float yarn_corr_dims[2] = {0.0f, 0.0f};
   float rope_mscale = 1.0f;
+  // rope.scaling.type longrope: rotations by rope_factors_short / _long (weights.h; phi3
+  // reads them whatever the type, as llama.cpp)
+  bool longrope = false;
   RopeStyle rope_style = RopeStyle::NORM;
   // gemma3: sliding-window layers (n_swa > 0): layer l attends positions p - n_swa < j <= p
   // unless l % swa_period == swa_period - 1 (swa_period 0: every layer); they rotate by

@@ -33,8 +33,9 @@ Shape shape_of(const std::string& name, const std::string& arch) {
   if (name == "tiny" && arch == "smollm3") return {4, 256, 4, 2, 512, 4096, 10000.0f, false, 0};
   // cohere2: four layers (3 sliding-window ones, then a global one), tied output as Command R7B
   if (name == "tiny" && arch == "cohere2") return {4, 256, 4, 2, 512, 4096, 10000.0f, true, 0};
-  // olmo2: four layers too, OLMo 3's 3 window layers and a global one
-  if (name == "tiny" && arch == "olmo2") return {4, 256, 4, 2, 512, 4096, 10000.0f, false, 0};
+  // olmo2: four layers too, OLMo 3's 3 window layers and a global one; minicpm four, so that
+  // its default residual multiplier (1.4 / sqrt(layers)) is 0.7
+  if (name == "tiny" && (arch == "olmo2" || arch == "minicpm")) return {4, 256, 4, 2, 512, 4096, 10000.0f, false, 0};
   if (name == "tiny") return {2, 256, 4, 2, 512, 4096, qwen ? 1e6f : 10000.0f, false, 0};
   if (name == "tiny-narrow-q") return {2, 512, 4, 2, 512, 4096, qwen ? 1e6f : 10000.0f, false, 0, 64};
   if (name == "smol") return {30, 576, 9, 3, 1536, 131072, qwen ? 1e6f : 100000.0f, true, 0};
@@ -167,7 +168,8 @@ void write_arch_keys(GgufWriter& w, const SyntheticModelSpec& spec, const std::s
 constexpr const char* kArchs[] = {"llama",    "qwen2",   "qwen3",    "phi3",    "gemma3",  "qwen3moe",
                                   "smollm3",  "mistral3", "granite", "ernie4_5", "chatglm", "exaone4",
                                   "cohere2",  "internlm2", "hunyuan-dense", "granitemoe", "olmo2", "ernie4_5-moe",
-                                  "arcee",    "glm4",      "exaone",        "seed_oss"};
+                                  "arcee",    "glm4",      "exaone",        "seed_oss",
+                                  "minicpm"};
 
 }  // namespace
 
@@ -217,7 +219,9 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
     throw Error("BAD_ARGUMENT", "experts_used is more than the experts");
   if (gemma3 && spec.yarn_factor > 0) throw Error("BAD_ARGUMENT", "YaRN is not written for gemma3");
   if (mistral3 && spec.yarn_factor > 0) throw Error("BAD_ARGUMENT", "mistral3 writes its own YaRN (x16)");
-  if (spec.longrope && !phi3) throw Error("BAD_ARGUMENT", "LongRoPE is written for phi3 only");
+  // (minicpm: MiniCPM4's LongRoPE; its multipliers are left to their defaults)
+  const bool minicpm = spec.arch == "minicpm";
+  if (spec.longrope && !phi3 && !minicpm) throw Error("BAD_ARGUMENT", "LongRoPE is written for phi3 and minicpm only");
   if (spec.layers < 0 || spec.layers > 256) throw Error("BAD_ARGUMENT", "layers out of range (0..256)");
   Shape s = shape_of(spec.shape, spec.arch);
   if (spec.layers > 0) s.n_layer = spec.layers;
@@ -327,7 +331,7 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
   // (granite scales them up by 12: rows of 1/12, so that the layers' outputs, scaled down by
   // 0.22, still move the residual stream)
   // (cohere2 ties its output to them as gemma3 does: rows as small)
-  matrix("token_embd.weight", n_vocab, E, gemma3 || cohere2 ? 2.0f * lin : spec.arch == "granite" || granitemoe ? 1.0f / 12 : 1.0f);
+  matrix("token_embd.weight", n_vocab, E, gemma3 || cohere2 ? 2.0f * lin : spec.arch == "granite" || granitemoe || minicpm ? 1.0f / 12 : 1.0f);
   vector("output_norm.weight", E, 1.0f, 0.1f);
   if (!s.tied) matrix("output.weight", n_vocab, E, 2.0f * lin);
   if (spec.longrope) {

@@ -55,7 +55,7 @@ struct SyntheticModelSpec {
   // > 0: YaRN scaling by this factor (rope.scaling.type yarn; context_length and the
   // original context the shape's context over the factor), as Qwen's GGUFs carry it
   float yarn_factor = 0.0f;
-  // phi3 only: LongRoPE as Phi-3.5's GGUFs carry it (rope_factors_short / _long,
+  // phi3 and minicpm: LongRoPE as Phi-3.5's GGUFs carry it (rope_factors_short / _long,
   // attn_factor sqrt(1 + ln(s) / ln(orig))), with an original context of 256 so
   // that a test's small sessions rotate by either set
   bool longrope = false;

@@ -110,7 +110,7 @@ Weights load_weights(const GgufFile& g, const HParams& hp) {
     w.tied_output = true;
   }
   w.rope_freq_factors = vec(g, "rope_freqs.weight", hp.n_rot / 2, false, bytes);
-  if (hp.arch == Arch::PHI3) {  // one pair for every layer, as llama.cpp reads them
+  if (hp.arch == Arch::PHI3 || hp.longrope) {  // one pair for every layer, as llama.cpp reads them
     w.rope_factors_short = vec(g, "rope_factors_short.weight", hp.n_rot / 2, false, bytes);
     w.rope_factors_long = vec(g, "rope_factors_long.weight", hp.n_rot / 2, false, bytes);
   }

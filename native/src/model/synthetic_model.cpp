@@ -164,6 +164,55 @@ void write_arch_keys(GgufWriter& w, const SyntheticModelSpec& spec, const std::s
   }
 }
 
+// The tensors of an architecture's layers, as llama.cpp loads them.
+struct TensorLayout {
+  bool attn_norm = true, ffn_norm = true;  // norms before the attention and the FFN
+  const char* ffn_norm_name = "ffn_norm.weight";
+  bool post_norms = false;       // post_attention_norm and post_ffw_norm (gemma3's sandwich)
+  bool fused_qkv = false;        // one attn_qkv (Q, K, V rows)
+  bool fused_qkv_bias = false;   // attn_qkv.bias
+  bool qkv_bias = false;         // attn_q/k/v.bias
+  bool out_bias = false;         // attn_output.bias
+  bool qk_norm = false;          // attn_q_norm, attn_k_norm: head_dim wide
+  bool qk_norm_whole = false;    //   ... q_dim and kv_dim wide (one norm across the heads)
+  bool fused_gate_up = false;    // one ffn_up of 2 n_ff rows, gate first
+  bool gated = true;             // an ffn_gate (arcee: none)
+  int rot_quarters = 4;          // rope.dimension_count: head_dim * rot_quarters / 4
+  bool experts = false;          // may be written with experts (llama only when asked)
+  int default_experts = 0;       // experts when unasked
+  bool experts_half = false;     // experts n_ff / 2 wide (expert_feed_forward_length)
+  bool ernie_moe = false;        // a dense first layer, a selection bias, a shared expert
+  float embed_stddev = 1.0f;     // token_embd's rows, against the embeddings' multipliers
+};
+
+TensorLayout layout_of(const std::string& arch, float lin) {
+  TensorLayout t;
+  if (arch == "qwen2" || arch == "seed_oss") t.qkv_bias = true;
+  if (arch == "seed_oss") t.ffn_norm_name = "post_attention_norm.weight";
+  if (arch == "qwen3" || arch == "qwen3moe" || arch == "gemma3" || arch == "exaone4" || arch == "hunyuan-dense") t.qk_norm = true;
+  if (arch == "phi3") t.fused_qkv = t.fused_gate_up = true, t.rot_quarters = 3;
+  if (arch == "chatglm") t.fused_qkv = t.fused_qkv_bias = t.fused_gate_up = true, t.rot_quarters = 2;
+  if (arch == "glm4") t.qkv_bias = t.fused_gate_up = t.post_norms = true, t.rot_quarters = 2;
+  if (arch == "gemma3") t.post_norms = true;
+  if (arch == "exaone4") t.attn_norm = t.ffn_norm = false, t.post_norms = true;
+  if (arch == "olmo2") t.attn_norm = t.ffn_norm = false, t.post_norms = t.qk_norm_whole = true;
+  if (arch == "cohere2") t.ffn_norm = false;
+  // optional in llama.cpp's mistral3 (and llama) graph; its ernie4_5 graph loads one and adds nothing
+  if (arch == "mistral3") t.out_bias = true;
+  if (arch == "arcee") t.gated = false;
+  if (arch == "llama") t.experts = true;
+  if (arch == "qwen3moe" || arch == "granitemoe" || arch == "ernie4_5-moe") t.experts = true, t.default_experts = 8;
+  if (arch == "qwen3moe" || arch == "ernie4_5-moe") t.experts_half = true;
+  if (arch == "ernie4_5-moe") t.ernie_moe = true;
+  // gemma3 scales its embeddings up by sqrt(n_embd) and ties its output to them: small rows,
+  // as Gemma's are, keep both the residual stream and the logits of the usual size (cohere2
+  // ties its output too); granite and minicpm scale them up by 12: rows of 1/12, so that the
+  // layers' outputs, scaled down by the residual multiplier, still move the residual stream
+  if (arch == "gemma3" || arch == "cohere2") t.embed_stddev = 2.0f * lin;
+  if (arch == "granite" || arch == "granitemoe" || arch == "minicpm") t.embed_stddev = 1.0f / 12;
+  return t;
+}
+
 // The architectures the writer knows.
 constexpr const char* kArchs[] = {"llama",    "qwen2",   "qwen3",    "phi3",    "gemma3",  "qwen3moe",
                                   "smollm3",  "mistral3", "granite", "ernie4_5", "chatglm", "exaone4",
@@ -192,38 +241,29 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
     for (const char* k : kArchs) names += std::string(names.empty() ? "" : ", ") + k;
     throw Error("BAD_ARGUMENT", "unknown arch '" + spec.arch + "' (" + names + ")");
   }
-  const bool phi3 = spec.arch == "phi3", gemma3 = spec.arch == "gemma3", qwen3moe = spec.arch == "qwen3moe";
-  const bool granitemoe = spec.arch == "granitemoe";  // experts feed_forward_length wide, as Mixtral's
-  // ERNIE 4.5 MoE: a dense first layer, then experts half as wide as the FFN with a selection
-  // bias and a shared expert
-  const bool ernie_moe = spec.arch == "ernie4_5-moe";
-  if (spec.shared_expert && !granitemoe) throw Error("BAD_ARGUMENT", "a shared expert is written for granitemoe only (ernie4_5-moe always has one)");
-  const bool mistral3 = spec.arch == "mistral3", chatglm = spec.arch == "chatglm";
-  const bool glm4 = spec.arch == "glm4";  // chatglm's fused gate-up, separate Q/K/V with biases, sandwich norms
-  const bool fused = phi3 || chatglm;  // attn_qkv and a gate-up ffn_up
-  const bool exaone4 = spec.arch == "exaone4";
-  const bool cohere2 = spec.arch == "cohere2";
-  const bool olmo2 = spec.arch == "olmo2";  // exaone4's norms; Q/K norms across all heads
-  const bool post_norms = gemma3 || exaone4 || olmo2 || glm4, attn_norm = !exaone4 && !olmo2,
-             ffn_norm = !exaone4 && !cohere2 && !olmo2;
+  const bool phi3 = spec.arch == "phi3", gemma3 = spec.arch == "gemma3", mistral3 = spec.arch == "mistral3";
+  const bool minicpm = spec.arch == "minicpm";
+  Shape s = shape_of(spec.shape, spec.arch);
+  const float lin = 1.0f / std::sqrt(float(s.n_embd));
+  const TensorLayout t = layout_of(spec.arch, lin);
+  if (spec.shared_expert && spec.arch != "granitemoe")
+    throw Error("BAD_ARGUMENT", "a shared expert is written for granitemoe only (ernie4_5-moe always has one)");
   if (spec.experts < 0 || spec.experts > 256 || spec.experts_used < 0)
     throw Error("BAD_ARGUMENT", "experts out of range (0..256)");
-  if (spec.experts > 0 && spec.arch != "llama" && !qwen3moe && !granitemoe && !ernie_moe)
+  if (spec.experts > 0 && !t.experts)
     throw Error("BAD_ARGUMENT", "experts are written for llama, qwen3moe, granitemoe and ernie4_5-moe only");
   // a3b: 16 of Qwen3-30B-A3B's 128 experts, 8 a token as there: a token's work is the
   // model's, its file an eighth of the experts' bytes
   const bool a3b = spec.shape == "a3b";
-  const int n_expert = spec.experts > 0 ? spec.experts : qwen3moe ? (a3b ? 16 : 8) : granitemoe || ernie_moe ? 8 : 0;
+  const int n_expert = spec.experts > 0 ? spec.experts : a3b ? 16 : t.default_experts;
   const int n_expert_used = spec.experts_used > 0 ? spec.experts_used : a3b ? 8 : 2;
   if (n_expert > 0 && n_expert_used > n_expert)
     throw Error("BAD_ARGUMENT", "experts_used is more than the experts");
   if (gemma3 && spec.yarn_factor > 0) throw Error("BAD_ARGUMENT", "YaRN is not written for gemma3");
   if (mistral3 && spec.yarn_factor > 0) throw Error("BAD_ARGUMENT", "mistral3 writes its own YaRN (x16)");
   // (minicpm: MiniCPM4's LongRoPE; its multipliers are left to their defaults)
-  const bool minicpm = spec.arch == "minicpm";
   if (spec.longrope && !phi3 && !minicpm) throw Error("BAD_ARGUMENT", "LongRoPE is written for phi3 and minicpm only");
   if (spec.layers < 0 || spec.layers > 256) throw Error("BAD_ARGUMENT", "layers out of range (0..256)");
-  Shape s = shape_of(spec.shape, spec.arch);
   if (spec.layers > 0) s.n_layer = spec.layers;
   if (spec.type != GgmlType::F32 && !can_quantize(spec.type))
     throw Error("BAD_ARGUMENT", std::string("cannot write weights of type ") + ggml_type_name(uint32_t(spec.type)));
@@ -237,7 +277,7 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
   GgufWriter w;
   const std::string a = spec.arch + ".";
   const int head_dim = s.head_dim > 0 ? s.head_dim : s.n_embd / s.n_head;
-  const int n_rot = phi3 ? head_dim * 3 / 4 : chatglm || glm4 ? head_dim / 2 : head_dim;
+  const int n_rot = head_dim * t.rot_quarters / 4;
   const int n_ctx_orig = 256;  // LongRoPE's original context
   w.set_string("general.architecture", spec.arch);
   // llama.cpp gives a model named like Phi-3 Phi-3's token attributes, and fails on a
@@ -262,7 +302,7 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
     w.set_u32(a + "attention.value_length", uint32_t(head_dim));
   }
   w.set_f32(a + "rope.freq_base", s.rope_base);
-  w.set_f32(a + (cohere2 ? "attention.layer_norm_epsilon" : "attention.layer_norm_rms_epsilon"), 1e-5f);
+  w.set_f32(a + (spec.arch == "cohere2" ? "attention.layer_norm_epsilon" : "attention.layer_norm_rms_epsilon"), 1e-5f);
   if (spec.yarn_factor > 0) {
     w.set_string(a + "rope.scaling.type", "yarn");
     w.set_f32(a + "rope.scaling.factor", spec.yarn_factor);
@@ -278,9 +318,9 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
   if (n_expert > 0) {
     w.set_u32(a + "expert_count", uint32_t(n_expert));
     w.set_u32(a + "expert_used_count", uint32_t(n_expert_used));
-    if (qwen3moe || ernie_moe) w.set_u32(a + "expert_feed_forward_length", uint32_t(s.n_ff / 2));
-    if (ernie_moe || spec.shared_expert) w.set_u32(a + "expert_shared_feed_forward_length", uint32_t(s.n_ff / 2));
-    if (ernie_moe) {  // ERNIE 4.5 21B-A3B's layout: the first layer dense, every later one experts
+    if (t.experts_half) w.set_u32(a + "expert_feed_forward_length", uint32_t(s.n_ff / 2));
+    if (t.ernie_moe || spec.shared_expert) w.set_u32(a + "expert_shared_feed_forward_length", uint32_t(s.n_ff / 2));
+    if (t.ernie_moe) {  // ERNIE 4.5 21B-A3B's layout: the first layer dense, every later one experts
       w.set_u32(a + "interleave_moe_layer_step", 1);
       w.set_u32(a + "leading_dense_block_count", 1);
     }
@@ -324,14 +364,8 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
     w.add_tensor_owned(name, GgmlType::F32, {n}, std::move(bytes));
   };
 
-  const float lin = 1.0f / std::sqrt(float(s.n_embd));
   const int64_t E = s.n_embd, Q = int64_t(s.n_head) * head_dim, KV = int64_t(s.n_head_kv) * head_dim, F = s.n_ff;
-  // gemma3 scales its embeddings up by sqrt(n_embd) and ties its output to them: small rows,
-  // as Gemma's are, keep both the residual stream and the logits of the usual size
-  // (granite scales them up by 12: rows of 1/12, so that the layers' outputs, scaled down by
-  // 0.22, still move the residual stream)
-  // (cohere2 ties its output to them as gemma3 does: rows as small)
-  matrix("token_embd.weight", n_vocab, E, gemma3 || cohere2 ? 2.0f * lin : spec.arch == "granite" || granitemoe || minicpm ? 1.0f / 12 : 1.0f);
+  matrix("token_embd.weight", n_vocab, E, t.embed_stddev);
   vector("output_norm.weight", E, 1.0f, 0.1f);
   if (!s.tied) matrix("output.weight", n_vocab, E, 2.0f * lin);
   if (spec.longrope) {
@@ -358,52 +392,51 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
   }
   for (int l = 0; l < s.n_layer; ++l) {
     const std::string p = "blk." + std::to_string(l) + ".";
-    if (attn_norm) vector(p + "attn_norm.weight", E, 1.0f, 0.1f);
-    if (fused) {
+    if (t.attn_norm) vector(p + "attn_norm.weight", E, 1.0f, 0.1f);
+    if (t.fused_qkv) {
       matrix(p + "attn_qkv.weight", Q + 2 * KV, E, lin);  // Q, K, V rows
-      if (chatglm) vector(p + "attn_qkv.bias", Q + 2 * KV, 0.0f, 0.1f);
+      if (t.fused_qkv_bias) vector(p + "attn_qkv.bias", Q + 2 * KV, 0.0f, 0.1f);
     } else {
       matrix(p + "attn_q.weight", Q, E, lin);
       matrix(p + "attn_k.weight", KV, E, lin);
       matrix(p + "attn_v.weight", KV, E, lin);
     }
     matrix(p + "attn_output.weight", E, Q, 1.0f / std::sqrt(float(Q)));
-    // optional in llama.cpp's mistral3 (and llama) graph; its ernie4_5 graph loads one and adds nothing
-    if (mistral3) vector(p + "attn_output.bias", E, 0.0f, 0.1f);
-    if (spec.arch == "qwen2" || glm4 || spec.arch == "seed_oss") {
+    if (t.out_bias) vector(p + "attn_output.bias", E, 0.0f, 0.1f);
+    if (t.qkv_bias) {
       vector(p + "attn_q.bias", Q, 0.0f, 0.1f);
       vector(p + "attn_k.bias", KV, 0.0f, 0.1f);
       vector(p + "attn_v.bias", KV, 0.0f, 0.1f);
     }
-    if (spec.arch == "qwen3" || qwen3moe || gemma3 || exaone4 || spec.arch == "hunyuan-dense" || olmo2) {
-      vector(p + "attn_q_norm.weight", olmo2 ? Q : head_dim, 1.0f, 0.1f);
-      vector(p + "attn_k_norm.weight", olmo2 ? KV : head_dim, 1.0f, 0.1f);
+    if (t.qk_norm || t.qk_norm_whole) {
+      vector(p + "attn_q_norm.weight", t.qk_norm_whole ? Q : head_dim, 1.0f, 0.1f);
+      vector(p + "attn_k_norm.weight", t.qk_norm_whole ? KV : head_dim, 1.0f, 0.1f);
     }
-    if (post_norms) vector(p + "post_attention_norm.weight", E, 1.0f, 0.1f);
-    if (ffn_norm) vector(p + (spec.arch == "seed_oss" ? "post_attention_norm.weight" : "ffn_norm.weight"), E, 1.0f, 0.1f);
-    if (n_expert > 0 && !(ernie_moe && l == 0)) {
-      const int64_t FX = qwen3moe || ernie_moe ? F / 2 : F;
+    if (t.post_norms) vector(p + "post_attention_norm.weight", E, 1.0f, 0.1f);
+    if (t.ffn_norm) vector(p + t.ffn_norm_name, E, 1.0f, 0.1f);
+    if (n_expert > 0 && !(t.ernie_moe && l == 0)) {
+      const int64_t FX = t.experts_half ? F / 2 : F;
       matrix(p + "ffn_gate_inp.weight", n_expert, E, 2.0f * lin, 0, true);
       // a selection bias of the size of the differences between 8 experts' probabilities
-      if (ernie_moe) vector(p + "exp_probs_b.bias", n_expert, 0.0f, 0.05f);
+      if (t.ernie_moe) vector(p + "exp_probs_b.bias", n_expert, 0.0f, 0.05f);
       matrix(p + "ffn_gate_exps.weight", FX, E, lin, n_expert);
       matrix(p + "ffn_up_exps.weight", FX, E, lin, n_expert);
       matrix(p + "ffn_down_exps.weight", E, FX, 1.0f / std::sqrt(float(FX)), n_expert);
-      if (ernie_moe || spec.shared_expert) {
+      if (t.ernie_moe || spec.shared_expert) {
         matrix(p + "ffn_gate_shexp.weight", F / 2, E, lin);
         matrix(p + "ffn_up_shexp.weight", F / 2, E, lin);
         matrix(p + "ffn_down_shexp.weight", E, F / 2, 1.0f / std::sqrt(float(F / 2)));
       }
       continue;
     }
-    if (fused || glm4) {
+    if (t.fused_gate_up) {
       matrix(p + "ffn_up.weight", 2 * F, E, lin);  // gate rows, then up rows
     } else {
-      if (spec.arch != "arcee") matrix(p + "ffn_gate.weight", F, E, lin);  // arcee's FFN is ungated
+      if (t.gated) matrix(p + "ffn_gate.weight", F, E, lin);
       matrix(p + "ffn_up.weight", F, E, lin);
     }
     matrix(p + "ffn_down.weight", E, F, 1.0f / std::sqrt(float(F)));
-    if (post_norms) vector(p + "post_ffw_norm.weight", E, 1.0f, 0.1f);
+    if (t.post_norms) vector(p + "post_ffw_norm.weight", E, 1.0f, 0.1f);
   }
   w.write_to_file(spec.out_path);
 }

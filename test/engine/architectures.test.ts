@@ -1,7 +1,7 @@
 // Which architectures a model may have: llama (dense, or Mixtral's experts), qwen2, qwen3,
 // phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5, chatglm, exaone4, cohere2,
-// internlm2, hunyuan-dense, granitemoe, olmo2, ernie4_5-moe, arcee, glm4, exaone, seed_oss and
-// minicpm load (each
+// internlm2, hunyuan-dense, granitemoe, olmo2, ernie4_5-moe, arcee, glm4, exaone, seed_oss,
+// minicpm and phimoe load (each
 // checked against llama.cpp in synthetic-vs-llamacpp.test.ts); any other is refused at
 // load with MODEL_ARCH, naming it and the ones tome runs.
 import * as fs from "node:fs";
@@ -57,7 +57,7 @@ describe("architectures", () => {
       const err = loadError([{ key: "general.architecture", type: "string", value: arch }]);
       expect(err?.code).toBe("MODEL_ARCH");
       expect(err?.message).toContain(`'${arch}'`);
-      expect(err?.message).toContain("llama, qwen2, qwen3, phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5, chatglm, exaone4, cohere2, internlm2, hunyuan-dense, granitemoe, olmo2, ernie4_5-moe, arcee, glm4, exaone, seed_oss and minicpm");
+      expect(err?.message).toContain("llama, qwen2, qwen3, phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5, chatglm, exaone4, cohere2, internlm2, hunyuan-dense, granitemoe, olmo2, ernie4_5-moe, arcee, glm4, exaone, seed_oss, minicpm and phimoe");
     }
   });
 
@@ -244,7 +244,7 @@ describe("architectures", () => {
     expect(refusal("granite", [{ ...logit, value: -1 }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("out of range") });
   });
 
-  it.skipIf(!hasData)("loads qwen3moe, a Mixtral-style llama, granitemoe (with and without a shared expert) and ernie4_5-moe with their experts stacked in 3-D tensors", async () => {
+  it.skipIf(!hasData)("loads qwen3moe, a Mixtral-style llama, granitemoe (with and without a shared expert), ernie4_5-moe and phimoe with their experts stacked in 3-D tensors", async () => {
     const addon = loadAddon();
     const qwen = await syntheticModel("qwen3moe", "tiny", "q8_0", dir);
     const shapes = Object.fromEntries(addon.inspectGguf(qwen).tensors.map((t) => [t.name, t.shape]));
@@ -272,6 +272,13 @@ describe("architectures", () => {
     const ernie = new addon.Model(ernieFile);
     expect(ernie.info()).toMatchObject({ arch: "ernie4_5-moe", nExpert: 8, nExpertUsed: 2, nFfExpert: 256, nFfSharedExpert: 256, nDenseLead: 1 });
     await decodesInFullAndRetrieval(ernie);
+    // Phi-3.5-MoE: phi3's graph with experts, biases after its norms and on its logits
+    const phiFile = await syntheticModel("phimoe", "tiny", "q8_0", dir);
+    expect(addon.inspectGguf(phiFile).tensors.map((t) => t.name)).toEqual(
+      expect.arrayContaining(["output.bias", "output_norm.bias", "blk.0.attn_norm.bias", "blk.0.ffn_norm.bias", "blk.0.attn_output.bias", "blk.0.ffn_up_exps.weight"]));
+    const phi = new addon.Model(phiFile);
+    expect(phi.info()).toMatchObject({ arch: "phimoe", nExpert: 8, nExpertUsed: 2, nFfExpert: 512 });
+    await decodesInFullAndRetrieval(phi);
   });
 
   it("refuses expert counts it cannot use with MODEL_HPARAMS (missing, more used than there are, past 1024 experts or 64 used)", () => {

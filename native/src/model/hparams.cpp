@@ -46,7 +46,7 @@ constexpr ArchName kArchNames[] = {
     {"olmo2", Arch::OLMO2, RopeStyle::NEOX},                 {"ernie4_5-moe", Arch::LLAMA, RopeStyle::NORM},
     {"arcee", Arch::ARCEE, RopeStyle::NORM},                 {"glm4", Arch::GLM4, RopeStyle::NORM},
     {"exaone", Arch::LLAMA, RopeStyle::NEOX},                {"seed_oss", Arch::LLAMA, RopeStyle::NEOX},
-    {"minicpm", Arch::GRANITE, RopeStyle::NORM},
+    {"minicpm", Arch::GRANITE, RopeStyle::NORM},             {"phimoe", Arch::PHI3, RopeStyle::NEOX},
 };
 
 // Sliding-window layers, llama.cpp's set_swa_pattern: every layer but each period-th attends
@@ -351,11 +351,12 @@ HParams read_hparams(const GgufFile& g) {
   if (hp.arch == Arch::MISTRAL3) read_attn_temp(g, a, hp);
 
   if (hp.arch == Arch::GEMMA3) read_gemma3(g, a, hp, scaling ? *scaling : std::string());
-  // the architectures with experts: llama (Mixtral's, optional), granitemoe and minicpm
-  // (MiniCPM-MoE), as wide as the FFN; qwen3moe; ernie4_5-moe. Any other with expert_count
-  // is refused.
+  // the architectures with experts: llama (Mixtral's, optional), granitemoe, minicpm
+  // (MiniCPM-MoE) and phimoe, as wide as the FFN; qwen3moe; ernie4_5-moe. Any other with
+  // expert_count is refused.
   const bool granitemoe = hp.arch_name == "granitemoe", ernie_moe = hp.arch_name == "ernie4_5-moe";
-  if (hp.arch_name == "llama" || granitemoe || hp.arch_name == "minicpm") read_experts(g, a, hp, true);
+  if (hp.arch_name == "llama" || granitemoe || hp.arch_name == "minicpm" || hp.arch_name == "phimoe")
+    read_experts(g, a, hp, true);
   else if (hp.arch == Arch::QWEN3MOE) read_experts(g, a, hp, false);
   else if (ernie_moe) read_ernie_moe(g, a, hp);
   else if (g.get_int(a + "expert_count").value_or(0) != 0)

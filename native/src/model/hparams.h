@@ -31,6 +31,8 @@ class GgufFile;
 // MoE), the same with a mixture of experts (Mixtral's softmax gating) in every FFN, and a
 // shared expert where the file has one (Granite MoE Shared); as "minicpm" (MiniCPM, MiniCPM4),
 // granite's graph with MiniCPM's default multipliers and LongRoPE where the file has it.
+// PHI3 also runs "phimoe" (Phi-3.5-MoE, 128K context): phi3's graph with experts (Mixtral's
+// gating), biases on its norms (RMSNorm x w + b), the attention's output and the logits.
 // "ernie4_5-moe" (ERNIE 4.5 21B-A3B, 300B-A47B): llama's layers (Arch::LLAMA) with experts
 // past the leading dense layers, a per-expert selection bias (exp_probs_b, added to the
 // probabilities only to choose), and shared experts.

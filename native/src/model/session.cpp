@@ -534,10 +534,12 @@ void Session::chunk_logits(int64_t rows) {
   const int E = hp.n_embd;
   h_.resize(size_t(rows) * E);
   norm_rows(x_.data(), w.output_norm, h_.data(), rows);
+  add_bias(h_.data(), w.output_norm_b, rows);
   logits_.resize(size_t(rows) * hp.n_vocab);
   auto t0 = Clock::now();
   matmul(w.output, h_.data(), rows, logits_.data(), pool_, mm_scratch_);
   times_.matmul_ms += ms_since(t0);
+  add_bias(logits_.data(), w.output_b, rows);  // phimoe
   if (hp.logit_factor != 0.0f)  // granite, cohere2: ggml_scale
     for (float& v : logits_) v *= hp.logit_factor;
   if (hp.final_logit_softcap > 0) {  // ggml_scale, ggml_tanh, ggml_scale
@@ -582,6 +584,7 @@ void Session::forward_layer(int l, int64_t n, int64_t n_out) {
   const LayerWeights& L = w.layers[size_t(l)];
   auto t_other = Clock::now();
   pre_norm(L.attn_norm, n);
+  add_bias(h_.data(), L.attn_norm_b, n);
   times_.other_ms += ms_since(t_other);
   // q (n, n_head, hd), k v (n, n_head_kv, hd)
   mm_multi({{&L.wq, q_.data()}, {&L.wk, k_.data()}, {&L.wv, v_.data()}}, h_.data(), n);
@@ -683,6 +686,7 @@ void Session::forward_layer(int l, int64_t n, int64_t n_out) {
     scale_residual(tmp_.data(), m);
     add_inplace(x_.data(), tmp_.data(), m * E);
     pre_norm(L.ffn_norm, m);
+    add_bias(h_.data(), L.ffn_norm_b, m);
   }
   times_.other_ms += ms_since(t_other);
   if (hp.is_moe_layer(l)) {

@@ -173,6 +173,7 @@ struct TensorLayout {
   bool fused_qkv_bias = false;   // attn_qkv.bias
   bool qkv_bias = false;         // attn_q/k/v.bias
   bool out_bias = false;         // attn_output.bias
+  bool norm_biases = false;      // attn_norm.bias, ffn_norm.bias, output_norm.bias, output.bias (phimoe)
   bool qk_norm = false;          // attn_q_norm, attn_k_norm: head_dim wide
   bool qk_norm_whole = false;    //   ... q_dim and kv_dim wide (one norm across the heads)
   bool fused_gate_up = false;    // one ffn_up of 2 n_ff rows, gate first
@@ -200,8 +201,10 @@ TensorLayout layout_of(const std::string& arch, float lin) {
   // optional in llama.cpp's mistral3 (and llama) graph; its ernie4_5 graph loads one and adds nothing
   if (arch == "mistral3") t.out_bias = true;
   if (arch == "arcee") t.gated = false;
+  if (arch == "phimoe") t.qkv_bias = t.out_bias = t.norm_biases = true;
   if (arch == "llama") t.experts = true;
-  if (arch == "qwen3moe" || arch == "granitemoe" || arch == "ernie4_5-moe") t.experts = true, t.default_experts = 8;
+  if (arch == "qwen3moe" || arch == "granitemoe" || arch == "ernie4_5-moe" || arch == "phimoe")
+    t.experts = true, t.default_experts = 8;
   if (arch == "qwen3moe" || arch == "ernie4_5-moe") t.experts_half = true;
   if (arch == "ernie4_5-moe") t.ernie_moe = true;
   // gemma3 scales its embeddings up by sqrt(n_embd) and ties its output to them: small rows,
@@ -218,7 +221,7 @@ constexpr const char* kArchs[] = {"llama",    "qwen2",   "qwen3",    "phi3",    
                                   "smollm3",  "mistral3", "granite", "ernie4_5", "chatglm", "exaone4",
                                   "cohere2",  "internlm2", "hunyuan-dense", "granitemoe", "olmo2", "ernie4_5-moe",
                                   "arcee",    "glm4",      "exaone",        "seed_oss",
-                                  "minicpm"};
+                                  "minicpm",  "phimoe"};
 
 }  // namespace
 
@@ -251,7 +254,7 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
   if (spec.experts < 0 || spec.experts > 256 || spec.experts_used < 0)
     throw Error("BAD_ARGUMENT", "experts out of range (0..256)");
   if (spec.experts > 0 && !t.experts)
-    throw Error("BAD_ARGUMENT", "experts are written for llama, qwen3moe, granitemoe and ernie4_5-moe only");
+    throw Error("BAD_ARGUMENT", "experts are written for llama, qwen3moe, granitemoe, ernie4_5-moe and phimoe only");
   // a3b: 16 of Qwen3-30B-A3B's 128 experts, 8 a token as there: a token's work is the
   // model's, its file an eighth of the experts' bytes
   const bool a3b = spec.shape == "a3b";
@@ -367,7 +370,9 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
   const int64_t E = s.n_embd, Q = int64_t(s.n_head) * head_dim, KV = int64_t(s.n_head_kv) * head_dim, F = s.n_ff;
   matrix("token_embd.weight", n_vocab, E, t.embed_stddev);
   vector("output_norm.weight", E, 1.0f, 0.1f);
+  if (t.norm_biases) vector("output_norm.bias", E, 0.0f, 0.1f);
   if (!s.tied) matrix("output.weight", n_vocab, E, 2.0f * lin);
+  if (t.norm_biases) vector("output.bias", n_vocab, 0.0f, 0.1f);
   if (spec.longrope) {
     // short factors near 1; long ones rising from 1 to the context's scale over the pairs
     // (the slowest-turning pairs stretched the most), jittered so no pair is trivial
@@ -393,6 +398,7 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
   for (int l = 0; l < s.n_layer; ++l) {
     const std::string p = "blk." + std::to_string(l) + ".";
     if (t.attn_norm) vector(p + "attn_norm.weight", E, 1.0f, 0.1f);
+    if (t.norm_biases) vector(p + "attn_norm.bias", E, 0.0f, 0.1f);
     if (t.fused_qkv) {
       matrix(p + "attn_qkv.weight", Q + 2 * KV, E, lin);  // Q, K, V rows
       if (t.fused_qkv_bias) vector(p + "attn_qkv.bias", Q + 2 * KV, 0.0f, 0.1f);
@@ -414,6 +420,7 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
     }
     if (t.post_norms) vector(p + "post_attention_norm.weight", E, 1.0f, 0.1f);
     if (t.ffn_norm) vector(p + t.ffn_norm_name, E, 1.0f, 0.1f);
+    if (t.norm_biases) vector(p + "ffn_norm.bias", E, 0.0f, 0.1f);
     if (n_expert > 0 && !(t.ernie_moe && l == 0)) {
       const int64_t FX = t.experts_half ? F / 2 : F;
       matrix(p + "ffn_gate_inp.weight", n_expert, E, 2.0f * lin, 0, true);

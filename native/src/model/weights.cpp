@@ -103,12 +103,16 @@ Weights load_weights(const GgufFile& g, const HParams& hp) {
   const int64_t E = hp.n_embd, Q = hp.q_dim(), KV = hp.kv_dim(), F = hp.n_ff, V = hp.n_vocab;
   w.token_embd = matrix(g, "token_embd.weight", V, E, bytes);
   w.output_norm = vec(g, "output_norm.weight", E, true, bytes);
+  // phi3's graph adds biases after its norms and to its logits where a file has them (phimoe's do)
+  const bool norm_biases = hp.arch == Arch::PHI3;
+  if (norm_biases) w.output_norm_b = vec(g, "output_norm.bias", E, false, bytes);
   if (g.tensor("output.weight")) {
     w.output = matrix(g, "output.weight", V, E, bytes);
   } else {
     w.output = w.token_embd;
     w.tied_output = true;
   }
+  if (norm_biases) w.output_b = vec(g, "output.bias", V, false, bytes);
   w.rope_freq_factors = vec(g, "rope_freqs.weight", hp.n_rot / 2, false, bytes);
   if (hp.arch == Arch::PHI3 || hp.longrope) {  // one pair for every layer, as llama.cpp reads them
     w.rope_factors_short = vec(g, "rope_factors_short.weight", hp.n_rot / 2, false, bytes);
@@ -120,6 +124,10 @@ Weights load_weights(const GgufFile& g, const HParams& hp) {
     const std::string p = "blk." + std::to_string(l) + ".";
     LayerWeights& L = w.layers[size_t(l)];
     if (hp.has_attn_norm()) L.attn_norm = vec(g, p + "attn_norm.weight", E, true, bytes);
+    if (norm_biases) {
+      L.attn_norm_b = vec(g, p + "attn_norm.bias", E, false, bytes);
+      L.ffn_norm_b = vec(g, p + "ffn_norm.bias", E, false, bytes);
+    }
     if (hp.fused_qkv_ffn() && g.tensor(p + "attn_qkv.weight")) {
       const WeightMatrix qkv = matrix(g, p + "attn_qkv.weight", Q + 2 * KV, E, bytes);
       L.wq = rows_of(qkv, 0, Q);

@@ -14,6 +14,7 @@ class GgufFile;
 
 struct LayerWeights {
   std::vector<float> attn_norm;            // (n_embd); empty for exaone4 (no norm before the attention)
+  std::vector<float> attn_norm_b, ffn_norm_b;  // phimoe: (n_embd) added after the norms' gains, or empty
   WeightMatrix wq, wk, wv, wo;             // (q_dim, n_embd) (kv_dim, n_embd) x2 (n_embd, q_dim)
   std::vector<float> bq, bk, bv;           // qwen2 (others where a file has them): (q_dim) (kv_dim) (kv_dim)
   std::vector<float> bo;                   // (n_embd) the attention output's bias, where a file has one
@@ -38,6 +39,8 @@ struct Weights {
   WeightMatrix token_embd;                 // (n_vocab, n_embd), rows read by token id
   std::vector<LayerWeights> layers;
   std::vector<float> output_norm;          // (n_embd)
+  std::vector<float> output_norm_b;        // phimoe: (n_embd) added after output_norm, or empty
+  std::vector<float> output_b;             // phimoe: (n_vocab) added to the logits, or empty
   WeightMatrix output;                     // (n_vocab, n_embd); token_embd when tied
   bool tied_output = false;
   std::vector<float> rope_freq_factors;    // (n_rot/2) Llama 3.1 rope_freqs, or empty

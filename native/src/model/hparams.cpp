@@ -26,27 +26,47 @@ int checked_dim(int64_t v, const std::string& key, int64_t max) {
   return int(v);
 }
 
-// The architectures a GGUF may name, and the rotation llama.cpp gives each (NORM pairs
-// adjacent dims, NEOX the two halves). ernie4_5 (ERNIE 4.5's dense models) and internlm2
-// (InternLM2 / 2.5) are llama's graph in llama.cpp (models/ernie4-5.cpp, internlm2.cpp).
+// How a file's experts are read: none (a file with expert_count is refused); optional and
+// feed_forward_length wide (llama as Mixtral, granite's graph, phimoe); qwen3moe's keys
+// (expert_feed_forward_length); ERNIE 4.5's (qwen3moe's keys, dense leading layers, a
+// selection bias, a shared expert).
+enum class Experts { NONE, FF_WIDE, OWN_WIDTH, ERNIE };
+
+// The architectures a GGUF may name, the graph tome runs for each (llama.cpp's: ernie4_5,
+// internlm2, exaone and seed_oss are llama's, granitemoe and minicpm granite's, phimoe
+// phi3's), the rotation llama.cpp gives it (NORM pairs adjacent dims, NEOX the two halves)
+// and how its experts are read.
 struct ArchName {
   const char* name;
   Arch arch;
   RopeStyle rope;
+  Experts experts;
 };
 constexpr ArchName kArchNames[] = {
-    {"llama", Arch::LLAMA, RopeStyle::NORM},         {"qwen2", Arch::QWEN2, RopeStyle::NEOX},
-    {"qwen3", Arch::QWEN3, RopeStyle::NEOX},         {"phi3", Arch::PHI3, RopeStyle::NEOX},
-    {"gemma3", Arch::GEMMA3, RopeStyle::NEOX},       {"qwen3moe", Arch::QWEN3MOE, RopeStyle::NEOX},
-    {"smollm3", Arch::SMOLLM3, RopeStyle::NORM},     {"mistral3", Arch::MISTRAL3, RopeStyle::NORM},
-    {"granite", Arch::GRANITE, RopeStyle::NORM},     {"ernie4_5", Arch::LLAMA, RopeStyle::NORM},
-    {"chatglm", Arch::CHATGLM, RopeStyle::NORM},     {"exaone4", Arch::EXAONE4, RopeStyle::NEOX},
-    {"cohere2", Arch::COHERE2, RopeStyle::NORM},     {"internlm2", Arch::LLAMA, RopeStyle::NORM},
-    {"hunyuan-dense", Arch::HUNYUAN_DENSE, RopeStyle::NEOX}, {"granitemoe", Arch::GRANITE, RopeStyle::NORM},
-    {"olmo2", Arch::OLMO2, RopeStyle::NEOX},                 {"ernie4_5-moe", Arch::LLAMA, RopeStyle::NORM},
-    {"arcee", Arch::ARCEE, RopeStyle::NORM},                 {"glm4", Arch::GLM4, RopeStyle::NORM},
-    {"exaone", Arch::LLAMA, RopeStyle::NEOX},                {"seed_oss", Arch::LLAMA, RopeStyle::NEOX},
-    {"minicpm", Arch::GRANITE, RopeStyle::NORM},             {"phimoe", Arch::PHI3, RopeStyle::NEOX},
+    {"llama", Arch::LLAMA, RopeStyle::NORM, Experts::FF_WIDE},
+    {"qwen2", Arch::QWEN2, RopeStyle::NEOX, Experts::NONE},
+    {"qwen3", Arch::QWEN3, RopeStyle::NEOX, Experts::NONE},
+    {"phi3", Arch::PHI3, RopeStyle::NEOX, Experts::NONE},
+    {"gemma3", Arch::GEMMA3, RopeStyle::NEOX, Experts::NONE},
+    {"qwen3moe", Arch::QWEN3MOE, RopeStyle::NEOX, Experts::OWN_WIDTH},
+    {"smollm3", Arch::SMOLLM3, RopeStyle::NORM, Experts::NONE},
+    {"mistral3", Arch::MISTRAL3, RopeStyle::NORM, Experts::NONE},
+    {"granite", Arch::GRANITE, RopeStyle::NORM, Experts::NONE},
+    {"ernie4_5", Arch::LLAMA, RopeStyle::NORM, Experts::NONE},
+    {"chatglm", Arch::CHATGLM, RopeStyle::NORM, Experts::NONE},
+    {"exaone4", Arch::EXAONE4, RopeStyle::NEOX, Experts::NONE},
+    {"cohere2", Arch::COHERE2, RopeStyle::NORM, Experts::NONE},
+    {"internlm2", Arch::LLAMA, RopeStyle::NORM, Experts::NONE},
+    {"hunyuan-dense", Arch::HUNYUAN_DENSE, RopeStyle::NEOX, Experts::NONE},
+    {"granitemoe", Arch::GRANITE, RopeStyle::NORM, Experts::FF_WIDE},
+    {"olmo2", Arch::OLMO2, RopeStyle::NEOX, Experts::NONE},
+    {"ernie4_5-moe", Arch::LLAMA, RopeStyle::NORM, Experts::ERNIE},
+    {"arcee", Arch::ARCEE, RopeStyle::NORM, Experts::NONE},
+    {"glm4", Arch::GLM4, RopeStyle::NORM, Experts::NONE},
+    {"exaone", Arch::LLAMA, RopeStyle::NEOX, Experts::NONE},
+    {"seed_oss", Arch::LLAMA, RopeStyle::NEOX, Experts::NONE},
+    {"minicpm", Arch::GRANITE, RopeStyle::NORM, Experts::FF_WIDE},
+    {"phimoe", Arch::PHI3, RopeStyle::NEOX, Experts::FF_WIDE},
 };
 
 // Sliding-window layers, llama.cpp's set_swa_pattern: every layer but each period-th attends
@@ -268,6 +288,7 @@ void read_shared_expert(const GgufFile& g, const std::string& a, HParams& hp) {
 void read_ernie_moe(const GgufFile& g, const std::string& a, HParams& hp) {
   read_experts(g, a, hp, false);
   read_shared_expert(g, a, hp);
+  hp.expert_selection_bias = true;
   hp.moe_layer_step = checked_dim(require_int(g, a + "interleave_moe_layer_step"), a + "interleave_moe_layer_step", hp.n_layer);
   const int64_t lead = g.get_int(a + "leading_dense_block_count").value_or(0);
   if (lead < 0 || lead > hp.n_layer) throw Error("MODEL_HPARAMS", "leading_dense_block_count out of range");
@@ -351,17 +372,20 @@ HParams read_hparams(const GgufFile& g) {
   if (hp.arch == Arch::MISTRAL3) read_attn_temp(g, a, hp);
 
   if (hp.arch == Arch::GEMMA3) read_gemma3(g, a, hp, scaling ? *scaling : std::string());
-  // the architectures with experts: llama (Mixtral's, optional), granitemoe, minicpm
-  // (MiniCPM-MoE) and phimoe, as wide as the FFN; qwen3moe; ernie4_5-moe. Any other with
-  // expert_count is refused.
-  const bool granitemoe = hp.arch_name == "granitemoe", ernie_moe = hp.arch_name == "ernie4_5-moe";
-  if (hp.arch_name == "llama" || granitemoe || hp.arch_name == "minicpm" || hp.arch_name == "phimoe")
-    read_experts(g, a, hp, true);
-  else if (hp.arch == Arch::QWEN3MOE) read_experts(g, a, hp, false);
-  else if (ernie_moe) read_ernie_moe(g, a, hp);
-  else if (g.get_int(a + "expert_count").value_or(0) != 0)
-    throw Error("MODEL_HPARAMS", hp.arch_name + " with a mixture of experts is not supported");
-  if (granitemoe || hp.arch_name == "minicpm") read_shared_expert(g, a, hp);
+  switch (known->experts) {
+    case Experts::FF_WIDE:
+      read_experts(g, a, hp, true);
+      if (hp.arch == Arch::GRANITE) read_shared_expert(g, a, hp);  // Granite MoE Shared
+      break;
+    case Experts::OWN_WIDTH: read_experts(g, a, hp, false); break;
+    case Experts::ERNIE: read_ernie_moe(g, a, hp); break;
+    case Experts::NONE:
+      if (g.get_int(a + "expert_count").value_or(0) != 0)
+        throw Error("MODEL_HPARAMS", hp.arch_name + " with a mixture of experts is not supported");
+  }
+  // tensors llama.cpp loads under other names or for one name only
+  if (hp.arch_name == "seed_oss") hp.ffn_norm_name = "post_attention_norm.weight";
+  if (hp.arch_name == "phimoe") hp.norm_biases = true;
   if (hp.arch == Arch::GRANITE) read_granite(g, a, hp);
   if (hp.arch == Arch::EXAONE4) read_exaone4(g, a, hp);
   if (hp.arch == Arch::COHERE2) read_cohere2(g, a, hp);

@@ -91,6 +91,11 @@ struct HParams {
   // multiple of moe_layer_step have a dense FFN (is_moe_layer())
   int n_layer_dense_lead = 0;
   int moe_layer_step = 1;
+  bool expert_selection_bias = false;  // ernie4_5-moe: exp_probs_b, added to the probabilities to choose
+  // the FFN norm's tensor (seed_oss stores it as post_attention_norm); phimoe's biases after
+  // its norms (RMSNorm x w + b) and on its logits
+  const char* ffn_norm_name = "ffn_norm.weight";
+  bool norm_biases = false;
   int n_vocab = 0;
   int n_ctx_train = 0;
   // rope.scaling.original_context_length (default n_ctx_train): a session longer than it
@@ -169,8 +174,7 @@ struct HParams {
   // cohere2 only the one, whose output both take (parallel_block())
   bool has_attn_norm() const { return arch != Arch::EXAONE4 && arch != Arch::OLMO2; }
   bool has_ffn_norm() const { return arch != Arch::EXAONE4 && arch != Arch::COHERE2 && arch != Arch::OLMO2; }
-  // the FFN's norm's tensor, per layer: seed_oss names it post_attention_norm
-  const char* ffn_norm_tensor() const { return arch_name == "seed_oss" ? "post_attention_norm.weight" : "ffn_norm.weight"; }
+
   bool parallel_block() const { return arch == Arch::COHERE2; }
   // the FFN ungated: down(relu(up(x))^2), no ffn_gate (arcee)
   bool ffn_relu_sqr() const { return arch == Arch::ARCEE; }

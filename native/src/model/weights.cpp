@@ -103,9 +103,7 @@ Weights load_weights(const GgufFile& g, const HParams& hp) {
   const int64_t E = hp.n_embd, Q = hp.q_dim(), KV = hp.kv_dim(), F = hp.n_ff, V = hp.n_vocab;
   w.token_embd = matrix(g, "token_embd.weight", V, E, bytes);
   w.output_norm = vec(g, "output_norm.weight", E, true, bytes);
-  // phi3's graph adds biases after its norms and to its logits where the model loads them:
-  // phimoe's (llama.cpp's phi3 loads none)
-  const bool norm_biases = hp.arch_name == "phimoe";
+  const bool norm_biases = hp.norm_biases;
   if (norm_biases) w.output_norm_b = vec(g, "output_norm.bias", E, false, bytes);
   if (g.tensor("output.weight")) {
     w.output = matrix(g, "output.weight", V, E, bytes);
@@ -160,12 +158,11 @@ Weights load_weights(const GgufFile& g, const HParams& hp) {
       L.attn_post_norm = vec(g, p + "post_attention_norm.weight", E, true, bytes);
       L.ffn_post_norm = vec(g, p + "post_ffw_norm.weight", E, true, bytes);
     }
-    if (hp.has_ffn_norm()) L.ffn_norm = vec(g, p + hp.ffn_norm_tensor(), E, true, bytes);
+    if (hp.has_ffn_norm()) L.ffn_norm = vec(g, p + hp.ffn_norm_name, E, true, bytes);
     if (hp.is_moe_layer(l)) {
       const int64_t X = hp.n_expert, FX = hp.n_ff_exp, FS = hp.n_ff_shexp;
       L.router = matrix(g, p + "ffn_gate_inp.weight", X, E, bytes);
-      // the experts' selection bias, which llama.cpp's ernie4_5-moe graph reads (of these)
-      if (hp.arch_name == "ernie4_5-moe") L.exp_probs_b = vec(g, p + "exp_probs_b.bias", X, false, bytes);
+      if (hp.expert_selection_bias) L.exp_probs_b = vec(g, p + "exp_probs_b.bias", X, false, bytes);
       L.gate_exps = expert_stack(g, p + "ffn_gate_exps.weight", X, FX, E, bytes);
       L.up_exps = expert_stack(g, p + "ffn_up_exps.weight", X, FX, E, bytes);
       L.down_exps = expert_stack(g, p + "ffn_down_exps.weight", X, E, FX, bytes);

@@ -60,16 +60,8 @@ size_t punct_or_space_end(const Piece& p, size_t pos, bool slash, bool crlf_suff
     while (crlf_suffix && (is_cr_lf(p.cp(pos)) || (slash && p.cp(pos) == '/'))) ++pos;
     return pos;
   }
-  size_t n_ws = 0;
-  size_t after_last_crlf = 0;
-  while (p.flags(pos + n_ws).is_whitespace()) {
-    if (is_cr_lf(p.cp(pos + n_ws))) after_last_crlf = pos + n_ws + 1;
-    ++n_ws;
-  }
-  if (after_last_crlf > 0) return after_last_crlf;                 // \s*[\r\n]+
-  if (n_ws > 1 && p.cp(pos + n_ws) != kNone) return pos + n_ws - 1;  // \s+(?!\S)
-  if (n_ws > 0) return pos + n_ws;                                  // \s+
-  return pos + 1;
+  const size_t n = space_alternatives_at(p.cpts, pos, p.end);
+  return pos + (n > 0 ? n : 1);
 }
 
 }  // namespace

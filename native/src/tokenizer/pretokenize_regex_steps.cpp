@@ -238,15 +238,19 @@ void split_ds3_words(const uint32_t* c, size_t begin, size_t end, std::vector<si
       size_t j = p + run_at(c, p, end, punct_symbol);
       return j - i + run_at(c, j, end, cr_lf);
     }
-    size_t n_ws = 0, after_last_crlf = 0;
-    while (i + n_ws < end && is_space(c[i + n_ws])) {
-      if (cr_lf(c[i + n_ws])) after_last_crlf = n_ws + 1;
-      ++n_ws;
-    }
-    if (after_last_crlf > 0) return after_last_crlf;      // \s*[\r\n]+
-    if (n_ws > 1 && i + n_ws < end) return n_ws - 1;      // \s+(?!\S)
-    return n_ws;                                          // \s+, or no match
+    return space_alternatives_at(c, i, end);
   });
+}
+
+size_t space_alternatives_at(const uint32_t* c, size_t i, size_t end) {
+  size_t n_ws = 0, after_last_crlf = 0;
+  while (i + n_ws < end && is_space(c[i + n_ws])) {
+    if (c[i + n_ws] == '\r' || c[i + n_ws] == '\n') after_last_crlf = n_ws + 1;
+    ++n_ws;
+  }
+  if (after_last_crlf > 0) return after_last_crlf;  // \s*[\r\n]+
+  if (n_ws > 1 && i + n_ws < end) return n_ws - 1;  // \s+(?!\S): the last one left to the next word
+  return n_ws;                                      // \s+, or none
 }
 
 }  // namespace tome::split

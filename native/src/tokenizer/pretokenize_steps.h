@@ -32,4 +32,10 @@ void split_numbers_1_3(const uint32_t* cpts, size_t begin, size_t end, std::vect
 void split_cjk_kana_runs(const uint32_t* cpts, size_t begin, size_t end, std::vector<size_t>& out);
 void split_ds3_words(const uint32_t* cpts, size_t begin, size_t end, std::vector<size_t>& out);
 
+// The whitespace alternatives the Llama-3 family of regexes ends with,
+//   \s*[\r\n]+ | \s+(?!\S) | \s+
+// tried at i of a piece ending at end (\s = White_Space; the lookahead sees the piece's end
+// as no code point): the match's length, 0 when cpts[i] is not White_Space.
+size_t space_alternatives_at(const uint32_t* cpts, size_t i, size_t end);
+
 }  // namespace tome::split

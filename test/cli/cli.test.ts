@@ -136,7 +136,7 @@ describe("usage", () => {
     expect(other.stderr.split("\n")[0]).toBe("tome bench: --type applies to the engine suite");
     const unknown = tome(["bench", "engine", "--quick", "--type", "q4_k,q9_9"]);
     expect(unknown.status).toBe(2);
-    expect(unknown.stderr.split("\n")[0]).toMatch(/^tome bench: --type takes f32, f16, .*iq4_xs$/);
+    expect(unknown.stderr.split("\n")[0]).toMatch(/^tome bench: --type takes f32, f16, .*iq4_xs, mxfp4$/);
   });
   it("cache: an unknown action is named once", () => {
     const r = tome(["cache", "frob"]);

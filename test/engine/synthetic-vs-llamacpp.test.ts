@@ -37,6 +37,7 @@ import { argmax, openTome } from "../helpers/tome";
 // A token at a time: 1.0-6.6e-6.
 const BOUND: Record<string, number> = {
   f32: 5e-3, f16: 1e-2, bf16: 7e-2, q8_0: 1e-4, q4_0: 1e-4, q5_0: 1e-4, q4_1: 1e-4, q5_1: 1e-4, q2_k: 1e-4, q3_k: 1e-4, q4_k: 1e-4, q5_k: 1e-4, q6_k: 1e-4, iq4_nl: 1e-4, iq4_xs: 1e-4,
+  mxfp4: 1e-4,
 };
 const TYPES = Object.keys(BOUND);
 const ARCHS = ["llama", "qwen2", "qwen3", "phi3", "gemma3", "qwen3moe", "smollm3", "mistral3", "granite", "ernie4_5", "chatglm", "exaone4", "cohere2", "internlm2", "hunyuan-dense", "granitemoe", "olmo2", "ernie4_5-moe", "arcee", "glm4", "exaone", "seed_oss", "minicpm", "phimoe"] as const;
@@ -161,13 +162,13 @@ describe.skipIf(!hasData)("synthetic models: tome vs llama.cpp, teacher-forced",
 
   // Mixtral's experts in the llama architecture (8 of 512, 2 a token): 48 tokens in one batch, so
   // each expert serves several (llama.cpp's mul_mat_id: per-token gemv where it repacks)
-  for (const type of ["f32", "q8_0", "q4_0", "q4_k", "q6_k"])
+  for (const type of ["f32", "q8_0", "q4_0", "q4_k", "q6_k", "mxfp4"])
     it(`llama ${type} with 8 experts`, async () =>
       compare(await syntheticModel("llama", "tiny", type, dir, undefined, { experts: 8 }), `llama ${type} moe8`, BOUND[type]));
 
   // decoding: a token at a time, the router's product in vec_dot's order (a prompt's is in sgemm's)
   // (qwen3moe iq4_xs: vec_dot's order a token at a time, where a batch of 8 or more takes the IQ panel's)
-  for (const [arch, type] of [["qwen3moe", "q4_k"], ["qwen3moe", "q8_0"], ["llama", "q6_k"], ["llama", "q4_0"], ["qwen3moe", "iq4_xs"], ["llama", "q2_k"], ["granitemoe", "q4_k"], ["ernie4_5-moe", "q4_k"], ["phimoe", "q4_k"]] as const)
+  for (const [arch, type] of [["qwen3moe", "q4_k"], ["qwen3moe", "q8_0"], ["llama", "q6_k"], ["llama", "q4_0"], ["qwen3moe", "iq4_xs"], ["llama", "q2_k"], ["granitemoe", "q4_k"], ["ernie4_5-moe", "q4_k"], ["phimoe", "q4_k"], ["qwen3moe", "mxfp4"]] as const)
     it(`${arch} ${type} with experts, decoded a token at a time`, async () => {
       const file = await syntheticModel(arch, "tiny", type, dir, undefined, arch === "llama" ? { experts: 8 } : {});
       await compare(file, `${arch} ${type} experts one by one`, BOUND[type], 128, "one by one");

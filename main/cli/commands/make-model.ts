@@ -12,7 +12,7 @@ import { checkParentDirectory, checkReadableFile } from "../files";
 export const ARCHS = ["llama", "qwen2", "qwen3", "phi3", "gemma3", "qwen3moe", "smollm3", "mistral3", "granite", "ernie4_5", "chatglm", "exaone4", "cohere2", "internlm2", "hunyuan-dense", "granitemoe", "olmo2", "ernie4_5-moe", "arcee", "glm4", "exaone", "seed_oss", "minicpm", "phimoe"] as const;
 
 export const usage =
-  "tome make-model --arch A [--experts N] --shape tiny|smol|1b|8b|a3b [--layers N] --type f32|f16|bf16|q8_0|q4_0|q5_0|q4_1|q5_1|q2_k|q3_k|q4_k|q5_k|q6_k|iq4_nl|iq4_xs --vocab VOCAB.gguf --out F.gguf [--seed S] [--force]";
+  "tome make-model --arch A [--experts N] --shape tiny|smol|1b|8b|a3b [--layers N] --type f32|f16|bf16|q8_0|q4_0|q5_0|q4_1|q5_1|q2_k|q3_k|q4_k|q5_k|q6_k|iq4_nl|iq4_xs|mxfp4 --vocab VOCAB.gguf --out F.gguf [--seed S] [--force]";
 
 export const flags = `  --arch A               the architecture:
                            llama, ernie4_5, internlm2 (llama's graph)
@@ -48,7 +48,7 @@ export const flags = `  --arch A               the architecture:
                          16 of its experts, 8 a token)
   --layers N             N layers (1-256) instead of the shape's (a3b with 48: the whole model's depth)
   --type T               the weights' type: f32, f16, bf16, q8_0, q4_0, q5_0, q4_1, q5_1, q2_k, q3_k, q4_k,
-                         q5_k, q6_k, iq4_nl or iq4_xs
+                         q5_k, q6_k, iq4_nl, iq4_xs or mxfp4
   --vocab FILE           a GGUF whose vocabulary the model takes
   --out FILE             the GGUF to write; an existing file is refused unless --force
   --seed S               seed of the random weights (1)
@@ -56,7 +56,7 @@ export const flags = `  --arch A               the architecture:
   -h, --help             this help`;
 
 export const SHAPES = ["tiny", "smol", "1b", "8b", "a3b"] as const;
-export const TYPES = ["f32", "f16", "bf16", "q8_0", "q4_0", "q5_0", "q4_1", "q5_1", "q2_k", "q3_k", "q4_k", "q5_k", "q6_k", "iq4_nl", "iq4_xs"] as const;
+export const TYPES = ["f32", "f16", "bf16", "q8_0", "q4_0", "q5_0", "q4_1", "q5_1", "q2_k", "q3_k", "q4_k", "q5_k", "q6_k", "iq4_nl", "iq4_xs", "mxfp4"] as const;
 
 export async function makeModel(argv: string[]): Promise<number> {
   const { values } = parse(argv, {

@@ -1,6 +1,7 @@
 #include "common/ggml_type.h"
 
 #include <cstdio>
+#include <string>
 
 namespace tome {
 
@@ -23,7 +24,7 @@ constexpr Entry kTypes[] = {
     {26, {"I32", 1, 4, false}},      {27, {"I64", 1, 8, false}},
     {28, {"F64", 1, 8, false}},      {29, {"IQ1_M", 256, 56, false}},
     {30, {"BF16", 1, 2, true}},      {34, {"TQ1_0", 256, 54, false}},
-    {35, {"TQ2_0", 256, 66, false}},
+    {35, {"TQ2_0", 256, 66, false}},   {39, {"MXFP4", 32, 17, true}},
 };
 }  // namespace
 
@@ -31,6 +32,13 @@ const GgmlTypeTraits* ggml_type_traits(uint32_t type) {
   for (const Entry& e : kTypes)
     if (e.id == type) return &e.t;
   return nullptr;
+}
+
+std::string supported_type_names() {
+  std::string names;
+  for (const Entry& e : kTypes)
+    if (e.t.supported) names += std::string(names.empty() ? "" : ", ") + e.t.name;
+  return names;
 }
 
 const char* ggml_type_name(uint32_t type) {

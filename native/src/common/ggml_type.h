@@ -3,6 +3,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 namespace tome {
 
@@ -11,7 +12,7 @@ enum class GgmlType : uint32_t {
   Q2_K = 10, Q3_K = 11, Q4_K = 12, Q5_K = 13, Q6_K = 14, Q8_K = 15,
   IQ2_XXS = 16, IQ2_XS = 17, IQ3_XXS = 18, IQ1_S = 19, IQ4_NL = 20, IQ3_S = 21,
   IQ2_S = 22, IQ4_XS = 23, I8 = 24, I16 = 25, I32 = 26, I64 = 27, F64 = 28,
-  IQ1_M = 29, BF16 = 30, TQ1_0 = 34, TQ2_0 = 35,
+  IQ1_M = 29, BF16 = 30, TQ1_0 = 34, TQ2_0 = 35, MXFP4 = 39,
 };
 
 struct GgmlTypeTraits {
@@ -24,6 +25,9 @@ struct GgmlTypeTraits {
 // Traits for a raw type number; returns nullptr for unknown numbers.
 const GgmlTypeTraits* ggml_type_traits(uint32_t type);
 inline const GgmlTypeTraits* ggml_type_traits(GgmlType t) { return ggml_type_traits(uint32_t(t)); }
+
+// The names of the types tome computes with, for messages: "F32, F16, Q4_0, ...".
+std::string supported_type_names();
 
 // Name for messages: "Q4_K", or "type#77" for unknown numbers.
 const char* ggml_type_name(uint32_t type);

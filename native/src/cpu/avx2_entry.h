@@ -23,6 +23,7 @@ TOME_AVX2_DOT(dot_q5_0_avx2);
 TOME_AVX2_DOT(dot_q4_1_avx2);
 TOME_AVX2_DOT(dot_q5_1_avx2);
 TOME_AVX2_DOT(dot_iq4_nl_avx2);
+TOME_AVX2_DOT(dot_mxfp4_avx2);
 TOME_AVX2_DOT(dot_q4_K_avx2);
 TOME_AVX2_DOT(dot_q5_K_avx2);
 TOME_AVX2_DOT(dot_q6_K_avx2);
@@ -34,8 +35,9 @@ TOME_AVX2_DOT(dot_iq4_xs_avx2);
 TOME_AVX2_DOT(dot_iq4_xs_panel_avx2);
 TOME_AVX2_DOT(dot_q4_0_repack_avx2);
 TOME_AVX2_DOT(dot_iq4_nl_repack_avx2);
+TOME_AVX2_DOT(dot_mxfp4_repack_avx2);
 TOME_AVX2_DOT(dot_q4_K_gemm_avx2);
-// AVX512-VNNI builds of the Q8_0 / Q4_0 / Q5_0 / Q4_1 / Q5_1 / IQ4_NL kernels (dot_q32_vnni.cpp) and
+// AVX512-VNNI builds of the Q8_0 / Q4_0 / Q5_0 / Q4_1 / Q5_1 / IQ4_NL / MXFP4 kernels (dot_q32_vnni.cpp) and
 // of the Q4_K ones (dot_q4k_vnni.cpp)
 TOME_AVX2_DOT(dot_q8_0_vnni);
 TOME_AVX2_DOT(dot_q4_0_vnni);
@@ -43,8 +45,10 @@ TOME_AVX2_DOT(dot_q5_0_vnni);
 TOME_AVX2_DOT(dot_q4_1_vnni);
 TOME_AVX2_DOT(dot_q5_1_vnni);
 TOME_AVX2_DOT(dot_iq4_nl_vnni);
+TOME_AVX2_DOT(dot_mxfp4_vnni);
 TOME_AVX2_DOT(dot_q4_0_repack_vnni);
 TOME_AVX2_DOT(dot_iq4_nl_repack_vnni);
+TOME_AVX2_DOT(dot_mxfp4_repack_vnni);
 TOME_AVX2_DOT(dot_q4_K_vnni);
 TOME_AVX2_DOT(dot_q4_K_gemm_vnni);
 TOME_AVX2_DOT(dot_iq4_xs_panel_vnni);  // dot_iq4xs_vnni.cpp

@@ -39,6 +39,17 @@ void dequant_iq4_nl(const BlockIQ4_NL* x, float* y, int64_t nb) {
   }
 }
 
+// MXFP4: level * (half the block's E8M0 scale), ggml's x0*d.
+void dequant_mxfp4(const BlockMXFP4* x, float* y, int64_t nb) {
+  for (int64_t i = 0; i < nb; ++i, y += kQK32) {
+    const float d = e8m0_half(x[i].e);
+    for (int j = 0; j < kQK32 / 2; ++j) {
+      y[j] = float(kMxfp4Values[x[i].qs[j] & 0x0F]) * d;
+      y[j + 16] = float(kMxfp4Values[x[i].qs[j] >> 4]) * d;
+    }
+  }
+}
+
 void dequant_q5_0(const BlockQ5_0* x, float* y, int64_t nb) {
   for (int64_t i = 0; i < nb; ++i, y += kQK32) {
     const float d = fp16_to_fp32(x[i].d);
@@ -210,6 +221,7 @@ void dequantize_row(GgmlType type, const void* src, float* dst, int64_t n) {
     case GgmlType::Q8_1: return dequant_q8_1(static_cast<const BlockQ8_1*>(src), dst, n / kQK32);
     case GgmlType::Q4_0: return dequant_q4_0(static_cast<const BlockQ4_0*>(src), dst, n / kQK32);
     case GgmlType::IQ4_NL: return dequant_iq4_nl(static_cast<const BlockIQ4_NL*>(src), dst, n / kQK32);
+    case GgmlType::MXFP4: return dequant_mxfp4(static_cast<const BlockMXFP4*>(src), dst, n / kQK32);
     case GgmlType::IQ4_XS: return dequant_iq4_xs(static_cast<const BlockIQ4_XS*>(src), dst, n / kQKK);
     case GgmlType::Q2_K: return dequant_q2_K(static_cast<const BlockQ2_K*>(src), dst, n / kQKK);
     case GgmlType::Q3_K: return dequant_q3_K(static_cast<const BlockQ3_K*>(src), dst, n / kQKK);

@@ -1,4 +1,4 @@
-// Internal: the 4-token (prefill) kernels of Q8_0 / Q4_0 / IQ4_NL x Q8_0, in both
+// Internal: the 4-token (prefill) kernels of Q8_0 / Q4_0 / IQ4_NL / MXFP4 x Q8_0, in both
 // orders of kernels.h, included by dot_q32_impl.h. Per block, the weight levels
 // of the tile's rows are unpacked once for 4 tokens, each token's activation
 // block loaded once for all rows, and the float scale products dw*da of the whole

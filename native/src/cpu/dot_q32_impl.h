@@ -1,4 +1,4 @@
-// Internal: the Q8_0 / Q4_0 / IQ4_NL dot kernels of dot_q32_avx2.cpp (the lane
+// Internal: the Q8_0 / Q4_0 / IQ4_NL / MXFP4 dot kernels of dot_q32_avx2.cpp (the lane
 // order there), included by each ISA's file: dot_q32_avx2.cpp (AVX2: maddubs +
 // madd per block) and dot_q32_vnni.cpp (AVX512-VNNI: one vpdpbusd, the same exact
 // integer lanes), whose entry points differ only in avx2_util.h's dot_i8_lanes
@@ -38,7 +38,7 @@ void dot_q32(const tome::kernels::DotTile& t, int r0, int k0) {
     for (int r = 0; r < NW; ++r) {
       qw[r] = Unpack::levels(x[r][i]);
       qw_abs[r] = _mm256_sign_epi8(qw[r], qw[r]);
-      dw[r] = half_to_float(x[r][i].d);
+      dw[r] = q32_weight_scale(x[r][i]);
     }
     for (int k = 0; k < NA; ++k) {
       const __m256i qa = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[k][i].qs));
@@ -76,23 +76,26 @@ void dot_q32_repack(const tome::kernels::DotTile& t, int r0, int k0) {
       qw[r] = Unpack::levels(x[r][i]);
       qw_abs[r] = _mm256_sign_epi8(qw[r], qw[r]);
     }
-    // lane p = r*NA + k: dw[r] and da[k], as fp16 words converted in one go
-    uint16_t hw[8] = {}, ha[8] = {};
+    // lane p = r*NA + k: dw[r] and da[k] (unused lanes: block 0's scales times 0)
+    const Block* wb[8];
+    uint16_t ha[8];
     __m256i lanes[8];
-    for (int p = NW * NA; p < 8; ++p) lanes[p] = _mm256_setzero_si256();
+    for (int p = 0; p < 8; ++p) {
+      lanes[p] = _mm256_setzero_si256();
+      wb[p] = &x[0][i];
+      ha[p] = a[0][i].d;
+    }
     for (int k = 0; k < NA; ++k) {
       const __m256i qa = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[k][i].qs));
       for (int r = 0; r < NW; ++r) {
         lanes[r * NA + k] = dot_i8_lanes(qw_abs[r], qw[r], qa);
-        hw[r * NA + k] = x[r][i].d;
+        wb[r * NA + k] = &x[r][i];
         ha[r * NA + k] = a[k][i].d;
       }
     }
-    const __m128i hwv = _mm_setr_epi16(short(hw[0]), short(hw[1]), short(hw[2]), short(hw[3]), short(hw[4]),
-                                       short(hw[5]), short(hw[6]), short(hw[7]));
     const __m128i hav = _mm_setr_epi16(short(ha[0]), short(ha[1]), short(ha[2]), short(ha[3]), short(ha[4]),
                                        short(ha[5]), short(ha[6]), short(ha[7]));
-    const __m256 scale = _mm256_mul_ps(_mm256_cvtph_ps(hwv), _mm256_cvtph_ps(hav));
+    const __m256 scale = _mm256_mul_ps(q32_weight_scales8(wb), _mm256_cvtph_ps(hav));
     acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(totals8(lanes)), scale, acc);
   }
   alignas(32) float res[8];

@@ -1,4 +1,4 @@
-// Scalar dot products of the 32-element block formats (Q8_0, Q4_0, Q5_0, IQ4_NL) with
+// Scalar dot products of the 32-element block formats (Q8_0, Q4_0, Q5_0, IQ4_NL, MXFP4) with
 // Q8_0 activations, and of Q4_1, Q5_1 with Q8_1 ones, in the canonical order of
 // kernels.h: per block, 8 exact integer partial sums over 4 consecutive elements,
 // each fused into its own lane accumulator with the block's scale product dw*da,
@@ -54,6 +54,19 @@ struct UnpackIQ4_NL {
       q[j + 16] = kIq4nlValues[b.qs[j] >> 4];
     }
     return fp16_to_fp32(b.d);
+  }
+};
+// MXFP4: IQ4_NL's layout with the doubled E2M1 levels and half the E8M0 scale.
+struct UnpackMXFP4 {
+  using Block = BlockMXFP4;
+  using Act = BlockQ8_0;
+  static constexpr bool kHasMin = false;
+  static float run(const Block& b, int8_t q[32]) {
+    for (int j = 0; j < 16; ++j) {
+      q[j] = kMxfp4Values[b.qs[j] & 0xF];
+      q[j + 16] = kMxfp4Values[b.qs[j] >> 4];
+    }
+    return e8m0_half(b.e);
   }
 };
 
@@ -132,11 +145,13 @@ void dot_tile(const DotTile& t) {
 void dot_q8_0_scalar(const DotTile& t) { dot_tile<UnpackQ8_0>(t); }
 void dot_q4_0_scalar(const DotTile& t) { dot_tile<UnpackQ4_0>(t); }
 void dot_iq4_nl_scalar(const DotTile& t) { dot_tile<UnpackIQ4_NL>(t); }
+void dot_mxfp4_scalar(const DotTile& t) { dot_tile<UnpackMXFP4>(t); }
 void dot_q5_0_scalar(const DotTile& t) { dot_tile<UnpackQ5_0>(t); }
 void dot_q4_1_scalar(const DotTile& t) { dot_tile<UnpackQ4_1>(t); }
 void dot_q5_1_scalar(const DotTile& t) { dot_tile<UnpackQ5_1>(t); }
 void dot_q4_0_repack_scalar(const DotTile& t) { dot_tile<UnpackQ4_0, true>(t); }
 void dot_iq4_nl_repack_scalar(const DotTile& t) { dot_tile<UnpackIQ4_NL, true>(t); }
+void dot_mxfp4_repack_scalar(const DotTile& t) { dot_tile<UnpackMXFP4, true>(t); }
 
 }  // namespace kernels
 }  // namespace tome

@@ -19,6 +19,7 @@ TOME_SCALAR_DOT(dot_q5_0_scalar);
 TOME_SCALAR_DOT(dot_q4_1_scalar);
 TOME_SCALAR_DOT(dot_q5_1_scalar);
 TOME_SCALAR_DOT(dot_iq4_nl_scalar);
+TOME_SCALAR_DOT(dot_mxfp4_scalar);
 TOME_SCALAR_DOT(dot_q4_K_scalar);
 TOME_SCALAR_DOT(dot_q5_K_scalar);
 TOME_SCALAR_DOT(dot_q6_K_scalar);
@@ -28,6 +29,7 @@ TOME_SCALAR_DOT(dot_iq4_xs_scalar);
 // llama.cpp's repacked-weight orders (kernels.h)
 TOME_SCALAR_DOT(dot_q4_0_repack_scalar);
 TOME_SCALAR_DOT(dot_iq4_nl_repack_scalar);
+TOME_SCALAR_DOT(dot_mxfp4_repack_scalar);
 TOME_SCALAR_DOT(dot_q4_K_gemm_scalar);
 TOME_SCALAR_DOT(dot_q2_K_repack_scalar);
 TOME_SCALAR_DOT(dot_q2_K_gemm_scalar);

@@ -26,6 +26,7 @@ DotFn scalar_dot(GgmlType wtype) {
     case GgmlType::Q4_1: return dot_q4_1_scalar;
     case GgmlType::Q5_1: return dot_q5_1_scalar;
     case GgmlType::IQ4_NL: return dot_iq4_nl_scalar;
+    case GgmlType::MXFP4: return dot_mxfp4_scalar;
     case GgmlType::Q4_K: return dot_q4_K_scalar;
     case GgmlType::Q5_K: return dot_q5_K_scalar;
     case GgmlType::Q6_K: return dot_q6_K_scalar;
@@ -60,6 +61,7 @@ DotFn avx2_dot(GgmlType wtype) {
     case GgmlType::Q4_1: return dot_q4_1_avx2;
     case GgmlType::Q5_1: return dot_q5_1_avx2;
     case GgmlType::IQ4_NL: return dot_iq4_nl_avx2;
+    case GgmlType::MXFP4: return dot_mxfp4_avx2;
     case GgmlType::Q4_K: return dot_q4_K_avx2;
     case GgmlType::Q5_K: return dot_q5_K_avx2;
     case GgmlType::Q6_K: return dot_q6_K_avx2;
@@ -95,6 +97,7 @@ DotFn scalar_dot_repack(GgmlType wtype, bool gemm) {
   switch (wtype) {
     case GgmlType::Q4_0: return dot_q4_0_repack_scalar;
     case GgmlType::IQ4_NL: return dot_iq4_nl_repack_scalar;
+    case GgmlType::MXFP4: return dot_mxfp4_repack_scalar;
     case GgmlType::Q4_K: return gemm ? dot_q4_K_gemm_scalar : dot_q4_K_scalar;
     case GgmlType::Q2_K: return gemm ? dot_q2_K_gemm_scalar : dot_q2_K_repack_scalar;
     default: return nullptr;
@@ -106,6 +109,7 @@ DotFn avx2_dot_repack(GgmlType wtype, bool gemm) {
   switch (wtype) {
     case GgmlType::Q4_0: return dot_q4_0_repack_avx2;
     case GgmlType::IQ4_NL: return dot_iq4_nl_repack_avx2;
+    case GgmlType::MXFP4: return dot_mxfp4_repack_avx2;
     case GgmlType::Q4_K: return gemm ? dot_q4_K_gemm_avx2 : dot_q4_K_avx2;
     case GgmlType::Q2_K: return gemm ? dot_q2_K_gemm_avx2 : dot_q2_K_repack_avx2;
     default: return nullptr;
@@ -142,7 +146,8 @@ DotFn select_dot_panel(GgmlType wtype) {
 bool llama_repacks(GgmlType wtype, int64_t rows) {
   if (rows % 8 != 0) return false;
   if (wtype == GgmlType::Q2_K) return cpu_features().avx512;  // q2_K_8x8: AVX-512 builds only
-  if (wtype != GgmlType::Q4_0 && wtype != GgmlType::IQ4_NL && wtype != GgmlType::Q4_K) return false;
+  if (wtype != GgmlType::Q4_0 && wtype != GgmlType::IQ4_NL && wtype != GgmlType::MXFP4 && wtype != GgmlType::Q4_K)
+    return false;
   const CpuFeatures& f = cpu_features();
   return f.avx2 && f.fma && f.f16c;
 }
@@ -157,6 +162,7 @@ DotFn vnni_dot(GgmlType wtype) {
     case GgmlType::Q4_1: return dot_q4_1_vnni;
     case GgmlType::Q5_1: return dot_q5_1_vnni;
     case GgmlType::IQ4_NL: return dot_iq4_nl_vnni;
+    case GgmlType::MXFP4: return dot_mxfp4_vnni;
     case GgmlType::Q4_K: return dot_q4_K_vnni;
     default: return nullptr;
   }
@@ -172,6 +178,7 @@ DotFn vnni_dot_repack(GgmlType wtype, bool gemm) {
   switch (wtype) {
     case GgmlType::Q4_0: return dot_q4_0_repack_vnni;
     case GgmlType::IQ4_NL: return dot_iq4_nl_repack_vnni;
+    case GgmlType::MXFP4: return dot_mxfp4_repack_vnni;
     case GgmlType::Q4_K: return gemm ? dot_q4_K_gemm_vnni : dot_q4_K_vnni;
     case GgmlType::Q2_K: return gemm ? dot_q2_K_gemm_vnni : nullptr;  // gemv: the AVX2 kernel
     default: return nullptr;

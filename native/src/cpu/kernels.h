@@ -11,15 +11,15 @@
 //   F32/F16/BF16:  32 fused-multiply-add accumulators (element i feeds i % 32),
 //                  folded as ((a0+a2)+(a1+a3)) per lane of 8, then hsum8 (below),
 //                  then the n % 32 tail fused into the sum in order.
-//   Q8_0/Q4_0/IQ4_NL x Q8_0: per block, 8 exact integer partial sums over elements
+//   Q8_0/Q4_0/IQ4_NL/MXFP4 x Q8_0: per block, 8 exact integer partial sums over elements
 //                  4l..4l+3; acc[l] = fma(float(partial), dw*da, acc[l]); hsum8(acc).
-//                  (ggml's AVX2 vec_dot for Q8_0, Q4_0.)
+//                  (ggml's AVX2 vec_dot for Q8_0, Q4_0; MXFP4's dw is half its E8M0 scale.)
 //   Q4_1/Q5_1 x Q8_1: the same lanes over unsigned levels, and per block
 //                  summs = fma(m, s, summs) (m the weight block's offset, s the
 //                  activation block's d * sum(q) as a half); hsum8(acc) + summs.
 //                  (ggml's AVX2 vec_dot_q4_1_q8_1 / q5_1_q8_1; llama.cpp neither
 //                  repacks these types nor runs them through llamafile's sgemm.)
-//   Q4_0/IQ4_NL x Q8_0, repacked (llama_repacks() below; q4_0_8x8 / iq4_nl_8x8
+//   Q4_0/IQ4_NL/MXFP4 x Q8_0, repacked (llama_repacks() below; q4_0_8x8 / iq4_nl_8x8 / mxfp4_8x8
 //                  gemv and gemm, the same order in ggml's AVX2 and AVX-512 code):
 //                  per block one exact integer sum over its 32 elements;
 //                  acc = fma(float(sum), dw*da, acc), one chain per output.
@@ -116,7 +116,7 @@ ConvertFn select_convert(GgmlType act_type);
 
 // llama.cpp's repacked weights (ggml's CPU "extra buffer", on by default): on a
 // CPU where llama.cpp loads an AVX2 or AVX-512 build (haswell, zen4, ...), Q4_0,
-// IQ4_NL (8x8 interleave) and Q4_K (q4_K_8x8) matrices with rows % 8 == 0 are
+// IQ4_NL, MXFP4 (8x8 interleave) and Q4_K (q4_K_8x8) matrices with rows % 8 == 0 are
 // repacked, Q2_K ones (q2_K_8x8) on an AVX-512 build only, and mul_mat runs ggml's gemm on each group of 4 tokens (tokens
 // 0 .. n - n%4) and gemv on the n % 4 tokens left. True when that happens here;
 // it depends on the CPU (cpu_features()), never on the kernel flavour in force.

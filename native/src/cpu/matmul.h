@@ -32,7 +32,7 @@ enum class MatmulOrder { kMulMat, kMulMatId };
 // Each y element is one kernel dot (see vec_dot), so y does not depend on the pool
 // size or the tiling. Against llama.cpp's mul_mat on an AVX2 or AVX-512 CPU it is
 // bit-exact for Q8_0, Q5_0, Q4_1, Q5_1, Q3_K, Q5_K, Q6_K, for Q4_0 and Q2_K in a plain
-// buffer, for Q4_0, IQ4_NL, Q4_K and Q2_K where llama.cpp repacks them
+// buffer, for Q4_0, IQ4_NL, MXFP4, Q4_K and Q2_K where llama.cpp repacks them
 // (kernels::llama_repacks: its gemv and gemm orders), and for IQ4_XS (vec_dot's order, or its IQ panel's from 8 tokens:
 // kernels::llama_iq_panel; tests/cpu/test_cpu_ggml_oracle.cpp); other cases differ by float
 // summation order only (~1e-7 of sum |w x|).

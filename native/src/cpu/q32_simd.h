@@ -1,4 +1,4 @@
-// Internal: block unpackers of the Q8_0 / Q4_0 / Q5_0 / Q4_1 / Q5_1 / IQ4_NL SIMD kernels
+// Internal: block unpackers of the Q8_0 / Q4_0 / Q5_0 / Q4_1 / Q5_1 / IQ4_NL / MXFP4 SIMD kernels
 // (dot_q32_impl.h, dot_q32_gemm_impl.h), for the ISA files only (*_avx2.cpp,
 // *_vnni.cpp), in an anonymous namespace like avx2_util.h.
 //
@@ -98,6 +98,23 @@ struct UnpackIQ4_NL {
   static __m256i levels(const Block& b) { return from_nibbles(nibbles_32(b.qs)); }
   static __m256i biased(const Block& b) { return biased_from_nibbles(nibbles_32(b.qs)); }
 };
+// MXFP4: IQ4_NL's nibble layout with the doubled E2M1 levels (kMxfp4Values).
+struct UnpackMXFP4 {
+  using Block = tome::BlockMXFP4;
+  using Act = tome::BlockQ8_0;
+  static constexpr bool kHasMin = false;
+  static constexpr int kBias = 128;
+  static __m256i table() {
+    return _mm256_setr_epi8(0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12, 0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2,
+                            -3, -4, -6, -8, -12);
+  }
+  static __m256i from_nibbles(__m256i n) { return _mm256_shuffle_epi8(table(), n); }
+  static __m256i biased_from_nibbles(__m256i n) {
+    return _mm256_shuffle_epi8(_mm256_xor_si256(table(), _mm256_set1_epi8(char(0x80))), n);
+  }
+  static __m256i levels(const Block& b) { return from_nibbles(nibbles_32(b.qs)); }
+  static __m256i biased(const Block& b) { return biased_from_nibbles(nibbles_32(b.qs)); }
+};
 
 // vpdpbusd is there (the *_vnni.cpp build): the biased form pays off.
 #if defined(__AVX512VNNI__) && defined(__AVX512VL__)
@@ -106,12 +123,37 @@ constexpr bool kQ32Biased = true;
 constexpr bool kQ32Biased = false;
 #endif
 
-// The fp16 scales d of 4 weight blocks and 4 activation blocks as floats:
+// A weight block's scale: its fp16 d, or MXFP4's half E8M0 exponent.
+template <class Block>
+inline float q32_weight_scale(const Block& b) { return half_to_float(b.d); }
+inline float q32_weight_scale(const tome::BlockMXFP4& b) { return tome::e8m0_half(b.e); }
+
+// The scales of 4 weight blocks and 4 activation blocks as floats:
 // [dw0 dw1 dw2 dw3 | da0 da1 da2 da3].
 template <class Block, class Act>
 inline __m256 q32_scales(const Block* const w[4], const Act* const a[4], int64_t i) {
   return _mm256_cvtph_ps(_mm_setr_epi16(short(w[0][i].d), short(w[1][i].d), short(w[2][i].d), short(w[3][i].d),
                                         short(a[0][i].d), short(a[1][i].d), short(a[2][i].d), short(a[3][i].d)));
+}
+template <class Act>
+inline __m256 q32_scales(const tome::BlockMXFP4* const w[4], const Act* const a[4], int64_t i) {
+  const __m128 dw = _mm_setr_ps(tome::e8m0_half(w[0][i].e), tome::e8m0_half(w[1][i].e), tome::e8m0_half(w[2][i].e),
+                                tome::e8m0_half(w[3][i].e));
+  const __m128 da = _mm_cvtph_ps(_mm_setr_epi16(short(a[0][i].d), short(a[1][i].d), short(a[2][i].d), short(a[3][i].d),
+                                                0, 0, 0, 0));
+  return _mm256_set_m128(da, dw);
+}
+
+// The scales of 8 weight blocks (any blocks for unused lanes) as floats.
+template <class Block>
+inline __m256 q32_weight_scales8(const Block* const b[8]) {
+  return _mm256_cvtph_ps(_mm_setr_epi16(short(b[0]->d), short(b[1]->d), short(b[2]->d), short(b[3]->d),
+                                        short(b[4]->d), short(b[5]->d), short(b[6]->d), short(b[7]->d)));
+}
+inline __m256 q32_weight_scales8(const tome::BlockMXFP4* const b[8]) {
+  return _mm256_setr_ps(tome::e8m0_half(b[0]->e), tome::e8m0_half(b[1]->e), tome::e8m0_half(b[2]->e),
+                        tome::e8m0_half(b[3]->e), tome::e8m0_half(b[4]->e), tome::e8m0_half(b[5]->e),
+                        tome::e8m0_half(b[6]->e), tome::e8m0_half(b[7]->e));
 }
 
 }  // namespace

@@ -42,7 +42,7 @@ bool can_quantize(GgmlType type) {
   switch (type) {
     case GgmlType::F32: case GgmlType::F16: case GgmlType::BF16: case GgmlType::Q8_0:
     case GgmlType::Q4_0: case GgmlType::Q5_0: case GgmlType::Q4_1: case GgmlType::Q5_1: case GgmlType::Q2_K: case GgmlType::Q3_K: case GgmlType::Q4_K: case GgmlType::Q5_K: case GgmlType::Q6_K:
-    case GgmlType::IQ4_NL: case GgmlType::IQ4_XS: case GgmlType::Q8_K: case GgmlType::Q8_1:
+    case GgmlType::IQ4_NL: case GgmlType::IQ4_XS: case GgmlType::MXFP4: case GgmlType::Q8_K: case GgmlType::Q8_1:
       return true;
     default:
       return false;
@@ -65,6 +65,7 @@ void quantize_row(GgmlType type, const float* src, void* dst, int64_t n) {
     case GgmlType::Q6_K: return quantizers::q6_K_ref(src, dst, n);
     case GgmlType::IQ4_NL: return quantizers::iq4_nl_ref(src, dst, n);
     case GgmlType::IQ4_XS: return quantizers::iq4_xs_ref(src, dst, n);
+    case GgmlType::MXFP4: return quantizers::mxfp4_ref(src, dst, n);
     default:  // F32, F16, BF16, Q8_K, Q8_1: the same bytes as the activation conversion
       return kernels::scalar_convert(type)(src, dst, n);
   }
@@ -75,7 +76,9 @@ GgmlType vec_dot_type(GgmlType weight_type) {
     case GgmlType::F32: return GgmlType::F32;
     case GgmlType::F16: return GgmlType::F16;
     case GgmlType::BF16: return GgmlType::BF16;
-    case GgmlType::Q8_0: case GgmlType::Q4_0: case GgmlType::Q5_0: case GgmlType::IQ4_NL: return GgmlType::Q8_0;
+    case GgmlType::Q8_0: case GgmlType::Q4_0: case GgmlType::Q5_0: case GgmlType::IQ4_NL:
+    case GgmlType::MXFP4:
+      return GgmlType::Q8_0;
     case GgmlType::Q4_1: case GgmlType::Q5_1: return GgmlType::Q8_1;
     case GgmlType::Q2_K: case GgmlType::Q3_K: case GgmlType::Q4_K: case GgmlType::Q5_K: case GgmlType::Q6_K:
     case GgmlType::IQ4_XS:

@@ -7,6 +7,8 @@
 //   Q8_0    32     34     d; qs[32] int8
 //   Q8_1    32     36     d, s (= d * sum(qs), as a half); qs[32] int8
 //   IQ4_NL  32     18     d; qs[16] as Q4_0, nibble -> kIq4nlValues[nibble]
+//   MXFP4   32     17     e (E8M0 exponent: scale 2^(e - 127)); qs[16] as Q4_0, nibble ->
+//                         kMxfp4Values[nibble] (twice the E2M1 value), times e8m0_half(e)
 //   Q5_0    32     22     d; qh[4] (element j's 5th bit: bit j, little-endian); qs[16] as
 //                         Q4_0; level = nibble + 16 * bit - 16
 //   Q5_1    32     24     d, m; qh[4], qs[16] as Q5_0; value = d * (nibble + 16 * bit) + m
@@ -22,15 +24,17 @@
 //                         qs[128]: sub-block s (32 elements) in qs[16s..16s+15] as
 //                         IQ4_NL; value = d * (scale - 32) * kIq4nlValues[nibble]
 //   Q8_K    256    292    float d; qs[256] int8; bsums[16] (sums of each 16 qs)
-// (d, dmin are IEEE halves stored as uint16_t.) Q8_K exists only as the activation
+// (d, dmin are IEEE halves stored as uint16_t; MXFP4's e a byte, so its blocks
+// and rows may start at any address.) Q8_K exists only as the activation
 // partner of the K-quants and Q8_1 of Q4_1 and Q5_1 (its s serves their m); neither
 // is stored in a GGUF file.
 #pragma once
 #include <cstdint>
+#include <cstring>
 
 namespace tome {
 
-constexpr int kQK32 = 32;   // block size of Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_1, IQ4_NL
+constexpr int kQK32 = 32;   // block size of Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_1, IQ4_NL, MXFP4
 constexpr int kQKK = 256;   // super-block size of the K-quants and Q8_K
 
 struct BlockQ4_0 {
@@ -64,6 +68,10 @@ struct BlockQ8_1 {
 };
 struct BlockIQ4_NL {
   uint16_t d;
+  uint8_t qs[kQK32 / 2];
+};
+struct BlockMXFP4 {
+  uint8_t e;
   uint8_t qs[kQK32 / 2];
 };
 struct BlockQ2_K {
@@ -115,6 +123,7 @@ struct BlockQ8_K {
 static_assert(sizeof(BlockQ4_0) == 18, "Q4_0 block");
 static_assert(sizeof(BlockQ8_0) == 34, "Q8_0 block");
 static_assert(sizeof(BlockIQ4_NL) == 18, "IQ4_NL block");
+static_assert(sizeof(BlockMXFP4) == 17, "MXFP4 block");
 static_assert(sizeof(BlockQ5_0) == 22, "Q5_0 block");
 static_assert(sizeof(BlockQ4_1) == 20, "Q4_1 block");
 static_assert(sizeof(BlockQ5_1) == 24, "Q5_1 block");
@@ -132,6 +141,20 @@ static_assert(alignof(BlockQ4_0) == 2 && alignof(BlockQ8_0) == 2 && alignof(Bloc
 // The 16 levels of IQ4_NL (non-linear, denser near zero).
 constexpr int8_t kIq4nlValues[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
                                      1,    13,   25,  38,  53,  69,  89,  113};
+
+// MXFP4's 16 levels: the E2M1 values 0, 0.5, 1, 1.5, 2, 3, 4, 6 and their negatives,
+// doubled to integers (the block's scale is halved to match: e8m0_half).
+constexpr int8_t kMxfp4Values[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
+
+// 2^(e - 128): half the E8M0 scale of an MXFP4 block, as ggml's ggml_e8m0_to_fp32_half
+// (e 0 and 1 give the subnormals 2^-128 and 2^-127; e = 255, E8M0's NaN, gives
+// 2^127 as there). static as kquant_scale_min below (ISA-specific copies).
+static inline float e8m0_half(uint8_t e) {
+  const uint32_t bits = e < 2 ? uint32_t(0x00200000) << e : uint32_t(e - 1) << 23;
+  float f;
+  std::memcpy(&f, &bits, sizeof f);
+  return f;
+}
 
 // The 6-bit scale and min of sub-block j (0..7) of a Q4_K / Q5_K super-block.
 // scales[0..3]: low 6 bits = scale 0..3, top 2 bits = high bits of scale 4..7

@@ -19,6 +19,7 @@ void q6_K_ref(const float* x, void* dst, int64_t n);
 void q3_K_ref(const float* x, void* dst, int64_t n);
 void iq4_nl_ref(const float* x, void* dst, int64_t n);
 void iq4_xs_ref(const float* x, void* dst, int64_t n);
+void mxfp4_ref(const float* x, void* dst, int64_t n);
 
 // Activation quantizers, bit-exact with ggml's CPU backend on x86 (scalar flavour;
 // the AVX2 flavour in convert_avx2.cpp produces the same bytes).

@@ -231,11 +231,11 @@ GgmlType parse_weight_type(const std::string& name) {
       {"q8_0", GgmlType::Q8_0}, {"q4_0", GgmlType::Q4_0}, {"q5_0", GgmlType::Q5_0},
       {"q4_1", GgmlType::Q4_1}, {"q5_1", GgmlType::Q5_1}, {"q2_k", GgmlType::Q2_K}, {"q3_k", GgmlType::Q3_K}, {"q4_k", GgmlType::Q4_K},
       {"q5_k", GgmlType::Q5_K}, {"q6_k", GgmlType::Q6_K}, {"iq4_nl", GgmlType::IQ4_NL},
-      {"iq4_xs", GgmlType::IQ4_XS}};
+      {"iq4_xs", GgmlType::IQ4_XS}, {"mxfp4", GgmlType::MXFP4}};
   const std::string n = lower(name);
   for (auto& [k, t] : kNames)
     if (n == k) return t;
-  throw Error("BAD_ARGUMENT", "unknown weight type '" + name + "' (f32, f16, bf16, q8_0, q4_0, q5_0, q4_1, q5_1, q2_k, q3_k, q4_k, q5_k, q6_k, iq4_nl, iq4_xs)");
+  throw Error("BAD_ARGUMENT", "unknown weight type '" + name + "' (f32, f16, bf16, q8_0, q4_0, q5_0, q4_1, q5_1, q2_k, q3_k, q4_k, q5_k, q6_k, iq4_nl, iq4_xs, mxfp4)");
 }
 
 void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {

@@ -26,7 +26,7 @@ void check_type(const GgufTensorInfo& t) {
   const GgmlTypeTraits* tr = ggml_type_traits(t.type);
   if (!tr || !tr->supported)
     throw Error("UNSUPPORTED_TYPE", "tensor '" + t.name + "' has type " + ggml_type_name(t.type) +
-                                        ", which tome does not support (F32, F16, BF16, Q8_0, Q4_0, Q5_0, Q4_1, Q5_1, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL)");
+                                        ", which tome does not support (" + supported_type_names() + ")");
 }
 
 // A 2-D matrix: GGUF ne = [cols, rows] (ne[0] fastest).

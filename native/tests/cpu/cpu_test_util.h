@@ -100,7 +100,7 @@ inline uint32_t bits(float f) { uint32_t u; std::memcpy(&u, &f, 4); return u; }
 // Weight types with dot kernels, and lengths to try for each.
 inline std::vector<GgmlType> dot_types() {
   return {GgmlType::F32, GgmlType::F16, GgmlType::BF16, GgmlType::Q8_0, GgmlType::Q4_0,
-          GgmlType::Q5_0, GgmlType::Q4_1, GgmlType::Q5_1, GgmlType::IQ4_NL, GgmlType::IQ4_XS, GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K};
+          GgmlType::Q5_0, GgmlType::Q4_1, GgmlType::Q5_1, GgmlType::IQ4_NL, GgmlType::MXFP4, GgmlType::IQ4_XS, GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K};
 }
 inline std::vector<int64_t> lengths_for(GgmlType t) {
   const int64_t bs = tome::type_block_size(t);

@@ -1,4 +1,4 @@
-// The 4-token (prefill) tiles of the Q8_0 / Q4_0 / IQ4_NL kernels in ggml's
+// The 4-token (prefill) tiles of the Q8_0 / Q4_0 / IQ4_NL / MXFP4 kernels in ggml's
 // vec_dot order (cpu/dot_q32_gemm_impl.h): every SIMD build this CPU runs gives,
 // for every tile shape, exactly the scalar kernel's 1 x 1 results, on random rows
 // and on levels at the ends of their ranges (Q8_0 -128 and 127, 4-bit 0 and 15,
@@ -30,11 +30,12 @@ TileRows tile_rows(GgmlType t, int64_t n, bool extreme) {
   std::mt19937 rng(11 + uint32_t(extreme));
   for (int r = 0; r < k::kMaxWeightRows; ++r) {
     std::vector<uint8_t> w = quantized(t, random_row(n, 40 + uint32_t(r), 0.05f));
-    if (extreme) {  // every level byte at an end of its range; fp16 scales kept
+    if (extreme) {  // every level byte at an end of its range; scales kept
       const size_t bb = tome::type_row_bytes(t, tome::type_block_size(t));
       const uint8_t lo = t == GgmlType::Q8_0 ? 0x80 : 0x00, hi = t == GgmlType::Q8_0 ? 0x7f : 0xff;
+      const size_t first_level = t == GgmlType::MXFP4 ? 1 : 2;  // past the scale (MXFP4: one byte)
       for (size_t off = 0; off < w.size(); off += bb)
-        for (size_t b = 2; b < bb; ++b) w[off + b] = rng() % 2 ? hi : lo;
+        for (size_t b = first_level; b < bb; ++b) w[off + b] = rng() % 2 ? hi : lo;
     }
     std::memcpy(tr.w.data() + size_t(r) * tr.w_stride, w.data(), w.size());
   }
@@ -55,7 +56,7 @@ TEST(block32_tiles_bit_exact_with_scalar) {
   // 1, 2 and 3 blocks: the 4-token kernels' first and last blocks (their scale
   // products are formed a block ahead).
   for (int64_t n : {32, 64, 96, 1024}) {
-    for (GgmlType t : {GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::IQ4_NL}) {
+    for (GgmlType t : {GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::IQ4_NL, GgmlType::MXFP4}) {
       for (int extreme = 0; extreme < 2; ++extreme) {
         const TileRows tr = tile_rows(t, n, extreme != 0);
         float single[k::kMaxActRows][k::kMaxWeightRows];

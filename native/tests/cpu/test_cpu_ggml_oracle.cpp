@@ -92,7 +92,9 @@ Ggml load(const std::string& variant) {
   return g;
 }
 
-// Bytes of a plausible row: random, with every f16 scale field set to a finite value.
+// Bytes of a plausible row: random, with every f16 scale field set to a finite value
+// (MXFP4: every exponent byte 0 .. 255 in turn, subnormal scales and E8M0's NaN
+// code included).
 std::vector<uint8_t> random_blocks(GgmlType t, int64_t n, uint32_t seed) {
   std::vector<uint8_t> b(tome::type_row_bytes(t, n));
   std::mt19937 rng(seed);
@@ -105,6 +107,8 @@ std::vector<uint8_t> random_blocks(GgmlType t, int64_t n, uint32_t seed) {
   };
   if (t == GgmlType::F16) {
     for (size_t off = 0; off < b.size(); off += 2) half_at(off);
+  } else if (t == GgmlType::MXFP4) {
+    for (size_t off = 0, i = 0; off < b.size(); off += bb, ++i) b[off] = uint8_t(i + seed);
   } else if (t == GgmlType::BF16) {
     for (size_t off = 0; off < b.size(); off += 2) b[off + 1] = uint8_t((b[off + 1] & 0x80) | (0x38 + rng() % 8));
   } else {
@@ -122,9 +126,9 @@ std::vector<uint8_t> random_blocks(GgmlType t, int64_t n, uint32_t seed) {
   return b;
 }
 
-const GgmlType kWeightTypes[] = {GgmlType::F16,  GgmlType::BF16, GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q5_0,
-                                 GgmlType::Q4_1, GgmlType::Q5_1, GgmlType::IQ4_NL, GgmlType::IQ4_XS, GgmlType::Q2_K,
-                                 GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K};
+const GgmlType kWeightTypes[] = {GgmlType::F16,  GgmlType::BF16,   GgmlType::Q8_0,  GgmlType::Q4_0,   GgmlType::Q5_0,
+                                 GgmlType::Q4_1, GgmlType::Q5_1,   GgmlType::IQ4_NL, GgmlType::MXFP4, GgmlType::IQ4_XS,
+                                 GgmlType::Q2_K, GgmlType::Q3_K,   GgmlType::Q4_K,  GgmlType::Q5_K,   GgmlType::Q6_K};
 
 void check_dequantize(const Ggml& g) {
   for (GgmlType t : kWeightTypes) {
@@ -153,9 +157,7 @@ double rel_rms_error(GgmlType t, const std::vector<float>& x, const void* q) {
 }
 
 void check_quantize(const Ggml& g) {
-  for (GgmlType t : {GgmlType::F16, GgmlType::BF16, GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q4_1,
-                     GgmlType::Q5_1, GgmlType::IQ4_NL, GgmlType::IQ4_XS, GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K,
-                     GgmlType::Q5_K, GgmlType::Q6_K}) {
+  for (GgmlType t : kWeightTypes) {
     const int64_t n = 4096;
     for (uint32_t seed = 1; seed <= 6; ++seed) {
       // N(0,1), N(0,0.02), all positive, zero and constant blocks, large values
@@ -275,7 +277,7 @@ std::vector<float> ggml_matmul(const Ggml& g, GgmlType t, const std::vector<uint
 
 // Where tome follows llama.cpp's mul_mat bit for bit (see cpu/kernels.h): Q8_0,
 // Q5_0, Q4_1, Q5_1, Q3_K, Q5_K, Q6_K always; Q4_0 in a plain buffer (vec_dot / llamafile sgemm); Q4_0,
-// IQ4_NL and Q4_K in the repack buffer (gemv for decode and the n % 4 tail tokens,
+// IQ4_NL, MXFP4 and Q4_K in the repack buffer (gemv for decode and the n % 4 tail tokens,
 // gemm for groups of 4), which tome follows wherever llama.cpp would repack.
 bool matmul_exact_expected(GgmlType t, bool repack, int64_t n_tokens) {
   (void)n_tokens;
@@ -283,7 +285,7 @@ bool matmul_exact_expected(GgmlType t, bool repack, int64_t n_tokens) {
       t == GgmlType::Q3_K || t == GgmlType::Q5_K || t == GgmlType::Q6_K || t == GgmlType::IQ4_XS || t == GgmlType::Q2_K)
     return true;
   if (t == GgmlType::Q4_0) return true;
-  if (t == GgmlType::IQ4_NL || t == GgmlType::Q4_K) return repack;
+  if (t == GgmlType::IQ4_NL || t == GgmlType::MXFP4 || t == GgmlType::Q4_K) return repack;
   return false;
 }
 
@@ -293,12 +295,12 @@ void check_matmul(const Ggml& g) {
   if (!g.have_graph) SKIP("ggml graph API not found");
   tome::ThreadPool pool(2);
   for (GgmlType t : {GgmlType::F32, GgmlType::F16, GgmlType::BF16, GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q5_0,
-                     GgmlType::Q4_1, GgmlType::Q5_1, GgmlType::IQ4_NL, GgmlType::IQ4_XS, GgmlType::Q2_K, GgmlType::Q3_K,
-                     GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K}) {
+                     GgmlType::Q4_1, GgmlType::Q5_1, GgmlType::IQ4_NL, GgmlType::MXFP4, GgmlType::IQ4_XS, GgmlType::Q2_K,
+                     GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K}) {
     const int64_t cols = tome::type_block_size(t) == 256 ? 512 : 256;
     // ggml repacks only these types on x86 (and crashes in set_tensor for others)
     // (Q2_K by the AVX-512 builds only: the haswell build cannot be compared where tome repacks)
-    const bool repackable = t == GgmlType::Q4_0 || t == GgmlType::IQ4_NL || t == GgmlType::Q4_K ||
+    const bool repackable = t == GgmlType::Q4_0 || t == GgmlType::IQ4_NL || t == GgmlType::MXFP4 || t == GgmlType::Q4_K ||
                             (t == GgmlType::Q2_K && g.variant == "zen4");
     for (bool repack : {false, true}) {
       if (repack && !repackable) continue;

@@ -70,14 +70,15 @@ void check_group(const Group& g, tome::ThreadPool* pools, int n_pools) {
 TEST(matmul_multi_equals_separate_calls) {
   tome::ThreadPool pools[4] = {tome::ThreadPool(1), tome::ThreadPool(2), tome::ThreadPool(3), tome::ThreadPool(4)};
   const GgmlType Q8 = GgmlType::Q8_0, Q4 = GgmlType::Q4_0, Q4K = GgmlType::Q4_K, Q5K = GgmlType::Q5_K,
-                 Q6K = GgmlType::Q6_K, F16 = GgmlType::F16, F32 = GgmlType::F32, IQ4 = GgmlType::IQ4_NL;
+                 Q6K = GgmlType::Q6_K, F16 = GgmlType::F16, F32 = GgmlType::F32, IQ4 = GgmlType::IQ4_NL,
+                 MX4 = GgmlType::MXFP4;
   const std::vector<Group> groups = {
       // Q, K, V of one type: GQA-like uneven rows, large enough to run in parallel
       {"qkv q8_0", {Q8, Q8, Q8}, {579, 195, 193}, 512},
       {"gate-up q4_k", {Q4K, Q4K}, {301, 301}, 512},
-      // mixed types sharing Q8_0 activations; Q4_0 and IQ4_NL with rows % 8 == 0
-      // are repacked by llama.cpp (other kernels), the 203-row Q4_0 is not
-      {"mixed q8_0 activations", {Q8, Q4, IQ4, Q4}, {200, 96, 64, 203}, 512},
+      // mixed types sharing Q8_0 activations; Q4_0, IQ4_NL and MXFP4 with rows % 8 == 0
+      // are repacked by llama.cpp (other kernels), the 203-row Q4_0 and 77-row MXFP4 are not
+      {"mixed q8_0 activations", {Q8, Q4, IQ4, Q4, MX4, MX4}, {200, 96, 64, 203, 72, 77}, 512},
       // mixed vec_dot types: Q8_K, Q8_0, F16 and F32 (read in place) in one call
       {"mixed activation types", {Q6K, Q8, Q5K, F16, F32, Q4K}, {131, 70, 257, 33, 45, 96}, 512},
       // small: below the parallel threshold, on the calling thread
@@ -94,10 +95,11 @@ TEST(matmul_multi_equals_separate_calls) {
 
 // mul_mat_id's order (a mixture's experts): each token's row is what a call with that
 // token alone gives, bit for bit, where llama.cpp repacks (Q4_K, whose gemm order
-// differs from its gemv; Q4_0, IQ4_NL) and where it does not (Q8_0, Q6_K).
+// differs from its gemv; Q4_0, IQ4_NL, MXFP4) and where it does not (Q8_0, Q6_K).
 TEST(mul_mat_id_order_is_each_tokens_own_call) {
   tome::ThreadPool pool(2);
-  const GgmlType types[] = {GgmlType::Q4_K, GgmlType::Q4_0, GgmlType::IQ4_NL, GgmlType::Q8_0, GgmlType::Q6_K};
+  const GgmlType types[] = {GgmlType::Q4_K, GgmlType::Q4_0, GgmlType::IQ4_NL, GgmlType::MXFP4, GgmlType::Q8_0,
+                            GgmlType::Q6_K};
   for (GgmlType t : types) {
     Matrix m = make_matrix(t, 96, 512, 7);
     for (int64_t n_tokens : {4, 9}) {

@@ -51,7 +51,7 @@ TEST(block_sizes_match_ggml_type_table) {
       {GgmlType::Q3_K, sizeof(tome::BlockQ3_K)}, {GgmlType::Q5_0, sizeof(tome::BlockQ5_0)},
       {GgmlType::Q4_1, sizeof(tome::BlockQ4_1)}, {GgmlType::Q5_1, sizeof(tome::BlockQ5_1)},
       {GgmlType::Q8_1, sizeof(tome::BlockQ8_1)}, {GgmlType::IQ4_XS, sizeof(tome::BlockIQ4_XS)},
-      {GgmlType::Q2_K, sizeof(tome::BlockQ2_K)},
+      {GgmlType::Q2_K, sizeof(tome::BlockQ2_K)}, {GgmlType::MXFP4, sizeof(tome::BlockMXFP4)},
   };
   for (auto& c : cases) CHECK_EQ(size_t(tome::ggml_type_traits(c.t)->type_size), c.size);
   CHECK_EQ(tome::type_row_bytes(GgmlType::Q8_K, 512), size_t(584));
@@ -83,6 +83,33 @@ TEST(hand_block_q4_0) {
     want[j + 16] = float(15 - j - 8) * 0.5f;
   }
   check_equal(dequantized(GgmlType::Q4_0, b, 32), want, "Q4_0");
+}
+
+// MXFP4: one exponent byte e, then Q4_0's nibble layout; value = kMxfp4Values[nibble]
+// * 2^(e - 128) (the doubled E2M1 levels times half the E8M0 scale).
+TEST(hand_block_mxfp4) {
+  const float e2m1[16] = {0, 0.5f, 1, 1.5f, 2, 3, 4, 6, -0.0f, -0.5f, -1, -1.5f, -2, -3, -4, -6};
+  uint8_t b[17];
+  b[0] = 127 + 3;  // scale 8
+  for (int j = 0; j < 16; ++j) b[1 + j] = uint8_t(j | ((15 - j) << 4));
+  std::vector<float> want(32);
+  for (int j = 0; j < 16; ++j) {
+    want[j] = 8.0f * e2m1[j];
+    want[j + 16] = 8.0f * e2m1[15 - j];
+  }
+  want[8] = 0.0f;  // the level table holds +0 for -0 (ggml's int8 levels)
+  want[16 + 7] = 0.0f;
+  check_equal(dequantized(GgmlType::MXFP4, b, 32), want, "MXFP4");
+  // the exponent's ends (element 1 is level 1, element 15 level -12): e = 0 and 1
+  // give the subnormal half scales 2^-128 and 2^-127, e = 255 (E8M0's NaN) 2^127
+  const struct { uint8_t e; float one; } ends[] = {{0, std::ldexp(1.0f, -128)}, {1, std::ldexp(1.0f, -127)},
+                                                   {2, std::ldexp(1.0f, -126)}, {255, std::ldexp(1.0f, 127)}};
+  for (const auto& c : ends) {
+    b[0] = c.e;
+    const std::vector<float> y = dequantized(GgmlType::MXFP4, b, 32);
+    CHECK_EQ(y[1], c.one);
+    if (c.e < 255) CHECK_EQ(y[15], -12.0f * c.one);
+  }
 }
 
 TEST(hand_block_iq4_nl) {
@@ -199,7 +226,7 @@ TEST(hand_block_q6_K) {
 // relative RMS error bounds, about 15% above the worst of the measured values
 // (seeds 1-3: F16 2.1e-4, BF16 1.8e-3, Q8_0 8.3e-3, Q4_0 0.129, IQ4_NL 0.100,
 // Q3_K 0.185, Q4_K 0.087, Q5_K 0.043, Q6_K 0.025, Q8_K 0.017, Q5_0 0.064, Q4_1 0.091,
-// Q5_1 0.044, Q8_1 8.3e-3, IQ4_XS 0.102, Q2_K 0.340).
+// Q5_1 0.044, Q8_1 8.3e-3, IQ4_XS 0.102, Q2_K 0.340, MXFP4 0.140).
 TEST(quantize_roundtrip_error_bounds) {
   struct Case { GgmlType t; double max_rel_rms; };
   const Case cases[] = {
@@ -207,7 +234,7 @@ TEST(quantize_roundtrip_error_bounds) {
       {GgmlType::Q4_0, 0.145},  {GgmlType::IQ4_NL, 0.115}, {GgmlType::Q4_K, 0.098},  {GgmlType::Q5_K, 0.049},
       {GgmlType::Q6_K, 0.028},  {GgmlType::Q8_K, 0.02},   {GgmlType::Q3_K, 0.215}, {GgmlType::Q5_0, 0.074},
       {GgmlType::Q4_1, 0.105},  {GgmlType::Q5_1, 0.051},  {GgmlType::Q8_1, 0.0095}, {GgmlType::IQ4_XS, 0.118},
-      {GgmlType::Q2_K, 0.39},
+      {GgmlType::Q2_K, 0.39},   {GgmlType::MXFP4, 0.162},
   };
   for (const Case& c : cases) {
     for (uint32_t seed = 1; seed <= 3; ++seed) {
@@ -224,8 +251,8 @@ TEST(quantize_roundtrip_error_bounds) {
 
 TEST(quantize_zero_and_constant_blocks) {
   for (GgmlType t : {GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q4_1, GgmlType::Q5_1, GgmlType::Q8_1,
-                     GgmlType::IQ4_NL, GgmlType::IQ4_XS, GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K,
-                     GgmlType::Q5_K, GgmlType::Q6_K, GgmlType::Q8_K}) {
+                     GgmlType::IQ4_NL, GgmlType::MXFP4, GgmlType::IQ4_XS, GgmlType::Q2_K, GgmlType::Q3_K,
+                     GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K, GgmlType::Q8_K}) {
     std::vector<float> zero(512, 0.0f);
     for (float v : dequantized(t, quantized(t, zero).data(), 512)) CHECK_EQ(v, 0.0f);
     std::vector<float> c(512, 0.75f);  // every block constant: close reproduction
@@ -347,6 +374,7 @@ TEST(unsupported_types_throw) {
   CHECK(tome::can_quantize(GgmlType::Q6_K));
   CHECK(tome::vec_dot_type(GgmlType::Q4_0) == GgmlType::Q8_0);
   CHECK(tome::vec_dot_type(GgmlType::IQ4_NL) == GgmlType::Q8_0);
+  CHECK(tome::vec_dot_type(GgmlType::MXFP4) == GgmlType::Q8_0);
   CHECK(tome::vec_dot_type(GgmlType::Q4_1) == GgmlType::Q8_1);
   CHECK(tome::vec_dot_type(GgmlType::Q5_1) == GgmlType::Q8_1);
   CHECK(tome::vec_dot_type(GgmlType::Q5_K) == GgmlType::Q8_K);

@@ -162,13 +162,13 @@ TEST(tile_dot_equals_single_dots) {
   }
 }
 
-// llama.cpp's repacked orders (gemv and 4-token gemm kernels of Q4_0, IQ4_NL, Q4_K
+// llama.cpp's repacked orders (gemv and 4-token gemm kernels of Q4_0, IQ4_NL, MXFP4, Q4_K
 // and Q2_K): every SIMD build this CPU runs gives, for every tile shape, exactly the
 // scalar kernel's 1 x 1 results, on random rows and on extreme levels (4-bit 0 and
 // 15 with activations at -128 and 127, which bound the kernels' int16 lanes).
 TEST(repack_dots_bit_exact_with_scalar) {
   if (!have_avx2()) SKIP("no AVX2/FMA/F16C on this CPU");
-  for (GgmlType t : {GgmlType::Q4_0, GgmlType::IQ4_NL, GgmlType::Q4_K, GgmlType::Q2_K}) {
+  for (GgmlType t : {GgmlType::Q4_0, GgmlType::IQ4_NL, GgmlType::MXFP4, GgmlType::Q4_K, GgmlType::Q2_K}) {
     const int64_t n = tome::type_block_size(t) == 32 ? 1024 : 2304;  // K-quants: 9 super-blocks (8 + a tail)
     const GgmlType at = tome::vec_dot_type(t);
     const size_t w_stride = tome::type_row_bytes(t, n) + 24, a_stride = tome::type_row_bytes(at, n) + 40;
@@ -180,7 +180,8 @@ TEST(repack_dots_bit_exact_with_scalar) {
         if (extreme) {  // every nibble 0 or 15, scales and mins at their largest
           const size_t bb = tome::type_row_bytes(t, tome::type_block_size(t));
           for (size_t off = 0; off < w.size(); off += bb)
-            for (size_t b = t == GgmlType::Q4_K ? 4 : t == GgmlType::Q2_K ? 0 : 2; b < (t == GgmlType::Q2_K ? 80 : bb); ++b)
+            for (size_t b = t == GgmlType::Q4_K ? 4 : t == GgmlType::Q2_K ? 0 : t == GgmlType::MXFP4 ? 1 : 2;
+                 b < (t == GgmlType::Q2_K ? 80 : bb); ++b)
               w[off + b] = rng() % 2 ? 0xff : 0x00;
         }
         std::memcpy(ws.data() + size_t(r) * w_stride, w.data(), w.size());

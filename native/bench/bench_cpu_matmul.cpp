@@ -68,7 +68,7 @@ int main(int argc, char** argv) {
   std::vector<uint8_t> scratch;
   tome::ThreadPool pool1(1), pool2(2);
 
-  for (GgmlType t : {GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::IQ4_NL, GgmlType::Q4_K, GgmlType::Q5_K,
+  for (GgmlType t : {GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::IQ4_NL, GgmlType::MXFP4, GgmlType::Q4_K, GgmlType::Q5_K,
                      GgmlType::Q6_K, GgmlType::F16, GgmlType::BF16, GgmlType::F32}) {
     bool wanted = argc <= 3;
     for (int a = 3; a < argc; ++a) wanted |= std::strcmp(argv[a], tome::ggml_type_name(uint32_t(t))) == 0;

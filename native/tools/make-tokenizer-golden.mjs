@@ -60,6 +60,7 @@ const MODELS = [
   {file: "vocab/ggml-vocab-deepseek-coder.gguf", patch: setPre("deepseek-llm"), clean_spaces: false},
   {file: "vocab/ggml-vocab-deepseek-coder.gguf", patch: setPre("hunyuan-dense"), clean_spaces: false},
   {file: "vocab/ggml-vocab-gpt-2.gguf", patch: setPre("seed-coder"), clean_spaces: false},
+  {file: "vocab/ggml-vocab-gpt-2.gguf", patch: setPre("gpt-4o"), clean_spaces: false},
   {file: "vocab/ggml-vocab-llama-spm.gguf",
    patch: [{op: "set_bool", key: "tokenizer.ggml.add_space_prefix", value: false}], clean_spaces: false},
 ];
@@ -335,6 +336,10 @@ const SEED_CODER_RE = "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])
 // llama.cpp's rewrite of Mistral's Tekken regex (its case classes as "a letter not a-z" and "a letter
 // not A-Z", \\p{M} left out), which std::regex runs over the collapsed text
 const TEKKEN_RE = "[^\\r\\n\\p{L}\\p{N}]?((?=[\\p{L}])([^a-z]))*((?=[\\p{L}])([^A-Z]))+|[^\\r\\n\\p{L}\\p{N}]?((?=[\\p{L}])([^a-z]))+((?=[\\p{L}])([^A-Z]))*|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+// GPT-4o's (o200k: gpt-oss, Llama 4), as llama.cpp writes it: Tekken's case classes with a
+// contraction after the letters and numbers in threes
+const CONTRACTION = "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])?";
+const GPT4O_RE = `[^\\r\\n\\p{L}\\p{N}]?((?=[\\p{L}])([^a-z]))*((?=[\\p{L}])([^A-Z]))+${CONTRACTION}|[^\\r\\n\\p{L}\\p{N}]?((?=[\\p{L}])([^a-z]))+((?=[\\p{L}])([^A-Z]))*${CONTRACTION}|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+`;
 const PRE_TOKENIZERS = {
   "gpt-2": [GPT2_RE],
   "default": ["[\\p{P}\\$\\+<=>\\^~\\|]+", GPT2_RE, "\\p{N}+", "[0-9][0-9][0-9]"],
@@ -342,6 +347,7 @@ const PRE_TOKENIZERS = {
   "qwen2": [QWEN2_RE],
   "seed-coder": [SEED_CODER_RE],
   "tekken": [TEKKEN_RE],
+  "gpt-4o": [GPT4O_RE],
   // llama.cpp runs the CJK class over text where non-ASCII White_Space became
   // U+000B, so White_Space inside the class's ranges (U+3000...) never matches.
   "deepseek-coder": ["[\\r\\n]", "\\s?\\p{L}+", "\\s?\\p{P}+", "(?:(?!\\s)[一-龥ࠀ-一가-퟿])+", "\\p{N}"],

@@ -104,6 +104,57 @@ void dot_q32_repack(const tome::kernels::DotTile& t, int r0, int k0) {
     for (int r = 0; r < NW; ++r) t.out[size_t(k0 + k) * t.out_stride + size_t(r0 + r)] = res[r * NA + k];
 }
 
+// The same order for one token and 8 weight rows (decode): rows 2h and 2h + 1 share one
+// vector per block (row 2h's 16 nibble bytes in the low 128 bits, 2h + 1's in the high), so a
+// shift, two masks and two lookups unpack two rows, and the activation's halves (elements
+// 0-15, 16-31) are broadcast to both 128-bit halves. Three vphaddd turn the four vectors of
+// 4 + 4 lane sums into the 8 rows' block totals, lanes [r0 r2 r4 r6 | r1 r3 r5 r7]; the
+// scales are gathered in that order. In the AVX512-VNNI build the levels are biased (one
+// vpdpbusd a half, no sign trick) and every row's lanes start from -kBias * the sums of the
+// activation, so the totals are the same exact integers.
+template <class Unpack>
+void dot_q32_repack_gemv8(const tome::kernels::DotTile& t, int r0) {
+  using Block = typename Unpack::Block;
+  const Block* x[8];
+  for (int r = 0; r < 8; ++r) x[r] = reinterpret_cast<const Block*>(t.w + size_t(r0 + r) * t.w_stride);
+  const BlockQ8_0* a = reinterpret_cast<const BlockQ8_0*>(t.act);
+  const __m256i m4 = _mm256_set1_epi8(0x0F);
+  __m256 acc = _mm256_setzero_ps();
+  const int64_t nb = t.n / tome::kQK32;
+  for (int64_t i = 0; i < nb; ++i) {
+    const __m256i a_lo = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a[i].qs)));
+    const __m256i a_hi = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a[i].qs + 16)));
+    // biased: -kBias * (the sums of a over elements 4l..4l+3 and 16+4l..16+4l+3) in lane l
+    const __m256i bias = _mm256_set1_epi8(char(Unpack::kBias)), zero = _mm256_setzero_si256();
+    const __m256i start =
+        kQ32Biased ? _mm256_sub_epi32(zero, dot_u8i8_acc(dot_u8i8_acc(zero, bias, a_lo), bias, a_hi)) : zero;
+    __m256i p[4];
+    TOME_UNROLL
+    for (int h = 0; h < 4; ++h) {
+      const __m256i raw = _mm256_loadu2_m128i(reinterpret_cast<const __m128i*>(x[2 * h + 1][i].qs),
+                                              reinterpret_cast<const __m128i*>(x[2 * h][i].qs));
+      const __m256i n_lo = _mm256_and_si256(raw, m4), n_hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), m4);
+      if constexpr (kQ32Biased) {
+        p[h] = dot_u8i8_acc(dot_u8i8_acc(start, Unpack::biased_from_nibbles(n_lo), a_lo),
+                            Unpack::biased_from_nibbles(n_hi), a_hi);
+      } else {
+        const __m256i w_lo = Unpack::from_nibbles(n_lo), w_hi = Unpack::from_nibbles(n_hi);
+        p[h] = _mm256_add_epi32(dot_i8_lanes(_mm256_sign_epi8(w_lo, w_lo), w_lo, a_lo),
+                                dot_i8_lanes(_mm256_sign_epi8(w_hi, w_hi), w_hi, a_hi));
+      }
+    }
+    const __m256i totals = _mm256_hadd_epi32(_mm256_hadd_epi32(p[0], p[1]), _mm256_hadd_epi32(p[2], p[3]));
+    const Block* const lane_blocks[8] = {&x[0][i], &x[2][i], &x[4][i], &x[6][i],
+                                         &x[1][i], &x[3][i], &x[5][i], &x[7][i]};
+    const __m256 scale = _mm256_mul_ps(q32_weight_scales8(lane_blocks), _mm256_set1_ps(half_to_float(a[i].d)));
+    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(totals), scale, acc);
+  }
+  alignas(32) float res[8];
+  _mm256_store_ps(res, acc);
+  static constexpr int kLaneOfRow[8] = {0, 4, 1, 5, 2, 6, 3, 7};
+  for (int r = 0; r < 8; ++r) t.out[size_t(r0 + r)] = res[kLaneOfRow[r]];
+}
+
 using SubTileFn = void (*)(const tome::kernels::DotTile&, int r0, int k0);
 
 // Covers the tile with sub-tiles of at most max_nw weight rows x 4 activation
@@ -130,7 +181,16 @@ void dot_tile_repack(const tome::kernels::DotTile& t) {
       {dot_q32_repack<Unpack, 3, 1>, nullptr, nullptr, nullptr},
       {dot_q32_repack<Unpack, 4, 1>, nullptr, nullptr, nullptr},
   };
-  run_subtiles(t, t.n_act == 1 ? 4 : 2, kByShape);
+  if (t.n_act == 1) {  // decode: 8 rows at a time, then at most 7 in sub-tiles of up to 4
+    int r0 = 0;
+    for (; r0 + 8 <= t.n_w; r0 += 8) dot_q32_repack_gemv8<Unpack>(t, r0);
+    for (int nw; r0 < t.n_w; r0 += nw) {
+      nw = std::min(4, t.n_w - r0);
+      kByShape[nw - 1][0](t, r0, 0);
+    }
+    return;
+  }
+  run_subtiles(t, 2, kByShape);
 }
 
 // Tiles of 4 tokens (prefill) go to dot_q32_gemm_impl.h. The others: sub-tiles of

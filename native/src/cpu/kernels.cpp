@@ -143,6 +143,11 @@ DotFn select_dot_panel(GgmlType wtype) {
   return dot_iq4_xs_panel_scalar;
 }
 
+int decode_tile_rows(GgmlType wtype, bool repack) {
+  const bool q32_4bit = wtype == GgmlType::Q4_0 || wtype == GgmlType::IQ4_NL || wtype == GgmlType::MXFP4;
+  return repack && q32_4bit ? kMaxDecodeRows : kMaxWeightRows;
+}
+
 bool llama_repacks(GgmlType wtype, int64_t rows) {
   if (rows % 8 != 0) return false;
   if (wtype == GgmlType::Q2_K) return cpu_features().avx512;  // q2_K_8x8: AVX-512 builds only

@@ -85,6 +85,11 @@ namespace kernels {
 // type; activation rows: n elements of its vec_dot_type.
 constexpr int kMaxWeightRows = 4;
 constexpr int kMaxActRows = 4;  // = llama.cpp's gemm group (matmul.cpp relies on it)
+// One-token tiles of the repacked 4-bit 32-element types (Q4_0, IQ4_NL, MXFP4) take up
+// to 8 rows: their gemv unpacks two rows per vector and sums 8 rows' blocks in three
+// vphaddd (dot_q32_impl.h); every other kernel takes at most kMaxWeightRows.
+constexpr int kMaxDecodeRows = 8;
+int decode_tile_rows(GgmlType wtype, bool repack);
 struct DotTile {
   const uint8_t* w;
   size_t w_stride;

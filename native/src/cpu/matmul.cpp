@@ -47,6 +47,7 @@ struct Part {
   const WeightMatrix* W;
   float* y;
   kernels::DotFn dot, dot_gemm;  // dot_gemm: for tiles of 4 tokens (see matmul.h)
+  int decode_rows;               // rows of a one-token tile (kernels::decode_tile_rows)
   const uint8_t* act;            // (n_tokens, act_bytes) in W's vec_dot_type
   size_t act_bytes;
   int64_t rows_per_chunk;
@@ -55,7 +56,7 @@ struct Part {
 
 // Rows per chunk. Decode (1 token): chunks of about equal weight bytes across all
 // parts, enough of them (16 per thread) for threads claiming dynamically to end
-// together, each a whole number of 4-row tiles. Prefill: a chunk's weights stay
+// together, each a whole number of 8-row tiles (kernels::kMaxDecodeRows). Prefill: a chunk's weights stay
 // in L2 while all token tiles pass, yet every thread gets a few chunks; whole
 // 4-row tiles (the 4-token kernels run 4 rows at a time: a short tile costs a
 // full one in some).
@@ -63,24 +64,26 @@ int64_t rows_per_chunk(const WeightMatrix& W, int64_t n_tokens, size_t total_byt
   if (n_tokens == 1) {
     const size_t chunk_bytes = total_bytes / (size_t(n_threads) * 16);
     const int64_t r = std::max<int64_t>(8, int64_t(chunk_bytes / std::max<size_t>(W.row_bytes, 1)));
-    return (r + kernels::kMaxWeightRows - 1) / kernels::kMaxWeightRows * kernels::kMaxWeightRows;
+    return (r + kernels::kMaxDecodeRows - 1) / kernels::kMaxDecodeRows * kernels::kMaxDecodeRows;
   }
   const int64_t r = std::max<int64_t>(4, int64_t(kChunkBytesPrefill / std::max<size_t>(W.row_bytes, 1)));
   return std::min(r, std::max<int64_t>(4, W.rows / (int64_t(n_threads) * 4))) / kernels::kMaxWeightRows *
          kernels::kMaxWeightRows;
 }
 
-// Rows [r0, r1) of one part for all tokens, in tiles of up to 4 rows x 4 tokens.
+// Rows [r0, r1) of one part for all tokens, in tiles of up to 4 rows x 4 tokens (one
+// token alone: p.decode_rows rows).
 void run_chunk(const Part& p, int64_t r0, int64_t r1, int64_t n_tokens) {
   const WeightMatrix& W = *p.W;
   kernels::DotTile tile{nullptr, W.row_bytes, 0, nullptr, p.act_bytes, 0, W.cols, nullptr, size_t(W.rows)};
+  const int64_t tile_rows = n_tokens == 1 ? p.decode_rows : kernels::kMaxWeightRows;
   for (int64_t t0 = 0; t0 < n_tokens; t0 += kernels::kMaxActRows) {
     tile.act = p.act + size_t(t0) * p.act_bytes;
     tile.n_act = int(std::min<int64_t>(kernels::kMaxActRows, n_tokens - t0));
     const kernels::DotFn f = tile.n_act == 4 ? p.dot_gemm : p.dot;
-    for (int64_t r = r0; r < r1; r += kernels::kMaxWeightRows) {
+    for (int64_t r = r0; r < r1; r += tile_rows) {
       tile.w = W.data + size_t(r) * W.row_bytes;
-      tile.n_w = int(std::min<int64_t>(kernels::kMaxWeightRows, r1 - r));
+      tile.n_w = int(std::min<int64_t>(tile_rows, r1 - r));
       tile.out = p.y + t0 * W.rows + r;
       f(tile);
     }
@@ -122,6 +125,7 @@ void matmul_multi(const MatmulTarget* targets, int count, const float* x, int64_
     p.dot = panel    ? kernels::select_dot_panel(W->type)
             : repack ? kernels::select_dot_repack(W->type, false)
                      : kernels::select_dot(W->type);
+    p.decode_rows = panel ? kernels::kMaxWeightRows : kernels::decode_tile_rows(W->type, repack);
     p.dot_gemm = repack && targets[i].order == MatmulOrder::kMulMat ? kernels::select_dot_repack(W->type, true) : p.dot;
     if (!p.dot || !p.dot_gemm || !kernels::select_convert(act_types[i]))
       throw Error("UNSUPPORTED_TYPE", std::string("matmul: no kernel for ") + ggml_type_name(uint32_t(W->type)));

@@ -128,6 +128,14 @@ template <class Block>
 inline float q32_weight_scale(const Block& b) { return half_to_float(b.d); }
 inline float q32_weight_scale(const tome::BlockMXFP4& b) { return tome::e8m0_half(b.e); }
 
+// e8m0_half of 8 exponents (int32 lanes, 0..255) without a branch: (e - 1) << 23 is
+// the float 2^(e - 128) for e >= 2, 0x00200000 << e the subnormal for e < 2.
+inline __m256 e8m0_half_ps(__m256i e) {
+  const __m256i normal = _mm256_slli_epi32(_mm256_sub_epi32(e, _mm256_set1_epi32(1)), 23);
+  const __m256i subnormal = _mm256_sllv_epi32(_mm256_set1_epi32(0x00200000), e);
+  return _mm256_castsi256_ps(_mm256_blendv_epi8(normal, subnormal, _mm256_cmpgt_epi32(_mm256_set1_epi32(2), e)));
+}
+
 // The scales of 4 weight blocks and 4 activation blocks as floats:
 // [dw0 dw1 dw2 dw3 | da0 da1 da2 da3].
 template <class Block, class Act>
@@ -137,11 +145,10 @@ inline __m256 q32_scales(const Block* const w[4], const Act* const a[4], int64_t
 }
 template <class Act>
 inline __m256 q32_scales(const tome::BlockMXFP4* const w[4], const Act* const a[4], int64_t i) {
-  const __m128 dw = _mm_setr_ps(tome::e8m0_half(w[0][i].e), tome::e8m0_half(w[1][i].e), tome::e8m0_half(w[2][i].e),
-                                tome::e8m0_half(w[3][i].e));
+  const __m256 dw = e8m0_half_ps(_mm256_setr_epi32(w[0][i].e, w[1][i].e, w[2][i].e, w[3][i].e, 0, 0, 0, 0));
   const __m128 da = _mm_cvtph_ps(_mm_setr_epi16(short(a[0][i].d), short(a[1][i].d), short(a[2][i].d), short(a[3][i].d),
                                                 0, 0, 0, 0));
-  return _mm256_set_m128(da, dw);
+  return _mm256_insertf128_ps(dw, da, 1);
 }
 
 // The scales of 8 weight blocks (any blocks for unused lanes) as floats.
@@ -151,9 +158,7 @@ inline __m256 q32_weight_scales8(const Block* const b[8]) {
                                         short(b[4]->d), short(b[5]->d), short(b[6]->d), short(b[7]->d)));
 }
 inline __m256 q32_weight_scales8(const tome::BlockMXFP4* const b[8]) {
-  return _mm256_setr_ps(tome::e8m0_half(b[0]->e), tome::e8m0_half(b[1]->e), tome::e8m0_half(b[2]->e),
-                        tome::e8m0_half(b[3]->e), tome::e8m0_half(b[4]->e), tome::e8m0_half(b[5]->e),
-                        tome::e8m0_half(b[6]->e), tome::e8m0_half(b[7]->e));
+  return e8m0_half_ps(_mm256_setr_epi32(b[0]->e, b[1]->e, b[2]->e, b[3]->e, b[4]->e, b[5]->e, b[6]->e, b[7]->e));
 }
 
 }  // namespace

@@ -1,8 +1,8 @@
-// The GPT-2, Llama-3, Qwen2, Seed-Coder and Tekken splitters: one left-to-right pass over a
+// The GPT-2, Llama-3, Qwen2, Seed-Coder, Tekken and GPT-4o splitters: one left-to-right pass over a
 // piece, trying the regex alternatives in order at each position. The first
 // three reproduce llama.cpp's hand-written versions (unicode_regex_split_custom_*),
 // which are what llama.cpp actually runs for these regexes, including how a
-// lookahead or an optional space behaves at the end of a piece; Tekken reproduces
+// lookahead or an optional space behaves at the end of a piece; Tekken and GPT-4o reproduce
 // what std::regex does with llama.cpp's rewrite of its regex over the text with
 // every non-ASCII code point collapsed to its category (unicode_regex_split).
 #include "tokenizer/pretokenize_steps.h"
@@ -168,14 +168,26 @@ static void split_llama3_like(const uint32_t* cpts, size_t begin, size_t end, si
 // not a-z and L = a letter that is not A-Z (a non-ASCII letter is both; \p{M} is left out):
 //   [^\r\n\p{L}\p{N}]?U*L+ | [^\r\n\p{L}\p{N}]?U+L* | \p{N} | ?[^\s\p{L}\p{N}]+[\r\n/]* |
 //   \s*[\r\n]+ | \s+(?!\S) | \s+
+// GPT-4o (o200k; gpt-oss, Llama 4; max_digits 3, contractions): the same with \p{N}{1,3} and
+// (?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])? after either letter alternative.
 // std::regex tries the alternatives in order, backtracking within each: U*L+ takes the longest
 // run of U, then needs an L next, else gives U back one at a time until an L (a non-ASCII
-// letter, the only U that is also L) can start L+; failing that, U+L* takes the U run.
-void split_tekken(const uint32_t* cpts, size_t begin, size_t end, std::vector<size_t>& out) {
+// letter, the only U that is also L) can start L+; failing that, U+L* takes the U run. The
+// optional contraction never makes a letter alternative fail, and an apostrophe is no letter,
+// so it only extends the match the letters found.
+static void split_tekken_like(const uint32_t* cpts, size_t begin, size_t end, size_t max_digits,
+                              bool contractions, std::vector<size_t>& out) {
   const Piece p{cpts, begin, end};
   Emitter emit{out, begin};
   auto upper_class = [&](size_t i) { return p.flags(i).is_letter() && !(p.cp(i) >= 'a' && p.cp(i) <= 'z'); };
   auto lower_class = [&](size_t i) { return p.flags(i).is_letter() && !(p.cp(i) >= 'A' && p.cp(i) <= 'Z'); };
+  // the length of a contraction at i ('s 't 'm 'd 're 've 'll, either case), else 0
+  auto contraction_at = [&](size_t i) -> size_t {
+    if (p.cp(i) != '\'') return 0;
+    const uint32_t c1 = lower(p.cp(i + 1));
+    if (is_s_t_m_d(c1)) return 2;
+    return is_re_ve_ll(c1, lower(p.cp(i + 2))) ? 3 : 0;
+  };
   size_t pos = begin;
   while (pos < end) {
     const uint32_t cp = p.cp(pos);
@@ -203,18 +215,29 @@ void split_tekken(const uint32_t* cpts, size_t begin, size_t end, std::vector<si
       } else {
         pos = k;                    // U+ (k > r: the letter at r is U), then L*: none follows
       }
+      if (contractions) pos += contraction_at(pos);
       emit.to(pos);
       continue;
     }
 
-    if (f.is_number()) {  // \p{N}
-      emit.to(++pos);
+    if (f.is_number()) {  // \p{N}{1,max_digits}
+      const size_t start = pos;
+      while (pos - start < max_digits && p.flags(pos).is_number()) ++pos;
+      emit.to(pos);
       continue;
     }
 
     pos = punct_or_space_end(p, pos, true, true);
     emit.to(pos);
   }
+}
+
+void split_tekken(const uint32_t* cpts, size_t begin, size_t end, std::vector<size_t>& out) {
+  split_tekken_like(cpts, begin, end, 1, false, out);
+}
+
+void split_gpt4o(const uint32_t* cpts, size_t begin, size_t end, std::vector<size_t>& out) {
+  split_tekken_like(cpts, begin, end, 3, true, out);
 }
 
 void split_llama3(const uint32_t* cpts, size_t begin, size_t end, std::vector<size_t>& out) {

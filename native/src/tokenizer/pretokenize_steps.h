@@ -14,6 +14,7 @@ void split_llama3(const uint32_t* cpts, size_t begin, size_t end, std::vector<si
 void split_qwen2(const uint32_t* cpts, size_t begin, size_t end, std::vector<size_t>& out);
 void split_seed_coder(const uint32_t* cpts, size_t begin, size_t end, std::vector<size_t>& out);
 void split_tekken(const uint32_t* cpts, size_t begin, size_t end, std::vector<size_t>& out);
+void split_gpt4o(const uint32_t* cpts, size_t begin, size_t end, std::vector<size_t>& out);
 
 // pretokenize_regex_steps.cpp: single regexes, found leftmost-first like
 // std::regex_iterator; matches and the stretches between them become pieces.

@@ -28,6 +28,7 @@ const std::vector<Entry>& table() {
        {"llama3", {S::LLAMA3}, /*ignore_merges=*/true, /*add_bos=*/true}},
       {{"dbrx", "smaug-bpe"}, {"llama3-regex", {S::LLAMA3}}},
       {{"tekken"}, {"tekken", {S::TEKKEN}, /*ignore_merges=*/true, /*add_bos=*/true}},
+      {{"gpt-4o", "llama4", "kanana2", "talkie", "minimax-m2"}, {"gpt-4o", {S::GPT4O}}},
       {{"glm4", "chatglm-bpe"}, {"chatglm4", {S::LLAMA3}, false, false, /*no_bos=*/true}},
       {{"qwen2", "deepseek-r1-qwen", "kormo", "f2llmv2", "megrez", "stablelm2", "hunyuan", "solar-open"},
        {"qwen2", {S::QWEN2}}},
@@ -54,6 +55,7 @@ StepFn step_fn(SplitStep step) {
     case S::QWEN2: return split::split_qwen2;
     case S::SEED_CODER: return split::split_seed_coder;
     case S::TEKKEN: return split::split_tekken;
+    case S::GPT4O: return split::split_gpt4o;
     case S::PUNCT_SYMBOL_RUN: return split::split_punct_symbol_runs;
     case S::NUMBER_RUN: return split::split_number_runs;
     case S::NUMBER_EACH: return split::split_number_each;

@@ -24,6 +24,8 @@ enum class SplitStep {
   SEED_CODER,        // QWEN2 without the [\r\n]* after a punctuation run
   TEKKEN,            // [^\r\n\p{L}\p{N}]?U*L+|[^\r\n\p{L}\p{N}]?U+L*|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+
                      //   (U: a letter not a-z, L: a letter not A-Z; llama.cpp's rewrite of Mistral's)
+  GPT4O,             // TEKKEN's with \p{N}{1,3} and an optional (?i:'s|'t|'re|'ve|'m|'ll|'d) after the letters
+                     //   (OpenAI's o200k: gpt-oss, Llama 4)
   PUNCT_SYMBOL_RUN,  // [\p{P}\$\+<=>\^~\|]+
   NUMBER_RUN,        // \p{N}+
   NUMBER_EACH,       // \p{N}

@@ -163,7 +163,8 @@ TEST(tile_dot_equals_single_dots) {
 }
 
 // llama.cpp's repacked orders (gemv and 4-token gemm kernels of Q4_0, IQ4_NL, MXFP4, Q4_K
-// and Q2_K): every SIMD build this CPU runs gives, for every tile shape, exactly the
+// and Q2_K): every SIMD build this CPU runs gives, for every tile shape (one token: up to
+// 11 rows, past the 8-row gemv of the 4-bit types), exactly the
 // scalar kernel's 1 x 1 results, on random rows and on extreme levels (4-bit 0 and
 // 15 with activations at -128 and 127, which bound the kernels' int16 lanes).
 TEST(repack_dots_bit_exact_with_scalar) {
@@ -172,10 +173,12 @@ TEST(repack_dots_bit_exact_with_scalar) {
     const int64_t n = tome::type_block_size(t) == 32 ? 1024 : 2304;  // K-quants: 9 super-blocks (8 + a tail)
     const GgmlType at = tome::vec_dot_type(t);
     const size_t w_stride = tome::type_row_bytes(t, n) + 24, a_stride = tome::type_row_bytes(at, n) + 40;
+    // one token: up to 8 rows a tile and a tail (kMaxDecodeRows); more tokens: kMaxWeightRows
+    constexpr int kRows = k::kMaxDecodeRows + 3;
     for (int extreme = 0; extreme < 2; ++extreme) {
-      std::vector<uint8_t> ws(w_stride * k::kMaxWeightRows), acts(a_stride * k::kMaxActRows);
+      std::vector<uint8_t> ws(w_stride * kRows), acts(a_stride * k::kMaxActRows);
       std::mt19937 rng(7 + uint32_t(extreme));
-      for (int r = 0; r < k::kMaxWeightRows; ++r) {
+      for (int r = 0; r < kRows; ++r) {
         std::vector<uint8_t> w = quantized(t, random_row(n, 30 + uint32_t(r), 0.05f));
         if (extreme) {  // every nibble 0 or 15, scales and mins at their largest
           const size_t bb = tome::type_row_bytes(t, tome::type_block_size(t));
@@ -195,17 +198,17 @@ TEST(repack_dots_bit_exact_with_scalar) {
       }
       for (bool gemm : {false, true}) {
         const k::DotFn ref = k::scalar_dot_repack(t, gemm);
-        float single[k::kMaxActRows][k::kMaxWeightRows];
+        float single[k::kMaxActRows][kRows];
         for (int a = 0; a < k::kMaxActRows; ++a)
-          for (int r = 0; r < k::kMaxWeightRows; ++r)
+          for (int r = 0; r < kRows; ++r)
             single[a][r] = one_dot(ref, ws.data() + size_t(r) * w_stride, acts.data() + size_t(a) * a_stride, n);
         const k::DotFn flavours[2] = {k::avx2_dot_repack(t, gemm), k::vnni_dot_repack(t, gemm)};
         for (int f = 0; f < 2; ++f) {
           if (!flavours[f]) continue;
-          for (int n_w = 1; n_w <= k::kMaxWeightRows; ++n_w)
-            for (int n_act = 1; n_act <= k::kMaxActRows; ++n_act) {
-              float out[k::kMaxActRows][7];
-              flavours[f](k::DotTile{ws.data(), w_stride, n_w, acts.data(), a_stride, n_act, n, &out[0][0], 7});
+          for (int n_w = 1; n_w <= kRows; ++n_w)
+            for (int n_act = 1; n_act <= (n_w <= k::kMaxWeightRows ? k::kMaxActRows : 1); ++n_act) {
+              float out[k::kMaxActRows][kRows + 2];  // out_stride past n_w: outputs need not be packed
+              flavours[f](k::DotTile{ws.data(), w_stride, n_w, acts.data(), a_stride, n_act, n, &out[0][0], kRows + 2});
               for (int a = 0; a < n_act; ++a)
                 for (int r = 0; r < n_w; ++r)
                   if (bits(out[a][r]) != bits(single[a][r]))

@@ -315,8 +315,8 @@ GOLDEN_MODEL_TESTS(deepseek_coder, "vocab/ggml-vocab-deepseek-coder.gguf")
 GOLDEN_MODEL_TESTS(llama_spm, "vocab/ggml-vocab-llama-spm.gguf")
 
 // The same real vocabularies with other pre-tokenizers / flags (metadata edited
-// the same way for llama.cpp): the llama-bpe, qwen2, default, starcoder, falcon
-// and tekken BPE paths end to end, deepseek-llm and hunyuan-dense (deepseek-v3's
+// the same way for llama.cpp): the llama-bpe, qwen2, default, starcoder, falcon,
+// tekken, seed-coder and gpt-4o BPE paths end to end, deepseek-llm and hunyuan-dense (deepseek-v3's
 // regexes) on the deepseek-coder vocabulary,
 // and SPM without the space prefix.
 #define GOLDEN_VARIANT_TESTS(tag, file, variant)                    \
@@ -333,6 +333,7 @@ GOLDEN_VARIANT_TESTS(gpt2_vocab_pre_starcoder, GPT2_VOCAB, "tokenizer.ggml.pre=s
 GOLDEN_VARIANT_TESTS(gpt2_vocab_pre_falcon, GPT2_VOCAB, "tokenizer.ggml.pre=falcon")
 GOLDEN_VARIANT_TESTS(gpt2_vocab_pre_tekken, GPT2_VOCAB, "tokenizer.ggml.pre=tekken")
 GOLDEN_VARIANT_TESTS(gpt2_vocab_pre_seed_coder, GPT2_VOCAB, "tokenizer.ggml.pre=seed-coder")
+GOLDEN_VARIANT_TESTS(gpt2_vocab_pre_gpt4o, GPT2_VOCAB, "tokenizer.ggml.pre=gpt-4o")
 GOLDEN_VARIANT_TESTS(deepseek_vocab_pre_deepseek_llm, "vocab/ggml-vocab-deepseek-coder.gguf",
                      "tokenizer.ggml.pre=deepseek-llm")
 GOLDEN_VARIANT_TESTS(deepseek_vocab_pre_hunyuan_dense, "vocab/ggml-vocab-deepseek-coder.gguf",
@@ -346,6 +347,7 @@ TEST(golden_splits_llama_bpe) { check_splits("llama-bpe"); }
 TEST(golden_splits_qwen2) { check_splits("qwen2"); }
 TEST(golden_splits_seed_coder) { check_splits("seed-coder"); }
 TEST(golden_splits_tekken) { check_splits("tekken"); }
+TEST(golden_splits_gpt4o) { check_splits("gpt-4o"); }
 TEST(golden_splits_deepseek_coder) { check_splits("deepseek-coder"); }
 TEST(golden_splits_deepseek_llm) { check_splits("deepseek-llm"); }
 TEST(golden_splits_deepseek_v3) { check_splits("deepseek-v3"); }

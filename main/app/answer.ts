@@ -9,6 +9,7 @@ import { AppError } from "../ipc/errors";
 import { LIMITS } from "../ipc/validate";
 import type { EngineEvent } from "../host/protocol";
 import { buildPrompt, withPassage, type BuiltPrompt, type Turn } from "./prompt";
+import { historyContent } from "./harmony";
 import { passagesFromAttention } from "./highlights";
 import type { AppCore } from "./core";
 import type { ReadJobs } from "./read";
@@ -278,7 +279,7 @@ export function answeredTurns(messages: readonly { role: "user" | "assistant"; c
     const q = messages[i];
     const a = messages[i + 1];
     if (q.role === "user" && usable(q) && a.role === "assistant" && usable(a)) {
-      out.push({ role: "user", content: withPassage(q.content, q.passage ?? null) }, { role: "assistant", content: a.content });
+      out.push({ role: "user", content: withPassage(q.content, q.passage ?? null) }, { role: "assistant", content: historyContent(a.content) });
       i++;
     }
   }

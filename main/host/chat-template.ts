@@ -82,6 +82,8 @@ export async function renderTemplateSegments(messages: ChatMessage[], o: RenderO
     // Qwen3's hybrid models answer at once instead of writing out a long reasoning first:
     // minutes of decoding on a CPU before a word of the answer (templates without it ignore it)
     enable_thinking: false,
+    // gpt-oss cannot skip its analysis; the least of it (its template's default is medium)
+    reasoning_effort: "low",
     bos_token: o.bosToken,
     eos_token: o.eosToken,
   });

@@ -40,6 +40,7 @@ struct GraphApi {
   void* (*norm)(void*, void*, float);
   void* (*rope_ext)(void*, void*, void*, void*, int, int, int, float, float, float, float, float, float);
   void* (*soft_max_ext)(void*, void*, void*, float, float);
+  void (*soft_max_add_sinks)(void*, void*);
   void* (*swiglu_split)(void*, void*, void*);
   void* (*new_graph)(void*);
   void (*build_forward_expand)(void*, void*);
@@ -80,6 +81,7 @@ inline bool bind_graph_api(GraphApi& a, void* base, void* cpu) {
          bind(&a.mul_mat_set_prec, base, "ggml_mul_mat_set_prec") && bind(&a.rms_norm, base, "ggml_rms_norm") &&
          bind(&a.norm, base, "ggml_norm") && bind(&a.rope_ext, base, "ggml_rope_ext") &&
          bind(&a.soft_max_ext, base, "ggml_soft_max_ext") && bind(&a.swiglu_split, base, "ggml_swiglu_split") &&
+         bind(&a.soft_max_add_sinks, base, "ggml_soft_max_add_sinks") &&
          bind(&a.new_graph, base, "ggml_new_graph") &&
          bind(&a.build_forward_expand, base, "ggml_build_forward_expand") &&
          bind(&a.alloc_ctx_tensors_from_buft, base, "ggml_backend_alloc_ctx_tensors_from_buft") &&

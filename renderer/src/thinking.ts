@@ -2,8 +2,11 @@
 // think, GLM-Z1, Hunyuan) is "<think>reasoning</think>answer", Seed-OSS's
 // "<seed:think>reasoning</seed:think>answer"; some templates open the reasoning
 // themselves, so the answer holds only its close. Hunyuan wraps the answer in
-// <answer>…</answer>. The reasoning is shown folded away above the answer, not as
-// its first paragraphs, and the answer without its wrapper.
+// <answer>…</answer>. gpt-oss answers in OpenAI's harmony format (main/app/harmony.ts):
+// its analysis messages are the reasoning, its final message the answer. The
+// reasoning is shown folded away above the answer, not as its first paragraphs, and
+// the answer without its wrapper.
+import { parseHarmony } from "../../main/app/harmony";
 
 export interface SplitAnswer {
   /** The reasoning, or null when the answer has none. */
@@ -23,6 +26,11 @@ const ANSWER_OPEN = "<answer>";
 const ANSWER_CLOSE = "</answer>";
 
 export function splitThinking(text: string): SplitAnswer {
+  const harmony = parseHarmony(text);
+  if (harmony) {
+    const thinking = harmony.reasoning.length > 0 ? harmony.reasoning.join("\n\n") : null;
+    return { thinking, answer: harmony.final ?? "", open: harmony.final === null && harmony.open };
+  }
   // the first close of any pair ends the reasoning
   let first: { at: number; tags: readonly [string, string] } | null = null;
   for (const tags of TAGS) {

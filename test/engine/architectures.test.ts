@@ -1,7 +1,7 @@
 // Which architectures a model may have: llama (dense, or Mixtral's experts), qwen2, qwen3,
 // phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5, chatglm, exaone4, cohere2,
 // internlm2, hunyuan-dense, granitemoe, olmo2, ernie4_5-moe, arcee, glm4, exaone, seed_oss,
-// minicpm and phimoe load (each
+// minicpm, phimoe and gpt-oss load (each
 // checked against llama.cpp in synthetic-vs-llamacpp.test.ts); any other is refused at
 // load with MODEL_ARCH, naming it and the ones tome runs.
 import * as fs from "node:fs";
@@ -57,7 +57,7 @@ describe("architectures", () => {
       const err = loadError([{ key: "general.architecture", type: "string", value: arch }]);
       expect(err?.code).toBe("MODEL_ARCH");
       expect(err?.message).toContain(`'${arch}'`);
-      expect(err?.message).toContain("llama, qwen2, qwen3, phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5, chatglm, exaone4, cohere2, internlm2, hunyuan-dense, granitemoe, olmo2, ernie4_5-moe, arcee, glm4, exaone, seed_oss, minicpm and phimoe");
+      expect(err?.message).toContain("llama, qwen2, qwen3, phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5, chatglm, exaone4, cohere2, internlm2, hunyuan-dense, granitemoe, olmo2, ernie4_5-moe, arcee, glm4, exaone, seed_oss, minicpm, phimoe and gpt-oss");
     }
   });
 
@@ -158,6 +158,24 @@ describe("architectures", () => {
     expect(info.ropeFreqBase).toBeCloseTo(Math.fround(meta["hunyuan-dense.rope.freq_base"] as number) * Math.pow(4, d / (d - 2)), -1);
     expect(info.ropeFreqBase).toBeGreaterThan(4 * 10000);
     await decodesInFullAndRetrieval(model);
+  });
+
+  it.skipIf(!hasData)("loads gpt-oss (attention sinks, a window on every other layer, biases, OpenAI's experts) and refuses it without its window", async () => {
+    const addon = loadAddon();
+    const file = await syntheticModel("gpt-oss", "tiny", "mxfp4", dir);
+    const tensors = addon.inspectGguf(file).tensors;
+    const shapes = Object.fromEntries(tensors.map((t) => [t.name, t.shape]));
+    const model = new addon.Model(file);
+    const info = model.info();
+    expect(info).toMatchObject({ arch: "gpt-oss", slidingWindow: 16, slidingWindowPeriod: 2, nExpert: 8, nExpertUsed: 2 });
+    expect(shapes["blk.0.attn_sinks.weight"]).toEqual([info.nHead]);
+    expect(shapes["blk.0.ffn_gate_inp.bias"]).toEqual([8]);
+    expect(shapes["blk.0.ffn_down_exps.bias"]).toEqual([info.nEmbd, 8]);
+    expect(shapes["blk.0.post_attention_norm.weight"]).toEqual([info.nEmbd]);
+    expect(tensors.find((t) => t.name === "blk.0.ffn_up_exps.weight")?.type).toBe("MXFP4");
+    await decodesInFullAndRetrieval(model);
+    const a = "gpt-oss";
+    expect(refusal(a, [{ key: `${a}.expert_count`, type: "u32", value: 8 }, { key: `${a}.expert_used_count`, type: "u32", value: 2 }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("sliding_window") });
   });
 
   it.skipIf(!hasData)("loads olmo2 (post-norms only, Q/K norms across all heads, OLMo 3's window layers) and refuses it with experts or a partial rotation", async () => {

@@ -3,6 +3,8 @@
 import { describe, expect, it, vi } from "vitest";
 import { documentTokenStarts, tokenAtChar, tokenCharOffsets } from "../../main/host/token-offsets";
 import { FALLBACK_TEMPLATE, renderSegments } from "../../main/host/chat-template";
+import { answeredTurns } from "../../main/app/answer";
+import { historyContent } from "../../main/app/harmony";
 import { passagesFromAttention } from "../../main/app/highlights";
 import { buildPrompt, promptLayout } from "../../main/app/prompt";
 import { FakeEngine } from "./helpers/fake-engine";
@@ -73,6 +75,23 @@ describe("chat template", () => {
       "{%- if enable_thinking is defined and enable_thinking is false %}{{- '<think>\n\n</think>\n\n' }}{%- endif %}{%- endif %}";
     const segs = await renderSegments([{ role: "user", parts: [{ text: "hi" }] }], { template: qwen3End, bosToken: "", eosToken: "", addGenerationPrompt: true, docText: "" });
     expect(segs.map((s) => s.text).join("")).toBe("<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n");
+  });
+  it("gives gpt-oss's template its lowest reasoning effort and, for history, its answers' final messages alone", async () => {
+    // gpt-oss's template raises on channel tags in an assistant's content (its converter's check)
+    const harmonyLike =
+      "{% for m in messages %}{% if '<|channel|>' in m.content %}{{ raise_exception('channel tags in content') }}{% endif %}" +
+      "<|start|>{{ m.role }}<|message|>{{ m.content }}<|end|>{% endfor %}Reasoning: {{ reasoning_effort }}";
+    const raw = "<|channel|>analysis<|message|>Who? Alice.<|end|><|start|>assistant<|channel|>final<|message|>Alice.";
+    const turns = answeredTurns([
+      { role: "user", content: "Who?", status: "done" },
+      { role: "assistant", content: raw, status: "done" },
+    ]);
+    expect(turns[1]).toEqual({ role: "assistant", content: "Alice." });
+    expect(historyContent("<think>x</think>Alice.")).toBe("<think>x</think>Alice.");
+    const segs = await renderSegments(turns.map((t) => ({ role: t.role, parts: [{ text: t.content }] })), { template: harmonyLike, bosToken: "", eosToken: "", addGenerationPrompt: true, docText: "" });
+    const text = segs.map((x) => x.text).join("");
+    expect(text).toContain("<|start|>assistant<|message|>Alice.<|end|>");
+    expect(text).toContain("Reasoning: low");
   });
   it("falls back when a template cannot be rendered", async () => {
     const segs = await renderSegments([{ role: "user", parts: [{ text: "hi" }] }], { template: "{% bogus %}", bosToken: "", eosToken: "", addGenerationPrompt: true, docText: "" });

@@ -42,4 +42,11 @@ float AttentionMath::softmax(float* s, int64_t n) const {
   return m + float(std::log(sum));
 }
 
+float AttentionMath::softmax_with_sink(float* s, int64_t n, float sink) const {
+  const float m = std::max(max_f32(s, n), sink);
+  const double sum = exp_range(s, n, m) + double(std::exp(sink - m));
+  normalize(s, n, float(1.0 / sum));
+  return m + float(std::log(sum));
+}
+
 }  // namespace tome

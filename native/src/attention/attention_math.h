@@ -32,6 +32,10 @@ class AttentionMath {
   void normalize(float* e, int64_t n, float inv_sum) const;
   // Softmax of a whole row in place (both steps above); returns log-sum-exp.
   float softmax(float* s, int64_t n) const;
+  // The same with a sink logit in the denominator (gpt-oss; ggml_soft_max_add_sinks): the
+  // max over the row and the sink, the row's exp sum plus expf(sink - max) (libm, in double).
+  // The lse counts the sink.
+  float softmax_with_sink(float* s, int64_t n, float sink) const;
   // Order of the p . V sums.
   const SumOrder& v_order() const { return v_order_; }
 

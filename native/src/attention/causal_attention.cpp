@@ -131,7 +131,8 @@ void tile(const CausalAttentionArgs& a, int g, int64_t i0, int64_t i1, std::vect
       float* s = S + ((i - i0) * n_gqa + hh) * n_keys;
       const int64_t n = a.pos0 + i + 1;
       mask_before_window(a, a.pos0 + i, s, first);
-      math.softmax(s + first, n - first);
+      if (a.sinks) math.softmax_with_sink(s + first, n - first, a.sinks[g * n_gqa + hh]);
+      else math.softmax(s + first, n - first);
     }
   if (wants_key_weights(a)) sum_group_probs(S, size_t(n_keys), n_gqa, 0, n_keys, a.key_weights + size_t(g) * size_t(n_keys));
   if (acc.size() < size_t(rows)) acc.resize(size_t(rows));
@@ -225,6 +226,8 @@ void decode_split_keys(const CausalAttentionArgs& a, ThreadPool& pool) {
   std::vector<float> m(static_cast<size_t>(H), -std::numeric_limits<float>::infinity());
   for (int t = 0; t < T; ++t)
     for (int h = 0; h < H; ++h) m[size_t(h)] = std::max(m[size_t(h)], tmax[size_t(t) * H + h]);
+  if (a.sinks)  // the sink joins the max, and its exp the sum below (AttentionMath::softmax_with_sink)
+    for (int h = 0; h < H; ++h) m[size_t(h)] = std::max(m[size_t(h)], a.sinks[h]);
   pool.run([&](int t) {
     int64_t j0, j1;
     range(t, j0, j1);
@@ -237,6 +240,7 @@ void decode_split_keys(const CausalAttentionArgs& a, ThreadPool& pool) {
   for (int h = 0; h < H; ++h) {
     double sum = 0;
     for (int t = 0; t < T; ++t) sum += tsum[size_t(t) * H + h];
+    if (a.sinks) sum += double(std::exp(a.sinks[h] - m[size_t(h)]));
     inv[size_t(h)] = float(1.0 / sum);
   }
   pool.run([&](int t) {

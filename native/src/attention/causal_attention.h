@@ -41,6 +41,9 @@ struct CausalAttentionArgs {
   // looked (StepStats' positions, the app's highlights). The sums are read from the
   // probabilities the step computes anyway; the output does not change.
   float* key_weights = nullptr;
+  // gpt-oss, optional: (n_head) each head's sink logit, in every query's softmax denominator
+  // (AttentionMath::softmax_with_sink).
+  const float* sinks = nullptr;
 };
 
 void causal_attention(const CausalAttentionArgs& a, ThreadPool& pool);

@@ -29,8 +29,8 @@ int checked_dim(int64_t v, const std::string& key, int64_t max) {
 // How a file's experts are read: none (a file with expert_count is refused); optional and
 // feed_forward_length wide (llama as Mixtral, granite's graph, phimoe); qwen3moe's keys
 // (expert_feed_forward_length); ERNIE 4.5's (qwen3moe's keys, dense leading layers, a
-// selection bias, a shared expert).
-enum class Experts { NONE, FF_WIDE, OWN_WIDTH, ERNIE };
+// selection bias, a shared expert); gpt-oss's (qwen3moe's keys, biases, OpenAI's gating).
+enum class Experts { NONE, FF_WIDE, OWN_WIDTH, ERNIE, OAI };
 
 // The architectures a GGUF may name, the graph tome runs for each (llama.cpp's: ernie4_5,
 // internlm2, exaone and seed_oss are llama's, granitemoe and minicpm granite's, phimoe
@@ -67,6 +67,7 @@ constexpr ArchName kArchNames[] = {
     {"seed_oss", Arch::LLAMA, RopeStyle::NEOX, Experts::NONE},
     {"minicpm", Arch::GRANITE, RopeStyle::NORM, Experts::FF_WIDE},
     {"phimoe", Arch::PHI3, RopeStyle::NEOX, Experts::FF_WIDE},
+    {"gpt-oss", Arch::LLAMA, RopeStyle::NEOX, Experts::OAI},
 };
 
 // Sliding-window layers, llama.cpp's set_swa_pattern: every layer but each period-th attends
@@ -296,6 +297,22 @@ void read_ernie_moe(const GgufFile& g, const std::string& a, HParams& hp) {
   refuse_rope_sections(g, a);
 }
 
+// gpt-oss, as llama.cpp reads it (models/openai-moe.cpp): qwen3moe's expert keys, a sliding
+// window (required) on every sliding_window_pattern-th layer but the last of each period (2
+// when unsaid: the even layers), rotating at rope.freq_base_swa (else the model's base) and the
+// model's scale, YaRN included; sinks, biases and OpenAI's gating; the FFN norm stored as
+// post_attention_norm.
+void read_gpt_oss(const GgufFile& g, const std::string& a, HParams& hp) {
+  read_experts(g, a, hp, false);
+  hp.oai_moe = true;
+  hp.attn_sinks = true;
+  hp.ffn_norm_name = "post_attention_norm.weight";
+  read_window_layers(g, a, hp, -1, 2);
+  hp.rope_freq_base_swa = float(g.get_float(a + "rope.freq_base_swa").value_or(hp.rope_freq_base));
+  if (!(hp.rope_freq_base_swa > 1)) throw Error("MODEL_HPARAMS", "rope.freq_base_swa out of range");
+  hp.rope_freq_scale_swa = hp.rope_freq_scale;
+}
+
 }  // namespace
 
 HParams read_hparams(const GgufFile& g) {
@@ -379,6 +396,7 @@ HParams read_hparams(const GgufFile& g) {
       break;
     case Experts::OWN_WIDTH: read_experts(g, a, hp, false); break;
     case Experts::ERNIE: read_ernie_moe(g, a, hp); break;
+    case Experts::OAI: read_gpt_oss(g, a, hp); break;
     case Experts::NONE:
       if (g.get_int(a + "expert_count").value_or(0) != 0)
         throw Error("MODEL_HPARAMS", hp.arch_name + " with a mixture of experts is not supported");

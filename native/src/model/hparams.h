@@ -58,6 +58,12 @@ class GgufFile;
 // LLAMA also runs "ernie4_5", "internlm2", "exaone" (EXAONE 3.5, NEOX rotation) and
 // "seed_oss" (Seed-OSS 36B, 512K context: NEOX, its FFN norm named post_attention_norm):
 // llama's graph under their names, without experts.
+// "gpt-oss" (gpt-oss-20b, -120b, 128K context with YaRN) runs llama's layers (Arch::LLAMA)
+// with NEOX rotation, Q/K/V and output biases, a learned sink logit per head in every
+// softmax (attn_sinks: the softmax's denominator gains exp(sink); ggml_soft_max_add_sinks),
+// sliding-window layers (every other one, window 128, rotating as the others), the FFN norm
+// stored as post_attention_norm, and OpenAI's mixture of experts (oai_moe: the router's
+// bias, softmax over the chosen experts' logits, the experts' biases, swiglu_oai).
 // GLM4 (GLM-4-0414 9B and 32B, GLM-Z1): chatglm's layout (Q/K/V with biases, fused gate-up
 // ffn_up, NORM rotation of part of each head) with norms before and after the attention
 // and the FFN (gemma3's sandwich).
@@ -92,6 +98,13 @@ struct HParams {
   int n_layer_dense_lead = 0;
   int moe_layer_step = 1;
   bool expert_selection_bias = false;  // ernie4_5-moe: exp_probs_b, added to the probabilities to choose
+  // gpt-oss: the router's logits plus its bias choose the experts, their weights the softmax of
+  // the chosen logits (llama.cpp's SOFTMAX_WEIGHT gating, not normalized); gate, up and down
+  // each plus the expert's bias; the activation swiglu_oai (model/moe_ffn.h)
+  bool oai_moe = false;
+  // gpt-oss: each head's learned sink logit (attn_sinks, n_head) joins every softmax's
+  // denominator (its value row is zero), in every attention mode
+  bool attn_sinks = false;
   // the FFN norm's tensor (seed_oss stores it as post_attention_norm); phimoe's biases after
   // its norms (RMSNorm x w + b) and on its logits
   const char* ffn_norm_name = "ffn_norm.weight";

@@ -120,6 +120,16 @@ void apply_rope(float* x, int n_heads, int head_dim, int n_rot, RopeStyle style,
 
 void swiglu(float* gate, const float* up, int64_t n) { swiglu_ggml(gate, up, n); }
 
+void swiglu_oai(float* gate, const float* up, int64_t n) {
+  constexpr float alpha = 1.702f, limit = 7.0f;
+  for (int64_t i = 0; i < n; ++i) {
+    const float x = std::min(gate[i], limit);
+    const float y = std::clamp(up[i], -limit, limit);
+    const float glu = x / (1.0f + std::exp(alpha * (-x)));
+    gate[i] = glu * (y + 1.0f);
+  }
+}
+
 namespace {
 // ggml's table of gelu(x) for every f16 x, as f16: its float expression with the one
 // multiply-add GCC's -ffp-contract=fast fuses on an FMA build (as in apply_rope).

@@ -31,6 +31,10 @@ void apply_rope(float* x, int n_heads, int head_dim, int n_rot, RopeStyle style,
 // gate[i] = silu(gate[i]) * up[i]
 void swiglu(float* gate, const float* up, int64_t n);
 
+// gpt-oss's activation, as ggml's swiglu_oai (alpha 1.702, limit 7): with x = min(gate, 7) and
+// y = clamp(up, -7, 7), gate[i] = x / (1 + expf(alpha * -x)) * (y + 1), in its float order.
+void swiglu_oai(float* gate, const float* up, int64_t n);
+
 // gate[i] = gelu(gate[i]) * up[i], GELU (tanh form) as ggml's CPU backend computes it:
 // from a table over f16 inputs, rounded to f16 (0 below -10, x above 10).
 void geglu(float* gate, const float* up, int64_t n);

@@ -71,7 +71,18 @@ void MoeFfn::forward(const LayerWeights& L, const HParams& hp, const float* h, i
   matmul_ms += ms_since(t0);
   chosen_.resize(N * K);
   weights_.resize(N * K);
-  for (size_t t = 0; t < N; ++t) {
+  if (hp.oai_moe) {  // gpt-oss: the logits plus the router's bias choose; the chosen ones' softmax weighs
+    for (size_t t = 0; t < N; ++t) {
+      float* p = probs_.data() + t * X;
+      for (int x = 0; x < X; ++x) p[x] += L.router_b[size_t(x)];
+      int32_t* c = chosen_.data() + t * K;
+      top_experts(p, X, K, c, order_);
+      float* w = weights_.data() + t * K;
+      for (int j = 0; j < K; ++j) w[j] = p[c[j]];
+      router_softmax(w, K);
+    }
+  }
+  for (size_t t = 0; t < N && !hp.oai_moe; ++t) {
     float* p = probs_.data() + t * X;
     router_softmax(p, X);
     int32_t* c = chosen_.data() + t * K;
@@ -118,10 +129,22 @@ void MoeFfn::forward(const LayerWeights& L, const HParams& hp, const float* h, i
                                      {&up, up_.data(), MatmulOrder::kMulMatId}};
     matmul_multi(targets, 2, in_.data(), c, pool, scratch);
     matmul_ms += ms_since(t0);
-    for (int64_t r = 0; r < c; ++r) swiglu(gate_.data() + r * F, up_.data() + r * F, F);
+    if (hp.oai_moe) {  // ggml_add_id of each expert's biases, then swiglu_oai
+      const float* gb = L.gate_exps_b.data() + size_t(e) * F;
+      const float* ub = L.up_exps_b.data() + size_t(e) * F;
+      for (int64_t r = 0; r < c; ++r) {
+        add_inplace(gate_.data() + r * F, gb, F);
+        add_inplace(up_.data() + r * F, ub, F);
+        swiglu_oai(gate_.data() + r * F, up_.data() + r * F, F);
+      }
+    } else {
+      for (int64_t r = 0; r < c; ++r) swiglu(gate_.data() + r * F, up_.data() + r * F, F);
+    }
     t0 = std::chrono::steady_clock::now();
     matmul(down, gate_.data(), c, down_.data(), pool, scratch, MatmulOrder::kMulMatId);
     matmul_ms += ms_since(t0);
+    if (hp.oai_moe)
+      for (int64_t r = 0; r < c; ++r) add_inplace(down_.data() + r * E, L.down_exps_b.data() + size_t(e) * E, E);
     for (int64_t r = 0; r < c; ++r) {
       const size_t s = size_t(slots_[size_t(lo + r)]);
       const float w = weights_[s];

@@ -5,6 +5,9 @@
 // normalized to sum 1 (the sum clamped below at 2^-14), each chosen expert runs a
 // SwiGLU FFN n_ff_exp wide on the token, and the outputs, each times its weight, are
 // added in order of rank; a shared expert's SwiGLU FFN (n_ff_shexp) is added to that sum.
+// gpt-oss (hp.oai_moe, llama.cpp's SOFTMAX_WEIGHT gating): the logits plus the router's bias
+// choose the experts and the softmax of the chosen logits weighs them; gate, up and down
+// each get the expert's bias (ggml_add_id), the activation is swiglu_oai.
 // Every step is ggml's CPU op in its own float order (soft_max,
 // argsort, sum_rows, clamp, div, mul_mat_id, swiglu, mul, add), so the result is
 // llama.cpp's wherever the matrix products are (cpu/matmul.h; the experts' in

@@ -143,7 +143,10 @@ class RetrievalAttention {
   // One token at position pos of layer l: q (n_head, hd) -> out (n_head, hd).
   // Inserts the keys that left the window first. Runs the layer's inserts,
   // searches and attention as tasks on pool's threads (retrieval_step.cpp).
-  void attend_layer(int layer, const float* q, int64_t pos, float* out, StepStats& st, ThreadPool& pool);
+  // sinks (gpt-oss, else nullptr): (n_head) each head's sink logit, merged last as one more
+  // partial result with a zero value row.
+  void attend_layer(int layer, const float* q, int64_t pos, float* out, StepStats& st, ThreadPool& pool,
+                    const float* sinks = nullptr);
 
   // Under a RAM budget: rows are made resident through guard before they are
   // read outside the static set (nullptr: every row is always in RAM).
@@ -204,6 +207,7 @@ class RetrievalAttention {
   // guard: with own_epochs, each in an epoch of its own (serial callers only).
   void insert_group_until(int layer, int g, int64_t begin, int64_t end, bool own_epochs);
   bool monitored(int layer, int g) const;
+  void merge_sinks(const float* sinks, float* out);
   // attend_layer's pieces (retrieval_step.cpp). Group g's rows: the union of
   // its searches' results, ascending. A part: its heads' attention over its
   // share of those rows. The merge: its parts into the static result in out.

@@ -171,8 +171,23 @@ void RetrievalAttention::merge_group(int g, int n_parts, float* out) {
   }
 }
 
+// The sink logits, one partial result each (a zero value row, lse = the sink): every head's
+// output and lse merged with it, and its retrieved rows' weights rescaled to the merged softmax.
+void RetrievalAttention::merge_sinks(const float* sinks, float* out) {
+  const int hd = hp_.head_dim;
+  thread_local std::vector<float> zero;
+  zero.assign(size_t(hd), 0.0f);
+  for (int h = 0; h < hp_.n_head; ++h) {
+    HeadResult& r = heads_[size_t(h)];
+    const float before = r.lse;
+    merge_partial(out + size_t(h) * hd, &r.lse, zero.data(), &sinks[h], 1, hd);
+    const float w = std::exp(before - r.lse);
+    for (float& x : r.weights) x *= w;
+  }
+}
+
 void RetrievalAttention::attend_layer(int layer, const float* q, int64_t pos, float* out, StepStats& st,
-                                      ThreadPool& pool) {
+                                      ThreadPool& pool, const float* sinks) {
   if (guard_) guard_->begin_epoch();
   const int64_t insert_end = std::max<int64_t>(s_.sinks, pos + 1 - s_.window);
   // Keys that left the window join their group's index before that group's
@@ -340,6 +355,7 @@ void RetrievalAttention::attend_layer(int layer, const float* q, int64_t pos, fl
   });
   if (insert_tasks) indexed_end_[size_t(layer)] = insert_end;
   const double insert_ms = 1e-6 * double(insert_ns.load());
+  if (sinks) merge_sinks(sinks, out);
 
   // each sampled head's softmax, recall and mass, a task each
   parallel_dynamic(&pool, int64_t(monitor_groups_.size()) * n_gqa, 1, [&](int64_t task, int) {

@@ -628,6 +628,7 @@ void Session::forward_layer(int l, int64_t n, int64_t n_out) {
     k_heads[size_t(g)] = kv_.k(l, g);
     v_heads[size_t(g)] = kv_.v(l, g);
   }
+  const float* sinks = L.attn_sinks.empty() ? nullptr : L.attn_sinks.data();  // gpt-oss
   if (sparse_active() && !sparse_->indexed_layer(l)) {
     // a sliding-window layer once sparse: its window exactly, over the cache rows from the
     // chunk's first window start on (its masks, relative to positions, cut the later
@@ -640,15 +641,17 @@ void Session::forward_layer(int l, int64_t n, int64_t n_out) {
     CausalAttentionArgs args{q_.data(), att_.data(), n, n_past_ - lo, hp.n_head, hp.n_head_kv, hd, scale,
                              k_heads.data(), v_heads.data(), size_t(hd), opts_.retrieval.numerics};
     args.window = hp.n_swa;
+    args.sinks = sinks;
     causal_attention(args, pool_);
   } else if (sparse_active()) {
     // RetrievalAttention: static set + retrieved keys, token by token (causal)
     for (int64_t i = 0; i < n; ++i)
-      sparse_->attend_layer(l, q_.data() + i * Q, n_past_ + i, att_.data() + i * Q, stats_, pool_);
+      sparse_->attend_layer(l, q_.data() + i * Q, n_past_ + i, att_.data() + i * Q, stats_, pool_, sinks);
   } else {
     CausalAttentionArgs args{q_.data(), att_.data(), n, n_past_, hp.n_head, hp.n_head_kv, hd, scale,
                              k_heads.data(), v_heads.data(), size_t(hd), opts_.retrieval.numerics};
     if (swa) args.window = hp.n_swa;
+    args.sinks = sinks;
     // a decode step reports where it looked, as a sparse step does (a sliding-window
     // layer sees only its window, which a sparse step's positions leave out too)
     const bool weigh = n == 1 && !swa;

@@ -36,6 +36,8 @@ Shape shape_of(const std::string& name, const std::string& arch) {
   // olmo2: four layers too, OLMo 3's 3 window layers and a global one; minicpm four, so that
   // its default residual multiplier (1.4 / sqrt(layers)) is 0.7
   if (name == "tiny" && (arch == "olmo2" || arch == "minicpm")) return {4, 256, 4, 2, 512, 4096, 10000.0f, false, 0};
+  // gpt-oss: four layers, window and global ones in turn (its every other one)
+  if (name == "tiny" && arch == "gpt-oss") return {4, 256, 4, 2, 512, 4096, 10000.0f, false, 0};
   if (name == "tiny") return {2, 256, 4, 2, 512, 4096, qwen ? 1e6f : 10000.0f, false, 0};
   if (name == "tiny-narrow-q") return {2, 512, 4, 2, 512, 4096, qwen ? 1e6f : 10000.0f, false, 0, 64};
   if (name == "smol") return {30, 576, 9, 3, 1536, 131072, qwen ? 1e6f : 100000.0f, true, 0};
@@ -128,6 +130,8 @@ void write_arch_keys(GgufWriter& w, const SyntheticModelSpec& spec, const std::s
     w.set_u32(a + "attention.sliding_window", tiny ? 16 : 4096);
     w.set_u32(a + "attention.sliding_window_pattern", 4);
   }
+  if (spec.arch == "gpt-oss")  // gpt-oss's window of 128 on every other layer (16 in tiny)
+    w.set_u32(a + "attention.sliding_window", tiny ? 16 : 128);
   if (spec.arch == "hunyuan-dense") {
     // an NTK alpha, which llama.cpp applies to the base on load (converted Hunyuan files carry
     // the raised base instead; this tests the rule): 10000 * 4^(d / (d - 2))
@@ -183,6 +187,7 @@ struct TensorLayout {
   int default_experts = 0;       // experts when unasked
   bool experts_half = false;     // experts n_ff / 2 wide (expert_feed_forward_length)
   bool ernie_moe = false;        // a dense first layer, a selection bias, a shared expert
+  bool oai = false;              // gpt-oss: attention sinks, the router's and the experts' biases
   float embed_stddev = 1.0f;     // token_embd's rows, against the embeddings' multipliers
 };
 
@@ -207,6 +212,11 @@ TensorLayout layout_of(const std::string& arch, float lin) {
     t.experts = true, t.default_experts = 8;
   if (arch == "qwen3moe" || arch == "ernie4_5-moe") t.experts_half = true;
   if (arch == "ernie4_5-moe") t.ernie_moe = true;
+  if (arch == "gpt-oss") {
+    t.qkv_bias = t.out_bias = t.oai = t.experts = t.experts_half = true;
+    t.default_experts = 8;
+    t.ffn_norm_name = "post_attention_norm.weight";
+  }
   // gemma3 scales its embeddings up by sqrt(n_embd) and ties its output to them: small rows,
   // as Gemma's are, keep both the residual stream and the logits of the usual size (cohere2
   // ties its output too); granite and minicpm scale them up by 12: rows of 1/12, so that the
@@ -221,7 +231,7 @@ constexpr const char* kArchs[] = {"llama",    "qwen2",   "qwen3",    "phi3",    
                                   "smollm3",  "mistral3", "granite", "ernie4_5", "chatglm", "exaone4",
                                   "cohere2",  "internlm2", "hunyuan-dense", "granitemoe", "olmo2", "ernie4_5-moe",
                                   "arcee",    "glm4",      "exaone",        "seed_oss",
-                                  "minicpm",  "phimoe"};
+                                  "minicpm",  "phimoe",    "gpt-oss"};
 
 }  // namespace
 
@@ -254,7 +264,7 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
   if (spec.experts < 0 || spec.experts > 256 || spec.experts_used < 0)
     throw Error("BAD_ARGUMENT", "experts out of range (0..256)");
   if (spec.experts > 0 && !t.experts)
-    throw Error("BAD_ARGUMENT", "experts are written for llama, qwen3moe, granitemoe, ernie4_5-moe and phimoe only");
+    throw Error("BAD_ARGUMENT", "experts are written for llama, qwen3moe, granitemoe, ernie4_5-moe, phimoe and gpt-oss only");
   // a3b: 16 of Qwen3-30B-A3B's 128 experts, 8 a token as there: a token's work is the
   // model's, its file an eighth of the experts' bytes
   const bool a3b = spec.shape == "a3b";
@@ -357,14 +367,17 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
     });
   };
   // Norm gains near 1 and biases near 0, still random so no code path is trivial.
-  auto vector = [&](const std::string& name, int64_t n, float mean, float stddev) {
-    std::vector<uint8_t> bytes(size_t(n) * 4);
+  // (stack > 0: that many vectors in one 2-D tensor, an expert's each)
+  auto vector = [&](const std::string& name, int64_t n, float mean, float stddev, int64_t stack = 0) {
+    const int64_t total = n * std::max<int64_t>(1, stack);
+    std::vector<uint8_t> bytes(size_t(total) * 4);
     SplitMix rng{hash_name(name, spec.seed)};
-    for (int64_t i = 0; i < n; ++i) {
+    for (int64_t i = 0; i < total; ++i) {
       float v = mean + stddev * rng.normal();
       std::memcpy(bytes.data() + 4 * i, &v, 4);
     }
-    w.add_tensor_owned(name, GgmlType::F32, {n}, std::move(bytes));
+    w.add_tensor_owned(name, GgmlType::F32, stack > 0 ? std::vector<int64_t>{n, stack} : std::vector<int64_t>{n},
+                       std::move(bytes));
   };
 
   const int64_t E = s.n_embd, Q = int64_t(s.n_head) * head_dim, KV = int64_t(s.n_head_kv) * head_dim, F = s.n_ff;
@@ -414,6 +427,7 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
       vector(p + "attn_k.bias", KV, 0.0f, 0.1f);
       vector(p + "attn_v.bias", KV, 0.0f, 0.1f);
     }
+    if (t.oai) vector(p + "attn_sinks.weight", s.n_head, 0.0f, 1.0f);  // sink logits of the scores' size
     if (t.qk_norm || t.qk_norm_whole) {
       vector(p + "attn_q_norm.weight", t.qk_norm_whole ? Q : head_dim, 1.0f, 0.1f);
       vector(p + "attn_k_norm.weight", t.qk_norm_whole ? KV : head_dim, 1.0f, 0.1f);
@@ -429,6 +443,12 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
       matrix(p + "ffn_gate_exps.weight", FX, E, lin, n_expert);
       matrix(p + "ffn_up_exps.weight", FX, E, lin, n_expert);
       matrix(p + "ffn_down_exps.weight", E, FX, 1.0f / std::sqrt(float(FX)), n_expert);
+      if (t.oai) {
+        vector(p + "ffn_gate_inp.bias", n_expert, 0.0f, 0.1f);
+        vector(p + "ffn_gate_exps.bias", FX, 0.0f, 0.1f, n_expert);
+        vector(p + "ffn_up_exps.bias", FX, 0.0f, 0.1f, n_expert);
+        vector(p + "ffn_down_exps.bias", E, 0.0f, 0.1f, n_expert);
+      }
       if (t.ernie_moe || spec.shared_expert) {
         matrix(p + "ffn_gate_shexp.weight", F / 2, E, lin);
         matrix(p + "ffn_up_shexp.weight", F / 2, E, lin);

@@ -58,6 +58,23 @@ std::vector<float> vec(const GgufFile& g, const std::string& name, int64_t n, bo
   return out;
 }
 
+// n_expert vectors of n values in one 2-D tensor (GGUF ne = [n, n_expert]), converted to f32
+// as one (n_expert * n) row.
+std::vector<float> expert_vecs(const GgufFile& g, const std::string& name, int64_t n_expert, int64_t n,
+                               uint64_t& bytes) {
+  const GgufTensorInfo* t = find(g, name, true);
+  check_type(*t);
+  if (t->ne[0] != n || t->ne[1] != n_expert || t->n_elements() != n * n_expert)
+    throw Error("MODEL_TENSOR", "tensor '" + name + "' has shape " + shape_str(*t) + ", expected [" +
+                                    std::to_string(n) + ", " + std::to_string(n_expert) + "]");
+  const GgmlTypeTraits& tr = *ggml_type_traits(t->type);
+  if (n % tr.block_size != 0) throw Error("MODEL_TENSOR", "tensor '" + name + "' is not whole blocks");
+  std::vector<float> out(static_cast<size_t>(n * n_expert));
+  dequantize_row(GgmlType(t->type), t->data, out.data(), n * n_expert);
+  bytes += t->nbytes;
+  return out;
+}
+
 // Rows [r0, r0 + n) of a matrix: its row bytes are whole blocks, so the rows
 // are the same bytes, and a matmul over them the same sums.
 WeightMatrix rows_of(const WeightMatrix& m, int64_t r0, int64_t n) {
@@ -149,6 +166,7 @@ Weights load_weights(const GgufFile& g, const HParams& hp) {
     }
     L.wo = matrix(g, p + "attn_output.weight", E, Q, bytes);
     L.bo = vec(g, p + "attn_output.bias", E, false, bytes);
+    if (hp.attn_sinks) L.attn_sinks = vec(g, p + "attn_sinks.weight", hp.n_head, true, bytes);
     if (hp.has_qk_norm()) {  // llama.cpp reads them for these only
       const bool whole = hp.qk_norm_whole();
       L.q_norm = vec(g, p + "attn_q_norm.weight", whole ? Q : hp.head_dim, true, bytes);
@@ -166,6 +184,12 @@ Weights load_weights(const GgufFile& g, const HParams& hp) {
       L.gate_exps = expert_stack(g, p + "ffn_gate_exps.weight", X, FX, E, bytes);
       L.up_exps = expert_stack(g, p + "ffn_up_exps.weight", X, FX, E, bytes);
       L.down_exps = expert_stack(g, p + "ffn_down_exps.weight", X, E, FX, bytes);
+      if (hp.oai_moe) {
+        L.router_b = vec(g, p + "ffn_gate_inp.bias", X, true, bytes);
+        L.gate_exps_b = expert_vecs(g, p + "ffn_gate_exps.bias", X, FX, bytes);
+        L.up_exps_b = expert_vecs(g, p + "ffn_up_exps.bias", X, FX, bytes);
+        L.down_exps_b = expert_vecs(g, p + "ffn_down_exps.bias", X, E, bytes);
+      }
       if (FS > 0) {
         L.gate_shexp = matrix(g, p + "ffn_gate_shexp.weight", FS, E, bytes);
         L.up_shexp = matrix(g, p + "ffn_up_shexp.weight", FS, E, bytes);

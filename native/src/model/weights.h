@@ -29,6 +29,10 @@ struct LayerWeights {
   // gate, up (n_expert * n_ff_exp, n_embd), down (n_expert * n_embd, n_ff_exp)
   WeightMatrix router, gate_exps, up_exps, down_exps;
   std::vector<float> exp_probs_b;          // (n_expert) ernie4_5-moe: added to the probabilities to choose, or empty
+  // gpt-oss (hp.oai_moe): the router's bias (n_expert) and each expert's biases, expert e's
+  // at [e * rows, (e + 1) * rows): gate, up (n_expert * n_ff_exp), down (n_expert * n_embd)
+  std::vector<float> router_b, gate_exps_b, up_exps_b, down_exps_b;
+  std::vector<float> attn_sinks;           // gpt-oss (hp.attn_sinks): (n_head) each head's sink logit
   WeightMatrix gate_shexp, up_shexp, down_shexp;  // (n_ff_shexp, n_embd) x2, (n_embd, n_ff_shexp) where hp.n_ff_shexp
 };
 

@@ -5,6 +5,7 @@
 //   apply_rope (NORM and NEOX)   == ggml_rope_ext(x, pos, -, n_rot, mode, ...)
 //   swiglu                       == ggml_swiglu_split(gate, up)
 //   causal_attention             == mul_mat(K view, q) -> soft_max_ext(mask, kq_scale)
+//                                   (gpt-oss: -> soft_max_add_sinks(sinks))
 //   (decode and prefill)            -> mul_mat(transposed V view, kq), with the F16
 //                                   cache laid out as llama_kv_cache does and n_kv
 //                                   padded to 256 as llama.cpp pads it
@@ -270,10 +271,13 @@ TEST(ggml_swiglu) {
 // as llama.cpp evaluates one ubatch, against tome's causal_attention. One token
 // is the decode path (mul_mat by ggml_vec_dot_f16), more the prefill path
 // (llamafile's tinyBLAS).
-void check_attention(const Shape& s, int64_t pos0, int64_t n_tok, int threads, uint32_t seed) {
+// With sinks (gpt-oss), each head's sink logit joins its softmax (ggml_soft_max_add_sinks). A
+// decode step past 2048 keys splits them over the threads (causal_attention.cpp).
+void check_attention(const Shape& s, int64_t pos0, int64_t n_tok, int threads, uint32_t seed, bool with_sinks = false,
+                     int64_t kv_size = 512) {
   const int64_t pos = pos0 + n_tok - 1;  // the last position present
   const int hd = s.hd, H = s.n_head, Hkv = s.n_head_kv, E_kv = Hkv * hd;
-  const int64_t kv_size = 512, n_kv = std::min<int64_t>(kv_size, (pos + 1 + 255) / 256 * 256);
+  const int64_t n_kv = std::min<int64_t>(kv_size, (pos + 1 + 255) / 256 * 256);
   const float scale = 1.0f / std::sqrt(float(hd));
   // f16 keys and values of positions [0, pos]; unused cells hold garbage
   std::vector<uint16_t> kc(size_t(kv_size) * E_kv), vc(size_t(kv_size) * E_kv);  // llama.cpp layouts
@@ -314,6 +318,8 @@ void check_attention(const Shape& s, int64_t pos0, int64_t n_tok, int threads, u
   void* kq = a.mul_mat(g.ctx, kp, qp);
   a.mul_mat_set_prec(kq, 10);  // GGML_PREC_F32
   kq = a.soft_max_ext(g.ctx, kq, M, scale, 0.0f);
+  const std::vector<float> sinks = randn(size_t(H), seed + 3, 2.0f);
+  if (with_sinks) a.soft_max_add_sinks(kq, g.input(a.new_tensor_1d(g.ctx, kF32, H), sinks));
   void* kqv = a.mul_mat(g.ctx, vp, kq);
   void* out = a.cont_2d(g.ctx, a.permute(g.ctx, kqv, 0, 2, 1, 3), int64_t(H) * hd, n_tok);
   const std::vector<float> want = g.run(out, q.size(), threads);
@@ -325,9 +331,12 @@ void check_attention(const Shape& s, int64_t pos0, int64_t n_tok, int threads, u
   }
   std::vector<float> got(q.size());
   ThreadPool pool(threads);
-  causal_attention({q.data(), got.data(), n_tok, pos0, H, Hkv, hd, scale, kh.data(), vh.data(), size_t(hd)}, pool);
-  expect_same(got, want, "attention hd " + std::to_string(hd) + " pos0 " + std::to_string(pos0) + " tokens " +
-                             std::to_string(n_tok) + " threads " + std::to_string(threads));
+  CausalAttentionArgs args{q.data(), got.data(), n_tok, pos0, H, Hkv, hd, scale, kh.data(), vh.data(), size_t(hd)};
+  if (with_sinks) args.sinks = sinks.data();
+  causal_attention(args, pool);
+  expect_same(got, want, std::string(with_sinks ? "sinks " : "") + "attention hd " + std::to_string(hd) + " pos0 " +
+                             std::to_string(pos0) + " tokens " + std::to_string(n_tok) + " threads " +
+                             std::to_string(threads));
 }
 
 TEST(ggml_decode_attention) {
@@ -342,6 +351,17 @@ TEST(ggml_prefill_attention) {
     for (int threads : {1, 2})
       for (auto [pos0, n_tok] : {std::pair<int64_t, int64_t>{0, 2}, {0, 12}, {5, 7}, {0, 48}, {100, 30}, {250, 20}})
         check_attention(s, pos0, n_tok, threads, uint32_t(pos0 + n_tok) * 5 + 3);
+}
+
+// gpt-oss's sinks: decode (one thread and two; past 2048 keys the split-keys path) and prefill
+TEST(ggml_attention_with_sinks) {
+  for (const Shape& s : kShapes)
+    for (int threads : {1, 2}) {
+      for (int64_t pos : {0, 37, 300}) check_attention(s, pos, 1, threads, uint32_t(pos) * 7 + 5, true);
+      check_attention(s, 2100, 1, threads, 17, true, 2304);
+      for (auto [pos0, n_tok] : {std::pair<int64_t, int64_t>{0, 12}, {100, 30}})
+        check_attention(s, pos0, n_tok, threads, uint32_t(pos0 + n_tok) * 7 + 1, true);
+    }
 }
 
 #else

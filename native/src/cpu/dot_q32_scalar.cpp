@@ -44,31 +44,25 @@ struct UnpackQ5_0 {
     return fp16_to_fp32(b.d);
   }
 };
-struct UnpackIQ4_NL {
-  using Block = BlockIQ4_NL;
+// IQ4_NL, MXFP4: Q4_0's nibble layout, each nibble an index into a table of 16 levels;
+// IQ4_NL's scale an fp16 d, MXFP4's half its E8M0 exponent (with the doubled E2M1 levels).
+inline float lut_scale(const BlockIQ4_NL& b) { return fp16_to_fp32(b.d); }
+inline float lut_scale(const BlockMXFP4& b) { return e8m0_half(b.e); }
+template <class BlockT, const int8_t (&kLevels)[16]>
+struct UnpackLut {
+  using Block = BlockT;
   using Act = BlockQ8_0;
   static constexpr bool kHasMin = false;
   static float run(const Block& b, int8_t q[32]) {
     for (int j = 0; j < 16; ++j) {
-      q[j] = kIq4nlValues[b.qs[j] & 0xF];
-      q[j + 16] = kIq4nlValues[b.qs[j] >> 4];
+      q[j] = kLevels[b.qs[j] & 0xF];
+      q[j + 16] = kLevels[b.qs[j] >> 4];
     }
-    return fp16_to_fp32(b.d);
+    return lut_scale(b);
   }
 };
-// MXFP4: IQ4_NL's layout with the doubled E2M1 levels and half the E8M0 scale.
-struct UnpackMXFP4 {
-  using Block = BlockMXFP4;
-  using Act = BlockQ8_0;
-  static constexpr bool kHasMin = false;
-  static float run(const Block& b, int8_t q[32]) {
-    for (int j = 0; j < 16; ++j) {
-      q[j] = kMxfp4Values[b.qs[j] & 0xF];
-      q[j + 16] = kMxfp4Values[b.qs[j] >> 4];
-    }
-    return e8m0_half(b.e);
-  }
-};
+using UnpackIQ4_NL = UnpackLut<BlockIQ4_NL, kIq4nlValues>;
+using UnpackMXFP4 = UnpackLut<BlockMXFP4, kMxfp4Values>;
 
 // Q4_1 / Q5_1: unsigned levels (0..15, 0..31) and the block's offset m; a Q8_1
 // activation block's s = da * sum(qa) turns m into the term m*s.

@@ -81,40 +81,35 @@ struct UnpackQ5_1 {
   static __m256i levels(const Block& b) { return _mm256_or_si256(nibbles_32(b.qs), fifth_bits(b.qh)); }
   static __m256i biased(const Block& b) { return levels(b); }
 };
-struct UnpackIQ4_NL {
-  using Block = tome::BlockIQ4_NL;
+// IQ4_NL, MXFP4: 4-bit indexes into a table of 16 signed levels (Levels::table(), the 16
+// levels in both 128-bit lanes: vpshufb looks up per lane), Q4_0's nibble layout.
+template <class BlockT, class Levels>
+struct UnpackLut {
+  using Block = BlockT;
   using Act = tome::BlockQ8_0;
   static constexpr bool kHasMin = false;
   static constexpr int kBias = 128;
-  // kIq4nlValues in both 128-bit lanes (vpshufb looks up per lane)
+  static __m256i from_nibbles(__m256i n) { return _mm256_shuffle_epi8(Levels::table(), n); }
+  static __m256i biased_from_nibbles(__m256i n) {
+    return _mm256_shuffle_epi8(_mm256_xor_si256(Levels::table(), _mm256_set1_epi8(char(0x80))), n);  // folded at compile time
+  }
+  static __m256i levels(const Block& b) { return from_nibbles(nibbles_32(b.qs)); }
+  static __m256i biased(const Block& b) { return biased_from_nibbles(nibbles_32(b.qs)); }
+};
+struct Iq4nlLevels {  // kIq4nlValues
   static __m256i table() {
     return _mm256_setr_epi8(-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113, -127, -104, -83,
                             -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113);
   }
-  static __m256i from_nibbles(__m256i n) { return _mm256_shuffle_epi8(table(), n); }
-  static __m256i biased_from_nibbles(__m256i n) {
-    return _mm256_shuffle_epi8(_mm256_xor_si256(table(), _mm256_set1_epi8(char(0x80))), n);  // folded at compile time
-  }
-  static __m256i levels(const Block& b) { return from_nibbles(nibbles_32(b.qs)); }
-  static __m256i biased(const Block& b) { return biased_from_nibbles(nibbles_32(b.qs)); }
 };
-// MXFP4: IQ4_NL's nibble layout with the doubled E2M1 levels (kMxfp4Values).
-struct UnpackMXFP4 {
-  using Block = tome::BlockMXFP4;
-  using Act = tome::BlockQ8_0;
-  static constexpr bool kHasMin = false;
-  static constexpr int kBias = 128;
+struct Mxfp4Levels {  // kMxfp4Values: the doubled E2M1 values
   static __m256i table() {
     return _mm256_setr_epi8(0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12, 0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2,
                             -3, -4, -6, -8, -12);
   }
-  static __m256i from_nibbles(__m256i n) { return _mm256_shuffle_epi8(table(), n); }
-  static __m256i biased_from_nibbles(__m256i n) {
-    return _mm256_shuffle_epi8(_mm256_xor_si256(table(), _mm256_set1_epi8(char(0x80))), n);
-  }
-  static __m256i levels(const Block& b) { return from_nibbles(nibbles_32(b.qs)); }
-  static __m256i biased(const Block& b) { return biased_from_nibbles(nibbles_32(b.qs)); }
 };
+using UnpackIQ4_NL = UnpackLut<tome::BlockIQ4_NL, Iq4nlLevels>;
+using UnpackMXFP4 = UnpackLut<tome::BlockMXFP4, Mxfp4Levels>;
 
 // vpdpbusd is there (the *_vnni.cpp build): the biased form pays off.
 #if defined(__AVX512VNNI__) && defined(__AVX512VL__)

@@ -22,17 +22,17 @@ const STORE_BLOCK = 128;
 
 /**
  * The sliding-window layers, as the engine reads them (hparams.cpp): Gemma 3's, Command R7B's
- * (cohere2), OLMo 3's (olmo2 with a window) and EXAONE 4.0's at 64 layers (its 32B; window 4096
- * when unsaid): every layer but
- * each period-th (period 6 when unsaid for Gemma 3, else 4; 0: every layer) attends its last
- * `window` positions.
+ * (cohere2), OLMo 3's (olmo2 with a window), gpt-oss's and EXAONE 4.0's at 64 layers (its 32B;
+ * window 4096 when unsaid): every layer but each period-th (period 6 when unsaid for Gemma 3, 2
+ * for gpt-oss, else 4; 0: every layer) attends its last `window` positions.
  */
 function slidingLayers(md: GgufSummary["metadata"], arch: string, nLayer: number): { layers: number; window: number } {
   const exaone = arch === "exaone4" && nLayer === 64;
-  const windowed = arch === "gemma3" || arch === "cohere2" || arch === "olmo2" || exaone;
+  const windowed = arch === "gemma3" || arch === "cohere2" || arch === "olmo2" || arch === "gpt-oss" || exaone;
   const window = windowed ? num(md, `${arch}.attention.sliding_window`) ?? (exaone ? 4096 : 0) : 0;
   if (window <= 0) return { layers: 0, window: 0 };
-  const period = num(md, `${arch}.attention.sliding_window_pattern`) ?? (arch === "gemma3" ? 6 : 4);
+  const defaultPeriod = arch === "gemma3" ? 6 : arch === "gpt-oss" ? 2 : 4;
+  const period = num(md, `${arch}.attention.sliding_window_pattern`) ?? defaultPeriod;
   const global = period > 0 ? Math.floor(nLayer / period) : 0;
   return { layers: nLayer - global, window };
 }

@@ -294,7 +294,7 @@ describe("memory estimate", () => {
     expect(host.readQueryBytes).toBe(5 * 4 * 36864 * 256 * 2);
     expect(host.readQueryLayerBytes).toBe(4 * 36864 * 256 * 2);
   });
-  it("counts EXAONE 4.0 32B's sliding-window layers (64 layers, 3 of 4, window 4096 when unsaid), not its smaller sizes, Command R7B's and OLMo 3's", () => {
+  it("counts EXAONE 4.0 32B's sliding-window layers (64 layers, 3 of 4, window 4096 when unsaid), not its smaller sizes, Command R7B's, OLMo 3's and gpt-oss's (every other layer)", () => {
     const exaone = (nLayer: number): GgufSummary => ({
       ...summary(),
       metadata: {
@@ -339,6 +339,22 @@ describe("memory estimate", () => {
     });
     expect(estimateMemory(olmo(4096))!.kvBytesInRam).toBe(perLayer * (8 * 65536 + 24 * (4096 + 256)));
     expect(estimateMemory(olmo())!.kvBytesInRam).toBe(perLayer * 32 * 65536);
+    // gpt-oss-20b: 24 layers, every other one a window of 128 (no pattern key: 2), 8 KV heads of 64
+    const oss: GgufSummary = {
+      ...summary(),
+      metadata: {
+        "general.architecture": "gpt-oss",
+        "gpt-oss.block_count": 24,
+        "gpt-oss.embedding_length": 2880,
+        "gpt-oss.attention.head_count": 64,
+        "gpt-oss.attention.head_count_kv": 8,
+        "gpt-oss.attention.key_length": 64,
+        "gpt-oss.attention.sliding_window": 128,
+        "gpt-oss.context_length": 131072,
+      },
+    };
+    const ossPerLayer = 2 * 8 * 64 * 2;
+    expect(estimateMemory(oss)!.kvBytesInRam).toBe(ossPerLayer * (12 * 131072 + 12 * (128 + 256)));
   });
   it("counts retrieval's indexes and a read's queries beside the K/V", () => {
     // Llama-3-8B's shape: 32 layers, 32 query heads over 8 KV heads of 128

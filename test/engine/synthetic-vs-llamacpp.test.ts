@@ -17,9 +17,10 @@ import { argmax, openTome } from "../helpers/tome";
 
 // tome follows llama.cpp's numerics (activation quantization, f16 K/V, exp
 // approximation, RoPE's fused multiply-adds) and its summation order for every
-// path it takes here but three: F32 and F16 matmuls (llamafile's sgemm sums 16
-// lanes differently: ~1e-7 relative) and BF16 (llama.cpp's AVX512-BF16 dot
-// instruction, whose rounding tome does not emulate). Measured on these models:
+// path it takes here but three: F32 matmuls on a prompt and F16 ones (llamafile's
+// sgemm sums 16 lanes differently: ~1e-7 relative; a token at a time F32 follows
+// ggml_vec_dot_f32 bit for bit) and BF16 (llama.cpp's AVX512-BF16 dot instruction,
+// whose rounding tome does not emulate). Measured on these models:
 // 1e-6 for the bit-exact types (only how the test reads probabilities back; qwen3's
 // per-head Q/K norms and phi3's fused matrices, partial rotation, Q scale and
 // LongRoPE included; gemma3's scaled embeddings, post-norms, f16 GELU table, sliding
@@ -34,7 +35,7 @@ import { argmax, openTome } from "../helpers/tome";
 // order (gemv per token where llama.cpp repacks) and the f32 router llamafile sgemm's
 // (cpu/sgemm_f32.h); before the router did, its ~1e-7 differences moved one position's
 // activations across a rounding in 4 of 14 models (5e-2 to 8e-2, a top token once).
-// A token at a time: 1.0-6.6e-6.
+// A token at a time: 0.58-1.07e-6 (the router's F32 product in ggml_vec_dot_f32's order).
 const BOUND: Record<string, number> = {
   f32: 5e-3, f16: 1e-2, bf16: 7e-2, q8_0: 1e-4, q4_0: 1e-4, q5_0: 1e-4, q4_1: 1e-4, q5_1: 1e-4, q2_k: 1e-4, q3_k: 1e-4, q4_k: 1e-4, q5_k: 1e-4, q6_k: 1e-4, iq4_nl: 1e-4, iq4_xs: 1e-4,
   mxfp4: 1e-4,

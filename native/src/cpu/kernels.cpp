@@ -15,6 +15,8 @@ namespace {
 void copy_f32(const float* src, void* dst, int64_t n) { std::memcpy(dst, src, size_t(n) * sizeof(float)); }
 }  // namespace
 
+int f32_dot_lanes() { return cpu_features().avx512 ? 16 : 8; }
+
 DotFn scalar_dot(GgmlType wtype) {
   switch (wtype) {
     case GgmlType::F32: return dot_f32_scalar;

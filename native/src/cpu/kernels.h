@@ -8,9 +8,15 @@
 // lane for lane by the SIMD kernels. The orders are those of the ggml code that
 // llama.cpp runs for the type on an AVX2 CPU (checked bit for bit against ggml's
 // own libraries in tests/cpu/test_cpu_ggml_oracle.cpp where ggml exports it):
-//   F32/F16/BF16:  32 fused-multiply-add accumulators (element i feeds i % 32),
+//   F16/BF16:      32 fused-multiply-add accumulators (element i feeds i % 32),
 //                  folded as ((a0+a2)+(a1+a3)) per lane of 8, then hsum8 (below),
 //                  then the n % 32 tail fused into the sum in order.
+//   F32:           ggml_vec_dot_f32 of the build llama.cpp loads (f32_dot_lanes(): L = 16
+//                  on AVX-512, else 8): 4 accumulators of L lanes (step 4L), folded
+//                  ((a0+a2)+(a1+a3)), the lanes summed as the build reduces them (L 8:
+//                  t_l = v_l + v_l+4, (t0+t1)+(t2+t3); L 16: u_l = v_l+8 + v_l, w_l =
+//                  u_l+4 + u_l, (w0+w2)+(w1+w3)), then the n % 4L tail in order: its
+//                  first f32_tail_unfused() elements as sum + round(x*y), the rest fused.
 //   Q8_0/Q4_0/IQ4_NL/MXFP4 x Q8_0: per block, 8 exact integer partial sums over elements
 //                  4l..4l+3; acc[l] = fma(float(partial), dw*da, acc[l]); hsum8(acc).
 //                  (ggml's AVX2 vec_dot for Q8_0, Q4_0; MXFP4's dw is half its E8M0 scale.)
@@ -104,6 +110,14 @@ struct DotTile {
 using DotFn = void (*)(const DotTile& tile);
 // f32 row (n elements) -> n elements of an activation type.
 using ConvertFn = void (*)(const float* src, void* dst, int64_t n);
+
+// The F32 dot's lanes (above): 16 where llama.cpp loads an AVX-512 build, else 8.
+int f32_dot_lanes();
+// Of a tail of t elements, those ggml_vec_dot_f32's leftover loop adds as rounded products:
+// GCC vectorized that loop as an in-order reduction, whole chunks of 8 (and in the AVX2
+// build one chunk of 4 after them) of products rounded before each add; the elements past
+// them fused (its scalar epilogue, contracted). Measured against both builds' vec_dot.
+inline int64_t f32_tail_unfused(int64_t t, int lanes) { return t / 8 * 8 + (lanes == 8 && t % 8 >= 4 ? 4 : 0); }
 
 // nullptr where the type has no kernel.
 DotFn scalar_dot(GgmlType wtype);

@@ -445,8 +445,9 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
       matrix(p + "ffn_down_exps.weight", E, FX, 1.0f / std::sqrt(float(FX)), n_expert);
       if (t.oai) {
         vector(p + "ffn_gate_inp.bias", n_expert, 0.0f, 0.1f);
-        vector(p + "ffn_gate_exps.bias", FX, 0.0f, 0.1f, n_expert);
-        vector(p + "ffn_up_exps.bias", FX, 0.0f, 0.1f, n_expert);
+        // gate and up biases wide enough that swiglu_oai's limit (7) clamps some of them
+        vector(p + "ffn_gate_exps.bias", FX, 0.0f, 4.0f, n_expert);
+        vector(p + "ffn_up_exps.bias", FX, 0.0f, 4.0f, n_expert);
         vector(p + "ffn_down_exps.bias", E, 0.0f, 0.1f, n_expert);
       }
       if (t.ernie_moe || spec.shared_expert) {

@@ -244,6 +244,27 @@ void check_vec_dot(const Ggml& g) {
   }
 }
 
+// F32 x F32 (a mixture's router, F32 output matrices, a decode step's products): ggml's
+// vec_dot_f32 of the build, bit for bit (16 lanes on zen4, 8 on haswell; kernels.h), the
+// tails past whole steps included, in both flavours.
+void check_vec_dot_f32(const Ggml& g) {
+  for (bool simd : {false, true}) {
+    tome::set_force_scalar(!simd);
+    for (int64_t n : {7, 64, 100, 256, 1000, 2880, 4096}) {
+      for (uint32_t seed = 1; seed <= 4; ++seed) {
+        const std::vector<float> w = random_row(n, seed * 5, 0.05f), a = random_row(n, seed * 5 + 1);
+        float want = 0;
+        g.cpu_traits(int(GgmlType::F32))->vec_dot(int(n), &want, 0, w.data(), 0, a.data(), 0, 1);
+        const float got = tome::vec_dot(GgmlType::F32, w.data(), a.data(), n);
+        if (bits(got) != bits(want))
+          TOME_FAIL(std::string("F32 vec_dot ") + (simd ? "simd" : "scalar") + " n " + std::to_string(n) +
+                    " not bit-exact with ggml " + g.variant + ": " + std::to_string(got) + " vs " + std::to_string(want));
+      }
+    }
+  }
+  tome::set_force_scalar(false);
+}
+
 // y (n_tokens, rows) = ggml_mul_mat(W, x) on ggml's CPU backend, one thread, with
 // W in the repack buffer (interleaved kernels, as llama.cpp loads weights on an
 // AVX2 CPU by default) or in a plain CPU buffer (vec_dot / llamafile sgemm).
@@ -364,6 +385,10 @@ TEST(ggml_haswell_matmul) { check_matmul(load("haswell")); }
 TEST(ggml_zen4_matmul) { check_matmul(load("zen4")); }
 TEST(ggml_zen4_activation_conversion) { check_activations(load("zen4")); }
 TEST(ggml_zen4_vec_dot) { check_vec_dot(load("zen4")); }
+// the variant llama.cpp loads on this CPU (the F32 order follows it, kernels::f32_dot_lanes)
+TEST(ggml_loaded_variant_vec_dot_f32) {
+  check_vec_dot_f32(load(tome::cpu_features().avx512 ? "zen4" : "haswell"));
+}
 
 #else
 TEST(ggml_oracle_unavailable_here) { SKIP("the ggml oracle test runs on x86-64 Linux"); }

@@ -274,7 +274,7 @@ TEST(ggml_swiglu) {
 // With sinks (gpt-oss), each head's sink logit joins its softmax (ggml_soft_max_add_sinks). A
 // decode step past 2048 keys splits them over the threads (causal_attention.cpp).
 void check_attention(const Shape& s, int64_t pos0, int64_t n_tok, int threads, uint32_t seed, bool with_sinks = false,
-                     int64_t kv_size = 512) {
+                     int64_t kv_size = 512, int64_t window = 0) {
   const int64_t pos = pos0 + n_tok - 1;  // the last position present
   const int hd = s.hd, H = s.n_head, Hkv = s.n_head_kv, E_kv = Hkv * hd;
   const int64_t n_kv = std::min<int64_t>(kv_size, (pos + 1 + 255) / 256 * 256);
@@ -301,7 +301,9 @@ void check_attention(const Shape& s, int64_t pos0, int64_t n_tok, int threads, u
   std::vector<float> mask(static_cast<size_t>(n_kv * n_tok));
   for (int64_t i = 0; i < n_tok; ++i)
     for (int64_t j = 0; j < n_kv; ++j)
-      mask[size_t(i * n_kv + j)] = j <= pos0 + i ? 0.0f : -std::numeric_limits<float>::infinity();
+      mask[size_t(i * n_kv + j)] = j <= pos0 + i && (window == 0 || j > pos0 + i - window)
+                                       ? 0.0f
+                                       : -std::numeric_limits<float>::infinity();
 
   Graph g;
   const GraphApi& a = g.a;
@@ -333,6 +335,7 @@ void check_attention(const Shape& s, int64_t pos0, int64_t n_tok, int threads, u
   ThreadPool pool(threads);
   CausalAttentionArgs args{q.data(), got.data(), n_tok, pos0, H, Hkv, hd, scale, kh.data(), vh.data(), size_t(hd)};
   if (with_sinks) args.sinks = sinks.data();
+  args.window = window;
   causal_attention(args, pool);
   expect_same(got, want, std::string(with_sinks ? "sinks " : "") + "attention hd " + std::to_string(hd) + " pos0 " +
                              std::to_string(pos0) + " tokens " + std::to_string(n_tok) + " threads " +
@@ -361,6 +364,9 @@ TEST(ggml_attention_with_sinks) {
       check_attention(s, 2100, 1, threads, 17, true, 2304);
       for (auto [pos0, n_tok] : {std::pair<int64_t, int64_t>{0, 12}, {100, 30}})
         check_attention(s, pos0, n_tok, threads, uint32_t(pos0 + n_tok) * 7 + 1, true);
+      // a window of 16 (gpt-oss's window layers), a step and a prompt
+      for (int64_t pos : {15, 16, 41, 63, 64, 300}) check_attention(s, pos, 1, threads, uint32_t(pos) * 5 + 9, true, 512, 16);
+      check_attention(s, 0, 48, threads, 23, true, 512, 16);
     }
 }
 

@@ -55,12 +55,39 @@ void top_experts(const float* p, int n, int k, int32_t* out, std::vector<int32_t
   std::copy(idx.begin(), idx.begin() + k, out);
 }
 
+// One token's routing (p: its n_expert router logits): softmax probabilities, the K best
+// (by the probabilities plus exp_probs_b where the layer has one), their probabilities
+// normalized to sum 1 (sum_rows, clamp, div).
+void MoeFfn::route_softmax(const LayerWeights& L, float* p, int X, int K, int32_t* c, float* w) {
+  router_softmax(p, X);
+  if (L.exp_probs_b.empty()) {
+    top_experts(p, X, K, c, order_);
+  } else {  // chosen by the biased probabilities (ggml_add), weighted by the plain ones
+    biased_.resize(size_t(X));
+    for (int x = 0; x < X; ++x) biased_[size_t(x)] = p[x] + L.exp_probs_b[size_t(x)];
+    top_experts(biased_.data(), X, K, c, order_);
+  }
+  double sum = 0.0;
+  for (int j = 0; j < K; ++j) sum += double(p[c[j]]);
+  const float s = std::max(float(sum), kMinWeightSum);
+  for (int j = 0; j < K; ++j) w[j] = p[c[j]] / s;
+}
+
+// gpt-oss's (SOFTMAX_WEIGHT): the logits plus the router's bias choose, the softmax of the
+// chosen logits weighs.
+void MoeFfn::route_oai(const LayerWeights& L, float* p, int X, int K, int32_t* c, float* w) {
+  for (int x = 0; x < X; ++x) p[x] += L.router_b[size_t(x)];
+  top_experts(p, X, K, c, order_);
+  for (int j = 0; j < K; ++j) w[j] = p[c[j]];
+  router_softmax(w, K);
+}
+
 void MoeFfn::forward(const LayerWeights& L, const HParams& hp, const float* h, int64_t n, float* out,
                      ThreadPool& pool, std::vector<uint8_t>& scratch, double& matmul_ms) {
   const int E = hp.n_embd, X = hp.n_expert, K = hp.n_expert_used, F = hp.n_ff_exp;
   const size_t N = size_t(n);
 
-  // 1. routing: probabilities, the K best, their weights normalized (sum_rows, clamp, div)
+  // 1. routing: the router's logits, then each token's K experts and their weights (route_*)
   probs_.resize(N * X);
   auto t0 = std::chrono::steady_clock::now();
   // llama.cpp's mul_mat: sgemm's order on a prompt where it runs it, else vec_dot's
@@ -71,32 +98,9 @@ void MoeFfn::forward(const LayerWeights& L, const HParams& hp, const float* h, i
   matmul_ms += ms_since(t0);
   chosen_.resize(N * K);
   weights_.resize(N * K);
-  if (hp.oai_moe) {  // gpt-oss: the logits plus the router's bias choose; the chosen ones' softmax weighs
-    for (size_t t = 0; t < N; ++t) {
-      float* p = probs_.data() + t * X;
-      for (int x = 0; x < X; ++x) p[x] += L.router_b[size_t(x)];
-      int32_t* c = chosen_.data() + t * K;
-      top_experts(p, X, K, c, order_);
-      float* w = weights_.data() + t * K;
-      for (int j = 0; j < K; ++j) w[j] = p[c[j]];
-      router_softmax(w, K);
-    }
-  }
-  for (size_t t = 0; t < N && !hp.oai_moe; ++t) {
-    float* p = probs_.data() + t * X;
-    router_softmax(p, X);
-    int32_t* c = chosen_.data() + t * K;
-    if (L.exp_probs_b.empty()) {
-      top_experts(p, X, K, c, order_);
-    } else {  // chosen by the biased probabilities (ggml_add), weighted by the plain ones
-      biased_.resize(size_t(X));
-      for (int x = 0; x < X; ++x) biased_[size_t(x)] = p[x] + L.exp_probs_b[size_t(x)];
-      top_experts(biased_.data(), X, K, c, order_);
-    }
-    double sum = 0.0;
-    for (int j = 0; j < K; ++j) sum += double(p[c[j]]);
-    const float s = std::max(float(sum), kMinWeightSum);
-    for (int j = 0; j < K; ++j) weights_[t * K + size_t(j)] = p[c[j]] / s;
+  for (size_t t = 0; t < N; ++t) {
+    if (hp.oai_moe) route_oai(L, probs_.data() + t * X, X, K, chosen_.data() + t * K, weights_.data() + t * K);
+    else route_softmax(L, probs_.data() + t * X, X, K, chosen_.data() + t * K, weights_.data() + t * K);
   }
 
   // 2. the slots (token, rank) grouped by expert, tokens in order within each

@@ -31,6 +31,10 @@ class MoeFfn {
                std::vector<uint8_t>& scratch, double& matmul_ms);
 
  private:
+  // One token's routing: p its router logits (n_expert, overwritten), c its K experts, w their weights.
+  void route_softmax(const LayerWeights& L, float* p, int X, int K, int32_t* c, float* w);
+  void route_oai(const LayerWeights& L, float* p, int X, int K, int32_t* c, float* w);
+
   std::vector<float> probs_;     // (n, n_expert): the router's logits, then probabilities
   std::vector<float> biased_;    // (n_expert): one token's probabilities plus exp_probs_b
   std::vector<int32_t> order_;   // (n_expert): top_experts' index buffer

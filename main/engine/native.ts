@@ -393,7 +393,7 @@ export interface SyntheticModelOptions {
   layers?: number;
 }
 
-export type SyntheticArch = "llama" | "qwen2" | "qwen3" | "phi3" | "gemma3" | "qwen3moe" | "smollm3" | "mistral3" | "granite" | "ernie4_5" | "chatglm" | "exaone4" | "cohere2" | "internlm2" | "hunyuan-dense" | "granitemoe" | "olmo2" | "ernie4_5-moe" | "arcee" | "glm4" | "exaone" | "seed_oss" | "minicpm" | "phimoe" | "gpt-oss";
+export type SyntheticArch = "llama" | "qwen2" | "qwen3" | "phi3" | "gemma3" | "qwen3moe" | "smollm3" | "mistral3" | "granite" | "ernie4_5" | "chatglm" | "exaone4" | "cohere2" | "internlm2" | "hunyuan-dense" | "granitemoe" | "olmo2" | "ernie4_5-moe" | "arcee" | "glm4" | "exaone" | "seed_oss" | "minicpm" | "phimoe" | "gpt-oss" | "qwen2moe";
 
 export type GgufEntry =
   | { key: string; type: "string"; value: string }

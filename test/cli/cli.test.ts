@@ -456,7 +456,7 @@ describe.skipIf(!hasData)("with models", () => {
     const base = ["make-model", "--shape", "tiny", "--type", "q4_0", "--vocab", vocab, "--out", path.join(dir, "x.gguf")];
     const refused = tome([...base, "--arch", "qwen2", "--experts", "4"]);
     expect(refused.status).toBe(2);
-    expect(refused.stderr.split("\n")[0]).toBe("tome make-model: --experts is for llama, qwen3moe, granitemoe, ernie4_5-moe, phimoe and gpt-oss");
+    expect(refused.stderr.split("\n")[0]).toBe("tome make-model: --experts is for llama, qwen3moe, qwen2moe, granitemoe, ernie4_5-moe, phimoe and gpt-oss");
     expect(tome([...base, "--arch", "llama", "--experts", "0"]).stderr.split("\n")[0]).toBe("tome make-model: --experts must be in [1, 256], got '0'");
   });
 

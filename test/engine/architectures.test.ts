@@ -1,7 +1,7 @@
 // Which architectures a model may have: llama (dense, or Mixtral's experts), qwen2, qwen3,
 // phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5, chatglm, exaone4, cohere2,
 // internlm2, hunyuan-dense, granitemoe, olmo2, ernie4_5-moe, arcee, glm4, exaone, seed_oss,
-// minicpm, phimoe and gpt-oss load (each
+// minicpm, phimoe, gpt-oss and qwen2moe load (each
 // checked against llama.cpp in synthetic-vs-llamacpp.test.ts); any other is refused at
 // load with MODEL_ARCH, naming it and the ones tome runs.
 import * as fs from "node:fs";
@@ -9,6 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadAddon, type NativeModel } from "../../main/engine";
+import type { SyntheticArch } from "../../main/engine/native";
 import { syntheticModel } from "../../main/bench/synthetic";
 import { hasData } from "../helpers/data";
 
@@ -42,6 +43,15 @@ function refusal(arch: string, extra: Entry[]): { code?: string; message?: strin
   ]);
 }
 
+/** A tiny synthetic model of `arch` loaded, with its tensors and their shapes by name. */
+async function loaded(arch: SyntheticArch, type: string) {
+  const addon = loadAddon();
+  const file = await syntheticModel(arch, "tiny", type, dir);
+  const tensors = addon.inspectGguf(file).tensors;
+  const model = new addon.Model(file);
+  return { tensors, shapes: Object.fromEntries(tensors.map((t) => [t.name, t.shape])), model, info: model.info() };
+}
+
 /** A prompt's logits come back from a full-attention and a retrieval session of `model`. */
 async function decodesInFullAndRetrieval(model: NativeModel) {
   for (const attention of ["full", "retrieval"] as const) {
@@ -52,12 +62,12 @@ async function decodesInFullAndRetrieval(model: NativeModel) {
 }
 
 describe("architectures", () => {
-  it("refuses one it does not run (Qwen2's mixture of experts with its shared expert, Gemma 2) with MODEL_ARCH, naming it", () => {
-    for (const arch of ["qwen2moe", "gemma2"]) {
+  it("refuses one it does not run (Qwen3-Next's hybrid layers, Gemma 2) with MODEL_ARCH, naming it", () => {
+    for (const arch of ["qwen3next", "gemma2"]) {
       const err = loadError([{ key: "general.architecture", type: "string", value: arch }]);
       expect(err?.code).toBe("MODEL_ARCH");
       expect(err?.message).toContain(`'${arch}'`);
-      expect(err?.message).toContain("llama, qwen2, qwen3, phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5, chatglm, exaone4, cohere2, internlm2, hunyuan-dense, granitemoe, olmo2, ernie4_5-moe, arcee, glm4, exaone, seed_oss, minicpm, phimoe and gpt-oss");
+      expect(err?.message).toContain("llama, qwen2, qwen3, phi3, gemma3, qwen3moe, smollm3, mistral3, granite, ernie4_5, chatglm, exaone4, cohere2, internlm2, hunyuan-dense, granitemoe, olmo2, ernie4_5-moe, arcee, glm4, exaone, seed_oss, minicpm, phimoe, gpt-oss and qwen2moe");
     }
   });
 
@@ -161,12 +171,7 @@ describe("architectures", () => {
   });
 
   it.skipIf(!hasData)("loads gpt-oss (attention sinks, a window on every other layer, biases, OpenAI's experts) and refuses it without its window", async () => {
-    const addon = loadAddon();
-    const file = await syntheticModel("gpt-oss", "tiny", "mxfp4", dir);
-    const tensors = addon.inspectGguf(file).tensors;
-    const shapes = Object.fromEntries(tensors.map((t) => [t.name, t.shape]));
-    const model = new addon.Model(file);
-    const info = model.info();
+    const { tensors, shapes, model, info } = await loaded("gpt-oss", "mxfp4");
     expect(info).toMatchObject({ arch: "gpt-oss", slidingWindow: 16, slidingWindowPeriod: 2, nExpert: 8, nExpertUsed: 2 });
     expect(shapes["blk.0.attn_sinks.weight"]).toEqual([info.nHead]);
     expect(shapes["blk.0.ffn_gate_inp.bias"]).toEqual([8]);
@@ -178,12 +183,16 @@ describe("architectures", () => {
     expect(refusal(a, [{ key: `${a}.expert_count`, type: "u32", value: 8 }, { key: `${a}.expert_used_count`, type: "u32", value: 2 }])).toMatchObject({ code: "MODEL_HPARAMS", message: expect.stringContaining("sliding_window") });
   });
 
+  it.skipIf(!hasData)("loads qwen2moe (qwen2's attention, experts weighted as they are, a shared expert behind a one-row gate)", async () => {
+    const { shapes, model, info } = await loaded("qwen2moe", "q4_k");
+    expect(info).toMatchObject({ arch: "qwen2moe", nExpert: 8, nExpertUsed: 2, nFfSharedExpert: 256 });
+    expect(shapes["blk.0.ffn_gate_inp_shexp.weight"]).toEqual([info.nEmbd]);
+    expect(shapes["blk.0.attn_q.bias"]).toEqual([info.nHead * info.headDim]);
+    await decodesInFullAndRetrieval(model);
+  });
+
   it.skipIf(!hasData)("loads olmo2 (post-norms only, Q/K norms across all heads, OLMo 3's window layers) and refuses it with experts or a partial rotation", async () => {
-    const addon = loadAddon();
-    const file = await syntheticModel("olmo2", "tiny", "q8_0", dir);
-    const shapes = Object.fromEntries(addon.inspectGguf(file).tensors.map((t) => [t.name, t.shape]));
-    const model = new addon.Model(file);
-    const info = model.info();
+    const { shapes, model, info } = await loaded("olmo2", "q8_0");
     expect(info).toMatchObject({ arch: "olmo2", slidingWindow: 16, slidingWindowPeriod: 4, nExpert: 0 });
     expect(shapes["blk.0.attn_q_norm.weight"]).toEqual([info.nHead * info.headDim]);
     expect(shapes["blk.0.attn_k_norm.weight"]).toEqual([info.nHeadKv * info.headDim]);

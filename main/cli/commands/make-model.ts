@@ -9,7 +9,7 @@ import { intArg, parse, requireArg, UsageError } from "../args";
 import { CliError } from "../errors";
 import { checkParentDirectory, checkReadableFile } from "../files";
 
-export const ARCHS = ["llama", "qwen2", "qwen3", "phi3", "gemma3", "qwen3moe", "smollm3", "mistral3", "granite", "ernie4_5", "chatglm", "exaone4", "cohere2", "internlm2", "hunyuan-dense", "granitemoe", "olmo2", "ernie4_5-moe", "arcee", "glm4", "exaone", "seed_oss", "minicpm", "phimoe", "gpt-oss"] as const;
+export const ARCHS = ["llama", "qwen2", "qwen3", "phi3", "gemma3", "qwen3moe", "smollm3", "mistral3", "granite", "ernie4_5", "chatglm", "exaone4", "cohere2", "internlm2", "hunyuan-dense", "granitemoe", "olmo2", "ernie4_5-moe", "arcee", "glm4", "exaone", "seed_oss", "minicpm", "phimoe", "gpt-oss", "qwen2moe"] as const;
 
 export const usage =
   "tome make-model --arch A [--experts N] --shape tiny|smol|1b|8b|a3b [--layers N] --type f32|f16|bf16|q8_0|q4_0|q5_0|q4_1|q5_1|q2_k|q3_k|q4_k|q5_k|q6_k|iq4_nl|iq4_xs|mxfp4 --vocab VOCAB.gguf --out F.gguf [--seed S] [--force]";
@@ -21,6 +21,8 @@ export const flags = `  --arch A               the architecture:
                                                        post_attention_norm)
                            minicpm                    (granite's graph with MiniCPM's default multipliers)
                            phimoe                     (phi3's graph with 8 experts, biases on its norms and logits)
+                           qwen2moe                   (qwen2's attention, 8 experts weighted as they are, a shared
+                                                       expert gated by a sigmoid)
                            gpt-oss                    (attention sinks, every other layer a window of 16, Q/K/V and
                                                        output biases, 8 experts with OpenAI's gating, biases and
                                                        swiglu_oai)
@@ -46,7 +48,7 @@ export const flags = `  --arch A               the architecture:
                            glm4                       (Q/K/V biases, fused gate-up, half of each head rotated,
                                                        norms before and after the attention and the FFN)
   --experts N            a mixture of N experts (1-256), 2 of them a token: qwen3moe, granitemoe,
-                         ernie4_5-moe, phimoe and gpt-oss (8 when unsaid), or llama as Mixtral (0, dense, when unsaid)
+                         ernie4_5-moe, phimoe, gpt-oss and qwen2moe (8 when unsaid), or llama as Mixtral (0, dense, when unsaid)
   --shape S              tiny, smol, 1b or 8b; for qwen3moe also a3b (12 layers of Qwen3-30B-A3B's,
                          16 of its experts, 8 a token)
   --layers N             N layers (1-256) instead of the shape's (a3b with 48: the whole model's depth)
@@ -86,8 +88,8 @@ export async function makeModel(argv: string[]): Promise<number> {
   const seed = intArg(values.seed, "seed", 1);
   const experts = intArg(values.experts, "experts", 0, 1, 256);
   const layers = intArg(values.layers, "layers", 0, 1, 256);
-  if (values.experts !== undefined && arch !== "llama" && arch !== "qwen3moe" && arch !== "granitemoe" && arch !== "ernie4_5-moe" && arch !== "phimoe" && arch !== "gpt-oss")
-    throw new UsageError("--experts is for llama, qwen3moe, granitemoe, ernie4_5-moe, phimoe and gpt-oss");
+  if (values.experts !== undefined && arch !== "llama" && arch !== "qwen3moe" && arch !== "granitemoe" && arch !== "ernie4_5-moe" && arch !== "phimoe" && arch !== "gpt-oss" && arch !== "qwen2moe")
+    throw new UsageError("--experts is for llama, qwen3moe, qwen2moe, granitemoe, ernie4_5-moe, phimoe and gpt-oss");
   // before the addon loads or a byte is written
   checkReadableFile("--vocab", vocab);
   checkParentDirectory("--out", out);

@@ -29,8 +29,9 @@ int checked_dim(int64_t v, const std::string& key, int64_t max) {
 // How a file's experts are read: none (a file with expert_count is refused); optional and
 // feed_forward_length wide (llama as Mixtral, granite's graph, phimoe); qwen3moe's keys
 // (expert_feed_forward_length); ERNIE 4.5's (qwen3moe's keys, dense leading layers, a
-// selection bias, a shared expert); gpt-oss's (qwen3moe's keys, biases, OpenAI's gating).
-enum class Experts { NONE, FF_WIDE, OWN_WIDTH, ERNIE, OAI };
+// selection bias, a shared expert); gpt-oss's (qwen3moe's keys, biases, OpenAI's gating);
+// qwen2moe's (qwen3moe's keys, a gated shared expert, weights as they are).
+enum class Experts { NONE, FF_WIDE, OWN_WIDTH, ERNIE, OAI, QWEN2MOE };
 
 // The architectures a GGUF may name, the graph tome runs for each (llama.cpp's: ernie4_5,
 // internlm2, exaone and seed_oss are llama's, granitemoe and minicpm granite's, phimoe
@@ -68,6 +69,7 @@ constexpr ArchName kArchNames[] = {
     {"minicpm", Arch::GRANITE, RopeStyle::NORM, Experts::FF_WIDE},
     {"phimoe", Arch::PHI3, RopeStyle::NEOX, Experts::FF_WIDE},
     {"gpt-oss", Arch::LLAMA, RopeStyle::NEOX, Experts::OAI},
+    {"qwen2moe", Arch::QWEN2, RopeStyle::NEOX, Experts::QWEN2MOE},
 };
 
 // Sliding-window layers, llama.cpp's set_swa_pattern: every layer but each period-th attends
@@ -397,6 +399,11 @@ HParams read_hparams(const GgufFile& g) {
     case Experts::OWN_WIDTH: read_experts(g, a, hp, false); break;
     case Experts::ERNIE: read_ernie_moe(g, a, hp); break;
     case Experts::OAI: read_gpt_oss(g, a, hp); break;
+    case Experts::QWEN2MOE:  // models/qwen2moe.cpp: qwen3moe's expert keys, the shared expert's width
+      read_experts(g, a, hp, false);
+      read_shared_expert(g, a, hp);
+      hp.qwen2moe = true;
+      break;
     case Experts::NONE:
       if (g.get_int(a + "expert_count").value_or(0) != 0)
         throw Error("MODEL_HPARAMS", hp.arch_name + " with a mixture of experts is not supported");

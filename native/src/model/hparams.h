@@ -58,6 +58,9 @@ class GgufFile;
 // LLAMA also runs "ernie4_5", "internlm2", "exaone" (EXAONE 3.5, NEOX rotation) and
 // "seed_oss" (Seed-OSS 36B, 512K context: NEOX, its FFN norm named post_attention_norm):
 // llama's graph under their names, without experts.
+// "qwen2moe" (Qwen1.5-MoE-A2.7B, Qwen2-57B-A14B, 64K with YaRN) runs qwen2's layers with a
+// mixture of experts (softmax gating, weights not normalized) and a shared expert gated by a
+// sigmoid of one more product (hp.qwen2moe).
 // "gpt-oss" (gpt-oss-20b, -120b, 128K context with YaRN) runs llama's layers (Arch::LLAMA)
 // with NEOX rotation, Q/K/V and output biases, a learned sink logit per head in every
 // softmax (attn_sinks: the softmax's denominator gains exp(sink); ggml_soft_max_add_sinks),
@@ -102,6 +105,10 @@ struct HParams {
   // the chosen logits (llama.cpp's SOFTMAX_WEIGHT gating, not normalized); gate, up and down
   // each plus the expert's bias; the activation swiglu_oai (model/moe_ffn.h)
   bool oai_moe = false;
+  // qwen2moe: the chosen experts weighted by their probabilities as they are (not normalized),
+  // and the shared expert's output times sigmoid(ffn_gate_inp_shexp . h), computed as
+  // silu(g) / g as llama.cpp does (model/moe_ffn.h)
+  bool qwen2moe = false;
   // gpt-oss: each head's learned sink logit (attn_sinks, n_head) joins every softmax's
   // denominator (its value row is zero), in every attention mode
   bool attn_sinks = false;
@@ -208,7 +215,7 @@ struct HParams {
 
 // ernie4_5 (ERNIE 4.5's dense models) and internlm2 are llama's graph: Arch::LLAMA, named as
 // the file names them.
-// Throws tome::Error MODEL_ARCH for architectures other than llama/qwen2/qwen3/phi3/gemma3/qwen3moe/smollm3/mistral3/granite/ernie4_5/chatglm/exaone4/cohere2/internlm2 and
+// Throws tome::Error MODEL_ARCH for architectures other than those of hparams.cpp's kArchNames and
 // MODEL_HPARAMS for missing or inconsistent values (named in the message).
 HParams read_hparams(const GgufFile& gguf);
 

@@ -57,8 +57,8 @@ void top_experts(const float* p, int n, int k, int32_t* out, std::vector<int32_t
 
 // One token's routing (p: its n_expert router logits): softmax probabilities, the K best
 // (by the probabilities plus exp_probs_b where the layer has one), their probabilities
-// normalized to sum 1 (sum_rows, clamp, div).
-void MoeFfn::route_softmax(const LayerWeights& L, float* p, int X, int K, int32_t* c, float* w) {
+// normalized to sum 1 (sum_rows, clamp, div) unless `normalize` is false (qwen2moe).
+void MoeFfn::route_softmax(const LayerWeights& L, float* p, int X, int K, int32_t* c, float* w, bool normalize) {
   router_softmax(p, X);
   if (L.exp_probs_b.empty()) {
     top_experts(p, X, K, c, order_);
@@ -66,6 +66,10 @@ void MoeFfn::route_softmax(const LayerWeights& L, float* p, int X, int K, int32_
     biased_.resize(size_t(X));
     for (int x = 0; x < X; ++x) biased_[size_t(x)] = p[x] + L.exp_probs_b[size_t(x)];
     top_experts(biased_.data(), X, K, c, order_);
+  }
+  if (!normalize) {  // qwen2moe: the probabilities as they are
+    for (int j = 0; j < K; ++j) w[j] = p[c[j]];
+    return;
   }
   double sum = 0.0;
   for (int j = 0; j < K; ++j) sum += double(p[c[j]]);
@@ -100,7 +104,7 @@ void MoeFfn::forward(const LayerWeights& L, const HParams& hp, const float* h, i
   weights_.resize(N * K);
   for (size_t t = 0; t < N; ++t) {
     if (hp.oai_moe) route_oai(L, probs_.data() + t * X, X, K, chosen_.data() + t * K, weights_.data() + t * K);
-    else route_softmax(L, probs_.data() + t * X, X, K, chosen_.data() + t * K, weights_.data() + t * K);
+    else route_softmax(L, probs_.data() + t * X, X, K, chosen_.data() + t * K, weights_.data() + t * K, !hp.qwen2moe);
   }
 
   // 2. the slots (token, rank) grouped by expert, tokens in order within each
@@ -179,6 +183,14 @@ void MoeFfn::forward(const LayerWeights& L, const HParams& hp, const float* h, i
     for (int64_t r = 0; r < n; ++r) swiglu(gate_.data() + r * FS, up_.data() + r * FS, FS);
     t0 = std::chrono::steady_clock::now();
     matmul(L.down_shexp, gate_.data(), n, down_.data(), pool, scratch);
+    if (hp.qwen2moe) {  // times sigmoid(g), g = gate_inp_shexp . h, as ggml_div(ggml_silu(g), g)
+      shexp_gate_.resize(N);
+      matmul(L.gate_inp_shexp, h, n, shexp_gate_.data(), pool, scratch);
+      for (size_t t = 0; t < N; ++t) {
+        const float g = shexp_gate_[t], s = (g / (1.0f + std::exp(-g))) / g;
+        for (float *d = down_.data() + t * E, *end = d + E; d < end; ++d) *d *= s;
+      }
+    }
     matmul_ms += ms_since(t0);
     add_inplace(out, down_.data(), n * E);
   }

@@ -7,7 +7,10 @@
 // added in order of rank; a shared expert's SwiGLU FFN (n_ff_shexp) is added to that sum.
 // gpt-oss (hp.oai_moe, llama.cpp's SOFTMAX_WEIGHT gating): the logits plus the router's bias
 // choose the experts and the softmax of the chosen logits weighs them; gate, up and down
-// each get the expert's bias (ggml_add_id), the activation is swiglu_oai.
+// each get the expert's bias (ggml_add_id), the activation is swiglu_oai. qwen2moe: the chosen
+// probabilities weigh as they are (not normalized), and the shared expert's output is
+// multiplied by sigmoid(gate_inp_shexp . h), computed as silu(g) / g (ggml_silu's scalar
+// g / (1 + expf(-g)), then ggml_div) before it joins the sum.
 // Every step is ggml's CPU op in its own float order (soft_max,
 // argsort, sum_rows, clamp, div, mul_mat_id, swiglu, mul, add), so the result is
 // llama.cpp's wherever the matrix products are (cpu/matmul.h; the experts' in
@@ -32,7 +35,7 @@ class MoeFfn {
 
  private:
   // One token's routing: p its router logits (n_expert, overwritten), c its K experts, w their weights.
-  void route_softmax(const LayerWeights& L, float* p, int X, int K, int32_t* c, float* w);
+  void route_softmax(const LayerWeights& L, float* p, int X, int K, int32_t* c, float* w, bool normalize);
   void route_oai(const LayerWeights& L, float* p, int X, int K, int32_t* c, float* w);
 
   std::vector<float> probs_;     // (n, n_expert): the router's logits, then probabilities
@@ -43,6 +46,7 @@ class MoeFfn {
   std::vector<int32_t> slots_;   // slot ids t * n_used + j, grouped by expert
   std::vector<int64_t> first_;   // (n_expert + 1): each expert's first entry in slots_
   std::vector<float> in_, gate_, up_, down_;  // one expert's gathered rows
+  std::vector<float> shexp_gate_;  // (n): qwen2moe's shared expert gate logits
   std::vector<float> weighted_;  // (n, n_used, n_embd): each slot's output times its weight
 };
 

@@ -26,7 +26,7 @@ struct Shape {
 };
 
 Shape shape_of(const std::string& name, const std::string& arch) {
-  const bool qwen = arch == "qwen2" || arch == "qwen3" || arch == "qwen3moe";
+  const bool qwen = arch == "qwen2" || arch == "qwen3" || arch == "qwen3moe" || arch == "qwen2moe";
   if (name == "tiny" && arch == "phi3") return {2, 512, 4, 2, 512, 4096, 10000.0f, false, 0};
   if (name == "tiny" && arch == "gemma3") return {2, 256, 4, 2, 512, 4096, 1e6f, true, 0, 128};
   // four layers, so that the last rotates nothing (SmolLM3's every fourth)
@@ -188,6 +188,7 @@ struct TensorLayout {
   bool experts_half = false;     // experts n_ff / 2 wide (expert_feed_forward_length)
   bool ernie_moe = false;        // a dense first layer, a selection bias, a shared expert
   bool oai = false;              // gpt-oss: attention sinks, the router's and the experts' biases
+  bool gated_shexp = false;      // qwen2moe: a shared expert behind ffn_gate_inp_shexp
   float embed_stddev = 1.0f;     // token_embd's rows, against the embeddings' multipliers
 };
 
@@ -212,6 +213,7 @@ TensorLayout layout_of(const std::string& arch, float lin) {
     t.experts = true, t.default_experts = 8;
   if (arch == "qwen3moe" || arch == "ernie4_5-moe") t.experts_half = true;
   if (arch == "ernie4_5-moe") t.ernie_moe = true;
+  if (arch == "qwen2moe") t.qkv_bias = t.experts = t.experts_half = t.gated_shexp = true, t.default_experts = 8;
   if (arch == "gpt-oss") {
     t.qkv_bias = t.out_bias = t.oai = t.experts = t.experts_half = true;
     t.default_experts = 8;
@@ -231,7 +233,7 @@ constexpr const char* kArchs[] = {"llama",    "qwen2",   "qwen3",    "phi3",    
                                   "smollm3",  "mistral3", "granite", "ernie4_5", "chatglm", "exaone4",
                                   "cohere2",  "internlm2", "hunyuan-dense", "granitemoe", "olmo2", "ernie4_5-moe",
                                   "arcee",    "glm4",      "exaone",        "seed_oss",
-                                  "minicpm",  "phimoe",    "gpt-oss"};
+                                  "minicpm",  "phimoe",    "gpt-oss",       "qwen2moe"};
 
 }  // namespace
 
@@ -264,7 +266,7 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
   if (spec.experts < 0 || spec.experts > 256 || spec.experts_used < 0)
     throw Error("BAD_ARGUMENT", "experts out of range (0..256)");
   if (spec.experts > 0 && !t.experts)
-    throw Error("BAD_ARGUMENT", "experts are written for llama, qwen3moe, granitemoe, ernie4_5-moe, phimoe and gpt-oss only");
+    throw Error("BAD_ARGUMENT", "experts are written for llama, qwen3moe, qwen2moe, granitemoe, ernie4_5-moe, phimoe and gpt-oss only");
   // a3b: 16 of Qwen3-30B-A3B's 128 experts, 8 a token as there: a token's work is the
   // model's, its file an eighth of the experts' bytes
   const bool a3b = spec.shape == "a3b";
@@ -332,7 +334,8 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
     w.set_u32(a + "expert_count", uint32_t(n_expert));
     w.set_u32(a + "expert_used_count", uint32_t(n_expert_used));
     if (t.experts_half) w.set_u32(a + "expert_feed_forward_length", uint32_t(s.n_ff / 2));
-    if (t.ernie_moe || spec.shared_expert) w.set_u32(a + "expert_shared_feed_forward_length", uint32_t(s.n_ff / 2));
+    if (t.ernie_moe || t.gated_shexp || spec.shared_expert)
+      w.set_u32(a + "expert_shared_feed_forward_length", uint32_t(s.n_ff / 2));
     if (t.ernie_moe) {  // ERNIE 4.5 21B-A3B's layout: the first layer dense, every later one experts
       w.set_u32(a + "interleave_moe_layer_step", 1);
       w.set_u32(a + "leading_dense_block_count", 1);
@@ -450,7 +453,9 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
         vector(p + "ffn_up_exps.bias", FX, 0.0f, 4.0f, n_expert);
         vector(p + "ffn_down_exps.bias", E, 0.0f, 0.1f, n_expert);
       }
-      if (t.ernie_moe || spec.shared_expert) {
+      // qwen2moe's gate: a logit of a few units, so the sigmoid spans its range
+      if (t.gated_shexp) vector(p + "ffn_gate_inp_shexp.weight", E, 0.0f, 2.0f * lin);
+      if (t.ernie_moe || t.gated_shexp || spec.shared_expert) {
         matrix(p + "ffn_gate_shexp.weight", F / 2, E, lin);
         matrix(p + "ffn_up_shexp.weight", F / 2, E, lin);
         matrix(p + "ffn_down_shexp.weight", E, F / 2, 1.0f / std::sqrt(float(F / 2)));

@@ -42,37 +42,45 @@ WeightMatrix matrix(const GgufFile& g, const std::string& name, int64_t rows, in
   return WeightMatrix{GgmlType(t->type), rows, cols, t->data, ggml_row_bytes(tr, uint64_t(cols))};
 }
 
-// A vector of n values, converted to f32.
-std::vector<float> vec(const GgufFile& g, const std::string& name, int64_t n, bool required, uint64_t& bytes) {
+// A tensor of `stack` vectors of n values (GGUF ne = [n] for one, [n, stack] for more), its
+// type supported and its rows whole blocks; nullptr when absent and not required.
+const GgufTensorInfo* vectors(const GgufFile& g, const std::string& name, int64_t n, int64_t stack, bool required) {
   const GgufTensorInfo* t = find(g, name, required);
-  if (!t) return {};
+  if (!t) return nullptr;
   check_type(*t);
-  if (t->n_elements() != n || t->ne[0] != n)
+  if (t->ne[0] != n || t->n_elements() != n * stack || (stack > 1 && t->ne[1] != stack))
     throw Error("MODEL_TENSOR", "tensor '" + name + "' has shape " + shape_str(*t) + ", expected [" +
-                                    std::to_string(n) + "]");
-  const GgmlTypeTraits& tr = *ggml_type_traits(t->type);
-  if (n % tr.block_size != 0) throw Error("MODEL_TENSOR", "tensor '" + name + "' is not whole blocks");
+                                    std::to_string(n) + (stack > 1 ? ", " + std::to_string(stack) : "") + "]");
+  if (n % ggml_type_traits(t->type)->block_size != 0)
+    throw Error("MODEL_TENSOR", "tensor '" + name + "' is not whole blocks");
+  return t;
+}
+
+std::vector<float> to_f32(const GgufTensorInfo& t, int64_t n, uint64_t& bytes) {
   std::vector<float> out(static_cast<size_t>(n));
-  dequantize_row(GgmlType(t->type), t->data, out.data(), n);
-  bytes += t->nbytes;
+  dequantize_row(GgmlType(t.type), t.data, out.data(), n);
+  bytes += t.nbytes;
   return out;
 }
 
-// n_expert vectors of n values in one 2-D tensor (GGUF ne = [n, n_expert]), converted to f32
-// as one (n_expert * n) row.
+// A vector of n values, converted to f32.
+std::vector<float> vec(const GgufFile& g, const std::string& name, int64_t n, bool required, uint64_t& bytes) {
+  const GgufTensorInfo* t = vectors(g, name, n, 1, required);
+  return t ? to_f32(*t, n, bytes) : std::vector<float>{};
+}
+
+// n_expert vectors of n values in one 2-D tensor, converted to f32 as one (n_expert * n) row.
 std::vector<float> expert_vecs(const GgufFile& g, const std::string& name, int64_t n_expert, int64_t n,
                                uint64_t& bytes) {
-  const GgufTensorInfo* t = find(g, name, true);
-  check_type(*t);
-  if (t->ne[0] != n || t->ne[1] != n_expert || t->n_elements() != n * n_expert)
-    throw Error("MODEL_TENSOR", "tensor '" + name + "' has shape " + shape_str(*t) + ", expected [" +
-                                    std::to_string(n) + ", " + std::to_string(n_expert) + "]");
-  const GgmlTypeTraits& tr = *ggml_type_traits(t->type);
-  if (n % tr.block_size != 0) throw Error("MODEL_TENSOR", "tensor '" + name + "' is not whole blocks");
-  std::vector<float> out(static_cast<size_t>(n * n_expert));
-  dequantize_row(GgmlType(t->type), t->data, out.data(), n * n_expert);
+  return to_f32(*vectors(g, name, n, n_expert, true), n * n_expert, bytes);
+}
+
+// A 1-D tensor of n values read as a one-row matrix (qwen2moe's shared expert gate: llama.cpp
+// multiplies it as one).
+WeightMatrix gate_vector(const GgufFile& g, const std::string& name, int64_t n, uint64_t& bytes) {
+  const GgufTensorInfo* t = vectors(g, name, n, 1, true);
   bytes += t->nbytes;
-  return out;
+  return WeightMatrix{GgmlType(t->type), 1, n, t->data, ggml_row_bytes(*ggml_type_traits(t->type), uint64_t(n))};
 }
 
 // Rows [r0, r0 + n) of a matrix: its row bytes are whole blocks, so the rows
@@ -194,6 +202,7 @@ Weights load_weights(const GgufFile& g, const HParams& hp) {
         L.gate_shexp = matrix(g, p + "ffn_gate_shexp.weight", FS, E, bytes);
         L.up_shexp = matrix(g, p + "ffn_up_shexp.weight", FS, E, bytes);
         L.down_shexp = matrix(g, p + "ffn_down_shexp.weight", E, FS, bytes);
+        if (hp.qwen2moe) L.gate_inp_shexp = gate_vector(g, p + "ffn_gate_inp_shexp.weight", E, bytes);
       }
       continue;
     }

@@ -34,6 +34,7 @@ struct LayerWeights {
   std::vector<float> router_b, gate_exps_b, up_exps_b, down_exps_b;
   std::vector<float> attn_sinks;           // gpt-oss (hp.attn_sinks): (n_head) each head's sink logit
   WeightMatrix gate_shexp, up_shexp, down_shexp;  // (n_ff_shexp, n_embd) x2, (n_embd, n_ff_shexp) where hp.n_ff_shexp
+  WeightMatrix gate_inp_shexp;             // qwen2moe: (1, n_embd) the shared expert's gate, a one-row F32 product
 };
 
 // Expert e's matrix of a stack of n_expert (the same bytes: rows are whole blocks).

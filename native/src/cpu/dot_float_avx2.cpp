@@ -92,24 +92,25 @@ void dot_f32_ggml(const float* w, const uint8_t* act, size_t stride, int64_t n, 
   }
 }
 
-template <int L>
-void dot_f32_tile(const tome::kernels::DotTile& t) {
-  float out[2];
-  for (int r = 0; r < t.n_w; ++r) {
-    const float* w = reinterpret_cast<const float*>(t.w + size_t(r) * t.w_stride);
-    for (int k = 0; k < t.n_act; k += 2) {
-      const uint8_t* a = t.act + size_t(k) * t.act_stride;
-      const int na = t.n_act - k >= 2 ? 2 : 1;
-      if (na == 2) dot_f32_ggml<2, L>(w, a, t.act_stride, t.n, out);
-      else dot_f32_ggml<1, L>(w, a, t.act_stride, t.n, out);
-      for (int j = 0; j < na; ++j) t.out[size_t(k + j) * t.out_stride + size_t(r)] = out[j];
-    }
+// The kernels as tile steps: Kernel<NA>::run(w, act, stride, n, out).
+template <class Load>
+struct FloatDot {
+  template <int NA>
+  static void run(const void* w, const uint8_t* a, size_t stride, int64_t n, float* out) {
+    dot_float<Load, NA>(w, a, stride, n, out);
   }
-}
+};
+template <int L>
+struct F32Dot {
+  template <int NA>
+  static void run(const void* w, const uint8_t* a, size_t stride, int64_t n, float* out) {
+    dot_f32_ggml<NA, L>(static_cast<const float*>(w), a, stride, n, out);
+  }
+};
 
 // One weight row at a time (its 4 accumulators per activation row already give
 // enough independent chains), activation rows in pairs.
-template <class Load>
+template <class Kernel>
 void dot_tile(const tome::kernels::DotTile& t) {
   float out[2];
   for (int r = 0; r < t.n_w; ++r) {
@@ -117,8 +118,8 @@ void dot_tile(const tome::kernels::DotTile& t) {
     for (int k = 0; k < t.n_act; k += 2) {
       const uint8_t* a = t.act + size_t(k) * t.act_stride;
       const int na = t.n_act - k >= 2 ? 2 : 1;
-      if (na == 2) dot_float<Load, 2>(w, a, t.act_stride, t.n, out);
-      else dot_float<Load, 1>(w, a, t.act_stride, t.n, out);
+      if (na == 2) Kernel::template run<2>(w, a, t.act_stride, t.n, out);
+      else Kernel::template run<1>(w, a, t.act_stride, t.n, out);
       for (int j = 0; j < na; ++j) t.out[size_t(k + j) * t.out_stride + size_t(r)] = out[j];
     }
   }
@@ -130,11 +131,11 @@ namespace tome {
 namespace kernels {
 
 void dot_f32_avx2(const DotTile& t) {
-  if (f32_dot_lanes() == 16) dot_f32_tile<16>(t);
-  else dot_f32_tile<8>(t);
+  if (f32_dot_lanes() == 16) dot_tile<F32Dot<16>>(t);
+  else dot_tile<F32Dot<8>>(t);
 }
-void dot_f16_avx2(const DotTile& t) { dot_tile<LoadF16>(t); }
-void dot_bf16_avx2(const DotTile& t) { dot_tile<LoadBF16>(t); }
+void dot_f16_avx2(const DotTile& t) { dot_tile<FloatDot<LoadF16>>(t); }
+void dot_bf16_avx2(const DotTile& t) { dot_tile<FloatDot<LoadBF16>>(t); }
 
 }  // namespace kernels
 }  // namespace tome

@@ -4,9 +4,6 @@
 #include "common/fp16.h"
 #include "cpu/canonical.h"
 #include "cpu/dot_scalar.h"
-
-#include <type_traits>
-
 #include "cpu/kernels.h"
 
 namespace tome {
@@ -14,7 +11,6 @@ namespace kernels {
 
 namespace {
 
-struct LoadF32 { static float at(const void* p, int64_t i) { return static_cast<const float*>(p)[i]; } };
 struct LoadF16 { static float at(const void* p, int64_t i) { return fp16_to_fp32(static_cast<const uint16_t*>(p)[i]); } };
 struct LoadBF16 { static float at(const void* p, int64_t i) { return bf16_to_fp32(static_cast<const uint16_t*>(p)[i]); } };
 
@@ -63,28 +59,24 @@ float dot_f32_ggml(const float* x, const float* y, int64_t n, int L) {
   return sum;
 }
 
-template <class Load>
-void dot_tile(const DotTile& t) {
-  if constexpr (std::is_same_v<Load, LoadF32>) {
-    const int lanes = f32_dot_lanes();
-    for (int k = 0; k < t.n_act; ++k)
-      for (int r = 0; r < t.n_w; ++r)
-        t.out[size_t(k) * t.out_stride + size_t(r)] =
-            dot_f32_ggml(reinterpret_cast<const float*>(t.w + size_t(r) * t.w_stride),
-                         reinterpret_cast<const float*>(t.act + size_t(k) * t.act_stride), t.n, lanes);
-    return;
-  }
+// Dot(w_row, act_row, n) over every (weight row, activation row) of the tile.
+template <class Dot>
+void dot_tile(const DotTile& t, Dot dot) {
   for (int k = 0; k < t.n_act; ++k)
     for (int r = 0; r < t.n_w; ++r)
-      t.out[size_t(k) * t.out_stride + size_t(r)] =
-          dot_one<Load>(t.w + size_t(r) * t.w_stride, t.act + size_t(k) * t.act_stride, t.n);
+      t.out[size_t(k) * t.out_stride + size_t(r)] = dot(t.w + size_t(r) * t.w_stride, t.act + size_t(k) * t.act_stride, t.n);
 }
 
 }  // namespace
 
-void dot_f32_scalar(const DotTile& t) { dot_tile<LoadF32>(t); }
-void dot_f16_scalar(const DotTile& t) { dot_tile<LoadF16>(t); }
-void dot_bf16_scalar(const DotTile& t) { dot_tile<LoadBF16>(t); }
+void dot_f32_scalar(const DotTile& t) {
+  const int lanes = f32_dot_lanes();
+  dot_tile(t, [lanes](const uint8_t* w, const uint8_t* a, int64_t n) {
+    return dot_f32_ggml(reinterpret_cast<const float*>(w), reinterpret_cast<const float*>(a), n, lanes);
+  });
+}
+void dot_f16_scalar(const DotTile& t) { dot_tile(t, dot_one<LoadF16>); }
+void dot_bf16_scalar(const DotTile& t) { dot_tile(t, dot_one<LoadBF16>); }
 
 }  // namespace kernels
 }  // namespace tome

@@ -247,7 +247,9 @@ GgmlType parse_weight_type(const std::string& name) {
   const std::string n = lower(name);
   for (auto& [k, t] : kNames)
     if (n == k) return t;
-  throw Error("BAD_ARGUMENT", "unknown weight type '" + name + "' (f32, f16, bf16, q8_0, q4_0, q5_0, q4_1, q5_1, q2_k, q3_k, q4_k, q5_k, q6_k, iq4_nl, iq4_xs, mxfp4)");
+  std::string names;
+  for (auto& [k, t] : kNames) names += std::string(names.empty() ? "" : ", ") + k;
+  throw Error("BAD_ARGUMENT", "unknown weight type '" + name + "' (" + names + ")");
 }
 
 void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {

@@ -164,7 +164,13 @@ function TitleInput({ title, onDone }: { title: string; onDone(title: string | n
     const li = input.current?.closest("li");
     void onDone(value).finally(() => {
       ending.current = false;
-      requestAnimationFrame(() => li?.querySelector<HTMLButtonElement>("[data-testid=conversation]")?.focus());
+      // back to the conversation's button, unless the focus went elsewhere meanwhile (another
+      // title being edited: taking it away would end that edit too)
+      requestAnimationFrame(() => {
+        const at = document.activeElement;
+        if (at && at !== document.body && !li?.contains(at)) return;
+        li?.querySelector<HTMLButtonElement>("[data-testid=conversation]")?.focus();
+      });
     });
   };
   return (

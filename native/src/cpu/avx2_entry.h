@@ -37,8 +37,8 @@ TOME_AVX2_DOT(dot_q4_0_repack_avx2);
 TOME_AVX2_DOT(dot_iq4_nl_repack_avx2);
 TOME_AVX2_DOT(dot_mxfp4_repack_avx2);
 TOME_AVX2_DOT(dot_q4_K_gemm_avx2);
-// AVX512-VNNI builds of the Q8_0 / Q4_0 / Q5_0 / Q4_1 / Q5_1 / IQ4_NL / MXFP4 kernels (dot_q32_vnni.cpp) and
-// of the Q4_K ones (dot_q4k_vnni.cpp)
+// AVX512-VNNI builds of the Q8_0 / Q4_0 / Q5_0 / Q4_1 / Q5_1 / IQ4_NL / MXFP4 kernels (dot_q32_vnni.cpp), of
+// the Q4_K ones (dot_q4k_vnni.cpp) and of the Q3_K / Q5_K / Q6_K vec_dot lanes (dot_kquant_vnni.cpp)
 TOME_AVX2_DOT(dot_q8_0_vnni);
 TOME_AVX2_DOT(dot_q4_0_vnni);
 TOME_AVX2_DOT(dot_q5_0_vnni);
@@ -53,6 +53,9 @@ TOME_AVX2_DOT(dot_q4_K_vnni);
 TOME_AVX2_DOT(dot_q4_K_gemm_vnni);
 TOME_AVX2_DOT(dot_iq4_xs_panel_vnni);  // dot_iq4xs_vnni.cpp
 TOME_AVX2_DOT(dot_q2_K_gemm_vnni);     // dot_q2k_vnni.cpp
+TOME_AVX2_DOT(dot_q3_K_vnni);
+TOME_AVX2_DOT(dot_q5_K_vnni);
+TOME_AVX2_DOT(dot_q6_K_vnni);
 #undef TOME_AVX2_DOT
 
 void convert_f16_avx2(const float* src, void* dst, int64_t n);

@@ -5,12 +5,13 @@
 // dot_q4k_avx2.cpp.)
 #include "cpu/avx2_entry.h"
 #ifdef TOME_HAVE_AVX2_KERNELS
-#include "cpu/avx2_util.h"
-#include "cpu/quant_blocks.h"
+#include "cpu/kquant_simd.h"
+#include "cpu/tile_stores.h"
 
 namespace {
 
 using tome::BlockQ8_K;
+using tome::kernels::tile_by_rows;
 
 // pshufb indices (per 128-bit lane) that broadcast one int16 word across the lane:
 // kSameWord[w] puts word w in both lanes, kWordPair[j] word 2j in the low lane and
@@ -169,19 +170,6 @@ void dot_q6_K(const void* w, const uint8_t* act, size_t stride, int64_t n, float
                                acc[k]);
   }
   for (int k = 0; k < NA; ++k) out[k] = hsum8_avx(acc[k]);
-}
-
-// Q3_K's 16 scales minus 32 as int8 (q3_K_scale of quant_blocks.h, four at a time with
-// 32-bit word operations; its own copy: an AVX2 file calls no inline function of plain code).
-inline __m128i q3_K_scales(const uint8_t* packed) {
-  uint32_t w[3];
-  std::memcpy(w, packed, 12);
-  const uint32_t m4 = 0x0f0f0f0fu, m2 = 0x03030303u;
-  const __m128i s = _mm_set_epi32(int((w[1] >> 4 & m4) | ((w[2] >> 6 & m2) << 4)),   // scales 12..15
-                                  int((w[0] >> 4 & m4) | ((w[2] >> 4 & m2) << 4)),   // 8..11
-                                  int((w[1] & m4) | ((w[2] >> 2 & m2) << 4)),         // 4..7
-                                  int((w[0] & m4) | ((w[2] & m2) << 4)));             // 0..3
-  return _mm_sub_epi8(s, _mm_set1_epi8(32));
 }
 
 // Q3_K: levels u = low 2 bits + 4 * 3rd bit (0..7), u - 4 times q8 as maddubs(u, q8)
@@ -343,27 +331,6 @@ void dot_iq4_xs(const void* w, const uint8_t* act, size_t stride, int64_t n, flo
   for (int k = 0; k < NA; ++k) out[k] = kPanel ? acc1[k] : hsum8_avx(acc[k]);
 }
 
-// K-quant kernels are throughput-bound (integer sums, two float steps per 256
-// elements), so weight rows go one at a time; activation rows up to 4 together.
-template <template <int> class Kernel>
-void dot_tile(const tome::kernels::DotTile& t) {
-  float out[4];
-  for (int r = 0; r < t.n_w; ++r) {
-    const uint8_t* w = t.w + size_t(r) * t.w_stride;
-    for (int k0 = 0; k0 < t.n_act; k0 += 4) {
-      const int na = t.n_act - k0 < 4 ? t.n_act - k0 : 4;
-      const uint8_t* a = t.act + size_t(k0) * t.act_stride;
-      switch (na) {
-        case 1: Kernel<1>::run(w, a, t.act_stride, t.n, out); break;
-        case 2: Kernel<2>::run(w, a, t.act_stride, t.n, out); break;
-        case 3: Kernel<3>::run(w, a, t.act_stride, t.n, out); break;
-        default: Kernel<4>::run(w, a, t.act_stride, t.n, out); break;
-      }
-      for (int k = 0; k < na; ++k) t.out[size_t(k0 + k) * t.out_stride + size_t(r)] = out[k];
-    }
-  }
-}
-
 template <int NA> struct Q5K { static void run(const void* w, const uint8_t* a, size_t s, int64_t n, float* o) {
   dot_q5_K<NA>(w, a, s, n, o); } };
 template <int NA> struct Q3K { static void run(const void* w, const uint8_t* a, size_t s, int64_t n, float* o) {
@@ -386,14 +353,14 @@ template <int NA> struct IQ4XSPanel { static void run(const void* w, const uint8
 namespace tome {
 namespace kernels {
 
-void dot_q5_K_avx2(const DotTile& t) { dot_tile<Q5K>(t); }
-void dot_q6_K_avx2(const DotTile& t) { dot_tile<Q6K>(t); }
-void dot_q3_K_avx2(const DotTile& t) { dot_tile<Q3K>(t); }
-void dot_q2_K_avx2(const DotTile& t) { dot_tile<Q2K>(t); }
-void dot_q2_K_repack_avx2(const DotTile& t) { dot_tile<Q2KGemv>(t); }
-void dot_q2_K_gemm_avx2(const DotTile& t) { dot_tile<Q2KGemm>(t); }
-void dot_iq4_xs_avx2(const DotTile& t) { dot_tile<IQ4XS>(t); }
-void dot_iq4_xs_panel_avx2(const DotTile& t) { dot_tile<IQ4XSPanel>(t); }
+void dot_q5_K_avx2(const DotTile& t) { tile_by_rows<Q5K>(t); }
+void dot_q6_K_avx2(const DotTile& t) { tile_by_rows<Q6K>(t); }
+void dot_q3_K_avx2(const DotTile& t) { tile_by_rows<Q3K>(t); }
+void dot_q2_K_avx2(const DotTile& t) { tile_by_rows<Q2K>(t); }
+void dot_q2_K_repack_avx2(const DotTile& t) { tile_by_rows<Q2KGemv>(t); }
+void dot_q2_K_gemm_avx2(const DotTile& t) { tile_by_rows<Q2KGemm>(t); }
+void dot_iq4_xs_avx2(const DotTile& t) { tile_by_rows<IQ4XS>(t); }
+void dot_iq4_xs_panel_avx2(const DotTile& t) { tile_by_rows<IQ4XSPanel>(t); }
 
 }  // namespace kernels
 }  // namespace tome

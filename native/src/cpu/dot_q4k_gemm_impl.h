@@ -20,7 +20,7 @@
 #include <algorithm>
 
 #include "cpu/kernels.h"
-#include "cpu/q4k_simd.h"
+#include "cpu/kquant_simd.h"
 #include "cpu/tile_stores.h"
 
 namespace {

@@ -12,7 +12,7 @@
 //   acc = fma(da*dw, isum_i, acc),  accm = fma(da*dmin, imin_i, accm);  acc - accm.
 #pragma once
 #include "cpu/kernels.h"
-#include "cpu/q4k_simd.h"
+#include "cpu/kquant_simd.h"
 
 namespace {
 

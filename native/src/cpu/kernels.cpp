@@ -171,6 +171,9 @@ DotFn vnni_dot(GgmlType wtype) {
     case GgmlType::IQ4_NL: return dot_iq4_nl_vnni;
     case GgmlType::MXFP4: return dot_mxfp4_vnni;
     case GgmlType::Q4_K: return dot_q4_K_vnni;
+    case GgmlType::Q3_K: return dot_q3_K_vnni;
+    case GgmlType::Q5_K: return dot_q5_K_vnni;
+    case GgmlType::Q6_K: return dot_q6_K_vnni;
     default: return nullptr;
   }
 #else

@@ -54,6 +54,8 @@ KnnKernel resolve(KnnKernel want) {
 
 }  // namespace
 
+void knn_topbuf_compact(Scored* b, int& size, int k, float& thr) { topbuf_compact(b, size, k, thr); }
+
 void knn_batch(const float* Q, int64_t m, size_t ldq, const float* K, int64_t n, size_t ldk, int d, int k,
                const float* bias, int32_t* ids, float* scores, ThreadPool* pool, KnnKernel kernel) {
   if (d <= 0 || k < 0 || m < 0 || n < 0) throw Error("BAD_ARGUMENT", "knn_batch: bad shape");

@@ -55,5 +55,7 @@ constexpr int kKnnRowsAvx512 = 12;
 void knn_tile(const float* const* q, int mr, const float* panels, const float* bias_packed, int n_panels, int d,
               int32_t first_id, Scored* const* bufs, int* buf_sizes, float* thresholds, int k, int cap);
 }  // namespace avx512
+// Internal: topk.h's topbuf_compact built as plain code, for those tiles (knn_tile_epilogue.h).
+void knn_topbuf_compact(Scored* b, int& size, int k, float& thr);
 
 }  // namespace tome

@@ -1,6 +1,6 @@
-// Internal: helpers of the Q4_K SIMD kernels (dot_q4k_gemm_impl.h,
-// dot_q4k_gemv_impl.h), for the ISA files only (*_avx2.cpp, *_vnni.cpp), in an
-// anonymous namespace like avx2_util.h.
+// Internal: helpers of the K-quant SIMD kernels (dot_q4k_gemm_impl.h,
+// dot_q4k_gemv_impl.h, dot_kquant_avx2.cpp, dot_kquant_vnni.cpp), for the ISA files only
+// (*_avx2.cpp, *_vnni.cpp), in an anonymous namespace like avx2_util.h.
 //
 // Integer bounds the kernels rely on (Q4_K levels q in 0..15, Q8_K levels in
 // -128..127, six-bit scales and mins in 0..63, bsums |b| <= 16 * 128):
@@ -28,6 +28,19 @@ inline __m128i q4k_scales_mins(const uint8_t* p) {
                                     _mm_setr_epi32(0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f, 0x0f0f0f0f));
   const __m128i high = _mm_and_si128(_mm_srli_epi32(b, 2), _mm_setr_epi32(0, 0x30303030, 0, 0x30303030));
   return _mm_or_si128(low, high);
+}
+
+// Q3_K's 16 scales minus 32 as int8 (q3_K_scale of quant_blocks.h, four at a time with
+// 32-bit word operations; the ISA files' own copy: they call no inline function of plain code).
+inline __m128i q3_K_scales(const uint8_t* packed) {
+  uint32_t w[3];
+  std::memcpy(w, packed, 12);
+  const uint32_t m4 = 0x0f0f0f0fu, m2 = 0x03030303u;
+  const __m128i s = _mm_set_epi32(int((w[1] >> 4 & m4) | ((w[2] >> 6 & m2) << 4)),   // scales 12..15
+                                  int((w[0] >> 4 & m4) | ((w[2] >> 4 & m2) << 4)),   // 8..11
+                                  int((w[1] & m4) | ((w[2] >> 2 & m2) << 4)),         // 4..7
+                                  int((w[0] & m4) | ((w[2] & m2) << 4)));             // 0..3
+  return _mm_sub_epi8(s, _mm_set1_epi8(32));
 }
 
 // A 32-byte vpshufb table (aligned).

@@ -136,7 +136,7 @@ describe("usage", () => {
     expect(other.stderr.split("\n")[0]).toBe("tome bench: --type applies to the engine suite");
     const unknown = tome(["bench", "engine", "--quick", "--type", "q4_k,q9_9"]);
     expect(unknown.status).toBe(2);
-    expect(unknown.stderr.split("\n")[0]).toMatch(/^tome bench: --type takes f32, f16, .*iq4_xs, mxfp4$/);
+    expect(unknown.stderr.split("\n")[0]).toMatch(/^tome bench: --type takes f32, f16, .*iq4_xs, mxfp4, q3_k_m, q4_k_m, q5_k_m$/);
   });
   it("cache: an unknown action is named once", () => {
     const r = tome(["cache", "frob"]);
@@ -438,6 +438,20 @@ describe.skipIf(!hasData)("with models", () => {
     const run = tome(["run", "--model", out, "--prompt", "Hello", "-n", "4", "--temp", "0", "--json"]);
     expect(run.status, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout).tokens).toHaveLength(4);
+  });
+
+  it("make-model writes llama.cpp's K-quant mixes (q4_k_m: a Q6_K output, Q4_K elsewhere)", () => {
+    const out = path.join(dir, "mix.gguf");
+    const r = tome(["make-model", "--arch", "llama", "--shape", "tiny", "--type", "q4_k_m", "--vocab",
+      vocabPath("ggml-vocab-llama-spm.gguf"), "--out", out, "--force"]);
+    expect(r.status, r.stderr).toBe(0);
+    const s = loadAddon().inspectGguf(out);
+    expect(s.metadata["general.name"]).toMatch(/ q4_k_m$/);
+    const typeOf = (name: string) => s.tensors.find((t) => t.name === name)?.type;
+    const output = s.tensors.some((t) => t.name === "output.weight") ? "output.weight" : "token_embd.weight";
+    expect([typeOf(output), typeOf("blk.0.attn_q.weight")]).toEqual(["Q6_K", "Q4_K"]);
+    const run = tome(["run", "--model", out, "--prompt", "Hello", "-n", "2", "--temp", "0", "--json"]);
+    expect(run.status, run.stderr).toBe(0);
   });
 
   it("make-model writes a mixture of experts (qwen3moe; llama with --experts) that runs, and refuses --experts elsewhere", () => {

@@ -127,6 +127,12 @@ describe.skipIf(!hasData)("synthetic models: tome vs llama.cpp, teacher-forced",
   for (const [arch, type] of [["llama", "q4_k"], ["qwen2", "q8_0"], ["qwen3", "q4_k"], ["phi3", "q8_0"], ["gemma3", "q6_k"], ["qwen3moe", "q4_k"], ["llama", "q5_k"]] as const)
     it(`${arch} ${type} in the smol shape (30 layers)`, async () =>
       compare(await syntheticModel(arch, "smol", type, dir), `${arch} ${type} smol`, BOUND[type]));
+  // llama.cpp's mixes (kquant_mix.h: its quantizer's types, test_kquant_mix checks them): layers
+  // of different types in one model, Q6_K / Q8_0 attn_v and ffn_down in some, the tied output
+  // in Q6_K's fallback (3.9e-6 measured, as the single types at this depth)
+  for (const type of ["q4_k_m", "q3_k_m", "q5_k_m"])
+    it(`llama ${type} in the smol shape (30 layers)`, async () =>
+      compare(await syntheticModel("llama", "smol", type, dir), `llama ${type} smol`, 1e-4));
 
   // YaRN (Qwen's long-context GGUFs): interpolated and original angles mixed by a ramp, cos/sin scaled
   for (const arch of ["qwen2", "qwen3"] as const)

@@ -79,7 +79,11 @@ Napi::Value write_synthetic_model(const Napi::CallbackInfo& info) {
       *dst = int(v);
     }
     std::string type = field(o, "type");
-    guarded(env, [&] { spec.type = parse_weight_type(type); });
+    guarded(env, [&] {
+      const WeightTypeName t = parse_weight_type(type);
+      spec.type = t.type;
+      spec.mix = t.mix;
+    });
     auto* w = new WriteWorker(env, std::move(spec));
     Napi::Promise p = w->promise();
     w->Queue();

@@ -237,7 +237,9 @@ constexpr const char* kArchs[] = {"llama",    "qwen2",   "qwen3",    "phi3",    
 
 }  // namespace
 
-GgmlType parse_weight_type(const std::string& name) {
+WeightTypeName parse_weight_type(const std::string& name) {
+  static const std::pair<const char*, KQuantMix> kMixes[] = {
+      {"q3_k_m", KQuantMix::kQ3_K_M}, {"q4_k_m", KQuantMix::kQ4_K_M}, {"q5_k_m", KQuantMix::kQ5_K_M}};
   static const std::pair<const char*, GgmlType> kNames[] = {
       {"f32", GgmlType::F32},   {"f16", GgmlType::F16},   {"bf16", GgmlType::BF16},
       {"q8_0", GgmlType::Q8_0}, {"q4_0", GgmlType::Q4_0}, {"q5_0", GgmlType::Q5_0},
@@ -246,9 +248,12 @@ GgmlType parse_weight_type(const std::string& name) {
       {"iq4_xs", GgmlType::IQ4_XS}, {"mxfp4", GgmlType::MXFP4}};
   const std::string n = lower(name);
   for (auto& [k, t] : kNames)
-    if (n == k) return t;
+    if (n == k) return {t, KQuantMix::kNone};
+  for (auto& [k, m] : kMixes)
+    if (n == k) return {kquant_mix_base(m), m};
   std::string names;
   for (auto& [k, t] : kNames) names += std::string(names.empty() ? "" : ", ") + k;
+  for (auto& [k, m] : kMixes) names += std::string(", ") + k;
   throw Error("BAD_ARGUMENT", "unknown weight type '" + name + "' (" + names + ")");
 }
 
@@ -300,7 +305,8 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
   // llama.cpp gives a model named like Phi-3 Phi-3's token attributes, and fails on a
   // vocabulary without Phi-3's tokens: the name of a phi3 model does not say phi3
   const std::string arch_label = phi3 ? "phi-three" : gemma3 ? "gemma-three" : spec.arch;
-  w.set_string("general.name", "tome synthetic " + arch_label + " " + spec.shape + " " + lower(ggml_type_name(uint32_t(spec.type))));
+  const std::string type_label = lower(ggml_type_name(uint32_t(spec.type))) + (spec.mix != KQuantMix::kNone ? "_m" : "");
+  w.set_string("general.name", "tome synthetic " + arch_label + " " + spec.shape + " " + type_label);
   w.set_u64("general.seed", spec.seed);
   w.set_u32(a + "block_count", uint32_t(s.n_layer));
   // a YaRN model's context_length is its original one, as Qwen's GGUFs write it
@@ -351,7 +357,9 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
   // (stack > 0: that many matrices of rows x cols in one 3-D tensor, an expert's each)
   auto matrix = [&](const std::string& name, int64_t rows, int64_t cols, float stddev, int64_t stack = 0,
                     bool keep_f32 = false) {
-    const GgmlType t = spec.type == GgmlType::F32 || keep_f32 ? GgmlType::F32 : fit_type(spec.type, cols);
+    const GgmlType t = spec.type == GgmlType::F32 || keep_f32 ? GgmlType::F32
+                       : spec.mix != KQuantMix::kNone ? fit_type(kquant_mix_type(spec.mix, name, s.n_layer, n_expert, s.tied), cols)
+                                                      : fit_type(spec.type, cols);
     const size_t row_bytes = ggml_row_bytes(*ggml_type_traits(t), uint64_t(cols));
     const uint64_t seed = hash_name(name, spec.seed);
     std::vector<int64_t> dims = {cols, rows};

@@ -40,6 +40,7 @@
 #include <string>
 
 #include "common/ggml_type.h"
+#include "model/kquant_mix.h"
 
 namespace tome {
 
@@ -49,6 +50,8 @@ struct SyntheticModelSpec {
   std::string arch = "llama";   // one of synthetic_model.cpp's kArchs (make-model --help lists them)
   std::string shape = "tiny";   // tiny | smol | 1b | 8b
   GgmlType type = GgmlType::F16;
+  // kNone, or llama.cpp's mix of that name (kquant_mix.h; type is then the mix's base type)
+  KQuantMix mix = KQuantMix::kNone;
   std::string vocab_path;       // GGUF with tokenizer.* metadata
   std::string out_path;
   uint64_t seed = 1;
@@ -73,7 +76,12 @@ struct SyntheticModelSpec {
 // IO_WRITE (disk).
 void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool);
 
-// Parses "q4_k", "Q8_0", "f16", ... into a type tome can write; throws BAD_ARGUMENT.
-GgmlType parse_weight_type(const std::string& name);
+// Parses "q4_k", "Q8_0", "f16", ... into a type tome can write, or "q4_k_m", "q3_k_m",
+// "q5_k_m" into a mix and its base type; throws BAD_ARGUMENT.
+struct WeightTypeName {
+  GgmlType type;
+  KQuantMix mix;
+};
+WeightTypeName parse_weight_type(const std::string& name);
 
 }  // namespace tome

@@ -43,7 +43,7 @@ inline __m256i fold_halves(__m512i v) {
 
 // Scales as vpdpwssd operands: lanes 8 * half .. 8 * half + 7 of s[v] hold scale
 // first[v] + half (Q5_K: one scale a 32-element sub-block) or lanes 4g..4g+3 scale
-// first[v] + g (Q6_K: one a 16-element group), each an int16 in the low word and 0 in the
+// first[v] + g (Q6_K, Q3_K: one a 16-element group), each an int16 in the low word and 0 in the
 // high one. sc32: the block's scales as int32 lanes, high words already 0.
 template <int kLanesPerScale>
 inline void spread_scales(__m512i sc32, const int (&first)[4], __m512i s[4]) {
@@ -104,12 +104,17 @@ inline __m512i levels_q3(const BlockQ3_K& b, const __m512i& hm, int v) {
 }
 
 // The scaled quad sums of one token over a super-block: v 64-element vectors of levels
-// q[v] (unsigned) against the token's q8 at qs + 64v, scales s[v] as above.
+// q[v] - kOffset (q unsigned; Q3_K's offset 4 as a second vpdpbusd, subtracted) against
+// the token's q8 at qs + 64v, scales s[v] as above.
+template <int kOffset>
 inline __m512i scaled_quads(const __m512i q[4], const __m512i s[4], const int8_t* qs) {
   __m512i isum = _mm512_setzero_si512();
   TOME_UNROLL
   for (int v = 0; v < 4; ++v) {
-    const __m512i quads = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q[v], _mm512_loadu_si512(qs + 64 * v));
+    const __m512i q8 = _mm512_loadu_si512(qs + 64 * v);
+    __m512i quads = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q[v], q8);
+    if constexpr (kOffset != 0)
+      quads = _mm512_sub_epi32(quads, _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8(kOffset), q8));
     isum = _mm512_dpwssd_epi32(isum, quads, s[v]);
   }
   return isum;
@@ -124,7 +129,6 @@ void dot_q3_K_row(const void* w, const uint8_t* act, size_t stride, int64_t n, f
   for (int k = 0; k < NA; ++k) a[k] = reinterpret_cast<const BlockQ8_K*>(act + size_t(k) * stride);
   __m256 acc[NA];
   for (int k = 0; k < NA; ++k) acc[k] = _mm256_setzero_ps();
-  const __m512i four = _mm512_set1_epi8(4);
   const int64_t nb = n / tome::kQKK;
   for (int64_t i = 0; i < nb; ++i) {
     const __m512i hm = _mm512_broadcast_i64x4(load256(x[i].hmask));
@@ -136,15 +140,8 @@ void dot_q3_K_row(const void* w, const uint8_t* act, size_t stride, int64_t n, f
     const float dw = half_to_float(x[i].d);
     TOME_UNROLL
     for (int k = 0; k < NA; ++k) {
-      __m512i isum = _mm512_setzero_si512();
-      TOME_UNROLL
-      for (int v = 0; v < 4; ++v) {
-        const __m512i q8 = _mm512_loadu_si512(a[k][i].qs + 64 * v);
-        const __m512i quads = _mm512_sub_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), q[v], q8),
-                                               _mm512_dpbusd_epi32(_mm512_setzero_si512(), four, q8));
-        isum = _mm512_dpwssd_epi32(isum, quads, s[v]);
-      }
-      acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(a[k][i].d * dw), _mm256_cvtepi32_ps(fold_halves(isum)), acc[k]);
+      const __m256i lanes = fold_halves(scaled_quads<4>(q, s, a[k][i].qs));
+      acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(a[k][i].d * dw), _mm256_cvtepi32_ps(lanes), acc[k]);
     }
   }
   for (int k = 0; k < NA; ++k) out[k] = hsum8_avx(acc[k]);
@@ -169,7 +166,7 @@ void dot_q6_K_row(const void* w, const uint8_t* act, size_t stride, int64_t n, f
     const float dw = half_to_float(x[i].d);
     TOME_UNROLL
     for (int k = 0; k < NA; ++k) {
-      const __m256i lanes = fold_halves(scaled_quads(q, s, a[k][i].qs));
+      const __m256i lanes = fold_halves(scaled_quads<0>(q, s, a[k][i].qs));
       const __m256i off = _mm256_slli_epi32(_mm256_madd_epi16(load256(a[k][i].bsums), sc16), 5);
       acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(a[k][i].d * dw), _mm256_cvtepi32_ps(_mm256_sub_epi32(lanes, off)), acc[k]);
     }
@@ -204,7 +201,7 @@ void dot_q5_K_row(const void* w, const uint8_t* act, size_t stride, int64_t n, f
     TOME_UNROLL
     for (int k = 0; k < NA; ++k) {
       min_lanes[k] = _mm256_madd_epi16(load256(a[k][i].bsums), mins_twice);
-      const __m256i lanes = fold_halves(scaled_quads(q, s, a[k][i].qs));
+      const __m256i lanes = fold_halves(scaled_quads<0>(q, s, a[k][i].qs));
       acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(a[k][i].d * dw), _mm256_cvtepi32_ps(lanes), acc[k]);
     }
     // lane k: da * dmin (the scalar kernel's m), -(m * imin) + summs rounded once as fma(-m, imin, summs)

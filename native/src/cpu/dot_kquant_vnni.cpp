@@ -15,10 +15,11 @@
 // A weight super-block is unpacked once for up to 4 tokens; rows go one at a time.
 #include "cpu/avx2_entry.h"
 #ifdef TOME_HAVE_AVX2_KERNELS
-// GCC 12's AVX-512 headers trip -Wmaybe-uninitialized on their own
-// _mm512_undefined_* placeholders once inlined (GCC bug 105593, fixed in 13).
+// GCC 12's AVX-512 headers trip -Wmaybe-uninitialized (and, inlined into a static member,
+// -Wuninitialized) on their own _mm512_undefined_* placeholders (GCC bug 105593, fixed in 13).
 #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 #include "cpu/kquant_simd.h"
 #include "cpu/tile_stores.h"
@@ -120,55 +121,55 @@ inline __m512i scaled_quads(const __m512i q[4], const __m512i s[4], const int8_t
   return isum;
 }
 
-// Q3_K: the quads of (u - 4) * q8 as vpdpbusd(u) minus vpdpbusd(4) (exact), scaled as
-// Q6_K's; acc_l = fma(da*dw, lane_l, acc_l); hsum8(acc).
-template <int NA>
-void dot_q3_K_row(const void* w, const uint8_t* act, size_t stride, int64_t n, float* out) {
-  const BlockQ3_K* x = static_cast<const BlockQ3_K*>(w);
-  const BlockQ8_K* a[NA];
-  for (int k = 0; k < NA; ++k) a[k] = reinterpret_cast<const BlockQ8_K*>(act + size_t(k) * stride);
-  __m256 acc[NA];
-  for (int k = 0; k < NA; ++k) acc[k] = _mm256_setzero_ps();
-  const int64_t nb = n / tome::kQKK;
-  for (int64_t i = 0; i < nb; ++i) {
-    const __m512i hm = _mm512_broadcast_i64x4(load256(x[i].hmask));
-    __m512i q[4], s[4];
+// Q3_K and Q6_K: 16 signed scales a super-block, one a 16-element group (lanes as Q6_K's
+// in kernels.h). Unpacked per super-block by Levels (q[4], s[4] above, and the scales as
+// 16 words); acc_l = fma(da*dw, lane_l - off_l, acc_l); hsum8(acc). Q3_K's levels are
+// u - 4 (kOffset, inside the quads), Q6_K's q - 32 with off_l = 32 * (scale * bsum) of
+// groups 2l and 2l+1 (kBsumOffset, as the AVX2 kernel).
+struct LevelsQ3K {
+  using Block = BlockQ3_K;
+  static constexpr int kOffset = 4;
+  static constexpr bool kBsumOffset = false;
+  static void unpack(const Block& b, __m512i q[4], __m512i s[4], __m256i* /*sc16*/) {
+    const __m512i hm = _mm512_broadcast_i64x4(load256(b.hmask));
     TOME_UNROLL
-    for (int v = 0; v < 4; ++v) q[v] = levels_q3(x[i], hm, v);
-    spread_scales<4>(_mm512_and_si512(_mm512_cvtepi8_epi32(q3_K_scales(x[i].scales)), _mm512_set1_epi32(0xFFFF)),
+    for (int v = 0; v < 4; ++v) q[v] = levels_q3(b, hm, v);
+    spread_scales<4>(_mm512_and_si512(_mm512_cvtepi8_epi32(q3_K_scales(b.scales)), _mm512_set1_epi32(0xFFFF)),
                      {0, 4, 8, 12}, s);
-    const float dw = half_to_float(x[i].d);
-    TOME_UNROLL
-    for (int k = 0; k < NA; ++k) {
-      const __m256i lanes = fold_halves(scaled_quads<4>(q, s, a[k][i].qs));
-      acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(a[k][i].d * dw), _mm256_cvtepi32_ps(lanes), acc[k]);
-    }
   }
-  for (int k = 0; k < NA; ++k) out[k] = hsum8_avx(acc[k]);
-}
+};
+struct LevelsQ6K {
+  using Block = BlockQ6_K;
+  static constexpr int kOffset = 0;
+  static constexpr bool kBsumOffset = true;
+  static void unpack(const Block& b, __m512i q[4], __m512i s[4], __m256i* sc16) {
+    const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.scales));
+    levels_q6(b, 0, q);
+    levels_q6(b, 1, q + 2);
+    spread_scales<4>(_mm512_and_si512(_mm512_cvtepi8_epi32(sc8), _mm512_set1_epi32(0xFFFF)), {0, 4, 8, 12}, s);
+    *sc16 = _mm256_cvtepi8_epi16(sc8);
+  }
+};
 
-// Q6_K: acc_l = fma(da*dw, lane_l - 32 * (scale * bsum) of groups 2l and 2l+1, acc_l).
-template <int NA>
-void dot_q6_K_row(const void* w, const uint8_t* act, size_t stride, int64_t n, float* out) {
-  const BlockQ6_K* x = static_cast<const BlockQ6_K*>(w);
+template <class Levels, int NA>
+void dot_group_scaled_row(const void* w, const uint8_t* act, size_t stride, int64_t n, float* out) {
+  const auto* x = static_cast<const typename Levels::Block*>(w);
   const BlockQ8_K* a[NA];
   for (int k = 0; k < NA; ++k) a[k] = reinterpret_cast<const BlockQ8_K*>(act + size_t(k) * stride);
   __m256 acc[NA];
   for (int k = 0; k < NA; ++k) acc[k] = _mm256_setzero_ps();
   const int64_t nb = n / tome::kQKK;
   for (int64_t i = 0; i < nb; ++i) {
-    const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x[i].scales));
     __m512i q[4], s[4];
-    levels_q6(x[i], 0, q);
-    levels_q6(x[i], 1, q + 2);
-    spread_scales<4>(_mm512_and_si512(_mm512_cvtepi8_epi32(sc8), _mm512_set1_epi32(0xFFFF)), {0, 4, 8, 12}, s);
-    const __m256i sc16 = _mm256_cvtepi8_epi16(sc8);
+    __m256i sc16 = _mm256_setzero_si256();
+    Levels::unpack(x[i], q, s, &sc16);
     const float dw = half_to_float(x[i].d);
     TOME_UNROLL
     for (int k = 0; k < NA; ++k) {
-      const __m256i lanes = fold_halves(scaled_quads<0>(q, s, a[k][i].qs));
-      const __m256i off = _mm256_slli_epi32(_mm256_madd_epi16(load256(a[k][i].bsums), sc16), 5);
-      acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(a[k][i].d * dw), _mm256_cvtepi32_ps(_mm256_sub_epi32(lanes, off)), acc[k]);
+      __m256i lanes = fold_halves(scaled_quads<Levels::kOffset>(q, s, a[k][i].qs));
+      if constexpr (Levels::kBsumOffset)
+        lanes = _mm256_sub_epi32(lanes, _mm256_slli_epi32(_mm256_madd_epi16(load256(a[k][i].bsums), sc16), 5));
+      acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(a[k][i].d * dw), _mm256_cvtepi32_ps(lanes), acc[k]);
     }
   }
   for (int k = 0; k < NA; ++k) out[k] = hsum8_avx(acc[k]);
@@ -214,11 +215,11 @@ void dot_q5_K_row(const void* w, const uint8_t* act, size_t stride, int64_t n, f
 }
 
 template <int NA> struct Q3K { static void run(const void* w, const uint8_t* a, size_t s, int64_t n, float* o) {
-  dot_q3_K_row<NA>(w, a, s, n, o); } };
+  dot_group_scaled_row<LevelsQ3K, NA>(w, a, s, n, o); } };
 template <int NA> struct Q5K { static void run(const void* w, const uint8_t* a, size_t s, int64_t n, float* o) {
   dot_q5_K_row<NA>(w, a, s, n, o); } };
 template <int NA> struct Q6K { static void run(const void* w, const uint8_t* a, size_t s, int64_t n, float* o) {
-  dot_q6_K_row<NA>(w, a, s, n, o); } };
+  dot_group_scaled_row<LevelsQ6K, NA>(w, a, s, n, o); } };
 
 }  // namespace
 

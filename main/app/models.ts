@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { AppError } from "../ipc/errors";
 import type { MemoryNeed, ModelDetails, ModelEntry, Settings } from "../ipc/contract";
 import type { GgufSummary } from "../engine/native";
+import { fileTypeName, tensorTypeCounts } from "../engine/file-type";
 import { estimateMemory, estimateRetrievalHost } from "../engine/memory";
 
 function entry(p: string, source: ModelEntry["source"]): ModelEntry | null {
@@ -85,7 +86,10 @@ export function modelDetails(
   const arch = typeof md["general.architecture"] === "string" ? (md["general.architecture"] as string) : "unknown";
   const metadata: ModelDetails["metadata"] = {};
   for (const [k, v] of Object.entries(md)) if (SHOWN_KEYS.test(k) && typeof v !== "object") metadata[k] = v;
+  const fileType = fileTypeName(md["general.file_type"]);
+  if (fileType) metadata["general.file_type"] = `${fileType} (${md["general.file_type"]})`;
   metadata["tensors"] = summary.tensors.length;
+  if (summary.tensors.length > 0) metadata["tensor types"] = tensorTypeCounts(summary.tensors);
   const ctxLen = md[`${arch}.context_length`];
   const contextLength = typeof ctxLen === "number" ? ctxLen : null;
   const ctx = Math.min(settings.ctx, contextLength ?? settings.ctx);

@@ -447,6 +447,9 @@ describe.skipIf(!hasData)("with models", () => {
     expect(r.status, r.stderr).toBe(0);
     const s = loadAddon().inspectGguf(out);
     expect(s.metadata["general.name"]).toMatch(/ q4_k_m$/);
+    expect(s.metadata["general.file_type"]).toBe(15);
+    const shown = tome(["inspect", out]);
+    expect(shown.stdout).toMatch(/^general\.file_type +15 \(Q4_K_M\)$/m);
     const typeOf = (name: string) => s.tensors.find((t) => t.name === name)?.type;
     const output = s.tensors.some((t) => t.name === "output.weight") ? "output.weight" : "token_embd.weight";
     expect([typeOf(output), typeOf("blk.0.attn_q.weight")]).toEqual(["Q6_K", "Q4_K"]);

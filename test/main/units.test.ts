@@ -387,6 +387,22 @@ describe("memory estimate", () => {
     expect(memoryAtPeak(memory, settings("full"))).toBe(3);
   });
 
+  it("names llama.cpp's file type and counts the tensors' types among a model's details", () => {
+    const tensor = (type: string) => ({ type }) as GgufSummary["tensors"][number];
+    const settings = { ctx: 4096, ramBudgetMB: 0, attention: { mode: "full", sinks: 128, window: 512, topK: 100 } } as Parameters<typeof modelDetails>[2];
+    const details = (fileType: unknown) =>
+      modelDetails("/m/q.gguf", {
+        version: 3, fileSize: 2000, alignment: 32, dataOffset: 1000,
+        metadata: { "general.architecture": "llama", "general.file_type": fileType } as GgufSummary["metadata"],
+        tensors: ["Q4_K", "F32", "Q6_K", "Q4_K", "F32", "Q4_K"].map(tensor),
+      }, settings).metadata;
+    expect(details(15)).toMatchObject({ "general.file_type": "Q4_K_M (15)", tensors: 6, "tensor types": "3 x Q4_K, 2 x F32, 1 x Q6_K" });
+    expect(details(12)["general.file_type"]).toBe("Q3_K_M (12)");
+    // llama.cpp's "guessed" and numbers it never wrote stay as they are
+    expect(details(1024)["general.file_type"]).toBe(1024);
+    expect(details(4)["general.file_type"]).toBe(4);
+  });
+
   it("shows a mixture of experts' counts among a model's details", () => {
     const md = {
       "general.architecture": "qwen3moe",

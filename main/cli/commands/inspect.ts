@@ -2,6 +2,7 @@
 // needed for weights + KV at that context. Exits non-zero with a one-line
 // reason on a bad file.
 import { loadAddon, type GgufSummary } from "../../engine";
+import { fileTypeName, tensorTypeCounts } from "../../engine/file-type";
 import { estimateMemory } from "../../engine/memory";
 import { intArg, parse, UsageError } from "../args";
 import { namedFileError } from "../errors";
@@ -34,11 +35,10 @@ export async function inspect(argv: string[]): Promise<number> {
   line("size", `${summary.fileSize} bytes`);
   for (const [k, v] of Object.entries(md)) {
     if (typeof v === "object") line(k, `[${v.elementType} x ${v.length}] ${JSON.stringify(v.head).slice(0, 60)}...`);
+    else if (k === "general.file_type" && fileTypeName(v)) line(k, `${v} (${fileTypeName(v)})`);
     else line(k, typeof v === "string" && v.length > 80 ? JSON.stringify(v.slice(0, 77) + "...") : JSON.stringify(v));
   }
-  const types = new Map<string, number>();
-  for (const t of summary.tensors) types.set(t.type, (types.get(t.type) ?? 0) + 1);
-  line("tensors", `${summary.tensors.length} (${[...types].map(([t, n]) => `${n} x ${t}`).join(", ")})`);
+  line("tensors", `${summary.tensors.length} (${tensorTypeCounts(summary.tensors)})`);
   const unsupported = summary.tensors.filter((t) => !t.supported);
   if (unsupported.length) line("unsupported", unsupported.map((t) => `${t.name}:${t.type}`).join(", "));
   if (mem) {

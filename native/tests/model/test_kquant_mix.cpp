@@ -110,6 +110,8 @@ TEST(mixes_match_llama_cpp_quantizer) {
     write_model(c, tome::kquant_mix_base(c.mix), c.mix, ours);
     auto a = tome::GgufFile::open(theirs), b = tome::GgufFile::open(ours);
     CHECK_EQ(a->tensors().size(), b->tensors().size());
+    // the mix's name as llama.cpp's quantizer writes it (llama_ftype)
+    CHECK_EQ(a->get_int("general.file_type").value_or(-1), b->get_int("general.file_type").value_or(-2));
     const int n_layer = c.layers, n_expert = c.experts;
     const bool tied = b->tensor("output.weight") == nullptr;
     int q6 = 0;

@@ -14,12 +14,12 @@
 
 namespace {
 
-// The 8 six-bit scales (bytes 0..7) and mins (bytes 8..15) of a Q4_K super-block
+// The 8 six-bit scales (bytes 0..7) and mins (bytes 8..15) of a Q4_K or Q5_K super-block
 // from its 12 packed bytes p, in registers (quant_blocks.h's kquant_scale_min):
 //   scales 0..3 = w0 & 0x3f..,  scales 4..7 = (w2 & 0x0f..) | ((w0 >> 6) & 3) << 4
 //   mins   0..3 = w1 & 0x3f..,  mins   4..7 = ((w2 >> 4) & 0x0f..) | ((w1 >> 6) & 3) << 4
-// (w0, w1, w2: the three little-endian words of p). Reads 16 bytes: p is a Q4_K
-// block's scales field, which qs follows.
+// (w0, w1, w2: the three little-endian words of p). Reads 16 bytes: p is a Q4_K or
+// Q5_K block's scales field, which more of the block (qs, qh) follows.
 inline __m128i q4k_scales_mins(const uint8_t* p) {
   const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
   const __m128i a = _mm_shuffle_epi32(x, _MM_SHUFFLE(2, 1, 2, 0));  // w0 w2 w1 w2

@@ -42,16 +42,16 @@ inline __m256i fold_halves(__m512i v) {
   return _mm256_add_epi32(_mm512_extracti64x4_epi64(v, 0), _mm512_extracti64x4_epi64(v, 1));
 }
 
-// Scales as vpdpwssd operands: lanes 8 * half .. 8 * half + 7 of s[v] hold scale
-// first[v] + half (Q5_K: one scale a 32-element sub-block) or lanes 4g..4g+3 scale
-// first[v] + g (Q6_K, Q3_K: one a 16-element group), each an int16 in the low word and 0 in the
-// high one. sc32: the block's scales as int32 lanes, high words already 0.
+// Scales as vpdpwssd operands for the 64-element vector v: lane l of s[v] holds scale
+// (16v + l) / kLanesPerScale, the one of its elements (Q5_K: 8 lanes a 32-element
+// sub-block; Q6_K, Q3_K: 4 lanes a 16-element group), an int16 in the low word and 0 in
+// the high one. sc32: the block's scales as int32 lanes, high words already 0.
 template <int kLanesPerScale>
-inline void spread_scales(__m512i sc32, const int (&first)[4], __m512i s[4]) {
+inline void spread_scales(__m512i sc32, __m512i s[4]) {
   TOME_UNROLL
   for (int v = 0; v < 4; ++v) {
     alignas(64) int idx[16];
-    for (int l = 0; l < 16; ++l) idx[l] = first[v] + l / kLanesPerScale;
+    for (int l = 0; l < 16; ++l) idx[l] = (16 * v + l) / kLanesPerScale;
     s[v] = _mm512_permutexvar_epi32(_mm512_load_si512(idx), sc32);
   }
 }
@@ -134,8 +134,7 @@ struct LevelsQ3K {
     const __m512i hm = _mm512_broadcast_i64x4(load256(b.hmask));
     TOME_UNROLL
     for (int v = 0; v < 4; ++v) q[v] = levels_q3(b, hm, v);
-    spread_scales<4>(_mm512_and_si512(_mm512_cvtepi8_epi32(q3_K_scales(b.scales)), _mm512_set1_epi32(0xFFFF)),
-                     {0, 4, 8, 12}, s);
+    spread_scales<4>(_mm512_and_si512(_mm512_cvtepi8_epi32(q3_K_scales(b.scales)), _mm512_set1_epi32(0xFFFF)), s);
   }
 };
 struct LevelsQ6K {
@@ -146,7 +145,7 @@ struct LevelsQ6K {
     const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.scales));
     levels_q6(b, 0, q);
     levels_q6(b, 1, q + 2);
-    spread_scales<4>(_mm512_and_si512(_mm512_cvtepi8_epi32(sc8), _mm512_set1_epi32(0xFFFF)), {0, 4, 8, 12}, s);
+    spread_scales<4>(_mm512_and_si512(_mm512_cvtepi8_epi32(sc8), _mm512_set1_epi32(0xFFFF)), s);
     *sc16 = _mm256_cvtepi8_epi16(sc8);
   }
 };
@@ -196,7 +195,7 @@ void dot_q5_K_row(const void* w, const uint8_t* act, size_t stride, int64_t n, f
     __m512i q[4], s[4];
     TOME_UNROLL
     for (int c = 0; c < 4; ++c) q[c] = levels_q5(x[i], qh, c);
-    spread_scales<8>(_mm512_cvtepu8_epi32(sm), {0, 2, 4, 6}, s);
+    spread_scales<8>(_mm512_cvtepu8_epi32(sm), s);
     const float dw = half_to_float(x[i].d), dmin = half_to_float(x[i].dmin);
     __m256i min_lanes[NA];
     TOME_UNROLL

@@ -28,6 +28,16 @@ GgmlType kquant_mix_base(KQuantMix mix) {
   return GgmlType::F16;
 }
 
+int kquant_mix_file_type(KQuantMix mix) {
+  switch (mix) {
+    case KQuantMix::kQ3_K_M: return 12;
+    case KQuantMix::kQ4_K_M: return 15;
+    case KQuantMix::kQ5_K_M: return 17;
+    case KQuantMix::kNone: break;
+  }
+  return -1;
+}
+
 GgmlType kquant_mix_type(KQuantMix mix, const std::string& name, int n_layer, int n_expert, bool tied_output) {
   const GgmlType base = kquant_mix_base(mix);
   if (mix == KQuantMix::kNone) return base;

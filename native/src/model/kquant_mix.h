@@ -13,6 +13,9 @@ enum class KQuantMix { kNone, kQ3_K_M, kQ4_K_M, kQ5_K_M };
 
 // The type most matrices of the mix have: Q3_K, Q4_K, Q5_K.
 GgmlType kquant_mix_base(KQuantMix mix);
+// The mix's general.file_type as llama.cpp's quantizer writes it (llama_ftype: Q3_K_M 12,
+// Q4_K_M 15, Q5_K_M 17); -1 for kNone.
+int kquant_mix_file_type(KQuantMix mix);
 
 // The type of matrix `name` ("output.weight", "blk.N.attn_v.weight", "blk.N.ffn_down_exps.weight",
 // ...) in a mix file of n_layer layers and n_expert experts (0 or 1: dense):

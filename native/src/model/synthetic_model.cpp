@@ -308,9 +308,7 @@ void write_synthetic_model(const SyntheticModelSpec& spec, ThreadPool& pool) {
   const std::string type_label = lower(ggml_type_name(uint32_t(spec.type))) + (spec.mix != KQuantMix::kNone ? "_m" : "");
   w.set_string("general.name", "tome synthetic " + arch_label + " " + spec.shape + " " + type_label);
   w.set_u64("general.seed", spec.seed);
-  // llama.cpp's quantizer names its mixes here (llama_ftype): Q3_K_M 12, Q4_K_M 15, Q5_K_M 17
-  if (spec.mix != KQuantMix::kNone)
-    w.set_u32("general.file_type", spec.mix == KQuantMix::kQ3_K_M ? 12u : spec.mix == KQuantMix::kQ4_K_M ? 15u : 17u);
+  if (spec.mix != KQuantMix::kNone) w.set_u32("general.file_type", uint32_t(kquant_mix_file_type(spec.mix)));
   w.set_u32(a + "block_count", uint32_t(s.n_layer));
   // a YaRN model's context_length is its original one, as Qwen's GGUFs write it
   // (mistral3: the scaled one, as Ministral 3's; its original one is a sixteenth, and 16

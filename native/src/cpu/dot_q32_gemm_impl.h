@@ -34,6 +34,12 @@ inline __m256i dot_u8i8_acc(__m256i acc, __m256i u, __m256i a) {
 constexpr int kQ32GemmRows = 2;
 #endif
 
+// Bytes from a tile row's block i to its block i + 1 (kernels.h: DotTile::w_block_step).
+template <class Block>
+inline size_t block_step(const tome::kernels::DotTile& t) {
+  return t.w_block_step ? t.w_block_step : sizeof(Block);
+}
+
 // -kBias * (the sums of a over elements 4l..4l+3) in lane l: the correction of the
 // biased levels' integer lanes.
 template <class Unpack>
@@ -144,20 +150,29 @@ void q32_vecdot_4tok_tile(const tome::kernels::DotTile& t) {
 // two int32 lanes of its qword; one vphaddd per 2 tokens leaves 8 outputs in the
 // lanes of a vector. res[h], lane l: row (l & 1) + 2 (l >> 2), token
 // ((l >> 1) & 1) + 2h.
+// x_rows[r]: row r's first block, its next ones `step` bytes apart; a_rows[k]: token k's.
 template <class Unpack>
-void q32_repack_4x4(const typename Unpack::Block* const x[4], const BlockQ8_0* const a[4], int64_t nb,
+void q32_repack_4x4(const uint8_t* const x_rows[4], size_t step, const BlockQ8_0* const a_rows[4], int64_t nb,
                     __m256 res[2]) {
+  using Block = typename Unpack::Block;
   const __m256i m4 = _mm256_set1_epi8(0x0F);
   const __m256i dw_idx = _mm256_setr_epi32(0, 1, 0, 1, 2, 3, 2, 3);
   const __m256i da_idx[2] = {_mm256_setr_epi32(4, 4, 5, 5, 4, 4, 5, 5), _mm256_setr_epi32(6, 6, 7, 7, 6, 6, 7, 7)};
   __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
   for (int64_t i = 0; i < nb; ++i) {
+    const Block* x[4];  // block i of each row, and of each token
+    const BlockQ8_0* a[4];
+    TOME_UNROLL
+    for (int r = 0; r < 4; ++r) {
+      x[r] = reinterpret_cast<const Block*>(x_rows[r] + size_t(i) * step);
+      a[r] = a_rows[r] + i;
+    }
     // qs bytes 0..7 (lo) and 8..15 (hi) of rows [0 | 1 | 2 | 3]; elements 8g..8g+7
     // are the low nibbles of lo (g = 0), hi (1), the high nibbles of lo (2), hi (3)
-    const __m256i x02 = _mm256_set_m128i(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x[2][i].qs)),
-                                         _mm_loadu_si128(reinterpret_cast<const __m128i*>(x[0][i].qs)));
-    const __m256i x13 = _mm256_set_m128i(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x[3][i].qs)),
-                                         _mm_loadu_si128(reinterpret_cast<const __m128i*>(x[1][i].qs)));
+    const __m256i x02 = _mm256_set_m128i(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x[2]->qs)),
+                                         _mm_loadu_si128(reinterpret_cast<const __m128i*>(x[0]->qs)));
+    const __m256i x13 = _mm256_set_m128i(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x[3]->qs)),
+                                         _mm_loadu_si128(reinterpret_cast<const __m128i*>(x[1]->qs)));
     const __m256i lo = _mm256_unpacklo_epi64(x02, x13), hi = _mm256_unpackhi_epi64(x02, x13);
     const __m256i nib[4] = {_mm256_and_si256(lo, m4), _mm256_and_si256(hi, m4),
                             _mm256_and_si256(_mm256_srli_epi16(lo, 4), m4),
@@ -178,7 +193,7 @@ void q32_repack_4x4(const typename Unpack::Block* const x[4], const BlockQ8_0* c
       v[k] = _mm256_setzero_si256();
       TOME_UNROLL
       for (int g = 0; g < 4; ++g) {
-        const __m256i b = broadcast8(a[k][i].qs + 8 * g);
+        const __m256i b = broadcast8(a[k]->qs + 8 * g);
         v[k] = kQ32Biased ? dot_u8i8_acc(v[k], w[g], b) : _mm256_add_epi32(v[k], dot_i8_lanes(w_abs[g], w[g], b));
       }
     }
@@ -190,14 +205,14 @@ void q32_repack_4x4(const typename Unpack::Block* const x[4], const BlockQ8_0* c
       __m256i c[4];
       TOME_UNROLL
       for (int k = 0; k < 4; ++k)
-        c[k] = dot_u8i8_acc(_mm256_setzero_si256(), _mm256_set1_epi8(char(Unpack::kBias)), load256(a[k][i].qs));
+        c[k] = dot_u8i8_acc(_mm256_setzero_si256(), _mm256_set1_epi8(char(Unpack::kBias)), load256(a[k]->qs));
       const __m256i h = _mm256_hadd_epi32(_mm256_hadd_epi32(c[0], c[1]), _mm256_hadd_epi32(c[2], c[3]));
       const __m256i s = _mm256_add_epi32(h, _mm256_permute2x128_si256(h, h, 0x01));
       sum[0] = _mm256_sub_epi32(sum[0], _mm256_unpacklo_epi32(s, s));
       sum[1] = _mm256_sub_epi32(sum[1], _mm256_unpackhi_epi32(s, s));
     }
     // dw*da in the lane order of res
-    const __m256 f = q32_scales(x, a, i);
+    const __m256 f = q32_scales(x, a, 0);
     const __m256 dw = _mm256_permutevar8x32_ps(f, dw_idx);
     TOME_UNROLL
     for (int h = 0; h < 2; ++h) {
@@ -218,11 +233,10 @@ void q32_repack_4tok_tile(const tome::kernels::DotTile& t) {
   const BlockQ8_0* a[4];
   for (int k = 0; k < 4; ++k) a[k] = reinterpret_cast<const BlockQ8_0*>(t.act + size_t(k) * t.act_stride);
   for (int r0 = 0; r0 < t.n_w; r0 += 4) {
-    const Block* x[4];
-    for (int r = 0; r < 4; ++r)
-      x[r] = reinterpret_cast<const Block*>(t.w + size_t(std::min(r0 + r, t.n_w - 1)) * t.w_stride);
+    const uint8_t* x[4];
+    for (int r = 0; r < 4; ++r) x[r] = t.w + size_t(std::min(r0 + r, t.n_w - 1)) * t.w_stride;
     __m256 res[2];
-    q32_repack_4x4<Unpack>(x, a, nb, res);
+    q32_repack_4x4<Unpack>(x, block_step<Block>(t), a, nb, res);
     alignas(32) float v[2][8];
     _mm256_store_ps(v[0], res[0]);
     _mm256_store_ps(v[1], res[1]);

@@ -64,16 +64,17 @@ template <class Unpack, int NW, int NA>
 void dot_q32_repack(const tome::kernels::DotTile& t, int r0, int k0) {
   static_assert(NW * NA <= 8, "one vector of chains");
   using Block = typename Unpack::Block;
-  const Block* x[NW];
   const BlockQ8_0* a[NA];
-  for (int r = 0; r < NW; ++r) x[r] = reinterpret_cast<const Block*>(t.w + size_t(r0 + r) * t.w_stride);
   for (int k = 0; k < NA; ++k) a[k] = reinterpret_cast<const BlockQ8_0*>(t.act + size_t(k0 + k) * t.act_stride);
+  const size_t step = block_step<Block>(t);
   __m256 acc = _mm256_setzero_ps();
   const int64_t nb = t.n / tome::kQK32;
   for (int64_t i = 0; i < nb; ++i) {
+    const Block* x[NW];  // block i of each row
+    for (int r = 0; r < NW; ++r) x[r] = reinterpret_cast<const Block*>(t.w + size_t(r0 + r) * t.w_stride + size_t(i) * step);
     __m256i qw[NW], qw_abs[NW];
     for (int r = 0; r < NW; ++r) {
-      qw[r] = Unpack::levels(x[r][i]);
+      qw[r] = Unpack::levels(*x[r]);
       qw_abs[r] = _mm256_sign_epi8(qw[r], qw[r]);
     }
     // lane p = r*NA + k: dw[r] and da[k] (unused lanes: block 0's scales times 0)
@@ -82,14 +83,14 @@ void dot_q32_repack(const tome::kernels::DotTile& t, int r0, int k0) {
     __m256i lanes[8];
     for (int p = 0; p < 8; ++p) {
       lanes[p] = _mm256_setzero_si256();
-      wb[p] = &x[0][i];
+      wb[p] = x[0];
       ha[p] = a[0][i].d;
     }
     for (int k = 0; k < NA; ++k) {
       const __m256i qa = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[k][i].qs));
       for (int r = 0; r < NW; ++r) {
         lanes[r * NA + k] = dot_i8_lanes(qw_abs[r], qw[r], qa);
-        wb[r * NA + k] = &x[r][i];
+        wb[r * NA + k] = x[r];
         ha[r * NA + k] = a[k][i].d;
       }
     }
@@ -115,13 +116,15 @@ void dot_q32_repack(const tome::kernels::DotTile& t, int r0, int k0) {
 template <class Unpack>
 void dot_q32_repack_gemv8(const tome::kernels::DotTile& t, int r0) {
   using Block = typename Unpack::Block;
-  const Block* x[8];
-  for (int r = 0; r < 8; ++r) x[r] = reinterpret_cast<const Block*>(t.w + size_t(r0 + r) * t.w_stride);
+  const uint8_t* const w = t.w + size_t(r0) * t.w_stride;
+  const size_t step = block_step<Block>(t);
   const BlockQ8_0* a = reinterpret_cast<const BlockQ8_0*>(t.act);
   const __m256i m4 = _mm256_set1_epi8(0x0F);
   __m256 acc = _mm256_setzero_ps();
   const int64_t nb = t.n / tome::kQK32;
   for (int64_t i = 0; i < nb; ++i) {
+    const Block* x[8];  // block i of each row
+    for (int r = 0; r < 8; ++r) x[r] = reinterpret_cast<const Block*>(w + size_t(r) * t.w_stride + size_t(i) * step);
     const __m256i a_lo = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a[i].qs)));
     const __m256i a_hi = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a[i].qs + 16)));
     // biased: -kBias * (the sums of a over elements 4l..4l+3 and 16+4l..16+4l+3) in lane l
@@ -131,8 +134,8 @@ void dot_q32_repack_gemv8(const tome::kernels::DotTile& t, int r0) {
     __m256i p[4];
     TOME_UNROLL
     for (int h = 0; h < 4; ++h) {
-      const __m256i raw = _mm256_loadu2_m128i(reinterpret_cast<const __m128i*>(x[2 * h + 1][i].qs),
-                                              reinterpret_cast<const __m128i*>(x[2 * h][i].qs));
+      const __m256i raw = _mm256_loadu2_m128i(reinterpret_cast<const __m128i*>(x[2 * h + 1]->qs),
+                                              reinterpret_cast<const __m128i*>(x[2 * h]->qs));
       const __m256i n_lo = _mm256_and_si256(raw, m4), n_hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), m4);
       if constexpr (kQ32Biased) {
         p[h] = dot_u8i8_acc(dot_u8i8_acc(start, Unpack::biased_from_nibbles(n_lo), a_lo),
@@ -144,8 +147,7 @@ void dot_q32_repack_gemv8(const tome::kernels::DotTile& t, int r0) {
       }
     }
     const __m256i totals = _mm256_hadd_epi32(_mm256_hadd_epi32(p[0], p[1]), _mm256_hadd_epi32(p[2], p[3]));
-    const Block* const lane_blocks[8] = {&x[0][i], &x[2][i], &x[4][i], &x[6][i],
-                                         &x[1][i], &x[3][i], &x[5][i], &x[7][i]};
+    const Block* const lane_blocks[8] = {x[0], x[2], x[4], x[6], x[1], x[3], x[5], x[7]};
     const __m256 scale = _mm256_mul_ps(q32_weight_scales8(lane_blocks), _mm256_set1_ps(half_to_float(a[i].d)));
     acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(totals), scale, acc);
   }

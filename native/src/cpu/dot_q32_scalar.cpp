@@ -108,12 +108,14 @@ float dot_one(const typename Unpack::Block* w, const typename Unpack::Act* a, in
 
 // llama.cpp's repacked (8x8 interleaved) order: per block one exact integer sum
 // over all 32 elements; acc = fma(float(sum), dw*da, acc), one chain per output.
+// Block i of the row at w + i * step (DotTile::w_block_step).
 template <class Unpack>
-float dot_one_repack(const typename Unpack::Block* w, const BlockQ8_0* a, int64_t nb) {
+float dot_one_repack(const uint8_t* w, size_t step, const BlockQ8_0* a, int64_t nb) {
+  using Block = typename Unpack::Block;
   float acc = 0.0f;
   int8_t q[32];
   for (int64_t i = 0; i < nb; ++i) {
-    const float d = Unpack::run(w[i], q) * fp16_to_fp32(a[i].d);
+    const float d = Unpack::run(*reinterpret_cast<const Block*>(w + size_t(i) * step), q) * fp16_to_fp32(a[i].d);
     int s = 0;
     for (int j = 0; j < 32; ++j) s += int(q[j]) * int(a[i].qs[j]);
     acc = fmaf_exact(float(s), d, acc);
@@ -126,11 +128,13 @@ void dot_tile(const DotTile& t) {
   using Block = typename Unpack::Block;
   for (int k = 0; k < t.n_act; ++k)
     for (int r = 0; r < t.n_w; ++r) {
-      const Block* w = reinterpret_cast<const Block*>(t.w + size_t(r) * t.w_stride);
+      const uint8_t* w = t.w + size_t(r) * t.w_stride;
       const auto* a = reinterpret_cast<const typename Unpack::Act*>(t.act + size_t(k) * t.act_stride);
       float& out = t.out[size_t(k) * t.out_stride + size_t(r)];
-      if constexpr (kRepack) out = dot_one_repack<Unpack>(w, a, t.n / kQK32);
-      else out = dot_one<Unpack>(w, a, t.n / kQK32);
+      if constexpr (kRepack)
+        out = dot_one_repack<Unpack>(w, t.w_block_step ? t.w_block_step : sizeof(Block), a, t.n / kQK32);
+      else
+        out = dot_one<Unpack>(reinterpret_cast<const Block*>(w), a, t.n / kQK32);
     }
 }
 

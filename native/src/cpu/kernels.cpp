@@ -13,6 +13,10 @@ namespace kernels {
 
 namespace {
 void copy_f32(const float* src, void* dst, int64_t n) { std::memcpy(dst, src, size_t(n) * sizeof(float)); }
+// The 32-element 4-bit types whose repacked kernels take 8 rows a decode tile.
+bool q32_4bit(GgmlType wtype) {
+  return wtype == GgmlType::Q4_0 || wtype == GgmlType::IQ4_NL || wtype == GgmlType::MXFP4;
+}
 }  // namespace
 
 int f32_dot_lanes() { return cpu_features().avx512 ? 16 : 8; }
@@ -145,10 +149,9 @@ DotFn select_dot_panel(GgmlType wtype) {
   return dot_iq4_xs_panel_scalar;
 }
 
-int decode_tile_rows(GgmlType wtype, bool repack) {
-  const bool q32_4bit = wtype == GgmlType::Q4_0 || wtype == GgmlType::IQ4_NL || wtype == GgmlType::MXFP4;
-  return repack && q32_4bit ? kMaxDecodeRows : kMaxWeightRows;
-}
+int decode_tile_rows(GgmlType wtype, bool repack) { return repack && q32_4bit(wtype) ? kMaxDecodeRows : kMaxWeightRows; }
+
+bool interleaves_rows(GgmlType wtype, int64_t rows) { return q32_4bit(wtype) && llama_repacks(wtype, rows); }
 
 bool llama_repacks(GgmlType wtype, int64_t rows) {
   if (rows % 8 != 0) return false;

@@ -16,11 +16,13 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <string>
 
 #include "common/error.h"
 #include "cpu/kernels.h"
 #include "cpu/quant.h"
+#include "cpu/quant_blocks.h"
 #include "cpu/thread_pool.h"
 
 namespace tome {
@@ -40,6 +42,16 @@ void check(const WeightMatrix& W, int64_t n_tokens) {
                                     ", " + std::to_string(n_tokens) + " tokens) for " + tr->name);
   if (W.row_bytes != ggml_row_bytes(*tr, uint64_t(W.cols)))
     throw Error("BAD_ARGUMENT", "matmul: row_bytes does not match the type and column count");
+  if (W.interleave != 1 && !(W.interleave == kernels::kInterleaveRows && kernels::interleaves_rows(W.type, W.rows)))
+    throw Error("BAD_ARGUMENT", "matmul: rows interleaved by " + std::to_string(W.interleave) + " for a " +
+                                    std::to_string(W.rows) + "-row " + tr->name + " matrix on this CPU");
+}
+
+// Where row r's first block is, and the tile strides that read the layout (kernels.h: DotTile).
+const uint8_t* row_start(const WeightMatrix& W, int64_t r) {
+  if (W.interleave == 1) return W.data + size_t(r) * W.row_bytes;
+  const int64_t g = W.interleave;
+  return W.data + size_t(r / g) * size_t(g) * W.row_bytes + size_t(r % g) * ggml_type_traits(W.type)->type_size;
 }
 
 // One target's part of a run: kernels, converted activations, chunking.
@@ -66,9 +78,29 @@ int64_t rows_per_chunk(const WeightMatrix& W, int64_t n_tokens, size_t total_byt
     const int64_t r = std::max<int64_t>(8, int64_t(chunk_bytes / std::max<size_t>(W.row_bytes, 1)));
     return (r + kernels::kMaxDecodeRows - 1) / kernels::kMaxDecodeRows * kernels::kMaxDecodeRows;
   }
-  const int64_t r = std::max<int64_t>(4, int64_t(kChunkBytesPrefill / std::max<size_t>(W.row_bytes, 1)));
-  return std::min(r, std::max<int64_t>(4, W.rows / (int64_t(n_threads) * 4))) / kernels::kMaxWeightRows *
-         kernels::kMaxWeightRows;
+  // whole groups of interleaved rows: a chunk that ends within one shares its cache lines
+  const int64_t step = std::max<int64_t>(kernels::kMaxWeightRows, W.interleave);
+  const int64_t r = std::max<int64_t>(step, int64_t(kChunkBytesPrefill / std::max<size_t>(W.row_bytes, 1)));
+  return std::min(r, std::max<int64_t>(step, W.rows / (int64_t(n_threads) * 4))) / step * step;
+}
+
+// One group of kInterleaveRows rows (src: row-major, row_bytes apart) into dst, block i of
+// each row side by side. The block's size a constant where it is one of the types' (the
+// copies inline: a call per 18 bytes took as long as the copy).
+template <size_t B>
+void copy_blocks_interleaved(const uint8_t* src, uint8_t* dst, size_t row_bytes) {
+  for (size_t i = 0; i < row_bytes / B; ++i)
+    for (int r = 0; r < kernels::kInterleaveRows; ++r, dst += B) std::memcpy(dst, src + size_t(r) * row_bytes + i * B, B);
+}
+void copy_group_interleaved(const uint8_t* src, uint8_t* dst, size_t row_bytes, size_t block_bytes) {
+  switch (block_bytes) {
+    case sizeof(BlockQ4_0): return copy_blocks_interleaved<sizeof(BlockQ4_0)>(src, dst, row_bytes);  // and IQ4_NL
+    case sizeof(BlockMXFP4): return copy_blocks_interleaved<sizeof(BlockMXFP4)>(src, dst, row_bytes);
+    default:
+      for (size_t i = 0; i < row_bytes / block_bytes; ++i)
+        for (int r = 0; r < kernels::kInterleaveRows; ++r, dst += block_bytes)
+          std::memcpy(dst, src + size_t(r) * row_bytes + i * block_bytes, block_bytes);
+  }
 }
 
 // Rows [r0, r1) of one part for all tokens, in tiles of up to 4 rows x 4 tokens (one
@@ -76,13 +108,18 @@ int64_t rows_per_chunk(const WeightMatrix& W, int64_t n_tokens, size_t total_byt
 void run_chunk(const Part& p, int64_t r0, int64_t r1, int64_t n_tokens) {
   const WeightMatrix& W = *p.W;
   kernels::DotTile tile{nullptr, W.row_bytes, 0, nullptr, p.act_bytes, 0, W.cols, nullptr, size_t(W.rows)};
+  if (W.interleave != 1) {  // tiles stay within a group: whole groups a chunk, tiles of 4 or 8 rows
+    const size_t block_bytes = ggml_type_traits(W.type)->type_size;
+    tile.w_stride = block_bytes;
+    tile.w_block_step = block_bytes * size_t(W.interleave);
+  }
   const int64_t tile_rows = n_tokens == 1 ? p.decode_rows : kernels::kMaxWeightRows;
   for (int64_t t0 = 0; t0 < n_tokens; t0 += kernels::kMaxActRows) {
     tile.act = p.act + size_t(t0) * p.act_bytes;
     tile.n_act = int(std::min<int64_t>(kernels::kMaxActRows, n_tokens - t0));
     const kernels::DotFn f = tile.n_act == 4 ? p.dot_gemm : p.dot;
     for (int64_t r = r0; r < r1; r += tile_rows) {
-      tile.w = W.data + size_t(r) * W.row_bytes;
+      tile.w = row_start(W, r);
       tile.n_w = int(std::min<int64_t>(tile_rows, r1 - r));
       tile.out = p.y + t0 * W.rows + r;
       f(tile);
@@ -91,6 +128,27 @@ void run_chunk(const Part& p, int64_t r0, int64_t r1, int64_t n_tokens) {
 }
 
 }  // namespace
+
+WeightMatrix interleave_rows(const WeightMatrix& W, uint8_t* dst, ThreadPool* pool) {
+  check(W, 0);
+  const int64_t g = kernels::kInterleaveRows;
+  if (W.interleave != 1 || !kernels::interleaves_rows(W.type, W.rows))
+    throw Error("BAD_ARGUMENT", std::string("interleave_rows: a ") + std::to_string(W.rows) + "-row " +
+                                    ggml_type_name(uint32_t(W.type)) + " matrix" +
+                                    (W.interleave != 1 ? " already interleaved" : " is not interleaved on this CPU"));
+  const size_t block_bytes = ggml_type_traits(W.type)->type_size;
+  auto groups = [&](int64_t g0, int64_t g1, int) {
+    for (int64_t q = g0; q < g1; ++q)
+      copy_group_interleaved(W.data + size_t(q * g) * W.row_bytes, dst + size_t(q * g) * W.row_bytes, W.row_bytes,
+                             block_bytes);
+  };
+  if (pool && pool->size() > 1) pool->parallel_for(W.rows / g, groups);
+  else groups(0, W.rows / g, 0);
+  WeightMatrix v = W;
+  v.data = dst;
+  v.interleave = int(g);
+  return v;
+}
 
 void matmul(const WeightMatrix& W, const float* x, int64_t n_tokens, float* y, ThreadPool& pool,
             std::vector<uint8_t>& scratch, MatmulOrder order) {

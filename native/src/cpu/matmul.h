@@ -9,15 +9,25 @@ namespace tome {
 
 class ThreadPool;
 
-// A weight matrix as stored in GGUF: `rows` rows of `cols` elements, row-major,
-// each row ggml_row_bytes(type, cols) bytes. data points into the mmap.
+// A weight matrix: `rows` rows of `cols` elements, each row ggml_row_bytes(type, cols)
+// bytes. interleave 1: row-major as stored in GGUF (data points into the mmap);
+// kernels::kInterleaveRows: groups of that many rows, each group's rows' block i side
+// by side, then their block i + 1 (interleave_rows(); the same bytes, the same sums).
 struct WeightMatrix {
   GgmlType type;
   int64_t rows;
   int64_t cols;
   const uint8_t* data;
   size_t row_bytes;
+  int interleave = 1;
 };
+
+// Copies row-major W into dst (rows * row_bytes bytes) with its rows interleaved and
+// returns the matrix that reads dst; on the pool's threads where one is given. Throws
+// BAD_ARGUMENT where W is not row-major or kernels::interleaves_rows(W.type, W.rows)
+// does not hold (only the kernels of those types read the layout, and only on CPUs
+// where llama.cpp repacks them).
+WeightMatrix interleave_rows(const WeightMatrix& W, uint8_t* dst, ThreadPool* pool = nullptr);
 
 // Whose summation order a product follows where llama.cpp repacks its weights
 // (kernels::llama_repacks): mul_mat runs its gemm on each group of 4 tokens and its

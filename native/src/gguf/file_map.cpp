@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <algorithm>
 #include <limits>
 
 #include "common/error.h"
@@ -19,6 +20,17 @@
 #endif
 
 namespace tome {
+
+namespace {
+// The whole pages of [p, p + n) within [base, base + size), as [from, to) (from >= to: none).
+void whole_pages(const uint8_t* base, uint64_t size, const uint8_t* p, uint64_t n, size_t page, uintptr_t& from,
+                 uintptr_t& to) {
+  const uintptr_t lo = std::max(reinterpret_cast<uintptr_t>(p), reinterpret_cast<uintptr_t>(base));
+  const uintptr_t hi = std::min(reinterpret_cast<uintptr_t>(p) + uintptr_t(n), reinterpret_cast<uintptr_t>(base) + uintptr_t(size));
+  from = (lo + page - 1) / page * page;
+  to = hi / page * page;
+}
+}  // namespace
 
 #ifdef _WIN32
 
@@ -57,6 +69,16 @@ FileMap::~FileMap() {
   if (data_) UnmapViewOfFile(data_);
   if (mapping_) CloseHandle(mapping_);
   if (file_) CloseHandle(file_);
+}
+
+// VirtualUnlock on pages that are not locked takes them out of the working set.
+void FileMap::release(const uint8_t* p, uint64_t n) const noexcept {
+  if (!data_ || !p || n == 0) return;
+  SYSTEM_INFO si;
+  GetSystemInfo(&si);
+  uintptr_t from, to;
+  whole_pages(data_, size_, p, n, size_t(si.dwPageSize), from, to);
+  if (to > from) VirtualUnlock(reinterpret_cast<void*>(from), SIZE_T(to - from));
 }
 
 #else
@@ -139,6 +161,13 @@ std::unique_ptr<FileMap> FileMap::open(const std::string& path) {
 
 FileMap::~FileMap() {
   if (data_) ::munmap(const_cast<uint8_t*>(data_), size_t(size_));
+}
+
+void FileMap::release(const uint8_t* p, uint64_t n) const noexcept {
+  if (!data_ || !p || n == 0) return;
+  uintptr_t from, to;
+  whole_pages(data_, size_, p, n, size_t(sysconf(_SC_PAGESIZE)), from, to);
+  if (to > from) ::madvise(reinterpret_cast<void*>(from), to - from, MADV_DONTNEED);
 }
 
 #endif

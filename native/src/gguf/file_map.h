@@ -18,6 +18,11 @@ class FileMap {
 
   const uint8_t* data() const { return data_; }
   uint64_t size() const { return size_; }
+  // [p, p + n) of the mapping will not be read for a while (the model keeps its own
+  // copy): its whole pages leave the process's resident set, the file's page cache
+  // keeping them for the system to reclaim; a later read maps them back. A hint: bytes
+  // outside the mapping are ignored, and a failure changes nothing.
+  void release(const uint8_t* p, uint64_t n) const noexcept;
 
  private:
   FileMap() = default;

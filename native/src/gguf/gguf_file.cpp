@@ -288,4 +288,8 @@ const GgufTensorInfo* GgufFile::tensor(std::string_view name) const {
   return it == tensor_index_.end() ? nullptr : &tensors_[it->second];
 }
 
+void GgufFile::release(const uint8_t* p, uint64_t n) const noexcept {
+  if (map_) map_->release(p, n);
+}
+
 }  // namespace tome

@@ -109,6 +109,8 @@ class GgufFile {
 
   const std::vector<GgufTensorInfo>& tensors() const { return tensors_; }
   const GgufTensorInfo* tensor(std::string_view name) const;
+  // The caller keeps a copy of [p, p + n) (FileMap::release); nothing for a copy in memory.
+  void release(const uint8_t* p, uint64_t n) const noexcept;
 
  private:
   GgufFile() = default;

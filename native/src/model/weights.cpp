@@ -5,6 +5,7 @@
 #include "common/error.h"
 #include "cpu/quant.h"
 #include "gguf/gguf_file.h"
+#include "model/weight_interleave.h"
 
 namespace tome {
 
@@ -86,6 +87,9 @@ WeightMatrix gate_vector(const GgufFile& g, const std::string& name, int64_t n, 
 // Rows [r0, r0 + n) of a matrix: its row bytes are whole blocks, so the rows
 // are the same bytes, and a matmul over them the same sums.
 WeightMatrix rows_of(const WeightMatrix& m, int64_t r0, int64_t n) {
+  if (r0 % m.interleave != 0 || n % m.interleave != 0)  // rows interleaved in groups: whole groups only
+    throw Error("INTERNAL", "rows " + std::to_string(r0) + " + " + std::to_string(n) + " of a matrix interleaved by " +
+                                std::to_string(m.interleave));
   WeightMatrix v = m;
   v.rows = n;
   v.data = static_cast<const uint8_t*>(m.data) + size_t(r0) * m.row_bytes;
@@ -216,6 +220,7 @@ Weights load_weights(const GgufFile& g, const HParams& hp) {
     }
     L.w_down = matrix(g, p + "ffn_down.weight", E, F, bytes);
   }
+  interleave_weights(w, hp, g);
   return w;
 }
 

@@ -1,8 +1,10 @@
 // The model's tensors, looked up by GGUF name and checked for shape and type.
-// Matrices point into the mmap (no copy); norms, biases and rope factors are
+// Matrices point into the mmap (no copy), except those the repacked 4-bit kernels read
+// with their rows interleaved (weight_interleave.h); norms, biases and rope factors are
 // converted to f32 once (they are small and read every token).
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "cpu/matmul.h"
@@ -53,6 +55,8 @@ struct Weights {
   // n_ctx_orig, the long ones past it (used only when rope_freq_factors is empty)
   std::vector<float> rope_factors_short, rope_factors_long;
   uint64_t weight_bytes = 0;               // bytes of all tensors used
+  // The interleaved copies the matrices read where the layout pays (weight_interleave.h)
+  std::vector<std::shared_ptr<uint8_t>> interleaved;
 };
 
 // Throws tome::Error MODEL_TENSOR (missing / wrong shape) or UNSUPPORTED_TYPE

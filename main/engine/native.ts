@@ -39,6 +39,10 @@ export interface ModelInfo {
   nFfSharedExpert: number;
   nDenseLead: number;
   weightBytes: number;
+  /** Of weightBytes, the matrices copied at load with their rows interleaved for the decode's
+   * kernels (Q4_0, IQ4_NL, MXFP4 on AVX2 CPUs, within half the memory then available); the
+   * rest read the file's mapping. */
+  interleavedBytes: number;
   tiedOutput: boolean;
   tokenizer: { kind: "spm" | "bpe"; pre: string; bos: number; eos: number; addBos: boolean; addEos: boolean };
 }

@@ -51,6 +51,8 @@ Napi::Value ModelWrap::info(const Napi::CallbackInfo& info) {
   o.Set("nFfSharedExpert", hp.n_ff_shexp);
   o.Set("nDenseLead", hp.n_layer_dense_lead);
   o.Set("weightBytes", double(model_->weights().weight_bytes));
+  // of which copied at load with their rows interleaved (model/weight_interleave.h)
+  o.Set("interleavedBytes", double(model_->weights().interleaved_bytes));
   o.Set("tiedOutput", model_->weights().tied_output);
   Napi::Object t = Napi::Object::New(env);
   t.Set("kind", tok.kind() == TokenizerKind::SPM ? "spm" : "bpe");

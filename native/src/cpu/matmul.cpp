@@ -150,6 +150,17 @@ WeightMatrix interleave_rows(const WeightMatrix& W, uint8_t* dst, ThreadPool* po
   return v;
 }
 
+void dequantize_matrix_row(const WeightMatrix& W, int64_t r, float* out) {
+  if (r < 0 || r >= W.rows)
+    throw Error("BAD_ARGUMENT", "row " + std::to_string(r) + " of a " + std::to_string(W.rows) + "-row matrix");
+  const uint8_t* row = row_start(W, r);
+  if (W.interleave == 1) return dequantize_row(W.type, row, out, W.cols);
+  const GgmlTypeTraits& tr = *ggml_type_traits(W.type);  // its blocks a group's width apart
+  const size_t step = size_t(W.interleave) * tr.type_size;
+  for (int64_t i = 0; i < W.cols / tr.block_size; ++i)
+    dequantize_row(W.type, row + size_t(i) * step, out + i * tr.block_size, tr.block_size);
+}
+
 void matmul(const WeightMatrix& W, const float* x, int64_t n_tokens, float* y, ThreadPool& pool,
             std::vector<uint8_t>& scratch, MatmulOrder order) {
   const MatmulTarget target{&W, y, order};

@@ -29,6 +29,10 @@ struct WeightMatrix {
 // where llama.cpp repacks them).
 WeightMatrix interleave_rows(const WeightMatrix& W, uint8_t* dst, ThreadPool* pool = nullptr);
 
+// Row r of W (either layout) as W.cols floats: an embedding lookup. Throws BAD_ARGUMENT
+// for a row outside [0, W.rows).
+void dequantize_matrix_row(const WeightMatrix& W, int64_t r, float* out);
+
 // Whose summation order a product follows where llama.cpp repacks its weights
 // (kernels::llama_repacks): mul_mat runs its gemm on each group of 4 tokens and its
 // gemv on the rest; mul_mat_id (a mixture of experts' expert matrices) its gemv

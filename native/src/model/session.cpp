@@ -320,9 +320,7 @@ void Session::prefill_layer_major(const std::vector<int32_t>& tokens, const Pref
     } restore{n_past_, n0};
     // hidden states of every token between layers                (n, E) f32
     std::vector<float> X(size_t(n) * E);
-    for (int64_t i = 0; i < n; ++i)
-      dequantize_row(w.token_embd.type, w.token_embd.data + size_t(tokens[size_t(i)]) * w.token_embd.row_bytes,
-                     X.data() + size_t(i) * E, E);
+    for (int64_t i = 0; i < n; ++i) dequantize_matrix_row(w.token_embd, tokens[size_t(i)], X.data() + size_t(i) * E);
     scale_embeddings(X.data(), n);
     double build_ms = 0;
     for (int l = 0; l < hp.n_layer; ++l) {
@@ -493,9 +491,7 @@ void Session::embed_chunk(const int32_t* tokens, int64_t n) {
   const size_t N = size_t(n);
   x_.resize(N * E);
   auto t_other = Clock::now();
-  for (int64_t i = 0; i < n; ++i)
-    dequantize_row(w.token_embd.type, w.token_embd.data + size_t(tokens[i]) * w.token_embd.row_bytes,
-                   x_.data() + i * E, E);
+  for (int64_t i = 0; i < n; ++i) dequantize_matrix_row(w.token_embd, tokens[i], x_.data() + i * E);
   scale_embeddings(x_.data(), n);
   times_.other_ms += ms_since(t_other);
   fill_rope(n_past_, n);

@@ -5,7 +5,6 @@
 #include "common/error.h"
 #include "cpu/quant.h"
 #include "gguf/gguf_file.h"
-#include "model/weight_interleave.h"
 
 namespace tome {
 
@@ -220,7 +219,6 @@ Weights load_weights(const GgufFile& g, const HParams& hp) {
     }
     L.w_down = matrix(g, p + "ffn_down.weight", E, F, bytes);
   }
-  interleave_weights(w, hp, g);
   return w;
 }
 

@@ -55,12 +55,15 @@ struct Weights {
   // n_ctx_orig, the long ones past it (used only when rope_freq_factors is empty)
   std::vector<float> rope_factors_short, rope_factors_long;
   uint64_t weight_bytes = 0;               // bytes of all tensors used
-  // The interleaved copies the matrices read where the layout pays (weight_interleave.h)
+  // The interleaved copies the matrices read where the layout pays (weight_interleave.h),
+  // and their bytes
   std::vector<std::shared_ptr<uint8_t>> interleaved;
+  uint64_t interleaved_bytes = 0;
 };
 
 // Throws tome::Error MODEL_TENSOR (missing / wrong shape) or UNSUPPORTED_TYPE
-// (naming the tensor and its type) .
+// (naming the tensor and its type). Every matrix reads the mapping; Model::load then
+// interleaves those that pay (weight_interleave.h).
 Weights load_weights(const GgufFile& gguf, const HParams& hp);
 
 // The frequency factors a session of n_ctx positions rotates by (llama.cpp's

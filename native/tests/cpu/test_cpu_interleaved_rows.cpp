@@ -1,9 +1,10 @@
 // Matrices stored with their rows interleaved (matmul.h: interleave_rows): the
-// layout is the documented one, and every product equals, bit for bit, the same
-// product over the row-major matrix (itself held to a loop of single dots by
+// layout is the documented one, a row looks up as the row-major one, and every
+// product equals, bit for bit, the same product over the row-major matrix (itself held to a loop of single dots by
 // test_cpu_matmul) for every token count (decode, the 4-token gemm tiles and the
 // tails between them), thread count, kernel flavour and order. Bad layouts are
 // refused with BAD_ARGUMENT.
+#include <algorithm>
 #include <cstring>
 
 #include "common/error.h"
@@ -85,6 +86,24 @@ TEST(interleaved_products_equal_row_major_ones) {
       }
   }
   tome::set_force_scalar(false);
+}
+
+// A row looked up (an embedding: dequantize_matrix_row) is the same in either layout.
+TEST(interleaved_rows_look_up_as_row_major_ones) {
+  if (!k::llama_repacks(GgmlType::Q4_0, 8)) SKIP("llama.cpp does not repack on this CPU: no interleaved layout");
+  for (GgmlType t : kTypes) {
+    const Pair p = make_pair(t, 24, 128, 9);
+    std::vector<float> want(128), got(128);
+    for (int64_t r = 0; r < 24; ++r) {
+      tome::dequantize_matrix_row(p.rows, r, want.data());
+      std::fill(got.begin(), got.end(), -1.0f);
+      tome::dequantize_matrix_row(p.interleaved, r, got.data());
+      for (size_t j = 0; j < want.size(); ++j)
+        if (bits(got[j]) != bits(want[j])) TOME_FAIL(tname(t) + " row " + std::to_string(r) + " element " + std::to_string(j));
+    }
+    CHECK_EQ(error_code_of([&] { tome::dequantize_matrix_row(p.interleaved, 24, got.data()); }), "BAD_ARGUMENT");
+    CHECK_EQ(error_code_of([&] { tome::dequantize_matrix_row(p.rows, -1, got.data()); }), "BAD_ARGUMENT");
+  }
 }
 
 // matmul_multi mixes interleaved and row-major matrices of one input.

@@ -4,7 +4,7 @@
 //   decode_tok_s:  tokens/s of n_decode single-token steps right after it
 // The full suite adds a mixture of experts: qwen3moe's a3b shape (12 layers of
 // Qwen3-30B-A3B's, 8 of 16 experts a token) at q4_k. --shape keeps some rows (a3b alone),
-// --type sets the dense rows' weight types (iq4_xs, q2_k, ...).
+// --type sets the rows' weight types (iq4_xs, q2_k, ...; the a3b rows' too).
 import * as os from "node:os";
 import { loadAddon, type SyntheticArch } from "../engine/native";
 import { openLlamaOracle } from "./llama-oracle";
@@ -68,7 +68,7 @@ export async function benchEngine(o: { json: boolean; quick: boolean; threads?: 
     (o.types ?? (o.quick ? ["q8_0"] : ["q8_0", "q4_k"])).map((type) => ({ arch: "llama" as SyntheticArch, shape, type, ctxs: o.quick ? [512] : [512, 4096] })),
   );
   const withMoe = o.shapes ? o.shapes.includes("a3b") : !o.quick;
-  const moe = withMoe ? [{ arch: "qwen3moe" as SyntheticArch, shape: "a3b", type: "q4_k", ctxs: [512] }] : [];
+  const moe = withMoe ? (o.types ?? ["q4_k"]).map((type) => ({ arch: "qwen3moe" as SyntheticArch, shape: "a3b", type, ctxs: [512] })) : [];
   const rows: EngineRow[] = [];
   const ratios: { arch: SyntheticArch; shape: string; type: string; ctx: number; prefill: number; decode: number }[] = [];
   const log = (s: string) => process.stderr.write(s + "\n");

@@ -24,7 +24,8 @@ describe.skipIf(!hasData)("weight layout", () => {
       const info = new addon.Model(file).info();
       // every matrix of the type but the token embedding (read by token id); the tiny shape's
       // rows are whole groups of 8, and its output is its own
-      const matrices = addon.inspectGguf(file).tensors.filter((t) => t.shape.length === 2 && t.name !== "token_embd.weight");
+      const tensors = addon.inspectGguf(file).tensors;
+      const matrices = tensors.filter((t) => t.shape.length === 2 && t.name !== "token_embd.weight");
       const copied = matrices.filter((t) => t.type === type.toUpperCase()).reduce((s, t) => s + t.bytes, 0);
       const expected = repacks && ["q4_0", "iq4_nl", "mxfp4"].includes(type) ? copied : 0;
       expect(info.tiedOutput).toBe(false);

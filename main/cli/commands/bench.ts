@@ -2,7 +2,7 @@
 // measurements, never pass/fail tests. --shape and --ctx narrow the decode
 // suite to some of its rows (one long run per shape and length, e.g. the 1b
 // shape alone), --shape the engine suite's too (a3b: its mixture of experts), --type
-// its dense rows' weight types; --cases the store suite's (its layer-major prefills take as
+// its rows' weight types; --cases the store suite's (its layer-major prefills take as
 // long as the token-major one each: a quarter of an hour at 32K tokens here).
 // Suites: engine (tome vs llama.cpp through node-llama-cpp), index (recall vs
 // keys scanned per index), decode (ms per token vs context per attention mode),
@@ -27,7 +27,7 @@ export const flags = `  SUITE                  engine (tome vs llama.cpp), index
   --quick                a shorter run
   --threads N            CPU threads, in [1, ${MAX_THREADS}] (one per core)
   --shape LIST           decode, engine: only these model shapes (smol, 1b; engine also a3b, a mixture of experts)
-  --type LIST            engine: the dense rows' weight types (q8_0 and q4_k when unsaid; make-model's --type)
+  --type LIST            engine: the rows' weight types (dense q8_0 and q4_k, a3b q4_k when unsaid; make-model's --type)
   --ctx LIST             decode: only these context lengths, in tokens (>= 1024)
   --cases LIST           store: only these cases (prefill, layer-major, reopen, budget, short)
   -h, --help             this help`;
@@ -37,7 +37,7 @@ export interface BenchOptions {
   quick: boolean;
   threads?: number;
   shapes?: string[]; // decode, engine: only these model shapes
-  types?: string[]; // engine: the dense rows' weight types
+  types?: string[]; // engine: the rows' weight types
   ctxs?: number[]; // decode: only these context lengths
   cases?: string[]; // store: only these cases (the token-major prefill runs unless short alone is asked: the others read its store)
 }

@@ -71,7 +71,8 @@ void dot_q32_repack(const tome::kernels::DotTile& t, int r0, int k0) {
   const int64_t nb = t.n / tome::kQK32;
   for (int64_t i = 0; i < nb; ++i) {
     const Block* x[NW];  // block i of each row
-    for (int r = 0; r < NW; ++r) x[r] = reinterpret_cast<const Block*>(t.w + size_t(r0 + r) * t.w_stride + size_t(i) * step);
+    for (int r = 0; r < NW; ++r)
+      x[r] = reinterpret_cast<const Block*>(t.w + size_t(r0 + r) * t.w_stride + size_t(i) * step);
     __m256i qw[NW], qw_abs[NW];
     for (int r = 0; r < NW; ++r) {
       qw[r] = Unpack::levels(*x[r]);

@@ -149,7 +149,9 @@ DotFn select_dot_panel(GgmlType wtype) {
   return dot_iq4_xs_panel_scalar;
 }
 
-int decode_tile_rows(GgmlType wtype, bool repack) { return repack && q32_4bit(wtype) ? kMaxDecodeRows : kMaxWeightRows; }
+int decode_tile_rows(GgmlType wtype, bool repack) {
+  return repack && q32_4bit(wtype) ? kMaxDecodeRows : kMaxWeightRows;
+}
 
 bool interleaves_rows(GgmlType wtype, int64_t rows) { return q32_4bit(wtype) && llama_repacks(wtype, rows); }
 

@@ -9,7 +9,8 @@
 //     weight block is loaded once per 4 tokens, independent accumulator chains
 //     hide latency, and the chunk's rows stay in L2 while all token tiles pass.
 // Every output element is one kernel dot of the same two rows in the canonical
-// order, so y does not depend on the thread count, the chunking or the tiling.
+// order, so y does not depend on the thread count, the chunking or the tiling, nor on
+// W's layout (rows interleaved in groups: tiles and chunks then keep to whole groups).
 // (Where llama.cpp repacks W, the order also depends on whether the token is in
 // one of its 4-token gemm groups: a property of the token index, not the tiling.)
 #include "cpu/matmul.h"
@@ -47,7 +48,7 @@ void check(const WeightMatrix& W, int64_t n_tokens) {
                                     std::to_string(W.rows) + "-row " + tr->name + " matrix on this CPU");
 }
 
-// Where row r's first block is, and the tile strides that read the layout (kernels.h: DotTile).
+// Where row r's first block is, in either layout (matmul.h: WeightMatrix::interleave).
 const uint8_t* row_start(const WeightMatrix& W, int64_t r) {
   if (W.interleave == 1) return W.data + size_t(r) * W.row_bytes;
   const int64_t g = W.interleave;
@@ -90,7 +91,8 @@ int64_t rows_per_chunk(const WeightMatrix& W, int64_t n_tokens, size_t total_byt
 template <size_t B>
 void copy_blocks_interleaved(const uint8_t* src, uint8_t* dst, size_t row_bytes) {
   for (size_t i = 0; i < row_bytes / B; ++i)
-    for (int r = 0; r < kernels::kInterleaveRows; ++r, dst += B) std::memcpy(dst, src + size_t(r) * row_bytes + i * B, B);
+    for (int r = 0; r < kernels::kInterleaveRows; ++r, dst += B)
+      std::memcpy(dst, src + size_t(r) * row_bytes + i * B, B);
 }
 void copy_group_interleaved(const uint8_t* src, uint8_t* dst, size_t row_bytes, size_t block_bytes) {
   switch (block_bytes) {

@@ -1,9 +1,9 @@
 #include "gguf/file_map.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
-#include <algorithm>
 #include <limits>
 
 #include "common/error.h"
@@ -25,8 +25,8 @@ namespace {
 // The whole pages of [p, p + n) within [base, base + size), as [from, to) (from >= to: none).
 void whole_pages(const uint8_t* base, uint64_t size, const uint8_t* p, uint64_t n, size_t page, uintptr_t& from,
                  uintptr_t& to) {
-  const uintptr_t lo = std::max(reinterpret_cast<uintptr_t>(p), reinterpret_cast<uintptr_t>(base));
-  const uintptr_t hi = std::min(reinterpret_cast<uintptr_t>(p) + uintptr_t(n), reinterpret_cast<uintptr_t>(base) + uintptr_t(size));
+  const uintptr_t b = reinterpret_cast<uintptr_t>(base), q = reinterpret_cast<uintptr_t>(p);
+  const uintptr_t lo = std::max(q, b), hi = std::min(q + uintptr_t(n), b + uintptr_t(size));
   from = (lo + page - 1) / page * page;
   to = hi / page * page;
 }

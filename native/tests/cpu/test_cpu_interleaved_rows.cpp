@@ -99,7 +99,8 @@ TEST(interleaved_rows_look_up_as_row_major_ones) {
       std::fill(got.begin(), got.end(), -1.0f);
       tome::dequantize_matrix_row(p.interleaved, r, got.data());
       for (size_t j = 0; j < want.size(); ++j)
-        if (bits(got[j]) != bits(want[j])) TOME_FAIL(tname(t) + " row " + std::to_string(r) + " element " + std::to_string(j));
+        if (bits(got[j]) != bits(want[j]))
+          TOME_FAIL(tname(t) + " row " + std::to_string(r) + " element " + std::to_string(j));
     }
     CHECK_EQ(error_code_of([&] { tome::dequantize_matrix_row(p.interleaved, 24, got.data()); }), "BAD_ARGUMENT");
     CHECK_EQ(error_code_of([&] { tome::dequantize_matrix_row(p.rows, -1, got.data()); }), "BAD_ARGUMENT");
@@ -133,7 +134,8 @@ TEST(bad_interleaved_layouts_are_refused) {
   tome::ThreadPool pool(1);
   std::vector<uint8_t> scratch;
   std::vector<float> x(512), y(64);
-  const std::vector<uint8_t> q8 = random_weights(GgmlType::Q8_0, 16, 64, 1), q4 = random_weights(GgmlType::Q4_0, 12, 64, 2);
+  const std::vector<uint8_t> q8 = random_weights(GgmlType::Q8_0, 16, 64, 1);
+  const std::vector<uint8_t> q4 = random_weights(GgmlType::Q4_0, 12, 64, 2);
   std::vector<uint8_t> dst(q8.size());
   const tome::WeightMatrix q8m{GgmlType::Q8_0, 16, 64, q8.data(), tome::type_row_bytes(GgmlType::Q8_0, 64)};
   const tome::WeightMatrix q4_12{GgmlType::Q4_0, 12, 64, q4.data(), tome::type_row_bytes(GgmlType::Q4_0, 64)};

@@ -64,7 +64,8 @@ Counts check_model(const std::string& path, uint64_t budget, bool dense_fit, boo
   const tome::HParams hp = tome::read_hparams(*g);
   tome::Weights w = tome::load_weights(*g, hp);
   const uint64_t copied = tome::interleave_weights(w, hp, *g, budget);
-  if (copied > budget) TOME_FAIL("copied " + std::to_string(copied) + " bytes over a budget of " + std::to_string(budget));
+  if (copied > budget)
+    TOME_FAIL("copied " + std::to_string(copied) + " bytes over a budget of " + std::to_string(budget));
   Counts c;
   uint64_t dense = 0;
   auto count_dense = [&](const tome::WeightMatrix& m) {

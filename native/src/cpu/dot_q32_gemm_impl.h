@@ -142,64 +142,35 @@ void q32_vecdot_4tok_tile(const tome::kernels::DotTile& t) {
   tome::kernels::over_row_steps(t, kByRows, kQ32GemmRows);
 }
 
-// llama.cpp's repacked order, 4 weight rows x 4 tokens: per block and output one
-// exact sum over the 32 elements; acc = fma(float(sum), dw*da, acc).
-// Layout as the Q4_K gemm (dot_q4k_gemm_impl.h): w[g] holds elements 8g..8g+7 of
-// rows [0 | 1 | 2 | 3] (a qword each) and the token's activation bytes 8g..8g+7
-// are broadcast to every qword, so after the 4 steps g each row's sum is in the
-// two int32 lanes of its qword; one vphaddd per 2 tokens leaves 8 outputs in the
-// lanes of a vector. res[h], lane l: row (l & 1) + 2 (l >> 2), token
-// ((l >> 1) & 1) + 2h.
+// llama.cpp's repacked order, 4 * NH weight rows x 4 tokens: per block and output
+// one exact sum over the 32 elements; acc = fma(float(sum), dw*da, acc).
+// Layout as the Q4_K gemm (dot_q4k_gemm_impl.h): per group h of 4 rows, w[g] holds
+// elements 8g..8g+7 of rows [0 | 1 | 2 | 3] (a qword each) and the token's
+// activation bytes 8g..8g+7 are broadcast to every qword, so after the 4 steps g
+// each row's sum is in the two int32 lanes of its qword; one vphaddd per 2 tokens
+// leaves 8 outputs in the lanes of a vector. res[2h + j], lane l: row 4h + (l & 1)
+// + 2 (l >> 2), token ((l >> 1) & 1) + 2j. The groups share each block's token
+// terms (biased levels' correction, the activation's scales): llama.cpp's q4_0_8x8
+// gemm takes 8 rows against the same activation loads, and so does the AVX512-VNNI
+// build here (NH 2; the AVX2 one, 16 registers, keeps NH 1).
 // x_rows[r]: row r's first block, its next ones `step` bytes apart; a_rows[k]: token k's.
-template <class Unpack>
-void q32_repack_4x4(const uint8_t* const x_rows[4], size_t step, const BlockQ8_0* const a_rows[4], int64_t nb,
-                    __m256 res[2]) {
+template <class Unpack, int NH>
+void q32_repack_4tok_rows(const uint8_t* const x_rows[4 * NH], size_t step, const BlockQ8_0* const a_rows[4],
+                          int64_t nb, __m256 res[2 * NH]) {
   using Block = typename Unpack::Block;
   const __m256i m4 = _mm256_set1_epi8(0x0F);
   const __m256i dw_idx = _mm256_setr_epi32(0, 1, 0, 1, 2, 3, 2, 3);
   const __m256i da_idx[2] = {_mm256_setr_epi32(4, 4, 5, 5, 4, 4, 5, 5), _mm256_setr_epi32(6, 6, 7, 7, 6, 6, 7, 7)};
-  __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
+  __m256 acc[2 * NH];
+  TOME_UNROLL
+  for (int j = 0; j < 2 * NH; ++j) acc[j] = _mm256_setzero_ps();
   for (int64_t i = 0; i < nb; ++i) {
-    const Block* x[4];  // block i of each row, and of each token
-    const BlockQ8_0* a[4];
+    const BlockQ8_0* a[4];  // block i of each token
     TOME_UNROLL
-    for (int r = 0; r < 4; ++r) {
-      x[r] = reinterpret_cast<const Block*>(x_rows[r] + size_t(i) * step);
-      a[r] = a_rows[r] + i;
-    }
-    // qs bytes 0..7 (lo) and 8..15 (hi) of rows [0 | 1 | 2 | 3]; elements 8g..8g+7
-    // are the low nibbles of lo (g = 0), hi (1), the high nibbles of lo (2), hi (3)
-    const __m256i x02 = _mm256_set_m128i(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x[2]->qs)),
-                                         _mm_loadu_si128(reinterpret_cast<const __m128i*>(x[0]->qs)));
-    const __m256i x13 = _mm256_set_m128i(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x[3]->qs)),
-                                         _mm_loadu_si128(reinterpret_cast<const __m128i*>(x[1]->qs)));
-    const __m256i lo = _mm256_unpacklo_epi64(x02, x13), hi = _mm256_unpackhi_epi64(x02, x13);
-    const __m256i nib[4] = {_mm256_and_si256(lo, m4), _mm256_and_si256(hi, m4),
-                            _mm256_and_si256(_mm256_srli_epi16(lo, 4), m4),
-                            _mm256_and_si256(_mm256_srli_epi16(hi, 4), m4)};
-    __m256i w[4], w_abs[4];  // biased: w = q + kBias (w_abs unused); else q, |q|
-    TOME_UNROLL
-    for (int g = 0; g < 4; ++g) {
-      if (kQ32Biased) {
-        w[g] = Unpack::biased_from_nibbles(nib[g]);
-      } else {
-        w[g] = Unpack::from_nibbles(nib[g]);
-        w_abs[g] = _mm256_sign_epi8(w[g], w[g]);
-      }
-    }
-    __m256i v[4];  // per token: lanes (row, half of each 8-element group)
-    TOME_UNROLL
-    for (int k = 0; k < 4; ++k) {
-      v[k] = _mm256_setzero_si256();
-      TOME_UNROLL
-      for (int g = 0; g < 4; ++g) {
-        const __m256i b = broadcast8(a[k]->qs + 8 * g);
-        v[k] = kQ32Biased ? dot_u8i8_acc(v[k], w[g], b) : _mm256_add_epi32(v[k], dot_i8_lanes(w_abs[g], w[g], b));
-      }
-    }
-    __m256i sum[2] = {_mm256_hadd_epi32(v[0], v[1]), _mm256_hadd_epi32(v[2], v[3])};
+    for (int k = 0; k < 4; ++k) a[k] = a_rows[k] + i;
+    __m256i corr[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
     if (kQ32Biased) {
-      // kBias * sum(a) of token k in the lanes of its outputs: c[k] holds 8 partial
+      // -kBias * sum(a) of token k in the lanes of its outputs: c[k] holds 8 partial
       // sums, two vphaddd rounds give [k0 k1 k2 k3] per 128-bit half, the halves
       // added give the totals S, unpacked as [S0 S0 S1 S1] and [S2 S2 S3 S3]
       __m256i c[4];
@@ -208,39 +179,99 @@ void q32_repack_4x4(const uint8_t* const x_rows[4], size_t step, const BlockQ8_0
         c[k] = dot_u8i8_acc(_mm256_setzero_si256(), _mm256_set1_epi8(char(Unpack::kBias)), load256(a[k]->qs));
       const __m256i h = _mm256_hadd_epi32(_mm256_hadd_epi32(c[0], c[1]), _mm256_hadd_epi32(c[2], c[3]));
       const __m256i s = _mm256_add_epi32(h, _mm256_permute2x128_si256(h, h, 0x01));
-      sum[0] = _mm256_sub_epi32(sum[0], _mm256_unpacklo_epi32(s, s));
-      sum[1] = _mm256_sub_epi32(sum[1], _mm256_unpackhi_epi32(s, s));
+      corr[0] = _mm256_unpacklo_epi32(s, s);
+      corr[1] = _mm256_unpackhi_epi32(s, s);
     }
-    // dw*da in the lane order of res
-    const __m256 f = q32_scales(x, a, 0);
-    const __m256 dw = _mm256_permutevar8x32_ps(f, dw_idx);
     TOME_UNROLL
-    for (int h = 0; h < 2; ++h) {
-      const __m256 d = _mm256_mul_ps(dw, _mm256_permutevar8x32_ps(f, da_idx[h]));
-      acc[h] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum[h]), d, acc[h]);
+    for (int g4 = 0; g4 < NH; ++g4) {
+      const Block* x[4];  // block i of the group's rows
+      TOME_UNROLL
+      for (int r = 0; r < 4; ++r) x[r] = reinterpret_cast<const Block*>(x_rows[4 * g4 + r] + size_t(i) * step);
+      // qs bytes 0..7 (lo) and 8..15 (hi) of rows [0 | 1 | 2 | 3]; elements 8g..8g+7
+      // are the low nibbles of lo (g = 0), hi (1), the high nibbles of lo (2), hi (3)
+      const __m256i x02 = _mm256_set_m128i(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x[2]->qs)),
+                                           _mm_loadu_si128(reinterpret_cast<const __m128i*>(x[0]->qs)));
+      const __m256i x13 = _mm256_set_m128i(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x[3]->qs)),
+                                           _mm_loadu_si128(reinterpret_cast<const __m128i*>(x[1]->qs)));
+      const __m256i lo = _mm256_unpacklo_epi64(x02, x13), hi = _mm256_unpackhi_epi64(x02, x13);
+      const __m256i nib[4] = {_mm256_and_si256(lo, m4), _mm256_and_si256(hi, m4),
+                              _mm256_and_si256(_mm256_srli_epi16(lo, 4), m4),
+                              _mm256_and_si256(_mm256_srli_epi16(hi, 4), m4)};
+      __m256i w[4], w_abs[4];  // biased: w = q + kBias (w_abs unused); else q, |q|
+      TOME_UNROLL
+      for (int g = 0; g < 4; ++g) {
+        if (kQ32Biased) {
+          w[g] = Unpack::biased_from_nibbles(nib[g]);
+        } else {
+          w[g] = Unpack::from_nibbles(nib[g]);
+          w_abs[g] = _mm256_sign_epi8(w[g], w[g]);
+        }
+      }
+      __m256i v[4];  // per token: lanes (row, half of each 8-element group)
+      TOME_UNROLL
+      for (int k = 0; k < 4; ++k) {
+        v[k] = _mm256_setzero_si256();
+        TOME_UNROLL
+        for (int g = 0; g < 4; ++g) {
+          const __m256i b = broadcast8(a[k]->qs + 8 * g);
+          v[k] = kQ32Biased ? dot_u8i8_acc(v[k], w[g], b) : _mm256_add_epi32(v[k], dot_i8_lanes(w_abs[g], w[g], b));
+        }
+      }
+      const __m256i sum[2] = {_mm256_sub_epi32(_mm256_hadd_epi32(v[0], v[1]), corr[0]),
+                              _mm256_sub_epi32(_mm256_hadd_epi32(v[2], v[3]), corr[1])};
+      // dw*da in the lane order of res
+      const __m256 f = q32_scales(x, a, 0);
+      const __m256 dw = _mm256_permutevar8x32_ps(f, dw_idx);
+      TOME_UNROLL
+      for (int j = 0; j < 2; ++j) {
+        const __m256 d = _mm256_mul_ps(dw, _mm256_permutevar8x32_ps(f, da_idx[j]));
+        acc[2 * g4 + j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum[j]), d, acc[2 * g4 + j]);
+      }
     }
   }
-  res[0] = acc[0];
-  res[1] = acc[1];
+  TOME_UNROLL
+  for (int j = 0; j < 2 * NH; ++j) res[j] = acc[j];
 }
 
-// Any tile of 4 tokens, in 4 x 4 steps; a step short of rows repeats the last
-// one and drops its outputs (each output depends only on its own row and token).
+#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
+constexpr int kQ32RepackGroups = 2;
+#else
+constexpr int kQ32RepackGroups = 1;
+#endif
+
+// Any tile of 4 tokens, in steps of 4 * kQ32RepackGroups rows, then of 4; a step short
+// of rows repeats the last one and drops its outputs (each output depends only on its
+// own row and token).
 template <class Unpack>
 void q32_repack_4tok_tile(const tome::kernels::DotTile& t) {
   using Block = typename Unpack::Block;
   const int64_t nb = t.n / tome::kQK32;
+  const size_t step = block_step<Block>(t);
   const BlockQ8_0* a[4];
   for (int k = 0; k < 4; ++k) a[k] = reinterpret_cast<const BlockQ8_0*>(t.act + size_t(k) * t.act_stride);
-  for (int r0 = 0; r0 < t.n_w; r0 += 4) {
-    const uint8_t* x[4];
-    for (int r = 0; r < 4; ++r) x[r] = t.w + size_t(std::min(r0 + r, t.n_w - 1)) * t.w_stride;
-    __m256 res[2];
-    q32_repack_4x4<Unpack>(x, block_step<Block>(t), a, nb, res);
+  auto store = [&](int r0, const __m256 res[2]) {
     alignas(32) float v[2][8];
     _mm256_store_ps(v[0], res[0]);
     _mm256_store_ps(v[1], res[1]);
     tome::kernels::store_repacked_4x4(t, r0, 0, v);
+  };
+  int r0 = 0;
+  if constexpr (kQ32RepackGroups > 1) {
+    constexpr int kRows = 4 * kQ32RepackGroups;
+    for (; r0 + kRows <= t.n_w; r0 += kRows) {
+      const uint8_t* x[kRows];
+      for (int r = 0; r < kRows; ++r) x[r] = t.w + size_t(r0 + r) * t.w_stride;
+      __m256 res[2 * kQ32RepackGroups];
+      q32_repack_4tok_rows<Unpack, kQ32RepackGroups>(x, step, a, nb, res);
+      for (int g4 = 0; g4 < kQ32RepackGroups; ++g4) store(r0 + 4 * g4, res + 2 * g4);
+    }
+  }
+  for (; r0 < t.n_w; r0 += 4) {
+    const uint8_t* x[4];
+    for (int r = 0; r < 4; ++r) x[r] = t.w + size_t(std::min(r0 + r, t.n_w - 1)) * t.w_stride;
+    __m256 res[2];
+    q32_repack_4tok_rows<Unpack, 1>(x, step, a, nb, res);
+    store(r0, res);
   }
 }
 

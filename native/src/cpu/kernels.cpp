@@ -149,7 +149,7 @@ DotFn select_dot_panel(GgmlType wtype) {
   return dot_iq4_xs_panel_scalar;
 }
 
-int decode_tile_rows(GgmlType wtype, bool repack) {
+int tile_rows(GgmlType wtype, bool repack) {
   return repack && q32_4bit(wtype) ? kMaxDecodeRows : kMaxWeightRows;
 }
 

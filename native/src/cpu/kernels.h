@@ -91,11 +91,12 @@ namespace kernels {
 // type; activation rows: n elements of its vec_dot_type.
 constexpr int kMaxWeightRows = 4;
 constexpr int kMaxActRows = 4;  // = llama.cpp's gemm group (matmul.cpp relies on it)
-// One-token tiles of the repacked 4-bit 32-element types (Q4_0, IQ4_NL, MXFP4) take up
-// to 8 rows: their gemv unpacks two rows per vector and sums 8 rows' blocks in three
-// vphaddd (dot_q32_impl.h); every other kernel takes at most kMaxWeightRows.
+// Tiles of the repacked 4-bit 32-element types (Q4_0, IQ4_NL, MXFP4) take up to 8 rows:
+// their gemv unpacks two rows per vector and sums 8 rows' blocks in three vphaddd, their
+// AVX512-VNNI gemm takes 8 rows x 4 tokens (dot_q32_impl.h, dot_q32_gemm_impl.h); every
+// other kernel takes at most kMaxWeightRows. tile_rows(): the rows a tile takes.
 constexpr int kMaxDecodeRows = 8;
-int decode_tile_rows(GgmlType wtype, bool repack);
+int tile_rows(GgmlType wtype, bool repack);
 // Weight rows: row r's block i starts at w + r * w_stride + i * w_block_step, where
 // w_block_step 0 means the block's size (rows one after another). Matrices stored
 // with their rows interleaved (WeightMatrix::interleave) pass w_stride = one block's

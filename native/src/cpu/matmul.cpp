@@ -60,7 +60,7 @@ struct Part {
   const WeightMatrix* W;
   float* y;
   kernels::DotFn dot, dot_gemm;  // dot_gemm: for tiles of 4 tokens (see matmul.h)
-  int decode_rows;               // rows of a one-token tile (kernels::decode_tile_rows)
+  int tile_rows;                 // rows of a tile (kernels::tile_rows)
   const uint8_t* act;            // (n_tokens, act_bytes) in W's vec_dot_type
   size_t act_bytes;
   int64_t rows_per_chunk;
@@ -69,18 +69,18 @@ struct Part {
 
 // Rows per chunk. Decode (1 token): chunks of about equal weight bytes across all
 // parts, enough of them (16 per thread) for threads claiming dynamically to end
-// together, each a whole number of 8-row tiles (kernels::kMaxDecodeRows). Prefill: a chunk's weights stay
-// in L2 while all token tiles pass, yet every thread gets a few chunks; whole
-// 4-row tiles (the 4-token kernels run 4 rows at a time: a short tile costs a
-// full one in some).
-int64_t rows_per_chunk(const WeightMatrix& W, int64_t n_tokens, size_t total_bytes, int n_threads) {
+// together, each a whole number of 8-row tiles (kernels::kMaxDecodeRows). Prefill: a
+// chunk's weights stay in L2 while all token tiles pass, yet every thread gets a few
+// chunks; whole tiles of tile_rows (a short tile costs a full one in some kernels).
+int64_t rows_per_chunk(const WeightMatrix& W, int tile_rows, int64_t n_tokens, size_t total_bytes, int n_threads) {
   if (n_tokens == 1) {
     const size_t chunk_bytes = total_bytes / (size_t(n_threads) * 16);
     const int64_t r = std::max<int64_t>(8, int64_t(chunk_bytes / std::max<size_t>(W.row_bytes, 1)));
     return (r + kernels::kMaxDecodeRows - 1) / kernels::kMaxDecodeRows * kernels::kMaxDecodeRows;
   }
-  // whole groups of interleaved rows: a chunk that ends within one shares its cache lines
-  const int64_t step = std::max<int64_t>(kernels::kMaxWeightRows, W.interleave);
+  // whole tiles, and whole groups of interleaved rows (a chunk that ends within one shares its
+  // cache lines)
+  const int64_t step = std::max<int64_t>(tile_rows, W.interleave);
   const int64_t r = std::max<int64_t>(step, int64_t(kChunkBytesPrefill / std::max<size_t>(W.row_bytes, 1)));
   return std::min(r, std::max<int64_t>(step, W.rows / (int64_t(n_threads) * 4))) / step * step;
 }
@@ -105,8 +105,7 @@ void copy_group_interleaved(const uint8_t* src, uint8_t* dst, size_t row_bytes, 
   }
 }
 
-// Rows [r0, r1) of one part for all tokens, in tiles of up to 4 rows x 4 tokens (one
-// token alone: p.decode_rows rows).
+// Rows [r0, r1) of one part for all tokens, in tiles of up to p.tile_rows rows x 4 tokens.
 void run_chunk(const Part& p, int64_t r0, int64_t r1, int64_t n_tokens) {
   const WeightMatrix& W = *p.W;
   kernels::DotTile tile{nullptr, W.row_bytes, 0, nullptr, p.act_bytes, 0, W.cols, nullptr, size_t(W.rows)};
@@ -115,7 +114,7 @@ void run_chunk(const Part& p, int64_t r0, int64_t r1, int64_t n_tokens) {
     tile.w_stride = block_bytes;
     tile.w_block_step = block_bytes * size_t(W.interleave);
   }
-  const int64_t tile_rows = n_tokens == 1 ? p.decode_rows : kernels::kMaxWeightRows;
+  const int64_t tile_rows = p.tile_rows;
   for (int64_t t0 = 0; t0 < n_tokens; t0 += kernels::kMaxActRows) {
     tile.act = p.act + size_t(t0) * p.act_bytes;
     tile.n_act = int(std::min<int64_t>(kernels::kMaxActRows, n_tokens - t0));
@@ -196,7 +195,7 @@ void matmul_multi(const MatmulTarget* targets, int count, const float* x, int64_
     p.dot = panel    ? kernels::select_dot_panel(W->type)
             : repack ? kernels::select_dot_repack(W->type, false)
                      : kernels::select_dot(W->type);
-    p.decode_rows = panel ? kernels::kMaxWeightRows : kernels::decode_tile_rows(W->type, repack);
+    p.tile_rows = panel ? kernels::kMaxWeightRows : kernels::tile_rows(W->type, repack);
     p.dot_gemm = repack && targets[i].order == MatmulOrder::kMulMat ? kernels::select_dot_repack(W->type, true) : p.dot;
     if (!p.dot || !p.dot_gemm || !kernels::select_convert(act_types[i]))
       throw Error("UNSUPPORTED_TYPE", std::string("matmul: no kernel for ") + ggml_type_name(uint32_t(W->type)));
@@ -246,7 +245,7 @@ void matmul_multi(const MatmulTarget* targets, int count, const float* x, int64_
   int64_t n_chunks = 0;
   for (int i = 0; i < count; ++i) {
     Part& p = parts[i];
-    p.rows_per_chunk = rows_per_chunk(*p.W, n_tokens, total_bytes, pool.size());
+    p.rows_per_chunk = rows_per_chunk(*p.W, p.tile_rows, n_tokens, total_bytes, pool.size());
     p.first_chunk = n_chunks;
     n_chunks += (p.W->rows + p.rows_per_chunk - 1) / p.rows_per_chunk;
   }

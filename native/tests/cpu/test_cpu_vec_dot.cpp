@@ -163,8 +163,9 @@ TEST(tile_dot_equals_single_dots) {
 }
 
 // llama.cpp's repacked orders (gemv and 4-token gemm kernels of Q4_0, IQ4_NL, MXFP4, Q4_K
-// and Q2_K): every SIMD build this CPU runs gives, for every tile shape (one token: up to
-// 11 rows, past the 8-row gemv of the 4-bit types), exactly the
+// and Q2_K): every SIMD build this CPU runs gives, for every tile shape (up to 11 rows
+// for one token, past the 8-row gemv of the 4-bit types; up to their 8-row tiles, or 4,
+// for more), exactly the
 // scalar kernel's 1 x 1 results, on random rows and on extreme levels (4-bit 0 and
 // 15 with activations at -128 and 127, which bound the kernels' int16 lanes).
 TEST(repack_dots_bit_exact_with_scalar) {
@@ -173,7 +174,7 @@ TEST(repack_dots_bit_exact_with_scalar) {
     const int64_t n = tome::type_block_size(t) == 32 ? 1024 : 2304;  // K-quants: 9 super-blocks (8 + a tail)
     const GgmlType at = tome::vec_dot_type(t);
     const size_t w_stride = tome::type_row_bytes(t, n) + 24, a_stride = tome::type_row_bytes(at, n) + 40;
-    // one token: up to 8 rows a tile and a tail (kMaxDecodeRows); more tokens: kMaxWeightRows
+    // one token: up to 8 rows a tile and a tail (kMaxDecodeRows); more tokens: k::tile_rows
     constexpr int kRows = k::kMaxDecodeRows + 3;
     for (int extreme = 0; extreme < 2; ++extreme) {
       std::vector<uint8_t> ws(w_stride * kRows), acts(a_stride * k::kMaxActRows);
@@ -206,7 +207,7 @@ TEST(repack_dots_bit_exact_with_scalar) {
         for (int f = 0; f < 2; ++f) {
           if (!flavours[f]) continue;
           for (int n_w = 1; n_w <= kRows; ++n_w)
-            for (int n_act = 1; n_act <= (n_w <= k::kMaxWeightRows ? k::kMaxActRows : 1); ++n_act) {
+            for (int n_act = 1; n_act <= (n_w <= k::tile_rows(t, true) ? k::kMaxActRows : 1); ++n_act) {
               float out[k::kMaxActRows][kRows + 2];  // out_stride past n_w: outputs need not be packed
               flavours[f](k::DotTile{ws.data(), w_stride, n_w, acts.data(), a_stride, n_act, n, &out[0][0], kRows + 2});
               for (int a = 0; a < n_act; ++a)

@@ -173,8 +173,8 @@ void run_subtiles(const tome::kernels::DotTile& t, int max_nw, const SubTileFn (
   }
 }
 
-// Tiles of 4 tokens (prefill) go to the 4 x 4 kernel of dot_q32_gemm_impl.h, the
-// others (decode, the n % 4 tokens left) to sub-tiles here.
+// Tiles of 4 tokens (prefill) go to the 4-token kernel of dot_q32_gemm_impl.h (8 or 4
+// rows a step), the others (decode, the n % 4 tokens left) to sub-tiles here.
 template <class Unpack>
 void dot_tile_repack(const tome::kernels::DotTile& t) {
   if (t.n_act == 4) return q32_repack_4tok_tile<Unpack>(t);

@@ -69,7 +69,8 @@ int main(int argc, char** argv) {
   tome::ThreadPool pool1(1), pool2(2);
 
   for (GgmlType t : {GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::IQ4_NL, GgmlType::MXFP4, GgmlType::Q4_K, GgmlType::Q5_K,
-                     GgmlType::Q6_K, GgmlType::F16, GgmlType::BF16, GgmlType::F32}) {
+                     GgmlType::Q6_K, GgmlType::Q3_K, GgmlType::Q2_K, GgmlType::IQ4_XS, GgmlType::F16, GgmlType::BF16,
+                     GgmlType::F32}) {
     bool wanted = argc <= 3;
     for (int a = 3; a < argc; ++a) wanted |= std::strcmp(argv[a], tome::ggml_type_name(uint32_t(t))) == 0;
     if (!wanted) continue;

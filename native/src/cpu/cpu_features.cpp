@@ -46,6 +46,15 @@ CpuFeatures detect() {
   return f;
 }
 
+// TOME_CPU_CAP=avx2 runs the AVX2 builds (and llama.cpp's haswell sum orders)
+// on a CPU with AVX-512, as most laptops would: for benchmarks and for chasing
+// a difference between the builds. Any other value is ignored.
+CpuFeatures capped(CpuFeatures f) {
+  const char* cap = std::getenv("TOME_CPU_CAP");
+  if (cap && std::strcmp(cap, "avx2") == 0) f.avx512 = f.avx512vnni = false;
+  return f;
+}
+
 bool env_forces_scalar() {
   const char* v = std::getenv("TOME_FORCE_SCALAR");
   return v && *v && std::strcmp(v, "0") != 0;
@@ -56,7 +65,7 @@ std::atomic<bool> g_forced{false};
 }  // namespace
 
 const CpuFeatures& cpu_features() {
-  static const CpuFeatures f = detect();
+  static const CpuFeatures f = capped(detect());
   return f;
 }
 

@@ -1,5 +1,6 @@
 // Run-time CPU feature detection and the switch that forces the scalar kernels
-// (tests run both paths; TOME_FORCE_SCALAR=1 in the environment forces scalar).
+// (tests run both paths; TOME_FORCE_SCALAR=1 in the environment forces scalar,
+// TOME_CPU_CAP=avx2 leaves AVX-512 unused).
 #pragma once
 
 namespace tome {

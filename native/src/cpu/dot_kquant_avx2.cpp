@@ -1,8 +1,8 @@
-// AVX2 dot products of Q2_K, Q3_K, Q5_K, Q6_K and IQ4_XS weights with Q8_K activations, in the
+// AVX2 dot products of Q2_K, Q3_K, Q5_K and Q6_K weights with Q8_K activations, in the
 // canonical order of kernels.h (integer parts exact; which integers go to which
 // float lane, and the float steps, as documented there).
 // A weight super-block is unpacked once for up to 4 activation rows. (Q4_K:
-// dot_q4k_avx2.cpp.)
+// dot_q4k_avx2.cpp; IQ4_XS: dot_iq4xs_avx2.cpp.)
 #include "cpu/avx2_entry.h"
 #ifdef TOME_HAVE_AVX2_KERNELS
 #include "cpu/kquant_simd.h"
@@ -281,56 +281,6 @@ void dot_q2_K(const void* w, const uint8_t* act, size_t stride, int64_t n, float
   for (int k = 0; k < NA; ++k) out[k] = kMode == kQ2VecDot ? hsum8_avx(acc[k]) : acc1[k] - accm1[k];
 }
 
-// IQ4_XS: levels by table lookup (kIq4nlValues in both 128-bit lanes), q * q8 as
-// maddubs(|q|, sign(q8, q)) (exact int16 pairs: |q|, |q8| <= 127), madd by the
-// vector's scale - 32: lane l sums elements 4l..4l+3 of every vector times its scale.
-// kPanel false: ggml's AVX2 vec_dot, acc_l = fma(dw*da, lane_l, acc_l), hsum8(acc);
-// true: llama.cpp's IQ panel (8 tokens or more), acc = fma(float(sum of the lanes),
-// dw*da, acc).
-template <int NA, bool kPanel>
-void dot_iq4_xs(const void* w, const uint8_t* act, size_t stride, int64_t n, float* out) {
-  const tome::BlockIQ4_XS* x = static_cast<const tome::BlockIQ4_XS*>(w);
-  const BlockQ8_K* a[NA];
-  for (int k = 0; k < NA; ++k) a[k] = reinterpret_cast<const BlockQ8_K*>(act + size_t(k) * stride);
-  __m256 acc[NA];
-  float acc1[NA];
-  for (int k = 0; k < NA; ++k) {
-    acc[k] = _mm256_setzero_ps();
-    acc1[k] = 0.0f;
-  }
-  const __m256i table = _mm256_setr_epi8(-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113,
-                                         -127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113);
-  const __m256i m4 = _mm256_set1_epi8(0x0F);
-  const int64_t nb = n / tome::kQKK;
-  for (int64_t i = 0; i < nb; ++i) {
-    __m256i isum[NA];
-    TOME_UNROLL
-    for (int k = 0; k < NA; ++k) isum[k] = _mm256_setzero_si256();
-    uint32_t sh = x[i].scales_h;
-    TOME_UNROLL
-    for (int s = 0; s < 8; ++s) {
-      const int ls = (((x[i].scales_l[s / 2] >> (4 * (s % 2))) & 0xF) | ((sh & 3) << 4)) - 32;
-      sh >>= 2;
-      const __m128i bits = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x[i].qs + 16 * s));
-      const __m256i nib = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(bits, 4), bits), m4);
-      const __m256i q = _mm256_shuffle_epi8(table, nib);
-      const __m256i q_abs = _mm256_sign_epi8(q, q);
-      const __m256i scale = _mm256_set1_epi16(short(ls));
-      TOME_UNROLL
-      for (int k = 0; k < NA; ++k) {
-        const __m256i p16 = _mm256_maddubs_epi16(q_abs, _mm256_sign_epi8(load256(a[k][i].qs + 32 * s), q));
-        isum[k] = _mm256_add_epi32(isum[k], _mm256_madd_epi16(p16, scale));
-      }
-    }
-    const float dw = half_to_float(x[i].d);
-    for (int k = 0; k < NA; ++k) {
-      if (kPanel) acc1[k] = fma1(float(hsum_i32_8(isum[k])), dw * a[k][i].d, acc1[k]);
-      else acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(dw * a[k][i].d), _mm256_cvtepi32_ps(isum[k]), acc[k]);
-    }
-  }
-  for (int k = 0; k < NA; ++k) out[k] = kPanel ? acc1[k] : hsum8_avx(acc[k]);
-}
-
 template <int NA> struct Q5K { static void run(const void* w, const uint8_t* a, size_t s, int64_t n, float* o) {
   dot_q5_K<NA>(w, a, s, n, o); } };
 template <int NA> struct Q3K { static void run(const void* w, const uint8_t* a, size_t s, int64_t n, float* o) {
@@ -343,10 +293,6 @@ template <int NA> struct Q2KGemv { static void run(const void* w, const uint8_t*
   dot_q2_K<NA, kQ2Gemv>(w, a, s, n, o); } };
 template <int NA> struct Q2KGemm { static void run(const void* w, const uint8_t* a, size_t s, int64_t n, float* o) {
   dot_q2_K<NA, kQ2Gemm>(w, a, s, n, o); } };
-template <int NA> struct IQ4XS { static void run(const void* w, const uint8_t* a, size_t s, int64_t n, float* o) {
-  dot_iq4_xs<NA, false>(w, a, s, n, o); } };
-template <int NA> struct IQ4XSPanel { static void run(const void* w, const uint8_t* a, size_t s, int64_t n, float* o) {
-  dot_iq4_xs<NA, true>(w, a, s, n, o); } };
 
 }  // namespace
 
@@ -359,8 +305,6 @@ void dot_q3_K_avx2(const DotTile& t) { tile_by_rows<Q3K>(t); }
 void dot_q2_K_avx2(const DotTile& t) { tile_by_rows<Q2K>(t); }
 void dot_q2_K_repack_avx2(const DotTile& t) { tile_by_rows<Q2KGemv>(t); }
 void dot_q2_K_gemm_avx2(const DotTile& t) { tile_by_rows<Q2KGemm>(t); }
-void dot_iq4_xs_avx2(const DotTile& t) { tile_by_rows<IQ4XS>(t); }
-void dot_iq4_xs_panel_avx2(const DotTile& t) { tile_by_rows<IQ4XSPanel>(t); }
 
 }  // namespace kernels
 }  // namespace tome

@@ -86,23 +86,18 @@ int64_t rows_per_chunk(const WeightMatrix& W, int tile_rows, int64_t n_tokens, s
 }
 
 // One group of kInterleaveRows rows (src: row-major, row_bytes apart) into dst, block i of
-// each row side by side. The block's size a constant where it is one of the types' (the
-// copies inline: a call per 18 bytes took as long as the copy).
+// each row side by side. The block's size a constant (the copies inline: a call per 18
+// bytes took as long as the copy); interleaves_rows admits only these types.
 template <size_t B>
 void copy_blocks_interleaved(const uint8_t* src, uint8_t* dst, size_t row_bytes) {
   for (size_t i = 0; i < row_bytes / B; ++i)
     for (int r = 0; r < kernels::kInterleaveRows; ++r, dst += B)
       std::memcpy(dst, src + size_t(r) * row_bytes + i * B, B);
 }
-void copy_group_interleaved(const uint8_t* src, uint8_t* dst, size_t row_bytes, size_t block_bytes) {
-  switch (block_bytes) {
-    case sizeof(BlockQ4_0): return copy_blocks_interleaved<sizeof(BlockQ4_0)>(src, dst, row_bytes);  // and IQ4_NL
-    case sizeof(BlockMXFP4): return copy_blocks_interleaved<sizeof(BlockMXFP4)>(src, dst, row_bytes);
-    default:
-      for (size_t i = 0; i < row_bytes / block_bytes; ++i)
-        for (int r = 0; r < kernels::kInterleaveRows; ++r, dst += block_bytes)
-          std::memcpy(dst, src + size_t(r) * row_bytes + i * block_bytes, block_bytes);
-  }
+void copy_group_interleaved(const uint8_t* src, uint8_t* dst, size_t row_bytes, GgmlType type) {
+  static_assert(sizeof(BlockQ4_0) == sizeof(BlockIQ4_NL), "Q4_0 and IQ4_NL blocks share the copy");
+  if (type == GgmlType::MXFP4) return copy_blocks_interleaved<sizeof(BlockMXFP4)>(src, dst, row_bytes);
+  copy_blocks_interleaved<sizeof(BlockQ4_0)>(src, dst, row_bytes);  // Q4_0, IQ4_NL
 }
 
 // Rows [r0, r1) of one part for all tokens, in tiles of up to p.tile_rows rows x 4 tokens.
@@ -137,11 +132,10 @@ WeightMatrix interleave_rows(const WeightMatrix& W, uint8_t* dst, ThreadPool* po
     throw Error("BAD_ARGUMENT", std::string("interleave_rows: a ") + std::to_string(W.rows) + "-row " +
                                     ggml_type_name(uint32_t(W.type)) + " matrix" +
                                     (W.interleave != 1 ? " already interleaved" : " is not interleaved on this CPU"));
-  const size_t block_bytes = ggml_type_traits(W.type)->type_size;
   auto groups = [&](int64_t g0, int64_t g1, int) {
     for (int64_t q = g0; q < g1; ++q)
       copy_group_interleaved(W.data + size_t(q * g) * W.row_bytes, dst + size_t(q * g) * W.row_bytes, W.row_bytes,
-                             block_bytes);
+                             W.type);
   };
   if (pool && pool->size() > 1) pool->parallel_for(W.rows / g, groups);
   else groups(0, W.rows / g, 0);

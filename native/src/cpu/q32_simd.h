@@ -133,10 +133,18 @@ inline __m256 e8m0_half_ps(__m256i e) {
 
 // The scales of 4 weight blocks and 4 activation blocks as floats:
 // [dw0 dw1 dw2 dw3 | da0 da1 da2 da3].
+// Four halves in a qword, put together in general registers: _mm_setr_epi16 of
+// eight loaded halves became a chain of vpinsrw (two uops each on the vector
+// ports the dots need); these shifts run on the integer ones, and a vmovq each
+// half brings them over.
+inline uint64_t four_halves(uint16_t h0, uint16_t h1, uint16_t h2, uint16_t h3) {
+  return uint64_t(h0) | uint64_t(h1) << 16 | uint64_t(h2) << 32 | uint64_t(h3) << 48;
+}
 template <class Block, class Act>
 inline __m256 q32_scales(const Block* const w[4], const Act* const a[4], int64_t i) {
-  return _mm256_cvtph_ps(_mm_setr_epi16(short(w[0][i].d), short(w[1][i].d), short(w[2][i].d), short(w[3][i].d),
-                                        short(a[0][i].d), short(a[1][i].d), short(a[2][i].d), short(a[3][i].d)));
+  const uint64_t dw = four_halves(w[0][i].d, w[1][i].d, w[2][i].d, w[3][i].d);
+  const uint64_t da = four_halves(a[0][i].d, a[1][i].d, a[2][i].d, a[3][i].d);
+  return _mm256_cvtph_ps(_mm_unpacklo_epi64(_mm_cvtsi64_si128(int64_t(dw)), _mm_cvtsi64_si128(int64_t(da))));
 }
 template <class Act>
 inline __m256 q32_scales(const tome::BlockMXFP4* const w[4], const Act* const a[4], int64_t i) {

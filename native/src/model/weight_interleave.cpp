@@ -29,9 +29,12 @@ std::shared_ptr<uint8_t> allocate(size_t bytes) {
 struct Copier {
   Weights& w;
   const GgufFile& g;
-  ThreadPool& pool;
   uint64_t left;
   uint64_t copied = 0;
+  // the copy is page faults and memory traffic: every core helps (a load, not a
+  // session); started at the first copy, so a model with none (Q8_0, a CPU without
+  // AVX2) starts no threads
+  std::unique_ptr<ThreadPool> pool = nullptr;
 
   // Interleaves m when the kernels read it so and it fits; whole_rows: the rows that
   // must be whole groups (a stack's expert matrices are multiplied one expert at a time).
@@ -43,7 +46,8 @@ struct Copier {
     if (bytes > left) return;
     std::shared_ptr<uint8_t> copy = allocate(bytes);
     const uint8_t* original = m.data;
-    m = interleave_rows(m, copy.get(), &pool);
+    if (!pool) pool = std::make_unique<ThreadPool>(int(std::clamp(std::thread::hardware_concurrency(), 1u, 8u)));
+    m = interleave_rows(m, copy.get(), pool.get());
     g.release(original, bytes);
     w.interleaved.push_back(std::move(copy));
     w.interleaved_bytes += bytes;
@@ -55,9 +59,7 @@ struct Copier {
 }  // namespace
 
 uint64_t interleave_weights(Weights& w, const HParams& hp, const GgufFile& g, uint64_t budget_bytes) {
-  // the copy is page faults and memory traffic: every core helps (a load, not a session)
-  ThreadPool pool(int(std::clamp(std::thread::hardware_concurrency(), 1u, 8u)));
-  Copier copy{w, g, pool, budget_bytes};
+  Copier copy{w, g, budget_bytes};
   // a tied output's copy serves the embedding's lookups too (dequantize_matrix_row reads
   // either layout), so none of the mapping's pages of it stay resident: looked up in the
   // mapping, a prompt's tokens brought most of its 2 MiB folios back (1b: +36 MB)

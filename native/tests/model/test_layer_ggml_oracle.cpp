@@ -46,15 +46,22 @@ using ggml_library::GraphApi;
 using ggml_library::lib_dir;
 
 // The CPU variant llama.cpp loads here: ggml_backend_load_best dlopens every
-// libggml-cpu-*.so and keeps the one whose ggml_backend_score() is highest.
+// libggml-cpu-*.so and keeps the one whose ggml_backend_score() is highest. Under
+// TOME_CPU_CAP=avx2 (cpu_features().avx512 false on an AVX-512 CPU), the one it loads
+// on a CPU without AVX-512, whose AVX-512 variants score 0.
 const char* const kVariants[] = {"x64",        "sse42",       "sandybridge", "ivybridge", "piledriver",
                                  "haswell",    "skylakex",    "cannonlake",  "cascadelake", "icelake",
                                  "cooperlake", "zen4",        "alderlake",   "sapphirerapids"};
+bool is_avx512_variant(const std::string& v) {
+  return v == "skylakex" || v == "cannonlake" || v == "cascadelake" || v == "icelake" || v == "cooperlake" ||
+         v == "zen4" || v == "sapphirerapids";
+}
 std::string loaded_variant() {
   static const std::string best = [] {
     std::string name;
     int best_score = 0;
     for (const char* v : kVariants) {
+      if (is_avx512_variant(v) && !cpu_features().avx512) continue;
       void* lib = dlopen((lib_dir() + "/libggml-cpu-" + v + ".so").c_str(), RTLD_NOW | RTLD_LOCAL);
       int (*score)() = nullptr;
       if (lib && bind(&score, lib, "ggml_backend_score") && score() > best_score) {
@@ -65,10 +72,6 @@ std::string loaded_variant() {
     return name;
   }();
   return best;
-}
-bool is_avx512_variant(const std::string& v) {
-  return v == "skylakex" || v == "cannonlake" || v == "cascadelake" || v == "icelake" || v == "cooperlake" ||
-         v == "zen4" || v == "sapphirerapids";
 }
 
 // The variant tome's numerics are compared with: the loaded one, where it is one

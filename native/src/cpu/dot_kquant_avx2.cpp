@@ -73,9 +73,11 @@ template <int NA>
 void dot_q5_K(const void* w, const uint8_t* act, size_t stride, int64_t n, float* out) {
   const tome::BlockQ5_K* x = static_cast<const tome::BlockQ5_K*>(w);
   const BlockQ8_K* a[NA];
+  TOME_UNROLL
   for (int k = 0; k < NA; ++k) a[k] = reinterpret_cast<const BlockQ8_K*>(act + size_t(k) * stride);
   float accm[NA];
   __m256 accv[NA];
+  TOME_UNROLL
   for (int k = 0; k < NA; ++k) {
     accm[k] = 0.0f;
     accv[k] = _mm256_setzero_ps();
@@ -91,6 +93,7 @@ void dot_q5_K(const void* w, const uint8_t* act, size_t stride, int64_t n, float
 
     // imin = sum_j min_j * (bsums[2j] + bsums[2j+1])
     int imin[NA];
+    TOME_UNROLL
     for (int k = 0; k < NA; ++k) {
       const __m256i bs = load256(a[k][i].bsums);
       const __m128i pairs = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
@@ -98,6 +101,7 @@ void dot_q5_K(const void* w, const uint8_t* act, size_t stride, int64_t n, float
     }
 
     __m256i isum[NA];
+    TOME_UNROLL
     for (int k = 0; k < NA; ++k) isum[k] = _mm256_setzero_si256();
     LevelsQ5_K lv(x[i]);
     for (int c = 0; c < 4; ++c) {
@@ -105,18 +109,21 @@ void dot_q5_K(const void* w, const uint8_t* act, size_t stride, int64_t n, float
       lv.chunk(c, &lo, &hi);
       const __m256i s_lo = pick_words(scales, kSameWord[2 * c]);
       const __m256i s_hi = pick_words(scales, kSameWord[2 * c + 1]);
+      TOME_UNROLL
       for (int k = 0; k < NA; ++k) {
         const __m256i p_lo = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, load256(a[k][i].qs + 64 * c)), s_lo);
         const __m256i p_hi = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, load256(a[k][i].qs + 64 * c + 32)), s_hi);
         isum[k] = _mm256_add_epi32(isum[k], _mm256_add_epi32(p_lo, p_hi));
       }
     }
+    TOME_UNROLL
     for (int k = 0; k < NA; ++k) {
       const float d = a[k][i].d * dw, m = a[k][i].d * dmin;
       accv[k] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(isum[k]), accv[k]);
       accm[k] = fma1(-m, float(imin[k]), accm[k]);
     }
   }
+  TOME_UNROLL
   for (int k = 0; k < NA; ++k) out[k] = hsum8_avx(accv[k]) + accm[k];
 }
 
@@ -127,8 +134,10 @@ template <int NA>
 void dot_q6_K(const void* w, const uint8_t* act, size_t stride, int64_t n, float* out) {
   const tome::BlockQ6_K* x = static_cast<const tome::BlockQ6_K*>(w);
   const BlockQ8_K* a[NA];
+  TOME_UNROLL
   for (int k = 0; k < NA; ++k) a[k] = reinterpret_cast<const BlockQ8_K*>(act + size_t(k) * stride);
   __m256 acc[NA];
+  TOME_UNROLL
   for (int k = 0; k < NA; ++k) acc[k] = _mm256_setzero_ps();
   const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(3);
   const int64_t nb = n / tome::kQKK;
@@ -137,10 +146,13 @@ void dot_q6_K(const void* w, const uint8_t* act, size_t stride, int64_t n, float
     const __m256i sc16 = _mm256_cvtepi8_epi16(sc8);  // 16 scales as int16
 
     __m256i off[NA];  // lane l: 32 * (scale * bsum) of groups 2l, 2l+1
+    TOME_UNROLL
     for (int k = 0; k < NA; ++k) off[k] = _mm256_slli_epi32(_mm256_madd_epi16(load256(a[k][i].bsums), sc16), 5);
 
     __m256i isum[NA];
+    TOME_UNROLL
     for (int k = 0; k < NA; ++k) isum[k] = _mm256_setzero_si256();
+    TOME_UNROLL
     for (int h = 0; h < 2; ++h) {
       // scales 8h..8h+7, the same 8 words in both 128-bit lanes
       const __m256i sch = _mm256_broadcastsi128_si256(h == 0 ? _mm256_castsi256_si128(sc16)
@@ -155,9 +167,11 @@ void dot_q6_K(const void* w, const uint8_t* act, size_t stride, int64_t n, float
                              _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), m2), 4));
       q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4),
                              _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), m2), 4));
+      TOME_UNROLL
       for (int j = 0; j < 4; ++j) {
         // 32 elements = groups 2j and 2j+1 of this half: one scale per 128-bit lane
         const __m256i s = pick_words(sch, kWordPair[j]);
+        TOME_UNROLL
         for (int k = 0; k < NA; ++k) {
           const __m256i p = _mm256_maddubs_epi16(q[j], load256(a[k][i].qs + 128 * h + 32 * j));
           isum[k] = _mm256_add_epi32(isum[k], _mm256_madd_epi16(p, s));
@@ -165,10 +179,12 @@ void dot_q6_K(const void* w, const uint8_t* act, size_t stride, int64_t n, float
       }
     }
     const float dw = half_to_float(x[i].d);
+    TOME_UNROLL
     for (int k = 0; k < NA; ++k)
       acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(a[k][i].d * dw), _mm256_cvtepi32_ps(_mm256_sub_epi32(isum[k], off[k])),
                                acc[k]);
   }
+  TOME_UNROLL
   for (int k = 0; k < NA; ++k) out[k] = hsum8_avx(acc[k]);
 }
 
@@ -179,8 +195,10 @@ template <int NA>
 void dot_q3_K(const void* w, const uint8_t* act, size_t stride, int64_t n, float* out) {
   const tome::BlockQ3_K* x = static_cast<const tome::BlockQ3_K*>(w);
   const BlockQ8_K* a[NA];
+  TOME_UNROLL
   for (int k = 0; k < NA; ++k) a[k] = reinterpret_cast<const BlockQ8_K*>(act + size_t(k) * stride);
   __m256 acc[NA];
+  TOME_UNROLL
   for (int k = 0; k < NA; ++k) acc[k] = _mm256_setzero_ps();
   const __m256i m3 = _mm256_set1_epi8(3), one = _mm256_set1_epi8(1), four = _mm256_set1_epi8(4);
   const int64_t nb = n / tome::kQKK;
@@ -188,17 +206,20 @@ void dot_q3_K(const void* w, const uint8_t* act, size_t stride, int64_t n, float
     const __m256i sc16 = _mm256_cvtepi8_epi16(q3_K_scales(x[i].scales));
     const __m256i hbits = load256(x[i].hmask);
     __m256i isum[NA];
+    TOME_UNROLL
     for (int k = 0; k < NA; ++k) isum[k] = _mm256_setzero_si256();
     for (int c = 0; c < 2; ++c) {
       const __m256i sch = _mm256_broadcastsi128_si256(c == 0 ? _mm256_castsi256_si128(sc16)
                                                              : _mm256_extracti128_si256(sc16, 1));
       const __m256i qs = load256(x[i].qs + 32 * c);
+      TOME_UNROLL
       for (int j = 0; j < 4; ++j) {
         const int shift = 2 * j, bit = 4 * c + j;
         const __m256i low = _mm256_and_si256(_mm256_srli_epi16(qs, shift), m3);
         const __m256i high = _mm256_and_si256(_mm256_srli_epi16(hbits, bit), one);
         const __m256i u = _mm256_or_si256(low, _mm256_slli_epi16(high, 2));
         const __m256i s = pick_words(sch, kWordPair[j]);
+        TOME_UNROLL
         for (int k = 0; k < NA; ++k) {
           const __m256i q8 = load256(a[k][i].qs + 128 * c + 32 * j);
           const __m256i p = _mm256_sub_epi16(_mm256_maddubs_epi16(u, q8), _mm256_maddubs_epi16(four, q8));
@@ -207,9 +228,11 @@ void dot_q3_K(const void* w, const uint8_t* act, size_t stride, int64_t n, float
       }
     }
     const float dw = half_to_float(x[i].d);
+    TOME_UNROLL
     for (int k = 0; k < NA; ++k)
       acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(a[k][i].d * dw), _mm256_cvtepi32_ps(isum[k]), acc[k]);
   }
+  TOME_UNROLL
   for (int k = 0; k < NA; ++k) out[k] = hsum8_avx(acc[k]);
 }
 

@@ -63,8 +63,10 @@ bool cpu_can_run(const std::string& variant) {
   const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
                     __builtin_cpu_supports("f16c") && __builtin_cpu_supports("bmi2");
   if (variant == "haswell") return avx2;
+  // zen4: also tome's AVX-512 orders in force (not under TOME_CPU_CAP=avx2, whose builds
+  // follow the haswell variant)
   if (variant == "zen4")
-    return avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512cd") &&
+    return avx2 && tome::cpu_features().avx512 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512cd") &&
            __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
            __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vbmi") &&
            __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bf16");
@@ -73,7 +75,7 @@ bool cpu_can_run(const std::string& variant) {
 
 // Loads base + one CPU variant; SKIPs the test when that is not possible here.
 Ggml load(const std::string& variant) {
-  if (!cpu_can_run(variant)) SKIP("this CPU cannot run ggml's " + variant + " variant");
+  if (!cpu_can_run(variant)) SKIP("this CPU cannot run ggml's " + variant + " variant (or TOME_CPU_CAP rules it out)");
   const std::string dir = ggml_library::lib_dir();
   void* base = dlopen((dir + "/libggml-base.so").c_str(), RTLD_NOW | RTLD_GLOBAL);
   if (!base) SKIP("no ggml libraries at " + dir + " (npm install brings node-llama-cpp)");

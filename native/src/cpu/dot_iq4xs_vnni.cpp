@@ -153,10 +153,17 @@ void panel_4tok(const tome::kernels::DotTile& t, int r0) {
 namespace tome {
 namespace kernels {
 
+// Tiles of up to 8 tokens (kMaxPanelActRows): 4 at a time here, the rest by the AVX2 kernel.
 void dot_iq4_xs_panel_vnni(const DotTile& t) {
-  if (t.n_act != 4) return dot_iq4_xs_panel_avx2(t);
   static constexpr RowsKernel kByRows[4] = {panel_4tok<1>, panel_4tok<2>, panel_4tok<3>, panel_4tok<4>};
-  over_row_steps(t, kByRows);
+  for (int k0 = 0; k0 < t.n_act; k0 += 4) {
+    DotTile part = t;
+    part.act = t.act + size_t(k0) * t.act_stride;
+    part.n_act = std::min(4, t.n_act - k0);
+    part.out = t.out + size_t(k0) * t.out_stride;
+    if (part.n_act == 4) over_row_steps(part, kByRows);
+    else dot_iq4_xs_panel_avx2(part);
+  }
 }
 
 }  // namespace kernels

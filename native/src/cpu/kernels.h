@@ -91,6 +91,9 @@ namespace kernels {
 // type; activation rows: n elements of its vec_dot_type.
 constexpr int kMaxWeightRows = 4;
 constexpr int kMaxActRows = 4;  // = llama.cpp's gemm group (matmul.cpp relies on it)
+// IQ panel tiles (llama_iq_panel) take up to 8 tokens: the panel's order has no gemm
+// groups, and its AVX2 kernel decodes each super-block once for all of them.
+constexpr int kMaxPanelActRows = 8;
 // Tiles of the repacked 4-bit 32-element types (Q4_0, IQ4_NL, MXFP4) take up to 8 rows:
 // their gemv unpacks two rows per vector and sums 8 rows' blocks in three vphaddd, their
 // AVX512-VNNI gemm takes 8 rows x 4 tokens (dot_q32_impl.h, dot_q32_gemm_impl.h); every

@@ -61,6 +61,7 @@ struct Part {
   float* y;
   kernels::DotFn dot, dot_gemm;  // dot_gemm: for tiles of 4 tokens (see matmul.h)
   int tile_rows;                 // rows of a tile (kernels::tile_rows)
+  int tile_tokens;               // tokens of a tile: kMaxActRows, kMaxPanelActRows for the IQ panel
   const uint8_t* act;            // (n_tokens, act_bytes) in W's vec_dot_type
   size_t act_bytes;
   int64_t rows_per_chunk;
@@ -100,7 +101,8 @@ void copy_group_interleaved(const uint8_t* src, uint8_t* dst, size_t row_bytes, 
   copy_blocks_interleaved<sizeof(BlockQ4_0)>(src, dst, row_bytes);  // Q4_0, IQ4_NL
 }
 
-// Rows [r0, r1) of one part for all tokens, in tiles of up to p.tile_rows rows x 4 tokens.
+// Rows [r0, r1) of one part for all tokens, in tiles of up to p.tile_rows rows x
+// p.tile_tokens tokens.
 void run_chunk(const Part& p, int64_t r0, int64_t r1, int64_t n_tokens) {
   const WeightMatrix& W = *p.W;
   kernels::DotTile tile{nullptr, W.row_bytes, 0, nullptr, p.act_bytes, 0, W.cols, nullptr, size_t(W.rows)};
@@ -110,9 +112,9 @@ void run_chunk(const Part& p, int64_t r0, int64_t r1, int64_t n_tokens) {
     tile.w_block_step = block_bytes * size_t(W.interleave);
   }
   const int64_t tile_rows = p.tile_rows;
-  for (int64_t t0 = 0; t0 < n_tokens; t0 += kernels::kMaxActRows) {
+  for (int64_t t0 = 0; t0 < n_tokens; t0 += p.tile_tokens) {
     tile.act = p.act + size_t(t0) * p.act_bytes;
-    tile.n_act = int(std::min<int64_t>(kernels::kMaxActRows, n_tokens - t0));
+    tile.n_act = int(std::min<int64_t>(p.tile_tokens, n_tokens - t0));
     const kernels::DotFn f = tile.n_act == 4 ? p.dot_gemm : p.dot;
     for (int64_t r = r0; r < r1; r += tile_rows) {
       tile.w = row_start(W, r);
@@ -190,6 +192,7 @@ void matmul_multi(const MatmulTarget* targets, int count, const float* x, int64_
             : repack ? kernels::select_dot_repack(W->type, false)
                      : kernels::select_dot(W->type);
     p.tile_rows = panel ? kernels::kMaxWeightRows : kernels::tile_rows(W->type, repack);
+    p.tile_tokens = panel ? kernels::kMaxPanelActRows : kernels::kMaxActRows;
     p.dot_gemm = repack && targets[i].order == MatmulOrder::kMulMat ? kernels::select_dot_repack(W->type, true) : p.dot;
     if (!p.dot || !p.dot_gemm || !kernels::select_convert(act_types[i]))
       throw Error("UNSUPPORTED_TYPE", std::string("matmul: no kernel for ") + ggml_type_name(uint32_t(W->type)));

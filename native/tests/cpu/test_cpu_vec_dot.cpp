@@ -241,8 +241,9 @@ TEST(public_vec_dot_and_force_scalar) {
   }
 }
 
-// IQ4_XS in llama.cpp's IQ panel order: the AVX2 kernel and the AVX512-VNNI one (tiles of
-// 4 tokens: sub-blocks in the lanes, biased levels) give, for every tile shape, the
+// IQ4_XS in llama.cpp's IQ panel order: the AVX2 kernel (4 and 8 tokens decoded together)
+// and the AVX512-VNNI one (tiles of 4 tokens: sub-blocks in the lanes, biased levels) give,
+// for every tile shape up to kMaxPanelActRows tokens, the
 // scalar kernel's 1 x 1 results, on random rows and on extreme ones (levels -127 and
 // 113, scales -32 and 31, activations at +-127: the largest integer sums).
 TEST(iq4_xs_panel_dots_bit_exact_with_scalar) {
@@ -252,7 +253,7 @@ TEST(iq4_xs_panel_dots_bit_exact_with_scalar) {
   const int64_t n = 2304;  // 9 super-blocks
   const size_t w_stride = tome::type_row_bytes(t, n) + 24, a_stride = tome::type_row_bytes(GgmlType::Q8_K, n) + 40;
   for (int extreme = 0; extreme < 2; ++extreme) {
-    std::vector<uint8_t> ws(w_stride * k::kMaxWeightRows), acts(a_stride * k::kMaxActRows);
+    std::vector<uint8_t> ws(w_stride * k::kMaxWeightRows), acts(a_stride * k::kMaxPanelActRows);
     std::mt19937 rng(11 + uint32_t(extreme));
     for (int r = 0; r < k::kMaxWeightRows; ++r) {
       std::vector<uint8_t> w = quantized(t, random_row(n, 40 + uint32_t(r), 0.05f));
@@ -261,7 +262,7 @@ TEST(iq4_xs_panel_dots_bit_exact_with_scalar) {
           for (size_t b = 2; b < sizeof(tome::BlockIQ4_XS); ++b) w[off + b] = rng() % 2 ? 0xff : 0x00;
       std::memcpy(ws.data() + size_t(r) * w_stride, w.data(), w.size());
     }
-    for (int r = 0; r < k::kMaxActRows; ++r) {
+    for (int r = 0; r < k::kMaxPanelActRows; ++r) {
       std::vector<float> x = random_row(n, 300 + uint32_t(r));
       if (extreme)
         for (float& v : x) v = rng() % 2 ? 1.0f : -1.0f;
@@ -271,16 +272,16 @@ TEST(iq4_xs_panel_dots_bit_exact_with_scalar) {
     tome::set_force_scalar(true);
     const k::DotFn ref = k::select_dot_panel(t);
     tome::set_force_scalar(false);
-    float single[k::kMaxActRows][k::kMaxWeightRows];
-    for (int a = 0; a < k::kMaxActRows; ++a)
+    float single[k::kMaxPanelActRows][k::kMaxWeightRows];
+    for (int a = 0; a < k::kMaxPanelActRows; ++a)
       for (int r = 0; r < k::kMaxWeightRows; ++r)
         single[a][r] = one_dot(ref, ws.data() + size_t(r) * w_stride, acts.data() + size_t(a) * a_stride, n);
     std::vector<std::pair<const char*, k::DotFn>> flavours{{"avx2", k::dot_iq4_xs_panel_avx2}};
     if (tome::cpu_features().avx512vnni) flavours.push_back({"vnni", k::dot_iq4_xs_panel_vnni});
     for (auto [name, f] : flavours)
       for (int n_w = 1; n_w <= k::kMaxWeightRows; ++n_w)
-        for (int n_act = 1; n_act <= k::kMaxActRows; ++n_act) {
-          float out[k::kMaxActRows][7];
+        for (int n_act = 1; n_act <= k::kMaxPanelActRows; ++n_act) {
+          float out[k::kMaxPanelActRows][7];
           f(k::DotTile{ws.data(), w_stride, n_w, acts.data(), a_stride, n_act, n, &out[0][0], 7});
           for (int a = 0; a < n_act; ++a)
             for (int r = 0; r < n_w; ++r)

@@ -2,7 +2,9 @@
 // canonical order of kernels.h (integer parts exact; which integers go to which
 // float lane, and the float steps, as documented there).
 // A weight super-block is unpacked once for up to 4 activation rows. (Q4_K:
-// dot_q4k_avx2.cpp; IQ4_XS: dot_iq4xs_avx2.cpp.)
+// dot_q4k_avx2.cpp; IQ4_XS: dot_iq4xs_avx2.cpp.) The loops over those rows are unrolled
+// (TOME_UNROLL): left rolled, GCC kept each row's integer sums on the stack, a load and a
+// store around every add (the Q6_K tile at half its speed).
 #include "cpu/avx2_entry.h"
 #ifdef TOME_HAVE_AVX2_KERNELS
 #include "cpu/kquant_simd.h"
@@ -73,7 +75,6 @@ template <int NA>
 void dot_q5_K(const void* w, const uint8_t* act, size_t stride, int64_t n, float* out) {
   const tome::BlockQ5_K* x = static_cast<const tome::BlockQ5_K*>(w);
   const BlockQ8_K* a[NA];
-  TOME_UNROLL
   for (int k = 0; k < NA; ++k) a[k] = reinterpret_cast<const BlockQ8_K*>(act + size_t(k) * stride);
   float accm[NA];
   __m256 accv[NA];
@@ -123,7 +124,6 @@ void dot_q5_K(const void* w, const uint8_t* act, size_t stride, int64_t n, float
       accm[k] = fma1(-m, float(imin[k]), accm[k]);
     }
   }
-  TOME_UNROLL
   for (int k = 0; k < NA; ++k) out[k] = hsum8_avx(accv[k]) + accm[k];
 }
 
@@ -134,7 +134,6 @@ template <int NA>
 void dot_q6_K(const void* w, const uint8_t* act, size_t stride, int64_t n, float* out) {
   const tome::BlockQ6_K* x = static_cast<const tome::BlockQ6_K*>(w);
   const BlockQ8_K* a[NA];
-  TOME_UNROLL
   for (int k = 0; k < NA; ++k) a[k] = reinterpret_cast<const BlockQ8_K*>(act + size_t(k) * stride);
   __m256 acc[NA];
   TOME_UNROLL
@@ -184,7 +183,6 @@ void dot_q6_K(const void* w, const uint8_t* act, size_t stride, int64_t n, float
       acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(a[k][i].d * dw), _mm256_cvtepi32_ps(_mm256_sub_epi32(isum[k], off[k])),
                                acc[k]);
   }
-  TOME_UNROLL
   for (int k = 0; k < NA; ++k) out[k] = hsum8_avx(acc[k]);
 }
 
@@ -195,7 +193,6 @@ template <int NA>
 void dot_q3_K(const void* w, const uint8_t* act, size_t stride, int64_t n, float* out) {
   const tome::BlockQ3_K* x = static_cast<const tome::BlockQ3_K*>(w);
   const BlockQ8_K* a[NA];
-  TOME_UNROLL
   for (int k = 0; k < NA; ++k) a[k] = reinterpret_cast<const BlockQ8_K*>(act + size_t(k) * stride);
   __m256 acc[NA];
   TOME_UNROLL
@@ -232,7 +229,6 @@ void dot_q3_K(const void* w, const uint8_t* act, size_t stride, int64_t n, float
     for (int k = 0; k < NA; ++k)
       acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(a[k][i].d * dw), _mm256_cvtepi32_ps(isum[k]), acc[k]);
   }
-  TOME_UNROLL
   for (int k = 0; k < NA; ++k) out[k] = hsum8_avx(acc[k]);
 }
 

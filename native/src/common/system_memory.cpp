@@ -3,11 +3,9 @@
 #include <cstdio>
 #include <cstring>
 
-#ifdef _WIN32
-#define WIN32_LEAN_AND_MEAN
-#define NOMINMAX
-#include <windows.h>
-#else
+#include "common/windows_api.h"
+
+#ifndef _WIN32
 #include <unistd.h>
 #endif
 

@@ -7,9 +7,9 @@
 #include <cstring>
 #include <memory>
 
-#ifdef _WIN32
-#include <windows.h>
-#else
+#include "common/windows_api.h"
+
+#ifndef _WIN32
 #include <dlfcn.h>
 #endif
 

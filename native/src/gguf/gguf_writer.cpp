@@ -6,12 +6,10 @@
 #include <utility>
 
 #include "common/error.h"
+#include "common/windows_api.h"
 
 #ifdef _WIN32
-#define WIN32_LEAN_AND_MEAN
-#define NOMINMAX
 #include <io.h>
-#include <windows.h>
 #else
 #include <unistd.h>
 #endif

@@ -175,7 +175,7 @@ describe.skipIf(missing.length > 0)("tome in a browser (e2e)", () => {
     expect(titles.length).toBe(4);
   });
 
-  it("fits an 800x600 window: no sideways scroll, the header's buttons on screen, room to read", async () => {
+  it("fits an 800x600 window: no sideways scroll, the header's buttons on screen, room to read, the question box's hint whole", async () => {
     await page.setViewportSize({ width: 800, height: 600 });
     try {
       await page.waitForTimeout(300); // the panels fold away on a short window
@@ -186,11 +186,18 @@ describe.skipIf(missing.length > 0)("tome in a browser (e2e)", () => {
           .filter(({ r }) => r.left < 0 || r.right > window.innerWidth || r.bottom > window.innerHeight)
           .map(({ text }) => text),
         reader: document.querySelector(".reader-text")?.getBoundingClientRect().height ?? 0,
+        // an empty textarea's scroll height is its placeholder's: over its own height, the hint is cut off
+        hint: (() => {
+          const box = document.querySelector<HTMLTextAreaElement>('[data-testid="chat-input"]');
+          return box && box.value === "" ? { text: box.placeholder, over: box.scrollHeight - box.clientHeight } : null;
+        })(),
       }));
       await shot(page, "03b-narrow-800x600");
       expect(m.overflow).toBeLessThanOrEqual(0);
       expect(m.offscreen).toEqual([]);
       expect(m.reader).toBeGreaterThan(250);
+      expect(m.hint?.text).toMatch(/Ask about/);
+      expect(m.hint?.over).toBeLessThanOrEqual(0);
     } finally {
       await page.setViewportSize({ width: 1500, height: 950 });
     }

@@ -137,7 +137,7 @@ export function Chat() {
                 ? "Drop a book first"
                 : quote
                   ? "Ask about this passage… (Enter sends)"
-                  : "Ask about the book… (Enter sends, Shift+Enter for a new line)"
+                  : "Ask about the book… (Shift+Enter: a new line)"
           }
           onChange={(e) => setText(e.target.value)}
           onKeyDown={(e) => {

@@ -417,7 +417,16 @@ export interface TomeAddon {
   /** Deletes a KV store and SQLite's files beside it unless a session holds it, decided under its lock. */
   removeStoreIfUnused(path: string): "removed" | "in_use" | "absent";
   writeSyntheticModel(options: SyntheticModelOptions): Promise<void>;
-  cpuFeatures(): { avx2: boolean; fma: boolean; f16c: boolean; simd: boolean };
+  /** The CPU's features as the kernels see them (after TOME_CPU_CAP); simd: the SIMD kernels are in force. */
+  cpuFeatures(): {
+    avx2: boolean;
+    fma: boolean;
+    f16c: boolean;
+    avx512: boolean;
+    avx512vnni: boolean;
+    avxvnni: boolean;
+    simd: boolean;
+  };
   setForceScalar(force: boolean): void;
 }
 

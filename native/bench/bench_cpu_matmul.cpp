@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
   const int64_t rows = argc > 2 ? std::atoll(argv[1]) : 2048, cols = argc > 2 ? std::atoll(argv[2]) : 2048;
   const char* kernels = !tome::simd_enabled()                ? "scalar"
                         : tome::cpu_features().avx512vnni ? "avx2 (+avx512-vnni where built)"
+                        : tome::cpu_features().avxvnni    ? "avx2 (+avx-vnni where built)"
                                                           : "avx2";
   std::printf("kernels: %s; matrix %lld x %lld\n", kernels, (long long)rows, (long long)cols);
   std::mt19937 rng(1);

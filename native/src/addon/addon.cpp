@@ -31,6 +31,9 @@ Napi::Value cpu_features_js(const Napi::CallbackInfo& info) {
   o.Set("avx2", f.avx2);
   o.Set("fma", f.fma);
   o.Set("f16c", f.f16c);
+  o.Set("avx512", f.avx512);
+  o.Set("avx512vnni", f.avx512vnni);
+  o.Set("avxvnni", f.avxvnni);
   o.Set("simd", simd_enabled());
   return o;
 }

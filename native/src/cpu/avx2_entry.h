@@ -56,6 +56,20 @@ TOME_AVX2_DOT(dot_q2_K_gemm_vnni);     // dot_q2k_vnni.cpp
 TOME_AVX2_DOT(dot_q3_K_vnni);
 TOME_AVX2_DOT(dot_q5_K_vnni);
 TOME_AVX2_DOT(dot_q6_K_vnni);
+// AVX-VNNI builds (no AVX-512) of the Q8_0 / Q4_0 / Q5_0 / Q4_1 / Q5_1 / IQ4_NL / MXFP4 kernels
+// (dot_q32_avxvnni.cpp) and of the Q4_K ones (dot_q4k_avxvnni.cpp)
+TOME_AVX2_DOT(dot_q8_0_avxvnni);
+TOME_AVX2_DOT(dot_q4_0_avxvnni);
+TOME_AVX2_DOT(dot_q5_0_avxvnni);
+TOME_AVX2_DOT(dot_q4_1_avxvnni);
+TOME_AVX2_DOT(dot_q5_1_avxvnni);
+TOME_AVX2_DOT(dot_iq4_nl_avxvnni);
+TOME_AVX2_DOT(dot_mxfp4_avxvnni);
+TOME_AVX2_DOT(dot_q4_0_repack_avxvnni);
+TOME_AVX2_DOT(dot_iq4_nl_repack_avxvnni);
+TOME_AVX2_DOT(dot_mxfp4_repack_avxvnni);
+TOME_AVX2_DOT(dot_q4_K_avxvnni);
+TOME_AVX2_DOT(dot_q4_K_gemm_avxvnni);
 #undef TOME_AVX2_DOT
 
 void convert_f16_avx2(const float* src, void* dst, int64_t n);

@@ -14,7 +14,41 @@
 #define TOME_UNROLL
 #endif
 
+// vpdpbusd / vpdpwssd on 256-bit vectors where the build has them: the EVEX forms
+// of AVX512-VNNI + VL (*_vnni.cpp) or the VEX forms of AVX-VNNI (*_avxvnni.cpp: Intel
+// since Alder Lake, AMD since Zen 5, CPUs with it but no AVX-512 among them).
+// TOME_VNNI256 says the build has one; TOME_YMM_REGS is how many vector registers
+// a kernel may keep live (AVX-512 VL adds 16), which sets some tiles' row counts.
+#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
+#define TOME_VNNI256 1
+#define TOME_YMM_REGS 32
+#elif defined(__AVXVNNI__)
+#define TOME_VNNI256 1
+#define TOME_YMM_REGS 16
+#else
+#define TOME_YMM_REGS 16
+#endif
+
 namespace {
+
+#ifdef TOME_VNNI256
+// Lane l of acc += the 4 products u[4l..4l+3] * s[4l..4l+3] (u unsigned, s signed bytes).
+inline __m256i dpbusd256(__m256i acc, __m256i u, __m256i s) {
+#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
+  return _mm256_dpbusd_epi32(acc, u, s);
+#else
+  return _mm256_dpbusd_avx_epi32(acc, u, s);
+#endif
+}
+// Lane l of acc += a.w[2l] * b.w[2l] + a.w[2l+1] * b.w[2l+1] (signed words).
+inline __m256i dpwssd256(__m256i acc, __m256i a, __m256i b) {
+#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
+  return _mm256_dpwssd_epi32(acc, a, b);
+#else
+  return _mm256_dpwssd_avx_epi32(acc, a, b);
+#endif
+}
+#endif
 
 inline __m256i load256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
 // 8 bytes at p in every qword.
@@ -72,10 +106,10 @@ inline float half_to_float(uint16_t h) { return _cvtsh_ss(h); }
 
 // Signed int8 x signed int8, 32 lanes -> 8 int32 lanes, lane l = sum of bytes 4l..4l+3.
 // The sign trick makes x unsigned for maddubs; exact for |x|, |y| <= 127 (and x = -128).
-// Built with AVX512-VNNI (*_vnni.cpp files): one vpdpbusd, the same exact int32 lanes.
+// Built with a 256-bit vpdpbusd (TOME_VNNI256): one instruction, the same exact int32 lanes.
 inline __m256i dot_i8_lanes(__m256i x_abs, __m256i x, __m256i y) {
-#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
-  return _mm256_dpbusd_epi32(_mm256_setzero_si256(), x_abs, _mm256_sign_epi8(y, x));
+#ifdef TOME_VNNI256
+  return dpbusd256(_mm256_setzero_si256(), x_abs, _mm256_sign_epi8(y, x));
 #else
   const __m256i p16 = _mm256_maddubs_epi16(x_abs, _mm256_sign_epi8(y, x));
   return _mm256_madd_epi16(p16, _mm256_set1_epi16(1));

@@ -1,6 +1,6 @@
 // Run-time CPU feature detection and the switch that forces the scalar kernels
 // (tests run both paths; TOME_FORCE_SCALAR=1 in the environment forces scalar,
-// TOME_CPU_CAP=avx2 leaves AVX-512 unused).
+// TOME_CPU_CAP=avx2 leaves AVX-512 and AVX-VNNI unused, TOME_CPU_CAP=avxvnni AVX-512).
 #pragma once
 
 namespace tome {
@@ -18,6 +18,11 @@ struct CpuFeatures {
   // dot_q32_vnni.cpp and dot_q4k_vnni.cpp (same results as the AVX2 ones, fewer
   // instructions per block).
   bool avx512vnni = false;
+  // AVX-VNNI (VEX vpdpbusd on 256-bit vectors; Intel since Alder Lake, AMD since
+  // Zen 5, with or without AVX-512): the *_avxvnni.cpp kernels, where no AVX512-VNNI
+  // one applies. llama.cpp's alderlake build, which it loads on such a CPU without
+  // AVX-512, sums in the haswell build's order.
+  bool avxvnni = false;
 };
 
 const CpuFeatures& cpu_features();

@@ -4,7 +4,7 @@
 // block loaded once for all rows, and the float scale products dw*da of the whole
 // tile formed in two vector multiplies.
 //
-// In the AVX512-VNNI build (q32_simd.h's kQ32Biased) the integer sums use biased
+// In the VNNI builds (q32_simd.h's kQ32Biased) the integer sums use biased
 // weight levels: one vpdpbusd per (row, token) and block, the per-token term
 // kBias * sum(a) computed once for all rows. The AVX2 build uses the sign trick
 // (avx2_util.h's dot_i8_lanes). Both give the exact integers, so the same bits.
@@ -20,10 +20,11 @@ namespace {
 using tome::BlockQ8_0;
 
 // Lane l of acc += the 4 products u[4l..4l+3] * a[4l..4l+3] (u unsigned, a signed).
-#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
-inline __m256i dot_u8i8_acc(__m256i acc, __m256i u, __m256i a) { return _mm256_dpbusd_epi32(acc, u, a); }
-// Weight rows of a vec_dot-order tile: 16 accumulators and the rest in 32 registers.
-constexpr int kQ32GemmRows = 4;
+#ifdef TOME_VNNI256
+inline __m256i dot_u8i8_acc(__m256i acc, __m256i u, __m256i a) { return dpbusd256(acc, u, a); }
+// Weight rows of a vec_dot-order tile: with 32 registers 16 accumulators and the
+// rest; with 16 (AVX-VNNI), 8 accumulators, 2 rows' levels and the token's bytes.
+constexpr int kQ32GemmRows = TOME_YMM_REGS >= 32 ? 4 : 2;
 #else
 // Exact only for u <= 127 (vpmaddubsw's pair sums saturate at int16), so the AVX2
 // build keeps the sign trick (kQ32Biased false) and never calls it.
@@ -152,7 +153,7 @@ void q32_vecdot_4tok_tile(const tome::kernels::DotTile& t) {
 // + 2 (l >> 2), token ((l >> 1) & 1) + 2j. The groups share each block's token
 // terms (biased levels' correction, the activation's scales): llama.cpp's q4_0_8x8
 // gemm takes 8 rows against the same activation loads, and so does the AVX512-VNNI
-// build here (NH 2; the AVX2 one, 16 registers, keeps NH 1).
+// build here (NH 2; the AVX2 and AVX-VNNI ones, 16 registers, keep NH 1).
 // x_rows[r]: row r's first block, its next ones `step` bytes apart; a_rows[k]: token k's.
 template <class Unpack, int NH>
 void q32_repack_4tok_rows(const uint8_t* const x_rows[4 * NH], size_t step, const BlockQ8_0* const a_rows[4],
@@ -233,11 +234,7 @@ void q32_repack_4tok_rows(const uint8_t* const x_rows[4 * NH], size_t step, cons
   for (int j = 0; j < 2 * NH; ++j) res[j] = acc[j];
 }
 
-#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
-constexpr int kQ32RepackGroups = 2;
-#else
-constexpr int kQ32RepackGroups = 1;
-#endif
+constexpr int kQ32RepackGroups = TOME_YMM_REGS >= 32 ? 2 : 1;
 
 // Any tile of 4 tokens, in steps of 4 * kQ32RepackGroups rows, then of 4; a step short
 // of rows repeats the last one and drops its outputs (each output depends only on its

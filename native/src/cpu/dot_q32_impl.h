@@ -1,7 +1,7 @@
 // Internal: the Q8_0 / Q4_0 / IQ4_NL / MXFP4 dot kernels of dot_q32_avx2.cpp (the lane
 // order there), included by each ISA's file: dot_q32_avx2.cpp (AVX2: maddubs +
-// madd per block) and dot_q32_vnni.cpp (AVX512-VNNI: one vpdpbusd, the same exact
-// integer lanes), whose entry points differ only in avx2_util.h's dot_i8_lanes
+// madd per block), dot_q32_vnni.cpp and dot_q32_avxvnni.cpp (AVX512-VNNI, AVX-VNNI: one
+// vpdpbusd, the same exact integer lanes), whose entry points differ only in avx2_util.h's dot_i8_lanes
 // and (tiles of 4 tokens) dot_q32_gemm_impl.h's ISA choices. Everything here is
 // in an anonymous namespace, so each file keeps its own copy.
 #pragma once

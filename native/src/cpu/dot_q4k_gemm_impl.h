@@ -1,7 +1,7 @@
 // Internal: Q4_K x Q8_K in llama.cpp's repacked gemm order (kernels.h, "Q4_K gemm"),
 // 4 weight rows x 4 tokens at a time, included by each ISA's file:
-// dot_q4k_avx2.cpp (vpmaddubsw, int16 sums) and dot_q4k_vnni.cpp (vpdpbusd,
-// int32 sums). Integer sums are exact either way, so both give the same bits.
+// dot_q4k_avx2.cpp (vpmaddubsw, int16 sums), dot_q4k_vnni.cpp and dot_q4k_avxvnni.cpp
+// (vpdpbusd, int32 sums). Integer sums are exact either way, so all give the same bits.
 //
 // Layout: the weight bytes of the 4 rows are interleaved 8 at a time, so a vector
 // holds [row 0 | row 1 | row 2 | row 3] x 8 levels of one position, and the 8
@@ -25,9 +25,9 @@
 
 namespace {
 
-#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
+#ifdef TOME_VNNI256
 // int32 lanes, 4 products each per step.
-inline __m256i q4k_dot_step(__m256i acc, __m256i w, __m256i a) { return _mm256_dpbusd_epi32(acc, w, a); }
+inline __m256i q4k_dot_step(__m256i acc, __m256i w, __m256i a) { return dpbusd256(acc, w, a); }
 constexpr bool kQ4kInt32Lanes = true;
 #else
 // int16 lanes, 2 products each per step (|2 q q8| <= 3840: vpmaddubsw never saturates).

@@ -1,8 +1,8 @@
 // Internal: Q4_K x Q8_K in the per-super-block order of kernels.h ("Q4_K x Q8_K":
 // llama.cpp's repacked gemv, used for decode and wherever tokens are not in a
 // 4-token gemm group), one weight row x one token at a time, included by each
-// ISA's file: dot_q4k_avx2.cpp and dot_q4k_vnni.cpp (the same integers, so the
-// same bits).
+// ISA's file: dot_q4k_avx2.cpp, dot_q4k_vnni.cpp and dot_q4k_avxvnni.cpp (the same
+// integers, so the same bits).
 //
 // Per super-block i the exact integers isum_i = sum_j scale_j * (q . q8 over
 // sub-block j) and imin_i = sum_j min_j * (bsums[2j] + bsums[2j+1]) are left in the
@@ -36,7 +36,7 @@ struct Q4kGemvTables {
 constexpr Q4kGemvTables kQ4kGemv{};
 
 // Lanes whose sum is isum of super-block x . a (sm: its unpacked scales and mins).
-#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
+#ifdef TOME_VNNI256
 // Per chunk c: vpdpbusd leaves the sums of q * q8 of sub-blocks 2c and 2c+1 in 8
 // int32 lanes each (4 products a lane, |lane| <= 7680), vpackssdw packs both into
 // one vector of words (exact: they fit), and vpdpwssd adds their products with the
@@ -48,12 +48,12 @@ inline __m256i q4k_isum_lanes(const tome::BlockQ4_K& x, const tome::BlockQ8_K& a
   TOME_UNROLL
   for (int c = 0; c < 4; ++c) {
     const __m256i q = load256(x.qs + 32 * c);
-    const __m256i p_lo = _mm256_dpbusd_epi32(zero, _mm256_and_si256(q, m4), load256(a.qs + 64 * c));
+    const __m256i p_lo = dpbusd256(zero, _mm256_and_si256(q, m4), load256(a.qs + 64 * c));
     const __m256i p_hi =
-        _mm256_dpbusd_epi32(zero, _mm256_and_si256(_mm256_srli_epi16(q, 4), m4), load256(a.qs + 64 * c + 32));
+        dpbusd256(zero, _mm256_and_si256(_mm256_srli_epi16(q, 4), m4), load256(a.qs + 64 * c + 32));
     // words per 128-bit lane: 4 lanes of p_lo, then 4 of p_hi
     const __m256i scales = _mm256_shuffle_epi8(sm2, table256(kQ4kGemv.scale_pairs[c]));
-    sum = _mm256_dpwssd_epi32(sum, _mm256_packs_epi32(p_lo, p_hi), scales);
+    sum = dpwssd256(sum, _mm256_packs_epi32(p_lo, p_hi), scales);
   }
   return sum;
 }

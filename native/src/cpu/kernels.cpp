@@ -130,6 +130,7 @@ DotFn avx2_dot_repack(GgmlType wtype, bool gemm) {
 DotFn select_dot_repack(GgmlType wtype, bool gemm) {
   if (simd_enabled()) {
     if (DotFn f = vnni_dot_repack(wtype, gemm)) return f;
+    if (DotFn f = avxvnni_dot_repack(wtype, gemm)) return f;
     if (DotFn f = avx2_dot_repack(wtype, gemm)) return f;
   }
   return scalar_dot_repack(wtype, gemm);
@@ -205,9 +206,47 @@ DotFn vnni_dot_repack(GgmlType wtype, bool gemm) {
 #endif
 }
 
+DotFn avxvnni_dot(GgmlType wtype) {
+#ifdef TOME_HAVE_AVX2_KERNELS
+  if (!cpu_features().avxvnni) return nullptr;
+  switch (wtype) {
+    case GgmlType::Q8_0: return dot_q8_0_avxvnni;
+    case GgmlType::Q4_0: return dot_q4_0_avxvnni;
+    case GgmlType::Q5_0: return dot_q5_0_avxvnni;
+    case GgmlType::Q4_1: return dot_q4_1_avxvnni;
+    case GgmlType::Q5_1: return dot_q5_1_avxvnni;
+    case GgmlType::IQ4_NL: return dot_iq4_nl_avxvnni;
+    case GgmlType::MXFP4: return dot_mxfp4_avxvnni;
+    case GgmlType::Q4_K: return dot_q4_K_avxvnni;
+    default: return nullptr;
+  }
+#else
+  (void)wtype;
+  return nullptr;
+#endif
+}
+
+DotFn avxvnni_dot_repack(GgmlType wtype, bool gemm) {
+#ifdef TOME_HAVE_AVX2_KERNELS
+  if (!cpu_features().avxvnni) return nullptr;
+  switch (wtype) {
+    case GgmlType::Q4_0: return dot_q4_0_repack_avxvnni;
+    case GgmlType::IQ4_NL: return dot_iq4_nl_repack_avxvnni;
+    case GgmlType::MXFP4: return dot_mxfp4_repack_avxvnni;
+    case GgmlType::Q4_K: return gemm ? dot_q4_K_gemm_avxvnni : dot_q4_K_avxvnni;
+    default: return nullptr;
+  }
+#else
+  (void)wtype;
+  (void)gemm;
+  return nullptr;
+#endif
+}
+
 DotFn select_dot(GgmlType wtype) {
   if (simd_enabled()) {
     if (DotFn f = vnni_dot(wtype)) return f;
+    if (DotFn f = avxvnni_dot(wtype)) return f;
     if (DotFn f = avx2_dot(wtype)) return f;
   }
   return scalar_dot(wtype);

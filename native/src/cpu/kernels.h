@@ -147,6 +147,9 @@ ConvertFn scalar_convert(GgmlType act_type);
 DotFn avx2_dot(GgmlType wtype);
 // The AVX512-VNNI build of a type's kernel when this CPU has it; nullptr otherwise.
 DotFn vnni_dot(GgmlType wtype);
+// The AVX-VNNI build (VEX vpdpbusd, 16 vector registers) when this CPU has AVX-VNNI;
+// nullptr otherwise. select_dot takes it where no AVX512-VNNI build applies.
+DotFn avxvnni_dot(GgmlType wtype);
 ConvertFn avx2_convert(GgmlType act_type);
 
 // The flavour in force now (simd_enabled()), falling back to scalar.
@@ -165,6 +168,7 @@ bool llama_repacks(GgmlType wtype, int64_t rows);
 DotFn scalar_dot_repack(GgmlType wtype, bool gemm);
 DotFn avx2_dot_repack(GgmlType wtype, bool gemm);
 DotFn vnni_dot_repack(GgmlType wtype, bool gemm);
+DotFn avxvnni_dot_repack(GgmlType wtype, bool gemm);
 DotFn select_dot_repack(GgmlType wtype, bool gemm);
 
 // llama.cpp's "IQ panel" (ggml-cpu/iqp.cpp): on an AVX2 CPU a mul_mat (or one

@@ -111,8 +111,8 @@ struct Mxfp4Levels {  // kMxfp4Values: the doubled E2M1 values
 using UnpackIQ4_NL = UnpackLut<tome::BlockIQ4_NL, Iq4nlLevels>;
 using UnpackMXFP4 = UnpackLut<tome::BlockMXFP4, Mxfp4Levels>;
 
-// vpdpbusd is there (the *_vnni.cpp build): the biased form pays off.
-#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
+// vpdpbusd is there (the *_vnni.cpp and *_avxvnni.cpp builds): the biased form pays off.
+#ifdef TOME_VNNI256
 constexpr bool kQ32Biased = true;
 #else
 constexpr bool kQ32Biased = false;

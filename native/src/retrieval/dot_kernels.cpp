@@ -82,6 +82,7 @@ void dots_gather_i8(const int8_t* qc, const int8_t* base, size_t stride, const i
                     int32_t* out) {
   if (simd_enabled()) {
     if (cpu_features().avx512vnni) return vnni::dots_gather_i8(qc, base, stride, ids, n, dp, out);
+    if (cpu_features().avxvnni) return avxvnni::dots_gather_i8(qc, base, stride, ids, n, dp, out);
     return avx2::dots_gather_i8(qc, base, stride, ids, n, dp, out);
   }
   for (int64_t i = 0; i < n; ++i) {
@@ -96,6 +97,7 @@ void dots_gather_i8_multi(const int8_t* qc, int n_q, const int8_t* base, size_t 
                           int dp, int32_t* out) {
   if (simd_enabled()) {
     if (cpu_features().avx512vnni) return vnni::dots_gather_i8_multi(qc, n_q, base, stride, ids, n, dp, out);
+    if (cpu_features().avxvnni) return avxvnni::dots_gather_i8_multi(qc, n_q, base, stride, ids, n, dp, out);
     return avx2::dots_gather_i8_multi(qc, n_q, base, stride, ids, n, dp, out);
   }
   for (int h = 0; h < n_q; ++h)

@@ -1,7 +1,7 @@
 // Dot-product and distance kernels of the retrieval indexes, each with a scalar
 // body (dot_kernels.cpp) and an AVX2+FMA body (dot_kernels_avx2.cpp) chosen at
 // run time through cpu/cpu_features.h (the int8 gather also has an
-// AVX512-VNNI body, dot_kernels_vnni.cpp).
+// AVX512-VNNI body, dot_kernels_vnni.cpp, and an AVX-VNNI one, dot_kernels_avxvnni.cpp).
 //   rows:  key rows, row j at base + j * stride (elements)
 //   ids:   row numbers to gather (graph neighbours, IVF lists)
 #pragma once
@@ -64,5 +64,11 @@ void dots_gather_i8(const int8_t* qc, const int8_t* base, size_t stride, const i
 void dots_gather_i8_multi(const int8_t* qc, int n_q, const int8_t* base, size_t stride, const int32_t* ids, int64_t n,
                           int dp, int32_t* out);
 }  // namespace vnni
+namespace avxvnni {  // dot_kernels_avxvnni.cpp: CPUs with AVX-VNNI
+void dots_gather_i8(const int8_t* qc, const int8_t* base, size_t stride, const int32_t* ids, int64_t n, int dp,
+                    int32_t* out);
+void dots_gather_i8_multi(const int8_t* qc, int n_q, const int8_t* base, size_t stride, const int32_t* ids, int64_t n,
+                          int dp, int32_t* out);
+}  // namespace avxvnni
 
 }  // namespace tome

@@ -177,26 +177,9 @@ void gather_l2(const float* q, const T* base, size_t stride, const int32_t* ids,
   for (; i < n; ++i) out[i] = l2_1(q, base + size_t(ids[i]) * stride, d);
 }
 
-// Int8 codes: |q| (u8) times the row with q's signs (s8) through maddubs
-// (pairs of products, each pair within int16: 2 * 127 * 127 < 32768), widened
-// to int32 by madd against ones.
-inline __m256i dot32(__m256i acc, __m256i qabs, __m256i qsgn, const int8_t* r) {
-  const __m256i c = _mm256_sign_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(r)), qsgn);
-  return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(qabs, c), _mm256_set1_epi16(1)));
-}
-
 }  // namespace
 
-#include "retrieval/dots_gather_i8_impl.h"
-
-void dots_gather_i8(const int8_t* qc, const int8_t* base, size_t stride, const int32_t* ids, int64_t n, int dp,
-                    int32_t* out) {
-  gather_i8(qc, base, stride, ids, n, dp, out);
-}
-void dots_gather_i8_multi(const int8_t* qc, int n_q, const int8_t* base, size_t stride, const int32_t* ids, int64_t n,
-                          int dp, int32_t* out) {
-  gather_i8_multi(qc, n_q, base, stride, ids, n, dp, out);
-}
+#include "retrieval/dots_gather_i8_impl.h"  // the int8 gather: dots_gather_i8, dots_gather_i8_multi
 
 void dots_rows(const float* q, const float* base, size_t stride, int64_t n, int d, float* out) {
   over_rows<false>(q, base, stride, n, d, out);

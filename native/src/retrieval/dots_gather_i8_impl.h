@@ -1,12 +1,26 @@
-// Internal: the body of dots_gather_i8 (dot_kernels.h) shared by the AVX2 and
-// AVX512-VNNI builds, included inside each one's namespace (compiled with its
-// own flags; internal linkage keeps the builds apart). The build supplies
-//   __m256i dot32(__m256i acc, __m256i qabs, __m256i qsgn, const int8_t* row)
-// adding 32 products |q| x (row with q's signs) to acc's int32 lanes, exactly,
-// and includes <immintrin.h> first (this file goes inside a namespace).
+// Internal: dots_gather_i8 and dots_gather_i8_multi (dot_kernels.h), shared by the
+// AVX2, AVX512-VNNI and AVX-VNNI builds, included inside each one's namespace
+// (tome::avx2, tome::vnni, tome::avxvnni) by its file, which is compiled with its own
+// flags and includes <immintrin.h> first; internal linkage keeps the builds apart.
+// The builds differ only in dot32 below, by the flags they are compiled with.
 #pragma once
 
 namespace {
+
+// Adds the 32 products |q| x (the row with q's signs) to acc's int32 lanes, lane l
+// the 4 products of bytes 4l..4l+3, exactly: vpdpbusd where the build has it, else
+// vpmaddubsw (pairs of products, each pair within int16: 2 * 127 * 127 < 32768)
+// widened by vpmaddwd against ones.
+inline __m256i dot32(__m256i acc, __m256i qabs, __m256i qsgn, const int8_t* r) {
+  const __m256i c = _mm256_sign_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(r)), qsgn);
+#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
+  return _mm256_dpbusd_epi32(acc, qabs, c);
+#elif defined(__AVXVNNI__)
+  return _mm256_dpbusd_avx_epi32(acc, qabs, c);
+#else
+  return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(qabs, c), _mm256_set1_epi16(1)));
+#endif
+}
 
 inline __m128i hsum4_i32(__m256i a, __m256i b, __m256i c, __m256i e) {
   const __m256i ab = _mm256_hadd_epi32(a, b);
@@ -84,3 +98,12 @@ inline void gather_i8_multi(const int8_t* qc, int n_q, const int8_t* base, size_
 }
 
 }  // namespace
+
+void dots_gather_i8(const int8_t* qc, const int8_t* base, size_t stride, const int32_t* ids, int64_t n, int dp,
+                    int32_t* out) {
+  gather_i8(qc, base, stride, ids, n, dp, out);
+}
+void dots_gather_i8_multi(const int8_t* qc, int n_q, const int8_t* base, size_t stride, const int32_t* ids, int64_t n,
+                          int dp, int32_t* out) {
+  gather_i8_multi(qc, n_q, base, stride, ids, n, dp, out);
+}

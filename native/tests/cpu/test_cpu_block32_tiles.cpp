@@ -64,8 +64,8 @@ TEST(block32_tiles_bit_exact_with_scalar) {
           for (int r = 0; r < k::kMaxWeightRows; ++r)
             k::scalar_dot(t)(k::DotTile{tr.w.data() + size_t(r) * tr.w_stride, 0, 1,
                                         tr.a.data() + size_t(a) * tr.a_stride, 0, 1, n, &single[a][r], 0});
-        const k::DotFn flavours[2] = {k::avx2_dot(t), k::vnni_dot(t)};
-        for (int f = 0; f < 2; ++f) {
+        const k::DotFn flavours[3] = {k::avx2_dot(t), k::vnni_dot(t), k::avxvnni_dot(t)};
+        for (int f = 0; f < 3; ++f) {
           if (!flavours[f]) continue;
           for (int n_w = 1; n_w <= k::kMaxWeightRows; ++n_w)
             for (int n_act = 1; n_act <= k::kMaxActRows; ++n_act) {
@@ -75,7 +75,7 @@ TEST(block32_tiles_bit_exact_with_scalar) {
               for (int a = 0; a < n_act; ++a)
                 for (int r = 0; r < n_w; ++r)
                   if (bits(out[a][r]) != bits(single[a][r]))
-                    TOME_FAIL(tname(t) + (f ? " vnni" : " avx2") + (extreme ? " extreme" : "") + " n " +
+                    TOME_FAIL(tname(t) + (f == 0 ? " avx2" : f == 1 ? " vnni" : " avxvnni") + (extreme ? " extreme" : "") + " n " +
                               std::to_string(n) + " tile " + std::to_string(n_w) + "x" + std::to_string(n_act) +
                               " at " + std::to_string(r) + "," + std::to_string(a) + ": " +
                               std::to_string(out[a][r]) + " vs " + std::to_string(single[a][r]));

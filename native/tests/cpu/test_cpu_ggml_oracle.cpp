@@ -63,6 +63,9 @@ bool cpu_can_run(const std::string& variant) {
   const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
                     __builtin_cpu_supports("f16c") && __builtin_cpu_supports("bmi2");
   if (variant == "haswell") return avx2;
+  // alderlake (AVX2 + AVX-VNNI, haswell's sum orders with vpdpbusd): tome's AVX2 orders
+  // in force (a CPU without AVX-512, or TOME_CPU_CAP), AVX-VNNI kernels where not capped off
+  if (variant == "alderlake") return avx2 && __builtin_cpu_supports("avxvnni") && !tome::cpu_features().avx512;
   // zen4: also tome's AVX-512 orders in force (not under TOME_CPU_CAP=avx2, whose builds
   // follow the haswell variant)
   if (variant == "zen4")
@@ -384,6 +387,8 @@ TEST(ggml_haswell_reference_quantizers) { check_quantize(load("haswell")); }
 TEST(ggml_haswell_activation_conversion) { check_activations(load("haswell")); }
 TEST(ggml_haswell_vec_dot) { check_vec_dot(load("haswell")); }
 TEST(ggml_haswell_matmul) { check_matmul(load("haswell")); }
+TEST(ggml_alderlake_vec_dot) { check_vec_dot(load("alderlake")); }
+TEST(ggml_alderlake_matmul) { check_matmul(load("alderlake")); }
 TEST(ggml_zen4_matmul) { check_matmul(load("zen4")); }
 TEST(ggml_zen4_activation_conversion) { check_activations(load("zen4")); }
 TEST(ggml_zen4_vec_dot) { check_vec_dot(load("zen4")); }

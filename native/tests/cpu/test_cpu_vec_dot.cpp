@@ -54,11 +54,15 @@ TEST(scalar_dot_matches_dequantized_reference) {
   }
 }
 
-// The SIMD builds of a type's kernel this CPU runs: AVX2, and AVX512-VNNI where
-// it has one (same results; checked separately since select_dot takes only one).
+const char* const kFlavour[4] = {" scalar", " avx2", " vnni", " avxvnni"};
+
+// The SIMD builds of a type's kernel this CPU runs: AVX2, and AVX512-VNNI and
+// AVX-VNNI where it has them (same results; checked separately since select_dot
+// takes only one).
 std::vector<k::DotFn> simd_dots(GgmlType t) {
   std::vector<k::DotFn> fs{k::avx2_dot(t)};
   if (k::DotFn v = k::vnni_dot(t)) fs.push_back(v);
+  if (k::DotFn v = k::avxvnni_dot(t)) fs.push_back(v);
   return fs;
 }
 
@@ -123,9 +127,9 @@ TEST(avx2_dot_extreme_values) {
 }
 
 // Every tile shape (1..4 weight rows x 1..4 activation rows, rows not adjacent)
-// gives exactly the 1 x 1 results, in every flavour (scalar, AVX2, AVX512-VNNI).
+// gives exactly the 1 x 1 results, in every flavour (scalar, AVX2, AVX512-VNNI, AVX-VNNI).
 TEST(tile_dot_equals_single_dots) {
-  for (int flavour = 0; flavour < 3; ++flavour) {
+  for (int flavour = 0; flavour < 4; ++flavour) {
     const bool simd = flavour > 0;
     if (simd && !have_avx2()) continue;
     for (GgmlType t : dot_types()) {
@@ -141,7 +145,10 @@ TEST(tile_dot_equals_single_dots) {
         const std::vector<uint8_t> a = activation(at, random_row(n, 100 + uint32_t(r)));
         std::memcpy(acts.data() + size_t(r) * a_stride, a.data(), a.size());
       }
-      const k::DotFn dot = flavour == 0 ? k::scalar_dot(t) : flavour == 1 ? k::avx2_dot(t) : k::vnni_dot(t);
+      const k::DotFn dot = flavour == 0   ? k::scalar_dot(t)
+                           : flavour == 1 ? k::avx2_dot(t)
+                           : flavour == 2 ? k::vnni_dot(t)
+                                          : k::avxvnni_dot(t);
       if (!dot) continue;
       float single[k::kMaxActRows][k::kMaxWeightRows];
       for (int a = 0; a < k::kMaxActRows; ++a)
@@ -154,7 +161,7 @@ TEST(tile_dot_equals_single_dots) {
           for (int a = 0; a < n_act; ++a)
             for (int r = 0; r < n_w; ++r)
               if (bits(out[a][r]) != bits(single[a][r]))
-                TOME_FAIL(tname(t) + (flavour == 2 ? " vnni" : simd ? " avx2" : " scalar") + " tile " + std::to_string(n_w) + "x" +
+                TOME_FAIL(tname(t) + kFlavour[flavour] + " tile " + std::to_string(n_w) + "x" +
                           std::to_string(n_act) + " at " + std::to_string(r) + "," + std::to_string(a));
         }
       }
@@ -203,8 +210,9 @@ TEST(repack_dots_bit_exact_with_scalar) {
         for (int a = 0; a < k::kMaxActRows; ++a)
           for (int r = 0; r < kRows; ++r)
             single[a][r] = one_dot(ref, ws.data() + size_t(r) * w_stride, acts.data() + size_t(a) * a_stride, n);
-        const k::DotFn flavours[2] = {k::avx2_dot_repack(t, gemm), k::vnni_dot_repack(t, gemm)};
-        for (int f = 0; f < 2; ++f) {
+        const k::DotFn flavours[3] = {k::avx2_dot_repack(t, gemm), k::vnni_dot_repack(t, gemm),
+                                      k::avxvnni_dot_repack(t, gemm)};
+        for (int f = 0; f < 3; ++f) {
           if (!flavours[f]) continue;
           for (int n_w = 1; n_w <= kRows; ++n_w)
             for (int n_act = 1; n_act <= (n_w <= k::tile_rows(t, true) ? k::kMaxActRows : 1); ++n_act) {
@@ -213,7 +221,7 @@ TEST(repack_dots_bit_exact_with_scalar) {
               for (int a = 0; a < n_act; ++a)
                 for (int r = 0; r < n_w; ++r)
                   if (bits(out[a][r]) != bits(single[a][r]))
-                    TOME_FAIL(tname(t) + (gemm ? " gemm" : " gemv") + (f ? " vnni" : " avx2") +
+                    TOME_FAIL(tname(t) + (gemm ? " gemm" : " gemv") + kFlavour[f + 1] +
                               (extreme ? " extreme" : "") + " tile " + std::to_string(n_w) + "x" +
                               std::to_string(n_act) + " at " + std::to_string(r) + "," + std::to_string(a) + ": " +
                               std::to_string(out[a][r]) + " vs " + std::to_string(single[a][r]));

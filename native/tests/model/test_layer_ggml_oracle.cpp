@@ -47,8 +47,8 @@ using ggml_library::lib_dir;
 
 // The CPU variant llama.cpp loads here: ggml_backend_load_best dlopens every
 // libggml-cpu-*.so and keeps the one whose ggml_backend_score() is highest. Under
-// TOME_CPU_CAP=avx2 (cpu_features().avx512 false on an AVX-512 CPU), the one it loads
-// on a CPU without AVX-512, whose AVX-512 variants score 0.
+// TOME_CPU_CAP (cpu_features().avx512 false on an AVX-512 CPU; avxvnni too under
+// avx2), the one it loads on a CPU without those, whose variants that need them score 0.
 const char* const kVariants[] = {"x64",        "sse42",       "sandybridge", "ivybridge", "piledriver",
                                  "haswell",    "skylakex",    "cannonlake",  "cascadelake", "icelake",
                                  "cooperlake", "zen4",        "alderlake",   "sapphirerapids"};
@@ -62,6 +62,7 @@ std::string loaded_variant() {
     int best_score = 0;
     for (const char* v : kVariants) {
       if (is_avx512_variant(v) && !cpu_features().avx512) continue;
+      if (std::strcmp(v, "alderlake") == 0 && !cpu_features().avxvnni) continue;
       void* lib = dlopen((lib_dir() + "/libggml-cpu-" + v + ".so").c_str(), RTLD_NOW | RTLD_LOCAL);
       int (*score)() = nullptr;
       if (lib && bind(&score, lib, "ggml_backend_score") && score() > best_score) {
@@ -75,10 +76,11 @@ std::string loaded_variant() {
 }
 
 // The variant tome's numerics are compared with: the loaded one, where it is one
-// of the two this test knows to be mirrored (zen4: AVX-512, haswell: AVX2).
+// of those this test knows to be mirrored (zen4: AVX-512; haswell: AVX2; alderlake:
+// AVX2 + AVX-VNNI, haswell's float orders).
 std::string best_variant() {
   const std::string v = loaded_variant();
-  return v == "zen4" || v == "haswell" ? v : "";
+  return v == "zen4" || v == "haswell" || v == "alderlake" ? v : "";
 }
 
 bool can_run_haswell() {

@@ -155,6 +155,11 @@ TEST(int8_gather_is_exact) {
           vnni::dots_gather_i8(q.data(), base.data(), size_t(stride), ids.data(), n, dp, got.data());
           CHECK(got == ref);
         }
+        if (f.avxvnni) {
+          std::fill(got.begin(), got.end(), -1);
+          avxvnni::dots_gather_i8(q.data(), base.data(), size_t(stride), ids.data(), n, dp, got.data());
+          CHECK(got == ref);
+        }
         // several query codes at once (heads 1..6: a partial four too), each against the one-head sums
         for (int n_q : {1, 2, 4, 6}) {
           std::vector<int8_t> qs(size_t(n_q) * size_t(dp));
@@ -179,6 +184,11 @@ TEST(int8_gather_is_exact) {
           if (f.avx512vnni) {
             std::fill(all.begin(), all.end(), -1);
             vnni::dots_gather_i8_multi(qs.data(), n_q, base.data(), size_t(stride), ids.data(), n, dp, all.data());
+            CHECK(all == want);
+          }
+          if (f.avxvnni) {
+            std::fill(all.begin(), all.end(), -1);
+            avxvnni::dots_gather_i8_multi(qs.data(), n_q, base.data(), size_t(stride), ids.data(), n, dp, all.data());
             CHECK(all == want);
           }
         }

@@ -20,6 +20,10 @@ void q3_K_ref(const float* x, void* dst, int64_t n);
 void iq4_nl_ref(const float* x, void* dst, int64_t n);
 void iq4_xs_ref(const float* x, void* dst, int64_t n);
 void mxfp4_ref(const float* x, void* dst, int64_t n);
+// The IQ4_NL level index the quantizers give v (by thresholds), and ggml's own search
+// for it (tests hold the two equal).
+int iq4nl_nearest_level(float v);
+int iq4nl_nearest_level_by_search(float v);
 
 // Activation quantizers, bit-exact with ggml's CPU backend on x86 (scalar flavour;
 // the AVX2 flavour in convert_avx2.cpp produces the same bytes).

@@ -7,6 +7,7 @@
 #include "common/error.h"
 #include "common/fp16.h"
 #include "cpu/quant_blocks.h"
+#include "cpu/quantize_impl.h"
 #include "cpu_test_util.h"
 #include "test_harness.h"
 
@@ -123,6 +124,33 @@ TEST(hand_block_iq4_nl) {
     want[j + 16] = 2.0f * float(kv[15 - j]);
   }
   check_equal(dequantized(GgmlType::IQ4_NL, b, 32), want, "IQ4_NL");
+}
+
+// The IQ4_NL quantizers find a value's level by counting thresholds: the same level
+// as ggml's binary search for every float near a level or a threshold (4096 floats on
+// each side), the infinities, NaN, both zeros and 2^20 seeded values over the range.
+TEST(iq4_nl_nearest_level_equals_ggml_search) {
+  const int kv[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+  int64_t checked = 0;
+  auto check = [&](float v) {
+    const int got = tome::quantizers::iq4nl_nearest_level(v), want = tome::quantizers::iq4nl_nearest_level_by_search(v);
+    if (got != want) TOME_FAIL("level of " + std::to_string(v) + ": " + std::to_string(got) + " vs " + std::to_string(want));
+    ++checked;
+  };
+  auto around = [&](float c) {
+    float up = c, down = c;
+    for (int i = 0; i < 4096; ++i) {
+      check(up);
+      check(down);
+      up = std::nextafter(up, INFINITY);
+      down = std::nextafter(down, -INFINITY);
+    }
+  };
+  for (int j = 0; j < 16; ++j) around(float(kv[j]));
+  for (int j = 1; j < 16; ++j) around(0.5f * float(kv[j - 1] + kv[j]));  // where the choice turns
+  for (float v : {INFINITY, -INFINITY, NAN, 0.0f, -0.0f, 1e30f, -1e30f}) check(v);
+  for (float v : random_row(1 << 20, 7, 60.0f)) check(v);
+  CHECK(checked > (1 << 20));
 }
 
 // K-quant 6-bit scales/mins: scales[0..3] low 6 bits = sc0..3, top 2 bits = sc4..7

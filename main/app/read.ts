@@ -79,7 +79,8 @@ export class ReadJobs {
     return bookTokensThatFit(model.nCtx, this.core.lib.settings.get().maxTokens, n);
   }
 
-  progress(documentId: number, jobId: string, phase: ReadPhase, done: number, total: number, ms: number) {
+  /** etaMs: the engine's estimate (a prefill's, by its work); otherwise the rate so far gives it. */
+  progress(documentId: number, jobId: string, phase: ReadPhase, done: number, total: number, ms: number, etaMs?: number | null) {
     const tps = ms > 0 ? (done / ms) * 1000 : 0;
     this.core.emit("doc.progress", {
       documentId,
@@ -88,14 +89,14 @@ export class ReadJobs {
       done,
       total,
       tokensPerSec: tps,
-      etaMs: tps > 0 ? ((total - done) / tps) * 1000 : null,
+      etaMs: etaMs !== undefined ? etaMs : tps > 0 ? ((total - done) / tps) * 1000 : null,
     });
   }
 
   /** Engine progress events of `jobId` -> doc.progress (prefill phase). */
   forwardPrefill(documentId: number, jobId: string): (e: EngineEvent) => void {
     return (e) => {
-      if (e.event === "progress") this.progress(documentId, jobId, e.phase ?? "prefill", e.done, e.total, e.ms);
+      if (e.event === "progress") this.progress(documentId, jobId, e.phase ?? "prefill", e.done, e.total, e.ms, e.etaMs);
     };
   }
 

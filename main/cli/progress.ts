@@ -14,10 +14,18 @@ export interface Progress {
   end(): void;
 }
 
+/**
+ * The time left in ms, given the first report's `done` (where the read started: a store may
+ * hold the opening), the latest `done` and the ms since the first report; null when it cannot
+ * tell yet. Without one, the rate in tokens gives it.
+ */
+export type TimeLeft = (first: number, done: number, total: number, ms: number) => number | null;
+
 export function prefillProgress(
   out: ProgressOutput = process.stderr,
   now: () => number = () => performance.now(),
   delayMs = 1000,
+  timeLeft?: TimeLeft,
 ): Progress {
   const t0 = now();
   let first: { done: number; at: number } | undefined; // the rate is measured from the first report on
@@ -27,8 +35,9 @@ export function prefillProgress(
     update(done, total) {
       const at = now();
       first ??= { done, at };
+      const leftMs = timeLeft?.(first.done, done, total, at - first.at);
       if (at - t0 < delayMs || total <= 0) return;
-      const line = progressLine(done, total, at - t0, rate(first, done, at));
+      const line = progressLine(done, total, at - t0, rate(first, done, at), leftMs);
       if (out.isTTY) {
         out.write(`\r${line}\x1b[K`);
         inPlace = true;
@@ -51,12 +60,14 @@ function rate(first: { done: number; at: number }, done: number, at: number): nu
   return ms > 0 && done > first.done ? ((done - first.done) * 1000) / ms : undefined;
 }
 
-export function progressLine(done: number, total: number, elapsedMs: number, tokensPerS?: number): string {
+/** leftMs: the time left as estimated (TimeLeft), else (undefined, null) by the rate. */
+export function progressLine(done: number, total: number, elapsedMs: number, tokensPerS?: number, leftMs?: number | null): string {
   const pct = Math.floor((100 * done) / total);
   let line = `tome: prefill ${done}/${total} tokens (${pct}%), ${(elapsedMs / 1000).toFixed(0)} s`;
   if (tokensPerS !== undefined) {
     line += `, ${tokensPerS.toFixed(0)} tokens/s`;
-    if (done < total) line += `, about ${Math.ceil((total - done) / tokensPerS)} s left`;
+    const left = leftMs != null ? leftMs / 1000 : (total - done) / tokensPerS;
+    if (done < total) line += `, about ${Math.ceil(left)} s left`;
   }
   return line;
 }

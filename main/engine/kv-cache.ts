@@ -173,6 +173,7 @@ export async function openDocument(
   session.sealPrefix(docTokens.length);
   const t0 = performance.now();
   const chunk = 4096; // progress granularity; the engine commits every batch anyway
+  if (keep < docTokens.length) onProgress?.(keep, docTokens.length); // where the read starts
   if (opts.layerMajor && keep < docTokens.length) {
     // one call: layer by layer, each layer to the store (and, under a RAM budget, out of RAM),
     // the index built per layer; the tokens are committed once all layers are stored

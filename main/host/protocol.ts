@@ -107,8 +107,11 @@ export type EngineOp = keyof EngineOps;
 export type EngineRequest = { [K in EngineOp]: { id: number; op: K; args: EngineOps[K]["req"] } }[EngineOp];
 
 export type EngineEvent =
-  /** Prefill progress in tokens; phase "index": the retrieval index build after the document (done 0 or 1 of 1). */
-  | { event: "progress"; jobId: string; done: number; total: number; ms: number; phase?: "prefill" | "index" }
+  /**
+   * Prefill progress in tokens; phase "index": the retrieval index build after the document (done
+   * 0 or 1 of 1). etaMs: the prefill's time left by its work (PrefillEta), null before it can tell.
+   */
+  | { event: "progress"; jobId: string; done: number; total: number; ms: number; phase?: "prefill" | "index"; etaMs?: number | null }
   | {
       event: "token";
       jobId: string;

@@ -6,6 +6,8 @@
 import * as fs from "node:fs";
 import { adoptedStaticSet, attachOrRemake, commonPrefix, DEFAULT_EXACT_BELOW, DEFAULT_FULL_BELOW, gcCaches, loadAddon, isTomeError, removeStore, storeBytesOnDisk, storeFileFor, Utf8Stream, type NativeModel, type NativeSession, type SessionOptions } from "../engine";
 import { documentTokenStarts } from "./token-offsets";
+import { PrefillEta } from "../engine/prefill-eta";
+import { prefillWork, prefillWorkAt } from "../engine/prefill-work";
 import { runEval } from "../eval/runner";
 import { loadHaystack } from "../eval/haystack";
 import { promptingOf } from "../eval/prompt";
@@ -331,8 +333,17 @@ class EngineHost {
     if (docTo > 0) session.sealPrefix(docTo);
     const chunk = 256;
     let done = 0;
-    this.emit({ event: "progress", jobId, done: 0, total, ms: 0 });
     const layerMajor = this.readsLayerMajor(docTo - common, cache);
+    // time left by work, not tokens (prefill-work.ts): a layer-major document part reports
+    // the share of its (layer, chunk) steps, the rest positions
+    const info = this.loaded!.info;
+    const eta = new PrefillEta(prefillWork(info, common, tokens.length));
+    const progress = (at: number, ms: number, stepsShare = false) => {
+      const work = stepsShare ? prefillWorkAt(info, { from: common, to: docTo, layerMajor: true }, at) : prefillWork(info, common, at);
+      eta.add(ms, work);
+      this.emit({ event: "progress", jobId, done: at - common, total, ms, etaMs: eta.etaMs() });
+    };
+    progress(common, 0);
     if (layerMajor) {
       // under a RAM budget a long document part goes in one layer-major call: each layer to the
       // store and out of RAM, its index built with it; progress in token-equivalents of its
@@ -344,7 +355,7 @@ class EngineHost {
         this.lastLogits = await session.prefillDocument(part, {
           onProgress: (d, t, ramBytes) => {
             this.kvDuringRead(ramBytes);
-            this.emit({ event: "progress", jobId, done: Math.floor((d / t) * part.length), total, ms: performance.now() - t0 });
+            progress(common + Math.floor((d / t) * part.length), performance.now() - t0, true);
           },
         });
       } finally {
@@ -365,7 +376,7 @@ class EngineHost {
       for (const t of part) this.cached.push(t);
       this.refreshKv();
       done += part.length;
-      this.emit({ event: "progress", jobId, done, total, ms: performance.now() - t0 });
+      progress(common + done, performance.now() - t0);
       if (at + part.length === docTo) await this.buildIndexPhase(jobId);
     }
     // an answer whose context has outgrown fullBelow (a short book's conversation grown long)

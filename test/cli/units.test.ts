@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { intArg } from "../../main/cli/args";
 import { describeSystemError, jsonReport, namedFileError, report } from "../../main/cli/errors";
-import { prefillProgress } from "../../main/cli/progress";
+import { prefillProgress, progressLine } from "../../main/cli/progress";
 import { contextSize, runOptions } from "../../main/cli/commands/run-options";
 import { nativeFailure } from "../../main/bench/index";
 
@@ -84,6 +84,32 @@ describe("prefill progress", () => {
         expect(s.out[s.out.length - 1]).toBe("\r\x1b[K");
       }
     }
+  });
+});
+
+describe("prefill progress by work", () => {
+  it("the time left comes from the estimate when there is one, from the rate otherwise", () => {
+    expect(progressLine(100, 1000, 2000, 50)).toBe("tome: prefill 100/1000 tokens (10%), 2 s, 50 tokens/s, about 18 s left");
+    expect(progressLine(100, 1000, 2000, 50, 61_500)).toBe("tome: prefill 100/1000 tokens (10%), 2 s, 50 tokens/s, about 62 s left");
+    expect(progressLine(100, 1000, 2000, 50, null)).toMatch(/about 18 s left$/);
+  });
+  it("the estimate learns where the read started (the first report) and the time since it", () => {
+    let t = 0;
+    const calls: number[][] = [];
+    const out: string[] = [];
+    const p = prefillProgress({ write: (s: string) => out.push(s), isTTY: false }, () => t, 0, (first, done, total, ms) => {
+      calls.push([first, done, total, ms]);
+      return 1000;
+    });
+    t = 10;
+    p.update(4096, 20480); // a store held the first 4096 tokens
+    t = 510;
+    p.update(8192, 20480);
+    expect(calls).toEqual([
+      [4096, 4096, 20480, 0],
+      [4096, 8192, 20480, 500],
+    ]);
+    expect(out[out.length - 1]).toMatch(/about 1 s left\n$/);
   });
 });
 

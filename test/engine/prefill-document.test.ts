@@ -121,6 +121,7 @@ describe.skipIf(!hasData)("openDocument, layer-major", () => {
     expect(reports.length).toBeGreaterThan(2); // not only the end
     for (const [d, t] of reports) expect(t).toBe(doc.length);
     const done = reports.map(([d]) => d);
+    expect(done[0]).toBe(0); // where the read starts (a time left is measured from it)
     expect(done.some((d) => d > 0 && d < doc.length)).toBe(true);
     for (let i = 1; i < done.length; i++) expect(done[i]).toBeGreaterThanOrEqual(done[i - 1]);
     expect(done.at(-1)).toBe(doc.length);

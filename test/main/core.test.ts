@@ -36,8 +36,11 @@ describe("reading a book", () => {
     const phases = eventsOf(t, "doc.progress").map((p) => p.phase);
     expect(phases).toContain("tokenize");
     expect(phases).toContain("prefill");
-    const last = eventsOf(t, "doc.progress").filter((p) => p.phase === "prefill").pop()!;
+    const prefill = eventsOf(t, "doc.progress").filter((p) => p.phase === "prefill");
+    const last = prefill[prefill.length - 1];
     expect(last.done).toBe(last.total);
+    // the time left is the engine's (by the read's work), not the rate in tokens
+    expect(prefill.map((p) => p.etaMs)).toEqual(prefill.map((p) => (p.total - p.done) * 3));
     expect(doc(d.id).tokens).toBe(d.chars);
     expect(doc(d.id).tokensUsed).toBe(d.chars);
     expect((await t.core.memoryStats()).documentId).toBe(d.id);

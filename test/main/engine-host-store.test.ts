@@ -65,10 +65,17 @@ describe.skipIf(!hasData)("engine host with document KV stores", () => {
     const cacheDir = path.join(dir, "kv");
     const first = await host(cacheDir);
     const phases: string[] = [];
+    const etas: (number | null | undefined)[] = [];
     first.onEvent((e) => {
       if (e.event === "progress") phases.push(e.phase ?? "prefill");
+      if (e.event === "progress" && e.phase === undefined) etas.push(e.etaMs);
     });
     const read = await first.call("prefill", { jobId: "r", tokens: doc, docEnd: doc.length });
+    // the time left by the read's work: none at its start, then a time, none at its end
+    expect(etas[0]).toBeNull();
+    expect(etas.slice(1).every((t) => typeof t === "number" && t >= 0)).toBe(true);
+    expect(etas.length).toBeGreaterThan(2);
+    expect(etas[etas.length - 1]).toBe(0);
     expect(read.cache).toBe("restored 0");
     expect(read.evaluated).toBe(doc.length);
     // where the book's store is, so the library can say it opens from disk

@@ -17,12 +17,15 @@ import {
   loadAddon,
   openDocument,
   type GenerateResult,
+  type ModelInfo,
   type NativeSession,
   type OpenedDocument,
   type StepStats,
 } from "../../engine";
 import { checkReadableFile, ensureDirectory, openModel, readDocument } from "../files";
-import { prefillProgress } from "../progress";
+import { PrefillEta } from "../../engine/prefill-eta";
+import { prefillWork, prefillWorkAt } from "../../engine/prefill-work";
+import { prefillProgress, type TimeLeft } from "../progress";
 import { tokenizeInput } from "./run-input";
 import { contextSize, runOptions, type RunOptions } from "./run-options";
 
@@ -54,16 +57,32 @@ function prefillChunk(batch: number): number {
   return Math.max(batch, Math.floor(2048 / batch) * batch);
 }
 
+/**
+ * The time left by the read's work (prefill-work.ts), its span from the first report (what a
+ * store restored is not read) to the end; a layer-major read reports the share of its steps.
+ */
+function timeLeftByWork(info: ModelInfo, layerMajor: boolean): TimeLeft {
+  let read: { eta: PrefillEta; span: { from: number; to: number; layerMajor: boolean } } | undefined;
+  return (first, done, total, ms) => {
+    if (!read) {
+      const span = { from: first, to: total, layerMajor };
+      read = { eta: new PrefillEta(prefillWork(info, first, total)), span };
+    }
+    read.eta.add(ms, prefillWorkAt(info, read.span, done));
+    return read.eta.etaMs();
+  };
+}
+
 /** The document into the session, through its store or not; progress on stderr. */
-async function prefillDocument(session: NativeSession, o: RunOptions, docTokens: number[]): Promise<Record<string, unknown> | undefined> {
-  const progress = prefillProgress();
+async function prefillDocument(session: NativeSession, info: ModelInfo, o: RunOptions, docTokens: number[]): Promise<Record<string, unknown> | undefined> {
+  // under a RAM budget a stored document is prefilled layer-major (its KV need not fit in RAM)
+  const layerMajor = o.cache !== undefined && (o.session.ramBudget !== undefined || o.session.ramBudgetFrac !== undefined);
+  const progress = prefillProgress(process.stderr, undefined, undefined, timeLeftByWork(info, layerMajor));
   const t0 = performance.now();
   let opened: OpenedDocument | undefined;
   try {
     if (o.cache) {
       const labels = { doc: path.basename(o.doc!.path), model: path.basename(o.modelPath) };
-      // under a RAM budget the document is prefilled layer-major (its KV need not fit in RAM)
-      const layerMajor = o.session.ramBudget !== undefined || o.session.ramBudgetFrac !== undefined;
       opened = await openDocument(session, o.cache.dir, docTokens, labels, progress.update, { layerMajor });
     } else {
       // the document is final: a retrieval read keeps about the queries its indexes are built from
@@ -109,6 +128,7 @@ function keptStaticSet(session: NativeSession, o: RunOptions): string | undefine
 
 /** session.prefill() over the tokens a chunk at a time (the same context as one call), reporting after each. */
 async function prefillInChunks(session: NativeSession, tokens: number[], chunk: number, onProgress: (done: number, total: number) => void) {
+  onProgress(0, tokens.length); // where the read starts
   for (let at = 0; at < tokens.length; at += chunk) {
     const end = Math.min(tokens.length, at + chunk);
     await session.prefill(Int32Array.from(tokens.slice(at, end)));
@@ -149,7 +169,7 @@ export async function run(argv: string[]): Promise<number> {
   const nCtxTrain = model.info().nCtxTrain;
   if (nCtxTrain < total) note(`${total} tokens exceed the model's trained context (${nCtxTrain})`);
   const session = new (loadAddon().Session)(model, { ...o.session, ctx });
-  const docInfo = docTokens.length ? await prefillDocument(session, o, docTokens) : undefined;
+  const docInfo = docTokens.length ? await prefillDocument(session, model.info(), o, docTokens) : undefined;
   const steps: ReturnType<typeof summarize>[] = [];
   const result = await generate(model, session, promptTokens, {
     maxTokens: o.nPredict,

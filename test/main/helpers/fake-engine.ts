@@ -266,7 +266,8 @@ export class FakeEngine implements Engine {
       for (let i = 0; i < n; i++) this.cached.push(tokens[common + done + i]);
       done += n;
       await new Promise((r) => setTimeout(r, this.o.prefillChunkMs ?? 1));
-      this.emit({ event: "progress", jobId, done, total, ms: done / 10 });
+      // the worker's estimate of the time left (PrefillEta): 3 ms a token here
+      this.emit({ event: "progress", jobId, done, total, ms: done / 10, etaMs: (total - done) * 3 });
     }
     const kept = this.o.storeKept;
     const cache =

@@ -8,7 +8,7 @@
 // from the README's Zen 4 figures (5 ns a key and head at head dim 64, 107-129 GFLOP/s
 // of Q8_0 matmul a thread). A rate from tokens alone says a 128K-token book's read
 // ends after a third of the time it takes, once a tenth is read (1b shape).
-import type { PrefillWork } from "./prefill-work";
+import { prefillWork, type ModelShape, type PrefillWork } from "./prefill-work";
 
 export const KAPPA_PRIOR = 1.5;
 const KAPPA_MIN = 0.25;
@@ -91,4 +91,24 @@ export class PrefillEta {
     }
     return out;
   }
+}
+
+/**
+ * The time left of a read of positions [from, to) (null until it can tell) as it reports
+ * `at`, `ms` after it began: `at` is a position, but within a layer-major part [from,
+ * layerMajorTo), where every layer takes all the positions in turn, the share of the part's
+ * (layer, chunk) steps done, scaled to the part: that share of its work is done.
+ */
+export function readTimeLeft(m: ModelShape, from: number, to: number, layerMajorTo = from): (at: number, ms: number) => number | null {
+  const eta = new PrefillEta(prefillWork(m, from, to));
+  const layerMajor = prefillWork(m, from, layerMajorTo);
+  return (at, ms) => {
+    const position = Math.min(to, Math.max(from, at));
+    if (position >= layerMajorTo) eta.add(ms, prefillWork(m, from, position));
+    else {
+      const share = (position - from) / (layerMajorTo - from);
+      eta.add(ms, { matmul: layerMajor.matmul * share, attention: layerMajor.attention * share });
+    }
+    return eta.etaMs();
+  };
 }

@@ -12,7 +12,7 @@ export interface PrefillWork {
   attention: number;
 }
 
-type Shape = Pick<
+export type ModelShape = Pick<
   ModelInfo,
   | "nLayer"
   | "nEmbd"
@@ -34,7 +34,7 @@ type Shape = Pick<
  * three matrices; a mixture of experts its used experts, shared expert and router). The
  * output matrix is left out: a prefill takes the logits of its last token only.
  */
-export function tokenMatmulFlops(m: Shape): number {
+export function tokenMatmulFlops(m: ModelShape): number {
   const q = m.nHead * m.headDim;
   const kv = m.nHeadKv * m.headDim;
   const attention = m.nEmbd * (2 * q + 2 * kv);
@@ -51,7 +51,7 @@ function keysBefore(n: number, w: number): number {
 }
 
 /** FLOPs of the attention of the tokens at positions [from, to): q . k and p . v, 2 x headDim each, per query head and key. */
-export function attentionFlops(m: Shape, from: number, to: number): number {
+export function attentionFlops(m: ModelShape, from: number, to: number): number {
   const global = m.slidingWindow > 0 && m.slidingWindowPeriod > 0 ? Math.floor(m.nLayer / m.slidingWindowPeriod) : m.nLayer;
   const windowed = m.nLayer - global;
   const keys = global * (keysBefore(to, 0) - keysBefore(from, 0)) + windowed * (keysBefore(to, m.slidingWindow) - keysBefore(from, m.slidingWindow));
@@ -59,20 +59,6 @@ export function attentionFlops(m: Shape, from: number, to: number): number {
 }
 
 /** The work of the tokens at positions [from, to). */
-export function prefillWork(m: Shape, from: number, to: number): PrefillWork {
+export function prefillWork(m: ModelShape, from: number, to: number): PrefillWork {
   return { matmul: tokenMatmulFlops(m) * Math.max(0, to - from), attention: attentionFlops(m, from, Math.max(from, to)) };
-}
-
-/**
- * The work done of a read of positions [from, to) when its progress says `at`: the tokens
- * before `at` (a chunked read), or, for a layer-major read, whose `at` is the share of its
- * (layer, chunk) steps done scaled to the span, that share of the whole span's work (every
- * layer takes all the positions in turn).
- */
-export function prefillWorkAt(m: Shape, span: { from: number; to: number; layerMajor?: boolean }, at: number): PrefillWork {
-  const clamped = Math.min(span.to, Math.max(span.from, at));
-  if (!span.layerMajor) return prefillWork(m, span.from, clamped);
-  const all = prefillWork(m, span.from, span.to);
-  const share = span.to > span.from ? (clamped - span.from) / (span.to - span.from) : 1;
-  return { matmul: all.matmul * share, attention: all.attention * share };
 }

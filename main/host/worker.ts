@@ -6,8 +6,7 @@
 import * as fs from "node:fs";
 import { adoptedStaticSet, attachOrRemake, commonPrefix, DEFAULT_EXACT_BELOW, DEFAULT_FULL_BELOW, gcCaches, loadAddon, isTomeError, removeStore, storeBytesOnDisk, storeFileFor, Utf8Stream, type NativeModel, type NativeSession, type SessionOptions } from "../engine";
 import { documentTokenStarts } from "./token-offsets";
-import { PrefillEta } from "../engine/prefill-eta";
-import { prefillWork, prefillWorkAt } from "../engine/prefill-work";
+import { readTimeLeft } from "../engine/prefill-eta";
 import { runEval } from "../eval/runner";
 import { loadHaystack } from "../eval/haystack";
 import { promptingOf } from "../eval/prompt";
@@ -334,15 +333,9 @@ class EngineHost {
     const chunk = 256;
     let done = 0;
     const layerMajor = this.readsLayerMajor(docTo - common, cache);
-    // time left by work, not tokens (prefill-work.ts): a layer-major document part reports
-    // the share of its (layer, chunk) steps, the rest positions
-    const info = this.loaded!.info;
-    const eta = new PrefillEta(prefillWork(info, common, tokens.length));
-    const progress = (at: number, ms: number, stepsShare = false) => {
-      const work = stepsShare ? prefillWorkAt(info, { from: common, to: docTo, layerMajor: true }, at) : prefillWork(info, common, at);
-      eta.add(ms, work);
-      this.emit({ event: "progress", jobId, done: at - common, total, ms, etaMs: eta.etaMs() });
-    };
+    // the time left by the read's work, not its tokens (prefill-eta.ts)
+    const timeLeft = readTimeLeft(this.loaded!.info, common, tokens.length, layerMajor ? docTo : common);
+    const progress = (at: number, ms: number) => this.emit({ event: "progress", jobId, done: at - common, total, ms, etaMs: timeLeft(at, ms) });
     progress(common, 0);
     if (layerMajor) {
       // under a RAM budget a long document part goes in one layer-major call: each layer to the
@@ -355,7 +348,7 @@ class EngineHost {
         this.lastLogits = await session.prefillDocument(part, {
           onProgress: (d, t, ramBytes) => {
             this.kvDuringRead(ramBytes);
-            progress(common + Math.floor((d / t) * part.length), performance.now() - t0, true);
+            progress(common + Math.floor((d / t) * part.length), performance.now() - t0);
           },
         });
       } finally {

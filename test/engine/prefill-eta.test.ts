@@ -2,8 +2,8 @@
 // timings made from a known cost and seeded noise: the estimate against the time
 // that was in fact left, where a rate in tokens misses most of a long read.
 import { describe, expect, it } from "vitest";
-import { KAPPA_PRIOR, PrefillEta } from "../../main/engine/prefill-eta";
-import { attentionFlops, prefillWork, prefillWorkAt, tokenMatmulFlops } from "../../main/engine/prefill-work";
+import { KAPPA_PRIOR, PrefillEta, readTimeLeft } from "../../main/engine/prefill-eta";
+import { attentionFlops, prefillWork, tokenMatmulFlops } from "../../main/engine/prefill-work";
 
 const dense = {
   nLayer: 16,
@@ -49,15 +49,11 @@ describe("prefill work", () => {
     expect(attentionFlops(dense, 10, 10)).toBe(0);
   });
 
-  it("work adds up over a read's stretches; a layer-major read's share of steps is that share of the whole", () => {
+  it("work adds up over a read's stretches", () => {
     const whole = prefillWork(dense, 100, 9000);
     const a = prefillWork(dense, 100, 4000), b = prefillWork(dense, 4000, 9000);
     expect(a.matmul + b.matmul).toBe(whole.matmul);
     expect(a.attention + b.attention).toBe(whole.attention);
-    expect(prefillWorkAt(dense, { from: 100, to: 9000 }, 4000)).toEqual(a);
-    const half = prefillWorkAt(dense, { from: 100, to: 9000, layerMajor: true }, 4550);
-    expect(half.matmul).toBeCloseTo(whole.matmul / 2, 3);
-    expect(half.attention).toBeCloseTo(whole.attention / 2, 3);
     // the second half of a 128K read is 2.4 times the first on this shape (by FLOPs alike)
     const first = prefillWork(dense, 0, 65536), second = prefillWork(dense, 65536, 131072);
     const cost = (w: { matmul: number; attention: number }) => w.matmul + w.attention;
@@ -137,5 +133,28 @@ describe("prefill time left", () => {
     eta.add(1000, prefillWork(dense, 0, 768));
     eta.add(2000, prefillWork(dense, 0, 131072));
     expect(eta.etaMs()).toBe(0);
+  });
+
+  it("a read's reports: positions, or in a layer-major part the share of its steps (that share of its work)", () => {
+    // a read of [100, 9000) whose document part [100, 6000) goes layer-major
+    const timeLeft = readTimeLeft(dense, 100, 9000, 6000);
+    const eta = new PrefillEta(prefillWork(dense, 100, 9000));
+    const part = prefillWork(dense, 100, 6000);
+    const reports: [number, number, { matmul: number; attention: number }][] = [
+      [100, 0, { matmul: 0, attention: 0 }],
+      [3050, 4000, { matmul: part.matmul / 2, attention: part.attention / 2 }], // half its (layer, chunk) steps
+      [6000, 8000, part],
+      [7000, 9000, prefillWork(dense, 100, 7000)],
+    ];
+    for (const [at, ms, work] of reports) {
+      eta.add(ms, work);
+      expect(timeLeft(at, ms)).toBe(eta.etaMs());
+    }
+    // a read without a layer-major part: positions throughout
+    const plain = readTimeLeft(dense, 0, 8192), byHand = new PrefillEta(prefillWork(dense, 0, 8192));
+    for (const [at, ms] of [[0, 0], [1024, 700], [4096, 3300]]) {
+      byHand.add(ms, prefillWork(dense, 0, at));
+      expect(plain(at, ms)).toBe(byHand.etaMs());
+    }
   });
 });

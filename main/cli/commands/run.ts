@@ -23,8 +23,7 @@ import {
   type StepStats,
 } from "../../engine";
 import { checkReadableFile, ensureDirectory, openModel, readDocument } from "../files";
-import { PrefillEta } from "../../engine/prefill-eta";
-import { prefillWork, prefillWorkAt } from "../../engine/prefill-work";
+import { readTimeLeft } from "../../engine/prefill-eta";
 import { prefillProgress, type TimeLeft } from "../progress";
 import { tokenizeInput } from "./run-input";
 import { contextSize, runOptions, type RunOptions } from "./run-options";
@@ -62,14 +61,10 @@ function prefillChunk(batch: number): number {
  * store restored is not read) to the end; a layer-major read reports the share of its steps.
  */
 function timeLeftByWork(info: ModelInfo, layerMajor: boolean): TimeLeft {
-  let read: { eta: PrefillEta; span: { from: number; to: number; layerMajor: boolean } } | undefined;
+  let timeLeft: ((at: number, ms: number) => number | null) | undefined;
   return (first, done, total, ms) => {
-    if (!read) {
-      const span = { from: first, to: total, layerMajor };
-      read = { eta: new PrefillEta(prefillWork(info, first, total)), span };
-    }
-    read.eta.add(ms, prefillWorkAt(info, read.span, done));
-    return read.eta.etaMs();
+    timeLeft ??= readTimeLeft(info, first, total, layerMajor ? total : first);
+    return timeLeft(done, ms);
   };
 }
 

@@ -52,7 +52,8 @@ function keysBefore(n: number, w: number): number {
 
 /** FLOPs of the attention of the tokens at positions [from, to): q . k and p . v, 2 x headDim each, per query head and key. */
 export function attentionFlops(m: ModelShape, from: number, to: number): number {
-  const global = m.slidingWindow > 0 && m.slidingWindowPeriod > 0 ? Math.floor(m.nLayer / m.slidingWindowPeriod) : m.nLayer;
+  // with a window, every slidingWindowPeriod-th layer is global (period 0: none is), as hparams' is_swa
+  const global = m.slidingWindow <= 0 ? m.nLayer : m.slidingWindowPeriod > 0 ? Math.floor(m.nLayer / m.slidingWindowPeriod) : 0;
   const windowed = m.nLayer - global;
   const keys = global * (keysBefore(to, 0) - keysBefore(from, 0)) + windowed * (keysBefore(to, m.slidingWindow) - keysBefore(from, m.slidingWindow));
   return 4 * m.headDim * m.nHead * keys;

@@ -45,6 +45,9 @@ describe("prefill work", () => {
       // Gemma 3's pattern: 5 of 6 layers attend a window of 512
       const gemma = { ...dense, nLayer: 12, slidingWindow: 512, slidingWindowPeriod: 6 };
       expect(attentionFlops(gemma, from, to)).toBe(4 * 64 * 32 * (2 * keysByHand(from, to, 0) + 10 * keysByHand(from, to, 512)));
+      // a window on every layer (period 0, as Mistral 7B v0.1's)
+      const everyLayer = { ...dense, slidingWindow: 4096 };
+      expect(attentionFlops(everyLayer, from, to)).toBe(4 * 64 * 32 * 16 * keysByHand(from, to, 4096));
     }
     expect(attentionFlops(dense, 10, 10)).toBe(0);
   });

@@ -11,6 +11,7 @@
 
 #include "common/fp16.h"
 #include "cpu/kernels.h"
+#include "cpu/kquant_fit.h"
 #include "cpu/quant_blocks.h"
 #include "cpu/quantize_impl.h"
 
@@ -22,70 +23,6 @@ namespace {
 using kernels::round_even;
 
 inline int clamp_int(int v, int lo, int hi) { return v < lo ? lo : (v > hi ? hi : v); }
-
-// Fits x[i] ~ scale * L[i] - min_out with L[i] in [0, nmax] and min_out >= 0,
-// minimizing sum w[i] * err^2. Starts from the range-based scaling, then tries
-// iscale = (nmax + rmin + rdelta*k) / (hi - offset) for k = 0..nstep, refitting
-// scale and offset by least squares on each candidate's L and keeping the best.
-// As in ggml, the grid is anchored at the best offset found so far (not at the
-// data minimum), so the candidates depend on the order they are tried in.
-// The error is sum w[i] * err^2, or with abs_error (Q2_K) sum w[i] * |err|.
-// Returns scale; n <= 32.
-float fit_scale_min(int n, int nmax, const float* x, const float* w, uint8_t* L, float* min_out,
-                    float rmin, float rdelta, int nstep, bool abs_error = false) {
-  auto cost = [abs_error](float diff) { return abs_error ? std::fabs(diff) : diff * diff; };
-  float lo = x[0], hi = x[0], sum_w = w[0], sum_x = w[0] * x[0];
-  for (int i = 1; i < n; ++i) {  // comparisons, not fmin/fmax: -0 vs +0 as ggml
-    if (x[i] < lo) lo = x[i];
-    if (x[i] > hi) hi = x[i];
-    sum_w += w[i];
-    sum_x += w[i] * x[i];
-  }
-  if (lo > 0) lo = 0;  // the offset only ever shifts down (min_out >= 0)
-  if (hi == lo) {
-    for (int i = 0; i < n; ++i) L[i] = 0;
-    *min_out = -lo;
-    return 0.0f;
-  }
-  float iscale = float(nmax) / (hi - lo);
-  float scale = 1.0f / iscale;
-  float best_err = 0.0f;
-  for (int i = 0; i < n; ++i) {
-    L[i] = uint8_t(clamp_int(round_even(iscale * (x[i] - lo)), 0, nmax));
-    best_err += w[i] * cost(scale * float(L[i]) + lo - x[i]);
-  }
-  float offset = lo;  // x ~ scale*L + offset, offset <= 0
-  uint8_t cand[32];
-  for (int k = 0; k <= nstep; ++k) {
-    const float is = (rmin + rdelta * float(k) + float(nmax)) / (hi - offset);
-    float sum_l = 0, sum_l2 = 0, sum_xl = 0;
-    for (int i = 0; i < n; ++i) {
-      const int l = clamp_int(round_even(is * (x[i] - offset)), 0, nmax);
-      cand[i] = uint8_t(l);
-      sum_l += w[i] * float(l);
-      sum_l2 += w[i] * float(l) * float(l);
-      sum_xl += w[i] * float(l) * x[i];
-    }
-    const float det = sum_w * sum_l2 - sum_l * sum_l;
-    if (!(det > 0)) continue;
-    float s = (sum_w * sum_xl - sum_x * sum_l) / det;
-    float o = (sum_l2 * sum_x - sum_l * sum_xl) / det;
-    if (o > 0) {  // a positive offset is not representable: refit scale alone
-      o = 0;
-      s = sum_xl / sum_l2;
-    }
-    float err = 0;
-    for (int i = 0; i < n; ++i) err += w[i] * cost(s * float(cand[i]) + o - x[i]);
-    if (err < best_err) {
-      std::memcpy(L, cand, size_t(n));
-      best_err = err;
-      scale = s;
-      offset = o;
-    }
-  }
-  *min_out = -offset;
-  return scale;
-}
 
 // Fits x[i] ~ scale * L[i] with L[i] in [-nmax, nmax-1] (stored as L + nmax),
 // weights x^2, trying 19 scalings around -nmax/max. Returns scale (0 for an
@@ -147,15 +84,17 @@ void pack_scales_mins(const uint8_t ls[8], const uint8_t lm[8], uint8_t out[12])
 void fit_superblock_scale_min(const float* x, int nmax, float rmin, float rdelta, int nstep,
                               uint16_t* d_out, uint16_t* dmin_out, uint8_t scales_out[12],
                               uint8_t L[kQKK]) {
-  float scales[8], mins[8], w[32];
-  float max_scale = 0, max_min = 0;
+  float scales[8], mins[8], w[kQKK];
   for (int j = 0; j < 8; ++j) {
     const float* xb = x + 32 * j;
     float sum_x2 = 0;
     for (int l = 0; l < 32; ++l) sum_x2 += xb[l] * xb[l];
     const float av_x = std::sqrt(sum_x2 / 32);
-    for (int l = 0; l < 32; ++l) w[l] = av_x + std::fabs(xb[l]);  // favour large values
-    scales[j] = fit_scale_min(32, nmax, xb, w, L + 32 * j, &mins[j], rmin, rdelta, nstep);
+    for (int l = 0; l < 32; ++l) w[32 * j + l] = av_x + std::fabs(xb[l]);  // favour large values
+  }
+  fit_scale_min_blocks(8, 32, nmax, x, w, L, scales, mins, rmin, rdelta, nstep, false);
+  float max_scale = 0, max_min = 0;
+  for (int j = 0; j < 8; ++j) {
     if (scales[j] > max_scale) max_scale = scales[j];  // (an all-zero block's min is -0:
     if (mins[j] > max_min) max_min = mins[j];          //  it must not become dmin)
   }
@@ -192,12 +131,12 @@ void fit_superblock_scale_min(const float* x, int nmax, float rmin, float rdelta
 void q2_K_ref(const float* x, void* dst, int64_t n) {
   BlockQ2_K* y = static_cast<BlockQ2_K*>(dst);
   uint8_t L[kQKK];
-  float scales[16], mins[16], w[16];
+  float scales[16], mins[16], w[kQKK];
   for (int64_t i = 0; i < n / kQKK; ++i, x += kQKK) {
+    for (int l = 0; l < kQKK; ++l) w[l] = std::fabs(x[l]);
+    fit_scale_min_blocks(16, 16, 3, x, w, L, scales, mins, -0.5f, 0.1f, 15, true);
     float max_scale = 0, max_min = 0;
     for (int j = 0; j < 16; ++j) {
-      for (int l = 0; l < 16; ++l) w[l] = std::fabs(x[16 * j + l]);
-      scales[j] = fit_scale_min(16, 3, x + 16 * j, w, L + 16 * j, &mins[j], -0.5f, 0.1f, 15, true);
       if (scales[j] > max_scale) max_scale = scales[j];
       if (mins[j] > max_min) max_min = mins[j];
     }

@@ -1,12 +1,14 @@
 // Quantized formats: hand-made blocks with known values (written byte by byte from
 // the ggml format spec), quantize -> dequantize error bounds on seeded data, and
 // the activation converters' exact semantics (scalar and AVX2 agree byte for byte).
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
 #include "common/error.h"
 #include "common/fp16.h"
 #include "cpu/quant_blocks.h"
+#include "cpu/kquant_fit.h"
 #include "cpu/quantize_impl.h"
 #include "cpu_test_util.h"
 #include "test_harness.h"
@@ -151,6 +153,57 @@ TEST(iq4_nl_nearest_level_equals_ggml_search) {
   for (float v : {INFINITY, -INFINITY, NAN, 0.0f, -0.0f, 1e30f, -1e30f}) check(v);
   for (float v : random_row(1 << 20, 7, 60.0f)) check(v);
   CHECK(checked > (1 << 20));
+}
+
+// The K-quants' sub-block fit four sub-blocks at a time (SSE2 lanes) gives the bits of one
+// at a time, for Q4_K's, Q5_K's and Q2_K's settings, on sub-blocks that take every branch
+// in one group: constant (hi == lo, zero or not), all positive (the offset refit), a single
+// outlier, a -0 as the least value, tiny and huge values, beside ordinary ones.
+TEST(kquant_fit_four_at_a_time_equals_one_at_a_time) {
+  struct Setting {
+    int n, nmax;
+    float rmin, rdelta;
+    int nstep;
+    bool abs_error;
+  };
+  const Setting settings[] = {{32, 15, -1.0f, 0.1f, 20, false}, {32, 31, -0.5f, 0.1f, 15, false}, {16, 3, -0.5f, 0.1f, 15, true}};
+  int64_t compared = 0;
+  for (const Setting& st : settings) {
+    for (uint32_t seed = 1; seed <= 40; ++seed) {
+      const int count = 16;
+      std::vector<float> x = random_row(int64_t(count) * st.n, seed, seed % 3 == 0 ? 0.01f : 1.0f);
+      for (int j = 0; j < count; ++j) {
+        float* b = x.data() + j * st.n;
+        switch ((j + seed) % 8) {
+          case 0: std::fill(b, b + st.n, 0.0f); break;
+          case 1: std::fill(b, b + st.n, -0.25f); break;
+          case 2: for (int i = 0; i < st.n; ++i) b[i] = std::fabs(b[i]) + 0.5f; break;
+          case 3: std::fill(b, b + st.n, 0.0f); b[st.n / 2] = 3.0f; break;
+          case 4: for (int i = 0; i < st.n; ++i) b[i] *= 1e-20f; break;
+          case 5: for (int i = 0; i < st.n; ++i) b[i] *= 1e20f; break;
+          case 6: std::fill(b, b + st.n, 0.0f); b[0] = -0.0f; b[st.n - 1] = 1.0f; break;  // lo -0, kept
+          default: break;
+        }
+      }
+      std::vector<float> w(x.size());
+      for (size_t i = 0; i < x.size(); ++i) w[i] = std::fabs(x[i]) + (seed % 2 ? 0.1f : 0.0f);
+      std::vector<uint8_t> la(x.size()), lb(x.size());
+      float sa[16], sb[16], ma[16], mb[16];
+      tome::quantizers::fit_scale_min_blocks(count, st.n, st.nmax, x.data(), w.data(), la.data(), sa, ma, st.rmin,
+                                             st.rdelta, st.nstep, st.abs_error);
+      tome::quantizers::fit_scale_min_blocks_one_by_one(count, st.n, st.nmax, x.data(), w.data(), lb.data(), sb, mb,
+                                                        st.rmin, st.rdelta, st.nstep, st.abs_error);
+      CHECK(la == lb);
+      for (int j = 0; j < count; ++j) {
+        if (std::memcmp(&sa[j], &sb[j], 4) != 0 || std::memcmp(&ma[j], &mb[j], 4) != 0)
+          TOME_FAIL("nmax " + std::to_string(st.nmax) + " seed " + std::to_string(seed) + " sub-block " +
+                    std::to_string(j) + ": scale " + std::to_string(sa[j]) + " vs " + std::to_string(sb[j]) +
+                    ", min " + std::to_string(ma[j]) + " vs " + std::to_string(mb[j]));
+        ++compared;
+      }
+    }
+  }
+  CHECK_EQ(compared, int64_t(3 * 40 * 16));
 }
 
 // K-quant 6-bit scales/mins: scales[0..3] low 6 bits = sc0..3, top 2 bits = sc4..7

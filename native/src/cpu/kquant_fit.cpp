@@ -83,6 +83,52 @@ float fit_scale_min(int n, int nmax, const float* x, const float* w, uint8_t* L,
   return scale;
 }
 
+// Fits x[i] ~ scale * L[i] with L[i] in [-nmax, nmax-1] (stored as L + nmax),
+// weights x^2, trying 19 scalings around -nmax/max. Returns scale (0 for an
+// all-zero group). n <= 16.
+float fit_symmetric(int n, int nmax, const float* x, uint8_t* L) {
+  float amax = 0, max = 0;
+  for (int i = 0; i < n; ++i) {
+    if (std::fabs(x[i]) > amax) {
+      amax = std::fabs(x[i]);
+      max = x[i];
+    }
+  }
+  if (amax < 1e-15f) {
+    for (int i = 0; i < n; ++i) L[i] = uint8_t(nmax);
+    return 0.0f;
+  }
+  auto evaluate = [&](float iscale, float* sumlx, float* suml2) {
+    *sumlx = *suml2 = 0;
+    for (int i = 0; i < n; ++i) {
+      const int l = clamp_int(round_even(iscale * x[i]), -nmax, nmax - 1);
+      const float w = x[i] * x[i];
+      *sumlx += w * x[i] * float(l);
+      *suml2 += w * float(l) * float(l);
+    }
+  };
+  auto assign = [&](float iscale) {
+    for (int i = 0; i < n; ++i) L[i] = uint8_t(nmax + clamp_int(round_even(iscale * x[i]), -nmax, nmax - 1));
+  };
+  float sumlx, suml2;
+  float iscale = -float(nmax) / max;
+  evaluate(iscale, &sumlx, &suml2);
+  assign(iscale);
+  float scale = suml2 > 0 ? sumlx / suml2 : 0.0f;
+  float best = scale * sumlx;  // the error reduction sum(w x^2) - err
+  for (int k = -9; k <= 9; ++k) {
+    if (k == 0) continue;
+    iscale = -(float(nmax) + 0.1f * float(k)) / max;
+    evaluate(iscale, &sumlx, &suml2);
+    if (suml2 > 0 && sumlx * sumlx > best * suml2) {
+      assign(iscale);
+      scale = sumlx / suml2;
+      best = scale * sumlx;
+    }
+  }
+  return scale;
+}
+
 #if defined(__SSE2__) || defined(_M_X64)
 // fit_scale_min for four sub-blocks, lane j sub-block j (x + j * n, w + j * n): each lane's
 // sums in fit_scale_min's order, its branches as masks. A sub-block whose hi == lo runs
@@ -169,6 +215,64 @@ void fit_scale_min_x4(int n, int nmax, const float* x, const float* w, uint8_t* 
     for (int i = 0; i < n; ++i) L[j * n + i] = is_flat ? 0 : uint8_t(li[i][j]);
   }
 }
+
+// fit_symmetric for four sub-blocks, lane j sub-block j (x + j * n), as fit_scale_min_x4:
+// each lane's sums in fit_symmetric's order, an all-zero sub-block's answer taken at the end.
+void fit_symmetric_x4(int n, int nmax, const float* x, uint8_t* L, float* scales) {
+  __m128 xv[16] = {};
+  for (int i = 0; i < n; ++i) xv[i] = _mm_setr_ps(x[i], x[n + i], x[2 * n + i], x[3 * n + i]);
+  const __m128 zero = _mm_setzero_ps(), sign = _mm_set1_ps(-0.0f);
+  const __m128i least = _mm_set1_epi32(-nmax), most = _mm_set1_epi32(nmax - 1);
+  auto blend = [](__m128 mask, __m128 a, __m128 b) { return _mm_or_ps(_mm_and_ps(mask, a), _mm_andnot_ps(mask, b)); };
+  auto blendi = [](__m128i mask, __m128i a, __m128i b) { return _mm_or_si128(_mm_and_si128(mask, a), _mm_andnot_si128(mask, b)); };
+  __m128 amax = zero, max = zero;
+  for (int i = 0; i < n; ++i) {
+    const __m128 a = _mm_andnot_ps(sign, xv[i]), above = _mm_cmpgt_ps(a, amax);
+    amax = blend(above, a, amax);
+    max = blend(above, xv[i], max);
+  }
+  const __m128 blank = _mm_cmplt_ps(amax, _mm_set1_ps(1e-15f));
+  __m128i cand[16], best[16];
+  // sumlx = sum w x l, suml2 = sum w l l (w = x^2), for the levels of iscale, kept in cand
+  auto evaluate = [&](__m128 iscale, __m128& sumlx, __m128& suml2) {
+    sumlx = suml2 = zero;
+    for (int i = 0; i < n; ++i) {
+      __m128i l = _mm_cvtps_epi32(_mm_mul_ps(iscale, xv[i]));  // clamp_int(round_even(.), -nmax, nmax - 1)
+      l = blendi(_mm_cmpgt_epi32(least, l), least, l);
+      l = blendi(_mm_cmpgt_epi32(l, most), most, l);
+      cand[i] = l;
+      const __m128 lf = _mm_cvtepi32_ps(l), w = _mm_mul_ps(xv[i], xv[i]);
+      sumlx = _mm_add_ps(sumlx, _mm_mul_ps(_mm_mul_ps(w, xv[i]), lf));
+      suml2 = _mm_add_ps(suml2, _mm_mul_ps(_mm_mul_ps(w, lf), lf));
+    }
+  };
+  __m128 sumlx, suml2;
+  evaluate(_mm_div_ps(_mm_set1_ps(-float(nmax)), max), sumlx, suml2);
+  for (int i = 0; i < n; ++i) best[i] = cand[i];
+  __m128 scale = _mm_and_ps(_mm_cmpgt_ps(suml2, zero), _mm_div_ps(sumlx, suml2));
+  __m128 most_reduced = _mm_mul_ps(scale, sumlx);  // the error reduction sum(w x^2) - err
+  for (int k = -9; k <= 9; ++k) {
+    if (k == 0) continue;
+    evaluate(_mm_div_ps(_mm_set1_ps(-(float(nmax) + 0.1f * float(k))), max), sumlx, suml2);
+    const __m128 better =
+        _mm_and_ps(_mm_cmpgt_ps(suml2, zero), _mm_cmpgt_ps(_mm_mul_ps(sumlx, sumlx), _mm_mul_ps(most_reduced, suml2)));
+    const __m128 s = _mm_div_ps(sumlx, suml2);
+    const __m128i take = _mm_castps_si128(better);
+    for (int i = 0; i < n; ++i) best[i] = blendi(take, cand[i], best[i]);
+    scale = blend(better, s, scale);
+    most_reduced = blend(better, _mm_mul_ps(s, sumlx), most_reduced);
+  }
+  alignas(16) float sc[4];
+  alignas(16) int32_t li[16][4];
+  _mm_store_ps(sc, scale);
+  for (int i = 0; i < n; ++i) _mm_store_si128(reinterpret_cast<__m128i*>(li[i]), best[i]);
+  const int blank_lanes = _mm_movemask_ps(blank);
+  for (int j = 0; j < 4; ++j) {
+    const bool is_blank = blank_lanes >> j & 1;
+    scales[j] = is_blank ? 0.0f : sc[j];
+    for (int i = 0; i < n; ++i) L[j * n + i] = uint8_t(is_blank ? nmax : nmax + li[i][j]);
+  }
+}
 #endif
 
 }  // namespace
@@ -188,6 +292,18 @@ void fit_scale_min_blocks(int count, int n, int nmax, const float* x, const floa
 #endif
   fit_scale_min_blocks_one_by_one(count - j, n, nmax, x + j * n, w + j * n, L + j * n, scales + j, mins + j, rmin,
                                   rdelta, nstep, abs_error);
+}
+
+void fit_symmetric_blocks_one_by_one(int count, int n, int nmax, const float* x, uint8_t* L, float* scales) {
+  for (int j = 0; j < count; ++j) scales[j] = fit_symmetric(n, nmax, x + j * n, L + j * n);
+}
+
+void fit_symmetric_blocks(int count, int n, int nmax, const float* x, uint8_t* L, float* scales) {
+  int j = 0;
+#if defined(__SSE2__) || defined(_M_X64)
+  for (; j + 4 <= count; j += 4) fit_symmetric_x4(n, nmax, x + j * n, L + j * n, scales + j);
+#endif
+  fit_symmetric_blocks_one_by_one(count - j, n, nmax, x + j * n, L + j * n, scales + j);
 }
 
 }  // namespace quantizers

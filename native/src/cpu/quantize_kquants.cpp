@@ -6,6 +6,7 @@
 //   6 bits against the super-block's d and dmin, and q is recomputed with them.
 //   Q6_K: each 16-element sub-block gets a symmetric signed scale (fit_symmetric,
 //   q in -32..31), the 16 scales are quantized to int8 against d.
+// The sub-block fits live in kquant_fit.cpp (four sub-blocks at a time on SSE2).
 #include <cmath>
 #include <cstring>
 
@@ -23,52 +24,6 @@ namespace {
 using kernels::round_even;
 
 inline int clamp_int(int v, int lo, int hi) { return v < lo ? lo : (v > hi ? hi : v); }
-
-// Fits x[i] ~ scale * L[i] with L[i] in [-nmax, nmax-1] (stored as L + nmax),
-// weights x^2, trying 19 scalings around -nmax/max. Returns scale (0 for an
-// all-zero group). n <= 16.
-float fit_symmetric(int n, int nmax, const float* x, uint8_t* L) {
-  float amax = 0, max = 0;
-  for (int i = 0; i < n; ++i) {
-    if (std::fabs(x[i]) > amax) {
-      amax = std::fabs(x[i]);
-      max = x[i];
-    }
-  }
-  if (amax < 1e-15f) {
-    for (int i = 0; i < n; ++i) L[i] = uint8_t(nmax);
-    return 0.0f;
-  }
-  auto evaluate = [&](float iscale, float* sumlx, float* suml2) {
-    *sumlx = *suml2 = 0;
-    for (int i = 0; i < n; ++i) {
-      const int l = clamp_int(round_even(iscale * x[i]), -nmax, nmax - 1);
-      const float w = x[i] * x[i];
-      *sumlx += w * x[i] * float(l);
-      *suml2 += w * float(l) * float(l);
-    }
-  };
-  auto assign = [&](float iscale) {
-    for (int i = 0; i < n; ++i) L[i] = uint8_t(nmax + clamp_int(round_even(iscale * x[i]), -nmax, nmax - 1));
-  };
-  float sumlx, suml2;
-  float iscale = -float(nmax) / max;
-  evaluate(iscale, &sumlx, &suml2);
-  assign(iscale);
-  float scale = suml2 > 0 ? sumlx / suml2 : 0.0f;
-  float best = scale * sumlx;  // the error reduction sum(w x^2) - err
-  for (int k = -9; k <= 9; ++k) {
-    if (k == 0) continue;
-    iscale = -(float(nmax) + 0.1f * float(k)) / max;
-    evaluate(iscale, &sumlx, &suml2);
-    if (suml2 > 0 && sumlx * sumlx > best * suml2) {
-      assign(iscale);
-      scale = sumlx / suml2;
-      best = scale * sumlx;
-    }
-  }
-  return scale;
-}
 
 // Packs 8 six-bit scales and mins into the 12-byte layout kquant_scale_min reads.
 void pack_scales_mins(const uint8_t ls[8], const uint8_t lm[8], uint8_t out[12]) {
@@ -192,8 +147,8 @@ void q6_K_ref(const float* x, void* dst, int64_t n) {
   float scales[16];
   for (int64_t i = 0; i < n / kQKK; ++i, x += kQKK) {
     float max_scale = 0, max_abs_scale = 0;
+    fit_symmetric_blocks(16, 16, 32, x, L, scales);
     for (int g = 0; g < 16; ++g) {
-      scales[g] = fit_symmetric(16, 32, x + 16 * g, L + 16 * g);
       if (std::fabs(scales[g]) > max_abs_scale) {
         max_abs_scale = std::fabs(scales[g]);
         max_scale = scales[g];

@@ -206,6 +206,38 @@ TEST(kquant_fit_four_at_a_time_equals_one_at_a_time) {
   CHECK_EQ(compared, int64_t(3 * 40 * 16));
 }
 
+// The same for the symmetric fit (Q6_K's): all-zero sub-blocks (and ones under 1e-15), a
+// lone value, tiny and huge ones beside ordinary ones.
+TEST(kquant_symmetric_fit_four_at_a_time_equals_one_at_a_time) {
+  int64_t compared = 0;
+  for (uint32_t seed = 1; seed <= 40; ++seed) {
+    const int count = 16, n = 16, nmax = 32;
+    std::vector<float> x = random_row(int64_t(count) * n, seed, seed % 3 == 0 ? 0.01f : 1.0f);
+    for (int j = 0; j < count; ++j) {
+      float* b = x.data() + j * n;
+      switch ((j + seed) % 6) {
+        case 0: std::fill(b, b + n, 0.0f); break;
+        case 1: std::fill(b, b + n, 1e-16f); break;
+        case 2: std::fill(b, b + n, 0.0f); b[n / 2] = -3.0f; break;
+        case 3: for (int i = 0; i < n; ++i) b[i] *= 1e20f; break;
+        default: break;
+      }
+    }
+    std::vector<uint8_t> la(x.size()), lb(x.size());
+    float sa[16], sb[16];
+    tome::quantizers::fit_symmetric_blocks(count, n, nmax, x.data(), la.data(), sa);
+    tome::quantizers::fit_symmetric_blocks_one_by_one(count, n, nmax, x.data(), lb.data(), sb);
+    CHECK(la == lb);
+    for (int j = 0; j < count; ++j) {
+      if (std::memcmp(&sa[j], &sb[j], 4) != 0)
+        TOME_FAIL("seed " + std::to_string(seed) + " sub-block " + std::to_string(j) + ": scale " + std::to_string(sa[j]) +
+                  " vs " + std::to_string(sb[j]));
+      ++compared;
+    }
+  }
+  CHECK_EQ(compared, int64_t(40 * 16));
+}
+
 // K-quant 6-bit scales/mins: scales[0..3] low 6 bits = sc0..3, top 2 bits = sc4..7
 // bits 4-5; scales[4..7] likewise for mins; scales[8..11] = sc4..7 low 4 bits |
 // m4..7 low 4 bits << 4.

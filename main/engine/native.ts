@@ -278,8 +278,12 @@ export interface NativeSession {
   ): Promise<Float32Array>;
   /** Cancels the prefillDocument() in flight (between two chunks); false when none runs. */
   cancel(): boolean;
-  /** Builds the retrieval index now when the context is long enough; resolves with ms spent. */
-  buildIndex(): Promise<number>;
+  /**
+   * Builds the retrieval index now when the context is long enough; resolves with ms spent.
+   * onProgress hears (indexed layers built, indexed layers) before each indexed layer's build
+   * and once at its end (nothing when there is nothing to build).
+   */
+  buildIndex(opts?: { onProgress?: (done: number, total: number) => void }): Promise<number>;
   /** The context's token ids. */
   tokens(): Int32Array;
   /**

@@ -389,11 +389,21 @@ class EngineHost {
     };
   }
 
-  /** buildIndex() with its progress events (start and end, phase "index"). */
+  /**
+   * buildIndex() with its progress events (phase "index"): done 0 of 1 at its start, then the
+   * indexed layers built of all (their builds take alike: the time left by the layers' rate)
+   * and done 1 of 1 at its end.
+   */
   private async buildIndexPhase(jobId: string) {
     const ti = performance.now();
     this.emit({ event: "progress", jobId, phase: "index", done: 0, total: 1, ms: 0 });
-    await this.need().session.buildIndex();
+    await this.need().session.buildIndex({
+      onProgress: (done, total) => {
+        if (done >= total) return; // the end is said below
+        const ms = performance.now() - ti;
+        this.emit({ event: "progress", jobId, phase: "index", done, total, ms, etaMs: done > 0 ? (ms / done) * (total - done) : null });
+      },
+    });
     this.emit({ event: "progress", jobId, phase: "index", done: 1, total: 1, ms: performance.now() - ti });
   }
 

@@ -249,6 +249,21 @@ describe.skipIf(!hasData)("retrieval attention", () => {
     expect(sameBits(la, lb)).toBe(true);
   });
 
+  it("buildIndex reports its layers as it goes: before each and at its end; nothing when there is nothing to build", async () => {
+    const { model, session: s } = session({ attention: "retrieval", topK: 32, ...SMALL });
+    const layers = model.info().nLayer;
+    await s.prefill(Int32Array.from([1, ...pseudoTokens(599, 3, model.info().nVocab, 9)]));
+    await expect(s.buildIndex({ onProgress: 3 as unknown as () => void })).rejects.toThrow(/onProgress/);
+    const reports: [number, number][] = [];
+    const ms = await s.buildIndex({ onProgress: (done, total) => reports.push([done, total]) });
+    expect(ms).toBeGreaterThan(0);
+    expect(reports).toEqual(Array.from({ length: layers + 1 }, (_, i) => [i, layers]));
+    reports.length = 0;
+    expect(await s.buildIndex({ onProgress: (done, total) => reports.push([done, total]) })).toBe(0);
+    expect(reports).toEqual([]);
+    s.close();
+  });
+
   it("a context growing past fullBelow builds its index at the next prompt or answer, never mid-answer", async () => {
     const open = () => session({ attention: "retrieval", topK: 32, fullBelow: 600, ...SMALL });
     const { model, session: s } = open();
@@ -355,7 +370,12 @@ describe.skipIf(!hasData)("retrieval attention", () => {
           const opened = cache ? await openDocument(s, cache, doc) : null;
           if (!cache) {
             await s.prefill(Int32Array.from(doc));
-            await s.buildIndex();
+            // the build reports its global layers only (the local ones have no index)
+            const reports: [number, number][] = [];
+            await s.buildIndex({ onProgress: (done, total) => reports.push([done, total]) });
+            const global = Array.from({ length: model.info().nLayer }, (_, l) => l).filter((l) => l % model.info().slidingWindowPeriod === model.info().slidingWindowPeriod - 1).length;
+            expect(global).toBeGreaterThan(0);
+            expect(reports).toEqual(Array.from({ length: global + 1 }, (_, i) => [i, global]));
           }
           const logits = Float32Array.from(await s.eval(Int32Array.of(42)));
           expect(s.lastStats().sparse).toBe(true);

@@ -115,7 +115,7 @@ describe.skipIf(!hasData)("engine host stats during an answer", () => {
       const seen: { kind: string; whole?: boolean }[] = [];
       engine.onEvent((e) => {
         if (e.jobId !== "g") return;
-        if (e.event === "progress") seen.push({ kind: e.phase ?? "prefill" });
+        if (e.event === "progress") seen.push({ kind: e.phase === "index" ? `index ${e.done}/${e.total}` : "prefill" });
         if (e.event === "token") seen.push({ kind: "token", whole: e.retrieval?.whole });
       });
       const question = Array.from({ length: questionLength }, (_, i) => 5 + ((i * 131) % 400));
@@ -126,11 +126,13 @@ describe.skipIf(!hasData)("engine host stats during an answer", () => {
       expect(tokens.every((e) => e.whole === false)).toBe(true); // sparse from the first token
       return seen.slice(0, seen.findIndex((e) => e.kind === "token")).map((e) => e.kind);
     }
+    // the build: its start, each of the model's 5 layers before its build, its end
+    const build = ["index 0/1", "index 0/5", "index 1/5", "index 2/5", "index 3/5", "index 4/5", "index 1/1"];
     // the context (1205) outgrows it in the question's first chunk (256 tokens): the build
-    // (start and end) comes before the second
-    expect(await answer(300)).toEqual(["prefill", "prefill", "index", "index", "prefill"]);
+    // comes before the second
+    expect(await answer(300)).toEqual(["prefill", "prefill", ...build, "prefill"]);
     // it outgrows it in the question's last chunk (1105): the build comes after it
-    expect(await answer(200)).toEqual(["prefill", "prefill", "index", "index"]);
+    expect(await answer(200)).toEqual(["prefill", "prefill", ...build]);
   });
 
   it("says why an answer ended: the answer limit, or the end of the context before it", async () => {

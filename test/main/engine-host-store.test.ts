@@ -66,9 +66,11 @@ describe.skipIf(!hasData)("engine host with document KV stores", () => {
     const first = await host(cacheDir);
     const phases: string[] = [];
     const etas: (number | null | undefined)[] = [];
+    const layers: [number, number, number | null | undefined][] = [];
     first.onEvent((e) => {
       if (e.event === "progress") phases.push(e.phase ?? "prefill");
       if (e.event === "progress" && e.phase === undefined) etas.push(e.etaMs);
+      if (e.event === "progress" && e.phase === "index" && e.total > 1) layers.push([e.done, e.total, e.etaMs]);
     });
     const read = await first.call("prefill", { jobId: "r", tokens: doc, docEnd: doc.length });
     // the time left by the read's work: none at its start, then a time, none at its end
@@ -76,6 +78,10 @@ describe.skipIf(!hasData)("engine host with document KV stores", () => {
     expect(etas.slice(1).every((t) => typeof t === "number" && t >= 0)).toBe(true);
     expect(etas.length).toBeGreaterThan(2);
     expect(etas[etas.length - 1]).toBe(0);
+    // the index build's layers (stories260K: 5), each but the first with the time left by their rate
+    expect(layers.map(([d, t]) => [d, t])).toEqual([0, 1, 2, 3, 4].map((d) => [d, 5]));
+    expect(layers[0][2]).toBeNull();
+    expect(layers.slice(1).every(([, , t]) => typeof t === "number" && t >= 0)).toBe(true);
     expect(read.cache).toBe("restored 0");
     expect(read.evaluated).toBe(doc.length);
     // where the book's store is, so the library can say it opens from disk

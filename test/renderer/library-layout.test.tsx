@@ -319,7 +319,7 @@ describe("the selected book's status", () => {
     }
   });
 
-  it("shows a moving bar while tokenizing (no count to show), a measured one while prefilling", () => {
+  it("shows a moving bar while tokenizing (no count to show), a measured one while prefilling and building the index", () => {
     render(<App />);
     act(() => {
       f.emit("doc.updated", doc({ state: "reading" }));
@@ -331,6 +331,15 @@ describe("the selected book's status", () => {
     act(() => f.emit("doc.progress", { documentId: 1, jobId: "j1", phase: "prefill", done: 250, total: 1000, tokensPerSec: 500, etaMs: 1500 }));
     expect(bar().getAttribute("value")).toBe("250");
     expect(bar().getAttribute("max")).toBe("1000");
+    // the index build: its start alone moves, its layers are counted, with the time left
+    act(() => f.emit("doc.progress", { documentId: 1, jobId: "j1", phase: "index", done: 0, total: 1, tokensPerSec: 0, etaMs: null }));
+    expect(bar().hasAttribute("value")).toBe(false);
+    expect(screen.getByTestId("prefill-progress").textContent).toContain("building the retrieval index…");
+    expect(screen.getByTestId("prefill-progress").textContent).not.toContain("layers");
+    act(() => f.emit("doc.progress", { documentId: 1, jobId: "j1", phase: "index", done: 2, total: 16, tokensPerSec: 0, etaMs: 42_000 }));
+    expect(bar().getAttribute("value")).toBe("2");
+    expect(bar().getAttribute("max")).toBe("16");
+    expect(screen.getByTestId("prefill-progress").textContent).toContain("building the retrieval index… 2 of 16 layers · ETA 42.0 s");
   });
 
   it("holds Read back while the engine is busy elsewhere, saying with what", async () => {

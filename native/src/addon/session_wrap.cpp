@@ -278,11 +278,27 @@ Napi::Value SessionWrap::cancel(const Napi::CallbackInfo& info) {
 Napi::Value SessionWrap::build_index(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return rejecting(env, [&] {
+    Napi::Value on_progress = env.Undefined();
+    if (info.Length() > 0 && !info[0].IsUndefined()) {
+      if (!info[0].IsObject()) throw type_error(env, "buildIndex options must be an object");
+      on_progress = info[0].As<Napi::Object>().Get("onProgress");
+      if (!on_progress.IsUndefined() && !on_progress.IsFunction())
+        throw type_error(env, "option 'onProgress' must be a function");
+    }
     check_idle(env);
     auto ms = std::make_shared<double>(0);
-    return SessionWorker<SessionWrap>::start(
-        env, this, [this, ms] { *ms = session_->build_index(); },
-        [ms](Napi::Env e) { return Napi::Number::New(e, *ms); });
+    if (!on_progress.IsFunction())
+      return SessionWorker<SessionWrap>::start(
+          env, this, [this, ms] { *ms = session_->build_index(); },
+          [ms](Napi::Env e) { return Napi::Number::New(e, *ms); });
+    // (indexed layers built, indexed layers), before each layer and at the end; a build
+    // is not cancelled part way (its indexes go to the store as they are built)
+    return SessionProgressWorker<SessionWrap>::start(
+        env, this, on_progress, std::make_shared<std::atomic<bool>>(false),
+        [this, ms](const SessionProgressWorker<SessionWrap>::Report& send) {
+          *ms = session_->build_index([&](int done, int total) { send(done, total, 0); });
+        },
+        [ms](Napi::Env e) { return Napi::Number::New(e, *ms); }, [] {});
   });
 }
 

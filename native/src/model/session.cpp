@@ -169,9 +169,9 @@ void Session::truncate_now(int64_t n) {
   apply_budget();
 }
 
-double Session::build_index() {
+double Session::build_index(const std::function<void(int done, int total)>& progress) {
   if (!sparse_ || !sparse_->ready_to_build(n_past_)) return 0;
-  guard_store([&] { build_sparse_index(); });
+  guard_store([&] { build_sparse_index(progress); });
   return stats_.index_build_ms;
 }
 

@@ -136,7 +136,9 @@ class Session {
 
   // Builds the retrieval indexes now if the context is long enough (otherwise
   // the next eval() does). Returns milliseconds spent (0 when nothing to build).
-  double build_index();
+  // progress, when given, hears (indexed layers built, indexed layers) before each
+  // indexed layer's build and once at its end (the app's ETA of the build).
+  double build_index(const std::function<void(int done, int total)>& progress = nullptr);
 
   // ---- the KV store (kvstore/kv_store.h; session_store.cpp) ----
   // What a store must match to serve this session: model and tokenizer
@@ -228,7 +230,7 @@ class Session {
   void prefill_layer_major(const std::vector<int32_t>& tokens, const PrefillControl& ctl);
   void prefill_token_major(const std::vector<int32_t>& tokens, const PrefillControl& ctl);
   void check_tokens(const std::vector<int32_t>& tokens) const;
-  void build_sparse_index();
+  void build_sparse_index(const std::function<void(int done, int total)>& progress = nullptr);
   void restore_sparse_state(int64_t& n);
   bool restore_lazily(int64_t n);
   bool budget_set() const { return opts_.ram_budget_bytes > 0 || opts_.ram_budget_frac > 0; }

@@ -463,7 +463,7 @@ void Session::truncate_store(int64_t n) {
 // Builds the indexes; with a store, each is committed as soon as it exists
 // (without its keys: they are the store's K rows) and the set is then marked
 // complete, which also drops the stored queries.
-void Session::build_sparse_index() {
+void Session::build_sparse_index(const std::function<void(int done, int total)>& progress) {
   // the build point's context is in the store before any index (its new queries kept in RAM)
   if (store_ && store_committed_ < n_past_) flush_store_now(false);
   RetrievalAttention::IndexBuilt persist;
@@ -483,7 +483,14 @@ void Session::build_sparse_index() {
       throw;
     }
   };
-  stats_.index_build_ms = 1000.0 * sparse_->build(n_past_, pool_, persist, bring_back);
+  const int layers = sparse_->indexed_layers();
+  int built = 0;
+  auto before_layer = [&](int l) {
+    if (progress && sparse_->indexed_layer(l)) progress(built++, layers);
+    bring_back(l);
+  };
+  stats_.index_build_ms = 1000.0 * sparse_->build(n_past_, pool_, persist, before_layer);
+  if (progress) progress(layers, layers);
   if (keep && sparse_->active()) store_->set_index_complete(built_at);
   apply_budget();
 }

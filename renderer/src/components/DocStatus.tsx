@@ -134,9 +134,10 @@ export function DocStatus() {
       after the engine has finished {waitsFor}
     </span>
   );
-  // Tokenizing and the index build report only their start and end: a bar that moves says
-  // "working" honestly, one standing at 0 does not.
-  const measured = progress?.phase === "prefill" && progress.total > 0;
+  // Tokenizing reports only its start and end, the index build its layers (or only its start
+  // and end): a bar that moves says "working" honestly, one standing at 0 does not.
+  const measured = progress !== null && progress !== undefined && progress.total > 0 &&
+    (progress.phase === "prefill" || (progress.phase === "index" && progress.total > 1));
   return (
     <div className="doc-status-box">
       <div data-testid="doc-status" className={`doc-status state-${shown}`}>
@@ -164,7 +165,13 @@ export function DocStatus() {
             {progress?.phase === "tokenize" ? (
               <>tokenizing {int(progress.total)} characters…</>
             ) : progress?.phase === "index" ? (
-              <>{progress.done < progress.total ? "building the retrieval index…" : "index built"}</>
+              <>
+                {progress.done >= progress.total
+                  ? "index built"
+                  : progress.total > 1 // the engine's layer reports: (indexed layers built, indexed layers)
+                    ? `building the retrieval index… ${int(progress.done)} of ${int(progress.total)} layers · ETA ${ms(progress.etaMs)}`
+                    : "building the retrieval index…"}
+              </>
             ) : progress ? (
               <>
                 {progress.phase} {int(progress.done)} / {int(progress.total)} tokens ·{" "}

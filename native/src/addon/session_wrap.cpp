@@ -75,6 +75,17 @@ Napi::Value float_array(Napi::Env env, const std::vector<float>& v) {
   return out;
 }
 
+// The onProgress of an options object at info[index] (undefined when absent); `call`
+// names the method in the TypeErrors.
+Napi::Value progress_option(const Napi::CallbackInfo& info, size_t index, const char* call) {
+  Napi::Env env = info.Env();
+  if (info.Length() <= index || info[index].IsUndefined()) return env.Undefined();
+  if (!info[index].IsObject()) throw type_error(env, std::string(call) + " options must be an object");
+  Napi::Value on_progress = info[index].As<Napi::Object>().Get("onProgress");
+  if (!on_progress.IsUndefined() && !on_progress.IsFunction()) throw type_error(env, "option 'onProgress' must be a function");
+  return on_progress;
+}
+
 std::vector<int32_t> token_arg(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsTypedArray() ||
       info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
@@ -232,13 +243,7 @@ Napi::Value SessionWrap::prefill_document(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return rejecting(env, [&] {
     auto tokens = std::make_shared<std::vector<int32_t>>(token_arg(info));
-    Napi::Value on_progress = env.Undefined();
-    if (info.Length() > 1 && !info[1].IsUndefined()) {
-      if (!info[1].IsObject()) throw type_error(env, "prefillDocument options must be an object");
-      on_progress = info[1].As<Napi::Object>().Get("onProgress");
-      if (!on_progress.IsUndefined() && !on_progress.IsFunction())
-        throw type_error(env, "option 'onProgress' must be a function");
-    }
+    const Napi::Value on_progress = progress_option(info, 1, "prefillDocument");
     check_idle(env);
     auto cancel = std::make_shared<std::atomic<bool>>(false);
     cancel_ = cancel;
@@ -278,13 +283,7 @@ Napi::Value SessionWrap::cancel(const Napi::CallbackInfo& info) {
 Napi::Value SessionWrap::build_index(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return rejecting(env, [&] {
-    Napi::Value on_progress = env.Undefined();
-    if (info.Length() > 0 && !info[0].IsUndefined()) {
-      if (!info[0].IsObject()) throw type_error(env, "buildIndex options must be an object");
-      on_progress = info[0].As<Napi::Object>().Get("onProgress");
-      if (!on_progress.IsUndefined() && !on_progress.IsFunction())
-        throw type_error(env, "option 'onProgress' must be a function");
-    }
+    const Napi::Value on_progress = progress_option(info, 0, "buildIndex");
     check_idle(env);
     auto ms = std::make_shared<double>(0);
     if (!on_progress.IsFunction())

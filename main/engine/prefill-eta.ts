@@ -7,7 +7,7 @@
 // Measured (prefill of 256-token chunks): ~1.1 on a 2-core Xeon (smol, Q8_0), ~2.2
 // from the README's Zen 4 figures (5 ns a key and head at head dim 64, 107-129 GFLOP/s
 // of Q8_0 matmul a thread). A rate from tokens alone says a 128K-token book's read
-// ends after a third of the time it takes, once a tenth is read (1b shape).
+// ends after about a quarter of the time it takes, once a tenth is read (1b shape).
 import { prefillWork, type ModelShape, type PrefillWork } from "./prefill-work";
 
 export const KAPPA_PRIOR = 1.5;

@@ -105,10 +105,10 @@ describe("prefill time left", () => {
   // ~2 ms a matmul GFLOP: the 1b shape's 128K read takes ~45 minutes of matmuls
   const alpha = 2e-9;
 
-  it("a 128K read: within 15% from a tenth on, where the rate in tokens says a third of the time", () => {
+  it("a 128K read: within 15% from a tenth on, where the rate in tokens says a quarter of the time or less", () => {
     for (const kappa of [1, 2.2]) {
       const r = read({ n: 131072, chunk: 256, alpha, kappa, noise: 0.2 });
-      expect(r[0].byTokens).toBeLessThan(0.4);
+      expect(r[0].byTokens).toBeLessThan(0.3);
       for (const x of r) expect({ ...x, within: Math.abs(x.byWork - 1) <= 0.15 }).toMatchObject({ within: true });
       // the attention's cost per FLOP, measured (within the noise)
       expect(Math.abs(r[r.length - 1].kappa / kappa - 1)).toBeLessThan(0.2);

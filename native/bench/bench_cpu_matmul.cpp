@@ -3,7 +3,8 @@
 // For each weight type: decode matvec (1 token) with 1 and 2 threads, reported as
 // GB/s of weight bytes streamed, and prefill (64 tokens) as GFLOP/s; plus the
 // thread pool's cost per empty run. 1-thread figures use thread CPU time, 2-thread
-// figures wall time. TOME_FORCE_SCALAR=1 measures the scalar kernels.
+// figures wall time. TOME_FORCE_SCALAR=1 measures the scalar kernels. Matrices are held as
+// the engine holds them: rows interleaved where kernels::interleaves_rows (Q4_0, IQ4_NL, MXFP4).
 #include <chrono>
 #include <ctime>
 #include <cstdio>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "cpu/cpu_features.h"
+#include "cpu/kernels.h"
 #include "cpu/matmul.h"
 #include "cpu/quant.h"
 #include "cpu/thread_pool.h"
@@ -81,8 +83,14 @@ int main(int argc, char** argv) {
       for (auto& v : row) v = nd(rng);
       tome::quantize_row(t, row.data(), w.data() + size_t(r) * rb, cols);
     }
-    const tome::WeightMatrix W{t, rows, cols, w.data(), rb};
-    const double bytes = double(w.size());
+    tome::WeightMatrix W{t, rows, cols, w.data(), rb};
+    std::vector<uint8_t> interleaved;  // the engine's layout where it interleaves (weight_interleave.h)
+    if (tome::kernels::interleaves_rows(t, rows)) {
+      interleaved.resize(w.size());
+      W = tome::interleave_rows(W, interleaved.data(), &pool2);
+      std::vector<uint8_t>().swap(w);
+    }
+    const double bytes = double(rb) * double(rows);
     const double s1 = seconds_per_call([&] { tome::matmul(W, x.data(), 1, y.data(), pool1, scratch); }, thread_cpu_s);
     const double s2 = seconds_per_call([&] { tome::matmul(W, x.data(), 1, y.data(), pool2, scratch); });
     const double p1 = seconds_per_call([&] { tome::matmul(W, x.data(), 64, y.data(), pool1, scratch); }, thread_cpu_s);

@@ -6,6 +6,7 @@
 #include "cpu/avx2_entry.h"
 #ifdef TOME_HAVE_AVX2_KERNELS
 #include "cpu/avx2_util.h"
+#include "cpu/stream_prefetch.h"
 
 namespace {
 
@@ -37,6 +38,7 @@ void dot_float(const void* w, const void* act, size_t stride, int64_t n, float* 
     for (int j = 0; j < 4; ++j) acc[k][j] = _mm256_setzero_ps();
   int64_t i = 0;
   for (; i + 32 <= n; i += 32) {
+    if constexpr (NA == 1) tome::kernels::prefetch_ahead<64>(static_cast<const uint16_t*>(w) + i);  // decode
     for (int j = 0; j < 4; ++j) {
       const __m256 wv = Load::v8(w, i + 8 * j);
       for (int k = 0; k < NA; ++k) acc[k][j] = _mm256_fmadd_ps(wv, Load::v8(a[k], i + 8 * j), acc[k][j]);
@@ -62,13 +64,15 @@ void dot_f32_ggml(const float* w, const uint8_t* act, size_t stride, int64_t n, 
     for (int j = 0; j < 4; ++j)
       for (int h = 0; h < H; ++h) acc[k][j][h] = _mm256_setzero_ps();
   int64_t i = 0;
-  for (; i + 4 * L <= n; i += 4 * L)
+  for (; i + 4 * L <= n; i += 4 * L) {
+    if constexpr (NA == 1) tome::kernels::prefetch_ahead<16 * L>(w + i);  // decode: 4L floats
     for (int j = 0; j < 4; ++j)
       for (int h = 0; h < H; ++h) {
         const __m256 wv = _mm256_loadu_ps(w + i + j * L + 8 * h);
         for (int k = 0; k < NA; ++k)
           acc[k][j][h] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(a[k] + i + j * L + 8 * h), acc[k][j][h]);
       }
+  }
   for (int k = 0; k < NA; ++k) {
     __m256 v[H];
     for (int h = 0; h < H; ++h)

@@ -5,6 +5,7 @@
 #include "cpu/avx2_entry.h"
 #ifdef TOME_HAVE_AVX2_KERNELS
 #include "cpu/kquant_simd.h"
+#include "cpu/stream_prefetch.h"
 #include "cpu/tile_stores.h"
 
 namespace {
@@ -74,6 +75,7 @@ void dot_iq4_xs(const void* w, const uint8_t* act, size_t stride, int64_t n, flo
   }
   const int64_t nb = n / tome::kQKK;
   for (int64_t i = 0; i < nb; ++i) {
+    if constexpr (NA == 1) tome::kernels::prefetch_ahead<sizeof(*x)>(&x[i]);  // decode: stream_prefetch.h
     __m256i isum[NA];
     TOME_UNROLL
     for (int k = 0; k < NA; ++k) isum[k] = _mm256_setzero_si256();

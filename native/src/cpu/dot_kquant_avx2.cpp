@@ -8,6 +8,7 @@
 #include "cpu/avx2_entry.h"
 #ifdef TOME_HAVE_AVX2_KERNELS
 #include "cpu/kquant_simd.h"
+#include "cpu/stream_prefetch.h"
 #include "cpu/tile_stores.h"
 
 namespace {
@@ -85,6 +86,7 @@ void dot_q5_K(const void* w, const uint8_t* act, size_t stride, int64_t n, float
   }
   const int64_t nb = n / tome::kQKK;
   for (int64_t i = 0; i < nb; ++i) {
+    if constexpr (NA == 1) tome::kernels::prefetch_ahead<sizeof(*x)>(&x[i]);  // decode: stream_prefetch.h
     alignas(16) uint8_t sm[16];
     unpack_scales_mins(x[i].scales, sm);
     const __m128i sm16_scales = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(sm)));
@@ -141,6 +143,7 @@ void dot_q6_K(const void* w, const uint8_t* act, size_t stride, int64_t n, float
   const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(3);
   const int64_t nb = n / tome::kQKK;
   for (int64_t i = 0; i < nb; ++i) {
+    if constexpr (NA == 1) tome::kernels::prefetch_ahead<sizeof(*x)>(&x[i]);  // decode: stream_prefetch.h
     const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x[i].scales));
     const __m256i sc16 = _mm256_cvtepi8_epi16(sc8);  // 16 scales as int16
 
@@ -200,6 +203,7 @@ void dot_q3_K(const void* w, const uint8_t* act, size_t stride, int64_t n, float
   const __m256i m3 = _mm256_set1_epi8(3), one = _mm256_set1_epi8(1), four = _mm256_set1_epi8(4);
   const int64_t nb = n / tome::kQKK;
   for (int64_t i = 0; i < nb; ++i) {
+    if constexpr (NA == 1) tome::kernels::prefetch_ahead<sizeof(*x)>(&x[i]);  // decode: stream_prefetch.h
     const __m256i sc16 = _mm256_cvtepi8_epi16(q3_K_scales(x[i].scales));
     const __m256i hbits = load256(x[i].hmask);
     __m256i isum[NA];
@@ -255,6 +259,7 @@ void dot_q2_K(const void* w, const uint8_t* act, size_t stride, int64_t n, float
   const __m128i m4 = _mm_set1_epi8(0x0F);
   const int64_t nb = n / tome::kQKK;
   for (int64_t i = 0; i < nb; ++i) {
+    if constexpr (NA == 1) tome::kernels::prefetch_ahead<sizeof(*x)>(&x[i]);  // decode: stream_prefetch.h
     const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x[i].scales));
     const __m256i sc16 = _mm256_cvtepu8_epi16(_mm_and_si128(packed, m4));
     const __m256i min16 = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(packed, 4), m4));

@@ -22,6 +22,7 @@
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 #include "cpu/kquant_simd.h"
+#include "cpu/stream_prefetch.h"
 #include "cpu/tile_stores.h"
 
 namespace {
@@ -159,6 +160,7 @@ void dot_group_scaled_row(const void* w, const uint8_t* act, size_t stride, int6
   for (int k = 0; k < NA; ++k) acc[k] = _mm256_setzero_ps();
   const int64_t nb = n / tome::kQKK;
   for (int64_t i = 0; i < nb; ++i) {
+    if constexpr (NA == 1) tome::kernels::prefetch_ahead<sizeof(*x)>(&x[i]);  // decode: stream_prefetch.h
     __m512i q[4], s[4];
     __m256i sc16 = _mm256_setzero_si256();
     Levels::unpack(x[i], q, s, &sc16);
@@ -188,6 +190,7 @@ void dot_q5_K_row(const void* w, const uint8_t* act, size_t stride, int64_t n, f
   __m128 summs = _mm_setzero_ps();
   const int64_t nb = n / tome::kQKK;
   for (int64_t i = 0; i < nb; ++i) {
+    if constexpr (NA == 1) tome::kernels::prefetch_ahead<sizeof(*x)>(&x[i]);  // decode: stream_prefetch.h
     const __m128i sm = q4k_scales_mins(x[i].scales);  // bytes 0..7 scales, 8..15 mins
     const __m128i mins8 = _mm_srli_si128(sm, 8);
     const __m256i mins_twice = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mins8, mins8));

@@ -8,6 +8,7 @@
 #include "cpu/dot_q32_gemm_impl.h"
 #include "cpu/kernels.h"
 #include "cpu/q32_simd.h"
+#include "cpu/stream_prefetch.h"
 
 namespace {
 
@@ -33,6 +34,7 @@ void dot_q32(const tome::kernels::DotTile& t, int r0, int k0) {
     }
   const int64_t nb = t.n / tome::kQK32;
   for (int64_t i = 0; i < nb; ++i) {
+    if constexpr (NW == 1 && NA == 1) tome::kernels::prefetch_ahead<sizeof(Block)>(&x[0][i]);  // decode
     __m256i qw[NW], qw_abs[NW];
     float dw[NW];
     for (int r = 0; r < NW; ++r) {
@@ -126,6 +128,9 @@ void dot_q32_repack_gemv8(const tome::kernels::DotTile& t, int r0) {
   for (int64_t i = 0; i < nb; ++i) {
     const Block* x[8];  // block i of each row
     for (int r = 0; r < 8; ++r) x[r] = reinterpret_cast<const Block*>(w + size_t(r) * t.w_stride + size_t(i) * step);
+    // Rows interleaved (the engine's layout for these types): the 8 blocks side by side,
+    // one stream. Row by row, 4 KB ahead would be the next rows' lines this tile reads.
+    if (t.w_block_step) tome::kernels::prefetch_ahead<8 * sizeof(Block)>(x[0]);
     const __m256i a_lo = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a[i].qs)));
     const __m256i a_hi = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a[i].qs + 16)));
     // biased: -kBias * (the sums of a over elements 4l..4l+3 and 16+4l..16+4l+3) in lane l

@@ -13,6 +13,7 @@
 #pragma once
 #include "cpu/kernels.h"
 #include "cpu/kquant_simd.h"
+#include "cpu/stream_prefetch.h"
 
 namespace {
 
@@ -94,6 +95,7 @@ inline float q4k_gemv_row(const tome::BlockQ4_K* x, const tome::BlockQ8_K* a, in
     __m128 d[8];  // [da*dw, da*dmin, 0, 0] of block i + k
     TOME_UNROLL
     for (int k = 0; k < 8; ++k) {
+      tome::kernels::prefetch_ahead<sizeof(tome::BlockQ4_K)>(&x[i + k]);
       const __m128i sm = q4k_scales_mins(x[i + k].scales);
       is[k] = q4k_isum_lanes(x[i + k], a[i + k], sm);
       im[k] = q4k_imin_lanes(a[i + k], sm);
@@ -113,6 +115,7 @@ inline float q4k_gemv_row(const tome::BlockQ4_K* x, const tome::BlockQ8_K* a, in
   float accs[4];
   _mm_storeu_ps(accs, acc);
   for (; i < nb; ++i) {
+    tome::kernels::prefetch_ahead<sizeof(tome::BlockQ4_K)>(&x[i]);
     const __m128i sm = q4k_scales_mins(x[i].scales);
     const float da = a[i].d;
     accs[0] = fma1(da * half_to_float(x[i].d), float(hsum_i32_8(q4k_isum_lanes(x[i], a[i], sm))), accs[0]);

@@ -280,8 +280,9 @@ export interface NativeSession {
   cancel(): boolean;
   /**
    * Builds the retrieval index now when the context is long enough; resolves with ms spent.
-   * onProgress hears (indexed layers built, indexed layers) before each indexed layer's build
-   * and once at its end (nothing when there is nothing to build).
+   * onProgress hears (layers built, layers to build) before each indexed layer's build and
+   * once at its end (nothing when there is nothing to build); layers whose indexes a reopened
+   * store restored (a build cut short) are not counted, as they take no time.
    */
   buildIndex(opts?: { onProgress?: (done: number, total: number) => void }): Promise<number>;
   /** The context's token ids. */

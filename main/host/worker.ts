@@ -391,7 +391,7 @@ class EngineHost {
 
   /**
    * buildIndex() with its progress events (phase "index"): done 0 of 1 at its start, then the
-   * indexed layers built of all (their builds take alike: the time left by the layers' rate)
+   * layers built of those to build (their builds take alike: the time left by the layers' rate)
    * and done 1 of 1 at its end.
    */
   private async buildIndexPhase(jobId: string) {

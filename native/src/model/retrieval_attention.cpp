@@ -115,6 +115,15 @@ double RetrievalAttention::build(int64_t n_past, ThreadPool& pool, const IndexBu
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
+bool RetrievalAttention::layer_restored(int l, int64_t n_past) const {
+  const int64_t n = index_end(n_past) - s_.sinks;
+  for (int g = 0; g < hp_.n_head_kv; ++g) {
+    const std::unique_ptr<KeyIndex>& index = index_[size_t(l) * hp_.n_head_kv + size_t(g)];
+    if (!index || index->size() != n) return false;
+  }
+  return true;
+}
+
 void RetrievalAttention::build_layer(int l, int64_t n_past, ThreadPool& pool, const IndexBuilt& on_built) {
   if (!indexed_layer(l)) return;  // a sliding-window layer attends its window exactly (the session's)
   const int hd = hp_.head_dim;

@@ -103,6 +103,10 @@ class RetrievalAttention {
   // queries, index or indexed span).
   bool indexed_layer(int l) const { return !hp_.is_swa(l); }
   int indexed_layers() const { return n_indexed_layers_; }
+  // Whether every KV head of layer l holds an index restored for a build at
+  // n_past (a reopen after a build cut short): build_layer() keeps them and
+  // builds nothing for the layer.
+  bool layer_restored(int l, int64_t n_past) const;
 
   // ---- restoring from the KV store ----
   // The end of the indexed span for an index built when the context held n_past tokens.

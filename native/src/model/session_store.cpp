@@ -483,14 +483,17 @@ void Session::build_sparse_index(const std::function<void(int done, int total)>&
       throw;
     }
   };
-  const int layers = sparse_->indexed_layers();
-  int built = 0;
+  // progress counts the layers this build builds: those a reopen restored take no time, and
+  // counted they would make the time left by the layers' rate too short
+  auto builds = [&](int l) { return sparse_->indexed_layer(l) && !sparse_->layer_restored(l, n_past_); };
+  int layers = 0, built = 0;
+  for (int l = 0; l < model_.hparams().n_layer; ++l) layers += builds(l) ? 1 : 0;
   auto before_layer = [&](int l) {
-    if (progress && sparse_->indexed_layer(l)) progress(built++, layers);
+    if (progress && builds(l)) progress(built++, layers);
     bring_back(l);
   };
   stats_.index_build_ms = 1000.0 * sparse_->build(n_past_, pool_, persist, before_layer);
-  if (progress) progress(layers, layers);
+  if (progress && layers > 0) progress(layers, layers);
   if (keep && sparse_->active()) store_->set_index_complete(built_at);
   apply_budget();
 }

@@ -5,6 +5,8 @@
 //   - a child process killed with SIGKILL at random points (prefill, index
 //     build, decode appends; many seeds) leaves a store that restores a
 //     consistent prefix, and finishing the work from it gives the same logits;
+//   - an index build cut short is resumed: only the layers not stored are built
+//     (and counted in its progress);
 //   - damaged blocks cut the restored prefix (resumed or rebuilt, never served);
 //   - a store written by another model (same shape, other weights) is refused;
 //   - a store SQLite finds damaged fails the attach and leaves the session unbound;
@@ -15,7 +17,10 @@
 #include <cstring>
 #include <fstream>
 #include <random>
+#include <stdexcept>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "../kvstore/store_test_util.h"
 #include "kvstore/sqlite_db.h"
@@ -171,6 +176,41 @@ TEST(sigkill_at_random_points_never_serves_a_wrong_context) {
   }
   std::printf("restored: %d empty, %d in prefill, %d in the index build, %d before decode, %d in decode\n",
               restored_in[0], restored_in[1], restored_in[2], restored_in[3], restored_in[4]);
+}
+
+TEST(a_resumed_index_build_reports_only_the_layers_it_builds) {
+  skip_without_data();
+  Reference& ref = reference();
+  TempDir dir;
+  const std::string path = dir.file("cut.kv");
+  const int layers = ref.model->hparams().n_layer;  // stories260K: 5, none sliding-window
+  {
+    Session s(*ref.model, options());
+    CHECK_EQ(s.attach_store(open_store(s, path)), 0);
+    std::vector<int32_t> doc(ref.seq.begin(), ref.seq.begin() + kDoc);
+    s.eval(doc);
+    // the build cut short before its third layer, as a kill would: two layers' indexes stored
+    bool cut = false;
+    try {
+      s.build_index([](int done, int) {
+        if (done == 2) throw std::runtime_error("cut");
+      });
+    } catch (const std::runtime_error&) {
+      cut = true;
+    }
+    CHECK(cut);
+    CHECK(!s.store()->index_complete());
+  }
+  Session s(*ref.model, options());
+  CHECK_EQ(s.attach_store(open_store(s, path)), kDoc);
+  CHECK(!s.sparse_active());
+  // the restored layers take no time and are not counted: the time left by the rate holds
+  std::vector<std::pair<int, int>> reports, want;
+  s.build_index([&](int done, int total) { reports.emplace_back(done, total); });
+  for (int d = 0; d <= layers - 2; ++d) want.emplace_back(d, layers - 2);
+  CHECK(reports == want);
+  CHECK(s.store()->index_complete());
+  CHECK(finishes_like_reference(s));
 }
 
 TEST(damaged_blocks_are_resumed_or_rebuilt_never_served) {

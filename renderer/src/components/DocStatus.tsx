@@ -136,7 +136,7 @@ export function DocStatus() {
   );
   // Tokenizing reports only its start and end, the index build its layers (or only its start
   // and end): a bar that moves says "working" honestly, one standing at 0 does not.
-  const measured = progress !== null && progress !== undefined && progress.total > 0 &&
+  const measured = progress != null && progress.total > 0 &&
     (progress.phase === "prefill" || (progress.phase === "index" && progress.total > 1));
   return (
     <div className="doc-status-box">
@@ -168,7 +168,7 @@ export function DocStatus() {
               <>
                 {progress.done >= progress.total
                   ? "index built"
-                  : progress.total > 1 // the engine's layer reports: (indexed layers built, indexed layers)
+                  : progress.total > 1 // the engine's layer reports: (layers built, layers to build)
                     ? `building the retrieval index… ${int(progress.done)} of ${int(progress.total)} layers · ETA ${ms(progress.etaMs)}`
                     : "building the retrieval index…"}
               </>

@@ -203,10 +203,10 @@ void dot_tile_repack(const tome::kernels::DotTile& t) {
 
 // Tiles of 4 tokens (prefill) go to dot_q32_gemm_impl.h. The others: sub-tiles of
 // 2 rows for the n % 4 tokens left; for decode one weight row at a time, so each
-// thread reads one sequential stream, which an AMD host's hardware prefetcher follows at
-// full DRAM speed (an Intel one late: stream_prefetch.h): 4 interleaved rows measured 20 GB/s, one row 32 GB/s on a
-// 142 MB Q8_0 matrix with 2 threads (1b-shape decode 67 -> 36 ms/token). Results
-// do not depend on the sub-tile.
+// thread reads one sequential stream, which an AMD host's hardware prefetcher
+// follows at full DRAM speed (an Intel one late: stream_prefetch.h): 4 interleaved
+// rows measured 20 GB/s, one row 32 GB/s on a 142 MB Q8_0 matrix with 2 threads
+// (1b-shape decode 67 -> 36 ms/token). Results do not depend on the sub-tile.
 template <class Unpack>
 void dot_tile(const tome::kernels::DotTile& t) {
   if (t.n_act == 4) return q32_vecdot_4tok_tile<Unpack>(t);

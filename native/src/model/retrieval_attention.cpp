@@ -115,12 +115,13 @@ double RetrievalAttention::build(int64_t n_past, ThreadPool& pool, const IndexBu
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
+bool RetrievalAttention::restored_for(size_t pair, int64_t n_past) const {
+  return index_[pair] && index_[pair]->size() == index_end(n_past) - s_.sinks;
+}
+
 bool RetrievalAttention::layer_restored(int l, int64_t n_past) const {
-  const int64_t n = index_end(n_past) - s_.sinks;
-  for (int g = 0; g < hp_.n_head_kv; ++g) {
-    const std::unique_ptr<KeyIndex>& index = index_[size_t(l) * hp_.n_head_kv + size_t(g)];
-    if (!index || index->size() != n) return false;
-  }
+  for (int g = 0; g < hp_.n_head_kv; ++g)
+    if (!restored_for(pair_of(l, g), n_past)) return false;
   return true;
 }
 
@@ -134,9 +135,7 @@ void RetrievalAttention::build_layer(int l, int64_t n_past, ThreadPool& pool, co
   std::vector<float> keys(size_t(n) * hd);
   for (int g = 0; g < hp_.n_head_kv; ++g) {
     const size_t pair = size_t(l) * hp_.n_head_kv + size_t(g);
-    // restored from the store at this build point; one restored at an earlier
-    // point (a build cut short, then more context) lacks keys: built again
-    if (index_[pair] && index_[pair]->size() == n) {
+    if (restored_for(pair, n_past)) {  // kept: restored from the store at this build point
       std::vector<uint16_t>().swap(queries_[pair]);
       schedule_reconnect(pair);
       continue;

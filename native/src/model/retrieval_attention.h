@@ -202,6 +202,10 @@ class RetrievalAttention {
   struct RowPart;
   struct GroupProgress;
   size_t pair_of(int layer, int kv_head) const { return size_t(layer) * size_t(hp_.n_head_kv) + size_t(kv_head); }
+  // Whether pair's index was restored for a build at n_past: it holds every key of the
+  // indexed span (one restored at an earlier point, a build cut short and then more
+  // context, lacks keys and is built again).
+  bool restored_for(size_t pair, int64_t n_past) const;
   // Whether layer l's prefill queries are kept (for a graph still to be built).
   bool keeps_queries(int layer) const { return s_.mode == AttentionMode::RETRIEVAL && !active_ && indexed_layer(layer); }
   void schedule_reconnect(size_t pair);
